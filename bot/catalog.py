@@ -1,0 +1,313 @@
+"""The recommendations a bot answers from: an immutable snapshot with lookups and search."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.model import Cycle, RecNumber, Recommendation, Response, Theme
+from bot.numbers import NumberQuery, extract_cycle
+from bot.search import Glossary, SearchIndex, build_terms
+from bot.states import State, resolve_state
+from bot.text import normalize
+
+MAX_NUMBERS = 50
+MAX_QUERY_CHARS = 300
+
+ENGLISH_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "all",
+        "an",
+        "and",
+        "any",
+        "anything",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "de",
+        "did",
+        "do",
+        "does",
+        "find",
+        "for",
+        "from",
+        "give",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "list",
+        "made",
+        "me",
+        "make",
+        "me",
+        "of",
+        "on",
+        "or",
+        "please",
+        "recommend",
+        "recommended",
+        "recommendation",
+        "recommendations",
+        "recs",
+        "regarding",
+        "related",
+        "show",
+        "that",
+        "the",
+        "them",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "upr",
+        "was",
+        "were",
+        "what",
+        "which",
+        "who",
+        "with",
+    ]
+)
+_RESPONSE_WORDS = {
+    "accepted": Response.ACCEPTED,
+    "supported": Response.ACCEPTED,
+    "accept": Response.ACCEPTED,
+    "noted": Response.NOTED,
+    "rejected": Response.REJECTED,
+    "pending": Response.PENDING,
+    "ទទួលយក": Response.ACCEPTED,
+    "គាំទ្រ": Response.ACCEPTED,
+    "កត់សម្គាល់": Response.NOTED,
+    "បដិសេធ": Response.REJECTED,
+    "រង់ចាំ": Response.PENDING,
+}
+
+
+# Not \W: Khmer vowel signs are combining marks, which \w does not count as word characters.
+_PUNCTUATION = re.compile(r"[!-&(-,./:-@\[-`{-~។៕៖“”«»…]")
+
+
+class QueryTooLong(ValueError):
+    """The query is longer than anyone types on purpose."""
+
+
+class EmptyQuery(ValueError):
+    """Nothing searchable is left in the query."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A word search with its filters, as read from what the member typed or tapped."""
+
+    text: str = ""
+    cycle: int | None = None
+    state: str | None = None
+    theme_id: int | None = None
+    response: Response | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked recommendations for a request; `partial` when none had every word."""
+
+    request: SearchRequest
+    recommendations: tuple[Recommendation, ...]
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class NumberResult:
+    """What a number lookup found, and what it could not find where it looked."""
+
+    cycle: int | None
+    found: tuple[Recommendation, ...]
+    missing: tuple[RecNumber, ...]
+    elsewhere: dict[RecNumber, tuple[int, ...]]
+    truncated_from: int = 0
+
+
+class Catalog:
+    """Every recommendation, theme and cycle the bot knows, with fast lookups."""
+
+    def __init__(
+        self,
+        recommendations: Sequence[Recommendation],
+        themes: Sequence[Theme],
+        cycles: Sequence[Cycle],
+        glossary: Glossary,
+        *,
+        current_cycle: int | None = None,
+        revision: int = 0,
+    ) -> None:
+        """Index a snapshot; recommendations are shown latest cycle first, then by number."""
+        self.revision = revision
+        self.recommendations = tuple(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
+        self.themes = tuple(themes)
+        self.themes_by_id = {t.id: t for t in themes}
+        self.glossary = glossary
+        self._position = {r.id: i for i, r in enumerate(self.recommendations)}
+        self._by_key = {r.key: r for r in self.recommendations}
+        self.by_id = {r.id: r for r in self.recommendations}
+        self._cycles_of: dict[RecNumber, list[int]] = defaultdict(list)
+        for rec in self.recommendations:
+            self._cycles_of[rec.number].append(rec.cycle)
+        cycle_numbers = sorted({r.cycle for r in self.recommendations})
+        known = {c.number: c for c in cycles}
+        self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
+        self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
+        self.states: dict[str, State] = {}
+        self._state_docs: dict[str, set[int]] = defaultdict(set)
+        for i, rec in enumerate(self.recommendations):
+            for raw in rec.states_raw:
+                state = resolve_state(raw)
+                self.states.setdefault(state.key, state)
+                self._state_docs[state.key].add(i)
+        self._state_names = sorted(
+            ((name, key) for key, s in self.states.items() for name in s.search_names()),
+            key=lambda pair: -len(pair[0]),
+        )
+        self._index = SearchIndex(
+            [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations]
+        )
+
+    def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
+        """The recommendation with this number in this cycle, if any."""
+        return self._by_key.get((cycle, number))
+
+    def lookup_cycles(self, number: RecNumber) -> tuple[int, ...]:
+        """Every cycle that has a recommendation with this number."""
+        return tuple(sorted(self._cycles_of.get(number, ())))
+
+    def states_of(self, rec: Recommendation) -> tuple[State, ...]:
+        """The recommending States of a recommendation, one entry per State."""
+        seen: dict[str, State] = {}
+        for raw in rec.states_raw:
+            state = resolve_state(raw)
+            seen.setdefault(state.key, state)
+        return tuple(seen.values())
+
+    def themes_of(self, rec: Recommendation) -> tuple[Theme, ...]:
+        """The themes a recommendation belongs to."""
+        return tuple(self.themes_by_id[t] for t in rec.theme_ids if t in self.themes_by_id)
+
+    def lookup(self, query: NumberQuery) -> NumberResult:
+        """Find numbers and ranges in the asked (or current) cycle; say where the rest exist."""
+        cycle = query.cycle or self.current_cycle
+        found: list[Recommendation] = []
+        missing: list[RecNumber] = []
+        for rng in query.ranges:
+            if rng.start == rng.end:
+                rec = self.get(cycle, rng.start) if cycle is not None else None
+                if rec is None:
+                    missing.append(rng.start)
+                elif rec not in found:
+                    found.append(rec)
+                continue
+            in_range = [
+                r
+                for r in self.recommendations
+                if r.cycle == cycle and rng.start <= r.number <= rng.end
+            ]
+            if not in_range:
+                missing.append(rng.start)
+            found.extend(r for r in in_range if r not in found)
+        singles = [r.start for r in query.ranges if r.start == r.end]
+        elsewhere = {
+            n: tuple(sorted(c for c in self._cycles_of.get(n, ()) if c != cycle)) for n in singles
+        }
+        total = len(found)
+        return NumberResult(
+            cycle,
+            tuple(found[:MAX_NUMBERS]),
+            tuple(missing),
+            {n: cs for n, cs in elsewhere.items() if cs},
+            total if total > MAX_NUMBERS else 0,
+        )
+
+    def parse_search(self, text: str) -> SearchRequest:
+        """Read words and filters (cycle, State, response) out of a free-text query."""
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryTooLong(len(text))
+        cycle, rest = extract_cycle(normalize(text))
+        rest = _PUNCTUATION.sub(" ", rest)
+        state = None
+        for name, key in self._state_names:
+            pattern = re.escape(name) if _has_khmer(name) else rf"(?<!\w){re.escape(name)}(?!\w)"
+            if re.search(pattern, rest):
+                state, rest = key, re.sub(pattern, " ", rest, count=1)
+                break
+        response = None
+        for word, value in _RESPONSE_WORDS.items():
+            pattern = re.escape(word) if _has_khmer(word) else rf"(?<!\w){word}(?!\w)"
+            if re.search(pattern, rest):
+                response, rest = value, re.sub(pattern, " ", rest, count=1)
+                break
+        request = SearchRequest(" ".join(rest.split()), cycle, state, None, response)
+        if not build_terms(request.text, self.glossary, ENGLISH_STOPWORDS) and not (
+            state or response or cycle
+        ):
+            raise EmptyQuery(text)
+        return request
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Recommendations matching the request's words and filters, best first."""
+        allowed = self._filtered(request)
+        terms = build_terms(request.text, self.glossary, ENGLISH_STOPWORDS)
+        if not terms:
+            docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
+            return SearchResult(request, tuple(self.recommendations[d] for d in docs))
+        hits = self._index.search(terms, allowed)
+        return SearchResult(
+            request, tuple(self.recommendations[d] for d in hits.docs), hits.partial
+        )
+
+    def _filtered(self, request: SearchRequest) -> set[int] | None:
+        if not (request.cycle or request.state or request.theme_id or request.response):
+            return None
+        docs: set[int] | None = None
+        if request.state is not None:
+            docs = set(self._state_docs.get(request.state, ()))
+
+        def keep(rec: Recommendation) -> bool:
+            return (
+                (request.cycle is None or rec.cycle == request.cycle)
+                and (request.response is None or _response_matches(rec.response, request.response))
+                and (request.theme_id is None or request.theme_id in rec.theme_ids)
+            )
+
+        pool = docs if docs is not None else range(len(self.recommendations))
+        return {d for d in pool if keep(self.recommendations[d])}
+
+    def counts_by_theme(self) -> dict[int, int]:
+        """How many recommendations each theme has."""
+        counts: dict[int, int] = defaultdict(int)
+        for rec in self.recommendations:
+            for theme_id in rec.theme_ids:
+                counts[theme_id] += 1
+        return dict(counts)
+
+    def counts_by_state(self) -> dict[str, int]:
+        """How many recommendations each State made."""
+        return {key: len(docs) for key, docs in self._state_docs.items()}
+
+
+def _response_matches(actual: Response, wanted: Response) -> bool:
+    # Asking for "noted" includes the one-off "rejected"; asking for "rejected" is exact.
+    return actual == wanted or (wanted is Response.NOTED and actual.counts_as is Response.NOTED)
+
+
+def _has_khmer(text: str) -> bool:
+    return any("\u1780" <= ch <= "\u17ff" for ch in text)

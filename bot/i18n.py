@@ -1,0 +1,84 @@
+"""Localisation: gettext catalogs for English and Khmer, loaded once, and Babel formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.settings import LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+class MissingCatalog(RuntimeError):
+    """A language's catalog is missing or broken: the bot must not start half-translated."""
+
+
+@dataclass(frozen=True)
+class Localizer:
+    """Translations and formats for one reader's language."""
+
+    language: str
+    _translations: gettext.NullTranslations
+
+    def gettext(self, message: str) -> str:
+        """The message in the reader's language."""
+        return self._translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The singular or plural message for n, in the reader's language."""
+        return self._translations.ngettext(singular, plural, n)
+
+    def date(self, value: dt.date) -> str:
+        """A date written out in the reader's language (Khmer month names in Khmer)."""
+        return format_date(value, format="long", locale=self.language)
+
+    def datetime(self, value: dt.datetime, tz: dt.tzinfo) -> str:
+        """A moment in the coalition's time zone, written out in the reader's language."""
+        return format_datetime(
+            value.astimezone(tz), format="medium", tzinfo=tz, locale=self.language
+        )
+
+
+class Translations:
+    """Every language's catalog, compiled from the .po files once at start-up."""
+
+    def __init__(self, catalogs: dict[str, gettext.NullTranslations], default: str) -> None:
+        """Use `Translations.load`."""
+        self._catalogs = catalogs
+        self.default = default
+
+    @classmethod
+    def load(cls, default: str, directory: Path = LOCALES_DIR) -> Translations:
+        """Read and compile each language's messages.po; a missing one is a start-up error."""
+        catalogs: dict[str, gettext.NullTranslations] = {}
+        for language in LANGUAGES:
+            path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+            try:
+                with path.open("rb") as handle:
+                    catalog = read_po(handle, locale=language)
+            except (OSError, ValueError) as exc:
+                raise MissingCatalog(f"cannot read {path}: {exc}") from exc
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            catalogs[language] = gettext.GNUTranslations(buffer)
+        return cls(catalogs, default)
+
+    def localizer(self, language: str | None) -> Localizer:
+        """The localizer for a language code, falling back to the default language."""
+        code = language if language in self._catalogs else self.default
+        return Localizer(code, self._catalogs[code])
+
+    def pick(self, telegram_code: str | None) -> str:
+        """The bot language for a Telegram language code ('km', 'km-KH', 'en-US', …)."""
+        base = (telegram_code or "").split("-")[0].lower()
+        return base if base in self._catalogs else self.default

@@ -1,0 +1,409 @@
+"""Reading recommendation and translation files (CSV or XLSX) into checked rows.
+
+Accepts the project's own format and the column names of exports from the UPR Info database and
+OHCHR's Universal Human Rights Index. Every bad row is reported with its line and reason; good
+rows are returned for the caller to store in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.model import RecNumber, Response, TranslationStatus
+from bot.states import resolve_state
+from bot.text import normalize
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; it is translated where it is shown."""
+    return message
+
+
+MAX_TEXT = 6000
+MAX_FILE_ROWS = 100_000
+
+# Header spellings, normalised (lower case, punctuation as spaces), for each field we read.
+_HEADERS: dict[str, tuple[str, ...]] = {
+    "cycle": ("cycle", "upr cycle", "review cycle"),
+    "number": (
+        "number",
+        "no",
+        "paragraph",
+        "paragraph number",
+        "recommendation number",
+        "rec number",
+        "rec no",
+        "ref",
+        "reference",
+        "para",
+        "recommendation no",
+    ),
+    "text": (
+        "text",
+        "recommendation",
+        "recommendation text",
+        "text of recommendation",
+        "full text",
+        "recommendation english",
+        "text en",
+        "english text",
+        "text english",
+    ),
+    "text_km": (
+        "text km",
+        "khmer",
+        "khmer text",
+        "text khmer",
+        "translation",
+        "recommendation km",
+        "recommendation khmer",
+    ),
+    "states": (
+        "recommending states",
+        "recommending state",
+        "recommending state s",
+        "state",
+        "states",
+        "recommended by",
+        "recommending country",
+        "from",
+        "recommending states sr",
+    ),
+    "response": (
+        "response",
+        "position",
+        "sur response",
+        "response position",
+        "sur position",
+        "status of response",
+    ),
+    "status": ("status", "translation status"),
+    "translator": ("translator", "translated by"),
+    "sdg": ("sdg targets", "sdg target", "sdgs", "sdg"),
+    "action_category": ("action category", "action", "category"),
+    "session": ("session", "upr session", "wg session"),
+    "document": ("document symbol", "document", "symbol", "report symbol"),
+    "sur": ("state under review", "sur", "under review", "country under review"),
+    "source": ("source",),
+}
+_RESPONSES = {
+    "accepted": Response.ACCEPTED,
+    "supported": Response.ACCEPTED,
+    "accept": Response.ACCEPTED,
+    "support": Response.ACCEPTED,
+    "enjoys the support": Response.ACCEPTED,
+    "noted": Response.NOTED,
+    "note": Response.NOTED,
+    "not supported": Response.NOTED,
+    "rejected": Response.REJECTED,
+    "pending": Response.PENDING,
+    "": Response.PENDING,
+    "to be examined": Response.PENDING,
+    "under consideration": Response.PENDING,
+}
+# Cambodia's Working Group sessions and report symbols, for exports that give no cycle.
+_SESSION_CYCLE = {6: 1, 18: 2, 32: 3, 46: 4}
+_DOCUMENT_CYCLE = {"a/hrc/13/4": 1, "a/hrc/26/16": 2, "a/hrc/41/17": 3}
+_LEADING_NUMBER = re.compile(r"^\s*(\d{1,4}\.\d{1,4})[\s.:)\-]+(.*)$", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of a file was not loaded; `message` is a gettext msgid with `params`."""
+
+    line: int
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def english(self) -> str:
+        """The reason in English, for the command line."""
+        return self.message.format(**self.params)
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    """A checked recommendation ready to store."""
+
+    line: int
+    cycle: int
+    number: RecNumber
+    text_en: str
+    states: tuple[str, ...]
+    response: Response
+    sdg_targets: tuple[str, ...] = ()
+    action_category: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TranslationRow:
+    """A checked Khmer translation ready to store."""
+
+    line: int
+    cycle: int
+    number: RecNumber
+    text_km: str
+    status: TranslationStatus
+    translator: str
+
+
+@dataclass
+class ParsedFile:
+    """The good rows of a file and the reasons for the bad ones."""
+
+    kind: str  # "recommendations" or "translations"
+    recommendations: list[RecommendationRow] = field(default_factory=list)
+    translations: list[TranslationRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read (format, encoding, or no recognisable columns)."""
+
+
+def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:
+    """Read a CSV or XLSX file of recommendations or of Khmer translations."""
+    return parse_table(_read_table(path), default_cycle=default_cycle)
+
+
+def parse_table(table: list[list[str]], *, default_cycle: int | None = None) -> ParsedFile:
+    """Check every row of a table whose first non-empty row is the header."""
+    rows = iter(enumerate(table, start=1))
+    header_line, header = next(((n, r) for n, r in rows if any(c.strip() for c in r)), (0, []))
+    columns = _map_columns(header)
+    if "text" in columns:
+        kind = "recommendations"
+    elif "text_km" in columns:
+        kind = "translations"
+    else:
+        raise UnreadableFile(
+            "no column with the recommendation text: expected a header such as "
+            "'text' or 'recommendation' (or 'text_km' for Khmer translations)"
+        )
+    parsed = ParsedFile(kind)
+    seen: dict[tuple[int, RecNumber], int] = {}
+    for line, raw in rows:
+        if line - header_line > MAX_FILE_ROWS:
+            parsed.errors.append(RowError(line, N_("too many rows; the rest were not read")))
+            break
+        if not any(c.strip() for c in raw):
+            continue
+        cells = {name: (raw[i].strip() if i < len(raw) else "") for name, i in columns.items()}
+        try:
+            row = (
+                _recommendation(line, cells, default_cycle)
+                if kind == "recommendations"
+                else _translation(line, cells, default_cycle)
+            )
+        except _BadRow as bad:
+            parsed.errors.append(RowError(line, bad.message, bad.params))
+            continue
+        if row is None:
+            continue
+        key = (row.cycle, row.number)
+        if key in seen:
+            parsed.errors.append(
+                RowError(
+                    line,
+                    N_("{number} (cycle {cycle}) already appears on line {first}"),
+                    {"number": str(row.number), "cycle": str(row.cycle), "first": str(seen[key])},
+                )
+            )
+            continue
+        seen[key] = line
+        if isinstance(row, RecommendationRow):
+            parsed.recommendations.append(row)
+        else:
+            parsed.translations.append(row)
+    return parsed
+
+
+class _BadRow(Exception):
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def _recommendation(
+    line: int, cells: dict[str, str], default_cycle: int | None
+) -> RecommendationRow | None:
+    sur = cells.get("sur", "")
+    if sur and resolve_state(sur).key != "KH":
+        return None  # a multi-country export: rows for other States are not ours
+    text = _clean(cells.get("text", ""))
+    number_text = cells.get("number", "")
+    if not number_text:
+        match = _LEADING_NUMBER.match(text)
+        if match:
+            number_text, text = match.group(1), _clean(match.group(2))
+    number = _number(number_text)
+    if not text:
+        raise _BadRow(N_("the recommendation text is empty"))
+    states = _states(cells.get("states", ""))
+    if not states:
+        raise _BadRow(N_("no recommending State"))
+    response_raw = normalize(cells.get("response", ""))
+    response = _RESPONSES.get(response_raw)
+    if response is None:
+        raise _BadRow(
+            N_("unknown response {value}: use accepted, noted, rejected or pending"),
+            value=repr(cells.get("response", "")),
+        )
+    category = None
+    raw_category = cells.get("action_category", "")
+    if raw_category:
+        digit = re.search(r"[1-5]", raw_category)
+        if not digit:
+            raise _BadRow(N_("action category {value} is not 1 to 5"), value=repr(raw_category))
+        category = int(digit.group())
+    sdg = tuple(t.strip() for t in re.split(r"[;,]", cells.get("sdg", "")) if t.strip())
+    return RecommendationRow(
+        line,
+        _cycle(cells, default_cycle),
+        number,
+        text,
+        states,
+        response,
+        sdg,
+        category,
+        _clean(cells.get("source", "")),
+    )
+
+
+def _translation(line: int, cells: dict[str, str], default_cycle: int | None) -> TranslationRow:
+    text = _clean(cells.get("text_km", ""))
+    if not text:
+        raise _BadRow(N_("the Khmer text is empty"))
+    if not any("\u1780" <= ch <= "\u17ff" for ch in text):
+        raise _BadRow(N_("the Khmer text has no Khmer letters"))
+    status_raw = normalize(cells.get("status", "")) or "draft"
+    try:
+        status = TranslationStatus(status_raw)
+    except ValueError:
+        raise _BadRow(
+            N_("unknown status {value}: use draft or reviewed"),
+            value=repr(cells.get("status", "")),
+        ) from None
+    return TranslationRow(
+        line,
+        _cycle(cells, default_cycle),
+        _number(cells.get("number", "")),
+        text,
+        status,
+        _clean(cells.get("translator", ""))[:200],
+    )
+
+
+def _clean(text: str) -> str:
+    text = _CONTROL.sub("", text)
+    text = " ".join(text.split())
+    if len(text) > MAX_TEXT:
+        raise _BadRow(N_("the text is longer than {limit} characters"), limit=str(MAX_TEXT))
+    return text
+
+
+def _number(text: str) -> RecNumber:
+    if not text:
+        raise _BadRow(N_("no recommendation number"))
+    try:
+        return RecNumber.parse(normalize(text).removeprefix("rec").strip())
+    except ValueError:
+        raise _BadRow(N_("{value} is not a number like 118.6"), value=repr(text)) from None
+
+
+def _cycle(cells: dict[str, str], default_cycle: int | None) -> int:
+    raw = cells.get("cycle", "")
+    if raw:
+        digits = re.search(r"\d+", normalize(raw))
+        if not digits or not 0 < int(digits.group()) < 100:
+            raise _BadRow(N_("cycle {value} is not a cycle number"), value=repr(raw))
+        return int(digits.group())
+    session = re.search(r"\d+", cells.get("session", ""))
+    if session and int(session.group()) in _SESSION_CYCLE:
+        return _SESSION_CYCLE[int(session.group())]
+    document = normalize(cells.get("document", "")).split(" ")[0]
+    if document in _DOCUMENT_CYCLE:
+        return _DOCUMENT_CYCLE[document]
+    if default_cycle is not None:
+        return default_cycle
+    raise _BadRow(N_("no cycle: add a cycle column or give the cycle when importing"))
+
+
+def _states(raw: str) -> tuple[str, ...]:
+    parts = [p.strip() for p in raw.split(";")]
+    if len(parts) == 1 and "," in raw:
+        candidates = [p.strip() for p in raw.split(",")]
+        if all(len(resolve_state(p).key) == 2 for p in candidates if p):
+            parts = candidates
+    unique: dict[str, None] = {}
+    for part in parts:
+        cleaned = " ".join(part.split())
+        if cleaned:
+            unique.setdefault(cleaned, None)
+    return tuple(unique)
+
+
+def _map_columns(header: list[str]) -> dict[str, int]:
+    lookup = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = " ".join(re.sub(r"[^0-9a-z\u1780-\u17ff]+", " ", normalize(cell)).split())
+        name = lookup.get(key) or lookup.get(key.replace("recommending_", "recommending "))
+        if name and name not in columns:
+            columns[name] = index
+    return columns
+
+
+def _read_table(path: Path) -> list[list[str]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _read_csv(path)
+    raise UnreadableFile(f"{path.name}: only .csv and .xlsx files can be imported")
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8") from None
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
+    except csv.Error:
+        dialect = csv.excel
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook  # imported here: only imports of .xlsx need it
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(_cells(row)) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cells(row: tuple[object, ...]) -> Iterator[str]:
+    for value in row:
+        if value is None:
+            yield ""
+        elif isinstance(value, float) and value.is_integer():
+            yield str(int(value))
+        else:
+            yield str(value)

@@ -1,0 +1,74 @@
+"""Command line: run the bot, or import recommendation / translation files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.importer import UnreadableFile
+from bot.services import Services
+from bot.settings import Settings, SettingsError
+from storage.db import DatabaseTooNew
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`bot.py` runs the bot; `bot.py import FILE [--cycle N]` loads data into the database."""
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    imp = sub.add_parser("import", help="import recommendations or Khmer translations")
+    imp.add_argument("files", nargs="+", type=Path, help="CSV or XLSX files")
+    imp.add_argument("--cycle", type=int, help="the cycle, for files without a cycle column")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env(os.environ, require_token=args.command != "import")
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "import":
+            return asyncio.run(_import(settings, args.files, args.cycle))
+        from bot.app import serve
+
+        asyncio.run(serve(settings))
+    except DatabaseTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _import(settings: Settings, files: list[Path], cycle: int | None) -> int:
+    services = await Services.start(settings, SystemClock())
+    status = 0
+    try:
+        for path in files:
+            try:
+                outcome = await services.import_file(path, cycle=cycle)
+            except (UnreadableFile, OSError) as exc:
+                print(f"{path}: cannot import: {exc}", file=sys.stderr)
+                status = 1
+                continue
+            errors = [*outcome.parsed.errors, *outcome.report.errors]
+            report = outcome.report
+            print(
+                f"{path}: {outcome.parsed.kind}: {report.added} added, {report.updated} updated, "
+                f"{report.unchanged} unchanged, {len(errors)} rejected"
+            )
+            for error in sorted(errors, key=lambda e: e.line):
+                print(f"  line {error.line}: {error.english()}")
+            if errors:
+                status = 1
+    finally:
+        await services.close()
+    return status

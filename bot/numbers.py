@@ -1,0 +1,75 @@
+"""Reading recommendation numbers as coalitions write them: 118.6, ១១៨.៦, 118.1-4, 119.21 to 27."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.model import RecNumber
+from bot.text import normalize
+
+_CYCLE = re.compile(r"(?:\bcycle\s*|\bc\s?|វដ្ត(?:ទី)?\s*)(\d{1,2})\b")
+_ITEM = re.compile(
+    r"(?<![\d.])(\d+)\.(\d+)"
+    r"(?:\s*(?:-|~|\bto\b|ដល់)\s*(?:(\d+)\.)?(\d+)\b)?"
+    r"(?![\d]|\.\d)"
+)
+_DIGIT = re.compile(r"\d")
+
+
+class MalformedNumber(ValueError):
+    """The text looks like a number lookup but cannot be read as one."""
+
+
+class MultipleCycles(ValueError):
+    """The text names more than one cycle."""
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """An inclusive range of numbers in one cycle; a single number has start == end."""
+
+    start: RecNumber
+    end: RecNumber
+
+
+@dataclass(frozen=True)
+class NumberQuery:
+    """What a member asked for by number: ranges, and a cycle or None for the current one."""
+
+    ranges: tuple[NumberRange, ...]
+    cycle: int | None
+
+
+def extract_cycle(normalized: str) -> tuple[int | None, str]:
+    """Find one cycle marker ('c2', 'cycle 2', 'វដ្ត២'); return it and the text without it."""
+    found = {int(m.group(1)) for m in _CYCLE.finditer(normalized)}
+    if len(found) > 1:
+        raise MultipleCycles(sorted(found))
+    rest = _CYCLE.sub(" ", normalized)
+    return (found.pop() if found else None), rest
+
+
+def parse_numbers(text: str) -> NumberQuery | None:
+    """A NumberQuery when the text names numbers, None when it is a word search.
+
+    Raises MalformedNumber for digit soup such as '118.6.7' or '118'.
+    """
+    cycle, rest = extract_cycle(normalize(text))
+    ranges: list[NumberRange] = []
+    for match in _ITEM.finditer(rest):
+        para, item, end_para, end_item = match.groups()
+        try:
+            start = RecNumber.parse(f"{para}.{item}")
+            end = RecNumber.parse(f"{end_para or para}.{end_item}") if end_item else start
+        except ValueError as exc:
+            raise MalformedNumber(match.group(0)) from exc
+        ranges.append(NumberRange(min(start, end), max(start, end)))
+    leftover = _ITEM.sub(" ", rest)
+    if ranges:
+        if _DIGIT.search(leftover):
+            raise MalformedNumber(text)
+        return NumberQuery(tuple(ranges), cycle)
+    if _DIGIT.search(leftover) and not re.search(r"[a-z\u1780-\u17dd]{2,}", leftover):
+        raise MalformedNumber(text)
+    return None

@@ -1,0 +1,191 @@
+"""The bot's services: what handlers call. Knows the domain and storage, never Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import bundled
+from bot.catalog import Catalog, SearchRequest
+from bot.clock import Clock
+from bot.i18n import Translations
+from bot.importer import ParsedFile, parse_file
+from bot.settings import Settings
+from bot.themes import ThemeRule, load_rules
+from storage.catalog import CatalogRepository, ImportReport
+from storage.db import Database
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+
+class RecentSearches:
+    """Searches behind 'next page' buttons, kept in memory only (never the user's words on disk).
+
+    Callback data holds 64 bytes, too little for a query; a button carries a short token instead.
+    After a restart the token is unknown and the member is asked to search again.
+    """
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        """Remember at most `capacity` searches, forgetting the oldest first."""
+        self._capacity = capacity
+        self._items: OrderedDict[str, SearchRequest] = OrderedDict()
+
+    def remember(self, request: SearchRequest) -> str:
+        """Store a search and return its token."""
+        token = secrets.token_urlsafe(6)
+        self._items[token] = request
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return token
+
+    def recall(self, token: str) -> SearchRequest | None:
+        """The search behind a token, or None if it was forgotten."""
+        request = self._items.get(token)
+        if request is not None:
+            self._items.move_to_end(token)
+        return request
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """A file's checked rows and what storing them changed."""
+
+    parsed: ParsedFile
+    report: ImportReport
+
+
+class Services:
+    """Everything a handler needs, built once at start-up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        translations: Translations,
+        rules: list[ThemeRule],
+        catalog: Catalog,
+    ) -> None:
+        """Use `Services.start`."""
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.translations = translations
+        self.rules = rules
+        self.catalog_repository = CatalogRepository(database)
+        self.users = UserRepository(database)
+        self.searches = RecentSearches()
+        self._catalog = catalog
+        self._refresh_lock = asyncio.Lock()
+
+    @classmethod
+    async def start(cls, settings: Settings, clock: Clock) -> Services:
+        """Open the database, load bundled data on first start (or when it changed), index."""
+        translations = Translations.load(settings.default_language)
+        database = await Database.open(settings.database_path)
+        try:
+            rules = load_rules(bundled.THEMES_FILE)
+            repository = CatalogRepository(database)
+            await _load_bundled(repository, rules, clock)
+            glossary = bundled.load_glossary()
+            snapshot = await repository.snapshot()
+            catalog = await asyncio.to_thread(
+                Catalog,
+                snapshot.recommendations,
+                snapshot.themes,
+                snapshot.cycles,
+                glossary,
+                current_cycle=settings.current_cycle,
+                revision=snapshot.revision,
+            )
+        except BaseException:
+            await database.close()
+            raise
+        return cls(settings, database, clock, translations, rules, catalog)
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.database.close()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The current catalog snapshot."""
+        return self._catalog
+
+    async def refresh_catalog(self) -> bool:
+        """Rebuild the catalog if the database changed (another process may have imported)."""
+        async with self._refresh_lock:
+            if await self.catalog_repository.revision() == self._catalog.revision:
+                return False
+            snapshot = await self.catalog_repository.snapshot()
+            self._catalog = await asyncio.to_thread(
+                Catalog,
+                snapshot.recommendations,
+                snapshot.themes,
+                snapshot.cycles,
+                self._catalog.glossary,
+                current_cycle=self.settings.current_cycle,
+                revision=snapshot.revision,
+            )
+            log.info("catalog reloaded: %d recommendations", len(snapshot.recommendations))
+            return True
+
+    async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
+        """Check a file and store its good rows in one transaction."""
+        parsed = await asyncio.to_thread(parse_file, path, default_cycle=cycle)
+        now = self.clock.now()
+        if parsed.kind == "translations":
+            report = await self.catalog_repository.import_translations(parsed.translations, now)
+        else:
+            report = await self.catalog_repository.import_recommendations(
+                parsed.recommendations, self.rules, now
+            )
+        await self.refresh_catalog()
+        return ImportOutcome(parsed, report)
+
+    def is_coordinator(self, user_id: int) -> bool:
+        """True for coordinators (from COORDINATOR_IDS)."""
+        return user_id in self.settings.coordinator_ids
+
+    async def language_of(self, user_id: int, telegram_code: str | None) -> str:
+        """The user's chosen language, else their Telegram language, else the default."""
+        chosen = await self.users.language(user_id)
+        return chosen or self.translations.pick(telegram_code)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Remember a user's language choice."""
+        await self.users.set_language(user_id, language)
+
+    async def set_theme(self, recommendation_id: int, theme_id: int, assigned: bool) -> None:
+        """Put a recommendation in a theme or take it out (a coordinator's edit)."""
+        await self.catalog_repository.set_theme(recommendation_id, theme_id, assigned)
+        await self.refresh_catalog()
+
+
+async def _load_bundled(
+    repository: CatalogRepository, rules: list[ThemeRule], clock: Clock
+) -> None:
+    # Each part is (re)loaded only when its files changed, so restarts cost nothing and a new
+    # release's corrected data arrives without touching coordinators' edits.
+    cycles_hash = bundled.fingerprint(bundled.CYCLES_FILE)
+    if await repository.meta("bundled:cycles") != cycles_hash:
+        await repository.sync_cycles(bundled.load_cycles())
+        await repository.set_meta("bundled:cycles", cycles_hash)
+    themes_hash = bundled.fingerprint(bundled.THEMES_FILE)
+    if await repository.meta("bundled:themes") != themes_hash:
+        await repository.sync_themes(rules, clock.now())
+        await repository.set_meta("bundled:themes", themes_hash)
+    data_hash = bundled.fingerprint(*bundled.RECOMMENDATION_FILES)
+    if await repository.meta("bundled:recommendations") != data_hash:
+        for path in bundled.RECOMMENDATION_FILES:
+            parsed = parse_file(path)
+            if parsed.errors:
+                raise RuntimeError(f"bundled file {path.name} has bad rows: {parsed.errors[:3]}")
+            await repository.import_recommendations(parsed.recommendations, rules, clock.now())
+        await repository.set_meta("bundled:recommendations", data_hash)
+        log.info("bundled recommendations loaded")

@@ -1,0 +1,89 @@
+"""Settings read once from the environment into a frozen dataclass."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LANGUAGES = ("en", "km")
+DEFAULT_DATABASE_PATH = Path("var") / "upr-bot.sqlite3"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    token: str = field(repr=False)
+    base_url: str | None = None
+    database_path: Path = DEFAULT_DATABASE_PATH
+    coordinator_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Phnom_Penh"))
+    default_language: str = "en"
+    current_cycle: int | None = None
+    catalog_refresh_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Settings:
+        """Read and validate every setting; raise SettingsError with a helpful message."""
+        token = env.get("BOT_TOKEN", "").strip()
+        if require_token and not token:
+            raise SettingsError(
+                "BOT_TOKEN is not set. Talk to @BotFather on Telegram, send /newbot, and put "
+                "the token it gives you in the BOT_TOKEN environment variable."
+            )
+        return cls(
+            token=token,
+            base_url=env.get("TELEGRAM_BASE_URL", "").strip().rstrip("/") or None,
+            database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
+            coordinator_ids=_parse_ids(env.get("COORDINATOR_IDS", "")),
+            timezone=_parse_timezone(env.get("TIMEZONE", "").strip() or "Asia/Phnom_Penh"),
+            default_language=_parse_language(env.get("DEFAULT_LANGUAGE", "").strip() or "en"),
+            current_cycle=_parse_positive_int("CURRENT_CYCLE", env.get("CURRENT_CYCLE", "")),
+            catalog_refresh_seconds=float(
+                _parse_positive_int(
+                    "CATALOG_REFRESH_SECONDS", env.get("CATALOG_REFRESH_SECONDS", "")
+                )
+                or 60
+            ),
+        )
+
+
+def _parse_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(
+                f"COORDINATOR_IDS must be comma-separated Telegram user ids, got {part!r}."
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"TIMEZONE {name!r} is not a known time zone.") from exc
+
+
+def _parse_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
+    return code
+
+
+def _parse_positive_int(name: str, raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {raw!r}.")
+    return int(raw)

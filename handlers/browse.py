@@ -1,0 +1,134 @@
+"""Browsing with buttons: /themes, /states, /cycles (no typing needed on a phone)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.catalog import SearchRequest
+from bot.text import truncate
+from handlers import render
+from handlers.common import BotContext, reader
+from handlers.lookup import edit
+
+STATES_PER_PAGE = 24
+
+
+async def themes(update: Update, context: BotContext) -> None:
+    """One button per theme, with how many recommendations it has."""
+    l10n = await reader(update, context)
+    catalog = context.services.catalog
+    counts = catalog.counts_by_theme()
+    buttons = [
+        [
+            InlineKeyboardButton(
+                f"{theme.name(l10n.language)} ({counts.get(theme.id, 0)})",
+                callback_data=render.list_data(SearchRequest(theme_id=theme.id), "", 0),
+            )
+        ]
+        for theme in catalog.themes
+    ]
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            escape(l10n.gettext("Choose a theme:")), reply_markup=InlineKeyboardMarkup(buttons)
+        )
+
+
+def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboardMarkup:
+    catalog = context.services.catalog
+    counts = catalog.counts_by_state()
+    states = sorted(catalog.states.values(), key=lambda s: s.name(language))
+    pages = max(1, (len(states) + STATES_PER_PAGE - 1) // STATES_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    shown = states[page * STATES_PER_PAGE : (page + 1) * STATES_PER_PAGE]
+    buttons = [
+        InlineKeyboardButton(
+            f"{truncate(s.name(language), 22)} ({counts.get(s.key, 0)})",
+            callback_data=render.list_data(SearchRequest(state=s.key), "", 0),
+        )
+        for s in shown
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"sp:{page - 1}"))
+    if pages > 1:
+        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"sp:{page}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=f"sp:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+async def states(update: Update, context: BotContext) -> None:
+    """Recommending States as buttons, alphabetical in the reader's language, paged."""
+    l10n = await reader(update, context)
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            escape(l10n.gettext("Choose a recommending State:")),
+            reply_markup=_states_page(context, l10n.language, 0),
+        )
+
+
+async def states_page(update: Update, context: BotContext) -> None:
+    """sp:<page>: another page of States."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    l10n = await reader(update, context)
+    page = query.data.removeprefix("sp:")
+    await query.answer()
+    if page.isdigit() and isinstance(query.message, Message):
+        await edit(
+            query.message,
+            escape(l10n.gettext("Choose a recommending State:")),
+            _states_page(context, l10n.language, int(page)),
+        )
+
+
+async def cycles(update: Update, context: BotContext) -> None:
+    """The cycles the bot knows, with dates and counts, and a button to browse each."""
+    l10n = await reader(update, context)
+    catalog = context.services.catalog
+    counts: dict[int, int] = {}
+    for rec in catalog.recommendations:
+        counts[rec.cycle] = counts.get(rec.cycle, 0) + 1
+    lines = ["<b>" + escape(l10n.gettext("Review cycles")) + "</b>", ""]
+    for cycle in catalog.cycles:
+        lines.append(
+            escape(
+                l10n.ngettext(
+                    "{cycle}: {count} recommendation",
+                    "{cycle}: {count} recommendations",
+                    counts.get(cycle.number, 0),
+                ).format(
+                    cycle=render.cycle_label(l10n, catalog, cycle.number),
+                    count=counts.get(cycle.number, 0),
+                )
+            )
+        )
+    if catalog.current_cycle is not None:
+        lines += [
+            "",
+            escape(
+                l10n.gettext("A number without a cycle means cycle {cycle}.").format(
+                    cycle=catalog.current_cycle
+                )
+            ),
+        ]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Cycle {cycle}").format(cycle=c.number),
+                callback_data=render.list_data(SearchRequest(cycle=c.number), "", 0),
+            )
+            for c in catalog.cycles
+        ]
+    ]
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            "\n".join(lines),
+            reply_markup=InlineKeyboardMarkup(buttons) if catalog.cycles else None,
+        )

@@ -1,0 +1,82 @@
+"""Coordinators re-assign a recommendation's themes with buttons; checked on every press."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.i18n import Localizer
+from bot.model import Recommendation
+from bot.text import truncate
+from handlers import render
+from handlers.common import BotContext, reader
+from handlers.lookup import edit
+
+
+def _editor(
+    l10n: Localizer, context: BotContext, rec: Recommendation
+) -> tuple[str, InlineKeyboardMarkup]:
+    catalog = context.services.catalog
+    text = (
+        f"<b>{escape(str(rec.number))}</b> · "
+        f"{escape(render.cycle_label(l10n, catalog, rec.cycle))}\n"
+        f"{escape(truncate(rec.text_en, 300))}\n\n"
+        + escape(
+            l10n.gettext(
+                "Tap a theme to add it or take it away. ✓ marks the themes "
+                "this recommendation is in; your choice is kept on re-import."
+            )
+        )
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if theme.id in rec.theme_ids else "") + theme.name(l10n.language),
+                callback_data=f"tt:{rec.id}:{theme.id}",
+            )
+        ]
+        for theme in catalog.themes
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Done"), callback_data=f"r:{rec.cycle}:{rec.number}:{l10n.language}"
+            )
+        ]
+    )
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def on_theme_button(update: Update, context: BotContext) -> None:
+    """te:<rec id> opens the editor; tt:<rec id>:<theme id> toggles one theme."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    l10n = await reader(update, context)
+    services = context.services
+    # A forwarded or replayed button must not let anyone else edit: check the role every time.
+    if not services.is_coordinator(user.id):
+        await query.answer(l10n.gettext("Only coordinators can change themes."), show_alert=True)
+        return
+    parts = query.data.split(":")
+    rec = None
+    if len(parts) in (2, 3) and all(p.isdigit() for p in parts[1:]):
+        rec = services.catalog.by_id.get(int(parts[1]))
+    if rec is None or (len(parts) == 3 and int(parts[2]) not in services.catalog.themes_by_id):
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    if len(parts) == 3:
+        theme_id = int(parts[2])
+        await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
+        rec = services.catalog.by_id[rec.id]
+        await query.answer(l10n.gettext("Saved."))
+    else:
+        await query.answer()
+    if isinstance(query.message, Message):
+        text, markup = _editor(l10n, context, rec)
+        await edit(query.message, text, markup)

@@ -1,0 +1,69 @@
+"""The last line of defence: unknown commands, and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from handlers.common import BotContext, reader
+
+log = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have: say so, unless it was meant for another bot."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    command = message.text.split()[0]
+    name, _, addressee = command.partition("@")
+    if (
+        message.chat.type != "private"
+        and addressee.lower() != (context.bot.username or "").lower()
+    ):
+        return
+    l10n = await reader(update, context)
+    await message.reply_text(
+        escape(
+            l10n.gettext(
+                "I do not know the command {command}. Send /help to see what I can do."
+            ).format(command=name[:40])
+        )
+    )
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Any button the bot no longer knows (old versions, forged data): answer, don't hang."""
+    if update.callback_query is None:
+        return
+    l10n = await reader(update, context)
+    await update.callback_query.answer(
+        l10n.gettext("This button no longer works. Please send your question again."),
+        show_alert=True,
+    )
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the error (never the message text), then apologise to the user if we can."""
+    if isinstance(context.error, Forbidden):
+        log.info("a user has blocked the bot; nothing to send")
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        l10n = await reader(update, context)
+        await context.bot.send_message(
+            update.effective_chat.id,
+            escape(
+                l10n.gettext(
+                    "Sorry, something went wrong on my side. Please try again in a moment."
+                )
+            ),
+        )
+    except Exception:
+        log.exception("could not tell the user about the error")

@@ -1,0 +1,69 @@
+"""Inline mode: '@bot 110.45' or '@bot land' in any chat offers cards to share."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+
+from bot.catalog import MAX_QUERY_CHARS, EmptyQuery
+from bot.model import Recommendation
+from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.text import truncate
+from handlers import render
+from handlers.common import BotContext, reader
+
+RESULTS_PER_PAGE = 20  # Telegram allows 50; 20 keeps answers small and fast
+
+
+async def on_inline_query(update: Update, context: BotContext) -> None:
+    """Answer with shareable cards, paged through Telegram's offsets."""
+    query = update.inline_query
+    if query is None:
+        return
+    l10n = await reader(update, context)
+    catalog = context.services.catalog
+    text = query.query.strip()
+    hint = l10n.gettext("Type a number like 118.6 or words like land")
+    recs: tuple[Recommendation, ...] = ()
+    if text and len(text) <= MAX_QUERY_CHARS:
+        try:
+            numbers = parse_numbers(text)
+            if numbers is not None:
+                recs = catalog.lookup(numbers).found
+            else:
+                recs = catalog.search(catalog.parse_search(text)).recommendations
+        except (MalformedNumber, MultipleCycles, EmptyQuery):
+            recs = ()
+        if not recs:
+            hint = l10n.gettext("Nothing found. Tap here for help.")
+    offset = int(query.offset) if query.offset.isdigit() else 0
+    page = recs[offset : offset + RESULTS_PER_PAGE]
+    results = [
+        InlineQueryResultArticle(
+            id=f"{rec.cycle}-{rec.number}",
+            title=f"{rec.number} · {l10n.gettext('Cycle {cycle}').format(cycle=rec.cycle)} "
+            f"{render.RESPONSE_ICONS[rec.response]}",
+            description=truncate(
+                rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en, 120
+            ),
+            input_message_content=InputTextMessageContent(
+                render.split_messages([render.card(l10n, catalog, rec)])[0]
+            ),
+        )
+        for rec in page
+    ]
+    more = offset + RESULTS_PER_PAGE < len(recs)
+    button = None
+    if offset == 0 and not results:
+        button = InlineQueryResultsButton(text=truncate(hint, 60), start_parameter="help")
+    await query.answer(
+        results,
+        cache_time=60,
+        is_personal=True,
+        next_offset=str(offset + RESULTS_PER_PAGE) if more else "",
+        button=button,
+    )

@@ -1,0 +1,217 @@
+"""Lookups: numbers and words typed in chat or after /find, and the buttons on the answers."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
+from bot.i18n import Localizer
+from bot.model import RecNumber
+from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from handlers import render
+from handlers.common import BotContext, reader
+
+log = logging.getLogger(__name__)
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """A private message: a number lookup or a word search."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await answer_query(message, context, await reader(update, context), message.text)
+
+
+async def on_find(update: Update, context: BotContext) -> None:
+    """/find <number or words>, the way to ask in groups."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    l10n = await reader(update, context)
+    # The words after the command, as typed (context.args would lose line breaks and spacing).
+    query = message.text.partition(" ")[2] if " " in message.text else ""
+    if not query.strip():
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Write what to find after the command, for example: /find 118.6 or /find land"
+                )
+            )
+        )
+        return
+    await answer_query(message, context, l10n, query)
+
+
+async def answer_query(message: Message, context: BotContext, l10n: Localizer, text: str) -> None:
+    """Answer a number lookup or a word search; explain every kind of bad input."""
+    catalog = context.services.catalog
+    if len(text) > MAX_QUERY_CHARS:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "That is too long to search. Please send at most {limit} characters: a number or a "
+                    "few words."
+                ).format(limit=MAX_QUERY_CHARS)
+            )
+        )
+        return
+    try:
+        numbers = parse_numbers(text)
+    except MalformedNumber:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "I could not read that number. Write it as paragraph.item, like 118.6, "
+                    "or a range like 118.1-118.4."
+                )
+            )
+        )
+        return
+    except MultipleCycles:
+        await message.reply_text(
+            escape(l10n.gettext("Please name one cycle at a time, like 118.6 c2."))
+        )
+        return
+    if numbers is not None:
+        result = catalog.lookup(numbers)
+        messages = render.number_reply(l10n, catalog, result)
+        markup = None
+        if len(result.found) == 1 and not result.missing:
+            rec = result.found[0]
+            markup = render.card_keyboard(
+                l10n,
+                catalog,
+                rec,
+                elsewhere=result.elsewhere.get(rec.number, ()),
+                coordinator=_is_coordinator(message, context),
+            )
+        elif result.elsewhere:
+            markup = _elsewhere_keyboard(l10n, result.elsewhere, result.missing)
+        for i, chunk in enumerate(messages):
+            await message.reply_text(
+                chunk, reply_markup=markup if i == len(messages) - 1 else None
+            )
+        return
+    try:
+        request = catalog.parse_search(text)
+    except QueryTooLong:  # pragma: no cover - checked above; kept for the domain's contract
+        return
+    except EmptyQuery:
+        await message.reply_text(
+            escape(
+                l10n.gettext("Send a number like 118.6 or some words like land or ដីធ្លី. See /help.")
+            )
+        )
+        return
+    search = catalog.search(request)
+    token = context.services.searches.remember(request) if request.text else ""
+    page, markup = render.result_page(l10n, catalog, search, 0, token)
+    await message.reply_text(page, reply_markup=markup)
+
+
+def _elsewhere_keyboard(
+    l10n: Localizer, elsewhere: dict[RecNumber, tuple[int, ...]], missing: tuple[RecNumber, ...]
+) -> InlineKeyboardMarkup | None:
+    buttons = [
+        InlineKeyboardButton(
+            l10n.gettext("{number} in cycle {cycle}").format(number=n, cycle=c),
+            callback_data=f"r:{c}:{n}",
+        )
+        for n in missing
+        for c in elsewhere.get(n, ())
+    ][:12]
+    return (
+        InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+        if buttons
+        else None
+    )
+
+
+def _is_coordinator(message: Message, context: BotContext) -> bool:
+    # Only in private chats: a coordinator's edit button must not appear in a group's view.
+    user = message.from_user
+    return (
+        user is not None
+        and message.chat.type == "private"
+        and context.services.is_coordinator(user.id)
+    )
+
+
+async def on_card_button(update: Update, context: BotContext) -> None:
+    """r:<cycle>:<number>[:<language>]: open a card (new message) or switch its language."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    l10n = await reader(update, context)
+    catalog = context.services.catalog
+    parts = query.data.split(":")
+    rec = None
+    if len(parts) in (3, 4) and parts[1].isdigit():
+        try:
+            rec = catalog.get(int(parts[1]), RecNumber.parse(parts[2]))
+        except ValueError:
+            rec = None
+    if rec is None:
+        await query.answer(
+            l10n.gettext("This recommendation is no longer available. Please search again."),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    language = parts[3] if len(parts) == 4 and parts[3] in ("en", "km") else None
+    coordinator = bool(
+        update.effective_user
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+        and context.services.is_coordinator(update.effective_user.id)
+    )
+    text = render.card(l10n, catalog, rec, language)
+    others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
+    markup = render.card_keyboard(
+        l10n, catalog, rec, elsewhere=others, coordinator=coordinator, language=language
+    )
+    if language is not None and isinstance(query.message, Message):
+        await edit(query.message, text, markup)
+    elif query.message is not None:
+        await context.bot.send_message(query.message.chat.id, text, reply_markup=markup)
+
+
+async def on_list_button(update: Update, context: BotContext) -> None:
+    """l:…: turn a page or change a filter of a result list, in place."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    l10n = await reader(update, context)
+    services = context.services
+    try:
+        request, token, page = render.parse_list_data(
+            query.data, services.catalog, services.searches.recall
+        )
+    except render.ExpiredSearch:
+        await query.answer(
+            l10n.gettext("This list has expired. Please send your search again."), show_alert=True
+        )
+        return
+    except render.StaleButton:
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    result = services.catalog.search(request)
+    text, markup = render.result_page(l10n, services.catalog, result, page, token)
+    if isinstance(query.message, Message):
+        await edit(query.message, text, markup)
+
+
+async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit a message; an edit that changes nothing is not an error."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

@@ -1,0 +1,446 @@
+"""Turning domain objects into Telegram HTML and keyboards, in the reader's language."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.catalog import Catalog, NumberResult, SearchRequest, SearchResult
+from bot.i18n import Localizer
+from bot.model import RecNumber, Recommendation, Response, TranslationStatus
+from bot.states import State
+from bot.text import truncate
+
+MESSAGE_LIMIT = 4096
+PAGE_SIZE = 5
+SNIPPET = 160
+
+RESPONSE_ICONS = {
+    Response.ACCEPTED: "✅",
+    Response.NOTED: "📝",
+    Response.REJECTED: "❌",
+    Response.PENDING: "⏳",
+}
+
+
+def response_label(l10n: Localizer, response: Response) -> str:
+    """The response in words, with its icon."""
+    labels = {
+        Response.ACCEPTED: l10n.gettext("Accepted"),
+        Response.NOTED: l10n.gettext("Noted"),
+        # TRANSLATORS: Cambodia said "rejected" once (cycle 2); the UN counts it as noted.
+        Response.REJECTED: l10n.gettext("Rejected (counted as noted)"),
+        Response.PENDING: l10n.gettext("Pending"),
+    }
+    return f"{RESPONSE_ICONS[response]} {labels[response]}"
+
+
+def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:
+    """'Cycle 2 (reviewed 28 January 2014)' in the reader's language."""
+    review = next((c.review_date for c in catalog.cycles if c.number == cycle), None)
+    if review is None:
+        return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+    return l10n.gettext("Cycle {cycle} (reviewed {date})").format(
+        cycle=cycle, date=l10n.date(review)
+    )
+
+
+def card(
+    l10n: Localizer, catalog: Catalog, rec: Recommendation, language: str | None = None
+) -> str:
+    """The full card of one recommendation; `language` forces the text's language."""
+    show_khmer = (language or l10n.language) == "km" and rec.khmer is not None
+    lines = [
+        f"<b>{escape(str(rec.number))}</b> · {escape(cycle_label(l10n, catalog, rec.cycle))}",
+        "",
+    ]
+    if show_khmer and rec.khmer is not None:
+        lines.append(escape(rec.khmer.text))
+        if rec.khmer.status is TranslationStatus.DRAFT:
+            lines.append(
+                "<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"
+            )
+    else:
+        lines.append(escape(rec.text_en))
+        if l10n.language == "km" and rec.khmer is None:
+            lines.append(
+                "<i>"
+                + escape(
+                    l10n.gettext(
+                        "No Khmer translation of this recommendation exists yet; the English text is "
+                        "shown."
+                    )
+                )
+                + "</i>"
+            )
+    lines.append("")
+    states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+    lines.append(
+        escape(
+            l10n.ngettext(
+                "Recommending State: {states}",
+                "Recommending States: {states}",
+                len(catalog.states_of(rec)),
+            ).format(states=states)
+        )
+    )
+    lines.append(
+        escape(
+            l10n.gettext("Response: {response}").format(
+                response=response_label(l10n, rec.response)
+            )
+        )
+    )
+    themes = catalog.themes_of(rec)
+    if themes:
+        lines.append(
+            escape(
+                l10n.gettext("Themes: {themes}").format(
+                    themes="; ".join(t.name(l10n.language) for t in themes)
+                )
+            )
+        )
+    if rec.sdg_targets:
+        lines.append(
+            escape(
+                l10n.gettext("SDG targets: {targets}").format(targets=", ".join(rec.sdg_targets))
+            )
+        )
+    return "\n".join(lines)
+
+
+def card_keyboard(
+    l10n: Localizer,
+    catalog: Catalog,
+    rec: Recommendation,
+    *,
+    elsewhere: Sequence[int] = (),
+    coordinator: bool = False,
+    language: str | None = None,
+) -> InlineKeyboardMarkup:
+    """Buttons under a card: other cycles with the same number, other language, share, edit."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if elsewhere:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("{number} in cycle {cycle}").format(number=rec.number, cycle=c),
+                    callback_data=f"r:{c}:{rec.number}",
+                )
+                for c in elsewhere
+            ]
+        )
+    row = []
+    if rec.khmer is not None:
+        shown = language or l10n.language
+        other = "en" if shown == "km" else "km"
+        label = l10n.gettext("English text") if other == "en" else l10n.gettext("Khmer text")
+        row.append(
+            InlineKeyboardButton(label, callback_data=f"r:{rec.cycle}:{rec.number}:{other}")
+        )
+    row.append(
+        InlineKeyboardButton(
+            l10n.gettext("Share"), switch_inline_query=f"{rec.number} c{rec.cycle}"
+        )
+    )
+    rows.append(row)
+    if coordinator:
+        rows.append(
+            [InlineKeyboardButton(l10n.gettext("Edit themes"), callback_data=f"te:{rec.id}")]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation) -> str:
+    """One line of a result list: number, cycle, a snippet, the States, the response icon."""
+    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+    snippet = truncate(text, SNIPPET)
+    return l10n.gettext("{index}. <b>{number}</b> (c{cycle}) {snippet} — {states} {icon}").format(
+        index=index,
+        number=escape(str(rec.number)),
+        cycle=rec.cycle,
+        snippet=escape(snippet),
+        states=escape(truncate(states, 60)),
+        icon=RESPONSE_ICONS[rec.response],
+    )
+
+
+def describe_request(l10n: Localizer, catalog: Catalog, request: SearchRequest) -> str:
+    """What was searched, in words: 'land · noted · Japan · cycle 2'."""
+    parts = []
+    if request.text:
+        parts.append(f"“{request.text}”")
+    if request.theme_id is not None and request.theme_id in catalog.themes_by_id:
+        parts.append(catalog.themes_by_id[request.theme_id].name(l10n.language))
+    if request.state is not None:
+        parts.append(State(request.state).name(l10n.language))
+    if request.response is not None:
+        parts.append(response_label(l10n, request.response))
+    if request.cycle is not None:
+        parts.append(l10n.gettext("Cycle {cycle}").format(cycle=request.cycle))
+    return " · ".join(parts) or l10n.gettext("all recommendations")
+
+
+def result_page(
+    l10n: Localizer, catalog: Catalog, result: SearchResult, page: int, token: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of results, with buttons to open each card, turn pages and filter."""
+    total = len(result.recommendations)
+    what = escape(describe_request(l10n, catalog, result.request))
+    if total == 0:
+        text = l10n.gettext(
+            "Nothing found for {query}. Try fewer or other words, a State, or browse /themes."
+        ).format(query=what)
+        return text, filter_keyboard(l10n, catalog, result.request, token)
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    page = max(0, min(page, pages - 1))
+    shown = result.recommendations[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    header = l10n.ngettext(
+        "{count} recommendation for {query}", "{count} recommendations for {query}", total
+    ).format(count=total, query=what)
+    lines = [f"🔎 <b>{header}</b>"]
+    if result.partial:
+        lines.append(
+            "<i>"
+            + escape(
+                l10n.gettext("No recommendation has all your words; these have some of them.")
+            )
+            + "</i>"
+        )
+    if pages > 1:
+        lines.append(
+            escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))
+        )
+    lines.append("")
+    start = page * PAGE_SIZE
+    lines.extend(list_line(l10n, catalog, start + i + 1, rec) for i, rec in enumerate(shown))
+    lines.append("")
+    lines.append(escape(l10n.gettext("Tap a number to read the full recommendation.")))
+    buttons = [
+        [
+            InlineKeyboardButton(str(start + i + 1), callback_data=f"r:{rec.cycle}:{rec.number}")
+            for i, rec in enumerate(shown)
+        ]
+    ]
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton("◀", callback_data=list_data(result.request, token, page - 1))
+        )
+    if page < pages - 1:
+        nav.append(
+            InlineKeyboardButton("▶", callback_data=list_data(result.request, token, page + 1))
+        )
+    if nav:
+        buttons.append(nav)
+    markup = filter_keyboard(l10n, catalog, result.request, token)
+    return "\n".join(lines), InlineKeyboardMarkup(buttons + list(markup.inline_keyboard))
+
+
+def filter_keyboard(
+    l10n: Localizer, catalog: Catalog, request: SearchRequest, token: str
+) -> InlineKeyboardMarkup:
+    """Buttons that narrow or widen a list by response and by cycle."""
+
+    def mark(label: str, active: bool) -> str:
+        return f"• {label} •" if active else label
+
+    responses = [
+        InlineKeyboardButton(
+            mark(l10n.gettext("All"), request.response is None),
+            callback_data=list_data(_replace(request, response=None), token, 0),
+        ),
+        InlineKeyboardButton(
+            mark(f"✅ {l10n.gettext('Accepted')}", request.response is Response.ACCEPTED),
+            callback_data=list_data(_replace(request, response=Response.ACCEPTED), token, 0),
+        ),
+        InlineKeyboardButton(
+            mark(f"📝 {l10n.gettext('Noted')}", request.response is Response.NOTED),
+            callback_data=list_data(_replace(request, response=Response.NOTED), token, 0),
+        ),
+    ]
+    rows = [responses]
+    if len(catalog.cycles) > 1:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    mark(l10n.gettext("All cycles"), request.cycle is None),
+                    callback_data=list_data(_replace(request, cycle=None), token, 0),
+                )
+            ]
+            + [
+                InlineKeyboardButton(
+                    mark(
+                        l10n.gettext("Cycle {cycle}").format(cycle=c.number),
+                        request.cycle == c.number,
+                    ),
+                    callback_data=list_data(_replace(request, cycle=c.number), token, 0),
+                )
+                for c in catalog.cycles[-4:]
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _replace(request: SearchRequest, **changes: Any) -> SearchRequest:
+    return replace(request, **changes)
+
+
+_RESPONSE_CODES = {
+    Response.ACCEPTED: "a",
+    Response.NOTED: "n",
+    Response.REJECTED: "x",
+    Response.PENDING: "p",
+}
+_CODE_RESPONSES = {v: k for k, v in _RESPONSE_CODES.items()}
+
+
+def state_code(key: str) -> str:
+    """A State key short and safe enough for callback data."""
+    if key.isascii() and len(key) <= 3:
+        return key
+    return "h" + hashlib.sha1(key.encode()).hexdigest()[:8]  # noqa: S324 - an id, not security
+
+
+def list_data(request: SearchRequest, token: str, page: int) -> str:
+    """Callback data for a page of a list: filters inline, the words behind a token."""
+    return ":".join(
+        [
+            "l",
+            str(request.cycle or ""),
+            state_code(request.state) if request.state else "",
+            str(request.theme_id or ""),
+            _RESPONSE_CODES.get(request.response, "") if request.response else "",
+            token if request.text else "",
+            str(page),
+        ]
+    )
+
+
+class StaleButton(ValueError):
+    """Callback data that no longer (or never) means anything."""
+
+
+class ExpiredSearch(StaleButton):
+    """The words behind a list button were forgotten (e.g. after a restart)."""
+
+
+def parse_list_data(
+    data: str, catalog: Catalog, recall: Callable[[str], SearchRequest | None]
+) -> tuple[SearchRequest, str, int]:
+    """Read list callback data back into a request, its token and the page."""
+    parts = data.split(":")
+    if len(parts) != 7 or parts[0] != "l":
+        raise StaleButton(data)
+    _, cycle, state, theme, response, token, page = parts
+    try:
+        cycle_n = int(cycle) if cycle else None
+        theme_id = int(theme) if theme else None
+        page_n = int(page)
+    except ValueError:
+        raise StaleButton(data) from None
+    state_key = None
+    if state:
+        state_key = next((k for k in catalog.states if state_code(k) == state), None)
+        if state_key is None:
+            raise StaleButton(data)
+    if response and response not in _CODE_RESPONSES:
+        raise StaleButton(data)
+    text = ""
+    if token:
+        remembered = recall(token)
+        if remembered is None:
+            raise ExpiredSearch(token)
+        text = remembered.text
+    request = SearchRequest(
+        text, cycle_n, state_key, theme_id, _CODE_RESPONSES[response] if response else None
+    )
+    return request, token, page_n
+
+
+def number_reply(l10n: Localizer, catalog: Catalog, result: NumberResult) -> list[str]:
+    """Messages answering a number lookup: the cards found, then what was not found."""
+    blocks = [card(l10n, catalog, rec) for rec in result.found]
+    if result.truncated_from:
+        blocks.append(
+            escape(
+                l10n.gettext(
+                    "Showing the first {shown} of {total}. Ask for a shorter range to see the rest."
+                ).format(shown=len(result.found), total=result.truncated_from)
+            )
+        )
+    for number in result.missing:
+        blocks.append(missing_line(l10n, number, result.cycle, result.elsewhere.get(number, ())))
+    return split_messages(blocks)
+
+
+def missing_line(
+    l10n: Localizer, number: RecNumber, cycle: int | None, elsewhere: Sequence[int]
+) -> str:
+    """Why a number was not found, and where it exists instead."""
+    if cycle is None:
+        return escape(l10n.gettext("No recommendations are loaded yet."))
+    if elsewhere:
+        return escape(
+            l10n.gettext(
+                "{number} is not in cycle {cycle}. It exists in: {cycles}. Tap a button below."
+            ).format(
+                number=number,
+                cycle=cycle,
+                cycles=", ".join(l10n.gettext("cycle {cycle}").format(cycle=c) for c in elsewhere),
+            )
+        )
+    return escape(
+        l10n.gettext(
+            "There is no recommendation {number} in cycle {cycle}, nor in any other cycle."
+        ).format(number=number, cycle=cycle)
+    )
+
+
+def split_messages(blocks: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join HTML blocks into as few messages as fit Telegram's limit, never cutting a tag."""
+    messages: list[str] = []
+    current = ""
+    separator = "\n\n—————\n\n"
+    for block in blocks:
+        for piece in _fit(block, limit):
+            candidate = f"{current}{separator}{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fit(block: str, limit: int) -> list[str]:
+    # Blocks are built from whole lines, each closing its own tags: cut only between lines.
+    if len(block) <= limit:
+        return [block]
+    pieces, current = [], ""
+    for line in block.split("\n"):
+        while len(line) > limit:  # an absurdly long plain line: cut, avoiding entities
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            amp = line.rfind("&", 0, cut)
+            if amp > 0 and line.find(";", amp, cut) == -1:
+                cut = amp
+            pieces.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces

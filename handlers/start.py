@@ -1,0 +1,130 @@
+"""/start, /help and /language."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.i18n import Localizer
+from handlers.commands import COMMANDS
+from handlers.common import BotContext, reader
+
+LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
+
+
+def help_text(l10n: Localizer, current_cycle: int | None) -> str:
+    """The full help, generated from the command list, with examples."""
+    lines = [
+        "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
+        escape(
+            l10n.gettext(
+                "In a private chat, just send a number or some words. In a group, start with /find."
+            )
+        ),
+        "",
+        "<b>" + escape(l10n.gettext("Examples")) + "</b>",
+        "• <code>118.6</code> — " + escape(l10n.gettext("one recommendation, current cycle")),
+        "• <code>118.6 c2</code> — " + escape(l10n.gettext("the same number in cycle 2")),
+        "• <code>១១៨.៦</code> — " + escape(l10n.gettext("Khmer digits work too")),
+        "• <code>118.6, 118.9</code> — " + escape(l10n.gettext("several numbers")),
+        "• <code>118.1-118.4</code>, <code>118.9 – 11</code>, <code>119.21 to 27</code> — "
+        + escape(l10n.gettext("a range")),
+        "• <code>trade unions</code> — " + escape(l10n.gettext("words in English")),
+        "• <code>ដីធ្លី</code> — " + escape(l10n.gettext("words in Khmer")),
+        "• <code>Japan</code>, <code>ជប៉ុន</code> — "
+        + escape(l10n.gettext("everything one State recommended")),
+        "• <code>noted land c2</code> — "
+        + escape(l10n.gettext("filters: response (accepted, noted), cycle (c1, c2…), State")),
+        "",
+        escape(
+            l10n.gettext(
+                "A number without a cycle means the current cycle ({cycle}). Results come a page "
+                "at a time: tap a number to read the whole recommendation, ◀ ▶ to turn pages."
+            ).format(cycle=current_cycle if current_cycle is not None else "—")
+        ),
+        escape(
+            l10n.gettext(
+                "In any chat, type @ and the bot's name followed by a number or words to share a "
+                "recommendation."
+            )
+        ),
+        "",
+        "<b>" + escape(l10n.gettext("Commands")) + "</b>",
+    ]
+    lines.extend(f"/{c.name} — {escape(l10n.gettext(c.description))}" for c in COMMANDS)
+    return "\n".join(lines)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    """One button per language, each labelled in its own language."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(name, callback_data=f"lang:{code}")
+                for code, name in LANGUAGE_NAMES.items()
+            ]
+        ]
+    )
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet, explain in two lines, offer the language choice."""
+    l10n = await reader(update, context)
+    if context.args and context.args[0] == "help":
+        await help_command(update, context)
+        return
+    text = "\n\n".join(
+        [
+            "<b>" + escape(l10n.gettext("Welcome to the UPR coalition bot.")) + "</b>",
+            escape(
+                l10n.gettext(
+                    "Find any recommendation Cambodia received in the UN Universal Periodic Review, "
+                    "in Khmer or English: send a number such as 118.6 or words such as land."
+                )
+            ),
+            escape(l10n.gettext("Send /help for examples. Choose your language:")),
+        ]
+    )
+    if update.effective_message:
+        await update.effective_message.reply_text(text, reply_markup=language_keyboard())
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """Send the help."""
+    l10n = await reader(update, context)
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            help_text(l10n, context.services.catalog.current_cycle)
+        )
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    """Offer the language buttons."""
+    l10n = await reader(update, context)
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            escape(l10n.gettext("Choose your language:")), reply_markup=language_keyboard()
+        )
+
+
+async def language_chosen(update: Update, context: BotContext) -> None:
+    """Remember the chosen language and confirm in it."""
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    code = query.data.removeprefix("lang:")
+    if code not in LANGUAGE_NAMES:
+        await query.answer()
+        return
+    await context.services.set_language(update.effective_user.id, code)
+    l10n = context.services.translations.localizer(code)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
+    await query.answer(l10n.gettext("Language set to English."))
+    if query.message is not None:
+        await context.bot.send_message(
+            query.message.chat.id,
+            escape(l10n.gettext("Language set to English."))
+            + "\n"
+            + escape(l10n.gettext("Send /help for examples.")),
+        )

@@ -1,0 +1,1 @@
+"""All SQL lives here: the connection, migrations and one repository per aggregate."""

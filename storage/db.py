@@ -1,0 +1,94 @@
+"""One SQLite connection: WAL, foreign keys, explicit transactions, forward-only migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseTooNew(RuntimeError):
+    """The database was written by a newer version of the bot; refuse to touch it."""
+
+
+class Database:
+    """The bot's SQLite database, opened once and shared by the repositories."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        """Wrap an open connection; use `Database.open`."""
+        self.connection = connection
+        # One connection serves every coroutine: transactions must not interleave on it.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating folders and file as needed) and migrate the database."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        database = cls(connection)
+        try:
+            await database.migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return database
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back whole on any error."""
+        async with self._lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def migrate(self) -> None:
+        """Apply the migrations this database has not seen, each atomically."""
+        async with self.connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise DatabaseTooNew(
+                f"the database is at schema version {version}, this bot knows only "
+                f"{len(MIGRATIONS)}: upgrade the bot instead of opening it with an old one"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            async with self.transaction() as db:
+                for statement in _statements(script):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number:d}")
+            log.info("database migrated to schema version %d", number)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements the way SQLite itself sees their ends."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip() + ";")
+    return [s for s in statements if s.strip(" ;\n")]

@@ -1,0 +1,94 @@
+"""Fixtures: a fresh fake Bot API server and a real bot on a real SQLite file, per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import running
+from bot.services import Services
+from bot.settings import Settings
+from handlers.common import BotApplication
+from tests.fake_telegram import FakeTelegram
+
+COORDINATOR_ID = 111
+MEMBER = {"id": 222, "is_bot": False, "first_name": "Sokha", "language_code": "en"}
+KHMER_MEMBER = {"id": 333, "is_bot": False, "first_name": "Dara", "language_code": "km"}
+COORDINATOR = {"id": COORDINATOR_ID, "is_bot": False, "first_name": "Coord", "language_code": "en"}
+GROUP = {"id": -100500, "type": "supergroup", "title": "Land working group"}
+
+
+class FakeClock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.current = now
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the bundled data loaded once; each test gets its own copy."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "bot.sqlite3"
+
+    async def build() -> None:
+        services = await Services.start(
+            Settings(token="x", database_path=path),
+            FakeClock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        )
+        await services.database.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await services.close()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, template_db: Path) -> Path:
+    path = tmp_path / "bot.sqlite3"
+    shutil.copy(template_db, path)
+    return path
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "token": tg.token,
+        "base_url": tg.url,
+        "database_path": db_path,
+        "coordinator_ids": frozenset({COORDINATOR_ID}),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterator[BotApplication]:
+    """The real Application, polling the fake server; fails the test on any refused call."""
+    async with running(make_settings(tg, db_path), clock, poll_timeout=1) as app:
+        yield app
+    assert tg.unconsumed_errors() == []

@@ -1,0 +1,473 @@
+"""A strict fake of the Telegram Bot API, served over HTTP on loopback for the real PTB bot.
+
+It knows only the methods the bot is expected to call (others answer 404), and it rejects what
+Telegram rejects: texts over 4096 characters, malformed HTML, callback data over 64 bytes, …
+Tests inject updates (a user sends text, presses a button, types an inline query) and await the
+bot's calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7000001
+BOT_USERNAME = "upr_test_bot"
+TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-server"
+
+_JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "results",
+    "commands",
+    "scope",
+    "button",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+}
+_ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-z-]+(?:=\"[^\"]*\")?)*)\s*>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+class ApiError(Exception):
+    """A Bot API error answer."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def visible_length(html: str) -> int:
+    """Telegram's length of an HTML text once parsed, in UTF-16 code units; raises on bad HTML."""
+    stack: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(html):
+        ch = html[i]
+        if ch == "<":
+            match = _TAG.match(html, i)
+            if not match:
+                raise ApiError(400, f"Bad Request: can't parse entities: unexpected '<' at {i}")
+            closing, name, _attrs = match.groups()
+            name = name.lower()
+            if name not in _ALLOWED_TAGS:
+                raise ApiError(
+                    400,
+                    f"Bad Request: can't parse entities: Unsupported start tag "
+                    f'"{name}" at byte offset {i}',
+                )
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise ApiError(
+                        400,
+                        f"Bad Request: can't parse entities: Can't find end tag "
+                        f'corresponding to start tag "{name}"',
+                    )
+                stack.pop()
+            else:
+                stack.append(name)
+            i = match.end()
+        elif ch == "&":
+            match = _ENTITY.match(html, i)
+            if not match:
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse entities: Character entity "
+                    f"expected at byte offset {i}",
+                )
+            out.append("x")
+            i = match.end()
+        elif ch == ">":
+            raise ApiError(400, "Bad Request: can't parse entities: unexpected '>'")
+        else:
+            out.append(ch)
+            i += 1
+    if stack:
+        raise ApiError(
+            400,
+            f"Bad Request: can't parse entities: Can't find end tag "
+            f'corresponding to start tag "{stack[-1]}"',
+        )
+    return len("".join(out).encode("utf-16-le")) // 2
+
+
+def check_text(text: str | None, parse_mode: str | None, limit: int = 4096) -> None:
+    """Reject empty or over-long texts and malformed HTML, as Telegram does."""
+    if not text or not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    length = visible_length(text) if parse_mode == "HTML" else len(text.encode("utf-16-le")) // 2
+    if length > limit:
+        raise ApiError(400, "Bad Request: message is too long")
+
+
+def check_markup(markup: dict[str, Any] | None) -> None:
+    """Inline keyboards: every button has text and exactly one action; callback data ≤ 64 bytes."""
+    if markup is None:
+        return
+    rows = markup.get("inline_keyboard")
+    if rows is None:
+        raise ApiError(400, "Bad Request: unsupported reply markup")
+    for row in rows:
+        if not row:
+            raise ApiError(400, "Bad Request: keyboard row is empty")
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+            actions = [k for k in button if k != "text"]
+            if len(actions) != 1:
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+    consumed: bool = False
+
+
+@dataclass
+class StoredMessage:
+    """A message as the fake server remembers it."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None = None
+
+
+@dataclass
+class FakeTelegram:
+    """The fake Bot API server and the handle tests use to talk to the bot."""
+
+    token: str = TOKEN
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[int, int], StoredMessage] = field(default_factory=dict)
+    open_callbacks: set[str] = field(default_factory=set)
+    open_inline: set[str] = field(default_factory=set)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._callback_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- server ---------------------------------------------------------------------------
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 on a free port; return the API root for TELEGRAM_BASE_URL."""
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params: dict[str, Any] = {}
+        if request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                params[key] = json.loads(value) if key in _JSON_FIELDS else value  # type: ignore[arg-type]
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+                status=404,
+            )
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
+        call = Call(method, params)
+        try:
+            call.result = handler(params)
+        except ApiError as exc:
+            call.error = exc.description
+            await self._record(call)
+            return web.json_response(
+                {"ok": False, "error_code": exc.code, "description": exc.description},
+                status=exc.code,
+            )
+        await self._record(call)
+        return web.json_response({"ok": True, "result": call.result})
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # --- Bot API methods --------------------------------------------------------------------
+    def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "UPR Test",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+
+    def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: command description is invalid")
+        self.commands[params.get("language_code", "")] = commands
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset", 0) or 0)
+        timeout = min(float(params.get("timeout", 0) or 0), 0.3)
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                except TimeoutError:
+                    break
+            return list(self._updates[:100])
+
+    def _new_message(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        stored = StoredMessage(chat_id, message_id, params["text"], params.get("reply_markup"))
+        self.messages[(chat_id, message_id)] = stored
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": self._api_getMe({}),
+            "text": params["text"],
+        }
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "chat_id" not in params:
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        check_text(params.get("text"), params.get("parse_mode"))
+        check_markup(params.get("reply_markup"))
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return self._new_message(chat_id, params)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
+        stored = self.messages.get(key)
+        if stored is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        check_text(params.get("text"), params.get("parse_mode"))
+        check_markup(params.get("reply_markup"))
+        if stored.text == params["text"] and stored.reply_markup == params.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same",
+            )
+        stored.text = params["text"]
+        stored.reply_markup = params.get("reply_markup")
+        return {
+            "message_id": key[1],
+            "date": int(time.time()),
+            "text": stored.text,
+            "chat": {"id": key[0], "type": "private" if key[0] > 0 else "supergroup"},
+        }
+
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params.get("callback_query_id")
+        if query_id not in self.open_callbacks:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired "
+                "or query ID is invalid",
+            )
+        if len(params.get("text", "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.open_callbacks.discard(query_id)
+        return True
+
+    def _api_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params.get("inline_query_id")
+        if query_id not in self.open_inline:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        results = params.get("results") or []
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [r.get("id", "") for r in results]
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if len(params.get("next_offset", "").encode()) > 64:
+            raise ApiError(400, "Bad Request: NEXT_OFFSET_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            check_text(content.get("message_text"), content.get("parse_mode"))
+            if not result.get("title"):
+                raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+            check_markup(result.get("reply_markup"))
+        button = params.get("button")
+        if button is not None and not 1 <= len(button.get("text", "")) <= 64:
+            raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+        self.open_inline.discard(query_id)
+        return True
+
+    # --- what tests do ----------------------------------------------------------------------
+    async def _push(self, update: dict[str, Any]) -> None:
+        async with self._changed:
+            update["update_id"] = next(self._update_ids)
+            self._updates.append(update)
+            self._changed.notify_all()
+
+    async def send(
+        self, text: str, *, user: dict[str, Any], chat: dict[str, Any] | None = None
+    ) -> None:
+        """A user sends a text message (a command gets its bot_command entity)."""
+        chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        await self._push({"message": message})
+
+    async def press(self, message: StoredMessage, data: str, *, user: dict[str, Any]) -> str:
+        """A user presses an inline button (or sends forged data for one)."""
+        query_id = str(next(self._callback_ids))
+        self.open_callbacks.add(query_id)
+        chat_type = "private" if message.chat_id > 0 else "supergroup"
+        await self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": message.message_id,
+                        "date": int(time.time()),
+                        "chat": {"id": message.chat_id, "type": chat_type},
+                        "from": self._api_getMe({}),
+                        "text": message.text,
+                    },
+                }
+            }
+        )
+        return query_id
+
+    async def inline(self, query: str, *, user: dict[str, Any], offset: str = "") -> str:
+        """A user types '@bot query' in some chat."""
+        query_id = f"iq{next(self._callback_ids)}"
+        self.open_inline.add(query_id)
+        await self._push(
+            {"inline_query": {"id": query_id, "from": user, "query": query, "offset": offset}}
+        )
+        return query_id
+
+    async def next_call(self, method: str, timeout: float = 5.0, **match: Any) -> Call:
+        """The next not yet seen call of `method` whose params match; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                for call in self.calls:
+                    if call.consumed or call.method != method:
+                        continue
+                    if all(str(call.params.get(k)) == str(v) for k, v in match.items()):
+                        call.consumed = True
+                        return call
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [
+                        (c.method, c.params.get("text", "")[:80])
+                        for c in self.calls
+                        if not c.consumed
+                    ]
+                    raise AssertionError(f"no {method} {match} within {timeout}s; unseen: {seen}")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+    async def reply_to(
+        self,
+        user: dict[str, Any],
+        text: str,
+        chat: dict[str, Any] | None = None,
+        timeout: float = 5.0,
+    ) -> StoredMessage:
+        """Send a text and return the bot's next message to that chat."""
+        await self.send(text, user=user, chat=chat)
+        chat_id = (chat or user)["id"]
+        call = await self.next_call("sendMessage", timeout, chat_id=chat_id)
+        assert call.error is None, call.error
+        return self.messages[(chat_id, call.result["message_id"])]
+
+    def unconsumed_errors(self) -> list[tuple[str, str]]:
+        """Calls the server refused that no test looked at: each one is a bug in the bot."""
+        return [
+            (c.method, c.error)
+            for c in self.calls
+            if c.error and not c.consumed and "not modified" not in c.error
+        ]
