@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.catalog import SearchRequest
@@ -11,6 +9,7 @@ from bot.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
+from handlers.render import escape
 
 STATES_PER_PAGE = 24
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.i18n import Localizer
@@ -12,6 +10,7 @@ from bot.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
+from handlers.render import escape
 
 
 def _editor(

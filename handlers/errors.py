@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from telegram import Update
 from telegram.error import Forbidden
 
 from handlers.common import BotContext, reader
+from handlers.render import escape
 
 log = logging.getLogger(__name__)
 

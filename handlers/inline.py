@@ -64,6 +64,6 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         results,
         cache_time=60,
         is_personal=True,
-        next_offset=str(offset + RESULTS_PER_PAGE) if more else "",
+        next_offset=str(offset + RESULTS_PER_PAGE) if more else None,
         button=button,
     )

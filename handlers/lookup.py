@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -14,6 +13,7 @@ from bot.model import RecNumber
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from handlers import render
 from handlers.common import BotContext, reader
+from handlers.render import escape
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,6 +19,12 @@ from bot.text import truncate
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
 SNIPPET = 160
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram HTML (quotes need no escaping outside attributes)."""
+    return html.escape(text, quote=False)
+
 
 RESPONSE_ICONS = {
     Response.ACCEPTED: "✅",

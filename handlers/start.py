@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Localizer
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, reader
+from handlers.render import escape
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 

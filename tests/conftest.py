@@ -92,3 +92,11 @@ async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterato
     async with running(make_settings(tg, db_path), clock, poll_timeout=1) as app:
         yield app
     assert tg.unconsumed_errors() == []
+
+
+@pytest.fixture
+async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+    """The services on a real SQLite copy of the bundled data, without Telegram."""
+    started = await Services.start(Settings(token="x", database_path=db_path), clock)
+    yield started
+    await started.close()

@@ -1,0 +1,217 @@
+"""Importing recommendation and translation files: formats, bad rows, idempotence."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from bot.importer import RecommendationRow, UnreadableFile, parse_file
+from bot.model import RecNumber, Response, TranslationStatus
+from bot.services import Services
+
+BUNDLED_CYCLE2 = Path(__file__).resolve().parent.parent / "data" / "upr" / "cambodia_cycle2.csv"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_own_format_with_bad_rows_reported_by_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c3.csv",
+        (
+            "cycle,number,text,recommending_states,response,source\n"
+            "3,110.1,Ratify the Optional Protocol,France,accepted,WG report\n"
+            "3,110.2,,Japan,accepted,\n"
+            "3,110.x,Some text,Japan,accepted,\n"
+            "3,110.3,Some text,,noted,\n"
+            "3,110.4,Some text,Japan,maybe,\n"
+            "3,110.1,Duplicate,Japan,noted,\n"
+            "\n"
+            ",110.5,No cycle,Japan,noted,\n"
+            "3,110.6,Protect land rights,Japan;Viet Nam,supported,\n"
+        ),
+    )
+    parsed = parse_file(path)
+    assert parsed.kind == "recommendations"
+    assert [(r.line, str(r.number)) for r in parsed.recommendations] == [
+        (2, "110.1"),
+        (10, "110.6"),
+    ]
+    assert parsed.recommendations[1].states == ("Japan", "Viet Nam")
+    assert parsed.recommendations[1].response is Response.ACCEPTED
+    assert [(e.line, e.english()) for e in parsed.errors] == [
+        (3, "the recommendation text is empty"),
+        (4, "'110.x' is not a number like 118.6"),
+        (5, "no recommending State"),
+        (6, "unknown response 'maybe': use accepted, noted, rejected or pending"),
+        (7, "110.1 (cycle 3) already appears on line 2"),
+        (9, "no cycle: add a cycle column or give the cycle when importing"),
+    ]
+
+
+def test_upr_info_style_xlsx(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        [
+            "Recommendation",
+            "Recommending State",
+            "State under Review",
+            "Session",
+            "Response",
+            "Action Category",
+            "Paragraph",
+        ]
+    )
+    sheet.append(
+        [
+            "Ratify CED",
+            "Spain",
+            "Cambodia",
+            "32nd session",
+            "Supported",
+            "Category 5 - specific action",
+            "110.7",
+        ]
+    )
+    sheet.append(["Abolish the death penalty", "Italy", "Cambodia", "32", "Noted", "4", "110.8"])
+    sheet.append(["Not ours", "Italy", "Thailand", "32", "Noted", "4", "110.9"])
+    sheet.append(["Bad category", "Italy", "Cambodia", "32", "Noted", "9", "110.10"])
+    book.save(tmp_path / "upr-info.xlsx")
+    parsed = parse_file(tmp_path / "upr-info.xlsx")
+    assert [
+        (r.cycle, str(r.number), r.response, r.action_category) for r in parsed.recommendations
+    ] == [
+        (3, "110.7", Response.ACCEPTED, 5),
+        (3, "110.8", Response.NOTED, 4),
+    ]
+    assert [(e.line, e.english()) for e in parsed.errors] == [
+        (5, "action category '9' is not 1 to 5"),
+    ]
+
+
+def test_uhri_style_number_inside_text_and_comma_separated_states(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "uhri.csv",
+        (
+            "Recommendation;Recommending States;Position;Document symbol;SDGs\n"
+            '"119.21 Investigate the use of force against protesters";Czech Republic;Noted;'
+            "A/HRC/26/16;16.3, 16.10\n"
+            '"118.7 Ratify CED";"France, Germany";Supported;A/HRC/26/16;\n'
+        ),
+    )
+    parsed = parse_file(path)
+    assert parsed.errors == []
+    first, second = parsed.recommendations
+    assert (first.cycle, str(first.number), first.text_en) == (
+        2,
+        "119.21",
+        "Investigate the use of force against protesters",
+    )
+    assert first.sdg_targets == ("16.3", "16.10")
+    assert second.states == ("France", "Germany")
+
+
+def test_cycle_from_the_command_line_when_the_file_has_none(tmp_path: Path) -> None:
+    path = write(tmp_path / "c4.csv", "number,text,state,response\n120.1,Text,Japan,pending\n")
+    assert parse_file(path).errors[0].english().startswith("no cycle")
+    parsed = parse_file(path, default_cycle=4)
+    assert parsed.recommendations[0].cycle == 4
+    assert parsed.recommendations[0].response is Response.PENDING
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile):
+        parse_file(write(tmp_path / "x.csv", "foo,bar\n1,2\n"))
+    with pytest.raises(UnreadableFile):
+        parse_file(write(tmp_path / "x.pdf", "%PDF"))
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("text,number\ncafé,1.1\n".encode("latin-1"))
+    with pytest.raises(UnreadableFile):
+        parse_file(latin1)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(UnreadableFile):
+        parse_file(broken)
+
+
+def test_translation_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "km.csv",
+        (
+            "cycle,number,text_km,status,translator\n"
+            "2,118.6,ផ្តល់សច្ចាប័នលើអនុសញ្ញាអន្តរជាតិស្តីពីការការពារសិទ្ធិពលករចំណាកស្រុក,reviewed,CCHR\n"
+            "2,118.7,Not Khmer at all,draft,\n"
+            "2,118.8,ការពារ,final,\n"
+        ),
+    )
+    parsed = parse_file(path)
+    assert parsed.kind == "translations"
+    assert [(t.line, t.status) for t in parsed.translations] == [(2, TranslationStatus.REVIEWED)]
+    assert [e.line for e in parsed.errors] == [3, 4]
+
+
+async def test_import_is_idempotent_and_keeps_edits(services: Services, tmp_path: Path) -> None:
+    catalog = services.catalog
+    rec = catalog.get(2, RecNumber(118, 6))
+    assert rec is not None
+    labour = next(t for t in catalog.themes if t.slug == "labour")
+    land = next(t for t in catalog.themes if t.slug == "land")
+    assert labour.id in rec.theme_ids
+    assert land.id not in rec.theme_ids
+    await services.set_theme(rec.id, labour.id, assigned=False)
+    await services.set_theme(rec.id, land.id, assigned=True)
+    translation = write(
+        tmp_path / "km.csv",
+        (
+            "cycle,number,text_km,status,translator\n"
+            "2,118.6,ផ្តល់សច្ចាប័នលើអនុសញ្ញាស្តីពីពលករចំណាកស្រុក,draft,Dara\n"
+            "2,999.1,ការពារ,draft,Dara\n"
+        ),
+    )
+    outcome = await services.import_file(translation)
+    assert (outcome.report.added, [e.line for e in outcome.report.errors]) == (1, [3])
+
+    again = await services.import_file(BUNDLED_CYCLE2)
+    assert (again.report.added, again.report.updated, again.report.unchanged) == (0, 0, 205)
+    changed = write(
+        tmp_path / "fix.csv",
+        (
+            "cycle,number,text,recommending_states,response\n"
+            "2,118.6,Ratify the migrant workers convention (corrected text),Ecuador,accepted\n"
+        ),
+    )
+    fixed = await services.import_file(changed)
+    assert (fixed.report.added, fixed.report.updated) == (0, 1)
+
+    after = services.catalog.get(2, RecNumber(118, 6))
+    assert after is not None
+    assert after.id == rec.id
+    assert after.text_en.endswith("(corrected text)")
+    assert land.id in after.theme_ids
+    assert labour.id not in after.theme_ids
+    assert after.khmer is not None
+    assert after.khmer.translator == "Dara"
+    assert len(services.catalog.recommendations) == 296
+    # A Khmer word now finds the translated text directly.
+    found = services.catalog.search(services.catalog.parse_search("ពលករចំណាកស្រុក"))
+    assert after in found.recommendations
+
+
+async def test_a_failing_import_leaves_nothing_half_written(services: Services) -> None:
+    good = RecommendationRow(2, 3, RecNumber(110, 1), "A new text", ("Japan",), Response.ACCEPTED)
+    bad = RecommendationRow(
+        3, 3, RecNumber(110, 2), "Another", ("Japan",), Response.ACCEPTED, action_category=9
+    )  # violates the database's CHECK
+    before = await services.catalog_repository.revision()
+    with pytest.raises(Exception, match="CHECK"):
+        await services.catalog_repository.import_recommendations(
+            [good, bad], services.rules, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
+    assert await services.catalog_repository.revision() == before
+    snapshot = await services.catalog_repository.snapshot()
+    assert len(snapshot.recommendations) == 296
+    assert {c.number for c in snapshot.cycles} == {1, 2, 3, 4}  # dates known, none added

@@ -1,0 +1,65 @@
+"""Reading recommendation numbers the way coalitions write them."""
+
+import pytest
+
+from bot.model import RecNumber
+from bot.numbers import MalformedNumber, MultipleCycles, NumberRange, parse_numbers
+
+
+def n(text: str) -> RecNumber:
+    return RecNumber.parse(text)
+
+
+def single(text: str) -> NumberRange:
+    return NumberRange(n(text), n(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "ranges", "cycle"),
+    [
+        ("118.6", [single("118.6")], None),
+        ("118.6 c2", [single("118.6")], 2),
+        ("c2 118.6", [single("118.6")], 2),
+        ("118.6 cycle 3", [single("118.6")], 3),
+        ("១១៨.៦", [single("118.6")], None),
+        ("វដ្ត២ ១១៨.៦", [single("118.6")], 2),
+        ("118.6 វដ្តទី ៤", [single("118.6")], 4),
+        ("118.6, 118.7", [single("118.6"), single("118.7")], None),
+        ("118.6; 118.7 and 119.1", [single("118.6"), single("118.7"), single("119.1")], None),
+        ("118.1-118.4", [NumberRange(n("118.1"), n("118.4"))], None),
+        ("118.9 – 11", [NumberRange(n("118.9"), n("118.11"))], None),
+        ("118.9—11", [NumberRange(n("118.9"), n("118.11"))], None),
+        ("119.21 to 27", [NumberRange(n("119.21"), n("119.27"))], None),
+        ("118.1 ដល់ 118.4", [NumberRange(n("118.1"), n("118.4"))], None),
+        ("118.4-118.1", [NumberRange(n("118.1"), n("118.4"))], None),
+        ("118.170-119.2", [NumberRange(n("118.170"), n("119.2"))], None),
+        ("what is 110.45?", [single("110.45")], None),
+        ("118.06", [single("118.6")], None),
+    ],
+)
+def test_numbers_are_read(text: str, ranges: list[NumberRange], cycle: int | None) -> None:
+    query = parse_numbers(text)
+    assert query is not None
+    assert list(query.ranges) == ranges
+    assert query.cycle == cycle
+
+
+@pytest.mark.parametrize("text", ["land", "trade unions", "2 optional protocols", "c2 land", "ដី"])
+def test_words_are_not_numbers(text: str) -> None:
+    assert parse_numbers(text) is None
+
+
+@pytest.mark.parametrize("text", ["118.6.7", "118", "999999.1", "118.6 7", "1.2.3.4"])
+def test_digit_soup_is_malformed(text: str) -> None:
+    with pytest.raises(MalformedNumber):
+        parse_numbers(text)
+
+
+def test_two_cycles_are_refused() -> None:
+    with pytest.raises(MultipleCycles):
+        parse_numbers("118.6 c1 c2")
+
+
+def test_number_order_is_numeric_not_textual() -> None:
+    assert n("118.9") < n("118.10") < n("119.1")
+    assert str(n("118.010")) == "118.10"

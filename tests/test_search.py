@@ -1,0 +1,151 @@
+"""Word search and filters over the bundled data, in English and Khmer."""
+
+import pytest
+
+from bot.catalog import EmptyQuery, QueryTooLong, SearchRequest
+from bot.model import RecNumber, Response
+from bot.numbers import parse_numbers
+from bot.search import Glossary, SearchIndex, Term, build_terms
+from bot.services import Services
+
+
+def numbers(result: object) -> list[str]:
+    return [f"{r.cycle}:{r.number}" for r in result.recommendations]  # type: ignore[attr-defined]
+
+
+def search(services: Services, text: str) -> list[str]:
+    catalog = services.catalog
+    return numbers(catalog.search(catalog.parse_search(text)))
+
+
+async def test_bundled_data_is_loaded(services: Services) -> None:
+    catalog = services.catalog
+    assert len(catalog.recommendations) == 296
+    assert catalog.current_cycle == 2
+    assert [c.number for c in catalog.cycles] == [1, 2]
+    rec = catalog.get(2, RecNumber(118, 6))
+    assert rec is not None
+    assert rec.text_en.startswith("Ratify the International Convention on the Protection")
+    assert [s.key for s in catalog.states_of(rec)] == ["EC"]
+
+
+async def test_state_spellings_are_one_state(services: Services) -> None:
+    catalog = services.catalog
+    venezuela = [r for r in catalog.recommendations if any("Venezuela" in s for s in r.states_raw)]
+    assert {r.cycle for r in venezuela} == {1, 2}
+    assert {s.key for r in venezuela for s in catalog.states_of(r)} >= {"VE"}
+    brunei = catalog.search(SearchRequest(state="BN")).recommendations
+    assert {r.cycle for r in brunei} == {1, 2}  # "Brunei" (cycle 1) and "Brunei Darussalam"
+
+
+async def test_english_words_match_stems(services: Services) -> None:
+    found = search(services, "trade unions")
+    assert found == ["2:118.110", "1:82.58", "1:82.59"]
+    assert search(services, "anything about trade unions?") == found
+
+
+async def test_prefix_matches_longer_words(services: Services) -> None:
+    found = search(services, "ratif")
+    assert len(found) == 16  # every text with ratify/ratifying/ratification
+
+
+async def test_state_and_response_filters_from_words(services: Services) -> None:
+    catalog = services.catalog
+    request = catalog.parse_search("what did Japan recommend?")
+    assert request.state == "JP"
+    assert request.text == "what did recommend"
+    assert len(catalog.search(request).recommendations) == 5
+    noted_land = catalog.search(catalog.parse_search("all noted recommendations on land"))
+    assert noted_land.recommendations
+    for rec in noted_land.recommendations:
+        assert rec.response.counts_as is Response.NOTED
+        assert "land" in rec.text_en.lower()
+
+
+async def test_khmer_state_name_is_a_filter(services: Services) -> None:
+    catalog = services.catalog
+    request = catalog.parse_search("ជប៉ុន")
+    assert request.state == "JP"
+    assert len(catalog.search(request).recommendations) == 5
+
+
+async def test_khmer_glossary_finds_english_texts(services: Services) -> None:
+    land_en = set(search(services, "land"))
+    land_km = set(search(services, "ដី"))
+    assert land_km
+    assert land_km <= land_en | set(search(services, "lands"))
+    children = search(services, "សិទ្ធិកុមារ")  # "child rights", written without a space
+    assert children
+    catalog = services.catalog
+    for key in children:
+        cycle, number = key.split(":")
+        rec = catalog.get(int(cycle), RecNumber.parse(number))
+        assert rec is not None
+        text = rec.text_en.lower()
+        assert "child" in text
+        assert "right" in text
+
+
+async def test_khmer_fillers_are_dropped(services: Services) -> None:
+    assert search(services, "អនុសាសន៍ស្តីពីដីធ្លី") == search(services, "ដីធ្លី")
+    # Subscript DA and TA are interchangeable in Khmer spelling.
+    assert search(services, "អនុសាសន៍ស្ដីពីដីធ្លី") == search(services, "ដីធ្លី")
+
+
+async def test_cycle_filter(services: Services) -> None:
+    found = search(services, "torture c1")
+    assert found
+    assert all(key.startswith("1:") for key in found)
+
+
+async def test_partial_results_when_no_text_has_every_word(services: Services) -> None:
+    catalog = services.catalog
+    result = catalog.search(catalog.parse_search("torture zzzzqqq"))
+    assert result.partial
+    assert result.recommendations
+
+
+async def test_sql_looking_input_is_just_words(services: Services) -> None:
+    catalog = services.catalog
+    result = catalog.search(catalog.parse_search("'; DROP TABLE recommendations; --"))
+    assert isinstance(result.recommendations, tuple)
+    assert len(services.catalog.recommendations) == 296
+
+
+async def test_empty_and_too_long_queries(services: Services) -> None:
+    catalog = services.catalog
+    with pytest.raises(EmptyQuery):
+        catalog.parse_search("the of ?")
+    with pytest.raises(QueryTooLong):
+        catalog.parse_search("land " * 2000)
+
+
+async def test_number_lookup_says_where_else_a_number_exists(services: Services) -> None:
+    catalog = services.catalog
+    query = parse_numbers("82.32")
+    assert query is not None
+    result = catalog.lookup(query)
+    assert result.cycle == 2
+    assert not result.found
+    assert result.missing == (RecNumber(82, 32),)
+    assert result.elsewhere == {RecNumber(82, 32): (1,)}
+    ranged = catalog.lookup(parse_numbers("118.1-118.4"))  # type: ignore[arg-type]
+    assert [str(r.number) for r in ranged.found] == ["118.1", "118.2", "118.3", "118.4"]
+    big = catalog.lookup(parse_numbers("118.1-119.34"))  # type: ignore[arg-type]
+    assert len(big.found) == 50
+    assert big.truncated_from == 205
+
+
+def test_index_matches_two_letter_khmer_words_inside_unspaced_text() -> None:
+    index = SearchIndex(
+        [
+            ("Protect land rights", "ការពារសិទ្ធិដីធ្លីរបស់ប្រជាជន"),
+            ("Labour law", "ច្បាប់ការងារ"),
+            ("Nothing relevant", ""),
+        ]
+    )
+    glossary = Glossary.build([("ដី", ["land"])], ["របស់"])
+    terms = build_terms("ដី", glossary, frozenset())
+    assert index.search(terms).docs == (0,)
+    assert index.search([Term("x", khmer=frozenset({"ការងារ"}))]).docs == (1,)
+    assert index.search([Term("x", khmer=frozenset({"ព"}))]).docs == ()
