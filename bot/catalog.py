@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from bot.model import Cycle, RecNumber, Recommendation, Response, Theme
 from bot.numbers import NumberQuery, extract_cycle
@@ -119,12 +120,33 @@ class SearchRequest:
     response: Response | None = None
 
 
+class Ranked(Sequence[Recommendation]):
+    """Recommendations in ranked order, looked up only when read (results can be thousands)."""
+
+    def __init__(self, pool: tuple[Recommendation, ...], positions: Sequence[int]) -> None:
+        """Wrap positions into the catalog's display-ordered tuple."""
+        self._pool = pool
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> Recommendation: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Recommendation, ...]: ...
+    def __getitem__(self, index: int | slice) -> Recommendation | tuple[Recommendation, ...]:
+        if isinstance(index, slice):
+            return tuple(self._pool[i] for i in self._positions[index])
+        return self._pool[self._positions[index]]
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """Ranked recommendations for a request; `partial` when none had every word."""
 
     request: SearchRequest
-    recommendations: tuple[Recommendation, ...]
+    recommendations: Sequence[Recommendation]
     partial: bool = False
 
 
@@ -170,7 +192,14 @@ class Catalog:
         self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
         self.states: dict[str, State] = {}
         self._state_docs: dict[str, set[int]] = defaultdict(set)
+        self._cycle_docs: dict[int, set[int]] = defaultdict(set)
+        self._theme_docs: dict[int, set[int]] = defaultdict(set)
+        self._response_docs: dict[Response, set[int]] = defaultdict(set)
         for i, rec in enumerate(self.recommendations):
+            self._cycle_docs[rec.cycle].add(i)
+            self._response_docs[rec.response].add(i)
+            for theme_id in rec.theme_ids:
+                self._theme_docs[theme_id].add(i)
             for raw in rec.states_raw:
                 state = resolve_state(raw)
                 self.states.setdefault(state.key, state)
@@ -180,7 +209,8 @@ class Catalog:
             key=lambda pair: -len(pair[0]),
         )
         self._index = SearchIndex(
-            [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations]
+            [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
+            glossary.km_to_en.keys(),
         )
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
@@ -268,45 +298,36 @@ class Catalog:
         terms = build_terms(request.text, self.glossary, ENGLISH_STOPWORDS)
         if not terms:
             docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
-            return SearchResult(request, tuple(self.recommendations[d] for d in docs))
+            return SearchResult(request, Ranked(self.recommendations, docs))
         hits = self._index.search(terms, allowed)
-        return SearchResult(
-            request, tuple(self.recommendations[d] for d in hits.docs), hits.partial
-        )
+        return SearchResult(request, Ranked(self.recommendations, hits.docs), hits.partial)
 
     def _filtered(self, request: SearchRequest) -> set[int] | None:
-        if not (request.cycle or request.state or request.theme_id or request.response):
-            return None
-        docs: set[int] | None = None
+        """The documents the request's filters allow, or None when nothing is filtered."""
+        sets: list[set[int]] = []
+        if request.cycle is not None:
+            sets.append(self._cycle_docs.get(request.cycle, set()))
         if request.state is not None:
-            docs = set(self._state_docs.get(request.state, ()))
-
-        def keep(rec: Recommendation) -> bool:
-            return (
-                (request.cycle is None or rec.cycle == request.cycle)
-                and (request.response is None or _response_matches(rec.response, request.response))
-                and (request.theme_id is None or request.theme_id in rec.theme_ids)
-            )
-
-        pool = docs if docs is not None else range(len(self.recommendations))
-        return {d for d in pool if keep(self.recommendations[d])}
+            sets.append(self._state_docs.get(request.state, set()))
+        if request.theme_id is not None:
+            sets.append(self._theme_docs.get(request.theme_id, set()))
+        if request.response is not None:
+            wanted = {request.response}
+            if request.response is Response.NOTED:  # noted includes the one-off "rejected"
+                wanted.add(Response.REJECTED)
+            sets.append(set().union(*(self._response_docs.get(r, set()) for r in wanted)))
+        if not sets:
+            return None
+        smallest = min(sets, key=len)
+        return smallest.intersection(*(s for s in sets if s is not smallest))
 
     def counts_by_theme(self) -> dict[int, int]:
         """How many recommendations each theme has."""
-        counts: dict[int, int] = defaultdict(int)
-        for rec in self.recommendations:
-            for theme_id in rec.theme_ids:
-                counts[theme_id] += 1
-        return dict(counts)
+        return {theme_id: len(docs) for theme_id, docs in self._theme_docs.items()}
 
     def counts_by_state(self) -> dict[str, int]:
         """How many recommendations each State made."""
         return {key: len(docs) for key, docs in self._state_docs.items()}
-
-
-def _response_matches(actual: Response, wanted: Response) -> bool:
-    # Asking for "noted" includes the one-off "rejected"; asking for "rejected" is exact.
-    return actual == wanted or (wanted is Response.NOTED and actual.counts_as is Response.NOTED)
 
 
 def _has_khmer(text: str) -> bool:

@@ -8,6 +8,7 @@ lets a Khmer query find English-only texts and an English query find Khmer trans
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
@@ -18,7 +19,6 @@ from bot.text import khmer_runs, latin_words, normalize, stem
 
 _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
-_EXPANSION_WEIGHT = 0.8
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,22 @@ class Glossary:
 class SearchIndex:
     """An inverted index over documents numbered 0..n-1 in their display order."""
 
-    def __init__(self, documents: Sequence[tuple[str, str]]) -> None:
-        """Index (English text, Khmer text) pairs; position in the sequence is the doc id."""
+    def __init__(
+        self, documents: Sequence[tuple[str, str]], khmer_terms: Iterable[str] = ()
+    ) -> None:
+        """Index (English text, Khmer text) pairs; position in the sequence is the doc id.
+
+        `khmer_terms` (the glossary) are indexed as whole words wherever they occur, so the
+        commonest Khmer queries need no substring check; any other Khmer text is found through
+        the bigram index.
+        """
         self.size = len(documents)
         self._english: list[str] = []
         self._khmer: list[str] = []
+        known = sorted({normalize(t) for t in khmer_terms if t}, key=len, reverse=True)
+        self._known_khmer = frozenset(known)
+        contained = {t: {u for u in known if u in t} for t in known}
+        finder = re.compile("(?=(" + "|".join(map(re.escape, known)) + "))") if known else None
         words: dict[str, array[int]] = defaultdict(lambda: array("i"))
         bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
         for doc, (english, khmer) in enumerate(documents):
@@ -99,76 +110,99 @@ class SearchIndex:
             km = normalize(khmer)
             self._english.append(en)
             self._khmer.append(km)
-            for token in {stem(w) for w in latin_words(en)}:
+            tokens = {stem(w) for w in latin_words(en)}
+            if km:
+                if finder is not None:
+                    for match in {m.group(1) for m in finder.finditer(km)}:
+                        tokens |= contained[match]
+                for gram in {r[i : i + 2] for r in khmer_runs(km) for i in range(len(r) - 1)}:
+                    bigrams[gram].append(doc)
+            for token in tokens:
                 words[token].append(doc)
-            for gram in {r[i : i + 2] for r in khmer_runs(km) for i in range(len(r) - 1)}:
-                bigrams[gram].append(doc)
         self._words = dict(words)
         self._bigrams = dict(bigrams)
-        self._vocabulary = sorted(self._words)
+        self._vocabulary = sorted(w for w in self._words if w.isascii())
 
     def search(self, terms: Sequence[Term], allowed: set[int] | None = None) -> Hits:
-        """Documents matching every term, best first; else those matching some, marked partial."""
-        scored: dict[int, float] = defaultdict(float)
-        matched: dict[int, int] = defaultdict(int)
-        useful = 0
-        for term in terms:
-            weights = self._match(term)
-            if allowed is not None:
-                weights = {d: w for d, w in weights.items() if d in allowed}
-            if not weights and not _has_content(term):
-                continue
-            useful += 1
-            idf = math.log(1 + self.size / (1 + len(weights)))
-            for doc, weight in weights.items():
-                scored[doc] += idf * weight
-                matched[doc] += 1
-        if not useful:
-            return Hits(())
-        complete = [d for d in scored if matched[d] == useful]
-        pool, partial = (complete, False) if complete else (list(scored), True)
-        ranked = sorted(pool, key=lambda d: (-round(scored[d], 6), d))
-        return Hits(tuple(ranked), partial and useful > 1)
+        """Documents matching every term, best first; else those matching some, marked partial.
 
-    def _match(self, term: Term) -> dict[int, float]:
-        weights: dict[int, float] = {}
+        Set operations do the heavy lifting (they run in C); per-document Python work is done
+        only for the documents that are actually returned.
+        """
+        matches: list[tuple[float, set[int], set[int]]] = []  # (idf, exact, loose)
+        for term in terms:
+            if not _has_content(term):
+                continue
+            exact, loose = self._match(term)
+            if allowed is not None:
+                exact &= allowed
+                loose &= allowed
+            idf = math.log(1 + self.size / (1 + len(exact) + len(loose)))
+            matches.append((idf, exact, loose))
+        if not matches:
+            return Hits(())
+        every = [exact | loose for _, exact, loose in matches]
+        pool = set.intersection(*every)
+        partial = not pool and len(matches) > 1
+        if partial:
+            pool = set.union(*every)
+        # Rank by buckets of equal score, split with set operations: at most 3^terms buckets,
+        # each sorted by position (display order) in C. No per-document Python code.
+        buckets: list[tuple[float, set[int]]] = [(0.0, pool)]
+        for idf, exact, loose in matches:
+            split: list[tuple[float, set[int]]] = []
+            for score, docs in buckets:
+                hit = docs & exact
+                near = (docs & loose) - hit
+                rest = docs - hit - near
+                split += [(score + idf, hit), (score + idf * _PREFIX_WEIGHT, near), (score, rest)]
+            buckets = [(score, docs) for score, docs in split if docs]
+        buckets.sort(key=lambda bucket: -bucket[0])
+        ranked: list[int] = []
+        for _, docs in buckets:
+            ranked.extend(sorted(docs))
+        return Hits(tuple(ranked), partial)
+
+    def _match(self, term: Term) -> tuple[set[int], set[int]]:
+        """Documents matching a term exactly (stem, Khmer text) and loosely (prefix, glossary)."""
+        exact: set[int] = set()
         for token in term.stems:
-            for doc in self._words.get(token, ()):
-                weights[doc] = 1.0
+            exact.update(self._words.get(token, ()))
+        for piece in term.khmer:
+            exact.update(self._khmer_docs(piece))
+        loose: set[int] = set()
         if term.prefix and len(term.prefix) >= _PREFIX_MIN:
             start = bisect_left(self._vocabulary, term.prefix)
             for token in self._vocabulary[start:]:
                 if not token.startswith(term.prefix):
                     break
-                for doc in self._words[token]:
-                    weights.setdefault(doc, _PREFIX_WEIGHT)
+                loose.update(self._words[token])
         for phrase in term.phrases:
-            for doc in self._phrase_docs(phrase):
-                weights.setdefault(doc, _EXPANSION_WEIGHT)
-        for piece in term.khmer:
-            for doc in self._khmer_docs(piece):
-                weights[doc] = max(weights.get(doc, 0.0), 1.0)
-        return weights
+            loose.update(self._phrase_docs(phrase))
+        loose -= exact
+        return exact, loose
 
-    def _phrase_docs(self, phrase: str) -> Iterable[int]:
+    def _phrase_docs(self, phrase: str) -> set[int]:
         stems = [stem(w) for w in latin_words(phrase)]
         if not stems:
-            return ()
+            return set()
         lists = sorted((self._words.get(s, array("i")) for s in stems), key=len)
-        candidates = set(lists[0]).intersection(*lists[1:]) if lists[0] else set()
+        candidates = set(lists[0]).intersection(*lists[1:])
         if len(stems) == 1:
             return candidates
-        return (d for d in candidates if phrase in self._english[d])
+        return {d for d in candidates if phrase in self._english[d]}
 
-    def _khmer_docs(self, piece: str) -> Iterable[int]:
+    def _khmer_docs(self, piece: str) -> set[int]:
+        if piece in self._known_khmer:  # a glossary word: indexed whole at build time
+            return set(self._words.get(piece, ()))
         grams = {piece[i : i + 2] for i in range(len(piece) - 1)}
         if not grams:
-            return ()
+            return set()
         lists = sorted((self._bigrams.get(g, array("i")) for g in grams), key=len)
-        if not lists[0]:
-            return ()
         candidates = set(lists[0]).intersection(*lists[1:])
-        return (d for d in candidates if piece in self._khmer[d])
+        if len(piece) == 2:  # the bigram is the piece itself: every candidate matches
+            return candidates
+        return {d for d in candidates if piece in self._khmer[d]}
 
 
 def _has_content(term: Term) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -28,7 +30,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     catalog = context.services.catalog
     text = query.query.strip()
     hint = l10n.gettext("Type a number like 118.6 or words like land")
-    recs: tuple[Recommendation, ...] = ()
+    recs: Sequence[Recommendation] = ()
     if text and len(text) <= MAX_QUERY_CHARS:
         try:
             numbers = parse_numbers(text)

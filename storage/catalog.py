@@ -129,24 +129,23 @@ class CatalogRepository:
                 "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
             ) as cursor:
                 texts = [(r[0], r[1], r[2]) async for r in cursor]
-            slugs = await _theme_ids(db)
-            for rec_id, text_en, text_km in texts:
-                await _assign_rule_themes(db, rec_id, assign(list(rules), text_en, text_km), slugs)
+            await _assign_rule_themes(db, texts, list(rules), await _theme_ids(db))
             await _bump(db)
 
     async def import_recommendations(
         self, rows: Sequence[RecommendationRow], rules: Sequence[ThemeRule], now: dt.datetime
     ) -> ImportReport:
         """Add new and update changed recommendations, all or nothing; keep hand-made edits."""
-        added = updated = unchanged = 0
         stamp = now.isoformat()
         async with self._db.transaction() as db:
-            slugs = await _theme_ids(db)
+            cycles = sorted({row.cycle for row in rows})
+            await db.executemany(
+                "INSERT INTO cycles (cycle) VALUES (?) ON CONFLICT (cycle) DO NOTHING",
+                [(c,) for c in cycles],
+            )
+            existing = await _existing(db, cycles)
+            inserts, updates, unchanged = [], [], 0
             for row in rows:
-                await db.execute(
-                    "INSERT INTO cycles (cycle) VALUES (?) ON CONFLICT (cycle) DO NOTHING",
-                    (row.cycle,),
-                )
                 values = (
                     row.text_en,
                     _SEP.join(row.states),
@@ -155,38 +154,38 @@ class CatalogRepository:
                     row.action_category,
                     row.source,
                 )
-                async with db.execute(
-                    "SELECT id, text_en, recommending_states, response, sdg_targets, "
-                    "action_category, source FROM recommendations "
-                    "WHERE cycle = ? AND paragraph = ? AND item = ?",
-                    (row.cycle, row.number.paragraph, row.number.item),
-                ) as cursor:
-                    existing = await cursor.fetchone()
-                if existing is None:
-                    cursor = await db.execute(
-                        "INSERT INTO recommendations (cycle, paragraph, item, text_en, "
-                        "recommending_states, response, sdg_targets, action_category, source, "
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (row.cycle, row.number.paragraph, row.number.item, *values, stamp),
-                    )
-                    rec_id = int(cursor.lastrowid or 0)
-                    added += 1
-                elif tuple(existing)[1:] == values:
+                found = existing.get((row.cycle, row.number.paragraph, row.number.item))
+                if found is None:
+                    inserts.append((row.cycle, row.number.paragraph, row.number.item, *values))
+                elif found[1:] == values:
                     unchanged += 1
-                    continue
                 else:
-                    rec_id = int(existing["id"])
-                    await db.execute(
-                        "UPDATE recommendations SET text_en = ?, recommending_states = ?, "
-                        "response = ?, sdg_targets = ?, action_category = ?, source = ?, "
-                        "updated_at = ? WHERE id = ?",
-                        (*values, stamp, rec_id),
-                    )
-                    updated += 1
-                await _assign_rule_themes(db, rec_id, assign(list(rules), row.text_en), slugs)
-            if added or updated:
+                    updates.append((*values, stamp, found[0]))
+            await db.executemany(
+                "INSERT INTO recommendations (cycle, paragraph, item, text_en, "
+                "recommending_states, response, sdg_targets, action_category, source, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*values, stamp) for values in inserts],
+            )
+            await db.executemany(
+                "UPDATE recommendations SET text_en = ?, recommending_states = ?, "
+                "response = ?, sdg_targets = ?, action_category = ?, source = ?, "
+                "updated_at = ? WHERE id = ?",
+                updates,
+            )
+            if inserts or updates:
+                ids = {key: found[0] for key, found in (await _existing(db, cycles)).items()}
+                touched = {(i[0], i[1], i[2]) for i in inserts} | {
+                    key for key, found in existing.items() if found[0] in {u[-1] for u in updates}
+                }
+                changed = [
+                    (ids[key], row.text_en)
+                    for row in rows
+                    if (key := (row.cycle, row.number.paragraph, row.number.item)) in touched
+                ]
+                await _assign_rule_themes(db, changed, list(rules), await _theme_ids(db))
                 await _bump(db)
-        return ImportReport(added, updated, unchanged)
+        return ImportReport(len(inserts), len(updates), unchanged)
 
     async def import_translations(
         self, rows: Sequence[TranslationRow], now: dt.datetime
@@ -266,21 +265,46 @@ async def _theme_ids(db: aiosqlite.Connection) -> dict[str, int]:
         return {row[0]: row[1] async for row in cursor}
 
 
+async def _existing(
+    db: aiosqlite.Connection, cycles: Sequence[int]
+) -> dict[tuple[int, int, int], tuple[object, ...]]:
+    """(cycle, paragraph, item) -> (id, stored values) for every recommendation of the cycles."""
+    found: dict[tuple[int, int, int], tuple[object, ...]] = {}
+    for cycle in cycles:
+        async with db.execute(
+            "SELECT cycle, paragraph, item, id, text_en, recommending_states, response, "
+            "sdg_targets, action_category, source FROM recommendations WHERE cycle = ?",
+            (cycle,),
+        ) as cursor:
+            async for r in cursor:
+                found[(r[0], r[1], r[2])] = tuple(r)[3:]
+    return found
+
+
 async def _assign_rule_themes(
-    db: aiosqlite.Connection, rec_id: int, slugs: set[str], theme_ids: dict[str, int]
+    db: aiosqlite.Connection,
+    texts: Sequence[tuple[int, ...] | tuple[object, ...]],
+    rules: list[ThemeRule],
+    theme_ids: dict[str, int],
 ) -> None:
-    # Rule rows are recomputed; a coordinator's row for the same theme wins and is left alone.
-    await db.execute(
+    """Recompute rule themes for (id, English text[, Khmer text]) rows.
+
+    Rule rows are replaced; a coordinator's row for the same theme wins and is left alone.
+    """
+    await db.executemany(
         "DELETE FROM recommendation_themes WHERE recommendation_id = ? AND source = 'rule'",
-        (rec_id,),
+        [(t[0],) for t in texts],
     )
-    for slug in sorted(slugs):
-        if slug in theme_ids:
-            await db.execute(
-                "INSERT INTO recommendation_themes (recommendation_id, theme_id, source, "
-                "assigned) VALUES (?, ?, 'rule', 1) ON CONFLICT DO NOTHING",
-                (rec_id, theme_ids[slug]),
-            )
+    await db.executemany(
+        "INSERT INTO recommendation_themes (recommendation_id, theme_id, source, assigned) "
+        "VALUES (?, ?, 'rule', 1) ON CONFLICT DO NOTHING",
+        [
+            (t[0], theme_ids[slug])
+            for t in texts
+            for slug in sorted(assign(rules, str(t[1]), str(t[2]) if len(t) > 2 else ""))
+            if slug in theme_ids
+        ],
+    )
 
 
 def _recommendation(row: aiosqlite.Row, themes_by_rec: dict[int, list[int]]) -> Recommendation:

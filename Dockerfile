@@ -1,0 +1,23 @@
+# The UPR coalition bot: runs as a non-root user; the SQLite database lives on a volume.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_PATH=/data/upr-bot.sqlite3
+
+RUN useradd --create-home --uid 10001 bot \
+    && mkdir /data && chown bot:bot /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY locales ./locales
+COPY data ./data
+COPY bot.py ./
+RUN pip install --no-cache-dir -e . && chown -R root:root /app
+
+USER bot
+VOLUME ["/data"]
+CMD ["python", "bot.py"]
