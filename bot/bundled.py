@@ -18,6 +18,7 @@ RECOMMENDATION_FILES = (
 THEMES_FILE = DATA_DIR / "themes.csv"
 GLOSSARY_FILE = DATA_DIR / "glossary_km.csv"
 CYCLES_FILE = DATA_DIR / "cycles.csv"
+WORKING_GROUPS_FILE = DATA_DIR / "working_groups.csv"
 
 # Khmer filler words dropped from queries ("recommendations about …", "all", "what").
 KHMER_STOPWORDS = (

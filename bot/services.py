@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import secrets
 from collections import OrderedDict
@@ -12,12 +13,15 @@ from pathlib import Path
 from bot import bundled
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
+from bot.coalition import Coalition, load_working_groups
 from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
+from bot.membership import Role
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
+from storage.membership import MembershipRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,12 @@ class Services:
         self.rules = rules
         self.catalog_repository = CatalogRepository(database)
         self.users = UserRepository(database)
+        self.coalition = Coalition(
+            MembershipRepository(database),
+            clock,
+            dt.timedelta(hours=settings.invite_ttl_hours),
+            settings.default_language,
+        )
         self.searches = RecentSearches()
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
@@ -92,6 +102,14 @@ class Services:
             rules = load_rules(bundled.THEMES_FILE)
             repository = CatalogRepository(database)
             await _load_bundled(repository, rules, clock)
+            members = MembershipRepository(database)
+            groups_hash = bundled.fingerprint(bundled.WORKING_GROUPS_FILE)
+            if await repository.meta("bundled:working_groups") != groups_hash:
+                await members.sync_working_groups(load_working_groups(bundled.WORKING_GROUPS_FILE))
+                await repository.set_meta("bundled:working_groups", groups_hash)
+            await members.seed_coordinators(
+                sorted(settings.coordinator_ids), settings.default_language
+            )
             glossary = bundled.load_glossary()
             snapshot = await repository.snapshot()
             catalog = await asyncio.to_thread(
@@ -148,9 +166,9 @@ class Services:
         await self.refresh_catalog()
         return ImportOutcome(parsed, report)
 
-    def is_coordinator(self, user_id: int) -> bool:
-        """True for coordinators (from COORDINATOR_IDS)."""
-        return user_id in self.settings.coordinator_ids
+    async def is_coordinator(self, user_id: int) -> bool:
+        """True for coordinators (seeded from COORDINATOR_IDS, promoted, not demoted)."""
+        return await self.coalition.role(user_id) is Role.COORDINATOR
 
     async def language_of(self, user_id: int, telegram_code: str | None) -> str:
         """The user's chosen language, else their Telegram language, else the default."""

@@ -27,6 +27,8 @@ class Settings:
     default_language: str = "en"
     current_cycle: int | None = None
     catalog_refresh_seconds: float = 60.0
+    invite_ttl_hours: int = 72
+    rate_limit_per_minute: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Settings:
@@ -51,6 +53,14 @@ class Settings:
                 )
                 or 60
             ),
+            invite_ttl_hours=_parse_positive_int(
+                "INVITE_TTL_HOURS", env.get("INVITE_TTL_HOURS", "")
+            )
+            or 72,
+            rate_limit_per_minute=_parse_positive_int(
+                "RATE_LIMIT_PER_MINUTE", env.get("RATE_LIMIT_PER_MINUTE", "")
+            )
+            or 30,
         )
 
 

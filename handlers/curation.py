@@ -56,7 +56,7 @@ async def on_theme_button(update: Update, context: BotContext) -> None:
     l10n = await reader(update, context)
     services = context.services
     # A forwarded or replayed button must not let anyone else edit: check the role every time.
-    if not services.is_coordinator(user.id):
+    if not await services.is_coordinator(user.id):
         await query.answer(l10n.gettext("Only coordinators can change themes."), show_alert=True)
         return
     parts = query.data.split(":")

@@ -86,7 +86,7 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
                 catalog,
                 rec,
                 elsewhere=result.elsewhere.get(rec.number, ()),
-                coordinator=_is_coordinator(message, context),
+                coordinator=await _is_coordinator(message, context),
             )
         elif result.elsewhere:
             markup = _elsewhere_keyboard(l10n, result.elsewhere, result.missing)
@@ -130,13 +130,13 @@ def _elsewhere_keyboard(
     )
 
 
-def _is_coordinator(message: Message, context: BotContext) -> bool:
+async def _is_coordinator(message: Message, context: BotContext) -> bool:
     # Only in private chats: a coordinator's edit button must not appear in a group's view.
     user = message.from_user
     return (
         user is not None
         and message.chat.type == "private"
-        and context.services.is_coordinator(user.id)
+        and await context.services.is_coordinator(user.id)
     )
 
 
@@ -166,7 +166,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         update.effective_user
         and update.effective_chat
         and update.effective_chat.type == "private"
-        and context.services.is_coordinator(update.effective_user.id)
+        and await context.services.is_coordinator(update.effective_user.id)
     )
     text = render.card(l10n, catalog, rec, language)
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)

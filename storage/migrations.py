@@ -56,4 +56,70 @@ MIGRATIONS: tuple[str, ...] = (
         language TEXT NOT NULL CHECK (language IN ('en', 'km'))
     )
     """,
+    # 2: the coalition: organisations, representatives, roles, working groups and their
+    # chats, invites, the audit log. Only what the features need is stored (README, Privacy).
+    """
+    ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN is_coordinator INTEGER NOT NULL DEFAULT 0
+        CHECK (is_coordinator IN (0, 1));
+    ALTER TABLE users ADD COLUMN organisation_id INTEGER
+        REFERENCES organisations (id) ON DELETE SET NULL;
+    ALTER TABLE users ADD COLUMN unreachable_since TEXT;
+    CREATE TABLE organisations (
+        id INTEGER PRIMARY KEY,
+        short_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX organisations_short_name ON organisations (short_name COLLATE NOCASE);
+    CREATE TABLE working_groups (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        name_en TEXT NOT NULL,
+        name_km TEXT NOT NULL,
+        position INTEGER NOT NULL
+    );
+    CREATE TABLE working_group_themes (
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        theme_id INTEGER NOT NULL REFERENCES themes (id) ON DELETE CASCADE,
+        PRIMARY KEY (working_group_id, theme_id)
+    );
+    CREATE TABLE organisation_groups (
+        organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        PRIMARY KEY (organisation_id, working_group_id)
+    );
+    -- A chat, or one topic (thread) of a forum supergroup, linked to a working group.
+    -- thread_id 0 means the whole chat.
+    CREATE TABLE group_chats (
+        chat_id INTEGER NOT NULL,
+        thread_id INTEGER NOT NULL DEFAULT 0,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        title TEXT NOT NULL DEFAULT '',
+        linked_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, thread_id)
+    );
+    -- Invite codes are stored hashed: a leaked database does not leak usable codes.
+    CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL UNIQUE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER,
+        revoked_at TEXT
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_id INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        organisation_id INTEGER,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_log_organisation ON audit_log (organisation_id)
+    """,
 )

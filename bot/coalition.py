@@ -1,0 +1,180 @@
+"""Membership services: every action checks the caller's role first, then writes with audit."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.membership import (
+    GroupChat,
+    NotAllowed,
+    Organisation,
+    Person,
+    Role,
+    WorkingGroup,
+    hash_code,
+    new_invite_code,
+)
+from storage.membership import MembershipRepository
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A new invite: the code goes into a deep link once and is never stored in clear."""
+
+    id: int
+    code: str
+    organisation: Organisation
+    expires: dt.datetime
+
+
+def load_working_groups(path: Path) -> list[tuple[str, str, str, list[str]]]:
+    """Working groups from the data file: slug, English and Khmer names, theme slugs."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            (
+                row["slug"],
+                row["name_en"],
+                row["name_km"],
+                [t.strip() for t in row["themes"].split(";") if t.strip()],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+class Coalition:
+    """Organisations, representatives, roles, working groups and their chats."""
+
+    def __init__(
+        self,
+        repository: MembershipRepository,
+        clock: Clock,
+        invite_ttl: dt.timedelta,
+        default_language: str,
+    ) -> None:
+        """Wire the repository and the clock."""
+        self.repository = repository
+        self.clock = clock
+        self.invite_ttl = invite_ttl
+        self.default_language = default_language
+
+    async def role(self, user_id: int) -> Role:
+        """The user's role now (checked on every command and every button press)."""
+        person = await self.repository.person(user_id)
+        return person.role if person else Role.GUEST
+
+    async def person(self, user_id: int) -> Person | None:
+        """The stored user, if any."""
+        return await self.repository.person(user_id)
+
+    async def require_coordinator(self, user_id: int) -> None:
+        """Raise NotAllowed unless the user is a coordinator."""
+        if await self.role(user_id) is not Role.COORDINATOR:
+            raise NotAllowed
+
+    async def add_organisation(self, actor: int, short_name: str, name: str) -> Invite:
+        """Create an organisation and its first invite."""
+        await self.require_coordinator(actor)
+        org_id = await self.repository.add_organisation(
+            short_name, name, actor=actor, now=self.clock.now()
+        )
+        return await self.invite(actor, org_id)
+
+    async def invite(self, actor: int, org_id: int) -> Invite:
+        """A fresh single-use invite for an organisation, valid for the invite lifetime."""
+        await self.require_coordinator(actor)
+        code = new_invite_code()
+        now = self.clock.now()
+        expires = now + self.invite_ttl
+        invite_id = await self.repository.create_invite(
+            org_id, hash_code(code), actor=actor, now=now, expires=expires
+        )
+        return Invite(invite_id, code, await self.repository.organisation(org_id), expires)
+
+    async def revoke(self, actor: int, invite_id: int) -> bool:
+        """Revoke an unused invite."""
+        await self.require_coordinator(actor)
+        return await self.repository.revoke_invite(invite_id, actor=actor, now=self.clock.now())
+
+    async def join(
+        self, user_id: int, display_name: str, language: str, code: str
+    ) -> Organisation:
+        """Redeem an invite code: the user becomes the organisation's representative."""
+        org_id = await self.repository.redeem_invite(
+            hash_code(code), user_id, display_name, language, self.clock.now()
+        )
+        return await self.repository.organisation(org_id)
+
+    async def organisations(self, actor: int) -> list[Organisation]:
+        """Every organisation with representatives: coordinators only."""
+        await self.require_coordinator(actor)
+        return await self.repository.organisations()
+
+    async def organisation(self, actor: int, org_id: int) -> Organisation:
+        """One organisation with its representatives: coordinators only."""
+        await self.require_coordinator(actor)
+        return await self.repository.organisation(org_id)
+
+    async def own_organisation(self, user_id: int) -> Organisation | None:
+        """The organisation the user represents (for /me)."""
+        person = await self.repository.person(user_id)
+        if person is None or person.organisation_id is None:
+            return None
+        return await self.repository.organisation(person.organisation_id)
+
+    async def set_active(self, actor: int, org_id: int, active: bool) -> None:
+        """Deactivate or reactivate an organisation."""
+        await self.require_coordinator(actor)
+        await self.repository.set_active(org_id, active, actor=actor, now=self.clock.now())
+
+    async def toggle_group(self, actor: int, org_id: int, group_id: int) -> bool:
+        """Put an organisation in a working group or take it out."""
+        await self.require_coordinator(actor)
+        return await self.repository.toggle_group(
+            org_id, group_id, actor=actor, now=self.clock.now()
+        )
+
+    async def remove_representative(self, actor: int, org_id: int, user_id: int) -> bool:
+        """Detach a representative."""
+        await self.require_coordinator(actor)
+        return await self.repository.remove_representative(
+            org_id, user_id, actor=actor, now=self.clock.now()
+        )
+
+    async def erase(self, actor: int, org_id: int) -> str:
+        """Erase an organisation entirely; returns its former name for the confirmation."""
+        await self.require_coordinator(actor)
+        return await self.repository.erase_organisation(org_id, actor=actor, now=self.clock.now())
+
+    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> None:
+        """Promote or demote a coordinator (never the last one)."""
+        await self.require_coordinator(actor)
+        await self.repository.set_coordinator(
+            user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
+        )
+
+    async def working_groups(self) -> list[WorkingGroup]:
+        """Every working group."""
+        return await self.repository.working_groups()
+
+    async def link_chat(
+        self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str
+    ) -> None:
+        """Link a chat or forum topic to a working group."""
+        await self.require_coordinator(actor)
+        await self.repository.link_chat(
+            chat_id, thread_id, group_id, title, actor=actor, now=self.clock.now()
+        )
+
+    async def unlink_chat(
+        self, actor: int, chat_id: int, thread_id: int | None
+    ) -> list[GroupChat]:
+        """Remove a chat's links (by a coordinator, or by the bot itself when removed: actor 0)."""
+        if actor:
+            await self.require_coordinator(actor)
+        return await self.repository.unlink_chat(
+            chat_id, thread_id, actor=actor, now=self.clock.now()
+        )

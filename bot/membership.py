@@ -1,0 +1,137 @@
+"""The coalition's people: organisations, representatives, roles, working groups (no Telegram)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    """What a user may do: coordinators run the process, members rate, guests only look up."""
+
+    COORDINATOR = "coordinator"
+    MEMBER = "member"
+    GUEST = "guest"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Telegram user as the coalition knows them: the minimum, nothing more."""
+
+    user_id: int
+    display_name: str
+    is_coordinator: bool = False
+    organisation_id: int | None = None
+    organisation_active: bool = False
+    unreachable_since: dt.datetime | None = None
+
+    @property
+    def role(self) -> Role:
+        """Coordinator, member (of an active organisation) or guest."""
+        if self.is_coordinator:
+            return Role.COORDINATOR
+        if self.organisation_id is not None and self.organisation_active:
+            return Role.MEMBER
+        return Role.GUEST
+
+
+@dataclass(frozen=True)
+class WorkingGroup:
+    """A thematic working group, named in both languages, linked to themes."""
+
+    id: int
+    slug: str
+    name_en: str
+    name_km: str
+    theme_ids: tuple[int, ...] = ()
+
+    def name(self, language: str) -> str:
+        """The name in the reader's language."""
+        return self.name_km if language == "km" else self.name_en
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A member CSO with its representatives and working groups."""
+
+    id: int
+    short_name: str
+    name: str
+    active: bool
+    group_ids: tuple[int, ...] = ()
+    representatives: tuple[Person, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupChat:
+    """A chat (or one forum topic, thread_id > 0) linked to a working group."""
+
+    chat_id: int
+    thread_id: int
+    working_group_id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One coordinator action, as coordinators can read it back."""
+
+    at: dt.datetime
+    actor_id: int
+    action: str
+    organisation: str
+    detail: str
+
+
+class MembershipError(Exception):
+    """A membership action that cannot be done; handlers turn each kind into a reply."""
+
+
+class NotAllowed(MembershipError):
+    """The caller's role does not allow this."""
+
+
+class LastCoordinator(MembershipError):
+    """Demoting the only coordinator would leave nobody to run the coalition."""
+
+
+class DuplicateOrganisation(MembershipError):
+    """An organisation with this short name exists already."""
+
+
+class UnknownOrganisation(MembershipError):
+    """No organisation by that name or id."""
+
+
+class AlreadyRepresents(MembershipError):
+    """The user already represents an organisation; one user, one organisation."""
+
+    def __init__(self, short_name: str) -> None:
+        super().__init__(short_name)
+        self.short_name = short_name
+
+
+class InviteInvalid(MembershipError):
+    """The invite code is unknown, used, revoked or expired: `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_invite_code() -> str:
+    """An unguessable single-use code for a t.me deep link (144 random bits, URL-safe)."""
+    return secrets.token_urlsafe(18)
+
+
+def hash_code(code: str) -> str:
+    """What is stored of an invite code: its SHA-256, never the code itself."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def looks_like_code(text: str) -> bool:
+    """True for text shaped like one of our invite codes (guards the database from junk)."""
+    return 16 <= len(text) <= 64 and all(c.isalnum() or c in "-_" for c in text)

@@ -1,0 +1,460 @@
+"""Organisations, people, roles, working groups, group chats, invites and the audit log.
+
+Every change a coordinator makes is written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.membership import (
+    AlreadyRepresents,
+    AuditEntry,
+    DuplicateOrganisation,
+    GroupChat,
+    InviteInvalid,
+    LastCoordinator,
+    Organisation,
+    Person,
+    UnknownOrganisation,
+    WorkingGroup,
+)
+from storage.db import Database
+
+_PERSON = (
+    "SELECT u.user_id, u.display_name, u.is_coordinator, u.organisation_id, "
+    "COALESCE(o.active, 0) AS active, u.unreachable_since FROM users AS u "
+    "LEFT JOIN organisations AS o ON o.id = u.organisation_id"
+)
+
+
+class MembershipRepository:
+    """Reads and writes the coalition's membership."""
+
+    def __init__(self, database: Database) -> None:
+        """Use an open database."""
+        self._db = database
+
+    # --- people ----------------------------------------------------------------------------
+    async def person(self, user_id: int) -> Person | None:
+        """The user, or None if the bot never stored them."""
+        async with self._db.connection.execute(
+            f"{_PERSON} WHERE u.user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _person(row) if row else None
+
+    async def seen(self, user_id: int, display_name: str, language: str) -> None:
+        """Record a user who talks to the bot (name for coordinators; reachable again)."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT INTO users (user_id, language, display_name) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, "
+                "unreachable_since = NULL",
+                (user_id, language, display_name[:64]),
+            )
+
+    async def seed_coordinators(self, user_ids: Sequence[int], language: str) -> list[int]:
+        """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected."""
+        async with self._db.transaction() as db:
+            async with db.execute("SELECT value FROM meta WHERE key = 'seeded_coordinators'") as c:
+                row = await c.fetchone()
+            done = set(json.loads(row[0])) if row else set()
+            new = sorted(set(user_ids) - done)
+            for user_id in new:
+                await db.execute(
+                    "INSERT INTO users (user_id, language, is_coordinator) VALUES (?, ?, 1) "
+                    "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = 1",
+                    (user_id, language),
+                )
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES ('seeded_coordinators', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (json.dumps(sorted(done | set(new))),),
+            )
+        return new
+
+    async def set_coordinator(
+        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
+    ) -> None:
+        """Promote or demote; never demote the last coordinator."""
+        async with self._db.transaction() as db:
+            if not flag:
+                async with db.execute(
+                    "SELECT COUNT(*) FROM users WHERE is_coordinator = 1 AND user_id != ?",
+                    (user_id,),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if not row or row[0] == 0:
+                    raise LastCoordinator
+            await db.execute(
+                "INSERT INTO users (user_id, language, is_coordinator) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = excluded.is_coordinator",
+                (user_id, language, int(flag)),
+            )
+            await _audit(db, now, actor, "promote" if flag else "demote", None, str(user_id))
+
+    async def coordinators(self) -> list[Person]:
+        """Every coordinator (to tell them what happens to the bot)."""
+        async with self._db.connection.execute(
+            f"{_PERSON} WHERE u.is_coordinator = 1 ORDER BY u.user_id"
+        ) as cursor:
+            return [_person(row) async for row in cursor]
+
+    async def mark_unreachable(self, user_id: int, now: dt.datetime) -> None:
+        """The user blocked the bot: stop writing to them until they write again."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE users SET unreachable_since = ? WHERE user_id = ? "
+                "AND unreachable_since IS NULL",
+                (now.isoformat(), user_id),
+            )
+
+    async def unreachable(self) -> list[Person]:
+        """Representatives and coordinators who blocked the bot."""
+        async with self._db.connection.execute(
+            f"{_PERSON} WHERE u.unreachable_since IS NOT NULL "
+            "AND (u.organisation_id IS NOT NULL OR u.is_coordinator = 1) ORDER BY u.user_id"
+        ) as cursor:
+            return [_person(row) async for row in cursor]
+
+    # --- organisations ---------------------------------------------------------------------
+    async def add_organisation(
+        self, short_name: str, name: str, *, actor: int, now: dt.datetime
+    ) -> int:
+        """Create an organisation; its short name must be new."""
+        async with self._db.transaction() as db:
+            try:
+                cursor = await db.execute(
+                    "INSERT INTO organisations (short_name, name, created_at) VALUES (?, ?, ?)",
+                    (short_name, name, now.isoformat()),
+                )
+            except aiosqlite.IntegrityError:
+                raise DuplicateOrganisation(short_name) from None
+            org_id = int(cursor.lastrowid or 0)
+            await _audit(db, now, actor, "add organisation", org_id, name)
+        return org_id
+
+    async def organisations(self) -> list[Organisation]:
+        """Every organisation with its representatives and groups, by short name."""
+        conn = self._db.connection
+        groups: dict[int, list[int]] = defaultdict(list)
+        async with conn.execute(
+            "SELECT organisation_id, working_group_id FROM organisation_groups"
+        ) as cursor:
+            async for row in cursor:
+                groups[row[0]].append(row[1])
+        reps: dict[int, list[Person]] = defaultdict(list)
+        async with conn.execute(
+            f"{_PERSON} WHERE u.organisation_id IS NOT NULL ORDER BY u.display_name"
+        ) as cursor:
+            async for row in cursor:
+                person = _person(row)
+                reps[person.organisation_id or 0].append(person)
+        async with conn.execute(
+            "SELECT id, short_name, name, active FROM organisations "
+            "ORDER BY short_name COLLATE NOCASE"
+        ) as cursor:
+            return [
+                Organisation(
+                    r[0], r[1], r[2], bool(r[3]), tuple(sorted(groups[r[0]])), tuple(reps[r[0]])
+                )
+                async for r in cursor
+            ]
+
+    async def organisation(self, org_id: int) -> Organisation:
+        """One organisation, or UnknownOrganisation."""
+        for org in await self.organisations():
+            if org.id == org_id:
+                return org
+        raise UnknownOrganisation(str(org_id))
+
+    async def set_active(self, org_id: int, active: bool, *, actor: int, now: dt.datetime) -> None:
+        """Deactivate (its representatives become guests) or reactivate an organisation."""
+        async with self._db.transaction() as db:
+            await _require_org(db, org_id)
+            await db.execute(
+                "UPDATE organisations SET active = ? WHERE id = ?", (int(active), org_id)
+            )
+            await _audit(db, now, actor, "activate" if active else "deactivate", org_id, "")
+
+    async def toggle_group(
+        self, org_id: int, group_id: int, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Put an organisation in a working group or take it out; True if now in it."""
+        async with self._db.transaction() as db:
+            await _require_org(db, org_id)
+            cursor = await db.execute(
+                "DELETE FROM organisation_groups WHERE organisation_id = ? "
+                "AND working_group_id = ?",
+                (org_id, group_id),
+            )
+            joined = cursor.rowcount == 0
+            if joined:
+                await db.execute(
+                    "INSERT INTO organisation_groups (organisation_id, working_group_id) "
+                    "VALUES (?, ?)",
+                    (org_id, group_id),
+                )
+            await _audit(
+                db, now, actor, "join group" if joined else "leave group", org_id, str(group_id)
+            )
+        return joined
+
+    async def remove_representative(
+        self, org_id: int, user_id: int, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Detach a representative from their organisation; False if they were not one."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE users SET organisation_id = NULL WHERE user_id = ? "
+                "AND organisation_id = ?",
+                (user_id, org_id),
+            )
+            if cursor.rowcount:
+                await _audit(db, now, actor, "remove representative", org_id, str(user_id))
+            return bool(cursor.rowcount)
+
+    async def erase_organisation(self, org_id: int, *, actor: int, now: dt.datetime) -> str:
+        """Delete an organisation and every trace of its name; return the name it had."""
+        async with self._db.transaction() as db:
+            name = await _require_org(db, org_id)
+            # Representatives become guests and their names are forgotten.
+            await db.execute(
+                "UPDATE users SET organisation_id = NULL, display_name = '' "
+                "WHERE organisation_id = ?",
+                (org_id,),
+            )
+            await db.execute("DELETE FROM organisations WHERE id = ?", (org_id,))
+            await db.execute(
+                "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
+            )
+            await _audit(db, now, actor, "erase organisation", org_id, "")
+        return name
+
+    # --- invites ---------------------------------------------------------------------------
+    async def create_invite(
+        self, org_id: int, code_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> int:
+        """Store a new invite (hashed) for an active organisation."""
+        async with self._db.transaction() as db:
+            await _require_org(db, org_id)
+            cursor = await db.execute(
+                "INSERT INTO invites (code_hash, organisation_id, created_by, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (code_hash, org_id, actor, now.isoformat(), expires.isoformat()),
+            )
+            await _audit(db, now, actor, "create invite", org_id, "")
+            return int(cursor.lastrowid or 0)
+
+    async def revoke_invite(self, invite_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Revoke an unused invite; False if it was already used, revoked or unknown."""
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT organisation_id FROM invites WHERE id = ? AND used_at IS NULL "
+                "AND revoked_at IS NULL",
+                (invite_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await db.execute(
+                "UPDATE invites SET revoked_at = ? WHERE id = ?", (now.isoformat(), invite_id)
+            )
+            await _audit(db, now, actor, "revoke invite", row[0], "")
+            return True
+
+    async def redeem_invite(
+        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+    ) -> int:
+        """Make the user the representative the invite was for; return the organisation id."""
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT i.id, i.organisation_id, i.expires_at, i.used_at, i.revoked_at, "
+                "o.active FROM invites AS i JOIN organisations AS o ON o.id = i.organisation_id "
+                "WHERE i.code_hash = ?",
+                (code_hash,),
+            ) as cursor:
+                invite = await cursor.fetchone()
+            if invite is None:
+                raise InviteInvalid("unknown")
+            if invite["used_at"] is not None:
+                raise InviteInvalid("used")
+            if invite["revoked_at"] is not None or not invite["active"]:
+                raise InviteInvalid("revoked")
+            if dt.datetime.fromisoformat(invite["expires_at"]) <= now:
+                raise InviteInvalid("expired")
+            async with db.execute(
+                "SELECT o.id, o.short_name FROM users AS u JOIN organisations AS o "
+                "ON o.id = u.organisation_id WHERE u.user_id = ?",
+                (user_id,),
+            ) as cursor:
+                current = await cursor.fetchone()
+            if current is not None and current[0] != invite["organisation_id"]:
+                raise AlreadyRepresents(current[1])
+            await db.execute(
+                "INSERT INTO users (user_id, language, display_name, organisation_id) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                "organisation_id = excluded.organisation_id, display_name = "
+                "excluded.display_name, unreachable_since = NULL",
+                (user_id, language, display_name[:64], invite["organisation_id"]),
+            )
+            await db.execute(
+                "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
+                (now.isoformat(), user_id, invite["id"]),
+            )
+            await _audit(db, now, user_id, "join with invite", invite["organisation_id"], "")
+            return int(invite["organisation_id"])
+
+    # --- working groups and their chats ----------------------------------------------------
+    async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:
+        """Create or rename working groups (slug, English, Khmer, theme slugs) from data."""
+        async with self._db.transaction() as db:
+            for position, (slug, name_en, name_km, themes) in enumerate(rows):
+                await db.execute(
+                    "INSERT INTO working_groups (slug, name_en, name_km, position) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (slug) DO UPDATE SET "
+                    "name_en = excluded.name_en, name_km = excluded.name_km, "
+                    "position = excluded.position",
+                    (slug, name_en, name_km, position),
+                )
+                await db.execute(
+                    "DELETE FROM working_group_themes WHERE working_group_id = "
+                    "(SELECT id FROM working_groups WHERE slug = ?)",
+                    (slug,),
+                )
+                await db.executemany(
+                    "INSERT INTO working_group_themes (working_group_id, theme_id) "
+                    "SELECT g.id, t.id FROM working_groups AS g, themes AS t "
+                    "WHERE g.slug = ? AND t.slug = ?",
+                    [(slug, theme) for theme in themes],
+                )
+
+    async def working_groups(self) -> list[WorkingGroup]:
+        """Every working group, in the order of the data file."""
+        themes: dict[int, list[int]] = defaultdict(list)
+        async with self._db.connection.execute(
+            "SELECT working_group_id, theme_id FROM working_group_themes"
+        ) as cursor:
+            async for row in cursor:
+                themes[row[0]].append(row[1])
+        async with self._db.connection.execute(
+            "SELECT id, slug, name_en, name_km FROM working_groups ORDER BY position"
+        ) as cursor:
+            return [
+                WorkingGroup(r[0], r[1], r[2], r[3], tuple(sorted(themes[r[0]])))
+                async for r in cursor
+            ]
+
+    async def link_chat(
+        self,
+        chat_id: int,
+        thread_id: int,
+        group_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Link a chat (or forum topic) to a working group, replacing an earlier link."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT INTO group_chats (chat_id, thread_id, working_group_id, title, "
+                "linked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, thread_id) DO UPDATE "
+                "SET working_group_id = excluded.working_group_id, title = excluded.title",
+                (chat_id, thread_id, group_id, title[:128], now.isoformat()),
+            )
+            await _audit(db, now, actor, "link chat", None, f"{chat_id}/{thread_id}:{group_id}")
+
+    async def unlink_chat(
+        self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
+    ) -> list[GroupChat]:
+        """Remove the links of a chat (one topic, or all when thread_id is None)."""
+        async with self._db.transaction() as db:
+            links = await _links(db, chat_id)
+            gone = [c for c in links if thread_id is None or c.thread_id == thread_id]
+            for link in gone:
+                await db.execute(
+                    "DELETE FROM group_chats WHERE chat_id = ? AND thread_id = ?",
+                    (link.chat_id, link.thread_id),
+                )
+            if gone:
+                await _audit(db, now, actor, "unlink chat", None, str(chat_id))
+            return gone
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its chat id changed, its links follow."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE OR REPLACE group_chats SET chat_id = ? WHERE chat_id = ?",
+                (new_id, old_id),
+            )
+
+    async def chats(self) -> list[GroupChat]:
+        """Every linked chat."""
+        async with self._db.connection.execute(
+            "SELECT chat_id, thread_id, working_group_id, title FROM group_chats "
+            "ORDER BY working_group_id, chat_id"
+        ) as cursor:
+            return [GroupChat(r[0], r[1], r[2], r[3]) async for r in cursor]
+
+    # --- audit -----------------------------------------------------------------------------
+    async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
+        """The latest coordinator actions, newest first."""
+        async with self._db.connection.execute(
+            "SELECT a.at, a.actor_id, a.action, COALESCE(o.short_name, ''), a.detail "
+            "FROM audit_log AS a LEFT JOIN organisations AS o ON o.id = a.organisation_id "
+            "ORDER BY a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ) as cursor:
+            return [
+                AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4])
+                async for r in cursor
+            ]
+
+
+async def _audit(
+    db: aiosqlite.Connection,
+    now: dt.datetime,
+    actor: int,
+    action: str,
+    org_id: int | None,
+    detail: str,
+) -> None:
+    await db.execute(
+        "INSERT INTO audit_log (at, actor_id, action, organisation_id, detail) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (now.isoformat(), actor, action, org_id, detail),
+    )
+
+
+async def _require_org(db: aiosqlite.Connection, org_id: int) -> str:
+    async with db.execute("SELECT name FROM organisations WHERE id = ?", (org_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise UnknownOrganisation(str(org_id))
+    return str(row[0])
+
+
+async def _links(db: aiosqlite.Connection, chat_id: int) -> list[GroupChat]:
+    async with db.execute(
+        "SELECT chat_id, thread_id, working_group_id, title FROM group_chats WHERE chat_id = ?",
+        (chat_id,),
+    ) as cursor:
+        return [GroupChat(r[0], r[1], r[2], r[3]) async for r in cursor]
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        user_id=row[0],
+        display_name=row[1],
+        is_coordinator=bool(row[2]),
+        organisation_id=row[3],
+        organisation_active=bool(row[4]),
+        unreachable_since=dt.datetime.fromisoformat(row[5]) if row[5] else None,
+    )
