@@ -68,7 +68,10 @@ async def running(
     try:
         app = build_application(settings, services)
         async with app:
-            await handlers.publish_commands(app, services.translations)
+            coordinators = await services.coalition.repository.coordinators()
+            await handlers.publish_commands(
+                app.bot, services.translations, [c.user_id for c in coordinators]
+            )
             await app.start()
             if app.updater is None:
                 raise RuntimeError("the Application was built without an updater")

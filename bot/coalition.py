@@ -10,12 +10,14 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.membership import (
     GroupChat,
+    InviteInvalid,
     NotAllowed,
     Organisation,
     Person,
     Role,
     WorkingGroup,
     hash_code,
+    looks_like_code,
     new_invite_code,
 )
 from storage.membership import MembershipRepository
@@ -103,6 +105,8 @@ class Coalition:
         self, user_id: int, display_name: str, language: str, code: str
     ) -> Organisation:
         """Redeem an invite code: the user becomes the organisation's representative."""
+        if not looks_like_code(code):
+            raise InviteInvalid("unknown")
         org_id = await self.repository.redeem_invite(
             hash_code(code), user_id, display_name, language, self.clock.now()
         )

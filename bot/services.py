@@ -17,6 +17,7 @@ from bot.coalition import Coalition, load_working_groups
 from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
 from bot.membership import Role
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
 from storage.catalog import CatalogRepository, ImportReport
@@ -90,6 +91,7 @@ class Services:
             settings.default_language,
         )
         self.searches = RecentSearches()
+        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
 

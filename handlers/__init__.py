@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.i18n import Translations
-from handlers import browse, curation, errors, inline, lookup, start
-from handlers.commands import COMMANDS
+from handlers import browse, chats, curation, errors, guard, inline, lookup, members, start
+from handlers.commands import COMMANDS, publish_commands
 from handlers.common import BotApplication
 
 
@@ -27,7 +28,21 @@ def register(app: BotApplication) -> None:
         "themes": browse.themes,
         "states": browse.states,
         "cycles": browse.cycles,
+        "me": members.me,
+        "orgs": members.orgs,
+        "addorg": members.add_org,
+        "linkgroup": chats.link_group,
+        "unlinkgroup": chats.unlink_group,
+        "promote": members.promote,
+        "demote": members.demote,
+        "unreachable": members.unreachable,
+        "audit": members.audit,
     }
+    # Group -1 runs before everything: flood limits, then members' records kept fresh.
+    app.add_handler(TypeHandler(Update, guard.guard), group=-1)
+    # The bot's own membership of groups, and groups turning into supergroups.
+    app.add_handler(ChatMemberHandler(chats.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chats.on_migrate))
     for command in COMMANDS:  # a listed command without a handler fails here, at start-up
         app.add_handler(CommandHandler(command.name, callbacks[command.name]))
     # Buttons, by the prefix of their callback data.
@@ -36,6 +51,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(lookup.on_list_button, pattern=r"^l:"))
     app.add_handler(CallbackQueryHandler(browse.states_page, pattern=r"^sp:"))
     app.add_handler(CallbackQueryHandler(curation.on_theme_button, pattern=r"^t[et]:"))
+    app.add_handler(CallbackQueryHandler(members.on_org_button, pattern=r"^(o[giawtrux]|iv)(:|$)"))
+    app.add_handler(CallbackQueryHandler(chats.on_link_button, pattern=r"^lg:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands.
@@ -46,17 +63,4 @@ def register(app: BotApplication) -> None:
     app.add_error_handler(errors.on_error)
 
 
-async def publish_commands(app: BotApplication, translations: Translations) -> None:
-    """Set the command menu in every language, from the same list that drives /help."""
-    for language in ("en", "km"):
-        l10n = translations.localizer(language)
-        commands = [
-            BotCommand(c.name, l10n.gettext(c.description)[:256])
-            for c in COMMANDS
-            if not c.coordinators_only
-        ]
-        await app.bot.set_my_commands(
-            commands,
-            scope=BotCommandScopeDefault(),
-            language_code=None if language == "en" else language,
-        )
+__all__ = ["publish_commands", "register"]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest, Forbidden
+
+from bot.i18n import Translations
+
 
 def N_(message: str) -> str:
     """Mark a message for translation; it is translated where it is shown."""
@@ -27,4 +32,55 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Choose English or Khmer")),
     Command("help", N_("How to use this bot, with examples")),
     Command("start", N_("Welcome message")),
+    Command("me", N_("Your organisation, working groups and role")),
+    Command("orgs", N_("Member organisations: representatives, invites, groups"), True),
+    Command("addorg", N_("Add an organisation: /addorg SHORTNAME Full name"), True),
+    Command("linkgroup", N_("In a group chat or topic: link it to a working group"), True),
+    Command("unlinkgroup", N_("In a group chat or topic: remove its working group link"), True),
+    Command("promote", N_("Make someone a coordinator: /promote USER_ID"), True),
+    Command("demote", N_("Remove a coordinator: /demote USER_ID"), True),
+    Command("unreachable", N_("Members and coordinators who blocked the bot"), True),
+    Command("audit", N_("The log of coordinators' actions"), True),
 )
+
+
+def _menu(translations: Translations, language: str, coordinator: bool) -> list[BotCommand]:
+    l10n = translations.localizer(language)
+    return [
+        BotCommand(c.name, l10n.gettext(c.description)[:256])
+        for c in COMMANDS
+        if coordinator or not c.coordinators_only
+    ]
+
+
+async def publish_commands(
+    bot: Bot, translations: Translations, coordinator_ids: list[int]
+) -> None:
+    """The command menu in each language, from the list that drives /help; coordinators'
+    private chats also list the coordinator commands."""
+    for language in ("en", "km"):
+        await bot.set_my_commands(
+            _menu(translations, language, False),
+            scope=BotCommandScopeDefault(),
+            language_code=None if language == "en" else language,
+        )
+    for user_id in coordinator_ids:
+        await publish_for_user(bot, translations, user_id, True)
+
+
+async def publish_for_user(
+    bot: Bot, translations: Translations, user_id: int, coordinator: bool
+) -> None:
+    """Give one user's private chat the coordinator menu, or take it back."""
+    try:
+        if coordinator:
+            for language in ("en", "km"):
+                await bot.set_my_commands(
+                    _menu(translations, language, True),
+                    scope=BotCommandScopeChat(user_id),
+                    language_code=None if language == "en" else language,
+                )
+        else:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+    except (BadRequest, Forbidden):
+        pass  # a coordinator who never opened a chat with the bot: Telegram has no chat yet

@@ -49,7 +49,13 @@ async def stale_button(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """Log the error (never the message text), then apologise to the user if we can."""
     if isinstance(context.error, Forbidden):
-        log.info("a user has blocked the bot; nothing to send")
+        # A user who blocked the bot: mark them, so nobody keeps writing to them in vain.
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None and chat.type == "private":
+            await context.services.coalition.repository.mark_unreachable(
+                chat.id, context.services.clock.now()
+            )
+        log.info("a user has blocked the bot; marked unreachable")
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)

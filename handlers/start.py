@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Localizer
+from handlers import members
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, reader
 from handlers.render import escape
@@ -12,7 +13,7 @@ from handlers.render import escape
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 
 
-def help_text(l10n: Localizer, current_cycle: int | None) -> str:
+def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = False) -> str:
     """The full help, generated from the command list, with examples."""
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
@@ -51,7 +52,28 @@ def help_text(l10n: Localizer, current_cycle: int | None) -> str:
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
-    lines.extend(f"/{c.name} — {escape(l10n.gettext(c.description))}" for c in COMMANDS)
+    lines.extend(
+        f"/{c.name} — {escape(l10n.gettext(c.description))}"
+        for c in COMMANDS
+        if not c.coordinators_only
+    )
+    if coordinator:
+        lines += ["", "<b>" + escape(l10n.gettext("For coordinators")) + "</b>"]
+        lines.extend(
+            f"/{c.name} — {escape(l10n.gettext(c.description))}"
+            for c in COMMANDS
+            if c.coordinators_only
+        )
+        lines += [
+            "",
+            escape(
+                l10n.gettext(
+                    "To bring an organisation in: /addorg, then forward the invite link to its "
+                    "representative. To give a working group its chat: add me to the group, then send "
+                    "/linkgroup there. Everything you change is in /audit."
+                )
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -73,6 +95,9 @@ async def start(update: Update, context: BotContext) -> None:
     if context.args and context.args[0] == "help":
         await help_command(update, context)
         return
+    if context.args and update.effective_chat and update.effective_chat.type == "private":
+        await members.join_with_code(update, context, context.args[0])
+        return
     text = "\n\n".join(
         [
             "<b>" + escape(l10n.gettext("Welcome to the UPR coalition bot.")) + "</b>",
@@ -93,8 +118,10 @@ async def help_command(update: Update, context: BotContext) -> None:
     """Send the help."""
     l10n = await reader(update, context)
     if update.effective_message:
+        user = update.effective_user
+        coordinator = user is not None and await context.services.is_coordinator(user.id)
         await update.effective_message.reply_text(
-            help_text(l10n, context.services.catalog.current_cycle)
+            help_text(l10n, context.services.catalog.current_cycle, coordinator)
         )
 
 

@@ -1,0 +1,181 @@
+"""Group chats: the bot being added or removed, groups becoming supergroups, linking to groups."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden
+
+from bot.membership import NotAllowed
+from handlers.common import BotContext, reader
+from handlers.lookup import edit
+from handlers.render import escape
+
+log = logging.getLogger(__name__)
+
+_PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
+
+
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
+    """The bot was added to or removed from a group: keep links right, tell coordinators."""
+    change = update.my_chat_member
+    if change is None or change.chat.type == "private":
+        return
+    was = change.old_chat_member.status in _PRESENT
+    now = change.new_chat_member.status in _PRESENT
+    if was == now:
+        return
+    coalition = context.services.coalition
+    title = change.chat.title or str(change.chat.id)
+    gone = [] if now else await coalition.unlink_chat(0, change.chat.id, None)
+    groups = {g.id: g for g in await coalition.working_groups()}
+    for person in await coalition.repository.coordinators():
+        if person.unreachable_since is not None:
+            continue
+        l10n = context.services.translations.localizer(
+            await context.services.language_of(person.user_id, None)
+        )
+        if now:
+            text = l10n.gettext(
+                "I was added to the group «{title}». To make it a working group's chat, send "
+                "/linkgroup in that group (or in one of its topics)."
+            ).format(title=title)
+        else:
+            text = l10n.gettext("I was removed from the group «{title}».").format(title=title)
+            if gone:
+                text += " " + l10n.gettext("It is no longer linked to: {groups}.").format(
+                    groups="; ".join(
+                        groups[c.working_group_id].name(l10n.language)
+                        for c in gone
+                        if c.working_group_id in groups
+                    )
+                )
+        try:
+            await context.bot.send_message(person.user_id, escape(text))
+        except Forbidden:
+            await coalition.repository.mark_unreachable(
+                person.user_id, context.services.clock.now()
+            )
+
+
+async def on_migrate(update: Update, context: BotContext) -> None:
+    """A group became a supergroup and got a new id: its working-group links follow it."""
+    message = update.effective_message
+    if message is None:
+        return
+    repository = context.services.coalition.repository
+    if message.migrate_to_chat_id:
+        await repository.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await repository.migrate_chat(message.migrate_from_chat_id, message.chat.id)
+
+
+def _thread(message: Message) -> int:
+    # In a forum supergroup each topic can be linked on its own; elsewhere the whole chat.
+    return message.message_thread_id or 0 if message.is_topic_message else 0
+
+
+async def link_group(update: Update, context: BotContext) -> None:
+    """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    if message.chat.type == "private":
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Send /linkgroup in the group chat (or forum topic) you want to link."
+                )
+            )
+        )
+        return
+    if not await context.services.is_coordinator(user.id):
+        await message.reply_text(escape(l10n.gettext("Only coordinators can do this.")))
+        return
+    groups = await context.services.coalition.working_groups()
+    rows = [
+        [InlineKeyboardButton(g.name(l10n.language), callback_data=f"lg:{g.id}:{user.id}")]
+        for g in groups
+    ]
+    await message.reply_text(
+        escape(l10n.gettext("Which working group is this chat for?")),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def on_link_button(update: Update, context: BotContext) -> None:
+    """lg:<group>:<user>: only the coordinator who asked may choose, and only while coordinator."""
+    query = update.callback_query
+    user = update.effective_user
+    if (
+        query is None
+        or query.data is None
+        or user is None
+        or not isinstance(query.message, Message)
+    ):
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    if int(parts[2]) != user.id:
+        await query.answer(
+            l10n.gettext("This button is for the coordinator who asked for it."), show_alert=True
+        )
+        return
+    groups = {g.id: g for g in await context.services.coalition.working_groups()}
+    group = groups.get(int(parts[1]))
+    if group is None:
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    message = query.message
+    try:
+        await context.services.coalition.link_chat(
+            user.id, message.chat.id, _thread(message), group.id, message.chat.title or ""
+        )
+    except NotAllowed:
+        await query.answer(l10n.gettext("Only coordinators can do this."), show_alert=True)
+        return
+    await query.answer()
+    await edit(
+        message,
+        escape(
+            l10n.gettext("This chat is now the chat of the working group «{group}».").format(
+                group=group.name(l10n.language)
+            )
+        ),
+        None,
+    )
+
+
+async def unlink_group(update: Update, context: BotContext) -> None:
+    """/unlinkgroup in a group or topic: remove its link."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.chat.type == "private":
+        return
+    l10n = await reader(update, context)
+    try:
+        gone = await context.services.coalition.unlink_chat(
+            user.id, message.chat.id, _thread(message)
+        )
+    except NotAllowed:
+        await message.reply_text(escape(l10n.gettext("Only coordinators can do this.")))
+        return
+    await message.reply_text(
+        escape(
+            l10n.gettext("This chat is no longer linked to a working group.")
+            if gone
+            else l10n.gettext("This chat was not linked to a working group.")
+        )
+    )

@@ -1,0 +1,45 @@
+"""Runs before every handler: per-user flood limits, and keeping members' records fresh."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.membership import Role
+from handlers.common import BotContext, reader
+from handlers.render import escape
+
+
+async def guard(update: Update, context: BotContext) -> None:
+    """Stop users over the rate limit (telling them once); refresh members' names."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    services = context.services
+    now = time.monotonic()
+    if not services.rate_limiter.allow(user.id, now):
+        if services.rate_limiter.should_warn(user.id, now):
+            l10n = await reader(update, context)
+            text = l10n.gettext("You are sending too fast. Please wait a minute and try again.")
+            if update.callback_query is not None:
+                await update.callback_query.answer(text, show_alert=True)
+            elif update.effective_message is not None and update.message is not None:
+                await update.effective_message.reply_text(escape(text))
+        elif update.callback_query is not None:
+            await update.callback_query.answer()
+        raise ApplicationHandlerStop
+    if update.message is None and update.callback_query is None:
+        return
+    # Only coordinators' and representatives' names are kept (coordinators see them);
+    # writing again also clears "unreachable". Guests are not recorded.
+    person = await services.coalition.person(user.id)
+    if (
+        person is not None
+        and (person.role is not Role.GUEST or person.organisation_id)
+        and (person.display_name != user.full_name[:64] or person.unreachable_since is not None)
+    ):
+        await services.coalition.repository.seen(
+            user.id, user.full_name, await services.language_of(user.id, user.language_code)
+        )

@@ -1,0 +1,588 @@
+"""Membership from chat: invites, /me, organisations, roles, audit (coordinators' buttons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.coalition import Invite
+from bot.i18n import Localizer
+from bot.membership import (
+    AlreadyRepresents,
+    DuplicateOrganisation,
+    InviteInvalid,
+    LastCoordinator,
+    NotAllowed,
+    Organisation,
+    Person,
+    Role,
+    UnknownOrganisation,
+)
+from handlers.commands import N_, publish_for_user
+from handlers.common import BotContext, reader
+from handlers.lookup import edit
+from handlers.render import escape
+
+AUDIT_ACTIONS = {
+    "add organisation": N_("added organisation"),
+    "activate": N_("reactivated organisation"),
+    "deactivate": N_("deactivated organisation"),
+    "join group": N_("put organisation in working group"),
+    "leave group": N_("took organisation out of working group"),
+    "remove representative": N_("removed representative"),
+    "erase organisation": N_("erased organisation"),
+    "create invite": N_("created invite"),
+    "revoke invite": N_("revoked invite"),
+    "join with invite": N_("joined with an invite"),
+    "promote": N_("made coordinator"),
+    "demote": N_("removed coordinator"),
+    "link chat": N_("linked chat to working group"),
+    "unlink chat": N_("removed chat link"),
+}
+
+
+def _not_allowed(l10n: Localizer) -> str:
+    return l10n.gettext("Only coordinators can do this.")
+
+
+def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
+    return l10n.datetime(moment, context.services.settings.timezone)
+
+
+def invite_text(l10n: Localizer, context: BotContext, invite: Invite) -> str:
+    """The message a coordinator forwards to the organisation's representative."""
+    link = f"https://t.me/{context.bot.username}?start={invite.code}"
+    return "\n".join(
+        [
+            "<b>"
+            + escape(l10n.gettext("Invite for {org}").format(org=invite.organisation.short_name))
+            + "</b>",
+            escape(link),
+            "",
+            escape(
+                l10n.gettext(
+                    "Valid once, until {time}. Send it only to the person who will represent {org}: "
+                    "whoever opens it first becomes its representative."
+                ).format(
+                    time=_when(l10n, context, invite.expires), org=invite.organisation.short_name
+                )
+            ),
+        ]
+    )
+
+
+def _invite_markup(l10n: Localizer, invite: Invite) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("Revoke this invite"), callback_data=f"iv:{invite.id}"
+                )
+            ]
+        ]
+    )
+
+
+async def join_with_code(update: Update, context: BotContext, code: str) -> None:
+    """/start <code>: redeem an invite; every failure says why, in the user's language."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    try:
+        org = await context.services.coalition.join(user.id, user.full_name, l10n.language, code)
+    except InviteInvalid as exc:
+        reasons = {
+            "expired": l10n.gettext(
+                "This invite link has expired. Ask a coordinator for a new one."
+            ),
+            "used": l10n.gettext(
+                "This invite link has already been used. Ask a coordinator for a new one."
+            ),
+            "revoked": l10n.gettext(
+                "This invite link was cancelled. Ask a coordinator for a new one."
+            ),
+        }
+        await message.reply_text(
+            escape(
+                reasons.get(
+                    exc.reason,
+                    l10n.gettext(
+                        "This invite link is not valid. Check that you opened the whole link, or ask a "
+                        "coordinator for a new one."
+                    ),
+                )
+            )
+        )
+        return
+    except AlreadyRepresents as exc:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "You already represent {org}. A person can represent only one organisation; ask a "
+                    "coordinator to remove you from {org} first."
+                ).format(org=exc.short_name)
+            )
+        )
+        return
+    await message.reply_text(
+        escape(
+            l10n.gettext(
+                "Welcome! You now represent {org} ({name}) in the coalition. Send /me to see your "
+                "working groups, /help for what you can do."
+            ).format(org=org.short_name, name=org.name)
+        )
+    )
+
+
+async def me(update: Update, context: BotContext) -> None:
+    """What the bot knows about the user: role, organisation, groups. Nothing else is stored."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    coalition = context.services.coalition
+    role = await coalition.role(user.id)
+    lines = [escape(l10n.gettext("Your Telegram id: {id}").format(id=user.id))]
+    if role is Role.COORDINATOR:
+        lines.append(escape(l10n.gettext("You are a coordinator.")))
+    org = await coalition.own_organisation(user.id)
+    if org is not None:
+        groups = {g.id: g for g in await coalition.working_groups()}
+        names = "; ".join(groups[g].name(l10n.language) for g in org.group_ids if g in groups)
+        status = "" if org.active else " " + l10n.gettext("(inactive)")
+        lines.append(
+            escape(
+                l10n.gettext("You represent {org} ({name}).").format(
+                    org=org.short_name, name=org.name
+                )
+                + status
+            )
+        )
+        lines.append(
+            escape(
+                l10n.gettext("Working groups: {groups}").format(
+                    groups=names or l10n.gettext("none yet")
+                )
+            )
+        )
+    elif role is Role.GUEST:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "You are a guest: you can look up recommendations. To represent your organisation, "
+                    "ask a coordinator for an invite link."
+                )
+            )
+        )
+    await message.reply_text("\n".join(lines))
+
+
+async def add_org(update: Update, context: BotContext) -> None:
+    """/addorg SHORTNAME Full name: create an organisation and send its first invite."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    l10n = await reader(update, context)
+    parts = message.text.split(maxsplit=2)
+    if len(parts) < 3 or len(parts[1]) > 20 or len(parts[2]) > 200:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Write the short name and the full name, for example:\n"
+                    "/addorg ADHOC Cambodian Human Rights and Development Association"
+                )
+            )
+        )
+        return
+    try:
+        invite = await context.services.coalition.add_organisation(user.id, parts[1], parts[2])
+    except NotAllowed:
+        await message.reply_text(escape(_not_allowed(l10n)))
+        return
+    except DuplicateOrganisation:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "There is already an organisation called {org}. Open it with /orgs to invite "
+                    "someone."
+                ).format(org=parts[1])
+            )
+        )
+        return
+    await message.reply_text(
+        invite_text(l10n, context, invite), reply_markup=_invite_markup(l10n, invite)
+    )
+
+
+def _org_line(org: Organisation) -> str:
+    return f"{org.short_name} ({len(org.representatives)})" + ("" if org.active else " ⏸")
+
+
+async def _org_list(
+    l10n: Localizer, context: BotContext, actor: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    orgs = await context.services.coalition.organisations(actor)
+    if not orgs:
+        return escape(l10n.gettext("No organisations yet. Add one with /addorg.")), None
+    text = escape(
+        l10n.ngettext(
+            "{count} member organisation. Tap one to manage it.",
+            "{count} member organisations. Tap one to manage it.",
+            len(orgs),
+        ).format(count=len(orgs))
+    )
+    buttons = [InlineKeyboardButton(_org_line(o), callback_data=f"og:{o.id}") for o in orgs]
+    return text, InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def orgs(update: Update, context: BotContext) -> None:
+    """/orgs: coordinators see every organisation, as buttons."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    if message.chat.type != "private":
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "For privacy, organisations are managed only in a private chat with me."
+                )
+            )
+        )
+        return
+    try:
+        text, markup = await _org_list(l10n, context, user.id)
+    except NotAllowed:
+        await message.reply_text(escape(_not_allowed(l10n)))
+        return
+    await message.reply_text(text, reply_markup=markup)
+
+
+def _person_line(l10n: Localizer, context: BotContext, person: Person) -> str:
+    name = person.display_name or l10n.gettext("(no name)")
+    line = f"{name} · {person.user_id}"
+    if person.unreachable_since is not None:
+        line += " · ⚠ " + l10n.gettext("blocked the bot on {time}").format(
+            time=_when(l10n, context, person.unreachable_since)
+        )
+    return line
+
+
+async def _org_panel(
+    l10n: Localizer, context: BotContext, actor: int, org_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    coalition = context.services.coalition
+    org = await coalition.organisation(actor, org_id)
+    groups = {g.id: g for g in await coalition.working_groups()}
+    reps = [_person_line(l10n, context, p) for p in org.representatives]
+    lines = [
+        f"<b>{escape(org.short_name)}</b> — {escape(org.name)}",
+        escape(
+            l10n.gettext("Active")
+            if org.active
+            else l10n.gettext("Inactive: its representatives act as guests")
+        ),
+        "",
+        "<b>" + escape(l10n.gettext("Representatives")) + "</b>",
+        *(escape(r) for r in reps or [l10n.gettext("none yet: send them an invite")]),
+        "",
+        "<b>" + escape(l10n.gettext("Working groups")) + "</b>",
+        escape(
+            "; ".join(groups[g].name(l10n.language) for g in org.group_ids if g in groups)
+            or l10n.gettext("none yet")
+        ),
+    ]
+    rows = [
+        [
+            InlineKeyboardButton(l10n.gettext("New invite link"), callback_data=f"oi:{org.id}"),
+            InlineKeyboardButton(l10n.gettext("Working groups"), callback_data=f"ow:{org.id}"),
+        ],
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Remove a representative"), callback_data=f"or:{org.id}"
+            )
+        ]
+        if org.representatives
+        else [],
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Deactivate") if org.active else l10n.gettext("Reactivate"),
+                callback_data=f"oa:{org.id}:{0 if org.active else 1}",
+            ),
+            InlineKeyboardButton(
+                l10n.gettext("Erase all its data…"), callback_data=f"oe:{org.id}"
+            ),
+        ],
+        [InlineKeyboardButton(l10n.gettext("« All organisations"), callback_data="om")],
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup([r for r in rows if r])
+
+
+async def on_org_button(update: Update, context: BotContext) -> None:
+    """Every coordinator button on organisations; the role is checked on each press."""
+    query = update.callback_query
+    user = update.effective_user
+    if (
+        query is None
+        or query.data is None
+        or user is None
+        or not isinstance(query.message, Message)
+    ):
+        return
+    l10n = await reader(update, context)
+    coalition = context.services.coalition
+    kind, _, rest = query.data.partition(":")
+    args = rest.split(":") if rest else []
+    if not all(a.isdigit() for a in args) or len(args) > 2:
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    ids = [int(a) for a in args]
+    try:
+        await coalition.require_coordinator(user.id)
+        if kind == "om":
+            await query.answer()
+            text, markup = await _org_list(l10n, context, user.id)
+            await edit(query.message, text, markup)
+            return
+        org_id = ids[0]
+        if kind == "iv":
+            revoked = await coalition.revoke(user.id, org_id)
+            await query.answer(
+                l10n.gettext("Invite revoked.")
+                if revoked
+                else l10n.gettext("This invite was already used or revoked."),
+                show_alert=not revoked,
+            )
+            if revoked:
+                await edit(
+                    query.message,
+                    query.message.text_html
+                    + "\n\n<b>"
+                    + escape(l10n.gettext("Revoked."))
+                    + "</b>",
+                    None,
+                )
+            return
+        if kind == "oi":
+            invite = await coalition.invite(user.id, org_id)
+            await query.answer()
+            await query.message.reply_text(
+                invite_text(l10n, context, invite), reply_markup=_invite_markup(l10n, invite)
+            )
+            return
+        if kind == "oa":
+            await coalition.set_active(user.id, org_id, bool(ids[1]))
+        elif kind == "ot":
+            await coalition.toggle_group(user.id, org_id, ids[1])
+        elif kind == "ou":
+            await coalition.remove_representative(user.id, org_id, ids[1])
+        elif kind == "ox":
+            name = await coalition.erase(user.id, org_id)
+            await query.answer(l10n.gettext("Erased."))
+            await edit(
+                query.message,
+                escape(
+                    l10n.gettext(
+                        "{name} and all its data were erased. Its representatives are now guests."
+                    ).format(name=name)
+                ),
+                None,
+            )
+            return
+        await query.answer()
+        if kind in ("ow", "ot"):
+            await edit(query.message, *await _groups_panel(l10n, context, user.id, org_id))
+        elif kind == "or":
+            await edit(query.message, *await _reps_panel(l10n, context, user.id, org_id))
+        elif kind == "oe":
+            org = await coalition.organisation(user.id, org_id)
+            await edit(
+                query.message,
+                escape(
+                    l10n.gettext(
+                        "Erase {org} entirely? Its name, its representatives' link and names, its invites "
+                        "and its name in the audit log are deleted; its ratings are kept only as "
+                        "anonymous counts. This cannot be undone."
+                    ).format(org=org.short_name)
+                ),
+                InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                l10n.gettext("Yes, erase {org}").format(org=org.short_name),
+                                callback_data=f"ox:{org.id}",
+                            )
+                        ],
+                        [
+                            InlineKeyboardButton(
+                                l10n.gettext("Cancel"), callback_data=f"og:{org.id}"
+                            )
+                        ],
+                    ]
+                ),
+            )
+        else:  # og, oa, ou: back to the organisation's panel
+            await edit(query.message, *await _org_panel(l10n, context, user.id, org_id))
+    except NotAllowed:
+        await query.answer(_not_allowed(l10n), show_alert=True)
+    except (UnknownOrganisation, IndexError):
+        await query.answer(l10n.gettext("This organisation no longer exists."), show_alert=True)
+
+
+async def _groups_panel(
+    l10n: Localizer, context: BotContext, actor: int, org_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    coalition = context.services.coalition
+    org = await coalition.organisation(actor, org_id)
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if g.id in org.group_ids else "") + g.name(l10n.language),
+                callback_data=f"ot:{org.id}:{g.id}",
+            )
+        ]
+        for g in await coalition.working_groups()
+    ]
+    rows.append([InlineKeyboardButton(l10n.gettext("Done"), callback_data=f"og:{org.id}")])
+    return escape(
+        l10n.gettext("Working groups of {org}: tap to add or remove.").format(org=org.short_name)
+    ), InlineKeyboardMarkup(rows)
+
+
+async def _reps_panel(
+    l10n: Localizer, context: BotContext, actor: int, org_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    org = await context.services.coalition.organisation(actor, org_id)
+    rows = [
+        [
+            InlineKeyboardButton(
+                "✖ " + _person_line(l10n, context, p)[:60],
+                callback_data=f"ou:{org.id}:{p.user_id}",
+            )
+        ]
+        for p in org.representatives
+    ]
+    rows.append([InlineKeyboardButton(l10n.gettext("Cancel"), callback_data=f"og:{org.id}")])
+    return escape(
+        l10n.gettext("Tap the representative to remove from {org}:").format(org=org.short_name)
+    ), InlineKeyboardMarkup(rows)
+
+
+async def _target_user(message: Message) -> int | None:
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
+        return reply.from_user.id
+    parts = (message.text or "").split()
+    if len(parts) == 2 and parts[1].isdigit() and len(parts[1]) <= 15:
+        return int(parts[1])
+    return None
+
+
+async def _set_role(update: Update, context: BotContext, flag: bool) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    target = await _target_user(message)
+    if target is None:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Give the person's Telegram id (they see it with /me), e.g. /promote 123456789, or "
+                    "reply to one of their messages with the command."
+                )
+            )
+        )
+        return
+    try:
+        await context.services.coalition.set_coordinator(user.id, target, flag)
+    except NotAllowed:
+        await message.reply_text(escape(_not_allowed(l10n)))
+        return
+    except LastCoordinator:
+        await message.reply_text(
+            escape(
+                l10n.gettext("You cannot remove the last coordinator: promote someone else first.")
+            )
+        )
+        return
+    await publish_for_user(context.bot, context.services.translations, target, flag)
+    text = (
+        l10n.gettext("{id} is now a coordinator.")
+        if flag
+        else l10n.gettext("{id} is no longer a coordinator.")
+    )
+    await message.reply_text(escape(text.format(id=target)))
+
+
+async def promote(update: Update, context: BotContext) -> None:
+    """/promote USER_ID (or as a reply): make a coordinator."""
+    await _set_role(update, context, True)
+
+
+async def demote(update: Update, context: BotContext) -> None:
+    """/demote USER_ID (or as a reply): remove a coordinator, never the last."""
+    await _set_role(update, context, False)
+
+
+async def unreachable(update: Update, context: BotContext) -> None:
+    """Who blocked the bot: they get nothing until they write to it again."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    coalition = context.services.coalition
+    try:
+        await coalition.require_coordinator(user.id)
+    except NotAllowed:
+        await message.reply_text(escape(_not_allowed(l10n)))
+        return
+    people = await coalition.repository.unreachable()
+    if not people:
+        await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
+        return
+    lines = [
+        escape(
+            l10n.gettext(
+                "These people blocked the bot; they receive nothing until they write to it again:"
+            )
+        )
+    ]
+    lines += [escape("• " + _person_line(l10n, context, p)) for p in people]
+    await message.reply_text("\n".join(lines))
+
+
+async def audit(update: Update, context: BotContext) -> None:
+    """The latest coordinator actions, newest first."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    coalition = context.services.coalition
+    try:
+        await coalition.require_coordinator(user.id)
+    except NotAllowed:
+        await message.reply_text(escape(_not_allowed(l10n)))
+        return
+    entries = await coalition.repository.audit_log(limit=30)
+    if not entries:
+        await message.reply_text(escape(l10n.gettext("The audit log is empty.")))
+        return
+    lines = ["<b>" + escape(l10n.gettext("Latest coordinator actions")) + "</b>"]
+    for e in entries:
+        action = l10n.gettext(AUDIT_ACTIONS.get(e.action, e.action))
+        parts = [_when(l10n, context, e.at), str(e.actor_id), action, e.organisation, e.detail]
+        lines.append(escape(" · ".join(p for p in parts if p)))
+    await message.reply_text("\n".join(lines))
