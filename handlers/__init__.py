@@ -51,7 +51,9 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(lookup.on_list_button, pattern=r"^l:"))
     app.add_handler(CallbackQueryHandler(browse.states_page, pattern=r"^sp:"))
     app.add_handler(CallbackQueryHandler(curation.on_theme_button, pattern=r"^t[et]:"))
-    app.add_handler(CallbackQueryHandler(members.on_org_button, pattern=r"^(o[giawtrux]|iv)(:|$)"))
+    app.add_handler(
+        CallbackQueryHandler(members.on_org_button, pattern=r"^(o[aegimrtuwx]|iv)(:|$)")
+    )
     app.add_handler(CallbackQueryHandler(chats.on_link_button, pattern=r"^lg:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))

@@ -398,44 +398,44 @@ async def on_org_button(update: Update, context: BotContext) -> None:
                 None,
             )
             return
-        await query.answer()
         if kind in ("ow", "ot"):
-            await edit(query.message, *await _groups_panel(l10n, context, user.id, org_id))
+            content = await _groups_panel(l10n, context, user.id, org_id)
         elif kind == "or":
-            await edit(query.message, *await _reps_panel(l10n, context, user.id, org_id))
+            content = await _reps_panel(l10n, context, user.id, org_id)
         elif kind == "oe":
-            org = await coalition.organisation(user.id, org_id)
-            await edit(
-                query.message,
-                escape(
-                    l10n.gettext(
-                        "Erase {org} entirely? Its name, its representatives' link and names, its invites "
-                        "and its name in the audit log are deleted; its ratings are kept only as "
-                        "anonymous counts. This cannot be undone."
-                    ).format(org=org.short_name)
-                ),
-                InlineKeyboardMarkup(
-                    [
-                        [
-                            InlineKeyboardButton(
-                                l10n.gettext("Yes, erase {org}").format(org=org.short_name),
-                                callback_data=f"ox:{org.id}",
-                            )
-                        ],
-                        [
-                            InlineKeyboardButton(
-                                l10n.gettext("Cancel"), callback_data=f"og:{org.id}"
-                            )
-                        ],
-                    ]
-                ),
-            )
+            content = await _erase_question(l10n, context, user.id, org_id)
         else:  # og, oa, ou: back to the organisation's panel
-            await edit(query.message, *await _org_panel(l10n, context, user.id, org_id))
+            content = await _org_panel(l10n, context, user.id, org_id)
+        await query.answer()
+        await edit(query.message, *content)
     except NotAllowed:
         await query.answer(_not_allowed(l10n), show_alert=True)
     except (UnknownOrganisation, IndexError):
         await query.answer(l10n.gettext("This organisation no longer exists."), show_alert=True)
+
+
+async def _erase_question(
+    l10n: Localizer, context: BotContext, actor: int, org_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    org = await context.services.coalition.organisation(actor, org_id)
+    text = escape(
+        l10n.gettext(
+            "Erase {org} entirely? Its name, its representatives' link and names, its invites "
+            "and its name in the audit log are deleted; its ratings are kept only as "
+            "anonymous counts. This cannot be undone."
+        ).format(org=org.short_name)
+    )
+    return text, InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("Yes, erase {org}").format(org=org.short_name),
+                    callback_data=f"ox:{org.id}",
+                )
+            ],
+            [InlineKeyboardButton(l10n.gettext("Cancel"), callback_data=f"og:{org.id}")],
+        ]
+    )
 
 
 async def _groups_panel(

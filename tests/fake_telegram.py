@@ -169,6 +169,7 @@ class StoredMessage:
     message_id: int
     text: str
     reply_markup: dict[str, Any] | None = None
+    thread_id: int = 0
 
 
 @dataclass
@@ -272,7 +273,18 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: command description is invalid")
-        self.commands[params.get("language_code", "")] = commands
+        scope = params.get("scope") or {"type": "default"}
+        key = params.get("language_code", "")
+        if scope.get("type") == "chat":
+            key = f"{scope['chat_id']}:{key}"
+        self.commands[key] = commands
+        return True
+
+    def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        scope = params.get("scope") or {"type": "default"}
+        prefix = f"{scope['chat_id']}:" if scope.get("type") == "chat" else ""
+        for key in [k for k in self.commands if k.startswith(prefix) and prefix]:
+            del self.commands[key]
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -290,7 +302,13 @@ class FakeTelegram:
 
     def _new_message(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
         message_id = next(self._message_ids)
-        stored = StoredMessage(chat_id, message_id, params["text"], params.get("reply_markup"))
+        stored = StoredMessage(
+            chat_id,
+            message_id,
+            params["text"],
+            params.get("reply_markup"),
+            int(params.get("message_thread_id", 0) or 0),
+        )
         self.messages[(chat_id, message_id)] = stored
         return {
             "message_id": message_id,
@@ -377,7 +395,12 @@ class FakeTelegram:
             self._changed.notify_all()
 
     async def send(
-        self, text: str, *, user: dict[str, Any], chat: dict[str, Any] | None = None
+        self,
+        text: str,
+        *,
+        user: dict[str, Any],
+        chat: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> None:
         """A user sends a text message (a command gets its bot_command entity)."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
@@ -387,11 +410,37 @@ class FakeTelegram:
             "chat": chat,
             "from": user,
             "text": text,
+            **extra,
         }
         if text.startswith("/"):
             length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._push({"message": message})
+
+    async def push_update(self, update: dict[str, Any]) -> None:
+        """Any other update (the bot added to a group, a group migrating, …)."""
+        await self._push(update)
+
+    async def bot_membership(
+        self, chat: dict[str, Any], *, by: dict[str, Any], old: str, new: str
+    ) -> None:
+        """The bot's status in a chat changes (added: left -> member; removed: -> left)."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "UPR Test", "username": BOT_USERNAME}
+        await self._push(
+            {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": by,
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": bot},
+                    "new_chat_member": {
+                        "status": new,
+                        "user": bot,
+                        **({"until_date": 0} if new == "kicked" else {}),
+                    },
+                }
+            }
+        )
 
     async def press(self, message: StoredMessage, data: str, *, user: dict[str, Any]) -> str:
         """A user presses an inline button (or sends forged data for one)."""
@@ -411,6 +460,11 @@ class FakeTelegram:
                         "chat": {"id": message.chat_id, "type": chat_type},
                         "from": self._api_getMe({}),
                         "text": message.text,
+                        **(
+                            {"message_thread_id": message.thread_id, "is_topic_message": True}
+                            if message.thread_id
+                            else {}
+                        ),
                     },
                 }
             }
@@ -456,9 +510,10 @@ class FakeTelegram:
         text: str,
         chat: dict[str, Any] | None = None,
         timeout: float = 5.0,
+        **extra: Any,
     ) -> StoredMessage:
         """Send a text and return the bot's next message to that chat."""
-        await self.send(text, user=user, chat=chat)
+        await self.send(text, user=user, chat=chat, **extra)
         chat_id = (chat or user)["id"]
         call = await self.next_call("sendMessage", timeout, chat_id=chat_id)
         assert call.error is None, call.error
