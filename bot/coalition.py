@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.membership import (
+    AuditEntry,
     GroupChat,
     InviteInvalid,
     NotAllowed,
@@ -159,6 +160,16 @@ class Coalition:
         await self.repository.set_coordinator(
             user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
         )
+
+    async def unreachable(self, actor: int) -> list[Person]:
+        """Who blocked the bot: coordinators only."""
+        await self.require_coordinator(actor)
+        return await self.repository.unreachable()
+
+    async def audit_log(self, actor: int, limit: int = 30) -> list[AuditEntry]:
+        """The latest coordinator actions: coordinators only."""
+        await self.require_coordinator(actor)
+        return await self.repository.audit_log(limit=limit)
 
     async def working_groups(self) -> list[WorkingGroup]:
         """Every working group."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import Forbidden
 
+from bot.i18n import Localizer
 from bot.membership import NotAllowed
-from handlers.common import BotContext, reader
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -76,13 +77,9 @@ def _thread(message: Message) -> int:
     return message.message_thread_id or 0 if message.is_topic_message else 0
 
 
-async def link_group(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def link_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
     if message.chat.type == "private":
         await message.reply_text(
             escape(
@@ -92,9 +89,7 @@ async def link_group(update: Update, context: BotContext) -> None:
             )
         )
         return
-    if not await context.services.is_coordinator(user.id):
-        await message.reply_text(escape(l10n.gettext("Only coordinators can do this.")))
-        return
+    await context.services.coalition.require_coordinator(user.id)
     groups = await context.services.coalition.working_groups()
     rows = [
         [InlineKeyboardButton(g.name(l10n.language), callback_data=f"lg:{g.id}:{user.id}")]
@@ -144,7 +139,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
             user.id, message.chat.id, _thread(message), group.id, message.chat.title or ""
         )
     except NotAllowed:
-        await query.answer(l10n.gettext("Only coordinators can do this."), show_alert=True)
+        await query.answer(not_allowed(l10n), show_alert=True)
         return
     await query.answer()
     await edit(
@@ -158,20 +153,19 @@ async def on_link_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def unlink_group(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def unlink_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/unlinkgroup in a group or topic: remove its link."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None or message.chat.type == "private":
-        return
-    l10n = await reader(update, context)
-    try:
-        gone = await context.services.coalition.unlink_chat(
-            user.id, message.chat.id, _thread(message)
+    if message.chat.type == "private":
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Send /linkgroup in the group chat (or forum topic) you want to link."
+                )
+            )
         )
-    except NotAllowed:
-        await message.reply_text(escape(l10n.gettext("Only coordinators can do this.")))
         return
+    gone = await context.services.coalition.unlink_chat(user.id, message.chat.id, _thread(message))
     await message.reply_text(
         escape(
             l10n.gettext("This chat is no longer linked to a working group.")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import Localizer
+from bot.membership import NotAllowed
 from bot.services import Services
+from handlers.render import escape
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -34,3 +38,34 @@ async def reader(update: Update, context: BotContext) -> Localizer:
         return services.translations.localizer(None)
     language = await services.language_of(user.id, user.language_code)
     return services.translations.localizer(language)
+
+
+def not_allowed(l10n: Localizer) -> str:
+    """The refusal every coordinator-only action gives."""
+    return l10n.gettext("Only coordinators can do this.")
+
+
+Action = Callable[[Message, User, Localizer, BotContext], Coroutine[Any, Any, None]]
+
+
+def answering_not_allowed(
+    action: Action,
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """Adapt a command to PTB: find message, user and language; refuse politely on NotAllowed.
+
+    The role itself is checked by the service the action calls, on every call.
+    """
+
+    @functools.wraps(action)
+    async def handler(update: Update, context: BotContext) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        l10n = await reader(update, context)
+        try:
+            await action(message, user, l10n, context)
+        except NotAllowed:
+            await message.reply_text(escape(not_allowed(l10n)))
+
+    return handler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.coalition import Invite
 from bot.i18n import Localizer
@@ -20,7 +20,7 @@ from bot.membership import (
     UnknownOrganisation,
 )
 from handlers.commands import N_, publish_for_user
-from handlers.common import BotContext, reader
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -40,10 +40,6 @@ AUDIT_ACTIONS = {
     "link chat": N_("linked chat to working group"),
     "unlink chat": N_("removed chat link"),
 }
-
-
-def _not_allowed(l10n: Localizer) -> str:
-    return l10n.gettext("Only coordinators can do this.")
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -137,13 +133,9 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
     )
 
 
-async def me(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def me(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """What the bot knows about the user: role, organisation, groups. Nothing else is stored."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
     coalition = context.services.coalition
     role = await coalition.role(user.id)
     lines = [escape(l10n.gettext("Your Telegram id: {id}").format(id=user.id))]
@@ -181,14 +173,10 @@ async def me(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(lines))
 
 
-async def add_org(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def add_org(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/addorg SHORTNAME Full name: create an organisation and send its first invite."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None or message.text is None:
-        return
-    l10n = await reader(update, context)
-    parts = message.text.split(maxsplit=2)
+    parts = (message.text or "").split(maxsplit=2)
     if len(parts) < 3 or len(parts[1]) > 20 or len(parts[2]) > 200:
         await message.reply_text(
             escape(
@@ -201,9 +189,6 @@ async def add_org(update: Update, context: BotContext) -> None:
         return
     try:
         invite = await context.services.coalition.add_organisation(user.id, parts[1], parts[2])
-    except NotAllowed:
-        await message.reply_text(escape(_not_allowed(l10n)))
-        return
     except DuplicateOrganisation:
         await message.reply_text(
             escape(
@@ -240,13 +225,9 @@ async def _org_list(
     return text, InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-async def orgs(update: Update, context: BotContext) -> None:
-    """/orgs: coordinators see every organisation, as buttons."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
+@answering_not_allowed
+async def orgs(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/orgs: coordinators see every organisation, as buttons (private chat only)."""
     if message.chat.type != "private":
         await message.reply_text(
             escape(
@@ -256,11 +237,7 @@ async def orgs(update: Update, context: BotContext) -> None:
             )
         )
         return
-    try:
-        text, markup = await _org_list(l10n, context, user.id)
-    except NotAllowed:
-        await message.reply_text(escape(_not_allowed(l10n)))
-        return
+    text, markup = await _org_list(l10n, context, user.id)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -409,7 +386,7 @@ async def on_org_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await edit(query.message, *content)
     except NotAllowed:
-        await query.answer(_not_allowed(l10n), show_alert=True)
+        await query.answer(not_allowed(l10n), show_alert=True)
     except (UnknownOrganisation, IndexError):
         await query.answer(l10n.gettext("This organisation no longer exists."), show_alert=True)
 
@@ -487,12 +464,9 @@ async def _target_user(message: Message) -> int | None:
     return None
 
 
-async def _set_role(update: Update, context: BotContext, flag: bool) -> None:
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
+async def _set_role(
+    message: Message, user: User, l10n: Localizer, context: BotContext, flag: bool
+) -> None:
     target = await _target_user(message)
     if target is None:
         await message.reply_text(
@@ -506,9 +480,6 @@ async def _set_role(update: Update, context: BotContext, flag: bool) -> None:
         return
     try:
         await context.services.coalition.set_coordinator(user.id, target, flag)
-    except NotAllowed:
-        await message.reply_text(escape(_not_allowed(l10n)))
-        return
     except LastCoordinator:
         await message.reply_text(
             escape(
@@ -525,30 +496,22 @@ async def _set_role(update: Update, context: BotContext, flag: bool) -> None:
     await message.reply_text(escape(text.format(id=target)))
 
 
-async def promote(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def promote(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/promote USER_ID (or as a reply): make a coordinator."""
-    await _set_role(update, context, True)
+    await _set_role(message, user, l10n, context, True)
 
 
-async def demote(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def demote(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/demote USER_ID (or as a reply): remove a coordinator, never the last."""
-    await _set_role(update, context, False)
+    await _set_role(message, user, l10n, context, False)
 
 
-async def unreachable(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def unreachable(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """Who blocked the bot: they get nothing until they write to it again."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
-    coalition = context.services.coalition
-    try:
-        await coalition.require_coordinator(user.id)
-    except NotAllowed:
-        await message.reply_text(escape(_not_allowed(l10n)))
-        return
-    people = await coalition.repository.unreachable()
+    people = await context.services.coalition.unreachable(user.id)
     if not people:
         await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
         return
@@ -563,20 +526,10 @@ async def unreachable(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(lines))
 
 
-async def audit(update: Update, context: BotContext) -> None:
+@answering_not_allowed
+async def audit(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """The latest coordinator actions, newest first."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    l10n = await reader(update, context)
-    coalition = context.services.coalition
-    try:
-        await coalition.require_coordinator(user.id)
-    except NotAllowed:
-        await message.reply_text(escape(_not_allowed(l10n)))
-        return
-    entries = await coalition.repository.audit_log(limit=30)
+    entries = await context.services.coalition.audit_log(user.id)
     if not entries:
         await message.reply_text(escape(l10n.gettext("The audit log is empty.")))
         return
