@@ -1,0 +1,100 @@
+"""Traffic-light assessment: colours, distributions and the overall-colour rule (no Telegram)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Colour(enum.StrEnum):
+    """How far a recommendation is implemented, as a member organisation sees it."""
+
+    RED = "red"  # no (or almost no) progress
+    ORANGE = "orange"  # some progress, not fully implemented
+    GREEN = "green"  # fully implemented
+    UNKNOWN = "unknown"  # "not aware of the status": a real answer, not a colour
+
+    @property
+    def emoji(self) -> str:
+        """The button and table symbol."""
+        return {"red": "🔴", "orange": "🟠", "green": "🟢", "unknown": "❔"}[self.value]
+
+
+_ORDER = (Colour.RED, Colour.ORANGE, Colour.GREEN)
+
+
+class Overall(enum.StrEnum):
+    """The colour the coalition publishes for a recommendation."""
+
+    RED = "red"
+    ORANGE = "orange"
+    GREEN = "green"
+    CONTESTED = "contested"
+    NOT_ENOUGH = "not_enough"
+
+    @property
+    def emoji(self) -> str:
+        """The table symbol."""
+        return {"red": "🔴", "orange": "🟠", "green": "🟢", "contested": "⚖️",
+                "not_enough": "…"}[self.value]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How many organisations gave each answer for one recommendation in one round."""
+
+    red: int = 0
+    orange: int = 0
+    green: int = 0
+    unknown: int = 0
+
+    @classmethod
+    def of(cls, colours: Iterable[Colour]) -> Distribution:
+        """Count a list of colours."""
+        counts = dict.fromkeys(Colour, 0)
+        for colour in colours:
+            counts[colour] += 1
+        return cls(counts[Colour.RED], counts[Colour.ORANGE], counts[Colour.GREEN],
+                   counts[Colour.UNKNOWN])
+
+    @property
+    def total(self) -> int:
+        """Organisations that answered, "don't know" included."""
+        return self.red + self.orange + self.green + self.unknown
+
+    @property
+    def coloured(self) -> int:
+        """Organisations that gave a colour."""
+        return self.red + self.orange + self.green
+
+    def count(self, colour: Colour) -> int:
+        """The count for one answer."""
+        return int(getattr(self, colour.value))
+
+    def line(self) -> str:
+        """'🔴 3 · 🟠 5 · 🟢 1 · ❔ 2'."""
+        return " · ".join(f"{c.emoji} {self.count(c)}" for c in Colour)
+
+
+def overall(dist: Distribution, min_ratings: int) -> Overall:
+    """The published colour: the median of the colours given (red < orange < green).
+
+    "Not enough ratings" when fewer than `min_ratings` organisations gave a colour ("don't know"
+    does not count); "contested" when red and green each have at least a third of the colours,
+    so a median would hide a real split.
+    """
+    if dist.coloured < max(1, min_ratings):
+        return Overall.NOT_ENOUGH
+    if min(dist.red, dist.green) * 3 >= dist.coloured:
+        return Overall.CONTESTED
+    ordered = [c for c in _ORDER for _ in range(dist.count(c))]
+    return Overall(ordered[(len(ordered) - 1) // 2].value)
+
+
+def change(before: Overall, after: Overall) -> int:
+    """+1 progressed (red → orange → green), -1 regressed, 0 same or not comparable."""
+    rank = {Overall.RED: 0, Overall.ORANGE: 1, Overall.GREEN: 2}
+    if before not in rank or after not in rank:
+        return 0
+    return (rank[after] > rank[before]) - (rank[after] < rank[before])
