@@ -15,6 +15,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.settings import Settings
+from handlers import rounds
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,13 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
             interval=settings.catalog_refresh_seconds,
             first=settings.catalog_refresh_seconds,
             name="refresh-catalog",
+        )
+        # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
+        app.job_queue.run_repeating(
+            rounds.flush_cards,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="flush-rating-cards",
         )
     return app
 

@@ -36,8 +36,9 @@ class Overall(enum.StrEnum):
     @property
     def emoji(self) -> str:
         """The table symbol."""
-        return {"red": "🔴", "orange": "🟠", "green": "🟢", "contested": "⚖️",
-                "not_enough": "…"}[self.value]
+        return {"red": "🔴", "orange": "🟠", "green": "🟢", "contested": "⚖️", "not_enough": "…"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ class Distribution:
         counts = dict.fromkeys(Colour, 0)
         for colour in colours:
             counts[colour] += 1
-        return cls(counts[Colour.RED], counts[Colour.ORANGE], counts[Colour.GREEN],
-                   counts[Colour.UNKNOWN])
+        return cls(
+            counts[Colour.RED], counts[Colour.ORANGE], counts[Colour.GREEN], counts[Colour.UNKNOWN]
+        )
 
     @property
     def total(self) -> int:

@@ -18,8 +18,10 @@ from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
 from bot.membership import Role
 from bot.ratelimit import RateLimiter
+from bot.rounds import Assessments
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
+from storage.assessment import AssessmentRepository
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
 from storage.membership import MembershipRepository
@@ -89,6 +91,9 @@ class Services:
             clock,
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
+        )
+        self.assessments = Assessments(
+            AssessmentRepository(database), self.coalition, clock, settings.min_ratings
         )
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)

@@ -29,6 +29,8 @@ class Settings:
     catalog_refresh_seconds: float = 60.0
     invite_ttl_hours: int = 72
     rate_limit_per_minute: int = 30
+    min_ratings: int = 3
+    card_edit_seconds: float = 3.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Settings:
@@ -61,6 +63,10 @@ class Settings:
                 "RATE_LIMIT_PER_MINUTE", env.get("RATE_LIMIT_PER_MINUTE", "")
             )
             or 30,
+            min_ratings=_parse_positive_int("MIN_RATINGS", env.get("MIN_RATINGS", "")) or 3,
+            card_edit_seconds=float(
+                _parse_positive_int("CARD_EDIT_SECONDS", env.get("CARD_EDIT_SECONDS", "")) or 3
+            ),
         )
 
 

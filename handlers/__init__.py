@@ -13,7 +13,18 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import browse, chats, curation, errors, guard, inline, lookup, members, start
+from handlers import (
+    browse,
+    chats,
+    curation,
+    errors,
+    guard,
+    inline,
+    lookup,
+    members,
+    rounds,
+    start,
+)
 from handlers.commands import COMMANDS, publish_commands
 from handlers.common import BotApplication
 
@@ -37,6 +48,13 @@ def register(app: BotApplication) -> None:
         "demote": members.demote,
         "unreachable": members.unreachable,
         "audit": members.audit,
+        "rate": rounds.rate,
+        "myratings": rounds.my_ratings,
+        "rounds": rounds.rounds,
+        "results": rounds.results,
+        "export": rounds.export,
+        "compare": rounds.compare,
+        "openround": rounds.open_round,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -55,9 +73,20 @@ def register(app: BotApplication) -> None:
         CallbackQueryHandler(members.on_org_button, pattern=r"^(o[aegimrtuwx]|iv)(:|$)")
     )
     app.add_handler(CallbackQueryHandler(chats.on_link_button, pattern=r"^lg:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_vote, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_skip, pattern=r"^rk:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_review, pattern=r"^rv:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_round_button, pattern=r"^ra:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands.
+    # A private reply may carry a rating's reason; anything else private is a lookup.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            rounds.on_private_reply,
+        )
+    )
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, lookup.on_text)
     )

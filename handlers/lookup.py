@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.i18n import Localizer
-from bot.model import RecNumber
+from bot.model import RecNumber, Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from handlers import render
 from handlers.common import BotContext, reader
@@ -81,6 +81,9 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
         markup = None
         if len(result.found) == 1 and not result.missing:
             rec = result.found[0]
+            messages = [
+                render.card(l10n, catalog, rec, None, await latest_line(context, l10n, rec))
+            ]
             markup = render.card_keyboard(
                 l10n,
                 catalog,
@@ -168,7 +171,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         and update.effective_chat.type == "private"
         and await context.services.is_coordinator(update.effective_user.id)
     )
-    text = render.card(l10n, catalog, rec, language)
+    text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
     markup = render.card_keyboard(
         l10n, catalog, rec, elsewhere=others, coordinator=coordinator, language=language
@@ -206,6 +209,12 @@ async def on_list_button(update: Update, context: BotContext) -> None:
     text, markup = render.result_page(l10n, services.catalog, result, page, token)
     if isinstance(query.message, Message):
         await edit(query.message, text, markup)
+
+
+async def latest_line(context: BotContext, l10n: Localizer, rec: Recommendation) -> str | None:
+    """The card's line about the latest published assessment of this recommendation, if any."""
+    latest = await context.services.assessments.latest(rec.id)
+    return render.assessment_line(l10n, *latest) if latest else None
 
 
 async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:

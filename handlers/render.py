@@ -10,11 +10,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.assessment import Distribution, Overall
 from bot.catalog import Catalog, NumberResult, SearchRequest, SearchResult
 from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation, Response, TranslationStatus
 from bot.states import State
 from bot.text import truncate
+from storage.assessment import Round
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
@@ -57,7 +59,11 @@ def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:
 
 
 def card(
-    l10n: Localizer, catalog: Catalog, rec: Recommendation, language: str | None = None
+    l10n: Localizer,
+    catalog: Catalog,
+    rec: Recommendation,
+    language: str | None = None,
+    assessment: str | None = None,
 ) -> str:
     """The full card of one recommendation; `language` forces the text's language."""
     show_khmer = (language or l10n.language) == "km" and rec.khmer is not None
@@ -111,6 +117,8 @@ def card(
                 )
             )
         )
+    if assessment:
+        lines.append(escape(assessment))
     if rec.sdg_targets:
         lines.append(
             escape(
@@ -450,3 +458,22 @@ def _fit(block: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def overall_label(l10n: Localizer, value: Overall) -> str:
+    """The published colour in words, with its symbol."""
+    labels = {
+        Overall.RED: l10n.gettext("Red: no progress"),
+        Overall.ORANGE: l10n.gettext("Orange: some progress"),
+        Overall.GREEN: l10n.gettext("Green: fully implemented"),
+        Overall.CONTESTED: l10n.gettext("Contested: ratings widely split"),
+        Overall.NOT_ENOUGH: l10n.gettext("Not enough ratings"),
+    }
+    return f"{value.emoji} {labels[value]}"
+
+
+def assessment_line(l10n: Localizer, round_: Round, value: Overall, dist: Distribution) -> str:
+    """The line a recommendation's card shows for its latest published round."""
+    return l10n.gettext("Latest assessment ({round}): {colour} — {counts}").format(
+        round=round_.name, colour=overall_label(l10n, value), counts=dist.line()
+    )

@@ -122,4 +122,54 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_log_organisation ON audit_log (organisation_id)
     """,
+    # 3: traffic-light assessment rounds. Ratings belong to organisations, never to people;
+    # erasing an organisation leaves its ratings as anonymous counts (organisation_id NULL).
+    """
+    CREATE TABLE rounds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        closes_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        published_at TEXT,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE round_items (
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        PRIMARY KEY (round_id, recommendation_id)
+    );
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        organisation_id INTEGER REFERENCES organisations (id) ON DELETE SET NULL,
+        colour TEXT NOT NULL CHECK (colour IN ('red', 'orange', 'green', 'unknown')),
+        reason TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        UNIQUE (round_id, recommendation_id, organisation_id)
+    );
+    CREATE TABLE rating_history (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        organisation_id INTEGER REFERENCES organisations (id) ON DELETE SET NULL,
+        colour TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    -- Rating cards posted in group chats, so their live counts can be edited in batches.
+    CREATE TABLE rating_cards (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        dirty INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (chat_id, message_id)
+    );
+    CREATE INDEX rating_cards_round ON rating_cards (round_id, recommendation_id);
+    CREATE INDEX rating_cards_dirty ON rating_cards (dirty) WHERE dirty = 1
+    """,
 )

@@ -183,6 +183,7 @@ class FakeTelegram:
     open_inline: set[str] = field(default_factory=set)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -224,7 +225,10 @@ class FakeTelegram:
         if request.can_read_body:
             form = await request.post()
             for key, value in form.items():
-                params[key] = json.loads(value) if key in _JSON_FIELDS else value  # type: ignore[arg-type]
+                if isinstance(value, web.FileField):
+                    params[key] = {"filename": value.filename, "content": value.file.read()}
+                else:
+                    params[key] = json.loads(value) if key in _JSON_FIELDS else value
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response(
@@ -327,6 +331,28 @@ class FakeTelegram:
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return self._new_message(chat_id, params)
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        document = params.get("document")
+        if not isinstance(document, dict) or not document.get("content"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(document["content"]) > 50 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: file is too big")
+        if params.get("caption"):
+            check_text(params["caption"], params.get("parse_mode"), limit=1024)
+        chat_id = int(params["chat_id"])
+        message_id = next(self._message_ids)
+        self.documents[(chat_id, message_id)] = (document["filename"], document["content"])
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "document": {
+                "file_id": f"f{message_id}",
+                "file_unique_id": f"u{message_id}",
+                "file_name": document["filename"],
+            },
+        }
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))

@@ -4,21 +4,21 @@ import pytest
 
 from bot.assessment import Colour, Distribution, Overall, change, overall
 
-R, O, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
+R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
 
 
 @pytest.mark.parametrize(
     ("colours", "expected"),
     [
-        ([R, R, O], Overall.RED),
-        ([R, O, O, G], Overall.ORANGE),  # lower median of red < orange < green
-        ([O, G, G], Overall.GREEN),
-        ([R, R, O, G, G], Overall.CONTESTED),  # red and green each over a third: a split
+        ([R, R, OR], Overall.RED),
+        ([R, OR, OR, G], Overall.ORANGE),  # lower median of red < orange < green
+        ([OR, G, G], Overall.GREEN),
+        ([R, R, OR, G, G], Overall.CONTESTED),  # red and green each over a third: a split
         ([R, G, G], Overall.CONTESTED),
         ([R, G, G, G], Overall.GREEN),  # one red in four is not a split
-        ([R, O, G, G, G, G, G], Overall.GREEN),  # one red among seven is not a split
+        ([R, OR, G, G, G, G, G], Overall.GREEN),  # one red among seven is not a split
         ([R, G], Overall.NOT_ENOUGH),
-        ([U, U, U, R, O], Overall.NOT_ENOUGH),  # "don't know" is not a colour
+        ([U, U, U, R, OR], Overall.NOT_ENOUGH),  # "don't know" is not a colour
         ([], Overall.NOT_ENOUGH),
     ],
 )
@@ -27,7 +27,7 @@ def test_overall_colour(colours: list[Colour], expected: Overall) -> None:
 
 
 def test_distribution_line_and_counts() -> None:
-    dist = Distribution.of([R, R, R, O, O, O, O, O, G, U, U])
+    dist = Distribution.of([R, R, R, OR, OR, OR, OR, OR, G, U, U])
     assert dist.line() == "🔴 3 · 🟠 5 · 🟢 1 · ❔ 2"
     assert (dist.total, dist.coloured) == (11, 9)
 

@@ -1,0 +1,801 @@
+"""Traffic-light rounds in chat: open, rate with buttons, reasons, results, exports."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+    User,
+)
+from telegram.error import BadRequest, Forbidden
+
+from bot.assessment import Colour, Distribution, Overall
+from bot.i18n import Localizer
+from bot.membership import NotAllowed
+from bot.model import Recommendation
+from bot.rounds import BadScope, ResultRow, parse_scope, table
+from bot.text import truncate
+from handlers import lookup, render
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.render import escape, overall_label
+from storage.assessment import Card, NotInRound, Round, RoundClosed
+
+log = logging.getLogger(__name__)
+BATCH = 5
+COLOURS = (Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN)
+
+
+def _card_text(
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    dist: Distribution,
+    organisations: int,
+) -> str:
+    catalog = context.services.catalog
+    states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    return "\n".join(
+        [
+            f"<b>{escape(str(rec.number))}</b> · c{rec.cycle} · {escape(round_.name)}",
+            escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
+            "",
+            escape(
+                l10n.gettext("{counts} — {rated} of {total} organisations").format(
+                    counts=dist.line(), rated=dist.total, total=organisations
+                )
+            ),
+        ]
+    )
+
+
+def _card_markup(round_id: int, rec_id: int, skip: bool = False) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(c.emoji, callback_data=f"v:{round_id}:{rec_id}:{c.value[0]}")
+            for c in COLOURS
+        ]
+    ]
+    if skip:
+        rows.append([InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _card(l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation) -> str:
+    repository = context.services.assessments.repository
+    dist = await repository.distribution(round_.id, rec.id)
+    _, organisations = await repository.participation(round_.id)
+    return _card_text(l10n, context, round_, rec, dist, organisations)
+
+
+@answering_not_allowed
+async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026."""
+    await context.services.coalition.require_coordinator(user.id)
+    argument = (message.text or "").partition(" ")[2]
+    scope_text, colon, name = argument.partition(":")
+    if not colon or not name.strip() or len(name) > 120:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Write the scope, a colon, then the round's name, for example:\n"
+                    "/openround c2 accepted : Mid-term review 2026\n"
+                    "Scope: a cycle (c2), accepted or noted, theme names (land labour…), numbers or "
+                    "ranges (118.1-118.50), a closing date (until 2026-12-31)."
+                )
+            )
+        )
+        return
+    services = context.services
+    try:
+        scope = parse_scope(scope_text, services.catalog, services.settings.timezone)
+    except BadScope as exc:
+        await message.reply_text(escape(l10n.gettext(str(exc))))
+        return
+    round_id = await services.assessments.open_round(user.id, name.strip(), scope)
+    await message.reply_text(
+        escape(
+            l10n.ngettext(
+                "Round {id} «{name}» is open: {count} recommendation of cycle {cycle}.",
+                "Round {id} «{name}» is open: {count} recommendations of cycle {cycle}.",
+                len(scope.recommendation_ids),
+            ).format(
+                id=round_id,
+                name=name.strip(),
+                count=len(scope.recommendation_ids),
+                cycle=scope.cycle,
+            )
+            + "\n"
+            + l10n.gettext("Members rate with /rate, in their working group's chat or here.")
+        )
+    )
+
+
+async def _rounds_view(
+    l10n: Localizer, context: BotContext, user_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    services = context.services
+    rounds = await services.assessments.repository.rounds()
+    if not rounds:
+        return escape(l10n.gettext("No assessment round yet.")), None
+    coordinator = await services.is_coordinator(user_id)
+    lines, rows = [], []
+    for r in rounds:
+        rated, total = await services.assessments.repository.participation(r.id)
+        status = (l10n.gettext("open") if r.open else l10n.gettext("closed")) + (
+            ", " + l10n.gettext("published") if r.published else ""
+        )
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "{id}. {name} — cycle {cycle}, {count} recommendations, {status}; {rated} of "
+                    "{total} organisations took part"
+                ).format(
+                    id=r.id,
+                    name=r.name,
+                    cycle=r.cycle,
+                    count=r.size,
+                    status=status,
+                    rated=rated,
+                    total=total,
+                )
+            )
+        )
+        if coordinator:
+            row = [
+                InlineKeyboardButton(
+                    f"{r.id}: " + (l10n.gettext("Close") if r.open else l10n.gettext("Reopen")),
+                    callback_data=f"ra:{'c' if r.open else 'o'}:{r.id}",
+                )
+            ]
+            if not r.open and not r.published:
+                row.append(
+                    InlineKeyboardButton(
+                        f"{r.id}: " + l10n.gettext("Publish"), callback_data=f"ra:p:{r.id}"
+                    )
+                )
+            row.append(
+                InlineKeyboardButton(
+                    f"{r.id}: " + l10n.gettext("Results"), callback_data=f"ra:r:{r.id}"
+                )
+            )
+            rows.append(row)
+            rows.append(
+                [
+                    InlineKeyboardButton(f"{r.id}: CSV", callback_data=f"ra:v:{r.id}"),
+                    InlineKeyboardButton(f"{r.id}: XLSX", callback_data=f"ra:x:{r.id}"),
+                ]
+            )
+    return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+
+
+@answering_not_allowed
+async def rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/rounds: every round with its participation; coordinators get the buttons."""
+    text, markup = await _rounds_view(l10n, context, user.id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def on_round_button(update: Update, context: BotContext) -> None:
+    """ra:<action>:<round>: close, reopen, publish, results, exports (coordinators only)."""
+    query = update.callback_query
+    user = update.effective_user
+    if (
+        query is None
+        or query.data is None
+        or user is None
+        or not isinstance(query.message, Message)
+    ):
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    if len(parts) != 3 or parts[1] not in "coprvx" or not parts[2].isdigit():
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    action, round_id = parts[1], int(parts[2])
+    assessments = context.services.assessments
+    try:
+        await context.services.coalition.require_coordinator(user.id)
+        if await assessments.repository.round(round_id) is None:
+            await query.answer(l10n.gettext("This round no longer exists."), show_alert=True)
+            return
+        if action in "co":
+            await assessments.set_open(user.id, round_id, action == "o")
+        elif action == "p":
+            await assessments.publish(user.id, round_id)
+        elif action == "r":
+            await query.answer()
+            await _send_results(query.message, l10n, context, user.id, round_id)
+            return
+        else:
+            await query.answer()
+            await _send_export(
+                query.message, l10n, context, user.id, round_id, "csv" if action == "v" else "xlsx"
+            )
+            return
+    except NotAllowed:
+        await query.answer(not_allowed(l10n), show_alert=True)
+        return
+    await query.answer(l10n.gettext("Saved."))
+    text, markup = await _rounds_view(l10n, context, user.id)
+    await lookup.edit(query.message, text, markup)
+
+
+@answering_not_allowed
+async def rate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/rate: in a working group's chat, post the next cards; in private, the next unrated one."""
+    services = context.services
+    round_ = await services.assessments.current_round()
+    if round_ is None:
+        await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
+        return
+    if message.chat.type == "private":
+        await services.assessments.rater(user.id)
+        await _next_private(message, l10n, context, user.id, round_)
+        return
+    thread = message.message_thread_id or 0 if message.is_topic_message else 0
+    chats = await services.coalition.repository.chats()
+    link = next((c for c in chats if c.chat_id == message.chat.id and c.thread_id == thread), None)
+    if link is None:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "This chat is not linked to a working group: a coordinator can send /linkgroup."
+                )
+            )
+        )
+        return
+    groups = {g.id: g for g in await services.coalition.working_groups()}
+    themes = (
+        set(groups[link.working_group_id].theme_ids) if link.working_group_id in groups else set()
+    )
+    posted = await services.assessments.repository.posted(round_.id, message.chat.id)
+    todo = [
+        rec
+        for rid in await services.assessments.repository.items(round_.id)
+        if (rec := services.catalog.by_id.get(rid)) is not None
+        and rid not in posted
+        and themes.intersection(rec.theme_ids)
+    ]
+    if not todo:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Every recommendation of this round for this working group has been posted here."
+                )
+            )
+        )
+        return
+    # Cards in a group are in the coalition's default language, so redraws match the post.
+    group_l10n = services.translations.localizer(None)
+    for rec in todo[:BATCH]:
+        sent = await message.reply_text(
+            await _card(group_l10n, context, round_, rec),
+            reply_markup=_card_markup(round_.id, rec.id),
+            do_quote=False,
+        )
+        await services.assessments.repository.add_card(
+            Card(sent.chat.id, sent.message_id, round_.id, rec.id)
+        )
+    left = len(todo) - BATCH
+    if left > 0:
+        await message.reply_text(
+            escape(
+                l10n.ngettext(
+                    "{count} more recommendation: send /rate again when you are ready.",
+                    "{count} more recommendations: send /rate again when you are ready.",
+                    left,
+                ).format(count=left)
+            ),
+            do_quote=False,
+        )
+
+
+async def _next_private(
+    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_: Round
+) -> None:
+    skipped: set[int] = (
+        context.user_data.setdefault("skipped", set()) if context.user_data is not None else set()
+    )
+    rec_id = await context.services.assessments.next_unrated(user_id, round_.id, skipped)
+    rec = context.services.catalog.by_id.get(rec_id) if rec_id is not None else None
+    if rec is None:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Your organisation has rated (or skipped) every recommendation of this round. "
+                    "Send /myratings to see or change them."
+                )
+            )
+        )
+        skipped.clear()
+        return
+    await message.reply_text(
+        await _card(l10n, context, round_, rec),
+        reply_markup=_card_markup(round_.id, rec.id, skip=True),
+    )
+
+
+async def on_vote(update: Update, context: BotContext) -> None:
+    """v:<round>:<rec>:<colour>: record the organisation's rating at once; counts follow."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    colours = {c.value[0]: c for c in COLOURS}
+    if (
+        len(parts) != 4
+        or not parts[1].isdigit()
+        or not parts[2].isdigit()
+        or parts[3] not in colours
+    ):
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    round_id, rec_id, colour = int(parts[1]), int(parts[2]), colours[parts[3]]
+    assessments = context.services.assessments
+    try:
+        new, org = await assessments.rate(user.id, round_id, rec_id, colour)
+    except NotAllowed:
+        await query.answer(
+            l10n.gettext(
+                "Only representatives of member organisations can rate. Ask a coordinator for an "
+                "invite link."
+            ),
+            show_alert=True,
+        )
+        return
+    except RoundClosed:
+        await query.answer(
+            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
+        )
+        return
+    except NotInRound:
+        await query.answer(
+            l10n.gettext("This recommendation is not part of this round any more."),
+            show_alert=True,
+        )
+        return
+    await query.answer(
+        l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
+    )
+    message = query.message
+    private = isinstance(message, Message) and message.chat.type == "private"
+    if private and isinstance(message, Message):
+        round_ = await assessments.repository.round(round_id)
+        rec = context.services.catalog.by_id.get(rec_id)
+        if round_ is not None and rec is not None:
+            await lookup.edit(
+                message,
+                await _card(l10n, context, round_, rec)
+                + "\n"
+                + escape(
+                    l10n.gettext("Your organisation's rating: {colour}").format(
+                        colour=colour.emoji
+                    )
+                ),
+                _card_markup(round_id, rec_id),
+            )
+    if new:
+        await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
+        if (
+            private
+            and isinstance(message, Message)
+            and (round_ := await assessments.repository.round(round_id))
+        ):
+            await _next_private(message, l10n, context, user.id, round_)
+
+
+async def _ask_reason(
+    context: BotContext,
+    l10n: Localizer,
+    user_id: int,
+    round_id: int,
+    rec_id: int,
+    org: str,
+    colour: Colour,
+) -> None:
+    rec = context.services.catalog.by_id.get(rec_id)
+    number = str(rec.number) if rec else "?"
+    try:
+        prompt = await context.bot.send_message(
+            user_id,
+            escape(
+                l10n.gettext(
+                    "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
+                    "consultation”), reply to this message."
+                ).format(org=org, number=number, colour=colour.emoji)
+            ),
+            reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
+        )
+    except Forbidden:
+        return  # never opened a private chat with the bot: the rating stands without a reason
+    prompts: dict[int, tuple[int, int]] = (
+        context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
+    )
+    prompts[prompt.message_id] = (round_id, rec_id)
+    while len(prompts) > 50:
+        prompts.pop(next(iter(prompts)))
+
+
+async def on_private_reply(update: Update, context: BotContext) -> None:
+    """A reply to a reason prompt stores the reason; any other private text is a lookup."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    prompts: dict[int, tuple[int, int]] = (context.user_data or {}).get("reason_prompts", {})
+    reply = message.reply_to_message
+    target = prompts.get(reply.message_id) if reply is not None else None
+    if target is None:
+        await lookup.on_text(update, context)
+        return
+    l10n = await reader(update, context)
+    try:
+        await context.services.assessments.set_reason(
+            user.id, target[0], target[1], message.text.strip()
+        )
+    except NotAllowed:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Only representatives of member organisations can rate. Ask a coordinator for an "
+                    "invite link."
+                )
+            )
+        )
+        return
+    except RoundClosed:
+        await message.reply_text(
+            escape(l10n.gettext("This round is closed: ratings can no longer change."))
+        )
+        return
+    except NotInRound:
+        await message.reply_text(
+            escape(l10n.gettext("This recommendation is not part of this round any more."))
+        )
+        return
+    await message.reply_text(
+        escape(l10n.gettext("Reason saved. You can change it by replying again."))
+    )
+
+
+async def on_skip(update: Update, context: BotContext) -> None:
+    """rk:<round>:<rec>: come back to this one later; show the next."""
+    query = update.callback_query
+    user = update.effective_user
+    if (
+        query is None
+        or query.data is None
+        or user is None
+        or not isinstance(query.message, Message)
+    ):
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    round_ = (
+        await context.services.assessments.repository.round(int(parts[1]))
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
+        else None
+    )
+    if round_ is None:
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    if context.user_data is not None:
+        context.user_data.setdefault("skipped", set()).add(int(parts[2]))
+    await query.answer()
+    try:
+        await _next_private(query.message, l10n, context, user.id, round_)
+    except NotAllowed:
+        await query.message.reply_text(escape(not_allowed(l10n)))
+
+
+@answering_not_allowed
+async def my_ratings(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/myratings: the organisation's ratings in the open round, each with a button to change."""
+    services = context.services
+    round_ = await services.assessments.current_round()
+    if round_ is None:
+        await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
+        return
+    org_id, org = await services.assessments.rater(user.id)
+    own = await services.assessments.repository.own(round_.id, org_id)
+    if not own:
+        await message.reply_text(
+            escape(
+                l10n.gettext("{org} has not rated anything in this round yet. Send /rate.").format(
+                    org=org
+                )
+            )
+        )
+        return
+    lines = [
+        "<b>"
+        + escape(l10n.gettext("Ratings of {org} in «{round}»").format(org=org, round=round_.name))
+        + "</b>"
+    ]
+    buttons = []
+    for rec_id, rating in own.items():
+        rec = services.catalog.by_id.get(rec_id)
+        if rec is None:
+            continue
+        lines.append(escape(f"{rec.number} {rating.colour.emoji} {rating.reason}".rstrip()))
+        buttons.append(
+            InlineKeyboardButton(
+                f"{rec.number} {rating.colour.emoji}", callback_data=f"rv:{round_.id}:{rec_id}"
+            )
+        )
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons[:48]), 4)]
+    for chunk in render.split_messages(["\n".join(lines)]):
+        await message.reply_text(chunk, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def on_review(update: Update, context: BotContext) -> None:
+    """rv:<round>:<rec>: open one card again to change the rating."""
+    query = update.callback_query
+    if query is None or query.data is None or not isinstance(query.message, Message):
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    services = context.services
+    round_ = (
+        await services.assessments.repository.round(int(parts[1]))
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
+        else None
+    )
+    rec = services.catalog.by_id.get(int(parts[2])) if round_ is not None else None
+    if round_ is None or rec is None:
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await query.message.reply_text(
+        await _card(l10n, context, round_, rec), reply_markup=_card_markup(round_.id, rec.id)
+    )
+
+
+def _colour_cell(l10n: Localizer, row: ResultRow) -> str:
+    return overall_label(l10n, row.overall)
+
+
+def _reasons_cell(row: ResultRow) -> str:
+    return "; ".join(
+        (f"{org}: " if org else "") + f"{colour.emoji} {reason}".strip()
+        for org, colour, reason in row.reasons
+        if reason or org
+    )
+
+
+def _recommendation_cell(l10n: Localizer, context: BotContext, rec: Recommendation) -> str:
+    states = ", ".join(s.name(l10n.language) for s in context.services.catalog.states_of(rec))
+    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    return f"{rec.number} – {text}" + ("" if rec.is_compound else f" ({states})")
+
+
+async def _send_results(
+    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int
+) -> None:
+    services = context.services
+    round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
+    rated, total = await services.assessments.repository.participation(round_id)
+    counts: dict[Overall, int] = {}
+    for row in rows:
+        counts[row.overall] = counts.get(row.overall, 0) + 1
+    blocks = [
+        "<b>"
+        + escape(round_.name)
+        + "</b>\n"
+        + escape(
+            l10n.gettext("{rated} of {total} organisations took part.").format(
+                rated=rated, total=total
+            )
+        )
+        + "\n"
+        + escape(" · ".join(f"{o.emoji} {n}" for o, n in counts.items()))
+    ]
+    for row in rows:
+        blocks.append(
+            f"<b>{escape(str(row.recommendation.number))}</b> {escape(_colour_cell(l10n, row))}\n"
+            f"{escape(row.distribution.line())}\n{escape(truncate(_reasons_cell(row), 600))}".rstrip()
+        )
+    for chunk in render.split_messages(blocks):
+        await message.reply_text(chunk, do_quote=False)
+
+
+async def _send_export(
+    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int, fmt: str
+) -> None:
+    services = context.services
+    round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
+    groups = await services.coalition.working_groups()
+    header = [
+        l10n.gettext("Working group"),
+        l10n.gettext("Recommendation (number – text (State))"),
+        l10n.gettext("Colour"),
+        l10n.gettext("Reason(s)"),
+        "🔴",
+        "🟠",
+        "🟢",
+        "❔",
+    ]
+    data: list[list[Any]] = [header]
+    for group in groups:
+        for row in rows:
+            if set(group.theme_ids).intersection(row.recommendation.theme_ids):
+                d = row.distribution
+                data.append(
+                    [
+                        group.name(l10n.language),
+                        _recommendation_cell(l10n, context, row.recommendation),
+                        _colour_cell(l10n, row),
+                        _reasons_cell(row),
+                        d.red,
+                        d.orange,
+                        d.green,
+                        d.unknown,
+                    ]
+                )
+    content = table([[str(c) for c in r] for r in data], fmt)
+    await message.reply_document(
+        InputFile(content, filename=f"round-{round_id}-{l10n.language}.{fmt}"),
+        caption=escape(round_.name),
+        do_quote=False,
+    )
+
+
+@answering_not_allowed
+async def results(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/results [round]: the table in chat (members: only published rounds, no names)."""
+    round_id = await _round_argument(message, context)
+    if round_id is None:
+        await message.reply_text(
+            escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
+        )
+        return
+    round_ = await context.services.assessments.repository.round(round_id)
+    if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
+        rated, total = await context.services.assessments.repository.participation(round_id)
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "This round is still open: results are shown once coordinators publish them. So far "
+                    "{rated} of {total} organisations have taken part."
+                ).format(rated=rated, total=total)
+            )
+        )
+        return
+    try:
+        await _send_results(message, l10n, context, user.id, round_id)
+    except NotAllowed:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Results are shown to members once coordinators publish a closed round."
+                )
+            )
+        )
+
+
+@answering_not_allowed
+async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/export <round> [csv|xlsx]: the published table as a file, in the reader's language."""
+    round_id = await _round_argument(message, context)
+    fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
+    if round_id is None:
+        await message.reply_text(
+            escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
+        )
+        return
+    try:
+        await _send_export(message, l10n, context, user.id, round_id, fmt)
+    except NotAllowed:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Results are shown to members once coordinators publish a closed round."
+                )
+            )
+        )
+
+
+@answering_not_allowed
+async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/compare <earlier round> <later round>: what progressed and what regressed."""
+    numbers = [int(w) for w in (message.text or "").split()[1:] if w.isdigit()]
+    if len(numbers) != 2:
+        await message.reply_text(
+            escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
+        )
+        return
+    try:
+        changes = await context.services.assessments.compare(
+            user.id, numbers[0], numbers[1], context.services.catalog
+        )
+    except NotAllowed:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Results are shown to members once coordinators publish a closed round."
+                )
+            )
+        )
+        return
+    if not changes:
+        await message.reply_text(
+            escape(l10n.gettext("No recommendation changed colour between these rounds."))
+        )
+        return
+    up = [c for c in changes if c[3] > 0]
+    down = [c for c in changes if c[3] < 0]
+    lines = [
+        "<b>"
+        + escape(
+            l10n.ngettext("{count} progressed", "{count} progressed", len(up)).format(
+                count=len(up)
+            )
+        )
+        + "</b>"
+    ]
+    lines += [escape(f"{rec.number}: {a.emoji} → {b.emoji}") for rec, a, b, _ in up]
+    lines += [
+        "",
+        "<b>"
+        + escape(
+            l10n.ngettext("{count} regressed", "{count} regressed", len(down)).format(
+                count=len(down)
+            )
+        )
+        + "</b>",
+    ]
+    lines += [escape(f"{rec.number}: {a.emoji} → {b.emoji}") for rec, a, b, _ in down]
+    for chunk in render.split_messages(["\n".join(lines)]):
+        await message.reply_text(chunk)
+
+
+async def _round_argument(message: Message, context: BotContext) -> int | None:
+    words = (message.text or "").split()[1:]
+    number = next((int(w) for w in words if w.isdigit()), None)
+    return number
+
+
+async def flush_cards(context: BotContext) -> None:
+    """Job: redraw the counts of cards that changed, at most once per card per run; close due
+    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit."""
+    services = context.services
+    await services.assessments.repository.close_due(services.clock.now())
+    cards = await services.assessments.repository.take_dirty()
+    l10n = services.translations.localizer(None)
+    for card in cards:
+        round_ = await services.assessments.repository.round(card.round_id)
+        rec = services.catalog.by_id.get(card.recommendation_id)
+        if round_ is None or rec is None:
+            continue
+        try:
+            await context.bot.edit_message_text(
+                await _card(l10n, context, round_, rec),
+                chat_id=card.chat_id,
+                message_id=card.message_id,
+                reply_markup=_card_markup(round_.id, rec.id),
+            )
+        except (BadRequest, Forbidden) as exc:
+            log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
