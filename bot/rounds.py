@@ -12,6 +12,7 @@ from bot.assessment import Colour, Distribution, Overall, change, overall
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition
+from bot.importer import N_
 from bot.membership import NotAllowed, Role
 from bot.model import Recommendation, Response
 from bot.numbers import parse_numbers
@@ -48,7 +49,7 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo) -> Scope:
     cycle = int(cycle_match.group(1)) if cycle_match else (numbers.cycle if numbers else None)
     cycle = cycle or catalog.current_cycle
     if cycle is None:
-        raise BadScope("No recommendations are loaded yet.")
+        raise BadScope(N_("No recommendations are loaded yet."))
     lowered = words.lower()
     response = (
         Response.ACCEPTED
@@ -71,7 +72,7 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo) -> Scope:
     if numbers is not None:
         pool = [r for r in pool if any(rng.start <= r.number <= rng.end for rng in numbers.ranges)]
     if not pool:
-        raise BadScope("No recommendation matches that scope.")
+        raise BadScope(N_("No recommendation matches that scope."))
     pool.sort(key=lambda r: r.number)
     return Scope(cycle, tuple(r.id for r in pool), " ".join(words.split()), closes_at)
 

@@ -131,6 +131,10 @@ def check_markup(markup: dict[str, Any] | None) -> None:
     """Inline keyboards: every button has text and exactly one action; callback data ≤ 64 bytes."""
     if markup is None:
         return
+    if markup.get("force_reply") is True:
+        if len(markup.get("input_field_placeholder", "")) > 64:
+            raise ApiError(400, "Bad Request: input field placeholder is too long")
+        return
     rows = markup.get("inline_keyboard")
     if rows is None:
         raise ApiError(400, "Bad Request: unsupported reply markup")

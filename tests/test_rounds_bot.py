@@ -1,0 +1,297 @@
+"""Traffic-light rounds end to end: several organisations rate in group and private chats."""
+
+import asyncio
+import csv
+import io
+
+from openpyxl import load_workbook
+
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, buttons, edited, press
+
+GUEST = {"id": 999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
+
+
+def rep(n: int, language: str = "en") -> dict:  # type: ignore[type-arg]
+    return {"id": 2000 + n, "is_bot": False, "first_name": f"Rep{n}", "language_code": language}
+
+
+async def coalition_with(bot: BotApplication, count: int) -> list[dict]:  # type: ignore[type-arg]
+    """`count` organisations with one representative each, set up through the services."""
+    services: Services = bot.bot_data["services"]
+    reps = []
+    for n in range(count):
+        invite = await services.coalition.add_organisation(COORDINATOR_ID, f"ORG{n}", f"Org {n}")
+        person = rep(n)
+        await services.coalition.join(person["id"], person["first_name"], "en", invite.code)
+        reps.append(person)
+    return reps
+
+
+async def link_land_group(tg: FakeTelegram) -> None:
+    chooser = await tg.reply_to(COORDINATOR, "/linkgroup", chat=GROUP)
+    await press(tg, chooser, button(chooser, "Land and natural resources"), COORDINATOR)
+    await edited(tg, chooser)
+
+
+async def open_round(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
+    return await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+
+
+async def flush(bot: BotApplication) -> None:
+    [job] = bot.job_queue.get_jobs_by_name("flush-rating-cards")  # type: ignore[union-attr]
+    await job.run(bot)
+
+
+async def test_a_whole_round_from_group_cards_to_the_exported_table(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3)
+    await link_land_group(tg)
+    opened = await open_round(tg, "c2 land", "Mid-term review 2026")
+    assert opened.text.startswith("Round 1 «Mid-term review 2026» is open: 14 recommendations")
+
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    cards = []
+    for _ in range(5):
+        call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+        cards.append(tg.messages[(GROUP["id"], call.result["message_id"])])
+    more = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert more.params["text"] == "9 more recommendations: send /rate again when you are ready."
+    first = cards[0]
+    services: Services = bot.bot_data["services"]
+    rec = next(
+        r for r in services.catalog.recommendations if r.cycle == 2 and str(r.number) == "118.63"
+    )
+    assert first.text.startswith(
+        "<b>118.63</b> · c2 · Mid-term review 2026\nDeploy further efforts"
+    )
+    assert first.text.endswith("🔴 0 · 🟠 0 · 🟢 0 · ❔ 0 — 0 of 3 organisations")
+    red, orange, green, _unknown = (b["callback_data"] for b in buttons(first))
+
+    assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
+    prompt = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
+    assert prompt.error is None
+    assert prompt.params["text"].startswith("ORG0 rated 118.63 🔴. To add a short reason")
+    assert prompt.params["reply_markup"]["force_reply"] is True
+    assert await press(tg, first, orange, reps[1]) == "ORG1 rated it 🟠."
+    await tg.next_call("sendMessage", chat_id=reps[1]["id"])
+    assert await press(tg, first, orange, reps[2]) == "ORG2 rated it 🟠."
+    await tg.next_call("sendMessage", chat_id=reps[2]["id"])
+    # A double tap changes nothing and asks for no second reason.
+    assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
+    # Guests cannot rate.
+    assert (await press(tg, first, green, GUEST)).startswith("Only representatives")
+
+    # The reason, as a reply to the private prompt.
+    await tg.send(
+        "No law yet.",
+        user=reps[0],
+        reply_to_message={
+            "message_id": prompt.result["message_id"],
+            "date": 0,
+            "chat": {"id": reps[0]["id"], "type": "private"},
+            "text": prompt.params["text"],
+        },
+    )
+    saved = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
+    assert saved.params["text"] == "Reason saved. You can change it by replying again."
+
+    # Counts are redrawn in one batch: one edit for the card, whatever the number of taps.
+    await flush(bot)
+    redraw = await tg.next_call(
+        "editMessageText", chat_id=GROUP["id"], message_id=first.message_id
+    )
+    assert redraw.params["text"].endswith("🔴 1 · 🟠 2 · 🟢 0 · ❔ 0 — 3 of 3 organisations")
+    await flush(bot)
+    assert [c for c in tg.calls if c.method == "editMessageText" and not c.consumed] == []
+
+    # While open, members see participation only.
+    reply = await tg.reply_to(reps[1], "/results 1")
+    assert reply.text.startswith("This round is still open: results are shown once")
+    assert "3 of 3 organisations" in reply.text
+
+    # The coordinator closes the round: ratings freeze.
+    listing = await tg.reply_to(COORDINATOR, "/rounds")
+    await press(tg, listing, button(listing, "1: Close"), COORDINATOR)
+    listing = await edited(tg, listing)
+    assert await press(tg, first, green, reps[1]) == (
+        "This round is closed: ratings can no longer change."
+    )
+    reply = await tg.reply_to(reps[1], "/results 1")
+    assert reply.text == "Results are shown to members once coordinators publish a closed round."
+
+    await press(tg, listing, button(listing, "1: Publish"), COORDINATOR)
+    await edited(tg, listing)
+    member_view = await tg.reply_to(reps[1], "/results 1")
+    assert "<b>118.63</b> 🟠 Orange: some progress\n🔴 1 · 🟠 2 · 🟢 0 · ❔ 0\n🔴 No law yet." in (
+        member_view.text
+    )
+    assert "ORG0" not in member_view.text
+    coordinator_view = await tg.reply_to(COORDINATOR, "/results 1")
+    assert "ORG0: 🔴 No law yet.; ORG1: 🟠; ORG2: 🟠" in coordinator_view.text
+
+    # The exported table, cell by cell.
+    await tg.send("/export 1 xlsx", user=reps[1])
+    doc = await tg.next_call("sendDocument", chat_id=reps[1]["id"])
+    sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == [
+        "Working group",
+        "Recommendation (number – text (State))",
+        "Colour",
+        "Reason(s)",
+        "🔴",
+        "🟠",
+        "🟢",
+        "❔",
+    ]
+    land = [r for r in rows[1:] if r[0] == "Land and natural resources"]
+    assert len(land) == 14  # the table per working group: every land recommendation of the round
+    assert land[0] == [
+        "Land and natural resources",
+        f"118.63 – {rec.text_en} (Italy)",
+        "🟠 Orange: some progress",
+        "🔴 No law yet.",
+        "1",
+        "2",
+        "0",
+        "0",
+    ]
+    assert land[1][2:] == ["… Not enough ratings", None, "0", "0", "0", "0"]  # empty cell
+    # 118.63 is also about women and children: it appears in those groups' tables too.
+    assert {r[0] for r in rows[1:] if r[1].startswith("118.63 ")} == {
+        "Gender and women's rights",
+        "Rights of the child",
+        "Land and natural resources",
+    }
+
+    # In Khmer, as CSV.
+    choice = await tg.reply_to(reps[2], "/language")
+    await press(tg, choice, button(choice, "ខ្មែរ"), reps[2])
+    await tg.next_call("sendMessage", chat_id=reps[2]["id"])
+    await tg.send("/export 1 csv", user=reps[2])
+    doc = await tg.next_call("sendDocument", chat_id=reps[2]["id"])
+    assert doc.params["document"]["filename"] == "round-1-km.csv"
+    table = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
+    assert table[0][:4] == ["ក្រុមការងារ", "អនុសាសន៍ (លេខ – អត្ថបទ (ប្រទេស))", "ពណ៌", "មូលហេតុ"]
+    land_km = [r for r in table[1:] if r[0] == "ដីធ្លី និងធនធានធម្មជាតិ"]
+    assert land_km[0][1].startswith("118.63 – Deploy further efforts")  # no Khmer text yet
+    assert land_km[0][1].endswith("(អ៊ីតាលី)")
+    assert land_km[0][2:] == ["🟠 ពណ៌ទឹកក្រូច៖ មានវឌ្ឍនភាពខ្លះ", "🔴 No law yet.", "1", "2", "0", "0"]
+
+    # The lookup card shows the latest published colour.
+    card = await tg.reply_to(reps[1], "118.63")
+    assert "Latest assessment (Mid-term review 2026): 🟠 Orange: some progress — 🔴 1 · 🟠 2" in (
+        card.text
+    )
+
+
+async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplication) -> None:
+    [member] = await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1-118.3", "Quick check")
+    card = await tg.reply_to(member, "/rate")
+    assert card.text.startswith("<b>118.1</b> · c2 · Quick check")
+    await press(tg, card, button(card, "⏭"), member)
+    card = tg.messages[
+        (
+            member["id"],
+            (await tg.next_call("sendMessage", chat_id=member["id"])).result["message_id"],
+        )
+    ]
+    assert card.text.startswith("<b>118.2</b>")
+    await press(tg, card, button(card, "🟢"), member)
+    updated = await edited(tg, card)
+    assert updated.text.endswith("Your organisation's rating: 🟢")
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the reason prompt
+    nxt = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert nxt.params["text"].startswith("<b>118.3</b>")
+    # Change the rating: history keeps both.
+    await press(tg, updated, button(updated, "🔴"), member)
+    await edited(tg, updated)
+    mine = await tg.reply_to(member, "/myratings")
+    assert mine.text == "<b>Ratings of ORG0 in «Quick check»</b>\n118.2 🔴"
+    services: Services = bot.bot_data["services"]
+    async with services.database.connection.execute(
+        "SELECT colour FROM rating_history ORDER BY id"
+    ) as cursor:
+        assert [row[0] async for row in cursor] == ["green", "red"]
+
+
+async def test_concurrent_taps_lose_nothing(tg: FakeTelegram, bot: BotApplication) -> None:
+    reps = await coalition_with(bot, 24)
+    await link_land_group(tg)
+    await open_round(tg, "c2 land", "Burst")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    first = tg.messages[(GROUP["id"], call.result["message_id"])]
+    colours = [b["callback_data"] for b in buttons(first)]
+    await asyncio.gather(*(tg.press(first, colours[i % 4], user=r) for i, r in enumerate(reps)))
+    services: Services = bot.bot_data["services"]
+    for _ in range(100):
+        dist = await services.assessments.repository.distribution(
+            1,
+            next(
+                r.id
+                for r in services.catalog.recommendations
+                if str(r.number) == "118.63" and r.cycle == 2
+            ),
+        )
+        if dist.total == 24:
+            break
+        await asyncio.sleep(0.05)
+    assert (dist.red, dist.orange, dist.green, dist.unknown) == (6, 6, 6, 6)
+    await flush(bot)
+    redraw = await tg.next_call(
+        "editMessageText", chat_id=GROUP["id"], message_id=first.message_id
+    )
+    assert redraw.params["text"].endswith("🔴 6 · 🟠 6 · 🟢 6 · ❔ 6 — 24 of 24 organisations")
+
+
+async def test_compare_rounds_and_erased_organisations_become_anonymous(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3)
+    services: Services = bot.bot_data["services"]
+    rec = next(
+        r for r in services.catalog.recommendations if str(r.number) == "118.6" and r.cycle == 2
+    )
+    for scope_round, colour in ((1, "red"), (2, "green")):
+        await open_round(tg, "c2 118.6", f"Round {scope_round}")
+        for person in reps:
+            await services.assessments.rate(
+                person["id"],
+                scope_round,
+                rec.id,
+                __import__("bot.assessment").assessment.Colour(colour),
+            )
+        await services.assessments.set_open(COORDINATOR_ID, scope_round, False)
+        await services.assessments.publish(COORDINATOR_ID, scope_round)
+    reply = await tg.reply_to(COORDINATOR, "/compare 1 2")
+    assert reply.text == "<b>1 progressed</b>\n118.6: 🔴 → 🟢\n\n<b>0 regressed</b>"
+    await services.coalition.erase(COORDINATOR_ID, 1)  # ORG0
+    view = await tg.reply_to(COORDINATOR, "/results 2")
+    assert "🔴 0 · 🟠 0 · 🟢 3 · ❔ 0" in view.text  # its rating still counts
+    assert "ORG0" not in view.text
+    assert "ORG1: 🟢" in view.text
+
+
+async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApplication) -> None:
+    reply = await tg.reply_to(GUEST, "/openround c2 : Sneaky")
+    assert reply.text == "Only coordinators can do this."
+    reply = await tg.reply_to(COORDINATOR, "/openround c2 Mid-term")
+    assert reply.text.startswith("Write the scope, a colon, then the round's name")
+    reply = await tg.reply_to(COORDINATOR, "/openround c2 118.900-118.950 : Empty")
+    assert reply.text == "No recommendation matches that scope."
+    reply = await tg.reply_to(GUEST, "/rate")
+    assert reply.text == "No assessment round is open."
+    await open_round(tg, "c2 accepted", "Accepted only")
+    reply = await tg.reply_to(GUEST, "/rate")
+    assert reply.text == "Only coordinators can do this."
+    listing = await tg.reply_to(COORDINATOR, "/rounds")
+    assert await press(tg, listing, "ra:c:1", GUEST) == "Only coordinators can do this."
+    assert await press(tg, listing, "ra:c:99", COORDINATOR) == "This round no longer exists."
+    assert (await press(tg, listing, "v:1:999999:r", GUEST)).startswith("Only representatives")
