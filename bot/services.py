@@ -97,6 +97,7 @@ class Services:
         )
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.reason_prompts = RateLimiter(1)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
 

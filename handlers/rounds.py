@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram import (
@@ -57,15 +58,22 @@ def _card_text(
     )
 
 
-def _card_markup(round_id: int, rec_id: int, skip: bool = False) -> InlineKeyboardMarkup:
+def _card_markup(
+    round_id: int, rec_id: int, *, private: bool = False, skip: bool = False
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(c.emoji, callback_data=f"v:{round_id}:{rec_id}:{c.value[0]}")
             for c in COLOURS
         ]
     ]
+    extra = []
+    if private:  # ✍ asks for the reason; in groups the bot asks privately instead
+        extra.append(InlineKeyboardButton("✍", callback_data=f"rw:{round_id}:{rec_id}"))
     if skip:
-        rows.append([InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}")])
+        extra.append(InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}"))
+    if extra:
+        rows.append(extra)
     return InlineKeyboardMarkup(rows)
 
 
@@ -323,7 +331,7 @@ async def _next_private(
         return
     await message.reply_text(
         await _card(l10n, context, round_, rec),
-        reply_markup=_card_markup(round_.id, rec.id, skip=True),
+        reply_markup=_card_markup(round_.id, rec.id, private=True, skip=True),
     )
 
 
@@ -389,16 +397,17 @@ async def on_vote(update: Update, context: BotContext) -> None:
                         colour=colour.emoji
                     )
                 ),
-                _card_markup(round_id, rec_id),
+                _card_markup(round_id, rec_id, private=True),
             )
-    if new:
+    if new and not private and context.services.reason_prompts.allow(user.id, time.monotonic()):
+        # At most one private prompt a minute per person: a burst of taps is not a burst of DMs.
         await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-        if (
-            private
-            and isinstance(message, Message)
-            and (round_ := await assessments.repository.round(round_id))
-        ):
-            await _next_private(message, l10n, context, user.id, round_)
+    if new and (
+        private
+        and isinstance(message, Message)
+        and (round_ := await assessments.repository.round(round_id))
+    ):
+        await _next_private(message, l10n, context, user.id, round_)
 
 
 async def _ask_reason(
@@ -473,6 +482,43 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     await message.reply_text(
         escape(l10n.gettext("Reason saved. You can change it by replying again."))
     )
+
+
+async def on_reason_button(update: Update, context: BotContext) -> None:
+    """rw:<round>:<rec>: ask for the reason of the organisation's rating of this card."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    services = context.services
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    round_id, rec_id = int(parts[1]), int(parts[2])
+    try:
+        org_id, org = await services.assessments.rater(user.id)
+    except NotAllowed:
+        await query.answer(
+            l10n.gettext(
+                "Only representatives of member organisations can rate. Ask a coordinator for an "
+                "invite link."
+            ),
+            show_alert=True,
+        )
+        return
+    rating = (await services.assessments.repository.own(round_id, org_id)).get(rec_id)
+    if rating is None:
+        await query.answer(
+            l10n.gettext("Choose a colour first, then add the reason."), show_alert=True
+        )
+        return
+    await query.answer()
+    await _ask_reason(context, l10n, user.id, round_id, rec_id, org, rating.colour)
 
 
 async def on_skip(update: Update, context: BotContext) -> None:
@@ -570,7 +616,8 @@ async def on_review(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     await query.message.reply_text(
-        await _card(l10n, context, round_, rec), reply_markup=_card_markup(round_.id, rec.id)
+        await _card(l10n, context, round_, rec),
+        reply_markup=_card_markup(round_.id, rec.id, private=True),
     )
 
 

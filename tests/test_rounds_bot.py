@@ -206,19 +206,35 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await press(tg, card, button(card, "🟢"), member)
     updated = await edited(tg, card)
     assert updated.text.endswith("Your organisation's rating: 🟢")
-    await tg.next_call("sendMessage", chat_id=member["id"])  # the reason prompt
     nxt = await tg.next_call("sendMessage", chat_id=member["id"])
     assert nxt.params["text"].startswith("<b>118.3</b>")
     # Change the rating: history keeps both.
     await press(tg, updated, button(updated, "🔴"), member)
-    await edited(tg, updated)
+    updated = await edited(tg, updated)
+    # ✍ asks for the reason; the reply is stored with the rating.
+    await press(tg, updated, button(updated, "✍"), member)
+    prompt = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert prompt.params["text"].startswith("ORG0 rated 118.2 🔴.")
+    await tg.send("Draft law withdrawn.", user=member,
+                  reply_to_message={"message_id": prompt.result["message_id"], "date": 0,
+                                    "chat": {"id": member["id"], "type": "private"},
+                                    "text": prompt.params["text"]})
+    saved = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert saved.params["text"].startswith("Reason saved.")
+    # A reply to any other message is an ordinary lookup.
+    await tg.send("118.6", user=member,
+                  reply_to_message={"message_id": nxt.result["message_id"], "date": 0,
+                                    "chat": {"id": member["id"], "type": "private"},
+                                    "text": "x"})
+    lookup = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert lookup.params["text"].startswith("<b>118.6</b> · Cycle 2")
     mine = await tg.reply_to(member, "/myratings")
-    assert mine.text == "<b>Ratings of ORG0 in «Quick check»</b>\n118.2 🔴"
+    assert mine.text == "<b>Ratings of ORG0 in «Quick check»</b>\n118.2 🔴 Draft law withdrawn."
     services: Services = bot.bot_data["services"]
     async with services.database.connection.execute(
         "SELECT colour FROM rating_history ORDER BY id"
     ) as cursor:
-        assert [row[0] async for row in cursor] == ["green", "red"]
+        assert [row[0] async for row in cursor] == ["green", "red", "red"]  # + the reason
 
 
 async def test_concurrent_taps_lose_nothing(tg: FakeTelegram, bot: BotApplication) -> None:
