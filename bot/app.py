@@ -30,6 +30,9 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         # Telegram's flood limits (30 messages/s, 20/min per group) are respected for us.
         .rate_limiter(AIORateLimiter(max_retries=2))
+        # Updates are handled concurrently: one slow reply (a rate-limited group) must not hold
+        # up everyone's taps. Storage serialises its own transactions.
+        .concurrent_updates(True)
     )
     if settings.base_url:
         builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(

@@ -27,6 +27,7 @@ class Person:
     organisation_id: int | None = None
     organisation_active: bool = False
     unreachable_since: dt.datetime | None = None
+    organisation_short_name: str = ""
 
     @property
     def role(self) -> Role:

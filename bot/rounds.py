@@ -131,8 +131,7 @@ class Assessments:
         person = await self.coalition.person(user_id)
         if person is None or person.organisation_id is None or not person.organisation_active:
             raise NotAllowed
-        org = await self.coalition.own_organisation(user_id)
-        return person.organisation_id, org.short_name if org else ""
+        return person.organisation_id, person.organisation_short_name
 
     async def rate(
         self, user_id: int, round_id: int, rec_id: int, colour: Colour
@@ -140,7 +139,6 @@ class Assessments:
         """Record the user's organisation's rating; (was it new, organisation short name)."""
         org_id, short = await self.rater(user_id)
         new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
-        await self.repository.mark_dirty(round_id, rec_id)
         return new, short
 
     async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> None:
@@ -180,12 +178,17 @@ class Assessments:
         if round_ is None or not await self.may_see_results(user_id, round_):
             raise NotAllowed
         named = await self.coalition.role(user_id) is Role.COORDINATOR
-        dists = await self.repository.distributions(round_id)
         reasons: dict[int, list[tuple[str | None, Colour, str]]] = {}
+        colours: dict[int, list[Colour]] = {}
         for rating in await self.repository.ratings(round_id):
+            colours.setdefault(rating.recommendation_id, []).append(rating.colour)
             reasons.setdefault(rating.recommendation_id, []).append(
                 (rating.organisation if named else None, rating.colour, rating.reason)
             )
+        dists = {rec_id: Distribution.of(found) for rec_id, found in colours.items()}
+        if named:  # who said what, alphabetically; erased organisations (None) last
+            for found in reasons.values():
+                found.sort(key=lambda entry: (entry[0] is None, (entry[0] or "").casefold()))
         rows = []
         for rec_id in await self.repository.items(round_id):
             rec = catalog.by_id.get(rec_id)

@@ -30,10 +30,10 @@ async def guard(update: Update, context: BotContext) -> None:
         elif update.callback_query is not None:
             await update.callback_query.answer()
         raise ApplicationHandlerStop
-    if update.message is None and update.callback_query is None:
+    if update.message is None or update.message.chat.type != "private":
         return
     # Only coordinators' and representatives' names are kept (coordinators see them);
-    # writing again also clears "unreachable". Guests are not recorded.
+    # writing privately again also clears "unreachable". Guests are not recorded.
     person = await services.coalition.person(user.id)
     if (
         person is not None

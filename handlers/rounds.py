@@ -830,7 +830,7 @@ async def flush_cards(context: BotContext) -> None:
     rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit."""
     services = context.services
     await services.assessments.repository.close_due(services.clock.now())
-    cards = await services.assessments.repository.take_dirty()
+    cards = await services.assessments.repository.cards_to_redraw()
     l10n = services.translations.localizer(None)
     for card in cards:
         round_ = await services.assessments.repository.round(card.round_id)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -35,14 +35,19 @@ class Round:
     size: int
 
 
-@dataclass(frozen=True)
-class Rating:
-    """One organisation's answer (organisation None once the organisation was erased)."""
+class Rating(NamedTuple):
+    """One organisation's answer (organisation None once the organisation was erased).
+
+    A named tuple, not a dataclass: a full round reads ~100,000 of them at once.
+    """
 
     recommendation_id: int
     organisation: str | None
     colour: Colour
     reason: str
+
+
+_COLOURS = {c.value: c for c in Colour}
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ class AssessmentRepository:
                     r[6] is not None,
                     r[7],
                 )
-                async for r in cursor
+                for r in await cursor.fetchall()
             ]
 
     async def round(self, round_id: int) -> Round | None:
@@ -125,7 +130,7 @@ class AssessmentRepository:
         async with self._db.connection.execute(
             "SELECT recommendation_id FROM round_items WHERE round_id = ?", (round_id,)
         ) as cursor:
-            return [row[0] async for row in cursor]
+            return [row[0] for row in await cursor.fetchall()]
 
     async def set_open(
         self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
@@ -160,7 +165,7 @@ class AssessmentRepository:
                 "AND closes_at <= ?",
                 (now.isoformat(),),
             ) as cursor:
-                due = [row[0] async for row in cursor]
+                due = [row[0] for row in await cursor.fetchall()]
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
                 await _audit(db, now, 0, "close round", str(round_id))
@@ -174,16 +179,24 @@ class AssessmentRepository:
         colour: Colour,
         now: dt.datetime,
     ) -> bool:
-        """Record or change an organisation's rating; True if it was new. Kept in history."""
+        """Record or change an organisation's rating; True if it was new. Kept in history.
+
+        One read and at most two writes: this runs for every tap.
+        """
         async with self._db.transaction() as db:
-            await _require_open_item(db, round_id, recommendation_id)
             async with db.execute(
-                "SELECT colour, reason FROM ratings WHERE round_id = ? AND recommendation_id = ? "
-                "AND organisation_id = ?",
-                (round_id, recommendation_id, organisation_id),
+                "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
+                "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
+                "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
+                "AND t.organisation_id = ? WHERE r.id = ?",
+                (recommendation_id, recommendation_id, organisation_id, round_id),
             ) as cursor:
-                before = await cursor.fetchone()
-            if before is not None and before[0] == colour.value:
+                row = await cursor.fetchone()
+            if row is None or row[1] is None:
+                raise NotInRound
+            if row[0] != "open":
+                raise RoundClosed
+            if row[2] == colour.value:
                 return False  # a double tap: nothing changes, nothing to record
             await db.execute(
                 "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
@@ -200,11 +213,11 @@ class AssessmentRepository:
                     recommendation_id,
                     organisation_id,
                     colour.value,
-                    before[1] if before else "",
+                    row[3] or "",
                     now.isoformat(),
                 ),
             )
-            return before is None
+            return row[2] is None
 
     async def set_reason(
         self,
@@ -226,8 +239,9 @@ class AssessmentRepository:
                 raise NotInRound
             await db.execute(
                 "INSERT INTO rating_history (round_id, recommendation_id, organisation_id, "
-                "colour, reason, at) SELECT round_id, recommendation_id, organisation_id, "
-                "colour, reason, ? FROM ratings WHERE round_id = ? AND recommendation_id = ? "
+                "colour, reason, kind, at) SELECT round_id, recommendation_id, organisation_id, "
+                "colour, reason, 'reason', ? FROM ratings WHERE round_id = ? "
+                "AND recommendation_id = ? "
                 "AND organisation_id = ?",
                 (now.isoformat(), round_id, recommendation_id, organisation_id),
             )
@@ -236,21 +250,11 @@ class AssessmentRepository:
         """Every rating of a round with the organisation's short name (coordinators' view)."""
         async with self._db.connection.execute(
             "SELECT r.recommendation_id, o.short_name, r.colour, r.reason FROM ratings AS r "
-            "LEFT JOIN organisations AS o ON o.id = r.organisation_id WHERE r.round_id = ? "
-            "ORDER BY o.short_name COLLATE NOCASE",
+            "LEFT JOIN organisations AS o ON o.id = r.organisation_id WHERE r.round_id = ?",
             (round_id,),
         ) as cursor:
-            return [Rating(row[0], row[1], Colour(row[2]), row[3]) async for row in cursor]
-
-    async def distributions(self, round_id: int) -> dict[int, Distribution]:
-        """Per recommendation, how many organisations gave each answer."""
-        counts: dict[int, list[Colour]] = defaultdict(list)
-        async with self._db.connection.execute(
-            "SELECT recommendation_id, colour FROM ratings WHERE round_id = ?", (round_id,)
-        ) as cursor:
-            async for row in cursor:
-                counts[row[0]].append(Colour(row[1]))
-        return {rec: Distribution.of(colours) for rec, colours in counts.items()}
+            rows = await cursor.fetchall()
+        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3]) for row in rows]
 
     async def distribution(self, round_id: int, recommendation_id: int) -> Distribution:
         """One recommendation's distribution."""
@@ -258,7 +262,7 @@ class AssessmentRepository:
             "SELECT colour FROM ratings WHERE round_id = ? AND recommendation_id = ?",
             (round_id, recommendation_id),
         ) as cursor:
-            return Distribution.of([Colour(row[0]) async for row in cursor])
+            return Distribution.of([Colour(row[0]) for row in await cursor.fetchall()])
 
     async def participation(self, round_id: int) -> tuple[int, int]:
         """(organisations that rated at least once, active organisations)."""
@@ -278,7 +282,10 @@ class AssessmentRepository:
             "AND organisation_id = ?",
             (round_id, organisation_id),
         ) as cursor:
-            return {row[0]: Rating(row[0], None, Colour(row[1]), row[2]) async for row in cursor}
+            return {
+                row[0]: Rating(row[0], None, Colour(row[1]), row[2])
+                for row in await cursor.fetchall()
+            }
 
     async def add_card(self, card: Card) -> None:
         """Remember a card posted in a group chat."""
@@ -295,26 +302,24 @@ class AssessmentRepository:
             "SELECT recommendation_id FROM rating_cards WHERE round_id = ? AND chat_id = ?",
             (round_id, chat_id),
         ) as cursor:
-            return {row[0] async for row in cursor}
+            return {row[0] for row in await cursor.fetchall()}
 
-    async def mark_dirty(self, round_id: int, recommendation_id: int) -> None:
-        """Every card of this recommendation needs its count redrawn."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE rating_cards SET dirty = 1 WHERE round_id = ? AND recommendation_id = ?",
-                (round_id, recommendation_id),
-            )
-
-    async def take_dirty(self) -> list[Card]:
-        """The cards to redraw now (marked clean in the same transaction)."""
+    async def cards_to_redraw(self) -> list[Card]:
+        """Cards whose counts changed since they were drawn (marked drawn in the same step)."""
         async with self._db.transaction() as db:
             async with db.execute(
-                "SELECT chat_id, message_id, round_id, recommendation_id FROM rating_cards "
-                "WHERE dirty = 1"
+                "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
+                "(SELECT MAX(h.id) FROM rating_history AS h WHERE h.round_id = c.round_id "
+                "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour') AS latest "
+                "FROM rating_cards AS c WHERE latest > c.drawn_history_id"
             ) as cursor:
-                cards = [Card(r[0], r[1], r[2], r[3]) async for r in cursor]
-            await db.execute("UPDATE rating_cards SET dirty = 0 WHERE dirty = 1")
-        return cards
+                rows = await cursor.fetchall()
+            await db.executemany(
+                "UPDATE rating_cards SET drawn_history_id = ? WHERE chat_id = ? "
+                "AND message_id = ?",
+                [(r[4], r[0], r[1]) for r in rows],
+            )
+        return [Card(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def latest_published(self, recommendation_id: int) -> tuple[Round, Distribution] | None:
         """The most recent published round that rated this recommendation, and its counts."""

@@ -79,22 +79,24 @@ class CatalogRepository:
                 "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
                 "ORDER BY t.position"
             ) as cursor:
-                async for row in cursor:
+                for row in await cursor.fetchall():
                     themes_by_rec[row[0]].append(row[1])
             async with conn.execute(
                 "SELECT r.*, t.text_km, t.status, t.translator FROM recommendations AS r "
                 "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
             ) as cursor:
-                recs = tuple([_recommendation(row, themes_by_rec) async for row in cursor])
+                recs = tuple(
+                    [_recommendation(row, themes_by_rec) for row in await cursor.fetchall()]
+                )
             async with conn.execute(
                 "SELECT id, slug, name_en, name_km FROM themes ORDER BY position"
             ) as cursor:
-                themes = tuple([Theme(r[0], r[1], r[2], r[3]) async for r in cursor])
+                themes = tuple([Theme(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()])
             async with conn.execute("SELECT cycle, review_date FROM cycles") as cursor:
                 cycles = tuple(
                     [
                         Cycle(r[0], dt.date.fromisoformat(r[1]) if r[1] else None)
-                        async for r in cursor
+                        for r in await cursor.fetchall()
                     ]
                 )
             async with conn.execute(
@@ -128,7 +130,7 @@ class CatalogRepository:
                 "SELECT r.id, r.text_en, COALESCE(t.text_km, '') FROM recommendations AS r "
                 "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
             ) as cursor:
-                texts = [(r[0], r[1], r[2]) async for r in cursor]
+                texts = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
             await _assign_rule_themes(db, texts, list(rules), await _theme_ids(db))
             await _bump(db)
 
@@ -262,7 +264,7 @@ async def _bump(db: aiosqlite.Connection) -> None:
 
 async def _theme_ids(db: aiosqlite.Connection) -> dict[str, int]:
     async with db.execute("SELECT slug, id FROM themes") as cursor:
-        return {row[0]: row[1] async for row in cursor}
+        return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
 async def _existing(
@@ -276,7 +278,7 @@ async def _existing(
             "sdg_targets, action_category, source FROM recommendations WHERE cycle = ?",
             (cycle,),
         ) as cursor:
-            async for r in cursor:
+            for r in await cursor.fetchall():
                 found[(r[0], r[1], r[2])] = tuple(r)[3:]
     return found
 

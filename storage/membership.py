@@ -28,7 +28,8 @@ from storage.db import Database
 
 _PERSON = (
     "SELECT u.user_id, u.display_name, u.is_coordinator, u.organisation_id, "
-    "COALESCE(o.active, 0) AS active, u.unreachable_since FROM users AS u "
+    "COALESCE(o.active, 0) AS active, u.unreachable_since, COALESCE(o.short_name, '') "
+    "FROM users AS u "
     "LEFT JOIN organisations AS o ON o.id = u.organisation_id"
 )
 
@@ -104,7 +105,7 @@ class MembershipRepository:
         async with self._db.connection.execute(
             f"{_PERSON} WHERE u.is_coordinator = 1 ORDER BY u.user_id"
         ) as cursor:
-            return [_person(row) async for row in cursor]
+            return [_person(row) for row in await cursor.fetchall()]
 
     async def mark_unreachable(self, user_id: int, now: dt.datetime) -> None:
         """The user blocked the bot: stop writing to them until they write again."""
@@ -121,7 +122,7 @@ class MembershipRepository:
             f"{_PERSON} WHERE u.unreachable_since IS NOT NULL "
             "AND (u.organisation_id IS NOT NULL OR u.is_coordinator = 1) ORDER BY u.user_id"
         ) as cursor:
-            return [_person(row) async for row in cursor]
+            return [_person(row) for row in await cursor.fetchall()]
 
     # --- organisations ---------------------------------------------------------------------
     async def add_organisation(
@@ -147,13 +148,13 @@ class MembershipRepository:
         async with conn.execute(
             "SELECT organisation_id, working_group_id FROM organisation_groups"
         ) as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 groups[row[0]].append(row[1])
         reps: dict[int, list[Person]] = defaultdict(list)
         async with conn.execute(
             f"{_PERSON} WHERE u.organisation_id IS NOT NULL ORDER BY u.display_name"
         ) as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 person = _person(row)
                 reps[person.organisation_id or 0].append(person)
         async with conn.execute(
@@ -164,7 +165,7 @@ class MembershipRepository:
                 Organisation(
                     r[0], r[1], r[2], bool(r[3]), tuple(sorted(groups[r[0]])), tuple(reps[r[0]])
                 )
-                async for r in cursor
+                for r in await cursor.fetchall()
             ]
 
     async def organisation(self, org_id: int) -> Organisation:
@@ -341,14 +342,14 @@ class MembershipRepository:
         async with self._db.connection.execute(
             "SELECT working_group_id, theme_id FROM working_group_themes"
         ) as cursor:
-            async for row in cursor:
+            for row in await cursor.fetchall():
                 themes[row[0]].append(row[1])
         async with self._db.connection.execute(
             "SELECT id, slug, name_en, name_km FROM working_groups ORDER BY position"
         ) as cursor:
             return [
                 WorkingGroup(r[0], r[1], r[2], r[3], tuple(sorted(themes[r[0]])))
-                async for r in cursor
+                for r in await cursor.fetchall()
             ]
 
     async def link_chat(
@@ -401,7 +402,7 @@ class MembershipRepository:
             "SELECT chat_id, thread_id, working_group_id, title FROM group_chats "
             "ORDER BY working_group_id, chat_id"
         ) as cursor:
-            return [GroupChat(r[0], r[1], r[2], r[3]) async for r in cursor]
+            return [GroupChat(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
 
     # --- audit -----------------------------------------------------------------------------
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
@@ -414,7 +415,7 @@ class MembershipRepository:
         ) as cursor:
             return [
                 AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4])
-                async for r in cursor
+                for r in await cursor.fetchall()
             ]
 
 
@@ -446,7 +447,7 @@ async def _links(db: aiosqlite.Connection, chat_id: int) -> list[GroupChat]:
         "SELECT chat_id, thread_id, working_group_id, title FROM group_chats WHERE chat_id = ?",
         (chat_id,),
     ) as cursor:
-        return [GroupChat(r[0], r[1], r[2], r[3]) async for r in cursor]
+        return [GroupChat(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
 
 
 def _person(row: aiosqlite.Row) -> Person:
@@ -457,4 +458,5 @@ def _person(row: aiosqlite.Row) -> Person:
         organisation_id=row[3],
         organisation_active=bool(row[4]),
         unreachable_since=dt.datetime.fromisoformat(row[5]) if row[5] else None,
+        organisation_short_name=row[6],
     )

@@ -158,6 +158,8 @@ MIGRATIONS: tuple[str, ...] = (
         organisation_id INTEGER REFERENCES organisations (id) ON DELETE SET NULL,
         colour TEXT NOT NULL,
         reason TEXT NOT NULL DEFAULT '',
+        -- 'colour': the rating changed (cards must redraw); 'reason': only its reason did.
+        kind TEXT NOT NULL DEFAULT 'colour' CHECK (kind IN ('colour', 'reason')),
         at TEXT NOT NULL
     );
     -- Rating cards posted in group chats, so their live counts can be edited in batches.
@@ -166,10 +168,10 @@ MIGRATIONS: tuple[str, ...] = (
         message_id INTEGER NOT NULL,
         round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
         recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
-        dirty INTEGER NOT NULL DEFAULT 0,
+        -- The newest rating_history row the card's counts include; a newer one means redraw.
+        drawn_history_id INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (chat_id, message_id)
     );
-    CREATE INDEX rating_cards_round ON rating_cards (round_id, recommendation_id);
-    CREATE INDEX rating_cards_dirty ON rating_cards (dirty) WHERE dirty = 1
+    CREATE INDEX rating_history_item ON rating_history (round_id, recommendation_id, id)
     """,
 )

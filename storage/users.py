@@ -11,14 +11,23 @@ class UserRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
+        # Read on every update; changed only through set_language. Bounded: reset when full.
+        self._cache: dict[int, str] = {}
 
     async def language(self, user_id: int) -> str | None:
         """The language the user chose with /language, or None if they never chose."""
+        if user_id in self._cache:
+            return self._cache[user_id]
         async with self._db.connection.execute(
             "SELECT language FROM users WHERE user_id = ?", (user_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        if row is None:
+            return None
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[user_id] = str(row[0])
+        return self._cache[user_id]
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember the user's language."""
@@ -28,3 +37,4 @@ class UserRepository:
                 "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
                 (user_id, language),
             )
+        self._cache[user_id] = language

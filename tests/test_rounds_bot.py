@@ -215,17 +215,29 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await press(tg, updated, button(updated, "✍"), member)
     prompt = await tg.next_call("sendMessage", chat_id=member["id"])
     assert prompt.params["text"].startswith("ORG0 rated 118.2 🔴.")
-    await tg.send("Draft law withdrawn.", user=member,
-                  reply_to_message={"message_id": prompt.result["message_id"], "date": 0,
-                                    "chat": {"id": member["id"], "type": "private"},
-                                    "text": prompt.params["text"]})
+    await tg.send(
+        "Draft law withdrawn.",
+        user=member,
+        reply_to_message={
+            "message_id": prompt.result["message_id"],
+            "date": 0,
+            "chat": {"id": member["id"], "type": "private"},
+            "text": prompt.params["text"],
+        },
+    )
     saved = await tg.next_call("sendMessage", chat_id=member["id"])
     assert saved.params["text"].startswith("Reason saved.")
     # A reply to any other message is an ordinary lookup.
-    await tg.send("118.6", user=member,
-                  reply_to_message={"message_id": nxt.result["message_id"], "date": 0,
-                                    "chat": {"id": member["id"], "type": "private"},
-                                    "text": "x"})
+    await tg.send(
+        "118.6",
+        user=member,
+        reply_to_message={
+            "message_id": nxt.result["message_id"],
+            "date": 0,
+            "chat": {"id": member["id"], "type": "private"},
+            "text": "x",
+        },
+    )
     lookup = await tg.next_call("sendMessage", chat_id=member["id"])
     assert lookup.params["text"].startswith("<b>118.6</b> · Cycle 2")
     mine = await tg.reply_to(member, "/myratings")

@@ -1,0 +1,165 @@
+"""Rating taps per second end to end, and the time to build a full round's export.
+
+Run: .venv/bin/python bench/bench_rounds.py [--taps 5000]
+A coalition of 300 organisations and a round of 275 recommendations (a synthetic cycle 4,
+imported through the real import). Taps go through the real bot: the fake Bot API server on
+loopback delivers callback queries, the bot records each rating in SQLite and answers the
+query; a tap counts when its answer reaches the server. Then every organisation rates every
+recommendation (82,500 ratings) and a full-round export is built as XLSX and CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import running
+from bot.assessment import Colour
+from bot.rounds import parse_scope, table
+from bot.services import Services
+from bot.settings import Settings
+from tests.fake_telegram import FakeTelegram, StoredMessage
+
+COORDINATOR = 1
+ORGS = 300
+RECS = 275
+
+
+def synthetic_cycle(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["cycle", "number", "text", "recommending_states", "response"])
+        for i in range(RECS):
+            writer.writerow(
+                [
+                    4,
+                    f"110.{i + 1}",
+                    f"Protect land and labour rights, item {i}",
+                    "Japan",
+                    "accepted",
+                ]
+            )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taps", type=int, default=5000)
+    args = parser.parse_args()
+    tg = FakeTelegram()
+    await tg.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            token=tg.token,
+            base_url=tg.url,
+            database_path=Path(tmp) / "b.sqlite3",
+            coordinator_ids=frozenset({COORDINATOR}),
+            rate_limit_per_minute=1_000_000,
+            card_edit_seconds=3600,
+        )
+        async with running(settings, poll_timeout=1) as app:
+            services: Services = app.bot_data["services"]
+            data = Path(tmp) / "c4.csv"
+            synthetic_cycle(data)
+            await services.import_file(data)
+            reps = []
+            for n in range(ORGS):
+                invite = await services.coalition.add_organisation(
+                    COORDINATOR, f"O{n}", f"Org {n}"
+                )
+                user = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
+                await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
+                reps.append(user)
+            scope = parse_scope("c4", services.catalog, settings.timezone)
+            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
+            recs = list(scope.recommendation_ids)
+            card = StoredMessage(-100123, 1, "card")
+            rng = random.Random(1)
+            colours = "rogu"
+
+            taps = [
+                (rng.choice(reps), rng.choice(recs), rng.choice(colours)) for _ in range(args.taps)
+            ]
+            started = time.perf_counter()
+            for user, rec, colour in taps:
+                await tg.press(card, f"v:{round_id}:{rec}:{colour}", user=user)
+            answered = 0
+            while answered < len(taps):
+                await tg.next_call("answerCallbackQuery", timeout=120)
+                answered += 1
+            elapsed = time.perf_counter() - started
+            print(
+                f"{len(taps)} rating taps from {ORGS} organisations on {RECS} recommendations: "
+                f"{elapsed:.2f} s, {len(taps) / elapsed:.0f} taps/s end to end"
+            )
+            errors = [c for c in tg.calls if c.error and "not modified" not in c.error]
+            print(f"  refused calls: {len(errors)}")
+
+            # Every organisation rates every recommendation: 82,500 ratings. (Bulk SQL here is
+            # the benchmark's set-up only: tapping them all would take minutes.)
+            now = dt.datetime.now(dt.UTC).isoformat()
+            orgs = [
+                row[0]
+                async for row in await services.database.connection.execute(
+                    "SELECT id FROM organisations"
+                )
+            ]
+            async with services.database.transaction() as db:
+                await db.executemany(
+                    "INSERT OR REPLACE INTO ratings (round_id, recommendation_id, "
+                    "organisation_id, colour, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            round_id,
+                            rec,
+                            org,
+                            rng.choice(list(Colour)).value,
+                            rng.choice(["", "No law yet.", "Draft in consultation."]),
+                            now,
+                        )
+                        for rec in recs
+                        for org in orgs
+                    ],
+                )
+            await services.assessments.set_open(COORDINATOR, round_id, False)
+            for fmt in ("xlsx", "csv"):
+                started = time.perf_counter()
+                _, rows = await services.assessments.results(
+                    COORDINATOR, round_id, services.catalog
+                )
+                content = table(
+                    [
+                        [
+                            str(r.recommendation.number),
+                            r.overall.value,
+                            "; ".join(f"{o}: {c.emoji} {t}" for o, c, t in r.reasons),
+                        ]
+                        for r in rows
+                    ],
+                    fmt,
+                )
+                print(
+                    f"  full-round table ({len(rows)} rows, 82,500 ratings) as {fmt}: "
+                    f"{time.perf_counter() - started:.2f} s, {len(content) // 1024} KiB"
+                )
+            coordinator = {"id": COORDINATOR, "is_bot": False, "first_name": "C"}
+            started = time.perf_counter()
+            await tg.send(f"/export {round_id} xlsx", user=coordinator)
+            await tg.next_call("sendDocument", timeout=120)
+            print(
+                f"  /export {round_id} xlsx through the bot (per working group, all columns): "
+                f"{time.perf_counter() - started:.2f} s"
+            )
+    await tg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
