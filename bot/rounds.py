@@ -6,15 +6,17 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.assessment import Colour, Distribution, Overall, change, overall
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition
+from bot.i18n import Localizer
 from bot.importer import N_
-from bot.membership import NotAllowed, Role
-from bot.model import Recommendation, Response
+from bot.membership import NotAllowed, Role, WorkingGroup
+from bot.model import Recommendation, Response, Theme
 from bot.numbers import parse_numbers
 from storage.assessment import AssessmentRepository, Round
 
@@ -229,16 +231,93 @@ class Assessments:
         return round_, overall(dist, self.min_ratings), dist
 
 
+def reasons_cell(row: ResultRow) -> str:
+    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members)."""
+    return "; ".join(
+        (f"{org}: " if org else "") + f"{colour.emoji} {reason}".strip()
+        for org, colour, reason in row.reasons
+        if reason or org
+    )
+
+
+def export_rows(
+    l10n: Localizer,
+    catalog: Catalog,
+    rows: list[ResultRow],
+    groups: list[WorkingGroup],
+    colour_label: Callable[[Localizer, Overall], str],
+) -> list[list[str]]:
+    """The coalition's table, one block per working group:
+    Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts."""
+    header = [
+        l10n.gettext("Working group"),
+        l10n.gettext("Recommendation (number – text (State))"),
+        l10n.gettext("Colour"),
+        l10n.gettext("Reason(s)"),
+        *(c.emoji for c in Colour),
+    ]
+    cells = {}  # each recommendation's cells are built once, whatever the number of groups
+    for row in rows:
+        rec = row.recommendation
+        states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+        text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+        d = row.distribution
+        cells[rec.id] = [
+            f"{rec.number} – {text}" + ("" if rec.is_compound else f" ({states})"),
+            colour_label(l10n, row.overall),
+            reasons_cell(row),
+            *(str(d.count(c)) for c in Colour),
+        ]
+    table_rows = [header]
+    for group in groups:
+        themes = set(group.theme_ids)
+        name = group.name(l10n.language)
+        table_rows += [
+            [name, *cells[row.recommendation.id]]
+            for row in rows
+            if themes.intersection(row.recommendation.theme_ids)
+        ]
+    return table_rows
+
+
+def summary_by_theme(
+    catalog: Catalog, rows: list[ResultRow]
+) -> list[tuple[Theme, dict[Overall, int]]]:
+    """The one-glance summary: how many recommendations of each theme got each colour."""
+    summary = []
+    for theme in catalog.themes:
+        counts = dict.fromkeys(Overall, 0)
+        for row in rows:
+            if theme.id in row.recommendation.theme_ids:
+                counts[row.overall] += 1
+        if any(counts.values()):
+            summary.append((theme, counts))
+    return summary
+
+
+Change = tuple[Recommendation, Overall, Overall, int]
+
+
+def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Theme, list[Change]]]:
+    """Progressions and regressions grouped by theme (a recommendation may be in several)."""
+    grouped = []
+    for theme in catalog.themes:
+        found = [c for c in changes if theme.id in c[0].theme_ids]
+        if found:
+            grouped.append((theme, found))
+    return grouped
+
+
 def table(rows: list[list[str]], fmt: str) -> bytes:
     """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
     if fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(rows)
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # only exports need it
 
-    book = Workbook()
-    sheet = book.active
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
     for row in rows:
         sheet.append(row)
     out = io.BytesIO()

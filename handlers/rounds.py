@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from telegram import (
     ForceReply,
@@ -17,11 +16,20 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
-from bot.assessment import Colour, Distribution, Overall
+from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.model import Recommendation
-from bot.rounds import BadScope, ResultRow, parse_scope, table
+from bot.rounds import (
+    BadScope,
+    ResultRow,
+    changes_by_theme,
+    export_rows,
+    parse_scope,
+    reasons_cell,
+    summary_by_theme,
+    table,
+)
 from bot.text import truncate
 from handlers import lookup, render
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
@@ -621,52 +629,87 @@ async def on_review(update: Update, context: BotContext) -> None:
     )
 
 
-def _colour_cell(l10n: Localizer, row: ResultRow) -> str:
-    return overall_label(l10n, row.overall)
-
-
-def _reasons_cell(row: ResultRow) -> str:
-    return "; ".join(
-        (f"{org}: " if org else "") + f"{colour.emoji} {reason}".strip()
-        for org, colour, reason in row.reasons
-        if reason or org
-    )
-
-
-def _recommendation_cell(l10n: Localizer, context: BotContext, rec: Recommendation) -> str:
-    states = ", ".join(s.name(l10n.language) for s in context.services.catalog.states_of(rec))
-    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
-    return f"{rec.number} – {text}" + ("" if rec.is_compound else f" ({states})")
+RESULTS_PER_PAGE = 8
 
 
 async def _send_results(
     message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int
 ) -> None:
+    """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
     round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
     rated, total = await services.assessments.repository.participation(round_id)
-    counts: dict[Overall, int] = {}
-    for row in rows:
-        counts[row.overall] = counts.get(row.overall, 0) + 1
-    blocks = [
-        "<b>"
-        + escape(round_.name)
-        + "</b>\n"
-        + escape(
+    lines = [
+        f"<b>{escape(round_.name)}</b>",
+        escape(
             l10n.gettext("{rated} of {total} organisations took part.").format(
                 rated=rated, total=total
             )
-        )
-        + "\n"
-        + escape(" · ".join(f"{o.emoji} {n}" for o, n in counts.items()))
+        ),
+        "",
     ]
-    for row in rows:
-        blocks.append(
-            f"<b>{escape(str(row.recommendation.number))}</b> {escape(_colour_cell(l10n, row))}\n"
-            f"{escape(row.distribution.line())}\n{escape(truncate(_reasons_cell(row), 600))}".rstrip()
-        )
-    for chunk in render.split_messages(blocks):
+    for theme, counts in summary_by_theme(services.catalog, rows):
+        line = " · ".join(f"{o.emoji} {n}" for o, n in counts.items() if n)
+        lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
+    for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
+    text, markup = _results_page(l10n, round_, rows, round_id, 0)
+    await message.reply_text(text, reply_markup=markup, do_quote=False)
+
+
+def _results_page(
+    l10n: Localizer, round_: Round, rows: list[ResultRow], round_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
+    for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
+        blocks.append(
+            f"<b>{escape(str(row.recommendation.number))}</b> "
+            f"{escape(overall_label(l10n, row.overall))}\n"
+            f"{escape(row.distribution.line())}\n{escape(truncate(reasons_cell(row), 350))}".rstrip()
+        )
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}"))
+    text = render.split_messages(["\n\n".join(blocks)])[0]
+    return text, InlineKeyboardMarkup([nav]) if nav else None
+
+
+async def on_results_page(update: Update, context: BotContext) -> None:
+    """rq:<round>:<page>: turn a page of results (permission checked again)."""
+    query = update.callback_query
+    user = update.effective_user
+    if (
+        query is None
+        or query.data is None
+        or user is None
+        or not isinstance(query.message, Message)
+    ):
+        return
+    l10n = await reader(update, context)
+    parts = query.data.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        await query.answer(
+            l10n.gettext("This button no longer works. Please send your question again."),
+            show_alert=True,
+        )
+        return
+    try:
+        round_, rows = await context.services.assessments.results(
+            user.id, int(parts[1]), context.services.catalog
+        )
+    except NotAllowed:
+        await query.answer(
+            l10n.gettext("Results are shown to members once coordinators publish a closed round."),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    text, markup = _results_page(l10n, round_, rows, round_.id, int(parts[2]))
+    await lookup.edit(query.message, text, markup)
 
 
 async def _send_export(
@@ -675,34 +718,8 @@ async def _send_export(
     services = context.services
     round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
     groups = await services.coalition.working_groups()
-    header = [
-        l10n.gettext("Working group"),
-        l10n.gettext("Recommendation (number – text (State))"),
-        l10n.gettext("Colour"),
-        l10n.gettext("Reason(s)"),
-        "🔴",
-        "🟠",
-        "🟢",
-        "❔",
-    ]
-    data: list[list[Any]] = [header]
-    for group in groups:
-        for row in rows:
-            if set(group.theme_ids).intersection(row.recommendation.theme_ids):
-                d = row.distribution
-                data.append(
-                    [
-                        group.name(l10n.language),
-                        _recommendation_cell(l10n, context, row.recommendation),
-                        _colour_cell(l10n, row),
-                        _reasons_cell(row),
-                        d.red,
-                        d.orange,
-                        d.green,
-                        d.unknown,
-                    ]
-                )
-    content = table([[str(c) for c in r] for r in data], fmt)
+    data = export_rows(l10n, services.catalog, rows, groups, overall_label)
+    content = table(data, fmt)
     await message.reply_document(
         InputFile(content, filename=f"round-{round_id}-{l10n.language}.{fmt}"),
         caption=escape(round_.name),
@@ -792,29 +809,52 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("No recommendation changed colour between these rounds."))
         )
         return
-    up = [c for c in changes if c[3] > 0]
-    down = [c for c in changes if c[3] < 0]
+    text = (message.text or "").lower()
+    if "csv" in text or "xlsx" in text:
+        fmt = "csv" if "csv" in text else "xlsx"
+        data = [
+            [
+                l10n.gettext("Theme"),
+                l10n.gettext("Recommendation"),
+                l10n.gettext("Before"),
+                l10n.gettext("After"),
+                l10n.gettext("Change"),
+            ]
+        ]
+        for theme, found in changes_by_theme(context.services.catalog, changes):
+            data += [
+                [
+                    theme.name(l10n.language),
+                    str(rec.number),
+                    overall_label(l10n, a),
+                    overall_label(l10n, b),
+                    l10n.gettext("progressed") if moved > 0 else l10n.gettext("regressed"),
+                ]
+                for rec, a, b, moved in found
+            ]
+        await message.reply_document(
+            InputFile(table(data, fmt), filename=f"compare-{numbers[0]}-{numbers[1]}.{fmt}"),
+            do_quote=False,
+        )
+        return
+    up = sum(1 for c in changes if c[3] > 0)
     lines = [
         "<b>"
+        + escape(l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up))
+        + " · "
         + escape(
-            l10n.ngettext("{count} progressed", "{count} progressed", len(up)).format(
-                count=len(up)
+            l10n.ngettext("{count} regressed", "{count} regressed", len(changes) - up).format(
+                count=len(changes) - up
             )
         )
         + "</b>"
     ]
-    lines += [escape(f"{rec.number}: {a.emoji} → {b.emoji}") for rec, a, b, _ in up]
-    lines += [
-        "",
-        "<b>"
-        + escape(
-            l10n.ngettext("{count} regressed", "{count} regressed", len(down)).format(
-                count=len(down)
-            )
-        )
-        + "</b>",
-    ]
-    lines += [escape(f"{rec.number}: {a.emoji} → {b.emoji}") for rec, a, b, _ in down]
+    for theme, found in changes_by_theme(context.services.catalog, changes):
+        lines += ["", "<b>" + escape(theme.name(l10n.language)) + "</b>"]
+        lines += [
+            escape(f"{'⬆' if moved > 0 else '⬇'} {rec.number}: {a.emoji} → {b.emoji}")
+            for rec, a, b, moved in found
+        ]
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk)
 

@@ -196,6 +196,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
         self.url = ""
 
     # --- server ---------------------------------------------------------------------------
@@ -257,6 +258,7 @@ class FakeTelegram:
     async def _record(self, call: Call) -> None:
         async with self._changed:
             self.calls.append(call)
+            self._pending.setdefault(call.method, []).append(call)
             self._changed.notify_all()
 
     # --- Bot API methods --------------------------------------------------------------------
@@ -515,11 +517,11 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         async with self._changed:
             while True:
-                for call in self.calls:
-                    if call.consumed or call.method != method:
-                        continue
+                pending = self._pending.setdefault(method, [])
+                for index, call in enumerate(pending):
                     if all(str(call.params.get(k)) == str(v) for k, v in match.items()):
                         call.consumed = True
+                        del pending[index]
                         return call
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

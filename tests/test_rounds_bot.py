@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, buttons, edited, press
 
@@ -126,13 +126,22 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
 
     await press(tg, listing, button(listing, "1: Publish"), COORDINATOR)
     await edited(tg, listing)
-    member_view = await tg.reply_to(reps[1], "/results 1")
-    assert "<b>118.63</b> 🟠 Orange: some progress\n🔴 1 · 🟠 2 · 🟢 0 · ❔ 0\n🔴 No law yet." in (
-        member_view.text
+    summary = await tg.reply_to(reps[1], "/results 1")
+    assert summary.text.startswith("<b>Mid-term review 2026</b>\n3 of 3 organisations took part.")
+    assert "\nLand and natural resources: 🟠 1 · … 13" in summary.text
+    page = await tg.next_call("sendMessage", chat_id=reps[1]["id"])
+    member_view = tg.messages[(reps[1]["id"], page.result["message_id"])]
+    assert member_view.text.startswith(
+        "Page 1 of 2\n\n<b>118.63</b> 🟠 Orange: some progress\n"
+        "🔴 1 · 🟠 2 · 🟢 0 · ❔ 0\n🔴 No law yet."
     )
     assert "ORG0" not in member_view.text
-    coordinator_view = await tg.reply_to(COORDINATOR, "/results 1")
-    assert "ORG0: 🔴 No law yet.; ORG1: 🟠; ORG2: 🟠" in coordinator_view.text
+    await press(tg, member_view, button(member_view, "▶"), reps[1])
+    second = await edited(tg, member_view)
+    assert second.text.startswith("Page 2 of 2")
+    await tg.reply_to(COORDINATOR, "/results 1")
+    page = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])
+    assert "ORG0: 🔴 No law yet.; ORG1: 🟠; ORG2: 🟠" in page.params["text"]
 
     # The exported table, cell by cell.
     await tg.send("/export 1 xlsx", user=reps[1])
@@ -299,12 +308,37 @@ async def test_compare_rounds_and_erased_organisations_become_anonymous(
         await services.assessments.set_open(COORDINATOR_ID, scope_round, False)
         await services.assessments.publish(COORDINATOR_ID, scope_round)
     reply = await tg.reply_to(COORDINATOR, "/compare 1 2")
-    assert reply.text == "<b>1 progressed</b>\n118.6: 🔴 → 🟢\n\n<b>0 regressed</b>"
+    assert reply.text == (
+        "<b>1 progressed · 0 regressed</b>\n\n<b>Labour rights</b>\n⬆ 118.6: 🔴 → 🟢\n\n"
+        "<b>Treaties and cooperation with UN mechanisms</b>\n⬆ 118.6: 🔴 → 🟢"
+    )
+    await tg.send("/compare 1 2 xlsx", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows == [
+        ["Theme", "Recommendation", "Before", "After", "Change"],
+        [
+            "Labour rights",
+            "118.6",
+            "🔴 Red: no progress",
+            "🟢 Green: fully implemented",
+            "progressed",
+        ],
+        [
+            "Treaties and cooperation with UN mechanisms",
+            "118.6",
+            "🔴 Red: no progress",
+            "🟢 Green: fully implemented",
+            "progressed",
+        ],
+    ]
     await services.coalition.erase(COORDINATOR_ID, 1)  # ORG0
-    view = await tg.reply_to(COORDINATOR, "/results 2")
-    assert "🔴 0 · 🟠 0 · 🟢 3 · ❔ 0" in view.text  # its rating still counts
-    assert "ORG0" not in view.text
-    assert "ORG1: 🟢" in view.text
+    await tg.reply_to(COORDINATOR, "/results 2")
+    view = (await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])).params["text"]
+    assert "🔴 0 · 🟠 0 · 🟢 3 · ❔ 0" in view  # its rating still counts
+    assert "ORG0" not in view
+    assert "ORG1: 🟢" in view
 
 
 async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApplication) -> None:
@@ -323,3 +357,22 @@ async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApp
     assert await press(tg, listing, "ra:c:1", GUEST) == "Only coordinators can do this."
     assert await press(tg, listing, "ra:c:99", COORDINATOR) == "This round no longer exists."
     assert (await press(tg, listing, "v:1:999999:r", GUEST)).startswith("Only representatives")
+
+
+async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    [member] = await coalition_with(bot, 1)
+    opened = await open_round(tg, "c2 118.1-118.2 until 2026-11-30", "Short round")
+    assert opened.text.startswith("Round 1 «Short round» is open: 2 recommendations")
+    card = await tg.reply_to(member, "/rate")
+    assert await press(tg, card, "v:1:999999:r", member) == (
+        "This recommendation is not part of this round any more."
+    )
+    clock.advance(days=8)  # past 30 November 23:59 Phnom Penh time
+    await flush(bot)
+    assert await press(tg, card, button(card, "🟢"), member) == (
+        "This round is closed: ratings can no longer change."
+    )
+    reply = await tg.reply_to(member, "/rate")
+    assert reply.text == "No assessment round is open."
