@@ -62,7 +62,7 @@ class CatalogRepository:
             "SELECT value FROM meta WHERE key = ?", (key,)
         ) as cursor:
             row = await cursor.fetchone()
-        return str(row["value"]) if row else None
+        return str(row[0]) if row else None
 
     async def set_meta(self, key: str, value: str) -> None:
         """Store a metadata value."""
@@ -82,7 +82,9 @@ class CatalogRepository:
                 for row in await cursor.fetchall():
                     themes_by_rec[row[0]].append(row[1])
             async with conn.execute(
-                "SELECT r.*, t.text_km, t.status, t.translator FROM recommendations AS r "
+                "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, r.recommending_states, "
+                "r.response, r.sdg_targets, r.action_category, r.source, t.text_km, t.status, "
+                "t.translator FROM recommendations AS r "
                 "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
             ) as cursor:
                 recs = tuple(
@@ -310,20 +312,34 @@ async def _assign_rule_themes(
 
 
 def _recommendation(row: aiosqlite.Row, themes_by_rec: dict[int, list[int]]) -> Recommendation:
-    r = row
+    (
+        rec_id,
+        cycle,
+        paragraph,
+        item,
+        text_en,
+        states,
+        response,
+        sdg,
+        category,
+        source,
+        text_km,
+        status,
+        translator,
+    ) = row
     khmer = None
-    if r["text_km"] is not None:
-        khmer = Translation(r["text_km"], TranslationStatus(r["status"]), r["translator"])
+    if text_km is not None:
+        khmer = Translation(text_km, TranslationStatus(status), translator)
     return Recommendation(
-        id=r["id"],
-        cycle=r["cycle"],
-        number=RecNumber(r["paragraph"], r["item"]),
-        text_en=r["text_en"],
-        states_raw=tuple(r["recommending_states"].split(_SEP)),
-        response=Response(r["response"]),
-        theme_ids=tuple(themes_by_rec.get(r["id"], ())),
+        id=rec_id,
+        cycle=cycle,
+        number=RecNumber(paragraph, item),
+        text_en=text_en,
+        states_raw=tuple(states.split(_SEP)),
+        response=Response(response),
+        theme_ids=tuple(themes_by_rec.get(rec_id, ())),
         khmer=khmer,
-        sdg_targets=tuple(t for t in r["sdg_targets"].split(";") if t),
-        action_category=r["action_category"],
-        source=r["source"],
+        sdg_targets=tuple(t for t in sdg.split(";") if t),
+        action_category=category,
+        source=source,
     )

@@ -34,7 +34,7 @@ class Database:
         """Open (creating folders and file as needed) and migrate the database."""
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
+        # Plain tuples: sqlite3.Row costs ~1 µs a row, which a full round's 100,000 ratings feel.
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")

@@ -284,11 +284,12 @@ class MembershipRepository:
                 invite = await cursor.fetchone()
             if invite is None:
                 raise InviteInvalid("unknown")
-            if invite["used_at"] is not None:
+            invite_id, org_id, expires_at, used_at, revoked_at, active = invite
+            if used_at is not None:
                 raise InviteInvalid("used")
-            if invite["revoked_at"] is not None or not invite["active"]:
+            if revoked_at is not None or not active:
                 raise InviteInvalid("revoked")
-            if dt.datetime.fromisoformat(invite["expires_at"]) <= now:
+            if dt.datetime.fromisoformat(expires_at) <= now:
                 raise InviteInvalid("expired")
             async with db.execute(
                 "SELECT o.id, o.short_name FROM users AS u JOIN organisations AS o "
@@ -296,21 +297,21 @@ class MembershipRepository:
                 (user_id,),
             ) as cursor:
                 current = await cursor.fetchone()
-            if current is not None and current[0] != invite["organisation_id"]:
+            if current is not None and current[0] != org_id:
                 raise AlreadyRepresents(current[1])
             await db.execute(
                 "INSERT INTO users (user_id, language, display_name, organisation_id) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
                 "organisation_id = excluded.organisation_id, display_name = "
                 "excluded.display_name, unreachable_since = NULL",
-                (user_id, language, display_name[:64], invite["organisation_id"]),
+                (user_id, language, display_name[:64], org_id),
             )
             await db.execute(
                 "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
-                (now.isoformat(), user_id, invite["id"]),
+                (now.isoformat(), user_id, invite_id),
             )
-            await _audit(db, now, user_id, "join with invite", invite["organisation_id"], "")
-            return int(invite["organisation_id"])
+            await _audit(db, now, user_id, "join with invite", org_id, "")
+            return int(org_id)
 
     # --- working groups and their chats ----------------------------------------------------
     async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:
