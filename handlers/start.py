@@ -50,6 +50,16 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
             )
         ),
         "",
+        "<b>" + escape(l10n.gettext("Rating progress (member organisations)")) + "</b>",
+        escape(
+            l10n.gettext(
+                "🔴 no progress · 🟠 some progress · 🟢 fully implemented · ❔ don't know. In your "
+                "working group's chat send /rate and tap a colour on each card (or send /rate to me "
+                "privately); I then ask you privately for a short reason. Only coordinators see which "
+                "organisation said what; members see results once a round is closed and published."
+            )
+        ),
+        "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
     lines.extend(

@@ -227,6 +227,8 @@ async def test_help_lists_every_command_in_both_languages(
         assert f"\n{command} — " in help_en.text
         assert f"\n{command} — " in help_km.text
     assert "current cycle (2)" in help_en.text
+    assert "/rate and tap a colour" in help_en.text
+    assert "ការវាយតម្លៃវឌ្ឍនភាព" in help_km.text
     assert {c["command"] for c in tg.commands[""]} == {c["command"] for c in tg.commands["km"]}
     assert tg.commands["km"][0]["description"].startswith("ស្វែងរកអនុសាសន៍")
 
