@@ -244,13 +244,14 @@ def export_rows(
     l10n: Localizer,
     catalog: Catalog,
     rows: list[ResultRow],
-    groups: list[WorkingGroup],
+    groups: list[WorkingGroup] | list[Theme],
     colour_label: Callable[[Localizer, Overall], str],
 ) -> list[list[str]]:
-    """The coalition's table, one block per working group:
+    """The coalition's table, one block per working group (or per theme):
     Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts."""
+    by_theme = bool(groups) and isinstance(groups[0], Theme)
     header = [
-        l10n.gettext("Working group"),
+        l10n.gettext("Theme") if by_theme else l10n.gettext("Working group"),
         l10n.gettext("Recommendation (number – text (State))"),
         l10n.gettext("Colour"),
         l10n.gettext("Reason(s)"),
@@ -270,7 +271,7 @@ def export_rows(
         ]
     table_rows = [header]
     for group in groups:
-        themes = set(group.theme_ids)
+        themes = {group.id} if isinstance(group, Theme) else set(group.theme_ids)
         name = group.name(l10n.language)
         table_rows += [
             [name, *cells[row.recommendation.id]]

@@ -37,7 +37,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("myratings", N_("Your organisation's ratings in the open round")),
     Command("rounds", N_("Assessment rounds and who took part")),
     Command("results", N_("Results of a round: /results 1")),
-    Command("export", N_("A round's table as a file: /export 1 xlsx (or csv)")),
+    Command(
+        "export",
+        N_(
+            "A round's table as a file: /export 1 xlsx (or csv; add themes for one block per theme)"
+        ),
+    ),
     Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2")),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), True),
     Command("orgs", N_("Member organisations: representatives, invites, groups"), True),

@@ -713,15 +713,26 @@ async def on_results_page(update: Update, context: BotContext) -> None:
 
 
 async def _send_export(
-    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int, fmt: str
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    fmt: str,
+    by_theme: bool = False,
 ) -> None:
     services = context.services
     round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
-    groups = await services.coalition.working_groups()
-    data = export_rows(l10n, services.catalog, rows, groups, overall_label)
+    blocks = (
+        list(services.catalog.themes) if by_theme else await services.coalition.working_groups()
+    )
+    data = export_rows(l10n, services.catalog, rows, blocks, overall_label)
     content = table(data, fmt)
     await message.reply_document(
-        InputFile(content, filename=f"round-{round_id}-{l10n.language}.{fmt}"),
+        InputFile(
+            content,
+            filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}",
+        ),
         caption=escape(round_.name),
         do_quote=False,
     )
@@ -762,7 +773,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 
 @answering_not_allowed
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/export <round> [csv|xlsx]: the published table as a file, in the reader's language."""
+    """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
     round_id = await _round_argument(message, context)
     fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
     if round_id is None:
@@ -771,7 +782,8 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         )
         return
     try:
-        await _send_export(message, l10n, context, user.id, round_id, fmt)
+        by_theme = "theme" in (message.text or "").lower()
+        await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
         await message.reply_text(
             escape(

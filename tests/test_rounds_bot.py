@@ -178,6 +178,17 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
         "Land and natural resources",
     }
 
+    # By theme instead of by working group.
+    await tg.send("/export 1 xlsx themes", user=reps[1])
+    doc = await tg.next_call("sendDocument", chat_id=reps[1]["id"])
+    assert doc.params["document"]["filename"] == "round-1-themes-en.xlsx"
+    sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
+    by_theme = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert by_theme[0][0] == "Theme"
+    assert ["Land and natural resources", f"118.63 – {rec.text_en} (Italy)"] in [
+        r[:2] for r in by_theme[1:]
+    ]
+
     # In Khmer, as CSV.
     choice = await tg.reply_to(reps[2], "/language")
     await press(tg, choice, button(choice, "ខ្មែរ"), reps[2])
