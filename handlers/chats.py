@@ -9,7 +9,7 @@ from telegram.error import Forbidden
 
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -116,7 +116,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
     parts = query.data.split(":")
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return
@@ -129,7 +129,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
     group = groups.get(int(parts[1]))
     if group is None:
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return

@@ -8,7 +8,7 @@ from bot.i18n import Localizer
 from bot.model import Recommendation
 from bot.text import truncate
 from handlers import render
-from handlers.common import BotContext, reader
+from handlers.common import BotContext, reader, stale
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -65,7 +65,7 @@ async def on_theme_button(update: Update, context: BotContext) -> None:
         rec = services.catalog.by_id.get(int(parts[1]))
     if rec is None or (len(parts) == 3 and int(parts[2]) not in services.catalog.themes_by_id):
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from handlers.common import BotContext, reader
+from handlers.common import BotContext, reader, stale
 from handlers.render import escape
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ async def stale_button(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     await update.callback_query.answer(
-        l10n.gettext("This button no longer works. Please send your question again."),
+        stale(l10n),
         show_alert=True,
     )
 

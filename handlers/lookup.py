@@ -12,7 +12,7 @@ from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from handlers import render
-from handlers.common import BotContext, reader
+from handlers.common import BotContext, reader, stale
 from handlers.render import escape
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ async def on_list_button(update: Update, context: BotContext) -> None:
         return
     except render.StaleButton:
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return

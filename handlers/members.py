@@ -20,7 +20,7 @@ from bot.membership import (
     UnknownOrganisation,
 )
 from handlers.commands import N_, publish_for_user
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -318,7 +318,7 @@ async def on_org_button(update: Update, context: BotContext) -> None:
     args = rest.split(":") if rest else []
     if not all(a.isdigit() for a in args) or len(args) > 2:
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return

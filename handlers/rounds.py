@@ -32,7 +32,14 @@ from bot.rounds import (
 )
 from bot.text import truncate
 from handlers import lookup, render
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    not_allowed,
+    pressed,
+    reader,
+    stale,
+)
 from handlers.render import escape, overall_label
 from storage.assessment import Card, NotInRound, Round, RoundClosed
 
@@ -215,7 +222,7 @@ async def on_round_button(update: Update, context: BotContext) -> None:
     parts = query.data.split(":")
     if len(parts) != 3 or parts[1] not in "coprvx" or not parts[2].isdigit():
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return
@@ -359,7 +366,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         or parts[3] not in colours
     ):
         await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
+            stale(l10n),
             show_alert=True,
         )
         return
@@ -369,10 +376,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         new, org = await assessments.rate(user.id, round_id, rec_id, colour)
     except NotAllowed:
         await query.answer(
-            l10n.gettext(
-                "Only representatives of member organisations can rate. Ask a coordinator for an "
-                "invite link."
-            ),
+            _only_representatives(l10n),
             show_alert=True,
         )
         return
@@ -468,14 +472,7 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
             user.id, target[0], target[1], message.text.strip()
         )
     except NotAllowed:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Only representatives of member organisations can rate. Ask a coordinator for an "
-                    "invite link."
-                )
-            )
-        )
+        await message.reply_text(escape(_only_representatives(l10n)))
         return
     except RoundClosed:
         await message.reply_text(
@@ -492,74 +489,51 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     )
 
 
+def _only_representatives(l10n: Localizer) -> str:
+    return l10n.gettext(
+        "Only representatives of member organisations can rate. Ask a coordinator for an "
+        "invite link."
+    )
+
+
 async def on_reason_button(update: Update, context: BotContext) -> None:
     """rw:<round>:<rec>: ask for the reason of the organisation's rating of this card."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or query.data is None or user is None:
+    press = await pressed(update, context, 2)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
+    (round_id, rec_id), l10n = press.args, press.l10n
     services = context.services
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
-            show_alert=True,
-        )
-        return
-    round_id, rec_id = int(parts[1]), int(parts[2])
     try:
-        org_id, org = await services.assessments.rater(user.id)
+        org_id, org = await services.assessments.rater(press.user.id)
     except NotAllowed:
-        await query.answer(
-            l10n.gettext(
-                "Only representatives of member organisations can rate. Ask a coordinator for an "
-                "invite link."
-            ),
-            show_alert=True,
-        )
+        await press.query.answer(_only_representatives(l10n), show_alert=True)
         return
     rating = (await services.assessments.repository.own(round_id, org_id)).get(rec_id)
     if rating is None:
-        await query.answer(
+        await press.query.answer(
             l10n.gettext("Choose a colour first, then add the reason."), show_alert=True
         )
         return
-    await query.answer()
-    await _ask_reason(context, l10n, user.id, round_id, rec_id, org, rating.colour)
+    await press.query.answer()
+    await _ask_reason(context, l10n, press.user.id, round_id, rec_id, org, rating.colour)
 
 
 async def on_skip(update: Update, context: BotContext) -> None:
     """rk:<round>:<rec>: come back to this one later; show the next."""
-    query = update.callback_query
-    user = update.effective_user
-    if (
-        query is None
-        or query.data is None
-        or user is None
-        or not isinstance(query.message, Message)
-    ):
+    press = await pressed(update, context, 2)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
-    round_ = (
-        await context.services.assessments.repository.round(int(parts[1]))
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
-        else None
-    )
+    round_ = await context.services.assessments.repository.round(press.args[0])
     if round_ is None:
-        await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
-            show_alert=True,
-        )
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
     if context.user_data is not None:
-        context.user_data.setdefault("skipped", set()).add(int(parts[2]))
-    await query.answer()
+        context.user_data.setdefault("skipped", set()).add(press.args[1])
+    await press.query.answer()
     try:
-        await _next_private(query.message, l10n, context, user.id, round_)
+        await _next_private(press.message, press.l10n, context, press.user.id, round_)
     except NotAllowed:
-        await query.message.reply_text(escape(not_allowed(l10n)))
+        await press.message.reply_text(escape(not_allowed(press.l10n)))
 
 
 @answering_not_allowed
@@ -604,27 +578,18 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
 
 async def on_review(update: Update, context: BotContext) -> None:
     """rv:<round>:<rec>: open one card again to change the rating."""
-    query = update.callback_query
-    if query is None or query.data is None or not isinstance(query.message, Message):
+    press = await pressed(update, context, 2)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
     services = context.services
-    round_ = (
-        await services.assessments.repository.round(int(parts[1]))
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
-        else None
-    )
-    rec = services.catalog.by_id.get(int(parts[2])) if round_ is not None else None
+    round_ = await services.assessments.repository.round(press.args[0])
+    rec = services.catalog.by_id.get(press.args[1])
     if round_ is None or rec is None:
-        await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
-            show_alert=True,
-        )
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
-    await query.answer()
-    await query.message.reply_text(
-        await _card(l10n, context, round_, rec),
+    await press.query.answer()
+    await press.message.reply_text(
+        await _card(press.l10n, context, round_, rec),
         reply_markup=_card_markup(round_.id, rec.id, private=True),
     )
 
@@ -678,38 +643,25 @@ def _results_page(
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
 
+def _results_not_yet(l10n: Localizer) -> str:
+    return l10n.gettext("Results are shown to members once coordinators publish a closed round.")
+
+
 async def on_results_page(update: Update, context: BotContext) -> None:
     """rq:<round>:<page>: turn a page of results (permission checked again)."""
-    query = update.callback_query
-    user = update.effective_user
-    if (
-        query is None
-        or query.data is None
-        or user is None
-        or not isinstance(query.message, Message)
-    ):
-        return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        await query.answer(
-            l10n.gettext("This button no longer works. Please send your question again."),
-            show_alert=True,
-        )
+    press = await pressed(update, context, 2)
+    if press is None:
         return
     try:
         round_, rows = await context.services.assessments.results(
-            user.id, int(parts[1]), context.services.catalog
+            press.user.id, press.args[0], context.services.catalog
         )
     except NotAllowed:
-        await query.answer(
-            l10n.gettext("Results are shown to members once coordinators publish a closed round."),
-            show_alert=True,
-        )
+        await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
         return
-    await query.answer()
-    text, markup = _results_page(l10n, round_, rows, round_.id, int(parts[2]))
-    await lookup.edit(query.message, text, markup)
+    await press.query.answer()
+    text, markup = _results_page(press.l10n, round_, rows, round_.id, press.args[1])
+    await lookup.edit(press.message, text, markup)
 
 
 async def _send_export(
@@ -762,13 +714,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
     try:
         await _send_results(message, l10n, context, user.id, round_id)
     except NotAllowed:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Results are shown to members once coordinators publish a closed round."
-                )
-            )
-        )
+        await message.reply_text(escape(_results_not_yet(l10n)))
 
 
 @answering_not_allowed
@@ -785,13 +731,7 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         by_theme = "theme" in (message.text or "").lower()
         await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Results are shown to members once coordinators publish a closed round."
-                )
-            )
-        )
+        await message.reply_text(escape(_results_not_yet(l10n)))
 
 
 @answering_not_allowed
@@ -808,13 +748,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             user.id, numbers[0], numbers[1], context.services.catalog
         )
     except NotAllowed:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Results are shown to members once coordinators publish a closed round."
-                )
-            )
-        )
+        await message.reply_text(escape(_results_not_yet(l10n)))
         return
     if not changes:
         await message.reply_text(
