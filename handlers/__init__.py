@@ -78,7 +78,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(rounds.on_review, pattern=r"^rv:"))
     app.add_handler(CallbackQueryHandler(rounds.on_reason_button, pattern=r"^rw:"))
     app.add_handler(CallbackQueryHandler(rounds.on_results_page, pattern=r"^rq:"))
-    app.add_handler(CallbackQueryHandler(rounds.on_round_button, pattern=r"^ra:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_round_button, pattern=r"^ra[coprvx]:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands.

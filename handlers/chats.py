@@ -9,7 +9,7 @@ from telegram.error import Forbidden
 
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
+from handlers.common import BotContext, answering_not_allowed, not_allowed, pressed, stale
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -103,37 +103,21 @@ async def link_group(message: Message, user: User, l10n: Localizer, context: Bot
 
 async def on_link_button(update: Update, context: BotContext) -> None:
     """lg:<group>:<user>: only the coordinator who asked may choose, and only while coordinator."""
-    query = update.callback_query
-    user = update.effective_user
-    if (
-        query is None
-        or query.data is None
-        or user is None
-        or not isinstance(query.message, Message)
-    ):
+    press = await pressed(update, context, 2)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
-        return
-    if int(parts[2]) != user.id:
+    query, user, l10n = press.query, press.user, press.l10n
+    if press.args[1] != user.id:
         await query.answer(
             l10n.gettext("This button is for the coordinator who asked for it."), show_alert=True
         )
         return
     groups = {g.id: g for g in await context.services.coalition.working_groups()}
-    group = groups.get(int(parts[1]))
+    group = groups.get(press.args[0])
     if group is None:
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
+        await query.answer(stale(l10n), show_alert=True)
         return
-    message = query.message
+    message = press.message
     try:
         await context.services.coalition.link_chat(
             user.id, message.chat.id, _thread(message), group.id, message.chat.title or ""

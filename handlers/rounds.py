@@ -176,25 +176,25 @@ async def _rounds_view(
             row = [
                 InlineKeyboardButton(
                     f"{r.id}: " + (l10n.gettext("Close") if r.open else l10n.gettext("Reopen")),
-                    callback_data=f"ra:{'c' if r.open else 'o'}:{r.id}",
+                    callback_data=f"ra{'c' if r.open else 'o'}:{r.id}",
                 )
             ]
             if not r.open and not r.published:
                 row.append(
                     InlineKeyboardButton(
-                        f"{r.id}: " + l10n.gettext("Publish"), callback_data=f"ra:p:{r.id}"
+                        f"{r.id}: " + l10n.gettext("Publish"), callback_data=f"rap:{r.id}"
                     )
                 )
             row.append(
                 InlineKeyboardButton(
-                    f"{r.id}: " + l10n.gettext("Results"), callback_data=f"ra:r:{r.id}"
+                    f"{r.id}: " + l10n.gettext("Results"), callback_data=f"rar:{r.id}"
                 )
             )
             rows.append(row)
             rows.append(
                 [
-                    InlineKeyboardButton(f"{r.id}: CSV", callback_data=f"ra:v:{r.id}"),
-                    InlineKeyboardButton(f"{r.id}: XLSX", callback_data=f"ra:x:{r.id}"),
+                    InlineKeyboardButton(f"{r.id}: CSV", callback_data=f"rav:{r.id}"),
+                    InlineKeyboardButton(f"{r.id}: XLSX", callback_data=f"rax:{r.id}"),
                 ]
             )
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
@@ -208,25 +208,12 @@ async def rounds(message: Message, user: User, l10n: Localizer, context: BotCont
 
 
 async def on_round_button(update: Update, context: BotContext) -> None:
-    """ra:<action>:<round>: close, reopen, publish, results, exports (coordinators only)."""
-    query = update.callback_query
-    user = update.effective_user
-    if (
-        query is None
-        or query.data is None
-        or user is None
-        or not isinstance(query.message, Message)
-    ):
+    """ra<action>:<round>: close, reopen, publish, results, exports (coordinators only)."""
+    press = await pressed(update, context, 1)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
-    if len(parts) != 3 or parts[1] not in "coprvx" or not parts[2].isdigit():
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
-        return
-    action, round_id = parts[1], int(parts[2])
+    query, user, l10n = press.query, press.user, press.l10n
+    action, round_id = (query.data or "")[2:3], press.args[0]
     assessments = context.services.assessments
     try:
         await context.services.coalition.require_coordinator(user.id)
@@ -239,12 +226,12 @@ async def on_round_button(update: Update, context: BotContext) -> None:
             await assessments.publish(user.id, round_id)
         elif action == "r":
             await query.answer()
-            await _send_results(query.message, l10n, context, user.id, round_id)
+            await _send_results(press.message, l10n, context, user.id, round_id)
             return
         else:
             await query.answer()
             await _send_export(
-                query.message, l10n, context, user.id, round_id, "csv" if action == "v" else "xlsx"
+                press.message, l10n, context, user.id, round_id, "csv" if action == "v" else "xlsx"
             )
             return
     except NotAllowed:
@@ -252,7 +239,7 @@ async def on_round_button(update: Update, context: BotContext) -> None:
         return
     await query.answer(l10n.gettext("Saved."))
     text, markup = await _rounds_view(l10n, context, user.id)
-    await lookup.edit(query.message, text, markup)
+    await lookup.edit(press.message, text, markup)
 
 
 @answering_not_allowed

@@ -365,8 +365,8 @@ async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApp
     reply = await tg.reply_to(GUEST, "/rate")
     assert reply.text == "Only coordinators can do this."
     listing = await tg.reply_to(COORDINATOR, "/rounds")
-    assert await press(tg, listing, "ra:c:1", GUEST) == "Only coordinators can do this."
-    assert await press(tg, listing, "ra:c:99", COORDINATOR) == "This round no longer exists."
+    assert await press(tg, listing, "rac:1", GUEST) == "Only coordinators can do this."
+    assert await press(tg, listing, "rac:99", COORDINATOR) == "This round no longer exists."
     assert (await press(tg, listing, "v:1:999999:r", GUEST)).startswith("Only representatives")
 
 
