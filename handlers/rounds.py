@@ -312,12 +312,18 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         )
 
 
+def _skipped(context: BotContext, round_id: int) -> set[int]:
+    """The recommendations this user skipped in a round (a draft: kept in memory only)."""
+    if context.user_data is None:
+        return set()
+    rounds: dict[int, set[int]] = context.user_data.setdefault("skipped", {})
+    return rounds.setdefault(round_id, set())
+
+
 async def _next_private(
     message: Message, l10n: Localizer, context: BotContext, user_id: int, round_: Round
 ) -> None:
-    skipped: set[int] = (
-        context.user_data.setdefault("skipped", set()) if context.user_data is not None else set()
-    )
+    skipped = _skipped(context, round_.id)
     rec_id = await context.services.assessments.next_unrated(user_id, round_.id, skipped)
     rec = context.services.catalog.by_id.get(rec_id) if rec_id is not None else None
     if rec is None:
@@ -515,7 +521,7 @@ async def on_skip(update: Update, context: BotContext) -> None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
     if context.user_data is not None:
-        context.user_data.setdefault("skipped", set()).add(press.args[1])
+        _skipped(context, press.args[0]).add(press.args[1])
     await press.query.answer()
     try:
         await _next_private(press.message, press.l10n, context, press.user.id, round_)
