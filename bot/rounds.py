@@ -173,13 +173,14 @@ class Assessments:
         return role is Role.MEMBER and round_.published and not round_.open
 
     async def results(
-        self, user_id: int, round_id: int, catalog: Catalog
+        self, user_id: int, round_id: int, catalog: Catalog, *, private: bool = True
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows; organisation names only for coordinators."""
         round_ = await self.repository.round(round_id)
         if round_ is None or not await self.may_see_results(user_id, round_):
             raise NotAllowed
-        named = await self.coalition.role(user_id) is Role.COORDINATOR
+        # Who said what only for a coordinator in a private chat: never into a group.
+        named = private and await self.coalition.role(user_id) is Role.COORDINATOR
         reasons: dict[int, list[tuple[str | None, Colour, str]]] = {}
         colours: dict[int, list[Colour]] = {}
         for rating in await self.repository.ratings(round_id):

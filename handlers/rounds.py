@@ -595,7 +595,9 @@ async def _send_results(
 ) -> None:
     """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
-    round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
+    round_, rows = await services.assessments.results(
+        user_id, round_id, services.catalog, private=message.chat.type == "private"
+    )
     rated, total = await services.assessments.repository.participation(round_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
@@ -647,7 +649,10 @@ async def on_results_page(update: Update, context: BotContext) -> None:
         return
     try:
         round_, rows = await context.services.assessments.results(
-            press.user.id, press.args[0], context.services.catalog
+            press.user.id,
+            press.args[0],
+            context.services.catalog,
+            private=press.message.chat.type == "private",
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
@@ -667,7 +672,9 @@ async def _send_export(
     by_theme: bool = False,
 ) -> None:
     services = context.services
-    round_, rows = await services.assessments.results(user_id, round_id, services.catalog)
+    round_, rows = await services.assessments.results(
+        user_id, round_id, services.catalog, private=message.chat.type == "private"
+    )
     blocks = (
         list(services.catalog.themes) if by_theme else await services.coalition.working_groups()
     )

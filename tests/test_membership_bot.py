@@ -325,6 +325,14 @@ async def test_one_account_cannot_flood_the_bot(
     assert all(not c.params.get("text", "").startswith("<b>118.5") for c in tg.calls)
 
 
+async def test_membership_details_stay_out_of_group_chats(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    for command in ("/orgs", "/audit", "/unreachable"):
+        reply = await tg.reply_to(COORDINATOR, command, chat=GROUP)
+        assert reply.text == "For privacy, this is shown only in a private chat with me."
+
+
 async def test_audit_log_lists_coordinator_actions(tg: FakeTelegram, bot: BotApplication) -> None:
     await add_org(tg)
     await tg.reply_to(COORDINATOR, "/promote 222")

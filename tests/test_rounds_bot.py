@@ -142,6 +142,11 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     await tg.reply_to(COORDINATOR, "/results 1")
     page = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])
     assert "ORG0: 🔴 No law yet.; ORG1: 🟠; ORG2: 🟠" in page.params["text"]
+    # In a group chat even a coordinator's results name nobody.
+    await tg.reply_to(COORDINATOR, "/results 1", chat=GROUP)
+    page = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert "🔴 No law yet." in page.params["text"]
+    assert "ORG0" not in page.params["text"]
 
     # The exported table, cell by cell.
     await tg.send("/export 1 xlsx", user=reps[1])
