@@ -77,17 +77,22 @@ def _thread(message: Message) -> int:
     return message.message_thread_id or 0 if message.is_topic_message else 0
 
 
+async def _in_a_group(message: Message, l10n: Localizer) -> bool:
+    """Linking is done from the group itself: in private, say where to send the command."""
+    if message.chat.type != "private":
+        return True
+    await message.reply_text(
+        escape(
+            l10n.gettext("Send /linkgroup in the group chat (or forum topic) you want to link.")
+        )
+    )
+    return False
+
+
 @answering_not_allowed
 async def link_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
-    if message.chat.type == "private":
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Send /linkgroup in the group chat (or forum topic) you want to link."
-                )
-            )
-        )
+    if not await _in_a_group(message, l10n):
         return
     await context.services.coalition.require_coordinator(user.id)
     groups = await context.services.coalition.working_groups()
@@ -140,14 +145,7 @@ async def on_link_button(update: Update, context: BotContext) -> None:
 @answering_not_allowed
 async def unlink_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/unlinkgroup in a group or topic: remove its link."""
-    if message.chat.type == "private":
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Send /linkgroup in the group chat (or forum topic) you want to link."
-                )
-            )
-        )
+    if not await _in_a_group(message, l10n):
         return
     gone = await context.services.coalition.unlink_chat(user.id, message.chat.id, _thread(message))
     await message.reply_text(

@@ -436,6 +436,15 @@ class FakeTelegram:
     ) -> None:
         """A user sends a text message (a command gets its bot_command entity)."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        reply_to = extra.pop("reply_to", None)
+        if reply_to is not None:  # a reply to one of the bot's messages, by its id
+            stored = self.messages[(chat["id"], reply_to)]
+            extra["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": 0,
+                "chat": chat,
+                "text": stored.text,
+            }
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),

@@ -90,12 +90,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     await tg.send(
         "No law yet.",
         user=reps[0],
-        reply_to_message={
-            "message_id": prompt.result["message_id"],
-            "date": 0,
-            "chat": {"id": reps[0]["id"], "type": "private"},
-            "text": prompt.params["text"],
-        },
+        reply_to=prompt.result["message_id"],
     )
     saved = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
     assert saved.params["text"] == "Reason saved. You can change it by replying again."
@@ -243,12 +238,7 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await tg.send(
         "Draft law withdrawn.",
         user=member,
-        reply_to_message={
-            "message_id": prompt.result["message_id"],
-            "date": 0,
-            "chat": {"id": member["id"], "type": "private"},
-            "text": prompt.params["text"],
-        },
+        reply_to=prompt.result["message_id"],
     )
     saved = await tg.next_call("sendMessage", chat_id=member["id"])
     assert saved.params["text"].startswith("Reason saved.")
@@ -256,12 +246,7 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await tg.send(
         "118.6",
         user=member,
-        reply_to_message={
-            "message_id": nxt.result["message_id"],
-            "date": 0,
-            "chat": {"id": member["id"], "type": "private"},
-            "text": "x",
-        },
+        reply_to=nxt.result["message_id"],
     )
     lookup = await tg.next_call("sendMessage", chat_id=member["id"])
     assert lookup.params["text"].startswith("<b>118.6</b> · Cycle 2")
