@@ -693,7 +693,7 @@ async def _send_export(
 @answering_not_allowed
 async def results(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/results [round]: the table in chat (members: only published rounds, no names)."""
-    round_id = await _round_argument(message, context)
+    round_id = _round_argument(message)
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
@@ -720,7 +720,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 @answering_not_allowed
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
-    round_id = await _round_argument(message, context)
+    round_id = _round_argument(message)
     fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
     if round_id is None:
         await message.reply_text(
@@ -805,10 +805,9 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         await message.reply_text(chunk)
 
 
-async def _round_argument(message: Message, context: BotContext) -> int | None:
-    words = (message.text or "").split()[1:]
-    number = next((int(w) for w in words if w.isdigit()), None)
-    return number
+def _round_argument(message: Message) -> int | None:
+    """The first whole number after the command: /results 2, /export 2 xlsx."""
+    return next((int(w) for w in (message.text or "").split()[1:] if w.isdigit()), None)
 
 
 async def flush_cards(context: BotContext) -> None:

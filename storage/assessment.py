@@ -10,6 +10,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from bot.assessment import Colour, Distribution
+from storage import audit
 from storage.db import Database
 
 
@@ -60,6 +61,25 @@ class Card:
     recommendation_id: int
 
 
+_ROUND = (
+    "SELECT r.id, r.name, r.cycle, r.scope, r.closes_at, r.status, r.published_at, "
+    "(SELECT COUNT(*) FROM round_items AS i WHERE i.round_id = r.id) FROM rounds AS r"
+)
+
+
+def _round(r: aiosqlite.Row) -> Round:
+    return Round(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        dt.datetime.fromisoformat(r[4]) if r[4] else None,
+        r[5] == "open",
+        r[6] is not None,
+        r[7],
+    )
+
+
 class AssessmentRepository:
     """Reads and writes rounds and ratings."""
 
@@ -97,33 +117,19 @@ class AssessmentRepository:
                 "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
                 [(round_id, rec_id) for rec_id in recommendation_ids],
             )
-            await _audit(db, now, actor, "open round", f"{round_id}: {name}")
+            await audit.record(db, now, actor, "open round", None, f"{round_id}: {name}")
         return round_id
 
     async def rounds(self) -> list[Round]:
         """Every round, newest first."""
-        async with self._db.connection.execute(
-            "SELECT r.id, r.name, r.cycle, r.scope, r.closes_at, r.status, r.published_at, "
-            "(SELECT COUNT(*) FROM round_items AS i WHERE i.round_id = r.id) "
-            "FROM rounds AS r ORDER BY r.id DESC"
-        ) as cursor:
-            return [
-                Round(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    dt.datetime.fromisoformat(r[4]) if r[4] else None,
-                    r[5] == "open",
-                    r[6] is not None,
-                    r[7],
-                )
-                for r in await cursor.fetchall()
-            ]
+        async with self._db.connection.execute(f"{_ROUND} ORDER BY r.id DESC") as cursor:
+            return [_round(r) for r in await cursor.fetchall()]
 
     async def round(self, round_id: int) -> Round | None:
-        """One round, or None."""
-        return next((r for r in await self.rounds() if r.id == round_id), None)
+        """One round, or None (read on taps and redraws: one row, not the whole list)."""
+        async with self._db.connection.execute(f"{_ROUND} WHERE r.id = ?", (round_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _round(row) if row else None
 
     async def items(self, round_id: int) -> list[int]:
         """The recommendations of a round."""
@@ -142,8 +148,8 @@ class AssessmentRepository:
                 "ELSE published_at END WHERE id = ?",
                 ("open" if is_open else "closed", int(is_open), round_id),
             )
-            await _audit(
-                db, now, actor, "reopen round" if is_open else "close round", str(round_id)
+            await audit.record(
+                db, now, actor, "reopen round" if is_open else "close round", None, str(round_id)
             )
 
     async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
@@ -154,7 +160,7 @@ class AssessmentRepository:
                 (now.isoformat(), round_id),
             )
             if cursor.rowcount:
-                await _audit(db, now, actor, "publish round", str(round_id))
+                await audit.record(db, now, actor, "publish round", None, str(round_id))
             return bool(cursor.rowcount)
 
     async def close_due(self, now: dt.datetime) -> list[int]:
@@ -168,7 +174,7 @@ class AssessmentRepository:
                 due = [row[0] for row in await cursor.fetchall()]
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
-                await _audit(db, now, 0, "close round", str(round_id))
+                await audit.record(db, now, 0, "close round", None, str(round_id))
         return due
 
     async def rate(
@@ -349,13 +355,3 @@ async def _require_open_item(db: aiosqlite.Connection, round_id: int, rec_id: in
         raise NotInRound
     if row[0] != "open":
         raise RoundClosed
-
-
-async def _audit(
-    db: aiosqlite.Connection, now: dt.datetime, actor: int, action: str, detail: str
-) -> None:
-    await db.execute(
-        "INSERT INTO audit_log (at, actor_id, action, organisation_id, detail) "
-        "VALUES (?, ?, ?, NULL, ?)",
-        (now.isoformat(), actor, action, detail),
-    )

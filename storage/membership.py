@@ -24,6 +24,7 @@ from bot.membership import (
     UnknownOrganisation,
     WorkingGroup,
 )
+from storage import audit
 from storage.db import Database
 
 _PERSON = (
@@ -98,7 +99,7 @@ class MembershipRepository:
                 "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = excluded.is_coordinator",
                 (user_id, language, int(flag)),
             )
-            await _audit(db, now, actor, "promote" if flag else "demote", None, str(user_id))
+            await audit.record(db, now, actor, "promote" if flag else "demote", None, str(user_id))
 
     async def coordinators(self) -> list[Person]:
         """Every coordinator (to tell them what happens to the bot)."""
@@ -138,7 +139,7 @@ class MembershipRepository:
             except aiosqlite.IntegrityError:
                 raise DuplicateOrganisation(short_name) from None
             org_id = int(cursor.lastrowid or 0)
-            await _audit(db, now, actor, "add organisation", org_id, name)
+            await audit.record(db, now, actor, "add organisation", org_id, name)
         return org_id
 
     async def organisations(self) -> list[Organisation]:
@@ -182,7 +183,7 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE organisations SET active = ? WHERE id = ?", (int(active), org_id)
             )
-            await _audit(db, now, actor, "activate" if active else "deactivate", org_id, "")
+            await audit.record(db, now, actor, "activate" if active else "deactivate", org_id, "")
 
     async def toggle_group(
         self, org_id: int, group_id: int, *, actor: int, now: dt.datetime
@@ -202,7 +203,7 @@ class MembershipRepository:
                     "VALUES (?, ?)",
                     (org_id, group_id),
                 )
-            await _audit(
+            await audit.record(
                 db, now, actor, "join group" if joined else "leave group", org_id, str(group_id)
             )
         return joined
@@ -218,7 +219,7 @@ class MembershipRepository:
                 (user_id, org_id),
             )
             if cursor.rowcount:
-                await _audit(db, now, actor, "remove representative", org_id, str(user_id))
+                await audit.record(db, now, actor, "remove representative", org_id, str(user_id))
             return bool(cursor.rowcount)
 
     async def erase_organisation(self, org_id: int, *, actor: int, now: dt.datetime) -> str:
@@ -235,7 +236,7 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )
-            await _audit(db, now, actor, "erase organisation", org_id, "")
+            await audit.record(db, now, actor, "erase organisation", org_id, "")
         return name
 
     # --- invites ---------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class MembershipRepository:
                 "expires_at) VALUES (?, ?, ?, ?, ?)",
                 (code_hash, org_id, actor, now.isoformat(), expires.isoformat()),
             )
-            await _audit(db, now, actor, "create invite", org_id, "")
+            await audit.record(db, now, actor, "create invite", org_id, "")
             return int(cursor.lastrowid or 0)
 
     async def revoke_invite(self, invite_id: int, *, actor: int, now: dt.datetime) -> bool:
@@ -267,7 +268,7 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE invites SET revoked_at = ? WHERE id = ?", (now.isoformat(), invite_id)
             )
-            await _audit(db, now, actor, "revoke invite", row[0], "")
+            await audit.record(db, now, actor, "revoke invite", row[0], "")
             return True
 
     async def redeem_invite(
@@ -310,7 +311,7 @@ class MembershipRepository:
                 "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
                 (now.isoformat(), user_id, invite_id),
             )
-            await _audit(db, now, user_id, "join with invite", org_id, "")
+            await audit.record(db, now, user_id, "join with invite", org_id, "")
             return int(org_id)
 
     # --- working groups and their chats ----------------------------------------------------
@@ -371,7 +372,9 @@ class MembershipRepository:
                 "SET working_group_id = excluded.working_group_id, title = excluded.title",
                 (chat_id, thread_id, group_id, title[:128], now.isoformat()),
             )
-            await _audit(db, now, actor, "link chat", None, f"{chat_id}/{thread_id}:{group_id}")
+            await audit.record(
+                db, now, actor, "link chat", None, f"{chat_id}/{thread_id}:{group_id}"
+            )
 
     async def unlink_chat(
         self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
@@ -386,7 +389,7 @@ class MembershipRepository:
                     (link.chat_id, link.thread_id),
                 )
             if gone:
-                await _audit(db, now, actor, "unlink chat", None, str(chat_id))
+                await audit.record(db, now, actor, "unlink chat", None, str(chat_id))
             return gone
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
@@ -418,21 +421,6 @@ class MembershipRepository:
                 AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4])
                 for r in await cursor.fetchall()
             ]
-
-
-async def _audit(
-    db: aiosqlite.Connection,
-    now: dt.datetime,
-    actor: int,
-    action: str,
-    org_id: int | None,
-    detail: str,
-) -> None:
-    await db.execute(
-        "INSERT INTO audit_log (at, actor_id, action, organisation_id, detail) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (now.isoformat(), actor, action, org_id, detail),
-    )
 
 
 async def _require_org(db: aiosqlite.Connection, org_id: int) -> str:
