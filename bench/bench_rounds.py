@@ -95,7 +95,7 @@ async def main() -> None:
                 ]
                 started = time.perf_counter()
                 for user, rec, colour in taps:
-                    await tg.press(card, f"v:{round_id}:{rec}:{colour}", user=user)
+                    await tg.press(card, f"v{colour}:{round_id}:{rec}", user=user)
                 for _ in taps:
                     await tg.next_call("answerCallbackQuery", timeout=120)
                 elapsed = time.perf_counter() - started

@@ -73,7 +73,7 @@ def register(app: BotApplication) -> None:
         CallbackQueryHandler(members.on_org_button, pattern=r"^(o[aegimrtuwx]|iv)(:|$)")
     )
     app.add_handler(CallbackQueryHandler(chats.on_link_button, pattern=r"^lg:"))
-    app.add_handler(CallbackQueryHandler(rounds.on_vote, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_vote, pattern=r"^v[a-z]:"))
     app.add_handler(CallbackQueryHandler(rounds.on_skip, pattern=r"^rk:"))
     app.add_handler(CallbackQueryHandler(rounds.on_review, pattern=r"^rv:"))
     app.add_handler(CallbackQueryHandler(rounds.on_reason_button, pattern=r"^rw:"))

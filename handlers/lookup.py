@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
@@ -89,7 +89,7 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
                 catalog,
                 rec,
                 elsewhere=result.elsewhere.get(rec.number, ()),
-                coordinator=await _is_coordinator(message, context),
+                coordinator=await _is_coordinator(message.from_user, message.chat, context),
             )
         elif result.elsewhere:
             markup = _elsewhere_keyboard(l10n, result.elsewhere, result.missing)
@@ -133,12 +133,12 @@ def _elsewhere_keyboard(
     )
 
 
-async def _is_coordinator(message: Message, context: BotContext) -> bool:
+async def _is_coordinator(user: User | None, chat: Chat | None, context: BotContext) -> bool:
     # Only in private chats: a coordinator's edit button must not appear in a group's view.
-    user = message.from_user
     return (
         user is not None
-        and message.chat.type == "private"
+        and chat is not None
+        and chat.type == "private"
         and await context.services.is_coordinator(user.id)
     )
 
@@ -165,12 +165,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     language = parts[3] if len(parts) == 4 and parts[3] in ("en", "km") else None
-    coordinator = bool(
-        update.effective_user
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-        and await context.services.is_coordinator(update.effective_user.id)
-    )
+    coordinator = await _is_coordinator(update.effective_user, update.effective_chat, context)
     text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
     markup = render.card_keyboard(

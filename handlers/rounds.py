@@ -46,6 +46,7 @@ from storage.assessment import Card, NotInRound, Round, RoundClosed
 log = logging.getLogger(__name__)
 BATCH = 5
 COLOURS = (Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN)
+_BY_LETTER = {c.value[0]: c for c in COLOURS}  # callback data: vr, vo, vg, vu
 
 
 def _card_text(
@@ -78,7 +79,7 @@ def _card_markup(
 ) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(c.emoji, callback_data=f"v:{round_id}:{rec_id}:{c.value[0]}")
+            InlineKeyboardButton(c.emoji, callback_data=f"v{c.value[0]}:{round_id}:{rec_id}")
             for c in COLOURS
         ]
     ]
@@ -344,34 +345,20 @@ async def _next_private(
 
 
 async def on_vote(update: Update, context: BotContext) -> None:
-    """v:<round>:<rec>:<colour>: record the organisation's rating at once; counts follow."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or query.data is None or user is None:
+    """v<colour>:<round>:<rec>: record the organisation's rating at once; counts follow."""
+    press = await pressed(update, context, 2)
+    if press is None:
         return
-    l10n = await reader(update, context)
-    parts = query.data.split(":")
-    colours = {c.value[0]: c for c in COLOURS}
-    if (
-        len(parts) != 4
-        or not parts[1].isdigit()
-        or not parts[2].isdigit()
-        or parts[3] not in colours
-    ):
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
+    query, user, l10n, message = press.query, press.user, press.l10n, press.message
+    colour = _BY_LETTER.get((query.data or "")[1:2])
+    if colour is None:
+        await query.answer(stale(l10n), show_alert=True)
         return
-    round_id, rec_id, colour = int(parts[1]), int(parts[2]), colours[parts[3]]
-    assessments = context.services.assessments
+    (round_id, rec_id), assessments = press.args, context.services.assessments
     try:
         new, org = await assessments.rate(user.id, round_id, rec_id, colour)
     except NotAllowed:
-        await query.answer(
-            _only_representatives(l10n),
-            show_alert=True,
-        )
+        await query.answer(_only_representatives(l10n), show_alert=True)
         return
     except RoundClosed:
         await query.answer(
@@ -387,31 +374,23 @@ async def on_vote(update: Update, context: BotContext) -> None:
     await query.answer(
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
-    message = query.message
-    private = isinstance(message, Message) and message.chat.type == "private"
-    if private and isinstance(message, Message):
-        round_ = await assessments.repository.round(round_id)
-        rec = context.services.catalog.by_id.get(rec_id)
-        if round_ is not None and rec is not None:
-            await lookup.edit(
-                message,
-                await _card(l10n, context, round_, rec)
-                + "\n"
-                + escape(
-                    l10n.gettext("Your organisation's rating: {colour}").format(
-                        colour=colour.emoji
-                    )
-                ),
-                _card_markup(round_id, rec_id, private=True),
-            )
-    if new and not private and context.services.reason_prompts.allow(user.id, time.monotonic()):
-        # At most one private prompt a minute per person: a burst of taps is not a burst of DMs.
-        await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-    if new and (
-        private
-        and isinstance(message, Message)
-        and (round_ := await assessments.repository.round(round_id))
-    ):
+    if message.chat.type != "private":
+        if new and context.services.reason_prompts.allow(user.id, time.monotonic()):
+            # At most one private prompt a minute per person: a burst of taps is not of DMs.
+            await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
+        return
+    # In private the card shows the rating (✍ asks for the reason) and the next one follows.
+    round_ = await assessments.repository.round(round_id)
+    rec = context.services.catalog.by_id.get(rec_id)
+    if round_ is None or rec is None:
+        return
+    mine = l10n.gettext("Your organisation's rating: {colour}").format(colour=colour.emoji)
+    await lookup.edit(
+        message,
+        await _card(l10n, context, round_, rec) + "\n" + escape(mine),
+        _card_markup(round_id, rec_id, private=True),
+    )
+    if new:
         await _next_private(message, l10n, context, user.id, round_)
 
 

@@ -357,7 +357,7 @@ async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApp
     listing = await tg.reply_to(COORDINATOR, "/rounds")
     assert await press(tg, listing, "rac:1", GUEST) == "Only coordinators can do this."
     assert await press(tg, listing, "rac:99", COORDINATOR) == "This round no longer exists."
-    assert (await press(tg, listing, "v:1:999999:r", GUEST)).startswith("Only representatives")
+    assert (await press(tg, listing, "vr:1:999999", GUEST)).startswith("Only representatives")
 
 
 async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
@@ -367,7 +367,7 @@ async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
     opened = await open_round(tg, "c2 118.1-118.2 until 2026-11-30", "Short round")
     assert opened.text.startswith("Round 1 «Short round» is open: 2 recommendations")
     card = await tg.reply_to(member, "/rate")
-    assert await press(tg, card, "v:1:999999:r", member) == (
+    assert await press(tg, card, "vr:1:999999", member) == (
         "This recommendation is not part of this round any more."
     )
     clock.advance(days=8)  # past 30 November 23:59 Phnom Penh time
