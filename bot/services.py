@@ -204,7 +204,7 @@ async def _load_bundled(
         await repository.set_meta("bundled:cycles", cycles_hash)
     themes_hash = bundled.fingerprint(bundled.THEMES_FILE)
     if await repository.meta("bundled:themes") != themes_hash:
-        await repository.sync_themes(rules, clock.now())
+        await repository.sync_themes(rules)
         await repository.set_meta("bundled:themes", themes_hash)
     data_hash = bundled.fingerprint(*bundled.RECOMMENDATION_FILES)
     if await repository.meta("bundled:recommendations") != data_hash:

@@ -86,7 +86,6 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             ]
             markup = render.card_keyboard(
                 l10n,
-                catalog,
                 rec,
                 elsewhere=result.elsewhere.get(rec.number, ()),
                 coordinator=await _is_coordinator(message.from_user, message.chat, context),
@@ -169,7 +168,7 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
     markup = render.card_keyboard(
-        l10n, catalog, rec, elsewhere=others, coordinator=coordinator, language=language
+        l10n, rec, elsewhere=others, coordinator=coordinator, language=language
     )
     if language is not None and isinstance(query.message, Message):
         await edit(query.message, text, markup)

@@ -130,7 +130,6 @@ def card(
 
 def card_keyboard(
     l10n: Localizer,
-    catalog: Catalog,
     rec: Recommendation,
     *,
     elsewhere: Sequence[int] = (),

@@ -592,12 +592,12 @@ async def _send_results(
         lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
-    text, markup = _results_page(l10n, round_, rows, round_id, 0)
+    text, markup = _results_page(l10n, rows, round_id, 0)
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
 def _results_page(
-    l10n: Localizer, round_: Round, rows: list[ResultRow], round_id: int, page: int
+    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
@@ -637,7 +637,7 @@ async def on_results_page(update: Update, context: BotContext) -> None:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
         return
     await press.query.answer()
-    text, markup = _results_page(press.l10n, round_, rows, round_.id, press.args[1])
+    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1])
     await lookup.edit(press.message, text, markup)
 
 

@@ -118,7 +118,7 @@ class CatalogRepository:
                 )
             await _bump(db)
 
-    async def sync_themes(self, rules: Sequence[ThemeRule], now: dt.datetime) -> None:
+    async def sync_themes(self, rules: Sequence[ThemeRule]) -> None:
         """Create or rename themes from the rules and re-run rule assignment on everything."""
         async with self._db.transaction() as db:
             for position, rule in enumerate(rules):
