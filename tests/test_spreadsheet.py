@@ -95,5 +95,5 @@ def test_the_sanitiser_removes_what_xml_forbids_and_keeps_the_rest() -> None:
     assert csv_cell("＝1+1") == "'＝1+1"  # full-width signs are formulas in some Excels
     assert csv_cell("\x00=1+1") == "'=1+1"  # cleaned first, then checked
     assert csv_cell("1-1") == "1-1"
-    book = load_workbook(io.BytesIO(table([["a\ud800", "=HYPERLINK(\"x\")"]], "xlsx"))).active
+    book = load_workbook(io.BytesIO(table([["a\ud800", '=HYPERLINK("x")']], "xlsx"))).active
     assert [(c.value, c.data_type) for c in book[1]] == [("a", "s"), ('=HYPERLINK("x")', "s")]
