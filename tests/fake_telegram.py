@@ -188,6 +188,8 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
+    # The next calls of a method fail with these errors, in order (e.g. a 502 from Telegram).
+    faults: dict[str, list[ApiError]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -244,6 +246,9 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
         call = Call(method, params)
         try:
+            faults = self.faults.get(method)
+            if faults:
+                raise faults.pop(0)
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
@@ -457,6 +462,10 @@ class FakeTelegram:
             length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._push({"message": message})
+
+    def waiting_updates(self) -> int:
+        """How many pushed updates the bot has not fetched yet."""
+        return len(self._updates)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
