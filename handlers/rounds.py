@@ -14,7 +14,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
@@ -796,13 +796,17 @@ def _round_argument(message: Message) -> int | None:
 
 async def flush_cards(context: BotContext) -> None:
     """Job: redraw the counts of cards that changed, at most once per card per run; close due
-    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit."""
+    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit.
+
+    A card counts as drawn only once Telegram took the edit ("not modified" included); a
+    timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
+    """
     services = context.services
-    await services.assessments.repository.close_due(services.clock.now())
-    cards = await services.assessments.repository.cards_to_redraw()
+    repository = services.assessments.repository
+    await repository.close_due(services.clock.now())
     l10n = services.translations.localizer(None)
-    for card in cards:
-        round_ = await services.assessments.repository.round(card.round_id)
+    for card in await repository.cards_to_redraw():
+        round_ = await repository.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
@@ -813,5 +817,18 @@ async def flush_cards(context: BotContext) -> None:
                 message_id=card.message_id,
                 reply_markup=_card_markup(round_.id, rec.id),
             )
-        except (BadRequest, Forbidden) as exc:
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                # Deleted or no longer editable: retrying cannot help.
+                log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except Forbidden as exc:  # the bot left the chat
             log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except TelegramError as exc:
+            log.warning(
+                "rating card %s/%s redraw failed, will retry: %s",
+                card.chat_id,
+                card.message_id,
+                exc,
+            )
+            continue
+        await repository.mark_drawn(card)

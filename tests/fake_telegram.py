@@ -188,8 +188,6 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
-    # The next calls of a method fail with these errors, in order (e.g. a 502 from Telegram).
-    faults: dict[str, list[ApiError]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -199,6 +197,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
+        self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
         self.url = ""
 
     # --- server ---------------------------------------------------------------------------
@@ -246,9 +245,7 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
         call = Call(method, params)
         try:
-            faults = self.faults.get(method)
-            if faults:
-                raise faults.pop(0)
+            self._inject_fault(method)
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
@@ -265,6 +262,14 @@ class FakeTelegram:
             self.calls.append(call)
             self._pending.setdefault(call.method, []).append(call)
             self._changed.notify_all()
+
+    def fail_next(self, method: str, code: int = 500) -> None:
+        """Answer the next call of `method` with an error (a fault the bot must survive)."""
+        self._faults.setdefault(method, []).append(code)
+
+    def _inject_fault(self, method: str) -> None:
+        if self._faults.get(method):
+            raise ApiError(self._faults[method].pop(0), "Injected fault")
 
     # --- Bot API methods --------------------------------------------------------------------
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:

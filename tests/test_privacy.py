@@ -5,7 +5,7 @@ import asyncio
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, GROUP
-from tests.fake_telegram import ApiError, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import buttons
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
@@ -67,9 +67,9 @@ async def test_a_failed_button_answer_posts_nothing_into_the_group(
     card = tg.messages[(GROUP["id"], call.result["message_id"])]
     await idle(tg, bot)
     before = len(tg.calls)
-    tg.faults["answerCallbackQuery"] = [ApiError(502, "Bad Gateway")]
+    tg.fail_next("answerCallbackQuery", 502)
     await tg.press(card, buttons(card)[0]["callback_data"], user=rep)
     failed = await tg.next_call("answerCallbackQuery")
-    assert failed.error == "Bad Gateway"
+    assert failed.error == "Injected fault"
     await idle(tg, bot)
     assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"]
