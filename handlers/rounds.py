@@ -28,8 +28,8 @@ from bot.rounds import (
     parse_scope,
     reasons_cell,
     summary_by_theme,
-    table,
 )
+from bot.spreadsheet import table
 from bot.text import truncate
 from handlers import lookup, render
 from handlers.common import (
