@@ -154,10 +154,10 @@ class Coalition:
         await self.require_coordinator(actor)
         return await self.repository.erase_organisation(org_id, actor=actor, now=self.clock.now())
 
-    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> None:
-        """Promote or demote a coordinator (never the last one)."""
+    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> bool:
+        """Promote or demote a coordinator (never the last one); False if nothing changed."""
         await self.require_coordinator(actor)
-        await self.repository.set_coordinator(
+        return await self.repository.set_coordinator(
             user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
         )
 

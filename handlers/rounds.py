@@ -28,8 +28,8 @@ from bot.rounds import (
     parse_scope,
     reasons_cell,
     summary_by_theme,
-    table,
 )
+from bot.spreadsheet import table
 from bot.text import truncate
 from handlers import lookup, render
 from handlers.common import (
@@ -413,7 +413,12 @@ async def _ask_reason(
             reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
         )
     except Forbidden:
-        return  # never opened a private chat with the bot: the rating stands without a reason
+        # Blocked the bot, or never opened a private chat with it: the rating stands without a
+        # reason, and nobody writes to them again until they write to the bot.
+        await context.services.coalition.repository.mark_unreachable(
+            user_id, context.services.clock.now()
+        )
+        return
     prompts: dict[int, tuple[int, int]] = (
         context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
     )

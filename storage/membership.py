@@ -83,9 +83,16 @@ class MembershipRepository:
 
     async def set_coordinator(
         self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
-    ) -> None:
-        """Promote or demote; never demote the last coordinator."""
+    ) -> bool:
+        """Promote or demote; never demote the last coordinator. False (and no audit entry)
+        when the person already had that role."""
         async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT is_coordinator FROM users WHERE user_id = ?", (user_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if bool(row and row[0]) == flag:
+                return False
             if not flag:
                 async with db.execute(
                     "SELECT COUNT(*) FROM users WHERE is_coordinator = 1 AND user_id != ?",
@@ -100,6 +107,7 @@ class MembershipRepository:
                 (user_id, language, int(flag)),
             )
             await audit.record(db, now, actor, "promote" if flag else "demote", None, str(user_id))
+        return True
 
     async def coordinators(self) -> list[Person]:
         """Every coordinator (to tell them what happens to the bot)."""
