@@ -39,6 +39,7 @@ from handlers.common import (
     pressed,
     reader,
     stale,
+    thread_of,
 )
 from handlers.render import escape, overall_label
 from storage.assessment import Card, NotInRound, Round, RoundClosed
@@ -255,29 +256,17 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await services.assessments.rater(user.id)
         await _next_private(message, l10n, context, user.id, round_)
         return
-    thread = message.message_thread_id or 0 if message.is_topic_message else 0
-    chats = await services.coalition.repository.chats()
-    link = next((c for c in chats if c.chat_id == message.chat.id and c.thread_id == thread), None)
-    if link is None:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "This chat is not linked to a working group: a coordinator can send /linkgroup."
-                )
-            )
-        )
+    group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
+    if group_id is None:
+        await message.reply_text(escape(not_linked(l10n)))
         return
-    groups = {g.id: g for g in await services.coalition.working_groups()}
-    themes = (
-        set(groups[link.working_group_id].theme_ids) if link.working_group_id in groups else set()
-    )
+    # The group's own list decides what it rates (seeded from its themes, edited by hand).
+    listed = await services.group_lists.recommendation_ids(group_id)
     posted = await services.assessments.repository.posted(round_.id, message.chat.id)
     todo = [
         rec
         for rid in await services.assessments.repository.items(round_.id)
-        if (rec := services.catalog.by_id.get(rid)) is not None
-        and rid not in posted
-        and themes.intersection(rec.theme_ids)
+        if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
         await message.reply_text(
@@ -311,6 +300,13 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             ),
             do_quote=False,
         )
+
+
+def not_linked(l10n: Localizer) -> str:
+    """What a group command says in a chat not linked to a working group."""
+    return l10n.gettext(
+        "This chat is not linked to a working group: a coordinator can send /linkgroup."
+    )
 
 
 def _skipped(context: BotContext, round_id: int) -> set[int]:
@@ -417,7 +413,12 @@ async def _ask_reason(
             reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
         )
     except Forbidden:
-        return  # never opened a private chat with the bot: the rating stands without a reason
+        # Blocked the bot, or never opened a private chat with it: the rating stands without a
+        # reason, and nobody writes to them again until they write to the bot.
+        await context.services.coalition.repository.mark_unreachable(
+            user_id, context.services.clock.now()
+        )
+        return
     prompts: dict[int, tuple[int, int]] = (
         context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
     )

@@ -468,6 +468,10 @@ class FakeTelegram:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._push({"message": message})
 
+    def waiting_updates(self) -> int:
+        """How many pushed updates the bot has not fetched yet."""
+        return len(self._updates)
+
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
         await self._push(update)
