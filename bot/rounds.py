@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -18,6 +19,8 @@ from bot.membership import NotAllowed, Role, WorkingGroup
 from bot.model import Recommendation, Response, Theme
 from bot.numbers import parse_numbers
 from storage.assessment import AssessmentRepository, Rating, Round
+
+log = logging.getLogger(__name__)
 
 _UNTIL = re.compile(r"\buntil\s+(\d{4}-\d{2}-\d{2})\b")
 
@@ -110,7 +113,7 @@ class Assessments:
     async def open_round(self, actor: int, name: str, scope: Scope) -> int:
         """Open a round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.open_round(
+        round_id = await self.repository.open_round(
             name,
             scope.cycle,
             scope.description,
@@ -119,16 +122,27 @@ class Assessments:
             actor=actor,
             now=self.clock.now(),
         )
+        log.info("round %d opened: %d recommendations", round_id, len(scope.recommendation_ids))
+        return round_id
 
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
         """Close or reopen (coordinators only)."""
         await self.coalition.require_coordinator(actor)
         await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
+        log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+
+    async def close_due(self) -> None:
+        """Close the open rounds whose closing date has passed."""
+        for round_id in await self.repository.close_due(self.clock.now()):
+            log.info("round %d closed: its closing date has passed", round_id)
 
     async def publish(self, actor: int, round_id: int) -> bool:
         """Publish a closed round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        published = await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        if published:
+            log.info("round %d published", round_id)
+        return published
 
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""

@@ -855,7 +855,7 @@ async def flush_cards(context: BotContext) -> None:
     """
     services = context.services
     repository = services.assessments.repository
-    await repository.close_due(services.clock.now())
+    await services.assessments.close_due()
     l10n = services.translations.localizer(None)
     for card in await repository.cards_to_redraw():
         round_ = await repository.round(card.round_id)
