@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
+from bot.app import running
+from bot.main import configure_logging
 from storage.instance import DatabaseInUse, single_instance
+from tests.conftest import COORDINATOR, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +91,36 @@ async def test_a_second_bot_on_one_database_is_refused_and_import_still_works(
     assert (db_path.parent / f"{db_path.name}.lock").exists()
     with single_instance(db_path), pytest.raises(DatabaseInUse), single_instance(db_path):
         pass
+
+
+async def test_the_log_has_round_events_and_nothing_per_job_run(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure_logging("INFO")
+    caplog.set_level(logging.INFO)
+    settings = make_settings(tg, db_path, card_edit_seconds=0.1)
+    async with running(settings, clock, poll_timeout=1) as app:
+        assert app.job_queue is not None
+        runs = 0
+        five_runs = asyncio.Event()
+
+        def count(event: JobExecutionEvent) -> None:
+            nonlocal runs
+            runs += 1
+            if runs == 5:
+                five_runs.set()
+
+        app.job_queue.scheduler.add_listener(count, EVENT_JOB_EXECUTED)
+        opened = await tg.reply_to(
+            COORDINATOR, "/openround c2 118.1-118.2 until 2026-11-30 : Short round"
+        )
+        assert opened.text.startswith("Round 1 ")
+        clock.advance(days=8)  # the next run of the card job closes the round
+        await asyncio.wait_for(five_runs.wait(), 10)
+    # (A WARNING may say a run was skipped on a busy machine: that one an operator wants.)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [line for line in lines if line.startswith("round ")] == [
+        "round 1 opened: 2 recommendations",
+        "round 1 closed: its closing date has passed",
+    ]
+    assert len(lines) == len(set(lines)), lines  # five job runs, and no line repeats
