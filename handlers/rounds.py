@@ -16,6 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.arguments import arguments, name_after_colon, normalise, whole_numbers
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
 from bot.membership import NotAllowed, WorkingGroup
@@ -113,9 +114,9 @@ async def _card(
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026."""
     await context.services.coalition.require_coordinator(user.id)
-    argument = (message.text or "").partition(" ")[2]
-    scope_text, colon, name = argument.partition(":")
-    if not colon or not name.strip() or len(name) > 120:
+    split = name_after_colon(arguments(message.text or ""))
+    scope_text, name = split or ("", "")
+    if not name or len(name) > 120:
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -129,11 +130,13 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         return
     services = context.services
     try:
-        scope = parse_scope(scope_text, services.catalog, services.settings.timezone)
+        tz = services.settings.timezone
+        today = services.clock.now().astimezone(tz).date()
+        scope = parse_scope(scope_text, services.catalog, tz, today)
     except BadScope as exc:
-        await message.reply_text(escape(l10n.gettext(str(exc))))
+        await message.reply_text(escape(l10n.gettext(exc.message).format(**exc.params)))
         return
-    round_id = await services.assessments.open_round(user.id, name.strip(), scope)
+    round_id = await services.assessments.open_round(user.id, name, scope)
     await message.reply_text(
         escape(
             l10n.ngettext(
@@ -142,7 +145,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
                 len(scope.recommendation_ids),
             ).format(
                 id=round_id,
-                name=name.strip(),
+                name=name,
                 count=len(scope.recommendation_ids),
                 cycle=scope.cycle,
             )
@@ -754,14 +757,15 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
     round_id = _round_argument(message)
-    fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
+    options = normalise(message.text or "").casefold()
+    fmt = "csv" if "csv" in options else "xlsx"
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
         )
         return
     try:
-        by_theme = "theme" in (message.text or "").lower()
+        by_theme = "theme" in options
         await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -770,7 +774,7 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    numbers = [int(w) for w in (message.text or "").split()[1:] if w.isdigit()]
+    numbers = whole_numbers(arguments(message.text or ""))
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
@@ -789,7 +793,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("No recommendation changed colour between these rounds."))
         )
         return
-    text = (message.text or "").lower()
+    text = normalise(message.text or "").casefold()
     if "csv" in text or "xlsx" in text:
         fmt = "csv" if "csv" in text else "xlsx"
         data = [
@@ -843,7 +847,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next((int(w) for w in (message.text or "").split()[1:] if w.isdigit()), None)
+    return next(iter(whole_numbers(arguments(message.text or ""))), None)
 
 
 async def flush_cards(context: BotContext) -> None:
