@@ -80,6 +80,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(rounds.on_skip, pattern=r"^rk:"))
     app.add_handler(CallbackQueryHandler(rounds.on_review, pattern=r"^rv:"))
     app.add_handler(CallbackQueryHandler(rounds.on_reason_button, pattern=r"^rw:"))
+    app.add_handler(CallbackQueryHandler(rounds.on_delete_reason, pattern=r"^rx:"))
     app.add_handler(CallbackQueryHandler(rounds.on_results_page, pattern=r"^rq:"))
     app.add_handler(CallbackQueryHandler(rounds.on_round_button, pattern=r"^ra[coprvx]:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
