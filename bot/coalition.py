@@ -175,6 +175,17 @@ class Coalition:
         """Every working group."""
         return await self.repository.working_groups()
 
+    async def linked_group(self, chat_id: int, thread_id: int) -> int | None:
+        """The working group a chat (or forum topic) is linked to, if any."""
+        return next(
+            (
+                c.working_group_id
+                for c in await self.repository.chats()
+                if c.chat_id == chat_id and c.thread_id == thread_id
+            ),
+            None,
+        )
+
     async def link_chat(
         self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str
     ) -> None:

@@ -14,6 +14,7 @@ from bot.importer import UnreadableFile
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import DatabaseTooNew
+from storage.instance import DatabaseInUse, single_instance
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,12 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("files", nargs="+", type=Path, help="CSV or XLSX files")
     imp.add_argument("--cycle", type=int, help="the cycle, for files without a cycle column")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     try:
         settings = Settings.from_env(os.environ, require_token=args.command != "import")
     except SettingsError as exc:
@@ -41,11 +37,24 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.files, args.cycle))
         from bot.app import serve
 
-        asyncio.run(serve(settings))
-    except DatabaseTooNew as exc:
+        # Only the bot takes the lock: `import` is meant to run beside it.
+        with single_instance(settings.database_path):
+            asyncio.run(serve(settings))
+    except (DatabaseTooNew, DatabaseInUse) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr what an operator needs, without the libraries' per-request/per-job lines."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines each time a job runs: every few seconds, all day.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 async def _import(settings: Settings, files: list[Path], cycle: int | None) -> int:

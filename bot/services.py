@@ -15,6 +15,7 @@ from bot.access import Gate
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition, load_working_groups
+from bot.group_lists import GroupLists
 from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
 from bot.membership import Role
@@ -25,6 +26,7 @@ from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
+from storage.group_lists import GroupListRepository
 from storage.membership import MembershipRepository
 from storage.users import UserRepository
 
@@ -93,8 +95,13 @@ class Services:
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
         )
+        self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.assessments = Assessments(
-            AssessmentRepository(database), self.coalition, clock, settings.min_ratings
+            AssessmentRepository(database),
+            self.coalition,
+            self.group_lists,
+            clock,
+            settings.min_ratings,
         )
         self.access = Gate(self.coalition, self.assessments)
         self.searches = RecentSearches()

@@ -19,6 +19,7 @@ from handlers import (
     chats,
     curation,
     errors,
+    group_lists,
     guard,
     inline,
     lookup,
@@ -48,6 +49,8 @@ BUTTONS: tuple[Button, ...] = (
     ),
     Button(("iv",), members.on_org_button, _C),
     Button(("lg",), chats.on_link_button, _C, Where.GROUP),
+    Button(("gl", "gla", "glr"), group_lists.on_list_button, _M),  # may edit: checked inside
+    Button(("glm",), group_lists.on_list_button, _C),
     Button(("vr", "vo", "vg", "vu"), rounds.on_vote, _R, round_arg=True),
     Button(("rk",), rounds.on_skip, _R, round_arg=True),
     Button(("rv",), rounds.on_review, _R, round_arg=True),
@@ -83,6 +86,7 @@ def register(app: BotApplication) -> None:
         "export": rounds.export,
         "compare": rounds.compare,
         "openround": rounds.open_round,
+        "grouprecs": group_lists.group_recs,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -97,13 +101,11 @@ def register(app: BotApplication) -> None:
         app.add_handler(CallbackQueryHandler(checked_button(button), pattern=button.pattern))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
-    # Plain text is a query only in private chats: in groups the bot hears only commands.
-    # A private reply may carry a rating's reason; anything else private is a lookup.
+    # Plain text is a query only in private chats: in groups the bot hears only commands and
+    # replies to its prompts. A reply may carry numbers for a group's list (in either chat),
+    # privately a rating's reason; anything else private is a lookup.
     app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            rounds.on_private_reply,
-        )
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, group_lists.on_reply)
     )
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, lookup.on_text)

@@ -43,7 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", N_("How to use this bot, with examples")),
     Command("start", N_("Welcome message")),
     Command("me", N_("Your organisation, working groups and role")),
-    Command("rate", N_("Rate how far recommendations are implemented (members)"), _R),
+    Command("rate", N_("Rate how far recommendations are implemented (members)"), _M),
     Command("myratings", N_("Your organisation's ratings in the open round"), _R),
     Command("rounds", N_("Assessment rounds and who took part"), _M),
     Command("results", N_("Results of a round: /results 1"), _M),
@@ -55,6 +55,11 @@ COMMANDS: tuple[Command, ...] = (
         _M,
     ),
     Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2"), _M),
+    Command(
+        "grouprecs",
+        N_("A working group's own list of recommendations to rate: add or remove numbers"),
+        _M,
+    ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
     Command(
         "orgs", N_("Member organisations: representatives, invites, groups"), _C, Where.PRIVATE

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.services import Services
@@ -39,6 +40,11 @@ async def reader(update: Update, context: BotContext) -> Localizer:
         return services.translations.localizer(None)
     language = await services.language_of(user.id, user.language_code)
     return services.translations.localizer(language)
+
+
+def thread_of(message: Message) -> int:
+    """The forum topic a message is in (each topic can be linked on its own), else 0."""
+    return message.message_thread_id or 0 if message.is_topic_message else 0
 
 
 def not_allowed(l10n: Localizer) -> str:
@@ -96,11 +102,8 @@ async def pressed(update: Update, context: BotContext, count: int) -> Press | No
         return None
     l10n = await reader(update, context)
     parts = query.data.split(":")[1:]
-    if (
-        len(parts) != count
-        or not all(p.isdigit() and len(p) < 16 for p in parts)
-        or not isinstance(query.message, Message)
-    ):
+    numbers = tuple(n for p in parts if (n := whole_number(p)) is not None)
+    if len(parts) != count or len(numbers) != count or not isinstance(query.message, Message):
         await query.answer(stale(l10n), show_alert=True)
         return None
-    return Press(query, user, query.message, l10n, tuple(int(p) for p in parts))
+    return Press(query, user, query.message, l10n, numbers)

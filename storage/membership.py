@@ -24,7 +24,7 @@ from bot.membership import (
     UnknownOrganisation,
     WorkingGroup,
 )
-from storage import audit
+from storage import audit, group_lists
 from storage.db import Database
 
 _PERSON = (
@@ -345,6 +345,7 @@ class MembershipRepository:
                     "WHERE g.slug = ? AND t.slug = ?",
                     [(slug, theme) for theme in themes],
                 )
+            await group_lists.resync(db)
 
     async def working_groups(self) -> list[WorkingGroup]:
         """Every working group, in the order of the data file."""
@@ -361,6 +362,16 @@ class MembershipRepository:
                 WorkingGroup(r[0], r[1], r[2], r[3], tuple(sorted(themes[r[0]])))
                 for r in await cursor.fetchall()
             ]
+
+    async def organisations_by_group(self) -> dict[int, set[int]]:
+        """Each working group's member organisations (an organisation may be in several)."""
+        found: dict[int, set[int]] = defaultdict(set)
+        async with self._db.connection.execute(
+            "SELECT working_group_id, organisation_id FROM organisation_groups"
+        ) as cursor:
+            for row in await cursor.fetchall():
+                found[row[0]].add(row[1])
+        return dict(found)
 
     async def link_chat(
         self,

@@ -60,12 +60,13 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "help": ("/help", ANYONE),
     "start": ("/start", ANYONE),
     "me": ("/me", ANYONE),
-    "rate": ("/rate", RATERS),
+    "rate": ("/rate", (N, Y, N, Y, N)),  # coordinators post cards in groups, do not rate
     "myratings": ("/myratings", RATERS),
     "rounds": ("/rounds", MEMBERS),
     "results": ("/results {published}", MEMBERS),
     "export": ("/export {published} csv", MEMBERS),
     "compare": ("/compare {published} {published}", MEMBERS),
+    "grouprecs": ("/grouprecs", MEMBERS),
     "openround": ("/openround c2 118.1-118.3 : Matrix", COORDINATORS),
     "orgs": ("/orgs", COORDINATORS_PRIVATE),
     "addorg": ("/addorg MATRIX Matrix organisation", COORDINATORS),
@@ -97,6 +98,10 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ox": ("ox:{spare_org}", COORDINATORS_PRIVATE),
     "iv": ("iv:{invite}", COORDINATORS),
     "lg": ("lg:{group}", COORDINATORS_GROUP),
+    "gl": ("gl:{group}", MEMBERS),
+    "gla": ("gla:{group}", COORDINATORS),  # and members, once coordinators allow it
+    "glr": ("glr:{group}", COORDINATORS),
+    "glm": ("glm:{group}", COORDINATORS),
     "vr": ("vr:{open}:{rec}", RATERS),
     "vo": ("vo:{open}:{rec}", RATERS),
     "vg": ("vg:{open}:{rec}", RATERS),
@@ -104,7 +109,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rk": ("rk:{open}:{rec}", RATERS),
     "rv": ("rv:{open}:{rec}", RATERS),
     "rw": ("rw:{open}:{rec}", RATERS),
-    "rq": ("rq:{published}:0", MEMBERS),
+    "rq": ("rq:{published}:0:0", MEMBERS),
     "rac": ("rac:{spare_round}", COORDINATORS),
     "rao": ("rao:{spare_round}", COORDINATORS),
     "rap": ("rap:{spare_round}", COORDINATORS),
@@ -136,7 +141,8 @@ async def _coalition(services: Services) -> dict[str, Any]:
     land = next(g for g in await coalition.working_groups() if g.slug == "land")
     ids["group"] = land.id
     await coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land.id, GROUP["title"])
-    scope = parse_scope("c2 118.1-118.5", services.catalog, services.settings.timezone)
+    tz = services.settings.timezone
+    scope = parse_scope("c2 118.1-118.5", services.catalog, tz, services.clock.now().date())
     rec = scope.recommendation_ids[0]
     ids["rec"], ids["theme"] = rec, services.catalog.themes[0].id
     ids["published"] = await assessments.open_round(COORDINATOR_ID, "Published", scope)
