@@ -298,7 +298,9 @@ class Assessments:
         # organisation in two groups counts in both).
         members = (await self.coalition.repository.organisations_by_group()).get(group_id, set())
         listed = await self.group_lists.recommendation_ids(group_id)
-        own = [r for r in ratings if r.organisation_id in members]
+        own = [
+            r for r in ratings if r.organisation_id in members and r.recommendation_id in listed
+        ]
         rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
         return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
 
