@@ -55,6 +55,7 @@ BUTTONS: tuple[Button, ...] = (
     Button(("rk",), rounds.on_skip, _R, round_arg=True),
     Button(("rv",), rounds.on_review, _R, round_arg=True),
     Button(("rw",), rounds.on_reason_button, _R, round_arg=True),
+    Button(("rx",), rounds.on_delete_reason, _R, round_arg=True),
     Button(("rq",), rounds.on_results_page, _M, round_arg=True),
     Button(("rac", "rao", "rap", "rar", "rav", "rax"), rounds.on_round_button, _C, round_arg=True),
 )

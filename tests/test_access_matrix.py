@@ -109,6 +109,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rk": ("rk:{open}:{rec}", RATERS),
     "rv": ("rv:{open}:{rec}", RATERS),
     "rw": ("rw:{open}:{rec}", RATERS),
+    "rx": ("rx:{open}:{rec}", RATERS),
     "rq": ("rq:{published}:0:0", MEMBERS),
     "rac": ("rac:{spare_round}", COORDINATORS),
     "rao": ("rao:{spare_round}", COORDINATORS),

@@ -275,7 +275,10 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     lookup = await tg.next_call("sendMessage", chat_id=member["id"])
     assert lookup.params["text"].startswith("<b>118.6</b> · Cycle 2")
     mine = await tg.reply_to(member, "/myratings")
-    assert mine.text == "<b>Ratings of ORG0 in «Quick check»</b>\n118.2 🔴 Draft law withdrawn."
+    assert mine.text == (
+        "<b>Ratings of ORG0 in «Quick check»</b>\nTap a number to change its colour, or to "
+        "change (✍) or delete (🗑) its reason.\n118.2 🔴 Draft law withdrawn."
+    )
     services: Services = bot.bot_data["services"]
     async with services.database.connection.execute(
         "SELECT colour FROM rating_history ORDER BY id"
