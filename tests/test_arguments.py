@@ -18,6 +18,7 @@ from telegram.ext import TypeHandler
 from bot.app import running
 from bot.arguments import name_after_colon, normalise, whole_number, whole_numbers
 from bot.catalog import Catalog, EmptyQuery, QueryTooLong
+from bot.group_lists import BadNumbers, pick
 from bot.model import RecNumber
 from bot.numbers import MalformedNumber, MultipleCycles, NumberQuery, parse_numbers
 from bot.rounds import BadScope, Scope, closing_time, parse_scope
@@ -94,7 +95,7 @@ def arguments(unicode: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 ANY_TEXT = arguments(st.text())  # lone surrogates included
 FUZZ = settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     derandomize=True,
     database=None,
@@ -164,6 +165,10 @@ def test_lookups_are_read_or_explained(catalog: Catalog, text: str) -> None:
     try:
         assert isinstance(parse_numbers(text), NumberQuery | None)
     except (MalformedNumber, MultipleCycles):
+        pass
+    try:
+        pick(text, catalog)  # numbers pasted into a working group's list
+    except BadNumbers:
         pass
     try:
         request = catalog.parse_search(text)
@@ -266,7 +271,7 @@ async def test_generated_commands_never_crash_the_bot(
     # Telegram sends valid UTF-8 only: no lone surrogates here (the pure tests have them).
     collected: list[str] = []
 
-    @settings(max_examples=200, derandomize=True, database=None, deadline=None)
+    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
     @given(commands(st.text(alphabet=st.characters(exclude_categories=["Cs"]))))
     def collect(text: str) -> None:
         collected.append(text[:4096])  # Telegram's limit on a message
