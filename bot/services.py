@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import bundled
+from bot.access import Gate
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition, load_working_groups
@@ -102,6 +103,7 @@ class Services:
             clock,
             settings.min_ratings,
         )
+        self.access = Gate(self.coalition, self.assessments)
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.reason_prompts = RateLimiter(1)

@@ -272,7 +272,11 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
     if message.chat.type == "private":
-        await services.assessments.rater(user.id)
+        try:
+            await services.assessments.rater(user.id)
+        except NotAllowed:  # coordinators post cards in groups; only representatives rate
+            await message.reply_text(escape(_only_representatives(l10n)))
+            return
         await _next_private(message, l10n, context, user.id, round_)
         return
     group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))

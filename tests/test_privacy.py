@@ -2,11 +2,12 @@
 
 import asyncio
 
+from bot.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, GROUP
 from tests.fake_telegram import FakeTelegram
-from tests.test_lookup_bot import buttons
+from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 
@@ -73,3 +74,50 @@ async def test_a_failed_button_answer_posts_nothing_into_the_group(
     assert failed.error == "Injected fault"
     await idle(tg, bot)
     assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"]
+
+
+async def test_forged_round_buttons_show_nothing_of_an_unpublished_round(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    [rep] = await coalition_with(bot, 1)
+    await open_round(tg, "c2 land", "Mid-term review 2026")
+    rec = (await services.assessments.repository.items(1))[0]
+    await services.assessments.rate(rep["id"], 1, rec, Colour.RED)
+    guest = {"id": 4444, "is_bot": False, "first_name": "Curious", "language_code": "en"}
+    anchor = await tg.reply_to(guest, "/help")
+    before = len(tg.calls)
+    for forged in (f"rv:1:{rec}", f"rw:1:{rec}", f"rk:1:{rec}", "rq:1:0:0", "rar:1", "rav:1"):
+        assert await press(tg, anchor, forged, guest) != "", forged
+    await idle(tg, bot)
+    assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"] * 6
+    # Closed but not published: a member sees no counts either.
+    await services.assessments.set_open(COORDINATOR["id"], 1, False)
+    mine = await tg.reply_to(rep, "/help")
+    assert await press(tg, mine, f"rv:1:{rec}", rep) == (
+        "This round is closed: ratings can no longer change."
+    )
+    assert await press(tg, mine, "rq:1:0:0", rep) == (
+        "Results are shown to members once coordinators publish a closed round."
+    )
+    assert await press(tg, mine, "rq:9:0:0", rep) == "This round no longer exists."
+
+
+async def test_a_coordinators_buttons_in_a_group_answer_only_that_coordinator(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await open_round(tg, "c2 land", "Mid-term review 2026")
+    other = {"id": 5555, "is_bot": False, "first_name": "Other", "language_code": "en"}
+    await tg.reply_to(COORDINATOR, f"/promote {other['id']}")
+    listing = await tg.reply_to(COORDINATOR, "/rounds", chat=GROUP)
+    assert await press(tg, listing, button(listing, "1: Close"), other) == (
+        "This button is for the coordinator who asked for it."
+    )
+    round_ = await services_of(bot).assessments.repository.round(1)
+    assert round_ is not None
+    assert round_.open
+    assert await press(tg, listing, button(listing, "1: Close"), COORDINATOR) == "Saved."
+    await edited(tg, listing)
+    # In private, the coordinator's own chat is theirs alone: no such question arises.
+    mine = await tg.reply_to(other, "/rounds")
+    assert await press(tg, mine, button(mine, "1: Reopen"), other) == "Saved."
