@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.migrations import MIGRATIONS
+from storage.migrations import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ class Database:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # Deleted data is overwritten, not left in free pages (erasing an organisation).
+        await connection.execute("PRAGMA secure_delete = ON")
         database = cls(connection)
         try:
             await database.migrate()
@@ -63,6 +65,13 @@ class Database:
                 raise
             await self.connection.execute("COMMIT")
 
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and empty it (after an erasure, so nothing
+        erased stays readable in the WAL); False if a reader kept it from finishing."""
+        async with self._lock, self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
+            row = await c.fetchone()
+        return row is not None and row[0] == 0
+
     async def migrate(self) -> None:
         """Apply the migrations this database has not seen, each atomically."""
         async with self.connection.execute("PRAGMA user_version") as cursor:
@@ -74,10 +83,21 @@ class Database:
                 f"{len(MIGRATIONS)}: upgrade the bot instead of opening it with an old one"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self.transaction() as db:
-                for statement in _statements(script):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number:d}")
+            rebuild = number in REBUILDS
+            if rebuild:  # only outside a transaction can foreign keys be switched
+                await self.connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                async with self.transaction() as db:
+                    for statement in _statements(script):
+                        await db.execute(statement)
+                    if rebuild:
+                        async with db.execute("PRAGMA foreign_key_check") as cursor:
+                            if await cursor.fetchone() is not None:
+                                raise RuntimeError(f"migration {number} broke a reference")
+                    await db.execute(f"PRAGMA user_version = {number:d}")
+            finally:
+                if rebuild:
+                    await self.connection.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to schema version %d", number)
 
 
