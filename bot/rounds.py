@@ -26,7 +26,7 @@ from storage.assessment import AssessmentRepository, Rating, Round
 log = logging.getLogger(__name__)
 
 MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
-_UNTIL = re.compile(r"\buntil\b\s*(\S*)", re.IGNORECASE)
+_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
