@@ -13,7 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.backup import Backups
-from storage.migrations import MIGRATIONS
+from storage.migrations import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class Database:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # Deleted data is overwritten, not left in free pages (erasing an organisation).
+        await connection.execute("PRAGMA secure_delete = ON")
         database = cls(connection)
         try:
             version = await database.schema_version()
@@ -78,6 +80,13 @@ class Database:
                 raise
             await self.connection.execute("COMMIT")
 
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and empty it (after an erasure, so nothing
+        erased stays readable in the WAL); False if a reader kept it from finishing."""
+        async with self._lock, self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
+            row = await c.fetchone()
+        return row is not None and row[0] == 0
+
     async def schema_version(self) -> int:
         """The number of migrations this database has seen."""
         async with self.connection.execute("PRAGMA user_version") as cursor:
@@ -93,10 +102,21 @@ class Database:
                 f"{len(MIGRATIONS)}: upgrade the bot instead of opening it with an old one"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            async with self.transaction() as db:
-                for statement in _statements(script):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number:d}")
+            rebuild = number in REBUILDS
+            if rebuild:  # only outside a transaction can foreign keys be switched
+                await self.connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                async with self.transaction() as db:
+                    for statement in _statements(script):
+                        await db.execute(statement)
+                    if rebuild:
+                        async with db.execute("PRAGMA foreign_key_check") as cursor:
+                            if await cursor.fetchone() is not None:
+                                raise RuntimeError(f"migration {number} broke a reference")
+                    await db.execute(f"PRAGMA user_version = {number:d}")
+            finally:
+                if rebuild:
+                    await self.connection.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to schema version %d", number)
 
 
