@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,3 +72,92 @@ class Backups:
         if not self.folder.is_dir():
             return []
         return sorted(self.folder.glob(f"{self.database.stem}-*.sqlite3"), key=lambda p: p.name)
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file: when it was taken and its size."""
+
+    path: Path
+    taken_at: dt.datetime
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> BackupInfo:
+        """Describe a backup file."""
+        return cls(path, taken_at(path), path.stat().st_size)
+
+
+class RestoreRefused(RuntimeError):
+    """The file cannot be restored; the message says why. Nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore put in place, and where the database it replaced was kept."""
+
+    taken_at: dt.datetime
+    organisations: int
+    rounds: int
+    ratings: int
+    kept_aside: Path | None
+
+
+def restore(backup: Path, database: Path, known_schema: int, now: dt.datetime) -> Restored:
+    """Put `backup` in place of `database` (the bot must be stopped), keeping the old one aside.
+
+    Refused, with nothing changed, for a file that fails the integrity check, is not this bot's
+    database, or comes from a newer version of the bot than `known_schema`.
+    """
+    if not backup.is_file():
+        raise RestoreRefused(f"{backup} is not a file")
+    problem = integrity_problem(backup)
+    if problem is not None:
+        raise RestoreRefused(f"{backup} is damaged: {problem}")
+    with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as conn:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version == 0:
+            raise RestoreRefused(f"{backup} is not a database of this bot")
+        if version > known_schema:
+            raise RestoreRefused(
+                f"{backup} comes from a newer version of the bot (schema {version}, this one "
+                f"knows {known_schema}): upgrade the bot first"
+            )
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        organisations, rounds, ratings = (
+            int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+            if table in tables
+            else 0  # a backup from before this table existed
+            for table in ("organisations", "rounds", "ratings")
+        )
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    incoming = database.with_name(f"{database.name}.restoring")
+    incoming.unlink(missing_ok=True)
+    os.close(os.open(incoming, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source,
+            contextlib.closing(sqlite3.connect(incoming)) as target,
+        ):
+            source.backup(target)
+    except BaseException:
+        incoming.unlink(missing_ok=True)
+        raise
+    kept_aside = None
+    if database.exists():
+        # The database and its WAL move together: the kept copy opens with all it had.
+        kept_aside = database.with_name(f"{database.stem}-replaced-{stamp}{database.suffix}")
+        for suffix in ("-wal", "-shm", ""):
+            part = Path(f"{database}{suffix}")
+            if part.exists():
+                os.replace(part, f"{kept_aside}{suffix}")
+    os.replace(incoming, database)
+    return Restored(taken_at(backup), organisations, rounds, ratings, kept_aside)
+
+
+def taken_at(backup: Path) -> dt.datetime:
+    """When a backup was taken: from its name if the bot named it, else its file's time."""
+    match = re.search(r"-(\d{8}-\d{6})", backup.name)
+    if match:
+        return dt.datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromtimestamp(backup.stat().st_mtime, dt.UTC)

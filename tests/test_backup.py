@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import os
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -11,19 +14,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import running
 from bot.assessment import Colour
+from bot.main import main
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers.common import BotApplication
 from storage.backup import BackupFailed, Backups, integrity_problem
 from storage.db import Database
+from storage.instance import single_instance
 from storage.migrations import MIGRATIONS
-from tests.conftest import FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock, make_settings
+from tests.fake_telegram import FakeTelegram
 
 
 def count(path: Path, table: str) -> int:
     """Rows in a table of a database file."""
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
     return int(n)
 
@@ -151,3 +158,113 @@ def test_backup_settings() -> None:
     for bad in ({"BACKUP_TIME": "25:00"}, {"BACKUP_TIME": "2am"}, {"BACKUP_KEEP": "0"}):
         with pytest.raises(SettingsError, match="BACKUP_"):
             Settings.from_env(bad, require_token=False)
+
+
+def restore_cli(
+    db_path: Path, backup: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """`bot.py restore BACKUP` on `db_path`: its exit status and what it printed."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DATABASE_PATH", str(db_path))
+        status = main(["restore", str(backup)])
+    out, err = capsys.readouterr()
+    return status, out + err
+
+
+def add_organisation(db_path: Path, short_name: str) -> None:
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO organisations (short_name, name, created_at) VALUES (?, ?, '')",
+            (short_name, short_name),
+        )
+
+
+def test_restore_puts_the_backup_in_place_and_keeps_the_old_database(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_organisation(db_path, "ADHOC")
+    backup = Backups(db_path, tmp_path / "b", keep=3).take(
+        dt.datetime(2026, 11, 29, 19, 0, tzinfo=dt.UTC)
+    )
+    add_organisation(db_path, "LICADHO")  # after the backup: the restore takes it away
+    status, said = restore_cli(db_path, backup, capsys)
+    assert status == 0, said
+    first, second = said.splitlines()
+    assert first == (
+        f"restored {backup} (taken 2026-11-29 19:00 UTC): 1 organisations, 0 rounds, 0 ratings"
+    )
+    [aside] = tmp_path.glob("bot-replaced-*.sqlite3")
+    assert second == f"the database it replaced is kept as {aside}"
+    assert count(db_path, "organisations") == 1
+    assert count(aside, "organisations") == 2
+    assert integrity_problem(db_path) is None
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+
+
+def test_restore_refuses_a_running_bot_a_damaged_file_and_a_newer_schema(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup = Backups(db_path, tmp_path / "b", keep=3).take(
+        dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    )
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(backup.read_bytes()[:20_000])
+    newer = tmp_path / "newer.sqlite3"
+    newer.write_bytes(backup.read_bytes())
+    with sqlite3.connect(newer) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    add_organisation(db_path, "ADHOC")
+    before = db_path.read_bytes()
+
+    with single_instance(db_path):
+        status, said = restore_cli(db_path, backup, capsys)
+    assert (status, said.split(" is already running")[0]) == (
+        2,
+        f"error: another bot (process {os.getpid()})",
+    )
+    status, said = restore_cli(db_path, damaged, capsys)
+    assert status == 2
+    assert said.startswith(f"error: {damaged} is damaged: ")
+    status, said = restore_cli(db_path, newer, capsys)
+    assert status == 2
+    assert said.startswith(f"error: {newer} comes from a newer version of the bot")
+    status, said = restore_cli(db_path, empty, capsys)
+    assert (status, said) == (2, f"error: {empty} is not a database of this bot\n")
+    assert db_path.read_bytes() == before
+    assert list(tmp_path.glob("bot-replaced-*")) == []
+
+
+async def test_status_shows_coordinators_the_version_database_and_last_backup(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reply = await tg.reply_to(COORDINATOR, "/status")
+    lines = reply.text.splitlines()
+    assert lines[0] == "<b>Bot status</b>"
+    assert lines[1].startswith("Version 0.1.0, running since ")
+    assert lines[2].startswith("Database: ")
+    assert lines[3] == "No backup yet: the first runs at 02:00."
+    assert bot.job_queue is not None
+    [job] = bot.job_queue.get_jobs_by_name("backup")
+    await job.run(bot)
+    reply = await tg.reply_to(COORDINATOR, "/status")
+    assert re.fullmatch(r"Last backup: .+, \d+\.\d MB \(1 kept\)\.", reply.text.splitlines()[3])
+    reply = await tg.reply_to(MEMBER, "/status")
+    assert reply.text == "Only coordinators can do this."
+
+
+async def test_a_failed_backup_is_told_to_coordinators_privately(
+    tg: FakeTelegram, db_path: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    settings = make_settings(tg, db_path, backup_dir=tmp_path / "a-file" / "backups")
+    async with running(settings, clock, poll_timeout=1) as app:
+        assert app.job_queue is not None
+        [job] = app.job_queue.get_jobs_by_name("backup")
+        await job.run(app)
+        told = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert told.params["text"].startswith("The daily backup failed: ")
+    assert told.params["text"].endswith(
+        "The bot keeps running; ask whoever runs the server to check its disk."
+    )
