@@ -14,6 +14,7 @@ from bot.importer import UnreadableFile
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import DatabaseTooNew
+from storage.instance import DatabaseInUse, single_instance
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.files, args.cycle))
         from bot.app import serve
 
-        asyncio.run(serve(settings))
-    except DatabaseTooNew as exc:
+        # Only the bot takes the lock: `import` is meant to run beside it.
+        with single_instance(settings.database_path):
+            asyncio.run(serve(settings))
+    except (DatabaseTooNew, DatabaseInUse) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -308,20 +306,3 @@ def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Them
         if found:
             grouped.append((theme, found))
     return grouped
-
-
-def table(rows: list[list[str]], fmt: str) -> bytes:
-    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook  # only exports need it
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

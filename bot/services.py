@@ -14,6 +14,7 @@ from bot import bundled
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition, load_working_groups
+from bot.group_lists import GroupLists
 from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
 from bot.membership import Role
@@ -24,6 +25,7 @@ from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
+from storage.group_lists import GroupListRepository
 from storage.membership import MembershipRepository
 from storage.users import UserRepository
 
@@ -92,6 +94,7 @@ class Services:
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
         )
+        self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.assessments = Assessments(
             AssessmentRepository(database), self.coalition, clock, settings.min_ratings
         )

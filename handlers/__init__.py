@@ -18,6 +18,7 @@ from handlers import (
     chats,
     curation,
     errors,
+    group_lists,
     guard,
     inline,
     lookup,
@@ -55,6 +56,7 @@ def register(app: BotApplication) -> None:
         "export": rounds.export,
         "compare": rounds.compare,
         "openround": rounds.open_round,
+        "grouprecs": group_lists.group_recs,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -73,6 +75,7 @@ def register(app: BotApplication) -> None:
         CallbackQueryHandler(members.on_org_button, pattern=r"^(o[aegimrtuwx]|iv)(:|$)")
     )
     app.add_handler(CallbackQueryHandler(chats.on_link_button, pattern=r"^lg:"))
+    app.add_handler(CallbackQueryHandler(group_lists.on_list_button, pattern=r"^gl[amr]?:"))
     app.add_handler(CallbackQueryHandler(rounds.on_vote, pattern=r"^v[a-z]:"))
     app.add_handler(CallbackQueryHandler(rounds.on_skip, pattern=r"^rk:"))
     app.add_handler(CallbackQueryHandler(rounds.on_review, pattern=r"^rv:"))
@@ -81,13 +84,11 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(rounds.on_round_button, pattern=r"^ra[coprvx]:"))
     app.add_handler(CallbackQueryHandler(errors.stale_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
-    # Plain text is a query only in private chats: in groups the bot hears only commands.
-    # A private reply may carry a rating's reason; anything else private is a lookup.
+    # Plain text is a query only in private chats: in groups the bot hears only commands and
+    # replies to its prompts. A reply may carry numbers for a group's list (in either chat),
+    # privately a rating's reason; anything else private is a lookup.
     app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            rounds.on_private_reply,
-        )
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, group_lists.on_reply)
     )
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, lookup.on_text)

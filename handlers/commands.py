@@ -44,6 +44,10 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2")),
+    Command(
+        "grouprecs",
+        N_("A working group's own list of recommendations to rate: add or remove numbers"),
+    ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), True),
     Command("orgs", N_("Member organisations: representatives, invites, groups"), True),
     Command("addorg", N_("Add an organisation: /addorg SHORTNAME Full name"), True),

@@ -41,6 +41,11 @@ async def reader(update: Update, context: BotContext) -> Localizer:
     return services.translations.localizer(language)
 
 
+def thread_of(message: Message) -> int:
+    """The forum topic a message is in (each topic can be linked on its own), else 0."""
+    return message.message_thread_id or 0 if message.is_topic_message else 0
+
+
 def not_allowed(l10n: Localizer) -> str:
     """The refusal every coordinator-only action gives."""
     return l10n.gettext("Only coordinators can do this.")

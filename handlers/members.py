@@ -482,13 +482,21 @@ async def _set_role(
         )
         return
     try:
-        await context.services.coalition.set_coordinator(user.id, target, flag)
+        changed = await context.services.coalition.set_coordinator(user.id, target, flag)
     except LastCoordinator:
         await message.reply_text(
             escape(
                 l10n.gettext("You cannot remove the last coordinator: promote someone else first.")
             )
         )
+        return
+    if not changed:
+        text = (
+            l10n.gettext("{id} is already a coordinator.")
+            if flag
+            else l10n.gettext("{id} is not a coordinator.")
+        )
+        await message.reply_text(escape(text.format(id=target)))
         return
     await publish_for_user(context.bot, context.services.translations, target, flag)
     text = (

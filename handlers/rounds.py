@@ -14,7 +14,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
@@ -28,8 +28,8 @@ from bot.rounds import (
     parse_scope,
     reasons_cell,
     summary_by_theme,
-    table,
 )
+from bot.spreadsheet import table
 from bot.text import truncate
 from handlers import lookup, render
 from handlers.common import (
@@ -39,6 +39,7 @@ from handlers.common import (
     pressed,
     reader,
     stale,
+    thread_of,
 )
 from handlers.render import escape, overall_label
 from storage.assessment import Card, NotInRound, Round, RoundClosed
@@ -255,29 +256,17 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await services.assessments.rater(user.id)
         await _next_private(message, l10n, context, user.id, round_)
         return
-    thread = message.message_thread_id or 0 if message.is_topic_message else 0
-    chats = await services.coalition.repository.chats()
-    link = next((c for c in chats if c.chat_id == message.chat.id and c.thread_id == thread), None)
-    if link is None:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "This chat is not linked to a working group: a coordinator can send /linkgroup."
-                )
-            )
-        )
+    group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
+    if group_id is None:
+        await message.reply_text(escape(not_linked(l10n)))
         return
-    groups = {g.id: g for g in await services.coalition.working_groups()}
-    themes = (
-        set(groups[link.working_group_id].theme_ids) if link.working_group_id in groups else set()
-    )
+    # The group's own list decides what it rates (seeded from its themes, edited by hand).
+    listed = await services.group_lists.recommendation_ids(group_id)
     posted = await services.assessments.repository.posted(round_.id, message.chat.id)
     todo = [
         rec
         for rid in await services.assessments.repository.items(round_.id)
-        if (rec := services.catalog.by_id.get(rid)) is not None
-        and rid not in posted
-        and themes.intersection(rec.theme_ids)
+        if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
         await message.reply_text(
@@ -311,6 +300,13 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             ),
             do_quote=False,
         )
+
+
+def not_linked(l10n: Localizer) -> str:
+    """What a group command says in a chat not linked to a working group."""
+    return l10n.gettext(
+        "This chat is not linked to a working group: a coordinator can send /linkgroup."
+    )
 
 
 def _skipped(context: BotContext, round_id: int) -> set[int]:
@@ -417,7 +413,12 @@ async def _ask_reason(
             reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
         )
     except Forbidden:
-        return  # never opened a private chat with the bot: the rating stands without a reason
+        # Blocked the bot, or never opened a private chat with it: the rating stands without a
+        # reason, and nobody writes to them again until they write to the bot.
+        await context.services.coalition.repository.mark_unreachable(
+            user_id, context.services.clock.now()
+        )
+        return
     prompts: dict[int, tuple[int, int]] = (
         context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
     )
@@ -791,13 +792,17 @@ def _round_argument(message: Message) -> int | None:
 
 async def flush_cards(context: BotContext) -> None:
     """Job: redraw the counts of cards that changed, at most once per card per run; close due
-    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit."""
+    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit.
+
+    A card counts as drawn only once Telegram took the edit ("not modified" included); a
+    timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
+    """
     services = context.services
-    await services.assessments.repository.close_due(services.clock.now())
-    cards = await services.assessments.repository.cards_to_redraw()
+    repository = services.assessments.repository
+    await repository.close_due(services.clock.now())
     l10n = services.translations.localizer(None)
-    for card in cards:
-        round_ = await services.assessments.repository.round(card.round_id)
+    for card in await repository.cards_to_redraw():
+        round_ = await repository.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
@@ -808,5 +813,18 @@ async def flush_cards(context: BotContext) -> None:
                 message_id=card.message_id,
                 reply_markup=_card_markup(round_.id, rec.id),
             )
-        except (BadRequest, Forbidden) as exc:
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                # Deleted or no longer editable: retrying cannot help.
+                log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except Forbidden as exc:  # the bot left the chat
             log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except TelegramError as exc:
+            log.warning(
+                "rating card %s/%s redraw failed, will retry: %s",
+                card.chat_id,
+                card.message_id,
+                exc,
+            )
+            continue
+        await repository.mark_drawn(card)

@@ -59,6 +59,13 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
                 "organisation said what; members see results once a round is closed and published."
             )
         ),
+        escape(
+            l10n.gettext(
+                "Each working group rates its own list of recommendations, first taken from its "
+                "themes: /grouprecs shows it. Coordinators add or remove numbers and ranges (paste "
+                "118.1-118.20, 119.3), and can let the group's members do it too."
+            )
+        ),
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]

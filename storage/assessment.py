@@ -59,6 +59,8 @@ class Card:
     message_id: int
     round_id: int
     recommendation_id: int
+    # The newest rating_history row to draw (0 for a new card); stored once the edit succeeded.
+    history_id: int = 0
 
 
 _ROUND = (
@@ -311,21 +313,24 @@ class AssessmentRepository:
             return {row[0] for row in await cursor.fetchall()}
 
     async def cards_to_redraw(self) -> list[Card]:
-        """Cards whose counts changed since they were drawn (marked drawn in the same step)."""
+        """Cards whose counts changed since they were last drawn successfully."""
+        async with self._db.connection.execute(
+            "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
+            "(SELECT MAX(h.id) FROM rating_history AS h WHERE h.round_id = c.round_id "
+            "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour') AS latest "
+            "FROM rating_cards AS c WHERE latest > c.drawn_history_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Card(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    async def mark_drawn(self, card: Card) -> None:
+        """Record that a card now shows the counts up to its history id (never goes back)."""
         async with self._db.transaction() as db:
-            async with db.execute(
-                "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
-                "(SELECT MAX(h.id) FROM rating_history AS h WHERE h.round_id = c.round_id "
-                "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour') AS latest "
-                "FROM rating_cards AS c WHERE latest > c.drawn_history_id"
-            ) as cursor:
-                rows = await cursor.fetchall()
-            await db.executemany(
-                "UPDATE rating_cards SET drawn_history_id = ? WHERE chat_id = ? "
-                "AND message_id = ?",
-                [(r[4], r[0], r[1]) for r in rows],
+            await db.execute(
+                "UPDATE rating_cards SET drawn_history_id = MAX(drawn_history_id, ?) "
+                "WHERE chat_id = ? AND message_id = ?",
+                (card.history_id, card.chat_id, card.message_id),
             )
-        return [Card(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def latest_published(self, recommendation_id: int) -> tuple[Round, Distribution] | None:
         """The most recent published round that rated this recommendation, and its counts."""

@@ -174,4 +174,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rating_history_item ON rating_history (round_id, recommendation_id, id)
     """,
+    # 4: each working group's own list of recommendations, seeded from its themes. Rows from
+    # themes are recomputed when recommendations or themes change; a coordinator's additions
+    # (included 1) and removals (included 0) are kept for good. Per group: may its members edit?
+    """
+    CREATE TABLE working_group_recommendations (
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('theme', 'coordinator')),
+        included INTEGER NOT NULL CHECK (included IN (0, 1)),
+        PRIMARY KEY (working_group_id, recommendation_id)
+    );
+    CREATE INDEX working_group_recommendations_rec
+        ON working_group_recommendations (recommendation_id);
+    ALTER TABLE working_groups ADD COLUMN members_edit_list INTEGER NOT NULL DEFAULT 0
+        CHECK (members_edit_list IN (0, 1));
+    INSERT INTO working_group_recommendations
+        (working_group_id, recommendation_id, source, included)
+        SELECT DISTINCT g.working_group_id, rt.recommendation_id, 'theme', 1
+        FROM working_group_themes AS g JOIN recommendation_themes AS rt
+        ON rt.theme_id = g.theme_id AND rt.assigned = 1
+    """,
 )

@@ -197,6 +197,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
+        self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
         self.url = ""
 
     # --- server ---------------------------------------------------------------------------
@@ -244,6 +245,7 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
         call = Call(method, params)
         try:
+            self._inject_fault(method)
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
@@ -260,6 +262,14 @@ class FakeTelegram:
             self.calls.append(call)
             self._pending.setdefault(call.method, []).append(call)
             self._changed.notify_all()
+
+    def fail_next(self, method: str, code: int = 500) -> None:
+        """Answer the next call of `method` with an error (a fault the bot must survive)."""
+        self._faults.setdefault(method, []).append(code)
+
+    def _inject_fault(self, method: str) -> None:
+        if self._faults.get(method):
+            raise ApiError(self._faults[method].pop(0), "Injected fault")
 
     # --- Bot API methods --------------------------------------------------------------------
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -457,6 +467,10 @@ class FakeTelegram:
             length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         await self._push({"message": message})
+
+    def waiting_updates(self) -> int:
+        """How many pushed updates the bot has not fetched yet."""
+        return len(self._updates)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
