@@ -26,12 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("files", nargs="+", type=Path, help="CSV or XLSX files")
     imp.add_argument("--cycle", type=int, help="the cycle, for files without a cycle column")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     try:
         settings = Settings.from_env(os.environ, require_token=args.command != "import")
     except SettingsError as exc:
@@ -49,6 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr what an operator needs, without the libraries' per-request/per-job lines."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines each time a job runs: every few seconds, all day.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 async def _import(settings: Settings, files: list[Path], cycle: int | None) -> int:

@@ -96,7 +96,11 @@ class Services:
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.assessments = Assessments(
-            AssessmentRepository(database), self.coalition, clock, settings.min_ratings
+            AssessmentRepository(database),
+            self.coalition,
+            self.group_lists,
+            clock,
+            settings.min_ratings,
         )
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)

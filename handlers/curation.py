@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from bot.model import Recommendation
 from bot.text import truncate
@@ -61,16 +62,17 @@ async def on_theme_button(update: Update, context: BotContext) -> None:
         return
     parts = query.data.split(":")
     rec = None
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts[1:]):
-        rec = services.catalog.by_id.get(int(parts[1]))
-    if rec is None or (len(parts) == 3 and int(parts[2]) not in services.catalog.themes_by_id):
+    ids = [whole_number(p) for p in parts[1:]]
+    if len(parts) in (2, 3) and ids[0] is not None:
+        rec = services.catalog.by_id.get(ids[0])
+    if rec is None or (len(ids) == 2 and ids[1] not in services.catalog.themes_by_id):
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    if len(parts) == 3:
-        theme_id = int(parts[2])
+    if len(ids) == 2 and ids[1] is not None:
+        theme_id = ids[1]
         await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
         rec = services.catalog.by_id[rec.id]
         await query.answer(l10n.gettext("Saved."))

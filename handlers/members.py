@@ -6,6 +6,7 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.arguments import whole_number
 from bot.coalition import Invite
 from bot.i18n import Localizer
 from bot.membership import (
@@ -319,13 +320,13 @@ async def on_org_button(update: Update, context: BotContext) -> None:
     coalition = context.services.coalition
     kind, _, rest = query.data.partition(":")
     args = rest.split(":") if rest else []
-    if not all(a.isdigit() for a in args) or len(args) > 2:
+    ids = [n for a in args if (n := whole_number(a)) is not None]
+    if len(ids) != len(args) or len(args) > 2:
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    ids = [int(a) for a in args]
     try:
         await coalition.require_coordinator(user.id)
         if kind == "om":
@@ -462,9 +463,7 @@ async def _target_user(message: Message) -> int | None:
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
         return reply.from_user.id
     parts = (message.text or "").split()
-    if len(parts) == 2 and parts[1].isdigit() and len(parts[1]) <= 15:
-        return int(parts[1])
-    return None
+    return whole_number(parts[1]) if len(parts) == 2 else None
 
 
 async def _set_role(

@@ -16,9 +16,10 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.arguments import arguments, name_after_colon, normalise, whole_numbers
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
-from bot.membership import NotAllowed
+from bot.membership import NotAllowed, WorkingGroup
 from bot.model import Recommendation
 from bot.rounds import (
     BadScope,
@@ -28,6 +29,7 @@ from bot.rounds import (
     parse_scope,
     reasons_cell,
     summary_by_theme,
+    theme_blocks,
 )
 from bot.spreadsheet import table
 from bot.text import truncate
@@ -94,10 +96,17 @@ def _card_markup(
     return InlineKeyboardMarkup(rows)
 
 
-async def _card(l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation) -> str:
+async def _card(
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    group_id: int | None = None,
+) -> str:
+    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
     repository = context.services.assessments.repository
-    dist = await repository.distribution(round_.id, rec.id)
-    _, organisations = await repository.participation(round_.id)
+    dist = await repository.distribution(round_.id, rec.id, group_id)
+    _, organisations = await repository.participation(round_.id, group_id)
     return _card_text(l10n, context, round_, rec, dist, organisations)
 
 
@@ -105,9 +114,9 @@ async def _card(l10n: Localizer, context: BotContext, round_: Round, rec: Recomm
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026."""
     await context.services.coalition.require_coordinator(user.id)
-    argument = (message.text or "").partition(" ")[2]
-    scope_text, colon, name = argument.partition(":")
-    if not colon or not name.strip() or len(name) > 120:
+    split = name_after_colon(arguments(message.text or ""))
+    scope_text, name = split or ("", "")
+    if not name or len(name) > 120:
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -121,11 +130,13 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         return
     services = context.services
     try:
-        scope = parse_scope(scope_text, services.catalog, services.settings.timezone)
+        tz = services.settings.timezone
+        today = services.clock.now().astimezone(tz).date()
+        scope = parse_scope(scope_text, services.catalog, tz, today)
     except BadScope as exc:
-        await message.reply_text(escape(l10n.gettext(str(exc))))
+        await message.reply_text(escape(l10n.gettext(exc.message).format(**exc.params)))
         return
-    round_id = await services.assessments.open_round(user.id, name.strip(), scope)
+    round_id = await services.assessments.open_round(user.id, name, scope)
     await message.reply_text(
         escape(
             l10n.ngettext(
@@ -134,7 +145,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
                 len(scope.recommendation_ids),
             ).format(
                 id=round_id,
-                name=name.strip(),
+                name=name,
                 count=len(scope.recommendation_ids),
                 cycle=scope.cycle,
             )
@@ -281,12 +292,12 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
     group_l10n = services.translations.localizer(None)
     for rec in todo[:BATCH]:
         sent = await message.reply_text(
-            await _card(group_l10n, context, round_, rec),
+            await _card(group_l10n, context, round_, rec, group_id),
             reply_markup=_card_markup(round_.id, rec.id),
             do_quote=False,
         )
         await services.assessments.repository.add_card(
-            Card(sent.chat.id, sent.message_id, round_.id, rec.id)
+            Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
         )
     left = len(todo) - BATCH
     if left > 0:
@@ -570,19 +581,45 @@ async def on_review(update: Update, context: BotContext) -> None:
 RESULTS_PER_PAGE = 8
 
 
+async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
+    """Whose results: in a linked group chat that working group's; in private the group named
+    by its short name (/results 1 land); otherwise the whole coalition's (None)."""
+    coalition = context.services.coalition
+    groups = await coalition.working_groups()
+    if message.chat.type != "private":
+        group_id = await coalition.linked_group(message.chat.id, thread_of(message))
+        return next((g for g in groups if g.id == group_id), None)
+    words = (message.text or "").lower().split()[1:]
+    return next((g for g in groups if g.slug in words), None)
+
+
 async def _send_results(
-    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    group: WorkingGroup | None = None,
 ) -> None:
     """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
+    group_id = group.id if group else None
     round_, rows = await services.assessments.results(
-        user_id, round_id, services.catalog, private=message.chat.type == "private"
+        user_id,
+        round_id,
+        services.catalog,
+        private=message.chat.type == "private",
+        group_id=group_id,
     )
-    rated, total = await services.assessments.repository.participation(round_id)
+    rated, total = await services.assessments.repository.participation(round_id, group_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
         escape(
-            l10n.gettext("{rated} of {total} organisations took part.").format(
+            l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+                rated=rated, total=total, group=group.name(l10n.language)
+            )
+            if group
+            else l10n.gettext("{rated} of {total} organisations took part.").format(
                 rated=rated, total=total
             )
         ),
@@ -593,27 +630,36 @@ async def _send_results(
         lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
-    text, markup = _results_page(l10n, rows, round_id, 0)
+    text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
 def _results_page(
-    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int
+    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int, group_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
     blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
     for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
+        coalition = (
+            "\n"
+            + l10n.gettext("Whole coalition: {colour}").format(
+                colour=overall_label(l10n, row.coalition)
+            )
+            if row.coalition is not None
+            else ""
+        )
         blocks.append(
             f"<b>{escape(str(row.recommendation.number))}</b> "
             f"{escape(overall_label(l10n, row.overall))}\n"
-            f"{escape(row.distribution.line())}\n{escape(truncate(reasons_cell(row), 350))}".rstrip()
+            f"{escape(row.distribution.line() + coalition)}\n"
+            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
         )
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}"))
+        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}:{group_id}"))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}"))
+        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}:{group_id}"))
     text = render.split_messages(["\n\n".join(blocks)])[0]
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
@@ -623,8 +669,8 @@ def _results_not_yet(l10n: Localizer) -> str:
 
 
 async def on_results_page(update: Update, context: BotContext) -> None:
-    """rq:<round>:<page>: turn a page of results (permission checked again)."""
-    press = await pressed(update, context, 2)
+    """rq:<round>:<page>:<group or 0>: turn a page of results (permission checked again)."""
+    press = await pressed(update, context, 3)
     if press is None:
         return
     try:
@@ -633,12 +679,13 @@ async def on_results_page(update: Update, context: BotContext) -> None:
             press.args[0],
             context.services.catalog,
             private=press.message.chat.type == "private",
+            group_id=press.args[2] or None,
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
         return
     await press.query.answer()
-    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1])
+    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1], press.args[2])
     await lookup.edit(press.message, text, markup)
 
 
@@ -652,13 +699,19 @@ async def _send_export(
     by_theme: bool = False,
 ) -> None:
     services = context.services
-    round_, rows = await services.assessments.results(
-        user_id, round_id, services.catalog, private=message.chat.type == "private"
-    )
-    blocks = (
-        list(services.catalog.themes) if by_theme else await services.coalition.working_groups()
-    )
-    data = export_rows(l10n, services.catalog, rows, blocks, overall_label)
+    private = message.chat.type == "private"
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private
+        )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        groups = await services.coalition.working_groups()
+        round_, _, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private
+        )
+        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+    data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
     content = table(data, fmt)
     await message.reply_document(
         InputFile(
@@ -679,9 +732,12 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
         )
         return
+    group = await _group_of(message, context)
     round_ = await context.services.assessments.repository.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.repository.participation(round_id)
+        rated, total = await context.services.assessments.repository.participation(
+            round_id, group.id if group else None
+        )
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -692,7 +748,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     try:
-        await _send_results(message, l10n, context, user.id, round_id)
+        await _send_results(message, l10n, context, user.id, round_id, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
 
@@ -701,14 +757,15 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
     round_id = _round_argument(message)
-    fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
+    options = normalise(message.text or "").casefold()
+    fmt = "csv" if "csv" in options else "xlsx"
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
         )
         return
     try:
-        by_theme = "theme" in (message.text or "").lower()
+        by_theme = "theme" in options
         await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -717,15 +774,16 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    numbers = [int(w) for w in (message.text or "").split()[1:] if w.isdigit()]
+    numbers = whole_numbers(arguments(message.text or ""))
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
         return
+    group = await _group_of(message, context)
     try:
         changes = await context.services.assessments.compare(
-            user.id, numbers[0], numbers[1], context.services.catalog
+            user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
         )
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -735,7 +793,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("No recommendation changed colour between these rounds."))
         )
         return
-    text = (message.text or "").lower()
+    text = normalise(message.text or "").casefold()
     if "csv" in text or "xlsx" in text:
         fmt = "csv" if "csv" in text else "xlsx"
         data = [
@@ -775,6 +833,8 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         + "</b>"
     ]
+    if group is not None:  # whose colours these are
+        lines.insert(0, "<b>" + escape(group.name(l10n.language)) + "</b>")
     for theme, found in changes_by_theme(context.services.catalog, changes):
         lines += ["", "<b>" + escape(theme.name(l10n.language)) + "</b>"]
         lines += [
@@ -787,7 +847,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next((int(w) for w in (message.text or "").split()[1:] if w.isdigit()), None)
+    return next(iter(whole_numbers(arguments(message.text or ""))), None)
 
 
 async def flush_cards(context: BotContext) -> None:
@@ -799,7 +859,7 @@ async def flush_cards(context: BotContext) -> None:
     """
     services = context.services
     repository = services.assessments.repository
-    await repository.close_due(services.clock.now())
+    await services.assessments.close_due()
     l10n = services.translations.localizer(None)
     for card in await repository.cards_to_redraw():
         round_ = await repository.round(card.round_id)
@@ -808,7 +868,7 @@ async def flush_cards(context: BotContext) -> None:
             continue
         try:
             await context.bot.edit_message_text(
-                await _card(l10n, context, round_, rec),
+                await _card(l10n, context, round_, rec, card.working_group_id),
                 chat_id=card.chat_id,
                 message_id=card.message_id,
                 reply_markup=_card_markup(round_.id, rec.id),

@@ -66,6 +66,13 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
                 "118.1-118.20, 119.3), and can let the group's members do it too."
             )
         ),
+        escape(
+            l10n.gettext(
+                "Each working group's colours come from its own member organisations: in a group's "
+                "chat, cards, /results and /compare show that group's; in private, add the group's "
+                "short name (/results 1 land) or get the whole coalition's. Tables show both."
+            )
+        ),
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]

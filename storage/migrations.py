@@ -195,4 +195,12 @@ MIGRATIONS: tuple[str, ...] = (
         FROM working_group_themes AS g JOIN recommendation_themes AS rt
         ON rt.theme_id = g.theme_id AND rt.assigned = 1
     """,
+    # 5: a rating card in a group's chat shows that group's counts: remember whose card it is
+    # (cards posted before this know their group only when the whole chat was linked).
+    """
+    ALTER TABLE rating_cards ADD COLUMN working_group_id INTEGER
+        REFERENCES working_groups (id) ON DELETE SET NULL;
+    UPDATE rating_cards SET working_group_id = (SELECT g.working_group_id FROM group_chats AS g
+        WHERE g.chat_id = rating_cards.chat_id AND g.thread_id = 0)
+    """,
 )

@@ -10,7 +10,7 @@ from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_r
 async def test_a_failed_redraw_is_retried_until_it_succeeds(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    reps = await coalition_with(bot, 2)
+    reps = await coalition_with(bot, 2, "land")
     await link_land_group(tg)
     await open_round(tg, "c2 land", "Faults")
     await tg.send("/rate", user=reps[0], chat=GROUP)
@@ -35,7 +35,7 @@ async def test_a_failed_redraw_is_retried_until_it_succeeds(
 
 
 async def test_not_modified_counts_as_drawn(tg: FakeTelegram, bot: BotApplication) -> None:
-    reps = await coalition_with(bot, 1)
+    reps = await coalition_with(bot, 1, "land")
     await link_land_group(tg)
     await open_round(tg, "c2 land", "Same")
     await tg.send("/rate", user=reps[0], chat=GROUP)

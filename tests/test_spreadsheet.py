@@ -49,7 +49,9 @@ async def test_hostile_names_and_reasons_in_the_coordinators_export(
         rec = services.catalog.by_id[items[n]]
         expected[f"{rec.number} – {rec.text_en}"] = (cell, formula)
 
-    await tg.send("/export 1 xlsx", user=COORDINATOR)
+    # By theme: every block has the coalition-wide reasons (working groups' blocks count only
+    # their member organisations, and these organisations are in none).
+    await tg.send("/export 1 xlsx themes", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
     seen = 0
@@ -67,7 +69,7 @@ async def test_hostile_names_and_reasons_in_the_coordinators_export(
         seen += 1
     assert seen >= len(HOSTILE)
 
-    await tg.send("/export 1 csv", user=COORDINATOR)
+    await tg.send("/export 1 csv themes", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     text = doc.params["document"]["content"].decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
