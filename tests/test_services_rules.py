@@ -27,6 +27,7 @@ from tests.conftest import FakeClock
 BOSS, MEMBER, OTHER, INACTIVE, GUEST = 1, 2, 3, 4, 5
 R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -269,7 +270,9 @@ async def test_results_name_organisations_only_to_a_coordinator_in_private(
 async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
     services: Services, coalition: Coalition, clock: FakeClock
 ) -> None:
-    lenient = Assessments(services.assessments.repository, coalition, clock, min_ratings=1)
+    lenient = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
     round_id = await rated_round(lenient, services, clock, publish=True)
     _, rows = await lenient.results(MEMBER, round_id, services.catalog)
     assert rows[1].overall is Overall.CONTESTED  # 🔴 and 🟢: a split, not "not enough"
@@ -286,7 +289,9 @@ async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
 async def test_compare_lists_only_recommendations_whose_colour_moved(
     services: Services, coalition: Coalition, clock: FakeClock
 ) -> None:
-    assessments = Assessments(services.assessments.repository, coalition, clock, min_ratings=1)
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
     items = [rec(services, n) for n in ("118.1", "118.2", "118.3")]
     rounds = []
     for colours in ((R, G, OR), (G, G, R)):
@@ -312,7 +317,9 @@ def test_a_scope_reads_cycle_response_themes_numbers_and_closing_date(
     services: Services,
 ) -> None:
     catalog = services.catalog
-    scope = parse_scope("c2 accepted land 118.1-118.80 until 2026-12-31", catalog, PHNOM_PENH)
+    scope = parse_scope(
+        "c2 accepted land 118.1-118.80 until 2026-12-31", catalog, PHNOM_PENH, TODAY
+    )
     assert scope.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)  # 23:59 there
     assert scope.cycle == 2
     assert scope.description == "c2 accepted land 118.1-118.80"
@@ -332,13 +339,13 @@ def test_a_scope_reads_cycle_response_themes_numbers_and_closing_date(
 
 def test_a_scope_without_filters_takes_the_whole_current_cycle(services: Services) -> None:
     catalog = services.catalog
-    scope = parse_scope("everything", catalog, PHNOM_PENH)
+    scope = parse_scope("everything", catalog, PHNOM_PENH, TODAY)
     assert (scope.cycle, scope.closes_at) == (2, None)
     assert len(scope.recommendation_ids) == len(
         [r for r in catalog.recommendations if r.cycle == 2]
     )
-    assert len(parse_scope("c1", catalog, PHNOM_PENH).recommendation_ids) == 91
-    noted = parse_scope("noted c2", catalog, PHNOM_PENH)
+    assert len(parse_scope("c1", catalog, PHNOM_PENH, TODAY).recommendation_ids) == 91
+    noted = parse_scope("noted c2", catalog, PHNOM_PENH, TODAY)
     assert set(noted.recommendation_ids) == {
         r.id
         for r in catalog.recommendations
@@ -348,16 +355,16 @@ def test_a_scope_without_filters_takes_the_whole_current_cycle(services: Service
 
 def test_several_themes_make_one_list_without_repeats(services: Services) -> None:
     catalog = services.catalog
-    women = set(parse_scope("c2 women", catalog, PHNOM_PENH).recommendation_ids)
-    children = set(parse_scope("c2 children", catalog, PHNOM_PENH).recommendation_ids)
-    both = parse_scope("c2 women children", catalog, PHNOM_PENH).recommendation_ids
+    women = set(parse_scope("c2 women", catalog, PHNOM_PENH, TODAY).recommendation_ids)
+    children = set(parse_scope("c2 children", catalog, PHNOM_PENH, TODAY).recommendation_ids)
+    both = parse_scope("c2 women children", catalog, PHNOM_PENH, TODAY).recommendation_ids
     assert women & children  # some recommendations are in both themes
     assert len(both) == len(set(both))
     assert set(both) == women | children
 
 
 def test_numbers_in_a_scope_may_name_their_cycle(services: Services) -> None:
-    scope = parse_scope("82.1-82.3 cycle 1", services.catalog, PHNOM_PENH)
+    scope = parse_scope("82.1-82.3 cycle 1", services.catalog, PHNOM_PENH, TODAY)
     assert scope.cycle == 1
     assert [str(services.catalog.by_id[i].number) for i in scope.recommendation_ids] == [
         "82.1",
@@ -369,4 +376,4 @@ def test_numbers_in_a_scope_may_name_their_cycle(services: Services) -> None:
 def test_a_scope_that_matches_nothing_is_refused(services: Services) -> None:
     for text in ("c2 118.900-118.950", "c9", "c2 accepted 82.1"):
         with pytest.raises(BadScope):
-            parse_scope(text, services.catalog, PHNOM_PENH)
+            parse_scope(text, services.catalog, PHNOM_PENH, TODAY)
