@@ -100,8 +100,24 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
 ]
 
 
+def pytest(tests: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run some tests quietly; exit status 1 means a test failed."""
+    return subprocess.run(  # noqa: S603 - our own test suite
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def main() -> int:
-    """Apply each mistake in turn; report the ones no test catches."""
+    """Check the tests pass, then apply each mistake in turn; report those no test catches."""
+    baseline = pytest(sorted({t for *_, tests in MISTAKES for t in tests}))
+    if baseline.returncode != 0:
+        print(baseline.stdout[-3000:])
+        print("The tests fail without any mistake: fix them first.")
+        return 1
     survivors = 0
     for rule, name, original, mistake, tests in MISTAKES:
         path = ROOT / name
@@ -112,13 +128,7 @@ def main() -> int:
             continue
         try:
             path.write_text(source.replace(original, mistake), encoding="utf-8")
-            run = subprocess.run(  # noqa: S603 - our own test suite
-                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            run = pytest(tests)
         finally:
             path.write_text(source, encoding="utf-8")
         caught = run.returncode == 1

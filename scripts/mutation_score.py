@@ -2,8 +2,8 @@
 
 Run after `mutmut run` (scripts/mutate does both). A timeout counts as killed (the mutant made
 the tests hang), as mutmut's own badge counts it. Surviving mutants that cannot change what the
-code does are "equivalent": one class is recognised here (a change of letter case in SQL
-without a quoted value: SQLite reads keywords and names case-blind); the others are listed in
+code does are "equivalent": one class is recognised here (a change of letter case in SQL that
+leaves its quoted values alone: SQLite reads keywords and names case-blind); the others are in
 scripts/equivalent_mutants.txt with the reason each is equivalent. The score is given both
 raw (killed / tested) and without the equivalent mutants (killed / (tested - equivalent)).
 """
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KILLED = {1, 3, 36, 37, -24, 24}  # failed test, pytest internal error, timeout, type check
 SKIPPED = {34}
 NAMES = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}
+_QUOTED = re.compile(r"'[^']*'")  # a value inside SQL: its case matters
 EQUIVALENT_FILE = ROOT / "scripts" / "equivalent_mutants.txt"
 
 
@@ -51,8 +52,10 @@ def why_equivalent(
         module.startswith("storage/")
         and removed
         and len(removed) == len(added)
-        and all(a.lower() == b.lower() for a, b in zip(removed, added, strict=True))
-        and not any("'" in line for line in removed)
+        and all(
+            a.lower() == b.lower() and _QUOTED.findall(a) == _QUOTED.findall(b)
+            for a, b in zip(removed, added, strict=True)
+        )
     ):
         return "SQL keywords and names are case-blind in SQLite"
     function = re.sub(r"__mutmut_\d+$", "", name)

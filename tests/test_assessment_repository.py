@@ -146,11 +146,14 @@ async def test_ratings_record_new_changed_and_repeated_taps(
         (2, b, "orange", "", "colour"),
     ]
     assert sorted(await repo.ratings(round_id)) == [
-        Rating(1, "O0", G, ""),
-        Rating(1, "O1", U, ""),
-        Rating(2, "O1", OR, ""),
+        Rating(1, "O0", G, "", a),
+        Rating(1, "O1", U, "", b),
+        Rating(2, "O1", OR, "", b),
     ]
-    assert await repo.own(round_id, b) == {1: Rating(1, None, U, ""), 2: Rating(2, None, OR, "")}
+    assert {k: r[:4] for k, r in (await repo.own(round_id, b)).items()} == {
+        1: (1, None, U, ""),
+        2: (2, None, OR, ""),
+    }
     assert await repo.participation(round_id) == (2, 2)
 
 

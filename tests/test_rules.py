@@ -200,7 +200,7 @@ async def test_export_puts_each_count_under_its_colour(
     await open_round(tg, "c2 118.6", "Counts")
     colours = [R] + [OR] * 2 + [G] * 3 + [U] * 4  # every count different
     await published_round(services_of(bot), colours, reps)
-    await tg.send("/export 1 csv", user=reps[0])
+    await tg.send("/export 1 csv themes", user=reps[0])  # themes: the whole coalition's counts
     doc = await tg.next_call("sendDocument", chat_id=reps[0]["id"])
     table = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
     header = table[0]
