@@ -25,7 +25,8 @@ from storage.assessment import AssessmentRepository, Rating, Round
 
 log = logging.getLogger(__name__)
 
-_UNTIL = re.compile(r"\buntil\b\s*(\S*)", re.IGNORECASE)
+MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
+_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
@@ -204,10 +205,24 @@ class Assessments:
         new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
         return new, short
 
-    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> None:
-        """Attach a reason to the user's organisation's rating."""
+    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> bool:
+        """Attach or replace the reason of the user's organisation's rating (the old one stays
+        in the history); True when it was longer than MAX_REASON and was cut to it."""
         org_id, _ = await self.rater(user_id)
-        await self.repository.set_reason(round_id, rec_id, org_id, reason[:500], self.clock.now())
+        await self.repository.set_reason(
+            round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+        )
+        return len(reason) > MAX_REASON
+
+    async def delete_reason(self, user_id: int, round_id: int, rec_id: int) -> bool:
+        """Remove the reason of the organisation's rating (kept in the history); False if the
+        rating had none."""
+        org_id, _ = await self.rater(user_id)
+        rating = (await self.repository.own(round_id, org_id)).get(rec_id)
+        if rating is None or not rating.reason:
+            return False
+        await self.repository.set_reason(round_id, rec_id, org_id, "", self.clock.now())
+        return True
 
     async def current_round(self) -> Round | None:
         """The newest open round."""

@@ -205,16 +205,6 @@ async def add_org(message: Message, user: User, l10n: Localizer, context: BotCon
     )
 
 
-async def _private_only(message: Message, l10n: Localizer) -> bool:
-    """Membership details never go into a group chat: say so and stop there."""
-    if message.chat.type == "private":
-        return True
-    await message.reply_text(
-        escape(l10n.gettext("For privacy, this is shown only in a private chat with me."))
-    )
-    return False
-
-
 def _org_line(org: Organisation) -> str:
     return f"{org.short_name} ({len(org.representatives)})" + ("" if org.active else " ⏸")
 
@@ -239,8 +229,6 @@ async def _org_list(
 @answering_not_allowed
 async def orgs(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/orgs: coordinators see every organisation, as buttons (private chat only)."""
-    if not await _private_only(message, l10n):
-        return
     text, markup = await _org_list(l10n, context, user.id)
     await message.reply_text(text, reply_markup=markup)
 
@@ -521,8 +509,6 @@ async def demote(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def unreachable(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """Who blocked the bot: they get nothing until they write to it again."""
-    if not await _private_only(message, l10n):
-        return
     people = await context.services.coalition.unreachable(user.id)
     if not people:
         await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
@@ -541,8 +527,6 @@ async def unreachable(message: Message, user: User, l10n: Localizer, context: Bo
 @answering_not_allowed
 async def audit(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """The latest coordinator actions, newest first."""
-    if not await _private_only(message, l10n):
-        return
     entries = await context.services.coalition.audit_log(user.id)
     if not entries:
         await message.reply_text(escape(l10n.gettext("The audit log is empty.")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -185,3 +186,32 @@ def test_run_bot_installs_only_when_the_lock_or_pyproject_changed(tmp_path: Path
         file.write("\n# a change\n")
     assert len(started(BOT_TOKEN="1:x")) == 4  # two installs, the lock check, the bot
     assert started(BOT_TOKEN="1:x") == ["bot.py"]
+
+
+def check_lock(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/check_lock.py in `cwd` (which holds a pyproject.toml)."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "scripts" / "check_lock.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_lock_files_pin_everything_pyproject_asks_for(tmp_path: Path) -> None:
+    # Fails when a dependency was added to pyproject.toml without `scripts/lock`.
+    assert check_lock(ROOT, "requirements.lock").stderr == ""
+    assert check_lock(ROOT, "requirements-test.lock", "test").stderr == ""
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    lock = (ROOT / "requirements-test.lock").read_text()
+    without_apscheduler = re.sub(r"(?m)^apscheduler==.*\n(    .*\n)*", "", lock)
+    (tmp_path / "requirements-test.lock").write_text(without_apscheduler)
+    result = check_lock(tmp_path, "requirements-test.lock", "test")
+    assert result.returncode == 1
+    _, problem, advice = result.stderr.splitlines()
+    assert problem.startswith("  apscheduler")  # python-telegram-bot[job-queue] needs it
+    assert problem.endswith(" is not in requirements-test.lock")
+    assert advice == "Run scripts/lock to refresh them, then commit both .lock files."
