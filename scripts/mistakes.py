@@ -88,7 +88,11 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
         "bot/rounds.py",
         "return role is Role.MEMBER and round_.published and not round_.open",
         "return round_.published and not round_.open",
-        [RULES + "test_guests_get_no_results_or_export_of_a_published_round"],
+        [
+            RULES + "test_guests_get_no_results_or_export_of_a_published_round",
+            "tests/test_services_rules.py::"
+            "test_results_are_for_coordinators_and_for_members_once_published",
+        ],
     ),
     (
         "a Khmer representative is answered in Khmer when rating",

@@ -28,6 +28,10 @@ R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
 ONLY_REPRESENTATIVES = (
     "Only representatives of member organisations can rate. Ask a coordinator for an invite link."
 )
+MEMBERS_ONLY = (
+    "This is for the coalition's member organisations. You can look recommendations up: send "
+    "/help."
+)
 NOT_PUBLISHED = "Results are shown to members once coordinators publish a closed round."
 
 
@@ -236,16 +240,19 @@ async def test_guests_get_no_results_or_export_of_a_published_round(
     reps = await coalition_with(bot, 3)
     await open_round(tg, "c2 118.6", "Published")
     await published_round(services_of(bot), [R, OR, G], reps)
-    reply = await tg.reply_to(GUEST, "/results 1")
-    assert reply.text == NOT_PUBLISHED
-    reply = await tg.reply_to(GUEST, "/export 1 csv")
-    assert reply.text == NOT_PUBLISHED
-    reply = await tg.reply_to(GUEST, "/export 1 xlsx", chat=GROUP)
-    assert reply.text == NOT_PUBLISHED
-    assert not [c for c in tg.calls if c.method == "sendDocument"]
-    # A member of the coalition does get them (the refusal above is about the role).
+    refusals = (MEMBERS_ONLY, NOT_PUBLISHED)  # the gate refuses first; the domain would too
+    for command, chat in (("/results 1", None), ("/export 1 csv", None), ("/export 1", GROUP)):
+        reply = await tg.reply_to(GUEST, command, chat=chat)
+        assert reply.text in refusals, command
+    await tg.send("/results 1", user=reps[0])  # a member does get them
+    await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # the summary
+    await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # the table
     await tg.send("/export 1 csv", user=reps[0])
     await tg.next_call("sendDocument", chat_id=reps[0]["id"])
+    # Nothing but the refusals reached the guest's chats: no table, no file.
+    to_guest = [c for c in tg.calls if c.params.get("chat_id") in (str(GUEST["id"]), GUEST["id"])]
+    assert [c.method for c in to_guest] == ["sendMessage", "sendMessage"]
+    assert [c.method for c in tg.calls if c.method == "sendDocument"] == ["sendDocument"]
 
 
 # --- a Khmer representative is answered in Khmer when rating ---------------------------------
