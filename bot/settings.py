@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("en", "km")
@@ -43,7 +44,7 @@ class Settings:
             )
         return cls(
             token=token,
-            base_url=env.get("TELEGRAM_BASE_URL", "").strip().rstrip("/") or None,
+            base_url=_parse_base_url(env.get("TELEGRAM_BASE_URL", "")),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
             coordinator_ids=_parse_ids(env.get("COORDINATOR_IDS", "")),
             timezone=_parse_timezone(env.get("TIMEZONE", "").strip() or "Asia/Phnom_Penh"),
@@ -103,3 +104,22 @@ def _parse_positive_int(name: str, raw: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}.")
     return int(raw)
+
+
+def _parse_base_url(raw: str) -> str | None:
+    url = raw.strip().rstrip("/")
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        valid = False
+    if not valid:
+        # The value itself is not repeated: a token pasted here must not reach the log.
+        raise SettingsError(
+            "TELEGRAM_BASE_URL must be the address of a Bot API server, like "
+            "https://api.telegram.org (without /bot or the token)."
+        )
+    return url

@@ -203,4 +203,13 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE rating_cards SET working_group_id = (SELECT g.working_group_id FROM group_chats AS g
         WHERE g.chat_id = rating_cards.chat_id AND g.thread_id = 0)
     """,
+    # 6: updates fetched from Telegram, kept until handled: a crash replays them (bot/delivery.py).
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        handled INTEGER NOT NULL DEFAULT 0 CHECK (handled IN (0, 1))
+    );
+    CREATE INDEX inbox_pending ON inbox (handled, update_id)
+    """,
 )
