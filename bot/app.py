@@ -17,7 +17,7 @@ from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
 from bot.flood import ChatRateLimiter
 from bot.services import Services
 from bot.settings import Settings
-from handlers import guard, rounds
+from handlers import guard, operations, rounds
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,11 @@ def build_application(
             first=settings.catalog_refresh_seconds,
             name="refresh-catalog",
         )
+        app.job_queue.run_daily(
+            operations.daily_backup,
+            time=settings.backup_time.replace(tzinfo=settings.timezone),
+            name="backup",
+        )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(
             rounds.flush_cards,
@@ -85,13 +90,15 @@ async def running(
     first_retry: float = 1.0,
     stop_grace: float = 5.0,
     stop: asyncio.Event | None = None,
+    chat_queue: int = 16,
 ) -> AsyncIterator[BotApplication]:
     """Start everything (database, catalog, Telegram polling) and stop it all on exit.
 
     Both `main()` and the tests start the bot through here, so they start it the same way.
     While Telegram cannot be reached, each step is retried with growing pauses until it can
     (or `stop` is set: then `Stopped` is raised). On exit, running handlers get `stop_grace`
-    seconds; what is left stays in the inbox for the next start.
+    seconds; what is left stays in the inbox for the next start. A chat's messages beyond
+    `chat_queue` waiting are dropped.
     """
     services = await Services.start(settings, clock or SystemClock())
     poller: Poller | None = None
@@ -100,7 +107,9 @@ async def running(
         if poller is not None:
             poller.handled(update_id)
 
-    processor = FairProcessor(handled, lambda update: guard.tell_busy(update, app))
+    processor = FairProcessor(
+        handled, lambda update: guard.tell_busy(update, app), queue=chat_queue
+    )
     app = build_application(settings, services, processor, limiter)
     bot: PollingBot = app.bot  # type: ignore[assignment]
     poller = Poller(

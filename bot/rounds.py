@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.arguments import normalise
 from bot.assessment import Colour, Distribution, Overall, change, overall
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
@@ -17,16 +19,28 @@ from bot.i18n import Localizer
 from bot.importer import N_
 from bot.membership import NotAllowed, Role, WorkingGroup
 from bot.model import Recommendation, Response, Theme
-from bot.numbers import parse_numbers
+from bot.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
+from bot.text import normalize
 from storage.assessment import AssessmentRepository, Rating, Round
 
 log = logging.getLogger(__name__)
 
-_UNTIL = re.compile(r"\buntil\s+(\d{4}-\d{2}-\d{2})\b")
+MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
+_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_NOT_A_DATE = N_(
+    "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
+    "example until 2026-12-31."
+)
 
 
 class BadScope(ValueError):
-    """The round's scope or name cannot be read; the message is a gettext msgid."""
+    """The round's scope cannot be read: a gettext msgid and its named placeholders."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -39,19 +53,51 @@ class Scope:
     closes_at: dt.datetime | None
 
 
-def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo) -> Scope:
-    """Read 'c2 accepted land 118.1-118.50 until 2026-12-31' into the recommendations it means."""
-    words = text.strip()
+def closing_time(word: str, tz: dt.tzinfo, today: dt.date) -> dt.datetime:
+    """'2026-12-31' (or ២០២៦-១២-៣១) -> 23:59 that day in the coalition's time zone, as UTC.
+
+    BadScope for anything that is not a real date, and for a day that has passed.
+    """
+    found = _DATE.fullmatch(normalise(word))
+    try:
+        day = dt.date(*(int(part) for part in found.groups())) if found else None
+    except ValueError:  # 2026-02-30, 9999-99-99
+        day = None
+    if day is not None and day < today:
+        raise BadScope(
+            N_("The closing date {date} has already passed: choose a later date."),
+            date=day.isoformat(),
+        )
+    try:
+        if day is not None:
+            return dt.datetime.combine(day, dt.time(23, 59), tz).astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31 west of Greenwich is past year 9999 in UTC
+        pass
+    raise BadScope(_NOT_A_DATE, date=word[:40])
+
+
+def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> Scope:
+    """Read 'c2 accepted land 118.1-118.50 until 2026-12-31' into the recommendations it means.
+
+    Khmer digits count as digits; anything unreadable is a BadScope, never another error.
+    """
+    words = unicodedata.normalize("NFC", text)
     closes_at = None
     until = _UNTIL.search(words)
-    if until:
-        day = dt.date.fromisoformat(until.group(1))
-        closes_at = dt.datetime.combine(day, dt.time(23, 59), tz).astimezone(dt.UTC)
+    if until:  # the date as typed, for the answer when it cannot be read
+        closes_at = closing_time(until.group(1), tz, today)
         words = _UNTIL.sub(" ", words)
-    numbers = parse_numbers(words) if re.search(r"\d+\.\d+", words) else None
-    cycle_match = re.search(r"\bc(\d{1,2})\b", words.lower())
-    cycle = int(cycle_match.group(1)) if cycle_match else (numbers.cycle if numbers else None)
-    cycle = cycle or catalog.current_cycle
+    words = normalise(words).strip()
+    try:
+        cycle, _ = extract_cycle(normalize(words))  # c2, cycle 2, វដ្ត២; two is an error
+        numbers = parse_numbers(words) if re.search(r"[0-9]+\.[0-9]+", words) else None
+    except MultipleCycles:
+        raise BadScope(N_("Name one cycle only, for example c2.")) from None
+    except MalformedNumber:
+        raise BadScope(
+            N_("Write recommendation numbers like 118.6 or ranges like 118.1-118.50.")
+        ) from None
+    cycle = cycle or (numbers.cycle if numbers else None) or catalog.current_cycle
     if cycle is None:
         raise BadScope(N_("No recommendations are loaded yet."))
     lowered = words.lower()
@@ -159,10 +205,24 @@ class Assessments:
         new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
         return new, short
 
-    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> None:
-        """Attach a reason to the user's organisation's rating."""
+    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> bool:
+        """Attach or replace the reason of the user's organisation's rating (the old one stays
+        in the history); True when it was longer than MAX_REASON and was cut to it."""
         org_id, _ = await self.rater(user_id)
-        await self.repository.set_reason(round_id, rec_id, org_id, reason[:500], self.clock.now())
+        await self.repository.set_reason(
+            round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+        )
+        return len(reason) > MAX_REASON
+
+    async def delete_reason(self, user_id: int, round_id: int, rec_id: int) -> bool:
+        """Remove the reason of the organisation's rating (kept in the history); False if the
+        rating had none."""
+        org_id, _ = await self.rater(user_id)
+        rating = (await self.repository.own(round_id, org_id)).get(rec_id)
+        if rating is None or not rating.reason:
+            return False
+        await self.repository.set_reason(round_id, rec_id, org_id, "", self.clock.now())
+        return True
 
     async def current_round(self) -> Round | None:
         """The newest open round."""
@@ -253,7 +313,9 @@ class Assessments:
         # organisation in two groups counts in both).
         members = (await self.coalition.repository.organisations_by_group()).get(group_id, set())
         listed = await self.group_lists.recommendation_ids(group_id)
-        own = [r for r in ratings if r.organisation_id in members]
+        own = [
+            r for r in ratings if r.organisation_id in members and r.recommendation_id in listed
+        ]
         rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
         return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import bundled
+from bot.access import Gate
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition, load_working_groups
@@ -23,6 +24,7 @@ from bot.rounds import Assessments
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
+from storage.backup import Backups
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
 from storage.group_lists import GroupListRepository
@@ -104,6 +106,8 @@ class Services:
             clock,
             settings.min_ratings,
         )
+        self.access = Gate(self.coalition, self.assessments)
+        self.backups = backups_of(settings)
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.reason_prompts = RateLimiter(1)
@@ -114,7 +118,7 @@ class Services:
     async def start(cls, settings: Settings, clock: Clock) -> Services:
         """Open the database, load bundled data on first start (or when it changed), index."""
         translations = Translations.load(settings.default_language)
-        database = await Database.open(settings.database_path)
+        database = await Database.open(settings.database_path, backups_of(settings), clock.now())
         try:
             rules = load_rules(bundled.THEMES_FILE)
             repository = CatalogRepository(database)
@@ -183,6 +187,12 @@ class Services:
         await self.refresh_catalog()
         return ImportOutcome(parsed, report)
 
+    async def backup(self) -> Path:
+        """Take a backup now (the database stays writable meanwhile); its path."""
+        path = await asyncio.to_thread(self.backups.take, self.clock.now())
+        log.info("backup written: %s (%d bytes)", path.name, path.stat().st_size)
+        return path
+
     async def is_coordinator(self, user_id: int) -> bool:
         """True for coordinators (seeded from COORDINATOR_IDS, promoted, not demoted)."""
         return await self.coalition.role(user_id) is Role.COORDINATOR
@@ -200,6 +210,11 @@ class Services:
         """Put a recommendation in a theme or take it out (a coordinator's edit)."""
         await self.catalog_repository.set_theme(recommendation_id, theme_id, assigned)
         await self.refresh_catalog()
+
+
+def backups_of(settings: Settings) -> Backups:
+    """The database's backups as the settings place and rotate them."""
+    return Backups(settings.database_path, settings.backup_folder, settings.backup_keep)
 
 
 async def _load_bundled(

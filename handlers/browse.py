@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.arguments import whole_number
 from bot.catalog import SearchRequest
 from bot.text import truncate
 from handlers import render
@@ -79,11 +80,12 @@ async def states_page(update: Update, context: BotContext) -> None:
     l10n = await reader(update, context)
     page = query.data.removeprefix("sp:")
     await query.answer()
-    if page.isdigit() and isinstance(query.message, Message):
+    number = whole_number(page)
+    if number is not None and isinstance(query.message, Message):
         await edit(
             query.message,
             escape(l10n.gettext("Choose a recommending State:")),
-            _states_page(context, l10n.language, int(page)),
+            _states_page(context, l10n.language, number),
         )
 
 

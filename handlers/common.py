@@ -10,6 +10,7 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.services import Services
@@ -101,11 +102,8 @@ async def pressed(update: Update, context: BotContext, count: int) -> Press | No
         return None
     l10n = await reader(update, context)
     parts = query.data.split(":")[1:]
-    if (
-        len(parts) != count
-        or not all(p.isdigit() and len(p) < 16 for p in parts)
-        or not isinstance(query.message, Message)
-    ):
+    numbers = tuple(n for p in parts if (n := whole_number(p)) is not None)
+    if len(parts) != count or len(numbers) != count or not isinstance(query.message, Message):
         await query.answer(stale(l10n), show_alert=True)
         return None
-    return Press(query, user, query.message, l10n, tuple(int(p) for p in parts))
+    return Press(query, user, query.message, l10n, numbers)

@@ -11,6 +11,7 @@ from telegram import (
     Update,
 )
 
+from bot.arguments import whole_number
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery
 from bot.model import Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
@@ -42,7 +43,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             recs = ()
         if not recs:
             hint = l10n.gettext("Nothing found. Tap here for help.")
-    offset = int(query.offset) if query.offset.isdigit() else 0
+    offset = whole_number(query.offset) or 0
     page = recs[offset : offset + RESULTS_PER_PAGE]
     results = [
         InlineQueryResultArticle(

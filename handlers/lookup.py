@@ -7,6 +7,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
+from bot.arguments import arguments, whole_number
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation
@@ -32,7 +33,7 @@ async def on_find(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     # The words after the command, as typed (context.args would lose line breaks and spacing).
-    query = message.text.partition(" ")[2] if " " in message.text else ""
+    query = arguments(message.text)
     if not query.strip():
         await message.reply_text(
             escape(
@@ -151,9 +152,10 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     catalog = context.services.catalog
     parts = query.data.split(":")
     rec = None
-    if len(parts) in (3, 4) and parts[1].isdigit():
+    cycle = whole_number(parts[1]) if len(parts) in (3, 4) else None
+    if cycle is not None:
         try:
-            rec = catalog.get(int(parts[1]), RecNumber.parse(parts[2]))
+            rec = catalog.get(cycle, RecNumber.parse(parts[2]))
         except ValueError:
             rec = None
     if rec is None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.arguments import whole_number
 from bot.coalition import Invite
 from bot.i18n import Localizer
 from bot.membership import (
@@ -204,16 +205,6 @@ async def add_org(message: Message, user: User, l10n: Localizer, context: BotCon
     )
 
 
-async def _private_only(message: Message, l10n: Localizer) -> bool:
-    """Membership details never go into a group chat: say so and stop there."""
-    if message.chat.type == "private":
-        return True
-    await message.reply_text(
-        escape(l10n.gettext("For privacy, this is shown only in a private chat with me."))
-    )
-    return False
-
-
 def _org_line(org: Organisation) -> str:
     return f"{org.short_name} ({len(org.representatives)})" + ("" if org.active else " ⏸")
 
@@ -238,8 +229,6 @@ async def _org_list(
 @answering_not_allowed
 async def orgs(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/orgs: coordinators see every organisation, as buttons (private chat only)."""
-    if not await _private_only(message, l10n):
-        return
     text, markup = await _org_list(l10n, context, user.id)
     await message.reply_text(text, reply_markup=markup)
 
@@ -319,13 +308,13 @@ async def on_org_button(update: Update, context: BotContext) -> None:
     coalition = context.services.coalition
     kind, _, rest = query.data.partition(":")
     args = rest.split(":") if rest else []
-    if not all(a.isdigit() for a in args) or len(args) > 2:
+    ids = [n for a in args if (n := whole_number(a)) is not None]
+    if len(ids) != len(args) or len(args) > 2:
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    ids = [int(a) for a in args]
     try:
         await coalition.require_coordinator(user.id)
         if kind == "om":
@@ -462,9 +451,7 @@ async def _target_user(message: Message) -> int | None:
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
         return reply.from_user.id
     parts = (message.text or "").split()
-    if len(parts) == 2 and parts[1].isdigit() and len(parts[1]) <= 15:
-        return int(parts[1])
-    return None
+    return whole_number(parts[1]) if len(parts) == 2 else None
 
 
 async def _set_role(
@@ -522,8 +509,6 @@ async def demote(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def unreachable(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """Who blocked the bot: they get nothing until they write to it again."""
-    if not await _private_only(message, l10n):
-        return
     people = await context.services.coalition.unreachable(user.id)
     if not people:
         await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
@@ -542,8 +527,6 @@ async def unreachable(message: Message, user: User, l10n: Localizer, context: Bo
 @answering_not_allowed
 async def audit(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """The latest coordinator actions, newest first."""
-    if not await _private_only(message, l10n):
-        return
     entries = await context.services.coalition.audit_log(user.id)
     if not entries:
         await message.reply_text(escape(l10n.gettext("The audit log is empty.")))

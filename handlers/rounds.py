@@ -16,11 +16,13 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.arguments import arguments, name_after_colon, normalise, whole_numbers
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
 from bot.membership import NotAllowed, WorkingGroup
 from bot.model import Recommendation
 from bot.rounds import (
+    MAX_REASON,
     BadScope,
     ResultRow,
     changes_by_theme,
@@ -77,7 +79,12 @@ def _card_text(
 
 
 def _card_markup(
-    round_id: int, rec_id: int, *, private: bool = False, skip: bool = False
+    round_id: int,
+    rec_id: int,
+    *,
+    private: bool = False,
+    skip: bool = False,
+    reason: bool = False,
 ) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -88,6 +95,8 @@ def _card_markup(
     extra = []
     if private:  # ✍ asks for the reason; in groups the bot asks privately instead
         extra.append(InlineKeyboardButton("✍", callback_data=f"rw:{round_id}:{rec_id}"))
+    if reason:  # 🗑 deletes the organisation's reason (the history keeps it)
+        extra.append(InlineKeyboardButton("🗑", callback_data=f"rx:{round_id}:{rec_id}"))
     if skip:
         extra.append(InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}"))
     if extra:
@@ -113,9 +122,9 @@ async def _card(
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026."""
     await context.services.coalition.require_coordinator(user.id)
-    argument = (message.text or "").partition(" ")[2]
-    scope_text, colon, name = argument.partition(":")
-    if not colon or not name.strip() or len(name) > 120:
+    split = name_after_colon(arguments(message.text or ""))
+    scope_text, name = split or ("", "")
+    if not name or len(name) > 120:
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -129,11 +138,13 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         return
     services = context.services
     try:
-        scope = parse_scope(scope_text, services.catalog, services.settings.timezone)
+        tz = services.settings.timezone
+        today = services.clock.now().astimezone(tz).date()
+        scope = parse_scope(scope_text, services.catalog, tz, today)
     except BadScope as exc:
-        await message.reply_text(escape(l10n.gettext(str(exc))))
+        await message.reply_text(escape(l10n.gettext(exc.message).format(**exc.params)))
         return
-    round_id = await services.assessments.open_round(user.id, name.strip(), scope)
+    round_id = await services.assessments.open_round(user.id, name, scope)
     await message.reply_text(
         escape(
             l10n.ngettext(
@@ -142,7 +153,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
                 len(scope.recommendation_ids),
             ).format(
                 id=round_id,
-                name=name.strip(),
+                name=name,
                 count=len(scope.recommendation_ids),
                 cycle=scope.cycle,
             )
@@ -261,7 +272,11 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
     if message.chat.type == "private":
-        await services.assessments.rater(user.id)
+        try:
+            await services.assessments.rater(user.id)
+        except NotAllowed:  # coordinators post cards in groups; only representatives rate
+            await message.reply_text(escape(_only_representatives(l10n)))
+            return
         await _next_private(message, l10n, context, user.id, round_)
         return
     group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
@@ -388,12 +403,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
     rec = context.services.catalog.by_id.get(rec_id)
     if round_ is None or rec is None:
         return
-    mine = l10n.gettext("Your organisation's rating: {colour}").format(colour=colour.emoji)
-    await lookup.edit(
-        message,
-        await _card(l10n, context, round_, rec) + "\n" + escape(mine),
-        _card_markup(round_id, rec_id, private=True),
-    )
+    await lookup.edit(message, *await _private_card(l10n, context, round_, rec, user.id))
     if new:
         await _next_private(message, l10n, context, user.id, round_)
 
@@ -406,17 +416,28 @@ async def _ask_reason(
     rec_id: int,
     org: str,
     colour: Colour,
+    current: str = "",
 ) -> None:
     rec = context.services.catalog.by_id.get(rec_id)
     number = str(rec.number) if rec else "?"
+    text = (
+        l10n.gettext(
+            "{org} rated {number} {colour} with this reason:\n{reason}\nTo change it, reply to this "
+            "message with the new reason (at most {limit} characters)."
+        )
+        if current
+        else l10n.gettext(
+            "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
+            "consultation”), reply to this message."
+        )
+    )
     try:
         prompt = await context.bot.send_message(
             user_id,
             escape(
-                l10n.gettext(
-                    "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
-                    "consultation”), reply to this message."
-                ).format(org=org, number=number, colour=colour.emoji)
+                text.format(
+                    org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON
+                )
             ),
             reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
         )
@@ -448,10 +469,9 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
         await lookup.on_text(update, context)
         return
     l10n = await reader(update, context)
+    reason = message.text.strip()
     try:
-        await context.services.assessments.set_reason(
-            user.id, target[0], target[1], message.text.strip()
-        )
+        cut = await context.services.assessments.set_reason(user.id, target[0], target[1], reason)
     except NotAllowed:
         await message.reply_text(escape(_only_representatives(l10n)))
         return
@@ -463,6 +483,16 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     except NotInRound:
         await message.reply_text(
             escape(l10n.gettext("This recommendation is not part of this round any more."))
+        )
+        return
+    if cut:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Your reason has {length} characters, more than the {limit} a reason may have: "
+                    "only its first {limit} were saved. To shorten it yourself, reply again."
+                ).format(length=len(reason), limit=MAX_REASON)
+            )
         )
         return
     await message.reply_text(
@@ -496,7 +526,9 @@ async def on_reason_button(update: Update, context: BotContext) -> None:
         )
         return
     await press.query.answer()
-    await _ask_reason(context, l10n, press.user.id, round_id, rec_id, org, rating.colour)
+    await _ask_reason(
+        context, l10n, press.user.id, round_id, rec_id, org, rating.colour, rating.reason
+    )
 
 
 async def on_skip(update: Update, context: BotContext) -> None:
@@ -539,7 +571,12 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
     lines = [
         "<b>"
         + escape(l10n.gettext("Ratings of {org} in «{round}»").format(org=org, round=round_.name))
-        + "</b>"
+        + "</b>",
+        escape(
+            l10n.gettext(
+                "Tap a number to change its colour, or to change (✍) or delete (🗑) its reason."
+            )
+        ),
     ]
     buttons = []
     for rec_id, rating in own.items():
@@ -568,11 +605,72 @@ async def on_review(update: Update, context: BotContext) -> None:
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
+    try:
+        text, markup = await _private_card(press.l10n, context, round_, rec, press.user.id)
+    except NotAllowed:
+        await press.query.answer(_only_representatives(press.l10n), show_alert=True)
+        return
     await press.query.answer()
-    await press.message.reply_text(
-        await _card(press.l10n, context, round_, rec),
-        reply_markup=_card_markup(round_.id, rec.id, private=True),
+    await press.message.reply_text(text, reply_markup=markup)
+
+
+async def _private_card(
+    l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A card in private: the counts, the organisation's own colour and reason, and buttons to
+    change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
+    assessments = context.services.assessments
+    org_id, _ = await assessments.rater(user_id)
+    rating = (await assessments.repository.own(round_.id, org_id)).get(rec.id)
+    lines = [await _card(l10n, context, round_, rec)]
+    if rating is not None:
+        lines.append(
+            escape(
+                l10n.gettext("Your organisation's rating: {colour}").format(
+                    colour=rating.colour.emoji
+                )
+            )
+        )
+        if rating.reason:
+            lines.append(escape(l10n.gettext("Reason: {reason}").format(reason=rating.reason)))
+    has_reason = rating is not None and bool(rating.reason)
+    return "\n".join(lines), _card_markup(round_.id, rec.id, private=True, reason=has_reason)
+
+
+async def on_delete_reason(update: Update, context: BotContext) -> None:
+    """rx:<round>:<rec>: delete the organisation's reason for this rating (history keeps it)."""
+    press = await pressed(update, context, 2)
+    if press is None:
+        return
+    (round_id, rec_id), l10n = press.args, press.l10n
+    services = context.services
+    try:
+        deleted = await services.assessments.delete_reason(press.user.id, round_id, rec_id)
+    except NotAllowed:
+        await press.query.answer(_only_representatives(l10n), show_alert=True)
+        return
+    except RoundClosed:
+        await press.query.answer(
+            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
+        )
+        return
+    except NotInRound:
+        await press.query.answer(
+            l10n.gettext("This recommendation is not part of this round any more."),
+            show_alert=True,
+        )
+        return
+    await press.query.answer(
+        l10n.gettext("Reason deleted.")
+        if deleted
+        else l10n.gettext("There is no reason to delete.")
     )
+    round_ = await services.assessments.repository.round(round_id)
+    rec = services.catalog.by_id.get(rec_id)
+    if deleted and round_ is not None and rec is not None:
+        await lookup.edit(
+            press.message, *await _private_card(l10n, context, round_, rec, press.user.id)
+        )
 
 
 RESULTS_PER_PAGE = 8
@@ -754,14 +852,15 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
     round_id = _round_argument(message)
-    fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
+    options = normalise(message.text or "").casefold()
+    fmt = "csv" if "csv" in options else "xlsx"
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
         )
         return
     try:
-        by_theme = "theme" in (message.text or "").lower()
+        by_theme = "theme" in options
         await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -770,7 +869,7 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    numbers = [int(w) for w in (message.text or "").split()[1:] if w.isdigit()]
+    numbers = whole_numbers(arguments(message.text or ""))
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
@@ -789,7 +888,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("No recommendation changed colour between these rounds."))
         )
         return
-    text = (message.text or "").lower()
+    text = normalise(message.text or "").casefold()
     if "csv" in text or "xlsx" in text:
         fmt = "csv" if "csv" in text else "xlsx"
         data = [
@@ -843,7 +942,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next((int(w) for w in (message.text or "").split()[1:] if w.isdigit()), None)
+    return next(iter(whole_numbers(arguments(message.text or ""))), None)
 
 
 async def flush_cards(context: BotContext) -> None:

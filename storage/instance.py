@@ -1,8 +1,9 @@
 """One bot per database: an exclusive lock on `<database>.lock`, held for the process's life.
 
 `flock` locks belong to the open file, so the operating system releases them when the process
-ends in any way (including kill -9): a stale lock file never blocks a restart. `bot.py import`
-does not take the lock: it is meant to run beside the bot, which picks imports up.
+ends in any way (including kill -9): a stale lock file never blocks a restart. `bot.py restore`
+takes it too (no bot may run while its database is replaced); `bot.py import` does not: it is
+meant to run beside the bot, which picks imports up.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -26,6 +27,8 @@ from bot.membership import (
 )
 from storage import audit, group_lists
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 _PERSON = (
     "SELECT u.user_id, u.display_name, u.is_coordinator, u.organisation_id, "
@@ -245,6 +248,9 @@ class MembershipRepository:
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )
             await audit.record(db, now, actor, "erase organisation", org_id, "")
+        # secure_delete overwrote the rows; the old page versions in the WAL go too.
+        if not await self._db.checkpoint():
+            log.warning("an erasure could not be checkpointed yet: a reader holds the WAL")
         return name
 
     # --- invites ---------------------------------------------------------------------------

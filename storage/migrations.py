@@ -1,5 +1,9 @@
 """Numbered, forward-only schema migrations. Never edit one that has shipped: add the next."""
 
+# Migrations that rebuild a table other tables reference: they run with foreign keys off (a
+# DROP would otherwise cascade to the children), and every reference is checked before commit.
+REBUILDS: frozenset[int] = frozenset({6})
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
     """
@@ -203,7 +207,48 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE rating_cards SET working_group_id = (SELECT g.working_group_id FROM group_chats AS g
         WHERE g.chat_id = rating_cards.chat_id AND g.thread_id = 0)
     """,
-    # 6: updates fetched from Telegram, kept until handled: a crash replays them (bot/delivery.py).
+    # 6: organisation and invite ids are never reused (AUTOINCREMENT): an erased
+    # organisation's history in the audit log, and an old invite's Revoke button, must never
+    # point at a newer one. A rebuild of tables others reference (see REBUILDS). Each
+    # sequence starts past every id ever handed out, as the audit log counts them.
+    """
+    CREATE TABLE organisations_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        short_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO organisations_new (id, short_name, name, active, created_at)
+        SELECT id, short_name, name, active, created_at FROM organisations;
+    DROP TABLE organisations;
+    ALTER TABLE organisations_new RENAME TO organisations;
+    CREATE UNIQUE INDEX organisations_short_name ON organisations (short_name COLLATE NOCASE);
+    CREATE TABLE invites_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code_hash TEXT NOT NULL UNIQUE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER,
+        revoked_at TEXT
+    );
+    INSERT INTO invites_new SELECT id, code_hash, organisation_id, created_by, created_at,
+        expires_at, used_at, used_by, revoked_at FROM invites;
+    DROP TABLE invites;
+    ALTER TABLE invites_new RENAME TO invites;
+    DELETE FROM sqlite_sequence WHERE name IN ('organisations', 'invites');
+    INSERT INTO sqlite_sequence (name, seq) VALUES
+        ('organisations', MAX(
+            COALESCE((SELECT MAX(id) FROM organisations), 0),
+            COALESCE((SELECT MAX(organisation_id) FROM audit_log), 0))),
+        ('invites', MAX(
+            COALESCE((SELECT MAX(id) FROM invites), 0),
+            (SELECT COUNT(*) FROM audit_log WHERE action = 'create invite')))
+    """,
+    # 7: updates fetched from Telegram, kept until handled: a crash replays them (bot/delivery.py).
     """
     CREATE TABLE inbox (
         update_id INTEGER PRIMARY KEY,

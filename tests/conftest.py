@@ -87,7 +87,7 @@ def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings
     return Settings(**values)
 
 
-def test_limiter() -> ChatRateLimiter:
+def loose_limiter() -> ChatRateLimiter:
     """Telegram's limits, but private chats unpaced: tests type faster than people do."""
     return ChatRateLimiter(private=Window(1_000, 1.0))
 
@@ -96,7 +96,7 @@ def test_limiter() -> ChatRateLimiter:
 async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterator[BotApplication]:
     """The real Application, polling the fake server; fails the test on any refused call."""
     async with running(
-        make_settings(tg, db_path), clock, poll_timeout=1, limiter=test_limiter()
+        make_settings(tg, db_path), clock, poll_timeout=1, limiter=loose_limiter()
     ) as app:
         yield app
     assert tg.unconsumed_errors() == []

@@ -231,6 +231,7 @@ class StoredMessage:
     text: str
     reply_markup: dict[str, Any] | None = None
     thread_id: int = 0
+    reply_to: int | None = None  # the id of the message it answers
 
 
 @dataclass
@@ -255,6 +256,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
+        self.senders: dict[tuple[int, int], dict[str, Any]] = {}  # users' messages: who sent
         self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
         self._delays: dict[str, list[float]] = {}  # seconds the next calls of a method wait
         self._stalls: dict[str, _Stall] = {}
@@ -463,6 +465,7 @@ class FakeTelegram:
             params["text"],
             params.get("reply_markup"),
             int(params.get("message_thread_id", 0) or 0),
+            (params.get("reply_parameters") or {}).get("message_id"),
         )
         self.messages[(chat_id, message_id)] = stored
         return {
@@ -562,11 +565,12 @@ class FakeTelegram:
         return True
 
     # --- what tests do ----------------------------------------------------------------------
-    async def _push(self, update: dict[str, Any]) -> None:
+    async def _push(self, update: dict[str, Any]) -> int:
         async with self._changed:
             update["update_id"] = next(self._update_ids)
             self._updates.append(update)
             self._changed.notify_all()
+        return int(update["update_id"])
 
     async def send(
         self,
@@ -575,8 +579,8 @@ class FakeTelegram:
         user: dict[str, Any],
         chat: dict[str, Any] | None = None,
         **extra: Any,
-    ) -> None:
-        """A user sends a text message (a command gets its bot_command entity)."""
+    ) -> int:
+        """A user sends a text message (a command gets its bot_command entity); its update id."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         reply_to = extra.pop("reply_to", None)
         if reply_to is not None:  # a reply to one of the bot's messages, by its id
@@ -587,8 +591,10 @@ class FakeTelegram:
                 "chat": chat,
                 "text": stored.text,
             }
+        message_id = next(self._message_ids)
+        self.senders[(chat["id"], message_id)] = user
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": chat,
             "from": user,
@@ -598,7 +604,7 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        await self._push({"message": message})
+        return await self._push({"message": message})
 
     def waiting_updates(self) -> int:
         """How many pushed updates the bot has not fetched yet."""
@@ -634,6 +640,21 @@ class FakeTelegram:
         query_id = str(next(self._callback_ids))
         self.open_callbacks.add(query_id)
         chat_type = "private" if message.chat_id > 0 else "supergroup"
+        chat = {"id": message.chat_id, "type": chat_type}
+        answered = self.senders.get((message.chat_id, message.reply_to or 0))
+        reply = (  # as Telegram does: the message the bot's message answers, one level deep
+            {
+                "reply_to_message": {
+                    "message_id": message.reply_to,
+                    "date": 0,
+                    "chat": chat,
+                    "from": answered,
+                    "text": "…",
+                }
+            }
+            if answered is not None
+            else {}
+        )
         await self._push(
             {
                 "callback_query": {
@@ -647,6 +668,7 @@ class FakeTelegram:
                         "chat": {"id": message.chat_id, "type": chat_type},
                         "from": self._api_getMe({}),
                         "text": message.text,
+                        **reply,
                         **(
                             {"message_thread_id": message.thread_id, "is_topic_message": True}
                             if message.thread_id

@@ -58,6 +58,10 @@ async def test_two_groups_judge_one_recommendation_differently(
     assert women_card.text.endswith("🔴 0 · 🟠 4 · 🟢 0 · ❔ 0 — 4 of 4 organisations")
     private = await tg.reply_to(reps[7], "/rate")
     assert private.text.endswith("🔴 3 · 🟠 4 · 🟢 0 · ❔ 0 — 7 of 8 organisations")
+    # A rating from an organisation in neither group changes neither group's card: no edit.
+    await services.assessments.rate(reps[7]["id"], 1, rec.id, Colour.UNKNOWN)
+    await flush(bot)
+    assert [c for c in tg.calls if c.method == "editMessageText" and not c.consumed] == []
 
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)
@@ -106,11 +110,11 @@ async def test_two_groups_judge_one_recommendation_differently(
     assert land_theme[2:] == [
         ORANGE,
         "ORG0: 🔴 No law yet.; ORG1: 🔴; ORG2: 🔴; ORG3: 🟠 Some steps.; ORG4: 🟠; ORG5: 🟠; "
-        "ORG6: 🟠",
+        "ORG6: 🟠; ORG7: ❔",
         "3",
         "4",
         "0",
-        "0",
+        "1",
     ]
 
     # /results: in a group's chat that group's, in private by name, else the coalition's.
@@ -131,7 +135,7 @@ async def test_two_groups_judge_one_recommendation_differently(
     await tg.reply_to(reps[3], "/results 1")
     page = await tg.next_call("sendMessage", chat_id=reps[3]["id"])
     assert page.params["text"].startswith(
-        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n🔴 3 · 🟠 4 · 🟢 0 · ❔ 0\n🔴 No law yet."
+        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n🔴 3 · 🟠 4 · 🟢 0 · ❔ 1\n🔴 No law yet."
     )
 
     # /compare: the land group progressed, the women's group did not, the coalition did.

@@ -1,12 +1,17 @@
 """Each working group's own list: seeded from themes, edited from chat, kept across re-syncs."""
 
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
+from pathlib import Path
 
 from bot import bundled
 from bot.coalition import load_working_groups
 from bot.importer import parse_file
 from bot.services import Services
 from handlers.common import BotApplication
+from storage.db import Database
+from storage.migrations import MIGRATIONS
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
@@ -147,3 +152,47 @@ async def test_members_edit_their_group_list_only_when_coordinators_allow(
     reply = await tg.reply_to(COORDINATOR, "/grouprecs", chat=other)
     assert reply.text.startswith("This chat is not linked to a working group")
     assert await press(tg, view, "gla:9999", COORDINATOR) == "Only coordinators can do this."
+
+
+async def test_an_existing_database_gets_lists_seeded_from_themes(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(path)) as old:  # a database as the bot left it at version 3
+        for script in MIGRATIONS[:3]:
+            old.executescript(script)
+        old.executescript(
+            """
+            INSERT INTO cycles (cycle) VALUES (2);
+            INSERT INTO recommendations (id, cycle, paragraph, item, text_en,
+                recommending_states, response, updated_at) VALUES
+                (1, 2, 118, 1, 'Land titles', 'Japan', 'accepted', ''),
+                (2, 2, 118, 2, 'Trade unions', 'Japan', 'accepted', ''),
+                (3, 2, 118, 3, 'Land, taken out by hand', 'Japan', 'accepted', '');
+            INSERT INTO themes (id, slug, name_en, name_km, position) VALUES
+                (1, 'land', 'Land', 'ដី', 0), (2, 'labour', 'Labour', 'ការងារ', 1);
+            INSERT INTO recommendation_themes VALUES
+                (1, 1, 'rule', 1), (2, 2, 'rule', 1), (3, 1, 'coordinator', 0);
+            INSERT INTO working_groups (id, slug, name_en, name_km, position) VALUES
+                (1, 'land', 'Land', 'ដី', 0), (2, 'labour', 'Labour', 'ការងារ', 1);
+            INSERT INTO working_group_themes VALUES (1, 1), (2, 2);
+            INSERT INTO group_chats (chat_id, thread_id, working_group_id, linked_at)
+                VALUES (-5, 0, 2, '');
+            INSERT INTO rounds (id, name, cycle, scope, status, created_by, created_at)
+                VALUES (1, 'R', 2, 'c2', 'open', 1, '');
+            INSERT INTO rating_cards (chat_id, message_id, round_id, recommendation_id)
+                VALUES (-5, 10, 1, 2), (-6, 11, 1, 1);
+            PRAGMA user_version = 3;
+            """
+        )
+    database = await Database.open(path)
+    try:
+        async with database.connection.execute(
+            "SELECT working_group_id, recommendation_id, source, included "
+            "FROM working_group_recommendations ORDER BY 1, 2"
+        ) as cursor:
+            assert [tuple(r) async for r in cursor] == [(1, 1, "theme", 1), (2, 2, "theme", 1)]
+        async with database.connection.execute(
+            "SELECT message_id, working_group_id FROM rating_cards ORDER BY 1"
+        ) as cursor:
+            assert [tuple(r) async for r in cursor] == [(10, 2), (11, None)]
+    finally:
+        await database.close()

@@ -2,12 +2,15 @@
 
 import datetime as dt
 import io
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bot import importer
@@ -302,3 +305,34 @@ def test_broken_csv_quoting_and_giant_cells_are_refused_with_the_line(tmp_path: 
     giant = write(tmp_path / "giant.csv", header + "3,110.1," + "x" * 200_000 + ",France,noted\n")
     with pytest.raises(UnreadableFile, match=r"line 2: a cell is longer than 131,072 characters"):
         parse_file(giant)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=3000).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.lists(
+            st.lists(
+                st.one_of(st.text(max_size=30), st.sampled_from(['"', '""', "118.6", "\r", ";"])),
+                max_size=6,
+            ),
+            max_size=20,
+        ).map(
+            lambda rows: (
+                "cycle,number,text,recommending_states,response\n"
+                + "\n".join(",".join(row) for row in rows)
+            ).encode("utf-8", "surrogatepass")
+        ),
+    ),
+    st.sampled_from([".csv", ".tsv", ".xlsx"]),
+)
+def test_any_bytes_are_imported_or_refused_whole(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"file{suffix}"
+        path.write_bytes(data)
+        try:
+            parsed = parse_file(path)
+        except UnreadableFile:
+            return
+        assert all(isinstance(e.english(), str) for e in parsed.errors)

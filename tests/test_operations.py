@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from tests.conftest import COORDINATOR, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
+BASH = shutil.which("bash") or "/bin/bash"
 
 
 def bot_env(tg: FakeTelegram, db_path: Path) -> dict[str, str]:
@@ -124,3 +128,90 @@ async def test_the_log_has_round_events_and_nothing_per_job_run(
         "round 1 closed: its closing date has passed",
     ]
     assert len(lines) == len(set(lines)), lines  # five job runs, and no line repeats
+
+
+def script_copy(tmp_path: Path) -> Path:
+    """scripts/run-bot and what it needs, in a folder of their own (with no .venv yet)."""
+    (tmp_path / "scripts").mkdir()
+    for name in ("scripts/run-bot", "scripts/venv.sh", "requirements.lock", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def run_script(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the copy's scripts/run-bot with nothing in the environment but PATH and `env`."""
+    return subprocess.run(  # noqa: S603
+        [BASH, str(root / "scripts" / "run-bot"), *args],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_bot_without_a_token_says_so_and_installs_nothing(tmp_path: Path) -> None:
+    root = script_copy(tmp_path)
+    result = run_script(root)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: BOT_TOKEN is not set. Talk to @BotFather")
+    assert not (root / ".venv").exists()
+
+
+def test_run_bot_installs_only_when_the_lock_or_pyproject_changed(tmp_path: Path) -> None:
+    root = script_copy(tmp_path)
+    # A stand-in for the venv's python that notes how it was called.
+    python = root / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text('#!/bin/sh\necho "$*" >> "$(dirname "$0")/calls"\ncat > /dev/null\n')
+    python.chmod(0o755)
+    calls = python.parent / "calls"
+
+    def started(*args: str, **env: str) -> list[str]:
+        calls.write_text("")
+        result = run_script(root, *args, **env)
+        assert result.returncode == 0, result.stderr
+        return calls.read_text().splitlines()
+
+    first = started(BOT_TOKEN="1:x")
+    assert [c for c in first if " pip " in f" {c} "] == [
+        "-m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock",
+        "-m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .",
+    ]
+    assert first[-1] == "bot.py"
+    assert started(BOT_TOKEN="1:x") == ["bot.py"]  # a restart: no pip, no network
+    assert started("import", "cycle4.csv") == ["bot.py import cycle4.csv"]  # no token needed
+    with (root / "pyproject.toml").open("a") as file:
+        file.write("\n# a change\n")
+    assert len(started(BOT_TOKEN="1:x")) == 4  # two installs, the lock check, the bot
+    assert started(BOT_TOKEN="1:x") == ["bot.py"]
+
+
+def check_lock(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/check_lock.py in `cwd` (which holds a pyproject.toml)."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "scripts" / "check_lock.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_lock_files_pin_everything_pyproject_asks_for(tmp_path: Path) -> None:
+    # Fails when a dependency was added to pyproject.toml without `scripts/lock`.
+    assert check_lock(ROOT, "requirements.lock").stderr == ""
+    assert check_lock(ROOT, "requirements-test.lock", "test").stderr == ""
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    lock = (ROOT / "requirements-test.lock").read_text()
+    without_apscheduler = re.sub(r"(?m)^apscheduler==.*\n(    .*\n)*", "", lock)
+    (tmp_path / "requirements-test.lock").write_text(without_apscheduler)
+    result = check_lock(tmp_path, "requirements-test.lock", "test")
+    assert result.returncode == 1
+    _, problem, advice = result.stderr.splitlines()
+    assert problem.startswith("  apscheduler")  # python-telegram-bot[job-queue] needs it
+    assert problem.endswith(" is not in requirements-test.lock")
+    assert advice == "Run scripts/lock to refresh them, then commit both .lock files."
