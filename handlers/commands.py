@@ -78,6 +78,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("demote", N_("Remove a coordinator: /demote USER_ID"), _C),
     Command("unreachable", N_("Members and coordinators who blocked the bot"), _C, Where.PRIVATE),
     Command("audit", N_("The log of coordinators' actions"), _C, Where.PRIVATE),
+    Command(
+        "status",
+        N_("The bot's version, uptime, database size and last backup"),
+        _C,
+        Where.PRIVATE,
+    ),
 )
 
 

@@ -45,7 +45,9 @@ class Database:
         # Plain tuples: sqlite3.Row costs ~1 µs a row, which a full round's 100,000 ratings feel.
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA busy_timeout = 5000")
+        # A writer waits for another's transaction rather than failing: the largest import
+        # (100,000 rows) holds the write lock a few seconds on a slow machine.
+        await connection.execute("PRAGMA busy_timeout = 30000")
         await connection.execute("PRAGMA synchronous = NORMAL")
         # Deleted data is overwritten, not left in free pages (erasing an organisation).
         await connection.execute("PRAGMA secure_delete = ON")

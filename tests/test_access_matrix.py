@@ -76,6 +76,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "demote": ("/demote 3002", COORDINATORS),
     "unreachable": ("/unreachable", COORDINATORS_PRIVATE),
     "audit": ("/audit", COORDINATORS_PRIVATE),
+    "status": ("/status", COORDINATORS_PRIVATE),
 }
 
 # button prefix -> (callback data, who may press it)
