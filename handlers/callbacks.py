@@ -27,6 +27,13 @@ class BadCallback(ValueError):
     """Callback data that does not (or no longer) decode into a payload."""
 
 
+class Lang(enum.StrEnum):
+    """A language the bot speaks."""
+
+    EN = "en"
+    KM = "km"
+
+
 class Tap(enum.StrEnum):
     """A rating button's colour, as one letter on the wire."""
 
@@ -201,7 +208,7 @@ def _read(spec: _Field, text: str) -> Any:
 class Language(CallbackData, prefix="lang"):
     """Choose the bot's language."""
 
-    code: str
+    code: Lang
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ class OpenCard(CallbackData, prefix="r"):
 
     cycle: int
     number: str
-    language: str | None = None
+    language: Lang | None = None
 
 
 @dataclass(frozen=True)

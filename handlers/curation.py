@@ -9,7 +9,7 @@ from bot.model import Recommendation
 from bot.text import truncate
 from handlers import render
 from handlers.access import Press
-from handlers.callbacks import EditThemes, OpenCard, ToggleTheme
+from handlers.callbacks import EditThemes, Lang, OpenCard, ToggleTheme
 from handlers.common import BotContext, stale
 from handlers.lookup import edit
 from handlers.render import escape
@@ -43,7 +43,7 @@ def _editor(
         [
             InlineKeyboardButton(
                 l10n.gettext("Done"),
-                callback_data=OpenCard(rec.cycle, str(rec.number), l10n.language).pack(),
+                callback_data=OpenCard(rec.cycle, str(rec.number), Lang(l10n.language)).pack(),
             )
         ]
     )

@@ -160,7 +160,7 @@ async def on_card_button(press: Press[OpenCard], context: BotContext) -> None:
         )
         return
     await query.answer()
-    language = data.language if data.language in ("en", "km") else None
+    language = data.language.value if data.language is not None else None
     coordinator = await _is_coordinator(press.user, press.message.chat, context)
     text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)

@@ -16,7 +16,7 @@ from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation, Response, TranslationStatus
 from bot.states import State
 from bot.text import truncate
-from handlers.callbacks import EditThemes, ListPage, OpenCard
+from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
 from storage.assessment import Round
 
 MESSAGE_LIMIT = 4096
@@ -154,8 +154,11 @@ def card_keyboard(
         shown = language or l10n.language
         other = "en" if shown == "km" else "km"
         label = l10n.gettext("English text") if other == "en" else l10n.gettext("Khmer text")
-        data = OpenCard(rec.cycle, str(rec.number), other).pack()
-        row.append(InlineKeyboardButton(label, callback_data=data))
+        row.append(
+            InlineKeyboardButton(
+                label, callback_data=OpenCard(rec.cycle, str(rec.number), Lang(other)).pack()
+            )
+        )
     row.append(
         InlineKeyboardButton(
             l10n.gettext("Share"), switch_inline_query=f"{rec.number} c{rec.cycle}"

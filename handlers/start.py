@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.i18n import Localizer
 from handlers import members
 from handlers.access import Press
-from handlers.callbacks import Language
+from handlers.callbacks import Lang, Language
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, reader
 from handlers.render import escape
@@ -108,7 +108,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(name, callback_data=Language(code).pack())
+                InlineKeyboardButton(name, callback_data=Language(Lang(code)).pack())
                 for code, name in LANGUAGE_NAMES.items()
             ]
         ]
@@ -162,10 +162,7 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 async def language_chosen(press: Press[Language], context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
-    query, code = press.query, press.data.code
-    if code not in LANGUAGE_NAMES:
-        await query.answer()
-        return
+    query, code = press.query, press.data.code.value
     await context.services.set_language(press.user.id, code)
     l10n = context.services.translations.localizer(code)
     # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
