@@ -13,6 +13,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.polling import ReadableUpdates
 from bot.services import Services
 from bot.settings import Settings
 from handlers import rounds
@@ -33,6 +34,8 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         # Updates are handled concurrently: one slow reply (a rate-limited group) must not hold
         # up everyone's taps. Storage serialises its own transactions.
         .concurrent_updates(True)
+        # An update PTB cannot parse must not stop polling for everyone.
+        .get_updates_request(ReadableUpdates())
     )
     if settings.base_url:
         builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(
