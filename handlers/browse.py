@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.catalog import SearchRequest
-from bot.text import truncate
+from bot.text import truncate, whole_number
 from handlers import render
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
@@ -77,13 +77,13 @@ async def states_page(update: Update, context: BotContext) -> None:
     if query is None or query.data is None:
         return
     l10n = await reader(update, context)
-    page = query.data.removeprefix("sp:")
+    page = whole_number(query.data.removeprefix("sp:"))
     await query.answer()
-    if page.isdigit() and isinstance(query.message, Message):
+    if page is not None and isinstance(query.message, Message):
         await edit(
             query.message,
             escape(l10n.gettext("Choose a recommending State:")),
-            _states_page(context, l10n.language, int(page)),
+            _states_page(context, l10n.language, page),
         )
 
 

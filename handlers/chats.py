@@ -9,6 +9,7 @@ from telegram.error import Forbidden
 
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
+from bot.text import truncate
 from handlers.common import BotContext, answering_not_allowed, not_allowed, pressed, stale
 from handlers.lookup import edit
 from handlers.render import escape
@@ -28,7 +29,7 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if was == now:
         return
     coalition = context.services.coalition
-    title = change.chat.title or str(change.chat.id)
+    title = truncate(change.chat.title or str(change.chat.id), 128)  # Telegram's limit
     gone = [] if now else await coalition.unlink_chat(0, change.chat.id, None)
     groups = {g.id: g for g in await coalition.working_groups()}
     for person in await coalition.repository.coordinators():

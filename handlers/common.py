@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.services import Services
+from bot.text import whole_number
 from handlers.render import escape
 
 
@@ -39,6 +40,11 @@ async def reader(update: Update, context: BotContext) -> Localizer:
         return services.translations.localizer(None)
     language = await services.language_of(user.id, user.language_code)
     return services.translations.localizer(language)
+
+
+def name_of(user: User) -> str:
+    """The user's full name; Telegram may send an empty first name (PTB then gives None)."""
+    return user.full_name or ""
 
 
 def not_allowed(l10n: Localizer) -> str:
@@ -95,12 +101,9 @@ async def pressed(update: Update, context: BotContext, count: int) -> Press | No
     if query is None or query.data is None or user is None:
         return None
     l10n = await reader(update, context)
-    parts = query.data.split(":")[1:]
-    if (
-        len(parts) != count
-        or not all(p.isdigit() and len(p) < 16 for p in parts)
-        or not isinstance(query.message, Message)
-    ):
+    args = [whole_number(p) for p in query.data.split(":")[1:]]
+    numbers = tuple(a for a in args if a is not None)
+    if len(args) != count or len(numbers) != count or not isinstance(query.message, Message):
         await query.answer(stale(l10n), show_alert=True)
         return None
-    return Press(query, user, query.message, l10n, tuple(int(p) for p in parts))
+    return Press(query, user, query.message, l10n, numbers)

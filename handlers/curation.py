@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.i18n import Localizer
 from bot.model import Recommendation
-from bot.text import truncate
+from bot.text import truncate, whole_number
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.lookup import edit
@@ -59,18 +59,17 @@ async def on_theme_button(update: Update, context: BotContext) -> None:
     if not await services.is_coordinator(user.id):
         await query.answer(l10n.gettext("Only coordinators can change themes."), show_alert=True)
         return
-    parts = query.data.split(":")
-    rec = None
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts[1:]):
-        rec = services.catalog.by_id.get(int(parts[1]))
-    if rec is None or (len(parts) == 3 and int(parts[2]) not in services.catalog.themes_by_id):
+    args = [whole_number(p) for p in query.data.split(":")[1:]]
+    known = len(args) in (1, 2) and args[0] is not None
+    rec = services.catalog.by_id.get(args[0]) if known and args[0] is not None else None
+    theme_id = args[1] if len(args) == 2 else None
+    if rec is None or (len(args) == 2 and theme_id not in services.catalog.themes_by_id):
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    if len(parts) == 3:
-        theme_id = int(parts[2])
+    if theme_id is not None:
         await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
         rec = services.catalog.by_id[rec.id]
         await query.answer(l10n.gettext("Saved."))

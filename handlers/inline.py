@@ -14,7 +14,7 @@ from telegram import (
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery
 from bot.model import Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.text import truncate
+from bot.text import truncate, whole_number
 from handlers import render
 from handlers.common import BotContext, reader
 
@@ -42,7 +42,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             recs = ()
         if not recs:
             hint = l10n.gettext("Nothing found. Tap here for help.")
-    offset = int(query.offset) if query.offset.isdigit() else 0
+    offset = whole_number(query.offset) or 0
     page = recs[offset : offset + RESULTS_PER_PAGE]
     results = [
         InlineQueryResultArticle(

@@ -11,6 +11,7 @@ from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.text import whole_number
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape
@@ -151,9 +152,10 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     catalog = context.services.catalog
     parts = query.data.split(":")
     rec = None
-    if len(parts) in (3, 4) and parts[1].isdigit():
+    cycle = whole_number(parts[1]) if len(parts) in (3, 4) else None
+    if cycle is not None:
         try:
-            rec = catalog.get(int(parts[1]), RecNumber.parse(parts[2]))
+            rec = catalog.get(cycle, RecNumber.parse(parts[2]))
         except ValueError:
             rec = None
     if rec is None:

@@ -19,8 +19,16 @@ from bot.membership import (
     Role,
     UnknownOrganisation,
 )
+from bot.text import whole_number
 from handlers.commands import N_, publish_for_user
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    name_of,
+    not_allowed,
+    reader,
+    stale,
+)
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -88,7 +96,7 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
         return
     l10n = await reader(update, context)
     try:
-        org = await context.services.coalition.join(user.id, user.full_name, l10n.language, code)
+        org = await context.services.coalition.join(user.id, name_of(user), l10n.language, code)
     except InviteInvalid as exc:
         reasons = {
             "expired": l10n.gettext(
@@ -318,14 +326,14 @@ async def on_org_button(update: Update, context: BotContext) -> None:
     l10n = await reader(update, context)
     coalition = context.services.coalition
     kind, _, rest = query.data.partition(":")
-    args = rest.split(":") if rest else []
-    if not all(a.isdigit() for a in args) or len(args) > 2:
+    args = [whole_number(a) for a in rest.split(":")] if rest else []
+    ids = [a for a in args if a is not None]
+    if len(ids) != len(args) or len(args) > 2:
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    ids = [int(a) for a in args]
     try:
         await coalition.require_coordinator(user.id)
         if kind == "om":
@@ -462,9 +470,7 @@ async def _target_user(message: Message) -> int | None:
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
         return reply.from_user.id
     parts = (message.text or "").split()
-    if len(parts) == 2 and parts[1].isdigit() and len(parts[1]) <= 15:
-        return int(parts[1])
-    return None
+    return whole_number(parts[1]) if len(parts) == 2 else None
 
 
 async def _set_role(

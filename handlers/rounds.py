@@ -30,7 +30,7 @@ from bot.rounds import (
     summary_by_theme,
     table,
 )
-from bot.text import truncate
+from bot.text import truncate, whole_number
 from handlers import lookup, render
 from handlers.common import (
     BotContext,
@@ -716,7 +716,8 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    numbers = [int(w) for w in (message.text or "").split()[1:] if w.isdigit()]
+    words = (message.text or "").split()[1:]
+    numbers = [n for w in words if (n := whole_number(w)) is not None]
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
@@ -786,7 +787,8 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next((int(w) for w in (message.text or "").split()[1:] if w.isdigit()), None)
+    words = (message.text or "").split()[1:]
+    return next((n for w in words if (n := whole_number(w)) is not None), None)
 
 
 async def flush_cards(context: BotContext) -> None:
