@@ -9,14 +9,17 @@ RUN useradd --create-home --uid 10001 bot \
     && mkdir /data && chown bot:bot /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
 COPY data ./data
 COPY bot.py ./
-RUN pip install --no-cache-dir -e . && chown -R root:root /app
+# Every dependency at its locked version, checked by hash; then the bot itself.
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
+    && pip install --no-cache-dir --no-deps --no-build-isolation -e . \
+    && chown -R root:root /app
 
 USER bot
 VOLUME ["/data"]

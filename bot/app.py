@@ -16,7 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.polling import ReadableUpdates
 from bot.services import Services
 from bot.settings import Settings
-from handlers import rounds
+from handlers import operations, rounds
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,11 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
             interval=settings.catalog_refresh_seconds,
             first=settings.catalog_refresh_seconds,
             name="refresh-catalog",
+        )
+        app.job_queue.run_daily(
+            operations.daily_backup,
+            time=settings.backup_time.replace(tzinfo=settings.timezone),
+            name="backup",
         )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(

@@ -154,10 +154,10 @@ class Coalition:
         await self.require_coordinator(actor)
         return await self.repository.erase_organisation(org_id, actor=actor, now=self.clock.now())
 
-    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> None:
-        """Promote or demote a coordinator (never the last one)."""
+    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> bool:
+        """Promote or demote a coordinator (never the last one); False if nothing changed."""
         await self.require_coordinator(actor)
-        await self.repository.set_coordinator(
+        return await self.repository.set_coordinator(
             user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
         )
 
@@ -174,6 +174,17 @@ class Coalition:
     async def working_groups(self) -> list[WorkingGroup]:
         """Every working group."""
         return await self.repository.working_groups()
+
+    async def linked_group(self, chat_id: int, thread_id: int) -> int | None:
+        """The working group a chat (or forum topic) is linked to, if any."""
+        return next(
+            (
+                c.working_group_id
+                for c in await self.repository.chats()
+                if c.chat_id == chat_id and c.thread_id == thread_id
+            ),
+            None,
+        )
 
     async def link_chat(
         self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,10 @@ def N_(message: str) -> str:
 
 MAX_TEXT = 6000
 MAX_FILE_ROWS = 100_000
+MAX_LINES = 1_048_576  # a spreadsheet's own limit
+MAX_FILE_BYTES = 100_000_000  # a CSV file, or what an XLSX file unpacks to
+MAX_XLSX_PARTS = 1000
+MAX_COLUMNS = 100  # columns beyond are not read (a file may claim 16,384)
 
 # Header spellings, normalised (lower case, punctuation as spaces), for each field we read.
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -172,10 +177,14 @@ def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:
     return parse_table(_read_table(path), default_cycle=default_cycle)
 
 
-def parse_table(table: list[list[str]], *, default_cycle: int | None = None) -> ParsedFile:
-    """Check every row of a table whose first non-empty row is the header."""
-    rows = iter(enumerate(table, start=1))
-    header_line, header = next(((n, r) for n, r in rows if any(c.strip() for c in r)), (0, []))
+def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None) -> ParsedFile:
+    """Check every row of a table whose first non-empty row is the header.
+
+    The table is read lazily and refused (UnreadableFile) as soon as it has too many rows, so a
+    hostile file is never read to its end.
+    """
+    rows = _bounded(enumerate(table, start=1))
+    _, header = next(((n, r) for n, r in rows if any(c.strip() for c in r)), (0, []))
     columns = _map_columns(header)
     if "text" in columns:
         kind = "recommendations"
@@ -188,12 +197,16 @@ def parse_table(table: list[list[str]], *, default_cycle: int | None = None) -> 
         )
     parsed = ParsedFile(kind)
     seen: dict[tuple[int, RecNumber], int] = {}
+    data_rows = 0
     for line, raw in rows:
-        if line - header_line > MAX_FILE_ROWS:
-            parsed.errors.append(RowError(line, N_("too many rows; the rest were not read")))
-            break
         if not any(c.strip() for c in raw):
             continue
+        data_rows += 1
+        if data_rows > MAX_FILE_ROWS:
+            raise UnreadableFile(
+                f"more than {MAX_FILE_ROWS:,} rows (line {line}); nothing was imported: "
+                "split the file into smaller ones"
+            )
         cells = {name: (raw[i].strip() if i < len(raw) else "") for name, i in columns.items()}
         try:
             row = (
@@ -222,6 +235,14 @@ def parse_table(table: list[list[str]], *, default_cycle: int | None = None) -> 
         else:
             parsed.translations.append(row)
     return parsed
+
+
+def _bounded(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """Rows up to a spreadsheet's own limit: more lines, even blank ones, is not a table."""
+    for line, row in rows:
+        if line > MAX_LINES:
+            raise UnreadableFile(f"more than {MAX_LINES:,} lines; nothing was imported")
+        yield line, row
 
 
 class _BadRow(Exception):
@@ -361,7 +382,7 @@ def _map_columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _read_table(path: Path) -> list[list[str]]:
+def _read_table(path: Path) -> Iterator[list[str]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
@@ -370,7 +391,10 @@ def _read_table(path: Path) -> list[list[str]]:
     raise UnreadableFile(f"{path.name}: only .csv and .xlsx files can be imported")
 
 
-def _read_csv(path: Path) -> list[list[str]]:
+def _read_csv(path: Path) -> Iterator[list[str]]:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{path.name}: {_megabytes(size)} is larger than an import may be")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -382,11 +406,51 @@ def _read_csv(path: Path) -> list[list[str]]:
         )
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
+    return _csv_rows(path.name, text, dialect)
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook  # imported here: only imports of .xlsx need it
+def _csv_rows(
+    name: str, text: str, dialect: type[csv.Dialect] | csv.Dialect
+) -> Iterator[list[str]]:
+    # Strict: a quotation mark that is never closed would otherwise swallow the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+            elif "unexpected end of data" in reason:
+                reason = 'a quotation mark (") is opened here and never closed'
+            raise UnreadableFile(f"{name}: line {start}: {reason}; nothing was imported") from None
+        yield row
+
+
+def _read_xlsx(path: Path) -> Iterator[list[str]]:
+    # Check what the archive unpacks to before openpyxl opens it: a small zip bomb can hold
+    # gigabytes. zipfile stops each part at its declared size, so the declared sizes hold.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > MAX_FILE_BYTES or len(parts) > MAX_XLSX_PARTS:
+        raise UnreadableFile(
+            f"{path.name}: unpacks to {_megabytes(unpacked)} in {len(parts)} parts, more than an "
+            "import may be; nothing was imported"
+        )
+    return _xlsx_rows(path)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    # Imported here: only imports of .xlsx need openpyxl.
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -394,9 +458,25 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
     try:
         sheet = workbook.worksheets[0]
-        return [list(_cells(row)) for row in sheet.iter_rows(values_only=True)]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            # The size the file claims is not trusted: rows are not padded to it.
+            sheet.reset_dimensions()
+        # Rows are read one at a time, and only as far as the caller reads them.
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # a sheet damaged half-way through
+                raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+            yield list(_cells(row))
     finally:
         workbook.close()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 def _cells(row: tuple[object, ...]) -> Iterator[str]:

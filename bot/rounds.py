@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import logging
 import re
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.arguments import normalise
 from bot.assessment import Colour, Distribution, Overall, change, overall
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition
+from bot.group_lists import GroupLists
 from bot.i18n import Localizer
 from bot.importer import N_
 from bot.membership import NotAllowed, Role, WorkingGroup
 from bot.model import Recommendation, Response, Theme
-from bot.numbers import parse_numbers
-from storage.assessment import AssessmentRepository, Round
+from bot.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
+from bot.text import normalize
+from storage.assessment import AssessmentRepository, Rating, Round
 
-_UNTIL = re.compile(r"\buntil\s+(\d{4}-\d{2}-\d{2})\b")
+log = logging.getLogger(__name__)
+
+MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
+_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_NOT_A_DATE = N_(
+    "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
+    "example until 2026-12-31."
+)
 
 
 class BadScope(ValueError):
-    """The round's scope or name cannot be read; the message is a gettext msgid."""
+    """The round's scope cannot be read: a gettext msgid and its named placeholders."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -37,19 +53,51 @@ class Scope:
     closes_at: dt.datetime | None
 
 
-def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo) -> Scope:
-    """Read 'c2 accepted land 118.1-118.50 until 2026-12-31' into the recommendations it means."""
-    words = text.strip()
+def closing_time(word: str, tz: dt.tzinfo, today: dt.date) -> dt.datetime:
+    """'2026-12-31' (or ២០២៦-១២-៣១) -> 23:59 that day in the coalition's time zone, as UTC.
+
+    BadScope for anything that is not a real date, and for a day that has passed.
+    """
+    found = _DATE.fullmatch(normalise(word))
+    try:
+        day = dt.date(*(int(part) for part in found.groups())) if found else None
+    except ValueError:  # 2026-02-30, 9999-99-99
+        day = None
+    if day is not None and day < today:
+        raise BadScope(
+            N_("The closing date {date} has already passed: choose a later date."),
+            date=day.isoformat(),
+        )
+    try:
+        if day is not None:
+            return dt.datetime.combine(day, dt.time(23, 59), tz).astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31 west of Greenwich is past year 9999 in UTC
+        pass
+    raise BadScope(_NOT_A_DATE, date=word[:40])
+
+
+def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> Scope:
+    """Read 'c2 accepted land 118.1-118.50 until 2026-12-31' into the recommendations it means.
+
+    Khmer digits count as digits; anything unreadable is a BadScope, never another error.
+    """
+    words = unicodedata.normalize("NFC", text)
     closes_at = None
     until = _UNTIL.search(words)
-    if until:
-        day = dt.date.fromisoformat(until.group(1))
-        closes_at = dt.datetime.combine(day, dt.time(23, 59), tz).astimezone(dt.UTC)
+    if until:  # the date as typed, for the answer when it cannot be read
+        closes_at = closing_time(until.group(1), tz, today)
         words = _UNTIL.sub(" ", words)
-    numbers = parse_numbers(words) if re.search(r"\d+\.\d+", words) else None
-    cycle_match = re.search(r"\bc(\d{1,2})\b", words.lower())
-    cycle = int(cycle_match.group(1)) if cycle_match else (numbers.cycle if numbers else None)
-    cycle = cycle or catalog.current_cycle
+    words = normalise(words).strip()
+    try:
+        cycle, _ = extract_cycle(normalize(words))  # c2, cycle 2, វដ្ត២; two is an error
+        numbers = parse_numbers(words) if re.search(r"[0-9]+\.[0-9]+", words) else None
+    except MultipleCycles:
+        raise BadScope(N_("Name one cycle only, for example c2.")) from None
+    except MalformedNumber:
+        raise BadScope(
+            N_("Write recommendation numbers like 118.6 or ranges like 118.1-118.50.")
+        ) from None
+    cycle = cycle or (numbers.cycle if numbers else None) or catalog.current_cycle
     if cycle is None:
         raise BadScope(N_("No recommendations are loaded yet."))
     lowered = words.lower()
@@ -87,6 +135,7 @@ class ResultRow:
     distribution: Distribution
     overall: Overall
     reasons: tuple[tuple[str | None, Colour, str], ...]  # (organisation or None, colour, reason)
+    coalition: Overall | None = None  # in a working group's row: the whole coalition's colour
 
 
 class Assessments:
@@ -96,19 +145,21 @@ class Assessments:
         self,
         repository: AssessmentRepository,
         coalition: Coalition,
+        group_lists: GroupLists,
         clock: Clock,
         min_ratings: int,
     ) -> None:
-        """Wire storage, membership and the clock."""
+        """Wire storage, membership, the groups' lists and the clock."""
         self.repository = repository
         self.coalition = coalition
+        self.group_lists = group_lists
         self.clock = clock
         self.min_ratings = min_ratings
 
     async def open_round(self, actor: int, name: str, scope: Scope) -> int:
         """Open a round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.open_round(
+        round_id = await self.repository.open_round(
             name,
             scope.cycle,
             scope.description,
@@ -117,16 +168,27 @@ class Assessments:
             actor=actor,
             now=self.clock.now(),
         )
+        log.info("round %d opened: %d recommendations", round_id, len(scope.recommendation_ids))
+        return round_id
 
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
         """Close or reopen (coordinators only)."""
         await self.coalition.require_coordinator(actor)
         await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
+        log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+
+    async def close_due(self) -> None:
+        """Close the open rounds whose closing date has passed."""
+        for round_id in await self.repository.close_due(self.clock.now()):
+            log.info("round %d closed: its closing date has passed", round_id)
 
     async def publish(self, actor: int, round_id: int) -> bool:
         """Publish a closed round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        published = await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        if published:
+            log.info("round %d published", round_id)
+        return published
 
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""
@@ -143,10 +205,24 @@ class Assessments:
         new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
         return new, short
 
-    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> None:
-        """Attach a reason to the user's organisation's rating."""
+    async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> bool:
+        """Attach or replace the reason of the user's organisation's rating (the old one stays
+        in the history); True when it was longer than MAX_REASON and was cut to it."""
         org_id, _ = await self.rater(user_id)
-        await self.repository.set_reason(round_id, rec_id, org_id, reason[:500], self.clock.now())
+        await self.repository.set_reason(
+            round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+        )
+        return len(reason) > MAX_REASON
+
+    async def delete_reason(self, user_id: int, round_id: int, rec_id: int) -> bool:
+        """Remove the reason of the organisation's rating (kept in the history); False if the
+        rating had none."""
+        org_id, _ = await self.rater(user_id)
+        rating = (await self.repository.own(round_id, org_id)).get(rec_id)
+        if rating is None or not rating.reason:
+            return False
+        await self.repository.set_reason(round_id, rec_id, org_id, "", self.clock.now())
+        return True
 
     async def current_round(self) -> Round | None:
         """The newest open round."""
@@ -173,45 +249,88 @@ class Assessments:
         return role is Role.MEMBER and round_.published and not round_.open
 
     async def results(
-        self, user_id: int, round_id: int, catalog: Catalog, *, private: bool = True
+        self,
+        user_id: int,
+        round_id: int,
+        catalog: Catalog,
+        *,
+        private: bool = True,
+        group_id: int | None = None,
     ) -> tuple[Round, list[ResultRow]]:
-        """The round's table rows; organisation names only for coordinators."""
+        """The round's table rows: the whole coalition's, or one working group's (its list,
+        rated by its member organisations); organisation names only for coordinators."""
+        round_, ratings, named = await self._ratings(user_id, round_id, private)
+        items = await self.repository.items(round_id)
+        rows = _rows(catalog, items, ratings, named, self.min_ratings)
+        if group_id is None:
+            return round_, rows
+        coalition = {row.recommendation.id: row.overall for row in rows}
+        return round_, await self._group_rows(catalog, items, ratings, named, group_id, coalition)
+
+    async def group_tables(
+        self,
+        user_id: int,
+        round_id: int,
+        catalog: Catalog,
+        groups: list[WorkingGroup],
+        *,
+        private: bool = True,
+    ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
+        """The coalition's rows and each working group's own rows, from one read of the ratings."""
+        round_, ratings, named = await self._ratings(user_id, round_id, private)
+        items = await self.repository.items(round_id)
+        rows = _rows(catalog, items, ratings, named, self.min_ratings)
+        coalition = {row.recommendation.id: row.overall for row in rows}
+        return (
+            round_,
+            rows,
+            {
+                g.id: await self._group_rows(catalog, items, ratings, named, g.id, coalition)
+                for g in groups
+            },
+        )
+
+    async def _ratings(
+        self, user_id: int, round_id: int, private: bool
+    ) -> tuple[Round, list[Rating], bool]:
         round_ = await self.repository.round(round_id)
         if round_ is None or not await self.may_see_results(user_id, round_):
             raise NotAllowed
         # Who said what only for a coordinator in a private chat: never into a group.
         named = private and await self.coalition.role(user_id) is Role.COORDINATOR
-        reasons: dict[int, list[tuple[str | None, Colour, str]]] = {}
-        colours: dict[int, list[Colour]] = {}
-        for rating in await self.repository.ratings(round_id):
-            colours.setdefault(rating.recommendation_id, []).append(rating.colour)
-            reasons.setdefault(rating.recommendation_id, []).append(
-                (rating.organisation if named else None, rating.colour, rating.reason)
-            )
-        dists = {rec_id: Distribution.of(found) for rec_id, found in colours.items()}
-        if named:  # who said what, alphabetically; erased organisations (None) last
-            for found in reasons.values():
-                found.sort(key=lambda entry: (entry[0] is None, (entry[0] or "").casefold()))
-        rows = []
-        for rec_id in await self.repository.items(round_id):
-            rec = catalog.by_id.get(rec_id)
-            if rec is None:
-                continue
-            dist = dists.get(rec_id, Distribution())
-            rows.append(
-                ResultRow(
-                    rec, dist, overall(dist, self.min_ratings), tuple(reasons.get(rec_id, ()))
-                )
-            )
-        rows.sort(key=lambda row: row.recommendation.number)
-        return round_, rows
+        return round_, await self.repository.ratings(round_id), named
+
+    async def _group_rows(
+        self,
+        catalog: Catalog,
+        items: list[int],
+        ratings: list[Rating],
+        named: bool,
+        group_id: int,
+        coalition: dict[int, Overall],
+    ) -> list[ResultRow]:
+        # A group's judgement: its own list, and only its member organisations' ratings (an
+        # organisation in two groups counts in both).
+        members = (await self.coalition.repository.organisations_by_group()).get(group_id, set())
+        listed = await self.group_lists.recommendation_ids(group_id)
+        own = [
+            r for r in ratings if r.organisation_id in members and r.recommendation_id in listed
+        ]
+        rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
+        return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
 
     async def compare(
-        self, user_id: int, first: int, second: int, catalog: Catalog
+        self,
+        user_id: int,
+        first: int,
+        second: int,
+        catalog: Catalog,
+        group_id: int | None = None,
     ) -> list[tuple[Recommendation, Overall, Overall, int]]:
-        """Recommendations whose colour changed between two rounds (+1 progressed, -1 regressed)."""
-        _, before = await self.results(user_id, first, catalog)
-        _, after = await self.results(user_id, second, catalog)
+        """Recommendations whose colour changed between two rounds (+1 progressed, -1 regressed):
+        the whole coalition's colours, or one working group's."""
+        _, before = await self.results(user_id, first, catalog, group_id=group_id)
+        _, after = await self.results(user_id, second, catalog, group_id=group_id)
         old = {row.recommendation.id: row.overall for row in before}
         changes = []
         for row in after:
@@ -232,6 +351,33 @@ class Assessments:
         return round_, overall(dist, self.min_ratings), dist
 
 
+def _rows(
+    catalog: Catalog, items: list[int], ratings: list[Rating], named: bool, min_ratings: int
+) -> list[ResultRow]:
+    """Table rows for these recommendations from these ratings, by number."""
+    reasons: dict[int, list[tuple[str | None, Colour, str]]] = {}
+    colours: dict[int, list[Colour]] = {}
+    for rating in ratings:
+        colours.setdefault(rating.recommendation_id, []).append(rating.colour)
+        reasons.setdefault(rating.recommendation_id, []).append(
+            (rating.organisation if named else None, rating.colour, rating.reason)
+        )
+    if named:  # who said what, alphabetically; erased organisations (None) last
+        for found in reasons.values():
+            found.sort(key=lambda entry: (entry[0] is None, (entry[0] or "").casefold()))
+    rows = []
+    for rec_id in items:
+        rec = catalog.by_id.get(rec_id)
+        if rec is None:
+            continue
+        dist = Distribution.of(colours.get(rec_id, []))
+        rows.append(
+            ResultRow(rec, dist, overall(dist, min_ratings), tuple(reasons.get(rec_id, ())))
+        )
+    rows.sort(key=lambda row: row.recommendation.number)
+    return rows
+
+
 def reasons_cell(row: ResultRow) -> str:
     """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members)."""
     return "; ".join(
@@ -244,13 +390,14 @@ def reasons_cell(row: ResultRow) -> str:
 def export_rows(
     l10n: Localizer,
     catalog: Catalog,
-    rows: list[ResultRow],
-    groups: list[WorkingGroup] | list[Theme],
+    blocks: list[tuple[str, list[ResultRow]]],
     colour_label: Callable[[Localizer, Overall], str],
+    *,
+    by_theme: bool = False,
 ) -> list[list[str]]:
-    """The coalition's table, one block per working group (or per theme):
-    Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts."""
-    by_theme = bool(groups) and isinstance(groups[0], Theme)
+    """The coalition's table, one block per working group or per theme:
+    Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts, and in
+    a working group's block (that group's colour, reasons and counts) the coalition's colour."""
     header = [
         l10n.gettext("Theme") if by_theme else l10n.gettext("Working group"),
         l10n.gettext("Recommendation (number – text (State))"),
@@ -258,28 +405,41 @@ def export_rows(
         l10n.gettext("Reason(s)"),
         *(c.emoji for c in Colour),
     ]
-    cells = {}  # each recommendation's cells are built once, whatever the number of groups
-    for row in rows:
-        rec = row.recommendation
-        states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-        text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
-        d = row.distribution
-        cells[rec.id] = [
-            f"{rec.number} – {text}" + ("" if rec.is_compound else f" ({states})"),
-            colour_label(l10n, row.overall),
-            reasons_cell(row),
-            *(str(d.count(c)) for c in Colour),
-        ]
+    if not by_theme:
+        header.append(l10n.gettext("Whole coalition"))
+    texts: dict[int, str] = {}  # each recommendation's text is built once, whatever the blocks
     table_rows = [header]
-    for group in groups:
-        themes = {group.id} if isinstance(group, Theme) else set(group.theme_ids)
-        name = group.name(l10n.language)
-        table_rows += [
-            [name, *cells[row.recommendation.id]]
-            for row in rows
-            if themes.intersection(row.recommendation.theme_ids)
-        ]
+    for name, rows in blocks:
+        for row in rows:
+            rec = row.recommendation
+            if rec.id not in texts:
+                states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+                text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+                texts[rec.id] = f"{rec.number} – {text}" + (
+                    "" if rec.is_compound else f" ({states})"
+                )
+            d = row.distribution
+            line = [
+                name,
+                texts[rec.id],
+                colour_label(l10n, row.overall),
+                reasons_cell(row),
+                *(str(d.count(c)) for c in Colour),
+            ]
+            if not by_theme:
+                line.append(colour_label(l10n, row.coalition) if row.coalition is not None else "")
+            table_rows.append(line)
     return table_rows
+
+
+def theme_blocks(
+    catalog: Catalog, rows: list[ResultRow], language: str
+) -> list[tuple[str, list[ResultRow]]]:
+    """The coalition-wide rows in one block per theme (a recommendation may be in several)."""
+    return [
+        (theme.name(language), [r for r in rows if theme.id in r.recommendation.theme_ids])
+        for theme in catalog.themes
+    ]
 
 
 def summary_by_theme(
@@ -308,20 +468,3 @@ def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Them
         if found:
             grouped.append((theme, found))
     return grouped
-
-
-def table(rows: list[list[str]], fmt: str) -> bytes:
-    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook  # only exports need it
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import bundled
+from bot.access import Gate
 from bot.catalog import Catalog, SearchRequest
 from bot.clock import Clock
 from bot.coalition import Coalition, load_working_groups
+from bot.group_lists import GroupLists
 from bot.i18n import Translations
 from bot.importer import ParsedFile, parse_file
 from bot.membership import Role
@@ -22,8 +24,10 @@ from bot.rounds import Assessments
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
+from storage.backup import Backups
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
+from storage.group_lists import GroupListRepository
 from storage.membership import MembershipRepository
 from storage.users import UserRepository
 
@@ -92,9 +96,16 @@ class Services:
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
         )
+        self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.assessments = Assessments(
-            AssessmentRepository(database), self.coalition, clock, settings.min_ratings
+            AssessmentRepository(database),
+            self.coalition,
+            self.group_lists,
+            clock,
+            settings.min_ratings,
         )
+        self.access = Gate(self.coalition, self.assessments)
+        self.backups = backups_of(settings)
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.reason_prompts = RateLimiter(1)
@@ -105,7 +116,7 @@ class Services:
     async def start(cls, settings: Settings, clock: Clock) -> Services:
         """Open the database, load bundled data on first start (or when it changed), index."""
         translations = Translations.load(settings.default_language)
-        database = await Database.open(settings.database_path)
+        database = await Database.open(settings.database_path, backups_of(settings), clock.now())
         try:
             rules = load_rules(bundled.THEMES_FILE)
             repository = CatalogRepository(database)
@@ -174,6 +185,12 @@ class Services:
         await self.refresh_catalog()
         return ImportOutcome(parsed, report)
 
+    async def backup(self) -> Path:
+        """Take a backup now (the database stays writable meanwhile); its path."""
+        path = await asyncio.to_thread(self.backups.take, self.clock.now())
+        log.info("backup written: %s (%d bytes)", path.name, path.stat().st_size)
+        return path
+
     async def is_coordinator(self, user_id: int) -> bool:
         """True for coordinators (seeded from COORDINATOR_IDS, promoted, not demoted)."""
         return await self.coalition.role(user_id) is Role.COORDINATOR
@@ -191,6 +208,11 @@ class Services:
         """Put a recommendation in a theme or take it out (a coordinator's edit)."""
         await self.catalog_repository.set_theme(recommendation_id, theme_id, assigned)
         await self.refresh_catalog()
+
+
+def backups_of(settings: Settings) -> Backups:
+    """The database's backups as the settings place and rotate them."""
+    return Backups(settings.database_path, settings.backup_folder, settings.backup_keep)
 
 
 async def _load_bundled(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,14 @@ class Settings:
     rate_limit_per_minute: int = 30
     min_ratings: int = 3
     card_edit_seconds: float = 3.0
+    backup_dir: Path | None = None  # None: a `backups` folder beside the database
+    backup_time: dt.time = dt.time(2, 0)  # in `timezone`
+    backup_keep: int = 14
+
+    @property
+    def backup_folder(self) -> Path:
+        """Where backups go: BACKUP_DIR, else `backups` beside the database."""
+        return self.backup_dir or self.database_path.parent / "backups"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Settings:
@@ -67,6 +76,11 @@ class Settings:
             card_edit_seconds=float(
                 _parse_positive_int("CARD_EDIT_SECONDS", env.get("CARD_EDIT_SECONDS", "")) or 3
             ),
+            backup_dir=Path(env["BACKUP_DIR"].strip())
+            if env.get("BACKUP_DIR", "").strip()
+            else None,
+            backup_time=_parse_time("BACKUP_TIME", env.get("BACKUP_TIME", "").strip() or "02:00"),
+            backup_keep=_parse_positive_int("BACKUP_KEEP", env.get("BACKUP_KEEP", "")) or 14,
         )
 
 
@@ -103,3 +117,10 @@ def _parse_positive_int(name: str, raw: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}.")
     return int(raw)
+
+
+def _parse_time(name: str, raw: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a time of day like 02:00, got {raw!r}.") from exc

@@ -66,14 +66,6 @@ _IRREGULAR = {
 }
 
 
-def whole_number(text: str, max_digits: int = 15) -> int | None:
-    """A whole number written in ASCII or Khmer digits only, else None (no sign, space, ², ١)."""
-    digits = text.translate(KHMER_DIGITS)
-    if not 0 < len(digits) <= max_digits or not digits.isascii() or not digits.isdigit():
-        return None
-    return int(digits)
-
-
 def truncate(text: str, limit: int) -> str:
     """Cut at a word boundary before `limit` characters and mark the cut with an ellipsis."""
     if len(text) <= limit:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.arguments import whole_number
 from bot.catalog import SearchRequest
-from bot.text import truncate, whole_number
+from bot.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
@@ -77,13 +78,14 @@ async def states_page(update: Update, context: BotContext) -> None:
     if query is None or query.data is None:
         return
     l10n = await reader(update, context)
-    page = whole_number(query.data.removeprefix("sp:"))
+    page = query.data.removeprefix("sp:")
     await query.answer()
-    if page is not None and isinstance(query.message, Message):
+    number = whole_number(page)
+    if number is not None and isinstance(query.message, Message):
         await edit(
             query.message,
             escape(l10n.gettext("Choose a recommending State:")),
-            _states_page(context, l10n.language, page),
+            _states_page(context, l10n.language, number),
         )
 
 

@@ -78,28 +78,13 @@ def _thread(message: Message) -> int:
     return message.message_thread_id or 0 if message.is_topic_message else 0
 
 
-async def _in_a_group(message: Message, l10n: Localizer) -> bool:
-    """Linking is done from the group itself: in private, say where to send the command."""
-    if message.chat.type != "private":
-        return True
-    await message.reply_text(
-        escape(
-            l10n.gettext("Send /linkgroup in the group chat (or forum topic) you want to link.")
-        )
-    )
-    return False
-
-
 @answering_not_allowed
 async def link_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
-    if not await _in_a_group(message, l10n):
-        return
     await context.services.coalition.require_coordinator(user.id)
     groups = await context.services.coalition.working_groups()
     rows = [
-        [InlineKeyboardButton(g.name(l10n.language), callback_data=f"lg:{g.id}:{user.id}")]
-        for g in groups
+        [InlineKeyboardButton(g.name(l10n.language), callback_data=f"lg:{g.id}")] for g in groups
     ]
     await message.reply_text(
         escape(l10n.gettext("Which working group is this chat for?")),
@@ -108,16 +93,11 @@ async def link_group(message: Message, user: User, l10n: Localizer, context: Bot
 
 
 async def on_link_button(update: Update, context: BotContext) -> None:
-    """lg:<group>:<user>: only the coordinator who asked may choose, and only while coordinator."""
-    press = await pressed(update, context, 2)
+    """lg:<group>: link this chat (the gate lets only the coordinator who asked press it)."""
+    press = await pressed(update, context, 1)
     if press is None:
         return
     query, user, l10n = press.query, press.user, press.l10n
-    if press.args[1] != user.id:
-        await query.answer(
-            l10n.gettext("This button is for the coordinator who asked for it."), show_alert=True
-        )
-        return
     groups = {g.id: g for g in await context.services.coalition.working_groups()}
     group = groups.get(press.args[0])
     if group is None:
@@ -146,8 +126,6 @@ async def on_link_button(update: Update, context: BotContext) -> None:
 @answering_not_allowed
 async def unlink_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/unlinkgroup in a group or topic: remove its link."""
-    if not await _in_a_group(message, l10n):
-        return
     gone = await context.services.coalition.unlink_chat(user.id, message.chat.id, _thread(message))
     await message.reply_text(
         escape(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, Forbidden
 
+from bot.access import Access, Where
 from bot.i18n import Translations
 
 
@@ -17,11 +18,20 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class Command:
-    """A command members can type, with its one-line description (a gettext msgid)."""
+    """A command, its one-line description (a gettext msgid), who may send it and where."""
 
     name: str
     description: str
-    coordinators_only: bool = False
+    access: Access = Access.ANYONE
+    where: Where = Where.ANY
+
+    @property
+    def coordinators_only(self) -> bool:
+        """Listed only in coordinators' menus and help."""
+        return self.access is Access.COORDINATOR
+
+
+_C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -33,26 +43,41 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", N_("How to use this bot, with examples")),
     Command("start", N_("Welcome message")),
     Command("me", N_("Your organisation, working groups and role")),
-    Command("rate", N_("Rate how far recommendations are implemented (members)")),
-    Command("myratings", N_("Your organisation's ratings in the open round")),
-    Command("rounds", N_("Assessment rounds and who took part")),
-    Command("results", N_("Results of a round: /results 1")),
+    Command("rate", N_("Rate how far recommendations are implemented (members)"), _M),
+    Command("myratings", N_("Your organisation's ratings in the open round"), _R),
+    Command("rounds", N_("Assessment rounds and who took part"), _M),
+    Command("results", N_("Results of a round: /results 1"), _M),
     Command(
         "export",
         N_(
             "A round's table as a file: /export 1 xlsx (or csv; add themes for one block per theme)"
         ),
+        _M,
     ),
-    Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2")),
-    Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), True),
-    Command("orgs", N_("Member organisations: representatives, invites, groups"), True),
-    Command("addorg", N_("Add an organisation: /addorg SHORTNAME Full name"), True),
-    Command("linkgroup", N_("In a group chat or topic: link it to a working group"), True),
-    Command("unlinkgroup", N_("In a group chat or topic: remove its working group link"), True),
-    Command("promote", N_("Make someone a coordinator: /promote USER_ID"), True),
-    Command("demote", N_("Remove a coordinator: /demote USER_ID"), True),
-    Command("unreachable", N_("Members and coordinators who blocked the bot"), True),
-    Command("audit", N_("The log of coordinators' actions"), True),
+    Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2"), _M),
+    Command(
+        "grouprecs",
+        N_("A working group's own list of recommendations to rate: add or remove numbers"),
+        _M,
+    ),
+    Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
+    Command(
+        "orgs", N_("Member organisations: representatives, invites, groups"), _C, Where.PRIVATE
+    ),
+    Command("addorg", N_("Add an organisation: /addorg SHORTNAME Full name"), _C),
+    Command(
+        "linkgroup", N_("In a group chat or topic: link it to a working group"), _C, Where.GROUP
+    ),
+    Command(
+        "unlinkgroup",
+        N_("In a group chat or topic: remove its working group link"),
+        _C,
+        Where.GROUP,
+    ),
+    Command("promote", N_("Make someone a coordinator: /promote USER_ID"), _C),
+    Command("demote", N_("Remove a coordinator: /demote USER_ID"), _C),
+    Command("unreachable", N_("Members and coordinators who blocked the bot"), _C, Where.PRIVATE),
+    Command("audit", N_("The log of coordinators' actions"), _C, Where.PRIVATE),
 )
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.services import Services
-from bot.text import whole_number
 from handlers.render import escape
 
 
@@ -45,6 +45,11 @@ async def reader(update: Update, context: BotContext) -> Localizer:
 def name_of(user: User) -> str:
     """The user's full name; Telegram may send an empty first name (PTB then gives None)."""
     return user.full_name or ""
+
+
+def thread_of(message: Message) -> int:
+    """The forum topic a message is in (each topic can be linked on its own), else 0."""
+    return message.message_thread_id or 0 if message.is_topic_message else 0
 
 
 def not_allowed(l10n: Localizer) -> str:
@@ -101,9 +106,9 @@ async def pressed(update: Update, context: BotContext, count: int) -> Press | No
     if query is None or query.data is None or user is None:
         return None
     l10n = await reader(update, context)
-    args = [whole_number(p) for p in query.data.split(":")[1:]]
-    numbers = tuple(a for a in args if a is not None)
-    if len(args) != count or len(numbers) != count or not isinstance(query.message, Message):
+    parts = query.data.split(":")[1:]
+    numbers = tuple(n for p in parts if (n := whole_number(p)) is not None)
+    if len(parts) != count or len(numbers) != count or not isinstance(query.message, Message):
         await query.answer(stale(l10n), show_alert=True)
         return None
     return Press(query, user, query.message, l10n, numbers)

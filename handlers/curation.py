@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from bot.model import Recommendation
-from bot.text import truncate, whole_number
+from bot.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.lookup import edit
@@ -48,28 +49,27 @@ def _editor(
 
 
 async def on_theme_button(update: Update, context: BotContext) -> None:
-    """te:<rec id> opens the editor; tt:<rec id>:<theme id> toggles one theme."""
+    """te:<rec id> opens the editor; tt:<rec id>:<theme id> toggles one theme (coordinators:
+    the gate checks every press)."""
     query = update.callback_query
     user = update.effective_user
     if query is None or query.data is None or user is None:
         return
     l10n = await reader(update, context)
     services = context.services
-    # A forwarded or replayed button must not let anyone else edit: check the role every time.
-    if not await services.is_coordinator(user.id):
-        await query.answer(l10n.gettext("Only coordinators can change themes."), show_alert=True)
-        return
-    args = [whole_number(p) for p in query.data.split(":")[1:]]
-    known = len(args) in (1, 2) and args[0] is not None
-    rec = services.catalog.by_id.get(args[0]) if known and args[0] is not None else None
-    theme_id = args[1] if len(args) == 2 else None
-    if rec is None or (len(args) == 2 and theme_id not in services.catalog.themes_by_id):
+    parts = query.data.split(":")
+    rec = None
+    ids = [whole_number(p) for p in parts[1:]]
+    if len(parts) in (2, 3) and ids[0] is not None:
+        rec = services.catalog.by_id.get(ids[0])
+    if rec is None or (len(ids) == 2 and ids[1] not in services.catalog.themes_by_id):
         await query.answer(
             stale(l10n),
             show_alert=True,
         )
         return
-    if theme_id is not None:
+    if len(ids) == 2 and ids[1] is not None:
+        theme_id = ids[1]
         await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
         rec = services.catalog.by_id[rec.id]
         await query.answer(l10n.gettext("Saved."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape
@@ -47,8 +47,9 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the error (never the message text), then apologise to the user if we can."""
-    if isinstance(context.error, Forbidden):
+    """Log the error (never the message text); apologise only for our own faults."""
+    error = context.error
+    if isinstance(error, Forbidden):
         # A user who blocked the bot: mark them, so nobody keeps writing to them in vain.
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == "private":
@@ -58,18 +59,25 @@ async def on_error(update: object, context: BotContext) -> None:
         log.info("a user has blocked the bot; marked unreachable")
         return
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(error, TelegramError):
+        # Telegram refused or did not answer a call (a timeout answering a button, an edit
+        # that failed): the action itself may well have worked, so nothing is posted.
+        if isinstance(error, NetworkError | RetryAfter):
+            log.warning("Telegram call failed while handling update %s: %r", update_id, error)
+        else:
+            log.error("Telegram refused a call for update %s", update_id, exc_info=error)
+        return
+    log.error("error while handling update %s", update_id, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
         l10n = await reader(update, context)
-        await context.bot.send_message(
-            update.effective_chat.id,
-            escape(
-                l10n.gettext(
-                    "Sorry, something went wrong on my side. Please try again in a moment."
-                )
-            ),
+        sorry = l10n.gettext(
+            "Sorry, something went wrong on my side. Please try again in a moment."
         )
-    except Exception:
+        if update.callback_query is not None:  # to the one who pressed, not into the chat
+            await update.callback_query.answer(sorry, show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, escape(sorry))
+    except TelegramError:
         log.exception("could not tell the user about the error")

@@ -7,11 +7,11 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
+from bot.arguments import arguments, whole_number
 from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation
 from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.text import whole_number
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape
@@ -33,7 +33,7 @@ async def on_find(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     # The words after the command, as typed (context.args would lose line breaks and spacing).
-    query = message.text.partition(" ")[2] if " " in message.text else ""
+    query = arguments(message.text)
     if not query.strip():
         await message.reply_text(
             escape(

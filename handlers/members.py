@@ -6,6 +6,7 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.arguments import whole_number
 from bot.coalition import Invite
 from bot.i18n import Localizer
 from bot.membership import (
@@ -19,7 +20,6 @@ from bot.membership import (
     Role,
     UnknownOrganisation,
 )
-from bot.text import whole_number
 from handlers.commands import N_, publish_for_user
 from handlers.common import (
     BotContext,
@@ -212,16 +212,6 @@ async def add_org(message: Message, user: User, l10n: Localizer, context: BotCon
     )
 
 
-async def _private_only(message: Message, l10n: Localizer) -> bool:
-    """Membership details never go into a group chat: say so and stop there."""
-    if message.chat.type == "private":
-        return True
-    await message.reply_text(
-        escape(l10n.gettext("For privacy, this is shown only in a private chat with me."))
-    )
-    return False
-
-
 def _org_line(org: Organisation) -> str:
     return f"{org.short_name} ({len(org.representatives)})" + ("" if org.active else " ⏸")
 
@@ -246,8 +236,6 @@ async def _org_list(
 @answering_not_allowed
 async def orgs(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/orgs: coordinators see every organisation, as buttons (private chat only)."""
-    if not await _private_only(message, l10n):
-        return
     text, markup = await _org_list(l10n, context, user.id)
     await message.reply_text(text, reply_markup=markup)
 
@@ -326,8 +314,8 @@ async def on_org_button(update: Update, context: BotContext) -> None:
     l10n = await reader(update, context)
     coalition = context.services.coalition
     kind, _, rest = query.data.partition(":")
-    args = [whole_number(a) for a in rest.split(":")] if rest else []
-    ids = [a for a in args if a is not None]
+    args = rest.split(":") if rest else []
+    ids = [n for a in args if (n := whole_number(a)) is not None]
     if len(ids) != len(args) or len(args) > 2:
         await query.answer(
             stale(l10n),
@@ -488,13 +476,21 @@ async def _set_role(
         )
         return
     try:
-        await context.services.coalition.set_coordinator(user.id, target, flag)
+        changed = await context.services.coalition.set_coordinator(user.id, target, flag)
     except LastCoordinator:
         await message.reply_text(
             escape(
                 l10n.gettext("You cannot remove the last coordinator: promote someone else first.")
             )
         )
+        return
+    if not changed:
+        text = (
+            l10n.gettext("{id} is already a coordinator.")
+            if flag
+            else l10n.gettext("{id} is not a coordinator.")
+        )
+        await message.reply_text(escape(text.format(id=target)))
         return
     await publish_for_user(context.bot, context.services.translations, target, flag)
     text = (
@@ -520,8 +516,6 @@ async def demote(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def unreachable(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """Who blocked the bot: they get nothing until they write to it again."""
-    if not await _private_only(message, l10n):
-        return
     people = await context.services.coalition.unreachable(user.id)
     if not people:
         await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
@@ -540,8 +534,6 @@ async def unreachable(message: Message, user: User, l10n: Localizer, context: Bo
 @answering_not_allowed
 async def audit(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """The latest coordinator actions, newest first."""
-    if not await _private_only(message, l10n):
-        return
     entries = await context.services.coalition.audit_log(user.id)
     if not entries:
         await message.reply_text(escape(l10n.gettext("The audit log is empty.")))

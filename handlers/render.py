@@ -15,7 +15,7 @@ from bot.catalog import Catalog, NumberResult, SearchRequest, SearchResult
 from bot.i18n import Localizer
 from bot.model import RecNumber, Recommendation, Response, TranslationStatus
 from bot.states import State
-from bot.text import truncate, whole_number
+from bot.text import truncate
 from storage.assessment import Round
 
 MESSAGE_LIMIT = 4096
@@ -352,9 +352,12 @@ def parse_list_data(
     if len(parts) != 7 or parts[0] != "l":
         raise StaleButton(data)
     _, cycle, state, theme, response, token, page = parts
-    cycle_n, theme_id, page_n = (whole_number(n) for n in (cycle or "0", theme or "0", page))
-    if cycle_n is None or theme_id is None or page_n is None:
-        raise StaleButton(data)
+    try:
+        cycle_n = int(cycle) if cycle else None
+        theme_id = int(theme) if theme else None
+        page_n = int(page)
+    except ValueError:
+        raise StaleButton(data) from None
     state_key = None
     if state:
         state_key = next((k for k in catalog.states if state_code(k) == state), None)
@@ -369,11 +372,7 @@ def parse_list_data(
             raise ExpiredSearch(token)
         text = remembered.text
     request = SearchRequest(
-        text,
-        cycle_n if cycle else None,
-        state_key,
-        theme_id if theme else None,
-        _CODE_RESPONSES[response] if response else None,
+        text, cycle_n, state_key, theme_id, _CODE_RESPONSES[response] if response else None
     )
     return request, token, page_n
 

@@ -14,13 +14,15 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.arguments import arguments, name_after_colon, normalise, whole_numbers
 from bot.assessment import Colour, Distribution
 from bot.i18n import Localizer
-from bot.membership import NotAllowed
+from bot.membership import NotAllowed, WorkingGroup
 from bot.model import Recommendation
 from bot.rounds import (
+    MAX_REASON,
     BadScope,
     ResultRow,
     changes_by_theme,
@@ -28,9 +30,10 @@ from bot.rounds import (
     parse_scope,
     reasons_cell,
     summary_by_theme,
-    table,
+    theme_blocks,
 )
-from bot.text import truncate, whole_number
+from bot.spreadsheet import table
+from bot.text import truncate
 from handlers import lookup, render
 from handlers.common import (
     BotContext,
@@ -39,6 +42,7 @@ from handlers.common import (
     pressed,
     reader,
     stale,
+    thread_of,
 )
 from handlers.render import escape, overall_label
 from storage.assessment import Card, NotInRound, Round, RoundClosed
@@ -75,7 +79,12 @@ def _card_text(
 
 
 def _card_markup(
-    round_id: int, rec_id: int, *, private: bool = False, skip: bool = False
+    round_id: int,
+    rec_id: int,
+    *,
+    private: bool = False,
+    skip: bool = False,
+    reason: bool = False,
 ) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -86,6 +95,8 @@ def _card_markup(
     extra = []
     if private:  # ✍ asks for the reason; in groups the bot asks privately instead
         extra.append(InlineKeyboardButton("✍", callback_data=f"rw:{round_id}:{rec_id}"))
+    if reason:  # 🗑 deletes the organisation's reason (the history keeps it)
+        extra.append(InlineKeyboardButton("🗑", callback_data=f"rx:{round_id}:{rec_id}"))
     if skip:
         extra.append(InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}"))
     if extra:
@@ -93,10 +104,17 @@ def _card_markup(
     return InlineKeyboardMarkup(rows)
 
 
-async def _card(l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation) -> str:
+async def _card(
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    group_id: int | None = None,
+) -> str:
+    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
     repository = context.services.assessments.repository
-    dist = await repository.distribution(round_.id, rec.id)
-    _, organisations = await repository.participation(round_.id)
+    dist = await repository.distribution(round_.id, rec.id, group_id)
+    _, organisations = await repository.participation(round_.id, group_id)
     return _card_text(l10n, context, round_, rec, dist, organisations)
 
 
@@ -104,9 +122,9 @@ async def _card(l10n: Localizer, context: BotContext, round_: Round, rec: Recomm
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026."""
     await context.services.coalition.require_coordinator(user.id)
-    argument = (message.text or "").partition(" ")[2]
-    scope_text, colon, name = argument.partition(":")
-    if not colon or not name.strip() or len(name) > 120:
+    split = name_after_colon(arguments(message.text or ""))
+    scope_text, name = split or ("", "")
+    if not name or len(name) > 120:
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -120,11 +138,13 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         return
     services = context.services
     try:
-        scope = parse_scope(scope_text, services.catalog, services.settings.timezone)
+        tz = services.settings.timezone
+        today = services.clock.now().astimezone(tz).date()
+        scope = parse_scope(scope_text, services.catalog, tz, today)
     except BadScope as exc:
-        await message.reply_text(escape(l10n.gettext(str(exc))))
+        await message.reply_text(escape(l10n.gettext(exc.message).format(**exc.params)))
         return
-    round_id = await services.assessments.open_round(user.id, name.strip(), scope)
+    round_id = await services.assessments.open_round(user.id, name, scope)
     await message.reply_text(
         escape(
             l10n.ngettext(
@@ -133,7 +153,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
                 len(scope.recommendation_ids),
             ).format(
                 id=round_id,
-                name=name.strip(),
+                name=name,
                 count=len(scope.recommendation_ids),
                 cycle=scope.cycle,
             )
@@ -252,32 +272,24 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
     if message.chat.type == "private":
-        await services.assessments.rater(user.id)
+        try:
+            await services.assessments.rater(user.id)
+        except NotAllowed:  # coordinators post cards in groups; only representatives rate
+            await message.reply_text(escape(_only_representatives(l10n)))
+            return
         await _next_private(message, l10n, context, user.id, round_)
         return
-    thread = message.message_thread_id or 0 if message.is_topic_message else 0
-    chats = await services.coalition.repository.chats()
-    link = next((c for c in chats if c.chat_id == message.chat.id and c.thread_id == thread), None)
-    if link is None:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "This chat is not linked to a working group: a coordinator can send /linkgroup."
-                )
-            )
-        )
+    group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
+    if group_id is None:
+        await message.reply_text(escape(not_linked(l10n)))
         return
-    groups = {g.id: g for g in await services.coalition.working_groups()}
-    themes = (
-        set(groups[link.working_group_id].theme_ids) if link.working_group_id in groups else set()
-    )
+    # The group's own list decides what it rates (seeded from its themes, edited by hand).
+    listed = await services.group_lists.recommendation_ids(group_id)
     posted = await services.assessments.repository.posted(round_.id, message.chat.id)
     todo = [
         rec
         for rid in await services.assessments.repository.items(round_.id)
-        if (rec := services.catalog.by_id.get(rid)) is not None
-        and rid not in posted
-        and themes.intersection(rec.theme_ids)
+        if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
         await message.reply_text(
@@ -292,12 +304,12 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
     group_l10n = services.translations.localizer(None)
     for rec in todo[:BATCH]:
         sent = await message.reply_text(
-            await _card(group_l10n, context, round_, rec),
+            await _card(group_l10n, context, round_, rec, group_id),
             reply_markup=_card_markup(round_.id, rec.id),
             do_quote=False,
         )
         await services.assessments.repository.add_card(
-            Card(sent.chat.id, sent.message_id, round_.id, rec.id)
+            Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
         )
     left = len(todo) - BATCH
     if left > 0:
@@ -311,6 +323,13 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             ),
             do_quote=False,
         )
+
+
+def not_linked(l10n: Localizer) -> str:
+    """What a group command says in a chat not linked to a working group."""
+    return l10n.gettext(
+        "This chat is not linked to a working group: a coordinator can send /linkgroup."
+    )
 
 
 def _skipped(context: BotContext, round_id: int) -> set[int]:
@@ -384,12 +403,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
     rec = context.services.catalog.by_id.get(rec_id)
     if round_ is None or rec is None:
         return
-    mine = l10n.gettext("Your organisation's rating: {colour}").format(colour=colour.emoji)
-    await lookup.edit(
-        message,
-        await _card(l10n, context, round_, rec) + "\n" + escape(mine),
-        _card_markup(round_id, rec_id, private=True),
-    )
+    await lookup.edit(message, *await _private_card(l10n, context, round_, rec, user.id))
     if new:
         await _next_private(message, l10n, context, user.id, round_)
 
@@ -402,22 +416,38 @@ async def _ask_reason(
     rec_id: int,
     org: str,
     colour: Colour,
+    current: str = "",
 ) -> None:
     rec = context.services.catalog.by_id.get(rec_id)
     number = str(rec.number) if rec else "?"
+    text = (
+        l10n.gettext(
+            "{org} rated {number} {colour} with this reason:\n{reason}\nTo change it, reply to this "
+            "message with the new reason (at most {limit} characters)."
+        )
+        if current
+        else l10n.gettext(
+            "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
+            "consultation”), reply to this message."
+        )
+    )
     try:
         prompt = await context.bot.send_message(
             user_id,
             escape(
-                l10n.gettext(
-                    "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
-                    "consultation”), reply to this message."
-                ).format(org=org, number=number, colour=colour.emoji)
+                text.format(
+                    org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON
+                )
             ),
             reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
         )
     except Forbidden:
-        return  # never opened a private chat with the bot: the rating stands without a reason
+        # Blocked the bot, or never opened a private chat with it: the rating stands without a
+        # reason, and nobody writes to them again until they write to the bot.
+        await context.services.coalition.repository.mark_unreachable(
+            user_id, context.services.clock.now()
+        )
+        return
     prompts: dict[int, tuple[int, int]] = (
         context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
     )
@@ -439,10 +469,9 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
         await lookup.on_text(update, context)
         return
     l10n = await reader(update, context)
+    reason = message.text.strip()
     try:
-        await context.services.assessments.set_reason(
-            user.id, target[0], target[1], message.text.strip()
-        )
+        cut = await context.services.assessments.set_reason(user.id, target[0], target[1], reason)
     except NotAllowed:
         await message.reply_text(escape(_only_representatives(l10n)))
         return
@@ -454,6 +483,16 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     except NotInRound:
         await message.reply_text(
             escape(l10n.gettext("This recommendation is not part of this round any more."))
+        )
+        return
+    if cut:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Your reason has {length} characters, more than the {limit} a reason may have: "
+                    "only its first {limit} were saved. To shorten it yourself, reply again."
+                ).format(length=len(reason), limit=MAX_REASON)
+            )
         )
         return
     await message.reply_text(
@@ -487,7 +526,9 @@ async def on_reason_button(update: Update, context: BotContext) -> None:
         )
         return
     await press.query.answer()
-    await _ask_reason(context, l10n, press.user.id, round_id, rec_id, org, rating.colour)
+    await _ask_reason(
+        context, l10n, press.user.id, round_id, rec_id, org, rating.colour, rating.reason
+    )
 
 
 async def on_skip(update: Update, context: BotContext) -> None:
@@ -530,7 +571,12 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
     lines = [
         "<b>"
         + escape(l10n.gettext("Ratings of {org} in «{round}»").format(org=org, round=round_.name))
-        + "</b>"
+        + "</b>",
+        escape(
+            l10n.gettext(
+                "Tap a number to change its colour, or to change (✍) or delete (🗑) its reason."
+            )
+        ),
     ]
     buttons = []
     for rec_id, rating in own.items():
@@ -559,29 +605,116 @@ async def on_review(update: Update, context: BotContext) -> None:
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
+    try:
+        text, markup = await _private_card(press.l10n, context, round_, rec, press.user.id)
+    except NotAllowed:
+        await press.query.answer(_only_representatives(press.l10n), show_alert=True)
+        return
     await press.query.answer()
-    await press.message.reply_text(
-        await _card(press.l10n, context, round_, rec),
-        reply_markup=_card_markup(round_.id, rec.id, private=True),
+    await press.message.reply_text(text, reply_markup=markup)
+
+
+async def _private_card(
+    l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A card in private: the counts, the organisation's own colour and reason, and buttons to
+    change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
+    assessments = context.services.assessments
+    org_id, _ = await assessments.rater(user_id)
+    rating = (await assessments.repository.own(round_.id, org_id)).get(rec.id)
+    lines = [await _card(l10n, context, round_, rec)]
+    if rating is not None:
+        lines.append(
+            escape(
+                l10n.gettext("Your organisation's rating: {colour}").format(
+                    colour=rating.colour.emoji
+                )
+            )
+        )
+        if rating.reason:
+            lines.append(escape(l10n.gettext("Reason: {reason}").format(reason=rating.reason)))
+    has_reason = rating is not None and bool(rating.reason)
+    return "\n".join(lines), _card_markup(round_.id, rec.id, private=True, reason=has_reason)
+
+
+async def on_delete_reason(update: Update, context: BotContext) -> None:
+    """rx:<round>:<rec>: delete the organisation's reason for this rating (history keeps it)."""
+    press = await pressed(update, context, 2)
+    if press is None:
+        return
+    (round_id, rec_id), l10n = press.args, press.l10n
+    services = context.services
+    try:
+        deleted = await services.assessments.delete_reason(press.user.id, round_id, rec_id)
+    except NotAllowed:
+        await press.query.answer(_only_representatives(l10n), show_alert=True)
+        return
+    except RoundClosed:
+        await press.query.answer(
+            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
+        )
+        return
+    except NotInRound:
+        await press.query.answer(
+            l10n.gettext("This recommendation is not part of this round any more."),
+            show_alert=True,
+        )
+        return
+    await press.query.answer(
+        l10n.gettext("Reason deleted.")
+        if deleted
+        else l10n.gettext("There is no reason to delete.")
     )
+    round_ = await services.assessments.repository.round(round_id)
+    rec = services.catalog.by_id.get(rec_id)
+    if deleted and round_ is not None and rec is not None:
+        await lookup.edit(
+            press.message, *await _private_card(l10n, context, round_, rec, press.user.id)
+        )
 
 
 RESULTS_PER_PAGE = 8
 
 
+async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
+    """Whose results: in a linked group chat that working group's; in private the group named
+    by its short name (/results 1 land); otherwise the whole coalition's (None)."""
+    coalition = context.services.coalition
+    groups = await coalition.working_groups()
+    if message.chat.type != "private":
+        group_id = await coalition.linked_group(message.chat.id, thread_of(message))
+        return next((g for g in groups if g.id == group_id), None)
+    words = (message.text or "").lower().split()[1:]
+    return next((g for g in groups if g.slug in words), None)
+
+
 async def _send_results(
-    message: Message, l10n: Localizer, context: BotContext, user_id: int, round_id: int
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    group: WorkingGroup | None = None,
 ) -> None:
     """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
+    group_id = group.id if group else None
     round_, rows = await services.assessments.results(
-        user_id, round_id, services.catalog, private=message.chat.type == "private"
+        user_id,
+        round_id,
+        services.catalog,
+        private=message.chat.type == "private",
+        group_id=group_id,
     )
-    rated, total = await services.assessments.repository.participation(round_id)
+    rated, total = await services.assessments.repository.participation(round_id, group_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
         escape(
-            l10n.gettext("{rated} of {total} organisations took part.").format(
+            l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+                rated=rated, total=total, group=group.name(l10n.language)
+            )
+            if group
+            else l10n.gettext("{rated} of {total} organisations took part.").format(
                 rated=rated, total=total
             )
         ),
@@ -592,27 +725,36 @@ async def _send_results(
         lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
-    text, markup = _results_page(l10n, rows, round_id, 0)
+    text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
 def _results_page(
-    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int
+    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int, group_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
     blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
     for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
+        coalition = (
+            "\n"
+            + l10n.gettext("Whole coalition: {colour}").format(
+                colour=overall_label(l10n, row.coalition)
+            )
+            if row.coalition is not None
+            else ""
+        )
         blocks.append(
             f"<b>{escape(str(row.recommendation.number))}</b> "
             f"{escape(overall_label(l10n, row.overall))}\n"
-            f"{escape(row.distribution.line())}\n{escape(truncate(reasons_cell(row), 350))}".rstrip()
+            f"{escape(row.distribution.line() + coalition)}\n"
+            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
         )
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}"))
+        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}:{group_id}"))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}"))
+        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}:{group_id}"))
     text = render.split_messages(["\n\n".join(blocks)])[0]
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
@@ -622,8 +764,8 @@ def _results_not_yet(l10n: Localizer) -> str:
 
 
 async def on_results_page(update: Update, context: BotContext) -> None:
-    """rq:<round>:<page>: turn a page of results (permission checked again)."""
-    press = await pressed(update, context, 2)
+    """rq:<round>:<page>:<group or 0>: turn a page of results (permission checked again)."""
+    press = await pressed(update, context, 3)
     if press is None:
         return
     try:
@@ -632,12 +774,13 @@ async def on_results_page(update: Update, context: BotContext) -> None:
             press.args[0],
             context.services.catalog,
             private=press.message.chat.type == "private",
+            group_id=press.args[2] or None,
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
         return
     await press.query.answer()
-    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1])
+    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1], press.args[2])
     await lookup.edit(press.message, text, markup)
 
 
@@ -651,13 +794,19 @@ async def _send_export(
     by_theme: bool = False,
 ) -> None:
     services = context.services
-    round_, rows = await services.assessments.results(
-        user_id, round_id, services.catalog, private=message.chat.type == "private"
-    )
-    blocks = (
-        list(services.catalog.themes) if by_theme else await services.coalition.working_groups()
-    )
-    data = export_rows(l10n, services.catalog, rows, blocks, overall_label)
+    private = message.chat.type == "private"
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private
+        )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        groups = await services.coalition.working_groups()
+        round_, _, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private
+        )
+        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+    data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
     content = table(data, fmt)
     await message.reply_document(
         InputFile(
@@ -678,9 +827,12 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
         )
         return
+    group = await _group_of(message, context)
     round_ = await context.services.assessments.repository.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.repository.participation(round_id)
+        rated, total = await context.services.assessments.repository.participation(
+            round_id, group.id if group else None
+        )
         await message.reply_text(
             escape(
                 l10n.gettext(
@@ -691,7 +843,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     try:
-        await _send_results(message, l10n, context, user.id, round_id)
+        await _send_results(message, l10n, context, user.id, round_id, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
 
@@ -700,14 +852,15 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
     round_id = _round_argument(message)
-    fmt = "csv" if "csv" in (message.text or "").lower() else "xlsx"
+    options = normalise(message.text or "").casefold()
+    fmt = "csv" if "csv" in options else "xlsx"
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
         )
         return
     try:
-        by_theme = "theme" in (message.text or "").lower()
+        by_theme = "theme" in options
         await _send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -716,16 +869,16 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    words = (message.text or "").split()[1:]
-    numbers = [n for w in words if (n := whole_number(w)) is not None]
+    numbers = whole_numbers(arguments(message.text or ""))
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
         return
+    group = await _group_of(message, context)
     try:
         changes = await context.services.assessments.compare(
-            user.id, numbers[0], numbers[1], context.services.catalog
+            user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
         )
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
@@ -735,7 +888,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("No recommendation changed colour between these rounds."))
         )
         return
-    text = (message.text or "").lower()
+    text = normalise(message.text or "").casefold()
     if "csv" in text or "xlsx" in text:
         fmt = "csv" if "csv" in text else "xlsx"
         data = [
@@ -775,6 +928,8 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         + "</b>"
     ]
+    if group is not None:  # whose colours these are
+        lines.insert(0, "<b>" + escape(group.name(l10n.language)) + "</b>")
     for theme, found in changes_by_theme(context.services.catalog, changes):
         lines += ["", "<b>" + escape(theme.name(l10n.language)) + "</b>"]
         lines += [
@@ -787,28 +942,44 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    words = (message.text or "").split()[1:]
-    return next((n for w in words if (n := whole_number(w)) is not None), None)
+    return next(iter(whole_numbers(arguments(message.text or ""))), None)
 
 
 async def flush_cards(context: BotContext) -> None:
     """Job: redraw the counts of cards that changed, at most once per card per run; close due
-    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit."""
+    rounds. Telegram allows a group about 20 edits a minute: a burst of taps is one edit.
+
+    A card counts as drawn only once Telegram took the edit ("not modified" included); a
+    timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
+    """
     services = context.services
-    await services.assessments.repository.close_due(services.clock.now())
-    cards = await services.assessments.repository.cards_to_redraw()
+    repository = services.assessments.repository
+    await services.assessments.close_due()
     l10n = services.translations.localizer(None)
-    for card in cards:
-        round_ = await services.assessments.repository.round(card.round_id)
+    for card in await repository.cards_to_redraw():
+        round_ = await repository.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
         try:
             await context.bot.edit_message_text(
-                await _card(l10n, context, round_, rec),
+                await _card(l10n, context, round_, rec, card.working_group_id),
                 chat_id=card.chat_id,
                 message_id=card.message_id,
                 reply_markup=_card_markup(round_.id, rec.id),
             )
-        except (BadRequest, Forbidden) as exc:
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                # Deleted or no longer editable: retrying cannot help.
+                log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except Forbidden as exc:  # the bot left the chat
             log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except TelegramError as exc:
+            log.warning(
+                "rating card %s/%s redraw failed, will retry: %s",
+                card.chat_id,
+                card.message_id,
+                exc,
+            )
+            continue
+        await repository.mark_drawn(card)

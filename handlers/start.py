@@ -59,6 +59,20 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
                 "organisation said what; members see results once a round is closed and published."
             )
         ),
+        escape(
+            l10n.gettext(
+                "Each working group rates its own list of recommendations, first taken from its "
+                "themes: /grouprecs shows it. Coordinators add or remove numbers and ranges (paste "
+                "118.1-118.20, 119.3), and can let the group's members do it too."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "Each working group's colours come from its own member organisations: in a group's "
+                "chat, cards, /results and /compare show that group's; in private, add the group's "
+                "short name (/results 1 land) or get the whole coalition's. Tables show both."
+            )
+        ),
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]

@@ -46,6 +46,7 @@ class Rating(NamedTuple):
     organisation: str | None
     colour: Colour
     reason: str
+    organisation_id: int | None = None
 
 
 _COLOURS = {c.value: c for c in Colour}
@@ -59,6 +60,10 @@ class Card:
     message_id: int
     round_id: int
     recommendation_id: int
+    # The newest rating_history row to draw (0 for a new card); stored once the edit succeeded.
+    history_id: int = 0
+    # The working group whose chat it is in: the card shows that group's counts.
+    working_group_id: int | None = None
 
 
 _ROUND = (
@@ -255,28 +260,37 @@ class AssessmentRepository:
     async def ratings(self, round_id: int) -> list[Rating]:
         """Every rating of a round with the organisation's short name (coordinators' view)."""
         async with self._db.connection.execute(
-            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason FROM ratings AS r "
-            "LEFT JOIN organisations AS o ON o.id = r.organisation_id WHERE r.round_id = ?",
+            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
+            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+            "WHERE r.round_id = ?",
             (round_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3]) for row in rows]
+        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
 
-    async def distribution(self, round_id: int, recommendation_id: int) -> Distribution:
-        """One recommendation's distribution."""
+    async def distribution(
+        self, round_id: int, recommendation_id: int, group_id: int | None = None
+    ) -> Distribution:
+        """One recommendation's distribution: the whole coalition's, or one working group's."""
         async with self._db.connection.execute(
-            "SELECT colour FROM ratings WHERE round_id = ? AND recommendation_id = ?",
-            (round_id, recommendation_id),
+            # The whole coalition when the group is None, else its member organisations.
+            "SELECT colour FROM ratings WHERE round_id = ? AND recommendation_id = ? "
+            "AND (? IS NULL OR organisation_id IN (SELECT organisation_id FROM "
+            "organisation_groups WHERE working_group_id = ?))",
+            (round_id, recommendation_id, group_id, group_id),
         ) as cursor:
             return Distribution.of([Colour(row[0]) for row in await cursor.fetchall()])
 
-    async def participation(self, round_id: int) -> tuple[int, int]:
-        """(organisations that rated at least once, active organisations)."""
+    async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
+        """(organisations that rated at least once, active organisations), of the coalition
+        or of one working group."""
         async with self._db.connection.execute(
             "SELECT (SELECT COUNT(DISTINCT organisation_id) FROM ratings WHERE round_id = ? "
-            "AND organisation_id IS NOT NULL), (SELECT COUNT(*) FROM organisations "
-            "WHERE active = 1)",
-            (round_id,),
+            "AND organisation_id IS NOT NULL AND (? IS NULL OR organisation_id IN (SELECT "
+            "organisation_id FROM organisation_groups WHERE working_group_id = ?))), "
+            "(SELECT COUNT(*) FROM organisations WHERE active = 1 AND (? IS NULL OR id IN "
+            "(SELECT organisation_id FROM organisation_groups WHERE working_group_id = ?)))",
+            (round_id, group_id, group_id, group_id, group_id),
         ) as cursor:
             row = await cursor.fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
@@ -298,8 +312,14 @@ class AssessmentRepository:
         async with self._db.transaction() as db:
             await db.execute(
                 "INSERT OR IGNORE INTO rating_cards (chat_id, message_id, round_id, "
-                "recommendation_id) VALUES (?, ?, ?, ?)",
-                (card.chat_id, card.message_id, card.round_id, card.recommendation_id),
+                "recommendation_id, working_group_id) VALUES (?, ?, ?, ?, ?)",
+                (
+                    card.chat_id,
+                    card.message_id,
+                    card.round_id,
+                    card.recommendation_id,
+                    card.working_group_id,
+                ),
             )
 
     async def posted(self, round_id: int, chat_id: int) -> set[int]:
@@ -311,21 +331,27 @@ class AssessmentRepository:
             return {row[0] for row in await cursor.fetchall()}
 
     async def cards_to_redraw(self) -> list[Card]:
-        """Cards whose counts changed since they were drawn (marked drawn in the same step)."""
+        """Cards whose counts changed since they were last drawn successfully."""
+        async with self._db.connection.execute(
+            # A group's card changes only with its own organisations' ratings.
+            "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
+            "(SELECT MAX(h.id) FROM rating_history AS h WHERE h.round_id = c.round_id "
+            "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour' AND (c."
+            "working_group_id IS NULL OR h.organisation_id IN (SELECT organisation_id FROM "
+            "organisation_groups WHERE working_group_id = c.working_group_id))) AS latest, "
+            "c.working_group_id FROM rating_cards AS c WHERE latest > c.drawn_history_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Card(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def mark_drawn(self, card: Card) -> None:
+        """Record that a card now shows the counts up to its history id (never goes back)."""
         async with self._db.transaction() as db:
-            async with db.execute(
-                "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
-                "(SELECT MAX(h.id) FROM rating_history AS h WHERE h.round_id = c.round_id "
-                "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour') AS latest "
-                "FROM rating_cards AS c WHERE latest > c.drawn_history_id"
-            ) as cursor:
-                rows = await cursor.fetchall()
-            await db.executemany(
-                "UPDATE rating_cards SET drawn_history_id = ? WHERE chat_id = ? "
-                "AND message_id = ?",
-                [(r[4], r[0], r[1]) for r in rows],
+            await db.execute(
+                "UPDATE rating_cards SET drawn_history_id = MAX(drawn_history_id, ?) "
+                "WHERE chat_id = ? AND message_id = ?",
+                (card.history_id, card.chat_id, card.message_id),
             )
-        return [Card(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def latest_published(self, recommendation_id: int) -> tuple[Round, Distribution] | None:
         """The most recent published round that rated this recommendation, and its counts."""

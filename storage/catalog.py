@@ -20,6 +20,7 @@ from bot.model import (
     TranslationStatus,
 )
 from bot.themes import ThemeRule, assign
+from storage import group_lists
 from storage.db import Database
 
 _SEP = "\x1f"  # unit separator: State names never contain it, unlike ',' or ';'
@@ -134,6 +135,7 @@ class CatalogRepository:
             ) as cursor:
                 texts = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
             await _assign_rule_themes(db, texts, list(rules), await _theme_ids(db))
+            await group_lists.resync(db)
             await _bump(db)
 
     async def import_recommendations(
@@ -188,6 +190,7 @@ class CatalogRepository:
                     if (key := (row.cycle, row.number.paragraph, row.number.item)) in touched
                 ]
                 await _assign_rule_themes(db, changed, list(rules), await _theme_ids(db))
+                await group_lists.resync(db)
                 await _bump(db)
         return ImportReport(len(inserts), len(updates), unchanged)
 
@@ -246,6 +249,7 @@ class CatalogRepository:
                 "theme_id) DO UPDATE SET source = 'coordinator', assigned = excluded.assigned",
                 (recommendation_id, theme_id, int(assigned)),
             )
+            await group_lists.resync(db)
             await _bump(db)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -24,8 +25,10 @@ from bot.membership import (
     UnknownOrganisation,
     WorkingGroup,
 )
-from storage import audit
+from storage import audit, group_lists
 from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 _PERSON = (
     "SELECT u.user_id, u.display_name, u.is_coordinator, u.organisation_id, "
@@ -83,9 +86,16 @@ class MembershipRepository:
 
     async def set_coordinator(
         self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
-    ) -> None:
-        """Promote or demote; never demote the last coordinator."""
+    ) -> bool:
+        """Promote or demote; never demote the last coordinator. False (and no audit entry)
+        when the person already had that role."""
         async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT is_coordinator FROM users WHERE user_id = ?", (user_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if bool(row and row[0]) == flag:
+                return False
             if not flag:
                 async with db.execute(
                     "SELECT COUNT(*) FROM users WHERE is_coordinator = 1 AND user_id != ?",
@@ -100,6 +110,7 @@ class MembershipRepository:
                 (user_id, language, int(flag)),
             )
             await audit.record(db, now, actor, "promote" if flag else "demote", None, str(user_id))
+        return True
 
     async def coordinators(self) -> list[Person]:
         """Every coordinator (to tell them what happens to the bot)."""
@@ -237,6 +248,9 @@ class MembershipRepository:
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )
             await audit.record(db, now, actor, "erase organisation", org_id, "")
+        # secure_delete overwrote the rows; the old page versions in the WAL go too.
+        if not await self._db.checkpoint():
+            log.warning("an erasure could not be checkpointed yet: a reader holds the WAL")
         return name
 
     # --- invites ---------------------------------------------------------------------------
@@ -337,6 +351,7 @@ class MembershipRepository:
                     "WHERE g.slug = ? AND t.slug = ?",
                     [(slug, theme) for theme in themes],
                 )
+            await group_lists.resync(db)
 
     async def working_groups(self) -> list[WorkingGroup]:
         """Every working group, in the order of the data file."""
@@ -353,6 +368,16 @@ class MembershipRepository:
                 WorkingGroup(r[0], r[1], r[2], r[3], tuple(sorted(themes[r[0]])))
                 for r in await cursor.fetchall()
             ]
+
+    async def organisations_by_group(self) -> dict[int, set[int]]:
+        """Each working group's member organisations (an organisation may be in several)."""
+        found: dict[int, set[int]] = defaultdict(set)
+        async with self._db.connection.execute(
+            "SELECT working_group_id, organisation_id FROM organisation_groups"
+        ) as cursor:
+            for row in await cursor.fetchall():
+                found[row[0]].add(row[1])
+        return dict(found)
 
     async def link_chat(
         self,

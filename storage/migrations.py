@@ -1,5 +1,9 @@
 """Numbered, forward-only schema migrations. Never edit one that has shipped: add the next."""
 
+# Migrations that rebuild a table other tables reference: they run with foreign keys off (a
+# DROP would otherwise cascade to the children), and every reference is checked before commit.
+REBUILDS: frozenset[int] = frozenset({6})
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
     """
@@ -173,5 +177,75 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, message_id)
     );
     CREATE INDEX rating_history_item ON rating_history (round_id, recommendation_id, id)
+    """,
+    # 4: each working group's own list of recommendations, seeded from its themes. Rows from
+    # themes are recomputed when recommendations or themes change; a coordinator's additions
+    # (included 1) and removals (included 0) are kept for good. Per group: may its members edit?
+    """
+    CREATE TABLE working_group_recommendations (
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('theme', 'coordinator')),
+        included INTEGER NOT NULL CHECK (included IN (0, 1)),
+        PRIMARY KEY (working_group_id, recommendation_id)
+    );
+    CREATE INDEX working_group_recommendations_rec
+        ON working_group_recommendations (recommendation_id);
+    ALTER TABLE working_groups ADD COLUMN members_edit_list INTEGER NOT NULL DEFAULT 0
+        CHECK (members_edit_list IN (0, 1));
+    INSERT INTO working_group_recommendations
+        (working_group_id, recommendation_id, source, included)
+        SELECT DISTINCT g.working_group_id, rt.recommendation_id, 'theme', 1
+        FROM working_group_themes AS g JOIN recommendation_themes AS rt
+        ON rt.theme_id = g.theme_id AND rt.assigned = 1
+    """,
+    # 5: a rating card in a group's chat shows that group's counts: remember whose card it is
+    # (cards posted before this know their group only when the whole chat was linked).
+    """
+    ALTER TABLE rating_cards ADD COLUMN working_group_id INTEGER
+        REFERENCES working_groups (id) ON DELETE SET NULL;
+    UPDATE rating_cards SET working_group_id = (SELECT g.working_group_id FROM group_chats AS g
+        WHERE g.chat_id = rating_cards.chat_id AND g.thread_id = 0)
+    """,
+    # 6: organisation and invite ids are never reused (AUTOINCREMENT): an erased
+    # organisation's history in the audit log, and an old invite's Revoke button, must never
+    # point at a newer one. A rebuild of tables others reference (see REBUILDS). Each
+    # sequence starts past every id ever handed out, as the audit log counts them.
+    """
+    CREATE TABLE organisations_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        short_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO organisations_new (id, short_name, name, active, created_at)
+        SELECT id, short_name, name, active, created_at FROM organisations;
+    DROP TABLE organisations;
+    ALTER TABLE organisations_new RENAME TO organisations;
+    CREATE UNIQUE INDEX organisations_short_name ON organisations (short_name COLLATE NOCASE);
+    CREATE TABLE invites_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code_hash TEXT NOT NULL UNIQUE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER,
+        revoked_at TEXT
+    );
+    INSERT INTO invites_new SELECT id, code_hash, organisation_id, created_by, created_at,
+        expires_at, used_at, used_by, revoked_at FROM invites;
+    DROP TABLE invites;
+    ALTER TABLE invites_new RENAME TO invites;
+    DELETE FROM sqlite_sequence WHERE name IN ('organisations', 'invites');
+    INSERT INTO sqlite_sequence (name, seq) VALUES
+        ('organisations', MAX(
+            COALESCE((SELECT MAX(id) FROM organisations), 0),
+            COALESCE((SELECT MAX(organisation_id) FROM audit_log), 0))),
+        ('invites', MAX(
+            COALESCE((SELECT MAX(id) FROM invites), 0),
+            (SELECT COUNT(*) FROM audit_log WHERE action = 'create invite')))
     """,
 )

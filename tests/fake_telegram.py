@@ -174,6 +174,7 @@ class StoredMessage:
     text: str
     reply_markup: dict[str, Any] | None = None
     thread_id: int = 0
+    reply_to: int | None = None  # the id of the message it answers
 
 
 @dataclass
@@ -197,6 +198,8 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
+        self.senders: dict[tuple[int, int], dict[str, Any]] = {}  # users' messages: who sent
+        self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
         self.url = ""
 
     # --- server ---------------------------------------------------------------------------
@@ -244,6 +247,7 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
         call = Call(method, params)
         try:
+            self._inject_fault(method)
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
@@ -260,6 +264,14 @@ class FakeTelegram:
             self.calls.append(call)
             self._pending.setdefault(call.method, []).append(call)
             self._changed.notify_all()
+
+    def fail_next(self, method: str, code: int = 500) -> None:
+        """Answer the next call of `method` with an error (a fault the bot must survive)."""
+        self._faults.setdefault(method, []).append(code)
+
+    def _inject_fault(self, method: str) -> None:
+        if self._faults.get(method):
+            raise ApiError(self._faults[method].pop(0), "Injected fault")
 
     # --- Bot API methods --------------------------------------------------------------------
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -318,6 +330,7 @@ class FakeTelegram:
             params["text"],
             params.get("reply_markup"),
             int(params.get("message_thread_id", 0) or 0),
+            (params.get("reply_parameters") or {}).get("message_id"),
         )
         self.messages[(chat_id, message_id)] = stored
         return {
@@ -420,11 +433,12 @@ class FakeTelegram:
         return True
 
     # --- what tests do ----------------------------------------------------------------------
-    async def _push(self, update: dict[str, Any]) -> None:
+    async def _push(self, update: dict[str, Any]) -> int:
         async with self._changed:
             update["update_id"] = next(self._update_ids)
             self._updates.append(update)
             self._changed.notify_all()
+        return int(update["update_id"])
 
     def undelivered(self) -> int:
         """How many queued updates the bot has not yet confirmed (by asking past them)."""
@@ -437,8 +451,8 @@ class FakeTelegram:
         user: dict[str, Any],
         chat: dict[str, Any] | None = None,
         **extra: Any,
-    ) -> None:
-        """A user sends a text message (a command gets its bot_command entity)."""
+    ) -> int:
+        """A user sends a text message (a command gets its bot_command entity); its update id."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         reply_to = extra.pop("reply_to", None)
         if reply_to is not None:  # a reply to one of the bot's messages, by its id
@@ -449,8 +463,10 @@ class FakeTelegram:
                 "chat": chat,
                 "text": stored.text,
             }
+        message_id = next(self._message_ids)
+        self.senders[(chat["id"], message_id)] = user
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": chat,
             "from": user,
@@ -460,7 +476,11 @@ class FakeTelegram:
         if text.startswith("/"):
             length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        await self._push({"message": message})
+        return await self._push({"message": message})
+
+    def waiting_updates(self) -> int:
+        """How many pushed updates the bot has not fetched yet."""
+        return len(self._updates)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
@@ -504,6 +524,21 @@ class FakeTelegram:
         query_id = str(next(self._callback_ids))
         self.open_callbacks.add(query_id)
         chat_type = "private" if message.chat_id > 0 else "supergroup"
+        chat = {"id": message.chat_id, "type": chat_type}
+        answered = self.senders.get((message.chat_id, message.reply_to or 0))
+        reply = (  # as Telegram does: the message the bot's message answers, one level deep
+            {
+                "reply_to_message": {
+                    "message_id": message.reply_to,
+                    "date": 0,
+                    "chat": chat,
+                    "from": answered,
+                    "text": "…",
+                }
+            }
+            if answered is not None
+            else {}
+        )
         await self._push(
             {
                 "callback_query": {
@@ -517,6 +552,7 @@ class FakeTelegram:
                         "chat": {"id": message.chat_id, "type": chat_type},
                         "from": self._api_getMe({}),
                         "text": message.text,
+                        **reply,
                         **(
                             {"message_thread_id": message.thread_id, "is_topic_message": True}
                             if message.thread_id

@@ -1,11 +1,19 @@
 """Importing recommendation and translation files: formats, bad rows, idempotence."""
 
 import datetime as dt
+import io
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from bot import importer
 from bot.importer import RecommendationRow, UnreadableFile, parse_file
 from bot.model import RecNumber, Response, TranslationStatus
 from bot.services import Services
@@ -215,3 +223,116 @@ async def test_a_failing_import_leaves_nothing_half_written(services: Services) 
     snapshot = await services.catalog_repository.snapshot()
     assert len(snapshot.recommendations) == 296
     assert {c.number for c in snapshot.cycles} == {1, 2, 3, 4}  # dates known, none added
+
+
+def xlsx_with_sheet(path: Path, rows: Iterator[bytes], dimension: str = "A1") -> Path:
+    """A real workbook whose first sheet's XML is streamed from `rows` (deflated as written)."""
+    template = io.BytesIO()
+    book = Workbook()
+    book.active.append(["x"])
+    book.save(template)
+    with (
+        zipfile.ZipFile(template) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for part in source.infolist():
+            if part.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(part, source.read(part))
+        with target.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<dimension ref="' + dimension.encode() + b'"/><sheetData>'
+                b'<row r="1"><c t="inlineStr"><is><t>text</t></is></c>'
+                b'<c t="inlineStr"><is><t>number</t></is></c></row>'
+            )
+            for chunk in rows:
+                sheet.write(chunk)
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+def repeated(row: bytes, count: int) -> Iterator[bytes]:
+    block = 10_000
+    for start in range(0, count, block):
+        yield row * min(block, count - start)
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    row = b'<row><c t="inlineStr"><is><t>Ratify the Convention</t></is></c></row>'
+    bomb = xlsx_with_sheet(tmp_path / "bomb.xlsx", repeated(row, 1_600_000))  # 110 MB unpacked
+    assert bomb.stat().st_size < 1_000_000
+    started = time.perf_counter()
+    with pytest.raises(UnreadableFile, match=r"unpacks to 1\d\d\.\d MB"):
+        parse_file(bomb)
+    assert time.perf_counter() - started < 1  # refused before openpyxl reads the sheet
+
+
+def test_a_sheet_claiming_every_column_is_not_padded_to_it(tmp_path: Path) -> None:
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c><c r="XFD1"><v>1</v></c></row>'
+    wide = xlsx_with_sheet(tmp_path / "wide.xlsx", repeated(row, 5000), "A1:XFD1048576")
+    started = time.perf_counter()
+    parsed = parse_file(wide)
+    assert time.perf_counter() - started < 1.5  # 5,000 rows, not 5,000 x 16,384 cells
+    assert len(parsed.errors) == 5000
+
+
+def test_too_many_rows_refuse_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The limit (100,000) is lowered to keep the test fast; the files are read only that far.
+    monkeypatch.setattr(importer, "MAX_FILE_ROWS", 1000)
+    lines = ["cycle,number,text,recommending_states,response"]
+    lines += [f"3,{1 + n // 1000}.{n % 1000 + 1},Text,France,accepted" for n in range(200_000)]
+    big = write(tmp_path / "big.csv", "\n".join(lines) + "\n")
+    row = b'<row><c t="inlineStr"><is><t>Text</t></is></c><c t="inlineStr"><is><t>1.1</t></is></c></row>'
+    sheet = xlsx_with_sheet(tmp_path / "big.xlsx", repeated(row, 200_000))
+    started = time.perf_counter()
+    for path in (big, sheet):
+        with pytest.raises(UnreadableFile, match=r"more than 1,000 rows \(line 1002\)"):
+            parse_file(path)
+    assert time.perf_counter() - started < 1.5  # not 2 x 200,000 rows
+
+
+def test_broken_csv_quoting_and_giant_cells_are_refused_with_the_line(tmp_path: Path) -> None:
+    header = "cycle,number,text,recommending_states,response\n"
+    unterminated = write(
+        tmp_path / "quote.csv",
+        header + '3,110.1,Ratify,France,accepted\n3,110.2,"Protect land,Japan,noted\n'
+        "3,110.3,Other,Japan,noted\n",
+    )
+    with pytest.raises(UnreadableFile, match=r"line 3: a quotation mark .* never closed"):
+        parse_file(unterminated)
+    giant = write(tmp_path / "giant.csv", header + "3,110.1," + "x" * 200_000 + ",France,noted\n")
+    with pytest.raises(UnreadableFile, match=r"line 2: a cell is longer than 131,072 characters"):
+        parse_file(giant)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=3000).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.lists(
+            st.lists(
+                st.one_of(st.text(max_size=30), st.sampled_from(['"', '""', "118.6", "\r", ";"])),
+                max_size=6,
+            ),
+            max_size=20,
+        ).map(
+            lambda rows: (
+                "cycle,number,text,recommending_states,response\n"
+                + "\n".join(",".join(row) for row in rows)
+            ).encode("utf-8", "surrogatepass")
+        ),
+    ),
+    st.sampled_from([".csv", ".tsv", ".xlsx"]),
+)
+def test_any_bytes_are_imported_or_refused_whole(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"file{suffix}"
+        path.write_bytes(data)
+        try:
+            parsed = parse_file(path)
+        except UnreadableFile:
+            return
+        assert all(isinstance(e.english(), str) for e in parsed.errors)

@@ -284,9 +284,7 @@ async def test_only_coordinators_can_change_themes(tg: FakeTelegram, bot: BotApp
     card = await tg.reply_to(COORDINATOR, "118.6")
     editor_data = button(card, "Edit themes")
     # A member replaying the coordinator's button is refused, on open and on toggle.
-    assert (
-        await press(tg, member_card, editor_data, MEMBER) == "Only coordinators can change themes."
-    )
+    assert await press(tg, member_card, editor_data, MEMBER) == "Only coordinators can do this."
     rec = services.catalog.get(
         2,
         next(
@@ -298,7 +296,7 @@ async def test_only_coordinators_can_change_themes(tg: FakeTelegram, bot: BotApp
     assert rec is not None
     land = next(t for t in services.catalog.themes if t.slug == "land")
     assert await press(tg, member_card, f"tt:{rec.id}:{land.id}", MEMBER) == (
-        "Only coordinators can change themes."
+        "Only coordinators can do this."
     )
     assert land.id not in services.catalog.by_id[rec.id].theme_ids
 

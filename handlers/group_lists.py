@@ -1,0 +1,229 @@
+"""/grouprecs: each working group's own list of recommendations, edited by pasting numbers."""
+
+from __future__ import annotations
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+
+from bot.group_lists import BadNumbers, ListView
+from bot.i18n import Localizer
+from bot.membership import NotAllowed
+from handlers import rounds
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    not_allowed,
+    pressed,
+    reader,
+    thread_of,
+)
+from handlers.lookup import edit
+from handlers.render import escape
+
+_PROMPTS = "list_prompts"  # user_data: (chat, prompt message) -> (group, add?) — a draft
+
+
+def _view_text(l10n: Localizer, view: ListView) -> str:
+    total = sum(view.counts.values())
+    lines = [
+        "<b>" + escape(view.group.name(l10n.language)) + "</b>",
+        escape(
+            l10n.ngettext(
+                "This group's list has {count} recommendation.",
+                "This group's list has {count} recommendations.",
+                total,
+            ).format(count=total)
+        ),
+    ]
+    if view.counts:
+        lines.append(
+            escape(
+                " · ".join(
+                    l10n.gettext("cycle {cycle}: {count}").format(cycle=cycle, count=count)
+                    for cycle, count in view.counts.items()
+                )
+            )
+        )
+    lines.append(
+        escape(
+            l10n.gettext("Members of this group may edit the list.")
+            if view.members_may_edit
+            else l10n.gettext("Only coordinators edit the list.")
+        )
+    )
+    if view.may_edit:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "Press a button, then reply with numbers or ranges, for example "
+                    "118.1-118.20, 119.3 (write c1 first for cycle 1)."
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+def _view_markup(l10n: Localizer, view: ListView) -> InlineKeyboardMarkup | None:
+    group_id = view.group.id
+    rows = []
+    if view.may_edit:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "➕ " + l10n.gettext("Add numbers"), callback_data=f"gla:{group_id}"
+                ),
+                InlineKeyboardButton(
+                    "➖ " + l10n.gettext("Remove numbers"), callback_data=f"glr:{group_id}"
+                ),
+            ]
+        )
+    if view.coordinator:
+        label = (
+            l10n.gettext("Members may edit: yes")
+            if view.members_may_edit
+            else l10n.gettext("Members may edit: no")
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=f"glm:{group_id}")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _view(
+    l10n: Localizer, context: BotContext, user_id: int, group_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    services = context.services
+    view = await services.group_lists.view(user_id, group_id, services.catalog)
+    return _view_text(l10n, view), _view_markup(l10n, view)
+
+
+@answering_not_allowed
+async def group_recs(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/grouprecs: in a linked group chat, that group's list; in private, choose the group."""
+    coalition = context.services.coalition
+    if message.chat.type == "private":
+        rows = [
+            [InlineKeyboardButton(g.name(l10n.language), callback_data=f"gl:{g.id}")]
+            for g in await coalition.working_groups()
+        ]
+        await message.reply_text(
+            escape(l10n.gettext("Which working group's list?")),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+        return
+    group_id = await coalition.linked_group(message.chat.id, thread_of(message))
+    if group_id is None:
+        await message.reply_text(escape(rounds.not_linked(l10n)))
+        return
+    text, markup = await _view(l10n, context, user.id, group_id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def on_list_button(update: Update, context: BotContext) -> None:
+    """gl:<group> show, gla/glr:<group> ask for numbers, glm:<group> toggle members' editing."""
+    press = await pressed(update, context, 1)
+    if press is None:
+        return
+    query, l10n, group_id = press.query, press.l10n, press.args[0]
+    action = (query.data or "").split(":")[0][2:]
+    lists = context.services.group_lists
+    try:
+        if action in ("a", "r"):
+            group = await lists.group(group_id)
+            if await lists.may_edit(press.user.id, group_id):
+                await query.answer()
+                await _ask_numbers(
+                    press.message,
+                    context,
+                    l10n,
+                    group.id,
+                    group.name(l10n.language),
+                    action == "a",
+                )
+                return
+            await query.answer(not_allowed(l10n), show_alert=True)
+            return
+        if action == "m":
+            await lists.toggle_members_may_edit(press.user.id, group_id)
+        text, markup = await _view(l10n, context, press.user.id, group_id)
+    except NotAllowed:
+        await query.answer(not_allowed(l10n), show_alert=True)
+        return
+    await query.answer(l10n.gettext("Saved.") if action == "m" else None)
+    await edit(press.message, text, markup)
+
+
+async def _ask_numbers(
+    message: Message,
+    context: BotContext,
+    l10n: Localizer,
+    group_id: int,
+    group: str,
+    include: bool,
+) -> None:
+    text = (
+        l10n.gettext(
+            "Reply to this message with the numbers to add to the list of «{group}», for "
+            "example 118.1-118.20, 119.3."
+        )
+        if include
+        else l10n.gettext(
+            "Reply to this message with the numbers to remove from the list of «{group}», for "
+            "example 118.1-118.20, 119.3."
+        )
+    )
+    prompt = await message.reply_text(
+        escape(text.format(group=group)),
+        reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Numbers")[:64]),
+        do_quote=False,
+    )
+    if context.user_data is None:
+        return
+    prompts: dict[tuple[int, int], tuple[int, bool]] = context.user_data.setdefault(_PROMPTS, {})
+    prompts[(prompt.chat.id, prompt.message_id)] = (group_id, include)
+    while len(prompts) > 20:
+        prompts.pop(next(iter(prompts)))
+
+
+async def on_reply(update: Update, context: BotContext) -> None:
+    """A reply to a numbers prompt edits the list; other private replies go to the rounds."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    prompts: dict[tuple[int, int], tuple[int, bool]] = (context.user_data or {}).get(_PROMPTS, {})
+    reply = message.reply_to_message
+    target = prompts.get((message.chat.id, reply.message_id)) if reply is not None else None
+    if target is None:
+        if message.chat.type == "private":
+            await rounds.on_private_reply(update, context)
+        return  # in groups the bot hears only commands and replies to its own prompts
+    group_id, include = target
+    l10n = await reader(update, context)
+    services = context.services
+    try:
+        picked, changed = await services.group_lists.edit(
+            user.id, group_id, message.text, include, services.catalog
+        )
+    except NotAllowed:
+        await message.reply_text(escape(not_allowed(l10n)))
+        return
+    except BadNumbers as exc:
+        await message.reply_text(escape(l10n.gettext(str(exc))))
+        return
+    done = (
+        l10n.ngettext(
+            "{count} recommendation of cycle {cycle} added to the list.",
+            "{count} recommendations of cycle {cycle} added to the list.",
+            changed,
+        )
+        if include
+        else l10n.ngettext(
+            "{count} recommendation of cycle {cycle} removed from the list.",
+            "{count} recommendations of cycle {cycle} removed from the list.",
+            changed,
+        )
+    ).format(count=changed, cycle=picked.cycle)
+    if picked.missing:
+        done += "\n" + l10n.gettext("Not found in cycle {cycle}: {numbers}.").format(
+            cycle=picked.cycle, numbers=", ".join(picked.missing)
+        )
+    text, markup = await _view(l10n, context, user.id, group_id)
+    await message.reply_text(escape(done) + "\n\n" + text, reply_markup=markup)

@@ -1,0 +1,248 @@
+"""Every command and every button, sent or pressed by each kind of user: works or refused.
+
+The matrix is driven by the bot's own registries (COMMANDS, BUTTONS): a new command or button
+prefix without a row below fails, so nobody can add one and forget who may use it. The rows
+are what the README promises, written here independently of the code's access table.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.access import Refusal
+from bot.app import running
+from bot.assessment import Colour
+from bot.catalog import SearchRequest
+from bot.i18n import Localizer
+from bot.rounds import parse_scope
+from bot.services import Services
+from handlers import BUTTONS
+from handlers.access import refusal_text
+from handlers.commands import COMMANDS
+from handlers.common import BotApplication, stale
+from handlers.render import list_data
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock, make_settings
+from tests.fake_telegram import FakeTelegram
+
+# Who acts, and where: (user, chat or None for their private chat).
+GUEST = {"id": 4001, "is_bot": False, "first_name": "Guest", "language_code": "en"}
+MEMBER = {"id": 4002, "is_bot": False, "first_name": "Member", "language_code": "en"}
+INACTIVE = {"id": 4003, "is_bot": False, "first_name": "Paused", "language_code": "en"}
+OWNER = {"id": 4004, "is_bot": False, "first_name": "Owner", "language_code": "en"}
+PERSONAS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+    "guest": (GUEST, None),
+    "member of another organisation": (MEMBER, None),
+    "member of an inactive organisation": (INACTIVE, None),
+    "coordinator in a group": (COORDINATOR, GROUP),
+    "coordinator in private": (COORDINATOR, None),
+}
+
+Y, N = True, False
+ANYONE = (Y, Y, Y, Y, Y)
+MEMBERS = (N, Y, N, Y, Y)  # members of active organisations and coordinators
+RATERS = (N, Y, N, N, N)  # representatives of active organisations (coordinators are not)
+COORDINATORS = (N, N, N, Y, Y)
+COORDINATORS_PRIVATE = (N, N, N, N, Y)  # membership details never go into a group
+COORDINATORS_GROUP = (N, N, N, Y, N)  # acts on the group itself
+
+# command -> (what is sent, who may: guest, other member, inactive, coordinator group/private)
+COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
+    "find": ("/find 118.6", ANYONE),
+    "themes": ("/themes", ANYONE),
+    "states": ("/states", ANYONE),
+    "cycles": ("/cycles", ANYONE),
+    "language": ("/language", ANYONE),
+    "help": ("/help", ANYONE),
+    "start": ("/start", ANYONE),
+    "me": ("/me", ANYONE),
+    "rate": ("/rate", (N, Y, N, Y, N)),  # coordinators post cards in groups, do not rate
+    "myratings": ("/myratings", RATERS),
+    "rounds": ("/rounds", MEMBERS),
+    "results": ("/results {published}", MEMBERS),
+    "export": ("/export {published} csv", MEMBERS),
+    "compare": ("/compare {published} {published}", MEMBERS),
+    "grouprecs": ("/grouprecs", MEMBERS),
+    "openround": ("/openround c2 118.1-118.3 : Matrix", COORDINATORS),
+    "orgs": ("/orgs", COORDINATORS_PRIVATE),
+    "addorg": ("/addorg MATRIX Matrix organisation", COORDINATORS),
+    "linkgroup": ("/linkgroup", COORDINATORS_GROUP),
+    "unlinkgroup": ("/unlinkgroup", COORDINATORS_GROUP),
+    "promote": ("/promote 3001", COORDINATORS),
+    "demote": ("/demote 3002", COORDINATORS),
+    "unreachable": ("/unreachable", COORDINATORS_PRIVATE),
+    "audit": ("/audit", COORDINATORS_PRIVATE),
+}
+
+# button prefix -> (callback data, who may press it)
+BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
+    "lang": ("lang:en", ANYONE),
+    "r": ("r:2:118.6", ANYONE),
+    "l": ("{list}", ANYONE),
+    "sp": ("sp:1", ANYONE),
+    "te": ("te:{rec}", COORDINATORS),
+    "tt": ("tt:{rec}:{theme}", COORDINATORS),
+    "og": ("og:{spare_org}", COORDINATORS_PRIVATE),
+    "oa": ("oa:{spare_org}:0", COORDINATORS_PRIVATE),
+    "oe": ("oe:{spare_org}", COORDINATORS_PRIVATE),
+    "oi": ("oi:{spare_org}", COORDINATORS_PRIVATE),
+    "om": ("om", COORDINATORS_PRIVATE),
+    "or": ("or:{spare_org}", COORDINATORS_PRIVATE),
+    "ot": ("ot:{spare_org}:{group}", COORDINATORS_PRIVATE),
+    "ou": ("ou:{spare_org}:3003", COORDINATORS_PRIVATE),
+    "ow": ("ow:{spare_org}", COORDINATORS_PRIVATE),
+    "ox": ("ox:{spare_org}", COORDINATORS_PRIVATE),
+    "iv": ("iv:{invite}", COORDINATORS),
+    "lg": ("lg:{group}", COORDINATORS_GROUP),
+    "gl": ("gl:{group}", MEMBERS),
+    "gla": ("gla:{group}", COORDINATORS),  # and members, once coordinators allow it
+    "glr": ("glr:{group}", COORDINATORS),
+    "glm": ("glm:{group}", COORDINATORS),
+    "vr": ("vr:{open}:{rec}", RATERS),
+    "vo": ("vo:{open}:{rec}", RATERS),
+    "vg": ("vg:{open}:{rec}", RATERS),
+    "vu": ("vu:{open}:{rec}", RATERS),
+    "rk": ("rk:{open}:{rec}", RATERS),
+    "rv": ("rv:{open}:{rec}", RATERS),
+    "rw": ("rw:{open}:{rec}", RATERS),
+    "rx": ("rx:{open}:{rec}", RATERS),
+    "rq": ("rq:{published}:0:0", MEMBERS),
+    "rac": ("rac:{spare_round}", COORDINATORS),
+    "rao": ("rao:{spare_round}", COORDINATORS),
+    "rap": ("rap:{spare_round}", COORDINATORS),
+    "rar": ("rar:{spare_round}", COORDINATORS),
+    "rav": ("rav:{spare_round}", COORDINATORS),
+    "rax": ("rax:{spare_round}", COORDINATORS),
+}
+
+
+def test_every_command_and_button_has_a_row() -> None:
+    """A command or button prefix added to the registries must say who may use it."""
+    assert {c.name for c in COMMANDS} == set(COMMAND_ROWS)
+    prefixes = [p for b in BUTTONS for p in b.prefixes]
+    assert len(prefixes) == len(set(prefixes)), "a prefix is registered twice"
+    assert set(prefixes) == set(BUTTON_ROWS)
+
+
+async def _coalition(services: Services) -> dict[str, Any]:
+    """Organisations (one rated, one of the personas', one inactive, one spare) and rounds."""
+    coalition, assessments = services.coalition, services.assessments
+    ids: dict[str, Any] = {}
+    for short, person in (("OWNER", OWNER), ("OTHER", MEMBER), ("PAUSED", INACTIVE)):
+        invite = await coalition.add_organisation(COORDINATOR_ID, short, f"{short} org")
+        await coalition.join(person["id"], person["first_name"], "en", invite.code)
+        ids[short] = invite.organisation.id
+    await coalition.set_active(COORDINATOR_ID, ids["PAUSED"], False)
+    spare = await coalition.add_organisation(COORDINATOR_ID, "SPARE", "Spare org")
+    ids["spare_org"], ids["invite"] = spare.organisation.id, spare.id
+    land = next(g for g in await coalition.working_groups() if g.slug == "land")
+    ids["group"] = land.id
+    await coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land.id, GROUP["title"])
+    tz = services.settings.timezone
+    scope = parse_scope("c2 118.1-118.5", services.catalog, tz, services.clock.now().date())
+    rec = scope.recommendation_ids[0]
+    ids["rec"], ids["theme"] = rec, services.catalog.themes[0].id
+    ids["published"] = await assessments.open_round(COORDINATOR_ID, "Published", scope)
+    await assessments.rate(OWNER["id"], ids["published"], rec, Colour.RED)
+    await assessments.set_open(COORDINATOR_ID, ids["published"], False)
+    await assessments.publish(COORDINATOR_ID, ids["published"])
+    ids["spare_round"] = await assessments.open_round(COORDINATOR_ID, "Spare", scope)
+    ids["open"] = await assessments.open_round(COORDINATOR_ID, "Open", scope)
+    await assessments.rate(OWNER["id"], ids["open"], rec, Colour.RED)
+    ids["list"] = list_data(SearchRequest(theme_id=ids["theme"]), "", 0)
+    return ids
+
+
+class Finished:
+    """Which updates the bot has completely handled (a handler after all the others)."""
+
+    def __init__(self) -> None:
+        self.updates: set[int] = set()
+        self.presses: set[str] = set()
+        self.changed = asyncio.Event()
+
+    async def record(self, update: Update, context: object) -> None:
+        self.updates.add(update.update_id)
+        if update.callback_query is not None:
+            self.presses.add(update.callback_query.id)
+        self.changed.set()
+
+    async def wait(self, *, update: int | None = None, press: str | None = None) -> None:
+        async with asyncio.timeout(5):
+            while update not in self.updates and press not in self.presses:
+                self.changed.clear()
+                await self.changed.wait()
+
+
+@pytest.fixture
+async def matrix_bot(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[BotApplication, Finished]]:
+    """The real bot without flood limits, its own or Telegram's: the matrix sends a few hundred
+    updates and answers (the limits have their own tests)."""
+    settings = make_settings(tg, db_path, rate_limit_per_minute=1_000_000)
+    async with running(settings, clock, poll_timeout=1) as app:
+        monkeypatch.setattr(app.bot, "_rate_limiter", None)
+        finished = Finished()
+        app.add_handler(TypeHandler(Update, finished.record), group=99)
+        yield app, finished
+    refused = [(c.method, c.error) for c in tg.calls if c.error and "not modified" not in c.error]
+    assert refused == []
+
+
+async def _persona(
+    tg: FakeTelegram, finished: Finished, ids: dict[str, Any], column: int, l10n: Localizer
+) -> list[str]:
+    """One kind of user sends every command and presses every button, in their own chat."""
+    name, (user, chat) = list(PERSONAS.items())[column]
+    chat_id = str((chat or user)["id"])
+    refusals = {refusal_text(l10n, r) for r in Refusal}
+    wrong = []
+
+    def verdict(action: str, allowed: tuple[bool, ...], answer: str) -> None:
+        if (answer not in refusals) != allowed[column]:
+            expected = "work" if allowed[column] else "be refused"
+            wrong.append(f"{action} by {name} should {expected}; it said {answer!r}")
+
+    await tg.send("/help", user=user, chat=chat)
+    help_call = await tg.next_call("sendMessage", chat_id=chat_id)
+    anchor = tg.messages[(int(chat_id), help_call.result["message_id"])]  # buttons go here
+    for command in COMMANDS:
+        text, allowed = COMMAND_ROWS[command.name]
+        since = len(tg.calls)
+        await finished.wait(update=await tg.send(text.format(**ids), user=user, chat=chat))
+        said = [
+            str(c.params.get("text", ""))
+            for c in tg.calls[since:]
+            if c.method in ("sendMessage", "sendDocument") and c.params["chat_id"] == chat_id
+        ]
+        assert said, f"/{command.name} by {name}: no answer"
+        verdict(f"/{command.name}", allowed, said[0])
+    for button in BUTTONS:
+        for prefix in button.prefixes:
+            data, allowed = BUTTON_ROWS[prefix]
+            query = await tg.press(anchor, data.format(**ids), user=user)
+            await finished.wait(press=query)
+            answer = await tg.next_call("answerCallbackQuery", callback_query_id=query)
+            text = str(answer.params.get("text", ""))
+            assert text != stale(l10n), f"the sample data for {prefix} is stale"
+            verdict(prefix, allowed, text)
+    return wrong
+
+
+async def test_role_by_action_matrix(
+    tg: FakeTelegram, matrix_bot: tuple[BotApplication, Finished]
+) -> None:
+    bot, finished = matrix_bot
+    services: Services = bot.bot_data["services"]
+    ids = await _coalition(services)
+    l10n = services.translations.localizer("en")
+    # The five kinds of user act at the same time, each in their own chat.
+    wrong = await asyncio.gather(
+        *(_persona(tg, finished, ids, column, l10n) for column in range(len(PERSONAS)))
+    )
+    assert [w for found in wrong for w in found] == []

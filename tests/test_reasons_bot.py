@@ -1,0 +1,96 @@
+"""Representatives change and delete their organisation's reason while the round is open; a
+reason over the limit is cut and its writer told so; every version stays in the history."""
+
+from bot.assessment import Colour
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_rounds_bot import GUEST, coalition_with, open_round
+
+
+async def reply_to_prompt(tg: FakeTelegram, user: dict, text: str) -> str:  # type: ignore[type-arg]
+    """Wait for the reason prompt, answer it, and return the bot's answer."""
+    prompt = await tg.next_call("sendMessage", chat_id=user["id"])
+    await tg.send(text, user=user, reply_to=prompt.result["message_id"])
+    return str((await tg.next_call("sendMessage", chat_id=user["id"])).params["text"])
+
+
+async def test_change_and_delete_a_reason_with_its_history(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    member, other = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1-118.2", "Check")
+    card = await tg.reply_to(member, "/rate")
+    await press(tg, card, button(card, "🔴"), member)
+    card = await edited(tg, card)
+    assert card.text.endswith("Your organisation's rating: 🔴")
+    assert [b["text"] for b in buttons(card)][4:] == ["✍"]  # no reason yet: nothing to delete
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the next card
+    await press(tg, card, button(card, "✍"), member)
+    assert await reply_to_prompt(tg, member, "Old reason.") == (
+        "Reason saved. You can change it by replying again."
+    )
+
+    # /myratings opens the card again: the reason shows, with ✍ and 🗑.
+    mine = await tg.reply_to(member, "/myratings")
+    await press(tg, mine, button(mine, "118.1 🔴"), member)
+    call = await tg.next_call("sendMessage", chat_id=member["id"])
+    card = tg.messages[(member["id"], call.result["message_id"])]
+    assert card.text.endswith("Your organisation's rating: 🔴\nReason: Old reason.")
+    assert [b["text"] for b in buttons(card)][4:] == ["✍", "🗑"]
+
+    # ✍ shows the reason it replaces; a reason over the limit is cut, and the writer told.
+    await press(tg, card, button(card, "✍"), member)
+    prompt = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert prompt.params["text"] == (
+        "ORG0 rated 118.1 🔴 with this reason:\nOld reason.\nTo change it, reply to this message "
+        "with the new reason (at most 500 characters)."
+    )
+    await tg.send("x" * 600, user=member, reply_to=prompt.result["message_id"])
+    told = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert told.params["text"] == (
+        "Your reason has 600 characters, more than the 500 a reason may have: only its first "
+        "500 were saved. To shorten it yourself, reply again."
+    )
+
+    # 🗑 deletes it; the card is redrawn without it; a second press finds nothing to delete.
+    assert await press(tg, card, button(card, "🗑"), member) == "Reason deleted."
+    redrawn = await edited(tg, card)
+    assert redrawn.text.endswith("Your organisation's rating: 🔴")
+    assert "🗑" not in [b["text"] for b in buttons(redrawn)]
+    assert await press(tg, card, "rx:1:" + card_rec(card), member) == (
+        "There is no reason to delete."
+    )
+    # Nobody else can delete it: a guest is refused, another organisation has no reason there.
+    assert (await press(tg, card, "rx:1:" + card_rec(card), GUEST)).startswith(
+        "Only representatives"
+    )
+    services: Services = bot.bot_data["services"]
+    await services.assessments.set_reason(member["id"], 1, int(card_rec(card)), "Back again.")
+    await services.assessments.rate(other["id"], 1, int(card_rec(card)), Colour.RED)
+    assert await press(tg, card, "rx:1:" + card_rec(card), other) == (
+        "There is no reason to delete."
+    )
+    # Closed: frozen.
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    assert await press(tg, card, "rx:1:" + card_rec(card), member) == (
+        "This round is closed: ratings can no longer change."
+    )
+
+    async with services.database.connection.execute(
+        "SELECT reason FROM rating_history WHERE organisation_id = 1 AND kind = 'reason' "
+        "ORDER BY id"
+    ) as cursor:
+        history = [row[0] async for row in cursor]
+    assert history == ["Old reason.", "x" * 500, "", "Back again."]
+    assert [r.reason for r in await services.assessments.repository.ratings(1)] == [
+        "Back again.",
+        "",
+    ]
+
+
+def card_rec(card: StoredMessage) -> str:
+    """The recommendation id in a card's ✍ button."""
+    return button(card, "✍").rsplit(":", 1)[1]
