@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from bot import bundled
@@ -24,7 +25,7 @@ from bot.rounds import Assessments
 from bot.settings import Settings
 from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
-from storage.backup import Backups
+from storage.backup import BackupInfo, Backups
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
 from storage.group_lists import GroupListRepository
@@ -60,6 +61,17 @@ class RecentSearches:
         if request is not None:
             self._items.move_to_end(token)
         return request
+
+
+@dataclass(frozen=True)
+class Status:
+    """What coordinators see in /status."""
+
+    version: str
+    started_at: dt.datetime
+    database_bytes: int
+    last_backup: BackupInfo | None
+    backups_kept: int
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class Services:
         )
         self.access = Gate(self.coalition, self.assessments)
         self.backups = backups_of(settings)
+        self.started_at = clock.now()
         self.searches = RecentSearches()
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self.reason_prompts = RateLimiter(1)
@@ -190,6 +203,24 @@ class Services:
         path = await asyncio.to_thread(self.backups.take, self.clock.now())
         log.info("backup written: %s (%d bytes)", path.name, path.stat().st_size)
         return path
+
+    async def status(self, user_id: int) -> Status:
+        """The bot's version, uptime, database size and backups (coordinators only)."""
+        await self.coalition.require_coordinator(user_id)
+        try:
+            version = metadata.version("upr-coalition-bot")
+        except metadata.PackageNotFoundError:
+            version = "?"
+        database = self.settings.database_path
+        sizes = [Path(f"{database}{s}") for s in ("", "-wal")]
+        backups = await asyncio.to_thread(self.backups.existing)
+        return Status(
+            version,
+            self.started_at,
+            sum(p.stat().st_size for p in sizes if p.exists()),
+            await asyncio.to_thread(BackupInfo.of, backups[-1]) if backups else None,
+            len(backups),
+        )
 
     async def is_coordinator(self, user_id: int) -> bool:
         """True for coordinators (seeded from COORDINATOR_IDS, promoted, not demoted)."""

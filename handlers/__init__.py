@@ -24,6 +24,7 @@ from handlers import (
     inline,
     lookup,
     members,
+    operations,
     rounds,
     start,
 )
@@ -88,6 +89,7 @@ def register(app: BotApplication) -> None:
         "compare": rounds.compare,
         "openround": rounds.open_round,
         "grouprecs": group_lists.group_recs,
+        "status": operations.status,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.error import Forbidden
 
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
 from bot.text import truncate
-from handlers.common import BotContext, answering_not_allowed, not_allowed, pressed, stale
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    not_allowed,
+    pressed,
+    stale,
+    tell_coordinators,
+)
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -32,33 +38,27 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     title = truncate(change.chat.title or str(change.chat.id), 128)  # Telegram's limit
     gone = [] if now else await coalition.unlink_chat(0, change.chat.id, None)
     groups = {g.id: g for g in await coalition.working_groups()}
-    for person in await coalition.repository.coordinators():
-        if person.unreachable_since is not None:
-            continue
-        l10n = context.services.translations.localizer(
-            await context.services.language_of(person.user_id, None)
-        )
+
+    def text_for(l10n: Localizer) -> str:
         if now:
-            text = l10n.gettext(
-                "I was added to the group «{title}». To make it a working group's chat, send "
-                "/linkgroup in that group (or in one of its topics)."
-            ).format(title=title)
-        else:
-            text = l10n.gettext("I was removed from the group «{title}».").format(title=title)
-            if gone:
-                text += " " + l10n.gettext("It is no longer linked to: {groups}.").format(
-                    groups="; ".join(
-                        groups[c.working_group_id].name(l10n.language)
-                        for c in gone
-                        if c.working_group_id in groups
-                    )
-                )
-        try:
-            await context.bot.send_message(person.user_id, escape(text))
-        except Forbidden:
-            await coalition.repository.mark_unreachable(
-                person.user_id, context.services.clock.now()
+            return escape(
+                l10n.gettext(
+                    "I was added to the group «{title}». To make it a working group's chat, "
+                    "send /linkgroup in that group (or in one of its topics)."
+                ).format(title=title)
             )
+        text = l10n.gettext("I was removed from the group «{title}».").format(title=title)
+        if gone:
+            text += " " + l10n.gettext("It is no longer linked to: {groups}.").format(
+                groups="; ".join(
+                    groups[c.working_group_id].name(l10n.language)
+                    for c in gone
+                    if c.working_group_id in groups
+                )
+            )
+        return escape(text)
+
+    await tell_coordinators(context, text_for)
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:

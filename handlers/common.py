@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
+from telegram.error import Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.arguments import whole_number
@@ -112,3 +113,17 @@ async def pressed(update: Update, context: BotContext, count: int) -> Press | No
         await query.answer(stale(l10n), show_alert=True)
         return None
     return Press(query, user, query.message, l10n, numbers)
+
+
+async def tell_coordinators(context: BotContext, text_for: Callable[[Localizer], str]) -> None:
+    """Send each reachable coordinator a private message in their language (HTML)."""
+    services = context.services
+    repository = services.coalition.repository
+    for person in await repository.coordinators():
+        if person.unreachable_since is not None:
+            continue
+        l10n = services.translations.localizer(await services.language_of(person.user_id, None))
+        try:
+            await context.bot.send_message(person.user_id, text_for(l10n))
+        except Forbidden:
+            await repository.mark_unreachable(person.user_id, services.clock.now())

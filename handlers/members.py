@@ -400,6 +400,14 @@ async def _erase_question(
             "and its name in the audit log are deleted; its ratings are kept only as "
             "anonymous counts. This cannot be undone."
         ).format(org=org.short_name)
+        + " "
+        + l10n.ngettext(
+            "Backups already taken still hold its data; the last of them is deleted after "
+            "{days} day.",
+            "Backups already taken still hold its data; the last of them is deleted after "
+            "{days} days.",
+            context.services.settings.backup_keep,
+        ).format(days=context.services.settings.backup_keep)
     )
     return text, InlineKeyboardMarkup(
         [

@@ -1,18 +1,68 @@
-"""Operations: the daily backup job."""
+"""Operations: the daily backup job and /status for coordinators."""
 
 from __future__ import annotations
 
 import logging
 
-from handlers.common import BotContext
+from telegram import Message, User
+
+from bot.i18n import Localizer
+from handlers.common import BotContext, answering_not_allowed, tell_coordinators
+from handlers.render import escape
 from storage.backup import BackupFailed
 
 log = logging.getLogger(__name__)
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f}"
+
+
 async def daily_backup(context: BotContext) -> None:
-    """Job: back the database up (BACKUP_TIME) and rotate; a failure is logged."""
+    """Job: back the database up (BACKUP_TIME) and rotate; coordinators hear of a failure."""
     try:
         await context.services.backup()
-    except (BackupFailed, OSError):
+    except (BackupFailed, OSError) as exc:
         log.exception("backup failed")
+        error = str(exc)
+        await tell_coordinators(
+            context,
+            lambda l10n: escape(
+                l10n.gettext(
+                    "The daily backup failed: {error}. The bot keeps running; ask whoever runs "
+                    "the server to check its disk."
+                ).format(error=error)
+            ),
+        )
+
+
+@answering_not_allowed
+async def status(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/status (coordinators): version, uptime, database size, last backup."""
+    services = context.services
+    now = await services.status(user.id)
+    tz = services.settings.timezone
+    lines = [
+        "<b>" + escape(l10n.gettext("Bot status")) + "</b>",
+        l10n.gettext("Version {version}, running since {when}.").format(
+            version=now.version, when=l10n.datetime(now.started_at, tz)
+        ),
+        l10n.gettext("Database: {size} MB.").format(size=_megabytes(now.database_bytes)),
+    ]
+    if now.last_backup is None:
+        lines.append(
+            l10n.gettext("No backup yet: the first runs at {time}.").format(
+                time=services.settings.backup_time.strftime("%H:%M")
+            )
+        )
+    else:
+        lines.append(
+            l10n.gettext("Last backup: {when}, {size} MB ({kept} kept).").format(
+                when=l10n.datetime(now.last_backup.taken_at, tz),
+                size=_megabytes(now.last_backup.size),
+                kept=now.backups_kept,
+            )
+        )
+    await message.reply_text(
+        "\n".join(escape(line) if i else line for i, line in enumerate(lines))
+    )

@@ -74,6 +74,20 @@ class Backups:
         return sorted(self.folder.glob(f"{self.database.stem}-*.sqlite3"), key=lambda p: p.name)
 
 
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file: when it was taken and its size."""
+
+    path: Path
+    taken_at: dt.datetime
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> BackupInfo:
+        """Describe a backup file."""
+        return cls(path, taken_at(path), path.stat().st_size)
+
+
 class RestoreRefused(RuntimeError):
     """The file cannot be restored; the message says why. Nothing was changed."""
 
@@ -138,10 +152,10 @@ def restore(backup: Path, database: Path, known_schema: int, now: dt.datetime) -
             if part.exists():
                 os.replace(part, f"{kept_aside}{suffix}")
     os.replace(incoming, database)
-    return Restored(_taken_at(backup), organisations, rounds, ratings, kept_aside)
+    return Restored(taken_at(backup), organisations, rounds, ratings, kept_aside)
 
 
-def _taken_at(backup: Path) -> dt.datetime:
+def taken_at(backup: Path) -> dt.datetime:
     """When a backup was taken: from its name if the bot named it, else its file's time."""
     match = re.search(r"-(\d{8}-\d{6})", backup.name)
     if match:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import running
 from bot.assessment import Colour
 from bot.main import main
 from bot.services import Services
@@ -22,7 +24,8 @@ from storage.backup import BackupFailed, Backups, integrity_problem
 from storage.db import Database
 from storage.instance import single_instance
 from storage.migrations import MIGRATIONS
-from tests.conftest import FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock, make_settings
+from tests.fake_telegram import FakeTelegram
 
 
 def count(path: Path, table: str) -> int:
@@ -231,3 +234,37 @@ def test_restore_refuses_a_running_bot_a_damaged_file_and_a_newer_schema(
     assert (status, said) == (2, f"error: {empty} is not a database of this bot\n")
     assert db_path.read_bytes() == before
     assert list(tmp_path.glob("bot-replaced-*")) == []
+
+
+async def test_status_shows_coordinators_the_version_database_and_last_backup(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reply = await tg.reply_to(COORDINATOR, "/status")
+    lines = reply.text.splitlines()
+    assert lines[0] == "<b>Bot status</b>"
+    assert lines[1].startswith("Version 0.1.0, running since ")
+    assert lines[2].startswith("Database: ")
+    assert lines[3] == "No backup yet: the first runs at 02:00."
+    assert bot.job_queue is not None
+    [job] = bot.job_queue.get_jobs_by_name("backup")
+    await job.run(bot)
+    reply = await tg.reply_to(COORDINATOR, "/status")
+    assert re.fullmatch(r"Last backup: .+, \d+\.\d MB \(1 kept\)\.", reply.text.splitlines()[3])
+    reply = await tg.reply_to(MEMBER, "/status")
+    assert reply.text == "Only coordinators can do this."
+
+
+async def test_a_failed_backup_is_told_to_coordinators_privately(
+    tg: FakeTelegram, db_path: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    settings = make_settings(tg, db_path, backup_dir=tmp_path / "a-file" / "backups")
+    async with running(settings, clock, poll_timeout=1) as app:
+        assert app.job_queue is not None
+        [job] = app.job_queue.get_jobs_by_name("backup")
+        await job.run(app)
+        told = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert told.params["text"].startswith("The daily backup failed: ")
+    assert told.params["text"].endswith(
+        "The bot keeps running; ask whoever runs the server to check its disk."
+    )

@@ -164,6 +164,9 @@ async def test_erasing_an_organisation_asks_first_and_leaves_no_name(
     await press(tg, panel, button(panel, "Erase all its data…"), COORDINATOR)
     confirm = await edited(tg, panel)
     assert confirm.text.startswith("Erase ADHOC entirely?")
+    assert confirm.text.endswith(  # erasure cannot reach into backups already taken
+        "Backups already taken still hold its data; the last of them is deleted after 14 days."
+    )
     await press(tg, confirm, button(confirm, "Cancel"), COORDINATOR)
     panel = await edited(tg, confirm)
     assert panel.text.startswith("<b>ADHOC</b>")

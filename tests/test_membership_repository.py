@@ -1,0 +1,359 @@
+"""The membership repository directly: each promise it makes, on a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.coalition import load_working_groups
+from bot.membership import (
+    AlreadyRepresents,
+    DuplicateOrganisation,
+    GroupChat,
+    InviteInvalid,
+    LastCoordinator,
+    UnknownOrganisation,
+    hash_code,
+)
+from bot.services import Services
+from storage.membership import MembershipRepository
+from tests.conftest import FakeClock
+
+BOSS = 111
+HOUR = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def repo(services: Services) -> MembershipRepository:
+    return services.coalition.repository
+
+
+async def actions(repo: MembershipRepository) -> list[tuple[int, str, str, str]]:
+    """The audit log, oldest first: (actor, action, organisation, detail)."""
+    entries = await repo.audit_log(limit=1000)
+    return [(e.actor_id, e.action, e.organisation, e.detail) for e in reversed(entries)]
+
+
+async def org_with_rep(
+    repo: MembershipRepository, clock: FakeClock, short: str, user_id: int, name: str = "Rep"
+) -> int:
+    org_id = await repo.add_organisation(short, f"{short} long name", actor=BOSS, now=clock.now())
+    await repo.create_invite(
+        org_id, f"hash-{short}", actor=BOSS, now=clock.now(), expires=clock.now() + HOUR
+    )
+    await repo.redeem_invite(f"hash-{short}", user_id, name, "en", clock.now())
+    return org_id
+
+
+# --- people -----------------------------------------------------------------------------------
+async def test_a_new_user_is_stored_with_a_name_cut_to_64_characters(
+    repo: MembershipRepository,
+) -> None:
+    assert await repo.person(5) is None
+    await repo.seen(5, "N" * 70, "km")
+    person = await repo.person(5)
+    assert person is not None
+    assert (person.user_id, person.display_name, person.is_coordinator) == (5, "N" * 64, False)
+    assert (person.organisation_id, person.organisation_active, person.unreachable_since) == (
+        None,
+        False,
+        None,
+    )
+    assert person.organisation_short_name == ""
+    await repo.seen(5, "Renamed", "en")
+    assert (await repo.person(5)).display_name == "Renamed"  # type: ignore[union-attr]
+
+
+async def test_blocking_is_dated_once_and_forgotten_when_they_write_again(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    await org_with_rep(repo, clock, "ADHOC", 5)
+    first = clock.now()
+    await repo.mark_unreachable(5, first)
+    await repo.mark_unreachable(5, first + HOUR)  # a second failure keeps the first date
+    assert [(p.user_id, p.unreachable_since) for p in await repo.unreachable()] == [(5, first)]
+    await repo.seen(5, "Rep", "en")
+    assert await repo.unreachable() == []
+
+
+async def test_unreachable_lists_representatives_and_coordinators_not_guests(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    await org_with_rep(repo, clock, "ADHOC", 7)
+    await repo.seen(8, "Guest", "en")
+    await repo.set_coordinator(6, True, actor=BOSS, now=clock.now(), language="en")
+    for user_id in (8, 7, 6):
+        await repo.mark_unreachable(user_id, clock.now())
+    assert [p.user_id for p in await repo.unreachable()] == [6, 7]
+
+
+async def test_coordinators_from_the_settings_are_made_once_each(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    assert await repo.seed_coordinators([2, 1], "en") == [1, 2]
+    assert [p.user_id for p in await repo.coordinators()] == [1, 2]
+    await repo.set_coordinator(2, False, actor=1, now=clock.now(), language="en")
+    assert await repo.seed_coordinators([1, 2, 3], "km") == [3]  # 2's demotion is respected
+    assert [p.user_id for p in await repo.coordinators()] == [1, 3]
+    assert await repo.seed_coordinators([1, 2, 3], "en") == []
+
+
+async def test_promotion_and_demotion_say_whether_anything_changed(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    assert await repo.set_coordinator(1, True, actor=BOSS, now=now, language="en") is True
+    assert await repo.set_coordinator(1, True, actor=BOSS, now=now, language="en") is False
+    with pytest.raises(LastCoordinator):
+        await repo.set_coordinator(1, False, actor=BOSS, now=now, language="en")
+    assert await repo.set_coordinator(2, True, actor=1, now=now, language="km") is True
+    assert await repo.set_coordinator(1, False, actor=2, now=now, language="en") is True
+    assert await repo.set_coordinator(1, False, actor=2, now=now, language="en") is False
+    person = await repo.person(2)
+    assert person is not None
+    assert person.is_coordinator
+    assert await actions(repo) == [
+        (BOSS, "promote", "", "1"),
+        (1, "promote", "", "2"),
+        (2, "demote", "", "1"),
+    ]
+
+
+# --- organisations ----------------------------------------------------------------------------
+async def test_organisations_are_listed_by_short_name_with_their_people_and_groups(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    cchr = await org_with_rep(repo, clock, "cchr", 10, "Zed")
+    await repo.create_invite(
+        cchr, "second", actor=BOSS, now=clock.now(), expires=clock.now() + HOUR
+    )
+    await repo.redeem_invite("second", 11, "Amy", "en", clock.now())
+    adhoc = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    groups = [g.id for g in await repo.working_groups()]
+    for group in (groups[3], groups[1]):
+        await repo.toggle_group(cchr, group, actor=BOSS, now=clock.now())
+    listed = await repo.organisations()
+    assert [(o.id, o.short_name, o.active) for o in listed] == [
+        (adhoc, "ADHOC", True),
+        (cchr, "cchr", True),
+    ]
+    assert listed[1].group_ids == (groups[1], groups[3])
+    assert [(p.user_id, p.display_name) for p in listed[1].representatives] == [
+        (11, "Amy"),
+        (10, "Zed"),
+    ]
+    assert (listed[0].group_ids, listed[0].representatives) == ((), ())
+    assert (await repo.organisation(cchr)).name == "cchr long name"
+    with pytest.raises(UnknownOrganisation):
+        await repo.organisation(999)
+    with pytest.raises(DuplicateOrganisation):
+        await repo.add_organisation("ADHOC", "Again", actor=BOSS, now=clock.now())
+
+
+async def test_deactivation_makes_representatives_guests_until_reactivated(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await org_with_rep(repo, clock, "ADHOC", 5)
+    await repo.set_active(org_id, False, actor=BOSS, now=clock.now())
+    person = await repo.person(5)
+    assert person is not None
+    assert (person.organisation_id, person.organisation_active, person.role) == (
+        org_id,
+        False,
+        "guest",
+    )
+    assert person.organisation_short_name == "ADHOC"
+    await repo.set_active(org_id, True, actor=BOSS, now=clock.now())
+    assert (await repo.person(5)).role == "member"  # type: ignore[union-attr]
+    with pytest.raises(UnknownOrganisation):
+        await repo.set_active(999, True, actor=BOSS, now=clock.now())
+    assert [a[1:3] for a in await actions(repo)][-2:] == [
+        ("deactivate", "ADHOC"),
+        ("activate", "ADHOC"),
+    ]
+
+
+async def test_a_working_group_is_joined_then_left(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    assert await repo.toggle_group(org_id, 6, actor=BOSS, now=clock.now()) is True
+    assert await repo.organisations_by_group() == {6: {org_id}}
+    assert await repo.toggle_group(org_id, 6, actor=BOSS, now=clock.now()) is False
+    assert (await repo.organisation(org_id)).group_ids == ()
+    with pytest.raises(UnknownOrganisation):
+        await repo.toggle_group(999, 6, actor=BOSS, now=clock.now())
+    assert [a[1:] for a in await actions(repo)][-2:] == [
+        ("join group", "ADHOC", "6"),
+        ("leave group", "ADHOC", "6"),
+    ]
+
+
+async def test_removing_a_representative_is_done_once(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await org_with_rep(repo, clock, "ADHOC", 5)
+    other = await org_with_rep(repo, clock, "CCHR", 6)
+    assert await repo.remove_representative(org_id, 6, actor=BOSS, now=clock.now()) is False
+    assert await repo.remove_representative(org_id, 5, actor=BOSS, now=clock.now()) is True
+    assert await repo.remove_representative(org_id, 5, actor=BOSS, now=clock.now()) is False
+    assert (await repo.person(5)).organisation_id is None  # type: ignore[union-attr]
+    assert (await repo.person(6)).organisation_id == other  # type: ignore[union-attr]
+    removals = [a for a in await actions(repo) if a[1] == "remove representative"]
+    assert removals == [(BOSS, "remove representative", "ADHOC", "5")]
+
+
+async def test_erasing_an_organisation_leaves_no_name_behind(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await org_with_rep(repo, clock, "ADHOC", 5, "Sokha")
+    await org_with_rep(repo, clock, "CCHR", 6, "Dara")
+    assert await repo.erase_organisation(org_id, actor=BOSS, now=clock.now()) == "ADHOC long name"
+    person = await repo.person(5)
+    assert person is not None
+    assert (person.organisation_id, person.display_name) == (None, "")
+    assert (await repo.person(6)).display_name == "Dara"  # type: ignore[union-attr]
+    log = await actions(repo)
+    assert (BOSS, "add organisation", "", "") in log  # its name blanked, the entry kept
+    assert (BOSS, "add organisation", "CCHR", "CCHR long name") in log
+    assert log[-1] == (BOSS, "erase organisation", "", "")
+    with pytest.raises(UnknownOrganisation):
+        await repo.erase_organisation(org_id, actor=BOSS, now=clock.now())
+
+
+# --- invites ----------------------------------------------------------------------------------
+async def test_an_invite_is_redeemed_once_and_names_its_organisation(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    code = hash_code("the code")
+    await repo.create_invite(org_id, code, actor=BOSS, now=clock.now(), expires=clock.now() + HOUR)
+    await repo.seen(5, "old", "en")
+    await repo.mark_unreachable(5, clock.now())
+    assert await repo.redeem_invite(code, 5, "S" * 80, "en", clock.now()) == org_id
+    person = await repo.person(5)
+    assert person is not None
+    assert (person.organisation_id, person.display_name, person.unreachable_since) == (
+        org_id,
+        "S" * 64,
+        None,
+    )
+    with pytest.raises(InviteInvalid) as used:
+        await repo.redeem_invite(code, 6, "B", "en", clock.now())
+    assert used.value.reason == "used"
+    with pytest.raises(InviteInvalid) as unknown:
+        await repo.redeem_invite(hash_code("other"), 6, "B", "en", clock.now())
+    assert unknown.value.reason == "unknown"
+    assert [a[:3] for a in await actions(repo)][-1] == (5, "join with invite", "ADHOC")
+    with pytest.raises(UnknownOrganisation):
+        await repo.create_invite(999, "x", actor=BOSS, now=clock.now(), expires=clock.now())
+
+
+async def test_an_invite_expires_at_its_time_exactly(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    expires = clock.now() + HOUR
+    for code in ("late", "in time"):
+        await repo.create_invite(org_id, code, actor=BOSS, now=clock.now(), expires=expires)
+    with pytest.raises(InviteInvalid) as late:
+        await repo.redeem_invite("late", 5, "A", "en", expires)
+    assert late.value.reason == "expired"
+    second = dt.timedelta(seconds=1)
+    assert await repo.redeem_invite("in time", 5, "A", "en", expires - second) == org_id
+
+
+async def test_revoked_invites_and_inactive_organisations_are_refused(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    later = clock.now() + HOUR
+    first = await repo.create_invite(org_id, "one", actor=BOSS, now=clock.now(), expires=later)
+    second = await repo.create_invite(org_id, "two", actor=BOSS, now=clock.now(), expires=later)
+    assert (first, second) == (1, 2)
+    assert await repo.revoke_invite(first, actor=BOSS, now=clock.now()) is True
+    assert await repo.revoke_invite(first, actor=BOSS, now=clock.now()) is False
+    assert await repo.revoke_invite(99, actor=BOSS, now=clock.now()) is False
+    with pytest.raises(InviteInvalid) as revoked:
+        await repo.redeem_invite("one", 5, "A", "en", clock.now())
+    assert revoked.value.reason == "revoked"
+    await repo.set_active(org_id, False, actor=BOSS, now=clock.now())
+    with pytest.raises(InviteInvalid) as inactive:
+        await repo.redeem_invite("two", 5, "A", "en", clock.now())
+    assert inactive.value.reason == "revoked"
+    await repo.set_active(org_id, True, actor=BOSS, now=clock.now())
+    await repo.redeem_invite("two", 5, "A", "en", clock.now())
+    assert await repo.revoke_invite(second, actor=BOSS, now=clock.now()) is False  # used
+    assert [a[1:3] for a in await actions(repo)].count(("revoke invite", "ADHOC")) == 1
+
+
+async def test_one_person_represents_one_organisation(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    adhoc = await org_with_rep(repo, clock, "ADHOC", 5)
+    cchr = await repo.add_organisation("CCHR", "Cchr", actor=BOSS, now=clock.now())
+    later = clock.now() + HOUR
+    await repo.create_invite(cchr, "cchr", actor=BOSS, now=clock.now(), expires=later)
+    await repo.create_invite(adhoc, "again", actor=BOSS, now=clock.now(), expires=later)
+    with pytest.raises(AlreadyRepresents) as refused:
+        await repo.redeem_invite("cchr", 5, "A", "en", clock.now())
+    assert refused.value.short_name == "ADHOC"
+    assert await repo.redeem_invite("again", 5, "A", "en", clock.now()) == adhoc  # same one: fine
+
+
+# --- working groups and chats -----------------------------------------------------------------
+async def test_working_groups_follow_the_data_file_order_and_names(
+    repo: MembershipRepository,
+) -> None:
+    rows = load_working_groups(Path("data/working_groups.csv"))
+    renamed = [(s, f"{en}!", f"{km}!", themes[:1]) for s, en, km, themes in reversed(rows)]
+    await repo.sync_working_groups(renamed)
+    groups = await repo.working_groups()
+    assert [(g.slug, g.name("en"), g.name("km")) for g in groups] == [r[:3] for r in renamed]
+    assert [len(g.theme_ids) for g in groups] == [len(r[3]) for r in renamed]
+
+
+async def test_a_chat_link_is_replaced_and_unlinked_per_topic(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.link_chat(-1, 0, 6, "T" * 200, actor=BOSS, now=now)
+    await repo.link_chat(-1, 0, 7, "Land", actor=BOSS, now=now)  # replaces the first link
+    await repo.link_chat(-1, 5, 8, "Topic", actor=BOSS, now=now)
+    await repo.link_chat(-2, 0, 6, "Other", actor=BOSS, now=now)
+    assert await repo.chats() == [
+        GroupChat(-2, 0, 6, "Other"),
+        GroupChat(-1, 0, 7, "Land"),
+        GroupChat(-1, 5, 8, "Topic"),
+    ]
+    assert await repo.unlink_chat(-1, 9, actor=BOSS, now=now) == []
+    assert await repo.unlink_chat(-1, 5, actor=BOSS, now=now) == [GroupChat(-1, 5, 8, "Topic")]
+    await repo.link_chat(-1, 5, 8, "Topic", actor=BOSS, now=now)
+    gone = await repo.unlink_chat(-1, None, actor=BOSS, now=now)
+    assert [(c.chat_id, c.thread_id) for c in gone] == [(-1, 0), (-1, 5)]
+    assert await repo.chats() == [GroupChat(-2, 0, 6, "Other")]
+    await repo.migrate_chat(-2, -3)
+    assert await repo.chats() == [GroupChat(-3, 0, 6, "Other")]
+    log = [a for a in await actions(repo) if a[1] in ("link chat", "unlink chat")]
+    assert log[:2] == [(BOSS, "link chat", "", "-1/0:6"), (BOSS, "link chat", "", "-1/0:7")]
+    assert [a[1:] for a in log if a[1] == "unlink chat"] == [("unlink chat", "", "-1")] * 2
+
+
+async def test_a_long_chat_title_is_cut(repo: MembershipRepository, clock: FakeClock) -> None:
+    await repo.link_chat(-1, 0, 6, "T" * 200, actor=BOSS, now=clock.now())
+    assert await repo.chats() == [GroupChat(-1, 0, 6, "T" * 128)]
+
+
+async def test_the_audit_log_pages_newest_first(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    for n in range(5):
+        clock.advance(minutes=1)
+        await repo.add_organisation(f"O{n}", f"Org {n}", actor=BOSS, now=clock.now())
+    page = await repo.audit_log(limit=2, offset=1)
+    assert [(e.organisation, e.detail, e.at) for e in page] == [
+        ("O3", "Org 3", clock.now() - dt.timedelta(minutes=1)),
+        ("O2", "Org 2", clock.now() - dt.timedelta(minutes=2)),
+    ]

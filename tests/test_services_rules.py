@@ -1,0 +1,379 @@
+"""The domain services' rules without Telegram: who may do what, and what each answer holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.assessment import Colour, Distribution, Overall
+from bot.coalition import Coalition
+from bot.membership import (
+    InviteInvalid,
+    NotAllowed,
+    Person,
+    Role,
+    WorkingGroup,
+    looks_like_code,
+    new_invite_code,
+)
+from bot.rounds import Assessments, BadScope, parse_scope
+from bot.services import Services
+from tests.conftest import FakeClock
+
+BOSS, MEMBER, OTHER, INACTIVE, GUEST = 1, 2, 3, 4, 5
+R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+async def coalition(services: Services) -> Coalition:
+    """A coordinator, members of two active organisations, one of an inactive one, a guest."""
+    coalition = services.coalition
+    await coalition.repository.seed_coordinators([BOSS], "en")
+    for user_id, short in ((MEMBER, "ADHOC"), (OTHER, "cchr"), (INACTIVE, "Gone")):
+        invite = await coalition.add_organisation(BOSS, short, f"{short} name")
+        await coalition.join(user_id, f"Rep {short}", "en", invite.code)
+    await coalition.set_active(BOSS, 3, False)
+    await coalition.repository.seen(GUEST, "Guest", "en")
+    return coalition
+
+
+@pytest.fixture
+def assessments(services: Services, coalition: Coalition) -> Assessments:
+    return services.assessments
+
+
+def rec(services: Services, number: str, cycle: int = 2) -> int:
+    return next(
+        r.id
+        for r in services.catalog.recommendations
+        if r.cycle == cycle and str(r.number) == number
+    )
+
+
+# --- roles ------------------------------------------------------------------------------------
+async def test_each_user_has_the_role_the_readme_gives(coalition: Coalition) -> None:
+    roles = [await coalition.role(u) for u in (BOSS, MEMBER, INACTIVE, GUEST, 999)]
+    assert roles == [Role.COORDINATOR, Role.MEMBER, Role.GUEST, Role.GUEST, Role.GUEST]
+    assert Person(1, "x", is_coordinator=True, organisation_id=None).role is Role.COORDINATOR
+    assert Person(1, "x", organisation_id=0, organisation_active=True).role is Role.MEMBER
+    assert Person(1, "x", organisation_id=None, organisation_active=True).role is Role.GUEST
+
+
+COORDINATOR_ONLY: list[tuple[str, Callable[[Coalition, int], Awaitable[object]]]] = [
+    ("add_organisation", lambda c, u: c.add_organisation(u, "NEW", "New")),
+    ("invite", lambda c, u: c.invite(u, 1)),
+    ("revoke", lambda c, u: c.revoke(u, 1)),
+    ("organisations", lambda c, u: c.organisations(u)),
+    ("organisation", lambda c, u: c.organisation(u, 1)),
+    ("set_active", lambda c, u: c.set_active(u, 1, False)),
+    ("toggle_group", lambda c, u: c.toggle_group(u, 1, 6)),
+    ("remove_representative", lambda c, u: c.remove_representative(u, 1, MEMBER)),
+    ("erase", lambda c, u: c.erase(u, 1)),
+    ("set_coordinator", lambda c, u: c.set_coordinator(u, u, True)),
+    ("unreachable", lambda c, u: c.unreachable(u)),
+    ("audit_log", lambda c, u: c.audit_log(u)),
+    ("link_chat", lambda c, u: c.link_chat(u, -1, 0, 6, "Group")),
+    ("unlink_chat", lambda c, u: c.unlink_chat(u, -1, None)),
+]
+
+
+async def test_coordinator_actions_refuse_everyone_else_and_change_nothing(
+    coalition: Coalition,
+) -> None:
+    await coalition.link_chat(BOSS, -1, 0, 6, "Group")
+    for action, call in COORDINATOR_ONLY:
+        before = await coalition.repository.audit_log(limit=100)
+        for user_id in (MEMBER, INACTIVE, GUEST, 999):
+            with pytest.raises(NotAllowed):
+                await call(coalition, user_id)
+        assert await coalition.repository.audit_log(limit=100) == before, action
+        await call(coalition, BOSS)  # and the coordinator may
+
+
+async def test_the_bot_itself_unlinks_a_chat_it_was_removed_from(coalition: Coalition) -> None:
+    await coalition.link_chat(BOSS, -1, 0, 6, "Group")
+    assert await coalition.linked_group(-1, 0) == 6
+    assert await coalition.linked_group(-1, 5) is None
+    assert await coalition.linked_group(-2, 0) is None
+    gone = await coalition.unlink_chat(0, -1, None)
+    assert [(c.chat_id, c.working_group_id) for c in gone] == [(-1, 6)]
+
+
+# --- invites ----------------------------------------------------------------------------------
+async def test_an_invite_is_valid_for_the_invite_lifetime(
+    coalition: Coalition, clock: FakeClock
+) -> None:
+    invite = await coalition.invite(BOSS, 1)
+    assert invite.expires == clock.now() + coalition.invite_ttl
+    assert coalition.invite_ttl == dt.timedelta(hours=72)
+    assert (invite.organisation.id, invite.organisation.short_name) == (1, "ADHOC")
+    assert await coalition.revoke(BOSS, invite.id) is True
+    with pytest.raises(InviteInvalid) as revoked:
+        await coalition.join(GUEST, "Guest", "en", invite.code)
+    assert revoked.value.reason == "revoked"
+
+
+async def test_text_that_is_not_shaped_like_a_code_never_reaches_the_database(
+    coalition: Coalition,
+) -> None:
+    for text in ("", "short", "x" * 65, "a" * 23 + "!", "'; DROP TABLE invites; --xxxxx"):
+        with pytest.raises(InviteInvalid) as refused:
+            await coalition.join(GUEST, "Guest", "en", text)
+        assert refused.value.reason == "unknown"
+
+
+def test_invite_codes_are_long_random_and_url_safe() -> None:
+    codes = {new_invite_code() for _ in range(50)}
+    assert len(codes) == 50
+    allowed = set(string.ascii_letters + string.digits + "-_")
+    assert all(len(c) == 24 and set(c) <= allowed and looks_like_code(c) for c in codes)
+    assert looks_like_code("a" * 16)
+    assert looks_like_code("a-_" * 21 + "a")
+    assert not looks_like_code("a" * 15)
+    assert not looks_like_code("a" * 65)
+    assert not looks_like_code("a" * 20 + " ")
+
+
+async def test_own_organisation_is_for_representatives(coalition: Coalition) -> None:
+    own = await coalition.own_organisation(MEMBER)
+    assert own is not None
+    assert own.short_name == "ADHOC"
+    assert await coalition.own_organisation(GUEST) is None
+    assert await coalition.own_organisation(999) is None
+
+
+def test_a_working_group_is_named_in_the_readers_language() -> None:
+    group = WorkingGroup(1, "land", "Land", "ដីធ្លី")
+    assert (group.name("en"), group.name("km")) == ("Land", "ដីធ្លី")
+
+
+# --- rating -----------------------------------------------------------------------------------
+async def test_only_representatives_of_active_organisations_rate(
+    assessments: Assessments, services: Services
+) -> None:
+    for user_id in (BOSS, INACTIVE, GUEST, 999):
+        with pytest.raises(NotAllowed):
+            await assessments.rater(user_id)
+    assert await assessments.rater(MEMBER) == (1, "ADHOC")
+    assert await assessments.rater(OTHER) == (2, "cchr")
+
+
+async def test_rating_through_the_service_names_the_organisation(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", [item], None, actor=BOSS, now=clock.now()
+    )
+    assert await assessments.rate(MEMBER, round_id, item, R) == (True, "ADHOC")
+    assert await assessments.rate(MEMBER, round_id, item, G) == (False, "ADHOC")
+    await assessments.set_reason(MEMBER, round_id, item, "x" * 600)
+    own = await assessments.repository.own(round_id, 1)
+    assert own[item].reason == "x" * 500
+    with pytest.raises(NotAllowed):
+        await assessments.set_reason(GUEST, round_id, item, "guest")
+
+
+async def test_the_current_round_is_the_newest_open_one(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    assert await assessments.current_round() is None
+    repo = assessments.repository
+    first = await repo.open_round("A", 2, "s", [1], None, actor=BOSS, now=clock.now())
+    second = await repo.open_round("B", 2, "s", [1], None, actor=BOSS, now=clock.now())
+    assert (await assessments.current_round()).id == second  # type: ignore[union-attr]
+    await repo.set_open(second, False, actor=BOSS, now=clock.now())
+    assert (await assessments.current_round()).id == first  # type: ignore[union-attr]
+
+
+async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, f"118.{n}") for n in (1, 2, 3)]
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
+    assert await assessments.next_unrated(MEMBER, round_id, set()) == items[0]
+    await assessments.rate(MEMBER, round_id, items[0], U)  # "don't know" is an answer
+    await assessments.rate(OTHER, round_id, items[1], R)  # another organisation's rating
+    assert await assessments.next_unrated(MEMBER, round_id, set()) == items[1]
+    assert await assessments.next_unrated(MEMBER, round_id, {items[1]}) == items[2]
+    assert await assessments.next_unrated(MEMBER, round_id, {items[1], items[2]}) is None
+    with pytest.raises(NotAllowed):
+        await assessments.next_unrated(GUEST, round_id, set())
+
+
+# --- results ----------------------------------------------------------------------------------
+async def rated_round(
+    assessments: Assessments, services: Services, clock: FakeClock, *, publish: bool
+) -> int:
+    """118.6 rated 🔴 (ADHOC, with a reason) and 🟢 (cchr); 118.2 by nobody."""
+    items = [rec(services, "118.6"), rec(services, "118.2")]
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
+    await assessments.rate(OTHER, round_id, items[0], G)
+    await assessments.rate(MEMBER, round_id, items[0], R)
+    await assessments.set_reason(MEMBER, round_id, items[0], "No law.")
+    if publish:
+        await assessments.set_open(BOSS, round_id, False)
+        await assessments.publish(BOSS, round_id)
+    return round_id
+
+
+async def test_results_are_for_coordinators_and_for_members_once_published(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    draft = await rated_round(assessments, services, clock, publish=False)
+    published = await rated_round(assessments, services, clock, publish=True)
+    allowed = {
+        (user_id, round_id)
+        for user_id in (BOSS, MEMBER, INACTIVE, GUEST, 999)
+        for round_id in (draft, published)
+        if user_id == BOSS or (user_id == MEMBER and round_id == published)
+    }
+    for user_id in (BOSS, MEMBER, INACTIVE, GUEST, 999):
+        for round_id in (draft, published, 99):
+            if (user_id, round_id) in allowed:
+                await assessments.results(user_id, round_id, services.catalog)
+            else:
+                with pytest.raises(NotAllowed):
+                    await assessments.results(user_id, round_id, services.catalog)
+
+
+async def test_results_name_organisations_only_to_a_coordinator_in_private(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    round_id = await rated_round(assessments, services, clock, publish=True)
+    found, rows = await assessments.results(BOSS, round_id, services.catalog)
+    assert found.id == round_id
+    assert [str(r.recommendation.number) for r in rows] == ["118.2", "118.6"]
+    assert (rows[0].distribution, rows[0].overall, rows[0].reasons) == (
+        Distribution(),
+        Overall.NOT_ENOUGH,
+        (),
+    )
+    assert rows[1].distribution == Distribution(red=1, green=1)
+    assert rows[1].reasons == (("ADHOC", R, "No law."), ("cchr", G, ""))  # case-blind order
+    _, in_group = await assessments.results(BOSS, round_id, services.catalog, private=False)
+    _, member = await assessments.results(MEMBER, round_id, services.catalog)
+    for view in (in_group, member):
+        assert set(view[1].reasons) == {(None, R, "No law."), (None, G, "")}
+
+
+async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    lenient = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    round_id = await rated_round(lenient, services, clock, publish=True)
+    _, rows = await lenient.results(MEMBER, round_id, services.catalog)
+    assert rows[1].overall is Overall.CONTESTED  # 🔴 and 🟢: a split, not "not enough"
+    latest = await lenient.latest(rows[1].recommendation.id)
+    assert latest is not None
+    assert (latest[0].id, latest[1], latest[2]) == (
+        round_id,
+        Overall.CONTESTED,
+        rows[1].distribution,
+    )
+    assert await lenient.latest(rec(services, "118.9")) is None
+
+
+async def test_compare_lists_only_recommendations_whose_colour_moved(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    items = [rec(services, n) for n in ("118.1", "118.2", "118.3")]
+    rounds = []
+    for colours in ((R, G, OR), (G, G, R)):
+        round_id = await assessments.repository.open_round(
+            "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+        )
+        for item, colour in zip(items, colours, strict=True):
+            await assessments.rate(MEMBER, round_id, item, colour)
+        await assessments.set_open(BOSS, round_id, False)
+        await assessments.publish(BOSS, round_id)
+        rounds.append(round_id)
+    changes = await assessments.compare(MEMBER, rounds[0], rounds[1], services.catalog)
+    assert [(str(r.number), a, b, moved) for r, a, b, moved in changes] == [
+        ("118.1", Overall.RED, Overall.GREEN, 1),
+        ("118.3", Overall.ORANGE, Overall.RED, -1),
+    ]
+    with pytest.raises(NotAllowed):
+        await assessments.compare(GUEST, rounds[0], rounds[1], services.catalog)
+
+
+# --- the scope of a round ---------------------------------------------------------------------
+def test_a_scope_reads_cycle_response_themes_numbers_and_closing_date(
+    services: Services,
+) -> None:
+    catalog = services.catalog
+    scope = parse_scope(
+        "c2 accepted land 118.1-118.80 until 2026-12-31", catalog, PHNOM_PENH, TODAY
+    )
+    assert scope.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)  # 23:59 there
+    assert scope.cycle == 2
+    assert scope.description == "c2 accepted land 118.1-118.80"
+    found = [catalog.by_id[i] for i in scope.recommendation_ids]
+    assert found == sorted(found, key=lambda r: r.number)
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    assert found
+    assert all(
+        r.cycle == 2
+        and r.response.value == "accepted"
+        and land in r.theme_ids
+        and str(r.number).startswith("118.")
+        and r.number.item <= 80
+        for r in found
+    )
+
+
+def test_a_scope_without_filters_takes_the_whole_current_cycle(services: Services) -> None:
+    catalog = services.catalog
+    scope = parse_scope("everything", catalog, PHNOM_PENH, TODAY)
+    assert (scope.cycle, scope.closes_at) == (2, None)
+    assert len(scope.recommendation_ids) == len(
+        [r for r in catalog.recommendations if r.cycle == 2]
+    )
+    assert len(parse_scope("c1", catalog, PHNOM_PENH, TODAY).recommendation_ids) == 91
+    noted = parse_scope("noted c2", catalog, PHNOM_PENH, TODAY)
+    assert set(noted.recommendation_ids) == {
+        r.id
+        for r in catalog.recommendations
+        if r.cycle == 2 and r.response.counts_as.value == "noted"
+    }
+
+
+def test_several_themes_make_one_list_without_repeats(services: Services) -> None:
+    catalog = services.catalog
+    women = set(parse_scope("c2 women", catalog, PHNOM_PENH, TODAY).recommendation_ids)
+    children = set(parse_scope("c2 children", catalog, PHNOM_PENH, TODAY).recommendation_ids)
+    both = parse_scope("c2 women children", catalog, PHNOM_PENH, TODAY).recommendation_ids
+    assert women & children  # some recommendations are in both themes
+    assert len(both) == len(set(both))
+    assert set(both) == women | children
+
+
+def test_numbers_in_a_scope_may_name_their_cycle(services: Services) -> None:
+    scope = parse_scope("82.1-82.3 cycle 1", services.catalog, PHNOM_PENH, TODAY)
+    assert scope.cycle == 1
+    assert [str(services.catalog.by_id[i].number) for i in scope.recommendation_ids] == [
+        "82.1",
+        "82.2",
+        "82.3",
+    ]
+
+
+def test_a_scope_that_matches_nothing_is_refused(services: Services) -> None:
+    for text in ("c2 118.900-118.950", "c9", "c2 accepted 82.1"):
+        with pytest.raises(BadScope):
+            parse_scope(text, services.catalog, PHNOM_PENH, TODAY)
