@@ -248,4 +248,13 @@ MIGRATIONS: tuple[str, ...] = (
             COALESCE((SELECT MAX(id) FROM invites), 0),
             (SELECT COUNT(*) FROM audit_log WHERE action = 'create invite')))
     """,
+    # 7: updates fetched from Telegram, kept until handled: a crash replays them (bot/delivery.py).
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        handled INTEGER NOT NULL DEFAULT 0 CHECK (handled IN (0, 1))
+    );
+    CREATE INDEX inbox_pending ON inbox (handled, update_id)
+    """,
 )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.app import running
+from bot.flood import ChatRateLimiter, Window
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common import BotApplication
@@ -86,10 +87,17 @@ def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings
     return Settings(**values)
 
 
+def loose_limiter() -> ChatRateLimiter:
+    """Telegram's limits, but private chats unpaced: tests type faster than people do."""
+    return ChatRateLimiter(private=Window(1_000, 1.0))
+
+
 @pytest.fixture
 async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterator[BotApplication]:
     """The real Application, polling the fake server; fails the test on any refused call."""
-    async with running(make_settings(tg, db_path), clock, poll_timeout=1) as app:
+    async with running(
+        make_settings(tg, db_path), clock, poll_timeout=1, limiter=loose_limiter()
+    ) as app:
         yield app
     assert tg.unconsumed_errors() == []
 
