@@ -127,6 +127,8 @@ async def running(
                 first_retry,
                 stop,
             )
+            # Polling is refused while a webhook is set: remove any (pending updates are kept).
+            await until_done(bot.delete_webhook, "removing any webhook", first_retry, stop)
             await app.start()
             await poller.start()
             log.info("bot @%s is running", app.bot.username)

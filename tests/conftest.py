@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default
 import pytest
 
 from bot.app import running
@@ -35,6 +37,16 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_tls_context() -> Iterator[None]:
+    """Every PTB client builds a TLS context (reading the CA bundle: ~0.08 s, twice per bot
+    start) that the plain-HTTP fake server never uses: the tests share one instead."""
+    with pytest.MonkeyPatch.context() as patch:
+        shared = functools.cache(httpx._transports.default.create_ssl_context)
+        patch.setattr(httpx._transports.default, "create_ssl_context", shared)
+        yield
 
 
 @pytest.fixture

@@ -255,6 +255,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._stopping = False  # a long poll still waiting answers at once: teardown is quick
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
         self.senders: dict[tuple[int, int], dict[str, Any]] = {}  # users' messages: who sent
         self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
@@ -282,6 +283,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Stop serving."""
         async with self._changed:
+            self._stopping = True
             self._changed.notify_all()
         for stall in self._stalls.values():
             stall.abandoned = True
@@ -450,7 +452,7 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         async with self._changed:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and time.monotonic() < deadline:
+            while not self._updates and not self._stopping and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:

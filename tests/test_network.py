@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import Forbidden, TimedOut
 
 from bot.app import running
 from bot.delivery import Stopped
 from bot.settings import Settings
+from handlers.common import BotApplication
 from tests.conftest import GROUP, KHMER_MEMBER, MEMBER, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram, FloodLimits
 
@@ -226,3 +228,21 @@ async def test_updates_fetched_before_a_kill_9_are_answered_after_restart(
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 20) == 0
     assert "update(s) fetched before the last stop" in read(log)
+
+
+async def test_the_fake_server_fails_like_telegram(tg: FakeTelegram, bot: BotApplication) -> None:
+    """Bodies up to Telegram's 50 MB, 403 from blocked users, answers slower than the timeout."""
+    export = b"organisation,colour\n" * 200_000  # 3.8 MiB, like a 300-organisation export
+    sent = await bot.bot.send_document(MEMBER["id"], document=export, filename="round.csv")
+    assert tg.documents[(MEMBER["id"], sent.message_id)] == ("round.csv", export)
+    await tg.next_call("sendDocument")
+
+    tg.blocked.add(MEMBER["id"])
+    with pytest.raises(Forbidden):
+        await bot.bot.send_document(MEMBER["id"], document=b"x", filename="x.csv")
+    refused = await tg.next_call("sendDocument")
+    assert refused.error == "Forbidden: bot was blocked by the user"
+
+    tg.delay_next("getMe", 1.0)
+    with pytest.raises(TimedOut):
+        await bot.bot.get_me(read_timeout=0.2)
