@@ -10,6 +10,7 @@ from typing import NamedTuple
 import aiosqlite
 
 from bot.assessment import Colour, Distribution
+from bot.audit import AuditAction
 from storage import audit
 from storage.db import Database
 
@@ -122,7 +123,7 @@ class AssessmentRepository:
                 "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
                 [(round_id, rec_id) for rec_id in recommendation_ids],
             )
-            await audit.record(db, now, actor, "open round", None, f"{round_id}: {name}")
+            await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
         return round_id
 
     async def rounds(self) -> list[Round]:
@@ -154,7 +155,12 @@ class AssessmentRepository:
                 ("open" if is_open else "closed", int(is_open), round_id),
             )
             await audit.record(
-                db, now, actor, "reopen round" if is_open else "close round", None, str(round_id)
+                db,
+                now,
+                actor,
+                AuditAction.REOPEN_ROUND if is_open else AuditAction.CLOSE_ROUND,
+                None,
+                str(round_id),
             )
 
     async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
@@ -165,7 +171,7 @@ class AssessmentRepository:
                 (now.isoformat(), round_id),
             )
             if cursor.rowcount:
-                await audit.record(db, now, actor, "publish round", None, str(round_id))
+                await audit.record(db, now, actor, AuditAction.PUBLISH_ROUND, None, str(round_id))
             return bool(cursor.rowcount)
 
     async def close_due(self, now: dt.datetime) -> list[int]:
@@ -179,7 +185,7 @@ class AssessmentRepository:
                 due = [row[0] for row in await cursor.fetchall()]
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
-                await audit.record(db, now, 0, "close round", None, str(round_id))
+                await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
         return due
 
     async def rate(
