@@ -335,39 +335,37 @@ class RoundPayload(CallbackData):
 
 
 @dataclass(frozen=True)
-class Vote(RoundPayload, prefix="v", glued="tap"):
-    """Rate a recommendation in a round."""
+class RecPayload(RoundPayload):
+    """A button acting on one recommendation of a round."""
 
     rec: int
+
+
+@dataclass(frozen=True)
+class Vote(RecPayload, prefix="v", glued="tap"):
+    """Rate a recommendation in a round."""
+
     tap: Tap
 
 
 @dataclass(frozen=True)
-class Skip(RoundPayload, prefix="rk"):
+class Skip(RecPayload, prefix="rk"):
     """Skip a recommendation in the private rating flow."""
 
-    rec: int
-
 
 @dataclass(frozen=True)
-class Review(RoundPayload, prefix="rv"):
+class Review(RecPayload, prefix="rv"):
     """Show one's own rating card again, to change it."""
 
-    rec: int
-
 
 @dataclass(frozen=True)
-class AskReason(RoundPayload, prefix="rw"):
+class AskReason(RecPayload, prefix="rw"):
     """Ask for (or change) the reason of one's rating."""
 
-    rec: int
-
 
 @dataclass(frozen=True)
-class DeleteReason(RoundPayload, prefix="rx"):
+class DeleteReason(RecPayload, prefix="rx"):
     """Delete the reason of one's rating."""
-
-    rec: int
 
 
 @dataclass(frozen=True)
