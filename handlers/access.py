@@ -9,8 +9,8 @@ from typing import Any
 
 from telegram import Message, Update
 
-from bot.access import Access, Refusal, Where
-from bot.i18n import Localizer
+from bot.domain.access import Access, Refusal, Where
+from bot.domain.i18n import Localizer
 from handlers.commands import N_
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape

@@ -6,8 +6,8 @@ import logging
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from bot.i18n import Localizer
-from bot.membership import NotAllowed
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
 from handlers.common import (
     BotContext,
     answering_not_allowed,
