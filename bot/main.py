@@ -99,6 +99,7 @@ def hide_in_logs(token: str) -> None:
     secrets = [s for s in (token, token.partition(":")[2]) if len(s) >= 8]
     if not secrets:
         return
+    logging.captureWarnings(True)  # warnings too go through the log, so through this filter
     for handler in logging.getLogger().handlers:
         handler.setFormatter(_Redacting(handler.formatter or logging.Formatter(), secrets))
 

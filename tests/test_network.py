@@ -10,14 +10,17 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-from telegram.error import Forbidden, TimedOut
+from telegram.error import Forbidden, RetryAfter, TimedOut
 
 from bot.app import running
 from bot.delivery import Stopped
+from bot.flood import ChatRateLimiter
 from bot.settings import Settings
 from handlers.common import BotApplication
 from tests.conftest import GROUP, KHMER_MEMBER, MEMBER, FakeClock, make_settings
@@ -246,3 +249,51 @@ async def test_the_fake_server_fails_like_telegram(tg: FakeTelegram, bot: BotApp
     tg.delay_next("getMe", 1.0)
     with pytest.raises(TimedOut):
         await bot.bot.get_me(read_timeout=0.2)
+
+
+async def test_the_fake_server_enforces_telegrams_limits(tg: FakeTelegram) -> None:
+    """A client that does not pace itself gets 429 with retry_after: per chat, group, overall."""
+    tg.limits = FloodLimits(private=(2, 60.0), group=(3, 60.0), overall=(8, 60.0))
+
+    async def sends(session: aiohttp.ClientSession, chat_id: int, count: int) -> list[Any]:
+        outcomes = []
+        for _ in range(count):
+            async with session.post(
+                f"{tg.url}/bot{tg.token}/sendMessage", data={"chat_id": chat_id, "text": "hi"}
+            ) as response:
+                body = await response.json()
+                outcomes.append(body.get("parameters", {}).get("retry_after", response.status))
+        return outcomes
+
+    async with aiohttp.ClientSession() as session:
+        assert await sends(session, MEMBER["id"], 3) == [200, 200, 60]
+        assert await sends(session, GROUP["id"], 4) == [200, 200, 200, 60]
+        assert await sends(session, KHMER_MEMBER["id"], 3) == [200, 200, 60]  # 7 sent
+        assert await sends(session, 4242, 2) == [200, 60]  # the bot's 8 a minute are spent
+
+
+async def test_429s_for_several_chats_pause_the_whole_bot() -> None:
+    """Telegram does not say a 429 is about the whole bot: 429s from three chats at once are."""
+    limiter = ChatRateLimiter(max_retries=0)
+
+    async def refused() -> bool:
+        raise RetryAfter(1)
+
+    async def sent() -> bool:
+        return True
+
+    async def send(chat_id: int, request: Callable[[], Awaitable[bool]]) -> Any:
+        return await limiter.process_request(
+            request, (), {}, "sendMessage", {"chat_id": chat_id}, None
+        )
+
+    for chat_id in (1, 2):
+        with pytest.raises(RetryAfter):
+            await send(chat_id, refused)
+    started = time.monotonic()
+    assert await send(4, sent)
+    assert time.monotonic() - started < 0.5  # two chats: their own business
+    with pytest.raises(RetryAfter):
+        await send(3, refused)
+    assert await send(5, sent)
+    assert time.monotonic() - started > 0.9  # the third: everyone waited
