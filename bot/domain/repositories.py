@@ -274,3 +274,42 @@ class AssessmentStore(Protocol):
     async def latest_published(self, recommendation_id: int) -> tuple[Round, Distribution] | None:
         """The most recent published round that rated this recommendation, and its counts."""
         ...
+
+    async def add_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that a reply to this bot message is the reason for this rating."""
+        ...
+
+    async def prompt(
+        self, user_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, int] | None:
+        """(round, recommendation) a reply to this message gives the reason of, unless expired."""
+        ...
+
+    async def skip(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person put this recommendation off until the others are done."""
+        ...
+
+    async def skipped(self, user_id: int, round_id: int, now: dt.datetime) -> set[int]:
+        """What this person skipped in this round, unless expired."""
+        ...
+
+    async def forget_skips(self, user_id: int, round_id: int) -> None:
+        """Offer this person's skipped recommendations of this round again."""
+        ...
