@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from telegram import CallbackQuery, Message, Update, User
 
-from bot.access import Access, Refusal, Where
-from bot.i18n import Localizer
+from bot.domain.access import Access, Refusal, Where
+from bot.domain.i18n import Localizer
 from handlers.callbacks import BadCallback, CallbackData, RoundPayload
 from handlers.commands import N_
 from handlers.common import BotContext, reader, stale

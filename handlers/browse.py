@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.catalog import SearchRequest
-from bot.text import truncate
+from bot.domain.catalog import SearchRequest
+from bot.domain.text import truncate
 from handlers import render
 from handlers.access import Press
 from handlers.callbacks import StatesPage

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Localizer
-from bot.model import Recommendation
-from bot.text import truncate
+from bot.domain.i18n import Localizer
+from bot.domain.model import Recommendation
+from bot.domain.text import truncate
 from handlers import render
 from handlers.access import Press
 from handlers.callbacks import EditThemes, Lang, OpenCard, ToggleTheme

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from bot.arguments import whole_number
-from bot.coalition import Invite
-from bot.i18n import Localizer
-from bot.membership import (
+from bot.domain.arguments import whole_number
+from bot.domain.coalition import Invite
+from bot.domain.i18n import Localizer
+from bot.domain.membership import (
     AlreadyRepresents,
     DuplicateOrganisation,
     InviteInvalid,
