@@ -355,6 +355,9 @@ class Forger:
         where = self.rng.randrange(10)
         if where < 8:
             query["message"] = self.bot_message(accessible=where < 7)
+            chat_id = query["message"]["chat"]["id"]
+            if chat_id > 0:  # in a private chat only its owner sees the buttons
+                query["from"]["id"] = chat_id
         else:  # a button on a message sent in inline mode
             query["inline_message_id"] = self.short()
         return query
@@ -630,9 +633,13 @@ async def test_ten_thousand_hostile_updates_crash_nothing(
         await link_land_group(tg)
         await open_round(tg, "c2 land", "Hostile round")
         await tg.reply_to(reps[0], "/rate", chat=GROUP)
-        for text in ("/rounds", "/orgs", "118.6", "/themes", "/states"):
-            await tg.reply_to(COORDINATOR, text)
-        await tg.reply_to(reps[1], "/rate")
+        coordinators = [{**COORDINATOR, "id": i} for i in (COORDINATOR_ID, *EXTRA_COORDINATORS)]
+        for person in coordinators:  # buttons of every kind in coordinators' private chats
+            for text in ("/rounds", "/orgs", "118.6", "/themes", "/states"):
+                await tg.reply_to(person, text)
+        for person in reps:
+            for text in ("/rate", "/myratings"):
+                await tg.reply_to(person, text)
         await idle(app, tg)
         orgs = await services.coalition.organisations(COORDINATOR_ID)
         ids = sorted(
