@@ -59,7 +59,6 @@ class Services:
             MembershipRepository(database),
             clock,
             dt.timedelta(hours=settings.invite_ttl_hours),
-            settings.default_language,
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.assessments = Assessments(
@@ -92,9 +91,7 @@ class Services:
             if await repository.meta("bundled:working_groups") != groups_hash:
                 await members.sync_working_groups(load_working_groups(bundled.WORKING_GROUPS_FILE))
                 await repository.set_meta("bundled:working_groups", groups_hash)
-            await members.seed_coordinators(
-                sorted(settings.coordinator_ids), settings.default_language
-            )
+            await members.seed_coordinators(sorted(settings.coordinator_ids))
             glossary = bundled.load_glossary()
             snapshot = await repository.snapshot()
             catalog = await asyncio.to_thread(

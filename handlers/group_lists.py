@@ -7,7 +7,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from bot.domain.group_lists import BadNumbers, ListView
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
-from handlers import rounds
+from handlers import render, rounds
 from handlers.access import Press
 from handlers.callbacks import EditList, ListEdit, ListEditors, ShowList
 from handlers.common import (
@@ -39,7 +39,9 @@ def _view_text(l10n: Localizer, view: ListView) -> str:
         lines.append(
             escape(
                 " · ".join(
-                    l10n.gettext("cycle {cycle}: {count}").format(cycle=cycle, count=count)
+                    l10n.gettext("{cycle}: {count}").format(
+                        cycle=render.cycle_name(l10n, cycle), count=count
+                    )
                     for cycle, count in view.counts.items()
                 )
             )

@@ -48,7 +48,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     results = [
         InlineQueryResultArticle(
             id=f"{rec.cycle}-{rec.number}",
-            title=f"{rec.number} · {l10n.gettext('Cycle {cycle}').format(cycle=rec.cycle)} "
+            title=f"{rec.number} · {render.cycle_name(l10n, rec.cycle)} "
             f"{render.RESPONSE_ICONS[rec.response]}",
             description=truncate(
                 rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en, 120

@@ -48,11 +48,16 @@ def response_label(l10n: Localizer, response: Response) -> str:
     return f"{RESPONSE_ICONS[response]} {labels[response]}"
 
 
+def cycle_name(l10n: Localizer, cycle: int) -> str:
+    """'Cycle 2': how every reader sees a cycle's number."""
+    return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+
+
 def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:
     """'Cycle 2 (reviewed 28 January 2014)' in the reader's language."""
     review = next((c.review_date for c in catalog.cycles if c.number == cycle), None)
     if review is None:
-        return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+        return cycle_name(l10n, cycle)
     return l10n.gettext("Cycle {cycle} (reviewed {date})").format(
         cycle=cycle, date=l10n.date(review)
     )
@@ -180,13 +185,9 @@ def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation
     text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     snippet = truncate(text, SNIPPET)
-    return l10n.gettext("{index}. <b>{number}</b> (c{cycle}) {snippet} — {states} {icon}").format(
-        index=index,
-        number=escape(str(rec.number)),
-        cycle=rec.cycle,
-        snippet=escape(snippet),
-        states=escape(truncate(states, 60)),
-        icon=RESPONSE_ICONS[rec.response],
+    return (  # no words of its own: the cycle and the States come translated
+        f"{index}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
+        f"{escape(snippet)} — {escape(truncate(states, 60))} {RESPONSE_ICONS[rec.response]}"
     )
 
 

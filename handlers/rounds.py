@@ -16,10 +16,16 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.domain.arguments import arguments, name_after_colon, normalise, whole_numbers
+from bot.domain.arguments import (
+    arguments,
+    name_after_colon,
+    normalise,
+    whole_number,
+    whole_numbers,
+)
 from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Round, RoundClosed
 from bot.domain.i18n import Localizer
-from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.model import Recommendation
 from bot.domain.rounds import (
     MAX_REASON,
@@ -80,7 +86,8 @@ def _card_text(
     text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
     return "\n".join(
         [
-            f"<b>{escape(str(rec.number))}</b> · c{rec.cycle} · {escape(round_.name)}",
+            f"<b>{escape(str(rec.number))}</b> · {escape(render.cycle_name(l10n, rec.cycle))} · "
+            + escape(round_.name),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             "",
             escape(
@@ -364,10 +371,19 @@ async def _next_private(
     rec_id = await context.services.assessments.next_to_rate(user_id, round_.id)
     rec = context.services.catalog.by_id.get(rec_id) if rec_id is not None else None
     if rec is None:
+        skipped = await context.services.assessments.unrated(user_id, round_.id)
         await message.reply_text(
             escape(
-                l10n.gettext(
-                    "Your organisation has rated (or skipped) every recommendation of this round. "
+                l10n.ngettext(
+                    "Your organisation has rated every recommendation it did not skip. "
+                    "{count} recommendation was skipped: send /rate to rate it.",
+                    "Your organisation has rated every recommendation it did not skip. "
+                    "{count} recommendations were skipped: send /rate to rate them.",
+                    skipped,
+                ).format(count=skipped)
+                if skipped
+                else l10n.gettext(
+                    "Your organisation has rated every recommendation of this round. "
                     "Send /myratings to see or change them."
                 )
             )
@@ -552,9 +568,12 @@ async def on_skip(press: Press[Skip], context: BotContext) -> None:
 
 @answering_not_allowed
 async def my_ratings(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/myratings: the organisation's ratings in the open round, each with a button to change."""
+    """/myratings: the organisation's ratings in the open round, each with a button to change;
+    with no round open, those of the latest closed round, read-only."""
     services = context.services
-    round_ = await services.assessments.current_round()
+    round_ = await services.assessments.current_round() or (
+        await services.assessments.latest_closed()
+    )
     if round_ is None:
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
@@ -577,6 +596,8 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
             l10n.gettext(
                 "Tap a number to change its colour, or to change (✍) or delete (🗑) its reason."
             )
+            if round_.open
+            else l10n.gettext("This round is closed: these ratings can no longer change.")
         ),
     ]
     buttons = []
@@ -591,7 +612,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
                 callback_data=Review(round_.id, rec_id).pack(),
             )
         )
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons[:48]), 4)]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons[:48]), 4)] if round_.open else []
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
@@ -672,16 +693,31 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
 RESULTS_PER_PAGE = 8
 
 
+_OPTIONS = {"csv", "xlsx", "theme", "themes"}
+
+
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
     """Whose results: in a linked group chat that working group's; in private the group named
-    by its short name (/results 1 land); otherwise the whole coalition's (None)."""
+    after the round numbers (/results 1 land, /results 1 ដីធ្លី); otherwise the whole
+    coalition's (None). UnknownGroup for words that name no group."""
     coalition = context.services.coalition
     groups = await coalition.working_groups()
     if message.chat.type != "private":
         group_id = await coalition.linked_group(message.chat.id, thread_of(message))
         return next((g for g in groups if g.id == group_id), None)
-    words = (message.text or "").lower().split()[1:]
-    return next((g for g in groups if g.slug in words), None)
+    words = [
+        w
+        for w in normalise(arguments(message.text or "")).split()
+        if whole_number(w) is None and w.casefold() not in _OPTIONS
+    ]
+    return find_group(groups, " ".join(words))
+
+
+def _unknown_group(l10n: Localizer, groups: list[WorkingGroup], words: str) -> str:
+    return l10n.gettext("I don't know the group «{name}». The groups are: {groups}.").format(
+        name=words,
+        groups=", ".join(f"{g.slug} ({g.name(l10n.language)})" for g in groups),
+    )
 
 
 async def _send_results(
@@ -828,7 +864,12 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
         )
         return
-    group = await _group_of(message, context)
+    try:
+        group = await _group_of(message, context)
+    except UnknownGroup as exc:
+        groups = await context.services.coalition.working_groups()
+        await message.reply_text(escape(_unknown_group(l10n, groups, exc.words)))
+        return
     round_ = await context.services.assessments.repository.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
         rated, total = await context.services.assessments.repository.participation(
@@ -876,7 +917,12 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
         return
-    group = await _group_of(message, context)
+    try:
+        group = await _group_of(message, context)
+    except UnknownGroup as exc:
+        groups = await context.services.coalition.working_groups()
+        await message.reply_text(escape(_unknown_group(l10n, groups, exc.words)))
+        return
     try:
         changes = await context.services.assessments.compare(
             user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
@@ -912,8 +958,11 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
                 ]
                 for rec, a, b, moved in found
             ]
+        repository = context.services.assessments.repository
+        names = [r.name if (r := await repository.round(n)) else str(n) for n in numbers]
         await message.reply_document(
             InputFile(table(data, fmt), filename=f"compare-{numbers[0]}-{numbers[1]}.{fmt}"),
+            caption=escape(f"«{names[0]}» → «{names[1]}»"),
             do_quote=False,
         )
         return

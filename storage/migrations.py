@@ -2,7 +2,7 @@
 
 # Migrations that rebuild a table other tables reference: they run with foreign keys off (a
 # DROP would otherwise cascade to the children), and every reference is checked before commit.
-REBUILDS: frozenset[int] = frozenset({6})
+REBUILDS: frozenset[int] = frozenset({6, 9})
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
@@ -278,5 +278,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, round_id, recommendation_id)
     );
     CREATE INDEX skipped_recommendations_expiry ON skipped_recommendations (expires_at)
+    """,
+    # 9: a user's language is NULL until they choose one with /language: the bot no longer
+    # stores the default (or Telegram's) language as if chosen. Rows stored earlier keep theirs.
+    """
+    CREATE TABLE users_new (
+        user_id INTEGER PRIMARY KEY,
+        language TEXT CHECK (language IN ('en', 'km')),
+        display_name TEXT NOT NULL DEFAULT '',
+        is_coordinator INTEGER NOT NULL DEFAULT 0 CHECK (is_coordinator IN (0, 1)),
+        organisation_id INTEGER REFERENCES organisations (id) ON DELETE SET NULL,
+        unreachable_since TEXT
+    );
+    INSERT INTO users_new (user_id, language, display_name, is_coordinator, organisation_id,
+        unreachable_since)
+        SELECT user_id, language, display_name, is_coordinator, organisation_id,
+            unreachable_since FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users
     """,
 )

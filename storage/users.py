@@ -22,7 +22,7 @@ class UserRepository:
             "SELECT language FROM users WHERE user_id = ?", (user_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
+        if row is None or row[0] is None:
             return None
         if len(self._cache) > 100_000:
             self._cache.clear()

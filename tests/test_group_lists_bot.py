@@ -64,7 +64,7 @@ async def test_a_group_rates_its_own_list_edited_from_chat(
     per_cycle = {c: sum(1 for r in seeded if cycles[r].cycle == c) for c in (1, 2)}
     assert view.text.startswith(
         f"<b>Land and natural resources</b>\nThis group's list has {len(seeded)} "
-        f"recommendations.\ncycle 1: {per_cycle[1]} · cycle 2: {per_cycle[2]}\n"
+        f"recommendations.\nCycle 1: {per_cycle[1]} · Cycle 2: {per_cycle[2]}\n"
         "Only coordinators edit the list."
     )
 

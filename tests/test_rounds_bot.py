@@ -74,7 +74,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
         r for r in services.catalog.recommendations if r.cycle == 2 and str(r.number) == "118.63"
     )
     assert first.text.startswith(
-        "<b>118.63</b> · c2 · Mid-term review 2026\nDeploy further efforts"
+        "<b>118.63</b> · Cycle 2 · Mid-term review 2026\nDeploy further efforts"
     )
     assert first.text.endswith("🔴 0 · 🟠 0 · 🟢 0 · ❔ 0 — 0 of 3 organisations")
     red, orange, green, _unknown = (b["callback_data"] for b in buttons(first))
@@ -239,7 +239,7 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     [member] = await coalition_with(bot, 1)
     await open_round(tg, "c2 118.1-118.3", "Quick check")
     card = await tg.reply_to(member, "/rate")
-    assert card.text.startswith("<b>118.1</b> · c2 · Quick check")
+    assert card.text.startswith("<b>118.1</b> · Cycle 2 · Quick check")
     await press(tg, card, button(card, "⏭"), member)
     card = tg.messages[
         (

@@ -34,7 +34,7 @@ TODAY = dt.date(2026, 11, 23)
 async def coalition(services: Services) -> Coalition:
     """A coordinator, members of two active organisations, one of an inactive one, a guest."""
     coalition = services.coalition
-    await coalition.repository.seed_coordinators([BOSS], "en")
+    await coalition.repository.seed_coordinators([BOSS])
     for user_id, short in ((MEMBER, "ADHOC"), (OTHER, "cchr"), (INACTIVE, "Gone")):
         invite = await coalition.add_organisation(BOSS, short, f"{short} name")
         await coalition.join(user_id, f"Rep {short}", "en", invite.code)

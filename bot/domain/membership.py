@@ -6,6 +6,8 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.audit import AuditAction
@@ -54,6 +56,36 @@ class WorkingGroup:
     def name(self, language: str) -> str:
         """The name in the reader's language."""
         return self.name_km if language == "km" else self.name_en
+
+
+class UnknownGroup(ValueError):
+    """Words that name no working group (or more than one)."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__(words)
+        self.words = words
+
+
+def _words(text: str) -> list[str]:
+    return unicodedata.normalize("NFC", text).replace("\u200b", " ").casefold().split()
+
+
+def find_group(groups: Sequence[WorkingGroup], text: str) -> WorkingGroup | None:
+    """The group these words name: its short name, or its English or Khmer name or their first
+    words (`land`, `ដីធ្លី`, `Land and natural resources`), any case. None for no words;
+    UnknownGroup when no single group matches."""
+    words = _words(text)
+    if not words:
+        return None
+    exact = [g for g in groups if words == _words(g.slug)]
+    found = exact or [
+        g
+        for g in groups
+        if any(_words(name)[: len(words)] == words for name in (g.name_en, g.name_km))
+    ]
+    if len(found) != 1:
+        raise UnknownGroup(" ".join(text.split()))
+    return found[0]
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ class MembershipStore(Protocol):
         """Record a user who talks to the bot (name for coordinators; reachable again)."""
         ...
 
-    async def seed_coordinators(self, user_ids: Sequence[int], language: str) -> list[int]:
+    async def seed_coordinators(self, user_ids: Sequence[int]) -> list[int]:
         """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected."""
         ...
 
     async def set_coordinator(
-        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
+        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime
     ) -> bool:
         """Promote or demote; never demote the last coordinator. False (and no audit entry)"""
         ...

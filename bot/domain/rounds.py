@@ -253,6 +253,16 @@ class Assessments:
             await self.repository.forget_skips(user_id, round_id)
         return found
 
+    async def unrated(self, user_id: int, round_id: int) -> int:
+        """How many recommendations of the round the user's organisation has not rated."""
+        org_id, _ = await self.rater(user_id)
+        done = await self.repository.own(round_id, org_id)
+        return sum(1 for r in await self.repository.items(round_id) if r not in done)
+
+    async def latest_closed(self) -> Round | None:
+        """The newest closed round."""
+        return next((r for r in await self.repository.rounds() if not r.open), None)
+
     async def skip(self, user_id: int, round_id: int, rec_id: int) -> None:
         """Put a recommendation off until the others are rated (kept across restarts)."""
         await self.rater(user_id)
