@@ -42,6 +42,7 @@ _C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
 # payload must be added here, with its access.
 BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Language, start.language_chosen),
+    Button(cb.ChatLanguage, start.chat_language_chosen, _C, Where.GROUP),
     Button(cb.OpenCard, lookup.on_card_button),
     Button(cb.ListPage, lookup.on_list_button),
     Button(cb.StatesPage, browse.states_page),

@@ -25,8 +25,8 @@ _REFUSALS = {
         "invite link."
     ),
     Refusal.MEMBERS_ONLY: N_(
-        "This is for the coalition's member organisations. You can look recommendations up: "
-        "send /help."
+        "This is for the coalition's member organisations: to join, ask a coordinator for an "
+        "invite link for your organisation. Meanwhile you can look recommendations up: send /help."
     ),
     Refusal.PRIVATE_ONLY: N_("For privacy, this is shown only in a private chat with me."),
     Refusal.GROUP_ONLY: N_("Send this in the group chat (or forum topic) it is meant for."),

@@ -212,6 +212,13 @@ class Language(CallbackData, prefix="lang"):
 
 
 @dataclass(frozen=True)
+class ChatLanguage(CallbackData, prefix="cl"):
+    """Choose a linked group chat's language (coordinators)."""
+
+    code: Lang
+
+
+@dataclass(frozen=True)
 class OpenCard(CallbackData, prefix="r"):
     """Open a recommendation's card, or (with a language) switch the card's language in place."""
 

@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.assessment import Distribution, Overall, Round
 from bot.domain.catalog import Catalog, NumberResult, SearchRequest, SearchResult
 from bot.domain.i18n import Localizer
+from bot.domain.membership import WorkingGroup
 from bot.domain.model import RecNumber, Recommendation, Response, TranslationStatus
 from bot.domain.states import State
 from bot.domain.text import truncate
@@ -46,6 +47,11 @@ def response_label(l10n: Localizer, response: Response) -> str:
         Response.PENDING: l10n.gettext("Pending"),
     }
     return f"{RESPONSE_ICONS[response]} {labels[response]}"
+
+
+def group_names(l10n: Localizer, groups: Sequence[WorkingGroup]) -> str:
+    """'land (Land and natural resources), …': each working group's short name and name."""
+    return ", ".join(f"{g.slug} ({g.name(l10n.language)})" for g in groups) or "—"
 
 
 def cycle_name(l10n: Localizer, cycle: int) -> str:

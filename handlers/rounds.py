@@ -23,7 +23,15 @@ from bot.domain.arguments import (
     whole_number,
     whole_numbers,
 )
-from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Round, RoundClosed
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    NotInRound,
+    Overall,
+    Round,
+    RoundClosed,
+)
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.model import Recommendation
@@ -197,25 +205,19 @@ async def _rounds_view(
     lines, rows = [], []
     for r in rounds:
         rated, total = await services.assessments.repository.participation(r.id)
-        status = (l10n.gettext("open") if r.open else l10n.gettext("closed")) + (
-            ", " + l10n.gettext("published") if r.published else ""
-        )
-        lines.append(
-            escape(
-                l10n.gettext(
-                    "{id}. {name} — cycle {cycle}, {count} recommendations, {status}; {rated} of "
-                    "{total} organisations took part"
-                ).format(
-                    id=r.id,
-                    name=r.name,
-                    cycle=r.cycle,
-                    count=r.size,
-                    status=status,
-                    rated=rated,
-                    total=total,
-                )
-            )
-        )
+        parts = [
+            f"{r.id}. {r.name}",
+            render.cycle_name(l10n, r.cycle),
+            l10n.ngettext("{count} recommendation", "{count} recommendations", r.size).format(
+                count=r.size
+            ),
+            l10n.gettext("open") if r.open else l10n.gettext("closed"),
+            *([l10n.gettext("published")] if r.published else []),
+            l10n.gettext("{rated} of {total} organisations took part").format(
+                rated=rated, total=total
+            ),
+        ]
+        lines.append(escape(" · ".join(parts)))
         if coordinator:
             row = [
                 InlineKeyboardButton(
@@ -312,10 +314,15 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             return
         await _next_private(message, l10n, context, user.id, round_)
         return
-    group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
+    thread = thread_of(message)
+    group_id = await services.coalition.linked_group(message.chat.id, thread)
     if group_id is None:
         await message.reply_text(escape(not_linked(l10n)))
         return
+    # What the bot posts in a group is in the chat's language (a coordinator's /language
+    # there), so everyone reads the same cards and redraws match the post.
+    language = await services.coalition.chat_language(message.chat.id, thread)
+    l10n = services.translations.localizer(language)
     # The group's own list decides what it rates (seeded from its themes, edited by hand).
     listed = await services.group_lists.recommendation_ids(group_id)
     posted = await services.assessments.repository.posted(round_.id, message.chat.id)
@@ -333,16 +340,21 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             )
         )
         return
-    # Cards in a group are in the coalition's default language, so redraws match the post.
-    group_l10n = services.translations.localizer(None)
     for rec in todo[:BATCH]:
         sent = await message.reply_text(
-            await _card(group_l10n, context, round_, rec, group_id),
+            await _card(l10n, context, round_, rec, group_id),
             reply_markup=_card_markup(round_.id, rec.id),
             do_quote=False,
         )
         await services.assessments.repository.add_card(
-            Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
+            Card(
+                sent.chat.id,
+                sent.message_id,
+                round_.id,
+                rec.id,
+                working_group_id=group_id,
+                language=language,
+            )
         )
     left = len(todo) - BATCH
     if left > 0:
@@ -691,6 +703,7 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
 
 
 RESULTS_PER_PAGE = 8
+_LEGEND = (Overall.CONTESTED, Overall.NOT_ENOUGH)  # the symbols a summary shows beside colours
 
 
 _OPTIONS = {"csv", "xlsx", "theme", "themes"}
@@ -716,7 +729,7 @@ async def _group_of(message: Message, context: BotContext) -> WorkingGroup | Non
 def _unknown_group(l10n: Localizer, groups: list[WorkingGroup], words: str) -> str:
     return l10n.gettext("I don't know the group «{name}». The groups are: {groups}.").format(
         name=words,
-        groups=", ".join(f"{g.slug} ({g.name(l10n.language)})" for g in groups),
+        groups=render.group_names(l10n, groups),
     )
 
 
@@ -754,7 +767,14 @@ async def _send_results(
     ]
     for theme, counts in summary_by_theme(services.catalog, rows):
         line = " · ".join(f"{o.emoji} {n}" for o, n in counts.items() if n)
-        lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
+        lines.append(
+            escape(
+                l10n.gettext("{theme}: {counts}").format(
+                    theme=theme.name(l10n.language), counts=line
+                )
+            )
+        )
+    lines += ["", escape(" · ".join(overall_label(l10n, o) for o in _LEGEND))]
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
     text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
@@ -1005,8 +1025,8 @@ async def flush_cards(context: BotContext) -> None:
     services = context.services
     repository = services.assessments.repository
     await services.assessments.close_due()
-    l10n = services.translations.localizer(None)
     for card in await repository.cards_to_redraw():
+        l10n = services.translations.localizer(card.language)
         round_ = await repository.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.rounds import MAX_REASON
 from handlers import members
 from handlers.access import Press
-from handlers.callbacks import Lang, Language
+from handlers.callbacks import ChatLanguage, Lang, Language
 from handlers.commands import COMMANDS
-from handlers.common import BotContext, reader
-from handlers.render import escape
+from handlers.common import BotContext, not_allowed, reader, thread_of
+from handlers.lookup import edit
+from handlers.render import escape, group_names
+from handlers.rounds import not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 
 
-def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = False) -> str:
+def help_text(
+    l10n: Localizer,
+    current_cycle: int | None,
+    coordinator: bool = False,
+    groups: Sequence[WorkingGroup] = (),
+) -> str:
     """The full help, generated from the command list, with examples."""
+    groups_text = group_names(l10n, groups)
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
         escape(
@@ -71,8 +83,24 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
         escape(
             l10n.gettext(
                 "Each working group's colours come from its own member organisations: in a group's "
-                "chat, cards, /results and /compare show that group's; in private, add the group's "
-                "short name (/results 1 land) or get the whole coalition's. Tables show both."
+                "chat, rating cards, /results and /compare show that group's; in private, add the "
+                "group's short name or name (/results 1 land, /results 1 ដីធ្លី) or get the whole "
+                "coalition's. Tables show both. The short names: {groups}."
+            ).format(groups=groups_text)
+        ),
+        escape(
+            l10n.gettext(
+                "In private, ⏭ puts a card off until you have rated the others; /rate brings it "
+                "back. ❔ (don't know) is not a colour: it is counted, but does not colour the "
+                "result. A reason may have up to {limit} characters; in /myratings, ✍ changes it "
+                "and 🗑 deletes it. ⚖️ contested: the organisations' ratings are widely split; "
+                "… not enough ratings to show a colour."
+            ).format(limit=MAX_REASON)
+        ),
+        escape(
+            l10n.gettext(
+                "A coordinator can set the language of a working group's chat with /language "
+                "there: rating cards and the bot's other messages to that chat use it."
             )
         ),
         "",
@@ -103,12 +131,18 @@ def help_text(l10n: Localizer, current_cycle: int | None, coordinator: bool = Fa
     return "\n".join(lines)
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
-    """One button per language, each labelled in its own language."""
+def language_keyboard(chat: bool = False) -> InlineKeyboardMarkup:
+    """One button per language, each labelled in its own language: the reader's own, or (chat)
+    the group chat's."""
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(name, callback_data=Language(Lang(code)).pack())
+                InlineKeyboardButton(
+                    name,
+                    callback_data=ChatLanguage(Lang(code)).pack()
+                    if chat
+                    else Language(Lang(code)).pack(),
+                )
                 for code, name in LANGUAGE_NAMES.items()
             ]
         ]
@@ -146,18 +180,53 @@ async def help_command(update: Update, context: BotContext) -> None:
     if update.effective_message:
         user = update.effective_user
         coordinator = user is not None and await context.services.is_coordinator(user.id)
+        groups = await context.services.coalition.working_groups()
         await update.effective_message.reply_text(
-            help_text(l10n, context.services.catalog.current_cycle, coordinator)
+            help_text(l10n, context.services.catalog.current_cycle, coordinator, groups)
         )
 
 
 async def language_command(update: Update, context: BotContext) -> None:
-    """Offer the language buttons."""
+    """Offer the language buttons: in private the reader's, in a group the chat's."""
     l10n = await reader(update, context)
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            escape(l10n.gettext("Choose your language:")), reply_markup=language_keyboard()
+    message = update.effective_message
+    if message is None:
+        return
+    if message.chat.type != "private":
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Choose this chat's language: rating cards and the bot's other messages here "
+                    "will use it (coordinators only)."
+                )
+            ),
+            reply_markup=language_keyboard(chat=True),
         )
+        return
+    await message.reply_text(
+        escape(l10n.gettext("Choose your language:")), reply_markup=language_keyboard()
+    )
+
+
+async def chat_language_chosen(press: Press[ChatLanguage], context: BotContext) -> None:
+    """A coordinator set a linked group chat's language: confirm in it."""
+    code = press.data.code.value
+    try:
+        linked = await context.services.coalition.set_chat_language(
+            press.user.id, press.message.chat.id, thread_of(press.message), code
+        )
+    except NotAllowed:
+        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+        return
+    if not linked:
+        await press.query.answer(not_linked(press.l10n), show_alert=True)
+        return
+    l10n = context.services.translations.localizer(code)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the chat's language is now
+    # Khmer.
+    done = l10n.gettext("This chat's language is now English.")
+    await press.query.answer(done)
+    await edit(press.message, escape(done), None)
 
 
 async def language_chosen(press: Press[Language], context: BotContext) -> None:

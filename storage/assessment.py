@@ -282,13 +282,14 @@ class AssessmentRepository:
         async with self._db.transaction() as db:
             await db.execute(
                 "INSERT OR IGNORE INTO rating_cards (chat_id, message_id, round_id, "
-                "recommendation_id, working_group_id) VALUES (?, ?, ?, ?, ?)",
+                "recommendation_id, working_group_id, language) VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     card.chat_id,
                     card.message_id,
                     card.round_id,
                     card.recommendation_id,
                     card.working_group_id,
+                    card.language,
                 ),
             )
 
@@ -309,10 +310,11 @@ class AssessmentRepository:
             "AND h.recommendation_id = c.recommendation_id AND h.kind = 'colour' AND (c."
             "working_group_id IS NULL OR h.organisation_id IN (SELECT organisation_id FROM "
             "organisation_groups WHERE working_group_id = c.working_group_id))) AS latest, "
-            "c.working_group_id FROM rating_cards AS c WHERE latest > c.drawn_history_id"
+            "c.working_group_id, c.language FROM rating_cards AS c "
+            "WHERE latest > c.drawn_history_id"
         ) as cursor:
             rows = await cursor.fetchall()
-        return [Card(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [Card(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     async def mark_drawn(self, card: Card) -> None:
         """Record that a card now shows the counts up to its history id (never goes back)."""

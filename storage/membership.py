@@ -451,10 +451,19 @@ class MembershipRepository:
     async def chats(self) -> list[GroupChat]:
         """Every linked chat."""
         async with self._db.connection.execute(
-            "SELECT chat_id, thread_id, working_group_id, title FROM group_chats "
+            "SELECT chat_id, thread_id, working_group_id, title, language FROM group_chats "
             "ORDER BY working_group_id, chat_id"
         ) as cursor:
-            return [GroupChat(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
+            return [GroupChat(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]
+
+    async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
+        """Set a linked chat's (or topic's) language; False when it is not linked."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE group_chats SET language = ? WHERE chat_id = ? AND thread_id = ?",
+                (language, chat_id, thread_id),
+            )
+            return cursor.rowcount > 0
 
     # --- audit -----------------------------------------------------------------------------
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
@@ -481,10 +490,11 @@ async def _require_org(db: aiosqlite.Connection, org_id: int) -> str:
 
 async def _links(db: aiosqlite.Connection, chat_id: int) -> list[GroupChat]:
     async with db.execute(
-        "SELECT chat_id, thread_id, working_group_id, title FROM group_chats WHERE chat_id = ?",
+        "SELECT chat_id, thread_id, working_group_id, title, language FROM group_chats "
+        "WHERE chat_id = ?",
         (chat_id,),
     ) as cursor:
-        return [GroupChat(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
+        return [GroupChat(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]
 
 
 def _person(row: aiosqlite.Row) -> Person:

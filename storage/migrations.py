@@ -297,4 +297,10 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE users;
     ALTER TABLE users_new RENAME TO users
     """,
+    # 10: a linked group chat's language, chosen by a coordinator with /language there (NULL:
+    # the default); each rating card remembers the language it was posted in, for its redraws.
+    """
+    ALTER TABLE group_chats ADD COLUMN language TEXT CHECK (language IN ('en', 'km'));
+    ALTER TABLE rating_cards ADD COLUMN language TEXT CHECK (language IN ('en', 'km'))
+    """,
 )

@@ -105,6 +105,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
     """Every wire format earlier versions wrote reads back as the same payload."""
     old = {
         "lang:km": cb.Language(cb.Lang.KM),
+        "cl:km": cb.ChatLanguage(cb.Lang.KM),
         "r:2:118.6": cb.OpenCard(2, "118.6"),
         "r:2:118.6:km": cb.OpenCard(2, "118.6", cb.Lang.KM),
         "l:2:h1a2b3c4d:5:a:AbC-_x12:3": cb.ListPage(2, "h1a2b3c4d", 5, "a", "AbC-_x12", 3),

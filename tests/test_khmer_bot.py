@@ -7,10 +7,17 @@ from bot.app import running
 from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR_ID, FakeClock, loose_limiter, make_settings
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    GROUP,
+    FakeClock,
+    loose_limiter,
+    make_settings,
+)
 from tests.fake_telegram import FakeTelegram
-from tests.test_lookup_bot import button, buttons, press
-from tests.test_rounds_bot import open_round
+from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 KHMER_COORDINATOR = {
     "id": COORDINATOR_ID,
@@ -128,3 +135,66 @@ async def test_working_groups_are_named_in_khmer_or_english(
     assert "land (ដីធ្លី និងធនធានធម្មជាតិ)" in unknown.text
     unknown = await tg.reply_to(member, "/compare ១ ២ សុខភាព")  # two groups' names start so
     assert unknown.text.startswith("ខ្ញុំមិនស្គាល់ក្រុម «សុខភាព» ទេ។")
+
+
+async def test_khmer_wording_of_rounds_results_refusals_and_help(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    member, *_ = await published_land_round(tg, bot)
+    listing = await tg.reply_to(member, "/rounds")
+    assert listing.text == (
+        "1. Mid-term · វដ្តទី 2 · អនុសាសន៍ចំនួន 14 · បានបិទ · បានផ្សព្វផ្សាយ · អង្គការ 3 ក្នុងចំណោម 3 បានចូលរួម"
+    )
+    summary = await tg.reply_to(member, "/results 1")
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the table
+    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 1 · … 13\n" in summary.text
+    assert summary.text.endswith(
+        "\n\n⚖️ មានការខ្វែងគំនិត៖ ការវាយតម្លៃបែកគ្នាខ្លាំង · … ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់"
+    )
+    guest = {"id": 3999, "is_bot": False, "first_name": "Bopha", "language_code": "km"}
+    refusal = await tg.reply_to(guest, "/myratings")
+    assert "សូមសុំលិង្កអញ្ជើញ" in refusal.text
+    assert " ។" not in refusal.text
+    help_ = await tg.reply_to(member, "/help")
+    for part in (
+        "កាតវាយតម្លៃ ព្រមទាំង /results និង /compare",
+        "land (ដីធ្លី និងធនធានធម្មជាតិ)",
+        "⏭",
+        "✍",
+        "🗑",
+        "500 តួអក្សរ",
+        "❔ (មិនដឹង) មិនមែនជាពណ៌ទេ",
+        "⚖️ មានការខ្វែងគំនិត",
+        "/language",
+    ):
+        assert part in help_.text, part
+
+
+async def test_a_khmer_working_groups_chat_gets_khmer_cards_and_redraws(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3, "land")  # their own Telegram is in English
+    await link_land_group(tg)
+    chooser = await tg.reply_to(COORDINATOR, "/language", chat=GROUP)
+    assert (await press(tg, chooser, button(chooser, "ខ្មែរ"), reps[0])).startswith(
+        "Only coordinators"
+    )
+    assert await press(tg, chooser, button(chooser, "ខ្មែរ"), COORDINATOR) == (
+        "ឥឡូវនេះ ភាសារបស់ក្រុមជជែកនេះគឺភាសាខ្មែរ។"
+    )
+    await edited(tg, chooser)
+    await open_round(tg, "c2 land", "Mid-term")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    assert card.text.startswith("<b>118.63</b> · វដ្តទី 2 · Mid-term")
+    assert card.text.endswith("— អង្គការ 0 ក្នុងចំណោម 3")
+    for _ in range(4):
+        await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    more = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert "/rate" in more.params["text"]
+    assert "recommendations" not in more.params["text"]
+    await press(tg, card, buttons(card)[0]["callback_data"], reps[0])
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert redraw.params["text"].endswith("🔴 1 · 🟠 0 · 🟢 0 · ❔ 0 — អង្គការ 1 ក្នុងចំណោម 3")

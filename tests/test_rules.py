@@ -29,8 +29,8 @@ ONLY_REPRESENTATIVES = (
     "Only representatives of member organisations can rate. Ask a coordinator for an invite link."
 )
 MEMBERS_ONLY = (
-    "This is for the coalition's member organisations. You can look recommendations up: send "
-    "/help."
+    "This is for the coalition's member organisations: to join, ask a coordinator for an invite "
+    "link for your organisation. Meanwhile you can look recommendations up: send /help."
 )
 NOT_PUBLISHED = "Results are shown to members once coordinators publish a closed round."
 

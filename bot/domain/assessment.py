@@ -151,3 +151,5 @@ class Card:
     history_id: int = 0
     # The working group whose chat it is in: the card shows that group's counts.
     working_group_id: int | None = None
+    # The language it was posted in (the chat's, chosen by a coordinator): redraws keep it.
+    language: str | None = None

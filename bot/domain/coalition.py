@@ -184,6 +184,24 @@ class Coalition:
             None,
         )
 
+    async def chat_language(self, chat_id: int, thread_id: int) -> str | None:
+        """The language a coordinator chose for a linked chat (or topic), if any."""
+        return next(
+            (
+                c.language
+                for c in await self.repository.chats()
+                if c.chat_id == chat_id and c.thread_id == thread_id
+            ),
+            None,
+        )
+
+    async def set_chat_language(
+        self, actor: int, chat_id: int, thread_id: int, language: str
+    ) -> bool:
+        """A coordinator sets a linked chat's language; False when the chat is not linked."""
+        await self.require_coordinator(actor)
+        return await self.repository.set_chat_language(chat_id, thread_id, language)
+
     async def link_chat(
         self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str
     ) -> None:

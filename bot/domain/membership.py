@@ -108,6 +108,7 @@ class GroupChat:
     thread_id: int
     working_group_id: int
     title: str
+    language: str | None = None  # chosen by a coordinator; None: the default language
 
 
 @dataclass(frozen=True)

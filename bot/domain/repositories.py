@@ -124,6 +124,10 @@ class MembershipStore(Protocol):
         """Remove the links of a chat (one topic, or all when thread_id is None)."""
         ...
 
+    async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
+        """Set a linked chat's (or topic's) language; False when it is not linked."""
+        ...
+
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: its chat id changed, its links follow."""
         ...
