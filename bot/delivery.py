@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_BACKOFF = 60.0
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Stopped(Exception):
@@ -374,8 +376,9 @@ class Poller:
                     await self._inbox.forget_handled_below(offset)
                     forgotten_below = offset
                 if updates:
+                    # ASCII JSON: a lone surrogate (valid JSON, not UTF-8) must not stop the inbox.
                     fresh = await self._inbox.add(
-                        [(u["update_id"], json.dumps(u, ensure_ascii=False)) for u in updates]
+                        [(u["update_id"], json.dumps(u)) for u in updates]
                     )
                     offset = max(u["update_id"] for u in updates) + 1
                     for update_id, body in fresh:
@@ -398,9 +401,26 @@ class Poller:
 
     def _dispatch(self, update_id: int, body: str) -> None:
         try:
-            update = Update.de_json(json.loads(body), self._bot)
+            update = Update.de_json(valid_text(json.loads(body)), self._bot)
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)
             return
+        message = update.effective_message
+        if message is not None and message.chat is None:  # Telegram always sends the chat
+            log.warning("update %d has a message without its chat; skipped", update_id)
+            self.handled(update_id)
+            return
         self._queue.put_nowait(update)
+
+
+def valid_text(value: Any) -> Any:
+    """Every string in a JSON value as valid Unicode: a lone surrogate (legal in JSON, not in
+    UTF-8, so no reply quoting it could be sent) becomes U+FFFD, one UTF-16 unit like it."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [valid_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: valid_text(v) for k, v in value.items()}
+    return value

@@ -9,7 +9,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.membership import Role
 from bot.services import Services
-from handlers.common import BotApplication, BotContext, reader
+from handlers.common import BotApplication, BotContext, name_of, reader
 from handlers.render import escape
 
 
@@ -39,10 +39,10 @@ async def guard(update: Update, context: BotContext) -> None:
     if (
         person is not None
         and (person.role is not Role.GUEST or person.organisation_id)
-        and (person.display_name != user.full_name[:64] or person.unreachable_since is not None)
+        and (person.display_name != name_of(user)[:64] or person.unreachable_since is not None)
     ):
         await services.coalition.repository.seen(
-            user.id, user.full_name, await services.language_of(user.id, user.language_code)
+            user.id, name_of(user), await services.language_of(user.id, user.language_code)
         )
 
 

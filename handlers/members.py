@@ -21,7 +21,14 @@ from bot.membership import (
     UnknownOrganisation,
 )
 from handlers.commands import publish_for_user
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    name_of,
+    not_allowed,
+    reader,
+    stale,
+)
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -72,7 +79,7 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
         return
     l10n = await reader(update, context)
     try:
-        org = await context.services.coalition.join(user.id, user.full_name, l10n.language, code)
+        org = await context.services.coalition.join(user.id, name_of(user), l10n.language, code)
     except InviteInvalid as exc:
         reasons = {
             "expired": l10n.gettext(

@@ -574,6 +574,10 @@ class FakeTelegram:
             self._changed.notify_all()
         return int(update["update_id"])
 
+    def undelivered(self) -> int:
+        """How many queued updates the bot has not yet confirmed (by asking past them)."""
+        return len(self._updates)
+
     async def send(
         self,
         text: str,
@@ -615,6 +619,18 @@ class FakeTelegram:
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
         await self._push(update)
+
+    async def push_many(self, updates: list[dict[str, Any]]) -> None:
+        """Queue raw updates in one go; their callback and inline query ids become answerable."""
+        async with self._changed:
+            for update in updates:
+                if "callback_query" in update:
+                    self.open_callbacks.add(update["callback_query"]["id"])
+                if "inline_query" in update:
+                    self.open_inline.add(update["inline_query"]["id"])
+                update["update_id"] = next(self._update_ids)
+                self._updates.append(update)
+            self._changed.notify_all()
 
     async def bot_membership(
         self, chat: dict[str, Any], *, by: dict[str, Any], old: str, new: str
