@@ -13,7 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import Access, Where
+from bot.domain.access import Access, Where
 from handlers import (
     browse,
     chats,

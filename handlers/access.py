@@ -9,9 +9,9 @@ from typing import Any
 
 from telegram import Message, Update
 
-from bot.access import Access, Refusal, Where
-from bot.arguments import whole_number
-from bot.i18n import Localizer
+from bot.domain.access import Access, Refusal, Where
+from bot.domain.arguments import whole_number
+from bot.domain.i18n import Localizer
 from handlers.commands import N_
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape

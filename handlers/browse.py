@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.arguments import whole_number
-from bot.catalog import SearchRequest
-from bot.text import truncate
+from bot.domain.arguments import whole_number
+from bot.domain.catalog import SearchRequest
+from bot.domain.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader
 from handlers.lookup import edit

@@ -6,9 +6,9 @@ import logging
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from bot.i18n import Localizer
-from bot.membership import NotAllowed
-from bot.text import truncate
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
+from bot.domain.text import truncate
 from handlers.common import (
     BotContext,
     answering_not_allowed,

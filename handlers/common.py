@@ -11,10 +11,10 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.error import Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.arguments import whole_number
-from bot.i18n import Localizer
-from bot.membership import NotAllowed
-from bot.services import Services
+from bot.domain.arguments import whole_number
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
+from bot.domain.services import DomainServices
 from handlers.render import escape
 
 
@@ -22,9 +22,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     """PTB's context with the bot's services attached."""
 
     @property
-    def services(self) -> Services:
+    def services(self) -> DomainServices:
         """The services built at start-up."""
-        services: Services = self.application.bot_data["services"]
+        services: DomainServices = self.application.bot_data["services"]
         return services
 
 

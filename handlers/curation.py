@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.arguments import whole_number
-from bot.i18n import Localizer
-from bot.model import Recommendation
-from bot.text import truncate
+from bot.domain.arguments import whole_number
+from bot.domain.i18n import Localizer
+from bot.domain.model import Recommendation
+from bot.domain.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.lookup import edit

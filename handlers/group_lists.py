@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from bot.group_lists import BadNumbers, ListView
-from bot.i18n import Localizer
-from bot.membership import NotAllowed
+from bot.domain.group_lists import BadNumbers, ListView
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
 from handlers import rounds
 from handlers.common import (
     BotContext,

@@ -7,11 +7,11 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.arguments import arguments, whole_number
-from bot.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
-from bot.i18n import Localizer
-from bot.model import RecNumber, Recommendation
-from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.domain.arguments import arguments, whole_number
+from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
+from bot.domain.i18n import Localizer
+from bot.domain.model import RecNumber, Recommendation
+from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from handlers import render
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape

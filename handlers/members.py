@@ -6,10 +6,10 @@ import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from bot.arguments import whole_number
-from bot.coalition import Invite
-from bot.i18n import Localizer
-from bot.membership import (
+from bot.domain.arguments import whole_number
+from bot.domain.coalition import Invite
+from bot.domain.i18n import Localizer
+from bot.domain.membership import (
     AlreadyRepresents,
     DuplicateOrganisation,
     InviteInvalid,

@@ -10,13 +10,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.assessment import Distribution, Overall
-from bot.catalog import Catalog, NumberResult, SearchRequest, SearchResult
-from bot.i18n import Localizer
-from bot.model import RecNumber, Recommendation, Response, TranslationStatus
-from bot.states import State
-from bot.text import truncate
-from storage.assessment import Round
+from bot.domain.assessment import Distribution, Overall, Round
+from bot.domain.catalog import Catalog, NumberResult, SearchRequest, SearchResult
+from bot.domain.i18n import Localizer
+from bot.domain.model import RecNumber, Recommendation, Response, TranslationStatus
+from bot.domain.states import State
+from bot.domain.text import truncate
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5

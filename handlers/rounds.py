@@ -16,12 +16,12 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.arguments import arguments, name_after_colon, normalise, whole_numbers
-from bot.assessment import Colour, Distribution
-from bot.i18n import Localizer
-from bot.membership import NotAllowed, WorkingGroup
-from bot.model import Recommendation
-from bot.rounds import (
+from bot.domain.arguments import arguments, name_after_colon, normalise, whole_numbers
+from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Round, RoundClosed
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.model import Recommendation
+from bot.domain.rounds import (
     MAX_REASON,
     BadScope,
     ResultRow,
@@ -32,8 +32,8 @@ from bot.rounds import (
     summary_by_theme,
     theme_blocks,
 )
-from bot.spreadsheet import table
-from bot.text import truncate
+from bot.domain.spreadsheet import table
+from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.common import (
     BotContext,
@@ -45,7 +45,6 @@ from handlers.common import (
     thread_of,
 )
 from handlers.render import escape, overall_label
-from storage.assessment import Card, NotInRound, Round, RoundClosed
 
 log = logging.getLogger(__name__)
 BATCH = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.i18n import Localizer
+from bot.domain.i18n import Localizer
 from handlers import members
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, reader
