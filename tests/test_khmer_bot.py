@@ -50,6 +50,8 @@ async def test_a_khmer_coordinator_from_the_settings_reads_khmer(
         assert await services.users.language(COORDINATOR_ID) is None  # nobody chose
         reply = await tg.reply_to(KHMER_COORDINATOR, "/rounds")
         assert reply.text == "មិនទាន់មានជុំវាយតម្លៃនៅឡើយទេ។"
+        await services.coalition.set_coordinator(COORDINATOR_ID, 4444, True)  # /promote
+        assert await services.users.language(4444) is None
 
 
 async def test_cycles_are_one_translated_label(tg: FakeTelegram, bot: BotApplication) -> None:
