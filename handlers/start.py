@@ -15,7 +15,7 @@ from handlers.callbacks import ChatLanguage, Lang, Language
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
-from handlers.render import escape, group_names
+from handlers.render import escape, group_names, split_messages
 from handlers.rounds import not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
@@ -181,9 +181,9 @@ async def help_command(update: Update, context: BotContext) -> None:
         user = update.effective_user
         coordinator = user is not None and await context.services.is_coordinator(user.id)
         groups = await context.services.coalition.working_groups()
-        await update.effective_message.reply_text(
-            help_text(l10n, context.services.catalog.current_cycle, coordinator, groups)
-        )
+        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups)
+        for chunk in split_messages([text]):  # a coordinator's help may need two messages
+            await update.effective_message.reply_text(chunk)
 
 
 async def language_command(update: Update, context: BotContext) -> None:

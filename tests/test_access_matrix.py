@@ -99,6 +99,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ox": ("ox:{spare_org}", COORDINATORS_PRIVATE),
     "iv": ("iv:{invite}", COORDINATORS),
     "lg": ("lg:{group}", COORDINATORS_GROUP),
+    "cl": ("cl:en", COORDINATORS_GROUP),
     "gl": ("gl:{group}", MEMBERS),
     "gla": ("gla:{group}", COORDINATORS),  # and members, once coordinators allow it
     "glr": ("glr:{group}", COORDINATORS),

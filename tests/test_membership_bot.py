@@ -272,6 +272,8 @@ async def test_group_chats_are_linked_by_the_coordinator_who_asked(
     )
     reply = await tg.reply_to(COORDINATOR, "/help")  # the migration has been handled by now
     assert reply.text
+    rest = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])  # a coordinator's help
+    assert "/linkgroup" in rest.params["text"]  # comes in two messages
     assert (-100900, 0, 6) in [
         (c.chat_id, c.thread_id, c.working_group_id) for c in await repository.chats()
     ]
