@@ -73,8 +73,8 @@ class Services:
         self.backups = backups_of(settings)
         self.started_at = clock.now()
         self.searches = RecentSearches()
-        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-        self.reason_prompts = RateLimiter(1)
+        self.rate_limiter = RateLimiter(clock, settings.rate_limit_per_minute)
+        self.reason_prompts = RateLimiter(clock, 1)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from telegram import (
     ForceReply,
@@ -383,7 +382,7 @@ async def on_vote(update: Update, context: BotContext) -> None:
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
     if message.chat.type != "private":
-        if new and context.services.reason_prompts.allow(user.id, time.monotonic()):
+        if new and context.services.reason_prompts.allow(user.id):
             # At most one private prompt a minute per person: a burst of taps is not of DMs.
             await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
         return
