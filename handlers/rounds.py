@@ -24,6 +24,7 @@ from bot.domain.rounds import (
     MAX_REASON,
     BadScope,
     ResultRow,
+    Tapped,
     changes_by_theme,
     export_rows,
     parse_scope,
@@ -236,7 +237,7 @@ async def on_round_button(update: Update, context: BotContext) -> None:
     assessments = context.services.assessments
     try:
         await context.services.coalition.require_coordinator(user.id)
-        if await assessments.repository.round(round_id) is None:
+        if await assessments.round(round_id) is None:
             await query.answer(l10n.gettext("This round no longer exists."), show_alert=True)
             return
         if action in "co":
@@ -361,39 +362,34 @@ async def on_vote(update: Update, context: BotContext) -> None:
     if colour is None:
         await query.answer(stale(l10n), show_alert=True)
         return
-    (round_id, rec_id), assessments = press.args, context.services.assessments
-    try:
-        new, org = await assessments.rate(user.id, round_id, rec_id, colour)
-    except NotAllowed:
-        await query.answer(_only_representatives(l10n), show_alert=True)
+    round_id, rec_id = press.args
+    in_group = message.chat.type != "private"
+    tap = await context.services.assessments.tap(
+        user.id, round_id, rec_id, colour, in_group=in_group
+    )
+    refusal = {
+        Tapped.NOT_A_RATER: _only_representatives(l10n),
+        Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        Tapped.NOT_IN_ROUND: l10n.gettext(
+            "This recommendation is not part of this round any more."
+        ),
+    }.get(tap.result)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
         return
-    except RoundClosed:
-        await query.answer(
-            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
-        )
-        return
-    except NotInRound:
-        await query.answer(
-            l10n.gettext("This recommendation is not part of this round any more."),
-            show_alert=True,
-        )
-        return
+    org = tap.organisation
     await query.answer(
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
-    if message.chat.type != "private":
-        if new and context.services.reason_prompts.allow(user.id):
-            # At most one private prompt a minute per person: a burst of taps is not of DMs.
-            await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-        return
+    if tap.ask_reason:
+        await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
     # In private the card shows the rating (✍ asks for the reason) and the next one follows.
-    round_ = await assessments.repository.round(round_id)
     rec = context.services.catalog.by_id.get(rec_id)
-    if round_ is None or rec is None:
+    if tap.round is None or rec is None:
         return
-    await lookup.edit(message, *await _private_card(l10n, context, round_, rec, user.id))
-    if new:
-        await _next_private(message, l10n, context, user.id, round_)
+    await lookup.edit(message, *await _private_card(l10n, context, tap.round, rec, user.id))
+    if tap.result is Tapped.RECORDED:
+        await _next_private(message, l10n, context, user.id, tap.round)
 
 
 async def _ask_reason(
@@ -521,7 +517,7 @@ async def on_skip(update: Update, context: BotContext) -> None:
     press = await pressed(update, context, 2)
     if press is None:
         return
-    round_ = await context.services.assessments.repository.round(press.args[0])
+    round_ = await context.services.assessments.round(press.args[0])
     if round_ is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
@@ -584,7 +580,7 @@ async def on_review(update: Update, context: BotContext) -> None:
     if press is None:
         return
     services = context.services
-    round_ = await services.assessments.repository.round(press.args[0])
+    round_ = await services.assessments.round(press.args[0])
     rec = services.catalog.by_id.get(press.args[1])
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
@@ -649,7 +645,7 @@ async def on_delete_reason(update: Update, context: BotContext) -> None:
         if deleted
         else l10n.gettext("There is no reason to delete.")
     )
-    round_ = await services.assessments.repository.round(round_id)
+    round_ = await services.assessments.round(round_id)
     rec = services.catalog.by_id.get(rec_id)
     if deleted and round_ is not None and rec is not None:
         await lookup.edit(
@@ -812,7 +808,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     group = await _group_of(message, context)
-    round_ = await context.services.assessments.repository.round(round_id)
+    round_ = await context.services.assessments.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
         rated, total = await context.services.assessments.repository.participation(
             round_id, group.id if group else None
