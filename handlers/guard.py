@@ -38,7 +38,7 @@ async def guard(update: Update, context: BotContext) -> None:
         and (person.role is not Role.GUEST or person.organisation_id)
         and (person.display_name != name_of(user)[:64] or person.unreachable_since is not None)
     ):
-        await services.coalition.repository.seen(
+        await services.coalition.seen(
             user.id, name_of(user), await services.language_of(user.id, user.language_code)
         )
 

@@ -111,9 +111,9 @@ async def _card(
     group_id: int | None = None,
 ) -> str:
     """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
-    repository = context.services.assessments.repository
-    dist = await repository.distribution(round_.id, rec.id, group_id)
-    _, organisations = await repository.participation(round_.id, group_id)
+    assessments = context.services.assessments
+    dist = await assessments.distribution(round_.id, rec.id, group_id)
+    _, organisations = await assessments.participation(round_.id, group_id)
     return _card_text(l10n, context, round_, rec, dist, organisations)
 
 
@@ -166,13 +166,13 @@ async def _rounds_view(
     l10n: Localizer, context: BotContext, user_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     services = context.services
-    rounds = await services.assessments.repository.rounds()
+    rounds = await services.assessments.rounds()
     if not rounds:
         return escape(l10n.gettext("No assessment round yet.")), None
     coordinator = await services.is_coordinator(user_id)
     lines, rows = [], []
     for r in rounds:
-        rated, total = await services.assessments.repository.participation(r.id)
+        rated, total = await services.assessments.participation(r.id)
         status = (l10n.gettext("open") if r.open else l10n.gettext("closed")) + (
             ", " + l10n.gettext("published") if r.published else ""
         )
@@ -284,10 +284,10 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         return
     # The group's own list decides what it rates (seeded from its themes, edited by hand).
     listed = await services.group_lists.recommendation_ids(group_id)
-    posted = await services.assessments.repository.posted(round_.id, message.chat.id)
+    posted = await services.assessments.posted(round_.id, message.chat.id)
     todo = [
         rec
-        for rid in await services.assessments.repository.items(round_.id)
+        for rid in await services.assessments.items(round_.id)
         if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
@@ -307,7 +307,7 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             reply_markup=_card_markup(round_.id, rec.id),
             do_quote=False,
         )
-        await services.assessments.repository.add_card(
+        await services.assessments.add_card(
             Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
         )
     left = len(todo) - BATCH
@@ -428,9 +428,7 @@ async def _ask_reason(
     except Forbidden:
         # Blocked the bot, or never opened a private chat with it: the rating stands without a
         # reason, and nobody writes to them again until they write to the bot.
-        await context.services.coalition.repository.mark_unreachable(
-            user_id, context.services.clock.now()
-        )
+        await context.services.coalition.mark_unreachable(user_id)
         return
     await context.services.assessments.remember_prompt(
         user_id, prompt.message_id, round_id, rec_id
@@ -500,7 +498,7 @@ async def on_reason_button(update: Update, context: BotContext) -> None:
     except NotAllowed:
         await press.query.answer(_only_representatives(l10n), show_alert=True)
         return
-    rating = (await services.assessments.repository.own(round_id, org_id)).get(rec_id)
+    rating = (await services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is None:
         await press.query.answer(
             l10n.gettext("Choose a colour first, then add the reason."), show_alert=True
@@ -538,7 +536,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
     org_id, org = await services.assessments.rater(user.id)
-    own = await services.assessments.repository.own(round_.id, org_id)
+    own = await services.assessments.own(round_.id, org_id)
     if not own:
         await message.reply_text(
             escape(
@@ -601,7 +599,7 @@ async def _private_card(
     change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
     assessments = context.services.assessments
     org_id, _ = await assessments.rater(user_id)
-    rating = (await assessments.repository.own(round_.id, org_id)).get(rec.id)
+    rating = (await assessments.own(round_.id, org_id)).get(rec.id)
     lines = [await _card(l10n, context, round_, rec)]
     if rating is not None:
         lines.append(
@@ -686,7 +684,7 @@ async def _send_results(
         private=message.chat.type == "private",
         group_id=group_id,
     )
-    rated, total = await services.assessments.repository.participation(round_id, group_id)
+    rated, total = await services.assessments.participation(round_id, group_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
         escape(
@@ -810,7 +808,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
     group = await _group_of(message, context)
     round_ = await context.services.assessments.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.repository.participation(
+        rated, total = await context.services.assessments.participation(
             round_id, group.id if group else None
         )
         await message.reply_text(
@@ -933,11 +931,11 @@ async def flush_cards(context: BotContext) -> None:
     timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
     """
     services = context.services
-    repository = services.assessments.repository
+    assessments = services.assessments
     await services.assessments.close_due()
     l10n = services.translations.localizer(None)
-    for card in await repository.cards_to_redraw():
-        round_ = await repository.round(card.round_id)
+    for card in await assessments.cards_to_redraw():
+        round_ = await assessments.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
@@ -962,4 +960,4 @@ async def flush_cards(context: BotContext) -> None:
                 exc,
             )
             continue
-        await repository.mark_drawn(card)
+        await assessments.mark_drawn(card)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.domain.arguments import normalise
 from bot.domain.assessment import (
+    Card,
     Colour,
     Distribution,
     NotInRound,
@@ -267,6 +268,44 @@ class Assessments:
     async def round(self, round_id: int) -> Round | None:
         """One round, or None."""
         return await self.repository.round(round_id)
+
+    async def rounds(self) -> list[Round]:
+        """Every round, newest first."""
+        return await self.repository.rounds()
+
+    async def items(self, round_id: int) -> list[int]:
+        """The recommendations of a round, in order."""
+        return await self.repository.items(round_id)
+
+    async def distribution(
+        self, round_id: int, recommendation_id: int, group_id: int | None = None
+    ) -> Distribution:
+        """One recommendation's counts: the whole coalition's, or one working group's."""
+        return await self.repository.distribution(round_id, recommendation_id, group_id)
+
+    async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
+        """(organisations that rated, organisations that may) in a round, or a group's share."""
+        return await self.repository.participation(round_id, group_id)
+
+    async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
+        """An organisation's ratings in a round, by recommendation."""
+        return await self.repository.own(round_id, organisation_id)
+
+    async def posted(self, round_id: int, chat_id: int) -> set[int]:
+        """The recommendations whose cards are already in this chat."""
+        return await self.repository.posted(round_id, chat_id)
+
+    async def add_card(self, card: Card) -> None:
+        """Remember a card posted in a group chat (redrawn when its counts change)."""
+        await self.repository.add_card(card)
+
+    async def cards_to_redraw(self) -> list[Card]:
+        """Cards whose ratings changed since they were drawn."""
+        return await self.repository.cards_to_redraw()
+
+    async def mark_drawn(self, card: Card) -> None:
+        """A card was redrawn up to its newest rating."""
+        await self.repository.mark_drawn(card)
 
     async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> bool:
         """Attach or replace the reason of the user's organisation's rating (the old one stays
