@@ -379,7 +379,7 @@ async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApp
     assert reply.text == "No recommendation matches that scope."
     await open_round(tg, "c2 accepted", "Accepted only")
     reply = await tg.reply_to(GUEST, "/rate")
-    assert reply.text.startswith("This is for the coalition's member organisations.")
+    assert reply.text.startswith("This is for the coalition's member organisations: to join")
     listing = await tg.reply_to(COORDINATOR, "/rounds")
     assert await press(tg, listing, "rac:1", GUEST) == "Only coordinators can do this."
     assert await press(tg, listing, "rac:99", COORDINATOR) == "This round no longer exists."
