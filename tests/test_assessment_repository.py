@@ -93,11 +93,11 @@ async def test_closing_reopening_and_publishing_are_audited(
     assert (closed.open, closed.published) == (False, False)
     assert await repo.publish(round_id, actor=BOSS, now=clock.now()) is True
     await repo.set_open(round_id, True, actor=BOSS, now=clock.now())
-    assert [a[1] for a in await audit(services)] == [
-        "open round",
-        "close round",
-        "publish round",
-        "reopen round",
+    assert [a[1:] for a in await audit(services)] == [
+        ("open round", "1: R"),
+        ("close round", "1"),
+        ("publish round", "1"),
+        ("reopen round", "1"),
     ]
 
 
@@ -184,6 +184,8 @@ async def test_a_reason_belongs_to_a_rating_and_is_kept_in_history(
         await repo.set_reason(round_id, 1, a, "no rating yet", clock.now())
     with pytest.raises(NotInRound):
         await repo.set_reason(round_id, 3, a, "not in the round", clock.now())
+    with pytest.raises(NotInRound):
+        await repo.set_reason(99, 1, a, "no such round", clock.now())
     await repo.rate(round_id, 1, a, R, clock.now())
     await repo.rate(round_id, 1, b, G, clock.now())
     await repo.set_reason(round_id, 1, a, "No law yet.", clock.now())
@@ -217,23 +219,24 @@ async def test_cards_are_posted_once_and_redrawn_after_each_new_colour(
     repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
 ) -> None:
     [org] = await orgs(members, clock, 1)
-    round_id = await new_round(repo, clock, [1, 2])
-    card = Card(-5, 10, round_id, 1)
+    await new_round(repo, clock, [5])
+    round_id = await new_round(repo, clock, [5, 7])
+    card = Card(-5, 10, round_id, 7)
     await repo.add_card(card)
     await repo.add_card(card)
-    await repo.add_card(Card(-5, 11, round_id, 2))
-    await repo.add_card(Card(-6, 12, round_id, 2))
-    assert await repo.posted(round_id, -5) == {1, 2}
+    await repo.add_card(Card(-5, 11, round_id, 5))
+    await repo.add_card(Card(-6, 12, round_id, 5))
+    assert await repo.posted(round_id, -5) == {5, 7}
     assert await repo.posted(round_id, -7) == set()
     assert await repo.cards_to_redraw() == []
-    await repo.rate(round_id, 1, org, R, clock.now())
+    await repo.rate(round_id, 7, org, R, clock.now())
     [due] = await repo.cards_to_redraw()
-    assert (due.chat_id, due.message_id, due.round_id, due.recommendation_id) == (-5, 10, 1, 1)
+    assert (due.chat_id, due.message_id, due.round_id, due.recommendation_id) == (-5, 10, 2, 7)
     await repo.mark_drawn(due)
     assert await repo.cards_to_redraw() == []
-    await repo.set_reason(round_id, 1, org, "a reason changes no count", clock.now())
+    await repo.set_reason(round_id, 7, org, "a reason changes no count", clock.now())
     assert await repo.cards_to_redraw() == []
-    await repo.rate(round_id, 1, org, G, clock.now())
+    await repo.rate(round_id, 7, org, G, clock.now())
     [again] = await repo.cards_to_redraw()
     assert again.history_id > due.history_id
     await repo.mark_drawn(again)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +21,7 @@ from bot.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.rounds import Assessments, BadScope, parse_scope
+from bot.rounds import Assessments, BadScope, Scope, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
 
@@ -35,7 +36,7 @@ async def coalition(services: Services) -> Coalition:
     """A coordinator, members of two active organisations, one of an inactive one, a guest."""
     coalition = services.coalition
     await coalition.repository.seed_coordinators([BOSS], "en")
-    for user_id, short in ((MEMBER, "ADHOC"), (OTHER, "cchr"), (INACTIVE, "Gone")):
+    for user_id, short in ((MEMBER, "adhoc"), (OTHER, "CCHR"), (INACTIVE, "Gone")):
         invite = await coalition.add_organisation(BOSS, short, f"{short} name")
         await coalition.join(user_id, f"Rep {short}", "en", invite.code)
     await coalition.set_active(BOSS, 3, False)
@@ -112,7 +113,7 @@ async def test_an_invite_is_valid_for_the_invite_lifetime(
     invite = await coalition.invite(BOSS, 1)
     assert invite.expires == clock.now() + coalition.invite_ttl
     assert coalition.invite_ttl == dt.timedelta(hours=72)
-    assert (invite.organisation.id, invite.organisation.short_name) == (1, "ADHOC")
+    assert (invite.organisation.id, invite.organisation.short_name) == (1, "adhoc")
     assert await coalition.revoke(BOSS, invite.id) is True
     with pytest.raises(InviteInvalid) as revoked:
         await coalition.join(GUEST, "Guest", "en", invite.code)
@@ -143,7 +144,7 @@ def test_invite_codes_are_long_random_and_url_safe() -> None:
 async def test_own_organisation_is_for_representatives(coalition: Coalition) -> None:
     own = await coalition.own_organisation(MEMBER)
     assert own is not None
-    assert own.short_name == "ADHOC"
+    assert own.short_name == "adhoc"
     assert await coalition.own_organisation(GUEST) is None
     assert await coalition.own_organisation(999) is None
 
@@ -160,8 +161,8 @@ async def test_only_representatives_of_active_organisations_rate(
     for user_id in (BOSS, INACTIVE, GUEST, 999):
         with pytest.raises(NotAllowed):
             await assessments.rater(user_id)
-    assert await assessments.rater(MEMBER) == (1, "ADHOC")
-    assert await assessments.rater(OTHER) == (2, "cchr")
+    assert await assessments.rater(MEMBER) == (1, "adhoc")
+    assert await assessments.rater(OTHER) == (2, "CCHR")
 
 
 async def test_rating_through_the_service_names_the_organisation(
@@ -171,8 +172,8 @@ async def test_rating_through_the_service_names_the_organisation(
     round_id = await assessments.repository.open_round(
         "R", 2, "s", [item], None, actor=BOSS, now=clock.now()
     )
-    assert await assessments.rate(MEMBER, round_id, item, R) == (True, "ADHOC")
-    assert await assessments.rate(MEMBER, round_id, item, G) == (False, "ADHOC")
+    assert await assessments.rate(MEMBER, round_id, item, R) == (True, "adhoc")
+    assert await assessments.rate(MEMBER, round_id, item, G) == (False, "adhoc")
     await assessments.set_reason(MEMBER, round_id, item, "x" * 600)
     own = await assessments.repository.own(round_id, 1)
     assert own[item].reason == "x" * 500
@@ -213,11 +214,17 @@ async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
 async def rated_round(
     assessments: Assessments, services: Services, clock: FakeClock, *, publish: bool
 ) -> int:
-    """118.6 rated 🔴 (ADHOC, with a reason) and 🟢 (cchr); 118.2 by nobody."""
+    """118.6 rated 🟠 (an organisation since erased), 🟢 (CCHR), 🔴 (adhoc, with a reason);
+    118.2 by nobody."""
     items = [rec(services, "118.6"), rec(services, "118.2")]
     round_id = await assessments.repository.open_round(
         "R", 2, "s", items, None, actor=BOSS, now=clock.now()
     )
+    gone = await assessments.coalition.repository.add_organisation(
+        "Erased", "Erased", actor=BOSS, now=clock.now()
+    )
+    await assessments.repository.rate(round_id, items[0], gone, OR, clock.now())
+    await assessments.coalition.erase(BOSS, gone)
     await assessments.rate(OTHER, round_id, items[0], G)
     await assessments.rate(MEMBER, round_id, items[0], R)
     await assessments.set_reason(MEMBER, round_id, items[0], "No law.")
@@ -259,12 +266,13 @@ async def test_results_name_organisations_only_to_a_coordinator_in_private(
         Overall.NOT_ENOUGH,
         (),
     )
-    assert rows[1].distribution == Distribution(red=1, green=1)
-    assert rows[1].reasons == (("ADHOC", R, "No law."), ("cchr", G, ""))  # case-blind order
+    assert rows[1].distribution == Distribution(red=1, orange=1, green=1)
+    # Alphabetical whatever the letter case, the erased organisation's rating last.
+    assert rows[1].reasons == (("adhoc", R, "No law."), ("CCHR", G, ""), (None, OR, ""))
     _, in_group = await assessments.results(BOSS, round_id, services.catalog, private=False)
     _, member = await assessments.results(MEMBER, round_id, services.catalog)
     for view in (in_group, member):
-        assert set(view[1].reasons) == {(None, R, "No law."), (None, G, "")}
+        assert set(view[1].reasons) == {(None, R, "No law."), (None, G, ""), (None, OR, "")}
 
 
 async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
@@ -275,7 +283,7 @@ async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
     )
     round_id = await rated_round(lenient, services, clock, publish=True)
     _, rows = await lenient.results(MEMBER, round_id, services.catalog)
-    assert rows[1].overall is Overall.CONTESTED  # 🔴 and 🟢: a split, not "not enough"
+    assert rows[1].overall is Overall.CONTESTED  # 🔴 🟠 🟢: a split, not "not enough"
     latest = await lenient.latest(rows[1].recommendation.id)
     assert latest is not None
     assert (latest[0].id, latest[1], latest[2]) == (
@@ -377,3 +385,63 @@ def test_a_scope_that_matches_nothing_is_refused(services: Services) -> None:
     for text in ("c2 118.900-118.950", "c9", "c2 accepted 82.1"):
         with pytest.raises(BadScope):
             parse_scope(text, services.catalog, PHNOM_PENH, TODAY)
+
+
+async def test_coordinator_actions_do_what_they_say(
+    coalition: Coalition, services: Services, clock: FakeClock
+) -> None:
+    assert await coalition.remove_representative(BOSS, 2, MEMBER) is False  # not of that one
+    assert await coalition.remove_representative(BOSS, 1, MEMBER) is True
+    assert await coalition.own_organisation(MEMBER) is None
+    clock.advance(minutes=5)
+    assert await coalition.set_coordinator(BOSS, 999, True) is True  # never seen before
+    assert await coalition.role(999) is Role.COORDINATOR
+    [entry] = await coalition.audit_log(BOSS, limit=1)
+    assert (entry.at, entry.actor_id, entry.action, entry.detail) == (
+        clock.now(),
+        BOSS,
+        "promote",
+        "999",
+    )
+    async with services.database.connection.execute(
+        "SELECT language FROM users WHERE user_id = 999"
+    ) as cursor:
+        assert await cursor.fetchone() == ("en",)
+    await coalition.link_chat(BOSS, -1, 0, 6, "Group")
+    await coalition.link_chat(BOSS, -1, 5, 7, "Topic")
+    gone = await coalition.unlink_chat(BOSS, -1, 5)
+    assert [(c.thread_id, c.working_group_id) for c in gone] == [(5, 7)]
+    assert await coalition.linked_group(-1, 0) == 6
+    for _ in range(30):
+        await coalition.toggle_group(BOSS, 1, 6)
+    assert len(await coalition.audit_log(BOSS)) == 30  # the latest thirty by default
+
+
+async def test_a_round_keeps_its_closing_time(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    closes = clock.now() + dt.timedelta(days=2)
+    scope = Scope(2, (rec(services, "118.6"),), "c2 118.6", closes)
+    round_id = await assessments.open_round(BOSS, "Dated", scope)
+    found = await assessments.repository.round(round_id)
+    assert found is not None
+    assert (found.name, found.scope, found.closes_at, found.size) == (
+        "Dated",
+        "c2 118.6",
+        closes,
+        1,
+    )
+    with pytest.raises(NotAllowed):
+        await assessments.open_round(MEMBER, "Sneaky", scope)
+
+
+async def test_a_recommendation_the_catalog_no_longer_has_is_left_out(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, "118.9"), rec(services, "118.6")]
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
+    older = SimpleNamespace(by_id={items[1]: services.catalog.by_id[items[1]]})
+    _, rows = await assessments.results(BOSS, round_id, older)  # type: ignore[arg-type]
+    assert [r.recommendation.id for r in rows] == [items[1]]
