@@ -21,7 +21,7 @@ from bot.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.rounds import Assessments, BadScope, Scope, parse_scope
+from bot.rounds import Assessments, BadScope, Scope, closing_time, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
 
@@ -445,3 +445,64 @@ async def test_a_recommendation_the_catalog_no_longer_has_is_left_out(
     older = SimpleNamespace(by_id={items[1]: services.catalog.by_id[items[1]]})
     _, rows = await assessments.results(BOSS, round_id, older)  # type: ignore[arg-type]
     assert [r.recommendation.id for r in rows] == [items[1]]
+
+
+def test_a_closing_date_is_the_end_of_that_day_in_phnom_penh() -> None:
+    end = dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.UTC)  # 23:59 at UTC+7
+    assert closing_time("2026-11-23", PHNOM_PENH, TODAY) == end  # today is still possible
+    assert closing_time("២០២៦-១១-២៣", PHNOM_PENH, TODAY) == end
+    assert closing_time("2026-1-5", PHNOM_PENH, dt.date(2026, 1, 1)) == dt.datetime(
+        2026, 1, 5, 16, 59, tzinfo=dt.UTC
+    )
+    with pytest.raises(BadScope) as passed:
+        closing_time("2026-11-22", PHNOM_PENH, TODAY)
+    assert (passed.value.message, passed.value.params) == (
+        "The closing date {date} has already passed: choose a later date.",
+        {"date": "2026-11-22"},
+    )
+    assert str(passed.value) == passed.value.message
+    for word in ("2026-02-30", "9999-99-99", "tomorrow", "2026-12-31x", "x" * 50):
+        with pytest.raises(BadScope) as unreadable:
+            closing_time(word, PHNOM_PENH, TODAY)
+        assert unreadable.value.params == {"date": word[:40]}
+        assert unreadable.value.message.startswith("“{date}” is not a date I can read.")
+    west = ZoneInfo("America/Los_Angeles")
+    with pytest.raises(BadScope):
+        closing_time("9999-12-31", west, TODAY)  # past the last UTC date Python knows
+
+
+async def test_rounds_past_their_date_are_closed_by_the_service(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    due = clock.now() + dt.timedelta(hours=1)
+    dated = await assessments.open_round(BOSS, "Dated", Scope(2, (item,), "s", due))
+    undated = await assessments.open_round(BOSS, "Undated", Scope(2, (item,), "s", None))
+    await assessments.close_due()
+    assert [r.open for r in await assessments.repository.rounds()] == [True, True]
+    clock.advance(hours=1)
+    await assessments.close_due()
+    assert {r.id: r.open for r in await assessments.repository.rounds()} == {
+        undated: True,
+        dated: False,
+    }
+
+
+async def test_a_reason_can_be_deleted_and_a_long_one_is_cut(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+    assert await assessments.delete_reason(MEMBER, round_id, item) is False  # no rating
+    await assessments.rate(MEMBER, round_id, item, R)
+    assert await assessments.delete_reason(MEMBER, round_id, item) is False  # no reason
+    assert await assessments.set_reason(MEMBER, round_id, item, "x" * 500) is False
+    assert await assessments.set_reason(MEMBER, round_id, item, "y" * 501) is True
+    assert (await assessments.repository.own(round_id, 1))[item].reason == "y" * 500
+    await assessments.rate(OTHER, round_id, item, G)
+    await assessments.set_reason(OTHER, round_id, item, "kept")
+    assert await assessments.delete_reason(MEMBER, round_id, item) is True
+    assert (await assessments.repository.own(round_id, 1))[item].reason == ""
+    assert (await assessments.repository.own(round_id, 2))[item].reason == "kept"
+    with pytest.raises(NotAllowed):
+        await assessments.delete_reason(GUEST, round_id, item)
