@@ -265,3 +265,17 @@ async def test_the_latest_published_round_gives_a_card_its_colour(
     found = await repo.latest_published(2)
     assert found is not None
     assert found[1] == Distribution()
+
+
+async def test_a_working_groups_card_is_redrawn_only_for_its_organisations(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    inside, outside = await orgs(members, clock, 2)
+    await members.toggle_group(inside, 6, actor=BOSS, now=clock.now())
+    round_id = await new_round(repo, clock, [5])
+    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6))
+    await repo.rate(round_id, 5, outside, R, clock.now())
+    assert await repo.cards_to_redraw() == []
+    await repo.rate(round_id, 5, inside, G, clock.now())
+    [due] = await repo.cards_to_redraw()
+    assert (due.message_id, due.working_group_id) == (10, 6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import string
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
@@ -450,6 +451,7 @@ async def test_a_recommendation_the_catalog_no_longer_has_is_left_out(
 def test_a_closing_date_is_the_end_of_that_day_in_phnom_penh() -> None:
     end = dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.UTC)  # 23:59 at UTC+7
     assert closing_time("2026-11-23", PHNOM_PENH, TODAY) == end  # today is still possible
+    assert closing_time("2026-11-23", PHNOM_PENH, TODAY).tzinfo is dt.UTC  # stored as UTC
     assert closing_time("២០២៦-១១-២៣", PHNOM_PENH, TODAY) == end
     assert closing_time("2026-1-5", PHNOM_PENH, dt.date(2026, 1, 1)) == dt.datetime(
         2026, 1, 5, 16, 59, tzinfo=dt.UTC
@@ -472,7 +474,10 @@ def test_a_closing_date_is_the_end_of_that_day_in_phnom_penh() -> None:
 
 
 async def test_rounds_past_their_date_are_closed_by_the_service(
-    assessments: Assessments, services: Services, clock: FakeClock
+    assessments: Assessments,
+    services: Services,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     item = rec(services, "118.6")
     due = clock.now() + dt.timedelta(hours=1)
@@ -481,7 +486,10 @@ async def test_rounds_past_their_date_are_closed_by_the_service(
     await assessments.close_due()
     assert [r.open for r in await assessments.repository.rounds()] == [True, True]
     clock.advance(hours=1)
-    await assessments.close_due()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.rounds"):
+        await assessments.close_due()
+    assert caplog.messages == [f"round {dated} closed: its closing date has passed"]
     assert {r.id: r.open for r in await assessments.repository.rounds()} == {
         undated: True,
         dated: False,
@@ -506,3 +514,27 @@ async def test_a_reason_can_be_deleted_and_a_long_one_is_cut(
     assert (await assessments.repository.own(round_id, 2))[item].reason == "kept"
     with pytest.raises(NotAllowed):
         await assessments.delete_reason(GUEST, round_id, item)
+
+
+async def test_a_working_groups_comparison_counts_only_its_organisations(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    await coalition.toggle_group(BOSS, 1, 6)  # MEMBER's organisation is in group 6, OTHER's not
+    item = min(await services.group_lists.recommendation_ids(6))
+    rounds = []
+    # Group 6 alone: 🔴 then 🟢. The whole coalition: contested both times (no change).
+    for member_colour, other_colour in ((R, G), (G, R)):
+        round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+        await assessments.rate(MEMBER, round_id, item, member_colour)
+        await assessments.rate(OTHER, round_id, item, other_colour)
+        await assessments.set_open(BOSS, round_id, False)
+        await assessments.publish(BOSS, round_id)
+        rounds.append(round_id)
+    changes = await assessments.compare(MEMBER, *rounds, services.catalog, group_id=6)
+    assert [(r.id, a, b, moved) for r, a, b, moved in changes] == [
+        (item, Overall.RED, Overall.GREEN, 1)
+    ]
+    assert await assessments.compare(MEMBER, *rounds, services.catalog) == []
