@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -370,3 +372,21 @@ async def test_the_audit_log_pages_newest_first(
         ("O3", "Org 3", clock.now() - dt.timedelta(minutes=1)),
         ("O2", "Org 2", clock.now() - dt.timedelta(minutes=2)),
     ]
+
+
+async def test_an_erasure_says_when_a_reader_kept_it_in_the_wal(
+    repo: MembershipRepository, clock: FakeClock, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await repo.add_organisation("A", "A", actor=BOSS, now=clock.now())
+    second = await repo.add_organisation("B", "B", actor=BOSS, now=clock.now())
+    with caplog.at_level(logging.WARNING, logger="storage.membership"):
+        await repo.erase_organisation(first, actor=BOSS, now=clock.now())
+        assert caplog.messages == []
+        reader = sqlite3.connect(db_path)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM organisations").fetchone()  # holds a snapshot
+            await repo.erase_organisation(second, actor=BOSS, now=clock.now())
+        finally:
+            reader.close()
+    assert caplog.messages == ["an erasure could not be checkpointed yet: a reader holds the WAL"]

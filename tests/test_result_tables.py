@@ -152,10 +152,11 @@ def test_themes_summaries_and_changes(catalog: Catalog) -> None:
         assert summary[theme_id] == {**dict.fromkeys(Overall, 0), Overall.GREEN: 2}
     for theme_id in only_first:
         assert summary[theme_id] == {**dict.fromkeys(Overall, 0), Overall.GREEN: 1}
-    blocks = dict(theme_blocks(catalog, rows, "en"))
-    for theme in catalog.themes:
-        expected = [r for r in rows if theme.id in r.recommendation.theme_ids]
-        assert blocks[theme.name("en")] == expected
+    for language in ("en", "km"):
+        blocks = dict(theme_blocks(catalog, rows, language))
+        for theme in catalog.themes:
+            expected = [r for r in rows if theme.id in r.recommendation.theme_ids]
+            assert blocks[theme.name(language)] == expected
     change = (first, Overall.RED, Overall.GREEN, 1)
     grouped = changes_by_theme(catalog, [change])
     assert [theme.id for theme, _ in grouped] == [
