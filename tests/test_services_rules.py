@@ -538,3 +538,49 @@ async def test_a_working_groups_comparison_counts_only_its_organisations(
         (item, Overall.RED, Overall.GREEN, 1)
     ]
     assert await assessments.compare(MEMBER, *rounds, services.catalog) == []
+
+
+async def test_each_working_groups_table_counts_its_own_list_and_organisations(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    await coalition.toggle_group(BOSS, 1, 6)  # MEMBER's organisation is in group 6, OTHER's not
+    await coalition.toggle_group(BOSS, 2, 7)  # OTHER's is in group 7
+    listed = await services.group_lists.recommendation_ids(6)
+    inside = min(listed)
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside, outside), "s", None))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    await assessments.set_reason(MEMBER, round_id, inside, "why")
+    await assessments.rate(OTHER, round_id, inside, G)
+    await assessments.rate(OTHER, round_id, outside, G)
+    groups = [g for g in await coalition.working_groups() if g.id in (6, 7)]
+    round_, rows, by_group = await assessments.group_tables(
+        BOSS, round_id, services.catalog, groups
+    )
+    assert round_.id == round_id
+    coalition_rows = {r.recommendation.id: r for r in rows}
+    assert coalition_rows[inside].distribution == Distribution(red=1, green=1)
+    assert coalition_rows[outside].distribution == Distribution(green=1)
+    assert set(by_group) == {6, 7}
+    [own] = by_group[6]  # only its list, only its organisations
+    assert (own.recommendation.id, own.distribution, own.overall) == (
+        inside,
+        Distribution(red=1),
+        Overall.RED,
+    )
+    assert (own.reasons, own.coalition) == ((("adhoc", R, "why"),), Overall.CONTESTED)
+    for row in by_group[7]:
+        assert row.recommendation.id in await services.group_lists.recommendation_ids(7)
+        assert row.distribution == Distribution(
+            green=int(row.recommendation.id in (inside, outside))
+        )
+    _, unnamed, unnamed_groups = await assessments.group_tables(
+        BOSS, round_id, services.catalog, groups, private=False
+    )
+    assert {o for r in unnamed for o, _, _ in r.reasons} == {None}
+    assert unnamed_groups[6][0].reasons == ((None, R, "why"),)
+    with pytest.raises(NotAllowed):
+        await assessments.group_tables(GUEST, round_id, services.catalog, groups)
