@@ -7,37 +7,49 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
+from bot.flood import ChatRateLimiter
 from bot.services import Services
 from bot.settings import Settings
-from handlers import operations, rounds
+from handlers import guard, operations, rounds
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, services: Services) -> BotApplication:
-    """The PTB Application with every handler and job registered."""
+def build_application(
+    settings: Settings,
+    services: Services,
+    processor: BaseUpdateProcessor,
+    limiter: ChatRateLimiter | None = None,
+) -> BotApplication:
+    """The PTB Application with every handler and job registered (updates come from a Poller)."""
+    base_url = settings.base_url or "https://api.telegram.org"
+    bot = PollingBot(
+        settings.token,
+        base_url=f"{base_url}/bot",
+        base_file_url=f"{base_url}/file/bot",
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(),
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
+        # Telegram's flood limits, kept per chat: a 429 in one chat does not stall the others.
+        rate_limiter=limiter or ChatRateLimiter(),
+    )
     builder = (
         Application.builder()
-        .token(settings.token)
+        .bot(bot)
+        .updater(None)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
-        # Telegram's flood limits (30 messages/s, 20/min per group) are respected for us.
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        # Updates are handled concurrently: one slow reply (a rate-limited group) must not hold
-        # up everyone's taps. Storage serialises its own transactions.
-        .concurrent_updates(True)
+        # Updates are handled concurrently, a bounded number per chat: one slow reply (a
+        # rate-limited group) must not hold up everyone's taps. Storage serialises transactions.
+        .concurrent_updates(processor)
     )
-    if settings.base_url:
-        builder = builder.base_url(f"{settings.base_url}/bot").base_file_url(
-            f"{settings.base_url}/file/bot"
-        )
     app: BotApplication = builder.build()  # type: ignore[assignment]
     app.bot_data["services"] = services
     handlers.register(app)
@@ -73,36 +85,62 @@ async def running(
     settings: Settings,
     clock: Clock | None = None,
     *,
-    poll_interval: float = 0.0,
     poll_timeout: int = 10,
+    limiter: ChatRateLimiter | None = None,
+    first_retry: float = 1.0,
+    stop_grace: float = 5.0,
+    stop: asyncio.Event | None = None,
+    chat_queue: int = 16,
 ) -> AsyncIterator[BotApplication]:
     """Start everything (database, catalog, Telegram polling) and stop it all on exit.
 
     Both `main()` and the tests start the bot through here, so they start it the same way.
+    While Telegram cannot be reached, each step is retried with growing pauses until it can
+    (or `stop` is set: then `Stopped` is raised). On exit, running handlers get `stop_grace`
+    seconds; what is left stays in the inbox for the next start. A chat's messages beyond
+    `chat_queue` waiting are dropped.
     """
     services = await Services.start(settings, clock or SystemClock())
+    poller: Poller | None = None
+
+    def handled(update_id: int) -> None:
+        if poller is not None:
+            poller.handled(update_id)
+
+    processor = FairProcessor(
+        handled, lambda update: guard.tell_busy(update, app), queue=chat_queue
+    )
+    app = build_application(settings, services, processor, limiter)
+    bot: PollingBot = app.bot  # type: ignore[assignment]
+    poller = Poller(
+        bot, app.update_queue, services.inbox, timeout=poll_timeout, first_delay=first_retry
+    )
     try:
-        app = build_application(settings, services)
+        await until_done(bot.initialize, "connecting", first_retry, stop)
         async with app:
             coordinators = await services.coalition.repository.coordinators()
-            await handlers.publish_commands(
-                app.bot, services.translations, [c.user_id for c in coordinators]
+            await until_done(
+                lambda: handlers.publish_commands(
+                    app.bot, services.translations, [c.user_id for c in coordinators]
+                ),
+                "publishing commands",
+                first_retry,
+                stop,
             )
+            # Polling is refused while a webhook is set: remove any (pending updates are kept).
+            await until_done(bot.delete_webhook, "removing any webhook", first_retry, stop)
             await app.start()
-            if app.updater is None:
-                raise RuntimeError("the Application was built without an updater")
-            await app.updater.start_polling(
-                poll_interval=poll_interval,
-                timeout=poll_timeout,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            await poller.start()
             log.info("bot @%s is running", app.bot.username)
             try:
                 yield app
             finally:
-                await app.updater.stop()
+                await poller.stop()
+                await processor.drain(stop_grace)
                 await app.stop()
+                await poller.flush()
     finally:
+        await bot.shutdown()
         await services.close()
 
 
@@ -114,6 +152,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running(settings):
-        await stop.wait()
+    try:
+        async with running(settings, stop=stop):
+            await stop.wait()
+    except Stopped:
+        log.info("stopped before Telegram could be reached")
+        return
     log.info("bot stopped")

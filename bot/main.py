@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from telegram.error import InvalidToken
+
 from bot.clock import SystemClock
 from bot.importer import UnreadableFile
 from bot.services import Services
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     res.add_argument("file", type=Path, help="a backup, e.g. var/backups/upr-bot-….sqlite3")
     args = parser.parse_args(argv)
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    hide_in_logs(os.environ.get("BOT_TOKEN", "").strip())
     try:
         settings = Settings.from_env(os.environ, require_token=args.command in (None, "run"))
     except SettingsError as exc:
@@ -51,6 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     except (DatabaseTooNew, DatabaseInUse, RestoreRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except InvalidToken:  # its text would carry the token: say what to check instead
+        print(
+            "error: Telegram did not accept BOT_TOKEN, or TELEGRAM_BASE_URL does not point at "
+            "a Bot API server. Check both (the token comes from @BotFather).",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception:
+        logging.getLogger(__name__).critical("the bot stopped on an error", exc_info=True)
+        return 1
     return 0
 
 
@@ -63,6 +76,32 @@ def _restore(settings: Settings, backup: Path) -> int:
     if done.kept_aside is not None:
         print(f"the database it replaced is kept as {done.kept_aside}")
     return 0
+
+
+class _Redacting(logging.Formatter):
+    """Formats as before, then blanks out the secrets (in messages and tracebacks alike)."""
+
+    def __init__(self, inner: logging.Formatter, secrets: list[str]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self._inner.format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+
+def hide_in_logs(token: str) -> None:
+    """The bot token never reaches a log line, whichever library writes it."""
+    # The part after the colon is the secret; the bot's id before it is public.
+    secrets = [s for s in (token, token.partition(":")[2]) if len(s) >= 8]
+    if not secrets:
+        return
+    logging.captureWarnings(True)  # warnings too go through the log, so through this filter
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_Redacting(handler.formatter or logging.Formatter(), secrets))
 
 
 def configure_logging(level: str) -> None:

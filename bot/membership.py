@@ -8,6 +8,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from bot.audit import AuditAction
+
 
 class Role(enum.StrEnum):
     """What a user may do: coordinators run the process, members rate, guests only look up."""
@@ -82,7 +84,7 @@ class AuditEntry:
 
     at: dt.datetime
     actor_id: int
-    action: str
+    action: AuditAction
     organisation: str
     detail: str
 

@@ -26,6 +26,8 @@ from storage.assessment import AssessmentRepository, Rating, Round
 log = logging.getLogger(__name__)
 
 MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
+PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the reason this long
+SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 _UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
@@ -240,6 +242,35 @@ class Assessments:
             ),
             None,
         )
+
+    async def next_to_rate(self, user_id: int, round_id: int) -> int | None:
+        """The next recommendation to offer in private: unrated and not skipped. None when
+        none is left; the skips are then forgotten, so the next /rate offers them again."""
+        now = self.clock.now()
+        skipped = await self.repository.skipped(user_id, round_id, now)
+        found = await self.next_unrated(user_id, round_id, skipped)
+        if found is None and skipped:
+            await self.repository.forget_skips(user_id, round_id)
+        return found
+
+    async def skip(self, user_id: int, round_id: int, rec_id: int) -> None:
+        """Put a recommendation off until the others are rated (kept across restarts)."""
+        await self.rater(user_id)
+        now = self.clock.now()
+        await self.repository.skip(user_id, round_id, rec_id, expires=now + SKIP_TTL, now=now)
+
+    async def remember_prompt(
+        self, user_id: int, message_id: int, round_id: int, rec_id: int
+    ) -> None:
+        """A private reply to this message, within PROMPT_TTL, is the reason for this rating."""
+        now = self.clock.now()
+        await self.repository.add_prompt(
+            user_id, message_id, round_id, rec_id, expires=now + PROMPT_TTL, now=now
+        )
+
+    async def prompted(self, user_id: int, message_id: int) -> tuple[int, int] | None:
+        """The (round, recommendation) whose reason a reply to this message gives, if any."""
+        return await self.repository.prompt(user_id, message_id, self.clock.now())
 
     async def may_see_results(self, user_id: int, round_: Round) -> bool:
         """Coordinators always; members once a closed round is published; guests never."""

@@ -29,6 +29,7 @@ from storage.backup import BackupInfo, Backups
 from storage.catalog import CatalogRepository, ImportReport
 from storage.db import Database
 from storage.group_lists import GroupListRepository
+from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
 from storage.users import UserRepository
 
@@ -102,6 +103,7 @@ class Services:
         self.rules = rules
         self.catalog_repository = CatalogRepository(database)
         self.users = UserRepository(database)
+        self.inbox = InboxRepository(database)
         self.coalition = Coalition(
             MembershipRepository(database),
             clock,

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("en", "km")
@@ -52,7 +53,7 @@ class Settings:
             )
         return cls(
             token=token,
-            base_url=env.get("TELEGRAM_BASE_URL", "").strip().rstrip("/") or None,
+            base_url=_parse_base_url(env.get("TELEGRAM_BASE_URL", "")),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE_PATH),
             coordinator_ids=_parse_ids(env.get("COORDINATOR_IDS", "")),
             timezone=_parse_timezone(env.get("TIMEZONE", "").strip() or "Asia/Phnom_Penh"),
@@ -124,3 +125,22 @@ def _parse_time(name: str, raw: str) -> dt.time:
         return dt.time.fromisoformat(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a time of day like 02:00, got {raw!r}.") from exc
+
+
+def _parse_base_url(raw: str) -> str | None:
+    url = raw.strip().rstrip("/")
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        valid = False
+    if not valid:
+        # The value itself is not repeated: a token pasted here must not reach the log.
+        raise SettingsError(
+            "TELEGRAM_BASE_URL must be the address of a Bot API server, like "
+            "https://api.telegram.org (without /bot or the token)."
+        )
+    return url

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import Message, Update
 
 from bot.access import Access, Refusal, Where
+from bot.arguments import whole_number
 from bot.i18n import Localizer
 from handlers.commands import N_
 from handlers.common import BotContext, reader, stale
@@ -96,10 +97,10 @@ def checked_button(button: Button) -> Handler:
         round_id = None
         if button.round_arg:
             first = query.data.split(":")[1:2]
-            if not first or not first[0].isdigit() or len(first[0]) > 15:
+            round_id = whole_number(first[0]) if first else None
+            if round_id is None:
                 await query.answer(stale(await reader(update, context)), show_alert=True)
                 return
-            round_id = int(first[0])
         refusal = await context.services.access.check(
             user.id,
             button.access,

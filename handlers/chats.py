@@ -8,6 +8,7 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 
 from bot.i18n import Localizer
 from bot.membership import NotAllowed
+from bot.text import truncate
 from handlers.common import (
     BotContext,
     answering_not_allowed,
@@ -34,7 +35,7 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if was == now:
         return
     coalition = context.services.coalition
-    title = change.chat.title or str(change.chat.id)
+    title = truncate(change.chat.title or str(change.chat.id), 128)  # Telegram's limit
     gone = [] if now else await coalition.unlink_chat(0, change.chat.id, None)
     groups = {g.id: g for g in await coalition.working_groups()}
 

@@ -42,7 +42,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Choose English or Khmer")),
     Command("help", N_("How to use this bot, with examples")),
     Command("start", N_("Welcome message")),
-    Command("me", N_("Your organisation, working groups and role")),
+    # Which organisation a person represents is for coordinators and themselves, not a group.
+    Command("me", N_("Your organisation, working groups and role"), where=Where.PRIVATE),
     Command("rate", N_("Rate how far recommendations are implemented (members)"), _M),
     Command("myratings", N_("Your organisation's ratings in the open round"), _R),
     Command("rounds", N_("Assessment rounds and who took part"), _M),

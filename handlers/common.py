@@ -43,6 +43,11 @@ async def reader(update: Update, context: BotContext) -> Localizer:
     return services.translations.localizer(language)
 
 
+def name_of(user: User) -> str:
+    """The user's full name; Telegram may send an empty first name (PTB then gives None)."""
+    return user.full_name or ""
+
+
 def thread_of(message: Message) -> int:
     """The forum topic a message is in (each topic can be linked on its own), else 0."""
     return message.message_thread_id or 0 if message.is_topic_message else 0

@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.membership import Role
-from handlers.common import BotContext, reader
+from bot.services import Services
+from handlers.common import BotApplication, BotContext, name_of, reader
 from handlers.render import escape
 
 
@@ -38,8 +39,22 @@ async def guard(update: Update, context: BotContext) -> None:
     if (
         person is not None
         and (person.role is not Role.GUEST or person.organisation_id)
-        and (person.display_name != user.full_name[:64] or person.unreachable_since is not None)
+        and (person.display_name != name_of(user)[:64] or person.unreachable_since is not None)
     ):
         await services.coalition.repository.seen(
-            user.id, user.full_name, await services.language_of(user.id, user.language_code)
+            user.id, name_of(user), await services.language_of(user.id, user.language_code)
         )
+
+
+async def tell_busy(update: Update, app: BotApplication) -> None:
+    """A chat sent more than the bot takes at once: ask the sender to try again in a minute."""
+    services: Services = app.bot_data["services"]
+    user = update.effective_user
+    language = await services.language_of(user.id, user.language_code) if user else None
+    text = services.translations.localizer(language).gettext(
+        "Many requests are waiting in this chat. Please try again in a minute."
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_chat is not None:
+        await app.bot.send_message(update.effective_chat.id, escape(text))

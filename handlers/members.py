@@ -20,27 +20,17 @@ from bot.membership import (
     Role,
     UnknownOrganisation,
 )
-from handlers.commands import N_, publish_for_user
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, stale
+from handlers.commands import publish_for_user
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    name_of,
+    not_allowed,
+    reader,
+    stale,
+)
 from handlers.lookup import edit
 from handlers.render import escape
-
-AUDIT_ACTIONS = {
-    "add organisation": N_("added organisation"),
-    "activate": N_("reactivated organisation"),
-    "deactivate": N_("deactivated organisation"),
-    "join group": N_("put organisation in working group"),
-    "leave group": N_("took organisation out of working group"),
-    "remove representative": N_("removed representative"),
-    "erase organisation": N_("erased organisation"),
-    "create invite": N_("created invite"),
-    "revoke invite": N_("revoked invite"),
-    "join with invite": N_("joined with an invite"),
-    "promote": N_("made coordinator"),
-    "demote": N_("removed coordinator"),
-    "link chat": N_("linked chat to working group"),
-    "unlink chat": N_("removed chat link"),
-}
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -89,7 +79,7 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
         return
     l10n = await reader(update, context)
     try:
-        org = await context.services.coalition.join(user.id, user.full_name, l10n.language, code)
+        org = await context.services.coalition.join(user.id, name_of(user), l10n.language, code)
     except InviteInvalid as exc:
         reasons = {
             "expired": l10n.gettext(
@@ -541,7 +531,7 @@ async def audit(message: Message, user: User, l10n: Localizer, context: BotConte
         return
     lines = ["<b>" + escape(l10n.gettext("Latest coordinator actions")) + "</b>"]
     for e in entries:
-        action = l10n.gettext(AUDIT_ACTIONS.get(e.action, e.action))
+        action = l10n.gettext(e.action.label)
         parts = [_when(l10n, context, e.at), str(e.actor_id), action, e.organisation, e.detail]
         lines.append(escape(" · ".join(p for p in parts if p)))
     await message.reply_text("\n".join(lines))

@@ -332,19 +332,10 @@ def not_linked(l10n: Localizer) -> str:
     )
 
 
-def _skipped(context: BotContext, round_id: int) -> set[int]:
-    """The recommendations this user skipped in a round (a draft: kept in memory only)."""
-    if context.user_data is None:
-        return set()
-    rounds: dict[int, set[int]] = context.user_data.setdefault("skipped", {})
-    return rounds.setdefault(round_id, set())
-
-
 async def _next_private(
     message: Message, l10n: Localizer, context: BotContext, user_id: int, round_: Round
 ) -> None:
-    skipped = _skipped(context, round_.id)
-    rec_id = await context.services.assessments.next_unrated(user_id, round_.id, skipped)
+    rec_id = await context.services.assessments.next_to_rate(user_id, round_.id)
     rec = context.services.catalog.by_id.get(rec_id) if rec_id is not None else None
     if rec is None:
         await message.reply_text(
@@ -355,7 +346,6 @@ async def _next_private(
                 )
             )
         )
-        skipped.clear()
         return
     await message.reply_text(
         await _card(l10n, context, round_, rec),
@@ -448,12 +438,9 @@ async def _ask_reason(
             user_id, context.services.clock.now()
         )
         return
-    prompts: dict[int, tuple[int, int]] = (
-        context.user_data.setdefault("reason_prompts", {}) if context.user_data is not None else {}
+    await context.services.assessments.remember_prompt(
+        user_id, prompt.message_id, round_id, rec_id
     )
-    prompts[prompt.message_id] = (round_id, rec_id)
-    while len(prompts) > 50:
-        prompts.pop(next(iter(prompts)))
 
 
 async def on_private_reply(update: Update, context: BotContext) -> None:
@@ -462,16 +449,16 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.text is None:
         return
-    prompts: dict[int, tuple[int, int]] = (context.user_data or {}).get("reason_prompts", {})
     reply = message.reply_to_message
-    target = prompts.get(reply.message_id) if reply is not None else None
+    assessments = context.services.assessments
+    target = await assessments.prompted(user.id, reply.message_id) if reply is not None else None
     if target is None:
         await lookup.on_text(update, context)
         return
     l10n = await reader(update, context)
     reason = message.text.strip()
     try:
-        cut = await context.services.assessments.set_reason(user.id, target[0], target[1], reason)
+        cut = await assessments.set_reason(user.id, target[0], target[1], reason)
     except NotAllowed:
         await message.reply_text(escape(_only_representatives(l10n)))
         return
@@ -540,10 +527,9 @@ async def on_skip(update: Update, context: BotContext) -> None:
     if round_ is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
-    if context.user_data is not None:
-        _skipped(context, press.args[0]).add(press.args[1])
     await press.query.answer()
     try:
+        await context.services.assessments.skip(press.user.id, round_.id, press.args[1])
         await _next_private(press.message, press.l10n, context, press.user.id, round_)
     except NotAllowed:
         await press.message.reply_text(escape(not_allowed(press.l10n)))

@@ -1,4 +1,5 @@
-"""Assessment rounds, ratings (with history) and the rating cards posted in group chats."""
+"""Assessment rounds, ratings (with history), the rating cards posted in group chats, and the
+private rating flow's reason prompts and skips (which expire)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from typing import NamedTuple
 import aiosqlite
 
 from bot.assessment import Colour, Distribution
+from bot.audit import AuditAction
 from storage import audit
 from storage.db import Database
+
+# A burst of ✍ presses must not grow the table: a person's oldest prompts beyond this go.
+PROMPTS_PER_PERSON = 50
 
 
 class RoundClosed(Exception):
@@ -122,7 +127,7 @@ class AssessmentRepository:
                 "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
                 [(round_id, rec_id) for rec_id in recommendation_ids],
             )
-            await audit.record(db, now, actor, "open round", None, f"{round_id}: {name}")
+            await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
         return round_id
 
     async def rounds(self) -> list[Round]:
@@ -153,8 +158,15 @@ class AssessmentRepository:
                 "ELSE published_at END WHERE id = ?",
                 ("open" if is_open else "closed", int(is_open), round_id),
             )
+            if not is_open:
+                await _forget_skips(db, round_id)
             await audit.record(
-                db, now, actor, "reopen round" if is_open else "close round", None, str(round_id)
+                db,
+                now,
+                actor,
+                AuditAction.REOPEN_ROUND if is_open else AuditAction.CLOSE_ROUND,
+                None,
+                str(round_id),
             )
 
     async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
@@ -165,7 +177,7 @@ class AssessmentRepository:
                 (now.isoformat(), round_id),
             )
             if cursor.rowcount:
-                await audit.record(db, now, actor, "publish round", None, str(round_id))
+                await audit.record(db, now, actor, AuditAction.PUBLISH_ROUND, None, str(round_id))
             return bool(cursor.rowcount)
 
     async def close_due(self, now: dt.datetime) -> list[int]:
@@ -179,7 +191,8 @@ class AssessmentRepository:
                 due = [row[0] for row in await cursor.fetchall()]
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
-                await audit.record(db, now, 0, "close round", None, str(round_id))
+                await _forget_skips(db, round_id)
+                await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
         return due
 
     async def rate(
@@ -368,6 +381,92 @@ class AssessmentRepository:
         if found is None:
             return None
         return found, await self.distribution(found.id, recommendation_id)
+
+    # --- the private rating flow: kept across restarts until it expires; ids, never text ---
+    async def add_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that a reply to this bot message is the reason for this rating."""
+        async with self._db.transaction() as db:
+            await _expire(db, now)
+            await db.execute(
+                "INSERT OR REPLACE INTO reason_prompts (user_id, message_id, round_id, "
+                "recommendation_id, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, message_id, round_id, recommendation_id, expires.isoformat()),
+            )
+            await db.execute(
+                "DELETE FROM reason_prompts WHERE user_id = ? AND message_id NOT IN (SELECT "
+                "message_id FROM reason_prompts WHERE user_id = ? ORDER BY message_id DESC "
+                "LIMIT ?)",
+                (user_id, user_id, PROMPTS_PER_PERSON),
+            )
+
+    async def prompt(
+        self, user_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, int] | None:
+        """(round, recommendation) a reply to this message gives the reason of, unless expired."""
+        async with self._db.connection.execute(
+            "SELECT round_id, recommendation_id FROM reason_prompts WHERE user_id = ? "
+            "AND message_id = ? AND expires_at > ?",
+            (user_id, message_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def skip(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person put this recommendation off until the others are done."""
+        async with self._db.transaction() as db:
+            await _expire(db, now)
+            await db.execute(
+                "INSERT OR REPLACE INTO skipped_recommendations (user_id, round_id, "
+                "recommendation_id, expires_at) VALUES (?, ?, ?, ?)",
+                (user_id, round_id, recommendation_id, expires.isoformat()),
+            )
+
+    async def skipped(self, user_id: int, round_id: int, now: dt.datetime) -> set[int]:
+        """What this person skipped in this round, unless expired."""
+        async with self._db.connection.execute(
+            "SELECT recommendation_id FROM skipped_recommendations WHERE user_id = ? "
+            "AND round_id = ? AND expires_at > ?",
+            (user_id, round_id, now.isoformat()),
+        ) as cursor:
+            return {int(row[0]) for row in await cursor.fetchall()}
+
+    async def forget_skips(self, user_id: int, round_id: int) -> None:
+        """Offer this person's skipped recommendations of this round again."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "DELETE FROM skipped_recommendations WHERE user_id = ? AND round_id = ?",
+                (user_id, round_id),
+            )
+
+
+async def _expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    """Delete the prompts and skips whose time is up (they are no longer read anyway)."""
+    await db.execute("DELETE FROM reason_prompts WHERE expires_at <= ?", (now.isoformat(),))
+    await db.execute(
+        "DELETE FROM skipped_recommendations WHERE expires_at <= ?", (now.isoformat(),)
+    )
+
+
+async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
+    """A closed round's skip lists are of no more use: nobody rates in it."""
+    await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
 
 
 async def _require_open_item(db: aiosqlite.Connection, round_id: int, rec_id: int) -> None:

@@ -6,12 +6,14 @@ import datetime as dt
 
 import aiosqlite
 
+from bot.audit import AuditAction
+
 
 async def record(
     db: aiosqlite.Connection,
     now: dt.datetime,
     actor: int,
-    action: str,
+    action: AuditAction,
     org_id: int | None,
     detail: str,
 ) -> None:
@@ -19,5 +21,5 @@ async def record(
     await db.execute(
         "INSERT INTO audit_log (at, actor_id, action, organisation_id, detail) "
         "VALUES (?, ?, ?, ?, ?)",
-        (now.isoformat(), actor, action, org_id, detail),
+        (now.isoformat(), actor, action.value, org_id, detail),
     )

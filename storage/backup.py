@@ -71,7 +71,9 @@ class Backups:
         """The finished backups, oldest first."""
         if not self.folder.is_dir():
             return []
-        return sorted(self.folder.glob(f"{self.database.stem}-*.sqlite3"), key=lambda p: p.name)
+        # Only names `take` gives (a database kept aside by a restore is not a backup).
+        pattern = f"{self.database.stem}-{'[0-9]' * 8}-{'[0-9]' * 6}*.sqlite3"
+        return sorted(self.folder.glob(pattern), key=lambda p: p.name)
 
 
 @dataclass(frozen=True)

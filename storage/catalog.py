@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -134,111 +135,84 @@ class CatalogRepository:
                 "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
             ) as cursor:
                 texts = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
-            await _assign_rule_themes(db, texts, list(rules), await _theme_ids(db))
+            await db.execute("DELETE FROM recommendation_themes WHERE source = 'rule'")
+            await _add_rule_themes(
+                db,
+                [(t[0], sorted(assign(list(rules), t[1], t[2]))) for t in texts],
+                await _theme_ids(db),
+            )
             await group_lists.resync(db)
             await _bump(db)
 
     async def import_recommendations(
         self, rows: Sequence[RecommendationRow], rules: Sequence[ThemeRule], now: dt.datetime
     ) -> ImportReport:
-        """Add new and update changed recommendations, all or nothing; keep hand-made edits."""
+        """Add new and update changed recommendations, all or nothing; keep hand-made edits.
+
+        The slow part (comparing with what is stored, and the rule themes of what changed) is
+        done before the write lock is taken, so a large file keeps voters waiting for a moment
+        only, never until their taps fail.
+        """
         stamp = now.isoformat()
+        cycles = sorted({row.cycle for row in rows})
+        revision = await self.revision()
+        plan = _plan(rows, await _existing(self._db.connection, cycles), stamp)
+        themes = await asyncio.to_thread(_rule_slugs, rows, plan.touched, list(rules))
         async with self._db.transaction() as db:
-            cycles = sorted({row.cycle for row in rows})
+            if await self.revision() != revision:  # changed meanwhile (an edit): compare again
+                plan = _plan(rows, await _existing(db, cycles), stamp)
+                themes |= _rule_slugs(rows, plan.touched - themes.keys(), list(rules))
             await db.executemany(
                 "INSERT INTO cycles (cycle) VALUES (?) ON CONFLICT (cycle) DO NOTHING",
                 [(c,) for c in cycles],
             )
-            existing = await _existing(db, cycles)
-            inserts, updates, unchanged = [], [], 0
-            for row in rows:
-                values = (
-                    row.text_en,
-                    _SEP.join(row.states),
-                    row.response.value,
-                    ";".join(row.sdg_targets),
-                    row.action_category,
-                    row.source,
-                )
-                found = existing.get((row.cycle, row.number.paragraph, row.number.item))
-                if found is None:
-                    inserts.append((row.cycle, row.number.paragraph, row.number.item, *values))
-                elif found[1:] == values:
-                    unchanged += 1
-                else:
-                    updates.append((*values, stamp, found[0]))
             await db.executemany(
                 "INSERT INTO recommendations (cycle, paragraph, item, text_en, "
                 "recommending_states, response, sdg_targets, action_category, source, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*values, stamp) for values in inserts],
+                plan.inserts,
             )
             await db.executemany(
                 "UPDATE recommendations SET text_en = ?, recommending_states = ?, "
                 "response = ?, sdg_targets = ?, action_category = ?, source = ?, "
                 "updated_at = ? WHERE id = ?",
-                updates,
+                plan.updates,
             )
-            if inserts or updates:
-                ids = {key: found[0] for key, found in (await _existing(db, cycles)).items()}
-                touched = {(i[0], i[1], i[2]) for i in inserts} | {
-                    key for key, found in existing.items() if found[0] in {u[-1] for u in updates}
-                }
-                changed = [
-                    (ids[key], row.text_en)
-                    for row in rows
-                    if (key := (row.cycle, row.number.paragraph, row.number.item)) in touched
-                ]
-                await _assign_rule_themes(db, changed, list(rules), await _theme_ids(db))
+            if plan.touched:
+                await db.executemany(  # new rows have no themes yet: only changed ones lose theirs
+                    "DELETE FROM recommendation_themes WHERE recommendation_id = ? "
+                    "AND source = 'rule'",
+                    [(update[-1],) for update in plan.updates],
+                )
+                ids = await _ids(db, cycles)
+                await _add_rule_themes(
+                    db, [(ids[key], themes[key]) for key in plan.touched], await _theme_ids(db)
+                )
                 await group_lists.resync(db)
                 await _bump(db)
-        return ImportReport(len(inserts), len(updates), unchanged)
+        return ImportReport(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     async def import_translations(
         self, rows: Sequence[TranslationRow], now: dt.datetime
     ) -> ImportReport:
-        """Store Khmer translations for known recommendations, all or nothing."""
-        added = updated = unchanged = 0
-        errors: list[RowError] = []
+        """Store Khmer translations for known recommendations, all or nothing (compared before
+        the write lock is taken, written in one short transaction)."""
+        revision = await self.revision()
+        plan = await _translation_plan(self._db.connection, rows, now)
         async with self._db.transaction() as db:
-            for row in rows:
-                async with db.execute(
-                    "SELECT r.id, t.text_km, t.status, t.translator FROM recommendations AS r "
-                    "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
-                    "WHERE r.cycle = ? AND r.paragraph = ? AND r.item = ?",
-                    (row.cycle, row.number.paragraph, row.number.item),
-                ) as cursor:
-                    found = await cursor.fetchone()
-                if found is None:
-                    errors.append(
-                        RowError(
-                            row.line,
-                            N_("there is no recommendation {number} in cycle {cycle}"),
-                            {"number": str(row.number), "cycle": str(row.cycle)},
-                        )
-                    )
-                    continue
-                if (found[1], found[2], found[3]) == (
-                    row.text_km,
-                    row.status.value,
-                    row.translator,
-                ):
-                    unchanged += 1
-                    continue
-                await db.execute(
-                    "INSERT INTO translations (recommendation_id, text_km, status, translator, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
-                    "UPDATE SET text_km = excluded.text_km, status = excluded.status, "
-                    "translator = excluded.translator, updated_at = excluded.updated_at",
-                    (found[0], row.text_km, row.status.value, row.translator, now.isoformat()),
-                )
-                if found[1] is None:
-                    added += 1
-                else:
-                    updated += 1
-            if added or updated:
+            if await self.revision() != revision:  # changed meanwhile: compare again
+                plan = await _translation_plan(db, rows, now)
+            upserts, report = plan
+            await db.executemany(
+                "INSERT INTO translations (recommendation_id, text_km, status, translator, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
+                "UPDATE SET text_km = excluded.text_km, status = excluded.status, "
+                "translator = excluded.translator, updated_at = excluded.updated_at",
+                upserts,
+            )
+            if upserts:
                 await _bump(db)
-        return ImportReport(added, updated, unchanged, tuple(errors))
+        return report
 
     async def set_theme(self, recommendation_id: int, theme_id: int, assigned: bool) -> None:
         """A coordinator's choice: put a recommendation in a theme or take it out, for good."""
@@ -289,27 +263,125 @@ async def _existing(
     return found
 
 
-async def _assign_rule_themes(
+Key = tuple[int, int, int]  # (cycle, paragraph, item)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What storing a file changes: rows to insert, rows to update, how many are unchanged."""
+
+    inserts: list[tuple[object, ...]]
+    updates: list[tuple[object, ...]]
+    unchanged: int
+    touched: set[Key]
+
+
+def _plan(
+    rows: Sequence[RecommendationRow], existing: dict[Key, tuple[object, ...]], stamp: str
+) -> _Plan:
+    inserts: list[tuple[object, ...]] = []
+    updates: list[tuple[object, ...]] = []
+    unchanged, touched = 0, set()
+    for row in rows:
+        key = (row.cycle, row.number.paragraph, row.number.item)
+        values = (
+            row.text_en,
+            _SEP.join(row.states),
+            row.response.value,
+            ";".join(row.sdg_targets),
+            row.action_category,
+            row.source,
+        )
+        found = existing.get(key)
+        if found is None:
+            inserts.append((*key, *values, stamp))
+        elif found[1:] == values:
+            unchanged += 1
+            continue
+        else:
+            updates.append((*values, stamp, found[0]))
+        touched.add(key)
+    return _Plan(inserts, updates, unchanged, touched)
+
+
+def _rule_slugs(
+    rows: Sequence[RecommendationRow], keys: set[Key], rules: list[ThemeRule]
+) -> dict[Key, list[str]]:
+    """The rule themes of the rows with these keys (from their English text)."""
+    return {
+        key: sorted(assign(rules, row.text_en, ""))
+        for row in rows
+        if (key := (row.cycle, row.number.paragraph, row.number.item)) in keys
+    }
+
+
+async def _translation_plan(
+    db: aiosqlite.Connection, rows: Sequence[TranslationRow], now: dt.datetime
+) -> tuple[list[tuple[object, ...]], ImportReport]:
+    """The translations to write, and the report (unknown numbers are rows in error)."""
+    stored: dict[Key, tuple[int, str | None, str | None, str | None]] = {}
+    for cycle in sorted({row.cycle for row in rows}):
+        async with db.execute(
+            "SELECT r.paragraph, r.item, r.id, t.text_km, t.status, t.translator "
+            "FROM recommendations AS r LEFT JOIN translations AS t "
+            "ON t.recommendation_id = r.id WHERE r.cycle = ?",
+            (cycle,),
+        ) as cursor:
+            for r in await cursor.fetchall():
+                stored[(cycle, r[0], r[1])] = (r[2], r[3], r[4], r[5])
+    upserts: list[tuple[object, ...]] = []
+    added = updated = unchanged = 0
+    errors: list[RowError] = []
+    for row in rows:
+        found = stored.get((row.cycle, row.number.paragraph, row.number.item))
+        if found is None:
+            errors.append(
+                RowError(
+                    row.line,
+                    N_("there is no recommendation {number} in cycle {cycle}"),
+                    {"number": str(row.number), "cycle": str(row.cycle)},
+                )
+            )
+            continue
+        if found[1:] == (row.text_km, row.status.value, row.translator):
+            unchanged += 1
+            continue
+        upserts.append((found[0], row.text_km, row.status.value, row.translator, now.isoformat()))
+        if found[1] is None:
+            added += 1
+        else:
+            updated += 1
+    return upserts, ImportReport(added, updated, unchanged, tuple(errors))
+
+
+async def _ids(db: aiosqlite.Connection, cycles: Sequence[int]) -> dict[Key, int]:
+    """(cycle, paragraph, item) -> id for every recommendation of the cycles."""
+    found: dict[Key, int] = {}
+    for cycle in cycles:
+        async with db.execute(
+            "SELECT cycle, paragraph, item, id FROM recommendations WHERE cycle = ?", (cycle,)
+        ) as cursor:
+            for r in await cursor.fetchall():
+                found[(r[0], r[1], r[2])] = r[3]
+    return found
+
+
+async def _add_rule_themes(
     db: aiosqlite.Connection,
-    texts: Sequence[tuple[int, ...] | tuple[object, ...]],
-    rules: list[ThemeRule],
+    slugs: Sequence[tuple[int, Sequence[str]]],
     theme_ids: dict[str, int],
 ) -> None:
-    """Recompute rule themes for (id, English text[, Khmer text]) rows.
+    """Add the rule themes of (recommendation id, theme slugs) rows whose old ones are gone.
 
-    Rule rows are replaced; a coordinator's row for the same theme wins and is left alone.
+    A coordinator's row for the same theme wins and is left alone.
     """
-    await db.executemany(
-        "DELETE FROM recommendation_themes WHERE recommendation_id = ? AND source = 'rule'",
-        [(t[0],) for t in texts],
-    )
     await db.executemany(
         "INSERT INTO recommendation_themes (recommendation_id, theme_id, source, assigned) "
         "VALUES (?, ?, 'rule', 1) ON CONFLICT DO NOTHING",
         [
-            (t[0], theme_ids[slug])
-            for t in texts
-            for slug in sorted(assign(rules, str(t[1]), str(t[2]) if len(t) > 2 else ""))
+            (rec_id, theme_ids[slug])
+            for rec_id, found in slugs
+            for slug in found
             if slug in theme_ids
         ],
     )

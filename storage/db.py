@@ -16,6 +16,8 @@ from storage.backup import Backups
 from storage.migrations import MIGRATIONS, REBUILDS
 
 log = logging.getLogger(__name__)
+_BUSY_WAIT_MS = 30_000
+_CHECKPOINT_WAIT_MS = 1_000
 
 
 class DatabaseTooNew(RuntimeError):
@@ -45,7 +47,9 @@ class Database:
         # Plain tuples: sqlite3.Row costs ~1 µs a row, which a full round's 100,000 ratings feel.
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA busy_timeout = 5000")
+        # A writer waits for another's transaction rather than failing: the largest import
+        # (100,000 rows) holds the write lock a few seconds on a slow machine.
+        await connection.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
         await connection.execute("PRAGMA synchronous = NORMAL")
         # Deleted data is overwritten, not left in free pages (erasing an organisation).
         await connection.execute("PRAGMA secure_delete = ON")
@@ -83,8 +87,16 @@ class Database:
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and empty it (after an erasure, so nothing
         erased stays readable in the WAL); False if a reader kept it from finishing."""
-        async with self._lock, self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
-            row = await c.fetchone()
+        async with self._lock:
+            # Waiting for other processes' readers stalls the whole bot: a second at most.
+            await self.connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS:d}")
+            try:
+                async with self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
+                    row = await c.fetchone()
+            except sqlite3.OperationalError:  # a statement of ours still reading
+                return False
+            finally:
+                await self.connection.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
         return row is not None and row[0] == 0
 
     async def schema_version(self) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Collection
 
 import aiosqlite
 
+from bot.audit import AuditAction
 from storage import audit
 from storage.db import Database
 
@@ -89,7 +90,9 @@ class GroupListRepository:
                 "source = 'coordinator', included = excluded.included",
                 [(group_id, rec_id, int(included)) for rec_id in sorted(wanted)],
             )
-            action = "add to group list" if included else "remove from group list"
+            action = (
+                AuditAction.ADD_TO_GROUP_LIST if included else AuditAction.REMOVE_FROM_GROUP_LIST
+            )
             await audit.record(db, now, actor, action, None, detail[:300])
         return changed
 
@@ -106,7 +109,9 @@ class GroupListRepository:
                 db,
                 now,
                 actor,
-                "members edit group list" if flag else "only coordinators edit group list",
+                AuditAction.MEMBERS_EDIT_GROUP_LIST
+                if flag
+                else AuditAction.COORDINATORS_EDIT_GROUP_LIST,
                 None,
                 str(group_id),
             )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from bot.audit import AuditAction
 from bot.membership import (
     AlreadyRepresents,
     AuditEntry,
@@ -109,7 +110,14 @@ class MembershipRepository:
                 "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = excluded.is_coordinator",
                 (user_id, language, int(flag)),
             )
-            await audit.record(db, now, actor, "promote" if flag else "demote", None, str(user_id))
+            await audit.record(
+                db,
+                now,
+                actor,
+                AuditAction.PROMOTE if flag else AuditAction.DEMOTE,
+                None,
+                str(user_id),
+            )
         return True
 
     async def coordinators(self) -> list[Person]:
@@ -150,7 +158,7 @@ class MembershipRepository:
             except aiosqlite.IntegrityError:
                 raise DuplicateOrganisation(short_name) from None
             org_id = int(cursor.lastrowid or 0)
-            await audit.record(db, now, actor, "add organisation", org_id, name)
+            await audit.record(db, now, actor, AuditAction.ADD_ORGANISATION, org_id, name)
         return org_id
 
     async def organisations(self) -> list[Organisation]:
@@ -194,7 +202,14 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE organisations SET active = ? WHERE id = ?", (int(active), org_id)
             )
-            await audit.record(db, now, actor, "activate" if active else "deactivate", org_id, "")
+            await audit.record(
+                db,
+                now,
+                actor,
+                AuditAction.ACTIVATE if active else AuditAction.DEACTIVATE,
+                org_id,
+                "",
+            )
 
     async def toggle_group(
         self, org_id: int, group_id: int, *, actor: int, now: dt.datetime
@@ -215,7 +230,12 @@ class MembershipRepository:
                     (org_id, group_id),
                 )
             await audit.record(
-                db, now, actor, "join group" if joined else "leave group", org_id, str(group_id)
+                db,
+                now,
+                actor,
+                AuditAction.JOIN_GROUP if joined else AuditAction.LEAVE_GROUP,
+                org_id,
+                str(group_id),
             )
         return joined
 
@@ -230,7 +250,9 @@ class MembershipRepository:
                 (user_id, org_id),
             )
             if cursor.rowcount:
-                await audit.record(db, now, actor, "remove representative", org_id, str(user_id))
+                await audit.record(
+                    db, now, actor, AuditAction.REMOVE_REPRESENTATIVE, org_id, str(user_id)
+                )
             return bool(cursor.rowcount)
 
     async def erase_organisation(self, org_id: int, *, actor: int, now: dt.datetime) -> str:
@@ -247,7 +269,7 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )
-            await audit.record(db, now, actor, "erase organisation", org_id, "")
+            await audit.record(db, now, actor, AuditAction.ERASE_ORGANISATION, org_id, "")
         # secure_delete overwrote the rows; the old page versions in the WAL go too.
         if not await self._db.checkpoint():
             log.warning("an erasure could not be checkpointed yet: a reader holds the WAL")
@@ -265,7 +287,7 @@ class MembershipRepository:
                 "expires_at) VALUES (?, ?, ?, ?, ?)",
                 (code_hash, org_id, actor, now.isoformat(), expires.isoformat()),
             )
-            await audit.record(db, now, actor, "create invite", org_id, "")
+            await audit.record(db, now, actor, AuditAction.CREATE_INVITE, org_id, "")
             return int(cursor.lastrowid or 0)
 
     async def revoke_invite(self, invite_id: int, *, actor: int, now: dt.datetime) -> bool:
@@ -282,7 +304,7 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE invites SET revoked_at = ? WHERE id = ?", (now.isoformat(), invite_id)
             )
-            await audit.record(db, now, actor, "revoke invite", row[0], "")
+            await audit.record(db, now, actor, AuditAction.REVOKE_INVITE, row[0], "")
             return True
 
     async def redeem_invite(
@@ -325,7 +347,7 @@ class MembershipRepository:
                 "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
                 (now.isoformat(), user_id, invite_id),
             )
-            await audit.record(db, now, user_id, "join with invite", org_id, "")
+            await audit.record(db, now, user_id, AuditAction.JOIN_WITH_INVITE, org_id, "")
             return int(org_id)
 
     # --- working groups and their chats ----------------------------------------------------
@@ -398,7 +420,7 @@ class MembershipRepository:
                 (chat_id, thread_id, group_id, title[:128], now.isoformat()),
             )
             await audit.record(
-                db, now, actor, "link chat", None, f"{chat_id}/{thread_id}:{group_id}"
+                db, now, actor, AuditAction.LINK_CHAT, None, f"{chat_id}/{thread_id}:{group_id}"
             )
 
     async def unlink_chat(
@@ -414,7 +436,7 @@ class MembershipRepository:
                     (link.chat_id, link.thread_id),
                 )
             if gone:
-                await audit.record(db, now, actor, "unlink chat", None, str(chat_id))
+                await audit.record(db, now, actor, AuditAction.UNLINK_CHAT, None, str(chat_id))
             return gone
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
@@ -443,7 +465,7 @@ class MembershipRepository:
             (limit, offset),
         ) as cursor:
             return [
-                AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4])
+                AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], AuditAction(r[2]), r[3], r[4])
                 for r in await cursor.fetchall()
             ]
 

@@ -248,4 +248,35 @@ MIGRATIONS: tuple[str, ...] = (
             COALESCE((SELECT MAX(id) FROM invites), 0),
             (SELECT COUNT(*) FROM audit_log WHERE action = 'create invite')))
     """,
+    # 7: updates fetched from Telegram, kept until handled: a crash replays them (bot/delivery.py).
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        handled INTEGER NOT NULL DEFAULT 0 CHECK (handled IN (0, 1))
+    );
+    CREATE INDEX inbox_pending ON inbox (handled, update_id)
+    """,
+    # 8: the private rating flow's state, kept across restarts until it expires: which bot
+    # message a reply turns into a reason, and what a representative skipped. Ids only, never
+    # a message's text.
+    """
+    CREATE TABLE reason_prompts (
+        user_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+    );
+    CREATE INDEX reason_prompts_expiry ON reason_prompts (expires_at);
+    CREATE TABLE skipped_recommendations (
+        user_id INTEGER NOT NULL,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, round_id, recommendation_id)
+    );
+    CREATE INDEX skipped_recommendations_expiry ON skipped_recommendations (expires_at)
+    """,
 )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx._transports.default
 import pytest
 
 from bot.app import running
+from bot.flood import ChatRateLimiter, Window
 from bot.services import Services
 from bot.settings import Settings
 from handlers.common import BotApplication
@@ -34,6 +37,16 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_tls_context() -> Iterator[None]:
+    """Every PTB client builds a TLS context (reading the CA bundle: ~0.08 s, twice per bot
+    start) that the plain-HTTP fake server never uses: the tests share one instead."""
+    with pytest.MonkeyPatch.context() as patch:
+        shared = functools.cache(httpx._transports.default.create_ssl_context)
+        patch.setattr(httpx._transports.default, "create_ssl_context", shared)
+        yield
 
 
 @pytest.fixture
@@ -86,10 +99,17 @@ def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings
     return Settings(**values)
 
 
+def loose_limiter() -> ChatRateLimiter:
+    """Telegram's limits, but private chats unpaced: tests type faster than people do."""
+    return ChatRateLimiter(private=Window(1_000, 1.0))
+
+
 @pytest.fixture
 async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterator[BotApplication]:
     """The real Application, polling the fake server; fails the test on any refused call."""
-    async with running(make_settings(tg, db_path), clock, poll_timeout=1) as app:
+    async with running(
+        make_settings(tg, db_path), clock, poll_timeout=1, limiter=loose_limiter()
+    ) as app:
         yield app
     assert tg.unconsumed_errors() == []
 

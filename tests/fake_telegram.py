@@ -3,7 +3,8 @@
 It knows only the methods the bot is expected to call (others answer 404), and it rejects what
 Telegram rejects: texts over 4096 characters, malformed HTML, callback data over 64 bytes, …
 Tests inject updates (a user sends text, presses a button, types an inline query) and await the
-bot's calls.
+bot's calls. Faults on demand: Telegram's flood limits (429 with `retry_after`, off unless a test
+sets `limits`), users who blocked the bot (403), 5xx answers, slow answers and stalled calls.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,8 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "upr_test_bot"
 TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-server"
+# Telegram takes files up to 50 MB through multipart sendDocument; the form around it is small.
+MAX_BODY = 50 * 1024 * 1024 + 1024 * 1024
 
 _JSON_FIELDS = {
     "reply_markup",
@@ -58,10 +63,44 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 class ApiError(Exception):
     """A Bot API error answer."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        """The JSON Telegram answers with."""
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+Window = tuple[int, float]  # at most this many messages in any this many seconds
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood limits; None switches one off (the default, so most tests run fast)."""
+
+    private: Window | None = None
+    group: Window | None = None
+    overall: Window | None = None
+
+    @classmethod
+    def telegram(cls) -> FloodLimits:
+        """Telegram's limits: 1 a second a chat (bursts of 5), 20 a minute a group, 30 a second."""
+        return cls(private=(5, 5.0), group=(20, 60.0), overall=(30, 1.0))
+
+
+def _is_message(method: str) -> bool:
+    """Methods that put something into a chat: the ones flood limits and blocks apply to."""
+    return method.startswith(("send", "edit", "copy", "forward"))
 
 
 def visible_length(html: str) -> int:
@@ -154,6 +193,24 @@ def check_markup(markup: dict[str, Any] | None) -> None:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
+_JITTER = 0.02  # seconds of loopback timing noise the flood limits forgive
+
+
+def _too_many(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+
+
+@dataclass
+class _Stall:
+    """Calls of one method held unanswered (a slow or dying connection)."""
+
+    after: int
+    waiting: int = 0
+    abandoned: bool = False
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 @dataclass
 class Call:
     """One request the bot made."""
@@ -189,6 +246,7 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
+    limits: FloodLimits = field(default_factory=FloodLimits)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -197,20 +255,26 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._stopping = False  # a long poll still waiting answers at once: teardown is quick
         self._pending: dict[str, list[Call]] = {}  # unconsumed calls by method, in order
         self.senders: dict[tuple[int, int], dict[str, Any]] = {}  # users' messages: who sent
         self._faults: dict[str, list[int]] = {}  # error codes the next calls of a method get
+        self._delays: dict[str, list[float]] = {}  # seconds the next calls of a method wait
+        self._stalls: dict[str, _Stall] = {}
+        self._sent: dict[int, deque[float]] = {}  # when each chat last received messages
+        self._sent_all: deque[float] = deque()
+        self._flood_until: dict[int, float] = {}
         self.url = ""
 
     # --- server ---------------------------------------------------------------------------
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 on a free port; return the API root for TELEGRAM_BASE_URL."""
-        app = web.Application()
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (on a free port by default); return the API root for the bot."""
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -219,7 +283,11 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Stop serving."""
         async with self._changed:
+            self._stopping = True
             self._changed.notify_all()
+        for stall in self._stalls.values():
+            stall.abandoned = True
+            stall.released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -243,21 +311,53 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                 status=404,
             )
+        delays = self._delays.get(method)
+        if delays:
+            await asyncio.sleep(delays.pop(0))
+        if not await self._pass_stall(method):
+            return web.json_response({"ok": False}, status=502)  # nobody is listening any more
         if method == "getUpdates":
+            try:
+                self._inject_fault(method)
+            except ApiError as exc:
+                return web.json_response(exc.body(), status=exc.code)
             return web.json_response({"ok": True, "result": await self._api_getUpdates(params)})
         call = Call(method, params)
         try:
             self._inject_fault(method)
+            if _is_message(method) and "chat_id" in params:
+                self._check_chat(method, int(params["chat_id"]))
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
             await self._record(call)
-            return web.json_response(
-                {"ok": False, "error_code": exc.code, "description": exc.description},
-                status=exc.code,
-            )
+            return web.json_response(exc.body(), status=exc.code)
         await self._record(call)
         return web.json_response({"ok": True, "result": call.result})
+
+    def _check_chat(self, method: str, chat_id: int) -> None:
+        """Blocked users answer 403; over a flood limit, 429 with the seconds to wait."""
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        now = time.monotonic()
+        until = self._flood_until.get(chat_id, 0.0)
+        if until > now:
+            raise _too_many(until - now)
+        window = self.limits.private if chat_id > 0 else self.limits.group
+        if chat_id > 0 and not method.startswith("send"):
+            window = None  # an edit in a private chat counts only towards the overall limit
+        sent = self._sent.setdefault(chat_id, deque())
+        for limit, times in ((window, sent), (self.limits.overall, self._sent_all)):
+            if limit is None:
+                continue
+            count, seconds = limit
+            while times and times[0] <= now - seconds + _JITTER:
+                times.popleft()
+            if len(times) >= count:
+                raise _too_many(times[0] + seconds - now)
+        if window is not None:
+            sent.append(now)
+        self._sent_all.append(now)
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -265,9 +365,46 @@ class FakeTelegram:
             self._pending.setdefault(call.method, []).append(call)
             self._changed.notify_all()
 
-    def fail_next(self, method: str, code: int = 500) -> None:
-        """Answer the next call of `method` with an error (a fault the bot must survive)."""
-        self._faults.setdefault(method, []).append(code)
+    def fail_next(self, method: str, code: int = 500, times: int = 1) -> None:
+        """Answer the next call(s) of `method` with an error (a fault the bot must survive)."""
+        self._faults.setdefault(method, []).extend([code] * times)
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next call(s) of `method` only after `seconds` (beyond the client's timeout)."""
+        self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def flood_wait(self, chat_id: int, seconds: float) -> None:
+        """Telegram is angry with one chat: every message to it gets 429 for `seconds`."""
+        self._flood_until[chat_id] = time.monotonic() + seconds
+
+    def stall(self, method: str, after: int = 0) -> None:
+        """Let `after` more calls of `method` through, then hold every later one unanswered."""
+        self._stalls[method] = _Stall(after)
+
+    async def stalled(self, method: str, count: int, timeout: float = 10.0) -> None:
+        """Wait until `count` calls of `method` are being held."""
+        stall = self._stalls[method]
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: stall.waiting >= count), timeout)
+
+    def abandon(self, method: str) -> None:
+        """The client that made the held calls is gone: drop them unrecorded, stop holding."""
+        stall = self._stalls.pop(method)
+        stall.abandoned = True
+        stall.released.set()
+
+    async def _pass_stall(self, method: str) -> bool:
+        stall = self._stalls.get(method)
+        if stall is None:
+            return True
+        if stall.after > 0:
+            stall.after -= 1
+            return True
+        async with self._changed:
+            stall.waiting += 1
+            self._changed.notify_all()
+        await stall.released.wait()
+        return not stall.abandoned
 
     def _inject_fault(self, method: str) -> None:
         if self._faults.get(method):
@@ -315,7 +452,7 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         async with self._changed:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and time.monotonic() < deadline:
+            while not self._updates and not self._stopping and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
@@ -346,10 +483,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat_id is empty")
         check_text(params.get("text"), params.get("parse_mode"))
         check_markup(params.get("reply_markup"))
-        chat_id = int(params["chat_id"])
-        if chat_id in self.blocked:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        return self._new_message(chat_id, params)
+        return self._new_message(int(params["chat_id"]), params)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         document = params.get("document")
@@ -440,6 +574,10 @@ class FakeTelegram:
             self._changed.notify_all()
         return int(update["update_id"])
 
+    def undelivered(self) -> int:
+        """How many queued updates the bot has not yet confirmed (by asking past them)."""
+        return len(self._updates)
+
     async def send(
         self,
         text: str,
@@ -481,6 +619,18 @@ class FakeTelegram:
     async def push_update(self, update: dict[str, Any]) -> None:
         """Any other update (the bot added to a group, a group migrating, …)."""
         await self._push(update)
+
+    async def push_many(self, updates: list[dict[str, Any]]) -> None:
+        """Queue raw updates in one go; their callback and inline query ids become answerable."""
+        async with self._changed:
+            for update in updates:
+                if "callback_query" in update:
+                    self.open_callbacks.add(update["callback_query"]["id"])
+                if "inline_query" in update:
+                    self.open_inline.add(update["inline_query"]["id"])
+                update["update_id"] = next(self._update_ids)
+                self._updates.append(update)
+            self._changed.notify_all()
 
     async def bot_membership(
         self, chat: dict[str, Any], *, by: dict[str, Any], old: str, new: str

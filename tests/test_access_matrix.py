@@ -59,7 +59,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "language": ("/language", ANYONE),
     "help": ("/help", ANYONE),
     "start": ("/start", ANYONE),
-    "me": ("/me", ANYONE),
+    "me": ("/me", (Y, Y, Y, N, Y)),  # one's organisation is not announced to a group
     "rate": ("/rate", (N, Y, N, Y, N)),  # coordinators post cards in groups, do not rate
     "myratings": ("/myratings", RATERS),
     "rounds": ("/rounds", MEMBERS),

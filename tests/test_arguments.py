@@ -32,6 +32,7 @@ from tests.conftest import (
     GROUP,
     KHMER_MEMBER,
     FakeClock,
+    loose_limiter,
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram
@@ -265,9 +266,11 @@ def commands(unicode: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 async def fast_bot(
     tg: FakeTelegram, db_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotApplication]:
-    """The real bot without the per-account flood limit (the fuzzer sends hundreds)."""
+    """The real bot without the per-account and per-chat flood limits (the fuzzer sends hundreds)."""
     settings_ = make_settings(tg, db_path, rate_limit_per_minute=100_000)
-    async with running(settings_, clock, poll_timeout=1) as app:
+    async with running(
+        settings_, clock, poll_timeout=1, limiter=loose_limiter(), chat_queue=1_000
+    ) as app:
         yield app
 
 

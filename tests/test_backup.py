@@ -82,6 +82,7 @@ def test_rotation_keeps_exactly_backup_keep(db_path: Path, tmp_path: Path) -> No
     start = dt.datetime(2026, 11, 1, 19, 0, tzinfo=dt.UTC)
     taken = [backups.take(start + dt.timedelta(days=n)) for n in range(5)]
     (tmp_path / "b" / "notes.txt").write_text("not a backup")
+    (tmp_path / "b" / "bot-replaced-20261101-000000.sqlite3").write_text("kept by a restore")
     backups.take(start + dt.timedelta(days=5))
     assert [p.name for p in backups.existing()] == [
         "bot-20261104-190000.sqlite3",
@@ -90,6 +91,7 @@ def test_rotation_keeps_exactly_backup_keep(db_path: Path, tmp_path: Path) -> No
     ]
     assert not taken[0].exists()
     assert (tmp_path / "b" / "notes.txt").exists()
+    assert (tmp_path / "b" / "bot-replaced-20261101-000000.sqlite3").exists()
 
 
 def test_a_copy_that_is_not_a_database_is_refused_and_nothing_is_left(tmp_path: Path) -> None:

@@ -1,0 +1,46 @@
+"""The inbox: updates fetched from Telegram, kept until handled so a crash cannot lose them."""
+
+from __future__ import annotations
+
+from storage.db import Database
+
+
+class InboxRepository:
+    """Raw updates by id; a handled update keeps only its id, until Telegram forgets it too."""
+
+    def __init__(self, database: Database) -> None:
+        """Use an open database."""
+        self._db = database
+
+    async def add(self, updates: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Store fetched updates; return those not seen before (the rest are already known)."""
+        fresh = []
+        async with self._db.transaction() as db:
+            for update_id, body in updates:
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO inbox (update_id, body) VALUES (?, ?)",
+                    (update_id, body),
+                )
+                if cursor.rowcount == 1:
+                    fresh.append((update_id, body))
+        return fresh
+
+    async def mark_handled(self, update_ids: list[int]) -> None:
+        """These updates were handled: drop their content, keep their ids against repeats."""
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE inbox SET handled = 1, body = '' WHERE update_id = ?",
+                [(update_id,) for update_id in update_ids],
+            )
+
+    async def forget_handled_below(self, offset: int) -> None:
+        """Telegram will not send updates below `offset` again: their ids are no longer needed."""
+        async with self._db.transaction() as db:
+            await db.execute("DELETE FROM inbox WHERE handled = 1 AND update_id < ?", (offset,))
+
+    async def pending(self) -> list[tuple[int, str]]:
+        """Updates fetched but not handled (the bot stopped or crashed first), oldest first."""
+        async with self._db.connection.execute(
+            "SELECT update_id, body FROM inbox WHERE handled = 0 ORDER BY update_id"
+        ) as cursor:
+            return [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]

@@ -1,0 +1,106 @@
+"""The private rating flow's state lives in SQLite: a reason prompt and a skip survive a restart,
+expire on the clock, and a closing round forgets its skips. Ids are stored, never text."""
+
+from pathlib import Path
+
+from bot.app import running
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR_ID, FakeClock, loose_limiter, make_settings
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, edited, press
+from tests.test_reasons_bot import reply_to_prompt
+from tests.test_rounds_bot import coalition_with, open_round
+
+
+async def next_card(tg: FakeTelegram, user: dict) -> StoredMessage:  # type: ignore[type-arg]
+    """The next message the bot sends to this user, as stored."""
+    call = await tg.next_call("sendMessage", chat_id=user["id"])
+    return tg.messages[(user["id"], call.result["message_id"])]
+
+
+def number_of(card: StoredMessage) -> str:
+    return card.text.split("</b>")[0].removeprefix("<b>")
+
+
+async def test_a_reason_prompt_and_a_skip_survive_a_restart(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        [member] = await coalition_with(bot, 1)
+        await open_round(tg, "c2 118.1-118.3", "Check")
+        card = await tg.reply_to(member, "/rate")
+        assert number_of(card) == "118.1"
+        await press(tg, card, button(card, "⏭"), member)
+        card = await next_card(tg, member)
+        assert number_of(card) == "118.2"
+        await press(tg, card, button(card, "🔴"), member)
+        card = await edited(tg, card)
+        assert number_of(await next_card(tg, member)) == "118.3"
+        await press(tg, card, button(card, "✍"), member)
+
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        # The prompt sent before the restart still takes the reply as the reason.
+        assert await reply_to_prompt(tg, member, "Draft law withdrawn.") == (
+            "Reason saved. You can change it by replying again."
+        )
+        services: Services = bot.bot_data["services"]
+        [rating] = await services.assessments.repository.ratings(1)
+        assert rating.reason == "Draft law withdrawn."
+        # 118.1 stays skipped: /rate offers 118.3.
+        assert number_of(await tg.reply_to(member, "/rate")) == "118.3"
+        async with services.database.connection.execute(
+            "SELECT user_id, round_id, recommendation_id FROM reason_prompts "
+            "UNION ALL SELECT user_id, round_id, recommendation_id FROM skipped_recommendations"
+        ) as cursor:
+            stored = [tuple(row) async for row in cursor]
+        first = next(
+            r.id
+            for r in services.catalog.recommendations
+            if (r.cycle, str(r.number)) == (2, "118.1")
+        )
+        assert stored == [(member["id"], 1, rating.recommendation_id), (member["id"], 1, first)]
+    assert tg.unconsumed_errors() == []
+
+
+async def test_prompts_and_skips_expire_and_a_closed_round_forgets_its_skips(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member] = await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1-118.3", "Check")
+    card = await tg.reply_to(member, "/rate")
+    await press(tg, card, button(card, "⏭"), member)
+    assert number_of(await next_card(tg, member)) == "118.2"
+
+    # A week later the skip has expired: 118.1 comes first again.
+    clock.advance(days=7, seconds=1)
+    card = await tg.reply_to(member, "/rate")
+    assert number_of(card) == "118.1"
+    await press(tg, card, button(card, "⏭"), member)
+    assert number_of(await next_card(tg, member)) == "118.2"
+
+    # Closing the round forgets its skips (reopening does not bring them back).
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.set_open(COORDINATOR_ID, 1, True)
+    card = await tg.reply_to(member, "/rate")
+    assert number_of(card) == "118.1"
+
+    # A day after the prompt, a reply to it is no longer a reason: it is an ordinary lookup.
+    await press(tg, card, button(card, "🟢"), member)
+    card = await edited(tg, card)
+    await next_card(tg, member)
+    await press(tg, card, button(card, "✍"), member)
+    prompt = await tg.next_call("sendMessage", chat_id=member["id"])
+    clock.advance(days=1, seconds=1)
+    await tg.send("118.6", user=member, reply_to=prompt.result["message_id"])
+    answer = await next_card(tg, member)
+    assert number_of(answer) == "118.6"
+    [rating] = await services.assessments.repository.ratings(1)
+    assert rating.reason == ""
+    # The next prompt clears the expired one away.
+    await press(tg, card, button(card, "✍"), member)
+    await reply_to_prompt(tg, member, "Now in time.")
+    async with services.database.connection.execute("SELECT COUNT(*) FROM reason_prompts") as c:
+        assert await c.fetchone() == (1,)
