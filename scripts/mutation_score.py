@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLED = {1, 3, 36, 37, -24, 24}  # failed test, pytest internal error, timeout, type check
+TIMEOUT = {36, -24, 24}
 SKIPPED = {34}
 NAMES = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}
 _QUOTED = re.compile(r"'[^']*'")  # a value inside SQL: its case matters
@@ -90,6 +91,7 @@ def main() -> int:
             counts["tested"] += 1
             if code in KILLED:
                 counts["killed"] += 1
+                counts["timeout"] += code in TIMEOUT
                 continue
             diff = get_diff_for_mutant(name, path=module)
             reason = why_equivalent(module, name, diff, known) if code == 0 else None
@@ -117,7 +119,8 @@ def line(label: str, counts: Counter[str]) -> str:
     killed, tested, equivalent = counts["killed"], counts["tested"], counts["equivalent"]
     raw = f"{100 * killed / tested:6.1f} %" if tested else "      -"
     net = f"{100 * killed / (tested - equivalent):6.1f} %" if tested > equivalent else "      -"
-    return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}"
+    timeouts = f"  ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}{timeouts}"
 
 
 if __name__ == "__main__":

@@ -90,6 +90,9 @@ def test_the_export_grid_per_working_group(services: Services, catalog: Catalog)
     assert grid[3][0] == "Labour"
     assert grid[3][1].startswith("118.2 – ")
     assert len(grid) == 4
+    several = Recommendation(9, 3, RecNumber(1, 1), "Do it", ("France", "Japan"), Response.NOTED)
+    [_, line] = export_rows(en, catalog, [("x", [row(several)])], label)
+    assert line[1] == "1.1 – Do it (France, Japan)"  # as imported files have them
 
 
 def test_the_export_grid_per_theme_in_khmer(services: Services, catalog: Catalog) -> None:

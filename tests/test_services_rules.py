@@ -584,3 +584,21 @@ async def test_each_working_groups_table_counts_its_own_list_and_organisations(
     assert unnamed_groups[6][0].reasons == ((None, R, "why"),)
     with pytest.raises(NotAllowed):
         await assessments.group_tables(GUEST, round_id, services.catalog, groups)
+
+
+async def test_round_changes_are_logged_without_content(
+    assessments: Assessments, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = rec(services, "118.6")
+    with caplog.at_level(logging.INFO, logger="bot.rounds"):
+        round_id = await assessments.open_round(BOSS, "Secret", Scope(2, (item,), "s", None))
+        await assessments.set_open(BOSS, round_id, False)
+        assert await assessments.publish(BOSS, round_id) is True
+        await assessments.set_open(BOSS, round_id, True)
+        assert await assessments.publish(BOSS, round_id) is False  # open: not published, no log
+    assert caplog.messages == [
+        f"round {round_id} opened: 1 recommendations",
+        f"round {round_id} closed",
+        f"round {round_id} published",
+        f"round {round_id} reopened",
+    ]
