@@ -67,8 +67,21 @@ def why_equivalent(
 
 
 def main() -> int:
-    """Print one line per module, the total, then every mutant not killed."""
+    """Print one line per module, the total, then every mutant not killed.
+
+    With --alive, print only the names of the mutants left alive (to re-check them after new
+    tests: `mutmut run $(scripts/mutation_score.py --alive)`).
+    """
     from mutmut.mutation.diff_apply import get_diff_for_mutant  # only once results exist
+
+    if "--alive" in sys.argv:
+        for module in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+            "mutmut"
+        ]["only_mutate"]:
+            meta = ROOT / "mutants" / f"{module}.meta"
+            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+            print("\n".join(n for n, c in codes.items() if c is not None and c not in KILLED))
+        return 0
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     known = known_equivalents()
@@ -87,6 +100,9 @@ def main() -> int:
         counts: Counter[str] = Counter()
         for name, code in codes.items():
             if code in SKIPPED:
+                continue
+            if code is None:  # not judged yet (an interrupted run): left out of the score
+                counts["unchecked"] += 1
                 continue
             counts["tested"] += 1
             if code in KILLED:
@@ -120,6 +136,8 @@ def line(label: str, counts: Counter[str]) -> str:
     raw = f"{100 * killed / tested:6.1f} %" if tested else "      -"
     net = f"{100 * killed / (tested - equivalent):6.1f} %" if tested > equivalent else "      -"
     timeouts = f"  ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    if counts["unchecked"]:
+        timeouts += f"  [{counts['unchecked']} not judged yet]"
     return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}{timeouts}"
 
 
