@@ -602,3 +602,37 @@ async def test_round_changes_are_logged_without_content(
         f"round {round_id} published",
         f"round {round_id} reopened",
     ]
+
+
+async def test_skipped_recommendations_come_back_after_the_others_or_a_week(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = tuple(rec(services, f"118.{n}") for n in (1, 2))
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, items, "s", None))
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]
+    await assessments.skip(MEMBER, round_id, items[0])
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[1]
+    assert await assessments.next_to_rate(OTHER, round_id) == items[0]  # skips are personal
+    await assessments.rate(MEMBER, round_id, items[1], R)
+    assert await assessments.next_to_rate(MEMBER, round_id) is None  # only the skipped one left
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]  # ...offered again
+    await assessments.skip(MEMBER, round_id, items[0])
+    clock.advance(days=7)
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]  # a week is over
+    with pytest.raises(NotAllowed):
+        await assessments.skip(GUEST, round_id, items[0])
+
+
+async def test_a_reason_prompt_is_answered_within_a_day(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+    await assessments.remember_prompt(MEMBER, 77, round_id, item)
+    assert await assessments.prompted(MEMBER, 77) == (round_id, item)
+    assert await assessments.prompted(MEMBER, 78) is None
+    assert await assessments.prompted(OTHER, 77) is None
+    clock.advance(hours=23, minutes=59)
+    assert await assessments.prompted(MEMBER, 77) == (round_id, item)
+    clock.advance(minutes=1)
+    assert await assessments.prompted(MEMBER, 77) is None
