@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lookup import synthetic_csv
 
-from bot.assessment import Colour
-from bot.clock import SystemClock
-from bot.importer import parse_file
+from bot.domain.assessment import Colour
+from bot.domain.clock import SystemClock
+from bot.domain.importer import parse_file
 from bot.services import Services
 from bot.settings import Settings
 

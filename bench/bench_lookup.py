@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import bundled
-from bot.catalog import Catalog
-from bot.clock import SystemClock
-from bot.importer import parse_file
-from bot.numbers import parse_numbers
+from bot.domain import bundled
+from bot.domain.catalog import Catalog
+from bot.domain.clock import SystemClock
+from bot.domain.importer import parse_file
+from bot.domain.numbers import parse_numbers
 from bot.services import Services
 from bot.settings import Settings
 from handlers import render

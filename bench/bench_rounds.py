@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import running
-from bot.assessment import Colour
-from bot.rounds import export_rows, parse_scope
+from bot.domain.assessment import Colour
+from bot.domain.rounds import export_rows, parse_scope
+from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
-from bot.spreadsheet import table
 from handlers.render import overall_label
 from tests.fake_telegram import FakeTelegram, StoredMessage
 

@@ -12,8 +12,8 @@ from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Default
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot.clock import Clock, SystemClock
 from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
+from bot.domain.clock import Clock, SystemClock
 from bot.flood import ChatRateLimiter
 from bot.services import Services
 from bot.settings import Settings

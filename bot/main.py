@@ -11,8 +11,8 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from bot.clock import SystemClock
-from bot.importer import UnreadableFile
+from bot.domain.clock import SystemClock
+from bot.domain.importer import UnreadableFile
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.backup import RestoreRefused, restore

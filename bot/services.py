@@ -1,32 +1,30 @@
-"""The bot's services: what handlers call. Knows the domain and storage, never Telegram."""
+"""The services built from storage: the one implementation of the domain's `DomainServices`."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-import secrets
-from collections import OrderedDict
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from bot import bundled
-from bot.access import Gate
-from bot.catalog import Catalog, SearchRequest
-from bot.clock import Clock
-from bot.coalition import Coalition, load_working_groups
-from bot.group_lists import GroupLists
-from bot.i18n import Translations
-from bot.importer import ParsedFile, parse_file
-from bot.membership import Role
-from bot.ratelimit import RateLimiter
-from bot.rounds import Assessments
+from bot.domain import bundled
+from bot.domain.access import Gate
+from bot.domain.catalog import Catalog
+from bot.domain.clock import Clock
+from bot.domain.coalition import Coalition, load_working_groups
+from bot.domain.group_lists import GroupLists
+from bot.domain.i18n import Translations
+from bot.domain.importer import parse_file
+from bot.domain.membership import Role
+from bot.domain.ratelimit import RateLimiter
+from bot.domain.rounds import Assessments
+from bot.domain.services import ImportOutcome, RecentSearches, Status
+from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
-from bot.themes import ThemeRule, load_rules
 from storage.assessment import AssessmentRepository
-from storage.backup import BackupInfo, Backups
-from storage.catalog import CatalogRepository, ImportReport
+from storage.backup import Backups, describe
+from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
@@ -36,55 +34,8 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 
-class RecentSearches:
-    """Searches behind 'next page' buttons, kept in memory only (never the user's words on disk).
-
-    Callback data holds 64 bytes, too little for a query; a button carries a short token instead.
-    After a restart the token is unknown and the member is asked to search again.
-    """
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        """Remember at most `capacity` searches, forgetting the oldest first."""
-        self._capacity = capacity
-        self._items: OrderedDict[str, SearchRequest] = OrderedDict()
-
-    def remember(self, request: SearchRequest) -> str:
-        """Store a search and return its token."""
-        token = secrets.token_urlsafe(6)
-        self._items[token] = request
-        if len(self._items) > self._capacity:
-            self._items.popitem(last=False)
-        return token
-
-    def recall(self, token: str) -> SearchRequest | None:
-        """The search behind a token, or None if it was forgotten."""
-        request = self._items.get(token)
-        if request is not None:
-            self._items.move_to_end(token)
-        return request
-
-
-@dataclass(frozen=True)
-class Status:
-    """What coordinators see in /status."""
-
-    version: str
-    started_at: dt.datetime
-    database_bytes: int
-    last_backup: BackupInfo | None
-    backups_kept: int
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    """A file's checked rows and what storing them changed."""
-
-    parsed: ParsedFile
-    report: ImportReport
-
-
 class Services:
-    """Everything a handler needs, built once at start-up."""
+    """Everything a handler needs, built once at start-up from the storage repositories."""
 
     def __init__(
         self,
@@ -220,7 +171,7 @@ class Services:
             version,
             self.started_at,
             sum(p.stat().st_size for p in sizes if p.exists()),
-            await asyncio.to_thread(BackupInfo.of, backups[-1]) if backups else None,
+            await asyncio.to_thread(describe, backups[-1]) if backups else None,
             len(backups),
         )
 

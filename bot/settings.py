@@ -9,7 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-LANGUAGES = ("en", "km")
+from bot.domain.i18n import LANGUAGES
+
 DEFAULT_DATABASE_PATH = Path("var") / "upr-bot.sqlite3"
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest, Forbidden
 
-from bot.access import Access, Where
-from bot.i18n import Translations
+from bot.domain.access import Access, Where
+from bot.domain.i18n import Translations
 
 
 def N_(message: str) -> str:

@@ -7,8 +7,8 @@ import time
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.membership import Role
-from bot.services import Services
+from bot.domain.membership import Role
+from bot.domain.services import DomainServices
 from handlers.common import BotApplication, BotContext, name_of, reader
 from handlers.render import escape
 
@@ -48,7 +48,7 @@ async def guard(update: Update, context: BotContext) -> None:
 
 async def tell_busy(update: Update, app: BotApplication) -> None:
     """A chat sent more than the bot takes at once: ask the sender to try again in a minute."""
-    services: Services = app.bot_data["services"]
+    services: DomainServices = app.bot_data["services"]
     user = update.effective_user
     language = await services.language_of(user.id, user.language_code) if user else None
     text = services.translations.localizer(language).gettext(

@@ -11,11 +11,11 @@ from telegram import (
     Update,
 )
 
-from bot.arguments import whole_number
-from bot.catalog import MAX_QUERY_CHARS, EmptyQuery
-from bot.model import Recommendation
-from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.text import truncate
+from bot.domain.arguments import whole_number
+from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery
+from bot.domain.model import Recommendation
+from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.domain.text import truncate
 from handlers import render
 from handlers.common import BotContext, reader
 

@@ -6,10 +6,10 @@ import logging
 
 from telegram import Message, User
 
-from bot.i18n import Localizer
+from bot.domain.i18n import Localizer
+from bot.domain.services import BackupFailed
 from handlers.common import BotContext, answering_not_allowed, tell_coordinators
 from handlers.render import escape
-from storage.backup import BackupFailed
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ RULES = "tests/test_rules.py::"
 MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "the overall colour is the lower median",
-        "bot/assessment.py",
+        "bot/domain/assessment.py",
         "ordered[(len(ordered) - 1) // 2]",
         "ordered[len(ordered) // 2]",
         [RULES + "test_an_even_count_takes_the_lower_of_two_different_middle_colours"],
     ),
     (
         "an inactive organisation cannot rate",
-        "bot/rounds.py",
+        "bot/domain/rounds.py",
         "person.organisation_id is None or not person.organisation_active",
         "person.organisation_id is None",
         [RULES + "test_a_deactivated_organisation_can_no_longer_rate"],
@@ -49,35 +49,35 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "invite codes are stored only as SHA-256",
-        "bot/membership.py",
+        "bot/domain/membership.py",
         "return hashlib.sha256(code.encode()).hexdigest()",
         "return code",
         [RULES + "test_invite_codes_are_stored_only_as_their_sha256"],
     ),
     (
         "every Khmer digit is read",
-        "bot/text.py",
+        "bot/domain/text.py",
         'str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")',
         'str.maketrans("០១២៥៤៣៦៧៨៩", "0123456789")',
         [RULES + "test_every_khmer_digit_is_read_as_its_value"],
     ),
     (
         "a range stays in its cycle",
-        "bot/catalog.py",
+        "bot/domain/catalog.py",
         "if r.cycle == cycle and rng.start <= r.number <= rng.end",
         "if rng.start <= r.number <= rng.end",
         [RULES + "test_a_range_is_looked_up_in_its_cycle_only"],
     ),
     (
         "export counts are in the right columns",
-        "bot/rounds.py",
+        "bot/domain/rounds.py",
         "*(str(d.count(c)) for c in Colour),",
         "*(str(d.count(c)) for c in (Colour.RED, Colour.ORANGE, Colour.UNKNOWN, Colour.GREEN)),",
         [RULES + "test_export_puts_each_count_under_its_colour"],
     ),
     (
         "/unlinkgroup is for coordinators",
-        "bot/coalition.py",
+        "bot/domain/coalition.py",
         "        if actor:\n            await self.require_coordinator(actor)\n"
         "        return await self.repository.unlink_chat(",
         "        return await self.repository.unlink_chat(",
@@ -85,7 +85,7 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "results are for members",
-        "bot/rounds.py",
+        "bot/domain/rounds.py",
         "return role is Role.MEMBER and round_.published and not round_.open",
         "return round_.published and not round_.open",
         [

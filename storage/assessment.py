@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
 
 import aiosqlite
 
-from bot.assessment import Colour, Distribution
-from bot.audit import AuditAction
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    NotInRound,
+    Rating,
+    Round,
+    RoundClosed,
+)
+from bot.domain.audit import AuditAction
 from storage import audit
 from storage.db import Database
 
@@ -19,56 +25,7 @@ from storage.db import Database
 PROMPTS_PER_PERSON = 50
 
 
-class RoundClosed(Exception):
-    """The round is closed: its ratings are frozen."""
-
-
-class NotInRound(Exception):
-    """The recommendation is not (or no longer) in the round."""
-
-
-@dataclass(frozen=True)
-class Round:
-    """An assessment round as coordinators opened it."""
-
-    id: int
-    name: str
-    cycle: int
-    scope: str
-    closes_at: dt.datetime | None
-    open: bool
-    published: bool
-    size: int
-
-
-class Rating(NamedTuple):
-    """One organisation's answer (organisation None once the organisation was erased).
-
-    A named tuple, not a dataclass: a full round reads ~100,000 of them at once.
-    """
-
-    recommendation_id: int
-    organisation: str | None
-    colour: Colour
-    reason: str
-    organisation_id: int | None = None
-
-
 _COLOURS = {c.value: c for c in Colour}
-
-
-@dataclass(frozen=True)
-class Card:
-    """A rating card in a group chat."""
-
-    chat_id: int
-    message_id: int
-    round_id: int
-    recommendation_id: int
-    # The newest rating_history row to draw (0 for a new card); stored once the edit succeeded.
-    history_id: int = 0
-    # The working group whose chat it is in: the card shows that group's counts.
-    working_group_id: int | None = None
 
 
 _ROUND = (

@@ -6,7 +6,7 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.audit import AuditAction
+from bot.domain.audit import AuditAction
 
 
 async def record(

@@ -16,9 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class BackupFailed(RuntimeError):
-    """A backup could not be made or did not pass the integrity check."""
+from bot.domain.services import BackupFailed, BackupInfo
 
 
 def integrity_problem(path: Path) -> str | None:
@@ -76,18 +74,9 @@ class Backups:
         return sorted(self.folder.glob(pattern), key=lambda p: p.name)
 
 
-@dataclass(frozen=True)
-class BackupInfo:
-    """One backup file: when it was taken and its size."""
-
-    path: Path
-    taken_at: dt.datetime
-    size: int
-
-    @classmethod
-    def of(cls, path: Path) -> BackupInfo:
-        """Describe a backup file."""
-        return cls(path, taken_at(path), path.stat().st_size)
+def describe(path: Path) -> BackupInfo:
+    """A backup file: when it was taken and its size."""
+    return BackupInfo(path, taken_at(path), path.stat().st_size)
 
 
 class RestoreRefused(RuntimeError):

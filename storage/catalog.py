@@ -10,8 +10,14 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.importer import N_, RecommendationRow, RowError, TranslationRow
-from bot.model import (
+from bot.domain.importer import (
+    N_,
+    ImportReport,
+    RecommendationRow,
+    RowError,
+    TranslationRow,
+)
+from bot.domain.model import (
     Cycle,
     RecNumber,
     Recommendation,
@@ -20,7 +26,7 @@ from bot.model import (
     Translation,
     TranslationStatus,
 )
-from bot.themes import ThemeRule, assign
+from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.db import Database
 
@@ -35,16 +41,6 @@ class Snapshot:
     themes: tuple[Theme, ...]
     cycles: tuple[Cycle, ...]
     revision: int
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import changed; `errors` are rows refused while storing."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: tuple[RowError, ...] = ()
 
 
 class CatalogRepository:

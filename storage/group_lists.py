@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 import aiosqlite
 
-from bot.audit import AuditAction
+from bot.domain.audit import AuditAction
 from storage import audit
 from storage.db import Database
 

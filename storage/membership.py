@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.audit import AuditAction
-from bot.membership import (
+from bot.domain.audit import AuditAction
+from bot.domain.membership import (
     AlreadyRepresents,
     AuditEntry,
     DuplicateOrganisation,

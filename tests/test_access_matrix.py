@@ -14,12 +14,12 @@ import pytest
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.access import Refusal
 from bot.app import running
-from bot.assessment import Colour
-from bot.catalog import SearchRequest
-from bot.i18n import Localizer
-from bot.rounds import parse_scope
+from bot.domain.access import Refusal
+from bot.domain.assessment import Colour
+from bot.domain.catalog import SearchRequest
+from bot.domain.i18n import Localizer
+from bot.domain.rounds import parse_scope
 from bot.services import Services
 from handlers import BUTTONS
 from handlers.access import refusal_text

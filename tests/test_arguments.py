@@ -16,12 +16,12 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app import running
-from bot.arguments import name_after_colon, normalise, whole_number, whole_numbers
-from bot.catalog import Catalog, EmptyQuery, QueryTooLong
-from bot.group_lists import BadNumbers, pick
-from bot.model import RecNumber
-from bot.numbers import MalformedNumber, MultipleCycles, NumberQuery, parse_numbers
-from bot.rounds import BadScope, Scope, closing_time, parse_scope
+from bot.domain.arguments import name_after_colon, normalise, whole_number, whole_numbers
+from bot.domain.catalog import Catalog, EmptyQuery, QueryTooLong
+from bot.domain.group_lists import BadNumbers, pick
+from bot.domain.model import RecNumber
+from bot.domain.numbers import MalformedNumber, MultipleCycles, NumberQuery, parse_numbers
+from bot.domain.rounds import BadScope, Scope, closing_time, parse_scope
 from bot.services import Services
 from bot.settings import Settings
 from handlers.commands import COMMANDS

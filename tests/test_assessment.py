@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.assessment import Colour, Distribution, Overall, change, overall
+from bot.domain.assessment import Colour, Distribution, Overall, change, overall
 
 R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from bot.assessment import Colour, Distribution
+from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Rating, RoundClosed
 from bot.services import Services
-from storage.assessment import AssessmentRepository, Card, NotInRound, Rating, RoundClosed
+from storage.assessment import AssessmentRepository
 from storage.membership import MembershipRepository
 from tests.conftest import FakeClock
 

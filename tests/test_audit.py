@@ -5,8 +5,8 @@ import re
 
 from babel.messages.pofile import read_po
 
-from bot.audit import AuditAction
-from bot.i18n import LOCALES_DIR
+from bot.domain.audit import AuditAction
+from bot.domain.i18n import LOCALES_DIR
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID

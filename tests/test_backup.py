@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import running
-from bot.assessment import Colour
+from bot.domain.assessment import Colour
+from bot.domain.services import BackupFailed
 from bot.main import main
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers.common import BotApplication
-from storage.backup import BackupFailed, Backups, integrity_problem
+from storage.backup import Backups, integrity_problem
 from storage.db import Database
 from storage.instance import single_instance
 from storage.migrations import MIGRATIONS

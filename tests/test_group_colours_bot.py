@@ -5,7 +5,7 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.assessment import Colour
+from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP

@@ -5,9 +5,9 @@ from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
-from bot import bundled
-from bot.coalition import load_working_groups
-from bot.importer import parse_file
+from bot.domain import bundled
+from bot.domain.coalition import load_working_groups
+from bot.domain.importer import parse_file
 from bot.services import Services
 from handlers.common import BotApplication
 from storage.db import Database

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, Translations
+from bot.domain.i18n import LOCALES_DIR, Translations
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
@@ -100,7 +100,7 @@ def test_dates_are_written_in_the_readers_language() -> None:
 
 
 def test_a_missing_catalog_stops_start_up(tmp_path: Path) -> None:
-    from bot.i18n import MissingCatalog
+    from bot.domain.i18n import MissingCatalog
 
     with pytest.raises(MissingCatalog):
         Translations.load("en", directory=tmp_path)

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bot import importer
-from bot.importer import RecommendationRow, UnreadableFile, parse_file
-from bot.model import RecNumber, Response, TranslationStatus
+from bot.domain import importer
+from bot.domain.importer import RecommendationRow, UnreadableFile, parse_file
+from bot.domain.model import RecNumber, Response, TranslationStatus
 from bot.services import Services
 
 BUNDLED_CYCLE2 = Path(__file__).resolve().parent.parent / "data" / "upr" / "cambodia_cycle2.csv"

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot import bundled
 from bot.app import running
+from bot.domain import bundled
 from handlers.common import BotApplication
 from tests.conftest import GROUP, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram

@@ -4,7 +4,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from bot.importer import parse_file
+from bot.domain.importer import parse_file
 from bot.services import Services
 from handlers.common import BotApplication
 from storage.catalog import CatalogRepository

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.coalition import load_working_groups
-from bot.membership import (
+from bot.domain.coalition import load_working_groups
+from bot.domain.membership import (
     AlreadyRepresents,
     DuplicateOrganisation,
     GroupChat,

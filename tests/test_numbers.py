@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.model import RecNumber
-from bot.numbers import MalformedNumber, MultipleCycles, NumberRange, parse_numbers
+from bot.domain.model import RecNumber
+from bot.domain.numbers import MalformedNumber, MultipleCycles, NumberRange, parse_numbers
 
 
 def n(text: str) -> RecNumber:

@@ -4,7 +4,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.assessment import Colour
+from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from storage.db import Database, _statements

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.assessment import Colour, Distribution, Overall, overall
-from bot.model import RecNumber
-from bot.numbers import NumberRange, parse_numbers
-from bot.text import normalize
+from bot.domain.assessment import Colour, Distribution, Overall, overall
+from bot.domain.model import RecNumber
+from bot.domain.numbers import NumberRange, parse_numbers
+from bot.domain.text import normalize
 
 # No deadline: a loaded machine (or mutmut) must not turn slowness into failures.
 rules = settings(deadline=None, max_examples=100)

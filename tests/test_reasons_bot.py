@@ -1,7 +1,7 @@
 """Representatives change and delete their organisation's reason while the round is open; a
 reason over the limit is cut and its writer told so; every version stays in the history."""
 
-from bot.assessment import Colour
+from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR_ID

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.assessment import Colour, Distribution, Overall
-from bot.catalog import Catalog
-from bot.i18n import Localizer
-from bot.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
-from bot.rounds import (
+from bot.domain.assessment import Colour, Distribution, Overall
+from bot.domain.catalog import Catalog
+from bot.domain.i18n import Localizer
+from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
+from bot.domain.rounds import (
     ResultRow,
     changes_by_theme,
     export_rows,

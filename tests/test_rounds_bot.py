@@ -6,6 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
+from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
@@ -331,7 +332,7 @@ async def test_compare_rounds_and_erased_organisations_become_anonymous(
                 person["id"],
                 scope_round,
                 rec.id,
-                __import__("bot.assessment").assessment.Colour(colour),
+                Colour(colour),
             )
         await services.assessments.set_open(COORDINATOR_ID, scope_round, False)
         await services.assessments.publish(COORDINATOR_ID, scope_round)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.assessment import Colour, Distribution, Overall, overall
-from bot.model import RecNumber
-from bot.numbers import parse_numbers
+from bot.domain.assessment import Colour, Distribution, Overall, overall
+from bot.domain.model import RecNumber
+from bot.domain.numbers import parse_numbers
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock

@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot.catalog import EmptyQuery, QueryTooLong, SearchRequest
-from bot.model import RecNumber, Response
-from bot.numbers import parse_numbers
-from bot.search import Glossary, SearchIndex, Term, build_terms
+from bot.domain.catalog import EmptyQuery, QueryTooLong, SearchRequest
+from bot.domain.model import RecNumber, Response
+from bot.domain.numbers import parse_numbers
+from bot.domain.search import Glossary, SearchIndex, Term, build_terms
 from bot.services import Services
 
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.assessment import Colour, Distribution, Overall
-from bot.coalition import Coalition
-from bot.membership import (
+from bot.domain.assessment import Colour, Distribution, Overall
+from bot.domain.coalition import Coalition
+from bot.domain.membership import (
     InviteInvalid,
     NotAllowed,
     Person,
@@ -22,7 +22,7 @@ from bot.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.rounds import Assessments, BadScope, Scope, closing_time, parse_scope
+from bot.domain.rounds import Assessments, BadScope, Scope, closing_time, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
 

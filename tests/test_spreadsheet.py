@@ -5,9 +5,9 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.assessment import Colour
+from bot.domain.assessment import Colour
+from bot.domain.spreadsheet import MAX_CELL, cell_text, csv_cell, table
 from bot.services import Services
-from bot.spreadsheet import MAX_CELL, cell_text, csv_cell, table
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Colour(enum.StrEnum):
@@ -100,3 +102,52 @@ def change(before: Overall, after: Overall) -> int:
     if before not in rank or after not in rank:
         return 0
     return (rank[after] > rank[before]) - (rank[after] < rank[before])
+
+
+class RoundClosed(Exception):
+    """The round is closed: its ratings are frozen."""
+
+
+class NotInRound(Exception):
+    """The recommendation is not (or no longer) in the round."""
+
+
+@dataclass(frozen=True)
+class Round:
+    """An assessment round as coordinators opened it."""
+
+    id: int
+    name: str
+    cycle: int
+    scope: str
+    closes_at: dt.datetime | None
+    open: bool
+    published: bool
+    size: int
+
+
+class Rating(NamedTuple):
+    """One organisation's answer (organisation None once the organisation was erased).
+
+    A named tuple, not a dataclass: a full round reads ~100,000 of them at once.
+    """
+
+    recommendation_id: int
+    organisation: str | None
+    colour: Colour
+    reason: str
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A rating card in a group chat."""
+
+    chat_id: int
+    message_id: int
+    round_id: int
+    recommendation_id: int
+    # The newest rating_history row to draw (0 for a new card); stored once the edit succeeded.
+    history_id: int = 0
+    # The working group whose chat it is in: the card shows that group's counts.
+    working_group_id: int | None = None

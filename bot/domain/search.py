@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.text import khmer_runs, latin_words, normalize, stem
+from bot.domain.text import khmer_runs, latin_words, normalize, stem
 
 _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.model import RecNumber
-from bot.text import normalize
+from bot.domain.model import RecNumber
+from bot.domain.text import normalize
 
 _CYCLE = re.compile(r"(?:\bcycle\s*|\bc\s?|វដ្ត(?:ទី)?\s*)(\d{1,2})\b")
 _ITEM = re.compile(

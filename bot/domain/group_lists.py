@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.catalog import Catalog
-from bot.clock import Clock
-from bot.coalition import Coalition
-from bot.importer import N_
-from bot.membership import NotAllowed, Role, WorkingGroup
-from bot.model import Recommendation
-from bot.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from storage.group_lists import GroupListRepository
+from bot.domain.catalog import Catalog
+from bot.domain.clock import Clock
+from bot.domain.coalition import Coalition
+from bot.domain.importer import N_
+from bot.domain.membership import NotAllowed, Role, WorkingGroup
+from bot.domain.model import Recommendation
+from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.domain.repositories import GroupListStore
 
 
 class BadNumbers(ValueError):
@@ -82,9 +82,7 @@ class ListView:
 class GroupLists:
     """The working groups' own lists, with the role checks each edit needs."""
 
-    def __init__(
-        self, repository: GroupListRepository, coalition: Coalition, clock: Clock
-    ) -> None:
+    def __init__(self, repository: GroupListStore, coalition: Coalition, clock: Clock) -> None:
         """Wire storage, membership and the clock."""
         self.repository = repository
         self.coalition = coalition

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.text import normalize
+from bot.domain.text import normalize
 
 
 @dataclass(frozen=True)

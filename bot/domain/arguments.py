@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.text import KHMER_DIGITS
+from bot.domain.text import KHMER_DIGITS
 
 KHMER_COLON = "៖"
 _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width colons

@@ -12,10 +12,9 @@ from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.settings import LANGUAGES
-
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
+LANGUAGES = ("en", "km")
 
 
 class MissingCatalog(RuntimeError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from babel import Locale
 
-from bot.text import normalize
+from bot.domain.text import normalize
 
 # Spellings used in UN reports and exports that Babel's English names do not cover.
 _ALIASES = {

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
 
-from bot.model import Cycle, RecNumber, Recommendation, Response, Theme
-from bot.numbers import NumberQuery, extract_cycle
-from bot.search import Glossary, SearchIndex, build_terms
-from bot.states import State, resolve_state
-from bot.text import normalize
+from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme
+from bot.domain.numbers import NumberQuery, extract_cycle
+from bot.domain.search import Glossary, SearchIndex, build_terms
+from bot.domain.states import State, resolve_state
+from bot.domain.text import normalize
 
 MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300

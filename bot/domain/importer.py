@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.model import RecNumber, Response, TranslationStatus
-from bot.states import resolve_state
-from bot.text import normalize
+from bot.domain.model import RecNumber, Response, TranslationStatus
+from bot.domain.states import resolve_state
+from bot.domain.text import normalize
 
 
 def N_(message: str) -> str:
@@ -487,3 +487,13 @@ def _cells(row: tuple[object, ...]) -> Iterator[str]:
             yield str(int(value))
         else:
             yield str(value)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import changed; `errors` are rows refused while storing."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: tuple[RowError, ...] = ()

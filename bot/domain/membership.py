@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from bot.audit import AuditAction
+from bot.domain.audit import AuditAction
 
 
 class Role(enum.StrEnum):

@@ -7,10 +7,10 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-from bot.model import Cycle
-from bot.search import Glossary
+from bot.domain.model import Cycle
+from bot.domain.search import Glossary
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 RECOMMENDATION_FILES = (
     DATA_DIR / "upr" / "cambodia_cycle1.csv",
     DATA_DIR / "upr" / "cambodia_cycle2.csv",

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.clock import Clock
-from bot.membership import (
+from bot.domain.clock import Clock
+from bot.domain.membership import (
     AuditEntry,
     GroupChat,
     InviteInvalid,
@@ -21,7 +21,7 @@ from bot.membership import (
     looks_like_code,
     new_invite_code,
 )
-from storage.membership import MembershipRepository
+from bot.domain.repositories import MembershipStore
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Coalition:
 
     def __init__(
         self,
-        repository: MembershipRepository,
+        repository: MembershipStore,
         clock: Clock,
         invite_ttl: dt.timedelta,
         default_language: str,

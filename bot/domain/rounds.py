@@ -9,19 +9,19 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.arguments import normalise
-from bot.assessment import Colour, Distribution, Overall, change, overall
-from bot.catalog import Catalog, SearchRequest
-from bot.clock import Clock
-from bot.coalition import Coalition
-from bot.group_lists import GroupLists
-from bot.i18n import Localizer
-from bot.importer import N_
-from bot.membership import NotAllowed, Role, WorkingGroup
-from bot.model import Recommendation, Response, Theme
-from bot.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
-from bot.text import normalize
-from storage.assessment import AssessmentRepository, Rating, Round
+from bot.domain.arguments import normalise
+from bot.domain.assessment import Colour, Distribution, Overall, Rating, Round, change, overall
+from bot.domain.catalog import Catalog, SearchRequest
+from bot.domain.clock import Clock
+from bot.domain.coalition import Coalition
+from bot.domain.group_lists import GroupLists
+from bot.domain.i18n import Localizer
+from bot.domain.importer import N_
+from bot.domain.membership import NotAllowed, Role, WorkingGroup
+from bot.domain.model import Recommendation, Response, Theme
+from bot.domain.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
+from bot.domain.repositories import AssessmentStore
+from bot.domain.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class Assessments:
 
     def __init__(
         self,
-        repository: AssessmentRepository,
+        repository: AssessmentStore,
         coalition: Coalition,
         group_lists: GroupLists,
         clock: Clock,

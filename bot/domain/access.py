@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 
-from bot.coalition import Coalition
-from bot.membership import Role
-from bot.rounds import Assessments
+from bot.domain.coalition import Coalition
+from bot.domain.membership import Role
+from bot.domain.rounds import Assessments
 
 
 class Access(enum.Enum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.importer import N_
+from bot.domain.importer import N_
 
 
 class AuditAction(StrEnum):

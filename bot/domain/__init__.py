@@ -1,0 +1,1 @@
+"""The domain: plain Python types, rules and services; knows nothing of Telegram or SQLite."""

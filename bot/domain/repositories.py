@@ -1,0 +1,315 @@
+"""The storage the domain needs, as protocols: storage/ implements them, the domain calls them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
+from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+
+
+class MembershipStore(Protocol):
+    """What the domain needs from storage: Reads and writes the coalition's membership."""
+
+    async def person(self, user_id: int) -> Person | None:
+        """The user, or None if the bot never stored them."""
+        ...
+
+    async def seen(self, user_id: int, display_name: str, language: str) -> None:
+        """Record a user who talks to the bot (name for coordinators; reachable again)."""
+        ...
+
+    async def seed_coordinators(self, user_ids: Sequence[int], language: str) -> list[int]:
+        """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected."""
+        ...
+
+    async def set_coordinator(
+        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
+    ) -> bool:
+        """Promote or demote; never demote the last coordinator. False (and no audit entry)"""
+        ...
+
+    async def coordinators(self) -> list[Person]:
+        """Every coordinator (to tell them what happens to the bot)."""
+        ...
+
+    async def mark_unreachable(self, user_id: int, now: dt.datetime) -> None:
+        """The user blocked the bot: stop writing to them until they write again."""
+        ...
+
+    async def unreachable(self) -> list[Person]:
+        """Representatives and coordinators who blocked the bot."""
+        ...
+
+    async def add_organisation(
+        self, short_name: str, name: str, *, actor: int, now: dt.datetime
+    ) -> int:
+        """Create an organisation; its short name must be new."""
+        ...
+
+    async def organisations(self) -> list[Organisation]:
+        """Every organisation with its representatives and groups, by short name."""
+        ...
+
+    async def organisation(self, org_id: int) -> Organisation:
+        """One organisation, or UnknownOrganisation."""
+        ...
+
+    async def set_active(self, org_id: int, active: bool, *, actor: int, now: dt.datetime) -> None:
+        """Deactivate (its representatives become guests) or reactivate an organisation."""
+        ...
+
+    async def toggle_group(
+        self, org_id: int, group_id: int, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Put an organisation in a working group or take it out; True if now in it."""
+        ...
+
+    async def remove_representative(
+        self, org_id: int, user_id: int, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Detach a representative from their organisation; False if they were not one."""
+        ...
+
+    async def erase_organisation(self, org_id: int, *, actor: int, now: dt.datetime) -> str:
+        """Delete an organisation and every trace of its name; return the name it had."""
+        ...
+
+    async def create_invite(
+        self, org_id: int, code_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> int:
+        """Store a new invite (hashed) for an active organisation."""
+        ...
+
+    async def revoke_invite(self, invite_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Revoke an unused invite; False if it was already used, revoked or unknown."""
+        ...
+
+    async def redeem_invite(
+        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+    ) -> int:
+        """Make the user the representative the invite was for; return the organisation id."""
+        ...
+
+    async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:
+        """Create or rename working groups (slug, English, Khmer, theme slugs) from data."""
+        ...
+
+    async def working_groups(self) -> list[WorkingGroup]:
+        """Every working group, in the order of the data file."""
+        ...
+
+    async def organisations_by_group(self) -> dict[int, set[int]]:
+        """Each working group's member organisations (an organisation may be in several)."""
+        ...
+
+    async def link_chat(
+        self,
+        chat_id: int,
+        thread_id: int,
+        group_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Link a chat (or forum topic) to a working group, replacing an earlier link."""
+        ...
+
+    async def unlink_chat(
+        self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
+    ) -> list[GroupChat]:
+        """Remove the links of a chat (one topic, or all when thread_id is None)."""
+        ...
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its chat id changed, its links follow."""
+        ...
+
+    async def chats(self) -> list[GroupChat]:
+        """Every linked chat."""
+        ...
+
+    async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
+        """The latest coordinator actions, newest first."""
+        ...
+
+
+class GroupListStore(Protocol):
+    """What the domain needs from storage: Reads and edits the working groups' lists and who may edit them."""
+
+    async def recommendation_ids(self, group_id: int) -> set[int]:
+        """The recommendations on one group's list (every cycle)."""
+        ...
+
+    async def all_lists(self) -> dict[int, set[int]]:
+        """Every group's list, by group id."""
+        ...
+
+    async def members_may_edit(self, group_id: int) -> bool:
+        """Whether the group's own members may edit its list."""
+        ...
+
+    async def edit(
+        self,
+        group_id: int,
+        recommendation_ids: Collection[int],
+        included: bool,
+        *,
+        actor: int,
+        now: dt.datetime,
+        detail: str,
+    ) -> int:
+        """Add (or remove) recommendations by hand, for good; return how many changed."""
+        ...
+
+    async def set_members_may_edit(
+        self, group_id: int, flag: bool, *, actor: int, now: dt.datetime
+    ) -> None:
+        """Allow or forbid the group's members to edit its list."""
+        ...
+
+
+class AssessmentStore(Protocol):
+    """What the domain needs from storage: Reads and writes rounds and ratings."""
+
+    async def open_round(
+        self,
+        name: str,
+        cycle: int,
+        scope: str,
+        recommendation_ids: Sequence[int],
+        closes_at: dt.datetime | None,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> int:
+        """Create an open round over a fixed list of recommendations."""
+        ...
+
+    async def rounds(self) -> list[Round]:
+        """Every round, newest first."""
+        ...
+
+    async def round(self, round_id: int) -> Round | None:
+        """One round, or None (read on taps and redraws: one row, not the whole list)."""
+        ...
+
+    async def items(self, round_id: int) -> list[int]:
+        """The recommendations of a round."""
+        ...
+
+    async def set_open(
+        self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
+    ) -> None:
+        """Close (freeze) or reopen a round; reopening withdraws its publication."""
+        ...
+
+    async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Publish a closed round's results to members; False if the round is open."""
+        ...
+
+    async def close_due(self, now: dt.datetime) -> list[int]:
+        """Close the open rounds whose closing date has passed; return their ids."""
+        ...
+
+    async def rate(
+        self,
+        round_id: int,
+        recommendation_id: int,
+        organisation_id: int,
+        colour: Colour,
+        now: dt.datetime,
+    ) -> bool:
+        """Record or change an organisation's rating; True if it was new. Kept in history."""
+        ...
+
+    async def set_reason(
+        self,
+        round_id: int,
+        recommendation_id: int,
+        organisation_id: int,
+        reason: str,
+        now: dt.datetime,
+    ) -> None:
+        """Attach a reason to the organisation's rating (kept in history too)."""
+        ...
+
+    async def ratings(self, round_id: int) -> list[Rating]:
+        """Every rating of a round with the organisation's short name (coordinators' view)."""
+        ...
+
+    async def distribution(
+        self, round_id: int, recommendation_id: int, group_id: int | None = None
+    ) -> Distribution:
+        """One recommendation's distribution: the whole coalition's, or one working group's."""
+        ...
+
+    async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
+        """(organisations that rated at least once, active organisations), of the coalition"""
+        ...
+
+    async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
+        """An organisation's ratings in a round, by recommendation."""
+        ...
+
+    async def add_card(self, card: Card) -> None:
+        """Remember a card posted in a group chat."""
+        ...
+
+    async def posted(self, round_id: int, chat_id: int) -> set[int]:
+        """The recommendations already posted as cards in a chat for a round."""
+        ...
+
+    async def cards_to_redraw(self) -> list[Card]:
+        """Cards whose counts changed since they were last drawn successfully."""
+        ...
+
+    async def mark_drawn(self, card: Card) -> None:
+        """Record that a card now shows the counts up to its history id (never goes back)."""
+        ...
+
+    async def latest_published(self, recommendation_id: int) -> tuple[Round, Distribution] | None:
+        """The most recent published round that rated this recommendation, and its counts."""
+        ...
+
+    async def add_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that a reply to this bot message is the reason for this rating."""
+        ...
+
+    async def prompt(
+        self, user_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, int] | None:
+        """(round, recommendation) a reply to this message gives the reason of, unless expired."""
+        ...
+
+    async def skip(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person put this recommendation off until the others are done."""
+        ...
+
+    async def skipped(self, user_id: int, round_id: int, now: dt.datetime) -> set[int]:
+        """What this person skipped in this round, unless expired."""
+        ...
+
+    async def forget_skips(self, user_id: int, round_id: int) -> None:
+        """Offer this person's skipped recommendations of this round again."""
+        ...

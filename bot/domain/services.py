@@ -1,0 +1,190 @@
+"""What handlers reach through the context: the domain's services, and the types they return."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.domain.access import Gate
+from bot.domain.catalog import Catalog, SearchRequest
+from bot.domain.clock import Clock
+from bot.domain.coalition import Coalition
+from bot.domain.group_lists import GroupLists
+from bot.domain.i18n import Translations
+from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.ratelimit import RateLimiter
+from bot.domain.rounds import Assessments
+
+
+class BackupFailed(RuntimeError):
+    """A backup could not be made or did not pass the integrity check."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file: when it was taken and its size."""
+
+    path: Path
+    taken_at: dt.datetime
+    size: int
+
+
+class RecentSearches:
+    """Searches behind 'next page' buttons, kept in memory only (never the user's words on disk).
+
+    Callback data holds 64 bytes, too little for a query; a button carries a short token instead.
+    After a restart the token is unknown and the member is asked to search again.
+    """
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        """Remember at most `capacity` searches, forgetting the oldest first."""
+        self._capacity = capacity
+        self._items: OrderedDict[str, SearchRequest] = OrderedDict()
+
+    def remember(self, request: SearchRequest) -> str:
+        """Store a search and return its token."""
+        token = secrets.token_urlsafe(6)
+        self._items[token] = request
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return token
+
+    def recall(self, token: str) -> SearchRequest | None:
+        """The search behind a token, or None if it was forgotten."""
+        request = self._items.get(token)
+        if request is not None:
+            self._items.move_to_end(token)
+        return request
+
+
+@dataclass(frozen=True)
+class Status:
+    """What coordinators see in /status."""
+
+    version: str
+    started_at: dt.datetime
+    database_bytes: int
+    last_backup: BackupInfo | None
+    backups_kept: int
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """A file's checked rows and what storing them changed."""
+
+    parsed: ParsedFile
+    report: ImportReport
+
+
+class Policy(Protocol):
+    """The settings handlers read (the frozen Settings of the composition root satisfies it)."""
+
+    @property
+    def timezone(self) -> dt.tzinfo:
+        """Where dates are shown and days begin."""
+        ...
+
+    @property
+    def backup_time(self) -> dt.time:
+        """When the daily backup runs, in `timezone`."""
+        ...
+
+    @property
+    def backup_keep(self) -> int:
+        """How many backups are kept."""
+        ...
+
+
+class DomainServices(Protocol):
+    """Everything a handler may call: domain services only, never a repository."""
+
+    @property
+    def settings(self) -> Policy:
+        """The settings handlers read."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The injected clock."""
+        ...
+
+    @property
+    def translations(self) -> Translations:
+        """Every language's catalog."""
+        ...
+
+    @property
+    def coalition(self) -> Coalition:
+        """Organisations, people, invites and linked chats."""
+        ...
+
+    @property
+    def group_lists(self) -> GroupLists:
+        """Each working group's list of recommendations."""
+        ...
+
+    @property
+    def assessments(self) -> Assessments:
+        """Rounds and ratings."""
+        ...
+
+    @property
+    def access(self) -> Gate:
+        """Who may use what."""
+        ...
+
+    @property
+    def searches(self) -> RecentSearches:
+        """Searches behind 'next page' buttons."""
+        ...
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """Each user's messages a minute."""
+        ...
+
+    @property
+    def reason_prompts(self) -> RateLimiter:
+        """At most one 'why?' prompt a minute."""
+        ...
+
+    @property
+    def catalog(self) -> Catalog:
+        """The current catalog snapshot."""
+        ...
+
+    async def refresh_catalog(self) -> bool:
+        """Rebuild the catalog if the database changed."""
+        ...
+
+    async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
+        """Check a file and store its good rows in one transaction."""
+        ...
+
+    async def backup(self) -> Path:
+        """Take a backup now; its path."""
+        ...
+
+    async def status(self, user_id: int) -> Status:
+        """The bot's version, uptime, database size and backups (coordinators only)."""
+        ...
+
+    async def is_coordinator(self, user_id: int) -> bool:
+        """True for coordinators."""
+        ...
+
+    async def language_of(self, user_id: int, telegram_code: str | None) -> str:
+        """The user's chosen language, else their Telegram language, else the default."""
+        ...
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Remember a user's language choice."""
+        ...
+
+    async def set_theme(self, recommendation_id: int, theme_id: int, assigned: bool) -> None:
+        """Put a recommendation in a theme or take it out (a coordinator's edit)."""
+        ...
