@@ -487,7 +487,7 @@ async def test_rounds_past_their_date_are_closed_by_the_service(
     assert [r.open for r in await assessments.repository.rounds()] == [True, True]
     clock.advance(hours=1)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="bot.rounds"):
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
         await assessments.close_due()
     assert caplog.messages == [f"round {dated} closed: its closing date has passed"]
     assert {r.id: r.open for r in await assessments.repository.rounds()} == {
@@ -590,7 +590,7 @@ async def test_round_changes_are_logged_without_content(
     assessments: Assessments, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     item = rec(services, "118.6")
-    with caplog.at_level(logging.INFO, logger="bot.rounds"):
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
         round_id = await assessments.open_round(BOSS, "Secret", Scope(2, (item,), "s", None))
         await assessments.set_open(BOSS, round_id, False)
         assert await assessments.publish(BOSS, round_id) is True
