@@ -414,7 +414,7 @@ async def test_coordinator_actions_do_what_they_say(
     async with services.database.connection.execute(
         "SELECT language FROM users WHERE user_id = 999"
     ) as cursor:
-        assert await cursor.fetchone() == ("en",)
+        assert await cursor.fetchone() == (None,)  # nobody chose: their Telegram language applies
     await coalition.link_chat(BOSS, -1, 0, 6, "Group")
     await coalition.link_chat(BOSS, -1, 5, 7, "Topic")
     gone = await coalition.unlink_chat(BOSS, -1, 5)
