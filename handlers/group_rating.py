@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from telegram import (
     Message,
@@ -11,9 +10,10 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.domain.assessment import Card, NotInRound, RoundClosed
+from bot.domain.assessment import Card
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
+from bot.domain.rounds import Tapped
 from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
@@ -60,10 +60,10 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         return
     # The group's own list decides what it rates (seeded from its themes, edited by hand).
     listed = await services.group_lists.recommendation_ids(group_id)
-    posted = await services.assessments.repository.posted(round_.id, message.chat.id)
+    posted = await services.assessments.posted(round_.id, message.chat.id)
     todo = [
         rec
-        for rid in await services.assessments.repository.items(round_.id)
+        for rid in await services.assessments.items(round_.id)
         if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
@@ -83,7 +83,7 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             reply_markup=card_markup(round_.id, rec.id),
             do_quote=False,
         )
-        await services.assessments.repository.add_card(
+        await services.assessments.add_card(
             Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
         )
     left = len(todo) - BATCH
@@ -105,39 +105,33 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     query, user, l10n, message = press.query, press.user, press.l10n, press.message
     colour = COLOURS[press.data.tap]
     round_id, rec_id = press.data.round_id, press.data.rec
-    assessments = context.services.assessments
-    try:
-        new, org = await assessments.rate(user.id, round_id, rec_id, colour)
-    except NotAllowed:
-        await query.answer(only_representatives(l10n), show_alert=True)
+    in_group = message.chat.type != "private"
+    tap = await context.services.assessments.tap(
+        user.id, round_id, rec_id, colour, in_group=in_group
+    )
+    refusal = {
+        Tapped.NOT_A_RATER: only_representatives(l10n),
+        Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        Tapped.NOT_IN_ROUND: l10n.gettext(
+            "This recommendation is not part of this round any more."
+        ),
+    }.get(tap.result)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
         return
-    except RoundClosed:
-        await query.answer(
-            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
-        )
-        return
-    except NotInRound:
-        await query.answer(
-            l10n.gettext("This recommendation is not part of this round any more."),
-            show_alert=True,
-        )
-        return
+    org = tap.organisation
     await query.answer(
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
-    if message.chat.type != "private":
-        if new and context.services.reason_prompts.allow(user.id, time.monotonic()):
-            # At most one private prompt a minute per person: a burst of taps is not of DMs.
-            await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-        return
+    if tap.ask_reason:
+        await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
     # In private the card shows the rating (✍ asks for the reason) and the next one follows.
-    round_ = await assessments.repository.round(round_id)
     rec = context.services.catalog.by_id.get(rec_id)
-    if round_ is None or rec is None:
+    if tap.round is None or rec is None:
         return
-    await lookup.edit(message, *await private_card(l10n, context, round_, rec, user.id))
-    if new:
-        await next_private(message, l10n, context, user.id, round_)
+    await lookup.edit(message, *await private_card(l10n, context, tap.round, rec, user.id))
+    if tap.result is Tapped.RECORDED:
+        await next_private(message, l10n, context, user.id, tap.round)
 
 
 async def flush_cards(context: BotContext) -> None:
@@ -148,10 +142,10 @@ async def flush_cards(context: BotContext) -> None:
     timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
     """
     services = context.services
-    repository = services.assessments.repository
+    assessments = services.assessments
     l10n = services.translations.localizer(None)
-    for card in await repository.cards_to_redraw():
-        round_ = await repository.round(card.round_id)
+    for card in await assessments.cards_to_redraw():
+        round_ = await assessments.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
@@ -176,7 +170,7 @@ async def flush_cards(context: BotContext) -> None:
                 exc,
             )
             continue
-        await repository.mark_drawn(card)
+        await assessments.mark_drawn(card)
 
 
 async def close_due_rounds(context: BotContext) -> None:

@@ -102,9 +102,7 @@ async def ask_reason(
     except Forbidden:
         # Blocked the bot, or never opened a private chat with it: the rating stands without a
         # reason, and nobody writes to them again until they write to the bot.
-        await context.services.coalition.repository.mark_unreachable(
-            user_id, context.services.clock.now()
-        )
+        await context.services.coalition.mark_unreachable(user_id)
         return
     await context.services.assessments.remember_prompt(
         user_id, prompt.message_id, round_id, rec_id
@@ -164,7 +162,7 @@ async def on_reason_button(press: Press[AskReason], context: BotContext) -> None
     except NotAllowed:
         await press.query.answer(only_representatives(l10n), show_alert=True)
         return
-    rating = (await services.assessments.repository.own(round_id, org_id)).get(rec_id)
+    rating = (await services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is None:
         await press.query.answer(
             l10n.gettext("Choose a colour first, then add the reason."), show_alert=True
@@ -178,7 +176,7 @@ async def on_reason_button(press: Press[AskReason], context: BotContext) -> None
 
 async def on_skip(press: Press[Skip], context: BotContext) -> None:
     """rk:<round>:<rec>: come back to this one later; show the next."""
-    round_ = await context.services.assessments.repository.round(press.data.round_id)
+    round_ = await context.services.assessments.round(press.data.round_id)
     if round_ is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
@@ -198,7 +196,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
     if round_ is None:
         return
     org_id, org = await services.assessments.rater(user.id)
-    own = await services.assessments.repository.own(round_.id, org_id)
+    own = await services.assessments.own(round_.id, org_id)
     if not own:
         await message.reply_text(
             escape(
@@ -238,7 +236,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
 async def on_review(press: Press[Review], context: BotContext) -> None:
     """rv:<round>:<rec>: open one card again to change the rating."""
     services = context.services
-    round_ = await services.assessments.repository.round(press.data.round_id)
+    round_ = await services.assessments.round(press.data.round_id)
     rec = services.catalog.by_id.get(press.data.rec)
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
@@ -259,7 +257,7 @@ async def private_card(
     change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
     assessments = context.services.assessments
     org_id, _ = await assessments.rater(user_id)
-    rating = (await assessments.repository.own(round_.id, org_id)).get(rec.id)
+    rating = (await assessments.own(round_.id, org_id)).get(rec.id)
     lines = [await rating_card(l10n, context, round_, rec)]
     if rating is not None:
         lines.append(
@@ -300,7 +298,7 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
         if deleted
         else l10n.gettext("There is no reason to delete.")
     )
-    round_ = await services.assessments.repository.round(round_id)
+    round_ = await services.assessments.round(round_id)
     rec = services.catalog.by_id.get(rec_id)
     if deleted and round_ is not None and rec is not None:
         await lookup.edit(

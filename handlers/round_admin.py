@@ -80,13 +80,13 @@ async def _rounds_view(
     l10n: Localizer, context: BotContext, user_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     services = context.services
-    rounds = await services.assessments.repository.rounds()
+    rounds = await services.assessments.rounds()
     if not rounds:
         return escape(l10n.gettext("No assessment round yet.")), None
     coordinator = await services.is_coordinator(user_id)
     lines, rows = [], []
     for r in rounds:
-        rated, total = await services.assessments.repository.participation(r.id)
+        rated, total = await services.assessments.participation(r.id)
         status = (l10n.gettext("open") if r.open else l10n.gettext("closed")) + (
             ", " + l10n.gettext("published") if r.published else ""
         )
@@ -156,7 +156,7 @@ async def on_round_button(press: Press[RoundButton], context: BotContext) -> Non
     assessments = context.services.assessments
     try:
         await context.services.coalition.require_coordinator(user.id)
-        if await assessments.repository.round(round_id) is None:
+        if await assessments.round(round_id) is None:
             await query.answer(l10n.gettext("This round no longer exists."), show_alert=True)
             return
         if action in (RoundAction.CLOSE, RoundAction.REOPEN):

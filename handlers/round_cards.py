@@ -95,9 +95,9 @@ async def rating_card(
     group_id: int | None = None,
 ) -> str:
     """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
-    repository = context.services.assessments.repository
-    dist = await repository.distribution(round_.id, rec.id, group_id)
-    _, organisations = await repository.participation(round_.id, group_id)
+    assessments = context.services.assessments
+    dist = await assessments.distribution(round_.id, rec.id, group_id)
+    _, organisations = await assessments.participation(round_.id, group_id)
     return card_text(l10n, context, round_, rec, dist, organisations)
 
 

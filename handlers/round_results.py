@@ -71,7 +71,7 @@ async def send_results(
         private=message.chat.type == "private",
         group_id=group_id,
     )
-    rated, total = await services.assessments.repository.participation(round_id, group_id)
+    rated, total = await services.assessments.participation(round_id, group_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
         escape(
@@ -199,9 +199,9 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     group = await _group_of(message, context)
-    round_ = await context.services.assessments.repository.round(round_id)
+    round_ = await context.services.assessments.round(round_id)
     if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.repository.participation(
+        rated, total = await context.services.assessments.participation(
             round_id, group.id if group else None
         )
         await message.reply_text(
