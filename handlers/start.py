@@ -16,7 +16,7 @@ from handlers.commands import COMMANDS
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.render import escape, group_names, split_messages
-from handlers.rounds import not_linked
+from handlers.round_cards import not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 

@@ -104,7 +104,7 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "a Khmer representative is answered in Khmer when rating",
-        "handlers/rounds.py",
+        "handlers/group_rating.py",
         'l10n.gettext("{org} rated it {colour}.")',
         'context.services.translations.localizer(None).gettext("{org} rated it {colour}.")',
         [RULES + "test_a_khmer_representative_gets_the_rating_confirmation_in_khmer"],
