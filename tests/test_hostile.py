@@ -587,7 +587,10 @@ async def test_digits_of_other_scripts_are_not_numbers_but_khmer_digits_are(
         answer = await press(tg, listing, data, COORDINATOR)  # refused, each in its own words
         assert answer, data
         assert "went wrong" not in answer, data
-    assert await press(tg, listing, "sp:²", COORDINATOR) == ""
+    # Forged data for a button anyone may press gets the one polite answer for bad buttons.
+    assert await press(tg, listing, "sp:²", COORDINATOR) == (
+        "This button no longer works. Please send your question again."
+    )
     query_id = await tg.inline("118.6", user=MEMBER, offset="²")
     assert (await tg.next_call("answerInlineQuery", inline_query_id=query_id)).error is None
     assert errors_logged(caplog) == []
