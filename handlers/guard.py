@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
@@ -20,9 +18,8 @@ async def guard(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         return
     services = context.services
-    now = time.monotonic()
-    if not services.rate_limiter.allow(user.id, now):
-        if services.rate_limiter.should_warn(user.id, now):
+    if not services.rate_limiter.allow(user.id):
+        if services.rate_limiter.should_warn(user.id):
             l10n = await reader(update, context)
             text = l10n.gettext("You are sending too fast. Please wait a minute and try again.")
             if update.callback_query is not None:
