@@ -76,7 +76,7 @@ class Coalition:
 
     async def seen(self, user_id: int, display_name: str, language: str) -> None:
         """Record a user who talks to the bot (name for coordinators; reachable again)."""
-        await self.repository.seen(user_id, display_name, language)
+        await self.repository.seen(user_id, one_line(display_name), language)
 
     async def coordinators(self) -> list[Person]:
         """Every coordinator (to tell them what happens to the bot)."""
@@ -129,10 +129,6 @@ class Coalition:
             hash_code(code), user_id, one_line(display_name), language, self.clock.now()
         )
         return await self.repository.organisation(org_id)
-
-    async def seen(self, user_id: int, display_name: str, language: str) -> None:
-        """A member wrote privately: their current name (shown to coordinators), reachable."""
-        await self.repository.seen(user_id, one_line(display_name), language)
 
     async def organisations(self, actor: int) -> list[Organisation]:
         """Every organisation with representatives: coordinators only."""
