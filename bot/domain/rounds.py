@@ -296,7 +296,7 @@ class Assessments:
         if group_id is None:
             return round_, rows
         coalition = {row.recommendation.id: row.overall for row in rows}
-        return round_, await self._group_rows(catalog, items, ratings, named, group_id, coalition)
+        return round_, await self._group_rows(catalog, items, round_id, named, group_id, coalition)
 
     async def group_tables(
         self,
@@ -307,7 +307,7 @@ class Assessments:
         *,
         private: bool = True,
     ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
-        """The coalition's rows and each working group's own rows, from one read of the ratings."""
+        """The coalition's rows and each working group's own rows (as frozen at the close)."""
         round_, ratings, named = await self._ratings(user_id, round_id, private)
         items = await self.repository.items(round_id)
         rows = _rows(catalog, items, ratings, named, self.min_ratings)
@@ -316,7 +316,7 @@ class Assessments:
             round_,
             rows,
             {
-                g.id: await self._group_rows(catalog, items, ratings, named, g.id, coalition)
+                g.id: await self._group_rows(catalog, items, round_id, named, g.id, coalition)
                 for g in groups
             },
         )
@@ -335,18 +335,15 @@ class Assessments:
         self,
         catalog: Catalog,
         items: list[int],
-        ratings: list[Rating],
+        round_id: int,
         named: bool,
         group_id: int,
         coalition: dict[int, Overall],
     ) -> list[ResultRow]:
         # A group's judgement: its own list, and only its member organisations' ratings (an
-        # organisation in two groups counts in both).
-        members = (await self.coalition.repository.organisations_by_group()).get(group_id, set())
-        listed = await self.group_lists.recommendation_ids(group_id)
-        own = [
-            r for r in ratings if r.organisation_id in members and r.recommendation_id in listed
-        ]
+        # organisation in two groups counts in both); both as they were when the round closed.
+        listed = await self.repository.group_items(round_id, group_id)
+        own = await self.repository.group_ratings(round_id, group_id)
         rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
         return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
 
