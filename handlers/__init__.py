@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -28,37 +30,40 @@ from handlers import (
     rounds,
     start,
 )
-from handlers.access import Button, checked_button, checked_command
+from handlers import callbacks as cb
+from handlers.access import Button, button_router, checked_command
 from handlers.commands import COMMANDS, publish_commands
 from handlers.common import BotApplication
 
 _C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
 
-# Every button the bot makes: who may press it, where, and whether it names a round (checked
-# on each press before the handler runs). A new prefix must be added here, with its access.
-BUTTONS: tuple[Button, ...] = (
-    Button(("lang",), start.language_chosen),
-    Button(("r",), lookup.on_card_button),
-    Button(("l",), lookup.on_list_button),
-    Button(("sp",), browse.states_page),
-    Button(("te", "tt"), curation.on_theme_button, _C),
-    Button(
-        ("oa", "oe", "og", "oi", "om", "or", "ot", "ou", "ow", "ox"),
-        members.on_org_button,
-        _C,
-        Where.PRIVATE,
-    ),
-    Button(("iv",), members.on_org_button, _C),
-    Button(("lg",), chats.on_link_button, _C, Where.GROUP),
-    Button(("gl", "gla", "glr"), group_lists.on_list_button, _M),  # may edit: checked inside
-    Button(("glm",), group_lists.on_list_button, _C),
-    Button(("vr", "vo", "vg", "vu"), rounds.on_vote, _R, round_arg=True),
-    Button(("rk",), rounds.on_skip, _R, round_arg=True),
-    Button(("rv",), rounds.on_review, _R, round_arg=True),
-    Button(("rw",), rounds.on_reason_button, _R, round_arg=True),
-    Button(("rx",), rounds.on_delete_reason, _R, round_arg=True),
-    Button(("rq",), rounds.on_results_page, _M, round_arg=True),
-    Button(("rac", "rao", "rap", "rar", "rav", "rax"), rounds.on_round_button, _C, round_arg=True),
+# Every button the bot makes, by the class of its payload: who may press it and where (checked
+# on each press before the handler runs, with the round when the payload names one). A new
+# payload must be added here, with its access.
+BUTTONS: tuple[Button[Any], ...] = (
+    Button(cb.Language, start.language_chosen),
+    Button(cb.OpenCard, lookup.on_card_button),
+    Button(cb.ListPage, lookup.on_list_button),
+    Button(cb.StatesPage, browse.states_page),
+    Button(cb.EditThemes, curation.on_edit_themes, _C),
+    Button(cb.ToggleTheme, curation.on_toggle_theme, _C),
+    Button(cb.OrgList, members.on_org_list, _C, Where.PRIVATE),
+    Button(cb.OrgButton, members.on_org_button, _C, Where.PRIVATE),
+    Button(cb.OrgActive, members.on_org_active, _C, Where.PRIVATE),
+    Button(cb.OrgGroup, members.on_org_group, _C, Where.PRIVATE),
+    Button(cb.OrgRemoveRep, members.on_remove_rep, _C, Where.PRIVATE),
+    Button(cb.RevokeInvite, members.on_revoke_invite, _C),
+    Button(cb.LinkGroup, chats.on_link_button, _C, Where.GROUP),
+    Button(cb.ShowList, group_lists.on_show_list, _M),
+    Button(cb.EditList, group_lists.on_edit_list, _M),  # may this member edit: checked inside
+    Button(cb.ListEditors, group_lists.on_list_editors, _C),
+    Button(cb.Vote, rounds.on_vote, _R),
+    Button(cb.Skip, rounds.on_skip, _R),
+    Button(cb.Review, rounds.on_review, _R),
+    Button(cb.AskReason, rounds.on_reason_button, _R),
+    Button(cb.DeleteReason, rounds.on_delete_reason, _R),
+    Button(cb.ResultsPage, rounds.on_results_page, _M),
+    Button(cb.RoundButton, rounds.on_round_button, _C),
 )
 
 
@@ -99,10 +104,8 @@ def register(app: BotApplication) -> None:
     for command in COMMANDS:  # a listed command without a handler fails here, at start-up
         gated = checked_command(command.access, command.where, callbacks[command.name])
         app.add_handler(CommandHandler(command.name, gated))
-    # Buttons, by the prefix of their callback data, each behind the same gate.
-    for button in BUTTONS:
-        app.add_handler(CallbackQueryHandler(checked_button(button), pattern=button.pattern))
-    app.add_handler(CallbackQueryHandler(errors.stale_button))
+    # Every button press: decoded into its payload, gated, dispatched by the payload's type.
+    app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
     # replies to its prompts. A reply may carry numbers for a group's list (in either chat),

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update, User
 
 from bot.domain.access import Access, Refusal, Where
-from bot.domain.arguments import whole_number
 from bot.domain.i18n import Localizer
+from handlers.callbacks import BadCallback, CallbackData, RoundPayload
 from handlers.commands import N_
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+P = TypeVar("P", bound=CallbackData)
 
 _REFUSALS = {
     Refusal.COORDINATORS_ONLY: N_("Only coordinators can do this."),
@@ -45,19 +45,29 @@ def refusal_text(l10n: Localizer, refusal: Refusal) -> str:
 
 
 @dataclass(frozen=True)
-class Button:
-    """A family of inline buttons: their callback-data prefixes, who may press them, where."""
+class Press(Generic[P]):
+    """A button press whose callback data decoded into its payload, past the gate."""
 
-    prefixes: tuple[str, ...]
-    callback: Handler
+    query: CallbackQuery
+    user: User
+    message: Message
+    l10n: Localizer
+    data: P
+
+
+@dataclass(frozen=True)
+class Button(Generic[P]):
+    """One kind of inline button: its payload class, who may press it, where."""
+
+    payload: type[P]
+    callback: Callable[[Press[P], BotContext], Coroutine[Any, Any, None]]
     access: Access = Access.ANYONE
     where: Where = Where.ANY
-    round_arg: bool = False  # the first number after the prefix is a round, checked too
 
     @property
-    def pattern(self) -> str:
-        """The regular expression PTB matches callback data with."""
-        return "^(?:" + "|".join(re.escape(p) for p in self.prefixes) + ")(?::|$)"
+    def prefixes(self) -> tuple[str, ...]:
+        """The callback-data prefixes this button's payload is written with."""
+        return self.payload.prefixes()
 
 
 def _owner(message: Message | None) -> int | None:
@@ -86,32 +96,44 @@ def checked_command(access: Access, where: Where, callback: Handler) -> Handler:
     return gate
 
 
-def checked_button(button: Button) -> Handler:
-    """Run a button's handler only if this user may press it, here and now (every press)."""
+def button_router(buttons: Sequence[Button[Any]]) -> Handler:
+    """Decode every press into its payload, gate it (every press), run its handler.
 
-    async def gate(update: Update, context: BotContext) -> None:
+    Data that decodes into no payload (forged, stale, truncated, from an older version) gets
+    one polite answer, in the reader's language.
+    """
+    by_prefix: dict[str, Button[Any]] = {}
+    for button in buttons:
+        for prefix in button.prefixes:
+            if prefix in by_prefix:
+                raise ValueError(f"callback prefix {prefix!r} is registered twice")
+            by_prefix[prefix] = button
+
+    async def route(update: Update, context: BotContext) -> None:
         query, user = update.callback_query, update.effective_user
-        if query is None or query.data is None or user is None:
+        if query is None or user is None:
             return
+        l10n = await reader(update, context)
         message = query.message if isinstance(query.message, Message) else None
-        round_id = None
-        if button.round_arg:
-            first = query.data.split(":")[1:2]
-            round_id = whole_number(first[0]) if first else None
-            if round_id is None:
-                await query.answer(stale(await reader(update, context)), show_alert=True)
-                return
+        button = by_prefix.get((query.data or "").partition(":")[0])
+        try:
+            data = button.payload.unpack(query.data or "") if button is not None else None
+        except BadCallback:
+            data = None
+        if button is None or data is None or message is None:
+            await query.answer(stale(l10n), show_alert=True)
+            return
         refusal = await context.services.access.check(
             user.id,
             button.access,
-            private=message is not None and message.chat.type == "private",
+            private=message.chat.type == "private",
             where=button.where,
             owner=_owner(message),
-            round_id=round_id,
+            round_id=data.round_id if isinstance(data, RoundPayload) else None,
         )
-        if refusal is None:
-            await button.callback(update, context)
+        if refusal is not None:
+            await query.answer(refusal_text(l10n, refusal), show_alert=True)
             return
-        await query.answer(refusal_text(await reader(update, context), refusal), show_alert=True)
+        await button.callback(Press(query, user, message, l10n, data), context)
 
-    return gate
+    return route

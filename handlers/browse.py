@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.domain.arguments import whole_number
 from bot.domain.catalog import SearchRequest
 from bot.domain.text import truncate
 from handlers import render
+from handlers.access import Press
+from handlers.callbacks import StatesPage
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
 from handlers.render import escape
@@ -52,11 +53,13 @@ def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboar
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"sp:{page - 1}"))
+        nav.append(InlineKeyboardButton("◀", callback_data=StatesPage(page - 1).pack()))
     if pages > 1:
-        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"sp:{page}"))
+        nav.append(
+            InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=StatesPage(page).pack())
+        )
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"sp:{page + 1}"))
+        nav.append(InlineKeyboardButton("▶", callback_data=StatesPage(page + 1).pack()))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
@@ -72,21 +75,14 @@ async def states(update: Update, context: BotContext) -> None:
         )
 
 
-async def states_page(update: Update, context: BotContext) -> None:
-    """sp:<page>: another page of States."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    l10n = await reader(update, context)
-    page = query.data.removeprefix("sp:")
-    await query.answer()
-    number = whole_number(page)
-    if number is not None and isinstance(query.message, Message):
-        await edit(
-            query.message,
-            escape(l10n.gettext("Choose a recommending State:")),
-            _states_page(context, l10n.language, number),
-        )
+async def states_page(press: Press[StatesPage], context: BotContext) -> None:
+    """Another page of States."""
+    await press.query.answer()
+    await edit(
+        press.message,
+        escape(press.l10n.gettext("Choose a recommending State:")),
+        _states_page(context, press.l10n.language, press.data.page),
+    )
 
 
 async def cycles(update: Update, context: BotContext) -> None:

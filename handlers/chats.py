@@ -9,11 +9,12 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.text import truncate
+from handlers.access import Press
+from handlers.callbacks import LinkGroup
 from handlers.common import (
     BotContext,
     answering_not_allowed,
     not_allowed,
-    pressed,
     stale,
     tell_coordinators,
 )
@@ -84,7 +85,8 @@ async def link_group(message: Message, user: User, l10n: Localizer, context: Bot
     await context.services.coalition.require_coordinator(user.id)
     groups = await context.services.coalition.working_groups()
     rows = [
-        [InlineKeyboardButton(g.name(l10n.language), callback_data=f"lg:{g.id}")] for g in groups
+        [InlineKeyboardButton(g.name(l10n.language), callback_data=LinkGroup(g.id).pack())]
+        for g in groups
     ]
     await message.reply_text(
         escape(l10n.gettext("Which working group is this chat for?")),
@@ -92,14 +94,11 @@ async def link_group(message: Message, user: User, l10n: Localizer, context: Bot
     )
 
 
-async def on_link_button(update: Update, context: BotContext) -> None:
-    """lg:<group>: link this chat (the gate lets only the coordinator who asked press it)."""
-    press = await pressed(update, context, 1)
-    if press is None:
-        return
+async def on_link_button(press: Press[LinkGroup], context: BotContext) -> None:
+    """Link this chat (the gate lets only the coordinator who asked press it)."""
     query, user, l10n = press.query, press.user, press.l10n
     groups = {g.id: g for g in await context.services.coalition.working_groups()}
-    group = groups.get(press.args[0])
+    group = groups.get(press.data.group)
     if group is None:
         await query.answer(stale(l10n), show_alert=True)
         return

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update, User
+from telegram import Message, Update, User
 from telegram.error import Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.domain.arguments import whole_number
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.services import DomainServices
@@ -87,32 +85,6 @@ def answering_not_allowed(
 def stale(l10n: Localizer) -> str:
     """What a button the bot can no longer read answers."""
     return l10n.gettext("This button no longer works. Please send your question again.")
-
-
-@dataclass(frozen=True)
-class Press:
-    """A button press with its numeric arguments read and checked."""
-
-    query: CallbackQuery
-    user: User
-    message: Message
-    l10n: Localizer
-    args: tuple[int, ...]
-
-
-async def pressed(update: Update, context: BotContext, count: int) -> Press | None:
-    """Read '<prefix>:<n>:<n>…' callback data with `count` whole numbers; answer stale ones."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or query.data is None or user is None:
-        return None
-    l10n = await reader(update, context)
-    parts = query.data.split(":")[1:]
-    numbers = tuple(n for p in parts if (n := whole_number(p)) is not None)
-    if len(parts) != count or len(numbers) != count or not isinstance(query.message, Message):
-        await query.answer(stale(l10n), show_alert=True)
-        return None
-    return Press(query, user, query.message, l10n, numbers)
 
 
 async def tell_coordinators(context: BotContext, text_for: Callable[[Localizer], str]) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain.arguments import whole_number
 from bot.domain.i18n import Localizer
 from bot.domain.model import Recommendation
 from bot.domain.text import truncate
 from handlers import render
-from handlers.common import BotContext, reader, stale
+from handlers.access import Press
+from handlers.callbacks import EditThemes, Lang, OpenCard, ToggleTheme
+from handlers.common import BotContext, stale
 from handlers.lookup import edit
 from handlers.render import escape
 
@@ -33,7 +34,7 @@ def _editor(
         [
             InlineKeyboardButton(
                 ("✓ " if theme.id in rec.theme_ids else "") + theme.name(l10n.language),
-                callback_data=f"tt:{rec.id}:{theme.id}",
+                callback_data=ToggleTheme(rec.id, theme.id).pack(),
             )
         ]
         for theme in catalog.themes
@@ -41,40 +42,31 @@ def _editor(
     rows.append(
         [
             InlineKeyboardButton(
-                l10n.gettext("Done"), callback_data=f"r:{rec.cycle}:{rec.number}:{l10n.language}"
+                l10n.gettext("Done"),
+                callback_data=OpenCard(rec.cycle, str(rec.number), Lang(l10n.language)).pack(),
             )
         ]
     )
     return text, InlineKeyboardMarkup(rows)
 
 
-async def on_theme_button(update: Update, context: BotContext) -> None:
-    """te:<rec id> opens the editor; tt:<rec id>:<theme id> toggles one theme (coordinators:
-    the gate checks every press)."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or query.data is None or user is None:
+async def on_edit_themes(press: Press[EditThemes], context: BotContext) -> None:
+    """Open the theme editor of a recommendation (coordinators: the gate checks every press)."""
+    rec = context.services.catalog.by_id.get(press.data.rec)
+    if rec is None:
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
-    l10n = await reader(update, context)
-    services = context.services
-    parts = query.data.split(":")
-    rec = None
-    ids = [whole_number(p) for p in parts[1:]]
-    if len(parts) in (2, 3) and ids[0] is not None:
-        rec = services.catalog.by_id.get(ids[0])
-    if rec is None or (len(ids) == 2 and ids[1] not in services.catalog.themes_by_id):
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
+    await press.query.answer()
+    await edit(press.message, *_editor(press.l10n, context, rec))
+
+
+async def on_toggle_theme(press: Press[ToggleTheme], context: BotContext) -> None:
+    """Add or take away one theme of a recommendation, and redraw the editor."""
+    services, (rec_id, theme_id) = context.services, (press.data.rec, press.data.theme)
+    rec = services.catalog.by_id.get(rec_id)
+    if rec is None or theme_id not in services.catalog.themes_by_id:
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
-    if len(ids) == 2 and ids[1] is not None:
-        theme_id = ids[1]
-        await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
-        rec = services.catalog.by_id[rec.id]
-        await query.answer(l10n.gettext("Saved."))
-    else:
-        await query.answer()
-    if isinstance(query.message, Message):
-        text, markup = _editor(l10n, context, rec)
-        await edit(query.message, text, markup)
+    await services.set_theme(rec.id, theme_id, theme_id not in rec.theme_ids)
+    await press.query.answer(press.l10n.gettext("Saved."))
+    await edit(press.message, *_editor(press.l10n, context, services.catalog.by_id[rec.id]))

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
-from handlers.common import BotContext, reader, stale
+from handlers.common import BotContext, reader
 from handlers.render import escape
 
 log = logging.getLogger(__name__)
@@ -32,17 +32,6 @@ async def unknown_command(update: Update, context: BotContext) -> None:
                 "I do not know the command {command}. Send /help to see what I can do."
             ).format(command=name[:40])
         )
-    )
-
-
-async def stale_button(update: Update, context: BotContext) -> None:
-    """Any button the bot no longer knows (old versions, forged data): answer, don't hang."""
-    if update.callback_query is None:
-        return
-    l10n = await reader(update, context)
-    await update.callback_query.answer(
-        stale(l10n),
-        show_alert=True,
     )
 
 

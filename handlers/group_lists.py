@@ -8,11 +8,12 @@ from bot.domain.group_lists import BadNumbers, ListView
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from handlers import rounds
+from handlers.access import Press
+from handlers.callbacks import EditList, ListEdit, ListEditors, ShowList
 from handlers.common import (
     BotContext,
     answering_not_allowed,
     not_allowed,
-    pressed,
     reader,
     thread_of,
 )
@@ -69,10 +70,12 @@ def _view_markup(l10n: Localizer, view: ListView) -> InlineKeyboardMarkup | None
         rows.append(
             [
                 InlineKeyboardButton(
-                    "➕ " + l10n.gettext("Add numbers"), callback_data=f"gla:{group_id}"
+                    "➕ " + l10n.gettext("Add numbers"),
+                    callback_data=EditList(ListEdit.ADD, group_id).pack(),
                 ),
                 InlineKeyboardButton(
-                    "➖ " + l10n.gettext("Remove numbers"), callback_data=f"glr:{group_id}"
+                    "➖ " + l10n.gettext("Remove numbers"),
+                    callback_data=EditList(ListEdit.REMOVE, group_id).pack(),
                 ),
             ]
         )
@@ -82,7 +85,7 @@ def _view_markup(l10n: Localizer, view: ListView) -> InlineKeyboardMarkup | None
             if view.members_may_edit
             else l10n.gettext("Members may edit: no")
         )
-        rows.append([InlineKeyboardButton(label, callback_data=f"glm:{group_id}")])
+        rows.append([InlineKeyboardButton(label, callback_data=ListEditors(group_id).pack())])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -100,7 +103,7 @@ async def group_recs(message: Message, user: User, l10n: Localizer, context: Bot
     coalition = context.services.coalition
     if message.chat.type == "private":
         rows = [
-            [InlineKeyboardButton(g.name(l10n.language), callback_data=f"gl:{g.id}")]
+            [InlineKeyboardButton(g.name(l10n.language), callback_data=ShowList(g.id).pack())]
             for g in await coalition.working_groups()
         ]
         await message.reply_text(
@@ -116,37 +119,49 @@ async def group_recs(message: Message, user: User, l10n: Localizer, context: Bot
     await message.reply_text(text, reply_markup=markup)
 
 
-async def on_list_button(update: Update, context: BotContext) -> None:
-    """gl:<group> show, gla/glr:<group> ask for numbers, glm:<group> toggle members' editing."""
-    press = await pressed(update, context, 1)
-    if press is None:
-        return
-    query, l10n, group_id = press.query, press.l10n, press.args[0]
-    action = (query.data or "").split(":")[0][2:]
-    lists = context.services.group_lists
+async def on_show_list(press: Press[ShowList], context: BotContext) -> None:
+    """Show a working group's list."""
     try:
-        if action in ("a", "r"):
-            group = await lists.group(group_id)
-            if await lists.may_edit(press.user.id, group_id):
-                await query.answer()
-                await _ask_numbers(
-                    press.message,
-                    context,
-                    l10n,
-                    group.id,
-                    group.name(l10n.language),
-                    action == "a",
-                )
-                return
-            await query.answer(not_allowed(l10n), show_alert=True)
-            return
-        if action == "m":
-            await lists.toggle_members_may_edit(press.user.id, group_id)
-        text, markup = await _view(l10n, context, press.user.id, group_id)
+        text, markup = await _view(press.l10n, context, press.user.id, press.data.group)
     except NotAllowed:
-        await query.answer(not_allowed(l10n), show_alert=True)
+        await press.query.answer(not_allowed(press.l10n), show_alert=True)
         return
-    await query.answer(l10n.gettext("Saved.") if action == "m" else None)
+    await press.query.answer()
+    await edit(press.message, text, markup)
+
+
+async def on_edit_list(press: Press[EditList], context: BotContext) -> None:
+    """Ask for numbers to add to the list or remove from it, if this member may edit it."""
+    l10n, lists = press.l10n, context.services.group_lists
+    try:
+        group = await lists.group(press.data.group)
+        allowed = await lists.may_edit(press.user.id, group.id)
+    except NotAllowed:
+        allowed = False
+    if not allowed:
+        await press.query.answer(not_allowed(l10n), show_alert=True)
+        return
+    await press.query.answer()
+    await _ask_numbers(
+        press.message,
+        context,
+        l10n,
+        group.id,
+        group.name(l10n.language),
+        press.data.edit is ListEdit.ADD,
+    )
+
+
+async def on_list_editors(press: Press[ListEditors], context: BotContext) -> None:
+    """Let members edit the list, or stop them (coordinators)."""
+    l10n, user_id, group_id = press.l10n, press.user.id, press.data.group
+    try:
+        await context.services.group_lists.toggle_members_may_edit(user_id, group_id)
+        text, markup = await _view(l10n, context, user_id, group_id)
+    except NotAllowed:
+        await press.query.answer(not_allowed(l10n), show_alert=True)
+        return
+    await press.query.answer(l10n.gettext("Saved."))
     await edit(press.message, text, markup)
 
 

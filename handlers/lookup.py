@@ -7,12 +7,14 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.domain.arguments import arguments, whole_number
+from bot.domain.arguments import arguments
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from handlers import render
+from handlers.access import Press
+from handlers.callbacks import ListPage, OpenCard
 from handlers.common import BotContext, reader, stale
 from handlers.render import escape
 
@@ -121,7 +123,7 @@ def _elsewhere_keyboard(
     buttons = [
         InlineKeyboardButton(
             l10n.gettext("{number} in cycle {cycle}").format(number=n, cycle=c),
-            callback_data=f"r:{c}:{n}",
+            callback_data=OpenCard(c, str(n)).pack(),
         )
         for n in missing
         for c in elsewhere.get(n, ())
@@ -143,21 +145,14 @@ async def _is_coordinator(user: User | None, chat: Chat | None, context: BotCont
     )
 
 
-async def on_card_button(update: Update, context: BotContext) -> None:
-    """r:<cycle>:<number>[:<language>]: open a card (new message) or switch its language."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    l10n = await reader(update, context)
+async def on_card_button(press: Press[OpenCard], context: BotContext) -> None:
+    """Open a card (new message) or switch its language (in place)."""
+    query, l10n, data = press.query, press.l10n, press.data
     catalog = context.services.catalog
-    parts = query.data.split(":")
-    rec = None
-    cycle = whole_number(parts[1]) if len(parts) in (3, 4) else None
-    if cycle is not None:
-        try:
-            rec = catalog.get(cycle, RecNumber.parse(parts[2]))
-        except ValueError:
-            rec = None
+    try:
+        rec = catalog.get(data.cycle, RecNumber.parse(data.number))
+    except ValueError:
+        rec = None
     if rec is None:
         await query.answer(
             l10n.gettext("This recommendation is no longer available. Please search again."),
@@ -165,46 +160,38 @@ async def on_card_button(update: Update, context: BotContext) -> None:
         )
         return
     await query.answer()
-    language = parts[3] if len(parts) == 4 and parts[3] in ("en", "km") else None
-    coordinator = await _is_coordinator(update.effective_user, update.effective_chat, context)
+    language = data.language.value if data.language is not None else None
+    coordinator = await _is_coordinator(press.user, press.message.chat, context)
     text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
     markup = render.card_keyboard(
         l10n, rec, elsewhere=others, coordinator=coordinator, language=language
     )
-    if language is not None and isinstance(query.message, Message):
-        await edit(query.message, text, markup)
-    elif query.message is not None:
-        await context.bot.send_message(query.message.chat.id, text, reply_markup=markup)
+    if language is not None:
+        await edit(press.message, text, markup)
+    else:
+        await context.bot.send_message(press.message.chat.id, text, reply_markup=markup)
 
 
-async def on_list_button(update: Update, context: BotContext) -> None:
-    """l:…: turn a page or change a filter of a result list, in place."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    l10n = await reader(update, context)
-    services = context.services
+async def on_list_button(press: Press[ListPage], context: BotContext) -> None:
+    """Turn a page or change a filter of a result list, in place."""
+    query, l10n, services = press.query, press.l10n, context.services
     try:
-        request, token, page = render.parse_list_data(
-            query.data, services.catalog, services.searches.recall
-        )
+        request = render.parse_list_data(press.data, services.catalog, services.searches.recall)
     except render.ExpiredSearch:
         await query.answer(
             l10n.gettext("This list has expired. Please send your search again."), show_alert=True
         )
         return
     except render.StaleButton:
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
+        await query.answer(stale(l10n), show_alert=True)
         return
     await query.answer()
     result = services.catalog.search(request)
-    text, markup = render.result_page(l10n, services.catalog, result, page, token)
-    if isinstance(query.message, Message):
-        await edit(query.message, text, markup)
+    text, markup = render.result_page(
+        l10n, services.catalog, result, press.data.page, press.data.token or ""
+    )
+    await edit(press.message, text, markup)
 
 
 async def latest_line(context: BotContext, l10n: Localizer, rec: Recommendation) -> str | None:

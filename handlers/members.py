@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
@@ -20,6 +23,17 @@ from bot.domain.membership import (
     Role,
     UnknownOrganisation,
 )
+from handlers.access import Press
+from handlers.callbacks import (
+    CallbackData,
+    OrgActive,
+    OrgButton,
+    OrgGroup,
+    OrgList,
+    OrgRemoveRep,
+    OrgView,
+    RevokeInvite,
+)
 from handlers.commands import publish_for_user
 from handlers.common import (
     BotContext,
@@ -27,7 +41,6 @@ from handlers.common import (
     name_of,
     not_allowed,
     reader,
-    stale,
 )
 from handlers.lookup import edit
 from handlers.render import escape
@@ -64,7 +77,8 @@ def _invite_markup(l10n: Localizer, invite: Invite) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    l10n.gettext("Revoke this invite"), callback_data=f"iv:{invite.id}"
+                    l10n.gettext("Revoke this invite"),
+                    callback_data=RevokeInvite(invite.id).pack(),
                 )
             ]
         ]
@@ -212,7 +226,10 @@ async def _org_list(
             len(orgs),
         ).format(count=len(orgs))
     )
-    buttons = [InlineKeyboardButton(_org_line(o), callback_data=f"og:{o.id}") for o in orgs]
+    buttons = [
+        InlineKeyboardButton(_org_line(o), callback_data=OrgButton(OrgView.PANEL, o.id).pack())
+        for o in orgs
+    ]
     return text, InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -259,12 +276,19 @@ async def _org_panel(
     ]
     rows = [
         [
-            InlineKeyboardButton(l10n.gettext("New invite link"), callback_data=f"oi:{org.id}"),
-            InlineKeyboardButton(l10n.gettext("Working groups"), callback_data=f"ow:{org.id}"),
+            InlineKeyboardButton(
+                l10n.gettext("New invite link"),
+                callback_data=OrgButton(OrgView.INVITE, org.id).pack(),
+            ),
+            InlineKeyboardButton(
+                l10n.gettext("Working groups"),
+                callback_data=OrgButton(OrgView.GROUPS, org.id).pack(),
+            ),
         ],
         [
             InlineKeyboardButton(
-                l10n.gettext("Remove a representative"), callback_data=f"or:{org.id}"
+                l10n.gettext("Remove a representative"),
+                callback_data=OrgButton(OrgView.REPRESENTATIVES, org.id).pack(),
             )
         ]
         if org.representatives
@@ -272,83 +296,81 @@ async def _org_panel(
         [
             InlineKeyboardButton(
                 l10n.gettext("Deactivate") if org.active else l10n.gettext("Reactivate"),
-                callback_data=f"oa:{org.id}:{0 if org.active else 1}",
+                callback_data=OrgActive(org.id, not org.active).pack(),
             ),
             InlineKeyboardButton(
-                l10n.gettext("Erase all its data…"), callback_data=f"oe:{org.id}"
+                l10n.gettext("Erase all its data…"),
+                callback_data=OrgButton(OrgView.ERASE_QUESTION, org.id).pack(),
             ),
         ],
-        [InlineKeyboardButton(l10n.gettext("« All organisations"), callback_data="om")],
+        [
+            InlineKeyboardButton(
+                l10n.gettext("« All organisations"), callback_data=OrgList().pack()
+            )
+        ],
     ]
     return "\n".join(lines), InlineKeyboardMarkup([r for r in rows if r])
 
 
-async def on_org_button(update: Update, context: BotContext) -> None:
-    """Every coordinator button on organisations; the role is checked on each press."""
-    query = update.callback_query
-    user = update.effective_user
-    if (
-        query is None
-        or query.data is None
-        or user is None
-        or not isinstance(query.message, Message)
-    ):
-        return
-    l10n = await reader(update, context)
-    coalition = context.services.coalition
-    kind, _, rest = query.data.partition(":")
-    args = rest.split(":") if rest else []
-    ids = [n for a in args if (n := whole_number(a)) is not None]
-    if len(ids) != len(args) or len(args) > 2:
-        await query.answer(
-            stale(l10n),
-            show_alert=True,
-        )
-        return
-    try:
-        await coalition.require_coordinator(user.id)
-        if kind == "om":
-            await query.answer()
-            text, markup = await _org_list(l10n, context, user.id)
-            await edit(query.message, text, markup)
-            return
-        org_id = ids[0]
-        if kind == "iv":
-            revoked = await coalition.revoke(user.id, org_id)
-            await query.answer(
-                l10n.gettext("Invite revoked.")
-                if revoked
-                else l10n.gettext("This invite was already used or revoked."),
-                show_alert=not revoked,
+OrgPayload = TypeVar("OrgPayload", bound=CallbackData)
+
+
+def _org_press(
+    action: Callable[[Press[OrgPayload], BotContext], Coroutine[Any, Any, None]],
+) -> Callable[[Press[OrgPayload], BotContext], Coroutine[Any, Any, None]]:
+    """A coordinator's organisation button: the role checked again, vanished data answered."""
+
+    @functools.wraps(action)
+    async def handler(press: Press[OrgPayload], context: BotContext) -> None:
+        try:
+            await context.services.coalition.require_coordinator(press.user.id)
+            await action(press, context)
+        except NotAllowed:
+            await press.query.answer(not_allowed(press.l10n), show_alert=True)
+        except UnknownOrganisation:
+            await press.query.answer(
+                press.l10n.gettext("This organisation no longer exists."), show_alert=True
             )
-            if revoked:
-                await edit(
-                    query.message,
-                    query.message.text_html
-                    + "\n\n<b>"
-                    + escape(l10n.gettext("Revoked."))
-                    + "</b>",
-                    None,
-                )
-            return
-        if kind == "oi":
-            invite = await coalition.invite(user.id, org_id)
-            await query.answer()
-            await query.message.reply_text(
+
+    return handler
+
+
+async def _show(press: Press[Any], content: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    await press.query.answer()
+    await edit(press.message, *content)
+
+
+@_org_press
+async def on_org_list(press: Press[OrgList], context: BotContext) -> None:
+    """Back to every organisation."""
+    await _show(press, await _org_list(press.l10n, context, press.user.id))
+
+
+@_org_press
+async def on_org_button(press: Press[OrgButton], context: BotContext) -> None:
+    """Open one of an organisation's panels, make an invite, or erase it."""
+    l10n, user_id, org_id = press.l10n, press.user.id, press.data.org
+    coalition = context.services.coalition
+    match press.data.view:
+        case OrgView.PANEL:
+            await _show(press, await _org_panel(l10n, context, user_id, org_id))
+        case OrgView.GROUPS:
+            await _show(press, await _groups_panel(l10n, context, user_id, org_id))
+        case OrgView.REPRESENTATIVES:
+            await _show(press, await _reps_panel(l10n, context, user_id, org_id))
+        case OrgView.ERASE_QUESTION:
+            await _show(press, await _erase_question(l10n, context, user_id, org_id))
+        case OrgView.INVITE:
+            invite = await coalition.invite(user_id, org_id)
+            await press.query.answer()
+            await press.message.reply_text(
                 invite_text(l10n, context, invite), reply_markup=_invite_markup(l10n, invite)
             )
-            return
-        if kind == "oa":
-            await coalition.set_active(user.id, org_id, bool(ids[1]))
-        elif kind == "ot":
-            await coalition.toggle_group(user.id, org_id, ids[1])
-        elif kind == "ou":
-            await coalition.remove_representative(user.id, org_id, ids[1])
-        elif kind == "ox":
-            name = await coalition.erase(user.id, org_id)
-            await query.answer(l10n.gettext("Erased."))
+        case OrgView.ERASE:
+            name = await coalition.erase(user_id, org_id)
+            await press.query.answer(l10n.gettext("Erased."))
             await edit(
-                query.message,
+                press.message,
                 escape(
                     l10n.gettext(
                         "{name} and all its data were erased. Its representatives are now guests."
@@ -356,21 +378,49 @@ async def on_org_button(update: Update, context: BotContext) -> None:
                 ),
                 None,
             )
-            return
-        if kind in ("ow", "ot"):
-            content = await _groups_panel(l10n, context, user.id, org_id)
-        elif kind == "or":
-            content = await _reps_panel(l10n, context, user.id, org_id)
-        elif kind == "oe":
-            content = await _erase_question(l10n, context, user.id, org_id)
-        else:  # og, oa, ou: back to the organisation's panel
-            content = await _org_panel(l10n, context, user.id, org_id)
-        await query.answer()
-        await edit(query.message, *content)
-    except NotAllowed:
-        await query.answer(not_allowed(l10n), show_alert=True)
-    except (UnknownOrganisation, IndexError):
-        await query.answer(l10n.gettext("This organisation no longer exists."), show_alert=True)
+
+
+@_org_press
+async def on_org_active(press: Press[OrgActive], context: BotContext) -> None:
+    """Deactivate or reactivate an organisation, then show its panel."""
+    user_id, org_id = press.user.id, press.data.org
+    await context.services.coalition.set_active(user_id, org_id, press.data.active)
+    await _show(press, await _org_panel(press.l10n, context, user_id, org_id))
+
+
+@_org_press
+async def on_org_group(press: Press[OrgGroup], context: BotContext) -> None:
+    """Add an organisation to a working group or take it out, then redraw the groups."""
+    user_id, org_id = press.user.id, press.data.org
+    await context.services.coalition.toggle_group(user_id, org_id, press.data.group)
+    await _show(press, await _groups_panel(press.l10n, context, user_id, org_id))
+
+
+@_org_press
+async def on_remove_rep(press: Press[OrgRemoveRep], context: BotContext) -> None:
+    """Remove a representative, then show the organisation's panel."""
+    user_id, org_id = press.user.id, press.data.org
+    await context.services.coalition.remove_representative(user_id, org_id, press.data.user)
+    await _show(press, await _org_panel(press.l10n, context, user_id, org_id))
+
+
+@_org_press
+async def on_revoke_invite(press: Press[RevokeInvite], context: BotContext) -> None:
+    """Revoke an unused invite link, and mark its message."""
+    l10n = press.l10n
+    revoked = await context.services.coalition.revoke(press.user.id, press.data.invite)
+    await press.query.answer(
+        l10n.gettext("Invite revoked.")
+        if revoked
+        else l10n.gettext("This invite was already used or revoked."),
+        show_alert=not revoked,
+    )
+    if revoked:
+        await edit(
+            press.message,
+            press.message.text_html + "\n\n<b>" + escape(l10n.gettext("Revoked.")) + "</b>",
+            None,
+        )
 
 
 async def _erase_question(
@@ -397,10 +447,14 @@ async def _erase_question(
             [
                 InlineKeyboardButton(
                     l10n.gettext("Yes, erase {org}").format(org=org.short_name),
-                    callback_data=f"ox:{org.id}",
+                    callback_data=OrgButton(OrgView.ERASE, org.id).pack(),
                 )
             ],
-            [InlineKeyboardButton(l10n.gettext("Cancel"), callback_data=f"og:{org.id}")],
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("Cancel"), callback_data=OrgButton(OrgView.PANEL, org.id).pack()
+                )
+            ],
         ]
     )
 
@@ -414,12 +468,18 @@ async def _groups_panel(
         [
             InlineKeyboardButton(
                 ("✓ " if g.id in org.group_ids else "") + g.name(l10n.language),
-                callback_data=f"ot:{org.id}:{g.id}",
+                callback_data=OrgGroup(org.id, g.id).pack(),
             )
         ]
         for g in await coalition.working_groups()
     ]
-    rows.append([InlineKeyboardButton(l10n.gettext("Done"), callback_data=f"og:{org.id}")])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Done"), callback_data=OrgButton(OrgView.PANEL, org.id).pack()
+            )
+        ]
+    )
     return escape(
         l10n.gettext("Working groups of {org}: tap to add or remove.").format(org=org.short_name)
     ), InlineKeyboardMarkup(rows)
@@ -433,12 +493,18 @@ async def _reps_panel(
         [
             InlineKeyboardButton(
                 "✖ " + _person_line(l10n, context, p)[:60],
-                callback_data=f"ou:{org.id}:{p.user_id}",
+                callback_data=OrgRemoveRep(org.id, p.user_id).pack(),
             )
         ]
         for p in org.representatives
     ]
-    rows.append([InlineKeyboardButton(l10n.gettext("Cancel"), callback_data=f"og:{org.id}")])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Cancel"), callback_data=OrgButton(OrgView.PANEL, org.id).pack()
+            )
+        ]
+    )
     return escape(
         l10n.gettext("Tap the representative to remove from {org}:").format(org=org.short_name)
     ), InlineKeyboardMarkup(rows)

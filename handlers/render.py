@@ -16,6 +16,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation, Response, TranslationStatus
 from bot.domain.states import State
 from bot.domain.text import truncate
+from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
@@ -142,7 +143,7 @@ def card_keyboard(
             [
                 InlineKeyboardButton(
                     l10n.gettext("{number} in cycle {cycle}").format(number=rec.number, cycle=c),
-                    callback_data=f"r:{c}:{rec.number}",
+                    callback_data=OpenCard(c, str(rec.number)).pack(),
                 )
                 for c in elsewhere
             ]
@@ -153,7 +154,9 @@ def card_keyboard(
         other = "en" if shown == "km" else "km"
         label = l10n.gettext("English text") if other == "en" else l10n.gettext("Khmer text")
         row.append(
-            InlineKeyboardButton(label, callback_data=f"r:{rec.cycle}:{rec.number}:{other}")
+            InlineKeyboardButton(
+                label, callback_data=OpenCard(rec.cycle, str(rec.number), Lang(other)).pack()
+            )
         )
     row.append(
         InlineKeyboardButton(
@@ -163,7 +166,11 @@ def card_keyboard(
     rows.append(row)
     if coordinator:
         rows.append(
-            [InlineKeyboardButton(l10n.gettext("Edit themes"), callback_data=f"te:{rec.id}")]
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("Edit themes"), callback_data=EditThemes(rec.id).pack()
+                )
+            ]
         )
     return InlineKeyboardMarkup(rows)
 
@@ -236,7 +243,9 @@ def result_page(
     lines.append(escape(l10n.gettext("Tap a number to read the full recommendation.")))
     buttons = [
         [
-            InlineKeyboardButton(str(start + i + 1), callback_data=f"r:{rec.cycle}:{rec.number}")
+            InlineKeyboardButton(
+                str(start + i + 1), callback_data=OpenCard(rec.cycle, str(rec.number)).pack()
+            )
             for i, rec in enumerate(shown)
         ]
     ]
@@ -315,28 +324,25 @@ _CODE_RESPONSES = {v: k for k, v in _RESPONSE_CODES.items()}
 
 def state_code(key: str) -> str:
     """A State key short and safe enough for callback data."""
-    if key.isascii() and len(key) <= 3:
+    if key.isascii() and key.isalnum() and len(key) <= 3:
         return key
     return "h" + hashlib.sha1(key.encode()).hexdigest()[:8]  # noqa: S324 - an id, not security
 
 
 def list_data(request: SearchRequest, token: str, page: int) -> str:
     """Callback data for a page of a list: filters inline, the words behind a token."""
-    return ":".join(
-        [
-            "l",
-            str(request.cycle or ""),
-            state_code(request.state) if request.state else "",
-            str(request.theme_id or ""),
-            _RESPONSE_CODES.get(request.response, "") if request.response else "",
-            token if request.text else "",
-            str(page),
-        ]
-    )
+    return ListPage(
+        cycle=request.cycle or None,
+        state=state_code(request.state) if request.state else None,
+        theme=request.theme_id or None,
+        response=_RESPONSE_CODES.get(request.response) if request.response else None,
+        token=token if request.text and token else None,
+        page=page,
+    ).pack()
 
 
 class StaleButton(ValueError):
-    """Callback data that no longer (or never) means anything."""
+    """List data whose filters no longer mean anything."""
 
 
 class ExpiredSearch(StaleButton):
@@ -344,36 +350,24 @@ class ExpiredSearch(StaleButton):
 
 
 def parse_list_data(
-    data: str, catalog: Catalog, recall: Callable[[str], SearchRequest | None]
-) -> tuple[SearchRequest, str, int]:
-    """Read list callback data back into a request, its token and the page."""
-    parts = data.split(":")
-    if len(parts) != 7 or parts[0] != "l":
-        raise StaleButton(data)
-    _, cycle, state, theme, response, token, page = parts
-    try:
-        cycle_n = int(cycle) if cycle else None
-        theme_id = int(theme) if theme else None
-        page_n = int(page)
-    except ValueError:
-        raise StaleButton(data) from None
+    data: ListPage, catalog: Catalog, recall: Callable[[str], SearchRequest | None]
+) -> SearchRequest:
+    """Read a list button's filters back into a request."""
     state_key = None
-    if state:
-        state_key = next((k for k in catalog.states if state_code(k) == state), None)
+    if data.state:
+        state_key = next((k for k in catalog.states if state_code(k) == data.state), None)
         if state_key is None:
-            raise StaleButton(data)
-    if response and response not in _CODE_RESPONSES:
-        raise StaleButton(data)
+            raise StaleButton(data.state)
+    if data.response and data.response not in _CODE_RESPONSES:
+        raise StaleButton(data.response)
     text = ""
-    if token:
-        remembered = recall(token)
+    if data.token:
+        remembered = recall(data.token)
         if remembered is None:
-            raise ExpiredSearch(token)
+            raise ExpiredSearch(data.token)
         text = remembered.text
-    request = SearchRequest(
-        text, cycle_n, state_key, theme_id, _CODE_RESPONSES[response] if response else None
-    )
-    return request, token, page_n
+    response = _CODE_RESPONSES[data.response] if data.response else None
+    return SearchRequest(text, data.cycle, state_key, data.theme, response)
 
 
 def number_reply(l10n: Localizer, catalog: Catalog, result: NumberResult) -> list[str]:

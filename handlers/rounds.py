@@ -35,11 +35,22 @@ from bot.domain.rounds import (
 from bot.domain.spreadsheet import table
 from bot.domain.text import truncate
 from handlers import lookup, render
+from handlers.access import Press
+from handlers.callbacks import (
+    AskReason,
+    DeleteReason,
+    ResultsPage,
+    Review,
+    RoundAction,
+    RoundButton,
+    Skip,
+    Tap,
+    Vote,
+)
 from handlers.common import (
     BotContext,
     answering_not_allowed,
     not_allowed,
-    pressed,
     reader,
     stale,
     thread_of,
@@ -48,8 +59,12 @@ from handlers.render import escape, overall_label
 
 log = logging.getLogger(__name__)
 BATCH = 5
-COLOURS = (Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN)
-_BY_LETTER = {c.value[0]: c for c in COLOURS}  # callback data: vr, vo, vg, vu
+_COLOURS = {  # a rating button's letter, and the colour it records
+    Tap.RED: Colour.RED,
+    Tap.ORANGE: Colour.ORANGE,
+    Tap.GREEN: Colour.GREEN,
+    Tap.UNKNOWN: Colour.UNKNOWN,
+}
 
 
 def _card_text(
@@ -87,17 +102,19 @@ def _card_markup(
 ) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(c.emoji, callback_data=f"v{c.value[0]}:{round_id}:{rec_id}")
-            for c in COLOURS
+            InlineKeyboardButton(c.emoji, callback_data=Vote(round_id, rec_id, tap).pack())
+            for tap, c in _COLOURS.items()
         ]
     ]
     extra = []
     if private:  # ✍ asks for the reason; in groups the bot asks privately instead
-        extra.append(InlineKeyboardButton("✍", callback_data=f"rw:{round_id}:{rec_id}"))
+        extra.append(InlineKeyboardButton("✍", callback_data=AskReason(round_id, rec_id).pack()))
     if reason:  # 🗑 deletes the organisation's reason (the history keeps it)
-        extra.append(InlineKeyboardButton("🗑", callback_data=f"rx:{round_id}:{rec_id}"))
+        extra.append(
+            InlineKeyboardButton("🗑", callback_data=DeleteReason(round_id, rec_id).pack())
+        )
     if skip:
-        extra.append(InlineKeyboardButton("⏭", callback_data=f"rk:{round_id}:{rec_id}"))
+        extra.append(InlineKeyboardButton("⏭", callback_data=Skip(round_id, rec_id).pack()))
     if extra:
         rows.append(extra)
     return InlineKeyboardMarkup(rows)
@@ -196,25 +213,33 @@ async def _rounds_view(
             row = [
                 InlineKeyboardButton(
                     f"{r.id}: " + (l10n.gettext("Close") if r.open else l10n.gettext("Reopen")),
-                    callback_data=f"ra{'c' if r.open else 'o'}:{r.id}",
+                    callback_data=RoundButton(
+                        r.id, RoundAction.CLOSE if r.open else RoundAction.REOPEN
+                    ).pack(),
                 )
             ]
             if not r.open and not r.published:
                 row.append(
                     InlineKeyboardButton(
-                        f"{r.id}: " + l10n.gettext("Publish"), callback_data=f"rap:{r.id}"
+                        f"{r.id}: " + l10n.gettext("Publish"),
+                        callback_data=RoundButton(r.id, RoundAction.PUBLISH).pack(),
                     )
                 )
             row.append(
                 InlineKeyboardButton(
-                    f"{r.id}: " + l10n.gettext("Results"), callback_data=f"rar:{r.id}"
+                    f"{r.id}: " + l10n.gettext("Results"),
+                    callback_data=RoundButton(r.id, RoundAction.RESULTS).pack(),
                 )
             )
             rows.append(row)
             rows.append(
                 [
-                    InlineKeyboardButton(f"{r.id}: CSV", callback_data=f"rav:{r.id}"),
-                    InlineKeyboardButton(f"{r.id}: XLSX", callback_data=f"rax:{r.id}"),
+                    InlineKeyboardButton(
+                        f"{r.id}: CSV", callback_data=RoundButton(r.id, RoundAction.CSV).pack()
+                    ),
+                    InlineKeyboardButton(
+                        f"{r.id}: XLSX", callback_data=RoundButton(r.id, RoundAction.XLSX).pack()
+                    ),
                 ]
             )
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
@@ -227,31 +252,33 @@ async def rounds(message: Message, user: User, l10n: Localizer, context: BotCont
     await message.reply_text(text, reply_markup=markup)
 
 
-async def on_round_button(update: Update, context: BotContext) -> None:
+async def on_round_button(press: Press[RoundButton], context: BotContext) -> None:
     """ra<action>:<round>: close, reopen, publish, results, exports (coordinators only)."""
-    press = await pressed(update, context, 1)
-    if press is None:
-        return
     query, user, l10n = press.query, press.user, press.l10n
-    action, round_id = (query.data or "")[2:3], press.args[0]
+    action, round_id = press.data.action, press.data.round_id
     assessments = context.services.assessments
     try:
         await context.services.coalition.require_coordinator(user.id)
         if await assessments.repository.round(round_id) is None:
             await query.answer(l10n.gettext("This round no longer exists."), show_alert=True)
             return
-        if action in "co":
-            await assessments.set_open(user.id, round_id, action == "o")
-        elif action == "p":
+        if action in (RoundAction.CLOSE, RoundAction.REOPEN):
+            await assessments.set_open(user.id, round_id, action is RoundAction.REOPEN)
+        elif action is RoundAction.PUBLISH:
             await assessments.publish(user.id, round_id)
-        elif action == "r":
+        elif action is RoundAction.RESULTS:
             await query.answer()
             await _send_results(press.message, l10n, context, user.id, round_id)
             return
         else:
             await query.answer()
             await _send_export(
-                press.message, l10n, context, user.id, round_id, "csv" if action == "v" else "xlsx"
+                press.message,
+                l10n,
+                context,
+                user.id,
+                round_id,
+                "csv" if action is RoundAction.CSV else "xlsx",
             )
             return
     except NotAllowed:
@@ -352,17 +379,12 @@ async def _next_private(
     )
 
 
-async def on_vote(update: Update, context: BotContext) -> None:
+async def on_vote(press: Press[Vote], context: BotContext) -> None:
     """v<colour>:<round>:<rec>: record the organisation's rating at once; counts follow."""
-    press = await pressed(update, context, 2)
-    if press is None:
-        return
     query, user, l10n, message = press.query, press.user, press.l10n, press.message
-    colour = _BY_LETTER.get((query.data or "")[1:2])
-    if colour is None:
-        await query.answer(stale(l10n), show_alert=True)
-        return
-    (round_id, rec_id), assessments = press.args, context.services.assessments
+    colour = _COLOURS[press.data.tap]
+    round_id, rec_id = press.data.round_id, press.data.rec
+    assessments = context.services.assessments
     try:
         new, org = await assessments.rate(user.id, round_id, rec_id, colour)
     except NotAllowed:
@@ -493,12 +515,9 @@ def _only_representatives(l10n: Localizer) -> str:
     )
 
 
-async def on_reason_button(update: Update, context: BotContext) -> None:
+async def on_reason_button(press: Press[AskReason], context: BotContext) -> None:
     """rw:<round>:<rec>: ask for the reason of the organisation's rating of this card."""
-    press = await pressed(update, context, 2)
-    if press is None:
-        return
-    (round_id, rec_id), l10n = press.args, press.l10n
+    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.l10n
     services = context.services
     try:
         org_id, org = await services.assessments.rater(press.user.id)
@@ -517,18 +536,15 @@ async def on_reason_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def on_skip(update: Update, context: BotContext) -> None:
+async def on_skip(press: Press[Skip], context: BotContext) -> None:
     """rk:<round>:<rec>: come back to this one later; show the next."""
-    press = await pressed(update, context, 2)
-    if press is None:
-        return
-    round_ = await context.services.assessments.repository.round(press.args[0])
+    round_ = await context.services.assessments.repository.round(press.data.round_id)
     if round_ is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
     await press.query.answer()
     try:
-        await context.services.assessments.skip(press.user.id, round_.id, press.args[1])
+        await context.services.assessments.skip(press.user.id, round_.id, press.data.rec)
         await _next_private(press.message, press.l10n, context, press.user.id, round_)
     except NotAllowed:
         await press.message.reply_text(escape(not_allowed(press.l10n)))
@@ -571,7 +587,8 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
         lines.append(escape(f"{rec.number} {rating.colour.emoji} {rating.reason}".rstrip()))
         buttons.append(
             InlineKeyboardButton(
-                f"{rec.number} {rating.colour.emoji}", callback_data=f"rv:{round_.id}:{rec_id}"
+                f"{rec.number} {rating.colour.emoji}",
+                callback_data=Review(round_.id, rec_id).pack(),
             )
         )
     rows = [buttons[i : i + 4] for i in range(0, len(buttons[:48]), 4)]
@@ -579,14 +596,11 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
         await message.reply_text(chunk, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def on_review(update: Update, context: BotContext) -> None:
+async def on_review(press: Press[Review], context: BotContext) -> None:
     """rv:<round>:<rec>: open one card again to change the rating."""
-    press = await pressed(update, context, 2)
-    if press is None:
-        return
     services = context.services
-    round_ = await services.assessments.repository.round(press.args[0])
-    rec = services.catalog.by_id.get(press.args[1])
+    round_ = await services.assessments.repository.round(press.data.round_id)
+    rec = services.catalog.by_id.get(press.data.rec)
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
@@ -622,12 +636,9 @@ async def _private_card(
     return "\n".join(lines), _card_markup(round_.id, rec.id, private=True, reason=has_reason)
 
 
-async def on_delete_reason(update: Update, context: BotContext) -> None:
+async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> None:
     """rx:<round>:<rec>: delete the organisation's reason for this rating (history keeps it)."""
-    press = await pressed(update, context, 2)
-    if press is None:
-        return
-    (round_id, rec_id), l10n = press.args, press.l10n
+    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.l10n
     services = context.services
     try:
         deleted = await services.assessments.delete_reason(press.user.id, round_id, rec_id)
@@ -737,9 +748,17 @@ def _results_page(
         )
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"rq:{round_id}:{page - 1}:{group_id}"))
+        nav.append(
+            InlineKeyboardButton(
+                "◀", callback_data=ResultsPage(round_id, page - 1, group_id).pack()
+            )
+        )
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"rq:{round_id}:{page + 1}:{group_id}"))
+        nav.append(
+            InlineKeyboardButton(
+                "▶", callback_data=ResultsPage(round_id, page + 1, group_id).pack()
+            )
+        )
     text = render.split_messages(["\n\n".join(blocks)])[0]
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
@@ -748,24 +767,21 @@ def _results_not_yet(l10n: Localizer) -> str:
     return l10n.gettext("Results are shown to members once coordinators publish a closed round.")
 
 
-async def on_results_page(update: Update, context: BotContext) -> None:
+async def on_results_page(press: Press[ResultsPage], context: BotContext) -> None:
     """rq:<round>:<page>:<group or 0>: turn a page of results (permission checked again)."""
-    press = await pressed(update, context, 3)
-    if press is None:
-        return
     try:
         round_, rows = await context.services.assessments.results(
             press.user.id,
-            press.args[0],
+            press.data.round_id,
             context.services.catalog,
             private=press.message.chat.type == "private",
-            group_id=press.args[2] or None,
+            group_id=press.data.group or None,
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
         return
     await press.query.answer()
-    text, markup = _results_page(press.l10n, rows, round_.id, press.args[1], press.args[2])
+    text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)
     await lookup.edit(press.message, text, markup)
 
 

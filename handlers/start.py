@@ -6,6 +6,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
 from handlers import members
+from handlers.access import Press
+from handlers.callbacks import Lang, Language
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, reader
 from handlers.render import escape
@@ -106,7 +108,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(name, callback_data=f"lang:{code}")
+                InlineKeyboardButton(name, callback_data=Language(Lang(code)).pack())
                 for code, name in LANGUAGE_NAMES.items()
             ]
         ]
@@ -158,23 +160,16 @@ async def language_command(update: Update, context: BotContext) -> None:
         )
 
 
-async def language_chosen(update: Update, context: BotContext) -> None:
+async def language_chosen(press: Press[Language], context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
-    query = update.callback_query
-    if query is None or query.data is None or update.effective_user is None:
-        return
-    code = query.data.removeprefix("lang:")
-    if code not in LANGUAGE_NAMES:
-        await query.answer()
-        return
-    await context.services.set_language(update.effective_user.id, code)
+    query, code = press.query, press.data.code.value
+    await context.services.set_language(press.user.id, code)
     l10n = context.services.translations.localizer(code)
     # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
     await query.answer(l10n.gettext("Language set to English."))
-    if query.message is not None:
-        await context.bot.send_message(
-            query.message.chat.id,
-            escape(l10n.gettext("Language set to English."))
-            + "\n"
-            + escape(l10n.gettext("Send /help for examples.")),
-        )
+    await context.bot.send_message(
+        press.message.chat.id,
+        escape(l10n.gettext("Language set to English."))
+        + "\n"
+        + escape(l10n.gettext("Send /help for examples.")),
+    )
