@@ -326,4 +326,12 @@ MIGRATIONS: tuple[str, ...] = (
         (SELECT COUNT(*) FROM organisations WHERE active = 1)
         FROM rounds AS r WHERE r.status = 'closed'
     """,
+    # 10: a user's stored language is their choice only when they made it with /language;
+    # rows written when the bot first saw them, promoted or invited them hold a fallback, and
+    # Telegram's language applies instead. Rows from before this count as chosen (unknown).
+    """
+    ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0
+        CHECK (language_chosen IN (0, 1));
+    UPDATE users SET language_chosen = 1
+    """,
 )

@@ -1,0 +1,44 @@
+"""Fixes from the coordinator review of issue 8: each rule here failed before its fix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.services import Services
+from bot.settings import Settings
+from tests.conftest import COORDINATOR_ID, FakeClock
+
+
+@pytest.fixture
+async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+    """The services with one coordinator, without Telegram."""
+    settings = Settings(
+        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
+    )
+    started = await Services.start(settings, clock)
+    yield started
+    await started.close()
+
+
+async def test_only_a_chosen_language_is_stored_as_chosen(services: Services) -> None:
+    coalition = services.coalition
+    # Promoted before ever writing to the bot: Telegram's Khmer still applies afterwards.
+    await coalition.set_coordinator(COORDINATOR_ID, 501, True)
+    assert await services.language_of(501, "km") == "km"
+    # Seen, then joining with an invite, in English: a later Khmer Telegram is followed.
+    await coalition.repository.seen(502, "Dara", await services.language_of(502, "en"))
+    invite = await coalition.add_organisation(COORDINATOR_ID, "O1", "Org 1")
+    await coalition.join(502, "Dara", await services.language_of(502, "en"), invite.code)
+    assert await services.language_of(502, "km") == "km"
+    # A choice made with /language wins over Telegram's.
+    await services.set_language(502, "en")
+    assert await services.language_of(502, "km") == "en"
+    await coalition.repository.seen(502, "Dara", "km")
+    assert await services.language_of(502, "km") == "en"
+    # A message the bot sends first (no Telegram language at hand) uses the last one seen.
+    await coalition.set_coordinator(COORDINATOR_ID, 503, True)
+    await coalition.repository.seen(503, "Sok", await services.language_of(503, "km"))
+    assert await services.language_of(503, None) == "km"
