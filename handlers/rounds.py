@@ -808,7 +808,7 @@ async def _send_export(
         )
         blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
     data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
-    content = table(data, fmt)
+    content = table(data, fmt, sheet=round_.name)
     await message.reply_document(
         InputFile(
             content,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
+from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import COORDINATOR_ID, FakeClock
@@ -42,3 +45,16 @@ async def test_only_a_chosen_language_is_stored_as_chosen(services: Services) ->
     await coalition.set_coordinator(COORDINATOR_ID, 503, True)
     await coalition.repository.seen(503, "Sok", await services.language_of(503, "km"))
     assert await services.language_of(503, None) == "km"
+
+
+def test_an_xlsx_export_keeps_numbers_as_numbers_and_names_its_sheet() -> None:
+    rows: list[list[str | int]] = [["Group", "🔴"], ["Land", 3], ["Women", 2], ["=1+1", 0]]
+    book = load_workbook(io.BytesIO(table(rows, "xlsx", sheet="Mid-term: 2026 [draft]/a*b?c\\d")))
+    sheet = book.active
+    assert sheet.title == "Mid-term 2026 draftabcd"
+    assert [c.value for c in sheet["B"]] == ["🔴", 3, 2, 0]
+    assert sheet["B2"].data_type == "n"
+    assert sheet["A4"].value == "=1+1"
+    assert sheet["A4"].data_type == "s"  # text, not a formula
+    assert load_workbook(io.BytesIO(table(rows, "xlsx", sheet="x" * 40))).active.title == "x" * 31
+    assert table(rows, "csv").decode("utf-8-sig").splitlines()[1] == "Land,3"

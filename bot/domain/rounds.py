@@ -422,11 +422,11 @@ def export_rows(
     colour_label: Callable[[Localizer, Overall], str],
     *,
     by_theme: bool = False,
-) -> list[list[str]]:
+) -> list[list[str | int]]:
     """The coalition's table, one block per working group or per theme:
     Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts, and in
     a working group's block (that group's colour, reasons and counts) the coalition's colour."""
-    header = [
+    header: list[str | int] = [
         l10n.gettext("Theme") if by_theme else l10n.gettext("Working group"),
         l10n.gettext("Recommendation (number – text (State))"),
         l10n.gettext("Colour"),
@@ -436,7 +436,7 @@ def export_rows(
     if not by_theme:
         header.append(l10n.gettext("Whole coalition"))
     texts: dict[int, str] = {}  # each recommendation's text is built once, whatever the blocks
-    table_rows = [header]
+    table_rows: list[list[str | int]] = [header]
     for name, rows in blocks:
         for row in rows:
             rec = row.recommendation
@@ -447,12 +447,12 @@ def export_rows(
                     "" if rec.is_compound else f" ({states})"
                 )
             d = row.distribution
-            line = [
+            line: list[str | int] = [
                 name,
                 texts[rec.id],
                 colour_label(l10n, row.overall),
                 reasons_cell(row),
-                *(str(d.count(c)) for c in Colour),
+                *(d.count(c) for c in Colour),
             ]
             if not by_theme:
                 line.append(colour_label(l10n, row.coalition) if row.coalition is not None else "")
