@@ -68,7 +68,8 @@ async def main() -> None:
             rate_limit_per_minute=1_000_000,
             card_edit_seconds=3600,
         )
-        async with running(settings, poll_timeout=1) as app:
+        # One card in one group takes every tap: no per-chat queue bound for the benchmark.
+        async with running(settings, poll_timeout=1, button_queue=10**6) as app:
             services: Services = app.bot_data["services"]
             data = Path(tmp) / "c4.csv"
             synthetic_cycle(data)
@@ -87,7 +88,9 @@ async def main() -> None:
                 user = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
                 await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
                 reps.append(user)
-            scope = parse_scope("c4", services.catalog, settings.timezone)
+            scope = parse_scope(
+                "c4", services.catalog, settings.timezone, services.clock.now().date()
+            )
             round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
             recs = list(scope.recommendation_ids)
             card = StoredMessage(-100123, 1, "card")

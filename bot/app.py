@@ -91,6 +91,7 @@ async def running(
     stop_grace: float = 5.0,
     stop: asyncio.Event | None = None,
     chat_queue: int = 16,
+    button_queue: int = 200,
 ) -> AsyncIterator[BotApplication]:
     """Start everything (database, catalog, Telegram polling) and stop it all on exit.
 
@@ -98,7 +99,7 @@ async def running(
     While Telegram cannot be reached, each step is retried with growing pauses until it can
     (or `stop` is set: then `Stopped` is raised). On exit, running handlers get `stop_grace`
     seconds; what is left stays in the inbox for the next start. A chat's messages beyond
-    `chat_queue` waiting are dropped.
+    `chat_queue` waiting (button presses: `button_queue`) are dropped.
     """
     services = await Services.start(settings, clock or SystemClock())
     poller: Poller | None = None
@@ -108,7 +109,10 @@ async def running(
             poller.handled(update_id)
 
     processor = FairProcessor(
-        handled, lambda update: guard.tell_busy(update, app), queue=chat_queue
+        handled,
+        lambda update: guard.tell_busy(update, app),
+        queue=chat_queue,
+        button_queue=button_queue,
     )
     app = build_application(settings, services, processor, limiter)
     bot: PollingBot = app.bot  # type: ignore[assignment]

@@ -133,12 +133,13 @@ class _Lane:
 
 
 class FairProcessor(BaseUpdateProcessor):
-    """Handles updates concurrently, but at most `per_chat` at once from one chat.
+    """Handles updates concurrently, but at most `per_chat` messages at once from one chat.
 
-    Up to `queue` more messages (or `button_queue` more button presses, which are quick and
-    must not be lost in a burst of votes) wait their turn; what a chat sends beyond that is
-    dropped (logged, never its content); a private sender or
-    a button presser is told once a minute to try again. An update counts as handled (and leaves
+    Up to `queue` more wait their turn. Button presses (quick: they are answered outside the
+    chat's flood limit, and a burst of votes must lose none) have their own lane per chat:
+    `per_chat_buttons` at once, `button_queue` waiting. What a chat sends beyond that is dropped
+    (logged, never its content); a private sender or a button presser is told once a minute to
+    try again. An update counts as handled (and leaves
     the inbox) when its handlers finished or it was dropped; on stop, what is still waiting or
     outlives the grace period is left in the inbox for the next start.
     """
@@ -150,6 +151,7 @@ class FairProcessor(BaseUpdateProcessor):
         *,
         per_chat: int = 4,
         queue: int = 16,
+        per_chat_buttons: int = 16,
         button_queue: int = 200,
         total: int = 64,
         clock: Callable[[], float] = time.monotonic,
@@ -159,12 +161,10 @@ class FairProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates=1_000_000)
         self._on_handled = on_handled
         self._on_busy = on_busy
-        self._per_chat = per_chat
-        self._queue = queue
-        self._button_queue = button_queue
+        self._sizes = {False: (per_chat, queue), True: (per_chat_buttons, button_queue)}
         self._total = _Gate(total)
         self._clock = clock
-        self._lanes: dict[int, _Lane] = {}
+        self._lanes: dict[tuple[int, bool], _Lane] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -181,17 +181,19 @@ class FairProcessor(BaseUpdateProcessor):
         if self._stopping or key is None:
             await self._through([self._total], update, coroutine)
             return
-        lane = self._lanes.setdefault(key, _Lane(_Gate(self._per_chat)))
-        queue = self._button_queue if _is_button(update) else self._queue
-        if lane.gate.running + len(lane.gate.waiting) >= self._per_chat + queue:
+        running, queue = self._sizes[_is_button(update)]
+        lane_key = (key, _is_button(update))
+        lane = self._lanes.setdefault(lane_key, _Lane(_Gate(running)))
+        if lane.gate.running + len(lane.gate.waiting) >= running + queue:
             _close(coroutine)
             self._drop(key, lane, update)
             return
         try:
             await self._through([lane.gate, self._total], update, coroutine)
         finally:
-            if lane.gate.running == 0 and not lane.gate.waiting and self._lanes.get(key) is lane:
-                del self._lanes[key]
+            idle = lane.gate.running == 0 and not lane.gate.waiting
+            if idle and self._lanes.get(lane_key) is lane:
+                del self._lanes[lane_key]
 
     async def _through(
         self, gates: list[_Gate], update: object, coroutine: Awaitable[Any]
