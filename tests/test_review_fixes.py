@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,10 +10,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.domain.assessment import Colour
 from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
-from tests.conftest import COORDINATOR_ID, FakeClock
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
+from tests.fake_telegram import FakeTelegram
+from tests.test_rounds_bot import coalition_with, open_round
 
 
 @pytest.fixture
@@ -58,3 +63,33 @@ def test_an_xlsx_export_keeps_numbers_as_numbers_and_names_its_sheet() -> None:
     assert sheet["A4"].data_type == "s"  # text, not a formula
     assert load_workbook(io.BytesIO(table(rows, "xlsx", sheet="x" * 40))).active.title == "x" * 31
     assert table(rows, "csv").decode("utf-8-sig").splitlines()[1] == "Land,3"
+
+
+async def test_results_and_exports_answer_what_was_asked(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 3, "land")
+    await open_round(tg, "c2 118.63", "Mid-term")
+    rec = next(
+        r for r in services.catalog.recommendations if r.cycle == 2 and str(r.number) == "118.63"
+    )
+    for n, colour in enumerate([Colour.RED, Colour.ORANGE, Colour.GREEN]):
+        await services.assessments.rate(reps[n]["id"], 1, rec.id, colour)
+    # /rounds says "1 recommendation", not "1 recommendations".
+    listed = await tg.reply_to(COORDINATOR, "/rounds")
+    assert "cycle 2, 1 recommendation, open;" in listed.text
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+
+    for command in ("/results 99", "/export 99 xlsx", "/compare 1 99"):
+        missing = await tg.reply_to(reps[0], command)
+        assert missing.text == "There is no round 99. See /rounds."
+    refused = await tg.reply_to(COORDINATOR, "/export 1 pdf")
+    assert refused.text == "I cannot make «pdf» files. Formats: csv, xlsx."
+    # One working group's block, named as /results takes it.
+    await tg.send("/export 1 csv land", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    rows = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["Land and natural resources"]
+    assert rows[1][4:8] == ["1", "1", "1", "0"]
