@@ -17,6 +17,8 @@ from bot.settings import Settings
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
 from tests.fake_telegram import FakeTelegram
+from tests.test_group_lists_bot import reply_with_numbers
+from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
 
@@ -93,3 +95,23 @@ async def test_results_and_exports_answer_what_was_asked(
     rows = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["Land and natural resources"]
     assert rows[1][4:8] == ["1", "1", "1", "0"]
+
+
+async def test_a_pasted_reply_keeps_each_number_in_its_cycle_and_names_what_was_not_listed(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    chooser = await tg.reply_to(COORDINATOR, "/grouprecs")
+    await press(tg, chooser, button(chooser, "Land and natural resources"), COORDINATOR)
+    view = await edited(tg, chooser)
+    # "c1" after cycle-2 numbers does not make them cycle 1: the reply is refused, not misread.
+    mixed = "១១៨.១-១១៨.៣, 119.3, c1 ៨២.១-៨២.២"
+    answer = await reply_with_numbers(tg, view, "➕ Add numbers", COORDINATOR, mixed)
+    assert answer.text == (
+        "A cycle (like c1) comes after some numbers: send the numbers of each cycle in a "
+        "separate reply, starting with its cycle (for example c1 82.1-82.9)."
+    )
+    # Removing numbers that are not on the list names them.
+    answer = await reply_with_numbers(tg, view, "➖ Remove numbers", COORDINATOR, "118.6, 118.63")
+    assert answer.text.startswith(
+        "1 recommendation of cycle 2 removed from the list.\nNot on the list: 118.6."
+    )
