@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.assessment import Colour
+from bot.domain.audit import AuditAction, render_detail
 from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
@@ -19,7 +20,7 @@ from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_group_lists_bot import reply_with_numbers
 from tests.test_lookup_bot import button, edited, press
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 
 @pytest.fixture
@@ -115,3 +116,16 @@ async def test_a_pasted_reply_keeps_each_number_in_its_cycle_and_names_what_was_
     assert answer.text.startswith(
         "1 recommendation of cycle 2 removed from the list.\nNot on the list: 118.6."
     )
+
+
+async def test_the_audit_log_names_working_groups(tg: FakeTelegram, bot: BotApplication) -> None:
+    await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    log = await tg.reply_to(COORDINATOR, "/audit")
+    assert "· put organisation in working group · ORG0 · Land and natural resources\n" in (
+        log.text + "\n"
+    )
+    assert "· linked chat to working group · -100500/0: Land and natural resources" in log.text
+    assert render_detail(AuditAction.JOIN_GROUP, "6", {6: "ដីធ្លី"}) == "ដីធ្លី"
+    assert render_detail(AuditAction.JOIN_GROUP, "99", {6: "ដីធ្លី"}) == "99"  # a deleted group
+    assert render_detail(AuditAction.UNLINK_CHAT, "-100500", {}) == "-100500"
