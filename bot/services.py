@@ -62,19 +62,20 @@ class Services:
             settings.default_language,
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
+        self.reason_prompts = RateLimiter(clock, 1)
         self.assessments = Assessments(
             AssessmentRepository(database),
             self.coalition,
             self.group_lists,
             clock,
             settings.min_ratings,
+            self.reason_prompts,
         )
         self.access = Gate(self.coalition, self.assessments)
         self.backups = backups_of(settings)
         self.started_at = clock.now()
         self.searches = RecentSearches()
-        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-        self.reason_prompts = RateLimiter(1)
+        self.rate_limiter = RateLimiter(clock, settings.rate_limit_per_minute)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
 

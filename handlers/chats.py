@@ -67,11 +67,11 @@ async def on_migrate(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    repository = context.services.coalition.repository
+    coalition = context.services.coalition
     if message.migrate_to_chat_id:
-        await repository.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+        await coalition.migrate_chat(message.chat.id, message.migrate_to_chat_id)
     elif message.migrate_from_chat_id:
-        await repository.migrate_chat(message.migrate_from_chat_id, message.chat.id)
+        await coalition.migrate_chat(message.migrate_from_chat_id, message.chat.id)
 
 
 def _thread(message: Message) -> int:

@@ -90,12 +90,12 @@ def stale(l10n: Localizer) -> str:
 async def tell_coordinators(context: BotContext, text_for: Callable[[Localizer], str]) -> None:
     """Send each reachable coordinator a private message in their language (HTML)."""
     services = context.services
-    repository = services.coalition.repository
-    for person in await repository.coordinators():
+    coalition = services.coalition
+    for person in await coalition.coordinators():
         if person.unreachable_since is not None:
             continue
         l10n = services.translations.localizer(await services.language_of(person.user_id, None))
         try:
             await context.bot.send_message(person.user_id, text_for(l10n))
         except Forbidden:
-            await repository.mark_unreachable(person.user_id, services.clock.now())
+            await coalition.mark_unreachable(person.user_id)

@@ -42,9 +42,7 @@ async def on_error(update: object, context: BotContext) -> None:
         # A user who blocked the bot: mark them, so nobody keeps writing to them in vain.
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == "private":
-            await context.services.coalition.repository.mark_unreachable(
-                chat.id, context.services.clock.now()
-            )
+            await context.services.coalition.mark_unreachable(chat.id)
         log.info("a user has blocked the bot; marked unreachable")
         return
     update_id = update.update_id if isinstance(update, Update) else None

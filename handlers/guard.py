@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
@@ -19,9 +17,8 @@ async def guard(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         return
     services = context.services
-    now = time.monotonic()
-    if not services.rate_limiter.allow(user.id, now):
-        if services.rate_limiter.should_warn(user.id, now):
+    if not services.rate_limiter.allow(user.id):
+        if services.rate_limiter.should_warn(user.id):
             l10n = await reader(update, context)
             text = l10n.gettext("You are sending too fast. Please wait a minute and try again.")
             if update.callback_query is not None:
@@ -41,7 +38,7 @@ async def guard(update: Update, context: BotContext) -> None:
         and (person.role is not Role.GUEST or person.organisation_id)
         and (person.display_name != name_of(user)[:64] or person.unreachable_since is not None)
     ):
-        await services.coalition.repository.seen(
+        await services.coalition.seen(
             user.id, name_of(user), await services.language_of(user.id, user.language_code)
         )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from telegram import (
     ForceReply,
@@ -25,6 +24,7 @@ from bot.domain.rounds import (
     MAX_REASON,
     BadScope,
     ResultRow,
+    Tapped,
     changes_by_theme,
     export_rows,
     parse_scope,
@@ -128,9 +128,9 @@ async def _card(
     group_id: int | None = None,
 ) -> str:
     """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
-    repository = context.services.assessments.repository
-    dist = await repository.distribution(round_.id, rec.id, group_id)
-    _, organisations = await repository.participation(round_.id, group_id)
+    assessments = context.services.assessments
+    dist = await assessments.distribution(round_.id, rec.id, group_id)
+    _, organisations = await assessments.participation(round_.id, group_id)
     return _card_text(l10n, context, round_, rec, dist, organisations)
 
 
@@ -183,13 +183,13 @@ async def _rounds_view(
     l10n: Localizer, context: BotContext, user_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     services = context.services
-    rounds = await services.assessments.repository.rounds()
+    rounds = await services.assessments.rounds()
     if not rounds:
         return escape(l10n.gettext("No assessment round yet.")), None
     coordinator = await services.is_coordinator(user_id)
     lines, rows = [], []
     for r in rounds:
-        rated, total = await services.assessments.repository.participation(r.id)
+        rated, total = await services.assessments.participation(r.id)
         status = (l10n.gettext("open") if r.open else l10n.gettext("closed")) + (
             ", " + l10n.gettext("published") if r.published else ""
         )
@@ -262,7 +262,7 @@ async def on_round_button(press: Press[RoundButton], context: BotContext) -> Non
     assessments = context.services.assessments
     try:
         await context.services.coalition.require_coordinator(user.id)
-        if await assessments.repository.round(round_id) is None:
+        if await assessments.round(round_id) is None:
             await query.answer(l10n.gettext("This round no longer exists."), show_alert=True)
             return
         if action in (RoundAction.CLOSE, RoundAction.REOPEN):
@@ -314,10 +314,10 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         return
     # The group's own list decides what it rates (seeded from its themes, edited by hand).
     listed = await services.group_lists.recommendation_ids(group_id)
-    posted = await services.assessments.repository.posted(round_.id, message.chat.id)
+    posted = await services.assessments.posted(round_.id, message.chat.id)
     todo = [
         rec
-        for rid in await services.assessments.repository.items(round_.id)
+        for rid in await services.assessments.items(round_.id)
         if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
     ]
     if not todo:
@@ -337,7 +337,7 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
             reply_markup=_card_markup(round_.id, rec.id),
             do_quote=False,
         )
-        await services.assessments.repository.add_card(
+        await services.assessments.add_card(
             Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
         )
     left = len(todo) - BATCH
@@ -387,39 +387,33 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     query, user, l10n, message = press.query, press.user, press.l10n, press.message
     colour = _COLOURS[press.data.tap]
     round_id, rec_id = press.data.round_id, press.data.rec
-    assessments = context.services.assessments
-    try:
-        new, org = await assessments.rate(user.id, round_id, rec_id, colour)
-    except NotAllowed:
-        await query.answer(_only_representatives(l10n), show_alert=True)
+    in_group = message.chat.type != "private"
+    tap = await context.services.assessments.tap(
+        user.id, round_id, rec_id, colour, in_group=in_group
+    )
+    refusal = {
+        Tapped.NOT_A_RATER: _only_representatives(l10n),
+        Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        Tapped.NOT_IN_ROUND: l10n.gettext(
+            "This recommendation is not part of this round any more."
+        ),
+    }.get(tap.result)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
         return
-    except RoundClosed:
-        await query.answer(
-            l10n.gettext("This round is closed: ratings can no longer change."), show_alert=True
-        )
-        return
-    except NotInRound:
-        await query.answer(
-            l10n.gettext("This recommendation is not part of this round any more."),
-            show_alert=True,
-        )
-        return
+    org = tap.organisation
     await query.answer(
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
-    if message.chat.type != "private":
-        if new and context.services.reason_prompts.allow(user.id, time.monotonic()):
-            # At most one private prompt a minute per person: a burst of taps is not of DMs.
-            await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-        return
+    if tap.ask_reason:
+        await _ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
     # In private the card shows the rating (✍ asks for the reason) and the next one follows.
-    round_ = await assessments.repository.round(round_id)
     rec = context.services.catalog.by_id.get(rec_id)
-    if round_ is None or rec is None:
+    if tap.round is None or rec is None:
         return
-    await lookup.edit(message, *await _private_card(l10n, context, round_, rec, user.id))
-    if new:
-        await _next_private(message, l10n, context, user.id, round_)
+    await lookup.edit(message, *await _private_card(l10n, context, tap.round, rec, user.id))
+    if tap.result is Tapped.RECORDED:
+        await _next_private(message, l10n, context, user.id, tap.round)
 
 
 async def _ask_reason(
@@ -458,9 +452,7 @@ async def _ask_reason(
     except Forbidden:
         # Blocked the bot, or never opened a private chat with it: the rating stands without a
         # reason, and nobody writes to them again until they write to the bot.
-        await context.services.coalition.repository.mark_unreachable(
-            user_id, context.services.clock.now()
-        )
+        await context.services.coalition.mark_unreachable(user_id)
         return
     await context.services.assessments.remember_prompt(
         user_id, prompt.message_id, round_id, rec_id
@@ -527,7 +519,7 @@ async def on_reason_button(press: Press[AskReason], context: BotContext) -> None
     except NotAllowed:
         await press.query.answer(_only_representatives(l10n), show_alert=True)
         return
-    rating = (await services.assessments.repository.own(round_id, org_id)).get(rec_id)
+    rating = (await services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is None:
         await press.query.answer(
             l10n.gettext("Choose a colour first, then add the reason."), show_alert=True
@@ -541,7 +533,7 @@ async def on_reason_button(press: Press[AskReason], context: BotContext) -> None
 
 async def on_skip(press: Press[Skip], context: BotContext) -> None:
     """rk:<round>:<rec>: come back to this one later; show the next."""
-    round_ = await context.services.assessments.repository.round(press.data.round_id)
+    round_ = await context.services.assessments.round(press.data.round_id)
     if round_ is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
         return
@@ -562,7 +554,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
         await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
         return
     org_id, org = await services.assessments.rater(user.id)
-    own = await services.assessments.repository.own(round_.id, org_id)
+    own = await services.assessments.own(round_.id, org_id)
     if not own:
         await message.reply_text(
             escape(
@@ -602,7 +594,7 @@ async def my_ratings(message: Message, user: User, l10n: Localizer, context: Bot
 async def on_review(press: Press[Review], context: BotContext) -> None:
     """rv:<round>:<rec>: open one card again to change the rating."""
     services = context.services
-    round_ = await services.assessments.repository.round(press.data.round_id)
+    round_ = await services.assessments.round(press.data.round_id)
     rec = services.catalog.by_id.get(press.data.rec)
     if round_ is None or rec is None:
         await press.query.answer(stale(press.l10n), show_alert=True)
@@ -623,7 +615,7 @@ async def _private_card(
     change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
     assessments = context.services.assessments
     org_id, _ = await assessments.rater(user_id)
-    rating = (await assessments.repository.own(round_.id, org_id)).get(rec.id)
+    rating = (await assessments.own(round_.id, org_id)).get(rec.id)
     lines = [await _card(l10n, context, round_, rec)]
     if rating is not None:
         lines.append(
@@ -664,7 +656,7 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
         if deleted
         else l10n.gettext("There is no reason to delete.")
     )
-    round_ = await services.assessments.repository.round(round_id)
+    round_ = await services.assessments.round(round_id)
     rec = services.catalog.by_id.get(rec_id)
     if deleted and round_ is not None and rec is not None:
         await lookup.edit(
@@ -705,7 +697,7 @@ async def _send_results(
         private=message.chat.type == "private",
         group_id=group_id,
     )
-    rated, total = await services.assessments.repository.participation(round_id, group_id)
+    rated, total = await services.assessments.participation(round_id, group_id)
     lines = [
         f"<b>{escape(round_.name)}</b>",
         escape(
@@ -841,12 +833,12 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     group = await _group_of(message, context)
-    round_ = await context.services.assessments.repository.round(round_id)
+    round_ = await context.services.assessments.round(round_id)
     if round_ is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
     if round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.repository.participation(
+        rated, total = await context.services.assessments.participation(
             round_id, group.id if group else None
         )
         await message.reply_text(
@@ -887,7 +879,7 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
             )
         )
         return
-    if await services.assessments.repository.round(round_id) is None:
+    if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
     fmt = "csv" if "csv" in words else "xlsx"
@@ -910,7 +902,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         return
     group = await _group_of(message, context)
     for round_id in numbers:
-        if await context.services.assessments.repository.round(round_id) is None:
+        if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))
             return
     try:
@@ -990,11 +982,11 @@ async def flush_cards(context: BotContext) -> None:
     timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
     """
     services = context.services
-    repository = services.assessments.repository
+    assessments = services.assessments
     await services.assessments.close_due()
     l10n = services.translations.localizer(None)
-    for card in await repository.cards_to_redraw():
-        round_ = await repository.round(card.round_id)
+    for card in await assessments.cards_to_redraw():
+        round_ = await assessments.round(card.round_id)
         rec = services.catalog.by_id.get(card.recommendation_id)
         if round_ is None or rec is None:
             continue
@@ -1019,4 +1011,4 @@ async def flush_cards(context: BotContext) -> None:
                 exc,
             )
             continue
-        await repository.mark_drawn(card)
+        await assessments.mark_drawn(card)

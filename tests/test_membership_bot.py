@@ -328,6 +328,18 @@ async def test_one_account_cannot_flood_the_bot(
     assert all(not c.params.get("text", "").startswith("<b>118.5") for c in tg.calls)
 
 
+async def test_the_flood_limit_lifts_when_the_clock_moves_on(
+    tg: FakeTelegram, strict_bot: BotApplication, clock: FakeClock
+) -> None:
+    for text in ("118.1", "118.2", "118.3"):
+        await tg.reply_to(MEMBER, text)
+    warning = await tg.reply_to(MEMBER, "118.4")
+    assert warning.text == "You are sending too fast. Please wait a minute and try again."
+    clock.advance(seconds=61)  # the limit reads the injected clock: no test sleeps a minute
+    reply = await tg.reply_to(MEMBER, "118.5")
+    assert reply.text.startswith("<b>118.5</b>")
+
+
 async def test_membership_details_stay_out_of_group_chats(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:

@@ -20,7 +20,7 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.domain.rounds import Assessments, BadScope, parse_scope
+from bot.domain.rounds import Assessments, BadScope, Tapped, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
 
@@ -53,6 +53,13 @@ def rec(services: Services, number: str, cycle: int = 2) -> int:
         r.id
         for r in services.catalog.recommendations
         if r.cycle == cycle and str(r.number) == number
+    )
+
+
+async def round_of(assessments: Assessments, clock: FakeClock, items: list[int]) -> int:
+    """A round on `items`, opened by the coordinator (straight through the repository)."""
+    return await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
     )
 
 
@@ -168,9 +175,7 @@ async def test_rating_through_the_service_names_the_organisation(
     assessments: Assessments, services: Services, clock: FakeClock
 ) -> None:
     item = rec(services, "118.6")
-    round_id = await assessments.repository.open_round(
-        "R", 2, "s", [item], None, actor=BOSS, now=clock.now()
-    )
+    round_id = await round_of(assessments, clock, [item])
     assert await assessments.rate(MEMBER, round_id, item, R) == (True, "ADHOC")
     assert await assessments.rate(MEMBER, round_id, item, G) == (False, "ADHOC")
     await assessments.set_reason(MEMBER, round_id, item, "x" * 600)
@@ -196,9 +201,7 @@ async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
     assessments: Assessments, services: Services, clock: FakeClock
 ) -> None:
     items = [rec(services, f"118.{n}") for n in (1, 2, 3)]
-    round_id = await assessments.repository.open_round(
-        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
-    )
+    round_id = await round_of(assessments, clock, items)
     assert await assessments.next_unrated(MEMBER, round_id, set()) == items[0]
     await assessments.rate(MEMBER, round_id, items[0], U)  # "don't know" is an answer
     await assessments.rate(OTHER, round_id, items[1], R)  # another organisation's rating
@@ -215,9 +218,7 @@ async def rated_round(
 ) -> int:
     """118.6 rated 🔴 (ADHOC, with a reason) and 🟢 (cchr); 118.2 by nobody."""
     items = [rec(services, "118.6"), rec(services, "118.2")]
-    round_id = await assessments.repository.open_round(
-        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
-    )
+    round_id = await round_of(assessments, clock, items)
     await assessments.rate(OTHER, round_id, items[0], G)
     await assessments.rate(MEMBER, round_id, items[0], R)
     await assessments.set_reason(MEMBER, round_id, items[0], "No law.")
@@ -377,3 +378,49 @@ def test_a_scope_that_matches_nothing_is_refused(services: Services) -> None:
     for text in ("c2 118.900-118.950", "c9", "c2 accepted 82.1"):
         with pytest.raises(BadScope):
             parse_scope(text, services.catalog, PHNOM_PENH, TODAY)
+
+
+async def test_a_rating_tap_is_one_call_that_says_what_came_of_it(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    item = rec(services, "118.1")
+    round_id = await round_of(assessments, clock, [item])
+    first = await assessments.tap(MEMBER, round_id, item, R, in_group=True)
+    assert (first.result, first.organisation, first.counts) == (
+        Tapped.RECORDED,
+        "ADHOC",
+        Distribution(red=1),
+    )
+    assert first.ask_reason  # a group card: ask in private…
+    assert first.round is None  # …and no card to redraw here
+    again = await assessments.tap(OTHER, round_id, item, G, in_group=True)
+    assert again.ask_reason  # the limit is per person
+    changed = await assessments.tap(MEMBER, round_id, item, G, in_group=False)
+    assert (changed.result, changed.counts, changed.ask_reason) == (
+        Tapped.CHANGED,
+        Distribution(green=2),
+        False,
+    )
+    assert changed.round is not None  # a private card redraws
+    assert changed.round.id == round_id
+    assert (await assessments.tap(GUEST, round_id, item, R, in_group=True)).result is (
+        Tapped.NOT_A_RATER
+    )
+    assert (await assessments.tap(MEMBER, round_id, 10**9, R, in_group=True)).result is (
+        Tapped.NOT_IN_ROUND
+    )
+    await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.tap(MEMBER, round_id, item, R, in_group=True)
+    assert (closed.result, closed.counts) == (Tapped.CLOSED, None)
+
+
+async def test_a_burst_of_first_taps_asks_for_a_reason_once_a_minute(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    items = [rec(services, n) for n in ("118.1", "118.2")]
+    round_id = await round_of(assessments, clock, items)
+    taps = [await assessments.tap(MEMBER, round_id, i, R, in_group=True) for i in items]
+    assert [t.ask_reason for t in taps] == [True, False]
+    clock.advance(seconds=61)
+    later = await assessments.tap(MEMBER, round_id, items[1], G, in_group=True)
+    assert not later.ask_reason  # a change, not a first rating

@@ -73,6 +73,22 @@ class Coalition:
         """The stored user, if any."""
         return await self.repository.person(user_id)
 
+    async def seen(self, user_id: int, display_name: str, language: str) -> None:
+        """Record a user who talks to the bot (name for coordinators; reachable again)."""
+        await self.repository.seen(user_id, display_name, language)
+
+    async def coordinators(self) -> list[Person]:
+        """Every coordinator (to tell them what happens to the bot)."""
+        return await self.repository.coordinators()
+
+    async def mark_unreachable(self, user_id: int) -> None:
+        """The user blocked the bot: stop writing to them until they write again."""
+        await self.repository.mark_unreachable(user_id, self.clock.now())
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: its links follow it to the new id."""
+        await self.repository.migrate_chat(old_id, new_id)
+
     async def require_coordinator(self, user_id: int) -> None:
         """Raise NotAllowed unless the user is a coordinator."""
         if await self.role(user_id) is not Role.COORDINATOR:

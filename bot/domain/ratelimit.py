@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from collections import deque
 
+from bot.domain.clock import Clock
+
 
 class RateLimiter:
     """A sliding window of `limit` actions per `window` seconds for each user, in memory."""
 
-    def __init__(self, limit: int, window: float = 60.0, max_users: int = 50_000) -> None:
-        """Allow `limit` actions per user per `window` seconds."""
+    def __init__(
+        self, clock: Clock, limit: int, window: float = 60.0, max_users: int = 50_000
+    ) -> None:
+        """Allow `limit` actions per user per `window` seconds of `clock`'s time."""
+        self._clock = clock
         self.limit = limit
         self.window = window
         self._max_users = max_users
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
-    def allow(self, user_id: int, now: float) -> bool:
+    def allow(self, user_id: int) -> bool:
         """Count one action; False when the user is over the limit."""
+        now = self._clock.now().timestamp()
         times = self._seen.get(user_id)
         if times is None:
             if len(self._seen) >= self._max_users:  # forget the idle, keep memory bounded
@@ -32,8 +38,9 @@ class RateLimiter:
         times.append(now)
         return True
 
-    def should_warn(self, user_id: int, now: float) -> bool:
+    def should_warn(self, user_id: int) -> bool:
         """True once per window for a user over the limit, so the warning itself cannot flood."""
+        now = self._clock.now().timestamp()
         last = self._warned.get(user_id)
         if last is not None and last > now - self.window:
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 import re
 import unicodedata
@@ -10,7 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.domain.arguments import normalise
-from bot.domain.assessment import Colour, Distribution, Overall, Rating, Round, change, overall
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    NotInRound,
+    Overall,
+    Rating,
+    Round,
+    RoundClosed,
+    change,
+    overall,
+)
 from bot.domain.catalog import Catalog, SearchRequest
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition
@@ -20,6 +32,7 @@ from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
+from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
 from bot.domain.text import normalize
 
@@ -140,6 +153,30 @@ class ResultRow:
     coalition: Overall | None = None  # in a working group's row: the whole coalition's colour
 
 
+class Tapped(enum.StrEnum):
+    """What a rating tap did: recorded, changed, or refused and why."""
+
+    RECORDED = "recorded"
+    CHANGED = "changed"
+    NOT_A_RATER = "not a rater"
+    CLOSED = "closed"
+    NOT_IN_ROUND = "not in round"
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One rating tap's outcome, all a handler needs to answer it."""
+
+    result: Tapped
+    organisation: str = ""
+    # The recommendation's counts after the tap (for the card; None when refused).
+    counts: Distribution | None = None
+    # The round, for a private card to redraw (None when refused or in a group).
+    round: Round | None = None
+    # A first rating from a group card: ask for the reason in private (at most once a minute).
+    ask_reason: bool = False
+
+
 class Assessments:
     """Rounds and ratings, with the role checks each action needs."""
 
@@ -150,8 +187,10 @@ class Assessments:
         group_lists: GroupLists,
         clock: Clock,
         min_ratings: int,
+        reason_prompts: RateLimiter | None = None,
     ) -> None:
         """Wire storage, membership, the groups' lists and the clock."""
+        self.reason_prompts = reason_prompts or RateLimiter(clock, 1)
         self.repository = repository
         self.coalition = coalition
         self.group_lists = group_lists
@@ -206,6 +245,67 @@ class Assessments:
         org_id, short = await self.rater(user_id)
         new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
         return new, short
+
+    async def tap(
+        self, user_id: int, round_id: int, rec_id: int, colour: Colour, *, in_group: bool
+    ) -> Tap:
+        """Record a tap on a rating button and say what came of it (refusals included)."""
+        try:
+            new, short = await self.rate(user_id, round_id, rec_id, colour)
+        except NotAllowed:
+            return Tap(Tapped.NOT_A_RATER)
+        except RoundClosed:
+            return Tap(Tapped.CLOSED)
+        except NotInRound:
+            return Tap(Tapped.NOT_IN_ROUND)
+        result = Tapped.RECORDED if new else Tapped.CHANGED
+        counts = await self.repository.distribution(round_id, rec_id)
+        if in_group:
+            ask = new and self.reason_prompts.allow(user_id)
+            return Tap(result, short, counts, ask_reason=ask)
+        return Tap(result, short, counts, await self.repository.round(round_id))
+
+    async def round(self, round_id: int) -> Round | None:
+        """One round, or None."""
+        return await self.repository.round(round_id)
+
+    async def rounds(self) -> list[Round]:
+        """Every round, newest first."""
+        return await self.repository.rounds()
+
+    async def items(self, round_id: int) -> list[int]:
+        """The recommendations of a round, in order."""
+        return await self.repository.items(round_id)
+
+    async def distribution(
+        self, round_id: int, recommendation_id: int, group_id: int | None = None
+    ) -> Distribution:
+        """One recommendation's counts: the whole coalition's, or one working group's."""
+        return await self.repository.distribution(round_id, recommendation_id, group_id)
+
+    async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
+        """(organisations that rated, organisations that may) in a round, or a group's share."""
+        return await self.repository.participation(round_id, group_id)
+
+    async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
+        """An organisation's ratings in a round, by recommendation."""
+        return await self.repository.own(round_id, organisation_id)
+
+    async def posted(self, round_id: int, chat_id: int) -> set[int]:
+        """The recommendations whose cards are already in this chat."""
+        return await self.repository.posted(round_id, chat_id)
+
+    async def add_card(self, card: Card) -> None:
+        """Remember a card posted in a group chat (redrawn when its counts change)."""
+        await self.repository.add_card(card)
+
+    async def cards_to_redraw(self) -> list[Card]:
+        """Cards whose ratings changed since they were drawn."""
+        return await self.repository.cards_to_redraw()
+
+    async def mark_drawn(self, card: Card) -> None:
+        """A card was redrawn up to its newest rating."""
+        await self.repository.mark_drawn(card)
 
     async def set_reason(self, user_id: int, round_id: int, rec_id: int, reason: str) -> bool:
         """Attach or replace the reason of the user's organisation's rating (the old one stays
