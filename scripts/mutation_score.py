@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLED = {1, 3, 36, 37, -24, 24}  # failed test, pytest internal error, timeout, type check
+TIMEOUT = {36, -24, 24}
 SKIPPED = {34}
 NAMES = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}
 _QUOTED = re.compile(r"'[^']*'")  # a value inside SQL: its case matters
@@ -66,8 +67,21 @@ def why_equivalent(
 
 
 def main() -> int:
-    """Print one line per module, the total, then every mutant not killed."""
+    """Print one line per module, the total, then every mutant not killed.
+
+    With --alive, print only the names of the mutants left alive (to re-check them after new
+    tests: `mutmut run $(scripts/mutation_score.py --alive)`).
+    """
     from mutmut.mutation.diff_apply import get_diff_for_mutant  # only once results exist
+
+    if "--alive" in sys.argv:
+        for module in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+            "mutmut"
+        ]["only_mutate"]:
+            meta = ROOT / "mutants" / f"{module}.meta"
+            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+            print("\n".join(n for n, c in codes.items() if c is not None and c not in KILLED))
+        return 0
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     known = known_equivalents()
@@ -87,9 +101,13 @@ def main() -> int:
         for name, code in codes.items():
             if code in SKIPPED:
                 continue
+            if code is None:  # not judged yet (an interrupted run): left out of the score
+                counts["unchecked"] += 1
+                continue
             counts["tested"] += 1
             if code in KILLED:
                 counts["killed"] += 1
+                counts["timeout"] += code in TIMEOUT
                 continue
             diff = get_diff_for_mutant(name, path=module)
             reason = why_equivalent(module, name, diff, known) if code == 0 else None
@@ -117,7 +135,10 @@ def line(label: str, counts: Counter[str]) -> str:
     killed, tested, equivalent = counts["killed"], counts["tested"], counts["equivalent"]
     raw = f"{100 * killed / tested:6.1f} %" if tested else "      -"
     net = f"{100 * killed / (tested - equivalent):6.1f} %" if tested > equivalent else "      -"
-    return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}"
+    timeouts = f"  ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    if counts["unchecked"]:
+        timeouts += f"  [{counts['unchecked']} not judged yet]"
+    return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}{timeouts}"
 
 
 if __name__ == "__main__":

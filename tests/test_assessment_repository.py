@@ -93,11 +93,11 @@ async def test_closing_reopening_and_publishing_are_audited(
     assert (closed.open, closed.published) == (False, False)
     assert await repo.publish(round_id, actor=BOSS, now=clock.now()) is True
     await repo.set_open(round_id, True, actor=BOSS, now=clock.now())
-    assert [a[1] for a in await audit(services)] == [
-        "open round",
-        "close round",
-        "publish round",
-        "reopen round",
+    assert [a[1:] for a in await audit(services)] == [
+        ("open round", "1: R"),
+        ("close round", "1"),
+        ("publish round", "1"),
+        ("reopen round", "1"),
     ]
 
 
@@ -184,6 +184,8 @@ async def test_a_reason_belongs_to_a_rating_and_is_kept_in_history(
         await repo.set_reason(round_id, 1, a, "no rating yet", clock.now())
     with pytest.raises(NotInRound):
         await repo.set_reason(round_id, 3, a, "not in the round", clock.now())
+    with pytest.raises(NotInRound):
+        await repo.set_reason(99, 1, a, "no such round", clock.now())
     await repo.rate(round_id, 1, a, R, clock.now())
     await repo.rate(round_id, 1, b, G, clock.now())
     await repo.set_reason(round_id, 1, a, "No law yet.", clock.now())
@@ -217,23 +219,24 @@ async def test_cards_are_posted_once_and_redrawn_after_each_new_colour(
     repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
 ) -> None:
     [org] = await orgs(members, clock, 1)
-    round_id = await new_round(repo, clock, [1, 2])
-    card = Card(-5, 10, round_id, 1)
+    await new_round(repo, clock, [5])
+    round_id = await new_round(repo, clock, [5, 7])
+    card = Card(-5, 10, round_id, 7)
     await repo.add_card(card)
     await repo.add_card(card)
-    await repo.add_card(Card(-5, 11, round_id, 2))
-    await repo.add_card(Card(-6, 12, round_id, 2))
-    assert await repo.posted(round_id, -5) == {1, 2}
+    await repo.add_card(Card(-5, 11, round_id, 5))
+    await repo.add_card(Card(-6, 12, round_id, 5))
+    assert await repo.posted(round_id, -5) == {5, 7}
     assert await repo.posted(round_id, -7) == set()
     assert await repo.cards_to_redraw() == []
-    await repo.rate(round_id, 1, org, R, clock.now())
+    await repo.rate(round_id, 7, org, R, clock.now())
     [due] = await repo.cards_to_redraw()
-    assert (due.chat_id, due.message_id, due.round_id, due.recommendation_id) == (-5, 10, 1, 1)
+    assert (due.chat_id, due.message_id, due.round_id, due.recommendation_id) == (-5, 10, 2, 7)
     await repo.mark_drawn(due)
     assert await repo.cards_to_redraw() == []
-    await repo.set_reason(round_id, 1, org, "a reason changes no count", clock.now())
+    await repo.set_reason(round_id, 7, org, "a reason changes no count", clock.now())
     assert await repo.cards_to_redraw() == []
-    await repo.rate(round_id, 1, org, G, clock.now())
+    await repo.rate(round_id, 7, org, G, clock.now())
     [again] = await repo.cards_to_redraw()
     assert again.history_id > due.history_id
     await repo.mark_drawn(again)
@@ -262,3 +265,73 @@ async def test_the_latest_published_round_gives_a_card_its_colour(
     found = await repo.latest_published(2)
     assert found is not None
     assert found[1] == Distribution()
+
+
+async def test_a_working_groups_card_is_redrawn_only_for_its_organisations(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    inside, outside = await orgs(members, clock, 2)
+    await members.toggle_group(inside, 6, actor=BOSS, now=clock.now())
+    round_id = await new_round(repo, clock, [5])
+    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6))
+    await repo.rate(round_id, 5, outside, R, clock.now())
+    assert await repo.cards_to_redraw() == []
+    await repo.rate(round_id, 5, inside, G, clock.now())
+    [due] = await repo.cards_to_redraw()
+    assert (due.message_id, due.working_group_id) == (10, 6)
+
+
+async def test_a_reason_prompt_is_read_until_it_expires_and_the_newest_fifty_are_kept(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    for _ in range(3):
+        await new_round(repo, clock, [7, 8, 9])
+    await repo.add_prompt(5, 100, 1, 7, expires=now + hour, now=now)
+    await repo.add_prompt(6, 100, 2, 8, expires=now + hour, now=now)
+    assert await repo.prompt(5, 100, now) == (1, 7)
+    assert await repo.prompt(6, 100, now) == (2, 8)
+    assert await repo.prompt(5, 101, now) is None
+    assert await repo.prompt(5, 100, now + hour) is None  # expired at its time exactly
+    await repo.add_prompt(5, 100, 3, 9, expires=now + 2 * hour, now=now)  # the same message
+    assert await repo.prompt(5, 100, now + hour) == (3, 9)
+    for message_id in range(200, 250):
+        await repo.add_prompt(5, message_id, 1, 7, expires=now + hour, now=now)
+    assert await repo.prompt(5, 100, now) is None  # the oldest beyond fifty goes
+    assert await repo.prompt(5, 200, now) == (1, 7)
+    assert await repo.prompt(6, 100, now) == (2, 8)  # another person's are untouched
+    await repo.add_prompt(7, 1, 1, 7, expires=now + 3 * hour, now=now + 2 * hour)
+    async with services.database.connection.execute(
+        "SELECT user_id, message_id FROM reason_prompts"
+    ) as cursor:
+        assert await cursor.fetchall() == [(7, 1)]  # the expired ones were deleted
+
+
+async def test_skips_last_until_they_expire_or_the_round_closes(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now, day = clock.now(), dt.timedelta(days=1)
+    first = await new_round(repo, clock, [1, 2, 3])
+    second = await new_round(repo, clock, [1], "Dated", now + day)
+    await repo.skip(5, first, 1, expires=now + day, now=now)
+    await repo.skip(5, first, 2, expires=now + 2 * day, now=now)
+    await repo.skip(6, first, 3, expires=now + day, now=now)
+    await repo.skip(5, second, 1, expires=now + day, now=now)
+    assert await repo.skipped(5, first, now) == {1, 2}
+    assert await repo.skipped(5, first, now + day) == {2}
+    assert await repo.skipped(6, first, now) == {3}
+    await repo.forget_skips(5, first)
+    assert await repo.skipped(5, first, now) == set()
+    assert await repo.skipped(6, first, now) == {3}
+    assert await repo.skipped(5, second, now) == {1}
+    await repo.close_due(now + day)  # closes the second round: its skips go
+    assert await repo.skipped(5, second, now) == set()
+    await repo.set_open(first, False, actor=BOSS, now=now)
+    assert await repo.skipped(6, first, now) == set()
+    await repo.set_open(first, True, actor=BOSS, now=now)
+    await repo.skip(6, first, 3, expires=now + day, now=now)
+    await repo.skip(7, first, 1, expires=now + 3 * day, now=now + 2 * day)
+    async with services.database.connection.execute(
+        "SELECT user_id FROM skipped_recommendations"
+    ) as cursor:
+        assert await cursor.fetchall() == [(7,)]  # expired ones deleted on the next write

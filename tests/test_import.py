@@ -264,7 +264,8 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> No
     started = time.perf_counter()
     with pytest.raises(UnreadableFile, match=r"unpacks to 1\d\d\.\d MB"):
         parse_file(bomb)
-    assert time.perf_counter() - started < 1  # refused before openpyxl reads the sheet
+    # Generous bound for shared machines: unpacking the sheet takes minutes and 1.6 GB.
+    assert time.perf_counter() - started < 10  # refused before openpyxl reads the sheet
 
 
 def test_a_sheet_claiming_every_column_is_not_padded_to_it(tmp_path: Path) -> None:
@@ -272,7 +273,8 @@ def test_a_sheet_claiming_every_column_is_not_padded_to_it(tmp_path: Path) -> No
     wide = xlsx_with_sheet(tmp_path / "wide.xlsx", repeated(row, 5000), "A1:XFD1048576")
     started = time.perf_counter()
     parsed = parse_file(wide)
-    assert time.perf_counter() - started < 1.5  # 5,000 rows, not 5,000 x 16,384 cells
+    # Generous bound for shared machines: padding to 16,384 cells a row takes minutes.
+    assert time.perf_counter() - started < 10  # 5,000 rows, not 5,000 x 16,384 cells
     assert len(parsed.errors) == 5000
 
 
@@ -283,14 +285,13 @@ def test_too_many_rows_refuse_the_whole_file(
     monkeypatch.setattr(importer, "MAX_FILE_ROWS", 1000)
     lines = ["cycle,number,text,recommending_states,response"]
     lines += [f"3,{1 + n // 1000}.{n % 1000 + 1},Text,France,accepted" for n in range(200_000)]
-    big = write(tmp_path / "big.csv", "\n".join(lines) + "\n")
+    # A broken tail proves reading stops at the cap: a reader that went on would report it.
+    big = write(tmp_path / "big.csv", "\n".join(lines) + '\n3,9.9,"never closed\n')
     row = b'<row><c t="inlineStr"><is><t>Text</t></is></c><c t="inlineStr"><is><t>1.1</t></is></c></row>'
-    sheet = xlsx_with_sheet(tmp_path / "big.xlsx", repeated(row, 200_000))
-    started = time.perf_counter()
+    sheet = xlsx_with_sheet(tmp_path / "big.xlsx", iter([*repeated(row, 200_000), b"<row><c"]))
     for path in (big, sheet):
         with pytest.raises(UnreadableFile, match=r"more than 1,000 rows \(line 1002\)"):
             parse_file(path)
-    assert time.perf_counter() - started < 1.5  # not 2 x 200,000 rows
 
 
 def test_broken_csv_quoting_and_giant_cells_are_refused_with_the_line(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import string
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +22,7 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.domain.rounds import Assessments, BadScope, Tapped, parse_scope
+from bot.domain.rounds import Assessments, BadScope, Scope, Tapped, closing_time, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
 
@@ -35,7 +37,7 @@ async def coalition(services: Services) -> Coalition:
     """A coordinator, members of two active organisations, one of an inactive one, a guest."""
     coalition = services.coalition
     await coalition.repository.seed_coordinators([BOSS], "en")
-    for user_id, short in ((MEMBER, "ADHOC"), (OTHER, "cchr"), (INACTIVE, "Gone")):
+    for user_id, short in ((MEMBER, "adhoc"), (OTHER, "CCHR"), (INACTIVE, "Gone")):
         invite = await coalition.add_organisation(BOSS, short, f"{short} name")
         await coalition.join(user_id, f"Rep {short}", "en", invite.code)
     await coalition.set_active(BOSS, 3, False)
@@ -119,7 +121,7 @@ async def test_an_invite_is_valid_for_the_invite_lifetime(
     invite = await coalition.invite(BOSS, 1)
     assert invite.expires == clock.now() + coalition.invite_ttl
     assert coalition.invite_ttl == dt.timedelta(hours=72)
-    assert (invite.organisation.id, invite.organisation.short_name) == (1, "ADHOC")
+    assert (invite.organisation.id, invite.organisation.short_name) == (1, "adhoc")
     assert await coalition.revoke(BOSS, invite.id) is True
     with pytest.raises(InviteInvalid) as revoked:
         await coalition.join(GUEST, "Guest", "en", invite.code)
@@ -150,7 +152,7 @@ def test_invite_codes_are_long_random_and_url_safe() -> None:
 async def test_own_organisation_is_for_representatives(coalition: Coalition) -> None:
     own = await coalition.own_organisation(MEMBER)
     assert own is not None
-    assert own.short_name == "ADHOC"
+    assert own.short_name == "adhoc"
     assert await coalition.own_organisation(GUEST) is None
     assert await coalition.own_organisation(999) is None
 
@@ -167,17 +169,19 @@ async def test_only_representatives_of_active_organisations_rate(
     for user_id in (BOSS, INACTIVE, GUEST, 999):
         with pytest.raises(NotAllowed):
             await assessments.rater(user_id)
-    assert await assessments.rater(MEMBER) == (1, "ADHOC")
-    assert await assessments.rater(OTHER) == (2, "cchr")
+    assert await assessments.rater(MEMBER) == (1, "adhoc")
+    assert await assessments.rater(OTHER) == (2, "CCHR")
 
 
 async def test_rating_through_the_service_names_the_organisation(
     assessments: Assessments, services: Services, clock: FakeClock
 ) -> None:
     item = rec(services, "118.6")
-    round_id = await round_of(assessments, clock, [item])
-    assert await assessments.rate(MEMBER, round_id, item, R) == (True, "ADHOC")
-    assert await assessments.rate(MEMBER, round_id, item, G) == (False, "ADHOC")
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", [item], None, actor=BOSS, now=clock.now()
+    )
+    assert await assessments.rate(MEMBER, round_id, item, R) == (True, "adhoc")
+    assert await assessments.rate(MEMBER, round_id, item, G) == (False, "adhoc")
     await assessments.set_reason(MEMBER, round_id, item, "x" * 600)
     own = await assessments.repository.own(round_id, 1)
     assert own[item].reason == "x" * 500
@@ -201,7 +205,9 @@ async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
     assessments: Assessments, services: Services, clock: FakeClock
 ) -> None:
     items = [rec(services, f"118.{n}") for n in (1, 2, 3)]
-    round_id = await round_of(assessments, clock, items)
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
     assert await assessments.next_unrated(MEMBER, round_id, set()) == items[0]
     await assessments.rate(MEMBER, round_id, items[0], U)  # "don't know" is an answer
     await assessments.rate(OTHER, round_id, items[1], R)  # another organisation's rating
@@ -216,9 +222,17 @@ async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
 async def rated_round(
     assessments: Assessments, services: Services, clock: FakeClock, *, publish: bool
 ) -> int:
-    """118.6 rated 🔴 (ADHOC, with a reason) and 🟢 (cchr); 118.2 by nobody."""
+    """118.6 rated 🟠 (an organisation since erased), 🟢 (CCHR), 🔴 (adhoc, with a reason);
+    118.2 by nobody."""
     items = [rec(services, "118.6"), rec(services, "118.2")]
-    round_id = await round_of(assessments, clock, items)
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
+    gone = await assessments.coalition.repository.add_organisation(
+        "Erased", "Erased", actor=BOSS, now=clock.now()
+    )
+    await assessments.repository.rate(round_id, items[0], gone, OR, clock.now())
+    await assessments.coalition.erase(BOSS, gone)
     await assessments.rate(OTHER, round_id, items[0], G)
     await assessments.rate(MEMBER, round_id, items[0], R)
     await assessments.set_reason(MEMBER, round_id, items[0], "No law.")
@@ -260,12 +274,13 @@ async def test_results_name_organisations_only_to_a_coordinator_in_private(
         Overall.NOT_ENOUGH,
         (),
     )
-    assert rows[1].distribution == Distribution(red=1, green=1)
-    assert rows[1].reasons == (("ADHOC", R, "No law."), ("cchr", G, ""))  # case-blind order
+    assert rows[1].distribution == Distribution(red=1, orange=1, green=1)
+    # Alphabetical whatever the letter case, the erased organisation's rating last.
+    assert rows[1].reasons == (("adhoc", R, "No law."), ("CCHR", G, ""), (None, OR, ""))
     _, in_group = await assessments.results(BOSS, round_id, services.catalog, private=False)
     _, member = await assessments.results(MEMBER, round_id, services.catalog)
     for view in (in_group, member):
-        assert set(view[1].reasons) == {(None, R, "No law."), (None, G, "")}
+        assert set(view[1].reasons) == {(None, R, "No law."), (None, G, ""), (None, OR, "")}
 
 
 async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
@@ -276,7 +291,7 @@ async def test_the_overall_colour_uses_the_minimum_number_of_ratings(
     )
     round_id = await rated_round(lenient, services, clock, publish=True)
     _, rows = await lenient.results(MEMBER, round_id, services.catalog)
-    assert rows[1].overall is Overall.CONTESTED  # 🔴 and 🟢: a split, not "not enough"
+    assert rows[1].overall is Overall.CONTESTED  # 🔴 🟠 🟢: a split, not "not enough"
     latest = await lenient.latest(rows[1].recommendation.id)
     assert latest is not None
     assert (latest[0].id, latest[1], latest[2]) == (
@@ -380,6 +395,256 @@ def test_a_scope_that_matches_nothing_is_refused(services: Services) -> None:
             parse_scope(text, services.catalog, PHNOM_PENH, TODAY)
 
 
+async def test_coordinator_actions_do_what_they_say(
+    coalition: Coalition, services: Services, clock: FakeClock
+) -> None:
+    assert await coalition.remove_representative(BOSS, 2, MEMBER) is False  # not of that one
+    assert await coalition.remove_representative(BOSS, 1, MEMBER) is True
+    assert await coalition.own_organisation(MEMBER) is None
+    clock.advance(minutes=5)
+    assert await coalition.set_coordinator(BOSS, 999, True) is True  # never seen before
+    assert await coalition.role(999) is Role.COORDINATOR
+    [entry] = await coalition.audit_log(BOSS, limit=1)
+    assert (entry.at, entry.actor_id, entry.action, entry.detail) == (
+        clock.now(),
+        BOSS,
+        "promote",
+        "999",
+    )
+    async with services.database.connection.execute(
+        "SELECT language FROM users WHERE user_id = 999"
+    ) as cursor:
+        assert await cursor.fetchone() == ("en",)
+    await coalition.link_chat(BOSS, -1, 0, 6, "Group")
+    await coalition.link_chat(BOSS, -1, 5, 7, "Topic")
+    gone = await coalition.unlink_chat(BOSS, -1, 5)
+    assert [(c.thread_id, c.working_group_id) for c in gone] == [(5, 7)]
+    assert await coalition.linked_group(-1, 0) == 6
+    for _ in range(30):
+        await coalition.toggle_group(BOSS, 1, 6)
+    assert len(await coalition.audit_log(BOSS)) == 30  # the latest thirty by default
+
+
+async def test_a_round_keeps_its_closing_time(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    closes = clock.now() + dt.timedelta(days=2)
+    scope = Scope(2, (rec(services, "118.6"),), "c2 118.6", closes)
+    round_id = await assessments.open_round(BOSS, "Dated", scope)
+    found = await assessments.repository.round(round_id)
+    assert found is not None
+    assert (found.name, found.scope, found.closes_at, found.size) == (
+        "Dated",
+        "c2 118.6",
+        closes,
+        1,
+    )
+    with pytest.raises(NotAllowed):
+        await assessments.open_round(MEMBER, "Sneaky", scope)
+
+
+async def test_a_recommendation_the_catalog_no_longer_has_is_left_out(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, "118.9"), rec(services, "118.6")]
+    round_id = await assessments.repository.open_round(
+        "R", 2, "s", items, None, actor=BOSS, now=clock.now()
+    )
+    older = SimpleNamespace(by_id={items[1]: services.catalog.by_id[items[1]]})
+    _, rows = await assessments.results(BOSS, round_id, older)  # type: ignore[arg-type]
+    assert [r.recommendation.id for r in rows] == [items[1]]
+
+
+def test_a_closing_date_is_the_end_of_that_day_in_phnom_penh() -> None:
+    end = dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.UTC)  # 23:59 at UTC+7
+    assert closing_time("2026-11-23", PHNOM_PENH, TODAY) == end  # today is still possible
+    assert closing_time("2026-11-23", PHNOM_PENH, TODAY).tzinfo is dt.UTC  # stored as UTC
+    assert closing_time("២០២៦-១១-២៣", PHNOM_PENH, TODAY) == end
+    assert closing_time("2026-1-5", PHNOM_PENH, dt.date(2026, 1, 1)) == dt.datetime(
+        2026, 1, 5, 16, 59, tzinfo=dt.UTC
+    )
+    with pytest.raises(BadScope) as passed:
+        closing_time("2026-11-22", PHNOM_PENH, TODAY)
+    assert (passed.value.message, passed.value.params) == (
+        "The closing date {date} has already passed: choose a later date.",
+        {"date": "2026-11-22"},
+    )
+    assert str(passed.value) == passed.value.message
+    for word in ("2026-02-30", "9999-99-99", "tomorrow", "2026-12-31x", "x" * 50):
+        with pytest.raises(BadScope) as unreadable:
+            closing_time(word, PHNOM_PENH, TODAY)
+        assert unreadable.value.params == {"date": word[:40]}
+        assert unreadable.value.message.startswith("“{date}” is not a date I can read.")
+    west = ZoneInfo("America/Los_Angeles")
+    with pytest.raises(BadScope):
+        closing_time("9999-12-31", west, TODAY)  # past the last UTC date Python knows
+
+
+async def test_rounds_past_their_date_are_closed_by_the_service(
+    assessments: Assessments,
+    services: Services,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    item = rec(services, "118.6")
+    due = clock.now() + dt.timedelta(hours=1)
+    dated = await assessments.open_round(BOSS, "Dated", Scope(2, (item,), "s", due))
+    undated = await assessments.open_round(BOSS, "Undated", Scope(2, (item,), "s", None))
+    await assessments.close_due()
+    assert [r.open for r in await assessments.repository.rounds()] == [True, True]
+    clock.advance(hours=1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        await assessments.close_due()
+    assert caplog.messages == [f"round {dated} closed: its closing date has passed"]
+    assert {r.id: r.open for r in await assessments.repository.rounds()} == {
+        undated: True,
+        dated: False,
+    }
+
+
+async def test_a_reason_can_be_deleted_and_a_long_one_is_cut(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+    assert await assessments.delete_reason(MEMBER, round_id, item) is False  # no rating
+    await assessments.rate(MEMBER, round_id, item, R)
+    assert await assessments.delete_reason(MEMBER, round_id, item) is False  # no reason
+    assert await assessments.set_reason(MEMBER, round_id, item, "x" * 500) is False
+    assert await assessments.set_reason(MEMBER, round_id, item, "y" * 501) is True
+    assert (await assessments.repository.own(round_id, 1))[item].reason == "y" * 500
+    await assessments.rate(OTHER, round_id, item, G)
+    await assessments.set_reason(OTHER, round_id, item, "kept")
+    assert await assessments.delete_reason(MEMBER, round_id, item) is True
+    assert (await assessments.repository.own(round_id, 1))[item].reason == ""
+    assert (await assessments.repository.own(round_id, 2))[item].reason == "kept"
+    with pytest.raises(NotAllowed):
+        await assessments.delete_reason(GUEST, round_id, item)
+
+
+async def test_a_working_groups_comparison_counts_only_its_organisations(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    await coalition.toggle_group(BOSS, 1, 6)  # MEMBER's organisation is in group 6, OTHER's not
+    item = min(await services.group_lists.recommendation_ids(6))
+    rounds = []
+    # Group 6 alone: 🔴 then 🟢. The whole coalition: contested both times (no change).
+    for member_colour, other_colour in ((R, G), (G, R)):
+        round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+        await assessments.rate(MEMBER, round_id, item, member_colour)
+        await assessments.rate(OTHER, round_id, item, other_colour)
+        await assessments.set_open(BOSS, round_id, False)
+        await assessments.publish(BOSS, round_id)
+        rounds.append(round_id)
+    changes = await assessments.compare(MEMBER, *rounds, services.catalog, group_id=6)
+    assert [(r.id, a, b, moved) for r, a, b, moved in changes] == [
+        (item, Overall.RED, Overall.GREEN, 1)
+    ]
+    assert await assessments.compare(MEMBER, *rounds, services.catalog) == []
+
+
+async def test_each_working_groups_table_counts_its_own_list_and_organisations(
+    services: Services, coalition: Coalition, clock: FakeClock
+) -> None:
+    assessments = Assessments(
+        services.assessments.repository, coalition, services.group_lists, clock, min_ratings=1
+    )
+    await coalition.toggle_group(BOSS, 1, 6)  # MEMBER's organisation is in group 6, OTHER's not
+    await coalition.toggle_group(BOSS, 2, 7)  # OTHER's is in group 7
+    listed = await services.group_lists.recommendation_ids(6)
+    inside = min(listed)
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside, outside), "s", None))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    await assessments.set_reason(MEMBER, round_id, inside, "why")
+    await assessments.rate(OTHER, round_id, inside, G)
+    await assessments.rate(OTHER, round_id, outside, G)
+    groups = [g for g in await coalition.working_groups() if g.id in (6, 7)]
+    round_, rows, by_group = await assessments.group_tables(
+        BOSS, round_id, services.catalog, groups
+    )
+    assert round_.id == round_id
+    coalition_rows = {r.recommendation.id: r for r in rows}
+    assert coalition_rows[inside].distribution == Distribution(red=1, green=1)
+    assert coalition_rows[outside].distribution == Distribution(green=1)
+    assert set(by_group) == {6, 7}
+    [own] = by_group[6]  # only its list, only its organisations
+    assert (own.recommendation.id, own.distribution, own.overall) == (
+        inside,
+        Distribution(red=1),
+        Overall.RED,
+    )
+    assert (own.reasons, own.coalition) == ((("adhoc", R, "why"),), Overall.CONTESTED)
+    for row in by_group[7]:
+        assert row.recommendation.id in await services.group_lists.recommendation_ids(7)
+        assert row.distribution == Distribution(
+            green=int(row.recommendation.id in (inside, outside))
+        )
+    _, unnamed, unnamed_groups = await assessments.group_tables(
+        BOSS, round_id, services.catalog, groups, private=False
+    )
+    assert {o for r in unnamed for o, _, _ in r.reasons} == {None}
+    assert unnamed_groups[6][0].reasons == ((None, R, "why"),)
+    with pytest.raises(NotAllowed):
+        await assessments.group_tables(GUEST, round_id, services.catalog, groups)
+
+
+async def test_round_changes_are_logged_without_content(
+    assessments: Assessments, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    item = rec(services, "118.6")
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        round_id = await assessments.open_round(BOSS, "Secret", Scope(2, (item,), "s", None))
+        await assessments.set_open(BOSS, round_id, False)
+        assert await assessments.publish(BOSS, round_id) is True
+        await assessments.set_open(BOSS, round_id, True)
+        assert await assessments.publish(BOSS, round_id) is False  # open: not published, no log
+    assert caplog.messages == [
+        f"round {round_id} opened: 1 recommendations",
+        f"round {round_id} closed",
+        f"round {round_id} published",
+        f"round {round_id} reopened",
+    ]
+
+
+async def test_skipped_recommendations_come_back_after_the_others_or_a_week(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = tuple(rec(services, f"118.{n}") for n in (1, 2))
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, items, "s", None))
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]
+    await assessments.skip(MEMBER, round_id, items[0])
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[1]
+    assert await assessments.next_to_rate(OTHER, round_id) == items[0]  # skips are personal
+    await assessments.rate(MEMBER, round_id, items[1], R)
+    assert await assessments.next_to_rate(MEMBER, round_id) is None  # only the skipped one left
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]  # ...offered again
+    await assessments.skip(MEMBER, round_id, items[0])
+    clock.advance(days=7)
+    assert await assessments.next_to_rate(MEMBER, round_id) == items[0]  # a week is over
+    with pytest.raises(NotAllowed):
+        await assessments.skip(GUEST, round_id, items[0])
+
+
+async def test_a_reason_prompt_is_answered_within_a_day(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    item = rec(services, "118.6")
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
+    await assessments.remember_prompt(MEMBER, 77, round_id, item)
+    assert await assessments.prompted(MEMBER, 77) == (round_id, item)
+    assert await assessments.prompted(MEMBER, 78) is None
+    assert await assessments.prompted(OTHER, 77) is None
+    clock.advance(hours=23, minutes=59)
+    assert await assessments.prompted(MEMBER, 77) == (round_id, item)
+    clock.advance(minutes=1)
+    assert await assessments.prompted(MEMBER, 77) is None
+
+
 async def test_a_rating_tap_is_one_call_that_says_what_came_of_it(
     services: Services, assessments: Assessments, clock: FakeClock
 ) -> None:
@@ -388,7 +653,7 @@ async def test_a_rating_tap_is_one_call_that_says_what_came_of_it(
     first = await assessments.tap(MEMBER, round_id, item, R, in_group=True)
     assert (first.result, first.organisation, first.counts) == (
         Tapped.RECORDED,
-        "ADHOC",
+        "adhoc",
         Distribution(red=1),
     )
     assert first.ask_reason  # a group card: ask in private…
