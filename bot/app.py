@@ -17,7 +17,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.flood import ChatRateLimiter
 from bot.services import Services
 from bot.settings import Settings
-from handlers import guard, operations, rounds
+from handlers import group_rating, guard, operations
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,16 @@ def build_application(
             time=settings.backup_time.replace(tzinfo=settings.timezone),
             name="backup",
         )
+        # Rounds past their closing date are closed by a sweep the database schedules.
+        app.job_queue.run_repeating(
+            group_rating.close_due_rounds,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="close-due-rounds",
+        )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(
-            rounds.flush_cards,
+            group_rating.flush_cards,
             interval=settings.card_edit_seconds,
             first=settings.card_edit_seconds,
             name="flush-rating-cards",

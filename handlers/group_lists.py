@@ -7,7 +7,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 from bot.domain.group_lists import BadNumbers, ListView
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
-from handlers import rounds
+from handlers import private_rating
 from handlers.access import Press
 from handlers.callbacks import EditList, ListEdit, ListEditors, ShowList
 from handlers.common import (
@@ -19,6 +19,7 @@ from handlers.common import (
 )
 from handlers.lookup import edit
 from handlers.render import escape
+from handlers.round_cards import not_linked
 
 _PROMPTS = "list_prompts"  # user_data: (chat, prompt message) -> (group, add?) — a draft
 
@@ -113,7 +114,7 @@ async def group_recs(message: Message, user: User, l10n: Localizer, context: Bot
         return
     group_id = await coalition.linked_group(message.chat.id, thread_of(message))
     if group_id is None:
-        await message.reply_text(escape(rounds.not_linked(l10n)))
+        await message.reply_text(escape(not_linked(l10n)))
         return
     text, markup = await _view(l10n, context, user.id, group_id)
     await message.reply_text(text, reply_markup=markup)
@@ -208,7 +209,7 @@ async def on_reply(update: Update, context: BotContext) -> None:
     target = prompts.get((message.chat.id, reply.message_id)) if reply is not None else None
     if target is None:
         if message.chat.type == "private":
-            await rounds.on_private_reply(update, context)
+            await private_rating.on_private_reply(update, context)
         return  # in groups the bot hears only commands and replies to its own prompts
     group_id, include = target
     l10n = await reader(update, context)

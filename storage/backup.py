@@ -56,6 +56,8 @@ class Backups:
         except sqlite3.Error as exc:
             partial.unlink(missing_ok=True)
             raise BackupFailed(str(exc)) from exc
+        with contextlib.closing(sqlite3.connect(partial)) as copy:
+            _forget_inbox(copy)
         problem = integrity_problem(partial)
         if problem is not None:
             partial.unlink(missing_ok=True)
@@ -72,6 +74,15 @@ class Backups:
         # Only names `take` gives (a database kept aside by a restore is not a backup).
         pattern = f"{self.database.stem}-{'[0-9]' * 8}-{'[0-9]' * 6}*.sqlite3"
         return sorted(self.folder.glob(pattern), key=lambda p: p.name)
+
+
+def _forget_inbox(conn: sqlite3.Connection) -> None:
+    """Empty the copy's inbox: its updates hold message texts (kept out of backups), and after a
+    restore they would be handled a second time, long after Telegram moved on."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'inbox'").fetchone():
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("DELETE FROM inbox")
+        conn.commit()
 
 
 def describe(path: Path) -> BackupInfo:
@@ -131,6 +142,7 @@ def restore(backup: Path, database: Path, known_schema: int, now: dt.datetime) -
             contextlib.closing(sqlite3.connect(incoming)) as target,
         ):
             source.backup(target)
+            _forget_inbox(target)  # a backup from before backups left the inbox out
     except BaseException:
         incoming.unlink(missing_ok=True)
         raise

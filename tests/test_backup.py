@@ -271,3 +271,28 @@ async def test_a_failed_backup_is_told_to_coordinators_privately(
     assert told.params["text"].endswith(
         "The bot keeps running; ask whoever runs the server to check its disk."
     )
+
+
+def test_backups_and_restores_carry_no_inbox(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An update waiting in the inbox holds a member's words: not in backups, and never handled
+    again after a restore (Telegram moved on long ago)."""
+
+    def put_in_inbox(path: Path) -> None:
+        with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute(
+                "INSERT INTO inbox (update_id, body) VALUES (7, ?)",
+                ('{"update_id": 7, "message": {"text": "secret words"}}',),
+            )
+
+    put_in_inbox(db_path)
+    backup = Backups(db_path, tmp_path / "b", keep=3).take(
+        dt.datetime(2026, 11, 29, 19, 0, tzinfo=dt.UTC)
+    )
+    assert count(backup, "inbox") == 0
+    assert b"secret words" not in backup.read_bytes()
+    put_in_inbox(backup)  # a copy made some other way, with its inbox
+    status, said = restore_cli(db_path, backup, capsys)
+    assert status == 0, said
+    assert count(db_path, "inbox") == 0

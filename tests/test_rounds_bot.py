@@ -49,8 +49,10 @@ async def open_round(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
 
 
 async def flush(bot: BotApplication) -> None:
-    [job] = bot.job_queue.get_jobs_by_name("flush-rating-cards")  # type: ignore[union-attr]
-    await job.run(bot)
+    """Run the round jobs as the job queue would: close what is due, then redraw cards."""
+    for name in ("close-due-rounds", "flush-rating-cards"):
+        [job] = bot.job_queue.get_jobs_by_name(name)  # type: ignore[union-attr]
+        await job.run(bot)
 
 
 async def test_a_whole_round_from_group_cards_to_the_exported_table(

@@ -596,3 +596,33 @@ def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Them
         if found:
             grouped.append((theme, found))
     return grouped
+
+
+def compare_rows(
+    l10n: Localizer,
+    catalog: Catalog,
+    changes: list[Change],
+    colour_label: Callable[[Localizer, Overall], str],
+) -> list[list[str]]:
+    """The comparison table: Theme | Recommendation | Before | After | Change, by theme."""
+    rows = [
+        [
+            l10n.gettext("Theme"),
+            l10n.gettext("Recommendation"),
+            l10n.gettext("Before"),
+            l10n.gettext("After"),
+            l10n.gettext("Change"),
+        ]
+    ]
+    for theme, found in changes_by_theme(catalog, changes):
+        rows += [
+            [
+                theme.name(l10n.language),
+                str(rec.number),
+                colour_label(l10n, before),
+                colour_label(l10n, after),
+                l10n.gettext("progressed") if moved > 0 else l10n.gettext("regressed"),
+            ]
+            for rec, before, after, moved in found
+        ]
+    return rows

@@ -1,0 +1,178 @@
+"""Rating in a working group's chat: /rate posts cards, taps record, a job redraws counts."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Message,
+    User,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.domain.assessment import Card
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
+from bot.domain.rounds import Tapped
+from handlers import lookup
+from handlers.access import Press
+from handlers.callbacks import (
+    Vote,
+)
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    thread_of,
+)
+from handlers.private_rating import ask_reason, next_private, private_card
+from handlers.render import escape
+from handlers.round_cards import (
+    COLOURS,
+    card_markup,
+    current_round_or_say,
+    not_linked,
+    only_representatives,
+    rating_card,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 5
+
+
+@answering_not_allowed
+async def rate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/rate: in a working group's chat, post the next cards; in private, the next unrated one."""
+    services = context.services
+    round_ = await current_round_or_say(message, l10n, context)
+    if round_ is None:
+        return
+    if message.chat.type == "private":
+        try:
+            await services.assessments.rater(user.id)
+        except NotAllowed:  # coordinators post cards in groups; only representatives rate
+            await message.reply_text(escape(only_representatives(l10n)))
+            return
+        await next_private(message, l10n, context, user.id, round_)
+        return
+    group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
+    if group_id is None:
+        await message.reply_text(escape(not_linked(l10n)))
+        return
+    # The group's own list decides what it rates (seeded from its themes, edited by hand).
+    listed = await services.group_lists.recommendation_ids(group_id)
+    posted = await services.assessments.posted(round_.id, message.chat.id)
+    todo = [
+        rec
+        for rid in await services.assessments.items(round_.id)
+        if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
+    ]
+    if not todo:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Every recommendation of this round for this working group has been posted here."
+                )
+            )
+        )
+        return
+    # Cards in a group are in the coalition's default language, so redraws match the post.
+    group_l10n = services.translations.localizer(None)
+    for rec in todo[:BATCH]:
+        sent = await message.reply_text(
+            await rating_card(group_l10n, context, round_, rec, group_id),
+            reply_markup=card_markup(round_.id, rec.id),
+            do_quote=False,
+        )
+        await services.assessments.add_card(
+            Card(sent.chat.id, sent.message_id, round_.id, rec.id, working_group_id=group_id)
+        )
+    left = len(todo) - BATCH
+    if left > 0:
+        await message.reply_text(
+            escape(
+                l10n.ngettext(
+                    "{count} more recommendation: send /rate again when you are ready.",
+                    "{count} more recommendations: send /rate again when you are ready.",
+                    left,
+                ).format(count=left)
+            ),
+            do_quote=False,
+        )
+
+
+async def on_vote(press: Press[Vote], context: BotContext) -> None:
+    """v<colour>:<round>:<rec>: record the organisation's rating at once; counts follow."""
+    query, user, l10n, message = press.query, press.user, press.l10n, press.message
+    colour = COLOURS[press.data.tap]
+    round_id, rec_id = press.data.round_id, press.data.rec
+    in_group = message.chat.type != "private"
+    tap = await context.services.assessments.tap(
+        user.id, round_id, rec_id, colour, in_group=in_group
+    )
+    refusal = {
+        Tapped.NOT_A_RATER: only_representatives(l10n),
+        Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        Tapped.NOT_IN_ROUND: l10n.gettext(
+            "This recommendation is not part of this round any more."
+        ),
+    }.get(tap.result)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
+    org = tap.organisation
+    await query.answer(
+        l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
+    )
+    if tap.ask_reason:
+        await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
+    # In private the card shows the rating (✍ asks for the reason) and the next one follows.
+    rec = context.services.catalog.by_id.get(rec_id)
+    if tap.round is None or rec is None:
+        return
+    await lookup.edit(message, *await private_card(l10n, context, tap.round, rec, user.id))
+    if tap.result is Tapped.RECORDED:
+        await next_private(message, l10n, context, user.id, tap.round)
+
+
+async def flush_cards(context: BotContext) -> None:
+    """Job: redraw the counts of cards that changed, at most once per card per run.
+    Telegram allows a group about 20 edits a minute: a burst of taps is one edit.
+
+    A card counts as drawn only once Telegram took the edit ("not modified" included); a
+    timeout, 5xx or 429 leaves it for the next run, so one failure never leaves counts stale.
+    """
+    services = context.services
+    assessments = services.assessments
+    l10n = services.translations.localizer(None)
+    for card in await assessments.cards_to_redraw():
+        round_ = await assessments.round(card.round_id)
+        rec = services.catalog.by_id.get(card.recommendation_id)
+        if round_ is None or rec is None:
+            continue
+        try:
+            await context.bot.edit_message_text(
+                await rating_card(l10n, context, round_, rec, card.working_group_id),
+                chat_id=card.chat_id,
+                message_id=card.message_id,
+                reply_markup=card_markup(round_.id, rec.id),
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                # Deleted or no longer editable: retrying cannot help.
+                log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except Forbidden as exc:  # the bot left the chat
+            log.info("rating card %s/%s not redrawn: %s", card.chat_id, card.message_id, exc)
+        except TelegramError as exc:
+            log.warning(
+                "rating card %s/%s redraw failed, will retry: %s",
+                card.chat_id,
+                card.message_id,
+                exc,
+            )
+            continue
+        await assessments.mark_drawn(card)
+
+
+async def close_due_rounds(context: BotContext) -> None:
+    """Job: close the rounds whose closing date has passed (an idempotent sweep)."""
+    await context.services.assessments.close_due()

@@ -1,0 +1,126 @@
+"""A rating card: its text and its buttons, the same in group and private chats."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+
+from bot.domain.assessment import Colour, Distribution, Round
+from bot.domain.i18n import Localizer
+from bot.domain.model import Recommendation
+from bot.domain.text import truncate
+from handlers.callbacks import (
+    AskReason,
+    DeleteReason,
+    Skip,
+    Tap,
+    Vote,
+)
+from handlers.common import (
+    BotContext,
+)
+from handlers.render import escape
+
+COLOURS = {  # a rating button's letter, and the colour it records
+    Tap.RED: Colour.RED,
+    Tap.ORANGE: Colour.ORANGE,
+    Tap.GREEN: Colour.GREEN,
+    Tap.UNKNOWN: Colour.UNKNOWN,
+}
+
+
+def card_text(
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    dist: Distribution,
+    organisations: int,
+) -> str:
+    """A rating card's text: the recommendation, its States, the counts so far."""
+    catalog = context.services.catalog
+    states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    return "\n".join(
+        [
+            f"<b>{escape(str(rec.number))}</b> · c{rec.cycle} · {escape(round_.name)}",
+            escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
+            "",
+            escape(
+                l10n.gettext("{counts} — {rated} of {total} organisations").format(
+                    counts=dist.line(), rated=dist.total, total=organisations
+                )
+            ),
+        ]
+    )
+
+
+def card_markup(
+    round_id: int,
+    rec_id: int,
+    *,
+    private: bool = False,
+    skip: bool = False,
+    reason: bool = False,
+) -> InlineKeyboardMarkup:
+    """A rating card's buttons: the four colours, and in private ✍, 🗑 and ⏭."""
+    rows = [
+        [
+            InlineKeyboardButton(c.emoji, callback_data=Vote(round_id, rec_id, tap).pack())
+            for tap, c in COLOURS.items()
+        ]
+    ]
+    extra = []
+    if private:  # ✍ asks for the reason; in groups the bot asks privately instead
+        extra.append(InlineKeyboardButton("✍", callback_data=AskReason(round_id, rec_id).pack()))
+    if reason:  # 🗑 deletes the organisation's reason (the history keeps it)
+        extra.append(
+            InlineKeyboardButton("🗑", callback_data=DeleteReason(round_id, rec_id).pack())
+        )
+    if skip:
+        extra.append(InlineKeyboardButton("⏭", callback_data=Skip(round_id, rec_id).pack()))
+    if extra:
+        rows.append(extra)
+    return InlineKeyboardMarkup(rows)
+
+
+async def rating_card(
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    group_id: int | None = None,
+) -> str:
+    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
+    assessments = context.services.assessments
+    dist = await assessments.distribution(round_.id, rec.id, group_id)
+    _, organisations = await assessments.participation(round_.id, group_id)
+    return card_text(l10n, context, round_, rec, dist, organisations)
+
+
+def not_linked(l10n: Localizer) -> str:
+    """What a group command says in a chat not linked to a working group."""
+    return l10n.gettext(
+        "This chat is not linked to a working group: a coordinator can send /linkgroup."
+    )
+
+
+def only_representatives(l10n: Localizer) -> str:
+    """Why someone who does not represent an active organisation cannot rate."""
+    return l10n.gettext(
+        "Only representatives of member organisations can rate. Ask a coordinator for an "
+        "invite link."
+    )
+
+
+async def current_round_or_say(
+    message: Message, l10n: Localizer, context: BotContext
+) -> Round | None:
+    """The open round; without one, say so and return None."""
+    round_ = await context.services.assessments.current_round()
+    if round_ is None:
+        await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
+    return round_

@@ -1,0 +1,336 @@
+"""Results of a round: pages, exports (built off the event loop), comparisons."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    User,
+)
+
+from bot.domain.arguments import arguments, normalise, whole_numbers
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.rounds import (
+    ResultRow,
+    changes_by_theme,
+    compare_rows,
+    export_rows,
+    reasons_cell,
+    summary_by_theme,
+    theme_blocks,
+)
+from bot.domain.spreadsheet import table
+from bot.domain.text import truncate
+from handlers import lookup, render
+from handlers.access import Press
+from handlers.callbacks import (
+    ResultsPage,
+)
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    thread_of,
+)
+from handlers.render import escape, overall_label
+
+RESULTS_PER_PAGE = 8
+
+
+async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
+    """Whose results: in a linked group chat that working group's; in private the group named
+    by its short name (/results 1 land); otherwise the whole coalition's (None)."""
+    coalition = context.services.coalition
+    groups = await coalition.working_groups()
+    if message.chat.type != "private":
+        group_id = await coalition.linked_group(message.chat.id, thread_of(message))
+        return next((g for g in groups if g.id == group_id), None)
+    words = (message.text or "").lower().split()[1:]
+    return next((g for g in groups if g.slug in words), None)
+
+
+async def send_results(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    group: WorkingGroup | None = None,
+) -> None:
+    """The one-glance summary (participation, colours per theme), then the table, paged."""
+    services = context.services
+    group_id = group.id if group else None
+    round_, rows = await services.assessments.results(
+        user_id,
+        round_id,
+        services.catalog,
+        private=message.chat.type == "private",
+        group_id=group_id,
+    )
+    rated, total = await services.assessments.participation(round_id, group_id)
+    lines = [
+        f"<b>{escape(round_.name)}</b>",
+        escape(
+            l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+                rated=rated, total=total, group=group.name(l10n.language)
+            )
+            if group
+            else l10n.gettext("{rated} of {total} organisations took part.").format(
+                rated=rated, total=total
+            )
+        ),
+        "",
+    ]
+    for theme, counts in summary_by_theme(services.catalog, rows):
+        line = " · ".join(f"{o.emoji} {n}" for o, n in counts.items() if n)
+        lines.append(escape(f"{theme.name(l10n.language)}: {line}"))
+    for chunk in render.split_messages(["\n".join(lines)]):
+        await message.reply_text(chunk, do_quote=False)
+    text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
+    await message.reply_text(text, reply_markup=markup, do_quote=False)
+
+
+def _results_page(
+    l10n: Localizer, rows: list[ResultRow], round_id: int, page: int, group_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
+    page = max(0, min(page, pages - 1))
+    blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
+    for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
+        coalition = (
+            "\n"
+            + l10n.gettext("Whole coalition: {colour}").format(
+                colour=overall_label(l10n, row.coalition)
+            )
+            if row.coalition is not None
+            else ""
+        )
+        blocks.append(
+            f"<b>{escape(str(row.recommendation.number))}</b> "
+            f"{escape(overall_label(l10n, row.overall))}\n"
+            f"{escape(row.distribution.line() + coalition)}\n"
+            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
+        )
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                "◀", callback_data=ResultsPage(round_id, page - 1, group_id).pack()
+            )
+        )
+    if page < pages - 1:
+        nav.append(
+            InlineKeyboardButton(
+                "▶", callback_data=ResultsPage(round_id, page + 1, group_id).pack()
+            )
+        )
+    text = render.split_messages(["\n\n".join(blocks)])[0]
+    return text, InlineKeyboardMarkup([nav]) if nav else None
+
+
+def _no_such_round(l10n: Localizer, round_id: int) -> str:
+    return l10n.gettext("There is no round {id}. See /rounds.").format(id=round_id)
+
+
+def _results_not_yet(l10n: Localizer) -> str:
+    return l10n.gettext("Results are shown to members once coordinators publish a closed round.")
+
+
+async def on_results_page(press: Press[ResultsPage], context: BotContext) -> None:
+    """rq:<round>:<page>:<group or 0>: turn a page of results (permission checked again)."""
+    try:
+        round_, rows = await context.services.assessments.results(
+            press.user.id,
+            press.data.round_id,
+            context.services.catalog,
+            private=press.message.chat.type == "private",
+            group_id=press.data.group or None,
+        )
+    except NotAllowed:
+        await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
+        return
+    await press.query.answer()
+    text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)
+    await lookup.edit(press.message, text, markup)
+
+
+async def send_export(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    fmt: str,
+    by_theme: bool = False,
+    group: WorkingGroup | None = None,
+) -> None:
+    """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
+    built off the event loop."""
+    services = context.services
+    private = message.chat.type == "private"
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private
+        )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        groups = await services.coalition.working_groups()
+        round_, _, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private
+        )
+        blocks = [
+            (g.name(l10n.language), by_group[g.id])
+            for g in groups
+            if group is None or g.id == group.id  # /export 1 xlsx land: that group's block
+        ]
+    data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
+    # A large XLSX must not stall chats; its sheet is named after the round.
+    content = await asyncio.to_thread(partial(table, data, fmt, sheet=round_.name))
+    await message.reply_document(
+        InputFile(
+            content,
+            filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}",
+        ),
+        caption=escape(round_.name),
+        do_quote=False,
+    )
+
+
+@answering_not_allowed
+async def results(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/results [round]: the table in chat (members: only published rounds, no names)."""
+    round_id = _round_argument(message)
+    if round_id is None:
+        await message.reply_text(
+            escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
+        )
+        return
+    group = await _group_of(message, context)
+    round_ = await context.services.assessments.round(round_id)
+    if round_ is None:
+        await message.reply_text(escape(_no_such_round(l10n, round_id)))
+        return
+    if round_.open and not await context.services.is_coordinator(user.id):
+        rated, total = await context.services.assessments.participation(
+            round_id, group.id if group else None
+        )
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "This round is still open: results are shown once coordinators publish them. So far "
+                    "{rated} of {total} organisations have taken part."
+                ).format(rated=rated, total=total)
+            )
+        )
+        return
+    try:
+        await send_results(message, l10n, context, user.id, round_id, group)
+    except NotAllowed:
+        await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+@answering_not_allowed
+async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/export <round> [csv|xlsx] [themes | a working group's short name]: the table as a
+    file, by working group, by theme, or one working group's block."""
+    round_id = _round_argument(message)
+    if round_id is None:
+        await message.reply_text(
+            escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
+        )
+        return
+    services = context.services
+    groups = {g.slug: g for g in await services.coalition.working_groups()}
+    words = [w for w in normalise(message.text or "").casefold().split()[1:] if not w.isdigit()]
+    unknown = [w for w in words if w not in {"csv", "xlsx", "theme", "themes", *groups}]
+    if unknown:
+        await message.reply_text(
+            escape(
+                l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
+                    format=unknown[0][:20], formats="csv, xlsx"
+                )
+            )
+        )
+        return
+    if await services.assessments.round(round_id) is None:
+        await message.reply_text(escape(_no_such_round(l10n, round_id)))
+        return
+    fmt = "csv" if "csv" in words else "xlsx"
+    by_theme = "theme" in words or "themes" in words
+    group = next((groups[w] for w in words if w in groups), None)
+    try:
+        await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
+    except NotAllowed:
+        await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+@answering_not_allowed
+async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/compare <earlier round> <later round>: what progressed and what regressed."""
+    numbers = whole_numbers(arguments(message.text or ""))
+    if len(numbers) != 2:
+        await message.reply_text(
+            escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
+        )
+        return
+    group = await _group_of(message, context)
+    for round_id in numbers:
+        if await context.services.assessments.round(round_id) is None:
+            await message.reply_text(escape(_no_such_round(l10n, round_id)))
+            return
+    try:
+        changes = await context.services.assessments.compare(
+            user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
+        )
+    except NotAllowed:
+        await message.reply_text(escape(_results_not_yet(l10n)))
+        return
+    if not changes:
+        await message.reply_text(
+            escape(l10n.gettext("No recommendation changed colour between these rounds."))
+        )
+        return
+    text = normalise(message.text or "").casefold()
+    if "csv" in text or "xlsx" in text:
+        fmt = "csv" if "csv" in text else "xlsx"
+        data = compare_rows(l10n, context.services.catalog, changes, overall_label)
+        await message.reply_document(
+            InputFile(
+                await asyncio.to_thread(table, data, fmt),
+                filename=f"compare-{numbers[0]}-{numbers[1]}.{fmt}",
+            ),
+            do_quote=False,
+        )
+        return
+    up = sum(1 for c in changes if c[3] > 0)
+    lines = [
+        "<b>"
+        + escape(l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up))
+        + " · "
+        + escape(
+            l10n.ngettext("{count} regressed", "{count} regressed", len(changes) - up).format(
+                count=len(changes) - up
+            )
+        )
+        + "</b>"
+    ]
+    if group is not None:  # whose colours these are
+        lines.insert(0, "<b>" + escape(group.name(l10n.language)) + "</b>")
+    for theme, found in changes_by_theme(context.services.catalog, changes):
+        lines += ["", "<b>" + escape(theme.name(l10n.language)) + "</b>"]
+        lines += [
+            escape(f"{'⬆' if moved > 0 else '⬇'} {rec.number}: {a.emoji} → {b.emoji}")
+            for rec, a, b, moved in found
+        ]
+    for chunk in render.split_messages(["\n".join(lines)]):
+        await message.reply_text(chunk)
+
+
+def _round_argument(message: Message) -> int | None:
+    """The first whole number after the command: /results 2, /export 2 xlsx."""
+    return next(iter(whole_numbers(arguments(message.text or ""))), None)
