@@ -45,7 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     # Which organisation a person represents is for coordinators and themselves, not a group.
     Command("me", N_("Your organisation, working groups and role"), where=Where.PRIVATE),
     Command("rate", N_("Rate how far recommendations are implemented (members)"), _M),
-    Command("myratings", N_("Your organisation's ratings in the open round"), _R),
+    Command("myratings", N_("Your organisation's ratings in the open round"), _R, Where.PRIVATE),
     Command("rounds", N_("Assessment rounds and who took part"), _M),
     Command("results", N_("Results of a round: /results 1"), _M),
     Command(

@@ -7,6 +7,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.domain.membership import Role
 from bot.domain.services import DomainServices
+from bot.domain.text import one_line
 from handlers.common import BotApplication, BotContext, name_of, reader
 from handlers.render import escape
 
@@ -36,7 +37,10 @@ async def guard(update: Update, context: BotContext) -> None:
     if (
         person is not None
         and (person.role is not Role.GUEST or person.organisation_id)
-        and (person.display_name != name_of(user)[:64] or person.unreachable_since is not None)
+        and (
+            person.display_name != one_line(name_of(user))[:64]
+            or person.unreachable_since is not None
+        )
     ):
         await services.coalition.seen(
             user.id, name_of(user), await services.language_of(user.id, user.language_code)

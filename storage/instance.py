@@ -20,8 +20,9 @@ class DatabaseInUse(RuntimeError):
 
 
 def lock_path(database: Path) -> Path:
-    """The lock file beside a database."""
-    return database.with_name(database.name + ".lock")
+    """The lock file beside a database's real file (found the same through a symlink or `..`)."""
+    real = database.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ are what the README promises, written here independently of the code's access ta
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -40,15 +41,18 @@ PERSONAS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
     "member of an inactive organisation": (INACTIVE, None),
     "coordinator in a group": (COORDINATOR, GROUP),
     "coordinator in private": (COORDINATOR, None),
+    "representative in a group": (OWNER, GROUP),
 }
+IN_GROUP_NOT_COORDINATOR = 5
+ORGANISATIONS = ("OWNER", "OTHER", "PAUSED", "SPARE")  # short names; full names add " org"
 
 Y, N = True, False
-ANYONE = (Y, Y, Y, Y, Y)
-MEMBERS = (N, Y, N, Y, Y)  # members of active organisations and coordinators
-RATERS = (N, Y, N, N, N)  # representatives of active organisations (coordinators are not)
-COORDINATORS = (N, N, N, Y, Y)
-COORDINATORS_PRIVATE = (N, N, N, N, Y)  # membership details never go into a group
-COORDINATORS_GROUP = (N, N, N, Y, N)  # acts on the group itself
+ANYONE = (Y, Y, Y, Y, Y, Y)
+MEMBERS = (N, Y, N, Y, Y, Y)  # members of active organisations and coordinators
+RATERS = (N, Y, N, N, N, Y)  # representatives of active organisations (coordinators are not)
+COORDINATORS = (N, N, N, Y, Y, N)
+COORDINATORS_PRIVATE = (N, N, N, N, Y, N)  # membership details never go into a group
+COORDINATORS_GROUP = (N, N, N, Y, N, N)  # acts on the group itself
 
 # command -> (what is sent, who may: guest, other member, inactive, coordinator group/private)
 COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
@@ -59,9 +63,9 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "language": ("/language", ANYONE),
     "help": ("/help", ANYONE),
     "start": ("/start", ANYONE),
-    "me": ("/me", (Y, Y, Y, N, Y)),  # one's organisation is not announced to a group
-    "rate": ("/rate", (N, Y, N, Y, N)),  # coordinators post cards in groups, do not rate
-    "myratings": ("/myratings", RATERS),
+    "me": ("/me", (Y, Y, Y, N, Y, N)),  # one's organisation is not announced to a group
+    "rate": ("/rate", (N, Y, N, Y, N, Y)),  # coordinators post cards in groups, do not rate
+    "myratings": ("/myratings", (N, Y, N, N, N, N)),  # nor are its ratings
     "rounds": ("/rounds", MEMBERS),
     "results": ("/results {published}", MEMBERS),
     "export": ("/export {published} csv", MEMBERS),
@@ -223,6 +227,10 @@ async def _persona(
         ]
         assert said, f"/{command.name} by {name}: no answer"
         verdict(f"/{command.name}", allowed, said[0])
+        if column == IN_GROUP_NOT_COORDINATOR:  # whom a member represents stays private
+            named = [o for o in ORGANISATIONS for text in said if re.search(rf"\b{o}\b", text)]
+            if named:
+                wrong.append(f"/{command.name} by {name} named {named} in the group")
     for button in BUTTONS:
         for prefix in button.prefixes:
             data, allowed = BUTTON_ROWS[prefix]
@@ -244,6 +252,8 @@ async def test_role_by_action_matrix(
     l10n = services.translations.localizer("en")
     # The five kinds of user act at the same time, each in their own chat.
     wrong = await asyncio.gather(
-        *(_persona(tg, finished, ids, column, l10n) for column in range(len(PERSONAS)))
+        *(_persona(tg, finished, ids, column, l10n) for column in range(IN_GROUP_NOT_COORDINATOR))
     )
+    # After the coordinator in the group: answers in one chat are told apart by order.
+    wrong.append(await _persona(tg, finished, ids, IN_GROUP_NOT_COORDINATOR, l10n))
     assert [w for found in wrong for w in found] == []

@@ -337,3 +337,52 @@ def test_any_bytes_are_imported_or_refused_whole(data: bytes, suffix: str) -> No
         except UnreadableFile:
             return
         assert all(isinstance(e.english(), str) for e in parsed.errors)
+
+
+def xlsx_with_shared_strings(path: Path, entries: int, part: str) -> Path:
+    """A minimal workbook whose shared-strings table (at `part`) holds `entries` tiny texts."""
+    ns = "http://schemas.openxmlformats.org"
+    main = f"{ns}/spreadsheetml/2006/main"
+    relations = f"{ns}/officeDocument/2006/relationships"
+    types = f"{ns}/package/2006/content-types"
+    spreadsheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    files = {
+        "[Content_Types].xml": f'<Types xmlns="{types}">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        f'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{spreadsheet}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{spreadsheet}.worksheet+xml"/>'
+        f'<Override PartName="/{part}" ContentType="{spreadsheet}.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{relations}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{relations}"><sheets>'
+        '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{relations}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{relations}/sharedStrings" Target="/{part}"/>'
+        "</Relationships>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData><row r="1">'
+        '<c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>',
+        part: f'<sst xmlns="{main}">' + "<si><t>a</t></si>" * entries + "</sst>",
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_an_xlsx_with_a_huge_table_of_shared_texts_is_refused_before_openpyxl_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openpyxl loads the whole table first: 5.5M tiny texts cost minutes, so the size is
+    checked first, wherever the file's list of parts puts the table."""
+    monkeypatch.setattr(importer, "MAX_SHARED_STRINGS_BYTES", 20_000)
+    small = xlsx_with_shared_strings(tmp_path / "small.xlsx", 100, "xl/sharedStrings.xml")
+    with pytest.raises(UnreadableFile, match="no column"):  # read as ever: no header row
+        parse_file(small, default_cycle=2)
+    for part in ("xl/sharedStrings.xml", "xl/elsewhere/texts.xml"):
+        big = xlsx_with_shared_strings(tmp_path / "big.xlsx", 2000, part)
+        with pytest.raises(UnreadableFile, match=r"table of shared texts unpacks to 0\.0 MB"):
+            parse_file(big, default_cycle=2)

@@ -215,3 +215,16 @@ def test_the_lock_files_pin_everything_pyproject_asks_for(tmp_path: Path) -> Non
     assert problem.startswith("  apscheduler")  # python-telegram-bot[job-queue] needs it
     assert problem.endswith(" is not in requirements-test.lock")
     assert advice == "Run scripts/lock to refresh them, then commit both .lock files."
+
+
+def test_the_database_lock_holds_through_a_symlink_or_another_path(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "bot.db"
+    real.parent.mkdir()
+    real.touch()
+    alias = tmp_path / "alias.db"
+    alias.symlink_to(real)
+    roundabout = tmp_path / "data" / ".." / "data" / "bot.db"
+    with single_instance(real):
+        for other in (alias, roundabout):
+            with pytest.raises(DatabaseInUse), single_instance(other):
+                pass

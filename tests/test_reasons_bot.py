@@ -1,7 +1,10 @@
 """Representatives change and delete their organisation's reason while the round is open; a
 reason over the limit is cut and its writer told so; every version stays in the history."""
 
+import datetime as dt
+
 from bot.domain.assessment import Colour
+from bot.domain.rounds import parse_scope
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR_ID
@@ -94,3 +97,46 @@ async def test_change_and_delete_a_reason_with_its_history(
 def card_rec(card: StoredMessage) -> str:
     """The recommendation id in a card's ✍ button."""
     return button(card, "✍").rsplit(":", 1)[1]
+
+
+FORGED = "Too slow.\n\n118.104 🟢 Green\u202e\x1b\x85evil\u2066\t end\u200b ok\u200c"
+ONE_LINE = "Too slow. 118.104 🟢 Green evil end\u200b ok\u200c"  # Khmer's ZWSP and ZWNJ stay
+
+
+async def test_a_reason_or_name_cannot_fake_lines_or_reorder_what_others_see(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """Line breaks, controls and direction overrides in text others see are folded or dropped
+    where the text enters, so no reason, name or title can add a line of the bot's own."""
+    (member,) = await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1-118.2", "Check")
+    card = await tg.reply_to(member, "/rate")
+    await press(tg, card, button(card, "🔴"), member)
+    card = await edited(tg, card)
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the next card
+    await press(tg, card, button(card, "✍"), member)
+    assert await reply_to_prompt(tg, member, FORGED) == (
+        "Reason saved. You can change it by replying again."
+    )
+    mine = await tg.reply_to(member, "/myratings")
+    await press(tg, mine, button(mine, "118.1 🔴"), member)
+    call = await tg.next_call("sendMessage", chat_id=member["id"])
+    shown = tg.messages[(member["id"], call.result["message_id"])].text
+    assert shown.endswith(f"Your organisation's rating: 🔴\nReason: {ONE_LINE}")
+
+    services: Services = bot.bot_data["services"]
+    invite = await services.coalition.add_organisation(COORDINATOR_ID, "EVIL", FORGED)
+    assert invite.organisation.name == ONE_LINE
+    joined = await services.coalition.join(7001, FORGED, "en", invite.code)
+    assert joined.id == invite.organisation.id
+    person = await services.coalition.person(7001)
+    assert person is not None
+    assert person.display_name == ONE_LINE
+    round_id = await services.assessments.open_round(
+        COORDINATOR_ID,
+        FORGED,
+        parse_scope("c2 118.3", services.catalog, dt.UTC, dt.date(2026, 1, 1)),
+    )
+    opened = await services.assessments.repository.round(round_id)
+    assert opened is not None
+    assert opened.name == ONE_LINE

@@ -39,13 +39,19 @@ async def test_hostile_names_and_reasons_in_the_coordinators_export(
         key=lambda rec_id: services.catalog.by_id[rec_id].number,
     )
     expected: dict[str, tuple[str, bool]] = {}  # recommendation cell -> reasons cell
+    # Written past the domain's one_line (as by an older version or by hand): the export
+    # must still be safe whatever the database holds.
+    now = services.clock.now()
     for n, (short, reason, cell, formula) in enumerate(HOSTILE):
-        invite = await services.coalition.add_organisation(COORDINATOR_ID, short, f"Org {n}")
+        org_id = await services.coalition.repository.add_organisation(
+            short, f"Org {n}", actor=COORDINATOR_ID, now=now
+        )
+        invite = await services.coalition.invite(COORDINATOR_ID, org_id)
         person = rep(n)
         await services.coalition.join(person["id"], person["first_name"], "en", invite.code)
         # Each organisation rates its own recommendation: its name starts that reasons cell.
         await services.assessments.rate(person["id"], 1, items[n], Colour.RED)
-        await services.assessments.set_reason(person["id"], 1, items[n], reason)
+        await services.assessments.repository.set_reason(1, items[n], org_id, reason, now)
         rec = services.catalog.by_id[items[n]]
         expected[f"{rec.number} – {rec.text_en}"] = (cell, formula)
 

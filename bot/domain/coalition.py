@@ -22,6 +22,7 @@ from bot.domain.membership import (
     new_invite_code,
 )
 from bot.domain.repositories import MembershipStore
+from bot.domain.text import one_line
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Coalition:
 
     async def seen(self, user_id: int, display_name: str, language: str) -> None:
         """Record a user who talks to the bot (name for coordinators; reachable again)."""
-        await self.repository.seen(user_id, display_name, language)
+        await self.repository.seen(user_id, one_line(display_name), language)
 
     async def coordinators(self) -> list[Person]:
         """Every coordinator (to tell them what happens to the bot)."""
@@ -98,7 +99,7 @@ class Coalition:
         """Create an organisation and its first invite."""
         await self.require_coordinator(actor)
         org_id = await self.repository.add_organisation(
-            short_name, name, actor=actor, now=self.clock.now()
+            one_line(short_name), one_line(name), actor=actor, now=self.clock.now()
         )
         return await self.invite(actor, org_id)
 
@@ -125,7 +126,7 @@ class Coalition:
         if not looks_like_code(code):
             raise InviteInvalid("unknown")
         org_id = await self.repository.redeem_invite(
-            hash_code(code), user_id, display_name, language, self.clock.now()
+            hash_code(code), user_id, one_line(display_name), language, self.clock.now()
         )
         return await self.repository.organisation(org_id)
 
@@ -208,7 +209,7 @@ class Coalition:
         """Link a chat or forum topic to a working group."""
         await self.require_coordinator(actor)
         await self.repository.link_chat(
-            chat_id, thread_id, group_id, title, actor=actor, now=self.clock.now()
+            chat_id, thread_id, group_id, one_line(title), actor=actor, now=self.clock.now()
         )
 
     async def unlink_chat(

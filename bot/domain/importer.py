@@ -30,6 +30,10 @@ MAX_FILE_ROWS = 100_000
 MAX_LINES = 1_048_576  # a spreadsheet's own limit
 MAX_FILE_BYTES = 100_000_000  # a CSV file, or what an XLSX file unpacks to
 MAX_XLSX_PARTS = 1000
+# openpyxl reads an XLSX file's shared strings whole, before any row: 90 MB of tiny strings
+# cost minutes and half a gigabyte. 20 MB is hundreds of thousands of real cells.
+MAX_SHARED_STRINGS_BYTES = 20_000_000
+MAX_MANIFEST_BYTES = 1_000_000  # [Content_Types].xml: a few kilobytes in a real file
 MAX_COLUMNS = 100  # columns beyond are not read (a file may claim 16,384)
 
 # Header spellings, normalised (lower case, punctuation as spaces), for each field we read.
@@ -436,15 +440,37 @@ def _read_xlsx(path: Path) -> Iterator[list[str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            unpacked = sum(part.file_size for part in parts)
+            if unpacked > MAX_FILE_BYTES or len(parts) > MAX_XLSX_PARTS:
+                raise UnreadableFile(
+                    f"{path.name}: unpacks to {_megabytes(unpacked)} in {len(parts)} parts, "
+                    "more than an import may be; nothing was imported"
+                )
+            strings = _shared_strings_size(archive)
+    except (zipfile.BadZipFile, OSError, ValueError, SyntaxError) as exc:
         raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
-    unpacked = sum(part.file_size for part in parts)
-    if unpacked > MAX_FILE_BYTES or len(parts) > MAX_XLSX_PARTS:
+    if strings > MAX_SHARED_STRINGS_BYTES:
         raise UnreadableFile(
-            f"{path.name}: unpacks to {_megabytes(unpacked)} in {len(parts)} parts, more than an "
-            "import may be; nothing was imported"
+            f"{path.name}: its table of shared texts unpacks to {_megabytes(strings)}, more "
+            f"than the {_megabytes(MAX_SHARED_STRINGS_BYTES)} an import may hold; nothing was "
+            "imported"
         )
     return _xlsx_rows(path)
+
+
+def _shared_strings_size(archive: zipfile.ZipFile) -> int:
+    """What the shared-strings parts unpack to, found as openpyxl finds them (by content type)."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    sizes = {part.filename: part.file_size for part in archive.infolist()}
+    if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_MANIFEST_BYTES:
+        raise UnreadableFile(f"{archive.filename}: its list of parts is too large to be real")
+    if ARC_CONTENT_TYPES not in sizes:
+        return 0  # openpyxl refuses it
+    manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+    return sum(sizes.get(t.PartName.lstrip("/"), 0) for t in manifest.findall(SHARED_STRINGS))
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:

@@ -34,7 +34,7 @@ from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
-from bot.domain.text import normalize
+from bot.domain.text import normalize, one_line
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class Assessments:
         """Open a round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
         round_id = await self.repository.open_round(
-            name,
+            one_line(name),
             scope.cycle,
             scope.description,
             scope.recommendation_ids,
@@ -311,6 +311,7 @@ class Assessments:
         """Attach or replace the reason of the user's organisation's rating (the old one stays
         in the history); True when it was longer than MAX_REASON and was cut to it."""
         org_id, _ = await self.rater(user_id)
+        reason = one_line(reason)
         await self.repository.set_reason(
             round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
         )

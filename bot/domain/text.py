@@ -12,6 +12,12 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "−": "-", "‐": "-"})
 _SPACES = re.compile(r"\s+")
 
+# Shown to others, these would let a user's text fake lines of the bot's own or reorder it:
+# direction marks, embeddings, overrides and isolates, and invisible joiners (Khmer's
+# zero-width space and non-joiner stay: writers use them between words).
+_DIRECTION = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+_HIDDEN = dict.fromkeys((*_DIRECTION, 0x200D, 0x2060, 0xFEFF, 0x180E, 0x00AD))
+
 KHMER_RANGE = (0x1780, 0x17FF)
 _KHMER_RUN = re.compile(r"[\u1780-\u17dd\u17f0-\u17f9\u19e0-\u19ff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
@@ -23,6 +29,18 @@ def normalize(text: str) -> str:
     text = text.translate(_INVISIBLE).translate(KHMER_DIGITS).translate(_APOSTROPHES)
     # Khmer writers use subscript TA and subscript DA interchangeably (ស្តី / ស្ដី).
     text = text.translate(_DASHES).replace("\u17d2\u178a", "\u17d2\u178f").casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+def one_line(text: str) -> str:
+    """User text the bot keeps and shows to others: line breaks and tabs as single spaces,
+    no control, direction or invisible characters (but ZWSP and ZWNJ), trimmed."""
+    text = unicodedata.normalize("NFC", text).translate(_HIDDEN)
+    text = "".join(
+        " " if c.isspace() else c
+        for c in text
+        if c.isspace() or unicodedata.category(c) != "Cc"  # Cc: the C0 and C1 controls
+    )
     return _SPACES.sub(" ", text).strip()
 
 
