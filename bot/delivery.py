@@ -3,12 +3,15 @@
 Telegram forgets an update once `getUpdates` is called with a higher offset. Each fetched batch
 is written to the database first (the inbox), then acknowledged; an update leaves the inbox once
 handled. After a crash the inbox is replayed, so every update Telegram delivered is handled at
-least once. Handling is bounded per chat, so a flood in one chat cannot hold everyone's slots.
+least once — except that an update whose handling changed data was marked handled in the same
+transaction as that change (storage.db.handling): actions that change data happen at most once,
+pure look-ups at least once. Handling is bounded per chat, so a flood in one chat cannot hold everyone's slots.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import re
@@ -22,6 +25,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
+from storage.db import Handling, handling
 from storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
@@ -215,7 +219,14 @@ class FairProcessor(BaseUpdateProcessor):
         if self._stopping:
             _close(coroutine)
             return
-        task: asyncio.Task[Any] = asyncio.ensure_future(coroutine)
+        context = contextvars.copy_context()
+        if isinstance(update, Update):  # its data changes and its inbox mark commit together
+            context.run(handling.set, Handling(update.update_id))
+        task: asyncio.Task[Any] = (
+            asyncio.get_running_loop().create_task(coroutine, context=context)
+            if isinstance(coroutine, Coroutine)
+            else asyncio.ensure_future(coroutine)
+        )
         self._tasks.add(task)
         try:
             await asyncio.wait([task])

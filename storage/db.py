@@ -8,6 +8,8 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
@@ -18,6 +20,19 @@ from storage.migrations import MIGRATIONS, REBUILDS
 log = logging.getLogger(__name__)
 _BUSY_WAIT_MS = 30_000
 _CHECKPOINT_WAIT_MS = 1_000
+
+
+@dataclass
+class Handling:
+    """The Telegram update being handled; `marked` once the inbox knows it took effect."""
+
+    update_id: int
+    marked: bool = False
+
+
+# Set by the delivery code around each update's handlers: the first transaction that changes
+# data also marks the update handled in the inbox, so a replay after kill -9 cannot repeat it.
+handling: ContextVar[Handling | None] = ContextVar("handling", default=None)
 
 
 class DatabaseTooNew(RuntimeError):
@@ -74,15 +89,32 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back whole on any error."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back whole on any error; the first that changes
+        data while an update is handled also marks that update handled, in the same commit."""
         async with self._lock:
             await self.connection.execute("BEGIN IMMEDIATE")
+            current = handling.get()
             try:
+                before = await self._changes() if current and not current.marked else None
                 yield self.connection
+                if current and before is not None and await self._changes() != before:
+                    await self.connection.execute(
+                        "UPDATE inbox SET handled = 1, body = '' WHERE update_id = ?",
+                        (current.update_id,),
+                    )
+                else:
+                    current = None
             except BaseException:
                 await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
+            if current:
+                current.marked = True
+
+    async def _changes(self) -> int:
+        async with self.connection.execute("SELECT total_changes()") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database file and empty it (after an erasure, so nothing

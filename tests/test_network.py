@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from bot.delivery import Stopped
 from bot.flood import ChatRateLimiter
 from bot.settings import Settings
 from handlers.common import BotApplication
-from tests.conftest import GROUP, KHMER_MEMBER, MEMBER, FakeClock, make_settings
+from tests.conftest import COORDINATOR, GROUP, KHMER_MEMBER, MEMBER, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram, FloodLimits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,6 +232,48 @@ async def test_updates_fetched_before_a_kill_9_are_answered_after_restart(
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 20) == 0
     assert "update(s) fetched before the last stop" in read(log)
+
+
+async def test_an_action_that_changed_data_is_not_repeated_after_a_kill_9(
+    tg: FakeTelegram, db_path: Path, tmp_path: Path
+) -> None:
+    """Killed while the answers are being sent: the round and the organisation exist once,
+    their answers are lost (at most once); a look-up still being answered is answered."""
+    env = {
+        "BOT_TOKEN": tg.token,
+        "TELEGRAM_BASE_URL": tg.url,
+        "DATABASE_PATH": str(db_path),
+        "COORDINATOR_IDS": str(COORDINATOR["id"]),
+    }
+    log = tmp_path / "bot.log"
+    tg.stall("sendMessage")
+    first = await start_bot(env, log)
+    try:
+        await tg.send("/openround c2 land : Kill test", user=COORDINATOR)
+        await tg.send("/addorg KILL Killed organisation", user=COORDINATOR)
+        await tg.stalled("sendMessage", 2, timeout=20)
+        await tg.send("118.6 c2", user=person(7100))
+        await tg.stalled("sendMessage", 3, timeout=20)
+    finally:
+        first.kill()  # SIGKILL: no clean-up of any kind
+        await first.wait()
+    tg.abandon("sendMessage")
+
+    second = await start_bot(env, log)
+    try:
+        answer = await tg.next_call("sendMessage", timeout=20)
+        assert answer.params["chat_id"] == "7100"
+        await tg.send("/help", user=COORDINATOR)  # handled after any replay: a sync point
+        await tg.next_call("sendMessage", chat_id=str(COORDINATOR["id"]), timeout=20)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 20) == 0
+    assert [c for c in tg.calls if c.method == "sendMessage" and not c.consumed] == []
+    with sqlite3.connect(db_path) as db:
+        rounds = db.execute("SELECT name FROM rounds").fetchall()
+        organisations = db.execute("SELECT short_name FROM organisations").fetchall()
+    assert rounds == [("Kill test",)]
+    assert organisations == [("KILL",)]
 
 
 async def test_the_fake_server_fails_like_telegram(tg: FakeTelegram, bot: BotApplication) -> None:
