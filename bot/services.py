@@ -59,6 +59,7 @@ class Services:
             MembershipRepository(database),
             clock,
             dt.timedelta(hours=settings.invite_ttl_hours),
+            settings.default_language,
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.reason_prompts = RateLimiter(clock, 1)
@@ -92,7 +93,9 @@ class Services:
             if await repository.meta("bundled:working_groups") != groups_hash:
                 await members.sync_working_groups(load_working_groups(bundled.WORKING_GROUPS_FILE))
                 await repository.set_meta("bundled:working_groups", groups_hash)
-            await members.seed_coordinators(sorted(settings.coordinator_ids))
+            await members.seed_coordinators(
+                sorted(settings.coordinator_ids), settings.default_language
+            )
             glossary = bundled.load_glossary()
             snapshot = await repository.snapshot()
             catalog = await asyncio.to_thread(
@@ -178,9 +181,12 @@ class Services:
         return await self.coalition.role(user_id) is Role.COORDINATOR
 
     async def language_of(self, user_id: int, telegram_code: str | None) -> str:
-        """The user's chosen language, else their Telegram language, else the default."""
-        chosen = await self.users.language(user_id)
-        return chosen or self.translations.pick(telegram_code)
+        """The user's chosen language, else their Telegram language, else the one stored when
+        the bot recorded them (for messages the bot sends first), else the default."""
+        stored = await self.users.language(user_id)
+        if stored is not None and (stored[1] or telegram_code is None):
+            return stored[0]
+        return self.translations.pick(telegram_code)
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember a user's language choice."""

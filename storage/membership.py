@@ -61,13 +61,13 @@ class MembershipRepository:
             await db.execute(
                 "INSERT INTO users (user_id, language, display_name) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, "
-                "unreachable_since = NULL",
+                "unreachable_since = NULL, language = CASE WHEN language_chosen = 1 "
+                "THEN language ELSE excluded.language END",
                 (user_id, language, display_name[:64]),
             )
 
-    async def seed_coordinators(self, user_ids: Sequence[int]) -> list[int]:
-        """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected. Their
-        language stays unchosen: they read their Telegram's until they choose one."""
+    async def seed_coordinators(self, user_ids: Sequence[int], language: str) -> list[int]:
+        """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected."""
         async with self._db.transaction() as db:
             async with db.execute("SELECT value FROM meta WHERE key = 'seeded_coordinators'") as c:
                 row = await c.fetchone()
@@ -75,9 +75,9 @@ class MembershipRepository:
             new = sorted(set(user_ids) - done)
             for user_id in new:
                 await db.execute(
-                    "INSERT INTO users (user_id, is_coordinator) VALUES (?, 1) "
+                    "INSERT INTO users (user_id, language, is_coordinator) VALUES (?, ?, 1) "
                     "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = 1",
-                    (user_id,),
+                    (user_id, language),
                 )
             await db.execute(
                 "INSERT INTO meta (key, value) VALUES ('seeded_coordinators', ?) "
@@ -87,7 +87,7 @@ class MembershipRepository:
         return new
 
     async def set_coordinator(
-        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime
+        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
     ) -> bool:
         """Promote or demote; never demote the last coordinator. False (and no audit entry)
         when the person already had that role."""
@@ -107,9 +107,9 @@ class MembershipRepository:
                 if not row or row[0] == 0:
                     raise LastCoordinator
             await db.execute(
-                "INSERT INTO users (user_id, is_coordinator) VALUES (?, ?) "
+                "INSERT INTO users (user_id, language, is_coordinator) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET is_coordinator = excluded.is_coordinator",
-                (user_id, int(flag)),
+                (user_id, language, int(flag)),
             )
             await audit.record(
                 db,

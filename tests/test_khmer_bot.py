@@ -47,11 +47,11 @@ async def test_a_khmer_coordinator_from_the_settings_reads_khmer(
         make_settings(tg, db_path), clock, poll_timeout=1, limiter=loose_limiter()
     ) as app:
         services: Services = app.bot_data["services"]
-        assert await services.users.language(COORDINATOR_ID) is None  # nobody chose
+        assert await services.language_of(COORDINATOR_ID, "km") == "km"  # nobody chose
         reply = await tg.reply_to(KHMER_COORDINATOR, "/rounds")
         assert reply.text == "មិនទាន់មានជុំវាយតម្លៃនៅឡើយទេ។"
         await services.coalition.set_coordinator(COORDINATOR_ID, 4444, True)  # /promote
-        assert await services.users.language(4444) is None
+        assert await services.language_of(4444, "km") == "km"
 
 
 async def test_cycles_are_one_translated_label(tg: FakeTelegram, bot: BotApplication) -> None:

@@ -85,7 +85,7 @@ async def test_unreachable_lists_representatives_and_coordinators_not_guests(
 ) -> None:
     await org_with_rep(repo, clock, "ADHOC", 7)
     await repo.seen(8, "Guest", "en")
-    await repo.set_coordinator(6, True, actor=BOSS, now=clock.now())
+    await repo.set_coordinator(6, True, actor=BOSS, now=clock.now(), language="en")
     for user_id in (8, 7, 6):
         await repo.mark_unreachable(user_id, clock.now())
     assert [p.user_id for p in await repo.unreachable()] == [6, 7]
@@ -94,25 +94,25 @@ async def test_unreachable_lists_representatives_and_coordinators_not_guests(
 async def test_coordinators_from_the_settings_are_made_once_each(
     repo: MembershipRepository, clock: FakeClock
 ) -> None:
-    assert await repo.seed_coordinators([2, 1]) == [1, 2]
+    assert await repo.seed_coordinators([2, 1], "en") == [1, 2]
     assert [p.user_id for p in await repo.coordinators()] == [1, 2]
-    await repo.set_coordinator(2, False, actor=1, now=clock.now())
-    assert await repo.seed_coordinators([1, 2, 3]) == [3]  # 2's demotion is respected
+    await repo.set_coordinator(2, False, actor=1, now=clock.now(), language="en")
+    assert await repo.seed_coordinators([1, 2, 3], "km") == [3]  # 2's demotion is respected
     assert [p.user_id for p in await repo.coordinators()] == [1, 3]
-    assert await repo.seed_coordinators([1, 2, 3]) == []
+    assert await repo.seed_coordinators([1, 2, 3], "en") == []
 
 
 async def test_promotion_and_demotion_say_whether_anything_changed(
     repo: MembershipRepository, clock: FakeClock
 ) -> None:
     now = clock.now()
-    assert await repo.set_coordinator(1, True, actor=BOSS, now=now) is True
-    assert await repo.set_coordinator(1, True, actor=BOSS, now=now) is False
+    assert await repo.set_coordinator(1, True, actor=BOSS, now=now, language="en") is True
+    assert await repo.set_coordinator(1, True, actor=BOSS, now=now, language="en") is False
     with pytest.raises(LastCoordinator):
-        await repo.set_coordinator(1, False, actor=BOSS, now=now)
-    assert await repo.set_coordinator(2, True, actor=1, now=now) is True
-    assert await repo.set_coordinator(1, False, actor=2, now=now) is True
-    assert await repo.set_coordinator(1, False, actor=2, now=now) is False
+        await repo.set_coordinator(1, False, actor=BOSS, now=now, language="en")
+    assert await repo.set_coordinator(2, True, actor=1, now=now, language="km") is True
+    assert await repo.set_coordinator(1, False, actor=2, now=now, language="en") is True
+    assert await repo.set_coordinator(1, False, actor=2, now=now, language="en") is False
     person = await repo.person(2)
     assert person is not None
     assert person.is_coordinator

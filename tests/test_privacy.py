@@ -131,7 +131,7 @@ async def test_an_erased_organisation_leaves_no_id_to_reuse_and_no_name_in_the_f
     services: Services, db_path: Path
 ) -> None:
     coalition = services.coalition
-    await coalition.repository.seed_coordinators([COORDINATOR["id"]])
+    await coalition.repository.seed_coordinators([COORDINATOR["id"]], "en")
     actor = COORDINATOR["id"]
     await coalition.add_organisation(actor, "KEPT", "Kept organisation")
     gone = await coalition.add_organisation(actor, "ZQXERASED", "Zqxerased Rights Association")

@@ -36,7 +36,7 @@ TODAY = dt.date(2026, 11, 23)
 async def coalition(services: Services) -> Coalition:
     """A coordinator, members of two active organisations, one of an inactive one, a guest."""
     coalition = services.coalition
-    await coalition.repository.seed_coordinators([BOSS])
+    await coalition.repository.seed_coordinators([BOSS], "en")
     for user_id, short in ((MEMBER, "adhoc"), (OTHER, "CCHR"), (INACTIVE, "Gone")):
         invite = await coalition.add_organisation(BOSS, short, f"{short} name")
         await coalition.join(user_id, f"Rep {short}", "en", invite.code)
@@ -414,7 +414,7 @@ async def test_coordinator_actions_do_what_they_say(
     async with services.database.connection.execute(
         "SELECT language FROM users WHERE user_id = 999"
     ) as cursor:
-        assert await cursor.fetchone() == (None,)  # nobody chose: their Telegram language applies
+        assert await cursor.fetchone() == ("en",)
     await coalition.link_chat(BOSS, -1, 0, 6, "Group")
     await coalition.link_chat(BOSS, -1, 5, 7, "Topic")
     gone = await coalition.unlink_chat(BOSS, -1, 5)

@@ -57,11 +57,13 @@ class Coalition:
         repository: MembershipStore,
         clock: Clock,
         invite_ttl: dt.timedelta,
+        default_language: str,
     ) -> None:
         """Wire the repository and the clock."""
         self.repository = repository
         self.clock = clock
         self.invite_ttl = invite_ttl
+        self.default_language = default_language
 
     async def role(self, user_id: int) -> Role:
         """The user's role now (checked on every command and every button press)."""
@@ -173,7 +175,7 @@ class Coalition:
         """Promote or demote a coordinator (never the last one); False if nothing changed."""
         await self.require_coordinator(actor)
         return await self.repository.set_coordinator(
-            user_id, flag, actor=actor, now=self.clock.now()
+            user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
         )
 
     async def unreachable(self, actor: int) -> list[Person]:

@@ -21,12 +21,12 @@ class MembershipStore(Protocol):
         """Record a user who talks to the bot (name for coordinators; reachable again)."""
         ...
 
-    async def seed_coordinators(self, user_ids: Sequence[int]) -> list[int]:
+    async def seed_coordinators(self, user_ids: Sequence[int], language: str) -> list[int]:
         """Make COORDINATOR_IDS coordinators, once each: a later demotion is respected."""
         ...
 
     async def set_coordinator(
-        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime
+        self, user_id: int, flag: bool, *, actor: int, now: dt.datetime, language: str
     ) -> bool:
         """Promote or demote; never demote the last coordinator. False (and no audit entry)"""
         ...
@@ -252,7 +252,16 @@ class AssessmentStore(Protocol):
         ...
 
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
-        """(organisations that rated at least once, active organisations), of the coalition"""
+        """(organisations that rated, organisations eligible), as they were at the close once
+        the round is closed."""
+        ...
+
+    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
+        """A working group's ratings: its member organisations' (those at the close)."""
+        ...
+
+    async def group_items(self, round_id: int, group_id: int) -> set[int]:
+        """The round's recommendations on a working group's list (its list at the close)."""
         ...
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
