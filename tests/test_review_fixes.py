@@ -81,7 +81,7 @@ async def test_results_and_exports_answer_what_was_asked(
         await services.assessments.rate(reps[n]["id"], 1, rec.id, colour)
     # /rounds says "1 recommendation", not "1 recommendations".
     listed = await tg.reply_to(COORDINATOR, "/rounds")
-    assert "cycle 2, 1 recommendation, open;" in listed.text
+    assert "Cycle 2 · 1 recommendation · open ·" in listed.text
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)
 
