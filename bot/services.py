@@ -181,9 +181,12 @@ class Services:
         return await self.coalition.role(user_id) is Role.COORDINATOR
 
     async def language_of(self, user_id: int, telegram_code: str | None) -> str:
-        """The user's chosen language, else their Telegram language, else the default."""
-        chosen = await self.users.language(user_id)
-        return chosen or self.translations.pick(telegram_code)
+        """The user's chosen language, else their Telegram language, else the one stored when
+        the bot recorded them (for messages the bot sends first), else the default."""
+        stored = await self.users.language(user_id)
+        if stored is not None and (stored[1] or telegram_code is None):
+            return stored[0]
+        return self.translations.pick(telegram_code)
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember a user's language choice."""

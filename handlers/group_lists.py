@@ -241,5 +241,9 @@ async def on_reply(update: Update, context: BotContext) -> None:
         done += "\n" + l10n.gettext("Not found in cycle {cycle}: {numbers}.").format(
             cycle=picked.cycle, numbers=", ".join(picked.missing)
         )
+    if picked.not_listed:
+        done += "\n" + l10n.gettext("Not on the list: {numbers}.").format(
+            numbers=", ".join(picked.not_listed)
+        )
     text, markup = await _view(l10n, context, user.id, group_id)
     await message.reply_text(escape(done) + "\n\n" + text, reply_markup=markup)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.arguments import whole_number
+from bot.domain.audit import render_detail
 from bot.domain.coalition import Invite
 from bot.domain.i18n import Localizer
 from bot.domain.membership import (
@@ -595,9 +596,13 @@ async def audit(message: Message, user: User, l10n: Localizer, context: BotConte
     if not entries:
         await message.reply_text(escape(l10n.gettext("The audit log is empty.")))
         return
+    groups = {
+        g.id: g.name(l10n.language) for g in await context.services.coalition.working_groups()
+    }
     lines = ["<b>" + escape(l10n.gettext("Latest coordinator actions")) + "</b>"]
     for e in entries:
         action = l10n.gettext(e.action.label)
-        parts = [_when(l10n, context, e.at), str(e.actor_id), action, e.organisation, e.detail]
+        detail = render_detail(e.action, e.detail, groups)
+        parts = [_when(l10n, context, e.at), str(e.actor_id), action, e.organisation, detail]
         lines.append(escape(" · ".join(p for p in parts if p)))
     await message.reply_text("\n".join(lines))

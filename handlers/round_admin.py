@@ -92,9 +92,12 @@ async def _rounds_view(
         )
         lines.append(
             escape(
-                l10n.gettext(
+                l10n.ngettext(
+                    "{id}. {name} — cycle {cycle}, {count} recommendation, {status}; {rated} of "
+                    "{total} organisations took part",
                     "{id}. {name} — cycle {cycle}, {count} recommendations, {status}; {rated} of "
-                    "{total} organisations took part"
+                    "{total} organisations took part",
+                    r.size,
                 ).format(
                     id=r.id,
                     name=r.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from telegram import (
     InlineKeyboardButton,
@@ -132,6 +133,10 @@ def _results_page(
     return text, InlineKeyboardMarkup([nav]) if nav else None
 
 
+def _no_such_round(l10n: Localizer, round_id: int) -> str:
+    return l10n.gettext("There is no round {id}. See /rounds.").format(id=round_id)
+
+
 def _results_not_yet(l10n: Localizer) -> str:
     return l10n.gettext("Results are shown to members once coordinators publish a closed round.")
 
@@ -162,8 +167,10 @@ async def send_export(
     round_id: int,
     fmt: str,
     by_theme: bool = False,
+    group: WorkingGroup | None = None,
 ) -> None:
-    """Send a round's results as a CSV or XLSX file, built off the event loop."""
+    """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
+    built off the event loop."""
     services = context.services
     private = message.chat.type == "private"
     if by_theme:  # themes keep the coalition-wide colours
@@ -176,9 +183,14 @@ async def send_export(
         round_, _, by_group = await services.assessments.group_tables(
             user_id, round_id, services.catalog, groups, private=private
         )
-        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+        blocks = [
+            (g.name(l10n.language), by_group[g.id])
+            for g in groups
+            if group is None or g.id == group.id  # /export 1 xlsx land: that group's block
+        ]
     data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
-    content = await asyncio.to_thread(table, data, fmt)  # a large XLSX must not stall chats
+    # A large XLSX must not stall chats; its sheet is named after the round.
+    content = await asyncio.to_thread(partial(table, data, fmt, sheet=round_.name))
     await message.reply_document(
         InputFile(
             content,
@@ -200,7 +212,10 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         return
     group = await _group_of(message, context)
     round_ = await context.services.assessments.round(round_id)
-    if round_ is not None and round_.open and not await context.services.is_coordinator(user.id):
+    if round_ is None:
+        await message.reply_text(escape(_no_such_round(l10n, round_id)))
+        return
+    if round_.open and not await context.services.is_coordinator(user.id):
         rated, total = await context.services.assessments.participation(
             round_id, group.id if group else None
         )
@@ -221,18 +236,35 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
 
 @answering_not_allowed
 async def export(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/export <round> [csv|xlsx] [themes]: the table as a file, by working group or by theme."""
+    """/export <round> [csv|xlsx] [themes | a working group's short name]: the table as a
+    file, by working group, by theme, or one working group's block."""
     round_id = _round_argument(message)
-    options = normalise(message.text or "").casefold()
-    fmt = "csv" if "csv" in options else "xlsx"
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /export 1 xlsx. See /rounds."))
         )
         return
+    services = context.services
+    groups = {g.slug: g for g in await services.coalition.working_groups()}
+    words = [w for w in normalise(message.text or "").casefold().split()[1:] if not w.isdigit()]
+    unknown = [w for w in words if w not in {"csv", "xlsx", "theme", "themes", *groups}]
+    if unknown:
+        await message.reply_text(
+            escape(
+                l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
+                    format=unknown[0][:20], formats="csv, xlsx"
+                )
+            )
+        )
+        return
+    if await services.assessments.round(round_id) is None:
+        await message.reply_text(escape(_no_such_round(l10n, round_id)))
+        return
+    fmt = "csv" if "csv" in words else "xlsx"
+    by_theme = "theme" in words or "themes" in words
+    group = next((groups[w] for w in words if w in groups), None)
     try:
-        by_theme = "theme" in options
-        await send_export(message, l10n, context, user.id, round_id, fmt, by_theme)
+        await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
 
@@ -247,6 +279,10 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         )
         return
     group = await _group_of(message, context)
+    for round_id in numbers:
+        if await context.services.assessments.round(round_id) is None:
+            await message.reply_text(escape(_no_such_round(l10n, round_id)))
+            return
     try:
         changes = await context.services.assessments.compare(
             user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None

@@ -34,6 +34,41 @@ _ROUND = (
 )
 
 
+# Taken when a round closes (see migration 9): what its working groups' tables and every
+# "N of M took part" are computed from afterwards. Eligible: the active organisations (of the
+# group); rated: those of them with a rating in the round.
+_FREEZE = (
+    "INSERT INTO frozen_group_items SELECT i.round_id, w.working_group_id, i.recommendation_id "
+    "FROM round_items AS i JOIN working_group_recommendations AS w "
+    "ON w.recommendation_id = i.recommendation_id AND w.included = 1 WHERE i.round_id = :r",
+    "INSERT INTO frozen_group_ratings SELECT t.round_id, m.working_group_id, t.id "
+    "FROM ratings AS t JOIN organisation_groups AS m ON m.organisation_id = t.organisation_id "
+    "WHERE t.round_id = :r",
+    "INSERT INTO frozen_participation SELECT :r, g.id, (SELECT COUNT(DISTINCT t.organisation_id) "
+    "FROM ratings AS t JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1 "
+    "JOIN organisation_groups AS m ON m.organisation_id = o.id AND m.working_group_id = g.id "
+    "WHERE t.round_id = :r), (SELECT COUNT(*) FROM organisations AS o JOIN organisation_groups "
+    "AS m ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE o.active = 1) "
+    "FROM working_groups AS g",
+    "INSERT INTO frozen_participation SELECT :r, 0, (SELECT COUNT(DISTINCT t.organisation_id) "
+    "FROM ratings AS t JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1 "
+    "WHERE t.round_id = :r), (SELECT COUNT(*) FROM organisations WHERE active = 1)",
+)
+_THAW = (
+    "DELETE FROM frozen_group_items WHERE round_id = :r",
+    "DELETE FROM frozen_group_ratings WHERE round_id = :r",
+    "DELETE FROM frozen_participation WHERE round_id = :r",
+)
+# A round is frozen (closed) when its whole-coalition row (working group 0) exists: the reads
+# below take the snapshot then, else today's data.
+
+
+async def _freeze(db: aiosqlite.Connection, round_id: int, frozen: bool) -> None:
+    """Take a round's snapshot at its close, or drop it when it reopens."""
+    for statement in _THAW + (_FREEZE if frozen else ()):
+        await db.execute(statement, {"r": round_id})
+
+
 def _round(r: aiosqlite.Row) -> Round:
     return Round(
         r[0],
@@ -117,6 +152,7 @@ class AssessmentRepository:
             )
             if not is_open:
                 await _forget_skips(db, round_id)
+            await _freeze(db, round_id, not is_open)
             await audit.record(
                 db,
                 now,
@@ -149,6 +185,7 @@ class AssessmentRepository:
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
                 await _forget_skips(db, round_id)
+                await _freeze(db, round_id, True)
                 await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
         return due
 
@@ -252,18 +289,53 @@ class AssessmentRepository:
             return Distribution.of([Colour(row[0]) for row in await cursor.fetchall()])
 
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
-        """(organisations that rated at least once, active organisations), of the coalition
-        or of one working group."""
+        """(organisations that rated, organisations eligible): the active ones, of the coalition
+        or of one working group; as they were at the close once the round is closed."""
+        params = {"r": round_id, "g": group_id or 0}
         async with self._db.connection.execute(
-            "SELECT (SELECT COUNT(DISTINCT organisation_id) FROM ratings WHERE round_id = ? "
-            "AND organisation_id IS NOT NULL AND (? IS NULL OR organisation_id IN (SELECT "
-            "organisation_id FROM organisation_groups WHERE working_group_id = ?))), "
-            "(SELECT COUNT(*) FROM organisations WHERE active = 1 AND (? IS NULL OR id IN "
-            "(SELECT organisation_id FROM organisation_groups WHERE working_group_id = ?)))",
-            (round_id, group_id, group_id, group_id, group_id),
+            "SELECT rated, eligible FROM frozen_participation WHERE round_id = :r "
+            "AND working_group_id = :g UNION ALL SELECT 0, 0 WHERE EXISTS (SELECT 1 FROM "
+            "frozen_participation WHERE round_id = :r AND working_group_id = 0) UNION ALL "
+            "SELECT (SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t JOIN "
+            "organisations AS o ON o.id = t.organisation_id AND o.active = 1 WHERE "
+            "t.round_id = :r AND (:g = 0 OR o.id IN (SELECT organisation_id FROM "
+            "organisation_groups WHERE working_group_id = :g))), (SELECT COUNT(*) FROM "
+            "organisations WHERE active = 1 AND (:g = 0 OR id IN (SELECT organisation_id FROM "
+            "organisation_groups WHERE working_group_id = :g)))",
+            params,
         ) as cursor:
-            row = await cursor.fetchone()
+            row = await cursor.fetchone()  # the frozen row first, then none, then the live one
         return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
+        """A working group's ratings: its member organisations' (those at the close, once the
+        round is closed: an erased organisation's rating still counts, anonymously)."""
+        async with self._db.connection.execute(
+            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
+            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+            "WHERE r.round_id = :r AND CASE WHEN EXISTS (SELECT 1 FROM frozen_participation "
+            "WHERE round_id = :r AND working_group_id = 0) THEN r.id IN (SELECT rating_id "
+            "FROM frozen_group_ratings WHERE round_id = :r AND working_group_id = :g) ELSE "
+            "r.organisation_id IN (SELECT organisation_id FROM organisation_groups "
+            "WHERE working_group_id = :g) END",
+            {"r": round_id, "g": group_id},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
+
+    async def group_items(self, round_id: int, group_id: int) -> set[int]:
+        """The round's recommendations on a working group's list (its list at the close, once
+        the round is closed)."""
+        async with self._db.connection.execute(
+            "SELECT recommendation_id FROM frozen_group_items WHERE round_id = :r AND "
+            "working_group_id = :g UNION SELECT i.recommendation_id FROM round_items AS i "
+            "JOIN working_group_recommendations AS w ON w.recommendation_id = "
+            "i.recommendation_id AND w.included = 1 WHERE i.round_id = :r AND "
+            "w.working_group_id = :g AND NOT EXISTS (SELECT 1 FROM frozen_participation "
+            "WHERE round_id = :r AND working_group_id = 0)",
+            {"r": round_id, "g": group_id},
+        ) as cursor:
+            return {row[0] for row in await cursor.fetchall()}
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""

@@ -61,7 +61,8 @@ class MembershipRepository:
             await db.execute(
                 "INSERT INTO users (user_id, language, display_name) VALUES (?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, "
-                "unreachable_since = NULL",
+                "unreachable_since = NULL, language = CASE WHEN language_chosen = 1 "
+                "THEN language ELSE excluded.language END",
                 (user_id, language, display_name[:64]),
             )
 

@@ -279,4 +279,59 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX skipped_recommendations_expiry ON skipped_recommendations (expires_at)
     """,
+    # 9: what a closed round's tables were computed from, frozen at its close (reopening drops
+    # it): each working group's list within the round and the ratings of its member
+    # organisations then (by rating, so an erased organisation's anonymous rating keeps
+    # counting), and each "N of M took part" (working group 0: the whole coalition). Rounds
+    # closed before this are frozen as things are now.
+    """
+    CREATE TABLE frozen_group_items (
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        PRIMARY KEY (round_id, working_group_id, recommendation_id)
+    );
+    CREATE TABLE frozen_group_ratings (
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        rating_id INTEGER NOT NULL REFERENCES ratings (id) ON DELETE CASCADE,
+        PRIMARY KEY (round_id, working_group_id, rating_id)
+    );
+    CREATE TABLE frozen_participation (
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        working_group_id INTEGER NOT NULL,
+        rated INTEGER NOT NULL,
+        eligible INTEGER NOT NULL,
+        PRIMARY KEY (round_id, working_group_id)
+    );
+    INSERT INTO frozen_group_items SELECT i.round_id, w.working_group_id, i.recommendation_id
+        FROM round_items AS i JOIN rounds AS r ON r.id = i.round_id AND r.status = 'closed'
+        JOIN working_group_recommendations AS w ON w.recommendation_id = i.recommendation_id
+        AND w.included = 1;
+    INSERT INTO frozen_group_ratings SELECT t.round_id, m.working_group_id, t.id
+        FROM ratings AS t JOIN rounds AS r ON r.id = t.round_id AND r.status = 'closed'
+        JOIN organisation_groups AS m ON m.organisation_id = t.organisation_id;
+    INSERT INTO frozen_participation SELECT r.id, g.id,
+        (SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t
+            JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1
+            JOIN organisation_groups AS m ON m.organisation_id = o.id
+            AND m.working_group_id = g.id WHERE t.round_id = r.id),
+        (SELECT COUNT(*) FROM organisations AS o JOIN organisation_groups AS m
+            ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE o.active = 1)
+        FROM rounds AS r JOIN working_groups AS g WHERE r.status = 'closed';
+    INSERT INTO frozen_participation SELECT r.id, 0,
+        (SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t
+            JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1
+            WHERE t.round_id = r.id),
+        (SELECT COUNT(*) FROM organisations WHERE active = 1)
+        FROM rounds AS r WHERE r.status = 'closed'
+    """,
+    # 10: a user's stored language is their choice only when they made it with /language;
+    # rows written when the bot first saw them, promoted or invited them hold a fallback, and
+    # Telegram's language applies instead. Rows from before this count as chosen (unknown).
+    """
+    ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0
+        CHECK (language_chosen IN (0, 1));
+    UPDATE users SET language_chosen = 1
+    """,
 )

@@ -100,7 +100,9 @@ async def test_two_groups_judge_one_recommendation_differently(
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
     cells = [["" if c.value is None else c.value for c in row] for row in sheet.iter_rows()]
-    assert cells == table
+    assert [[str(value) for value in row] for row in cells] == table
+    assert sheet.title == "Mid-term"
+    assert cells[1][4:8] == [0, 4, 0, 0]  # counts are numbers: SUM works
     # Blocks by theme keep the coalition-wide colour and counts.
     await tg.send("/export 1 csv themes", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])

@@ -79,14 +79,14 @@ def test_the_export_grid_per_working_group(services: Services, catalog: Catalog)
         f"118.6 – {first.text_en} ({states})",
         "en:green",
         "🔴 why",
-        "1",
-        "2",
-        "3",
-        "4",
+        1,
+        2,
+        3,
+        4,
         "en:orange",
     ]
     assert grid[2][:3] == ["Labour", grid[1][1], "en:red"]
-    assert grid[2][3:] == ["", "0", "0", "0", "0", ""]  # no coalition colour given: empty
+    assert grid[2][3:] == ["", 0, 0, 0, 0, ""]  # no coalition colour given: empty
     assert grid[3][0] == "Labour"
     assert grid[3][1].startswith("118.2 – ")
     assert len(grid) == 4
@@ -126,7 +126,7 @@ def test_the_export_grid_per_theme_in_khmer(services: Services, catalog: Catalog
     assert len(grid[0]) == 8  # no "whole coalition" column by theme
     states = ", ".join(s.name("km") for s in catalog.states_of(base))
     assert states != ", ".join(s.name("en") for s in catalog.states_of(base))
-    assert grid[1] == ["ដី", f"118.6 – អត្ថបទ ({states})", "km:red", "", "0", "0", "0", "0"]
+    assert grid[1] == ["ដី", f"118.6 – អត្ថបទ ({states})", "km:red", "", 0, 0, 0, 0]
     assert grid[2][1].startswith(f"118.2 – {untranslated.text_en} (")
     english = export_rows(
         services.translations.localizer("en"), catalog, [("x", [row(translated)])], label

@@ -177,19 +177,19 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
         f"118.63 – {rec.text_en} (Italy)",
         "🟠 Orange: some progress",
         "🔴 No law yet.",
-        "1",
-        "2",
-        "0",
-        "0",
+        1,
+        2,
+        0,
+        0,
         "🟠 Orange: some progress",
     ]
     assert land[1][2:] == [
         "… Not enough ratings",
         None,
-        "0",
-        "0",
-        "0",
-        "0",
+        0,
+        0,
+        0,
+        0,
         "… Not enough ratings",
     ]
     # 118.63 is also about women and children: it appears in those groups' tables too.

@@ -40,6 +40,30 @@ class AuditAction(StrEnum):
         return _LABELS[self]
 
 
+# Actions whose stored detail is a working group's id, or "chat/thread:group id" for a link.
+_GROUP_DETAIL = frozenset(
+    {
+        AuditAction.JOIN_GROUP,
+        AuditAction.LEAVE_GROUP,
+        AuditAction.MEMBERS_EDIT_GROUP_LIST,
+        AuditAction.COORDINATORS_EDIT_GROUP_LIST,
+    }
+)
+
+
+def render_detail(action: AuditAction, detail: str, group_names: dict[int, str]) -> str:
+    """The stored detail as /audit shows it: a working group's id becomes its name (in the
+    reader's language); anything else, or a group since deleted, stays as stored."""
+    chat, colon, group = (
+        detail.rpartition(":") if action is AuditAction.LINK_CHAT else ("", "", "")
+    )
+    if colon and group.isdigit() and int(group) in group_names:
+        return f"{chat}: {group_names[int(group)]}"
+    if action in _GROUP_DETAIL and detail.isdigit():
+        return group_names.get(int(detail), detail)
+    return detail
+
+
 _LABELS = {
     AuditAction.ADD_ORGANISATION: N_("added organisation"),
     AuditAction.ACTIVATE: N_("reactivated organisation"),

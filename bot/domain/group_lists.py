@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.catalog import Catalog
 from bot.domain.clock import Clock
@@ -11,7 +11,12 @@ from bot.domain.coalition import Coalition
 from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.model import Recommendation
-from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
+from bot.domain.numbers import (
+    MalformedNumber,
+    MultipleCycles,
+    cycle_after_numbers,
+    parse_numbers,
+)
 from bot.domain.repositories import GroupListStore
 
 
@@ -26,13 +31,22 @@ class Picked:
     cycle: int
     recommendations: tuple[Recommendation, ...]
     missing: tuple[str, ...]
+    not_listed: tuple[str, ...] = ()  # after a removal: the numbers that were not on the list
 
 
 def pick(text: str, catalog: Catalog) -> Picked:
     """Read '118.1-118.20, 119.3' (Khmer digits too; 'c1' for another cycle) into recommendations.
 
-    A number means something only within a cycle: the current one unless the text names one.
+    A number means something only within a cycle: the current one unless the text starts
+    with one (a cycle after some numbers would silently move them to it: refused).
     """
+    if cycle_after_numbers(text):
+        raise BadNumbers(
+            N_(
+                "A cycle (like c1) comes after some numbers: send the numbers of each cycle in a "
+                "separate reply, starting with its cycle (for example c1 82.1-82.9)."
+            )
+        )
     try:
         query = parse_numbers(text)
     except MultipleCycles as exc:
@@ -129,6 +143,10 @@ class GroupLists:
         picked = pick(text, catalog)
         if not picked.recommendations:
             return picked, 0
+        if not include:
+            listed = await self.repository.recommendation_ids(group_id)
+            absent = tuple(str(r.number) for r in picked.recommendations if r.id not in listed)
+            picked = replace(picked, not_listed=absent)
         numbers = ", ".join(str(r.number) for r in picked.recommendations)
         changed = await self.repository.edit(
             group_id,

@@ -50,6 +50,15 @@ def extract_cycle(normalized: str) -> tuple[int | None, str]:
     return (found.pop() if found else None), rest
 
 
+def cycle_after_numbers(text: str) -> bool:
+    """True when a cycle marker follows a number ('119.3, c1 82.1'): in a pasted list it
+    cannot name the cycle of the numbers before it."""
+    normalized = normalize(text)
+    marker = _CYCLE.search(normalized)
+    number = _ITEM.search(_CYCLE.sub(lambda m: " " * len(m.group(0)), normalized))
+    return marker is not None and number is not None and number.start() < marker.start()
+
+
 def parse_numbers(text: str) -> NumberQuery | None:
     """A NumberQuery when the text names numbers, None when it is a word search.
 

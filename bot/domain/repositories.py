@@ -248,7 +248,16 @@ class AssessmentStore(Protocol):
         ...
 
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
-        """(organisations that rated at least once, active organisations), of the coalition"""
+        """(organisations that rated, organisations eligible), as they were at the close once
+        the round is closed."""
+        ...
+
+    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
+        """A working group's ratings: its member organisations' (those at the close)."""
+        ...
+
+    async def group_items(self, round_id: int, group_id: int) -> set[int]:
+        """The round's recommendations on a working group's list (its list at the close)."""
         ...
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:

@@ -397,7 +397,7 @@ class Assessments:
         if group_id is None:
             return round_, rows
         coalition = {row.recommendation.id: row.overall for row in rows}
-        return round_, await self._group_rows(catalog, items, ratings, named, group_id, coalition)
+        return round_, await self._group_rows(catalog, items, round_id, named, group_id, coalition)
 
     async def group_tables(
         self,
@@ -408,7 +408,7 @@ class Assessments:
         *,
         private: bool = True,
     ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
-        """The coalition's rows and each working group's own rows, from one read of the ratings."""
+        """The coalition's rows and each working group's own rows (as frozen at the close)."""
         round_, ratings, named = await self._ratings(user_id, round_id, private)
         items = await self.repository.items(round_id)
         rows = _rows(catalog, items, ratings, named, self.min_ratings)
@@ -417,7 +417,7 @@ class Assessments:
             round_,
             rows,
             {
-                g.id: await self._group_rows(catalog, items, ratings, named, g.id, coalition)
+                g.id: await self._group_rows(catalog, items, round_id, named, g.id, coalition)
                 for g in groups
             },
         )
@@ -436,18 +436,15 @@ class Assessments:
         self,
         catalog: Catalog,
         items: list[int],
-        ratings: list[Rating],
+        round_id: int,
         named: bool,
         group_id: int,
         coalition: dict[int, Overall],
     ) -> list[ResultRow]:
         # A group's judgement: its own list, and only its member organisations' ratings (an
-        # organisation in two groups counts in both).
-        members = (await self.coalition.repository.organisations_by_group()).get(group_id, set())
-        listed = await self.group_lists.recommendation_ids(group_id)
-        own = [
-            r for r in ratings if r.organisation_id in members and r.recommendation_id in listed
-        ]
+        # organisation in two groups counts in both); both as they were when the round closed.
+        listed = await self.repository.group_items(round_id, group_id)
+        own = await self.repository.group_ratings(round_id, group_id)
         rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
         return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
 
@@ -526,11 +523,11 @@ def export_rows(
     colour_label: Callable[[Localizer, Overall], str],
     *,
     by_theme: bool = False,
-) -> list[list[str]]:
+) -> list[list[str | int]]:
     """The coalition's table, one block per working group or per theme:
     Working group | Recommendation (number – text (State)) | Colour | Reason(s) | counts, and in
     a working group's block (that group's colour, reasons and counts) the coalition's colour."""
-    header = [
+    header: list[str | int] = [
         l10n.gettext("Theme") if by_theme else l10n.gettext("Working group"),
         l10n.gettext("Recommendation (number – text (State))"),
         l10n.gettext("Colour"),
@@ -540,7 +537,7 @@ def export_rows(
     if not by_theme:
         header.append(l10n.gettext("Whole coalition"))
     texts: dict[int, str] = {}  # each recommendation's text is built once, whatever the blocks
-    table_rows = [header]
+    table_rows: list[list[str | int]] = [header]
     for name, rows in blocks:
         for row in rows:
             rec = row.recommendation
@@ -551,12 +548,12 @@ def export_rows(
                     "" if rec.is_compound else f" ({states})"
                 )
             d = row.distribution
-            line = [
+            line: list[str | int] = [
                 name,
                 texts[rec.id],
                 colour_label(l10n, row.overall),
                 reasons_cell(row),
-                *(str(d.count(c)) for c in Colour),
+                *(d.count(c) for c in Colour),
             ]
             if not by_theme:
                 line.append(colour_label(l10n, row.coalition) if row.coalition is not None else "")

@@ -178,7 +178,7 @@ class DomainServices(Protocol):
         ...
 
     async def language_of(self, user_id: int, telegram_code: str | None) -> str:
-        """The user's chosen language, else their Telegram language, else the default."""
+        """The user's chosen language, else their Telegram language, else the stored one."""
         ...
 
     async def set_language(self, user_id: int, language: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 # What XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
 # openpyxl refuses some of them, and Excel and LibreOffice refuse a file holding the others.
@@ -13,6 +14,8 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A cell starting with one of these is a formula to some spreadsheet (the full-width forms
 # count too: some East Asian versions of Excel read them as the ASCII ones).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# What a worksheet's name may not hold (Excel refuses the file otherwise).
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # The most one cell holds in Excel; beyond it Excel calls the whole file damaged.
 MAX_CELL = 32_767
 
@@ -35,28 +38,40 @@ def csv_cell(value: str) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
-def table(rows: list[list[str]], fmt: str) -> bytes:
-    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes; every cell sanitised."""
+def sheet_title(name: str) -> str:
+    """A worksheet name Excel accepts: no []:*?/\\ nor forbidden characters, at most 31."""
+    title = " ".join(_SHEET_FORBIDDEN.sub("", cell_text(name)).split()).strip("'")
+    return title[:31] or "Sheet"
+
+
+def table(rows: Sequence[Sequence[str | int]], fmt: str, *, sheet: str = "") -> bytes:
+    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes (its sheet named `sheet`);
+    every text cell sanitised, numbers kept as numbers."""
     if fmt == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer).writerows([csv_cell(cell) for cell in row] for row in rows)
+        csv.writer(buffer).writerows(
+            [csv_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows
+        )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     from openpyxl import Workbook  # only exports need it
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    worksheet = book.create_sheet(sheet_title(sheet) if sheet else None)
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=cell_text(value) or None)
+            if not isinstance(value, str):  # a count: a number, so SUM works
+                cells.append(WriteOnlyCell(worksheet, value=value))
+                continue
+            cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
             if cell.value is not None:
                 # Always text, never a formula or a number; a would-be formula is also marked
                 # "quoted" so that editing the cell in Excel or LibreOffice keeps it text.
                 cell.data_type = "s"
                 cell.quotePrefix = looks_like_formula(cell.value)
             cells.append(cell)
-        sheet.append(cells)
+        worksheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
