@@ -96,6 +96,14 @@ def checked_command(access: Access, where: Where, callback: Handler) -> Handler:
     return gate
 
 
+def _offered(message: Message, data: str | None) -> bool:
+    """Is `data` one of the pressed message's own buttons? (A bad client can send any data.)"""
+    markup = message.reply_markup
+    return markup is not None and any(
+        button.callback_data == data for row in markup.inline_keyboard for button in row
+    )
+
+
 def button_router(buttons: Sequence[Button[Any]]) -> Handler:
     """Decode every press into its payload, gate it (every press), run its handler.
 
@@ -120,7 +128,7 @@ def button_router(buttons: Sequence[Button[Any]]) -> Handler:
             data = button.payload.unpack(query.data or "") if button is not None else None
         except BadCallback:
             data = None
-        if button is None or data is None or message is None:
+        if button is None or data is None or message is None or not _offered(message, query.data):
             await query.answer(stale(l10n), show_alert=True)
             return
         refusal = await context.services.access.check(

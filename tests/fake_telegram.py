@@ -10,6 +10,7 @@ sets `limits`), users who blocked the bot (403), 5xx answers, slow answers and s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import math
@@ -653,6 +654,13 @@ class FakeTelegram:
             }
         )
 
+    @staticmethod
+    def carrying(message: StoredMessage, data: str) -> StoredMessage:
+        """The message as if it (still) carried a button with `data`: an older card, say."""
+        rows = list((message.reply_markup or {}).get("inline_keyboard", []))
+        markup = {"inline_keyboard": [*rows, [{"text": "·", "callback_data": data}]]}
+        return dataclasses.replace(message, reply_markup=markup)
+
     async def press(self, message: StoredMessage, data: str, *, user: dict[str, Any]) -> str:
         """A user presses an inline button (or sends forged data for one)."""
         query_id = str(next(self._callback_ids))
@@ -686,6 +694,8 @@ class FakeTelegram:
                         "chat": {"id": message.chat_id, "type": chat_type},
                         "from": self._api_getMe({}),
                         "text": message.text,
+                        # As Telegram does: the keyboard the message carries now.
+                        **({"reply_markup": message.reply_markup} if message.reply_markup else {}),
                         **reply,
                         **(
                             {"message_thread_id": message.thread_id, "is_topic_message": True}

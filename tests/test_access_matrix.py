@@ -235,7 +235,9 @@ async def _persona(
     for button in BUTTONS:
         for prefix in button.prefixes:
             data, allowed = BUTTON_ROWS[prefix]
-            query = await tg.press(anchor, data.format(**ids), user=user)
+            # On a message carrying that button (forged data on another has its own tests).
+            sent = data.format(**ids)
+            query = await tg.press(tg.carrying(anchor, sent), sent, user=user)
             await finished.wait(press=query)
             answer = await tg.next_call("answerCallbackQuery", callback_query_id=query)
             text = str(answer.params.get("text", ""))

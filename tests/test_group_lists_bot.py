@@ -133,8 +133,14 @@ async def test_members_edit_their_group_list_only_when_coordinators_allow(
     view = await tg.reply_to(inside, "/grouprecs", chat=GROUP)
     assert "Only coordinators edit the list." in view.text
     assert view.reply_markup is None  # nothing to press for a member yet
-    assert await press(tg, view, f"gla:{land}", inside) == "Only coordinators can do this."
-    assert await press(tg, view, f"glm:{land}", inside) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(view, f"gla:{land}"), f"gla:{land}", inside)
+        == "Only coordinators can do this."
+    )
+    assert (
+        await press(tg, tg.carrying(view, f"glm:{land}"), f"glm:{land}", inside)
+        == "Only coordinators can do this."
+    )
 
     view = await tg.reply_to(COORDINATOR, "/grouprecs", chat=GROUP)
     assert await press(tg, view, button(view, "Members may edit: no"), COORDINATOR) == "Saved."
@@ -144,14 +150,20 @@ async def test_members_edit_their_group_list_only_when_coordinators_allow(
 
     answer = await reply_with_numbers(tg, view, "➕ Add numbers", inside, "118.6")
     assert answer.text.startswith("1 recommendation of cycle 2 added to the list.")
-    assert await press(tg, view, f"gla:{land}", outside) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(view, f"gla:{land}"), f"gla:{land}", outside)
+        == "Only coordinators can do this."
+    )
     assert rec_id(services, 2, "118.6") in await services.group_lists.recommendation_ids(land)
 
     # Unlinked chats and forged buttons.
     other = {"id": -100777, "type": "supergroup", "title": "Elsewhere"}
     reply = await tg.reply_to(COORDINATOR, "/grouprecs", chat=other)
     assert reply.text.startswith("This chat is not linked to a working group")
-    assert await press(tg, view, "gla:9999", COORDINATOR) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(view, "gla:9999"), "gla:9999", COORDINATOR)
+        == "Only coordinators can do this."
+    )
 
 
 async def test_an_existing_database_gets_lists_seeded_from_themes(tmp_path: Path) -> None:

@@ -151,18 +151,18 @@ async def test_stale_and_forged_buttons_get_a_clear_answer(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     page = await tg.reply_to(MEMBER, "torture")
-    assert await press(tg, page, "l:::::NoSuchTk:1", MEMBER) == (
+    assert await press(tg, tg.carrying(page, "l:::::NoSuchTk:1"), "l:::::NoSuchTk:1", MEMBER) == (
         "This list has expired. Please send your search again."
     )
-    assert await press(tg, page, "r:9:1.1", MEMBER) == (
+    assert await press(tg, tg.carrying(page, "r:9:1.1"), "r:9:1.1", MEMBER) == (
         "This recommendation is no longer available. Please search again."
     )
-    assert await press(tg, page, "r:2:not-a-number", MEMBER) == (
+    assert await press(tg, tg.carrying(page, "r:2:not-a-number"), "r:2:not-a-number", MEMBER) == (
         "This recommendation is no longer available. Please search again."
     )
     for forged in ("l:x:y", "l:::999999::0:0", "zzz", "sp:abc", "lang:fr"):
-        await press(tg, page, forged, MEMBER)
-    assert await press(tg, page, "l::ZZ::::0", MEMBER) == (
+        await press(tg, tg.carrying(page, forged), forged, MEMBER)
+    assert await press(tg, tg.carrying(page, "l::ZZ::::0"), "l::ZZ::::0", MEMBER) == (
         "This button no longer works. Please send your question again."
     )
     still = await tg.reply_to(MEMBER, "118.6")
@@ -236,7 +236,7 @@ async def test_help_lists_every_command_in_both_languages(
 async def test_browse_themes_states_and_cycles(tg: FakeTelegram, bot: BotApplication) -> None:
     themes = await tg.reply_to(MEMBER, "/themes")
     labour = next(b for b in buttons(themes) if b["text"].startswith("Labour rights ("))
-    await press(tg, themes, labour["callback_data"], MEMBER)
+    await press(tg, tg.carrying(themes, labour["callback_data"]), labour["callback_data"], MEMBER)
     call = await tg.next_call("editMessageText", chat_id=MEMBER["id"])
     assert "recommendations for Labour rights" in call.params["text"]
 
@@ -284,7 +284,10 @@ async def test_only_coordinators_can_change_themes(tg: FakeTelegram, bot: BotApp
     card = await tg.reply_to(COORDINATOR, "118.6")
     editor_data = button(card, "Edit themes")
     # A member replaying the coordinator's button is refused, on open and on toggle.
-    assert await press(tg, member_card, editor_data, MEMBER) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(member_card, editor_data), editor_data, MEMBER)
+        == "Only coordinators can do this."
+    )
     rec = services.catalog.get(
         2,
         next(
@@ -295,12 +298,12 @@ async def test_only_coordinators_can_change_themes(tg: FakeTelegram, bot: BotApp
     )
     assert rec is not None
     land = next(t for t in services.catalog.themes if t.slug == "land")
-    assert await press(tg, member_card, f"tt:{rec.id}:{land.id}", MEMBER) == (
-        "Only coordinators can do this."
-    )
+    assert await press(
+        tg, tg.carrying(member_card, f"tt:{rec.id}:{land.id}"), f"tt:{rec.id}:{land.id}", MEMBER
+    ) == ("Only coordinators can do this.")
     assert land.id not in services.catalog.by_id[rec.id].theme_ids
 
-    await press(tg, card, editor_data, COORDINATOR)
+    await press(tg, tg.carrying(card, editor_data), editor_data, COORDINATOR)
     editor = await edited(tg, card)
     assert "Land and natural resources" in [b["text"] for b in buttons(editor)]
     assert (
@@ -312,9 +315,9 @@ async def test_only_coordinators_can_change_themes(tg: FakeTelegram, bot: BotApp
     await press(tg, editor, button(editor, "Done"), COORDINATOR)
     card = await edited(tg, editor)
     assert "Themes: Land and natural resources; Labour rights;" in card.text
-    assert await press(tg, editor, f"tt:{rec.id}:99999", COORDINATOR) == (
-        "This button no longer works. Please send your question again."
-    )
+    assert await press(
+        tg, tg.carrying(editor, f"tt:{rec.id}:99999"), f"tt:{rec.id}:99999", COORDINATOR
+    ) == ("This button no longer works. Please send your question again.")
 
 
 async def test_a_user_who_blocked_the_bot_does_not_break_it(
@@ -364,3 +367,19 @@ async def test_concurrent_users_each_get_their_answer(
     for i, user in enumerate(users):
         call = await tg.next_call("sendMessage", chat_id=user["id"])
         assert call.params["text"].startswith(f"<b>118.{i + 1}</b>")
+
+
+async def test_a_press_with_data_the_message_does_not_carry_changes_nothing(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """A bad client can send any callback data: only the pressed message's own buttons work."""
+    guest = {"id": 4101, "is_bot": False, "first_name": "Guest", "language_code": "en"}
+    card = await tg.reply_to(guest, "118.6 c2")
+    since = len(tg.calls)
+    for forged in ("sp:0", "lang:km", "rq:1:99999:99999", "l:::::NoSuchTk:1"):
+        assert await press(tg, card, forged, guest) == (
+            "This button no longer works. Please send your question again."
+        )
+    changed = [c for c in tg.calls[since:] if c.method in ("editMessageText", "sendMessage")]
+    assert changed == []
+    assert tg.messages[(card.chat_id, card.message_id)] == card

@@ -72,7 +72,10 @@ async def test_expired_guessed_and_revoked_codes(
     reply = await tg.reply_to(MEMBER, f"/start {code2}")
     assert reply.text == "This invite link was cancelled. Ask a coordinator for a new one."
     # A member pressing a forwarded revoke button changes nothing.
-    assert await press(tg, invite, "iv:1", MEMBER) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(invite, "iv:1"), "iv:1", MEMBER)
+        == "Only coordinators can do this."
+    )
     me = await tg.reply_to(MEMBER, "/me")
     assert "You are a guest" in me.text
 
@@ -112,7 +115,10 @@ async def test_guests_cannot_act_as_coordinators(tg: FakeTelegram, bot: BotAppli
     assert "/addorg" in (await tg.reply_to(COORDINATOR, "/help")).text
     listing = await tg.reply_to(COORDINATOR, "/orgs")
     for forged in ("og:1", "ox:1", "oa:1:0", "ou:1:111", "ot:1:1", "oi:1", "om"):
-        assert await press(tg, listing, forged, GUEST) == "Only coordinators can do this."
+        assert (
+            await press(tg, tg.carrying(listing, forged), forged, GUEST)
+            == "Only coordinators can do this."
+        )
     assert len(await services_of(bot).coalition.repository.organisations()) == 1
 
 
@@ -146,7 +152,12 @@ async def test_coordinator_manages_an_organisation(tg: FakeTelegram, bot: BotApp
     # Remove the representative.
     await press(tg, panel, button(panel, "Remove a representative"), COORDINATOR)
     reps = await edited(tg, panel)
-    await press(tg, reps, buttons(reps)[0]["callback_data"], COORDINATOR)
+    await press(
+        tg,
+        tg.carrying(reps, buttons(reps)[0]["callback_data"]),
+        buttons(reps)[0]["callback_data"],
+        COORDINATOR,
+    )
     panel = await edited(tg, reps)
     assert "none yet: send them an invite" in panel.text
     me = await tg.reply_to(MEMBER, "/me")
@@ -184,7 +195,10 @@ async def test_erasing_an_organisation_asks_first_and_leaves_no_name(
     assert "erased organisation" in log
     assert "ADHOC" not in log
     assert "Cambodian Human Rights Association" not in log
-    assert await press(tg, confirm, "og:1", COORDINATOR) == "This organisation no longer exists."
+    assert (
+        await press(tg, tg.carrying(confirm, "og:1"), "og:1", COORDINATOR)
+        == "This organisation no longer exists."
+    )
 
 
 async def test_promote_demote_and_the_last_coordinator(
@@ -230,13 +244,16 @@ async def test_group_chats_are_linked_by_the_coordinator_who_asked(
     chooser = await tg.reply_to(COORDINATOR, "/linkgroup", chat=GROUP)
     land = button(chooser, "Land and natural resources")
     assert land == "lg:6"
-    assert await press(tg, chooser, land, MEMBER) == "Only coordinators can do this."
+    assert (
+        await press(tg, tg.carrying(chooser, land), land, MEMBER)
+        == "Only coordinators can do this."
+    )
     # Another coordinator cannot press the buttons one coordinator asked for in a group.
     await tg.reply_to(COORDINATOR, f"/promote {GUEST['id']}")
-    assert await press(tg, chooser, land, GUEST) == (
+    assert await press(tg, tg.carrying(chooser, land), land, GUEST) == (
         "This button is for the coordinator who asked for it."
     )
-    await press(tg, chooser, land, COORDINATOR)
+    await press(tg, tg.carrying(chooser, land), land, COORDINATOR)
     linked = await edited(tg, chooser)
     assert (
         linked.text

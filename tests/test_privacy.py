@@ -92,19 +92,22 @@ async def test_forged_round_buttons_show_nothing_of_an_unpublished_round(
     anchor = await tg.reply_to(guest, "/help")
     before = len(tg.calls)
     for forged in (f"rv:1:{rec}", f"rw:1:{rec}", f"rk:1:{rec}", "rq:1:0:0", "rar:1", "rav:1"):
-        assert await press(tg, anchor, forged, guest) != "", forged
+        assert await press(tg, tg.carrying(anchor, forged), forged, guest) != "", forged
     await idle(tg, bot)
     assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"] * 6
     # Closed but not published: a member sees no counts either.
     await services.assessments.set_open(COORDINATOR["id"], 1, False)
     mine = await tg.reply_to(rep, "/help")
-    assert await press(tg, mine, f"rv:1:{rec}", rep) == (
+    assert await press(tg, tg.carrying(mine, f"rv:1:{rec}"), f"rv:1:{rec}", rep) == (
         "This round is closed: ratings can no longer change."
     )
-    assert await press(tg, mine, "rq:1:0:0", rep) == (
+    assert await press(tg, tg.carrying(mine, "rq:1:0:0"), "rq:1:0:0", rep) == (
         "Results are shown to members once coordinators publish a closed round."
     )
-    assert await press(tg, mine, "rq:9:0:0", rep) == "This round no longer exists."
+    assert (
+        await press(tg, tg.carrying(mine, "rq:9:0:0"), "rq:9:0:0", rep)
+        == "This round no longer exists."
+    )
 
 
 async def test_a_coordinators_buttons_in_a_group_answer_only_that_coordinator(

@@ -63,24 +63,26 @@ async def test_change_and_delete_a_reason_with_its_history(
     redrawn = await edited(tg, card)
     assert redrawn.text.endswith("Your organisation's rating: 🔴")
     assert "🗑" not in [b["text"] for b in buttons(redrawn)]
-    assert await press(tg, card, "rx:1:" + card_rec(card), member) == (
-        "There is no reason to delete."
-    )
+    assert await press(
+        tg, tg.carrying(card, "rx:1:" + card_rec(card)), "rx:1:" + card_rec(card), member
+    ) == ("There is no reason to delete.")
     # Nobody else can delete it: a guest is refused, another organisation has no reason there.
-    assert (await press(tg, card, "rx:1:" + card_rec(card), GUEST)).startswith(
-        "Only representatives"
-    )
+    assert (
+        await press(
+            tg, tg.carrying(card, "rx:1:" + card_rec(card)), "rx:1:" + card_rec(card), GUEST
+        )
+    ).startswith("Only representatives")
     services: Services = bot.bot_data["services"]
     await services.assessments.set_reason(member["id"], 1, int(card_rec(card)), "Back again.")
     await services.assessments.rate(other["id"], 1, int(card_rec(card)), Colour.RED)
-    assert await press(tg, card, "rx:1:" + card_rec(card), other) == (
-        "There is no reason to delete."
-    )
+    assert await press(
+        tg, tg.carrying(card, "rx:1:" + card_rec(card)), "rx:1:" + card_rec(card), other
+    ) == ("There is no reason to delete.")
     # Closed: frozen.
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
-    assert await press(tg, card, "rx:1:" + card_rec(card), member) == (
-        "This round is closed: ratings can no longer change."
-    )
+    assert await press(
+        tg, tg.carrying(card, "rx:1:" + card_rec(card)), "rx:1:" + card_rec(card), member
+    ) == ("This round is closed: ratings can no longer change.")
 
     async with services.database.connection.execute(
         "SELECT reason FROM rating_history WHERE organisation_id = 1 AND kind = 'reason' "

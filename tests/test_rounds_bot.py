@@ -93,7 +93,9 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     # A double tap changes nothing and asks for no second reason.
     assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
     # Guests cannot rate.
-    assert (await press(tg, first, green, GUEST)).startswith("Only representatives")
+    assert (await press(tg, tg.carrying(first, green), green, GUEST)).startswith(
+        "Only representatives"
+    )
 
     # The reason, as a reply to the private prompt.
     await tg.send(
@@ -383,9 +385,17 @@ async def test_rounds_are_for_coordinators_to_open(tg: FakeTelegram, bot: BotApp
     reply = await tg.reply_to(GUEST, "/rate")
     assert reply.text.startswith("This is for the coalition's member organisations: to join")
     listing = await tg.reply_to(COORDINATOR, "/rounds")
-    assert await press(tg, listing, "rac:1", GUEST) == "Only coordinators can do this."
-    assert await press(tg, listing, "rac:99", COORDINATOR) == "This round no longer exists."
-    assert (await press(tg, listing, "vr:1:999999", GUEST)).startswith("Only representatives")
+    assert (
+        await press(tg, tg.carrying(listing, "rac:1"), "rac:1", GUEST)
+        == "Only coordinators can do this."
+    )
+    assert (
+        await press(tg, tg.carrying(listing, "rac:99"), "rac:99", COORDINATOR)
+        == "This round no longer exists."
+    )
+    assert (await press(tg, tg.carrying(listing, "vr:1:999999"), "vr:1:999999", GUEST)).startswith(
+        "Only representatives"
+    )
 
 
 async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
@@ -395,7 +405,7 @@ async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
     opened = await open_round(tg, "c2 118.1-118.2 until 2026-11-30", "Short round")
     assert opened.text.startswith("Round 1 «Short round» is open: 2 recommendations")
     card = await tg.reply_to(member, "/rate")
-    assert await press(tg, card, "vr:1:999999", member) == (
+    assert await press(tg, tg.carrying(card, "vr:1:999999"), "vr:1:999999", member) == (
         "This recommendation is not part of this round any more."
     )
     clock.advance(days=8)  # past 30 November 23:59 Phnom Penh time

@@ -110,7 +110,9 @@ async def test_a_publish_button_pressed_while_open_shows_members_nothing(
     [member] = await coalition_with(bot, 1)
     await open_round(tg, "c2 118.6", "Open")
     listing = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, listing, "rap:1", COORDINATOR)  # a stale or forged Publish button
+    await press(
+        tg, tg.carrying(listing, "rap:1"), "rap:1", COORDINATOR
+    )  # a stale or forged Publish button
     await tg.next_call("editMessageText", chat_id=COORDINATOR_ID)  # the unchanged listing
     await press(tg, listing, button(listing, "1: Close"), COORDINATOR)
     await edited(tg, listing)
