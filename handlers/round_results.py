@@ -64,6 +64,19 @@ async def _group_of(message: Message, context: BotContext) -> WorkingGroup | Non
     return find_group(groups, " ".join(words))
 
 
+async def _group_or_say(
+    message: Message, l10n: Localizer, context: BotContext
+) -> tuple[bool, WorkingGroup | None]:
+    """(True, the group or None for the whole coalition); (False, None) once the reader was told
+    that the words name no group."""
+    try:
+        return True, await _group_of(message, context)
+    except UnknownGroup as exc:
+        groups = await context.services.coalition.working_groups()
+        await message.reply_text(escape(_unknown_group(l10n, groups, exc.words)))
+        return False, None
+
+
 def _unknown_group(l10n: Localizer, groups: list[WorkingGroup], words: str) -> str:
     return l10n.gettext("I don't know the group «{name}». The groups are: {groups}.").format(
         name=words,
@@ -234,11 +247,8 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
         )
         return
-    try:
-        group = await _group_of(message, context)
-    except UnknownGroup as exc:
-        groups = await context.services.coalition.working_groups()
-        await message.reply_text(escape(_unknown_group(l10n, groups, exc.words)))
+    known, group = await _group_or_say(message, l10n, context)
+    if not known:
         return
     round_ = await context.services.assessments.round(round_id)
     if round_ is None:
@@ -307,11 +317,8 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
         return
-    try:
-        group = await _group_of(message, context)
-    except UnknownGroup as exc:
-        groups = await context.services.coalition.working_groups()
-        await message.reply_text(escape(_unknown_group(l10n, groups, exc.words)))
+    known, group = await _group_or_say(message, l10n, context)
+    if not known:
         return
     for round_id in numbers:
         if await context.services.assessments.round(round_id) is None:
