@@ -18,6 +18,7 @@ from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file
 from bot.domain.membership import Role
 from bot.domain.milestones import Milestones, read_milestones
+from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status
@@ -31,6 +32,7 @@ from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
 from storage.milestones import MilestoneRepository
+from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,9 @@ class Services:
         self.catalog_repository = CatalogRepository(database)
         self.users = UserRepository(database)
         self.inbox = InboxRepository(database)
+        self.outbox = Outbox(OutboxRepository(database), clock)
+        database.now = clock.now
+        database.on_staged = self.outbox.notify
         self.coalition = Coalition(
             MembershipRepository(database),
             clock,
