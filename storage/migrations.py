@@ -340,4 +340,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE group_chats ADD COLUMN language TEXT CHECK (language IN ('en', 'km'));
     ALTER TABLE rating_cards ADD COLUMN language TEXT CHECK (language IN ('en', 'km'))
     """,
+    # 12: which bot message a reply turns into numbers for a working group's list (to add, or
+    # to remove), kept across restarts until it expires, like the reason prompts. Ids only.
+    """
+    CREATE TABLE list_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        include INTEGER NOT NULL CHECK (include IN (0, 1)),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
+    """,
 )
