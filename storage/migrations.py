@@ -372,7 +372,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_finished ON deliveries (finished_at)
         WHERE status IN ('failed', 'blocked')
     """,
-    # 13: coordinators' corrections of the cycles' milestones (review, adoption, mid-term, next
+    # 13: which bot message a reply turns into numbers for a working group's list (to add, or
+    # to remove), kept across restarts until it expires, like the reason prompts. Ids only.
+    """
+    CREATE TABLE list_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        include INTEGER NOT NULL CHECK (include IN (0, 1)),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
+    """,
+    # 14: coordinators' corrections of the cycles' milestones (review, adoption, mid-term, next
     # review); the shipped ones live in data/milestones.csv. A date in the compact form
     # '2024-05-08', '2024-09', '2026' or a span '2028/2029'; NULL: not known.
     """
