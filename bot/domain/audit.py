@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     REMOVE_FROM_GROUP_LIST = "remove from group list"
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
+    CORRECT_MILESTONE = "correct milestone"
 
     @property
     def label(self) -> str:
@@ -89,4 +90,5 @@ _LABELS = {
     AuditAction.COORDINATORS_EDIT_GROUP_LIST: N_(
         "let only coordinators edit working group's list"
     ),
+    AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
 }

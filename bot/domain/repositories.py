@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 
 
@@ -346,6 +347,18 @@ class AssessmentStore(Protocol):
 
     async def forget_skips(self, user_id: int, round_id: int) -> None:
         """Offer this person's skipped recommendations of this round again."""
+        ...
+
+
+class MilestoneStore(Protocol):
+    """What the domain needs from storage: coordinators' corrections of the cycles' milestones."""
+
+    async def corrections(self) -> list[MilestoneEntry]:
+        """Every correction, one per cycle and milestone (the latest)."""
+        ...
+
+    async def correct(self, entry: MilestoneEntry, *, actor: int, now: dt.datetime) -> None:
+        """Store a correction (replacing an earlier one of that milestone), audited."""
         ...
 
 
