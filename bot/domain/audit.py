@@ -34,6 +34,8 @@ class AuditAction(StrEnum):
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
     CORRECT_MILESTONE = "correct milestone"
+    ADD_ACTION = "add action"
+    EDIT_ACTION = "edit action"
 
     @property
     def label(self) -> str:
@@ -91,4 +93,6 @@ _LABELS = {
         "let only coordinators edit working group's list"
     ),
     AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
+    AuditAction.ADD_ACTION: N_("added an action to a strategy"),
+    AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
 }

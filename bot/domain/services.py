@@ -20,6 +20,7 @@ from bot.domain.milestones import Milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
+from bot.domain.strategy import Strategies
 
 
 class BackupFailed(RuntimeError):
@@ -142,6 +143,11 @@ class DomainServices(Protocol):
     @property
     def outbox(self) -> Outbox:
         """What the bot sends on its own initiative."""
+        ...
+
+    @property
+    def strategies(self) -> Strategies:
+        """The working groups' action strategies."""
         ...
 
     @property
