@@ -27,6 +27,7 @@ from handlers import (
     inline,
     lookup,
     members,
+    nudges,
     operations,
     private_rating,
     round_admin,
@@ -68,6 +69,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    # Whether this person answers for the action is checked inside (a polite refusal).
+    Button(cb.NudgeAnswer, nudges.on_answer),
 )
 
 
@@ -112,10 +115,11 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
-    # replies to its prompts. A reply may carry numbers for a group's list (in either chat),
-    # privately a rating's reason; anything else private is a lookup.
+    # replies to its prompts. A reply may carry a note or a new date for an action, numbers for
+    # a group's list (in either chat), privately a rating's reason; anything else private is a
+    # lookup.
     app.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, group_lists.on_reply)
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, nudges.on_reply)
     )
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, lookup.on_text)

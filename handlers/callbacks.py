@@ -17,6 +17,8 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
+from bot.domain.nudges import Answer
+
 MAX_BYTES = 64  # Telegram refuses longer callback data
 MAX_INT = 2**53  # ids, pages and counts; anything larger is forged
 _INT = re.compile(r"0|[1-9][0-9]{0,15}")
@@ -388,3 +390,11 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     """A coordinator's action on a round."""
 
     action: RoundAction
+
+
+@dataclass(frozen=True)
+class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
+    """Answer a nudge about an action: done, in progress, blocked, or a new date."""
+
+    answer: Answer
+    action: int

@@ -17,6 +17,7 @@ from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
 from bot.domain.milestones import Milestones
+from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
@@ -157,6 +158,11 @@ class DomainServices(Protocol):
     @property
     def strategies(self) -> Strategies:
         """The working groups' action strategies."""
+        ...
+
+    @property
+    def nudges(self) -> Nudges:
+        """Nudges about actions' timeframes, their answers, the weekly summary."""
         ...
 
     @property

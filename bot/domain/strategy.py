@@ -281,6 +281,32 @@ class Strategies:
         await self.repository.change_status(action_id, change)
         return await self.action(action_id)
 
+    async def add_note(self, actor: int, action_id: int, note: str) -> Action:
+        """Keep a short note with the actor's latest status change of the action (a new entry
+        with the current status if they made none)."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        change = StatusChange(action.status, actor, self.clock.now(), _text(note, MAX_NOTE))
+        await self.repository.add_note(action_id, change)
+        return await self.action(action_id)
+
+    async def reschedule(self, actor: int, action_id: int, timeframe: str) -> Action:
+        """A new timeframe for the action, from those who may change its status; the old words
+        stay in the status history. BadAction when the new words cannot be read."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        table = await self.milestones.table()
+        read = read_timeframe(_text(timeframe, MAX_NOTE), table.of(action.fields.cycle))
+        if not isinstance(read, Timeframe):
+            raise BadAction(read.reason, **read.values)
+        old = action.fields.timeframe.original
+        note = _text(f"📅 {old} → {read.original}", MAX_FIELD)
+        change = StatusChange(action.status, actor, self.clock.now(), note)
+        await self.repository.reschedule(action_id, read, change)
+        return await self.action(action_id)
+
     async def action(self, action_id: int) -> Action:
         """One action; UnknownAction when there is none with this id."""
         found = await self.repository.action(action_id)
