@@ -33,6 +33,11 @@ class AuditAction(StrEnum):
     REMOVE_FROM_GROUP_LIST = "remove from group list"
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
+    CREATE_BROADCAST = "create broadcast"
+    EDIT_BROADCAST = "edit broadcast"
+    CANCEL_BROADCAST = "cancel broadcast"
+    SEND_BROADCAST = "send broadcast"
+    DELETE_BROADCAST = "delete broadcast"
 
     @property
     def label(self) -> str:
@@ -89,4 +94,9 @@ _LABELS = {
     AuditAction.COORDINATORS_EDIT_GROUP_LIST: N_(
         "let only coordinators edit working group's list"
     ),
+    AuditAction.CREATE_BROADCAST: N_("created broadcast"),
+    AuditAction.EDIT_BROADCAST: N_("edited broadcast"),
+    AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),
+    AuditAction.SEND_BROADCAST: N_("sent broadcast"),
+    AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
 }
