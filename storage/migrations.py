@@ -340,7 +340,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE group_chats ADD COLUMN language TEXT CHECK (language IN ('en', 'km'));
     ALTER TABLE rating_cards ADD COLUMN language TEXT CHECK (language IN ('en', 'km'))
     """,
-    # 12: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
+    # 12: the outbox: every message the bot sends on its own initiative, written with the event
+    # that causes it and drained by one paced sender (bot/outbox_sender.py). Times are UTC ISO
+    # strings with microseconds, so they compare as text.
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        topic_id INTEGER,
+        job TEXT NOT NULL,
+        content TEXT NOT NULL,
+        language TEXT,
+        reference TEXT,
+        organisation_id INTEGER,
+        status TEXT NOT NULL DEFAULT 'waiting' CHECK (status IN
+            ('waiting', 'sending', 'sent', 'failed', 'blocked', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        message_id INTEGER,
+        last_error TEXT,
+        sent_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'waiting';
+    CREATE INDEX deliveries_sending ON deliveries (id) WHERE status = 'sending';
+    CREATE INDEX deliveries_reference ON deliveries (reference, status);
+    CREATE INDEX deliveries_message ON deliveries (chat_id, message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE INDEX deliveries_finished ON deliveries (finished_at)
+        WHERE status IN ('failed', 'blocked')
+    """,
+    # 13: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
     # (expires a day after its last change), the confirmed broadcasts, each occurrence handed
     # to the outbox (once: the primary key), and who pressed "Got it". Times are UTC ISO.
     """
