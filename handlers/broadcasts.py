@@ -3,6 +3,7 @@ them with their reports. The domain (bot/domain/broadcasts.py) decides; this onl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -86,9 +87,9 @@ def reach_text(l10n: Localizer, reach: Reach) -> str:
     """How many chats an audience reaches, and who cannot be reached."""
     count = len(reach.recipients)
     lines = [
-        l10n.ngettext(
-            "It will go to {count} chat.", "It will go to {count} chats.", count
-        ).format(count=count)
+        l10n.ngettext("It will go to {count} chat.", "It will go to {count} chats.", count).format(
+            count=count
+        )
     ]
     if reach.unreachable_people:
         lines.append(
@@ -152,7 +153,9 @@ async def _screen(
         audience = draft.audience
         lines = [title, escape(l10n.gettext("Step 1 of 5: who should receive it?"))]
         for index, kind in enumerate(KINDS):
-            label = _tick(audience.kind is kind) + l10n.gettext(_KIND_LABELS[kind])
+            label = _tick(draft.audience_chosen and audience.kind is kind) + l10n.gettext(
+                _KIND_LABELS[kind]
+            )
             rows.append([_button(label, ComposeAction.AUDIENCE, index)])
         if audience.kind is AudienceKind.GROUPS:
             groups = await services.coalition.working_groups()
@@ -197,7 +200,7 @@ async def _screen(
                     rows.append(row)
                     row = []
             rows += [row] if row else []
-        if audience.complete:
+        if draft.has_audience:
             lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))
             rows.append([_button(l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])
         rows.append(_cancel(l10n))
@@ -223,7 +226,10 @@ async def _screen(
     if draft.step in (Step.WHEN, Step.TYPED_WHEN):
         now = services.clock.now()
         today = now.astimezone(tz).date()
-        lines = [title, escape(l10n.gettext("Step 3 of 5: when should it go out? (Phnom Penh time)"))]
+        lines = [
+            title,
+            escape(l10n.gettext("Step 3 of 5: when should it go out? (Phnom Penh time)")),
+        ]
         if draft.step is Step.TYPED_WHEN:
             lines.append(
                 escape(
@@ -243,7 +249,9 @@ async def _screen(
                 rows.append([_button(f"{label} {h}:00", action, h) for h in hours[:3]])
             if len(hours) > 3:
                 rows.append([_button(f"{label} {h}:00", action, h) for h in hours[3:]])
-        rows.append([_button("⌨ " + l10n.gettext("Type a date and time"), ComposeAction.TYPE_DATE)])
+        rows.append(
+            [_button("⌨ " + l10n.gettext("Type a date and time"), ComposeAction.TYPE_DATE)]
+        )
         rows.append(
             [
                 _button("🔁 " + l10n.gettext("Daily"), ComposeAction.DAILY),
@@ -264,9 +272,19 @@ async def _screen(
         ]
         options = draft.options
         rows = [
-            [_button(_tick(options.silent) + l10n.gettext("Silent (no sound)"), ComposeAction.OPTION, 0)],
+            [
+                _button(
+                    _tick(options.silent) + l10n.gettext("Silent (no sound)"),
+                    ComposeAction.OPTION,
+                    0,
+                )
+            ],
             [_button(_tick(options.pin) + l10n.gettext("Pin in groups"), ComposeAction.OPTION, 1)],
-            [_button(_tick(options.ack) + l10n.gettext("“✓ Got it” button"), ComposeAction.OPTION, 2)],
+            [
+                _button(
+                    _tick(options.ack) + l10n.gettext("“✓ Got it” button"), ComposeAction.OPTION, 2
+                )
+            ],
             [_button(l10n.gettext("Preview") + " ▶", ComposeAction.PREVIEW)],
             _cancel(l10n),
         ]
@@ -288,8 +306,7 @@ async def _screen(
 def _repeat_screen(
     draft: Draft, l10n: Localizer, context: BotContext, title: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    rule = draft.recurrence
-    assert rule is not None
+    rule = draft.recurrence or Recurrence(Frequency.DAILY, dt.time(9))
     tz = context.services.settings.timezone
     lines = [title, _when_text(l10n, draft, draft_times(draft, context), tz)]
     if draft.step is Step.TYPED_TIME:
@@ -308,7 +325,9 @@ def _repeat_screen(
     if rule.frequency is Frequency.MONTHLY:
         rows.append(
             [
-                _button(("✅" if d == rule.day_of_month else "") + str(d), ComposeAction.MONTHLY, d)
+                _button(
+                    ("✅" if d == rule.day_of_month else "") + str(d), ComposeAction.MONTHLY, d
+                )
                 for d in MONTH_DAYS
             ]
         )
@@ -340,7 +359,12 @@ def draft_times(draft: Draft, context: BotContext) -> list[dt.datetime]:
 
 
 async def _show(
-    press_or_chat: Message, user: User, draft: Draft, l10n: Localizer, context: BotContext, *,
+    press_or_chat: Message,
+    user: User,
+    draft: Draft,
+    l10n: Localizer,
+    context: BotContext,
+    *,
     new: bool = False,
 ) -> None:
     """Draw the draft's step: in the pressed composer message, or (after something the
@@ -517,7 +541,9 @@ async def _take_input(
         elif draft.step is Step.TYPED_TIME and draft.recurrence is not None:
             at = parse_time_of_day(text)
             draft = dataclasses.replace(
-                draft, recurrence=dataclasses.replace(draft.recurrence, at=at), step=Step.TYPED_TIME
+                draft,
+                recurrence=dataclasses.replace(draft.recurrence, at=at),
+                step=Step.TYPED_TIME,
             )
         elif draft.step is Step.TYPED_UNTIL and draft.recurrence is not None:
             until = parse_date(text, now, tz)
@@ -555,7 +581,9 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
     if action is ComposeAction.CANCEL:
         await broadcasts.discard(user.id)
         await press.query.answer()
-        await edit(press.message, escape(l10n.gettext("Broadcast cancelled: nothing was sent.")), None)
+        await edit(
+            press.message, escape(l10n.gettext("Broadcast cancelled: nothing was sent.")), None
+        )
         return
     if action is ComposeAction.CONFIRM:
         await _confirm(press, draft, context)
@@ -583,7 +611,12 @@ def _apply(
     audience = draft.audience
     replace = dataclasses.replace
     if action is ComposeAction.AUDIENCE and value is not None and 0 <= value < len(KINDS):
-        return replace(draft, step=Step.AUDIENCE, audience=replace(audience, kind=KINDS[value]))
+        return replace(
+            draft,
+            step=Step.AUDIENCE,
+            audience=replace(audience, kind=KINDS[value]),
+            audience_chosen=True,
+        )
     if action is ComposeAction.GROUP and value is not None:
         return replace(draft, audience=replace(audience, group_ids=audience.group_ids ^ {value}))
     if action is ComposeAction.ORGANISATION and value is not None:
@@ -592,10 +625,8 @@ def _apply(
     if action is ComposeAction.GROUP_CHATS:
         return replace(draft, audience=replace(audience, group_chats=not audience.group_chats))
     if action is ComposeAction.GROUP_MEMBERS:
-        return replace(
-            draft, audience=replace(audience, group_members=not audience.group_members)
-        )
-    if action is ComposeAction.NEXT and audience.complete:
+        return replace(draft, audience=replace(audience, group_members=not audience.group_members))
+    if action is ComposeAction.NEXT and draft.has_audience:
         return replace(draft, step=Step.SECOND if draft.versions else Step.MESSAGE)
     if action is ComposeAction.SKIP and draft.versions:
         return replace(draft, step=Step.WHEN)
@@ -613,7 +644,9 @@ def _apply(
     at = rule.at if rule is not None else dt.time(9)
     until = rule.until if rule is not None else None
     if action is ComposeAction.DAILY:
-        return replace(draft, recurrence=Recurrence(Frequency.DAILY, at, until=until), step=Step.TYPED_TIME)
+        return replace(
+            draft, recurrence=Recurrence(Frequency.DAILY, at, until=until), step=Step.TYPED_TIME
+        )
     if action is ComposeAction.WEEKLY and value is not None and 0 <= value <= 6:
         days = (
             rule.weekdays ^ {value}
@@ -629,7 +662,9 @@ def _apply(
         return replace(draft, recurrence=monthly, step=Step.TYPED_TIME)
     if rule is not None:
         if action is ComposeAction.HOUR and value is not None and 0 <= value <= 23:
-            return replace(draft, recurrence=replace(rule, at=dt.time(value)), step=Step.TYPED_TIME)
+            return replace(
+                draft, recurrence=replace(rule, at=dt.time(value)), step=Step.TYPED_TIME
+            )
         if action is ComposeAction.TYPE_TIME:
             return replace(draft, step=Step.TYPED_TIME)
         if action is ComposeAction.TYPE_UNTIL:
@@ -643,7 +678,7 @@ def _apply(
         flags = [options.silent, options.pin, options.ack]
         flags[value] = not flags[value]
         return replace(draft, options=Options(*flags))
-    if action is ComposeAction.PREVIEW and draft.versions and audience.complete:
+    if action is ComposeAction.PREVIEW and draft.versions and draft.has_audience:
         return replace(draft, step=Step.PREVIEW)
     return None
 
@@ -653,10 +688,7 @@ async def send_content(context: BotContext, chat_id: int, content: Content) -> M
     markup = (
         InlineKeyboardMarkup(
             [
-                [
-                    InlineKeyboardButton(b.label, callback_data=b.data, url=b.url)
-                    for b in row
-                ]
+                [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
                 for row in content.buttons
             ]
         )
@@ -690,7 +722,9 @@ async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> 
         await send_content(context, chat_id, broadcasts.preview(draft, version.language))
     text, markup = await _screen(press.user.id, draft, press.l10n, context)
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-    await broadcasts.save(press.user.id, dataclasses.replace(draft, composer_message=sent.message_id))
+    await broadcasts.save(
+        press.user.id, dataclasses.replace(draft, composer_message=sent.message_id)
+    )
 
 
 async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> None:
@@ -705,14 +739,15 @@ async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> 
         )
         return
     await press.query.answer()
+    message = press.message
+    await services.broadcasts.set_report_message(item.id, message.chat.id, message.message_id)
+    await services.broadcasts.sweep()  # what is due now goes out without waiting for the job
     tz = services.settings.timezone
     times = item.next_times(services.clock.now(), 3, tz)
     text = escape(l10n.gettext("Broadcast {id} is scheduled.").format(id=item.id))
     if item.send_at is None and item.recurrence is None:
         text = escape(l10n.gettext("Broadcast {id} is going out…").format(id=item.id))
-    await edit(press.message, text + "\n" + _when_text(l10n, item, times, tz), None)
-    await services.broadcasts.set_report_message(item.id, press.message.chat.id, press.message.message_id)
-    await services.broadcasts.sweep()
+    await edit(message, text + "\n" + _when_text(l10n, item, times, tz), None)
 
 
 # --- /broadcasts buttons, "Got it", and the progress reports --------------------------------
@@ -750,10 +785,9 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
             await press.query.answer()
             deleted = 0
             for chat_id, message_id in messages:
-                try:
+                # Already deleted there, too old, or the bot was removed: nothing to do.
+                with contextlib.suppress(BadRequest, Forbidden):
                     deleted += bool(await context.bot.delete_message(chat_id, message_id))
-                except (BadRequest, Forbidden):
-                    pass  # already deleted there, too old, or the bot was removed
             await edit(
                 press.message,
                 escape(
@@ -785,7 +819,9 @@ def report_text(l10n: Localizer, report: Report) -> str:
     """Progress, then the final report: delivered, waiting, failed, acknowledged, unreached."""
     item = report.broadcast
     head = (
-        l10n.gettext("Broadcast {id}: sent.") if report.done else l10n.gettext("Broadcast {id}: going out…")
+        l10n.gettext("Broadcast {id}: sent.")
+        if report.done
+        else l10n.gettext("Broadcast {id}: going out…")
     ).format(id=item.id)
     lines = [
         "<b>" + escape(head) + "</b>",
@@ -796,9 +832,7 @@ def report_text(l10n: Localizer, report: Report) -> str:
         ),
     ]
     if report.cancelled:
-        lines.append(
-            escape(l10n.gettext("Withdrawn: {count}").format(count=report.cancelled))
-        )
+        lines.append(escape(l10n.gettext("Withdrawn: {count}").format(count=report.cancelled)))
     if item.options.ack:
         lines.append(
             escape(

@@ -37,7 +37,9 @@ def repo(services: Services) -> BroadcastRepository:
 
 @pytest.fixture
 def members(services: Services) -> MembershipRepository:
-    return services.coalition.repository
+    repository = services.coalition.repository
+    assert isinstance(repository, MembershipRepository)
+    return repository
 
 
 async def org_with_reps(
@@ -132,7 +134,8 @@ async def test_an_occurrence_starts_once_and_every_change_is_audited(
         broadcast_id, draft.with_version(KHMER), actor=COORDINATOR_ID, now=clock.now()
     )
     item = await repo.get(broadcast_id)
-    assert item is not None and item.versions == (ENGLISH, KHMER)
+    assert item is not None
+    assert item.versions == (ENGLISH, KHMER)
     assert item.status is BroadcastStatus.SCHEDULED
     occurrence = clock.now()
     await repo.start_occurrence(
@@ -143,7 +146,8 @@ async def test_an_occurrence_starts_once_and_every_change_is_audited(
             broadcast_id, occurrence, finished=True, unreached=(), now=occurrence
         )
     item = await repo.get(broadcast_id)
-    assert item is not None and item.status is BroadcastStatus.SENT
+    assert item is not None
+    assert item.status is BroadcastStatus.SENT
     assert item.last_occurrence == occurrence
     assert await repo.occurrences(broadcast_id) == [occurrence]
     assert not await repo.set_status(

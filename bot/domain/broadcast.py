@@ -164,6 +164,12 @@ class Draft:
     options: Options = Options()
     editing: int | None = None
     composer_message: int | None = None  # the bot's message the buttons live in
+    audience_chosen: bool = False  # the audience above is a default until the coordinator picks
+
+    @property
+    def has_audience(self) -> bool:
+        """True once the coordinator chose an audience that names somebody."""
+        return self.audience_chosen and self.audience.complete
 
     def with_version(self, version: Version) -> Draft:
         """The draft with this language's version set (replacing an earlier one)."""
@@ -182,6 +188,7 @@ class Draft:
                 "options": [self.options.silent, self.options.pin, self.options.ack],
                 "editing": self.editing,
                 "composer_message": self.composer_message,
+                "audience_chosen": self.audience_chosen,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -201,6 +208,7 @@ class Draft:
             options=Options(bool(silent), bool(pin), bool(ack)),
             editing=data["editing"],
             composer_message=data["composer_message"],
+            audience_chosen=bool(data.get("audience_chosen")),
         )
 
 

@@ -15,7 +15,6 @@ from bot.domain.broadcast import (
     BroadcastStatus,
     Draft,
     IncompleteDraft,
-    NoDraft,
     Reach,
     Recipient,
     Report,
@@ -117,6 +116,7 @@ class Broadcasts:
             recurrence=broadcast.recurrence,
             options=broadcast.options,
             editing=broadcast.id,
+            audience_chosen=True,
         )
         await self.store.save_draft(actor, draft, self.clock.now())
         return draft
@@ -138,7 +138,7 @@ class Broadcasts:
         """Schedule the draft (or save the edit of a scheduled broadcast); the next sweep sends
         what is due. The draft is dropped."""
         await self.coalition.require_coordinator(actor)
-        if not draft.versions or not draft.audience.complete:
+        if not draft.versions or not draft.has_audience:
             raise IncompleteDraft
         now = self.clock.now()
         if draft.editing is not None:
@@ -149,7 +149,8 @@ class Broadcasts:
             broadcast_id = await self.store.create(draft, actor=actor, now=now)
         await self.store.drop_draft(actor)
         broadcast = await self.store.get(broadcast_id)
-        assert broadcast is not None  # written just now
+        if broadcast is None:  # pragma: no cover - written just now
+            raise UnknownBroadcast(broadcast_id)
         return broadcast
 
     async def set_report_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
@@ -278,7 +279,9 @@ class Broadcasts:
             waiting=counts.get(DeliveryStatus.WAITING, 0) + counts.get(DeliveryStatus.SENDING, 0),
             failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.BLOCKED, 0),
             cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
-            acknowledged=await self.store.acknowledgements(broadcast_id, broadcast.last_occurrence),
+            acknowledged=await self.store.acknowledgements(
+                broadcast_id, broadcast.last_occurrence
+            ),
             unreached=await self.store.unreached(broadcast_id),
         )
 
@@ -292,4 +295,3 @@ class Broadcasts:
                 await self.store.unwatch(broadcast_id)
             reports.append(report)
         return reports
-
