@@ -14,6 +14,7 @@ from babel.dates import get_day_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden
 
+from bot.content import send_content
 from bot.domain.broadcast import (
     AudienceKind,
     BroadcastError,
@@ -29,7 +30,6 @@ from bot.domain.broadcast import (
 from bot.domain.broadcast import Broadcast as Sent
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
-from bot.domain.outbox import Content
 from bot.domain.schedule import (
     Frequency,
     MissingTime,
@@ -683,43 +683,13 @@ def _apply(
     return None
 
 
-async def send_content(context: BotContext, chat_id: int, content: Content) -> Message:
-    """Send one content as recipients get it (the preview uses it)."""
-    markup = (
-        InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
-                for row in content.buttons
-            ]
-        )
-        if content.buttons
-        else None
-    )
-    entities: Any = list(content.entities) if content.entities else None
-    kwargs: dict[str, Any] = {
-        "reply_markup": markup,
-        "disable_notification": content.silent,
-        "parse_mode": None if content.entities is not None else "HTML",
-    }
-    bot = context.bot
-    if content.photo is not None:
-        return await bot.send_photo(
-            chat_id, content.photo, caption=content.text, caption_entities=entities, **kwargs
-        )
-    if content.document is not None:
-        return await bot.send_document(
-            chat_id, content.document, caption=content.text, caption_entities=entities, **kwargs
-        )
-    return await bot.send_message(chat_id, content.text, entities=entities, **kwargs)
-
-
 async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> None:
     """Each version exactly as recipients will get it, then the summary with Confirm."""
     broadcasts = context.services.broadcasts
     chat_id = press.message.chat.id
     await edit(press.message, escape(press.l10n.gettext("Preview:")), None)
     for version in draft.versions:
-        await send_content(context, chat_id, broadcasts.preview(draft, version.language))
+        await send_content(context.bot, chat_id, broadcasts.preview(draft, version.language))
     text, markup = await _screen(press.user.id, draft, press.l10n, context)
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
     await broadcasts.save(

@@ -37,6 +37,11 @@ STORED_BEFORE_THE_ENUM = [
     "remove from group list",
     "members edit group list",
     "only coordinators edit group list",
+    "create broadcast",
+    "edit broadcast",
+    "cancel broadcast",
+    "send broadcast",
+    "delete broadcast",
 ]
 
 
