@@ -372,7 +372,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_finished ON deliveries (finished_at)
         WHERE status IN ('failed', 'blocked')
     """,
-    # 13: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
+    # 13: which bot message a reply turns into numbers for a working group's list (to add, or
+    # to remove), kept across restarts until it expires, like the reason prompts. Ids only.
+    """
+    CREATE TABLE list_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        include INTEGER NOT NULL CHECK (include IN (0, 1)),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
+    """,
+    # 14: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
     # (expires a day after its last change), the confirmed broadcasts, each occurrence handed
     # to the outbox (once: the primary key), and who pressed "Got it". Times are UTC ISO.
     """

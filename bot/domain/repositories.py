@@ -177,6 +177,26 @@ class GroupListStore(Protocol):
         """Allow or forbid the group's members to edit its list."""
         ...
 
+    async def add_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        group_id: int,
+        include: bool,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person's reply to this bot message edits this group's list."""
+        ...
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, bool] | None:
+        """(group, add?) a reply to this message edits the list of, unless expired."""
+        ...
+
 
 class AssessmentStore(Protocol):
     """What the domain needs from storage: Reads and writes rounds and ratings."""
