@@ -4,6 +4,7 @@ schedule follows a fake clock (never sleeping) across restarts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,78 @@ async def test_typed_times_in_the_past_or_unreadable_are_explained(
     assert past.text == "That time has already passed. Please type a later one."
     vague = await tg.reply_to(COORDINATOR, "sometime soon")
     assert vague.text.startswith("I could not read that.")
+
+
+async def test_two_sweeps_at_once_hand_an_occurrence_over_once(bot: BotApplication) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    draft = Draft(
+        audience=Audience(AudienceKind.CHATS),
+        versions=(Version("en", "Once"),),
+        audience_chosen=True,
+    )
+    await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    started = await asyncio.gather(*(services.broadcasts.sweep() for _ in range(3)))
+    assert sorted(len(s) for s in started) == [0, 0, 1]
+    assert len(await deliveries(services)) == 2
+
+
+async def test_the_coordinators_message_shows_progress_then_the_final_report(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    await services.coalition.add_organisation(COORDINATOR_ID, "NOREP", "Nobody yet")
+    draft = Draft(
+        audience=Audience(AudienceKind.MEMBERS),
+        versions=(Version("en", "To members"),),
+        audience_chosen=True,
+    )
+    await services.broadcasts.save(COORDINATOR_ID, draft)
+    await tg.send("/broadcast", user=COORDINATOR)
+    await next_message(tg, COORDINATOR_ID)  # "here is the broadcast you were writing"
+    composer = await next_message(tg, COORDINATOR_ID)
+    await press(tg, composer, button(composer, "Next ▶"), COORDINATOR)
+    second = await edited(tg, composer)
+    when = await tap(tg, second, "Skip ▶")
+    options = await tap(tg, when, "▶ Now")
+    await press(tg, options, button(options, "Preview ▶"), COORDINATOR)
+    assert (await edited(tg, options)).text == "Preview:"
+    await next_message(tg, COORDINATOR_ID)  # the preview
+    summary = await next_message(tg, COORDINATOR_ID)
+    assert "No one can be reached at: NOREP" in summary.text
+    await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR)
+    await edited(tg, summary)
+    await run_job(bot, "broadcast-progress")
+    final = await edited(tg, summary)
+    assert final.text == (
+        "<b>Broadcast 1: sent.</b>\nDelivered: 0 · waiting: 0 · failed: 0\n"
+        "0 people pressed “Got it”.\nCould not be reached: NOREP"
+    )
+    edits = len([c for c in tg.calls if c.method == "editMessageText"])
+    await run_job(bot, "broadcast-progress")  # reported once: no more edits
+    assert len([c for c in tg.calls if c.method == "editMessageText"]) == edits
+
+
+async def test_forged_or_foreign_broadcast_buttons_are_refused(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    member = {"id": 4242, "is_bot": False, "first_name": "Member", "language_code": "en"}
+    anchor = await tg.reply_to(member, "/help")
+    data = button(composer, "▫️ All working-group chats")
+    # Data the pressed message does not carry (a bad client can send any).
+    assert await press(tg, anchor, data, member) == (
+        "This button no longer works. Please send your question again."
+    )
+    # Carried, but pressed by someone who is not a coordinator.
+    forged = tg.carrying(anchor, data)
+    assert await press(tg, forged, data, member) == "Only coordinators can do this."
+    assert await press(tg, forged, "bc:a:99", member) == (
+        "This button no longer works. Please send your question again."
+    )
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert not draft.audience_chosen  # nothing a forged press did reached the draft
