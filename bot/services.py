@@ -19,6 +19,7 @@ from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file
 from bot.domain.membership import Role
+from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
@@ -34,6 +35,7 @@ from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
+from storage.milestones import MilestoneRepository
 from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 
@@ -79,6 +81,12 @@ class Services:
             clock,
             settings.min_ratings,
             self.reason_prompts,
+        )
+        self.milestones = Milestones(
+            MilestoneRepository(database),
+            self.coalition,
+            clock,
+            read_milestones(bundled.MILESTONES_FILE),
         )
         self.access = Gate(self.coalition, self.assessments)
         self.broadcasts = Broadcasts(

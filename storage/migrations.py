@@ -386,7 +386,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
     """,
-    # 14: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
+    # 14: coordinators' corrections of the cycles' milestones (review, adoption, mid-term, next
+    # review); the shipped ones live in data/milestones.csv. A date in the compact form
+    # '2024-05-08', '2024-09', '2026' or a span '2028/2029'; NULL: not known.
+    """
+    CREATE TABLE milestone_corrections (
+        cycle INTEGER NOT NULL CHECK (cycle > 0),
+        milestone TEXT NOT NULL
+            CHECK (milestone IN ('review', 'adoption', 'mid_term', 'next_review')),
+        date TEXT,
+        around INTEGER NOT NULL DEFAULT 0 CHECK (around IN (0, 1)),
+        note TEXT NOT NULL DEFAULT '',
+        corrected_by INTEGER NOT NULL,
+        corrected_at TEXT NOT NULL,
+        PRIMARY KEY (cycle, milestone)
+    )
+    """,
+    # 15: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
     # (expires a day after its last change), the confirmed broadcasts, each occurrence handed
     # to the outbox (once: the primary key), and who pressed "Got it". Times are UTC ISO.
     """

@@ -37,6 +37,7 @@ STORED_BEFORE_THE_ENUM = [
     "remove from group list",
     "members edit group list",
     "only coordinators edit group list",
+    "correct milestone",
     "create broadcast",
     "edit broadcast",
     "cancel broadcast",

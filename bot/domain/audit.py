@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     REMOVE_FROM_GROUP_LIST = "remove from group list"
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
+    CORRECT_MILESTONE = "correct milestone"
     CREATE_BROADCAST = "create broadcast"
     EDIT_BROADCAST = "edit broadcast"
     CANCEL_BROADCAST = "cancel broadcast"
@@ -94,6 +95,7 @@ _LABELS = {
     AuditAction.COORDINATORS_EDIT_GROUP_LIST: N_(
         "let only coordinators edit working group's list"
     ),
+    AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
     AuditAction.CREATE_BROADCAST: N_("created broadcast"),
     AuditAction.EDIT_BROADCAST: N_("edited broadcast"),
     AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),

@@ -9,6 +9,7 @@ from typing import Protocol
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 
 
@@ -446,6 +447,18 @@ class BroadcastStore(Protocol):
 
     async def sent_messages(self, broadcast_id: int) -> list[tuple[int, int]]:
         """Every (chat, message) a broadcast became."""
+        ...
+
+
+class MilestoneStore(Protocol):
+    """What the domain needs from storage: coordinators' corrections of the cycles' milestones."""
+
+    async def corrections(self) -> list[MilestoneEntry]:
+        """Every correction, one per cycle and milestone (the latest)."""
+        ...
+
+    async def correct(self, entry: MilestoneEntry, *, actor: int, now: dt.datetime) -> None:
+        """Store a correction (replacing an earlier one of that milestone), audited."""
         ...
 
 

@@ -17,6 +17,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.milestones import Milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
@@ -132,6 +133,11 @@ class DomainServices(Protocol):
     @property
     def assessments(self) -> Assessments:
         """Rounds and ratings."""
+        ...
+
+    @property
+    def milestones(self) -> Milestones:
+        """Each cycle's milestones, shipped and corrected."""
         ...
 
     @property
