@@ -24,6 +24,7 @@ from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status
+from bot.domain.strategy import Strategies
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
 from handlers.callbacks import GotIt
@@ -37,6 +38,7 @@ from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
 from storage.milestones import MilestoneRepository
 from storage.outbox import OutboxRepository
+from storage.strategy import StrategyRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ class Services:
             self.coalition,
             clock,
             read_milestones(bundled.MILESTONES_FILE),
+        )
+        self.strategies = Strategies(
+            StrategyRepository(database), self.coalition, self.milestones, clock
         )
         self.access = Gate(self.coalition, self.assessments)
         self.broadcasts = Broadcasts(

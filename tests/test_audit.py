@@ -38,6 +38,8 @@ STORED_BEFORE_THE_ENUM = [
     "members edit group list",
     "only coordinators edit group list",
     "correct milestone",
+    "add action",
+    "edit action",
     "create broadcast",
     "edit broadcast",
     "cancel broadcast",

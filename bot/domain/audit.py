@@ -34,6 +34,8 @@ class AuditAction(StrEnum):
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
     CORRECT_MILESTONE = "correct milestone"
+    ADD_ACTION = "add action"
+    EDIT_ACTION = "edit action"
     CREATE_BROADCAST = "create broadcast"
     EDIT_BROADCAST = "edit broadcast"
     CANCEL_BROADCAST = "cancel broadcast"
@@ -96,6 +98,8 @@ _LABELS = {
         "let only coordinators edit working group's list"
     ),
     AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
+    AuditAction.ADD_ACTION: N_("added an action to a strategy"),
+    AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
     AuditAction.CREATE_BROADCAST: N_("created broadcast"),
     AuditAction.EDIT_BROADCAST: N_("edited broadcast"),
     AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),

@@ -21,6 +21,7 @@ from bot.domain.milestones import Milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
+from bot.domain.strategy import Strategies
 
 
 class BackupFailed(RuntimeError):
@@ -148,6 +149,11 @@ class DomainServices(Protocol):
     @property
     def broadcasts(self) -> Broadcasts:
         """Coordinators' broadcasts."""
+        ...
+
+    @property
+    def strategies(self) -> Strategies:
+        """The working groups' action strategies."""
         ...
 
     @property
