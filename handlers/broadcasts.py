@@ -211,7 +211,10 @@ async def _screen(
             "links, or one photo or document with a caption. In English or in Khmer; you can "
             "add the other language next."
         )
-        return title + "\n" + escape(text), InlineKeyboardMarkup([_cancel(l10n)])
+        rows = [_cancel(l10n)]
+        if draft.versions:  # editing: the message there is kept unless a new one comes
+            rows.insert(0, [_button(l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)])
+        return title + "\n" + escape(text), InlineKeyboardMarkup(rows)
     if draft.step is Step.SECOND:
         have = draft.versions[0].language
         other = "km" if have == "en" else "en"
@@ -528,8 +531,10 @@ async def _take_input(
                     escape(l10n.gettext("Please send text, or one photo or document."))
                 )
                 return
-            step = Step.SECOND if draft.step is Step.MESSAGE else Step.WHEN
-            draft = dataclasses.replace(draft.with_version(version), step=step)
+            if draft.step is Step.MESSAGE:  # a new message replaces every version
+                draft = dataclasses.replace(draft, versions=(version,), step=Step.SECOND)
+            else:
+                draft = dataclasses.replace(draft.with_version(version), step=Step.WHEN)
         elif draft.step in (Step.WHEN, Step.TYPED_WHEN):
             moment = parse_when(text, now, tz)
             draft = dataclasses.replace(
@@ -627,7 +632,7 @@ def _apply(
     if action is ComposeAction.GROUP_MEMBERS:
         return replace(draft, audience=replace(audience, group_members=not audience.group_members))
     if action is ComposeAction.NEXT and draft.has_audience:
-        return replace(draft, step=Step.SECOND if draft.versions else Step.MESSAGE)
+        return replace(draft, step=Step.MESSAGE)
     if action is ComposeAction.SKIP and draft.versions:
         return replace(draft, step=Step.WHEN)
     if action is ComposeAction.NOW:
