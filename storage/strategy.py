@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -65,19 +66,7 @@ class StrategyRepository:
     async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
         """Store a new action (not started), audited; its id."""
         async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO actions (working_group_id, cycle, status, created_by, created_at, "
-                "updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, '')",
-                (
-                    fields.working_group_id,
-                    fields.cycle,
-                    ActionStatus.NOT_STARTED.value,
-                    actor,
-                    now.isoformat(),
-                    now.isoformat(),
-                ),
-            )
-            action_id = int(cursor.lastrowid or 0)
+            action_id = await _insert(db, fields, actor, now)
             await _write_fields(db, action_id, fields, now)
             await audit.record(db, now, actor, AuditAction.ADD_ACTION, None, _detail(action_id))
         return action_id
@@ -87,12 +76,27 @@ class StrategyRepository:
     ) -> None:
         """Replace an action's fields, audited; its status and history stay."""
         async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
-                (fields.working_group_id, fields.cycle, action_id),
-            )
+            await _move(db, action_id, fields)
             await _write_fields(db, action_id, fields, now)
             await audit.record(db, now, actor, AuditAction.EDIT_ACTION, None, _detail(action_id))
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
+        async with self._db.transaction() as db:
+            for fields in inserts:
+                await _write_fields(db, await _insert(db, fields, actor, now), fields, now)
+            for action_id, fields in updates:
+                await _move(db, action_id, fields)
+                await _write_fields(db, action_id, fields, now)
+            detail = f"{len(inserts)} added, {len(updates)} updated"
+            await audit.record(db, now, actor, AuditAction.IMPORT_STRATEGY, None, detail)
 
     async def change_status(self, action_id: int, change: StatusChange) -> None:
         """Set the action's status and append the change to its history."""
@@ -172,6 +176,32 @@ _LINKS = (
     ("action_recommendations", "recommendation_id"),
     ("action_organisations", "organisation_id"),
 )
+
+
+async def _insert(
+    db: aiosqlite.Connection, fields: ActionFields, actor: int, now: dt.datetime
+) -> int:
+    """A new action's row (its fields are written next); its id."""
+    cursor = await db.execute(
+        "INSERT INTO actions (working_group_id, cycle, status, created_by, created_at, "
+        "updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, '')",
+        (
+            fields.working_group_id,
+            fields.cycle,
+            ActionStatus.NOT_STARTED.value,
+            actor,
+            now.isoformat(),
+            now.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def _move(db: aiosqlite.Connection, action_id: int, fields: ActionFields) -> None:
+    await db.execute(
+        "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
+        (fields.working_group_id, fields.cycle, action_id),
+    )
 
 
 def _detail(action_id: int) -> str:

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     CORRECT_MILESTONE = "correct milestone"
     ADD_ACTION = "add action"
     EDIT_ACTION = "edit action"
+    IMPORT_STRATEGY = "import strategy"
     CREATE_BROADCAST = "create broadcast"
     EDIT_BROADCAST = "edit broadcast"
     CANCEL_BROADCAST = "cancel broadcast"
@@ -100,6 +101,7 @@ _LABELS = {
     AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
     AuditAction.ADD_ACTION: N_("added an action to a strategy"),
     AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
+    AuditAction.IMPORT_STRATEGY: N_("imported a strategy file"),
     AuditAction.CREATE_BROADCAST: N_("created broadcast"),
     AuditAction.EDIT_BROADCAST: N_("edited broadcast"),
     AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),

@@ -555,3 +555,14 @@ class StrategyStore(Protocol):
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
         ...
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
+        ...
