@@ -140,10 +140,13 @@ class Services:
                 current_cycle=settings.current_cycle,
                 revision=snapshot.revision,
             )
+            services = cls(settings, database, clock, translations, rules, catalog)
+            # Milestones shipped with this release, or a better reader, may move timeframes.
+            await services.strategies.reread_timeframes()
         except BaseException:
             await database.close()
             raise
-        return cls(settings, database, clock, translations, rules, catalog)
+        return services
 
     async def close(self) -> None:
         """Close the database."""

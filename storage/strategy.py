@@ -126,6 +126,24 @@ class StrategyRepository:
         """Every action whose timeframe could not be read."""
         return await self._load("a.timeframe_kind IS NULL", ())
 
+    async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
+        """Every action's id, cycle and timeframe as stored."""
+        async with self._db.connection.execute(
+            "SELECT id, cycle, timeframe, timeframe_kind, starts_at, due_at, recurrence, "
+            "timeframe_around, timeframe_problem, timeframe_values FROM actions ORDER BY id"
+        ) as cursor:
+            return [(r[0], r[1], _read_timeframe(r[2:])) for r in await cursor.fetchall()]
+
+    async def set_timeframes(self, changes: Sequence[tuple[int, ReadTimeframe]]) -> None:
+        """Store timeframes read again (the words stay; what they mean changed)."""
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE actions SET timeframe = ?, timeframe_kind = ?, starts_at = ?, "
+                "due_at = ?, recurrence = ?, timeframe_around = ?, timeframe_problem = ?, "
+                "timeframe_values = ? WHERE id = ?",
+                [(*_timeframe_values(timeframe), action_id) for action_id, timeframe in changes],
+            )
+
     async def _load(self, where: str, params: tuple[object, ...]) -> list[Action]:
         """The actions matching a fixed condition (our own SQL text, values as parameters), with
         their links and history, in one read transaction."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at r
     from bot.domain.catalog import Catalog
     from bot.domain.clock import Clock
     from bot.domain.coalition import Coalition
-    from bot.domain.milestones import Milestones, MilestoneTable
+    from bot.domain.milestones import Milestone, MilestoneEntry, Milestones, MilestoneTable
     from bot.domain.repositories import StrategyStore
     from bot.domain.strategy_file import StrategyRow
 
@@ -300,6 +300,36 @@ class Strategies:
         """Every action whose timeframe could not be read, for coordinators to fix."""
         await self.coalition.require_coordinator(actor)
         return await self.repository.unreadable()
+
+    async def reread_timeframes(self) -> int:
+        """Read every action's timeframe again with the milestones as they stand now (after a
+        correction, or a release with new milestones or a better reader); how many changed."""
+        table = await self.milestones.table()
+        changes = [
+            (action_id, new)
+            for action_id, cycle, old in await self.repository.timeframes()
+            if (new := read_timeframe(old.original, table.of(cycle))) != old
+        ]
+        if changes:
+            await self.repository.set_timeframes(changes)
+        return len(changes)
+
+    async def correct_milestone(
+        self,
+        actor: int,
+        cycle: int,
+        milestone: Milestone,
+        date: str,
+        *,
+        around: bool = False,
+        note: str = "",
+    ) -> tuple[MilestoneEntry, int]:
+        """Correct a cycle's milestone (coordinators) and move the timeframes that resolve
+        through it; the correction, and how many timeframes changed."""
+        entry = await self.milestones.correct(
+            actor, cycle, milestone, date, around=around, note=note
+        )
+        return entry, await self.reread_timeframes()
 
     async def import_rows(
         self, actor: int, rows: Sequence[StrategyRow], catalog: Catalog
