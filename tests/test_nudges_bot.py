@@ -3,8 +3,7 @@ answer, a reply adds the note (the real Application against the fake Bot API ser
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.content import send_content
 from bot.domain.outbox import Content
 from bot.domain.strategy import ActionDraft, ActionStatus
 from bot.services import Services
@@ -29,14 +28,7 @@ async def deliver(bot: BotApplication, tg: FakeTelegram, chat_id: int) -> Stored
         (chat_id,),
     ) as cursor:
         [(raw,)] = list(await cursor.fetchall())
-    content = Content.from_json(raw)
-    markup = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in content.buttons
-        ]
-    )
-    sent = await bot.bot.send_message(chat_id, content.text, reply_markup=markup)
+    sent = await send_content(bot.bot, chat_id, Content.from_json(raw))
     await tg.next_call("sendMessage", chat_id=chat_id)
     return tg.messages[(chat_id, sent.message_id)]
 
@@ -63,7 +55,8 @@ async def test_a_representative_answers_a_nudge_in_the_group_with_a_note(
     await run_sweep(bot)
     await run_sweep(bot)  # once only
     nudge = await deliver(bot, tg, GROUP["id"])
-    assert "Radio show on land rights" in nudge.text and "Due in 14 days" in nudge.text
+    assert "Radio show on land rights" in nudge.text
+    assert "Due in 14 days" in nudge.text
 
     # Another organisation's representative: a polite refusal, nothing recorded.
     refused = await press(tg, nudge, button(nudge, "⏳ In progress"), reps[1])
