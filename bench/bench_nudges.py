@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.domain import bundled
+from bot.domain.coalition import load_working_groups
 from bot.domain.strategy import CLI, ActionDraft, ActionFields
 from bot.domain.timeframes import read_timeframe
 from bot.services import Services
@@ -48,9 +50,11 @@ async def main() -> None:
         )
         services = await Services.start(settings, clock)
         coalition = services.coalition
+        rows = load_working_groups(bundled.WORKING_GROUPS_FILE)
+        extra = [(f"bench{n}", f"Bench group {n}", f"ក្រុម {n}", []) for n in range(GROUPS)]
+        await coalition.repository.sync_working_groups([*rows, *extra][:GROUPS])
         groups = (await coalition.working_groups())[:GROUPS]
-        while len(groups) < GROUPS:  # the bundled data has fewer: reuse them
-            groups += groups[: GROUPS - len(groups)]
+        assert len(groups) == GROUPS
         orgs = []
         for n in range(ORGS):
             invite = await coalition.add_organisation(COORDINATOR, f"B{n}", f"Bench {n}")
@@ -83,7 +87,10 @@ async def main() -> None:
             )
         await services.strategies.repository.import_actions(fields, [], actor=CLI, now=clock.now())
         renderer = NudgeRenderer(services.translations)
-        await services.nudges.sweep(renderer)  # the first: the weekly summary
+        began = time.perf_counter()
+        first = await services.nudges.sweep(renderer)  # Monday: the weekly summary too
+        print(f"the Monday sweep with the weekly summary: {time.perf_counter() - began:.2f} s")
+        assert first.summaries == 1
         timings, quiet = [], []
         for day in range(10):
             clock.current = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC) + dt.timedelta(days=day)

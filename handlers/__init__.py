@@ -34,6 +34,7 @@ from handlers import (
     round_admin,
     round_results,
     start,
+    strategy,
 )
 from handlers import callbacks as cb
 from handlers.access import Button, button_router, checked_command
@@ -72,6 +73,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.RoundButton, round_admin.on_round_button, _C),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
+    Button(cb.StrategyPage, strategy.on_page, _M),
+    Button(cb.StrategyCard, strategy.on_card, _M),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
@@ -106,6 +109,7 @@ def register(app: BotApplication) -> None:
         "openround": round_admin.open_round,
         "grouprecs": group_lists.group_recs,
         "status": operations.status,
+        "strategy": strategy.strategy,
         "broadcast": broadcasts.broadcast,
         "broadcasts": broadcasts.list_broadcasts,
     }

@@ -459,3 +459,19 @@ class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
 
     answer: Answer
     action: int
+
+
+@dataclass(frozen=True)
+class StrategyPage(CallbackData, prefix="sg"):
+    """A page of a working group's action strategy."""
+
+    group: int
+    page: int
+
+
+@dataclass(frozen=True)
+class StrategyCard(CallbackData, prefix="sa"):
+    """An action's card (and the page of the list to go back to)."""
+
+    action: int
+    page: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,9 +27,13 @@ def help_text(
     current_cycle: int | None,
     coordinator: bool = False,
     groups: Sequence[WorkingGroup] = (),
+    nudges: tuple[Sequence[int], dt.time] = ((14, 3), dt.time(9, 0)),
 ) -> str:
-    """The full help, generated from the command list, with examples."""
+    """The full help, generated from the command list, with examples; `nudges`: how many days
+    before a due day, and at what time, actions are nudged."""
     groups_text = group_names(l10n, groups)
+    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
+    nudge_time = nudges[1].strftime("%H:%M")
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
         escape(
@@ -104,6 +109,24 @@ def help_text(
             )
         ),
         "",
+        "<b>" + escape(l10n.gettext("Action strategies and nudges")) + "</b>",
+        escape(
+            l10n.gettext(
+                "Each working group keeps an action strategy: what its organisations will do, by "
+                "when. /strategy in the group's chat lists its actions by due date (in private, "
+                "choose the group); tap a number for an action's card, with its status history."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "Before an action is due ({days} days before), on the day and every week while it "
+                "is overdue, I remind the group's chat and the responsible organisations privately, "
+                "at {time}. Tap ✅ done, ⏳ in progress, ⛔ blocked or 📅 new date, then reply with "
+                "a short note if you like. Only the responsible organisations and coordinators can "
+                "answer."
+            ).format(days=days_before, time=nudge_time)
+        ),
+        "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
     lines.extend(
@@ -126,6 +149,15 @@ def help_text(
                     "representative. To give a working group its chat: add me to the group, then send "
                     "/linkgroup there. Everything you change is in /audit."
                 )
+            ),
+            escape(
+                l10n.gettext(
+                    "Action strategies: import a group's spreadsheet with ./scripts/run-bot "
+                    "import-strategy on the server. /strategy in private shows each group's "
+                    "actions counted by status and overdue. Every Monday at {time} I send you a "
+                    "summary: due this week, overdue, blocked with their notes, reminded but not "
+                    "answered, and actions nobody can be reminded about."
+                ).format(time=nudge_time)
             ),
             escape(
                 l10n.gettext(
@@ -191,7 +223,9 @@ async def help_command(update: Update, context: BotContext) -> None:
         user = update.effective_user
         coordinator = user is not None and await context.services.is_coordinator(user.id)
         groups = await context.services.coalition.working_groups()
-        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups)
+        settings = context.services.settings
+        nudges = (settings.nudge_days_before, settings.nudge_time)
+        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups, nudges)
         for chunk in split_messages([text]):  # a coordinator's help may need two messages
             await update.effective_message.reply_text(chunk)
 

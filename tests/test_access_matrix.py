@@ -84,6 +84,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "unreachable": ("/unreachable", COORDINATORS_PRIVATE),
     "audit": ("/audit", COORDINATORS_PRIVATE),
     "status": ("/status", COORDINATORS_PRIVATE),
+    "strategy": ("/strategy", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
 }
@@ -136,6 +137,8 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nsp": ("nsp:{action}", RESPONSIBLE),
     "nsb": ("nsb:{action}", RESPONSIBLE),
     "nst": ("nst:{action}", RESPONSIBLE),
+    "sg": ("sg:{group}:0", MEMBERS),
+    "sa": ("sa:{action}:0", MEMBERS),
 }
 
 

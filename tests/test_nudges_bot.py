@@ -8,7 +8,7 @@ from bot.domain.outbox import Content
 from bot.domain.strategy import ActionDraft, ActionStatus
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR_ID, GROUP, FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
 from tests.test_nudges import pp
@@ -79,3 +79,47 @@ async def test_a_representative_answers_a_nudge_in_the_group_with_a_note(
         reps[0]["id"],
         "Draft sent to the ministry",
     )
+
+
+async def test_strategy_lists_a_groups_actions_and_opens_their_cards(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    owner = await services.coalition.own_organisation(reps[0]["id"])
+    assert owner is not None
+    for n in range(9):  # due one month after another; the last one is already overdue
+        draft = ActionDraft(
+            land,
+            2,
+            "118.6",
+            activity=f"Action {n}",
+            timeframe="October 2026" if n == 8 else f"{n + 1:02d}/2027",
+            indicator="Two shows aired",
+            organisation_ids=(owner.id,),
+        )
+        await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+
+    # In the group's chat: its actions by due date, eight a page.
+    listing = await tg.reply_to(reps[0], "/strategy", chat=GROUP)
+    assert "<b>Land and natural resources</b>\n9 actions, by due date." in listing.text
+    assert listing.text.index("Action 8") < listing.text.index("Action 0")  # October first
+    assert "Action 7" not in listing.text
+    await press(tg, listing, button(listing, "▶"), reps[0])
+    second = await edited(tg, listing)
+    assert "9. ⚪" in second.text and "Action 7" in second.text
+
+    # A card: every field, the organisation, the timeframe as read, the status buttons.
+    await press(tg, second, button(second, "9"), reps[0])
+    card = await edited(tg, second)
+    assert "<b>Indicator:</b> Two shows aired" in card.text
+    assert "<b>Responsible organisations:</b> ORG0" in card.text
+    assert "<b>Timeframe:</b> 08/2027 (August 1, 2027 to August 31, 2027)" in card.text
+    assert "<b>Recommendations:</b> 118.6" in card.text
+    assert button(card, "✅ Done").startswith("nsd:")
+
+    # In private a coordinator chooses the group, with the counts of each.
+    chooser = await tg.reply_to(COORDINATOR, "/strategy")
+    assert "<b>Land and natural resources</b>: ⚪ 9 · overdue: 1" in chooser.text

@@ -112,6 +112,16 @@ class Policy(Protocol):
         """How many backups are kept."""
         ...
 
+    @property
+    def nudge_time(self) -> dt.time:
+        """When nudges and the weekly summary go out, in `timezone`."""
+        ...
+
+    @property
+    def nudge_days_before(self) -> tuple[int, ...]:
+        """How many days before a due day actions are nudged."""
+        ...
+
 
 class DomainServices(Protocol):
     """Everything a handler may call: domain services only, never a repository."""
