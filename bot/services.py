@@ -17,6 +17,7 @@ from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file
 from bot.domain.membership import Role
+from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status
@@ -29,6 +30,7 @@ from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
+from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ class Services:
         self.catalog_repository = CatalogRepository(database)
         self.users = UserRepository(database)
         self.inbox = InboxRepository(database)
+        self.outbox = Outbox(OutboxRepository(database), clock)
+        database.now = clock.now
+        database.on_staged = self.outbox.notify
         self.coalition = Coalition(
             MembershipRepository(database),
             clock,

@@ -18,7 +18,7 @@ from bot.domain.assessment import (
     RoundClosed,
 )
 from bot.domain.audit import AuditAction
-from storage import audit
+from storage import audit, expiring
 from storage.db import Database
 
 # A burst of ✍ presses must not grow the table: a person's oldest prompts beyond this go.
@@ -425,19 +425,21 @@ class AssessmentRepository:
         now: dt.datetime,
     ) -> None:
         """Remember that a reply to this bot message is the reason for this rating."""
-        async with self._db.transaction() as db:
-            await _expire(db, now)
-            await db.execute(
+        await expiring.remember(
+            self._db,
+            now,
+            (
                 "INSERT OR REPLACE INTO reason_prompts (user_id, message_id, round_id, "
                 "recommendation_id, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (user_id, message_id, round_id, recommendation_id, expires.isoformat()),
-            )
-            await db.execute(
+            ),
+            (
                 "DELETE FROM reason_prompts WHERE user_id = ? AND message_id NOT IN (SELECT "
                 "message_id FROM reason_prompts WHERE user_id = ? ORDER BY message_id DESC "
                 "LIMIT ?)",
                 (user_id, user_id, PROMPTS_PER_PERSON),
-            )
+            ),
+        )
 
     async def prompt(
         self, user_id: int, message_id: int, now: dt.datetime
@@ -461,13 +463,15 @@ class AssessmentRepository:
         now: dt.datetime,
     ) -> None:
         """Remember that this person put this recommendation off until the others are done."""
-        async with self._db.transaction() as db:
-            await _expire(db, now)
-            await db.execute(
+        await expiring.remember(
+            self._db,
+            now,
+            (
                 "INSERT OR REPLACE INTO skipped_recommendations (user_id, round_id, "
                 "recommendation_id, expires_at) VALUES (?, ?, ?, ?)",
                 (user_id, round_id, recommendation_id, expires.isoformat()),
-            )
+            ),
+        )
 
     async def skipped(self, user_id: int, round_id: int, now: dt.datetime) -> set[int]:
         """What this person skipped in this round, unless expired."""
@@ -485,14 +489,6 @@ class AssessmentRepository:
                 "DELETE FROM skipped_recommendations WHERE user_id = ? AND round_id = ?",
                 (user_id, round_id),
             )
-
-
-async def _expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
-    """Delete the prompts and skips whose time is up (they are no longer read anyway)."""
-    await db.execute("DELETE FROM reason_prompts WHERE expires_at <= ?", (now.isoformat(),))
-    await db.execute(
-        "DELETE FROM skipped_recommendations WHERE expires_at <= ?", (now.isoformat(),)
-    )
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -14,8 +14,10 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.domain import outbox
 from storage.backup import Backups
 from storage.migrations import MIGRATIONS, REBUILDS
+from storage.outbox import insert as insert_deliveries
 
 log = logging.getLogger(__name__)
 _BUSY_WAIT_MS = 30_000
@@ -47,6 +49,10 @@ class Database:
         self.connection = connection
         # One connection serves every coroutine: transactions must not interleave on it.
         self._lock = asyncio.Lock()
+        # What time staged deliveries are written at (the composition root injects its clock).
+        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        # Called after a commit that wrote staged deliveries (the outbox wakes its sender).
+        self.on_staged: Callable[[], None] = lambda: None
 
     @classmethod
     async def open(
@@ -90,13 +96,17 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back whole on any error; the first that changes
-        data while an update is handled also marks that update handled, in the same commit."""
+        data while an update is handled also marks that update handled, in the same commit.
+        Deliveries staged for the outbox (`bot.domain.outbox.stage`) are written in it too."""
         async with self._lock:
             await self.connection.execute("BEGIN IMMEDIATE")
             current = handling.get()
             try:
                 before = await self._changes() if current and not current.marked else None
                 yield self.connection
+                staged = outbox.staged()
+                if staged:
+                    await insert_deliveries(self.connection, staged, self.now())
                 if current and before is not None and await self._changes() != before:
                     await self.connection.execute(
                         "UPDATE inbox SET handled = 1, body = '' WHERE update_id = ?",
@@ -108,6 +118,9 @@ class Database:
                 await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
+            if staged:
+                outbox.written(len(staged))
+                self.on_staged()
             if current:
                 current.marked = True
 

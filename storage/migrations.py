@@ -340,4 +340,50 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE group_chats ADD COLUMN language TEXT CHECK (language IN ('en', 'km'));
     ALTER TABLE rating_cards ADD COLUMN language TEXT CHECK (language IN ('en', 'km'))
     """,
+    # 12: the outbox: every message the bot sends on its own initiative, written with the event
+    # that causes it and drained by one paced sender (bot/outbox_sender.py). Times are UTC ISO
+    # strings with microseconds, so they compare as text.
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        topic_id INTEGER,
+        job TEXT NOT NULL,
+        content TEXT NOT NULL,
+        language TEXT,
+        reference TEXT,
+        organisation_id INTEGER,
+        status TEXT NOT NULL DEFAULT 'waiting' CHECK (status IN
+            ('waiting', 'sending', 'sent', 'failed', 'blocked', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        message_id INTEGER,
+        last_error TEXT,
+        sent_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'waiting';
+    CREATE INDEX deliveries_sending ON deliveries (id) WHERE status = 'sending';
+    CREATE INDEX deliveries_reference ON deliveries (reference, status);
+    CREATE INDEX deliveries_message ON deliveries (chat_id, message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE INDEX deliveries_finished ON deliveries (finished_at)
+        WHERE status IN ('failed', 'blocked')
+    """,
+    # 13: which bot message a reply turns into numbers for a working group's list (to add, or
+    # to remove), kept across restarts until it expires, like the reason prompts. Ids only.
+    """
+    CREATE TABLE list_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        include INTEGER NOT NULL CHECK (include IN (0, 1)),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
+    """,
 )

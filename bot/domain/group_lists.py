@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,8 @@ from bot.domain.numbers import (
     parse_numbers,
 )
 from bot.domain.repositories import GroupListStore
+
+LIST_PROMPT_TTL = dt.timedelta(days=1)  # a reply to a "which numbers?" prompt counts this long
 
 
 class BadNumbers(ValueError):
@@ -171,3 +174,19 @@ class GroupLists:
     async def recommendation_ids(self, group_id: int) -> set[int]:
         """The recommendations a group rates."""
         return await self.repository.recommendation_ids(group_id)
+
+    async def remember_prompt(
+        self, user_id: int, chat_id: int, message_id: int, group_id: int, include: bool
+    ) -> None:
+        """This user's reply to this message, within LIST_PROMPT_TTL, edits the group's list
+        (kept across restarts)."""
+        now = self.clock.now()
+        await self.repository.add_prompt(
+            user_id, chat_id, message_id, group_id, include, expires=now + LIST_PROMPT_TTL, now=now
+        )
+
+    async def prompted(
+        self, user_id: int, chat_id: int, message_id: int
+    ) -> tuple[int, bool] | None:
+        """(group, add?) whose list a reply to this message edits, if any."""
+        return await self.repository.prompt(user_id, chat_id, message_id, self.clock.now())

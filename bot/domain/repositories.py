@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 
 
 class MembershipStore(Protocol):
@@ -175,6 +176,26 @@ class GroupListStore(Protocol):
         """Allow or forbid the group's members to edit its list."""
         ...
 
+    async def add_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        group_id: int,
+        include: bool,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person's reply to this bot message edits this group's list."""
+        ...
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, bool] | None:
+        """(group, add?) a reply to this message edits the list of, unless expired."""
+        ...
+
 
 class AssessmentStore(Protocol):
     """What the domain needs from storage: Reads and writes rounds and ratings."""
@@ -325,4 +346,68 @@ class AssessmentStore(Protocol):
 
     async def forget_skips(self, user_id: int, round_id: int) -> None:
         """Offer this person's skipped recommendations of this round again."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """The deliveries table: what the bot sends on its own, durable until sent or given up."""
+
+    async def add(self, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
+        """Write deliveries (waiting, due at their `not_before` or now); their ids."""
+        ...
+
+    async def due(self, now: dt.datetime, limit: int) -> list[Delivery]:
+        """Waiting deliveries whose time has come, oldest first."""
+        ...
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the next waiting delivery comes due, or None."""
+        ...
+
+    async def mark_sending(self, delivery_id: int, now: dt.datetime) -> None:
+        """The delivery is being sent now (one attempt more)."""
+        ...
+
+    async def mark_sent(self, delivery_id: int, message_id: int, now: dt.datetime) -> None:
+        """Telegram took it: its message id."""
+        ...
+
+    async def retry_later(
+        self, delivery_id: int, at: dt.datetime, error: str, *, attempted: bool = True
+    ) -> None:
+        """Back to waiting until `at` (`attempted`: the attempt counts)."""
+        ...
+
+    async def fail(
+        self, delivery_id: int, status: DeliveryStatus, error: str, now: dt.datetime
+    ) -> None:
+        """Give up: FAILED or BLOCKED, with the reason."""
+        ...
+
+    async def requeue_sending(self) -> int:
+        """After a restart: deliveries left SENDING are retried (their outcome is unknown)."""
+        ...
+
+    async def cancel(self, reference: str, now: dt.datetime) -> int:
+        """Withdraw the waiting deliveries of `reference`; how many."""
+        ...
+
+    async def progress(self, reference: str) -> dict[DeliveryStatus, int]:
+        """How many deliveries of `reference` are in each status."""
+        ...
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        """One delivery."""
+        ...
+
+    async def by_message(self, chat_id: int, message_id: int) -> Delivery | None:
+        """The delivery Telegram gave this message id."""
+        ...
+
+    async def waiting(self) -> int:
+        """Deliveries waiting or being sent."""
+        ...
+
+    async def failed_since(self, since: dt.datetime) -> int:
+        """Deliveries given up (failed or blocked) since then."""
         ...

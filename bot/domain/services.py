@@ -16,6 +16,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 
@@ -130,6 +131,11 @@ class DomainServices(Protocol):
     @property
     def assessments(self) -> Assessments:
         """Rounds and ratings."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """What the bot sends on its own initiative."""
         ...
 
     @property

@@ -1,0 +1,203 @@
+"""The deliveries table: the outbox's rows, from staged to sent (or given up)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Job, Outgoing
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+_COLUMNS = (
+    "id, chat_id, content, job, topic_id, language, reference, not_before, organisation_id, "
+    "status, attempts, next_attempt_at, message_id, last_error, sent_at"
+)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A time as the table stores it: UTC, with microseconds, so text order is time order."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _time(raw: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(raw) if raw is not None else None
+
+
+async def insert(
+    db: aiosqlite.Connection, outgoing: Sequence[Outgoing], now: dt.datetime
+) -> list[int]:
+    """Write deliveries inside the caller's transaction; their ids."""
+    ids = []
+    for item in outgoing:
+        due = item.not_before if item.not_before is not None else now
+        cursor = await db.execute(
+            "INSERT INTO deliveries (chat_id, topic_id, job, content, language, reference, "
+            "organisation_id, not_before, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.chat_id,
+                item.topic_id,
+                item.job.value,
+                item.content.to_json(),
+                item.language,
+                item.reference,
+                item.organisation_id,
+                stamp(item.not_before) if item.not_before is not None else None,
+                stamp(due),
+                stamp(now),
+            ),
+        )
+        ids.append(int(cursor.lastrowid or 0))
+    return ids
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=int(row[0]),
+        chat_id=int(row[1]),
+        content=Content.from_json(row[2]),
+        job=Job(row[3]),
+        topic_id=row[4],
+        language=row[5],
+        reference=row[6],
+        not_before=_time(row[7]),
+        organisation_id=row[8],
+        status=DeliveryStatus(row[9]),
+        attempts=int(row[10]),
+        next_attempt_at=dt.datetime.fromisoformat(row[11]),
+        message_id=row[12],
+        last_error=row[13],
+        sent_at=_time(row[14]),
+    )
+
+
+class OutboxRepository:
+    """Implements the domain's OutboxStore on SQLite."""
+
+    def __init__(self, database: Database) -> None:
+        """Use an open database."""
+        self._db = database
+
+    async def add(self, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
+        """Write deliveries (waiting, due at their `not_before` or now); their ids."""
+        async with self._db.transaction() as db:
+            return await insert(db, outgoing, now)
+
+    async def _select(self, where: str, params: tuple[Any, ...]) -> list[Delivery]:
+        async with self._db.connection.execute(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE {where}",  # noqa: S608 (constant SQL)
+            params,
+        ) as cursor:
+            return [_delivery(row) for row in await cursor.fetchall()]
+
+    async def due(self, now: dt.datetime, limit: int) -> list[Delivery]:
+        """Waiting deliveries whose time has come, oldest first."""
+        return await self._select(
+            "status = 'waiting' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            (stamp(now), limit),
+        )
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the next waiting delivery comes due, or None."""
+        async with self._db.connection.execute(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'waiting'"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _time(row[0]) if row else None
+
+    async def _update(self, sql: str, params: tuple[Any, ...]) -> int:
+        async with self._db.transaction() as db:
+            cursor = await db.execute(sql, params)
+            return int(cursor.rowcount)
+
+    async def mark_sending(self, delivery_id: int, now: dt.datetime) -> None:
+        """The delivery is being sent now (one attempt more)."""
+        await self._update(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
+            "WHERE id = ? AND status = 'waiting'",
+            (delivery_id,),
+        )
+
+    async def mark_sent(self, delivery_id: int, message_id: int, now: dt.datetime) -> None:
+        """Telegram took it: its message id."""
+        await self._update(
+            "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, "
+            "finished_at = ? WHERE id = ?",
+            (message_id, stamp(now), stamp(now), delivery_id),
+        )
+
+    async def retry_later(
+        self, delivery_id: int, at: dt.datetime, error: str, *, attempted: bool = True
+    ) -> None:
+        """Back to waiting until `at` (`attempted`: the attempt counts)."""
+        await self._update(
+            "UPDATE deliveries SET status = 'waiting', next_attempt_at = ?, last_error = ?, "
+            "attempts = attempts - ? WHERE id = ? AND status IN ('sending', 'waiting')",
+            (stamp(at), error[:500], 0 if attempted else 1, delivery_id),
+        )
+
+    async def fail(
+        self, delivery_id: int, status: DeliveryStatus, error: str, now: dt.datetime
+    ) -> None:
+        """Give up: FAILED or BLOCKED, with the reason."""
+        await self._update(
+            "UPDATE deliveries SET status = ?, last_error = ?, finished_at = ? WHERE id = ?",
+            (status.value, error[:500], stamp(now), delivery_id),
+        )
+
+    async def requeue_sending(self) -> int:
+        """After a restart: deliveries left SENDING are retried (their outcome is unknown)."""
+        return await self._update(
+            "UPDATE deliveries SET status = 'waiting' WHERE status = 'sending'", ()
+        )
+
+    async def cancel(self, reference: str, now: dt.datetime) -> int:
+        """Withdraw the waiting deliveries of `reference`; how many."""
+        return await self._update(
+            "UPDATE deliveries SET status = 'cancelled', finished_at = ? "
+            "WHERE reference = ? AND status = 'waiting'",
+            (stamp(now), reference),
+        )
+
+    async def progress(self, reference: str) -> dict[DeliveryStatus, int]:
+        """How many deliveries of `reference` are in each status."""
+        async with self._db.connection.execute(
+            "SELECT status, COUNT(*) FROM deliveries WHERE reference = ? GROUP BY status",
+            (reference,),
+        ) as cursor:
+            return {DeliveryStatus(row[0]): int(row[1]) for row in await cursor.fetchall()}
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        """One delivery."""
+        found = await self._select("id = ?", (delivery_id,))
+        return found[0] if found else None
+
+    async def by_message(self, chat_id: int, message_id: int) -> Delivery | None:
+        """The delivery Telegram gave this message id."""
+        found = await self._select(
+            "chat_id = ? AND message_id = ? ORDER BY id DESC LIMIT 1", (chat_id, message_id)
+        )
+        return found[0] if found else None
+
+    async def waiting(self) -> int:
+        """Deliveries waiting or being sent."""
+        async with self._db.connection.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('waiting', 'sending')"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def failed_since(self, since: dt.datetime) -> int:
+        """Deliveries given up (failed or blocked) since then."""
+        async with self._db.connection.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('failed', 'blocked') "
+            "AND finished_at >= ?",
+            (stamp(since),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
