@@ -112,10 +112,10 @@ class Services:
                 current_cycle=settings.current_cycle,
                 revision=snapshot.revision,
             )
+            return cls(settings, database, clock, translations, rules, catalog)
         except BaseException:
             await database.close()
             raise
-        return cls(settings, database, clock, translations, rules, catalog)
 
     async def close(self) -> None:
         """Close the database."""
