@@ -17,10 +17,12 @@ from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file
 from bot.domain.membership import Role
+from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status
+from bot.domain.strategy import Strategies
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
 from storage.assessment import AssessmentRepository
@@ -30,7 +32,9 @@ from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
+from storage.milestones import MilestoneRepository
 from storage.outbox import OutboxRepository
+from storage.strategy import StrategyRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,15 @@ class Services:
             clock,
             settings.min_ratings,
             self.reason_prompts,
+        )
+        self.milestones = Milestones(
+            MilestoneRepository(database),
+            self.coalition,
+            clock,
+            read_milestones(bundled.MILESTONES_FILE),
+        )
+        self.strategies = Strategies(
+            StrategyRepository(database), self.coalition, self.milestones, clock
         )
         self.access = Gate(self.coalition, self.assessments)
         self.backups = backups_of(settings)

@@ -202,19 +202,10 @@ class AssessmentRepository:
         One read and at most two writes: this runs for every tap.
         """
         async with self._db.transaction() as db:
-            async with db.execute(
-                "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
-                "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
-                "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
-                "AND t.organisation_id = ? WHERE r.id = ?",
-                (recommendation_id, recommendation_id, organisation_id, round_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row[1] is None:
-                raise NotInRound
-            if row[0] != "open":
-                raise RoundClosed
-            if row[2] == colour.value:
+            current, reason = await _require_open_item(
+                db, round_id, recommendation_id, organisation_id
+            )
+            if current == colour.value:
                 return False  # a double tap: nothing changes, nothing to record
             await db.execute(
                 "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
@@ -231,11 +222,11 @@ class AssessmentRepository:
                     recommendation_id,
                     organisation_id,
                     colour.value,
-                    row[3] or "",
+                    reason or "",
                     now.isoformat(),
                 ),
             )
-            return row[2] is None
+            return current is None
 
     async def set_reason(
         self,
@@ -425,21 +416,19 @@ class AssessmentRepository:
         now: dt.datetime,
     ) -> None:
         """Remember that a reply to this bot message is the reason for this rating."""
-        await expiring.remember(
-            self._db,
-            now,
-            (
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
+            await db.execute(
                 "INSERT OR REPLACE INTO reason_prompts (user_id, message_id, round_id, "
                 "recommendation_id, expires_at) VALUES (?, ?, ?, ?, ?)",
                 (user_id, message_id, round_id, recommendation_id, expires.isoformat()),
-            ),
-            (
+            )
+            await db.execute(
                 "DELETE FROM reason_prompts WHERE user_id = ? AND message_id NOT IN (SELECT "
                 "message_id FROM reason_prompts WHERE user_id = ? ORDER BY message_id DESC "
                 "LIMIT ?)",
                 (user_id, user_id, PROMPTS_PER_PERSON),
-            ),
-        )
+            )
 
     async def prompt(
         self, user_id: int, message_id: int, now: dt.datetime
@@ -496,14 +485,21 @@ async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
     await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
 
 
-async def _require_open_item(db: aiosqlite.Connection, round_id: int, rec_id: int) -> None:
+async def _require_open_item(
+    db: aiosqlite.Connection, round_id: int, rec_id: int, organisation_id: int | None = None
+) -> tuple[str | None, str | None]:
+    """NotInRound or RoundClosed unless the recommendation is in this open round; else the
+    organisation's current (colour, reason), (None, None) when it has not rated it."""
     async with db.execute(
-        "SELECT r.status, i.recommendation_id FROM rounds AS r LEFT JOIN round_items AS i "
-        "ON i.round_id = r.id AND i.recommendation_id = ? WHERE r.id = ?",
-        (rec_id, round_id),
+        "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
+        "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
+        "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
+        "AND t.organisation_id = ? WHERE r.id = ?",
+        (rec_id, rec_id, organisation_id, round_id),
     ) as cursor:
         row = await cursor.fetchone()
     if row is None or row[1] is None:
         raise NotInRound
     if row[0] != "open":
         raise RoundClosed
+    return row[2], row[3]

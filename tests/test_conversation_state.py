@@ -147,3 +147,22 @@ async def test_a_list_prompt_survives_a_restart_and_expires_after_a_day(
                 (COORDINATOR_ID, COORDINATOR_ID, fresh.result["message_id"], 0)
             ]
     assert tg.unconsumed_errors() == []
+
+
+async def test_a_list_prompt_is_the_askers_own_and_each_keeps_its_twenty_newest(
+    services: Services, clock: FakeClock
+) -> None:
+    lists = services.group_lists
+    await lists.remember_prompt(7, -100, 1, 6, True)
+    assert await lists.prompted(7, -100, 1) == (6, True)
+    # Another person replying to it, or the same message id in another chat, edits nothing.
+    assert await lists.prompted(8, -100, 1) is None
+    assert await lists.prompted(7, -200, 1) is None
+    for message_id in range(2, 22):
+        await lists.remember_prompt(7, -100, message_id, 7, False)
+    await lists.remember_prompt(8, -100, 99, 6, True)
+    assert await lists.prompted(7, -100, 1) is None  # the oldest of 21 went
+    assert await lists.prompted(7, -100, 2) == (7, False)
+    assert await lists.prompted(8, -100, 99) == (6, True)  # someone else's prompts stay
+    clock.advance(days=1)
+    assert await lists.prompted(8, -100, 99) is None

@@ -41,7 +41,7 @@ async def open_(services: Services, actor: int, text: str) -> Opened:
 
 
 async def test_opening_a_round_is_one_call_that_says_what_came_of_it(
-    services: Services, assessments: Assessments
+    services: Services, assessments: Assessments, clock: FakeClock
 ) -> None:
     opened = await open_(services, BOSS, "c2 118.1-118.3 : Mid-term review ២០២៦")
     assert (opened.result, opened.round_id, opened.name) == (
@@ -77,6 +77,10 @@ async def test_opening_a_round_is_one_call_that_says_what_came_of_it(
     today = await open_(services, BOSS, "c2 land until 2026-11-23 : Today")
     assert today.result is Opening.OPENED
     assert len(await assessments.rounds()) == 3
+    # At 20:00 UTC it is already the next day in Phnom Penh: that date has passed.
+    clock.advance(hours=18)
+    late = await open_(services, BOSS, "c2 land until 2026-11-23 : Too late")
+    assert (late.result, dict(late.params)) == (Opening.BAD_SCOPE, {"date": "2026-11-23"})
 
     for actor in (MEMBER, GUEST, 999):
         with pytest.raises(NotAllowed):

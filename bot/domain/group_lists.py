@@ -65,18 +65,8 @@ def pick(text: str, catalog: Catalog) -> Picked:
     cycle = query.cycle or catalog.current_cycle
     if cycle is None:
         raise BadNumbers(N_("No recommendations are loaded yet."))
-    found: dict[int, Recommendation] = {}
-    missing = []
-    for rng in query.ranges:
-        hits = [
-            r
-            for r in catalog.recommendations
-            if r.cycle == cycle and rng.start <= r.number <= rng.end
-        ]
-        if not hits:
-            missing.append(str(rng.start) if rng.start == rng.end else f"{rng.start}-{rng.end}")
-        found.update((r.id, r) for r in hits)
-    return Picked(cycle, tuple(sorted(found.values(), key=lambda r: r.number)), tuple(missing))
+    found, missing = catalog.in_ranges(cycle, query.ranges)
+    return Picked(cycle, tuple(sorted(found, key=lambda r: r.number)), tuple(missing))
 
 
 def counts_by_cycle(recommendation_ids: set[int], catalog: Catalog) -> dict[int, int]:

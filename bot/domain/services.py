@@ -16,9 +16,11 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.milestones import Milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
+from bot.domain.strategy import Strategies
 
 
 class BackupFailed(RuntimeError):
@@ -134,8 +136,18 @@ class DomainServices(Protocol):
         ...
 
     @property
+    def milestones(self) -> Milestones:
+        """Each cycle's milestones, shipped and corrected."""
+        ...
+
+    @property
     def outbox(self) -> Outbox:
         """What the bot sends on its own initiative."""
+        ...
+
+    @property
+    def strategies(self) -> Strategies:
+        """The working groups' action strategies."""
         ...
 
     @property
