@@ -93,3 +93,14 @@ def test_a_response_narrows_each_theme(services: Services) -> None:
         assert expected
         assert set(scope.recommendation_ids) == expected
         assert scope.description == text
+
+
+async def test_a_round_open_until_a_day_closes_at_that_days_end_in_phnom_penh(
+    services: Services,
+) -> None:
+    await services.coalition.repository.seed_coordinators([1], "en")
+    opened = await services.assessments.open(
+        1, "c2 118.1 until 2026-12-31 : Year end", services.catalog, PHNOM_PENH
+    )
+    assert opened.scope is not None
+    assert opened.scope.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)
