@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from importlib import metadata
 from pathlib import Path
 
 from bot.domain import bundled
 from bot.domain.access import Gate
+from bot.domain.broadcasts import Broadcasts
 from bot.domain.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
-from bot.domain.importer import parse_file, read_table
+from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.milestones import Milestones, read_milestones
-from bot.domain.outbox import Outbox
+from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
-from bot.domain.spreadsheet import table
-from bot.domain.strategy import Strategies
+from bot.domain.spreadsheet import table, workbook
+from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
+from handlers.callbacks import GotIt
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
+from storage.broadcasts import BroadcastRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.group_lists import GroupListRepository
@@ -92,6 +96,15 @@ class Services:
             StrategyRepository(database), self.coalition, self.milestones, clock
         )
         self.access = Gate(self.coalition, self.assessments)
+        self.broadcasts = Broadcasts(
+            BroadcastRepository(database),
+            self.outbox,
+            self.coalition,
+            clock,
+            settings.timezone,
+            settings.default_language,
+            functools.partial(_got_it, translations),
+        )
         self.backups = backups_of(settings)
         self.started_at = clock.now()
         self.searches = RecentSearches()
@@ -186,7 +199,7 @@ class Services:
         organisations = await self.coalition.repository.organisations()
         parsed = await asyncio.to_thread(
             lambda: parse_strategy(
-                read_table(path), groups, organisations, group=chosen, cycle=cycle
+                read_sheets(path), groups, organisations, group=chosen, cycle=cycle
             )
         )
         report = await self.strategies.import_rows(actor, parsed.rows, self.catalog)
@@ -200,15 +213,21 @@ class Services:
         groups = await self.coalition.working_groups()
         chosen = find_group(groups, group)
         actions = await self.strategies.export(actor, chosen.id if chosen else None)
-        rows = export_rows(
-            actions,
-            groups,
-            await self.coalition.repository.organisations(),
-            self.catalog.by_id,
-            language,
-        )
-        sheet = chosen.name(language) if chosen else "strategy"
-        return await asyncio.to_thread(table, rows, fmt, sheet=sheet)
+        organisations = await self.coalition.repository.organisations()
+
+        def rows(of: list[Action]) -> list[list[str | int]]:
+            return export_rows(of, groups, organisations, self.catalog.by_id, language)
+
+        if fmt == "csv" or chosen is not None:
+            sheet = chosen.slug if chosen else "strategy"
+            return await asyncio.to_thread(table, rows(actions), fmt, sheet=sheet)
+        # Every group: one sheet each (named by its short name), as groups keep strategies.
+        sheets = [
+            (g.slug, rows(mine))
+            for g in groups
+            if (mine := [a for a in actions if a.fields.working_group_id == g.id])
+        ]
+        return await asyncio.to_thread(workbook, sheets or [("strategy", rows([]))])
 
     async def backup(self) -> Path:
         """Take a backup now (the database stays writable meanwhile); its path."""
@@ -254,6 +273,14 @@ class Services:
         """Put a recommendation in a theme or take it out (a coordinator's edit)."""
         await self.catalog_repository.set_theme(recommendation_id, theme_id, assigned)
         await self.refresh_catalog()
+
+
+def _got_it(
+    translations: Translations, broadcast_id: int, occurrence: str, language: str
+) -> Button:
+    """The "✓ Got it" button under a broadcast, in the reader's language."""
+    label = "✓ " + translations.localizer(language).gettext("Got it")
+    return Button(label, GotIt(broadcast_id, occurrence).pack())
 
 
 def backups_of(settings: Settings) -> Backups:
