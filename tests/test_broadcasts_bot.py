@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import running
+from bot.content import send_content
 from bot.domain.broadcast import Audience, AudienceKind, Draft, Version
 from bot.domain.outbox import Delivery, DeliveryStatus
 from bot.domain.schedule import Frequency, Recurrence
@@ -60,6 +61,10 @@ def ready(
         recurrence=recurrence,
         audience_chosen=True,
     )
+
+
+def clock_of(bot: BotApplication) -> dt.datetime:
+    return services_of(bot).clock.now()
 
 
 async def next_message(tg: FakeTelegram, chat_id: int) -> StoredMessage:
@@ -386,3 +391,27 @@ async def test_a_scheduled_broadcast_is_edited_with_the_composer(
     assert edited_item.recurrence == Recurrence(Frequency.WEEKLY, dt.time(14), frozenset({0}))
     log = await services.coalition.audit_log(COORDINATOR_ID)
     assert [e.action.value for e in log[:2]] == ["edit broadcast", "create broadcast"]
+
+
+async def test_a_sent_broadcast_is_deleted_from_every_chat(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    item = await services.broadcasts.confirm(COORDINATOR_ID, ready(AudienceKind.CHATS, "Oops"))
+    await services.broadcasts.sweep()
+    posted = []
+    for delivery in await deliveries(services):  # posted as the outbox's sender posts them
+        message = await send_content(bot.bot, delivery.chat_id, delivery.content)
+        await services.outbox.store.mark_sent(delivery.id, message.message_id, clock_of(bot))
+        posted.append((delivery.chat_id, message.message_id))
+    assert all(key in tg.messages for key in posted)
+    await tg.send("/broadcasts", user=COORDINATOR)
+    listed = await next_message(tg, COORDINATOR_ID)
+    assert listed.text.startswith(f"<b>Broadcast {item.id}</b> · sent")
+    assert await press(tg, listed, button(listed, "🗑 Delete everywhere"), COORDINATOR) == ""
+    done = await edited(tg, listed)
+    assert done.text == f"Broadcast {item.id} deleted from 2 chats."
+    assert not any(key in tg.messages for key in posted)
+    log = await services.coalition.audit_log(COORDINATOR_ID)
+    assert log[0].action.value == "delete broadcast"
