@@ -63,7 +63,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "strategy",
-        N_("A working group's action strategy: actions by due date, each one's card and status"),
+        N_("Actions of a working group, by due date"),
         _M,
     ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),

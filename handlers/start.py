@@ -109,21 +109,12 @@ def help_text(
             )
         ),
         "",
-        "<b>" + escape(l10n.gettext("Action strategies and nudges")) + "</b>",
+        "<b>" + escape(l10n.gettext("Action strategies")) + "</b>",
         escape(
             l10n.gettext(
-                "Each working group keeps an action strategy: what its organisations will do, by "
-                "when. /strategy in the group's chat lists its actions by due date (in private, "
-                "choose the group); tap a number for an action's card, with its status history."
-            )
-        ),
-        escape(
-            l10n.gettext(
-                "Before an action is due ({days} days before), on the day and every week while it "
-                "is overdue, I remind the group's chat and the responsible organisations privately, "
-                "at {time}. Tap ✅ done, ⏳ in progress, ⛔ blocked or 📅 new date, then reply with "
-                "a short note if you like. Only the responsible organisations and coordinators can "
-                "answer."
+                "I remind the group's chat and the responsible organisations of each action in "
+                "/strategy {days} days before it is due, on the day and weekly while overdue "
+                "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
             ).format(days=days_before, time=nudge_time)
         ),
         "",
@@ -152,15 +143,6 @@ def help_text(
             ),
             escape(
                 l10n.gettext(
-                    "Action strategies: import a group's spreadsheet with ./scripts/run-bot "
-                    "import-strategy on the server. /strategy in private shows each group's "
-                    "actions counted by status and overdue. Every Monday at {time} I send you a "
-                    "summary: due this week, overdue, blocked with their notes, reminded but not "
-                    "answered, and actions nobody can be reminded about."
-                ).format(time=nudge_time)
-            ),
-            escape(
-                l10n.gettext(
                     "To send news or a reminder to many chats: /broadcast in a private chat with "
                     "me. Buttons guide you: who receives it, the message (send it as you want it "
                     "to arrive, in English and/or Khmer: each person and group gets their "
@@ -168,6 +150,15 @@ def help_text(
                     "(silent, pin, a “✓ Got it” button), then a preview. /broadcasts shows who "
                     "got each one and lets you cancel, edit or delete it."
                 )
+            ),
+            escape(
+                l10n.gettext(
+                    "Action strategies: import a group's spreadsheet with ./scripts/run-bot "
+                    "import-strategy on the server. /strategy in private shows each group's "
+                    "actions counted by status and overdue. Every Monday at {time} I send you a "
+                    "summary: due this week, overdue, blocked with their notes, reminded but not "
+                    "answered, and actions nobody can be reminded about."
+                ).format(time=nudge_time)
             ),
         ]
     return "\n".join(lines)

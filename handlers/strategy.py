@@ -212,7 +212,13 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
             if not (answer is Answer.DONE and action.status is ActionStatus.DONE)
         ]
         rows += [buttons[:2], buttons[2:]]
-    back = StrategyPage(action.fields.working_group_id, press.data.page).pack()
-    rows.append([InlineKeyboardButton("◀ " + l10n.gettext("All actions"), callback_data=back)])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "◀ " + l10n.gettext("All actions"),
+                callback_data=StrategyPage(action.fields.working_group_id, press.data.page).pack(),
+            )
+        ]
+    )
     await press.query.answer()
     await edit(press.message, text, InlineKeyboardMarkup([r for r in rows if r]))

@@ -140,6 +140,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "bk:4:202611230200": cb.GotIt(4, "202611230200"),
         "nsd:12": cb.NudgeAnswer(Answer.DONE, 12),
         "nst:12": cb.NudgeAnswer(Answer.NEW_DATE, 12),
+        "sg:2:1": cb.StrategyPage(2, 1),
+        "sa:12:1": cb.StrategyCard(12, 1),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

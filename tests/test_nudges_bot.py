@@ -109,7 +109,8 @@ async def test_strategy_lists_a_groups_actions_and_opens_their_cards(
     assert "Action 7" not in listing.text
     await press(tg, listing, button(listing, "▶"), reps[0])
     second = await edited(tg, listing)
-    assert "9. ⚪" in second.text and "Action 7" in second.text
+    assert "9. ⚪" in second.text
+    assert "Action 7" in second.text
 
     # A card: every field, the organisation, the timeframe as read, the status buttons.
     await press(tg, second, button(second, "9"), reps[0])
