@@ -270,6 +270,17 @@ async def test_a_restart_mid_compose_loses_nothing(
         assert draft is not None
         assert [v.text for v in draft.versions] == ["សូមផ្ញើព័ត៌មានថ្មី"]
         assert draft.send_at == dt.datetime(2026, 11, 24, 9, 0, tzinfo=PP)
+        # The rest in Khmer too: preview, confirm; it waits for tomorrow 09:00.
+        await press(tg, options, button(options, "មើលជាមុន ▶"), KHMER_COORDINATOR)
+        assert (await edited(tg, options)).text == "មើលជាមុន៖"
+        assert (await next_message(tg, COORDINATOR_ID)).text == "សូមផ្ញើព័ត៌មានថ្មី"
+        summary = await next_message(tg, COORDINATOR_ID)
+        assert "ជំហានទី ៥ នៃ ៥" in summary.text
+        assert "នឹងផ្ញើទៅការជជែកចំនួន 2។" in summary.text
+        await press(tg, summary, button(summary, "✅ បញ្ជាក់"), KHMER_COORDINATOR)
+        done = await edited(tg, summary)
+        assert done.text.startswith("សារជូនដំណឹងទី 1 ត្រូវបានកំណត់ពេលផ្ញើ។")
+        assert await deliveries(services_of(again)) == []
 
 
 async def test_typed_times_in_the_past_or_unreadable_are_explained(
