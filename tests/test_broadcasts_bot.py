@@ -426,3 +426,32 @@ async def test_a_sent_broadcast_is_deleted_from_every_chat(
     assert not any(key in tg.messages for key in posted)
     log = await services.coalition.audit_log(COORDINATOR_ID)
     assert log[0].action.value == "delete broadcast"
+
+
+async def test_chosen_groups_and_organisations_by_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    invite = await services.coalition.add_organisation(COORDINATOR_ID, "LANDNGO", "Land NGO")
+    await services.coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land)
+    await services.coalition.join(5501, "Rep", "km", invite.code)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ Chosen working groups")
+    assert "Next ▶" not in [b["text"] for b in buttons(composer)]  # no group chosen yet
+    composer = await tap(tg, composer, "▫️ Land and natural resources")
+    assert "It will go to 1 chat." in composer.text  # the Land chat
+    composer = await tap(tg, composer, "▫️ Their members privately")
+    assert "It will go to 2 chats." in composer.text  # and LANDNGO's representative
+    composer = await tap(tg, composer, "✅ Their chats")
+    assert "It will go to 1 chat." in composer.text
+    composer = await tap(tg, composer, "▫️ Chosen organisations")
+    composer = await tap(tg, composer, "▫️ LANDNGO")
+    assert "It will go to 1 chat." in composer.text
+    await tap(tg, composer, "Next ▶")
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.audience.organisation_ids == {invite.organisation.id}
+    reach = await services.broadcasts.reach(COORDINATOR_ID, draft.audience)
+    assert [(r.chat_id, r.language) for r in reach.recipients] == [(5501, "km")]
