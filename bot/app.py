@@ -13,8 +13,9 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import PacingClock, SystemClock
 from bot.flood import ChatRateLimiter
+from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
 from handlers import group_rating, guard, operations
@@ -72,6 +73,13 @@ def build_application(
             first=settings.card_edit_seconds,
             name="close-due-rounds",
         )
+        # The database owns the outbox's schedule: this only wakes the sender to look at it.
+        app.job_queue.run_repeating(
+            outbox_sweep,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="outbox-sweep",
+        )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(
             group_rating.flush_cards,
@@ -82,6 +90,11 @@ def build_application(
     return app
 
 
+async def outbox_sweep(context: BotContext) -> None:
+    """Job: wake the outbox's sender (an idempotent look at what is due)."""
+    context.services.outbox.notify()
+
+
 async def refresh_catalog(context: BotContext) -> None:
     """Pick up imports made by another process (`python bot.py import …`)."""
     await context.services.refresh_catalog()
@@ -90,7 +103,7 @@ async def refresh_catalog(context: BotContext) -> None:
 @asynccontextmanager
 async def running(
     settings: Settings,
-    clock: Clock | None = None,
+    clock: PacingClock | None = None,
     *,
     poll_timeout: int = 10,
     limiter: ChatRateLimiter | None = None,
@@ -108,7 +121,8 @@ async def running(
     seconds; what is left stays in the inbox for the next start. A chat's messages beyond
     `chat_queue` waiting (button presses: `button_queue`) are dropped.
     """
-    services = await Services.start(settings, clock or SystemClock())
+    pacing: PacingClock = clock or SystemClock()
+    services = await Services.start(settings, pacing)
     poller: Poller | None = None
 
     def handled(update_id: int) -> None:
@@ -126,6 +140,17 @@ async def running(
     poller = Poller(
         bot, app.update_queue, services.inbox, timeout=poll_timeout, first_delay=first_retry
     )
+    sender = Sender(
+        bot,
+        services.outbox,
+        services.coalition,
+        pacing,
+        OutboxLimits(
+            settings.outbox_per_second,
+            settings.outbox_group_per_minute,
+            settings.outbox_chat_per_second,
+        ),
+    )
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)
         async with app:
@@ -142,12 +167,15 @@ async def running(
             await until_done(bot.delete_webhook, "removing any webhook", first_retry, stop)
             await app.start()
             await poller.start()
+            await sender.start()
+            app.bot_data["sender"] = sender  # for tests and the benchmark
             log.info("bot @%s is running", app.bot.username)
             try:
                 yield app
             finally:
                 await poller.stop()
                 await processor.drain(stop_grace)
+                await sender.stop(stop_grace)
                 await app.stop()
                 await poller.flush()
     finally:

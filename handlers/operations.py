@@ -25,15 +25,17 @@ async def daily_backup(context: BotContext) -> None:
     except (BackupFailed, OSError) as exc:
         log.exception("backup failed")
         error = str(exc)
-        await tell_coordinators(
-            context,
-            lambda l10n: escape(
-                l10n.gettext(
-                    "The daily backup failed: {error}. The bot keeps running; ask whoever runs "
-                    "the server to check its disk."
-                ).format(error=error)
-            ),
-        )
+        services = context.services
+        async with services.outbox.along():
+            await tell_coordinators(
+                services,
+                lambda l10n: escape(
+                    l10n.gettext(
+                        "The daily backup failed: {error}. The bot keeps running; ask whoever "
+                        "runs the server to check its disk."
+                    ).format(error=error)
+                ),
+            )
 
 
 @answering_not_allowed
