@@ -53,7 +53,7 @@ class _Sliding:
     def __init__(self, window: Window) -> None:
         self.window = window
         self.times: deque[float] = deque()
-        self.margin = min(MARGIN, window.seconds / 100)
+        self.margin = MARGIN
 
     def wait(self, now: float, reserve: int = 0) -> float:
         """Seconds until one more message fits (0: now), keeping `reserve` places free."""

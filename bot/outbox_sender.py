@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # due rows read at a time
 MAX_ATTEMPTS = 5  # 5xx / timeouts: then FAILED
+PACING = 60.0  # waits up to this long are pacing (by the clock), longer ones the schedule
+IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
 FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
 MAX_BACKOFF = 600.0
 
@@ -75,7 +77,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max(1, limits.per_second))
+        self._slots = asyncio.Semaphore(max(1, min(limits.per_second, IN_FLIGHT)))
         self._next_slot = 0.0  # monotonic: the next overall slot
         self._chat_next: dict[int, float] = {}  # monotonic: a chat's next slot
         self._group_sent: dict[int, deque[float]] = {}
@@ -117,7 +119,9 @@ class Sender:
             if sent:
                 continue
             if paced is not None:
-                await self._pause(paced)  # due rows wait for their chat's slot: the clock
+                await self._pause(max(paced, 0.001))  # due rows wait for their chat's slot: the clock
+            elif wait is not None and wait <= PACING:
+                await self._pause(wait)  # a 429's or a back-off's short wait: the clock too
             else:
                 await self._idle(wait)
 
@@ -140,7 +144,7 @@ class Sender:
             self._next_slot = moment + 1.0 / self._limits.per_second
             self._take(delivery.chat_id, moment)
             await self._store.mark_sending(delivery.id, self._clock.now())
-            task = asyncio.create_task(self._deliver(delivery))
+            task = asyncio.create_task(self._deliver(delivery, moment))
             self._flying.add(task)
             task.add_done_callback(self._flying.discard)
             started += 1
@@ -189,7 +193,18 @@ class Sender:
             while len(sent) > self._limits.group_per_minute:
                 sent.popleft()
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    def _landed(self, chat_id: int, moment: float) -> None:
+        """Count a send from when Telegram answered (it arrived before that), not from when it
+        started: requests in flight can arrive bunched, and the limits are Telegram's clock."""
+        now = self._clock.monotonic()
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), now + 1.0 / self._limits.chat_per_second
+        )
+        sent = self._group_sent.get(chat_id)
+        if sent is not None and moment in sent:
+            sent[sent.index(moment)] = now
+
+    async def _deliver(self, delivery: Delivery, moment: float) -> None:
         try:
             await self._attempt(delivery)
         except Exception:
@@ -198,6 +213,7 @@ class Sender:
                 delivery.id, DeliveryStatus.FAILED, "internal error", self._clock.now()
             )
         finally:
+            self._landed(delivery.chat_id, moment)
             self._slots.release()
 
     async def _attempt(self, delivery: Delivery) -> None:

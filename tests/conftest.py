@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import math
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -45,7 +46,8 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         """Time passes at once: the pacing is exact and the test does not wait."""
-        self.current += dt.timedelta(seconds=max(seconds, 0.0))
+        # Rounded up to the microsecond a datetime holds, so a short wait still moves time.
+        self.current += dt.timedelta(microseconds=math.ceil(max(seconds, 0.0) * 1e6))
         await asyncio.sleep(0)
 
 
