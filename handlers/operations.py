@@ -65,6 +65,12 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
                 kept=now.backups_kept,
             )
         )
+    lines.append(
+        l10n.gettext(
+            "Messages the bot sends on its own: {waiting} waiting, {failed} not delivered in "
+            "the last day."
+        ).format(waiting=now.outbox_waiting, failed=now.outbox_failed_day)
+    )
     await message.reply_text(
         "\n".join(escape(line) if i else line for i, line in enumerate(lines))
     )

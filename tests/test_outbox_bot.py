@@ -157,6 +157,8 @@ async def test_a_blocked_member_is_marked_and_reported(
     assert person_now.unreachable_since is not None
     report = await tg.reply_to(COORDINATOR, "/unreachable")
     assert member["first_name"] in report.text
+    status = await tg.reply_to(COORDINATOR, "/status")
+    assert "sends on its own: 0 waiting, 1 not delivered in the last day." in status.text
 
 
 async def test_a_cancel_withdraws_what_waits_and_the_schedule_is_the_databases(
@@ -179,12 +181,15 @@ async def test_a_cancel_withdraws_what_waits_and_the_schedule_is_the_databases(
             7100, Content("At nine"), Job.BROADCAST, reference="broadcast:10", not_before=later
         ),
     )
+    status = await tg.reply_to(COORDINATOR, "/status")
+    assert "sends on its own: 6 waiting, 0 not delivered" in status.text
     assert await services.outbox.cancel("broadcast:9") == 5
     clock.advance(hours=1)
     [sweep] = paced.job_queue.get_jobs_by_name("outbox-sweep")  # type: ignore[union-attr]
     await sweep.run(paced)
     await drained(services)
-    assert [c.params["chat_id"] for c in tg.calls if c.method == "sendMessage"] == ["7100"]
+    outbox_sent = [c.params["chat_id"] for c in tg.calls if c.method == "sendMessage"][1:]
+    assert outbox_sent == ["7100"]  # after the /status answer
     await tg.next_call("sendMessage", chat_id=7100)
     assert await services.outbox.progress("broadcast:9") == {DeliveryStatus.CANCELLED: 5}
 
