@@ -118,8 +118,8 @@ class Sender:
                 sent, paced, wait = 0, None, 60.0
             if sent:
                 continue
-            if paced is not None:
-                await self._pause(max(paced, 0.001))  # due rows wait for their chat's slot: the clock
+            if paced is not None:  # due rows wait for their chat's slot: by the clock
+                await self._pause(max(paced, 0.001))
             elif wait is not None and wait <= PACING:
                 await self._pause(wait)  # a 429's or a back-off's short wait: the clock too
             else:

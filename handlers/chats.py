@@ -17,6 +17,7 @@ from handlers.common import (
     not_allowed,
     stale,
     tell_coordinators,
+    thread_of,
 )
 from handlers.lookup import edit
 from handlers.render import escape
@@ -79,16 +80,10 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         await coalition.migrate_chat(message.migrate_from_chat_id, message.chat.id)
 
 
-def _thread(message: Message) -> int:
-    # In a forum supergroup each topic can be linked on its own; elsewhere the whole chat.
-    return message.message_thread_id or 0 if message.is_topic_message else 0
-
-
 @answering_not_allowed
 async def link_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
-    await context.services.coalition.require_coordinator(user.id)
-    groups = await context.services.coalition.working_groups()
+    groups = await context.services.coalition.link_choices(user.id)
     rows = [
         [InlineKeyboardButton(g.name(l10n.language), callback_data=LinkGroup(g.id).pack())]
         for g in groups
@@ -101,26 +96,27 @@ async def link_group(message: Message, user: User, l10n: Localizer, context: Bot
 
 async def on_link_button(press: Press[LinkGroup], context: BotContext) -> None:
     """Link this chat (the gate lets only the coordinator who asked press it)."""
-    query, user, l10n = press.query, press.user, press.l10n
-    groups = {g.id: g for g in await context.services.coalition.working_groups()}
-    group = groups.get(press.data.group)
-    if group is None:
-        await query.answer(stale(l10n), show_alert=True)
-        return
-    message = press.message
+    query, l10n, message = press.query, press.l10n, press.message
     try:
-        await context.services.coalition.link_chat(
-            user.id, message.chat.id, _thread(message), group.id, message.chat.title or ""
+        linked = await context.services.coalition.link(
+            press.user.id,
+            message.chat.id,
+            thread_of(message),
+            press.data.group,
+            message.chat.title or "",
         )
     except NotAllowed:
         await query.answer(not_allowed(l10n), show_alert=True)
+        return
+    if linked.group is None:
+        await query.answer(stale(l10n), show_alert=True)
         return
     await query.answer()
     await edit(
         message,
         escape(
             l10n.gettext("This chat is now the chat of the working group «{group}».").format(
-                group=group.name(l10n.language)
+                group=linked.group.name(l10n.language)
             )
         ),
         None,
@@ -130,7 +126,9 @@ async def on_link_button(press: Press[LinkGroup], context: BotContext) -> None:
 @answering_not_allowed
 async def unlink_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/unlinkgroup in a group or topic: remove its link."""
-    gone = await context.services.coalition.unlink_chat(user.id, message.chat.id, _thread(message))
+    gone = await context.services.coalition.unlink_chat(
+        user.id, message.chat.id, thread_of(message)
+    )
     await message.reply_text(
         escape(
             l10n.gettext("This chat is no longer linked to a working group.")

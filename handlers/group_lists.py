@@ -21,8 +21,6 @@ from handlers.lookup import edit
 from handlers.render import escape
 from handlers.round_cards import not_linked
 
-_PROMPTS = "list_prompts"  # user_data: (chat, prompt message) -> (group, add?) — a draft
-
 
 def _view_text(l10n: Localizer, view: ListView) -> str:
     total = sum(view.counts.values())
@@ -149,6 +147,7 @@ async def on_edit_list(press: Press[EditList], context: BotContext) -> None:
         press.message,
         context,
         l10n,
+        press.user.id,
         group.id,
         group.name(l10n.language),
         press.data.edit is ListEdit.ADD,
@@ -172,6 +171,7 @@ async def _ask_numbers(
     message: Message,
     context: BotContext,
     l10n: Localizer,
+    user_id: int,
     group_id: int,
     group: str,
     include: bool,
@@ -192,12 +192,9 @@ async def _ask_numbers(
         reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Numbers")[:64]),
         do_quote=False,
     )
-    if context.user_data is None:
-        return
-    prompts: dict[tuple[int, int], tuple[int, bool]] = context.user_data.setdefault(_PROMPTS, {})
-    prompts[(prompt.chat.id, prompt.message_id)] = (group_id, include)
-    while len(prompts) > 20:
-        prompts.pop(next(iter(prompts)))
+    await context.services.group_lists.remember_prompt(
+        user_id, prompt.chat.id, prompt.message_id, group_id, include
+    )
 
 
 async def on_reply(update: Update, context: BotContext) -> None:
@@ -206,9 +203,13 @@ async def on_reply(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.text is None:
         return
-    prompts: dict[tuple[int, int], tuple[int, bool]] = (context.user_data or {}).get(_PROMPTS, {})
     reply = message.reply_to_message
-    target = prompts.get((message.chat.id, reply.message_id)) if reply is not None else None
+    lists = context.services.group_lists
+    target = (
+        await lists.prompted(user.id, message.chat.id, reply.message_id)
+        if reply is not None
+        else None
+    )
     if target is None:
         if message.chat.type == "private":
             await private_rating.on_private_reply(update, context)

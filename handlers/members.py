@@ -11,12 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.domain.arguments import whole_number
 from bot.domain.audit import render_detail
-from bot.domain.coalition import Invite
+from bot.domain.coalition import Invite, Joined
 from bot.domain.i18n import Localizer
 from bot.domain.membership import (
-    AlreadyRepresents,
     DuplicateOrganisation,
-    InviteInvalid,
     LastCoordinator,
     NotAllowed,
     Organisation,
@@ -93,50 +91,32 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
     if message is None or user is None:
         return
     l10n = await reader(update, context)
-    try:
-        org = await context.services.coalition.join(user.id, name_of(user), l10n.language, code)
-    except InviteInvalid as exc:
-        reasons = {
-            "expired": l10n.gettext(
-                "This invite link has expired. Ask a coordinator for a new one."
-            ),
-            "used": l10n.gettext(
-                "This invite link has already been used. Ask a coordinator for a new one."
-            ),
-            "revoked": l10n.gettext(
-                "This invite link was cancelled. Ask a coordinator for a new one."
-            ),
-        }
-        await message.reply_text(
-            escape(
-                reasons.get(
-                    exc.reason,
-                    l10n.gettext(
-                        "This invite link is not valid. Check that you opened the whole link, or ask a "
-                        "coordinator for a new one."
-                    ),
-                )
-            )
-        )
-        return
-    except AlreadyRepresents as exc:
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "You already represent {org}. A person can represent only one organisation; ask a "
-                    "coordinator to remove you from {org} first."
-                ).format(org=exc.short_name)
-            )
-        )
-        return
-    await message.reply_text(
-        escape(
-            l10n.gettext(
-                "Welcome! You now represent {org} ({name}) in the coalition. Send /me to see your "
-                "working groups, /help for what you can do."
-            ).format(org=org.short_name, name=org.name)
-        )
-    )
+    joining = await context.services.coalition.redeem(user.id, name_of(user), l10n.language, code)
+    texts = {
+        Joined.EXPIRED: l10n.gettext(
+            "This invite link has expired. Ask a coordinator for a new one."
+        ),
+        Joined.USED: l10n.gettext(
+            "This invite link has already been used. Ask a coordinator for a new one."
+        ),
+        Joined.REVOKED: l10n.gettext(
+            "This invite link was cancelled. Ask a coordinator for a new one."
+        ),
+        Joined.INVALID: l10n.gettext(
+            "This invite link is not valid. Check that you opened the whole link, or ask a "
+            "coordinator for a new one."
+        ),
+        Joined.ALREADY: l10n.gettext(
+            "You already represent {org}. A person can represent only one organisation; ask a "
+            "coordinator to remove you from {org} first."
+        ),
+        Joined.JOINED: l10n.gettext(
+            "Welcome! You now represent {org} ({name}) in the coalition. Send /me to see your "
+            "working groups, /help for what you can do."
+        ),
+    }
+    text = texts[joining.result].format(org=joining.short_name, name=joining.name)
+    await message.reply_text(escape(text))
 
 
 @answering_not_allowed

@@ -19,7 +19,7 @@ from bot.domain.assessment import (
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Outgoing
-from storage import audit, outbox
+from storage import audit, expiring, outbox
 from storage.db import Database
 
 # A burst of ✍ presses must not grow the table: a person's oldest prompts beyond this go.
@@ -203,19 +203,10 @@ class AssessmentRepository:
         One read and at most two writes: this runs for every tap.
         """
         async with self._db.transaction() as db:
-            async with db.execute(
-                "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
-                "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
-                "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
-                "AND t.organisation_id = ? WHERE r.id = ?",
-                (recommendation_id, recommendation_id, organisation_id, round_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row[1] is None:
-                raise NotInRound
-            if row[0] != "open":
-                raise RoundClosed
-            if row[2] == colour.value:
+            current, reason = await _require_open_item(
+                db, round_id, recommendation_id, organisation_id
+            )
+            if current == colour.value:
                 return False  # a double tap: nothing changes, nothing to record
             await db.execute(
                 "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
@@ -232,11 +223,11 @@ class AssessmentRepository:
                     recommendation_id,
                     organisation_id,
                     colour.value,
-                    row[3] or "",
+                    reason or "",
                     now.isoformat(),
                 ),
             )
-            return row[2] is None
+            return current is None
 
     async def set_reason(
         self,
@@ -428,7 +419,7 @@ class AssessmentRepository:
         """Queue the prompt in the outbox and remember that a reply to it is the reason for this
         rating, in one transaction; the delivery's id."""
         async with self._db.transaction() as db:
-            await _expire(db, now)
+            await expiring.expire(db, now)
             [delivery_id] = await outbox.insert(db, [prompt], now)
             await db.execute(
                 "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
@@ -477,13 +468,15 @@ class AssessmentRepository:
         now: dt.datetime,
     ) -> None:
         """Remember that this person put this recommendation off until the others are done."""
-        async with self._db.transaction() as db:
-            await _expire(db, now)
-            await db.execute(
+        await expiring.remember(
+            self._db,
+            now,
+            (
                 "INSERT OR REPLACE INTO skipped_recommendations (user_id, round_id, "
                 "recommendation_id, expires_at) VALUES (?, ?, ?, ?)",
                 (user_id, round_id, recommendation_id, expires.isoformat()),
-            )
+            ),
+        )
 
     async def skipped(self, user_id: int, round_id: int, now: dt.datetime) -> set[int]:
         """What this person skipped in this round, unless expired."""
@@ -503,27 +496,26 @@ class AssessmentRepository:
             )
 
 
-async def _expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
-    """Delete the prompts and skips whose time is up (they are no longer read anyway)."""
-    await db.execute("DELETE FROM reason_prompts WHERE expires_at <= ?", (now.isoformat(),))
-    await db.execute(
-        "DELETE FROM skipped_recommendations WHERE expires_at <= ?", (now.isoformat(),)
-    )
-
-
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
     """A closed round's skip lists are of no more use: nobody rates in it."""
     await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
 
 
-async def _require_open_item(db: aiosqlite.Connection, round_id: int, rec_id: int) -> None:
+async def _require_open_item(
+    db: aiosqlite.Connection, round_id: int, rec_id: int, organisation_id: int | None = None
+) -> tuple[str | None, str | None]:
+    """NotInRound or RoundClosed unless the recommendation is in this open round; else the
+    organisation's current (colour, reason), (None, None) when it has not rated it."""
     async with db.execute(
-        "SELECT r.status, i.recommendation_id FROM rounds AS r LEFT JOIN round_items AS i "
-        "ON i.round_id = r.id AND i.recommendation_id = ? WHERE r.id = ?",
-        (rec_id, round_id),
+        "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
+        "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
+        "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
+        "AND t.organisation_id = ? WHERE r.id = ?",
+        (rec_id, rec_id, organisation_id, round_id),
     ) as cursor:
         row = await cursor.fetchone()
     if row is None or row[1] is None:
         raise NotInRound
     if row[0] != "open":
         raise RoundClosed
+    return row[2], row[3]

@@ -9,8 +9,11 @@ from collections.abc import Collection
 import aiosqlite
 
 from bot.domain.audit import AuditAction
-from storage import audit
+from storage import audit, expiring
 from storage.db import Database
+
+# A burst of ➕ presses must not grow the table: a person's oldest list prompts beyond this go.
+LIST_PROMPTS_PER_PERSON = 20
 
 
 async def resync(db: aiosqlite.Connection) -> None:
@@ -115,3 +118,42 @@ class GroupListRepository:
                 None,
                 str(group_id),
             )
+
+    async def add_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        group_id: int,
+        include: bool,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person's reply to this bot message edits this group's list."""
+        await expiring.remember(
+            self._db,
+            now,
+            (
+                "INSERT OR REPLACE INTO list_prompts (user_id, chat_id, message_id, "
+                "working_group_id, include, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, chat_id, message_id, group_id, int(include), expires.isoformat()),
+            ),
+            (
+                "DELETE FROM list_prompts WHERE user_id = ? AND rowid NOT IN (SELECT rowid "
+                "FROM list_prompts WHERE user_id = ? ORDER BY rowid DESC LIMIT ?)",
+                (user_id, user_id, LIST_PROMPTS_PER_PERSON),
+            ),
+        )
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, bool] | None:
+        """(group, add?) a reply to this message edits the list of, unless expired."""
+        async with self._db.connection.execute(
+            "SELECT working_group_id, include FROM list_prompts WHERE user_id = ? "
+            "AND chat_id = ? AND message_id = ? AND expires_at > ?",
+            (user_id, chat_id, message_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), bool(row[1])) if row else None

@@ -372,7 +372,93 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_finished ON deliveries (finished_at)
         WHERE status IN ('failed', 'blocked')
     """,
-    # 13: a reason prompt goes out through the outbox, so its Telegram message id is known only
+    # 13: which bot message a reply turns into numbers for a working group's list (to add, or
+    # to remove), kept across restarts until it expires, like the reason prompts. Ids only.
+    """
+    CREATE TABLE list_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        include INTEGER NOT NULL CHECK (include IN (0, 1)),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX list_prompts_expiry ON list_prompts (expires_at)
+    """,
+    # 14: coordinators' corrections of the cycles' milestones (review, adoption, mid-term, next
+    # review); the shipped ones live in data/milestones.csv. A date in the compact form
+    # '2024-05-08', '2024-09', '2026' or a span '2028/2029'; NULL: not known.
+    """
+    CREATE TABLE milestone_corrections (
+        cycle INTEGER NOT NULL CHECK (cycle > 0),
+        milestone TEXT NOT NULL
+            CHECK (milestone IN ('review', 'adoption', 'mid_term', 'next_review')),
+        date TEXT,
+        around INTEGER NOT NULL DEFAULT 0 CHECK (around IN (0, 1)),
+        note TEXT NOT NULL DEFAULT '',
+        corrected_by INTEGER NOT NULL,
+        corrected_at TEXT NOT NULL,
+        PRIMARY KEY (cycle, milestone)
+    )
+    """,
+    # 15: the working groups' action strategies: one row per action with the template's fields,
+    # its timeframe as written and as read (NULL kind: unreadable, with the reason), the
+    # recommendations it serves and the organisations responsible, and its status history.
+    """
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        cycle INTEGER NOT NULL CHECK (cycle > 0),
+        other_mechanisms TEXT NOT NULL DEFAULT '',
+        sdg_targets TEXT NOT NULL DEFAULT '',
+        activity TEXT NOT NULL,
+        indicator TEXT NOT NULL DEFAULT '',
+        resources TEXT NOT NULL DEFAULT '',
+        partners TEXT NOT NULL DEFAULT '',
+        risks TEXT NOT NULL DEFAULT '',
+        timeframe TEXT NOT NULL DEFAULT '',
+        timeframe_kind TEXT,
+        starts_at TEXT,
+        due_at TEXT,
+        recurrence TEXT,
+        timeframe_around INTEGER NOT NULL DEFAULT 0 CHECK (timeframe_around IN (0, 1)),
+        timeframe_problem TEXT,
+        timeframe_values TEXT,
+        status TEXT NOT NULL DEFAULT 'not started'
+            CHECK (status IN ('not started', 'in progress', 'done', 'blocked', 'dropped')),
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((timeframe_kind IS NULL) = (due_at IS NULL))
+    );
+    CREATE INDEX actions_group_due ON actions (working_group_id, due_at);
+    CREATE INDEX actions_due ON actions (due_at);
+    CREATE TABLE action_recommendations (
+        action_id INTEGER NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (action_id, recommendation_id)
+    );
+    CREATE INDEX action_recommendations_rec ON action_recommendations (recommendation_id);
+    CREATE TABLE action_organisations (
+        action_id INTEGER NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+        organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (action_id, organisation_id)
+    );
+    CREATE INDEX action_organisations_org ON action_organisations (organisation_id);
+    CREATE TABLE action_history (
+        id INTEGER PRIMARY KEY,
+        action_id INTEGER NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        actor_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX action_history_action ON action_history (action_id, id)
+    """,
+    # 16: a reason prompt goes out through the outbox, so its Telegram message id is known only
     # once sent: the prompt keeps its delivery (the message id is read from there); prompts
     # sent before keep their message id.
     """

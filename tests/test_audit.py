@@ -37,6 +37,10 @@ STORED_BEFORE_THE_ENUM = [
     "remove from group list",
     "members edit group list",
     "only coordinators edit group list",
+    "correct milestone",
+    "add action",
+    "edit action",
+    "import strategy",
 ]
 
 

@@ -33,6 +33,10 @@ class AuditAction(StrEnum):
     REMOVE_FROM_GROUP_LIST = "remove from group list"
     MEMBERS_EDIT_GROUP_LIST = "members edit group list"
     COORDINATORS_EDIT_GROUP_LIST = "only coordinators edit group list"
+    CORRECT_MILESTONE = "correct milestone"
+    ADD_ACTION = "add action"
+    EDIT_ACTION = "edit action"
+    IMPORT_STRATEGY = "import strategy"
 
     @property
     def label(self) -> str:
@@ -89,4 +93,8 @@ _LABELS = {
     AuditAction.COORDINATORS_EDIT_GROUP_LIST: N_(
         "let only coordinators edit working group's list"
     ),
+    AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
+    AuditAction.ADD_ACTION: N_("added an action to a strategy"),
+    AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
+    AuditAction.IMPORT_STRATEGY: N_("imported a strategy file"),
 }

@@ -19,6 +19,7 @@ THEMES_FILE = DATA_DIR / "themes.csv"
 GLOSSARY_FILE = DATA_DIR / "glossary_km.csv"
 CYCLES_FILE = DATA_DIR / "cycles.csv"
 WORKING_GROUPS_FILE = DATA_DIR / "working_groups.csv"
+MILESTONES_FILE = DATA_DIR / "milestones.csv"
 
 # Khmer filler words dropped from queries ("recommendations about …", "all", "what").
 KHMER_STOPWORDS = (

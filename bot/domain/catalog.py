@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import overload
 
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme
-from bot.domain.numbers import NumberQuery, extract_cycle
+from bot.domain.numbers import NumberQuery, NumberRange, extract_cycle
 from bot.domain.search import Glossary, SearchIndex, build_terms
 from bot.domain.states import State, resolve_state
 from bot.domain.text import normalize
@@ -216,6 +216,30 @@ class Catalog:
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""
         return self._by_key.get((cycle, number))
+
+    def in_ranges(
+        self, cycle: int, ranges: Sequence[NumberRange]
+    ) -> tuple[list[Recommendation], list[str]]:
+        """A cycle's recommendations in these ranges (each range in number order, a repeat
+        kept once), and the ranges that name none, as written ('82.1' or '82.1-82.3')."""
+        found: dict[int, Recommendation] = {}
+        missing = []
+        for rng in ranges:
+            hits = sorted(
+                (
+                    r
+                    for r in self.recommendations
+                    if r.cycle == cycle and rng.start <= r.number <= rng.end
+                ),
+                key=lambda r: r.number,
+            )
+            if not hits:
+                missing.append(
+                    str(rng.start) if rng.start == rng.end else f"{rng.start}-{rng.end}"
+                )
+            for rec in hits:
+                found.setdefault(rec.id, rec)
+        return list(found.values()), missing
 
     def lookup_cycles(self, number: RecNumber) -> tuple[int, ...]:
         """Every cycle that has a recommendation with this number."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.clock import Clock
 from bot.domain.membership import (
+    AlreadyRepresents,
     AuditEntry,
     GroupChat,
     InviteInvalid,
@@ -33,6 +35,36 @@ class Invite:
     code: str
     organisation: Organisation
     expires: dt.datetime
+
+
+class Joined(enum.StrEnum):
+    """What opening an invite link did: joined, or refused and why."""
+
+    JOINED = "joined"
+    EXPIRED = "expired"
+    USED = "used"
+    REVOKED = "revoked"
+    INVALID = "invalid"  # unknown, mistyped, or its organisation is inactive
+    ALREADY = "already"  # the user represents another organisation
+
+
+_REFUSED = {reason.value: reason for reason in (Joined.EXPIRED, Joined.USED, Joined.REVOKED)}
+
+
+@dataclass(frozen=True)
+class Joining:
+    """An invite link's outcome: the organisation now represented, or the one already is."""
+
+    result: Joined
+    short_name: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A chat linked from its button: the working group, or None when it no longer exists."""
+
+    group: WorkingGroup | None
 
 
 def load_working_groups(path: Path) -> list[tuple[str, str, str, list[str]]]:
@@ -130,6 +162,16 @@ class Coalition:
         )
         return await self.repository.organisation(org_id)
 
+    async def redeem(self, user_id: int, display_name: str, language: str, code: str) -> Joining:
+        """An invite link opened: the user now represents its organisation, or why not."""
+        try:
+            org = await self.join(user_id, display_name, language, code)
+        except InviteInvalid as exc:
+            return Joining(_REFUSED.get(exc.reason, Joined.INVALID))
+        except AlreadyRepresents as exc:
+            return Joining(Joined.ALREADY, exc.short_name)
+        return Joining(Joined.JOINED, org.short_name, org.name)
+
     async def organisations(self, actor: int) -> list[Organisation]:
         """Every organisation with representatives: coordinators only."""
         await self.require_coordinator(actor)
@@ -220,6 +262,20 @@ class Coalition:
         """A coordinator sets a linked chat's language; False when the chat is not linked."""
         await self.require_coordinator(actor)
         return await self.repository.set_chat_language(chat_id, thread_id, language)
+
+    async def link_choices(self, actor: int) -> list[WorkingGroup]:
+        """The working groups a chat can be linked to (coordinators only)."""
+        await self.require_coordinator(actor)
+        return await self.repository.working_groups()
+
+    async def link(
+        self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str
+    ) -> Linked:
+        """Link a chat or topic from its button (coordinators only), unless the group is gone."""
+        group = next((g for g in await self.repository.working_groups() if g.id == group_id), None)
+        if group is not None:
+            await self.link_chat(actor, chat_id, thread_id, group.id, title)
+        return Linked(group)
 
     async def link_chat(
         self, actor: int, chat_id: int, thread_id: int, group_id: int, title: str

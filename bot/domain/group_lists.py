@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,8 @@ from bot.domain.numbers import (
     parse_numbers,
 )
 from bot.domain.repositories import GroupListStore
+
+LIST_PROMPT_TTL = dt.timedelta(days=1)  # a reply to a "which numbers?" prompt counts this long
 
 
 class BadNumbers(ValueError):
@@ -62,18 +65,8 @@ def pick(text: str, catalog: Catalog) -> Picked:
     cycle = query.cycle or catalog.current_cycle
     if cycle is None:
         raise BadNumbers(N_("No recommendations are loaded yet."))
-    found: dict[int, Recommendation] = {}
-    missing = []
-    for rng in query.ranges:
-        hits = [
-            r
-            for r in catalog.recommendations
-            if r.cycle == cycle and rng.start <= r.number <= rng.end
-        ]
-        if not hits:
-            missing.append(str(rng.start) if rng.start == rng.end else f"{rng.start}-{rng.end}")
-        found.update((r.id, r) for r in hits)
-    return Picked(cycle, tuple(sorted(found.values(), key=lambda r: r.number)), tuple(missing))
+    found, missing = catalog.in_ranges(cycle, query.ranges)
+    return Picked(cycle, tuple(sorted(found, key=lambda r: r.number)), tuple(missing))
 
 
 def counts_by_cycle(recommendation_ids: set[int], catalog: Catalog) -> dict[int, int]:
@@ -171,3 +164,19 @@ class GroupLists:
     async def recommendation_ids(self, group_id: int) -> set[int]:
         """The recommendations a group rates."""
         return await self.repository.recommendation_ids(group_id)
+
+    async def remember_prompt(
+        self, user_id: int, chat_id: int, message_id: int, group_id: int, include: bool
+    ) -> None:
+        """This user's reply to this message, within LIST_PROMPT_TTL, edits the group's list
+        (kept across restarts)."""
+        now = self.clock.now()
+        await self.repository.add_prompt(
+            user_id, chat_id, message_id, group_id, include, expires=now + LIST_PROMPT_TTL, now=now
+        )
+
+    async def prompted(
+        self, user_id: int, chat_id: int, message_id: int
+    ) -> tuple[int, bool] | None:
+        """(group, add?) whose list a reply to this message edits, if any."""
+        return await self.repository.prompt(user_id, chat_id, message_id, self.clock.now())

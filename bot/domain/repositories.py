@@ -8,7 +8,10 @@ from typing import Protocol
 
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
+from bot.domain.strategy import Action, ActionFields, StatusChange
+from bot.domain.timeframes import ReadTimeframe
 
 
 class MembershipStore(Protocol):
@@ -176,6 +179,26 @@ class GroupListStore(Protocol):
         """Allow or forbid the group's members to edit its list."""
         ...
 
+    async def add_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        group_id: int,
+        include: bool,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember that this person's reply to this bot message edits this group's list."""
+        ...
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, bool] | None:
+        """(group, add?) a reply to this message edits the list of, unless expired."""
+        ...
+
 
 class AssessmentStore(Protocol):
     """What the domain needs from storage: Reads and writes rounds and ratings."""
@@ -333,6 +356,18 @@ class AssessmentStore(Protocol):
         ...
 
 
+class MilestoneStore(Protocol):
+    """What the domain needs from storage: coordinators' corrections of the cycles' milestones."""
+
+    async def corrections(self) -> list[MilestoneEntry]:
+        """Every correction, one per cycle and milestone (the latest)."""
+        ...
+
+    async def correct(self, entry: MilestoneEntry, *, actor: int, now: dt.datetime) -> None:
+        """Store a correction (replacing an earlier one of that milestone), audited."""
+        ...
+
+
 class OutboxStore(Protocol):
     """The deliveries table: what the bot sends on its own, durable until sent or given up."""
 
@@ -398,4 +433,53 @@ class OutboxStore(Protocol):
 
     async def failed_since(self, since: dt.datetime) -> int:
         """Deliveries given up (failed or blocked) since then."""
+        ...
+
+
+class StrategyStore(Protocol):
+    """What the domain needs from storage: the working groups' actions and their history."""
+
+    async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
+        """Store a new action (not started), audited; its id."""
+        ...
+
+    async def update_action(
+        self, action_id: int, fields: ActionFields, *, actor: int, now: dt.datetime
+    ) -> None:
+        """Replace an action's fields, audited; its status and history stay."""
+        ...
+
+    async def change_status(self, action_id: int, change: StatusChange) -> None:
+        """Set the action's status and append the change to its history."""
+        ...
+
+    async def action(self, action_id: int) -> Action | None:
+        """One action, or None."""
+        ...
+
+    async def actions(self, group_id: int, cycle: int | None = None) -> list[Action]:
+        """A working group's actions (of one cycle, or all), by due date, unreadable last."""
+        ...
+
+    async def unreadable(self) -> list[Action]:
+        """Every action whose timeframe could not be read."""
+        ...
+
+    async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
+        """Every action's id, cycle and timeframe as stored."""
+        ...
+
+    async def set_timeframes(self, changes: Sequence[tuple[int, ReadTimeframe]]) -> None:
+        """Store timeframes read again (the words stay; what they mean changed)."""
+        ...
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
         ...

@@ -7,10 +7,10 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
-from bot.domain.arguments import normalise
+from bot.domain.arguments import name_after_colon, normalise
 from bot.domain.assessment import (
     Card,
     Colour,
@@ -39,6 +39,7 @@ from bot.domain.text import normalize, one_line
 
 log = logging.getLogger(__name__)
 
+MAX_NAME = 120  # characters of a round's name
 MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
 PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the reason this long
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
@@ -178,6 +179,59 @@ class Tap:
     ask_reason: bool = False
 
 
+class Opening(enum.StrEnum):
+    """What /openround did: opened, or refused and why."""
+
+    OPENED = "opened"
+    NO_NAME = "no name"  # no colon, no name after it, or a name too long: show how to write it
+    BAD_SCOPE = "bad scope"  # the scope cannot be read: `problem` says why
+
+
+@dataclass(frozen=True)
+class Opened:
+    """/openround's outcome, all a handler needs to answer it."""
+
+    result: Opening
+    round_id: int = 0
+    name: str = ""  # as typed
+    scope: Scope | None = None
+    # BAD_SCOPE: a gettext msgid and its named placeholders, to translate then format.
+    problem: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+class RoundChange(enum.StrEnum):
+    """What a coordinator's round button does to a round."""
+
+    CLOSE = "close"
+    REOPEN = "reopen"
+    PUBLISH = "publish"
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    """One round in /rounds, with how many organisations took part."""
+
+    round: Round
+    rated: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """/rounds: every round, newest first; coordinators get the buttons."""
+
+    lines: tuple[RoundLine, ...]
+    coordinator: bool
+
+
+@dataclass(frozen=True)
+class RoundChanged:
+    """A close, reopen or publish: the rounds as they are now, or None: the round is gone."""
+
+    overview: Overview | None
+
+
 class Assessments:
     """Rounds and ratings, with the role checks each action needs."""
 
@@ -213,11 +267,46 @@ class Assessments:
         log.info("round %d opened: %d recommendations", round_id, len(scope.recommendation_ids))
         return round_id
 
+    async def open(self, actor: int, text: str, catalog: Catalog, tz: dt.tzinfo) -> Opened:
+        """/openround's words ('c2 land : Mid-term review') -> a new round, or why not
+        (coordinators only: NotAllowed for anyone else)."""
+        await self.coalition.require_coordinator(actor)
+        scope_text, name = name_after_colon(text) or ("", "")
+        if not name or len(name) > MAX_NAME:
+            return Opened(Opening.NO_NAME)
+        try:
+            scope = parse_scope(scope_text, catalog, tz, self.clock.now().astimezone(tz).date())
+        except BadScope as exc:
+            return Opened(Opening.BAD_SCOPE, problem=exc.message, params=exc.params)
+        round_id = await self.open_round(actor, name, scope)
+        return Opened(Opening.OPENED, round_id, name, scope)
+
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
         """Close or reopen (coordinators only)."""
         await self.coalition.require_coordinator(actor)
         await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
         log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+
+    async def change(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
+        """Close, reopen or publish a round from its button, and the rounds to redraw
+        (coordinators only: NotAllowed for anyone else)."""
+        await self.coalition.require_coordinator(actor)
+        if await self.repository.round(round_id) is None:
+            return RoundChanged(None)
+        if change is RoundChange.PUBLISH:
+            await self.publish(actor, round_id)
+        else:
+            await self.set_open(actor, round_id, change is RoundChange.REOPEN)
+        return RoundChanged(await self.overview(actor))
+
+    async def overview(self, user_id: int) -> Overview:
+        """Every round with its participation, and whether the reader gets the buttons."""
+        lines = [
+            RoundLine(r, *await self.repository.participation(r.id))
+            for r in await self.repository.rounds()
+        ]
+        coordinator = await self.coalition.role(user_id) is Role.COORDINATOR
+        return Overview(tuple(lines), coordinator)
 
     async def close_due(self) -> None:
         """Close the open rounds whose closing date has passed."""

@@ -16,9 +16,12 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.milestones import Milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
+from bot.domain.strategy import Strategies
+from bot.domain.strategy_file import ParsedStrategy
 
 
 class BackupFailed(RuntimeError):
@@ -83,6 +86,14 @@ class ImportOutcome:
     report: ImportReport
 
 
+@dataclass(frozen=True)
+class StrategyOutcome:
+    """A strategy file's checked rows and what storing them changed."""
+
+    parsed: ParsedStrategy
+    report: ImportReport
+
+
 class Policy(Protocol):
     """The settings handlers read (the frozen Settings of the composition root satisfies it)."""
 
@@ -136,8 +147,18 @@ class DomainServices(Protocol):
         ...
 
     @property
+    def milestones(self) -> Milestones:
+        """Each cycle's milestones, shipped and corrected."""
+        ...
+
+    @property
     def outbox(self) -> Outbox:
         """What the bot sends on its own initiative."""
+        ...
+
+    @property
+    def strategies(self) -> Strategies:
+        """The working groups' action strategies."""
         ...
 
     @property
@@ -171,6 +192,18 @@ class DomainServices(Protocol):
 
     async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
         """Check a file and store its good rows in one transaction."""
+        ...
+
+    async def import_strategy(
+        self, path: Path, actor: int, *, group: str = "", cycle: int | None = None
+    ) -> StrategyOutcome:
+        """Check an action-strategy file and store its good rows together."""
+        ...
+
+    async def export_strategy(
+        self, actor: int, fmt: str, *, group: str = "", language: str = "en"
+    ) -> bytes:
+        """A working group's strategy (or every group's) as CSV or XLSX bytes."""
         ...
 
     async def backup(self) -> Path:

@@ -1,0 +1,31 @@
+"""Conversation state kept across restarts until it expires: the reason prompts and skips of
+the private rating flow, the working groups' list prompts. Ids only, never a message's text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import aiosqlite
+
+from storage.db import Database
+
+Statement = tuple[str, Sequence[object]]
+
+
+async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
+    """Delete the prompts and skips whose time is up (they are no longer read anyway)."""
+    for sql in (
+        "DELETE FROM reason_prompts WHERE expires_at <= ?",
+        "DELETE FROM skipped_recommendations WHERE expires_at <= ?",
+        "DELETE FROM list_prompts WHERE expires_at <= ?",
+    ):
+        await db.execute(sql, (now.isoformat(),))
+
+
+async def remember(database: Database, now: dt.datetime, *statements: Statement) -> None:
+    """Write some conversation state in one transaction, first clearing what has expired."""
+    async with database.transaction() as db:
+        await expire(db, now)
+        for sql, params in statements:
+            await db.execute(sql, params)

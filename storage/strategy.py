@@ -1,0 +1,294 @@
+"""The working groups' action strategies: actions, their recommendations and responsible
+organisations, and each action's status history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.audit import AuditAction
+from bot.domain.strategy import Action, ActionFields, ActionStatus, StatusChange
+from bot.domain.timeframes import Kind, ReadTimeframe, Recurrence, Timeframe, Unreadable
+from storage import audit
+from storage.db import Database
+
+_COLUMNS = (
+    "a.id, a.working_group_id, a.cycle, a.other_mechanisms, a.sdg_targets, a.activity, "
+    "a.indicator, a.resources, a.partners, a.risks, a.timeframe, a.timeframe_kind, "
+    "a.starts_at, a.due_at, a.recurrence, a.timeframe_around, a.timeframe_problem, "
+    "a.timeframe_values, a.status, a.created_at, a.updated_at"
+)
+
+
+def _timeframe_values(timeframe: ReadTimeframe) -> tuple[object, ...]:
+    """(words, kind, starts_at, due_at, recurrence, around, problem, problem values)."""
+    if isinstance(timeframe, Timeframe):
+        return (
+            timeframe.original,
+            timeframe.kind.value,
+            timeframe.start.isoformat(),
+            timeframe.due.isoformat(),
+            timeframe.recurrence.value if timeframe.recurrence else None,
+            int(timeframe.around),
+            None,
+            None,
+        )
+    values = json.dumps(dict(timeframe.values), sort_keys=True)
+    return (timeframe.original, None, None, None, None, 0, timeframe.reason, values)
+
+
+def _read_timeframe(row: tuple[Any, ...]) -> ReadTimeframe:
+    words, kind, starts, due, recurrence, around, problem, values = row
+    if kind is None:
+        return Unreadable(words, problem, json.loads(values or "{}"))
+    return Timeframe(
+        words,
+        Kind(kind),
+        dt.datetime.fromisoformat(starts),
+        dt.datetime.fromisoformat(due),
+        Recurrence(recurrence) if recurrence else None,
+        bool(around),
+    )
+
+
+class StrategyRepository:
+    """Reads and writes actions and their status history."""
+
+    def __init__(self, database: Database) -> None:
+        """Use an open database."""
+        self._db = database
+
+    async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
+        """Store a new action (not started), audited; its id."""
+        async with self._db.transaction() as db:
+            action_id = await _insert(db, fields, actor, now)
+            await _write_fields(db, action_id, fields, now)
+            await audit.record(db, now, actor, AuditAction.ADD_ACTION, None, _detail(action_id))
+        return action_id
+
+    async def update_action(
+        self, action_id: int, fields: ActionFields, *, actor: int, now: dt.datetime
+    ) -> None:
+        """Replace an action's fields, audited; its status and history stay."""
+        async with self._db.transaction() as db:
+            await _move(db, action_id, fields)
+            await _write_fields(db, action_id, fields, now)
+            await audit.record(db, now, actor, AuditAction.EDIT_ACTION, None, _detail(action_id))
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
+        async with self._db.transaction() as db:
+            for fields in inserts:
+                await _write_fields(db, await _insert(db, fields, actor, now), fields, now)
+            for action_id, fields in updates:
+                await _move(db, action_id, fields)
+                await _write_fields(db, action_id, fields, now)
+            detail = f"{len(inserts)} added, {len(updates)} updated"
+            await audit.record(db, now, actor, AuditAction.IMPORT_STRATEGY, None, detail)
+
+    async def change_status(self, action_id: int, change: StatusChange) -> None:
+        """Set the action's status and append the change to its history."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE actions SET status = ?, updated_at = ? WHERE id = ?",
+                (change.status.value, change.at.isoformat(), action_id),
+            )
+            await db.execute(
+                "INSERT INTO action_history (action_id, status, actor_id, at, note) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (action_id, change.status.value, change.actor, change.at.isoformat(), change.note),
+            )
+
+    async def action(self, action_id: int) -> Action | None:
+        """One action, or None."""
+        found = await self._load("a.id = ?", (action_id,))
+        return found[0] if found else None
+
+    async def actions(self, group_id: int, cycle: int | None = None) -> list[Action]:
+        """A working group's actions (of one cycle, or all), by due date, unreadable last."""
+        if cycle is None:
+            return await self._load("a.working_group_id = ?", (group_id,))
+        return await self._load("a.working_group_id = ? AND a.cycle = ?", (group_id, cycle))
+
+    async def unreadable(self) -> list[Action]:
+        """Every action whose timeframe could not be read."""
+        return await self._load("a.timeframe_kind IS NULL", ())
+
+    async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
+        """Every action's id, cycle and timeframe as stored."""
+        async with self._db.connection.execute(
+            "SELECT id, cycle, timeframe, timeframe_kind, starts_at, due_at, recurrence, "
+            "timeframe_around, timeframe_problem, timeframe_values FROM actions ORDER BY id"
+        ) as cursor:
+            return [(r[0], r[1], _read_timeframe(r[2:])) for r in await cursor.fetchall()]
+
+    async def set_timeframes(self, changes: Sequence[tuple[int, ReadTimeframe]]) -> None:
+        """Store timeframes read again (the words stay; what they mean changed)."""
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE actions SET timeframe = ?, timeframe_kind = ?, starts_at = ?, "
+                "due_at = ?, recurrence = ?, timeframe_around = ?, timeframe_problem = ?, "
+                "timeframe_values = ? WHERE id = ?",
+                [(*_timeframe_values(timeframe), action_id) for action_id, timeframe in changes],
+            )
+
+    async def _load(self, where: str, params: tuple[object, ...]) -> list[Action]:
+        """The actions matching a fixed condition (our own SQL text, values as parameters), with
+        their links and history, in one read transaction."""
+        conn = self._db.connection
+        chosen = f"SELECT a.id FROM actions AS a WHERE {where}"  # noqa: S608 (constant SQL)
+        async with self._db.transaction():
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM actions AS a WHERE {where} "  # noqa: S608 (constant SQL)
+                "ORDER BY a.due_at IS NULL, a.due_at, a.id",
+                params,
+            ) as cursor:
+                rows = await cursor.fetchall()
+            links: dict[str, dict[int, list[int]]] = {}
+            for table, column in _LINKS:
+                found = links[table] = defaultdict(list)
+                async with conn.execute(
+                    f"SELECT action_id, {column} FROM {table} "  # noqa: S608 (constant SQL)
+                    f"WHERE action_id IN ({chosen}) ORDER BY action_id, position",
+                    params,
+                ) as cursor:
+                    for action_id, linked in await cursor.fetchall():
+                        found[action_id].append(linked)
+            history: dict[int, list[StatusChange]] = defaultdict(list)
+            async with conn.execute(
+                "SELECT action_id, status, actor_id, at, note FROM action_history "  # noqa: S608
+                f"WHERE action_id IN ({chosen}) ORDER BY id",
+                params,
+            ) as cursor:
+                for a_id, status, actor, at, note in await cursor.fetchall():
+                    history[a_id].append(
+                        StatusChange(
+                            ActionStatus(status), actor, dt.datetime.fromisoformat(at), note
+                        )
+                    )
+        recommendations, organisations = (links[table] for table, _ in _LINKS)
+        return [
+            _action(
+                row,
+                tuple(recommendations[row[0]]),
+                tuple(organisations[row[0]]),
+                history[row[0]],
+            )
+            for row in rows
+        ]
+
+
+_LINKS = (
+    ("action_recommendations", "recommendation_id"),
+    ("action_organisations", "organisation_id"),
+)
+
+
+async def _insert(
+    db: aiosqlite.Connection, fields: ActionFields, actor: int, now: dt.datetime
+) -> int:
+    """A new action's row (its fields are written next); its id."""
+    cursor = await db.execute(
+        "INSERT INTO actions (working_group_id, cycle, status, created_by, created_at, "
+        "updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, '')",
+        (
+            fields.working_group_id,
+            fields.cycle,
+            ActionStatus.NOT_STARTED.value,
+            actor,
+            now.isoformat(),
+            now.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def _move(db: aiosqlite.Connection, action_id: int, fields: ActionFields) -> None:
+    await db.execute(
+        "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
+        (fields.working_group_id, fields.cycle, action_id),
+    )
+
+
+def _detail(action_id: int) -> str:
+    return f"action {action_id}"
+
+
+async def _write_fields(
+    db: aiosqlite.Connection, action_id: int, fields: ActionFields, now: dt.datetime
+) -> None:
+    await db.execute(
+        "UPDATE actions SET other_mechanisms = ?, sdg_targets = ?, activity = ?, indicator = ?, "
+        "resources = ?, partners = ?, risks = ?, timeframe = ?, timeframe_kind = ?, "
+        "starts_at = ?, due_at = ?, recurrence = ?, timeframe_around = ?, "
+        "timeframe_problem = ?, timeframe_values = ?, updated_at = ? WHERE id = ?",
+        (
+            fields.other_mechanisms,
+            fields.sdg_targets,
+            fields.activity,
+            fields.indicator,
+            fields.resources,
+            fields.partners,
+            fields.risks,
+            *_timeframe_values(fields.timeframe),
+            now.isoformat(),
+            action_id,
+        ),
+    )
+    await db.execute("DELETE FROM action_recommendations WHERE action_id = ?", (action_id,))
+    await db.executemany(
+        "INSERT INTO action_recommendations (action_id, recommendation_id, position) "
+        "VALUES (?, ?, ?)",
+        [(action_id, rec_id, n) for n, rec_id in enumerate(fields.recommendation_ids)],
+    )
+    await db.execute("DELETE FROM action_organisations WHERE action_id = ?", (action_id,))
+    await db.executemany(
+        "INSERT INTO action_organisations (action_id, organisation_id, position) VALUES (?, ?, ?)",
+        [(action_id, org_id, n) for n, org_id in enumerate(fields.organisation_ids)],
+    )
+
+
+def _action(
+    row: aiosqlite.Row,
+    recommendation_ids: tuple[int, ...],
+    organisation_ids: tuple[int, ...],
+    history: list[StatusChange],
+) -> Action:
+    a_id, group_id, cycle, mechanisms, sdg, activity, indicator, resources, partners, risks = row[
+        :10
+    ]
+    status, created, updated = row[18:21]
+    fields = ActionFields(
+        working_group_id=group_id,
+        cycle=cycle,
+        recommendation_ids=recommendation_ids,
+        other_mechanisms=mechanisms,
+        sdg_targets=sdg,
+        activity=activity,
+        indicator=indicator,
+        resources=resources,
+        partners=partners,
+        timeframe=_read_timeframe(row[10:18]),
+        risks=risks,
+        organisation_ids=organisation_ids,
+    )
+    return Action(
+        a_id,
+        fields,
+        ActionStatus(status),
+        tuple(history),
+        dt.datetime.fromisoformat(created),
+        dt.datetime.fromisoformat(updated),
+    )
