@@ -53,25 +53,32 @@ def table(rows: Sequence[Sequence[str | int]], fmt: str, *, sheet: str = "") -> 
             [csv_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows
         )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return workbook([(sheet, rows)])
+
+
+def workbook(sheets: Sequence[tuple[str, Sequence[Sequence[str | int]]]]) -> bytes:
+    """XLSX bytes with one worksheet per (name, rows), every cell as `table` writes it."""
     from openpyxl import Workbook  # only exports need it
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    worksheet = book.create_sheet(sheet_title(sheet) if sheet else None)
-    for row in rows:
-        cells = []
-        for value in row:
-            if not isinstance(value, str):  # a count: a number, so SUM works
-                cells.append(WriteOnlyCell(worksheet, value=value))
-                continue
-            cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
-            if cell.value is not None:
-                # Always text, never a formula or a number; a would-be formula is also marked
-                # "quoted" so that editing the cell in Excel or LibreOffice keeps it text.
-                cell.data_type = "s"
-                cell.quotePrefix = looks_like_formula(cell.value)
-            cells.append(cell)
-        worksheet.append(cells)
+    for sheet, rows in sheets:
+        worksheet = book.create_sheet(sheet_title(sheet) if sheet else None)
+        for row in rows:
+            cells = []
+            for value in row:
+                if not isinstance(value, str):  # a count: a number, so SUM works
+                    cells.append(WriteOnlyCell(worksheet, value=value))
+                    continue
+                cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
+                if cell.value is not None:
+                    # Always text, never a formula or a number; a would-be formula is also
+                    # marked "quoted" so that editing the cell in Excel or LibreOffice keeps it
+                    # text.
+                    cell.data_type = "s"
+                    cell.quotePrefix = looks_like_formula(cell.value)
+                cells.append(cell)
+            worksheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
