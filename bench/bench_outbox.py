@@ -78,7 +78,8 @@ async def main() -> None:
                 floor = len(outgoing) / settings.outbox_per_second
                 started = time.perf_counter()
                 await services.outbox.send(*outgoing)
-                while await services.outbox.waiting():
+                while waiting := await services.outbox.waiting():
+                    assert time.perf_counter() - started < 600, f"{waiting} never sent"
                     await asyncio.sleep(0.005)
                 took = time.perf_counter() - started
                 print(
