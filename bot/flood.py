@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import logging
@@ -53,7 +54,14 @@ class _Sliding:
     def __init__(self, window: Window) -> None:
         self.window = window
         self.times: deque[float] = deque()
-        self.margin = MARGIN
+        self.margin = min(MARGIN, window.seconds / 100)
+
+    def landed(self, started: float, landed: float) -> None:
+        """Count a message from when Telegram answered instead of when it left: it arrived in
+        between, so requests that were slow on the way never look bunched to Telegram."""
+        with contextlib.suppress(ValueError):
+            self.times.remove(started)
+            bisect.insort(self.times, landed)
 
     def wait(self, now: float, reserve: int = 0) -> float:
         """Seconds until one more message fits (0: now), keeping `reserve` places free."""
@@ -119,7 +127,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         paced = not behind and not (isinstance(chat, int) and chat > 0 and not _sends(endpoint))
         retries = 0 if behind else self._max_retries
         for attempt in range(retries + 1):
-            await self._turn(chat, paced, behind)
+            windows, started = await self._turn(chat, paced, behind)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -130,10 +138,17 @@ class ChatRateLimiter(BaseRateLimiter[None]):
                     log.warning("%s: still flood-limited after %d retries", endpoint, retries)
                     raise
                 log.info("%s: flood-limited; %s waits %.0f s", endpoint, scope, seconds)
+            finally:
+                landed = self._clock.monotonic()
+                for window in windows:
+                    window.landed(started, landed)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _turn(self, chat: int | str | None, paced: bool, behind: bool = False) -> None:
-        """Return once a message to `chat` is within every limit, counting it as sent."""
+    async def _turn(
+        self, chat: int | str | None, paced: bool, behind: bool = False
+    ) -> tuple[list[_Sliding], float]:
+        """Return once a message to `chat` is within every limit, counting it as sent; the
+        windows it counts in and when."""
         counted = False
         try:
             while True:
@@ -147,7 +162,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
                 if wait <= 0:
                     for window in windows:
                         window.times.append(now)
-                    return
+                    return windows, now
                 if not behind and not counted and chat is not None:
                     counted = True
                     self._answers_waiting += 1

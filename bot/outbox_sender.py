@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 BATCH = 200  # due rows read at a time
 MAX_ATTEMPTS = 5  # 5xx / timeouts: then FAILED
 PACING = 60.0  # waits up to this long are pacing (by the clock), longer ones the schedule
+CATCH_UP = 3  # slots a late sender may make up at once
 IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
 FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
 MAX_BACKOFF = 600.0
@@ -77,6 +78,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
+        self._claimed: set[int] = set()  # ids being sent (their rows may still say waiting)
         self._slots = asyncio.Semaphore(max(1, min(limits.per_second, IN_FLIGHT)))
         self._next_slot = 0.0  # monotonic: the next overall slot
         self._chat_next: dict[int, float] = {}  # monotonic: a chat's next slot
@@ -132,6 +134,8 @@ class Sender:
         rows = await self._store.due(now, BATCH)
         started, soonest = 0, math.inf
         for delivery in rows:
+            if delivery.id in self._claimed:
+                continue
             ready = self._ready_at(delivery.chat_id)
             moment = self._clock.monotonic()
             if ready > moment:
@@ -140,10 +144,12 @@ class Sender:
             if self._next_slot > moment:
                 await self._clock.sleep(self._next_slot - moment)
             await self._slots.acquire()
-            moment = max(self._clock.monotonic(), self._next_slot)
-            self._next_slot = moment + 1.0 / self._limits.per_second
+            moment = self._clock.monotonic()
+            # Evenly spaced; a sleep that overslept is caught up (a little, not a burst).
+            interval = 1.0 / self._limits.per_second
+            self._next_slot = max(self._next_slot, moment - CATCH_UP * interval) + interval
             self._take(delivery.chat_id, moment)
-            await self._store.mark_sending(delivery.id, self._clock.now())
+            self._claimed.add(delivery.id)
             task = asyncio.create_task(self._deliver(delivery, moment))
             self._flying.add(task)
             task.add_done_callback(self._flying.discard)
@@ -206,6 +212,8 @@ class Sender:
 
     async def _deliver(self, delivery: Delivery, moment: float) -> None:
         try:
+            # Marked before the request leaves: after a crash, SENDING rows are sent again.
+            await self._store.mark_sending(delivery.id, self._clock.now())
             await self._attempt(delivery)
         except Exception:
             log.exception("outbox: delivery %d failed unexpectedly", delivery.id)
@@ -214,7 +222,9 @@ class Sender:
             )
         finally:
             self._landed(delivery.chat_id, moment)
+            self._claimed.discard(delivery.id)
             self._slots.release()
+            self._wake.set()  # a retry may be due soon, or its chat is free again
 
     async def _attempt(self, delivery: Delivery) -> None:
         topic = delivery.topic_id
@@ -269,9 +279,9 @@ class Sender:
 
     async def _blocked(self, delivery: Delivery, error: str) -> None:
         """403 / chat not found / kicked: never retried; a person is marked unreachable."""
-        await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
-        if delivery.chat_id > 0:
+        if delivery.chat_id > 0:  # first: once the row is final, the person is marked
             await self._coalition.mark_unreachable(delivery.chat_id)
+        await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
 
     async def _later(self, delivery: Delivery, error: str) -> None:
