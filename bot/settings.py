@@ -39,6 +39,9 @@ class Settings:
     backup_keep: int = 14
     nudge_time: dt.time = dt.time(9, 0)  # in `timezone`: nudges and the Monday summary
     nudge_days_before: tuple[int, ...] = (14, 3)  # days before the due day; then due, overdue
+    outbox_per_second: int = 30  # messages the outbox sends a second, overall
+    outbox_group_per_minute: int = 20  # … into one group chat a minute
+    outbox_chat_per_second: int = 1  # … into one chat a second
 
     @property
     def backup_folder(self) -> Path:
@@ -87,6 +90,18 @@ class Settings:
             backup_keep=_parse_positive_int("BACKUP_KEEP", env.get("BACKUP_KEEP", "")) or 14,
             nudge_time=_parse_time("NUDGE_TIME", env.get("NUDGE_TIME", "").strip() or "09:00"),
             nudge_days_before=_parse_days(env.get("NUDGE_DAYS_BEFORE", "14,3")),
+            outbox_per_second=_parse_positive_int(
+                "OUTBOX_PER_SECOND", env.get("OUTBOX_PER_SECOND", "")
+            )
+            or 30,
+            outbox_group_per_minute=_parse_positive_int(
+                "OUTBOX_GROUP_PER_MINUTE", env.get("OUTBOX_GROUP_PER_MINUTE", "")
+            )
+            or 20,
+            outbox_chat_per_second=_parse_positive_int(
+                "OUTBOX_CHAT_PER_SECOND", env.get("OUTBOX_CHAT_PER_SECOND", "")
+            )
+            or 1,
         )
 
 

@@ -1,14 +1,24 @@
-"""Nudges in Telegram: the buttons answer for the responsible organisation, the nudge shows the
-answer, a reply adds the note (the real Application against the fake Bot API server)."""
+"""Nudges and /strategy in Telegram: a nudge arrives once through the outbox across restarts,
+its buttons answer for the responsible organisation, the nudge shows the answer, a reply adds
+the note; /strategy lists and opens actions (the real Application, the fake Bot API server)."""
 
 from __future__ import annotations
 
-from bot.content import send_content
-from bot.domain.outbox import Content
+import asyncio
+from pathlib import Path
+
+from bot.app import running
 from bot.domain.strategy import ActionDraft, ActionStatus
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    GROUP,
+    FakeClock,
+    loose_limiter,
+    make_settings,
+)
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
 from tests.test_nudges import pp
@@ -20,65 +30,87 @@ async def run_sweep(bot: BotApplication) -> None:
     await job.run(bot)
 
 
-async def deliver(bot: BotApplication, tg: FakeTelegram, chat_id: int) -> StoredMessage:
-    """Send the chat's waiting nudge as the outbox's sender would; the message it became."""
-    services: Services = bot.bot_data["services"]
-    async with services.database.connection.execute(
-        "SELECT content FROM deliveries WHERE chat_id = ? AND reference LIKE 'nudge:%'",
-        (chat_id,),
-    ) as cursor:
-        [(raw,)] = list(await cursor.fetchall())
-    sent = await send_content(bot.bot, chat_id, Content.from_json(raw))
-    await tg.next_call("sendMessage", chat_id=chat_id)
-    return tg.messages[(chat_id, sent.message_id)]
+async def idle(app: BotApplication) -> None:
+    """Wait until the outbox has sent everything waiting."""
+    outbox = app.bot_data["services"].outbox
+    for _ in range(500):
+        if not await outbox.waiting():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox is still busy")
 
 
-async def test_a_representative_answers_a_nudge_in_the_group_with_a_note(
-    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+def nudged(tg: FakeTelegram, chat_id: int) -> list[StoredMessage]:
+    """The nudges the bot sent to a chat."""
+    return [
+        tg.messages[(chat_id, c.result["message_id"])]
+        for c in tg.calls
+        if c.method == "sendMessage"
+        and str(c.params["chat_id"]) == str(chat_id)
+        and "Due in" in str(c.params.get("text", ""))
+    ]
+
+
+async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers_it(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
 ) -> None:
-    services: Services = bot.bot_data["services"]
-    reps = await coalition_with(bot, 2, "land")
-    await link_land_group(tg)
-    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
-    owner = await services.coalition.own_organisation(reps[0]["id"])
-    assert owner is not None
-    draft = ActionDraft(
-        land,
-        2,
-        "118.6",
-        activity="Radio show on land rights",
-        timeframe="31 December 2026",
-        organisation_ids=(owner.id,),
-    )
-    action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
-    clock.current = pp("2026-12-17")
-    await run_sweep(bot)
-    await run_sweep(bot)  # once only
-    nudge = await deliver(bot, tg, GROUP["id"])
-    assert "Radio show on land rights" in nudge.text
-    assert "Due in 14 days" in nudge.text
+    settings = make_settings(tg, db_path)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        services: Services = bot.bot_data["services"]
+        reps = await coalition_with(bot, 2, "land")
+        land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+        await services.coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land, "Land")
+        owner = await services.coalition.own_organisation(reps[0]["id"])
+        assert owner is not None
+        draft = ActionDraft(
+            land,
+            2,
+            "118.6",
+            activity="Radio show on land rights",
+            timeframe="31 December 2026",
+            organisation_ids=(owner.id,),
+        )
+        action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+        clock.current = pp("2026-12-17")
+        await run_sweep(bot)
+        await run_sweep(bot)
+        await idle(bot)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        services = bot.bot_data["services"]
+        await run_sweep(bot)  # after a restart: nothing again
+        await idle(bot)
+        # Exactly once through the fake server: the group's chat and the responsible
+        # organisation's representative; not the other organisation's.
+        [nudge] = nudged(tg, GROUP["id"])
+        assert len(nudged(tg, reps[0]["id"])) == 1
+        assert nudged(tg, reps[1]["id"]) == []
+        assert "Radio show on land rights" in nudge.text
+        assert "Due in 14 days" in nudge.text
 
-    # Another organisation's representative: a polite refusal, nothing recorded.
-    refused = await press(tg, nudge, button(nudge, "⏳ In progress"), reps[1])
-    assert refused.startswith("Thank you, but only representatives")
-    assert (await services.strategies.action(action.id)).status is ActionStatus.NOT_STARTED
+        # Another organisation's representative: a polite refusal, nothing recorded.
+        refused = await press(tg, nudge, button(nudge, "⏳ In progress"), reps[1])
+        assert refused.startswith("Thank you, but only representatives")
+        assert (await services.strategies.action(action.id)).status is ActionStatus.NOT_STARTED
 
-    assert await press(tg, nudge, button(nudge, "⏳ In progress"), reps[0]) == "⏳ in progress"
-    shown = await edited(tg, nudge)
-    assert "⏳ in progress — Radio show on land rights: Rep0" in shown.text
-    assert shown.reply_markup is None or not shown.reply_markup.get("inline_keyboard")
-    prompt = await tg.next_call("sendMessage", chat_id=GROUP["id"])
-    assert prompt.params["reply_markup"]["force_reply"] is True
-    answer = await tg.reply_to(
-        reps[0], "Draft sent to the ministry", chat=GROUP, reply_to=prompt.result["message_id"]
-    )
-    assert answer.text == "Note kept. Thank you."
-    found = await services.strategies.action(action.id)
-    assert found.status is ActionStatus.IN_PROGRESS
-    assert (found.history[-1].actor, found.history[-1].note) == (
-        reps[0]["id"],
-        "Draft sent to the ministry",
-    )
+        assert await press(tg, nudge, button(nudge, "⏳ In progress"), reps[0]) == "⏳ in progress"
+        shown = await edited(tg, nudge)
+        assert "⏳ in progress — Radio show on land rights: Rep0" in shown.text
+        assert shown.reply_markup is None or not shown.reply_markup.get("inline_keyboard")
+        sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])  # the nudge itself
+        assert sent.result["message_id"] == nudge.message_id
+        prompt = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+        assert prompt.params["reply_markup"]["force_reply"] is True
+        answer = await tg.reply_to(
+            reps[0], "Draft sent to the ministry", chat=GROUP, reply_to=prompt.result["message_id"]
+        )
+        assert answer.text == "Note kept. Thank you."
+        found = await services.strategies.action(action.id)
+        assert found.status is ActionStatus.IN_PROGRESS
+        assert (found.history[-1].actor, found.history[-1].note) == (
+            reps[0]["id"],
+            "Draft sent to the ministry",
+        )
+    assert tg.unconsumed_errors() == []
 
 
 async def test_strategy_lists_a_groups_actions_and_opens_their_cards(
