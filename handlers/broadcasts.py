@@ -21,9 +21,11 @@ from bot.domain.broadcast import (
     BroadcastError,
     BroadcastStatus,
     Draft,
+    DraftGone,
     Reach,
     Report,
     Step,
+    UnknownBroadcast,
     Version,
     language_of_text,
 )
@@ -70,12 +72,15 @@ REPEAT_HOURS = (7, 8, 9, 10, 14, 16)
 MONTH_DAYS = (1, 5, 10, 15, 20, 25, 31)
 
 
-def _button(label: str, action: ComposeAction, value: int | None = None) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=Compose(action, value).pack())
+def _button(
+    step: Step, label: str, action: ComposeAction, value: int | None = None
+) -> InlineKeyboardButton:
+    """A composer button, valid only on the step it is drawn for."""
+    return InlineKeyboardButton(label, callback_data=Compose(action, value, step).pack())
 
 
-def _cancel(l10n: Localizer) -> list[InlineKeyboardButton]:
-    return [_button("✖ " + l10n.gettext("Cancel"), ComposeAction.CANCEL)]
+def _cancel(step: Step, l10n: Localizer) -> list[InlineKeyboardButton]:
+    return [_button(step, "✖ " + l10n.gettext("Cancel"), ComposeAction.CANCEL)]
 
 
 def _tick(on: bool) -> str:
@@ -146,6 +151,7 @@ async def _screen(
     services = context.services
     broadcasts = services.broadcasts
     tz = services.settings.timezone
+    step = draft.step
     title = "<b>📣 " + escape(l10n.gettext("Broadcast")) + "</b>"
     rows: list[list[InlineKeyboardButton]] = []
     if draft.step is Step.AUDIENCE:
@@ -155,13 +161,14 @@ async def _screen(
             label = _tick(draft.audience_chosen and audience.kind is kind) + l10n.gettext(
                 _KIND_LABELS[kind]
             )
-            rows.append([_button(label, ComposeAction.AUDIENCE, index)])
+            rows.append([_button(step, label, ComposeAction.AUDIENCE, index)])
         if audience.kind is AudienceKind.GROUPS:
             groups = await services.coalition.working_groups()
             row: list[InlineKeyboardButton] = []
             for group in groups:
                 row.append(
                     _button(
+                        step,
                         _tick(group.id in audience.group_ids) + group.name(l10n.language),
                         ComposeAction.GROUP,
                         group.id,
@@ -174,10 +181,12 @@ async def _screen(
             rows.append(
                 [
                     _button(
+                        step,
                         _tick(audience.group_chats) + l10n.gettext("Their chats"),
                         ComposeAction.GROUP_CHATS,
                     ),
                     _button(
+                        step,
                         _tick(audience.group_members) + l10n.gettext("Their members privately"),
                         ComposeAction.GROUP_MEMBERS,
                     ),
@@ -189,6 +198,7 @@ async def _screen(
             for organisation in (o for o in organisations if o.active):
                 row.append(
                     _button(
+                        step,
                         _tick(organisation.id in audience.organisation_ids)
                         + organisation.short_name,
                         ComposeAction.ORGANISATION,
@@ -201,8 +211,8 @@ async def _screen(
             rows += [row] if row else []
         if draft.has_audience:
             lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))
-            rows.append([_button(l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])
-        rows.append(_cancel(l10n))
+            rows.append([_button(step, l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])
+        rows.append(_cancel(step, l10n))
         return "\n".join(lines), InlineKeyboardMarkup(rows)
     if draft.step is Step.MESSAGE:
         text = l10n.gettext(
@@ -210,9 +220,9 @@ async def _screen(
             "links, or one photo or document with a caption. In English or in Khmer; you can "
             "add the other language next."
         )
-        rows = [_cancel(l10n)]
+        rows = [_cancel(step, l10n)]
         if draft.versions:  # editing: the message there is kept unless a new one comes
-            rows.insert(0, [_button(l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)])
+            rows.insert(0, [_button(step, l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)])
         return title + "\n" + escape(text), InlineKeyboardMarkup(rows)
     if draft.step is Step.SECOND:
         have = draft.versions[0].language
@@ -223,7 +233,10 @@ async def _screen(
         ).format(
             have=l10n.gettext(_LANGUAGE_NAMES[have]), other=l10n.gettext(_LANGUAGE_NAMES[other])
         )
-        rows = [[_button(l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)], _cancel(l10n)]
+        rows = [
+            [_button(step, l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)],
+            _cancel(step, l10n),
+        ]
         return title + "\n" + escape(text), InlineKeyboardMarkup(rows)
     if draft.step in (Step.WHEN, Step.TYPED_WHEN):
         now = services.clock.now()
@@ -241,27 +254,29 @@ async def _screen(
                     )
                 )
             )
-        rows.append([_button("▶ " + l10n.gettext("Now"), ComposeAction.NOW)])
+        rows.append([_button(step, "▶ " + l10n.gettext("Now"), ComposeAction.NOW)])
         for label, action, date in (
             (l10n.gettext("Today"), ComposeAction.TODAY, today),
             (l10n.gettext("Tomorrow"), ComposeAction.TOMORROW, today + dt.timedelta(days=1)),
         ):
             hours = [h for h in HOURS if local_moment(date, dt.time(h), tz) > now]
             if hours:
-                rows.append([_button(f"{label} {h}:00", action, h) for h in hours[:3]])
+                rows.append([_button(step, f"{label} {h}:00", action, h) for h in hours[:3]])
             if len(hours) > 3:
-                rows.append([_button(f"{label} {h}:00", action, h) for h in hours[3:]])
+                rows.append([_button(step, f"{label} {h}:00", action, h) for h in hours[3:]])
         rows.append(
-            [_button("⌨ " + l10n.gettext("Type a date and time"), ComposeAction.TYPE_DATE)]
+            [_button(step, "⌨ " + l10n.gettext("Type a date and time"), ComposeAction.TYPE_DATE)]
         )
         rows.append(
             [
-                _button("🔁 " + l10n.gettext("Daily"), ComposeAction.DAILY),
-                _button("🔁 " + l10n.gettext("Weekly"), ComposeAction.WEEKLY, today.weekday()),
-                _button("🔁 " + l10n.gettext("Monthly"), ComposeAction.MONTHLY, today.day),
+                _button(step, "🔁 " + l10n.gettext("Daily"), ComposeAction.DAILY),
+                _button(
+                    step, "🔁 " + l10n.gettext("Weekly"), ComposeAction.WEEKLY, today.weekday()
+                ),
+                _button(step, "🔁 " + l10n.gettext("Monthly"), ComposeAction.MONTHLY, today.day),
             ]
         )
-        rows.append(_cancel(l10n))
+        rows.append(_cancel(step, l10n))
         return "\n".join(lines), InlineKeyboardMarkup(rows)
     if draft.recurrence is not None and draft.step in (Step.TYPED_TIME, Step.TYPED_UNTIL):
         return _repeat_screen(draft, l10n, context, title)
@@ -276,19 +291,30 @@ async def _screen(
         rows = [
             [
                 _button(
+                    step,
                     _tick(options.silent) + l10n.gettext("Silent (no sound)"),
                     ComposeAction.OPTION,
                     0,
                 )
             ],
-            [_button(_tick(options.pin) + l10n.gettext("Pin in groups"), ComposeAction.OPTION, 1)],
             [
                 _button(
-                    _tick(options.ack) + l10n.gettext("“✓ Got it” button"), ComposeAction.OPTION, 2
+                    step,
+                    _tick(options.pin) + l10n.gettext("Pin in groups"),
+                    ComposeAction.OPTION,
+                    1,
                 )
             ],
-            [_button(l10n.gettext("Preview") + " ▶", ComposeAction.PREVIEW)],
-            _cancel(l10n),
+            [
+                _button(
+                    step,
+                    _tick(options.ack) + l10n.gettext("“✓ Got it” button"),
+                    ComposeAction.OPTION,
+                    2,
+                )
+            ],
+            [_button(step, l10n.gettext("Preview") + " ▶", ComposeAction.PREVIEW)],
+            _cancel(step, l10n),
         ]
         return "\n".join(lines), InlineKeyboardMarkup(rows)
     # PREVIEW: the summary under the preview.
@@ -301,7 +327,10 @@ async def _screen(
         reach_text(l10n, reach),
         _when_text(l10n, draft, times, tz),
     ]
-    rows = [[_button("✅ " + l10n.gettext("Confirm"), ComposeAction.CONFIRM)], _cancel(l10n)]
+    rows = [
+        [_button(step, "✅ " + l10n.gettext("Confirm"), ComposeAction.CONFIRM)],
+        _cancel(step, l10n),
+    ]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -309,6 +338,7 @@ def _repeat_screen(
     draft: Draft, l10n: Localizer, context: BotContext, title: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     rule = draft.recurrence or Recurrence(Frequency.DAILY, dt.time(9))
+    step = draft.step
     tz = context.services.settings.timezone
     lines = [title, _when_text(l10n, draft, draft_times(draft, context), tz)]
     if draft.step is Step.TYPED_TIME:
@@ -320,7 +350,9 @@ def _repeat_screen(
         names = get_day_names("abbreviated", locale=l10n.language)
         rows.append(
             [
-                _button(("✅" if d in rule.weekdays else "") + names[d], ComposeAction.WEEKLY, d)
+                _button(
+                    step, ("✅" if d in rule.weekdays else "") + names[d], ComposeAction.WEEKLY, d
+                )
                 for d in range(7)
             ]
         )
@@ -328,27 +360,32 @@ def _repeat_screen(
         rows.append(
             [
                 _button(
-                    ("✅" if d == rule.day_of_month else "") + str(d), ComposeAction.MONTHLY, d
+                    step,
+                    ("✅" if d == rule.day_of_month else "") + str(d),
+                    ComposeAction.MONTHLY,
+                    d,
                 )
                 for d in MONTH_DAYS
             ]
         )
     rows.append(
         [
-            _button(("✅" if rule.at == dt.time(h) else "") + f"{h}:00", ComposeAction.HOUR, h)
+            _button(
+                step, ("✅" if rule.at == dt.time(h) else "") + f"{h}:00", ComposeAction.HOUR, h
+            )
             for h in REPEAT_HOURS
         ]
     )
     rows.append(
         [
-            _button("⌨ " + l10n.gettext("Another time"), ComposeAction.TYPE_TIME),
-            _button("⌨ " + l10n.gettext("Until…"), ComposeAction.TYPE_UNTIL),
+            _button(step, "⌨ " + l10n.gettext("Another time"), ComposeAction.TYPE_TIME),
+            _button(step, "⌨ " + l10n.gettext("Until…"), ComposeAction.TYPE_UNTIL),
         ]
     )
     if rule.until is not None:
-        rows.append([_button(l10n.gettext("No end date"), ComposeAction.NO_UNTIL)])
-    rows.append([_button(l10n.gettext("Next") + " ▶", ComposeAction.REPEAT_DONE)])
-    rows.append(_cancel(l10n))
+        rows.append([_button(step, l10n.gettext("No end date"), ComposeAction.NO_UNTIL)])
+    rows.append([_button(step, l10n.gettext("Next") + " ▶", ComposeAction.REPEAT_DONE)])
+    rows.append(_cancel(step, l10n))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -581,6 +618,14 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
             show_alert=True,
         )
         return
+    if press.data.step is not draft.step or press.message.message_id != draft.composer_message:
+        await press.query.answer(  # drawn for another step or an older draft
+            l10n.gettext(
+                "This button no longer works: please use the broadcast's newest message."
+            ),
+            show_alert=True,
+        )
+        return
     action, value = press.data.action, press.data.value
     if action is ComposeAction.CANCEL:
         await broadcasts.discard(user.id)
@@ -622,6 +667,18 @@ async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> 
     l10n = press.l10n
     try:
         item = await services.broadcasts.confirm(press.user.id, draft)
+    except DraftGone:
+        await press.query.answer(l10n.gettext("Already confirmed."), show_alert=True)
+        return
+    except UnknownBroadcast:
+        await press.query.answer(
+            l10n.gettext(
+                "Broadcast {id} was cancelled by another coordinator meanwhile: your changes "
+                "were not saved."
+            ).format(id=draft.editing),
+            show_alert=True,
+        )
+        return
     except BroadcastError:
         await press.query.answer(
             l10n.gettext("This draft is not complete. Send /broadcast to finish it."),

@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
-from bot.domain.broadcast import Choice
+from bot.domain.broadcast import Choice, Step
 from bot.domain.nudges import Answer
 
 MAX_BYTES = 64  # Telegram refuses longer callback data
@@ -402,6 +402,7 @@ class Compose(CallbackData, prefix="bc"):
 
     action: ComposeAction
     value: int | None = None
+    step: Step | None = None  # the step the button was drawn for (None: an older button)
 
 
 class BroadcastAction(enum.StrEnum):

@@ -8,6 +8,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+import aiosqlite
+
 from bot.domain.audit import AuditAction
 from bot.domain.broadcast import (
     AUDIT_OF_STATUS,
@@ -18,6 +20,7 @@ from bot.domain.broadcast import (
     Broadcast,
     BroadcastStatus,
     Draft,
+    DraftGone,
     Options,
     Reach,
     Recipient,
@@ -165,8 +168,10 @@ class BroadcastRepository:
 
     # --- broadcasts ------------------------------------------------------------------------
     async def create(self, draft: Draft, *, actor: int, now: dt.datetime) -> int:
-        """Store a confirmed broadcast, scheduled."""
+        """Store a confirmed broadcast, scheduled, consuming the actor's draft in the same
+        transaction; DraftGone when that draft is no longer stored as it is."""
         async with self._db.transaction() as db:
+            await _consume(db, actor, draft)
             cursor = await db.execute(
                 "INSERT INTO broadcasts (author_id, audience, versions, silent, pin, ack, "
                 "send_at, recurrence, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -182,8 +187,9 @@ class BroadcastRepository:
         self, broadcast_id: int, draft: Draft, *, actor: int, now: dt.datetime
     ) -> bool:
         """Replace a scheduled broadcast's audience, message, time and options; False when it
-        is no longer scheduled."""
+        is no longer scheduled. Consumes the actor's draft like `create`."""
         async with self._db.transaction() as db:
+            await _consume(db, actor, draft)
             cursor = await db.execute(
                 "UPDATE broadcasts SET audience = ?, versions = ?, silent = ?, pin = ?, ack = ?, "
                 "send_at = ?, recurrence = ? WHERE id = ? AND status = ?",
@@ -376,6 +382,16 @@ class BroadcastRepository:
             (f"broadcast:{broadcast_id}:%",),
         ) as cursor:
             return [(r[0], r[1]) for r in await cursor.fetchall()]
+
+
+async def _consume(db: aiosqlite.Connection, actor: int, draft: Draft) -> None:
+    """Delete the actor's draft, exactly as it is stored; DraftGone when it is not (a second
+    press of Confirm, or a draft changed meanwhile): the transaction is rolled back."""
+    cursor = await db.execute(
+        "DELETE FROM broadcast_drafts WHERE user_id = ? AND body = ?", (actor, draft.to_json())
+    )
+    if cursor.rowcount == 0:
+        raise DraftGone
 
 
 def _fields(draft: Draft) -> tuple[object, ...]:

@@ -15,6 +15,7 @@ from bot.domain.broadcast import (
     BroadcastStatus,
     Choice,
     Draft,
+    DraftGone,
     Options,
     Recipient,
     Step,
@@ -133,7 +134,11 @@ async def test_an_occurrence_starts_once_and_every_change_is_audited(
     repo: BroadcastRepository, members: MembershipRepository, clock: FakeClock
 ) -> None:
     draft = Draft(versions=(ENGLISH,), audience=Audience(AudienceKind.COORDINATORS))
+    await repo.save_draft(COORDINATOR_ID, draft, clock.now())
     broadcast_id = await repo.create(draft, actor=COORDINATOR_ID, now=clock.now())
+    with pytest.raises(DraftGone):  # confirmed once: the draft was consumed with it
+        await repo.create(draft, actor=COORDINATOR_ID, now=clock.now())
+    await repo.save_draft(COORDINATOR_ID, draft.with_version(KHMER), clock.now())
     await repo.update(
         broadcast_id, draft.with_version(KHMER), actor=COORDINATOR_ID, now=clock.now()
     )
@@ -168,6 +173,7 @@ async def test_got_it_counts_once_per_person_and_occurrence(
     repo: BroadcastRepository, clock: FakeClock
 ) -> None:
     draft = Draft(versions=(ENGLISH,), audience=Audience(AudienceKind.COORDINATORS))
+    await repo.save_draft(COORDINATOR_ID, draft, clock.now())
     broadcast_id = await repo.create(draft, actor=COORDINATOR_ID, now=clock.now())
     occurrence = clock.now()
     key = occurrence.strftime("%Y%m%d%H%M")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import running
 from bot.content import send_content
-from bot.domain.broadcast import Audience, AudienceKind, Draft, Version
+from bot.domain.broadcast import Audience, AudienceKind, Broadcast, Draft, Version
 from bot.domain.outbox import Delivery, DeliveryStatus
 from bot.domain.schedule import Frequency, Recurrence
 from bot.services import Services
@@ -64,6 +64,12 @@ def ready(
         recurrence=recurrence,
         audience_chosen=True,
     )
+
+
+async def confirm(services: Services, actor: int, draft: Draft) -> Broadcast:
+    """The draft stored as the coordinator's, then confirmed (as the composer does)."""
+    await services.broadcasts.save(actor, draft)
+    return await services.broadcasts.confirm(actor, draft)
 
 
 def clock_of(bot: BotApplication) -> dt.datetime:
@@ -155,7 +161,7 @@ async def test_got_it_is_counted_once_per_person_and_shown_in_the_report(
     services = services_of(bot)
     await link_chats(services)
     draft = ready(AudienceKind.CHATS, "Hello")
-    item = await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    item = await confirm(services, COORDINATOR_ID, draft)
     await services.broadcasts.sweep()
     land = next(d for d in await deliveries(services) if d.chat_id == LAND_CHAT["id"])
     [[got_it]] = land.content.buttons
@@ -175,9 +181,7 @@ async def test_cancel_withdraws_what_is_waiting_at_once(services: Services) -> N
     await services.coalition.repository.seed_coordinators([COORDINATOR_ID], "en")
     await link_chats(services)
     weekly = Recurrence(Frequency.WEEKLY, dt.time(9), frozenset({0}))
-    item = await services.broadcasts.confirm(
-        COORDINATOR_ID, ready(AudienceKind.CHATS, "Hi", weekly)
-    )
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Hi", weekly))
     clock: FakeClock = services.clock  # type: ignore[assignment]
     clock.advance(days=7)
     await services.broadcasts.sweep()
@@ -193,9 +197,7 @@ async def test_cancel_from_the_list_of_broadcasts(tg: FakeTelegram, bot: BotAppl
     services = services_of(bot)
     await link_chats(services)
     weekly = Recurrence(Frequency.WEEKLY, dt.time(9), frozenset({0}))
-    item = await services.broadcasts.confirm(
-        COORDINATOR_ID, ready(AudienceKind.CHATS, "Hi", weekly)
-    )
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Hi", weekly))
     await tg.send("/broadcasts", user=COORDINATOR)
     listed = await next_message(tg, COORDINATOR_ID)
     assert listed.text.startswith(f"<b>Broadcast {item.id}</b> · scheduled")
@@ -214,7 +216,7 @@ async def test_every_monday_at_nine_fires_at_the_right_phnom_penh_times_across_a
     clock: FakeClock = services.clock  # type: ignore[assignment]
     weekly = Recurrence(Frequency.WEEKLY, dt.time(9), frozenset({0}), until=dt.date(2026, 12, 21))
     draft = ready(AudienceKind.COORDINATORS, "Send your updates", weekly)
-    item = await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    item = await confirm(services, COORDINATOR_ID, draft)
     # Monday 23 November 2026 09:00 in Phnom Penh: created at that very moment, so the first
     # one is next Monday. The sweep runs every hour for five weeks.
     for _ in range(24 * 35):
@@ -242,7 +244,7 @@ async def test_a_recurring_broadcast_missed_while_down_sends_once_at_start(
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as first:
         services = services_of(first)
         draft = ready(AudienceKind.COORDINATORS, "Daily note", daily)
-        item = await services.broadcasts.confirm(COORDINATOR_ID, draft)
+        item = await confirm(services, COORDINATOR_ID, draft)
     clock.advance(days=5)  # down for five days: five 08:00s missed
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as second:
         services = services_of(second)
@@ -314,7 +316,7 @@ async def test_two_sweeps_at_once_hand_an_occurrence_over_once(bot: BotApplicati
     services = services_of(bot)
     await link_chats(services)
     draft = ready(AudienceKind.CHATS, "Once")
-    await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    await confirm(services, COORDINATOR_ID, draft)
     started = await asyncio.gather(*(services.broadcasts.sweep() for _ in range(3)))
     assert sorted(len(s) for s in started) == [0, 0, 1]
     assert len(await deliveries(services)) == 2
@@ -381,8 +383,8 @@ async def test_a_scheduled_broadcast_is_edited_with_the_composer(
 ) -> None:
     services = services_of(bot)
     daily = Recurrence(Frequency.DAILY, dt.time(9))
-    item = await services.broadcasts.confirm(
-        COORDINATOR_ID, ready(AudienceKind.COORDINATORS, "Old words", daily)
+    item = await confirm(
+        services, COORDINATOR_ID, ready(AudienceKind.COORDINATORS, "Old words", daily)
     )
     await tg.send("/broadcasts", user=COORDINATOR)
     listed = await next_message(tg, COORDINATOR_ID)
@@ -416,7 +418,7 @@ async def test_a_sent_broadcast_is_deleted_from_every_chat(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
-    item = await services.broadcasts.confirm(COORDINATOR_ID, ready(AudienceKind.CHATS, "Oops"))
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Oops"))
     await services.broadcasts.sweep()
     posted = []
     for delivery in await deliveries(services):  # posted as the outbox's sender posts them
@@ -488,7 +490,7 @@ async def test_a_broadcast_to_many_chats_in_two_languages_arrives_once_each(
             AudienceKind.GROUPS, frozenset({groups["land"]}), group_chats=True, group_members=True
         ),
     ).with_version(Version("km", "សូមផ្ញើព័ត៌មានថ្មី"))
-    item = await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    item = await confirm(services, COORDINATOR_ID, draft)
     await services.broadcasts.set_report_message(item.id, COORDINATOR_ID, 1)
     await services.broadcasts.sweep()
     await services.broadcasts.sweep()  # a second sweep (the job, a restart) adds nothing

@@ -425,6 +425,10 @@ class NoDraft(BroadcastError):
     """The draft expired or was never started."""
 
 
+class DraftGone(BroadcastError):
+    """The draft was already confirmed (or changed or dropped) since it was read."""
+
+
 class IncompleteDraft(BroadcastError):
     """The draft lacks an audience or a message."""
 

@@ -152,7 +152,8 @@ class Broadcasts:
 
     async def confirm(self, actor: int, draft: Draft) -> Broadcast:
         """Schedule the draft (or save the edit of a scheduled broadcast); the next sweep sends
-        what is due. The draft is dropped."""
+        what is due. The draft is consumed in the same transaction: DraftGone for a second
+        press."""
         await self.coalition.require_coordinator(actor)
         if not draft.versions or not draft.has_audience:
             raise IncompleteDraft
@@ -163,7 +164,6 @@ class Broadcasts:
             broadcast_id = draft.editing
         else:
             broadcast_id = await self.store.create(draft, actor=actor, now=now)
-        await self.store.drop_draft(actor)
         broadcast = await self.store.get(broadcast_id)
         if broadcast is None:  # pragma: no cover - written just now
             raise UnknownBroadcast(broadcast_id)

@@ -379,13 +379,15 @@ class BroadcastStore(Protocol):
         ...
 
     async def create(self, draft: Draft, *, actor: int, now: dt.datetime) -> int:
-        """Store a confirmed broadcast, scheduled (audited)."""
+        """Store a confirmed broadcast, scheduled (audited), consuming the actor's draft in
+        the same transaction (DraftGone when it is no longer stored as it is)."""
         ...
 
     async def update(
         self, broadcast_id: int, draft: Draft, *, actor: int, now: dt.datetime
     ) -> bool:
-        """Replace a scheduled broadcast's content (audited); False when not scheduled."""
+        """Replace a scheduled broadcast's content (audited), consuming the actor's draft like
+        `create`; False when not scheduled."""
         ...
 
     async def get(self, broadcast_id: int) -> Broadcast | None:

@@ -1,0 +1,91 @@
+"""The broadcast composer against misuse, end to end: stale buttons, double taps, edits of
+scheduled broadcasts, and messages the composer cannot send."""
+
+from __future__ import annotations
+
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_broadcasts_bot import deliveries, link_chats, next_message, services_of, tap
+from tests.test_lookup_bot import button, edited, press
+
+STALE = "This button no longer works: please use the broadcast's newest message."
+
+
+async def compose_to_preview(
+    tg: FakeTelegram, text: str, audience: str = "▫️ All working-group chats"
+) -> StoredMessage:
+    """A draft sent now to `audience`, up to its summary with Confirm."""
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, audience)
+    await tap(tg, composer, "Next ▶")
+    await tg.send(text, user=COORDINATOR)
+    second = await next_message(tg, COORDINATOR_ID)
+    when = await tap(tg, second, "Skip ▶")
+    options = await tap(tg, when, "▶ Now")
+    assert await press(tg, options, button(options, "Preview ▶"), COORDINATOR) == ""
+    await edited(tg, options)
+    await next_message(tg, COORDINATOR_ID)  # the preview itself
+    return await next_message(tg, COORDINATOR_ID)
+
+
+async def test_an_old_confirm_never_sends_the_draft_written_since(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    summary = await compose_to_preview(tg, "First draft")
+    # /broadcast shows the draft again; it is cancelled there and another one is begun.
+    await tg.send("/broadcast", user=COORDINATOR)
+    await next_message(tg, COORDINATOR_ID)
+    again = await next_message(tg, COORDINATOR_ID)
+    assert await press(tg, again, button(again, "✖ Cancel"), COORDINATOR) == ""
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
+    composer = await tap(tg, composer, "Next ▶")
+    await tg.send("DRAFT - do not send yet", user=COORDINATOR)
+    second = await next_message(tg, COORDINATOR_ID)
+    # Every old composer button is refused, and the draft in progress stays as it is.
+    for old, label in ((summary, "✅ Confirm"), (summary, "✖ Cancel"), (composer, "✖ Cancel")):
+        assert await press(tg, old, button(old, label), COORDINATOR) == STALE
+    assert await deliveries(services) == []
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.versions[0].text == "DRAFT - do not send yet"
+    # The current message's buttons work.
+    when = await tap(tg, second, "Skip ▶")
+    assert "Step 3 of 5" in when.text
+
+
+async def test_a_double_tap_on_confirm_sends_once(tg: FakeTelegram, bot: BotApplication) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    summary = await compose_to_preview(tg, "Meeting moved to Friday")
+    pressed = {
+        "chat_instance": "ci",
+        "from": COORDINATOR,
+        "data": button(summary, "✅ Confirm"),
+        "message": {
+            "message_id": summary.message_id,
+            "date": 0,
+            "chat": {"id": COORDINATOR_ID, "type": "private"},
+            "text": summary.text,
+            "reply_markup": summary.reply_markup,
+        },
+    }
+    # Both presses are queued before the bot reads either: they are handled concurrently.
+    await tg.push_many([{"callback_query": {**pressed, "id": f"tap{n}"}} for n in range(2)])
+    answers = sorted(
+        [
+            (await tg.next_call("answerCallbackQuery", callback_query_id=f"tap{n}")).params.get(
+                "text", ""
+            )
+            for n in range(2)
+        ]
+    )
+    assert answers == ["", "Already confirmed."]
+    assert "Broadcast 1 is going out" in (await edited(tg, summary)).text
+    sent = await deliveries(services)
+    assert sorted(d.chat_id for d in sent) == sorted({d.chat_id for d in sent})
+    assert len(sent) == 2
+    assert len(await services.broadcasts.listing(COORDINATOR_ID)) == 1
