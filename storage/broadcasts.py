@@ -32,7 +32,7 @@ from storage.db import Database
 
 _BROADCAST = (
     "SELECT id, author_id, audience, versions, silent, pin, ack, send_at, recurrence, status, "
-    "created_at, last_occurrence, report_chat, report_message FROM broadcasts"
+    "created_at, last_occurrence, report_chat, report_message, edited_at FROM broadcasts"
 )
 _PEOPLE = (
     "SELECT u.user_id, u.language, u.organisation_id, u.unreachable_since FROM users AS u "
@@ -46,7 +46,7 @@ def _time(text: str | None) -> dt.datetime | None:
 
 def _broadcast(row: sqlite3.Row | tuple[object, ...]) -> Broadcast:
     (id_, author, audience, versions, silent, pin, ack, send_at, recurrence, status) = row[:10]
-    created, last, report_chat, report_message = row[10:]
+    created, last, report_chat, report_message, edited = row[10:]
     return Broadcast(
         id=int(str(id_)),
         author_id=int(str(author)),
@@ -60,6 +60,7 @@ def _broadcast(row: sqlite3.Row | tuple[object, ...]) -> Broadcast:
         last_occurrence=_time(last if isinstance(last, str) else None),
         report_chat=report_chat if isinstance(report_chat, int) else None,
         report_message=report_message if isinstance(report_message, int) else None,
+        edited_at=_time(edited if isinstance(edited, str) else None),
     )
 
 
@@ -192,8 +193,8 @@ class BroadcastRepository:
             await _consume(db, actor, draft)
             cursor = await db.execute(
                 "UPDATE broadcasts SET audience = ?, versions = ?, silent = ?, pin = ?, ack = ?, "
-                "send_at = ?, recurrence = ? WHERE id = ? AND status = ?",
-                (*_fields(draft), broadcast_id, BroadcastStatus.SCHEDULED.value),
+                "send_at = ?, recurrence = ?, edited_at = ? WHERE id = ? AND status = ?",
+                (*_fields(draft), now.isoformat(), broadcast_id, BroadcastStatus.SCHEDULED.value),
             )
             if cursor.rowcount == 0:
                 return False

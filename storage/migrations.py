@@ -552,4 +552,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX action_prompts_expiry ON action_prompts (expires_at)
     """,
+    # 19: when a broadcast was last edited: its schedule counts from then, so an edit never
+    # sends at once an occurrence the new schedule places before it.
+    """
+    ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
+    """,
 )

@@ -3,10 +3,23 @@ scheduled broadcasts, and messages the composer cannot send."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from bot.domain.broadcast import AudienceKind
+from bot.domain.schedule import Frequency, Recurrence
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
-from tests.test_broadcasts_bot import deliveries, link_chats, next_message, services_of, tap
+from tests.test_broadcasts_bot import (
+    confirm,
+    deliveries,
+    link_chats,
+    next_message,
+    ready,
+    run_job,
+    services_of,
+    tap,
+)
 from tests.test_lookup_bot import button, edited, press
 
 STALE = "This button no longer works: please use the broadcast's newest message."
@@ -89,3 +102,40 @@ async def test_a_double_tap_on_confirm_sends_once(tg: FakeTelegram, bot: BotAppl
     assert sorted(d.chat_id for d in sent) == sorted({d.chat_id for d in sent})
     assert len(sent) == 2
     assert len(await services.broadcasts.listing(COORDINATOR_ID)) == 1
+
+
+async def edit_from_list(tg: FakeTelegram) -> StoredMessage:
+    """/broadcasts, then ✏️ Edit on the one scheduled broadcast: the composer's first step."""
+    await tg.send("/broadcasts", user=COORDINATOR)
+    listed = await next_message(tg, COORDINATOR_ID)
+    assert await press(tg, listed, button(listed, "✏️ Edit"), COORDINATOR) == ""
+    return await next_message(tg, COORDINATOR_ID)
+
+
+async def test_an_edited_daily_broadcast_sends_nothing_before_the_previewed_time(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    daily = Recurrence(Frequency.DAILY, dt.time(8))
+    await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Check-in", daily))
+    clock.advance(hours=23)  # Tuesday 08:00 in Phnom Penh: the first occurrence
+    await run_job(bot, "broadcast-sweep")
+    assert len(await deliveries(services)) == 2
+    clock.advance(hours=2)  # 10:00: moved to 09:00 from now on
+    composer = await tap(tg, await edit_from_list(tg), "Next ▶")
+    when = await tap(tg, composer, "Skip ▶")
+    repeat = await tap(tg, when, "🔁 Daily")
+    options = await tap(tg, await tap(tg, repeat, "9:00"), "Next ▶")
+    assert "Next times (Phnom Penh): Nov 25, 2026, 9:00" in options.text
+    await press(tg, options, button(options, "Preview ▶"), COORDINATOR)
+    await edited(tg, options)
+    await next_message(tg, COORDINATOR_ID)
+    summary = await next_message(tg, COORDINATOR_ID)
+    assert await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR) == ""
+    assert "is scheduled" in (await edited(tg, summary)).text
+    await run_job(bot, "broadcast-sweep")
+    assert len(await deliveries(services)) == 2  # not today's 09:00, already past
+    clock.advance(hours=23)  # Wednesday 09:00
+    await run_job(bot, "broadcast-sweep")
+    assert len(await deliveries(services)) == 4

@@ -348,6 +348,7 @@ class Broadcast:
     last_occurrence: dt.datetime | None = None
     report_chat: int | None = None  # the coordinator's message edited with progress
     report_message: int | None = None
+    edited_at: dt.datetime | None = None  # a recurring schedule counts from its last edit
 
     def due(self, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime | None:
         """The occurrence to send now, or None: a one-off once its time has come; a recurring
@@ -357,7 +358,9 @@ class Broadcast:
         if self.recurrence is None:
             moment = self.send_at or self.created_at
             return moment if self.last_occurrence is None and moment <= now else None
-        return self.recurrence.last_due(self.last_occurrence or self.created_at, now, tz)
+        # Nothing at or before the last edit: the edit's preview showed only later times.
+        since = max(t for t in (self.created_at, self.last_occurrence, self.edited_at) if t)
+        return self.recurrence.last_due(since, now, tz)
 
     def finished_after(self, occurrence: dt.datetime, tz: dt.tzinfo) -> bool:
         """True when no occurrence follows this one."""
