@@ -22,11 +22,13 @@ from bot.domain.broadcast import (
     BroadcastStatus,
     Draft,
     DraftGone,
+    DraftInProgress,
     Reach,
     Report,
     Step,
     UnknownBroadcast,
     Version,
+    keeps_schedule,
     language_of_text,
 )
 from bot.domain.broadcast import Broadcast as Sent
@@ -254,6 +256,10 @@ async def _screen(
                     )
                 )
             )
+        if keeps_schedule(draft, now, tz):
+            lines.append(_when_text(l10n, draft, draft_times(draft, context), tz))
+            keep = "✅ " + l10n.gettext("Keep the current schedule")
+            rows.append([_button(step, keep, ComposeAction.KEEP)])
         rows.append([_button(step, "▶ " + l10n.gettext("Now"), ComposeAction.NOW)])
         for label, action, date in (
             (l10n.gettext("Today"), ComposeAction.TODAY, today),
@@ -630,9 +636,12 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
     if action is ComposeAction.CANCEL:
         await broadcasts.discard(user.id)
         await press.query.answer()
-        await edit(
-            press.message, escape(l10n.gettext("Broadcast cancelled: nothing was sent.")), None
-        )
+        said = l10n.gettext("Broadcast cancelled: nothing was sent.")
+        if draft.editing is not None:
+            said = l10n.gettext(
+                "Changes discarded: broadcast {id} stays scheduled as it was."
+            ).format(id=draft.editing)
+        await edit(press.message, escape(said), None)
         return
     if action is ComposeAction.CONFIRM:
         await _confirm(press, draft, context)
@@ -746,6 +755,14 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
                 ),
                 None,
             )
+    except DraftInProgress:
+        await press.query.answer(
+            l10n.gettext(
+                "You are writing another broadcast. Finish or cancel it first: /broadcast "
+                "shows it."
+            ),
+            show_alert=True,
+        )
     except BroadcastError:
         await press.query.answer(
             l10n.gettext("This broadcast can no longer be changed."), show_alert=True

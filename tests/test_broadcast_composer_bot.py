@@ -139,3 +139,65 @@ async def test_an_edited_daily_broadcast_sends_nothing_before_the_previewed_time
     clock.advance(hours=23)  # Wednesday 09:00
     await run_job(bot, "broadcast-sweep")
     assert len(await deliveries(services)) == 4
+
+
+async def test_an_every_monday_broadcast_is_edited_on_any_day_keeping_its_days(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    mondays = Recurrence(Frequency.WEEKLY, dt.time(14), frozenset({0}))
+    await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Weekly news", mondays))
+    for _ in ("Monday", "Tuesday"):
+        composer = await tap(tg, await edit_from_list(tg), "Next ▶")
+        when = await tap(tg, composer, "Skip ▶")
+        assert "Every Monday at 14:00" in when.text
+        repeat = await tap(tg, when, "🔁 Weekly")  # the rule as it is, not today toggled
+        assert "Every Monday at 14:00" in repeat.text
+        assert await press(tg, repeat, button(repeat, "✖ Cancel"), COORDINATOR) == ""
+        clock.advance(days=1)
+    composer = await tap(tg, await edit_from_list(tg), "Next ▶")
+    when = await tap(tg, composer, "Skip ▶")
+    options = await tap(tg, when, "✅ Keep the current schedule")
+    assert "Step 4 of 5" in options.text
+    assert "Every Monday at 14:00" in options.text
+
+
+async def test_an_edit_is_discarded_or_refused_and_says_so(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    daily = Recurrence(Frequency.DAILY, dt.time(14))
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Daily", daily))
+    # ✖ Cancel during an edit discards the changes; the broadcast stays scheduled.
+    composer = await edit_from_list(tg)
+    assert await press(tg, composer, button(composer, "✖ Cancel"), COORDINATOR) == ""
+    said = (await edited(tg, composer)).text
+    assert said == f"Changes discarded: broadcast {item.id} stays scheduled as it was."
+    assert (await services.broadcasts.get(COORDINATOR_ID, item.id)).status.value == "scheduled"
+    # A draft in progress is not replaced by an edit.
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    await tap(tg, composer, "▫️ Coordinators")
+    await tg.send("/broadcasts", user=COORDINATOR)
+    listed = await next_message(tg, COORDINATOR_ID)
+    assert (await press(tg, listed, button(listed, "✏️ Edit"), COORDINATOR)).startswith(
+        "You are writing another broadcast."
+    )
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.editing is None
+    await services.broadcasts.discard(COORDINATOR_ID)
+    # Cancelled by another coordinator while being edited: Confirm says what happened.
+    composer = await tap(tg, await edit_from_list(tg), "Next ▶")
+    when = await tap(tg, composer, "Skip ▶")
+    options = await tap(tg, when, "✅ Keep the current schedule")
+    await press(tg, options, button(options, "Preview ▶"), COORDINATOR)
+    await edited(tg, options)
+    await next_message(tg, COORDINATOR_ID)
+    summary = await next_message(tg, COORDINATOR_ID)
+    await services.broadcasts.cancel(COORDINATOR_ID, item.id)
+    assert await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR) == (
+        f"Broadcast {item.id} was cancelled by another coordinator meanwhile: your changes "
+        "were not saved."
+    )

@@ -170,6 +170,7 @@ class Choice(StrEnum):
     TYPE_UNTIL = "l"
     NO_UNTIL = "v"
     REPEAT_DONE = "r"  # the recurrence is set: on to the options
+    KEEP = "q"  # editing: keep the broadcast's schedule as it is
     OPTION = "f"  # value: 0 silent, 1 pin in groups, 2 "Got it" button
     PREVIEW = "p"
     CONFIRM = "z"
@@ -280,7 +281,12 @@ def choose(
         return replace(draft, send_at=moment, recurrence=None, step=Step.OPTIONS)
     if action is Choice.TYPE_DATE:
         return replace(draft, step=Step.TYPED_WHEN)
+    if action is Choice.KEEP and keeps_schedule(draft, now, tz):
+        return replace(draft, step=Step.OPTIONS)
     rule = draft.recurrence
+    at_when = draft.step in (Step.WHEN, Step.TYPED_WHEN)
+    if at_when and rule is not None and _FREQUENCY_OF.get(action) is rule.frequency:
+        return replace(draft, step=Step.TYPED_TIME)  # the rule as it is, to change
     at = rule.at if rule is not None else dt.time(9)
     until = rule.until if rule is not None else None
     if action is Choice.DAILY:
@@ -321,6 +327,22 @@ def choose(
     if action is Choice.PREVIEW and draft.versions and draft.has_audience:
         return replace(draft, step=Step.PREVIEW)
     return None
+
+
+_FREQUENCY_OF = {
+    Choice.DAILY: Frequency.DAILY,
+    Choice.WEEKLY: Frequency.WEEKLY,
+    Choice.MONTHLY: Frequency.MONTHLY,
+}
+
+
+def keeps_schedule(draft: Draft, now: dt.datetime, tz: dt.tzinfo) -> bool:
+    """True when an edited broadcast's schedule can be kept: it still has a time to come."""
+    if draft.editing is None:
+        return False
+    if draft.recurrence is not None:
+        return bool(draft.recurrence.next_times(now, 1, tz))
+    return draft.send_at is not None and draft.send_at > now
 
 
 class BroadcastStatus(StrEnum):
@@ -430,6 +452,10 @@ class NoDraft(BroadcastError):
 
 class DraftGone(BroadcastError):
     """The draft was already confirmed (or changed or dropped) since it was read."""
+
+
+class DraftInProgress(BroadcastError):
+    """The coordinator is writing another broadcast: an edit would replace it."""
 
 
 class IncompleteDraft(BroadcastError):

@@ -15,6 +15,7 @@ from bot.domain.broadcast import (
     BroadcastStatus,
     Choice,
     Draft,
+    DraftInProgress,
     IncompleteDraft,
     NoDraft,
     Reach,
@@ -120,8 +121,13 @@ class Broadcasts:
         await self.store.drop_draft(actor)
 
     async def edit(self, actor: int, broadcast_id: int) -> Draft:
-        """A draft to edit a scheduled broadcast with."""
+        """A draft to edit a scheduled broadcast with; DraftInProgress when the coordinator is
+        writing another one (it is never replaced silently)."""
         await self.coalition.require_coordinator(actor)
+        current = await self.store.draft(actor, self.clock.now())
+        begun = current is not None and (current.versions or current.audience_chosen)
+        if begun and current is not None and current.editing != broadcast_id:
+            raise DraftInProgress
         broadcast = await self.store.get(broadcast_id)
         if broadcast is None or broadcast.status is not BroadcastStatus.SCHEDULED:
             raise UnknownBroadcast(broadcast_id)
