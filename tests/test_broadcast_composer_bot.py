@@ -3,6 +3,7 @@ scheduled broadcasts, and messages the composer cannot send."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from bot.domain.broadcast import AudienceKind
@@ -22,6 +23,7 @@ from tests.test_broadcasts_bot import (
 )
 from tests.test_lookup_bot import button, edited, press
 
+SECOND = {"id": 112, "is_bot": False, "first_name": "Sokha", "language_code": "en"}
 STALE = "This button no longer works: please use the broadcast's newest message."
 
 
@@ -201,3 +203,24 @@ async def test_an_edit_is_discarded_or_refused_and_says_so(
         f"Broadcast {item.id} was cancelled by another coordinator meanwhile: your changes "
         "were not saved."
     )
+
+
+async def test_a_demoted_coordinator_gets_no_more_reports(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services = services_of(bot)
+    await services.coalition.repository.seed_coordinators([SECOND["id"]], "en")
+    await services.coalition.add_organisation(COORDINATOR_ID, "NOREP", "Nobody yet")
+    tomorrow = dataclasses.replace(
+        ready(AudienceKind.MEMBERS, "News"), send_at=clock.now() + dt.timedelta(days=1)
+    )
+    item = await confirm(services, SECOND["id"], tomorrow)
+    watched = await tg.reply_to(SECOND, "/broadcasts")  # the message the report would edit
+    await services.broadcasts.set_report_message(item.id, SECOND["id"], watched.message_id)
+    await services.coalition.set_coordinator(COORDINATOR_ID, SECOND["id"], False)
+    clock.advance(days=1)
+    await run_job(bot, "broadcast-sweep")
+    await run_job(bot, "broadcast-progress")
+    await run_job(bot, "broadcast-progress")
+    assert [c for c in tg.calls if c.method == "editMessageText"] == []
+    assert "NOREP" not in tg.messages[(SECOND["id"], watched.message_id)].text

@@ -309,10 +309,15 @@ class Broadcasts:
 
     async def watched(self) -> list[Report]:
         """The reports of broadcasts whose coordinator's message still shows progress; once a
-        report is done it is returned one last time and no longer watched."""
+        report is done it is returned one last time and no longer watched. Someone who is no
+        longer a coordinator gets no more reports."""
         reports = []
         for broadcast_id in await self.store.watched():
             report = await self._report(broadcast_id)
+            watcher = report.broadcast.report_chat  # the coordinator's private chat: their id
+            if watcher is None or await self.coalition.role(watcher) is not Role.COORDINATOR:
+                await self.store.unwatch(broadcast_id)  # no longer a coordinator: no report
+                continue
             if report.done:
                 await self.store.unwatch(broadcast_id)
             reports.append(report)
