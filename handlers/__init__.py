@@ -134,9 +134,8 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE
-            & (filters.TEXT | filters.PHOTO | filters.Document.ALL)
-            & ~filters.COMMAND,
+            # Every kind of message: a sticker or a voice note to the composer is answered.
+            filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
             broadcasts.on_private_message,
         )
     )

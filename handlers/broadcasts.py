@@ -23,6 +23,7 @@ from bot.domain.broadcast import (
     Draft,
     DraftGone,
     DraftInProgress,
+    NobodyToReach,
     Reach,
     Report,
     Step,
@@ -30,6 +31,7 @@ from bot.domain.broadcast import (
     Version,
     keeps_schedule,
     language_of_text,
+    over_limit,
 )
 from bot.domain.broadcast import Broadcast as Sent
 from bot.domain.i18n import Localizer
@@ -550,6 +552,19 @@ async def on_private_message(update: Update, context: BotContext) -> None:
         await message.reply_text(escape(not_allowed(l10n)))
 
 
+def _too_long(l10n: Localizer, version: Version, limit: int) -> str:
+    if version.photo or version.document:
+        return l10n.gettext(
+            "This caption is too long: Telegram allows at most {limit} characters under a "
+            "photo or document. Please send it again with a shorter caption (or send the "
+            "text alone)."
+        ).format(limit=limit)
+    return l10n.gettext(
+        "This message is too long: Telegram allows at most {limit} characters. Please send "
+        "a shorter one."
+    ).format(limit=limit)
+
+
 _WHEN_ERRORS = {
     PastWhen: N_("That time has already passed. Please type a later one."),
     MissingTime: N_("Please add the time of day, for example tomorrow 9:00."),
@@ -572,6 +587,10 @@ async def _take_input(
                 await message.reply_text(
                     escape(l10n.gettext("Please send text, or one photo or document."))
                 )
+                return
+            limit = over_limit(version)
+            if limit is not None:
+                await message.reply_text(escape(_too_long(l10n, version, limit)))
                 return
             if draft.step is Step.MESSAGE:  # a new message replaces every version
                 draft = dataclasses.replace(draft, versions=(version,), step=Step.SECOND)
@@ -663,7 +682,23 @@ async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> 
     chat_id = press.message.chat.id
     await edit(press.message, escape(press.l10n.gettext("Preview:")), None)
     for version in draft.versions:
-        await send_content(context.bot, chat_id, broadcasts.preview(draft, version.language))
+        try:
+            await send_content(context.bot, chat_id, broadcasts.preview(draft, version.language))
+        except BadRequest as error:  # Telegram refuses it: so would it for every recipient
+            log.warning("broadcast preview refused: %s", error.message)
+            draft = await broadcasts.save(
+                press.user.id, dataclasses.replace(draft, step=Step.MESSAGE)
+            )
+            await context.bot.send_message(
+                chat_id,
+                escape(
+                    press.l10n.gettext(
+                        "Telegram refused this message, so it cannot be sent: {reason}"
+                    ).format(reason=error.message)
+                ),
+            )
+            await _show(press.message, press.user, draft, press.l10n, context, new=True)
+            return
     text, markup = await _screen(press.user.id, draft, press.l10n, context)
     sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
     await broadcasts.save(
@@ -678,6 +713,15 @@ async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> 
         item = await services.broadcasts.confirm(press.user.id, draft)
     except DraftGone:
         await press.query.answer(l10n.gettext("Already confirmed."), show_alert=True)
+        return
+    except NobodyToReach:
+        await press.query.answer(
+            l10n.gettext(
+                "Nobody would receive it: this audience reaches no chat now. Cancel, and "
+                "choose another audience."
+            ),
+            show_alert=True,
+        )
         return
     except UnknownBroadcast:
         await press.query.answer(

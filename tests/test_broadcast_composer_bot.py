@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
-from bot.domain.broadcast import AudienceKind
+from bot.domain.broadcast import AudienceKind, Step, Version
 from bot.domain.schedule import Frequency, Recurrence
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
@@ -224,3 +225,70 @@ async def test_a_demoted_coordinator_gets_no_more_reports(
     await run_job(bot, "broadcast-progress")
     assert [c for c in tg.calls if c.method == "editMessageText"] == []
     assert "NOREP" not in tg.messages[(SECOND["id"], watched.message_id)].text
+
+
+async def send_media(tg: FakeTelegram, **media: Any) -> None:
+    """The coordinator sends something other than text (a sticker, a photo…)."""
+    chat = {"id": COORDINATOR_ID, "type": "private", "first_name": COORDINATOR["first_name"]}
+    await tg.push_update(
+        {"message": {"message_id": 90000, "date": 0, "chat": chat, "from": COORDINATOR, **media}}
+    )
+
+
+async def test_what_the_composer_cannot_send_is_refused_at_the_message_step(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All working-group chats")
+    await tap(tg, composer, "Next ▶")
+    sticker = {"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512}
+    await send_media(
+        tg, sticker={**sticker, "height": 512, "is_animated": False, "is_video": False}
+    )
+    said = await next_message(tg, COORDINATOR_ID)
+    assert said.text == "Please send text, or one photo or document."
+    photo = [{"file_id": "ph1", "file_unique_id": "uph1", "width": 90, "height": 90}]
+    await send_media(tg, photo=photo, caption="Premium caption " * 100)
+    said = await next_message(tg, COORDINATOR_ID)
+    assert said.text.startswith("This caption is too long: Telegram allows at most 1024 ")
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.versions == ()
+    await send_media(tg, photo=photo, caption="Short caption")
+    assert "I have the English version" in (await next_message(tg, COORDINATOR_ID)).text
+
+
+async def test_a_broadcast_to_nobody_cannot_be_confirmed(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    summary = await compose_to_preview(tg, "To no chat at all")
+    assert "It will go to 0 chats." in summary.text
+    assert (await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR)).startswith(
+        "Nobody would receive it"
+    )
+    assert await services.broadcasts.listing(COORDINATOR_ID) == []
+
+
+async def test_a_preview_telegram_refuses_says_so_and_asks_for_the_message_again(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    # A caption too long for Telegram, in a draft stored before such captions were refused.
+    version = Version("en", "x" * 1100, photo="ph1")
+    draft = dataclasses.replace(
+        ready(AudienceKind.CHATS, ""), versions=(version,), step=Step.OPTIONS
+    )
+    await services.broadcasts.save(COORDINATOR_ID, draft)
+    await tg.send("/broadcast", user=COORDINATOR)
+    await next_message(tg, COORDINATOR_ID)
+    options = await next_message(tg, COORDINATOR_ID)
+    assert await press(tg, options, button(options, "Preview ▶"), COORDINATOR) == ""
+    refused = await tg.next_call("sendPhoto", chat_id=COORDINATOR_ID)
+    assert refused.error == "Bad Request: message is too long"
+    said = await next_message(tg, COORDINATOR_ID)
+    assert said.text.startswith("Telegram refused this message, so it cannot be sent:")
+    assert "Step 2 of 5" in (await next_message(tg, COORDINATOR_ID)).text

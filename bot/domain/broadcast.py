@@ -105,6 +105,16 @@ class Version:
         )
 
 
+TEXT_LIMIT = 4096  # Telegram's longest message text
+CAPTION_LIMIT = 1024  # and a photo's or document's longest caption (in UTF-16 units)
+
+
+def over_limit(version: Version) -> int | None:
+    """Telegram's limit this version's text exceeds (a bot cannot send it), or None."""
+    limit = CAPTION_LIMIT if version.photo or version.document else TEXT_LIMIT
+    return limit if len(version.text.encode("utf-16-le")) // 2 > limit else None
+
+
 def language_of_text(text: str) -> str:
     """'km' when the text is mostly Khmer script, else 'en' (which version a message is)."""
     letters = [c for c in text if c.isalpha()]
@@ -456,6 +466,10 @@ class DraftGone(BroadcastError):
 
 class DraftInProgress(BroadcastError):
     """The coordinator is writing another broadcast: an edit would replace it."""
+
+
+class NobodyToReach(BroadcastError):
+    """The audience reaches no chat at all."""
 
 
 class IncompleteDraft(BroadcastError):

@@ -17,6 +17,7 @@ from bot.domain.broadcast import (
     Draft,
     DraftInProgress,
     IncompleteDraft,
+    NobodyToReach,
     NoDraft,
     Reach,
     Recipient,
@@ -159,10 +160,12 @@ class Broadcasts:
     async def confirm(self, actor: int, draft: Draft) -> Broadcast:
         """Schedule the draft (or save the edit of a scheduled broadcast); the next sweep sends
         what is due. The draft is consumed in the same transaction: DraftGone for a second
-        press."""
+        press; NobodyToReach when the audience reaches no chat."""
         await self.coalition.require_coordinator(actor)
         if not draft.versions or not draft.has_audience:
             raise IncompleteDraft
+        if not (await self.store.reach(draft.audience)).recipients:
+            raise NobodyToReach
         now = self.clock.now()
         if draft.editing is not None:
             if not await self.store.update(draft.editing, draft, actor=actor, now=now):
