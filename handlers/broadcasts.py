@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from babel.dates import get_day_names
+from babel.lists import format_list
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden
 
 from bot.content import send_content
 from bot.domain.broadcast import (
+    INPUT_WAIT,
     KINDS,
     AudienceKind,
     BroadcastError,
@@ -136,7 +138,7 @@ def _repeat_text(l10n: Localizer, rule: Recurrence) -> str:
         text = l10n.gettext("Every day at {time}").format(time=at)
     elif rule.frequency is Frequency.WEEKLY:
         names = get_day_names("wide", locale=l10n.language)
-        days = ", ".join(names[d] for d in sorted(rule.weekdays))
+        days = format_list([names[d] for d in sorted(rule.weekdays)], locale=l10n.language)
         text = l10n.gettext("Every {days} at {time}").format(days=days, time=at)
     else:
         text = l10n.gettext("Every month on day {day} at {time}").format(
@@ -355,15 +357,12 @@ def _repeat_screen(
         lines.append(escape(l10n.gettext("Type the last day, for example 31 Dec 2026")))
     rows: list[list[InlineKeyboardButton]] = []
     if rule.frequency is Frequency.WEEKLY:
-        names = get_day_names("abbreviated", locale=l10n.language)
-        rows.append(
-            [
-                _button(
-                    step, ("✅" if d in rule.weekdays else "") + names[d], ComposeAction.WEEKLY, d
-                )
-                for d in range(7)
-            ]
-        )
+        names = get_day_names("wide", locale=l10n.language)  # the heading's names, whole
+        days = [
+            _button(step, ("✅" if d in rule.weekdays else "") + names[d], ComposeAction.WEEKLY, d)
+            for d in range(7)
+        ]
+        rows += [days[:4], days[4:]]
     if rule.frequency is Frequency.MONTHLY:
         rows.append(
             [
@@ -397,6 +396,13 @@ def _repeat_screen(
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
+def _waiting_note(l10n: Localizer) -> str:
+    return l10n.gettext(
+        "I take what you send in the next {minutes} minutes as part of this broadcast. Later, "
+        "send /broadcast first to continue it."
+    ).format(minutes=INPUT_WAIT // dt.timedelta(minutes=1))
+
+
 def draft_times(draft: Draft, context: BotContext) -> list[dt.datetime]:
     """The draft's next three send times."""
     services = context.services
@@ -417,6 +423,8 @@ async def _show(
     """Draw the draft's step: in the pressed composer message, or (after something the
     coordinator typed) as a new message below it."""
     text, markup = await _screen(user.id, draft, l10n, context)
+    if draft.step.waits_for_input:
+        text += "\n<i>" + escape(_waiting_note(l10n)) + "</i>"
     if new:
         sent = await press_or_chat.reply_text(text, reply_markup=markup, do_quote=False)
         await context.services.broadcasts.save(

@@ -22,7 +22,7 @@ from tests.test_broadcasts_bot import (
     services_of,
     tap,
 )
-from tests.test_lookup_bot import button, edited, press
+from tests.test_lookup_bot import button, buttons, edited, press
 
 SECOND = {"id": 112, "is_bot": False, "first_name": "Sokha", "language_code": "en"}
 STALE = "This button no longer works: please use the broadcast's newest message."
@@ -213,7 +213,7 @@ async def test_a_demoted_coordinator_gets_no_more_reports(
     await services.coalition.repository.seed_coordinators([SECOND["id"]], "en")
     await services.coalition.add_organisation(COORDINATOR_ID, "NOREP", "Nobody yet")
     tomorrow = dataclasses.replace(
-        ready(AudienceKind.MEMBERS, "News"), send_at=clock.now() + dt.timedelta(days=1)
+        ready(AudienceKind.COORDINATORS, "News"), send_at=clock.now() + dt.timedelta(days=1)
     )
     item = await confirm(services, SECOND["id"], tomorrow)
     watched = await tg.reply_to(SECOND, "/broadcasts")  # the message the report would edit
@@ -224,7 +224,7 @@ async def test_a_demoted_coordinator_gets_no_more_reports(
     await run_job(bot, "broadcast-progress")
     await run_job(bot, "broadcast-progress")
     assert [c for c in tg.calls if c.method == "editMessageText"] == []
-    assert "NOREP" not in tg.messages[(SECOND["id"], watched.message_id)].text
+    assert "Delivered" not in tg.messages[(SECOND["id"], watched.message_id)].text
 
 
 async def send_media(tg: FakeTelegram, **media: Any) -> None:
@@ -292,3 +292,46 @@ async def test_a_preview_telegram_refuses_says_so_and_asks_for_the_message_again
     said = await next_message(tg, COORDINATOR_ID)
     assert said.text.startswith("Telegram refused this message, so it cannot be sent:")
     assert "Step 2 of 5" in (await next_message(tg, COORDINATOR_ID)).text
+
+
+async def test_after_fifteen_quiet_minutes_a_text_is_a_lookup_again(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All working-group chats")
+    composer = await tap(tg, composer, "Next ▶")
+    assert "I take what you send in the next 15 minutes" in composer.text
+    clock.advance(minutes=16)
+    await tg.send("118.6", user=COORDINATOR)
+    assert "I have the English version" not in (await next_message(tg, COORDINATOR_ID)).text
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.versions == ()
+    await tg.send("/broadcast", user=COORDINATOR)  # shows the draft again: the wait restarts
+    await next_message(tg, COORDINATOR_ID)
+    await next_message(tg, COORDINATOR_ID)
+    await tg.send("The real message", user=COORDINATOR)
+    assert "I have the English version" in (await next_message(tg, COORDINATOR_ID)).text
+
+
+async def test_khmer_weekdays_are_named_alike_on_buttons_and_in_the_heading(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    km = services.translations.localizer("km")
+    khmer = {**COORDINATOR, "language_code": "km"}
+    composer = await tg.reply_to(khmer, "/broadcast")
+    composer = await tap(tg, composer, "▫️ " + km.gettext("All working-group chats"), khmer)
+    await tap(tg, composer, km.gettext("Next") + " ▶", khmer)
+    await tg.send("សូមផ្ញើព័ត៌មានថ្មី", user=khmer)
+    second = await next_message(tg, COORDINATOR_ID)
+    when = await tap(tg, second, km.gettext("Skip") + " ▶", khmer)
+    repeat = await tap(tg, when, "🔁 " + km.gettext("Weekly"), khmer)  # today is a Monday
+    repeat = await tap(tg, repeat, "ព្រហស្បតិ៍", khmer)  # Thursday, named in full
+    labels = [b["text"] for b in buttons(repeat)]
+    assert "✅ច័ន្ទ" in labels
+    assert "✅ព្រហស្បតិ៍" in labels
+    assert "ច័ន្ទ និង\u200bព្រហស្បតិ៍" in repeat.text  # joined the Khmer way, no Latin comma

@@ -23,6 +23,7 @@ from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock, loose_limiter
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_outbox_bot import drained
+from tests.test_rounds_bot import coalition_with
 
 PP = ZoneInfo("Asia/Phnom_Penh")
 KHMER_COORDINATOR = {**COORDINATOR, "language_code": "km"}
@@ -263,7 +264,7 @@ async def test_a_restart_mid_compose_loses_nothing(
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as first:
         await link_chats(services_of(first))
         composer = await tg.reply_to(KHMER_COORDINATOR, "/broadcast")
-        assert "ជំហានទី ១ នៃ ៥" in composer.text
+        assert "ជំហានទី 1 នៃ 5" in composer.text
         composer = await tap(tg, composer, "▫️ ក្រុមជជែករបស់ក្រុមការងារទាំងអស់", KHMER_COORDINATOR)
         await tap(tg, composer, "បន្ទាប់ ▶", KHMER_COORDINATOR)
         await tg.send("សូមផ្ញើព័ត៌មានថ្មី", user=KHMER_COORDINATOR)
@@ -271,10 +272,10 @@ async def test_a_restart_mid_compose_loses_nothing(
     clock.advance(hours=3)
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as again:
         when = await tap(tg, second, "រំលង ▶", KHMER_COORDINATOR)
-        assert "ជំហានទី ៣ នៃ ៥" in when.text
+        assert "ជំហានទី 3 នៃ 5" in when.text
         await tg.send("ថ្ងៃស្អែក ម៉ោង៩", user=KHMER_COORDINATOR)
         options = await next_message(tg, COORDINATOR_ID)
-        assert "ជំហានទី ៤ នៃ ៥" in options.text
+        assert "ជំហានទី 4 នៃ 5" in options.text
         draft = await services_of(again).broadcasts.draft(COORDINATOR_ID)
         assert draft is not None
         assert [v.text for v in draft.versions] == ["សូមផ្ញើព័ត៌មានថ្មី"]
@@ -284,7 +285,7 @@ async def test_a_restart_mid_compose_loses_nothing(
         assert (await edited(tg, options)).text == "មើលជាមុន៖"
         assert (await next_message(tg, COORDINATOR_ID)).text == "សូមផ្ញើព័ត៌មានថ្មី"
         summary = await next_message(tg, COORDINATOR_ID)
-        assert "ជំហានទី ៥ នៃ ៥" in summary.text
+        assert "ជំហានទី 5 នៃ 5" in summary.text
         assert "នឹងផ្ញើទៅការជជែកចំនួន 2។" in summary.text
         await press(tg, summary, button(summary, "✅ បញ្ជាក់"), KHMER_COORDINATOR)
         done = await edited(tg, summary)
@@ -328,6 +329,7 @@ async def test_the_coordinators_message_shows_progress_then_the_final_report(
     services = services_of(bot)
     await link_chats(services)
     await services.coalition.add_organisation(COORDINATOR_ID, "NOREP", "Nobody yet")
+    await coalition_with(bot, 1)  # one organisation it reaches (a broadcast to nobody is refused)
     draft = ready(AudienceKind.MEMBERS, "To members")
     await services.broadcasts.save(COORDINATOR_ID, draft)
     await tg.send("/broadcast", user=COORDINATOR)
@@ -343,10 +345,11 @@ async def test_the_coordinators_message_shows_progress_then_the_final_report(
     assert "No one can be reached at: NOREP" in summary.text
     await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR)
     await edited(tg, summary)
+    await drained(services)
     await run_job(bot, "broadcast-progress")
     final = await edited(tg, summary)
     assert final.text == (
-        "<b>Broadcast 1: sent.</b>\nDelivered: 0 · waiting: 0 · failed: 0\n"
+        "<b>Broadcast 1: sent.</b>\nDelivered: 1 · waiting: 0 · failed: 0\n"
         "0 people pressed “Got it”.\nCould not be reached: NOREP"
     )
     edits = len([c for c in tg.calls if c.method == "editMessageText"])

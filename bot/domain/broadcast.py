@@ -18,6 +18,7 @@ from bot.domain.schedule import Frequency, Recurrence, local_moment, occurrence_
 from bot.domain.text import is_khmer
 
 DRAFT_TTL = dt.timedelta(days=1)
+INPUT_WAIT = dt.timedelta(minutes=15)  # how long the composer takes what is sent as its input
 RECENT = dt.timedelta(days=30)  # /broadcasts lists what was sent this recently
 
 

@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable
 
 from bot.domain.broadcast import (
+    DRAFT_TTL,
+    INPUT_WAIT,
     RECENT,
     AlreadyStarted,
     Audience,
@@ -91,8 +93,11 @@ class Broadcasts:
 
     async def pending_input(self, user_id: int) -> Draft | None:
         """The coordinator's draft when it waits for what they send next (their message, a
-        typed time); None for everyone else."""
-        draft = await self.store.draft(user_id, self.clock.now())
+        typed time) and was changed in the last INPUT_WAIT; None for everyone else (what
+        they send is then an ordinary message, a lookup)."""
+        # A draft expires DRAFT_TTL after its last change: changed within INPUT_WAIT, it
+        # still lives at now + DRAFT_TTL - INPUT_WAIT.
+        draft = await self.store.draft(user_id, self.clock.now() + DRAFT_TTL - INPUT_WAIT)
         if draft is None or not draft.step.waits_for_input:
             return None
         return draft if await self.coalition.role(user_id) is Role.COORDINATOR else None
