@@ -79,7 +79,16 @@ READABLE = [
     # deadlines: due on the day, started when the cycle's actions start (its adoption)
     ("by 30 June 2026", Kind.DATE, D(2024, 9, 1), D(2026, 6, 30), None),
     ("before end of 2026", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
-    ("មុនខែមិថុនា ឆ្នាំ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("by June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("until 2027", Kind.YEAR, D(2024, 9, 1), D(2027, 12, 31), None),
+    ("before the end of June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    # "before X": due the day before X starts
+    ("before 2027", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
+    ("មុនឆ្នាំ២០២៧", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
+    ("before June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 5, 31), None),
+    ("មុនខែមិថុនា ឆ្នាំ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 5, 31), None),
+    ("before Q3 2026", Kind.QUARTER, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("prior to 1 July 2026", Kind.DATE, D(2024, 9, 1), D(2026, 6, 30), None),
     # terms, through the cycle's milestones
     ("short-term", Kind.TERM, D(2024, 5, 8), D(2025, 5, 8), None),
     ("Short term", Kind.TERM, D(2024, 5, 8), D(2025, 5, 8), None),
@@ -110,6 +119,10 @@ READABLE = [
     ("every quarter in 2026", Kind.RECURRING, D(2026, 1, 1), D(2026, 12, 31), Q),
     ("every quarter until the mid-term", Kind.RECURRING, D(2024, 9, 1), D(2026, 1, 1), Q),
     ("Jan–Jun 2026 (ongoing)", Kind.ONGOING, D(2026, 1, 1), D(2026, 6, 30), None),
+    # ongoing or recurring up to a goalpost: from the adoption, not from the milestone before
+    ("ongoing until the next review", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    ("ជាប្រចាំរហូតដល់ការពិនិត្យលើកក្រោយ", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    ("quarterly before the next review", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
 ]
 
 

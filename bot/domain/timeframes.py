@@ -8,8 +8,11 @@ How the cycle's milestones resolve terms and goalposts (decided here, shown in R
 - long-term: from the mid-term to the next review;
 - "before adoption" / "by the mid-term report" / "before the next review": due on that milestone,
   starting at the milestone before it;
+- "by 2027", "until June 2026", "before the end of Q3": due on the period's last day; "before
+  2027", "before June 2026": due on the day before the period starts;
 - recurring ("every quarter") and ongoing: over the span written with them, else from the
-  adoption to the next review.
+  adoption to the next review; "ongoing until the next review": from the adoption to that
+  milestone.
 A milestone known only roughly ("around 2026") counts from its earliest day: a nudge had better
 come early than late, and coordinators correct the milestone when the real date is known.
 A day is stored as its first moment in Phnom Penh, in UTC.
@@ -213,6 +216,9 @@ _DEADLINE = re.compile(
     r"^(?:by|before|until|till|prior to|no later than|not later than|latest by|due)"
     r"(?: the)?(?: end)?(?: of)? "
 )
+# 'before 2027' (but not 'before the end of 2027'): due the day before the period starts
+_BEFORE_START = re.compile(r"^(?:before|prior to) (?!(?:the )?end\b)(?:the )?")
+
 _END_OF = re.compile(r"^(?:the )?end (?:of )?")
 _OPEN = re.compile(r"^(?:from|starting|starting from|start|beginning|as of|since) ")
 _LOOSE = re.compile(r"^(?:in|during|within|around|approximately|approx|about|~|at|for) ")
@@ -422,12 +428,15 @@ def _span(text: str, milestones: CycleMilestones) -> _Span:
     goalpost = _GOALPOST.fullmatch(text)
     if goalpost:
         return _goalpost(goalpost, milestones)
-    deadline = _DEADLINE.match(text) or _END_OF.match(text)
+    before = _BEFORE_START.match(text)
+    deadline = before or _DEADLINE.match(text) or _END_OF.match(text)
     if deadline:
         inner = _span(text[deadline.end() :], milestones)
+        # 'before 2027' is due on the last day of 2026; 'by 2027' on the last day of 2027
+        due = inner.start - dt.timedelta(days=1) if before else inner.due
         opening = _opening(milestones)
-        start = opening if opening is not None and opening <= inner.start else inner.start
-        return _Span(start, inner.due, inner.kind, inner.around)
+        start = opening if opening is not None and opening <= due else due
+        return _Span(start, due, inner.kind, inner.around)
     opened = _OPEN.match(text)
     if opened:
         text = text[opened.end() :]
@@ -469,6 +478,9 @@ def read_timeframe(text: str, milestones: CycleMilestones) -> ReadTimeframe:
         rest = (words[: recurrence.start()] + " " + words[recurrence.end() :]).strip()
         rest = re.sub(r"^(?:from|in|during|for|over)\b ?", "", rest)
         span = _span(rest, milestones) if rest else _window(milestones)
+        opening = _opening(milestones)
+        if opening is not None and _GOALPOST.fullmatch(rest):  # from the adoption to a goalpost
+            span = _Span(min(opening, span.due), span.due, span.kind, span.around)
         kind = Kind.ONGOING if ongoing else Kind.RECURRING
         return _timeframe(original, span, kind, None if ongoing else _EVERY[every or often])
     except _Problem as problem:
