@@ -203,7 +203,8 @@ class Services:
             )
         )
         report = await self.strategies.import_rows(actor, parsed.rows, self.catalog)
-        return StrategyOutcome(parsed, report)
+        unreadable = await self.strategies.unreadable_rows(actor, parsed.rows)
+        return StrategyOutcome(parsed, report, tuple(unreadable))
 
     async def export_strategy(
         self, actor: int, fmt: str, *, group: str = "", language: str = "en"

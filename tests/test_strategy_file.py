@@ -256,10 +256,20 @@ def test_the_command_line_imports_and_exports_a_strategy(
         tmp_path / "bad.csv",
         [HEADER_EN[1:-1], ["2", "82.1", "", "", "Radio", "", "", "", "Q2 2026", ""]],
     )
+    vague = write_csv(
+        tmp_path / "vague.csv",
+        [
+            HEADER_EN[1:-1],
+            ["2", "118.7", "", "", "Dialogue", "", "", "", "March", ""],
+            ["2", "118.8", "", "", "Forum", "", "", "", "2026", ""],
+            ["2", "118.9", "", "", "Campaign", "", "", "", "TBD", ""],
+        ],
+    )
     out = tmp_path / "out.xlsx"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_PATH", str(copy))
         assert main(["import-strategy", str(good), "--group", "land"]) == 0
+        assert main(["import-strategy", str(vague), "--group", "land"]) == 0  # stored all the same
         assert main(["import-strategy", str(bad), "--group", "land"]) == 1
         assert main(["import-strategy", str(good), "--group", "no such group"]) == 1
         assert main(["export-strategy", str(out), "--group", "land", "--language", "km"]) == 0
@@ -267,6 +277,11 @@ def test_the_command_line_imports_and_exports_a_strategy(
     printed = capsys.readouterr()
     assert "good.csv: actions: 1 added, 0 updated, 0 unchanged, 0 rejected" in printed.out
     assert "line 2: Cycle 2 has no recommendation 82.1." in printed.out
+    assert "vague.csv: actions: 3 added, 0 updated, 0 unchanged, 0 rejected" in printed.out
+    assert "2 timeframes could not be read (stored; never nudged):" in printed.out
+    assert "line 2: timeframe not read: Add the year to the timeframe." in printed.out
+    assert "line 4: timeframe not read: Write a timeframe like 31 March 2026" in printed.out
+    assert "line 3: timeframe" not in printed.out
     assert "no single working group is called 'no such group'" in printed.err
     rows = list(read_table(out))
     assert rows[0][1][6] == "សកម្មភាព"

@@ -15,7 +15,7 @@ from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from bot.domain.text import normalize, one_line
-from bot.domain.timeframes import ReadTimeframe, Timeframe, read_timeframe
+from bot.domain.timeframes import ReadTimeframe, Timeframe, Unreadable, read_timeframe
 
 if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at run time
     from bot.domain.catalog import Catalog
@@ -297,9 +297,29 @@ class Strategies:
         return GroupStrategy(group_id, tuple(actions), counts)
 
     async def unreadable(self, actor: int) -> Sequence[Action]:
-        """Every action whose timeframe could not be read, for coordinators to fix."""
-        await self.coalition.require_coordinator(actor)
+        """Every action whose timeframe could not be read, for coordinators (or the command
+        line) to fix."""
+        if actor != CLI:
+            await self.coalition.require_coordinator(actor)
         return await self.repository.unreadable()
+
+    async def unreadable_rows(self, actor: int, rows: Sequence[StrategyRow]) -> list[RowError]:
+        """Each imported row whose action is stored with an unreadable timeframe: its line, and
+        why the timeframe could not be read (the advice), for the one who imported it."""
+        stored = await self.unreadable(actor)
+        by_id = {a.id: a for a in stored}
+        by_key = {_natural_key(a.fields): a for a in stored}
+        found: list[RowError] = []
+        for row in rows:
+            draft = row.draft
+            key = (draft.working_group_id, draft.cycle, normalize(one_line(draft.activity)))
+            action = by_id.get(row.action_id or 0) or by_key.get(key)
+            timeframe = action.fields.timeframe if action else None
+            if isinstance(timeframe, Unreadable):
+                found.append(
+                    RowError(row.line, timeframe.reason, dict(timeframe.values), row.sheet)
+                )
+        return found
 
     async def reread_timeframes(self) -> int:
         """Read every action's timeframe again with the milestones as they stand now (after a
