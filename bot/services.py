@@ -215,9 +215,10 @@ class Services:
         chosen = find_group(groups, group)
         actions = await self.strategies.export(actor, chosen.id if chosen else None)
         organisations = await self.coalition.repository.organisations()
+        l10n = self.translations.localizer(language)
 
         def rows(of: list[Action]) -> list[list[str | int]]:
-            return export_rows(of, groups, organisations, self.catalog.by_id, language)
+            return export_rows(of, groups, organisations, self.catalog.by_id, l10n)
 
         if fmt == "csv" or chosen is not None:
             sheet = chosen.slug if chosen else "strategy"

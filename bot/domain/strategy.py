@@ -45,6 +45,16 @@ class ActionStatus(enum.StrEnum):
         return self not in (ActionStatus.DONE, ActionStatus.DROPPED)
 
 
+# An action's status as the reader sees it (the exported strategy's status column).
+STATUS_LABELS: Mapping[ActionStatus, str] = {
+    ActionStatus.NOT_STARTED: N_("not started"),
+    ActionStatus.IN_PROGRESS: N_("in progress"),
+    ActionStatus.DONE: N_("done"),
+    ActionStatus.BLOCKED: N_("blocked"),
+    ActionStatus.DROPPED: N_("dropped"),
+}
+
+
 class BadAction(ValueError):
     """An action that cannot be stored as written: a gettext msgid and its values."""
 
