@@ -215,6 +215,9 @@ async def test_a_group_is_named_as_everywhere_else_and_a_missing_number_is_missi
     group = {g.slug: g for g in await services.coalition.working_groups()}["land"]
     short_km = group.name_km.split()[0]  # 'ដីធ្លី', as /help teaches '/results 1 ដីធ្លី'
     first_en = " ".join(group.name_en.split()[:2])  # 'Land and'
+    women = {g.slug: g for g in await services.coalition.working_groups()}["women"]
+    assert "\u17d2\u178f" in women.name_km
+    women_with_da = women.name_km.replace("\u17d2\u178f", "\u17d2\u178a")
     path = write_csv(
         tmp_path / "in.csv",
         [
@@ -222,17 +225,18 @@ async def test_a_group_is_named_as_everywhere_else_and_a_missing_number_is_missi
             row(short_km, "118.6", "Radio", "2026"),
             row(first_en.upper(), "118.7", "Dialogue", "2026"),
             row(group.name_km, "118.8", "Forum", "2026"),
-            row("land", "", "Campaign", "2026"),  # line 5: no recommendation number
-            row("ទឹក", "118.9", "Hearing", "2026"),  # line 6: no such group
+            row(women_with_da, "118.10", "Training", "2026"),  # ស្ដ្រី for ស្ត្រី
+            row("land", "", "Campaign", "2026"),  # line 6: no recommendation number
+            row("ទឹក", "118.9", "Hearing", "2026"),  # line 7: no such group
         ],
     )
     outcome = await services.import_strategy(path, BOSS)
     errors = [*outcome.parsed.errors, *outcome.report.errors]
     assert [(e.line, e.english()) for e in errors] == [
-        (5, "the recommendation numbers are missing"),
-        (6, "there is no working group ទឹក"),
+        (6, "the recommendation numbers are missing"),
+        (7, "there is no working group ទឹក"),
     ]
-    assert outcome.report.added == 3
+    assert outcome.report.added == 4
     actions = (await services.strategies.for_group(group.id)).actions
     assert sorted(a.fields.activity for a in actions) == ["Dialogue", "Forum", "Radio"]
 
