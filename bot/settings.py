@@ -37,6 +37,8 @@ class Settings:
     backup_dir: Path | None = None  # None: a `backups` folder beside the database
     backup_time: dt.time = dt.time(2, 0)  # in `timezone`
     backup_keep: int = 14
+    nudge_time: dt.time = dt.time(9, 0)  # in `timezone`: nudges and the Monday summary
+    nudge_days_before: tuple[int, ...] = (14, 3)  # days before the due day; then due, overdue
     outbox_per_second: int = 30  # messages the outbox sends a second, overall
     outbox_group_per_minute: int = 20  # … into one group chat a minute
     outbox_chat_per_second: int = 1  # … into one chat a second
@@ -86,6 +88,8 @@ class Settings:
             else None,
             backup_time=_parse_time("BACKUP_TIME", env.get("BACKUP_TIME", "").strip() or "02:00"),
             backup_keep=_parse_positive_int("BACKUP_KEEP", env.get("BACKUP_KEEP", "")) or 14,
+            nudge_time=_parse_time("NUDGE_TIME", env.get("NUDGE_TIME", "").strip() or "09:00"),
+            nudge_days_before=_parse_days(env.get("NUDGE_DAYS_BEFORE", "14,3")),
             outbox_per_second=_parse_positive_int(
                 "OUTBOX_PER_SECOND", env.get("OUTBOX_PER_SECOND", "")
             )
@@ -134,6 +138,21 @@ def _parse_positive_int(name: str, raw: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}.")
     return int(raw)
+
+
+def _parse_days(raw: str) -> tuple[int, ...]:
+    """Days before a due day, like '14,3' (empty: no nudges before the due day)."""
+    days = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 < int(part) <= 365:
+            raise SettingsError(
+                f"NUDGE_DAYS_BEFORE must be days between 1 and 365 separated by commas, like "
+                f"14,3; got {part!r}."
+            )
+        days.add(int(part))
+    return tuple(sorted(days, reverse=True))
 
 
 def _parse_time(name: str, raw: str) -> dt.time:

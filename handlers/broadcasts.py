@@ -696,7 +696,12 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
 
 
 async def on_got_it(press: Press[GotIt], context: BotContext) -> None:
-    """'✓ Got it': counted once per person."""
+    """'✓ Got it': counted once per person (under a preview, broadcast 0, nothing counts)."""
+    if press.data.broadcast == 0:
+        await press.query.answer(
+            press.l10n.gettext("This is the preview: recipients' presses will be counted.")
+        )
+        return
     new = await context.services.broadcasts.acknowledge(
         press.user.id, press.data.broadcast, press.data.occurrence
     )

@@ -19,6 +19,7 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM reason_prompts WHERE expires_at <= ?",
         "DELETE FROM skipped_recommendations WHERE expires_at <= ?",
         "DELETE FROM list_prompts WHERE expires_at <= ?",
+        "DELETE FROM action_prompts WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))
 

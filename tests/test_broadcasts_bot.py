@@ -119,6 +119,10 @@ async def test_compose_by_buttons_in_english_to_every_group_chat_in_two_language
         "សូមផ្ញើព័ត៌មានថ្មីមុនថ្ងៃសុក្រ",
     ]
     assert [b["text"] for b in buttons(previews[0])] == ["✓ Got it"]
+    got_it = button(previews[0], "✓ Got it")
+    assert await press(tg, previews[0], got_it, COORDINATOR) == (
+        "This is the preview: recipients' presses will be counted."
+    )
     assert [b["text"] for b in buttons(previews[1])] == ["✓ យល់ហើយ"]
     summary = await next_message(tg, COORDINATOR_ID)
     assert "Step 5 of 5" in summary.text
