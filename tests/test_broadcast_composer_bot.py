@@ -130,7 +130,7 @@ async def test_an_edited_daily_broadcast_sends_nothing_before_the_previewed_time
     when = await tap(tg, composer, "Skip ▶")
     repeat = await tap(tg, when, "🔁 Daily")
     options = await tap(tg, await tap(tg, repeat, "9:00"), "Next ▶")
-    assert "Next times (Phnom Penh): Nov 25, 2026, 9:00" in options.text
+    assert "Next times (Phnom Penh): 25 Nov 2026, 09:00;" in options.text
     await press(tg, options, button(options, "Preview ▶"), COORDINATOR)
     await edited(tg, options)
     await next_message(tg, COORDINATOR_ID)
