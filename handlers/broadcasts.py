@@ -513,9 +513,7 @@ def _item_markup(l10n: Localizer, item: Sent) -> InlineKeyboardMarkup | None:
     if item.status is BroadcastStatus.SCHEDULED:
         row.append(button("✏️ " + l10n.gettext("Edit"), BroadcastAction.EDIT))
         row.append(button("✖ " + l10n.gettext("Cancel"), BroadcastAction.CANCEL))
-    if item.status is BroadcastStatus.SENT or (
-        item.status is BroadcastStatus.SCHEDULED and item.last_occurrence is not None
-    ):
+    if item.last_occurrence is not None and item.status is not BroadcastStatus.DELETED:
         row.append(button("🗑 " + l10n.gettext("Delete everywhere"), BroadcastAction.DELETE))
     return InlineKeyboardMarkup([row]) if row else None
 
@@ -769,7 +767,8 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
         if action is BroadcastAction.REPORT:
             report = await broadcasts.report(user.id, broadcast_id)
             await press.query.answer()
-            await press.message.reply_text(report_text(l10n, report), do_quote=False)
+            tz = services.settings.timezone
+            await press.message.reply_text(report_text(l10n, report, tz), do_quote=False)
         elif action is BroadcastAction.CANCEL:
             withdrawn = await broadcasts.cancel(user.id, broadcast_id)
             await press.query.answer()
@@ -836,14 +835,22 @@ async def on_got_it(press: Press[GotIt], context: BotContext) -> None:
     )
 
 
-def report_text(l10n: Localizer, report: Report) -> str:
-    """Progress, then the final report: delivered, waiting, failed, acknowledged, unreached."""
+def report_text(l10n: Localizer, report: Report, tz: Any) -> str:
+    """Progress, then the final report: delivered, waiting, failed, who acknowledged (the
+    coordinator's private chat only), unreached. A recurring one's: its latest occurrence."""
     item = report.broadcast
     head = (
         l10n.gettext("Broadcast {id}: sent.")
         if report.done
         else l10n.gettext("Broadcast {id}: going out…")
     ).format(id=item.id)
+    if item.recurrence is not None and item.last_occurrence is not None:
+        time = l10n.datetime(item.last_occurrence, tz)
+        head = (
+            l10n.gettext("Broadcast {id} of {time}: sent.")
+            if report.done
+            else l10n.gettext("Broadcast {id} of {time}: going out…")
+        ).format(id=item.id, time=time)
     lines = [
         "<b>" + escape(head) + "</b>",
         escape(
@@ -864,6 +871,12 @@ def report_text(l10n: Localizer, report: Report) -> str:
                 ).format(count=report.acknowledged)
             )
         )
+        if report.acknowledged_by:
+            lines.append(
+                escape(
+                    l10n.gettext("Got it: {names}").format(names=", ".join(report.acknowledged_by))
+                )
+            )
     if report.unreached:
         lines.append(
             escape(
@@ -892,7 +905,9 @@ async def show_progress(context: BotContext) -> None:
         l10n = services.translations.localizer(language)
         try:
             await context.bot.edit_message_text(
-                report_text(l10n, report), item.report_chat, item.report_message
+                report_text(l10n, report, services.settings.timezone),
+                item.report_chat,
+                item.report_message,
             )
         except BadRequest as exc:
             if "not modified" not in exc.message:

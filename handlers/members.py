@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.arguments import whole_number
-from bot.domain.audit import render_detail
+from bot.domain.audit import render_detail, sent_occurrence
 from bot.domain.coalition import Invite, Joined
 from bot.domain.i18n import Localizer
 from bot.domain.membership import (
@@ -583,6 +583,12 @@ async def audit(message: Message, user: User, l10n: Localizer, context: BotConte
     for e in entries:
         action = l10n.gettext(e.action.label)
         detail = render_detail(e.action, e.detail, groups)
-        parts = [_when(l10n, context, e.at), str(e.actor_id), action, e.organisation, detail]
+        sent = sent_occurrence(e.action, e.detail)
+        if sent is not None:
+            detail = l10n.gettext("broadcast {id} of {time}").format(
+                id=sent[0], time=_when(l10n, context, sent[1])
+            )
+        actor = l10n.gettext("the bot") if e.actor_id == 0 else str(e.actor_id)
+        parts = [_when(l10n, context, e.at), actor, action, e.organisation, detail]
         lines.append(escape(" · ".join(p for p in parts if p)))
     await message.reply_text("\n".join(lines))

@@ -288,12 +288,12 @@ class BroadcastRepository:
     async def set_status(
         self, broadcast_id: int, status: BroadcastStatus, *, actor: int, now: dt.datetime
     ) -> bool:
-        """Cancel a scheduled broadcast, or delete a sent one (audited); False when its state
-        does not allow it."""
+        """Cancel a scheduled broadcast, or delete one that went out (even if cancelled since;
+        audited); False when its state does not allow it."""
         allowed = (
             (BroadcastStatus.SCHEDULED,)
             if status is BroadcastStatus.CANCELLED
-            else (BroadcastStatus.SCHEDULED, BroadcastStatus.SENT)
+            else (BroadcastStatus.SCHEDULED, BroadcastStatus.SENT, BroadcastStatus.CANCELLED)
         )
         marks = ",".join("?" * len(allowed))
         async with self._db.transaction() as db:
@@ -330,14 +330,22 @@ class BroadcastRepository:
     async def acknowledge(
         self, broadcast_id: int, occurrence: str, user_id: int, now: dt.datetime
     ) -> bool:
-        """Record a "✓ Got it"; True the first time this person pressed it for this occurrence."""
+        """Record a "✓ Got it"; True the first time this person pressed it for this occurrence
+        (the coordinator's report is then watched again, to show it)."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "INSERT OR IGNORE INTO broadcast_acks (broadcast_id, occurrence, user_id, at) "
                 "SELECT id, ?, ?, ? FROM broadcasts WHERE id = ?",
                 (occurrence, user_id, now.isoformat(), broadcast_id),
             )
-            return cursor.rowcount > 0
+            if cursor.rowcount == 0:
+                return False
+            # The coordinator's report shows the new count at the progress job's next run.
+            await db.execute(
+                "UPDATE broadcasts SET watching = 1 WHERE id = ? AND report_message IS NOT NULL",
+                (broadcast_id,),
+            )
+            return True
 
     async def acknowledgements(self, broadcast_id: int, occurrence: dt.datetime | None) -> int:
         """How many people pressed "✓ Got it" for an occurrence."""
@@ -349,6 +357,25 @@ class BroadcastRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def acknowledgers(
+        self, broadcast_id: int, occurrence: dt.datetime | None
+    ) -> tuple[str, ...]:
+        """Who pressed "✓ Got it" for an occurrence, first first: "ORG (name)" for a
+        representative, else the person's name."""
+        if occurrence is None:
+            return ()
+        async with self._db.connection.execute(
+            "SELECT o.short_name, u.display_name FROM broadcast_acks AS a "
+            "LEFT JOIN users AS u ON u.user_id = a.user_id "
+            "LEFT JOIN organisations AS o ON o.id = u.organisation_id "
+            "WHERE a.broadcast_id = ? AND a.occurrence = ? ORDER BY a.at, a.user_id",
+            (broadcast_id, occurrence_key(occurrence)),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return tuple(
+            f"{org} ({name})" if org and name else str(org or name or "?") for org, name in rows
+        )
 
     async def unreached(self, broadcast_id: int) -> tuple[str, ...]:
         """Organisations of the latest occurrence nobody of which could be reached: none
@@ -388,10 +415,11 @@ class BroadcastRepository:
 async def _consume(db: aiosqlite.Connection, actor: int, draft: Draft) -> None:
     """Delete the actor's draft, exactly as it is stored; DraftGone when it is not (a second
     press of Confirm, or a draft changed meanwhile): the transaction is rolled back."""
-    cursor = await db.execute(
-        "DELETE FROM broadcast_drafts WHERE user_id = ? AND body = ?", (actor, draft.to_json())
-    )
-    if cursor.rowcount == 0:
+    async with db.execute(
+        "DELETE FROM broadcast_drafts WHERE user_id = ? RETURNING body", (actor,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or Draft.from_json(row[0]) != draft:
         raise DraftGone
 
 

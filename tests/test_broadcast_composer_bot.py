@@ -23,18 +23,26 @@ from tests.test_broadcasts_bot import (
     tap,
 )
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_outbox_bot import drained
+from tests.test_rounds_bot import coalition_with
 
 SECOND = {"id": 112, "is_bot": False, "first_name": "Sokha", "language_code": "en"}
 STALE = "This button no longer works: please use the broadcast's newest message."
+
+
+async def at_message_step(
+    tg: FakeTelegram, audience: str = "▫️ All working-group chats"
+) -> StoredMessage:
+    """A new draft to `audience`, waiting for its message: the composer's prompt."""
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    return await tap(tg, await tap(tg, composer, audience), "Next ▶")
 
 
 async def compose_to_preview(
     tg: FakeTelegram, text: str, audience: str = "▫️ All working-group chats"
 ) -> StoredMessage:
     """A draft sent now to `audience`, up to its summary with Confirm."""
-    composer = await tg.reply_to(COORDINATOR, "/broadcast")
-    composer = await tap(tg, composer, audience)
-    await tap(tg, composer, "Next ▶")
+    await at_message_step(tg, audience)
     await tg.send(text, user=COORDINATOR)
     second = await next_message(tg, COORDINATOR_ID)
     when = await tap(tg, second, "Skip ▶")
@@ -240,9 +248,7 @@ async def test_what_the_composer_cannot_send_is_refused_at_the_message_step(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
-    composer = await tg.reply_to(COORDINATOR, "/broadcast")
-    composer = await tap(tg, composer, "▫️ All working-group chats")
-    await tap(tg, composer, "Next ▶")
+    await at_message_step(tg)
     sticker = {"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512}
     await send_media(
         tg, sticker={**sticker, "height": 512, "is_animated": False, "is_video": False}
@@ -299,9 +305,7 @@ async def test_after_fifteen_quiet_minutes_a_text_is_a_lookup_again(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
-    composer = await tg.reply_to(COORDINATOR, "/broadcast")
-    composer = await tap(tg, composer, "▫️ All working-group chats")
-    composer = await tap(tg, composer, "Next ▶")
+    composer = await at_message_step(tg)
     assert "I take what you send in the next 15 minutes" in composer.text
     clock.advance(minutes=16)
     await tg.send("118.6", user=COORDINATOR)
@@ -335,3 +339,56 @@ async def test_khmer_weekdays_are_named_alike_on_buttons_and_in_the_heading(
     assert "✅ច័ន្ទ" in labels
     assert "✅ព្រហស្បតិ៍" in labels
     assert "ច័ន្ទ និង\u200bព្រហស្បតិ៍" in repeat.text  # joined the Khmer way, no Latin comma
+
+
+async def test_the_report_keeps_counting_got_it_and_names_who_pressed(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    reps = await coalition_with(bot, 2)
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.MEMBERS, "Hello"))
+    watched = await tg.reply_to(COORDINATOR, "/help")  # the message the report edits
+    await services.broadcasts.set_report_message(item.id, COORDINATOR_ID, watched.message_id)
+    await services.broadcasts.sweep()
+    await drained(services)
+    await run_job(bot, "broadcast-progress")
+    assert "0 people pressed “Got it”." in (await edited(tg, watched)).text
+    delivered = next(d for d in await deliveries(services) if d.chat_id == reps[1]["id"])
+    [[got_it]] = delivered.content.buttons
+    assert got_it.data is not None
+    message = tg.carrying(watched, got_it.data)
+    assert await press(tg, message, got_it.data, reps[1]) == "Thank you, noted."
+    await run_job(bot, "broadcast-progress")  # everything was delivered: still kept current
+    report = (await edited(tg, watched)).text
+    assert "1 person pressed “Got it”." in report
+    assert "Got it: ORG1 (Rep1)" in report
+    edits = len([c for c in tg.calls if c.method == "editMessageText"])
+    await run_job(bot, "broadcast-progress")  # nothing new: no edit
+    assert len([c for c in tg.calls if c.method == "editMessageText"]) == edits
+
+
+async def test_a_cancelled_recurring_broadcast_is_deleted_and_reported_by_occurrence(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    daily = Recurrence(Frequency.DAILY, dt.time(8))
+    item = await confirm(services, COORDINATOR_ID, ready(AudienceKind.CHATS, "Daily", daily))
+    clock.advance(hours=23)  # Tuesday 08:00 in Phnom Penh
+    await run_job(bot, "broadcast-sweep")
+    await drained(services)
+    await tg.send("/broadcasts", user=COORDINATOR)
+    listed = await next_message(tg, COORDINATOR_ID)
+    assert await press(tg, listed, button(listed, "📊 Report"), COORDINATOR) == ""
+    report = await next_message(tg, COORDINATOR_ID)
+    assert report.text.startswith("<b>Broadcast 1 of 24 Nov 2026, 08:00")
+    await services.broadcasts.cancel(COORDINATOR_ID, item.id)
+    await tg.send("/broadcasts", user=COORDINATOR)
+    listed = await next_message(tg, COORDINATOR_ID)
+    assert "cancelled" in listed.text
+    assert await press(tg, listed, button(listed, "🗑 Delete everywhere"), COORDINATOR) == ""
+    assert (await edited(tg, listed)).text == "Broadcast 1 deleted from 2 chats."
+    await tg.send("/audit", user=COORDINATOR)
+    audit = await next_message(tg, COORDINATOR_ID)
+    assert "the bot · sent broadcast · broadcast 1 of 24 Nov 2026, 08:00" in audit.text
+    assert "202611240100" not in audit.text

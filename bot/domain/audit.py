@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from bot.domain.importer import N_
@@ -58,6 +59,19 @@ _GROUP_DETAIL = frozenset(
         AuditAction.COORDINATORS_EDIT_GROUP_LIST,
     }
 )
+
+
+def sent_occurrence(action: AuditAction, detail: str) -> tuple[int, dt.datetime] | None:
+    """A "sent broadcast" entry's broadcast and occurrence time (stored as "<id>:<UTC minute>"),
+    or None for any other entry."""
+    broadcast, colon, key = detail.partition(":")
+    if action is not AuditAction.SEND_BROADCAST or not colon or not broadcast.isdigit():
+        return None
+    try:
+        moment = dt.datetime.strptime(key, "%Y%m%d%H%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return int(broadcast), moment
 
 
 def render_detail(action: AuditAction, detail: str, group_names: dict[int, str]) -> str:

@@ -446,6 +446,7 @@ class Report:
     cancelled: int
     acknowledged: int
     unreached: tuple[str, ...] = field(default=())
+    acknowledged_by: tuple[str, ...] = field(default=())  # for the coordinator's eyes only
 
     @property
     def done(self) -> bool:

@@ -313,6 +313,9 @@ class Broadcasts:
                 broadcast_id, broadcast.last_occurrence
             ),
             unreached=await self.store.unreached(broadcast_id),
+            acknowledged_by=await self.store.acknowledgers(
+                broadcast_id, broadcast.last_occurrence
+            ),
         )
 
     async def watched(self) -> list[Report]:

@@ -450,6 +450,12 @@ class BroadcastStore(Protocol):
         """How many people pressed "Got it" for an occurrence."""
         ...
 
+    async def acknowledgers(
+        self, broadcast_id: int, occurrence: dt.datetime | None
+    ) -> tuple[str, ...]:
+        """Who pressed "✓ Got it" for an occurrence (organisation and person names)."""
+        ...
+
     async def unreached(self, broadcast_id: int) -> tuple[str, ...]:
         """Organisations of the latest occurrence nobody of which could be reached."""
         ...
