@@ -42,6 +42,7 @@ class Settings:
     outbox_per_second: int = 30  # messages the outbox sends a second, overall
     outbox_group_per_minute: int = 20  # … into one group chat a minute
     outbox_chat_per_second: int = 1  # … into one chat a second
+    outbox_give_up_minutes: int = 60  # 5xx / timeouts: a delivery is retried this long
 
     @property
     def backup_folder(self) -> Path:
@@ -102,6 +103,10 @@ class Settings:
                 "OUTBOX_CHAT_PER_SECOND", env.get("OUTBOX_CHAT_PER_SECOND", "")
             )
             or 1,
+            outbox_give_up_minutes=_parse_positive_int(
+                "OUTBOX_GIVE_UP_MINUTES", env.get("OUTBOX_GIVE_UP_MINUTES", "")
+            )
+            or 60,
         )
 
 

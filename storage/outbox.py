@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "id, chat_id, content, job, topic_id, language, reference, not_before, organisation_id, "
-    "status, attempts, next_attempt_at, message_id, last_error, sent_at"
+    "status, attempts, next_attempt_at, message_id, last_error, sent_at, created_at"
 )
 
 
@@ -73,6 +73,7 @@ def _delivery(row: Any) -> Delivery:
         message_id=row[12],
         last_error=row[13],
         sent_at=_time(row[14]),
+        created_at=_time(row[15]),
     )
 
 
