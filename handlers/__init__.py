@@ -68,6 +68,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.DraftRound, round_admin.on_draft_button, _C),
 )
 
 

@@ -52,6 +52,9 @@ class RoundAction(enum.StrEnum):
     RESULTS = "r"
     CSV = "v"
     XLSX = "x"
+    DELETE_QUESTION = "d"  # asks to confirm
+    DELETE = "e"
+    BACK = "b"  # from the question back to the rounds
 
 
 class OrgView(enum.StrEnum):
@@ -388,3 +391,11 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     """A coordinator's action on a round."""
 
     action: RoundAction
+
+
+@dataclass(frozen=True)
+class DraftRound(CallbackData, prefix="rd"):
+    """[Open] or [Cancel] under /openround's preview."""
+
+    draft: int
+    go: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 from collections.abc import Callable, Sequence
@@ -57,6 +58,16 @@ def group_names(l10n: Localizer, groups: Sequence[WorkingGroup]) -> str:
 def cycle_name(l10n: Localizer, cycle: int) -> str:
     """'Cycle 2': how every reader sees a cycle's number."""
     return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+
+
+def closing(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
+    """'closes March 31, 2027 (Phnom Penh)', or 'no closing date'."""
+    if closes_at is None:
+        return l10n.gettext("no closing date")
+    zone = str(tz).rpartition("/")[2].replace("_", " ")
+    return l10n.gettext("closes {date} ({zone})").format(
+        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone
+    )
 
 
 def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:

@@ -22,7 +22,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
 )
-from handlers.render import cycle_name, escape
+from handlers.render import closing, cycle_name, escape
 
 COLOURS = {  # a rating button's letter, and the colour it records
     Tap.RED: Colour.RED,
@@ -47,7 +47,12 @@ def card_text(
     return "\n".join(
         [
             f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))} · "
-            + escape(round_.name),
+            + escape(round_.name)
+            + (
+                " · " + escape(closing(l10n, context.services.settings.timezone, round_.closes_at))
+                if round_.open and round_.closes_at
+                else ""
+            ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             "",
             escape(

@@ -4,6 +4,7 @@ private rating flow's reason prompts and skips (which expire)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 import aiosqlite
@@ -12,6 +13,7 @@ from bot.domain.assessment import (
     Card,
     Colour,
     Distribution,
+    Draft,
     NotInRound,
     Rating,
     Round,
@@ -69,6 +71,31 @@ async def _freeze(db: aiosqlite.Connection, round_id: int, frozen: bool) -> None
         await db.execute(statement, {"r": round_id})
 
 
+async def _insert_round(
+    db: aiosqlite.Connection,
+    name: str,
+    cycle: int,
+    scope: str,
+    recommendation_ids: Sequence[int],
+    closes_at: dt.datetime | None,
+    actor: int,
+    now: dt.datetime,
+) -> int:
+    """Write an open round, its recommendations and the audit row; the round's id."""
+    cursor = await db.execute(
+        "INSERT INTO rounds (name, cycle, scope, closes_at, status, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+        (name, cycle, scope, closes_at.isoformat() if closes_at else None, actor, now.isoformat()),
+    )
+    round_id = int(cursor.lastrowid or 0)
+    await db.executemany(
+        "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
+        [(round_id, rec_id) for rec_id in recommendation_ids],
+    )
+    await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
+    return round_id
+
+
 def _round(r: aiosqlite.Row) -> Round:
     return Round(
         r[0],
@@ -102,25 +129,102 @@ class AssessmentRepository:
     ) -> int:
         """Create an open round over a fixed list of recommendations."""
         async with self._db.transaction() as db:
+            return await _insert_round(
+                db, name, cycle, scope, recommendation_ids, closes_at, actor, now
+            )
+
+    async def add_draft(
+        self,
+        user_id: int,
+        name: str,
+        cycle: int,
+        scope: str,
+        recommendation_ids: Sequence[int],
+        closes_at: dt.datetime | None,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> int:
+        """Keep a round awaiting its coordinator's [Open] until it expires; its id."""
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
             cursor = await db.execute(
-                "INSERT INTO rounds (name, cycle, scope, closes_at, status, created_by, "
-                "created_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
+                "INSERT INTO round_drafts (user_id, name, cycle, scope, recommendation_ids, "
+                "closes_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
+                    user_id,
                     name,
                     cycle,
                     scope,
+                    json.dumps(list(recommendation_ids)),
                     closes_at.isoformat() if closes_at else None,
-                    actor,
-                    now.isoformat(),
+                    expires.isoformat(),
                 ),
             )
-            round_id = int(cursor.lastrowid or 0)
-            await db.executemany(
-                "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
-                [(round_id, rec_id) for rec_id in recommendation_ids],
+            return int(cursor.lastrowid or 0)
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> Draft | None:
+        """A draft round that has not expired, or None."""
+        async with self._db.connection.execute(
+            "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at "
+            "FROM round_drafts WHERE id = ? AND expires_at > ?",
+            (draft_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Draft(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            tuple(int(i) for i in json.loads(row[5])),
+            dt.datetime.fromisoformat(row[6]) if row[6] else None,
+        )
+
+    async def open_draft(self, draft: Draft, *, now: dt.datetime) -> int | None:
+        """Open a draft round and drop the draft, in one transaction; None when the draft was
+        used or dropped meanwhile (a double press)."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute("DELETE FROM round_drafts WHERE id = ?", (draft.id,))
+            if not cursor.rowcount:
+                return None
+            return await _insert_round(
+                db,
+                draft.name,
+                draft.cycle,
+                draft.scope,
+                draft.recommendation_ids,
+                draft.closes_at,
+                draft.user_id,
+                now,
             )
-            await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
-        return round_id
+
+    async def drop_draft(self, draft_id: int, user_id: int) -> bool:
+        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM round_drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
+            )
+            return bool(cursor.rowcount)
+
+    async def delete_round(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Delete a round nobody has rated in (audited); False if it has ratings or is gone."""
+        async with self._db.transaction() as db:
+            async with db.execute("SELECT name FROM rounds WHERE id = ?", (round_id,)) as cursor:
+                row = await cursor.fetchone()
+            cursor = await db.execute(
+                "DELETE FROM rounds WHERE id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM rating_history WHERE round_id = ?)",
+                (round_id, round_id),
+            )
+            if not cursor.rowcount or row is None:
+                return False
+            await audit.record(
+                db, now, actor, AuditAction.DELETE_ROUND, None, f"{round_id}: {row[0]}"
+            )
+            return True
 
     async def rounds(self) -> list[Round]:
         """Every round, newest first."""

@@ -45,7 +45,10 @@ async def link_land_group(tg: FakeTelegram) -> None:
 
 
 async def open_round(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
-    return await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    """/openround, then [Open] under what it understood: the message saying it is open."""
+    preview = await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == ""
+    return await edited(tg, preview)
 
 
 async def flush(bot: BotApplication) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
-from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
+from bot.domain.assessment import Card, Colour, Distribution, Draft, Rating, Round
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
@@ -214,6 +214,37 @@ class AssessmentStore(Protocol):
         now: dt.datetime,
     ) -> int:
         """Create an open round over a fixed list of recommendations."""
+        ...
+
+    async def add_draft(
+        self,
+        user_id: int,
+        name: str,
+        cycle: int,
+        scope: str,
+        recommendation_ids: Sequence[int],
+        closes_at: dt.datetime | None,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> int:
+        """Keep a round awaiting its coordinator's [Open] until it expires; its id."""
+        ...
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> Draft | None:
+        """A draft round that has not expired, or None."""
+        ...
+
+    async def open_draft(self, draft: Draft, *, now: dt.datetime) -> int | None:
+        """Open a draft round and drop the draft, in one transaction; None when it was used."""
+        ...
+
+    async def drop_draft(self, draft_id: int, user_id: int) -> bool:
+        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        ...
+
+    async def delete_round(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Delete a round nobody has rated in (audited); False if it has ratings or is gone."""
         ...
 
     async def rounds(self) -> list[Round]:
