@@ -123,6 +123,10 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rar": ("rar:{spare_round}", COORDINATORS),
     "rav": ("rav:{spare_round}", COORDINATORS),
     "rax": ("rax:{spare_round}", COORDINATORS),
+    "rad": ("rad:{spare_round}", COORDINATORS),
+    "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
+    "rab": ("rab:{spare_round}", COORDINATORS),
+    "rd": ("rd:999:0", COORDINATORS),
 }
 
 

@@ -133,6 +133,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rx:3:17": cb.DeleteReason(3, 17),
         "rq:3:1:0": cb.ResultsPage(3, 1, 0),
         "rap:3": cb.RoundButton(3, cb.RoundAction.PUBLISH),
+        "rd:4:1": cb.DraftRound(4, True),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data
