@@ -7,12 +7,15 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from telegram.error import InvalidToken
 
 from bot.domain.clock import SystemClock
-from bot.domain.importer import UnreadableFile
+from bot.domain.importer import ImportReport, RowError, UnreadableFile
+from bot.domain.membership import UnknownGroup
+from bot.domain.strategy import CLI
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.backup import RestoreRefused, restore
@@ -29,6 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="import recommendations or Khmer translations")
     imp.add_argument("files", nargs="+", type=Path, help="CSV or XLSX files")
     imp.add_argument("--cycle", type=int, help="the cycle, for files without a cycle column")
+    imp_strategy = sub.add_parser(
+        "import-strategy", help="import working groups' action strategies (template layout)"
+    )
+    imp_strategy.add_argument("files", nargs="+", type=Path, help="CSV or XLSX files")
+    imp_strategy.add_argument("--group", default="", help="the working group, for files without")
+    imp_strategy.add_argument(
+        "--cycle", type=int, help="the cycle, for files without a cycle column"
+    )
+    exp_strategy = sub.add_parser("export-strategy", help="export action strategies")
+    exp_strategy.add_argument("file", type=Path, help="a .csv or .xlsx file to write")
+    exp_strategy.add_argument("--group", default="", help="one working group (default: all)")
+    exp_strategy.add_argument("--language", choices=("en", "km"), default="en")
     res = sub.add_parser("restore", help="replace the database with a backup (bot stopped)")
     res.add_argument("file", type=Path, help="a backup, e.g. var/backups/upr-bot-….sqlite3")
     args = parser.parse_args(argv)
@@ -42,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "import":
             return asyncio.run(_import(settings, args.files, args.cycle))
+        if args.command == "import-strategy":
+            return asyncio.run(_import_strategy(settings, args.files, args.group, args.cycle))
+        if args.command == "export-strategy":
+            return asyncio.run(_export_strategy(settings, args.file, args.group, args.language))
         if args.command == "restore":
             # The lock makes sure no bot runs on the database while it is replaced.
             with single_instance(settings.database_path):
@@ -115,6 +134,64 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+async def _import_strategy(
+    settings: Settings, files: list[Path], group: str, cycle: int | None
+) -> int:
+    services = await Services.start(settings, SystemClock())
+    status = 0
+    try:
+        for path in files:
+            try:
+                outcome = await services.import_strategy(path, CLI, group=group, cycle=cycle)
+            except (UnreadableFile, UnknownGroup, OSError) as exc:
+                print(f"{path}: cannot import: {_why(exc)}", file=sys.stderr)
+                status = 1
+                continue
+            if not _print_report(path, "actions", outcome.report, outcome.parsed.errors):
+                status = 1
+    finally:
+        await services.close()
+    return status
+
+
+async def _export_strategy(settings: Settings, path: Path, group: str, language: str) -> int:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        print(f"{path}: name a .csv or .xlsx file", file=sys.stderr)
+        return 2
+    services = await Services.start(settings, SystemClock())
+    try:
+        data = await services.export_strategy(CLI, fmt, group=group, language=language)
+    except UnknownGroup as exc:
+        print(f"error: {_why(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        await services.close()
+    await asyncio.to_thread(path.write_bytes, data)
+    print(f"{path}: written")
+    return 0
+
+
+def _print_report(
+    path: Path, kind: str, report: ImportReport, rejected: Sequence[RowError]
+) -> bool:
+    """Print what a file changed and each rejected line; True when no line was rejected."""
+    errors = [*rejected, *report.errors]
+    print(
+        f"{path}: {kind}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(errors)} rejected"
+    )
+    for error in sorted(errors, key=lambda e: e.line):
+        print(f"  line {error.line}: {error.english()}")
+    return not errors
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnknownGroup):
+        return f"no single working group is called {exc.words!r}"
+    return str(exc)
+
+
 async def _import(settings: Settings, files: list[Path], cycle: int | None) -> int:
     services = await Services.start(settings, SystemClock())
     status = 0
@@ -126,15 +203,7 @@ async def _import(settings: Settings, files: list[Path], cycle: int | None) -> i
                 print(f"{path}: cannot import: {exc}", file=sys.stderr)
                 status = 1
                 continue
-            errors = [*outcome.parsed.errors, *outcome.report.errors]
-            report = outcome.report
-            print(
-                f"{path}: {outcome.parsed.kind}: {report.added} added, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {len(errors)} rejected"
-            )
-            for error in sorted(errors, key=lambda e: e.line):
-                print(f"  line {error.line}: {error.english()}")
-            if errors:
+            if not _print_report(path, outcome.parsed.kind, outcome.report, outcome.parsed.errors):
                 status = 1
     finally:
         await services.close()

@@ -15,14 +15,16 @@ from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
-from bot.domain.importer import parse_file
-from bot.domain.membership import Role
+from bot.domain.importer import parse_file, read_table
+from bot.domain.membership import Role, find_group
 from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
-from bot.domain.services import ImportOutcome, RecentSearches, Status
+from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
+from bot.domain.spreadsheet import table
 from bot.domain.strategy import Strategies
+from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
 from storage.assessment import AssessmentRepository
@@ -125,10 +127,13 @@ class Services:
                 current_cycle=settings.current_cycle,
                 revision=snapshot.revision,
             )
+            services = cls(settings, database, clock, translations, rules, catalog)
+            # Milestones shipped with this release, or a better reader, may move timeframes.
+            await services.strategies.reread_timeframes()
         except BaseException:
             await database.close()
             raise
-        return cls(settings, database, clock, translations, rules, catalog)
+        return services
 
     async def close(self) -> None:
         """Close the database."""
@@ -169,6 +174,41 @@ class Services:
             )
         await self.refresh_catalog()
         return ImportOutcome(parsed, report)
+
+    async def import_strategy(
+        self, path: Path, actor: int, *, group: str = "", cycle: int | None = None
+    ) -> StrategyOutcome:
+        """Check an action-strategy file (the template's layout) and store its good rows
+        together; `group` and `cycle` serve files without those columns. UnknownGroup for a
+        group these words do not name, UnreadableFile for a file that cannot be read."""
+        groups = await self.coalition.working_groups()
+        chosen = find_group(groups, group)
+        organisations = await self.coalition.repository.organisations()
+        parsed = await asyncio.to_thread(
+            lambda: parse_strategy(
+                read_table(path), groups, organisations, group=chosen, cycle=cycle
+            )
+        )
+        report = await self.strategies.import_rows(actor, parsed.rows, self.catalog)
+        return StrategyOutcome(parsed, report)
+
+    async def export_strategy(
+        self, actor: int, fmt: str, *, group: str = "", language: str = "en"
+    ) -> bytes:
+        """One working group's strategy (or every group's) as CSV or XLSX bytes in the
+        template's layout, with status, last update and notes. UnknownGroup as above."""
+        groups = await self.coalition.working_groups()
+        chosen = find_group(groups, group)
+        actions = await self.strategies.export(actor, chosen.id if chosen else None)
+        rows = export_rows(
+            actions,
+            groups,
+            await self.coalition.repository.organisations(),
+            self.catalog.by_id,
+            language,
+        )
+        sheet = chosen.name(language) if chosen else "strategy"
+        return await asyncio.to_thread(table, rows, fmt, sheet=sheet)
 
     async def backup(self) -> Path:
         """Take a backup now (the database stays writable meanwhile); its path."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -65,19 +66,7 @@ class StrategyRepository:
     async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
         """Store a new action (not started), audited; its id."""
         async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO actions (working_group_id, cycle, status, created_by, created_at, "
-                "updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, '')",
-                (
-                    fields.working_group_id,
-                    fields.cycle,
-                    ActionStatus.NOT_STARTED.value,
-                    actor,
-                    now.isoformat(),
-                    now.isoformat(),
-                ),
-            )
-            action_id = int(cursor.lastrowid or 0)
+            action_id = await _insert(db, fields, actor, now)
             await _write_fields(db, action_id, fields, now)
             await audit.record(db, now, actor, AuditAction.ADD_ACTION, None, _detail(action_id))
         return action_id
@@ -87,12 +76,27 @@ class StrategyRepository:
     ) -> None:
         """Replace an action's fields, audited; its status and history stay."""
         async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
-                (fields.working_group_id, fields.cycle, action_id),
-            )
+            await _move(db, action_id, fields)
             await _write_fields(db, action_id, fields, now)
             await audit.record(db, now, actor, AuditAction.EDIT_ACTION, None, _detail(action_id))
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
+        async with self._db.transaction() as db:
+            for fields in inserts:
+                await _write_fields(db, await _insert(db, fields, actor, now), fields, now)
+            for action_id, fields in updates:
+                await _move(db, action_id, fields)
+                await _write_fields(db, action_id, fields, now)
+            detail = f"{len(inserts)} added, {len(updates)} updated"
+            await audit.record(db, now, actor, AuditAction.IMPORT_STRATEGY, None, detail)
 
     async def change_status(self, action_id: int, change: StatusChange) -> None:
         """Set the action's status and append the change to its history."""
@@ -121,6 +125,24 @@ class StrategyRepository:
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
         return await self._load("a.timeframe_kind IS NULL", ())
+
+    async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
+        """Every action's id, cycle and timeframe as stored."""
+        async with self._db.connection.execute(
+            "SELECT id, cycle, timeframe, timeframe_kind, starts_at, due_at, recurrence, "
+            "timeframe_around, timeframe_problem, timeframe_values FROM actions ORDER BY id"
+        ) as cursor:
+            return [(r[0], r[1], _read_timeframe(r[2:])) for r in await cursor.fetchall()]
+
+    async def set_timeframes(self, changes: Sequence[tuple[int, ReadTimeframe]]) -> None:
+        """Store timeframes read again (the words stay; what they mean changed)."""
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE actions SET timeframe = ?, timeframe_kind = ?, starts_at = ?, "
+                "due_at = ?, recurrence = ?, timeframe_around = ?, timeframe_problem = ?, "
+                "timeframe_values = ? WHERE id = ?",
+                [(*_timeframe_values(timeframe), action_id) for action_id, timeframe in changes],
+            )
 
     async def _load(self, where: str, params: tuple[object, ...]) -> list[Action]:
         """The actions matching a fixed condition (our own SQL text, values as parameters), with
@@ -172,6 +194,32 @@ _LINKS = (
     ("action_recommendations", "recommendation_id"),
     ("action_organisations", "organisation_id"),
 )
+
+
+async def _insert(
+    db: aiosqlite.Connection, fields: ActionFields, actor: int, now: dt.datetime
+) -> int:
+    """A new action's row (its fields are written next); its id."""
+    cursor = await db.execute(
+        "INSERT INTO actions (working_group_id, cycle, status, created_by, created_at, "
+        "updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, '')",
+        (
+            fields.working_group_id,
+            fields.cycle,
+            ActionStatus.NOT_STARTED.value,
+            actor,
+            now.isoformat(),
+            now.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def _move(db: aiosqlite.Connection, action_id: int, fields: ActionFields) -> None:
+    await db.execute(
+        "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
+        (fields.working_group_id, fields.cycle, action_id),
+    )
 
 
 def _detail(action_id: int) -> str:

@@ -40,6 +40,7 @@ STORED_BEFORE_THE_ENUM = [
     "correct milestone",
     "add action",
     "edit action",
+    "import strategy",
     "delete round",
 ]
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.domain.audit import AuditAction
 from bot.domain.membership import NotAllowed
+from bot.domain.milestones import Milestone
 from bot.domain.model import RecNumber
 from bot.domain.strategy import (
     ActionDraft,
@@ -264,3 +265,59 @@ async def test_erasing_an_organisation_takes_it_off_its_actions(
     assert action.fields.organisation_ids == (org, other)
     await services.coalition.repository.erase_organisation(org, actor=BOSS, now=clock.now())
     assert (await services.strategies.action(action.id)).fields.organisation_ids == (other,)
+
+
+async def test_a_corrected_milestone_moves_the_timeframes_that_resolve_through_it(
+    services: Services, setup: tuple[int, int, int]
+) -> None:
+    group, org, _ = setup
+    by_mid_term = await services.strategies.add(
+        BOSS, draft(group, org, timeframe="by the mid-term report"), services.catalog
+    )
+    fixed = await services.strategies.add(BOSS, draft(group, org), services.catalog)  # Q2 2026
+    no_mid_term = await services.strategies.add(
+        BOSS,
+        draft(group, org, cycle=1, recommendations="82.1", timeframe="medium-term"),
+        services.catalog,
+    )
+    assert isinstance(no_mid_term.fields.timeframe, Unreadable)
+
+    entry, moved = await services.strategies.correct_milestone(
+        BOSS, 2, Milestone.MID_TERM, "2017-07-15", note="State's report"
+    )
+    assert (entry.cycle, moved) == (2, 1)
+    moved_to = (await services.strategies.action(by_mid_term.id)).fields.timeframe
+    assert isinstance(moved_to, Timeframe)
+    assert (moved_to.original, moved_to.due_day) == (
+        "by the mid-term report",
+        dt.date(2017, 7, 15),
+    )
+    assert await services.strategies.action(fixed.id) == fixed
+
+    _, moved = await services.strategies.correct_milestone(BOSS, 1, Milestone.MID_TERM, "2012")
+    assert moved == 1
+    readable = (await services.strategies.action(no_mid_term.id)).fields.timeframe
+    assert isinstance(readable, Timeframe)
+    assert readable.due_day == dt.date(2012, 1, 1)
+    with pytest.raises(NotAllowed):
+        await services.strategies.correct_milestone(REP, 1, Milestone.MID_TERM, "2013")
+
+
+async def test_a_restart_reads_timeframes_again_with_the_milestones_it_ships(
+    services: Services, setup: tuple[int, int, int], clock: FakeClock
+) -> None:
+    group, org, _ = setup
+    action = await services.strategies.add(
+        BOSS, draft(group, org, timeframe="before the next review"), services.catalog
+    )
+    async with services.database.transaction() as db:  # as an older release had read it
+        await db.execute(
+            "UPDATE actions SET due_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (action.id,)
+        )
+    await services.close()
+    restarted = await Services.start(services.settings, clock)
+    try:
+        assert await restarted.strategies.action(action.id) == action
+        assert await restarted.strategies.reread_timeframes() == 0
+    finally:
+        await restarted.close()

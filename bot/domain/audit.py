@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     CORRECT_MILESTONE = "correct milestone"
     ADD_ACTION = "add action"
     EDIT_ACTION = "edit action"
+    IMPORT_STRATEGY = "import strategy"
     DELETE_ROUND = "delete round"
 
     @property
@@ -96,5 +97,6 @@ _LABELS = {
     AuditAction.CORRECT_MILESTONE: N_("corrected a cycle's milestone"),
     AuditAction.ADD_ACTION: N_("added an action to a strategy"),
     AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
+    AuditAction.IMPORT_STRATEGY: N_("imported a strategy file"),
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
 }

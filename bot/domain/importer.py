@@ -376,14 +376,30 @@ def _states(raw: str) -> tuple[str, ...]:
 
 
 def _map_columns(header: list[str]) -> dict[str, int]:
-    lookup = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
+    return map_columns(header, _HEADERS)
+
+
+def header_key(cell: str) -> str:
+    """A header cell as the column tables spell it: lower case, punctuation as spaces."""
+    return " ".join(re.sub(r"[^0-9a-z\u1780-\u17ff]+", " ", normalize(cell)).split())
+
+
+def map_columns(header: list[str], headers: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Each field's column in a header row, by the spellings in `headers` (first one wins)."""
+    lookup = {alias: name for name, aliases in headers.items() for alias in aliases}
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        key = " ".join(re.sub(r"[^0-9a-z\u1780-\u17ff]+", " ", normalize(cell)).split())
+        key = header_key(cell)
         name = lookup.get(key) or lookup.get(key.replace("recommending_", "recommending "))
         if name and name not in columns:
             columns[name] = index
     return columns
+
+
+def read_table(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """A CSV or XLSX file's rows (an XLSX file's first sheet) with their line numbers, read
+    lazily with every import's limits; UnreadableFile when the file cannot be read."""
+    return _bounded(enumerate(_read_table(path), start=1))
 
 
 def _read_table(path: Path) -> Iterator[list[str]]:

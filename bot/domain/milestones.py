@@ -209,7 +209,8 @@ class Milestones:
         around: bool = False,
         note: str = "",
     ) -> MilestoneEntry:
-        """Set a milestone's date (an empty date: not known), coordinators only.
+        """Set a milestone's date (an empty date: not known), coordinators only. Callers go
+        through Strategies.correct_milestone, which moves the timeframes that depend on it.
 
         Raises NotAllowed, or BadMilestoneDate for a date it cannot read or a cycle below 1.
         """

@@ -11,6 +11,7 @@ from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, W
 from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 from bot.domain.strategy import Action, ActionFields, StatusChange
+from bot.domain.timeframes import ReadTimeframe
 
 
 class MembershipStore(Protocol):
@@ -485,4 +486,23 @@ class StrategyStore(Protocol):
 
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
+        ...
+
+    async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
+        """Every action's id, cycle and timeframe as stored."""
+        ...
+
+    async def set_timeframes(self, changes: Sequence[tuple[int, ReadTimeframe]]) -> None:
+        """Store timeframes read again (the words stay; what they mean changed)."""
+        ...
+
+    async def import_actions(
+        self,
+        inserts: Sequence[ActionFields],
+        updates: Sequence[tuple[int, ActionFields]],
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> None:
+        """Add and update actions from a file in one transaction, audited once."""
         ...

@@ -21,6 +21,7 @@ from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.strategy import Strategies
+from bot.domain.strategy_file import ParsedStrategy
 
 
 class BackupFailed(RuntimeError):
@@ -80,6 +81,14 @@ class ImportOutcome:
     """A file's checked rows and what storing them changed."""
 
     parsed: ParsedFile
+    report: ImportReport
+
+
+@dataclass(frozen=True)
+class StrategyOutcome:
+    """A strategy file's checked rows and what storing them changed."""
+
+    parsed: ParsedStrategy
     report: ImportReport
 
 
@@ -181,6 +190,18 @@ class DomainServices(Protocol):
 
     async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
         """Check a file and store its good rows in one transaction."""
+        ...
+
+    async def import_strategy(
+        self, path: Path, actor: int, *, group: str = "", cycle: int | None = None
+    ) -> StrategyOutcome:
+        """Check an action-strategy file and store its good rows together."""
+        ...
+
+    async def export_strategy(
+        self, actor: int, fmt: str, *, group: str = "", language: str = "en"
+    ) -> bytes:
+        """A working group's strategy (or every group's) as CSV or XLSX bytes."""
         ...
 
     async def backup(self) -> Path:

@@ -10,21 +10,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.domain.importer import N_
+from bot.domain.importer import N_, ImportReport, RowError
 from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.domain.text import one_line
+from bot.domain.text import normalize, one_line
 from bot.domain.timeframes import ReadTimeframe, Timeframe, read_timeframe
 
 if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at run time
     from bot.domain.catalog import Catalog
     from bot.domain.clock import Clock
     from bot.domain.coalition import Coalition
-    from bot.domain.milestones import Milestones
+    from bot.domain.milestones import Milestone, MilestoneEntry, Milestones, MilestoneTable
     from bot.domain.repositories import StrategyStore
+    from bot.domain.strategy_file import StrategyRow
 
 MAX_FIELD = 1000
+CLI = 0  # the actor of the command line: whoever runs it on the server may import and export
 MAX_NOTE = 300
 
 
@@ -173,6 +175,48 @@ class GroupStrategy:
     counts: Mapping[ActionStatus, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What checking a draft needs to know: the groups, organisations and milestones."""
+
+    groups: frozenset[int]
+    organisations: frozenset[int]
+    milestones: MilestoneTable
+
+
+def _fields(draft: ActionDraft, catalog: Catalog, context: _Context) -> ActionFields:
+    """The draft as it would be stored; BadAction says what is wrong with it."""
+    if draft.working_group_id not in context.groups:
+        raise BadAction(N_("There is no such working group."))
+    if draft.cycle < 1:
+        raise BadAction(N_("There is no such cycle."))
+    activity = _text(draft.activity)
+    if not activity:
+        raise BadAction(N_("Write the action or activity."))
+    if not set(draft.organisation_ids) <= context.organisations:
+        raise BadAction(N_("There is no such organisation."))
+    recommendations = resolve_recommendations(draft.recommendations, draft.cycle, catalog)
+    return ActionFields(
+        working_group_id=draft.working_group_id,
+        cycle=draft.cycle,
+        recommendation_ids=tuple(r.id for r in recommendations),
+        other_mechanisms=_text(draft.other_mechanisms),
+        sdg_targets=_text(draft.sdg_targets),
+        activity=activity,
+        indicator=_text(draft.indicator),
+        resources=_text(draft.resources),
+        partners=_text(draft.partners),
+        timeframe=read_timeframe(draft.timeframe, context.milestones.of(draft.cycle)),
+        risks=_text(draft.risks),
+        organisation_ids=tuple(dict.fromkeys(draft.organisation_ids)),
+    )
+
+
+def _natural_key(fields: ActionFields) -> tuple[int, int, str]:
+    """How a re-imported row without an id finds its action: group, cycle and activity."""
+    return (fields.working_group_id, fields.cycle, normalize(fields.activity))
+
+
 class Strategies:
     """The working groups' action strategies, with the role checks each change needs."""
 
@@ -189,36 +233,14 @@ class Strategies:
         self.milestones = milestones
         self.clock = clock
 
+    async def _context(self) -> _Context:
+        groups = frozenset(g.id for g in await self.coalition.working_groups())
+        organisations = frozenset(o.id for o in await self.coalition.repository.organisations())
+        return _Context(groups, organisations, await self.milestones.table())
+
     async def check(self, draft: ActionDraft, catalog: Catalog) -> ActionFields:
         """The draft as it would be stored; BadAction says what is wrong with it."""
-        groups = {g.id for g in await self.coalition.working_groups()}
-        if draft.working_group_id not in groups:
-            raise BadAction(N_("There is no such working group."))
-        if draft.cycle < 1:
-            raise BadAction(N_("There is no such cycle."))
-        activity = _text(draft.activity)
-        if not activity:
-            raise BadAction(N_("Write the action or activity."))
-        known = {o.id for o in await self.coalition.repository.organisations()}
-        unknown = sorted(set(draft.organisation_ids) - known)
-        if unknown:
-            raise BadAction(N_("There is no such organisation."))
-        recommendations = resolve_recommendations(draft.recommendations, draft.cycle, catalog)
-        table = await self.milestones.table()
-        return ActionFields(
-            working_group_id=draft.working_group_id,
-            cycle=draft.cycle,
-            recommendation_ids=tuple(r.id for r in recommendations),
-            other_mechanisms=_text(draft.other_mechanisms),
-            sdg_targets=_text(draft.sdg_targets),
-            activity=activity,
-            indicator=_text(draft.indicator),
-            resources=_text(draft.resources),
-            partners=_text(draft.partners),
-            timeframe=read_timeframe(draft.timeframe, table.of(draft.cycle)),
-            risks=_text(draft.risks),
-            organisation_ids=tuple(dict.fromkeys(draft.organisation_ids)),
-        )
+        return _fields(draft, catalog, await self._context())
 
     async def add(self, actor: int, draft: ActionDraft, catalog: Catalog) -> Action:
         """Store a new action (coordinators only); it starts as not started."""
@@ -278,3 +300,89 @@ class Strategies:
         """Every action whose timeframe could not be read, for coordinators to fix."""
         await self.coalition.require_coordinator(actor)
         return await self.repository.unreadable()
+
+    async def reread_timeframes(self) -> int:
+        """Read every action's timeframe again with the milestones as they stand now (after a
+        correction, or a release with new milestones or a better reader); how many changed."""
+        table = await self.milestones.table()
+        changes = [
+            (action_id, new)
+            for action_id, cycle, old in await self.repository.timeframes()
+            if (new := read_timeframe(old.original, table.of(cycle))) != old
+        ]
+        if changes:
+            await self.repository.set_timeframes(changes)
+        return len(changes)
+
+    async def correct_milestone(
+        self,
+        actor: int,
+        cycle: int,
+        milestone: Milestone,
+        date: str,
+        *,
+        around: bool = False,
+        note: str = "",
+    ) -> tuple[MilestoneEntry, int]:
+        """Correct a cycle's milestone (coordinators) and move the timeframes that resolve
+        through it; the correction, and how many timeframes changed."""
+        entry = await self.milestones.correct(
+            actor, cycle, milestone, date, around=around, note=note
+        )
+        return entry, await self.reread_timeframes()
+
+    async def import_rows(
+        self, actor: int, rows: Sequence[StrategyRow], catalog: Catalog
+    ) -> ImportReport:
+        """Store a file's good rows together (one transaction): new actions added, changed ones
+        updated (found by id, else by group, cycle and activity), the rest left as they are;
+        each bad row reported with its line. Coordinators, or the command line."""
+        if actor != CLI:
+            await self.coalition.require_coordinator(actor)
+        context = await self._context()
+        existing: dict[int, Action] = {}
+        for group_id in sorted({row.draft.working_group_id for row in rows}):
+            existing.update((a.id, a) for a in await self.repository.actions(group_id))
+        by_key = {
+            _natural_key(a.fields): a for a in sorted(existing.values(), key=lambda a: -a.id)
+        }
+        inserts: list[ActionFields] = []
+        updates: list[tuple[int, ActionFields]] = []
+        unchanged = 0
+        errors: list[RowError] = []
+        for row in rows:
+            try:
+                fields = _fields(row.draft, catalog, context)
+            except BadAction as bad:
+                errors.append(RowError(row.line, bad.message, bad.values))
+                continue
+            found = by_key.get(_natural_key(fields))
+            if row.action_id is not None:
+                found = existing.get(row.action_id) or await self.repository.action(row.action_id)
+                if found is None:
+                    errors.append(
+                        RowError(
+                            row.line, N_("there is no action {id}"), {"id": str(row.action_id)}
+                        )
+                    )
+                    continue
+            if found is None:
+                inserts.append(fields)
+            elif found.fields == fields:
+                unchanged += 1
+            else:
+                updates.append((found.id, fields))
+        if inserts or updates:
+            await self.repository.import_actions(
+                inserts, updates, actor=actor, now=self.clock.now()
+            )
+        return ImportReport(len(inserts), len(updates), unchanged, tuple(errors))
+
+    async def export(self, actor: int, group_id: int | None = None) -> list[Action]:
+        """Every action of one working group (or of all, group by group), by due date, to
+        write out in the template's layout. Coordinators, or the command line."""
+        if actor != CLI:
+            await self.coalition.require_coordinator(actor)
+        groups = [g.id for g in await self.coalition.working_groups()]
+        chosen = groups if group_id is None else [g for g in groups if g == group_id]
+        return [action for g in chosen for action in (await self.for_group(g)).actions]

@@ -1,0 +1,280 @@
+"""Action strategies as spreadsheets in the coalition's template layout (CSV or XLSX, English or
+Khmer headers, a working-group column or one group given on import): reading rows into drafts,
+and writing a strategy back out with its status, last update and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.domain.importer import (
+    MAX_FILE_ROWS,
+    N_,
+    RowError,
+    UnreadableFile,
+    header_key,
+    map_columns,
+)
+from bot.domain.membership import Organisation, WorkingGroup
+from bot.domain.model import Recommendation
+from bot.domain.spreadsheet import looks_like_formula
+from bot.domain.strategy import Action, ActionDraft
+from bot.domain.text import KHMER_DIGITS, normalize
+from bot.domain.timeframes import PHNOM_PENH
+
+# The template's columns, then what an export adds; the first spelling of each language is the
+# one an export writes.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("id", "id", "លេខសម្គាល់"),
+    ("group", "Working group", "ក្រុមការងារ"),
+    ("cycle", "Cycle", "វដ្ត"),
+    ("recommendations", "Rec #", "លេខអនុសាសន៍"),
+    ("other_mechanisms", "Other UN mechanisms", "យន្តការអង្គការសហប្រជាជាតិផ្សេងទៀត"),
+    ("sdg_targets", "SDG targets", "គោលដៅ SDG"),
+    ("activity", "CSO action/activity", "សកម្មភាព"),
+    ("indicator", "Indicator", "សូចនាករ"),
+    ("resources", "Resources needed", "ធនធានដែលត្រូវការ"),
+    ("partners", "Potential partners", "ដៃគូដែលអាចមាន"),
+    ("timeframe", "Timeframe", "ពេលវេលាកំណត់"),
+    ("risks", "Risks and responses", "ហានិភ័យ និងការឆ្លើយតប"),
+    ("organisations", "Responsible organisations", "អង្គការទទួលខុសត្រូវ"),
+    ("status", "Status", "ស្ថានភាព"),
+    ("last_update", "Last update", "បច្ចុប្បន្នភាពចុងក្រោយ"),
+    ("notes", "Notes", "កំណត់សម្គាល់"),
+)
+_EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "id": ("action id",),
+    "group": ("group", "working group slug"),
+    "cycle": ("upr cycle",),
+    "recommendations": (
+        "rec",
+        "rec no",
+        "rec number",
+        "rec numbers",
+        "recommendation",
+        "recommendations",
+        "recommendation number",
+        "recommendation numbers",
+        "rec and the recommendation recommending state",
+        "អនុសាសន៍",
+    ),
+    "other_mechanisms": (
+        "corresponding recommendations from other un mechanisms",
+        "other mechanisms",
+        "un mechanisms",
+    ),
+    "sdg_targets": (
+        "sdg target",
+        "sdg",
+        "sdgs",
+        "corresponding sdg target",
+        "corresponding sdg targets",
+    ),
+    "activity": ("cso action", "cso activity", "action", "activity", "action activity"),
+    "indicator": ("indicators", "indicator to track progress"),
+    "resources": ("resources", "ធនធាន"),
+    "partners": ("partners", "ដៃគូ"),
+    "timeframe": ("time frame", "deadline"),
+    "risks": ("risks", "risk", "risks and the response to each risk", "ហានិភ័យ"),
+    "organisations": (
+        "responsible",
+        "responsible organisation",
+        "organisations",
+        "organisation",
+        "lead organisation",
+        "lead organisations",
+    ),
+}
+HEADERS: dict[str, tuple[str, ...]] = {
+    name: (header_key(en), header_key(km), *_EXTRA_SPELLINGS.get(name, ()))
+    for name, en, km in COLUMNS
+}
+_SEPARATORS = str.maketrans({";": ",", "、": ",", "\n": ","})
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    """One checked line of a strategy file: the action it describes, and its id if it has one."""
+
+    line: int
+    action_id: int | None
+    draft: ActionDraft
+
+
+@dataclass
+class ParsedStrategy:
+    """A strategy file's rows and the reasons for the bad ones."""
+
+    rows: list[StrategyRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class _BadRow(Exception):
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def _cell(raw: list[str], index: int | None) -> str:
+    """A cell's text; an apostrophe our export put before a would-be formula is dropped."""
+    text = raw[index].strip() if index is not None and index < len(raw) else ""
+    return text[1:] if text.startswith("'") and looks_like_formula(text[1:]) else text
+
+
+def parse_strategy(
+    table: Iterable[tuple[int, list[str]]],
+    groups: Sequence[WorkingGroup],
+    organisations: Sequence[Organisation],
+    *,
+    group: WorkingGroup | None = None,
+    cycle: int | None = None,
+) -> ParsedStrategy:
+    """Check every line of a table whose first non-empty row is the header.
+
+    `group` and `cycle` serve files without those columns. Raises UnreadableFile when the
+    header has no action column or the file is too long.
+    """
+    rows = iter(table)
+    header = next((r for _, r in rows if any(c.strip() for c in r)), [])
+    columns = map_columns(header, HEADERS)
+    if "activity" not in columns or "recommendations" not in columns:
+        raise UnreadableFile(
+            "no columns for the action and its recommendations: expected headers such as "
+            "'CSO action/activity' and 'Rec #' (or សកម្មភាព and លេខអនុសាសន៍)"
+        )
+    by_slug = {normalize(g.slug): g for g in groups}
+    by_name = {normalize(name): g for g in groups for name in (g.name_en, g.name_km)}
+    by_short = {normalize(o.short_name): o for o in organisations}
+    parsed = ParsedStrategy()
+    seen: dict[tuple[int, int, str], int] = {}
+    for line, raw in rows:
+        if not any(c.strip() for c in raw):
+            continue
+        if len(parsed.rows) + len(parsed.errors) >= MAX_FILE_ROWS:
+            raise UnreadableFile(f"more than {MAX_FILE_ROWS:,} rows; nothing was imported")
+        cells = {name: _cell(raw, columns.get(name)) for name, _, _ in COLUMNS}
+        try:
+            row = _row(line, cells, by_slug, by_name, by_short, group, cycle)
+        except _BadRow as bad:
+            parsed.errors.append(RowError(line, bad.message, bad.params))
+            continue
+        key = (row.draft.working_group_id, row.draft.cycle, normalize(row.draft.activity))
+        if row.action_id is None and key in seen:
+            parsed.errors.append(
+                RowError(
+                    line,
+                    N_("the same action already appears on line {first}"),
+                    {"first": str(seen[key])},
+                )
+            )
+            continue
+        seen.setdefault(key, line)
+        parsed.rows.append(row)
+    return parsed
+
+
+def _row(
+    line: int,
+    cells: dict[str, str],
+    by_slug: dict[str, WorkingGroup],
+    by_name: dict[str, WorkingGroup],
+    by_short: dict[str, Organisation],
+    default_group: WorkingGroup | None,
+    default_cycle: int | None,
+) -> StrategyRow:
+    written = normalize(cells["group"])
+    group = (by_slug.get(written) or by_name.get(written)) if written else default_group
+    if group is None:
+        if written:
+            raise _BadRow(N_("there is no working group {value}"), value=cells["group"])
+        raise _BadRow(N_("no working group: add a working group column or give the group"))
+    cycle = default_cycle
+    if cells["cycle"]:
+        digits = cells["cycle"].translate(KHMER_DIGITS).strip()
+        if not digits.isdigit() or not 0 < int(digits) < 100:
+            raise _BadRow(N_("cycle {value} is not a cycle number"), value=cells["cycle"])
+        cycle = int(digits)
+    if cycle is None:
+        raise _BadRow(N_("no cycle: add a cycle column or give the cycle when importing"))
+    action_id = None
+    if cells["id"]:
+        ident = cells["id"].translate(KHMER_DIGITS)
+        if not ident.isdigit():
+            raise _BadRow(N_("{value} is not an action id"), value=cells["id"])
+        action_id = int(ident)
+    organisation_ids = []
+    for name in cells["organisations"].translate(_SEPARATORS).split(","):
+        if not name.strip():
+            continue
+        found = by_short.get(normalize(name))
+        if found is None:
+            raise _BadRow(N_("there is no organisation {value}"), value=name.strip())
+        organisation_ids.append(found.id)
+    return StrategyRow(
+        line,
+        action_id,
+        ActionDraft(
+            working_group_id=group.id,
+            cycle=cycle,
+            recommendations=cells["recommendations"],
+            other_mechanisms=cells["other_mechanisms"],
+            sdg_targets=cells["sdg_targets"],
+            activity=cells["activity"],
+            indicator=cells["indicator"],
+            resources=cells["resources"],
+            partners=cells["partners"],
+            timeframe=cells["timeframe"],
+            risks=cells["risks"],
+            organisation_ids=tuple(organisation_ids),
+        ),
+    )
+
+
+def export_rows(
+    actions: Sequence[Action],
+    groups: Sequence[WorkingGroup],
+    organisations: Sequence[Organisation],
+    recommendations: dict[int, Recommendation],
+    language: str,
+) -> list[list[str | int]]:
+    """The strategy in the template's layout, header in the reader's language, with each
+    action's status, last update (Phnom Penh day) and latest note: a file that imports back
+    unchanged."""
+    slugs = {g.id: g.slug for g in groups}
+    shorts = {o.id: o.short_name for o in organisations}
+    table: list[list[str | int]] = [[km if language == "km" else en for _, en, km in COLUMNS]]
+    for action in actions:
+        fields = action.fields
+        notes = [change.note for change in action.history if change.note]
+        updated = max([action.updated_at, *(c.at for c in action.history)])
+        table.append(
+            [
+                action.id,
+                slugs.get(fields.working_group_id, ""),
+                fields.cycle,
+                ", ".join(
+                    str(recommendations[r].number)
+                    for r in fields.recommendation_ids
+                    if r in recommendations
+                ),
+                fields.other_mechanisms,
+                fields.sdg_targets,
+                fields.activity,
+                fields.indicator,
+                fields.resources,
+                fields.partners,
+                fields.timeframe.original,
+                fields.risks,
+                "; ".join(shorts[o] for o in fields.organisation_ids if o in shorts),
+                action.status.value,
+                _day(updated),
+                notes[-1] if notes else "",
+            ]
+        )
+    return table
+
+
+def _day(at: dt.datetime) -> str:
+    return at.astimezone(PHNOM_PENH).date().isoformat()
