@@ -399,3 +399,11 @@ class DraftRound(CallbackData, prefix="rd"):
 
     draft: int
     go: bool
+
+
+@dataclass(frozen=True)
+class RateRound(CallbackData, prefix="rr"):
+    """Which open round /rate works in, when several are open (not a RoundPayload: the gate
+    would judge it by the results' rules; the handler checks the round is open)."""
+
+    round: int

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
 )
 
 from bot.domain.assessment import Colour, Distribution, Round
@@ -120,13 +119,3 @@ def only_representatives(l10n: Localizer) -> str:
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."
     )
-
-
-async def current_round_or_say(
-    message: Message, l10n: Localizer, context: BotContext
-) -> Round | None:
-    """The open round; without one, say so and return None."""
-    round_ = await context.services.assessments.current_round()
-    if round_ is None:
-        await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
-    return round_

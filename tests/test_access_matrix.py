@@ -127,6 +127,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),
     "rd": ("rd:999:0", COORDINATORS),
+    "rr": ("rr:{open}", MEMBERS),
 }
 
 

@@ -134,6 +134,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rq:3:1:0": cb.ResultsPage(3, 1, 0),
         "rap:3": cb.RoundButton(3, cb.RoundAction.PUBLISH),
         "rd:4:1": cb.DraftRound(4, True),
+        "rr:3": cb.RateRound(3),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

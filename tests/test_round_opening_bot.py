@@ -155,3 +155,25 @@ async def test_help_explains_the_round_buttons_to_coordinators(
     ]
     assert "In /rounds, Close freezes the ratings" in "".join(texts)
     assert "Delete removes a round nobody has rated in yet" in "".join(texts)
+
+
+async def test_rate_asks_which_round_when_several_are_open(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    [member] = await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1-118.2", "First")
+    card = await tg.reply_to(member, "/rate")  # one open round: no question
+    assert card.text.startswith("<b>118.1</b> · Cycle 2 · First")
+    await open_round(tg, "c2 118.3-118.4", "Second")
+    question = await tg.reply_to(member, "/rate")
+    assert question.text == "Several rounds are open: which one do you want to rate?"
+    assert [b["text"] for b in buttons(question)] == ["2. Second", "1. First"]
+    assert await press(tg, question, button(question, "2. Second"), member) == ""
+    call = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert call.params["text"].startswith("<b>118.3</b> · Cycle 2 · Second")
+    # A number picks the round at once; a round that is not open is said so.
+    card = await tg.reply_to(member, "/rate 1")
+    assert card.text.startswith("<b>118.1</b> · Cycle 2 · First")
+    reply = await tg.reply_to(member, "/rate 7")
+    assert reply.text == "Round 7 is not open."
+    assert [b["text"] for b in buttons(reply)] == ["2. Second", "1. First"]

@@ -330,6 +330,15 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class RoundChoice:
+    """/rate's round: the one to rate in, or the open ones to choose from, or none."""
+
+    round: Round | None
+    choices: tuple[Round, ...] = ()  # several open and none named: ask which
+    asked: int | None = None  # a round named that is not open (or does not exist)
+
+
+@dataclass(frozen=True)
 class RoundChanged:
     """A close, reopen, publish or delete: the rounds as they are now (None: the round is
     gone), and why nothing changed when a stale button asked for what cannot be done."""
@@ -580,6 +589,16 @@ class Assessments:
             return False
         await self.repository.set_reason(round_id, rec_id, org_id, "", self.clock.now())
         return True
+
+    async def pick_open(self, asked: int | None) -> RoundChoice:
+        """The open round /rate works in: the one named, the only one, or the choice."""
+        open_ = [r for r in await self.repository.rounds() if r.open]
+        if asked is not None:
+            named = next((r for r in open_ if r.id == asked), None)
+            return RoundChoice(named, () if named else tuple(open_), None if named else asked)
+        if len(open_) == 1:
+            return RoundChoice(open_[0])
+        return RoundChoice(None, tuple(open_))
 
     async def current_round(self) -> Round | None:
         """The newest open round."""
