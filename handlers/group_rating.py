@@ -47,6 +47,12 @@ BATCH = 5
 async def rate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/rate [round]: in a working group's chat, post the next cards; in private, the next
     unrated one. With several rounds open and none named, ask which (buttons)."""
+    if message.chat.type == "private":  # coordinators post cards in groups; they do not rate
+        try:
+            await context.services.assessments.rater(user.id)
+        except NotAllowed:
+            await message.reply_text(escape(only_representatives(l10n)))
+            return
     asked = whole_number(arguments(message.text or ""))
     choice = await context.services.assessments.pick_open(asked)
     if choice.round is not None:

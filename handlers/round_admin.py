@@ -160,6 +160,19 @@ def _rounds_view(
             ),
         ]
         lines.append(escape(" · ".join(parts)))
+        if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
+            lines.append(
+                "   " + escape(" · ".join(f"{org} {n}/{r.size}" for org, n in line.organisations))
+            )
+        elif line.own is not None and r.open:
+            lines.append(
+                "   "
+                + escape(
+                    l10n.gettext("your organisation: {rated} of {total} rated").format(
+                        rated=line.own, total=r.size
+                    )
+                )
+            )
         if overview.coordinator:
             rows += _round_buttons(l10n, r, deletable=line.rated == 0)
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None

@@ -38,11 +38,27 @@ def card_text(
     rec: Recommendation,
     dist: Distribution,
     organisations: int,
+    *,
+    colours: bool = True,
+    private: bool = False,
 ) -> str:
-    """A rating card's text: the recommendation, its States, the counts so far."""
+    """A rating card's text: the recommendation, its States, the counts so far (without
+    `colours`, only how many organisations have rated, and when the colours show)."""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    if colours:
+        counts = l10n.gettext("{counts} — {rated} of {total} organisations")
+    elif private:
+        counts = l10n.gettext(
+            "{rated} of {total} organisations have rated (colours shown once your organisation "
+            "has rated)"
+        )
+    else:
+        counts = l10n.gettext(
+            "{rated} of {total} organisations have rated (colours shown when the results are "
+            "published)"
+        )
     return "\n".join(
         [
             f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))} · "
@@ -54,11 +70,7 @@ def card_text(
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             "",
-            escape(
-                l10n.gettext("{counts} — {rated} of {total} organisations").format(
-                    counts=dist.line(), rated=dist.total, total=organisations
-                )
-            ),
+            escape(counts.format(counts=dist.line(), rated=dist.total, total=organisations)),
         ]
     )
 
@@ -98,12 +110,24 @@ async def rating_card(
     round_: Round,
     rec: Recommendation,
     group_id: int | None = None,
+    viewer: int | None = None,
 ) -> str:
-    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
+    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's;
+    the colours only where `Assessments.shows_colours` allows (viewer None: a group's card)."""
     assessments = context.services.assessments
     dist = await assessments.distribution(round_.id, rec.id, group_id)
     _, organisations = await assessments.participation(round_.id, group_id)
-    return card_text(l10n, context, round_, rec, dist, organisations)
+    colours = await assessments.shows_colours(viewer, round_, rec.id)
+    return card_text(
+        l10n,
+        context,
+        round_,
+        rec,
+        dist,
+        organisations,
+        colours=colours,
+        private=viewer is not None,
+    )
 
 
 def not_linked(l10n: Localizer) -> str:

@@ -311,6 +311,10 @@ class AssessmentStore(Protocol):
         the round is closed."""
         ...
 
+    async def progress(self, round_id: int) -> list[tuple[str, int]]:
+        """How many of the round's recommendations each active organisation has rated."""
+        ...
+
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
         """A working group's ratings: its member organisations' (those at the close)."""
         ...

@@ -319,6 +319,9 @@ class RoundLine:
     round: Round
     rated: int
     total: int
+    # Coordinators: each active organisation's short name and how many it has rated.
+    organisations: tuple[tuple[str, int], ...] = ()
+    own: int | None = None  # a member: how many their organisation has rated
 
 
 @dataclass(frozen=True)
@@ -474,11 +477,18 @@ class Assessments:
 
     async def overview(self, user_id: int) -> Overview:
         """Every round with its participation, and whether the reader gets the buttons."""
+        person = await self.coalition.person(user_id)
+        coordinator = person is not None and person.role is Role.COORDINATOR
+        org = person.organisation_id if person and person.role is Role.MEMBER else None
         lines = [
-            RoundLine(r, *await self.repository.participation(r.id))
+            RoundLine(
+                r,
+                *await self.repository.participation(r.id),
+                tuple(await self.repository.progress(r.id)) if coordinator else (),
+                len(await self.repository.own(r.id, org)) if org is not None else None,
+            )
             for r in await self.repository.rounds()
         ]
-        coordinator = await self.coalition.role(user_id) is Role.COORDINATOR
         return Overview(tuple(lines), coordinator)
 
     async def close_due(self) -> None:
@@ -655,6 +665,24 @@ class Assessments:
     async def prompted(self, user_id: int, message_id: int) -> tuple[int, int] | None:
         """The (round, recommendation) whose reason a reply to this message gives, if any."""
         return await self.repository.prompt(user_id, message_id, self.clock.now())
+
+    async def shows_colours(self, viewer: int | None, round_: Round, rec_id: int) -> bool:
+        """May a card show this recommendation's colours, or only how many have rated? No
+        herding, as polls hide results until one votes: a group's card (viewer None) once the
+        round is published; in private also a coordinator, and a member whose organisation
+        has rated it."""
+        if round_.published and not round_.open:
+            return True
+        if viewer is None:
+            return False
+        person = await self.coalition.person(viewer)
+        if person is None:
+            return False
+        if person.role is Role.COORDINATOR:
+            return True
+        if person.organisation_id is None:
+            return False
+        return rec_id in await self.repository.own(round_.id, person.organisation_id)
 
     async def may_see_results(self, user_id: int, round_: Round) -> bool:
         """Coordinators always; members once a closed round is published; guests never."""
