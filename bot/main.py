@@ -181,8 +181,9 @@ def _print_report(
         f"{path}: {kind}: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(errors)} rejected"
     )
-    for error in sorted(errors, key=lambda e: e.line):
-        print(f"  line {error.line}: {error.english()}")
+    for error in sorted(errors, key=lambda e: (e.sheet, e.line)):
+        where = f"{error.sheet}, line {error.line}" if error.sheet else f"line {error.line}"
+        print(f"  {where}: {error.english()}")
     return not errors
 
 

@@ -15,15 +15,15 @@ from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
-from bot.domain.importer import parse_file, read_table
+from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
-from bot.domain.spreadsheet import table
-from bot.domain.strategy import Strategies
+from bot.domain.spreadsheet import table, workbook
+from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
@@ -186,7 +186,7 @@ class Services:
         organisations = await self.coalition.repository.organisations()
         parsed = await asyncio.to_thread(
             lambda: parse_strategy(
-                read_table(path), groups, organisations, group=chosen, cycle=cycle
+                read_sheets(path), groups, organisations, group=chosen, cycle=cycle
             )
         )
         report = await self.strategies.import_rows(actor, parsed.rows, self.catalog)
@@ -200,15 +200,21 @@ class Services:
         groups = await self.coalition.working_groups()
         chosen = find_group(groups, group)
         actions = await self.strategies.export(actor, chosen.id if chosen else None)
-        rows = export_rows(
-            actions,
-            groups,
-            await self.coalition.repository.organisations(),
-            self.catalog.by_id,
-            language,
-        )
-        sheet = chosen.name(language) if chosen else "strategy"
-        return await asyncio.to_thread(table, rows, fmt, sheet=sheet)
+        organisations = await self.coalition.repository.organisations()
+
+        def rows(of: list[Action]) -> list[list[str | int]]:
+            return export_rows(of, groups, organisations, self.catalog.by_id, language)
+
+        if fmt == "csv" or chosen is not None:
+            sheet = chosen.slug if chosen else "strategy"
+            return await asyncio.to_thread(table, rows(actions), fmt, sheet=sheet)
+        # Every group: one sheet each (named by its short name), as groups keep strategies.
+        sheets = [
+            (g.slug, rows(mine))
+            for g in groups
+            if (mine := [a for a in actions if a.fields.working_group_id == g.id])
+        ]
+        return await asyncio.to_thread(workbook, sheets or [("strategy", rows([]))])
 
     async def backup(self) -> Path:
         """Take a backup now (the database stays writable meanwhile); its path."""

@@ -26,7 +26,7 @@ from bot.domain.rounds import (
     summary_by_theme,
     theme_blocks,
 )
-from bot.domain.spreadsheet import Sheet, table
+from bot.domain.spreadsheet import table
 from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.access import Press
@@ -236,7 +236,7 @@ async def send_export(
     # The whole table on a sheet named after the round, then (XLSX) one sheet per working
     # group or theme with rows, each colour cell filled with its colour.
     more = [
-        Sheet(
+        (
             name,
             export_rows(l10n, services.catalog, [(name, rows)], overall_label, by_theme=by_theme),
         )

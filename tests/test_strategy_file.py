@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain.audit import AuditAction
-from bot.domain.importer import UnreadableFile, read_table
+from bot.domain.importer import UnreadableFile, read_sheets, read_table
 from bot.domain.membership import NotAllowed, UnknownGroup
-from bot.domain.spreadsheet import table
+from bot.domain.spreadsheet import table, workbook
 from bot.domain.strategy import CLI, ActionStatus
 from bot.domain.timeframes import Kind, Timeframe
 from bot.main import main
@@ -177,7 +177,10 @@ async def test_export_then_import_changes_nothing(
 
     exported = tmp_path / f"out.{fmt}"
     exported.write_bytes(await services.export_strategy(BOSS, fmt, language=language))
-    rows = [cells[:16] for _, cells in read_table(exported)]  # XLSX rows come padded
+    sheets = [(title, [cells[:16] for _, cells in rows]) for title, rows in read_sheets(exported)]
+    # XLSX: one sheet per working group (rows come padded); CSV: one table with a group column
+    assert [title for title, _ in sheets] == ([land, other] if fmt == "xlsx" else [""])
+    rows = [sheets[0][1][0]] + [cells for _, table_rows in sheets for cells in table_rows[1:]]
     assert rows[0][13:] == (
         ["Status", "Last update", "Notes"]
         if language == "en"
@@ -268,3 +271,42 @@ def test_the_command_line_imports_and_exports_a_strategy(
     rows = list(read_table(out))
     assert rows[0][1][6] == "សកម្មភាព"
     assert rows[1][1][6] == "Radio"
+
+
+async def test_a_workbook_with_one_sheet_per_working_group(
+    services: Services, coalition: tuple[str, str], tmp_path: Path
+) -> None:
+    land, other = coalition
+    groups = {g.slug: g for g in await services.coalition.working_groups()}
+    no_group = HEADER_EN[1:]
+    path = tmp_path / "strategies.xlsx"
+    path.write_bytes(
+        workbook(
+            [
+                ("How to fill this in", [["Write one action a row."]]),
+                (land, [no_group, row(land, "118.6", "Radio", "2026")[1:]]),
+                (
+                    groups[other].name_km,  # a sheet named in Khmer
+                    [
+                        no_group,
+                        row(other, "118.7", "Dialogue", "2026")[1:],
+                        row(other, "82.1", "Consultation", "2026")[1:],
+                    ],
+                ),
+                ("Notes", [no_group, row(other, "118.8", "Orphan", "2026")[1:]]),
+            ]
+        )
+    )
+    outcome = await services.import_strategy(path, BOSS)
+    assert outcome.report.added == 2
+    errors = [*outcome.parsed.errors, *outcome.report.errors]
+    assert sorted((e.sheet, e.line, e.english()) for e in errors) == [
+        ("Notes", 2, "no working group: add a working group column or give the group"),
+        (groups[other].name_km[:31], 3, "Cycle 2 has no recommendation 82.1."),
+    ]
+    by_group = {
+        slug: [a.fields.activity for a in (await services.strategies.for_group(g.id)).actions]
+        for slug, g in groups.items()
+        if slug in (land, other)
+    }
+    assert by_group == {land: ["Radio"], other: ["Dialogue"]}

@@ -7,11 +7,12 @@ rows are returned for the caller to store in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,7 @@ class RowError:
     line: int
     message: str
     params: dict[str, str] = field(default_factory=dict)
+    sheet: str = ""  # in a workbook of several sheets: which one
 
     def english(self) -> str:
         """The reason in English, for the command line."""
@@ -450,7 +452,25 @@ def _csv_rows(
         yield row
 
 
+def read_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, list[str]]]]]:
+    """Each sheet of an XLSX file with its title and numbered rows (a CSV file is one sheet
+    without a title), read lazily with every import's limits: read each sheet's rows before
+    asking for the next sheet."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        yield "", read_table(path)
+        return
+    _check_xlsx(path)
+    for title, rows in _xlsx_sheets(path):
+        yield title, _bounded(enumerate(rows, start=1))
+
+
 def _read_xlsx(path: Path) -> Iterator[list[str]]:
+    _check_xlsx(path)
+    return _xlsx_rows(path)
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse, before unpacking anything, an XLSX file larger than an import may be."""
     # Check what the archive unpacks to before openpyxl opens it: a small zip bomb can hold
     # gigabytes. zipfile stops each part at its declared size, so the declared sizes hold.
     try:
@@ -471,7 +491,6 @@ def _read_xlsx(path: Path) -> Iterator[list[str]]:
             f"than the {_megabytes(MAX_SHARED_STRINGS_BYTES)} an import may hold; nothing was "
             "imported"
         )
-    return _xlsx_rows(path)
 
 
 def _shared_strings_size(archive: zipfile.ZipFile) -> int:
@@ -490,31 +509,45 @@ def _shared_strings_size(archive: zipfile.ZipFile) -> int:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    with contextlib.closing(_xlsx_sheets(path)) as sheets:  # the first sheet only
+        first = next(sheets, None)
+        if first is not None:
+            yield from first[1]
+
+
+def _xlsx_sheets(path: Path) -> Generator[tuple[str, Iterator[list[str]]], None, None]:
+    """Each sheet's title and rows; a sheet's rows must be read before the next sheet's."""
     # Imported here: only imports of .xlsx need openpyxl.
     from openpyxl import load_workbook
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
     try:
-        sheet = workbook.worksheets[0]
-        if isinstance(sheet, ReadOnlyWorksheet):
-            # The size the file claims is not trusted: rows are not padded to it.
-            sheet.reset_dimensions()
-        # Rows are read one at a time, and only as far as the caller reads them.
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except Exception as exc:  # a sheet damaged half-way through
-                raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
-            yield list(_cells(row))
+        for sheet in workbook.worksheets:
+            yield sheet.title, _sheet_rows(path, sheet)
     finally:
         workbook.close()
+
+
+def _sheet_rows(path: Path, sheet: object) -> Iterator[list[str]]:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    if not isinstance(sheet, ReadOnlyWorksheet):  # a chart sheet: no cells
+        return
+    # The size the file claims is not trusted: rows are not padded to it.
+    sheet.reset_dimensions()
+    # Rows are read one at a time, and only as far as the caller reads them.
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # a sheet damaged half-way through
+            raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+        yield list(_cells(row))
 
 
 def _megabytes(size: int) -> str:

@@ -7,7 +7,6 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 # What XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
@@ -46,55 +45,52 @@ def sheet_title(name: str) -> str:
     return title[:31] or "Sheet"
 
 
-@dataclass(frozen=True)
-class Sheet:
-    """A further worksheet of an XLSX file: its name and its rows (the first is the header)."""
-
-    title: str
-    rows: Sequence[Sequence[str | int]]
-
-
+Rows = Sequence[Sequence[str | int]]
 MIN_WIDTH, MAX_WIDTH = 6, 60  # a column's width in characters: sized to its text, within these
 
 
 def table(
-    rows: Sequence[Sequence[str | int]],
+    rows: Rows,
     fmt: str,
     *,
     sheet: str = "",
-    more: Sequence[Sheet] = (),
+    more: Sequence[tuple[str, Rows]] = (),
     fills: Mapping[str, str] | None = None,
 ) -> bytes:
-    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes: its sheet named `sheet`, then
-    the `more` sheets, each with a bold frozen header, wrapped text, columns sized to their
-    text and a cell whose whole text is a key of `fills` filled with that ARGB colour; every
-    text cell sanitised, numbers kept as numbers."""
+    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes (`workbook`): its sheet named
+    `sheet`, then the `more` (name, rows) sheets; every text cell sanitised, numbers kept as
+    numbers."""
     if fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(
             [csv_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows
         )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return workbook([(sheet, rows), *more], fills)
+
+
+def workbook(sheets: Sequence[tuple[str, Rows]], fills: Mapping[str, str] | None = None) -> bytes:
+    """XLSX bytes with one worksheet per (name, rows): a bold frozen header, wrapped text,
+    columns sized to their text, a cell whose whole text is a key of `fills` filled with that
+    ARGB colour; text sanitised and never a formula, numbers kept as numbers."""
     from openpyxl import Workbook  # only exports need it
 
     book = Workbook(write_only=True)
     titles: set[str] = set()
-    for one in (Sheet(sheet, rows), *more):
-        title = sheet_title(one.title) if one.title else "Sheet"
+    for name, rows in sheets:
+        title = sheet_title(name) if name else "Sheet"
         for n in range(2, 100):  # Excel refuses two sheets of one name (case aside)
             if title.casefold() not in titles:
                 break
-            title = sheet_title(one.title)[: 31 - len(f" ({n})")] + f" ({n})"
+            title = sheet_title(name)[: 31 - len(f" ({n})")] + f" ({n})"
         titles.add(title.casefold())
-        _write_sheet(book.create_sheet(title), one.rows, fills or {})
+        _write_sheet(book.create_sheet(title), rows, fills or {})
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _write_sheet(
-    worksheet: Any, rows: Sequence[Sequence[str | int]], fills: Mapping[str, str]
-) -> None:
+def _write_sheet(worksheet: Any, rows: Rows, fills: Mapping[str, str]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

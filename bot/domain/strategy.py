@@ -354,7 +354,7 @@ class Strategies:
             try:
                 fields = _fields(row.draft, catalog, context)
             except BadAction as bad:
-                errors.append(RowError(row.line, bad.message, bad.values))
+                errors.append(RowError(row.line, bad.message, bad.values, row.sheet))
                 continue
             found = by_key.get(_natural_key(fields))
             if row.action_id is not None:
@@ -362,7 +362,10 @@ class Strategies:
                 if found is None:
                     errors.append(
                         RowError(
-                            row.line, N_("there is no action {id}"), {"id": str(row.action_id)}
+                            row.line,
+                            N_("there is no action {id}"),
+                            {"id": str(row.action_id)},
+                            row.sheet,
                         )
                     )
                     continue

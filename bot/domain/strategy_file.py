@@ -98,6 +98,7 @@ class StrategyRow:
     """One checked line of a strategy file: the action it describes, and its id if it has one."""
 
     line: int
+    sheet: str
     action_id: int | None
     draft: ActionDraft
 
@@ -124,59 +125,71 @@ def _cell(raw: list[str], index: int | None) -> str:
 
 
 def parse_strategy(
-    table: Iterable[tuple[int, list[str]]],
+    sheets: Iterable[tuple[str, Iterable[tuple[int, list[str]]]]],
     groups: Sequence[WorkingGroup],
     organisations: Sequence[Organisation],
     *,
     group: WorkingGroup | None = None,
     cycle: int | None = None,
 ) -> ParsedStrategy:
-    """Check every line of a table whose first non-empty row is the header.
+    """Check every line of every sheet (a CSV file is one) whose first non-empty row is the
+    template's header.
 
-    `group` and `cycle` serve files without those columns. Raises UnreadableFile when the
-    header has no action column or the file is too long.
+    A row without a working group takes `group`, else its sheet's (a sheet named after the
+    group: one sheet per working group); `cycle` serves files without a cycle column. Sheets
+    without the template's columns (instructions, say) are skipped; UnreadableFile when none
+    has them, or when the file is too long.
     """
-    rows = iter(table)
-    header = next((r for _, r in rows if any(c.strip() for c in r)), [])
-    columns = map_columns(header, HEADERS)
-    if "activity" not in columns or "recommendations" not in columns:
-        raise UnreadableFile(
-            "no columns for the action and its recommendations: expected headers such as "
-            "'CSO action/activity' and 'Rec #' (or សកម្មភាព and លេខអនុសាសន៍)"
-        )
     by_slug = {normalize(g.slug): g for g in groups}
     by_name = {normalize(name): g for g in groups for name in (g.name_en, g.name_km)}
     by_short = {normalize(o.short_name): o for o in organisations}
     parsed = ParsedStrategy()
     seen: dict[tuple[int, int, str], int] = {}
-    for line, raw in rows:
-        if not any(c.strip() for c in raw):
+    found_header = False
+    for title, table in sheets:
+        rows = iter(table)
+        header = next((r for _, r in rows if any(c.strip() for c in r)), [])
+        columns = map_columns(header, HEADERS)
+        if "activity" not in columns or "recommendations" not in columns:
             continue
-        if len(parsed.rows) + len(parsed.errors) >= MAX_FILE_ROWS:
-            raise UnreadableFile(f"more than {MAX_FILE_ROWS:,} rows; nothing was imported")
-        cells = {name: _cell(raw, columns.get(name)) for name, _, _ in COLUMNS}
-        try:
-            row = _row(line, cells, by_slug, by_name, by_short, group, cycle)
-        except _BadRow as bad:
-            parsed.errors.append(RowError(line, bad.message, bad.params))
-            continue
-        key = (row.draft.working_group_id, row.draft.cycle, normalize(row.draft.activity))
-        if row.action_id is None and key in seen:
-            parsed.errors.append(
-                RowError(
-                    line,
-                    N_("the same action already appears on line {first}"),
-                    {"first": str(seen[key])},
+        found_header = True
+        named = normalize(title)
+        sheet_group = group or by_slug.get(named) or by_name.get(named)
+        for line, raw in rows:
+            if not any(c.strip() for c in raw):
+                continue
+            if len(parsed.rows) + len(parsed.errors) >= MAX_FILE_ROWS:
+                raise UnreadableFile(f"more than {MAX_FILE_ROWS:,} rows; nothing was imported")
+            cells = {name: _cell(raw, columns.get(name)) for name, _, _ in COLUMNS}
+            try:
+                row = _row(line, title, cells, by_slug, by_name, by_short, sheet_group, cycle)
+            except _BadRow as bad:
+                parsed.errors.append(RowError(line, bad.message, bad.params, title))
+                continue
+            key = (row.draft.working_group_id, row.draft.cycle, normalize(row.draft.activity))
+            if row.action_id is None and key in seen:
+                parsed.errors.append(
+                    RowError(
+                        line,
+                        N_("the same action already appears on line {first}"),
+                        {"first": str(seen[key])},
+                        title,
+                    )
                 )
-            )
-            continue
-        seen.setdefault(key, line)
-        parsed.rows.append(row)
+                continue
+            seen.setdefault(key, line)
+            parsed.rows.append(row)
+    if not found_header:
+        raise UnreadableFile(
+            "no columns for the action and its recommendations: expected headers such as "
+            "'CSO action/activity' and 'Rec #' (or សកម្មភាព and លេខអនុសាសន៍)"
+        )
     return parsed
 
 
 def _row(
     line: int,
+    sheet: str,
     cells: dict[str, str],
     by_slug: dict[str, WorkingGroup],
     by_name: dict[str, WorkingGroup],
@@ -214,6 +227,7 @@ def _row(
         organisation_ids.append(found.id)
     return StrategyRow(
         line,
+        sheet,
         action_id,
         ActionDraft(
             working_group_id=group.id,
