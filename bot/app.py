@@ -17,7 +17,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.flood import ChatRateLimiter
 from bot.services import Services
 from bot.settings import Settings
-from handlers import group_rating, guard, operations
+from handlers import broadcasts, group_rating, guard, operations
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,17 @@ def build_application(
             interval=settings.card_edit_seconds,
             first=settings.card_edit_seconds,
             name="close-due-rounds",
+        )
+        # Broadcasts: the database owns the schedule, this sweep hands what is due to the
+        # outbox; the coordinators' progress messages are edited at most once a period.
+        app.job_queue.run_repeating(
+            broadcasts.sweep_broadcasts, interval=15, first=1, name="broadcast-sweep"
+        )
+        app.job_queue.run_repeating(
+            broadcasts.show_progress,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="broadcast-progress",
         )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from importlib import metadata
 from pathlib import Path
 
 from bot.domain import bundled
 from bot.domain.access import Gate
+from bot.domain.broadcasts import Broadcasts
 from bot.domain.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
@@ -18,7 +20,7 @@ from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.milestones import Milestones, read_milestones
-from bot.domain.outbox import Outbox
+from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
@@ -27,8 +29,10 @@ from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
+from handlers.callbacks import GotIt
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
+from storage.broadcasts import BroadcastRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.group_lists import GroupListRepository
@@ -92,6 +96,15 @@ class Services:
             StrategyRepository(database), self.coalition, self.milestones, clock
         )
         self.access = Gate(self.coalition, self.assessments)
+        self.broadcasts = Broadcasts(
+            BroadcastRepository(database),
+            self.outbox,
+            self.coalition,
+            clock,
+            settings.timezone,
+            settings.default_language,
+            functools.partial(_got_it, translations),
+        )
         self.backups = backups_of(settings)
         self.started_at = clock.now()
         self.searches = RecentSearches()
@@ -260,6 +273,14 @@ class Services:
         """Put a recommendation in a theme or take it out (a coordinator's edit)."""
         await self.catalog_repository.set_theme(recommendation_id, theme_id, assigned)
         await self.refresh_catalog()
+
+
+def _got_it(
+    translations: Translations, broadcast_id: int, occurrence: str, language: str
+) -> Button:
+    """The "✓ Got it" button under a broadcast, in the reader's language."""
+    label = "✓ " + translations.localizer(language).gettext("Got it")
+    return Button(label, GotIt(broadcast_id, occurrence).pack())
 
 
 def backups_of(settings: Settings) -> Backups:

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.domain.access import Access, Where
 from handlers import (
+    broadcasts,
     browse,
     chats,
     curation,
@@ -69,6 +70,9 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
+    Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
+    Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
     Button(cb.DraftRound, round_admin.on_draft_button, _C),
 )
 
@@ -101,6 +105,8 @@ def register(app: BotApplication) -> None:
         "openround": round_admin.open_round,
         "grouprecs": group_lists.group_recs,
         "status": operations.status,
+        "broadcast": broadcasts.broadcast,
+        "broadcasts": broadcasts.list_broadcasts,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -115,12 +121,18 @@ def register(app: BotApplication) -> None:
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
     # replies to its prompts. A reply may carry numbers for a group's list (in either chat),
-    # privately a rating's reason; anything else private is a lookup.
+    # privately a rating's reason; a coordinator composing a broadcast sends its message (text,
+    # photo or document) or a typed time; anything else private is a lookup.
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, group_lists.on_reply)
     )
     app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, lookup.on_text)
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & (filters.TEXT | filters.PHOTO | filters.Document.ALL)
+            & ~filters.COMMAND,
+            broadcasts.on_private_message,
+        )
     )
     app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
     app.add_error_handler(errors.on_error)

@@ -393,6 +393,67 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     action: RoundAction
 
 
+class ComposeAction(enum.StrEnum):
+    """A button of the broadcast composer; `value` says which choice where one is needed."""
+
+    AUDIENCE = "a"  # value: the audience kind's position in AudienceKind
+    GROUP = "g"  # value: a working group, chosen or unchosen
+    ORGANISATION = "o"  # value: an organisation, chosen or unchosen
+    GROUP_CHATS = "c"  # the chosen groups' chats: yes / no
+    GROUP_MEMBERS = "m"  # the chosen groups' members privately: yes / no
+    NEXT = "n"  # the audience is chosen: on to the message
+    SKIP = "s"  # no version in the other language
+    NOW = "w"
+    TODAY = "t"  # value: the hour
+    TOMORROW = "u"  # value: the hour
+    TYPE_DATE = "y"
+    DAILY = "d"
+    WEEKLY = "k"  # value: a weekday (0 = Monday) to add or remove
+    MONTHLY = "e"  # value: the day of the month
+    HOUR = "h"  # value: a recurrence's hour
+    TYPE_TIME = "i"
+    TYPE_UNTIL = "l"
+    NO_UNTIL = "v"
+    REPEAT_DONE = "r"  # the recurrence is set: on to the options
+    OPTION = "f"  # value: 0 silent, 1 pin in groups, 2 "Got it" button
+    PREVIEW = "p"
+    CONFIRM = "z"
+    CANCEL = "x"
+
+
+@dataclass(frozen=True)
+class Compose(CallbackData, prefix="bc"):
+    """A step of the broadcast composer (coordinators, their private chat)."""
+
+    action: ComposeAction
+    value: int | None = None
+
+
+class BroadcastAction(enum.StrEnum):
+    """What a coordinator does with a broadcast listed by /broadcasts."""
+
+    REPORT = "r"
+    CANCEL = "c"
+    EDIT = "e"
+    DELETE = "d"
+
+
+@dataclass(frozen=True)
+class BroadcastButton(CallbackData, prefix="bb"):
+    """A coordinator's action on one broadcast."""
+
+    action: BroadcastAction
+    broadcast: int
+
+
+@dataclass(frozen=True)
+class GotIt(CallbackData, prefix="bk"):
+    """'✓ Got it' under a broadcast: counted once per person and occurrence."""
+
+    broadcast: int
+    occurrence: str
+
+
 @dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
     """[Open] or [Cancel] under /openround's preview."""

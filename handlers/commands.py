@@ -80,6 +80,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("unreachable", N_("Members and coordinators who blocked the bot"), _C, Where.PRIVATE),
     Command("audit", N_("The log of coordinators' actions"), _C, Where.PRIVATE),
     Command(
+        "broadcast",
+        N_("Send a message to working groups, members or coordinators: now, later or every week"),
+        _C,
+        Where.PRIVATE,
+    ),
+    Command(
+        "broadcasts",
+        N_("Scheduled and recent broadcasts: who got them, cancel, edit, delete"),
+        _C,
+        Where.PRIVATE,
+    ),
+    Command(
         "status",
         N_("The bot's version, uptime, database size and last backup"),
         _C,

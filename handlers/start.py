@@ -129,6 +129,16 @@ def help_text(
             ),
             escape(
                 l10n.gettext(
+                    "To send news or a reminder to many chats: /broadcast in a private chat with "
+                    "me. Buttons guide you: who receives it, the message (send it as you want it "
+                    "to arrive, in English and/or Khmer: each person and group gets their "
+                    "language), when (now, a day and hour, or every day, week or month), options "
+                    "(silent, pin, a “✓ Got it” button), then a preview. /broadcasts shows who "
+                    "got each one and lets you cancel, edit or delete it."
+                )
+            ),
+            escape(
+                l10n.gettext(
                     "Rounds: /openround shows what it understood, then [Open] opens it. In "
                     "/rounds, Close freezes the ratings (a round with a closing date closes "
                     "itself); Reopen lets organisations rate again and withdraws the results; "

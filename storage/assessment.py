@@ -13,11 +13,11 @@ from bot.domain.assessment import (
     Card,
     Colour,
     Distribution,
-    Draft,
     NotInRound,
     Rating,
     Round,
     RoundClosed,
+    RoundDraft,
 )
 from bot.domain.audit import AuditAction
 from storage import audit, expiring
@@ -163,7 +163,7 @@ class AssessmentRepository:
             )
             return int(cursor.lastrowid or 0)
 
-    async def draft(self, draft_id: int, now: dt.datetime) -> Draft | None:
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
         """A draft round that has not expired, or None."""
         async with self._db.connection.execute(
             "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at "
@@ -173,7 +173,7 @@ class AssessmentRepository:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return Draft(
+        return RoundDraft(
             row[0],
             row[1],
             row[2],
@@ -183,7 +183,7 @@ class AssessmentRepository:
             dt.datetime.fromisoformat(row[6]) if row[6] else None,
         )
 
-    async def open_draft(self, draft: Draft, *, now: dt.datetime) -> int | None:
+    async def open_draft(self, draft: RoundDraft, *, now: dt.datetime) -> int | None:
         """Open a draft round and drop the draft, in one transaction; None when the draft was
         used or dropped meanwhile (a double press)."""
         async with self._db.transaction() as db:

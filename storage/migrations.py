@@ -458,7 +458,50 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX action_history_action ON action_history (action_id, id)
     """,
-    # 16: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
+    # 16: coordinators' broadcasts (bot/domain/broadcast.py): each one's draft while composed
+    # (expires a day after its last change), the confirmed broadcasts, each occurrence handed
+    # to the outbox (once: the primary key), and who pressed "Got it". Times are UTC ISO.
+    """
+    CREATE TABLE broadcast_drafts (
+        user_id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE broadcasts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        author_id INTEGER NOT NULL,
+        audience TEXT NOT NULL,
+        versions TEXT NOT NULL,
+        silent INTEGER NOT NULL CHECK (silent IN (0, 1)),
+        pin INTEGER NOT NULL CHECK (pin IN (0, 1)),
+        ack INTEGER NOT NULL CHECK (ack IN (0, 1)),
+        send_at TEXT,
+        recurrence TEXT,
+        status TEXT NOT NULL CHECK (status IN ('scheduled', 'sent', 'cancelled', 'deleted')),
+        created_at TEXT NOT NULL,
+        last_occurrence TEXT,
+        report_chat INTEGER,
+        report_message INTEGER,
+        watching INTEGER NOT NULL DEFAULT 0 CHECK (watching IN (0, 1))
+    );
+    CREATE INDEX broadcasts_status ON broadcasts (status);
+    CREATE INDEX broadcasts_watching ON broadcasts (id) WHERE watching = 1;
+    CREATE TABLE broadcast_occurrences (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+        occurrence TEXT NOT NULL,
+        unreached TEXT NOT NULL DEFAULT '[]', -- ids of organisations nobody of which was reachable
+        started_at TEXT NOT NULL,
+        PRIMARY KEY (broadcast_id, occurrence)
+    );
+    CREATE TABLE broadcast_acks (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+        occurrence TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (broadcast_id, occurrence, user_id)
+    )
+    """,
+    # 17: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
     # a JSON list of ids), kept across restarts until it expires, like the reason prompts.
     """
     CREATE TABLE round_drafts (

@@ -530,6 +530,13 @@ class FakeTelegram:
             "chat": {"id": key[0], "type": "private" if key[0] > 0 else "supergroup"},
         }
 
+    def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        del self.messages[key]
+        return True
+
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         query_id = params.get("callback_query_id")
         if query_id not in self.open_callbacks:

@@ -81,6 +81,8 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "unreachable": ("/unreachable", COORDINATORS_PRIVATE),
     "audit": ("/audit", COORDINATORS_PRIVATE),
     "status": ("/status", COORDINATORS_PRIVATE),
+    "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
+    "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
 }
 
 # button prefix -> (callback data, who may press it)
@@ -123,6 +125,9 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rar": ("rar:{spare_round}", COORDINATORS),
     "rav": ("rav:{spare_round}", COORDINATORS),
     "rax": ("rax:{spare_round}", COORDINATORS),
+    "bc": ("bc:a:1", COORDINATORS_PRIVATE),
+    "bb": ("bb:r:1", COORDINATORS_PRIVATE),
+    "bk": ("bk:1:202611230200", ANYONE),  # "Got it" under a broadcast
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),

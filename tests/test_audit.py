@@ -41,6 +41,11 @@ STORED_BEFORE_THE_ENUM = [
     "add action",
     "edit action",
     "import strategy",
+    "create broadcast",
+    "edit broadcast",
+    "cancel broadcast",
+    "send broadcast",
+    "delete broadcast",
     "delete round",
 ]
 

@@ -133,6 +133,10 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rx:3:17": cb.DeleteReason(3, 17),
         "rq:3:1:0": cb.ResultsPage(3, 1, 0),
         "rap:3": cb.RoundButton(3, cb.RoundAction.PUBLISH),
+        "bc:a:1": cb.Compose(cb.ComposeAction.AUDIENCE, 1),
+        "bc:x": cb.Compose(cb.ComposeAction.CANCEL),
+        "bb:r:4": cb.BroadcastButton(cb.BroadcastAction.REPORT, 4),
+        "bk:4:202611230200": cb.GotIt(4, "202611230200"),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
     }

@@ -127,7 +127,7 @@ class Round:
 
 
 @dataclass(frozen=True)
-class Draft:
+class RoundDraft:
     """A round a coordinator asked for and has not confirmed yet (/openround's preview)."""
 
     id: int

@@ -37,6 +37,11 @@ class AuditAction(StrEnum):
     ADD_ACTION = "add action"
     EDIT_ACTION = "edit action"
     IMPORT_STRATEGY = "import strategy"
+    CREATE_BROADCAST = "create broadcast"
+    EDIT_BROADCAST = "edit broadcast"
+    CANCEL_BROADCAST = "cancel broadcast"
+    SEND_BROADCAST = "send broadcast"
+    DELETE_BROADCAST = "delete broadcast"
     DELETE_ROUND = "delete round"
 
     @property
@@ -98,5 +103,10 @@ _LABELS = {
     AuditAction.ADD_ACTION: N_("added an action to a strategy"),
     AuditAction.EDIT_ACTION: N_("edited an action of a strategy"),
     AuditAction.IMPORT_STRATEGY: N_("imported a strategy file"),
+    AuditAction.CREATE_BROADCAST: N_("created broadcast"),
+    AuditAction.EDIT_BROADCAST: N_("edited broadcast"),
+    AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),
+    AuditAction.SEND_BROADCAST: N_("sent broadcast"),
+    AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
 }

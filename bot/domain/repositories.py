@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
-from bot.domain.assessment import Card, Colour, Distribution, Draft, Rating, Round
+from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
+from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.milestones import MilestoneEntry
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
@@ -232,11 +233,11 @@ class AssessmentStore(Protocol):
         """Keep a round awaiting its coordinator's [Open] until it expires; its id."""
         ...
 
-    async def draft(self, draft_id: int, now: dt.datetime) -> Draft | None:
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
         """A draft round that has not expired, or None."""
         ...
 
-    async def open_draft(self, draft: Draft, *, now: dt.datetime) -> int | None:
+    async def open_draft(self, draft: RoundDraft, *, now: dt.datetime) -> int | None:
         """Open a draft round and drop the draft, in one transaction; None when it was used."""
         ...
 
@@ -384,6 +385,105 @@ class AssessmentStore(Protocol):
 
     async def forget_skips(self, user_id: int, round_id: int) -> None:
         """Offer this person's skipped recommendations of this round again."""
+        ...
+
+
+class BroadcastStore(Protocol):
+    """What the domain needs from storage: broadcasts, their drafts, occurrences and
+    acknowledgements, and who an audience reaches."""
+
+    async def draft(self, user_id: int, now: dt.datetime) -> Draft | None:
+        """The user's draft unless it expired."""
+        ...
+
+    async def save_draft(self, user_id: int, draft: Draft, now: dt.datetime) -> None:
+        """Store the user's draft; it expires a day after its last change."""
+        ...
+
+    async def drop_draft(self, user_id: int) -> None:
+        """Forget the user's draft."""
+        ...
+
+    async def reach(self, audience: Audience) -> Reach:
+        """The chats an audience reaches now, and who in it cannot be reached."""
+        ...
+
+    async def create(self, draft: Draft, *, actor: int, now: dt.datetime) -> int:
+        """Store a confirmed broadcast, scheduled (audited)."""
+        ...
+
+    async def update(
+        self, broadcast_id: int, draft: Draft, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Replace a scheduled broadcast's content (audited); False when not scheduled."""
+        ...
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        """One broadcast, or None."""
+        ...
+
+    async def scheduled(self) -> list[Broadcast]:
+        """Every broadcast still waiting for a (next) time."""
+        ...
+
+    async def listing(self, since: dt.datetime) -> list[Broadcast]:
+        """Scheduled broadcasts and the others created or sent since `since`, newest first."""
+        ...
+
+    async def start_occurrence(
+        self,
+        broadcast_id: int,
+        occurrence: dt.datetime,
+        *,
+        finished: bool,
+        unreached: Sequence[int],
+        now: dt.datetime,
+    ) -> None:
+        """Record an occurrence handed to the outbox; AlreadyStarted if it was already."""
+        ...
+
+    async def finish(self, broadcast_id: int) -> None:
+        """A recurring broadcast past its end date: nothing more to send."""
+        ...
+
+    async def occurrences(self, broadcast_id: int) -> list[dt.datetime]:
+        """The occurrences handed to the outbox so far, oldest first."""
+        ...
+
+    async def set_status(
+        self, broadcast_id: int, status: BroadcastStatus, *, actor: int, now: dt.datetime
+    ) -> bool:
+        """Cancel or delete a broadcast (audited); False when its state does not allow it."""
+        ...
+
+    async def set_report_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """The coordinator's message that shows this broadcast's progress."""
+        ...
+
+    async def watched(self) -> list[int]:
+        """Broadcasts whose progress message is still being updated."""
+        ...
+
+    async def unwatch(self, broadcast_id: int) -> None:
+        """The final report was shown."""
+        ...
+
+    async def acknowledge(
+        self, broadcast_id: int, occurrence: str, user_id: int, now: dt.datetime
+    ) -> bool:
+        """Record a "Got it"; True the first time for this person and occurrence."""
+        ...
+
+    async def acknowledgements(self, broadcast_id: int, occurrence: dt.datetime | None) -> int:
+        """How many people pressed "Got it" for an occurrence."""
+        ...
+
+    async def unreached(self, broadcast_id: int) -> tuple[str, ...]:
+        """Organisations of the latest occurrence nobody of which could be reached."""
+        ...
+
+    async def sent_messages(self, broadcast_id: int) -> list[tuple[int, int]]:
+        """Every (chat, message) a broadcast became."""
         ...
 
 

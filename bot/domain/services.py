@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.domain.access import Gate
+from bot.domain.broadcasts import Broadcasts
 from bot.domain.catalog import Catalog, SearchRequest
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition
@@ -152,6 +153,11 @@ class DomainServices(Protocol):
     @property
     def outbox(self) -> Outbox:
         """What the bot sends on its own initiative."""
+        ...
+
+    @property
+    def broadcasts(self) -> Broadcasts:
+        """Coordinators' broadcasts."""
         ...
 
     @property

@@ -1,0 +1,55 @@
+"""Telegram plumbing: one outbox Content sent as one message, as its recipients get it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+
+from bot.domain.outbox import Content
+
+
+async def send_content(
+    bot: Bot, chat_id: int, content: Content, topic: int | None = None
+) -> Message:
+    """Send the content (text with entities or HTML, or a photo or document with a caption,
+    its buttons, silent or not); a broadcast's preview shows exactly this."""
+    markup = (
+        InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
+                for row in content.buttons
+            ]
+        )
+        if content.buttons
+        else None
+    )
+    entities = (
+        [MessageEntity.de_json(e, bot) for e in content.entities]
+        if content.entities is not None
+        else None
+    )
+    common: dict[str, Any] = {
+        "message_thread_id": topic,
+        "reply_markup": markup,
+        "disable_notification": content.silent,
+    }
+    if entities is not None:
+        common["parse_mode"] = None  # the coordinator's own formatting, not HTML
+    if content.photo is not None:
+        return await bot.send_photo(
+            chat_id,
+            content.photo,
+            caption=content.text or None,
+            caption_entities=entities,
+            **common,
+        )
+    if content.document is not None:
+        return await bot.send_document(
+            chat_id,
+            content.document,
+            caption=content.text or None,
+            caption_entities=entities,
+            **common,
+        )
+    return await bot.send_message(chat_id, content.text, entities=entities, **common)

@@ -1,0 +1,855 @@
+"""/broadcast: a coordinator composes a message for many chats with buttons; /broadcasts lists
+them with their reports. The domain (bot/domain/broadcasts.py) decides; this only renders."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from babel.dates import get_day_names
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.error import BadRequest, Forbidden
+
+from bot.content import send_content
+from bot.domain.broadcast import (
+    AudienceKind,
+    BroadcastError,
+    BroadcastStatus,
+    Draft,
+    Options,
+    Reach,
+    Report,
+    Step,
+    Version,
+    language_of_text,
+)
+from bot.domain.broadcast import Broadcast as Sent
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
+from bot.domain.schedule import (
+    Frequency,
+    MissingTime,
+    PastWhen,
+    Recurrence,
+    WhenError,
+    local_moment,
+    parse_date,
+    parse_time_of_day,
+    parse_when,
+)
+from handlers import lookup
+from handlers.access import Press
+from handlers.callbacks import (
+    BroadcastAction,
+    BroadcastButton,
+    Compose,
+    ComposeAction,
+    GotIt,
+)
+from handlers.commands import N_
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.lookup import edit
+from handlers.render import escape
+
+log = logging.getLogger(__name__)
+
+KINDS = tuple(AudienceKind)
+_KIND_LABELS = {
+    AudienceKind.MEMBERS: N_("All member representatives (privately)"),
+    AudienceKind.CHATS: N_("All working-group chats"),
+    AudienceKind.GROUPS: N_("Chosen working groups"),
+    AudienceKind.ORGANISATIONS: N_("Chosen organisations"),
+    AudienceKind.COORDINATORS: N_("Coordinators"),
+}
+_LANGUAGE_NAMES = {"en": N_("English"), "km": N_("Khmer")}
+HOURS = (8, 10, 12, 14, 16, 18)
+REPEAT_HOURS = (7, 8, 9, 10, 14, 16)
+MONTH_DAYS = (1, 5, 10, 15, 20, 25, 31)
+
+
+def _button(label: str, action: ComposeAction, value: int | None = None) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=Compose(action, value).pack())
+
+
+def _cancel(l10n: Localizer) -> list[InlineKeyboardButton]:
+    return [_button("✖ " + l10n.gettext("Cancel"), ComposeAction.CANCEL)]
+
+
+def _tick(on: bool) -> str:
+    return "✅ " if on else "▫️ "
+
+
+def reach_text(l10n: Localizer, reach: Reach) -> str:
+    """How many chats an audience reaches, and who cannot be reached."""
+    count = len(reach.recipients)
+    lines = [
+        l10n.ngettext("It will go to {count} chat.", "It will go to {count} chats.", count).format(
+            count=count
+        )
+    ]
+    if reach.unreachable_people:
+        lines.append(
+            l10n.ngettext(
+                "{count} person cannot be reached: they blocked the bot.",
+                "{count} people cannot be reached: they blocked the bot.",
+                reach.unreachable_people,
+            ).format(count=reach.unreachable_people)
+        )
+    if reach.unreachable_organisations:
+        lines.append(
+            l10n.gettext("No one can be reached at: {names}").format(
+                names=", ".join(reach.unreachable_organisations)
+            )
+        )
+    return "\n".join(escape(line) for line in lines)
+
+
+def _when_text(l10n: Localizer, draft: Draft | Sent, times: Sequence[dt.datetime], tz: Any) -> str:
+    if draft.recurrence is None and draft.send_at is None:
+        return escape(l10n.gettext("When: now"))
+    lines = [
+        escape(l10n.gettext("Next times (Phnom Penh): {times}")).format(
+            times=escape("; ".join(l10n.datetime(t, tz) for t in times[:3]) or "—")
+        )
+    ]
+    recurrence = draft.recurrence
+    if recurrence is not None:
+        lines.insert(0, escape(_repeat_text(l10n, recurrence)))
+    return "\n".join(lines)
+
+
+def _repeat_text(l10n: Localizer, rule: Recurrence) -> str:
+    at = rule.at.strftime("%H:%M")
+    if rule.frequency is Frequency.DAILY:
+        text = l10n.gettext("Every day at {time}").format(time=at)
+    elif rule.frequency is Frequency.WEEKLY:
+        names = get_day_names("wide", locale=l10n.language)
+        days = ", ".join(names[d] for d in sorted(rule.weekdays))
+        text = l10n.gettext("Every {days} at {time}").format(days=days, time=at)
+    else:
+        text = l10n.gettext("Every month on day {day} at {time}").format(
+            day=rule.day_of_month, time=at
+        )
+    if rule.until is not None:
+        text += " · " + l10n.gettext("until {date}").format(date=l10n.date(rule.until))
+    return text
+
+
+# --- the composer's screens ---------------------------------------------------------------
+async def _screen(
+    user_id: int, draft: Draft, l10n: Localizer, context: BotContext
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The composer's message for the draft's step: its text and buttons."""
+    services = context.services
+    broadcasts = services.broadcasts
+    tz = services.settings.timezone
+    title = "<b>📣 " + escape(l10n.gettext("Broadcast")) + "</b>"
+    rows: list[list[InlineKeyboardButton]] = []
+    if draft.step is Step.AUDIENCE:
+        audience = draft.audience
+        lines = [title, escape(l10n.gettext("Step 1 of 5: who should receive it?"))]
+        for index, kind in enumerate(KINDS):
+            label = _tick(draft.audience_chosen and audience.kind is kind) + l10n.gettext(
+                _KIND_LABELS[kind]
+            )
+            rows.append([_button(label, ComposeAction.AUDIENCE, index)])
+        if audience.kind is AudienceKind.GROUPS:
+            groups = await services.coalition.working_groups()
+            row: list[InlineKeyboardButton] = []
+            for group in groups:
+                row.append(
+                    _button(
+                        _tick(group.id in audience.group_ids) + group.name(l10n.language),
+                        ComposeAction.GROUP,
+                        group.id,
+                    )
+                )
+                if len(row) == 2:
+                    rows.append(row)
+                    row = []
+            rows += [row] if row else []
+            rows.append(
+                [
+                    _button(
+                        _tick(audience.group_chats) + l10n.gettext("Their chats"),
+                        ComposeAction.GROUP_CHATS,
+                    ),
+                    _button(
+                        _tick(audience.group_members) + l10n.gettext("Their members privately"),
+                        ComposeAction.GROUP_MEMBERS,
+                    ),
+                ]
+            )
+        if audience.kind is AudienceKind.ORGANISATIONS:
+            organisations = await services.coalition.organisations(user_id)
+            row = []
+            for organisation in (o for o in organisations if o.active):
+                row.append(
+                    _button(
+                        _tick(organisation.id in audience.organisation_ids)
+                        + organisation.short_name,
+                        ComposeAction.ORGANISATION,
+                        organisation.id,
+                    )
+                )
+                if len(row) == 3:
+                    rows.append(row)
+                    row = []
+            rows += [row] if row else []
+        if draft.has_audience:
+            lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))
+            rows.append([_button(l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])
+        rows.append(_cancel(l10n))
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+    if draft.step is Step.MESSAGE:
+        text = l10n.gettext(
+            "Step 2 of 5: send me the message as it should arrive: text with formatting and "
+            "links, or one photo or document with a caption. In English or in Khmer; you can "
+            "add the other language next."
+        )
+        rows = [_cancel(l10n)]
+        if draft.versions:  # editing: the message there is kept unless a new one comes
+            rows.insert(0, [_button(l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)])
+        return title + "\n" + escape(text), InlineKeyboardMarkup(rows)
+    if draft.step is Step.SECOND:
+        have = draft.versions[0].language
+        other = "km" if have == "en" else "en"
+        text = l10n.gettext(
+            "I have the {have} version. Send the {other} version too: each person and each "
+            "group gets their language. Or skip."
+        ).format(
+            have=l10n.gettext(_LANGUAGE_NAMES[have]), other=l10n.gettext(_LANGUAGE_NAMES[other])
+        )
+        rows = [[_button(l10n.gettext("Skip") + " ▶", ComposeAction.SKIP)], _cancel(l10n)]
+        return title + "\n" + escape(text), InlineKeyboardMarkup(rows)
+    if draft.step in (Step.WHEN, Step.TYPED_WHEN):
+        now = services.clock.now()
+        today = now.astimezone(tz).date()
+        lines = [
+            title,
+            escape(l10n.gettext("Step 3 of 5: when should it go out? (Phnom Penh time)")),
+        ]
+        if draft.step is Step.TYPED_WHEN:
+            lines.append(
+                escape(
+                    l10n.gettext(
+                        "Type a date and time, for example: tomorrow 9:00, 7 Dec 09:00, "
+                        "2026-12-07 14:30, ថ្ងៃស្អែក ម៉ោង៩"
+                    )
+                )
+            )
+        rows.append([_button("▶ " + l10n.gettext("Now"), ComposeAction.NOW)])
+        for label, action, date in (
+            (l10n.gettext("Today"), ComposeAction.TODAY, today),
+            (l10n.gettext("Tomorrow"), ComposeAction.TOMORROW, today + dt.timedelta(days=1)),
+        ):
+            hours = [h for h in HOURS if local_moment(date, dt.time(h), tz) > now]
+            if hours:
+                rows.append([_button(f"{label} {h}:00", action, h) for h in hours[:3]])
+            if len(hours) > 3:
+                rows.append([_button(f"{label} {h}:00", action, h) for h in hours[3:]])
+        rows.append(
+            [_button("⌨ " + l10n.gettext("Type a date and time"), ComposeAction.TYPE_DATE)]
+        )
+        rows.append(
+            [
+                _button("🔁 " + l10n.gettext("Daily"), ComposeAction.DAILY),
+                _button("🔁 " + l10n.gettext("Weekly"), ComposeAction.WEEKLY, today.weekday()),
+                _button("🔁 " + l10n.gettext("Monthly"), ComposeAction.MONTHLY, today.day),
+            ]
+        )
+        rows.append(_cancel(l10n))
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+    if draft.recurrence is not None and draft.step in (Step.TYPED_TIME, Step.TYPED_UNTIL):
+        return _repeat_screen(draft, l10n, context, title)
+    if draft.step is Step.OPTIONS:
+        times = draft_times(draft, context)
+        lines = [
+            title,
+            escape(l10n.gettext("Step 4 of 5: options")),
+            _when_text(l10n, draft, times, tz),
+        ]
+        options = draft.options
+        rows = [
+            [
+                _button(
+                    _tick(options.silent) + l10n.gettext("Silent (no sound)"),
+                    ComposeAction.OPTION,
+                    0,
+                )
+            ],
+            [_button(_tick(options.pin) + l10n.gettext("Pin in groups"), ComposeAction.OPTION, 1)],
+            [
+                _button(
+                    _tick(options.ack) + l10n.gettext("“✓ Got it” button"), ComposeAction.OPTION, 2
+                )
+            ],
+            [_button(l10n.gettext("Preview") + " ▶", ComposeAction.PREVIEW)],
+            _cancel(l10n),
+        ]
+        return "\n".join(lines), InlineKeyboardMarkup(rows)
+    # PREVIEW: the summary under the preview.
+    reach = await broadcasts.reach(user_id, draft.audience)
+    times = draft_times(draft, context)
+    lines = [
+        title,
+        escape(l10n.gettext("Step 5 of 5: above is exactly what recipients will see.")),
+        escape(l10n.gettext(_KIND_LABELS[draft.audience.kind])),
+        reach_text(l10n, reach),
+        _when_text(l10n, draft, times, tz),
+    ]
+    rows = [[_button("✅ " + l10n.gettext("Confirm"), ComposeAction.CONFIRM)], _cancel(l10n)]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _repeat_screen(
+    draft: Draft, l10n: Localizer, context: BotContext, title: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    rule = draft.recurrence or Recurrence(Frequency.DAILY, dt.time(9))
+    tz = context.services.settings.timezone
+    lines = [title, _when_text(l10n, draft, draft_times(draft, context), tz)]
+    if draft.step is Step.TYPED_TIME:
+        lines.append(escape(l10n.gettext("Type the time of day, for example 9:00 or ម៉ោង៣រសៀល")))
+    if draft.step is Step.TYPED_UNTIL:
+        lines.append(escape(l10n.gettext("Type the last day, for example 31 Dec 2026")))
+    rows: list[list[InlineKeyboardButton]] = []
+    if rule.frequency is Frequency.WEEKLY:
+        names = get_day_names("abbreviated", locale=l10n.language)
+        rows.append(
+            [
+                _button(("✅" if d in rule.weekdays else "") + names[d], ComposeAction.WEEKLY, d)
+                for d in range(7)
+            ]
+        )
+    if rule.frequency is Frequency.MONTHLY:
+        rows.append(
+            [
+                _button(
+                    ("✅" if d == rule.day_of_month else "") + str(d), ComposeAction.MONTHLY, d
+                )
+                for d in MONTH_DAYS
+            ]
+        )
+    rows.append(
+        [
+            _button(("✅" if rule.at == dt.time(h) else "") + f"{h}:00", ComposeAction.HOUR, h)
+            for h in REPEAT_HOURS
+        ]
+    )
+    rows.append(
+        [
+            _button("⌨ " + l10n.gettext("Another time"), ComposeAction.TYPE_TIME),
+            _button("⌨ " + l10n.gettext("Until…"), ComposeAction.TYPE_UNTIL),
+        ]
+    )
+    if rule.until is not None:
+        rows.append([_button(l10n.gettext("No end date"), ComposeAction.NO_UNTIL)])
+    rows.append([_button(l10n.gettext("Next") + " ▶", ComposeAction.REPEAT_DONE)])
+    rows.append(_cancel(l10n))
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def draft_times(draft: Draft, context: BotContext) -> list[dt.datetime]:
+    """The draft's next three send times."""
+    services = context.services
+    if draft.recurrence is not None:
+        return draft.recurrence.next_times(services.clock.now(), 3, services.settings.timezone)
+    return [draft.send_at] if draft.send_at else []
+
+
+async def _show(
+    press_or_chat: Message,
+    user: User,
+    draft: Draft,
+    l10n: Localizer,
+    context: BotContext,
+    *,
+    new: bool = False,
+) -> None:
+    """Draw the draft's step: in the pressed composer message, or (after something the
+    coordinator typed) as a new message below it."""
+    text, markup = await _screen(user.id, draft, l10n, context)
+    if new:
+        sent = await press_or_chat.reply_text(text, reply_markup=markup, do_quote=False)
+        await context.services.broadcasts.save(
+            user.id, dataclasses.replace(draft, composer_message=sent.message_id)
+        )
+    else:
+        await edit(press_or_chat, text, markup)
+
+
+# --- commands -------------------------------------------------------------------------------
+@answering_not_allowed
+async def broadcast(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/broadcast: start a new draft (or pick up the one in progress)."""
+    broadcasts = context.services.broadcasts
+    draft = await broadcasts.draft(user.id)
+    if draft is None or draft.editing is not None:
+        draft = await broadcasts.save(user.id, Draft())
+    else:
+        await message.reply_text(
+            escape(l10n.gettext("Here is the broadcast you were writing:")), do_quote=False
+        )
+    await _show(message, user, draft, l10n, context, new=True)
+
+
+@answering_not_allowed
+async def list_broadcasts(
+    message: Message, user: User, l10n: Localizer, context: BotContext
+) -> None:
+    """/broadcasts: scheduled and recent broadcasts, with buttons."""
+    services = context.services
+    items = await services.broadcasts.listing(user.id)
+    if not items:
+        await message.reply_text(
+            escape(l10n.gettext("No broadcasts yet. Send /broadcast to write one."))
+        )
+        return
+    tz = services.settings.timezone
+    now = services.clock.now()
+    for item in items:
+        await message.reply_text(
+            _item_text(l10n, item, item.next_times(now, 3, tz), tz),
+            reply_markup=_item_markup(l10n, item),
+            do_quote=False,
+        )
+
+
+_STATUS = {
+    BroadcastStatus.SCHEDULED: N_("scheduled"),
+    BroadcastStatus.SENT: N_("sent"),
+    BroadcastStatus.CANCELLED: N_("cancelled"),
+    BroadcastStatus.DELETED: N_("deleted"),
+}
+
+
+def _item_text(l10n: Localizer, item: Sent, times: list[dt.datetime], tz: Any) -> str:
+    first = item.versions[0].text if item.versions else ""
+    snippet = first if len(first) <= 80 else first[:79] + "…"
+    lines = [
+        "<b>"
+        + escape(l10n.gettext("Broadcast {id}").format(id=item.id))
+        + "</b> · "
+        + escape(l10n.gettext(_STATUS[item.status])),
+        escape(l10n.gettext(_KIND_LABELS[item.audience.kind])),
+        escape(snippet),
+    ]
+    if item.status is BroadcastStatus.SCHEDULED:
+        lines.append(_when_text(l10n, item, times, tz))
+    elif item.last_occurrence is not None:
+        lines.append(
+            escape(
+                l10n.gettext("Last sent: {time}").format(
+                    time=l10n.datetime(item.last_occurrence, tz)
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+def _item_markup(l10n: Localizer, item: Sent) -> InlineKeyboardMarkup | None:
+    def button(label: str, action: BroadcastAction) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=BroadcastButton(action, item.id).pack())
+
+    row = []
+    if item.last_occurrence is not None:
+        row.append(button("📊 " + l10n.gettext("Report"), BroadcastAction.REPORT))
+    if item.status is BroadcastStatus.SCHEDULED:
+        row.append(button("✏️ " + l10n.gettext("Edit"), BroadcastAction.EDIT))
+        row.append(button("✖ " + l10n.gettext("Cancel"), BroadcastAction.CANCEL))
+    if item.status is BroadcastStatus.SENT or (
+        item.status is BroadcastStatus.SCHEDULED and item.last_occurrence is not None
+    ):
+        row.append(button("🗑 " + l10n.gettext("Delete everywhere"), BroadcastAction.DELETE))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+# --- what the coordinator types or sends ----------------------------------------------------
+def _version(message: Message, language: str) -> Version | None:
+    if message.photo:
+        return Version(
+            language,
+            message.caption or "",
+            tuple(e.to_dict() for e in message.caption_entities),
+            photo=message.photo[-1].file_id,
+        )
+    if message.document is not None:
+        return Version(
+            language,
+            message.caption or "",
+            tuple(e.to_dict() for e in message.caption_entities),
+            document=message.document.file_id,
+        )
+    if message.text:
+        return Version(language, message.text, tuple(e.to_dict() for e in message.entities))
+    return None
+
+
+async def on_private_message(update: Update, context: BotContext) -> None:
+    """A coordinator's message while the composer waits for one; anyone else's text is a
+    lookup."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.services
+    draft = await services.broadcasts.pending_input(user.id)
+    if draft is None:
+        if message.text:
+            await lookup.on_text(update, context)
+        return
+    l10n = await reader(update, context)
+    try:
+        await _take_input(message, user, draft, l10n, context)
+    except NotAllowed:
+        await message.reply_text(escape(not_allowed(l10n)))
+
+
+_WHEN_ERRORS = {
+    PastWhen: N_("That time has already passed. Please type a later one."),
+    MissingTime: N_("Please add the time of day, for example tomorrow 9:00."),
+}
+
+
+async def _take_input(
+    message: Message, user: User, draft: Draft, l10n: Localizer, context: BotContext
+) -> None:
+    services = context.services
+    now, tz = services.clock.now(), services.settings.timezone
+    text = message.text or ""
+    try:
+        if draft.step in (Step.MESSAGE, Step.SECOND):
+            language = language_of_text(message.text or message.caption or "")
+            if draft.step is Step.SECOND:
+                language = "km" if draft.versions[0].language == "en" else "en"
+            version = _version(message, language)
+            if version is None:
+                await message.reply_text(
+                    escape(l10n.gettext("Please send text, or one photo or document."))
+                )
+                return
+            if draft.step is Step.MESSAGE:  # a new message replaces every version
+                draft = dataclasses.replace(draft, versions=(version,), step=Step.SECOND)
+            else:
+                draft = dataclasses.replace(draft.with_version(version), step=Step.WHEN)
+        elif draft.step in (Step.WHEN, Step.TYPED_WHEN):
+            moment = parse_when(text, now, tz)
+            draft = dataclasses.replace(
+                draft,
+                send_at=None if moment == now else moment,
+                recurrence=None,
+                step=Step.OPTIONS,
+            )
+        elif draft.step is Step.TYPED_TIME and draft.recurrence is not None:
+            at = parse_time_of_day(text)
+            draft = dataclasses.replace(
+                draft,
+                recurrence=dataclasses.replace(draft.recurrence, at=at),
+                step=Step.TYPED_TIME,
+            )
+        elif draft.step is Step.TYPED_UNTIL and draft.recurrence is not None:
+            until = parse_date(text, now, tz)
+            draft = dataclasses.replace(
+                draft, recurrence=dataclasses.replace(draft.recurrence, until=until)
+            )
+    except WhenError as error:
+        reply = _WHEN_ERRORS.get(type(error))
+        await message.reply_text(
+            escape(
+                l10n.gettext(reply)
+                if reply
+                else l10n.gettext("I could not read that. Try for example: tomorrow 9:00")
+            )
+        )
+        return
+    await services.broadcasts.save(user.id, draft)
+    await _show(message, user, draft, l10n, context, new=True)
+
+
+# --- the composer's buttons -----------------------------------------------------------------
+async def on_compose(press: Press[Compose], context: BotContext) -> None:
+    """A composer button: change the draft, redraw the step."""
+    services = context.services
+    broadcasts = services.broadcasts
+    l10n, user = press.l10n, press.user
+    draft = await broadcasts.draft(user.id)
+    if draft is None:
+        await press.query.answer(
+            l10n.gettext("This draft has expired. Send /broadcast to start again."),
+            show_alert=True,
+        )
+        return
+    action, value = press.data.action, press.data.value
+    if action is ComposeAction.CANCEL:
+        await broadcasts.discard(user.id)
+        await press.query.answer()
+        await edit(
+            press.message, escape(l10n.gettext("Broadcast cancelled: nothing was sent.")), None
+        )
+        return
+    if action is ComposeAction.CONFIRM:
+        await _confirm(press, draft, context)
+        return
+    changed = _apply(draft, action, value, context)
+    if changed is None:
+        await press.query.answer(l10n.gettext("Please choose something first."), show_alert=True)
+        return
+    await broadcasts.save(user.id, changed)
+    await press.query.answer()
+    if changed.step is Step.PREVIEW:
+        await _preview(press, changed, context)
+        return
+    await _show(press.message, user, changed, l10n, context)
+
+
+def _apply(
+    draft: Draft, action: ComposeAction, value: int | None, context: BotContext
+) -> Draft | None:
+    """The draft after a button, or None when the button does not fit the draft."""
+    services = context.services
+    tz = services.settings.timezone
+    now = services.clock.now()
+    today = now.astimezone(tz).date()
+    audience = draft.audience
+    replace = dataclasses.replace
+    if action is ComposeAction.AUDIENCE and value is not None and 0 <= value < len(KINDS):
+        return replace(
+            draft,
+            step=Step.AUDIENCE,
+            audience=replace(audience, kind=KINDS[value]),
+            audience_chosen=True,
+        )
+    if action is ComposeAction.GROUP and value is not None:
+        return replace(draft, audience=replace(audience, group_ids=audience.group_ids ^ {value}))
+    if action is ComposeAction.ORGANISATION and value is not None:
+        chosen = audience.organisation_ids ^ {value}
+        return replace(draft, audience=replace(audience, organisation_ids=chosen))
+    if action is ComposeAction.GROUP_CHATS:
+        return replace(draft, audience=replace(audience, group_chats=not audience.group_chats))
+    if action is ComposeAction.GROUP_MEMBERS:
+        return replace(draft, audience=replace(audience, group_members=not audience.group_members))
+    if action is ComposeAction.NEXT and draft.has_audience:
+        return replace(draft, step=Step.MESSAGE)
+    if action is ComposeAction.SKIP and draft.versions:
+        return replace(draft, step=Step.WHEN)
+    if action is ComposeAction.NOW:
+        return replace(draft, send_at=None, recurrence=None, step=Step.OPTIONS)
+    if action in (ComposeAction.TODAY, ComposeAction.TOMORROW) and value is not None:
+        date = today + dt.timedelta(days=int(action is ComposeAction.TOMORROW))
+        if not 0 <= value <= 23 or local_moment(date, dt.time(value), tz) <= now:
+            return None
+        moment = local_moment(date, dt.time(value), tz)
+        return replace(draft, send_at=moment, recurrence=None, step=Step.OPTIONS)
+    if action is ComposeAction.TYPE_DATE:
+        return replace(draft, step=Step.TYPED_WHEN)
+    rule = draft.recurrence
+    at = rule.at if rule is not None else dt.time(9)
+    until = rule.until if rule is not None else None
+    if action is ComposeAction.DAILY:
+        return replace(
+            draft, recurrence=Recurrence(Frequency.DAILY, at, until=until), step=Step.TYPED_TIME
+        )
+    if action is ComposeAction.WEEKLY and value is not None and 0 <= value <= 6:
+        days = (
+            rule.weekdays ^ {value}
+            if rule is not None and rule.frequency is Frequency.WEEKLY
+            else frozenset({value})
+        )
+        if not days:
+            return None
+        weekly = Recurrence(Frequency.WEEKLY, at, frozenset(days), until=until)
+        return replace(draft, recurrence=weekly, step=Step.TYPED_TIME)
+    if action is ComposeAction.MONTHLY and value is not None and 1 <= value <= 31:
+        monthly = Recurrence(Frequency.MONTHLY, at, day_of_month=value, until=until)
+        return replace(draft, recurrence=monthly, step=Step.TYPED_TIME)
+    if rule is not None:
+        if action is ComposeAction.HOUR and value is not None and 0 <= value <= 23:
+            return replace(
+                draft, recurrence=replace(rule, at=dt.time(value)), step=Step.TYPED_TIME
+            )
+        if action is ComposeAction.TYPE_TIME:
+            return replace(draft, step=Step.TYPED_TIME)
+        if action is ComposeAction.TYPE_UNTIL:
+            return replace(draft, step=Step.TYPED_UNTIL)
+        if action is ComposeAction.NO_UNTIL:
+            return replace(draft, recurrence=replace(rule, until=None), step=Step.TYPED_TIME)
+        if action is ComposeAction.REPEAT_DONE and rule.next_times(now, 1, tz):
+            return replace(draft, send_at=None, step=Step.OPTIONS)
+    if action is ComposeAction.OPTION and value in (0, 1, 2):
+        options = draft.options
+        flags = [options.silent, options.pin, options.ack]
+        flags[value] = not flags[value]
+        return replace(draft, options=Options(*flags))
+    if action is ComposeAction.PREVIEW and draft.versions and draft.has_audience:
+        return replace(draft, step=Step.PREVIEW)
+    return None
+
+
+async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> None:
+    """Each version exactly as recipients will get it, then the summary with Confirm."""
+    broadcasts = context.services.broadcasts
+    chat_id = press.message.chat.id
+    await edit(press.message, escape(press.l10n.gettext("Preview:")), None)
+    for version in draft.versions:
+        await send_content(context.bot, chat_id, broadcasts.preview(draft, version.language))
+    text, markup = await _screen(press.user.id, draft, press.l10n, context)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    await broadcasts.save(
+        press.user.id, dataclasses.replace(draft, composer_message=sent.message_id)
+    )
+
+
+async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> None:
+    services = context.services
+    l10n = press.l10n
+    try:
+        item = await services.broadcasts.confirm(press.user.id, draft)
+    except BroadcastError:
+        await press.query.answer(
+            l10n.gettext("This draft is not complete. Send /broadcast to finish it."),
+            show_alert=True,
+        )
+        return
+    await press.query.answer()
+    message = press.message
+    await services.broadcasts.set_report_message(item.id, message.chat.id, message.message_id)
+    await services.broadcasts.sweep()  # what is due now goes out without waiting for the job
+    tz = services.settings.timezone
+    times = item.next_times(services.clock.now(), 3, tz)
+    text = escape(l10n.gettext("Broadcast {id} is scheduled.").format(id=item.id))
+    if item.send_at is None and item.recurrence is None:
+        text = escape(l10n.gettext("Broadcast {id} is going out…").format(id=item.id))
+    await edit(message, text + "\n" + _when_text(l10n, item, times, tz), None)
+
+
+# --- /broadcasts buttons, "Got it", and the progress reports --------------------------------
+async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext) -> None:
+    """Report, cancel, edit or delete one broadcast."""
+    services = context.services
+    broadcasts = services.broadcasts
+    l10n, user = press.l10n, press.user
+    action, broadcast_id = press.data.action, press.data.broadcast
+    try:
+        if action is BroadcastAction.REPORT:
+            report = await broadcasts.report(user.id, broadcast_id)
+            await press.query.answer()
+            await press.message.reply_text(report_text(l10n, report), do_quote=False)
+        elif action is BroadcastAction.CANCEL:
+            withdrawn = await broadcasts.cancel(user.id, broadcast_id)
+            await press.query.answer()
+            await edit(
+                press.message,
+                escape(
+                    l10n.ngettext(
+                        "Broadcast {id} cancelled; {count} waiting message withdrawn.",
+                        "Broadcast {id} cancelled; {count} waiting messages withdrawn.",
+                        withdrawn,
+                    ).format(id=broadcast_id, count=withdrawn)
+                ),
+                None,
+            )
+        elif action is BroadcastAction.EDIT:
+            draft = await broadcasts.edit(user.id, broadcast_id)
+            await press.query.answer()
+            await _show(press.message, user, draft, l10n, context, new=True)
+        else:
+            messages = await broadcasts.delete_sent(user.id, broadcast_id)
+            await press.query.answer()
+            deleted = 0
+            for chat_id, message_id in messages:
+                # Already deleted there, too old, or the bot was removed: nothing to do.
+                with contextlib.suppress(BadRequest, Forbidden):
+                    deleted += bool(await context.bot.delete_message(chat_id, message_id))
+            await edit(
+                press.message,
+                escape(
+                    l10n.ngettext(
+                        "Broadcast {id} deleted from {count} chat.",
+                        "Broadcast {id} deleted from {count} chats.",
+                        deleted,
+                    ).format(id=broadcast_id, count=deleted)
+                ),
+                None,
+            )
+    except BroadcastError:
+        await press.query.answer(
+            l10n.gettext("This broadcast can no longer be changed."), show_alert=True
+        )
+
+
+async def on_got_it(press: Press[GotIt], context: BotContext) -> None:
+    """'✓ Got it': counted once per person."""
+    new = await context.services.broadcasts.acknowledge(
+        press.user.id, press.data.broadcast, press.data.occurrence
+    )
+    await press.query.answer(
+        press.l10n.gettext("Thank you, noted.") if new else press.l10n.gettext("Already noted.")
+    )
+
+
+def report_text(l10n: Localizer, report: Report) -> str:
+    """Progress, then the final report: delivered, waiting, failed, acknowledged, unreached."""
+    item = report.broadcast
+    head = (
+        l10n.gettext("Broadcast {id}: sent.")
+        if report.done
+        else l10n.gettext("Broadcast {id}: going out…")
+    ).format(id=item.id)
+    lines = [
+        "<b>" + escape(head) + "</b>",
+        escape(
+            l10n.gettext("Delivered: {sent} · waiting: {waiting} · failed: {failed}").format(
+                sent=report.sent, waiting=report.waiting, failed=report.failed
+            )
+        ),
+    ]
+    if report.cancelled:
+        lines.append(escape(l10n.gettext("Withdrawn: {count}").format(count=report.cancelled)))
+    if item.options.ack:
+        lines.append(
+            escape(
+                l10n.ngettext(
+                    "{count} person pressed “Got it”.",
+                    "{count} people pressed “Got it”.",
+                    report.acknowledged,
+                ).format(count=report.acknowledged)
+            )
+        )
+    if report.unreached:
+        lines.append(
+            escape(
+                l10n.gettext("Could not be reached: {names}").format(
+                    names=", ".join(report.unreached)
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+async def sweep_broadcasts(context: BotContext) -> None:
+    """The job: hand due broadcasts to the outbox (the database owns the schedule)."""
+    await context.services.broadcasts.sweep()
+
+
+async def show_progress(context: BotContext) -> None:
+    """The job: edit each coordinator's broadcast message with its progress (one edit per
+    run, every few seconds), then once with the final report."""
+    services = context.services
+    for report in await services.broadcasts.watched():
+        item = report.broadcast
+        if item.report_chat is None or item.report_message is None:
+            continue
+        language = await services.language_of(item.report_chat, None)
+        l10n = services.translations.localizer(language)
+        try:
+            await context.bot.edit_message_text(
+                report_text(l10n, report), item.report_chat, item.report_message
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("broadcast %d: progress not shown: %s", item.id, exc.message)
+        except Forbidden:
+            pass
