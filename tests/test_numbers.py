@@ -3,7 +3,14 @@
 import pytest
 
 from bot.domain.model import RecNumber
-from bot.domain.numbers import MalformedNumber, MultipleCycles, NumberRange, parse_numbers
+from bot.domain.numbers import (
+    MalformedNumber,
+    MultipleCycles,
+    NumberRange,
+    cycle_after_numbers,
+    parse_numbers,
+)
+from bot.services import Services
 
 
 def n(text: str) -> RecNumber:
@@ -63,3 +70,27 @@ def test_two_cycles_are_refused() -> None:
 def test_number_order_is_numeric_not_textual() -> None:
     assert n("118.9") < n("118.10") < n("119.1")
     assert str(n("118.010")) == "118.10"
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("119.3, c1 82.1", True),  # pasted from two cycles: c1 cannot name 119.3's cycle
+        ("119.3 cycle 1", True),
+        ("១១៩.៣ វដ្ត១", True),
+        ("c1 82.1-82.9", False),
+        ("cycle 1: 82.1, 82.2", False),
+        ("វដ្តទី ១ ៨២.១", False),
+        ("119.3, 119.4", False),  # no cycle at all
+        ("c1", False),  # no number at all
+        ("land c2", False),
+    ],
+)
+def test_a_cycle_after_numbers_is_noticed(text: str, after: bool) -> None:
+    assert cycle_after_numbers(text) is after
+
+
+def test_a_cycle_marker_is_a_filter_not_words_to_search(services: Services) -> None:
+    for text in ("c1 land rights", "land វដ្តទី ១ rights", "cycle 1 land rights"):
+        request = services.catalog.parse_search(text)
+        assert (request.cycle, request.text) == (1, "land rights")

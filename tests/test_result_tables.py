@@ -11,6 +11,7 @@ from bot.domain.model import RecNumber, Recommendation, Response, Translation, T
 from bot.domain.rounds import (
     ResultRow,
     changes_by_theme,
+    compare_rows,
     export_rows,
     reasons_cell,
     summary_by_theme,
@@ -167,3 +168,41 @@ def test_themes_summaries_and_changes(catalog: Catalog) -> None:
     ]
     assert all(found == [change] for _, found in grouped)
     assert changes_by_theme(catalog, []) == []
+
+
+def test_the_comparison_table_lists_each_change_under_each_of_its_themes(
+    services: Services, catalog: Catalog
+) -> None:
+    en, km = (services.translations.localizer(language) for language in ("en", "km"))
+    labour_and_treaties, treaties = rec(catalog, "118.6"), rec(catalog, "118.2")
+    changes = [
+        (labour_and_treaties, Overall.RED, Overall.GREEN, 1),
+        (treaties, Overall.GREEN, Overall.ORANGE, -1),
+    ]
+    assert compare_rows(en, catalog, changes, label) == [
+        ["Theme", "Recommendation", "Before", "After", "Change"],
+        ["Labour rights", "118.6", "en:red", "en:green", "progressed"],
+        [
+            "Treaties and cooperation with UN mechanisms",
+            "118.6",
+            "en:red",
+            "en:green",
+            "progressed",
+        ],
+        [
+            "Treaties and cooperation with UN mechanisms",
+            "118.2",
+            "en:green",
+            "en:orange",
+            "regressed",
+        ],
+    ]
+    khmer = compare_rows(km, catalog, changes, label)
+    assert khmer[0] == [
+        km.gettext(w) for w in ("Theme", "Recommendation", "Before", "After", "Change")
+    ]
+    assert khmer[0][0] != "Theme"
+    labour = next(t for t in catalog.themes if t.slug == "labour")
+    assert khmer[1] == [labour.name("km"), "118.6", "km:red", "km:green", km.gettext("progressed")]
+    assert khmer[3][-1] == km.gettext("regressed") != "regressed"
+    assert compare_rows(en, catalog, [], label) == [compare_rows(en, catalog, changes, label)[0]]

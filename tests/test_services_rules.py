@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.assessment import Colour, Distribution, Overall
+from bot.domain.assessment import Card, Colour, Distribution, Overall, Rating
+from bot.domain.catalog import Catalog
 from bot.domain.coalition import Coalition
 from bot.domain.membership import (
     InviteInvalid,
@@ -218,6 +219,59 @@ async def test_next_unrated_skips_what_the_organisation_did_or_put_off(
         await assessments.next_unrated(GUEST, round_id, set())
 
 
+async def test_what_is_left_to_rate_and_what_was_given_is_the_organisations_own(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, f"118.{n}") for n in (1, 2, 3)]
+    round_id = await round_of(assessments, clock, items)
+    other = await round_of(assessments, clock, items)
+    assert await assessments.unrated(MEMBER, round_id) == 3
+    await assessments.rate(MEMBER, round_id, items[0], U)  # "don't know" is an answer
+    await assessments.rate(MEMBER, round_id, items[2], G)
+    await assessments.rate(OTHER, round_id, items[1], R)  # another organisation's rating
+    await assessments.rate(MEMBER, other, items[1], R)  # the same one, in another round
+    assert await assessments.unrated(MEMBER, round_id) == 1
+    assert await assessments.unrated(OTHER, round_id) == 2
+    assert await assessments.own(round_id, 1) == {
+        items[0]: Rating(items[0], None, U, ""),
+        items[2]: Rating(items[2], None, G, ""),
+    }
+    assert await assessments.own(other, 1) == {items[1]: Rating(items[1], None, R, "")}
+    with pytest.raises(NotAllowed):
+        await assessments.unrated(GUEST, round_id)
+
+
+async def test_the_latest_closed_round_is_the_newest_closed_one(
+    assessments: Assessments, clock: FakeClock
+) -> None:
+    assert await assessments.latest_closed() is None
+    first, second, _newest = [await round_of(assessments, clock, [1]) for _ in range(3)]
+    assert await assessments.latest_closed() is None  # all open
+    for round_id in (first, second):
+        await assessments.set_open(BOSS, round_id, False)
+    assert (await assessments.latest_closed()).id == second  # type: ignore[union-attr]
+    await assessments.set_open(BOSS, second, True)
+    assert (await assessments.latest_closed()).id == first  # type: ignore[union-attr]
+
+
+async def test_a_group_card_is_posted_once_and_redrawn_when_its_counts_change(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, "118.1"), rec(services, "118.2")]
+    round_id = await round_of(assessments, clock, items)
+    card = Card(-100, 7, round_id, items[0])
+    await assessments.add_card(card)
+    assert await assessments.posted(round_id, -100) == {items[0]}
+    assert await assessments.posted(round_id, -200) == set()  # another chat
+    assert await assessments.posted(await round_of(assessments, clock, items), -100) == set()
+    assert await assessments.cards_to_redraw() == []
+    await assessments.rate(MEMBER, round_id, items[0], G)
+    [due] = await assessments.cards_to_redraw()
+    assert (due.chat_id, due.message_id, due.recommendation_id) == (-100, 7, items[0])
+    await assessments.mark_drawn(due)
+    assert await assessments.cards_to_redraw() == []
+
+
 # --- results ----------------------------------------------------------------------------------
 async def rated_round(
     assessments: Assessments, services: Services, clock: FakeClock, *, publish: bool
@@ -260,6 +314,22 @@ async def test_results_are_for_coordinators_and_for_members_once_published(
             else:
                 with pytest.raises(NotAllowed):
                     await assessments.results(user_id, round_id, services.catalog)
+
+
+async def test_a_recommendation_gone_from_the_catalogue_leaves_the_rest_of_the_table(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    items = [rec(services, f"118.{n}") for n in (1, 2, 3)]
+    round_id = await round_of(assessments, clock, items)
+    full = services.catalog
+    reimported = Catalog(  # 118.1 withdrawn by a later import
+        [r for r in full.recommendations if r.id != items[0]],
+        full.themes,
+        full.cycles,
+        full.glossary,
+    )
+    _, rows = await assessments.results(BOSS, round_id, reimported)
+    assert [str(row.recommendation.number) for row in rows] == ["118.2", "118.3"]
 
 
 async def test_results_name_organisations_only_to_a_coordinator_in_private(
@@ -584,6 +654,15 @@ async def test_each_working_groups_table_counts_its_own_list_and_organisations(
         assert row.distribution == Distribution(
             green=int(row.recommendation.id in (inside, outside))
         )
+    assert coalition_rows[inside].reasons == (("adhoc", R, "why"), ("CCHR", G, ""))
+    _, group_rows = await assessments.results(BOSS, round_id, services.catalog, group_id=6)
+    assert group_rows == by_group[6]
+    assert await assessments.distribution(round_id, inside) == Distribution(red=1, green=1)
+    assert await assessments.distribution(round_id, inside, 6) == Distribution(red=1)
+    assert await assessments.distribution(round_id, outside, 6) == Distribution()
+    assert await assessments.participation(round_id) == (2, 2)
+    assert await assessments.participation(round_id, 6) == (1, 1)
+    assert await assessments.participation(round_id, 8) == (0, 0)  # a group with no one in it
     _, unnamed, unnamed_groups = await assessments.group_tables(
         BOSS, round_id, services.catalog, groups, private=False
     )
@@ -679,9 +758,14 @@ async def test_a_rating_tap_is_one_call_that_says_what_came_of_it(
     assert (closed.result, closed.counts) == (Tapped.CLOSED, None)
 
 
+@pytest.mark.parametrize("own_limiter", [False, True])
 async def test_a_burst_of_first_taps_asks_for_a_reason_once_a_minute(
-    services: Services, assessments: Assessments, clock: FakeClock
+    services: Services, assessments: Assessments, clock: FakeClock, own_limiter: bool
 ) -> None:
+    if own_limiter:  # built without the services' limiter: the same once a minute
+        assessments = Assessments(
+            assessments.repository, assessments.coalition, services.group_lists, clock, 1
+        )
     items = [rec(services, n) for n in ("118.1", "118.2")]
     round_id = await round_of(assessments, clock, items)
     taps = [await assessments.tap(MEMBER, round_id, i, R, in_group=True) for i in items]

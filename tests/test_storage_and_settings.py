@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import Database, DatabaseTooNew
 from storage.migrations import MIGRATIONS
+from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,3 +111,23 @@ def test_import_command_reports_bad_rows(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
         count = conn.execute("SELECT COUNT(*) FROM recommendations WHERE cycle = 3").fetchone()
     assert count == (1,)
+
+
+async def test_services_that_fail_to_start_close_their_database(
+    db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("cannot wire the services")
+
+    monkeypatch.setattr("bot.services.Coalition", broken)
+    closed: list[Database] = []
+    close = Database.close
+
+    async def recorded(self: Database) -> None:
+        closed.append(self)
+        await close(self)
+
+    monkeypatch.setattr(Database, "close", recorded)
+    with pytest.raises(RuntimeError, match="cannot wire"):
+        await Services.start(Settings(token="x", database_path=db_path), clock)
+    assert len(closed) == 1

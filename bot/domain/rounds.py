@@ -203,7 +203,7 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> S
     words = normalise(words).strip()
     try:
         cycle, rest = extract_cycle(normalize(words))  # c2, cycle 2, វដ្ត២; two is an error
-        numbers = parse_numbers(words) if re.search(r"[0-9]+\.[0-9]+", words) else None
+        numbers = parse_numbers(words)  # '118' alone is refused, not taken as no number
     except MultipleCycles:
         raise BadScope(N_("Name one cycle only, for example c2.")) from None
     except MalformedNumber:
