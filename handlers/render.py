@@ -16,6 +16,7 @@ from bot.domain.catalog import Catalog, NumberResult, SearchRequest, SearchResul
 from bot.domain.i18n import Localizer
 from bot.domain.membership import WorkingGroup
 from bot.domain.model import RecNumber, Recommendation, Response, TranslationStatus
+from bot.domain.round_notices import closing_phrase
 from bot.domain.states import State
 from bot.domain.text import truncate
 from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
@@ -62,12 +63,7 @@ def cycle_name(l10n: Localizer, cycle: int) -> str:
 
 def closing(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
     """'closes March 31, 2027 (Phnom Penh)', or 'no closing date'."""
-    if closes_at is None:
-        return l10n.gettext("no closing date")
-    zone = str(tz).rpartition("/")[2].replace("_", " ")
-    return l10n.gettext("closes {date} ({zone})").format(
-        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone
-    )
+    return closing_phrase(l10n, tz, closes_at)
 
 
 def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:

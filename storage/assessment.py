@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 
@@ -22,6 +22,9 @@ from bot.domain.assessment import (
 from bot.domain.audit import AuditAction
 from storage import audit, expiring
 from storage.db import Database
+
+# Stages a round's notices for the outbox, inside the transaction that makes the event.
+Announce = Callable[[int], None]
 
 # A burst of ✍ presses must not grow the table: a person's oldest prompts beyond this go.
 PROMPTS_PER_PERSON = 50
@@ -183,14 +186,16 @@ class AssessmentRepository:
             dt.datetime.fromisoformat(row[6]) if row[6] else None,
         )
 
-    async def open_draft(self, draft: RoundDraft, *, now: dt.datetime) -> int | None:
-        """Open a draft round and drop the draft, in one transaction; None when the draft was
-        used or dropped meanwhile (a double press)."""
+    async def open_draft(
+        self, draft: RoundDraft, *, now: dt.datetime, announce: Announce | None = None
+    ) -> int | None:
+        """Open a draft round and drop the draft, in one transaction (`announce` stages its
+        notices in it); None when the draft was used or dropped meanwhile (a double press)."""
         async with self._db.transaction() as db:
             cursor = await db.execute("DELETE FROM round_drafts WHERE id = ?", (draft.id,))
             if not cursor.rowcount:
                 return None
-            return await _insert_round(
+            round_id = await _insert_round(
                 db,
                 draft.name,
                 draft.cycle,
@@ -200,6 +205,9 @@ class AssessmentRepository:
                 draft.user_id,
                 now,
             )
+            if announce is not None:
+                announce(round_id)
+            return round_id
 
     async def drop_draft(self, draft_id: int, user_id: int) -> bool:
         """Forget a coordinator's draft round; False if it was not there (any more)."""
@@ -266,8 +274,11 @@ class AssessmentRepository:
                 str(round_id),
             )
 
-    async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
-        """Publish a closed round's results to members; False if the round is open."""
+    async def publish(
+        self, round_id: int, *, actor: int, now: dt.datetime, announce: Announce | None = None
+    ) -> bool:
+        """Publish a closed round's results to members (`announce` stages its notices in the
+        same transaction); False if the round is open."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE rounds SET published_at = ? WHERE id = ? AND status = 'closed'",
@@ -275,10 +286,13 @@ class AssessmentRepository:
             )
             if cursor.rowcount:
                 await audit.record(db, now, actor, AuditAction.PUBLISH_ROUND, None, str(round_id))
+                if announce is not None:
+                    announce(round_id)
             return bool(cursor.rowcount)
 
-    async def close_due(self, now: dt.datetime) -> list[int]:
-        """Close the open rounds whose closing date has passed; return their ids."""
+    async def close_due(self, now: dt.datetime, announce: Announce | None = None) -> list[int]:
+        """Close the open rounds whose closing date has passed (`announce` stages each one's
+        notices in the same transaction); return their ids."""
         async with self._db.transaction() as db:
             async with db.execute(
                 "SELECT id FROM rounds WHERE status = 'open' AND closes_at IS NOT NULL "
@@ -291,6 +305,8 @@ class AssessmentRepository:
                 await _forget_skips(db, round_id)
                 await _freeze(db, round_id, True)
                 await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
+                if announce is not None:
+                    announce(round_id)
         return due
 
     async def rate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
@@ -237,8 +237,15 @@ class AssessmentStore(Protocol):
         """A draft round that has not expired, or None."""
         ...
 
-    async def open_draft(self, draft: RoundDraft, *, now: dt.datetime) -> int | None:
-        """Open a draft round and drop the draft, in one transaction; None when it was used."""
+    async def open_draft(
+        self,
+        draft: RoundDraft,
+        *,
+        now: dt.datetime,
+        announce: Callable[[int], None] | None = None,
+    ) -> int | None:
+        """Open a draft round and drop the draft, in one transaction (`announce(round id)`
+        stages its notices in it); None when it was used."""
         ...
 
     async def drop_draft(self, draft_id: int, user_id: int) -> bool:
@@ -267,12 +274,23 @@ class AssessmentStore(Protocol):
         """Close (freeze) or reopen a round; reopening withdraws its publication."""
         ...
 
-    async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
-        """Publish a closed round's results to members; False if the round is open."""
+    async def publish(
+        self,
+        round_id: int,
+        *,
+        actor: int,
+        now: dt.datetime,
+        announce: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Publish a closed round's results to members (`announce` stages its notices in the
+        same transaction); False if the round is open."""
         ...
 
-    async def close_due(self, now: dt.datetime) -> list[int]:
-        """Close the open rounds whose closing date has passed; return their ids."""
+    async def close_due(
+        self, now: dt.datetime, announce: Callable[[int], None] | None = None
+    ) -> list[int]:
+        """Close the open rounds whose closing date has passed (`announce` stages each one's
+        notices in the same transaction); return their ids."""
         ...
 
     async def rate(

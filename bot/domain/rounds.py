@@ -39,8 +39,10 @@ from bot.domain.numbers import (
     parse_numbers,
     without_numbers,
 )
+from bot.domain.outbox import Outbox, Outgoing, stage
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
+from bot.domain.round_notices import RoundNotices, reference
 from bot.domain.text import normalize, one_line
 
 log = logging.getLogger(__name__)
@@ -373,9 +375,12 @@ class Assessments:
         clock: Clock,
         min_ratings: int,
         reason_prompts: RateLimiter | None = None,
+        notices: tuple[RoundNotices, Outbox] | None = None,
     ) -> None:
-        """Wire storage, membership, the groups' lists and the clock."""
+        """Wire storage, membership, the groups' lists and the clock; with `notices`, opening,
+        closing by date and publishing tell people through the outbox."""
         self.reason_prompts = reason_prompts or RateLimiter(clock, 1)
+        self.notices = notices
         self.repository = repository
         self.coalition = coalition
         self.group_lists = group_lists
@@ -437,7 +442,18 @@ class Assessments:
         if draft.closes_at is not None and draft.closes_at <= now:
             await self.repository.drop_draft(draft_id, actor)
             return Opened(Opening.BAD_SCOPE, problem=_PASSED_MEANWHILE)
-        round_id = await self.repository.open_draft(draft, now=now)
+        if self.notices is None:
+            round_id = await self.repository.open_draft(draft, now=now)
+        else:
+            notices, outbox = self.notices
+            audiences = await notices.audiences(draft.recommendation_ids)
+            size = len(draft.recommendation_ids)
+
+            def announce(new_id: int) -> None:
+                stage(*notices.opened(audiences, new_id, draft.name, size, draft.closes_at))
+
+            async with outbox.along():
+                round_id = await self.repository.open_draft(draft, now=now, announce=announce)
         if round_id is None:
             return Opened(Opening.GONE)
         log.info("round %d opened: %d recommendations", round_id, len(draft.recommendation_ids))
@@ -492,14 +508,52 @@ class Assessments:
         return Overview(tuple(lines), coordinator)
 
     async def close_due(self) -> None:
-        """Close the open rounds whose closing date has passed."""
-        for round_id in await self.repository.close_due(self.clock.now()):
+        """Close the open rounds whose closing date has passed (telling their chats, members
+        and coordinators)."""
+        now = self.clock.now()
+        if self.notices is None:
+            closed = await self.repository.close_due(now)
+        else:
+            notices, outbox = self.notices
+            due = [
+                r
+                for r in await self.repository.rounds()
+                if r.open and r.closes_at is not None and r.closes_at <= now
+            ]
+            if not due:
+                return
+            told = {
+                r.id: notices.closed(
+                    await notices.audiences(await self.repository.items(r.id)), r.id, r.name
+                )
+                for r in due
+            }
+
+            def announce(round_id: int) -> None:
+                stage(*told.get(round_id, ()))
+
+            async with outbox.along():
+                closed = await self.repository.close_due(now, announce)
+        for round_id in closed:
             log.info("round %d closed: its closing date has passed", round_id)
 
     async def publish(self, actor: int, round_id: int) -> bool:
         """Publish a closed round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        published = await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        now = self.clock.now()
+        round_ = await self.repository.round(round_id)
+        if self.notices is None or round_ is None:
+            published = await self.repository.publish(round_id, actor=actor, now=now)
+        else:
+            notices, outbox = self.notices
+            told: list[Outgoing] = []
+            if not await outbox.progress(reference(round_id, "published")):  # once a round
+                audiences = await notices.audiences(await self.repository.items(round_id))
+                told = notices.published(audiences, round_id, round_.name)
+            async with outbox.along():
+                published = await self.repository.publish(
+                    round_id, actor=actor, now=now, announce=lambda _: stage(*told)
+                )
         if published:
             log.info("round %d published", round_id)
         return published

@@ -1,0 +1,89 @@
+"""Everyone is told: a round's opening, its close by date and its publication become one
+outbox delivery per linked working-group chat and per representative (and, for a close by
+date, per coordinator), in their language, staged with the event, once per round and kind."""
+
+from bot.domain.outbox import Content
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
+from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, edited, press
+from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
+
+
+async def notices(services: Services, reference: str) -> list[tuple[int, str, str | None]]:
+    """(chat, text, first button's data) of each delivery of one reference, by chat."""
+    async with services.database.connection.execute(
+        "SELECT chat_id, content FROM deliveries WHERE reference = ? ORDER BY chat_id",
+        (reference,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    found = []
+    for chat_id, raw in rows:
+        content = Content.from_json(raw)
+        data = content.buttons[0][0].data if content.buttons else None
+        found.append((int(chat_id), content.text, data))
+    return found
+
+
+async def test_opening_a_round_tells_each_linked_chat_and_each_representative(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    await services.set_language(reps[1]["id"], "km")
+    await open_round(tg, "c2 land until 2026-12-31", "Mid-term")
+    told = await notices(services, "round:1:opened")
+    assert [chat for chat, _, _ in told] == [GROUP["id"], reps[0]["id"], reps[1]["id"]]
+    assert told[0][1:] == (
+        "New assessment «Mid-term»: 14 recommendations for this working group, closes "
+        "December 31, 2026 (Phnom Penh). Tap Rate now to post the cards here.",
+        "rr:1",
+    )
+    assert told[1][1] == (
+        "New assessment «Mid-term»: 14 recommendations for your organisation to rate, closes "
+        "December 31, 2026 (Phnom Penh)."
+    )
+    assert "«Mid-term»" in told[2][1]
+    assert "វាយតម្លៃ" in told[2][1]  # in the representative's language
+
+    # [Rate now] under the group's notice posts the cards there.
+    anchor = await tg.reply_to(reps[0], "/help", chat=GROUP)
+    notice = tg.carrying(anchor, "rr:1")
+    assert await press(tg, notice, "rr:1", reps[0]) == ""
+    card = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert card.params["text"].startswith("<b>118.63</b>")
+
+
+async def test_closing_by_date_and_publishing_tell_everyone_once(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 118.63 until 2026-11-30", "Short")
+    assert await notices(services, "round:1:closed") == []
+    clock.advance(days=8)
+    await flush(bot)  # the job closes what is due
+    closed = await notices(services, "round:1:closed")
+    assert [chat for chat, _, _ in closed] == [GROUP["id"], COORDINATOR_ID, reps[0]["id"]]
+    assert closed[1][1] == (
+        "Round 1 «Short» has closed on its closing date. Publish its results from /rounds."
+    )
+    await flush(bot)
+    assert len(await notices(services, "round:1:closed")) == 3  # once
+
+    listing = await tg.reply_to(COORDINATOR, "/rounds")
+    await press(tg, listing, button(listing, "1: Publish"), COORDINATOR)
+    listing = await edited(tg, listing)
+    published = await notices(services, "round:1:published")
+    assert [(chat, text) for chat, text, _ in published] == [
+        (GROUP["id"], "The results of the assessment «Short» are published: send /results 1."),
+        (reps[0]["id"], "The results of the assessment «Short» are published: send /results 1."),
+    ]
+    # Reopened, closed and published again: nobody is told twice.
+    await services.assessments.set_open(COORDINATOR_ID, 1, True)
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    assert len(await notices(services, "round:1:published")) == 2
