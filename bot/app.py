@@ -13,8 +13,9 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import PacingClock, SystemClock
 from bot.flood import ChatRateLimiter
+from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
 from handlers import broadcasts, group_rating, guard, operations
@@ -72,6 +73,13 @@ def build_application(
             first=settings.card_edit_seconds,
             name="close-due-rounds",
         )
+        # The database owns the outbox's schedule: this only wakes the sender to look at it.
+        app.job_queue.run_repeating(
+            outbox_sweep,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="outbox-sweep",
+        )
         # Broadcasts: the database owns the schedule, this sweep hands what is due to the
         # outbox; the coordinators' progress messages are edited at most once a period.
         app.job_queue.run_repeating(
@@ -93,6 +101,11 @@ def build_application(
     return app
 
 
+async def outbox_sweep(context: BotContext) -> None:
+    """Job: wake the outbox's sender (an idempotent look at what is due)."""
+    context.services.outbox.notify()
+
+
 async def refresh_catalog(context: BotContext) -> None:
     """Pick up imports made by another process (`python bot.py import …`)."""
     await context.services.refresh_catalog()
@@ -101,7 +114,7 @@ async def refresh_catalog(context: BotContext) -> None:
 @asynccontextmanager
 async def running(
     settings: Settings,
-    clock: Clock | None = None,
+    clock: PacingClock | None = None,
     *,
     poll_timeout: int = 10,
     limiter: ChatRateLimiter | None = None,
@@ -119,7 +132,8 @@ async def running(
     seconds; what is left stays in the inbox for the next start. A chat's messages beyond
     `chat_queue` waiting (button presses: `button_queue`) are dropped.
     """
-    services = await Services.start(settings, clock or SystemClock())
+    pacing: PacingClock = clock or SystemClock()
+    services = await Services.start(settings, pacing)
     poller: Poller | None = None
 
     def handled(update_id: int) -> None:
@@ -137,6 +151,17 @@ async def running(
     poller = Poller(
         bot, app.update_queue, services.inbox, timeout=poll_timeout, first_delay=first_retry
     )
+    sender = Sender(
+        bot,
+        services.outbox,
+        services.coalition,
+        pacing,
+        OutboxLimits(
+            settings.outbox_per_second,
+            settings.outbox_group_per_minute,
+            settings.outbox_chat_per_second,
+        ),
+    )
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)
         async with app:
@@ -153,12 +178,15 @@ async def running(
             await until_done(bot.delete_webhook, "removing any webhook", first_retry, stop)
             await app.start()
             await poller.start()
+            await sender.start()
+            app.bot_data["sender"] = sender  # for tests and the benchmark
             log.info("bot @%s is running", app.bot.username)
             try:
                 yield app
             finally:
                 await poller.stop()
                 await processor.drain(stop_grace)
+                await sender.stop(stop_grace)
                 await app.stop()
                 await poller.flush()
     finally:

@@ -15,7 +15,6 @@ import contextvars
 import json
 import logging
 import re
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
+from bot.domain.clock import Pacer, SystemClock
 from storage.db import Handling, handling
 from storage.inbox import InboxRepository
 
@@ -158,7 +158,7 @@ class FairProcessor(BaseUpdateProcessor):
         per_chat_buttons: int = 16,
         button_queue: int = 200,
         total: int = 64,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Pacer | None = None,
     ) -> None:
         """Report handled update ids to `on_handled`; `on_busy` tells a sender to wait."""
         # PTB's own bound would hold its slots while a chat waits in its lane: ours replace it.
@@ -167,7 +167,7 @@ class FairProcessor(BaseUpdateProcessor):
         self._on_busy = on_busy
         self._sizes = {False: (per_chat, queue), True: (per_chat_buttons, button_queue)}
         self._total = _Gate(total)
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._lanes: dict[tuple[int, bool], _Lane] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -239,7 +239,7 @@ class FairProcessor(BaseUpdateProcessor):
         self._handled(update)
 
     def _drop(self, key: int, lane: _Lane, update: object) -> None:
-        now = self._clock()
+        now = self._clock.monotonic()
         lane.dropped += 1
         if now - lane.last_log >= 60:
             log.info("chat %d is flooding: %d update(s) dropped", key, lane.dropped)

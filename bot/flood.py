@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
+import bisect
 import contextlib
 import datetime as dt
 import logging
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.domain.clock import Pacer, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,12 @@ log = logging.getLogger(__name__)
 # (PTB 23's behaviour); the bot reads no other duration attribute.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-# Sends land at Telegram a little later than we count them: keep this much clear of each limit.
+# Sends land at Telegram a little later than we count them: keep this much clear of each limit
+# (a hundredth of the overall 1-second window, 50 ms of the longer per-chat windows).
 MARGIN = 0.05
+
+# Set by the outbox's sender for its requests: answers to users take the overall budget first.
+background: ContextVar[bool] = ContextVar("background", default=False)
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,26 @@ class _Sliding:
     def __init__(self, window: Window) -> None:
         self.window = window
         self.times: deque[float] = deque()
+        self.margin = min(MARGIN, window.seconds / 100)
 
-    def wait(self, now: float) -> float:
-        """Seconds until one more message fits (0: now)."""
-        horizon = now - self.window.seconds - MARGIN
+    def landed(self, started: float, landed: float) -> None:
+        """Count a message from when Telegram answered instead of when it left: it arrived in
+        between, so requests that were slow on the way never look bunched to Telegram."""
+        with contextlib.suppress(ValueError):
+            self.times.remove(started)
+            bisect.insort(self.times, landed)
+
+    def wait(self, now: float, reserve: int = 0) -> float:
+        """Seconds until one more message fits (0: now), keeping `reserve` places free."""
+        horizon = now - self.window.seconds - self.margin
         while self.times and self.times[0] <= horizon:
             self.times.popleft()
-        if len(self.times) < self.window.count:
+        room = self.window.count - reserve
+        if room <= 0:  # answers are waiting for every place: look again shortly
+            return self.window.seconds / self.window.count
+        if len(self.times) < room:
             return 0.0
-        return self.times[0] - horizon
+        return self.times[max(0, len(self.times) - room)] - horizon
 
 
 class ChatRateLimiter(BaseRateLimiter[None]):
@@ -64,6 +81,9 @@ class ChatRateLimiter(BaseRateLimiter[None]):
 
     Telegram's 429 does not say whether it concerns one chat or the whole bot: a 429 for a
     request without a chat, or 429s for several chats within a second, pause everything.
+    Requests made in `background` (the outbox's sender, which paces each chat itself) share the
+    overall window but yield every free place to an answer waiting for one, and a 429 is
+    returned to them at once (the sender reschedules that delivery) instead of being retried.
     """
 
     def __init__(
@@ -72,14 +92,15 @@ class ChatRateLimiter(BaseRateLimiter[None]):
         group: Window = GROUP,
         overall: Window = OVERALL,
         max_retries: int = 3,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Pacer | None = None,
     ) -> None:
         """Limits per private chat, per group and overall; retries after at most `max_retries` 429s."""
         self._private = private
         self._group = group
         self._overall = _Sliding(overall)
         self._max_retries = max_retries
-        self._clock = clock
+        self._clock = clock or SystemClock()
+        self._answers_waiting = 0  # answers (not background) waiting for the overall window
         self._chats: dict[int | str, _Sliding] = {}
         self._paused: dict[int | str | None, float] = {}  # None: the whole bot
         self._recent_429: deque[tuple[float, int | str]] = deque()
@@ -101,11 +122,12 @@ class ChatRateLimiter(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Wait for the chat's and the bot's turn, send; after a 429 wait as told and retry."""
         chat = _chat_of(data)
+        behind = background.get()
         # Edits in a private chat count only towards the bot's overall pace.
-        paced = not (isinstance(chat, int) and chat > 0 and not _sends(endpoint))
-        retries = self._max_retries
+        paced = not behind and not (isinstance(chat, int) and chat > 0 and not _sends(endpoint))
+        retries = 0 if behind else self._max_retries
         for attempt in range(retries + 1):
-            await self._turn(chat, paced)
+            windows, started = await self._turn(chat, paced, behind)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -116,28 +138,44 @@ class ChatRateLimiter(BaseRateLimiter[None]):
                     log.warning("%s: still flood-limited after %d retries", endpoint, retries)
                     raise
                 log.info("%s: flood-limited; %s waits %.0f s", endpoint, scope, seconds)
+            finally:
+                landed = self._clock.monotonic()
+                for window in windows:
+                    window.landed(started, landed)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _turn(self, chat: int | str | None, paced: bool) -> None:
-        """Return once a message to `chat` is within every limit, counting it as sent."""
-        while True:
-            now = self._clock()
-            wait = max(self._paused.get(None, 0.0), self._paused.get(chat, 0.0)) - now
-            windows = [self._overall] if chat is not None else []
-            if chat is not None and paced:
-                windows.append(self._window(chat))
-            wait = max([wait, *(w.wait(now) for w in windows)])
-            if wait <= 0:
-                for window in windows:
-                    window.times.append(now)
-                return
-            await asyncio.sleep(wait)
+    async def _turn(
+        self, chat: int | str | None, paced: bool, behind: bool = False
+    ) -> tuple[list[_Sliding], float]:
+        """Return once a message to `chat` is within every limit, counting it as sent; the
+        windows it counts in and when."""
+        counted = False
+        try:
+            while True:
+                now = self._clock.monotonic()
+                wait = max(self._paused.get(None, 0.0), self._paused.get(chat, 0.0)) - now
+                windows = [self._overall] if chat is not None else []
+                if chat is not None and paced:
+                    windows.append(self._window(chat))
+                reserve = self._answers_waiting if behind else 0
+                wait = max([wait, *(w.wait(now, reserve) for w in windows)])
+                if wait <= 0:
+                    for window in windows:
+                        window.times.append(now)
+                    return windows, now
+                if not behind and not counted and chat is not None:
+                    counted = True
+                    self._answers_waiting += 1
+                await self._clock.sleep(max(wait, 0.001))
+        finally:
+            if counted:
+                self._answers_waiting -= 1
 
     def _window(self, chat: int | str) -> _Sliding:
         window = self._chats.get(chat)
         if window is None:
             if len(self._chats) >= 10_000:  # forget idle chats: memory stays bounded
-                now = self._clock()
+                now = self._clock.monotonic()
                 for key in [k for k, w in self._chats.items() if w.wait(now) == 0 and not w.times]:
                     del self._chats[key]
                 for paused in [k for k, until in self._paused.items() if until <= now]:
@@ -149,7 +187,7 @@ class ChatRateLimiter(BaseRateLimiter[None]):
 
     def _pause(self, chat: int | str | None, seconds: float) -> str:
         """Pause the chat, or the whole bot when the 429 is not about one chat; say which."""
-        now = self._clock()
+        now = self._clock.monotonic()
         if chat is not None:
             self._recent_429.append((now, chat))
             while self._recent_429 and self._recent_429[0][0] < now - 1.0:

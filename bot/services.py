@@ -95,7 +95,7 @@ class Services:
             clock,
             settings.min_ratings,
             self.reason_prompts,
-            (notices, self.outbox),
+            (notices, self.outbox) if settings.round_notices else None,
         )
         self.milestones = Milestones(
             MilestoneRepository(database),
@@ -256,12 +256,15 @@ class Services:
         database = self.settings.database_path
         sizes = [Path(f"{database}{s}") for s in ("", "-wal")]
         backups = await asyncio.to_thread(self.backups.existing)
+        outbox = await self.outbox.figures()
         return Status(
             version,
             self.started_at,
             sum(p.stat().st_size for p in sizes if p.exists()),
             await asyncio.to_thread(describe, backups[-1]) if backups else None,
             len(backups),
+            outbox.waiting,
+            outbox.failed_last_day,
         )
 
     async def is_coordinator(self, user_id: int) -> bool:

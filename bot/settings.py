@@ -37,6 +37,10 @@ class Settings:
     backup_dir: Path | None = None  # None: a `backups` folder beside the database
     backup_time: dt.time = dt.time(2, 0)  # in `timezone`
     backup_keep: int = 14
+    outbox_per_second: int = 30  # messages the outbox sends a second, overall
+    outbox_group_per_minute: int = 20  # … into one group chat a minute
+    outbox_chat_per_second: int = 1  # … into one chat a second
+    round_notices: bool = True  # rounds tell chats and members when they open, close, publish
 
     @property
     def backup_folder(self) -> Path:
@@ -83,6 +87,19 @@ class Settings:
             else None,
             backup_time=_parse_time("BACKUP_TIME", env.get("BACKUP_TIME", "").strip() or "02:00"),
             backup_keep=_parse_positive_int("BACKUP_KEEP", env.get("BACKUP_KEEP", "")) or 14,
+            outbox_per_second=_parse_positive_int(
+                "OUTBOX_PER_SECOND", env.get("OUTBOX_PER_SECOND", "")
+            )
+            or 30,
+            outbox_group_per_minute=_parse_positive_int(
+                "OUTBOX_GROUP_PER_MINUTE", env.get("OUTBOX_GROUP_PER_MINUTE", "")
+            )
+            or 20,
+            outbox_chat_per_second=_parse_positive_int(
+                "OUTBOX_CHAT_PER_SECOND", env.get("OUTBOX_CHAT_PER_SECOND", "")
+            )
+            or 1,
+            round_notices=env.get("ROUND_NOTICES", "").strip().lower() not in ("0", "no", "off"),
         )
 
 

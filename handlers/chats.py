@@ -36,9 +36,11 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     now = change.new_chat_member.status in _PRESENT
     if was == now:
         return
-    coalition = context.services.coalition
+    services = context.services
+    coalition = services.coalition
     title = truncate(change.chat.title or str(change.chat.id), 128)  # Telegram's limit
-    gone = [] if now else await coalition.unlink_chat(0, change.chat.id, None)
+    # The notice is written with the unlinking (one transaction): known before it, from the links.
+    gone = [] if now else await coalition.links_of(change.chat.id)
     groups = {g.id: g for g in await coalition.working_groups()}
 
     def text_for(l10n: Localizer) -> str:
@@ -60,7 +62,10 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
             )
         return escape(text)
 
-    await tell_coordinators(context, text_for)
+    async with services.outbox.along():
+        await tell_coordinators(services, text_for)
+        if not now:
+            await coalition.unlink_chat(0, change.chat.id, None)
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:

@@ -7,11 +7,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update, User
-from telegram.error import Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
+from bot.domain.outbox import Content, Job, Outgoing, stage
 from bot.domain.services import DomainServices
 from handlers.render import escape
 
@@ -87,15 +87,24 @@ def stale(l10n: Localizer) -> str:
     return l10n.gettext("This button no longer works. Please send your question again.")
 
 
-async def tell_coordinators(context: BotContext, text_for: Callable[[Localizer], str]) -> None:
-    """Send each reachable coordinator a private message in their language (HTML)."""
-    services = context.services
-    coalition = services.coalition
-    for person in await coalition.coordinators():
+async def tell_coordinators(
+    services: DomainServices, text_for: Callable[[Localizer], str]
+) -> None:
+    """Stage a private notice (HTML) to each reachable coordinator, in their language: the
+    outbox sends it, written with the event that causes it (inside `services.outbox.along()`)."""
+    notices = []
+    for person in await services.coalition.coordinators():
         if person.unreachable_since is not None:
             continue
-        l10n = services.translations.localizer(await services.language_of(person.user_id, None))
-        try:
-            await context.bot.send_message(person.user_id, text_for(l10n))
-        except Forbidden:
-            await coalition.mark_unreachable(person.user_id)
+        language = await services.language_of(person.user_id, None)
+        l10n = services.translations.localizer(language)
+        notices.append(
+            Outgoing(
+                person.user_id,
+                Content(text_for(l10n)),
+                Job.NOTICE,
+                language=language,
+                reference="notice",
+            )
+        )
+    stage(*notices)

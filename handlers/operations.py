@@ -25,15 +25,17 @@ async def daily_backup(context: BotContext) -> None:
     except (BackupFailed, OSError) as exc:
         log.exception("backup failed")
         error = str(exc)
-        await tell_coordinators(
-            context,
-            lambda l10n: escape(
-                l10n.gettext(
-                    "The daily backup failed: {error}. The bot keeps running; ask whoever runs "
-                    "the server to check its disk."
-                ).format(error=error)
-            ),
-        )
+        services = context.services
+        async with services.outbox.along():
+            await tell_coordinators(
+                services,
+                lambda l10n: escape(
+                    l10n.gettext(
+                        "The daily backup failed: {error}. The bot keeps running; ask whoever "
+                        "runs the server to check its disk."
+                    ).format(error=error)
+                ),
+            )
 
 
 @answering_not_allowed
@@ -63,6 +65,12 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
                 kept=now.backups_kept,
             )
         )
+    lines.append(
+        l10n.gettext(
+            "Messages the bot sends on its own: {waiting} waiting, {failed} not delivered in "
+            "the last day."
+        ).format(waiting=now.outbox_waiting, failed=now.outbox_failed_day)
+    )
     await message.reply_text(
         "\n".join(escape(line) if i else line for i, line in enumerate(lines))
     )

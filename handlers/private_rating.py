@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import (
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
     User,
 )
-from telegram.error import Forbidden
 
 from bot.domain.assessment import Colour, NotInRound, Round, RoundClosed
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.model import Recommendation
+from bot.domain.outbox import Content
 from bot.domain.rounds import (
     MAX_REASON,
 )
@@ -40,6 +41,8 @@ from handlers.round_cards import (
     only_representatives,
     rating_card,
 )
+
+RECORD_WAITS, RECORD_WAIT = 50, 0.02
 
 
 async def next_private(
@@ -97,23 +100,21 @@ async def ask_reason(
             "consultation”), reply to this message."
         )
     )
-    try:
-        prompt = await context.bot.send_message(
-            user_id,
+    # Sent by the outbox (a 403 there marks the person unreachable); the reply is matched to
+    # the prompt through the delivery's message id.
+    await context.services.assessments.ask_reason(
+        user_id,
+        round_id,
+        rec_id,
+        Content(
             escape(
                 text.format(
                     org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON
                 )
             ),
-            reply_markup=ForceReply(input_field_placeholder=l10n.gettext("Reason")[:64]),
-        )
-    except Forbidden:
-        # Blocked the bot, or never opened a private chat with it: the rating stands without a
-        # reason, and nobody writes to them again until they write to the bot.
-        await context.services.coalition.mark_unreachable(user_id)
-        return
-    await context.services.assessments.remember_prompt(
-        user_id, prompt.message_id, round_id, rec_id
+            force_reply=l10n.gettext("Reason")[:64],
+        ),
+        l10n.language,
     )
 
 
@@ -126,6 +127,8 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     reply = message.reply_to_message
     assessments = context.services.assessments
     target = await assessments.prompted(user.id, reply.message_id) if reply is not None else None
+    if target is None and reply is not None and reply.from_user is not None:
+        target = await _prompt_being_recorded(context, user.id, reply.message_id)
     if target is None:
         await lookup.on_text(update, context)
         return
@@ -159,6 +162,19 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     await message.reply_text(
         escape(l10n.gettext("Reason saved. You can change it by replying again."))
     )
+
+
+async def _prompt_being_recorded(
+    context: BotContext, user_id: int, message_id: int
+) -> tuple[int, int] | None:
+    """A reply can reach the bot a moment before the outbox has recorded the prompt's message
+    id (the reply comes on another connection): wait up to a second while a prompt is unsent."""
+    assessments = context.services.assessments
+    for _ in range(RECORD_WAITS):
+        if not await assessments.prompt_unsent(user_id):
+            return await assessments.prompted(user_id, message_id)
+        await asyncio.sleep(RECORD_WAIT)
+    return None
 
 
 async def on_reason_button(press: Press[AskReason], context: BotContext) -> None:

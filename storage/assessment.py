@@ -20,7 +20,8 @@ from bot.domain.assessment import (
     RoundDraft,
 )
 from bot.domain.audit import AuditAction
-from storage import audit, expiring
+from bot.domain.outbox import Outgoing
+from storage import audit, expiring, outbox
 from storage.db import Database
 
 # Stages a round's notices for the outbox, inside the transaction that makes the event.
@@ -539,39 +540,54 @@ class AssessmentRepository:
     async def add_prompt(
         self,
         user_id: int,
-        message_id: int,
+        prompt: Outgoing,
         round_id: int,
         recommendation_id: int,
         *,
         expires: dt.datetime,
         now: dt.datetime,
-    ) -> None:
-        """Remember that a reply to this bot message is the reason for this rating."""
+    ) -> int:
+        """Queue the prompt in the outbox and remember that a reply to it is the reason for this
+        rating, in one transaction; the delivery's id."""
         async with self._db.transaction() as db:
             await expiring.expire(db, now)
+            [delivery_id] = await outbox.insert(db, [prompt], now)
             await db.execute(
-                "INSERT OR REPLACE INTO reason_prompts (user_id, message_id, round_id, "
-                "recommendation_id, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, message_id, round_id, recommendation_id, expires.isoformat()),
+                "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, delivery_id, round_id, recommendation_id, expires.isoformat()),
             )
             await db.execute(
-                "DELETE FROM reason_prompts WHERE user_id = ? AND message_id NOT IN (SELECT "
-                "message_id FROM reason_prompts WHERE user_id = ? ORDER BY message_id DESC "
-                "LIMIT ?)",
+                "DELETE FROM reason_prompts WHERE user_id = ? AND id NOT IN (SELECT id FROM "
+                "reason_prompts WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
                 (user_id, user_id, PROMPTS_PER_PERSON),
             )
+        self._db.on_staged()
+        return delivery_id
 
     async def prompt(
         self, user_id: int, message_id: int, now: dt.datetime
     ) -> tuple[int, int] | None:
         """(round, recommendation) a reply to this message gives the reason of, unless expired."""
         async with self._db.connection.execute(
-            "SELECT round_id, recommendation_id FROM reason_prompts WHERE user_id = ? "
-            "AND message_id = ? AND expires_at > ?",
+            "SELECT p.round_id, p.recommendation_id FROM reason_prompts AS p "
+            "LEFT JOIN deliveries AS d ON d.id = p.delivery_id "
+            "WHERE p.user_id = ? AND COALESCE(p.message_id, d.message_id) = ? "
+            "AND p.expires_at > ? ORDER BY p.id DESC LIMIT 1",
             (user_id, message_id, now.isoformat()),
         ) as cursor:
             row = await cursor.fetchone()
         return (int(row[0]), int(row[1])) if row else None
+
+    async def prompt_unsent(self, user_id: int, now: dt.datetime) -> bool:
+        """Whether a prompt to this person is still waiting or being sent."""
+        async with self._db.connection.execute(
+            "SELECT 1 FROM reason_prompts AS p JOIN deliveries AS d ON d.id = p.delivery_id "
+            "WHERE p.user_id = ? AND p.expires_at > ? AND d.status IN ('waiting', 'sending') "
+            "LIMIT 1",
+            (user_id, now.isoformat()),
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def skip(
         self,

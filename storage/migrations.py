@@ -501,7 +501,30 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (broadcast_id, occurrence, user_id)
     )
     """,
-    # 17: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
+    # 17: a reason prompt goes out through the outbox, so its Telegram message id is known only
+    # once sent: the prompt keeps its delivery (the message id is read from there); prompts
+    # sent before keep their message id.
+    """
+    CREATE TABLE reason_prompts_new (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        message_id INTEGER,
+        delivery_id INTEGER REFERENCES deliveries (id) ON DELETE CASCADE,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        expires_at TEXT NOT NULL,
+        CHECK (message_id IS NOT NULL OR delivery_id IS NOT NULL)
+    );
+    INSERT INTO reason_prompts_new (user_id, message_id, round_id, recommendation_id, expires_at)
+        SELECT user_id, message_id, round_id, recommendation_id, expires_at FROM reason_prompts
+        ORDER BY message_id;
+    DROP TABLE reason_prompts;
+    ALTER TABLE reason_prompts_new RENAME TO reason_prompts;
+    CREATE INDEX reason_prompts_expiry ON reason_prompts (expires_at);
+    CREATE INDEX reason_prompts_user ON reason_prompts (user_id);
+    CREATE INDEX reason_prompts_delivery ON reason_prompts (delivery_id)
+    """,
+    # 18: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
     # a JSON list of ids), kept across restarts until it expires, like the reason prompts.
     """
     CREATE TABLE round_drafts (

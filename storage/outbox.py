@@ -150,6 +150,12 @@ class OutboxRepository:
             (status.value, error[:500], stamp(now), delivery_id),
         )
 
+    async def annotate(self, delivery_id: int, note: str) -> None:
+        """Note something about a delivery that went out (e.g. sent to the general chat)."""
+        await self._update(
+            "UPDATE deliveries SET last_error = ? WHERE id = ?", (note[:500], delivery_id)
+        )
+
     async def requeue_sending(self) -> int:
         """After a restart: deliveries left SENDING are retried (their outcome is unknown)."""
         return await self._update(

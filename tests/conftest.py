@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
+import math
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,16 +29,26 @@ GROUP = {"id": -100500, "type": "supergroup", "title": "Land working group"}
 
 
 class FakeClock:
-    """A clock the tests move by hand."""
+    """A clock the tests move by hand; whoever paces itself by it moves it (virtual time)."""
 
     def __init__(self, now: dt.datetime) -> None:
         self.current = now
+        self._start = now
 
     def now(self) -> dt.datetime:
         return self.current
 
     def advance(self, **delta: float) -> None:
         self.current += dt.timedelta(**delta)
+
+    def monotonic(self) -> float:
+        return (self.current - self._start).total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        """Time passes at once: the pacing is exact and the test does not wait."""
+        # Rounded up to the microsecond a datetime holds, so a short wait still moves time.
+        self.current += dt.timedelta(microseconds=math.ceil(max(seconds, 0.0) * 1e6))
+        await asyncio.sleep(0)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,8 +69,6 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with the bundled data loaded once; each test gets its own copy."""
-    import asyncio
-
     path = tmp_path_factory.mktemp("template") / "bot.sqlite3"
 
     async def build() -> None:
@@ -94,6 +104,9 @@ def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings
         "base_url": tg.url,
         "database_path": db_path,
         "coordinator_ids": frozenset({COORDINATOR_ID}),
+        # Round notices go out through the outbox; their own tests turn them on
+        # (tests/test_round_notices_bot.py), the others read the bot's answers undisturbed.
+        "round_notices": False,
     }
     values.update(overrides)
     return Settings(**values)

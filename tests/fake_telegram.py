@@ -17,6 +17,7 @@ import math
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,6 +249,11 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
     limits: FloodLimits = field(default_factory=FloodLimits)
+    # Seconds for the flood limits: a test's clock can drive them (virtual time, no sleeping).
+    monotonic: Callable[[], float] = time.monotonic
+    unknown_chats: set[int] = field(default_factory=set)  # 400 "chat not found"
+    missing_topics: set[tuple[int, int]] = field(default_factory=set)  # 400 thread not found
+    pinned: list[tuple[int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -327,7 +333,8 @@ class FakeTelegram:
         try:
             self._inject_fault(method)
             if _is_message(method) and "chat_id" in params:
-                self._check_chat(method, int(params["chat_id"]))
+                topic = int(params.get("message_thread_id", 0) or 0)
+                self._check_chat(method, int(params["chat_id"]), topic)
             call.result = handler(params)
         except ApiError as exc:
             call.error = exc.description
@@ -336,11 +343,15 @@ class FakeTelegram:
         await self._record(call)
         return web.json_response({"ok": True, "result": call.result})
 
-    def _check_chat(self, method: str, chat_id: int) -> None:
+    def _check_chat(self, method: str, chat_id: int, topic: int = 0) -> None:
         """Blocked users answer 403; over a flood limit, 429 with the seconds to wait."""
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        now = time.monotonic()
+        if chat_id in self.unknown_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if (chat_id, topic) in self.missing_topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        now = self.monotonic()
         until = self._flood_until.get(chat_id, 0.0)
         if until > now:
             raise _too_many(until - now)
@@ -376,7 +387,7 @@ class FakeTelegram:
 
     def flood_wait(self, chat_id: int, seconds: float) -> None:
         """Telegram is angry with one chat: every message to it gets 429 for `seconds`."""
-        self._flood_until[chat_id] = time.monotonic() + seconds
+        self._flood_until[chat_id] = self.monotonic() + seconds
 
     def stall(self, method: str, after: int = 0) -> None:
         """Let `after` more calls of `method` through, then hold every later one unanswered."""
@@ -507,6 +518,28 @@ class FakeTelegram:
                 "file_name": document["filename"],
             },
         }
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        photo = params.get("photo")
+        if not isinstance(photo, str) or not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if params.get("caption"):
+            check_text(params["caption"], params.get("parse_mode"), limit=1024)
+        check_markup(params.get("reply_markup"))
+        return self._new_message(
+            int(params["chat_id"]), {**params, "text": params.get("caption", "")}
+        )
+
+    def _api_pinChatMessage(self, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to pin not found")
+        self.pinned.append(key)
+        return True
+
+    def too_many(self) -> int:
+        """How many calls Telegram answered with 429."""
+        return sum(1 for c in self.calls if c.error and c.error.startswith("Too Many Requests"))
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))

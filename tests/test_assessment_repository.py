@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Rating, RoundClosed
+from bot.domain.outbox import Content, Job, Outgoing
 from bot.services import Services
 from storage.assessment import AssessmentRepository
 from storage.membership import MembershipRepository
@@ -287,22 +288,34 @@ async def test_a_reason_prompt_is_read_until_it_expires_and_the_newest_fifty_are
     now, hour = clock.now(), dt.timedelta(hours=1)
     for _ in range(3):
         await new_round(repo, clock, [7, 8, 9])
-    await repo.add_prompt(5, 100, 1, 7, expires=now + hour, now=now)
-    await repo.add_prompt(6, 100, 2, 8, expires=now + hour, now=now)
+
+    async def ask(
+        user: int, message_id: int, round_id: int, rec: int, expires: dt.datetime, at: dt.datetime
+    ) -> None:
+        """A prompt queued in the outbox, then sent as this Telegram message."""
+        prompt = Outgoing(user, Content("Why?", force_reply="Reason"), Job.PROMPT)
+        delivery = await repo.add_prompt(user, prompt, round_id, rec, expires=expires, now=at)
+        assert await repo.prompt_unsent(user, at)
+        await services.outbox.store.mark_sent(delivery, message_id, at)
+
+    await ask(5, 100, 1, 7, now + hour, now)
+    await ask(6, 100, 2, 8, now + hour, now)
     assert await repo.prompt(5, 100, now) == (1, 7)
     assert await repo.prompt(6, 100, now) == (2, 8)
     assert await repo.prompt(5, 101, now) is None
+    assert not await repo.prompt_unsent(5, now)
     assert await repo.prompt(5, 100, now + hour) is None  # expired at its time exactly
-    await repo.add_prompt(5, 100, 3, 9, expires=now + 2 * hour, now=now)  # the same message
+    await ask(5, 100, 3, 9, now + 2 * hour, now)  # the same message: the newest prompt counts
     assert await repo.prompt(5, 100, now + hour) == (3, 9)
     for message_id in range(200, 250):
-        await repo.add_prompt(5, message_id, 1, 7, expires=now + hour, now=now)
+        await ask(5, message_id, 1, 7, now + hour, now)
     assert await repo.prompt(5, 100, now) is None  # the oldest beyond fifty goes
     assert await repo.prompt(5, 200, now) == (1, 7)
     assert await repo.prompt(6, 100, now) == (2, 8)  # another person's are untouched
-    await repo.add_prompt(7, 1, 1, 7, expires=now + 3 * hour, now=now + 2 * hour)
+    await ask(7, 1, 1, 7, now + 3 * hour, now + 2 * hour)
     async with services.database.connection.execute(
-        "SELECT user_id, message_id FROM reason_prompts"
+        "SELECT p.user_id, d.message_id FROM reason_prompts AS p "
+        "JOIN deliveries AS d ON d.id = p.delivery_id"
     ) as cursor:
         assert await cursor.fetchall() == [(7, 1)]  # the expired ones were deleted
 

@@ -21,9 +21,12 @@ def services_of(bot: BotApplication) -> Services:
 
 
 async def idle(tg: FakeTelegram, bot: BotApplication) -> None:
-    """Wait until every update sent so far has been fetched and fully handled."""
+    """Wait until every update sent so far has been fetched and fully handled, and what the bot
+    sends on its own went out (or was given up)."""
+    outbox = bot.bot_data["services"].outbox
     for _ in range(500):
-        if not tg.waiting_updates() and bot.update_processor.current_concurrent_updates == 0:
+        handled = bot.update_processor.current_concurrent_updates == 0
+        if not tg.waiting_updates() and handled and not await outbox.waiting():
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the bot is still busy")

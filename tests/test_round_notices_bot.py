@@ -2,13 +2,35 @@
 outbox delivery per linked working-group chat and per representative (and, for a close by
 date, per coordinator), in their language, staged with the event, once per round and kind."""
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import running
 from bot.domain.outbox import Content
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
-from tests.fake_telegram import FakeTelegram
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    GROUP,
+    FakeClock,
+    loose_limiter,
+    make_settings,
+)
+from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, db_path: Path, clock: FakeClock) -> AsyncIterator[BotApplication]:
+    """The real bot with round notices on (the default outside tests)."""
+    settings = make_settings(tg, db_path, round_notices=True)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as app:
+        yield app
+    assert tg.unconsumed_errors() == []
 
 
 async def notices(services: Services, reference: str) -> list[tuple[int, str, str | None]]:
@@ -24,6 +46,17 @@ async def notices(services: Services, reference: str) -> list[tuple[int, str, st
         data = content.buttons[0][0].data if content.buttons else None
         found.append((int(chat_id), content.text, data))
     return found
+
+
+async def delivered(tg: FakeTelegram, told: list[tuple[int, str, str | None]]) -> StoredMessage:
+    """Wait for the sender to deliver these notices (in any order); the first one, as sent."""
+    first = None
+    for chat, text, _ in told:
+        call = await tg.next_call("sendMessage", chat_id=chat)
+        assert call.params["text"] == text
+        first = first or tg.messages[(chat, call.result["message_id"])]
+    assert first is not None
+    return first
 
 
 async def test_opening_a_round_tells_each_linked_chat_and_each_representative(
@@ -48,9 +81,9 @@ async def test_opening_a_round_tells_each_linked_chat_and_each_representative(
     assert "«Mid-term»" in told[2][1]
     assert "វាយតម្លៃ" in told[2][1]  # in the representative's language
 
-    # [Rate now] under the group's notice posts the cards there.
-    anchor = await tg.reply_to(reps[0], "/help", chat=GROUP)
-    notice = tg.carrying(anchor, "rr:1")
+    # The sender delivers them; [Rate now] under the group's notice posts the cards there.
+    notice = await delivered(tg, told)
+    assert notice.chat_id == GROUP["id"]
     assert await press(tg, notice, "rr:1", reps[0]) == ""
     card = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     assert card.params["text"].startswith("<b>118.63</b>")
@@ -68,6 +101,7 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
     await flush(bot)  # the job closes what is due
     closed = await notices(services, "round:1:closed")
     assert [chat for chat, _, _ in closed] == [GROUP["id"], COORDINATOR_ID, reps[0]["id"]]
+    await delivered(tg, await notices(services, "round:1:opened") + closed)
     assert closed[1][1] == (
         "Round 1 «Short» has closed on its closing date. Publish its results from /rounds."
     )
@@ -83,6 +117,7 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
         (reps[0]["id"], "The results of the assessment «Short» are published: send /results 1."),
     ]
     # Reopened, closed and published again: nobody is told twice.
+    await delivered(tg, published)
     await services.assessments.set_open(COORDINATOR_ID, 1, True)
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)

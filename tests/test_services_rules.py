@@ -23,6 +23,7 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
+from bot.domain.outbox import Content
 from bot.domain.rounds import Assessments, BadScope, Scope, Tapped, closing_time, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
@@ -714,7 +715,11 @@ async def test_a_reason_prompt_is_answered_within_a_day(
 ) -> None:
     item = rec(services, "118.6")
     round_id = await assessments.open_round(BOSS, "R", Scope(2, (item,), "s", None))
-    await assessments.remember_prompt(MEMBER, 77, round_id, item)
+    delivery = await assessments.ask_reason(MEMBER, round_id, item, Content("Why?"), "en")
+    assert await assessments.prompt_unsent(MEMBER)
+    assert await assessments.prompted(MEMBER, 77) is None  # not sent yet: no message id
+    await services.outbox.store.mark_sent(delivery, 77, clock.now())
+    assert not await assessments.prompt_unsent(MEMBER)
     assert await assessments.prompted(MEMBER, 77) == (round_id, item)
     assert await assessments.prompted(MEMBER, 78) is None
     assert await assessments.prompted(OTHER, 77) is None

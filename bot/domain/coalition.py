@@ -286,6 +286,10 @@ class Coalition:
             chat_id, thread_id, group_id, one_line(title), actor=actor, now=self.clock.now()
         )
 
+    async def links_of(self, chat_id: int) -> list[GroupChat]:
+        """The working-group links of one chat (each of its topics)."""
+        return [c for c in await self.repository.chats() if c.chat_id == chat_id]
+
     async def unlink_chat(
         self, actor: int, chat_id: int, thread_id: int | None
     ) -> list[GroupChat]:

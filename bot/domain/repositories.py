@@ -369,20 +369,24 @@ class AssessmentStore(Protocol):
     async def add_prompt(
         self,
         user_id: int,
-        message_id: int,
+        prompt: Outgoing,
         round_id: int,
         recommendation_id: int,
         *,
         expires: dt.datetime,
         now: dt.datetime,
-    ) -> None:
-        """Remember that a reply to this bot message is the reason for this rating."""
+    ) -> int:
+        """Queue the prompt and remember that a reply to it is the reason for this rating."""
         ...
 
     async def prompt(
         self, user_id: int, message_id: int, now: dt.datetime
     ) -> tuple[int, int] | None:
         """(round, recommendation) a reply to this message gives the reason of, unless expired."""
+        ...
+
+    async def prompt_unsent(self, user_id: int, now: dt.datetime) -> bool:
+        """Whether a prompt to this person is still waiting or being sent."""
         ...
 
     async def skip(
@@ -550,6 +554,10 @@ class OutboxStore(Protocol):
         self, delivery_id: int, status: DeliveryStatus, error: str, now: dt.datetime
     ) -> None:
         """Give up: FAILED or BLOCKED, with the reason."""
+        ...
+
+    async def annotate(self, delivery_id: int, note: str) -> None:
+        """Note something about a delivery that went out (e.g. sent to the general chat)."""
         ...
 
     async def requeue_sending(self) -> int:

@@ -39,7 +39,7 @@ from bot.domain.numbers import (
     parse_numbers,
     without_numbers,
 )
-from bot.domain.outbox import Outbox, Outgoing, stage
+from bot.domain.outbox import Content, Job, Outbox, Outgoing, stage
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
 from bot.domain.round_notices import RoundNotices, reference
@@ -707,18 +707,30 @@ class Assessments:
         now = self.clock.now()
         await self.repository.skip(user_id, round_id, rec_id, expires=now + SKIP_TTL, now=now)
 
-    async def remember_prompt(
-        self, user_id: int, message_id: int, round_id: int, rec_id: int
-    ) -> None:
-        """A private reply to this message, within PROMPT_TTL, is the reason for this rating."""
+    async def ask_reason(
+        self, user_id: int, round_id: int, rec_id: int, content: Content, language: str
+    ) -> int:
+        """Queue a prompt for the reason of a rating (outbox); a private reply to it, within
+        PROMPT_TTL, is the reason. The delivery's id."""
         now = self.clock.now()
-        await self.repository.add_prompt(
-            user_id, message_id, round_id, rec_id, expires=now + PROMPT_TTL, now=now
+        prompt = Outgoing(
+            user_id,
+            content,
+            Job.PROMPT,
+            language=language,
+            reference=f"prompt:{round_id}:{rec_id}",
+        )
+        return await self.repository.add_prompt(
+            user_id, prompt, round_id, rec_id, expires=now + PROMPT_TTL, now=now
         )
 
     async def prompted(self, user_id: int, message_id: int) -> tuple[int, int] | None:
         """The (round, recommendation) whose reason a reply to this message gives, if any."""
         return await self.repository.prompt(user_id, message_id, self.clock.now())
+
+    async def prompt_unsent(self, user_id: int) -> bool:
+        """Whether a prompt to this person is still on its way (its message id is unknown)."""
+        return await self.repository.prompt_unsent(user_id, self.clock.now())
 
     async def shows_colours(self, viewer: int | None, round_: Round, rec_id: int) -> bool:
         """May a card show this recommendation's colours, or only how many have rated? No

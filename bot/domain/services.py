@@ -75,6 +75,8 @@ class Status:
     database_bytes: int
     last_backup: BackupInfo | None
     backups_kept: int
+    outbox_waiting: int = 0  # messages the bot sends on its own, not yet sent
+    outbox_failed_day: int = 0  # … given up in the last day (failed or blocked)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,339 @@
+"""The outbox's sender: one task drains due deliveries within Telegram's limits.
+
+Pacing is by the injected clock: at most `per_second` messages a second overall (evenly spaced,
+so answers to users find a free slot within 1/`per_second` s), one every 1/`chat_per_second` s
+into one chat, `group_per_minute` into one group in any minute. Its requests go through the
+same PTB rate limiter as every answer, marked as background: the limiter gives answers the next
+free slot first (bot/flood.py), so the sender takes only what answers leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+import random
+from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.domain.clock import PacingClock
+from bot.domain.coalition import Coalition
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outbox
+from bot.flood import background
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # due rows read at a time
+MAX_ATTEMPTS = 5  # 5xx / timeouts: then FAILED
+PACING = 60.0  # waits up to this long are pacing (by the clock), longer ones the schedule
+CATCH_UP = 3  # slots a late sender may make up at once
+IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
+FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
+MAX_BACKOFF = 600.0
+
+
+@dataclass(frozen=True)
+class OutboxLimits:
+    """The sender's pace (OUTBOX_* settings)."""
+
+    per_second: int = 30
+    group_per_minute: int = 20
+    chat_per_second: int = 1
+
+
+class Sender:
+    """Drains the deliveries table; woken by new rows and by the job queue's sweep."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: Outbox,
+        coalition: Coalition,
+        clock: PacingClock,
+        limits: OutboxLimits,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        """Send through `bot`; mark the unreachable in `coalition`; pace by `clock`."""
+        self._bot = bot
+        self._outbox = outbox
+        self._store = outbox.store
+        self._coalition = coalition
+        self._clock = clock
+        self._limits = limits
+        self._max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._flying: set[asyncio.Task[None]] = set()
+        self._claimed: set[int] = set()  # ids being sent (their rows may still say waiting)
+        self._slots = asyncio.Semaphore(max(1, min(limits.per_second, IN_FLIGHT)))
+        self._next_slot = 0.0  # monotonic: the next overall slot
+        self._chat_next: dict[int, float] = {}  # monotonic: a chat's next slot
+        self._group_sent: dict[int, deque[float]] = {}
+        self.sent = 0  # for tests and the benchmark
+
+    async def start(self) -> None:
+        """Retry what a crash left being sent (its outcome is unknown), then run."""
+        again = await self._store.requeue_sending()
+        if again:
+            log.info("outbox: %d delivery(ies) interrupted by a stop are sent again", again)
+        self._outbox.on_new(self.wake)
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking rows; give sends in flight `grace` seconds (the rest are retried later)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._flying:
+            _, late = await asyncio.wait(self._flying, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Look for due deliveries now (new rows, or the sweep)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        background.set(True)  # the rate limiter serves answers to users first
+        while True:
+            self._wake.clear()
+            try:
+                sent, paced, wait = await self._pass()
+            except Exception:
+                log.exception("outbox: a pass failed; trying again in a minute")
+                sent, paced, wait = 0, None, 60.0
+            if sent:
+                continue
+            if paced is not None:  # due rows wait for their chat's slot: by the clock
+                await self._pause(max(paced, 0.001))
+            elif wait is not None and wait <= PACING:
+                await self._pause(wait)  # a 429's or a back-off's short wait: the clock too
+            else:
+                await self._idle(wait)
+
+    async def _pass(self) -> tuple[int, float | None, float | None]:
+        """Start sending every due delivery whose chat has a free slot; (started, seconds until
+        a due row's chat frees up, seconds until the next row comes due)."""
+        now = self._clock.now()
+        rows = await self._store.due(now, BATCH)
+        started, soonest = 0, math.inf
+        for delivery in rows:
+            if delivery.id in self._claimed:
+                continue
+            ready = self._ready_at(delivery.chat_id)
+            moment = self._clock.monotonic()
+            if ready > moment:
+                soonest = min(soonest, ready - moment)
+                continue
+            if self._next_slot > moment:
+                await self._clock.sleep(self._next_slot - moment)
+            await self._slots.acquire()
+            moment = self._clock.monotonic()
+            # Evenly spaced; a sleep that overslept is caught up (a little, not a burst).
+            interval = 1.0 / self._limits.per_second
+            self._next_slot = max(self._next_slot, moment - CATCH_UP * interval) + interval
+            self._take(delivery.chat_id, moment)
+            self._claimed.add(delivery.id)
+            task = asyncio.create_task(self._deliver(delivery, moment))
+            self._flying.add(task)
+            task.add_done_callback(self._flying.discard)
+            started += 1
+        if started or rows:
+            return started, soonest if soonest < math.inf else None, None
+        following = await self._store.next_due()
+        if following is None:
+            return 0, None, None
+        return 0, None, max(0.0, (following - self._clock.now()).total_seconds())
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait `seconds` by the clock, or less if woken."""
+        await self._until_woken(self._clock.sleep(seconds))
+
+    async def _idle(self, seconds: float | None) -> None:
+        """Nothing to send: wait for new rows or the sweep (the database owns the schedule)."""
+        timeout = 60.0 if seconds is None else min(max(seconds, 0.05), 60.0)
+        await self._until_woken(asyncio.sleep(timeout))
+
+    async def _until_woken(self, pause: Coroutine[Any, Any, None]) -> None:
+        tasks = {asyncio.ensure_future(pause), asyncio.ensure_future(self._wake.wait())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _ready_at(self, chat_id: int) -> float:
+        ready = self._chat_next.get(chat_id, 0.0)
+        sent = self._group_sent.get(chat_id)
+        if sent is not None and len(sent) >= self._limits.group_per_minute:
+            ready = max(ready, sent[-self._limits.group_per_minute] + 60.0)
+        return ready
+
+    def _take(self, chat_id: int, moment: float) -> None:
+        if len(self._chat_next) > 10_000:  # forget chats whose slot is long free
+            for chat in [c for c, t in self._chat_next.items() if t < moment]:
+                del self._chat_next[chat]
+            for chat in [c for c, s in self._group_sent.items() if s[-1] < moment - 60.0]:
+                del self._group_sent[chat]
+        self._chat_next[chat_id] = moment + 1.0 / self._limits.chat_per_second
+        if chat_id < 0:
+            sent = self._group_sent.setdefault(chat_id, deque())
+            sent.append(moment)
+            while len(sent) > self._limits.group_per_minute:
+                sent.popleft()
+
+    def _landed(self, chat_id: int, moment: float) -> None:
+        """Count a send from when Telegram answered (it arrived before that), not from when it
+        started: requests in flight can arrive bunched, and the limits are Telegram's clock."""
+        now = self._clock.monotonic()
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), now + 1.0 / self._limits.chat_per_second
+        )
+        sent = self._group_sent.get(chat_id)
+        if sent is not None and moment in sent:
+            sent[sent.index(moment)] = now
+
+    async def _deliver(self, delivery: Delivery, moment: float) -> None:
+        try:
+            # Marked before the request leaves: after a crash, SENDING rows are sent again.
+            await self._store.mark_sending(delivery.id, self._clock.now())
+            await self._attempt(delivery)
+        except Exception:
+            log.exception("outbox: delivery %d failed unexpectedly", delivery.id)
+            await self._store.fail(
+                delivery.id, DeliveryStatus.FAILED, "internal error", self._clock.now()
+            )
+        finally:
+            self._landed(delivery.chat_id, moment)
+            self._claimed.discard(delivery.id)
+            self._slots.release()
+            self._wake.set()  # a retry may be due soon, or its chat is free again
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        topic = delivery.topic_id
+        note = None
+        try:
+            try:
+                message = await self._send(delivery.chat_id, topic, delivery.content)
+            except BadRequest as exc:
+                if topic is None or "thread not found" not in exc.message.lower():
+                    raise
+                # The forum topic was deleted: the group's general chat gets it instead.
+                note = "topic not found: sent to the general chat"
+                log.info("outbox: delivery %d: %s", delivery.id, note)
+                message = await self._send(delivery.chat_id, None, delivery.content)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+            # That chat waits as told; the limiter pauses everyone if the limit was global.
+            self._chat_next[delivery.chat_id] = self._clock.monotonic() + seconds
+            at = self._clock.now() + dt.timedelta(seconds=seconds)
+            await self._store.retry_later(delivery.id, at, "429 flood limit", attempted=False)
+            return
+        except Forbidden as exc:
+            await self._blocked(delivery, exc.message)
+            return
+        except BadRequest as exc:
+            text = exc.message.lower()
+            if "chat not found" in text or "kicked" in text or "blocked" in text:
+                await self._blocked(delivery, exc.message)
+            else:  # Telegram refuses this message: sending it again cannot help
+                log.warning("outbox: delivery %d refused: %s", delivery.id, exc.message)
+                await self._store.fail(
+                    delivery.id, DeliveryStatus.FAILED, exc.message, self._clock.now()
+                )
+            return
+        except (NetworkError, TelegramError) as exc:  # 5xx, timeouts: try again later
+            await self._later(delivery, f"{type(exc).__name__}: {exc.message}")
+            return
+        await self._store.mark_sent(delivery.id, message.message_id, self._clock.now())
+        if note is not None:
+            await self._store.annotate(delivery.id, note)
+        self.sent += 1
+        if delivery.content.pin and delivery.chat_id < 0:
+            try:
+                await self._bot.pin_chat_message(
+                    delivery.chat_id,
+                    message.message_id,
+                    disable_notification=delivery.content.silent,
+                )
+            except TelegramError as exc:
+                log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
+
+    async def _blocked(self, delivery: Delivery, error: str) -> None:
+        """403 / chat not found / kicked: never retried; a person is marked unreachable."""
+        if delivery.chat_id > 0:  # first: once the row is final, the person is marked
+            await self._coalition.mark_unreachable(delivery.chat_id)
+        await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
+        log.info("outbox: delivery %d: chat unreachable", delivery.id)
+
+    async def _later(self, delivery: Delivery, error: str) -> None:
+        """Exponential back-off with jitter; FAILED after the last attempt."""
+        attempts = delivery.attempts + 1
+        if attempts >= self._max_attempts:
+            log.warning("outbox: delivery %d failed after %d attempts", delivery.id, attempts)
+            await self._store.fail(delivery.id, DeliveryStatus.FAILED, error, self._clock.now())
+            return
+        delay = min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
+        delay *= 0.5 + random.random()  # noqa: S311 (jitter, not a secret)
+        at = self._clock.now() + dt.timedelta(seconds=delay)
+        await self._store.retry_later(delivery.id, at, error)
+
+    async def _send(self, chat_id: int, topic: int | None, content: Content) -> Message:
+        """One Telegram call for the content: text, photo or document."""
+        markup: Any = None
+        if content.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
+                    for row in content.buttons
+                ]
+            )
+        elif content.force_reply is not None:
+            markup = ForceReply(input_field_placeholder=content.force_reply[:64] or None)
+        entities = (
+            [MessageEntity.de_json(e, self._bot) for e in content.entities]
+            if content.entities is not None
+            else None
+        )
+        common: dict[str, Any] = {
+            "message_thread_id": topic,
+            "reply_markup": markup,
+            "disable_notification": content.silent,
+        }
+        if entities is not None:
+            common["parse_mode"] = None
+        if content.photo is not None:
+            return await self._bot.send_photo(
+                chat_id,
+                content.photo,
+                caption=content.text or None,
+                caption_entities=entities,
+                **common,
+            )
+        if content.document is not None:
+            return await self._bot.send_document(
+                chat_id,
+                content.document,
+                caption=content.text or None,
+                caption_entities=entities,
+                **common,
+            )
+        return await self._bot.send_message(chat_id, content.text, entities=entities, **common)

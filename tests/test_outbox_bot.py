@@ -1,0 +1,264 @@
+"""The outbox end to end through the fake Bot API server, which enforces Telegram's limits in the
+tests' virtual time: every chat gets its message once, with no 429; Telegram's refusals are
+handled as documented; a kill -9 loses nothing; a look-up is answered while a broadcast drains."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import running
+from bot.domain.outbox import Content, DeliveryStatus, Job, Outgoing
+from bot.flood import ChatRateLimiter, Window
+from bot.outbox_sender import IN_FLIGHT
+from bot.services import Services
+from bot.settings import Settings
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, FakeClock, make_settings
+from tests.fake_telegram import FakeTelegram, FloodLimits
+from tests.test_network import person, start_bot
+from tests.test_rounds_bot import coalition_with
+
+FORUM = -100900  # a supergroup with topics
+
+
+def recipients(count: int) -> list[Outgoing]:
+    """Private chats, groups and forum topics in turn, half in English, half in Khmer."""
+    out = []
+    for n in range(count):
+        language = "km" if n % 2 else "en"
+        text = "ផ្ញើព័ត៌មានថ្មីរបស់អ្នក" if language == "km" else "Send your updates"
+        kind = n % 4
+        chat, topic = (
+            (5000 + n, None) if kind < 2 else (-100_000 - n, None) if kind == 2 else (FORUM, n)
+        )
+        out.append(
+            Outgoing(
+                chat,
+                Content(f"{text} #{n}"),
+                Job.BROADCAST,
+                topic_id=topic,
+                language=language,
+                reference="broadcast:1",
+            )
+        )
+    return out
+
+
+async def drained(services: Services, timeout: float = 30.0) -> None:
+    """Wait until nothing waits in the outbox (the sender's own pace, in virtual time)."""
+    deadline = time.monotonic() + timeout
+    while await services.outbox.waiting():
+        assert time.monotonic() < deadline, f"{await services.outbox.waiting()} still waiting"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def paced(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The bot with Telegram's real limits in the fake server, all timed by the test's clock."""
+    tg.limits = FloodLimits.telegram()
+    tg.monotonic = clock.monotonic
+    limiter = ChatRateLimiter(private=Window(5, 5.0), clock=clock)
+    async with running(make_settings(tg, db_path), clock, poll_timeout=1, limiter=limiter) as app:
+        yield app
+
+
+async def test_200_chats_in_two_languages_get_their_message_once_without_a_429(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    outgoing = recipients(200)
+    started = clock.monotonic()
+    await services.outbox.send(*outgoing)
+    await drained(services)
+    sent = [c for c in tg.calls if c.method == "sendMessage" and not c.error]
+    got = Counter(
+        (int(c.params["chat_id"]), int(c.params.get("message_thread_id") or 0), c.params["text"])
+        for c in sent
+    )
+    assert got == Counter((o.chat_id, o.topic_id or 0, o.content.text) for o in outgoing)
+    assert [(c.params["chat_id"], c.error) for c in tg.calls if c.error] == []
+    assert await services.outbox.progress("broadcast:1") == {DeliveryStatus.SENT: 200}
+    # 50 of them go into one forum supergroup, 20 a minute: at least two minutes passed.
+    assert clock.monotonic() - started >= 120
+
+
+async def test_telegrams_refusals(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    blocked, gone, broken = 6001, 6002, 6003
+    tg.blocked.add(blocked)
+    tg.unknown_chats.add(gone)
+    tg.missing_topics.add((FORUM, 9))
+    outbox = services.outbox
+    ids = await outbox.send(
+        *(Outgoing(c, Content("Hi"), Job.NOTICE) for c in (blocked, gone)),
+        Outgoing(FORUM, Content("To the topic", pin=True), Job.BROADCAST, topic_id=9),
+    )
+    await drained(services)
+    states = [await outbox.delivery(i) for i in ids]
+    assert [d.status if d else None for d in states] == [
+        DeliveryStatus.BLOCKED,
+        DeliveryStatus.BLOCKED,
+        DeliveryStatus.SENT,
+    ]
+    topic = states[2]
+    assert topic is not None
+    assert topic.last_error == "topic not found: sent to the general chat"
+    refused = await tg.next_call("sendMessage", chat_id=FORUM)
+    assert refused.params["message_thread_id"] == "9"
+    general = await tg.next_call("sendMessage", chat_id=FORUM)
+    assert "message_thread_id" not in general.params
+    assert tg.pinned == [(FORUM, topic.message_id)]
+    for chat in (blocked, gone):  # the refusals, seen
+        await tg.next_call("sendMessage", chat_id=chat)
+
+    # 5xx and timeouts: back off (the clock decides), then give up after the last attempt.
+    tg.fail_next("sendMessage", 502, times=5)
+    [failing] = await outbox.send(Outgoing(broken, Content("Again"), Job.NOTICE))
+    for _ in range(5):
+        await tg.next_call("sendMessage", chat_id=broken)
+        clock.advance(minutes=10)
+        outbox.notify()  # what the job queue's sweep does
+    await drained(services)
+    row = await outbox.delivery(failing)
+    assert row is not None
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 5)
+
+    # The 403 marked the person; nobody retried either refusal.
+    assert [c.params["chat_id"] for c in tg.calls if c.params.get("chat_id") == str(blocked)] == [
+        str(blocked)
+    ]
+
+
+async def test_a_blocked_member_is_marked_and_reported(
+    tg: FakeTelegram, paced: BotApplication
+) -> None:
+    services: Services = paced.bot_data["services"]
+    [member] = await coalition_with(paced, 1)
+    tg.blocked.add(member["id"])
+    await services.outbox.send(Outgoing(member["id"], Content("News"), Job.BROADCAST))
+    await drained(services)
+    await tg.next_call("sendMessage", chat_id=member["id"])
+    person_now = await services.coalition.person(member["id"])
+    assert person_now is not None
+    assert person_now.unreachable_since is not None
+    report = await tg.reply_to(COORDINATOR, "/unreachable")
+    assert member["first_name"] in report.text
+    status = await tg.reply_to(COORDINATOR, "/status")
+    assert "sends on its own: 0 waiting, 1 not delivered in the last day." in status.text
+
+
+async def test_a_cancel_withdraws_what_waits_and_the_schedule_is_the_databases(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    later = clock.now() + dt.timedelta(hours=1)
+    await services.outbox.send(
+        *(
+            Outgoing(
+                7000 + n,
+                Content("Later"),
+                Job.BROADCAST,
+                reference="broadcast:9",
+                not_before=later,
+            )
+            for n in range(5)
+        ),
+        Outgoing(
+            7100, Content("At nine"), Job.BROADCAST, reference="broadcast:10", not_before=later
+        ),
+    )
+    status = await tg.reply_to(COORDINATOR, "/status")
+    assert "sends on its own: 6 waiting, 0 not delivered" in status.text
+    assert await services.outbox.cancel("broadcast:9") == 5
+    clock.advance(hours=1)
+    [sweep] = paced.job_queue.get_jobs_by_name("outbox-sweep")  # type: ignore[union-attr]
+    await sweep.run(paced)
+    await drained(services)
+    outbox_sent = [c.params["chat_id"] for c in tg.calls if c.method == "sendMessage"][1:]
+    assert outbox_sent == ["7100"]  # after the /status answer
+    await tg.next_call("sendMessage", chat_id=7100)
+    assert await services.outbox.progress("broadcast:9") == {DeliveryStatus.CANCELLED: 5}
+
+
+async def test_a_lookup_is_answered_within_a_second_while_1000_chats_are_sent_to(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    await services.outbox.send(
+        *(Outgoing(8000 + n, Content(f"News {n}"), Job.BROADCAST) for n in range(1000))
+    )
+    await tg.next_call("sendMessage", chat_id=8060, timeout=20)  # the outbox is in full flow
+    asked = clock.monotonic()
+    before = len(tg.calls)
+    await tg.send("118.6 c2", user=person(9000))
+    await tg.next_call("sendMessage", chat_id=9000, timeout=20)
+    waited = clock.monotonic() - asked
+    between = sum(1 for c in tg.calls[before:] if c.method == "sendMessage") - 1
+    # By the clock the limits run on, and by count: at 30 a second, under 30 went out before.
+    assert waited < 1.0
+    assert between < 30
+    assert await services.outbox.waiting() > 500  # the broadcast was still going
+    assert tg.too_many() == 0
+
+
+async def test_a_kill_9_half_way_loses_nothing_and_repeats_at_most_what_was_in_flight(
+    tg: FakeTelegram, db_path: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    services = await Services.start(Settings(token="x", database_path=db_path), clock)
+    await services.outbox.send(*recipients(200))
+    await services.close()
+    env = {
+        "BOT_TOKEN": tg.token,
+        "TELEGRAM_BASE_URL": tg.url,
+        "DATABASE_PATH": str(db_path),
+        # Ten times Telegram's pace, as in bench/bench_outbox.py: the run is short.
+        "OUTBOX_PER_SECOND": "300",
+        "OUTBOX_GROUP_PER_MINUTE": "2000",
+        "OUTBOX_CHAT_PER_SECOND": "100",
+    }
+    log = tmp_path / "bot.log"
+    tg.stall("sendMessage", after=100)
+    first = await start_bot(env, log)
+    try:
+        await tg.stalled("sendMessage", 1, timeout=30)
+    finally:
+        first.kill()  # SIGKILL: no clean-up of any kind
+        await first.wait()
+    tg.abandon("sendMessage")  # the killed process's requests never reached Telegram
+    assert len([c for c in tg.calls if c.method == "sendMessage"]) == 100
+    second = await start_bot(env, log)
+    try:
+        deadline = time.monotonic() + 30
+        while len([c for c in tg.calls if c.method == "sendMessage"]) < 200:
+            assert time.monotonic() < deadline, "the outbox never finished after the restart"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # anything beyond 200 would be a repeat
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 20) == 0
+    got = Counter(
+        (c.params["chat_id"], c.params.get("message_thread_id"), c.params["text"])
+        for c in tg.calls
+        if c.method == "sendMessage"
+    )
+    assert len(got) == 200  # none missed
+    assert sum(n - 1 for n in got.values()) <= IN_FLIGHT  # repeats: at most what was in flight
+    with sqlite3.connect(db_path) as db:
+        assert db.execute(
+            "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
+        ).fetchall() == [("sent", 200)]
+    assert "interrupted by a stop are sent again" in log.read_text() or os.name != "posix"
