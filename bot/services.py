@@ -87,6 +87,7 @@ class Services:
             settings.timezone,
             settings.default_language,
             functools.partial(_rate_now, translations),
+            settings.round_reminder_days,
         )
         self.assessments = Assessments(
             AssessmentRepository(database),

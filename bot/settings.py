@@ -41,6 +41,7 @@ class Settings:
     outbox_group_per_minute: int = 20  # … into one group chat a minute
     outbox_chat_per_second: int = 1  # … into one chat a second
     round_notices: bool = True  # rounds tell chats and members when they open, close, publish
+    round_reminder_days: tuple[int, ...] = (3, 1)  # reminders this many days before closing
 
     @property
     def backup_folder(self) -> Path:
@@ -100,6 +101,7 @@ class Settings:
             )
             or 1,
             round_notices=env.get("ROUND_NOTICES", "").strip().lower() not in ("0", "no", "off"),
+            round_reminder_days=_parse_days(env.get("ROUND_REMINDER_DAYS", "3,1")),
         )
 
 
@@ -114,6 +116,13 @@ def _parse_ids(raw: str) -> frozenset[int]:
             )
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _parse_days(raw: str) -> tuple[int, ...]:
+    days = [part for part in raw.replace(" ", "").split(",") if part]
+    if not all(part.isdigit() and 0 < int(part) < 100 for part in days):
+        raise SettingsError(f"ROUND_REMINDER_DAYS must be days like 3,1, got {raw!r}.")
+    return tuple(sorted({int(part) for part in days}, reverse=True))
 
 
 def _parse_timezone(name: str) -> ZoneInfo:

@@ -233,5 +233,7 @@ async def flush_cards(context: BotContext) -> None:
 
 
 async def close_due_rounds(context: BotContext) -> None:
-    """Job: close the rounds whose closing date has passed (an idempotent sweep)."""
+    """Job: close the rounds whose closing date has passed and remind those behind before
+    (idempotent sweeps)."""
     await context.services.assessments.close_due()
+    await context.services.assessments.remind()

@@ -419,16 +419,17 @@ class AssessmentRepository:
             row = await cursor.fetchone()  # the frozen row first, then none, then the live one
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
-    async def progress(self, round_id: int) -> list[tuple[str, int]]:
-        """How many of the round's recommendations each active organisation has rated, by
-        short name (coordinators' view)."""
+    async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
+        """How many of the round's recommendations each active organisation has rated:
+        (organisation id, short name, count), by short name."""
         async with self._db.connection.execute(
-            "SELECT o.short_name, COUNT(t.id) FROM organisations AS o LEFT JOIN ratings AS t "
+            "SELECT o.id, o.short_name, COUNT(t.id) FROM organisations AS o "
+            "LEFT JOIN ratings AS t "
             "ON t.organisation_id = o.id AND t.round_id = ? WHERE o.active = 1 "
             "GROUP BY o.id ORDER BY o.short_name COLLATE NOCASE",
             (round_id,),
         ) as cursor:
-            return [(row[0], int(row[1])) for row in await cursor.fetchall()]
+            return [(row[0], row[1], int(row[2])) for row in await cursor.fetchall()]
 
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
         """A working group's ratings: its member organisations' (those at the close, once the

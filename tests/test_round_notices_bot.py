@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import running
+from bot.domain.assessment import Colour
 from bot.domain.outbox import Content
 from bot.services import Services
+from bot.settings import Settings, SettingsError
 from handlers.common import BotApplication
 from tests.conftest import (
     COORDINATOR,
@@ -122,3 +124,47 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)
     assert len(await notices(services, "round:1:published")) == 2
+
+
+async def test_reminders_before_the_close_go_to_organisations_not_finished_once(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1-118.3 until 2026-12-05", "Soon")
+    await delivered(tg, await notices(services, "round:1:opened"))
+    items = await services.assessments.items(1)
+    for rec in items:
+        await services.assessments.rate(reps[0]["id"], 1, rec, Colour.GREEN)
+    await services.assessments.rate(reps[1]["id"], 1, items[0], Colour.RED)
+    await flush(bot)
+    assert await notices(services, "round:1:reminder-3") == []
+    clock.advance(days=10)  # December 3rd: three days before the close
+    await flush(bot)
+    await flush(bot)
+    reminders = await notices(services, "round:1:reminder-3")
+    assert reminders == [
+        (
+            reps[1]["id"],
+            "Reminder: the assessment «Soon» closes December 5, 2026 (Phnom Penh). Your "
+            "organisation has rated 1 of 3: 2 left.",
+            "rr:1",
+        )
+    ]
+    await delivered(tg, reminders)
+    clock.advance(days=2)  # the last day
+    await flush(bot)
+    last = await notices(services, "round:1:reminder-1")
+    assert [chat for chat, _, _ in last] == [reps[1]["id"]]
+    await delivered(tg, last)
+
+
+def test_notices_and_reminder_days_are_settings() -> None:
+    defaults = Settings.from_env({}, require_token=False)
+    assert (defaults.round_notices, defaults.round_reminder_days) == (True, (3, 1))
+    chosen = Settings.from_env(
+        {"ROUND_NOTICES": "0", "ROUND_REMINDER_DAYS": "1, 7"}, require_token=False
+    )
+    assert (chosen.round_notices, chosen.round_reminder_days) == (False, (7, 1))
+    with pytest.raises(SettingsError, match="ROUND_REMINDER_DAYS"):
+        Settings.from_env({"ROUND_REMINDER_DAYS": "three"}, require_token=False)

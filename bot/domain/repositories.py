@@ -330,8 +330,9 @@ class AssessmentStore(Protocol):
         the round is closed."""
         ...
 
-    async def progress(self, round_id: int) -> list[tuple[str, int]]:
-        """How many of the round's recommendations each active organisation has rated."""
+    async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
+        """How many of the round's recommendations each active organisation has rated:
+        (organisation id, short name, count)."""
         ...
 
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:

@@ -58,6 +58,10 @@ _CLOSED = N_(
 _CLOSED_COORDINATOR = N_(
     "Round {id} «{name}» has closed on its closing date. Publish its results from /rounds."
 )
+_REMINDER = N_(
+    "Reminder: the assessment «{name}» {closing}. Your organisation has rated {rated} of "
+    "{total}: {left} left."
+)
 _PUBLISHED = N_("The results of the assessment «{name}» are published: send /results {id}.")
 
 
@@ -72,8 +76,11 @@ class RoundNotices:
         tz: dt.tzinfo,
         default_language: str,
         rate_button: RateButton,
+        reminder_days: Sequence[int] = (3, 1),
     ) -> None:
-        """Wire who is reached, the working groups' lists, the catalogs and the button."""
+        """Wire who is reached, the working groups' lists, the catalogs and the button;
+        reminders go `reminder_days` before a round closes."""
+        self.reminder_days = tuple(reminder_days)
         self.reach = reach
         self.group_lists = group_lists
         self.translations = translations
@@ -138,6 +145,34 @@ class RoundNotices:
         return self._everyone(
             audiences, _PUBLISHED, reference(round_id, "published"), round_id, name
         )
+
+    async def reminders(
+        self,
+        round_id: int,
+        name: str,
+        size: int,
+        closes_at: dt.datetime | None,
+        rated: dict[int, int],
+        days: int,
+    ) -> list[Outgoing]:
+        """'«…» closes …: your organisation has N left' to each representative of an
+        organisation that has not rated everything (`rated`: by organisation id)."""
+        ref = reference(round_id, f"reminder-{days}")
+        out = []
+        for person in (await self.reach(Audience(AudienceKind.MEMBERS))).recipients:
+            done = rated.get(person.organisation_id or 0, 0)
+            if person.organisation_id is None or done >= size:
+                continue
+            l10n = self._l10n(person)
+            text = l10n.gettext(_REMINDER).format(
+                name=name,
+                closing=closing_phrase(l10n, self.tz, closes_at),
+                rated=done,
+                total=size,
+                left=size - done,
+            )
+            out.append(self._outgoing(person, text, ref, round_id))
+        return out
 
     def _everyone(
         self, audiences: Audiences, message: str, ref: str, round_id: int, name: str

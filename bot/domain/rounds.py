@@ -491,6 +491,31 @@ class Assessments:
         refused = "" if done else _REFUSED_CHANGES[change]
         return RoundChanged(await self.overview(actor), refused)
 
+    async def remind(self) -> None:
+        """Remind the organisations that have not finished an open round some days before it
+        closes (`RoundNotices.reminder_days`: the nearest whose time has come, once each)."""
+        if self.notices is None:
+            return
+        notices, outbox = self.notices
+        days = notices.reminder_days
+        now = self.clock.now()
+        for round_ in await self.repository.rounds():
+            if not round_.open or round_.closes_at is None or round_.closes_at <= now:
+                continue
+            due = [d for d in sorted(days) if round_.closes_at - dt.timedelta(days=d) <= now]
+            if not due:
+                continue
+            ref = reference(round_.id, f"reminder-{due[0]}")
+            if await outbox.progress(ref):
+                continue
+            rated = {org: n for org, _, n in await self.repository.progress(round_.id)}
+            told = await notices.reminders(
+                round_.id, round_.name, round_.size, round_.closes_at, rated, due[0]
+            )
+            if told:
+                await outbox.send(*told)
+                log.info("round %d: %d reminders staged", round_.id, len(told))
+
     async def overview(self, user_id: int) -> Overview:
         """Every round with its participation, and whether the reader gets the buttons."""
         person = await self.coalition.person(user_id)
@@ -500,7 +525,9 @@ class Assessments:
             RoundLine(
                 r,
                 *await self.repository.participation(r.id),
-                tuple(await self.repository.progress(r.id)) if coordinator else (),
+                tuple((short, n) for _, short, n in await self.repository.progress(r.id))
+                if coordinator
+                else (),
                 len(await self.repository.own(r.id, org)) if org is not None else None,
             )
             for r in await self.repository.rounds()
