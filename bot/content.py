@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
 
 from bot.domain.outbox import Content
 
@@ -13,17 +20,18 @@ async def send_content(
     bot: Bot, chat_id: int, content: Content, topic: int | None = None
 ) -> Message:
     """Send the content (text with entities or HTML, or a photo or document with a caption,
-    its buttons, silent or not); a broadcast's preview shows exactly this."""
-    markup = (
-        InlineKeyboardMarkup(
+    its buttons or a request to reply, silent or not): the outbox's sender sends every
+    delivery with this, and a broadcast's preview shows exactly this."""
+    markup: Any = None
+    if content.buttons:
+        markup = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
                 for row in content.buttons
             ]
         )
-        if content.buttons
-        else None
-    )
+    elif content.force_reply is not None:  # the recipient is asked to reply
+        markup = ForceReply(input_field_placeholder=content.force_reply[:64] or None)
     entities = (
         [MessageEntity.de_json(e, bot) for e in content.entities]
         if content.entities is not None

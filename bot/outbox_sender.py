@@ -21,14 +21,11 @@ from typing import Any
 
 from telegram import (
     Bot,
-    ForceReply,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
-    MessageEntity,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.content import send_content
 from bot.domain.clock import PacingClock
 from bot.domain.coalition import Coalition
 from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outbox
@@ -298,42 +295,4 @@ class Sender:
 
     async def _send(self, chat_id: int, topic: int | None, content: Content) -> Message:
         """One Telegram call for the content: text, photo or document."""
-        markup: Any = None
-        if content.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row]
-                    for row in content.buttons
-                ]
-            )
-        elif content.force_reply is not None:
-            markup = ForceReply(input_field_placeholder=content.force_reply[:64] or None)
-        entities = (
-            [MessageEntity.de_json(e, self._bot) for e in content.entities]
-            if content.entities is not None
-            else None
-        )
-        common: dict[str, Any] = {
-            "message_thread_id": topic,
-            "reply_markup": markup,
-            "disable_notification": content.silent,
-        }
-        if entities is not None:
-            common["parse_mode"] = None
-        if content.photo is not None:
-            return await self._bot.send_photo(
-                chat_id,
-                content.photo,
-                caption=content.text or None,
-                caption_entities=entities,
-                **common,
-            )
-        if content.document is not None:
-            return await self._bot.send_document(
-                chat_id,
-                content.document,
-                caption=content.text or None,
-                caption_entities=entities,
-                **common,
-            )
-        return await self._bot.send_message(chat_id, content.text, entities=entities, **common)
+        return await send_content(self._bot, chat_id, content, topic)

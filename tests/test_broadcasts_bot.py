@@ -5,7 +5,9 @@ schedule follows a fake clock (never sleeping) across restarts."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +22,7 @@ from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_outbox_bot import drained
 
 PP = ZoneInfo("Asia/Phnom_Penh")
 KHMER_COORDINATOR = {**COORDINATOR, "language_code": "km"}
@@ -270,6 +273,17 @@ async def test_a_restart_mid_compose_loses_nothing(
         assert draft is not None
         assert [v.text for v in draft.versions] == ["សូមផ្ញើព័ត៌មានថ្មី"]
         assert draft.send_at == dt.datetime(2026, 11, 24, 9, 0, tzinfo=PP)
+        # The rest in Khmer too: preview, confirm; it waits for tomorrow 09:00.
+        await press(tg, options, button(options, "មើលជាមុន ▶"), KHMER_COORDINATOR)
+        assert (await edited(tg, options)).text == "មើលជាមុន៖"
+        assert (await next_message(tg, COORDINATOR_ID)).text == "សូមផ្ញើព័ត៌មានថ្មី"
+        summary = await next_message(tg, COORDINATOR_ID)
+        assert "ជំហានទី ៥ នៃ ៥" in summary.text
+        assert "នឹងផ្ញើទៅការជជែកចំនួន 2។" in summary.text
+        await press(tg, summary, button(summary, "✅ បញ្ជាក់"), KHMER_COORDINATOR)
+        done = await edited(tg, summary)
+        assert done.text.startswith("សារជូនដំណឹងទី 1 ត្រូវបានកំណត់ពេលផ្ញើ។")
+        assert await deliveries(services_of(again)) == []
 
 
 async def test_typed_times_in_the_past_or_unreadable_are_explained(
@@ -415,3 +429,81 @@ async def test_a_sent_broadcast_is_deleted_from_every_chat(
     assert not any(key in tg.messages for key in posted)
     log = await services.coalition.audit_log(COORDINATOR_ID)
     assert log[0].action.value == "delete broadcast"
+
+
+async def test_chosen_groups_and_organisations_by_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    invite = await services.coalition.add_organisation(COORDINATOR_ID, "LANDNGO", "Land NGO")
+    await services.coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land)
+    await services.coalition.join(5501, "Rep", "km", invite.code)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ Chosen working groups")
+    assert "Next ▶" not in [b["text"] for b in buttons(composer)]  # no group chosen yet
+    composer = await tap(tg, composer, "▫️ Land and natural resources")
+    assert "It will go to 1 chat." in composer.text  # the Land chat
+    composer = await tap(tg, composer, "▫️ Their members privately")
+    assert "It will go to 2 chats." in composer.text  # and LANDNGO's representative
+    composer = await tap(tg, composer, "✅ Their chats")
+    assert "It will go to 1 chat." in composer.text
+    composer = await tap(tg, composer, "▫️ Chosen organisations")
+    composer = await tap(tg, composer, "▫️ LANDNGO")
+    assert "It will go to 1 chat." in composer.text
+    await tap(tg, composer, "Next ▶")
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert draft.audience.organisation_ids == {invite.organisation.id}
+    reach = await services.broadcasts.reach(COORDINATOR_ID, draft.audience)
+    assert [(r.chat_id, r.language) for r in reach.recipients] == [(5501, "km")]
+
+
+async def test_a_broadcast_to_many_chats_in_two_languages_arrives_once_each(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    groups = {g.slug: g.id for g in await services.coalition.working_groups()}
+    reps = []
+    for n in range(12):
+        invite = await services.coalition.add_organisation(COORDINATOR_ID, f"ORG{n}", f"Org {n}")
+        await services.coalition.toggle_group(
+            COORDINATOR_ID, invite.organisation.id, groups["land"]
+        )
+        await services.coalition.join(6000 + n, f"Rep{n}", "km" if n % 2 else "en", invite.code)
+        reps.append(6000 + n)
+    chats = [(-100701, 0, "en"), (-100702, 0, "km"), (-100703, 4, "en"), (-100703, 5, "km")]
+    for chat, topic, language in chats:
+        await services.coalition.link_chat(COORDINATOR_ID, chat, topic, groups["land"], "Land")
+        await services.coalition.set_chat_language(COORDINATOR_ID, chat, topic, language)
+    tg.blocked.add(6011)  # ORG11's only representative blocked the bot
+    draft = dataclasses.replace(
+        ready(AudienceKind.GROUPS, "Send your updates", group_ids=frozenset({groups["land"]})),
+        audience=Audience(
+            AudienceKind.GROUPS, frozenset({groups["land"]}), group_chats=True, group_members=True
+        ),
+    ).with_version(Version("km", "សូមផ្ញើព័ត៌មានថ្មី"))
+    item = await services.broadcasts.confirm(COORDINATOR_ID, draft)
+    await services.broadcasts.set_report_message(item.id, COORDINATOR_ID, 1)
+    await services.broadcasts.sweep()
+    await services.broadcasts.sweep()  # a second sweep (the job, a restart) adds nothing
+    await drained(services)
+    sent = [c for c in tg.calls if c.method == "sendMessage" and c.error is None]
+    got = Counter(
+        (int(c.params["chat_id"]), int(c.params.get("message_thread_id") or 0)) for c in sent
+    )
+    expected = {(r, 0) for r in reps[:11]} | {(c, t) for c, t, _ in chats}
+    assert set(got) == expected
+    assert set(got.values()) == {1}  # once each
+    refused = await tg.next_call("sendMessage", chat_id=6011)
+    assert "blocked" in str(refused.error)
+    for call in sent:
+        key = (int(call.params["chat_id"]), int(call.params.get("message_thread_id") or 0))
+        khmer = (key[0] in reps and (key[0] - 6000) % 2) or any(
+            (c, t) == key and language == "km" for c, t, language in chats
+        )
+        assert call.params["text"] == ("សូមផ្ញើព័ត៌មានថ្មី" if khmer else "Send your updates")
+    report = await services.broadcasts.report(COORDINATOR_ID, item.id)
+    assert (report.sent, report.waiting, report.failed) == (15, 0, 1)
+    assert report.unreached == ("ORG11",)
