@@ -111,15 +111,15 @@ async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None
         )
         return
     opened = await assessments.confirm(press.user.id, press.data.draft)
+    if opened.result is Opening.BAD_SCOPE:  # its closing date passed meanwhile
+        await query.answer(l10n.gettext(opened.problem), show_alert=True)
+        await lookup.edit(press.message, escape(l10n.gettext(opened.problem)), None)
+        return
     if opened.result is Opening.GONE or opened.scope is None:
         await query.answer(
             l10n.gettext("This draft is no longer there: send /openround again."), show_alert=True
         )
         await lookup.edit(press.message, press.message.text_html or "", None)
-        return
-    if opened.result is Opening.BAD_SCOPE:
-        await query.answer(l10n.gettext(opened.problem), show_alert=True)
-        await lookup.edit(press.message, escape(l10n.gettext(opened.problem)), None)
         return
     await query.answer()
     size = len(opened.scope.recommendation_ids)

@@ -76,6 +76,19 @@ async def test_a_draft_round_survives_a_restart_and_expires_after_a_day(
     assert tg.unconsumed_errors() == []
 
 
+async def test_a_draft_whose_closing_date_passed_meanwhile_does_not_open(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.1 until 2026-11-23 : Today")
+    clock.advance(hours=20)  # the next day in Phnom Penh
+    assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == (
+        "The closing date of this round passed before it was opened: send /openround again "
+        "with a later date."
+    )
+    assert (await edited(tg, preview)).text.startswith("The closing date of this round passed")
+    assert await rounds_in(bot) == []
+
+
 async def test_the_closing_date_is_shown_in_rounds_and_on_cards(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
