@@ -16,11 +16,11 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.content import send_content
 from bot.domain.broadcast import (
+    KINDS,
     AudienceKind,
     BroadcastError,
     BroadcastStatus,
     Draft,
-    Options,
     Reach,
     Report,
     Step,
@@ -57,7 +57,6 @@ from handlers.render import escape
 
 log = logging.getLogger(__name__)
 
-KINDS = tuple(AudienceKind)
 _KIND_LABELS = {
     AudienceKind.MEMBERS: N_("All member representatives (privately)"),
     AudienceKind.CHATS: N_("All working-group chats"),
@@ -593,99 +592,15 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
     if action is ComposeAction.CONFIRM:
         await _confirm(press, draft, context)
         return
-    changed = _apply(draft, action, value, context)
+    changed = await broadcasts.choose(user.id, action, value)
     if changed is None:
         await press.query.answer(l10n.gettext("Please choose something first."), show_alert=True)
         return
-    await broadcasts.save(user.id, changed)
     await press.query.answer()
     if changed.step is Step.PREVIEW:
         await _preview(press, changed, context)
         return
     await _show(press.message, user, changed, l10n, context)
-
-
-def _apply(
-    draft: Draft, action: ComposeAction, value: int | None, context: BotContext
-) -> Draft | None:
-    """The draft after a button, or None when the button does not fit the draft."""
-    services = context.services
-    tz = services.settings.timezone
-    now = services.clock.now()
-    today = now.astimezone(tz).date()
-    audience = draft.audience
-    replace = dataclasses.replace
-    if action is ComposeAction.AUDIENCE and value is not None and 0 <= value < len(KINDS):
-        return replace(
-            draft,
-            step=Step.AUDIENCE,
-            audience=replace(audience, kind=KINDS[value]),
-            audience_chosen=True,
-        )
-    if action is ComposeAction.GROUP and value is not None:
-        return replace(draft, audience=replace(audience, group_ids=audience.group_ids ^ {value}))
-    if action is ComposeAction.ORGANISATION and value is not None:
-        chosen = audience.organisation_ids ^ {value}
-        return replace(draft, audience=replace(audience, organisation_ids=chosen))
-    if action is ComposeAction.GROUP_CHATS:
-        return replace(draft, audience=replace(audience, group_chats=not audience.group_chats))
-    if action is ComposeAction.GROUP_MEMBERS:
-        return replace(draft, audience=replace(audience, group_members=not audience.group_members))
-    if action is ComposeAction.NEXT and draft.has_audience:
-        return replace(draft, step=Step.MESSAGE)
-    if action is ComposeAction.SKIP and draft.versions:
-        return replace(draft, step=Step.WHEN)
-    if action is ComposeAction.NOW:
-        return replace(draft, send_at=None, recurrence=None, step=Step.OPTIONS)
-    if action in (ComposeAction.TODAY, ComposeAction.TOMORROW) and value is not None:
-        date = today + dt.timedelta(days=int(action is ComposeAction.TOMORROW))
-        if not 0 <= value <= 23 or local_moment(date, dt.time(value), tz) <= now:
-            return None
-        moment = local_moment(date, dt.time(value), tz)
-        return replace(draft, send_at=moment, recurrence=None, step=Step.OPTIONS)
-    if action is ComposeAction.TYPE_DATE:
-        return replace(draft, step=Step.TYPED_WHEN)
-    rule = draft.recurrence
-    at = rule.at if rule is not None else dt.time(9)
-    until = rule.until if rule is not None else None
-    if action is ComposeAction.DAILY:
-        return replace(
-            draft, recurrence=Recurrence(Frequency.DAILY, at, until=until), step=Step.TYPED_TIME
-        )
-    if action is ComposeAction.WEEKLY and value is not None and 0 <= value <= 6:
-        days = (
-            rule.weekdays ^ {value}
-            if rule is not None and rule.frequency is Frequency.WEEKLY
-            else frozenset({value})
-        )
-        if not days:
-            return None
-        weekly = Recurrence(Frequency.WEEKLY, at, frozenset(days), until=until)
-        return replace(draft, recurrence=weekly, step=Step.TYPED_TIME)
-    if action is ComposeAction.MONTHLY and value is not None and 1 <= value <= 31:
-        monthly = Recurrence(Frequency.MONTHLY, at, day_of_month=value, until=until)
-        return replace(draft, recurrence=monthly, step=Step.TYPED_TIME)
-    if rule is not None:
-        if action is ComposeAction.HOUR and value is not None and 0 <= value <= 23:
-            return replace(
-                draft, recurrence=replace(rule, at=dt.time(value)), step=Step.TYPED_TIME
-            )
-        if action is ComposeAction.TYPE_TIME:
-            return replace(draft, step=Step.TYPED_TIME)
-        if action is ComposeAction.TYPE_UNTIL:
-            return replace(draft, step=Step.TYPED_UNTIL)
-        if action is ComposeAction.NO_UNTIL:
-            return replace(draft, recurrence=replace(rule, until=None), step=Step.TYPED_TIME)
-        if action is ComposeAction.REPEAT_DONE and rule.next_times(now, 1, tz):
-            return replace(draft, send_at=None, step=Step.OPTIONS)
-    if action is ComposeAction.OPTION and value in (0, 1, 2):
-        options = draft.options
-        flags = [options.silent, options.pin, options.ack]
-        flags[value] = not flags[value]
-        return replace(draft, options=Options(*flags))
-    if action is ComposeAction.PREVIEW and draft.versions and draft.has_audience:
-        return replace(draft, step=Step.PREVIEW)
-    return None
 
 
 async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> None:
@@ -781,7 +696,12 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
 
 
 async def on_got_it(press: Press[GotIt], context: BotContext) -> None:
-    """'✓ Got it': counted once per person."""
+    """'✓ Got it': counted once per person (under a preview, broadcast 0, nothing counts)."""
+    if press.data.broadcast == 0:
+        await press.query.answer(
+            press.l10n.gettext("This is the preview: recipients' presses will be counted.")
+        )
+        return
     new = await context.services.broadcasts.acknowledge(
         press.user.id, press.data.broadcast, press.data.occurrence
     )

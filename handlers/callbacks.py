@@ -17,6 +17,8 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
+from bot.domain.broadcast import Choice
+
 MAX_BYTES = 64  # Telegram refuses longer callback data
 MAX_INT = 2**53  # ids, pages and counts; anything larger is forged
 _INT = re.compile(r"0|[1-9][0-9]{0,15}")
@@ -393,32 +395,7 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     action: RoundAction
 
 
-class ComposeAction(enum.StrEnum):
-    """A button of the broadcast composer; `value` says which choice where one is needed."""
-
-    AUDIENCE = "a"  # value: the audience kind's position in AudienceKind
-    GROUP = "g"  # value: a working group, chosen or unchosen
-    ORGANISATION = "o"  # value: an organisation, chosen or unchosen
-    GROUP_CHATS = "c"  # the chosen groups' chats: yes / no
-    GROUP_MEMBERS = "m"  # the chosen groups' members privately: yes / no
-    NEXT = "n"  # the audience is chosen: on to the message
-    SKIP = "s"  # no version in the other language
-    NOW = "w"
-    TODAY = "t"  # value: the hour
-    TOMORROW = "u"  # value: the hour
-    TYPE_DATE = "y"
-    DAILY = "d"
-    WEEKLY = "k"  # value: a weekday (0 = Monday) to add or remove
-    MONTHLY = "e"  # value: the day of the month
-    HOUR = "h"  # value: a recurrence's hour
-    TYPE_TIME = "i"
-    TYPE_UNTIL = "l"
-    NO_UNTIL = "v"
-    REPEAT_DONE = "r"  # the recurrence is set: on to the options
-    OPTION = "f"  # value: 0 silent, 1 pin in groups, 2 "Got it" button
-    PREVIEW = "p"
-    CONFIRM = "z"
-    CANCEL = "x"
+ComposeAction = Choice  # the composer's buttons are the domain's choices (bot/domain/broadcast.py)
 
 
 @dataclass(frozen=True)

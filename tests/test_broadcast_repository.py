@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.broadcast import (
+    KINDS,
     AlreadyStarted,
     Audience,
     AudienceKind,
     BroadcastStatus,
+    Choice,
     Draft,
     Options,
     Recipient,
     Step,
     Version,
+    choose,
     choose_version,
     language_of_text,
 )
@@ -182,3 +186,25 @@ def test_each_reader_gets_their_language_else_the_default_else_the_one_there_is(
     assert choose_version((KHMER,), "en", "en") is KHMER
     assert language_of_text(KHMER.text) == "km"
     assert language_of_text("Meeting at ការិយាល័យ CCHR office") == "en"
+
+
+def test_composer_choices_that_do_not_fit_change_nothing() -> None:
+    now = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Phnom Penh
+    tz = ZoneInfo("Asia/Phnom_Penh")
+    fresh = Draft()
+    assert choose(fresh, Choice.NEXT, None, now, tz) is None  # no audience chosen yet
+    assert choose(fresh, Choice.AUDIENCE, 99, now, tz) is None
+    chosen = choose(fresh, Choice.AUDIENCE, KINDS.index(AudienceKind.CHATS), now, tz)
+    assert chosen is not None
+    assert chosen.has_audience
+    assert choose(fresh, Choice.TODAY, 8, now, tz) is None  # 08:00 today has passed
+    later = choose(fresh, Choice.TODAY, 10, now, tz)
+    assert later is not None
+    assert later.send_at == dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+    weekly = choose(fresh, Choice.WEEKLY, 0, now, tz)
+    assert weekly is not None
+    assert weekly.recurrence is not None
+    assert weekly.recurrence.weekdays == {0}
+    assert choose(weekly, Choice.WEEKLY, 0, now, tz) is None  # no weekday would be left
+    assert choose(fresh, Choice.HOUR, 9, now, tz) is None  # no recurrence to set the hour of
+    assert choose(fresh, Choice.PREVIEW, None, now, tz) is None  # nothing to preview

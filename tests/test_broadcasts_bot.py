@@ -119,6 +119,10 @@ async def test_compose_by_buttons_in_english_to_every_group_chat_in_two_language
         "សូមផ្ញើព័ត៌មានថ្មីមុនថ្ងៃសុក្រ",
     ]
     assert [b["text"] for b in buttons(previews[0])] == ["✓ Got it"]
+    got_it = button(previews[0], "✓ Got it")
+    assert await press(tg, previews[0], got_it, COORDINATOR) == (
+        "This is the preview: recipients' presses will be counted."
+    )
     assert [b["text"] for b in buttons(previews[1])] == ["✓ យល់ហើយ"]
     summary = await next_message(tg, COORDINATOR_ID)
     assert "Step 5 of 5" in summary.text
@@ -507,3 +511,34 @@ async def test_a_broadcast_to_many_chats_in_two_languages_arrives_once_each(
     report = await services.broadcasts.report(COORDINATOR_ID, item.id)
     assert (report.sent, report.waiting, report.failed) == (15, 0, 1)
     assert report.unreached == ("ORG11",)
+
+
+async def test_a_photo_with_its_caption_goes_out_as_a_photo_pinned_in_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All working-group chats")
+    await tap(tg, composer, "Next ▶")
+    photo = [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90}]
+    photo.append({"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900})
+    caption = [{"type": "italic", "offset": 0, "length": 6}]
+    await tg.send(
+        "", user=COORDINATOR, photo=photo, caption="Agenda for Monday", caption_entities=caption
+    )
+    second = await next_message(tg, COORDINATOR_ID)
+    options = await tap(tg, await tap(tg, second, "Skip ▶"), "▶ Now")
+    options = await tap(tg, options, "▫️ Pin in groups")
+    await press(tg, options, button(options, "Preview ▶"), COORDINATOR)
+    preview = await tg.next_call("sendPhoto", chat_id=COORDINATOR_ID)
+    assert (preview.params["photo"], preview.params["caption"]) == ("big", "Agenda for Monday")
+    assert "pinChatMessage" not in [c.method for c in tg.calls]  # not pinned privately
+    summary = await next_message(tg, COORDINATOR_ID)
+    await press(tg, summary, button(summary, "✅ Confirm"), COORDINATOR)
+    await drained(services)
+    for chat in (LAND_CHAT, HEALTH_CHAT):
+        sent = await tg.next_call("sendPhoto", chat_id=chat["id"])
+        assert sent.params["photo"] == "big"
+        assert sent.params["caption"] == "Agenda for Monday"  # the only version, for Khmer too
+        await tg.next_call("pinChatMessage", chat_id=chat["id"])

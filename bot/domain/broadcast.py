@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.audit import AuditAction
-from bot.domain.schedule import Recurrence, occurrence_key
+from bot.domain.schedule import Frequency, Recurrence, local_moment, occurrence_key
 from bot.domain.text import is_khmer
 
 DRAFT_TTL = dt.timedelta(days=1)
@@ -147,6 +147,37 @@ class Step(StrEnum):
         return self in _INPUT_STEPS
 
 
+class Choice(StrEnum):
+    """A button of the broadcast composer (its value is in callback data: never change one);
+    `value` says which choice where one is needed."""
+
+    AUDIENCE = "a"  # value: the audience kind's position in AudienceKind
+    GROUP = "g"  # value: a working group, chosen or unchosen
+    ORGANISATION = "o"  # value: an organisation, chosen or unchosen
+    GROUP_CHATS = "c"  # the chosen groups' chats: yes / no
+    GROUP_MEMBERS = "m"  # the chosen groups' members privately: yes / no
+    NEXT = "n"  # the audience is chosen: on to the message
+    SKIP = "s"  # no version in the other language
+    NOW = "w"
+    TODAY = "t"  # value: the hour
+    TOMORROW = "u"  # value: the hour
+    TYPE_DATE = "y"
+    DAILY = "d"
+    WEEKLY = "k"  # value: a weekday (0 = Monday) to add or remove
+    MONTHLY = "e"  # value: the day of the month
+    HOUR = "h"  # value: a recurrence's hour
+    TYPE_TIME = "i"
+    TYPE_UNTIL = "l"
+    NO_UNTIL = "v"
+    REPEAT_DONE = "r"  # the recurrence is set: on to the options
+    OPTION = "f"  # value: 0 silent, 1 pin in groups, 2 "Got it" button
+    PREVIEW = "p"
+    CONFIRM = "z"
+    CANCEL = "x"
+
+
+KINDS = tuple(AudienceKind)  # a composer button names an audience kind by its position
+
 _INPUT_STEPS = frozenset(
     {Step.MESSAGE, Step.SECOND, Step.WHEN, Step.TYPED_WHEN, Step.TYPED_TIME, Step.TYPED_UNTIL}
 )
@@ -210,6 +241,86 @@ class Draft:
             composer_message=data["composer_message"],
             audience_chosen=bool(data.get("audience_chosen")),
         )
+
+
+def choose(
+    draft: Draft, action: Choice, value: int | None, now: dt.datetime, tz: dt.tzinfo
+) -> Draft | None:
+    """The draft after a composer button, or None when the button does not fit the draft
+    (a past hour, no weekday left, a step not reached yet)."""
+    today = now.astimezone(tz).date()
+    audience = draft.audience
+    if action is Choice.AUDIENCE and value is not None and 0 <= value < len(KINDS):
+        return replace(
+            draft,
+            step=Step.AUDIENCE,
+            audience=replace(audience, kind=KINDS[value]),
+            audience_chosen=True,
+        )
+    if action is Choice.GROUP and value is not None:
+        return replace(draft, audience=replace(audience, group_ids=audience.group_ids ^ {value}))
+    if action is Choice.ORGANISATION and value is not None:
+        chosen = audience.organisation_ids ^ {value}
+        return replace(draft, audience=replace(audience, organisation_ids=chosen))
+    if action is Choice.GROUP_CHATS:
+        return replace(draft, audience=replace(audience, group_chats=not audience.group_chats))
+    if action is Choice.GROUP_MEMBERS:
+        return replace(draft, audience=replace(audience, group_members=not audience.group_members))
+    if action is Choice.NEXT and draft.has_audience:
+        return replace(draft, step=Step.MESSAGE)
+    if action is Choice.SKIP and draft.versions:
+        return replace(draft, step=Step.WHEN)
+    if action is Choice.NOW:
+        return replace(draft, send_at=None, recurrence=None, step=Step.OPTIONS)
+    if action in (Choice.TODAY, Choice.TOMORROW) and value is not None:
+        date = today + dt.timedelta(days=int(action is Choice.TOMORROW))
+        if not 0 <= value <= 23 or local_moment(date, dt.time(value), tz) <= now:
+            return None
+        moment = local_moment(date, dt.time(value), tz)
+        return replace(draft, send_at=moment, recurrence=None, step=Step.OPTIONS)
+    if action is Choice.TYPE_DATE:
+        return replace(draft, step=Step.TYPED_WHEN)
+    rule = draft.recurrence
+    at = rule.at if rule is not None else dt.time(9)
+    until = rule.until if rule is not None else None
+    if action is Choice.DAILY:
+        return replace(
+            draft, recurrence=Recurrence(Frequency.DAILY, at, until=until), step=Step.TYPED_TIME
+        )
+    if action is Choice.WEEKLY and value is not None and 0 <= value <= 6:
+        days = (
+            rule.weekdays ^ {value}
+            if rule is not None and rule.frequency is Frequency.WEEKLY
+            else frozenset({value})
+        )
+        if not days:
+            return None
+        weekly = Recurrence(Frequency.WEEKLY, at, frozenset(days), until=until)
+        return replace(draft, recurrence=weekly, step=Step.TYPED_TIME)
+    if action is Choice.MONTHLY and value is not None and 1 <= value <= 31:
+        monthly = Recurrence(Frequency.MONTHLY, at, day_of_month=value, until=until)
+        return replace(draft, recurrence=monthly, step=Step.TYPED_TIME)
+    if rule is not None:
+        if action is Choice.HOUR and value is not None and 0 <= value <= 23:
+            return replace(
+                draft, recurrence=replace(rule, at=dt.time(value)), step=Step.TYPED_TIME
+            )
+        if action is Choice.TYPE_TIME:
+            return replace(draft, step=Step.TYPED_TIME)
+        if action is Choice.TYPE_UNTIL:
+            return replace(draft, step=Step.TYPED_UNTIL)
+        if action is Choice.NO_UNTIL:
+            return replace(draft, recurrence=replace(rule, until=None), step=Step.TYPED_TIME)
+        if action is Choice.REPEAT_DONE and rule.next_times(now, 1, tz):
+            return replace(draft, send_at=None, step=Step.OPTIONS)
+    if action is Choice.OPTION and value in (0, 1, 2):
+        options = draft.options
+        flags = [options.silent, options.pin, options.ack]
+        flags[value] = not flags[value]
+        return replace(draft, options=Options(*flags))
+    if action is Choice.PREVIEW and draft.versions and draft.has_audience:
+        return replace(draft, step=Step.PREVIEW)
+    return None
 
 
 class BroadcastStatus(StrEnum):

@@ -13,13 +13,16 @@ from bot.domain.broadcast import (
     Audience,
     Broadcast,
     BroadcastStatus,
+    Choice,
     Draft,
     IncompleteDraft,
+    NoDraft,
     Reach,
     Recipient,
     Report,
     UnknownBroadcast,
     Version,
+    choose,
     choose_version,
     reference,
 )
@@ -97,6 +100,19 @@ class Broadcasts:
         await self.coalition.require_coordinator(actor)
         await self.store.save_draft(actor, draft, self.clock.now())
         return draft
+
+    async def choose(self, actor: int, choice: Choice, value: int | None) -> Draft | None:
+        """A composer button pressed: the draft after it (stored), or None when it does not
+        fit the draft (nothing changes). NoDraft when the draft expired."""
+        await self.coalition.require_coordinator(actor)
+        now = self.clock.now()
+        draft = await self.store.draft(actor, now)
+        if draft is None:
+            raise NoDraft
+        changed = choose(draft, choice, value, now, self.tz)
+        if changed is not None:
+            await self.store.save_draft(actor, changed, now)
+        return changed
 
     async def discard(self, actor: int) -> None:
         """Drop the coordinator's draft."""
