@@ -18,10 +18,11 @@ from bot.flood import ChatRateLimiter
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
-from handlers import broadcasts, group_rating, guard, operations
+from handlers import broadcasts, group_rating, guard, nudges, operations
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
+NUDGE_SWEEP_SECONDS = 60.0
 
 
 def build_application(
@@ -72,6 +73,11 @@ def build_application(
             interval=settings.card_edit_seconds,
             first=settings.card_edit_seconds,
             name="close-due-rounds",
+        )
+        # Nudges and the Monday summary: the database knows what was sent, so this sweep may
+        # run any number of times; its first run catches up a day missed while the bot was down.
+        app.job_queue.run_repeating(
+            nudges.sweep, interval=NUDGE_SWEEP_SECONDS, first=1.0, name="nudges"
         )
         # The database owns the outbox's schedule: this only wakes the sender to look at it.
         app.job_queue.run_repeating(

@@ -20,6 +20,7 @@ from bot.domain.i18n import Translations
 from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.milestones import Milestones, read_milestones
+from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.round_notices import RoundNotices
@@ -40,6 +41,7 @@ from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
 from storage.milestones import MilestoneRepository
+from storage.nudges import NudgeRepository
 from storage.outbox import OutboxRepository
 from storage.strategy import StrategyRepository
 from storage.users import UserRepository
@@ -106,6 +108,16 @@ class Services:
         )
         self.strategies = Strategies(
             StrategyRepository(database), self.coalition, self.milestones, clock
+        )
+        self.nudges = Nudges(
+            NudgeRepository(database),
+            self.strategies,
+            self.coalition,
+            self.outbox,
+            clock,
+            timezone=settings.timezone,
+            at=settings.nudge_time,
+            days_before=settings.nudge_days_before,
         )
         self.access = Gate(self.coalition, self.assessments)
         self.broadcasts = Broadcasts(

@@ -37,6 +37,8 @@ class Settings:
     backup_dir: Path | None = None  # None: a `backups` folder beside the database
     backup_time: dt.time = dt.time(2, 0)  # in `timezone`
     backup_keep: int = 14
+    nudge_time: dt.time = dt.time(9, 0)  # in `timezone`: nudges and the Monday summary
+    nudge_days_before: tuple[int, ...] = (14, 3)  # days before the due day; then due, overdue
     outbox_per_second: int = 30  # messages the outbox sends a second, overall
     outbox_group_per_minute: int = 20  # … into one group chat a minute
     outbox_chat_per_second: int = 1  # … into one chat a second
@@ -88,6 +90,8 @@ class Settings:
             else None,
             backup_time=_parse_time("BACKUP_TIME", env.get("BACKUP_TIME", "").strip() or "02:00"),
             backup_keep=_parse_positive_int("BACKUP_KEEP", env.get("BACKUP_KEEP", "")) or 14,
+            nudge_time=_parse_time("NUDGE_TIME", env.get("NUDGE_TIME", "").strip() or "09:00"),
+            nudge_days_before=_parse_days(env.get("NUDGE_DAYS_BEFORE", "14,3")),
             outbox_per_second=_parse_positive_int(
                 "OUTBOX_PER_SECOND", env.get("OUTBOX_PER_SECOND", "")
             )
@@ -101,7 +105,9 @@ class Settings:
             )
             or 1,
             round_notices=env.get("ROUND_NOTICES", "").strip().lower() not in ("0", "no", "off"),
-            round_reminder_days=_parse_days(env.get("ROUND_REMINDER_DAYS", "3,1")),
+            round_reminder_days=_parse_days(
+                env.get("ROUND_REMINDER_DAYS", "3,1"), "ROUND_REMINDER_DAYS"
+            ),
         )
 
 
@@ -116,13 +122,6 @@ def _parse_ids(raw: str) -> frozenset[int]:
             )
         ids.add(int(part))
     return frozenset(ids)
-
-
-def _parse_days(raw: str) -> tuple[int, ...]:
-    days = [part for part in raw.replace(" ", "").split(",") if part]
-    if not all(part.isdigit() and 0 < int(part) < 100 for part in days):
-        raise SettingsError(f"ROUND_REMINDER_DAYS must be days like 3,1, got {raw!r}.")
-    return tuple(sorted({int(part) for part in days}, reverse=True))
 
 
 def _parse_timezone(name: str) -> ZoneInfo:
@@ -145,6 +144,21 @@ def _parse_positive_int(name: str, raw: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}.")
     return int(raw)
+
+
+def _parse_days(raw: str, name: str = "NUDGE_DAYS_BEFORE") -> tuple[int, ...]:
+    """Days before a due day, like '14,3' (empty: none), largest first."""
+    days = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 < int(part) <= 365:
+            raise SettingsError(
+                f"{name} must be days between 1 and 365 separated by commas, like "
+                f"14,3; got {part!r}."
+            )
+        days.add(int(part))
+    return tuple(sorted(days, reverse=True))
 
 
 def _parse_time(name: str, raw: str) -> dt.time:

@@ -28,11 +28,13 @@ from handlers import (
     inline,
     lookup,
     members,
+    nudges,
     operations,
     private_rating,
     round_admin,
     round_results,
     start,
+    strategy,
 )
 from handlers import callbacks as cb
 from handlers.access import Button, button_router, checked_command
@@ -70,6 +72,10 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    # Whether this person answers for the action is checked inside (a polite refusal).
+    Button(cb.NudgeAnswer, nudges.on_answer),
+    Button(cb.StrategyPage, strategy.on_page, _M),
+    Button(cb.StrategyCard, strategy.on_card, _M),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
@@ -105,6 +111,7 @@ def register(app: BotApplication) -> None:
         "openround": round_admin.open_round,
         "grouprecs": group_lists.group_recs,
         "status": operations.status,
+        "strategy": strategy.strategy,
         "broadcast": broadcasts.broadcast,
         "broadcasts": broadcasts.list_broadcasts,
     }
@@ -120,11 +127,12 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
-    # replies to its prompts. A reply may carry numbers for a group's list (in either chat),
-    # privately a rating's reason; a coordinator composing a broadcast sends its message (text,
-    # photo or document) or a typed time; anything else private is a lookup.
+    # replies to its prompts. A reply may carry a note or a new date for an action, numbers for
+    # a group's list (in either chat), privately a rating's reason; a coordinator composing a
+    # broadcast sends its message (text, photo or document) or a typed time; anything else
+    # private is a lookup.
     app.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, group_lists.on_reply)
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, nudges.on_reply)
     )
     app.add_handler(
         MessageHandler(

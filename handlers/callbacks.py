@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
 from bot.domain.broadcast import Choice
+from bot.domain.nudges import Answer
 
 MAX_BYTES = 64  # Telegram refuses longer callback data
 MAX_INT = 2**53  # ids, pages and counts; anything larger is forged
@@ -429,6 +430,30 @@ class GotIt(CallbackData, prefix="bk"):
 
     broadcast: int
     occurrence: str
+
+
+@dataclass(frozen=True)
+class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
+    """Answer a nudge about an action: done, in progress, blocked, or a new date."""
+
+    answer: Answer
+    action: int
+
+
+@dataclass(frozen=True)
+class StrategyPage(CallbackData, prefix="sg"):
+    """A page of a working group's action strategy."""
+
+    group: int
+    page: int
+
+
+@dataclass(frozen=True)
+class StrategyCard(CallbackData, prefix="sa"):
+    """An action's card (and the page of the list to go back to)."""
+
+    action: int
+    page: int
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ COMMANDS: tuple[Command, ...] = (
         N_("A working group's own list of recommendations to rate: add or remove numbers"),
         _M,
     ),
+    Command(
+        "strategy",
+        N_("Actions of a working group, by due date"),
+        _M,
+    ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
     Command(
         "orgs", N_("Member organisations: representatives, invites, groups"), _C, Where.PRIVATE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,9 +27,13 @@ def help_text(
     current_cycle: int | None,
     coordinator: bool = False,
     groups: Sequence[WorkingGroup] = (),
+    nudges: tuple[Sequence[int], dt.time] = ((14, 3), dt.time(9, 0)),
 ) -> str:
-    """The full help, generated from the command list, with examples."""
+    """The full help, generated from the command list, with examples; `nudges`: how many days
+    before a due day, and at what time, actions are nudged."""
     groups_text = group_names(l10n, groups)
+    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
+    nudge_time = nudges[1].strftime("%H:%M")
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
         escape(
@@ -104,6 +109,15 @@ def help_text(
             )
         ),
         "",
+        "<b>" + escape(l10n.gettext("Action strategies")) + "</b>",
+        escape(
+            l10n.gettext(
+                "I remind the group's chat and the responsible organisations of each action in "
+                "/strategy {days} days before it is due, on the day and weekly while overdue "
+                "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
+            ).format(days=days_before, time=nudge_time)
+        ),
+        "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
     lines.extend(
@@ -136,6 +150,15 @@ def help_text(
                     "(silent, pin, a “✓ Got it” button), then a preview. /broadcasts shows who "
                     "got each one and lets you cancel, edit or delete it."
                 )
+            ),
+            escape(
+                l10n.gettext(
+                    "Action strategies: import a group's spreadsheet with ./scripts/run-bot "
+                    "import-strategy on the server. /strategy in private shows each group's "
+                    "actions counted by status and overdue. Every Monday at {time} I send you a "
+                    "summary: due this week, overdue, blocked with their notes, reminded but not "
+                    "answered, and actions nobody can be reminded about."
+                ).format(time=nudge_time)
             ),
             escape(
                 l10n.gettext(
@@ -200,7 +223,9 @@ async def help_command(update: Update, context: BotContext) -> None:
         user = update.effective_user
         coordinator = user is not None and await context.services.is_coordinator(user.id)
         groups = await context.services.coalition.working_groups()
-        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups)
+        settings = context.services.settings
+        nudges = (settings.nudge_days_before, settings.nudge_time)
+        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups, nudges)
         for chunk in split_messages([text]):  # a coordinator's help may need two messages
             await update.effective_message.reply_text(chunk)
 

@@ -70,15 +70,15 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "a range stays in its cycle",
         "bot/domain/catalog.py",
-        "if r.cycle == cycle and rng.start <= r.number <= rng.end",
-        "if rng.start <= r.number <= rng.end",
+        "                if r.cycle == cycle and rng.start <= r.number <= rng.end\n            ]",
+        "                if rng.start <= r.number <= rng.end\n            ]",
         [RULES + "test_a_range_is_looked_up_in_its_cycle_only"],
     ),
     (
         "export counts are in the right columns",
         "bot/domain/rounds.py",
-        "*(str(d.count(c)) for c in Colour),",
-        "*(str(d.count(c)) for c in (Colour.RED, Colour.ORANGE, Colour.UNKNOWN, Colour.GREEN)),",
+        "*(d.count(c) for c in Colour),",
+        "*(d.count(c) for c in (Colour.RED, Colour.ORANGE, Colour.UNKNOWN, Colour.GREEN)),",
         [RULES + "test_export_puts_each_count_under_its_colour"],
     ),
     (

@@ -20,6 +20,7 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM reason_prompts WHERE expires_at <= ?",
         "DELETE FROM skipped_recommendations WHERE expires_at <= ?",
         "DELETE FROM list_prompts WHERE expires_at <= ?",
+        "DELETE FROM action_prompts WHERE expires_at <= ?",
         "DELETE FROM round_drafts WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))

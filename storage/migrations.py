@@ -524,7 +524,35 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX reason_prompts_user ON reason_prompts (user_id);
     CREATE INDEX reason_prompts_delivery ON reason_prompts (delivery_id)
     """,
-    # 18: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
+    # 18: nudges about actions' timeframes: one row per action × kind × day, so a sweep, a
+    # restart or a second sweep never nudges twice (the deliveries are written in the same
+    # transaction); the coordinators' weekly summaries, one per week; and the prompts that
+    # turn a reply into a note or a new date for an action, kept until they expire. Ids only.
+    """
+    CREATE TABLE nudges (
+        action_id INTEGER NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        day TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (action_id, kind, day)
+    );
+    CREATE INDEX nudges_day ON nudges (day);
+    CREATE TABLE weekly_summaries (
+        week TEXT PRIMARY KEY,
+        sent_at TEXT NOT NULL
+    );
+    CREATE TABLE action_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        action_id INTEGER NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL CHECK (purpose IN ('note', 'date')),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX action_prompts_expiry ON action_prompts (expires_at)
+    """,
+    # 19: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
     # a JSON list of ids), kept across restarts until it expires, like the reason prompts.
     """
     CREATE TABLE round_drafts (

@@ -105,11 +105,29 @@ class StrategyRepository:
                 "UPDATE actions SET status = ?, updated_at = ? WHERE id = ?",
                 (change.status.value, change.at.isoformat(), action_id),
             )
-            await db.execute(
-                "INSERT INTO action_history (action_id, status, actor_id, at, note) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (action_id, change.status.value, change.actor, change.at.isoformat(), change.note),
+            await _history(db, action_id, change)
+
+    async def add_note(self, action_id: int, change: StatusChange) -> None:
+        """Keep a note with the actor's latest status change (a new entry if none)."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE action_history SET note = ? WHERE id = (SELECT max(id) FROM "
+                "action_history WHERE action_id = ? AND actor_id = ?)",
+                (change.note, action_id, change.actor),
             )
+            if cursor.rowcount == 0:
+                await _history(db, action_id, change)
+
+    async def reschedule(self, action_id: int, timeframe: Timeframe, change: StatusChange) -> None:
+        """Store a new timeframe and its history entry together."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE actions SET timeframe = ?, timeframe_kind = ?, starts_at = ?, "
+                "due_at = ?, recurrence = ?, timeframe_around = ?, timeframe_problem = ?, "
+                "timeframe_values = ?, updated_at = ? WHERE id = ?",
+                (*_timeframe_values(timeframe), change.at.isoformat(), action_id),
+            )
+            await _history(db, action_id, change)
 
     async def action(self, action_id: int) -> Action | None:
         """One action, or None."""
@@ -219,6 +237,13 @@ async def _move(db: aiosqlite.Connection, action_id: int, fields: ActionFields) 
     await db.execute(
         "UPDATE actions SET working_group_id = ?, cycle = ? WHERE id = ?",
         (fields.working_group_id, fields.cycle, action_id),
+    )
+
+
+async def _history(db: aiosqlite.Connection, action_id: int, change: StatusChange) -> None:
+    await db.execute(
+        "INSERT INTO action_history (action_id, status, actor_id, at, note) VALUES (?, ?, ?, ?, ?)",
+        (action_id, change.status.value, change.actor, change.at.isoformat(), change.note),
     )
 
 

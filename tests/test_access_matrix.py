@@ -8,6 +8,7 @@ are what the README promises, written here independently of the code's access ta
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.domain.assessment import Colour
 from bot.domain.catalog import SearchRequest
 from bot.domain.i18n import Localizer
 from bot.domain.rounds import parse_scope
+from bot.domain.strategy import ActionDraft
 from bot.services import Services
 from handlers import BUTTONS
 from handlers.access import refusal_text
@@ -53,6 +55,7 @@ RATERS = (N, Y, N, N, N, Y)  # representatives of active organisations (coordina
 COORDINATORS = (N, N, N, Y, Y, N)
 COORDINATORS_PRIVATE = (N, N, N, N, Y, N)  # membership details never go into a group
 COORDINATORS_GROUP = (N, N, N, Y, N, N)  # acts on the group itself
+RESPONSIBLE = (N, N, N, Y, Y, Y)  # an action's: its organisations' representatives, coordinators
 
 # command -> (what is sent, who may: guest, other member, inactive, coordinator group/private)
 COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
@@ -81,6 +84,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "unreachable": ("/unreachable", COORDINATORS_PRIVATE),
     "audit": ("/audit", COORDINATORS_PRIVATE),
     "status": ("/status", COORDINATORS_PRIVATE),
+    "strategy": ("/strategy", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
 }
@@ -128,6 +132,13 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "bc": ("bc:a:1", COORDINATORS_PRIVATE),
     "bb": ("bb:r:1", COORDINATORS_PRIVATE),
     "bk": ("bk:1:202611230200", ANYONE),  # "Got it" under a broadcast
+    # A nudge's answers: the responsible organisation's representatives and coordinators.
+    "nsd": ("nsd:{action}", RESPONSIBLE),
+    "nsp": ("nsp:{action}", RESPONSIBLE),
+    "nsb": ("nsb:{action}", RESPONSIBLE),
+    "nst": ("nst:{action}", RESPONSIBLE),
+    "sg": ("sg:{group}:0", MEMBERS),
+    "sa": ("sa:{action}:0", MEMBERS),
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),
@@ -170,6 +181,10 @@ async def _coalition(services: Services) -> dict[str, Any]:
     ids["open"] = await assessments.open_round(COORDINATOR_ID, "Open", scope)
     await assessments.rate(OWNER["id"], ids["open"], rec, Colour.RED)
     ids["list"] = list_data(SearchRequest(theme_id=ids["theme"]), "", 0)
+    draft = ActionDraft(land.id, 2, "118.6", activity="Matrix", timeframe="2030")
+    draft = replace(draft, organisation_ids=(ids["OWNER"],))
+    action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+    ids["action"] = action.id
     return ids
 
 

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.app import running
+from bot.domain.nudges import Answer
 from bot.services import Services
 from handlers import BUTTONS
 from handlers import callbacks as cb
@@ -137,6 +138,10 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "bc:x": cb.Compose(cb.ComposeAction.CANCEL),
         "bb:r:4": cb.BroadcastButton(cb.BroadcastAction.REPORT, 4),
         "bk:4:202611230200": cb.GotIt(4, "202611230200"),
+        "nsd:12": cb.NudgeAnswer(Answer.DONE, 12),
+        "nst:12": cb.NudgeAnswer(Answer.NEW_DATE, 12),
+        "sg:2:1": cb.StrategyPage(2, 1),
+        "sa:12:1": cb.StrategyCard(12, 1),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
     }

@@ -38,6 +38,7 @@ class Refusal(enum.Enum):
     NO_ROUND = "no round"
     ROUND_CLOSED = "round closed"
     NOT_PUBLISHED = "not published"
+    RESPONSIBLE_ONLY = "responsible only"  # an action's answer: its organisations, coordinators
 
 
 class Gate:

@@ -10,9 +10,10 @@ from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, Rou
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.milestones import MilestoneEntry
+from bot.domain.nudges import Nudge, OpenAction, Targets
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 from bot.domain.strategy import Action, ActionFields, StatusChange
-from bot.domain.timeframes import ReadTimeframe
+from bot.domain.timeframes import ReadTimeframe, Timeframe
 
 
 class MembershipStore(Protocol):
@@ -607,6 +608,14 @@ class StrategyStore(Protocol):
         """Set the action's status and append the change to its history."""
         ...
 
+    async def add_note(self, action_id: int, change: StatusChange) -> None:
+        """Keep a note with the actor's latest status change (a new entry if none)."""
+        ...
+
+    async def reschedule(self, action_id: int, timeframe: Timeframe, change: StatusChange) -> None:
+        """Store a new timeframe and its history entry together."""
+        ...
+
     async def action(self, action_id: int) -> Action | None:
         """One action, or None."""
         ...
@@ -636,4 +645,64 @@ class StrategyStore(Protocol):
         now: dt.datetime,
     ) -> None:
         """Add and update actions from a file in one transaction, audited once."""
+        ...
+
+
+class NudgeStore(Protocol):
+    """What the nudges need from storage: open actions, whom to nudge, what was nudged."""
+
+    async def open_actions(self) -> list[OpenAction]:
+        """Every open action with a readable due date (recurring ones too, by their end)."""
+        ...
+
+    async def targets(self) -> Targets:
+        """Linked chats by working group; reachable representatives of active organisations."""
+        ...
+
+    async def recorded(self, since: dt.date) -> set[tuple[int, str, dt.date]]:
+        """The nudges recorded for days from `since` on: (action, kind, day)."""
+        ...
+
+    async def record(self, nudges: Sequence[Nudge], now: dt.datetime) -> None:
+        """Record nudges in one transaction (deliveries staged for them commit with it);
+        a nudge recorded before makes it fail whole."""
+        ...
+
+    async def last_nudged(self) -> dict[int, dt.datetime]:
+        """When each action was last nudged."""
+        ...
+
+    async def summary_sent(self, week: dt.date) -> bool:
+        """Whether the weekly summary of the week starting `week` was sent."""
+        ...
+
+    async def record_summary(self, week: dt.date, now: dt.datetime) -> None:
+        """Record the week's summary as sent (deliveries staged for it commit with it)."""
+        ...
+
+    async def languages(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """The stored language of each of these users that has one."""
+        ...
+
+    async def remember_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        action_id: int,
+        purpose: str,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember a prompt whose reply is a note or a new date for an action."""
+        ...
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, str] | None:
+        """The action and purpose of a prompt not yet expired, or None."""
+        ...
+
+    async def forget_prompt(self, user_id: int, chat_id: int, message_id: int) -> None:
+        """Forget a prompt once answered."""
         ...

@@ -18,6 +18,7 @@ from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile
 from bot.domain.milestones import Milestones
+from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
@@ -113,6 +114,16 @@ class Policy(Protocol):
         """How many backups are kept."""
         ...
 
+    @property
+    def nudge_time(self) -> dt.time:
+        """When nudges and the weekly summary go out, in `timezone`."""
+        ...
+
+    @property
+    def nudge_days_before(self) -> tuple[int, ...]:
+        """How many days before a due day actions are nudged."""
+        ...
+
 
 class DomainServices(Protocol):
     """Everything a handler may call: domain services only, never a repository."""
@@ -165,6 +176,11 @@ class DomainServices(Protocol):
     @property
     def strategies(self) -> Strategies:
         """The working groups' action strategies."""
+        ...
+
+    @property
+    def nudges(self) -> Nudges:
+        """Nudges about actions' timeframes, their answers, the weekly summary."""
         ...
 
     @property

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.domain.importer import N_, ImportReport, RowError
-from bot.domain.membership import NotAllowed, Role
+from bot.domain.membership import NotAllowed, Organisation, Role
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from bot.domain.text import normalize, one_line
-from bot.domain.timeframes import ReadTimeframe, Timeframe, read_timeframe
+from bot.domain.timeframes import ReadTimeframe, Timeframe, local_day, read_timeframe
 
 if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at run time
     from bot.domain.catalog import Catalog
@@ -176,6 +176,14 @@ class GroupStrategy:
 
 
 @dataclass(frozen=True)
+class StrategyCounts:
+    """A working group's actions counted by status, and how many open ones are overdue."""
+
+    by_status: Mapping[ActionStatus, int]
+    overdue: int = 0
+
+
+@dataclass(frozen=True)
 class _Context:
     """What checking a draft needs to know: the groups, organisations and milestones."""
 
@@ -281,6 +289,32 @@ class Strategies:
         await self.repository.change_status(action_id, change)
         return await self.action(action_id)
 
+    async def add_note(self, actor: int, action_id: int, note: str) -> Action:
+        """Keep a short note with the actor's latest status change of the action (a new entry
+        with the current status if they made none)."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        change = StatusChange(action.status, actor, self.clock.now(), _text(note, MAX_NOTE))
+        await self.repository.add_note(action_id, change)
+        return await self.action(action_id)
+
+    async def reschedule(self, actor: int, action_id: int, timeframe: str) -> Action:
+        """A new timeframe for the action, from those who may change its status; the old words
+        stay in the status history. BadAction when the new words cannot be read."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        table = await self.milestones.table()
+        read = read_timeframe(_text(timeframe, MAX_NOTE), table.of(action.fields.cycle))
+        if not isinstance(read, Timeframe):
+            raise BadAction(read.reason, **read.values)
+        old = action.fields.timeframe.original
+        note = _text(f"📅 {old} → {read.original}", MAX_FIELD)
+        change = StatusChange(action.status, actor, self.clock.now(), note)
+        await self.repository.reschedule(action_id, read, change)
+        return await self.action(action_id)
+
     async def action(self, action_id: int) -> Action:
         """One action; UnknownAction when there is none with this id."""
         found = await self.repository.action(action_id)
@@ -295,6 +329,27 @@ class Strategies:
         for action in actions:
             counts[action.status] = counts.get(action.status, 0) + 1
         return GroupStrategy(group_id, tuple(actions), counts)
+
+    async def overview(self, actor: int) -> dict[int, StrategyCounts] | None:
+        """For coordinators, each working group's actions counted by status and overdue; None
+        for anyone else."""
+        if await self.coalition.role(actor) is not Role.COORDINATOR:
+            return None
+        today = local_day(self.clock.now())
+        counts = {}
+        for group in await self.coalition.working_groups():
+            strategy = await self.for_group(group.id)
+            overdue = sum(
+                1
+                for a in strategy.actions
+                if a.status.is_open and a.due is not None and local_day(a.due) < today
+            )
+            counts[group.id] = StrategyCounts(strategy.counts, overdue)
+        return counts
+
+    async def organisations(self) -> list[Organisation]:
+        """Every organisation (to name an action's responsible ones)."""
+        return await self.coalition.repository.organisations()
 
     async def unreadable(self, actor: int) -> Sequence[Action]:
         """Every action whose timeframe could not be read, for coordinators to fix."""

@@ -1,0 +1,318 @@
+"""Nudges about actions' timeframes: the sweep job, the messages in each reader's language, the
+answer buttons (✅ ⏳ ⛔ 📅) and the replies that add a note or a new date."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.domain.access import Refusal
+from bot.domain.i18n import Localizer, Translations
+from bot.domain.membership import NotAllowed
+from bot.domain.nudges import (
+    DUE,
+    Answer,
+    Digest,
+    NudgeItem,
+    Purpose,
+    Renderer,
+    Summary,
+)
+from bot.domain.outbox import Button, Content
+from bot.domain.strategy import Action, ActionStatus, UnknownAction
+from bot.domain.timeframes import local_day
+from handlers import group_lists
+from handlers.access import Press, refusal_text
+from handlers.callbacks import NudgeAnswer
+from handlers.commands import N_
+from handlers.common import BotContext, reader
+from handlers.render import escape
+
+SHOWN = 200  # characters of an action's activity shown in a nudge or a summary line
+LISTED = 10  # actions listed per section of the weekly summary
+
+STATUS_ICONS = {
+    ActionStatus.NOT_STARTED: "⚪",
+    ActionStatus.IN_PROGRESS: "⏳",
+    ActionStatus.DONE: "✅",
+    ActionStatus.BLOCKED: "⛔",
+    ActionStatus.DROPPED: "✖️",
+}
+STATUS_LABELS = {
+    ActionStatus.NOT_STARTED: N_("not started"),
+    ActionStatus.IN_PROGRESS: N_("in progress"),
+    ActionStatus.DONE: N_("done"),
+    ActionStatus.BLOCKED: N_("blocked"),
+    ActionStatus.DROPPED: N_("dropped"),
+}
+ANSWER_LABELS = {
+    Answer.DONE: ("✅", N_("Done")),
+    Answer.IN_PROGRESS: ("⏳", N_("In progress")),
+    Answer.BLOCKED: ("⛔", N_("Blocked")),
+    Answer.NEW_DATE: ("📅", N_("New date")),
+}
+
+
+def short(text: str, limit: int = SHOWN) -> str:
+    """Text cut to `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def status_label(l10n: Localizer, status: ActionStatus) -> str:
+    """An action's status with its icon, in the reader's language."""
+    return f"{STATUS_ICONS[status]} {l10n.gettext(STATUS_LABELS[status])}"
+
+
+def _when(l10n: Localizer, item: NudgeItem, today: dt.date) -> str:
+    due = item.action.due_day
+    days = (due - today).days
+    if item.kind == DUE or days == 0:
+        return l10n.gettext("Due today ({date}).").format(date=l10n.date(due))
+    if days > 0:
+        return l10n.ngettext(
+            "Due in {days} day, on {date}.", "Due in {days} days, on {date}.", days
+        ).format(days=days, date=l10n.date(due))
+    return l10n.ngettext(
+        "Overdue by {days} day (due {date}).", "Overdue by {days} days (due {date}).", -days
+    ).format(days=-days, date=l10n.date(due))
+
+
+class NudgeRenderer(Renderer):
+    """Nudge messages and weekly summaries in HTML, in each recipient's language."""
+
+    def __init__(self, translations: Translations) -> None:
+        """Use the bot's catalogs."""
+        self.translations = translations
+
+    def digest(self, digest: Digest) -> Content:
+        """One nudge message: the actions, each with its answer buttons."""
+        l10n = self.translations.localizer(digest.recipient.language or None)
+        single = len(digest.items) == 1
+        if digest.recipient.working_group_id is not None:
+            head = l10n.gettext("⏰ <b>Action strategy: {group}</b>").format(
+                group=escape(digest.items[0].group.name(l10n.language))
+            )
+        else:
+            head = l10n.gettext("⏰ <b>Your organisation's actions</b>")
+        lines = [head, ""]
+        rows: list[tuple[Button, ...]] = []
+        for n, item in enumerate(digest.items, start=1):
+            number = "" if single else f"{n}. "
+            lines.append(f"{number}<b>{escape(short(item.action.activity))}</b>")
+            lines.append(
+                f"{escape(_when(l10n, item, digest.today))} "
+                f"{escape(status_label(l10n, item.action.status))}"
+            )
+            if digest.recipient.working_group_id is None:
+                lines.append(escape(item.group.name(l10n.language)))
+            lines.append("")
+            buttons = []
+            for answer, (icon, label) in ANSWER_LABELS.items():
+                text = f"{icon} {l10n.gettext(label)}" if single else f"{icon} {n}"
+                buttons.append(Button(text, NudgeAnswer(answer, item.action.id).pack()))
+            rows.extend([tuple(buttons[:2]), tuple(buttons[2:])] if single else [tuple(buttons)])
+        lines.append(
+            l10n.gettext(
+                "Tap a button to answer: ✅ done, ⏳ in progress, ⛔ blocked or 📅 a new date. "
+                "Only the responsible organisations and coordinators can answer."
+            )
+        )
+        return Content("\n".join(lines), buttons=tuple(rows))
+
+    def summary(self, summary: Summary, language: str) -> Content:
+        """The coordinators' weekly summary."""
+        l10n = self.translations.localizer(language or None)
+
+        def line(action: Action, extra: str = "") -> str:
+            group = summary.groups.get(action.fields.working_group_id)
+            name = group.name(l10n.language) if group else "?"
+            text = f"• {escape(short(action.fields.activity, 80))} ({escape(name)})"
+            return f"{text} — {extra}" if extra else text
+
+        def section(title: str, entries: list[str]) -> list[str]:
+            if not entries:
+                return []
+            more = len(entries) - LISTED
+            shown = entries[:LISTED]
+            if more > 0:
+                shown.append(l10n.gettext("… and {count} more").format(count=more))
+            return ["", f"<b>{escape(title)}</b> ({len(entries)})", *shown]
+
+        def due_text(action: Action) -> str:
+            return l10n.date(local_day(action.due)) if action.due else ""
+
+        def note(action: Action) -> str:
+            notes = [c.note for c in action.history if c.note]
+            return escape(short(notes[-1], 120)) if notes else ""
+
+        lines = [
+            l10n.gettext("📋 <b>Action strategies: the week of {date}</b>").format(
+                date=l10n.date(summary.week)
+            )
+        ]
+        lines += section(
+            l10n.gettext("Due this week"), [line(a, due_text(a)) for a in summary.due_this_week]
+        )
+        lines += section(
+            l10n.gettext("Overdue"),
+            [
+                line(
+                    o.action,
+                    l10n.ngettext("{days} day", "{days} days", o.days).format(days=o.days),
+                )
+                for o in summary.overdue
+            ],
+        )
+        lines += section(l10n.gettext("Blocked"), [line(a, note(a)) for a in summary.blocked])
+        lines += section(
+            l10n.gettext("Nudged, no answer yet"), [line(a) for a in summary.unanswered]
+        )
+        lines += section(
+            l10n.gettext("Nobody to nudge (no linked chat, no active responsible organisation)"),
+            [line(a) for a in summary.not_nudged],
+        )
+        if summary.unreadable:
+            lines += [
+                "",
+                l10n.ngettext(
+                    "{count} action has a timeframe the bot cannot read: no nudges for it.",
+                    "{count} actions have a timeframe the bot cannot read: no nudges for them.",
+                    summary.unreadable,
+                ).format(count=summary.unreadable),
+            ]
+        if len(lines) == 1:
+            lines += ["", l10n.gettext("Nothing due, overdue or blocked this week.")]
+        return Content("\n".join(lines))
+
+
+async def sweep(context: BotContext) -> None:
+    """Job: send the nudges and the weekly summary whose time has come (an idempotent sweep)."""
+    services = context.services
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+
+
+def _answer_line(l10n: Localizer, action: Action, who: str) -> str:
+    change = action.history[-1] if action.history else None
+    when = l10n.date(local_day(change.at)) if change else ""
+    return l10n.gettext("{status} — {activity}: {name}, {date}").format(
+        status=escape(status_label(l10n, action.status)),
+        activity=escape(short(action.fields.activity, 80)),
+        name=escape(who),
+        date=when,
+    )
+
+
+def _without(message: Message, action_id: int) -> InlineKeyboardMarkup | None:
+    """The message's buttons without those of one action (None when none are left)."""
+    rows = [
+        [b for b in row if not _is_for(b.callback_data, action_id)]
+        for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
+    ]
+    kept = [row for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
+
+
+def _is_for(data: object, action_id: int) -> bool:
+    if not isinstance(data, str):
+        return False
+    try:
+        return NudgeAnswer.unpack(data).action == action_id
+    except ValueError:
+        return False
+
+
+async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
+    """A nudge's button: record the answer, show it on the nudge, offer to add a note (or ask
+    for the new date)."""
+    l10n, services = press.l10n, context.services
+    try:
+        outcome = await services.nudges.answer(press.user.id, press.data.action, press.data.answer)
+    except NotAllowed:
+        await press.query.answer(refusal_text(l10n, Refusal.RESPONSIBLE_ONLY), show_alert=True)
+        return
+    except UnknownAction:
+        await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
+        return
+    message = press.message
+    if outcome.recorded:
+        await press.query.answer(status_label(l10n, outcome.action.status))
+        chat_l10n = await _chat_localizer(message, context)
+        line = _answer_line(chat_l10n, outcome.action, press.user.full_name or "")
+        with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
+            await message.edit_text(
+                f"{message.text_html}\n\n{line}",
+                reply_markup=_without(message, outcome.action.id),
+            )
+        question = l10n.gettext(
+            "Recorded. To add a short note (what happened, what blocks it), reply to this "
+            "message within a day."
+        )
+        purpose = Purpose.NOTE
+        placeholder = l10n.gettext("A short note")
+    else:
+        await press.query.answer()
+        question = l10n.gettext(
+            "Reply to this message with the new date, like 31 March 2026 or Q2 2026: {activity}"
+        ).format(activity=escape(short(outcome.action.fields.activity, 80)))
+        purpose = Purpose.DATE
+        placeholder = l10n.gettext("New date")
+    prompt = await message.reply_text(
+        question, reply_markup=ForceReply(input_field_placeholder=placeholder[:64]), do_quote=False
+    )
+    await services.nudges.prompted(
+        press.user.id, prompt.chat.id, prompt.message_id, outcome.action.id, purpose
+    )
+
+
+async def _chat_localizer(message: Message, context: BotContext) -> Localizer:
+    """The language the nudge was written in: the linked chat's, or the reader's in private."""
+    services = context.services
+    if message.chat.type == "private":
+        language = await services.language_of(message.chat.id, None)
+    else:
+        thread = message.message_thread_id if message.is_topic_message else 0
+        language = await services.coalition.chat_language(message.chat.id, thread or 0) or ""
+    return services.translations.localizer(language or None)
+
+
+async def on_reply(update: Update, context: BotContext) -> None:
+    """A reply to an action's prompt keeps a note or a new date; other replies go on to the
+    working groups' lists (and privately to the rounds)."""
+    message, user = update.effective_message, update.effective_user
+    reply = message.reply_to_message if message is not None else None
+    if message is None or user is None or reply is None or message.text is None:
+        await group_lists.on_reply(update, context)
+        return
+    services = context.services
+    try:
+        replied = await services.nudges.reply(
+            user.id, message.chat.id, reply.message_id, message.text
+        )
+    except NotAllowed:
+        l10n = await reader(update, context)
+        await message.reply_text(escape(refusal_text(l10n, Refusal.RESPONSIBLE_ONLY)))
+        return
+    if replied is None:
+        await group_lists.on_reply(update, context)
+        return
+    l10n = await reader(update, context)
+    if replied.problem is not None:
+        text = l10n.gettext(replied.problem).format(**replied.values)
+        await message.reply_text(
+            escape(text + " " + l10n.gettext("Reply to the question again to try once more."))
+        )
+        return
+    if replied.purpose is Purpose.NOTE:
+        await message.reply_text(escape(l10n.gettext("Note kept. Thank you.")))
+        return
+    due = replied.action.due
+    await message.reply_text(
+        escape(
+            l10n.gettext("New date kept: {date}. The nudges follow it.").format(
+                date=l10n.date(local_day(due)) if due else ""
+            )
+        )
+    )

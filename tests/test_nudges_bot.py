@@ -1,0 +1,158 @@
+"""Nudges and /strategy in Telegram: a nudge arrives once through the outbox across restarts,
+its buttons answer for the responsible organisation, the nudge shows the answer, a reply adds
+the note; /strategy lists and opens actions (the real Application, the fake Bot API server)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app import running
+from bot.domain.strategy import ActionDraft, ActionStatus
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    GROUP,
+    FakeClock,
+    loose_limiter,
+    make_settings,
+)
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, edited, press
+from tests.test_nudges import pp
+from tests.test_rounds_bot import coalition_with, link_land_group
+
+
+async def run_sweep(bot: BotApplication) -> None:
+    [job] = bot.job_queue.get_jobs_by_name("nudges")  # type: ignore[union-attr]
+    await job.run(bot)
+
+
+async def idle(app: BotApplication) -> None:
+    """Wait until the outbox has sent everything waiting."""
+    outbox = app.bot_data["services"].outbox
+    for _ in range(500):
+        if not await outbox.waiting():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox is still busy")
+
+
+def nudged(tg: FakeTelegram, chat_id: int) -> list[StoredMessage]:
+    """The nudges the bot sent to a chat."""
+    return [
+        tg.messages[(chat_id, c.result["message_id"])]
+        for c in tg.calls
+        if c.method == "sendMessage"
+        and str(c.params["chat_id"]) == str(chat_id)
+        and "Due in" in str(c.params.get("text", ""))
+    ]
+
+
+async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers_it(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        services: Services = bot.bot_data["services"]
+        reps = await coalition_with(bot, 2, "land")
+        land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+        await services.coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land, "Land")
+        owner = await services.coalition.own_organisation(reps[0]["id"])
+        assert owner is not None
+        draft = ActionDraft(
+            land,
+            2,
+            "118.6",
+            activity="Radio show on land rights",
+            timeframe="31 December 2026",
+            organisation_ids=(owner.id,),
+        )
+        action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+        clock.current = pp("2026-12-17")
+        await run_sweep(bot)
+        await run_sweep(bot)
+        await idle(bot)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        services = bot.bot_data["services"]
+        await run_sweep(bot)  # after a restart: nothing again
+        await idle(bot)
+        # Exactly once through the fake server: the group's chat and the responsible
+        # organisation's representative; not the other organisation's.
+        [nudge] = nudged(tg, GROUP["id"])
+        assert len(nudged(tg, reps[0]["id"])) == 1
+        assert nudged(tg, reps[1]["id"]) == []
+        assert "Radio show on land rights" in nudge.text
+        assert "Due in 14 days" in nudge.text
+
+        # Another organisation's representative: a polite refusal, nothing recorded.
+        refused = await press(tg, nudge, button(nudge, "⏳ In progress"), reps[1])
+        assert refused.startswith("Thank you, but only representatives")
+        assert (await services.strategies.action(action.id)).status is ActionStatus.NOT_STARTED
+
+        assert await press(tg, nudge, button(nudge, "⏳ In progress"), reps[0]) == "⏳ in progress"
+        shown = await edited(tg, nudge)
+        assert "⏳ in progress — Radio show on land rights: Rep0" in shown.text
+        assert shown.reply_markup is None or not shown.reply_markup.get("inline_keyboard")
+        sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])  # the nudge itself
+        assert sent.result["message_id"] == nudge.message_id
+        prompt = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+        assert prompt.params["reply_markup"]["force_reply"] is True
+        answer = await tg.reply_to(
+            reps[0], "Draft sent to the ministry", chat=GROUP, reply_to=prompt.result["message_id"]
+        )
+        assert answer.text == "Note kept. Thank you."
+        found = await services.strategies.action(action.id)
+        assert found.status is ActionStatus.IN_PROGRESS
+        assert (found.history[-1].actor, found.history[-1].note) == (
+            reps[0]["id"],
+            "Draft sent to the ministry",
+        )
+    assert tg.unconsumed_errors() == []
+
+
+async def test_strategy_lists_a_groups_actions_and_opens_their_cards(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    owner = await services.coalition.own_organisation(reps[0]["id"])
+    assert owner is not None
+    for n in range(9):  # due one month after another; the last one is already overdue
+        draft = ActionDraft(
+            land,
+            2,
+            "118.6",
+            activity=f"Action {n}",
+            timeframe="October 2026" if n == 8 else f"{n + 1:02d}/2027",
+            indicator="Two shows aired",
+            organisation_ids=(owner.id,),
+        )
+        await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+
+    # In the group's chat: its actions by due date, eight a page.
+    listing = await tg.reply_to(reps[0], "/strategy", chat=GROUP)
+    assert "<b>Land and natural resources</b>\n9 actions, by due date." in listing.text
+    assert listing.text.index("Action 8") < listing.text.index("Action 0")  # October first
+    assert "Action 7" not in listing.text
+    await press(tg, listing, button(listing, "▶"), reps[0])
+    second = await edited(tg, listing)
+    assert "9. ⚪" in second.text
+    assert "Action 7" in second.text
+
+    # A card: every field, the organisation, the timeframe as read, the status buttons.
+    await press(tg, second, button(second, "9"), reps[0])
+    card = await edited(tg, second)
+    assert "<b>Indicator:</b> Two shows aired" in card.text
+    assert "<b>Responsible organisations:</b> ORG0" in card.text
+    assert "<b>Timeframe:</b> 08/2027 (August 1, 2027 to August 31, 2027)" in card.text
+    assert "<b>Recommendations:</b> 118.6" in card.text
+    assert button(card, "✅ Done").startswith("nsd:")
+
+    # In private a coordinator chooses the group, with the counts of each.
+    chooser = await tg.reply_to(COORDINATOR, "/strategy")
+    assert "<b>Land and natural resources</b>: ⚪ 9 · overdue: 1" in chooser.text
