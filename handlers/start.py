@@ -153,8 +153,9 @@ def help_text(
             ),
             escape(
                 l10n.gettext(
-                    "Action strategies: import a group's spreadsheet with ./scripts/run-bot "
-                    "import-strategy on the server. /strategy in private shows each group's "
+                    "Action strategies: send me a group's spreadsheet (CSV or XLSX in the "
+                    "template's layout; add the group and c2 as its caption if it has no such "
+                    "columns) in private. /strategy in private shows each group's "
                     "actions counted by status and overdue. Every Monday at {time} I send you a "
                     "summary: due this week, overdue, blocked with their notes, reminded but not "
                     "answered, and actions nobody can be reminded about."

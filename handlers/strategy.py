@@ -3,19 +3,25 @@ coordinators' counts per working group."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.i18n import Localizer
-from bot.domain.membership import Organisation, WorkingGroup
+from bot.domain.importer import UnreadableFile
+from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
+from handlers import broadcasts
 from handlers.access import Press
 from handlers.callbacks import NudgeAnswer, StrategyCard, StrategyPage
-from handlers.common import BotContext, answering_not_allowed, thread_of
+from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, short, status_label
-from handlers.render import escape
+from handlers.render import escape, split_messages
 from handlers.round_cards import not_linked
 
 PAGE = 8
@@ -222,3 +228,88 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
     )
     await press.query.answer()
     await edit(press.message, text, InlineKeyboardMarkup([r for r in rows if r]))
+
+
+MAX_UPLOAD = 5 * 1024 * 1024
+_CYCLE = re.compile(r"^(?:c|cycle)\s*(\d{1,2})$", re.IGNORECASE)
+
+
+def _caption(caption: str) -> tuple[str, int | None]:
+    """A file's caption: the working group's name, and `c2` (or `cycle 2`) for the cycle."""
+    words, cycle = [], None
+    for word in caption.split():
+        found = _CYCLE.match(word)
+        if found:
+            cycle = int(found.group(1))
+        else:
+            words.append(word)
+    return " ".join(words), cycle
+
+
+async def on_file(update: Update, context: BotContext) -> None:
+    """A coordinator sends a strategy spreadsheet (CSV or XLSX) privately: its good rows are
+    stored together and the bad ones reported by line; a file meant for a broadcast being
+    composed goes to the composer."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.document is None:
+        return
+    services = context.services
+    if await services.broadcasts.pending_input(user.id) is not None:
+        await broadcasts.on_private_message(update, context)
+        return
+    l10n = await reader(update, context)
+    if not await services.is_coordinator(user.id):
+        await message.reply_text(escape(not_allowed(l10n)))
+        return
+    document = message.document
+    suffix = Path(document.file_name or "").suffix.lower()
+    if (document.file_size or 0) > MAX_UPLOAD:
+        await message.reply_text(escape(l10n.gettext("This file is too large (at most 5 MB).")))
+        return
+    group, cycle = _caption(message.caption or "")
+    data = await (await document.get_file()).download_as_bytearray()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"strategy{suffix}"
+        path.write_bytes(bytes(data))
+        try:
+            outcome = await services.import_strategy(path, user.id, group=group, cycle=cycle)
+        except UnknownGroup as exc:
+            text = l10n.gettext("No working group is called “{words}”.").format(words=exc.words)
+            await message.reply_text(escape(text))
+            return
+        except (UnreadableFile, ValueError) as exc:
+            text = l10n.gettext(
+                "I could not read this file as an action strategy (CSV or XLSX in the template's "
+                "layout): {reason}"
+            ).format(reason=l10n.gettext(str(exc)))
+            await message.reply_text(escape(text))
+            return
+    report, errors = outcome.report, [*outcome.parsed.errors, *outcome.report.errors]
+    lines = [
+        escape(
+            l10n.gettext(
+                "Action strategy imported: {added} added, {updated} updated, {unchanged} "
+                "unchanged, {bad} rows not loaded."
+            ).format(
+                added=report.added,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                bad=len(errors),
+            )
+        )
+    ]
+    for error in errors[:LISTED_ERRORS]:
+        where = (
+            l10n.gettext("sheet {sheet}, line {line}").format(sheet=error.sheet, line=error.line)
+            if error.sheet
+            else l10n.gettext("line {line}").format(line=error.line)
+        )
+        lines.append(escape(f"• {where}: {l10n.gettext(error.message).format(**error.params)}"))
+    if len(errors) > LISTED_ERRORS:
+        more = len(errors) - LISTED_ERRORS
+        lines.append(escape(l10n.gettext("… and {count} more").format(count=more)))
+    for chunk in split_messages(["\n".join(lines)]):
+        await message.reply_text(chunk)
+
+
+LISTED_ERRORS = 30

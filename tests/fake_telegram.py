@@ -243,6 +243,7 @@ class FakeTelegram:
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], StoredMessage] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # files users sent, by file_id
     open_callbacks: set[str] = field(default_factory=set)
     open_inline: set[str] = field(default_factory=set)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -279,6 +280,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -297,6 +299,49 @@ class FakeTelegram:
             stall.released.set()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file a user sent, as Telegram serves it to the bot after getFile."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        content = self.uploads.get(request.match_info["path"])
+        return web.Response(body=content) if content is not None else web.Response(status=404)
+
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.uploads:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        size = len(self.uploads[file_id])
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": size,
+            "file_path": file_id,
+        }
+
+    async def send_document(
+        self, filename: str, content: bytes, *, user: dict[str, Any], caption: str = ""
+    ) -> int:
+        """A user sends a file to the bot in private; its update id."""
+        file_id = f"upload{next(self._message_ids)}"
+        self.uploads[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": filename,
+            "file_size": len(content),
+        }
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "document": document,
+        }
+        if caption:
+            message["caption"] = caption
+        return await self._push({"message": message})
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -23,6 +23,7 @@ from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
 from tests.test_nudges import pp
 from tests.test_rounds_bot import coalition_with, link_land_group
+from tests.test_strategy_file import HEADER_EN, row
 
 
 async def run_sweep(bot: BotApplication) -> None:
@@ -156,3 +157,30 @@ async def test_strategy_lists_a_groups_actions_and_opens_their_cards(
     # In private a coordinator chooses the group, with the counts of each.
     chooser = await tg.reply_to(COORDINATOR, "/strategy")
     assert "<b>Land and natural resources</b>: ⚪ 9 · overdue: 1" in chooser.text
+
+
+async def test_a_coordinator_imports_a_strategy_by_sending_the_file(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [rep] = await coalition_with(bot, 1, "land")
+    lines = [
+        HEADER_EN,
+        row("land", "118.6", "Radio talk show", "Q2 2027", "ORG0"),
+        row("nowhere", "118.8", "Policy dialogue", "2027", "ORG0"),
+        row("land", "118.7", "Joint statement", "before the next review", "ORG0"),
+    ]
+    content = "".join(",".join(f'"{cell}"' for cell in line) + "\r\n" for line in lines)
+    await tg.send_document("land.csv", content.encode(), user=COORDINATOR)
+    report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert report.params["text"] == (
+        "Action strategy imported: 2 added, 0 updated, 0 unchanged, 1 rows not loaded.\n"
+        "• line 3: there is no working group nowhere"
+    )
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    actions = (await services.strategies.for_group(land)).actions
+    assert sorted(a.fields.activity for a in actions) == ["Joint statement", "Radio talk show"]
+
+    await tg.send_document("land.csv", content.encode(), user=rep)  # members do not import
+    refused = await tg.next_call("sendMessage", chat_id=rep["id"])
+    assert refused.params["text"] == "Only coordinators can do this."
