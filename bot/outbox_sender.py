@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.content import send_content
 from bot.domain.clock import PacingClock
@@ -277,6 +284,9 @@ class Sender:
             at = self._clock.now() + dt.timedelta(seconds=seconds)
             await self._store.retry_later(delivery.id, at, "429 flood limit", attempted=False)
             return
+        except ChatMigrated as exc:
+            await self._migrated(delivery, int(exc.new_chat_id))
+            return
         except Forbidden as exc:
             await self._blocked(delivery, exc.message)
             return
@@ -313,6 +323,16 @@ class Sender:
             await self._coalition.mark_unreachable(delivery.chat_id)
         await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
+
+    async def _migrated(self, delivery: Delivery, new_id: int) -> None:
+        """The group became a supergroup: its links and its waiting rows follow it to the new
+        id, and this row is sent there at once (the refusal is not an attempt)."""
+        await self._coalition.migrate_chat(delivery.chat_id, new_id)
+        await self._store.migrate_chat(delivery.chat_id, new_id, delivery.id)
+        log.info("outbox: delivery %d: the group became a supergroup", delivery.id)
+        await self._store.retry_later(
+            delivery.id, self._clock.now(), "group became a supergroup", attempted=False
+        )
 
     async def _later(self, delivery: Delivery, error: str) -> None:
         """Capped exponential back-off with jitter; FAILED once it was due `give_up` ago."""

@@ -173,6 +173,14 @@ class OutboxRepository:
             "UPDATE deliveries SET last_error = ? WHERE id = ?", (note[:500], delivery_id)
         )
 
+    async def migrate_chat(self, old_id: int, new_id: int, delivery_id: int) -> None:
+        """A group got a new id: that delivery and the ones waiting for it go there."""
+        await self._update(
+            "UPDATE deliveries SET chat_id = ? WHERE chat_id = ? "
+            "AND (status = 'waiting' OR id = ?)",
+            (new_id, old_id, delivery_id),
+        )
+
     async def requeue_sending(self) -> int:
         """After a restart: deliveries left SENDING are retried (their outcome is unknown)."""
         return await self._update(

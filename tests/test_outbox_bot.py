@@ -314,3 +314,31 @@ async def test_a_kill_9_half_way_loses_nothing_and_repeats_at_most_what_was_in_f
             "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
         ).fetchall() == [("sent", 200)]
     assert "interrupted by a stop are sent again" in log.read_text() or os.name != "posix"
+
+
+async def test_a_group_that_became_a_supergroup_gets_its_messages_at_its_new_id(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    old, new = -4001, -1004001
+    [land] = [g for g in await services.coalition.working_groups() if g.slug == "land"]
+    await services.coalition.link_chat(COORDINATOR["id"], old, 0, land.id, "Land")
+    tg.migrated[old] = new
+    later = clock.now() + dt.timedelta(hours=1)
+    now_id, later_id = await services.outbox.send(
+        Outgoing(old, Content("News"), Job.BROADCAST),
+        Outgoing(old, Content("Later"), Job.BROADCAST, not_before=later),
+    )
+    refused = await tg.next_call("sendMessage", chat_id=old)
+    assert refused.error == "Bad Request: group chat was upgraded to a supergroup chat"
+    sent = await tg.next_call("sendMessage", chat_id=new)
+    assert (sent.error, sent.params["text"]) == (None, "News")
+    await settled(services, clock)
+    row = await services.outbox.delivery(now_id)
+    assert row is not None
+    assert (row.status, row.chat_id) == (DeliveryStatus.SENT, new)
+    waiting = await services.outbox.delivery(later_id)
+    assert waiting is not None
+    assert (waiting.status, waiting.chat_id) == (DeliveryStatus.WAITING, new)
+    assert [c.working_group_id for c in await services.coalition.links_of(new)] == [land.id]
+    assert await services.coalition.links_of(old) == []

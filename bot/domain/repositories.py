@@ -568,6 +568,10 @@ class OutboxStore(Protocol):
         """Note something about a delivery that went out (e.g. sent to the general chat)."""
         ...
 
+    async def migrate_chat(self, old_id: int, new_id: int, delivery_id: int) -> None:
+        """A group got a new id: that delivery and the ones waiting for it go there."""
+        ...
+
     async def requeue_sending(self) -> int:
         """After a restart: deliveries left SENDING are retried (their outcome is unknown)."""
         ...
