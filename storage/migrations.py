@@ -567,7 +567,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX round_drafts_expiry ON round_drafts (expires_at)
     """,
-    # 20: when a broadcast was last edited: its schedule counts from then, so an edit never
+    # 20: group chats the bot lost (removed, or Telegram refuses it there), named for
+    # /unreachable and broadcast reports until a coordinator links the chat again.
+    """
+    CREATE TABLE lost_chats (
+        chat_id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        lost_at TEXT NOT NULL
+    )
+    """,
+    # 21: when a broadcast was last edited: its schedule counts from then, so an edit never
     # sends at once an occurrence the new schedule places before it.
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
