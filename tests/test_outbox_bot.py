@@ -381,6 +381,7 @@ async def test_a_lost_group_chat_is_named_in_unreachable_and_in_the_broadcast_re
     tg.unknown_chats.add(group)
     audience = Audience(AudienceKind.GROUPS, frozenset({land.id}), group_chats=True)
     draft = Draft(audience=audience, versions=(Version("en", "News"),), audience_chosen=True)
+    await services.broadcasts.save(COORDINATOR["id"], draft)  # confirm consumes the stored draft
     item = await services.broadcasts.confirm(COORDINATOR["id"], draft)
     await services.broadcasts.sweep()
     await drained(services)
