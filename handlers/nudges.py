@@ -19,6 +19,7 @@ from bot.domain.nudges import (
     NudgeItem,
     Purpose,
     Renderer,
+    Reported,
     Summary,
 )
 from bot.domain.outbox import Button, Content
@@ -148,6 +149,17 @@ class NudgeRenderer(Renderer):
             notes = [c.note for c in action.history if c.note]
             return escape(short(notes[-1], 120)) if notes else ""
 
+        def reported(answer: Reported) -> str:
+            change = answer.change
+            status = escape(status_label(l10n, change.status))
+            if change.note:
+                status = l10n.gettext("{status}: {note}").format(
+                    status=status, note=escape(short(change.note, 120))
+                )
+            return l10n.gettext("{status} — {name}, {date}").format(
+                status=status, name=escape(answer.who), date=l10n.date(local_day(change.at))
+            )
+
         lines = [
             l10n.gettext("📋 <b>Action strategies: the week of {date}</b>").format(
                 date=l10n.date(summary.week)
@@ -167,6 +179,10 @@ class NudgeRenderer(Renderer):
             ],
         )
         lines += section(l10n.gettext("Blocked"), [line(a, note(a)) for a in summary.blocked])
+        lines += section(
+            l10n.gettext("Answers since last week"),
+            [line(r.action, reported(r)) for r in summary.answers],
+        )
         lines += section(
             l10n.gettext("Nudged, no answer yet"), [line(a) for a in summary.unanswered]
         )

@@ -257,3 +257,32 @@ async def test_a_nudge_whose_time_came_before_the_action_changed_is_not_sent(
     assert await sweep(services) == []
     clock.current = pp("2027-01-14")
     assert "Due in 3 days" in dict(await sweep(services))[REP].text
+
+
+async def test_the_monday_summary_shows_the_answers_and_counts_a_series_answered_once(
+    services: Services, coalition: dict[str, int], clock: FakeClock
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    statement = await add(services, coalition, "Joint statement", "31 December 2026", "ADHOC")
+    clock.current = pp("2026-12-17")  # 14 days before: both nudged
+    await sweep(services)
+    clock.current = pp("2026-12-17", 10)
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    await services.nudges.prompted(REP, REP, 903, radio, Purpose.NOTE)
+    await services.nudges.reply(REP, REP, 903, "Draft sent to the ministry")
+    clock.current = pp("2026-12-21")  # Monday
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    monday = (await summaries(services))[-1][1]
+    answers, _, unanswered = monday.partition("Nudged, no answer yet")
+    assert "Answers since last week" in answers
+    assert "⏳" in answers
+    assert "Draft sent to the ministry" in answers
+    assert "ADHOC" in answers
+    assert "December 17" in answers
+    assert "Joint statement" in unanswered
+    assert "Radio show" not in unanswered
+    clock.current = pp("2026-12-28")  # nudged again 3 days before: still answered
+    await sweep(services)
+    summary = await services.nudges.summary(dt.date(2026, 12, 28), dt.date(2026, 12, 28))
+    assert [a.id for a in summary.unanswered] == [statement]
+    assert summary.answers == ()  # the answer came before last week's summary
