@@ -252,6 +252,12 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
     except UnknownAction:
         await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
         return
+    if outcome.closed:
+        text = l10n.gettext(
+            "This action is already {status}. A coordinator can change it from its card."
+        ).format(status=status_label(l10n, outcome.action.status))
+        await press.query.answer(text, show_alert=True)
+        return
     message = press.message
     if outcome.recorded:
         await press.query.answer(status_label(l10n, outcome.action.status))

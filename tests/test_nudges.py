@@ -286,3 +286,39 @@ async def test_the_monday_summary_shows_the_answers_and_counts_a_series_answered
     summary = await services.nudges.summary(dt.date(2026, 12, 28), dt.date(2026, 12, 28))
     assert [a.id for a in summary.unanswered] == [statement]
     assert summary.answers == ()  # the answer came before last week's summary
+
+
+async def test_a_note_too_long_is_refused_and_the_prompt_stays(
+    services: Services, coalition: dict[str, int]
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    await services.nudges.prompted(REP, REP, 904, radio, Purpose.NOTE)
+    refused = await services.nudges.reply(REP, REP, 904, "<b>" + "x" * 5000)
+    assert refused is not None
+    assert refused.problem is not None
+    assert refused.values == {"limit": "300"}
+    kept = await services.nudges.reply(REP, REP, 904, "Draft sent")
+    assert kept is not None
+    assert kept.problem is None
+    assert [c.note for c in kept.action.history] == ["Draft sent"]
+
+
+async def test_a_stale_button_does_not_reopen_a_closed_action_nor_repeat_an_answer(
+    services: Services, coalition: dict[str, int]
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    dropped = await add(services, coalition, "Old idea", "31 December 2026", "ADHOC")
+    await services.strategies.set_status(BOSS, dropped, ActionStatus.DROPPED)
+    stale = await services.nudges.answer(REP, dropped, Answer.IN_PROGRESS)
+    assert not stale.recorded
+    assert stale.closed
+    assert stale.action.status is ActionStatus.DROPPED
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    again = await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    assert again.recorded
+    await services.nudges.answer(REP, radio, Answer.DONE)
+    twice = await services.nudges.answer(REP, radio, Answer.DONE)
+    assert twice.closed
+    history = (await services.strategies.action(radio)).history
+    assert [c.status for c in history] == [ActionStatus.IN_PROGRESS, ActionStatus.DONE]

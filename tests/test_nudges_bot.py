@@ -101,6 +101,10 @@ async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers
         assert sent.result["message_id"] == nudge.message_id
         prompt = await tg.next_call("sendMessage", chat_id=GROUP["id"])
         assert prompt.params["reply_markup"]["force_reply"] is True
+        too_long = await tg.reply_to(
+            reps[0], "<b>" + "x" * 5000, chat=GROUP, reply_to=prompt.result["message_id"]
+        )
+        assert "at most 300 characters" in too_long.text
         answer = await tg.reply_to(
             reps[0], "Draft sent to the ministry", chat=GROUP, reply_to=prompt.result["message_id"]
         )
@@ -111,6 +115,12 @@ async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers
             reps[0]["id"],
             "Draft sent to the ministry",
         )
+        # A stale button on the representative's own copy, once a coordinator dropped it.
+        await services.strategies.set_status(COORDINATOR_ID, action.id, ActionStatus.DROPPED)
+        [private] = nudged(tg, reps[0]["id"])
+        stale = await press(tg, private, button(private, "✅ Done"), reps[0])
+        assert stale.startswith("This action is already ✖️ dropped.")
+        assert (await services.strategies.action(action.id)).status is ActionStatus.DROPPED
     assert tg.unconsumed_errors() == []
 
 

@@ -212,17 +212,19 @@ class Purpose(enum.StrEnum):
 @dataclass(frozen=True)
 class Answered:
     """A nudge button pressed: the action as it is now, and whether the status was recorded
-    (a new date is asked for first)."""
+    (a new date is asked for first); `closed` when the action was done or dropped already (a
+    coordinator reopens it from its card)."""
 
     action: Action
     answer: Answer
     recorded: bool
+    closed: bool = False
 
 
 @dataclass(frozen=True)
 class Replied:
     """A reply to an action's prompt: a note kept, or a new date (the old one in history);
-    `problem` (a gettext msgid with values) when the date could not be read."""
+    `problem` (a gettext msgid with values) when the note or date could not be kept."""
 
     action: Action
     purpose: Purpose
@@ -437,15 +439,19 @@ class Nudges:
         return person.display_name
 
     async def answer(self, user_id: int, action_id: int, answer: Answer) -> Answered:
-        """A nudge button: record the status (Done stops the nudges), or, for a new date, check
-        who asks. NotAllowed for anyone but coordinators and the responsible organisations'
+        """A nudge button: record the status (Done stops the nudges; the current status is not
+        recorded twice; a done or dropped action stays so), or, for a new date, check who asks. NotAllowed for anyone but coordinators and the responsible organisations'
         representatives; UnknownAction for an action that is gone."""
         action = await self.strategies.action(action_id)
         if not await self.strategies.may_change_status(user_id, action):
             raise NotAllowed
+        if not action.status.is_open:
+            return Answered(action, answer, recorded=False, closed=True)
         status = ANSWER_STATUS.get(answer)
         if status is None:
             return Answered(action, answer, recorded=False)
+        if status is action.status:
+            return Answered(action, answer, recorded=True)  # the same answer again: kept once
         changed = await self.strategies.set_status(user_id, action_id, status)
         return Answered(changed, answer, recorded=True)
 
@@ -467,13 +473,12 @@ class Nudges:
         if prompt is None:
             return None
         action_id, purpose = prompt[0], Purpose(prompt[1])
-        if purpose is Purpose.NOTE:
-            action = await self.strategies.add_note(user_id, action_id, text)
-            await self.store.forget_prompt(user_id, chat_id, message_id)
-            return Replied(action, purpose)
         try:
-            action = await self.strategies.reschedule(user_id, action_id, text)
-        except BadAction as bad:
+            if purpose is Purpose.NOTE:
+                action = await self.strategies.add_note(user_id, action_id, text)
+            else:
+                action = await self.strategies.reschedule(user_id, action_id, text)
+        except BadAction as bad:  # the prompt stays: the reply can come again
             return Replied(
                 await self.strategies.action(action_id), purpose, bad.message, bad.values
             )
