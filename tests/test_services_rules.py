@@ -19,7 +19,9 @@ from bot.domain.membership import (
     NotAllowed,
     Person,
     Role,
+    UnknownGroup,
     WorkingGroup,
+    find_group,
     looks_like_code,
     new_invite_code,
 )
@@ -162,6 +164,30 @@ async def test_own_organisation_is_for_representatives(coalition: Coalition) -> 
 def test_a_working_group_is_named_in_the_readers_language() -> None:
     group = WorkingGroup(1, "land", "Land", "ដីធ្លី")
     assert (group.name("en"), group.name("km")) == ("Land", "ដីធ្លី")
+
+
+def test_a_working_group_is_found_by_its_short_name_or_the_start_of_its_names() -> None:
+    land = WorkingGroup(1, "land", "Land and natural resources", "ដីធ្លី និងធនធានធម្មជាតិ")
+    labour = WorkingGroup(2, "labour", "Labour rights", "សិទ្ធិការងារ")
+    rights = WorkingGroup(3, "land-rights", "Land rights defenders", "អ្នកការពារ សិទ្ធិដីធ្លី")
+    groups = [land, labour, rights]
+    assert find_group(groups, "") is None
+    assert find_group(groups, " \u200b ") is None
+    assert find_group(groups, "LAND") is land  # the short name wins over names starting "Land"
+    assert find_group(groups, "land-rights") is rights
+    assert find_group(groups, "Land  AND natural") is land
+    assert find_group(groups, "labour\u200brights") is labour
+    assert find_group(groups, "ដីធ្លី") is land
+    assert find_group(groups, "អ្នកការពារ") is rights
+    for text in ("rights", "Land rights x", "lab"):
+        with pytest.raises(UnknownGroup):
+            find_group(groups, text)
+    with pytest.raises(UnknownGroup) as ambiguous:  # "Land rights…" and "Land and…", no "land"
+        find_group([rights, WorkingGroup(4, "forests", "Land and forests", "ព្រៃឈើ")], "Land")
+    assert ambiguous.value.words == "Land"
+    with pytest.raises(UnknownGroup) as unknown:
+        find_group(groups, "  no such\n group ")
+    assert unknown.value.words == "no such group"
 
 
 # --- rating -----------------------------------------------------------------------------------
