@@ -13,7 +13,6 @@ from bot.domain.access import Refusal
 from bot.domain.i18n import Localizer, Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.nudges import (
-    DUE,
     Answer,
     Digest,
     NudgeItem,
@@ -70,7 +69,7 @@ def status_label(l10n: Localizer, status: ActionStatus) -> str:
 def _when(l10n: Localizer, item: NudgeItem, today: dt.date) -> str:
     due = item.action.due_day
     days = (due - today).days
-    if item.kind == DUE or days == 0:
+    if days == 0:  # a caught-up nudge says how late it is now, whatever its kind
         return l10n.gettext("Due today ({date}).").format(date=l10n.date(due))
     if days > 0:
         return l10n.ngettext(

@@ -350,8 +350,9 @@ class Nudges:
         if await self.store.summary_sent(week):
             return 0
         summary = await self.summary(week, today)
-        if summary.empty:
-            return 0  # no strategy yet: nothing to tell (checked again at the next sweep)
+        if summary.empty:  # nothing to tell: this week is done (a strategy imported later
+            await self.store.record_summary(week, now)  # waits for next Monday)
+            return 0
         coordinators = await self.coalition.coordinators()
         languages = await self.store.languages([c.user_id for c in coordinators])
         outgoing = [
