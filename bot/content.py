@@ -20,9 +20,9 @@ async def send_content(
     bot: Bot, chat_id: int, content: Content, topic: int | None = None
 ) -> Message:
     """Send the content (text with entities or HTML, or a photo or document with a caption,
-    its buttons or a request to reply, silent or not): the outbox's sender sends every
-    delivery with this, and a broadcast's preview shows exactly this."""
-    markup: Any = None
+    its buttons or a reply field, silent or not): the outbox's sender sends exactly this, and a
+    broadcast's preview shows it."""
+    markup: InlineKeyboardMarkup | ForceReply | None = None
     if content.buttons:
         markup = InlineKeyboardMarkup(
             [
@@ -30,7 +30,7 @@ async def send_content(
                 for row in content.buttons
             ]
         )
-    elif content.force_reply is not None:  # the recipient is asked to reply
+    elif content.force_reply is not None:  # the recipient is asked to reply (a reason prompt)
         markup = ForceReply(input_field_placeholder=content.force_reply[:64] or None)
     entities = (
         [MessageEntity.de_json(e, bot) for e in content.entities]

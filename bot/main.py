@@ -149,6 +149,7 @@ async def _import_strategy(
                 continue
             if not _print_report(path, "actions", outcome.report, outcome.parsed.errors):
                 status = 1
+            _print_unreadable(outcome.unreadable)
     finally:
         await services.close()
     return status
@@ -182,9 +183,20 @@ def _print_report(
         f"{report.unchanged} unchanged, {len(errors)} rejected"
     )
     for error in sorted(errors, key=lambda e: (e.sheet, e.line)):
-        where = f"{error.sheet}, line {error.line}" if error.sheet else f"line {error.line}"
-        print(f"  {where}: {error.english()}")
+        print(f"  {_where(error)}: {error.english()}")
     return not errors
+
+
+def _print_unreadable(unreadable: Sequence[RowError]) -> None:
+    """Print each stored action whose timeframe could not be read, by line, with the advice."""
+    if unreadable:
+        print(f"  {len(unreadable)} timeframes could not be read (stored; never nudged):")
+    for error in sorted(unreadable, key=lambda e: (e.sheet, e.line)):
+        print(f"  {_where(error)}: timeframe not read: {error.english()}")
+
+
+def _where(error: RowError) -> str:
+    return f"{error.sheet}, line {error.line}" if error.sheet else f"line {error.line}"
 
 
 def _why(exc: Exception) -> str:

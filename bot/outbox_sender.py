@@ -19,10 +19,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import (
-    Bot,
-    Message,
-)
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.content import send_content
@@ -76,6 +73,11 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
         self._claimed: set[int] = set()  # ids being sent (their rows may still say waiting)
+        # Rows marked sending / sent are written together, one transaction for all that came
+        # in while the previous one was written (a group commit: SQLite's cost is per commit).
+        self._to_mark: tuple[list[int], list[tuple[int, int]]] = ([], [])
+        self._marked: list[asyncio.Future[None]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(max(1, min(limits.per_second, IN_FLIGHT)))
         self._next_slot = 0.0  # monotonic: the next overall slot
         self._chat_next: dict[int, float] = {}  # monotonic: a chat's next slot
@@ -101,6 +103,37 @@ class Sender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _record(
+        self, *, sending: int | None = None, sent: tuple[int, int] | None = None
+    ) -> None:
+        """Mark a row sending (before its request leaves) or sent; return once written."""
+        if sending is not None:
+            self._to_mark[0].append(sending)
+        if sent is not None:
+            self._to_mark[1].append(sent)
+        done = asyncio.get_running_loop().create_future()
+        self._marked.append(done)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._marked:
+            (sending, sent), waiting = self._to_mark, self._marked
+            self._to_mark, self._marked = ([], []), []
+            try:
+                await self._store.mark(sending, sent, self._clock.now())
+            except Exception as exc:
+                for future in waiting:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)
 
     def wake(self) -> None:
         """Look for due deliveries now (new rows, or the sweep)."""
@@ -210,7 +243,7 @@ class Sender:
     async def _deliver(self, delivery: Delivery, moment: float) -> None:
         try:
             # Marked before the request leaves: after a crash, SENDING rows are sent again.
-            await self._store.mark_sending(delivery.id, self._clock.now())
+            await self._record(sending=delivery.id)
             await self._attempt(delivery)
         except Exception:
             log.exception("outbox: delivery %d failed unexpectedly", delivery.id)
@@ -260,7 +293,7 @@ class Sender:
         except (NetworkError, TelegramError) as exc:  # 5xx, timeouts: try again later
             await self._later(delivery, f"{type(exc).__name__}: {exc.message}")
             return
-        await self._store.mark_sent(delivery.id, message.message_id, self._clock.now())
+        await self._record(sent=(delivery.id, message.message_id))
         if note is not None:
             await self._store.annotate(delivery.id, note)
         self.sent += 1

@@ -215,7 +215,8 @@ class Services:
             )
         )
         report = await self.strategies.import_rows(actor, parsed.rows, self.catalog)
-        return StrategyOutcome(parsed, report)
+        unreadable = await self.strategies.unreadable_rows(actor, parsed.rows)
+        return StrategyOutcome(parsed, report, tuple(unreadable))
 
     async def export_strategy(
         self, actor: int, fmt: str, *, group: str = "", language: str = "en"
@@ -226,9 +227,10 @@ class Services:
         chosen = find_group(groups, group)
         actions = await self.strategies.export(actor, chosen.id if chosen else None)
         organisations = await self.coalition.repository.organisations()
+        l10n = self.translations.localizer(language)
 
         def rows(of: list[Action]) -> list[list[str | int]]:
-            return export_rows(of, groups, organisations, self.catalog.by_id, language)
+            return export_rows(of, groups, organisations, self.catalog.by_id, l10n)
 
         if fmt == "csv" or chosen is not None:
             sheet = chosen.slug if chosen else "strategy"

@@ -131,6 +131,22 @@ class OutboxRepository:
             (message_id, stamp(now), stamp(now), delivery_id),
         )
 
+    async def mark(
+        self, sending: Sequence[int], sent: Sequence[tuple[int, int]], now: dt.datetime
+    ) -> None:
+        """`mark_sending` and `mark_sent` for many rows, in one transaction."""
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'waiting'",
+                [(i,) for i in sending],
+            )
+            await db.executemany(
+                "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, "
+                "finished_at = ? WHERE id = ?",
+                [(message_id, stamp(now), stamp(now), i) for i, message_id in sent],
+            )
+
     async def retry_later(
         self, delivery_id: int, at: dt.datetime, error: str, *, attempted: bool = True
     ) -> None:

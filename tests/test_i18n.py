@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -104,3 +105,15 @@ def test_a_missing_catalog_stops_start_up(tmp_path: Path) -> None:
 
     with pytest.raises(MissingCatalog):
         Translations.load("en", directory=tmp_path)
+
+
+def test_moments_show_the_day_and_the_24_hour_time_without_seconds() -> None:
+    translations = Translations.load("en")
+    phnom_penh = ZoneInfo("Asia/Phnom_Penh")
+    at = dt.datetime(2026, 11, 24, 2, 0, 59, tzinfo=dt.UTC)  # 09:00:59 in Phnom Penh
+    assert translations.localizer("en").datetime(at, phnom_penh) == "24 Nov 2026, 09:00"
+    # the Khmer month name, Latin digits as on every other Khmer screen, ម៉ោង before the hour
+    khmer = translations.localizer("km").datetime(at, phnom_penh)
+    assert khmer == "24 វិច្ឆិកា 2026 ម៉ោង 09:00"
+    afternoon = dt.datetime(2026, 3, 5, 8, 30, tzinfo=dt.UTC)
+    assert translations.localizer("en").datetime(afternoon, phnom_penh) == "5 Mar 2026, 15:30"

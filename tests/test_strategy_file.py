@@ -150,7 +150,7 @@ async def test_khmer_headers_khmer_digits_and_a_group_given_on_import(
         await services.import_strategy(path, BOSS, group="no such group")
 
 
-@pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("xlsx", "km")])
+@pytest.mark.parametrize(("fmt", "language"), [("csv", "en"), ("xlsx", "km"), ("csv", "km")])
 async def test_export_then_import_changes_nothing(
     services: Services,
     coalition: tuple[str, str],
@@ -187,19 +187,58 @@ async def test_export_then_import_changes_nothing(
         else ["ស្ថានភាព", "បច្ចុប្បន្នភាពចុងក្រោយ", "កំណត់សម្គាល់"]
     )
     by_activity = {cells[6].removeprefix("'"): cells for cells in rows[1:]}  # CSV: quoted
+    groups = {g.slug: g for g in await services.coalition.working_groups()}
+    # the reader's language throughout: the group's name and the status in Khmer
+    group_name = groups[land].slug if language == "en" else groups[land].name_km
+    in_progress, not_started = (
+        ("in progress", "not started") if language == "en" else ("កំពុងអនុវត្ត", "មិនទាន់ចាប់ផ្តើម")
+    )
+    assert by_activity["-Joint statement"][1] == group_name
     assert by_activity["-Joint statement"][12:] == [
         "CCHR; ADHOC",
-        "in progress",
+        in_progress,
         "2026-11-25",
         "Draft sent",
     ]
     assert by_activity['=HYPERLINK("x") radio'][3] == "118.6, 119.1, 119.2, 119.3"
-    assert by_activity["Dialogue"][13:] == ["not started", "2026-11-23", ""]
+    assert by_activity["Dialogue"][13:] == [not_started, "2026-11-23", ""]
 
     outcome = await services.import_strategy(exported, BOSS)
     assert (outcome.report.added, outcome.report.updated, outcome.report.unchanged) == (0, 0, 3)
     assert (outcome.parsed.errors, outcome.report.errors) == ([], ())
     assert await services.strategies.export(BOSS) == before
+
+
+async def test_a_group_is_named_as_everywhere_else_and_a_missing_number_is_missing(
+    services: Services, coalition: tuple[str, str], tmp_path: Path
+) -> None:
+    group = {g.slug: g for g in await services.coalition.working_groups()}["land"]
+    short_km = group.name_km.split()[0]  # 'ដីធ្លី', as /help teaches '/results 1 ដីធ្លី'
+    first_en = " ".join(group.name_en.split()[:2])  # 'Land and'
+    women = {g.slug: g for g in await services.coalition.working_groups()}["women"]
+    assert "\u17d2\u178f" in women.name_km
+    women_with_da = women.name_km.replace("\u17d2\u178f", "\u17d2\u178a")
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            HEADER_EN,
+            row(short_km, "118.6", "Radio", "2026"),
+            row(first_en.upper(), "118.7", "Dialogue", "2026"),
+            row(group.name_km, "118.8", "Forum", "2026"),
+            row(women_with_da, "118.10", "Training", "2026"),  # ស្ដ្រី for ស្ត្រី
+            row("land", "", "Campaign", "2026"),  # line 6: no recommendation number
+            row("ទឹក", "118.9", "Hearing", "2026"),  # line 7: no such group
+        ],
+    )
+    outcome = await services.import_strategy(path, BOSS)
+    errors = [*outcome.parsed.errors, *outcome.report.errors]
+    assert [(e.line, e.english()) for e in errors] == [
+        (6, "the recommendation numbers are missing"),
+        (7, "there is no working group ទឹក"),
+    ]
+    assert outcome.report.added == 4
+    actions = (await services.strategies.for_group(group.id)).actions
+    assert sorted(a.fields.activity for a in actions) == ["Dialogue", "Forum", "Radio"]
 
 
 async def test_an_exported_file_edited_by_hand_updates_its_actions_by_id(
@@ -256,10 +295,20 @@ def test_the_command_line_imports_and_exports_a_strategy(
         tmp_path / "bad.csv",
         [HEADER_EN[1:-1], ["2", "82.1", "", "", "Radio", "", "", "", "Q2 2026", ""]],
     )
+    vague = write_csv(
+        tmp_path / "vague.csv",
+        [
+            HEADER_EN[1:-1],
+            ["2", "118.7", "", "", "Dialogue", "", "", "", "March", ""],
+            ["2", "118.8", "", "", "Forum", "", "", "", "2026", ""],
+            ["2", "118.9", "", "", "Campaign", "", "", "", "TBD", ""],
+        ],
+    )
     out = tmp_path / "out.xlsx"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_PATH", str(copy))
         assert main(["import-strategy", str(good), "--group", "land"]) == 0
+        assert main(["import-strategy", str(vague), "--group", "land"]) == 0  # stored all the same
         assert main(["import-strategy", str(bad), "--group", "land"]) == 1
         assert main(["import-strategy", str(good), "--group", "no such group"]) == 1
         assert main(["export-strategy", str(out), "--group", "land", "--language", "km"]) == 0
@@ -267,6 +316,11 @@ def test_the_command_line_imports_and_exports_a_strategy(
     printed = capsys.readouterr()
     assert "good.csv: actions: 1 added, 0 updated, 0 unchanged, 0 rejected" in printed.out
     assert "line 2: Cycle 2 has no recommendation 82.1." in printed.out
+    assert "vague.csv: actions: 3 added, 0 updated, 0 unchanged, 0 rejected" in printed.out
+    assert "2 timeframes could not be read (stored; never nudged):" in printed.out
+    assert "line 2: timeframe not read: Add the year to the timeframe." in printed.out
+    assert "line 4: timeframe not read: Write a timeframe like 31 March 2026" in printed.out
+    assert "line 3: timeframe" not in printed.out
     assert "no single working group is called 'no such group'" in printed.err
     rows = list(read_table(out))
     assert rows[0][1][6] == "សកម្មភាព"

@@ -49,7 +49,24 @@ READABLE = [
     ("៣១ មីនា ២០២៦", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
     ("ថ្ងៃទី៣១ ខែមីនា ឆ្នាំ២០២៦", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
     ("ថ្ងៃទី 1 ខែកុម្ភៈ ឆ្នាំ 2027", Kind.DATE, D(2027, 2, 1), D(2027, 2, 1), None),
+    ("ថ្ងៃទី៣១ ខែ០៣ ឆ្នាំ២០២៦", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
+    ("៣១-០៣-២០២៦", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
+    ("31-03-2026", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
+    ("ថ្ងៃអង្គារ ទី៣១ ខែមីនា ឆ្នាំ២០២៦", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
+    ("Tuesday, 31 March 2026", Kind.DATE, D(2026, 3, 31), D(2026, 3, 31), None),
     # months, quarters, halves, years
+    ("ខែ០៦ ឆ្នាំ២០២៦", Kind.MONTH, D(2026, 6, 1), D(2026, 6, 30), None),
+    ("ខែកុម្ភះ ឆ្នាំ២០២៧", Kind.MONTH, D(2027, 2, 1), D(2027, 2, 28), None),  # misspelt
+    ("ត្រីមាសទីពីរ ឆ្នាំ២០២៦", Kind.QUARTER, D(2026, 4, 1), D(2026, 6, 30), None),
+    ("ត្រីមាសទីបួន ២០២៦", Kind.QUARTER, D(2026, 10, 1), D(2026, 12, 31), None),
+    ("ឆមាសទីមួយ ឆ្នាំ២០២៧", Kind.HALF, D(2027, 1, 1), D(2027, 6, 30), None),
+    ("ដើមឆ្នាំ២០២៧", Kind.QUARTER, D(2027, 1, 1), D(2027, 3, 31), None),
+    ("beginning of 2027", Kind.QUARTER, D(2027, 1, 1), D(2027, 3, 31), None),
+    ("early 2027", Kind.QUARTER, D(2027, 1, 1), D(2027, 3, 31), None),
+    ("ក្នុងអំឡុងឆ្នាំ២០២៦", Kind.YEAR, D(2026, 1, 1), D(2026, 12, 31), None),
+    ("during 2026", Kind.YEAR, D(2026, 1, 1), D(2026, 12, 31), None),
+    ("ប្រហែលឆ្នាំ២០២៦", Kind.YEAR, D(2026, 1, 1), D(2026, 12, 31), None),
+    ("around 2026", Kind.YEAR, D(2026, 1, 1), D(2026, 12, 31), None),
     ("March 2026", Kind.MONTH, D(2026, 3, 1), D(2026, 3, 31), None),
     ("ខែមីនា ឆ្នាំ២០២៦", Kind.MONTH, D(2026, 3, 1), D(2026, 3, 31), None),
     ("Feb 2028", Kind.MONTH, D(2028, 2, 1), D(2028, 2, 29), None),
@@ -79,7 +96,21 @@ READABLE = [
     # deadlines: due on the day, started when the cycle's actions start (its adoption)
     ("by 30 June 2026", Kind.DATE, D(2024, 9, 1), D(2026, 6, 30), None),
     ("before end of 2026", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
-    ("មុនខែមិថុនា ឆ្នាំ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("by June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("until 2027", Kind.YEAR, D(2024, 9, 1), D(2027, 12, 31), None),
+    ("before the end of June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("ចុងឆ្នាំ២០២៦", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
+    ("ត្រឹមចុងខែមិថុនា ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("ដល់ខែមិថុនា ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("ពាក់កណ្តាលឆ្នាំ២០២៦", Kind.HALF, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("mid-2026", Kind.HALF, D(2024, 9, 1), D(2026, 6, 30), None),
+    # "before X": due the day before X starts
+    ("before 2027", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
+    ("មុនឆ្នាំ២០២៧", Kind.YEAR, D(2024, 9, 1), D(2026, 12, 31), None),
+    ("before June 2026", Kind.MONTH, D(2024, 9, 1), D(2026, 5, 31), None),
+    ("មុនខែមិថុនា ឆ្នាំ២០២៦", Kind.MONTH, D(2024, 9, 1), D(2026, 5, 31), None),
+    ("before Q3 2026", Kind.QUARTER, D(2024, 9, 1), D(2026, 6, 30), None),
+    ("prior to 1 July 2026", Kind.DATE, D(2024, 9, 1), D(2026, 6, 30), None),
     # terms, through the cycle's milestones
     ("short-term", Kind.TERM, D(2024, 5, 8), D(2025, 5, 8), None),
     ("Short term", Kind.TERM, D(2024, 5, 8), D(2025, 5, 8), None),
@@ -98,6 +129,7 @@ READABLE = [
     ("មុនការអនុម័ត", Kind.GOALPOST, D(2024, 5, 8), D(2024, 9, 1), None),
     ("ត្រឹមរបាយការណ៍ពាក់កណ្ដាលអាណត្តិ", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
     ("មុនការពិនិត្យលើកក្រោយ", Kind.GOALPOST, D(2026, 1, 1), D(2028, 1, 1), None),
+    ("មុនពេលរបាយការណ៍ពាក់កណ្តាលអាណត្តិ", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
     # recurring and ongoing: over the span written with them, else adoption to next review
     ("every quarter", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
     ("Quarterly", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
@@ -110,6 +142,17 @@ READABLE = [
     ("every quarter in 2026", Kind.RECURRING, D(2026, 1, 1), D(2026, 12, 31), Q),
     ("every quarter until the mid-term", Kind.RECURRING, D(2024, 9, 1), D(2026, 1, 1), Q),
     ("Jan–Jun 2026 (ongoing)", Kind.ONGOING, D(2026, 1, 1), D(2026, 6, 30), None),
+    ("ជារៀងរាល់ខែ", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), M),
+    ("ជារៀងរាល់ត្រីមាស", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
+    ("ប្រចាំ ៣ ខែ", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
+    ("រៀងរាល់ ៣ ខែម្ដង", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
+    ("every 3 months", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
+    ("ជាបន្ត", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    ("បន្តរហូត", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    # ongoing or recurring up to a goalpost: from the adoption, not from the milestone before
+    ("ongoing until the next review", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    ("ជាប្រចាំរហូតដល់ការពិនិត្យលើកក្រោយ", Kind.ONGOING, D(2024, 9, 1), D(2028, 1, 1), None),
+    ("quarterly before the next review", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
 ]
 
 
@@ -189,6 +232,9 @@ def test_a_late_adoption_stretches_the_short_term() -> None:
         ("from March 2026", "needs an end"),
         ("x" * 201, "too long"),
         ("ថ្ងៃច័ន្ទ", "Write a timeframe like"),  # Monday: Khmer the parser does not know
+        ("ឆ្នាំ២៥៧០", "Buddhist-era year"),  # 2570 BE: the bot does not guess 2026 or 2027
+        ("by 2569", "Buddhist-era year"),
+        ("every 2 months", "Write a timeframe like"),
     ],
 )
 def test_an_unreadable_timeframe_is_kept_with_its_reason(text: str, reason: str) -> None:

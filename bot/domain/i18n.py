@@ -15,6 +15,8 @@ from babel.messages.pofile import read_po
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 LANGUAGES = ("en", "km")
+# Babel patterns; Latin digits in Khmer too, as every other Khmer screen writes them.
+_MOMENT = {"en": "d MMM y, HH:mm", "km": "d MMMM y 'ម៉ោង' HH:mm"}
 
 
 class MissingCatalog(RuntimeError):
@@ -41,9 +43,10 @@ class Localizer:
         return format_date(value, format="long", locale=self.language)
 
     def datetime(self, value: dt.datetime, tz: dt.tzinfo) -> str:
-        """A moment in the coalition's time zone, written out in the reader's language."""
+        """A moment in the coalition's time zone in the reader's language, to the minute on a
+        24-hour clock: '24 Nov 2026, 09:00', '24 វិច្ឆិកា 2026 ម៉ោង 09:00'."""
         return format_datetime(
-            value.astimezone(tz), format="medium", tzinfo=tz, locale=self.language
+            value.astimezone(tz), _MOMENT[self.language], tzinfo=tz, locale=self.language
         )
 
 

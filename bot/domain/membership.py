@@ -67,7 +67,9 @@ class UnknownGroup(ValueError):
 
 
 def _words(text: str) -> list[str]:
-    return unicodedata.normalize("NFC", text).replace("\u200b", " ").casefold().split()
+    text = unicodedata.normalize("NFC", text).replace("\u200b", " ")
+    # Khmer writers use subscript TA and subscript DA interchangeably (ស្ត្រី / ស្ដ្រី).
+    return text.replace("\u17d2\u178a", "\u17d2\u178f").casefold().split()
 
 
 def find_group(groups: Sequence[WorkingGroup], text: str) -> WorkingGroup | None:

@@ -492,6 +492,12 @@ class OutboxStore(Protocol):
         """Telegram took it: its message id."""
         ...
 
+    async def mark(
+        self, sending: Sequence[int], sent: Sequence[tuple[int, int]], now: dt.datetime
+    ) -> None:
+        """`mark_sending` and `mark_sent` for many rows, in one transaction."""
+        ...
+
     async def retry_later(
         self, delivery_id: int, at: dt.datetime, error: str, *, attempted: bool = True
     ) -> None:

@@ -16,7 +16,7 @@ from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
-from bot.domain.importer import ImportReport, ParsedFile
+from bot.domain.importer import ImportReport, ParsedFile, RowError
 from bot.domain.milestones import Milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
@@ -94,6 +94,7 @@ class StrategyOutcome:
 
     parsed: ParsedStrategy
     report: ImportReport
+    unreadable: tuple[RowError, ...] = ()  # stored, but the timeframe could not be read: why
 
 
 class Policy(Protocol):

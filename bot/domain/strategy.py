@@ -15,7 +15,7 @@ from bot.domain.membership import NotAllowed, Organisation, Role
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from bot.domain.text import normalize, one_line
-from bot.domain.timeframes import ReadTimeframe, Timeframe, local_day, read_timeframe
+from bot.domain.timeframes import ReadTimeframe, Timeframe, Unreadable, local_day, read_timeframe
 
 if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at run time
     from bot.domain.catalog import Catalog
@@ -43,6 +43,16 @@ class ActionStatus(enum.StrEnum):
     def is_open(self) -> bool:
         """True while the action still has to happen (done and dropped ones get no nudges)."""
         return self not in (ActionStatus.DONE, ActionStatus.DROPPED)
+
+
+# An action's status as the reader sees it (the exported strategy's status column).
+STATUS_LABELS: Mapping[ActionStatus, str] = {
+    ActionStatus.NOT_STARTED: N_("not started"),
+    ActionStatus.IN_PROGRESS: N_("in progress"),
+    ActionStatus.DONE: N_("done"),
+    ActionStatus.BLOCKED: N_("blocked"),
+    ActionStatus.DROPPED: N_("dropped"),
+}
 
 
 class BadAction(ValueError):
@@ -355,9 +365,29 @@ class Strategies:
         return await self.coalition.repository.organisations()
 
     async def unreadable(self, actor: int) -> Sequence[Action]:
-        """Every action whose timeframe could not be read, for coordinators to fix."""
-        await self.coalition.require_coordinator(actor)
+        """Every action whose timeframe could not be read, for coordinators (or the command
+        line) to fix."""
+        if actor != CLI:
+            await self.coalition.require_coordinator(actor)
         return await self.repository.unreadable()
+
+    async def unreadable_rows(self, actor: int, rows: Sequence[StrategyRow]) -> list[RowError]:
+        """Each imported row whose action is stored with an unreadable timeframe: its line, and
+        why the timeframe could not be read (the advice), for the one who imported it."""
+        stored = await self.unreadable(actor)
+        by_id = {a.id: a for a in stored}
+        by_key = {_natural_key(a.fields): a for a in stored}
+        found: list[RowError] = []
+        for row in rows:
+            draft = row.draft
+            key = (draft.working_group_id, draft.cycle, normalize(one_line(draft.activity)))
+            action = by_id.get(row.action_id or 0) or by_key.get(key)
+            timeframe = action.fields.timeframe if action else None
+            if isinstance(timeframe, Unreadable):
+                found.append(
+                    RowError(row.line, timeframe.reason, dict(timeframe.values), row.sheet)
+                )
+        return found
 
     async def reread_timeframes(self) -> int:
         """Read every action's timeframe again with the milestones as they stand now (after a

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bot.domain.i18n import Localizer
 from bot.domain.importer import (
     MAX_FILE_ROWS,
     N_,
@@ -16,10 +17,10 @@ from bot.domain.importer import (
     header_key,
     map_columns,
 )
-from bot.domain.membership import Organisation, WorkingGroup
+from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup, find_group
 from bot.domain.model import Recommendation
 from bot.domain.spreadsheet import looks_like_formula
-from bot.domain.strategy import Action, ActionDraft
+from bot.domain.strategy import STATUS_LABELS, Action, ActionDraft
 from bot.domain.text import KHMER_DIGITS, normalize
 from bot.domain.timeframes import PHNOM_PENH
 
@@ -140,8 +141,6 @@ def parse_strategy(
     without the template's columns (instructions, say) are skipped; UnreadableFile when none
     has them, or when the file is too long.
     """
-    by_slug = {normalize(g.slug): g for g in groups}
-    by_name = {normalize(name): g for g in groups for name in (g.name_en, g.name_km)}
     by_short = {normalize(o.short_name): o for o in organisations}
     parsed = ParsedStrategy()
     seen: dict[tuple[int, int, str], int] = {}
@@ -153,8 +152,7 @@ def parse_strategy(
         if "activity" not in columns or "recommendations" not in columns:
             continue
         found_header = True
-        named = normalize(title)
-        sheet_group = group or by_slug.get(named) or by_name.get(named)
+        sheet_group = group or _group(groups, title)
         for line, raw in rows:
             if not any(c.strip() for c in raw):
                 continue
@@ -162,7 +160,7 @@ def parse_strategy(
                 raise UnreadableFile(f"more than {MAX_FILE_ROWS:,} rows; nothing was imported")
             cells = {name: _cell(raw, columns.get(name)) for name, _, _ in COLUMNS}
             try:
-                row = _row(line, title, cells, by_slug, by_name, by_short, sheet_group, cycle)
+                row = _row(line, title, cells, groups, by_short, sheet_group, cycle)
             except _BadRow as bad:
                 parsed.errors.append(RowError(line, bad.message, bad.params, title))
                 continue
@@ -191,18 +189,18 @@ def _row(
     line: int,
     sheet: str,
     cells: dict[str, str],
-    by_slug: dict[str, WorkingGroup],
-    by_name: dict[str, WorkingGroup],
+    groups: Sequence[WorkingGroup],
     by_short: dict[str, Organisation],
     default_group: WorkingGroup | None,
     default_cycle: int | None,
 ) -> StrategyRow:
-    written = normalize(cells["group"])
-    group = (by_slug.get(written) or by_name.get(written)) if written else default_group
+    group = _group(groups, cells["group"]) if cells["group"] else default_group
     if group is None:
-        if written:
+        if cells["group"]:
             raise _BadRow(N_("there is no working group {value}"), value=cells["group"])
         raise _BadRow(N_("no working group: add a working group column or give the group"))
+    if not cells["recommendations"]:
+        raise _BadRow(N_("the recommendation numbers are missing"))
     cycle = default_cycle
     if cells["cycle"]:
         digits = cells["cycle"].translate(KHMER_DIGITS).strip()
@@ -246,19 +244,29 @@ def _row(
     )
 
 
+def _group(groups: Sequence[WorkingGroup], words: str) -> WorkingGroup | None:
+    """The group these words name as anywhere in the bot (short name, English or Khmer name or
+    their first words), else None."""
+    try:
+        return find_group(groups, words)
+    except UnknownGroup:
+        return None
+
+
 def export_rows(
     actions: Sequence[Action],
     groups: Sequence[WorkingGroup],
     organisations: Sequence[Organisation],
     recommendations: dict[int, Recommendation],
-    language: str,
+    l10n: Localizer,
 ) -> list[list[str | int]]:
-    """The strategy in the template's layout, header in the reader's language, with each
-    action's status, last update (Phnom Penh day) and latest note: a file that imports back
-    unchanged."""
-    slugs = {g.id: g.slug for g in groups}
+    """The strategy in the template's layout in the reader's language (header, group names,
+    statuses), with each action's status, last update (Phnom Penh day) and latest note: a file
+    that imports back unchanged."""
+    km = l10n.language == "km"
+    names = {g.id: g.name_km if km else g.slug for g in groups}
     shorts = {o.id: o.short_name for o in organisations}
-    table: list[list[str | int]] = [[km if language == "km" else en for _, en, km in COLUMNS]]
+    table: list[list[str | int]] = [[k if km else en for _, en, k in COLUMNS]]
     for action in actions:
         fields = action.fields
         notes = [change.note for change in action.history if change.note]
@@ -266,7 +274,7 @@ def export_rows(
         table.append(
             [
                 action.id,
-                slugs.get(fields.working_group_id, ""),
+                names.get(fields.working_group_id, ""),
                 fields.cycle,
                 ", ".join(
                     str(recommendations[r].number)
@@ -282,7 +290,7 @@ def export_rows(
                 fields.timeframe.original,
                 fields.risks,
                 "; ".join(shorts[o] for o in fields.organisation_ids if o in shorts),
-                action.status.value,
+                l10n.gettext(STATUS_LABELS[action.status]),
                 _day(updated),
                 notes[-1] if notes else "",
             ]

@@ -8,8 +8,14 @@ How the cycle's milestones resolve terms and goalposts (decided here, shown in R
 - long-term: from the mid-term to the next review;
 - "before adoption" / "by the mid-term report" / "before the next review": due on that milestone,
   starting at the milestone before it;
+- "by 2027", "until June 2026", "before the end of Q3": due on the period's last day; "before
+  2027", "before June 2026": due on the day before the period starts;
 - recurring ("every quarter") and ongoing: over the span written with them, else from the
-  adoption to the next review.
+  adoption to the next review; "ongoing until the next review": from the adoption to that
+  milestone.
+- "beginning of 2027" / ដើមឆ្នាំ២០២៧: its first quarter; "mid-2026" / ពាក់កណ្តាលឆ្នាំ២០២៦: by 30 June;
+  "end of 2026" / ចុងឆ្នាំ២០២៦: by 31 December; numeric days are day first (៣១-០៣-២០២៦), as
+  Cambodian official papers write them.
 A milestone known only roughly ("around 2026") counts from its earliest day: a nudge had better
 come early than late, and coordinators correct the milestone when the real date is known.
 A day is stored as its first moment in Phnom Penh, in UTC.
@@ -31,6 +37,9 @@ from bot.domain.text import normalize, one_line
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 MAX_TIMEFRAME = 200
 FIRST_YEAR, LAST_YEAR = 1990, 2100
+# A Buddhist-era year (២៥៧០) is refused, not converted: in Cambodia the era's year turns at
+# Visak Bochea, so 2570 BE is part 2026 and part 2027 of the common calendar.
+BUDDHIST_ERA = 543
 
 
 class Kind(enum.StrEnum):
@@ -114,6 +123,10 @@ _NO_MILESTONE = N_(
     "The milestones of cycle {cycle} this timeframe needs are not known yet: a coordinator can "
     "add them."
 )
+_BUDDHIST_ERA = N_(
+    "{year} looks like a Buddhist-era year: write the year of the common calendar (the "
+    "Buddhist-era year minus 543, so {common})."
+)
 _EMPTY = N_("No timeframe was given.")
 _TOO_LONG = N_("The timeframe is too long.")
 
@@ -136,6 +149,9 @@ _MONTHS_EN = (
     *("january", "february", "march", "april", "may", "june", "july", "august"),
     *("september", "october", "november", "december"),
 )
+_WEEKDAYS_KM = ("ច័ន្ទ", "អង្គារ", "ពុធ", "ព្រហស្បតិ៍", "សុក្រ", "សៅរ៍", "អាទិត្យ")
+_WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ORDINALS_KM = {"មួយ": 1, "ពីរ": 2, "បី": 3, "បួន": 4}
 _KHMER_WORDS: dict[str, str] = {
     "របាយការណ៍ពាក់កណ្តាលអាណត្តិ": " mid-term report ",
     "ពាក់កណ្តាលអាណត្តិ": " mid-term ",
@@ -148,6 +164,15 @@ _KHMER_WORDS: dict[str, str] = {
     "រយៈពេលខ្លី": " short-term ",
     "រយៈពេលមធ្យម": " medium-term ",
     "រយៈពេលវែង": " long-term ",
+    "ពាក់កណ្តាលឆ្នាំ": " mid-year ",
+    "មុនពេល": " before ",
+    "ចុង": " end of ",
+    "ដើម": " beginning of ",
+    "ក្នុងអំឡុងពេល": " during ",
+    "ក្នុងអំឡុង": " during ",
+    "អំឡុងពេល": " during ",
+    "អំឡុង": " during ",
+    "ប្រហែល": " around ",
     "រៀងរាល់សប្តាហ៍": " weekly ",
     "រៀងរាល់ខែ": " monthly ",
     "រៀងរាល់ត្រីមាស": " quarterly ",
@@ -159,7 +184,10 @@ _KHMER_WORDS: dict[str, str] = {
     "ប្រចាំឆ្នាំ": " yearly ",
     "ជាប្រចាំ": " ongoing ",
     "ជាបន្តបន្ទាប់": " ongoing ",
+    "បន្តរហូតដល់": " ongoing until ",
+    "បន្តរហូត": " ongoing ",
     "បន្ត": " ongoing ",
+    "ជា": " ",  # 'ជារៀងរាល់ខែ', 'ជាបន្ត': 'as' before a recurrence
     "ត្រីមាសទី": " q",
     "ត្រីមាស": " q",
     "ឆមាសទី": " h",
@@ -177,12 +205,19 @@ _KHMER_WORDS: dict[str, str] = {
     "នៃ": " ",
     "ទី": " ",
     "កុម្ភ": " february ",  # written without its final visarga
+    "កុម្ភះ": " february ",  # or with a reahmuk for it
     **{km: f" {en} " for km, en in zip(_MONTHS_KM, _MONTHS_EN, strict=True)},
+    **{f"ថ្ងៃ{km}": f" {en} " for km, en in zip(_WEEKDAYS_KM, _WEEKDAYS_EN, strict=True)},
+    **{f"ត្រីមាសទី{km}": f" q{n} " for km, n in _ORDINALS_KM.items()},
+    **{f"ឆមាសទី{km}": f" h{n} " for km, n in _ORDINALS_KM.items() if n <= 2},
 }
 # Keys as normalize() spells them (subscript TA for DA, no zero-width spaces).
 _KHMER = {normalize(km): en for km, en in _KHMER_WORDS.items()}
 _KHMER_WORD = re.compile("|".join(map(re.escape, sorted(_KHMER, key=len, reverse=True))))
 _KHMER_LEFT = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
+# 'ប្រចាំ ៣ ខែ', 'រៀងរាល់ ៣ ខែម្តង': every 3 months; 'ខែ០៣ ឆ្នាំ២០២៦': a month by its number
+_EVERY_MONTHS_KM = re.compile(normalize(r"(?:ប្រចាំ|រៀងរាល់|រាល់) ?(\d{1,2}) ?ខែ(?: ?ម្តង)?"))
+_MONTH_NUMBER_KM = re.compile(normalize(r"ខែ ?(\d{1,2})(?!\d)"))
 
 # --- the English grammar ------------------------------------------------------------------
 _MONTH_NAMES = {name: n for n, full in enumerate(_MONTHS_EN, start=1) for name in (full, full[:3])}
@@ -195,7 +230,7 @@ _POINTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("ymd", r"(\d{4})-(\d{1,2})-(\d{1,2})"),
-        ("dmy", r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})"),
+        ("dmy", r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"),  # day first, as Cambodian papers
         ("ym", r"(\d{4})-(\d{1,2})"),
         ("my", r"(\d{1,2})/(\d{4})"),
         ("d month", rf"(\d{{1,2}})(?:st|nd|rd|th)? {_MONTH}(?: {_YEAR})?"),
@@ -210,10 +245,16 @@ _POINTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _DEADLINE = re.compile(
-    r"^(?:by|before|until|till|prior to|no later than|not later than|latest by|due)"
+    r"^(?:by|before|until|till|to|prior to|no later than|not later than|latest by|due)"
     r"(?: the)?(?: end)?(?: of)? "
 )
+# 'before 2027' (but not 'before the end of 2027'): due the day before the period starts
+_BEFORE_START = re.compile(r"^(?:before|prior to) (?!(?:the )?end\b)(?:the )?")
+
 _END_OF = re.compile(r"^(?:the )?end (?:of )?")
+_WEEKDAY = re.compile(r"\b(?:" + "|".join(_WEEKDAYS_EN) + r") (?=\d)")
+_EARLY = re.compile(r"\b(?:(?:the )?(?:beginning|start) of (?:the )?(?:year )?|early )(\d{4})\b")
+_MIDDLE = re.compile(r"\b(?:mid-|mid |mid-year |middle of (?:the )?(?:year )?)(\d{4})\b")
 _OPEN = re.compile(r"^(?:from|starting|starting from|start|beginning|as of|since) ")
 _LOOSE = re.compile(r"^(?:in|during|within|around|approximately|approx|about|~|at|for) ")
 _RANGE = re.compile(r" ?(?:\bto\b|\buntil\b|\btill\b|\bthrough\b|\band\b|-) ?")
@@ -226,7 +267,8 @@ _GOALPOST = re.compile(
     r"|end of (?:the )?(cycle))$"
 )
 _RECURRENCE = re.compile(
-    r"\b(?:(?:every|each) (week|month|quarter|year|six months|half-year|half year)"
+    r"\b(?:(?:every|each) (week|month|quarter|year|six months|half-year|half year"
+    r"|(?:1|one|3|three|6|12|twelve) months)"
     r"|(weekly|monthly|quarterly|half-yearly|biannually|bi-annually|yearly|annually|annual)"
     r"|(ongoing|on-going|continuous|continuously|continuing|regularly|throughout the cycle"
     r"|throughout))\b"
@@ -238,6 +280,13 @@ _EVERY = {
     "monthly": Recurrence.MONTHLY,
     "quarter": Recurrence.QUARTERLY,
     "quarterly": Recurrence.QUARTERLY,
+    "1 months": Recurrence.MONTHLY,
+    "one months": Recurrence.MONTHLY,
+    "3 months": Recurrence.QUARTERLY,
+    "three months": Recurrence.QUARTERLY,
+    "6 months": Recurrence.HALF_YEARLY,
+    "12 months": Recurrence.YEARLY,
+    "twelve months": Recurrence.YEARLY,
     "six months": Recurrence.HALF_YEARLY,
     "half-year": Recurrence.HALF_YEARLY,
     "half year": Recurrence.HALF_YEARLY,
@@ -263,6 +312,8 @@ class _Point:
 
     def span(self, year: int) -> tuple[dt.date, dt.date]:
         """Its first and last day in this year."""
+        if FIRST_YEAR + BUDDHIST_ERA <= year <= LAST_YEAR + BUDDHIST_ERA:
+            raise _Problem(_BUDDHIST_ERA, year=str(year), common=str(year - BUDDHIST_ERA))
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise _Problem(_NO_DATE)
         try:
@@ -297,7 +348,7 @@ def _point(text: str) -> _Point | None:
         if name == "ymd":
             return _Point(Kind.DATE, int(g[0]), int(g[1]), 0, int(g[2]))
         if name == "dmy":
-            return _Point(Kind.DATE, int(g[2]), int(g[1]), 0, int(g[0]))
+            return _Point(Kind.DATE, int(g[3]), int(g[2]), 0, int(g[0]))
         if name in ("ym", "my"):
             year, month = (g[0], g[1]) if name == "ym" else (g[1], g[0])
             if not 1 <= int(month) <= 12:
@@ -422,12 +473,15 @@ def _span(text: str, milestones: CycleMilestones) -> _Span:
     goalpost = _GOALPOST.fullmatch(text)
     if goalpost:
         return _goalpost(goalpost, milestones)
-    deadline = _DEADLINE.match(text) or _END_OF.match(text)
+    before = _BEFORE_START.match(text)
+    deadline = before or _DEADLINE.match(text) or _END_OF.match(text)
     if deadline:
         inner = _span(text[deadline.end() :], milestones)
+        # 'before 2027' is due on the last day of 2026; 'by 2027' on the last day of 2027
+        due = inner.start - dt.timedelta(days=1) if before else inner.due
         opening = _opening(milestones)
-        start = opening if opening is not None and opening <= inner.start else inner.start
-        return _Span(start, inner.due, inner.kind, inner.around)
+        start = opening if opening is not None and opening <= due else due
+        return _Span(start, due, inner.kind, inner.around)
     opened = _OPEN.match(text)
     if opened:
         text = text[opened.end() :]
@@ -440,13 +494,23 @@ def _span(text: str, milestones: CycleMilestones) -> _Span:
     return found
 
 
+def _month_number(match: re.Match[str]) -> str:
+    number = int(match.group(1))
+    return f" {_MONTHS_EN[number - 1]} " if 1 <= number <= 12 else match.group(0)
+
+
 def _english(text: str) -> str:
     """Normalised words with Khmer replaced by the English tokens the grammar reads."""
-    text = _KHMER_WORD.sub(lambda m: _KHMER[m.group(0)], normalize(text))
+    text = _EVERY_MONTHS_KM.sub(r" every \1 months ", normalize(text))
+    text = _MONTH_NUMBER_KM.sub(_month_number, text)
+    text = _KHMER_WORD.sub(lambda m: _KHMER[m.group(0)], text)
     text = re.sub(r"(\d)(?=[a-z])(?!st\b|nd\b|rd\b|th\b)", r"\1 ", text)  # '2026q2'
     text = re.sub(r"(?<=[a-z])(\d{4})", r" \1", text)  # 'march2026'
-    text = re.sub(r"[,;()]|\.(?!\d)|\bthe\b(?= \d)", " ", text)
-    text = re.sub(r"\bof\b(?= \d)", " ", text)
+    text = re.sub(r"[,;()]|\.(?!\d)", " ", re.sub(r"\s+", " ", text))
+    text = _WEEKDAY.sub("", re.sub(r"\s+", " ", text))  # 'Tuesday, 31 March 2026'
+    text = _EARLY.sub(r"q1 \1", text)  # the beginning of a year: its first quarter
+    text = _MIDDLE.sub(r"end of h1 \1", text)  # the middle of a year: by 30 June
+    text = re.sub(r"\b(?:the|of)\b(?= \d)", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -469,6 +533,9 @@ def read_timeframe(text: str, milestones: CycleMilestones) -> ReadTimeframe:
         rest = (words[: recurrence.start()] + " " + words[recurrence.end() :]).strip()
         rest = re.sub(r"^(?:from|in|during|for|over)\b ?", "", rest)
         span = _span(rest, milestones) if rest else _window(milestones)
+        opening = _opening(milestones)
+        if opening is not None and _GOALPOST.fullmatch(rest):  # from the adoption to a goalpost
+            span = _Span(min(opening, span.due), span.due, span.kind, span.around)
         kind = Kind.ONGOING if ongoing else Kind.RECURRING
         return _timeframe(original, span, kind, None if ongoing else _EVERY[every or often])
     except _Problem as problem:
