@@ -19,7 +19,7 @@ from tests.conftest import (
     loose_limiter,
     make_settings,
 )
-from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.fake_telegram import FakeTelegram, StoredMessage, parse_html
 from tests.test_lookup_bot import button, edited, press
 from tests.test_nudges import pp
 from tests.test_rounds_bot import coalition_with, link_land_group
@@ -96,6 +96,8 @@ async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers
         assert await press(tg, nudge, button(nudge, "⏳ In progress"), reps[0]) == "⏳ in progress"
         shown = await edited(tg, nudge)
         assert "⏳ in progress — Radio show on land rights: Rep0" in shown.text
+        assert shown.text.startswith("⏰ <b>Action strategy: Land")  # bold kept, not escaped
+        assert "&lt;" not in shown.text
         assert shown.reply_markup is None or not shown.reply_markup.get("inline_keyboard")
         sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])  # the nudge itself
         assert sent.result["message_id"] == nudge.message_id
@@ -194,3 +196,14 @@ async def test_a_coordinator_imports_a_strategy_by_sending_the_file(
     await tg.send_document("land.csv", content.encode(), user=rep)  # members do not import
     refused = await tg.next_call("sendMessage", chat_id=rep["id"])
     assert refused.params["text"] == "Only coordinators can do this."
+
+
+def test_the_fake_server_keeps_html_as_text_and_entities_as_telegram_does() -> None:
+    text, entities = parse_html(
+        '⏰ <b>Land &amp; rights</b> <a href="https://x.org/?a=1&amp;b=2">🔗 link</a>'
+    )
+    assert text == "⏰ Land & rights 🔗 link"
+    assert entities == [
+        {"type": "bold", "offset": 2, "length": 13},
+        {"type": "text_link", "offset": 16, "length": 7, "url": "https://x.org/?a=1&b=2"},
+    ]
