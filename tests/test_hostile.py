@@ -658,6 +658,8 @@ async def test_ten_thousand_hostile_updates_crash_nothing(
         hostile = [forger.update() for _ in range(UPDATES)]
         generated = time.monotonic() - started
         assert len(hostile) >= UPDATES
+        # Telegram serves the file of every document it delivers: a forged one is junk bytes.
+        tg.uploads["d"] = b"PK\x03\x04 not really a workbook \x00\xff"
         await tg.push_many(hostile)
         probe = {"id": 5555, "is_bot": False, "first_name": "After", "language_code": "en"}
         await tg.send("118.6", user=probe)
