@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -167,6 +168,7 @@ async def running(
             settings.outbox_group_per_minute,
             settings.outbox_chat_per_second,
         ),
+        give_up=dt.timedelta(minutes=settings.outbox_give_up_minutes),
     )
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)

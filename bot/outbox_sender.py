@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.content import send_content
 from bot.domain.clock import PacingClock
@@ -31,12 +38,12 @@ from bot.flood import background
 log = logging.getLogger(__name__)
 
 BATCH = 200  # due rows read at a time
-MAX_ATTEMPTS = 5  # 5xx / timeouts: then FAILED
+GIVE_UP = dt.timedelta(minutes=60)  # 5xx / timeouts: retried this long, then FAILED
 PACING = 60.0  # waits up to this long are pacing (by the clock), longer ones the schedule
 CATCH_UP = 3  # slots a late sender may make up at once
 IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
 FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
-MAX_BACKOFF = 600.0
+MAX_BACKOFF = 300.0  # an outage of minutes: every row is tried again within 5 (±50 %) minutes
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class Sender:
         clock: PacingClock,
         limits: OutboxLimits,
         *,
-        max_attempts: int = MAX_ATTEMPTS,
+        give_up: dt.timedelta = GIVE_UP,
     ) -> None:
         """Send through `bot`; mark the unreachable in `coalition`; pace by `clock`."""
         self._bot = bot
@@ -68,7 +75,7 @@ class Sender:
         self._coalition = coalition
         self._clock = clock
         self._limits = limits
-        self._max_attempts = max_attempts
+        self._give_up = give_up
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
@@ -277,6 +284,9 @@ class Sender:
             at = self._clock.now() + dt.timedelta(seconds=seconds)
             await self._store.retry_later(delivery.id, at, "429 flood limit", attempted=False)
             return
+        except ChatMigrated as exc:
+            await self._migrated(delivery, int(exc.new_chat_id))
+            return
         except Forbidden as exc:
             await self._blocked(delivery, exc.message)
             return
@@ -314,17 +324,28 @@ class Sender:
         await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
 
+    async def _migrated(self, delivery: Delivery, new_id: int) -> None:
+        """The group became a supergroup: its links and its waiting rows follow it to the new
+        id, and this row is sent there at once (the refusal is not an attempt)."""
+        await self._coalition.migrate_chat(delivery.chat_id, new_id)
+        await self._store.migrate_chat(delivery.chat_id, new_id, delivery.id)
+        log.info("outbox: delivery %d: the group became a supergroup", delivery.id)
+        await self._store.retry_later(
+            delivery.id, self._clock.now(), "group became a supergroup", attempted=False
+        )
+
     async def _later(self, delivery: Delivery, error: str) -> None:
-        """Exponential back-off with jitter; FAILED after the last attempt."""
+        """Capped exponential back-off with jitter; FAILED once it was due `give_up` ago."""
         attempts = delivery.attempts + 1
-        if attempts >= self._max_attempts:
+        now = self._clock.now()
+        due = max(filter(None, (delivery.created_at, delivery.not_before)), default=now)
+        if now - due >= self._give_up:
             log.warning("outbox: delivery %d failed after %d attempts", delivery.id, attempts)
-            await self._store.fail(delivery.id, DeliveryStatus.FAILED, error, self._clock.now())
+            await self._store.fail(delivery.id, DeliveryStatus.FAILED, error, now)
             return
-        delay = min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
+        delay = min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
         delay *= 0.5 + random.random()  # noqa: S311 (jitter, not a secret)
-        at = self._clock.now() + dt.timedelta(seconds=delay)
-        await self._store.retry_later(delivery.id, at, error)
+        await self._store.retry_later(delivery.id, now + dt.timedelta(seconds=delay), error)
 
     async def _send(self, chat_id: int, topic: int | None, content: Content) -> Message:
         """One Telegram call for the content: text, photo or document."""

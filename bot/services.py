@@ -23,6 +23,7 @@ from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
+from bot.domain.round_notices import RoundNotices
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
 from bot.domain.spreadsheet import table, workbook
@@ -30,7 +31,7 @@ from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
-from handlers.callbacks import GotIt
+from handlers.callbacks import GotIt, RateRound
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
 from storage.broadcasts import BroadcastRepository
@@ -80,6 +81,16 @@ class Services:
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.reason_prompts = RateLimiter(clock, 1)
+        broadcast_store = BroadcastRepository(database)
+        notices = RoundNotices(
+            broadcast_store.reach,
+            functools.partial(_group_lists, self.coalition, self.group_lists),
+            translations,
+            settings.timezone,
+            settings.default_language,
+            functools.partial(_rate_now, translations),
+            settings.round_reminder_days,
+        )
         self.assessments = Assessments(
             AssessmentRepository(database),
             self.coalition,
@@ -87,6 +98,7 @@ class Services:
             clock,
             settings.min_ratings,
             self.reason_prompts,
+            (notices, self.outbox) if settings.round_notices else None,
         )
         self.milestones = Milestones(
             MilestoneRepository(database),
@@ -109,7 +121,7 @@ class Services:
         )
         self.access = Gate(self.coalition, self.assessments)
         self.broadcasts = Broadcasts(
-            BroadcastRepository(database),
+            broadcast_store,
             self.outbox,
             self.coalition,
             clock,
@@ -298,6 +310,19 @@ def _got_it(
     """The "✓ Got it" button under a broadcast, in the reader's language."""
     label = "✓ " + translations.localizer(language).gettext("Got it")
     return Button(label, GotIt(broadcast_id, occurrence).pack())
+
+
+def _rate_now(translations: Translations, round_id: int, language: str) -> Button:
+    """The [Rate now] button under a round's notice, in the reader's language."""
+    label = translations.localizer(language).gettext("Rate now")
+    return Button(label, RateRound(round_id).pack())
+
+
+async def _group_lists(coalition: Coalition, group_lists: GroupLists) -> dict[int, set[int]]:
+    """Every working group's list of recommendations, by group id."""
+    return {
+        g.id: await group_lists.recommendation_ids(g.id) for g in await coalition.working_groups()
+    }
 
 
 def backups_of(settings: Settings) -> Backups:

@@ -42,6 +42,9 @@ class Settings:
     outbox_per_second: int = 30  # messages the outbox sends a second, overall
     outbox_group_per_minute: int = 20  # … into one group chat a minute
     outbox_chat_per_second: int = 1  # … into one chat a second
+    outbox_give_up_minutes: int = 60  # 5xx / timeouts: a delivery is retried this long
+    round_notices: bool = True  # rounds tell chats and members when they open, close, publish
+    round_reminder_days: tuple[int, ...] = (3, 1)  # reminders this many days before closing
 
     @property
     def backup_folder(self) -> Path:
@@ -102,6 +105,14 @@ class Settings:
                 "OUTBOX_CHAT_PER_SECOND", env.get("OUTBOX_CHAT_PER_SECOND", "")
             )
             or 1,
+            outbox_give_up_minutes=_parse_positive_int(
+                "OUTBOX_GIVE_UP_MINUTES", env.get("OUTBOX_GIVE_UP_MINUTES", "")
+            )
+            or 60,
+            round_notices=env.get("ROUND_NOTICES", "").strip().lower() not in ("0", "no", "off"),
+            round_reminder_days=_parse_days(
+                env.get("ROUND_REMINDER_DAYS", "3,1"), "ROUND_REMINDER_DAYS"
+            ),
         )
 
 
@@ -140,15 +151,15 @@ def _parse_positive_int(name: str, raw: str) -> int | None:
     return int(raw)
 
 
-def _parse_days(raw: str) -> tuple[int, ...]:
-    """Days before a due day, like '14,3' (empty: no nudges before the due day)."""
+def _parse_days(raw: str, name: str = "NUDGE_DAYS_BEFORE") -> tuple[int, ...]:
+    """Days before a due day, like '14,3' (empty: none), largest first."""
     days = set()
     for part in raw.replace(" ", "").split(","):
         if not part:
             continue
         if not part.isdigit() or not 0 < int(part) <= 365:
             raise SettingsError(
-                f"NUDGE_DAYS_BEFORE must be days between 1 and 365 separated by commas, like "
+                f"{name} must be days between 1 and 365 separated by commas, like "
                 f"14,3; got {part!r}."
             )
         days.add(int(part))

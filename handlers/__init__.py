@@ -65,6 +65,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.EditList, group_lists.on_edit_list, _M),  # may this member edit: checked inside
     Button(cb.ListEditors, group_lists.on_list_editors, _C),
     Button(cb.Vote, group_rating.on_vote, _R),
+    Button(cb.RateRound, group_rating.on_rate_round, _M),
     Button(cb.Skip, private_rating.on_skip, _R),
     Button(cb.Review, private_rating.on_review, _R),
     Button(cb.AskReason, private_rating.on_reason_button, _R),
@@ -78,6 +79,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
+    Button(cb.DraftRound, round_admin.on_draft_button, _C),
 )
 
 

@@ -55,6 +55,9 @@ class RoundAction(enum.StrEnum):
     RESULTS = "r"
     CSV = "v"
     XLSX = "x"
+    DELETE_QUESTION = "d"  # asks to confirm
+    DELETE = "e"
+    BACK = "b"  # from the question back to the rounds
 
 
 class OrgView(enum.StrEnum):
@@ -451,3 +454,19 @@ class StrategyCard(CallbackData, prefix="sa"):
 
     action: int
     page: int
+
+
+@dataclass(frozen=True)
+class DraftRound(CallbackData, prefix="rd"):
+    """[Open] or [Cancel] under /openround's preview."""
+
+    draft: int
+    go: bool
+
+
+@dataclass(frozen=True)
+class RateRound(CallbackData, prefix="rr"):
+    """Which open round /rate works in, when several are open (not a RoundPayload: the gate
+    would judge it by the results' rules; the handler checks the round is open)."""
+
+    round: int

@@ -5,23 +5,28 @@ from __future__ import annotations
 import logging
 
 from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     Message,
     User,
 )
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.domain.assessment import Card
+from bot.domain.arguments import arguments, whole_number
+from bot.domain.assessment import Card, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.rounds import Tapped
 from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
+    RateRound,
     Vote,
 )
 from handlers.common import (
     BotContext,
     answering_not_allowed,
+    not_allowed,
     thread_of,
 )
 from handlers.private_rating import ask_reason, next_private, private_card
@@ -29,7 +34,6 @@ from handlers.render import escape
 from handlers.round_cards import (
     COLOURS,
     card_markup,
-    current_round_or_say,
     not_linked,
     only_representatives,
     rating_card,
@@ -41,11 +45,56 @@ BATCH = 5
 
 @answering_not_allowed
 async def rate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/rate: in a working group's chat, post the next cards; in private, the next unrated one."""
-    services = context.services
-    round_ = await current_round_or_say(message, l10n, context)
-    if round_ is None:
+    """/rate [round]: in a working group's chat, post the next cards; in private, the next
+    unrated one. With several rounds open and none named, ask which (buttons)."""
+    if message.chat.type == "private":  # coordinators post cards in groups; they do not rate
+        try:
+            await context.services.assessments.rater(user.id)
+        except NotAllowed:
+            await message.reply_text(escape(only_representatives(l10n)))
+            return
+    asked = whole_number(arguments(message.text or ""))
+    choice = await context.services.assessments.pick_open(asked)
+    if choice.round is not None:
+        await rate_in(message, user, l10n, context, choice.round)
         return
+    if choice.asked is not None:
+        text = l10n.gettext("Round {id} is not open.").format(id=choice.asked)
+    elif choice.choices:
+        text = l10n.gettext("Several rounds are open: which one do you want to rate?")
+    else:
+        text = l10n.gettext("No assessment round is open.")
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"{r.id}. {r.name}", callback_data=RateRound(r.id).pack())]
+            for r in choice.choices
+        ]
+    )
+    await message.reply_text(escape(text), reply_markup=markup if choice.choices else None)
+
+
+async def on_rate_round(press: Press[RateRound], context: BotContext) -> None:
+    """rr:<round>: /rate in the round chosen under 'which one?'."""
+    round_ = await context.services.assessments.round(press.data.round)
+    if round_ is None or not round_.open:
+        await press.query.answer(
+            press.l10n.gettext("This round is closed: ratings can no longer change."),
+            show_alert=True,
+        )
+        return
+    await press.query.answer()
+    try:
+        await rate_in(press.message, press.user, press.l10n, context, round_)
+    except NotAllowed:
+        await press.message.reply_text(escape(not_allowed(press.l10n)))
+
+
+async def rate_in(
+    message: Message, user: User, l10n: Localizer, context: BotContext, round_: Round
+) -> None:
+    """Post the next cards of this round in a working group's chat, or in private the next
+    card the user's organisation has not rated."""
+    services = context.services
     if message.chat.type == "private":
         try:
             await services.assessments.rater(user.id)
@@ -184,5 +233,7 @@ async def flush_cards(context: BotContext) -> None:
 
 
 async def close_due_rounds(context: BotContext) -> None:
-    """Job: close the rounds whose closing date has passed (an idempotent sweep)."""
+    """Job: close the rounds whose closing date has passed and remind those behind before
+    (idempotent sweeps)."""
     await context.services.assessments.close_due()
+    await context.services.assessments.remind()

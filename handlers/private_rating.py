@@ -71,7 +71,7 @@ async def next_private(
         )
         return
     await message.reply_text(
-        await rating_card(l10n, context, round_, rec),
+        await rating_card(l10n, context, round_, rec, viewer=user_id),
         reply_markup=card_markup(round_.id, rec.id, private=True, skip=True),
     )
 
@@ -288,7 +288,7 @@ async def private_card(
     assessments = context.services.assessments
     org_id, _ = await assessments.rater(user_id)
     rating = (await assessments.own(round_.id, org_id)).get(rec.id)
-    lines = [await rating_card(l10n, context, round_, rec)]
+    lines = [await rating_card(l10n, context, round_, rec, viewer=user_id)]
     if rating is not None:
         lines.append(
             escape(

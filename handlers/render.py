@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from bot.domain.catalog import Catalog, NumberResult, SearchRequest, SearchResul
 from bot.domain.i18n import Localizer
 from bot.domain.membership import WorkingGroup
 from bot.domain.model import RecNumber, Recommendation, Response, TranslationStatus
+from bot.domain.round_notices import closing_phrase
 from bot.domain.states import State
 from bot.domain.text import truncate
 from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
@@ -57,6 +59,11 @@ def group_names(l10n: Localizer, groups: Sequence[WorkingGroup]) -> str:
 def cycle_name(l10n: Localizer, cycle: int) -> str:
     """'Cycle 2': how every reader sees a cycle's number."""
     return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+
+
+def closing(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
+    """'closes March 31, 2027 (Phnom Penh)', or 'no closing date'."""
+    return closing_phrase(l10n, tz, closes_at)
 
 
 def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
 )
 
 from bot.domain.assessment import Colour, Distribution, Round
@@ -22,7 +21,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
 )
-from handlers.render import cycle_name, escape
+from handlers.render import closing, cycle_name, escape
 
 COLOURS = {  # a rating button's letter, and the colour it records
     Tap.RED: Colour.RED,
@@ -39,22 +38,39 @@ def card_text(
     rec: Recommendation,
     dist: Distribution,
     organisations: int,
+    *,
+    colours: bool = True,
+    private: bool = False,
 ) -> str:
-    """A rating card's text: the recommendation, its States, the counts so far."""
+    """A rating card's text: the recommendation, its States, the counts so far (without
+    `colours`, only how many organisations have rated, and when the colours show)."""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    if colours:
+        counts = l10n.gettext("{counts} — {rated} of {total} organisations")
+    elif private:
+        counts = l10n.gettext(
+            "{rated} of {total} organisations have rated (colours shown once your organisation "
+            "has rated)"
+        )
+    else:
+        counts = l10n.gettext(
+            "{rated} of {total} organisations have rated (colours shown when the results are "
+            "published)"
+        )
     return "\n".join(
         [
             f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))} · "
-            + escape(round_.name),
+            + escape(round_.name)
+            + (
+                " · " + escape(closing(l10n, context.services.settings.timezone, round_.closes_at))
+                if round_.open and round_.closes_at
+                else ""
+            ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             "",
-            escape(
-                l10n.gettext("{counts} — {rated} of {total} organisations").format(
-                    counts=dist.line(), rated=dist.total, total=organisations
-                )
-            ),
+            escape(counts.format(counts=dist.line(), rated=dist.total, total=organisations)),
         ]
     )
 
@@ -94,12 +110,24 @@ async def rating_card(
     round_: Round,
     rec: Recommendation,
     group_id: int | None = None,
+    viewer: int | None = None,
 ) -> str:
-    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's."""
+    """A rating card: in a working group's chat that group's counts, elsewhere the coalition's;
+    the colours only where `Assessments.shows_colours` allows (viewer None: a group's card)."""
     assessments = context.services.assessments
     dist = await assessments.distribution(round_.id, rec.id, group_id)
     _, organisations = await assessments.participation(round_.id, group_id)
-    return card_text(l10n, context, round_, rec, dist, organisations)
+    colours = await assessments.shows_colours(viewer, round_, rec.id)
+    return card_text(
+        l10n,
+        context,
+        round_,
+        rec,
+        dist,
+        organisations,
+        colours=colours,
+        private=viewer is not None,
+    )
 
 
 def not_linked(l10n: Localizer) -> str:
@@ -115,13 +143,3 @@ def only_representatives(l10n: Localizer) -> str:
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."
     )
-
-
-async def current_round_or_say(
-    message: Message, l10n: Localizer, context: BotContext
-) -> Round | None:
-    """The open round; without one, say so and return None."""
-    round_ = await context.services.assessments.current_round()
-    if round_ is None:
-        await message.reply_text(escape(l10n.gettext("No assessment round is open.")))
-    return round_

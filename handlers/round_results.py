@@ -196,6 +196,13 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
     await lookup.edit(press.message, text, markup)
 
 
+FILLS = {  # a colour cell's fill in an XLSX export (ARGB, the light tones spreadsheets offer)
+    Overall.RED: "FFEA9999",
+    Overall.ORANGE: "FFF9CB9C",
+    Overall.GREEN: "FFB6D7A8",
+}
+
+
 async def send_export(
     message: Message,
     l10n: Localizer,
@@ -226,8 +233,21 @@ async def send_export(
             if group is None or g.id == group.id  # /export 1 xlsx land: that group's block
         ]
     data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
-    # A large XLSX must not stall chats; its sheet is named after the round.
-    content = await asyncio.to_thread(partial(table, data, fmt, sheet=round_.name))
+    # The whole table on a sheet named after the round, then (XLSX) one sheet per working
+    # group or theme with rows, each colour cell filled with its colour.
+    more = [
+        (
+            name,
+            export_rows(l10n, services.catalog, [(name, rows)], overall_label, by_theme=by_theme),
+        )
+        for name, rows in blocks
+        if rows and fmt == "xlsx"
+    ]
+    fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
+    # A large XLSX must not stall chats.
+    content = await asyncio.to_thread(
+        partial(table, data, fmt, sheet=round_.name, more=more, fills=fills)
+    )
     await message.reply_document(
         InputFile(
             content,

@@ -161,6 +161,15 @@ def help_text(
                     "answered, and actions nobody can be reminded about."
                 ).format(time=nudge_time)
             ),
+            escape(
+                l10n.gettext(
+                    "Rounds: /openround shows what it understood, then [Open] opens it. In "
+                    "/rounds, Close freezes the ratings (a round with a closing date closes "
+                    "itself); Reopen lets organisations rate again and withdraws the results; "
+                    "Publish shows a closed round's results to members; Delete removes a "
+                    "round nobody has rated in yet (it asks first)."
+                )
+            ),
         ]
     return "\n".join(lines)
 

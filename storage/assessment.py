@@ -4,7 +4,8 @@ private rating flow's reason prompts and skips (which expire)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
 import aiosqlite
 
@@ -16,11 +17,15 @@ from bot.domain.assessment import (
     Rating,
     Round,
     RoundClosed,
+    RoundDraft,
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Outgoing
 from storage import audit, expiring, outbox
 from storage.db import Database
+
+# Stages a round's notices for the outbox, inside the transaction that makes the event.
+Announce = Callable[[int], None]
 
 # A burst of ✍ presses must not grow the table: a person's oldest prompts beyond this go.
 PROMPTS_PER_PERSON = 50
@@ -70,6 +75,31 @@ async def _freeze(db: aiosqlite.Connection, round_id: int, frozen: bool) -> None
         await db.execute(statement, {"r": round_id})
 
 
+async def _insert_round(
+    db: aiosqlite.Connection,
+    name: str,
+    cycle: int,
+    scope: str,
+    recommendation_ids: Sequence[int],
+    closes_at: dt.datetime | None,
+    actor: int,
+    now: dt.datetime,
+) -> int:
+    """Write an open round, its recommendations and the audit row; the round's id."""
+    cursor = await db.execute(
+        "INSERT INTO rounds (name, cycle, scope, closes_at, status, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+        (name, cycle, scope, closes_at.isoformat() if closes_at else None, actor, now.isoformat()),
+    )
+    round_id = int(cursor.lastrowid or 0)
+    await db.executemany(
+        "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
+        [(round_id, rec_id) for rec_id in recommendation_ids],
+    )
+    await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
+    return round_id
+
+
 def _round(r: aiosqlite.Row) -> Round:
     return Round(
         r[0],
@@ -103,25 +133,107 @@ class AssessmentRepository:
     ) -> int:
         """Create an open round over a fixed list of recommendations."""
         async with self._db.transaction() as db:
+            return await _insert_round(
+                db, name, cycle, scope, recommendation_ids, closes_at, actor, now
+            )
+
+    async def add_draft(
+        self,
+        user_id: int,
+        name: str,
+        cycle: int,
+        scope: str,
+        recommendation_ids: Sequence[int],
+        closes_at: dt.datetime | None,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> int:
+        """Keep a round awaiting its coordinator's [Open] until it expires; its id."""
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
             cursor = await db.execute(
-                "INSERT INTO rounds (name, cycle, scope, closes_at, status, created_by, "
-                "created_at) VALUES (?, ?, ?, ?, 'open', ?, ?)",
+                "INSERT INTO round_drafts (user_id, name, cycle, scope, recommendation_ids, "
+                "closes_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
+                    user_id,
                     name,
                     cycle,
                     scope,
+                    json.dumps(list(recommendation_ids)),
                     closes_at.isoformat() if closes_at else None,
-                    actor,
-                    now.isoformat(),
+                    expires.isoformat(),
                 ),
             )
-            round_id = int(cursor.lastrowid or 0)
-            await db.executemany(
-                "INSERT INTO round_items (round_id, recommendation_id) VALUES (?, ?)",
-                [(round_id, rec_id) for rec_id in recommendation_ids],
+            return int(cursor.lastrowid or 0)
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        """A draft round that has not expired, or None."""
+        async with self._db.connection.execute(
+            "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at "
+            "FROM round_drafts WHERE id = ? AND expires_at > ?",
+            (draft_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return RoundDraft(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            tuple(int(i) for i in json.loads(row[5])),
+            dt.datetime.fromisoformat(row[6]) if row[6] else None,
+        )
+
+    async def open_draft(
+        self, draft: RoundDraft, *, now: dt.datetime, announce: Announce | None = None
+    ) -> int | None:
+        """Open a draft round and drop the draft, in one transaction (`announce` stages its
+        notices in it); None when the draft was used or dropped meanwhile (a double press)."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute("DELETE FROM round_drafts WHERE id = ?", (draft.id,))
+            if not cursor.rowcount:
+                return None
+            round_id = await _insert_round(
+                db,
+                draft.name,
+                draft.cycle,
+                draft.scope,
+                draft.recommendation_ids,
+                draft.closes_at,
+                draft.user_id,
+                now,
             )
-            await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
-        return round_id
+            if announce is not None:
+                announce(round_id)
+            return round_id
+
+    async def drop_draft(self, draft_id: int, user_id: int) -> bool:
+        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM round_drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
+            )
+            return bool(cursor.rowcount)
+
+    async def delete_round(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Delete a round nobody has rated in (audited); False if it has ratings or is gone."""
+        async with self._db.transaction() as db:
+            async with db.execute("SELECT name FROM rounds WHERE id = ?", (round_id,)) as cursor:
+                row = await cursor.fetchone()
+            cursor = await db.execute(
+                "DELETE FROM rounds WHERE id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM rating_history WHERE round_id = ?)",
+                (round_id, round_id),
+            )
+            if not cursor.rowcount or row is None:
+                return False
+            await audit.record(
+                db, now, actor, AuditAction.DELETE_ROUND, None, f"{round_id}: {row[0]}"
+            )
+            return True
 
     async def rounds(self) -> list[Round]:
         """Every round, newest first."""
@@ -163,8 +275,11 @@ class AssessmentRepository:
                 str(round_id),
             )
 
-    async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
-        """Publish a closed round's results to members; False if the round is open."""
+    async def publish(
+        self, round_id: int, *, actor: int, now: dt.datetime, announce: Announce | None = None
+    ) -> bool:
+        """Publish a closed round's results to members (`announce` stages its notices in the
+        same transaction); False if the round is open."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE rounds SET published_at = ? WHERE id = ? AND status = 'closed'",
@@ -172,10 +287,13 @@ class AssessmentRepository:
             )
             if cursor.rowcount:
                 await audit.record(db, now, actor, AuditAction.PUBLISH_ROUND, None, str(round_id))
+                if announce is not None:
+                    announce(round_id)
             return bool(cursor.rowcount)
 
-    async def close_due(self, now: dt.datetime) -> list[int]:
-        """Close the open rounds whose closing date has passed; return their ids."""
+    async def close_due(self, now: dt.datetime, announce: Announce | None = None) -> list[int]:
+        """Close the open rounds whose closing date has passed (`announce` stages each one's
+        notices in the same transaction); return their ids."""
         async with self._db.transaction() as db:
             async with db.execute(
                 "SELECT id FROM rounds WHERE status = 'open' AND closes_at IS NOT NULL "
@@ -188,6 +306,8 @@ class AssessmentRepository:
                 await _forget_skips(db, round_id)
                 await _freeze(db, round_id, True)
                 await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
+                if announce is not None:
+                    announce(round_id)
         return due
 
     async def rate(
@@ -298,6 +418,18 @@ class AssessmentRepository:
         ) as cursor:
             row = await cursor.fetchone()  # the frozen row first, then none, then the live one
         return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
+        """How many of the round's recommendations each active organisation has rated:
+        (organisation id, short name, count), by short name."""
+        async with self._db.connection.execute(
+            "SELECT o.id, o.short_name, COUNT(t.id) FROM organisations AS o "
+            "LEFT JOIN ratings AS t "
+            "ON t.organisation_id = o.id AND t.round_id = ? WHERE o.active = 1 "
+            "GROUP BY o.id ORDER BY o.short_name COLLATE NOCASE",
+            (round_id,),
+        ) as cursor:
+            return [(row[0], row[1], int(row[2])) for row in await cursor.fetchall()]
 
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
         """A working group's ratings: its member organisations' (those at the close, once the

@@ -1,5 +1,6 @@
 """Conversation state kept across restarts until it expires: the reason prompts and skips of
-the private rating flow, the working groups' list prompts. Ids only, never a message's text."""
+the private rating flow, the working groups' list prompts, the draft rounds awaiting [Open].
+Ids only, never a message's text (a draft round keeps the name it will open with)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM skipped_recommendations WHERE expires_at <= ?",
         "DELETE FROM list_prompts WHERE expires_at <= ?",
         "DELETE FROM action_prompts WHERE expires_at <= ?",
+        "DELETE FROM round_drafts WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))
 

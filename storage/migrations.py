@@ -552,4 +552,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX action_prompts_expiry ON action_prompts (expires_at)
     """,
+    # 19: a coordinator's /openround awaiting its [Open]: a draft round (its recommendations as
+    # a JSON list of ids), kept across restarts until it expires, like the reason prompts.
+    """
+    CREATE TABLE round_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an old [Open] opens nothing
+        user_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        recommendation_ids TEXT NOT NULL,
+        closes_at TEXT,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX round_drafts_expiry ON round_drafts (expires_at)
+    """,
 )

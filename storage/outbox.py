@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "id, chat_id, content, job, topic_id, language, reference, not_before, organisation_id, "
-    "status, attempts, next_attempt_at, message_id, last_error, sent_at"
+    "status, attempts, next_attempt_at, message_id, last_error, sent_at, created_at"
 )
 
 
@@ -73,6 +73,7 @@ def _delivery(row: Any) -> Delivery:
         message_id=row[12],
         last_error=row[13],
         sent_at=_time(row[14]),
+        created_at=_time(row[15]),
     )
 
 
@@ -170,6 +171,14 @@ class OutboxRepository:
         """Note something about a delivery that went out (e.g. sent to the general chat)."""
         await self._update(
             "UPDATE deliveries SET last_error = ? WHERE id = ?", (note[:500], delivery_id)
+        )
+
+    async def migrate_chat(self, old_id: int, new_id: int, delivery_id: int) -> None:
+        """A group got a new id: that delivery and the ones waiting for it go there."""
+        await self._update(
+            "UPDATE deliveries SET chat_id = ? WHERE chat_id = ? "
+            "AND (status = 'waiting' OR id = ?)",
+            (new_id, old_id, delivery_id),
         )
 
     async def requeue_sending(self) -> int:

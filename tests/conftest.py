@@ -104,6 +104,9 @@ def make_settings(tg: FakeTelegram, db_path: Path, **overrides: Any) -> Settings
         "base_url": tg.url,
         "database_path": db_path,
         "coordinator_ids": frozenset({COORDINATOR_ID}),
+        # Round notices go out through the outbox; their own tests turn them on
+        # (tests/test_round_notices_bot.py), the others read the bot's answers undisturbed.
+        "round_notices": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -66,11 +66,18 @@ _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 class ApiError(Exception):
     """A Bot API error answer."""
 
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def body(self) -> dict[str, Any]:
         """The JSON Telegram answers with."""
@@ -81,6 +88,8 @@ class ApiError(Exception):
         }
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to_chat_id is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return body
 
 
@@ -304,6 +313,8 @@ class FakeTelegram:
     unknown_chats: set[int] = field(default_factory=set)  # 400 "chat not found"
     missing_topics: set[tuple[int, int]] = field(default_factory=set)  # 400 thread not found
     pinned: list[tuple[int, int]] = field(default_factory=list)
+    # Groups that became supergroups: old id -> new id (400 with migrate_to_chat_id).
+    migrated: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -443,6 +454,12 @@ class FakeTelegram:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if chat_id in self.unknown_chats:
             raise ApiError(400, "Bad Request: chat not found")
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         if (chat_id, topic) in self.missing_topics:
             raise ApiError(400, "Bad Request: message thread not found")
         now = self.monotonic()
@@ -474,6 +491,10 @@ class FakeTelegram:
     def fail_next(self, method: str, code: int = 500, times: int = 1) -> None:
         """Answer the next call(s) of `method` with an error (a fault the bot must survive)."""
         self._faults.setdefault(method, []).extend([code] * times)
+
+    def heal(self, method: str) -> None:
+        """Telegram is back: drop the faults still waiting for `method`."""
+        self._faults.pop(method, None)
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Answer the next call(s) of `method` only after `seconds` (beyond the client's timeout)."""

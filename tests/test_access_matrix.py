@@ -139,6 +139,11 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
+    "rad": ("rad:{spare_round}", COORDINATORS),
+    "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
+    "rab": ("rab:{spare_round}", COORDINATORS),
+    "rd": ("rd:999:0", COORDINATORS),
+    "rr": ("rr:{open}", MEMBERS),
 }
 
 

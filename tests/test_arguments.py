@@ -35,7 +35,8 @@ from tests.conftest import (
     loose_limiter,
     make_settings,
 )
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, edited, press
 
 TZ = ZoneInfo("Asia/Phnom_Penh")
 TODAY = dt.date(2026, 11, 23)
@@ -197,18 +198,23 @@ def test_khmer_digits_and_colons_in_every_number_argument() -> None:
 # --- through the running bot ----------------------------------------------------------------
 
 
+async def open_round(tg: FakeTelegram, words: str) -> StoredMessage:
+    """/openround as typed, then [Open]: the message saying it is open."""
+    preview = await tg.reply_to(COORDINATOR, f"/openround {words}")
+    await press(tg, preview, button(preview, "Open"), COORDINATOR)
+    return await edited(tg, preview)
+
+
 async def test_openround_with_khmer_digits_and_bad_dates(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    reply = await tg.reply_to(
-        COORDINATOR, "/openround c២ ១១៨.១-១១៨.២ until ២០២៦-១២-៣១ ៖ ការពិនិត្យ ២០២៦"
-    )
+    reply = await open_round(tg, "c២ ១១៨.១-១១៨.២ until ២០២៦-១២-៣១ ៖ ការពិនិត្យ ២០២៦")
     assert reply.text.startswith("Round 1 «ការពិនិត្យ ២០២៦» is open: 2 recommendations of cycle 2")
     services: Services = bot.bot_data["services"]
     round_ = await services.assessments.repository.round(1)
     assert round_ is not None
     assert round_.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)
-    reply = await tg.reply_to(COORDINATOR, "/openround c2 118.3 until២០២៦-១២-៣១ ៖ Glued")
+    reply = await open_round(tg, "c2 118.3 until២០២៦-១២-៣១ ៖ Glued")
     assert reply.text.startswith("Round 2 «Glued» is open: 1 recommendation of cycle 2")
     round_ = await services.assessments.repository.round(2)
     assert round_ is not None
@@ -237,7 +243,7 @@ async def test_openround_with_khmer_digits_and_bad_dates(
 async def test_khmer_digits_in_results_export_compare_promote(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    await tg.reply_to(COORDINATOR, "/openround c2 118.1 : One")
+    await open_round(tg, "c2 118.1 : One")
     await tg.send("/export ១ csv", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR_ID)
     assert doc.params["document"]["filename"] == "round-1-en.csv"

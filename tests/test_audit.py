@@ -46,6 +46,7 @@ STORED_BEFORE_THE_ENUM = [
     "cancel broadcast",
     "send broadcast",
     "delete broadcast",
+    "delete round",
 ]
 
 

@@ -54,10 +54,16 @@ async def test_two_groups_judge_one_recommendation_differently(
     await flush(bot)
     await edited(tg, land_card)
     await edited(tg, women_card)
-    assert land_card.text.endswith("🔴 3 · 🟠 1 · 🟢 0 · ❔ 0 — 4 of 4 organisations")
-    assert women_card.text.endswith("🔴 0 · 🟠 4 · 🟢 0 · ❔ 0 — 4 of 4 organisations")
+    assert land_card.text.endswith(
+        "4 of 4 organisations have rated (colours shown when the results are published)"
+    )
+    assert women_card.text.endswith(
+        "4 of 4 organisations have rated (colours shown when the results are published)"
+    )
     private = await tg.reply_to(reps[7], "/rate")
-    assert private.text.endswith("🔴 3 · 🟠 4 · 🟢 0 · ❔ 0 — 7 of 8 organisations")
+    assert private.text.endswith(  # no herding: this organisation has not rated it yet
+        "7 of 8 organisations have rated (colours shown once your organisation has rated)"
+    )
     # A rating from an organisation in neither group changes neither group's card: no edit.
     await services.assessments.rate(reps[7]["id"], 1, rec.id, Colour.UNKNOWN)
     await flush(bot)

@@ -190,7 +190,7 @@ async def test_a_khmer_working_groups_chat_gets_khmer_cards_and_redraws(
     call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     card = tg.messages[(GROUP["id"], call.result["message_id"])]
     assert card.text.startswith("<b>118.63</b> · វដ្តទី 2 · Mid-term")
-    assert card.text.endswith("— អង្គការ 0 ក្នុងចំណោម 3")
+    assert card.text.endswith("អង្គការ 0 ក្នុងចំណោម 3 បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)")
     for _ in range(4):
         await tg.next_call("sendMessage", chat_id=GROUP["id"])
     more = await tg.next_call("sendMessage", chat_id=GROUP["id"])
@@ -199,4 +199,6 @@ async def test_a_khmer_working_groups_chat_gets_khmer_cards_and_redraws(
     await press(tg, card, buttons(card)[0]["callback_data"], reps[0])
     await flush(bot)
     redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
-    assert redraw.params["text"].endswith("🔴 1 · 🟠 0 · 🟢 0 · ❔ 0 — អង្គការ 1 ក្នុងចំណោម 3")
+    assert redraw.params["text"].endswith(
+        "អង្គការ 1 ក្នុងចំណោម 3 បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)"
+    )

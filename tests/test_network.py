@@ -271,7 +271,7 @@ async def test_an_action_that_changed_data_is_not_repeated_after_a_kill_9(
         assert await asyncio.wait_for(second.wait(), 20) == 0
     assert [c for c in tg.calls if c.method == "sendMessage" and not c.consumed] == []
     with sqlite3.connect(db_path) as db:
-        rounds = db.execute("SELECT name FROM rounds").fetchall()
+        rounds = db.execute("SELECT name FROM round_drafts").fetchall()  # awaiting [Open]
         organisations = db.execute("SELECT short_name FROM organisations").fetchall()
     assert rounds == [("Kill test",)]
     assert organisations == [("KILL",)]

@@ -20,6 +20,7 @@ from bot.main import configure_logging
 from storage.instance import DatabaseInUse, single_instance
 from tests.conftest import COORDINATOR, FakeClock, make_settings
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, edited, press
 
 ROOT = Path(__file__).resolve().parent.parent
 BASH = shutil.which("bash") or "/bin/bash"
@@ -115,10 +116,11 @@ async def test_the_log_has_round_events_and_nothing_per_job_run(
                 five_runs.set()
 
         app.job_queue.scheduler.add_listener(count, EVENT_JOB_EXECUTED)
-        opened = await tg.reply_to(
+        preview = await tg.reply_to(
             COORDINATOR, "/openround c2 118.1-118.2 until 2026-11-30 : Short round"
         )
-        assert opened.text.startswith("Round 1 ")
+        await press(tg, preview, button(preview, "Open"), COORDINATOR)
+        assert (await edited(tg, preview)).text.startswith("Round 1 ")
         clock.advance(days=8)  # the next run of the card job closes the round
         await asyncio.wait_for(five_runs.wait(), 10)
     # (A WARNING may say a run was skipped on a busy machine: that one an operator wants.)

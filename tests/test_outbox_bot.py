@@ -62,6 +62,27 @@ async def drained(services: Services, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def settled(services: Services, clock: FakeClock, timeout: float = 30.0) -> None:
+    """Wait until no delivery is being sent or due now (retries wait for the clock)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with services.database.connection.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'sending'"
+        ) as cursor:
+            row = await cursor.fetchone()
+        if not (row and row[0]) and not await services.outbox.store.due(clock.now(), 1):
+            return
+        assert time.monotonic() < deadline, "the sender did not settle"
+        await asyncio.sleep(0.01)
+
+
+def seen_faults(tg: FakeTelegram) -> None:
+    """The injected 5xx answers were expected: the test looked at them."""
+    for call in tg.calls:
+        if call.error == "Injected fault":
+            call.consumed = True
+
+
 @pytest.fixture
 async def paced(
     tg: FakeTelegram, db_path: Path, clock: FakeClock
@@ -125,22 +146,49 @@ async def test_telegrams_refusals(
     for chat in (blocked, gone):  # the refusals, seen
         await tg.next_call("sendMessage", chat_id=chat)
 
-    # 5xx and timeouts: back off (the clock decides), then give up after the last attempt.
-    tg.fail_next("sendMessage", 502, times=5)
+    # 5xx and timeouts: back off (the clock decides), give up after OUTBOX_GIVE_UP_MINUTES.
+    tg.fail_next("sendMessage", 502, times=1000)
     [failing] = await outbox.send(Outgoing(broken, Content("Again"), Job.NOTICE))
-    for _ in range(5):
-        await tg.next_call("sendMessage", chat_id=broken)
-        clock.advance(minutes=10)
+    started = clock.now()
+    while (row := await outbox.delivery(failing)) and row.status is not DeliveryStatus.FAILED:
+        await settled(services, clock)
+        clock.advance(minutes=5)
         outbox.notify()  # what the job queue's sweep does
-    await drained(services)
-    row = await outbox.delivery(failing)
+    assert dt.timedelta(minutes=60) <= clock.now() - started <= dt.timedelta(minutes=75)
     assert row is not None
-    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 5)
+    assert row.attempts > 5
+    tg.heal("sendMessage")
+    seen_faults(tg)
 
     # The 403 marked the person; nobody retried either refusal.
     assert [c.params["chat_id"] for c in tg.calls if c.params.get("chat_id") == str(blocked)] == [
         str(blocked)
     ]
+
+
+async def test_a_telegram_outage_of_minutes_loses_nothing(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    tg.fail_next("sendMessage", 502, times=100_000)
+    started = clock.now()
+    await services.outbox.send(
+        *(
+            Outgoing(5000 + n, Content(f"Hi {n}"), Job.BROADCAST, reference="broadcast:1")
+            for n in range(20)
+        )
+    )
+    while clock.now() - started < dt.timedelta(minutes=15):  # 15 minutes of 502s
+        await settled(services, clock)
+        clock.advance(seconds=30)
+        services.outbox.notify()
+    assert await services.outbox.progress("broadcast:1") == {DeliveryStatus.WAITING: 20}
+    tg.heal("sendMessage")
+    seen_faults(tg)
+    clock.advance(minutes=10)
+    services.outbox.notify()
+    await drained(services)
+    assert await services.outbox.progress("broadcast:1") == {DeliveryStatus.SENT: 20}
 
 
 async def test_a_blocked_member_is_marked_and_reported(
@@ -266,3 +314,31 @@ async def test_a_kill_9_half_way_loses_nothing_and_repeats_at_most_what_was_in_f
             "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
         ).fetchall() == [("sent", 200)]
     assert "interrupted by a stop are sent again" in log.read_text() or os.name != "posix"
+
+
+async def test_a_group_that_became_a_supergroup_gets_its_messages_at_its_new_id(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    old, new = -4001, -1004001
+    [land] = [g for g in await services.coalition.working_groups() if g.slug == "land"]
+    await services.coalition.link_chat(COORDINATOR["id"], old, 0, land.id, "Land")
+    tg.migrated[old] = new
+    later = clock.now() + dt.timedelta(hours=1)
+    now_id, later_id = await services.outbox.send(
+        Outgoing(old, Content("News"), Job.BROADCAST),
+        Outgoing(old, Content("Later"), Job.BROADCAST, not_before=later),
+    )
+    refused = await tg.next_call("sendMessage", chat_id=old)
+    assert refused.error == "Bad Request: group chat was upgraded to a supergroup chat"
+    sent = await tg.next_call("sendMessage", chat_id=new)
+    assert (sent.error, sent.params["text"]) == (None, "News")
+    await settled(services, clock)
+    row = await services.outbox.delivery(now_id)
+    assert row is not None
+    assert (row.status, row.chat_id) == (DeliveryStatus.SENT, new)
+    waiting = await services.outbox.delivery(later_id)
+    assert waiting is not None
+    assert (waiting.status, waiting.chat_id) == (DeliveryStatus.WAITING, new)
+    assert [c.working_group_id for c in await services.coalition.links_of(new)] == [land.id]
+    assert await services.coalition.links_of(old) == []

@@ -45,7 +45,10 @@ async def link_land_group(tg: FakeTelegram) -> None:
 
 
 async def open_round(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
-    return await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    """/openround, then [Open] under what it understood: the message saying it is open."""
+    preview = await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == ""
+    return await edited(tg, preview)
 
 
 async def flush(bot: BotApplication) -> None:
@@ -78,7 +81,9 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     assert first.text.startswith(
         "<b>118.63</b> · Cycle 2 · Mid-term review 2026\nDeploy further efforts"
     )
-    assert first.text.endswith("🔴 0 · 🟠 0 · 🟢 0 · ❔ 0 — 0 of 3 organisations")
+    assert first.text.endswith(
+        "0 of 3 organisations have rated (colours shown when the results are published)"
+    )
     red, orange, green, _unknown = (b["callback_data"] for b in buttons(first))
 
     assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
@@ -111,7 +116,9 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     redraw = await tg.next_call(
         "editMessageText", chat_id=GROUP["id"], message_id=first.message_id
     )
-    assert redraw.params["text"].endswith("🔴 1 · 🟠 2 · 🟢 0 · ❔ 0 — 3 of 3 organisations")
+    assert redraw.params["text"].endswith(
+        "3 of 3 organisations have rated (colours shown when the results are published)"
+    )
     await flush(bot)
     assert [c for c in tg.calls if c.method == "editMessageText" and not c.consumed] == []
 
@@ -318,7 +325,9 @@ async def test_concurrent_taps_lose_nothing(tg: FakeTelegram, bot: BotApplicatio
     redraw = await tg.next_call(
         "editMessageText", chat_id=GROUP["id"], message_id=first.message_id
     )
-    assert redraw.params["text"].endswith("🔴 6 · 🟠 6 · 🟢 6 · ❔ 6 — 24 of 24 organisations")
+    assert redraw.params["text"].endswith(
+        "24 of 24 organisations have rated (colours shown when the results are published)"
+    )
 
 
 async def test_compare_rounds_and_erased_organisations_become_anonymous(

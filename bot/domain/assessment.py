@@ -126,6 +126,19 @@ class Round:
     size: int
 
 
+@dataclass(frozen=True)
+class RoundDraft:
+    """A round a coordinator asked for and has not confirmed yet (/openround's preview)."""
+
+    id: int
+    user_id: int
+    name: str
+    cycle: int
+    scope: str
+    recommendation_ids: tuple[int, ...]
+    closes_at: dt.datetime | None
+
+
 class Rating(NamedTuple):
     """One organisation's answer (organisation None once the organisation was erased).
 

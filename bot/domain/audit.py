@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     CANCEL_BROADCAST = "cancel broadcast"
     SEND_BROADCAST = "send broadcast"
     DELETE_BROADCAST = "delete broadcast"
+    DELETE_ROUND = "delete round"
 
     @property
     def label(self) -> str:
@@ -107,4 +108,5 @@ _LABELS = {
     AuditAction.CANCEL_BROADCAST: N_("cancelled broadcast"),
     AuditAction.SEND_BROADCAST: N_("sent broadcast"),
     AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
+    AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
 }

@@ -50,6 +50,11 @@ def extract_cycle(normalized: str) -> tuple[int | None, str]:
     return (found.pop() if found else None), rest
 
 
+def without_numbers(normalized: str) -> str:
+    """The normalised text with its recommendation numbers and ranges blanked out."""
+    return _ITEM.sub(" ", normalized)
+
+
 def cycle_after_numbers(text: str) -> bool:
     """True when a cycle marker follows a number ('119.3, c1 82.1'): in a pasted list it
     cannot name the cycle of the numbers before it."""

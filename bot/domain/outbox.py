@@ -183,6 +183,7 @@ class Delivery:
     message_id: int | None
     last_error: str | None
     sent_at: dt.datetime | None
+    created_at: dt.datetime | None = None
 
 
 @dataclass

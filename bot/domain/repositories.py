@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
-from bot.domain.assessment import Card, Colour, Distribution, Rating, Round
+from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.milestones import MilestoneEntry
@@ -219,6 +219,44 @@ class AssessmentStore(Protocol):
         """Create an open round over a fixed list of recommendations."""
         ...
 
+    async def add_draft(
+        self,
+        user_id: int,
+        name: str,
+        cycle: int,
+        scope: str,
+        recommendation_ids: Sequence[int],
+        closes_at: dt.datetime | None,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> int:
+        """Keep a round awaiting its coordinator's [Open] until it expires; its id."""
+        ...
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        """A draft round that has not expired, or None."""
+        ...
+
+    async def open_draft(
+        self,
+        draft: RoundDraft,
+        *,
+        now: dt.datetime,
+        announce: Callable[[int], None] | None = None,
+    ) -> int | None:
+        """Open a draft round and drop the draft, in one transaction (`announce(round id)`
+        stages its notices in it); None when it was used."""
+        ...
+
+    async def drop_draft(self, draft_id: int, user_id: int) -> bool:
+        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        ...
+
+    async def delete_round(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
+        """Delete a round nobody has rated in (audited); False if it has ratings or is gone."""
+        ...
+
     async def rounds(self) -> list[Round]:
         """Every round, newest first."""
         ...
@@ -237,12 +275,23 @@ class AssessmentStore(Protocol):
         """Close (freeze) or reopen a round; reopening withdraws its publication."""
         ...
 
-    async def publish(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:
-        """Publish a closed round's results to members; False if the round is open."""
+    async def publish(
+        self,
+        round_id: int,
+        *,
+        actor: int,
+        now: dt.datetime,
+        announce: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Publish a closed round's results to members (`announce` stages its notices in the
+        same transaction); False if the round is open."""
         ...
 
-    async def close_due(self, now: dt.datetime) -> list[int]:
-        """Close the open rounds whose closing date has passed; return their ids."""
+    async def close_due(
+        self, now: dt.datetime, announce: Callable[[int], None] | None = None
+    ) -> list[int]:
+        """Close the open rounds whose closing date has passed (`announce` stages each one's
+        notices in the same transaction); return their ids."""
         ...
 
     async def rate(
@@ -280,6 +329,11 @@ class AssessmentStore(Protocol):
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
         """(organisations that rated, organisations eligible), as they were at the close once
         the round is closed."""
+        ...
+
+    async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
+        """How many of the round's recommendations each active organisation has rated:
+        (organisation id, short name, count)."""
         ...
 
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
@@ -512,6 +566,10 @@ class OutboxStore(Protocol):
 
     async def annotate(self, delivery_id: int, note: str) -> None:
         """Note something about a delivery that went out (e.g. sent to the general chat)."""
+        ...
+
+    async def migrate_chat(self, old_id: int, new_id: int, delivery_id: int) -> None:
+        """A group got a new id: that delivery and the ones waiting for it go there."""
         ...
 
     async def requeue_sending(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import enum
 import logging
 import re
@@ -31,10 +32,17 @@ from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.model import Recommendation, Response, Theme
-from bot.domain.numbers import MalformedNumber, MultipleCycles, extract_cycle, parse_numbers
-from bot.domain.outbox import Content, Job, Outgoing
+from bot.domain.numbers import (
+    MalformedNumber,
+    MultipleCycles,
+    extract_cycle,
+    parse_numbers,
+    without_numbers,
+)
+from bot.domain.outbox import Content, Job, Outbox, Outgoing, stage
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
+from bot.domain.round_notices import RoundNotices, reference
 from bot.domain.text import normalize, one_line
 
 log = logging.getLogger(__name__)
@@ -42,12 +50,18 @@ log = logging.getLogger(__name__)
 MAX_NAME = 120  # characters of a round's name
 MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
 PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the reason this long
+DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this long
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 _UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
     "example until 2026-12-31."
+)
+
+_PASSED_MEANWHILE = N_(
+    "The closing date of this round passed before it was opened: send /openround again with a "
+    "later date."
 )
 
 
@@ -68,6 +82,9 @@ class Scope:
     recommendation_ids: tuple[int, ...]
     description: str
     closes_at: dt.datetime | None
+    theme_ids: tuple[int, ...] = ()  # for the preview: what was understood
+    responses: tuple[Response, ...] = ()  # none or both: every response
+    numbers: tuple[str, ...] = ()  # the numbers and ranges, as '118.1–118.50'
 
 
 def closing_time(word: str, tz: dt.tzinfo, today: dt.date) -> dt.datetime:
@@ -93,10 +110,91 @@ def closing_time(word: str, tz: dt.tzinfo, today: dt.date) -> dt.datetime:
     raise BadScope(_NOT_A_DATE, date=word[:40])
 
 
+# Words a scope may use besides themes: the responses (English and Khmer, as in the glossary)
+# and fillers that change nothing ('all', 'and').
+_RESPONSE_WORDS = {
+    "accepted": Response.ACCEPTED,
+    "supported": Response.ACCEPTED,
+    "ទទួលយក": Response.ACCEPTED,
+    "noted": Response.NOTED,
+    "កត់សម្គាល់": Response.NOTED,
+}
+_FILLERS = frozenset({"all", "everything", "and", "ទាំងអស់", "និង"})
+_WORD = re.compile(r"[a-z][a-z'-]*|[\u1780-\u17ff]+")
+_UNKNOWN_WORD = N_(
+    "I do not know “{word}” in a scope. Write a cycle (c2), accepted or noted, theme names "
+    "(see /themes), numbers or ranges (118.1-118.50) and a closing date (until 2026-12-31)."
+)
+_DID_YOU_MEAN = N_("I do not know “{word}” in a scope. Did you mean “{suggestion}”?")
+
+
+def scope_words(catalog: Catalog) -> dict[str, Theme | Response | None]:
+    """Every word a scope understands (normalised) and what it means: a theme (slug, English or
+    Khmer name, a Khmer glossary word for it), a response, or nothing (a filler)."""
+    words: dict[str, Theme | Response | None] = dict.fromkeys(_FILLERS)
+    words.update((normalize(w), r) for w, r in _RESPONSE_WORDS.items())
+    slugs = {t.slug: t for t in catalog.themes}
+    for khmer, english in catalog.glossary.km_to_en.items():
+        theme = next((slugs[e] for e in english if e in slugs), None)
+        if theme is not None:
+            words.setdefault(khmer, theme)
+    for theme in catalog.themes:
+        for name in (theme.slug, theme.name_en, theme.name_km):
+            if name:
+                words[normalize(name)] = theme
+    return words
+
+
+def _read_words(
+    text: str, vocabulary: Mapping[str, Theme | Response | None]
+) -> list[Theme | Response]:
+    """What the scope's words mean, phrases (a theme's full name) first; BadScope for a word
+    the scope does not know, with the nearest known word when there is one."""
+    meant: list[Theme | Response] = []
+    for phrase in sorted((w for w in vocabulary if " " in w), key=len, reverse=True):
+        found = vocabulary[phrase]
+        if phrase in text:
+            text = text.replace(phrase, " ")
+            meant += [found] if found is not None else []
+    for word in _WORD.findall(text):
+        for part in _split_known(word.strip("-'"), vocabulary):
+            if part not in vocabulary:
+                raise _unknown(part, vocabulary)
+            found = vocabulary[part]
+            meant += [found] if found is not None else []
+    return meant
+
+
+def _split_known(word: str, vocabulary: Mapping[str, object]) -> list[str]:
+    """A Khmer run written without spaces ('ដីធ្លីទទួលយក') as the known words it is made of,
+    longest first; the word itself when it is known or cannot be split that way."""
+    if word in vocabulary or not word or word[0] < "\u1780":
+        return [word]
+    parts, i = [], 0
+    while i < len(word):
+        part = next((word[i:j] for j in range(len(word), i, -1) if word[i:j] in vocabulary), "")
+        if not part:
+            return [word]
+        parts.append(part)
+        i += len(part)
+    return parts
+
+
+def _unknown(word: str, vocabulary: Mapping[str, object]) -> BadScope:
+    latin = word[:1] < "\u1780"
+    same_script = [w for w in vocabulary if " " not in w and (w[:1] < "\u1780") == latin]
+    close = difflib.get_close_matches(word, same_script, n=1, cutoff=0.6)
+    if close:
+        return BadScope(_DID_YOU_MEAN, word=word[:40], suggestion=close[0])
+    return BadScope(_UNKNOWN_WORD, word=word[:40])
+
+
 def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> Scope:
     """Read 'c2 accepted land 118.1-118.50 until 2026-12-31' into the recommendations it means.
 
-    Khmer digits count as digits; anything unreadable is a BadScope, never another error.
+    Khmer digits count as digits, Khmer theme names and words as their English ones;
+    'accepted noted' means both. Anything unreadable (an unknown word too) is a BadScope, never
+    another error.
     """
     words = unicodedata.normalize("NFC", text)
     closes_at = None
@@ -106,7 +204,7 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> S
         words = _UNTIL.sub(" ", words)
     words = normalise(words).strip()
     try:
-        cycle, _ = extract_cycle(normalize(words))  # c2, cycle 2, វដ្ត២; two is an error
+        cycle, rest = extract_cycle(normalize(words))  # c2, cycle 2, វដ្ត២; two is an error
         numbers = parse_numbers(words)  # '118' alone is refused, not taken as no number
     except MultipleCycles:
         raise BadScope(N_("Name one cycle only, for example c2.")) from None
@@ -114,19 +212,13 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> S
         raise BadScope(
             N_("Write recommendation numbers like 118.6 or ranges like 118.1-118.50.")
         ) from None
+    meant = _read_words(without_numbers(rest), scope_words(catalog))
     cycle = cycle or (numbers.cycle if numbers else None) or catalog.current_cycle
     if cycle is None:
         raise BadScope(N_("No recommendations are loaded yet."))
-    lowered = words.lower()
-    response = (
-        Response.ACCEPTED
-        if "accepted" in lowered
-        else Response.NOTED
-        if "noted" in lowered
-        else None
-    )
-    slugs = {t.slug: t for t in catalog.themes}
-    themes = [slugs[w] for w in re.findall(r"[a-z][a-z-]+", lowered) if w in slugs]
+    responses = tuple(r for r in Response if r in meant)
+    response = responses[0] if len(responses) == 1 else None  # both: no filter
+    themes = list(dict.fromkeys(m for m in meant if isinstance(m, Theme)))
     pool: list[Recommendation] = []
     if themes:
         for theme in themes:
@@ -141,7 +233,18 @@ def parse_scope(text: str, catalog: Catalog, tz: dt.tzinfo, today: dt.date) -> S
     if not pool:
         raise BadScope(N_("No recommendation matches that scope."))
     pool.sort(key=lambda r: r.number)
-    return Scope(cycle, tuple(r.id for r in pool), " ".join(words.split()), closes_at)
+    return Scope(
+        cycle,
+        tuple(r.id for r in pool),
+        " ".join(words.split()),
+        closes_at,
+        tuple(t.id for t in themes),
+        responses,
+        tuple(
+            str(rng.start) if rng.start == rng.end else f"{rng.start}–{rng.end}"
+            for rng in (numbers.ranges if numbers else ())
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +286,8 @@ class Opening(enum.StrEnum):
     """What /openround did: opened, or refused and why."""
 
     OPENED = "opened"
+    PREVIEW = "preview"  # understood and kept as a draft: the coordinator confirms or cancels
+    GONE = "gone"  # the draft was opened, cancelled or expired meanwhile
     NO_NAME = "no name"  # no colon, no name after it, or a name too long: show how to write it
     BAD_SCOPE = "bad scope"  # the scope cannot be read: `problem` says why
 
@@ -192,7 +297,7 @@ class Opened:
     """/openround's outcome, all a handler needs to answer it."""
 
     result: Opening
-    round_id: int = 0
+    round_id: int = 0  # OPENED: the new round; PREVIEW: the draft's id
     name: str = ""  # as typed
     scope: Scope | None = None
     # BAD_SCOPE: a gettext msgid and its named placeholders, to translate then format.
@@ -206,6 +311,7 @@ class RoundChange(enum.StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     PUBLISH = "publish"
+    DELETE = "delete"  # only a round nobody has rated in
 
 
 @dataclass(frozen=True)
@@ -215,6 +321,9 @@ class RoundLine:
     round: Round
     rated: int
     total: int
+    # Coordinators: each active organisation's short name and how many it has rated.
+    organisations: tuple[tuple[str, int], ...] = ()
+    own: int | None = None  # a member: how many their organisation has rated
 
 
 @dataclass(frozen=True)
@@ -226,10 +335,33 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class RoundChoice:
+    """/rate's round: the one to rate in, or the open ones to choose from, or none."""
+
+    round: Round | None
+    choices: tuple[Round, ...] = ()  # several open and none named: ask which
+    asked: int | None = None  # a round named that is not open (or does not exist)
+
+
+@dataclass(frozen=True)
 class RoundChanged:
-    """A close, reopen or publish: the rounds as they are now, or None: the round is gone."""
+    """A close, reopen, publish or delete: the rounds as they are now (None: the round is
+    gone), and why nothing changed when a stale button asked for what cannot be done."""
 
     overview: Overview | None
+    refused: str = ""  # a gettext msgid; empty when the change was made
+
+
+_REFUSED_CHANGES = {
+    RoundChange.CLOSE: N_("This round is already closed."),
+    RoundChange.REOPEN: N_("This round is already open."),
+    RoundChange.PUBLISH: N_(
+        "Close the round before publishing: results are published once ratings are frozen."
+    ),
+    RoundChange.DELETE: N_(
+        "This round has ratings: it cannot be deleted. Close it instead, or keep it unpublished."
+    ),
+}
 
 
 class Assessments:
@@ -243,9 +375,12 @@ class Assessments:
         clock: Clock,
         min_ratings: int,
         reason_prompts: RateLimiter | None = None,
+        notices: tuple[RoundNotices, Outbox] | None = None,
     ) -> None:
-        """Wire storage, membership, the groups' lists and the clock."""
+        """Wire storage, membership, the groups' lists and the clock; with `notices`, opening,
+        closing by date and publishing tell people through the outbox."""
         self.reason_prompts = reason_prompts or RateLimiter(clock, 1)
+        self.notices = notices
         self.repository = repository
         self.coalition = coalition
         self.group_lists = group_lists
@@ -267,9 +402,11 @@ class Assessments:
         log.info("round %d opened: %d recommendations", round_id, len(scope.recommendation_ids))
         return round_id
 
-    async def open(self, actor: int, text: str, catalog: Catalog, tz: dt.tzinfo) -> Opened:
-        """/openround's words ('c2 land : Mid-term review') -> a new round, or why not
-        (coordinators only: NotAllowed for anyone else)."""
+    async def open(
+        self, actor: int, text: str, catalog: Catalog, tz: dt.tzinfo, *, preview: bool = False
+    ) -> Opened:
+        """/openround's words ('c2 land : Mid-term review') -> a new round, or with `preview` a
+        draft to confirm (`confirm`), or why not (coordinators only: NotAllowed otherwise)."""
         await self.coalition.require_coordinator(actor)
         scope_text, name = name_after_colon(text) or ("", "")
         if not name or len(name) > MAX_NAME:
@@ -278,8 +415,54 @@ class Assessments:
             scope = parse_scope(scope_text, catalog, tz, self.clock.now().astimezone(tz).date())
         except BadScope as exc:
             return Opened(Opening.BAD_SCOPE, problem=exc.message, params=exc.params)
+        if preview:
+            now = self.clock.now()
+            draft_id = await self.repository.add_draft(
+                actor,
+                one_line(name),
+                scope.cycle,
+                scope.description,
+                scope.recommendation_ids,
+                scope.closes_at,
+                expires=now + DRAFT_TTL,
+                now=now,
+            )
+            return Opened(Opening.PREVIEW, draft_id, name, scope)
         round_id = await self.open_round(actor, name, scope)
         return Opened(Opening.OPENED, round_id, name, scope)
+
+    async def confirm(self, actor: int, draft_id: int) -> Opened:
+        """[Open] under /openround's preview: open the draft round, once (coordinators only)."""
+        await self.coalition.require_coordinator(actor)
+        now = self.clock.now()
+        draft = await self.repository.draft(draft_id, now)
+        if draft is None or draft.user_id != actor:
+            return Opened(Opening.GONE)
+        scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
+        if draft.closes_at is not None and draft.closes_at <= now:
+            await self.repository.drop_draft(draft_id, actor)
+            return Opened(Opening.BAD_SCOPE, problem=_PASSED_MEANWHILE)
+        if self.notices is None:
+            round_id = await self.repository.open_draft(draft, now=now)
+        else:
+            notices, outbox = self.notices
+            audiences = await notices.audiences(draft.recommendation_ids)
+            size = len(draft.recommendation_ids)
+
+            def announce(new_id: int) -> None:
+                stage(*notices.opened(audiences, new_id, draft.name, size, draft.closes_at))
+
+            async with outbox.along():
+                round_id = await self.repository.open_draft(draft, now=now, announce=announce)
+        if round_id is None:
+            return Opened(Opening.GONE)
+        log.info("round %d opened: %d recommendations", round_id, len(draft.recommendation_ids))
+        return Opened(Opening.OPENED, round_id, draft.name, scope)
+
+    async def cancel(self, actor: int, draft_id: int) -> bool:
+        """[Cancel] under /openround's preview: forget the draft; False if it was gone."""
+        await self.coalition.require_coordinator(actor)
+        return await self.repository.drop_draft(draft_id, actor)
 
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
         """Close or reopen (coordinators only)."""
@@ -291,32 +474,113 @@ class Assessments:
         """Close, reopen or publish a round from its button, and the rounds to redraw
         (coordinators only: NotAllowed for anyone else)."""
         await self.coalition.require_coordinator(actor)
-        if await self.repository.round(round_id) is None:
+        round_ = await self.repository.round(round_id)
+        if round_ is None:
             return RoundChanged(None)
+        done = True
         if change is RoundChange.PUBLISH:
-            await self.publish(actor, round_id)
+            done = await self.publish(actor, round_id)
+        elif change is RoundChange.DELETE:
+            done = await self.repository.delete_round(round_id, actor=actor, now=self.clock.now())
+            if done:
+                log.info("round %d deleted", round_id)
+        elif round_.open is (change is RoundChange.REOPEN):  # a stale button: nothing to do
+            done = False
         else:
             await self.set_open(actor, round_id, change is RoundChange.REOPEN)
-        return RoundChanged(await self.overview(actor))
+        refused = "" if done else _REFUSED_CHANGES[change]
+        return RoundChanged(await self.overview(actor), refused)
+
+    async def remind(self) -> None:
+        """Remind the organisations that have not finished an open round some days before it
+        closes (`RoundNotices.reminder_days`: the nearest whose time has come, once each)."""
+        if self.notices is None:
+            return
+        notices, outbox = self.notices
+        days = notices.reminder_days
+        now = self.clock.now()
+        for round_ in await self.repository.rounds():
+            if not round_.open or round_.closes_at is None or round_.closes_at <= now:
+                continue
+            due = [d for d in sorted(days) if round_.closes_at - dt.timedelta(days=d) <= now]
+            if not due:
+                continue
+            ref = reference(round_.id, f"reminder-{due[0]}")
+            if await outbox.progress(ref):
+                continue
+            rated = {org: n for org, _, n in await self.repository.progress(round_.id)}
+            told = await notices.reminders(
+                round_.id, round_.name, round_.size, round_.closes_at, rated, due[0]
+            )
+            if told:
+                await outbox.send(*told)
+                log.info("round %d: %d reminders staged", round_.id, len(told))
 
     async def overview(self, user_id: int) -> Overview:
         """Every round with its participation, and whether the reader gets the buttons."""
+        person = await self.coalition.person(user_id)
+        coordinator = person is not None and person.role is Role.COORDINATOR
+        org = person.organisation_id if person and person.role is Role.MEMBER else None
         lines = [
-            RoundLine(r, *await self.repository.participation(r.id))
+            RoundLine(
+                r,
+                *await self.repository.participation(r.id),
+                tuple((short, n) for _, short, n in await self.repository.progress(r.id))
+                if coordinator
+                else (),
+                len(await self.repository.own(r.id, org)) if org is not None else None,
+            )
             for r in await self.repository.rounds()
         ]
-        coordinator = await self.coalition.role(user_id) is Role.COORDINATOR
         return Overview(tuple(lines), coordinator)
 
     async def close_due(self) -> None:
-        """Close the open rounds whose closing date has passed."""
-        for round_id in await self.repository.close_due(self.clock.now()):
+        """Close the open rounds whose closing date has passed (telling their chats, members
+        and coordinators)."""
+        now = self.clock.now()
+        if self.notices is None:
+            closed = await self.repository.close_due(now)
+        else:
+            notices, outbox = self.notices
+            due = [
+                r
+                for r in await self.repository.rounds()
+                if r.open and r.closes_at is not None and r.closes_at <= now
+            ]
+            if not due:
+                return
+            told = {
+                r.id: notices.closed(
+                    await notices.audiences(await self.repository.items(r.id)), r.id, r.name
+                )
+                for r in due
+            }
+
+            def announce(round_id: int) -> None:
+                stage(*told.get(round_id, ()))
+
+            async with outbox.along():
+                closed = await self.repository.close_due(now, announce)
+        for round_id in closed:
             log.info("round %d closed: its closing date has passed", round_id)
 
     async def publish(self, actor: int, round_id: int) -> bool:
         """Publish a closed round (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        published = await self.repository.publish(round_id, actor=actor, now=self.clock.now())
+        now = self.clock.now()
+        round_ = await self.repository.round(round_id)
+        if self.notices is None or round_ is None:
+            published = await self.repository.publish(round_id, actor=actor, now=now)
+        else:
+            notices, outbox = self.notices
+            told: list[Outgoing] = []
+            if not await outbox.progress(reference(round_id, "published")):  # once a round
+                audiences = await notices.audiences(await self.repository.items(round_id))
+                told = notices.published(audiences, round_id, round_.name)
+            async with outbox.along():
+                published = await self.repository.publish(
+                    round_id, actor=actor, now=now, announce=lambda _: stage(*told)
+                )
         if published:
             log.info("round %d published", round_id)
         return published
@@ -417,6 +681,16 @@ class Assessments:
         await self.repository.set_reason(round_id, rec_id, org_id, "", self.clock.now())
         return True
 
+    async def pick_open(self, asked: int | None) -> RoundChoice:
+        """The open round /rate works in: the one named, the only one, or the choice."""
+        open_ = [r for r in await self.repository.rounds() if r.open]
+        if asked is not None:
+            named = next((r for r in open_ if r.id == asked), None)
+            return RoundChoice(named, () if named else tuple(open_), None if named else asked)
+        if len(open_) == 1:
+            return RoundChoice(open_[0])
+        return RoundChoice(None, tuple(open_))
+
     async def current_round(self) -> Round | None:
         """The newest open round."""
         return next((r for r in await self.repository.rounds() if r.open), None)
@@ -484,6 +758,24 @@ class Assessments:
     async def prompt_unsent(self, user_id: int) -> bool:
         """Whether a prompt to this person is still on its way (its message id is unknown)."""
         return await self.repository.prompt_unsent(user_id, self.clock.now())
+
+    async def shows_colours(self, viewer: int | None, round_: Round, rec_id: int) -> bool:
+        """May a card show this recommendation's colours, or only how many have rated? No
+        herding, as polls hide results until one votes: a group's card (viewer None) once the
+        round is published; in private also a coordinator, and a member whose organisation
+        has rated it."""
+        if round_.published and not round_.open:
+            return True
+        if viewer is None:
+            return False
+        person = await self.coalition.person(viewer)
+        if person is None:
+            return False
+        if person.role is Role.COORDINATOR:
+            return True
+        if person.organisation_id is None:
+            return False
+        return rec_id in await self.repository.own(round_.id, person.organisation_id)
 
     async def may_see_results(self, user_id: int, round_: Round) -> bool:
         """Coordinators always; members once a closed round is published; guests never."""

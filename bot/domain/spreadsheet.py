@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # What XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
 # openpyxl refuses some of them, and Excel and LibreOffice refuse a file holding the others.
@@ -44,41 +45,83 @@ def sheet_title(name: str) -> str:
     return title[:31] or "Sheet"
 
 
-def table(rows: Sequence[Sequence[str | int]], fmt: str, *, sheet: str = "") -> bytes:
-    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes (its sheet named `sheet`);
-    every text cell sanitised, numbers kept as numbers."""
+Rows = Sequence[Sequence[str | int]]
+MIN_WIDTH, MAX_WIDTH = 6, 60  # a column's width in characters: sized to its text, within these
+
+
+def table(
+    rows: Rows,
+    fmt: str,
+    *,
+    sheet: str = "",
+    more: Sequence[tuple[str, Rows]] = (),
+    fills: Mapping[str, str] | None = None,
+) -> bytes:
+    """A table as CSV (UTF-8 with BOM, for Excel) or XLSX bytes (`workbook`): its sheet named
+    `sheet`, then the `more` (name, rows) sheets; every text cell sanitised, numbers kept as
+    numbers."""
     if fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(
             [csv_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows
         )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    return workbook([(sheet, rows)])
+    return workbook([(sheet, rows), *more], fills)
 
 
-def workbook(sheets: Sequence[tuple[str, Sequence[Sequence[str | int]]]]) -> bytes:
-    """XLSX bytes with one worksheet per (name, rows), every cell as `table` writes it."""
+def workbook(sheets: Sequence[tuple[str, Rows]], fills: Mapping[str, str] | None = None) -> bytes:
+    """XLSX bytes with one worksheet per (name, rows): a bold frozen header, wrapped text,
+    columns sized to their text, a cell whose whole text is a key of `fills` filled with that
+    ARGB colour; text sanitised and never a formula, numbers kept as numbers."""
     from openpyxl import Workbook  # only exports need it
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    for sheet, rows in sheets:
-        worksheet = book.create_sheet(sheet_title(sheet) if sheet else None)
-        for row in rows:
-            cells = []
-            for value in row:
-                if not isinstance(value, str):  # a count: a number, so SUM works
-                    cells.append(WriteOnlyCell(worksheet, value=value))
-                    continue
-                cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
-                if cell.value is not None:
-                    # Always text, never a formula or a number; a would-be formula is also
-                    # marked "quoted" so that editing the cell in Excel or LibreOffice keeps it
-                    # text.
-                    cell.data_type = "s"
-                    cell.quotePrefix = looks_like_formula(cell.value)
-                cells.append(cell)
-            worksheet.append(cells)
+    titles: set[str] = set()
+    for name, rows in sheets:
+        title = sheet_title(name) if name else "Sheet"
+        for n in range(2, 100):  # Excel refuses two sheets of one name (case aside)
+            if title.casefold() not in titles:
+                break
+            title = sheet_title(name)[: 31 - len(f" ({n})")] + f" ({n})"
+        titles.add(title.casefold())
+        _write_sheet(book.create_sheet(title), rows, fills or {})
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _write_sheet(worksheet: Any, rows: Rows, fills: Mapping[str, str]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in rows:
+        for i, value in enumerate(row):
+            longest = max((len(line) for line in str(value).split("\n")), default=0)
+            widths[i] = max(widths.get(i, MIN_WIDTH), min(longest + 2, MAX_WIDTH))
+    for i, width in widths.items():  # before any row: a write-only sheet needs them first
+        worksheet.column_dimensions[get_column_letter(i + 1)].width = width
+    worksheet.freeze_panes = "A2"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    bold = Font(bold=True)
+    painted = {text: PatternFill("solid", start_color=argb) for text, argb in fills.items()}
+    for number, row in enumerate(rows):
+        cells = []
+        for value in row:
+            if not isinstance(value, str):  # a count: a number, so SUM works
+                cell = WriteOnlyCell(worksheet, value=value)
+            else:
+                cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
+                if cell.value is not None:
+                    # Always text, never a formula or a number; a would-be formula is also
+                    # marked "quoted" so that editing it in Excel or LibreOffice keeps it text.
+                    cell.data_type = "s"
+                    cell.quotePrefix = looks_like_formula(cell.value)
+                    cell.alignment = wrap
+                    if value in painted:
+                        cell.fill = painted[value]
+            if number == 0:
+                cell.font = bold
+            cells.append(cell)
+        worksheet.append(cells)
