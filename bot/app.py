@@ -19,7 +19,7 @@ from bot.flood import ChatRateLimiter
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
-from handlers import broadcasts, group_rating, guard, nudges, operations
+from handlers import broadcasts, chats, group_rating, guard, nudges, operations
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,7 @@ async def running(
             settings.outbox_chat_per_second,
         ),
         give_up=dt.timedelta(minutes=settings.outbox_give_up_minutes),
+        group_lost=lambda chat_id: chats.group_lost(services, chat_id, None, only_if_linked=True),
     )
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)

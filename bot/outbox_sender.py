@@ -15,7 +15,7 @@ import logging
 import math
 import random
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +67,10 @@ class Sender:
         limits: OutboxLimits,
         *,
         give_up: dt.timedelta = GIVE_UP,
+        group_lost: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        """Send through `bot`; mark the unreachable in `coalition`; pace by `clock`."""
+        """Send through `bot`; mark the unreachable in `coalition` (`group_lost` for a group
+        chat); pace by `clock`."""
         self._bot = bot
         self._outbox = outbox
         self._store = outbox.store
@@ -76,6 +78,8 @@ class Sender:
         self._clock = clock
         self._limits = limits
         self._give_up = give_up
+        self._group_lost = group_lost
+        self._losing = asyncio.Lock()  # one group's refusals in flight together: one notice
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
@@ -318,9 +322,13 @@ class Sender:
                 log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
 
     async def _blocked(self, delivery: Delivery, error: str) -> None:
-        """403 / chat not found / kicked: never retried; a person is marked unreachable."""
+        """403 / chat not found / kicked: never retried; a person is marked unreachable, a group
+        chat loses its links (the coordinators are told)."""
         if delivery.chat_id > 0:  # first: once the row is final, the person is marked
             await self._coalition.mark_unreachable(delivery.chat_id)
+        elif self._group_lost is not None:
+            async with self._losing:
+                await self._group_lost(delivery.chat_id)
         await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
 

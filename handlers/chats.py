@@ -8,6 +8,7 @@ from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Mes
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
+from bot.domain.services import DomainServices
 from bot.domain.text import truncate
 from handlers.access import Press
 from handlers.callbacks import LinkGroup
@@ -37,20 +38,37 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     if was == now:
         return
     services = context.services
-    coalition = services.coalition
+    if not now:
+        await group_lost(services, change.chat.id, change.chat.title)
+        return
     title = truncate(change.chat.title or str(change.chat.id), 128)  # Telegram's limit
+
+    def text_for(l10n: Localizer) -> str:
+        return escape(
+            l10n.gettext(
+                "I was added to the group «{title}». To make it a working group's chat, "
+                "send /linkgroup in that group (or in one of its topics)."
+            ).format(title=title)
+        )
+
+    async with services.outbox.along():
+        await tell_coordinators(services, text_for)
+
+
+async def group_lost(
+    services: DomainServices, chat_id: int, title: str | None, *, only_if_linked: bool = False
+) -> None:
+    """The bot left a group, or Telegram refuses it there (403, chat not found): the group's
+    links go, and the coordinators are told which working groups lost their chat."""
+    coalition = services.coalition
     # The notice is written with the unlinking (one transaction): known before it, from the links.
-    gone = [] if now else await coalition.links_of(change.chat.id)
+    gone = await coalition.links_of(chat_id)
+    if only_if_linked and not gone:
+        return
+    title = truncate(title or next((c.title for c in gone if c.title), str(chat_id)), 128)
     groups = {g.id: g for g in await coalition.working_groups()}
 
     def text_for(l10n: Localizer) -> str:
-        if now:
-            return escape(
-                l10n.gettext(
-                    "I was added to the group «{title}». To make it a working group's chat, "
-                    "send /linkgroup in that group (or in one of its topics)."
-                ).format(title=title)
-            )
         text = l10n.gettext("I was removed from the group «{title}».").format(title=title)
         if gone:
             text += " " + l10n.gettext("It is no longer linked to: {groups}.").format(
@@ -64,8 +82,7 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
     async with services.outbox.along():
         await tell_coordinators(services, text_for)
-        if not now:
-            await coalition.unlink_chat(0, change.chat.id, None)
+        await coalition.unlink_chat(0, chat_id, None)
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:

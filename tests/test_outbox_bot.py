@@ -342,3 +342,29 @@ async def test_a_group_that_became_a_supergroup_gets_its_messages_at_its_new_id(
     assert (waiting.status, waiting.chat_id) == (DeliveryStatus.WAITING, new)
     assert [c.working_group_id for c in await services.coalition.links_of(new)] == [land.id]
     assert await services.coalition.links_of(old) == []
+
+
+async def test_a_linked_group_that_refuses_the_bot_is_unlinked_and_coordinators_are_told(
+    tg: FakeTelegram, paced: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = paced.bot_data["services"]
+    group = -4002
+    [land] = [g for g in await services.coalition.working_groups() if g.slug == "land"]
+    await services.coalition.link_chat(COORDINATOR["id"], group, 0, land.id, "Land chat")
+    tg.unknown_chats.add(group)  # the group was deleted, or the bot was kicked
+    ids = await services.outbox.send(
+        *(Outgoing(group, Content(f"News {n}"), Job.BROADCAST) for n in range(2))
+    )
+    for _ in ids:
+        refused = await tg.next_call("sendMessage", chat_id=group)
+        assert refused.error == "Bad Request: chat not found"
+    notice = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])
+    assert "«Land chat»" in notice.params["text"]
+    assert "no longer linked to: Land" in notice.params["text"]
+    await settled(services, clock)
+    rows = [await services.outbox.delivery(i) for i in ids]
+    assert [r.status if r else None for r in rows] == [DeliveryStatus.BLOCKED] * 2
+    assert await services.coalition.links_of(group) == []
+    assert not [
+        c for c in tg.calls if c.params.get("chat_id") == str(COORDINATOR["id"]) and not c.consumed
+    ]  # told once
