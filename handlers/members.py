@@ -554,18 +554,31 @@ async def demote(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def unreachable(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """Who blocked the bot: they get nothing until they write to it again."""
-    people = await context.services.coalition.unreachable(user.id)
-    if not people:
+    people, chats = await context.services.coalition.unreachable(user.id)
+    if not people and not chats:
         await message.reply_text(escape(l10n.gettext("Everyone can be reached.")))
         return
-    lines = [
-        escape(
-            l10n.gettext(
-                "These people blocked the bot; they receive nothing until they write to it again:"
+    lines = []
+    if people:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "These people blocked the bot; they receive nothing until they write to it "
+                    "again:"
+                )
             )
         )
-    ]
-    lines += [escape("• " + _person_line(l10n, context, p)) for p in people]
+        lines += [escape("• " + _person_line(l10n, context, p)) for p in people]
+    if chats:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "The bot can no longer write to these group chats; a coordinator can link "
+                    "them again with /linkgroup once the bot is back in the group:"
+                )
+            )
+        )
+        lines += [escape("• " + name) for name in chats]
     await message.reply_text("\n".join(lines))
 
 

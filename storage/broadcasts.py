@@ -362,8 +362,11 @@ class BroadcastRepository:
             "JOIN organisations AS o ON o.id = d.organisation_id WHERE d.reference = ? "
             "GROUP BY o.id HAVING SUM(d.status = 'sent') = 0 "
             "AND SUM(d.status IN ('blocked', 'failed')) > 0 "
-            f"UNION SELECT short_name FROM organisations WHERE id IN ({marks})",
-            (prefix, *missed),
+            f"UNION SELECT short_name FROM organisations WHERE id IN ({marks}) "
+            "UNION SELECT l.title FROM deliveries AS d JOIN lost_chats AS l "
+            "ON l.chat_id = d.chat_id WHERE d.reference = ? GROUP BY d.chat_id "
+            "HAVING SUM(d.status = 'sent') = 0 AND SUM(d.status IN ('blocked', 'failed')) > 0",
+            (prefix, *missed, prefix),
         ) as cursor:
             names = {r[0] for r in await cursor.fetchall()}
         return tuple(sorted(names, key=str.casefold))

@@ -420,6 +420,7 @@ class MembershipRepository:
                 "SET working_group_id = excluded.working_group_id, title = excluded.title",
                 (chat_id, thread_id, group_id, title[:128], now.isoformat()),
             )
+            await db.execute("DELETE FROM lost_chats WHERE chat_id = ?", (chat_id,))
             await audit.record(
                 db, now, actor, AuditAction.LINK_CHAT, None, f"{chat_id}/{thread_id}:{group_id}"
             )
@@ -438,7 +439,23 @@ class MembershipRepository:
                 )
             if gone:
                 await audit.record(db, now, actor, AuditAction.UNLINK_CHAT, None, str(chat_id))
+            if gone and not actor:  # the bot lost the chat: named until it is linked again
+                await db.execute(
+                    "INSERT OR REPLACE INTO lost_chats (chat_id, title, lost_at) VALUES (?, ?, ?)",
+                    (
+                        chat_id,
+                        next((c.title for c in gone if c.title), str(chat_id)),
+                        now.isoformat(),
+                    ),
+                )
             return gone
+
+    async def lost_chats(self) -> list[str]:
+        """The names of the group chats the bot lost while they were linked."""
+        async with self._db.connection.execute(
+            "SELECT title FROM lost_chats ORDER BY title COLLATE NOCASE"
+        ) as cursor:
+            return [str(r[0]) for r in await cursor.fetchall()]
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
         """A group became a supergroup: its chat id changed, its links follow."""

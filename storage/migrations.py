@@ -567,4 +567,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX round_drafts_expiry ON round_drafts (expires_at)
     """,
+    # 20: group chats the bot lost (removed, or Telegram refuses it there), named for
+    # /unreachable and broadcast reports until a coordinator links the chat again.
+    """
+    CREATE TABLE lost_chats (
+        chat_id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        lost_at TEXT NOT NULL
+    )
+    """,
 )

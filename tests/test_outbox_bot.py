@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import running
+from bot.domain.broadcast import Audience, AudienceKind, Draft, Version
 from bot.domain.outbox import Content, DeliveryStatus, Job, Outgoing
 from bot.flood import ChatRateLimiter, Window
 from bot.outbox_sender import IN_FLIGHT
@@ -368,3 +369,27 @@ async def test_a_linked_group_that_refuses_the_bot_is_unlinked_and_coordinators_
     assert not [
         c for c in tg.calls if c.params.get("chat_id") == str(COORDINATOR["id"]) and not c.consumed
     ]  # told once
+
+
+async def test_a_lost_group_chat_is_named_in_unreachable_and_in_the_broadcast_report(
+    tg: FakeTelegram, paced: BotApplication
+) -> None:
+    services: Services = paced.bot_data["services"]
+    group = -4003
+    [land] = [g for g in await services.coalition.working_groups() if g.slug == "land"]
+    await services.coalition.link_chat(COORDINATOR["id"], group, 0, land.id, "Land chat")
+    tg.unknown_chats.add(group)
+    audience = Audience(AudienceKind.GROUPS, frozenset({land.id}), group_chats=True)
+    draft = Draft(audience=audience, versions=(Version("en", "News"),), audience_chosen=True)
+    item = await services.broadcasts.confirm(COORDINATOR["id"], draft)
+    await services.broadcasts.sweep()
+    await drained(services)
+    await tg.next_call("sendMessage", chat_id=group)  # refused: chat not found
+    await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])  # the coordinators' notice
+    report = await services.broadcasts.report(COORDINATOR["id"], item.id)
+    assert report.unreached == ("Land chat",)
+    answer = await tg.reply_to(COORDINATOR, "/unreachable")
+    assert "Land chat" in answer.text
+    await services.coalition.link_chat(COORDINATOR["id"], group, 0, land.id, "Land chat")
+    answer = await tg.reply_to(COORDINATOR, "/unreachable")  # linked again: reachable again
+    assert answer.text == "Everyone can be reached."

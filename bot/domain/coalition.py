@@ -220,10 +220,10 @@ class Coalition:
             user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
         )
 
-    async def unreachable(self, actor: int) -> list[Person]:
-        """Who blocked the bot: coordinators only."""
+    async def unreachable(self, actor: int) -> tuple[list[Person], list[str]]:
+        """Who blocked the bot, and the group chats it lost: coordinators only."""
         await self.require_coordinator(actor)
-        return await self.repository.unreachable()
+        return await self.repository.unreachable(), await self.repository.lost_chats()
 
     async def audit_log(self, actor: int, limit: int = 30) -> list[AuditEntry]:
         """The latest coordinator actions: coordinators only."""

@@ -49,6 +49,10 @@ class MembershipStore(Protocol):
         """Representatives and coordinators who blocked the bot."""
         ...
 
+    async def lost_chats(self) -> list[str]:
+        """The names of the group chats the bot lost while they were linked."""
+        ...
+
     async def add_organisation(
         self, short_name: str, name: str, *, actor: int, now: dt.datetime
     ) -> int:
