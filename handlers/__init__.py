@@ -134,14 +134,10 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, nudges.on_reply)
     )
-    # A spreadsheet sent privately is a strategy to import (coordinators), unless a broadcast
-    # being composed waits for it.
+    # A file sent privately is a strategy to import (coordinators), unless a broadcast being
+    # composed waits for it.
     app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE
-            & (filters.Document.FileExtension("csv") | filters.Document.FileExtension("xlsx")),
-            strategy.on_file,
-        )
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, strategy.on_file)
     )
     app.add_handler(
         MessageHandler(

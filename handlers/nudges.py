@@ -13,12 +13,12 @@ from bot.domain.access import Refusal
 from bot.domain.i18n import Localizer, Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.nudges import (
-    DUE,
     Answer,
     Digest,
     NudgeItem,
     Purpose,
     Renderer,
+    Reported,
     Summary,
 )
 from bot.domain.outbox import Button, Content
@@ -69,7 +69,7 @@ def status_label(l10n: Localizer, status: ActionStatus) -> str:
 def _when(l10n: Localizer, item: NudgeItem, today: dt.date) -> str:
     due = item.action.due_day
     days = (due - today).days
-    if item.kind == DUE or days == 0:
+    if days == 0:  # a caught-up nudge says how late it is now, whatever its kind
         return l10n.gettext("Due today ({date}).").format(date=l10n.date(due))
     if days > 0:
         return l10n.ngettext(
@@ -148,6 +148,17 @@ class NudgeRenderer(Renderer):
             notes = [c.note for c in action.history if c.note]
             return escape(short(notes[-1], 120)) if notes else ""
 
+        def reported(answer: Reported) -> str:
+            change = answer.change
+            status = escape(status_label(l10n, change.status))
+            if change.note:
+                status = l10n.gettext("{status}: {note}").format(
+                    status=status, note=escape(short(change.note, 120))
+                )
+            return l10n.gettext("{status} — {name}, {date}").format(
+                status=status, name=escape(answer.who), date=l10n.date(local_day(change.at))
+            )
+
         lines = [
             l10n.gettext("📋 <b>Action strategies: the week of {date}</b>").format(
                 date=l10n.date(summary.week)
@@ -167,6 +178,10 @@ class NudgeRenderer(Renderer):
             ],
         )
         lines += section(l10n.gettext("Blocked"), [line(a, note(a)) for a in summary.blocked])
+        lines += section(
+            l10n.gettext("Answers since last week"),
+            [line(r.action, reported(r)) for r in summary.answers],
+        )
         lines += section(
             l10n.gettext("Nudged, no answer yet"), [line(a) for a in summary.unanswered]
         )
@@ -235,6 +250,12 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         return
     except UnknownAction:
         await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
+        return
+    if outcome.closed:
+        text = l10n.gettext(
+            "This action is already {status}. A coordinator can change it from its card."
+        ).format(status=status_label(l10n, outcome.action.status))
+        await press.query.answer(text, show_alert=True)
         return
     message = press.message
     if outcome.recorded:

@@ -257,19 +257,32 @@ async def on_file(update: Update, context: BotContext) -> None:
     if await services.broadcasts.pending_input(user.id) is not None:
         await broadcasts.on_private_message(update, context)
         return
+    document = message.document
+    name = Path(document.file_name or "").name
+    suffix = Path(name).suffix.lower()
+    coordinator = await services.is_coordinator(user.id)
+    if suffix not in STRATEGY_FILES and not coordinator:
+        await broadcasts.on_private_message(update, context)  # as any other message
+        return
     l10n = await reader(update, context)
-    if not await services.is_coordinator(user.id):
+    if not coordinator:
         await message.reply_text(escape(not_allowed(l10n)))
         return
-    document = message.document
-    suffix = Path(document.file_name or "").suffix.lower()
+    if suffix not in STRATEGY_FILES:
+        text = l10n.gettext(
+            "I can read an action strategy from a .csv or .xlsx file in the template's layout "
+            "(save it from Excel, LibreOffice or Google Sheets as one of these), not “{name}”."
+        ).format(name=short(name, 80))
+        await message.reply_text(escape(text))
+        return
     if (document.file_size or 0) > MAX_UPLOAD:
         await message.reply_text(escape(l10n.gettext("This file is too large (at most 5 MB).")))
         return
     group, cycle = _caption(message.caption or "")
     data = await (await document.get_file()).download_as_bytearray()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"strategy{suffix}"
+        # Named as the user named it: a reason that names the file names theirs.
+        path = Path(folder) / (name if len(name.encode()) <= MAX_NAME else f"strategy{suffix}")
         path.write_bytes(bytes(data))
         try:
             outcome = await services.import_strategy(path, user.id, group=group, cycle=cycle)
@@ -313,3 +326,5 @@ async def on_file(update: Update, context: BotContext) -> None:
 
 
 LISTED_ERRORS = 30
+STRATEGY_FILES = (".csv", ".xlsx")
+MAX_NAME = 200  # bytes of a file's name kept for its temporary copy

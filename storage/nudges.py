@@ -91,12 +91,17 @@ class NudgeRepository:
                 [(n.action_id, n.kind, n.day.isoformat(), now.isoformat()) for n in nudges],
             )
 
-    async def last_nudged(self) -> dict[int, dt.datetime]:
-        """When each action was last nudged."""
+    async def nudged(self) -> dict[int, list[tuple[str, dt.date, dt.datetime]]]:
+        """Each action's recorded nudges: (kind, day, when recorded)."""
+        found: dict[int, list[tuple[str, dt.date, dt.datetime]]] = defaultdict(list)
         async with self._db.connection.execute(
-            "SELECT action_id, max(created_at) FROM nudges GROUP BY action_id"
+            "SELECT action_id, kind, day, created_at FROM nudges ORDER BY action_id, created_at"
         ) as cursor:
-            return {r[0]: dt.datetime.fromisoformat(r[1]) for r in await cursor.fetchall()}
+            for action_id, kind, day, at in await cursor.fetchall():
+                found[action_id].append(
+                    (kind, dt.date.fromisoformat(day), dt.datetime.fromisoformat(at))
+                )
+        return dict(found)
 
     async def summary_sent(self, week: dt.date) -> bool:
         """Whether the weekly summary of the week starting `week` was sent."""

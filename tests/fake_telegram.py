@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html as htmllib
 import itertools
 import json
 import math
@@ -114,10 +115,37 @@ def _is_message(method: str) -> bool:
     return method.startswith(("send", "edit", "copy", "forward"))
 
 
-def visible_length(html: str) -> int:
-    """Telegram's length of an HTML text once parsed, in UTF-16 code units; raises on bad HTML."""
-    stack: list[str] = []
+_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(html: str) -> tuple[str, list[dict[str, Any]]]:
+    """An HTML text as Telegram keeps it: the plain text and its entities (offsets in UTF-16
+    code units); raises on bad HTML as Telegram does."""
+    stack: list[tuple[str, int, str]] = []  # tag, where it starts, its attributes
     out: list[str] = []
+    entities: list[dict[str, Any]] = []
     i = 0
     while i < len(html):
         ch = html[i]
@@ -125,7 +153,7 @@ def visible_length(html: str) -> int:
             match = _TAG.match(html, i)
             if not match:
                 raise ApiError(400, f"Bad Request: can't parse entities: unexpected '<' at {i}")
-            closing, name, _attrs = match.groups()
+            closing, name, attrs = match.groups()
             name = name.lower()
             if name not in _ALLOWED_TAGS:
                 raise ApiError(
@@ -134,15 +162,22 @@ def visible_length(html: str) -> int:
                     f'"{name}" at byte offset {i}',
                 )
             if closing:
-                if not stack or stack[-1] != name:
+                if not stack or stack[-1][0] != name:
                     raise ApiError(
                         400,
                         f"Bad Request: can't parse entities: Can't find end tag "
                         f'corresponding to start tag "{name}"',
                     )
-                stack.pop()
+                _, begin, opened = stack.pop()
+                length = _units("".join(out)) - begin
+                if length:
+                    entity = {"type": _ENTITY_TYPES[name], "offset": begin, "length": length}
+                    href = _HREF.search(opened)
+                    if name == "a" and href:
+                        entity["url"] = htmllib.unescape(href.group(1))
+                    entities.append(entity)
             else:
-                stack.append(name)
+                stack.append((name, _units("".join(out)), attrs or ""))
             i = match.end()
         elif ch == "&":
             match = _ENTITY.match(html, i)
@@ -152,7 +187,7 @@ def visible_length(html: str) -> int:
                     "Bad Request: can't parse entities: Character entity "
                     f"expected at byte offset {i}",
                 )
-            out.append("x")
+            out.append(htmllib.unescape(match.group()))
             i = match.end()
         elif ch == ">":
             raise ApiError(400, "Bad Request: can't parse entities: unexpected '>'")
@@ -163,9 +198,15 @@ def visible_length(html: str) -> int:
         raise ApiError(
             400,
             f"Bad Request: can't parse entities: Can't find end tag "
-            f'corresponding to start tag "{stack[-1]}"',
+            f'corresponding to start tag "{stack[-1][0]}"',
         )
-    return len("".join(out).encode("utf-16-le")) // 2
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+def visible_length(html: str) -> int:
+    """Telegram's length of an HTML text once parsed, in UTF-16 code units; raises on bad HTML."""
+    return _units(parse_html(html)[0])
 
 
 def check_text(text: str | None, parse_mode: str | None, limit: int = 4096) -> None:
@@ -243,6 +284,14 @@ class StoredMessage:
     reply_markup: dict[str, Any] | None = None
     thread_id: int = 0
     reply_to: int | None = None  # the id of the message it answers
+    parse_mode: str | None = None
+
+    def as_sent(self) -> dict[str, Any]:
+        """The text as Telegram gives it back: plain, with its entities when it was HTML."""
+        if self.parse_mode != "HTML":
+            return {"text": self.text}
+        plain, entities = parse_html(self.text)
+        return {"text": plain, **({"entities": entities} if entities else {})}
 
 
 @dataclass
@@ -546,6 +595,7 @@ class FakeTelegram:
             params.get("reply_markup"),
             int(params.get("message_thread_id", 0) or 0),
             (params.get("reply_parameters") or {}).get("message_id"),
+            params.get("parse_mode"),
         )
         self.messages[(chat_id, message_id)] = stored
         return {
@@ -553,7 +603,7 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
             "from": self._api_getMe({}),
-            "text": params["text"],
+            **stored.as_sent(),
         }
 
     def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -621,11 +671,12 @@ class FakeTelegram:
                 "content and reply markup are exactly the same",
             )
         stored.text = params["text"]
+        stored.parse_mode = params.get("parse_mode")
         stored.reply_markup = params.get("reply_markup")
         return {
             "message_id": key[1],
             "date": int(time.time()),
-            "text": stored.text,
+            **stored.as_sent(),
             "chat": {"id": key[0], "type": "private" if key[0] > 0 else "supergroup"},
         }
 
@@ -702,7 +753,7 @@ class FakeTelegram:
                 "message_id": reply_to,
                 "date": 0,
                 "chat": chat,
-                "text": stored.text,
+                **stored.as_sent(),
             }
         message_id = next(self._message_ids)
         self.senders[(chat["id"], message_id)] = user
@@ -799,7 +850,7 @@ class FakeTelegram:
                         "date": int(time.time()),
                         "chat": {"id": message.chat_id, "type": chat_type},
                         "from": self._api_getMe({}),
-                        "text": message.text,
+                        **message.as_sent(),
                         # As Telegram does: the keyboard the message carries now.
                         **({"reply_markup": message.reply_markup} if message.reply_markup else {}),
                         **reply,

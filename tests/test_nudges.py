@@ -4,7 +4,6 @@ recipients, the answers, and the coordinators' weekly summary (real SQLite, fake
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -218,17 +217,15 @@ async def test_the_coordinators_monday_summary_once_a_week(
     await add(services, ids, "Shadow report", "20 November 2026", "CCHR")
     blocked = await add(services, ids, "Meet the ministry", "Q2 2027", "ADHOC")
     await services.strategies.set_status(REP, blocked, ActionStatus.BLOCKED, "No reply yet")
-    clock.current = pp("2026-11-30", 8, 59)  # Monday, before nine: last week's is due (missed)
+    clock.current = pp("2026-11-30", 8, 59)  # Monday, before nine: last week's was empty
     await services.nudges.sweep(NudgeRenderer(services.translations))
-    [(chat, first)] = await summaries(services)
-    assert chat == BOSS
-    assert "Shadow report" in first
+    assert await summaries(services) == []
     clock.current = pp("2026-11-30", 9)
     await services.nudges.sweep(NudgeRenderer(services.translations))
     await services.nudges.sweep(NudgeRenderer(services.translations))
-    texts = [text for _, text in await summaries(services)]
-    assert len(texts) == 2  # this week's, once
-    week: Any = texts[1]
+    [(chat, week)] = await summaries(services)  # this week's, once
+    assert chat == BOSS
+    assert "Shadow report" in week
     assert "Due this week" in week
     assert "Radio show" in week
     assert "Overdue" in week
@@ -257,3 +254,108 @@ async def test_a_nudge_whose_time_came_before_the_action_changed_is_not_sent(
     assert await sweep(services) == []
     clock.current = pp("2027-01-14")
     assert "Due in 3 days" in dict(await sweep(services))[REP].text
+
+
+async def test_the_monday_summary_shows_the_answers_and_counts_a_series_answered_once(
+    services: Services, coalition: dict[str, int], clock: FakeClock
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    statement = await add(services, coalition, "Joint statement", "31 December 2026", "ADHOC")
+    clock.current = pp("2026-12-17")  # 14 days before: both nudged
+    await sweep(services)
+    clock.current = pp("2026-12-17", 10)
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    await services.nudges.prompted(REP, REP, 903, radio, Purpose.NOTE)
+    await services.nudges.reply(REP, REP, 903, "Draft sent to the ministry")
+    clock.current = pp("2026-12-21")  # Monday
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    monday = (await summaries(services))[-1][1]
+    answers, _, unanswered = monday.partition("Nudged, no answer yet")
+    assert "Answers since last week" in answers
+    assert "⏳" in answers
+    assert "Draft sent to the ministry" in answers
+    assert "ADHOC" in answers
+    assert "December 17" in answers
+    assert "Joint statement" in unanswered
+    assert "Radio show" not in unanswered
+    clock.current = pp("2026-12-28")  # nudged again 3 days before: still answered
+    await sweep(services)
+    summary = await services.nudges.summary(dt.date(2026, 12, 28), dt.date(2026, 12, 28))
+    assert [a.id for a in summary.unanswered] == [statement]
+    assert summary.answers == ()  # the answer came before last week's summary
+
+
+async def test_a_note_too_long_is_refused_and_the_prompt_stays(
+    services: Services, coalition: dict[str, int]
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    await services.nudges.prompted(REP, REP, 904, radio, Purpose.NOTE)
+    refused = await services.nudges.reply(REP, REP, 904, "<b>" + "x" * 5000)
+    assert refused is not None
+    assert refused.problem is not None
+    assert refused.values == {"limit": "300"}
+    kept = await services.nudges.reply(REP, REP, 904, "Draft sent")
+    assert kept is not None
+    assert kept.problem is None
+    assert [c.note for c in kept.action.history] == ["Draft sent"]
+
+
+async def test_a_stale_button_does_not_reopen_a_closed_action_nor_repeat_an_answer(
+    services: Services, coalition: dict[str, int]
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    dropped = await add(services, coalition, "Old idea", "31 December 2026", "ADHOC")
+    await services.strategies.set_status(BOSS, dropped, ActionStatus.DROPPED)
+    stale = await services.nudges.answer(REP, dropped, Answer.IN_PROGRESS)
+    assert not stale.recorded
+    assert stale.closed
+    assert stale.action.status is ActionStatus.DROPPED
+    await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    again = await services.nudges.answer(REP, radio, Answer.IN_PROGRESS)
+    assert again.recorded
+    await services.nudges.answer(REP, radio, Answer.DONE)
+    twice = await services.nudges.answer(REP, radio, Answer.DONE)
+    assert twice.closed
+    history = (await services.strategies.action(radio)).history
+    assert [c.status for c in history] == [ActionStatus.IN_PROGRESS, ActionStatus.DONE]
+
+
+async def test_a_caught_up_due_day_nudge_says_how_overdue_and_a_past_new_date_is_refused(
+    services: Services, coalition: dict[str, int], clock: FakeClock
+) -> None:
+    radio = await add(services, coalition, "Radio show", "31 December 2026", "ADHOC")
+    clock.current = pp("2027-01-02", 10)  # down on the due day: caught up two days later
+    sent = dict(await sweep(services))
+    assert "Overdue by 2 days (due December 31, 2026)" in sent[REP].text
+    assert "Due today" not in sent[REP].text
+    await services.nudges.prompted(REP, REP, 905, radio, Purpose.DATE)
+    past = await services.nudges.reply(REP, REP, 905, "1 January 2020")
+    assert past is not None
+    assert past.problem is not None
+    assert past.action.fields.timeframe.original == "31 December 2026"
+    moved = await services.nudges.reply(REP, REP, 905, "2 January 2027")  # today is fine
+    assert moved is not None
+    assert moved.problem is None
+    assert moved.action.fields.timeframe.original == "2 January 2027"
+
+
+async def test_the_first_summary_waits_for_monday_unless_a_monday_was_missed(
+    services: Services, coalition: dict[str, int], clock: FakeClock
+) -> None:
+    clock.current = pp("2026-11-30")  # Monday: no strategy yet
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    clock.current = pp("2026-12-03")  # Thursday: the first strategy
+    await add(services, coalition, "Radio show", "4 December 2026", "ADHOC")
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    assert await summaries(services) == []
+    clock.current = pp("2026-12-07", 8, 59)
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    assert await summaries(services) == []
+    clock.current = pp("2026-12-07")
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    assert len(await summaries(services)) == 1
+    clock.current = pp("2026-12-15", 14)  # down on Monday the 14th: caught up on Tuesday
+    await services.nudges.sweep(NudgeRenderer(services.translations))
+    [_, (_, caught_up)] = await summaries(services)
+    assert "the week of December 14" in caught_up

@@ -19,7 +19,7 @@ from tests.conftest import (
     loose_limiter,
     make_settings,
 )
-from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.fake_telegram import FakeTelegram, StoredMessage, parse_html
 from tests.test_lookup_bot import button, edited, press
 from tests.test_nudges import pp
 from tests.test_rounds_bot import coalition_with, link_land_group
@@ -96,11 +96,17 @@ async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers
         assert await press(tg, nudge, button(nudge, "⏳ In progress"), reps[0]) == "⏳ in progress"
         shown = await edited(tg, nudge)
         assert "⏳ in progress — Radio show on land rights: Rep0" in shown.text
+        assert shown.text.startswith("⏰ <b>Action strategy: Land")  # bold kept, not escaped
+        assert "&lt;" not in shown.text
         assert shown.reply_markup is None or not shown.reply_markup.get("inline_keyboard")
         sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])  # the nudge itself
         assert sent.result["message_id"] == nudge.message_id
         prompt = await tg.next_call("sendMessage", chat_id=GROUP["id"])
         assert prompt.params["reply_markup"]["force_reply"] is True
+        too_long = await tg.reply_to(
+            reps[0], "<b>" + "x" * 5000, chat=GROUP, reply_to=prompt.result["message_id"]
+        )
+        assert "at most 300 characters" in too_long.text
         answer = await tg.reply_to(
             reps[0], "Draft sent to the ministry", chat=GROUP, reply_to=prompt.result["message_id"]
         )
@@ -111,6 +117,12 @@ async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers
             reps[0]["id"],
             "Draft sent to the ministry",
         )
+        # A stale button on the representative's own copy, once a coordinator dropped it.
+        await services.strategies.set_status(COORDINATOR_ID, action.id, ActionStatus.DROPPED)
+        [private] = nudged(tg, reps[0]["id"])
+        stale = await press(tg, private, button(private, "✅ Done"), reps[0])
+        assert stale.startswith("This action is already ✖️ dropped.")
+        assert (await services.strategies.action(action.id)).status is ActionStatus.DROPPED
     assert tg.unconsumed_errors() == []
 
 
@@ -184,3 +196,28 @@ async def test_a_coordinator_imports_a_strategy_by_sending_the_file(
     await tg.send_document("land.csv", content.encode(), user=rep)  # members do not import
     refused = await tg.next_call("sendMessage", chat_id=rep["id"])
     assert refused.params["text"] == "Only coordinators can do this."
+
+
+def test_the_fake_server_keeps_html_as_text_and_entities_as_telegram_does() -> None:
+    text, entities = parse_html(
+        '⏰ <b>Land &amp; rights</b> <a href="https://x.org/?a=1&amp;b=2">🔗 link</a>'
+    )
+    assert text == "⏰ Land & rights 🔗 link"
+    assert entities == [
+        {"type": "bold", "offset": 2, "length": 13},
+        {"type": "text_link", "offset": 16, "length": 7, "url": "https://x.org/?a=1&b=2"},
+    ]
+
+
+async def test_a_coordinators_file_the_bot_cannot_read_is_answered_by_its_own_name(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await tg.send_document("report.pdf", b"%PDF-1.4 junk", user=COORDINATOR)
+    answer = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert answer.params["text"].startswith(
+        "I can read an action strategy from a .csv or .xlsx file"
+    )
+    assert "report.pdf" in answer.params["text"]
+    await tg.send_document("Land plan 2027.csv", "é".encode("utf-16"), user=COORDINATOR)
+    answer = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert "Land plan 2027.csv: not UTF-8 text" in answer.params["text"]

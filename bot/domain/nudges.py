@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.membership import NotAllowed, WorkingGroup
 from bot.domain.outbox import Content, Job, Outgoing, stage
-from bot.domain.strategy import Action, ActionStatus, BadAction
+from bot.domain.strategy import Action, ActionStatus, BadAction, StatusChange
 from bot.domain.timeframes import local_day
 
 if TYPE_CHECKING:
@@ -129,6 +129,15 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class Reported:
+    """An answer given since last week's summary: the action, its latest change and who."""
+
+    action: Action
+    change: StatusChange
+    who: str
+
+
+@dataclass(frozen=True)
 class Summary:
     """The coordinators' Monday summary of the week starting `week`."""
 
@@ -137,7 +146,8 @@ class Summary:
     due_this_week: tuple[Action, ...] = ()
     overdue: tuple[Overdue, ...] = ()
     blocked: tuple[Action, ...] = ()  # with their latest note
-    unanswered: tuple[Action, ...] = ()  # nudged, no answer since
+    answers: tuple[Reported, ...] = ()  # since last week's summary
+    unanswered: tuple[Action, ...] = ()  # nudged about its due date, never answered since
     not_nudged: tuple[Action, ...] = ()  # open, due, but nobody to nudge (unlinked, inactive)
     unreadable: int = 0
 
@@ -148,6 +158,7 @@ class Summary:
             self.due_this_week
             or self.overdue
             or self.blocked
+            or self.answers
             or self.unanswered
             or self.not_nudged
             or self.unreadable
@@ -201,22 +212,36 @@ class Purpose(enum.StrEnum):
 @dataclass(frozen=True)
 class Answered:
     """A nudge button pressed: the action as it is now, and whether the status was recorded
-    (a new date is asked for first)."""
+    (a new date is asked for first); `closed` when the action was done or dropped already (a
+    coordinator reopens it from its card)."""
 
     action: Action
     answer: Answer
     recorded: bool
+    closed: bool = False
 
 
 @dataclass(frozen=True)
 class Replied:
     """A reply to an action's prompt: a note kept, or a new date (the old one in history);
-    `problem` (a gettext msgid with values) when the date could not be read."""
+    `problem` (a gettext msgid with values) when the note or date could not be kept."""
 
     action: Action
     purpose: Purpose
     problem: str | None = None
     values: Mapping[str, str] = field(default_factory=dict)
+
+
+def in_series(kind: str, day: dt.date, due_day: dt.date) -> bool:
+    """Whether a nudge recorded as (kind, day) was about this due day (not an earlier one)."""
+    if kind == DUE:
+        return day == due_day
+    name, _, number = kind.partition("-")
+    if not number.isdigit():
+        return False
+    if name == "before":
+        return day == due_day - dt.timedelta(days=int(number))
+    return name == "overdue" and day == due_day + dt.timedelta(weeks=int(number))
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -325,8 +350,9 @@ class Nudges:
         if await self.store.summary_sent(week):
             return 0
         summary = await self.summary(week, today)
-        if summary.empty:
-            return 0  # no strategy yet: nothing to tell (checked again at the next sweep)
+        if summary.empty:  # nothing to tell: this week is done (a strategy imported later
+            await self.store.record_summary(week, now)  # waits for next Monday)
+            return 0
         coordinators = await self.coalition.coordinators()
         languages = await self.store.languages([c.user_id for c in coordinators])
         outgoing = [
@@ -346,20 +372,25 @@ class Nudges:
         return len(outgoing)
 
     async def summary(self, week: dt.date, today: dt.date) -> Summary:
-        """What the coordinators read on Monday: due this week, overdue, blocked, nudged but
-        unanswered, and the open actions nobody can be nudged about."""
+        """What the coordinators read on Monday: due this week, overdue, blocked, the answers
+        since last week's summary, the actions nudged about their due date and never answered
+        since the first of those nudges, and the open actions nobody can be nudged about."""
         groups = {g.id: g for g in await self.coalition.working_groups()}
         targets = await self.store.targets()
-        last_nudged = await self.store.last_nudged()
+        nudged = await self.store.nudged()
+        since = self._moment(week - dt.timedelta(days=7))
         end = week + dt.timedelta(days=7)
         due_week: list[Action] = []
         overdue: list[Overdue] = []
         blocked: list[Action] = []
+        answers: list[tuple[Action, StatusChange]] = []
         unanswered: list[Action] = []
         gaps: list[Action] = []
         unreadable = 0
         for group in groups.values():
             for action in (await self.strategies.for_group(group.id)).actions:
+                if action.history and action.history[-1].at >= since:
+                    answers.append((action, action.history[-1]))
                 if not action.status.is_open:
                     continue
                 due = action.due
@@ -373,9 +404,12 @@ class Nudges:
                     overdue.append(Overdue(action, (today - day).days))
                 if action.status is ActionStatus.BLOCKED:
                     blocked.append(action)
-                nudged = last_nudged.get(action.id)
-                answered = action.history[-1].at if action.history else None
-                if nudged is not None and (answered is None or answered < nudged):
+                series = [
+                    at
+                    for kind, nudge_day, at in nudged.get(action.id, ())
+                    if in_series(kind, nudge_day, day)
+                ]
+                if series and not any(c.at >= min(series) for c in action.history):
                     unanswered.append(action)
                 reachable = group.id in targets.chats or any(
                     o in targets.representatives for o in action.fields.organisation_ids
@@ -383,27 +417,42 @@ class Nudges:
                 if not reachable:
                     gaps.append(action)
         overdue.sort(key=lambda o: -o.days)
+        answers.sort(key=lambda a: a[1].at)
         return Summary(
             week,
             groups,
             tuple(due_week),
             tuple(overdue),
             tuple(blocked),
+            tuple([Reported(a, c, await self._who(c.actor)) for a, c in answers]),
             tuple(unanswered),
             tuple(gaps),
             unreadable,
         )
 
+    async def _who(self, user_id: int) -> str:
+        """A person's name and organisation, as coordinators know them."""
+        person = await self.coalition.person(user_id)
+        if person is None:
+            return "?"
+        if person.organisation_short_name:
+            return f"{person.display_name} ({person.organisation_short_name})"
+        return person.display_name
+
     async def answer(self, user_id: int, action_id: int, answer: Answer) -> Answered:
-        """A nudge button: record the status (Done stops the nudges), or, for a new date, check
-        who asks. NotAllowed for anyone but coordinators and the responsible organisations'
+        """A nudge button: record the status (Done stops the nudges; the current status is not
+        recorded twice; a done or dropped action stays so), or, for a new date, check who asks. NotAllowed for anyone but coordinators and the responsible organisations'
         representatives; UnknownAction for an action that is gone."""
         action = await self.strategies.action(action_id)
         if not await self.strategies.may_change_status(user_id, action):
             raise NotAllowed
+        if not action.status.is_open:
+            return Answered(action, answer, recorded=False, closed=True)
         status = ANSWER_STATUS.get(answer)
         if status is None:
             return Answered(action, answer, recorded=False)
+        if status is action.status:
+            return Answered(action, answer, recorded=True)  # the same answer again: kept once
         changed = await self.strategies.set_status(user_id, action_id, status)
         return Answered(changed, answer, recorded=True)
 
@@ -425,13 +474,12 @@ class Nudges:
         if prompt is None:
             return None
         action_id, purpose = prompt[0], Purpose(prompt[1])
-        if purpose is Purpose.NOTE:
-            action = await self.strategies.add_note(user_id, action_id, text)
-            await self.store.forget_prompt(user_id, chat_id, message_id)
-            return Replied(action, purpose)
         try:
-            action = await self.strategies.reschedule(user_id, action_id, text)
-        except BadAction as bad:
+            if purpose is Purpose.NOTE:
+                action = await self.strategies.add_note(user_id, action_id, text)
+            else:
+                action = await self.strategies.reschedule(user_id, action_id, text)
+        except BadAction as bad:  # the prompt stays: the reply can come again
             return Replied(
                 await self.strategies.action(action_id), purpose, bad.message, bad.values
             )

@@ -690,8 +690,8 @@ class NudgeStore(Protocol):
         a nudge recorded before makes it fail whole."""
         ...
 
-    async def last_nudged(self) -> dict[int, dt.datetime]:
-        """When each action was last nudged."""
+    async def nudged(self) -> dict[int, list[tuple[str, dt.date, dt.datetime]]]:
+        """Each action's recorded nudges: (kind, day, when recorded)."""
         ...
 
     async def summary_sent(self, week: dt.date) -> bool:

@@ -311,7 +311,8 @@ class Strategies:
 
     async def reschedule(self, actor: int, action_id: int, timeframe: str) -> Action:
         """A new timeframe for the action, from those who may change its status; the old words
-        stay in the status history. BadAction when the new words cannot be read."""
+        stay in the status history. BadAction when the new words cannot be read or the date is
+        past."""
         action = await self.action(action_id)
         if not await self.may_change_status(actor, action):
             raise NotAllowed
@@ -319,6 +320,8 @@ class Strategies:
         read = read_timeframe(_text(timeframe, MAX_NOTE), table.of(action.fields.cycle))
         if not isinstance(read, Timeframe):
             raise BadAction(read.reason, **read.values)
+        if local_day(read.due) < local_day(self.clock.now()):
+            raise BadAction(N_("This date is already past: write a date from today on."))
         old = action.fields.timeframe.original
         note = _text(f"📅 {old} → {read.original}", MAX_FIELD)
         change = StatusChange(action.status, actor, self.clock.now(), note)
