@@ -22,7 +22,7 @@ from bot.domain.nudges import (
     Summary,
 )
 from bot.domain.outbox import Button, Content
-from bot.domain.strategy import Action, ActionStatus, UnknownAction
+from bot.domain.strategy import STATUS_LABELS, Action, ActionStatus, UnknownAction
 from bot.domain.timeframes import local_day
 from handlers import group_lists
 from handlers.access import Press, refusal_text
@@ -40,13 +40,6 @@ STATUS_ICONS = {
     ActionStatus.DONE: "✅",
     ActionStatus.BLOCKED: "⛔",
     ActionStatus.DROPPED: "✖️",
-}
-STATUS_LABELS = {
-    ActionStatus.NOT_STARTED: N_("not started"),
-    ActionStatus.IN_PROGRESS: N_("in progress"),
-    ActionStatus.DONE: N_("done"),
-    ActionStatus.BLOCKED: N_("blocked"),
-    ActionStatus.DROPPED: N_("dropped"),
 }
 ANSWER_LABELS = {
     Answer.DONE: ("✅", N_("Done")),

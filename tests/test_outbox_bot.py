@@ -183,7 +183,10 @@ async def test_a_telegram_outage_of_minutes_loses_nothing(
         await settled(services, clock)
         clock.advance(seconds=30)
         services.outbox.notify()
-    assert await services.outbox.progress("broadcast:1") == {DeliveryStatus.WAITING: 20}
+    # None given up; one may be in Telegram's hands (the sender's own waits move this clock).
+    during = await services.outbox.progress("broadcast:1")
+    assert set(during) <= {DeliveryStatus.WAITING, DeliveryStatus.SENDING}
+    assert sum(during.values()) == 20
     tg.heal("sendMessage")
     seen_faults(tg)
     clock.advance(minutes=10)
