@@ -9,7 +9,7 @@ import logging
 from importlib import metadata
 from pathlib import Path
 
-from bot.domain import bundled
+from bot.domain import bundled, timeframes
 from bot.domain.access import Gate
 from bot.domain.broadcasts import Broadcasts
 from bot.domain.catalog import Catalog
@@ -165,8 +165,12 @@ class Services:
                 revision=snapshot.revision,
             )
             services = cls(settings, database, clock, translations, rules, catalog)
-            # Milestones shipped with this release, or a better reader, may move timeframes.
-            await services.strategies.reread_timeframes()
+            # Milestones shipped with this release, or a better reader, may move timeframes:
+            # read them again only when either changed (a coordinator's correction does it then).
+            read_with = bundled.fingerprint(bundled.MILESTONES_FILE, Path(timeframes.__file__))
+            if await repository.meta("timeframes:read-with") != read_with:
+                await services.strategies.reread_timeframes()
+                await repository.set_meta("timeframes:read-with", read_with)
         except BaseException:
             await database.close()
             raise

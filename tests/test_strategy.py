@@ -314,6 +314,7 @@ async def test_a_restart_reads_timeframes_again_with_the_milestones_it_ships(
         await db.execute(
             "UPDATE actions SET due_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (action.id,)
         )
+        await db.execute("UPDATE meta SET value = 'older' WHERE key = 'timeframes:read-with'")
     await services.close()
     restarted = await Services.start(services.settings, clock)
     try:
