@@ -84,6 +84,8 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
         self._claimed: set[int] = set()  # ids being sent (their rows may still say waiting)
+        # Ids that came back during this pass: its list of due rows is stale for them.
+        self._finished: set[int] = set()
         # Rows marked sending / sent are written together, one transaction for all that came
         # in while the previous one was written (a group commit: SQLite's cost is per commit).
         self._to_mark: tuple[list[int], list[tuple[int, int]]] = ([], [])
@@ -172,10 +174,11 @@ class Sender:
         """Start sending every due delivery whose chat has a free slot; (started, seconds until
         a due row's chat frees up, seconds until the next row comes due)."""
         now = self._clock.now()
+        self._finished.clear()
         rows = await self._store.due(now, BATCH)
         started, soonest = 0, math.inf
         for delivery in rows:
-            if delivery.id in self._claimed:
+            if delivery.id in self._claimed or delivery.id in self._finished:
                 continue
             ready = self._ready_at(delivery.chat_id)
             moment = self._clock.monotonic()
@@ -264,6 +267,7 @@ class Sender:
         finally:
             self._landed(delivery.chat_id, moment)
             self._claimed.discard(delivery.id)
+            self._finished.add(delivery.id)
             self._slots.release()
             self._wake.set()  # a retry may be due soon, or its chat is free again
 
