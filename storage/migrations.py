@@ -581,4 +581,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
     """,
+    # 22: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # within the hour, it sends nothing twice and says when the last reminder went.
+    """
+    CREATE TABLE round_reminders (
+        round_id INTEGER PRIMARY KEY REFERENCES rounds (id) ON DELETE CASCADE,
+        reminded_at TEXT NOT NULL
+    )
+    """,
 )
