@@ -206,8 +206,7 @@ def _list_buttons(
     l10n: Localizer, r: Round, *, coordinator: bool
 ) -> list[list[InlineKeyboardButton]]:
     if coordinator:
-        data = RoundButton(r.id, RoundAction.PANEL).pack()
-        return [[InlineKeyboardButton(_short(r), callback_data=data)]]
+        return [[_button(_short(r), r, RoundAction.PANEL)]]
     if r.open:
         label = l10n.gettext("Rate now: {round}").format(round=_short(r))
         return [[InlineKeyboardButton(label, callback_data=RateRound(r.id).pack())]]

@@ -144,6 +144,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "sa:12:1": cb.StrategyCard(12, 1),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
+        "rs:3": cb.RoundResults(3),
+        "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data
