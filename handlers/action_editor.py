@@ -79,7 +79,7 @@ def _heading(l10n: Localizer, draft: FlowDraft) -> str:
         return l10n.gettext("➕ New action, step {number} of {total}: {field}").format(
             number=number, total=total, field=_label(l10n, draft.step)
         )
-    return l10n.gettext("✏️ {field}").format(field=_label(l10n, draft.step))
+    return l10n.gettext("✏️ Change: {field}").format(field=_label(l10n, draft.step))
 
 
 def understood_text(l10n: Localizer, read: ReadTimeframe) -> str:

@@ -61,9 +61,11 @@ def _line(l10n: Localizer, milestone: Milestone, entry: MilestoneEntry | None) -
 
 
 def _table(l10n: Localizer, table: MilestoneTable, correcting: bool) -> str:
-    lines = [f"<b>{escape(l10n.gettext('Milestones of each review cycle'))}</b>"]
+    title = l10n.gettext("Milestones of each review cycle")
+    lines = [f"<b>{escape(title)}</b>"]
     for cycle, milestones in sorted(table.cycles.items()):
-        lines += ["", f"<b>{escape(l10n.gettext('Cycle {cycle}').format(cycle=cycle))}</b>"]
+        heading = l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+        lines += ["", f"<b>{escape(heading)}</b>"]
         lines += [_line(l10n, m, milestones.entries.get(m)) for m in Milestone]
     lines.append("")
     lines.append(
