@@ -80,7 +80,7 @@ async def test_a_new_action_is_written_only_at_save(
 
 
 async def test_an_edit_is_stored_at_once_with_its_field_in_the_audit_log(
-    services: Services, setup: tuple[int, int, int]
+    services: Services, setup: tuple[int, int, int], clock: FakeClock
 ) -> None:
     group, org, other = setup
     strategies, catalog = services.strategies, services.catalog
@@ -113,6 +113,12 @@ async def test_an_edit_is_stored_at_once_with_its_field_in_the_audit_log(
     stored = await strategies.press_step(BOSS, draft_id, Choice.DONE, None, catalog)
     assert stored.action is not None
     assert stored.action.fields.organisation_ids == (other,)
+    # A question left unanswered for more than a day is forgotten.
+    late = await strategies.start_editing(BOSS, CHAT, action.id, Step.PARTNERS, catalog)
+    assert late.draft is not None
+    await strategies.prompted(BOSS, late.draft.id, 701)
+    clock.advance(days=1, seconds=1)
+    assert await strategies.answer_step(BOSS, CHAT, 701, "UNDP", catalog) is None
     entries = await services.coalition.audit_log(BOSS)
     details = [e.detail for e in entries]
     assert f"action {action.id}: recommendations" in details
