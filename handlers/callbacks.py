@@ -471,3 +471,20 @@ class RateRound(CallbackData, prefix="rr"):
     would judge it by the results' rules; the handler checks the round is open)."""
 
     round: int
+
+
+@dataclass(frozen=True)
+class HelpMore(CallbackData, prefix="hm"):
+    """[More] under the short /help: the full help for the presser's role, in that chat."""
+
+
+@dataclass(frozen=True)
+class Example(CallbackData, prefix="ex"):
+    """A look-up example under a guest's /start: the example's number in `EXAMPLES`."""
+
+    example: int
+
+
+@dataclass(frozen=True)
+class ShowRounds(CallbackData, prefix="rl"):
+    """[Rounds] under a coordinator's /start: the rounds, as /rounds shows them."""

@@ -581,4 +581,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
     """,
+    # 22: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
 )

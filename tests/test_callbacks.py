@@ -144,6 +144,9 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "sa:12:1": cb.StrategyCard(12, 1),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
+        "hm": cb.HelpMore(),
+        "ex:1": cb.Example(1),
+        "rl": cb.ShowRounds(),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data
