@@ -312,8 +312,7 @@ def _panel_buttons(l10n: Localizer, panel: Panel) -> InlineKeyboardMarkup:
     )
 
 
-@answering_not_allowed
-async def rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+async def show_rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/rounds: every round with its participation; coordinators open each one's panel,
     members rate or read results from their buttons."""
     services = context.services
@@ -321,6 +320,8 @@ async def rounds(message: Message, user: User, l10n: Localizer, context: BotCont
     text, markup = _rounds_view(l10n, services.settings.timezone, overview)
     await message.reply_text(text, reply_markup=markup)
 
+
+rounds = answering_not_allowed(show_rounds)
 
 _CHANGES = {
     RoundAction.CLOSE_YES: RoundChange.CLOSE,

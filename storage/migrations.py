@@ -611,7 +611,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX milestone_prompts_expiry ON milestone_prompts (expires_at)
     """,
-    # 23: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # 23: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
+    # 24: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
     # within the hour, it sends nothing twice and says when the last reminder went.
     """
     CREATE TABLE round_reminders (
