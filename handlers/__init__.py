@@ -18,6 +18,7 @@ from telegram.ext import (
 from bot.domain.access import Access, Where
 from handlers import (
     action_editor,
+    audit,
     broadcasts,
     browse,
     chats,
@@ -93,6 +94,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.HelpMore, start.on_more_help),  # the presser's own role decides what it shows
     Button(cb.Example, start.on_example),
     Button(cb.ShowRounds, start.on_show_rounds, _M),
+    Button(cb.AuditPageButton, audit.on_page, _C, Where.PRIVATE),
 )
 
 
@@ -114,7 +116,7 @@ def register(app: BotApplication) -> None:
         "promote": members.promote,
         "demote": members.demote,
         "unreachable": members.unreachable,
-        "audit": members.audit,
+        "audit": audit.audit,
         "rate": group_rating.rate,
         "myratings": private_rating.my_ratings,
         "rounds": round_admin.rounds,

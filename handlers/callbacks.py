@@ -543,3 +543,10 @@ class Example(CallbackData, prefix="ex"):
 @dataclass(frozen=True)
 class ShowRounds(CallbackData, prefix="rl"):
     """[Rounds] under a coordinator's /start: the rounds, as /rounds shows them."""
+
+
+@dataclass(frozen=True)
+class AuditPageButton(CallbackData, prefix="au"):
+    """◀ ▶ under /audit: that page of the log (0 is the newest)."""
+
+    page: int

@@ -162,6 +162,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "hm": ("hm", ANYONE),  # [More] under /help: the presser's own role's full help
     "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
     "rl": ("rl", MEMBERS),  # [Rounds] under a coordinator's /start
+    "au": ("au:1", COORDINATORS_PRIVATE),  # a page of /audit
 }
 
 # Each persona's role and kind of chat (private: True), for the menus and /help.

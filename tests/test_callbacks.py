@@ -159,6 +159,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "hm": cb.HelpMore(),
         "ex:1": cb.Example(1),
         "rl": cb.ShowRounds(),
+        "au:2": cb.AuditPageButton(2),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

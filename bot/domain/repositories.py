@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
+from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.menus import MenuHolder
@@ -150,6 +151,11 @@ class MembershipStore(Protocol):
 
     async def pending_invites(self, now: dt.datetime) -> int:
         """How many invites are still open: not used, not revoked, not expired."""
+        ...
+
+    async def audit_names(self) -> AuditNames:
+        """What the log's ids stand for: people's names, round titles, chats' titles (linked
+        or lost), working groups' names."""
         ...
 
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
