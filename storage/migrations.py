@@ -627,4 +627,9 @@ MIGRATIONS: tuple[str, ...] = (
         reminded_at TEXT NOT NULL
     )
     """,
+    # 25: a round being opened through buttons (/openround alone): its draft keeps the choices
+    # so far (JSON) until the last step turns it into a draft awaiting [Open] (guide NULL).
+    """
+    ALTER TABLE round_drafts ADD COLUMN guide TEXT
+    """,
 )
