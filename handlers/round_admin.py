@@ -64,7 +64,8 @@ _HOW_TO_OPEN = N_(
 @answering_not_allowed
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026.
-    Nothing opens yet: the reply says what was understood, with [Open] and [Cancel]."""
+    Nothing opens yet: the reply says what was understood, with [Open] and [Cancel]. Alone,
+    /openround asks the scope step by step with buttons."""
     services = context.services
     if not arguments(message.text or "").strip():  # nothing typed: the buttons guide
         guided = await services.assessments.guide(
