@@ -226,6 +226,8 @@ async def test_an_edited_timeframe_moves_the_nudges_and_members_cannot_edit(
     await services.coalition.set_active(COORDINATOR_ID, owner.id, False)
     await press(tg, fields, button(fields, "Responsible organisations"), COORDINATOR)
     chooser = await said(tg, COORDINATOR_ID)
+    while "Change: Responsible organisations" not in chooser.text:  # after other news
+        chooser = await said(tg, COORDINATOR_ID)
     await press(tg, chooser, button(chooser, "✅ ORG0"), COORDINATOR)
     untoggled = await edited(tg, chooser)
     await press(tg, untoggled, button(untoggled, "✔ Done"), COORDINATOR)
