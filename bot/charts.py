@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -89,6 +90,26 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return font
 
 
+@cache
+def _has_glyph(character: str) -> bool:
+    """Whether the font draws this character (a character it lacks comes out as the .notdef
+    box, "tofu"): spaces, combining signs and format characters always pass."""
+    if unicodedata.category(character)[0] in "MZC":
+        return True
+    font = _font(20)
+    return bytes(font.getmask(character)) != bytes(font.getmask(_NOT_IN_FONT))
+
+
+_NOT_IN_FONT = "\u6f22"  # 漢: no CJK in Noto Sans Khmer, so its box is .notdef
+
+
+def drawable(text: str) -> str:
+    """The text without the characters the font lacks (an emoji in a round's name), so the
+    picture shows no empty boxes; the arrow becomes a dash."""
+    text = text.replace("→", "–")
+    return "".join(c for c in text if _has_glyph(c))
+
+
 def warn_if_unshaped() -> None:
     """Log once at start-up when Khmer in pictures would come out unshaped."""
     if not shaping():
@@ -137,14 +158,15 @@ def bar_chart(
     title_font, label_font, small = _font(30, bold=True), _font(22), _font(19)
     inner = WIDTH - 2 * _MARGIN
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    title_lines = _wrap(scratch, title, title_font, inner)
-    subtitle_lines = _wrap(scratch, subtitle, small, inner) if subtitle else []
+    title_lines = _wrap(scratch, drawable(title), title_font, inner)
+    subtitle_lines = _wrap(scratch, drawable(subtitle), small, inner) if subtitle else []
     labels = [
-        _wrap(scratch, f"{bar.label} ({sum(bar.counts)})", label_font, inner) for bar in bars
+        _wrap(scratch, drawable(f"{bar.label} ({sum(bar.counts)})"), label_font, inner)
+        for bar in bars
     ]
     title_step, label_step, small_step = 46, 34, 30  # line heights: room for Khmer subscripts
     legend = [
-        f"{category.label}: {totals[i]}" if totals is not None else category.label
+        drawable(f"{category.label}: {totals[i]}" if totals is not None else category.label)
         for i, category in enumerate(categories)
     ]
     legend_rows = _legend_rows(scratch, legend, small, inner)
@@ -183,7 +205,7 @@ def bar_chart(
             x += 26 + int(draw.textlength(text, font=small)) + 28
         y += small_step
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

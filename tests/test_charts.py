@@ -183,3 +183,18 @@ def test_the_khmer_title_is_drawn() -> None:
     title = image.crop((40, 40, charts.WIDTH - 40, 86)).convert("L")
     dark = sum(1 for p in title.get_flattened_data() if p < 100)
     assert dark > 2000  # a whole line of letters, not a few boxes
+
+
+def test_characters_the_font_lacks_are_left_out_not_drawn_as_boxes() -> None:
+    assert charts.drawable(KHMER_TITLE) == KHMER_TITLE
+    assert charts.drawable("Mid-term 🎉 «A» → «B» · 3…") == "Mid-term  «A» – «B» · 3…"
+
+
+def test_a_machine_without_raqm_is_told_at_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    charts.warn_if_unshaped()
+    assert not caplog.records  # this machine shapes Khmer
+    monkeypatch.setattr(charts, "shaping", lambda: False)
+    charts.warn_if_unshaped()
+    assert "Khmer in result pictures will not be shaped" in caplog.text
