@@ -611,4 +611,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX milestone_prompts_expiry ON milestone_prompts (expires_at)
     """,
+    # 23: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
 )
