@@ -9,15 +9,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, WorkingGroup
-from bot.domain.rounds import MAX_REASON
-from handlers import members
+from bot.domain.rounds import MAX_REASON, PENDING_TTL
+from handlers import members, private_rating
 from handlers.access import Press
 from handlers.callbacks import ChatLanguage, Lang, Language
 from handlers.commands import COMMANDS
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.render import escape, group_names, split_messages
-from handlers.round_cards import not_linked
+from handlers.round_cards import DEEP_LINK, not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 
@@ -101,6 +101,12 @@ def help_text(
                 "and 🗑 deletes it. ⚖️ contested: the organisations' ratings are widely split; "
                 "… not enough ratings to show a colour."
             ).format(limit=MAX_REASON)
+        ),
+        escape(
+            l10n.gettext(
+                "After you tap a colour in private, your next message is its reason (for "
+                "{minutes} minutes), unless it is only numbers such as 118.6 or a /command."
+            ).format(minutes=int(PENDING_TTL.total_seconds() // 60))
         ),
         escape(
             l10n.gettext(
@@ -199,6 +205,10 @@ async def start(update: Update, context: BotContext) -> None:
         await help_command(update, context)
         return
     if context.args and update.effective_chat and update.effective_chat.type == "private":
+        message, user = update.effective_message, update.effective_user
+        if DEEP_LINK.fullmatch(context.args[0]) and message is not None and user is not None:
+            await private_rating.open_link(message, user, l10n, context)  # a card's ✍
+            return
         await members.join_with_code(update, context, context.args[0])
         return
     text = "\n\n".join(
