@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
-from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
 from handlers import members, private_rating
 from handlers.access import Press
@@ -28,9 +28,10 @@ def help_text(
     coordinator: bool = False,
     groups: Sequence[WorkingGroup] = (),
     nudges: tuple[Sequence[int], dt.time] = ((14, 3), dt.time(9, 0)),
+    member: bool = False,
 ) -> str:
     """The full help, generated from the command list, with examples; `nudges`: how many days
-    before a due day, and at what time, actions are nudged."""
+    before a due day, and at what time, actions are nudged; `member`: how reasons are typed."""
     groups_text = group_names(l10n, groups)
     days_before = ", ".join(str(d) for d in nudges[0]) or "—"
     nudge_time = nudges[1].strftime("%H:%M")
@@ -102,11 +103,18 @@ def help_text(
                 "… not enough ratings to show a colour."
             ).format(limit=MAX_REASON)
         ),
-        escape(
-            l10n.gettext(
-                "After you tap a colour in private, your next message is its reason (for "
-                "{minutes} minutes), unless it is only numbers such as 118.6 or a /command."
-            ).format(minutes=int(PENDING_TTL.total_seconds() // 60))
+        *(  # members only: a guest's help stays one message
+            [
+                escape(
+                    l10n.gettext(
+                        "After you tap a colour in private, your next message is its reason "
+                        "(for {minutes} minutes), unless it is only numbers such as 118.6 or a "
+                        "/command."
+                    ).format(minutes=int(PENDING_TTL.total_seconds() // 60))
+                )
+            ]
+            if member
+            else []
         ),
         escape(
             l10n.gettext(
@@ -245,7 +253,13 @@ async def help_command(update: Update, context: BotContext) -> None:
         groups = await context.services.coalition.working_groups()
         settings = context.services.settings
         nudges = (settings.nudge_days_before, settings.nudge_time)
-        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups, nudges)
+        member = user is not None and await context.services.coalition.role(user.id) in (
+            Role.MEMBER,
+            Role.COORDINATOR,
+        )
+        text = help_text(
+            l10n, context.services.catalog.current_cycle, coordinator, groups, nudges, member
+        )
         for chunk in split_messages([text]):  # a coordinator's help may need two messages
             await update.effective_message.reply_text(chunk)
 
