@@ -611,7 +611,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX milestone_prompts_expiry ON milestone_prompts (expires_at)
     """,
-    # 23: reasons are never lost. The reason a person is asked for now: their next plain
+    # 23: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
+    # 24: reasons are never lost. The reason a person is asked for now: their next plain
     # private message is it (one row per person; a newer tap replaces it, it expires; with a
     # delivery, only once that prompt was sent). A prompt remembers the group chat whose card
     # was tapped, so a refused private prompt is answered there, once per person per round.
