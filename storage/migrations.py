@@ -619,7 +619,15 @@ MIGRATIONS: tuple[str, ...] = (
         fingerprint TEXT NOT NULL
     )
     """,
-    # 24: reasons are never lost. The reason a person is asked for now: their next plain
+    # 24: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # within the hour, it sends nothing twice and says when the last reminder went.
+    """
+    CREATE TABLE round_reminders (
+        round_id INTEGER PRIMARY KEY REFERENCES rounds (id) ON DELETE CASCADE,
+        reminded_at TEXT NOT NULL
+    )
+    """,
+    # 25: reasons are never lost. The reason a person is asked for now: their next plain
     # private message is it (one row per person; a newer tap replaces it, it expires; with a
     # delivery, only once that prompt was sent). A prompt remembers the group chat whose card
     # was tapped, so a refused private prompt is answered there, once per person per round.
