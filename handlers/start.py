@@ -126,8 +126,8 @@ def _members_help(
         ),
         escape(
             l10n.gettext(
-                "In private, after you tap a colour your next message is its reason (for "
-                "{minutes} minutes), unless it is only numbers such as 118.6 or a /command; ⏭ "
+                "In private, after a colour tap your next message is its reason ({minutes} "
+                "min.), unless it is only numbers (118.6) or a /command; ⏭ "
                 "puts a card off until the others are rated. ❔ (don't know) is counted but does "
                 "not colour the result. A reason may have up to {limit} characters; in "
                 "/myratings, ✍ changes it and 🗑 deletes it. ⚖️ contested: the ratings are widely "
