@@ -33,6 +33,7 @@ from handlers import (
     private_rating,
     round_admin,
     round_results,
+    serving,
     start,
     strategy,
 )
@@ -76,6 +77,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    # /strategy's rule: members and coordinators see the actions serving a recommendation.
+    Button(cb.ServingActions, serving.on_serving, _M),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast

@@ -458,6 +458,13 @@ class StrategyCard(CallbackData, prefix="sa"):
 
 
 @dataclass(frozen=True)
+class ServingActions(CallbackData, prefix="sv"):
+    """The actions of the strategies that serve a recommendation (from its card)."""
+
+    rec: int
+
+
+@dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
     """[Open] or [Cancel] under /openround's preview."""
 

@@ -144,6 +144,22 @@ class StrategyRepository:
         """Every action whose timeframe could not be read."""
         return await self._load("a.timeframe_kind IS NULL", ())
 
+    async def serving_count(self, recommendation_id: int) -> int:
+        """How many actions serve this recommendation (one query)."""
+        async with self._db.connection.execute(
+            "SELECT count(*) FROM action_recommendations WHERE recommendation_id = ?",
+            (recommendation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def serving(self, recommendation_id: int) -> list[Action]:
+        """The actions that serve this recommendation, by due date, unreadable last."""
+        return await self._load(
+            "a.id IN (SELECT action_id FROM action_recommendations WHERE recommendation_id = ?)",
+            (recommendation_id,),
+        )
+
     async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
         """Every action's id, cycle and timeframe as stored."""
         async with self._db.connection.execute(

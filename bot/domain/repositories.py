@@ -650,6 +650,14 @@ class StrategyStore(Protocol):
         """Every action whose timeframe could not be read."""
         ...
 
+    async def serving_count(self, recommendation_id: int) -> int:
+        """How many actions serve this recommendation (one query)."""
+        ...
+
+    async def serving(self, recommendation_id: int) -> list[Action]:
+        """The actions that serve this recommendation, by due date, unreadable last."""
+        ...
+
     async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
         """Every action's id, cycle and timeframe as stored."""
         ...

@@ -360,6 +360,24 @@ class Strategies:
             counts[group.id] = StrategyCounts(strategy.counts, overdue)
         return counts
 
+    async def may_see(self, user_id: int) -> bool:
+        """Whether this person may see the strategies: /strategy's rule, members and
+        coordinators (guests may not)."""
+        return await self.coalition.role(user_id) is not Role.GUEST
+
+    async def serving_count(self, user_id: int, recommendation_id: int) -> int | None:
+        """How many actions serve a recommendation (one query, for the card shown), for those
+        who may see the strategies; None for anyone else."""
+        if not await self.may_see(user_id):
+            return None
+        return await self.repository.serving_count(recommendation_id)
+
+    async def serving(self, user_id: int, recommendation_id: int) -> list[Action]:
+        """The actions that serve a recommendation, by due date; NotAllowed for guests."""
+        if not await self.may_see(user_id):
+            raise NotAllowed
+        return sorted(await self.repository.serving(recommendation_id), key=due_order)
+
     async def organisations(self) -> list[Organisation]:
         """Every organisation (to name an action's responsible ones)."""
         return await self.coalition.repository.organisations()
