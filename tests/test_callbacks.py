@@ -142,6 +142,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "nst:12": cb.NudgeAnswer(Answer.NEW_DATE, 12),
         "sg:2:1": cb.StrategyPage(2, 1),
         "sa:12:1": cb.StrategyCard(12, 1),
+        "sv:12": cb.ServingActions(12),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
     }
