@@ -117,6 +117,13 @@ def help_text(
                 "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
             ).format(days=days_before, time=nudge_time)
         ),
+        escape(
+            l10n.gettext(
+                "A recurring action (every quarter, monthly, every year in December…) is "
+                "reminded before each time it is due, and ✅ marks that time done. A "
+                "recommendation's card says how many actions serve it: 📋 lists them."
+            )
+        ),
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]

@@ -20,7 +20,7 @@ from handlers.access import Press
 from handlers.callbacks import NudgeAnswer, StrategyCard, StrategyPage
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
-from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, short, status_label
+from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
 from handlers.render import escape, split_messages
 from handlers.round_cards import not_linked
 
@@ -182,7 +182,7 @@ def card_text(
         for change in action.history[-HISTORY:]:
             note = f" — {change.note}" if change.note else ""
             lines.append(
-                escape(f"{l10n.date(local_day(change.at))}: {status_label(l10n, change.status)}")
+                escape(f"{l10n.date(local_day(change.at))}: {change_label(l10n, change)}")
                 + escape(note)
             )
     return "\n".join(lines)

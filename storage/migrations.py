@@ -581,4 +581,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
     """,
+    # 22: which occurrence of a recurring action a status change was about (its day, ISO):
+    # Done on one occurrence marks that one done and the action goes on to the next.
+    """
+    ALTER TABLE action_history ADD COLUMN occurrence TEXT
+    """,
 )

@@ -113,6 +113,7 @@ class StatusChange:
     actor: int
     at: dt.datetime
     note: str = ""
+    occurrence: dt.date | None = None  # a recurring action's occurrence this change was about
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,22 @@ class Action:
         """When it is due (None: its timeframe could not be read)."""
         timeframe = self.fields.timeframe
         return timeframe.due if isinstance(timeframe, Timeframe) else None
+
+    @property
+    def occurrences(self) -> tuple[dt.date, ...]:
+        """The days it is due (several for a recurring action, none for an ongoing one or an
+        unreadable timeframe)."""
+        timeframe = self.fields.timeframe
+        return timeframe.occurrences if isinstance(timeframe, Timeframe) else ()
+
+    @property
+    def done_occurrences(self) -> frozenset[dt.date]:
+        """The occurrences of a recurring action answered Done."""
+        return frozenset(
+            c.occurrence
+            for c in self.history
+            if c.occurrence is not None and c.status is ActionStatus.DONE
+        )
 
 
 def due_order(action: Action) -> tuple[int, dt.datetime, int]:
@@ -297,6 +314,19 @@ class Strategies:
             raise NotAllowed
         change = StatusChange(status, actor, self.clock.now(), _text(note, MAX_NOTE))
         await self.repository.change_status(action_id, change)
+        return await self.action(action_id)
+
+    async def occurrence_done(self, actor: int, action_id: int, occurrence: dt.date) -> Action:
+        """Mark one occurrence of a recurring action done (those who may change its status):
+        its history says which; the action's status stays and its nudges go on to the next
+        occurrence. Marking one twice records it once."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        if occurrence in action.done_occurrences:
+            return action
+        change = StatusChange(ActionStatus.DONE, actor, self.clock.now(), occurrence=occurrence)
+        await self.repository.occurrence_done(action_id, change)
         return await self.action(action_id)
 
     async def add_note(self, actor: int, action_id: int, note: str) -> Action:
