@@ -18,8 +18,7 @@ from tests.conftest import COORDINATOR_ID, GROUP, FakeClock, loose_limiter, make
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, press
 from tests.test_nudges import pp
-from tests.test_nudges_bot import idle, run_sweep
-from tests.test_rounds_bot import coalition_with
+from tests.test_nudges_bot import idle, linked_land_action, run_sweep
 from tests.test_timeframes import CYCLE4
 
 D = dt.date
@@ -83,21 +82,9 @@ async def test_a_recurring_action_is_nudged_once_per_occurrence_across_a_restart
 ) -> None:
     settings = make_settings(tg, db_path)
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
-        services: Services = bot.bot_data["services"]
-        reps = await coalition_with(bot, 1, "land")
-        land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
-        await services.coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land, "Land")
-        owner = await services.coalition.own_organisation(reps[0]["id"])
-        assert owner is not None
-        draft = ActionDraft(
-            land,
-            2,
-            "118.6",
-            activity="Monthly radio show",
-            timeframe="monthly from January to March 2027",
-            organisation_ids=(owner.id,),
+        reps, action = await linked_land_action(
+            bot, 1, "Monthly radio show", "monthly from January to March 2027"
         )
-        action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
         clock.current = pp("2027-01-17")  # 14 days before the first occurrence
         await run_sweep(bot)
         await run_sweep(bot)
