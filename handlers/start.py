@@ -117,13 +117,6 @@ def help_text(
                 "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
             ).format(days=days_before, time=nudge_time)
         ),
-        escape(
-            l10n.gettext(
-                "A recurring action (every quarter, monthly, every year in December…) is "
-                "reminded before each time it is due, and ✅ marks that time done. A "
-                "recommendation's card says how many actions serve it: 📋 lists them."
-            )
-        ),
         "",
         "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
@@ -167,6 +160,13 @@ def help_text(
                     "summary: due this week, overdue, blocked with their notes, reminded but not "
                     "answered, and actions nobody can be reminded about."
                 ).format(time=nudge_time)
+            ),
+            escape(
+                l10n.gettext(
+                    "A recurring action (every quarter, monthly, every year in December…) is "
+                    "reminded before each time it is due, and ✅ marks that time done. A "
+                    "recommendation's card says how many actions serve it: 📋 lists them."
+                )
             ),
             escape(
                 l10n.gettext(

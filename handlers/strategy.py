@@ -290,11 +290,11 @@ async def on_file(update: Update, context: BotContext) -> None:
             text = l10n.gettext("No working group is called “{words}”.").format(words=exc.words)
             await message.reply_text(escape(text))
             return
-        except (UnreadableFile, ValueError) as exc:
+        except UnreadableFile as exc:
             text = l10n.gettext(
                 "I could not read this file as an action strategy (CSV or XLSX in the template's "
                 "layout): {reason}"
-            ).format(reason=l10n.gettext(str(exc)))
+            ).format(reason=exc.translated(l10n))
             await message.reply_text(escape(text))
             return
     report, errors = outcome.report, [*outcome.parsed.errors, *outcome.report.errors]
@@ -317,7 +317,7 @@ async def on_file(update: Update, context: BotContext) -> None:
             if error.sheet
             else l10n.gettext("line {line}").format(line=error.line)
         )
-        lines.append(escape(f"• {where}: {l10n.gettext(error.message).format(**error.params)}"))
+        lines.append(escape(f"• {where}: {error.translated(l10n)}"))
     if len(errors) > LISTED_ERRORS:
         more = len(errors) - LISTED_ERRORS
         lines.append(escape(l10n.gettext("… and {count} more").format(count=more)))
