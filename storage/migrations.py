@@ -619,7 +619,15 @@ MIGRATIONS: tuple[str, ...] = (
         fingerprint TEXT NOT NULL
     )
     """,
-    # 24: which occurrence of a recurring action a status change was about (its day, ISO):
+    # 24: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # within the hour, it sends nothing twice and says when the last reminder went.
+    """
+    CREATE TABLE round_reminders (
+        round_id INTEGER PRIMARY KEY REFERENCES rounds (id) ON DELETE CASCADE,
+        reminded_at TEXT NOT NULL
+    )
+    """,
+    # 25: which occurrence of a recurring action a status change was about (its day, ISO):
     # Done on one occurrence marks that one done and the action goes on to the next.
     """
     ALTER TABLE action_history ADD COLUMN occurrence TEXT
