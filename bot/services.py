@@ -23,7 +23,7 @@ from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
-from bot.domain.round_notices import RoundNotices
+from bot.domain.round_notices import JoinNotices, RoundNotices
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
 from bot.domain.spreadsheet import table, workbook
@@ -31,7 +31,7 @@ from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
-from handlers.callbacks import GotIt, RateRound
+from handlers.callbacks import GotIt, OrgButton, OrgView, RateRound
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
 from storage.broadcasts import BroadcastRepository
@@ -73,15 +73,22 @@ class Services:
         self.outbox = Outbox(OutboxRepository(database), clock)
         database.now = clock.now
         database.on_staged = self.outbox.notify
+        broadcast_store = BroadcastRepository(database)
+        joins = JoinNotices(
+            broadcast_store.reach,
+            translations,
+            settings.default_language,
+            functools.partial(_set_groups, translations),
+        )
         self.coalition = Coalition(
             MembershipRepository(database),
             clock,
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
+            (joins, self.outbox),
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.reason_prompts = RateLimiter(clock, 1)
-        broadcast_store = BroadcastRepository(database)
         notices = RoundNotices(
             broadcast_store.reach,
             functools.partial(_group_lists, self.coalition, self.group_lists),
@@ -320,6 +327,12 @@ def _rate_now(translations: Translations, round_id: int, language: str) -> Butto
     """The [Rate now] button under a round's notice, in the reader's language."""
     label = translations.localizer(language).gettext("Rate now")
     return Button(label, RateRound(round_id).pack())
+
+
+def _set_groups(translations: Translations, org_id: int, language: str) -> Button:
+    """[Set working groups] under "Dara joined ADHOC": the organisation's group buttons."""
+    label = translations.localizer(language).gettext("Set working groups")
+    return Button(label, OrgButton(OrgView.GROUPS, org_id).pack())
 
 
 async def _group_lists(coalition: Coalition, group_lists: GroupLists) -> dict[int, set[int]]:

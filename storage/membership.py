@@ -26,6 +26,7 @@ from bot.domain.membership import (
     UnknownOrganisation,
     WorkingGroup,
 )
+from bot.domain.repositories import JoinAnnounce
 from storage import audit, group_lists
 from storage.db import Database
 
@@ -309,20 +310,27 @@ class MembershipRepository:
             return True
 
     async def redeem_invite(
-        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+        self,
+        code_hash: str,
+        user_id: int,
+        display_name: str,
+        language: str,
+        now: dt.datetime,
+        announce: JoinAnnounce | None = None,
     ) -> int:
-        """Make the user the representative the invite was for; return the organisation id."""
+        """Make the user the representative the invite was for; return the organisation id
+        (`announce` stages the coordinators' notice in the same transaction)."""
         async with self._db.transaction() as db:
             async with db.execute(
                 "SELECT i.id, i.organisation_id, i.expires_at, i.used_at, i.revoked_at, "
-                "o.active FROM invites AS i JOIN organisations AS o ON o.id = i.organisation_id "
-                "WHERE i.code_hash = ?",
+                "o.active, o.short_name FROM invites AS i "
+                "JOIN organisations AS o ON o.id = i.organisation_id WHERE i.code_hash = ?",
                 (code_hash,),
             ) as cursor:
                 invite = await cursor.fetchone()
             if invite is None:
                 raise InviteInvalid("unknown")
-            invite_id, org_id, expires_at, used_at, revoked_at, active = invite
+            invite_id, org_id, expires_at, used_at, revoked_at, active, short_name = invite
             if used_at is not None:
                 raise InviteInvalid("used")
             if revoked_at is not None or not active:
@@ -349,6 +357,8 @@ class MembershipRepository:
                 (now.isoformat(), user_id, invite_id),
             )
             await audit.record(db, now, user_id, AuditAction.JOIN_WITH_INVITE, org_id, "")
+            if announce is not None:
+                announce(int(org_id), str(short_name))
             return int(org_id)
 
     # --- working groups and their chats ----------------------------------------------------

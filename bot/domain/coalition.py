@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.domain.clock import Clock
 from bot.domain.membership import (
@@ -23,8 +24,13 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.domain.repositories import MembershipStore
+from bot.domain.outbox import stage
+from bot.domain.repositories import JoinAnnounce, MembershipStore
 from bot.domain.text import one_line
+
+if TYPE_CHECKING:
+    from bot.domain.outbox import Outbox
+    from bot.domain.round_notices import JoinNotices
 
 
 @dataclass(frozen=True)
@@ -90,12 +96,15 @@ class Coalition:
         clock: Clock,
         invite_ttl: dt.timedelta,
         default_language: str,
+        join_notices: tuple[JoinNotices, Outbox] | None = None,
     ) -> None:
-        """Wire the repository and the clock."""
+        """Wire the repository and the clock; with `join_notices`, coordinators are told
+        through the outbox when an invite is used."""
         self.repository = repository
         self.clock = clock
         self.invite_ttl = invite_ttl
         self.default_language = default_language
+        self.join_notices = join_notices
 
     async def role(self, user_id: int) -> Role:
         """The user's role now (checked on every command and every button press)."""
@@ -152,20 +161,45 @@ class Coalition:
         return await self.repository.revoke_invite(invite_id, actor=actor, now=self.clock.now())
 
     async def join(
-        self, user_id: int, display_name: str, language: str, code: str
+        self,
+        user_id: int,
+        display_name: str,
+        language: str,
+        code: str,
+        announce: JoinAnnounce | None = None,
     ) -> Organisation:
-        """Redeem an invite code: the user becomes the organisation's representative."""
+        """Redeem an invite code: the user becomes the organisation's representative
+        (`announce` stages what that tells, in the same transaction)."""
         if not looks_like_code(code):
             raise InviteInvalid("unknown")
         org_id = await self.repository.redeem_invite(
-            hash_code(code), user_id, one_line(display_name), language, self.clock.now()
+            hash_code(code),
+            user_id,
+            one_line(display_name),
+            language,
+            self.clock.now(),
+            announce=announce,
         )
         return await self.repository.organisation(org_id)
 
-    async def redeem(self, user_id: int, display_name: str, language: str, code: str) -> Joining:
-        """An invite link opened: the user now represents its organisation, or why not."""
+    async def redeem(
+        self, user_id: int, display_name: str, language: str, code: str, first_name: str = ""
+    ) -> Joining:
+        """An invite link opened: the user now represents its organisation, or why not; the
+        coordinators are told ("Dara joined ADHOC", the Telegram `first_name` only)."""
         try:
-            org = await self.join(user_id, display_name, language, code)
+            if self.join_notices is None or not looks_like_code(code):
+                org = await self.join(user_id, display_name, language, code)
+            else:
+                notices, outbox = self.join_notices
+                told = await notices.coordinators()
+                name = one_line(first_name or display_name)
+
+                def announce(org_id: int, short_name: str) -> None:
+                    stage(*notices.joined(told, name, org_id, short_name))
+
+                async with outbox.along():
+                    org = await self.join(user_id, display_name, language, code, announce)
         except InviteInvalid as exc:
             return Joining(_REFUSED.get(exc.reason, Joined.INVALID))
         except AlreadyRepresents as exc:

@@ -15,6 +15,10 @@ from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
 
+# Called inside the redeem's transaction with the organisation's id and short name: it stages
+# what coordinators are told ("Dara joined ADHOC").
+JoinAnnounce = Callable[[int, str], None]
+
 
 class MembershipStore(Protocol):
     """What the domain needs from storage: Reads and writes the coalition's membership."""
@@ -98,9 +102,16 @@ class MembershipStore(Protocol):
         ...
 
     async def redeem_invite(
-        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+        self,
+        code_hash: str,
+        user_id: int,
+        display_name: str,
+        language: str,
+        now: dt.datetime,
+        announce: JoinAnnounce | None = None,
     ) -> int:
-        """Make the user the representative the invite was for; return the organisation id."""
+        """Make the user the representative the invite was for; return the organisation id
+        (`announce` stages the coordinators' notice in the same transaction)."""
         ...
 
     async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:

@@ -1,6 +1,7 @@
 """What a round tells people on its own: when it opens, closes by date and is published, each
 linked working-group chat and each member representative gets one message, in their language,
-as outbox deliveries staged in the transaction of the event (one reference per round × kind)."""
+as outbox deliveries staged in the transaction of the event (one reference per round × kind).
+Coordinators are also told when an invite is used (`JoinNotices`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bot.domain.outbox import Button, Content, Job, Outgoing
 
 # The button under a notice that starts /rate in that round: (round id, language) -> Button.
 RateButton = Callable[[int, str], Button]
+# The button under "Dara joined ADHOC" that opens its working groups: (org id, language).
+GroupsButton = Callable[[int, str], Button]
 Reacher = Callable[[Audience], Awaitable[Reach]]
 
 
@@ -208,3 +211,51 @@ class RoundNotices:
             reference=ref,
             organisation_id=recipient.organisation_id,
         )
+
+
+_JOINED = N_("{person} joined {org}. Which working groups is {org} in?")
+
+
+class JoinNotices:
+    """What coordinators are told when an invite is used: "Dara joined ADHOC" with
+    [Set working groups], in each coordinator's language (staged with the redeem)."""
+
+    def __init__(
+        self,
+        reach: Reacher,
+        translations: Translations,
+        default_language: str,
+        groups_button: GroupsButton,
+    ) -> None:
+        """Wire who is reached, the catalogs and the button."""
+        self.reach = reach
+        self.translations = translations
+        self.default_language = default_language
+        self.groups_button = groups_button
+
+    async def coordinators(self) -> tuple[Recipient, ...]:
+        """The coordinators who can be reached now (read before the redeem)."""
+        return (await self.reach(Audience(AudienceKind.COORDINATORS))).recipients
+
+    def joined(
+        self, coordinators: Sequence[Recipient], first_name: str, org_id: int, short_name: str
+    ) -> list[Outgoing]:
+        """'Dara joined ADHOC' for each coordinator; only the Telegram first name is used."""
+        out = []
+        for person in coordinators:
+            language = person.language or self.default_language
+            l10n = self.translations.localizer(language)
+            text = l10n.gettext(_JOINED).format(person=first_name, org=short_name)
+            out.append(
+                Outgoing(
+                    chat_id=person.chat_id,
+                    content=Content(
+                        html.escape(text, quote=False),
+                        buttons=((self.groups_button(org_id, language),),),
+                    ),
+                    job=Job.NOTICE,
+                    language=language,
+                    reference=f"joined:{org_id}",
+                )
+            )
+        return out
