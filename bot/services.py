@@ -31,7 +31,14 @@ from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.settings import Settings
-from handlers.callbacks import GotIt, OrgButton, OrgView, RateRound
+from handlers.callbacks import (
+    GotIt,
+    NoticeResult,
+    OrgButton,
+    OrgView,
+    RateRound,
+    ResultsNotice,
+)
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
 from storage.broadcasts import BroadcastRepository
@@ -97,6 +104,7 @@ class Services:
             settings.default_language,
             functools.partial(_rate_now, translations),
             settings.round_reminder_days,
+            functools.partial(_results_buttons, translations),
         )
         self.assessments = Assessments(
             AssessmentRepository(database),
@@ -327,6 +335,17 @@ def _rate_now(translations: Translations, round_id: int, language: str) -> Butto
     """The [Rate now] button under a round's notice, in the reader's language."""
     label = translations.localizer(language).gettext("Rate now")
     return Button(label, RateRound(round_id).pack())
+
+
+def _results_buttons(
+    translations: Translations, round_id: int, language: str
+) -> tuple[Button, ...]:
+    """[📊 View results] [📥 XLSX] under a published-results notice, in the reader's language."""
+    label = "📊 " + translations.localizer(language).gettext("View results")
+    return (
+        Button(label, ResultsNotice(round_id, NoticeResult.VIEW).pack()),
+        Button("📥 XLSX", ResultsNotice(round_id, NoticeResult.XLSX).pack()),
+    )
 
 
 def _set_groups(translations: Translations, org_id: int, language: str) -> Button:

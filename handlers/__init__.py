@@ -32,6 +32,7 @@ from handlers import (
     operations,
     private_rating,
     round_admin,
+    round_notices,
     round_results,
     start,
     strategy,
@@ -72,6 +73,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    # Under a published-results notice: members, once the round is published (the gate).
+    Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),

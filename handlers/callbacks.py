@@ -60,6 +60,13 @@ class RoundAction(enum.StrEnum):
     BACK = "b"  # from the question back to the rounds
 
 
+class NoticeResult(enum.StrEnum):
+    """What a button under a round's published-results notice gives."""
+
+    VIEW = "v"
+    XLSX = "x"
+
+
 class OrgView(enum.StrEnum):
     """A coordinator's organisation button that opens a panel or acts on the whole organisation."""
 
@@ -387,6 +394,13 @@ class ResultsPage(RoundPayload, prefix="rq"):
 
     page: int
     group: int
+
+
+@dataclass(frozen=True)
+class ResultsNotice(RoundPayload, prefix="pn", glued="kind"):
+    """[📊 View results] or [📥 XLSX] under a round's published-results notice."""
+
+    kind: NoticeResult
 
 
 @dataclass(frozen=True)

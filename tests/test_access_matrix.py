@@ -123,6 +123,8 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rw": ("rw:{open}:{rec}", RATERS),
     "rx": ("rx:{open}:{rec}", RATERS),
     "rq": ("rq:{published}:0:0", MEMBERS),
+    "pnv": ("pnv:{published}", MEMBERS),
+    "pnx": ("pnx:{published}", MEMBERS),
     "rac": ("rac:{spare_round}", COORDINATORS),
     "rao": ("rao:{spare_round}", COORDINATORS),
     "rap": ("rap:{spare_round}", COORDINATORS),

@@ -17,6 +17,8 @@ from bot.domain.outbox import Button, Content, Job, Outgoing
 
 # The button under a notice that starts /rate in that round: (round id, language) -> Button.
 RateButton = Callable[[int, str], Button]
+# The buttons under a published-results notice: (round id, language) -> a row.
+ResultsButtons = Callable[[int, str], tuple[Button, ...]]
 # The button under "Dara joined ADHOC" that opens its working groups: (org id, language).
 GroupsButton = Callable[[int, str], Button]
 Reacher = Callable[[Audience], Awaitable[Reach]]
@@ -80,10 +82,12 @@ class RoundNotices:
         default_language: str,
         rate_button: RateButton,
         reminder_days: Sequence[int] = (3, 1),
+        results_buttons: ResultsButtons | None = None,
     ) -> None:
-        """Wire who is reached, the working groups' lists, the catalogs and the button;
+        """Wire who is reached, the working groups' lists, the catalogs and the buttons;
         reminders go `reminder_days` before a round closes."""
         self.reminder_days = tuple(reminder_days)
+        self.results_buttons = results_buttons
         self.reach = reach
         self.group_lists = group_lists
         self.translations = translations
@@ -144,9 +148,10 @@ class RoundNotices:
         ]
 
     def published(self, audiences: Audiences, round_id: int, name: str) -> list[Outgoing]:
-        """'The results of «…» are published' to its chats and the representatives."""
+        """'The results of «…» are published' to its chats and the representatives, with
+        [📊 View results] [📥 XLSX] in each one's language."""
         return self._everyone(
-            audiences, _PUBLISHED, reference(round_id, "published"), round_id, name
+            audiences, _PUBLISHED, reference(round_id, "published"), round_id, name, results=True
         )
 
     async def reminders(
@@ -178,11 +183,20 @@ class RoundNotices:
         return out
 
     def _everyone(
-        self, audiences: Audiences, message: str, ref: str, round_id: int, name: str
+        self,
+        audiences: Audiences,
+        message: str,
+        ref: str,
+        round_id: int,
+        name: str,
+        *,
+        results: bool = False,
     ) -> list[Outgoing]:
         recipients: Sequence[Recipient] = [c for c, _ in audiences.chats] + list(audiences.people)
         return [
-            self._outgoing(r, self._l10n(r).gettext(message), ref, None, round_id, name)
+            self._outgoing(
+                r, self._l10n(r).gettext(message), ref, None, round_id, name, results=results
+            )
             for r in recipients
         ]
 
@@ -197,11 +211,18 @@ class RoundNotices:
         rate: int | None,
         round_id: int = 0,
         name: str = "",
+        *,
+        results: bool = False,
     ) -> Outgoing:
-        """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`."""
+        """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`,
+        or (`results`) the buttons that show round `round_id`'s results."""
         language = recipient.language or self.default_language
         text = text.format(id=round_id, name=name) if round_id else text
-        buttons = ((self.rate_button(rate, language),),) if rate is not None else ()
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if rate is not None:
+            buttons = ((self.rate_button(rate, language),),)
+        elif results and self.results_buttons is not None:
+            buttons = (self.results_buttons(round_id, language),)
         return Outgoing(
             chat_id=recipient.chat_id,
             content=Content(html.escape(text, quote=False), buttons=buttons),
