@@ -19,7 +19,7 @@ from bot.flood import ChatRateLimiter
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
-from handlers import broadcasts, chats, group_rating, guard, nudges, operations
+from handlers import broadcasts, chats, group_rating, guard, nudges, operations, round_notices
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,13 @@ def build_application(
             interval=settings.card_edit_seconds,
             first=settings.card_edit_seconds,
             name="close-due-rounds",
+        )
+        # Which groups did not pin a round's notice: told once, after every group's was sent.
+        app.job_queue.run_repeating(
+            round_notices.report_unpinned,
+            interval=settings.card_edit_seconds,
+            first=settings.card_edit_seconds,
+            name="unpinned-report",
         )
         # Nudges and the Monday summary: the database knows what was sent, so this sweep may
         # run any number of times; its first run catches up a day missed while the bot was down.

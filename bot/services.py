@@ -23,7 +23,7 @@ from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
-from bot.domain.round_notices import JoinNotices, RoundNotices
+from bot.domain.round_notices import JoinNotices, PinReports, RoundNotices
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
 from bot.domain.spreadsheet import table, workbook
@@ -106,8 +106,18 @@ class Services:
             settings.round_reminder_days,
             functools.partial(_results_buttons, translations),
         )
+        rounds = AssessmentRepository(database)
+        self.pin_reports = PinReports(
+            self.outbox.store,
+            rounds,
+            self.outbox,
+            broadcast_store.reach,
+            translations,
+            settings.default_language,
+            clock,
+        )
         self.assessments = Assessments(
-            AssessmentRepository(database),
+            rounds,
             self.coalition,
             self.group_lists,
             clock,

@@ -473,10 +473,11 @@ class StrategyCard(CallbackData, prefix="sa"):
 
 @dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
-    """[Open] or [Cancel] under /openround's preview."""
+    """[Open], [Open and pin in groups] or [Cancel] under /openround's preview."""
 
     draft: int
     go: bool
+    pin: bool | None = None  # None: an older button, without the choice
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The buttons under a round's published-results notice: its results, and its XLSX table
-(sent privately when pressed in a group chat: per-organisation data never goes there)."""
+(sent privately when pressed in a group chat: per-organisation data never goes there); the
+sweep that tells a coordinator which groups did not pin a round's notice."""
 
 from __future__ import annotations
 
@@ -48,3 +49,8 @@ async def on_results_notice(press: Press[ResultsNotice], context: BotContext) ->
             await query.answer(l10n.gettext("I sent you the table in our private chat."))
     except NotAllowed:
         await query.answer(refusal_text(l10n, Refusal.NOT_PUBLISHED), show_alert=True)
+
+
+async def report_unpinned(context: BotContext) -> None:
+    """Job: tell each coordinator who chose [Open and pin], once, which groups did not pin."""
+    await context.services.pin_reports.sweep()

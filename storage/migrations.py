@@ -581,4 +581,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
     """,
+    # 22: messages sent and not pinned where pinning was asked (the bot may not pin in that
+    # group): kept until whoever asked is told, once, which chats did not pin.
+    """
+    CREATE TABLE unpinned (
+        delivery_id INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+        reference TEXT,
+        chat_id INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reported_at TEXT
+    );
+    CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
+    """,
 )

@@ -519,6 +519,7 @@ async def test_a_photo_with_its_caption_goes_out_as_a_photo_pinned_in_groups(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
+    tg.admins |= {LAND_CHAT["id"], HEALTH_CHAT["id"]}  # the bot is an admin who may pin
     composer = await tg.reply_to(COORDINATOR, "/broadcast")
     composer = await tap(tg, composer, "▫️ All working-group chats")
     await tap(tg, composer, "Next ▶")

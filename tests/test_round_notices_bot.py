@@ -2,6 +2,7 @@
 outbox delivery per linked working-group chat and per representative (and, for a close by
 date, per coordinator), in their language, staged with the event, once per round and kind."""
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -282,3 +283,120 @@ async def test_the_published_notice_survives_a_restart_before_its_delivery(
                 "pnv:1",
                 "pnx:1",
             ]
+
+
+OTHER_CHAT = {"id": -100600, "type": "supergroup", "title": "Land (provinces)"}
+
+
+async def unpinned_rows(services: Services, count: int) -> None:
+    """Wait until the sender has recorded `count` refused pins."""
+    for _ in range(500):
+        async with services.database.connection.execute("SELECT COUNT(*) FROM unpinned") as c:
+            row = await c.fetchone()
+        if row is not None and row[0] >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the refused pin was never recorded")
+
+
+async def run_job(bot: BotApplication, name: str) -> None:
+    [job] = bot.job_queue.get_jobs_by_name(name)  # type: ignore[union-attr]
+    await job.run(bot)
+
+
+async def open_and_pin(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
+    """/openround, then [📌 Open and pin in groups]: the message saying it is open."""
+    preview = await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    assert [b["text"] for b in buttons(preview)] == [
+        "Open",
+        "Cancel",
+        "📌 Open and pin in groups",
+    ]
+    assert (
+        await press(tg, preview, button(preview, "📌 Open and pin in groups"), COORDINATOR) == ""
+    )
+    return await edited(tg, preview)
+
+
+async def test_open_and_pin_pins_where_it_may_and_says_once_where_it_could_not(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    await services.coalition.link_chat(
+        COORDINATOR_ID, OTHER_CHAT["id"], 0, land, "Land (provinces)"
+    )
+    await tg.bot_membership(GROUP, by=COORDINATOR, old="member", new="administrator")
+    assert tg.admins == {GROUP["id"]}
+    # Only a coordinator may press it (a forged press changes nothing).
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 land : Mid-term")
+    forged = button(preview, "📌 Open and pin in groups")
+    assert await press(tg, preview, forged, reps[0]) == "Only coordinators can do this."
+    assert await services.assessments.rounds() == []
+    await press(tg, preview, button(preview, "Cancel"), COORDINATOR)
+    await edited(tg, preview)
+
+    opened = await open_and_pin(tg, "c2 land", "Mid-term")
+    assert opened.text.startswith("Round 1 «Mid-term» is open")
+    told = await notices(services, "round:1:opened")
+    for chat in (GROUP["id"], OTHER_CHAT["id"]):
+        sent = await tg.next_call("sendMessage", chat_id=chat)
+        pin = await tg.next_call("pinChatMessage", chat_id=chat)
+        assert pin.params["message_id"] == str(sent.result["message_id"])
+        assert pin.params["disable_notification"] == "true"  # the notice itself notified
+    assert pin.error == "Bad Request: not enough rights to manage pinned messages in the chat"
+    assert [key[0] for key in tg.pinned] == [GROUP["id"]]
+    await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # privately: never pinned
+    assert len(told) == 3
+    await unpinned_rows(services, 1)
+    async with services.database.connection.execute(
+        "SELECT status FROM deliveries WHERE reference = 'round:1:opened'"
+    ) as cursor:
+        assert {r[0] for r in await cursor.fetchall()} == {"sent"}  # the notice stays sent
+
+    # The coordinator is told once, naming the chat; the sweep never says it again.
+    await run_job(bot, "unpinned-report")
+    await run_job(bot, "unpinned-report")
+    report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert report.params["text"] == (
+        "Round 1 «Mid-term» is open, but I could not pin its notice in: «Land (provinces)». The "
+        "notice was sent; to let me pin, make me an administrator allowed to pin messages there."
+    )
+    assert len(await notices(services, "round:1:unpinned")) == 1
+
+    # Plain [Open]: nothing is pinned, nothing to report.
+    pins = len(tg.pinned)
+    await open_round(tg, "c2 118.63", "Plain")
+    await delivered(tg, await notices(services, "round:2:opened"))
+    await run_job(bot, "unpinned-report")
+    assert "pinChatMessage" not in [c.method for c in tg.calls if not c.consumed]
+    assert len(tg.pinned) == pins
+
+
+async def test_open_and_pin_survives_a_restart_before_the_delivery_in_khmer(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path, round_notices=True)
+    limiter = loose_limiter()
+    async with running(settings, clock, poll_timeout=1, limiter=limiter, stop_grace=0.1) as first:
+        services: Services = first.bot_data["services"]
+        await coalition_with(first, 1, "land")
+        await link_land_group(tg)
+        await services.set_language(COORDINATOR_ID, "km")
+        preview = await tg.reply_to(COORDINATOR, "/openround c2 land : Mid-term")
+        tg.stall("sendMessage")  # Telegram hangs from the tap on: nothing is delivered
+        await press(tg, preview, button(preview, "📌 បើក ហើយខ្ទាស់ក្នុងក្រុម"), COORDINATOR)
+        await tg.stalled("sendMessage", 2)
+    tg.abandon("sendMessage")
+    assert "pinChatMessage" not in [c.method for c in tg.calls]
+    async with running(settings, clock, poll_timeout=1, limiter=limiter) as again:
+        sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+        assert sent.params["text"].startswith("New assessment «Mid-term»")
+        pin = await tg.next_call("pinChatMessage", chat_id=GROUP["id"])
+        assert pin.params["message_id"] == str(sent.result["message_id"])
+        await unpinned_rows(again.bot_data["services"], 1)  # the bot is no admin there
+        await run_job(again, "unpinned-report")
+        report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+        assert report.params["text"].startswith("ជុំទី 1 «Mid-term» បានបើកហើយ")

@@ -11,7 +11,7 @@ from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Re
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.milestones import MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
-from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
+from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing, Unpinned
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
 
@@ -278,6 +278,10 @@ class AssessmentStore(Protocol):
 
     async def round(self, round_id: int) -> Round | None:
         """One round, or None (read on taps and redraws: one row, not the whole list)."""
+        ...
+
+    async def opener(self, round_id: int) -> int | None:
+        """The coordinator who opened a round (None: no such round)."""
         ...
 
     async def items(self, round_id: int) -> list[int]:
@@ -548,6 +552,19 @@ class MilestoneStore(Protocol):
 
 class OutboxStore(Protocol):
     """The deliveries table: what the bot sends on its own, durable until sent or given up."""
+
+    async def pin_refused(self, delivery_id: int, error: str, now: dt.datetime) -> None:
+        """A sent message that could not be pinned (once per delivery)."""
+        ...
+
+    async def unpinned(self) -> list[Unpinned]:
+        """Chats not pinned and not reported yet, of references with nothing left to send to
+        a group chat."""
+        ...
+
+    async def pins_reported(self, reference: str, now: dt.datetime) -> None:
+        """Whoever asked was told (the notice is staged in this transaction)."""
+        ...
 
     async def add(self, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
         """Write deliveries (waiting, due at their `not_before` or now); their ids."""

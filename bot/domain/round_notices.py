@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.domain.broadcast import Audience, AudienceKind, Reach, Recipient
+from bot.domain.clock import Clock
 from bot.domain.i18n import Localizer, Translations
 from bot.domain.importer import N_
-from bot.domain.outbox import Button, Content, Job, Outgoing
+from bot.domain.outbox import Button, Content, Job, Outbox, Outgoing, Unpinned, stage
+
+if TYPE_CHECKING:
+    from bot.domain.repositories import AssessmentStore, OutboxStore
 
 # The button under a notice that starts /rate in that round: (round id, language) -> Button.
 RateButton = Callable[[int, str], Button]
@@ -117,8 +123,11 @@ class RoundNotices:
         name: str,
         size: int,
         closes_at: dt.datetime | None,
+        *,
+        pin: bool = False,
     ) -> list[Outgoing]:
-        """'New assessment «…»' for each chat (its group's count) and each representative."""
+        """'New assessment «…»' for each chat (its group's count; `pin`: pinned there once
+        sent) and each representative."""
         ref = reference(round_id, "opened")
         out = []
         for chat, count in audiences.chats:
@@ -126,7 +135,10 @@ class RoundNotices:
             text = l10n.gettext(_OPENED_CHAT).format(
                 name=name, count=count, closing=closing_phrase(l10n, self.tz, closes_at)
             )
-            out.append(self._outgoing(chat, text, ref, round_id))
+            notice = self._outgoing(chat, text, ref, round_id)
+            if pin:
+                notice = replace(notice, content=replace(notice.content, pin=True))
+            out.append(notice)
         for person in audiences.people:
             l10n = self._l10n(person)
             text = l10n.gettext(_OPENED_PERSON).format(
@@ -280,3 +292,85 @@ class JoinNotices:
                 )
             )
         return out
+
+
+_UNPINNED = N_(
+    "Round {id} «{name}» is open, but I could not pin its notice in: {chats}. The notice was "
+    "sent; to let me pin, make me an administrator allowed to pin messages there."
+)
+_OPENED_REFERENCE = re.compile(r"round:(\d+):opened")
+
+
+class PinReports:
+    """Tells the coordinator who opened a round with [Open and pin], once, in which group
+    chats its notice could not be pinned (the sender records each refusal; this sweep waits
+    until every group's notice was sent, then names them all in one message)."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        rounds: AssessmentStore,
+        outbox: Outbox,
+        reach: Reacher,
+        translations: Translations,
+        default_language: str,
+        clock: Clock,
+    ) -> None:
+        """Wire the deliveries, the rounds, who is reached, the catalogs and the clock."""
+        self.store = store
+        self.rounds = rounds
+        self.outbox = outbox
+        self.reach = reach
+        self.translations = translations
+        self.default_language = default_language
+        self.clock = clock
+
+    async def sweep(self) -> int:
+        """Report each round's unpinned chats once (idempotent); how many reports were staged."""
+        found: dict[str, list[Unpinned]] = {}
+        for row in await self.store.unpinned():
+            found.setdefault(row.reference, []).append(row)
+        if not found:
+            return 0
+        coordinators = {
+            c.chat_id: c
+            for c in (await self.reach(Audience(AudienceKind.COORDINATORS))).recipients
+        }
+        told = 0
+        for ref, rows in found.items():
+            notice = await self._notice(ref, rows, coordinators)
+            async with self.outbox.along():
+                if notice is not None:  # else nobody to tell (not a round's, or unreachable)
+                    stage(notice)
+                    told += 1
+                await self.store.pins_reported(ref, self.clock.now())
+        return told
+
+    async def _notice(
+        self, ref: str, rows: list[Unpinned], coordinators: dict[int, Recipient]
+    ) -> Outgoing | None:
+        match = _OPENED_REFERENCE.fullmatch(ref)
+        if match is None:
+            return None
+        round_id = int(match.group(1))
+        round_ = await self.rounds.round(round_id)
+        opener = coordinators.get(await self.rounds.opener(round_id) or 0)
+        if round_ is None or opener is None:
+            return None
+        language = opener.language or self.default_language
+        text = (
+            self.translations.localizer(language)
+            .gettext(_UNPINNED)
+            .format(
+                id=round_id,
+                name=round_.name,
+                chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
+            )
+        )
+        return Outgoing(
+            chat_id=opener.chat_id,
+            content=Content(html.escape(text, quote=False)),
+            job=Job.NOTICE,
+            language=language,
+            reference=reference(round_id, "unpinned"),
+        )
