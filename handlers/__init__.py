@@ -100,6 +100,7 @@ def register(app: BotApplication) -> None:
         "orgs": members.orgs,
         "addorg": members.add_org,
         "linkgroup": chats.link_group,
+        "groups": chats.groups,
         "unlinkgroup": chats.unlink_group,
         "promote": members.promote,
         "demote": members.demote,

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, WorkingGroup
 from bot.domain.rounds import MAX_REASON
-from handlers import members
+from handlers import chats, members
 from handlers.access import Press
 from handlers.callbacks import ChatLanguage, Lang, Language
 from handlers.commands import COMMANDS
@@ -200,6 +200,9 @@ async def start(update: Update, context: BotContext) -> None:
         return
     if context.args and update.effective_chat and update.effective_chat.type == "private":
         await members.join_with_code(update, context, context.args[0])
+        return
+    if context.args:  # in a group: the bot was added with a working group's link (/groups)
+        await chats.link_with_token(update, context, context.args[0])
         return
     text = "\n\n".join(
         [

@@ -594,4 +594,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
     """,
+    # 23: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
+    # each; the token is stored hashed like an invite's, used once, and expires.
+    """
+    CREATE TABLE group_links (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_in INTEGER
+    );
+    CREATE INDEX group_links_expiry ON group_links (expires_at)
+    """,
 )

@@ -78,6 +78,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "orgs": ("/orgs", COORDINATORS_PRIVATE),
     "addorg": ("/addorg MATRIX Matrix organisation", COORDINATORS),
     "linkgroup": ("/linkgroup", COORDINATORS_GROUP),
+    "groups": ("/groups", COORDINATORS_PRIVATE),
     "unlinkgroup": ("/unlinkgroup", COORDINATORS_GROUP),
     "promote": ("/promote 3001", COORDINATORS),
     "demote": ("/demote 3002", COORDINATORS),

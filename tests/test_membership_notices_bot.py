@@ -3,7 +3,9 @@ coordinators are told when an invite is used ("Dara joined ADHOC — [Set workin
 through the outbox, in their language, written with the redeem — a restart between the two
 loses nothing."""
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 from bot.app import running
 from bot.domain.outbox import Content
@@ -125,3 +127,90 @@ async def test_the_notice_of_a_used_invite_survives_a_restart_before_its_deliver
         notice = await next_private(tg, COORDINATOR_ID)
         assert notice.text == "Dara joined ADHOC. Which working groups is ADHOC in?"
         assert button(notice, "Set working groups") == "ow:1"
+
+
+NEW_GROUP = {"id": -100777, "type": "supergroup", "title": "Land WG Battambang"}
+OTHER_GROUP = {"id": -100778, "type": "supergroup", "title": "Somewhere else"}
+
+
+async def added_with(
+    tg: FakeTelegram, chat: dict[str, Any], user: dict[str, Any], token: str
+) -> StoredMessage:
+    """`user` adds the bot to `chat` with a startgroup link: Telegram sends /start <token>."""
+    return await tg.reply_to(user, f"/start@upr_test_bot {token}", chat=chat)
+
+
+async def test_a_working_groups_link_adds_the_bot_and_links_the_chat_in_one_step(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, db_path: Path
+) -> None:
+    services = services_of(bot)
+    await tg.send("/groups", user=COORDINATOR)
+    listing = await next_private(tg, COORDINATOR_ID)
+    assert listing.text.startswith("<b>Working groups and their chats</b>\n• Gender")
+    assert "• Land and natural resources: no chat yet" in listing.text
+    tokens = {b["text"]: b["url"].rpartition("=")[2] for b in buttons(listing)}
+    land = tokens["➕ Land and natural resources"]
+    assert buttons(listing)[5]["url"] == f"https://t.me/upr_test_bot?startgroup={land}"
+    # Stored only as SHA-256, like invite codes.
+    await services.database.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    assert land.encode() not in raw
+    assert hashlib.sha256(land.encode()).hexdigest().encode() in raw
+
+    # The coordinator adds the bot with it: the chat is linked at once.
+    await tg.bot_membership(NEW_GROUP, by=COORDINATOR, old="left", new="member")
+    await next_private(tg, COORDINATOR_ID)  # "I was added to the group …"
+    reply = await added_with(tg, NEW_GROUP, COORDINATOR, land)
+    assert (
+        reply.text
+        == "This chat is now the chat of the working group «Land and natural resources»."
+    )
+    groups = {g.slug: g.id for g in await services.coalition.working_groups()}
+    assert await services.coalition.linked_group(NEW_GROUP["id"], 0) == groups["land"]
+    entries = await services.coalition.audit_log(COORDINATOR_ID)
+    assert (entries[0].action.value, entries[0].actor_id) == ("link chat", COORDINATOR_ID)
+
+    # Used once; forged or mistyped links link nothing.
+    for token, answer in (
+        (land, "This link to add me was already used."),
+        ("A" * 24, "This link to add me is not valid."),
+        ("x", "This link to add me is not valid."),
+    ):
+        reply = await added_with(tg, OTHER_GROUP, COORDINATOR, token)
+        assert reply.text.startswith(answer), reply.text
+    assert await services.coalition.linked_group(OTHER_GROUP["id"], 0) is None
+
+    # Someone who is not a coordinator (here in Khmer): refused, the link stays usable.
+    labour = tokens["➕ Labour rights"]
+    reply = await added_with(tg, OTHER_GROUP, DARA, labour)
+    assert reply.text.startswith("មានតែអ្នកសម្របសម្រួលទេ ដែលអាចភ្ជាប់ការជជែកនេះ")
+    assert await services.coalition.linked_group(OTHER_GROUP["id"], 0) is None
+    reply = await added_with(tg, OTHER_GROUP, COORDINATOR, labour)
+    assert reply.text == "This chat is now the chat of the working group «Labour rights»."
+
+    # Links expire with INVITE_TTL_HOURS; /groups then lists the chats linked.
+    clock.advance(hours=73)
+    reply = await added_with(tg, OTHER_GROUP, COORDINATOR, tokens["➕ Elections"])
+    assert reply.text.startswith("This link to add me has expired.")
+    listing = await tg.reply_to(COORDINATOR, "/groups")
+    assert "• Land and natural resources: «Land WG Battambang»" in listing.text
+
+
+async def test_the_groups_listing_is_for_coordinators_in_khmer_too_and_survives_a_restart(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as first:
+        await services_of(first).set_language(COORDINATOR_ID, "km")
+        listing = await tg.reply_to(COORDINATOR, "/groups")
+        assert listing.text.startswith("<b>ក្រុមការងារ និងក្រុមជជែករបស់ពួកវា</b>")
+        assert "ដីធ្លី និងធនធានធម្មជាតិ: មិនទាន់មានក្រុមជជែក" in listing.text
+        token = {b["text"]: b["url"].rpartition("=")[2] for b in buttons(listing)}[
+            "➕ ដីធ្លី និងធនធានធម្មជាតិ"
+        ]
+        refused = await tg.reply_to(DARA, "/groups")
+        assert refused.text == "មានតែអ្នកសម្របសម្រួលទេ ដែលអាចធ្វើការនេះបាន។"
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as again:
+        reply = await added_with(tg, NEW_GROUP, COORDINATOR, token)
+        assert reply.text == "ឥឡូវនេះ ក្រុមជជែកនេះជាក្រុមជជែករបស់ក្រុមការងារ «ដីធ្លី និងធនធានធម្មជាតិ»។"
+        assert await services_of(again).coalition.linked_group(NEW_GROUP["id"], 0) is not None

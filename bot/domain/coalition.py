@@ -66,6 +66,34 @@ class Joining:
     name: str = ""
 
 
+class ByLink(enum.StrEnum):
+    """What the bot added to a group through a working group's link did with the chat."""
+
+    LINKED = "linked"
+    INVALID = "unknown"  # forged, mistyped, or not a link the bot made
+    USED = "used"
+    EXPIRED = "expired"
+    NOT_COORDINATOR = "not coordinator"  # added by someone else: nothing linked, link kept
+
+
+@dataclass(frozen=True)
+class GroupLink:
+    """A working group for /groups: its linked chats' titles and a fresh token for
+    t.me/<bot>?startgroup=<token> (shown once, stored only hashed)."""
+
+    group: WorkingGroup
+    token: str
+    chats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LinkedByLink:
+    """The outcome of the bot added to a group with a working group's link."""
+
+    result: ByLink
+    group: WorkingGroup | None = None
+
+
 @dataclass(frozen=True)
 class Linked:
     """A chat linked from its button: the working group, or None when it no longer exists."""
@@ -319,6 +347,44 @@ class Coalition:
         await self.repository.link_chat(
             chat_id, thread_id, group_id, one_line(title), actor=actor, now=self.clock.now()
         )
+
+    async def group_links(self, actor: int) -> list[GroupLink]:
+        """Each working group with its linked chats and a fresh "add the bot to your group"
+        token (coordinators only): single-use, valid for the invite lifetime, stored hashed."""
+        await self.require_coordinator(actor)
+        now = self.clock.now()
+        chats = await self.repository.chats()
+        links = []
+        for group in await self.repository.working_groups():
+            token = new_invite_code()
+            await self.repository.create_group_link(
+                group.id, hash_code(token), actor=actor, now=now, expires=now + self.invite_ttl
+            )
+            titles = tuple(
+                c.title or str(c.chat_id) for c in chats if c.working_group_id == group.id
+            )
+            links.append(GroupLink(group, token, titles))
+        return links
+
+    async def link_by_token(
+        self, actor: int, chat_id: int, thread_id: int, token: str, title: str
+    ) -> LinkedByLink:
+        """The bot was added to a group with a working group's link (Telegram sends
+        /start <token> there): a coordinator's adding links the chat to that group at once."""
+        if not looks_like_code(token):
+            return LinkedByLink(ByLink.INVALID)
+        if await self.role(actor) is not Role.COORDINATOR:
+            return LinkedByLink(ByLink.NOT_COORDINATOR)
+        result, group_id = await self.repository.link_with_token(
+            hash_code(token),
+            chat_id,
+            thread_id,
+            one_line(title),
+            actor=actor,
+            now=self.clock.now(),
+        )
+        groups = await self.repository.working_groups()
+        return LinkedByLink(ByLink(result), next((g for g in groups if g.id == group_id), None))
 
     async def links_of(self, chat_id: int) -> list[GroupChat]:
         """The working-group links of one chat (each of its topics)."""

@@ -145,6 +145,26 @@ class MembershipStore(Protocol):
         """Remove the links of a chat (one topic, or all when thread_id is None)."""
         ...
 
+    async def create_group_link(
+        self, group_id: int, token_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> None:
+        """Store an "add the bot to your group" token (hashed) for a working group."""
+        ...
+
+    async def link_with_token(
+        self,
+        token_hash: str,
+        chat_id: int,
+        thread_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> tuple[str, int | None]:
+        """Link the chat to the token's group and use the token up, in one transaction:
+        ("linked", group id), or ("unknown" | "used" | "expired", None)."""
+        ...
+
     async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
         """Set a linked chat's (or topic's) language; False when it is not linked."""
         ...
