@@ -66,6 +66,11 @@ COMMANDS: tuple[Command, ...] = (
         N_("Actions of a working group, by due date"),
         _M,
     ),
+    Command(
+        "milestones",
+        N_("Each review cycle's milestones (review, adoption, mid-term, next review)"),
+        _M,
+    ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
     Command(
         "orgs", N_("Member organisations: representatives, invites, groups"), _C, Where.PRIVATE

@@ -163,6 +163,15 @@ def help_text(
             ),
             escape(
                 l10n.gettext(
+                    "To add an action in private: /strategy, choose the group, ➕ Add action, and "
+                    "answer step by step (⏭ skips what is optional; nothing is saved before "
+                    "💾 Save). To change one: open its card, ✏️ Edit, choose the field. "
+                    "/milestones: tap a cycle, then a milestone, and reply with its date; the "
+                    "actions' dates that depend on it move at once."
+                )
+            ),
+            escape(
+                l10n.gettext(
                     "Rounds: /openround shows what it understood, then [Open] opens it. In "
                     "/rounds, Close freezes the ratings (a round with a closing date closes "
                     "itself); Reopen lets organisations rate again and withdraws the results; "

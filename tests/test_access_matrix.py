@@ -86,6 +86,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "audit": ("/audit", COORDINATORS_PRIVATE),
     "status": ("/status", COORDINATORS_PRIVATE),
     "strategy": ("/strategy", MEMBERS),
+    "milestones": ("/milestones", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
 }
@@ -147,6 +148,12 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rab": ("rab:{spare_round}", COORDINATORS),
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
+    # Adding and editing actions: coordinators, in their private chat.
+    "ae": ("ae:{action}:0", COORDINATORS_PRIVATE),
+    "af": ("af:{action}:k", COORDINATORS_PRIVATE),
+    "an": ("an:{group}", COORDINATORS_PRIVATE),
+    "ad": ("ad:999:x", COORDINATORS_PRIVATE),
+    "mc": ("mc:4", COORDINATORS),  # correcting a milestone
 }
 
 
