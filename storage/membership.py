@@ -27,6 +27,7 @@ from bot.domain.membership import (
     WorkingGroup,
 )
 from bot.domain.repositories import JoinAnnounce
+from bot.domain.round_notices import joined_reference
 from storage import audit, group_lists
 from storage.db import Database
 
@@ -268,6 +269,10 @@ class MembershipRepository:
                 (org_id,),
             )
             await db.execute("DELETE FROM organisations WHERE id = ?", (org_id,))
+            # "Dara joined ADHOC": the notices naming it and its representative go too.
+            await db.execute(
+                "DELETE FROM deliveries WHERE reference = ?", (joined_reference(org_id),)
+            )
             await db.execute(
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )

@@ -246,6 +246,12 @@ class RoundNotices:
         )
 
 
+def joined_reference(org_id: int) -> str:
+    """The outbox reference of the coordinators' "… joined …" notices of one organisation
+    (erasing the organisation deletes them: they name it and its representative)."""
+    return f"joined:{org_id}"
+
+
 _JOINED = N_("{person} joined {org}. Which working groups is {org} in?")
 
 
@@ -288,7 +294,7 @@ class JoinNotices:
                     ),
                     job=Job.NOTICE,
                     language=language,
-                    reference=f"joined:{org_id}",
+                    reference=joined_reference(org_id),
                 )
             )
         return out
