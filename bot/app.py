@@ -75,19 +75,13 @@ def build_application(
             first=settings.card_edit_seconds,
             name="close-due-rounds",
         )
-        # Which groups did not pin a round's notice: told once, after every group's was sent.
-        app.job_queue.run_repeating(
-            round_notices.report_unpinned,
-            interval=settings.card_edit_seconds,
-            first=settings.card_edit_seconds,
-            name="unpinned-report",
-        )
         # Nudges and the Monday summary: the database knows what was sent, so this sweep may
         # run any number of times; its first run catches up a day missed while the bot was down.
         app.job_queue.run_repeating(
             nudges.sweep, interval=NUDGE_SWEEP_SECONDS, first=1.0, name="nudges"
         )
-        # The database owns the outbox's schedule: this only wakes the sender to look at it.
+        # The database owns the outbox's schedule: this only wakes the sender to look at it
+        # (and tells who opened a round which groups did not pin its notice, once).
         app.job_queue.run_repeating(
             outbox_sweep,
             interval=settings.card_edit_seconds,
@@ -116,8 +110,10 @@ def build_application(
 
 
 async def outbox_sweep(context: BotContext) -> None:
-    """Job: wake the outbox's sender (an idempotent look at what is due)."""
+    """Job: wake the outbox's sender (an idempotent look at what is due); report the group
+    chats that did not pin a round's notice (once each)."""
     context.services.outbox.notify()
+    await round_notices.report_unpinned(context)
 
 
 async def refresh_catalog(context: BotContext) -> None:

@@ -52,5 +52,6 @@ async def on_results_notice(press: Press[ResultsNotice], context: BotContext) ->
 
 
 async def report_unpinned(context: BotContext) -> None:
-    """Job: tell each coordinator who chose [Open and pin], once, which groups did not pin."""
+    """Tell each coordinator who chose [Open and pin], once, which groups did not pin (run by
+    the outbox sweep job)."""
     await context.services.pin_reports.sweep()

@@ -357,8 +357,8 @@ async def test_open_and_pin_pins_where_it_may_and_says_once_where_it_could_not(
         assert {r[0] for r in await cursor.fetchall()} == {"sent"}  # the notice stays sent
 
     # The coordinator is told once, naming the chat; the sweep never says it again.
-    await run_job(bot, "unpinned-report")
-    await run_job(bot, "unpinned-report")
+    await run_job(bot, "outbox-sweep")
+    await run_job(bot, "outbox-sweep")
     report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
     assert report.params["text"] == (
         "Round 1 «Mid-term» is open, but I could not pin its notice in: «Land (provinces)». The "
@@ -370,7 +370,7 @@ async def test_open_and_pin_pins_where_it_may_and_says_once_where_it_could_not(
     pins = len(tg.pinned)
     await open_round(tg, "c2 118.63", "Plain")
     await delivered(tg, await notices(services, "round:2:opened"))
-    await run_job(bot, "unpinned-report")
+    await run_job(bot, "outbox-sweep")
     assert "pinChatMessage" not in [c.method for c in tg.calls if not c.consumed]
     assert len(tg.pinned) == pins
 
@@ -397,6 +397,6 @@ async def test_open_and_pin_survives_a_restart_before_the_delivery_in_khmer(
         pin = await tg.next_call("pinChatMessage", chat_id=GROUP["id"])
         assert pin.params["message_id"] == str(sent.result["message_id"])
         await unpinned_rows(again.bot_data["services"], 1)  # the bot is no admin there
-        await run_job(again, "unpinned-report")
+        await run_job(again, "outbox-sweep")
         report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
         assert report.params["text"].startswith("ជុំទី 1 «Mid-term» បានបើកហើយ")
