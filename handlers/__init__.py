@@ -41,7 +41,7 @@ from handlers import (
 )
 from handlers import callbacks as cb
 from handlers.access import Button, button_router, checked_command
-from handlers.commands import COMMANDS, publish_commands
+from handlers.commands import COMMANDS, publish_commands, sync_menus
 from handlers.common import BotApplication
 
 _C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
@@ -92,6 +92,9 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
     Button(cb.DraftRound, round_admin.on_draft_button, _C),
+    Button(cb.HelpMore, start.on_more_help),  # the presser's own role decides what it shows
+    Button(cb.Example, start.on_example),
+    Button(cb.ShowRounds, start.on_show_rounds, _M),
 )
 
 
@@ -172,4 +175,4 @@ def register(app: BotApplication) -> None:
     app.add_error_handler(errors.on_error)
 
 
-__all__ = ["BUTTONS", "publish_commands", "register"]
+__all__ = ["BUTTONS", "publish_commands", "register", "sync_menus"]

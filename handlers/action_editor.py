@@ -128,7 +128,13 @@ async def _show(
         current = _current_value(l10n, draft)
         if current:
             lines.append(escape(current))
-        ask = l10n.gettext(_ASK[draft.step]).format(cycle=draft.values.cycle)
+        question = _ASK[draft.step]
+        if draft.step is Step.RECOMMENDATIONS and not draft.adding:  # an action keeps its cycle
+            question = N_(
+                "Send the recommendation numbers this action serves, like 118.6, 118.10-118.12 "
+                "(cycle {cycle})."
+            )
+        ask = l10n.gettext(question).format(cycle=draft.values.cycle)
         if draft.adding and draft.step.optional:
             ask += " " + l10n.gettext("Or tap ⏭ Skip.")
         lines.append(escape(ask))

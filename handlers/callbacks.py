@@ -530,3 +530,20 @@ class MilestoneButton(CallbackData, prefix="mc"):
 
     cycle: int
     milestone: Milestone | None = None
+
+
+@dataclass(frozen=True)
+class HelpMore(CallbackData, prefix="hm"):
+    """[More] under the short /help: the full help for the presser's role, in that chat."""
+
+
+@dataclass(frozen=True)
+class Example(CallbackData, prefix="ex"):
+    """A look-up example under a guest's /start: the example's number in `EXAMPLES`."""
+
+    example: int
+
+
+@dataclass(frozen=True)
+class ShowRounds(CallbackData, prefix="rl"):
+    """[Rounds] under a coordinator's /start: the rounds, as /rounds shows them."""

@@ -57,7 +57,9 @@ def _line(l10n: Localizer, milestone: Milestone, entry: MilestoneEntry | None) -
         source = l10n.gettext("corrected on {date}").format(date=l10n.date(day))
     else:
         source = l10n.gettext("as shipped")
-    return f"{escape(name)}: <b>{escape(when)}</b> <i>({escape(source)})</i>"
+    return l10n.gettext("{name}: {date} ({source})").format(
+        name=escape(name), date=f"<b>{escape(when)}</b>", source=f"<i>{escape(source)}</i>"
+    )
 
 
 def _table(l10n: Localizer, table: MilestoneTable, correcting: bool) -> str:

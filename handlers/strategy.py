@@ -9,6 +9,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.domain.action_flow import LABELS, Step
 from bot.domain.i18n import Localizer
 from bot.domain.importer import UnreadableFile
 from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
@@ -168,23 +169,24 @@ def card_text(
         )
     else:
         read = l10n.gettext(timeframe.reason).format(**timeframe.values)
-    rows = [
-        (l10n.gettext("Recommendations"), ", ".join(numbers)),
-        (l10n.gettext("Other mechanisms"), fields.other_mechanisms),
-        (l10n.gettext("SDG targets"), fields.sdg_targets),
-        (l10n.gettext("Indicator"), fields.indicator),
-        (l10n.gettext("Resources"), fields.resources),
-        (l10n.gettext("Partners"), fields.partners),
-        (l10n.gettext("Timeframe"), f"{timeframe.original} ({read})"),
-        (l10n.gettext("Risks and responses"), fields.risks),
+    shown = [
+        (Step.RECOMMENDATIONS, ", ".join(numbers)),
+        (Step.OTHER_MECHANISMS, fields.other_mechanisms),
+        (Step.SDG_TARGETS, fields.sdg_targets),
+        (Step.INDICATOR, fields.indicator),
+        (Step.RESOURCES, fields.resources),
+        (Step.PARTNERS, fields.partners),
+        (Step.TIMEFRAME, f"{timeframe.original} ({read})"),
+        (Step.RISKS, fields.risks),
         (
-            l10n.gettext("Responsible organisations"),
+            Step.ORGANISATIONS,
             ", ".join(
                 organisations[o].short_name for o in fields.organisation_ids if o in organisations
             ),
         ),
-        (l10n.gettext("Status"), status_label(l10n, action.status)),
     ]
+    rows = [(l10n.gettext(LABELS[step]), value) for step, value in shown]
+    rows.append((l10n.gettext("Status"), status_label(l10n, action.status)))
     lines = [f"<b>{escape(fields.activity)}</b>"]
     if group is not None:
         lines.append(escape(group.name(l10n.language)))

@@ -611,7 +611,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX milestone_prompts_expiry ON milestone_prompts (expires_at)
     """,
-    # 23: messages sent and not pinned where pinning was asked (the bot may not pin in that
+    # 23: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
+    # 24: messages sent and not pinned where pinning was asked (the bot may not pin in that
     # group): kept until whoever asked is told, once, which chats did not pin.
     """
     CREATE TABLE unpinned (
@@ -624,7 +632,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
     """,
-    # 24: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
+    # 25: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
     # each; the token is stored hashed like an invite's, used once, and expires.
     """
     CREATE TABLE group_links (

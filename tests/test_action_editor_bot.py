@@ -232,7 +232,7 @@ async def test_milestones_are_listed_and_a_coordinator_corrects_one(
     draft = ActionDraft(land, 2, "118.6", activity="Report", timeframe="by the mid-term report")
     await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
     listing = await tg.reply_to(rep, "/milestones")
-    assert "Mid-term: <b>around 2026</b> <i>(as shipped)</i>" in listing.text
+    assert "Mid-term: <b>around 2026</b> (<i>as shipped</i>)" in listing.text
     assert listing.reply_markup is None  # members read only
     guest = {"id": 999_001, "is_bot": False, "first_name": "G", "language_code": "en"}
     assert (await tg.reply_to(guest, "/milestones")).text.startswith("This is for the coalition")

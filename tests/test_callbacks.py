@@ -156,6 +156,9 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "ad:7:v": cb.ActionStep(7, FlowChoice.SAVE),
         "mc:4": cb.MilestoneButton(4),
         "mc:4:next_review": cb.MilestoneButton(4, Milestone.NEXT_REVIEW),
+        "hm": cb.HelpMore(),
+        "ex:1": cb.Example(1),
+        "rl": cb.ShowRounds(),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

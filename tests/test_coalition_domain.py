@@ -117,6 +117,7 @@ async def test_a_linked_chat_and_topic_keep_their_group_and_language(
     assert await coalition.linked_group(CHAT, 8) is None
     assert await coalition.linked_group(-1, 0) is None
     assert await coalition.chat_language(CHAT, 0) is None
+    assert await coalition.chat_language(-1, 7) is None
     assert await coalition.set_chat_language(BOSS, CHAT, 7, "km")
     assert await coalition.chat_language(CHAT, 7) == "km"
     assert await coalition.chat_language(CHAT, 0) is None

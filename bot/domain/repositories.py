@@ -10,6 +10,7 @@ from bot.domain.action_flow import FlowDraft
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
+from bot.domain.menus import MenuHolder
 from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing, Unpinned
@@ -176,6 +177,10 @@ class MembershipStore(Protocol):
 
     async def chats(self) -> list[GroupChat]:
         """Every linked chat."""
+        ...
+
+    async def pending_invites(self, now: dt.datetime) -> int:
+        """How many invites are still open: not used, not revoked, not expired."""
         ...
 
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
@@ -841,4 +846,17 @@ class NudgeStore(Protocol):
 
     async def forget_prompt(self, user_id: int, chat_id: int, message_id: int) -> None:
         """Forget a prompt once answered."""
+        ...
+
+
+class MenuStore(Protocol):
+    """What the command menus need from storage: who has (or had) a menu, and which."""
+
+    async def menu_holders(self) -> list[MenuHolder]:
+        """Coordinators, representatives of active organisations, and whoever has a published
+        menu (it may have to be taken back)."""
+        ...
+
+    async def set_menu(self, user_id: int, fingerprint: str | None) -> None:
+        """Remember the menu Telegram now has for the user (None: none)."""
         ...
