@@ -619,7 +619,15 @@ MIGRATIONS: tuple[str, ...] = (
         fingerprint TEXT NOT NULL
     )
     """,
-    # 24: messages sent and not pinned where pinning was asked (the bot may not pin in that
+    # 24: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # within the hour, it sends nothing twice and says when the last reminder went.
+    """
+    CREATE TABLE round_reminders (
+        round_id INTEGER PRIMARY KEY REFERENCES rounds (id) ON DELETE CASCADE,
+        reminded_at TEXT NOT NULL
+    )
+    """,
+    # 25: messages sent and not pinned where pinning was asked (the bot may not pin in that
     # group): kept until whoever asked is told, once, which chats did not pin.
     """
     CREATE TABLE unpinned (
@@ -632,7 +640,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
     """,
-    # 25: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
+    # 26: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
     # each; the token is stored hashed like an invite's, used once, and expires.
     """
     CREATE TABLE group_links (

@@ -149,6 +149,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rd:4:1:1": cb.DraftRound(4, True, True),  # [📌 Open and pin in groups]
         "pnx:3": cb.ResultsNotice(3, cb.NoticeResult.XLSX),
         "rr:3": cb.RateRound(3),
+        "rs:3": cb.RoundResults(3),
+        "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
         "ae:12:1": cb.ActionEdit(12, 1),
         "af:12:t": cb.ActionField(12, FlowStep.TIMEFRAME),
         "an:2": cb.ActionAdd(2),
@@ -159,6 +161,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "hm": cb.HelpMore(),
         "ex:1": cb.Example(1),
         "rl": cb.ShowRounds(),
+        "au:2": cb.AuditPageButton(2),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data
