@@ -28,6 +28,7 @@ from tests.conftest import (
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.round_panel import confirmed, round_panel
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_outbox_bot import drained
 from tests.test_rounds_bot import GUEST, coalition_with, flush, link_land_group, open_round
 
 
@@ -350,6 +351,7 @@ async def test_open_and_pin_pins_where_it_may_and_says_once_where_it_could_not(
     await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # privately: never pinned
     assert len(told) == 3
     await unpinned_rows(services, 1)
+    await drained(services)
     async with services.database.connection.execute(
         "SELECT status FROM deliveries WHERE reference = 'round:1:opened'"
     ) as cursor:
