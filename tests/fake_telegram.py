@@ -262,6 +262,12 @@ def check_markup(markup: dict[str, Any] | None) -> None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            url = button.get("url")
+            if url is not None and not re.fullmatch(r"(https?|tg)://\S+", url):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+            start = re.search(r"[?&]start=([^&]*)", url or "")
+            if start and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", start.group(1)):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 _JITTER = 0.02  # seconds of loopback timing noise the flood limits forgive
@@ -348,6 +354,7 @@ class FakeTelegram:
     open_inline: set[str] = field(default_factory=set)
     commands: dict[MenuKey, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    never_started: set[int] = field(default_factory=set)  # users who never opened a chat
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
     photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # uploaded pictures (PNG)
     limits: FloodLimits = field(default_factory=FloodLimits)
@@ -498,6 +505,8 @@ class FakeTelegram:
         """Blocked users answer 403; over a flood limit, 429 with the seconds to wait."""
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.never_started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat_id in self.unknown_chats:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.migrated:
@@ -870,6 +879,8 @@ class FakeTelegram:
     ) -> int:
         """A user sends a text message (a command gets its bot_command entity); its update id."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        if chat["id"] == user["id"]:  # writing to the bot opens the private chat
+            self.never_started.discard(user["id"])
         reply_to = extra.pop("reply_to", None)
         if reply_to is not None:  # a reply to one of the bot's messages, by its id
             stored = self.messages[(chat["id"], reply_to)]
