@@ -220,3 +220,28 @@ async def test_start_payloads_still_dispatch(tg: FakeTelegram, bot: BotApplicati
     assert wrong.text.startswith("This invite link is not valid.")
     in_group = await tg.reply_to(GUEST, "/start", GROUP)  # in a group: the short help
     assert in_group.text.startswith("Here, start with /find")
+
+
+async def test_start_in_khmer_for_a_coordinator_and_a_guest(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    khmer_guest = {"id": 7777, "is_bot": False, "first_name": "Bopha", "language_code": "km"}
+    welcome = await tg.reply_to(khmer_guest, "/start")
+    assert welcome.text.startswith("<b>សូមស្វាគមន៍មកកាន់បូតរបស់សម្ព័ន្ធ UPR។</b>")
+    assert "សូមសុំលិង្កអញ្ជើញ" in welcome.text
+    assert labels(welcome) == ["118.6", "land", "ដីធ្លី", "Japan"]  # no language question
+    await tg.press(welcome, data_of(welcome, "ដីធ្លី"), user=khmer_guest)
+    found = await tg.next_call("sendMessage", chat_id=khmer_guest["id"])
+    assert "ដីធ្លី" in str(found.params["text"])
+
+    await services.set_language(COORDINATOR_ID, "km")
+    checklist = await tg.reply_to(COORDINATOR, "/start")
+    groups = await services.coalition.working_groups()
+    assert checklist.text.startswith("<b>សូមស្វាគមន៍ អ្នកសម្របសម្រួល។ ស្ថានភាពបច្ចុប្បន្ន៖</b>")
+    assert "• អង្គការសកម្ម 0 (/orgs, /addorg)" in checklist.text
+    assert f"• ក្រុមការងារដែលមានក្រុមជជែក៖ 0 ក្នុងចំណោម {len(groups)}" in checklist.text
+    assert groups[0].name_km in checklist.text
+    assert "• មិនមានជុំវាយតម្លៃកំពុងបើកទេ៖ /openround បើកជុំថ្មី។" in checklist.text
+    assert "• លិង្កអញ្ជើញ 0 មិនទាន់បានប្រើ" in checklist.text
+    assert labels(checklist) == ["ជុំវាយតម្លៃ"]
