@@ -75,6 +75,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),

@@ -221,6 +221,18 @@ async def test_an_edited_timeframe_moves_the_nudges_and_members_cannot_edit(
     await idle(bot)
     [nudge] = nudged(tg, rep["id"])
     assert "Due in 14 days, on December 15, 2026." in nudge.text
+    assert (await said(tg, COORDINATOR_ID)).text.startswith("📋")  # Monday's summary
+    # An organisation deactivated since can still be taken off the action.
+    await services.coalition.set_active(COORDINATOR_ID, owner.id, False)
+    await press(tg, fields, button(fields, "Responsible organisations"), COORDINATOR)
+    chooser = await said(tg, COORDINATOR_ID)
+    while "Change: Responsible organisations" not in chooser.text:  # after other news
+        chooser = await said(tg, COORDINATOR_ID)
+    await press(tg, chooser, button(chooser, "✅ ORG0"), COORDINATOR)
+    untoggled = await edited(tg, chooser)
+    await press(tg, untoggled, button(untoggled, "✔ Done"), COORDINATOR)
+    assert (await said(tg, COORDINATOR_ID)).text == "✅ Responsible organisations changed."
+    assert (await services.strategies.action(action.id)).fields.organisation_ids == ()
 
 
 async def test_milestones_are_listed_and_a_coordinator_corrects_one(

@@ -352,6 +352,21 @@ class AssessmentStore(Protocol):
         (organisation id, short name, count)."""
         ...
 
+    async def reminded_at(self, round_id: int) -> dt.datetime | None:
+        """When a coordinator last reminded those behind in this round, if ever."""
+        ...
+
+    async def claim_reminder(
+        self,
+        round_id: int,
+        now: dt.datetime,
+        since: dt.datetime,
+        announce: Callable[[int], None],
+    ) -> dt.datetime | None:
+        """Record a coordinator's reminder at `now` and stage it (`announce`, in the same
+        transaction), unless one was recorded after `since`: then that time, nothing staged."""
+        ...
+
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
         """A working group's ratings: its member organisations' (those at the close)."""
         ...
