@@ -196,9 +196,14 @@ async def test_start_greets_each_role_with_what_it_needs_first(
         checklist.text
     )
     assert "1 invite link not used yet" in checklist.text
+    assert labels(checklist) == ["Open panel: «Mid-term 2026»", "Rounds"]
     await tg.press(checklist, data_of(checklist, "Rounds"), user=COORDINATOR)
     rounds = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
     assert "Mid-term 2026" in str(rounds.params["text"])
+    await tg.press(checklist, data_of(checklist, "Open panel: «Mid-term 2026»"), user=COORDINATOR)
+    panel = await tg.next_call("editMessageText", message_id=checklist.message_id)
+    assert "Mid-term 2026" in str(panel.params["text"])
+    assert "KHM" in str(panel.params["text"])  # each organisation's progress
 
     # A member, in Khmer: organisation, groups, what is left to rate, [Rate now].
     first = scope.recommendation_ids[0]
