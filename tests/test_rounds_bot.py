@@ -4,14 +4,17 @@ import asyncio
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
-from bot.domain.assessment import Colour
+from bot.charts import OVERALL_RGB
+from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.round_panel import confirmed, round_panel
+from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, edited, press
 
 GUEST = {"id": 999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
@@ -140,11 +143,19 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     await confirmed(tg, panel, "Publish", "Yes, publish")
     summary = await tg.reply_to(reps[1], "/results 1")
     assert summary.text.startswith("<b>Mid-term review 2026</b>\n3 of 3 organisations took part.")
-    assert "\nLand and natural resources: 🟠 1 · … 13" in summary.text
+    assert "\nLand and natural resources: 🟠 1 · not enough 13" in summary.text
+    # Before the summary, the picture: a bar per theme (one working group), 🟠 1 of 14 for land.
+    photo = await tg.next_call("sendPhoto", chat_id=reps[1]["id"])
+    assert photo.params["caption"] == "Mid-term review 2026"
+    assert photo.result["message_id"] < summary.message_id
+    bars = bars_in(tg.photos[(reps[1]["id"], photo.result["message_id"])])
+    land = {OVERALL_RGB[Overall.ORANGE]: 1 / 14, OVERALL_RGB[Overall.NOT_ENOUGH]: 13 / 14}
+    assert any(bar == pytest.approx(land, abs=0.01) for bar in bars)
     page = await tg.next_call("sendMessage", chat_id=reps[1]["id"])
     member_view = tg.messages[(reps[1]["id"], page.result["message_id"])]
     assert member_view.text.startswith(
         "Page 1 of 2\n\n<b>118.63</b> 🟠 Orange: some progress\n"
+        "<i>Deploy further efforts in order to prevent and punish…</i>\n"
         "🔴 1 · 🟠 2 · 🟢 0 · ❔ 0\n🔴 No law yet."
     )
     assert "ORG0" not in member_view.text
@@ -349,9 +360,11 @@ async def test_compare_rounds_and_erased_organisations_become_anonymous(
         await services.assessments.set_open(COORDINATOR_ID, scope_round, False)
         await services.assessments.publish(COORDINATOR_ID, scope_round)
     reply = await tg.reply_to(COORDINATOR, "/compare 1 2")
+    short = "Ratify the International Convention on the Protection of…"
     assert reply.text == (
-        "<b>1 progressed · 0 regressed</b>\n\n<b>Labour rights</b>\n⬆ 118.6: 🔴 → 🟢\n\n"
-        "<b>Treaties and cooperation with UN mechanisms</b>\n⬆ 118.6: 🔴 → 🟢"
+        "<b>⬆ 1 progressed · ⬇ 0 regressed · = 0 stayed</b>\n\n<b>Labour rights</b>\n"
+        f"⬆ 118.6: 🔴 → 🟢 — {short}\n\n"
+        f"<b>Treaties and cooperation with UN mechanisms</b>\n⬆ 118.6: 🔴 → 🟢 — {short}"
     )
     await tg.send("/compare 1 2 xlsx", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])

@@ -8,7 +8,7 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.domain.arguments import name_after_colon, normalise
@@ -979,18 +979,20 @@ class Assessments:
     ) -> list[tuple[Recommendation, Overall, Overall, int]]:
         """Recommendations whose colour changed between two rounds (+1 progressed, -1 regressed):
         the whole coalition's colours, or one working group's."""
+        return (await self.comparison(user_id, first, second, catalog, group_id)).changes
+
+    async def comparison(
+        self,
+        user_id: int,
+        first: int,
+        second: int,
+        catalog: Catalog,
+        group_id: int | None = None,
+    ) -> Comparison:
+        """The two rounds side by side: what changed, what stayed, what cannot be compared."""
         _, before = await self.results(user_id, first, catalog, group_id=group_id)
         _, after = await self.results(user_id, second, catalog, group_id=group_id)
-        old = {row.recommendation.id: row.overall for row in before}
-        changes = []
-        for row in after:
-            if row.recommendation.id in old:
-                moved = change(old[row.recommendation.id], row.overall)
-                if moved:
-                    changes.append(
-                        (row.recommendation, old[row.recommendation.id], row.overall, moved)
-                    )
-        return changes
+        return compare_results(before, after)
 
     async def latest(self, rec_id: int) -> tuple[Round, Overall, Distribution] | None:
         """The latest published colour of a recommendation, for its card."""
@@ -1098,16 +1100,73 @@ def summary_by_theme(
     """The one-glance summary: how many recommendations of each theme got each colour."""
     summary = []
     for theme in catalog.themes:
-        counts = dict.fromkeys(Overall, 0)
-        for row in rows:
-            if theme.id in row.recommendation.theme_ids:
-                counts[row.overall] += 1
+        counts = colour_counts(r.overall for r in rows if theme.id in r.recommendation.theme_ids)
         if any(counts.values()):
             summary.append((theme, counts))
     return summary
 
 
 Change = tuple[Recommendation, Overall, Overall, int]
+_RANKED = frozenset({Overall.RED, Overall.ORANGE, Overall.GREEN})  # colours that compare
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two rounds compared, over the recommendations in both.
+
+    `changes` progressed (+1) or regressed (-1); `stayed` kept their colour; `not_in_both` were
+    in only one of the rounds; `unrated` had no colour to compare in one round (not enough
+    ratings, or contested). `before` and `after` count each round's colours over those in both.
+    """
+
+    changes: list[Change]
+    stayed: int
+    not_in_both: int
+    unrated: int
+    before: dict[Overall, int]
+    after: dict[Overall, int]
+
+    @property
+    def up(self) -> int:
+        """How many progressed."""
+        return sum(1 for c in self.changes if c[3] > 0)
+
+    @property
+    def down(self) -> int:
+        """How many regressed."""
+        return len(self.changes) - self.up
+
+
+def compare_results(before: list[ResultRow], after: list[ResultRow]) -> Comparison:
+    """Compare two rounds' rows recommendation by recommendation."""
+    old = {row.recommendation.id: row.overall for row in before}
+    both = [row for row in after if row.recommendation.id in old]
+    changes: list[Change] = []
+    stayed = unrated = 0
+    for row in both:
+        was = old[row.recommendation.id]
+        if was not in _RANKED or row.overall not in _RANKED:
+            unrated += 1
+        elif moved := change(was, row.overall):
+            changes.append((row.recommendation, was, row.overall, moved))
+        else:
+            stayed += 1
+    return Comparison(
+        changes,
+        stayed,
+        len(old) + len(after) - 2 * len(both),
+        unrated,
+        colour_counts(old[row.recommendation.id] for row in both),
+        colour_counts(row.overall for row in both),
+    )
+
+
+def colour_counts(values: Iterable[Overall]) -> dict[Overall, int]:
+    """How many of each published colour (every colour present, zero or not)."""
+    counts = dict.fromkeys(Overall, 0)
+    for value in values:
+        counts[value] += 1
+    return counts
 
 
 def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Theme, list[Change]]]:
