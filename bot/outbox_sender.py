@@ -68,9 +68,10 @@ class Sender:
         *,
         give_up: dt.timedelta = GIVE_UP,
         group_lost: Callable[[int], Awaitable[None]] | None = None,
+        person_refused: Callable[[Delivery], Awaitable[None]] | None = None,
     ) -> None:
         """Send through `bot`; mark the unreachable in `coalition` (`group_lost` for a group
-        chat); pace by `clock`."""
+        chat, then `person_refused` for a private one's refused delivery); pace by `clock`."""
         self._bot = bot
         self._outbox = outbox
         self._store = outbox.store
@@ -79,6 +80,7 @@ class Sender:
         self._limits = limits
         self._give_up = give_up
         self._group_lost = group_lost
+        self._person_refused = person_refused
         self._losing = asyncio.Lock()  # one group's refusals in flight together: one notice
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -316,14 +318,19 @@ class Sender:
             await self._store.annotate(delivery.id, note)
         self.sent += 1
         if delivery.content.pin and delivery.chat_id < 0:
-            try:
-                await self._bot.pin_chat_message(
-                    delivery.chat_id,
-                    message.message_id,
-                    disable_notification=delivery.content.silent,
-                )
-            except TelegramError as exc:
-                log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
+            await self._pin(delivery, message.message_id)
+
+    async def _pin(self, delivery: Delivery, message_id: int) -> None:
+        """Pin a group's message without a second notification (the message itself notified).
+        A refusal (the bot is not an admin who may pin) is recorded once, never retried: the
+        message stays sent, and whoever asked is told which chats did not pin (a sweep)."""
+        try:
+            await self._bot.pin_chat_message(
+                delivery.chat_id, message_id, disable_notification=True
+            )
+        except TelegramError as exc:
+            log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
+            await self._store.pin_refused(delivery.id, exc.message, self._clock.now())
 
     async def _blocked(self, delivery: Delivery, error: str) -> None:
         """403 / chat not found / kicked: never retried; a person is marked unreachable, a group
@@ -335,6 +342,11 @@ class Sender:
                 await self._group_lost(delivery.chat_id)
         await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
+        if delivery.chat_id > 0 and self._person_refused is not None:
+            try:
+                await self._person_refused(delivery)
+            except Exception:  # the row is final: a failing follow-up must not undo that
+                log.exception("outbox: delivery %d: follow-up of the refusal failed", delivery.id)
 
     async def _migrated(self, delivery: Delivery, new_id: int) -> None:
         """The group became a supergroup: its links and its waiting rows follow it to the new

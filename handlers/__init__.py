@@ -35,6 +35,7 @@ from handlers import (
     operations,
     private_rating,
     round_admin,
+    round_notices,
     round_results,
     start,
     strategy,
@@ -73,8 +74,12 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Review, private_rating.on_review, _R),
     Button(cb.AskReason, private_rating.on_reason_button, _R),
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
+    Button(cb.UndoReason, private_rating.on_undo, _R, Where.PRIVATE),
+    Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    # Under a published-results notice: members, once the round is published (the gate).
+    Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
@@ -112,6 +117,7 @@ def register(app: BotApplication) -> None:
         "orgs": members.orgs,
         "addorg": members.add_org,
         "linkgroup": chats.link_group,
+        "groups": chats.groups,
         "unlinkgroup": chats.unlink_group,
         "promote": members.promote,
         "demote": members.demote,
@@ -146,7 +152,8 @@ def register(app: BotApplication) -> None:
     # replies to its prompts. A reply may carry a milestone's date, a field of an action being
     # added or edited, a note or a new date for an action, numbers for
     # a group's list (in either chat), privately a rating's reason; a coordinator composing a
-    # broadcast sends its message (text, photo or document) or a typed time; anything else
+    # broadcast sends its message (text, photo or document) or a typed time; after a reason
+    # prompt the next private text is the reason (unless it is a lookup); anything else
     # private is a lookup.
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)

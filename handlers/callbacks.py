@@ -69,6 +69,13 @@ class RoundAction(enum.StrEnum):
     REMIND = "m"  # 🔔 remind those behind
 
 
+class NoticeResult(enum.StrEnum):
+    """What a button under a round's published-results notice gives."""
+
+    VIEW = "v"
+    XLSX = "x"
+
+
 class OrgView(enum.StrEnum):
     """A coordinator's organisation button that opens a panel or acts on the whole organisation."""
 
@@ -391,11 +398,30 @@ class DeleteReason(RecPayload, prefix="rx"):
 
 
 @dataclass(frozen=True)
+class UndoReason(RecPayload, prefix="ru"):
+    """'That was a search': the reason saved at this history row was a lookup."""
+
+    history: int
+
+
+@dataclass(frozen=True)
+class NextCard(RoundPayload, prefix="rn"):
+    """⏭ Next under a reason prompt: no reason now, the next card to rate."""
+
+
+@dataclass(frozen=True)
 class ResultsPage(RoundPayload, prefix="rq"):
     """A page of a round's results, for the whole coalition or one working group (0)."""
 
     page: int
     group: int
+
+
+@dataclass(frozen=True)
+class ResultsNotice(RoundPayload, prefix="pn", glued="kind"):
+    """[📊 View results] or [📥 XLSX] under a round's published-results notice."""
+
+    kind: NoticeResult
 
 
 @dataclass(frozen=True)
@@ -473,10 +499,11 @@ class StrategyCard(CallbackData, prefix="sa"):
 
 @dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
-    """[Open] or [Cancel] under /openround's preview."""
+    """[Open], [Open and pin in groups] or [Cancel] under /openround's preview."""
 
     draft: int
     go: bool
+    pin: bool | None = None  # None: an older button, without the choice
 
 
 @dataclass(frozen=True)

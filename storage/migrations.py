@@ -627,4 +627,55 @@ MIGRATIONS: tuple[str, ...] = (
         reminded_at TEXT NOT NULL
     )
     """,
+    # 25: reasons are never lost. The reason a person is asked for now: their next plain
+    # private message is it (one row per person; a newer tap replaces it, it expires; with a
+    # delivery, only once that prompt was sent). A prompt remembers the group chat whose card
+    # was tapped, so a refused private prompt is answered there, once per person per round.
+    """
+    CREATE TABLE pending_reasons (
+        user_id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        delivery_id INTEGER REFERENCES deliveries (id) ON DELETE CASCADE,
+        next_card INTEGER NOT NULL DEFAULT 0 CHECK (next_card IN (0, 1)),
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX pending_reasons_expiry ON pending_reasons (expires_at);
+    ALTER TABLE reason_prompts ADD COLUMN origin_chat_id INTEGER;
+    ALTER TABLE reason_prompts ADD COLUMN origin_topic_id INTEGER;
+    CREATE TABLE private_chat_hints (
+        user_id INTEGER NOT NULL,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        PRIMARY KEY (user_id, round_id)
+    )
+    """,
+    # 26: messages sent and not pinned where pinning was asked (the bot may not pin in that
+    # group): kept until whoever asked is told, once, which chats did not pin.
+    """
+    CREATE TABLE unpinned (
+        delivery_id INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+        reference TEXT,
+        chat_id INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reported_at TEXT
+    );
+    CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
+    """,
+    # 27: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
+    # each; the token is stored hashed like an invite's, used once, and expires.
+    """
+    CREATE TABLE group_links (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_in INTEGER
+    );
+    CREATE INDEX group_links_expiry ON group_links (expires_at)
+    """,
 )

@@ -262,6 +262,12 @@ def check_markup(markup: dict[str, Any] | None) -> None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            url = button.get("url")
+            if url is not None and not re.fullmatch(r"(https?|tg)://\S+", url):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+            start = re.search(r"[?&]start=([^&]*)", url or "")
+            if start and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", start.group(1)):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 _JITTER = 0.02  # seconds of loopback timing noise the flood limits forgive
@@ -348,6 +354,7 @@ class FakeTelegram:
     open_inline: set[str] = field(default_factory=set)
     commands: dict[MenuKey, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    never_started: set[int] = field(default_factory=set)  # users who never opened a chat
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
     photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # uploaded pictures (PNG)
     limits: FloodLimits = field(default_factory=FloodLimits)
@@ -356,6 +363,9 @@ class FakeTelegram:
     unknown_chats: set[int] = field(default_factory=set)  # 400 "chat not found"
     missing_topics: set[tuple[int, int]] = field(default_factory=set)  # 400 thread not found
     pinned: list[tuple[int, int]] = field(default_factory=list)
+    # Group chats where the bot is an administrator allowed to pin (elsewhere pinChatMessage
+    # answers 400, as Telegram does); the bot made one by `bot_membership(new="administrator")`.
+    admins: set[int] = field(default_factory=set)
     # Groups that became supergroups: old id -> new id (400 with migrate_to_chat_id).
     migrated: dict[int, int] = field(default_factory=dict)
 
@@ -495,6 +505,8 @@ class FakeTelegram:
         """Blocked users answer 403; over a flood limit, 429 with the seconds to wait."""
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.never_started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat_id in self.unknown_chats:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.migrated:
@@ -763,8 +775,14 @@ class FakeTelegram:
 
     def _api_pinChatMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))
+        if key[0] < 0 and key[0] not in self.admins:  # in private chats anyone may pin
+            raise ApiError(
+                400, "Bad Request: not enough rights to manage pinned messages in the chat"
+            )
         if key not in self.messages:
             raise ApiError(400, "Bad Request: message to pin not found")
+        if str(params.get("disable_notification", "")).lower() not in ("", "true", "false"):
+            raise ApiError(400, "Bad Request: invalid disable_notification")
         self.pinned.append(key)
         return True
 
@@ -861,6 +879,8 @@ class FakeTelegram:
     ) -> int:
         """A user sends a text message (a command gets its bot_command entity); its update id."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        if chat["id"] == user["id"]:  # writing to the bot opens the private chat
+            self.never_started.discard(user["id"])
         reply_to = extra.pop("reply_to", None)
         if reply_to is not None:  # a reply to one of the bot's messages, by its id
             stored = self.messages[(chat["id"], reply_to)]
@@ -908,8 +928,29 @@ class FakeTelegram:
     async def bot_membership(
         self, chat: dict[str, Any], *, by: dict[str, Any], old: str, new: str
     ) -> None:
-        """The bot's status in a chat changes (added: left -> member; removed: -> left)."""
+        """The bot's status in a chat changes (added: left -> member; removed: -> left; made an
+        administrator who may pin: -> administrator)."""
         bot = {"id": BOT_ID, "is_bot": True, "first_name": "UPR Test", "username": BOT_USERNAME}
+        rights: dict[str, Any] = {}
+        if new == "administrator":
+            self.admins.add(chat["id"])
+            rights = {  # what Telegram sends for an administrator (the bot may pin)
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": False,
+                "can_restrict_members": False,
+                "can_promote_members": False,
+                "can_change_info": False,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+            }
+        else:
+            self.admins.discard(chat["id"])
         await self._push(
             {
                 "my_chat_member": {
@@ -921,6 +962,7 @@ class FakeTelegram:
                         "status": new,
                         "user": bot,
                         **({"until_date": 0} if new == "kicked" else {}),
+                        **rights,
                     },
                 }
             }

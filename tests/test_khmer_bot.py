@@ -76,6 +76,9 @@ async def test_skips_are_counted_and_closed_ratings_stay_readable(
     card = await tg.reply_to(member, "/rate")
     await press(tg, card, button(card, "🟢"), member)
     await tg.next_call("editMessageText", chat_id=member["id"])
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])  # a reason now, or ⏭ Next
+    asked_message = tg.messages[(member["id"], asked.result["message_id"])]
+    await press(tg, asked_message, button(asked_message, "⏭ បន្ទាប់"), member)
     second = await tg.next_call("sendMessage", chat_id=member["id"])
     card = tg.messages[(member["id"], second.result["message_id"])]
     await press(tg, card, button(card, "⏭"), member)

@@ -88,7 +88,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     assert first.text.endswith(
         "0 of 3 organisations have rated (colours shown when the results are published)"
     )
-    red, orange, green, _unknown = (b["callback_data"] for b in buttons(first))
+    red, orange, green, _unknown = (b["callback_data"] for b in buttons(first)[:4])
 
     assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
     prompt = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
@@ -272,11 +272,21 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await press(tg, card, button(card, "🟢"), member)
     updated = await edited(tg, card)
     assert updated.text.endswith("Your organisation's rating: 🟢")
+    # The reason is asked for at once; ⏭ Next goes on without one.
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert asked.params["text"] == (
+        "ORG0 rated 118.2 🟢. Type a short reason now (e.g. “Law drafted, still in "
+        "consultation”), or tap ⏭ Next."
+    )
+    asked_message = tg.messages[(member["id"], asked.result["message_id"])]
+    await press(tg, asked_message, button(asked_message, "⏭ Next"), member)
     nxt = await tg.next_call("sendMessage", chat_id=member["id"])
     assert nxt.params["text"].startswith("<b>118.3</b>")
-    # Change the rating: history keeps both.
+    # Change the rating: history keeps both; the prompt says the new colour.
     await press(tg, updated, button(updated, "🔴"), member)
     updated = await edited(tg, updated)
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert asked.params["text"].startswith("ORG0 rated 118.2 🔴. Type a short reason now")
     # ✍ asks for the reason; the reply is stored with the rating.
     await press(tg, updated, button(updated, "✍"), member)
     prompt = await tg.next_call("sendMessage", chat_id=member["id"])
@@ -315,7 +325,7 @@ async def test_concurrent_taps_lose_nothing(tg: FakeTelegram, bot: BotApplicatio
     await tg.send("/rate", user=reps[0], chat=GROUP)
     call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     first = tg.messages[(GROUP["id"], call.result["message_id"])]
-    colours = [b["callback_data"] for b in buttons(first)]
+    colours = [b["callback_data"] for b in buttons(first)[:4]]
     await asyncio.gather(*(tg.press(first, colours[i % 4], user=r) for i, r in enumerate(reps)))
     services: Services = bot.bot_data["services"]
     for _ in range(100):

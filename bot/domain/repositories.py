@@ -7,16 +7,29 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
-from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    PendingReason,
+    PromptOrigin,
+    Rating,
+    Round,
+    RoundDraft,
+)
 from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.menus import MenuHolder
 from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
-from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outgoing, Unpinned
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
+
+# Called inside the redeem's transaction with the organisation's id and short name: it stages
+# what coordinators are told ("Dara joined ADHOC").
+JoinAnnounce = Callable[[int, str], None]
 
 
 class MembershipStore(Protocol):
@@ -101,9 +114,16 @@ class MembershipStore(Protocol):
         ...
 
     async def redeem_invite(
-        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+        self,
+        code_hash: str,
+        user_id: int,
+        display_name: str,
+        language: str,
+        now: dt.datetime,
+        announce: JoinAnnounce | None = None,
     ) -> int:
-        """Make the user the representative the invite was for; return the organisation id."""
+        """Make the user the representative the invite was for; return the organisation id
+        (`announce` stages the coordinators' notice in the same transaction)."""
         ...
 
     async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:
@@ -135,6 +155,26 @@ class MembershipStore(Protocol):
         self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
     ) -> list[GroupChat]:
         """Remove the links of a chat (one topic, or all when thread_id is None)."""
+        ...
+
+    async def create_group_link(
+        self, group_id: int, token_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> None:
+        """Store an "add the bot to your group" token (hashed) for a working group."""
+        ...
+
+    async def link_with_token(
+        self,
+        token_hash: str,
+        chat_id: int,
+        thread_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> tuple[str, int | None]:
+        """Link the chat to the token's group and use the token up, in one transaction:
+        ("linked", group id), or ("unknown" | "used" | "expired", None)."""
         ...
 
     async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
@@ -281,6 +321,10 @@ class AssessmentStore(Protocol):
         """One round, or None (read on taps and redraws: one row, not the whole list)."""
         ...
 
+    async def opener(self, round_id: int) -> int | None:
+        """The coordinator who opened a round (None: no such round)."""
+        ...
+
     async def items(self, round_id: int) -> list[int]:
         """The recommendations of a round."""
         ...
@@ -328,8 +372,21 @@ class AssessmentStore(Protocol):
         organisation_id: int,
         reason: str,
         now: dt.datetime,
-    ) -> None:
-        """Attach a reason to the organisation's rating (kept in history too)."""
+    ) -> tuple[int, Colour]:
+        """Attach a reason to the organisation's rating (kept in history too); the history
+        row's id and the rating's colour."""
+        ...
+
+    async def undo_reason(
+        self,
+        round_id: int,
+        recommendation_id: int,
+        organisation_id: int,
+        history_id: int,
+        now: dt.datetime,
+    ) -> tuple[str, bool] | None:
+        """Restore the reason before the one set at `history_id` unless a newer one was set:
+        (the undone text, whether undone); None when that row is not this rating's reason."""
         ...
 
     async def ratings(self, round_id: int) -> list[Rating]:
@@ -408,8 +465,66 @@ class AssessmentStore(Protocol):
         *,
         expires: dt.datetime,
         now: dt.datetime,
+        pending: dt.datetime | None = None,
+        origin: tuple[int, int | None] | None = None,
     ) -> int:
-        """Queue the prompt and remember that a reply to it is the reason for this rating."""
+        """Queue the prompt and remember that a reply to it is the reason for this rating
+        (with `pending`, the next plain message too, until then); `origin`: the group chat."""
+        ...
+
+    async def remember_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """A prompt the bot sent itself (an answer): a reply to it is the reason too."""
+        ...
+
+    async def set_pending(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        next_card: bool,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """This person's next plain private message is the reason of this rating."""
+        ...
+
+    async def pending(self, user_id: int, now: dt.datetime) -> PendingReason | None:
+        """The reason this person was asked for last, unless expired."""
+        ...
+
+    async def drop_pending(self, user_id: int, card: tuple[int, int] | None = None) -> bool:
+        """Forget the reason this person was asked for (only if it is `card`, when given)."""
+        ...
+
+    async def recolour_prompt(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        content: Content,
+        now: dt.datetime,
+    ) -> int | None:
+        """Give a waiting prompt for this rating this content; the message id of a sent one."""
+        ...
+
+    async def refused_prompt(self, delivery_id: int) -> PromptOrigin | None:
+        """The prompt this delivery was, if it was asked for from a card in a group chat."""
+        ...
+
+    async def add_hint(
+        self, user_id: int, round_id: int, hint: Outgoing, now: dt.datetime
+    ) -> bool:
+        """Queue the 'open a private chat' line unless sent in this round; whether queued."""
         ...
 
     async def prompt(
@@ -587,6 +702,19 @@ class MilestoneStore(Protocol):
 
 class OutboxStore(Protocol):
     """The deliveries table: what the bot sends on its own, durable until sent or given up."""
+
+    async def pin_refused(self, delivery_id: int, error: str, now: dt.datetime) -> None:
+        """A sent message that could not be pinned (once per delivery)."""
+        ...
+
+    async def unpinned(self) -> list[Unpinned]:
+        """Chats not pinned and not reported yet, of references with nothing left to send to
+        a group chat."""
+        ...
+
+    async def pins_reported(self, reference: str, now: dt.datetime) -> None:
+        """Whoever asked was told (the notice is staged in this transaction)."""
+        ...
 
     async def add(self, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
         """Write deliveries (waiting, due at their `not_before` or now); their ids."""
