@@ -64,7 +64,7 @@ async def test_a_round_opened_through_buttons_ends_in_the_typed_preview(
         "Cycle 2 · Land and natural resources · ✅ Accepted · "
         "closes March 31, 2027 (Phnom Penh) · 10 recommendations"
     )
-    assert labels(preview) == ["Open", "Cancel"]
+    assert labels(preview) == ["Open", "Cancel", "📌 Open and pin in groups"]
     assert await rounds_in(bot) == []
     assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == ""
     opened = await edited(tg, preview)
