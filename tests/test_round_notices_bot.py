@@ -117,7 +117,8 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
         (reps[0]["id"], "The results of the assessment «Short» are published: send /results 1."),
     ]
     # Reopened, closed and published again: nobody is told twice.
-    await delivered(tg, published)
+    for chat, text, _ in published:  # each with the results picture, the text its caption
+        assert (await tg.next_call("sendPhoto", chat_id=chat)).params["caption"] == text
     await services.assessments.set_open(COORDINATOR_ID, 1, True)
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)

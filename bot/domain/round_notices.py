@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.broadcast import Audience, AudienceKind, Reach, Recipient
 from bot.domain.i18n import Localizer, Translations
@@ -22,6 +22,24 @@ Reacher = Callable[[Audience], Awaitable[Reach]]
 def reference(round_id: int, kind: str) -> str:
     """The outbox reference of one kind of notice of one round: 'round:3:opened'."""
     return f"round:{round_id}:{kind}"
+
+
+def results_picture(round_id: int, group_id: int | None) -> str:
+    """What a published notice's picture shows, drawn when it is sent: a working group's own
+    results ('results:3:group:2') or the whole coalition's ('results:3')."""
+    return f"results:{round_id}" if group_id is None else f"results:{round_id}:group:{group_id}"
+
+
+def picture_scope(picture: str) -> tuple[int, int | None] | None:
+    """(round id, working group id or None) of a `results_picture` name; None for others."""
+    parts = picture.split(":")
+    if len(parts) not in (2, 4) or parts[0] != "results" or not parts[1].isdigit():
+        return None
+    if len(parts) == 2:
+        return int(parts[1]), None
+    if parts[2] != "group" or not parts[3].isdigit():
+        return None
+    return int(parts[1]), int(parts[3])
 
 
 def zone_name(tz: dt.tzinfo) -> str:
@@ -46,6 +64,7 @@ class Audiences:
     chats: tuple[tuple[Recipient, int], ...]
     people: tuple[Recipient, ...]
     coordinators: tuple[Recipient, ...] = ()
+    chat_groups: tuple[int, ...] = ()  # each chat's working group, in the order of `chats`
 
 
 _OPENED_CHAT = N_(
@@ -96,6 +115,7 @@ class RoundNotices:
         """The linked chats of the working groups with recommendations among `items` (each
         with that count) and every member representative, read before the event."""
         chats: dict[tuple[int, int | None], tuple[Recipient, int]] = {}
+        groups: dict[tuple[int, int | None], int] = {}
         for group_id, listed in (await self.group_lists()).items():
             count = len(listed.intersection(items))
             if not count:
@@ -103,9 +123,15 @@ class RoundNotices:
             reach = await self.reach(Audience(AudienceKind.GROUPS, frozenset({group_id})))
             for chat in reach.recipients:
                 chats.setdefault((chat.chat_id, chat.topic_id), (chat, count))
+                groups.setdefault((chat.chat_id, chat.topic_id), group_id)
         members = await self.reach(Audience(AudienceKind.MEMBERS))
         coordinators = await self.reach(Audience(AudienceKind.COORDINATORS))
-        return Audiences(tuple(chats.values()), members.recipients, coordinators.recipients)
+        return Audiences(
+            tuple(chats.values()),
+            members.recipients,
+            coordinators.recipients,
+            tuple(groups[key] for key in chats),
+        )
 
     def opened(
         self,
@@ -145,10 +171,16 @@ class RoundNotices:
         ]
 
     def published(self, audiences: Audiences, round_id: int, name: str) -> list[Outgoing]:
-        """'The results of «…» are published' to its chats and the representatives."""
-        return self._everyone(
+        """'The results of «…» are published' to its chats and the representatives, each with
+        the results picture: a chat its working group's own, a representative the coalition's."""
+        told = self._everyone(
             audiences, _PUBLISHED, reference(round_id, "published"), round_id, name
         )
+        groups = list(audiences.chat_groups) + [None] * len(audiences.people)
+        return [
+            replace(o, content=replace(o.content, picture=results_picture(round_id, group)))
+            for o, group in zip(told, groups, strict=True)
+        ]
 
     async def reminders(
         self,

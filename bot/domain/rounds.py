@@ -1173,6 +1173,28 @@ class Assessments:
     ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
         """The coalition's rows and each working group's own rows (as frozen at the close)."""
         round_, ratings, named = await self._ratings(user_id, round_id, private)
+        return await self._tables(round_, ratings, named, catalog, groups)
+
+    async def published_tables(
+        self, round_id: int, catalog: Catalog, groups: list[WorkingGroup]
+    ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
+        """`group_tables` as anyone may see them (no organisation named), for the pictures
+        sent with the published notice; NotAllowed while the round is not published."""
+        round_ = await self.repository.round(round_id)
+        if round_ is None or not round_.published:
+            raise NotAllowed
+        ratings = await self.repository.ratings(round_id)
+        return await self._tables(round_, ratings, False, catalog, groups)
+
+    async def _tables(
+        self,
+        round_: Round,
+        ratings: list[Rating],
+        named: bool,
+        catalog: Catalog,
+        groups: list[WorkingGroup],
+    ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
+        round_id = round_.id
         items = await self.repository.items(round_id)
         rows = _rows(catalog, items, ratings, named, self.min_ratings)
         coalition = {row.recommendation.id: row.overall for row in rows}
