@@ -69,6 +69,13 @@ class RoundAction(enum.StrEnum):
     REMIND = "m"  # 🔔 remind those behind
 
 
+class NoticeResult(enum.StrEnum):
+    """What a button under a round's published-results notice gives."""
+
+    VIEW = "v"
+    XLSX = "x"
+
+
 class OrgView(enum.StrEnum):
     """A coordinator's organisation button that opens a panel or acts on the whole organisation."""
 
@@ -411,6 +418,13 @@ class ResultsPage(RoundPayload, prefix="rq"):
 
 
 @dataclass(frozen=True)
+class ResultsNotice(RoundPayload, prefix="pn", glued="kind"):
+    """[📊 View results] or [📥 XLSX] under a round's published-results notice."""
+
+    kind: NoticeResult
+
+
+@dataclass(frozen=True)
 class RoundButton(RoundPayload, prefix="ra", glued="action"):
     """A coordinator's action on a round."""
 
@@ -485,10 +499,11 @@ class StrategyCard(CallbackData, prefix="sa"):
 
 @dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
-    """[Open] or [Cancel] under /openround's preview."""
+    """[Open], [Open and pin in groups] or [Cancel] under /openround's preview."""
 
     draft: int
     go: bool
+    pin: bool | None = None  # None: an older button, without the choice
 
 
 @dataclass(frozen=True)

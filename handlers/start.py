@@ -13,7 +13,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
 from bot.domain.welcome import Checklist, Membership, Welcome
-from handlers import lookup, members, private_rating, round_admin
+from handlers import chats, lookup, members, private_rating, round_admin
 from handlers.access import Press
 from handlers.callbacks import (
     ChatLanguage,
@@ -367,13 +367,20 @@ async def _invite_link(update: Update, context: BotContext, payload: str) -> Non
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
 
 
+async def _group_link(update: Update, context: BotContext, payload: str) -> None:
+    await chats.link_with_token(update, context, payload)
+
+
 # /start with a payload: the first kind that matches handles it (order matters: an invite code
-# is whatever else comes privately, so it stays last). Add a new kind of link here.
+# is whatever else comes privately, and a working group's link whatever else comes in a group,
+# so they stay last). Add a new kind of link here.
 DEEP_LINKS: tuple[DeepLink, ...] = (
     DeepLink(lambda payload: payload == "help", _help_link, private=False),
     # A group card's ✍: that card in private, its reason asked for.
     DeepLink(lambda payload: DEEP_LINK.fullmatch(payload) is not None, _reason_link),
     DeepLink(lambda payload: True, _invite_link),
+    # ?startgroup=<token> from /groups: Telegram sends /start@bot <token> in the group.
+    DeepLink(lambda payload: True, _group_link, private=False),
 )
 
 

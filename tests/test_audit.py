@@ -115,6 +115,8 @@ async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
     coalition = services.coalition
     invite = await coalition.add_organisation(COORDINATOR_ID, "ADHOC", "ADHOC organisation")
     await tg.reply_to(MEMBER, f"/start {invite.code}")  # Sokha joins: the bot knows the name
+    told = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # "Sokha joined ADHOC…"
+    assert told.params["text"].startswith("Sokha joined ADHOC")
     await tg.reply_to(COORDINATOR, "/help")  # so does it the coordinator's
     land = next(g for g in await coalition.working_groups() if g.slug == "land")
     await coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land.id)

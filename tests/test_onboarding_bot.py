@@ -46,6 +46,8 @@ async def join(tg: FakeTelegram, bot: BotApplication, user: dict[str, Any], shor
     reply = await tg.reply_to(user, f"/start {invite.code}")
     assert short in reply.text
     await tg.menu_published(user["id"])  # just after the welcome
+    told = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # "… joined …"
+    assert f"{short}." in told.params["text"]
     return invite.organisation.id
 
 
