@@ -16,7 +16,6 @@ from telegram import (
 from bot import charts
 from bot.domain.arguments import arguments, normalise, whole_number, whole_numbers
 from bot.domain.assessment import Overall, Round
-from bot.domain.catalog import Catalog
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.round_notices import picture_scope
@@ -107,29 +106,16 @@ async def send_results(
     """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
     group_id = group.id if group else None
-    private = message.chat.type == "private"
-    groups: list[WorkingGroup] = []
-    by_group: dict[int, list[ResultRow]] = {}
-    if group_id is None:  # one pass gives the table and the picture's per-group bars
-        groups = await services.coalition.working_groups()
-        round_, rows, by_group = await services.assessments.group_tables(
-            user_id, round_id, services.catalog, groups, private=private
-        )
-    else:
-        round_, rows = await services.assessments.results(
-            user_id, round_id, services.catalog, private=private, group_id=group_id
-        )
+    round_, rows = await services.assessments.results(
+        user_id,
+        round_id,
+        services.catalog,
+        private=message.chat.type == "private",
+        group_id=group_id,
+    )
     took_part = await _took_part(l10n, context.services, round_id, group)
     if round_.published:  # the picture goes with what is published
-        picture = await results_picture(
-            l10n,
-            services.catalog,
-            round_,
-            rows,
-            [(g, by_group[g.id]) for g in groups],
-            group,
-            took_part,
-        )
+        picture = await results_picture(l10n, services, round_, rows, group, took_part)
         if picture is not None:
             await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
@@ -168,46 +154,41 @@ async def notice_picture(services: DomainServices, picture: str, language: str) 
     if scope is None:
         return None
     round_id, group_id = scope
-    groups = await services.coalition.working_groups()
-    round_, rows, by_group = await services.assessments.published_tables(
-        round_id, services.catalog, groups
-    )
-    l10n = services.translations.localizer(language)
-    group = next((g for g in groups if g.id == group_id), None)
+    group = None
     if group_id is not None:
+        group = next(
+            (g for g in await services.coalition.working_groups() if g.id == group_id), None
+        )
         if group is None:
             return None
-        rows, groups = by_group[group.id], []
-    took_part = await _took_part(l10n, services, round_id, group)
-    return await results_picture(
-        l10n,
-        services.catalog,
-        round_,
-        rows,
-        [(g, by_group[g.id]) for g in groups],
-        group,
-        took_part,
+    round_, rows = await services.assessments.published_results(
+        round_id, services.catalog, group_id
     )
+    l10n = services.translations.localizer(language)
+    took_part = await _took_part(l10n, services, round_id, group)
+    return await results_picture(l10n, services, round_, rows, group, took_part)
 
 
 async def results_picture(
     l10n: Localizer,
-    catalog: Catalog,
+    services: DomainServices,
     round_: Round,
     rows: list[ResultRow],
-    by_group: list[tuple[WorkingGroup, list[ResultRow]]],
     group: WorkingGroup | None,
     subtitle: str,
 ) -> bytes | None:
-    """The results as a PNG, drawn off the event loop (None when there is nothing to draw): a
-    bar per working group (`by_group`: each group's own judgement) when the round spans two or
-    more, else a bar per theme of `rows`."""
+    """The results as a PNG, drawn off the event loop (None when there is nothing to draw):
+    for the whole coalition a bar per working group (each group's own judgement, counted in
+    one aggregate) when the round spans two or more, else a bar per theme of `rows`."""
     language = l10n.language
-    bars = [
-        _colour_bar(g.name(language), colour_counts(r.overall for r in own))
-        for g, own in by_group
-        if own
-    ]
+    bars: list[charts.Bar] = []
+    if group is None:
+        counts = await services.assessments.group_colours(round_, services.catalog)
+        bars = [
+            _colour_bar(g.name(language), counts[g.id])
+            for g in await services.coalition.working_groups()
+            if sum(counts.get(g.id, {}).values())
+        ]
     totals: tuple[int, ...] | None = None  # a recommendation in two groups counts in both
     if len(bars) >= 2:
         title = l10n.gettext("{round}: results by working group").format(round=round_.name)
@@ -215,7 +196,7 @@ async def results_picture(
         totals = _colour_bar("", colour_counts(r.overall for r in rows)).counts
         bars = [
             _colour_bar(theme.name(language), counts)
-            for theme, counts in summary_by_theme(catalog, rows)
+            for theme, counts in summary_by_theme(services.catalog, rows)
         ]
         title = (
             l10n.gettext("{round} · {group}: results by theme").format(
