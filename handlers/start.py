@@ -22,6 +22,8 @@ from handlers.callbacks import (
     Lang,
     Language,
     RateRound,
+    RoundAction,
+    RoundButton,
     ShowRounds,
 )
 from handlers.commands import N_, commands_for, sync_menus
@@ -485,8 +487,17 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
         )
     )
     lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
+    panels: Rows = [
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Open panel: «{name}»").format(name=r.name[:40]),
+                callback_data=RoundButton(r.id, RoundAction.PANEL).pack(),
+            )
+        ]
+        for r in checklist.open_rounds
+    ]
     rounds = InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
-    return "\n".join(lines), [[rounds]]
+    return "\n".join(lines), [*panels, [rounds]]
 
 
 def _membership(l10n: Localizer, context: BotContext, membership: Membership) -> tuple[str, Rows]:
