@@ -5,11 +5,14 @@ sent to the others by file_id; a 502 and a restart lose nothing and repeat nothi
 from collections import Counter
 from pathlib import Path
 
+from bot import charts
 from bot.app import running
 from bot.charts import OVERALL_RGB
+from bot.content import send_content
 from bot.domain.assessment import Colour, Overall
-from bot.domain.outbox import DeliveryStatus
+from bot.domain.outbox import Button, Content, DeliveryStatus
 from bot.services import Services
+from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock, loose_limiter
 from tests.conftest import make_settings as base_settings
 from tests.fake_telegram import FakeTelegram
@@ -125,3 +128,23 @@ async def test_the_published_notice_carries_each_recipients_picture_in_their_lan
     assert len(coalition) == spanned
     assert len([bar for bar in coalition if green in bar]) == 1
     assert len([bar for bar in coalition if red in bar]) == 1
+
+
+async def test_a_text_too_long_for_a_caption_follows_its_picture_with_the_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    png = charts.bar_chart("T", [charts.Category("c", (0, 0, 0))], [charts.Bar("b", (1,))])
+    buttons = ((Button("Results", data="x:1"),),)
+    short, long = Content("Short", buttons=buttons), Content("A" * 1025, buttons=buttons)
+    sent = await send_content(bot.bot, GROUP["id"], short, None, png)
+    call = await tg.next_call("sendPhoto", chat_id=GROUP["id"])
+    assert (call.params["caption"], call.result["message_id"]) == ("Short", sent.message_id)
+    assert call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "x:1"
+
+    sent = await send_content(bot.bot, GROUP["id"], long, None, sent.photo[-1].file_id)
+    photo = await tg.next_call("sendPhoto", chat_id=GROUP["id"])
+    assert ("caption" not in photo.params, photo.result["message_id"]) == (True, sent.message_id)
+    assert tg.photos[(GROUP["id"], sent.message_id)] == png
+    text = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert text.params["text"] == long.text
+    assert text.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "x:1"
