@@ -177,6 +177,7 @@ async def main() -> None:
             )
             # /results for the whole coalition: the table, and the picture's bar per group.
             await services.assessments.publish(COORDINATOR, round_id)
+            round_, _ = await services.assessments.results(COORDINATOR, round_id, services.catalog)
             passes = {
                 "results(): the coalition's table": lambda: services.assessments.results(
                     COORDINATOR, round_id, services.catalog
@@ -185,6 +186,9 @@ async def main() -> None:
                     services.assessments.group_tables(
                         COORDINATOR, round_id, services.catalog, groups
                     )
+                ),
+                "group_colours(): each group's colours, one aggregate (the bars)": lambda: (
+                    services.assessments.group_colours(round_, services.catalog)
                 ),
             }
             for label, call in passes.items():
