@@ -143,7 +143,7 @@ async def test_khmer_search_finds_english_texts_through_the_glossary(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     page = await tg.reply_to(KHMER_MEMBER, "ដីធ្លី")
-    assert page.text.startswith("🔎 <b>អនុសាសន៍ 21 សម្រាប់ “ដីធ្លី”</b>")
+    assert page.text.startswith("🔎 <b>អនុសាសន៍ 22 សម្រាប់ “ដីធ្លី”</b>")  # land-grabbing too
     assert "ម៉ិកស៊ិក" in page.text  # Mexico, in Khmer
 
 
