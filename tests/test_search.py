@@ -1,11 +1,15 @@
 """Word search and filters over the bundled data, in English and Khmer."""
 
+import csv
+
 import pytest
 
 from bot.domain.catalog import EmptyQuery, QueryTooLong, SearchRequest
 from bot.domain.model import RecNumber, Response
 from bot.domain.numbers import parse_numbers
+from bot.domain import bundled
 from bot.domain.search import Glossary, SearchIndex, Term, build_terms
+from bot.domain.text import khmer_words, normalize
 from bot.services import Services
 
 
@@ -181,3 +185,81 @@ def test_index_matches_two_letter_khmer_words_inside_unspaced_text() -> None:
     assert with_terms.search([Term("x", khmer=frozenset({"ដី"}))]).docs == (0, 1)
     assert with_terms.search([Term("x", khmer=frozenset({"ដីធ្លី"}))]).docs == (0,)
     assert with_terms.search([Term("x", khmer=frozenset({"ច្បាប់"}))]).docs == (2,)
+
+
+def test_icu_splits_an_unspaced_khmer_sentence_into_words() -> None:
+    words = khmer_words("សិទ្ធិកុមារនិងការរំលោភបំពានដីធ្លីនៅកម្ពុជា")
+    assert words == ("សិទ្ធិ", "កុមារ", "និង", "ការរំលោភ", "បំពាន", "ដីធ្លី", "នៅ", "កម្ពុជា")
+
+
+def test_glossary_compounds_are_joined_from_dictionary_words() -> None:
+    glossary = bundled.load_glossary()
+    assert glossary.split(normalize("ពលកម្មកុមារនិងជនជាតិដើមភាគតិច")) == [
+        "ពលកម្មកុមារ",
+        "និង",
+        "ជនជាតិដើមភាគតិច",
+    ]
+    assert glossary.split(normalize("ដី")) == ["ដី"]  # two letters, still a word
+    assert glossary.split(normalize("ដី\u200bធ្លី")) == ["ដីធ្លី"]  # a zero-width space inside
+
+
+@pytest.mark.parametrize(
+    ("variant", "usual"),
+    [
+        ("ស្រ្តី", "ស្ត្រី"),  # subscript RO typed before subscript TA
+        ("អនុសាសន៍ស្ដីពីទារុណកម្ម", "ទារុណកម្ម"),  # subscript DA for TA, fillers dropped
+        ("ការទារុណកម្ម", "ទារុណកម្ម"),  # the ការ prefix
+        ("សេចក្តីពុករលួយ", "ពុករលួយ"),  # the សេចក្តី prefix
+        ("ភាពក្រីក្រ", "ក្រីក្រ"),  # the ភាព prefix
+        ("ការបណ្តេញ", "បណ្តេញ"),  # a query without the prefix the glossary has
+        ("ដី\u200cធ្លី", "ដីធ្លី"),  # zero-width non-joiner
+        ("ស្ត្រី\u200d", "ស្ត្រី"),  # zero-width joiner
+        ("ការជំុនុំ", "ការជុំនុំ"),  # NIKAHIT typed before vowel U
+    ],
+)
+async def test_khmer_spelling_variants_find_the_same(
+    services: Services, variant: str, usual: str
+) -> None:
+    assert search(services, variant) == search(services, usual)
+
+
+async def test_a_state_name_inside_another_word_is_not_a_filter(services: Services) -> None:
+    catalog = services.catalog
+    request = catalog.parse_search("ការអញ្ជើញជាអចិន្ត្រៃយ៍")  # standing invitation: ចិន inside
+    assert request.state is None
+    result = catalog.search(request)
+    first = result.recommendations[: result.best]
+    assert first
+    assert all("standing invitation" in r.text_en.lower() for r in first)
+    assert catalog.parse_search("ចិន ការអប់រំ").state == "CN"  # a word of its own: a filter
+
+
+@pytest.mark.parametrize(
+    ("query", "state"),
+    [("America", "US"), ("USA", "US"), ("អាមេរិក", "US"), ("សហរដ្ឋអាមេរិក", "US"), ("UK", "GB")],
+)
+async def test_state_aliases_are_filters(services: Services, query: str, state: str) -> None:
+    assert services.catalog.parse_search(query).state == state
+
+
+async def test_english_synonyms_find_the_same_recommendations(services: Services) -> None:
+    assert set(search(services, "human trafficking")) == set(
+        search(services, "trafficking in persons")
+    )
+    assert len(search(services, "trafficking in persons")) == 5
+    concessions = search(services, "economic land concessions")
+    catalog = services.catalog
+    result = catalog.search(catalog.parse_search("economic land concessions"))
+    assert sorted(concessions[: result.best]) == ["2:118.132", "2:119.30", "2:119.31"]
+
+
+def test_every_theme_keyword_in_khmer_is_in_the_glossary() -> None:
+    glossary = bundled.load_glossary()
+    with bundled.THEMES_FILE.open(encoding="utf-8") as handle:
+        keywords = {
+            normalize(k)
+            for row in csv.DictReader(handle)
+            for k in row["keywords_km"].split(";")
+            if k
+        }
+    assert {k for k in keywords if glossary.english_of(k) is None} == set()
