@@ -4,10 +4,10 @@ import csv
 
 import pytest
 
+from bot.domain import bundled
 from bot.domain.catalog import EmptyQuery, QueryTooLong, SearchRequest
 from bot.domain.model import RecNumber, Response
 from bot.domain.numbers import parse_numbers
-from bot.domain import bundled
 from bot.domain.search import Glossary, SearchIndex, Term, build_terms
 from bot.domain.text import khmer_words, normalize
 from bot.services import Services
