@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -345,6 +346,26 @@ class Catalog:
         return SearchResult(
             request, Ranked(self.recommendations, hits.docs), hits.partial, hits.best, hits.unknown
         )
+
+    def suggest(self, words: Sequence[str], limit: int = 4) -> list[SearchRequest]:
+        """Searches to offer for words that matched nothing: the nearest glossary words and
+        theme names (a theme name opens the theme's list)."""
+        english = {
+            e.rstrip("*"): "" for entries in self.glossary.km_to_en.values() for e in entries
+        }
+        khmer = dict.fromkeys(self.glossary.km_to_en, "") | {
+            normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
+        }
+        english |= {normalize(t.name_en): t.slug for t in self.themes}
+        english |= {normalize(t.slug): t.slug for t in self.themes}
+        slugs = {t.slug: t.id for t in self.themes}
+        found: dict[SearchRequest, None] = {}
+        for word in words:
+            vocabulary = khmer if _has_khmer(word) else english
+            for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
+                slug = vocabulary[near]
+                found[SearchRequest(theme_id=slugs[slug]) if slug else SearchRequest(near)] = None
+        return list(found)[:limit]
 
     def _filtered(self, request: SearchRequest) -> set[int] | None:
         """The documents the request's filters allow, or None when nothing is filtered."""
