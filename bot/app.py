@@ -24,6 +24,7 @@ from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
 NUDGE_SWEEP_SECONDS = 60.0
+MENU_SWEEP_SECONDS = 60.0
 
 
 def build_application(
@@ -98,6 +99,12 @@ def build_application(
             first=settings.card_edit_seconds,
             name="broadcast-progress",
         )
+        # Members' and coordinators' own command menus follow their roles: the database knows
+        # which menu Telegram has, so this sweep publishes only what changed (a promotion or a
+        # join also runs it at once).
+        app.job_queue.run_repeating(
+            command_menus, interval=MENU_SWEEP_SECONDS, first=MENU_SWEEP_SECONDS, name="menus"
+        )
         # Rating cards' live counts are redrawn in batches (Telegram: ~20 edits/min a group).
         app.job_queue.run_repeating(
             group_rating.flush_cards,
@@ -111,6 +118,11 @@ def build_application(
 async def outbox_sweep(context: BotContext) -> None:
     """Job: wake the outbox's sender (an idempotent look at what is due)."""
     context.services.outbox.notify()
+
+
+async def command_menus(context: BotContext) -> None:
+    """Job: bring every member's and coordinator's command menu in step with their role."""
+    await handlers.sync_menus(context.bot, context.services)
 
 
 async def refresh_catalog(context: BotContext) -> None:
@@ -174,15 +186,15 @@ async def running(
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)
         async with app:
-            coordinators = await services.coalition.repository.coordinators()
             await until_done(
                 lambda: handlers.publish_commands(
-                    app.bot, services.translations, [c.user_id for c in coordinators]
+                    app.bot, services.translations, settings.default_language
                 ),
                 "publishing commands",
                 first_retry,
                 stop,
             )
+            await handlers.sync_menus(app.bot, services)  # what the job did not finish last time
             # Polling is refused while a webhook is set: remove any (pending updates are kept).
             await until_done(bot.delete_webhook, "removing any webhook", first_retry, stop)
             await app.start()

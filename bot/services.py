@@ -16,9 +16,10 @@ from bot.domain.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
-from bot.domain.i18n import Translations
+from bot.domain.i18n import LANGUAGES, Translations
 from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
+from bot.domain.menus import Menus
 from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
@@ -30,6 +31,7 @@ from bot.domain.spreadsheet import table, workbook
 from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
+from bot.domain.welcome import Welcomes
 from bot.settings import Settings
 from handlers.callbacks import GotIt, RateRound
 from storage.assessment import AssessmentRepository
@@ -40,6 +42,7 @@ from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
 from storage.membership import MembershipRepository
+from storage.menus import MenuRepository
 from storage.milestones import MilestoneRepository
 from storage.nudges import NudgeRepository
 from storage.outbox import OutboxRepository
@@ -120,6 +123,8 @@ class Services:
             days_before=settings.nudge_days_before,
         )
         self.access = Gate(self.coalition, self.assessments)
+        self.menus = Menus(MenuRepository(database))
+        self.welcomes = Welcomes(self.coalition, self.assessments, self._chose, LANGUAGES)
         self.broadcasts = Broadcasts(
             broadcast_store,
             self.outbox,
@@ -297,6 +302,11 @@ class Services:
         if stored is not None and (stored[1] or telegram_code is None):
             return stored[0]
         return self.translations.pick(telegram_code)
+
+    async def _chose(self, user_id: int) -> bool:
+        """Whether the user chose their language with /language."""
+        stored = await self.users.language(user_id)
+        return stored is not None and stored[1]
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember a user's language choice."""

@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.domain.access import Access, Where
 from handlers import (
+    action_editor,
     broadcasts,
     browse,
     chats,
@@ -28,6 +29,7 @@ from handlers import (
     inline,
     lookup,
     members,
+    milestones,
     nudges,
     operations,
     private_rating,
@@ -38,7 +40,7 @@ from handlers import (
 )
 from handlers import callbacks as cb
 from handlers.access import Button, button_router, checked_command
-from handlers.commands import COMMANDS, publish_commands
+from handlers.commands import COMMANDS, publish_commands, sync_menus
 from handlers.common import BotApplication
 
 _C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
@@ -76,10 +78,20 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    # Adding and editing actions: coordinators, in their private chat (the group hears only
+    # commands and replies, and the flow asks for several typed answers).
+    Button(cb.ActionAdd, action_editor.on_add, _C, Where.PRIVATE),
+    Button(cb.ActionEdit, action_editor.on_edit, _C, Where.PRIVATE),
+    Button(cb.ActionField, action_editor.on_field, _C, Where.PRIVATE),
+    Button(cb.ActionStep, action_editor.on_step, _C, Where.PRIVATE),
+    Button(cb.MilestoneButton, milestones.on_button, _C),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
     Button(cb.DraftRound, round_admin.on_draft_button, _C),
+    Button(cb.HelpMore, start.on_more_help),  # the presser's own role decides what it shows
+    Button(cb.Example, start.on_example),
+    Button(cb.ShowRounds, start.on_show_rounds, _M),
 )
 
 
@@ -112,6 +124,7 @@ def register(app: BotApplication) -> None:
         "grouprecs": group_lists.group_recs,
         "status": operations.status,
         "strategy": strategy.strategy,
+        "milestones": milestones.milestones,
         "broadcast": broadcasts.broadcast,
         "broadcasts": broadcasts.list_broadcasts,
     }
@@ -127,17 +140,25 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
-    # replies to its prompts. A reply may carry a note or a new date for an action, numbers for
+    # replies to its prompts. A reply may carry a milestone's date, a field of an action being
+    # added or edited, a note or a new date for an action, numbers for
     # a group's list (in either chat), privately a rating's reason; a coordinator composing a
     # broadcast sends its message (text, photo or document) or a typed time; anything else
     # private is a lookup.
     app.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, nudges.on_reply)
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)
     )
     # A file sent privately is a strategy to import (coordinators), unless a broadcast being
     # composed waits for it.
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, strategy.on_file)
+    )
+    # Privately, plain text soon after a step of adding or editing an action answers it.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            action_editor.on_private_text,
+        )
     )
     app.add_handler(
         MessageHandler(
@@ -150,4 +171,4 @@ def register(app: BotApplication) -> None:
     app.add_error_handler(errors.on_error)
 
 
-__all__ = ["BUTTONS", "publish_commands", "register"]
+__all__ = ["BUTTONS", "publish_commands", "register", "sync_menus"]

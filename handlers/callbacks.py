@@ -17,7 +17,10 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
+from bot.domain.action_flow import Choice as FlowChoice
+from bot.domain.action_flow import Step as FlowStep
 from bot.domain.broadcast import Choice, Step
+from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer
 
 MAX_BYTES = 64  # Telegram refuses longer callback data
@@ -471,3 +474,61 @@ class RateRound(CallbackData, prefix="rr"):
     would judge it by the results' rules; the handler checks the round is open)."""
 
     round: int
+
+
+@dataclass(frozen=True)
+class ActionEdit(CallbackData, prefix="ae"):
+    """✏️ Edit under an action's card: the fields to choose from (coordinators)."""
+
+    action: int
+    page: int
+
+
+@dataclass(frozen=True)
+class ActionField(CallbackData, prefix="af"):
+    """Change one field of an action (coordinators)."""
+
+    action: int
+    step: FlowStep
+
+
+@dataclass(frozen=True)
+class ActionAdd(CallbackData, prefix="an"):
+    """➕ Add action under a working group's list (coordinators)."""
+
+    group: int
+
+
+@dataclass(frozen=True)
+class ActionStep(CallbackData, prefix="ad"):
+    """A button of adding or editing an action: skip, an organisation, done, a working group,
+    save, cancel."""
+
+    draft: int
+    choice: FlowChoice
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneButton(CallbackData, prefix="mc"):
+    """/milestones: a cycle's milestones to correct, or (with one) the milestone to correct."""
+
+    cycle: int
+    milestone: Milestone | None = None
+
+
+@dataclass(frozen=True)
+class HelpMore(CallbackData, prefix="hm"):
+    """[More] under the short /help: the full help for the presser's role, in that chat."""
+
+
+@dataclass(frozen=True)
+class Example(CallbackData, prefix="ex"):
+    """A look-up example under a guest's /start: the example's number in `EXAMPLES`."""
+
+    example: int
+
+
+@dataclass(frozen=True)
+class ShowRounds(CallbackData, prefix="rl"):
+    """[Rounds] under a coordinator's /start: the rounds, as /rounds shows them."""

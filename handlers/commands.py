@@ -1,14 +1,31 @@
-"""The bot's commands as data: /help and the Telegram command menu are generated from this."""
+"""The bot's commands as data: who may use each one and where. /help, the Telegram command menus
+and the role matrix are all derived from this one list."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import logging
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import BadRequest, Forbidden
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.domain.access import Access, Where
 from bot.domain.i18n import Translations
+from bot.domain.membership import Role
+from bot.domain.services import DomainServices
+
+log = logging.getLogger(__name__)
 
 
 def N_(message: str) -> str:
@@ -24,11 +41,29 @@ class Command:
     description: str
     access: Access = Access.ANYONE
     where: Where = Where.ANY
+    # Where coordinators may use it, when narrower than `where` (/rate: coordinators post
+    # cards in groups; they rate nothing themselves).
+    coordinators: Where = Where.ANY
 
     @property
     def coordinators_only(self) -> bool:
         """Listed only in coordinators' menus and help."""
         return self.access is Access.COORDINATOR
+
+    def usable(self, role: Role, private: bool) -> bool:
+        """Whether someone of this role may use it in this kind of chat: what their menu and
+        /help show (tests/test_access_matrix.py checks it against what the bot refuses)."""
+        if not _fits(self.where, private):
+            return False
+        if role is Role.COORDINATOR:
+            return self.access is not Access.RATER and _fits(self.coordinators, private)
+        if role is Role.MEMBER:
+            return self.access is not Access.COORDINATOR
+        return self.access is Access.ANYONE
+
+
+def _fits(where: Where, private: bool) -> bool:
+    return where is Where.ANY or (where is Where.PRIVATE) == private
 
 
 _C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
@@ -44,7 +79,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Welcome message")),
     # Which organisation a person represents is for coordinators and themselves, not a group.
     Command("me", N_("Your organisation, working groups and role"), where=Where.PRIVATE),
-    Command("rate", N_("Rate how far recommendations are implemented (members)"), _M),
+    Command(
+        "rate",
+        N_("Rate how far recommendations are implemented (members)"),
+        _M,
+        coordinators=Where.GROUP,
+    ),
     Command("myratings", N_("Your organisation's ratings in the open round"), _R, Where.PRIVATE),
     Command("rounds", N_("Assessment rounds and who took part"), _M),
     Command("results", N_("Results of a round: /results 1"), _M),
@@ -64,6 +104,11 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "strategy",
         N_("Actions of a working group, by due date"),
+        _M,
+    ),
+    Command(
+        "milestones",
+        N_("Each review cycle's milestones (review, adoption, mid-term, next review)"),
         _M,
     ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
@@ -105,43 +150,99 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def _menu(translations: Translations, language: str, coordinator: bool) -> list[BotCommand]:
+def commands_for(role: Role, private: bool) -> list[Command]:
+    """The commands someone of this role may use in this kind of chat, in the list's order."""
+    return [c for c in COMMANDS if c.usable(role, private)]
+
+
+def _menu(
+    translations: Translations, language: str, role: Role, private: bool
+) -> list[BotCommand]:
     l10n = translations.localizer(language)
     return [
-        BotCommand(c.name, l10n.gettext(c.description)[:256])
-        for c in COMMANDS
-        if coordinator or not c.coordinators_only
+        BotCommand(c.name, l10n.gettext(c.description)[:256]) for c in commands_for(role, private)
     ]
 
 
-async def publish_commands(
-    bot: Bot, translations: Translations, coordinator_ids: list[int]
-) -> None:
-    """The command menu in each language, from the list that drives /help; coordinators'
-    private chats also list the coordinator commands."""
-    for language in ("en", "km"):
-        await bot.set_my_commands(
-            _menu(translations, language, False),
-            scope=BotCommandScopeDefault(),
-            language_code=None if language == "en" else language,
-        )
-    for user_id in coordinator_ids:
-        await publish_for_user(bot, translations, user_id, True)
+def _everywhere(translations: Translations, language: str) -> list[BotCommand]:
+    """The default scope's menu: what anyone may use in any chat."""
+    private = {c.command for c in _menu(translations, language, Role.GUEST, True)}
+    return [c for c in _menu(translations, language, Role.GUEST, False) if c.command in private]
+
+
+# Telegram picks a menu by the user's app language: these codes, or none (anything else).
+_CODES: tuple[str | None, ...] = (None, "en", "km")
+
+
+async def publish_commands(bot: Bot, translations: Translations, default_language: str) -> None:
+    """Everyone's menus, in each language: in private chats and in groups a guest's (members'
+    and coordinators' private chats get theirs from `sync_menus`)."""
+    scopes: list[tuple[BotCommandScope, bool | None]] = [
+        (BotCommandScopeDefault(), None),
+        (BotCommandScopeAllPrivateChats(), True),
+        (BotCommandScopeAllGroupChats(), False),
+    ]
+    for scope, private in scopes:
+        for code in _CODES:
+            language = code or default_language
+            commands = (
+                _everywhere(translations, language)
+                if private is None
+                else _menu(translations, language, Role.GUEST, private)
+            )
+            await bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+def menu_fingerprint(
+    translations: Translations, default_language: str, role: Role, chosen: str | None
+) -> str:
+    """What a person's private menu is (commands, texts, languages): publish again when it
+    changes, as after a promotion, a /language choice or a release with new commands."""
+    menus = [
+        [(c.command, c.description) for c in _menu(translations, lang, role, True)]
+        for lang in _languages(default_language, chosen)
+    ]
+    return hashlib.sha256(json.dumps(menus).encode()).hexdigest()[:32]
+
+
+def _languages(default_language: str, chosen: str | None) -> list[str]:
+    """The menu's language for each of `_CODES`: a chosen language whatever the app's."""
+    return [chosen or code or default_language for code in _CODES]
 
 
 async def publish_for_user(
-    bot: Bot, translations: Translations, user_id: int, coordinator: bool
-) -> None:
-    """Give one user's private chat the coordinator menu, or take it back."""
+    bot: Bot,
+    translations: Translations,
+    default_language: str,
+    user_id: int,
+    role: Role,
+    chosen: str | None,
+) -> bool:
+    """Give one user's private chat their role's menu, or take it back (a guest's); False when
+    Telegram refuses (e.g. they never opened a chat with the bot): tried again later."""
+    scope = BotCommandScopeChat(user_id)
     try:
-        if coordinator:
-            for language in ("en", "km"):
+        for code, language in zip(_CODES, _languages(default_language, chosen), strict=True):
+            if role is Role.GUEST:
+                await bot.delete_my_commands(scope=scope, language_code=code)
+            else:
                 await bot.set_my_commands(
-                    _menu(translations, language, True),
-                    scope=BotCommandScopeChat(user_id),
-                    language_code=None if language == "en" else language,
+                    _menu(translations, language, role, True), scope=scope, language_code=code
                 )
-        else:
-            await bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
     except (BadRequest, Forbidden):
-        pass  # a coordinator who never opened a chat with the bot: Telegram has no chat yet
+        return False
+    return True
+
+
+async def sync_menus(bot: Bot, services: DomainServices) -> int:
+    """Give each member's and coordinator's private chat its menu, take it back from whoever
+    lost the role; only what differs from what Telegram has. Idempotent: run by a job, and at
+    once after a promotion, a demotion, a join or a language choice."""
+    default = services.settings.default_language
+    fingerprint = functools.partial(menu_fingerprint, services.translations, default)
+    publish = functools.partial(publish_for_user, bot, services.translations, default)
+    try:
+        return await services.menus.sync(fingerprint, publish)
+    except NetworkError:  # Telegram unreachable: the next run catches up
+        log.warning("command menus: Telegram is not reachable")
+        return 0

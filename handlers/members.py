@@ -33,7 +33,7 @@ from handlers.callbacks import (
     OrgView,
     RevokeInvite,
 )
-from handlers.commands import publish_for_user
+from handlers.commands import sync_menus
 from handlers.common import (
     BotContext,
     answering_not_allowed,
@@ -530,7 +530,7 @@ async def _set_role(
         )
         await message.reply_text(escape(text.format(id=target)))
         return
-    await publish_for_user(context.bot, context.services.translations, target, flag)
+    await sync_menus(context.bot, context.services)  # their menu, before the reply
     text = (
         l10n.gettext("{id} is now a coordinator.")
         if flag

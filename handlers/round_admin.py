@@ -220,14 +220,15 @@ def _round_buttons(
     return [row, exports]
 
 
-@answering_not_allowed
-async def rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+async def show_rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/rounds: every round with its participation; coordinators get the buttons."""
     services = context.services
     overview = await services.assessments.overview(user.id)
     text, markup = _rounds_view(l10n, services.settings.timezone, overview)
     await message.reply_text(text, reply_markup=markup)
 
+
+rounds = answering_not_allowed(show_rounds)
 
 _CHANGES = {
     RoundAction.CLOSE: RoundChange.CLOSE,

@@ -1,39 +1,51 @@
-"""/start, /help and /language."""
+"""/start (role-aware, and its deep links), /help (per role and chat, with [More]) and
+/language."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
-from bot.domain.membership import NotAllowed, WorkingGroup
+from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON
-from handlers import members
+from bot.domain.welcome import Checklist, Membership, Welcome
+from handlers import lookup, members, round_admin
 from handlers.access import Press
-from handlers.callbacks import ChatLanguage, Lang, Language
-from handlers.commands import COMMANDS
+from handlers.callbacks import (
+    ChatLanguage,
+    Example,
+    HelpMore,
+    Lang,
+    Language,
+    RateRound,
+    ShowRounds,
+)
+from handlers.commands import N_, commands_for, sync_menus
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
-from handlers.render import escape, group_names, split_messages
+from handlers.render import closing, escape, group_names, split_messages
 from handlers.round_cards import not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
+# A guest's /start offers these look-ups as buttons: what a first question usually is.
+EXAMPLES = ("118.6", "land", "ដីធ្លី", "Japan")
 
 
 def help_text(
     l10n: Localizer,
     current_cycle: int | None,
-    coordinator: bool = False,
+    role: Role = Role.GUEST,
+    private: bool = True,
     groups: Sequence[WorkingGroup] = (),
     nudges: tuple[Sequence[int], dt.time] = ((14, 3), dt.time(9, 0)),
 ) -> str:
-    """The full help, generated from the command list, with examples; `nudges`: how many days
-    before a due day, and at what time, actions are nudged."""
-    groups_text = group_names(l10n, groups)
-    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
-    nudge_time = nudges[1].strftime("%H:%M")
+    """The full help for a role in a kind of chat: what it can do there, with examples, and
+    the commands it can use there (from the command list); `nudges`: how many days before a
+    due day, and at what time, actions are nudged."""
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
         escape(
@@ -68,6 +80,25 @@ def help_text(
                 "recommendation."
             )
         ),
+    ]
+    if role is Role.GUEST:
+        lines += ["", escape(l10n.gettext(_JOIN))]
+    else:
+        lines += _members_help(l10n, groups, nudges)
+    lines += _commands_help(l10n, role, private)
+    if role is Role.COORDINATOR:
+        lines += _coordinators_help(l10n, private, nudges[1].strftime("%H:%M"))
+    return "\n".join(lines)
+
+
+def _members_help(
+    l10n: Localizer, groups: Sequence[WorkingGroup], nudges: tuple[Sequence[int], dt.time]
+) -> list[str]:
+    """Rating and strategies: for members and coordinators."""
+    groups_text = group_names(l10n, groups)
+    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
+    nudge_time = nudges[1].strftime("%H:%M")
+    return [
         "",
         "<b>" + escape(l10n.gettext("Rating progress (member organisations)")) + "</b>",
         escape(
@@ -117,61 +148,75 @@ def help_text(
                 "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
             ).format(days=days_before, time=nudge_time)
         ),
-        "",
-        "<b>" + escape(l10n.gettext("Commands")) + "</b>",
     ]
-    lines.extend(
+
+
+def _commands_help(l10n: Localizer, role: Role, private: bool) -> list[str]:
+    """The commands this role can use in this kind of chat, each with its description."""
+    usable = commands_for(role, private)
+    lines = ["", "<b>" + escape(l10n.gettext("Commands")) + "</b>"]
+    lines += [
         f"/{c.name} — {escape(l10n.gettext(c.description))}"
-        for c in COMMANDS
+        for c in usable
         if not c.coordinators_only
-    )
-    if coordinator:
+    ]
+    coordinators = [c for c in usable if c.coordinators_only]
+    if coordinators:
         lines += ["", "<b>" + escape(l10n.gettext("For coordinators")) + "</b>"]
-        lines.extend(
-            f"/{c.name} — {escape(l10n.gettext(c.description))}"
-            for c in COMMANDS
-            if c.coordinators_only
-        )
-        lines += [
-            "",
-            escape(
-                l10n.gettext(
-                    "To bring an organisation in: /addorg, then forward the invite link to its "
-                    "representative. To give a working group its chat: add me to the group, then send "
-                    "/linkgroup there. Everything you change is in /audit."
-                )
-            ),
-            escape(
-                l10n.gettext(
-                    "To send news or a reminder to many chats: /broadcast in a private chat with "
-                    "me. Buttons guide you: who receives it, the message (send it as you want it "
-                    "to arrive, in English and/or Khmer: each person and group gets their "
-                    "language), when (now, a day and hour, or every day, week or month), options "
-                    "(silent, pin, a “✓ Got it” button), then a preview. /broadcasts shows who "
-                    "got each one and lets you cancel, edit or delete it."
-                )
-            ),
-            escape(
-                l10n.gettext(
-                    "Action strategies: send me a group's spreadsheet (CSV or XLSX in the "
-                    "template's layout; add the group and c2 as its caption if it has no such "
-                    "columns) in private. /strategy in private shows each group's "
-                    "actions counted by status and overdue. Every Monday at {time} I send you a "
-                    "summary: due this week, overdue, blocked with their notes, reminded but not "
-                    "answered, and actions nobody can be reminded about."
-                ).format(time=nudge_time)
-            ),
-            escape(
-                l10n.gettext(
-                    "Rounds: /openround shows what it understood, then [Open] opens it. In "
-                    "/rounds, Close freezes the ratings (a round with a closing date closes "
-                    "itself); Reopen lets organisations rate again and withdraws the results; "
-                    "Publish shows a closed round's results to members; Delete removes a "
-                    "round nobody has rated in yet (it asks first)."
-                )
-            ),
-        ]
-    return "\n".join(lines)
+        lines += [f"/{c.name} — {escape(l10n.gettext(c.description))}" for c in coordinators]
+    return lines
+
+
+def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[str]:
+    """How coordinators run the coalition; in a group, only what is done in groups."""
+    paragraphs = [
+        escape(
+            l10n.gettext(
+                "To bring an organisation in: /addorg, then forward the invite link to its "
+                "representative. To give a working group its chat: add me to the group, then send "
+                "/linkgroup there. Everything you change is in /audit."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "To send news or a reminder to many chats: /broadcast in a private chat with "
+                "me. Buttons guide you: who receives it, the message (send it as you want it "
+                "to arrive, in English and/or Khmer: each person and group gets their "
+                "language), when (now, a day and hour, or every day, week or month), options "
+                "(silent, pin, a “✓ Got it” button), then a preview. /broadcasts shows who "
+                "got each one and lets you cancel, edit or delete it."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "Action strategies: send me a group's spreadsheet (CSV or XLSX in the "
+                "template's layout; add the group and c2 as its caption if it has no such "
+                "columns) in private. /strategy in private shows each group's "
+                "actions counted by status and overdue. Every Monday at {time} I send you a "
+                "summary: due this week, overdue, blocked with their notes, reminded but not "
+                "answered, and actions nobody can be reminded about."
+            ).format(time=nudge_time)
+        ),
+        escape(
+            l10n.gettext(
+                "To add an action in private: /strategy, choose the group, ➕ Add action, and "
+                "answer step by step (⏭ skips what is optional; nothing is saved before "
+                "💾 Save). To change one: open its card, ✏️ Edit, choose the field. "
+                "/milestones: tap a cycle, then a milestone, and reply with its date; the "
+                "actions' dates that depend on it move at once."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "Rounds: /openround shows what it understood, then [Open] opens it. In "
+                "/rounds, Close freezes the ratings (a round with a closing date closes "
+                "itself); Reopen lets organisations rate again and withdraws the results; "
+                "Publish shows a closed round's results to members; Delete removes a "
+                "round nobody has rated in yet (it asks first)."
+            )
+        ),
+    ]
+    return ["", *(paragraphs if private else paragraphs[:1])]
 
 
 def language_keyboard(chat: bool = False) -> InlineKeyboardMarkup:
@@ -192,43 +237,294 @@ def language_keyboard(chat: bool = False) -> InlineKeyboardMarkup:
     )
 
 
-async def start(update: Update, context: BotContext) -> None:
-    """Greet, explain in two lines, offer the language choice."""
-    l10n = await reader(update, context)
-    if context.args and context.args[0] == "help":
-        await help_command(update, context)
-        return
-    if context.args and update.effective_chat and update.effective_chat.type == "private":
-        await members.join_with_code(update, context, context.args[0])
-        return
-    text = "\n\n".join(
-        [
-            "<b>" + escape(l10n.gettext("Welcome to the UPR coalition bot.")) + "</b>",
-            escape(
-                l10n.gettext(
-                    "Find any recommendation Cambodia received in the UN Universal Periodic Review, "
-                    "in Khmer or English: send a number such as 118.6 or words such as land."
-                )
-            ),
-            escape(l10n.gettext("Send /help for examples. Choose your language:")),
-        ]
+_JOIN = N_(
+    "Member organisations of the coalition also rate how far the recommendations are "
+    "implemented, here and in their working groups' chats: to join, ask a coordinator for an "
+    "invite link for your organisation."
+)
+_LOOK_UP = N_(
+    "Send me a number such as 118.6 or words such as land or ដីធ្លី: I find the "
+    "recommendations Cambodia received in the UN Universal Periodic Review, in Khmer or English."
+)
+_FIND_HERE = N_(
+    "Here, start with /find: /find 118.6 or /find land. In a private chat with me, just send "
+    "the number or the words."
+)
+# What /help says first, for each role in each kind of chat (private: True); [More] adds the
+# examples and every command explained.
+_SHORT_HELP: dict[tuple[Role, bool], tuple[str, ...]] = {
+    (Role.GUEST, True): (_LOOK_UP, _JOIN),
+    (Role.GUEST, False): (_FIND_HERE,),
+    (Role.MEMBER, True): (
+        _LOOK_UP,
+        N_(
+            "Rate for your organisation with /rate: tap a colour, then type a short reason if "
+            "you like. /myratings shows what your organisation rated, /results a round's "
+            "results once coordinators publish it, /strategy your working groups' actions."
+        ),
+    ),
+    (Role.MEMBER, False): (
+        _FIND_HERE,
+        N_(
+            "/rate posts rating cards from this working group's list: tap a colour for your "
+            "organisation. /results shows this group's colours once a round is published."
+        ),
+    ),
+    (Role.COORDINATOR, True): (
+        _LOOK_UP,
+        N_(
+            "To run the coalition: /orgs and /addorg for organisations and their invites, "
+            "/openround and /rounds for assessments, /broadcast for news, /audit for what "
+            "changed."
+        ),
+    ),
+    (Role.COORDINATOR, False): (
+        _FIND_HERE,
+        N_(
+            "In a working group's chat: /linkgroup links it to its working group, /language "
+            "sets its language, /rate posts rating cards for its members."
+        ),
+    ),
+}
+
+
+def short_help(l10n: Localizer, role: Role, private: bool) -> tuple[str, InlineKeyboardMarkup]:
+    """What this role can do in this kind of chat, in a few lines, with [More]."""
+    commands = " ".join(f"/{c.name}" for c in commands_for(role, private))
+    lines = [escape(l10n.gettext(text)) for text in _SHORT_HELP[role, private]]
+    lines.append(
+        escape(l10n.gettext("Commands you can use here: {commands}").format(commands=commands))
     )
-    if update.effective_message:
-        await update.effective_message.reply_text(text, reply_markup=language_keyboard())
+    more = InlineKeyboardButton(l10n.gettext("More ▸"), callback_data=HelpMore().pack())
+    return "\n\n".join(lines), InlineKeyboardMarkup([[more]])
+
+
+async def _full_help(context: BotContext, l10n: Localizer, role: Role, private: bool) -> str:
+    services = context.services
+    settings = services.settings
+    return help_text(
+        l10n,
+        services.catalog.current_cycle,
+        role,
+        private,
+        await services.coalition.working_groups(),
+        (settings.nudge_days_before, settings.nudge_time),
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """Send the help."""
+    """The short help for the sender's role in this chat, with [More]."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
     l10n = await reader(update, context)
-    if update.effective_message:
-        user = update.effective_user
-        coordinator = user is not None and await context.services.is_coordinator(user.id)
-        groups = await context.services.coalition.working_groups()
-        settings = context.services.settings
-        nudges = (settings.nudge_days_before, settings.nudge_time)
-        text = help_text(l10n, context.services.catalog.current_cycle, coordinator, groups, nudges)
-        for chunk in split_messages([text]):  # a coordinator's help may need two messages
-            await update.effective_message.reply_text(chunk)
+    role = await context.services.coalition.role(user.id)
+    text, markup = short_help(l10n, role, message.chat.type == "private")
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def on_more_help(press: Press[HelpMore], context: BotContext) -> None:
+    """[More]: the full help for the presser's role in this chat, in place of the short one."""
+    await press.query.answer()
+    role = await context.services.coalition.role(press.user.id)
+    private = press.message.chat.type == "private"
+    first, *others = split_messages([await _full_help(context, press.l10n, role, private)])
+    await edit(press.message, first, None)
+    for chunk in others:  # a coordinator's full help may need two messages
+        await press.message.reply_text(chunk)
+
+
+# --- /start -----------------------------------------------------------------------------------
+DeepLinkHandler = Callable[[Update, BotContext, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeepLink:
+    """A kind of /start payload (t.me/<bot>?start=… or ?startgroup=…): which payloads it takes
+    and what it does; `private`: only in a private chat."""
+
+    matches: Callable[[str], bool]
+    run: DeepLinkHandler
+    private: bool = True
+
+
+async def _help_link(update: Update, context: BotContext, payload: str) -> None:
+    await help_command(update, context)
+
+
+async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
+    await members.join_with_code(update, context, payload)
+    await sync_menus(context.bot, context.services)  # a new member's menu, at once
+
+
+# /start with a payload: the first kind that matches handles it (order matters: an invite code
+# is whatever else comes privately, so it stays last). Add a new kind of link here.
+DEEP_LINKS: tuple[DeepLink, ...] = (
+    DeepLink(lambda payload: payload == "help", _help_link, private=False),
+    DeepLink(lambda payload: True, _invite_link),
+)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start: a deep link's payload goes to its handler; otherwise the welcome for the
+    sender's role (in a group: the short help for it)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    private = message.chat.type == "private"
+    if context.args:
+        payload = context.args[0]
+        for link in DEEP_LINKS:
+            if (private or not link.private) and link.matches(payload):
+                await link.run(update, context, payload)
+                return
+    if not private:
+        await help_command(update, context)
+        return
+    l10n = await reader(update, context)
+    welcome = await context.services.welcomes.welcome(user.id, user.language_code)
+    text, rows = _welcome(l10n, context, welcome)
+    if welcome.ask_language:
+        text += "\n\n" + escape(l10n.gettext("Choose your language:"))
+        rows += language_keyboard().inline_keyboard
+    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+Rows = list[Sequence[InlineKeyboardButton]]
+
+
+def _welcome(l10n: Localizer, context: BotContext, welcome: Welcome) -> tuple[str, Rows]:
+    """The welcome's text and buttons for the role."""
+    if welcome.checklist is not None:
+        return _checklist(l10n, context, welcome.checklist)
+    if welcome.membership is not None:
+        return _membership(l10n, context, welcome.membership)
+    title = "<b>" + escape(l10n.gettext("Welcome to the UPR coalition bot.")) + "</b>"
+    lines = [title, escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Try one:"))]
+    examples = [
+        InlineKeyboardButton(text, callback_data=Example(index).pack())
+        for index, text in enumerate(EXAMPLES)
+    ]
+    lines += [escape(l10n.gettext(_JOIN)), escape(l10n.gettext("Send /help for more."))]
+    return "\n\n".join(lines), [examples]
+
+
+def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tuple[str, Rows]:
+    """A coordinator's set-up: organisations, groups with a chat, open rounds, open invites."""
+    tz = context.services.settings.timezone
+    linked = len(checklist.groups) - len(checklist.unlinked)
+    lines = [
+        "<b>" + escape(l10n.gettext("Welcome, coordinator. Where things stand:")) + "</b>",
+        "• "
+        + escape(
+            l10n.ngettext(
+                "{count} active organisation (/orgs, /addorg)",
+                "{count} active organisations (/orgs, /addorg)",
+                checklist.organisations,
+            ).format(count=checklist.organisations)
+        ),
+        "• "
+        + escape(
+            l10n.gettext("Working groups with a chat: {linked} of {total}").format(
+                linked=linked, total=len(checklist.groups)
+            )
+        ),
+    ]
+    if checklist.unlinked:
+        names = ", ".join(g.name(l10n.language) for g in checklist.unlinked)
+        lines.append(
+            "  "
+            + escape(
+                l10n.gettext(
+                    "Not yet: {groups}. Add me to each group's chat, then send /linkgroup there."
+                ).format(groups=names)
+            )
+        )
+    if checklist.open_rounds:
+        lines.append(
+            "• "
+            + escape(
+                l10n.ngettext(
+                    "{count} open round:", "{count} open rounds:", len(checklist.open_rounds)
+                ).format(count=len(checklist.open_rounds))
+            )
+        )
+        lines += [
+            "  " + escape(f"«{r.name}» — {closing(l10n, tz, r.closes_at)}")
+            for r in checklist.open_rounds
+        ]
+    else:
+        lines.append("• " + escape(l10n.gettext("No open round: /openround opens one.")))
+    lines.append(
+        "• "
+        + escape(
+            l10n.ngettext(
+                "{count} invite link not used yet",
+                "{count} invite links not used yet",
+                checklist.invites,
+            ).format(count=checklist.invites)
+        )
+    )
+    lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
+    rounds = InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
+    return "\n".join(lines), [[rounds]]
+
+
+def _membership(l10n: Localizer, context: BotContext, membership: Membership) -> tuple[str, Rows]:
+    """A representative's organisation, working groups and what is left to rate."""
+    tz = context.services.settings.timezone
+    org = membership.organisation
+    groups = ", ".join(g.name(l10n.language) for g in membership.groups) or "—"
+    lines = [
+        "<b>"
+        + escape(
+            l10n.gettext("Welcome. You represent {org} ({name}).").format(
+                org=org.short_name, name=org.name
+            )
+        )
+        + "</b>",
+        escape(l10n.gettext("Your working groups: {groups}").format(groups=groups)),
+    ]
+    rows: Rows = []
+    for round_, left in membership.to_rate:
+        when = closing(l10n, tz, round_.closes_at)
+        if left:
+            text = l10n.ngettext(
+                "«{name}»: {count} to rate, {closing}.",
+                "«{name}»: {count} to rate, {closing}.",
+                left,
+            )
+            label = l10n.gettext("Rate now: «{name}»") if len(membership.to_rate) > 1 else None
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        (label or l10n.gettext("Rate now")).format(name=round_.name[:40]),
+                        callback_data=RateRound(round_.id).pack(),
+                    )
+                ]
+            )
+        else:
+            text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")
+        lines.append(escape(text.format(name=round_.name, count=left, closing=when)))
+    if not membership.to_rate:
+        lines.append(escape(l10n.gettext("No assessment round is open.")))
+    lines += [escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Send /help for more."))]
+    return "\n\n".join(lines), rows
+
+
+async def on_example(press: Press[Example], context: BotContext) -> None:
+    """A look-up example from a guest's welcome: answered as if it had been typed."""
+    if not 0 <= press.data.example < len(EXAMPLES):
+        await press.query.answer()
+        return
+    await press.query.answer()
+    await lookup.answer_query(press.message, context, press.l10n, EXAMPLES[press.data.example])
+
+
+async def on_show_rounds(press: Press[ShowRounds], context: BotContext) -> None:
+    """[Rounds] from a coordinator's welcome: /rounds."""
+    await press.query.answer()
+    await round_admin.show_rounds(press.message, press.user, press.l10n, context)
 
 
 async def language_command(update: Update, context: BotContext) -> None:
@@ -278,6 +574,7 @@ async def language_chosen(press: Press[Language], context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
     query, code = press.query, press.data.code.value
     await context.services.set_language(press.user.id, code)
+    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
     l10n = context.services.translations.localizer(code)
     # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
     await query.answer(l10n.gettext("Language set to English."))

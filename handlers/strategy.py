@@ -9,6 +9,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.domain.action_flow import LABELS, Step
 from bot.domain.i18n import Localizer
 from bot.domain.importer import UnreadableFile
 from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
@@ -17,7 +18,7 @@ from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAct
 from bot.domain.timeframes import Timeframe, local_day
 from handlers import broadcasts
 from handlers.access import Press
-from handlers.callbacks import NudgeAnswer, StrategyCard, StrategyPage
+from handlers.callbacks import ActionAdd, ActionEdit, NudgeAnswer, StrategyCard, StrategyPage
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, short, status_label
@@ -33,17 +34,28 @@ def _due(l10n: Localizer, action: Action) -> str:
 
 
 def _list(
-    l10n: Localizer, group: WorkingGroup, actions: tuple[Action, ...], page: int
+    l10n: Localizer,
+    group: WorkingGroup,
+    actions: tuple[Action, ...],
+    page: int,
+    adding: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, -(-len(actions) // PAGE))
     page = min(max(page, 0), pages - 1)
     shown = actions[page * PAGE : (page + 1) * PAGE]
     lines = [f"<b>{escape(group.name(l10n.language))}</b>"]
+    add = [
+        [
+            InlineKeyboardButton(
+                "➕ " + l10n.gettext("Add action"), callback_data=ActionAdd(group.id).pack()
+            )
+        ]
+    ]
     if not actions:
         lines.append(
             escape(l10n.gettext("This working group has no actions in its strategy yet."))
         )
-        return "\n".join(lines), None
+        return "\n".join(lines), InlineKeyboardMarkup(add) if adding else None
     lines.append(
         escape(
             l10n.ngettext(
@@ -78,7 +90,8 @@ def _list(
         lines.append(
             escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))
         )
-    return "\n".join(lines), InlineKeyboardMarkup([r for r in [*rows, turn] if r])
+    more = add if adding else []
+    return "\n".join(lines), InlineKeyboardMarkup([r for r in [*rows, turn, *more] if r])
 
 
 def _counts_line(l10n: Localizer, group: WorkingGroup, counts: StrategyCounts) -> str:
@@ -134,8 +147,9 @@ async def on_page(press: Press[StrategyPage], context: BotContext) -> None:
         await press.query.answer(press.l10n.gettext("There is no such working group."))
         return
     actions = (await services.strategies.for_group(group.id)).actions
+    adding = press.message.chat.type == "private" and await services.is_coordinator(press.user.id)
     await press.query.answer()
-    await edit(press.message, *_list(press.l10n, group, actions, press.data.page))
+    await edit(press.message, *_list(press.l10n, group, actions, press.data.page, adding))
 
 
 def card_text(
@@ -155,23 +169,24 @@ def card_text(
         )
     else:
         read = l10n.gettext(timeframe.reason).format(**timeframe.values)
-    rows = [
-        (l10n.gettext("Recommendations"), ", ".join(numbers)),
-        (l10n.gettext("Other mechanisms"), fields.other_mechanisms),
-        (l10n.gettext("SDG targets"), fields.sdg_targets),
-        (l10n.gettext("Indicator"), fields.indicator),
-        (l10n.gettext("Resources"), fields.resources),
-        (l10n.gettext("Partners"), fields.partners),
-        (l10n.gettext("Timeframe"), f"{timeframe.original} ({read})"),
-        (l10n.gettext("Risks and responses"), fields.risks),
+    shown = [
+        (Step.RECOMMENDATIONS, ", ".join(numbers)),
+        (Step.OTHER_MECHANISMS, fields.other_mechanisms),
+        (Step.SDG_TARGETS, fields.sdg_targets),
+        (Step.INDICATOR, fields.indicator),
+        (Step.RESOURCES, fields.resources),
+        (Step.PARTNERS, fields.partners),
+        (Step.TIMEFRAME, f"{timeframe.original} ({read})"),
+        (Step.RISKS, fields.risks),
         (
-            l10n.gettext("Responsible organisations"),
+            Step.ORGANISATIONS,
             ", ".join(
                 organisations[o].short_name for o in fields.organisation_ids if o in organisations
             ),
         ),
-        (l10n.gettext("Status"), status_label(l10n, action.status)),
     ]
+    rows = [(l10n.gettext(LABELS[step]), value) for step, value in shown]
+    rows.append((l10n.gettext("Status"), status_label(l10n, action.status)))
     lines = [f"<b>{escape(fields.activity)}</b>"]
     if group is not None:
         lines.append(escape(group.name(l10n.language)))
@@ -196,6 +211,18 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
     except UnknownAction:
         await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
         return
+    private = press.message.chat.type == "private"
+    text, markup = await card_view(context, l10n, press.user.id, action, press.data.page, private)
+    await press.query.answer()
+    await edit(press.message, text, markup)
+
+
+async def card_view(
+    context: BotContext, l10n: Localizer, user_id: int, action: Action, page: int, private: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An action's card and its buttons: the status buttons for those who may change it,
+    ✏️ Edit for coordinators in private, back to the list."""
+    services = context.services
     groups = {g.id: g for g in await services.coalition.working_groups()}
     organisations = {o.id: o for o in await services.strategies.organisations()}
     catalog = services.catalog
@@ -208,7 +235,7 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
         l10n, action, groups.get(action.fields.working_group_id), organisations, numbers
     )
     rows: list[list[InlineKeyboardButton]] = []
-    if await services.strategies.may_change_status(press.user.id, action):
+    if await services.strategies.may_change_status(user_id, action):
         buttons = [
             InlineKeyboardButton(
                 f"{icon} {l10n.gettext(label)}",
@@ -218,16 +245,23 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
             if not (answer is Answer.DONE and action.status is ActionStatus.DONE)
         ]
         rows += [buttons[:2], buttons[2:]]
+    if private and await services.is_coordinator(user_id):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "✏️ " + l10n.gettext("Edit"), callback_data=ActionEdit(action.id, page).pack()
+                )
+            ]
+        )
     rows.append(
         [
             InlineKeyboardButton(
                 "◀ " + l10n.gettext("All actions"),
-                callback_data=StrategyPage(action.fields.working_group_id, press.data.page).pack(),
+                callback_data=StrategyPage(action.fields.working_group_id, page).pack(),
             )
         ]
     )
-    await press.query.answer()
-    await edit(press.message, text, InlineKeyboardMarkup([r for r in rows if r]))
+    return text, InlineKeyboardMarkup([r for r in rows if r])
 
 
 MAX_UPLOAD = 5 * 1024 * 1024

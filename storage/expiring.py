@@ -22,6 +22,8 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM list_prompts WHERE expires_at <= ?",
         "DELETE FROM action_prompts WHERE expires_at <= ?",
         "DELETE FROM round_drafts WHERE expires_at <= ?",
+        "DELETE FROM action_drafts WHERE expires_at <= ?",
+        "DELETE FROM milestone_prompts WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))
 

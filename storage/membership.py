@@ -291,6 +291,16 @@ class MembershipRepository:
             await audit.record(db, now, actor, AuditAction.CREATE_INVITE, org_id, "")
             return int(cursor.lastrowid or 0)
 
+    async def pending_invites(self, now: dt.datetime) -> int:
+        """How many invites are still open: not used, not revoked, not expired."""
+        async with self._db.connection.execute(
+            "SELECT COUNT(*) FROM invites WHERE used_at IS NULL AND revoked_at IS NULL "
+            "AND expires_at > ?",
+            (now.isoformat(),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def revoke_invite(self, invite_id: int, *, actor: int, now: dt.datetime) -> bool:
         """Revoke an unused invite; False if it was already used, revoked or unknown."""
         async with self._db.transaction() as db:

@@ -581,4 +581,42 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN edited_at TEXT
     """,
+    # 22: a coordinator adding or editing an action from the chat, one step at a time: the
+    # fields so far (JSON; an action is written only at Save), the step asked for and the
+    # prompt whose reply answers it; and the prompts whose reply corrects a cycle's milestone.
+    # Kept across restarts until they expire, like every prompt.
+    """
+    CREATE TABLE action_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an old button acts on nothing
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        action_id INTEGER REFERENCES actions (id) ON DELETE CASCADE,  -- NULL: a new action
+        step TEXT NOT NULL,
+        draft TEXT NOT NULL,
+        prompt_id INTEGER,
+        asked_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX action_drafts_user ON action_drafts (user_id, chat_id, prompt_id);
+    CREATE INDEX action_drafts_expiry ON action_drafts (expires_at);
+    CREATE TABLE milestone_prompts (
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        cycle INTEGER NOT NULL CHECK (cycle > 0),
+        milestone TEXT NOT NULL
+            CHECK (milestone IN ('review', 'adoption', 'mid_term', 'next_review')),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, chat_id, message_id)
+    );
+    CREATE INDEX milestone_prompts_expiry ON milestone_prompts (expires_at)
+    """,
+    # 23: the command menu Telegram has for each member's and coordinator's private chat (a
+    # fingerprint of its commands and language), so a sync publishes only what changed.
+    """
+    CREATE TABLE command_menus (
+        user_id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL
+    )
+    """,
 )

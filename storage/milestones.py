@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.domain.audit import AuditAction
 from bot.domain.milestones import Milestone, MilestoneDate, MilestoneEntry
-from storage import audit
+from storage import audit, expiring
 from storage.db import Database
 
 
@@ -58,3 +58,45 @@ class MilestoneRepository:
             )
             detail = f"c{entry.cycle} {entry.milestone.value}: {date or '-'}"
             await audit.record(db, now, actor, AuditAction.CORRECT_MILESTONE, None, detail)
+
+    async def remember_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        cycle: int,
+        milestone: Milestone,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember a prompt whose reply is a milestone's new date."""
+        await expiring.remember(
+            self._db,
+            now,
+            (
+                "INSERT OR REPLACE INTO milestone_prompts (user_id, chat_id, message_id, cycle, "
+                "milestone, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, chat_id, message_id, cycle, milestone.value, expires.isoformat()),
+            ),
+        )
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, Milestone] | None:
+        """The cycle and milestone of a prompt not yet expired, or None."""
+        async with self._db.connection.execute(
+            "SELECT cycle, milestone FROM milestone_prompts WHERE user_id = ? AND chat_id = ? "
+            "AND message_id = ? AND expires_at > ?",
+            (user_id, chat_id, message_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), Milestone(row[1])) if row else None
+
+    async def forget_prompt(self, user_id: int, chat_id: int, message_id: int) -> None:
+        """Forget a prompt once answered."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "DELETE FROM milestone_prompts WHERE user_id = ? AND chat_id = ? "
+                "AND message_id = ?",
+                (user_id, chat_id, message_id),
+            )

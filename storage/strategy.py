@@ -7,14 +7,16 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import aiosqlite
 
+from bot.domain.action_flow import FlowDraft, Step
 from bot.domain.audit import AuditAction
-from bot.domain.strategy import Action, ActionFields, ActionStatus, StatusChange
+from bot.domain.strategy import Action, ActionDraft, ActionFields, ActionStatus, StatusChange
 from bot.domain.timeframes import Kind, ReadTimeframe, Recurrence, Timeframe, Unreadable
-from storage import audit
+from storage import audit, expiring
 from storage.db import Database
 
 _COLUMNS = (
@@ -63,22 +65,128 @@ class StrategyRepository:
         """Use an open database."""
         self._db = database
 
-    async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
-        """Store a new action (not started), audited; its id."""
+    async def add_action(
+        self, fields: ActionFields, *, actor: int, now: dt.datetime, draft_id: int | None = None
+    ) -> int:
+        """Store a new action (not started), audited, forgetting the draft it came from in the
+        same transaction; its id."""
         async with self._db.transaction() as db:
             action_id = await _insert(db, fields, actor, now)
             await _write_fields(db, action_id, fields, now)
             await audit.record(db, now, actor, AuditAction.ADD_ACTION, None, _detail(action_id))
+            await db.execute("DELETE FROM action_drafts WHERE id = ?", (draft_id,))
         return action_id
 
     async def update_action(
-        self, action_id: int, fields: ActionFields, *, actor: int, now: dt.datetime
+        self,
+        action_id: int,
+        fields: ActionFields,
+        *,
+        actor: int,
+        now: dt.datetime,
+        draft_id: int | None = None,
+        change: StatusChange | None = None,
+        detail: str = "",
     ) -> None:
-        """Replace an action's fields, audited; its status and history stay."""
+        """Replace an action's fields, audited (`detail`: which field), with a history entry
+        if given and forgetting the draft; its status and history stay."""
         async with self._db.transaction() as db:
             await _move(db, action_id, fields)
             await _write_fields(db, action_id, fields, now)
-            await audit.record(db, now, actor, AuditAction.EDIT_ACTION, None, _detail(action_id))
+            what = f"{_detail(action_id)}: {detail}" if detail else _detail(action_id)
+            await audit.record(db, now, actor, AuditAction.EDIT_ACTION, None, what)
+            if change is not None:
+                await _history(db, action_id, change)
+            await db.execute("DELETE FROM action_drafts WHERE id = ?", (draft_id,))
+
+    async def keep_draft(
+        self, draft: FlowDraft, now: dt.datetime, expires: dt.datetime
+    ) -> FlowDraft:
+        """Store a draft (id 0: a new one, replacing the user's earlier drafts); as stored."""
+        values = json.dumps(draft.values.as_dict(), ensure_ascii=False, sort_keys=True)
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
+            if draft.id == 0:
+                await db.execute("DELETE FROM action_drafts WHERE user_id = ?", (draft.user_id,))
+                cursor = await db.execute(
+                    "INSERT INTO action_drafts (user_id, chat_id, action_id, step, draft, "
+                    "prompt_id, asked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        draft.user_id,
+                        draft.chat_id,
+                        draft.action_id,
+                        draft.step.value,
+                        values,
+                        draft.prompt_id,
+                        now.isoformat(),
+                        expires.isoformat(),
+                    ),
+                )
+                return replace(draft, id=int(cursor.lastrowid or 0))
+            await db.execute(
+                "UPDATE action_drafts SET step = ?, draft = ?, prompt_id = ?, asked_at = ?, "
+                "expires_at = ? WHERE id = ?",
+                (
+                    draft.step.value,
+                    values,
+                    draft.prompt_id,
+                    now.isoformat(),
+                    expires.isoformat(),
+                    draft.id,
+                ),
+            )
+        return draft
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> FlowDraft | None:
+        """A draft not yet expired, or None."""
+        found = await self._drafts("id = ? AND expires_at > ?", (draft_id, now.isoformat()))
+        return found[0] if found else None
+
+    async def waiting_draft(
+        self,
+        user_id: int,
+        chat_id: int,
+        prompt_id: int | None,
+        now: dt.datetime,
+        asked_since: dt.datetime | None,
+    ) -> FlowDraft | None:
+        """The user's draft in this chat whose prompt is `prompt_id`, or (None) whose step was
+        asked since `asked_since`; None when there is none."""
+        where = "user_id = ? AND chat_id = ? AND expires_at > ? AND "
+        params: tuple[object, ...] = (user_id, chat_id, now.isoformat())
+        if prompt_id is not None:
+            found = await self._drafts(where + "prompt_id = ?", (*params, prompt_id))
+        else:
+            since = (asked_since or now).isoformat()
+            found = await self._drafts(where + "asked_at >= ?", (*params, since))
+        return found[0] if found else None
+
+    async def set_draft_prompt(self, draft_id: int, user_id: int, prompt_id: int) -> None:
+        """Remember the message that asked for the draft's step."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE action_drafts SET prompt_id = ? WHERE id = ? AND user_id = ?",
+                (prompt_id, draft_id, user_id),
+            )
+
+    async def forget_draft(self, draft_id: int) -> None:
+        """Forget a draft (cancelled, or its action gone)."""
+        async with self._db.transaction() as db:
+            await db.execute("DELETE FROM action_drafts WHERE id = ?", (draft_id,))
+
+    async def _drafts(self, where: str, params: tuple[object, ...]) -> list[FlowDraft]:
+        async with self._db.connection.execute(
+            "SELECT id, user_id, chat_id, action_id, step, draft, prompt_id "  # noqa: S608
+            f"FROM action_drafts WHERE {where} ORDER BY id DESC",  # (our own constant SQL)
+            params,
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            FlowDraft(
+                d_id, user, chat, action, Step(step), ActionDraft.from_dict(json.loads(values)), p
+            )
+            for d_id, user, chat, action, step, values, p in rows
+        ]
 
     async def import_actions(
         self,

@@ -253,6 +253,29 @@ def _too_many(wait: float) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
 
 
+MENU_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
+
+
+@dataclass(frozen=True)
+class MenuKey:
+    """Where a command menu applies: Telegram's scope (its chat and user) and app language."""
+
+    scope: str
+    chat_id: int | None
+    user_id: int | None
+    language: str  # "" : any language without a menu of its own
+
+
 @dataclass
 class _Stall:
     """Calls of one method held unanswered (a slow or dying connection)."""
@@ -304,7 +327,7 @@ class FakeTelegram:
     uploads: dict[str, bytes] = field(default_factory=dict)  # files users sent, by file_id
     open_callbacks: set[str] = field(default_factory=set)
     open_inline: set[str] = field(default_factory=set)
-    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    commands: dict[MenuKey, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
     limits: FloodLimits = field(default_factory=FloodLimits)
@@ -552,26 +575,93 @@ class FakeTelegram:
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True
 
+    def _menu_key(self, params: dict[str, Any]) -> MenuKey:
+        """Check a command scope and language as Telegram does; the menu's key."""
+        scope = params.get("scope") or {"type": "default"}
+        kind = scope.get("type")
+        if kind not in MENU_SCOPES:
+            raise ApiError(400, "Bad Request: unsupported bot command scope type")
+        chat_id = scope.get("chat_id") if kind.startswith("chat") else None
+        user_id = scope.get("user_id") if kind == "chat_member" else None
+        if (kind.startswith("chat") and chat_id is None) or (
+            kind == "chat_member" and not user_id
+        ):
+            raise ApiError(400, "Bad Request: invalid bot command scope")
+        if chat_id is not None and int(chat_id) in self.unknown_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return MenuKey(
+            kind,
+            None if chat_id is None else int(chat_id),
+            None if user_id is None else int(user_id),
+            language,
+        )
+
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands") or []
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
         for command in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
                 raise ApiError(400, "Bad Request: command description is invalid")
-        scope = params.get("scope") or {"type": "default"}
-        key = params.get("language_code", "")
-        if scope.get("type") == "chat":
-            key = f"{scope['chat_id']}:{key}"
-        self.commands[key] = commands
+        if len({c["command"] for c in commands}) < len(commands):
+            raise ApiError(400, "Bad Request: BOT_COMMAND_DUPLICATE")
+        key = self._menu_key(params)
+        if commands:
+            self.commands[key] = commands
+        else:  # as Telegram does: an empty list is the same as deleting
+            self.commands.pop(key, None)
         return True
 
     def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
-        scope = params.get("scope") or {"type": "default"}
-        prefix = f"{scope['chat_id']}:" if scope.get("type") == "chat" else ""
-        for key in [k for k in self.commands if k.startswith(prefix) and prefix]:
-            del self.commands[key]
+        self.commands.pop(self._menu_key(params), None)
         return True
+
+    async def menu_published(self, chat_id: int, method: str = "setMyCommands") -> None:
+        """Wait until the bot has set (or deleted) one chat's menu in each of its languages."""
+        for _ in range(3):
+            await self.next_call(
+                method, where=lambda c: (c.params.get("scope") or {}).get("chat_id") == chat_id
+            )
+
+    def menu(
+        self, user: dict[str, Any], chat: dict[str, Any] | None = None, language: str | None = None
+    ) -> list[str]:
+        """The commands a user sees in a chat's menu (their own private chat by default), in
+        their app's language (or `language`)."""
+        return [c["command"] for c in self._resolved(user, chat, language)]
+
+    def commands_of(self, user: dict[str, Any], command: str, language: str | None = None) -> str:
+        """How a command is described in the user's private menu."""
+        found = self._resolved(user, None, language)
+        return next(str(c["description"]) for c in found if c["command"] == command)
+
+    def _resolved(
+        self, user: dict[str, Any], chat: dict[str, Any] | None, language: str | None
+    ) -> list[dict[str, Any]]:
+        """As Telegram does: the narrowest scope with commands, in the app's language, else
+        that scope's commands without a language."""
+        app_language = language if language is not None else user.get("language_code", "")
+        chat_id = (chat or user)["id"]
+        scopes = (
+            [MenuKey("chat", chat_id, None, ""), MenuKey("all_private_chats", None, None, "")]
+            if chat is None
+            else [
+                MenuKey("chat_member", chat_id, user["id"], ""),
+                MenuKey("chat", chat_id, None, ""),
+                MenuKey("all_group_chats", None, None, ""),
+            ]
+        )
+        for scope in [*scopes, MenuKey("default", None, None, "")]:
+            for code in (app_language.split("-")[0], ""):
+                found = self.commands.get(dataclasses.replace(scope, language=code))
+                if found:
+                    return found
+        return []
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0) or 0)
@@ -874,14 +964,24 @@ class FakeTelegram:
         )
         return query_id
 
-    async def next_call(self, method: str, timeout: float = 5.0, **match: Any) -> Call:
-        """The next not yet seen call of `method` whose params match; fails after `timeout`."""
+    async def next_call(
+        self,
+        method: str,
+        timeout: float = 5.0,
+        *,
+        where: Callable[[Call], bool] = lambda call: True,
+        **match: Any,
+    ) -> Call:
+        """The next not yet seen call of `method` whose params match (and `where` holds);
+        fails after `timeout`."""
         deadline = time.monotonic() + timeout
         async with self._changed:
             while True:
                 pending = self._pending.setdefault(method, [])
                 for index, call in enumerate(pending):
-                    if all(str(call.params.get(k)) == str(v) for k, v in match.items()):
+                    if where(call) and all(
+                        str(call.params.get(k)) == str(v) for k, v in match.items()
+                    ):
                         call.consumed = True
                         del pending[index]
                         return call
@@ -912,6 +1012,30 @@ class FakeTelegram:
         call = await self.next_call("sendMessage", timeout, chat_id=chat_id)
         assert call.error is None, call.error
         return self.messages[(chat_id, call.result["message_id"])]
+
+    async def full_help(
+        self, user: dict[str, Any], chat: dict[str, Any] | None = None, parts: int = 1
+    ) -> str:
+        """Send /help, press its [More]: the full help, in `parts` messages, as one text."""
+        short = await self.reply_to(user, "/help", chat)
+        buttons = [b for row in (short.reply_markup or {}).get("inline_keyboard", []) for b in row]
+        more = next(b["callback_data"] for b in buttons if b["callback_data"] == "hm")
+        await self.press(short, more, user=user)
+        chat_id = (chat or user)["id"]
+        texts = [
+            str(
+                (
+                    await self.next_call(
+                        "editMessageText", chat_id=chat_id, message_id=short.message_id
+                    )
+                ).params["text"]
+            )
+        ]
+        for _ in range(parts - 1):
+            texts.append(
+                str((await self.next_call("sendMessage", chat_id=chat_id)).params["text"])
+            )
+        return "\n".join(texts)
 
     def unconsumed_errors(self) -> list[tuple[str, str]]:
         """Calls the server refused that no test looked at: each one is a bug in the bot."""

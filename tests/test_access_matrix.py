@@ -21,12 +21,13 @@ from bot.domain.access import Refusal
 from bot.domain.assessment import Colour
 from bot.domain.catalog import SearchRequest
 from bot.domain.i18n import Localizer
+from bot.domain.membership import Role
 from bot.domain.rounds import parse_scope
 from bot.domain.strategy import ActionDraft
 from bot.services import Services
 from handlers import BUTTONS
 from handlers.access import refusal_text
-from handlers.commands import COMMANDS
+from handlers.commands import COMMANDS, commands_for
 from handlers.common import BotApplication, stale
 from handlers.render import list_data
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock, make_settings
@@ -85,6 +86,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "audit": ("/audit", COORDINATORS_PRIVATE),
     "status": ("/status", COORDINATORS_PRIVATE),
     "strategy": ("/strategy", MEMBERS),
+    "milestones": ("/milestones", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
 }
@@ -144,6 +146,25 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rab": ("rab:{spare_round}", COORDINATORS),
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
+    # Adding and editing actions: coordinators, in their private chat.
+    "ae": ("ae:{action}:0", COORDINATORS_PRIVATE),
+    "af": ("af:{action}:k", COORDINATORS_PRIVATE),
+    "an": ("an:{group}", COORDINATORS_PRIVATE),
+    "ad": ("ad:999:x", COORDINATORS_PRIVATE),
+    "mc": ("mc:4", COORDINATORS),  # correcting a milestone
+    "hm": ("hm", ANYONE),  # [More] under /help: the presser's own role's full help
+    "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
+    "rl": ("rl", MEMBERS),  # [Rounds] under a coordinator's /start
+}
+
+# Each persona's role and kind of chat (private: True), for the menus and /help.
+PERSONA_ROLES: dict[str, tuple[Role, bool]] = {
+    "guest": (Role.GUEST, True),
+    "member of another organisation": (Role.MEMBER, True),
+    "member of an inactive organisation": (Role.GUEST, True),
+    "coordinator in a group": (Role.COORDINATOR, False),
+    "coordinator in private": (Role.COORDINATOR, True),
+    "representative in a group": (Role.MEMBER, False),
 }
 
 
@@ -153,6 +174,16 @@ def test_every_command_and_button_has_a_row() -> None:
     prefixes = [p for b in BUTTONS for p in b.prefixes]
     assert len(prefixes) == len(set(prefixes)), "a prefix is registered twice"
     assert set(prefixes) == set(BUTTON_ROWS)
+
+
+def test_menus_and_help_list_exactly_the_commands_the_matrix_allows() -> None:
+    """What the registry lists for a role in a kind of chat (its command menu, its /help) is
+    what the bot lets it do there: nothing refused is offered, nothing usable is hidden."""
+    assert list(PERSONA_ROLES) == list(PERSONAS)
+    for column, (name, (role, private)) in enumerate(PERSONA_ROLES.items()):
+        listed = {c.name for c in commands_for(role, private)}
+        allowed = {command for command, (_, who) in COMMAND_ROWS.items() if who[column]}
+        assert listed == allowed, name
 
 
 async def _coalition(services: Services) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.app import running
+from bot.domain.action_flow import Choice as FlowChoice
+from bot.domain.action_flow import Step as FlowStep
+from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer
 from bot.services import Services
 from handlers import BUTTONS
@@ -144,6 +147,16 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "sa:12:1": cb.StrategyCard(12, 1),
         "rd:4:1": cb.DraftRound(4, True),
         "rr:3": cb.RateRound(3),
+        "ae:12:1": cb.ActionEdit(12, 1),
+        "af:12:t": cb.ActionField(12, FlowStep.TIMEFRAME),
+        "an:2": cb.ActionAdd(2),
+        "ad:7:o:3": cb.ActionStep(7, FlowChoice.ORGANISATION, 3),
+        "ad:7:v": cb.ActionStep(7, FlowChoice.SAVE),
+        "mc:4": cb.MilestoneButton(4),
+        "mc:4:next_review": cb.MilestoneButton(4, Milestone.NEXT_REVIEW),
+        "hm": cb.HelpMore(),
+        "ex:1": cb.Example(1),
+        "rl": cb.ShowRounds(),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

@@ -10,7 +10,7 @@ from handlers.common import BotApplication
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from tests.conftest import COORDINATOR, GROUP, KHMER_MEMBER, MEMBER
-from tests.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
+from tests.fake_telegram import BOT_USERNAME, FakeTelegram, MenuKey, StoredMessage
 
 
 def buttons(message: StoredMessage) -> list[dict]:  # type: ignore[type-arg]
@@ -201,12 +201,11 @@ async def test_groups_use_commands_addressed_to_the_bot(
     await tg.send("land", user=MEMBER, chat=GROUP)
     await tg.send("/weather@other_bot", user=MEMBER, chat=GROUP)
     reply = await tg.reply_to(MEMBER, "/help", chat=GROUP)
-    assert reply.text.startswith("<b>How to find a recommendation</b>")
+    assert reply.text.startswith("Here, start with /find")
 
 
 async def test_language_choice_is_remembered(tg: FakeTelegram, bot: BotApplication) -> None:
-    welcome = await tg.reply_to(MEMBER, "/start")
-    assert welcome.text.startswith("<b>Welcome to the UPR coalition bot.</b>")
+    welcome = await tg.reply_to(MEMBER, "/language")
     assert await press(tg, welcome, button(welcome, "ខ្មែរ"), MEMBER) == "បានកំណត់ភាសាជាភាសាខ្មែរ។"
     await tg.next_call("sendMessage", chat_id=MEMBER["id"])
     card = await tg.reply_to(MEMBER, "118.6")
@@ -221,16 +220,20 @@ async def test_language_choice_is_remembered(tg: FakeTelegram, bot: BotApplicati
 async def test_help_lists_every_command_in_both_languages(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    help_en = await tg.reply_to(MEMBER, "/help")
-    help_km = await tg.reply_to(KHMER_MEMBER, "/help")
+    help_en = await tg.full_help(MEMBER)
+    help_km = await tg.full_help(KHMER_MEMBER)
     for command in ("/find", "/themes", "/states", "/cycles", "/language", "/help"):
-        assert f"\n{command} — " in help_en.text
-        assert f"\n{command} — " in help_km.text
-    assert "current cycle (2)" in help_en.text
-    assert "/rate and tap a colour" in help_en.text
-    assert "ការវាយតម្លៃវឌ្ឍនភាព" in help_km.text
-    assert {c["command"] for c in tg.commands[""]} == {c["command"] for c in tg.commands["km"]}
-    assert tg.commands["km"][0]["description"].startswith("ស្វែងរកអនុសាសន៍")
+        assert f"\n{command} — " in help_en
+        assert f"\n{command} — " in help_km
+    assert "current cycle (2)" in help_en
+    assert "ask a coordinator for an invite link" in help_en  # guests: how to join
+    assert "ស្វែងរកអនុសាសន៍" in help_km
+    private = MenuKey("all_private_chats", None, None, "")
+    khmer = MenuKey("all_private_chats", None, None, "km")
+    assert [c["command"] for c in tg.commands[private]] == [
+        c["command"] for c in tg.commands[khmer]
+    ]
+    assert tg.commands[khmer][0]["description"].startswith("ស្វែងរកអនុសាសន៍")
 
 
 async def test_browse_themes_states_and_cycles(tg: FakeTelegram, bot: BotApplication) -> None:

@@ -161,13 +161,9 @@ async def test_a_stale_round_button_says_why_it_did_nothing(
 async def test_help_explains_the_round_buttons_to_coordinators(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    await tg.send("/help", user=COORDINATOR)
-    texts = [
-        (await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)).params["text"]
-        for _ in range(2)  # a coordinator's help comes in two messages
-    ]
-    assert "In /rounds, Close freezes the ratings" in "".join(texts)
-    assert "Delete removes a round nobody has rated in yet" in "".join(texts)
+    text = await tg.full_help(COORDINATOR, parts=2)  # a coordinator's full help: two messages
+    assert "In /rounds, Close freezes the ratings" in text
+    assert "Delete removes a round nobody has rated in yet" in text
 
 
 async def test_rate_asks_which_round_when_several_are_open(

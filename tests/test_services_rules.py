@@ -179,6 +179,8 @@ def test_a_working_group_is_found_by_its_short_name_or_the_start_of_its_names() 
     assert find_group(groups, "labour\u200brights") is labour
     assert find_group(groups, "ដីធ្លី") is land
     assert find_group(groups, "អ្នកការពារ") is rights
+    women = WorkingGroup(5, "women", "Women's rights", "សិទ្ធិស្ត្រី")  # subscript TA
+    assert find_group([*groups, women], "សិទ្ធិស្ដ្រី") is women  # typed with subscript DA
     for text in ("rights", "Land rights x", "lab"):
         with pytest.raises(UnknownGroup):
             find_group(groups, text)

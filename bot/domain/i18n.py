@@ -42,6 +42,10 @@ class Localizer:
         """A date written out in the reader's language (Khmer month names in Khmer)."""
         return format_date(value, format="long", locale=self.language)
 
+    def month(self, value: dt.date) -> str:
+        """A month and its year in the reader's language: 'June 2027', 'មិថុនា 2027'."""
+        return format_date(value, format="LLLL y", locale=self.language)
+
     def datetime(self, value: dt.datetime, tz: dt.tzinfo) -> str:
         """A moment in the coalition's time zone in the reader's language, to the minute on a
         24-hour clock: '24 Nov 2026, 09:00', '24 វិច្ឆិកា 2026 ម៉ោង 09:00'."""

@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
+from bot.domain.action_flow import FlowDraft
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
-from bot.domain.milestones import MilestoneEntry
+from bot.domain.menus import MenuHolder
+from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
 from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
 from bot.domain.strategy import Action, ActionFields, StatusChange
@@ -144,6 +146,10 @@ class MembershipStore(Protocol):
 
     async def chats(self) -> list[GroupChat]:
         """Every linked chat."""
+        ...
+
+    async def pending_invites(self, now: dt.datetime) -> int:
+        """How many invites are still open: not used, not revoked, not expired."""
         ...
 
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
@@ -534,6 +540,29 @@ class MilestoneStore(Protocol):
         """Store a correction (replacing an earlier one of that milestone), audited."""
         ...
 
+    async def remember_prompt(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        cycle: int,
+        milestone: Milestone,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """Remember a prompt whose reply is a milestone's new date."""
+        ...
+
+    async def prompt(
+        self, user_id: int, chat_id: int, message_id: int, now: dt.datetime
+    ) -> tuple[int, Milestone] | None:
+        """The cycle and milestone of a prompt not yet expired, or None."""
+        ...
+
+    async def forget_prompt(self, user_id: int, chat_id: int, message_id: int) -> None:
+        """Forget a prompt once answered."""
+        ...
+
 
 class OutboxStore(Protocol):
     """The deliveries table: what the bot sends on its own, durable until sent or given up."""
@@ -616,14 +645,56 @@ class OutboxStore(Protocol):
 class StrategyStore(Protocol):
     """What the domain needs from storage: the working groups' actions and their history."""
 
-    async def add_action(self, fields: ActionFields, *, actor: int, now: dt.datetime) -> int:
-        """Store a new action (not started), audited; its id."""
+    async def add_action(
+        self, fields: ActionFields, *, actor: int, now: dt.datetime, draft_id: int | None = None
+    ) -> int:
+        """Store a new action (not started), audited, forgetting the draft it came from in the
+        same transaction; its id."""
         ...
 
     async def update_action(
-        self, action_id: int, fields: ActionFields, *, actor: int, now: dt.datetime
+        self,
+        action_id: int,
+        fields: ActionFields,
+        *,
+        actor: int,
+        now: dt.datetime,
+        draft_id: int | None = None,
+        change: StatusChange | None = None,
+        detail: str = "",
     ) -> None:
-        """Replace an action's fields, audited; its status and history stay."""
+        """Replace an action's fields, audited (`detail`: which field), with a history entry
+        if given and forgetting the draft; its status and history stay."""
+        ...
+
+    async def keep_draft(
+        self, draft: FlowDraft, now: dt.datetime, expires: dt.datetime
+    ) -> FlowDraft:
+        """Store a draft (id 0: a new one, replacing the user's earlier drafts); as stored."""
+        ...
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> FlowDraft | None:
+        """A draft not yet expired, or None."""
+        ...
+
+    async def waiting_draft(
+        self,
+        user_id: int,
+        chat_id: int,
+        prompt_id: int | None,
+        now: dt.datetime,
+        asked_since: dt.datetime | None,
+    ) -> FlowDraft | None:
+        """The user's draft in this chat whose prompt is `prompt_id`, or (None) whose step was
+        asked since `asked_since`; None when there is none."""
+        ...
+
+    async def set_draft_prompt(self, draft_id: int, user_id: int, prompt_id: int) -> None:
+        """Remember the message that asked for the draft's step."""
+        ...
+
+    async def forget_draft(self, draft_id: int) -> None:
+        """Forget a draft (cancelled, or its action gone)."""
         ...
 
     async def change_status(self, action_id: int, change: StatusChange) -> None:
@@ -727,4 +798,17 @@ class NudgeStore(Protocol):
 
     async def forget_prompt(self, user_id: int, chat_id: int, message_id: int) -> None:
         """Forget a prompt once answered."""
+        ...
+
+
+class MenuStore(Protocol):
+    """What the command menus need from storage: who has (or had) a menu, and which."""
+
+    async def menu_holders(self) -> list[MenuHolder]:
+        """Coordinators, representatives of active organisations, and whoever has a published
+        menu (it may have to be taken back)."""
+        ...
+
+    async def set_menu(self, user_id: int, fingerprint: str | None) -> None:
+        """Remember the menu Telegram now has for the user (None: none)."""
         ...

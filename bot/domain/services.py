@@ -17,6 +17,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Translations
 from bot.domain.importer import ImportReport, ParsedFile, RowError
+from bot.domain.menus import Menus
 from bot.domain.milestones import Milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
@@ -24,6 +25,7 @@ from bot.domain.ratelimit import RateLimiter
 from bot.domain.rounds import Assessments
 from bot.domain.strategy import Strategies
 from bot.domain.strategy_file import ParsedStrategy
+from bot.domain.welcome import Welcomes
 
 
 class BackupFailed(RuntimeError):
@@ -125,6 +127,11 @@ class Policy(Protocol):
         """How many days before a due day actions are nudged."""
         ...
 
+    @property
+    def default_language(self) -> str:
+        """The language of those whose Telegram language is neither English nor Khmer."""
+        ...
+
 
 class DomainServices(Protocol):
     """Everything a handler may call: domain services only, never a repository."""
@@ -187,6 +194,16 @@ class DomainServices(Protocol):
     @property
     def access(self) -> Gate:
         """Who may use what."""
+        ...
+
+    @property
+    def menus(self) -> Menus:
+        """Each member's and coordinator's command menu, kept in step with roles."""
+        ...
+
+    @property
+    def welcomes(self) -> Welcomes:
+        """What /start shows each role."""
         ...
 
     @property

@@ -4,30 +4,50 @@ with its history."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
+from bot.domain.action_flow import ADDING, ATTRIBUTES, Choice, FlowDraft, Progress, Stage, Step
 from bot.domain.importer import N_, ImportReport, RowError
 from bot.domain.membership import NotAllowed, Organisation, Role
+from bot.domain.milestones import (
+    BadMilestoneDate,
+    CycleMilestones,
+    Milestone,
+    MilestoneDate,
+    MilestoneEntry,
+    Precision,
+)
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
 from bot.domain.text import normalize, one_line
-from bot.domain.timeframes import ReadTimeframe, Timeframe, Unreadable, local_day, read_timeframe
+from bot.domain.timeframes import (
+    MAX_TIMEFRAME,
+    Kind,
+    ReadTimeframe,
+    Timeframe,
+    Unreadable,
+    local_day,
+    read_timeframe,
+)
 
 if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at run time
     from bot.domain.catalog import Catalog
     from bot.domain.clock import Clock
     from bot.domain.coalition import Coalition
-    from bot.domain.milestones import Milestone, MilestoneEntry, Milestones, MilestoneTable
+    from bot.domain.milestones import Milestones, MilestoneTable
     from bot.domain.repositories import StrategyStore
     from bot.domain.strategy_file import StrategyRow
 
 MAX_FIELD = 1000
 CLI = 0  # the actor of the command line: whoever runs it on the server may import and export
 MAX_NOTE = 300
+DRAFT_TTL = dt.timedelta(days=1)  # a coordinator's unfinished action, and a milestone prompt
+INPUT_WAIT = dt.timedelta(minutes=15)  # a plain message (not a reply) answers the step this long
 
 
 class ActionStatus(enum.StrEnum):
@@ -85,6 +105,20 @@ class ActionDraft:
     timeframe: str = ""  # 7. as written: read by bot.domain.timeframes
     risks: str = ""  # 8. risks, each with its response
     organisation_ids: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The draft as stored while a coordinator writes it (JSON)."""
+        data = dataclasses.asdict(self)
+        data["organisation_ids"] = list(self.organisation_ids)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActionDraft:
+        """A stored draft read back."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["organisation_ids"] = tuple(int(o) for o in values.get("organisation_ids", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -228,6 +262,64 @@ def _fields(draft: ActionDraft, catalog: Catalog, context: _Context) -> ActionFi
         risks=_text(draft.risks),
         organisation_ids=tuple(dict.fromkeys(draft.organisation_ids)),
     )
+
+
+def _draft_of(action: Action, catalog: Catalog) -> ActionDraft:
+    """A stored action as a coordinator would write it (numbers as text, timeframe's words)."""
+    fields = action.fields
+    numbers = [
+        str(catalog.by_id[r].number) for r in fields.recommendation_ids if r in catalog.by_id
+    ]
+    return ActionDraft(
+        working_group_id=fields.working_group_id,
+        cycle=fields.cycle,
+        recommendations=", ".join(numbers),
+        other_mechanisms=fields.other_mechanisms,
+        sdg_targets=fields.sdg_targets,
+        activity=fields.activity,
+        indicator=fields.indicator,
+        resources=fields.resources,
+        partners=fields.partners,
+        timeframe=fields.timeframe.original,
+        risks=fields.risks,
+        organisation_ids=fields.organisation_ids,
+    )
+
+
+_DAY_FORMS = {Kind.DATE: Precision.DAY, Kind.MONTH: Precision.MONTH, Kind.YEAR: Precision.YEAR}
+
+
+def _milestone_words(text: str) -> str:
+    """A milestone's date as coordinators type it ('2027-06-30', '30 June 2027', Khmer words
+    and digits, 'June 2027', '2027') in the compact form milestones keep; BadMilestoneDate
+    when it names no day, month or year."""
+    if not text.strip():
+        return ""
+    try:
+        return MilestoneDate.parse(text).text
+    except BadMilestoneDate:
+        read = read_timeframe(text, CycleMilestones(0, {}))
+    precision = _DAY_FORMS.get(read.kind) if isinstance(read, Timeframe) else None
+    if not isinstance(read, Timeframe) or precision is None:
+        raise BadMilestoneDate(
+            N_("Write a date like 2027-06-30 or 30 June 2027 (a month or a year works too).")
+        )
+    day = read.start_day
+    if precision is Precision.DAY:
+        return day.isoformat()
+    return f"{day.year:04d}-{day.month:02d}" if precision is Precision.MONTH else str(day.year)
+
+
+@dataclass(frozen=True)
+class MilestoneAnswer:
+    """A typed milestone date: the correction and how many actions' dates moved, or why the
+    date cannot be read (a gettext msgid)."""
+
+    cycle: int
+    milestone: Milestone
+    entry: MilestoneEntry | None = None
+    moved: int = 0
+    problem: str | None = None
 
 
 def _natural_key(fields: ActionFields) -> tuple[int, int, str]:
@@ -415,9 +507,232 @@ class Strategies:
         """Correct a cycle's milestone (coordinators) and move the timeframes that resolve
         through it; the correction, and how many timeframes changed."""
         entry = await self.milestones.correct(
-            actor, cycle, milestone, date, around=around, note=note
+            actor, cycle, milestone, _milestone_words(date), around=around, note=note
         )
         return entry, await self.reread_timeframes()
+
+    async def milestone_table(self, actor: int) -> tuple[MilestoneTable, bool]:
+        """Every cycle's milestones, for members and coordinators, and whether this reader may
+        correct them (coordinators). NotAllowed for guests."""
+        role = await self.coalition.role(actor)
+        if role is Role.GUEST:
+            raise NotAllowed
+        return await self.milestones.table(), role is Role.COORDINATOR
+
+    async def ask_milestone(
+        self, actor: int, chat_id: int, message_id: int, cycle: int, milestone: Milestone
+    ) -> None:
+        """Remember that a reply to this prompt is the new date of a cycle's milestone
+        (coordinators)."""
+        await self.coalition.require_coordinator(actor)
+        now = self.clock.now()
+        await self.milestones.repository.remember_prompt(
+            actor, chat_id, message_id, cycle, milestone, now + DRAFT_TTL, now
+        )
+
+    async def answer_milestone(
+        self, actor: int, chat_id: int, message_id: int, text: str
+    ) -> MilestoneAnswer | None:
+        """A reply to a milestone prompt: the milestone corrected and how many actions' dates
+        moved, or why the date cannot be read (the prompt stays). None: no such prompt."""
+        repository = self.milestones.repository
+        prompt = await repository.prompt(actor, chat_id, message_id, self.clock.now())
+        if prompt is None:
+            return None
+        cycle, milestone = prompt
+        try:
+            entry, moved = await self.correct_milestone(actor, cycle, milestone, text)
+        except BadMilestoneDate as bad:
+            return MilestoneAnswer(cycle, milestone, problem=str(bad))
+        await repository.forget_prompt(actor, chat_id, message_id)
+        return MilestoneAnswer(cycle, milestone, entry, moved)
+
+    # A coordinator adds or edits an action step by step (bot/domain/action_flow.py).
+
+    async def start_adding(
+        self, actor: int, chat_id: int, group_id: int, catalog: Catalog
+    ) -> Progress:
+        """A coordinator begins a new action of a working group, in the current cycle (numbers
+        naming another cycle move it there); the first step is asked."""
+        await self.coalition.require_coordinator(actor)
+        if group_id not in {g.id for g in await self.coalition.working_groups()}:
+            return Progress(Stage.GONE)
+        values = ActionDraft(group_id, catalog.current_cycle or 1, "")
+        draft = FlowDraft(0, actor, chat_id, None, ADDING[0], values)
+        return Progress(Stage.ASK, await self._keep(draft))
+
+    async def start_editing(
+        self, actor: int, chat_id: int, action_id: int, step: Step, catalog: Catalog
+    ) -> Progress:
+        """A coordinator chose a field of an action to change: it is asked (typed) or offered
+        (organisations, working group). UnknownAction for an action that is gone."""
+        await self.coalition.require_coordinator(actor)
+        action = await self.action(action_id)
+        if step is Step.SUMMARY:
+            return Progress(Stage.GONE)
+        draft = FlowDraft(0, actor, chat_id, action.id, step, _draft_of(action, catalog))
+        draft = await self._keep(draft)
+        return Progress(Stage.ASK if step.typed else Stage.CHOOSE, draft, action)
+
+    async def prompted(self, actor: int, draft_id: int, prompt_id: int) -> None:
+        """Remember the message that asked for the draft's step (a reply to it answers)."""
+        await self.repository.set_draft_prompt(draft_id, actor, prompt_id)
+
+    async def answer_step(
+        self, actor: int, chat_id: int, prompt_id: int | None, text: str, catalog: Catalog
+    ) -> Progress | None:
+        """A typed answer to the step asked: a reply to its prompt, or (prompt_id None) a plain
+        message soon after it. A bad answer is refused with why (the step stays); a good one
+        leads to the next step, or stores the edit. None: no step waits for this message."""
+        now = self.clock.now()
+        draft = await self.repository.waiting_draft(
+            actor, chat_id, prompt_id, now, None if prompt_id else now - INPUT_WAIT
+        )
+        if draft is None or not draft.step.typed:
+            return None
+        await self.coalition.require_coordinator(actor)
+        try:
+            base = draft.values if draft.adding else await self._current(draft, catalog)
+            values, understood = await self._typed(draft, base, text, catalog)
+            if draft.adding:
+                return await self._next(replace(draft, values=values), understood)
+            action = await self._store(actor, draft, values, catalog)
+        except BadAction as bad:
+            return Progress(Stage.ASK, draft, problem=bad.message, values=bad.values)
+        except UnknownAction:
+            await self.repository.forget_draft(draft.id)
+            return Progress(Stage.GONE)
+        return Progress(Stage.SAVED, None, action, understood=understood, edited=draft.step)
+
+    async def press_step(
+        self, actor: int, draft_id: int, choice: Choice, value: int | None, catalog: Catalog
+    ) -> Progress:
+        """A button of the flow: skip an optional field, choose organisations (Done), move
+        the action to a working group, Save the new action or Cancel. A button of a draft that
+        is gone (saved, cancelled, expired, replaced) does nothing: Stage.GONE."""
+        await self.coalition.require_coordinator(actor)
+        draft = await self.repository.draft(draft_id, self.clock.now())
+        if draft is None or draft.user_id != actor:
+            return Progress(Stage.GONE)
+        if choice is Choice.CANCEL:
+            await self.repository.forget_draft(draft.id)
+            return Progress(Stage.CANCELLED, draft)
+        try:
+            return await self._press(actor, draft, choice, value, catalog)
+        except BadAction as bad:
+            stage = Stage.SUMMARY if draft.step is Step.SUMMARY else Stage.CHOOSE
+            return Progress(stage, draft, problem=bad.message, values=bad.values)
+        except UnknownAction:
+            await self.repository.forget_draft(draft.id)
+            return Progress(Stage.GONE)
+
+    async def _press(
+        self, actor: int, draft: FlowDraft, choice: Choice, value: int | None, catalog: Catalog
+    ) -> Progress:
+        step = draft.step
+        if choice is Choice.SKIP and draft.adding and step.optional:
+            return await self._next(draft, None)
+        if choice is Choice.ORGANISATION and step is Step.ORGANISATIONS and value is not None:
+            if value not in {o.id for o in await self.organisations()}:
+                raise BadAction(N_("There is no such organisation."))
+            chosen = draft.values.organisation_ids
+            chosen = (
+                tuple(o for o in chosen if o != value) if value in chosen else (*chosen, value)
+            )
+            draft = await self._keep(
+                replace(draft, values=replace(draft.values, organisation_ids=chosen))
+            )
+            return Progress(Stage.CHOOSE, draft)
+        if choice is Choice.DONE and step is Step.ORGANISATIONS:
+            if draft.adding:
+                return await self._next(draft, None)
+            base = await self._current(draft, catalog)
+            values = replace(base, organisation_ids=draft.values.organisation_ids)
+            action = await self._store(actor, draft, values, catalog)
+            return Progress(Stage.SAVED, None, action, edited=step)
+        if choice is Choice.GROUP and step is Step.GROUP and value is not None:
+            values = replace(await self._current(draft, catalog), working_group_id=value)
+            action = await self._store(actor, draft, values, catalog)
+            return Progress(Stage.SAVED, None, action, edited=step)
+        if choice is Choice.SAVE and step is Step.SUMMARY and draft.adding:
+            action = await self._store(actor, draft, draft.values, catalog)
+            return Progress(Stage.SAVED, None, action)
+        return Progress(Stage.GONE)
+
+    async def _keep(self, draft: FlowDraft) -> FlowDraft:
+        """Store the draft (a new one replaces the coordinator's earlier ones); as stored."""
+        now = self.clock.now()
+        return await self.repository.keep_draft(draft, now, now + DRAFT_TTL)
+
+    async def _next(self, draft: FlowDraft, understood: ReadTimeframe | None) -> Progress:
+        """A new action's next step after the one answered (or skipped), or its summary."""
+        later = ADDING[ADDING.index(draft.step) + 1 :] if draft.step in ADDING else ()
+        step = later[0] if later else Step.SUMMARY
+        draft = await self._keep(replace(draft, step=step, prompt_id=None))
+        stage = Stage.SUMMARY if step is Step.SUMMARY else Stage.ASK
+        if step is Step.ORGANISATIONS:
+            stage = Stage.CHOOSE
+        return Progress(stage, draft, understood=understood)
+
+    async def _current(self, draft: FlowDraft, catalog: Catalog) -> ActionDraft:
+        """An edited action's fields as they are now (another edit may have come since)."""
+        return _draft_of(await self.action(draft.action_id or 0), catalog)
+
+    async def _typed(
+        self, draft: FlowDraft, values: ActionDraft, text: str, catalog: Catalog
+    ) -> tuple[ActionDraft, ReadTimeframe | None]:
+        """The draft with a typed answer in its field; BadAction says why it cannot be."""
+        step = draft.step
+        if step is Step.RECOMMENDATIONS:
+            words = _text(text)
+            cycle = values.cycle
+            if draft.adding:  # numbers written with their cycle ('c3 118.6') choose it
+                try:
+                    query = parse_numbers(words)
+                except (MalformedNumber, MultipleCycles):
+                    query = None
+                cycle = query.cycle if query and query.cycle else cycle
+            resolve_recommendations(words, cycle, catalog)
+            return replace(values, recommendations=words, cycle=cycle), None
+        if step is Step.TIMEFRAME:
+            words = _text(text, MAX_TIMEFRAME)
+            if not words:
+                raise BadAction(N_("Write the timeframe, like 31 March 2027 or Q2 2027."))
+            table = await self.milestones.table()
+            return replace(values, timeframe=words), read_timeframe(words, table.of(values.cycle))
+        words = _text(text)
+        if not words:
+            raise BadAction(N_("Write the action or activity."))
+        changed: dict[str, Any] = {ATTRIBUTES[step]: words}
+        return replace(values, **changed), None
+
+    async def _store(
+        self, actor: int, draft: FlowDraft, values: ActionDraft, catalog: Catalog
+    ) -> Action:
+        """Check the whole action and store it (a new one, or the edit), forgetting the draft
+        in the same transaction; BadAction when it cannot be stored as it is."""
+        fields = await self.check(values, catalog)
+        now = self.clock.now()
+        if draft.action_id is None:
+            action_id = await self.repository.add_action(
+                fields, actor=actor, now=now, draft_id=draft.id
+            )
+            return await self.action(action_id)
+        old = await self.action(draft.action_id)
+        change = None
+        if old.fields.timeframe.original != fields.timeframe.original:  # as a new date does
+            note = _text(f"✏️ {old.fields.timeframe.original} → {fields.timeframe.original}")
+            change = StatusChange(old.status, actor, now, note)
+        await self.repository.update_action(
+            old.id,
+            fields,
+            actor=actor,
+            now=now,
+            draft_id=draft.id,
+            change=change,
+            detail=ATTRIBUTES.get(draft.step, draft.step.name.lower()),
+        )
+        return await self.action(old.id)
 
     async def import_rows(
         self, actor: int, rows: Sequence[StrategyRow], catalog: Catalog

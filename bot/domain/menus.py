@@ -1,0 +1,57 @@
+"""Each member's and coordinator's private-chat command menu: which one they should have, which
+one Telegram has (the database remembers it), and an idempotent sync between the two."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.domain.membership import Role
+
+if TYPE_CHECKING:
+    from bot.domain.repositories import MenuStore
+
+# Gives one user's private chat the menu of this role, in this chosen language (None: by their
+# Telegram's), or takes it back (Role.GUEST); False when Telegram would not take it.
+Publisher = Callable[[int, Role, "str | None"], Awaitable[bool]]
+# What a role's menu is, in a chosen language: changes when the commands or their texts change.
+Fingerprint = Callable[[Role, "str | None"], str]
+
+
+@dataclass(frozen=True)
+class MenuHolder:
+    """Someone who should have a menu of their own, or had one."""
+
+    user_id: int
+    role: Role
+    language: str | None  # chosen with /language; None: their Telegram's decides
+    published: str | None  # the fingerprint of the menu Telegram has for them; None: none
+
+
+class Menus:
+    """Keeps Telegram's per-person menus in step with roles: promoted, demoted, joined, left."""
+
+    def __init__(self, repository: MenuStore) -> None:
+        """Use the store that knows roles and what was published."""
+        self.repository = repository
+        self._lock = asyncio.Lock()  # one sync at a time: a job and a promotion may overlap
+
+    async def sync(self, fingerprint: Fingerprint, publish: Publisher) -> int:
+        """Publish the menus that differ from what Telegram has (only those: running it twice
+        changes nothing); return how many changed. One Telegram refused is tried next time."""
+        changed = 0
+        async with self._lock:
+            for holder in await self.repository.menu_holders():
+                wanted = (
+                    None
+                    if holder.role is Role.GUEST
+                    else fingerprint(holder.role, holder.language)
+                )
+                if wanted == holder.published:
+                    continue
+                if await publish(holder.user_id, holder.role, holder.language):
+                    await self.repository.set_menu(holder.user_id, wanted)
+                    changed += 1
+        return changed

@@ -1,0 +1,102 @@
+"""/start without a payload: what each role needs first — a coordinator's checklist, a member's
+organisation and what is left to rate, a guest's way in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+
+from bot.domain.assessment import Round
+from bot.domain.coalition import Coalition
+from bot.domain.membership import NotAllowed, Organisation, Role, WorkingGroup
+from bot.domain.rounds import Assessments
+
+# Whether a user chose their language with /language.
+Chosen = Callable[[int], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A coordinator's set-up at a glance."""
+
+    organisations: int  # active ones
+    groups: tuple[WorkingGroup, ...]
+    unlinked: tuple[WorkingGroup, ...]  # working groups with no chat yet
+    open_rounds: tuple[Round, ...]
+    invites: int  # sent, not used, not revoked, not expired
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A representative's organisation, its working groups and what is left to rate."""
+
+    organisation: Organisation
+    groups: tuple[WorkingGroup, ...]
+    to_rate: tuple[tuple[Round, int], ...]  # each open round and how many are left
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What /start shows this user."""
+
+    role: Role
+    ask_language: bool  # Telegram's language is neither of ours and none was chosen
+    checklist: Checklist | None = None
+    membership: Membership | None = None
+
+
+class Welcomes:
+    """Builds each role's welcome from the coalition and the rounds."""
+
+    def __init__(
+        self,
+        coalition: Coalition,
+        assessments: Assessments,
+        chosen: Chosen,
+        languages: Collection[str],
+    ) -> None:
+        """`chosen`: whether a user chose a language; `languages`: the bot's ('en', 'km')."""
+        self.coalition = coalition
+        self.assessments = assessments
+        self.chosen = chosen
+        self.languages = languages
+
+    async def welcome(self, user_id: int, telegram_language: str | None) -> Welcome:
+        """The welcome for this user's role now."""
+        base = (telegram_language or "").split("-")[0].lower()
+        ask = base not in self.languages and not await self.chosen(user_id)
+        role = await self.coalition.role(user_id)
+        if role is Role.COORDINATOR:
+            return Welcome(role, ask, checklist=await self._checklist())
+        if role is Role.MEMBER:
+            return Welcome(role, ask, membership=await self._membership(user_id))
+        return Welcome(role, ask)
+
+    async def _checklist(self) -> Checklist:
+        repository = self.coalition.repository
+        groups = await self.coalition.working_groups()
+        linked = {c.working_group_id for c in await repository.chats()}
+        rounds = await self.assessments.rounds()
+        return Checklist(
+            sum(1 for o in await repository.organisations() if o.active),
+            tuple(groups),
+            tuple(g for g in groups if g.id not in linked),
+            tuple(r for r in rounds if r.open),
+            await repository.pending_invites(self.coalition.clock.now()),
+        )
+
+    async def _membership(self, user_id: int) -> Membership | None:
+        organisation = await self.coalition.own_organisation(user_id)
+        if organisation is None:
+            return None
+        groups = [
+            g for g in await self.coalition.working_groups() if g.id in organisation.group_ids
+        ]
+        to_rate = []
+        for round_ in await self.assessments.rounds():
+            if round_.open:
+                try:
+                    to_rate.append((round_, await self.assessments.unrated(user_id, round_.id)))
+                except NotAllowed:  # the organisation was deactivated a moment ago
+                    return None
+        return Membership(organisation, tuple(groups), tuple(to_rate))

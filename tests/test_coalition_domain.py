@@ -1,0 +1,209 @@
+"""The Coalition service on a real SQLite file: roles checked first, chats and people kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain.coalition import Coalition, Invite, Joined
+from bot.domain.membership import GroupChat, NotAllowed, Role
+from bot.services import Services
+from bot.settings import Settings
+from tests.conftest import FakeClock
+
+BOSS = 111
+REP = 222
+STRANGER = 999
+CHAT = -100500
+
+
+@pytest.fixture
+async def coalition(db_path: Path, clock: FakeClock) -> AsyncIterator[Coalition]:
+    """The service with one coordinator (BOSS) from the settings."""
+    settings = Settings(token="x", database_path=db_path, coordinator_ids=frozenset({BOSS}))
+    started = await Services.start(settings, clock)
+    yield started.coalition
+    await started.close()
+
+
+async def member(coalition: Coalition, short: str = "ADHOC", user_id: int = REP) -> Invite:
+    """An organisation whose representative is user_id."""
+    invite = await coalition.add_organisation(BOSS, short, f"{short} long name")
+    joining = await coalition.redeem(user_id, "Sokha", "en", invite.code)
+    assert joining.result is Joined.JOINED
+    return invite
+
+
+async def test_roles_follow_the_store(coalition: Coalition) -> None:
+    await member(coalition)
+    assert await coalition.role(BOSS) is Role.COORDINATOR
+    assert await coalition.role(REP) is Role.MEMBER
+    assert await coalition.role(STRANGER) is Role.GUEST
+    await coalition.require_coordinator(BOSS)
+    with pytest.raises(NotAllowed):
+        await coalition.require_coordinator(REP)
+
+
+async def test_an_invite_expires_after_the_configured_lifetime(
+    coalition: Coalition, clock: FakeClock
+) -> None:
+    invite = await coalition.add_organisation(BOSS, "LICADHO", "LICADHO long name")
+    assert invite.expires == clock.now() + coalition.invite_ttl
+    assert invite.organisation.short_name == "LICADHO"
+    clock.current = invite.expires + dt.timedelta(seconds=1)
+    assert (await coalition.redeem(REP, "Sokha", "en", invite.code)).result is Joined.EXPIRED
+
+
+async def test_redeeming_names_the_organisation_or_the_reason(coalition: Coalition) -> None:
+    invite = await coalition.add_organisation(BOSS, "ADHOC", "Cambodian Human Rights")
+    joining = await coalition.redeem(REP, "Sokha", "en", invite.code)
+    assert (joining.result, joining.short_name, joining.name) == (
+        Joined.JOINED,
+        "ADHOC",
+        "Cambodian Human Rights",
+    )
+    assert (await coalition.redeem(STRANGER, "X", "en", invite.code)).result is Joined.USED
+    assert (await coalition.redeem(STRANGER, "X", "en", "not a code")).result is Joined.INVALID
+    other = await coalition.add_organisation(BOSS, "CCHR", "CCHR long name")
+    already = await coalition.redeem(REP, "Sokha", "en", other.code)
+    assert (already.result, already.short_name) == (Joined.ALREADY, "ADHOC")
+    revoked = await coalition.invite(BOSS, other.organisation.id)
+    assert await coalition.revoke(BOSS, revoked.id)
+    assert (await coalition.redeem(STRANGER, "X", "en", revoked.code)).result is Joined.REVOKED
+
+
+async def test_every_coordinator_action_refuses_a_member(coalition: Coalition) -> None:
+    invite = await member(coalition)
+    org = invite.organisation.id
+    group = (await coalition.working_groups())[0].id
+    refused = [
+        coalition.add_organisation(REP, "X", "X"),
+        coalition.invite(REP, org),
+        coalition.revoke(REP, invite.id),
+        coalition.organisations(REP),
+        coalition.organisation(REP, org),
+        coalition.set_active(REP, org, False),
+        coalition.toggle_group(REP, org, group),
+        coalition.remove_representative(REP, org, REP),
+        coalition.erase(REP, org),
+        coalition.set_coordinator(REP, REP, True),
+        coalition.unreachable(REP),
+        coalition.audit_log(REP),
+        coalition.set_chat_language(REP, CHAT, 0, "km"),
+        coalition.link_choices(REP),
+        coalition.link(REP, CHAT, 0, group, "Land"),
+        coalition.link_chat(REP, CHAT, 0, group, "Land"),
+        coalition.unlink_chat(REP, CHAT, None),
+    ]
+    for call in refused:
+        with pytest.raises(NotAllowed):
+            await call
+    assert await coalition.role(REP) is Role.MEMBER
+    assert await coalition.links_of(CHAT) == []
+    assert (await coalition.organisation(BOSS, org)).active
+
+
+async def test_a_linked_chat_and_topic_keep_their_group_and_language(
+    coalition: Coalition,
+) -> None:
+    first, second = (await coalition.working_groups())[:2]
+    assert (await coalition.link(BOSS, CHAT, 0, first.id, "Land\nchat")).group == first
+    await coalition.link_chat(BOSS, CHAT, 7, second.id, "Topic")
+    assert await coalition.linked_group(CHAT, 0) == first.id
+    assert await coalition.linked_group(CHAT, 7) == second.id
+    assert await coalition.linked_group(CHAT, 8) is None
+    assert await coalition.linked_group(-1, 0) is None
+    assert await coalition.chat_language(CHAT, 0) is None
+    assert await coalition.chat_language(-1, 7) is None
+    assert await coalition.set_chat_language(BOSS, CHAT, 7, "km")
+    assert await coalition.chat_language(CHAT, 7) == "km"
+    assert await coalition.chat_language(CHAT, 0) is None
+    assert not await coalition.set_chat_language(BOSS, -1, 0, "km")
+    assert [(c.thread_id, c.title) for c in await coalition.links_of(CHAT)] == [
+        (0, "Land chat"),
+        (7, "Topic"),
+    ]
+    assert await coalition.links_of(-1) == []
+
+
+async def test_a_group_that_no_longer_exists_is_not_linked(coalition: Coalition) -> None:
+    missing = max(g.id for g in await coalition.working_groups()) + 1
+    assert (await coalition.link(BOSS, CHAT, 0, missing, "Land")).group is None
+    assert await coalition.links_of(CHAT) == []
+
+
+async def test_a_migrated_chat_keeps_its_links_under_the_new_id(coalition: Coalition) -> None:
+    group = (await coalition.working_groups())[0]
+    await coalition.link_chat(BOSS, -5, 0, group.id, "Old group")
+    await coalition.set_chat_language(BOSS, -5, 0, "km")
+    await coalition.migrate_chat(-5, CHAT)
+    assert await coalition.links_of(-5) == []
+    assert await coalition.links_of(CHAT) == [GroupChat(CHAT, 0, group.id, "Old group", "km")]
+
+
+async def test_unlinking_by_a_coordinator_forgets_the_chat_and_by_the_bot_names_it_lost(
+    coalition: Coalition,
+) -> None:
+    group = (await coalition.working_groups())[0]
+    await coalition.link_chat(BOSS, CHAT, 0, group.id, "Land chat")
+    await coalition.link_chat(BOSS, CHAT, 3, group.id, "Topic")
+    gone = await coalition.unlink_chat(BOSS, CHAT, 3)
+    assert [c.thread_id for c in gone] == [3]
+    assert [c.thread_id for c in await coalition.links_of(CHAT)] == [0]
+    assert await coalition.unreachable(BOSS) == ([], [])
+    assert [c.thread_id for c in await coalition.unlink_chat(0, CHAT, None)] == [0]
+    assert await coalition.unreachable(BOSS) == ([], ["Land chat"])
+    await coalition.link_chat(BOSS, CHAT, 0, group.id, "Land chat")
+    assert await coalition.unreachable(BOSS) == ([], [])
+
+
+async def test_a_person_who_blocked_the_bot_is_reachable_again_when_they_write(
+    coalition: Coalition, clock: FakeClock
+) -> None:
+    await member(coalition)
+    await coalition.mark_unreachable(REP)
+    people, _ = await coalition.unreachable(BOSS)
+    assert [(p.user_id, p.unreachable_since) for p in people] == [(REP, clock.now())]
+    await coalition.seen(REP, "Sokha\nSam", "km")
+    assert await coalition.unreachable(BOSS) == ([], [])
+    person = await coalition.person(REP)
+    assert person is not None
+    assert person.display_name == "Sokha Sam"
+    assert (await coalition.own_organisation(REP)) is not None
+    assert await coalition.own_organisation(STRANGER) is None
+
+
+async def test_coordinators_are_listed_and_promotion_reports_a_change(
+    coalition: Coalition,
+) -> None:
+    await member(coalition)
+    assert [p.user_id for p in await coalition.coordinators()] == [BOSS]
+    assert await coalition.set_coordinator(BOSS, REP, True)
+    assert not await coalition.set_coordinator(BOSS, REP, True)
+    assert [p.user_id for p in await coalition.coordinators()] == [BOSS, REP]
+    assert await coalition.set_coordinator(REP, BOSS, False)
+    assert await coalition.role(BOSS) is Role.GUEST
+
+
+async def test_an_inactive_organisations_representative_is_a_guest_until_reactivated(
+    coalition: Coalition,
+) -> None:
+    org = (await member(coalition)).organisation.id
+    await coalition.set_active(BOSS, org, False)
+    assert await coalition.role(REP) is Role.GUEST
+    await coalition.set_active(BOSS, org, True)
+    assert await coalition.role(REP) is Role.MEMBER
+    assert await coalition.remove_representative(BOSS, org, REP)
+    assert await coalition.role(REP) is Role.GUEST
+    assert not await coalition.remove_representative(BOSS, org, REP)
+
+
+async def test_the_audit_log_is_newest_first_and_limited(coalition: Coalition) -> None:
+    for short in ("A1", "A2", "A3"):
+        await coalition.add_organisation(BOSS, short, f"{short} name")
+    latest = await coalition.audit_log(BOSS, limit=2)
+    assert len(latest) == 2
+    assert latest[0].organisation == "A3"
