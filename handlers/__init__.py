@@ -18,6 +18,7 @@ from telegram.ext import (
 from bot.domain.access import Access, Where
 from handlers import (
     action_editor,
+    audit,
     broadcasts,
     browse,
     chats,
@@ -74,6 +75,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
@@ -92,6 +94,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.HelpMore, start.on_more_help),  # the presser's own role decides what it shows
     Button(cb.Example, start.on_example),
     Button(cb.ShowRounds, start.on_show_rounds, _M),
+    Button(cb.AuditPageButton, audit.on_page, _C, Where.PRIVATE),
 )
 
 
@@ -113,7 +116,7 @@ def register(app: BotApplication) -> None:
         "promote": members.promote,
         "demote": members.demote,
         "unreachable": members.unreachable,
-        "audit": members.audit,
+        "audit": audit.audit,
         "rate": group_rating.rate,
         "myratings": private_rating.my_ratings,
         "rounds": round_admin.rounds,

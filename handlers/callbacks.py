@@ -50,17 +50,23 @@ class Tap(enum.StrEnum):
 
 
 class RoundAction(enum.StrEnum):
-    """What a coordinator's round button does."""
+    """What a coordinator's round button does (on the round's panel in /rounds)."""
 
-    CLOSE = "c"
-    REOPEN = "o"
-    PUBLISH = "p"
+    PANEL = "g"  # open the round's panel from the list
+    LIST = "l"  # from the panel back to the list of rounds
+    CLOSE = "c"  # asks to confirm (buttons sent before the panel: the question too)
+    CLOSE_YES = "k"
+    REOPEN = "o"  # asks to confirm
+    REOPEN_YES = "n"
+    PUBLISH = "p"  # asks to confirm, warning when few organisations took part
+    PUBLISH_YES = "u"
     RESULTS = "r"
     CSV = "v"
     XLSX = "x"
     DELETE_QUESTION = "d"  # asks to confirm
     DELETE = "e"
-    BACK = "b"  # from the question back to the rounds
+    BACK = "b"  # from a question back to the round's panel
+    REMIND = "m"  # 🔔 remind those behind
 
 
 class OrgView(enum.StrEnum):
@@ -399,6 +405,11 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     action: RoundAction
 
 
+@dataclass(frozen=True)
+class RoundResults(RoundPayload, prefix="rs"):
+    """[Results] beside a published round in a member's /rounds (the gate checks it is)."""
+
+
 ComposeAction = Choice  # the composer's buttons are the domain's choices (bot/domain/broadcast.py)
 
 
@@ -532,3 +543,10 @@ class Example(CallbackData, prefix="ex"):
 @dataclass(frozen=True)
 class ShowRounds(CallbackData, prefix="rl"):
     """[Rounds] under a coordinator's /start: the rounds, as /rounds shows them."""
+
+
+@dataclass(frozen=True)
+class AuditPageButton(CallbackData, prefix="au"):
+    """◀ ▶ under /audit: that page of the log (0 is the newest)."""
+
+    page: int

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.arguments import whole_number
-from bot.domain.audit import render_detail, sent_occurrence
 from bot.domain.coalition import Invite, Joined
 from bot.domain.i18n import Localizer
 from bot.domain.membership import (
@@ -579,29 +578,4 @@ async def unreachable(message: Message, user: User, l10n: Localizer, context: Bo
             )
         )
         lines += [escape("• " + name) for name in chats]
-    await message.reply_text("\n".join(lines))
-
-
-@answering_not_allowed
-async def audit(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """The latest coordinator actions, newest first."""
-    entries = await context.services.coalition.audit_log(user.id)
-    if not entries:
-        await message.reply_text(escape(l10n.gettext("The audit log is empty.")))
-        return
-    groups = {
-        g.id: g.name(l10n.language) for g in await context.services.coalition.working_groups()
-    }
-    lines = ["<b>" + escape(l10n.gettext("Latest coordinator actions")) + "</b>"]
-    for e in entries:
-        action = l10n.gettext(e.action.label)
-        detail = render_detail(e.action, e.detail, groups)
-        sent = sent_occurrence(e.action, e.detail)
-        if sent is not None:
-            detail = l10n.gettext("broadcast {id} of {time}").format(
-                id=sent[0], time=_when(l10n, context, sent[1])
-            )
-        actor = l10n.gettext("the bot") if e.actor_id == 0 else str(e.actor_id)
-        parts = [_when(l10n, context, e.at), actor, action, e.organisation, detail]
-        lines.append(escape(" · ".join(p for p in parts if p)))
     await message.reply_text("\n".join(lines))

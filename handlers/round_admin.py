@@ -16,13 +16,25 @@ from bot.domain.assessment import Round
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed
-from bot.domain.rounds import Opening, Overview, RoundChange, Scope
+from bot.domain.round_notices import zone_name
+from bot.domain.rounds import (
+    Opening,
+    Overview,
+    Panel,
+    Reminding,
+    RoundChange,
+    RoundLine,
+    Scope,
+)
+from bot.domain.text import truncate
 from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
     DraftRound,
+    RateRound,
     RoundAction,
     RoundButton,
+    RoundResults,
 )
 from handlers.common import (
     BotContext,
@@ -141,29 +153,16 @@ async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None
 def _rounds_view(
     l10n: Localizer, tz: dt.tzinfo, overview: Overview
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list of rounds: coordinators get a button per round opening its panel, members
+    [Rate now] beside an open round and [Results] beside a published one."""
     if not overview.lines:
         return escape(l10n.gettext("No assessment round yet.")), None
     lines, rows = [], []
     for line in overview.lines:
         r = line.round
-        parts = [
-            f"{r.id}. {r.name}",
-            cycle_name(l10n, r.cycle),
-            l10n.ngettext("{count} recommendation", "{count} recommendations", r.size).format(
-                count=r.size
-            ),
-            l10n.gettext("open") if r.open else l10n.gettext("closed"),
-            *([closing(l10n, tz, r.closes_at)] if r.open else []),
-            *([l10n.gettext("published")] if r.published else []),
-            l10n.gettext("{rated} of {total} organisations took part").format(
-                rated=line.rated, total=line.total
-            ),
-        ]
-        lines.append(escape(" · ".join(parts)))
+        lines.append(escape(" · ".join([f"{r.id}. {r.name}", *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
-            lines.append(
-                "   " + escape(" · ".join(f"{org} {n}/{r.size}" for org, n in line.organisations))
-            )
+            lines.append("   " + escape(_progress(line.organisations, r.size)))
         elif line.own is not None and r.open:
             lines.append(
                 "   "
@@ -173,55 +172,149 @@ def _rounds_view(
                     )
                 )
             )
-        if overview.coordinator:
-            rows += _round_buttons(l10n, r, deletable=line.rated == 0)
+        rows += _list_buttons(l10n, r, coordinator=overview.coordinator)
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
-def _round_buttons(
-    l10n: Localizer, r: Round, *, deletable: bool
+def _status(l10n: Localizer, tz: dt.tzinfo, line: RoundLine) -> list[str]:
+    """'Cycle 2 · 14 recommendations · open · closes … · 3 of 5 organisations took part'."""
+    r = line.round
+    return [
+        cycle_name(l10n, r.cycle),
+        l10n.ngettext("{count} recommendation", "{count} recommendations", r.size).format(
+            count=r.size
+        ),
+        l10n.gettext("open") if r.open else l10n.gettext("closed"),
+        *([closing(l10n, tz, r.closes_at)] if r.open else []),
+        *([l10n.gettext("published")] if r.published else []),
+        l10n.gettext("{rated} of {total} organisations took part").format(
+            rated=line.rated, total=line.total
+        ),
+    ]
+
+
+def _progress(organisations: tuple[tuple[str, int], ...], size: int) -> str:
+    return " · ".join(f"{org} {n}/{size}" for org, n in organisations)
+
+
+def _short(r: Round) -> str:
+    """'3. Mid-term review' cut to fit a button."""
+    return truncate(f"{r.id}. {r.name}", 40)
+
+
+def _list_buttons(
+    l10n: Localizer, r: Round, *, coordinator: bool
 ) -> list[list[InlineKeyboardButton]]:
-    row = [
-        InlineKeyboardButton(
-            f"{r.id}: " + (l10n.gettext("Close") if r.open else l10n.gettext("Reopen")),
-            callback_data=RoundButton(
-                r.id, RoundAction.CLOSE if r.open else RoundAction.REOPEN
-            ).pack(),
-        )
+    if coordinator:
+        return [[_button(_short(r), r, RoundAction.PANEL)]]
+    if r.open:
+        label = l10n.gettext("Rate now: {round}").format(round=_short(r))
+        return [[InlineKeyboardButton(label, callback_data=RateRound(r.id).pack())]]
+    if r.published:
+        label = l10n.gettext("Results: {round}").format(round=_short(r))
+        return [[InlineKeyboardButton(label, callback_data=RoundResults(r.id).pack())]]
+    return []
+
+
+_QUESTIONS = {
+    RoundAction.CLOSE: N_(
+        "Close this round? Ratings freeze: members can no longer change them. You can reopen it."
+    ),
+    RoundAction.REOPEN: N_(
+        "Reopen this round? Members can rate again; its published results are withdrawn "
+        "until you publish again."
+    ),
+    RoundAction.PUBLISH: N_(
+        "Publish the results? Members see them, and the working groups and representatives "
+        "are told."
+    ),
+}
+_LOW_PARTICIPATION = N_(
+    "Only {rated} of {total} organisations rated ({percent} %); {not_enough} of {size} "
+    "recommendations have “not enough ratings”. Publish anyway?"
+)
+
+
+def _panel_view(
+    l10n: Localizer, tz: dt.tzinfo, panel: Panel, question: RoundAction | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A round's panel: what it is, how far each organisation is, its buttons; with a
+    question, the confirmation instead of the buttons."""
+    r = panel.round
+    line = RoundLine(r, panel.rated, panel.total, panel.organisations)
+    lines = [
+        f"<b>{escape(f'{r.id}. {r.name}')}</b>",
+        escape(" · ".join(_status(l10n, tz, line))),
+        escape(l10n.gettext("Scope: {scope}").format(scope=r.scope or "—")),
     ]
-    if not r.open and not r.published:
-        row.append(
-            InlineKeyboardButton(
-                f"{r.id}: " + l10n.gettext("Publish"),
-                callback_data=RoundButton(r.id, RoundAction.PUBLISH).pack(),
+    if panel.organisations:
+        lines.append(escape(_progress(panel.organisations, r.size)))
+    if panel.reminded_at is not None:
+        lines.append(
+            escape(
+                l10n.gettext("Last reminder: {time} ({zone})").format(
+                    time=l10n.datetime(panel.reminded_at, tz), zone=zone_name(tz)
+                )
             )
         )
-    row.append(
-        InlineKeyboardButton(
-            f"{r.id}: " + l10n.gettext("Results"),
-            callback_data=RoundButton(r.id, RoundAction.RESULTS).pack(),
+    if question is None:
+        return "\n".join(lines), _panel_buttons(l10n, panel)
+    asked = l10n.gettext(_QUESTIONS[question])
+    yes = {
+        RoundAction.CLOSE: (l10n.gettext("Yes, close"), RoundAction.CLOSE_YES),
+        RoundAction.REOPEN: (l10n.gettext("Yes, reopen"), RoundAction.REOPEN_YES),
+        RoundAction.PUBLISH: (l10n.gettext("Yes, publish"), RoundAction.PUBLISH_YES),
+    }[question]
+    if question is RoundAction.PUBLISH and panel.low_participation:
+        asked += "\n" + l10n.gettext(_LOW_PARTICIPATION).format(
+            rated=panel.rated,
+            total=panel.total,
+            percent=round(100 * panel.rated / panel.total) if panel.total else 0,
+            not_enough=panel.not_enough,
+            size=r.size,
         )
+        yes = (l10n.gettext("Publish anyway"), RoundAction.PUBLISH_YES)
+    lines += ["", "<b>" + escape(asked) + "</b>"]
+    markup = InlineKeyboardMarkup(
+        [[_button(yes[0], r, yes[1]), _button(l10n.gettext("Back"), r, RoundAction.BACK)]]
     )
-    exports = [
-        InlineKeyboardButton(
-            f"{r.id}: CSV", callback_data=RoundButton(r.id, RoundAction.CSV).pack()
-        ),
-        InlineKeyboardButton(
-            f"{r.id}: XLSX", callback_data=RoundButton(r.id, RoundAction.XLSX).pack()
-        ),
-    ]
-    if deletable:  # nobody has rated (the domain checks again: a rating may come meanwhile)
-        exports.append(
-            InlineKeyboardButton(
-                f"{r.id}: " + l10n.gettext("Delete"),
-                callback_data=RoundButton(r.id, RoundAction.DELETE_QUESTION).pack(),
-            )
-        )
-    return [row, exports]
+    return "\n".join(lines), markup
+
+
+def _button(label: str, r: Round, action: RoundAction) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=RoundButton(r.id, action).pack())
+
+
+def _panel_buttons(l10n: Localizer, panel: Panel) -> InlineKeyboardMarkup:
+    r = panel.round
+    if r.open:
+        first = [
+            _button(l10n.gettext("Close"), r, RoundAction.CLOSE),
+            _button(l10n.gettext("🔔 Remind those behind"), r, RoundAction.REMIND),
+        ]
+    else:
+        first = [_button(l10n.gettext("Reopen"), r, RoundAction.REOPEN)]
+        if not r.published:
+            first.append(_button(l10n.gettext("Publish"), r, RoundAction.PUBLISH))
+    last = [_button(l10n.gettext("◀ All rounds"), r, RoundAction.LIST)]
+    if panel.deletable:  # nobody has rated (the domain checks again: a rating may come meanwhile)
+        last.insert(0, _button(l10n.gettext("Delete"), r, RoundAction.DELETE_QUESTION))
+    return InlineKeyboardMarkup(
+        [
+            first,
+            [
+                _button(l10n.gettext("Results"), r, RoundAction.RESULTS),
+                _button("CSV", r, RoundAction.CSV),
+                _button("XLSX", r, RoundAction.XLSX),
+            ],
+            last,
+        ]
+    )
 
 
 async def show_rounds(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/rounds: every round with its participation; coordinators get the buttons."""
+    """/rounds: every round with its participation; coordinators open each one's panel,
+    members rate or read results from their buttons."""
     services = context.services
     overview = await services.assessments.overview(user.id)
     text, markup = _rounds_view(l10n, services.settings.timezone, overview)
@@ -231,56 +324,144 @@ async def show_rounds(message: Message, user: User, l10n: Localizer, context: Bo
 rounds = answering_not_allowed(show_rounds)
 
 _CHANGES = {
+    RoundAction.CLOSE_YES: RoundChange.CLOSE,
+    RoundAction.REOPEN_YES: RoundChange.REOPEN,
+    RoundAction.PUBLISH_YES: RoundChange.PUBLISH,
+    RoundAction.DELETE: RoundChange.DELETE,
+}
+_ASKED = {
     RoundAction.CLOSE: RoundChange.CLOSE,
     RoundAction.REOPEN: RoundChange.REOPEN,
     RoundAction.PUBLISH: RoundChange.PUBLISH,
-    RoundAction.DELETE: RoundChange.DELETE,
+    RoundAction.DELETE_QUESTION: RoundChange.DELETE,
 }
 
 
 async def on_round_button(press: Press[RoundButton], context: BotContext) -> None:
-    """ra<action>:<round>: close, reopen, publish, results, exports (coordinators only)."""
-    query, user, l10n = press.query, press.user, press.l10n
-    action, round_id = press.data.action, press.data.round_id
-    assessments = context.services.assessments
+    """ra<action>:<round>: a round's panel and its buttons (coordinators only)."""
+    action = press.data.action
     try:
         if action in _CHANGES:
-            changed = await assessments.change(user.id, round_id, _CHANGES[action])
-            if changed.overview is None:
-                await query.answer(_gone(l10n), show_alert=True)
-                return
-            if changed.refused:
-                await query.answer(l10n.gettext(changed.refused), show_alert=True)
-            else:
-                await query.answer(
-                    l10n.gettext("Deleted.")
-                    if action is RoundAction.DELETE
-                    else l10n.gettext("Saved.")
-                )
+            await _change(press, context)
+        elif action in _ASKED:
+            await _ask(press, context)
+        elif action is RoundAction.REMIND:
+            await _remind(press, context)
+        elif action is RoundAction.LIST:
+            overview = await context.services.assessments.overview(press.user.id)
+            await press.query.answer()
             tz = context.services.settings.timezone
-            text, markup = _rounds_view(l10n, tz, changed.overview)
-            await lookup.edit(press.message, text, markup)
-            return
-        if action is RoundAction.BACK:
-            overview = await assessments.overview(user.id)
-            await query.answer()
-            text, markup = _rounds_view(l10n, context.services.settings.timezone, overview)
-            await lookup.edit(press.message, text, markup)
-            return
-        await context.services.coalition.require_coordinator(user.id)
-        round_ = await assessments.round(round_id)
-        if round_ is None:
-            await query.answer(_gone(l10n), show_alert=True)
-            return
+            await lookup.edit(press.message, *_rounds_view(press.l10n, tz, overview))
+        elif action in (RoundAction.PANEL, RoundAction.BACK):
+            panel = await context.services.assessments.panel(press.user.id, press.data.round_id)
+            await _redraw(press, context, panel)
+        else:
+            await _send(press, context)
     except NotAllowed:
-        await query.answer(not_allowed(l10n), show_alert=True)
+        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+
+
+async def _redraw(
+    press: Press[RoundButton], context: BotContext, panel: Panel | None, answer: str = ""
+) -> None:
+    """Answer the press (an alert when there is something to say) and redraw the panel."""
+    l10n = press.l10n
+    if panel is None:
+        await press.query.answer(_gone(l10n), show_alert=True)
         return
-    await query.answer()
+    await press.query.answer(answer or None, show_alert=bool(answer))
+    tz = context.services.settings.timezone
+    await lookup.edit(press.message, *_panel_view(l10n, tz, panel))
+
+
+async def _change(press: Press[RoundButton], context: BotContext) -> None:
+    """[Yes, close] [Yes, reopen] [Yes, publish] [Yes, delete]: do it, redraw."""
+    query, l10n, action = press.query, press.l10n, press.data.action
+    changed = await context.services.assessments.change(
+        press.user.id, press.data.round_id, _CHANGES[action]
+    )
+    if changed.overview is None:
+        await query.answer(_gone(l10n), show_alert=True)
+        return
+    if changed.refused:
+        await _redraw(press, context, changed.panel, l10n.gettext(changed.refused))
+        return
+    if changed.panel is None:  # deleted: back to the list
+        await query.answer(l10n.gettext("Deleted."))
+        tz = context.services.settings.timezone
+        await lookup.edit(press.message, *_rounds_view(l10n, tz, changed.overview))
+        return
+    await query.answer(l10n.gettext("Saved."))
+    await lookup.edit(
+        press.message, *_panel_view(l10n, context.services.settings.timezone, changed.panel)
+    )
+
+
+async def _ask(press: Press[RoundButton], context: BotContext) -> None:
+    """[Close] [Reopen] [Publish] [Delete]: the question first (or why not, on a stale panel)."""
+    l10n, action = press.l10n, press.data.action
+    asked = await context.services.assessments.ask(
+        press.user.id, press.data.round_id, _ASKED[action]
+    )
+    if asked.panel is None or asked.refused:
+        await _redraw(press, context, asked.panel, l10n.gettext(asked.refused))
+        return
+    await press.query.answer()
     if action is RoundAction.DELETE_QUESTION:
+        round_ = asked.panel.round
         await lookup.edit(
             press.message, _delete_question(l10n, round_), _delete_buttons(l10n, round_)
         )
         return
+    tz = context.services.settings.timezone
+    await lookup.edit(press.message, *_panel_view(l10n, tz, asked.panel, action))
+
+
+_REMINDING = {
+    Reminding.NOBODY_BEHIND: N_("Every organisation has rated everything: nobody to remind."),
+    Reminding.CLOSED: N_("This round is closed: nobody to remind."),
+    Reminding.OFF: N_(
+        "Round notices are switched off (ROUND_NOTICES): the bot sends no reminders."
+    ),
+}
+
+
+async def _remind(press: Press[RoundButton], context: BotContext) -> None:
+    """🔔 Remind those behind: '(Reminded 3 organisations (7 people)', or why not."""
+    l10n = press.l10n
+    reminded = await context.services.assessments.remind_behind(press.user.id, press.data.round_id)
+    if reminded.result is Reminding.SENT:
+        said = l10n.gettext("Reminded {organisations} ({people}).").format(
+            organisations=l10n.ngettext(
+                "{count} organisation", "{count} organisations", reminded.organisations
+            ).format(count=reminded.organisations),
+            people=l10n.ngettext("{count} person", "{count} people", reminded.people).format(
+                count=reminded.people
+            ),
+        )
+    elif reminded.result is Reminding.TOO_SOON and reminded.last is not None:
+        tz = context.services.settings.timezone
+        said = l10n.gettext(
+            "The last reminder went at {time} ({zone}): nothing was sent again. Remind again "
+            "an hour after it."
+        ).format(time=l10n.datetime(reminded.last, tz), zone=zone_name(tz))
+    else:
+        said = l10n.gettext(_REMINDING.get(reminded.result, ""))
+    if reminded.result in (Reminding.SENT, Reminding.CLOSED):  # the panel changed
+        await _redraw(press, context, reminded.panel, said)
+    else:
+        await press.query.answer(said, show_alert=True)
+
+
+async def _send(press: Press[RoundButton], context: BotContext) -> None:
+    """[Results] [CSV] [XLSX]: the table or the file, in this chat."""
+    user, l10n, action, round_id = press.user, press.l10n, press.data.action, press.data.round_id
+    round_ = await context.services.assessments.round(round_id)
+    await context.services.coalition.require_coordinator(user.id)
+    if round_ is None:
+        await press.query.answer(_gone(l10n), show_alert=True)
+        return
+    await press.query.answer()
     if action is RoundAction.RESULTS:
         await send_results(press.message, l10n, context, user.id, round_id)
     else:

@@ -32,6 +32,7 @@ from handlers import lookup, render
 from handlers.access import Press
 from handlers.callbacks import (
     ResultsPage,
+    RoundResults,
 )
 from handlers.common import (
     BotContext,
@@ -194,6 +195,18 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
     await press.query.answer()
     text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)
     await lookup.edit(press.message, text, markup)
+
+
+async def on_results_button(press: Press[RoundResults], context: BotContext) -> None:
+    """rs:<round>: [Results] beside a published round in /rounds, as /results <round> (in a
+    linked group chat, that working group's)."""
+    message = press.message
+    group = None if message.chat.type == "private" else await _group_of(message, context)
+    await press.query.answer()
+    try:
+        await send_results(message, press.l10n, context, press.user.id, press.data.round_id, group)
+    except NotAllowed:  # unpublished meanwhile
+        await message.reply_text(escape(_results_not_yet(press.l10n)))
 
 
 FILLS = {  # a colour cell's fill in an XLSX export (ARGB, the light tones spreadsheets offer)

@@ -209,10 +209,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
         escape(
             l10n.gettext(
                 "Rounds: /openround shows what it understood, then [Open] opens it. In "
-                "/rounds, Close freezes the ratings (a round with a closing date closes "
+                "/rounds, each round's button opens its panel: each organisation's "
+                "progress; Close freezes the ratings (a round with a closing date closes "
                 "itself); Reopen lets organisations rate again and withdraws the results; "
-                "Publish shows a closed round's results to members; Delete removes a "
-                "round nobody has rated in yet (it asks first)."
+                "Publish shows a closed round's results to members (it warns when fewer "
+                "than half the organisations rated); 🔔 reminds the organisations that "
+                "have not finished; Delete removes a round nobody has rated in yet. Each "
+                "change asks first."
             )
         ),
     ]

@@ -431,6 +431,34 @@ class AssessmentRepository:
         ) as cursor:
             return [(row[0], row[1], int(row[2])) for row in await cursor.fetchall()]
 
+    async def reminded_at(self, round_id: int) -> dt.datetime | None:
+        """When a coordinator last reminded those behind in this round, if ever."""
+        async with self._db.connection.execute(
+            "SELECT reminded_at FROM round_reminders WHERE round_id = ?", (round_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row else None
+
+    async def claim_reminder(
+        self, round_id: int, now: dt.datetime, since: dt.datetime, announce: Announce
+    ) -> dt.datetime | None:
+        """Record a coordinator's reminder at `now` and stage it (`announce`, in the same
+        transaction), unless one was recorded after `since`: then that time, nothing staged."""
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT reminded_at FROM round_reminders WHERE round_id = ?", (round_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and dt.datetime.fromisoformat(row[0]) > since:
+                return dt.datetime.fromisoformat(row[0])
+            await db.execute(
+                "INSERT INTO round_reminders (round_id, reminded_at) VALUES (?, ?) "
+                "ON CONFLICT (round_id) DO UPDATE SET reminded_at = excluded.reminded_at",
+                (round_id, now.isoformat()),
+            )
+            announce(round_id)
+            return None
+
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
         """A working group's ratings: its member organisations' (those at the close, once the
         round is closed: an erased organisation's rating still counts, anonymously)."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.domain.audit import AuditAction
+from bot.domain.audit import AuditAction, AuditNames
 from bot.domain.membership import (
     AlreadyRepresents,
     AuditEntry,
@@ -493,6 +493,24 @@ class MembershipRepository:
             return cursor.rowcount > 0
 
     # --- audit -----------------------------------------------------------------------------
+    async def audit_names(self) -> AuditNames:
+        """What the log's ids stand for: people's names, round titles, chats' titles (linked
+        or lost), working groups' names."""
+        db = self._db.connection
+        async with db.execute(
+            "SELECT user_id, display_name FROM users WHERE display_name != ''"
+        ) as cursor:
+            people = {row[0]: row[1] for row in await cursor.fetchall()}
+        async with db.execute("SELECT id, name FROM rounds") as cursor:
+            rounds = {row[0]: row[1] for row in await cursor.fetchall()}
+        async with db.execute(
+            "SELECT chat_id, title FROM lost_chats UNION ALL "
+            "SELECT chat_id, title FROM group_chats"  # a linked chat's title wins
+        ) as cursor:
+            chats = {row[0]: row[1] or "" for row in await cursor.fetchall()}
+        groups = {g.id: (g.name_en, g.name_km) for g in await self.working_groups()}
+        return AuditNames(people, rounds, chats, groups)
+
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
         """The latest coordinator actions, newest first."""
         async with self._db.connection.execute(

@@ -619,4 +619,12 @@ MIGRATIONS: tuple[str, ...] = (
         fingerprint TEXT NOT NULL
     )
     """,
+    # 24: when a coordinator last pressed 🔔 Remind those behind on a round: pressed again
+    # within the hour, it sends nothing twice and says when the last reminder went.
+    """
+    CREATE TABLE round_reminders (
+        round_id INTEGER PRIMARY KEY REFERENCES rounds (id) ON DELETE CASCADE,
+        reminded_at TEXT NOT NULL
+    )
+    """,
 )

@@ -144,6 +144,13 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),
+    "rag": ("rag:{spare_round}", COORDINATORS),  # the round's panel
+    "ral": ("ral:{spare_round}", COORDINATORS),  # back to the list
+    "rak": ("rak:{spare_round}", COORDINATORS),  # the questions' [Yes]
+    "ran": ("ran:{spare_round}", COORDINATORS),  # reopen an open round: refused, not for access
+    "rau": ("rau:{spare_round}", COORDINATORS),
+    "ram": ("ram:{spare_round}", COORDINATORS),  # 🔔 remind those behind
+    "rs": ("rs:{published}", MEMBERS),  # [Results] beside a published round
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
     # Adding and editing actions: coordinators, in their private chat.
@@ -155,6 +162,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "hm": ("hm", ANYONE),  # [More] under /help: the presser's own role's full help
     "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
     "rl": ("rl", MEMBERS),  # [Rounds] under a coordinator's /start
+    "au": ("au:1", COORDINATORS_PRIVATE),  # a page of /audit
 }
 
 # Each persona's role and kind of chat (private: True), for the menus and /help.

@@ -9,8 +9,9 @@ from bot.domain.audit import AuditAction
 from bot.domain.i18n import LOCALES_DIR
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
 # What earlier versions wrote into audit_log.action: these must keep reading back.
@@ -104,4 +105,66 @@ async def test_audit_in_khmer_labels_round_and_membership_actions(
         "បានបង្កើតលិង្កអញ្ជើញ",
         "បានបន្ថែមអង្គការ",
     ]
-    assert "1: Check" in lines[4]  # the round's id and name stay as they were written
+    assert lines[4].endswith("ជុំទី 1 «Check»")  # the round by its number and title
+
+
+async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    coalition = services.coalition
+    invite = await coalition.add_organisation(COORDINATOR_ID, "ADHOC", "ADHOC organisation")
+    await tg.reply_to(MEMBER, f"/start {invite.code}")  # Sokha joins: the bot knows the name
+    await tg.reply_to(COORDINATOR, "/help")  # so does it the coordinator's
+    land = next(g for g in await coalition.working_groups() if g.slug == "land")
+    await coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land.id)
+    forum = -100777
+    await coalition.link_chat(COORDINATOR_ID, forum, 6, land.id, "Coalition forum")
+    clock.advance(hours=1)
+    await coalition.set_coordinator(COORDINATOR_ID, MEMBER["id"], True)
+    await open_round(tg, "c2 118.1-118.2", "Mid-term")
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    log = await tg.reply_to(COORDINATOR, "/audit")
+    lines = log.text.split("\n")
+    assert lines[0] == "<b>Latest coordinator actions</b>"
+    assert (
+        lines[1]
+        == "23 Nov 2026, 10:00 (Phnom Penh) · Coord · closed assessment round · round 1 «Mid-term»"
+    )
+    assert "· Coord · made coordinator · Sokha" in log.text
+    assert (
+        "· Coord · linked chat to working group · «Coalition forum» → Land and natural resources"
+        in log.text
+    )
+    assert (
+        "· Coord · put organisation in working group · ADHOC · Land and natural resources"
+        in log.text
+    )
+    assert "23 Nov 2026, 09:00 (Phnom Penh) · Sokha · joined with an invite · ADHOC" in log.text
+    assert not re.search(r"\d{3,}", log.text.replace("2026", ""))  # no raw ids anywhere
+    # Unlinked later: the chat is still named while the bot knows it; then it is "a group chat".
+    await coalition.unlink_chat(COORDINATOR_ID, forum, None)
+    log = await tg.reply_to(COORDINATOR, "/audit")
+    assert "removed chat link · a group chat no longer linked" in log.text
+    assert "100777" not in log.text
+
+    # In Khmer: the actions, the round and the group in Khmer.
+    await services.set_language(COORDINATOR_ID, "km")
+    log = await tg.reply_to(COORDINATOR, "/audit")
+    assert "(Phnom Penh) · Coord · បានបិទជុំវាយតម្លៃ · ជុំទី 1 «Mid-term»" in log.text
+    assert "ដីធ្លី និងធនធានធម្មជាតិ" in log.text
+
+    # More than a page: ▶ older, ◀ newer, in place.
+    for _ in range(8):
+        await coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land.id)
+    await services.set_language(COORDINATOR_ID, "en")
+    first = await tg.reply_to(COORDINATOR, "/audit")
+    assert len(first.text.split("\n")) == 16  # the title and fifteen entries
+    assert [b["text"] for row in first.reply_markup["inline_keyboard"] for b in row] == ["▶"]
+    await press(tg, first, button(first, "▶"), COORDINATOR)
+    older = await edited(tg, first)
+    assert older.text.startswith("<b>Coordinator actions, page 2</b>\n")
+    assert older.text.endswith("· Coord · added organisation · ADHOC · ADHOC organisation")
+    assert [b["text"] for row in older.reply_markup["inline_keyboard"] for b in row] == ["◀"]
+    await press(tg, older, button(older, "◀"), COORDINATOR)
+    assert (await edited(tg, older)).text == first.text

@@ -371,6 +371,6 @@ async def test_audit_log_lists_coordinator_actions(tg: FakeTelegram, bot: BotApp
     log = await tg.reply_to(COORDINATOR, "/audit")
     lines = log.text.split("\n")
     assert lines[0] == "<b>Latest coordinator actions</b>"
-    assert "111 · made coordinator · 222" in lines[1]
-    assert "111 · created invite · ADHOC" in lines[2]
-    assert "111 · added organisation · ADHOC · Cambodian Human Rights Association" in lines[3]
+    assert "(Phnom Penh) · Coord · made coordinator · someone (id 222)" in lines[1]
+    assert "(Phnom Penh) · Coord · created invite · ADHOC" in lines[2]
+    assert "· Coord · added organisation · ADHOC · Cambodian Human Rights Association" in lines[3]

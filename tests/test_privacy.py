@@ -11,7 +11,8 @@ from storage.db import Database, _statements
 from storage.migrations import MIGRATIONS, REBUILDS
 from tests.conftest import COORDINATOR, GROUP
 from tests.fake_telegram import FakeTelegram
-from tests.test_lookup_bot import button, buttons, edited, press
+from tests.round_panel import confirmed, round_panel
+from tests.test_lookup_bot import button, buttons, press
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 
@@ -119,18 +120,18 @@ async def test_a_coordinators_buttons_in_a_group_answer_only_that_coordinator(
     await open_round(tg, "c2 land", "Mid-term review 2026")
     other = {"id": 5555, "is_bot": False, "first_name": "Other", "language_code": "en"}
     await tg.reply_to(COORDINATOR, f"/promote {other['id']}")
-    listing = await tg.reply_to(COORDINATOR, "/rounds", chat=GROUP)
-    assert await press(tg, listing, button(listing, "1: Close"), other) == (
+    panel = await round_panel(tg, 1, COORDINATOR, GROUP)
+    assert await press(tg, panel, button(panel, "Close"), other) == (
         "This button is for the coordinator who asked for it."
     )
     round_ = await services_of(bot).assessments.repository.round(1)
     assert round_ is not None
     assert round_.open
-    assert await press(tg, listing, button(listing, "1: Close"), COORDINATOR) == "Saved."
-    await edited(tg, listing)
+    answer, _ = await confirmed(tg, panel, "Close", "Yes, close", COORDINATOR)
+    assert answer == "Saved."
     # In private, the coordinator's own chat is theirs alone: no such question arises.
-    mine = await tg.reply_to(other, "/rounds")
-    assert await press(tg, mine, button(mine, "1: Reopen"), other) == "Saved."
+    mine = await round_panel(tg, 1, other)
+    assert (await confirmed(tg, mine, "Reopen", "Yes, reopen", other))[0] == "Saved."
 
 
 async def test_an_erased_organisation_leaves_no_id_to_reuse_and_no_name_in_the_files(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
 from bot.domain.assessment import Colour
-from bot.domain.audit import AuditAction, render_detail
+from bot.domain.audit import AuditAction, AuditNames, render_detail
+from bot.domain.i18n import Translations
 from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
@@ -125,7 +128,13 @@ async def test_the_audit_log_names_working_groups(tg: FakeTelegram, bot: BotAppl
     assert "· put organisation in working group · ORG0 · Land and natural resources\n" in (
         log.text + "\n"
     )
-    assert "· linked chat to working group · -100500/0: Land and natural resources" in log.text
-    assert render_detail(AuditAction.JOIN_GROUP, "6", {6: "ដីធ្លី"}) == "ដីធ្លី"
-    assert render_detail(AuditAction.JOIN_GROUP, "99", {6: "ដីធ្លី"}) == "99"  # a deleted group
-    assert render_detail(AuditAction.UNLINK_CHAT, "-100500", {}) == "-100500"
+    assert "· linked chat to working group · a group chat → Land and natural resources" in log.text
+    khmer = Translations.load("en").localizer("km")
+    names = AuditNames(groups={6: ("Land", "ដីធ្លី")})
+    tz = ZoneInfo("Asia/Phnom_Penh")
+    assert render_detail(khmer, AuditAction.JOIN_GROUP, "6", names, tz) == "ដីធ្លី"
+    deleted = render_detail(khmer, AuditAction.JOIN_GROUP, "99", names, tz)  # a deleted group
+    assert deleted != "99"
+    assert re.search("[\u1780-\u17ff]", deleted)
+    gone = render_detail(khmer, AuditAction.UNLINK_CHAT, "-100500", names, tz)  # title unknown
+    assert "100500" not in gone

@@ -14,7 +14,6 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers.common import BotApplication
 from tests.conftest import (
-    COORDINATOR,
     COORDINATOR_ID,
     GROUP,
     FakeClock,
@@ -22,7 +21,8 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
-from tests.test_lookup_bot import button, edited, press
+from tests.round_panel import confirmed, round_panel
+from tests.test_lookup_bot import press
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 
@@ -110,9 +110,7 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
     await flush(bot)
     assert len(await notices(services, "round:1:closed")) == 3  # once
 
-    listing = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, listing, button(listing, "1: Publish"), COORDINATOR)
-    listing = await edited(tg, listing)
+    await confirmed(tg, await round_panel(tg, 1), "Publish", "Publish anyway")  # none rated
     published = await notices(services, "round:1:published")
     assert [(chat, text) for chat, text, _ in published] == [
         (GROUP["id"], "The results of the assessment «Short» are published: send /results 1."),

@@ -10,6 +10,7 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
+from tests.round_panel import confirmed, labels, round_panel
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
@@ -112,17 +113,16 @@ async def test_a_round_nobody_rated_in_can_be_deleted_after_confirmation(
     [rec, _] = await services.assessments.items(1)
     await services.assessments.rate(member["id"], 1, rec, Colour.RED)
 
-    listing = await tg.reply_to(COORDINATOR, "/rounds")
-    labels = [b["text"] for b in buttons(listing)]
-    assert "2: Delete" in labels
-    assert "1: Delete" not in labels  # it has a rating
-    await press(tg, listing, button(listing, "2: Delete"), COORDINATOR)
-    question = await edited(tg, listing)
+    assert "Delete" not in labels(await round_panel(tg, 1))  # it has a rating
+    panel = await round_panel(tg, 2)
+    await press(tg, panel, button(panel, "Delete"), COORDINATOR)
+    question = await edited(tg, panel)
     assert question.text.startswith("Delete round 2 «Mistake»? Nobody has rated in it yet.")
     await press(tg, question, button(question, "Back"), COORDINATOR)
-    listing = await edited(tg, question)
-    await press(tg, listing, button(listing, "2: Delete"), COORDINATOR)
-    question = await edited(tg, listing)
+    panel = await edited(tg, question)
+    assert panel.text.startswith("<b>2. Mistake</b>")
+    await press(tg, panel, button(panel, "Delete"), COORDINATOR)
+    question = await edited(tg, panel)
     assert await press(tg, question, button(question, "Yes, delete round 2"), COORDINATOR) == (
         "Deleted."
     )
@@ -139,20 +139,19 @@ async def test_a_stale_round_button_says_why_it_did_nothing(
 ) -> None:
     await coalition_with(bot, 1)
     await open_round(tg, "c2 118.1", "Stale")
-    first = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, first, button(first, "1: Close"), COORDINATOR)
-    first = await edited(tg, first)
-    second = await tg.reply_to(COORDINATOR, "/rounds")  # offers Reopen and Publish
-    third = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, first, button(first, "1: Reopen"), COORDINATOR)
-    await edited(tg, first)
+    _, first = await confirmed(tg, await round_panel(tg, 1), "Close", "Yes, close")
+    second = await round_panel(tg, 1)  # offers Reopen and Publish
+    third = await round_panel(tg, 1)
+    await press(tg, third, button(third, "Reopen"), COORDINATOR)
+    third = await edited(tg, third)  # the question, still answerable
+    await confirmed(tg, first, "Reopen", "Yes, reopen")
     # The older messages still offer Publish and Reopen for a round that is open again.
-    assert await press(tg, second, button(second, "1: Publish"), COORDINATOR) == (
+    assert await press(tg, second, button(second, "Publish"), COORDINATOR) == (
         "Close the round before publishing: results are published once ratings are frozen."
     )
     redrawn = await edited(tg, second)  # redrawn as it is now
-    assert "1: Close" in [b["text"] for b in buttons(redrawn)]
-    assert await press(tg, third, button(third, "1: Reopen"), COORDINATOR) == (
+    assert "Close" in labels(redrawn)
+    assert await press(tg, third, button(third, "Yes, reopen"), COORDINATOR) == (
         "This round is already open."
     )
     await edited(tg, third)
@@ -162,7 +161,7 @@ async def test_help_explains_the_round_buttons_to_coordinators(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     text = await tg.full_help(COORDINATOR, parts=2)  # a coordinator's full help: two messages
-    assert "In /rounds, Close freezes the ratings" in text
+    assert "In /rounds, each round's button opens its panel" in text
     assert "Delete removes a round nobody has rated in yet" in text
 
 

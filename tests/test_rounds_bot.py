@@ -11,6 +11,7 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.round_panel import confirmed, round_panel
 from tests.test_lookup_bot import button, buttons, edited, press
 
 GUEST = {"id": 999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
@@ -128,17 +129,15 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     assert "3 of 3 organisations" in reply.text
 
     # The coordinator closes the round: ratings freeze.
-    listing = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, listing, button(listing, "1: Close"), COORDINATOR)
-    listing = await edited(tg, listing)
+    panel = await round_panel(tg, 1)
+    _, panel = await confirmed(tg, panel, "Close", "Yes, close")
     assert await press(tg, first, green, reps[1]) == (
         "This round is closed: ratings can no longer change."
     )
     reply = await tg.reply_to(reps[1], "/results 1")
     assert reply.text == "Results are shown to members once coordinators publish a closed round."
 
-    await press(tg, listing, button(listing, "1: Publish"), COORDINATOR)
-    await edited(tg, listing)
+    await confirmed(tg, panel, "Publish", "Yes, publish")
     summary = await tg.reply_to(reps[1], "/results 1")
     assert summary.text.startswith("<b>Mid-term review 2026</b>\n3 of 3 organisations took part.")
     assert "\nLand and natural resources: 🟠 1 · … 13" in summary.text

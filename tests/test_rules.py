@@ -21,7 +21,8 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
-from tests.test_lookup_bot import button, edited, press
+from tests.round_panel import confirmed, round_panel
+from tests.test_lookup_bot import button, press
 from tests.test_rounds_bot import GUEST, coalition_with, link_land_group, open_round, rep
 
 R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
@@ -113,9 +114,8 @@ async def test_a_publish_button_pressed_while_open_shows_members_nothing(
     await press(
         tg, tg.carrying(listing, "rap:1"), "rap:1", COORDINATOR
     )  # a stale or forged Publish button
-    await tg.next_call("editMessageText", chat_id=COORDINATOR_ID)  # the unchanged listing
-    await press(tg, listing, button(listing, "1: Close"), COORDINATOR)
-    await edited(tg, listing)
+    await tg.next_call("editMessageText", chat_id=COORDINATOR_ID)  # the round's panel
+    await confirmed(tg, await round_panel(tg, 1), "Close", "Yes, close")
     reply = await tg.reply_to(member, "/results 1")
     assert reply.text == NOT_PUBLISHED
 
@@ -131,15 +131,12 @@ async def test_reopening_a_published_round_withdraws_its_results(
     summary = await tg.reply_to(reps[0], "/results 1")
     assert summary.text.startswith("<b>Round</b>")
     await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # the table page
-    listing = await tg.reply_to(COORDINATOR, "/rounds")
-    await press(tg, listing, button(listing, "1: Reopen"), COORDINATOR)
-    listing = await edited(tg, listing)
-    assert "published" not in listing.text
+    _, panel = await confirmed(tg, await round_panel(tg, 1), "Reopen", "Yes, reopen")
+    assert "published" not in panel.text
     found = await services.assessments.repository.round(1)
     assert found is not None
     assert (found.open, found.published) == (True, False)
-    await press(tg, listing, button(listing, "1: Close"), COORDINATOR)
-    await edited(tg, listing)
+    await confirmed(tg, panel, "Close", "Yes, close")
     reply = await tg.reply_to(reps[0], "/results 1")
     assert reply.text == NOT_PUBLISHED  # closed again, but not published again
     card = await tg.reply_to(reps[0], "118.6")

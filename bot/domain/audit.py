@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
 
 
@@ -75,16 +78,89 @@ def sent_occurrence(action: AuditAction, detail: str) -> tuple[int, dt.datetime]
     return int(broadcast), moment
 
 
-def render_detail(action: AuditAction, detail: str, group_names: dict[int, str]) -> str:
-    """The stored detail as /audit shows it: a working group's id becomes its name (in the
-    reader's language); anything else, or a group since deleted, stays as stored."""
-    chat, colon, group = (
-        detail.rpartition(":") if action is AuditAction.LINK_CHAT else ("", "", "")
-    )
-    if colon and group.isdigit() and int(group) in group_names:
-        return f"{chat}: {group_names[int(group)]}"
+@dataclass(frozen=True)
+class AuditNames:
+    """What the ids in the log stand for, read when it is shown: people's names, round titles,
+    group chats' titles, working groups' names (English, Khmer)."""
+
+    people: Mapping[int, str] = field(default_factory=dict)
+    rounds: Mapping[int, str] = field(default_factory=dict)
+    chats: Mapping[int, str] = field(default_factory=dict)  # linked or lost ("": no title)
+    groups: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+
+    def group(self, group_id: int, language: str) -> str | None:
+        """A working group's name in the reader's language, if it still exists."""
+        names = self.groups.get(group_id)
+        return None if names is None else names[1] if language == "km" else names[0]
+
+
+# Actions whose stored detail is a person's Telegram id, or a round's id.
+_PERSON_DETAIL = frozenset(
+    {AuditAction.PROMOTE, AuditAction.DEMOTE, AuditAction.REMOVE_REPRESENTATIVE}
+)
+_ROUND_DETAIL = frozenset(
+    {
+        AuditAction.CLOSE_ROUND,
+        AuditAction.REOPEN_ROUND,
+        AuditAction.PUBLISH_ROUND,
+        AuditAction.OPEN_ROUND,
+        AuditAction.DELETE_ROUND,
+    }
+)
+
+
+def zone_name(tz: dt.tzinfo) -> str:
+    """'Phnom Penh' for Asia/Phnom_Penh: how a time zone is named next to a time."""
+    return str(tz).rpartition("/")[2].replace("_", " ")
+
+
+def moment(l10n: Localizer, tz: dt.tzinfo, at: dt.datetime) -> str:
+    """'24 Nov 2026, 09:00 (Phnom Penh)': a moment in the coalition's time, labelled so."""
+    return f"{l10n.datetime(at, tz)} ({zone_name(tz)})"
+
+
+def person_name(l10n: Localizer, user_id: int, names: AuditNames) -> str:
+    """A person by name ('the bot' for actor 0); one whose name is not known by their id."""
+    if user_id == 0:
+        return l10n.gettext("the bot")
+    return names.people.get(user_id) or l10n.gettext("someone (id {id})").format(id=user_id)
+
+
+def _chat(l10n: Localizer, chat_id: str, names: AuditNames) -> str:
+    title = names.chats.get(int(chat_id)) if chat_id.lstrip("-").isdigit() else None
+    if title is None:
+        return l10n.gettext("a group chat no longer linked")
+    return f"«{title}»" if title else l10n.gettext("a group chat")
+
+
+def render_detail(
+    l10n: Localizer, action: AuditAction, detail: str, names: AuditNames, tz: dt.tzinfo
+) -> str:
+    """The stored detail in names, in the reader's language: never a raw chat, person, round
+    or working-group id. Anything else (a count, numbers, a note) stays as stored."""
+    sent = sent_occurrence(action, detail)
+    if sent is not None:
+        return l10n.gettext("broadcast {id} of {time}").format(
+            id=sent[0], time=moment(l10n, tz, sent[1])
+        )
+    if action in (AuditAction.LINK_CHAT, AuditAction.UNLINK_CHAT):
+        chat, group = detail.partition("/")[0], detail.rpartition(":")[2]
+        where = _chat(l10n, chat, names)
+        name = (
+            names.group(int(group), l10n.language) if ":" in detail and group.isdigit() else None
+        )
+        return f"{where} → {name}" if name else where
     if action in _GROUP_DETAIL and detail.isdigit():
-        return group_names.get(int(detail), detail)
+        return names.group(int(detail), l10n.language) or l10n.gettext("a deleted working group")
+    if action in _PERSON_DETAIL and detail.isdigit():
+        return person_name(l10n, int(detail), names)
+    if action in _ROUND_DETAIL:
+        number, _, written = detail.partition(":")
+        if number.isdigit():
+            title = names.rounds.get(int(number)) or written.strip()
+            if not title:
+                return l10n.gettext("round {id}").format(id=number)
+            return l10n.gettext("round {id} «{name}»").format(id=number, name=title)
     return detail
 
 

@@ -12,6 +12,7 @@ from bot.domain.clock import Clock
 from bot.domain.membership import (
     AlreadyRepresents,
     AuditEntry,
+    AuditPage,
     GroupChat,
     InviteInvalid,
     NotAllowed,
@@ -229,6 +230,15 @@ class Coalition:
         """The latest coordinator actions: coordinators only."""
         await self.require_coordinator(actor)
         return await self.repository.audit_log(limit=limit)
+
+    async def audit_page(self, actor: int, page: int, size: int = 15) -> AuditPage:
+        """One page of the audit log, newest first, with the names behind its ids:
+        coordinators only."""
+        await self.require_coordinator(actor)
+        page = max(page, 0)
+        entries = await self.repository.audit_log(limit=size + 1, offset=page * size)
+        names = await self.repository.audit_names()
+        return AuditPage(tuple(entries[:size]), names, page, len(entries) > size)
 
     async def working_groups(self) -> list[WorkingGroup]:
         """Every working group."""

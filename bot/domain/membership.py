@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.audit import AuditAction
+from bot.domain.audit import AuditAction, AuditNames
 
 
 class Role(enum.StrEnum):
@@ -122,6 +122,16 @@ class AuditEntry:
     action: AuditAction
     organisation: str
     detail: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit log, newest first, with the names its ids stand for."""
+
+    entries: tuple[AuditEntry, ...]
+    names: AuditNames
+    page: int
+    more: bool  # an older page follows
 
 
 class MembershipError(Exception):

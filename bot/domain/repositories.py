@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
 from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
+from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.menus import MenuHolder
@@ -150,6 +151,11 @@ class MembershipStore(Protocol):
 
     async def pending_invites(self, now: dt.datetime) -> int:
         """How many invites are still open: not used, not revoked, not expired."""
+        ...
+
+    async def audit_names(self) -> AuditNames:
+        """What the log's ids stand for: people's names, round titles, chats' titles (linked
+        or lost), working groups' names."""
         ...
 
     async def audit_log(self, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
@@ -344,6 +350,21 @@ class AssessmentStore(Protocol):
     async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
         """How many of the round's recommendations each active organisation has rated:
         (organisation id, short name, count)."""
+        ...
+
+    async def reminded_at(self, round_id: int) -> dt.datetime | None:
+        """When a coordinator last reminded those behind in this round, if ever."""
+        ...
+
+    async def claim_reminder(
+        self,
+        round_id: int,
+        now: dt.datetime,
+        since: dt.datetime,
+        announce: Callable[[int], None],
+    ) -> dt.datetime | None:
+        """Record a coordinator's reminder at `now` and stage it (`announce`, in the same
+        transaction), unless one was recorded after `since`: then that time, nothing staged."""
         ...
 
     async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:

@@ -24,13 +24,17 @@ def reference(round_id: int, kind: str) -> str:
     return f"round:{round_id}:{kind}"
 
 
+def zone_name(tz: dt.tzinfo) -> str:
+    """'Phnom Penh' for Asia/Phnom_Penh: how times are labelled."""
+    return str(tz).rpartition("/")[2].replace("_", " ")
+
+
 def closing_phrase(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
     """'closes March 31, 2027 (Phnom Penh)', or 'no closing date'."""
     if closes_at is None:
         return l10n.gettext("no closing date")
-    zone = str(tz).rpartition("/")[2].replace("_", " ")
     return l10n.gettext("closes {date} ({zone})").format(
-        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone
+        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone_name(tz)
     )
 
 
@@ -154,10 +158,13 @@ class RoundNotices:
         closes_at: dt.datetime | None,
         rated: dict[int, int],
         days: int,
+        *,
+        kind: str = "",
     ) -> list[Outgoing]:
         """'«…» closes …: your organisation has N left' to each representative of an
-        organisation that has not rated everything (`rated`: by organisation id)."""
-        ref = reference(round_id, f"reminder-{days}")
+        organisation that has not rated everything (`rated`: by organisation id); `kind`
+        names a reminder not due to the days before the close (a coordinator's 🔔)."""
+        ref = reference(round_id, kind or f"reminder-{days}")
         out = []
         for person in (await self.reach(Audience(AudienceKind.MEMBERS))).recipients:
             done = rated.get(person.organisation_id or 0, 0)

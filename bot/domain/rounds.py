@@ -52,6 +52,7 @@ MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
 PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the reason this long
 DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this long
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
+REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
 _UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
@@ -344,12 +345,59 @@ class RoundChoice:
 
 
 @dataclass(frozen=True)
+class Panel:
+    """One round's panel for coordinators: the round, each organisation's progress, and what
+    publishing it now would mean (who took part, recommendations without enough ratings)."""
+
+    round: Round
+    organisations: tuple[tuple[str, int], ...]  # short name, how many it has rated
+    rated: int  # active organisations that rated anything
+    total: int  # active organisations
+    not_enough: int  # recommendations with too few ratings for a colour
+    reminded_at: dt.datetime | None = None  # the last 🔔 Remind those behind
+
+    @property
+    def deletable(self) -> bool:
+        """Nobody has rated yet (the delete checks again: a rating may come meanwhile)."""
+        return self.rated == 0
+
+    @property
+    def low_participation(self) -> bool:
+        """Fewer than half the active organisations rated anything: publishing asks twice."""
+        return self.rated * 2 < self.total
+
+
+@dataclass(frozen=True)
 class RoundChanged:
-    """A close, reopen, publish or delete: the rounds as they are now (None: the round is
-    gone), and why nothing changed when a stale button asked for what cannot be done."""
+    """A close, reopen, publish or delete (or the question before it): the rounds as they are
+    now (None: the round is gone), the round's panel (None once deleted), and why nothing
+    changed when a stale button asked for what cannot be done."""
 
     overview: Overview | None
-    refused: str = ""  # a gettext msgid; empty when the change was made
+    refused: str = ""  # a gettext msgid; empty when the change was (or may be) made
+    panel: Panel | None = None
+
+
+class Reminding(enum.StrEnum):
+    """What 🔔 Remind those behind did."""
+
+    SENT = "sent"
+    TOO_SOON = "too soon"  # the last reminder went less than REMIND_AGAIN_AFTER ago
+    NOBODY_BEHIND = "nobody behind"  # every organisation has rated everything
+    CLOSED = "closed"
+    GONE = "gone"
+    OFF = "off"  # round notices are switched off in the settings
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """🔔's outcome: how many organisations and people were reminded, or why nobody was."""
+
+    result: Reminding
+    organisations: int = 0
+    people: int = 0
+    last: dt.datetime | None = None  # TOO_SOON: when the last reminder went
+    panel: Panel | None = None
 
 
 _REFUSED_CHANGES = {
@@ -470,9 +518,45 @@ class Assessments:
         await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
         log.info("round %d %s", round_id, "reopened" if is_open else "closed")
 
+    async def panel(self, actor: int, round_id: int) -> Panel | None:
+        """One round's panel (coordinators only: NotAllowed otherwise); None if it is gone."""
+        await self.coalition.require_coordinator(actor)
+        round_ = await self.repository.round(round_id)
+        if round_ is None:
+            return None
+        rated, total = await self.repository.participation(round_id)
+        progress = tuple((short, n) for _, short, n in await self.repository.progress(round_id))
+        colours: dict[int, list[Colour]] = {}
+        for rating in await self.repository.ratings(round_id):
+            colours.setdefault(rating.recommendation_id, []).append(rating.colour)
+        not_enough = sum(
+            1
+            for rec_id in await self.repository.items(round_id)
+            if overall(Distribution.of(colours.get(rec_id, [])), self.min_ratings)
+            is Overall.NOT_ENOUGH
+        )
+        reminded = await self.repository.reminded_at(round_id)
+        return Panel(round_, progress, rated, total, not_enough, reminded)
+
+    async def ask(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
+        """The question before a change (nothing changes): the panel with what it would mean,
+        or why it cannot be done now (a stale button). Coordinators only."""
+        panel = await self.panel(actor, round_id)
+        if panel is None:
+            return RoundChanged(None)
+        round_ = panel.round
+        stale = {
+            RoundChange.CLOSE: not round_.open,
+            RoundChange.REOPEN: round_.open,
+            RoundChange.PUBLISH: round_.open,
+            RoundChange.DELETE: not panel.deletable,
+        }[change]
+        refused = _REFUSED_CHANGES[change] if stale else ""
+        return RoundChanged(await self.overview(actor), refused, panel)
+
     async def change(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
-        """Close, reopen or publish a round from its button, and the rounds to redraw
-        (coordinators only: NotAllowed for anyone else)."""
+        """Close, reopen or publish a round from its button, and the rounds and the panel to
+        redraw (coordinators only: NotAllowed for anyone else)."""
         await self.coalition.require_coordinator(actor)
         round_ = await self.repository.round(round_id)
         if round_ is None:
@@ -489,7 +573,39 @@ class Assessments:
         else:
             await self.set_open(actor, round_id, change is RoundChange.REOPEN)
         refused = "" if done else _REFUSED_CHANGES[change]
-        return RoundChanged(await self.overview(actor), refused)
+        return RoundChanged(await self.overview(actor), refused, await self.panel(actor, round_id))
+
+    async def remind_behind(self, actor: int, round_id: int) -> Reminded:
+        """🔔 Remind those behind: each representative of an organisation that has not rated
+        everything gets the scheduled reminder now, through the outbox; not again within
+        REMIND_AGAIN_AFTER (coordinators only: NotAllowed otherwise)."""
+        panel = await self.panel(actor, round_id)
+        if panel is None:
+            return Reminded(Reminding.GONE)
+        round_ = panel.round
+        if not round_.open:
+            return Reminded(Reminding.CLOSED, panel=panel)
+        if self.notices is None:
+            return Reminded(Reminding.OFF, panel=panel)
+        notices, outbox = self.notices
+        rated = {org: n for org, _, n in await self.repository.progress(round_id)}
+        told = await notices.reminders(
+            round_id, round_.name, round_.size, round_.closes_at, rated, 0, kind="reminder-now"
+        )
+        if not told:
+            return Reminded(Reminding.NOBODY_BEHIND, panel=panel)
+        now = self.clock.now()
+        async with outbox.along():
+            last = await self.repository.claim_reminder(
+                round_id, now, now - REMIND_AGAIN_AFTER, lambda _: stage(*told)
+            )
+        if last is not None:
+            return Reminded(Reminding.TOO_SOON, last=last, panel=panel)
+        organisations = len({o.organisation_id for o in told})
+        log.info("round %d: %d reminders staged by a coordinator", round_id, len(told))
+        return Reminded(
+            Reminding.SENT, organisations, len(told), panel=await self.panel(actor, round_id)
+        )
 
     async def remind(self) -> None:
         """Remind the organisations that have not finished an open round some days before it
@@ -531,6 +647,7 @@ class Assessments:
                 len(await self.repository.own(r.id, org)) if org is not None else None,
             )
             for r in await self.repository.rounds()
+            if coordinator or r.open or r.published  # members: what they can rate or read
         ]
         return Overview(tuple(lines), coordinator)
 

@@ -1,0 +1,241 @@
+"""The round panel in /rounds: a coordinator opens one round's panel (what it is, who is how
+far), closes, reopens, publishes (warned when few organisations took part) after a question,
+reminds those behind without ever double-sending; members rate or read results from buttons."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import running
+from bot.domain.assessment import Colour
+from bot.services import Services
+from handlers.common import BotApplication
+from tests import test_round_notices_bot
+from tests.conftest import COORDINATOR, FakeClock, loose_limiter, make_settings
+from tests.fake_telegram import FakeTelegram
+from tests.round_panel import confirmed, labels, round_panel
+from tests.test_lookup_bot import button, edited, press
+from tests.test_round_notices_bot import notices
+from tests.test_rounds_bot import coalition_with, open_round
+
+bot = test_round_notices_bot.bot  # the real bot with round notices on: reminders go out
+
+
+@pytest.fixture
+async def quiet_bot(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The real bot without round notices (nothing else arrives in the chats)."""
+    settings = make_settings(tg, db_path, round_notices=False)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as app:
+        yield app
+    assert tg.unconsumed_errors() == []
+
+
+async def test_the_panel_shows_progress_and_acts_only_after_its_question(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 3)
+    await open_round(tg, "c2 118.1-118.3 until 2026-12-31", "Mid-term")
+    first, second, _ = await services.assessments.items(1)
+    await services.assessments.rate(reps[0]["id"], 1, first, Colour.RED)
+    await services.assessments.rate(reps[0]["id"], 1, second, Colour.GREEN)
+
+    listing = await tg.reply_to(COORDINATOR, "/rounds")
+    assert labels(listing) == ["1. Mid-term"]
+    panel = await round_panel(tg, 1)
+    assert panel.text == (
+        "<b>1. Mid-term</b>\n"
+        "Cycle 2 · 3 recommendations · open · closes December 31, 2026 (Phnom Penh) · "
+        "1 of 3 organisations took part\n"
+        "Scope: c2 118.1-118.3\n"
+        "ORG0 2/3 · ORG1 0/3 · ORG2 0/3"
+    )
+    assert labels(panel) == [
+        "Close",
+        "🔔 Remind those behind",
+        "Results",
+        "CSV",
+        "XLSX",
+        "◀ All rounds",  # no Delete: it has ratings
+    ]
+
+    # Close asks first; Back changes nothing.
+    assert await press(tg, panel, button(panel, "Close"), COORDINATOR) == ""
+    question = await edited(tg, panel)
+    assert question.text.endswith(
+        "\n\n<b>Close this round? Ratings freeze: members can no longer change them. "
+        "You can reopen it.</b>"
+    )
+    assert labels(question) == ["Yes, close", "Back"]
+    await press(tg, question, button(question, "Back"), COORDINATOR)
+    panel = await edited(tg, question)
+    assert "Close" in labels(panel)
+    round_ = await services.assessments.round(1)
+    assert round_ is not None
+    assert round_.open
+
+    answer, panel = await confirmed(tg, panel, "Close", "Yes, close")
+    assert answer == "Saved."
+    assert " · closed · 1 of 3 organisations took part" in panel.text
+    assert labels(panel)[:2] == ["Reopen", "Publish"]
+
+    # One organisation of three rated: publishing warns, and asks to publish anyway.
+    assert await press(tg, panel, button(panel, "Publish"), COORDINATOR) == ""
+    question = await edited(tg, panel)
+    assert question.text.endswith(
+        "<b>Publish the results? Members see them, and the working groups and "
+        "representatives are told.\nOnly 1 of 3 organisations rated (33 %); 3 of 3 "
+        "recommendations have “not enough ratings”. Publish anyway?</b>"
+    )
+    answer = await press(tg, question, button(question, "Publish anyway"), COORDINATOR)
+    assert answer == "Saved."
+    panel = await edited(tg, question)
+    assert " · closed · published · " in panel.text
+    assert labels(panel)[0:2] == ["Reopen", "Results"]
+
+    answer, panel = await confirmed(tg, panel, "Reopen", "Yes, reopen")
+    assert answer == "Saved."
+    assert " · open · " in panel.text
+    await press(tg, panel, button(panel, "◀ All rounds"), COORDINATOR)
+    listing = await edited(tg, panel)
+    assert listing.text.startswith("1. Mid-term · Cycle 2 · 3 recommendations · open")
+    assert labels(listing) == ["1. Mid-term"]
+
+
+async def test_publishing_with_enough_participation_asks_without_a_warning(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1", "Enough")
+    [rec] = await services.assessments.items(1)
+    await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)
+    panel = await round_panel(tg, 1)
+    _, panel = await confirmed(tg, panel, "Close", "Yes, close")
+    assert await press(tg, panel, button(panel, "Publish"), COORDINATOR) == ""
+    question = await edited(tg, panel)  # 1 of 2 is half: no warning
+    assert "Only " not in question.text
+    assert labels(question) == ["Yes, publish", "Back"]
+    await press(tg, question, button(question, "Yes, publish"), COORDINATOR)
+    await edited(tg, question)
+    round_ = await services.assessments.round(1)
+    assert round_ is not None
+    assert round_.published
+
+
+async def test_a_stale_panel_says_why_it_does_nothing(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1", "Stale")
+    old = await round_panel(tg, 1)
+    panel = await round_panel(tg, 1)
+    answer, panel = await confirmed(tg, panel, "Close", "Yes, close")
+    assert answer == "Saved."
+    # The older panel still offers Close: asked again, it says why and shows the round as it is.
+    assert (
+        await press(tg, old, button(old, "Close"), COORDINATOR) == "This round is already closed."
+    )
+    redrawn = await edited(tg, old)
+    assert labels(redrawn)[:2] == ["Reopen", "Publish"]
+
+
+async def test_remind_those_behind_tells_each_unfinished_organisation_once_an_hour(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 3)
+    khmer = {"id": 6301, "is_bot": False, "first_name": "Sokha", "language_code": "km"}
+    org1 = await services.coalition.own_organisation(reps[1]["id"])
+    assert org1 is not None
+    invite = await services.coalition.invite(COORDINATOR["id"], org1.id)
+    await services.coalition.join(khmer["id"], khmer["first_name"], "km", invite.code)
+    await open_round(tg, "c2 118.1-118.2 until 2026-12-31", "Behind")
+    for rec in await services.assessments.items(1):
+        await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)  # ORG0 finished
+    await services.assessments.rate(reps[1]["id"], 1, rec, Colour.RED)  # ORG1: 1 of 2
+
+    panel = await round_panel(tg, 1)
+    answer = await press(tg, panel, button(panel, "🔔 Remind those behind"), COORDINATOR)
+    assert answer == "Reminded 2 organisations (3 people)."
+    panel = await edited(tg, panel)
+    assert "\nLast reminder: " in panel.text
+    told = await notices(services, "round:1:reminder-now")
+    assert [(chat, text) for chat, text, _ in told] == [
+        (
+            reps[1]["id"],
+            "Reminder: the assessment «Behind» closes December 31, 2026 (Phnom Penh). "
+            "Your organisation has rated 1 of 2: 1 left.",
+        ),
+        (
+            reps[2]["id"],
+            "Reminder: the assessment «Behind» closes December 31, 2026 (Phnom Penh). "
+            "Your organisation has rated 0 of 2: 2 left.",
+        ),
+        (
+            khmer["id"],
+            "រំលឹក៖ ការវាយតម្លៃ «Behind» បិទថ្ងៃ 31 ធ្នូ 2026 (ម៉ោង Phnom Penh)។ "
+            "អង្គការរបស់អ្នកបានវាយតម្លៃ 1 ក្នុងចំណោម 2៖ នៅសល់ 1។",
+        ),
+    ]
+    assert all(data == "rr:1" for _, _, data in told)  # [Rate now]
+
+    # Pressed again within the hour: nothing is sent twice, and it says when the last went.
+    clock.advance(minutes=59)
+    again = await press(tg, panel, button(panel, "🔔 Remind those behind"), COORDINATOR)
+    assert again.startswith("The last reminder went at ")
+    assert "(Phnom Penh): nothing was sent again." in again
+    assert len(await notices(services, "round:1:reminder-now")) == 3
+    clock.advance(minutes=2)
+    again = await press(tg, panel, button(panel, "🔔 Remind those behind"), COORDINATOR)
+    assert again == "Reminded 2 organisations (3 people)."
+    await edited(tg, panel)
+    assert len(await notices(services, "round:1:reminder-now")) == 6
+
+
+async def test_members_rate_and_read_results_from_buttons_in_rounds(
+    tg: FakeTelegram, quiet_bot: BotApplication
+) -> None:
+    services: Services = quiet_bot.bot_data["services"]
+    [member] = await coalition_with(quiet_bot, 1)
+    await open_round(tg, "c2 118.1", "Published")
+    await open_round(tg, "c2 118.2", "Closed")
+    await open_round(tg, "c2 118.3", "Open")
+    [rec] = await services.assessments.items(1)
+    await services.assessments.rate(member["id"], 1, rec, Colour.GREEN)
+    for round_id in (1, 2):
+        await services.assessments.set_open(COORDINATOR["id"], round_id, False)
+    await services.assessments.publish(COORDINATOR["id"], 1)
+
+    listing = await tg.reply_to(member, "/rounds")
+    assert "2. Closed" not in listing.text  # closed and unpublished: nothing for members
+    assert labels(listing) == ["Rate now: 3. Open", "Results: 1. Published"]
+    assert await press(tg, listing, button(listing, "Rate now: 3. Open"), member) == ""
+    card = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert card.params["text"].startswith("<b>118.3</b> · Cycle 2 · Open")
+    assert await press(tg, listing, button(listing, "Results: 1. Published"), member) == ""
+    summary = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert summary.params["text"].startswith("<b>Published</b>\n1 of 1 organisations took part.")
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the table's first page
+    # A coordinator's panel button, forged by a member, is refused.
+    forged = tg.carrying(listing, "rau:2")
+    assert await press(tg, forged, "rau:2", member) == "Only coordinators can do this."
+    round_ = await services.assessments.round(2)
+    assert round_ is not None
+    assert not round_.published
+
+
+async def test_the_panel_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None:
+    services: Services = bot.bot_data["services"]
+    await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1", "Khmer")
+    await services.set_language(COORDINATOR["id"], "km")
+    panel = await round_panel(tg, 1)
+    assert labels(panel)[:2] == ["បិទ", "🔔 រំលឹកអង្គការដែលនៅយឺត"]
+    assert await press(tg, panel, button(panel, "🔔 រំលឹកអង្គការដែលនៅយឺត"), COORDINATOR) == (
+        "បានរំលឹកអង្គការ 2 (មនុស្ស 2 នាក់)។"
+    )
+    await edited(tg, panel)
