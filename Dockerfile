@@ -5,6 +5,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/upr-bot.sqlite3
 
+# FriBiDi lets Pillow shape Khmer in the results pictures (its Raqm layout loads it at run time).
+RUN apt-get update && apt-get install -y --no-install-recommends libfribidi0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 bot \
     && mkdir /data && chown bot:bot /data
 

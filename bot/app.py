@@ -182,6 +182,9 @@ async def running(
         ),
         give_up=dt.timedelta(minutes=settings.outbox_give_up_minutes),
         group_lost=lambda chat_id: chats.group_lost(services, chat_id, None, only_if_linked=True),
+        person_refused=lambda delivery: group_rating.private_chat_hint(
+            services, app.bot.username, delivery
+        ),
     )
     try:
         await until_done(bot.initialize, "connecting", first_retry, stop)

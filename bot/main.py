@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             with single_instance(settings.database_path):
                 return _restore(settings, args.file)
         from bot.app import serve
+        from bot.charts import warn_if_unshaped
 
+        warn_if_unshaped()  # Khmer in result pictures needs the system's FriBiDi
         # The bot and restore take the lock; `import` does not: it is meant to run beside the bot.
         with single_instance(settings.database_path):
             asyncio.run(serve(settings))

@@ -68,9 +68,10 @@ class Sender:
         *,
         give_up: dt.timedelta = GIVE_UP,
         group_lost: Callable[[int], Awaitable[None]] | None = None,
+        person_refused: Callable[[Delivery], Awaitable[None]] | None = None,
     ) -> None:
         """Send through `bot`; mark the unreachable in `coalition` (`group_lost` for a group
-        chat); pace by `clock`."""
+        chat, then `person_refused` for a private one's refused delivery); pace by `clock`."""
         self._bot = bot
         self._outbox = outbox
         self._store = outbox.store
@@ -79,6 +80,7 @@ class Sender:
         self._limits = limits
         self._give_up = give_up
         self._group_lost = group_lost
+        self._person_refused = person_refused
         self._losing = asyncio.Lock()  # one group's refusals in flight together: one notice
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -335,6 +337,11 @@ class Sender:
                 await self._group_lost(delivery.chat_id)
         await self._store.fail(delivery.id, DeliveryStatus.BLOCKED, error, self._clock.now())
         log.info("outbox: delivery %d: chat unreachable", delivery.id)
+        if delivery.chat_id > 0 and self._person_refused is not None:
+            try:
+                await self._person_refused(delivery)
+            except Exception:  # the row is final: a failing follow-up must not undo that
+                log.exception("outbox: delivery %d: follow-up of the refusal failed", delivery.id)
 
     async def _migrated(self, delivery: Delivery, new_id: int) -> None:
         """The group became a supergroup: its links and its waiting rows follow it to the new

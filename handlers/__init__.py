@@ -73,6 +73,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Review, private_rating.on_review, _R),
     Button(cb.AskReason, private_rating.on_reason_button, _R),
     Button(cb.DeleteReason, private_rating.on_delete_reason, _R),
+    Button(cb.UndoReason, private_rating.on_undo, _R, Where.PRIVATE),
+    Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
     Button(cb.RoundResults, round_results.on_results_button, _M),
@@ -146,7 +148,8 @@ def register(app: BotApplication) -> None:
     # replies to its prompts. A reply may carry a milestone's date, a field of an action being
     # added or edited, a note or a new date for an action, numbers for
     # a group's list (in either chat), privately a rating's reason; a coordinator composing a
-    # broadcast sends its message (text, photo or document) or a typed time; anything else
+    # broadcast sends its message (text, photo or document) or a typed time; after a reason
+    # prompt the next private text is the reason (unless it is a lookup); anything else
     # private is a lookup.
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)

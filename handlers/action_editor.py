@@ -162,8 +162,10 @@ async def _choices(
     """The organisations (tap to choose, Done), the working groups, or the summary (Save)."""
     services = context.services
     if draft.step is Step.ORGANISATIONS:
-        organisations = [o for o in await services.strategies.organisations() if o.active]
         chosen = draft.values.organisation_ids
+        organisations = [  # an inactive one already responsible can still be taken off
+            o for o in await services.strategies.organisations() if o.active or o.id in chosen
+        ]
         buttons = [
             InlineKeyboardButton(
                 ("✅ " if o.id in chosen else "") + o.short_name,

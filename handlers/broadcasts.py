@@ -49,7 +49,7 @@ from bot.domain.schedule import (
     parse_time_of_day,
     parse_when,
 )
-from handlers import lookup
+from handlers import private_rating
 from handlers.access import Press
 from handlers.callbacks import (
     BroadcastAction,
@@ -541,7 +541,7 @@ def _version(message: Message, language: str) -> Version | None:
 
 async def on_private_message(update: Update, context: BotContext) -> None:
     """A coordinator's message while the composer waits for one; anyone else's text is a
-    lookup."""
+    rating's reason asked for, or a lookup."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -549,7 +549,7 @@ async def on_private_message(update: Update, context: BotContext) -> None:
     draft = await services.broadcasts.pending_input(user.id)
     if draft is None:
         if message.text:
-            await lookup.on_text(update, context)
+            await private_rating.on_private_text(update, context)
         return
     l10n = await reader(update, context)
     try:

@@ -391,6 +391,18 @@ class DeleteReason(RecPayload, prefix="rx"):
 
 
 @dataclass(frozen=True)
+class UndoReason(RecPayload, prefix="ru"):
+    """'That was a search': the reason saved at this history row was a lookup."""
+
+    history: int
+
+
+@dataclass(frozen=True)
+class NextCard(RoundPayload, prefix="rn"):
+    """⏭ Next under a reason prompt: no reason now, the next card to rate."""
+
+
+@dataclass(frozen=True)
 class ResultsPage(RoundPayload, prefix="rq"):
     """A page of a round's results, for the whole coalition or one working group (0)."""
 

@@ -87,7 +87,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("myratings", N_("Your organisation's ratings in the open round"), _R, Where.PRIVATE),
     Command("rounds", N_("Assessment rounds and who took part"), _M),
-    Command("results", N_("Results of a round: /results 1"), _M),
+    Command("results", N_("Results of a round, with a picture: /results 1"), _M),
     Command(
         "export",
         N_(
@@ -95,7 +95,13 @@ COMMANDS: tuple[Command, ...] = (
         ),
         _M,
     ),
-    Command("compare", N_("What progressed or regressed between two rounds: /compare 1 2"), _M),
+    Command(
+        "compare",
+        N_(
+            "What progressed, regressed or stayed between two rounds, with a picture: /compare 1 2"
+        ),
+        _M,
+    ),
     Command(
         "grouprecs",
         N_("A working group's own list of recommendations to rate: add or remove numbers"),

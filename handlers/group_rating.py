@@ -13,10 +13,12 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.domain.arguments import arguments, whole_number
-from bot.domain.assessment import Card, Round
+from bot.domain.assessment import Card, PromptOrigin, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
+from bot.domain.outbox import Button, Content, Delivery, Job
 from bot.domain.rounds import Tapped
+from bot.domain.services import DomainServices
 from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
@@ -29,7 +31,14 @@ from handlers.common import (
     not_allowed,
     thread_of,
 )
-from handlers.private_rating import ask_reason, next_private, private_card
+from handlers.private_rating import (
+    ask_now,
+    ask_reason,
+    next_private,
+    private_card,
+    prompt_content,
+    prompt_text,
+)
 from handlers.render import escape
 from handlers.round_cards import (
     COLOURS,
@@ -37,6 +46,7 @@ from handlers.round_cards import (
     not_linked,
     only_representatives,
     rating_card,
+    reason_link,
 )
 
 log = logging.getLogger(__name__)
@@ -132,7 +142,7 @@ async def rate_in(
     for rec in todo[:BATCH]:
         sent = await message.reply_text(
             await rating_card(l10n, context, round_, rec, group_id),
-            reply_markup=card_markup(round_.id, rec.id),
+            reply_markup=card_markup(round_.id, rec.id, link=context.bot.username),
             do_quote=False,
         )
         await services.assessments.add_card(
@@ -183,14 +193,40 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
     if tap.ask_reason:
-        await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour)
-    # In private the card shows the rating (✍ asks for the reason) and the next one follows.
+        origin = (message.chat.id, thread_of(message) or None)
+        await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour, origin=origin)
+    elif in_group and tap.result is Tapped.CHANGED:
+        await _recolour_prompt(context, l10n, user.id, round_id, rec_id, org)
+    # In private the card shows the rating and the reason is asked for at once (⏭ Next).
     rec = context.services.catalog.by_id.get(rec_id)
     if tap.round is None or rec is None:
         return
     await lookup.edit(message, *await private_card(l10n, context, tap.round, rec, user.id))
-    if tap.result is Tapped.RECORDED:
-        await next_private(message, l10n, context, user.id, tap.round)
+    org_id, _ = await context.services.assessments.rater(user.id)
+    rating = (await context.services.assessments.own(round_id, org_id)).get(rec_id)
+    if rating is not None:
+        await ask_now(message, l10n, context, user.id, round_id, rating, org)
+
+
+async def _recolour_prompt(
+    context: BotContext, l10n: Localizer, user_id: int, round_id: int, rec_id: int, org: str
+) -> None:
+    """The colour changed after the reason was asked for privately: the prompt says the
+    organisation's current colour (rewritten while it waits in the outbox, else edited)."""
+    assessments = context.services.assessments
+    org_id, _ = await assessments.rater(user_id)
+    rating = (await assessments.own(round_id, org_id)).get(rec_id)
+    if rating is None:
+        return
+    # The words of the prompt a first rating asked with: only the colour changes.
+    text = prompt_text(l10n, context, rec_id, org, rating.colour)
+    sent = await assessments.recolour_prompt(user_id, round_id, rec_id, prompt_content(l10n, text))
+    if sent is None:
+        return
+    try:
+        await context.bot.edit_message_text(text, chat_id=user_id, message_id=sent)
+    except TelegramError as exc:  # deleted, or the person blocked the bot: nothing to fix
+        log.info("reason prompt %s not recoloured: %s", sent, exc)
 
 
 async def flush_cards(context: BotContext) -> None:
@@ -213,7 +249,7 @@ async def flush_cards(context: BotContext) -> None:
                 await rating_card(l10n, context, round_, rec, card.working_group_id),
                 chat_id=card.chat_id,
                 message_id=card.message_id,
-                reply_markup=card_markup(round_.id, rec.id),
+                reply_markup=card_markup(round_.id, rec.id, link=context.bot.username),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message:
@@ -237,3 +273,28 @@ async def close_due_rounds(context: BotContext) -> None:
     (idempotent sweeps)."""
     await context.services.assessments.close_due()
     await context.services.assessments.remind()
+
+
+async def private_chat_hint(
+    services: DomainServices, bot_username: str, delivery: Delivery
+) -> None:
+    """Telegram refused a reason prompt (the person never opened a private chat with the bot,
+    or blocked it): the group whose card was tapped gets one line telling them to open it,
+    with the ✍ link, once per person per round."""
+    if delivery.job is not Job.PROMPT:
+        return
+
+    def compose(origin: PromptOrigin, name: str, language: str | None) -> Content:
+        l10n = services.translations.localizer(language)
+        mention = f'<a href="tg://user?id={origin.user_id}">{escape(name or "…")}</a>'
+        text = escape(
+            l10n.gettext(
+                "{name}, I cannot write to you privately before you open a chat with me: tap "
+                "✍ below, then Start. There you give your organisation's reasons."
+            )
+        ).format(name=mention)
+        link = reason_link(bot_username, origin.round_id, origin.recommendation_id)
+        label = "✍ " + l10n.gettext("Open a private chat")
+        return Content(text, buttons=((Button(label, url=link),),))
+
+    await services.assessments.hint_private_chat(delivery.id, compose)

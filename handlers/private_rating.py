@@ -12,21 +12,28 @@ from telegram import (
     User,
 )
 
-from bot.domain.assessment import Colour, NotInRound, Round, RoundClosed
+from bot.domain.arguments import arguments
+from bot.domain.assessment import Colour, NotInRound, Rating, Round, RoundClosed
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.model import Recommendation
 from bot.domain.outbox import Content
 from bot.domain.rounds import (
     MAX_REASON,
+    LinkOpened,
+    Reasoned,
+    ReasonGiven,
+    Undo,
 )
 from handlers import lookup, render
 from handlers.access import Press
 from handlers.callbacks import (
     AskReason,
     DeleteReason,
+    NextCard,
     Review,
     Skip,
+    UndoReason,
 )
 from handlers.common import (
     BotContext,
@@ -37,6 +44,7 @@ from handlers.common import (
 )
 from handlers.render import escape
 from handlers.round_cards import (
+    DEEP_LINK,
     card_markup,
     only_representatives,
     rating_card,
@@ -76,6 +84,55 @@ async def next_private(
     )
 
 
+def prompt_text(
+    l10n: Localizer,
+    context: BotContext,
+    rec_id: int,
+    org: str,
+    colour: Colour,
+    current: str = "",
+    *,
+    now: bool = False,
+) -> str:
+    """What asks for a rating's reason, with the organisation's current colour: `now`, the
+    answer to a tap in private (type it now, or ⏭ Next); else the prompt sent on its own."""
+    rec = context.services.catalog.by_id.get(rec_id)
+    number = str(rec.number) if rec else "?"
+    if now:
+        text = (
+            l10n.gettext(
+                "{org} rated {number} {colour} with this reason:\n{reason}\nType a new reason "
+                "now to replace it (at most {limit} characters), or tap ⏭ Next."
+            )
+            if current
+            else l10n.gettext(
+                "{org} rated {number} {colour}. Type a short reason now (e.g. “Law drafted, "
+                "still in consultation”), or tap ⏭ Next."
+            )
+        )
+    else:
+        text = (
+            l10n.gettext(
+                "{org} rated {number} {colour} with this reason:\n{reason}\nTo change it, send "
+                "the new reason as your next message or reply to this one (at most {limit} "
+                "characters)."
+            )
+            if current
+            else l10n.gettext(
+                "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still "
+                "in consultation”), send it as your next message or reply to this one."
+            )
+        )
+    return escape(
+        text.format(org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON)
+    )
+
+
+def prompt_content(l10n: Localizer, text: str) -> Content:
+    """A prompt sent on its own: a reply to it gives the reason."""
+    return Content(text, force_reply=l10n.gettext("Reason")[:64])
+
+
 async def ask_reason(
     context: BotContext,
     l10n: Localizer,
@@ -85,41 +142,53 @@ async def ask_reason(
     org: str,
     colour: Colour,
     current: str = "",
+    origin: tuple[int, int | None] | None = None,
 ) -> None:
-    """Ask privately for the reason of a rating, as a reply to the bot's message."""
-    rec = context.services.catalog.by_id.get(rec_id)
-    number = str(rec.number) if rec else "?"
-    text = (
-        l10n.gettext(
-            "{org} rated {number} {colour} with this reason:\n{reason}\nTo change it, reply to this "
-            "message with the new reason (at most {limit} characters)."
-        )
-        if current
-        else l10n.gettext(
-            "{org} rated {number} {colour}. To add a short reason (e.g. “Law drafted, still in "
-            "consultation”), reply to this message."
-        )
-    )
+    """Ask privately for the reason of a rating (the next plain message or a reply gives it);
+    `origin`: the group chat whose card was tapped, told if Telegram refuses."""
     # Sent by the outbox (a 403 there marks the person unreachable); the reply is matched to
     # the prompt through the delivery's message id.
     await context.services.assessments.ask_reason(
         user_id,
         round_id,
         rec_id,
-        Content(
-            escape(
-                text.format(
-                    org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON
-                )
-            ),
-            force_reply=l10n.gettext("Reason")[:64],
-        ),
+        prompt_content(l10n, prompt_text(l10n, context, rec_id, org, colour, current)),
         l10n.language,
+        origin,
+    )
+
+
+async def ask_now(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_id: int,
+    rating: Rating,
+    org: str,
+) -> None:
+    """Answer a tap (or a ✍ link) in private: type the reason now, or ⏭ Next."""
+    text = prompt_text(
+        l10n, context, rating.recommendation_id, org, rating.colour, rating.reason, now=True
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "⏭ " + l10n.gettext("Next"), callback_data=NextCard(round_id).pack()
+                )
+            ]
+        ]
+    )
+    sent = await message.reply_text(text, reply_markup=markup, do_quote=False)
+    await context.services.assessments.prompt_sent(
+        user_id, sent.message_id, round_id, rating.recommendation_id
     )
 
 
 async def on_private_reply(update: Update, context: BotContext) -> None:
-    """A reply to a reason prompt stores the reason; any other private text is a lookup."""
+    """A reply to a reason prompt stores the reason; any other private text goes on to
+    `on_private_text`."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or message.text is None:
@@ -130,38 +199,169 @@ async def on_private_reply(update: Update, context: BotContext) -> None:
     if target is None and reply is not None and reply.from_user is not None:
         target = await _prompt_being_recorded(context, user.id, reply.message_id)
     if target is None:
+        await on_private_text(update, context)
+        return
+    given = await assessments.give_reason(user.id, target[0], target[1], message.text)
+    await _answer_reason(message, await reader(update, context), context, user.id, given)
+
+
+async def on_private_text(update: Update, context: BotContext) -> None:
+    """A plain private message: the reason asked for last (see `Assessments.reason_from_message`),
+    else a lookup."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    assessments = context.services.assessments
+    given = await assessments.reason_from_message(user.id, message.text)
+    for _ in range(RECORD_WAITS):  # its prompt is on its way: the outbox sends it in a moment
+        if given is not None:
+            break
+        await asyncio.sleep(RECORD_WAIT)
+        given = await assessments.reason_from_message(user.id, message.text)
+    if given is None or given.result is Reasoned.LOOKUP:
         await lookup.on_text(update, context)
         return
-    l10n = await reader(update, context)
-    reason = message.text.strip()
-    try:
-        cut = await assessments.set_reason(user.id, target[0], target[1], reason)
-    except NotAllowed:
-        await message.reply_text(escape(only_representatives(l10n)))
+    await _answer_reason(
+        message, await reader(update, context), context, user.id, given, plain=True
+    )
+
+
+async def _answer_reason(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    given: ReasonGiven,
+    *,
+    plain: bool = False,
+) -> None:
+    """Say what became of a typed reason; a plain message gets [That was a search]; after a
+    first rating in private the next card follows."""
+    refusal = {
+        Reasoned.NOT_A_RATER: only_representatives(l10n),
+        Reasoned.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        Reasoned.NOT_IN_ROUND: l10n.gettext(
+            "This recommendation is not part of this round any more."
+        ),
+        Reasoned.EMPTY: l10n.gettext(
+            "That reason is empty: nothing was saved. Type a few words (to delete a reason, "
+            "tap 🗑 on the card in /myratings)."
+        ),
+    }.get(given.result)
+    if refusal is not None:
+        await message.reply_text(escape(refusal))
         return
-    except RoundClosed:
-        await message.reply_text(
-            escape(l10n.gettext("This round is closed: ratings can no longer change."))
+    rec = context.services.catalog.by_id.get(given.recommendation_id)
+    colour = given.colour.emoji if given.colour else ""
+    if given.result is Reasoned.CUT:
+        text = l10n.gettext(
+            "Your reason has {length} characters, more than the {limit} a reason may have: "
+            "only its first {limit} were saved. To shorten it yourself, reply again."
+        ).format(length=given.length, limit=MAX_REASON)
+    elif plain:
+        text = l10n.gettext("Reason saved for {number} {colour}.").format(
+            number=rec.number if rec else "?", colour=colour
+        )
+    else:
+        text = l10n.gettext("Reason saved. You can change it by replying again.")
+    markup = None
+    if plain:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        l10n.gettext("That was a search"),
+                        callback_data=UndoReason(
+                            given.round_id, given.recommendation_id, given.history_id
+                        ).pack(),
+                    )
+                ]
+            ]
+        )
+    await message.reply_text(escape(text), reply_markup=markup)
+    round_ = await context.services.assessments.round(given.round_id)
+    if given.next_card and round_ is not None:
+        await next_private(message, l10n, context, user_id, round_)
+
+
+async def on_undo(press: Press[UndoReason], context: BotContext) -> None:
+    """ru:<round>:<rec>:<history>: the reason just saved was meant as a lookup: restore the
+    previous reason and look the text up."""
+    l10n, data = press.l10n, press.data
+    undone = await context.services.assessments.undo_reason(
+        press.user.id, data.round_id, data.rec, data.history
+    )
+    if undone.result is Undo.GONE:
+        await press.query.answer(
+            l10n.gettext("There is no reason of your organisation to undo here."), show_alert=True
         )
         return
-    except NotInRound:
-        await message.reply_text(
-            escape(l10n.gettext("This recommendation is not part of this round any more."))
+    if undone.result is Undo.CHANGED:
+        await press.query.answer(
+            l10n.gettext("A newer reason was saved since: it stays."), show_alert=True
         )
-        return
-    if cut:
-        await message.reply_text(
+    else:
+        await press.query.answer(l10n.gettext("Not kept as a reason."))
+        await lookup.edit(
+            press.message,
             escape(
                 l10n.gettext(
-                    "Your reason has {length} characters, more than the {limit} a reason may have: "
-                    "only its first {limit} were saved. To shorten it yourself, reply again."
-                ).format(length=len(reason), limit=MAX_REASON)
-            )
+                    "Not kept as a reason: the previous reason is back. To give one, tap ✍ on "
+                    "the card."
+                )
+            ),
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            "✍", callback_data=AskReason(data.round_id, data.rec).pack()
+                        )
+                    ]
+                ]
+            ),
         )
+    await lookup.answer_query(press.message, context, l10n, undone.text)
+
+
+async def on_next(press: Press[NextCard], context: BotContext) -> None:
+    """rn:<round>: no reason now: the next card to rate."""
+    round_ = await context.services.assessments.round(press.data.round_id)
+    if round_ is None:
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
-    await message.reply_text(
-        escape(l10n.gettext("Reason saved. You can change it by replying again."))
-    )
+    await press.query.answer()
+    await context.services.assessments.move_on(press.user.id)
+    try:
+        await next_private(press.message, press.l10n, context, press.user.id, round_)
+    except NotAllowed:
+        await press.message.reply_text(escape(only_representatives(press.l10n)))
+
+
+async def open_link(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/start r<round>_<rec> (the ✍ on a group's card): that card in private, and its reason
+    asked for when the organisation has rated it."""
+    match = DEEP_LINK.fullmatch(arguments(message.text or ""))
+    if match is None:
+        return
+    round_id, rec_id = int(match.group(1)), int(match.group(2))
+    link = await context.services.assessments.open_link(user.id, round_id, rec_id)
+    rec = context.services.catalog.by_id.get(rec_id)
+    refusal = {
+        LinkOpened.NOT_A_RATER: only_representatives(l10n),
+        LinkOpened.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
+        LinkOpened.GONE: l10n.gettext(
+            "This link does not lead to a recommendation of an assessment round. Send /rate to "
+            "rate the open round."
+        ),
+    }.get(link.result)
+    if refusal is not None or link.round is None or rec is None:
+        await message.reply_text(escape(refusal or stale(l10n)))
+        return
+    text, markup = await private_card(l10n, context, link.round, rec, user.id)
+    await message.reply_text(text, reply_markup=markup)
+    if link.rating is not None:
+        await ask_now(message, l10n, context, user.id, round_id, link.rating, link.organisation)
 
 
 async def _prompt_being_recorded(

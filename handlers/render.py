@@ -512,6 +512,11 @@ def _fit(block: str, limit: int) -> list[str]:
 
 def overall_label(l10n: Localizer, value: Overall) -> str:
     """The published colour in words, with its symbol."""
+    return f"{value.emoji} {overall_words(l10n, value)}"
+
+
+def overall_words(l10n: Localizer, value: Overall) -> str:
+    """The published colour in words only (a picture's legend: its font has no emoji)."""
     labels = {
         Overall.RED: l10n.gettext("Red: no progress"),
         Overall.ORANGE: l10n.gettext("Orange: some progress"),
@@ -519,7 +524,38 @@ def overall_label(l10n: Localizer, value: Overall) -> str:
         Overall.CONTESTED: l10n.gettext("Contested: ratings widely split"),
         Overall.NOT_ENOUGH: l10n.gettext("Not enough ratings"),
     }
-    return f"{value.emoji} {labels[value]}"
+    return labels[value]
+
+
+SUMMARY_ORDER = (Overall.GREEN, Overall.ORANGE, Overall.RED, Overall.CONTESTED, Overall.NOT_ENOUGH)
+
+
+def named_counts(l10n: Localizer, counts: dict[Overall, int]) -> str:
+    """'🟢 3 · 🟠 5 · 🔴 2 · ⚖️ contested 1 · not enough 4': the colours by their symbol, the
+    other two by name; zero counts left out."""
+    named = {
+        Overall.CONTESTED: l10n.gettext("⚖️ contested {count}"),
+        Overall.NOT_ENOUGH: l10n.gettext("not enough {count}"),
+    }
+    return " · ".join(
+        named[value].format(count=counts[value])
+        if value in named
+        else f"{value.emoji} {counts[value]}"
+        for value in SUMMARY_ORDER
+        if counts.get(value)
+    )
+
+
+def recommendation_text(l10n: Localizer, rec: Recommendation) -> str:
+    """The recommendation's text in the reader's language (Khmer when translated)."""
+    return rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+
+
+def short_text(l10n: Localizer, rec: Recommendation, limit: int = 60) -> str:
+    """The recommendation's text cut at a word to about `limit` characters (a Khmer cut never
+    leaves a subscript sign without its consonant)."""
+    text = truncate(" ".join(recommendation_text(l10n, rec).split()), limit)
+    return text[:-2] + "…" if text.endswith("\u17d2…") else text
 
 
 def assessment_line(l10n: Localizer, round_: Round, value: Overall, dist: Distribution) -> str:

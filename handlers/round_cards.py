@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -22,6 +24,10 @@ from handlers.common import (
     BotContext,
 )
 from handlers.render import closing, cycle_name, escape
+
+# /start's payload behind a group card's ✍: t.me/<bot>?start=r<round>_<rec> (Telegram allows
+# 64 characters of [A-Za-z0-9_-]; an invite code never looks like this).
+DEEP_LINK = re.compile(r"r([0-9]{1,9})_([0-9]{1,9})")
 
 COLOURS = {  # a rating button's letter, and the colour it records
     Tap.RED: Colour.RED,
@@ -75,6 +81,11 @@ def card_text(
     )
 
 
+def reason_link(bot_username: str, round_id: int, rec_id: int) -> str:
+    """The deep link that opens the private chat on this card, to give its reason."""
+    return f"https://t.me/{bot_username}?start=r{round_id}_{rec_id}"
+
+
 def card_markup(
     round_id: int,
     rec_id: int,
@@ -82,8 +93,10 @@ def card_markup(
     private: bool = False,
     skip: bool = False,
     reason: bool = False,
+    link: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """A rating card's buttons: the four colours, and in private ✍, 🗑 and ⏭."""
+    """A rating card's buttons: the four colours, and in private ✍, 🗑 and ⏭; in a group,
+    with the bot's username as `link`, ✍ opens the private chat on this card."""
     rows = [
         [
             InlineKeyboardButton(c.emoji, callback_data=Vote(round_id, rec_id, tap).pack())
@@ -91,8 +104,10 @@ def card_markup(
         ]
     ]
     extra = []
-    if private:  # ✍ asks for the reason; in groups the bot asks privately instead
+    if private:  # ✍ asks for the reason; in groups it opens the private chat on the card
         extra.append(InlineKeyboardButton("✍", callback_data=AskReason(round_id, rec_id).pack()))
+    elif link:
+        extra.append(InlineKeyboardButton("✍", url=reason_link(link, round_id, rec_id)))
     if reason:  # 🗑 deletes the organisation's reason (the history keeps it)
         extra.append(
             InlineKeyboardButton("🗑", callback_data=DeleteReason(round_id, rec_id).pack())

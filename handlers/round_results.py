@@ -13,13 +13,16 @@ from telegram import (
     User,
 )
 
+from bot import charts
 from bot.domain.arguments import arguments, normalise, whole_number, whole_numbers
-from bot.domain.assessment import Overall
+from bot.domain.assessment import Overall, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.rounds import (
+    Comparison,
     ResultRow,
     changes_by_theme,
+    colour_counts,
     compare_rows,
     export_rows,
     reasons_cell,
@@ -39,12 +42,17 @@ from handlers.common import (
     answering_not_allowed,
     thread_of,
 )
-from handlers.render import escape, overall_label
+from handlers.render import (
+    SUMMARY_ORDER,
+    escape,
+    named_counts,
+    overall_label,
+    overall_words,
+    short_text,
+)
 
 RESULTS_PER_PAGE = 8
 
-
-_LEGEND = (Overall.CONTESTED, Overall.NOT_ENOUGH)  # the symbols a summary shows beside colours
 _OPTIONS = {"csv", "xlsx", "theme", "themes"}
 
 
@@ -104,33 +112,100 @@ async def send_results(
         group_id=group_id,
     )
     rated, total = await services.assessments.participation(round_id, group_id)
-    lines = [
-        f"<b>{escape(round_.name)}</b>",
-        escape(
-            l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
-                rated=rated, total=total, group=group.name(l10n.language)
-            )
-            if group
-            else l10n.gettext("{rated} of {total} organisations took part.").format(
-                rated=rated, total=total
-            )
-        ),
-        "",
-    ]
+    took_part = (
+        l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+            rated=rated, total=total, group=group.name(l10n.language)
+        )
+        if group
+        else l10n.gettext("{rated} of {total} organisations took part.").format(
+            rated=rated, total=total
+        )
+    )
+    if round_.published:  # the picture goes with what is published
+        picture = await _results_picture(
+            message, l10n, context, user_id, round_, rows, group, took_part
+        )
+        if picture is not None:
+            await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
+    lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
     for theme, counts in summary_by_theme(services.catalog, rows):
-        line = " · ".join(f"{o.emoji} {n}" for o, n in counts.items() if n)
         lines.append(
             escape(
                 l10n.gettext("{theme}: {counts}").format(
-                    theme=theme.name(l10n.language), counts=line
+                    theme=theme.name(l10n.language), counts=named_counts(l10n, counts)
                 )
             )
         )
-    lines += ["", escape(" · ".join(overall_label(l10n, o) for o in _LEGEND))]
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk, do_quote=False)
     text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
     await message.reply_text(text, reply_markup=markup, do_quote=False)
+
+
+async def _results_picture(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    round_: Round,
+    rows: list[ResultRow],
+    group: WorkingGroup | None,
+    subtitle: str,
+) -> bytes | None:
+    """The results as a PNG (None when there is nothing to draw): a bar per working group
+    (each group's own judgement) when the round spans two or more, else a bar per theme."""
+    services = context.services
+    language = l10n.language
+    bars: list[charts.Bar] = []
+    if group is None:
+        groups = await services.coalition.working_groups()
+        _, _, by_group = await services.assessments.group_tables(
+            user_id, round_.id, services.catalog, groups, private=message.chat.type == "private"
+        )
+        bars = [
+            _colour_bar(g.name(language), colour_counts(r.overall for r in by_group[g.id]))
+            for g in groups
+            if by_group[g.id]
+        ]
+    totals: tuple[int, ...] | None = None  # a recommendation in two groups counts in both
+    if len(bars) >= 2:
+        title = l10n.gettext("{round}: results by working group").format(round=round_.name)
+    else:
+        totals = _colour_bar("", colour_counts(r.overall for r in rows)).counts
+        bars = [
+            _colour_bar(theme.name(language), counts)
+            for theme, counts in summary_by_theme(services.catalog, rows)
+        ]
+        title = (
+            l10n.gettext("{round} · {group}: results by theme").format(
+                round=round_.name, group=group.name(language)
+            )
+            if group
+            else l10n.gettext("{round}: results by theme").format(round=round_.name)
+        )
+    if not bars:
+        return None
+    return await asyncio.to_thread(
+        partial(
+            charts.bar_chart,
+            title,
+            _colour_categories(l10n),
+            bars,
+            subtitle=subtitle,
+            totals=totals,
+        )
+    )
+
+
+def _colour_bar(label: str, counts: dict[Overall, int]) -> charts.Bar:
+    return charts.Bar(label, tuple(counts[value] for value in SUMMARY_ORDER))
+
+
+def _colour_categories(l10n: Localizer) -> list[charts.Category]:
+    return [
+        charts.Category(overall_words(l10n, value), charts.OVERALL_RGB[value])
+        for value in SUMMARY_ORDER
+    ]
 
 
 def _results_page(
@@ -151,6 +226,7 @@ def _results_page(
         blocks.append(
             f"<b>{escape(str(row.recommendation.number))}</b> "
             f"{escape(overall_label(l10n, row.overall))}\n"
+            f"<i>{escape(short_text(l10n, row.recommendation))}</i>\n"
             f"{escape(row.distribution.line() + coalition)}\n"
             f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
         )
@@ -357,24 +433,20 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))
             return
+    assessments = context.services.assessments
     try:
-        changes = await context.services.assessments.compare(
+        comparison = await assessments.comparison(
             user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
         )
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
         return
-    if not changes:
-        await message.reply_text(
-            escape(l10n.gettext("No recommendation changed colour between these rounds."))
-        )
-        return
+    changes = comparison.changes
+    names = [r.name if (r := await assessments.round(n)) else str(n) for n in numbers]
     text = normalise(message.text or "").casefold()
-    if "csv" in text or "xlsx" in text:
+    if changes and ("csv" in text or "xlsx" in text):
         fmt = "csv" if "csv" in text else "xlsx"
         data = compare_rows(l10n, context.services.catalog, changes, overall_label)
-        assessments = context.services.assessments
-        names = [r.name if (r := await assessments.round(n)) else str(n) for n in numbers]
         await message.reply_document(
             InputFile(
                 await asyncio.to_thread(table, data, fmt),
@@ -384,28 +456,93 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
             do_quote=False,
         )
         return
-    up = sum(1 for c in changes if c[3] > 0)
-    lines = [
-        "<b>"
-        + escape(l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up))
-        + " · "
-        + escape(
-            l10n.ngettext("{count} regressed", "{count} regressed", len(changes) - up).format(
-                count=len(changes) - up
-            )
-        )
-        + "</b>"
-    ]
+    picture = await asyncio.to_thread(partial(_comparison_picture, l10n, comparison, names, group))
+    await message.reply_photo(
+        picture, caption=escape(f"«{names[0]}» → «{names[1]}»"), do_quote=False
+    )
+    lines = [f"<b>{escape(line)}</b>" for line in _comparison_summary(l10n, comparison)]
     if group is not None:  # whose colours these are
         lines.insert(0, "<b>" + escape(group.name(l10n.language)) + "</b>")
     for theme, found in changes_by_theme(context.services.catalog, changes):
         lines += ["", "<b>" + escape(theme.name(l10n.language)) + "</b>"]
         lines += [
-            escape(f"{'⬆' if moved > 0 else '⬇'} {rec.number}: {a.emoji} → {b.emoji}")
+            escape(
+                f"{'⬆' if moved > 0 else '⬇'} {rec.number}: {a.emoji} → {b.emoji} "
+                f"— {short_text(l10n, rec)}"
+            )
             for rec, a, b, moved in found
         ]
     for chunk in render.split_messages(["\n".join(lines)]):
         await message.reply_text(chunk)
+
+
+def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
+    """How many progressed, regressed and stayed; how many could not be compared and why."""
+    up, down = comparison.up, comparison.down
+    lines = [
+        " · ".join(
+            [
+                "⬆ "
+                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up),
+                "⬇ "
+                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(count=down),
+                "= "
+                + l10n.ngettext("{count} stayed", "{count} stayed", comparison.stayed).format(
+                    count=comparison.stayed
+                ),
+            ]
+        )
+        if comparison.changes
+        else l10n.gettext("No recommendation changed colour between these rounds.")
+    ]
+    apart = comparison.not_in_both + comparison.unrated
+    if apart:
+        lines.append(
+            l10n.ngettext(
+                "{count} not comparable: {absent} not in both rounds, {unrated} without a "
+                "colour in one of them (not enough ratings or contested).",
+                "{count} not comparable: {absent} not in both rounds, {unrated} without a "
+                "colour in one of them (not enough ratings or contested).",
+                apart,
+            ).format(count=apart, absent=comparison.not_in_both, unrated=comparison.unrated)
+        )
+    return lines
+
+
+def _comparison_picture(
+    l10n: Localizer, comparison: Comparison, names: list[str], group: WorkingGroup | None
+) -> bytes:
+    """Before and after as bars of colours (over the recommendations in both rounds), then a
+    bar of what moved up, stayed, moved down or could not be compared."""
+    moves = [
+        (l10n.gettext("Moved up"), charts.UP_RGB, comparison.up),
+        (l10n.gettext("Stayed"), charts.STAYED_RGB, comparison.stayed),
+        (l10n.gettext("Moved down"), charts.DOWN_RGB, comparison.down),
+        (
+            l10n.gettext("Not comparable"),
+            charts.NOT_COMPARABLE_RGB,
+            comparison.not_in_both + comparison.unrated,
+        ),
+    ]
+    blank = (0,) * len(moves)
+    categories = _colour_categories(l10n) + [charts.Category(n, rgb) for n, rgb, _ in moves]
+    bars = [
+        charts.Bar(names[0], _colour_bar("", comparison.before).counts + blank),
+        charts.Bar(names[1], _colour_bar("", comparison.after).counts + blank),
+        charts.Bar(
+            l10n.gettext("Change"),
+            (0,) * len(SUMMARY_ORDER) + tuple(count for _, _, count in moves),
+        ),
+    ]
+    title = f"«{names[0]}» → «{names[1]}»"  # the rounds' own names, no words of ours
+    if group is not None:
+        title = f"{title} · {group.name(l10n.language)}"
+    return charts.bar_chart(
+        title,
+        categories,
+        bars,
+        subtitle=l10n.gettext("The first two bars count the recommendations in both rounds."),
+    )
 
 
 def _round_argument(message: Message) -> int | None:

@@ -11,9 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
-from bot.domain.rounds import MAX_REASON
+from bot.domain.rounds import MAX_REASON, PENDING_TTL
 from bot.domain.welcome import Checklist, Membership, Welcome
-from handlers import lookup, members, round_admin
+from handlers import lookup, members, private_rating, round_admin
 from handlers.access import Press
 from handlers.callbacks import (
     ChatLanguage,
@@ -28,7 +28,7 @@ from handlers.commands import N_, commands_for, sync_menus
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.render import closing, escape, group_names, split_messages
-from handlers.round_cards import not_linked
+from handlers.round_cards import DEEP_LINK, not_linked
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 # A guest's /start offers these look-ups as buttons: what a first question usually is.
@@ -126,12 +126,13 @@ def _members_help(
         ),
         escape(
             l10n.gettext(
-                "In private, ⏭ puts a card off until you have rated the others; /rate brings it "
-                "back. ❔ (don't know) is not a colour: it is counted, but does not colour the "
-                "result. A reason may have up to {limit} characters; in /myratings, ✍ changes it "
-                "and 🗑 deletes it. ⚖️ contested: the organisations' ratings are widely split; "
-                "… not enough ratings to show a colour."
-            ).format(limit=MAX_REASON)
+                "In private, after a colour tap your next message is its reason ({minutes} "
+                "min.), unless it is only numbers (118.6) or a /command; ⏭ "
+                "puts a card off until the others are rated. ❔ (don't know) is counted but does "
+                "not colour the result. A reason may have up to {limit} characters; in "
+                "/myratings, ✍ changes it and 🗑 deletes it. ⚖️ contested: the ratings are widely "
+                "split; … not enough ratings to show a colour."
+            ).format(limit=MAX_REASON, minutes=int(PENDING_TTL.total_seconds() // 60))
         ),
         escape(
             l10n.gettext(
@@ -355,6 +356,12 @@ async def _help_link(update: Update, context: BotContext, payload: str) -> None:
     await help_command(update, context)
 
 
+async def _reason_link(update: Update, context: BotContext, payload: str) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is not None and user is not None:
+        await private_rating.open_link(message, user, await reader(update, context), context)
+
+
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
     await members.join_with_code(update, context, payload)
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
@@ -364,6 +371,8 @@ async def _invite_link(update: Update, context: BotContext, payload: str) -> Non
 # is whatever else comes privately, so it stays last). Add a new kind of link here.
 DEEP_LINKS: tuple[DeepLink, ...] = (
     DeepLink(lambda payload: payload == "help", _help_link, private=False),
+    # A group card's ✍: that card in private, its reason asked for.
+    DeepLink(lambda payload: DEEP_LINK.fullmatch(payload) is not None, _reason_link),
     DeepLink(lambda payload: True, _invite_link),
 )
 

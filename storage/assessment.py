@@ -14,13 +14,15 @@ from bot.domain.assessment import (
     Colour,
     Distribution,
     NotInRound,
+    PendingReason,
+    PromptOrigin,
     Rating,
     Round,
     RoundClosed,
     RoundDraft,
 )
 from bot.domain.audit import AuditAction
-from bot.domain.outbox import Outgoing
+from bot.domain.outbox import Content, Outgoing
 from storage import audit, expiring, outbox
 from storage.db import Database
 
@@ -356,25 +358,44 @@ class AssessmentRepository:
         organisation_id: int,
         reason: str,
         now: dt.datetime,
-    ) -> None:
-        """Attach a reason to the organisation's rating (kept in history too)."""
+    ) -> tuple[int, Colour]:
+        """Attach a reason to the organisation's rating (kept in history too); the history
+        row's id and the rating's colour."""
         async with self._db.transaction() as db:
             await _require_open_item(db, round_id, recommendation_id)
-            cursor = await db.execute(
-                "UPDATE ratings SET reason = ?, updated_at = ? WHERE round_id = ? "
-                "AND recommendation_id = ? AND organisation_id = ?",
-                (reason, now.isoformat(), round_id, recommendation_id, organisation_id),
-            )
-            if not cursor.rowcount:
-                raise NotInRound
-            await db.execute(
-                "INSERT INTO rating_history (round_id, recommendation_id, organisation_id, "
-                "colour, reason, kind, at) SELECT round_id, recommendation_id, organisation_id, "
-                "colour, reason, 'reason', ? FROM ratings WHERE round_id = ? "
-                "AND recommendation_id = ? "
-                "AND organisation_id = ?",
-                (now.isoformat(), round_id, recommendation_id, organisation_id),
-            )
+            return await _set_reason(db, round_id, recommendation_id, organisation_id, reason, now)
+
+    async def undo_reason(
+        self,
+        round_id: int,
+        recommendation_id: int,
+        organisation_id: int,
+        history_id: int,
+        now: dt.datetime,
+    ) -> tuple[str, bool] | None:
+        """Give the rating back the reason it had before the one set at `history_id`, unless
+        a newer reason was set since: (the undone text, whether it was undone); None when that
+        row is not this organisation's reason for this rating."""
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT h.reason, (SELECT MAX(n.id) FROM rating_history AS n WHERE "
+                "n.round_id = h.round_id AND n.recommendation_id = h.recommendation_id AND "
+                "n.organisation_id = h.organisation_id AND n.kind = 'reason'), "
+                "(SELECT p.reason FROM rating_history AS p WHERE p.round_id = h.round_id AND "
+                "p.recommendation_id = h.recommendation_id AND "
+                "p.organisation_id = h.organisation_id AND p.id < h.id ORDER BY p.id DESC "
+                "LIMIT 1) FROM rating_history AS h WHERE h.id = ? AND h.round_id = ? AND "
+                "h.recommendation_id = ? AND h.organisation_id = ? AND h.kind = 'reason'",
+                (history_id, round_id, recommendation_id, organisation_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            if row[1] != history_id:
+                return str(row[0]), False
+            await _require_open_item(db, round_id, recommendation_id)
+            await _set_reason(db, round_id, recommendation_id, organisation_id, row[2] or "", now)
+            return str(row[0]), True
 
     async def ratings(self, round_id: int) -> list[Rating]:
         """Every rating of a round with the organisation's short name (coordinators' view)."""
@@ -575,24 +596,158 @@ class AssessmentRepository:
         *,
         expires: dt.datetime,
         now: dt.datetime,
+        pending: dt.datetime | None = None,
+        origin: tuple[int, int | None] | None = None,
     ) -> int:
         """Queue the prompt in the outbox and remember that a reply to it is the reason for this
-        rating, in one transaction; the delivery's id."""
+        rating, in one transaction; with `pending`, the person's next plain message is it too,
+        until then, once the prompt was sent; `origin`: the group chat (and topic) tapped in.
+        The delivery's id."""
         async with self._db.transaction() as db:
             await expiring.expire(db, now)
             [delivery_id] = await outbox.insert(db, [prompt], now)
+            chat, topic = origin if origin is not None else (None, None)
             await db.execute(
                 "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
-                "expires_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, delivery_id, round_id, recommendation_id, expires.isoformat()),
+                "expires_at, origin_chat_id, origin_topic_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    delivery_id,
+                    round_id,
+                    recommendation_id,
+                    expires.isoformat(),
+                    chat,
+                    topic,
+                ),
             )
             await db.execute(
                 "DELETE FROM reason_prompts WHERE user_id = ? AND id NOT IN (SELECT id FROM "
                 "reason_prompts WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
                 (user_id, user_id, PROMPTS_PER_PERSON),
             )
+            if pending is not None:
+                await _pend(db, user_id, round_id, recommendation_id, pending, delivery_id)
         self._db.on_staged()
         return delivery_id
+
+    async def remember_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """A prompt the bot sent itself (an answer): a reply to it is the reason too."""
+        await expiring.remember(
+            self._db,
+            now,
+            (
+                "INSERT INTO reason_prompts (user_id, message_id, round_id, recommendation_id, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, message_id, round_id, recommendation_id, expires.isoformat()),
+            ),
+        )
+
+    async def set_pending(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        next_card: bool,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """This person's next plain private message is the reason of this rating (a newer
+        prompt replaces it)."""
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
+            await _pend(db, user_id, round_id, recommendation_id, expires, None, next_card)
+
+    async def pending(self, user_id: int, now: dt.datetime) -> PendingReason | None:
+        """The reason this person was asked for last, unless expired."""
+        async with self._db.connection.execute(
+            "SELECT p.round_id, p.recommendation_id, p.next_card, p.delivery_id, d.status "
+            "FROM pending_reasons AS p LEFT JOIN deliveries AS d ON d.id = p.delivery_id "
+            "WHERE p.user_id = ? AND p.expires_at > ?",
+            (user_id, now.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        sent: bool | None = True
+        if row[3] is not None:
+            sent = {"sent": True, "waiting": None, "sending": None}.get(row[4], False)
+        return PendingReason(int(row[0]), int(row[1]), bool(row[2]), sent)
+
+    async def drop_pending(self, user_id: int, card: tuple[int, int] | None = None) -> bool:
+        """Forget the reason this person was asked for (only if it is `card`, when given);
+        whether it was forgotten."""
+        sql = "DELETE FROM pending_reasons WHERE user_id = ?"
+        params: tuple[int, ...] = (user_id,)
+        if card is not None:
+            sql += " AND round_id = ? AND recommendation_id = ?"
+            params = (user_id, *card)
+        async with self._db.transaction() as db:
+            cursor = await db.execute(sql, params)
+            return bool(cursor.rowcount)
+
+    async def recolour_prompt(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        content: Content,
+        now: dt.datetime,
+    ) -> int | None:
+        """The rating's colour changed: the newest outbox prompt for it says so (its row takes
+        this content, so one still waiting goes out with it); the message id of one already
+        sent that said something else, to edit; else None."""
+        new = content.to_json()
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT d.id, d.status, d.message_id, d.content FROM reason_prompts AS p "
+                "JOIN deliveries AS d ON d.id = p.delivery_id WHERE p.user_id = ? AND "
+                "p.round_id = ? AND p.recommendation_id = ? AND p.expires_at > ? "
+                "ORDER BY p.id DESC LIMIT 1",
+                (user_id, round_id, recommendation_id, now.isoformat()),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row[3] == new:
+                return None
+            await db.execute("UPDATE deliveries SET content = ? WHERE id = ?", (new, row[0]))
+            return int(row[2]) if row[1] == "sent" and row[2] is not None else None
+
+    async def refused_prompt(self, delivery_id: int) -> PromptOrigin | None:
+        """The prompt this delivery was, if it was asked for from a card in a group chat."""
+        async with self._db.connection.execute(
+            "SELECT user_id, round_id, recommendation_id, origin_chat_id, origin_topic_id "
+            "FROM reason_prompts WHERE delivery_id = ? AND origin_chat_id IS NOT NULL",
+            (delivery_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return PromptOrigin(int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4])
+
+    async def add_hint(
+        self, user_id: int, round_id: int, hint: Outgoing, now: dt.datetime
+    ) -> bool:
+        """Queue the line telling this person to open a private chat, unless they were told
+        already in this round; whether it was queued."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO private_chat_hints (user_id, round_id, at) VALUES (?, ?, ?)",
+                (user_id, round_id, now.isoformat()),
+            )
+            if not cursor.rowcount:
+                return False
+            await outbox.insert(db, [hint], now)
+        self._db.on_staged()
+        return True
 
     async def prompt(
         self, user_id: int, message_id: int, now: dt.datetime
@@ -654,6 +809,47 @@ class AssessmentRepository:
                 "DELETE FROM skipped_recommendations WHERE user_id = ? AND round_id = ?",
                 (user_id, round_id),
             )
+
+
+async def _set_reason(
+    db: aiosqlite.Connection,
+    round_id: int,
+    recommendation_id: int,
+    organisation_id: int,
+    reason: str,
+    now: dt.datetime,
+) -> tuple[int, Colour]:
+    cursor = await db.execute(
+        "UPDATE ratings SET reason = ?, updated_at = ? WHERE round_id = ? "
+        "AND recommendation_id = ? AND organisation_id = ? RETURNING colour",
+        (reason, now.isoformat(), round_id, recommendation_id, organisation_id),
+    )
+    row = await cursor.fetchone()
+    await cursor.close()
+    if row is None:
+        raise NotInRound
+    cursor = await db.execute(
+        "INSERT INTO rating_history (round_id, recommendation_id, organisation_id, "
+        "colour, reason, kind, at) VALUES (?, ?, ?, ?, ?, 'reason', ?)",
+        (round_id, recommendation_id, organisation_id, row[0], reason, now.isoformat()),
+    )
+    return int(cursor.lastrowid or 0), _COLOURS[row[0]]
+
+
+async def _pend(
+    db: aiosqlite.Connection,
+    user_id: int,
+    round_id: int,
+    recommendation_id: int,
+    expires: dt.datetime,
+    delivery_id: int | None,
+    next_card: bool = False,
+) -> None:
+    await db.execute(
+        "INSERT OR REPLACE INTO pending_reasons (user_id, round_id, recommendation_id, "
+        "delivery_id, next_card, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (user_id, round_id, recommendation_id, delivery_id, int(next_card), expires.isoformat()),
+    )
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:

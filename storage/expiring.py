@@ -18,6 +18,7 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
     """Delete the prompts and skips whose time is up (they are no longer read anyway)."""
     for sql in (
         "DELETE FROM reason_prompts WHERE expires_at <= ?",
+        "DELETE FROM pending_reasons WHERE expires_at <= ?",
         "DELETE FROM skipped_recommendations WHERE expires_at <= ?",
         "DELETE FROM list_prompts WHERE expires_at <= ?",
         "DELETE FROM action_prompts WHERE expires_at <= ?",

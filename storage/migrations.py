@@ -627,4 +627,27 @@ MIGRATIONS: tuple[str, ...] = (
         reminded_at TEXT NOT NULL
     )
     """,
+    # 25: reasons are never lost. The reason a person is asked for now: their next plain
+    # private message is it (one row per person; a newer tap replaces it, it expires; with a
+    # delivery, only once that prompt was sent). A prompt remembers the group chat whose card
+    # was tapped, so a refused private prompt is answered there, once per person per round.
+    """
+    CREATE TABLE pending_reasons (
+        user_id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        recommendation_id INTEGER NOT NULL,
+        delivery_id INTEGER REFERENCES deliveries (id) ON DELETE CASCADE,
+        next_card INTEGER NOT NULL DEFAULT 0 CHECK (next_card IN (0, 1)),
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX pending_reasons_expiry ON pending_reasons (expires_at);
+    ALTER TABLE reason_prompts ADD COLUMN origin_chat_id INTEGER;
+    ALTER TABLE reason_prompts ADD COLUMN origin_topic_id INTEGER;
+    CREATE TABLE private_chat_hints (
+        user_id INTEGER NOT NULL,
+        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        PRIMARY KEY (user_id, round_id)
+    )
+    """,
 )

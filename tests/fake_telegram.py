@@ -209,6 +209,25 @@ def visible_length(html: str) -> int:
     return _units(parse_html(html)[0])
 
 
+def check_photo(content: bytes) -> None:
+    """Telegram's rules for an uploaded photo: at most 10 MB, width and height together at most
+    10000 pixels, one side at most 20 times the other (checked for PNG, the bot's only kind)."""
+    if not content:
+        raise ApiError(400, "Bad Request: there is no photo in the request")
+    if len(content) > 10 * 1024 * 1024:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    if content[:8] != b"\x89PNG\r\n\x1a\n" or content[12:16] != b"IHDR":
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+    width, height = int.from_bytes(content[16:20]), int.from_bytes(content[20:24])
+    if (
+        not width
+        or not height
+        or width + height > 10000
+        or max(width, height) > 20 * min(width, height)
+    ):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+
+
 def check_text(text: str | None, parse_mode: str | None, limit: int = 4096) -> None:
     """Reject empty or over-long texts and malformed HTML, as Telegram does."""
     if not text or not text.strip():
@@ -243,6 +262,12 @@ def check_markup(markup: dict[str, Any] | None) -> None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            url = button.get("url")
+            if url is not None and not re.fullmatch(r"(https?|tg)://\S+", url):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+            start = re.search(r"[?&]start=([^&]*)", url or "")
+            if start and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", start.group(1)):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 _JITTER = 0.02  # seconds of loopback timing noise the flood limits forgive
@@ -329,7 +354,9 @@ class FakeTelegram:
     open_inline: set[str] = field(default_factory=set)
     commands: dict[MenuKey, list[dict[str, Any]]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    never_started: set[int] = field(default_factory=set)  # users who never opened a chat
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
+    photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # uploaded pictures (PNG)
     limits: FloodLimits = field(default_factory=FloodLimits)
     # Seconds for the flood limits: a test's clock can drive them (virtual time, no sleeping).
     monotonic: Callable[[], float] = time.monotonic
@@ -475,6 +502,8 @@ class FakeTelegram:
         """Blocked users answer 403; over a flood limit, 429 with the seconds to wait."""
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.never_started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat_id in self.unknown_chats:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.migrated:
@@ -727,14 +756,19 @@ class FakeTelegram:
 
     def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         photo = params.get("photo")
-        if not isinstance(photo, str) or not photo:
+        if isinstance(photo, dict):  # an upload (multipart): a picture Telegram accepts
+            check_photo(photo["content"])
+        elif not isinstance(photo, str) or not photo:
             raise ApiError(400, "Bad Request: there is no photo in the request")
         if params.get("caption"):
             check_text(params["caption"], params.get("parse_mode"), limit=1024)
         check_markup(params.get("reply_markup"))
-        return self._new_message(
+        sent = self._new_message(
             int(params["chat_id"]), {**params, "text": params.get("caption", "")}
         )
+        if isinstance(photo, dict):
+            self.photos[(sent["chat"]["id"], sent["message_id"])] = photo["content"]
+        return sent
 
     def _api_pinChatMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -836,6 +870,8 @@ class FakeTelegram:
     ) -> int:
         """A user sends a text message (a command gets its bot_command entity); its update id."""
         chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        if chat["id"] == user["id"]:  # writing to the bot opens the private chat
+            self.never_started.discard(user["id"])
         reply_to = extra.pop("reply_to", None)
         if reply_to is not None:  # a reply to one of the bot's messages, by its id
             stored = self.messages[(chat["id"], reply_to)]

@@ -53,6 +53,7 @@ Y, N = True, False
 ANYONE = (Y, Y, Y, Y, Y, Y)
 MEMBERS = (N, Y, N, Y, Y, Y)  # members of active organisations and coordinators
 RATERS = (N, Y, N, N, N, Y)  # representatives of active organisations (coordinators are not)
+RATERS_PRIVATE = (N, Y, N, N, N, N)  # the private rating flow's own buttons
 COORDINATORS = (N, N, N, Y, Y, N)
 COORDINATORS_PRIVATE = (N, N, N, N, Y, N)  # membership details never go into a group
 COORDINATORS_GROUP = (N, N, N, Y, N, N)  # acts on the group itself
@@ -124,6 +125,8 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rv": ("rv:{open}:{rec}", RATERS),
     "rw": ("rw:{open}:{rec}", RATERS),
     "rx": ("rx:{open}:{rec}", RATERS),
+    "ru": ("ru:{open}:{rec}:1", RATERS_PRIVATE),
+    "rn": ("rn:{open}", RATERS_PRIVATE),
     "rq": ("rq:{published}:0:0", MEMBERS),
     "rac": ("rac:{spare_round}", COORDINATORS),
     "rao": ("rao:{spare_round}", COORDINATORS),

@@ -164,3 +164,51 @@ async def test_a_milestone_prompt_keeps_waiting_after_a_bad_date(
     await strategies.ask_milestone(BOSS, CHAT, 11, 4, Milestone.ADOPTION)
     clock.advance(days=2)
     assert await strategies.answer_milestone(BOSS, CHAT, 11, "2024") is None  # expired
+
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    "118",
+    "118.6.7",
+    "c99 118.6",
+    "c1 c2 118.6",
+    "៩៩៩.៩",
+    "\u200b\u200b",
+    "\u202e118.6",
+    "a\x00b\x07c",
+    "x" * 4096,
+    "🙂" * 300,
+    "99999999999999999999.1",
+    "before the next-next review of 2570",
+)
+
+
+async def test_hostile_answers_are_refused_or_kept_as_text_never_a_crash(
+    services: Services, setup: tuple[int, int, int]
+) -> None:
+    group, _, _ = setup
+    strategies, catalog = services.strategies, services.catalog
+    prompt = 900
+    for step in (Step.RECOMMENDATIONS, Step.ACTIVITY, Step.TIMEFRAME):
+        for text in HOSTILE:
+            started = await strategies.start_adding(BOSS, CHAT, group, catalog)
+            assert started.draft is not None
+            draft_id = started.draft.id
+            for answer in {Step.RECOMMENDATIONS: [], Step.ACTIVITY: ["118.6"]}.get(
+                step, ["118.6", "Radio"]
+            ):
+                prompt += 1
+                await strategies.prompted(BOSS, draft_id, prompt)
+                await strategies.answer_step(BOSS, CHAT, prompt, answer, catalog)
+            prompt += 1
+            await strategies.prompted(BOSS, draft_id, prompt)
+            outcome = await strategies.answer_step(BOSS, CHAT, prompt, text, catalog)
+            assert outcome is not None
+            assert outcome.draft is not None
+            if outcome.problem is None:  # kept: as one line of plain text, within the limit
+                assert outcome.draft.step is not step
+                kept = (outcome.draft.values.recommendations, outcome.draft.values.activity)
+                assert all(len(v) <= 1000 and "\n" not in v for v in kept)
+            else:
+                assert outcome.draft.step is step  # the same question waits
+    assert (await strategies.for_group(group)).actions == ()

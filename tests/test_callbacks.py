@@ -135,6 +135,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rv:3:17": cb.Review(3, 17),
         "rw:3:17": cb.AskReason(3, 17),
         "rx:3:17": cb.DeleteReason(3, 17),
+        "ru:3:17:5": cb.UndoReason(3, 17, 5),
+        "rn:3": cb.NextCard(3),
         "rq:3:1:0": cb.ResultsPage(3, 1, 0),
         "rap:3": cb.RoundButton(3, cb.RoundAction.PUBLISH),
         "bc:a:1": cb.Compose(cb.ComposeAction.AUDIENCE, 1),

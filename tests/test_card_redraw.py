@@ -57,4 +57,11 @@ async def test_not_modified_counts_as_drawn(tg: FakeTelegram, bot: BotApplicatio
     same = await tg.next_call("editMessageText", chat_id=GROUP["id"])
     assert "not modified" in str(same.error)
     await flush(bot)
-    assert [c for c in tg.calls if c.method == "editMessageText" and not c.consumed] == []
+    # (The private reason prompt follows the colour: tests/test_reason_flow_bot.py.)
+    assert [
+        c
+        for c in tg.calls
+        if c.method == "editMessageText"
+        and not c.consumed
+        and str(c.params["chat_id"]) == str(GROUP["id"])
+    ] == []

@@ -38,6 +38,8 @@ async def test_a_reason_prompt_and_a_skip_survive_a_restart(
         assert number_of(card) == "118.2"
         await press(tg, card, button(card, "🔴"), member)
         card = await edited(tg, card)
+        asked = await next_card(tg, member)  # type a reason now, or ⏭ Next
+        await press(tg, asked, button(asked, "⏭ Next"), member)
         assert number_of(await next_card(tg, member)) == "118.3"
         await press(tg, card, button(card, "✍"), member)
 
@@ -61,7 +63,9 @@ async def test_a_reason_prompt_and_a_skip_survive_a_restart(
             for r in services.catalog.recommendations
             if (r.cycle, str(r.number)) == (2, "118.1")
         )
-        assert stored == [(member["id"], 1, rating.recommendation_id), (member["id"], 1, first)]
+        # The answer to the tap and the ✍ prompt (both take a reply), the skip.
+        asked_for = (member["id"], 1, rating.recommendation_id)
+        assert stored == [asked_for, asked_for, (member["id"], 1, first)]
     assert tg.unconsumed_errors() == []
 
 

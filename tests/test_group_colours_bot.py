@@ -5,17 +5,20 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.domain.assessment import Colour
+from bot.charts import OVERALL_RGB
+from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 WOMEN_CHAT = {"id": -100600, "type": "supergroup", "title": "Women's rights group"}
 RED, ORANGE = "🔴 Red: no progress", "🟠 Orange: some progress"
 GREEN, NOT_ENOUGH = "🟢 Green: fully implemented", "… Not enough ratings"
+SHORT = "<i>Deploy further efforts in order to prevent and punish…</i>"
 
 
 async def first_card(tg: FakeTelegram, chat: dict, user: dict) -> StoredMessage:  # type: ignore[type-arg]
@@ -132,19 +135,31 @@ async def test_two_groups_judge_one_recommendation_differently(
     )
     page = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     assert page.params["text"] == (
-        f"Page 1 of 1\n\n<b>118.63</b> {RED}\n🔴 3 · 🟠 1 · 🟢 0 · ❔ 0\n"
+        f"Page 1 of 1\n\n<b>118.63</b> {RED}\n{SHORT}\n🔴 3 · 🟠 1 · 🟢 0 · ❔ 0\n"
         f"Whole coalition: {ORANGE}\n🔴 No law yet."
     )
     await tg.reply_to(reps[3], "/results 1 women")
     page = await tg.next_call("sendMessage", chat_id=reps[3]["id"])
     assert page.params["text"].startswith(
-        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n🔴 0 · 🟠 4 · 🟢 0 · ❔ 0\nWhole coalition: "
+        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n{SHORT}\n🔴 0 · 🟠 4 · 🟢 0 · ❔ 0\n"
+        "Whole coalition: "
     )
+    women = await tg.next_call("sendPhoto", chat_id=reps[3]["id"])  # one group's: by theme
+    assert women.params["caption"] == "Mid-term"
     await tg.reply_to(reps[3], "/results 1")
     page = await tg.next_call("sendMessage", chat_id=reps[3]["id"])
     assert page.params["text"].startswith(
-        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n🔴 3 · 🟠 4 · 🟢 0 · ❔ 1\n🔴 No law yet."
+        f"Page 1 of 1\n\n<b>118.63</b> {ORANGE}\n{SHORT}\n🔴 3 · 🟠 4 · 🟢 0 · ❔ 1\n"
+        "🔴 No law yet."
     )
+    # The whole coalition's picture has a bar per working group, each group's own judgement:
+    # gender 🟠 (4 of its organisations), the children's group (no members) not enough, land 🔴.
+    photo = await tg.next_call("sendPhoto", chat_id=reps[3]["id"])
+    assert bars_in(tg.photos[(reps[3]["id"], photo.result["message_id"])]) == [
+        {OVERALL_RGB[Overall.ORANGE]: 1.0},
+        {OVERALL_RGB[Overall.NOT_ENOUGH]: 1.0},
+        {OVERALL_RGB[Overall.RED]: 1.0},
+    ]
 
     # /compare: the land group progressed, the women's group did not, the coalition did.
     await open_round(tg, "c2 118.63", "Final")
@@ -154,12 +169,15 @@ async def test_two_groups_judge_one_recommendation_differently(
     await services.assessments.publish(COORDINATOR_ID, 2)
     land = await tg.reply_to(reps[0], "/compare 1 2", chat=GROUP)
     assert land.text.startswith(
-        "<b>Land and natural resources</b>\n<b>1 progressed · 0 regressed</b>\n\n"
+        "<b>Land and natural resources</b>\n<b>⬆ 1 progressed · ⬇ 0 regressed · = 0 stayed</b>\n\n"
     )
     assert "⬆ 118.63: 🔴 → 🟢" in land.text
     women = await tg.reply_to(reps[3], "/compare 1 2", chat=WOMEN_CHAT)
-    assert women.text == "No recommendation changed colour between these rounds."
+    assert women.text == (
+        "<b>Gender and women's rights</b>\n"
+        "<b>No recommendation changed colour between these rounds.</b>"
+    )
     coalition = await tg.reply_to(reps[3], "/compare 1 2")
     assert "⬆ 118.63: 🟠 → 🟢" in coalition.text
     named = await tg.reply_to(reps[3], "/compare 1 2 women")
-    assert named.text == "No recommendation changed colour between these rounds."
+    assert named.text == women.text

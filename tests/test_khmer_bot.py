@@ -3,8 +3,11 @@ server."""
 
 from pathlib import Path
 
+import pytest
+
 from bot.app import running
-from bot.domain.assessment import Colour
+from bot.charts import OVERALL_RGB
+from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import (
@@ -16,6 +19,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram
+from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
@@ -72,6 +76,9 @@ async def test_skips_are_counted_and_closed_ratings_stay_readable(
     card = await tg.reply_to(member, "/rate")
     await press(tg, card, button(card, "🟢"), member)
     await tg.next_call("editMessageText", chat_id=member["id"])
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])  # a reason now, or ⏭ Next
+    asked_message = tg.messages[(member["id"], asked.result["message_id"])]
+    await press(tg, asked_message, button(asked_message, "⏭ បន្ទាប់"), member)
     second = await tg.next_call("sendMessage", chat_id=member["id"])
     card = tg.messages[(member["id"], second.result["message_id"])]
     await press(tg, card, button(card, "⏭"), member)
@@ -149,10 +156,12 @@ async def test_khmer_wording_of_rounds_results_refusals_and_help(
     )
     summary = await tg.reply_to(member, "/results 1")
     await tg.next_call("sendMessage", chat_id=member["id"])  # the table
-    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 1 · … 13\n" in summary.text
-    assert summary.text.endswith(
-        "\n\n⚖️ មានការខ្វែងគំនិត៖ ការវាយតម្លៃបែកគ្នាខ្លាំង · … ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់"
-    )
+    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 1 · ការវាយតម្លៃមិនគ្រប់គ្រាន់ 13\n" in summary.text
+    photo = await tg.next_call("sendPhoto", chat_id=member["id"])  # came first: the picture
+    assert photo.params["caption"] == "Mid-term"
+    land = {OVERALL_RGB[Overall.GREEN]: 1 / 14, OVERALL_RGB[Overall.NOT_ENOUGH]: 13 / 14}
+    bars = bars_in(tg.photos[(member["id"], photo.result["message_id"])])
+    assert any(bar == pytest.approx(land, abs=0.01) for bar in bars)
     guest = {"id": 3999, "is_bot": False, "first_name": "Bopha", "language_code": "km"}
     refusal = await tg.reply_to(guest, "/myratings")
     assert "សូមសុំលិង្កអញ្ជើញ" in refusal.text

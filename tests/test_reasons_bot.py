@@ -30,7 +30,7 @@ async def test_change_and_delete_a_reason_with_its_history(
     card = await edited(tg, card)
     assert card.text.endswith("Your organisation's rating: 🔴")
     assert [b["text"] for b in buttons(card)][4:] == ["✍"]  # no reason yet: nothing to delete
-    await tg.next_call("sendMessage", chat_id=member["id"])  # the next card
+    await tg.next_call("sendMessage", chat_id=member["id"])  # type a reason now, or ⏭ Next
     await press(tg, card, button(card, "✍"), member)
     assert await reply_to_prompt(tg, member, "Old reason.") == (
         "Reason saved. You can change it by replying again."
@@ -48,8 +48,8 @@ async def test_change_and_delete_a_reason_with_its_history(
     await press(tg, card, button(card, "✍"), member)
     prompt = await tg.next_call("sendMessage", chat_id=member["id"])
     assert prompt.params["text"] == (
-        "ORG0 rated 118.1 🔴 with this reason:\nOld reason.\nTo change it, reply to this message "
-        "with the new reason (at most 500 characters)."
+        "ORG0 rated 118.1 🔴 with this reason:\nOld reason.\nTo change it, send the new reason "
+        "as your next message or reply to this one (at most 500 characters)."
     )
     await tg.send("x" * 600, user=member, reply_to=prompt.result["message_id"])
     told = await tg.next_call("sendMessage", chat_id=member["id"])

@@ -4,14 +4,17 @@ import asyncio
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
-from bot.domain.assessment import Colour
+from bot.charts import OVERALL_RGB
+from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.round_panel import confirmed, round_panel
+from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, edited, press
 
 GUEST = {"id": 999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
@@ -85,7 +88,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     assert first.text.endswith(
         "0 of 3 organisations have rated (colours shown when the results are published)"
     )
-    red, orange, green, _unknown = (b["callback_data"] for b in buttons(first))
+    red, orange, green, _unknown = (b["callback_data"] for b in buttons(first)[:4])
 
     assert await press(tg, first, red, reps[0]) == "ORG0 rated it 🔴."
     prompt = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
@@ -140,11 +143,19 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     await confirmed(tg, panel, "Publish", "Yes, publish")
     summary = await tg.reply_to(reps[1], "/results 1")
     assert summary.text.startswith("<b>Mid-term review 2026</b>\n3 of 3 organisations took part.")
-    assert "\nLand and natural resources: 🟠 1 · … 13" in summary.text
+    assert "\nLand and natural resources: 🟠 1 · not enough 13" in summary.text
+    # Before the summary, the picture: a bar per theme (one working group), 🟠 1 of 14 for land.
+    photo = await tg.next_call("sendPhoto", chat_id=reps[1]["id"])
+    assert photo.params["caption"] == "Mid-term review 2026"
+    assert photo.result["message_id"] < summary.message_id
+    bars = bars_in(tg.photos[(reps[1]["id"], photo.result["message_id"])])
+    land = {OVERALL_RGB[Overall.ORANGE]: 1 / 14, OVERALL_RGB[Overall.NOT_ENOUGH]: 13 / 14}
+    assert any(bar == pytest.approx(land, abs=0.01) for bar in bars)
     page = await tg.next_call("sendMessage", chat_id=reps[1]["id"])
     member_view = tg.messages[(reps[1]["id"], page.result["message_id"])]
     assert member_view.text.startswith(
         "Page 1 of 2\n\n<b>118.63</b> 🟠 Orange: some progress\n"
+        "<i>Deploy further efforts in order to prevent and punish…</i>\n"
         "🔴 1 · 🟠 2 · 🟢 0 · ❔ 0\n🔴 No law yet."
     )
     assert "ORG0" not in member_view.text
@@ -261,11 +272,21 @@ async def test_private_rating_skip_and_change(tg: FakeTelegram, bot: BotApplicat
     await press(tg, card, button(card, "🟢"), member)
     updated = await edited(tg, card)
     assert updated.text.endswith("Your organisation's rating: 🟢")
+    # The reason is asked for at once; ⏭ Next goes on without one.
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert asked.params["text"] == (
+        "ORG0 rated 118.2 🟢. Type a short reason now (e.g. “Law drafted, still in "
+        "consultation”), or tap ⏭ Next."
+    )
+    asked_message = tg.messages[(member["id"], asked.result["message_id"])]
+    await press(tg, asked_message, button(asked_message, "⏭ Next"), member)
     nxt = await tg.next_call("sendMessage", chat_id=member["id"])
     assert nxt.params["text"].startswith("<b>118.3</b>")
-    # Change the rating: history keeps both.
+    # Change the rating: history keeps both; the prompt says the new colour.
     await press(tg, updated, button(updated, "🔴"), member)
     updated = await edited(tg, updated)
+    asked = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert asked.params["text"].startswith("ORG0 rated 118.2 🔴. Type a short reason now")
     # ✍ asks for the reason; the reply is stored with the rating.
     await press(tg, updated, button(updated, "✍"), member)
     prompt = await tg.next_call("sendMessage", chat_id=member["id"])
@@ -304,7 +325,7 @@ async def test_concurrent_taps_lose_nothing(tg: FakeTelegram, bot: BotApplicatio
     await tg.send("/rate", user=reps[0], chat=GROUP)
     call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     first = tg.messages[(GROUP["id"], call.result["message_id"])]
-    colours = [b["callback_data"] for b in buttons(first)]
+    colours = [b["callback_data"] for b in buttons(first)[:4]]
     await asyncio.gather(*(tg.press(first, colours[i % 4], user=r) for i, r in enumerate(reps)))
     services: Services = bot.bot_data["services"]
     for _ in range(100):
@@ -349,9 +370,11 @@ async def test_compare_rounds_and_erased_organisations_become_anonymous(
         await services.assessments.set_open(COORDINATOR_ID, scope_round, False)
         await services.assessments.publish(COORDINATOR_ID, scope_round)
     reply = await tg.reply_to(COORDINATOR, "/compare 1 2")
+    short = "Ratify the International Convention on the Protection of…"
     assert reply.text == (
-        "<b>1 progressed · 0 regressed</b>\n\n<b>Labour rights</b>\n⬆ 118.6: 🔴 → 🟢\n\n"
-        "<b>Treaties and cooperation with UN mechanisms</b>\n⬆ 118.6: 🔴 → 🟢"
+        "<b>⬆ 1 progressed · ⬇ 0 regressed · = 0 stayed</b>\n\n<b>Labour rights</b>\n"
+        f"⬆ 118.6: 🔴 → 🟢 — {short}\n\n"
+        f"<b>Treaties and cooperation with UN mechanisms</b>\n⬆ 118.6: 🔴 → 🟢 — {short}"
     )
     await tg.send("/compare 1 2 xlsx", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])

@@ -25,7 +25,7 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.domain.outbox import Content
+from bot.domain.outbox import Content, DeliveryStatus
 from bot.domain.rounds import Assessments, BadScope, Scope, Tapped, closing_time, parse_scope
 from bot.services import Services
 from tests.conftest import FakeClock
@@ -755,6 +755,25 @@ async def test_a_reason_prompt_is_answered_within_a_day(
     assert await assessments.prompted(MEMBER, 77) == (round_id, item)
     clock.advance(minutes=1)
     assert await assessments.prompted(MEMBER, 77) is None
+
+
+async def test_a_waiting_prompt_goes_out_with_the_current_colour(
+    assessments: Assessments, services: Services, clock: FakeClock
+) -> None:
+    """The colour changed before the outbox sent the prompt: it goes out saying the new one;
+    once sent, its message id comes back to be edited (unless it already says that)."""
+    item = rec(services, "118.6")
+    round_id = await round_of(assessments, clock, [item])
+    await assessments.rate(MEMBER, round_id, item, R)
+    delivery = await assessments.ask_reason(MEMBER, round_id, item, Content("🔴 why?"), "en")
+    assert await assessments.recolour_prompt(MEMBER, round_id, item, Content("🟢 why?")) is None
+    waiting = await services.outbox.delivery(delivery)
+    assert waiting is not None
+    assert (waiting.status, waiting.content.text) == (DeliveryStatus.WAITING, "🟢 why?")
+    await services.outbox.store.mark_sent(delivery, 77, clock.now())
+    assert await assessments.recolour_prompt(MEMBER, round_id, item, Content("🟢 why?")) is None
+    assert await assessments.recolour_prompt(MEMBER, round_id, item, Content("🟠 why?")) == 77
+    assert await assessments.recolour_prompt(OTHER, round_id, item, Content("🟠 why?")) is None
 
 
 async def test_a_rating_tap_is_one_call_that_says_what_came_of_it(

@@ -166,3 +166,24 @@ class Card:
     working_group_id: int | None = None
     # The language it was posted in (the chat's, chosen by a coordinator): redraws keep it.
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingReason:
+    """The reason a person was asked for last: their next plain private message gives it."""
+
+    round_id: int
+    recommendation_id: int
+    next_card: bool  # asked after a first rating in private: the next card follows the reason
+    sent: bool | None  # its prompt reached them (True), is on its way (None) or failed (False)
+
+
+@dataclass(frozen=True)
+class PromptOrigin:
+    """A reason prompt that Telegram refused, asked for from a card in a group chat."""
+
+    user_id: int
+    round_id: int
+    recommendation_id: int
+    chat_id: int
+    topic_id: int | None

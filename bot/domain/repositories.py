@@ -7,14 +7,23 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
-from bot.domain.assessment import Card, Colour, Distribution, Rating, Round, RoundDraft
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    PendingReason,
+    PromptOrigin,
+    Rating,
+    Round,
+    RoundDraft,
+)
 from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
 from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, WorkingGroup
 from bot.domain.menus import MenuHolder
 from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
-from bot.domain.outbox import Delivery, DeliveryStatus, Outgoing
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outgoing
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
 
@@ -328,8 +337,21 @@ class AssessmentStore(Protocol):
         organisation_id: int,
         reason: str,
         now: dt.datetime,
-    ) -> None:
-        """Attach a reason to the organisation's rating (kept in history too)."""
+    ) -> tuple[int, Colour]:
+        """Attach a reason to the organisation's rating (kept in history too); the history
+        row's id and the rating's colour."""
+        ...
+
+    async def undo_reason(
+        self,
+        round_id: int,
+        recommendation_id: int,
+        organisation_id: int,
+        history_id: int,
+        now: dt.datetime,
+    ) -> tuple[str, bool] | None:
+        """Restore the reason before the one set at `history_id` unless a newer one was set:
+        (the undone text, whether undone); None when that row is not this rating's reason."""
         ...
 
     async def ratings(self, round_id: int) -> list[Rating]:
@@ -408,8 +430,66 @@ class AssessmentStore(Protocol):
         *,
         expires: dt.datetime,
         now: dt.datetime,
+        pending: dt.datetime | None = None,
+        origin: tuple[int, int | None] | None = None,
     ) -> int:
-        """Queue the prompt and remember that a reply to it is the reason for this rating."""
+        """Queue the prompt and remember that a reply to it is the reason for this rating
+        (with `pending`, the next plain message too, until then); `origin`: the group chat."""
+        ...
+
+    async def remember_prompt(
+        self,
+        user_id: int,
+        message_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """A prompt the bot sent itself (an answer): a reply to it is the reason too."""
+        ...
+
+    async def set_pending(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        *,
+        next_card: bool,
+        expires: dt.datetime,
+        now: dt.datetime,
+    ) -> None:
+        """This person's next plain private message is the reason of this rating."""
+        ...
+
+    async def pending(self, user_id: int, now: dt.datetime) -> PendingReason | None:
+        """The reason this person was asked for last, unless expired."""
+        ...
+
+    async def drop_pending(self, user_id: int, card: tuple[int, int] | None = None) -> bool:
+        """Forget the reason this person was asked for (only if it is `card`, when given)."""
+        ...
+
+    async def recolour_prompt(
+        self,
+        user_id: int,
+        round_id: int,
+        recommendation_id: int,
+        content: Content,
+        now: dt.datetime,
+    ) -> int | None:
+        """Give a waiting prompt for this rating this content; the message id of a sent one."""
+        ...
+
+    async def refused_prompt(self, delivery_id: int) -> PromptOrigin | None:
+        """The prompt this delivery was, if it was asked for from a card in a group chat."""
+        ...
+
+    async def add_hint(
+        self, user_id: int, round_id: int, hint: Outgoing, now: dt.datetime
+    ) -> bool:
+        """Queue the 'open a private chat' line unless sent in this round; whether queued."""
         ...
 
     async def prompt(

@@ -8,7 +8,7 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.domain.arguments import name_after_colon, normalise
@@ -18,6 +18,8 @@ from bot.domain.assessment import (
     Distribution,
     NotInRound,
     Overall,
+    PendingReason,
+    PromptOrigin,
     Rating,
     Round,
     RoundClosed,
@@ -50,10 +52,13 @@ log = logging.getLogger(__name__)
 MAX_NAME = 120  # characters of a round's name
 MAX_REASON = 500  # characters; a longer reason is cut, and its writer is told
 PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the reason this long
+# After a prompt, the person's next plain private message is the reason, this long.
+PENDING_TTL = dt.timedelta(minutes=30)
 DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this long
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
 _UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+_WORD = re.compile(r"[^\W\d_]")  # a letter, in any script
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
@@ -281,6 +286,84 @@ class Tap:
     round: Round | None = None
     # A first rating from a group card: ask for the reason in private (at most once a minute).
     ask_reason: bool = False
+
+
+class Reasoned(enum.StrEnum):
+    """What a typed reason did: saved (perhaps cut), or refused and why."""
+
+    SAVED = "saved"
+    CUT = "cut"  # saved, its first MAX_REASON characters
+    EMPTY = "empty"  # only spaces: nothing saved
+    NOT_A_RATER = "not a rater"
+    CLOSED = "closed"
+    NOT_IN_ROUND = "not in round"
+    LOOKUP = "lookup"  # no reason asked for, or the text is a lookup: answer it as one
+
+
+@dataclass(frozen=True)
+class ReasonGiven:
+    """A typed reason's outcome, all a handler needs to answer it."""
+
+    result: Reasoned
+    round_id: int = 0
+    recommendation_id: int = 0
+    colour: Colour | None = None
+    history_id: int = 0  # the history row that holds it (the undo button names it)
+    next_card: bool = False  # asked after a first rating in private: show the next card
+    length: int = 0  # characters typed (one line)
+
+
+class Undo(enum.StrEnum):
+    """What 'That was a search' did to the reason it names."""
+
+    UNDONE = "undone"
+    CHANGED = "changed"  # a newer reason was set since: it stays
+    CLOSED = "closed"
+    GONE = "gone"  # not this organisation's reason (forged or erased)
+
+
+@dataclass(frozen=True)
+class Undone:
+    """'That was a search': what became of the reason, and the text to look up."""
+
+    result: Undo
+    text: str = ""
+
+
+class LinkOpened(enum.StrEnum):
+    """What a ✍ deep link (`/start r<round>_<rec>`) found."""
+
+    RATED = "rated"  # the organisation's rating: the reason is asked for
+    UNRATED = "unrated"  # not rated yet: the card, to tap a colour first
+    NOT_A_RATER = "not a rater"
+    CLOSED = "closed"
+    GONE = "gone"  # no such round, or the recommendation is not in it
+
+
+@dataclass(frozen=True)
+class Link:
+    """A ✍ deep link's outcome."""
+
+    result: LinkOpened
+    round: Round | None = None
+    organisation: str = ""
+    rating: Rating | None = None
+
+
+def is_lookup(text: str) -> bool:
+    """A private text that is a lookup even while a reason is asked for: a command, or only
+    recommendation numbers (with a cycle), as typed to look them up ('118.6', '១១៨.៦ c2')."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        return True
+    try:
+        if parse_numbers(stripped) is None:
+            return False
+        _, rest = extract_cycle(normalize(stripped))
+    except (MalformedNumber, MultipleCycles):
+        return True  # a number typed wrong ('118', '118.6.7'): the lookup explains
+    # '118.6 is done' is a reason that names a number, not a lookup.
+    return not _WORD.search(without_numbers(rest))
 
 
 class Opening(enum.StrEnum):
@@ -734,6 +817,12 @@ class Assessments:
         if in_group:
             ask = new and self.reason_prompts.allow(user_id)
             return Tap(result, short, counts, ask_reason=ask)
+        # In private the bot asks at once: the next plain message is the reason (a newer
+        # prompt replaces this one; it expires).
+        now = self.clock.now()
+        await self.repository.set_pending(
+            user_id, round_id, rec_id, next_card=new, expires=now + PENDING_TTL, now=now
+        )
         return Tap(result, short, counts, await self.repository.round(round_id))
 
     async def round(self, round_id: int) -> Round | None:
@@ -852,10 +941,18 @@ class Assessments:
         await self.repository.skip(user_id, round_id, rec_id, expires=now + SKIP_TTL, now=now)
 
     async def ask_reason(
-        self, user_id: int, round_id: int, rec_id: int, content: Content, language: str
+        self,
+        user_id: int,
+        round_id: int,
+        rec_id: int,
+        content: Content,
+        language: str,
+        origin: tuple[int, int | None] | None = None,
     ) -> int:
         """Queue a prompt for the reason of a rating (outbox); a private reply to it, within
-        PROMPT_TTL, is the reason. The delivery's id."""
+        PROMPT_TTL, is the reason, and so is the next plain private message once it was sent,
+        within PENDING_TTL. `origin`: the group chat (and topic) whose card was tapped, told
+        if Telegram refuses the prompt. The delivery's id."""
         now = self.clock.now()
         prompt = Outgoing(
             user_id,
@@ -865,7 +962,152 @@ class Assessments:
             reference=f"prompt:{round_id}:{rec_id}",
         )
         return await self.repository.add_prompt(
-            user_id, prompt, round_id, rec_id, expires=now + PROMPT_TTL, now=now
+            user_id,
+            prompt,
+            round_id,
+            rec_id,
+            expires=now + PROMPT_TTL,
+            now=now,
+            pending=now + PENDING_TTL,
+            origin=origin,
+        )
+
+    async def prompt_sent(self, user_id: int, message_id: int, round_id: int, rec_id: int) -> None:
+        """The bot answered a tap with a prompt: a reply to it is the reason too."""
+        now = self.clock.now()
+        await self.repository.remember_prompt(
+            user_id, message_id, round_id, rec_id, expires=now + PROMPT_TTL, now=now
+        )
+
+    async def recolour_prompt(
+        self, user_id: int, round_id: int, rec_id: int, content: Content
+    ) -> int | None:
+        """The rating's colour changed: a prompt for it still waiting says the new one; the
+        message id of a prompt already sent, to edit, else None."""
+        return await self.repository.recolour_prompt(
+            user_id, round_id, rec_id, content, self.clock.now()
+        )
+
+    async def pending(self, user_id: int) -> PendingReason | None:
+        """The reason this person was asked for last (their next plain message gives it)."""
+        return await self.repository.pending(user_id, self.clock.now())
+
+    async def move_on(self, user_id: int) -> None:
+        """⏭ Next: the person gives no reason now; their next message is not one."""
+        await self.repository.drop_pending(user_id)
+
+    async def give_reason(
+        self, user_id: int, round_id: int, rec_id: int, text: str
+    ) -> ReasonGiven:
+        """Attach a typed reason (one line, cut to MAX_REASON) to the organisation's rating;
+        the reason asked for in this rating is then given."""
+        reason = one_line(text)
+        if not reason.strip():
+            return ReasonGiven(Reasoned.EMPTY, round_id, rec_id)
+        try:
+            org_id, _ = await self.rater(user_id)
+            history_id, colour = await self.repository.set_reason(
+                round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+            )
+        except NotAllowed:
+            return ReasonGiven(Reasoned.NOT_A_RATER)
+        except RoundClosed:
+            return ReasonGiven(Reasoned.CLOSED)
+        except NotInRound:
+            return ReasonGiven(Reasoned.NOT_IN_ROUND)
+        pending = await self.repository.pending(user_id, self.clock.now())
+        next_card = (
+            pending is not None
+            and (pending.round_id, pending.recommendation_id) == (round_id, rec_id)
+            and pending.next_card
+        )
+        await self.repository.drop_pending(user_id, (round_id, rec_id))
+        return ReasonGiven(
+            Reasoned.CUT if len(reason) > MAX_REASON else Reasoned.SAVED,
+            round_id,
+            rec_id,
+            colour,
+            history_id,
+            next_card,
+            len(reason),
+        )
+
+    async def reason_from_message(self, user_id: int, text: str) -> ReasonGiven | None:
+        """A plain private message: the reason asked for last, unless none is (or its prompt
+        has not reached the person) or the text is a lookup (LOOKUP). None while that prompt
+        is still on its way."""
+        if is_lookup(text):
+            return ReasonGiven(Reasoned.LOOKUP)
+        pending = await self.repository.pending(user_id, self.clock.now())
+        if pending is None or pending.sent is False:
+            return ReasonGiven(Reasoned.LOOKUP)
+        if pending.sent is None:
+            return None
+        return await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+
+    async def undo_reason(
+        self, user_id: int, round_id: int, rec_id: int, history_id: int
+    ) -> Undone:
+        """'That was a search': the rating gets back the reason it had before (unless a newer
+        one was set since); the text to look up instead."""
+        try:
+            org_id, _ = await self.rater(user_id)
+            undone = await self.repository.undo_reason(
+                round_id, rec_id, org_id, history_id, self.clock.now()
+            )
+        except NotAllowed:
+            return Undone(Undo.GONE)
+        except (RoundClosed, NotInRound):
+            return Undone(Undo.CLOSED)
+        if undone is None:
+            return Undone(Undo.GONE)
+        text, done = undone
+        return Undone(Undo.UNDONE if done else Undo.CHANGED, text)
+
+    async def open_link(self, user_id: int, round_id: int, rec_id: int) -> Link:
+        """A ✍ deep link from a group card: the organisation's rating of it, whose reason is
+        then asked for (the next plain message gives it), or why not."""
+        try:
+            _, short = await self.rater(user_id)
+        except NotAllowed:
+            return Link(LinkOpened.NOT_A_RATER)
+        round_ = await self.repository.round(round_id)
+        if round_ is None or rec_id not in await self.repository.items(round_id):
+            return Link(LinkOpened.GONE)
+        if not round_.open:
+            return Link(LinkOpened.CLOSED, round_)
+        org_id, _ = await self.rater(user_id)
+        rating = (await self.repository.own(round_id, org_id)).get(rec_id)
+        if rating is None:
+            return Link(LinkOpened.UNRATED, round_, short)
+        now = self.clock.now()
+        await self.repository.set_pending(
+            user_id, round_id, rec_id, next_card=False, expires=now + PENDING_TTL, now=now
+        )
+        return Link(LinkOpened.RATED, round_, short, rating)
+
+    async def hint_private_chat(
+        self, delivery_id: int, compose: Callable[[PromptOrigin, str, str | None], Content]
+    ) -> bool:
+        """Telegram refused a reason prompt (the person never opened a private chat with the
+        bot, or blocked it): if it was asked for from a group card, one line there tells them
+        to open the chat, once per person per round. compose(origin, name, chat language)."""
+        origin = await self.repository.refused_prompt(delivery_id)
+        if origin is None:
+            return False
+        person = await self.coalition.person(origin.user_id)
+        language = await self.coalition.chat_language(origin.chat_id, origin.topic_id or 0)
+        name = person.display_name if person is not None else ""
+        hint = Outgoing(
+            origin.chat_id,
+            compose(origin, name, language),
+            Job.NOTICE,
+            topic_id=origin.topic_id,
+            language=language,
+            reference=f"hint:{origin.round_id}:{origin.user_id}",
+        )
+        return await self.repository.add_hint(
+            origin.user_id, origin.round_id, hint, self.clock.now()
         )
 
     async def prompted(self, user_id: int, message_id: int) -> tuple[int, int] | None:
@@ -979,18 +1221,20 @@ class Assessments:
     ) -> list[tuple[Recommendation, Overall, Overall, int]]:
         """Recommendations whose colour changed between two rounds (+1 progressed, -1 regressed):
         the whole coalition's colours, or one working group's."""
+        return (await self.comparison(user_id, first, second, catalog, group_id)).changes
+
+    async def comparison(
+        self,
+        user_id: int,
+        first: int,
+        second: int,
+        catalog: Catalog,
+        group_id: int | None = None,
+    ) -> Comparison:
+        """The two rounds side by side: what changed, what stayed, what cannot be compared."""
         _, before = await self.results(user_id, first, catalog, group_id=group_id)
         _, after = await self.results(user_id, second, catalog, group_id=group_id)
-        old = {row.recommendation.id: row.overall for row in before}
-        changes = []
-        for row in after:
-            if row.recommendation.id in old:
-                moved = change(old[row.recommendation.id], row.overall)
-                if moved:
-                    changes.append(
-                        (row.recommendation, old[row.recommendation.id], row.overall, moved)
-                    )
-        return changes
+        return compare_results(before, after)
 
     async def latest(self, rec_id: int) -> tuple[Round, Overall, Distribution] | None:
         """The latest published colour of a recommendation, for its card."""
@@ -1098,16 +1342,73 @@ def summary_by_theme(
     """The one-glance summary: how many recommendations of each theme got each colour."""
     summary = []
     for theme in catalog.themes:
-        counts = dict.fromkeys(Overall, 0)
-        for row in rows:
-            if theme.id in row.recommendation.theme_ids:
-                counts[row.overall] += 1
+        counts = colour_counts(r.overall for r in rows if theme.id in r.recommendation.theme_ids)
         if any(counts.values()):
             summary.append((theme, counts))
     return summary
 
 
 Change = tuple[Recommendation, Overall, Overall, int]
+_RANKED = frozenset({Overall.RED, Overall.ORANGE, Overall.GREEN})  # colours that compare
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two rounds compared, over the recommendations in both.
+
+    `changes` progressed (+1) or regressed (-1); `stayed` kept their colour; `not_in_both` were
+    in only one of the rounds; `unrated` had no colour to compare in one round (not enough
+    ratings, or contested). `before` and `after` count each round's colours over those in both.
+    """
+
+    changes: list[Change]
+    stayed: int
+    not_in_both: int
+    unrated: int
+    before: dict[Overall, int]
+    after: dict[Overall, int]
+
+    @property
+    def up(self) -> int:
+        """How many progressed."""
+        return sum(1 for c in self.changes if c[3] > 0)
+
+    @property
+    def down(self) -> int:
+        """How many regressed."""
+        return len(self.changes) - self.up
+
+
+def compare_results(before: list[ResultRow], after: list[ResultRow]) -> Comparison:
+    """Compare two rounds' rows recommendation by recommendation."""
+    old = {row.recommendation.id: row.overall for row in before}
+    both = [row for row in after if row.recommendation.id in old]
+    changes: list[Change] = []
+    stayed = unrated = 0
+    for row in both:
+        was = old[row.recommendation.id]
+        if was not in _RANKED or row.overall not in _RANKED:
+            unrated += 1
+        elif moved := change(was, row.overall):
+            changes.append((row.recommendation, was, row.overall, moved))
+        else:
+            stayed += 1
+    return Comparison(
+        changes,
+        stayed,
+        len(old) + len(after) - 2 * len(both),
+        unrated,
+        colour_counts(old[row.recommendation.id] for row in both),
+        colour_counts(row.overall for row in both),
+    )
+
+
+def colour_counts(values: Iterable[Overall]) -> dict[Overall, int]:
+    """How many of each published colour (every colour present, zero or not)."""
+    counts = dict.fromkeys(Overall, 0)
+    for value in values:
+        counts[value] += 1
+    return counts
 
 
 def changes_by_theme(catalog: Catalog, changes: list[Change]) -> list[tuple[Theme, list[Change]]]:
