@@ -19,7 +19,7 @@ from bot.flood import ChatRateLimiter
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
-from handlers import broadcasts, chats, group_rating, guard, nudges, operations
+from handlers import broadcasts, chats, group_rating, guard, nudges, operations, round_notices
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def build_application(
         app.job_queue.run_repeating(
             nudges.sweep, interval=NUDGE_SWEEP_SECONDS, first=1.0, name="nudges"
         )
-        # The database owns the outbox's schedule: this only wakes the sender to look at it.
+        # The database owns the outbox's schedule: this only wakes the sender to look at it
+        # (and tells who opened a round which groups did not pin its notice, once).
         app.job_queue.run_repeating(
             outbox_sweep,
             interval=settings.card_edit_seconds,
@@ -116,8 +117,10 @@ def build_application(
 
 
 async def outbox_sweep(context: BotContext) -> None:
-    """Job: wake the outbox's sender (an idempotent look at what is due)."""
+    """Job: wake the outbox's sender (an idempotent look at what is due); report the group
+    chats that did not pin a round's notice (once each)."""
     context.services.outbox.notify()
+    await round_notices.report_unpinned(context)
 
 
 async def command_menus(context: BotContext) -> None:

@@ -318,14 +318,19 @@ class Sender:
             await self._store.annotate(delivery.id, note)
         self.sent += 1
         if delivery.content.pin and delivery.chat_id < 0:
-            try:
-                await self._bot.pin_chat_message(
-                    delivery.chat_id,
-                    message.message_id,
-                    disable_notification=delivery.content.silent,
-                )
-            except TelegramError as exc:
-                log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
+            await self._pin(delivery, message.message_id)
+
+    async def _pin(self, delivery: Delivery, message_id: int) -> None:
+        """Pin a group's message without a second notification (the message itself notified).
+        A refusal (the bot is not an admin who may pin) is recorded once, never retried: the
+        message stays sent, and whoever asked is told which chats did not pin (a sweep)."""
+        try:
+            await self._bot.pin_chat_message(
+                delivery.chat_id, message_id, disable_notification=True
+            )
+        except TelegramError as exc:
+            log.info("outbox: delivery %d not pinned: %s", delivery.id, exc.message)
+            await self._store.pin_refused(delivery.id, exc.message, self._clock.now())
 
     async def _blocked(self, delivery: Delivery, error: str) -> None:
         """403 / chat not found / kicked: never retried; a person is marked unreachable, a group

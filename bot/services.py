@@ -24,7 +24,7 @@ from bot.domain.milestones import Milestones, read_milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
-from bot.domain.round_notices import RoundNotices
+from bot.domain.round_notices import JoinNotices, PinReports, RoundNotices
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
 from bot.domain.spreadsheet import table, workbook
@@ -33,7 +33,14 @@ from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.domain.welcome import Welcomes
 from bot.settings import Settings
-from handlers.callbacks import GotIt, RateRound
+from handlers.callbacks import (
+    GotIt,
+    NoticeResult,
+    OrgButton,
+    OrgView,
+    RateRound,
+    ResultsNotice,
+)
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
 from storage.broadcasts import BroadcastRepository
@@ -76,15 +83,22 @@ class Services:
         self.outbox = Outbox(OutboxRepository(database), clock)
         database.now = clock.now
         database.on_staged = self.outbox.notify
+        broadcast_store = BroadcastRepository(database)
+        joins = JoinNotices(
+            broadcast_store.reach,
+            translations,
+            settings.default_language,
+            functools.partial(_set_groups, translations),
+        )
         self.coalition = Coalition(
             MembershipRepository(database),
             clock,
             dt.timedelta(hours=settings.invite_ttl_hours),
             settings.default_language,
+            (joins, self.outbox),
         )
         self.group_lists = GroupLists(GroupListRepository(database), self.coalition, clock)
         self.reason_prompts = RateLimiter(clock, 1)
-        broadcast_store = BroadcastRepository(database)
         notices = RoundNotices(
             broadcast_store.reach,
             functools.partial(_group_lists, self.coalition, self.group_lists),
@@ -93,9 +107,20 @@ class Services:
             settings.default_language,
             functools.partial(_rate_now, translations),
             settings.round_reminder_days,
+            functools.partial(_results_buttons, translations),
+        )
+        rounds = AssessmentRepository(database)
+        self.pin_reports = PinReports(
+            self.outbox.store,
+            rounds,
+            self.outbox,
+            broadcast_store.reach,
+            translations,
+            settings.default_language,
+            clock,
         )
         self.assessments = Assessments(
-            AssessmentRepository(database),
+            rounds,
             self.coalition,
             self.group_lists,
             clock,
@@ -330,6 +355,23 @@ def _rate_now(translations: Translations, round_id: int, language: str) -> Butto
     """The [Rate now] button under a round's notice, in the reader's language."""
     label = translations.localizer(language).gettext("Rate now")
     return Button(label, RateRound(round_id).pack())
+
+
+def _results_buttons(
+    translations: Translations, round_id: int, language: str
+) -> tuple[Button, ...]:
+    """[📊 View results] [📥 XLSX] under a published-results notice, in the reader's language."""
+    label = "📊 " + translations.localizer(language).gettext("View results")
+    return (
+        Button(label, ResultsNotice(round_id, NoticeResult.VIEW).pack()),
+        Button("📥 XLSX", ResultsNotice(round_id, NoticeResult.XLSX).pack()),
+    )
+
+
+def _set_groups(translations: Translations, org_id: int, language: str) -> Button:
+    """[Set working groups] under "Dara joined ADHOC": the organisation's group buttons."""
+    label = translations.localizer(language).gettext("Set working groups")
+    return Button(label, OrgButton(OrgView.GROUPS, org_id).pack())
 
 
 async def _group_lists(coalition: Coalition, group_lists: GroupLists) -> dict[int, set[int]]:

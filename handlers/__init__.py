@@ -35,7 +35,9 @@ from handlers import (
     operations,
     private_rating,
     round_admin,
+    round_notices,
     round_results,
+    serving,
     start,
     strategy,
 )
@@ -77,11 +79,15 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C),
+    # Under a published-results notice: members, once the round is published (the gate).
+    Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    # /strategy's rule: members and coordinators see the actions serving a recommendation.
+    Button(cb.ServingActions, serving.on_serving, _M),
     # Adding and editing actions: coordinators, in their private chat (the group hears only
     # commands and replies, and the flow asks for several typed answers).
     Button(cb.ActionAdd, action_editor.on_add, _C, Where.PRIVATE),
@@ -114,6 +120,7 @@ def register(app: BotApplication) -> None:
         "orgs": members.orgs,
         "addorg": members.add_org,
         "linkgroup": chats.link_group,
+        "groups": chats.groups,
         "unlinkgroup": chats.unlink_group,
         "promote": members.promote,
         "demote": members.demote,

@@ -69,6 +69,13 @@ class RoundAction(enum.StrEnum):
     REMIND = "m"  # 🔔 remind those behind
 
 
+class NoticeResult(enum.StrEnum):
+    """What a button under a round's published-results notice gives."""
+
+    VIEW = "v"
+    XLSX = "x"
+
+
 class OrgView(enum.StrEnum):
     """A coordinator's organisation button that opens a panel or acts on the whole organisation."""
 
@@ -411,6 +418,13 @@ class ResultsPage(RoundPayload, prefix="rq"):
 
 
 @dataclass(frozen=True)
+class ResultsNotice(RoundPayload, prefix="pn", glued="kind"):
+    """[📊 View results] or [📥 XLSX] under a round's published-results notice."""
+
+    kind: NoticeResult
+
+
+@dataclass(frozen=True)
 class RoundButton(RoundPayload, prefix="ra", glued="action"):
     """A coordinator's action on a round."""
 
@@ -461,10 +475,12 @@ class GotIt(CallbackData, prefix="bk"):
 
 @dataclass(frozen=True)
 class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
-    """Answer a nudge about an action: done, in progress, blocked, or a new date."""
+    """Answer a nudge about an action: done, in progress, blocked, or a new date; for a
+    recurring action, the occurrence the nudge was about (its day as YYYYMMDD)."""
 
     answer: Answer
     action: int
+    occurrence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -484,11 +500,19 @@ class StrategyCard(CallbackData, prefix="sa"):
 
 
 @dataclass(frozen=True)
+class ServingActions(CallbackData, prefix="sv"):
+    """The actions of the strategies that serve a recommendation (from its card)."""
+
+    rec: int
+
+
+@dataclass(frozen=True)
 class DraftRound(CallbackData, prefix="rd"):
-    """[Open] or [Cancel] under /openround's preview."""
+    """[Open], [Open and pin in groups] or [Cancel] under /openround's preview."""
 
     draft: int
     go: bool
+    pin: bool | None = None  # None: an older button, without the choice
 
 
 @dataclass(frozen=True)

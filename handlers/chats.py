@@ -6,16 +6,19 @@ import logging
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
+from bot.domain.coalition import ByLink
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.services import DomainServices
 from bot.domain.text import truncate
 from handlers.access import Press
 from handlers.callbacks import LinkGroup
+from handlers.commands import N_
 from handlers.common import (
     BotContext,
     answering_not_allowed,
     not_allowed,
+    reader,
     stale,
     tell_coordinators,
     thread_of,
@@ -153,3 +156,84 @@ async def unlink_group(message: Message, user: User, l10n: Localizer, context: B
             else l10n.gettext("This chat was not linked to a working group.")
         )
     )
+
+
+@answering_not_allowed
+async def groups(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/groups (coordinators, private): each working group's chats, and a button that adds the
+    bot to a group chat and links it to that working group in one step."""
+    links = await context.services.coalition.group_links(user.id)
+    hours = int(context.services.coalition.invite_ttl.total_seconds() // 3600)
+    lines = [
+        "<b>" + escape(l10n.gettext("Working groups and their chats")) + "</b>",
+        *(
+            escape(
+                "• "
+                + link.group.name(l10n.language)
+                + ": "
+                + ("; ".join(f"«{t}»" for t in link.chats) or l10n.gettext("no chat yet"))
+            )
+            for link in links
+        ),
+        "",
+        escape(
+            l10n.ngettext(
+                "Tap a working group to add me to its group chat: Telegram asks which group, and "
+                "when a coordinator adds me that chat is linked to the working group at once. "
+                "Each button works once, for {hours} hour; send /groups again for new ones.",
+                "Tap a working group to add me to its group chat: Telegram asks which group, and "
+                "when a coordinator adds me that chat is linked to the working group at once. "
+                "Each button works once, for {hours} hours; send /groups again for new ones.",
+                hours,
+            ).format(hours=hours)
+        ),
+    ]
+    rows = [
+        [
+            InlineKeyboardButton(
+                "➕ " + link.group.name(l10n.language),
+                url=f"https://t.me/{context.bot.username}?startgroup={link.token}",
+            )
+        ]
+        for link in links
+    ]
+    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+
+_BY_LINK = {
+    ByLink.INVALID: N_(
+        "This link to add me is not valid. A coordinator can send /linkgroup here, or get a new "
+        "link with /groups in a private chat with me."
+    ),
+    ByLink.USED: N_(
+        "This link to add me was already used. A coordinator can send /linkgroup here, or get a "
+        "new link with /groups in a private chat with me."
+    ),
+    ByLink.EXPIRED: N_(
+        "This link to add me has expired. A coordinator can send /linkgroup here, or get a new "
+        "link with /groups in a private chat with me."
+    ),
+    ByLink.NOT_COORDINATOR: N_(
+        "Only a coordinator can link this chat to a working group: ask a coordinator to add me "
+        "with their link, or to send /linkgroup here."
+    ),
+}
+
+
+async def link_with_token(update: Update, context: BotContext, token: str) -> None:
+    """/start <token> in a group: Telegram sends it when someone adds the bot with a working
+    group's link; a coordinator's adding links the chat at once, anyone else is told why not."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    l10n = await reader(update, context)
+    linked = await context.services.coalition.link_by_token(
+        user.id, message.chat.id, thread_of(message), token, message.chat.title or ""
+    )
+    if linked.result is ByLink.LINKED and linked.group is not None:
+        text = l10n.gettext("This chat is now the chat of the working group «{group}».").format(
+            group=linked.group.name(l10n.language)
+        )
+    else:
+        text = l10n.gettext(_BY_LINK[linked.result])
+    await message.reply_text(escape(text))

@@ -126,6 +126,12 @@ COMMANDS: tuple[Command, ...] = (
         "linkgroup", N_("In a group chat or topic: link it to a working group"), _C, Where.GROUP
     ),
     Command(
+        "groups",
+        N_("Working groups, their chats, and a button to add me to a group chat for each"),
+        _C,
+        Where.PRIVATE,
+    ),
+    Command(
         "unlinkgroup",
         N_("In a group chat or topic: remove its working group link"),
         _C,

@@ -90,7 +90,9 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
     if message is None or user is None:
         return
     l10n = await reader(update, context)
-    joining = await context.services.coalition.redeem(user.id, name_of(user), l10n.language, code)
+    joining = await context.services.coalition.redeem(
+        user.id, name_of(user), l10n.language, code, user.first_name
+    )
     texts = {
         Joined.EXPIRED: l10n.gettext(
             "This invite link has expired. Ask a coordinator for a new one."
@@ -160,7 +162,8 @@ async def me(message: Message, user: User, l10n: Localizer, context: BotContext)
 
 @answering_not_allowed
 async def add_org(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/addorg SHORTNAME Full name: create an organisation and send its first invite."""
+    """/addorg SHORTNAME Full name: create an organisation and send its first invite, then (in
+    private) its working-group buttons, to choose them in the same step."""
     parts = (message.text or "").split(maxsplit=2)
     if len(parts) < 3 or len(parts[1]) > 20 or len(parts[2]) > 200:
         await message.reply_text(
@@ -187,6 +190,9 @@ async def add_org(message: Message, user: User, l10n: Localizer, context: BotCon
     await message.reply_text(
         invite_text(l10n, context, invite), reply_markup=_invite_markup(l10n, invite)
     )
+    if message.chat.type == "private":  # in the same step: its working groups (tap several)
+        text, markup = await _groups_panel(l10n, context, user.id, invite.organisation.id)
+        await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
 def _org_line(org: Organisation) -> str:

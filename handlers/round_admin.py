@@ -80,7 +80,13 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
                     l10n.gettext("Cancel"),
                     callback_data=DraftRound(opened.round_id, False).pack(),
                 ),
-            ]
+            ],
+            [
+                InlineKeyboardButton(
+                    "📌 " + l10n.gettext("Open and pin in groups"),
+                    callback_data=DraftRound(opened.round_id, True, True).pack(),
+                )
+            ],
         ]
     )
     await message.reply_text(
@@ -122,7 +128,7 @@ async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None
             press.message, escape(l10n.gettext("Cancelled: no round was opened.")), None
         )
         return
-    opened = await assessments.confirm(press.user.id, press.data.draft)
+    opened = await assessments.confirm(press.user.id, press.data.draft, pin=bool(press.data.pin))
     if opened.result is Opening.BAD_SCOPE:  # its closing date passed meanwhile
         await query.answer(l10n.gettext(opened.problem), show_alert=True)
         await lookup.edit(press.message, escape(l10n.gettext(opened.problem)), None)

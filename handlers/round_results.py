@@ -301,11 +301,12 @@ async def send_export(
     fmt: str,
     by_theme: bool = False,
     group: WorkingGroup | None = None,
+    to: int | None = None,
 ) -> None:
     """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
-    built off the event loop."""
+    built off the event loop; `to`: into that private chat instead (a button in a group)."""
     services = context.services
-    private = message.chat.type == "private"
+    private = message.chat.type == "private" or to is not None
     if by_theme:  # themes keep the coalition-wide colours
         round_, rows = await services.assessments.results(
             user_id, round_id, services.catalog, private=private
@@ -337,14 +338,13 @@ async def send_export(
     content = await asyncio.to_thread(
         partial(table, data, fmt, sheet=round_.name, more=more, fills=fills)
     )
-    await message.reply_document(
-        InputFile(
-            content,
-            filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}",
-        ),
-        caption=escape(round_.name),
-        do_quote=False,
+    document = InputFile(
+        content, filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}"
     )
+    if to is not None:
+        await message.get_bot().send_document(to, document, caption=escape(round_.name))
+        return
+    await message.reply_document(document, caption=escape(round_.name), do_quote=False)
 
 
 @answering_not_allowed

@@ -13,7 +13,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
 from bot.domain.welcome import Checklist, Membership, Welcome
-from handlers import lookup, members, private_rating, round_admin
+from handlers import chats, lookup, members, private_rating, round_admin
 from handlers.access import Press
 from handlers.callbacks import (
     ChatLanguage,
@@ -22,6 +22,8 @@ from handlers.callbacks import (
     Lang,
     Language,
     RateRound,
+    RoundAction,
+    RoundButton,
     ShowRounds,
 )
 from handlers.commands import N_, commands_for, sync_menus
@@ -200,6 +202,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
         ),
         escape(
             l10n.gettext(
+                "A recurring action (every quarter, monthly, every year in December…) is "
+                "reminded before each time it is due, and ✅ marks that time done. A "
+                "recommendation's card says how many actions serve it: 📋 lists them."
+            )
+        ),
+        escape(
+            l10n.gettext(
                 "To add an action in private: /strategy, choose the group, ➕ Add action, and "
                 "answer step by step (⏭ skips what is optional; nothing is saved before "
                 "💾 Save). To change one: open its card, ✏️ Edit, choose the field. "
@@ -367,13 +376,20 @@ async def _invite_link(update: Update, context: BotContext, payload: str) -> Non
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
 
 
+async def _group_link(update: Update, context: BotContext, payload: str) -> None:
+    await chats.link_with_token(update, context, payload)
+
+
 # /start with a payload: the first kind that matches handles it (order matters: an invite code
-# is whatever else comes privately, so it stays last). Add a new kind of link here.
+# is whatever else comes privately, and a working group's link whatever else comes in a group,
+# so they stay last). Add a new kind of link here.
 DEEP_LINKS: tuple[DeepLink, ...] = (
     DeepLink(lambda payload: payload == "help", _help_link, private=False),
     # A group card's ✍: that card in private, its reason asked for.
     DeepLink(lambda payload: DEEP_LINK.fullmatch(payload) is not None, _reason_link),
     DeepLink(lambda payload: True, _invite_link),
+    # ?startgroup=<token> from /groups: Telegram sends /start@bot <token> in the group.
+    DeepLink(lambda payload: True, _group_link, private=False),
 )
 
 
@@ -478,8 +494,17 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
         )
     )
     lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
+    panels: Rows = [
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Open panel: «{name}»").format(name=r.name[:40]),
+                callback_data=RoundButton(r.id, RoundAction.PANEL).pack(),
+            )
+        ]
+        for r in checklist.open_rounds
+    ]
     rounds = InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
-    return "\n".join(lines), [[rounds]]
+    return "\n".join(lines), [*panels, [rounds]]
 
 
 def _membership(l10n: Localizer, context: BotContext, membership: Membership) -> tuple[str, Rows]:

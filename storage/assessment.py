@@ -248,6 +248,14 @@ class AssessmentRepository:
             row = await cursor.fetchone()
         return _round(row) if row else None
 
+    async def opener(self, round_id: int) -> int | None:
+        """The coordinator who opened a round (None: no such round)."""
+        async with self._db.connection.execute(
+            "SELECT created_by FROM rounds WHERE id = ?", (round_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
     async def items(self, round_id: int) -> list[int]:
         """The recommendations of a round."""
         async with self._db.connection.execute(

@@ -26,6 +26,8 @@ from bot.domain.membership import (
     UnknownOrganisation,
     WorkingGroup,
 )
+from bot.domain.repositories import JoinAnnounce
+from bot.domain.round_notices import joined_reference
 from storage import audit, group_lists
 from storage.db import Database
 
@@ -267,6 +269,10 @@ class MembershipRepository:
                 (org_id,),
             )
             await db.execute("DELETE FROM organisations WHERE id = ?", (org_id,))
+            # "Dara joined ADHOC": the notices naming it and its representative go too.
+            await db.execute(
+                "DELETE FROM deliveries WHERE reference = ?", (joined_reference(org_id),)
+            )
             await db.execute(
                 "UPDATE audit_log SET detail = '' WHERE organisation_id = ?", (org_id,)
             )
@@ -319,20 +325,27 @@ class MembershipRepository:
             return True
 
     async def redeem_invite(
-        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+        self,
+        code_hash: str,
+        user_id: int,
+        display_name: str,
+        language: str,
+        now: dt.datetime,
+        announce: JoinAnnounce | None = None,
     ) -> int:
-        """Make the user the representative the invite was for; return the organisation id."""
+        """Make the user the representative the invite was for; return the organisation id
+        (`announce` stages the coordinators' notice in the same transaction)."""
         async with self._db.transaction() as db:
             async with db.execute(
                 "SELECT i.id, i.organisation_id, i.expires_at, i.used_at, i.revoked_at, "
-                "o.active FROM invites AS i JOIN organisations AS o ON o.id = i.organisation_id "
-                "WHERE i.code_hash = ?",
+                "o.active, o.short_name FROM invites AS i "
+                "JOIN organisations AS o ON o.id = i.organisation_id WHERE i.code_hash = ?",
                 (code_hash,),
             ) as cursor:
                 invite = await cursor.fetchone()
             if invite is None:
                 raise InviteInvalid("unknown")
-            invite_id, org_id, expires_at, used_at, revoked_at, active = invite
+            invite_id, org_id, expires_at, used_at, revoked_at, active, short_name = invite
             if used_at is not None:
                 raise InviteInvalid("used")
             if revoked_at is not None or not active:
@@ -359,6 +372,8 @@ class MembershipRepository:
                 (now.isoformat(), user_id, invite_id),
             )
             await audit.record(db, now, user_id, AuditAction.JOIN_WITH_INVITE, org_id, "")
+            if announce is not None:
+                announce(int(org_id), str(short_name))
             return int(org_id)
 
     # --- working groups and their chats ----------------------------------------------------
@@ -424,16 +439,52 @@ class MembershipRepository:
     ) -> None:
         """Link a chat (or forum topic) to a working group, replacing an earlier link."""
         async with self._db.transaction() as db:
+            await _link(db, chat_id, thread_id, group_id, title, actor=actor, now=now)
+
+    async def create_group_link(
+        self, group_id: int, token_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> None:
+        """Store an "add the bot to your group" token (hashed) for a working group; expired
+        ones are forgotten."""
+        async with self._db.transaction() as db:
+            await db.execute("DELETE FROM group_links WHERE expires_at <= ?", (now.isoformat(),))
             await db.execute(
-                "INSERT INTO group_chats (chat_id, thread_id, working_group_id, title, "
-                "linked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, thread_id) DO UPDATE "
-                "SET working_group_id = excluded.working_group_id, title = excluded.title",
-                (chat_id, thread_id, group_id, title[:128], now.isoformat()),
+                "INSERT INTO group_links (token_hash, working_group_id, created_by, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (token_hash, group_id, actor, now.isoformat(), expires.isoformat()),
             )
-            await db.execute("DELETE FROM lost_chats WHERE chat_id = ?", (chat_id,))
-            await audit.record(
-                db, now, actor, AuditAction.LINK_CHAT, None, f"{chat_id}/{thread_id}:{group_id}"
+
+    async def link_with_token(
+        self,
+        token_hash: str,
+        chat_id: int,
+        thread_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> tuple[str, int | None]:
+        """Link the chat to the token's working group and use the token up, in one
+        transaction: ("linked", group id), or ("unknown" | "used" | "expired", None)."""
+        async with self._db.transaction() as db:
+            async with db.execute(
+                "SELECT id, working_group_id, expires_at, used_at FROM group_links "
+                "WHERE token_hash = ?",
+                (token_hash,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return "unknown", None
+            if row[3] is not None:
+                return "used", None
+            if dt.datetime.fromisoformat(row[2]) <= now:
+                return "expired", None
+            await db.execute(
+                "UPDATE group_links SET used_at = ?, used_in = ? WHERE id = ?",
+                (now.isoformat(), chat_id, row[0]),
             )
+            await _link(db, chat_id, thread_id, int(row[1]), title, actor=actor, now=now)
+            return "linked", int(row[1])
 
     async def unlink_chat(
         self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
@@ -540,6 +591,29 @@ async def _links(db: aiosqlite.Connection, chat_id: int) -> list[GroupChat]:
         (chat_id,),
     ) as cursor:
         return [GroupChat(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]
+
+
+async def _link(
+    db: aiosqlite.Connection,
+    chat_id: int,
+    thread_id: int,
+    group_id: int,
+    title: str,
+    *,
+    actor: int,
+    now: dt.datetime,
+) -> None:
+    """Link a chat (or topic) inside the caller's transaction, with its audit entry."""
+    await db.execute(
+        "INSERT INTO group_chats (chat_id, thread_id, working_group_id, title, "
+        "linked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, thread_id) DO UPDATE "
+        "SET working_group_id = excluded.working_group_id, title = excluded.title",
+        (chat_id, thread_id, group_id, title[:128], now.isoformat()),
+    )
+    await db.execute("DELETE FROM lost_chats WHERE chat_id = ?", (chat_id,))
+    await audit.record(
+        db, now, actor, AuditAction.LINK_CHAT, None, f"{chat_id}/{thread_id}:{group_id}"
+    )
 
 
 def _person(row: aiosqlite.Row) -> Person:

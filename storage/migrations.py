@@ -650,4 +650,37 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, round_id)
     )
     """,
+    # 26: messages sent and not pinned where pinning was asked (the bot may not pin in that
+    # group): kept until whoever asked is told, once, which chats did not pin.
+    """
+    CREATE TABLE unpinned (
+        delivery_id INTEGER PRIMARY KEY REFERENCES deliveries (id) ON DELETE CASCADE,
+        reference TEXT,
+        chat_id INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reported_at TEXT
+    );
+    CREATE INDEX unpinned_unreported ON unpinned (reference) WHERE reported_at IS NULL
+    """,
+    # 27: "add the bot to your group" links (t.me/<bot>?startgroup=<token>), one working group
+    # each; the token is stored hashed like an invite's, used once, and expires.
+    """
+    CREATE TABLE group_links (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        working_group_id INTEGER NOT NULL REFERENCES working_groups (id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_in INTEGER
+    );
+    CREATE INDEX group_links_expiry ON group_links (expires_at)
+    """,
+    # 28: which occurrence of a recurring action a status change was about (its day, ISO):
+    # Done on one occurrence marks that one done and the action goes on to the next.
+    """
+    ALTER TABLE action_history ADD COLUMN occurrence TEXT
+    """,
 )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bot.domain.outbox import Content, Delivery, DeliveryStatus, Job, Outgoing
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Job, Outgoing, Unpinned
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -232,3 +232,32 @@ class OutboxRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def pin_refused(self, delivery_id: int, error: str, now: dt.datetime) -> None:
+        """A sent message that could not be pinned (once per delivery)."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO unpinned (delivery_id, reference, chat_id, error, at) "
+                "SELECT id, reference, chat_id, ?, ? FROM deliveries WHERE id = ?",
+                (error[:500], stamp(now), delivery_id),
+            )
+
+    async def unpinned(self) -> list[Unpinned]:
+        """Chats not pinned and not reported yet, of references with nothing left to send to
+        a group chat (so one report names them all)."""
+        async with self._db.connection.execute(
+            "SELECT u.reference, u.chat_id, COALESCE(MAX(g.title), '') FROM unpinned AS u "
+            "LEFT JOIN group_chats AS g ON g.chat_id = u.chat_id "
+            "WHERE u.reported_at IS NULL AND u.reference IS NOT NULL AND NOT EXISTS ("
+            "SELECT 1 FROM deliveries AS d WHERE d.reference = u.reference AND d.chat_id < 0 "
+            "AND d.status IN ('waiting', 'sending')) "
+            "GROUP BY u.reference, u.chat_id ORDER BY u.reference, u.chat_id"
+        ) as cursor:
+            return [Unpinned(r[0], int(r[1]), r[2]) for r in await cursor.fetchall()]
+
+    async def pins_reported(self, reference: str, now: dt.datetime) -> None:
+        """Whoever asked was told (the notice is staged in this transaction)."""
+        await self._update(
+            "UPDATE unpinned SET reported_at = ? WHERE reference = ? AND reported_at IS NULL",
+            (stamp(now), reference),
+        )

@@ -363,6 +363,9 @@ class FakeTelegram:
     unknown_chats: set[int] = field(default_factory=set)  # 400 "chat not found"
     missing_topics: set[tuple[int, int]] = field(default_factory=set)  # 400 thread not found
     pinned: list[tuple[int, int]] = field(default_factory=list)
+    # Group chats where the bot is an administrator allowed to pin (elsewhere pinChatMessage
+    # answers 400, as Telegram does); the bot made one by `bot_membership(new="administrator")`.
+    admins: set[int] = field(default_factory=set)
     # Groups that became supergroups: old id -> new id (400 with migrate_to_chat_id).
     migrated: dict[int, int] = field(default_factory=dict)
 
@@ -772,8 +775,14 @@ class FakeTelegram:
 
     def _api_pinChatMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))
+        if key[0] < 0 and key[0] not in self.admins:  # in private chats anyone may pin
+            raise ApiError(
+                400, "Bad Request: not enough rights to manage pinned messages in the chat"
+            )
         if key not in self.messages:
             raise ApiError(400, "Bad Request: message to pin not found")
+        if str(params.get("disable_notification", "")).lower() not in ("", "true", "false"):
+            raise ApiError(400, "Bad Request: invalid disable_notification")
         self.pinned.append(key)
         return True
 
@@ -919,8 +928,29 @@ class FakeTelegram:
     async def bot_membership(
         self, chat: dict[str, Any], *, by: dict[str, Any], old: str, new: str
     ) -> None:
-        """The bot's status in a chat changes (added: left -> member; removed: -> left)."""
+        """The bot's status in a chat changes (added: left -> member; removed: -> left; made an
+        administrator who may pin: -> administrator)."""
         bot = {"id": BOT_ID, "is_bot": True, "first_name": "UPR Test", "username": BOT_USERNAME}
+        rights: dict[str, Any] = {}
+        if new == "administrator":
+            self.admins.add(chat["id"])
+            rights = {  # what Telegram sends for an administrator (the bot may pin)
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": False,
+                "can_restrict_members": False,
+                "can_promote_members": False,
+                "can_change_info": False,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+            }
+        else:
+            self.admins.discard(chat["id"])
         await self._push(
             {
                 "my_chat_member": {
@@ -932,6 +962,7 @@ class FakeTelegram:
                         "status": new,
                         "user": bot,
                         **({"until_date": 0} if new == "kicked" else {}),
+                        **rights,
                     },
                 }
             }

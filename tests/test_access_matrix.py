@@ -80,6 +80,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "orgs": ("/orgs", COORDINATORS_PRIVATE),
     "addorg": ("/addorg MATRIX Matrix organisation", COORDINATORS),
     "linkgroup": ("/linkgroup", COORDINATORS_GROUP),
+    "groups": ("/groups", COORDINATORS_PRIVATE),
     "unlinkgroup": ("/unlinkgroup", COORDINATORS_GROUP),
     "promote": ("/promote 3001", COORDINATORS),
     "demote": ("/demote 3002", COORDINATORS),
@@ -128,6 +129,8 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ru": ("ru:{open}:{rec}:1", RATERS_PRIVATE),
     "rn": ("rn:{open}", RATERS_PRIVATE),
     "rq": ("rq:{published}:0:0", MEMBERS),
+    "pnv": ("pnv:{published}", MEMBERS),
+    "pnx": ("pnx:{published}", MEMBERS),
     "rac": ("rac:{spare_round}", COORDINATORS),
     "rao": ("rao:{spare_round}", COORDINATORS),
     "rap": ("rap:{spare_round}", COORDINATORS),
@@ -144,6 +147,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
+    "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),

@@ -115,6 +115,8 @@ async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
     coalition = services.coalition
     invite = await coalition.add_organisation(COORDINATOR_ID, "ADHOC", "ADHOC organisation")
     await tg.reply_to(MEMBER, f"/start {invite.code}")  # Sokha joins: the bot knows the name
+    told = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # "Sokha joined ADHOC…"
+    assert told.params["text"].startswith("Sokha joined ADHOC")
     await tg.reply_to(COORDINATOR, "/help")  # so does it the coordinator's
     land = next(g for g in await coalition.working_groups() if g.slug == "land")
     await coalition.toggle_group(COORDINATOR_ID, invite.organisation.id, land.id)
@@ -151,7 +153,7 @@ async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
     # In Khmer: the actions, the round and the group in Khmer.
     await services.set_language(COORDINATOR_ID, "km")
     log = await tg.reply_to(COORDINATOR, "/audit")
-    assert "(Phnom Penh) · Coord · បានបិទជុំវាយតម្លៃ · ជុំទី 1 «Mid-term»" in log.text
+    assert "(ម៉ោង Phnom Penh) · Coord · បានបិទជុំវាយតម្លៃ · ជុំទី 1 «Mid-term»" in log.text
     assert "ដីធ្លី និងធនធានធម្មជាតិ" in log.text
 
     # More than a page: ▶ older, ◀ newer, in place.

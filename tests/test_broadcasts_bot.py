@@ -100,6 +100,7 @@ async def test_compose_by_buttons_in_english_to_every_group_chat_in_two_language
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
+    tg.admins |= {LAND_CHAT["id"], HEALTH_CHAT["id"]}  # the bot is an admin who may pin
     composer = await tg.reply_to(COORDINATOR, "/broadcast")
     assert "Step 1 of 5: who should receive it?" in composer.text
     composer = await tap(tg, composer, "▫️ All working-group chats")
@@ -519,6 +520,7 @@ async def test_a_photo_with_its_caption_goes_out_as_a_photo_pinned_in_groups(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
+    tg.admins |= {LAND_CHAT["id"], HEALTH_CHAT["id"]}  # the bot is an admin who may pin
     composer = await tg.reply_to(COORDINATOR, "/broadcast")
     composer = await tap(tg, composer, "▫️ All working-group chats")
     await tap(tg, composer, "Next ▶")

@@ -25,7 +25,17 @@ async def add_org(tg: FakeTelegram, short: str = "ADHOC") -> tuple[StoredMessage
     reply = await tg.reply_to(COORDINATOR, f"/addorg {short} Cambodian Human Rights Association")
     match = re.search(r"https://t\.me/upr_test_bot\?start=([A-Za-z0-9_-]+)", reply.text)
     assert match, reply.text
+    groups = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])  # its working groups
+    assert "tap to add or remove" in groups.params["text"]
     return reply, match.group(1)
+
+
+async def join(tg: FakeTelegram, user: dict, code: str) -> StoredMessage:  # type: ignore[type-arg]
+    """A representative opens the invite; the coordinator is told (tests/test_membership_notices_bot.py)."""
+    welcome = await tg.reply_to(user, f"/start {code}")
+    told = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])
+    assert told.params["text"].startswith(f"{user['first_name']} joined ")
+    return welcome
 
 
 def services_of(bot: BotApplication) -> Services:
@@ -123,7 +133,7 @@ async def test_guests_cannot_act_as_coordinators(tg: FakeTelegram, bot: BotAppli
 
 async def test_coordinator_manages_an_organisation(tg: FakeTelegram, bot: BotApplication) -> None:
     _, code = await add_org(tg)
-    await tg.reply_to(MEMBER, f"/start {code}")
+    await join(tg, MEMBER, code)
     listing = await tg.reply_to(COORDINATOR, "/orgs")
     assert listing.text == "1 member organisation. Tap one to manage it."
     await press(tg, listing, button(listing, "ADHOC (1)"), COORDINATOR)
@@ -167,7 +177,7 @@ async def test_erasing_an_organisation_asks_first_and_leaves_no_name(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     _, code = await add_org(tg)
-    await tg.reply_to(MEMBER, f"/start {code}")
+    await join(tg, MEMBER, code)
     listing = await tg.reply_to(COORDINATOR, "/orgs")
     await press(tg, listing, button(listing, "ADHOC (1)"), COORDINATOR)
     panel = await edited(tg, listing)
@@ -308,7 +318,7 @@ async def test_unreachable_members_are_marked_and_listed(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     _, code = await add_org(tg)
-    await tg.reply_to(MEMBER, f"/start {code}")
+    await join(tg, MEMBER, code)
     tg.blocked.add(MEMBER["id"])
     await tg.send("/me", user=MEMBER)
     refused = await tg.next_call("sendMessage", chat_id=MEMBER["id"])

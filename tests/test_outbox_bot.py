@@ -124,6 +124,7 @@ async def test_telegrams_refusals(
     tg.blocked.add(blocked)
     tg.unknown_chats.add(gone)
     tg.missing_topics.add((FORUM, 9))
+    tg.admins.add(FORUM)  # the bot may pin there
     outbox = services.outbox
     ids = await outbox.send(
         *(Outgoing(c, Content("Hi"), Job.NOTICE) for c in (blocked, gone)),

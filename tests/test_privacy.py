@@ -142,7 +142,8 @@ async def test_an_erased_organisation_leaves_no_id_to_reuse_and_no_name_in_the_f
     actor = COORDINATOR["id"]
     await coalition.add_organisation(actor, "KEPT", "Kept organisation")
     gone = await coalition.add_organisation(actor, "ZQXERASED", "Zqxerased Rights Association")
-    await coalition.join(7777, "Zqxperson Sokha", "en", gone.code)
+    # The coordinators are told "Zqxperson joined ZQXERASED" (an outbox row): erased too.
+    await coalition.redeem(7777, "Zqxperson Sokha", "en", gone.code, "Zqxperson")
     await coalition.erase(actor, gone.organisation.id)
     files = [db_path, db_path.with_name(db_path.name + "-wal")]
     raw = b"".join(path.read_bytes() for path in files if path.exists())

@@ -2,10 +2,14 @@
 outbox delivery per linked working-group chat and per representative (and, for a close by
 date, per coordinator), in their language, staged with the event, once per round and kind."""
 
+import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.app import running
 from bot.domain.assessment import Colour
@@ -14,6 +18,7 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers.common import BotApplication
 from tests.conftest import (
+    COORDINATOR,
     COORDINATOR_ID,
     GROUP,
     FakeClock,
@@ -22,8 +27,9 @@ from tests.conftest import (
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.round_panel import confirmed, round_panel
-from tests.test_lookup_bot import press
-from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
+from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_outbox_bot import drained
+from tests.test_rounds_bot import GUEST, coalition_with, flush, link_land_group, open_round
 
 
 @pytest.fixture
@@ -166,3 +172,232 @@ def test_notices_and_reminder_days_are_settings() -> None:
     assert (chosen.round_notices, chosen.round_reminder_days) == (False, (7, 1))
     with pytest.raises(SettingsError, match="ROUND_REMINDER_DAYS"):
         Settings.from_env({"ROUND_REMINDER_DAYS": "three"}, require_token=False)
+
+
+def workbook_text(content: bytes) -> str:
+    """Every cell of every sheet of an XLSX file, as one string."""
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return " ".join(
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    )
+
+
+async def published_round(
+    tg: FakeTelegram, bot: BotApplication
+) -> tuple[list[dict[str, Any]], dict[int, StoredMessage]]:
+    """Two land organisations (the second's representative reads Khmer) rate, with a reason,
+    in a round the coordinator then closes and publishes; its notices, delivered, by chat."""
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    await services.set_language(reps[1]["id"], "km")
+    await open_round(tg, "c2 118.63", "Short")
+    await delivered(tg, await notices(services, "round:1:opened"))
+    [rec] = await services.assessments.items(1)
+    await services.assessments.rate(reps[0]["id"], 1, rec, Colour.GREEN)
+    await services.assessments.set_reason(reps[0]["id"], 1, rec, "The law passed")
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    told = await notices(services, "round:1:published")
+    sent = {}
+    for chat, text, _ in told:
+        call = await tg.next_call("sendMessage", chat_id=chat)
+        assert call.params["text"] == text
+        sent[chat] = tg.messages[(chat, call.result["message_id"])]
+    return reps, sent
+
+
+async def test_the_published_notice_shows_the_results_and_sends_the_table_privately(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps, sent = await published_round(tg, bot)
+    in_group, khmer = sent[GROUP["id"]], sent[reps[1]["id"]]
+    assert [b["text"] for b in buttons(in_group)] == ["📊 View results", "📥 XLSX"]
+    assert [b["text"] for b in buttons(khmer)] == ["📊 មើលលទ្ធផល", "📥 XLSX"]
+    assert khmer.text.startswith("លទ្ធផល")
+
+    # In the group: that working group's results, there, for everyone to see.
+    assert await press(tg, in_group, button(in_group, "📊 View results"), reps[0]) == ""
+    summary = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert summary.params["text"].startswith("<b>Short</b>\n1 of 2 organisations of «Land")
+    await tg.next_call("sendMessage", chat_id=GROUP["id"])  # the table's first page
+
+    # The table is sent privately: a member's without names, a coordinator's with them.
+    for who, named in ((reps[0], False), (COORDINATOR, True)):
+        answer = await press(tg, in_group, button(in_group, "📥 XLSX"), who)
+        assert answer == "I sent you the table in our private chat."
+        call = await tg.next_call("sendDocument", chat_id=who["id"])
+        name, content = tg.documents[(who["id"], call.result["message_id"])]
+        assert name == "round-1-en.xlsx"
+        cells = workbook_text(content)
+        assert "The law passed" in cells
+        assert ("ORG0" in cells) is named, cells
+    assert not [
+        c for c in tg.calls if c.method == "sendDocument" and c.params["chat_id"] == "-100500"
+    ]
+
+    # In private, in the member's language; one who never opened a private chat is told how.
+    await press(tg, khmer, button(khmer, "📥 XLSX"), reps[1])
+    call = await tg.next_call("sendDocument", chat_id=reps[1]["id"])
+    assert call.params["document"]["filename"] == "round-1-km.xlsx"
+    tg.blocked.add(reps[1]["id"])
+    answer = await press(tg, in_group, button(in_group, "📥 XLSX"), reps[1])
+    assert answer.startswith("សូមបើកការជជែកឯកជនជាមួយខ្ញុំជាមុនសិន")
+    assert (await tg.next_call("sendDocument", chat_id=reps[1]["id"])).error is not None
+
+    # Guests get nothing; once publication is withdrawn (reopened), members neither.
+    assert (await press(tg, in_group, button(in_group, "📥 XLSX"), GUEST)).startswith(
+        "This is for the coalition's member organisations"
+    )
+    services: Services = bot.bot_data["services"]
+    await services.assessments.set_open(COORDINATOR_ID, 1, True)
+    for label in ("📊 View results", "📥 XLSX"):
+        assert await press(tg, in_group, button(in_group, label), reps[0]) == (
+            "Results are shown to members once coordinators publish a closed round."
+        )
+
+
+async def test_the_published_notice_survives_a_restart_before_its_delivery(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path, round_notices=True)
+    limiter = loose_limiter()
+    async with running(settings, clock, poll_timeout=1, limiter=limiter, stop_grace=0.1) as first:
+        services: Services = first.bot_data["services"]
+        reps = await coalition_with(first, 1, "land")
+        await link_land_group(tg)
+        await open_round(tg, "c2 118.63", "Short")
+        await delivered(tg, await notices(services, "round:1:opened"))
+        await services.assessments.set_open(COORDINATOR_ID, 1, False)
+        tg.stall("sendMessage")  # Telegram hangs: the notices are not delivered
+        await services.assessments.publish(COORDINATOR_ID, 1)
+        await tg.stalled("sendMessage", 2)
+    tg.abandon("sendMessage")
+    async with running(settings, clock, poll_timeout=1, limiter=limiter):
+        for chat in (GROUP["id"], reps[0]["id"]):
+            call = await tg.next_call("sendMessage", chat_id=chat)
+            assert call.params["text"].startswith("The results of the assessment «Short»")
+            assert [
+                b["callback_data"] for b in call.params["reply_markup"]["inline_keyboard"][0]
+            ] == [
+                "pnv:1",
+                "pnx:1",
+            ]
+
+
+OTHER_CHAT = {"id": -100600, "type": "supergroup", "title": "Land (provinces)"}
+
+
+async def unpinned_rows(services: Services, count: int) -> None:
+    """Wait until the sender has recorded `count` refused pins."""
+    for _ in range(500):
+        async with services.database.connection.execute("SELECT COUNT(*) FROM unpinned") as c:
+            row = await c.fetchone()
+        if row is not None and row[0] >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the refused pin was never recorded")
+
+
+async def run_job(bot: BotApplication, name: str) -> None:
+    [job] = bot.job_queue.get_jobs_by_name(name)  # type: ignore[union-attr]
+    await job.run(bot)
+
+
+async def open_and_pin(tg: FakeTelegram, scope: str, name: str) -> StoredMessage:
+    """/openround, then [📌 Open and pin in groups]: the message saying it is open."""
+    preview = await tg.reply_to(COORDINATOR, f"/openround {scope} : {name}")
+    assert [b["text"] for b in buttons(preview)] == [
+        "Open",
+        "Cancel",
+        "📌 Open and pin in groups",
+    ]
+    assert (
+        await press(tg, preview, button(preview, "📌 Open and pin in groups"), COORDINATOR) == ""
+    )
+    return await edited(tg, preview)
+
+
+async def test_open_and_pin_pins_where_it_may_and_says_once_where_it_could_not(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 1, "land")
+    await link_land_group(tg)
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    await services.coalition.link_chat(
+        COORDINATOR_ID, OTHER_CHAT["id"], 0, land, "Land (provinces)"
+    )
+    await tg.bot_membership(GROUP, by=COORDINATOR, old="member", new="administrator")
+    assert tg.admins == {GROUP["id"]}
+    # Only a coordinator may press it (a forged press changes nothing).
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 land : Mid-term")
+    forged = button(preview, "📌 Open and pin in groups")
+    assert await press(tg, preview, forged, reps[0]) == "Only coordinators can do this."
+    assert await services.assessments.rounds() == []
+    await press(tg, preview, button(preview, "Cancel"), COORDINATOR)
+    await edited(tg, preview)
+
+    opened = await open_and_pin(tg, "c2 land", "Mid-term")
+    assert opened.text.startswith("Round 1 «Mid-term» is open")
+    told = await notices(services, "round:1:opened")
+    for chat in (GROUP["id"], OTHER_CHAT["id"]):
+        sent = await tg.next_call("sendMessage", chat_id=chat)
+        pin = await tg.next_call("pinChatMessage", chat_id=chat)
+        assert pin.params["message_id"] == str(sent.result["message_id"])
+        assert pin.params["disable_notification"] == "true"  # the notice itself notified
+    assert pin.error == "Bad Request: not enough rights to manage pinned messages in the chat"
+    assert [key[0] for key in tg.pinned] == [GROUP["id"]]
+    await tg.next_call("sendMessage", chat_id=reps[0]["id"])  # privately: never pinned
+    assert len(told) == 3
+    await unpinned_rows(services, 1)
+    await drained(services)
+    async with services.database.connection.execute(
+        "SELECT status FROM deliveries WHERE reference = 'round:1:opened'"
+    ) as cursor:
+        assert {r[0] for r in await cursor.fetchall()} == {"sent"}  # the notice stays sent
+
+    # The coordinator is told once, naming the chat; the sweep never says it again.
+    await run_job(bot, "outbox-sweep")
+    await run_job(bot, "outbox-sweep")
+    report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert report.params["text"] == (
+        "Round 1 «Mid-term» is open, but I could not pin its notice in: «Land (provinces)». The "
+        "notice was sent; to let me pin, make me an administrator allowed to pin messages there."
+    )
+    assert len(await notices(services, "round:1:unpinned")) == 1
+
+    # Plain [Open]: nothing is pinned, nothing to report.
+    pins = len(tg.pinned)
+    await open_round(tg, "c2 118.63", "Plain")
+    await delivered(tg, await notices(services, "round:2:opened"))
+    await run_job(bot, "outbox-sweep")
+    assert "pinChatMessage" not in [c.method for c in tg.calls if not c.consumed]
+    assert len(tg.pinned) == pins
+
+
+async def test_open_and_pin_survives_a_restart_before_the_delivery_in_khmer(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path, round_notices=True)
+    limiter = loose_limiter()
+    async with running(settings, clock, poll_timeout=1, limiter=limiter, stop_grace=0.1) as first:
+        services: Services = first.bot_data["services"]
+        await coalition_with(first, 1, "land")
+        await link_land_group(tg)
+        await services.set_language(COORDINATOR_ID, "km")
+        preview = await tg.reply_to(COORDINATOR, "/openround c2 land : Mid-term")
+        tg.stall("sendMessage")  # Telegram hangs from the tap on: nothing is delivered
+        await press(tg, preview, button(preview, "📌 បើក ហើយខ្ទាស់ក្នុងក្រុម"), COORDINATOR)
+        await tg.stalled("sendMessage", 2)
+    tg.abandon("sendMessage")
+    assert "pinChatMessage" not in [c.method for c in tg.calls]
+    async with running(settings, clock, poll_timeout=1, limiter=limiter) as again:
+        sent = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+        assert sent.params["text"].startswith("New assessment «Mid-term»")
+        pin = await tg.next_call("pinChatMessage", chat_id=GROUP["id"])
+        assert pin.params["message_id"] == str(sent.result["message_id"])
+        await unpinned_rows(again.bot_data["services"], 1)  # the bot is no admin there
+        await run_job(again, "outbox-sweep")
+        report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+        assert report.params["text"].startswith("ជុំទី 1 «Mid-term» បានបើកហើយ")

@@ -32,7 +32,7 @@ async def test_openround_says_what_it_understood_and_opens_only_on_open(
         "Cycle 2 · Land and natural resources · ✅ Accepted · "
         "closes March 31, 2027 (Phnom Penh) · 10 recommendations"
     )
-    assert [b["text"] for b in buttons(preview)] == ["Open", "Cancel"]
+    assert [b["text"] for b in buttons(preview)] == ["Open", "Cancel", "📌 Open and pin in groups"]
     assert await rounds_in(bot) == []  # nothing happens before [Open]
 
     assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == ""

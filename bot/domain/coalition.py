@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.domain.clock import Clock
 from bot.domain.membership import (
@@ -24,8 +25,13 @@ from bot.domain.membership import (
     looks_like_code,
     new_invite_code,
 )
-from bot.domain.repositories import MembershipStore
+from bot.domain.outbox import stage
+from bot.domain.repositories import JoinAnnounce, MembershipStore
 from bot.domain.text import one_line
+
+if TYPE_CHECKING:
+    from bot.domain.outbox import Outbox
+    from bot.domain.round_notices import JoinNotices
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,34 @@ class Joining:
     name: str = ""
 
 
+class ByLink(enum.StrEnum):
+    """What the bot added to a group through a working group's link did with the chat."""
+
+    LINKED = "linked"
+    INVALID = "unknown"  # forged, mistyped, or not a link the bot made
+    USED = "used"
+    EXPIRED = "expired"
+    NOT_COORDINATOR = "not coordinator"  # added by someone else: nothing linked, link kept
+
+
+@dataclass(frozen=True)
+class GroupLink:
+    """A working group for /groups: its linked chats' titles and a fresh token for
+    t.me/<bot>?startgroup=<token> (shown once, stored only hashed)."""
+
+    group: WorkingGroup
+    token: str
+    chats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LinkedByLink:
+    """The outcome of the bot added to a group with a working group's link."""
+
+    result: ByLink
+    group: WorkingGroup | None = None
+
+
 @dataclass(frozen=True)
 class Linked:
     """A chat linked from its button: the working group, or None when it no longer exists."""
@@ -91,12 +125,15 @@ class Coalition:
         clock: Clock,
         invite_ttl: dt.timedelta,
         default_language: str,
+        join_notices: tuple[JoinNotices, Outbox] | None = None,
     ) -> None:
-        """Wire the repository and the clock."""
+        """Wire the repository and the clock; with `join_notices`, coordinators are told
+        through the outbox when an invite is used."""
         self.repository = repository
         self.clock = clock
         self.invite_ttl = invite_ttl
         self.default_language = default_language
+        self.join_notices = join_notices
 
     async def role(self, user_id: int) -> Role:
         """The user's role now (checked on every command and every button press)."""
@@ -153,20 +190,45 @@ class Coalition:
         return await self.repository.revoke_invite(invite_id, actor=actor, now=self.clock.now())
 
     async def join(
-        self, user_id: int, display_name: str, language: str, code: str
+        self,
+        user_id: int,
+        display_name: str,
+        language: str,
+        code: str,
+        announce: JoinAnnounce | None = None,
     ) -> Organisation:
-        """Redeem an invite code: the user becomes the organisation's representative."""
+        """Redeem an invite code: the user becomes the organisation's representative
+        (`announce` stages what that tells, in the same transaction)."""
         if not looks_like_code(code):
             raise InviteInvalid("unknown")
         org_id = await self.repository.redeem_invite(
-            hash_code(code), user_id, one_line(display_name), language, self.clock.now()
+            hash_code(code),
+            user_id,
+            one_line(display_name),
+            language,
+            self.clock.now(),
+            announce=announce,
         )
         return await self.repository.organisation(org_id)
 
-    async def redeem(self, user_id: int, display_name: str, language: str, code: str) -> Joining:
-        """An invite link opened: the user now represents its organisation, or why not."""
+    async def redeem(
+        self, user_id: int, display_name: str, language: str, code: str, first_name: str = ""
+    ) -> Joining:
+        """An invite link opened: the user now represents its organisation, or why not; the
+        coordinators are told ("Dara joined ADHOC", the Telegram `first_name` only)."""
         try:
-            org = await self.join(user_id, display_name, language, code)
+            if self.join_notices is None or not looks_like_code(code):
+                org = await self.join(user_id, display_name, language, code)
+            else:
+                notices, outbox = self.join_notices
+                told = await notices.coordinators()
+                name = one_line(first_name or display_name)
+
+                def announce(org_id: int, short_name: str) -> None:
+                    stage(*notices.joined(told, name, org_id, short_name))
+
+                async with outbox.along():
+                    org = await self.join(user_id, display_name, language, code, announce)
         except InviteInvalid as exc:
             return Joining(_REFUSED.get(exc.reason, Joined.INVALID))
         except AlreadyRepresents as exc:
@@ -295,6 +357,44 @@ class Coalition:
         await self.repository.link_chat(
             chat_id, thread_id, group_id, one_line(title), actor=actor, now=self.clock.now()
         )
+
+    async def group_links(self, actor: int) -> list[GroupLink]:
+        """Each working group with its linked chats and a fresh "add the bot to your group"
+        token (coordinators only): single-use, valid for the invite lifetime, stored hashed."""
+        await self.require_coordinator(actor)
+        now = self.clock.now()
+        chats = await self.repository.chats()
+        links = []
+        for group in await self.repository.working_groups():
+            token = new_invite_code()
+            await self.repository.create_group_link(
+                group.id, hash_code(token), actor=actor, now=now, expires=now + self.invite_ttl
+            )
+            titles = tuple(
+                c.title or str(c.chat_id) for c in chats if c.working_group_id == group.id
+            )
+            links.append(GroupLink(group, token, titles))
+        return links
+
+    async def link_by_token(
+        self, actor: int, chat_id: int, thread_id: int, token: str, title: str
+    ) -> LinkedByLink:
+        """The bot was added to a group with a working group's link (Telegram sends
+        /start <token> there): a coordinator's adding links the chat to that group at once."""
+        if not looks_like_code(token):
+            return LinkedByLink(ByLink.INVALID)
+        if await self.role(actor) is not Role.COORDINATOR:
+            return LinkedByLink(ByLink.NOT_COORDINATOR)
+        result, group_id = await self.repository.link_with_token(
+            hash_code(token),
+            chat_id,
+            thread_id,
+            one_line(title),
+            actor=actor,
+            now=self.clock.now(),
+        )
+        groups = await self.repository.working_groups()
+        return LinkedByLink(ByLink(result), next((g for g in groups if g.id == group_id), None))
 
     async def links_of(self, chat_id: int) -> list[GroupChat]:
         """The working-group links of one chat (each of its topics)."""

@@ -165,6 +165,15 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class Unpinned:
+    """A group chat where a message was sent but could not be pinned (the bot may not pin)."""
+
+    reference: str
+    chat_id: int
+    title: str  # the chat's title when it was linked, or ""
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One row of the deliveries table."""
 

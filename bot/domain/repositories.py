@@ -23,9 +23,13 @@ from bot.domain.membership import AuditEntry, GroupChat, Organisation, Person, W
 from bot.domain.menus import MenuHolder
 from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
-from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outgoing
+from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outgoing, Unpinned
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
+
+# Called inside the redeem's transaction with the organisation's id and short name: it stages
+# what coordinators are told ("Dara joined ADHOC").
+JoinAnnounce = Callable[[int, str], None]
 
 
 class MembershipStore(Protocol):
@@ -110,9 +114,16 @@ class MembershipStore(Protocol):
         ...
 
     async def redeem_invite(
-        self, code_hash: str, user_id: int, display_name: str, language: str, now: dt.datetime
+        self,
+        code_hash: str,
+        user_id: int,
+        display_name: str,
+        language: str,
+        now: dt.datetime,
+        announce: JoinAnnounce | None = None,
     ) -> int:
-        """Make the user the representative the invite was for; return the organisation id."""
+        """Make the user the representative the invite was for; return the organisation id
+        (`announce` stages the coordinators' notice in the same transaction)."""
         ...
 
     async def sync_working_groups(self, rows: Sequence[tuple[str, str, str, list[str]]]) -> None:
@@ -144,6 +155,26 @@ class MembershipStore(Protocol):
         self, chat_id: int, thread_id: int | None, *, actor: int, now: dt.datetime
     ) -> list[GroupChat]:
         """Remove the links of a chat (one topic, or all when thread_id is None)."""
+        ...
+
+    async def create_group_link(
+        self, group_id: int, token_hash: str, *, actor: int, now: dt.datetime, expires: dt.datetime
+    ) -> None:
+        """Store an "add the bot to your group" token (hashed) for a working group."""
+        ...
+
+    async def link_with_token(
+        self,
+        token_hash: str,
+        chat_id: int,
+        thread_id: int,
+        title: str,
+        *,
+        actor: int,
+        now: dt.datetime,
+    ) -> tuple[str, int | None]:
+        """Link the chat to the token's group and use the token up, in one transaction:
+        ("linked", group id), or ("unknown" | "used" | "expired", None)."""
         ...
 
     async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
@@ -288,6 +319,10 @@ class AssessmentStore(Protocol):
 
     async def round(self, round_id: int) -> Round | None:
         """One round, or None (read on taps and redraws: one row, not the whole list)."""
+        ...
+
+    async def opener(self, round_id: int) -> int | None:
+        """The coordinator who opened a round (None: no such round)."""
         ...
 
     async def items(self, round_id: int) -> list[int]:
@@ -668,6 +703,19 @@ class MilestoneStore(Protocol):
 class OutboxStore(Protocol):
     """The deliveries table: what the bot sends on its own, durable until sent or given up."""
 
+    async def pin_refused(self, delivery_id: int, error: str, now: dt.datetime) -> None:
+        """A sent message that could not be pinned (once per delivery)."""
+        ...
+
+    async def unpinned(self) -> list[Unpinned]:
+        """Chats not pinned and not reported yet, of references with nothing left to send to
+        a group chat."""
+        ...
+
+    async def pins_reported(self, reference: str, now: dt.datetime) -> None:
+        """Whoever asked was told (the notice is staged in this transaction)."""
+        ...
+
     async def add(self, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
         """Write deliveries (waiting, due at their `not_before` or now); their ids."""
         ...
@@ -802,6 +850,11 @@ class StrategyStore(Protocol):
         """Set the action's status and append the change to its history."""
         ...
 
+    async def occurrence_done(self, action_id: int, change: StatusChange) -> None:
+        """Append a recurring action's occurrence answered Done to its history; the action's
+        own status stays (it goes on to the next occurrence)."""
+        ...
+
     async def add_note(self, action_id: int, change: StatusChange) -> None:
         """Keep a note with the actor's latest status change (a new entry if none)."""
         ...
@@ -820,6 +873,14 @@ class StrategyStore(Protocol):
 
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
+        ...
+
+    async def serving_count(self, recommendation_id: int) -> int:
+        """How many actions serve this recommendation (one query)."""
+        ...
+
+    async def serving(self, recommendation_id: int) -> list[Action]:
+        """The actions that serve this recommendation, by due date, unreadable last."""
         ...
 
     async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
@@ -846,7 +907,8 @@ class NudgeStore(Protocol):
     """What the nudges need from storage: open actions, whom to nudge, what was nudged."""
 
     async def open_actions(self) -> list[OpenAction]:
-        """Every open action with a readable due date (recurring ones too, by their end)."""
+        """Every open action with a readable due date, with its timeframe's kind, recurrence and
+        start, and the occurrences answered Done."""
         ...
 
     async def targets(self) -> Targets:

@@ -1,21 +1,32 @@
 """What a round tells people on its own: when it opens, closes by date and is published, each
 linked working-group chat and each member representative gets one message, in their language,
-as outbox deliveries staged in the transaction of the event (one reference per round × kind)."""
+as outbox deliveries staged in the transaction of the event (one reference per round × kind).
+Coordinators are also told when an invite is used (`JoinNotices`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.domain.broadcast import Audience, AudienceKind, Reach, Recipient
+from bot.domain.clock import Clock
 from bot.domain.i18n import Localizer, Translations
 from bot.domain.importer import N_
-from bot.domain.outbox import Button, Content, Job, Outgoing
+from bot.domain.outbox import Button, Content, Job, Outbox, Outgoing, Unpinned, stage
+
+if TYPE_CHECKING:
+    from bot.domain.repositories import AssessmentStore, OutboxStore
 
 # The button under a notice that starts /rate in that round: (round id, language) -> Button.
 RateButton = Callable[[int, str], Button]
+# The buttons under a published-results notice: (round id, language) -> a row.
+ResultsButtons = Callable[[int, str], tuple[Button, ...]]
+# The button under "Dara joined ADHOC" that opens its working groups: (org id, language).
+GroupsButton = Callable[[int, str], Button]
 Reacher = Callable[[Audience], Awaitable[Reach]]
 
 
@@ -81,10 +92,12 @@ class RoundNotices:
         default_language: str,
         rate_button: RateButton,
         reminder_days: Sequence[int] = (3, 1),
+        results_buttons: ResultsButtons | None = None,
     ) -> None:
-        """Wire who is reached, the working groups' lists, the catalogs and the button;
+        """Wire who is reached, the working groups' lists, the catalogs and the buttons;
         reminders go `reminder_days` before a round closes."""
         self.reminder_days = tuple(reminder_days)
+        self.results_buttons = results_buttons
         self.reach = reach
         self.group_lists = group_lists
         self.translations = translations
@@ -114,8 +127,11 @@ class RoundNotices:
         name: str,
         size: int,
         closes_at: dt.datetime | None,
+        *,
+        pin: bool = False,
     ) -> list[Outgoing]:
-        """'New assessment «…»' for each chat (its group's count) and each representative."""
+        """'New assessment «…»' for each chat (its group's count; `pin`: pinned there once
+        sent) and each representative."""
         ref = reference(round_id, "opened")
         out = []
         for chat, count in audiences.chats:
@@ -123,7 +139,10 @@ class RoundNotices:
             text = l10n.gettext(_OPENED_CHAT).format(
                 name=name, count=count, closing=closing_phrase(l10n, self.tz, closes_at)
             )
-            out.append(self._outgoing(chat, text, ref, round_id))
+            notice = self._outgoing(chat, text, ref, round_id)
+            if pin:
+                notice = replace(notice, content=replace(notice.content, pin=True))
+            out.append(notice)
         for person in audiences.people:
             l10n = self._l10n(person)
             text = l10n.gettext(_OPENED_PERSON).format(
@@ -145,9 +164,10 @@ class RoundNotices:
         ]
 
     def published(self, audiences: Audiences, round_id: int, name: str) -> list[Outgoing]:
-        """'The results of «…» are published' to its chats and the representatives."""
+        """'The results of «…» are published' to its chats and the representatives, with
+        [📊 View results] [📥 XLSX] in each one's language."""
         return self._everyone(
-            audiences, _PUBLISHED, reference(round_id, "published"), round_id, name
+            audiences, _PUBLISHED, reference(round_id, "published"), round_id, name, results=True
         )
 
     async def reminders(
@@ -182,11 +202,20 @@ class RoundNotices:
         return out
 
     def _everyone(
-        self, audiences: Audiences, message: str, ref: str, round_id: int, name: str
+        self,
+        audiences: Audiences,
+        message: str,
+        ref: str,
+        round_id: int,
+        name: str,
+        *,
+        results: bool = False,
     ) -> list[Outgoing]:
         recipients: Sequence[Recipient] = [c for c, _ in audiences.chats] + list(audiences.people)
         return [
-            self._outgoing(r, self._l10n(r).gettext(message), ref, None, round_id, name)
+            self._outgoing(
+                r, self._l10n(r).gettext(message), ref, None, round_id, name, results=results
+            )
             for r in recipients
         ]
 
@@ -201,11 +230,18 @@ class RoundNotices:
         rate: int | None,
         round_id: int = 0,
         name: str = "",
+        *,
+        results: bool = False,
     ) -> Outgoing:
-        """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`."""
+        """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`,
+        or (`results`) the buttons that show round `round_id`'s results."""
         language = recipient.language or self.default_language
         text = text.format(id=round_id, name=name) if round_id else text
-        buttons = ((self.rate_button(rate, language),),) if rate is not None else ()
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if rate is not None:
+            buttons = ((self.rate_button(rate, language),),)
+        elif results and self.results_buttons is not None:
+            buttons = (self.results_buttons(round_id, language),)
         return Outgoing(
             chat_id=recipient.chat_id,
             content=Content(html.escape(text, quote=False), buttons=buttons),
@@ -214,4 +250,140 @@ class RoundNotices:
             language=language,
             reference=ref,
             organisation_id=recipient.organisation_id,
+        )
+
+
+def joined_reference(org_id: int) -> str:
+    """The outbox reference of the coordinators' "… joined …" notices of one organisation
+    (erasing the organisation deletes them: they name it and its representative)."""
+    return f"joined:{org_id}"
+
+
+_JOINED = N_("{person} joined {org}. Which working groups is {org} in?")
+
+
+class JoinNotices:
+    """What coordinators are told when an invite is used: "Dara joined ADHOC" with
+    [Set working groups], in each coordinator's language (staged with the redeem)."""
+
+    def __init__(
+        self,
+        reach: Reacher,
+        translations: Translations,
+        default_language: str,
+        groups_button: GroupsButton,
+    ) -> None:
+        """Wire who is reached, the catalogs and the button."""
+        self.reach = reach
+        self.translations = translations
+        self.default_language = default_language
+        self.groups_button = groups_button
+
+    async def coordinators(self) -> tuple[Recipient, ...]:
+        """The coordinators who can be reached now (read before the redeem)."""
+        return (await self.reach(Audience(AudienceKind.COORDINATORS))).recipients
+
+    def joined(
+        self, coordinators: Sequence[Recipient], first_name: str, org_id: int, short_name: str
+    ) -> list[Outgoing]:
+        """'Dara joined ADHOC' for each coordinator; only the Telegram first name is used."""
+        out = []
+        for person in coordinators:
+            language = person.language or self.default_language
+            l10n = self.translations.localizer(language)
+            text = l10n.gettext(_JOINED).format(person=first_name, org=short_name)
+            out.append(
+                Outgoing(
+                    chat_id=person.chat_id,
+                    content=Content(
+                        html.escape(text, quote=False),
+                        buttons=((self.groups_button(org_id, language),),),
+                    ),
+                    job=Job.NOTICE,
+                    language=language,
+                    reference=joined_reference(org_id),
+                )
+            )
+        return out
+
+
+_UNPINNED = N_(
+    "Round {id} «{name}» is open, but I could not pin its notice in: {chats}. The notice was "
+    "sent; to let me pin, make me an administrator allowed to pin messages there."
+)
+_OPENED_REFERENCE = re.compile(r"round:(\d+):opened")
+
+
+class PinReports:
+    """Tells the coordinator who opened a round with [Open and pin], once, in which group
+    chats its notice could not be pinned (the sender records each refusal; this sweep waits
+    until every group's notice was sent, then names them all in one message)."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        rounds: AssessmentStore,
+        outbox: Outbox,
+        reach: Reacher,
+        translations: Translations,
+        default_language: str,
+        clock: Clock,
+    ) -> None:
+        """Wire the deliveries, the rounds, who is reached, the catalogs and the clock."""
+        self.store = store
+        self.rounds = rounds
+        self.outbox = outbox
+        self.reach = reach
+        self.translations = translations
+        self.default_language = default_language
+        self.clock = clock
+
+    async def sweep(self) -> int:
+        """Report each round's unpinned chats once (idempotent); how many reports were staged."""
+        found: dict[str, list[Unpinned]] = {}
+        for row in await self.store.unpinned():
+            found.setdefault(row.reference, []).append(row)
+        if not found:
+            return 0
+        coordinators = {
+            c.chat_id: c
+            for c in (await self.reach(Audience(AudienceKind.COORDINATORS))).recipients
+        }
+        told = 0
+        for ref, rows in found.items():
+            notice = await self._notice(ref, rows, coordinators)
+            async with self.outbox.along():
+                if notice is not None:  # else nobody to tell (not a round's, or unreachable)
+                    stage(notice)
+                    told += 1
+                await self.store.pins_reported(ref, self.clock.now())
+        return told
+
+    async def _notice(
+        self, ref: str, rows: list[Unpinned], coordinators: dict[int, Recipient]
+    ) -> Outgoing | None:
+        match = _OPENED_REFERENCE.fullmatch(ref)
+        if match is None:
+            return None
+        round_id = int(match.group(1))
+        round_ = await self.rounds.round(round_id)
+        opener = coordinators.get(await self.rounds.opener(round_id) or 0)
+        if round_ is None or opener is None:
+            return None
+        language = opener.language or self.default_language
+        text = (
+            self.translations.localizer(language)
+            .gettext(_UNPINNED)
+            .format(
+                id=round_id,
+                name=round_.name,
+                chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
+            )
+        )
+        return Outgoing(
+            chat_id=opener.chat_id,
+            content=Content(html.escape(text, quote=False)),
+            job=Job.NOTICE,
+            language=language,
+            reference=reference(round_id, "unpinned"),
         )

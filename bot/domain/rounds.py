@@ -562,8 +562,9 @@ class Assessments:
         round_id = await self.open_round(actor, name, scope)
         return Opened(Opening.OPENED, round_id, name, scope)
 
-    async def confirm(self, actor: int, draft_id: int) -> Opened:
-        """[Open] under /openround's preview: open the draft round, once (coordinators only)."""
+    async def confirm(self, actor: int, draft_id: int, *, pin: bool = False) -> Opened:
+        """[Open] under /openround's preview: open the draft round, once (coordinators only);
+        `pin`: its notice is pinned in the working groups' chats."""
         await self.coalition.require_coordinator(actor)
         now = self.clock.now()
         draft = await self.repository.draft(draft_id, now)
@@ -581,7 +582,9 @@ class Assessments:
             size = len(draft.recommendation_ids)
 
             def announce(new_id: int) -> None:
-                stage(*notices.opened(audiences, new_id, draft.name, size, draft.closes_at))
+                stage(
+                    *notices.opened(audiences, new_id, draft.name, size, draft.closes_at, pin=pin)
+                )
 
             async with outbox.along():
                 round_id = await self.repository.open_draft(draft, now=now, announce=announce)

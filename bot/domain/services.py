@@ -22,6 +22,7 @@ from bot.domain.milestones import Milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
+from bot.domain.round_notices import PinReports
 from bot.domain.rounds import Assessments
 from bot.domain.strategy import Strategies
 from bot.domain.strategy_file import ParsedStrategy
@@ -174,6 +175,11 @@ class DomainServices(Protocol):
     @property
     def outbox(self) -> Outbox:
         """What the bot sends on its own initiative."""
+        ...
+
+    @property
+    def pin_reports(self) -> PinReports:
+        """Who is told which group chats did not pin a round's notice."""
         ...
 
     @property
