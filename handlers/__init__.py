@@ -37,6 +37,7 @@ from handlers import (
     round_admin,
     round_notices,
     round_results,
+    serving,
     start,
     strategy,
 )
@@ -85,6 +86,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    # /strategy's rule: members and coordinators see the actions serving a recommendation.
+    Button(cb.ServingActions, serving.on_serving, _M),
     # Adding and editing actions: coordinators, in their private chat (the group hears only
     # commands and replies, and the flow asks for several typed answers).
     Button(cb.ActionAdd, action_editor.on_add, _C, Where.PRIVATE),

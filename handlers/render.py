@@ -19,7 +19,7 @@ from bot.domain.model import RecNumber, Recommendation, Response, TranslationSta
 from bot.domain.round_notices import closing_phrase
 from bot.domain.states import State
 from bot.domain.text import truncate
-from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
+from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard, ServingActions
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
@@ -82,8 +82,10 @@ def card(
     rec: Recommendation,
     language: str | None = None,
     assessment: str | None = None,
+    actions: int | None = None,
 ) -> str:
-    """The full card of one recommendation; `language` forces the text's language."""
+    """The full card of one recommendation; `language` forces the text's language; `actions`
+    how many actions of the strategies serve it (for those who may see them)."""
     show_khmer = (language or l10n.language) == "km" and rec.khmer is not None
     lines = [
         f"<b>{escape(str(rec.number))}</b> · {escape(cycle_label(l10n, catalog, rec.cycle))}",
@@ -137,6 +139,16 @@ def card(
         )
     if assessment:
         lines.append(escape(assessment))
+    if actions:
+        lines.append(
+            escape(
+                l10n.ngettext(
+                    "📋 {count} action in the strategies serves it",
+                    "📋 {count} actions in the strategies serve it",
+                    actions,
+                ).format(count=actions)
+            )
+        )
     if rec.sdg_targets:
         lines.append(
             escape(
@@ -153,8 +165,10 @@ def card_keyboard(
     elsewhere: Sequence[int] = (),
     coordinator: bool = False,
     language: str | None = None,
+    actions: int | None = None,
 ) -> InlineKeyboardMarkup:
-    """Buttons under a card: other cycles with the same number, other language, share, edit."""
+    """Buttons under a card: other cycles with the same number, other language, share, the
+    actions that serve it (when there are any and the reader may see them), edit."""
     rows: list[list[InlineKeyboardButton]] = []
     if elsewhere:
         rows.append(
@@ -182,6 +196,9 @@ def card_keyboard(
         )
     )
     rows.append(row)
+    if actions:
+        label = l10n.gettext("📋 Actions ({count})").format(count=actions)
+        rows.append([InlineKeyboardButton(label, callback_data=ServingActions(rec.id).pack())])
     if coordinator:
         rows.append(
             [
@@ -220,17 +237,59 @@ def describe_request(l10n: Localizer, catalog: Catalog, request: SearchRequest) 
     return " · ".join(parts) or l10n.gettext("all recommendations")
 
 
+def suggestion_buttons(
+    l10n: Localizer,
+    catalog: Catalog,
+    requests: Sequence[SearchRequest],
+    remember: Callable[[SearchRequest], str],
+) -> list[InlineKeyboardButton]:
+    """A button per suggested search: a word (its words kept behind a token) or a theme."""
+    buttons = []
+    for request in requests:
+        theme = catalog.themes_by_id.get(request.theme_id) if request.theme_id else None
+        label = theme.name(l10n.language) if theme is not None else request.text
+        token = remember(request) if request.text else ""
+        buttons.append(
+            InlineKeyboardButton(f"🔎 {label}", callback_data=list_data(request, token, 0))
+        )
+    return buttons
+
+
+def _not_understood(l10n: Localizer, result: SearchResult) -> str:
+    words = ", ".join(f"“{w}”" for w in result.unknown)
+    if result.recommendations:
+        line = l10n.gettext(
+            "Not understood: {words}. These results are for your other words."
+        ).format(words=words)
+    else:
+        line = l10n.gettext("Not understood: {words}.").format(words=words)
+    return f"<i>{escape(line)}</i>"
+
+
 def result_page(
-    l10n: Localizer, catalog: Catalog, result: SearchResult, page: int, token: str
+    l10n: Localizer,
+    catalog: Catalog,
+    result: SearchResult,
+    page: int,
+    token: str,
+    suggestions: Sequence[InlineKeyboardButton] = (),
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of results, with buttons to open each card, turn pages and filter."""
+    """One page of results, with buttons to open each card, turn pages and filter; the words
+    that matched nothing are named, with nearby words to try (`suggestions`)."""
     total = len(result.recommendations)
     what = escape(describe_request(l10n, catalog, result.request))
     if total == 0:
         text = l10n.gettext(
             "Nothing found for {query}. Try fewer or other words, a State, or browse /themes."
         ).format(query=what)
-        return text, filter_keyboard(l10n, catalog, result.request, token)
+        if result.unknown:
+            text += "\n" + _not_understood(l10n, result)
+        markup = filter_keyboard(l10n, catalog, result.request, token)
+        if suggestions:
+            text += "\n" + escape(l10n.gettext("Did you mean one of these?"))
+            rows = [list(suggestions[i : i + 2]) for i in range(0, len(suggestions), 2)]
+            markup = InlineKeyboardMarkup(rows + list(markup.inline_keyboard))
+        return text, markup
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
     shown = result.recommendations[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -246,6 +305,8 @@ def result_page(
             )
             + "</i>"
         )
+    if result.unknown:
+        lines.append(_not_understood(l10n, result))
     if pages > 1:
         lines.append(
             escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))

@@ -202,6 +202,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
         ),
         escape(
             l10n.gettext(
+                "A recurring action (every quarter, monthly, every year in December…) is "
+                "reminded before each time it is due, and ✅ marks that time done. A "
+                "recommendation's card says how many actions serve it: 📋 lists them."
+            )
+        ),
+        escape(
+            l10n.gettext(
                 "To add an action in private: /strategy, choose the group, ➕ Add action, and "
                 "answer step by step (⏭ skips what is optional; nothing is saved before "
                 "💾 Save). To change one: open its card, ✏️ Edit, choose the field. "
