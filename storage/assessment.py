@@ -578,6 +578,46 @@ class AssessmentRepository:
         ) as cursor:
             return {row[0] for row in await cursor.fetchall()}
 
+    async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
+        """Every working group's own distributions in one aggregate (`group_items` and
+        `group_ratings` for all groups at once): by group, by recommendation on its list."""
+        async with self._db.connection.execute(
+            "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
+            "WHERE round_id = :r AND working_group_id = 0)), "
+            "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
+            "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
+            "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
+            "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+            "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
+            "rated(g, rec, colour) AS (SELECT f.working_group_id, r.recommendation_id, r.colour "
+            "FROM frozen_group_ratings AS f JOIN ratings AS r ON r.id = f.rating_id "
+            "WHERE f.round_id = :r AND (SELECT yes FROM frozen) UNION ALL "
+            "SELECT m.working_group_id, r.recommendation_id, r.colour FROM ratings AS r "
+            "JOIN organisation_groups AS m ON m.organisation_id = r.organisation_id "
+            "WHERE r.round_id = :r AND NOT (SELECT yes FROM frozen)) "
+            "SELECT l.g, l.rec, t.colour, COUNT(t.colour) FROM listed AS l "
+            "LEFT JOIN rated AS t ON t.g = l.g AND t.rec = l.rec GROUP BY l.g, l.rec, t.colour",
+            {"r": round_id},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        counts: dict[int, dict[int, dict[Colour, int]]] = {}
+        for group_id, rec_id, colour, count in rows:
+            found = counts.setdefault(group_id, {}).setdefault(rec_id, {})
+            if colour is not None:
+                found[Colour(colour)] = count
+        return {
+            group_id: {
+                rec_id: Distribution(
+                    found.get(Colour.RED, 0),
+                    found.get(Colour.ORANGE, 0),
+                    found.get(Colour.GREEN, 0),
+                    found.get(Colour.UNKNOWN, 0),
+                )
+                for rec_id, found in by_rec.items()
+            }
+            for group_id, by_rec in counts.items()
+        }
+
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""
         async with self._db.connection.execute(

@@ -452,6 +452,11 @@ class AssessmentStore(Protocol):
         """The round's recommendations on a working group's list (its list at the close)."""
         ...
 
+    async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
+        """Every working group's own distributions in one pass: by group id, by recommendation
+        on its list, its member organisations' ratings (list and members as at the close)."""
+        ...
+
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""
         ...

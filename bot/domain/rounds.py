@@ -1292,12 +1292,33 @@ class Assessments:
         """The round's table rows: the whole coalition's, or one working group's (its list,
         rated by its member organisations); organisation names only for coordinators."""
         round_, ratings, named = await self._ratings(user_id, round_id, private)
-        items = await self.repository.items(round_id)
+        return round_, await self._result_rows(round_, ratings, named, catalog, group_id)
+
+    async def published_results(
+        self, round_id: int, catalog: Catalog, group_id: int | None = None
+    ) -> tuple[Round, list[ResultRow]]:
+        """`results` as anyone may see them (no organisation named), for the picture sent
+        with the published notice; NotAllowed while the round is not published."""
+        round_ = await self.repository.round(round_id)
+        if round_ is None or not round_.published:
+            raise NotAllowed
+        ratings = await self.repository.ratings(round_id)
+        return round_, await self._result_rows(round_, ratings, False, catalog, group_id)
+
+    async def _result_rows(
+        self,
+        round_: Round,
+        ratings: list[Rating],
+        named: bool,
+        catalog: Catalog,
+        group_id: int | None,
+    ) -> list[ResultRow]:
+        items = await self.repository.items(round_.id)
         rows = _rows(catalog, items, ratings, named, self.min_ratings)
         if group_id is None:
-            return round_, rows
+            return rows
         coalition = {row.recommendation.id: row.overall for row in rows}
-        return round_, await self._group_rows(catalog, items, round_id, named, group_id, coalition)
+        return await self._group_rows(catalog, items, round_.id, named, group_id, coalition)
 
     async def group_tables(
         self,
@@ -1321,6 +1342,22 @@ class Assessments:
                 for g in groups
             },
         )
+
+    async def group_colours(
+        self, round_: Round, catalog: Catalog
+    ) -> dict[int, dict[Overall, int]]:
+        """Each working group's own published colours counted (its list, its members' ratings),
+        from one aggregate: the per-group bars of a results picture. For a round whose results
+        the caller may see (`results` or `published_results` returned it)."""
+        by_group = await self.repository.group_distributions(round_.id)
+        return {
+            group_id: colour_counts(
+                overall(dist, self.min_ratings)
+                for rec_id, dist in dists.items()
+                if rec_id in catalog.by_id
+            )
+            for group_id, dists in by_group.items()
+        }
 
     async def _ratings(
         self, user_id: int, round_id: int, private: bool
