@@ -511,6 +511,7 @@ class Reminded:
     panel: Panel | None = None
 
 
+_ALREADY_PUBLISHED = N_("This round is already published.")
 _REFUSED_CHANGES = {
     RoundChange.CLOSE: N_("This round is already closed."),
     RoundChange.REOPEN: N_("This round is already open."),
@@ -732,11 +733,13 @@ class Assessments:
         await self.coalition.require_coordinator(actor)
         return await self.repository.drop_draft(draft_id, actor)
 
-    async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
-        """Close or reopen (coordinators only)."""
+    async def set_open(self, actor: int, round_id: int, is_open: bool) -> bool:
+        """Close or reopen (coordinators only); False if it already was so."""
         await self.coalition.require_coordinator(actor)
-        await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
-        log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+        done = await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
+        if done:
+            log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+        return done
 
     async def panel(self, actor: int, round_id: int) -> Panel | None:
         """One round's panel (coordinators only: NotAllowed otherwise); None if it is gone."""
@@ -768,10 +771,12 @@ class Assessments:
         stale = {
             RoundChange.CLOSE: not round_.open,
             RoundChange.REOPEN: round_.open,
-            RoundChange.PUBLISH: round_.open,
+            RoundChange.PUBLISH: round_.open or round_.published,
             RoundChange.DELETE: not panel.deletable,
         }[change]
         refused = _REFUSED_CHANGES[change] if stale else ""
+        if change is RoundChange.PUBLISH and round_.published:
+            refused = _ALREADY_PUBLISHED
         return RoundChanged(await self.overview(actor), refused, panel)
 
     async def change(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
@@ -788,11 +793,13 @@ class Assessments:
             done = await self.repository.delete_round(round_id, actor=actor, now=self.clock.now())
             if done:
                 log.info("round %d deleted", round_id)
-        elif round_.open is (change is RoundChange.REOPEN):  # a stale button: nothing to do
-            done = False
-        else:
-            await self.set_open(actor, round_id, change is RoundChange.REOPEN)
+        else:  # False on a stale button (or the losing one of two presses)
+            done = await self.set_open(actor, round_id, change is RoundChange.REOPEN)
         refused = "" if done else _REFUSED_CHANGES[change]
+        if not done and change is RoundChange.PUBLISH:
+            current = await self.repository.round(round_id)
+            if current is not None and current.published:
+                refused = _ALREADY_PUBLISHED
         return RoundChanged(await self.overview(actor), refused, await self.panel(actor, round_id))
 
     async def remind_behind(self, actor: int, round_id: int) -> Reminded:
