@@ -967,8 +967,10 @@ async def _pend(
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
-    """A closed round's skip lists are of no more use: nobody rates in it."""
+    """A closed round's skip lists and the reasons it still waits for are of no more use:
+    nobody rates in it (their next plain messages are searches again)."""
     await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
+    await db.execute("DELETE FROM pending_reasons WHERE round_id = ?", (round_id,))
 
 
 async def _require_open_item(

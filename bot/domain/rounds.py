@@ -511,6 +511,11 @@ class Reminded:
     panel: Panel | None = None
 
 
+_REASON_REFUSALS: dict[type[Exception], Reasoned] = {
+    NotAllowed: Reasoned.NOT_A_RATER,
+    RoundClosed: Reasoned.CLOSED,
+    NotInRound: Reasoned.NOT_IN_ROUND,
+}
 _ALREADY_PUBLISHED = N_("This round is already published.")
 _REFUSED_CHANGES = {
     RoundChange.CLOSE: N_("This round is already closed."),
@@ -1153,12 +1158,11 @@ class Assessments:
             history_id, colour = await self.repository.set_reason(
                 round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
             )
-        except NotAllowed:
-            return ReasonGiven(Reasoned.NOT_A_RATER)
-        except RoundClosed:
-            return ReasonGiven(Reasoned.CLOSED)
-        except NotInRound:
-            return ReasonGiven(Reasoned.NOT_IN_ROUND)
+        except (NotAllowed, RoundClosed, NotInRound) as refused:
+            await self.repository.drop_pending(user_id, (round_id, rec_id))  # asked in vain
+            return ReasonGiven(
+                next(r for e, r in _REASON_REFUSALS.items() if isinstance(refused, e))
+            )
         pending = await self.repository.pending(user_id, self.clock.now())
         next_card = (
             pending is not None
@@ -1187,7 +1191,10 @@ class Assessments:
             return ReasonGiven(Reasoned.LOOKUP)
         if pending.sent is None:
             return None
-        return await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+        given = await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+        if given.result in _REASON_REFUSALS.values():  # it can no longer be given: a search
+            return ReasonGiven(Reasoned.LOOKUP)
+        return given
 
     async def undo_reason(
         self, user_id: int, round_id: int, rec_id: int, history_id: int
