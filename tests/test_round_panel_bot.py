@@ -14,9 +14,10 @@ from bot.domain.audit import AuditAction
 from bot.domain.round_notices import reference
 from bot.domain.rounds import RoundChange
 from bot.services import Services
+from handlers.callbacks import RoundAction, RoundButton
 from handlers.common import BotApplication
 from tests import test_round_notices_bot
-from tests.conftest import COORDINATOR, FakeClock, loose_limiter, make_settings
+from tests.conftest import COORDINATOR, GROUP, FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
 from tests.round_panel import confirmed, labels, round_panel
 from tests.test_lookup_bot import button, edited, press
@@ -156,6 +157,25 @@ async def test_two_presses_of_yes_publish_publish_once(
     assert len(published) == len({chat for chat, _, _ in published}) > 0  # once to each chat
     log = await services.coalition.audit_log(COORDINATOR["id"])
     assert [e.action for e in log].count(AuditAction.PUBLISH_ROUND) == 1
+
+
+async def test_in_a_group_rounds_show_no_organisation_and_no_panel(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 land", "Group")
+    [rec, *_] = await services.assessments.items(1)
+    await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)
+    for who in (COORDINATOR, reps[0]):
+        listed = await tg.reply_to(who, "/rounds", chat=GROUP)
+        assert "ORG" not in listed.text and "your organisation" not in listed.text
+        [only] = labels(listed)  # the members' view: no panel, no ➕ New round
+        assert only.startswith("Rate now")
+    # An older panel button in the group (or a forged one) opens nothing there.
+    panel = RoundButton(1, RoundAction.PANEL).pack()
+    assert "private" in await press(tg, tg.carrying(listed, panel), panel, COORDINATOR)
 
 
 async def test_a_stale_panel_says_why_it_does_nothing(

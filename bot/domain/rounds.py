@@ -864,11 +864,13 @@ class Assessments:
                 await outbox.send(*told)
                 log.info("round %d: %d reminders staged", round_.id, len(told))
 
-    async def overview(self, user_id: int) -> Overview:
-        """Every round with its participation, and whether the reader gets the buttons."""
+    async def overview(self, user_id: int, *, in_group: bool = False) -> Overview:
+        """Every round with its participation, and whether the reader gets the buttons; in a
+        group everyone gets the members' view without any organisation's progress."""
         person = await self.coalition.person(user_id)
-        coordinator = person is not None and person.role is Role.COORDINATOR
-        org = person.organisation_id if person and person.role is Role.MEMBER else None
+        coordinator = person is not None and person.role is Role.COORDINATOR and not in_group
+        member = person is not None and person.role is Role.MEMBER and not in_group
+        org = person.organisation_id if person and member else None
         lines = [
             RoundLine(
                 r,
