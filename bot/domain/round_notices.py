@@ -96,7 +96,7 @@ _REMINDER = N_(
     "Reminder: the assessment «{name}» {closing}. Your organisation has rated {rated} of "
     "{total}: {left} left."
 )
-_PUBLISHED = N_("The results of the assessment «{name}» are published: send /results {id}.")
+_PUBLISHED = N_("The results of the assessment «{name}» are published.")
 
 
 class RoundNotices:
