@@ -135,17 +135,20 @@ async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_s
     await services.assessments.change(COORDINATOR_ID, 1, RoundChange.CLOSE)
     for _ in range(2):
         search = await tg.reply_to(member, "land")
-        assert "land" in search.text.lower() and "closed" not in search.text.lower()
+        assert "land" in search.text.lower()
+        assert "closed" not in search.text.lower()
     # Its organisation is paused while a reason is awaited: the first message is searched.
     await services.assessments.change(COORDINATOR_ID, 1, RoundChange.REOPEN)
     card = await tg.reply_to(other, "/rate")
     await tap_in_private(tg, card, "🟢", other)
     person = await services.coalition.person(other["id"])
-    assert person is not None and person.organisation_id is not None
+    assert person is not None
+    assert person.organisation_id is not None
     await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, False)
     for _ in range(2):
         search = await tg.reply_to(other, "land")
-        assert "land" in search.text.lower() and "representative" not in search.text.lower()
+        assert "land" in search.text.lower()
+        assert "representative" not in search.text.lower()
     assert set((await reasons(services)).values()) == {""}  # no search was saved as a reason
 
 

@@ -170,7 +170,8 @@ async def test_in_a_group_rounds_show_no_organisation_and_no_panel(
     await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)
     for who in (COORDINATOR, reps[0]):
         listed = await tg.reply_to(who, "/rounds", chat=GROUP)
-        assert "ORG" not in listed.text and "your organisation" not in listed.text
+        assert "ORG" not in listed.text
+        assert "your organisation" not in listed.text
         [only] = labels(listed)  # the members' view: no panel, no ➕ New round
         assert only.startswith("Rate now")
     # An older panel button in the group (or a forged one) opens nothing there.
