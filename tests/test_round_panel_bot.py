@@ -83,7 +83,7 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
     assert round_.open
 
     answer, panel = await confirmed(tg, panel, "Close", "Yes, close")
-    assert answer == "Saved."
+    assert answer == "Closed."
     assert " · closed · 1 of 3 organisations took part" in panel.text
     assert labels(panel)[:2] == ["Reopen", "Publish"]
 
@@ -96,13 +96,13 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
         "recommendations have “not enough ratings”. Publish anyway?</b>"
     )
     answer = await press(tg, question, button(question, "Publish anyway"), COORDINATOR)
-    assert answer == "Saved."
+    assert answer == "Published."
     panel = await edited(tg, question)
     assert " · closed · published · " in panel.text
     assert labels(panel)[0:2] == ["Reopen", "Results"]
 
     answer, panel = await confirmed(tg, panel, "Reopen", "Yes, reopen")
-    assert answer == "Saved."
+    assert answer == "Reopened."
     assert " · open · " in panel.text
     await press(tg, panel, button(panel, "◀ All rounds"), COORDINATOR)
     listing = await edited(tg, panel)
@@ -187,7 +187,7 @@ async def test_a_stale_panel_says_why_it_does_nothing(
     old = await round_panel(tg, 1)
     panel = await round_panel(tg, 1)
     answer, panel = await confirmed(tg, panel, "Close", "Yes, close")
-    assert answer == "Saved."
+    assert answer == "Closed."
     # The older panel still offers Close: asked again, it says why and shows the round as it is.
     assert (
         await press(tg, old, button(old, "Close"), COORDINATOR) == "This round is already closed."

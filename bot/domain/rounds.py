@@ -474,8 +474,9 @@ class Panel:
 
     @property
     def low_participation(self) -> bool:
-        """Fewer than half the active organisations rated anything: publishing asks twice."""
-        return self.rated * 2 < self.total
+        """Fewer than half the active organisations rated anything, or more than half the
+        recommendations have "not enough ratings": publishing asks twice."""
+        return self.rated * 2 < self.total or self.not_enough * 2 > self.round.size
 
 
 @dataclass(frozen=True)
