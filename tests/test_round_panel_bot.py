@@ -152,7 +152,7 @@ async def test_two_presses_of_yes_publish_publish_once(
             for q in (first, second)
         ]
     )
-    assert answers == ["Saved.", "This round is already published."]
+    assert answers == ["Published.", "This round is already published."]
     published = await notices(services, reference(1, "published"))
     assert len(published) == len({chat for chat, _, _ in published}) > 0  # once to each chat
     log = await services.coalition.audit_log(COORDINATOR["id"])
