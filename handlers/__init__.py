@@ -85,6 +85,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NudgeAnswer, nudges.on_answer),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    Button(cb.ActionText, strategy.on_full_text, _M),
     # Adding and editing actions: coordinators, in their private chat (the group hears only
     # commands and replies, and the flow asks for several typed answers).
     Button(cb.ActionAdd, action_editor.on_add, _C, Where.PRIVATE),

@@ -17,6 +17,7 @@ from bot.domain.milestones import (
     MilestoneTable,
     Precision,
 )
+from bot.domain.strategy import WRITE_A_DATE
 from bot.domain.timeframes import local_day
 from handlers.access import Press
 from handlers.callbacks import MilestoneButton
@@ -157,7 +158,7 @@ async def on_date(update: Update, context: BotContext, prompt_id: int) -> bool:
         return False
     l10n = await reader(update, context)
     if answer.problem is not None or answer.entry is None or answer.entry.date is None:
-        problem = l10n.gettext(answer.problem or "")
+        problem = l10n.gettext(answer.problem or WRITE_A_DATE)
         again = l10n.gettext("Reply to the question again to try once more.")
         await message.reply_text(escape(f"{problem} {again}"))
         return True

@@ -3,11 +3,19 @@ coordinators' counts per working group."""
 
 from __future__ import annotations
 
+import html
 import re
 import tempfile
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+    User,
+)
 
 from bot.domain.action_flow import LABELS, Step
 from bot.domain.i18n import Localizer
@@ -18,7 +26,14 @@ from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAct
 from bot.domain.timeframes import Timeframe, local_day
 from handlers import broadcasts
 from handlers.access import Press
-from handlers.callbacks import ActionAdd, ActionEdit, NudgeAnswer, StrategyCard, StrategyPage
+from handlers.callbacks import (
+    ActionAdd,
+    ActionEdit,
+    ActionText,
+    NudgeAnswer,
+    StrategyCard,
+    StrategyPage,
+)
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, short, status_label
@@ -27,6 +42,10 @@ from handlers.round_cards import not_linked
 
 PAGE = 8
 HISTORY = 5
+# A card shows each field and note cut to these lengths (📄 Full text sends the rest), so even
+# an action whose fields are all at their longest fits Telegram's 4096 characters.
+ON_CARD = 250
+NOTE_ON_CARD = 120
 
 
 def _due(l10n: Localizer, action: Action) -> str:
@@ -158,10 +177,15 @@ def card_text(
     group: WorkingGroup | None,
     organisations: dict[int, Organisation],
     numbers: list[str],
+    *,
+    full: bool = False,
 ) -> str:
     """An action's card: every field, the responsible organisations, the timeframe as read in
-    the reader's language, and the latest status changes."""
+    the reader's language, and the latest status changes; each field and note cut short
+    unless `full` (then every history entry too)."""
     fields = action.fields
+    field = (lambda text: text) if full else (lambda text: short(text, ON_CARD))
+    note_of = (lambda text: text) if full else (lambda text: short(text, NOTE_ON_CARD))
     timeframe = fields.timeframe
     if isinstance(timeframe, Timeframe):
         read = l10n.gettext("{start} to {due}").format(
@@ -185,17 +209,17 @@ def card_text(
             ),
         ),
     ]
-    rows = [(l10n.gettext(LABELS[step]), value) for step, value in shown]
+    rows = [(l10n.gettext(LABELS[step]), field(value)) for step, value in shown]
     rows.append((l10n.gettext("Status"), status_label(l10n, action.status)))
-    lines = [f"<b>{escape(fields.activity)}</b>"]
+    lines = [f"<b>{escape(field(fields.activity))}</b>"]
     if group is not None:
         lines.append(escape(group.name(l10n.language)))
     lines.append("")
     lines += [f"<b>{escape(k)}:</b> {escape(v)}" for k, v in rows if v]
     if action.history:
         lines += ["", "<b>" + escape(l10n.gettext("History")) + "</b>"]
-        for change in action.history[-HISTORY:]:
-            note = f" — {change.note}" if change.note else ""
+        for change in action.history if full else action.history[-HISTORY:]:
+            note = f" — {note_of(change.note)}" if change.note else ""
             lines.append(
                 escape(f"{l10n.date(local_day(change.at))}: {status_label(l10n, change.status)}")
                 + escape(note)
@@ -217,11 +241,9 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
     await edit(press.message, text, markup)
 
 
-async def card_view(
-    context: BotContext, l10n: Localizer, user_id: int, action: Action, page: int, private: bool
-) -> tuple[str, InlineKeyboardMarkup]:
-    """An action's card and its buttons: the status buttons for those who may change it,
-    ✏️ Edit for coordinators in private, back to the list."""
+async def _card(
+    context: BotContext, l10n: Localizer, action: Action, *, full: bool = False
+) -> str:
     services = context.services
     groups = {g.id: g for g in await services.coalition.working_groups()}
     organisations = {o.id: o for o in await services.strategies.organisations()}
@@ -231,10 +253,41 @@ async def card_view(
         for r in action.fields.recommendation_ids
         if r in catalog.by_id
     ]
-    text = card_text(
-        l10n, action, groups.get(action.fields.working_group_id), organisations, numbers
-    )
+    group = groups.get(action.fields.working_group_id)
+    return card_text(l10n, action, group, organisations, numbers, full=full)
+
+
+async def on_full_text(press: Press[ActionText], context: BotContext) -> None:
+    """📄 Full text under a card: every field and the whole history, uncut, as a text file."""
+    l10n = press.l10n
+    try:
+        action = await context.services.strategies.action(press.data.action)
+    except UnknownAction:
+        await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
+        return
+    await press.query.answer()
+    card = await _card(context, l10n, action, full=True)
+    plain = html.unescape(re.sub(r"</?b>", "", card))
+    document = InputFile(plain.encode(), filename=f"action-{action.id}.txt")
+    await press.message.reply_document(document, do_quote=False)
+
+
+async def card_view(
+    context: BotContext, l10n: Localizer, user_id: int, action: Action, page: int, private: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An action's card and its buttons: the status buttons for those who may change it,
+    ✏️ Edit for coordinators in private, back to the list."""
+    services = context.services
+    text = await _card(context, l10n, action)
     rows: list[list[InlineKeyboardButton]] = []
+    if text != await _card(context, l10n, action, full=True):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "📄 " + l10n.gettext("Full text"), callback_data=ActionText(action.id).pack()
+                )
+            ]
+        )
     if await services.strategies.may_change_status(user_id, action):
         buttons = [
             InlineKeyboardButton(

@@ -147,6 +147,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
+    "ax": ("ax:{action}", MEMBERS),
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),

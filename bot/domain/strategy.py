@@ -24,7 +24,7 @@ from bot.domain.milestones import (
 )
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.domain.text import normalize, one_line
+from bot.domain.text import is_blank, normalize, one_line
 from bot.domain.timeframes import (
     MAX_TIMEFRAME,
     Kind,
@@ -289,21 +289,22 @@ def _draft_of(action: Action, catalog: Catalog) -> ActionDraft:
 _DAY_FORMS = {Kind.DATE: Precision.DAY, Kind.MONTH: Precision.MONTH, Kind.YEAR: Precision.YEAR}
 
 
+WRITE_A_DATE = N_("Write a date like 2027-06-30 or 30 June 2027 (a month or a year works too).")
+
+
 def _milestone_words(text: str) -> str:
     """A milestone's date as coordinators type it ('2027-06-30', '30 June 2027', Khmer words
     and digits, 'June 2027', '2027') in the compact form milestones keep; BadMilestoneDate
-    when it names no day, month or year."""
-    if not text.strip():
-        return ""
+    when it is blank or names no day, month or year (blank never clears a milestone)."""
+    if is_blank(text):
+        raise BadMilestoneDate(WRITE_A_DATE)
     try:
         return MilestoneDate.parse(text).text
     except BadMilestoneDate:
         read = read_timeframe(text, CycleMilestones(0, {}))
     precision = _DAY_FORMS.get(read.kind) if isinstance(read, Timeframe) else None
     if not isinstance(read, Timeframe) or precision is None:
-        raise BadMilestoneDate(
-            N_("Write a date like 2027-06-30 or 30 June 2027 (a month or a year works too).")
-        )
+        raise BadMilestoneDate(WRITE_A_DATE)
     day = read.start_day
     if precision is Precision.DAY:
         return day.isoformat()
