@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/bench_nudges.py [--actions 5000]
 20 working groups, each with a linked chat, 300 organisations with one representative each,
 and `--actions` actions (one responsible organisation each) due over the coming months,
-imported through the real service. Measured: a sweep on a day when about one action in twenty
+imported through the real service; one in five is recurring (monthly, every quarter, weekly,
+every year in December: nudged before each occurrence) or ongoing. Measured: a sweep on a day when about one action in twenty
 is due a nudge (the nudges recorded and their messages staged for the outbox in one
 transaction), then a sweep that finds nothing new (the every-minute case).
 """
@@ -66,8 +67,21 @@ async def main() -> None:
         recommendation = next(r for r in services.catalog.recommendations if r.cycle == 2)
         start = dt.date(2026, 12, 1)
         fields = []
+        recurring = (
+            "monthly from December 2026 to November 2027",
+            "every quarter",
+            "weekly from December 2026 to February 2027",
+            "every year in December",
+            "ongoing",
+        )
         for n in range(args.actions):
             due = start + dt.timedelta(days=random.randrange(180))
+            kind = n % 25
+            timeframe = (
+                read_timeframe(recurring[kind], table.of(4))
+                if kind < len(recurring)
+                else read_timeframe(due.isoformat(), table.of(2))
+            )
             draft = ActionDraft(groups[n % GROUPS].id, 2, str(recommendation.number))
             fields.append(
                 ActionFields(
@@ -80,7 +94,7 @@ async def main() -> None:
                     indicator="",
                     resources="",
                     partners="",
-                    timeframe=read_timeframe(due.isoformat(), table.of(2)),
+                    timeframe=timeframe,
                     risks="",
                     organisation_ids=(orgs[n % ORGS],),
                 )

@@ -37,6 +37,7 @@ from handlers import (
     round_admin,
     round_notices,
     round_results,
+    serving,
     start,
     strategy,
 )
@@ -86,6 +87,8 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
     Button(cb.ActionText, strategy.on_full_text, _M),
+    # /strategy's rule: members and coordinators see the actions serving a recommendation.
+    Button(cb.ServingActions, serving.on_serving, _M),
     # Adding and editing actions: coordinators, in their private chat (the group hears only
     # commands and replies, and the flow asks for several typed answers).
     Button(cb.ActionAdd, action_editor.on_add, _C, Where.PRIVATE),

@@ -475,10 +475,12 @@ class GotIt(CallbackData, prefix="bk"):
 
 @dataclass(frozen=True)
 class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
-    """Answer a nudge about an action: done, in progress, blocked, or a new date."""
+    """Answer a nudge about an action: done, in progress, blocked, or a new date; for a
+    recurring action, the occurrence the nudge was about (its day as YYYYMMDD)."""
 
     answer: Answer
     action: int
+    occurrence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -495,6 +497,13 @@ class StrategyCard(CallbackData, prefix="sa"):
 
     action: int
     page: int
+
+
+@dataclass(frozen=True)
+class ServingActions(CallbackData, prefix="sv"):
+    """The actions of the strategies that serve a recommendation (from its card)."""
+
+    rec: int
 
 
 @dataclass(frozen=True)

@@ -84,14 +84,18 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
         markup = None
         if len(result.found) == 1 and not result.missing:
             rec = result.found[0]
+            actions = await serving_count(context, message.from_user, rec)
             messages = [
-                render.card(l10n, catalog, rec, None, await latest_line(context, l10n, rec))
+                render.card(
+                    l10n, catalog, rec, None, await latest_line(context, l10n, rec), actions
+                )
             ]
             markup = render.card_keyboard(
                 l10n,
                 rec,
                 elsewhere=result.elsewhere.get(rec.number, ()),
                 coordinator=await _is_coordinator(message.from_user, message.chat, context),
+                actions=actions,
             )
         elif result.elsewhere:
             markup = _elsewhere_keyboard(l10n, result.elsewhere, result.missing)
@@ -162,10 +166,12 @@ async def on_card_button(press: Press[OpenCard], context: BotContext) -> None:
     await query.answer()
     language = data.language.value if data.language is not None else None
     coordinator = await _is_coordinator(press.user, press.message.chat, context)
-    text = render.card(l10n, catalog, rec, language, await latest_line(context, l10n, rec))
+    actions = await serving_count(context, press.user, rec)
+    latest = await latest_line(context, l10n, rec)
+    text = render.card(l10n, catalog, rec, language, latest, actions)
     others = tuple(c for c in catalog.lookup_cycles(rec.number) if c != rec.cycle)
     markup = render.card_keyboard(
-        l10n, rec, elsewhere=others, coordinator=coordinator, language=language
+        l10n, rec, elsewhere=others, coordinator=coordinator, language=language, actions=actions
     )
     if language is not None:
         await edit(press.message, text, markup)
@@ -198,6 +204,14 @@ async def latest_line(context: BotContext, l10n: Localizer, rec: Recommendation)
     """The card's line about the latest published assessment of this recommendation, if any."""
     latest = await context.services.assessments.latest(rec.id)
     return render.assessment_line(l10n, *latest) if latest else None
+
+
+async def serving_count(context: BotContext, user: User | None, rec: Recommendation) -> int | None:
+    """How many actions serve the card's recommendation, for a reader who may see the
+    strategies (one query, for this card only: never per result of a list)."""
+    if user is None:
+        return None
+    return await context.services.strategies.serving_count(user.id, rec.id)
 
 
 async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -20,10 +20,17 @@ from bot.domain.nudges import (
     Renderer,
     Reported,
     Summary,
+    due_from,
 )
 from bot.domain.outbox import Button, Content
-from bot.domain.strategy import STATUS_LABELS, Action, ActionStatus, UnknownAction
-from bot.domain.timeframes import local_day
+from bot.domain.strategy import (
+    STATUS_LABELS,
+    Action,
+    ActionStatus,
+    StatusChange,
+    UnknownAction,
+)
+from bot.domain.timeframes import Kind, local_day
 from handlers import group_lists
 from handlers.access import Press, refusal_text
 from handlers.callbacks import NudgeAnswer
@@ -59,8 +66,23 @@ def status_label(l10n: Localizer, status: ActionStatus) -> str:
     return f"{STATUS_ICONS[status]} {l10n.gettext(STATUS_LABELS[status])}"
 
 
+def day_number(day: dt.date) -> int:
+    """A day as a button carries it: YYYYMMDD."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def number_day(number: int | None) -> dt.date | None:
+    """The day a button carries (None: none, or not a day)."""
+    if number is None:
+        return None
+    try:
+        return dt.date(number // 10000, number // 100 % 100, number % 100)
+    except ValueError:
+        return None
+
+
 def _when(l10n: Localizer, item: NudgeItem, today: dt.date) -> str:
-    due = item.action.due_day
+    due = item.occurrence
     days = (due - today).days
     if days == 0:  # a caught-up nudge says how late it is now, whatever its kind
         return l10n.gettext("Due today ({date}).").format(date=l10n.date(due))
@@ -103,9 +125,12 @@ class NudgeRenderer(Renderer):
                 lines.append(escape(item.group.name(l10n.language)))
             lines.append("")
             buttons = []
+            recurring = item.action.kind is Kind.RECURRING
+            occurrence = day_number(item.occurrence) if recurring else None
             for answer, (icon, label) in ANSWER_LABELS.items():
                 text = f"{icon} {l10n.gettext(label)}" if single else f"{icon} {n}"
-                buttons.append(Button(text, NudgeAnswer(answer, item.action.id).pack()))
+                payload = NudgeAnswer(answer, item.action.id, occurrence)
+                buttons.append(Button(text, payload.pack()))
             rows.extend([tuple(buttons[:2]), tuple(buttons[2:])] if single else [tuple(buttons)])
         lines.append(
             l10n.gettext(
@@ -135,7 +160,8 @@ class NudgeRenderer(Renderer):
             return ["", f"<b>{escape(title)}</b> ({len(entries)})", *shown]
 
         def due_text(action: Action) -> str:
-            return l10n.date(local_day(action.due)) if action.due else ""
+            day = due_from(action, summary.week)
+            return l10n.date(day) if day else ""
 
         def note(action: Action) -> str:
             notes = [c.note for c in action.history if c.note]
@@ -143,7 +169,7 @@ class NudgeRenderer(Renderer):
 
         def reported(answer: Reported) -> str:
             change = answer.change
-            status = escape(status_label(l10n, change.status))
+            status = escape(change_label(l10n, change))
             if change.note:
                 status = l10n.gettext("{status}: {note}").format(
                     status=status, note=escape(short(change.note, 120))
@@ -182,6 +208,10 @@ class NudgeRenderer(Renderer):
             l10n.gettext("Nobody to nudge (no linked chat, no active responsible organisation)"),
             [line(a) for a in summary.not_nudged],
         )
+        lines += section(
+            l10n.gettext("Ongoing (no due date to remind about)"),
+            [line(a) for a in summary.ongoing],
+        )
         if summary.unreadable:
             lines += [
                 "",
@@ -202,11 +232,31 @@ async def sweep(context: BotContext) -> None:
     await services.nudges.sweep(NudgeRenderer(services.translations))
 
 
-def _answer_line(l10n: Localizer, action: Action, who: str) -> str:
+def change_label(l10n: Localizer, change: StatusChange) -> str:
+    """A status change as its history shows it ('✅ done for March 31, 2026' for one
+    occurrence of a recurring action)."""
+    label = status_label(l10n, change.status)
+    if change.occurrence is None:
+        return label
+    return l10n.gettext("{status} for {date}").format(
+        status=label, date=l10n.date(change.occurrence)
+    )
+
+
+def answered_status(l10n: Localizer, action: Action, occurrence: dt.date | None) -> str:
+    """The status an answer recorded: the action's, or one occurrence of it done."""
+    if occurrence is None:
+        return status_label(l10n, action.status)
+    return l10n.gettext("{status} for {date}").format(
+        status=status_label(l10n, ActionStatus.DONE), date=l10n.date(occurrence)
+    )
+
+
+def _answer_line(l10n: Localizer, action: Action, who: str, occurrence: dt.date | None) -> str:
     change = action.history[-1] if action.history else None
     when = l10n.date(local_day(change.at)) if change else ""
     return l10n.gettext("{status} — {activity}: {name}, {date}").format(
-        status=escape(status_label(l10n, action.status)),
+        status=escape(answered_status(l10n, action, occurrence)),
         activity=escape(short(action.fields.activity, 80)),
         name=escape(who),
         date=when,
@@ -237,7 +287,12 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
     for the new date)."""
     l10n, services = press.l10n, context.services
     try:
-        outcome = await services.nudges.answer(press.user.id, press.data.action, press.data.answer)
+        outcome = await services.nudges.answer(
+            press.user.id,
+            press.data.action,
+            press.data.answer,
+            number_day(press.data.occurrence),
+        )
     except NotAllowed:
         await press.query.answer(refusal_text(l10n, Refusal.RESPONSIBLE_ONLY), show_alert=True)
         return
@@ -252,9 +307,10 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         return
     message = press.message
     if outcome.recorded:
-        await press.query.answer(status_label(l10n, outcome.action.status))
+        await press.query.answer(answered_status(l10n, outcome.action, outcome.occurrence))
         chat_l10n = await _chat_localizer(message, context)
-        line = _answer_line(chat_l10n, outcome.action, press.user.full_name or "")
+        who = press.user.full_name or ""
+        line = _answer_line(chat_l10n, outcome.action, who, outcome.occurrence)
         with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
             await message.edit_text(
                 f"{message.text_html}\n\n{line}",

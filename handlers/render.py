@@ -19,7 +19,7 @@ from bot.domain.model import RecNumber, Recommendation, Response, TranslationSta
 from bot.domain.round_notices import closing_phrase
 from bot.domain.states import State
 from bot.domain.text import truncate
-from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard
+from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard, ServingActions
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
@@ -82,8 +82,10 @@ def card(
     rec: Recommendation,
     language: str | None = None,
     assessment: str | None = None,
+    actions: int | None = None,
 ) -> str:
-    """The full card of one recommendation; `language` forces the text's language."""
+    """The full card of one recommendation; `language` forces the text's language; `actions`
+    how many actions of the strategies serve it (for those who may see them)."""
     show_khmer = (language or l10n.language) == "km" and rec.khmer is not None
     lines = [
         f"<b>{escape(str(rec.number))}</b> · {escape(cycle_label(l10n, catalog, rec.cycle))}",
@@ -137,6 +139,16 @@ def card(
         )
     if assessment:
         lines.append(escape(assessment))
+    if actions:
+        lines.append(
+            escape(
+                l10n.ngettext(
+                    "📋 {count} action in the strategies serves it",
+                    "📋 {count} actions in the strategies serve it",
+                    actions,
+                ).format(count=actions)
+            )
+        )
     if rec.sdg_targets:
         lines.append(
             escape(
@@ -153,8 +165,10 @@ def card_keyboard(
     elsewhere: Sequence[int] = (),
     coordinator: bool = False,
     language: str | None = None,
+    actions: int | None = None,
 ) -> InlineKeyboardMarkup:
-    """Buttons under a card: other cycles with the same number, other language, share, edit."""
+    """Buttons under a card: other cycles with the same number, other language, share, the
+    actions that serve it (when there are any and the reader may see them), edit."""
     rows: list[list[InlineKeyboardButton]] = []
     if elsewhere:
         rows.append(
@@ -182,6 +196,9 @@ def card_keyboard(
         )
     )
     rows.append(row)
+    if actions:
+        label = l10n.gettext("📋 Actions ({count})").format(count=actions)
+        rows.append([InlineKeyboardButton(label, callback_data=ServingActions(rec.id).pack())])
     if coordinator:
         rows.append(
             [

@@ -22,6 +22,8 @@ from handlers.callbacks import (
     Lang,
     Language,
     RateRound,
+    RoundAction,
+    RoundButton,
     ShowRounds,
 )
 from handlers.commands import N_, commands_for, sync_menus
@@ -197,6 +199,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
                 "summary: due this week, overdue, blocked with their notes, reminded but not "
                 "answered, and actions nobody can be reminded about."
             ).format(time=nudge_time)
+        ),
+        escape(
+            l10n.gettext(
+                "A recurring action (every quarter, monthly, every year in December…) is "
+                "reminded before each time it is due, and ✅ marks that time done. A "
+                "recommendation's card says how many actions serve it: 📋 lists them."
+            )
         ),
         escape(
             l10n.gettext(
@@ -485,8 +494,17 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
         )
     )
     lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
+    panels: Rows = [
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Open panel: «{name}»").format(name=r.name[:40]),
+                callback_data=RoundButton(r.id, RoundAction.PANEL).pack(),
+            )
+        ]
+        for r in checklist.open_rounds
+    ]
     rounds = InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
-    return "\n".join(lines), [[rounds]]
+    return "\n".join(lines), [*panels, [rounds]]
 
 
 def _membership(l10n: Localizer, context: BotContext, membership: Membership) -> tuple[str, Rows]:

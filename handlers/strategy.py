@@ -36,7 +36,7 @@ from handlers.callbacks import (
 )
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
-from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, short, status_label
+from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
 from handlers.render import escape, split_messages
 from handlers.round_cards import not_linked
 
@@ -221,7 +221,7 @@ def card_text(
         for change in action.history if full else action.history[-HISTORY:]:
             note = f" — {note_of(change.note)}" if change.note else ""
             lines.append(
-                escape(f"{l10n.date(local_day(change.at))}: {status_label(l10n, change.status)}")
+                escape(f"{l10n.date(local_day(change.at))}: {change_label(l10n, change)}")
                 + escape(note)
             )
     return "\n".join(lines)
@@ -377,11 +377,11 @@ async def on_file(update: Update, context: BotContext) -> None:
             text = l10n.gettext("No working group is called “{words}”.").format(words=exc.words)
             await message.reply_text(escape(text))
             return
-        except (UnreadableFile, ValueError) as exc:
+        except UnreadableFile as exc:
             text = l10n.gettext(
                 "I could not read this file as an action strategy (CSV or XLSX in the template's "
                 "layout): {reason}"
-            ).format(reason=l10n.gettext(str(exc)))
+            ).format(reason=exc.translated(l10n))
             await message.reply_text(escape(text))
             return
     report, errors = outcome.report, [*outcome.parsed.errors, *outcome.report.errors]
@@ -404,7 +404,7 @@ async def on_file(update: Update, context: BotContext) -> None:
             if error.sheet
             else l10n.gettext("line {line}").format(line=error.line)
         )
-        lines.append(escape(f"• {where}: {l10n.gettext(error.message).format(**error.params)}"))
+        lines.append(escape(f"• {where}: {error.translated(l10n)}"))
     if len(errors) > LISTED_ERRORS:
         more = len(errors) - LISTED_ERRORS
         lines.append(escape(l10n.gettext("… and {count} more").format(count=more)))

@@ -678,4 +678,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX group_links_expiry ON group_links (expires_at)
     """,
+    # 28: which occurrence of a recurring action a status change was about (its day, ISO):
+    # Done on one occurrence marks that one done and the action goes on to the next.
+    """
+    ALTER TABLE action_history ADD COLUMN occurrence TEXT
+    """,
 )

@@ -9,8 +9,11 @@ from collections.abc import Sequence
 
 from bot.domain.nudges import Nudge, OpenAction, Recipient, Targets
 from bot.domain.strategy import ActionStatus
+from bot.domain.timeframes import Kind, Recurrence
 from storage import expiring
 from storage.db import Database
+
+_KINDS = {kind.value: kind for kind in Kind}  # a sweep reads thousands: a dict, not Kind()
 
 
 class NudgeRepository:
@@ -21,15 +24,25 @@ class NudgeRepository:
         self._db = database
 
     async def open_actions(self) -> list[OpenAction]:
-        """Every open action with a readable due date (recurring ones too, by their end)."""
+        """Every open action with a readable due date, with its timeframe's kind, recurrence and
+        start, and the occurrences answered Done."""
         conn = self._db.connection
         async with self._db.transaction():
             async with conn.execute(
-                "SELECT id, working_group_id, activity, due_at, updated_at, status FROM actions "
+                "SELECT id, working_group_id, activity, due_at, updated_at, status, "
+                "timeframe_kind, recurrence, starts_at FROM actions "
                 "WHERE due_at IS NOT NULL AND status NOT IN ('done', 'dropped') "
                 "ORDER BY due_at, id"
             ) as cursor:
                 rows = await cursor.fetchall()
+            done: dict[int, set[dt.date]] = defaultdict(set)
+            async with conn.execute(
+                "SELECT h.action_id, h.occurrence FROM action_history AS h "
+                "JOIN actions AS a ON a.id = h.action_id WHERE h.occurrence IS NOT NULL "
+                "AND h.status = 'done' AND a.recurrence IS NOT NULL"
+            ) as cursor:
+                for action_id, day in await cursor.fetchall():
+                    done[action_id].add(dt.date.fromisoformat(day))
             organisations: dict[int, list[int]] = defaultdict(list)
             async with conn.execute(
                 "SELECT action_id, organisation_id FROM action_organisations "
@@ -46,6 +59,10 @@ class NudgeRepository:
                 dt.datetime.fromisoformat(row[4]),
                 ActionStatus(row[5]),
                 tuple(organisations.get(row[0], ())),
+                _KINDS[row[6]],
+                Recurrence(row[7]) if row[7] else None,
+                dt.datetime.fromisoformat(row[8]) if row[7] else None,  # for occurrences only
+                frozenset(done.get(row[0], ())),
             )
             for row in rows
         ]

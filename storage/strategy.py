@@ -215,6 +215,16 @@ class StrategyRepository:
             )
             await _history(db, action_id, change)
 
+    async def occurrence_done(self, action_id: int, change: StatusChange) -> None:
+        """Append a recurring action's occurrence answered Done to its history; the action's
+        own status stays (it goes on to the next occurrence)."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE actions SET updated_at = ? WHERE id = ?",
+                (change.at.isoformat(), action_id),
+            )
+            await _history(db, action_id, change)
+
     async def add_note(self, action_id: int, change: StatusChange) -> None:
         """Keep a note with the actor's latest status change (a new entry if none)."""
         async with self._db.transaction() as db:
@@ -251,6 +261,22 @@ class StrategyRepository:
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
         return await self._load("a.timeframe_kind IS NULL", ())
+
+    async def serving_count(self, recommendation_id: int) -> int:
+        """How many actions serve this recommendation (one query)."""
+        async with self._db.connection.execute(
+            "SELECT count(*) FROM action_recommendations WHERE recommendation_id = ?",
+            (recommendation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def serving(self, recommendation_id: int) -> list[Action]:
+        """The actions that serve this recommendation, by due date, unreadable last."""
+        return await self._load(
+            "a.id IN (SELECT action_id FROM action_recommendations WHERE recommendation_id = ?)",
+            (recommendation_id,),
+        )
 
     async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
         """Every action's id, cycle and timeframe as stored."""
@@ -294,14 +320,18 @@ class StrategyRepository:
                         found[action_id].append(linked)
             history: dict[int, list[StatusChange]] = defaultdict(list)
             async with conn.execute(
-                "SELECT action_id, status, actor_id, at, note FROM action_history "  # noqa: S608
-                f"WHERE action_id IN ({chosen}) ORDER BY id",
+                "SELECT action_id, status, actor_id, at, note, occurrence "  # noqa: S608
+                f"FROM action_history WHERE action_id IN ({chosen}) ORDER BY id",
                 params,
             ) as cursor:
-                for a_id, status, actor, at, note in await cursor.fetchall():
+                for a_id, status, actor, at, note, occurrence in await cursor.fetchall():
                     history[a_id].append(
                         StatusChange(
-                            ActionStatus(status), actor, dt.datetime.fromisoformat(at), note
+                            ActionStatus(status),
+                            actor,
+                            dt.datetime.fromisoformat(at),
+                            note,
+                            dt.date.fromisoformat(occurrence) if occurrence else None,
                         )
                     )
         recommendations, organisations = (links[table] for table, _ in _LINKS)
@@ -350,8 +380,16 @@ async def _move(db: aiosqlite.Connection, action_id: int, fields: ActionFields) 
 
 async def _history(db: aiosqlite.Connection, action_id: int, change: StatusChange) -> None:
     await db.execute(
-        "INSERT INTO action_history (action_id, status, actor_id, at, note) VALUES (?, ?, ?, ?, ?)",
-        (action_id, change.status.value, change.actor, change.at.isoformat(), change.note),
+        "INSERT INTO action_history (action_id, status, actor_id, at, note, occurrence) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            action_id,
+            change.status.value,
+            change.actor,
+            change.at.isoformat(),
+            change.note,
+            change.occurrence.isoformat() if change.occurrence else None,
+        ),
     )
 
 

@@ -148,6 +148,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
     "ax": ("ax:{action}", MEMBERS),
+    "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule
     "rad": ("rad:{spare_round}", COORDINATORS),
     "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
     "rab": ("rab:{spare_round}", COORDINATORS),

@@ -145,8 +145,10 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "bk:4:202611230200": cb.GotIt(4, "202611230200"),
         "nsd:12": cb.NudgeAnswer(Answer.DONE, 12),
         "nst:12": cb.NudgeAnswer(Answer.NEW_DATE, 12),
+        "nsd:12:20270131": cb.NudgeAnswer(Answer.DONE, 12, 20270131),  # an occurrence
         "sg:2:1": cb.StrategyPage(2, 1),
         "sa:12:1": cb.StrategyCard(12, 1),
+        "sv:12": cb.ServingActions(12),
         "rd:4:1": cb.DraftRound(4, True),
         "rd:4:1:1": cb.DraftRound(4, True, True),  # [📌 Open and pin in groups]
         "pnx:3": cb.ResultsNotice(3, cb.NoticeResult.XLSX),

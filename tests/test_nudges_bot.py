@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from bot.app import running
-from bot.domain.strategy import ActionDraft, ActionStatus
+from bot.domain.strategy import Action, ActionDraft, ActionStatus
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import (
@@ -52,26 +52,31 @@ def nudged(tg: FakeTelegram, chat_id: int) -> list[StoredMessage]:
     ]
 
 
+async def linked_land_action(
+    bot: BotApplication, reps: int, activity: str, timeframe: str
+) -> tuple[list[dict], Action]:  # type: ignore[type-arg]
+    """`reps` organisations in the land group, whose chat is GROUP, and an action of the
+    first one's with this timeframe."""
+    services: Services = bot.bot_data["services"]
+    people = await coalition_with(bot, reps, "land")
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    await services.coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land, "Land")
+    owner = await services.coalition.own_organisation(people[0]["id"])
+    assert owner is not None
+    draft = ActionDraft(
+        land, 2, "118.6", activity=activity, timeframe=timeframe, organisation_ids=(owner.id,)
+    )
+    return people, await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+
+
 async def test_a_nudge_arrives_once_across_restarts_and_a_representative_answers_it(
     tg: FakeTelegram, db_path: Path, clock: FakeClock
 ) -> None:
     settings = make_settings(tg, db_path)
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
-        services: Services = bot.bot_data["services"]
-        reps = await coalition_with(bot, 2, "land")
-        land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
-        await services.coalition.link_chat(COORDINATOR_ID, GROUP["id"], 0, land, "Land")
-        owner = await services.coalition.own_organisation(reps[0]["id"])
-        assert owner is not None
-        draft = ActionDraft(
-            land,
-            2,
-            "118.6",
-            activity="Radio show on land rights",
-            timeframe="31 December 2026",
-            organisation_ids=(owner.id,),
+        reps, action = await linked_land_action(
+            bot, 2, "Radio show on land rights", "31 December 2026"
         )
-        action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
         clock.current = pp("2026-12-17")
         await run_sweep(bot)
         await run_sweep(bot)

@@ -116,7 +116,8 @@ def zone_name(tz: dt.tzinfo) -> str:
 
 def moment(l10n: Localizer, tz: dt.tzinfo, at: dt.datetime) -> str:
     """'24 Nov 2026, 09:00 (Phnom Penh)': a moment in the coalition's time, labelled so."""
-    return f"{l10n.datetime(at, tz)} ({zone_name(tz)})"
+    # TRANSLATORS: a moment and the time zone it is in: '24 Nov 2026, 09:00 (Phnom Penh)'.
+    return l10n.gettext("{time} ({zone})").format(time=l10n.datetime(at, tz), zone=zone_name(tz))
 
 
 def person_name(l10n: Localizer, user_id: int, names: AuditNames) -> str:

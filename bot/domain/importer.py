@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Response, TranslationStatus
 from bot.domain.states import resolve_state
 from bot.domain.text import normalize
@@ -136,6 +137,10 @@ class RowError:
         """The reason in English, for the command line."""
         return self.message.format(**self.params)
 
+    def translated(self, l10n: Localizer) -> str:
+        """The reason in the reader's language."""
+        return l10n.gettext(self.message).format(**self.params)
+
 
 @dataclass(frozen=True)
 class RecommendationRow:
@@ -175,7 +180,20 @@ class ParsedFile:
 
 
 class UnreadableFile(ValueError):
-    """The file as a whole cannot be read (format, encoding, or no recognisable columns)."""
+    """The file as a whole cannot be read (format, encoding, size, or no recognisable columns):
+    `message` is a gettext msgid with `params`, translated where it is shown; `detail` is what
+    the library said, in English, for the command line only. `str()` is the English reason."""
+
+    def __init__(self, message: str, *, detail: str = "", **params: str) -> None:
+        english = message.format(**params)
+        super().__init__(f"{english} ({detail})" if detail else english)
+        self.message = message
+        self.params = params
+        self.detail = detail
+
+    def translated(self, l10n: Localizer) -> str:
+        """The reason in the reader's language (without the library's English words)."""
+        return l10n.gettext(self.message).format(**self.params)
 
 
 def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:
@@ -198,8 +216,10 @@ def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None)
         kind = "translations"
     else:
         raise UnreadableFile(
-            "no column with the recommendation text: expected a header such as "
-            "'text' or 'recommendation' (or 'text_km' for Khmer translations)"
+            N_(
+                "no column with the recommendation text: expected a header such as "
+                "'text' or 'recommendation' (or 'text_km' for Khmer translations)"
+            )
         )
     parsed = ParsedFile(kind)
     seen: dict[tuple[int, RecNumber], int] = {}
@@ -210,8 +230,12 @@ def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None)
         data_rows += 1
         if data_rows > MAX_FILE_ROWS:
             raise UnreadableFile(
-                f"more than {MAX_FILE_ROWS:,} rows (line {line}); nothing was imported: "
-                "split the file into smaller ones"
+                N_(
+                    "more than {limit} rows (line {line}); nothing was imported: split the "
+                    "file into smaller ones"
+                ),
+                limit=f"{MAX_FILE_ROWS:,}",
+                line=str(line),
             )
         cells = {name: (raw[i].strip() if i < len(raw) else "") for name, i in columns.items()}
         try:
@@ -247,7 +271,9 @@ def _bounded(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[
     """Rows up to a spreadsheet's own limit: more lines, even blank ones, is not a table."""
     for line, row in rows:
         if line > MAX_LINES:
-            raise UnreadableFile(f"more than {MAX_LINES:,} lines; nothing was imported")
+            raise UnreadableFile(
+                N_("more than {limit} lines; nothing was imported"), limit=f"{MAX_LINES:,}"
+            )
         yield line, row
 
 
@@ -410,18 +436,24 @@ def _read_table(path: Path) -> Iterator[list[str]]:
         return _read_xlsx(path)
     if suffix in (".csv", ".tsv", ".txt"):
         return _read_csv(path)
-    raise UnreadableFile(f"{path.name}: only .csv and .xlsx files can be imported")
+    raise UnreadableFile(N_("{file}: only .csv and .xlsx files can be imported"), file=path.name)
 
 
 def _read_csv(path: Path) -> Iterator[list[str]]:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"{path.name}: {_megabytes(size)} is larger than an import may be")
+        raise UnreadableFile(
+            N_("{file}: {size} MB is larger than an import may be"),
+            file=path.name,
+            size=_megabytes(size),
+        )
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnreadableFile(f"{path.name}: not UTF-8 text; save the file as CSV UTF-8") from None
+        raise UnreadableFile(
+            N_("{file}: not UTF-8 text; save the file as CSV UTF-8"), file=path.name
+        ) from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
             text[:4096], delimiters=",;\t"
@@ -443,12 +475,25 @@ def _csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            reason = str(exc)
+            reason, detail = str(exc), ""
+            values = {"file": name, "line": str(start)}
             if "field larger than field limit" in reason:
-                reason = f"a cell is longer than {csv.field_size_limit():,} characters"
+                message = N_(
+                    "{file}: line {line}: a cell is longer than {limit} characters; nothing was "
+                    "imported"
+                )
+                values["limit"] = f"{csv.field_size_limit():,}"
             elif "unexpected end of data" in reason:
-                reason = 'a quotation mark (") is opened here and never closed'
-            raise UnreadableFile(f"{name}: line {start}: {reason}; nothing was imported") from None
+                message = N_(
+                    '{file}: line {line}: a quotation mark (") is opened here and never '
+                    "closed; nothing was imported"
+                )
+            else:
+                message = N_(
+                    "{file}: line {line}: this line is not valid CSV; nothing was imported"
+                )
+                detail = reason
+            raise UnreadableFile(message, detail=detail, **values) from None
         yield row
 
 
@@ -477,20 +522,37 @@ def _check_xlsx(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
             unpacked = sum(part.file_size for part in parts)
-            if unpacked > MAX_FILE_BYTES or len(parts) > MAX_XLSX_PARTS:
-                raise UnreadableFile(
-                    f"{path.name}: unpacks to {_megabytes(unpacked)} in {len(parts)} parts, "
-                    "more than an import may be; nothing was imported"
-                )
-            strings = _shared_strings_size(archive)
+            too_big = unpacked > MAX_FILE_BYTES or len(parts) > MAX_XLSX_PARTS
+            strings = 0 if too_big else _shared_strings_size(archive)
+    except UnreadableFile:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, SyntaxError) as exc:
-        raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+        raise _not_xlsx(path, exc) from None
+    if too_big:
+        raise UnreadableFile(
+            N_(
+                "{file}: unpacks to {size} MB in {parts} parts, more than an import may be; "
+                "nothing was imported"
+            ),
+            file=path.name,
+            size=_megabytes(unpacked),
+            parts=str(len(parts)),
+        )
     if strings > MAX_SHARED_STRINGS_BYTES:
         raise UnreadableFile(
-            f"{path.name}: its table of shared texts unpacks to {_megabytes(strings)}, more "
-            f"than the {_megabytes(MAX_SHARED_STRINGS_BYTES)} an import may hold; nothing was "
-            "imported"
+            N_(
+                "{file}: its table of shared texts unpacks to {size} MB, more than the {limit} "
+                "MB an import may hold; nothing was imported"
+            ),
+            file=path.name,
+            size=_megabytes(strings),
+            limit=_megabytes(MAX_SHARED_STRINGS_BYTES),
         )
+
+
+def _not_xlsx(path: Path, exc: Exception) -> UnreadableFile:
+    """A file openpyxl (or zipfile) cannot read: the library's words stay for the CLI only."""
+    return UnreadableFile(N_("{file}: not a readable .xlsx file"), detail=str(exc), file=path.name)
 
 
 def _shared_strings_size(archive: zipfile.ZipFile) -> int:
@@ -501,7 +563,10 @@ def _shared_strings_size(archive: zipfile.ZipFile) -> int:
 
     sizes = {part.filename: part.file_size for part in archive.infolist()}
     if sizes.get(ARC_CONTENT_TYPES, 0) > MAX_MANIFEST_BYTES:
-        raise UnreadableFile(f"{archive.filename}: its list of parts is too large to be real")
+        raise UnreadableFile(
+            N_("{file}: its list of parts is too large to be real"),
+            file=Path(archive.filename or "").name,
+        )
     if ARC_CONTENT_TYPES not in sizes:
         return 0  # openpyxl refuses it
     manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
@@ -523,7 +588,7 @@ def _xlsx_sheets(path: Path) -> Generator[tuple[str, Iterator[list[str]]], None,
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+        raise _not_xlsx(path, exc) from None
     try:
         for sheet in workbook.worksheets:
             yield sheet.title, _sheet_rows(path, sheet)
@@ -546,12 +611,12 @@ def _sheet_rows(path: Path, sheet: object) -> Iterator[list[str]]:
         except StopIteration:
             return
         except Exception as exc:  # a sheet damaged half-way through
-            raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({exc})") from None
+            raise _not_xlsx(path, exc) from None
         yield list(_cells(row))
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:,.1f} MB"
+    return f"{size / 1_000_000:,.1f}"
 
 
 def _cells(row: tuple[object, ...]) -> Iterator[str]:

@@ -5,7 +5,9 @@ each open action the latest nudge whose moment has come — `before-N` days befo
 `due` on it, `overdue-N` each week after — and records it once (one row per action × kind ×
 day), staging its messages for the outbox in the same transaction. A day missed while the bot
 was down is so caught up once; a nudge whose moment came before the action last changed (an
-answer, a new date) is not sent.
+answer, a new date) is not sent. A recurring action is nudged so before each occurrence (the
+last one also weekly while overdue); Done on an occurrence marks that one done and the nudges
+go on to the next; an ongoing action has no due day to nudge about.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import asyncio
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.membership import NotAllowed, WorkingGroup
 from bot.domain.outbox import Content, Job, Outgoing, stage
 from bot.domain.strategy import Action, ActionStatus, BadAction, StatusChange
-from bot.domain.timeframes import local_day
+from bot.domain.timeframes import Kind, Recurrence, Timeframe, local_day, occurrences
 
 if TYPE_CHECKING:
     from bot.domain.clock import Clock
@@ -37,13 +39,14 @@ MAX_WEEKS = 520  # an action overdue for ten years stops being nudged
 
 
 def latest_nudge(
-    due_day: dt.date, today: dt.date, days_before: Sequence[int]
+    due_day: dt.date, today: dt.date, days_before: Sequence[int], *, overdue: bool = True
 ) -> tuple[str, dt.date] | None:
     """The latest nudge on or before `today` for an action due on `due_day`: its kind
-    (`before-14`, `due`, `overdue-2`…) and day; None before the first one."""
+    (`before-14`, `due`, `overdue-2`…) and day; None before the first one. Without `overdue`
+    the due day's nudge is the last."""
     if today >= due_day:
         weeks = min((today - due_day).days // 7, MAX_WEEKS)
-        if weeks == 0:
+        if weeks == 0 or not overdue:
             return DUE, due_day
         return f"overdue-{weeks}", due_day + dt.timedelta(weeks=weeks)
     passed = [(due_day - dt.timedelta(days=n), n) for n in days_before]
@@ -52,6 +55,50 @@ def latest_nudge(
         return None
     day, n = max(passed)
     return f"before-{n}", day
+
+
+def next_nudge(
+    days: Sequence[dt.date], done: Set[dt.date], today: dt.date, days_before: Sequence[int]
+) -> tuple[str, dt.date, dt.date] | None:
+    """The latest nudge on or before `today` about an action due on these days (a one-off
+    action's due day, each occurrence of a recurring one, none for an ongoing one): its kind,
+    its day and the occurrence it is about; None before the first. An occurrence done gets no
+    more; a `before-N` nudge comes only when N days is less than the time since the previous
+    occurrence (a weekly action is not nudged 14 days ahead); only the last occurrence is
+    nudged weekly while overdue (before that, the next occurrence's nudges take over)."""
+    latest: tuple[str, dt.date, dt.date] | None = None
+    reach = dt.timedelta(days=max(days_before, default=0))
+    for index, day in enumerate(days):
+        if day - reach > today:
+            break  # this occurrence's nudges, and the later ones', are still to come
+        if day in done:
+            continue
+        gap = (day - days[index - 1]).days if index else None
+        before = [n for n in days_before if gap is None or n < gap]
+        found = latest_nudge(day, today, before, overdue=index == len(days) - 1)
+        if found is not None and (latest is None or found[1] > latest[1]):
+            latest = (*found, day)
+    return latest
+
+
+def occurrence_of(kind: str, day: dt.date) -> dt.date | None:
+    """The due day (occurrence) a nudge recorded as (kind, day) was about: `before-N` on day
+    d is about d + N, `overdue-N` about d - N weeks."""
+    if kind == DUE:
+        return day
+    name, _, number = kind.partition("-")
+    if not number.isdigit():
+        return None
+    if name == "before":
+        return day + dt.timedelta(days=int(number))
+    return day - dt.timedelta(weeks=int(number)) if name == "overdue" else None
+
+
+def due_from(action: Action, day: dt.date) -> dt.date | None:
+    """An action's first due day (occurrence) not done on or after `day`, else its last."""
+    days = action.occurrences
+    done = action.done_occurrences
+    return next((d for d in days if d >= day and d not in done), days[-1] if days else None)
 
 
 @dataclass(frozen=True)
@@ -65,11 +112,23 @@ class OpenAction:
     updated_at: dt.datetime
     status: ActionStatus
     organisation_ids: tuple[int, ...]
+    kind: Kind = Kind.DATE
+    recurrence: Recurrence | None = None
+    start: dt.datetime | None = None
+    done: frozenset[dt.date] = frozenset()  # occurrences answered Done
 
     @property
     def due_day(self) -> dt.date:
         """The due day, in Phnom Penh."""
         return local_day(self.due)
+
+    @property
+    def occurrences(self) -> tuple[dt.date, ...]:
+        """The days it is due: one, each occurrence of a recurring action, or none (ongoing)."""
+        if self.kind is not Kind.RECURRING and self.kind is not Kind.ONGOING:
+            return (self.due_day,)
+        start = local_day(self.start) if self.start else self.due_day
+        return occurrences(self.kind, self.recurrence, start, self.due_day)
 
 
 @dataclass(frozen=True)
@@ -100,15 +159,17 @@ class Nudge:
     action_id: int
     kind: str
     day: dt.date
+    occurrence: dt.date | None = field(default=None, compare=False)  # the due day it is about
 
 
 @dataclass(frozen=True)
 class NudgeItem:
-    """One action in a nudge message."""
+    """One action in a nudge message, and the due day (occurrence) it is about."""
 
     action: OpenAction
     group: WorkingGroup
     kind: str
+    occurrence: dt.date
 
 
 @dataclass(frozen=True)
@@ -150,6 +211,7 @@ class Summary:
     unanswered: tuple[Action, ...] = ()  # nudged about its due date, never answered since
     not_nudged: tuple[Action, ...] = ()  # open, due, but nobody to nudge (unlinked, inactive)
     unreadable: int = 0
+    ongoing: tuple[Action, ...] = ()  # open, ongoing: no due day to nudge about
 
     @property
     def empty(self) -> bool:
@@ -162,6 +224,7 @@ class Summary:
             or self.unanswered
             or self.not_nudged
             or self.unreadable
+            or self.ongoing
         )
 
 
@@ -219,6 +282,7 @@ class Answered:
     answer: Answer
     recorded: bool
     closed: bool = False
+    occurrence: dt.date | None = None  # Done on this occurrence of a recurring action
 
 
 @dataclass(frozen=True)
@@ -230,18 +294,6 @@ class Replied:
     purpose: Purpose
     problem: str | None = None
     values: Mapping[str, str] = field(default_factory=dict)
-
-
-def in_series(kind: str, day: dt.date, due_day: dt.date) -> bool:
-    """Whether a nudge recorded as (kind, day) was about this due day (not an earlier one)."""
-    if kind == DUE:
-        return day == due_day
-    name, _, number = kind.partition("-")
-    if not number.isdigit():
-        return False
-    if name == "before":
-        return day == due_day - dt.timedelta(days=int(number))
-    return name == "overdue" and day == due_day + dt.timedelta(weeks=int(number))
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -288,7 +340,7 @@ class Nudges:
         """The nudges whose moment has come and that were not recorded yet."""
         candidates = []
         for action in actions:
-            found = latest_nudge(action.due_day, today, self.days_before)
+            found = next_nudge(action.occurrences, action.done, today, self.days_before)
             if found is None or self._moment(found[1]) < action.updated_at:
                 continue
             candidates.append(Nudge(action.id, *found))
@@ -322,7 +374,7 @@ class Nudges:
             if not recipients:
                 continue  # nobody to nudge: the weekly summary lists it
             sent.append(nudge)
-            item = NudgeItem(action, group, nudge.kind)
+            item = NudgeItem(action, group, nudge.kind, nudge.occurrence or action.due_day)
             for recipient in dict.fromkeys(recipients):
                 chats[recipient].append(item)
         outgoing = [
@@ -386,6 +438,7 @@ class Nudges:
         answers: list[tuple[Action, StatusChange]] = []
         unanswered: list[Action] = []
         gaps: list[Action] = []
+        ongoing: list[Action] = []
         unreadable = 0
         for group in groups.values():
             for action in (await self.strategies.for_group(group.id)).actions:
@@ -393,21 +446,25 @@ class Nudges:
                     answers.append((action, action.history[-1]))
                 if not action.status.is_open:
                     continue
-                due = action.due
-                if due is None:
+                timeframe = action.fields.timeframe
+                if not isinstance(timeframe, Timeframe):
                     unreadable += 1
                     continue
-                day = local_day(due)
-                if week <= day < end:
-                    due_week.append(action)
-                elif day < today:
-                    overdue.append(Overdue(action, (today - day).days))
                 if action.status is ActionStatus.BLOCKED:
                     blocked.append(action)
+                if timeframe.kind is Kind.ONGOING:
+                    ongoing.append(action)
+                    continue
+                days = action.occurrences
+                undone = set(days) - action.done_occurrences
+                if any(week <= day < end for day in undone):
+                    due_week.append(action)
+                elif days[-1] in undone and days[-1] < today:
+                    overdue.append(Overdue(action, (today - days[-1]).days))
                 series = [
                     at
                     for kind, nudge_day, at in nudged.get(action.id, ())
-                    if in_series(kind, nudge_day, day)
+                    if occurrence_of(kind, nudge_day) in undone
                 ]
                 if series and not any(c.at >= min(series) for c in action.history):
                     unanswered.append(action)
@@ -428,6 +485,7 @@ class Nudges:
             tuple(unanswered),
             tuple(gaps),
             unreadable,
+            tuple(ongoing),
         )
 
     async def _who(self, user_id: int) -> str:
@@ -439,10 +497,16 @@ class Nudges:
             return f"{person.display_name} ({person.organisation_short_name})"
         return person.display_name
 
-    async def answer(self, user_id: int, action_id: int, answer: Answer) -> Answered:
+    async def answer(
+        self, user_id: int, action_id: int, answer: Answer, occurrence: dt.date | None = None
+    ) -> Answered:
         """A nudge button: record the status (Done stops the nudges; the current status is not
-        recorded twice; a done or dropped action stays so), or, for a new date, check who asks. NotAllowed for anyone but coordinators and the responsible organisations'
-        representatives; UnknownAction for an action that is gone."""
+        recorded twice; a done or dropped action stays so), or, for a new date, check who asks.
+        Done on a recurring action marks one occurrence done — the one the nudge was about
+        (`occurrence`), else the one last nudged about — and the action goes on to the next;
+        Done on its last occurrence is the action done. NotAllowed for anyone but coordinators
+        and the responsible organisations' representatives; UnknownAction for an action that
+        is gone."""
         action = await self.strategies.action(action_id)
         if not await self.strategies.may_change_status(user_id, action):
             raise NotAllowed
@@ -451,10 +515,25 @@ class Nudges:
         status = ANSWER_STATUS.get(answer)
         if status is None:
             return Answered(action, answer, recorded=False)
+        day = self._occurrence(action, occurrence) if answer is Answer.DONE else None
+        if day is not None and day != action.occurrences[-1]:
+            changed = await self.strategies.occurrence_done(user_id, action_id, day)
+            return Answered(changed, answer, recorded=True, occurrence=day)
         if status is action.status:
             return Answered(action, answer, recorded=True)  # the same answer again: kept once
         changed = await self.strategies.set_status(user_id, action_id, status)
         return Answered(changed, answer, recorded=True)
+
+    def _occurrence(self, action: Action, given: dt.date | None) -> dt.date | None:
+        """Which occurrence of a recurring action a Done is about (None: a one-off action)."""
+        days = action.occurrences
+        if len(days) < 2:
+            return None
+        if given in days:
+            return given
+        today = self._today(self.clock.now())
+        found = next_nudge(days, action.done_occurrences, today, self.days_before)
+        return found[2] if found else due_from(action, today)
 
     async def prompted(
         self, user_id: int, chat_id: int, message_id: int, action_id: int, purpose: Purpose

@@ -850,6 +850,11 @@ class StrategyStore(Protocol):
         """Set the action's status and append the change to its history."""
         ...
 
+    async def occurrence_done(self, action_id: int, change: StatusChange) -> None:
+        """Append a recurring action's occurrence answered Done to its history; the action's
+        own status stays (it goes on to the next occurrence)."""
+        ...
+
     async def add_note(self, action_id: int, change: StatusChange) -> None:
         """Keep a note with the actor's latest status change (a new entry if none)."""
         ...
@@ -868,6 +873,14 @@ class StrategyStore(Protocol):
 
     async def unreadable(self) -> list[Action]:
         """Every action whose timeframe could not be read."""
+        ...
+
+    async def serving_count(self, recommendation_id: int) -> int:
+        """How many actions serve this recommendation (one query)."""
+        ...
+
+    async def serving(self, recommendation_id: int) -> list[Action]:
+        """The actions that serve this recommendation, by due date, unreadable last."""
         ...
 
     async def timeframes(self) -> list[tuple[int, int, ReadTimeframe]]:
@@ -894,7 +907,8 @@ class NudgeStore(Protocol):
     """What the nudges need from storage: open actions, whom to nudge, what was nudged."""
 
     async def open_actions(self) -> list[OpenAction]:
-        """Every open action with a readable due date (recurring ones too, by their end)."""
+        """Every open action with a readable due date, with its timeframe's kind, recurrence and
+        start, and the occurrences answered Done."""
         ...
 
     async def targets(self) -> Targets:

@@ -147,6 +147,7 @@ class StatusChange:
     actor: int
     at: dt.datetime
     note: str = ""
+    occurrence: dt.date | None = None  # a recurring action's occurrence this change was about
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,22 @@ class Action:
         """When it is due (None: its timeframe could not be read)."""
         timeframe = self.fields.timeframe
         return timeframe.due if isinstance(timeframe, Timeframe) else None
+
+    @property
+    def occurrences(self) -> tuple[dt.date, ...]:
+        """The days it is due (several for a recurring action, none for an ongoing one or an
+        unreadable timeframe)."""
+        timeframe = self.fields.timeframe
+        return timeframe.occurrences if isinstance(timeframe, Timeframe) else ()
+
+    @property
+    def done_occurrences(self) -> frozenset[dt.date]:
+        """The occurrences of a recurring action answered Done."""
+        return frozenset(
+            c.occurrence
+            for c in self.history
+            if c.occurrence is not None and c.status is ActionStatus.DONE
+        )
 
 
 def due_order(action: Action) -> tuple[int, dt.datetime, int]:
@@ -392,6 +409,19 @@ class Strategies:
         await self.repository.change_status(action_id, change)
         return await self.action(action_id)
 
+    async def occurrence_done(self, actor: int, action_id: int, occurrence: dt.date) -> Action:
+        """Mark one occurrence of a recurring action done (those who may change its status):
+        its history says which; the action's status stays and its nudges go on to the next
+        occurrence. Marking one twice records it once."""
+        action = await self.action(action_id)
+        if not await self.may_change_status(actor, action):
+            raise NotAllowed
+        if occurrence in action.done_occurrences:
+            return action
+        change = StatusChange(ActionStatus.DONE, actor, self.clock.now(), occurrence=occurrence)
+        await self.repository.occurrence_done(action_id, change)
+        return await self.action(action_id)
+
     async def add_note(self, actor: int, action_id: int, note: str) -> Action:
         """Keep a short note with the actor's latest status change of the action (a new entry
         with the current status if they made none)."""
@@ -452,6 +482,24 @@ class Strategies:
             )
             counts[group.id] = StrategyCounts(strategy.counts, overdue)
         return counts
+
+    async def may_see(self, user_id: int) -> bool:
+        """Whether this person may see the strategies: /strategy's rule, members and
+        coordinators (guests may not)."""
+        return await self.coalition.role(user_id) is not Role.GUEST
+
+    async def serving_count(self, user_id: int, recommendation_id: int) -> int | None:
+        """How many actions serve a recommendation (one query, for the card shown), for those
+        who may see the strategies; None for anyone else."""
+        if not await self.may_see(user_id):
+            return None
+        return await self.repository.serving_count(recommendation_id)
+
+    async def serving(self, user_id: int, recommendation_id: int) -> list[Action]:
+        """The actions that serve a recommendation, by due date; NotAllowed for guests."""
+        if not await self.may_see(user_id):
+            raise NotAllowed
+        return sorted(await self.repository.serving(recommendation_id), key=due_order)
 
     async def organisations(self) -> list[Organisation]:
         """Every organisation (to name an action's responsible ones)."""

@@ -157,7 +157,10 @@ def parse_strategy(
             if not any(c.strip() for c in raw):
                 continue
             if len(parsed.rows) + len(parsed.errors) >= MAX_FILE_ROWS:
-                raise UnreadableFile(f"more than {MAX_FILE_ROWS:,} rows; nothing was imported")
+                raise UnreadableFile(
+                    N_("more than {limit} rows; nothing was imported"),
+                    limit=f"{MAX_FILE_ROWS:,}",
+                )
             cells = {name: _cell(raw, columns.get(name)) for name, _, _ in COLUMNS}
             try:
                 row = _row(line, title, cells, groups, by_short, sheet_group, cycle)
@@ -179,8 +182,10 @@ def parse_strategy(
             parsed.rows.append(row)
     if not found_header:
         raise UnreadableFile(
-            "no columns for the action and its recommendations: expected headers such as "
-            "'CSO action/activity' and 'Rec #' (or សកម្មភាព and លេខអនុសាសន៍)"
+            N_(
+                "no columns for the action and its recommendations: expected headers such as "
+                "'CSO action/activity' and 'Rec #' (or សកម្មភាព and លេខអនុសាសន៍)"
+            )
         )
     return parsed
 

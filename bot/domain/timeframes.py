@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,51 @@ class Timeframe:
     def due_day(self) -> dt.date:
         """The due day, in Phnom Penh."""
         return local_day(self.due)
+
+    @property
+    def occurrences(self) -> tuple[dt.date, ...]:
+        """The days it is due: see `occurrences`."""
+        return occurrences(self.kind, self.recurrence, self.start_day, self.due_day)
+
+
+_MONTHS_APART = {
+    Recurrence.MONTHLY: 1,
+    Recurrence.QUARTERLY: 3,
+    Recurrence.HALF_YEARLY: 6,
+    Recurrence.YEARLY: 12,
+}
+MAX_OCCURRENCES = 600
+
+
+@functools.lru_cache(maxsize=8192)  # pure, and every sweep asks again for every action
+def occurrences(
+    kind: Kind, recurrence: Recurrence | None, start: dt.date, due: dt.date
+) -> tuple[dt.date, ...]:
+    """The days an action is due, in order: a one-off action's due day; none for an ongoing
+    one; for a recurring one, the last day of each of its periods within its span — calendar
+    months, quarters, halves or years (ending with the span's month when the span ends on a
+    month's last day, as `every year in December` does), weeks counted back from the span's
+    end — or the span's end when no period ends within it."""
+    if kind is Kind.ONGOING:
+        return ()
+    if kind is not Kind.RECURRING or recurrence is None:
+        return (due,)
+    found: list[dt.date] = []
+    if recurrence is Recurrence.WEEKLY:
+        day = due
+        while day >= start and len(found) < MAX_OCCURRENCES:
+            found.append(day)
+            day -= dt.timedelta(weeks=1)
+        return tuple(reversed(found))
+    step = _MONTHS_APART[recurrence]
+    anchor = due.month if due == _last_day(due.replace(day=1)) else 12
+    month = dt.date(start.year, start.month, 1)
+    while month <= due:
+        end = _last_day(month)
+        if (month.month - anchor) % step == 0 and start <= end <= due:
+            found.append(end)
+        month = end + dt.timedelta(days=1)
+    return tuple(found[-MAX_OCCURRENCES:]) or (due,)
 
 
 @dataclass(frozen=True)
@@ -494,6 +540,15 @@ def _span(text: str, milestones: CycleMilestones) -> _Span:
     return found
 
 
+def _in_month(month: int, window: _Span) -> _Span:
+    """The implementation period, up to the last end of this month within it: a recurrence
+    written with a month ('every year in December') comes back at the end of that month."""
+    due = _last_day(dt.date(window.due.year, month, 1))
+    if due > window.due:
+        due = _last_day(dt.date(window.due.year - 1, month, 1))
+    return _Span(window.start, max(due, window.start), Kind.RECURRING, window.around)
+
+
 def _month_number(match: re.Match[str]) -> str:
     number = int(match.group(1))
     return f" {_MONTHS_EN[number - 1]} " if 1 <= number <= 12 else match.group(0)
@@ -532,7 +587,11 @@ def read_timeframe(text: str, milestones: CycleMilestones) -> ReadTimeframe:
         every, often, ongoing = recurrence.groups()
         rest = (words[: recurrence.start()] + " " + words[recurrence.end() :]).strip()
         rest = re.sub(r"^(?:from|in|during|for|over)\b ?", "", rest)
-        span = _span(rest, milestones) if rest else _window(milestones)
+        month = _point(rest) if rest and not ongoing else None
+        if month is not None and month.kind is Kind.MONTH and month.year is None:
+            span = _in_month(month.month, _window(milestones))  # 'every year in December'
+        else:
+            span = _span(rest, milestones) if rest else _window(milestones)
         opening = _opening(milestones)
         if opening is not None and _GOALPOST.fullmatch(rest):  # from the adoption to a goalpost
             span = _Span(min(opening, span.due), span.due, span.kind, span.around)
