@@ -155,6 +155,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rr:3": cb.RateRound(3),
         "rs:3": cb.RoundResults(3),
         "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
+        "ax:12": cb.ActionText(12),
         "ae:12:1": cb.ActionEdit(12, 1),
         "af:12:t": cb.ActionField(12, FlowStep.TIMEFRAME),
         "an:2": cb.ActionAdd(2),
