@@ -3,15 +3,20 @@ Application against the fake Bot API server, a real SQLite file)."""
 
 from __future__ import annotations
 
+from bot.domain.action_flow import Choice, Step
 from bot.domain.milestones import Milestone
+from bot.domain.nudges import Answer, Purpose
 from bot.domain.strategy import MAX_FIELD, MAX_NOTE, ActionDraft, ActionStatus
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_action_editor_bot import LAND, answer, said, start_adding
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with
+from tests.test_strategy import BOSS, draft, setup
+
+__all__ = ["setup"]  # the fixture, used by name
 
 OPTIONAL = ("other_mechanisms", "sdg_targets", "indicator", "resources", "partners", "risks")
 
@@ -72,7 +77,8 @@ async def test_an_action_with_every_field_at_its_longest_still_shows_and_saves(
     listing = await edited(tg, chooser)
     await press(tg, listing, button(listing, "1"), COORDINATOR)
     card = await edited(tg, listing)  # the fake Bot API refuses texts over 4096 characters
-    assert "a" * 200 in card.text and "a" * 300 not in card.text
+    assert "a" * 200 in card.text
+    assert "a" * 300 not in card.text
     await press(tg, card, button(card, "📄 Full text"), COORDINATOR)
     sent = await tg.next_call("sendDocument", chat_id=COORDINATOR_ID)
     assert sent.error is None, sent.error
@@ -102,3 +108,82 @@ async def test_the_new_actions_summary_fits_with_every_field_at_its_longest(
     land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
     [saved] = (await services.strategies.for_group(land)).actions
     assert saved.fields.risks == "f" * MAX_FIELD
+
+
+async def _land_action(bot: BotApplication) -> tuple[Services, int]:
+    """The services and a new land action (one responsible organisation)."""
+    services: Services = bot.bot_data["services"]
+    [rep] = await coalition_with(bot, 1, "land")
+    land = next(g.id for g in await services.coalition.working_groups() if g.slug == "land")
+    owner = await services.coalition.own_organisation(rep["id"])
+    assert owner is not None
+    draft = ActionDraft(
+        land,
+        2,
+        "118.6",
+        activity="Radio show",
+        timeframe="31 March 2027",
+        organisation_ids=(owner.id,),
+    )
+    action = await services.strategies.add(COORDINATOR_ID, draft, services.catalog)
+    return services, action.id
+
+
+async def test_notes_and_reschedules_are_added_to_the_history_never_replaced(
+    bot: BotApplication, clock: FakeClock
+) -> None:
+    services, action_id = await _land_action(bot)
+    strategies, nudges = services.strategies, services.nudges
+    await nudges.answer(COORDINATOR_ID, action_id, Answer.BLOCKED)
+    await strategies.add_note(COORDINATOR_ID, action_id, "No budget")  # joins its answer
+    await strategies.add_note(COORDINATOR_ID, action_id, "Asked the donor")
+    await strategies.reschedule(COORDINATOR_ID, action_id, "30 June 2027")
+    await strategies.add_note(COORDINATOR_ID, action_id, "Moved for the donor")
+    clock.advance(days=3)
+    await nudges.answer(COORDINATOR_ID, action_id, Answer.BLOCKED)  # the same answer again
+    await strategies.add_note(COORDINATOR_ID, action_id, "Still no budget")
+    history = (await strategies.action(action_id)).history
+    assert [c.note for c in history] == [
+        "No budget",
+        "Asked the donor",
+        "📅 31 March 2027 → 30 June 2027",
+        "Moved for the donor",
+        "Still no budget",
+    ]
+
+
+async def test_a_blank_note_is_refused_and_its_prompt_stays(bot: BotApplication) -> None:
+    services, action_id = await _land_action(bot)
+    await services.nudges.answer(COORDINATOR_ID, action_id, Answer.BLOCKED)
+    await services.strategies.add_note(COORDINATOR_ID, action_id, "No budget")
+    await services.nudges.prompted(COORDINATOR_ID, COORDINATOR_ID, 5000, action_id, Purpose.NOTE)
+    for blank in ("  \x00 ", "\u200b", "\ufeff\u200c "):
+        replied = await services.nudges.reply(COORDINATOR_ID, COORDINATOR_ID, 5000, blank)
+        assert replied is not None
+        assert replied.problem == "The note is empty: write a few words."
+    replied = await services.nudges.reply(COORDINATOR_ID, COORDINATOR_ID, 5000, "Donor met")
+    assert replied is not None
+    assert replied.problem is None
+    notes = [c.note for c in (await services.strategies.action(action_id)).history]
+    assert notes[-2:] == ["No budget", "Donor met"]
+
+
+async def test_two_coordinators_editing_the_organisations_at_once_both_keep_their_change(
+    services: Services, setup: tuple[int, int, int]
+) -> None:
+    group, org, other = setup
+    strategies, catalog = services.strategies, services.catalog
+    second = 7
+    await services.coalition.repository.seed_coordinators([second], "en")
+    action = await strategies.add(BOSS, draft(group, org, timeframe="31 March 2027"), catalog)
+    assert action.fields.organisation_ids == (org,)
+    first = await strategies.start_editing(BOSS, BOSS, action.id, Step.ORGANISATIONS, catalog)
+    later = await strategies.start_editing(second, second, action.id, Step.ORGANISATIONS, catalog)
+    assert first.draft is not None
+    assert later.draft is not None
+    # The first adds the other organisation; the second, at the same time, takes off `org`.
+    await strategies.press_step(BOSS, first.draft.id, Choice.ORGANISATION, other, catalog)
+    await strategies.press_step(second, later.draft.id, Choice.ORGANISATION, org, catalog)
+    await strategies.press_step(BOSS, first.draft.id, Choice.DONE, None, catalog)
+    await strategies.press_step(second, later.draft.id, Choice.DONE, None, catalog)
+    assert (await strategies.action(action.id)).fields.organisation_ids == (other,)

@@ -123,7 +123,9 @@ class Choice(enum.StrEnum):
 @dataclass(frozen=True)
 class FlowDraft:
     """An action being added (`action_id` None) or edited: its fields so far and the step
-    asked for; `prompt_id` is the message whose reply answers a typed step."""
+    asked for; `prompt_id` is the message whose reply answers a typed step; `toggled`, the
+    organisations this coordinator ticked or unticked (only those change at ✔ Done, so two
+    coordinators editing the list at once both keep their changes)."""
 
     id: int
     user_id: int
@@ -132,6 +134,7 @@ class FlowDraft:
     step: Step
     values: ActionDraft
     prompt_id: int | None = None
+    toggled: tuple[int, ...] = ()
 
     @property
     def adding(self) -> bool:

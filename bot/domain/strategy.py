@@ -46,6 +46,8 @@ if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at r
 MAX_FIELD = 1000
 CLI = 0  # the actor of the command line: whoever runs it on the server may import and export
 MAX_NOTE = 300
+# A note joins the answer it follows (the actor's own, un-noted, latest entry) this long after.
+NOTE_JOINS = dt.timedelta(days=1)
 DRAFT_TTL = dt.timedelta(days=1)  # a coordinator's unfinished action, and a milestone prompt
 INPUT_WAIT = dt.timedelta(minutes=15)  # a plain message (not a reply) answers the step this long
 
@@ -340,6 +342,11 @@ class MilestoneAnswer:
     problem: str | None = None
 
 
+def _flip(ids: tuple[int, ...], value: int) -> tuple[int, ...]:
+    """The ids with `value` taken out if it was in, else added."""
+    return tuple(o for o in ids if o != value) if value in ids else (*ids, value)
+
+
 def _natural_key(fields: ActionFields) -> tuple[int, int, str]:
     """How a re-imported row without an id finds its action: group, cycle and activity."""
     return (fields.working_group_id, fields.cycle, normalize(fields.activity))
@@ -423,13 +430,17 @@ class Strategies:
         return await self.action(action_id)
 
     async def add_note(self, actor: int, action_id: int, note: str) -> Action:
-        """Keep a short note with the actor's latest status change of the action (a new entry
-        with the current status if they made none)."""
+        """Keep a short note: on the action's latest history entry when the actor made it in
+        the last day and it has no note yet (the answer the note follows), else as a new entry
+        with the current status; a note is never replaced. BadAction for a blank note."""
         action = await self.action(action_id)
         if not await self.may_change_status(actor, action):
             raise NotAllowed
-        change = StatusChange(action.status, actor, self.clock.now(), _text(note, MAX_NOTE))
-        await self.repository.add_note(action_id, change)
+        if is_blank(note):
+            raise BadAction(N_("The note is empty: write a few words."))
+        now = self.clock.now()
+        change = StatusChange(action.status, actor, now, _text(note, MAX_NOTE))
+        await self.repository.add_note(action_id, change, since=now - NOTE_JOINS)
         return await self.action(action_id)
 
     async def reschedule(self, actor: int, action_id: int, timeframe: str) -> Action:
@@ -684,19 +695,22 @@ class Strategies:
         if choice is Choice.ORGANISATION and step is Step.ORGANISATIONS and value is not None:
             if value not in {o.id for o in await self.organisations()}:
                 raise BadAction(N_("There is no such organisation."))
-            chosen = draft.values.organisation_ids
-            chosen = (
-                tuple(o for o in chosen if o != value) if value in chosen else (*chosen, value)
-            )
-            draft = await self._keep(
-                replace(draft, values=replace(draft.values, organisation_ids=chosen))
-            )
+            chosen, toggled = _flip(draft.values.organisation_ids, value), draft.toggled
+            toggled = _flip(toggled, value)
+            values = replace(draft.values, organisation_ids=chosen)
+            draft = await self._keep(replace(draft, values=values, toggled=toggled))
             return Progress(Stage.CHOOSE, draft)
         if choice is Choice.DONE and step is Step.ORGANISATIONS:
             if draft.adding:
                 return await self._next(draft, None)
             base = await self._current(draft, catalog)
-            values = replace(base, organisation_ids=draft.values.organisation_ids)
+            # Only this coordinator's ticks and unticks, on the list as it is now.
+            ticked = draft.values.organisation_ids
+            now_listed = [
+                o for o in base.organisation_ids if o in ticked or o not in draft.toggled
+            ]
+            added = [o for o in ticked if o in draft.toggled and o not in now_listed]
+            values = replace(base, organisation_ids=(*now_listed, *added))
             action = await self._store(actor, draft, values, catalog)
             return Progress(Stage.SAVED, None, action, edited=step)
         if choice is Choice.GROUP and step is Step.GROUP and value is not None:
