@@ -116,8 +116,16 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
         )
         return
     search = catalog.search(request)
-    token = context.services.searches.remember(request) if request.text else ""
-    page, markup = render.result_page(l10n, catalog, search, 0, token)
+    searches = context.services.searches
+    token = searches.remember(request) if request.text else ""
+    suggestions = (
+        render.suggestion_buttons(
+            l10n, catalog, catalog.suggest(search.unknown), searches.remember
+        )
+        if search.unknown and not search.recommendations
+        else []
+    )
+    page, markup = render.result_page(l10n, catalog, search, 0, token, suggestions)
     await message.reply_text(page, reply_markup=markup)
 
 

@@ -237,17 +237,59 @@ def describe_request(l10n: Localizer, catalog: Catalog, request: SearchRequest) 
     return " · ".join(parts) or l10n.gettext("all recommendations")
 
 
+def suggestion_buttons(
+    l10n: Localizer,
+    catalog: Catalog,
+    requests: Sequence[SearchRequest],
+    remember: Callable[[SearchRequest], str],
+) -> list[InlineKeyboardButton]:
+    """A button per suggested search: a word (its words kept behind a token) or a theme."""
+    buttons = []
+    for request in requests:
+        theme = catalog.themes_by_id.get(request.theme_id) if request.theme_id else None
+        label = theme.name(l10n.language) if theme is not None else request.text
+        token = remember(request) if request.text else ""
+        buttons.append(
+            InlineKeyboardButton(f"🔎 {label}", callback_data=list_data(request, token, 0))
+        )
+    return buttons
+
+
+def _not_understood(l10n: Localizer, result: SearchResult) -> str:
+    words = ", ".join(f"“{w}”" for w in result.unknown)
+    if result.recommendations:
+        line = l10n.gettext(
+            "Not understood: {words}. These results are for your other words."
+        ).format(words=words)
+    else:
+        line = l10n.gettext("Not understood: {words}.").format(words=words)
+    return f"<i>{escape(line)}</i>"
+
+
 def result_page(
-    l10n: Localizer, catalog: Catalog, result: SearchResult, page: int, token: str
+    l10n: Localizer,
+    catalog: Catalog,
+    result: SearchResult,
+    page: int,
+    token: str,
+    suggestions: Sequence[InlineKeyboardButton] = (),
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of results, with buttons to open each card, turn pages and filter."""
+    """One page of results, with buttons to open each card, turn pages and filter; the words
+    that matched nothing are named, with nearby words to try (`suggestions`)."""
     total = len(result.recommendations)
     what = escape(describe_request(l10n, catalog, result.request))
     if total == 0:
         text = l10n.gettext(
             "Nothing found for {query}. Try fewer or other words, a State, or browse /themes."
         ).format(query=what)
-        return text, filter_keyboard(l10n, catalog, result.request, token)
+        if result.unknown:
+            text += "\n" + _not_understood(l10n, result)
+        markup = filter_keyboard(l10n, catalog, result.request, token)
+        if suggestions:
+            text += "\n" + escape(l10n.gettext("Did you mean one of these?"))
+            rows = [list(suggestions[i : i + 2]) for i in range(0, len(suggestions), 2)]
+            markup = InlineKeyboardMarkup(rows + list(markup.inline_keyboard))
+        return text, markup
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
     shown = result.recommendations[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -263,6 +305,8 @@ def result_page(
             )
             + "</i>"
         )
+    if result.unknown:
+        lines.append(_not_understood(l10n, result))
     if pages > 1:
         lines.append(
             escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))

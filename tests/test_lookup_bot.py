@@ -143,7 +143,7 @@ async def test_khmer_search_finds_english_texts_through_the_glossary(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     page = await tg.reply_to(KHMER_MEMBER, "ដីធ្លី")
-    assert page.text.startswith("🔎 <b>អនុសាសន៍ 21 សម្រាប់ “ដីធ្លី”</b>")
+    assert page.text.startswith("🔎 <b>អនុសាសន៍ 22 សម្រាប់ “ដីធ្លី”</b>")  # land-grabbing too
     assert "ម៉ិកស៊ិក" in page.text  # Mexico, in Khmer
 
 
@@ -386,3 +386,25 @@ async def test_a_press_with_data_the_message_does_not_carry_changes_nothing(
     changed = [c for c in tg.calls[since:] if c.method in ("editMessageText", "sendMessage")]
     assert changed == []
     assert tg.messages[(card.chat_id, card.message_id)] == card
+
+
+async def test_a_word_that_matches_nothing_is_named_in_khmer(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    page = await tg.reply_to(KHMER_MEMBER, "ទារុណកម្មឃ្ញុំងខ្ដ")  # torture + a word nobody knows
+    assert page.text.startswith("🔎 <b>អនុសាសន៍ 7 សម្រាប់")
+    assert "មិនយល់ពាក្យ៖ “ឃ្ញុំងខ្ត”។ លទ្ធផលខាងក្រោមគឺសម្រាប់ពាក្យផ្សេងទៀតរបស់អ្នក។" in page.text
+
+
+async def test_when_nothing_matches_the_nearest_glossary_words_are_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    page = await tg.reply_to(KHMER_MEMBER, "ទារុណកម")  # ទារុណកម្ម (torture) mistyped
+    assert "មិនយល់ពាក្យ៖ “ទារុណកម”។" in page.text
+    assert "តើអ្នកចង់រកពាក្យណាមួយក្នុងចំណោមពាក្យទាំងនេះ?" in page.text
+    await press(tg, page, button(page, "🔎 ទារុណកម្ម"), KHMER_MEMBER)
+    shown = await edited(tg, page)
+    assert shown.text.startswith("🔎 <b>អនុសាសន៍ 7 សម្រាប់ “ទារុណកម្ម”</b>")
+    english = await tg.reply_to(MEMBER, "elecions")
+    assert "Not understood: “elecions”." in english.text
+    assert "🔎 Elections" in [b["text"] for b in buttons(english)]  # a theme, by its name

@@ -31,6 +31,10 @@ def single(text: str) -> NumberRange:
         ("១១៨.៦", [single("118.6")], None),
         ("វដ្ត២ ១១៨.៦", [single("118.6")], 2),
         ("118.6 វដ្តទី ៤", [single("118.6")], 4),
+        ("118.6 ជុំទី៤", [single("118.6")], 4),  # official Khmer usage: "UPR ជុំទី៤"
+        ("ជុំ ៤ 118.6", [single("118.6")], 4),
+        ("118.6 វដ្តទី៤", [single("118.6")], 4),
+        ("118.6 c4", [single("118.6")], 4),
         ("118.6, 118.7", [single("118.6"), single("118.7")], None),
         ("118.6; 118.7 and 119.1", [single("118.6"), single("118.7"), single("119.1")], None),
         ("118.1-118.4", [NumberRange(n("118.1"), n("118.4"))], None),
@@ -94,3 +98,9 @@ def test_a_cycle_marker_is_a_filter_not_words_to_search(services: Services) -> N
     for text in ("c1 land rights", "land វដ្តទី ១ rights", "cycle 1 land rights"):
         request = services.catalog.parse_search(text)
         assert (request.cycle, request.text) == (1, "land rights")
+
+
+def test_khmer_cycle_words_filter_a_word_search(services: Services) -> None:
+    for text in ("ជុំទី១ ដីធ្លី", "UPR ជុំ ១ ដីធ្លី", "វដ្តទី១ ដីធ្លី", "ដីធ្លី cycle 1", "c1 ដីធ្លី"):
+        request = services.catalog.parse_search(text)
+        assert (request.cycle, request.text.removeprefix("upr ")) == (1, "ដីធ្លី"), text

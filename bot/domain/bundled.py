@@ -28,10 +28,15 @@ KHMER_STOPWORDS = (
     "អំពី",
     "ស្តីពី",
     "ទាក់ទង",
+    "ទាក់ទងនឹង",
     "ពាក់ព័ន្ធ",
+    "ពាក់ព័ន្ធនឹង",
     "របស់",
     "តើ",
     "អ្វី",
+    "អ្វីខ្លះ",
+    "ខ្លះ",
+    "ណា",
     "ណាខ្លះ",
     "មាន",
     "ដែល",
@@ -39,15 +44,43 @@ KHMER_STOPWORDS = (
     "ផ្តល់",
     "ណែនាំ",
     "ស្វែងរក",
+    "រក",
     "សូម",
     "ខ្ញុំ",
     "ចង់",
+    "ដឹង",
     "និង",
+    "ឬ",
     "លើ",
     "ពី",
     "ឱ្យ",
     "អោយ",
     "នូវ",
+    "នៅ",
+    "ក្នុង",
+    "ជា",
+    "ទៅ",
+    "ដល់",
+    "នៃ",
+    "ចំពោះ",
+    "សម្រាប់",
+    "ដើម្បី",
+    "នេះ",
+    "នោះ",
+    "ប្រទេស",
+    "រដ្ឋ",
+    "បង្ហាញ",
+    "ផ្នែក",
+    "វិស័យ",
+    "បញ្ហា",
+    "ដោយ",
+    "ពីរ",
+    "ការ",
+    "ភាព",
+    "សេចក្តី",
+    "ហើយ",
+    "ទេ",
+    "ឬទេ",
 )
 
 
@@ -60,10 +93,28 @@ def fingerprint(*paths: Path) -> str:
 
 
 def load_glossary(path: Path = GLOSSARY_FILE) -> Glossary:
-    """The Khmer glossary of domain terms used to expand searches."""
+    """The glossary of domain terms, English synonyms and State names that expands searches.
+
+    A row's `khmer` and `english` hold ';'-separated spellings; `kind` is `term` (Khmer words
+    and their English equivalents), `synonym` (the same, and its English spellings all mean
+    the same) or `state` (Khmer and English names of the State whose ISO code comes first).
+    """
+    pairs: list[tuple[str, list[str]]] = []
+    synonyms: list[list[str]] = []
+    states: list[tuple[str, str]] = []
     with path.open(encoding="utf-8", newline="") as handle:
-        pairs = [(row["khmer"], row["english"].split(";")) for row in csv.DictReader(handle)]
-    return Glossary.build(pairs, KHMER_STOPWORDS)
+        for row in csv.DictReader(handle):
+            khmer = [k for k in row["khmer"].split(";") if k.strip()]
+            english = [e.strip() for e in row["english"].split(";") if e.strip()]
+            kind = row.get("kind") or "term"
+            if kind == "state":
+                code, *aliases = english
+                states += [(name, code) for name in (*khmer, *aliases)]
+                continue
+            pairs += [(k, english) for k in khmer]
+            if kind == "synonym":
+                synonyms.append(english)
+    return Glossary.build(pairs, KHMER_STOPWORDS, synonyms=synonyms, states=states)
 
 
 def load_cycles(path: Path = CYCLES_FILE) -> list[Cycle]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ ENGLISH_STOPWORDS = frozenset(
     [
         "a",
         "about",
+        "against",
         "all",
         "an",
         "and",
@@ -98,6 +100,7 @@ _RESPONSE_WORDS = {
 
 
 # Not \W: Khmer vowel signs are combining marks, which \w does not count as word characters.
+_KHMER_RUNS = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
 _PUNCTUATION = re.compile(r"[!-&(-,./:-@\[-`{-~។៕៖“”«»…]")
 
 
@@ -148,6 +151,8 @@ class SearchResult:
     request: SearchRequest
     recommendations: Sequence[Recommendation]
     partial: bool = False
+    best: int = 0  # how many come first because they match the most words
+    unknown: tuple[str, ...] = ()  # the words that match nothing at all
 
 
 @dataclass(frozen=True)
@@ -204,10 +209,12 @@ class Catalog:
                 state = resolve_state(raw)
                 self.states.setdefault(state.key, state)
                 self._state_docs[state.key].add(i)
+        names = {name: key for key, s in self.states.items() for name in s.search_names()}
+        names.update((n, code) for n, code in glossary.states.items() if code in self.states)
         self._state_names = sorted(
-            ((name, key) for key, s in self.states.items() for name in s.search_names()),
-            key=lambda pair: -len(pair[0]),
+            ((n, key) for n, key in names.items() if not _has_khmer(n)), key=lambda p: -len(p[0])
         )
+        self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
         self._index = SearchIndex(
             [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
             glossary.km_to_en.keys(),
@@ -292,24 +299,36 @@ class Catalog:
         )
 
     def parse_search(self, text: str) -> SearchRequest:
-        """Read words and filters (cycle, State, response) out of a free-text query."""
+        """Read words and filters (cycle, State, response) out of a free-text query.
+
+        A Khmer State name or response is a filter only as a whole word (Glossary.split).
+        """
         if len(text) > MAX_QUERY_CHARS:
             raise QueryTooLong(len(text))
         cycle, rest = extract_cycle(normalize(text))
         rest = _PUNCTUATION.sub(" ", rest)
         state = None
         for name, key in self._state_names:
-            pattern = re.escape(name) if _has_khmer(name) else rf"(?<!\w){re.escape(name)}(?!\w)"
+            pattern = rf"(?<!\w){re.escape(name)}(?!\w)"
             if re.search(pattern, rest):
                 state, rest = key, re.sub(pattern, " ", rest, count=1)
                 break
         response = None
         for word, value in _RESPONSE_WORDS.items():
-            pattern = re.escape(word) if _has_khmer(word) else rf"(?<!\w){word}(?!\w)"
-            if re.search(pattern, rest):
+            pattern = rf"(?<!\w){word}(?!\w)"
+            if not _has_khmer(word) and re.search(pattern, rest):
                 response, rest = value, re.sub(pattern, " ", rest, count=1)
                 break
-        request = SearchRequest(" ".join(rest.split()), cycle, state, None, response)
+        khmer: list[str] = []
+        for piece in self.glossary.split(rest, self._khmer_states.keys()):
+            if state is None and piece in self._khmer_states:
+                state = self._khmer_states[piece]
+            elif response is None and piece in _RESPONSE_WORDS:
+                response = _RESPONSE_WORDS[piece]
+            else:
+                khmer.append(piece)
+        latin = _KHMER_RUNS.sub(" ", rest)
+        request = SearchRequest(" ".join([*latin.split(), *khmer]), cycle, state, None, response)
         if not build_terms(request.text, self.glossary, ENGLISH_STOPWORDS) and not (
             state or response or cycle
         ):
@@ -324,7 +343,29 @@ class Catalog:
             docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
             return SearchResult(request, Ranked(self.recommendations, docs))
         hits = self._index.search(terms, allowed)
-        return SearchResult(request, Ranked(self.recommendations, hits.docs), hits.partial)
+        return SearchResult(
+            request, Ranked(self.recommendations, hits.docs), hits.partial, hits.best, hits.unknown
+        )
+
+    def suggest(self, words: Sequence[str], limit: int = 4) -> list[SearchRequest]:
+        """Searches to offer for words that matched nothing: the nearest glossary words and
+        theme names (a theme name opens the theme's list)."""
+        english = {
+            e.rstrip("*"): "" for entries in self.glossary.km_to_en.values() for e in entries
+        }
+        khmer = dict.fromkeys(self.glossary.km_to_en, "") | {
+            normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
+        }
+        english |= {normalize(t.name_en): t.slug for t in self.themes}
+        english |= {normalize(t.slug): t.slug for t in self.themes}
+        slugs = {t.slug: t.id for t in self.themes}
+        found: dict[SearchRequest, None] = {}
+        for word in words:
+            vocabulary = khmer if _has_khmer(word) else english
+            for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
+                slug = vocabulary[near]
+                found[SearchRequest(theme_id=slugs[slug]) if slug else SearchRequest(near)] = None
+        return list(found)[:limit]
 
     def _filtered(self, request: SearchRequest) -> set[int] | None:
         """The documents the request's filters allow, or None when nothing is filtered."""

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from bot.domain.model import RecNumber
 from bot.domain.text import normalize
 
-_CYCLE = re.compile(r"(?:\bcycle\s*|\bc\s?|វដ្ត(?:ទី)?\s*)(\d{1,2})\b")
+# 'cycle 4', 'c4', and in Khmer 'វដ្តទី៤' or 'ជុំទី៤' / 'ជុំ ៤' (official Khmer usage: "UPR ជុំទី៤").
+_CYCLE = re.compile(r"(?:\bcycle\s*|\bc\s?|(?:វដ្ត|ជុំ)(?:ទី)?\s*)(\d{1,2})\b")
 _ITEM = re.compile(
     r"(?<![\d.])(\d+)\.(\d+)"
     r"(?:\s*(?:-|~|\bto\b|ដល់)\s*(?:(\d+)\.)?(\d+)\b)?"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+from icu4py.breakers import WordBreaker
 
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Zero-width characters Khmer writers use as invisible word breaks; they must not split matches.
@@ -23,13 +26,28 @@ _KHMER_RUN = re.compile(r"[\u1780-\u17dd\u17f0-\u17f9\u19e0-\u19ff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
+# Khmer spelling variants that look alike on screen: subscript RO typed before another
+# subscript (ស្រ្តី for ស្ត្រី), NIKAHIT typed before vowel U (ំុ for ុំ), QOO type two (ឲ្យ).
+_COENG_RO_FIRST = re.compile("(\u17d2\u179a)(\u17d2[\u1780-\u17a2])")
+_NIKAHIT_FIRST = re.compile("\u17c6([\u17bb\u17bc])")
+_KHMER_LETTERS = str.maketrans({"\u17b2": "\u17b1"})
+
+
 def normalize(text: str) -> str:
-    """NFC, lower case, Khmer digits as ASCII, invisible marks dropped, dashes and quotes unified."""
+    """NFC, lower case, Khmer digits as ASCII, invisible marks dropped, dashes and quotes unified,
+    Khmer spelling variants in one form."""
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_INVISIBLE).translate(KHMER_DIGITS).translate(_APOSTROPHES)
     # Khmer writers use subscript TA and subscript DA interchangeably (ស្តី / ស្ដី).
     text = text.translate(_DASHES).replace("\u17d2\u178a", "\u17d2\u178f").casefold()
+    if _has_khmer(text):
+        text = _COENG_RO_FIRST.sub(r"\2\1", text.translate(_KHMER_LETTERS))
+        text = _NIKAHIT_FIRST.sub("\\1\u17c6", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _has_khmer(text: str) -> bool:
+    return any("\u1780" <= ch <= "\u17ff" for ch in text)
 
 
 def one_line(text: str) -> str:
@@ -57,6 +75,25 @@ def is_khmer(char: str) -> bool:
 def khmer_runs(normalized: str) -> list[str]:
     """The unbroken runs of Khmer script in a normalised text (Khmer writes no spaces)."""
     return _KHMER_RUN.findall(normalized)
+
+
+@functools.lru_cache(maxsize=4096)
+def khmer_words(run: str) -> tuple[str, ...]:
+    """The words of an unspaced Khmer run, by ICU's dictionary-based Khmer word breaker."""
+    return tuple(w for w in WordBreaker(run, "km") if _KHMER_RUN.fullmatch(w))
+
+
+# Prefixes that turn a verb or adjective into a noun: a query with or without them is the same.
+KHMER_NOUN_PREFIXES = ("សេចក្តី", "ការ", "ភាព")
+
+
+def without_noun_prefix(word: str) -> str:
+    """A Khmer word without its ការ/សេចក្តី/ភាព prefix (the word itself when it has none or
+    when too little would be left)."""
+    for prefix in KHMER_NOUN_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    return word
 
 
 def latin_words(normalized: str) -> list[str]:
