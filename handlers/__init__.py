@@ -31,7 +31,6 @@ from handlers import (
     lookup,
     members,
     milestones,
-    nudges,
     operations,
     private_rating,
     round_admin,
@@ -83,7 +82,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
-    Button(cb.NudgeAnswer, nudges.on_answer),
+    Button(cb.NudgeAnswer, strategy.on_status),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
     Button(cb.ActionText, strategy.on_full_text, _M),

@@ -14,6 +14,7 @@ from bot.domain.i18n import Localizer, Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.nudges import (
     Answer,
+    Answered,
     Digest,
     NudgeItem,
     Purpose,
@@ -285,6 +286,25 @@ def _is_for(data: object, action_id: int) -> bool:
 async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
     """A nudge's button: record the answer, show it on the nudge, offer to add a note (or ask
     for the new date)."""
+    outcome = await record(press, context)
+    if outcome is None:
+        return
+    message = press.message
+    if outcome.recorded:
+        chat_l10n = await _chat_localizer(message, context)
+        who = press.user.full_name or ""
+        line = _answer_line(chat_l10n, outcome.action, who, outcome.occurrence)
+        with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
+            await message.edit_text(
+                f"{message.text_html}\n\n{line}",
+                reply_markup=_without(message, outcome.action.id),
+            )
+    await follow_up(press, context, outcome)
+
+
+async def record(press: Press[NudgeAnswer], context: BotContext) -> Answered | None:
+    """A status button's answer recorded, and the press answered; None when it was refused
+    or the action is closed or gone (the presser was told why)."""
     l10n, services = press.l10n, context.services
     try:
         outcome = await services.nudges.answer(
@@ -295,27 +315,28 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         )
     except NotAllowed:
         await press.query.answer(refusal_text(l10n, Refusal.RESPONSIBLE_ONLY), show_alert=True)
-        return
+        return None
     except UnknownAction:
         await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
-        return
+        return None
     if outcome.closed:
         text = l10n.gettext(
             "This action is already {status}. A coordinator can change it from its card."
         ).format(status=status_label(l10n, outcome.action.status))
         await press.query.answer(text, show_alert=True)
-        return
-    message = press.message
+        return None
     if outcome.recorded:
         await press.query.answer(answered_status(l10n, outcome.action, outcome.occurrence))
-        chat_l10n = await _chat_localizer(message, context)
-        who = press.user.full_name or ""
-        line = _answer_line(chat_l10n, outcome.action, who, outcome.occurrence)
-        with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
-            await message.edit_text(
-                f"{message.text_html}\n\n{line}",
-                reply_markup=_without(message, outcome.action.id),
-            )
+    else:
+        await press.query.answer()
+    return outcome
+
+
+async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Answered) -> None:
+    """After a status button: ask for an optional note (the answer recorded) or for the new
+    date, as a reply to the bot's question."""
+    l10n = press.l10n
+    if outcome.recorded:
         question = l10n.gettext(
             "Recorded. To add a short note (what happened, what blocks it), reply to this "
             "message within a day."
@@ -323,16 +344,15 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         purpose = Purpose.NOTE
         placeholder = l10n.gettext("A short note")
     else:
-        await press.query.answer()
         question = l10n.gettext(
             "Reply to this message with the new date, like 31 March 2026 or Q2 2026: {activity}"
         ).format(activity=escape(short(outcome.action.fields.activity, 80)))
         purpose = Purpose.DATE
         placeholder = l10n.gettext("New date")
-    prompt = await message.reply_text(
+    prompt = await press.message.reply_text(
         question, reply_markup=ForceReply(input_field_placeholder=placeholder[:64]), do_quote=False
     )
-    await services.nudges.prompted(
+    await context.services.nudges.prompted(
         press.user.id, prompt.chat.id, prompt.message_id, outcome.action.id, purpose
     )
 

@@ -3,6 +3,7 @@ coordinators' counts per working group."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import tempfile
@@ -24,7 +25,7 @@ from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
-from handlers import broadcasts
+from handlers import broadcasts, nudges
 from handlers.access import Press
 from handlers.callbacks import (
     ActionAdd,
@@ -270,6 +271,35 @@ async def on_full_text(press: Press[ActionText], context: BotContext) -> None:
     plain = html.unescape(re.sub(r"</?b>", "", card))
     document = InputFile(plain.encode(), filename=f"action-{action.id}.txt")
     await press.message.reply_document(document, do_quote=False)
+
+
+def _card_page(message: Message) -> int | None:
+    """The list page an action's card goes back to; None when the message is no card."""
+    for row in message.reply_markup.inline_keyboard if message.reply_markup else ():
+        for b in row:
+            if isinstance(b.callback_data, str) and b.callback_data.startswith("sg:"):
+                with contextlib.suppress(ValueError):
+                    return StrategyPage.unpack(b.callback_data).page
+    return None
+
+
+async def on_status(press: Press[NudgeAnswer], context: BotContext) -> None:
+    """A status button: under an action's card, the card is drawn again with the new status,
+    its history and buttons; under a nudge, the nudge shows the answer. Then the note (or new
+    date) is asked for."""
+    page = _card_page(press.message)
+    if page is None:
+        await nudges.on_answer(press, context)
+        return
+    outcome = await nudges.record(press, context)
+    if outcome is None:
+        return
+    if outcome.recorded:
+        private = press.message.chat.type == "private"
+        l10n, user_id = press.l10n, press.user.id
+        text, markup = await card_view(context, l10n, user_id, outcome.action, page, private)
+        await edit(press.message, text, markup)
+    await nudges.follow_up(press, context, outcome)
 
 
 async def card_view(

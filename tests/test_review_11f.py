@@ -187,3 +187,32 @@ async def test_two_coordinators_editing_the_organisations_at_once_both_keep_thei
     await strategies.press_step(BOSS, first.draft.id, Choice.DONE, None, catalog)
     await strategies.press_step(second, later.draft.id, Choice.DONE, None, catalog)
     assert (await strategies.action(action.id)).fields.organisation_ids == (other,)
+
+
+async def test_a_status_button_on_a_card_draws_the_card_again(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services, action_id = await _land_action(bot)
+    chooser = await answer(tg, "/strategy")
+    await press(tg, chooser, button(chooser, LAND), COORDINATOR)
+    listing = await edited(tg, chooser)
+    await press(tg, listing, button(listing, "1"), COORDINATOR)
+    card = await edited(tg, listing)
+    assert "<b>Status:</b> ⚪ not started" in card.text
+    await press(tg, card, button(card, "⛔ Blocked"), COORDINATOR)
+    redrawn = await edited(tg, card)
+    assert "<b>Status:</b> ⛔ blocked" in redrawn.text
+    assert "<b>History</b>" in redrawn.text
+    assert "—" not in redrawn.text.split("<b>History</b>")[1]  # no nudge-style answer line
+    labels = [b["text"] for row in redrawn.reply_markup["inline_keyboard"] for b in row]
+    assert labels == [
+        "✅ Done",
+        "⏳ In progress",
+        "⛔ Blocked",
+        "📅 New date",
+        "✏️ Edit",
+        "◀ All actions",
+    ]
+    prompt = await said(tg, COORDINATOR_ID)
+    assert prompt.text.startswith("Recorded. To add a short note")
+    assert (await services.strategies.action(action_id)).status is ActionStatus.BLOCKED
