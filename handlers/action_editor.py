@@ -137,6 +137,10 @@ async def _show(
         ask = l10n.gettext(question).format(cycle=draft.values.cycle)
         if draft.adding and draft.step.optional:
             ask += " " + l10n.gettext("Or tap ⏭ Skip.")
+        if not draft.adding:
+            ask += " " + l10n.gettext(
+                "Send it as a reply to this message: any other message is read as a search."
+            )
         lines.append(escape(ask))
         row = [_cancel(draft, l10n)]
         if draft.adding and draft.step.optional:

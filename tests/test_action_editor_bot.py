@@ -207,13 +207,15 @@ async def test_an_edited_timeframe_moves_the_nudges_and_members_cannot_edit(
     await press(tg, fields, forged, COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
     assert "Now: 31 March 2027" in prompt.text
-    unreadable = await answer(tg, "whenever the ministry agrees")
+    await tg.send("whenever the ministry agrees", user=COORDINATOR, reply_to=prompt.message_id)
+    unreadable = await said(tg, COORDINATOR_ID)
     assert unreadable.text.startswith("⚠️ I cannot read this timeframe:")
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Timeframe changed."
     await said(tg, COORDINATOR_ID)  # the card, redrawn
     await press(tg, fields, forged, COORDINATOR)
-    await said(tg, COORDINATOR_ID)
-    understood = await answer(tg, "15 December 2026")
+    prompt = await said(tg, COORDINATOR_ID)
+    await tg.send("15 December 2026", user=COORDINATOR, reply_to=prompt.message_id)
+    understood = await said(tg, COORDINATOR_ID)
     assert understood.text == "I read it as: due December 15, 2026 (Phnom Penh)."
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Timeframe changed."
     redrawn = await said(tg, COORDINATOR_ID)

@@ -216,3 +216,25 @@ async def test_a_status_button_on_a_card_draws_the_card_again(
     prompt = await said(tg, COORDINATOR_ID)
     assert prompt.text.startswith("Recorded. To add a short note")
     assert (await services.strategies.action(action_id)).status is ActionStatus.BLOCKED
+
+
+async def test_an_edit_takes_only_a_reply_so_a_search_meanwhile_changes_nothing(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services, action_id = await _land_action(bot)
+    chooser = await answer(tg, "/strategy")
+    await press(tg, chooser, button(chooser, LAND), COORDINATOR)
+    listing = await edited(tg, chooser)
+    await press(tg, listing, button(listing, "1"), COORDINATOR)
+    card = await edited(tg, listing)
+    await press(tg, card, button(card, "✏️ Edit"), COORDINATOR)
+    fields = await edited(tg, card)
+    await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
+    prompt = await said(tg, COORDINATOR_ID)
+    assert "Send it as a reply to this message" in prompt.text
+    looked_up = await answer(tg, "118.6")  # meant as a search, a minute after the prompt
+    assert looked_up.text.startswith("<b>118.6</b>")
+    assert (await services.strategies.action(action_id)).fields.indicator == ""
+    await tg.send("Two shows aired", user=COORDINATOR, reply_to=prompt.message_id)
+    assert (await said(tg, COORDINATOR_ID)).text == "✅ Indicator changed."
+    assert (await services.strategies.action(action_id)).fields.indicator == "Two shows aired"

@@ -642,13 +642,15 @@ class Strategies:
         self, actor: int, chat_id: int, prompt_id: int | None, text: str, catalog: Catalog
     ) -> Progress | None:
         """A typed answer to the step asked: a reply to its prompt, or (prompt_id None) a plain
-        message soon after it. A bad answer is refused with why (the step stays); a good one
-        leads to the next step, or stores the edit. None: no step waits for this message."""
+        message soon after it — for a new action only: an edit, stored at once over the old
+        value, takes only a reply (a search sent meanwhile stays a search). A bad answer is
+        refused with why (the step stays); a good one leads to the next step, or stores the
+        edit. None: no step waits for this message."""
         now = self.clock.now()
         draft = await self.repository.waiting_draft(
             actor, chat_id, prompt_id, now, None if prompt_id else now - INPUT_WAIT
         )
-        if draft is None or not draft.step.typed:
+        if draft is None or not draft.step.typed or (prompt_id is None and not draft.adding):
             return None
         await self.coalition.require_coordinator(actor)
         try:
