@@ -175,6 +175,41 @@ async def main() -> None:
                 f"  /export {round_id} xlsx through the bot (per working group, all columns): "
                 f"median {statistics.median(times):.2f} s (min {min(times):.2f})"
             )
+            # /results for the whole coalition: the table, and the picture's bar per group.
+            await services.assessments.publish(COORDINATOR, round_id)
+            round_, _ = await services.assessments.results(COORDINATOR, round_id, services.catalog)
+            passes = {
+                "results(): the coalition's table": lambda: services.assessments.results(
+                    COORDINATOR, round_id, services.catalog
+                ),
+                "group_tables(): the table and each group's own rows": lambda: (
+                    services.assessments.group_tables(
+                        COORDINATOR, round_id, services.catalog, groups
+                    )
+                ),
+                "group_colours(): each group's colours, one aggregate (the bars)": lambda: (
+                    services.assessments.group_colours(round_, services.catalog)
+                ),
+            }
+            for label, call in passes.items():
+                times = []
+                for _ in range(5):
+                    started = time.perf_counter()
+                    await call()
+                    times.append(time.perf_counter() - started)
+                print(f"  {label}: median {statistics.median(times) * 1000:.0f} ms")
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                await tg.send(f"/results {round_id}", user=coordinator)
+                await tg.next_call("sendPhoto", timeout=120)
+                for _ in range(2):  # the summary, then the table's first page
+                    await tg.next_call("sendMessage", timeout=120)
+                times.append(time.perf_counter() - started)
+            print(
+                f"  /results {round_id} through the bot (picture, summary, first page): "
+                f"median {statistics.median(times):.2f} s (min {min(times):.2f})"
+            )
     await tg.stop()
 
 

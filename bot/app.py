@@ -19,7 +19,16 @@ from bot.flood import ChatRateLimiter
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
-from handlers import broadcasts, chats, group_rating, guard, nudges, operations, round_notices
+from handlers import (
+    broadcasts,
+    chats,
+    group_rating,
+    guard,
+    nudges,
+    operations,
+    round_notices,
+    round_results,
+)
 from handlers.common import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -187,6 +196,9 @@ async def running(
         group_lost=lambda chat_id: chats.group_lost(services, chat_id, None, only_if_linked=True),
         person_refused=lambda delivery: group_rating.private_chat_hint(
             services, app.bot.username, delivery
+        ),
+        draw=lambda picture, language: round_results.notice_picture(
+            services, picture, language or settings.default_language
         ),
     )
     try:

@@ -32,7 +32,7 @@ from telegram.error import (
 from bot.content import send_content
 from bot.domain.clock import PacingClock
 from bot.domain.coalition import Coalition
-from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outbox
+from bot.domain.outbox import Delivery, DeliveryStatus, Outbox
 from bot.flood import background
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ CATCH_UP = 3  # slots a late sender may make up at once
 IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
 FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
 MAX_BACKOFF = 300.0  # an outage of minutes: every row is tried again within 5 (±50 %) minutes
+
+
+# Draws the picture a content names, in a language: (picture, language) -> PNG, or None.
+Draw = Callable[[str, str], Awaitable[bytes | None]]
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,16 @@ class Sender:
         give_up: dt.timedelta = GIVE_UP,
         group_lost: Callable[[int], Awaitable[None]] | None = None,
         person_refused: Callable[[Delivery], Awaitable[None]] | None = None,
+        draw: Draw | None = None,
     ) -> None:
         """Send through `bot`; mark the unreachable in `coalition` (`group_lost` for a group
-        chat, then `person_refused` for a private one's refused delivery); pace by `clock`."""
+        chat, then `person_refused` for a private one's refused delivery); pace by `clock`;
+        `draw` the pictures contents name."""
+        self._draw = draw
+        # While rows are due: each picture drawn once, uploaded once, then sent by file_id.
+        self._drawn: dict[tuple[str, str], bytes | None] = {}
+        self._file_ids: dict[tuple[str, str], str] = {}
+        self._drawing: dict[tuple[str, str], asyncio.Lock] = {}
         self._bot = bot
         self._outbox = outbox
         self._store = outbox.store
@@ -202,6 +213,10 @@ class Sender:
             started += 1
         if started or rows:
             return started, soonest if soonest < math.inf else None, None
+        if not self._flying:  # drained: the next pictures are drawn afresh
+            self._drawn.clear()
+            self._file_ids.clear()
+            self._drawing.clear()
         following = await self._store.next_due()
         if following is None:
             return 0, None, None
@@ -278,14 +293,14 @@ class Sender:
         note = None
         try:
             try:
-                message = await self._send(delivery.chat_id, topic, delivery.content)
+                message = await self._send(delivery, topic)
             except BadRequest as exc:
                 if topic is None or "thread not found" not in exc.message.lower():
                     raise
                 # The forum topic was deleted: the group's general chat gets it instead.
                 note = "topic not found: sent to the general chat"
                 log.info("outbox: delivery %d: %s", delivery.id, note)
-                message = await self._send(delivery.chat_id, None, delivery.content)
+                message = await self._send(delivery, None)
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
@@ -371,6 +386,31 @@ class Sender:
         delay *= 0.5 + random.random()  # noqa: S311 (jitter, not a secret)
         await self._store.retry_later(delivery.id, now + dt.timedelta(seconds=delay), error)
 
-    async def _send(self, chat_id: int, topic: int | None, content: Content) -> Message:
-        """One Telegram call for the content: text, photo or document."""
-        return await send_content(self._bot, chat_id, content, topic)
+    async def _send(self, delivery: Delivery, topic: int | None) -> Message:
+        """One Telegram call for the content (text, photo or document); a content naming a
+        picture is drawn and uploaded once, its other recipients get it by file_id."""
+        content = delivery.content
+        if content.picture is None or self._draw is None:
+            return await send_content(self._bot, delivery.chat_id, content, topic)
+        key = (content.picture, delivery.language or "")
+        if key not in self._file_ids:
+            async with self._drawing.setdefault(key, asyncio.Lock()):
+                if key not in self._file_ids:  # the first upload, or the one after a failure
+                    return await self._upload(delivery, topic, key)
+        picture = self._file_ids[key]
+        return await send_content(self._bot, delivery.chat_id, content, topic, picture)
+
+    async def _upload(
+        self, delivery: Delivery, topic: int | None, key: tuple[str, str]
+    ) -> Message:
+        if key not in self._drawn and self._draw is not None:
+            try:
+                self._drawn[key] = await self._draw(*key)
+            except Exception:  # the text still goes, without its picture
+                log.exception("outbox: delivery %d: its picture could not be drawn", delivery.id)
+                self._drawn[key] = None
+        png = self._drawn[key]
+        message = await send_content(self._bot, delivery.chat_id, delivery.content, topic, png)
+        if png is not None and message.photo:
+            self._file_ids[key] = message.photo[-1].file_id
+        return message

@@ -99,6 +99,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
     Button(cb.DraftRound, round_admin.on_draft_button, _C),
+    Button(cb.GuidedRound, round_admin.on_guide_button, _C),
     Button(cb.HelpMore, start.on_more_help),  # the presser's own role decides what it shows
     Button(cb.Example, start.on_example),
     Button(cb.ShowRounds, start.on_show_rounds, _M),

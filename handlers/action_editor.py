@@ -23,7 +23,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.strategy import ActionDraft, UnknownAction
 from bot.domain.timeframes import ReadTimeframe, Timeframe
-from handlers import broadcasts, milestones, nudges
+from handlers import broadcasts, milestones, nudges, round_admin
 from handlers.access import Press
 from handlers.callbacks import ActionAdd, ActionEdit, ActionField, ActionStep, StrategyCard
 from handlers.commands import N_
@@ -372,6 +372,8 @@ async def on_reply(update: Update, context: BotContext) -> None:
     reply = message.reply_to_message if message is not None else None
     if reply is not None and await milestones.on_date(update, context, reply.message_id):
         return
+    if await round_admin.on_guide_text(update, context):  # a round's date or name, asked
+        return
     if reply is not None and await answer(update, context, reply.message_id):
         return
     await nudges.on_reply(update, context)
@@ -383,5 +385,7 @@ async def on_private_text(update: Update, context: BotContext) -> None:
     user = update.effective_user
     composing = user is None or await context.services.broadcasts.pending_input(user.id)
     if not composing and await answer(update, context, None):
+        return
+    if not composing and await round_admin.on_guide_text(update, context):
         return
     await broadcasts.on_private_message(update, context)

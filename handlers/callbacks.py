@@ -22,6 +22,7 @@ from bot.domain.action_flow import Step as FlowStep
 from bot.domain.broadcast import Choice, Step
 from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer
+from bot.domain.round_guide import GuideChoice
 
 MAX_BYTES = 64  # Telegram refuses longer callback data
 MAX_INT = 2**53  # ids, pages and counts; anything larger is forged
@@ -429,6 +430,16 @@ class RoundButton(RoundPayload, prefix="ra", glued="action"):
     """A coordinator's action on a round."""
 
     action: RoundAction
+
+
+@dataclass(frozen=True)
+class GuidedRound(CallbackData, prefix="rg"):
+    """A step of opening a round through buttons (/openround alone, ➕ New round): the draft
+    (0 before there is one), what is chosen and its value."""
+
+    draft: int
+    choice: GuideChoice
+    value: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    Update,
     User,
 )
 
@@ -16,8 +17,14 @@ from bot.domain.assessment import Round
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed
+from bot.domain.model import Response
+from bot.domain.round_guide import CLOSING_CHOICES as CHOICES
+from bot.domain.round_guide import GuideChoice, GuideStep, later
 from bot.domain.round_notices import zone_name
 from bot.domain.rounds import (
+    Guided,
+    Guiding,
+    Opened,
     Opening,
     Overview,
     Panel,
@@ -31,6 +38,7 @@ from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
     DraftRound,
+    GuidedRound,
     RateRound,
     RoundAction,
     RoundButton,
@@ -40,6 +48,7 @@ from handlers.common import (
     BotContext,
     answering_not_allowed,
     not_allowed,
+    reader,
 )
 from handlers.render import closing, cycle_name, escape, response_label
 from handlers.round_results import send_export, send_results
@@ -55,8 +64,15 @@ _HOW_TO_OPEN = N_(
 @answering_not_allowed
 async def open_round(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/openround <scope> : <name> — e.g. /openround c2 accepted land : Mid-term review 2026.
-    Nothing opens yet: the reply says what was understood, with [Open] and [Cancel]."""
+    Nothing opens yet: the reply says what was understood, with [Open] and [Cancel]. Alone,
+    /openround asks the scope step by step with buttons."""
     services = context.services
+    if not arguments(message.text or "").strip():  # nothing typed: the buttons guide
+        guided = await services.assessments.guide(
+            user.id, 0, GuideChoice.START, 0, services.catalog, services.settings.timezone
+        )
+        await _reply(message, _guide_view(l10n, context, guided))
+        return
     opened = await services.assessments.open(
         user.id,
         arguments(message.text or ""),
@@ -70,6 +86,19 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
     if opened.result is not Opening.PREVIEW or opened.scope is None:
         await message.reply_text(escape(l10n.gettext(opened.problem).format(**opened.params)))
         return
+    await _reply(message, _preview_view(l10n, context, opened))
+
+
+async def _reply(message: Message, view: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    await message.reply_text(view[0], reply_markup=view[1])
+
+
+def _preview_view(
+    l10n: Localizer, context: BotContext, opened: Opened
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What was understood, with [Open] [Cancel] (typed or through the buttons alike)."""
+    if opened.scope is None:
+        return "", None
     markup = InlineKeyboardMarkup(
         [
             [
@@ -89,9 +118,156 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
             ],
         ]
     )
-    await message.reply_text(
-        _preview(l10n, context, opened.name, opened.scope), reply_markup=markup
+    return _preview(l10n, context, opened.name, opened.scope), markup
+
+
+_STEPS = {
+    GuideStep.CYCLE: N_("Step 1 of 5: which cycle?"),
+    GuideStep.RESPONSE: N_("Step 2 of 5: which recommendations?"),
+    GuideStep.THEMES: N_("Step 3 of 5: which themes? Tap one or several, then Done."),
+    GuideStep.CLOSING: N_("Step 4 of 5: when does the round close? (end of that day, {zone})"),
+    GuideStep.DATE: N_(
+        "Step 4 of 5: send the closing date as YEAR-MONTH-DAY, for example 2027-03-31."
+    ),
+    GuideStep.NAME: N_("Step 5 of 5: send the round's name, or use the one offered."),
+}
+_CLOSING_LABELS = {
+    1: N_("2 weeks: {date}"),
+    2: N_("1 month: {date}"),
+    3: N_("3 months: {date}"),
+}
+
+
+def _guide_view(
+    l10n: Localizer, context: BotContext, guided: Guided
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A step of opening a round through buttons: the choices so far, the question, its
+    buttons (and ✖ Cancel); the preview once every step is answered."""
+    if guided.result is Guiding.PREVIEW and guided.opened is not None:
+        return _preview_view(l10n, context, guided.opened)
+    guide, draft = guided.guide, guided.draft_id
+    if guide is None or guided.today is None:
+        return escape(l10n.gettext("Cancelled: no round was opened.")), None
+    catalog, tz = context.services.catalog, context.services.settings.timezone
+
+    def choose(label: str, choice: GuideChoice, value: int = 0) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=GuidedRound(draft, choice, value or None).pack()
+        )
+
+    so_far = [
+        *([cycle_name(l10n, guide.cycle)] if guide.cycle else []),
+        *([response_label(l10n, Response(guide.response))] if guide.response else []),
+        *(catalog.themes_by_id[t].name(l10n.language) for t in guide.themes),
+    ]
+    lines = ["<b>" + escape(l10n.gettext("New round")) + "</b>"]
+    if so_far:
+        lines.append(escape(" · ".join(so_far)))
+    if guide.closes:
+        day = dt.date.fromisoformat(guide.closes)
+        lines.append(escape(closing(l10n, tz, dt.datetime.combine(day, dt.time(12), tz))))
+    lines.append(escape(l10n.gettext(_STEPS[guide.step]).format(zone=zone_name(tz))))
+    rows: list[list[InlineKeyboardButton]] = []
+    if guide.step is GuideStep.CYCLE:
+        rows = [
+            [choose(cycle_name(l10n, c.number), GuideChoice.CYCLE, c.number)]
+            for c in reversed(catalog.cycles)
+        ]
+    elif guide.step is GuideStep.RESPONSE:
+        rows = [
+            [
+                choose(response_label(l10n, Response.ACCEPTED), GuideChoice.RESPONSE, 1),
+                choose(response_label(l10n, Response.NOTED), GuideChoice.RESPONSE, 2),
+            ],
+            [choose(l10n.gettext("All responses"), GuideChoice.RESPONSE, 0)],
+        ]
+    elif guide.step is GuideStep.THEMES:
+        themes = [
+            choose(
+                ("✓ " if t.id in guide.themes else "") + t.name(l10n.language),
+                GuideChoice.THEME,
+                t.id,
+            )
+            for t in catalog.themes
+        ]
+        rows = [themes[i : i + 2] for i in range(0, len(themes), 2)]
+        rows.append(
+            [
+                choose(l10n.gettext("Done"), GuideChoice.THEMES_DONE),
+                choose(l10n.gettext("All themes"), GuideChoice.ALL_THEMES),
+            ]
+        )
+    elif guide.step is GuideStep.CLOSING:
+        rows = [
+            [
+                choose(
+                    l10n.gettext(label).format(date=l10n.date(later(guided.today, *CHOICES[v]))),
+                    GuideChoice.CLOSE_IN,
+                    v,
+                )
+            ]
+            for v, label in _CLOSING_LABELS.items()
+        ]
+        rows.append([choose(l10n.gettext("Type a date"), GuideChoice.TYPE_DATE)])
+    elif guide.step is GuideStep.NAME:
+        offered = guide.default_name(guided.today)
+        label = l10n.gettext("Use «{name}»").format(name=offered)
+        rows = [[choose(label, GuideChoice.DEFAULT_NAME)]]
+    rows.append([choose(l10n.gettext("✖ Cancel"), GuideChoice.CANCEL)])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def on_guide_button(press: Press[GuidedRound], context: BotContext) -> None:
+    """rg:<draft>:<choice>[:<value>]: a step of opening a round through buttons (coordinators;
+    a button of another step, or of a draft that is gone, is refused)."""
+    services, l10n, data = context.services, press.l10n, press.data
+    guided = await services.assessments.guide(
+        press.user.id,
+        data.draft,
+        data.choice,
+        data.value or 0,
+        services.catalog,
+        services.settings.timezone,
     )
+    if guided.result is Guiding.STALE:
+        await press.query.answer(
+            l10n.gettext(
+                "This button belongs to an earlier step or to a round already opened or "
+                "cancelled: send /openround again."
+            ),
+            show_alert=True,
+        )
+        return
+    await press.query.answer()
+    if data.choice is GuideChoice.START:  # from the list of rounds: a new message
+        await _reply(press.message, _guide_view(l10n, context, guided))
+        return
+    await lookup.edit(press.message, *_guide_view(l10n, context, guided))
+
+
+async def on_guide_text(update: Update, context: BotContext) -> bool:
+    """A typed closing date or name for a round being opened through buttons; False when
+    none waits for this person's text."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text:
+        return False
+    services = context.services
+    try:
+        guided = await services.assessments.guide_text(
+            user.id, message.text, services.catalog, services.settings.timezone
+        )
+    except NotAllowed:
+        return False
+    if guided is None:
+        return False
+    l10n = await reader(update, context)
+    if guided.result is Guiding.PROBLEM:
+        problem = l10n.gettext(guided.problem).format(**guided.params)
+        text, markup = _guide_view(l10n, context, guided)
+        await message.reply_text(escape(problem) + "\n\n" + text, reply_markup=markup)
+        return True
+    await _reply(message, _guide_view(l10n, context, guided))
+    return True
 
 
 def _preview(l10n: Localizer, context: BotContext, name: str, scope: Scope) -> str:
@@ -161,8 +337,15 @@ def _rounds_view(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The list of rounds: coordinators get a button per round opening its panel, members
     [Rate now] beside an open round and [Results] beside a published one."""
+    new = []
+    if overview.coordinator:  # a round through buttons, without typing a scope
+        label = l10n.gettext("➕ New round")
+        new.append(
+            [InlineKeyboardButton(label, callback_data=GuidedRound(0, GuideChoice.START).pack())]
+        )
     if not overview.lines:
-        return escape(l10n.gettext("No assessment round yet.")), None
+        text = escape(l10n.gettext("No assessment round yet."))
+        return text, InlineKeyboardMarkup(new) if new else None
     lines, rows = [], []
     for line in overview.lines:
         r = line.round
@@ -179,6 +362,7 @@ def _rounds_view(
                 )
             )
         rows += _list_buttons(l10n, r, coordinator=overview.coordinator)
+    rows += new
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 

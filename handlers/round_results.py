@@ -18,6 +18,7 @@ from bot.domain.arguments import arguments, normalise, whole_number, whole_numbe
 from bot.domain.assessment import Overall, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
+from bot.domain.round_notices import picture_scope
 from bot.domain.rounds import (
     Comparison,
     ResultRow,
@@ -29,6 +30,7 @@ from bot.domain.rounds import (
     summary_by_theme,
     theme_blocks,
 )
+from bot.domain.services import DomainServices
 from bot.domain.spreadsheet import table
 from bot.domain.text import truncate
 from handlers import lookup, render
@@ -111,20 +113,9 @@ async def send_results(
         private=message.chat.type == "private",
         group_id=group_id,
     )
-    rated, total = await services.assessments.participation(round_id, group_id)
-    took_part = (
-        l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
-            rated=rated, total=total, group=group.name(l10n.language)
-        )
-        if group
-        else l10n.gettext("{rated} of {total} organisations took part.").format(
-            rated=rated, total=total
-        )
-    )
+    took_part = await _took_part(l10n, context.services, round_id, group)
     if round_.published:  # the picture goes with what is published
-        picture = await _results_picture(
-            message, l10n, context, user_id, round_, rows, group, took_part
-        )
+        picture = await results_picture(l10n, services, round_, rows, group, took_part)
         if picture is not None:
             await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
@@ -142,30 +133,61 @@ async def send_results(
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
-async def _results_picture(
-    message: Message,
+async def _took_part(
+    l10n: Localizer, services: DomainServices, round_id: int, group: WorkingGroup | None
+) -> str:
+    rated, total = await services.assessments.participation(round_id, group.id if group else None)
+    if group:
+        return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+            rated=rated, total=total, group=group.name(l10n.language)
+        )
+    return l10n.gettext("{rated} of {total} organisations took part.").format(
+        rated=rated, total=total
+    )
+
+
+async def notice_picture(services: DomainServices, picture: str, language: str) -> bytes | None:
+    """The picture a published notice names (bot/domain/round_notices.py results_picture), in
+    `language`: a working group's own results, or the coalition's by group; None when the
+    name is unknown or there is nothing to draw."""
+    scope = picture_scope(picture)
+    if scope is None:
+        return None
+    round_id, group_id = scope
+    group = None
+    if group_id is not None:
+        group = next(
+            (g for g in await services.coalition.working_groups() if g.id == group_id), None
+        )
+        if group is None:
+            return None
+    round_, rows = await services.assessments.published_results(
+        round_id, services.catalog, group_id
+    )
+    l10n = services.translations.localizer(language)
+    took_part = await _took_part(l10n, services, round_id, group)
+    return await results_picture(l10n, services, round_, rows, group, took_part)
+
+
+async def results_picture(
     l10n: Localizer,
-    context: BotContext,
-    user_id: int,
+    services: DomainServices,
     round_: Round,
     rows: list[ResultRow],
     group: WorkingGroup | None,
     subtitle: str,
 ) -> bytes | None:
-    """The results as a PNG (None when there is nothing to draw): a bar per working group
-    (each group's own judgement) when the round spans two or more, else a bar per theme."""
-    services = context.services
+    """The results as a PNG, drawn off the event loop (None when there is nothing to draw):
+    for the whole coalition a bar per working group (each group's own judgement, counted in
+    one aggregate) when the round spans two or more, else a bar per theme of `rows`."""
     language = l10n.language
     bars: list[charts.Bar] = []
     if group is None:
-        groups = await services.coalition.working_groups()
-        _, _, by_group = await services.assessments.group_tables(
-            user_id, round_.id, services.catalog, groups, private=message.chat.type == "private"
-        )
+        counts = await services.assessments.group_colours(round_, services.catalog)
         bars = [
-            _colour_bar(g.name(language), colour_counts(r.overall for r in by_group[g.id]))
-            for g in groups
-            if by_group[g.id]
+            _colour_bar(g.name(language), counts[g.id])
+            for g in await services.coalition.working_groups()
+            if sum(counts.get(g.id, {}).values())
         ]
     totals: tuple[int, ...] | None = None  # a recommendation in two groups counts in both
     if len(bars) >= 2:

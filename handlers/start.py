@@ -219,8 +219,9 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
         ),
         escape(
             l10n.gettext(
-                "Rounds: /openround shows what it understood, then [Open] opens it. In "
-                "/rounds, each round's button opens its panel: each organisation's "
+                "Rounds: /openround shows what it understood, then [Open] opens it; "
+                "/openround alone (or ➕ New round in /rounds) asks step by step with buttons. "
+                "In /rounds, each round's button opens its panel: each organisation's "
                 "progress; Close freezes the ratings (a round with a closing date closes "
                 "itself); Reopen lets organisations rate again and withdraws the results; "
                 "Publish shows a closed round's results to members (it warns when fewer "

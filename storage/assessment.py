@@ -23,8 +23,28 @@ from bot.domain.assessment import (
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Content, Outgoing
+from bot.domain.round_guide import Guide
 from storage import audit, expiring, outbox
 from storage.db import Database
+
+_DRAFT = (
+    "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at, guide "
+    "FROM round_drafts"
+)
+
+
+def _draft(row: Sequence[object]) -> RoundDraft:
+    return RoundDraft(
+        int(str(row[0])),
+        int(str(row[1])),
+        str(row[2]),
+        int(str(row[3])),
+        str(row[4]),
+        tuple(int(i) for i in json.loads(str(row[5]))),
+        dt.datetime.fromisoformat(str(row[6])) if row[6] else None,
+        Guide.from_json(str(row[7])) if row[7] else None,
+    )
+
 
 # Stages a round's notices for the outbox, inside the transaction that makes the event.
 Announce = Callable[[int], None]
@@ -172,22 +192,62 @@ class AssessmentRepository:
     async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
         """A draft round that has not expired, or None."""
         async with self._db.connection.execute(
-            "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at "
-            "FROM round_drafts WHERE id = ? AND expires_at > ?",
-            (draft_id, now.isoformat()),
+            f"{_DRAFT} WHERE id = ? AND expires_at > ?", (draft_id, now.isoformat())
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        return RoundDraft(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            tuple(int(i) for i in json.loads(row[5])),
-            dt.datetime.fromisoformat(row[6]) if row[6] else None,
-        )
+        return _draft(row) if row else None
+
+    async def add_guide(
+        self, user_id: int, guide: str, *, expires: dt.datetime, now: dt.datetime
+    ) -> int:
+        """Keep a round being opened through buttons (its guide as JSON) until it expires."""
+        async with self._db.transaction() as db:
+            await expiring.expire(db, now)
+            cursor = await db.execute(
+                "INSERT INTO round_drafts (user_id, name, cycle, scope, recommendation_ids, "
+                "expires_at, guide) VALUES (?, '', 0, '', '[]', ?, ?)",
+                (user_id, expires.isoformat(), guide),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def update_guide(self, draft_id: int, guide: str, *, expires: dt.datetime) -> bool:
+        """The guide's next step; False if the draft is gone or finished."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE round_drafts SET guide = ?, expires_at = ? "
+                "WHERE id = ? AND guide IS NOT NULL",
+                (guide, expires.isoformat(), draft_id),
+            )
+            return bool(cursor.rowcount)
+
+    async def waiting_guide(self, user_id: int, expires_after: dt.datetime) -> RoundDraft | None:
+        """The user's newest round being opened through buttons whose expiry is after
+        `expires_after` (its last step was recent), or None."""
+        async with self._db.connection.execute(
+            f"{_DRAFT} WHERE user_id = ? AND guide IS NOT NULL AND expires_at > ? "
+            "ORDER BY id DESC LIMIT 1",
+            (user_id, expires_after.isoformat()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _draft(row) if row else None
+
+    async def finish_guide(self, draft: RoundDraft) -> bool:
+        """Turn a guided draft into one awaiting [Open] (its name, scope and recommendations
+        from `draft`); False if it is gone or was finished meanwhile."""
+        async with self._db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE round_drafts SET name = ?, cycle = ?, scope = ?, recommendation_ids = ?, "
+                "closes_at = ?, guide = NULL WHERE id = ? AND guide IS NOT NULL",
+                (
+                    draft.name,
+                    draft.cycle,
+                    draft.scope,
+                    json.dumps(list(draft.recommendation_ids)),
+                    draft.closes_at.isoformat() if draft.closes_at else None,
+                    draft.id,
+                ),
+            )
+            return bool(cursor.rowcount)
 
     async def open_draft(
         self, draft: RoundDraft, *, now: dt.datetime, announce: Announce | None = None
@@ -517,6 +577,46 @@ class AssessmentRepository:
             {"r": round_id, "g": group_id},
         ) as cursor:
             return {row[0] for row in await cursor.fetchall()}
+
+    async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
+        """Every working group's own distributions in one aggregate (`group_items` and
+        `group_ratings` for all groups at once): by group, by recommendation on its list."""
+        async with self._db.connection.execute(
+            "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
+            "WHERE round_id = :r AND working_group_id = 0)), "
+            "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
+            "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
+            "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
+            "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+            "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
+            "rated(g, rec, colour) AS (SELECT f.working_group_id, r.recommendation_id, r.colour "
+            "FROM frozen_group_ratings AS f JOIN ratings AS r ON r.id = f.rating_id "
+            "WHERE f.round_id = :r AND (SELECT yes FROM frozen) UNION ALL "
+            "SELECT m.working_group_id, r.recommendation_id, r.colour FROM ratings AS r "
+            "JOIN organisation_groups AS m ON m.organisation_id = r.organisation_id "
+            "WHERE r.round_id = :r AND NOT (SELECT yes FROM frozen)) "
+            "SELECT l.g, l.rec, t.colour, COUNT(t.colour) FROM listed AS l "
+            "LEFT JOIN rated AS t ON t.g = l.g AND t.rec = l.rec GROUP BY l.g, l.rec, t.colour",
+            {"r": round_id},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        counts: dict[int, dict[int, dict[Colour, int]]] = {}
+        for group_id, rec_id, colour, count in rows:
+            found = counts.setdefault(group_id, {}).setdefault(rec_id, {})
+            if colour is not None:
+                found[Colour(colour)] = count
+        return {
+            group_id: {
+                rec_id: Distribution(
+                    found.get(Colour.RED, 0),
+                    found.get(Colour.ORANGE, 0),
+                    found.get(Colour.GREEN, 0),
+                    found.get(Colour.UNKNOWN, 0),
+                )
+                for rec_id, found in by_rec.items()
+            }
+            for group_id, by_rec in counts.items()
+        }
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""

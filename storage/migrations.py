@@ -683,4 +683,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE action_history ADD COLUMN occurrence TEXT
     """,
+    # 29: a round being opened through buttons (/openround alone): its draft keeps the choices
+    # so far (JSON) until the last step turns it into a draft awaiting [Open] (guide NULL).
+    """
+    ALTER TABLE round_drafts ADD COLUMN guide TEXT
+    """,
 )

@@ -357,6 +357,7 @@ class FakeTelegram:
     never_started: set[int] = field(default_factory=set)  # users who never opened a chat
     documents: dict[tuple[int, int], tuple[str, bytes]] = field(default_factory=dict)
     photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # uploaded pictures (PNG)
+    photo_files: dict[str, bytes] = field(default_factory=dict)  # uploaded pictures by file_id
     limits: FloodLimits = field(default_factory=FloodLimits)
     # Seconds for the flood limits: a test's clock can drive them (virtual time, no sleeping).
     monotonic: Callable[[], float] = time.monotonic
@@ -769,9 +770,17 @@ class FakeTelegram:
         sent = self._new_message(
             int(params["chat_id"]), {**params, "text": params.get("caption", "")}
         )
+        key = (sent["chat"]["id"], sent["message_id"])
         if isinstance(photo, dict):
-            self.photos[(sent["chat"]["id"], sent["message_id"])] = photo["content"]
-        return sent
+            self.photos[key] = photo["content"]
+            file_id = f"photo{key[0]}_{key[1]}"
+            self.photo_files[file_id] = photo["content"]
+        else:  # sent again by the file_id an upload returned: the same picture
+            file_id = photo
+            if photo in self.photo_files:
+                self.photos[key] = self.photo_files[photo]
+        size = {"file_id": file_id, "file_unique_id": file_id, "width": 1000, "height": 500}
+        return {**sent, "photo": [size]}
 
     def _api_pinChatMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params["chat_id"]), int(params["message_id"]))

@@ -159,6 +159,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rau": ("rau:{spare_round}", COORDINATORS),
     "ram": ("ram:{spare_round}", COORDINATORS),  # 🔔 remind those behind
     "rs": ("rs:{published}", MEMBERS),  # [Results] beside a published round
+    "rg": ("rg:999:x", COORDINATORS),  # a step of opening a round through buttons
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
     # Adding and editing actions: coordinators, in their private chat.

@@ -21,6 +21,7 @@ from bot.domain.action_flow import Choice as FlowChoice
 from bot.domain.action_flow import Step as FlowStep
 from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer
+from bot.domain.round_guide import GuideChoice
 from bot.services import Services
 from handlers import BUTTONS
 from handlers import callbacks as cb
@@ -156,6 +157,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rs:3": cb.RoundResults(3),
         "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
         "ax:12": cb.ActionText(12),
+        "rg:0:s": cb.GuidedRound(0, GuideChoice.START),
+        "rg:4:t:7": cb.GuidedRound(4, GuideChoice.THEME, 7),
         "ae:12:1": cb.ActionEdit(12, 1),
         "af:12:t": cb.ActionField(12, FlowStep.TIMEFRAME),
         "an:2": cb.ActionAdd(2),

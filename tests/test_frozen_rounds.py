@@ -78,6 +78,7 @@ async def test_a_published_round_keeps_its_groups_lists_and_participation(
         await coalition.toggle_group(COORDINATOR_ID, org, land)
     await services.group_lists.edit(COORDINATOR_ID, land, "118.63", False, services.catalog)
     assert await land_table(services, land) == frozen
+    assert (await repo.group_distributions(1))[land] == dict(frozen)  # the pictures' aggregate
     assert await repo.participation(1, land) == (3, 3)
     assert await repo.participation(1) == (3, 3)
 

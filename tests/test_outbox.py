@@ -181,6 +181,7 @@ _content = st.builds(
     st.none() | _text,
     st.booleans(),
     st.booleans(),
+    picture=st.none() | _text,
 )
 
 

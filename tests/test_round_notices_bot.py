@@ -123,7 +123,8 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
         (reps[0]["id"], "The results of the assessment «Short» are published: send /results 1."),
     ]
     # Reopened, closed and published again: nobody is told twice.
-    await delivered(tg, published)
+    for chat, text, _ in published:  # each with the results picture, the text its caption
+        assert (await tg.next_call("sendPhoto", chat_id=chat)).params["caption"] == text
     await services.assessments.set_open(COORDINATOR_ID, 1, True)
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.assessments.publish(COORDINATOR_ID, 1)
@@ -200,9 +201,9 @@ async def published_round(
     await services.assessments.publish(COORDINATOR_ID, 1)
     told = await notices(services, "round:1:published")
     sent = {}
-    for chat, text, _ in told:
-        call = await tg.next_call("sendMessage", chat_id=chat)
-        assert call.params["text"] == text
+    for chat, text, _ in told:  # the results picture, the text and buttons its caption
+        call = await tg.next_call("sendPhoto", chat_id=chat)
+        assert call.params["caption"] == text
         sent[chat] = tg.messages[(chat, call.result["message_id"])]
     return reps, sent
 
@@ -269,14 +270,14 @@ async def test_the_published_notice_survives_a_restart_before_its_delivery(
         await open_round(tg, "c2 118.63", "Short")
         await delivered(tg, await notices(services, "round:1:opened"))
         await services.assessments.set_open(COORDINATOR_ID, 1, False)
-        tg.stall("sendMessage")  # Telegram hangs: the notices are not delivered
+        tg.stall("sendPhoto")  # Telegram hangs: the notices are not delivered
         await services.assessments.publish(COORDINATOR_ID, 1)
-        await tg.stalled("sendMessage", 2)
-    tg.abandon("sendMessage")
+        await tg.stalled("sendPhoto", 2)
+    tg.abandon("sendPhoto")
     async with running(settings, clock, poll_timeout=1, limiter=limiter):
         for chat in (GROUP["id"], reps[0]["id"]):
-            call = await tg.next_call("sendMessage", chat_id=chat)
-            assert call.params["text"].startswith("The results of the assessment «Short»")
+            call = await tg.next_call("sendPhoto", chat_id=chat)
+            assert call.params["caption"].startswith("The results of the assessment «Short»")
             assert [
                 b["callback_data"] for b in call.params["reply_markup"]["inline_keyboard"][0]
             ] == [

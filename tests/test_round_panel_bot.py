@@ -44,7 +44,7 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
     await services.assessments.rate(reps[0]["id"], 1, second, Colour.GREEN)
 
     listing = await tg.reply_to(COORDINATOR, "/rounds")
-    assert labels(listing) == ["1. Mid-term"]
+    assert labels(listing) == ["1. Mid-term", "➕ New round"]
     panel = await round_panel(tg, 1)
     assert panel.text == (
         "<b>1. Mid-term</b>\n"
@@ -102,7 +102,7 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
     await press(tg, panel, button(panel, "◀ All rounds"), COORDINATOR)
     listing = await edited(tg, panel)
     assert listing.text.startswith("1. Mid-term · Cycle 2 · 3 recommendations · open")
-    assert labels(listing) == ["1. Mid-term"]
+    assert labels(listing) == ["1. Mid-term", "➕ New round"]
 
 
 async def test_publishing_with_enough_participation_asks_without_a_warning(

@@ -684,6 +684,11 @@ async def test_each_working_groups_table_counts_its_own_list_and_organisations(
             green=int(row.recommendation.id in (inside, outside))
         )
     assert coalition_rows[inside].reasons == (("adhoc", R, "why"), ("CCHR", G, ""))
+    # The pictures' one aggregate gives each group's own distributions, as its table does.
+    aggregated = await assessments.repository.group_distributions(round_id)
+    for group in groups:
+        own_rows = {r.recommendation.id: r.distribution for r in by_group[group.id]}
+        assert aggregated.get(group.id, {}) == own_rows
     _, group_rows = await assessments.results(BOSS, round_id, services.catalog, group_id=6)
     assert group_rows == by_group[6]
     assert await assessments.distribution(round_id, inside) == Distribution(red=1, green=1)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.domain.round_guide import Guide
+
 
 class Colour(enum.StrEnum):
     """How far a recommendation is implemented, as a member organisation sees it."""
@@ -137,6 +139,7 @@ class RoundDraft:
     scope: str
     recommendation_ids: tuple[int, ...]
     closes_at: dt.datetime | None
+    guide: Guide | None = None  # opened through buttons and not finished: the choices so far
 
 
 class Rating(NamedTuple):

@@ -67,7 +67,9 @@ class Content:
     """What one recipient gets, already in their language.
 
     `text` is HTML when `entities` is None, else plain text with Telegram's entities; with a
-    `photo` or `document` (a Telegram file_id) it is the caption.
+    `photo` or `document` (a Telegram file_id) it is the caption. `picture` names a picture
+    drawn when it is sent (not stored: "results:3:group:2", see bot/domain/round_notices.py),
+    in the delivery's language; the text goes with it as its caption when short enough.
     """
 
     text: str
@@ -78,6 +80,7 @@ class Content:
     force_reply: str | None = None  # the reply field's placeholder: the recipient is asked
     silent: bool = False
     pin: bool = False
+    picture: str | None = None
 
     def to_json(self) -> str:
         """The content as JSON (what the deliveries table stores)."""
@@ -87,6 +90,7 @@ class Content:
                 "entities": list(self.entities) if self.entities is not None else None,
                 "photo": self.photo,
                 "document": self.document,
+                "picture": self.picture,
                 "buttons": [
                     [{"label": b.label, "data": b.data, "url": b.url} for b in row]
                     for row in self.buttons
@@ -121,6 +125,7 @@ class Content:
             entities=tuple(entities) if entities is not None else None,
             photo=_optional(value, "photo", str),
             document=_optional(value, "document", str),
+            picture=_optional(value, "picture", str),
             buttons=tuple(tuple(_button(b) for b in row) for row in rows),
             force_reply=_optional(value, "force_reply", str),
             silent=_typed(value, "silent", bool, False),

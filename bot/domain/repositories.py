@@ -409,6 +409,26 @@ class AssessmentStore(Protocol):
         (organisation id, short name, count)."""
         ...
 
+    async def add_guide(
+        self, user_id: int, guide: str, *, expires: dt.datetime, now: dt.datetime
+    ) -> int:
+        """Keep a round being opened through buttons (its guide as JSON) until it expires."""
+        ...
+
+    async def update_guide(self, draft_id: int, guide: str, *, expires: dt.datetime) -> bool:
+        """The guide's next step; False if the draft is gone or finished."""
+        ...
+
+    async def waiting_guide(self, user_id: int, expires_after: dt.datetime) -> RoundDraft | None:
+        """The user's newest round being opened through buttons whose expiry is after
+        `expires_after` (its last step was recent), or None."""
+        ...
+
+    async def finish_guide(self, draft: RoundDraft) -> bool:
+        """Turn a guided draft into one awaiting [Open] (its name, scope and recommendations
+        from `draft`); False if it is gone or was finished meanwhile."""
+        ...
+
     async def reminded_at(self, round_id: int) -> dt.datetime | None:
         """When a coordinator last reminded those behind in this round, if ever."""
         ...
@@ -430,6 +450,11 @@ class AssessmentStore(Protocol):
 
     async def group_items(self, round_id: int, group_id: int) -> set[int]:
         """The round's recommendations on a working group's list (its list at the close)."""
+        ...
+
+    async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
+        """Every working group's own distributions in one pass: by group id, by recommendation
+        on its list, its member organisations' ratings (list and members as at the close)."""
         ...
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:

@@ -35,6 +35,24 @@ def reference(round_id: int, kind: str) -> str:
     return f"round:{round_id}:{kind}"
 
 
+def results_picture(round_id: int, group_id: int | None) -> str:
+    """What a published notice's picture shows, drawn when it is sent: a working group's own
+    results ('results:3:group:2') or the whole coalition's ('results:3')."""
+    return f"results:{round_id}" if group_id is None else f"results:{round_id}:group:{group_id}"
+
+
+def picture_scope(picture: str) -> tuple[int, int | None] | None:
+    """(round id, working group id or None) of a `results_picture` name; None for others."""
+    parts = picture.split(":")
+    if len(parts) not in (2, 4) or parts[0] != "results" or not parts[1].isdigit():
+        return None
+    if len(parts) == 2:
+        return int(parts[1]), None
+    if parts[2] != "group" or not parts[3].isdigit():
+        return None
+    return int(parts[1]), int(parts[3])
+
+
 def zone_name(tz: dt.tzinfo) -> str:
     """'Phnom Penh' for Asia/Phnom_Penh: how times are labelled."""
     return str(tz).rpartition("/")[2].replace("_", " ")
@@ -57,6 +75,7 @@ class Audiences:
     chats: tuple[tuple[Recipient, int], ...]
     people: tuple[Recipient, ...]
     coordinators: tuple[Recipient, ...] = ()
+    chat_groups: tuple[int, ...] = ()  # each chat's working group, in the order of `chats`
 
 
 _OPENED_CHAT = N_(
@@ -109,6 +128,7 @@ class RoundNotices:
         """The linked chats of the working groups with recommendations among `items` (each
         with that count) and every member representative, read before the event."""
         chats: dict[tuple[int, int | None], tuple[Recipient, int]] = {}
+        groups: dict[tuple[int, int | None], int] = {}
         for group_id, listed in (await self.group_lists()).items():
             count = len(listed.intersection(items))
             if not count:
@@ -116,9 +136,15 @@ class RoundNotices:
             reach = await self.reach(Audience(AudienceKind.GROUPS, frozenset({group_id})))
             for chat in reach.recipients:
                 chats.setdefault((chat.chat_id, chat.topic_id), (chat, count))
+                groups.setdefault((chat.chat_id, chat.topic_id), group_id)
         members = await self.reach(Audience(AudienceKind.MEMBERS))
         coordinators = await self.reach(Audience(AudienceKind.COORDINATORS))
-        return Audiences(tuple(chats.values()), members.recipients, coordinators.recipients)
+        return Audiences(
+            tuple(chats.values()),
+            members.recipients,
+            coordinators.recipients,
+            tuple(groups[key] for key in chats),
+        )
 
     def opened(
         self,
@@ -165,10 +191,16 @@ class RoundNotices:
 
     def published(self, audiences: Audiences, round_id: int, name: str) -> list[Outgoing]:
         """'The results of «…» are published' to its chats and the representatives, with
-        [📊 View results] [📥 XLSX] in each one's language."""
-        return self._everyone(
+        [📊 View results] [📥 XLSX] in each one's language and the results picture: a chat its
+        working group's own, a representative the coalition's."""
+        told = self._everyone(
             audiences, _PUBLISHED, reference(round_id, "published"), round_id, name, results=True
         )
+        groups = list(audiences.chat_groups) + [None] * len(audiences.people)
+        return [
+            replace(o, content=replace(o.content, picture=results_picture(round_id, group)))
+            for o, group in zip(told, groups, strict=True)
+        ]
 
     async def reminders(
         self,

@@ -23,6 +23,7 @@ from bot.domain.assessment import (
     Rating,
     Round,
     RoundClosed,
+    RoundDraft,
     change,
     overall,
 )
@@ -44,6 +45,7 @@ from bot.domain.numbers import (
 from bot.domain.outbox import Content, Job, Outbox, Outgoing, stage
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
+from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.round_notices import RoundNotices, reference
 from bot.domain.text import normalize, one_line
 
@@ -55,6 +57,7 @@ PROMPT_TTL = dt.timedelta(days=1)  # a reply to a reason prompt counts as the re
 # After a prompt, the person's next plain private message is the reason, this long.
 PENDING_TTL = dt.timedelta(minutes=30)
 DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this long
+GUIDE_ANSWER_WINDOW = dt.timedelta(minutes=30)  # plain text after a guide's question answers it
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
 _UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
@@ -64,6 +67,8 @@ _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
     "example until 2026-12-31."
 )
+
+_NAME_LIMIT = N_("Send a name of at most {limit} characters.")
 
 _PASSED_MEANWHILE = N_(
     "The closing date of this round passed before it was opened: send /openround again with a "
@@ -389,6 +394,29 @@ class Opened:
     params: Mapping[str, str] = field(default_factory=dict)
 
 
+class Guiding(enum.StrEnum):
+    """What a step of opening a round through buttons came to."""
+
+    ASK = "ask"  # the next step to show (`guide.step`)
+    PREVIEW = "preview"  # every step answered: `opened` is the preview, as typed /openround's
+    PROBLEM = "problem"  # a typed answer or the scope could not be used: `problem`; ask again
+    STALE = "stale"  # a button of another step, of a finished or gone draft, or forged
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Guided:
+    """A step's outcome, all a handler needs to show the next one."""
+
+    result: Guiding
+    draft_id: int = 0
+    guide: Guide | None = None
+    opened: Opened | None = None
+    problem: str = ""  # a gettext msgid and its named placeholders
+    params: Mapping[str, str] = field(default_factory=dict)
+    today: dt.date | None = None  # in the coalition's time zone: the closing buttons count from it
+
+
 class RoundChange(enum.StrEnum):
     """What a coordinator's round button does to a round."""
 
@@ -568,7 +596,7 @@ class Assessments:
         await self.coalition.require_coordinator(actor)
         now = self.clock.now()
         draft = await self.repository.draft(draft_id, now)
-        if draft is None or draft.user_id != actor:
+        if draft is None or draft.user_id != actor or draft.guide is not None:
             return Opened(Opening.GONE)
         scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
         if draft.closes_at is not None and draft.closes_at <= now:
@@ -592,6 +620,112 @@ class Assessments:
             return Opened(Opening.GONE)
         log.info("round %d opened: %d recommendations", round_id, len(draft.recommendation_ids))
         return Opened(Opening.OPENED, round_id, draft.name, scope)
+
+    async def guide(
+        self,
+        actor: int,
+        draft_id: int,
+        choice: GuideChoice,
+        value: int,
+        catalog: Catalog,
+        tz: dt.tzinfo,
+    ) -> Guided:
+        """A button of /openround's guide: start one, choose, go to the next step, or cancel
+        (coordinators only: NotAllowed otherwise). A button of another step is stale."""
+        await self.coalition.require_coordinator(actor)
+        now = self.clock.now()
+        today = now.astimezone(tz).date()
+        if choice is GuideChoice.START:
+            guide = Guide()
+            new = await self.repository.add_guide(
+                actor, guide.to_json(), expires=now + DRAFT_TTL, now=now
+            )
+            return Guided(Guiding.ASK, new, guide, today=today)
+        draft = await self.repository.draft(draft_id, now)
+        if draft is None or draft.user_id != actor or draft.guide is None:
+            return Guided(Guiding.STALE)
+        if not draft.guide.answers(choice):
+            return Guided(Guiding.STALE)
+        if choice is GuideChoice.CANCEL:
+            await self.repository.drop_draft(draft_id, actor)
+            return Guided(Guiding.CANCELLED, draft_id)
+        if choice is GuideChoice.DEFAULT_NAME:
+            return await self._finish(draft, draft.guide.default_name(today), catalog, tz)
+        cycles = {c.number for c in catalog.cycles}
+        chosen = draft.guide.choose(choice, value, cycles, set(catalog.themes_by_id), today)
+        if chosen is None:  # a value that was never offered
+            return Guided(Guiding.STALE)
+        return await self._next(draft.id, chosen, now, today)
+
+    async def guide_text(
+        self, actor: int, text: str, catalog: Catalog, tz: dt.tzinfo
+    ) -> Guided | None:
+        """A typed closing date or name for the guide's step that asked for it (within
+        GUIDE_ANSWER_WINDOW); None when no guide of this person waits for text."""
+        now = self.clock.now()
+        draft = await self.repository.waiting_guide(actor, now + DRAFT_TTL - GUIDE_ANSWER_WINDOW)
+        guide = draft.guide if draft is not None else None
+        if draft is None or guide is None or guide.step not in (GuideStep.DATE, GuideStep.NAME):
+            return None
+        await self.coalition.require_coordinator(actor)
+        today = now.astimezone(tz).date()
+        if guide.step is GuideStep.NAME:
+            return await self._finish(draft, text, catalog, tz)
+        try:
+            closes = closing_time(text.strip(), tz, today)
+        except BadScope as exc:
+            return Guided(Guiding.PROBLEM, draft.id, guide, None, exc.message, exc.params, today)
+        day = closes.astimezone(tz).date().isoformat()
+        return await self._next(
+            draft.id, replace(guide, step=GuideStep.NAME, closes=day), now, today
+        )
+
+    async def _next(self, draft_id: int, guide: Guide, now: dt.datetime, today: dt.date) -> Guided:
+        saved = await self.repository.update_guide(
+            draft_id, guide.to_json(), expires=now + DRAFT_TTL
+        )
+        return (
+            Guided(Guiding.ASK, draft_id, guide, today=today) if saved else Guided(Guiding.STALE)
+        )
+
+    async def _finish(
+        self, draft: RoundDraft, name: str, catalog: Catalog, tz: dt.tzinfo
+    ) -> Guided:
+        """The last step: the scope the choices spell, read as typed /openround reads it."""
+        guide, now = draft.guide or Guide(), self.clock.now()
+        today = now.astimezone(tz).date()
+        name = one_line(name)
+        if not name or len(name) > MAX_NAME:
+            return Guided(
+                Guiding.PROBLEM,
+                draft.id,
+                guide,
+                None,
+                _NAME_LIMIT,
+                {"limit": str(MAX_NAME)},
+                today,
+            )
+        slugs = {t.id: t.slug for t in catalog.themes}
+        try:
+            scope = parse_scope(guide.scope_words(slugs), catalog, tz, today)
+        except BadScope as exc:  # no recommendation matches, or the date passed: choose again
+            back = replace(guide, step=GuideStep.THEMES)
+            await self.repository.update_guide(draft.id, back.to_json(), expires=now + DRAFT_TTL)
+            return Guided(Guiding.PROBLEM, draft.id, back, None, exc.message, exc.params, today)
+        finished = RoundDraft(
+            draft.id,
+            draft.user_id,
+            name,
+            scope.cycle,
+            scope.description,
+            scope.recommendation_ids,
+            scope.closes_at,
+        )
+        if not await self.repository.finish_guide(finished):
+            return Guided(Guiding.STALE)
+        return Guided(
+            Guiding.PREVIEW, draft.id, None, Opened(Opening.PREVIEW, draft.id, name, scope)
+        )
 
     async def cancel(self, actor: int, draft_id: int) -> bool:
         """[Cancel] under /openround's preview: forget the draft; False if it was gone."""
@@ -1158,12 +1292,33 @@ class Assessments:
         """The round's table rows: the whole coalition's, or one working group's (its list,
         rated by its member organisations); organisation names only for coordinators."""
         round_, ratings, named = await self._ratings(user_id, round_id, private)
-        items = await self.repository.items(round_id)
+        return round_, await self._result_rows(round_, ratings, named, catalog, group_id)
+
+    async def published_results(
+        self, round_id: int, catalog: Catalog, group_id: int | None = None
+    ) -> tuple[Round, list[ResultRow]]:
+        """`results` as anyone may see them (no organisation named), for the picture sent
+        with the published notice; NotAllowed while the round is not published."""
+        round_ = await self.repository.round(round_id)
+        if round_ is None or not round_.published:
+            raise NotAllowed
+        ratings = await self.repository.ratings(round_id)
+        return round_, await self._result_rows(round_, ratings, False, catalog, group_id)
+
+    async def _result_rows(
+        self,
+        round_: Round,
+        ratings: list[Rating],
+        named: bool,
+        catalog: Catalog,
+        group_id: int | None,
+    ) -> list[ResultRow]:
+        items = await self.repository.items(round_.id)
         rows = _rows(catalog, items, ratings, named, self.min_ratings)
         if group_id is None:
-            return round_, rows
+            return rows
         coalition = {row.recommendation.id: row.overall for row in rows}
-        return round_, await self._group_rows(catalog, items, round_id, named, group_id, coalition)
+        return await self._group_rows(catalog, items, round_.id, named, group_id, coalition)
 
     async def group_tables(
         self,
@@ -1187,6 +1342,22 @@ class Assessments:
                 for g in groups
             },
         )
+
+    async def group_colours(
+        self, round_: Round, catalog: Catalog
+    ) -> dict[int, dict[Overall, int]]:
+        """Each working group's own published colours counted (its list, its members' ratings),
+        from one aggregate: the per-group bars of a results picture. For a round whose results
+        the caller may see (`results` or `published_results` returned it)."""
+        by_group = await self.repository.group_distributions(round_.id)
+        return {
+            group_id: colour_counts(
+                overall(dist, self.min_ratings)
+                for rec_id, dist in dists.items()
+                if rec_id in catalog.by_id
+            )
+            for group_id, dists in by_group.items()
+        }
 
     async def _ratings(
         self, user_id: int, round_id: int, private: bool
