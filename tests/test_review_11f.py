@@ -3,10 +3,12 @@ Application against the fake Bot API server, a real SQLite file)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.domain.action_flow import Choice, Step
 from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer, Purpose
-from bot.domain.strategy import MAX_FIELD, MAX_NOTE, ActionDraft, ActionStatus
+from bot.domain.strategy import MAX_FIELD, MAX_NOTE, ActionDraft, ActionStatus, BadAction
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
@@ -238,3 +240,17 @@ async def test_an_edit_takes_only_a_reply_so_a_search_meanwhile_changes_nothing(
     await tg.send("Two shows aired", user=COORDINATOR, reply_to=prompt.message_id)
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Indicator changed."
     assert (await services.strategies.action(action_id)).fields.indicator == "Two shows aired"
+
+
+async def test_a_range_whose_end_the_cycle_lacks_is_refused_naming_it(
+    services: Services, setup: tuple[int, int, int]
+) -> None:
+    group, org, _ = setup
+    strategies, catalog = services.strategies, services.catalog
+    for typed, named in (("118.6-118.9999", "118.9999"), ("118.6, 118.0-118.7", "118.0")):
+        with pytest.raises(BadAction) as refused:
+            await strategies.add(BOSS, draft(group, org, recommendations=typed), catalog)
+        assert refused.value.message.startswith("Cycle {cycle} has no recommendation {numbers}:")
+        assert refused.value.values == {"cycle": "2", "numbers": named}
+    action = await strategies.add(BOSS, draft(group, org, recommendations="118.6-118.8"), catalog)
+    assert len(action.fields.recommendation_ids) == 3

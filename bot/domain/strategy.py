@@ -196,7 +196,7 @@ def resolve_recommendations(text: str, cycle: int, catalog: Catalog) -> tuple[Re
     """The recommendations these numbers name in this cycle, in the order written.
 
     Raises BadAction for no numbers, unreadable numbers, another cycle, or numbers the cycle
-    does not have.
+    does not have (a range's first and last number too).
     """
     try:
         query = parse_numbers(text)
@@ -218,6 +218,22 @@ def resolve_recommendations(text: str, cycle: int, catalog: Catalog) -> tuple[Re
             N_("Cycle {cycle} has no recommendation {numbers}."),
             cycle=str(cycle),
             numbers=", ".join(missing),
+        )
+    ends = [
+        str(end)
+        for rng in query.ranges
+        if rng.start != rng.end
+        for end in (rng.start, rng.end)
+        if catalog.get(cycle, end) is None
+    ]
+    if ends:  # a typo'd end ('118.6-118.9999') would take in a whole paragraph
+        raise BadAction(
+            N_(
+                "Cycle {cycle} has no recommendation {numbers}: a range starts and ends with "
+                "numbers the cycle has."
+            ),
+            cycle=str(cycle),
+            numbers=", ".join(ends),
         )
     return tuple(found)
 
