@@ -143,6 +143,18 @@ async def _show(
             )
         lines.append(escape(ask))
         row = [_cancel(draft, l10n)]
+        if (
+            not draft.adding
+            and draft.step.optional
+            and getattr(draft.values, ATTRIBUTES[draft.step])
+        ):
+            row.insert(
+                0,
+                InlineKeyboardButton(
+                    "🗑 " + l10n.gettext("Clear"),
+                    callback_data=ActionStep(draft.id, Choice.CLEAR).pack(),
+                ),
+            )
         if draft.adding and draft.step.optional:
             row.insert(
                 0,

@@ -254,3 +254,33 @@ async def test_a_range_whose_end_the_cycle_lacks_is_refused_naming_it(
         assert refused.value.values == {"cycle": "2", "numbers": named}
     action = await strategies.add(BOSS, draft(group, org, recommendations="118.6-118.8"), catalog)
     assert len(action.fields.recommendation_ids) == 3
+
+
+async def test_an_optional_field_is_cleared_with_a_button_and_a_blank_answer_names_it(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services, action_id = await _land_action(bot)
+    chooser = await answer(tg, "/strategy")
+    await press(tg, chooser, button(chooser, LAND), COORDINATOR)
+    listing = await edited(tg, chooser)
+    await press(tg, listing, button(listing, "1"), COORDINATOR)
+    card = await edited(tg, listing)
+    await press(tg, card, button(card, "✏️ Edit"), COORDINATOR)
+    fields = await edited(tg, card)
+    await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
+    prompt = await said(tg, COORDINATOR_ID)
+    assert [b["text"] for b in prompt.reply_markup["inline_keyboard"][0]] == ["✖ Cancel"]
+    await tg.send("Two shows aired", user=COORDINATOR, reply_to=prompt.message_id)
+    await said(tg, COORDINATOR_ID)  # ✅ Indicator changed.
+    await said(tg, COORDINATOR_ID)  # the card, redrawn
+    await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
+    prompt = await said(tg, COORDINATOR_ID)
+    for blank in ("   ", "\u200b", "\ufeff\u200d"):
+        await tg.send(blank, user=COORDINATOR, reply_to=prompt.message_id)
+        refused = await said(tg, COORDINATOR_ID)
+        assert refused.text.startswith("This is empty: write the new text, or tap 🗑 Clear")
+    assert (await services.strategies.action(action_id)).fields.indicator == "Two shows aired"
+    await press(tg, prompt, button(prompt, "🗑 Clear"), COORDINATOR)
+    await edited(tg, prompt)  # its buttons go
+    assert (await said(tg, COORDINATOR_ID)).text == "✅ Indicator changed."
+    assert (await services.strategies.action(action_id)).fields.indicator == ""

@@ -118,6 +118,7 @@ class Choice(enum.StrEnum):
     GROUP = "g"  # value: the working group the action moves to
     SAVE = "v"
     CANCEL = "x"
+    CLEAR = "c"  # empty an optional field of an action being edited
 
 
 @dataclass(frozen=True)

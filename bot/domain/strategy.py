@@ -685,8 +685,9 @@ class Strategies:
     async def press_step(
         self, actor: int, draft_id: int, choice: Choice, value: int | None, catalog: Catalog
     ) -> Progress:
-        """A button of the flow: skip an optional field, choose organisations (Done), move
-        the action to a working group, Save the new action or Cancel. A button of a draft that
+        """A button of the flow: skip an optional field (or, editing, clear it), choose
+        organisations (Done), move the action to a working group, Save the new action or
+        Cancel. A button of a draft that
         is gone (saved, cancelled, expired, replaced) does nothing: Stage.GONE."""
         await self.coalition.require_coordinator(actor)
         draft = await self.repository.draft(draft_id, self.clock.now())
@@ -735,6 +736,11 @@ class Strategies:
             values = replace(await self._current(draft, catalog), working_group_id=value)
             action = await self._store(actor, draft, values, catalog)
             return Progress(Stage.SAVED, None, action, edited=step)
+        if choice is Choice.CLEAR and step.optional and not draft.adding:
+            changed: dict[str, Any] = {ATTRIBUTES[step]: ""}
+            values = replace(await self._current(draft, catalog), **changed)
+            action = await self._store(actor, draft, values, catalog)
+            return Progress(Stage.SAVED, None, action, edited=step)
         if choice is Choice.SAVE and step is Step.SUMMARY and draft.adding:
             action = await self._store(actor, draft, draft.values, catalog)
             return Progress(Stage.SAVED, None, action)
@@ -777,12 +783,16 @@ class Strategies:
             return replace(values, recommendations=words, cycle=cycle), None
         if step is Step.TIMEFRAME:
             words = _text(text, MAX_TIMEFRAME)
-            if not words:
+            if is_blank(words):
                 raise BadAction(N_("Write the timeframe, like 31 March 2027 or Q2 2027."))
             table = await self.milestones.table()
             return replace(values, timeframe=words), read_timeframe(words, table.of(values.cycle))
         words = _text(text)
-        if not words:
+        if is_blank(words):
+            if step.optional:
+                raise BadAction(
+                    N_("This is empty: write the new text, or tap 🗑 Clear to empty it.")
+                )
             raise BadAction(N_("Write the action or activity."))
         changed: dict[str, Any] = {ATTRIBUTES[step]: words}
         return replace(values, **changed), None
