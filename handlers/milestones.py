@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
@@ -24,6 +24,7 @@ from handlers.callbacks import MilestoneButton
 from handlers.commands import N_
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
+from handlers.nudges import reply_box
 from handlers.render import escape
 
 NAMES = {
@@ -130,11 +131,8 @@ async def on_button(press: Press[MilestoneButton], context: BotContext) -> None:
         "Cycle {cycle}, {name} (now: {date}). Reply to this message with the date, like "
         "2027-06-30 or 30 June 2027 (a month or a year works too)."
     ).format(cycle=data.cycle, name=name, date=now)
-    prompt = await press.message.reply_text(
-        escape(question),
-        reply_markup=ForceReply(input_field_placeholder=l10n.gettext("The date")[:64]),
-        do_quote=False,
-    )
+    text, box = reply_box(press.message, press.user, escape(question), l10n.gettext("The date"))
+    prompt = await press.message.reply_text(text, reply_markup=box, do_quote=False)
     await services.strategies.ask_milestone(
         press.user.id, prompt.chat.id, prompt.message_id, data.cycle, data.milestone
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
 from bot.domain.access import Refusal
@@ -332,6 +332,18 @@ async def record(press: Press[NudgeAnswer], context: BotContext) -> Answered | N
     return outcome
 
 
+def reply_box(message: Message, user: User, text: str, placeholder: str) -> tuple[str, ForceReply]:
+    """A question (HTML) and its reply box for the person who tapped: in a group the question
+    mentions them and the box is selective, so only they get it."""
+    box = ForceReply(input_field_placeholder=placeholder[:64])
+    if message.chat.type == "private":
+        return text, box
+    mention = f'<a href="tg://user?id={user.id}">{escape(user.full_name or "…")}</a>'
+    return f"{mention}: {text}", ForceReply(
+        selective=True, input_field_placeholder=placeholder[:64]
+    )
+
+
 async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Answered) -> None:
     """After a status button: ask for an optional note (the answer recorded) or for the new
     date, as a reply to the bot's question."""
@@ -349,9 +361,8 @@ async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Ans
         ).format(activity=escape(short(outcome.action.fields.activity, 80)))
         purpose = Purpose.DATE
         placeholder = l10n.gettext("New date")
-    prompt = await press.message.reply_text(
-        question, reply_markup=ForceReply(input_field_placeholder=placeholder[:64]), do_quote=False
-    )
+    text, box = reply_box(press.message, press.user, question, placeholder)
+    prompt = await press.message.reply_text(text, reply_markup=box, do_quote=False)
     await context.services.nudges.prompted(
         press.user.id, prompt.chat.id, prompt.message_id, outcome.action.id, purpose
     )

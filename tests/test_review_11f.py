@@ -11,7 +11,7 @@ from bot.domain.nudges import Answer, Purpose
 from bot.domain.strategy import MAX_FIELD, MAX_NOTE, ActionDraft, ActionStatus, BadAction
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_action_editor_bot import LAND, answer, said, start_adding
 from tests.test_lookup_bot import button, edited, press
@@ -284,3 +284,24 @@ async def test_an_optional_field_is_cleared_with_a_button_and_a_blank_answer_nam
     await edited(tg, prompt)  # its buttons go
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Indicator changed."
     assert (await services.strategies.action(action_id)).fields.indicator == ""
+
+
+async def test_a_prompt_in_a_group_gives_the_reply_box_only_to_who_tapped(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await coalition_with(bot, 1, "land")
+    shown = await tg.reply_to(COORDINATOR, "/milestones", chat=GROUP)
+    await press(tg, shown, button(shown, "Cycle 2"), COORDINATOR)
+    chooser = await edited(tg, shown)
+    await press(tg, chooser, button(chooser, "Mid-term"), COORDINATOR)
+    prompt = await said(tg, GROUP["id"])
+    assert prompt.reply_markup["force_reply"] is True
+    assert prompt.reply_markup["selective"] is True
+    assert prompt.text.startswith(f'<a href="tg://user?id={COORDINATOR_ID}">')
+    private = await tg.reply_to(COORDINATOR, "/milestones")
+    await press(tg, private, button(private, "Cycle 2"), COORDINATOR)
+    listed = await edited(tg, private)
+    await press(tg, listed, button(listed, "Mid-term"), COORDINATOR)
+    alone = await said(tg, COORDINATOR_ID)
+    assert "selective" not in alone.reply_markup
+    assert alone.text.startswith("Cycle 2, Mid-term")
