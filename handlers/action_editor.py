@@ -31,7 +31,7 @@ from handlers.common import BotContext, not_allowed, reader
 from handlers.lookup import edit
 from handlers.nudges import short
 from handlers.render import escape
-from handlers.strategy import ON_CARD, card_view
+from handlers.strategy import ON_CARD, card_view, field_label
 
 _ASK = {
     Step.RECOMMENDATIONS: N_(
@@ -262,11 +262,13 @@ async def _summary(l10n: Localizer, values: ActionDraft, context: BotContext) ->
         "",
     ]
     lines += [
-        f"<b>{escape(_label(l10n, s))}:</b> {escape(short(v, ON_CARD))}" for s, v in rows if v
+        f"<b>{escape(field_label(l10n, _label(l10n, s)))}</b> {escape(short(v, ON_CARD))}"
+        for s, v in rows
+        if v
     ]
     if names:
-        organisations_label = escape(_label(l10n, Step.ORGANISATIONS))
-        lines.append(f"<b>{organisations_label}:</b> {escape(short(names, ON_CARD))}")
+        organisations_label = escape(field_label(l10n, _label(l10n, Step.ORGANISATIONS)))
+        lines.append(f"<b>{organisations_label}</b> {escape(short(names, ON_CARD))}")
     return "\n".join(lines)
 
 

@@ -111,6 +111,9 @@ async def on_button(press: Press[MilestoneButton], context: BotContext) -> None:
     """A cycle: its milestones to choose from; a milestone: the prompt for its new date."""
     services, l10n, data = context.services, press.l10n, press.data
     table, _ = await services.strategies.milestone_table(press.user.id)
+    if data.cycle not in table.cycles:  # a forged or outdated button
+        await press.query.answer(l10n.gettext("There is no such cycle."), show_alert=True)
+        return
     if data.milestone is None:
         rows = [
             [

@@ -172,6 +172,11 @@ async def on_page(press: Press[StrategyPage], context: BotContext) -> None:
     await edit(press.message, *_list(press.l10n, group, actions, press.data.page, adding))
 
 
+def field_label(l10n: Localizer, label: str) -> str:
+    """A field's label before its value, with the reader's colon (Khmer writes ៖)."""
+    return l10n.gettext("{field}:").format(field=label)
+
+
 def card_text(
     l10n: Localizer,
     action: Action,
@@ -188,7 +193,9 @@ def card_text(
     field = (lambda text: text) if full else (lambda text: short(text, ON_CARD))
     note_of = (lambda text: text) if full else (lambda text: short(text, NOTE_ON_CARD))
     timeframe = fields.timeframe
-    if isinstance(timeframe, Timeframe):
+    if isinstance(timeframe, Timeframe) and timeframe.start_day == timeframe.due_day:
+        read = l10n.gettext("due {due}").format(due=l10n.date(timeframe.due_day))
+    elif isinstance(timeframe, Timeframe):
         read = l10n.gettext("{start} to {due}").format(
             start=l10n.date(timeframe.start_day), due=l10n.date(timeframe.due_day)
         )
@@ -216,7 +223,7 @@ def card_text(
     if group is not None:
         lines.append(escape(group.name(l10n.language)))
     lines.append("")
-    lines += [f"<b>{escape(k)}:</b> {escape(v)}" for k, v in rows if v]
+    lines += [f"<b>{escape(field_label(l10n, k))}</b> {escape(v)}" for k, v in rows if v]
     if action.history:
         lines += ["", "<b>" + escape(l10n.gettext("History")) + "</b>"]
         for change in action.history if full else action.history[-HISTORY:]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.action_flow import Choice, Step
-from bot.domain.milestones import Milestone
+from bot.domain.milestones import BadMilestoneDate, Milestone
 from bot.domain.nudges import Answer, Purpose
 from bot.domain.strategy import MAX_FIELD, MAX_NOTE, ActionDraft, ActionStatus, BadAction
 from bot.services import Services
+from handlers.callbacks import MilestoneButton
 from handlers.common import BotApplication
+from handlers.strategy import card_text
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_action_editor_bot import LAND, answer, said, start_adding
@@ -305,3 +307,37 @@ async def test_a_prompt_in_a_group_gives_the_reply_box_only_to_who_tapped(
     alone = await said(tg, COORDINATOR_ID)
     assert "selective" not in alone.reply_markup
     assert alone.text.startswith("Cycle 2, Mid-term")
+
+
+async def test_khmer_cards_use_the_khmer_colon_and_a_single_day_reads_due(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services, action_id = await _land_action(bot)
+    action = await services.strategies.action(action_id)
+    organisations = {o.id: o for o in await services.strategies.organisations()}
+    for language, label, due in (
+        ("en", "<b>Timeframe:</b> 31 March 2027 (due March 31, 2027)", "to"),
+        ("km", "<b>ពេលវេលាកំណត់៖</b> 31 March 2027 (ផុតកំណត់", "ដល់"),
+    ):
+        l10n = services.translations.localizer(language)
+        text = card_text(l10n, action, None, organisations, ["118.6"])
+        assert label in text, text
+        assert f" {due} " not in text
+    assert "៖</b>" not in card_text(
+        services.translations.localizer("en"), action, None, organisations, ["118.6"]
+    )
+
+
+async def test_a_forged_cycle_button_is_refused_and_asks_nothing(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    shown = await tg.reply_to(COORDINATOR, "/milestones")
+    forged = MilestoneButton(99, Milestone.MID_TERM).pack()
+    refused = await press(tg, tg.carrying(shown, forged), forged, COORDINATOR)
+    assert refused == "There is no such cycle."
+    assert 99 not in (await services.milestones.table()).cycles
+    with pytest.raises(BadMilestoneDate):
+        await services.strategies.ask_milestone(
+            COORDINATOR_ID, COORDINATOR_ID, 1, 99, Milestone.MID_TERM
+        )

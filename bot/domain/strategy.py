@@ -599,8 +599,10 @@ class Strategies:
         self, actor: int, chat_id: int, message_id: int, cycle: int, milestone: Milestone
     ) -> None:
         """Remember that a reply to this prompt is the new date of a cycle's milestone
-        (coordinators)."""
+        (coordinators). BadMilestoneDate for a cycle the milestones table does not have."""
         await self.coalition.require_coordinator(actor)
+        if cycle not in (await self.milestones.table()).cycles:
+            raise BadMilestoneDate(N_("There is no such cycle."))
         now = self.clock.now()
         await self.milestones.repository.remember_prompt(
             actor, chat_id, message_id, cycle, milestone, now + DRAFT_TTL, now
