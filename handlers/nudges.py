@@ -332,6 +332,18 @@ async def record(press: Press[NudgeAnswer], context: BotContext) -> Answered | N
     return outcome
 
 
+def quarter_end_after(today: dt.date) -> dt.date:
+    """The first quarter's end (31 March, 30 June, 30 September, 31 December) after today: a
+    date the examples in a prompt can show as still to come."""
+    year, month = today.year, (today.month - 1) // 3 * 3 + 3
+    while True:
+        following = dt.date(year + month // 12, month % 12 + 1, 1)
+        end = following - dt.timedelta(days=1)
+        if end > today:
+            return end
+        year, month = (year + 1, 3) if month == 12 else (year, month + 3)
+
+
 def reply_box(message: Message, user: User, text: str, placeholder: str) -> tuple[str, ForceReply]:
     """A question (HTML) and its reply box for the person who tapped: in a group the question
     mentions them and the box is selective, so only they get it."""
@@ -356,9 +368,16 @@ async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Ans
         purpose = Purpose.NOTE
         placeholder = l10n.gettext("A short note")
     else:
+        day = quarter_end_after(local_day(context.services.clock.now()))
         question = l10n.gettext(
-            "Reply to this message with the new date, like 31 March 2026 or Q2 2026: {activity}"
-        ).format(activity=escape(short(outcome.action.fields.activity, 80)))
+            "Reply to this message with the new date, like {day} or Q{quarter} {year}: "
+            "{activity}"
+        ).format(
+            day=l10n.date(day),
+            quarter=2,
+            year=day.year + 1,
+            activity=escape(short(outcome.action.fields.activity, 80)),
+        )
         purpose = Purpose.DATE
         placeholder = l10n.gettext("New date")
     text, box = reply_box(press.message, press.user, question, placeholder)

@@ -341,3 +341,22 @@ async def test_a_forged_cycle_button_is_refused_and_asks_nothing(
         await services.strategies.ask_milestone(
             COORDINATOR_ID, COORDINATOR_ID, 1, 99, Milestone.MID_TERM
         )
+
+
+async def test_the_new_date_question_gives_examples_still_to_come(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services, action_id = await _land_action(bot)
+    chooser = await answer(tg, "/strategy")
+    await press(tg, chooser, button(chooser, LAND), COORDINATOR)
+    listing = await edited(tg, chooser)
+    await press(tg, listing, button(listing, "1"), COORDINATOR)
+    card = await edited(tg, listing)
+    await press(tg, card, button(card, "📅 New date"), COORDINATOR)
+    prompt = await said(tg, COORDINATOR_ID)
+    assert clock.now().year == 2026
+    assert "like December 31, 2026 or Q2 2027:" in prompt.text, prompt.text
+    await tg.send("December 31, 2026", user=COORDINATOR, reply_to=prompt.message_id)
+    await said(tg, COORDINATOR_ID)
+    action = await services.strategies.action(action_id)
+    assert action.fields.timeframe.original == "December 31, 2026"
