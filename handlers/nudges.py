@@ -370,8 +370,7 @@ async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Ans
     else:
         day = quarter_end_after(local_day(context.services.clock.now()))
         question = l10n.gettext(
-            "Reply to this message with the new date, like {day} or Q{quarter} {year}: "
-            "{activity}"
+            "Reply to this message with the new date, like {day} or Q{quarter} {year}: {activity}"
         ).format(
             day=l10n.date(day),
             quarter=2,
