@@ -3,6 +3,8 @@ Application against the fake Bot API server, a real SQLite file)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.domain.action_flow import Choice, Step
@@ -15,7 +17,7 @@ from handlers.common import BotApplication
 from handlers.strategy import card_text
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram
-from tests.test_action_editor_bot import LAND, answer, said, start_adding
+from tests.test_action_editor_bot import LAND, answer, asked, said, start_adding
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with
 from tests.test_strategy import BOSS, draft, setup
@@ -23,6 +25,19 @@ from tests.test_strategy import BOSS, draft, setup
 __all__ = ["setup"]  # the fixture, used by name
 
 OPTIONAL = ("other_mechanisms", "sdg_targets", "indicator", "resources", "partners", "risks")
+
+
+async def remembered(services: Services, prompt_id: int) -> None:
+    """Wait until the bot has remembered a milestone prompt it sent (it does so just after
+    sending it, while the next update may already be handled)."""
+    repository = services.milestones.repository
+    for _ in range(500):
+        if await repository.prompt(
+            COORDINATOR_ID, COORDINATOR_ID, prompt_id, services.clock.now()
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the prompt was never remembered")
 
 
 async def test_a_blank_milestone_reply_is_refused_and_the_question_stays(
@@ -37,6 +52,7 @@ async def test_a_blank_milestone_reply_is_refused_and_the_question_stays(
     chooser = await edited(tg, shown)
     await press(tg, chooser, button(chooser, "Mid-term"), COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
+    await remembered(services, prompt.message_id)
     for blank in ("   ", "\u200b \ufeff"):
         refused = await tg.reply_to(COORDINATOR, blank, reply_to=prompt.message_id)
         assert refused.text.startswith("Write a date like 2027-06-30"), refused.text
@@ -235,6 +251,7 @@ async def test_an_edit_takes_only_a_reply_so_a_search_meanwhile_changes_nothing(
     fields = await edited(tg, card)
     await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
+    await asked(services, prompt.message_id)
     assert "Send it as a reply to this message" in prompt.text
     looked_up = await answer(tg, "118.6")  # meant as a search, a minute after the prompt
     assert looked_up.text.startswith("<b>118.6</b>")
@@ -272,11 +289,13 @@ async def test_an_optional_field_is_cleared_with_a_button_and_a_blank_answer_nam
     await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
     assert [b["text"] for b in prompt.reply_markup["inline_keyboard"][0]] == ["✖ Cancel"]
+    await asked(services, prompt.message_id)
     await tg.send("Two shows aired", user=COORDINATOR, reply_to=prompt.message_id)
     await said(tg, COORDINATOR_ID)  # ✅ Indicator changed.
     await said(tg, COORDINATOR_ID)  # the card, redrawn
     await press(tg, fields, button(fields, "Indicator"), COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
+    await asked(services, prompt.message_id)
     for blank in ("   ", "\u200b", "\ufeff\u200d"):
         await tg.send(blank, user=COORDINATOR, reply_to=prompt.message_id)
         refused = await said(tg, COORDINATOR_ID)
