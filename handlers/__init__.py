@@ -77,7 +77,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.UndoReason, private_rating.on_undo, _R, Where.PRIVATE),
     Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
-    Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.RoundButton, round_admin.on_round_button, _C, Where.PRIVATE),
     # Under a published-results notice: members, once the round is published (the gate).
     Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),

@@ -14,13 +14,13 @@ from telegram import (
 
 from bot.domain.arguments import arguments
 from bot.domain.assessment import Round
+from bot.domain.audit import zone_name
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
 from bot.domain.membership import NotAllowed
 from bot.domain.model import Response
 from bot.domain.round_guide import CLOSING_CHOICES as CHOICES
 from bot.domain.round_guide import GuideChoice, GuideStep, later
-from bot.domain.round_notices import zone_name
 from bot.domain.rounds import (
     Guided,
     Guiding,
@@ -166,7 +166,7 @@ def _guide_view(
     if guide.closes:
         day = dt.date.fromisoformat(guide.closes)
         lines.append(escape(closing(l10n, tz, dt.datetime.combine(day, dt.time(12), tz))))
-    lines.append(escape(l10n.gettext(_STEPS[guide.step]).format(zone=zone_name(tz))))
+    lines.append(escape(l10n.gettext(_STEPS[guide.step]).format(zone=zone_name(l10n, tz))))
     rows: list[list[InlineKeyboardButton]] = []
     if guide.step is GuideStep.CYCLE:
         rows = [
@@ -443,7 +443,7 @@ def _panel_view(
         lines.append(
             escape(
                 l10n.gettext("Last reminder: {time} ({zone})").format(
-                    time=l10n.datetime(panel.reminded_at, tz), zone=zone_name(tz)
+                    time=l10n.datetime(panel.reminded_at, tz), zone=zone_name(l10n, tz)
                 )
             )
         )
@@ -506,7 +506,8 @@ async def show_rounds(message: Message, user: User, l10n: Localizer, context: Bo
     """/rounds: every round with its participation; coordinators open each one's panel,
     members rate or read results from their buttons."""
     services = context.services
-    overview = await services.assessments.overview(user.id)
+    in_group = message.chat.type != "private"
+    overview = await services.assessments.overview(user.id, in_group=in_group)
     text, markup = _rounds_view(l10n, services.settings.timezone, overview)
     await message.reply_text(text, reply_markup=markup)
 
@@ -518,6 +519,11 @@ _CHANGES = {
     RoundAction.REOPEN_YES: RoundChange.REOPEN,
     RoundAction.PUBLISH_YES: RoundChange.PUBLISH,
     RoundAction.DELETE: RoundChange.DELETE,
+}
+_DONE = {  # the toast after [Yes, close] [Yes, reopen] [Yes, publish]
+    RoundAction.CLOSE_YES: N_("Closed."),
+    RoundAction.REOPEN_YES: N_("Reopened."),
+    RoundAction.PUBLISH_YES: N_("Published."),
 }
 _ASKED = {
     RoundAction.CLOSE: RoundChange.CLOSE,
@@ -581,7 +587,7 @@ async def _change(press: Press[RoundButton], context: BotContext) -> None:
         tz = context.services.settings.timezone
         await lookup.edit(press.message, *_rounds_view(l10n, tz, changed.overview))
         return
-    await query.answer(l10n.gettext("Saved."))
+    await query.answer(l10n.gettext(_DONE[action]))
     await lookup.edit(
         press.message, *_panel_view(l10n, context.services.settings.timezone, changed.panel)
     )
@@ -634,7 +640,7 @@ async def _remind(press: Press[RoundButton], context: BotContext) -> None:
         said = l10n.gettext(
             "The last reminder went at {time} ({zone}): nothing was sent again. Remind again "
             "an hour after it."
-        ).format(time=l10n.datetime(reminded.last, tz), zone=zone_name(tz))
+        ).format(time=l10n.datetime(reminded.last, tz), zone=zone_name(l10n, tz))
     else:
         said = l10n.gettext(_REMINDING.get(reminded.result, ""))
     if reminded.result in (Reminding.SENT, Reminding.CLOSED):  # the panel changed

@@ -369,10 +369,35 @@ async def send_export(
     await message.reply_document(document, caption=escape(round_.name), do_quote=False)
 
 
+async def _pick_published(message: Message, l10n: Localizer, published: list[Round]) -> None:
+    """/results alone: a [Results] button for each published round, newest first."""
+    if not published:
+        await message.reply_text(escape(l10n.gettext("No results are published yet.")))
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                l10n.gettext("Results: {round}").format(round=truncate(f"{r.id}. {r.name}", 40)),
+                callback_data=RoundResults(r.id).pack(),
+            )
+        ]
+        for r in sorted(published, key=lambda r: r.id, reverse=True)
+    ]
+    await message.reply_text(
+        escape(l10n.gettext("Which round's results?")), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
 @answering_not_allowed
 async def results(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/results [round]: the table in chat (members: only published rounds, no names)."""
     round_id = _round_argument(message)
+    if round_id is None and not arguments(message.text or ""):
+        published = [r for r in await context.services.assessments.rounds() if r.published]
+        if len(published) != 1:
+            await _pick_published(message, l10n, published)
+            return
+        round_id = published[0].id  # the only published round: shown at once
     if round_id is None:
         await message.reply_text(
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))

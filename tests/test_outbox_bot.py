@@ -156,7 +156,10 @@ async def test_telegrams_refusals(
         await settled(services, clock)
         clock.advance(minutes=5)
         outbox.notify()  # what the job queue's sweep does
-    assert dt.timedelta(minutes=60) <= clock.now() - started <= dt.timedelta(minutes=75)
+    # Given up after the hour, not long after it. The upper bound has room for the test's
+    # 5-minute steps and the longest back-off, and for the sender's own waits, which move
+    # this clock too (more of them on a busy machine).
+    assert dt.timedelta(minutes=60) <= clock.now() - started <= dt.timedelta(minutes=90)
     assert row is not None
     assert row.attempts > 5
     tg.heal("sendMessage")

@@ -128,10 +128,10 @@ async def test_a_coordinators_buttons_in_a_group_answer_only_that_coordinator(
     assert round_ is not None
     assert round_.open
     answer, _ = await confirmed(tg, panel, "Close", "Yes, close", COORDINATOR)
-    assert answer == "Saved."
+    assert answer == "Closed."
     # In private, the coordinator's own chat is theirs alone: no such question arises.
     mine = await round_panel(tg, 1, other)
-    assert (await confirmed(tg, mine, "Reopen", "Yes, reopen", other))[0] == "Saved."
+    assert (await confirmed(tg, mine, "Reopen", "Yes, reopen", other))[0] == "Reopened."
 
 
 async def test_an_erased_organisation_leaves_no_id_to_reuse_and_no_name_in_the_files(

@@ -22,7 +22,7 @@ from tests.test_outbox_bot import drained, seen_faults, settled
 from tests.test_rounds_bot import link_land_group, open_round, rep
 
 WOMEN_GROUP = {"id": -100600, "type": "supergroup", "title": "Women's rights working group"}
-PUBLISHED = "The results of the assessment «Mid-term» are published: send /results 1."
+PUBLISHED = "The results of the assessment «Mid-term» are published."
 
 
 def settings(tg: FakeTelegram, db_path: Path):  # type: ignore[no-untyped-def]

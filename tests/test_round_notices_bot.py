@@ -119,8 +119,8 @@ async def test_closing_by_date_and_publishing_tell_everyone_once(
     await confirmed(tg, await round_panel(tg, 1), "Publish", "Publish anyway")  # none rated
     published = await notices(services, "round:1:published")
     assert [(chat, text) for chat, text, _ in published] == [
-        (GROUP["id"], "The results of the assessment «Short» are published: send /results 1."),
-        (reps[0]["id"], "The results of the assessment «Short» are published: send /results 1."),
+        (GROUP["id"], "The results of the assessment «Short» are published."),
+        (reps[0]["id"], "The results of the assessment «Short» are published."),
     ]
     # Reopened, closed and published again: nobody is told twice.
     for chat, text, _ in published:  # each with the results picture, the text its caption

@@ -109,15 +109,21 @@ _ROUND_DETAIL = frozenset(
 )
 
 
-def zone_name(tz: dt.tzinfo) -> str:
-    """'Phnom Penh' for Asia/Phnom_Penh: how a time zone is named next to a time."""
+def zone_name(l10n: Localizer, tz: dt.tzinfo) -> str:
+    """'Phnom Penh' (in Khmer 'ម៉ោងភ្នំពេញ') for Asia/Phnom_Penh, else the zone's own name
+    ('Bangkok'): how times are labelled."""
+    if str(tz) == "Asia/Phnom_Penh":
+        # TRANSLATORS: the time zone named after a time: '09:00 (Phnom Penh)'.
+        return l10n.gettext("Phnom Penh")
     return str(tz).rpartition("/")[2].replace("_", " ")
 
 
 def moment(l10n: Localizer, tz: dt.tzinfo, at: dt.datetime) -> str:
     """'24 Nov 2026, 09:00 (Phnom Penh)': a moment in the coalition's time, labelled so."""
     # TRANSLATORS: a moment and the time zone it is in: '24 Nov 2026, 09:00 (Phnom Penh)'.
-    return l10n.gettext("{time} ({zone})").format(time=l10n.datetime(at, tz), zone=zone_name(tz))
+    return l10n.gettext("{time} ({zone})").format(
+        time=l10n.datetime(at, tz), zone=zone_name(l10n, tz)
+    )
 
 
 def person_name(l10n: Localizer, user_id: int, names: AuditNames) -> str:

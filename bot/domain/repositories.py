@@ -331,8 +331,9 @@ class AssessmentStore(Protocol):
 
     async def set_open(
         self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
-    ) -> None:
-        """Close (freeze) or reopen a round; reopening withdraws its publication."""
+    ) -> bool:
+        """Close (freeze) or reopen a round; reopening withdraws its publication. False if it
+        already was so."""
         ...
 
     async def publish(
@@ -344,7 +345,7 @@ class AssessmentStore(Protocol):
         announce: Callable[[int], None] | None = None,
     ) -> bool:
         """Publish a closed round's results to members (`announce` stages its notices in the
-        same transaction); False if the round is open."""
+        same transaction); False if the round is open or already published."""
         ...
 
     async def close_due(

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from bot.domain.audit import zone_name
 from bot.domain.broadcast import Audience, AudienceKind, Reach, Recipient
 from bot.domain.clock import Clock
 from bot.domain.i18n import Localizer, Translations
@@ -53,17 +54,12 @@ def picture_scope(picture: str) -> tuple[int, int | None] | None:
     return int(parts[1]), int(parts[3])
 
 
-def zone_name(tz: dt.tzinfo) -> str:
-    """'Phnom Penh' for Asia/Phnom_Penh: how times are labelled."""
-    return str(tz).rpartition("/")[2].replace("_", " ")
-
-
 def closing_phrase(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
     """'closes March 31, 2027 (Phnom Penh)', or 'no closing date'."""
     if closes_at is None:
         return l10n.gettext("no closing date")
     return l10n.gettext("closes {date} ({zone})").format(
-        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone_name(tz)
+        date=l10n.date(closes_at.astimezone(tz).date()), zone=zone_name(l10n, tz)
     )
 
 
@@ -96,7 +92,7 @@ _REMINDER = N_(
     "Reminder: the assessment «{name}» {closing}. Your organisation has rated {rated} of "
     "{total}: {left} left."
 )
-_PUBLISHED = N_("The results of the assessment «{name}» are published: send /results {id}.")
+_PUBLISHED = N_("The results of the assessment «{name}» are published.")
 
 
 class RoundNotices:
