@@ -147,6 +147,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
+    "ax": ("ax:{action}", MEMBERS),
     "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule
     "rad": ("rad:{spare_round}", COORDINATORS_PRIVATE),
     "rae": ("rae:{open}", COORDINATORS_PRIVATE),  # it has a rating: refused, but not for access

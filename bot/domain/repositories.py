@@ -881,8 +881,9 @@ class StrategyStore(Protocol):
         own status stays (it goes on to the next occurrence)."""
         ...
 
-    async def add_note(self, action_id: int, change: StatusChange) -> None:
-        """Keep a note with the actor's latest status change (a new entry if none)."""
+    async def add_note(self, action_id: int, change: StatusChange, *, since: dt.datetime) -> None:
+        """Keep a note on the action's latest entry if the actor made it after `since` with no
+        note; else as a new entry (a note is never replaced)."""
         ...
 
     async def reschedule(self, action_id: int, timeframe: Timeframe, change: StatusChange) -> None:
