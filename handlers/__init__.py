@@ -31,7 +31,6 @@ from handlers import (
     lookup,
     members,
     milestones,
-    nudges,
     operations,
     private_rating,
     round_admin,
@@ -78,14 +77,15 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.UndoReason, private_rating.on_undo, _R, Where.PRIVATE),
     Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
-    Button(cb.RoundButton, round_admin.on_round_button, _C),
+    Button(cb.RoundButton, round_admin.on_round_button, _C, Where.PRIVATE),
     # Under a published-results notice: members, once the round is published (the gate).
     Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
-    Button(cb.NudgeAnswer, nudges.on_answer),
+    Button(cb.NudgeAnswer, strategy.on_status),
     Button(cb.StrategyPage, strategy.on_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
+    Button(cb.ActionText, strategy.on_full_text, _M),
     # /strategy's rule: members and coordinators see the actions serving a recommendation.
     Button(cb.ServingActions, serving.on_serving, _M),
     # Adding and editing actions: coordinators, in their private chat (the group hears only

@@ -31,7 +31,7 @@ from handlers.common import BotContext, not_allowed, reader
 from handlers.lookup import edit
 from handlers.nudges import short
 from handlers.render import escape
-from handlers.strategy import card_view
+from handlers.strategy import ON_CARD, card_view, field_label
 
 _ASK = {
     Step.RECOMMENDATIONS: N_(
@@ -137,8 +137,24 @@ async def _show(
         ask = l10n.gettext(question).format(cycle=draft.values.cycle)
         if draft.adding and draft.step.optional:
             ask += " " + l10n.gettext("Or tap ⏭ Skip.")
+        if not draft.adding:
+            ask += " " + l10n.gettext(
+                "Send it as a reply to this message: any other message is read as a search."
+            )
         lines.append(escape(ask))
         row = [_cancel(draft, l10n)]
+        if (
+            not draft.adding
+            and draft.step.optional
+            and getattr(draft.values, ATTRIBUTES[draft.step])
+        ):
+            row.insert(
+                0,
+                InlineKeyboardButton(
+                    "🗑 " + l10n.gettext("Clear"),
+                    callback_data=ActionStep(draft.id, Choice.CLEAR).pack(),
+                ),
+            )
         if draft.adding and draft.step.optional:
             row.insert(
                 0,
@@ -240,14 +256,19 @@ async def _summary(l10n: Localizer, values: ActionDraft, context: BotContext) ->
     names = ", ".join(organisations.get(o, "?") for o in values.organisation_ids)
     lines = [
         "<b>" + escape(l10n.gettext("➕ The new action, to save:")) + "</b>",
-        f"<b>{escape(values.activity)}</b>",
+        f"<b>{escape(short(values.activity, ON_CARD))}</b>",
         escape(group.name(l10n.language) if group else ""),
         escape(l10n.gettext("Cycle {cycle}").format(cycle=values.cycle)),
         "",
     ]
-    lines += [f"<b>{escape(_label(l10n, s))}:</b> {escape(v)}" for s, v in rows if v]
+    lines += [
+        f"<b>{escape(field_label(l10n, _label(l10n, s)))}</b> {escape(short(v, ON_CARD))}"
+        for s, v in rows
+        if v
+    ]
     if names:
-        lines.append(f"<b>{escape(_label(l10n, Step.ORGANISATIONS))}:</b> {escape(names)}")
+        organisations_label = escape(field_label(l10n, _label(l10n, Step.ORGANISATIONS)))
+        lines.append(f"<b>{organisations_label}</b> {escape(short(names, ON_CARD))}")
     return "\n".join(lines)
 
 

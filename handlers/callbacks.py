@@ -535,6 +535,13 @@ class RateRound(CallbackData, prefix="rr"):
 
 
 @dataclass(frozen=True)
+class ActionText(CallbackData, prefix="ax"):
+    """📄 Full text under an action's card: every field uncut, as a text file."""
+
+    action: int
+
+
+@dataclass(frozen=True)
 class ActionEdit(CallbackData, prefix="ae"):
     """✏️ Edit under an action's card: the fields to choose from (coordinators)."""
 

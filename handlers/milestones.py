@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
@@ -17,12 +17,14 @@ from bot.domain.milestones import (
     MilestoneTable,
     Precision,
 )
+from bot.domain.strategy import WRITE_A_DATE
 from bot.domain.timeframes import local_day
 from handlers.access import Press
 from handlers.callbacks import MilestoneButton
 from handlers.commands import N_
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
+from handlers.nudges import reply_box
 from handlers.render import escape
 
 NAMES = {
@@ -109,6 +111,9 @@ async def on_button(press: Press[MilestoneButton], context: BotContext) -> None:
     """A cycle: its milestones to choose from; a milestone: the prompt for its new date."""
     services, l10n, data = context.services, press.l10n, press.data
     table, _ = await services.strategies.milestone_table(press.user.id)
+    if data.cycle not in table.cycles:  # a forged or outdated button
+        await press.query.answer(l10n.gettext("There is no such cycle."), show_alert=True)
+        return
     if data.milestone is None:
         rows = [
             [
@@ -129,11 +134,8 @@ async def on_button(press: Press[MilestoneButton], context: BotContext) -> None:
         "Cycle {cycle}, {name} (now: {date}). Reply to this message with the date, like "
         "2027-06-30 or 30 June 2027 (a month or a year works too)."
     ).format(cycle=data.cycle, name=name, date=now)
-    prompt = await press.message.reply_text(
-        escape(question),
-        reply_markup=ForceReply(input_field_placeholder=l10n.gettext("The date")[:64]),
-        do_quote=False,
-    )
+    text, box = reply_box(press.message, press.user, escape(question), l10n.gettext("The date"))
+    prompt = await press.message.reply_text(text, reply_markup=box, do_quote=False)
     await services.strategies.ask_milestone(
         press.user.id, prompt.chat.id, prompt.message_id, data.cycle, data.milestone
     )
@@ -157,7 +159,7 @@ async def on_date(update: Update, context: BotContext, prompt_id: int) -> bool:
         return False
     l10n = await reader(update, context)
     if answer.problem is not None or answer.entry is None or answer.entry.date is None:
-        problem = l10n.gettext(answer.problem or "")
+        problem = l10n.gettext(answer.problem or WRITE_A_DATE)
         again = l10n.gettext("Reply to the question again to try once more.")
         await message.reply_text(escape(f"{problem} {again}"))
         return True

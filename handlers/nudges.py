@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
 from bot.domain.access import Refusal
@@ -14,6 +14,7 @@ from bot.domain.i18n import Localizer, Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.nudges import (
     Answer,
+    Answered,
     Digest,
     NudgeItem,
     Purpose,
@@ -285,6 +286,25 @@ def _is_for(data: object, action_id: int) -> bool:
 async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
     """A nudge's button: record the answer, show it on the nudge, offer to add a note (or ask
     for the new date)."""
+    outcome = await record(press, context)
+    if outcome is None:
+        return
+    message = press.message
+    if outcome.recorded:
+        chat_l10n = await _chat_localizer(message, context)
+        who = press.user.full_name or ""
+        line = _answer_line(chat_l10n, outcome.action, who, outcome.occurrence)
+        with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
+            await message.edit_text(
+                f"{message.text_html}\n\n{line}",
+                reply_markup=_without(message, outcome.action.id),
+            )
+    await follow_up(press, context, outcome)
+
+
+async def record(press: Press[NudgeAnswer], context: BotContext) -> Answered | None:
+    """A status button's answer recorded, and the press answered; None when it was refused
+    or the action is closed or gone (the presser was told why)."""
     l10n, services = press.l10n, context.services
     try:
         outcome = await services.nudges.answer(
@@ -295,27 +315,52 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         )
     except NotAllowed:
         await press.query.answer(refusal_text(l10n, Refusal.RESPONSIBLE_ONLY), show_alert=True)
-        return
+        return None
     except UnknownAction:
         await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
-        return
+        return None
     if outcome.closed:
         text = l10n.gettext(
             "This action is already {status}. A coordinator can change it from its card."
         ).format(status=status_label(l10n, outcome.action.status))
         await press.query.answer(text, show_alert=True)
-        return
-    message = press.message
+        return None
     if outcome.recorded:
         await press.query.answer(answered_status(l10n, outcome.action, outcome.occurrence))
-        chat_l10n = await _chat_localizer(message, context)
-        who = press.user.full_name or ""
-        line = _answer_line(chat_l10n, outcome.action, who, outcome.occurrence)
-        with contextlib.suppress(BadRequest):  # an old message: the answer is recorded anyway
-            await message.edit_text(
-                f"{message.text_html}\n\n{line}",
-                reply_markup=_without(message, outcome.action.id),
-            )
+    else:
+        await press.query.answer()
+    return outcome
+
+
+def quarter_end_after(today: dt.date) -> dt.date:
+    """The first quarter's end (31 March, 30 June, 30 September, 31 December) after today: a
+    date the examples in a prompt can show as still to come."""
+    year, month = today.year, (today.month - 1) // 3 * 3 + 3
+    while True:
+        following = dt.date(year + month // 12, month % 12 + 1, 1)
+        end = following - dt.timedelta(days=1)
+        if end > today:
+            return end
+        year, month = (year + 1, 3) if month == 12 else (year, month + 3)
+
+
+def reply_box(message: Message, user: User, text: str, placeholder: str) -> tuple[str, ForceReply]:
+    """A question (HTML) and its reply box for the person who tapped: in a group the question
+    mentions them and the box is selective, so only they get it."""
+    box = ForceReply(input_field_placeholder=placeholder[:64])
+    if message.chat.type == "private":
+        return text, box
+    mention = f'<a href="tg://user?id={user.id}">{escape(user.full_name or "…")}</a>'
+    return f"{mention}: {text}", ForceReply(
+        selective=True, input_field_placeholder=placeholder[:64]
+    )
+
+
+async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Answered) -> None:
+    """After a status button: ask for an optional note (the answer recorded) or for the new
+    date, as a reply to the bot's question."""
+    l10n = press.l10n
+    if outcome.recorded:
         question = l10n.gettext(
             "Recorded. To add a short note (what happened, what blocks it), reply to this "
             "message within a day."
@@ -323,16 +368,20 @@ async def on_answer(press: Press[NudgeAnswer], context: BotContext) -> None:
         purpose = Purpose.NOTE
         placeholder = l10n.gettext("A short note")
     else:
-        await press.query.answer()
+        day = quarter_end_after(local_day(context.services.clock.now()))
         question = l10n.gettext(
-            "Reply to this message with the new date, like 31 March 2026 or Q2 2026: {activity}"
-        ).format(activity=escape(short(outcome.action.fields.activity, 80)))
+            "Reply to this message with the new date, like {day} or Q{quarter} {year}: {activity}"
+        ).format(
+            day=l10n.date(day),
+            quarter=2,
+            year=day.year + 1,
+            activity=escape(short(outcome.action.fields.activity, 80)),
+        )
         purpose = Purpose.DATE
         placeholder = l10n.gettext("New date")
-    prompt = await message.reply_text(
-        question, reply_markup=ForceReply(input_field_placeholder=placeholder[:64]), do_quote=False
-    )
-    await services.nudges.prompted(
+    text, box = reply_box(press.message, press.user, question, placeholder)
+    prompt = await press.message.reply_text(text, reply_markup=box, do_quote=False)
+    await context.services.nudges.prompted(
         press.user.id, prompt.chat.id, prompt.message_id, outcome.action.id, purpose
     )
 

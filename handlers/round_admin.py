@@ -506,7 +506,8 @@ async def show_rounds(message: Message, user: User, l10n: Localizer, context: Bo
     """/rounds: every round with its participation; coordinators open each one's panel,
     members rate or read results from their buttons."""
     services = context.services
-    overview = await services.assessments.overview(user.id)
+    in_group = message.chat.type != "private"
+    overview = await services.assessments.overview(user.id, in_group=in_group)
     text, markup = _rounds_view(l10n, services.settings.timezone, overview)
     await message.reply_text(text, reply_markup=markup)
 

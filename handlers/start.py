@@ -211,7 +211,8 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
             l10n.gettext(
                 "To add an action in private: /strategy, choose the group, ➕ Add action, and "
                 "answer step by step (⏭ skips what is optional; nothing is saved before "
-                "💾 Save). To change one: open its card, ✏️ Edit, choose the field. "
+                "💾 Save). To change one: open its card, ✏️ Edit, choose the field and reply "
+                "to its question. "
                 "/milestones: tap a cycle, then a milestone, and reply with its date; the "
                 "actions' dates that depend on it move at once."
             )

@@ -3,11 +3,20 @@ coordinators' counts per working group."""
 
 from __future__ import annotations
 
+import contextlib
+import html
 import re
 import tempfile
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+    User,
+)
 
 from bot.domain.action_flow import LABELS, Step
 from bot.domain.i18n import Localizer
@@ -16,9 +25,16 @@ from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
-from handlers import broadcasts
+from handlers import broadcasts, nudges
 from handlers.access import Press
-from handlers.callbacks import ActionAdd, ActionEdit, NudgeAnswer, StrategyCard, StrategyPage
+from handlers.callbacks import (
+    ActionAdd,
+    ActionEdit,
+    ActionText,
+    NudgeAnswer,
+    StrategyCard,
+    StrategyPage,
+)
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
@@ -27,6 +43,10 @@ from handlers.round_cards import not_linked
 
 PAGE = 8
 HISTORY = 5
+# A card shows each field and note cut to these lengths (📄 Full text sends the rest), so even
+# an action whose fields are all at their longest fits Telegram's 4096 characters.
+ON_CARD = 250
+NOTE_ON_CARD = 120
 
 
 def _due(l10n: Localizer, action: Action) -> str:
@@ -152,18 +172,30 @@ async def on_page(press: Press[StrategyPage], context: BotContext) -> None:
     await edit(press.message, *_list(press.l10n, group, actions, press.data.page, adding))
 
 
+def field_label(l10n: Localizer, label: str) -> str:
+    """A field's label before its value, with the reader's colon (Khmer writes ៖)."""
+    return l10n.gettext("{field}:").format(field=label)
+
+
 def card_text(
     l10n: Localizer,
     action: Action,
     group: WorkingGroup | None,
     organisations: dict[int, Organisation],
     numbers: list[str],
+    *,
+    full: bool = False,
 ) -> str:
     """An action's card: every field, the responsible organisations, the timeframe as read in
-    the reader's language, and the latest status changes."""
+    the reader's language, and the latest status changes; each field and note cut short
+    unless `full` (then every history entry too)."""
     fields = action.fields
+    field = (lambda text: text) if full else (lambda text: short(text, ON_CARD))
+    note_of = (lambda text: text) if full else (lambda text: short(text, NOTE_ON_CARD))
     timeframe = fields.timeframe
-    if isinstance(timeframe, Timeframe):
+    if isinstance(timeframe, Timeframe) and timeframe.start_day == timeframe.due_day:
+        read = l10n.gettext("due {due}").format(due=l10n.date(timeframe.due_day))
+    elif isinstance(timeframe, Timeframe):
         read = l10n.gettext("{start} to {due}").format(
             start=l10n.date(timeframe.start_day), due=l10n.date(timeframe.due_day)
         )
@@ -185,17 +217,17 @@ def card_text(
             ),
         ),
     ]
-    rows = [(l10n.gettext(LABELS[step]), value) for step, value in shown]
+    rows = [(l10n.gettext(LABELS[step]), field(value)) for step, value in shown]
     rows.append((l10n.gettext("Status"), status_label(l10n, action.status)))
-    lines = [f"<b>{escape(fields.activity)}</b>"]
+    lines = [f"<b>{escape(field(fields.activity))}</b>"]
     if group is not None:
         lines.append(escape(group.name(l10n.language)))
     lines.append("")
-    lines += [f"<b>{escape(k)}:</b> {escape(v)}" for k, v in rows if v]
+    lines += [f"<b>{escape(field_label(l10n, k))}</b> {escape(v)}" for k, v in rows if v]
     if action.history:
         lines += ["", "<b>" + escape(l10n.gettext("History")) + "</b>"]
-        for change in action.history[-HISTORY:]:
-            note = f" — {change.note}" if change.note else ""
+        for change in action.history if full else action.history[-HISTORY:]:
+            note = f" — {note_of(change.note)}" if change.note else ""
             lines.append(
                 escape(f"{l10n.date(local_day(change.at))}: {change_label(l10n, change)}")
                 + escape(note)
@@ -217,11 +249,9 @@ async def on_card(press: Press[StrategyCard], context: BotContext) -> None:
     await edit(press.message, text, markup)
 
 
-async def card_view(
-    context: BotContext, l10n: Localizer, user_id: int, action: Action, page: int, private: bool
-) -> tuple[str, InlineKeyboardMarkup]:
-    """An action's card and its buttons: the status buttons for those who may change it,
-    ✏️ Edit for coordinators in private, back to the list."""
+async def _card(
+    context: BotContext, l10n: Localizer, action: Action, *, full: bool = False
+) -> str:
     services = context.services
     groups = {g.id: g for g in await services.coalition.working_groups()}
     organisations = {o.id: o for o in await services.strategies.organisations()}
@@ -231,10 +261,70 @@ async def card_view(
         for r in action.fields.recommendation_ids
         if r in catalog.by_id
     ]
-    text = card_text(
-        l10n, action, groups.get(action.fields.working_group_id), organisations, numbers
-    )
+    group = groups.get(action.fields.working_group_id)
+    return card_text(l10n, action, group, organisations, numbers, full=full)
+
+
+async def on_full_text(press: Press[ActionText], context: BotContext) -> None:
+    """📄 Full text under a card: every field and the whole history, uncut, as a text file."""
+    l10n = press.l10n
+    try:
+        action = await context.services.strategies.action(press.data.action)
+    except UnknownAction:
+        await press.query.answer(l10n.gettext("This action no longer exists."), show_alert=True)
+        return
+    await press.query.answer()
+    card = await _card(context, l10n, action, full=True)
+    plain = html.unescape(re.sub(r"</?b>", "", card))
+    document = InputFile(plain.encode(), filename=f"action-{action.id}.txt")
+    await press.message.reply_document(document, do_quote=False)
+
+
+def _card_page(message: Message) -> int | None:
+    """The list page an action's card goes back to; None when the message is no card."""
+    for row in message.reply_markup.inline_keyboard if message.reply_markup else ():
+        for b in row:
+            if isinstance(b.callback_data, str) and b.callback_data.startswith("sg:"):
+                with contextlib.suppress(ValueError):
+                    return StrategyPage.unpack(b.callback_data).page
+    return None
+
+
+async def on_status(press: Press[NudgeAnswer], context: BotContext) -> None:
+    """A status button: under an action's card, the card is drawn again with the new status,
+    its history and buttons; under a nudge, the nudge shows the answer. Then the note (or new
+    date) is asked for."""
+    page = _card_page(press.message)
+    if page is None:
+        await nudges.on_answer(press, context)
+        return
+    outcome = await nudges.record(press, context)
+    if outcome is None:
+        return
+    if outcome.recorded:
+        private = press.message.chat.type == "private"
+        l10n, user_id = press.l10n, press.user.id
+        text, markup = await card_view(context, l10n, user_id, outcome.action, page, private)
+        await edit(press.message, text, markup)
+    await nudges.follow_up(press, context, outcome)
+
+
+async def card_view(
+    context: BotContext, l10n: Localizer, user_id: int, action: Action, page: int, private: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An action's card and its buttons: the status buttons for those who may change it,
+    ✏️ Edit for coordinators in private, back to the list."""
+    services = context.services
+    text = await _card(context, l10n, action)
     rows: list[list[InlineKeyboardButton]] = []
+    if text != await _card(context, l10n, action, full=True):
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "📄 " + l10n.gettext("Full text"), callback_data=ActionText(action.id).pack()
+                )
+            ]
+        )
     if await services.strategies.may_change_status(user_id, action):
         buttons = [
             InlineKeyboardButton(

@@ -325,14 +325,18 @@ class AssessmentRepository:
 
     async def set_open(
         self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
-    ) -> None:
-        """Close (freeze) or reopen a round; reopening withdraws its publication."""
+    ) -> bool:
+        """Close (freeze) or reopen a round; reopening withdraws its publication. False if it
+        already was so (nothing changes, nothing is audited)."""
+        status = "open" if is_open else "closed"
         async with self._db.transaction() as db:
-            await db.execute(
+            cursor = await db.execute(
                 "UPDATE rounds SET status = ?, published_at = CASE WHEN ? THEN NULL "
-                "ELSE published_at END WHERE id = ?",
-                ("open" if is_open else "closed", int(is_open), round_id),
+                "ELSE published_at END WHERE id = ? AND status <> ?",
+                (status, int(is_open), round_id, status),
             )
+            if not cursor.rowcount:
+                return False
             if not is_open:
                 await _forget_skips(db, round_id)
             await _freeze(db, round_id, not is_open)
@@ -344,15 +348,17 @@ class AssessmentRepository:
                 None,
                 str(round_id),
             )
+            return True
 
     async def publish(
         self, round_id: int, *, actor: int, now: dt.datetime, announce: Announce | None = None
     ) -> bool:
         """Publish a closed round's results to members (`announce` stages its notices in the
-        same transaction); False if the round is open."""
+        same transaction); False if the round is open or already published."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE rounds SET published_at = ? WHERE id = ? AND status = 'closed'",
+                "UPDATE rounds SET published_at = ? WHERE id = ? AND status = 'closed' "
+                "AND published_at IS NULL",
                 (now.isoformat(), round_id),
             )
             if cursor.rowcount:
@@ -961,8 +967,10 @@ async def _pend(
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
-    """A closed round's skip lists are of no more use: nobody rates in it."""
+    """A closed round's skip lists and the reasons it still waits for are of no more use:
+    nobody rates in it (their next plain messages are searches again)."""
     await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
+    await db.execute("DELETE FROM pending_reasons WHERE round_id = ?", (round_id,))
 
 
 async def _require_open_item(

@@ -26,6 +26,9 @@ _COLUMNS = (
     "a.timeframe_values, a.status, a.created_at, a.updated_at"
 )
 
+# The organisations a coordinator ticked or unticked, kept in the draft's JSON with its fields.
+_TOGGLED = "_toggled"
+
 
 def _timeframe_values(timeframe: ReadTimeframe) -> tuple[object, ...]:
     """(words, kind, starts_at, due_at, recurrence, around, problem, problem values)."""
@@ -103,7 +106,8 @@ class StrategyRepository:
         self, draft: FlowDraft, now: dt.datetime, expires: dt.datetime
     ) -> FlowDraft:
         """Store a draft (id 0: a new one, replacing the user's earlier drafts); as stored."""
-        values = json.dumps(draft.values.as_dict(), ensure_ascii=False, sort_keys=True)
+        stored = {**draft.values.as_dict(), _TOGGLED: list(draft.toggled)}
+        values = json.dumps(stored, ensure_ascii=False, sort_keys=True)
         async with self._db.transaction() as db:
             await expiring.expire(db, now)
             if draft.id == 0:
@@ -181,12 +185,13 @@ class StrategyRepository:
             params,
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            FlowDraft(
-                d_id, user, chat, action, Step(step), ActionDraft.from_dict(json.loads(values)), p
-            )
-            for d_id, user, chat, action, step, values, p in rows
-        ]
+        drafts = []
+        for d_id, user, chat, action, step, values, p in rows:
+            data = json.loads(values)
+            toggled = tuple(int(o) for o in data.get(_TOGGLED, ()))
+            values_of = ActionDraft.from_dict(data)
+            drafts.append(FlowDraft(d_id, user, chat, action, Step(step), values_of, p, toggled))
+        return drafts
 
     async def import_actions(
         self,
@@ -225,13 +230,15 @@ class StrategyRepository:
             )
             await _history(db, action_id, change)
 
-    async def add_note(self, action_id: int, change: StatusChange) -> None:
-        """Keep a note with the actor's latest status change (a new entry if none)."""
+    async def add_note(self, action_id: int, change: StatusChange, *, since: dt.datetime) -> None:
+        """Keep a note on the action's latest entry if the actor made it after `since` with no
+        note; else as a new entry (a note is never replaced)."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE action_history SET note = ? WHERE id = (SELECT max(id) FROM "
-                "action_history WHERE action_id = ? AND actor_id = ?)",
-                (change.note, action_id, change.actor),
+                "action_history WHERE action_id = ?) AND actor_id = ? AND note = '' "
+                "AND at >= ?",
+                (change.note, action_id, change.actor, since.isoformat()),
             )
             if cursor.rowcount == 0:
                 await _history(db, action_id, change)

@@ -131,12 +131,12 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rq": ("rq:{published}:0:0", MEMBERS),
     "pnv": ("pnv:{published}", MEMBERS),
     "pnx": ("pnx:{published}", MEMBERS),
-    "rac": ("rac:{spare_round}", COORDINATORS),
-    "rao": ("rao:{spare_round}", COORDINATORS),
-    "rap": ("rap:{spare_round}", COORDINATORS),
-    "rar": ("rar:{spare_round}", COORDINATORS),
-    "rav": ("rav:{spare_round}", COORDINATORS),
-    "rax": ("rax:{spare_round}", COORDINATORS),
+    "rac": ("rac:{spare_round}", COORDINATORS_PRIVATE),
+    "rao": ("rao:{spare_round}", COORDINATORS_PRIVATE),
+    "rap": ("rap:{spare_round}", COORDINATORS_PRIVATE),
+    "rar": ("rar:{spare_round}", COORDINATORS_PRIVATE),
+    "rav": ("rav:{spare_round}", COORDINATORS_PRIVATE),
+    "rax": ("rax:{spare_round}", COORDINATORS_PRIVATE),
     "bc": ("bc:a:1", COORDINATORS_PRIVATE),
     "bb": ("bb:r:1", COORDINATORS_PRIVATE),
     "bk": ("bk:1:202611230200", ANYONE),  # "Got it" under a broadcast
@@ -147,16 +147,20 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
     "sa": ("sa:{action}:0", MEMBERS),
+    "ax": ("ax:{action}", MEMBERS),
     "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule
-    "rad": ("rad:{spare_round}", COORDINATORS),
-    "rae": ("rae:{open}", COORDINATORS),  # it has a rating: refused, but not for access
-    "rab": ("rab:{spare_round}", COORDINATORS),
-    "rag": ("rag:{spare_round}", COORDINATORS),  # the round's panel
-    "ral": ("ral:{spare_round}", COORDINATORS),  # back to the list
-    "rak": ("rak:{spare_round}", COORDINATORS),  # the questions' [Yes]
-    "ran": ("ran:{spare_round}", COORDINATORS),  # reopen an open round: refused, not for access
-    "rau": ("rau:{spare_round}", COORDINATORS),
-    "ram": ("ram:{spare_round}", COORDINATORS),  # 🔔 remind those behind
+    "rad": ("rad:{spare_round}", COORDINATORS_PRIVATE),
+    "rae": ("rae:{open}", COORDINATORS_PRIVATE),  # it has a rating: refused, but not for access
+    "rab": ("rab:{spare_round}", COORDINATORS_PRIVATE),
+    "rag": ("rag:{spare_round}", COORDINATORS_PRIVATE),  # the round's panel
+    "ral": ("ral:{spare_round}", COORDINATORS_PRIVATE),  # back to the list
+    "rak": ("rak:{spare_round}", COORDINATORS_PRIVATE),  # the questions' [Yes]
+    "ran": (
+        "ran:{spare_round}",
+        COORDINATORS_PRIVATE,
+    ),  # reopen an open round: refused, not for access
+    "rau": ("rau:{spare_round}", COORDINATORS_PRIVATE),
+    "ram": ("ram:{spare_round}", COORDINATORS_PRIVATE),  # 🔔 remind those behind
     "rs": ("rs:{published}", MEMBERS),  # [Results] beside a published round
     "rg": ("rg:999:x", COORDINATORS),  # a step of opening a round through buttons
     "rd": ("rd:999:0", COORDINATORS),

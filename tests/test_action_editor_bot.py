@@ -3,6 +3,7 @@ with /milestones (the real Application, the fake Bot API server, a real SQLite f
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,17 @@ async def said(tg: FakeTelegram, chat_id: int) -> StoredMessage:
         message = tg.messages[(chat_id, call.result["message_id"])]
         if not message.text.startswith("📋"):
             return message
+
+
+async def asked(services: Services, prompt_id: int) -> None:
+    """Wait until the bot has remembered the step prompt it sent (just after sending it)."""
+    repository = services.strategies.repository
+    for _ in range(500):
+        now = services.clock.now()
+        if await repository.waiting_draft(COORDINATOR_ID, COORDINATOR_ID, prompt_id, now, None):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the prompt was never remembered")
 
 
 async def answer(tg: FakeTelegram, text: str, user: dict[str, Any] = COORDINATOR) -> StoredMessage:
@@ -207,13 +219,17 @@ async def test_an_edited_timeframe_moves_the_nudges_and_members_cannot_edit(
     await press(tg, fields, forged, COORDINATOR)
     prompt = await said(tg, COORDINATOR_ID)
     assert "Now: 31 March 2027" in prompt.text
-    unreadable = await answer(tg, "whenever the ministry agrees")
+    await asked(services, prompt.message_id)
+    await tg.send("whenever the ministry agrees", user=COORDINATOR, reply_to=prompt.message_id)
+    unreadable = await said(tg, COORDINATOR_ID)
     assert unreadable.text.startswith("⚠️ I cannot read this timeframe:")
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Timeframe changed."
     await said(tg, COORDINATOR_ID)  # the card, redrawn
     await press(tg, fields, forged, COORDINATOR)
-    await said(tg, COORDINATOR_ID)
-    understood = await answer(tg, "15 December 2026")
+    prompt = await said(tg, COORDINATOR_ID)
+    await asked(services, prompt.message_id)
+    await tg.send("15 December 2026", user=COORDINATOR, reply_to=prompt.message_id)
+    understood = await said(tg, COORDINATOR_ID)
     assert understood.text == "I read it as: due December 15, 2026 (Phnom Penh)."
     assert (await said(tg, COORDINATOR_ID)).text == "✅ Timeframe changed."
     redrawn = await said(tg, COORDINATOR_ID)

@@ -156,6 +156,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rr:3": cb.RateRound(3),
         "rs:3": cb.RoundResults(3),
         "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
+        "ax:12": cb.ActionText(12),
         "rg:0:s": cb.GuidedRound(0, GuideChoice.START),
         "rg:4:t:7": cb.GuidedRound(4, GuideChoice.THEME, 7),
         "ae:12:1": cb.ActionEdit(12, 1),

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from bot.domain.assessment import Colour
 from bot.services import Services
+from handlers.callbacks import RoundAction, RoundButton
 from handlers.common import BotApplication
 from storage.db import Database, _statements
 from storage.migrations import MIGRATIONS, REBUILDS
 from tests.conftest import COORDINATOR, GROUP
 from tests.fake_telegram import FakeTelegram
 from tests.round_panel import confirmed, round_panel
-from tests.test_lookup_bot import button, buttons, press
+from tests.test_lookup_bot import buttons, press
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 
@@ -114,24 +115,22 @@ async def test_forged_round_buttons_show_nothing_of_an_unpublished_round(
     )
 
 
-async def test_a_coordinators_buttons_in_a_group_answer_only_that_coordinator(
+async def test_a_round_panel_opens_only_in_a_coordinators_own_chat(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     await open_round(tg, "c2 land", "Mid-term review 2026")
     other = {"id": 5555, "is_bot": False, "first_name": "Other", "language_code": "en"}
     await tg.reply_to(COORDINATOR, f"/promote {other['id']}")
-    panel = await round_panel(tg, 1, COORDINATOR, GROUP)
-    assert await press(tg, panel, button(panel, "Close"), other) == (
-        "This button is for the coordinator who asked for it."
-    )
+    listing = await tg.reply_to(COORDINATOR, "/rounds", chat=GROUP)
+    assert "Mid-term review 2026" in listing.text
+    panel = RoundButton(1, RoundAction.CLOSE).pack()
+    assert "private" in await press(tg, tg.carrying(listing, panel), panel, COORDINATOR)
     round_ = await services_of(bot).assessments.repository.round(1)
     assert round_ is not None
     assert round_.open
-    answer, _ = await confirmed(tg, panel, "Close", "Yes, close", COORDINATOR)
-    assert answer == "Closed."
-    # In private, the coordinator's own chat is theirs alone: no such question arises.
+    # In private, the coordinator's own chat is theirs alone.
     mine = await round_panel(tg, 1, other)
-    assert (await confirmed(tg, mine, "Reopen", "Yes, reopen", other))[0] == "Reopened."
+    assert (await confirmed(tg, mine, "Close", "Yes, close", other))[0] == "Closed."
 
 
 async def test_an_erased_organisation_leaves_no_id_to_reuse_and_no_name_in_the_files(

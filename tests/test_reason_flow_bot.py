@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import running
+from bot.domain.rounds import RoundChange
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import (
@@ -119,6 +120,36 @@ async def test_the_next_plain_message_after_a_tap_is_the_reason_and_can_be_undon
         "SELECT reason FROM rating_history WHERE kind = 'reason' ORDER BY id"
     ) as cursor:
         assert [row[0] async for row in cursor] == ["No law yet.", "trade unions", "No law yet."]
+
+
+async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_search(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member, other] = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1-118.3", "Check")
+    for who in (member, other):
+        card = await tg.reply_to(who, "/rate")
+        await tap_in_private(tg, card, "🔴", who)
+    # The round closes: its awaited reasons are forgotten, the next message is searched.
+    await services.assessments.change(COORDINATOR_ID, 1, RoundChange.CLOSE)
+    for _ in range(2):
+        search = await tg.reply_to(member, "land")
+        assert "land" in search.text.lower()
+        assert "closed" not in search.text.lower()
+    # Its organisation is paused while a reason is awaited: the first message is searched.
+    await services.assessments.change(COORDINATOR_ID, 1, RoundChange.REOPEN)
+    card = await tg.reply_to(other, "/rate")
+    await tap_in_private(tg, card, "🟢", other)
+    person = await services.coalition.person(other["id"])
+    assert person is not None
+    assert person.organisation_id is not None
+    await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, False)
+    for _ in range(2):
+        search = await tg.reply_to(other, "land")
+        assert "land" in search.text.lower()
+        assert "representative" not in search.text.lower()
+    assert set((await reasons(services)).values()) == {""}  # no search was saved as a reason
 
 
 async def test_an_undo_after_a_newer_reason_keeps_the_newer_one(

@@ -2,6 +2,7 @@
 far), closes, reopens, publishes (warned when few organisations took part) after a question,
 reminds those behind without ever double-sending; members rate or read results from buttons."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,15 +10,19 @@ import pytest
 
 from bot.app import running
 from bot.domain.assessment import Colour
+from bot.domain.audit import AuditAction
+from bot.domain.round_notices import reference
+from bot.domain.rounds import RoundChange
 from bot.services import Services
+from handlers.callbacks import RoundAction, RoundButton
 from handlers.common import BotApplication
 from tests import test_round_notices_bot
-from tests.conftest import COORDINATOR, FakeClock, loose_limiter, make_settings
+from tests.conftest import COORDINATOR, GROUP, FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
 from tests.round_panel import confirmed, labels, round_panel
 from tests.test_lookup_bot import button, edited, press
 from tests.test_round_notices_bot import notices
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 bot = test_round_notices_bot.bot  # the real bot with round notices on: reminders go out
 
@@ -125,6 +130,54 @@ async def test_publishing_with_enough_participation_asks_without_a_warning(
     round_ = await services.assessments.round(1)
     assert round_ is not None
     assert round_.published
+
+
+async def test_two_presses_of_yes_publish_publish_once(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    await coalition_with(bot, 2)
+    await link_land_group(tg)
+    await open_round(tg, "c2 118.1", "Twice")
+    await services.assessments.change(COORDINATOR["id"], 1, RoundChange.CLOSE)
+    panel = await round_panel(tg, 1)
+    await press(tg, panel, button(panel, "Publish"), COORDINATOR)
+    question = await edited(tg, panel)
+    yes = button(question, "Publish anyway")
+    first, second = await asyncio.gather(
+        tg.press(question, yes, user=COORDINATOR), tg.press(question, yes, user=COORDINATOR)
+    )
+    answers = sorted(
+        [
+            str((await tg.next_call("answerCallbackQuery", callback_query_id=q)).params["text"])
+            for q in (first, second)
+        ]
+    )
+    assert answers == ["Published.", "This round is already published."]
+    published = await notices(services, reference(1, "published"))
+    assert len(published) == len({chat for chat, _, _ in published}) > 0  # once to each chat
+    log = await services.coalition.audit_log(COORDINATOR["id"])
+    assert [e.action for e in log].count(AuditAction.PUBLISH_ROUND) == 1
+
+
+async def test_in_a_group_rounds_show_no_organisation_and_no_panel(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 land", "Group")
+    [rec, *_] = await services.assessments.items(1)
+    await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)
+    for who in (COORDINATOR, reps[0]):
+        listed = await tg.reply_to(who, "/rounds", chat=GROUP)
+        assert "ORG" not in listed.text
+        assert "your organisation" not in listed.text
+        [only] = labels(listed)  # the members' view: no panel, no ➕ New round
+        assert only.startswith("Rate now")
+    # An older panel button in the group (or a forged one) opens nothing there.
+    panel = RoundButton(1, RoundAction.PANEL).pack()
+    assert "private" in await press(tg, tg.carrying(listed, panel), panel, COORDINATOR)
 
 
 async def test_a_stale_panel_says_why_it_does_nothing(

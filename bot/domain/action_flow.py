@@ -118,12 +118,15 @@ class Choice(enum.StrEnum):
     GROUP = "g"  # value: the working group the action moves to
     SAVE = "v"
     CANCEL = "x"
+    CLEAR = "c"  # empty an optional field of an action being edited
 
 
 @dataclass(frozen=True)
 class FlowDraft:
     """An action being added (`action_id` None) or edited: its fields so far and the step
-    asked for; `prompt_id` is the message whose reply answers a typed step."""
+    asked for; `prompt_id` is the message whose reply answers a typed step; `toggled`, the
+    organisations this coordinator ticked or unticked (only those change at ✔ Done, so two
+    coordinators editing the list at once both keep their changes)."""
 
     id: int
     user_id: int
@@ -132,6 +135,7 @@ class FlowDraft:
     step: Step
     values: ActionDraft
     prompt_id: int | None = None
+    toggled: tuple[int, ...] = ()
 
     @property
     def adding(self) -> bool:

@@ -31,8 +31,9 @@ class Localizer:
     _translations: gettext.NullTranslations
 
     def gettext(self, message: str) -> str:
-        """The message in the reader's language."""
-        return self._translations.gettext(message)
+        """The message in the reader's language ("" stays "": gettext would give the catalog's
+        header)."""
+        return self._translations.gettext(message) if message else ""
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural message for n, in the reader's language."""

@@ -331,8 +331,9 @@ class AssessmentStore(Protocol):
 
     async def set_open(
         self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
-    ) -> None:
-        """Close (freeze) or reopen a round; reopening withdraws its publication."""
+    ) -> bool:
+        """Close (freeze) or reopen a round; reopening withdraws its publication. False if it
+        already was so."""
         ...
 
     async def publish(
@@ -344,7 +345,7 @@ class AssessmentStore(Protocol):
         announce: Callable[[int], None] | None = None,
     ) -> bool:
         """Publish a closed round's results to members (`announce` stages its notices in the
-        same transaction); False if the round is open."""
+        same transaction); False if the round is open or already published."""
         ...
 
     async def close_due(
@@ -880,8 +881,9 @@ class StrategyStore(Protocol):
         own status stays (it goes on to the next occurrence)."""
         ...
 
-    async def add_note(self, action_id: int, change: StatusChange) -> None:
-        """Keep a note with the actor's latest status change (a new entry if none)."""
+    async def add_note(self, action_id: int, change: StatusChange, *, since: dt.datetime) -> None:
+        """Keep a note on the action's latest entry if the actor made it after `since` with no
+        note; else as a new entry (a note is never replaced)."""
         ...
 
     async def reschedule(self, action_id: int, timeframe: Timeframe, change: StatusChange) -> None:

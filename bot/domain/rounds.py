@@ -512,6 +512,12 @@ class Reminded:
     panel: Panel | None = None
 
 
+_REASON_REFUSALS: dict[type[Exception], Reasoned] = {
+    NotAllowed: Reasoned.NOT_A_RATER,
+    RoundClosed: Reasoned.CLOSED,
+    NotInRound: Reasoned.NOT_IN_ROUND,
+}
+_ALREADY_PUBLISHED = N_("This round is already published.")
 _REFUSED_CHANGES = {
     RoundChange.CLOSE: N_("This round is already closed."),
     RoundChange.REOPEN: N_("This round is already open."),
@@ -733,11 +739,13 @@ class Assessments:
         await self.coalition.require_coordinator(actor)
         return await self.repository.drop_draft(draft_id, actor)
 
-    async def set_open(self, actor: int, round_id: int, is_open: bool) -> None:
-        """Close or reopen (coordinators only)."""
+    async def set_open(self, actor: int, round_id: int, is_open: bool) -> bool:
+        """Close or reopen (coordinators only); False if it already was so."""
         await self.coalition.require_coordinator(actor)
-        await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
-        log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+        done = await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
+        if done:
+            log.info("round %d %s", round_id, "reopened" if is_open else "closed")
+        return done
 
     async def panel(self, actor: int, round_id: int) -> Panel | None:
         """One round's panel (coordinators only: NotAllowed otherwise); None if it is gone."""
@@ -769,10 +777,12 @@ class Assessments:
         stale = {
             RoundChange.CLOSE: not round_.open,
             RoundChange.REOPEN: round_.open,
-            RoundChange.PUBLISH: round_.open,
+            RoundChange.PUBLISH: round_.open or round_.published,
             RoundChange.DELETE: not panel.deletable,
         }[change]
         refused = _REFUSED_CHANGES[change] if stale else ""
+        if change is RoundChange.PUBLISH and round_.published:
+            refused = _ALREADY_PUBLISHED
         return RoundChanged(await self.overview(actor), refused, panel)
 
     async def change(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
@@ -789,11 +799,13 @@ class Assessments:
             done = await self.repository.delete_round(round_id, actor=actor, now=self.clock.now())
             if done:
                 log.info("round %d deleted", round_id)
-        elif round_.open is (change is RoundChange.REOPEN):  # a stale button: nothing to do
-            done = False
-        else:
-            await self.set_open(actor, round_id, change is RoundChange.REOPEN)
+        else:  # False on a stale button (or the losing one of two presses)
+            done = await self.set_open(actor, round_id, change is RoundChange.REOPEN)
         refused = "" if done else _REFUSED_CHANGES[change]
+        if not done and change is RoundChange.PUBLISH:
+            current = await self.repository.round(round_id)
+            if current is not None and current.published:
+                refused = _ALREADY_PUBLISHED
         return RoundChanged(await self.overview(actor), refused, await self.panel(actor, round_id))
 
     async def remind_behind(self, actor: int, round_id: int) -> Reminded:
@@ -853,11 +865,13 @@ class Assessments:
                 await outbox.send(*told)
                 log.info("round %d: %d reminders staged", round_.id, len(told))
 
-    async def overview(self, user_id: int) -> Overview:
-        """Every round with its participation, and whether the reader gets the buttons."""
+    async def overview(self, user_id: int, *, in_group: bool = False) -> Overview:
+        """Every round with its participation, and whether the reader gets the buttons; in a
+        group everyone gets the members' view without any organisation's progress."""
         person = await self.coalition.person(user_id)
-        coordinator = person is not None and person.role is Role.COORDINATOR
-        org = person.organisation_id if person and person.role is Role.MEMBER else None
+        coordinator = person is not None and person.role is Role.COORDINATOR and not in_group
+        member = person is not None and person.role is Role.MEMBER and not in_group
+        org = person.organisation_id if person and member else None
         lines = [
             RoundLine(
                 r,
@@ -1147,12 +1161,11 @@ class Assessments:
             history_id, colour = await self.repository.set_reason(
                 round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
             )
-        except NotAllowed:
-            return ReasonGiven(Reasoned.NOT_A_RATER)
-        except RoundClosed:
-            return ReasonGiven(Reasoned.CLOSED)
-        except NotInRound:
-            return ReasonGiven(Reasoned.NOT_IN_ROUND)
+        except (NotAllowed, RoundClosed, NotInRound) as refused:
+            await self.repository.drop_pending(user_id, (round_id, rec_id))  # asked in vain
+            return ReasonGiven(
+                next(r for e, r in _REASON_REFUSALS.items() if isinstance(refused, e))
+            )
         pending = await self.repository.pending(user_id, self.clock.now())
         next_card = (
             pending is not None
@@ -1181,7 +1194,10 @@ class Assessments:
             return ReasonGiven(Reasoned.LOOKUP)
         if pending.sent is None:
             return None
-        return await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+        given = await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+        if given.result in _REASON_REFUSALS.values():  # it can no longer be given: a search
+            return ReasonGiven(Reasoned.LOOKUP)
+        return given
 
     async def undo_reason(
         self, user_id: int, round_id: int, rec_id: int, history_id: int

@@ -24,7 +24,7 @@ from bot.domain.milestones import (
 )
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
-from bot.domain.text import normalize, one_line
+from bot.domain.text import is_blank, normalize, one_line
 from bot.domain.timeframes import (
     MAX_TIMEFRAME,
     Kind,
@@ -46,6 +46,8 @@ if TYPE_CHECKING:  # the protocol module imports this one's types: no cycle at r
 MAX_FIELD = 1000
 CLI = 0  # the actor of the command line: whoever runs it on the server may import and export
 MAX_NOTE = 300
+# A note joins the answer it follows (the actor's own, un-noted, latest entry) this long after.
+NOTE_JOINS = dt.timedelta(days=1)
 DRAFT_TTL = dt.timedelta(days=1)  # a coordinator's unfinished action, and a milestone prompt
 INPUT_WAIT = dt.timedelta(minutes=15)  # a plain message (not a reply) answers the step this long
 
@@ -194,7 +196,7 @@ def resolve_recommendations(text: str, cycle: int, catalog: Catalog) -> tuple[Re
     """The recommendations these numbers name in this cycle, in the order written.
 
     Raises BadAction for no numbers, unreadable numbers, another cycle, or numbers the cycle
-    does not have.
+    does not have (a range's first and last number too).
     """
     try:
         query = parse_numbers(text)
@@ -216,6 +218,22 @@ def resolve_recommendations(text: str, cycle: int, catalog: Catalog) -> tuple[Re
             N_("Cycle {cycle} has no recommendation {numbers}."),
             cycle=str(cycle),
             numbers=", ".join(missing),
+        )
+    ends = [
+        str(end)
+        for rng in query.ranges
+        if rng.start != rng.end
+        for end in (rng.start, rng.end)
+        if catalog.get(cycle, end) is None
+    ]
+    if ends:  # a typo'd end ('118.6-118.9999') would take in a whole paragraph
+        raise BadAction(
+            N_(
+                "Cycle {cycle} has no recommendation {numbers}: a range starts and ends with "
+                "numbers the cycle has."
+            ),
+            cycle=str(cycle),
+            numbers=", ".join(ends),
         )
     return tuple(found)
 
@@ -306,21 +324,22 @@ def _draft_of(action: Action, catalog: Catalog) -> ActionDraft:
 _DAY_FORMS = {Kind.DATE: Precision.DAY, Kind.MONTH: Precision.MONTH, Kind.YEAR: Precision.YEAR}
 
 
+WRITE_A_DATE = N_("Write a date like 2027-06-30 or 30 June 2027 (a month or a year works too).")
+
+
 def _milestone_words(text: str) -> str:
     """A milestone's date as coordinators type it ('2027-06-30', '30 June 2027', Khmer words
     and digits, 'June 2027', '2027') in the compact form milestones keep; BadMilestoneDate
-    when it names no day, month or year."""
-    if not text.strip():
-        return ""
+    when it is blank or names no day, month or year (blank never clears a milestone)."""
+    if is_blank(text):
+        raise BadMilestoneDate(WRITE_A_DATE)
     try:
         return MilestoneDate.parse(text).text
     except BadMilestoneDate:
         read = read_timeframe(text, CycleMilestones(0, {}))
     precision = _DAY_FORMS.get(read.kind) if isinstance(read, Timeframe) else None
     if not isinstance(read, Timeframe) or precision is None:
-        raise BadMilestoneDate(
-            N_("Write a date like 2027-06-30 or 30 June 2027 (a month or a year works too).")
-        )
+        raise BadMilestoneDate(WRITE_A_DATE)
     day = read.start_day
     if precision is Precision.DAY:
         return day.isoformat()
@@ -337,6 +356,11 @@ class MilestoneAnswer:
     entry: MilestoneEntry | None = None
     moved: int = 0
     problem: str | None = None
+
+
+def _flip(ids: tuple[int, ...], value: int) -> tuple[int, ...]:
+    """The ids with `value` taken out if it was in, else added."""
+    return tuple(o for o in ids if o != value) if value in ids else (*ids, value)
 
 
 def _natural_key(fields: ActionFields) -> tuple[int, int, str]:
@@ -422,13 +446,17 @@ class Strategies:
         return await self.action(action_id)
 
     async def add_note(self, actor: int, action_id: int, note: str) -> Action:
-        """Keep a short note with the actor's latest status change of the action (a new entry
-        with the current status if they made none)."""
+        """Keep a short note: on the action's latest history entry when the actor made it in
+        the last day and it has no note yet (the answer the note follows), else as a new entry
+        with the current status; a note is never replaced. BadAction for a blank note."""
         action = await self.action(action_id)
         if not await self.may_change_status(actor, action):
             raise NotAllowed
-        change = StatusChange(action.status, actor, self.clock.now(), _text(note, MAX_NOTE))
-        await self.repository.add_note(action_id, change)
+        if is_blank(note):
+            raise BadAction(N_("The note is empty: write a few words."))
+        now = self.clock.now()
+        change = StatusChange(action.status, actor, now, _text(note, MAX_NOTE))
+        await self.repository.add_note(action_id, change, since=now - NOTE_JOINS)
         return await self.action(action_id)
 
     async def reschedule(self, actor: int, action_id: int, timeframe: str) -> Action:
@@ -571,8 +599,10 @@ class Strategies:
         self, actor: int, chat_id: int, message_id: int, cycle: int, milestone: Milestone
     ) -> None:
         """Remember that a reply to this prompt is the new date of a cycle's milestone
-        (coordinators)."""
+        (coordinators). BadMilestoneDate for a cycle the milestones table does not have."""
         await self.coalition.require_coordinator(actor)
+        if cycle not in (await self.milestones.table()).cycles:
+            raise BadMilestoneDate(N_("There is no such cycle."))
         now = self.clock.now()
         await self.milestones.repository.remember_prompt(
             actor, chat_id, message_id, cycle, milestone, now + DRAFT_TTL, now
@@ -630,13 +660,15 @@ class Strategies:
         self, actor: int, chat_id: int, prompt_id: int | None, text: str, catalog: Catalog
     ) -> Progress | None:
         """A typed answer to the step asked: a reply to its prompt, or (prompt_id None) a plain
-        message soon after it. A bad answer is refused with why (the step stays); a good one
-        leads to the next step, or stores the edit. None: no step waits for this message."""
+        message soon after it — for a new action only: an edit, stored at once over the old
+        value, takes only a reply (a search sent meanwhile stays a search). A bad answer is
+        refused with why (the step stays); a good one leads to the next step, or stores the
+        edit. None: no step waits for this message."""
         now = self.clock.now()
         draft = await self.repository.waiting_draft(
             actor, chat_id, prompt_id, now, None if prompt_id else now - INPUT_WAIT
         )
-        if draft is None or not draft.step.typed:
+        if draft is None or not draft.step.typed or (prompt_id is None and not draft.adding):
             return None
         await self.coalition.require_coordinator(actor)
         try:
@@ -655,8 +687,9 @@ class Strategies:
     async def press_step(
         self, actor: int, draft_id: int, choice: Choice, value: int | None, catalog: Catalog
     ) -> Progress:
-        """A button of the flow: skip an optional field, choose organisations (Done), move
-        the action to a working group, Save the new action or Cancel. A button of a draft that
+        """A button of the flow: skip an optional field (or, editing, clear it), choose
+        organisations (Done), move the action to a working group, Save the new action or
+        Cancel. A button of a draft that
         is gone (saved, cancelled, expired, replaced) does nothing: Stage.GONE."""
         await self.coalition.require_coordinator(actor)
         draft = await self.repository.draft(draft_id, self.clock.now())
@@ -683,23 +716,31 @@ class Strategies:
         if choice is Choice.ORGANISATION and step is Step.ORGANISATIONS and value is not None:
             if value not in {o.id for o in await self.organisations()}:
                 raise BadAction(N_("There is no such organisation."))
-            chosen = draft.values.organisation_ids
-            chosen = (
-                tuple(o for o in chosen if o != value) if value in chosen else (*chosen, value)
-            )
-            draft = await self._keep(
-                replace(draft, values=replace(draft.values, organisation_ids=chosen))
-            )
+            chosen, toggled = _flip(draft.values.organisation_ids, value), draft.toggled
+            toggled = _flip(toggled, value)
+            values = replace(draft.values, organisation_ids=chosen)
+            draft = await self._keep(replace(draft, values=values, toggled=toggled))
             return Progress(Stage.CHOOSE, draft)
         if choice is Choice.DONE and step is Step.ORGANISATIONS:
             if draft.adding:
                 return await self._next(draft, None)
             base = await self._current(draft, catalog)
-            values = replace(base, organisation_ids=draft.values.organisation_ids)
+            # Only this coordinator's ticks and unticks, on the list as it is now.
+            ticked = draft.values.organisation_ids
+            now_listed = [
+                o for o in base.organisation_ids if o in ticked or o not in draft.toggled
+            ]
+            added = [o for o in ticked if o in draft.toggled and o not in now_listed]
+            values = replace(base, organisation_ids=(*now_listed, *added))
             action = await self._store(actor, draft, values, catalog)
             return Progress(Stage.SAVED, None, action, edited=step)
         if choice is Choice.GROUP and step is Step.GROUP and value is not None:
             values = replace(await self._current(draft, catalog), working_group_id=value)
+            action = await self._store(actor, draft, values, catalog)
+            return Progress(Stage.SAVED, None, action, edited=step)
+        if choice is Choice.CLEAR and step.optional and not draft.adding:
+            changed: dict[str, Any] = {ATTRIBUTES[step]: ""}
+            values = replace(await self._current(draft, catalog), **changed)
             action = await self._store(actor, draft, values, catalog)
             return Progress(Stage.SAVED, None, action, edited=step)
         if choice is Choice.SAVE and step is Step.SUMMARY and draft.adding:
@@ -744,12 +785,16 @@ class Strategies:
             return replace(values, recommendations=words, cycle=cycle), None
         if step is Step.TIMEFRAME:
             words = _text(text, MAX_TIMEFRAME)
-            if not words:
+            if is_blank(words):
                 raise BadAction(N_("Write the timeframe, like 31 March 2027 or Q2 2027."))
             table = await self.milestones.table()
             return replace(values, timeframe=words), read_timeframe(words, table.of(values.cycle))
         words = _text(text)
-        if not words:
+        if is_blank(words):
+            if step.optional:
+                raise BadAction(
+                    N_("This is empty: write the new text, or tap 🗑 Clear to empty it.")
+                )
             raise BadAction(N_("Write the action or activity."))
         changed: dict[str, Any] = {ATTRIBUTES[step]: words}
         return replace(values, **changed), None

@@ -62,6 +62,11 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def is_blank(text: str) -> bool:
+    """True for text with nothing visible: whitespace, controls and invisible marks only."""
+    return not one_line(text).translate(_INVISIBLE)
+
+
 def is_khmer(char: str) -> bool:
     """True for a character of the Khmer block."""
     return KHMER_RANGE[0] <= ord(char) <= KHMER_RANGE[1]
