@@ -104,14 +104,26 @@ async def test_two_groups_judge_one_recommendation_differently(
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     table = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
     assert table[0][-1] == "Whole coalition"
-    assert table[1:] == [expected_women, expected_children, expected_land]
+    everyone = [  # the whole coalition's block first: every rating and reason
+        "Whole coalition",
+        text,
+        ORANGE,
+        "ORG0: 🔴 No law yet.; ORG1: 🔴; ORG2: 🔴; ORG3: 🟠 Some steps.; ORG4: 🟠; ORG5: 🟠; "
+        "ORG6: 🟠; ORG7: ❔",
+        "3",
+        "4",
+        "0",
+        "1",
+        ORANGE,
+    ]
+    assert table[1:] == [everyone, expected_women, expected_children, expected_land]
     await tg.send("/export 1 xlsx", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
     cells = [["" if c.value is None else c.value for c in row] for row in sheet.iter_rows()]
     assert [[str(value) for value in row] for row in cells] == table
     assert sheet.title == "Mid-term"
-    assert cells[1][4:8] == [0, 4, 0, 0]  # counts are numbers: SUM works
+    assert cells[2][4:8] == [0, 4, 0, 0]  # counts are numbers: SUM works
     # Blocks by theme keep the coalition-wide colour and counts.
     await tg.send("/export 1 csv themes", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
