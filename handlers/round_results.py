@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from functools import partial
 
 from telegram import (
@@ -336,7 +337,7 @@ async def send_export(
         blocks = theme_blocks(services.catalog, rows, l10n.language)
     else:  # each working group's block is that group's own judgement
         groups = await services.coalition.working_groups()
-        round_, _, by_group = await services.assessments.group_tables(
+        round_, everyone, by_group = await services.assessments.group_tables(
             user_id, round_id, services.catalog, groups, private=private
         )
         blocks = [
@@ -344,9 +345,13 @@ async def send_export(
             for g in groups
             if group is None or g.id == group.id  # /export 1 xlsx land: that group's block
         ]
-    data = export_rows(l10n, services.catalog, blocks, overall_label, by_theme=by_theme)
-    # The whole table on a sheet named after the round, then (XLSX) one sheet per working
-    # group or theme with rows, each colour cell filled with its colour.
+    first = blocks
+    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
+        coalition = [replace(row, coalition=row.overall) for row in everyone]
+        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
+    data = export_rows(l10n, services.catalog, first, overall_label, by_theme=by_theme)
+    # The whole table on a sheet named after the round (by working group: the whole coalition's
+    # block first, with every rating), then (XLSX) one sheet per working group or theme with rows, each colour cell filled with its colour.
     more = [
         (
             name,

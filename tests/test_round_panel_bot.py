@@ -114,14 +114,15 @@ async def test_publishing_with_enough_participation_asks_without_a_warning(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     services: Services = bot.bot_data["services"]
-    reps = await coalition_with(bot, 2)
+    reps = await coalition_with(bot, 6)
     await open_round(tg, "c2 118.1", "Enough")
     [rec] = await services.assessments.items(1)
-    await services.assessments.rate(reps[0]["id"], 1, rec, Colour.RED)
+    for person in reps[:3]:  # enough colours (MIN_RATINGS 3) for its one recommendation
+        await services.assessments.rate(person["id"], 1, rec, Colour.RED)
     panel = await round_panel(tg, 1)
     _, panel = await confirmed(tg, panel, "Close", "Yes, close")
     assert await press(tg, panel, button(panel, "Publish"), COORDINATOR) == ""
-    question = await edited(tg, panel)  # 1 of 2 is half: no warning
+    question = await edited(tg, panel)  # 3 of 6 is half: no warning
     assert "Only " not in question.text
     assert labels(question) == ["Yes, publish", "Back"]
     await press(tg, question, button(question, "Yes, publish"), COORDINATOR)
@@ -230,7 +231,7 @@ async def test_remind_those_behind_tells_each_unfinished_organisation_once_an_ho
         ),
         (
             khmer["id"],
-            "រំលឹក៖ ការវាយតម្លៃ «Behind» បិទថ្ងៃ 31 ធ្នូ 2026 (ម៉ោង Phnom Penh)។ "
+            "រំលឹក៖ ការវាយតម្លៃ «Behind» បិទថ្ងៃ 31 ធ្នូ 2026 (ម៉ោង ភ្នំពេញ)។ "
             "អង្គការរបស់អ្នកបានវាយតម្លៃ 1 ក្នុងចំណោម 2៖ នៅសល់ 1។",
         ),
     ]
