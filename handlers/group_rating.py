@@ -86,7 +86,12 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
 async def on_rate_round(press: Press[RateRound], context: BotContext) -> None:
     """rr:<round>: /rate in the round chosen under 'which one?'."""
     round_ = await context.services.assessments.round(press.data.round)
-    if round_ is None or not round_.open:
+    if round_ is None:  # deleted since (or a forged button)
+        await press.query.answer(
+            press.l10n.gettext("This round no longer exists."), show_alert=True
+        )
+        return
+    if not round_.open:
         await press.query.answer(
             press.l10n.gettext("This round is closed: ratings can no longer change."),
             show_alert=True,

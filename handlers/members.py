@@ -19,6 +19,7 @@ from bot.domain.membership import (
     Organisation,
     Person,
     Role,
+    UnknownGroup,
     UnknownOrganisation,
 )
 from handlers.access import Press
@@ -316,6 +317,10 @@ def _org_press(
         except UnknownOrganisation:
             await press.query.answer(
                 press.l10n.gettext("This organisation no longer exists."), show_alert=True
+            )
+        except UnknownGroup:
+            await press.query.answer(
+                press.l10n.gettext("This working group no longer exists."), show_alert=True
             )
 
     return handler

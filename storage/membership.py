@@ -23,6 +23,7 @@ from bot.domain.membership import (
     LastCoordinator,
     Organisation,
     Person,
+    UnknownGroup,
     UnknownOrganisation,
     WorkingGroup,
 )
@@ -217,9 +218,13 @@ class MembershipRepository:
     async def toggle_group(
         self, org_id: int, group_id: int, *, actor: int, now: dt.datetime
     ) -> bool:
-        """Put an organisation in a working group or take it out; True if now in it."""
+        """Put an organisation in a working group or take it out; True if now in it.
+        UnknownGroup if there is no such group."""
         async with self._db.transaction() as db:
             await _require_org(db, org_id)
+            async with db.execute("SELECT 1 FROM working_groups WHERE id = ?", (group_id,)) as c:
+                if await c.fetchone() is None:
+                    raise UnknownGroup(str(group_id))
             cursor = await db.execute(
                 "DELETE FROM organisation_groups WHERE organisation_id = ? "
                 "AND working_group_id = ?",

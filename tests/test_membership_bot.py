@@ -210,6 +210,22 @@ async def test_erasing_an_organisation_asks_first_and_leaves_no_name(
     )
 
 
+async def test_a_button_for_a_working_group_or_round_that_does_not_exist_is_answered(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    added = await tg.reply_to(COORDINATOR, "/addorg NEWO New organisation")
+    forged = "ot:1:999"
+    assert (
+        await press(tg, tg.carrying(added, forged), forged, COORDINATOR)
+        == "This working group no longer exists."
+    )
+    # So is a forged "rate in this round" button for a round that does not exist.
+    assert (
+        await press(tg, tg.carrying(added, "rr:999"), "rr:999", COORDINATOR)
+        == "This round no longer exists."
+    )
+
+
 async def test_promote_demote_and_the_last_coordinator(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:

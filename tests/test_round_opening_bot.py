@@ -58,6 +58,15 @@ async def test_openround_says_what_it_understood_and_opens_only_on_open(
     assert await rounds_in(bot) == ["Mid-term review"]
 
 
+async def test_the_preview_shows_the_name_the_round_keeps(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.1 : Mid\u202eterm")
+    assert "«Midterm»" in preview.text
+    await press(tg, preview, button(preview, "Open"), COORDINATOR)
+    assert (await edited(tg, preview)).text.startswith("Round 1 «Midterm» is open")
+
+
 async def test_a_draft_round_survives_a_restart_and_expires_after_a_day(
     tg: FakeTelegram, db_path: Path, clock: FakeClock
 ) -> None:

@@ -583,9 +583,10 @@ class Assessments:
             return Opened(Opening.BAD_SCOPE, problem=exc.message, params=exc.params)
         if preview:
             now = self.clock.now()
+            name = one_line(name)  # the preview shows the name the round will keep
             draft_id = await self.repository.add_draft(
                 actor,
-                one_line(name),
+                name,
                 scope.cycle,
                 scope.description,
                 scope.recommendation_ids,
