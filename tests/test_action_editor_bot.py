@@ -272,6 +272,15 @@ async def test_milestones_are_listed_and_a_coordinator_corrects_one(
     await press(tg, chooser, button(chooser, "Mid-term"), COORDINATOR)
     prompt = await said(tg, GROUP["id"])
     assert prompt.reply_markup["force_reply"] is True
+    # The bot remembers the prompt just after sending it: a reply faster than that (only a test
+    # types so fast) would answer nothing.
+    for _ in range(500):
+        stored = services.milestones.repository
+        if await stored.prompt(
+            COORDINATOR_ID, GROUP["id"], prompt.message_id, services.clock.now()
+        ):
+            break
+        await asyncio.sleep(0.01)
     bad = await tg.reply_to(COORDINATOR, "soon", chat=GROUP, reply_to=prompt.message_id)
     assert bad.text.startswith("Write a date like 2027-06-30 or 30 June 2027")
     done = await tg.reply_to(COORDINATOR, "៣០ មិថុនា ២០២៧", chat=GROUP, reply_to=prompt.message_id)
