@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import math
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,16 @@ class FakeClock:
         # Rounded up to the microsecond a datetime holds, so a short wait still moves time.
         self.current += dt.timedelta(microseconds=math.ceil(max(seconds, 0.0) * 1e6))
         await asyncio.sleep(0)
+
+
+async def until(check: Callable[[], Awaitable[object]], what: str) -> None:
+    """Wait (up to 5 s) until `check()` gives something true: for what the bot stores just
+    after sending, which a test's reply could otherwise outrun."""
+    for _ in range(500):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{what} never happened")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,7 +3,6 @@ with /milestones (the real Application, the fake Bot API server, a real SQLite f
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.conftest import (
     FakeClock,
     loose_limiter,
     make_settings,
+    until,
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
@@ -44,12 +44,12 @@ async def said(tg: FakeTelegram, chat_id: int) -> StoredMessage:
 async def asked(services: Services, prompt_id: int) -> None:
     """Wait until the bot has remembered the step prompt it sent (just after sending it)."""
     repository = services.strategies.repository
-    for _ in range(500):
-        now = services.clock.now()
-        if await repository.waiting_draft(COORDINATOR_ID, COORDINATOR_ID, prompt_id, now, None):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the prompt was never remembered")
+    await until(
+        lambda: repository.waiting_draft(
+            COORDINATOR_ID, COORDINATOR_ID, prompt_id, services.clock.now(), None
+        ),
+        "remembering the prompt",
+    )
 
 
 async def answer(tg: FakeTelegram, text: str, user: dict[str, Any] = COORDINATOR) -> StoredMessage:
@@ -274,13 +274,13 @@ async def test_milestones_are_listed_and_a_coordinator_corrects_one(
     assert prompt.reply_markup["force_reply"] is True
     # The bot remembers the prompt just after sending it: a reply faster than that (only a test
     # types so fast) would answer nothing.
-    for _ in range(500):
-        stored = services.milestones.repository
-        if await stored.prompt(
+    stored = services.milestones.repository
+    await until(
+        lambda: stored.prompt(
             COORDINATOR_ID, GROUP["id"], prompt.message_id, services.clock.now()
-        ):
-            break
-        await asyncio.sleep(0.01)
+        ),
+        "remembering the prompt",
+    )
     bad = await tg.reply_to(COORDINATOR, "soon", chat=GROUP, reply_to=prompt.message_id)
     assert bad.text.startswith("Write a date like 2027-06-30 or 30 June 2027")
     done = await tg.reply_to(COORDINATOR, "៣០ មិថុនា ២០២៧", chat=GROUP, reply_to=prompt.message_id)

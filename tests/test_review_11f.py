@@ -3,8 +3,6 @@ Application against the fake Bot API server, a real SQLite file)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.domain.action_flow import Choice, Step
@@ -15,7 +13,7 @@ from bot.services import Services
 from handlers.callbacks import MilestoneButton
 from handlers.common import BotApplication
 from handlers.strategy import card_text
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock, until
 from tests.fake_telegram import FakeTelegram
 from tests.test_action_editor_bot import LAND, answer, asked, said, start_adding
 from tests.test_lookup_bot import button, edited, press
@@ -31,13 +29,10 @@ async def remembered(services: Services, prompt_id: int) -> None:
     """Wait until the bot has remembered a milestone prompt it sent (it does so just after
     sending it, while the next update may already be handled)."""
     repository = services.milestones.repository
-    for _ in range(500):
-        if await repository.prompt(
-            COORDINATOR_ID, COORDINATOR_ID, prompt_id, services.clock.now()
-        ):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the prompt was never remembered")
+    await until(
+        lambda: repository.prompt(COORDINATOR_ID, COORDINATOR_ID, prompt_id, services.clock.now()),
+        "remembering the prompt",
+    )
 
 
 async def test_a_blank_milestone_reply_is_refused_and_the_question_stays(
