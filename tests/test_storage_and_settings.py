@@ -38,6 +38,31 @@ async def test_database_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
         await Database.open(path)
 
 
+async def test_a_write_between_a_reads_rows_does_not_change_what_it_reads(tmp_path: Path) -> None:
+    """Coroutines share one connection; a SELECT is read whole before another statement runs.
+
+    The outbox counted 21 deliveries of 20 when the sender moved a row from one status group to
+    a later one while `progress` was still reading its GROUP BY (seen on CI under load).
+    """
+    db = await Database.open(tmp_path / "atomic.sqlite3")
+    try:
+        connection = db.connection
+        await connection.execute("CREATE TABLE t (reference TEXT, status TEXT)")
+        await connection.execute("CREATE INDEX t_by ON t (reference, status)")
+        await connection.executemany(
+            "INSERT INTO t VALUES ('r', ?)", [("waiting",)] * 19 + [("sending",)]
+        )
+        async with connection.execute(
+            "SELECT status, COUNT(*) FROM t WHERE reference = 'r' GROUP BY status"
+        ) as cursor:
+            # The sender's write lands after the first group was counted, before the next.
+            await connection.execute("UPDATE t SET status = 'waiting' WHERE status = 'sending'")
+            rows = await cursor.fetchall()
+        assert [tuple(row) for row in rows] == [("sending", 1), ("waiting", 19)]
+    finally:
+        await db.close()
+
+
 def test_settings_from_environment() -> None:
     settings = Settings.from_env(
         {
