@@ -201,9 +201,16 @@ class CatalogRepository:
             upserts, report = plan
             await db.executemany(
                 "INSERT INTO translations (recommendation_id, text_km, status, translator, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
+                "updated_at, reviewer, translated_at, reviewed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
                 "UPDATE SET text_km = excluded.text_km, status = excluded.status, "
-                "translator = excluded.translator, updated_at = excluded.updated_at",
+                # whose draft it is (never reviewed by its author) follows the translator's name
+                "translator_id = CASE WHEN translator = excluded.translator "
+                "THEN translator_id END, "
+                "reviewer_id = CASE WHEN reviewer = excluded.reviewer THEN reviewer_id END, "
+                "translator = excluded.translator, updated_at = excluded.updated_at, "
+                "reviewer = excluded.reviewer, translated_at = excluded.translated_at, "
+                "reviewed_at = excluded.reviewed_at",
                 upserts,
             )
             if upserts:
@@ -315,16 +322,16 @@ async def _translation_plan(
     db: aiosqlite.Connection, rows: Sequence[TranslationRow], now: dt.datetime
 ) -> tuple[list[tuple[object, ...]], ImportReport]:
     """The translations to write, and the report (unknown numbers are rows in error)."""
-    stored: dict[Key, tuple[int, str | None, str | None, str | None]] = {}
+    stored: dict[Key, tuple[int, str | None, str | None, str | None, str | None]] = {}
     for cycle in sorted({row.cycle for row in rows}):
         async with db.execute(
-            "SELECT r.paragraph, r.item, r.id, t.text_km, t.status, t.translator "
+            "SELECT r.paragraph, r.item, r.id, t.text_km, t.status, t.translator, t.reviewer "
             "FROM recommendations AS r LEFT JOIN translations AS t "
             "ON t.recommendation_id = r.id WHERE r.cycle = ?",
             (cycle,),
         ) as cursor:
             for r in await cursor.fetchall():
-                stored[(cycle, r[0], r[1])] = (r[2], r[3], r[4], r[5])
+                stored[(cycle, r[0], r[1])] = (r[2], r[3], r[4], r[5], r[6])
     upserts: list[tuple[object, ...]] = []
     added = updated = unchanged = 0
     errors: list[RowError] = []
@@ -339,10 +346,22 @@ async def _translation_plan(
                 )
             )
             continue
-        if found[1:] == (row.text_km, row.status.value, row.translator):
+        if found[1:] == (row.text_km, row.status.value, row.translator, row.reviewer):
             unchanged += 1
             continue
-        upserts.append((found[0], row.text_km, row.status.value, row.translator, now.isoformat()))
+        reviewed = row.status is TranslationStatus.REVIEWED
+        upserts.append(
+            (
+                found[0],
+                row.text_km,
+                row.status.value,
+                row.translator,
+                now.isoformat(),
+                row.reviewer,
+                (row.translated_at or now).isoformat(),
+                (row.reviewed_at or now).isoformat() if reviewed else None,
+            )
+        )
         if found[1] is None:
             added += 1
         else:
