@@ -336,9 +336,9 @@ async def help_command(update: Update, context: BotContext) -> None:
     role = await context.services.coalition.role(user.id)
     private = message.chat.type == "private"
     text, markup = short_help(l10n, role, private)
-    if private and role is not Role.COORDINATOR:
-        if await context.services.translating.may_translate(user.id):
-            text += "\n\n" + escape(translator_help(l10n))
+    translator = private and role is not Role.COORDINATOR
+    if translator and await context.services.translating.may_translate(user.id):
+        text += "\n\n" + escape(translator_help(l10n))
     await message.reply_text(text, reply_markup=markup)
 
 

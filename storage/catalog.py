@@ -114,7 +114,7 @@ class CatalogRepository:
                     "ON CONFLICT (cycle) DO UPDATE SET review_date = excluded.review_date",
                     (cycle.number, cycle.review_date.isoformat() if cycle.review_date else None),
                 )
-            await _bump(db)
+            await bump(db)
 
     async def sync_themes(self, rules: Sequence[ThemeRule]) -> None:
         """Create or rename themes from the rules and re-run rule assignment on everything."""
@@ -138,7 +138,7 @@ class CatalogRepository:
                 await _theme_ids(db),
             )
             await group_lists.resync(db)
-            await _bump(db)
+            await bump(db)
 
     async def import_recommendations(
         self, rows: Sequence[RecommendationRow], rules: Sequence[ThemeRule], now: dt.datetime
@@ -185,7 +185,7 @@ class CatalogRepository:
                     db, [(ids[key], themes[key]) for key in plan.touched], await _theme_ids(db)
                 )
                 await group_lists.resync(db)
-                await _bump(db)
+                await bump(db)
         return ImportReport(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     async def import_translations(
@@ -214,7 +214,7 @@ class CatalogRepository:
                 upserts,
             )
             if upserts:
-                await _bump(db)
+                await bump(db)
         return report
 
     async def set_theme(self, recommendation_id: int, theme_id: int, assigned: bool) -> None:
@@ -227,7 +227,7 @@ class CatalogRepository:
                 (recommendation_id, theme_id, int(assigned)),
             )
             await group_lists.resync(db)
-            await _bump(db)
+            await bump(db)
 
 
 async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
@@ -238,7 +238,8 @@ async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
     )
 
 
-async def _bump(db: aiosqlite.Connection) -> None:
+async def bump(db: aiosqlite.Connection) -> None:
+    """Bump the catalog revision: the running bots rebuild their catalog."""
     await db.execute(
         "INSERT INTO meta (key, value) VALUES ('catalog_revision', '1') "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"

@@ -9,7 +9,7 @@ import aiosqlite
 from bot.domain.audit import AuditAction
 from bot.domain.model import RecNumber, TranslationStatus
 from bot.domain.translations import CycleCoverage, ExportRow, Purpose, Stored, Worker
-from storage import audit
+from storage import audit, catalog
 from storage.db import Database
 
 _STORED = (
@@ -272,10 +272,7 @@ class TranslationRepository:
 
 async def _bump(db: aiosqlite.Connection) -> int:
     """Bump the catalog revision (the catalog shows Khmer texts); the new revision."""
-    await db.execute(
-        "INSERT INTO meta (key, value) VALUES ('catalog_revision', '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-    )
+    await catalog.bump(db)
     async with db.execute("SELECT value FROM meta WHERE key = 'catalog_revision'") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0

@@ -10,14 +10,15 @@ from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
 from bot.domain.translations import Problem, check_text
-from bot.services import Services
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
 from handlers.translations import export_table
 from tests.conftest import COORDINATOR, COORDINATOR_ID
-from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_membership_notices_bot import next_private
 from tests.test_rounds_bot import open_round
+from tests.test_rules import rec_id, services_of
 
 KHMER_COORDINATOR = {**COORDINATOR, "language_code": "km"}
 TRANSLATOR = {"id": 5001, "is_bot": False, "first_name": "Sreymom", "language_code": "km"}
@@ -28,30 +29,11 @@ DRAFT = "ផ្តល់សច្ចាប័នលើអនុសញ្ញា�
 CORRECTED = "ផ្តល់សច្ចាប័នលើអនុសញ្ញាអន្តរជាតិស្តីពីការការពារសិទ្ធិពលករចំណាកស្រុកទាំងអស់ និងសមាជិកគ្រួសាររបស់ពួកគេ"
 
 
-def services_of(bot: BotApplication) -> Services:
-    services: Services = bot.bot_data["services"]
-    return services
-
-
-def rec_id(services: Services, number: str, cycle: int = 2) -> int:
-    return next(
-        r.id
-        for r in services.catalog.recommendations
-        if str(r.number) == number and r.cycle == cycle
-    )
-
-
 async def appoint(tg: FakeTelegram, *people: dict[str, Any]) -> None:
     for person in people:
         said = await tg.reply_to(KHMER_COORDINATOR, f"/translators {person['id']}")
         assert said.text == f"ឥឡូវ {person['id']} ជាអ្នកបកប្រែហើយ។"
         await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # the list
-
-
-async def message_after(tg: FakeTelegram, chat_id: int) -> StoredMessage:
-    call = await tg.next_call("sendMessage", chat_id=chat_id)
-    assert call.error is None, call.error
-    return tg.messages[(chat_id, call.result["message_id"])]
 
 
 async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
@@ -71,7 +53,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
 
     saved = await tg.reply_to(TRANSLATOR, DRAFT)
     assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (វដ្តទី 2)")
-    following = await message_after(tg, TRANSLATOR["id"])
+    following = await next_private(tg, TRANSLATOR["id"])
     assert following.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>")
     assert "<b>118.6</b>" not in following.text
 
@@ -87,7 +69,8 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     answer = await press(tg, tg.carrying(following, forged), forged, TRANSLATOR)
     assert answer.startswith("អ្នកជាអ្នកសរសេរសេចក្តីព្រាងនេះ")
     stored = await services.translating.store.stored(rec_id(services, "118.6"))
-    assert stored is not None and stored.status is TranslationStatus.DRAFT
+    assert stored is not None
+    assert stored.status is TranslationStatus.DRAFT
 
     # A second translator reviews: edits, and the corrected text is the reviewed one.
     offer = await tg.reply_to(REVIEWER, "/translate")
@@ -95,16 +78,18 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     await press(tg, offer, review, REVIEWER)
     draft = await edited(tg, offer)
     assert draft.text.startswith("🔎 ត្រួតពិនិត្យសេចក្តីព្រាងជាភាសាខ្មែរ៖ <b>118.6</b>")
-    assert "សេចក្តីព្រាងជាភាសាខ្មែរ ដោយ Sreymom៖" in draft.text and DRAFT in draft.text
+    assert "សេចក្តីព្រាងជាភាសាខ្មែរ ដោយ Sreymom៖" in draft.text
+    assert DRAFT in draft.text
     await press(tg, draft, button(draft, "✏️ កែ ហើយអនុម័ត"), REVIEWER)
-    asked = await message_after(tg, REVIEWER["id"])
+    asked = await next_private(tg, REVIEWER["id"])
     assert asked.text.startswith("សូមផ្ញើអត្ថបទខ្មែរដែលបានកែរួច")
     done = await tg.reply_to(REVIEWER, CORRECTED)
     assert done.text.startswith("118.6 (វដ្តទី 2) បានត្រួតពិនិត្យហើយ")
-    await message_after(tg, REVIEWER["id"])  # no more drafts to review
+    await next_private(tg, REVIEWER["id"])  # no more drafts to review
 
     card = await tg.reply_to(GUEST, "118.6")
-    assert CORRECTED in card.text and "សេចក្តីព្រាង" not in card.text
+    assert CORRECTED in card.text
+    assert "សេចក្តីព្រាង" not in card.text
     stored = await services.translating.store.stored(rec_id(services, "118.6"))
     assert stored is not None
     assert (stored.status, stored.translator, stored.reviewer) == (
@@ -112,7 +97,8 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
         "Sreymom",
         "Vibol",
     )
-    assert stored.translator_id == TRANSLATOR["id"] and stored.reviewer_id == REVIEWER["id"]
+    assert stored.translator_id == TRANSLATOR["id"]
+    assert stored.reviewer_id == REVIEWER["id"]
     # The old words are gone from the index, the new ones found.
     assert "118.6" not in (await tg.reply_to(GUEST, "ស្វាយចន្ទី")).text
 
@@ -190,9 +176,9 @@ async def test_export_then_import_changes_nothing(
     await appoint(tg, TRANSLATOR, REVIEWER)
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
-    await message_after(tg, TRANSLATOR["id"])
+    await next_private(tg, TRANSLATOR["id"])
     await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ\nបន្ទាត់ទីពីរ")  # two lines
-    await message_after(tg, TRANSLATOR["id"])
+    await next_private(tg, TRANSLATOR["id"])
     draft_id = next(r.stored for r in await services.translating.store.export_rows() if r.stored)
     assert draft_id is not None
     await services.translating.approve(REVIEWER["id"], "Vibol", draft_id.recommendation_id)
@@ -242,7 +228,8 @@ async def test_export_then_import_changes_nothing(
         TranslationStatus.REVIEWED,
         "Offline reviewer",
     )
-    assert changed.translator == "Sreymom" and changed.translator_id == TRANSLATOR["id"]
+    assert changed.translator == "Sreymom"
+    assert changed.translator_id == TRANSLATOR["id"]
     assert changed.reviewed_at is not None
 
 
@@ -252,7 +239,7 @@ async def test_translations_shows_coverage_and_sends_both_files(
     await appoint(tg, TRANSLATOR)
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
-    await message_after(tg, TRANSLATOR["id"])
+    await next_private(tg, TRANSLATOR["id"])
     overview = await tg.reply_to(TRANSLATOR, "/translations")
     assert (
         "វដ្តទី 2៖ ░░░░░░░░░░ 0 % — បានត្រួតពិនិត្យ 0 · សេចក្តីព្រាង 1 · គ្មាន 204 (ក្នុងចំណោម 205)"
@@ -262,7 +249,8 @@ async def test_translations_shows_coverage_and_sends_both_files(
     for label, name in (("CSV", "translations-km.csv"), ("XLSX", "translations-km.xlsx")):
         await press(tg, overview, button(overview, label), TRANSLATOR)
         sent = await tg.next_call("sendDocument", chat_id=TRANSLATOR["id"])
-        assert sent.error is None and name in str(sent.params)
+        assert sent.error is None
+        assert name in str(sent.params)
     guest = await tg.reply_to(GUEST, "/translations")
     assert guest.text.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
 
