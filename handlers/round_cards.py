@@ -76,7 +76,13 @@ def card_text(
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             "",
-            escape(counts.format(counts=dist.line(), rated=dist.total, total=organisations)),
+            escape(
+                counts.format(
+                    counts=l10n.digits(dist.line()),
+                    rated=l10n.number(dist.total),
+                    total=l10n.number(organisations),
+                )
+            ),
         ]
     )
 
