@@ -127,10 +127,12 @@ _RESPONSE_WORDS = {
     "accepted": Response.ACCEPTED,
     "supported": Response.ACCEPTED,
     "ទទួលយក": Response.ACCEPTED,
+    "បានទទួលយក": Response.ACCEPTED,  # as the Khmer screens write it
     "noted": Response.NOTED,
     "កត់សម្គាល់": Response.NOTED,
+    "បានកត់សម្គាល់": Response.NOTED,
 }
-_FILLERS = frozenset({"all", "everything", "and", "ទាំងអស់", "និង"})
+_FILLERS = frozenset({"all", "everything", "and", "upr", "ទាំងអស់", "និង"})  # "UPR ជុំទី៤"
 _WORD = re.compile(r"[a-z][a-z'-]*|[\u1780-\u17ff]+")
 _UNKNOWN_WORD = N_(
     "I do not know “{word}” in a scope. Write a cycle (c2), accepted or noted, theme names "
