@@ -249,7 +249,10 @@ async def test_start_in_khmer_for_a_coordinator_and_a_guest(
     groups = await services.coalition.working_groups()
     assert checklist.text.startswith("<b>សូមស្វាគមន៍ អ្នកសម្របសម្រួល។ ស្ថានភាពបច្ចុប្បន្ន៖</b>")
     assert "• អង្គការសកម្ម ០ (/orgs, /addorg)" in checklist.text
-    assert f"• ក្រុមការងារដែលមានក្រុមជជែក៖ ០ ក្នុងចំណោម {str(len(groups)).translate(KHMER)}" in checklist.text
+    assert (
+        f"• ក្រុមការងារដែលមានក្រុមជជែក៖ ០ ក្នុងចំណោម {str(len(groups)).translate(KHMER)}"
+        in checklist.text
+    )
     assert groups[0].name_km in checklist.text
     assert "• មិនមានវគ្គវាយតម្លៃកំពុងបើកទេ៖ /openround បើកវគ្គថ្មី។" in checklist.text
     assert "• លិង្កអញ្ជើញ ០ មិនទាន់បានប្រើ" in checklist.text
