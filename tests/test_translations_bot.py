@@ -74,7 +74,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
 
     # A second translator reviews: edits, and the corrected text is the reviewed one.
     offer = await tg.reply_to(REVIEWER, "/translate")
-    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង 1")
+    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង ១")
     await press(tg, offer, review, REVIEWER)
     draft = await edited(tg, offer)
     assert draft.text.startswith("🔎 ត្រួតពិនិត្យសេចក្តីព្រាងជាភាសាខ្មែរ៖ <b>118.6</b>")
@@ -113,7 +113,7 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
     english = next(r.text_en for r in services.catalog.recommendations if str(r.number) == number)
     refusals = {
         "<b>ខ្មែរ</b> <a href='x'>ខ្មែរ</a>": "សូមផ្ញើអត្ថបទធម្មតា គ្មានស្លាក HTML",
-        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន 3000 តួអក្សរ",
+        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន ៣០០០ តួអក្សរ",
         english: "សារនោះគ្មានអក្សរខ្មែរទេ",
         english + " ខ្មែរ": "សារនោះមើលទៅដូចជាអត្ថបទអង់គ្លេស",
         " ": "សារនោះទទេ",
