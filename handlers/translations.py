@@ -340,7 +340,9 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
             lines.append(
                 escape(
                     l10n.gettext("• {name}: {drafts} drafts, {reviews} reviews").format(
-                        name=worker.name, drafts=worker.drafts, reviews=worker.reviews
+                        name=worker.name,
+                        drafts=l10n.number(worker.drafts),
+                        reviews=l10n.number(worker.reviews),
                     )
                 )
             )

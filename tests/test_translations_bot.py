@@ -245,7 +245,7 @@ async def test_translations_shows_coverage_and_sends_both_files(
         "ជុំទី២៖ ░░░░░░░░░░ ០ % — បានត្រួតពិនិត្យ ០ · សេចក្តីព្រាង ១ · គ្មាន ២០៤ (ក្នុងចំណោម ២០៥)"
         in overview.text
     )
-    assert "• Sreymom៖ សេចក្តីព្រាង 1 ត្រួតពិនិត្យ 0" in overview.text
+    assert "• Sreymom៖ សេចក្តីព្រាង ១ ត្រួតពិនិត្យ ០" in overview.text
     for label, name in (("CSV", "translations-km.csv"), ("XLSX", "translations-km.xlsx")):
         await press(tg, overview, button(overview, label), TRANSLATOR)
         sent = await tg.next_call("sendDocument", chat_id=TRANSLATOR["id"])
