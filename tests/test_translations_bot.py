@@ -150,6 +150,9 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
     assert refused.text.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
     assert "/translate" not in (await tg.reply_to(TRANSLATOR, "/help")).text
     await appoint(tg, TRANSLATOR)
+    await tg.menu_published(TRANSLATOR["id"])  # their own menu names what they may use now
+    assert {"translate", "translations"} <= set(tg.menu(TRANSLATOR))
+    assert "translators" not in tg.menu(TRANSLATOR)
     helped = await tg.reply_to(TRANSLATOR, "/help")
     assert "អ្នកជាអ្នកបកប្រែ៖ /translate" in helped.text
     first = await tg.reply_to(TRANSLATOR, "/translate")
@@ -171,6 +174,8 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
         "5001 លែងជាអ្នកបកប្រែទៀតហើយ។"
     )
     assert "• ? (5001)" not in (await edited(tg, listing)).text
+    await tg.menu_published(TRANSLATOR["id"], "deleteMyCommands")
+    assert "translate" not in tg.menu(TRANSLATOR)
     stop = TranslateStep(TranslateAction.STOP).pack()
     answer = await press(tg, tg.carrying(first, stop), stop, TRANSLATOR)
     assert answer.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
