@@ -307,7 +307,7 @@ async def test_a_prompt_survives_a_restart_and_expires_after_30_minutes(
 
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
         saved = await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ")
-        assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (វដ្តទី 2)")
+        assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (ជុំទី២)")
         await next_private(tg, TRANSLATOR["id"])  # 118.2, asked now
         clock.advance(minutes=30, seconds=1)
         # Half an hour later a Khmer message is a search again.
