@@ -83,7 +83,8 @@ _FREEZE = (
 # The round's audience (bot/domain/round_audience.py), one row per audience organisation:
 # (id, short name, its own recommendations, how many of them it rated, rated anything?).
 # :r the round (0: none yet), :items its recommendations before it exists (JSON), :rec one
-# recommendation only (or NULL), :everyone and :ungrouped the rule. A closed round's groups'
+# recommendation only and :org one organisation only (or NULL), :everyone and :ungrouped the
+# rule. A closed round's groups'
 # lists are those at the close; membership is today's.
 _LISTED = (
     "WITH items(rec) AS (SELECT recommendation_id FROM round_items WHERE round_id = :r "
@@ -96,18 +97,25 @@ _LISTED = (
 )
 _AUDIENCE = (
     f"{_LISTED}, chosen(rec) AS (SELECT rec FROM items WHERE :rec IS NULL OR rec = :rec), "  # noqa: S608 (constants only)
-    "whole(org) AS (SELECT o.id FROM organisations AS o WHERE o.active = 1 AND (:everyone "
-    "OR (:ungrouped AND NOT EXISTS (SELECT 1 FROM organisation_groups AS m "
-    "WHERE m.organisation_id = o.id)))), "
-    "own(org, rec) AS (SELECT m.organisation_id, l.rec FROM organisation_groups AS m "
+    # Each active organisation, and whether it counts all of the round (the rule's "whole").
+    "people(id, short, whole) AS (SELECT o.id, o.short_name, :everyone OR (:ungrouped AND "
+    "NOT EXISTS (SELECT 1 FROM organisation_groups AS m WHERE m.organisation_id = o.id)) "
+    "FROM organisations AS o WHERE o.active = 1 AND (:org IS NULL OR o.id = :org)), "
+    # Who rated anything in the round, and how many of the chosen recommendations.
+    "took(org, n) AS (SELECT organisation_id, SUM(:rec IS NULL OR recommendation_id = :rec) "
+    "FROM ratings WHERE round_id = :r GROUP BY organisation_id), "
+    # A group member's own recommendations (its groups' lists) and how many of them it rated.
+    "grouped(org, total, rated) AS (SELECT m.organisation_id, COUNT(DISTINCT l.rec), "
+    "COUNT(DISTINCT t.recommendation_id) FROM organisation_groups AS m "
     "JOIN listed AS l ON l.g = m.working_group_id JOIN chosen AS c ON c.rec = l.rec "
-    "WHERE NOT :everyone UNION SELECT w.org, c.rec FROM whole AS w, chosen AS c) "
-    "SELECT o.id, o.short_name, COUNT(w.rec) AS total, COUNT(t.id) AS rated, EXISTS (SELECT 1 FROM "
-    "ratings AS x WHERE x.round_id = :r AND x.organisation_id = o.id) AS took "
-    "FROM organisations AS o "
-    "JOIN own AS w ON w.org = o.id LEFT JOIN ratings AS t ON t.round_id = :r "
-    "AND t.organisation_id = o.id AND t.recommendation_id = w.rec "
-    "WHERE o.active = 1 GROUP BY o.id"
+    "LEFT JOIN ratings AS t ON t.round_id = :r AND t.recommendation_id = l.rec "
+    "AND t.organisation_id = m.organisation_id WHERE NOT :everyone "
+    "AND (:org IS NULL OR m.organisation_id = :org) GROUP BY m.organisation_id) "
+    "SELECT p.id, p.short, CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) "
+    "ELSE g.total END AS total, CASE WHEN p.whole THEN COALESCE(k.n, 0) ELSE g.rated END "
+    "AS rated, k.org IS NOT NULL AS took FROM people AS p "
+    "LEFT JOIN grouped AS g ON g.org = p.id LEFT JOIN took AS k ON k.org = p.id "
+    "WHERE CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) ELSE g.total END > 0"
 )
 # The whole coalition's "N of M took part" at the close: the audience's.
 _FREEZE_AUDIENCE = (
@@ -128,11 +136,13 @@ def _audience_params(
     rule: AudienceRule,
     items: Sequence[int] = (),
     recommendation_id: int | None = None,
+    organisation_id: int | None = None,
 ) -> dict[str, object]:
     return {
         "r": round_id,
         "items": json.dumps(list(items)),
         "rec": recommendation_id,
+        "org": organisation_id,
         "everyone": int(rule.everyone),
         "ungrouped": int(rule.ungrouped),
     }
@@ -607,13 +617,18 @@ class AssessmentRepository:
             return {int(row[0]): (int(row[1]), int(row[2])) for row in await cursor.fetchall()}
 
     async def audience(
-        self, round_id: int, rule: AudienceRule, items: Sequence[int] = ()
+        self,
+        round_id: int,
+        rule: AudienceRule,
+        items: Sequence[int] = (),
+        organisation_id: int | None = None,
     ) -> list[Share]:
-        """Each audience organisation's share of a round (or of `items`, before it exists),
-        by the domain's `rule`, by short name: one aggregate."""
+        """Each audience organisation's share of a round (or of `items`, before it exists;
+        only `organisation_id`'s, when given), by the domain's `rule`, by short name: one
+        aggregate."""
         async with self._db.connection.execute(
-            f"{_AUDIENCE} ORDER BY o.short_name COLLATE NOCASE",
-            _audience_params(round_id, rule, items),
+            f"{_AUDIENCE} ORDER BY p.short COLLATE NOCASE",
+            _audience_params(round_id, rule, items, None, organisation_id),
         ) as cursor:
             return [
                 Share(int(r[0]), str(r[1]), int(r[2]), int(r[3]), bool(r[4]))

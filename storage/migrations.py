@@ -688,4 +688,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE round_drafts ADD COLUMN guide TEXT
     """,
+    # 30: a round's ratings by organisation (its audience's progress, /rate's "what is left"):
+    # found through an index, not by reading every rating of the round.
+    """
+    CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
+    """,
 )

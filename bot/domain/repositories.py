@@ -428,9 +428,14 @@ class AssessmentStore(Protocol):
         ...
 
     async def audience(
-        self, round_id: int, rule: AudienceRule, items: Sequence[int] = ()
+        self,
+        round_id: int,
+        rule: AudienceRule,
+        items: Sequence[int] = (),
+        organisation_id: int | None = None,
     ) -> list[Share]:
-        """Each audience organisation's share of a round (or of `items`) by `rule`."""
+        """Each audience organisation's share of a round (or of `items`; only one
+        organisation's, when given) by `rule`."""
         ...
 
     async def group_listed(self, round_id: int, organisation_id: int) -> set[int]:

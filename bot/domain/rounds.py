@@ -886,24 +886,35 @@ class Assessments:
         for r in await self.repository.rounds():
             if not (coordinator or r.open or r.published):  # members: what they can rate or read
                 continue
+            if org is not None:  # a member: their organisation's share only
+                share = (await self.audience(r.id, organisation_id=org)).share(org)
+                lines.append(
+                    RoundLine(
+                        r,
+                        *await self.participation(r.id),
+                        own=(share.rated, share.total) if share is not None else None,
+                    )
+                )
+                continue
             audience = await self.audience(r.id)
-            share = audience.share(org) if org is not None else None
             lines.append(
                 RoundLine(
                     r,
                     *await self._participation(r, audience),
                     _progress(audience) if coordinator else (),
-                    (share.rated, share.total) if share is not None else None,
                 )
             )
         return Overview(tuple(lines), coordinator)
 
-    async def audience(self, round_id: int = 0, items: Sequence[int] = ()) -> RoundAudience:
+    async def audience(
+        self, round_id: int = 0, items: Sequence[int] = (), organisation_id: int | None = None
+    ) -> RoundAudience:
         """Whom a round concerns and each organisation's own share of it (the rule:
-        bot/domain/round_audience.py): round `round_id`, or `items` before it exists."""
+        bot/domain/round_audience.py): round `round_id`, or `items` before it exists; only
+        `organisation_id`'s share, when given (one organisation's view is cheaper)."""
         groups = await self.repository.group_overlap(round_id, items)
         rule = audience_rule(groups)
-        shares = await self.repository.audience(round_id, rule, items)
+        shares = await self.repository.audience(round_id, rule, items, organisation_id)
         overlap = {g: listed for g, (listed, _) in groups.items() if listed}
         return RoundAudience(rule, overlap, tuple(shares))
 
@@ -1040,7 +1051,7 @@ class Assessments:
         if group_id is not None:
             _, total = await self.repository.participation(round_id, group_id)
             return dist, dist.total, total
-        rule = (await self.audience(round_id)).rule
+        rule = audience_rule(await self.repository.group_overlap(round_id))
         rated, total = await self.repository.recommendation_audience(
             round_id, rule, recommendation_id
         )
@@ -1118,7 +1129,7 @@ class Assessments:
     async def _own_items(self, round_id: int, organisation_id: int) -> set[int]:
         """The round's recommendations that are this organisation's own (empty: the round
         does not concern it)."""
-        audience = await self.audience(round_id)
+        audience = await self.audience(round_id, organisation_id=organisation_id)
         share = audience.share(organisation_id)
         if share is None:
             return set()
@@ -1131,7 +1142,7 @@ class Assessments:
         """(how many of its own recommendations the user's organisation has not rated, how
         many are its own); None when the round does not concern it."""
         org_id, _ = await self.rater(user_id)
-        share = (await self.audience(round_id)).share(org_id)
+        share = (await self.audience(round_id, organisation_id=org_id)).share(org_id)
         return (share.left, share.total) if share is not None else None
 
     async def next_to_rate(self, user_id: int, round_id: int) -> int | None:
