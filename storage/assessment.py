@@ -101,9 +101,6 @@ _AUDIENCE = (
     "people(id, short, whole) AS (SELECT o.id, o.short_name, :everyone OR (:ungrouped AND "
     "NOT EXISTS (SELECT 1 FROM organisation_groups AS m WHERE m.organisation_id = o.id)) "
     "FROM organisations AS o WHERE o.active = 1 AND (:org IS NULL OR o.id = :org)), "
-    # Who rated anything in the round, and how many of the chosen recommendations.
-    "took(org, n) AS (SELECT organisation_id, SUM(:rec IS NULL OR recommendation_id = :rec) "
-    "FROM ratings WHERE round_id = :r GROUP BY organisation_id), "
     # A group member's own recommendations (its groups' lists) and how many of them it rated.
     "grouped(org, total, rated) AS (SELECT m.organisation_id, COUNT(DISTINCT l.rec), "
     "COUNT(DISTINCT t.recommendation_id) FROM organisation_groups AS m "
@@ -112,9 +109,14 @@ _AUDIENCE = (
     "AND t.organisation_id = m.organisation_id WHERE NOT :everyone "
     "AND (:org IS NULL OR m.organisation_id = :org) GROUP BY m.organisation_id) "
     "SELECT p.id, p.short, CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) "
-    "ELSE g.total END AS total, CASE WHEN p.whole THEN COALESCE(k.n, 0) ELSE g.rated END "
-    "AS rated, k.org IS NOT NULL AS took FROM people AS p "
-    "LEFT JOIN grouped AS g ON g.org = p.id LEFT JOIN took AS k ON k.org = p.id "
+    # An organisation counting all: how many it rated (every rating of a round is on its
+    # list), or whether it rated the one recommendation; each an index lookup.
+    "ELSE g.total END AS total, CASE WHEN NOT p.whole THEN g.rated WHEN :rec IS NULL THEN "
+    "(SELECT COUNT(*) FROM ratings AS t WHERE t.round_id = :r AND t.organisation_id = p.id) "
+    "ELSE EXISTS (SELECT 1 FROM ratings AS t WHERE t.round_id = :r "
+    "AND t.recommendation_id = :rec AND t.organisation_id = p.id) END AS rated, "
+    "EXISTS (SELECT 1 FROM ratings AS t WHERE t.round_id = :r AND t.organisation_id = p.id) "
+    "AS took FROM people AS p LEFT JOIN grouped AS g ON g.org = p.id "
     "WHERE CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) ELSE g.total END > 0"
 )
 # The whole coalition's "N of M took part" at the close: the audience's.
