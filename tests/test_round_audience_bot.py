@@ -25,6 +25,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.round_panel import round_panel
 from tests.test_lookup_bot import button, edited, press
 from tests.test_round_notices_bot import delivered, notices
+from tests.test_round_progress_bot import HIDDEN_GROUP, HIDDEN_PRIVATE
 from tests.test_rounds_bot import link_land_group, open_round, rep
 
 WOMEN_GROUP = {"id": -100600, "type": "supergroup", "title": "Women working group"}
@@ -37,8 +38,6 @@ ORGANISATIONS = {
     "WOM2": ("women",),
     "NONE": (),
 }
-HIDDEN_GROUP = "organisations have rated (colours shown when the results are published)"
-HIDDEN_PRIVATE = "organisations have rated (colours shown once your organisation has rated)"
 Person = dict  # type: ignore[type-arg]
 
 
