@@ -123,7 +123,7 @@ async def test_a_round_on_one_groups_list_concerns_that_group_only(
             "{closing}."
         )
         .split("{closing}")[0]
-        .format(name="Land check", count=3)
+        .format(name="Land check", count=khmer.number(3))
     )
     await delivered(tg, told)
 
