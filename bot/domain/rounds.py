@@ -472,11 +472,13 @@ class Panel:
     total: int  # the round's audience (as at the close, once closed)
     not_enough: int  # recommendations with too few ratings for a colour
     reminded_at: dt.datetime | None = None  # the last 🔔 Remind those behind
+    ratings: int = 0  # every rating, an organisation's outside the audience too
 
     @property
     def deletable(self) -> bool:
-        """Nobody has rated yet (the delete checks again: a rating may come meanwhile)."""
-        return self.rated == 0
+        """Nobody has rated yet, in the audience or outside it (the delete checks again: a
+        rating may come meanwhile)."""
+        return self.rated == 0 and self.ratings == 0
 
     @property
     def low_participation(self) -> bool:
@@ -765,7 +767,8 @@ class Assessments:
         audience = await self.audience(round_id)
         rated, total = await self._participation(round_, audience)
         colours: dict[int, list[Colour]] = {}
-        for rating in await self.repository.ratings(round_id):
+        ratings = await self.repository.ratings(round_id)
+        for rating in ratings:
             colours.setdefault(rating.recommendation_id, []).append(rating.colour)
         not_enough = sum(
             1
@@ -774,7 +777,7 @@ class Assessments:
             is Overall.NOT_ENOUGH
         )
         reminded = await self.repository.reminded_at(round_id)
-        return Panel(round_, _progress(audience), rated, total, not_enough, reminded)
+        return Panel(round_, _progress(audience), rated, total, not_enough, reminded, len(ratings))
 
     async def ask(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
         """The question before a change (nothing changes): the panel with what it would mean,
