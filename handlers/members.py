@@ -501,18 +501,19 @@ async def _reps_panel(
     ), InlineKeyboardMarkup(rows)
 
 
-async def _target_user(message: Message) -> int | None:
+def _target_user(message: Message) -> tuple[int | None, str | None]:
+    """Whom /promote or /demote names, and their Telegram language when it is a reply."""
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
-        return reply.from_user.id
+        return reply.from_user.id, reply.from_user.language_code
     parts = (message.text or "").split()
-    return whole_number(parts[1]) if len(parts) == 2 else None
+    return (whole_number(parts[1]) if len(parts) == 2 else None), None
 
 
 async def _set_role(
     message: Message, user: User, l10n: Localizer, context: BotContext, flag: bool
 ) -> None:
-    target = await _target_user(message)
+    target, telegram_code = _target_user(message)
     if target is None:
         await message.reply_text(
             escape(
@@ -524,7 +525,12 @@ async def _set_role(
         )
         return
     try:
-        changed = await context.services.coalition.set_coordinator(user.id, target, flag)
+        changed = await context.services.coalition.set_coordinator(
+            user.id,
+            target,
+            flag,
+            telegram_code and context.services.translations.pick(telegram_code),
+        )
     except LastCoordinator:
         await message.reply_text(
             escape(

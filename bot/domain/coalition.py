@@ -276,11 +276,22 @@ class Coalition:
         await self.require_coordinator(actor)
         return await self.repository.erase_organisation(org_id, actor=actor, now=self.clock.now())
 
-    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> bool:
-        """Promote or demote a coordinator (never the last one); False if nothing changed."""
+    async def set_coordinator(
+        self, actor: int, user_id: int, flag: bool, language: str | None = None
+    ) -> bool:
+        """Promote or demote a coordinator (never the last one); False if nothing changed.
+
+        `language`: the person's Telegram language when known (a /promote in reply to them);
+        it is stored only for someone the bot never recorded (else the default, until they
+        write): a known person's language, chosen or their Telegram's, is kept.
+        """
         await self.require_coordinator(actor)
         return await self.repository.set_coordinator(
-            user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
+            user_id,
+            flag,
+            actor=actor,
+            now=self.clock.now(),
+            language=language or self.default_language,
         )
 
     async def unreachable(self, actor: int) -> tuple[list[Person], list[str]]:
