@@ -2,6 +2,7 @@
 role; a group chat's language is used for everything the bot posts there."""
 
 from pathlib import Path
+from typing import Any
 
 from bot.app import running
 from bot.services import Services
@@ -15,10 +16,10 @@ from tests.conftest import (
 )
 from tests.fake_telegram import FakeTelegram
 
-ENGLISH_GUEST = {"id": 4001, "is_bot": False, "first_name": "Lina", "language_code": "en"}
-KHMER_GUEST = {"id": 4002, "is_bot": False, "first_name": "Dara", "language_code": "km"}
-RUSSIAN_GUEST = {"id": 4003, "is_bot": False, "first_name": "Ivan", "language_code": "ru"}
-NEWCOMER = {"id": 4004, "is_bot": False, "first_name": "Sophea", "language_code": "en"}
+ENGLISH_GUEST: dict[str, Any] = {"id": 4001, "is_bot": False, "first_name": "Lina", "language_code": "en"}
+KHMER_GUEST: dict[str, Any] = {"id": 4002, "is_bot": False, "first_name": "Dara", "language_code": "km"}
+RUSSIAN_GUEST: dict[str, Any] = {"id": 4003, "is_bot": False, "first_name": "Ivan", "language_code": "ru"}
+NEWCOMER: dict[str, Any] = {"id": 4004, "is_bot": False, "first_name": "Sophea", "language_code": "en"}
 
 
 async def test_a_seeded_or_promoted_coordinator_keeps_their_own_language(
