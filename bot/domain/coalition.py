@@ -339,6 +339,19 @@ class Coalition:
             None,
         )
 
+    async def language_for(self, chat_id: int, thread_id: int = 0) -> str:
+        """The language everything the bot sends to a group chat (or forum topic) is in: the
+        one a coordinator chose there (a topic's, else its chat's), else DEFAULT_LANGUAGE."""
+        chats = await self.repository.chats()
+        for thread in dict.fromkeys((thread_id, 0)):
+            found = next(
+                (c.language for c in chats if c.chat_id == chat_id and c.thread_id == thread),
+                None,
+            )
+            if found:
+                return found
+        return self.default_language
+
     async def set_chat_language(
         self, actor: int, chat_id: int, thread_id: int, language: str
     ) -> bool:
