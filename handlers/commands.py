@@ -74,7 +74,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("themes", N_("Browse recommendations by theme")),
     Command("states", N_("Browse recommendations by recommending State")),
     Command("cycles", N_("See the review cycles and browse each one")),
-    Command("language", N_("Choose English or Khmer: /language km or /language en")),
+    Command("language", N_("Choose English or Khmer")),
     Command("help", N_("How to use this bot, with examples")),
     Command("start", N_("Welcome message")),
     # Which organisation a person represents is for coordinators and themselves, not a group.
