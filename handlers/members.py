@@ -84,8 +84,11 @@ def _invite_markup(l10n: Localizer, invite: Invite) -> InlineKeyboardMarkup:
     )
 
 
-async def join_with_code(update: Update, context: BotContext, code: str) -> None:
-    """/start <code>: redeem an invite; every failure says why, in the user's language."""
+async def join_with_code(
+    update: Update, context: BotContext, code: str, languages: InlineKeyboardMarkup | None = None
+) -> None:
+    """/start <code>: redeem an invite; every failure says why, in the user's language. The
+    welcome offers `languages` (English / ខ្មែរ) at once."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -118,7 +121,11 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
         ),
     }
     text = texts[joining.result].format(org=joining.short_name, name=joining.name)
-    await message.reply_text(escape(text))
+    if joining.result is not Joined.JOINED or languages is None:
+        await message.reply_text(escape(text))
+        return
+    ask = l10n.gettext("Choose your language:")
+    await message.reply_text(escape(text + "\n\n" + ask), reply_markup=languages)
 
 
 @answering_not_allowed

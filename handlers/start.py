@@ -388,7 +388,7 @@ async def _reason_link(update: Update, context: BotContext, payload: str) -> Non
 
 
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
-    await members.join_with_code(update, context, payload)
+    await members.join_with_code(update, context, payload, language_keyboard())
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
 
 

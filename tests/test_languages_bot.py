@@ -21,6 +21,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram
+from tests.round_panel import confirmed, round_panel
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_round_notices_bot import notices
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round, rep
@@ -182,3 +183,53 @@ async def test_an_english_group_chat_in_a_khmer_coalition(
         refused = await tg.reply_to(khmer_rep, "/language km", chat=GROUP)
         assert in_english(refused.text)
         assert await services.coalition.language_for(GROUP_ID) == "en"
+
+
+async def test_the_invite_welcome_offers_both_languages_at_once(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    invite = await services.coalition.add_organisation(COORDINATOR_ID, "ADHOC", "Human Rights")
+    welcome = await tg.reply_to(ENGLISH_GUEST, f"/start {invite.code}")
+    assert welcome.text.startswith("Welcome! You now represent ADHOC (Human Rights)")
+    assert welcome.text.endswith("Choose your language:")
+    assert [b["text"] for b in buttons(welcome)] == ["English", "ខ្មែរ"]
+    answer = await press(tg, welcome, button(welcome, "ខ្មែរ"), ENGLISH_GUEST)
+    assert in_khmer(answer)
+    confirmed = await tg.next_call("sendMessage", chat_id=ENGLISH_GUEST["id"])
+    assert in_khmer(confirmed.params["text"])
+    me = await tg.reply_to(ENGLISH_GUEST, "/me")
+    assert in_khmer(me.text.replace("ADHOC", "").replace("Human Rights", ""))
+    # A link that fails offers no buttons: there is nothing to welcome to.
+    again = await tg.reply_to(KHMER_GUEST, f"/start {invite.code}")
+    assert buttons(again) == []
+
+
+async def test_audit_and_round_actions_read_in_the_readers_language(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    km = services.translations.localizer("km")
+    await services.coalition.set_coordinator(COORDINATOR_ID, KHMER_GUEST["id"], True)
+    await services.set_language(KHMER_GUEST["id"], "km")
+    await tg.reply_to(KHMER_GUEST, "/start")  # the bot knows the Khmer coordinator's name
+    await open_round(tg, "c2 118.1-118.3", "One")  # by the English coordinator
+    panel = await round_panel(tg, 1, KHMER_GUEST)
+    assert in_khmer(panel.text.replace("One", ""))
+    answer, panel = await confirmed(
+        tg, panel, km.gettext("Close"), km.gettext("Yes, close"), KHMER_GUEST
+    )
+    assert answer == km.gettext("Closed.")
+    # The English coordinator reads the same round and the log in English…
+    english_panel = await round_panel(tg, 1, COORDINATOR)
+    assert in_english(english_panel.text)
+    assert "closed" in english_panel.text
+    log = await tg.reply_to(COORDINATOR, "/audit")
+    assert "Dara · closed assessment round · round 1 «One»" in log.text
+    assert "Coord · opened assessment round · round 1 «One»" in log.text
+    assert in_english(log.text.replace("Dara", ""))
+    # …the Khmer one in Khmer, whoever acted.
+    log = await tg.reply_to(KHMER_GUEST, "/audit")
+    assert f"Coord · {km.gettext('opened assessment round')}" in log.text
+    assert f"Dara · {km.gettext('closed assessment round')}" in log.text
+    assert "opened" not in log.text
