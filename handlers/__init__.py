@@ -33,6 +33,7 @@ from handlers import (
     milestones,
     operations,
     private_rating,
+    reports,
     round_admin,
     round_notices,
     round_results,
@@ -104,6 +105,9 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Example, start.on_example),
     Button(cb.ShowRounds, start.on_show_rounds, _M),
     Button(cb.AuditPageButton, audit.on_page, _C, Where.PRIVATE),
+    Button(cb.ReportDraft, reports.on_draft_button, _C, Where.PRIVATE),
+    Button(cb.ReportCycle, reports.on_cycle_button, _C, Where.PRIVATE),
+    Button(cb.CurrentCycle, reports.on_current_cycle, _C),
 )
 
 
@@ -140,6 +144,7 @@ def register(app: BotApplication) -> None:
         "milestones": milestones.milestones,
         "broadcast": broadcasts.broadcast,
         "broadcasts": broadcasts.list_broadcasts,
+        "responses": reports.responses,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -162,8 +167,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)
     )
-    # A file sent privately is a strategy to import (coordinators), unless a broadcast being
-    # composed waits for it.
+    # A file sent privately is a strategy to import (coordinators), or a Working Group report
+    # (a PDF), unless a broadcast being composed waits for it.
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, strategy.on_file)
     )

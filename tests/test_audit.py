@@ -48,6 +48,9 @@ STORED_BEFORE_THE_ENUM = [
     "send broadcast",
     "delete broadcast",
     "delete round",
+    "import report",
+    "set responses",
+    "set current cycle",
 ]
 
 

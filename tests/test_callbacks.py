@@ -170,6 +170,9 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "ex:1": cb.Example(1),
         "rl": cb.ShowRounds(),
         "au:2": cb.AuditPageButton(2),
+        "rp:7:1": cb.ReportDraft(7, True),
+        "rpc:7:4": cb.ReportCycle(7, 4),
+        "cc:4": cb.CurrentCycle(4),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

@@ -47,6 +47,9 @@ class AuditAction(StrEnum):
     SEND_BROADCAST = "send broadcast"
     DELETE_BROADCAST = "delete broadcast"
     DELETE_ROUND = "delete round"
+    IMPORT_REPORT = "import report"
+    SET_RESPONSES = "set responses"
+    SET_CURRENT_CYCLE = "set current cycle"
 
     @property
     def label(self) -> str:
@@ -206,4 +209,7 @@ _LABELS = {
     AuditAction.SEND_BROADCAST: N_("sent broadcast"),
     AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
+    AuditAction.IMPORT_REPORT: N_("imported a Working Group report"),
+    AuditAction.SET_RESPONSES: N_("set responses to recommendations"),
+    AuditAction.SET_CURRENT_CYCLE: N_("changed the current cycle"),
 }
