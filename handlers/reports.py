@@ -19,6 +19,7 @@ from handlers.render import escape, split_messages
 MAX_PDF = 10 * 1024 * 1024  # bytes: a Working Group report is well under 1 MB
 SHOWN = 3  # the first and last few recommendations in a preview
 TEXT_SHOWN = 90
+SHOWN_PARAGRAPHS = 12  # the preview stays one message whatever the PDF holds
 
 
 def N_(message: str) -> str:
@@ -102,7 +103,7 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
             cycle=preview.cycle, count=len(recs), responses=responses, states=len(report.states)
         )
     lines = [escape(head), "<b>" + escape(summary) + "</b>", ""]
-    for para in report.paragraphs:
+    for para in report.paragraphs[:SHOWN_PARAGRAPHS]:
         lines.append(
             escape(
                 "• "
@@ -114,6 +115,8 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
                 )
             )
         )
+    if len(report.paragraphs) > SHOWN_PARAGRAPHS:
+        lines.append("• …")
     lines += ["", escape(l10n.gettext("First:"))]
     lines += [escape(_line(rec)) for rec in recs[:SHOWN]]
     lines += [escape(l10n.gettext("Last:"))]

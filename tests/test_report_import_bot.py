@@ -24,6 +24,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_report_pdf import pdf_of_blank_pages as _pdf
 
 REPORT = Path(__file__).resolve().parent.parent / "data" / "upr" / "sources"
 CYCLE_2 = REPORT / "A_HRC_26_16_cambodia_2014.pdf"
@@ -137,17 +138,6 @@ async def test_the_current_cycle_is_switched_from_chat(
     assert "cycle 1" in card.text.lower()
 
 
-def _pdf(pages: int, password: str = "") -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=200, height=200)
-    if password:
-        writer.encrypt(password)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _bomb(megabytes: int = 300) -> bytes:
     """A small PDF whose page unpacks to hundreds of megabytes."""
     packer = zlib.compressobj(9)
@@ -189,3 +179,23 @@ async def test_hostile_pdfs_are_refused_with_a_reason_and_nothing_is_stored(
     )
     card = await tg.reply_to(MEMBER, "/cycles")
     assert "Cycle 2 (reviewed January 28, 2014): 205 recommendations" in card.text
+
+
+async def test_another_states_report_is_previewed_with_a_warning_and_can_be_cancelled(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    belize = Path(__file__).resolve().parent / "data" / "upr_reports" / "belize2013.pdf"
+    preview = await preview_of(tg, "belize2013.pdf", belize.read_bytes())
+    assert "Working Group report A/HRC/25/13 (Belize)." in preview.text
+    assert "Cycle 2: 103 recommendations (59 accepted, 44 pending) from 38 States." in preview.text
+    assert "• This report is about Belize, not Cambodia." in preview.text
+    [(_, go), (_, cancel)] = buttons(preview)
+    await tg.press(preview, cancel, user=COORDINATOR)
+    edited = await tg.next_call("editMessageText", chat_id=COORDINATOR_ID)
+    assert edited.params["text"] == "Cancelled: nothing was imported."
+    late = await tg.press(preview, go, user=COORDINATOR)
+    alert = await tg.next_call("answerCallbackQuery", callback_query_id=late)
+    # Its buttons are gone with the preview: a late tap is refused.
+    assert alert.params["text"] == "This button no longer works. Please send your question again."
+    card = await tg.reply_to(MEMBER, "97.19 c2")
+    assert "Recommending State" not in card.text  # not a card: Belize was not imported

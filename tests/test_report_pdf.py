@@ -154,7 +154,8 @@ def test_ordinals() -> None:
     assert ordinal("several") is None
 
 
-def _pdf(pages: int, password: str = "") -> bytes:
+def pdf_of_blank_pages(pages: int, password: str = "") -> bytes:
+    """A PDF of blank pages, locked with a password when one is given."""
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=200, height=200)
@@ -170,10 +171,10 @@ async def test_hostile_files_are_refused_with_a_reason() -> None:
         await read_pdf(b"PK\x03\x04 this is a zip named .pdf")
     assert not_pdf.value.message == "It is not a PDF file."
     with pytest.raises(UnreadablePdf) as encrypted:
-        await read_pdf(_pdf(1, password="secret"))
+        await read_pdf(pdf_of_blank_pages(1, password="secret"))
     assert "password" in encrypted.value.message
     with pytest.raises(UnreadablePdf) as many:
-        await read_pdf(_pdf(12), max_pages=10)
+        await read_pdf(pdf_of_blank_pages(12), max_pages=10)
     assert many.value.params == {"limit": "10"}
     with pytest.raises(UnreadablePdf) as broken:
         await read_pdf(b"%PDF-1.7\n" + b"\x00garbage" * 1000)
@@ -181,4 +182,4 @@ async def test_hostile_files_are_refused_with_a_reason() -> None:
     with pytest.raises(UnreadablePdf) as slow:
         await read_pdf((CAMBODIA / "A_HRC_13_4_cambodia_2010.pdf").read_bytes(), seconds=0.05)
     assert slow.value.params == {"seconds": "0"}
-    assert await read_pdf(_pdf(2)) == [[""], [""]]
+    assert await read_pdf(pdf_of_blank_pages(2)) == [[""], [""]]
