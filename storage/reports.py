@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.domain.audit import AuditAction
 from bot.domain.model import RecNumber, Response
 from storage import audit, expiring
-from storage.catalog import _bump as bump_revision  # the catalog's one revision counter
+from storage.catalog import bump as bump_revision  # the catalog's one revision counter
 from storage.db import Database
 
 CURRENT_CYCLE_KEY = "setting:current_cycle"

@@ -28,6 +28,7 @@ from tests.test_report_pdf import pdf_of_blank_pages as _pdf
 
 REPORT = Path(__file__).resolve().parent.parent / "data" / "upr" / "sources"
 CYCLE_2 = REPORT / "A_HRC_26_16_cambodia_2014.pdf"
+BELIZE = Path(__file__).resolve().parent / "data" / "upr_reports" / "belize2013.pdf"
 
 
 @pytest.fixture
@@ -184,8 +185,7 @@ async def test_hostile_pdfs_are_refused_with_a_reason_and_nothing_is_stored(
 async def test_another_states_report_is_previewed_with_a_warning_and_can_be_cancelled(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    belize = Path(__file__).resolve().parent / "data" / "upr_reports" / "belize2013.pdf"
-    preview = await preview_of(tg, "belize2013.pdf", belize.read_bytes())
+    preview = await preview_of(tg, "belize2013.pdf", BELIZE.read_bytes())
     assert "Working Group report A/HRC/25/13 (Belize)." in preview.text
     assert "Cycle 2: 103 recommendations (59 accepted, 44 pending) from 38 States." in preview.text
     assert "• This report is about Belize, not Cambodia." in preview.text

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.model import RecNumber, Response
 from bot.domain.reports import BadResponses, parse_response_list
 from bot.services import Services
-from storage.catalog import _bump
+from storage.catalog import bump
 from tests.conftest import COORDINATOR_ID
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "upr"
@@ -43,7 +43,7 @@ async def test_later_responses_turn_the_reports_into_the_verified_csvs(
 ) -> None:
     async with services.database.transaction() as db:
         await db.execute("DELETE FROM recommendations WHERE cycle IN (1, 2)")
-        await _bump(db)
+        await bump(db)
     await services.refresh_catalog()
     await import_report(services, "A_HRC_26_16_cambodia_2014.pdf")
     await import_report(services, "A_HRC_13_4_cambodia_2010.pdf")
