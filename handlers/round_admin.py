@@ -351,13 +351,13 @@ def _rounds_view(
         r = line.round
         lines.append(escape(" · ".join([f"{r.id}. {r.name}", *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
-            lines.append("   " + escape(_progress(line.organisations, r.size)))
+            lines.append("   " + escape(_progress(line.organisations)))
         elif line.own is not None and r.open:
             lines.append(
                 "   "
                 + escape(
                     l10n.gettext("your organisation: {rated} of {total} rated").format(
-                        rated=line.own, total=r.size
+                        rated=line.own[0], total=line.own[1]
                     )
                 )
             )
@@ -383,8 +383,9 @@ def _status(l10n: Localizer, tz: dt.tzinfo, line: RoundLine) -> list[str]:
     ]
 
 
-def _progress(organisations: tuple[tuple[str, int], ...], size: int) -> str:
-    return " · ".join(f"{org} {n}/{size}" for org, n in organisations)
+def _progress(organisations: tuple[tuple[str, int, int], ...]) -> str:
+    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator."""
+    return " · ".join(f"{org} {n}/{total}" for org, n, total in organisations)
 
 
 def _short(r: Round) -> str:
@@ -438,7 +439,7 @@ def _panel_view(
         escape(l10n.gettext("Scope: {scope}").format(scope=r.scope or "—")),
     ]
     if panel.organisations:
-        lines.append(escape(_progress(panel.organisations, r.size)))
+        lines.append(escape(_progress(panel.organisations)))
     if panel.reminded_at is not None:
         lines.append(
             escape(

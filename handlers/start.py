@@ -562,6 +562,11 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
                     )
                 ]
             )
+        elif left is None:
+            text = l10n.gettext(
+                "«{name}»: not for your organisation's working groups (you may still rate), "
+                "{closing}."
+            )
         else:
             text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")
         lines.append(escape(text.format(name=round_.name, count=left, closing=when)))

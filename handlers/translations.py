@@ -32,7 +32,7 @@ from handlers.callbacks import (
     TranslationsFile,
     TranslatorButton,
 )
-from handlers.commands import N_
+from handlers.commands import N_, sync_menus
 from handlers.common import BotContext, answering_not_allowed, name_of, reader
 from handlers.lookup import edit
 from handlers.render import cycle_name, escape
@@ -501,6 +501,7 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
         return
     if target is not None:
         changed = await translating.appoint(user.id, target)
+        await sync_menus(context.bot, context.services)  # their menu, before the reply
         text = (
             l10n.gettext("{id} is now a translator.")
             if changed
@@ -545,6 +546,7 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
         await press.query.answer()
         return
     changed = await translating.appoint(press.user.id, data.user, data.appoint)
+    await sync_menus(context.bot, context.services)
     if data.appoint:
         said = l10n.gettext("{id} is now a translator.") if changed else ""
     else:

@@ -721,7 +721,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, recommendation_id, purpose)
     )
     """,
-    # 31: a Working Group report a coordinator sent, read and previewed, awaiting [Import]: the
+    # 31: a round's ratings by organisation (its audience's progress, /rate's "what is left"):
+    # found through an index, not by reading every rating of the round.
+    """
+    CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
+    """,
+    # 32: a Working Group report a coordinator sent, read and previewed, awaiting [Import]: the
     # report's public text as JSON, kept across restarts until it expires or is imported.
     """
     CREATE TABLE report_drafts (
