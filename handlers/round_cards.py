@@ -85,7 +85,13 @@ def card_text(
                 else []
             ),
             "",
-            escape(counts.format(counts=dist.line(), rated=rated, total=organisations)),
+            escape(
+                counts.format(
+                    counts=l10n.digits(dist.line()),
+                    rated=l10n.number(rated),
+                    total=l10n.number(organisations),
+                )
+            ),
         ]
     )
 

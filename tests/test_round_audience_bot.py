@@ -22,7 +22,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram
-from tests.round_panel import round_panel
+from tests.round_panel import labels, round_panel
 from tests.test_lookup_bot import button, edited, press
 from tests.test_round_notices_bot import delivered, notices
 from tests.test_round_progress_bot import HIDDEN_GROUP, HIDDEN_PRIVATE
@@ -123,7 +123,7 @@ async def test_a_round_on_one_groups_list_concerns_that_group_only(
             "{closing}."
         )
         .split("{closing}")[0]
-        .format(name="Land check", count=3)
+        .format(name="Land check", count=khmer.number(3))
     )
     await delivered(tg, told)
 
@@ -171,6 +171,21 @@ async def test_a_round_on_one_groups_list_concerns_that_group_only(
     assert await press(tg, panel, button(panel, "Publish"), COORDINATOR) == ""
     question = await edited(tg, panel)
     assert "Only 1 of 3 organisations rated (33 %)" in question.text
+
+
+async def test_an_organisation_outside_the_round_rates_without_counting(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition(tg, bot)
+    await open_round(tg, f"c2 {' '.join(await numbers(bot, 'land', 'women', 2))}", "Outside")
+    first, _ = await services.assessments.items(1)
+    await services.assessments.rate(reps["WOM1"]["id"], 1, first, Colour.GREEN)
+    assert await services.assessments.participation(1) == (0, 3)
+    panel = await round_panel(tg, 1)
+    assert "LAND1 0/2 · LAND2 0/2 · LAND3 0/2" in panel.text
+    assert "WOM1" not in panel.text
+    assert "Delete" not in labels(panel)  # a rating, if outside: the round keeps it
 
 
 async def test_a_round_on_every_groups_list_concerns_organisations_in_no_group_too(

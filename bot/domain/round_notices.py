@@ -159,7 +159,9 @@ class RoundNotices:
         for chat, count in audiences.chats:
             l10n = self._l10n(chat)
             text = l10n.gettext(_OPENED_CHAT).format(
-                name=name, count=count, closing=closing_phrase(l10n, self.tz, closes_at)
+                name=name,
+                count=l10n.number(count),
+                closing=closing_phrase(l10n, self.tz, closes_at),
             )
             notice = self._outgoing(chat, text, ref, round_id)
             if pin:
@@ -169,7 +171,7 @@ class RoundNotices:
             l10n = self._l10n(person)
             text = l10n.gettext(_OPENED_PERSON).format(
                 name=name,
-                count=audiences.counts.get(person.organisation_id or 0, 0),
+                count=l10n.number(audiences.counts.get(person.organisation_id or 0, 0)),
                 closing=closing_phrase(l10n, self.tz, closes_at),
             )
             out.append(self._outgoing(person, text, ref, round_id))
@@ -224,9 +226,9 @@ class RoundNotices:
             text = l10n.gettext(_REMINDER).format(
                 name=name,
                 closing=closing_phrase(l10n, self.tz, closes_at),
-                rated=share.rated,
-                total=share.total,
-                left=share.left,
+                rated=l10n.number(share.rated),
+                total=l10n.number(share.total),
+                left=l10n.number(share.left),
             )
             out.append(self._outgoing(person, text, ref, round_id))
         return out
@@ -266,7 +268,8 @@ class RoundNotices:
         """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`,
         or (`results`) the buttons that show round `round_id`'s results."""
         language = recipient.language or self.default_language
-        text = text.format(id=round_id, name=name) if round_id else text
+        number = self.translations.localizer(language).number(round_id)
+        text = text.format(id=number, name=name) if round_id else text
         buttons: tuple[tuple[Button, ...], ...] = ()
         if rate is not None:
             buttons = ((self.rate_button(rate, language),),)
@@ -401,14 +404,11 @@ class PinReports:
         if round_ is None or opener is None:
             return None
         language = opener.language or self.default_language
-        text = (
-            self.translations.localizer(language)
-            .gettext(_UNPINNED)
-            .format(
-                id=round_id,
-                name=round_.name,
-                chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
-            )
+        l10n = self.translations.localizer(language)
+        text = l10n.gettext(_UNPINNED).format(
+            id=l10n.number(round_id),
+            name=round_.name,
+            chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
         )
         return Outgoing(
             chat_id=opener.chat_id,

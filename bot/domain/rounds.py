@@ -61,7 +61,8 @@ DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this l
 GUIDE_ANSWER_WINDOW = dt.timedelta(minutes=30)  # plain text after a guide's question answers it
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
-_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+# 'until 2026-12-31', 'until2026-12-31', and in Khmer 'រហូតដល់ ២០២៦-១២-៣១'.
+_UNTIL = re.compile(r"(?:\buntil|រហូតដល់)\s*(\S*)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]")  # a letter, in any script
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
@@ -128,10 +129,12 @@ _RESPONSE_WORDS = {
     "accepted": Response.ACCEPTED,
     "supported": Response.ACCEPTED,
     "ទទួលយក": Response.ACCEPTED,
+    "បានទទួលយក": Response.ACCEPTED,  # as the Khmer screens write it
     "noted": Response.NOTED,
     "កត់សម្គាល់": Response.NOTED,
+    "បានកត់សម្គាល់": Response.NOTED,
 }
-_FILLERS = frozenset({"all", "everything", "and", "ទាំងអស់", "និង"})
+_FILLERS = frozenset({"all", "everything", "and", "upr", "ទាំងអស់", "និង"})  # "UPR ជុំទី៤"
 _WORD = re.compile(r"[a-z][a-z'-]*|[\u1780-\u17ff]+")
 _UNKNOWN_WORD = N_(
     "I do not know “{word}” in a scope. Write a cycle (c2), accepted or noted, theme names "
@@ -470,11 +473,13 @@ class Panel:
     total: int  # the round's audience (as at the close, once closed)
     not_enough: int  # recommendations with too few ratings for a colour
     reminded_at: dt.datetime | None = None  # the last 🔔 Remind those behind
+    ratings: int = 0  # every rating, an organisation's outside the audience too
 
     @property
     def deletable(self) -> bool:
-        """Nobody has rated yet (the delete checks again: a rating may come meanwhile)."""
-        return self.rated == 0
+        """Nobody has rated yet, in the audience or outside it (the delete checks again: a
+        rating may come meanwhile)."""
+        return self.rated == 0 and self.ratings == 0
 
     @property
     def low_participation(self) -> bool:
@@ -763,7 +768,8 @@ class Assessments:
         audience = await self.audience(round_id)
         rated, total = await self._participation(round_, audience)
         colours: dict[int, list[Colour]] = {}
-        for rating in await self.repository.ratings(round_id):
+        ratings = await self.repository.ratings(round_id)
+        for rating in ratings:
             colours.setdefault(rating.recommendation_id, []).append(rating.colour)
         not_enough = sum(
             1
@@ -772,7 +778,7 @@ class Assessments:
             is Overall.NOT_ENOUGH
         )
         reminded = await self.repository.reminded_at(round_id)
-        return Panel(round_, _progress(audience), rated, total, not_enough, reminded)
+        return Panel(round_, _progress(audience), rated, total, not_enough, reminded, len(ratings))
 
     async def ask(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
         """The question before a change (nothing changes): the panel with what it would mean,
