@@ -573,7 +573,9 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
             )
         else:
             text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")
-        lines.append(escape(text.format(name=round_.name, count=left, closing=when)))
+        lines.append(
+            escape(text.format(name=round_.name, count=l10n.digits(str(left)), closing=when))
+        )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
     lines += [escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Send /help for more."))]
