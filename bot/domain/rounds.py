@@ -33,7 +33,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
-from bot.domain.membership import NotAllowed, Role, WorkingGroup
+from bot.domain.membership import MembershipPaused, NotAllowed, Role, WorkingGroup
 from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import (
     MalformedNumber,
@@ -275,6 +275,7 @@ class Tapped(enum.StrEnum):
     RECORDED = "recorded"
     CHANGED = "changed"
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     NOT_IN_ROUND = "not in round"
 
@@ -300,6 +301,7 @@ class Reasoned(enum.StrEnum):
     CUT = "cut"  # saved, its first MAX_REASON characters
     EMPTY = "empty"  # only spaces: nothing saved
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     NOT_IN_ROUND = "not in round"
     LOOKUP = "lookup"  # no reason asked for, or the text is a lookup: answer it as one
@@ -341,6 +343,7 @@ class LinkOpened(enum.StrEnum):
     RATED = "rated"  # the organisation's rating: the reason is asked for
     UNRATED = "unrated"  # not rated yet: the card, to tap a colour first
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     GONE = "gone"  # no such round, or the recommendation is not in it
 
@@ -376,7 +379,8 @@ class Opening(enum.StrEnum):
 
     OPENED = "opened"
     PREVIEW = "preview"  # understood and kept as a draft: the coordinator confirms or cancels
-    GONE = "gone"  # the draft was opened, cancelled or expired meanwhile
+    CANCELLED = "cancelled"  # the draft was cancelled (now, or by an earlier tap)
+    GONE = "gone"  # the draft expired, or its round was deleted since
     NO_NAME = "no name"  # no colon, no name after it, or a name too long: show how to write it
     BAD_SCOPE = "bad scope"  # the scope cannot be read: `problem` says why
 
@@ -512,7 +516,8 @@ class Reminded:
     panel: Panel | None = None
 
 
-_REASON_REFUSALS: dict[type[Exception], Reasoned] = {
+_REASON_REFUSALS: dict[type[Exception], Reasoned] = {  # the first that fits
+    MembershipPaused: Reasoned.PAUSED,
     NotAllowed: Reasoned.NOT_A_RATER,
     RoundClosed: Reasoned.CLOSED,
     NotInRound: Reasoned.NOT_IN_ROUND,
@@ -605,7 +610,7 @@ class Assessments:
         now = self.clock.now()
         draft = await self.repository.draft(draft_id, now)
         if draft is None or draft.user_id != actor or draft.guide is not None:
-            return Opened(Opening.GONE)
+            return await self._settled(actor, draft_id)
         scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
         if draft.closes_at is not None and draft.closes_at <= now:
             await self.repository.drop_draft(draft_id, actor)
@@ -735,10 +740,26 @@ class Assessments:
             Guiding.PREVIEW, draft.id, None, Opened(Opening.PREVIEW, draft.id, name, scope)
         )
 
-    async def cancel(self, actor: int, draft_id: int) -> bool:
-        """[Cancel] under /openround's preview: forget the draft; False if it was gone."""
+    async def cancel(self, actor: int, draft_id: int) -> Opened:
+        """[Cancel] under /openround's preview: cancel the draft (CANCELLED); a tap after the
+        draft was opened or cancelled is told what became of it, as the first tap was."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.drop_draft(draft_id, actor)
+        if await self.repository.drop_draft(draft_id, actor):
+            return Opened(Opening.CANCELLED)
+        return await self._settled(actor, draft_id)
+
+    async def _settled(self, actor: int, draft_id: int) -> Opened:
+        """What became of a draft no longer waiting: the round it opened (while that round
+        exists), CANCELLED, or GONE (expired, another's, or its round deleted)."""
+        draft = await self.repository.settled_draft(draft_id, self.clock.now())
+        if draft is None or draft.user_id != actor:
+            return Opened(Opening.GONE)
+        if draft.cancelled:
+            return Opened(Opening.CANCELLED)
+        if draft.opened_round and await self.repository.round(draft.opened_round) is not None:
+            scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
+            return Opened(Opening.OPENED, draft.opened_round, draft.name, scope)
+        return Opened(Opening.GONE)
 
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> bool:
         """Close or reopen (coordinators only); False if it already was so."""
@@ -941,8 +962,10 @@ class Assessments:
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""
         person = await self.coalition.person(user_id)
-        if person is None or person.organisation_id is None or not person.organisation_active:
+        if person is None or person.organisation_id is None:
             raise NotAllowed
+        if not person.organisation_active:
+            raise MembershipPaused
         return person.organisation_id, person.organisation_short_name
 
     async def rate(
@@ -959,6 +982,8 @@ class Assessments:
         """Record a tap on a rating button and say what came of it (refusals included)."""
         try:
             new, short = await self.rate(user_id, round_id, rec_id, colour)
+        except MembershipPaused:
+            return Tap(Tapped.PAUSED)
         except NotAllowed:
             return Tap(Tapped.NOT_A_RATER)
         except RoundClosed:
@@ -1224,6 +1249,8 @@ class Assessments:
         then asked for (the next plain message gives it), or why not."""
         try:
             _, short = await self.rater(user_id)
+        except MembershipPaused:
+            return Link(LinkOpened.PAUSED)
         except NotAllowed:
             return Link(LinkOpened.NOT_A_RATER)
         round_ = await self.repository.round(round_id)

@@ -1,0 +1,124 @@
+"""Round leftovers reviewers reproduced: deep links routed by their shape, a paused
+organisation's representative told so, a double tap on a round preview, /compare by buttons,
+/start pointing to new results, one list of rows for the results picture and text, and /help
+within Telegram's limit — in English and Khmer."""
+
+import dataclasses
+
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, buttons, press
+from tests.test_rounds_bot import coalition_with, open_round
+
+PAUSED = (
+    "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
+    "Contact a coordinator."
+)
+PAUSED_KM = (
+    "សមាជិកភាពរបស់អង្គការអ្នកក្នុងសម្ព័ន្ធត្រូវបានផ្អាក ដូច្នេះមិនអាចវាយតម្លៃបានទេសម្រាប់ពេលនេះ។ សូមទាក់ទងអ្នកសម្របសម្រួល។"
+)
+NOWHERE = "This link does not lead to a recommendation of an assessment round."
+NOWHERE_KM = "លិង្កនេះមិននាំទៅអនុសាសន៍"
+
+
+def rec_id(services: Services, number: str, cycle: int = 2) -> int:
+    return next(
+        r.id
+        for r in services.catalog.recommendations
+        if (r.cycle, str(r.number)) == (cycle, number)
+    )
+
+
+async def test_a_malformed_rate_link_is_answered_as_a_rate_link_never_as_an_invite(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member] = await coalition_with(bot, 1)
+    await open_round(tg, "c2 118.1-118.3", "Check")
+    for forged in ("r1_" + "9" * 16, "r" + "1" * 20 + "_5", "r1_x", "r1_"):
+        answer = await tg.reply_to(member, f"/start {forged}")
+        assert answer.text.startswith(NOWHERE), (forged, answer.text)
+        assert "invite" not in answer.text
+    await services.set_language(member["id"], "km")
+    answer = await tg.reply_to(member, "/start r1_" + "9" * 16)
+    assert answer.text.startswith(NOWHERE_KM), answer.text
+    # An invite code is still an invite, and a working link still opens its card.
+    assert (await tg.reply_to(member, "/start abcdefghijklmnopqrstuvwx")).text.startswith(
+        "លិង្កអញ្ជើញនេះមិនត្រឹមត្រូវ"
+    )
+    card = await tg.reply_to(member, f"/start r1_{rec_id(services, '118.2')}")
+    assert card.text.startswith("<b>118.2</b>")
+
+
+async def test_a_paused_organisations_representative_is_told_the_membership_is_paused(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member, other] = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1-118.3", "Check")
+    card = await tg.reply_to(member, "/rate")
+    khmer_card = await tg.reply_to(other, "/rate")
+    for person in (member, other):
+        found = await services.coalition.person(person["id"])
+        assert found is not None
+        assert found.organisation_id is not None
+        await services.coalition.set_active(COORDINATOR_ID, found.organisation_id, False)
+    await services.set_language(other["id"], "km")
+    # A colour tap on a card sent before the pause, /rate, a ✍ deep link, /myratings.
+    assert await press(tg, card, button(card, "🔴"), member) == PAUSED
+    assert (await tg.reply_to(member, "/rate")).text == PAUSED
+    assert (await tg.reply_to(member, "/myratings")).text == PAUSED
+    link = f"/start r1_{rec_id(services, '118.1')}"
+    assert (await tg.reply_to(member, link)).text == PAUSED
+    # In Khmer.
+    assert await press(tg, khmer_card, button(khmer_card, "🟢"), other) == PAUSED_KM
+    assert (await tg.reply_to(other, "/rate")).text == PAUSED_KM
+    assert (await tg.reply_to(other, link)).text == PAUSED_KM
+    assert await services.assessments.repository.ratings(1) == []
+
+
+async def tap_twice(
+    tg: FakeTelegram, preview: StoredMessage, first: str, second: str
+) -> StoredMessage:
+    """Tap `first`, then `second` on the preview as it was (a double tap reaches the bot with
+    the old buttons); the preview as it ends."""
+    old = dataclasses.replace(preview)
+    for label in (first, second):
+        await press(tg, old, button(old, label), COORDINATOR)
+        await tg.next_call(
+            "editMessageText", chat_id=preview.chat_id, message_id=preview.message_id
+        )
+    return tg.messages[(preview.chat_id, preview.message_id)]
+
+
+async def test_a_double_tap_on_a_round_preview_ends_it_as_the_first_tap_did(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    opened = "Round 1 «Check» is open: 3 recommendations of cycle 2."
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.1-118.3 : Check")
+    ended = await tap_twice(tg, preview, "Open", "Open")
+    assert ended.text.startswith(opened), ended.text
+    assert buttons(ended) == []
+    # Cancel after Open: the round is open, and the preview says so.
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.9 : Later")
+    ended = await tap_twice(tg, preview, "Open", "Cancel")
+    assert ended.text.startswith("Round 2 «Later» is open: 1 recommendation of cycle 2.")
+    # Double Cancel, and Open after Cancel: cancelled, nothing opened.
+    for second in ("Cancel", "Open"):
+        preview = await tg.reply_to(COORDINATOR, "/openround c2 118.4-118.5 : Other")
+        ended = await tap_twice(tg, preview, "Cancel", second)
+        assert ended.text == "Cancelled: no round was opened.", second
+        assert buttons(ended) == []
+    assert sorted(r.name for r in await services.assessments.rounds()) == ["Check", "Later"]
+    # In Khmer.
+    await services.set_language(COORDINATOR_ID, "km")
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.6-118.7 : ពិនិត្យ")
+    ended = await tap_twice(tg, preview, "បើក", "បើក")
+    assert ended.text.startswith("ជុំទី 3 «ពិនិត្យ» បានបើក៖ អនុសាសន៍ 2 នៃវដ្តទី 2។"), ended.text
+    preview = await tg.reply_to(COORDINATOR, "/openround c2 118.8 : ផ្សេង")
+    ended = await tap_twice(tg, preview, "បោះបង់", "បើក")
+    assert ended.text == "បានបោះបង់៖ មិនបានបើកជុំវាយតម្លៃទេ។"
+    assert len(await services.assessments.rounds()) == 3
