@@ -23,12 +23,11 @@ from bot.domain.round_notices import picture_scope
 from bot.domain.rounds import (
     Comparison,
     ResultRow,
+    Summary,
     changes_by_theme,
-    colour_counts,
     compare_rows,
     export_rows,
     reasons_cell,
-    summary_by_theme,
     theme_blocks,
 )
 from bot.domain.services import DomainServices
@@ -115,16 +114,17 @@ async def send_results(
         group_id=group_id,
     )
     took_part = await _took_part(l10n, context.services, round_id, group)
+    summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
-        picture = await results_picture(l10n, services, round_, rows, group, took_part)
+        picture = await results_picture(l10n, round_, summary, group, took_part)
         if picture is not None:
             await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
-    for theme, counts in summary_by_theme(services.catalog, rows):
+    for named, counts in summary.rows:  # the picture's bars, in its order
         lines.append(
             escape(
                 l10n.gettext("{theme}: {counts}").format(
-                    theme=theme.name(l10n.language), counts=named_counts(l10n, counts)
+                    theme=named.name(l10n.language), counts=named_counts(l10n, counts)
                 )
             )
         )
@@ -167,38 +167,37 @@ async def notice_picture(services: DomainServices, picture: str, language: str) 
     )
     l10n = services.translations.localizer(language)
     took_part = await _took_part(l10n, services, round_id, group)
-    return await results_picture(l10n, services, round_, rows, group, took_part)
+    summary = await _summary(services, round_, rows, group)
+    return await results_picture(l10n, round_, summary, group, took_part)
+
+
+async def _summary(
+    services: DomainServices, round_: Round, rows: list[ResultRow], group: WorkingGroup | None
+) -> Summary:
+    """The rows both the picture and the text show (the whole coalition's: per working group
+    when the round spans two or more)."""
+    groups = None if group is not None else await services.coalition.working_groups()
+    return await services.assessments.summary(round_, services.catalog, rows, groups)
 
 
 async def results_picture(
     l10n: Localizer,
-    services: DomainServices,
     round_: Round,
-    rows: list[ResultRow],
+    summary: Summary,
     group: WorkingGroup | None,
     subtitle: str,
 ) -> bytes | None:
     """The results as a PNG, drawn off the event loop (None when there is nothing to draw):
-    for the whole coalition a bar per working group (each group's own judgement, counted in
-    one aggregate) when the round spans two or more, else a bar per theme of `rows`."""
+    a bar per row of `summary` (per working group, each group's own judgement, or per
+    theme), the same rows in the same order as the text."""
     language = l10n.language
-    bars: list[charts.Bar] = []
-    if group is None:
-        counts = await services.assessments.group_colours(round_, services.catalog)
-        bars = [
-            _colour_bar(g.name(language), counts[g.id])
-            for g in await services.coalition.working_groups()
-            if sum(counts.get(g.id, {}).values())
-        ]
-    totals: tuple[int, ...] | None = None  # a recommendation in two groups counts in both
-    if len(bars) >= 2:
+    bars = [_colour_bar(named.name(language), counts) for named, counts in summary.rows]
+    totals: tuple[int, ...] | None = None  # a recommendation in two themes counts in both
+    if summary.by_group:
         title = l10n.gettext("{round}: results by working group").format(round=round_.name)
     else:
-        totals = _colour_bar("", colour_counts(r.overall for r in rows)).counts
-        bars = [
-            _colour_bar(theme.name(language), counts)
-            for theme, counts in summary_by_theme(services.catalog, rows)
-        ]
+        if summary.totals is not None:
+            totals = _colour_bar("", summary.totals).counts
         title = (
             l10n.gettext("{round} · {group}: results by theme").format(
                 round=round_.name, group=group.name(language)

@@ -5,12 +5,15 @@ within Telegram's limit — in English and Khmer."""
 
 import dataclasses
 
+from bot.charts import OVERALL_RGB
+from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, press
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import coalition_with, open_round, rep
 
 PAUSED = (
     "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
@@ -122,3 +125,65 @@ async def test_a_double_tap_on_a_round_preview_ends_it_as_the_first_tap_did(
     ended = await tap_twice(tg, preview, "បោះបង់", "បើក")
     assert ended.text == "បានបោះបង់៖ មិនបានបើកជុំវាយតម្លៃទេ។"
     assert len(await services.assessments.rounds()) == 3
+
+
+async def two_groups_round(bot: BotApplication, tg: FakeTelegram) -> list[dict]:  # type: ignore[type-arg]
+    """Three organisations in land, three in women's rights (the last reads Khmer); a round
+    over both groups' lists, land's members 🟢 on one of land's, women's 🔴 on one of
+    theirs; closed and published. The representatives."""
+    services: Services = bot.bot_data["services"]
+    groups = {g.slug: g.id for g in await services.coalition.working_groups()}
+    reps = await coalition_with(bot, 3, "land")
+    for n in range(3, 6):
+        invite = await services.coalition.add_organisation(COORDINATOR_ID, f"ORG{n}", f"Org {n}")
+        await services.coalition.toggle_group(
+            COORDINATOR_ID, invite.organisation.id, groups["women"]
+        )
+        person = rep(n)
+        await services.coalition.join(person["id"], person["first_name"], "en", invite.code)
+        reps.append(person)
+    await services.set_language(reps[5]["id"], "km")
+    await open_round(tg, "c2 land women", "Mid-term")
+    repository = services.assessments.repository
+    land = sorted(await repository.group_items(1, groups["land"]))
+    women = sorted(await repository.group_items(1, groups["women"]) - set(land))
+    for person in reps[:3]:
+        await services.assessments.rate(person["id"], 1, land[0], Colour.GREEN)
+    for person in reps[3:]:
+        await services.assessments.rate(person["id"], 1, women[0], Colour.RED)
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    assert await services.assessments.publish(COORDINATOR_ID, 1)
+    return reps
+
+
+async def results_seen(tg: FakeTelegram, user: dict) -> tuple[list[dict], list[str]]:  # type: ignore[type-arg]
+    """/results 1 in private: the picture's bars and the text summary's rows."""
+    summary = await tg.reply_to(user, "/results 1")
+    photo = await tg.next_call("sendPhoto", chat_id=user["id"])
+    await tg.next_call("sendMessage", chat_id=user["id"])  # the first page of the table
+    bars = bars_in(tg.photos[(user["id"], photo.result["message_id"])])
+    return bars, summary.text.split("\n\n", 1)[1].split("\n")
+
+
+async def test_the_results_picture_and_text_show_the_same_rows(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await two_groups_round(bot, tg)
+    green, red = OVERALL_RGB[Overall.GREEN], OVERALL_RGB[Overall.RED]
+    repository = services.assessments.repository
+    spanned = [
+        g
+        for g in await services.coalition.working_groups()
+        if await repository.group_items(1, g.id)
+    ]
+    for user, language in ((COORDINATOR, "en"), (reps[0], "en"), (reps[5], "km")):
+        bars, rows = await results_seen(tg, user)
+        # A bar per working group in the round; the text names the same groups, in order,
+        # each with the bar's colours.
+        assert len(bars) == len(rows) == len(spanned) > 2, (language, rows)
+        names = [row.rsplit(": " if language == "en" else "៖ ", 1)[0] for row in rows]
+        assert names == [g.name(language) for g in spanned]
+        for bar, row in zip(bars, rows, strict=True):
+            assert (green in bar) == ("🟢" in row), row
+            assert (red in bar) == ("🔴" in row), row

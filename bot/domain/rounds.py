@@ -8,7 +8,7 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.arguments import name_after_colon, normalise
@@ -1404,6 +1404,26 @@ class Assessments:
             for group_id, dists in by_group.items()
         }
 
+    async def summary(
+        self,
+        round_: Round,
+        catalog: Catalog,
+        rows: list[ResultRow],
+        groups: Sequence[WorkingGroup] | None,
+    ) -> Summary:
+        """The one list of rows a results picture and its text both show: with `groups` (the
+        whole coalition's results) a row per working group when two or more have colours,
+        else a row per theme of `rows`."""
+        if groups is not None:
+            counts = await self.group_colours(round_, catalog)
+            by_group = tuple(
+                (g, counts[g.id]) for g in groups if sum(counts.get(g.id, {}).values())
+            )
+            if len(by_group) >= 2:
+                return Summary(True, by_group)
+        totals = colour_counts(r.overall for r in rows)
+        return Summary(False, tuple(summary_by_theme(catalog, rows)), totals)
+
     async def _ratings(
         self, user_id: int, round_id: int, private: bool
     ) -> tuple[Round, list[Rating], bool]:
@@ -1565,6 +1585,17 @@ def summary_by_theme(
         if any(counts.values()):
             summary.append((theme, counts))
     return summary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A round's results at a glance, the same rows in its picture and in its text: per
+    working group (`by_group`) or per theme; `totals` each colour over the recommendations
+    (themes overlap, so their rows may add up to more); None by working group."""
+
+    by_group: bool
+    rows: tuple[tuple[WorkingGroup | Theme, dict[Overall, int]], ...]
+    totals: dict[Overall, int] | None = None
 
 
 Change = tuple[Recommendation, Overall, Overall, int]
