@@ -9,11 +9,11 @@ from bot.charts import OVERALL_RGB
 from bot.domain.assessment import Colour, Overall
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
-from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.fake_telegram import FakeTelegram, StoredMessage, visible_length
 from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, press
-from tests.test_rounds_bot import coalition_with, open_round, rep
+from tests.test_rounds_bot import GUEST, coalition_with, open_round, rep
 
 PAUSED = (
     "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
@@ -187,3 +187,44 @@ async def test_the_results_picture_and_text_show_the_same_rows(
         for bar, row in zip(bars, rows, strict=True):
             assert (green in bar) == ("🟢" in row), row
             assert (red in bar) == ("🔴" in row), row
+
+
+async def help_pages(
+    tg: FakeTelegram,
+    user: dict,  # type: ignore[type-arg]
+    chat: dict | None,  # type: ignore[type-arg]
+    parts: int,
+) -> list[str]:
+    """/help, then its [More]: the short page, then the full help's messages."""
+    short = await tg.reply_to(user, "/help", chat)
+    pages = [short.text]  # before [More] replaces it
+    await press(tg, short, button(short, labels_more(short)), user)
+    chat_id = (chat or user)["id"]
+    edit = await tg.next_call("editMessageText", chat_id=chat_id, message_id=short.message_id)
+    pages.append(str(edit.params["text"]))
+    for _ in range(parts - 1):
+        pages.append(str((await tg.next_call("sendMessage", chat_id=chat_id)).params["text"]))
+    return pages
+
+
+def labels_more(message: StoredMessage) -> str:
+    [more] = [b["text"] for b in buttons(message)]
+    return str(more)
+
+
+async def test_every_roles_help_stays_within_telegrams_limit_in_both_languages(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member] = await coalition_with(bot, 1)
+    # A coordinator's full help takes two messages; a member's and a guest's one, each page
+    # under Telegram's 4096 characters (as Telegram counts them: the text without its tags).
+    people = ((GUEST, 1), (member, 1), (COORDINATOR, 2))
+    for language in ("en", "km"):
+        for user, parts in people:
+            await services.set_language(user["id"], language)
+            for chat in (None, GROUP):
+                pages = await help_pages(tg, user, chat, parts)
+                lengths = [visible_length(page) for page in pages]
+                assert all(length < 4096 for length in lengths), (language, user, chat, lengths)
+                assert lengths[0] < 1000, (language, user, chat)  # the short page is short
