@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -36,6 +37,7 @@ from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.access import Press
 from handlers.callbacks import (
+    CompareRounds,
     ResultsPage,
     RoundResults,
 )
@@ -470,9 +472,10 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/compare <earlier round> <later round>: what progressed and what regressed."""
+    """/compare <earlier round> <later round>: what progressed and what regressed; without
+    round numbers, buttons to choose them."""
     numbers = whole_numbers(arguments(message.text or ""))
-    if len(numbers) != 2:
+    if numbers and len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
@@ -480,23 +483,118 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
     known, group = await _group_or_say(message, l10n, context)
     if not known:
         return
+    if not numbers:
+        await _offer_comparison(message, l10n, context, user.id, group)
+        return
     for round_id in numbers:
         if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))
             return
+    text = normalise(message.text or "").casefold()
+    fmt = "csv" if "csv" in text else "xlsx" if "xlsx" in text else None
+    await _send_comparison(message, l10n, context, user.id, (numbers[0], numbers[1]), group, fmt)
+
+
+async def _offer_comparison(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    group: WorkingGroup | None,
+) -> None:
+    """/compare alone: the only two comparable rounds of one scope proposed at once, else a
+    button per comparable round (newest first) to choose the earlier one."""
+    rounds = await context.services.assessments.comparable(user_id)
+    group_id = group.id if group else 0
+    if len(rounds) < 2:
+        await message.reply_text(
+            escape(
+                l10n.gettext("There are not yet two rounds with results to compare. See /rounds.")
+            )
+        )
+        return
+    later, earlier = rounds[0], rounds[-1]
+    if len(rounds) == 2 and (later.cycle, later.scope) == (earlier.cycle, earlier.scope):
+        text = l10n.gettext("Compare «{earlier}» with «{later}»?").format(
+            earlier=earlier.name, later=later.name
+        )
+        button = InlineKeyboardButton(
+            l10n.gettext("Compare"),
+            callback_data=CompareRounds(earlier.id, later.id, group_id).pack(),
+        )
+        await message.reply_text(escape(text), reply_markup=InlineKeyboardMarkup([[button]]))
+        return
+    text = l10n.gettext("Which rounds? First choose the earlier round:")
+    markup = _round_buttons(rounds, lambda r: CompareRounds(r.id, 0, group_id))
+    await message.reply_text(escape(text), reply_markup=markup)
+
+
+def _round_buttons(
+    rounds: list[Round], payload: Callable[[Round], CompareRounds]
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    truncate(f"{r.id}. {r.name}", 40), callback_data=payload(r).pack()
+                )
+            ]
+            for r in rounds
+        ]
+    )
+
+
+async def on_compare_button(press: Press[CompareRounds], context: BotContext) -> None:
+    """cp:<earlier>:<later or 0>:<group or 0>: with the earlier round chosen, ask for the later
+    one; with both, the comparison (the second round's results checked like the first's)."""
+    l10n, data, message = press.l10n, press.data, press.message
+    services = context.services
+    if data.later == 0:
+        rounds = await services.assessments.comparable(press.user.id)
+        earlier = next((r for r in rounds if r.id == data.round_id), None)
+        others = [r for r in rounds if r.id != data.round_id]
+        if earlier is None or not others:
+            await press.query.answer(_results_not_yet(l10n), show_alert=True)
+            return
+        await press.query.answer()
+        text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
+            name=earlier.name
+        )
+        markup = _round_buttons(others, lambda r: CompareRounds(earlier.id, r.id, data.group))
+        await lookup.edit(message, escape(text), markup)
+        return
+    if message.chat.type == "private":
+        groups = await services.coalition.working_groups()
+        group = next((g for g in groups if g.id == data.group), None)
+    else:
+        group = await _group_of(message, context)
+    await press.query.answer()
+    await _send_comparison(
+        message, l10n, context, press.user.id, (data.round_id, data.later), group, None
+    )
+
+
+async def _send_comparison(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    numbers: tuple[int, int],
+    group: WorkingGroup | None,
+    fmt: str | None,
+) -> None:
+    """The comparison of two rounds: a CSV or XLSX file, or its picture and its text."""
     assessments = context.services.assessments
     try:
         comparison = await assessments.comparison(
-            user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
+            user_id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
         )
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
         return
     changes = comparison.changes
     names = [r.name if (r := await assessments.round(n)) else str(n) for n in numbers]
-    text = normalise(message.text or "").casefold()
-    if changes and ("csv" in text or "xlsx" in text):
-        fmt = "csv" if "csv" in text else "xlsx"
+    if changes and fmt is not None:
         data = compare_rows(l10n, context.services.catalog, changes, overall_label)
         await message.reply_document(
             InputFile(

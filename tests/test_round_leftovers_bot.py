@@ -7,12 +7,13 @@ import dataclasses
 
 from bot.charts import OVERALL_RGB
 from bot.domain.assessment import Colour, Overall
+from bot.domain.rounds import parse_scope
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram, StoredMessage, visible_length
 from tests.test_charts import bars_in
-from tests.test_lookup_bot import button, buttons, press
+from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import GUEST, coalition_with, open_round, rep
 
 PAUSED = (
@@ -228,3 +229,68 @@ async def test_every_roles_help_stays_within_telegrams_limit_in_both_languages(
                 lengths = [visible_length(page) for page in pages]
                 assert all(length < 4096 for length in lengths), (language, user, chat, lengths)
                 assert lengths[0] < 1000, (language, user, chat)  # the short page is short
+
+
+async def closed_round(services: Services, words: str, name: str, *, publish: bool = True) -> int:
+    """A round over `words`, closed (and published), opened through the services."""
+    tz, today = services.settings.timezone, services.clock.now().date()
+    scope = parse_scope(words, services.catalog, tz, today)
+    round_id = await services.assessments.open_round(COORDINATOR_ID, name, scope)
+    await services.assessments.set_open(COORDINATOR_ID, round_id, False)
+    if publish:
+        assert await services.assessments.publish(COORDINATOR_ID, round_id)
+    return round_id
+
+
+async def comparison_shown(tg: FakeTelegram, user: dict) -> str:  # type: ignore[type-arg]
+    """The comparison's picture caption, then its text, as a user's chat got them."""
+    photo = await tg.next_call("sendPhoto", chat_id=user["id"])
+    text = await tg.next_call("sendMessage", chat_id=user["id"])
+    return f"{photo.params['caption']}\n{text.params['text']}"
+
+
+async def test_compare_without_numbers_offers_the_rounds_as_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member] = await coalition_with(bot, 1)
+    nothing = await tg.reply_to(member, "/compare")
+    assert nothing.text == "There are not yet two rounds with results to compare. See /rounds."
+    await closed_round(services, "c2 118.1-118.5", "Baseline")
+    await closed_round(services, "c2 118.1-118.5", "Mid-term")
+    # Exactly two comparable rounds of one scope: proposed at once.
+    offer = await tg.reply_to(member, "/compare")
+    assert offer.text == "Compare «Baseline» with «Mid-term»?"
+    assert await press(tg, offer, button(offer, "Compare"), member) == ""
+    assert (await comparison_shown(tg, member)).startswith("«Baseline» → «Mid-term»\n")
+    # A third round, of another scope, and one not published (members do not see it; the
+    # coordinator does): choose the earlier, then the later, newest first.
+    await closed_round(services, "c2 118.1-118.9", "Final")
+    await closed_round(services, "c2 118.1-118.9", "Unpublished", publish=False)
+    offer = await tg.reply_to(member, "/compare")
+    assert offer.text == "Which rounds? First choose the earlier round:"
+    assert [b["text"] for b in buttons(offer)] == ["3. Final", "2. Mid-term", "1. Baseline"]
+    assert await press(tg, offer, button(offer, "1. Baseline"), member) == ""
+    later = await edited(tg, offer)
+    assert later.text == "Earlier round: «Baseline». Now choose the later round:"
+    assert [b["text"] for b in buttons(later)] == ["3. Final", "2. Mid-term"]
+    await press(tg, later, button(later, "3. Final"), member)
+    assert (await comparison_shown(tg, member)).startswith("«Baseline» → «Final»\n")
+    coordinator = await tg.reply_to(COORDINATOR, "/compare")
+    assert buttons(coordinator)[0]["text"] == "4. Unpublished"
+    # A forged later round the member may not see: refused, nothing compared.
+    forged = "cp:1:4:0"
+    await press(tg, tg.carrying(later, forged), forged, member)
+    refused = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert refused.params["text"] == (
+        "Results are shown to members once coordinators publish a closed round."
+    )
+    # In Khmer.
+    await services.set_language(member["id"], "km")
+    offer = await tg.reply_to(member, "/compare")
+    assert offer.text == "ប្រៀបធៀបជុំវាយតម្លៃណាខ្លះ? សូមជ្រើសរើសជុំមុនសិន៖"
+    await press(tg, offer, button(offer, "2. Mid-term"), member)
+    later = await edited(tg, offer)
+    assert later.text == "ជុំមុន៖ «Mid-term»។ ឥឡូវសូមជ្រើសរើសជុំក្រោយ៖"
+    await press(tg, later, button(later, "3. Final"), member)
+    assert "«Mid-term» → «Final»" in await comparison_shown(tg, member)

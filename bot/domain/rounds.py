@@ -1462,6 +1462,12 @@ class Assessments:
         the whole coalition's colours, or one working group's."""
         return (await self.comparison(user_id, first, second, catalog, group_id)).changes
 
+    async def comparable(self, user_id: int) -> list[Round]:
+        """The rounds this user may compare: closed, with results they may see (members:
+        published), newest first."""
+        rounds = sorted(await self.repository.rounds(), key=lambda r: r.id, reverse=True)
+        return [r for r in rounds if not r.open and await self.may_see_results(user_id, r)]
+
     async def comparison(
         self,
         user_id: int,
