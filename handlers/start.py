@@ -24,6 +24,7 @@ from handlers.callbacks import (
     RateRound,
     RoundAction,
     RoundButton,
+    RoundResults,
     ShowRounds,
 )
 from handlers.commands import N_, commands_for, sync_menus
@@ -548,6 +549,14 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         lines.append(escape(text.format(name=round_.name, count=left, closing=when)))
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
+    for round_ in membership.new_results:  # newly published: a button, no number to type
+        lines.append(escape(l10n.gettext("📊 New results: «{name}».").format(name=round_.name)))
+        label = (
+            l10n.gettext("📊 Results: «{name}»").format(name=round_.name[:40])
+            if len(membership.new_results) > 1
+            else l10n.gettext("📊 Results")
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=RoundResults(round_.id).pack())])
     lines += [escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Send /help for more."))]
     return "\n\n".join(lines), rows
 

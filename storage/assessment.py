@@ -135,6 +135,7 @@ def _round(r: aiosqlite.Row) -> Round:
         r[5] == "open",
         r[6] is not None,
         r[7],
+        dt.datetime.fromisoformat(r[6]) if r[6] else None,
     )
 
 

@@ -10,7 +10,7 @@ from bot.domain.assessment import Colour, Overall
 from bot.domain.rounds import parse_scope
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage, visible_length
 from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, edited, press
@@ -294,3 +294,40 @@ async def test_compare_without_numbers_offers_the_rounds_as_buttons(
     assert later.text == "ជុំមុន៖ «Mid-term»។ ឥឡូវសូមជ្រើសរើសជុំក្រោយ៖"
     await press(tg, later, button(later, "3. Final"), member)
     assert "«Mid-term» → «Final»" in await comparison_shown(tg, member)
+
+
+async def test_a_members_start_points_to_newly_published_results(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [member, khmer] = await coalition_with(bot, 2)
+    await services.set_language(khmer["id"], "km")
+    await closed_round(services, "c2 118.1-118.5", "Baseline")
+    welcome = await tg.reply_to(member, "/start")
+    assert "📊 New results: «Baseline»." in welcome.text
+    assert [b["text"] for b in buttons(welcome)] == ["📊 Results"]
+    assert await press(tg, welcome, button(welcome, "📊 Results"), member) == ""
+    summary = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert str(summary.params["text"]).startswith("<b>Baseline</b>")
+    await tg.next_call("sendPhoto", chat_id=member["id"])
+    await tg.next_call("sendMessage", chat_id=member["id"])  # the table's first page
+    # /rounds keeps its buttons: [Rate now] beside an open round, [Results] beside a published.
+    tz, today = services.settings.timezone, services.clock.now().date()
+    scope = parse_scope("c2 118.6-118.7", services.catalog, tz, today)
+    await services.assessments.open_round(COORDINATOR_ID, "Open", scope)
+    listing = await tg.reply_to(member, "/rounds")
+    assert [b["text"] for b in buttons(listing)] == ["Rate now: 2. Open", "Results: 1. Baseline"]
+    # Two new results: a button each; in Khmer.
+    await closed_round(services, "c2 118.8-118.9", "Final")
+    welcome = await tg.reply_to(khmer, "/start")
+    assert "📊 លទ្ធផលថ្មី៖ «Final»។" in welcome.text
+    assert "📊 លទ្ធផលថ្មី៖ «Baseline»។" in welcome.text
+    assert [b["text"] for b in buttons(welcome)][-2:] == [
+        "📊 លទ្ធផល៖ «Final»",
+        "📊 លទ្ធផល៖ «Baseline»",
+    ]
+    # Two weeks later they are not new any more.
+    clock.advance(days=15)
+    welcome = await tg.reply_to(member, "/start")
+    assert "New results" not in welcome.text
+    assert [b["text"] for b in buttons(welcome)] == ["Rate now"]

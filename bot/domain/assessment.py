@@ -126,6 +126,7 @@ class Round:
     open: bool
     published: bool
     size: int
+    published_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
