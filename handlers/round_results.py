@@ -473,9 +473,10 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed; without
-    round numbers, buttons to choose them."""
-    numbers = whole_numbers(arguments(message.text or ""))
-    if numbers and len(numbers) != 2:
+    anything after it (in a group: that group's), buttons to choose the two rounds."""
+    words = arguments(message.text or "")
+    numbers = whole_numbers(words)
+    if len(numbers) != 2 and words.strip():  # /compare alone: buttons
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
