@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -526,18 +525,20 @@ async def _offer_comparison(
         await message.reply_text(escape(text), reply_markup=InlineKeyboardMarkup([[button]]))
         return
     text = l10n.gettext("Which rounds? First choose the earlier round:")
-    markup = _round_buttons(rounds, lambda r: CompareRounds(r.id, 0, group_id))
+    markup = _round_buttons(rounds, 0, group_id)
     await message.reply_text(escape(text), reply_markup=markup)
 
 
-def _round_buttons(
-    rounds: list[Round], payload: Callable[[Round], CompareRounds]
-) -> InlineKeyboardMarkup:
+def _round_buttons(rounds: list[Round], earlier: int, group_id: int) -> InlineKeyboardMarkup:
+    """A button per round: each as the earlier round (`earlier` 0), or as the later one."""
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    truncate(f"{r.id}. {r.name}", 40), callback_data=payload(r).pack()
+                    truncate(f"{r.id}. {r.name}", 40),
+                    callback_data=CompareRounds(
+                        earlier or r.id, r.id if earlier else 0, group_id
+                    ).pack(),
                 )
             ]
             for r in rounds
@@ -561,7 +562,7 @@ async def on_compare_button(press: Press[CompareRounds], context: BotContext) ->
         text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
             name=earlier.name
         )
-        markup = _round_buttons(others, lambda r: CompareRounds(earlier.id, r.id, data.group))
+        markup = _round_buttons(others, earlier.id, data.group)
         await lookup.edit(message, escape(text), markup)
         return
     if message.chat.type == "private":
