@@ -40,6 +40,10 @@ _REFUSALS = {
     Refusal.NOT_PUBLISHED: N_(
         "Results are shown to members once coordinators publish a closed round."
     ),
+    Refusal.TRANSLATORS_ONLY: N_(
+        "This is for the coalition's translators. A coordinator can make you one with "
+        "/translators."
+    ),
     Refusal.RESPONSIBLE_ONLY: N_(
         "Thank you, but only representatives of the organisations responsible for this action, "
         "and coordinators, can answer for it."

@@ -58,8 +58,13 @@ class Command:
         if role is Role.COORDINATOR:
             return self.access is not Access.RATER and _fits(self.coordinators, private)
         if role is Role.MEMBER:
-            return self.access is not Access.COORDINATOR
+            return self.access not in (Access.COORDINATOR, Access.TRANSLATOR)
         return self.access is Access.ANYONE
+
+    @property
+    def translators_only(self) -> bool:
+        """For translators (and coordinators): listed in a translator's help, not by role."""
+        return self.access is Access.TRANSLATOR
 
 
 def _fits(where: Where, private: bool) -> bool:
@@ -156,6 +161,24 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "status",
         N_("The bot's version, uptime, database size and last backup"),
+        _C,
+        Where.PRIVATE,
+    ),
+    Command(
+        "translate",
+        N_("Translate the recommendations into Khmer, or review drafts (translators)"),
+        Access.TRANSLATOR,
+        Where.PRIVATE,
+    ),
+    Command(
+        "translations",
+        N_("How much is translated into Khmer, who is working; export and import (translators)"),
+        Access.TRANSLATOR,
+        Where.PRIVATE,
+    ),
+    Command(
+        "translators",
+        N_("Appoint or remove the translators of the recommendations"),
         _C,
         Where.PRIVATE,
     ),

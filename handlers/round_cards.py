@@ -13,7 +13,7 @@ from bot.domain.access import Refusal
 from bot.domain.assessment import Colour, Distribution, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import MembershipPaused, looks_like_code
-from bot.domain.model import Recommendation
+from bot.domain.model import Recommendation, TranslationStatus
 from bot.domain.text import truncate
 from handlers.access import refusal_text
 from handlers.callbacks import (
@@ -90,6 +90,13 @@ def card_text(
                 else ""
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
+            *(
+                ["<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"]
+                if l10n.language == "km"
+                and rec.khmer is not None
+                and rec.khmer.status is TranslationStatus.DRAFT
+                else []
+            ),
             "",
             escape(counts.format(counts=dist.line(), rated=dist.total, total=organisations)),
         ]

@@ -335,8 +335,21 @@ async def help_command(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     role = await context.services.coalition.role(user.id)
-    text, markup = short_help(l10n, role, message.chat.type == "private")
+    private = message.chat.type == "private"
+    text, markup = short_help(l10n, role, private)
+    translator = private and role is not Role.COORDINATOR
+    if translator and await context.services.translating.may_translate(user.id):
+        text += "\n\n" + escape(translator_help(l10n))
     await message.reply_text(text, reply_markup=markup)
+
+
+def translator_help(l10n: Localizer) -> str:
+    """The line /help adds for a translator (coordinators have the commands in their list)."""
+    return l10n.gettext(
+        "You are a translator: /translate gives you the next recommendation to translate into "
+        "Khmer (those in use first) or a draft to review; /translations shows how far "
+        "translating has come, with the files to work offline."
+    )
 
 
 async def on_more_help(press: Press[HelpMore], context: BotContext) -> None:

@@ -48,6 +48,8 @@ STORED_BEFORE_THE_ENUM = [
     "send broadcast",
     "delete broadcast",
     "delete round",
+    "appoint translator",
+    "remove translator",
 ]
 
 

@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     SEND_BROADCAST = "send broadcast"
     DELETE_BROADCAST = "delete broadcast"
     DELETE_ROUND = "delete round"
+    APPOINT_TRANSLATOR = "appoint translator"
+    REMOVE_TRANSLATOR = "remove translator"
 
     @property
     def label(self) -> str:
@@ -96,7 +98,13 @@ class AuditNames:
 
 # Actions whose stored detail is a person's Telegram id, or a round's id.
 _PERSON_DETAIL = frozenset(
-    {AuditAction.PROMOTE, AuditAction.DEMOTE, AuditAction.REMOVE_REPRESENTATIVE}
+    {
+        AuditAction.PROMOTE,
+        AuditAction.DEMOTE,
+        AuditAction.REMOVE_REPRESENTATIVE,
+        AuditAction.APPOINT_TRANSLATOR,
+        AuditAction.REMOVE_TRANSLATOR,
+    }
 )
 _ROUND_DETAIL = frozenset(
     {
@@ -206,4 +214,6 @@ _LABELS = {
     AuditAction.SEND_BROADCAST: N_("sent broadcast"),
     AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
+    AuditAction.APPOINT_TRANSLATOR: N_("appointed translator"),
+    AuditAction.REMOVE_TRANSLATOR: N_("removed translator"),
 }

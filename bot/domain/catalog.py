@@ -6,10 +6,10 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import overload
 
-from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme
+from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import NumberQuery, NumberRange, extract_cycle
 from bot.domain.search import Glossary, SearchIndex, build_terms
 from bot.domain.states import State, resolve_state
@@ -219,6 +219,23 @@ class Catalog:
             [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
             glossary.km_to_en.keys(),
         )
+
+    def update_khmer(self, recommendation_id: int, khmer: Translation | None) -> None:
+        """Put a recommendation's new Khmer text in this snapshot and its search index (a
+        translation saved in chat is shown and found at once, without a rebuild)."""
+        rec = self.by_id.get(recommendation_id)
+        if rec is None:
+            return
+        new = replace(rec, khmer=khmer)
+        position = self._position[recommendation_id]
+        self.recommendations = (
+            *self.recommendations[:position],
+            new,
+            *self.recommendations[position + 1 :],
+        )
+        self.by_id[new.id] = new
+        self._by_key[new.key] = new
+        self._index.update(position, new.text_en, khmer.text if khmer else "")
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""

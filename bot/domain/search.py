@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -211,8 +211,10 @@ class SearchIndex:
         self._khmer: list[str] = []
         known = sorted({normalize(t) for t in khmer_terms if t}, key=len, reverse=True)
         self._known_khmer = frozenset(known)
-        contained = {t: {u for u in known if u in t} for t in known}
-        finder = re.compile("(?=(" + "|".join(map(re.escape, known)) + "))") if known else None
+        self._contained = {t: {u for u in known if u in t} for t in known}
+        self._finder = (
+            re.compile("(?=(" + "|".join(map(re.escape, known)) + "))") if known else None
+        )
         words: dict[str, array[int]] = defaultdict(lambda: array("i"))
         bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
         for doc, (english, khmer) in enumerate(documents):
@@ -220,20 +222,52 @@ class SearchIndex:
             km = normalize(khmer)
             self._english.append(en)
             self._khmer.append(km)
-            tokens = {stem(w) for w in latin_words(en)}
-            # 'land-grabbing', 'health-care', 'anti-corruption' also count as their parts.
-            tokens.update(stem(p) for w in latin_words(en) if "-" in w for p in w.split("-"))
-            if km:
-                if finder is not None:
-                    for match in {m.group(1) for m in finder.finditer(km)}:
-                        tokens |= contained[match]
-                for gram in {r[i : i + 2] for r in khmer_runs(km) for i in range(len(r) - 1)}:
-                    bigrams[gram].append(doc)
+            tokens, grams = self._keys(en, km)
+            for gram in grams:
+                bigrams[gram].append(doc)
             for token in tokens:
                 words[token].append(doc)
         self._words = dict(words)
         self._bigrams = dict(bigrams)
         self._vocabulary = sorted(w for w in self._words if w.isascii())
+
+    def _keys(self, en: str, km: str) -> tuple[set[str], set[str]]:
+        """A document's word tokens and Khmer bigrams, from its normalised texts."""
+        tokens = {stem(w) for w in latin_words(en)}
+        # 'land-grabbing', 'health-care', 'anti-corruption' also count as their parts.
+        tokens.update(stem(p) for w in latin_words(en) if "-" in w for p in w.split("-"))
+        grams: set[str] = set()
+        if km:
+            if self._finder is not None:
+                for match in {m.group(1) for m in self._finder.finditer(km)}:
+                    tokens |= self._contained[match]
+            grams = {r[i : i + 2] for r in khmer_runs(km) for i in range(len(r) - 1)}
+        return tokens, grams
+
+    def update(self, doc: int, english: str, khmer: str) -> None:
+        """Replace one document's texts (a Khmer translation saved, say) without rebuilding:
+        it is found by its new words at once, no longer by its old ones."""
+        en, km = normalize(english), normalize(khmer)
+        old_tokens, old_grams = self._keys(self._english[doc], self._khmer[doc])
+        tokens, grams = self._keys(en, km)
+        for postings, gone, added in (
+            (self._words, old_tokens - tokens, tokens - old_tokens),
+            (self._bigrams, old_grams - grams, grams - old_grams),
+        ):
+            for key in gone:
+                docs = postings[key]
+                docs.remove(doc)
+                if not docs:
+                    del postings[key]
+                    if postings is self._words and key.isascii():
+                        self._vocabulary.pop(bisect_left(self._vocabulary, key))
+            for key in added:
+                if key not in postings:
+                    postings[key] = array("i")
+                    if postings is self._words and key.isascii():
+                        insort(self._vocabulary, key)
+                postings[key].append(doc)
+        self._english[doc], self._khmer[doc] = en, km
 
     def search(self, terms: Sequence[Term], allowed: set[int] | None = None) -> Hits:
         """Documents matching any term: those matching the most terms first, then by weight.
