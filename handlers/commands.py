@@ -185,17 +185,28 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def commands_for(role: Role, private: bool) -> list[Command]:
-    """The commands someone of this role may use in this kind of chat, in the list's order."""
-    return [c for c in COMMANDS if c.usable(role, private)]
+def commands_for(role: Role, private: bool, translator: bool = False) -> list[Command]:
+    """The commands someone of this role (and a translator, or not) may use in this kind of
+    chat, in the list's order."""
+    return [
+        c
+        for c in COMMANDS
+        if c.usable(role, private)
+        or (translator and c.translators_only and _fits(c.where, private))
+    ]
 
 
 def _menu(
-    translations: Translations, language: str, role: Role, private: bool
+    translations: Translations,
+    language: str,
+    role: Role,
+    private: bool,
+    translator: bool = False,
 ) -> list[BotCommand]:
     l10n = translations.localizer(language)
     return [
-        BotCommand(c.name, l10n.gettext(c.description)[:256]) for c in commands_for(role, private)
+        BotCommand(c.name, l10n.gettext(c.description)[:256])
+        for c in commands_for(role, private, translator)
     ]
 
 
@@ -229,12 +240,16 @@ async def publish_commands(bot: Bot, translations: Translations, default_languag
 
 
 def menu_fingerprint(
-    translations: Translations, default_language: str, role: Role, chosen: str | None
+    translations: Translations,
+    default_language: str,
+    role: Role,
+    chosen: str | None,
+    translator: bool = False,
 ) -> str:
     """What a person's private menu is (commands, texts, languages): publish again when it
     changes, as after a promotion, a /language choice or a release with new commands."""
     menus = [
-        [(c.command, c.description) for c in _menu(translations, lang, role, True)]
+        [(c.command, c.description) for c in _menu(translations, lang, role, True, translator)]
         for lang in _languages(default_language, chosen)
     ]
     return hashlib.sha256(json.dumps(menus).encode()).hexdigest()[:32]
@@ -252,18 +267,19 @@ async def publish_for_user(
     user_id: int,
     role: Role,
     chosen: str | None,
+    translator: bool = False,
 ) -> bool:
-    """Give one user's private chat their role's menu, or take it back (a guest's); False when
-    Telegram refuses (e.g. they never opened a chat with the bot): tried again later."""
+    """Give one user's private chat their role's menu (with a translator's commands), or take
+    it back (a guest's); False when Telegram refuses (e.g. they never opened a chat with the
+    bot): tried again later."""
     scope = BotCommandScopeChat(user_id)
     try:
         for code, language in zip(_CODES, _languages(default_language, chosen), strict=True):
-            if role is Role.GUEST:
+            if role is Role.GUEST and not translator:
                 await bot.delete_my_commands(scope=scope, language_code=code)
             else:
-                await bot.set_my_commands(
-                    _menu(translations, language, role, True), scope=scope, language_code=code
-                )
+                menu = _menu(translations, language, role, True, translator)
+                await bot.set_my_commands(menu, scope=scope, language_code=code)
     except (BadRequest, Forbidden):
         return False
     return True

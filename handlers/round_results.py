@@ -15,7 +15,7 @@ from telegram import (
 )
 
 from bot import charts
-from bot.domain.arguments import arguments, normalise, whole_number, whole_numbers
+from bot.domain.arguments import arguments, read
 from bot.domain.assessment import Overall, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
@@ -56,8 +56,6 @@ from handlers.render import (
 
 RESULTS_PER_PAGE = 8
 
-_OPTIONS = {"csv", "xlsx", "theme", "themes"}
-
 
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
     """Whose results: in a linked group chat that working group's; in private the group named
@@ -68,12 +66,7 @@ async def _group_of(message: Message, context: BotContext) -> WorkingGroup | Non
     if message.chat.type != "private":
         group_id = await coalition.linked_group(message.chat.id, thread_of(message))
         return next((g for g in groups if g.id == group_id), None)
-    words = [
-        w
-        for w in normalise(arguments(message.text or "")).split()
-        if whole_number(w) is None and w.casefold() not in _OPTIONS
-    ]
-    return find_group(groups, " ".join(words))
+    return find_group(groups, " ".join(read(message.text or "").rest))
 
 
 async def _group_or_say(
@@ -141,10 +134,10 @@ async def _took_part(
     rated, total = await services.assessments.participation(round_id, group.id if group else None)
     if group:
         return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
-            rated=rated, total=total, group=group.name(l10n.language)
+            rated=l10n.number(rated), total=l10n.number(total), group=group.name(l10n.language)
         )
     return l10n.gettext("{rated} of {total} organisations took part.").format(
-        rated=rated, total=total
+        rated=l10n.number(rated), total=l10n.number(total)
     )
 
 
@@ -236,7 +229,13 @@ def _results_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
-    blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
+    blocks = [
+        escape(
+            l10n.gettext("Page {page} of {pages}").format(
+                page=l10n.number(page + 1), pages=l10n.number(pages)
+            )
+        )
+    ]
     for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
         coalition = (
             "\n"
@@ -271,7 +270,7 @@ def _results_page(
 
 
 def _no_such_round(l10n: Localizer, round_id: int) -> str:
-    return l10n.gettext("There is no round {id}. See /rounds.").format(id=round_id)
+    return l10n.gettext("There is no round {id}. See /rounds.").format(id=l10n.number(round_id))
 
 
 def _results_not_yet(l10n: Localizer) -> str:
@@ -424,7 +423,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
                 l10n.gettext(
                     "This round is still open: results are shown once coordinators publish them. So far "
                     "{rated} of {total} organisations have taken part."
-                ).format(rated=rated, total=total)
+                ).format(rated=l10n.number(rated), total=l10n.number(total))
             )
         )
         return
@@ -445,14 +444,14 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         )
         return
     services = context.services
-    groups = {g.slug: g for g in await services.coalition.working_groups()}
-    words = [w for w in normalise(message.text or "").casefold().split()[1:] if not w.isdigit()]
-    unknown = [w for w in words if w not in {"csv", "xlsx", "theme", "themes", *groups}]
-    if unknown:
+    words = read(message.text or "")
+    try:  # the other words name a working group (land, ដីធ្លី), or nothing
+        group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
+    except UnknownGroup:
         await message.reply_text(
             escape(
                 l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
-                    format=unknown[0][:20], formats="csv, xlsx"
+                    format=words.rest[0][:20], formats="csv, xlsx"
                 )
             )
         )
@@ -460,9 +459,8 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
-    fmt = "csv" if "csv" in words else "xlsx"
-    by_theme = "theme" in words or "themes" in words
-    group = next((groups[w] for w in words if w in groups), None)
+    fmt = "csv" if "csv" in words.options else "xlsx"
+    by_theme = "themes" in words.options
     try:
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
@@ -473,9 +471,9 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed; without
     anything after it (in a group: that group's), buttons to choose the two rounds."""
-    words = arguments(message.text or "")
-    numbers = whole_numbers(words)
-    if len(numbers) != 2 and words.strip():  # /compare alone: buttons
+    words = read(message.text or "")
+    numbers = words.numbers
+    if len(numbers) != 2 and (numbers or words.options or words.rest):  # alone: buttons
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
@@ -490,8 +488,7 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))
             return
-    text = normalise(message.text or "").casefold()
-    fmt = "csv" if "csv" in text else "xlsx" if "xlsx" in text else None
+    fmt = "csv" if "csv" in words.options else "xlsx" if "xlsx" in words.options else None
     await _send_comparison(message, l10n, context, user.id, (numbers[0], numbers[1]), group, fmt)
 
 
@@ -634,12 +631,16 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
         " · ".join(
             [
                 "⬆ "
-                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up),
+                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(
+                    count=l10n.number(up)
+                ),
                 "⬇ "
-                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(count=down),
+                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(
+                    count=l10n.number(down)
+                ),
                 "= "
                 + l10n.ngettext("{count} stayed", "{count} stayed", comparison.stayed).format(
-                    count=comparison.stayed
+                    count=l10n.number(comparison.stayed)
                 ),
             ]
         )
@@ -655,7 +656,11 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
                 "{count} not comparable: {absent} not in both rounds, {unrated} without a "
                 "colour in one of them (not enough ratings or contested).",
                 apart,
-            ).format(count=apart, absent=comparison.not_in_both, unrated=comparison.unrated)
+            ).format(
+                count=l10n.number(apart),
+                absent=l10n.number(comparison.not_in_both),
+                unrated=l10n.number(comparison.unrated),
+            )
         )
     return lines
 
@@ -698,4 +703,4 @@ def _comparison_picture(
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next(iter(whole_numbers(arguments(message.text or ""))), None)
+    return next(iter(read(message.text or "").numbers), None)

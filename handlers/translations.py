@@ -32,7 +32,7 @@ from handlers.callbacks import (
     TranslationsFile,
     TranslatorButton,
 )
-from handlers.commands import N_
+from handlers.commands import N_, sync_menus
 from handlers.common import BotContext, answering_not_allowed, name_of, reader
 from handlers.lookup import edit
 from handlers.render import cycle_name, escape
@@ -65,7 +65,7 @@ _PROBLEMS = {
 
 def problem_text(l10n: Localizer, problem: Problem) -> str:
     """Why a text or a review was not saved, in the reader's language."""
-    return l10n.gettext(_PROBLEMS[problem]).format(limit=MAX_CHARS)
+    return l10n.gettext(_PROBLEMS[problem]).format(limit=l10n.number(MAX_CHARS))
 
 
 def _button(label: str, action: TranslateAction, rec: int | None = None) -> InlineKeyboardButton:
@@ -146,7 +146,7 @@ def _task_markup(l10n: Localizer, offer: Offer) -> InlineKeyboardMarkup:
         if offer.reviews_waiting:
             label = l10n.ngettext(
                 "🔎 Review {count} draft", "🔎 Review {count} drafts", offer.reviews_waiting
-            ).format(count=offer.reviews_waiting)
+            ).format(count=l10n.number(offer.reviews_waiting))
             rows.append([_button(label, TranslateAction.REVIEW)])
     else:
         rows.append([_button("✍ " + l10n.gettext("Translate instead"), TranslateAction.TRANSLATE)])
@@ -166,7 +166,7 @@ def _offer_text(l10n: Localizer, context: BotContext, offer: Offer, purpose: Pur
             "{count} draft waits for your review.",
             "{count} drafts wait for your review.",
             offer.reviews_waiting,
-        ).format(count=offer.reviews_waiting)
+        ).format(count=l10n.number(offer.reviews_waiting))
     return escape(text)
 
 
@@ -275,7 +275,7 @@ async def _after_saving(
             "now, and cards mark it as a draft until it is reviewed. Thank you!"
         )
         purpose = Purpose.TRANSLATE
-    await message.reply_text(escape(done.format(number=number, cycle=cycle)))
+    await message.reply_text(escape(done.format(number=number, cycle=l10n.number(cycle))))
     offer = await context.services.translating.offer(user.id, purpose)
     await message.reply_text(
         _offer_text(l10n, context, offer, purpose), reply_markup=_task_markup(l10n, offer)
@@ -325,11 +325,11 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
                 ).format(
                     cycle=cycle_name(l10n, c.cycle),
                     bar=_bar(done, c.total),
-                    percent=percent,
-                    reviewed=c.reviewed,
-                    drafts=c.drafts,
-                    missing=c.missing,
-                    total=c.total,
+                    percent=l10n.number(percent),
+                    reviewed=l10n.number(c.reviewed),
+                    drafts=l10n.number(c.drafts),
+                    missing=l10n.number(c.missing),
+                    total=l10n.number(c.total),
                 )
             )
         )
@@ -340,7 +340,9 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
             lines.append(
                 escape(
                     l10n.gettext("• {name}: {drafts} drafts, {reviews} reviews").format(
-                        name=worker.name, drafts=worker.drafts, reviews=worker.reviews
+                        name=worker.name,
+                        drafts=l10n.number(worker.drafts),
+                        reviews=l10n.number(worker.reviews),
                     )
                 )
             )
@@ -352,7 +354,7 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
                 "{count} translator appointed (coordinators translate too).",
                 "{count} translators appointed (coordinators translate too).",
                 coverage.translators,
-            ).format(count=coverage.translators)
+            ).format(count=l10n.number(coverage.translators))
         )
     )
     lines += [
@@ -501,6 +503,7 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
         return
     if target is not None:
         changed = await translating.appoint(user.id, target)
+        await sync_menus(context.bot, context.services)  # their menu, before the reply
         text = (
             l10n.gettext("{id} is now a translator.")
             if changed
@@ -545,6 +548,7 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
         await press.query.answer()
         return
     changed = await translating.appoint(press.user.id, data.user, data.appoint)
+    await sync_menus(context.bot, context.services)
     if data.appoint:
         said = l10n.gettext("{id} is now a translator.") if changed else ""
     else:

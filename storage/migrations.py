@@ -721,7 +721,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, recommendation_id, purpose)
     )
     """,
-    # 31: what became of a round's draft, kept until it expires: the round its [Open] opened,
+    # 31: a round's ratings by organisation (its audience's progress, /rate's "what is left"):
+    # found through an index, not by reading every rating of the round.
+    """
+    CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
+    """,
+    # 32: what became of a round's draft, kept until it expires: the round its [Open] opened,
     # or cancelled, so that a second tap on the preview ends it the same way as the first.
     """
     ALTER TABLE round_drafts ADD COLUMN opened_round INTEGER;

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from bot.app import running
 from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
@@ -13,7 +14,13 @@ from bot.domain.translations import Problem, check_text
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
 from handlers.translations import export_table
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    FakeClock,
+    loose_limiter,
+    make_settings,
+)
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_membership_notices_bot import next_private
@@ -46,13 +53,13 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     assert "118.6" not in guest_sees.text
 
     task = await tg.reply_to(TRANSLATOR, "/translate")
-    assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.6</b> · វដ្តទី 2")
+    assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.6</b> · ជុំទី២")
     assert "Ratify the International Convention on the Protection of the Rights" in task.text
     assert "ពាក្យបច្ចេកទេសក្នុងអត្ថបទនេះ៖" in task.text  # the glossary's terms it contains
     assert [b["text"] for b in buttons(task)] == ["⏭ រំលង", "✖ ឈប់"]
 
     saved = await tg.reply_to(TRANSLATOR, DRAFT)
-    assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (វដ្តទី 2)")
+    assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (ជុំទី២)")
     following = await next_private(tg, TRANSLATOR["id"])
     assert following.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>")
     assert "<b>118.6</b>" not in following.text
@@ -74,7 +81,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
 
     # A second translator reviews: edits, and the corrected text is the reviewed one.
     offer = await tg.reply_to(REVIEWER, "/translate")
-    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង 1")
+    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង ១")
     await press(tg, offer, review, REVIEWER)
     draft = await edited(tg, offer)
     assert draft.text.startswith("🔎 ត្រួតពិនិត្យសេចក្តីព្រាងជាភាសាខ្មែរ៖ <b>118.6</b>")
@@ -84,7 +91,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     asked = await next_private(tg, REVIEWER["id"])
     assert asked.text.startswith("សូមផ្ញើអត្ថបទខ្មែរដែលបានកែរួច")
     done = await tg.reply_to(REVIEWER, CORRECTED)
-    assert done.text.startswith("118.6 (វដ្តទី 2) បានត្រួតពិនិត្យហើយ")
+    assert done.text.startswith("118.6 (ជុំទី២) បានត្រួតពិនិត្យហើយ")
     await next_private(tg, REVIEWER["id"])  # no more drafts to review
 
     card = await tg.reply_to(GUEST, "118.6")
@@ -113,7 +120,7 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
     english = next(r.text_en for r in services.catalog.recommendations if str(r.number) == number)
     refusals = {
         "<b>ខ្មែរ</b> <a href='x'>ខ្មែរ</a>": "សូមផ្ញើអត្ថបទធម្មតា គ្មានស្លាក HTML",
-        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន 3000 តួអក្សរ",
+        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន ៣០០០ តួអក្សរ",
         english: "សារនោះគ្មានអក្សរខ្មែរទេ",
         english + " ខ្មែរ": "សារនោះមើលទៅដូចជាអត្ថបទអង់គ្លេស",
         " ": "សារនោះទទេ",
@@ -143,6 +150,9 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
     assert refused.text.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
     assert "/translate" not in (await tg.reply_to(TRANSLATOR, "/help")).text
     await appoint(tg, TRANSLATOR)
+    await tg.menu_published(TRANSLATOR["id"])  # their own menu names what they may use now
+    assert {"translate", "translations"} <= set(tg.menu(TRANSLATOR))
+    assert "translators" not in tg.menu(TRANSLATOR)
     helped = await tg.reply_to(TRANSLATOR, "/help")
     assert "អ្នកជាអ្នកបកប្រែ៖ /translate" in helped.text
     first = await tg.reply_to(TRANSLATOR, "/translate")
@@ -164,6 +174,8 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
         "5001 លែងជាអ្នកបកប្រែទៀតហើយ។"
     )
     assert "• ? (5001)" not in (await edited(tg, listing)).text
+    await tg.menu_published(TRANSLATOR["id"], "deleteMyCommands")
+    assert "translate" not in tg.menu(TRANSLATOR)
     stop = TranslateStep(TranslateAction.STOP).pack()
     answer = await press(tg, tg.carrying(first, stop), stop, TRANSLATOR)
     assert answer.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
@@ -242,10 +254,10 @@ async def test_translations_shows_coverage_and_sends_both_files(
     await next_private(tg, TRANSLATOR["id"])
     overview = await tg.reply_to(TRANSLATOR, "/translations")
     assert (
-        "វដ្តទី 2៖ ░░░░░░░░░░ 0 % — បានត្រួតពិនិត្យ 0 · សេចក្តីព្រាង 1 · គ្មាន 204 (ក្នុងចំណោម 205)"
+        "ជុំទី២៖ ░░░░░░░░░░ ០ % — បានត្រួតពិនិត្យ ០ · សេចក្តីព្រាង ១ · គ្មាន ២០៤ (ក្នុងចំណោម ២០៥)"
         in overview.text
     )
-    assert "• Sreymom៖ សេចក្តីព្រាង 1 ត្រួតពិនិត្យ 0" in overview.text
+    assert "• Sreymom៖ សេចក្តីព្រាង ១ ត្រួតពិនិត្យ ០" in overview.text
     for label, name in (("CSV", "translations-km.csv"), ("XLSX", "translations-km.xlsx")):
         await press(tg, overview, button(overview, label), TRANSLATOR)
         sent = await tg.next_call("sendDocument", chat_id=TRANSLATOR["id"])
@@ -282,3 +294,44 @@ def test_the_search_index_replaces_one_documents_words() -> None:
     assert index.search([english_term("water", ["water"])]).docs == (0,)
     index.update(1, "watermelon", "")  # a new word: found by its prefix too
     assert set(index.search([english_term("wate", ["wate*"])]).docs) == {0, 1}
+
+
+async def test_a_prompt_survives_a_restart_and_expires_after_30_minutes(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tg, db_path)
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()):
+        await appoint(tg, TRANSLATOR)
+        task = await tg.reply_to(TRANSLATOR, "/translate")
+        assert "<b>118.1</b>" in task.text
+
+    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
+        saved = await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ")
+        assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (ជុំទី២)")
+        await next_private(tg, TRANSLATOR["id"])  # 118.2, asked now
+        clock.advance(minutes=30, seconds=1)
+        # Half an hour later a Khmer message is a search again.
+        await tg.reply_to(TRANSLATOR, "ដីធ្លី")
+        services = services_of(bot)
+        stored = [r.stored for r in await services.translating.store.export_rows() if r.stored]
+        assert [s.recommendation_id for s in stored] == [rec_id(services, "118.1")]
+
+
+async def test_a_coordinator_appoints_someone_the_bot_knows_with_buttons(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    invite = await services.coalition.add_organisation(COORDINATOR_ID, "ADHOC", "Adhoc")
+    await services.coalition.join(5004, "Chanthy", "km", invite.code)
+    listing = await tg.reply_to(KHMER_COORDINATOR, "/translators")
+    assert "មិនទាន់មាននរណាម្នាក់នៅឡើយទេ" in listing.text
+    await press(tg, listing, button(listing, "➕ តែងតាំងអ្នកបកប្រែ"), KHMER_COORDINATOR)
+    people = await next_private(tg, COORDINATOR_ID)
+    assert people.text == "តើនរណានឹងក្លាយជាអ្នកបកប្រែ?"
+    said = await press(tg, people, button(people, "Chanthy"), KHMER_COORDINATOR)
+    assert said == "ឥឡូវ 5004 ជាអ្នកបកប្រែហើយ។"
+    assert "• Chanthy (5004)" in (await edited(tg, people)).text
+    assert await services.translating.may_translate(5004)
+    log = await tg.reply_to(KHMER_COORDINATOR, "/audit")
+    assert "បានតែងតាំងអ្នកបកប្រែ" in log.text
+    assert "Chanthy" in log.text
