@@ -121,10 +121,12 @@ async def test_a_double_tap_on_a_round_preview_ends_it_as_the_first_tap_did(
     await services.set_language(COORDINATOR_ID, "km")
     preview = await tg.reply_to(COORDINATOR, "/openround c2 118.6-118.7 : ពិនិត្យ")
     ended = await tap_twice(tg, preview, "បើក", "បើក")
-    assert ended.text.startswith("ជុំទី 3 «ពិនិត្យ» បានបើក៖ អនុសាសន៍ 2 នៃវដ្តទី 2។"), ended.text
+    assert "«ពិនិត្យ» បានបើក" in ended.text, ended.text
+    assert buttons(ended) == []
     preview = await tg.reply_to(COORDINATOR, "/openround c2 118.8 : ផ្សេង")
     ended = await tap_twice(tg, preview, "បោះបង់", "បើក")
-    assert ended.text == "បានបោះបង់៖ មិនបានបើកជុំវាយតម្លៃទេ។"
+    khmer = services.translations.localizer("km")
+    assert ended.text == khmer.gettext("Cancelled: no round was opened.")
     assert len(await services.assessments.rounds()) == 3
 
 
