@@ -235,12 +235,12 @@ def test_the_fake_server_keeps_html_as_text_and_entities_as_telegram_does() -> N
 async def test_a_coordinators_file_the_bot_cannot_read_is_answered_by_its_own_name(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    await tg.send_document("report.pdf", b"%PDF-1.4 junk", user=COORDINATOR)
+    await tg.send_document("report.docx", b"PK junk", user=COORDINATOR)
     answer = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
     assert answer.params["text"].startswith(
         "I can read an action strategy from a .csv or .xlsx file"
     )
-    assert "report.pdf" in answer.params["text"]
+    assert "report.docx" in answer.params["text"]
     await tg.send_document("Land plan 2027.csv", "é".encode("utf-16"), user=COORDINATOR)
     answer = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
     assert "Land plan 2027.csv: not UTF-8 text" in answer.params["text"]
