@@ -366,3 +366,19 @@ async def test_a_reply_to_a_reason_prompt_is_the_reason_not_a_translation(
     # A reply to /translate's message is the translation, as a plain message would be.
     saved = await tg.reply_to(member, "ផ្តល់សច្ចាប័នលើពិធីសារ", reply_to=task.message_id)
     assert saved.text.startswith("Saved as a draft of 118.1")
+
+
+async def test_appointed_by_reply_the_translator_is_named_at_once(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """/translators as a reply to someone's message keeps their Telegram name: the list names
+    them before they ever write to the bot or save a text."""
+    dara = {"id": 5006, "is_bot": False, "first_name": "Dara", "last_name": "Sok"}
+    theirs = {"message_id": 77, "date": 0, "chat": {"id": COORDINATOR_ID, "type": "private"}}
+    said = await tg.reply_to(
+        KHMER_COORDINATOR, "/translators", reply_to_message={**theirs, "from": dara}
+    )
+    assert said.text == "ឥឡូវ 5006 ជាអ្នកបកប្រែហើយ។"
+    listing = await next_private(tg, COORDINATOR_ID)
+    assert "• Dara Sok (5006)" in listing.text
+    assert "✖ Dara Sok" in [b["text"] for b in buttons(listing)]
