@@ -104,7 +104,6 @@ class Services:
         self.reason_prompts = RateLimiter(clock, 1)
         notices = RoundNotices(
             broadcast_store.reach,
-            functools.partial(_group_lists, self.coalition, self.group_lists),
             translations,
             settings.timezone,
             settings.default_language,
@@ -395,13 +394,6 @@ def _set_groups(translations: Translations, org_id: int, language: str) -> Butto
     """[Set working groups] under "Dara joined ADHOC": the organisation's group buttons."""
     label = translations.localizer(language).gettext("Set working groups")
     return Button(label, OrgButton(OrgView.GROUPS, org_id).pack())
-
-
-async def _group_lists(coalition: Coalition, group_lists: GroupLists) -> dict[int, set[int]]:
-    """Every working group's list of recommendations, by group id."""
-    return {
-        g.id: await group_lists.recommendation_ids(g.id) for g in await coalition.working_groups()
-    }
 
 
 def backups_of(settings: Settings) -> Backups:

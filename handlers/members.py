@@ -211,7 +211,7 @@ async def _org_list(
             "{count} member organisation. Tap one to manage it.",
             "{count} member organisations. Tap one to manage it.",
             len(orgs),
-        ).format(count=len(orgs))
+        ).format(count=l10n.number(len(orgs)))
     )
     buttons = [
         InlineKeyboardButton(_org_line(o), callback_data=OrgButton(OrgView.PANEL, o.id).pack())
@@ -431,7 +431,7 @@ async def _erase_question(
             "Backups already taken still hold its data; the last of them is deleted after "
             "{days} days.",
             context.services.settings.backup_keep,
-        ).format(days=context.services.settings.backup_keep)
+        ).format(days=l10n.number(context.services.settings.backup_keep))
     )
     return text, InlineKeyboardMarkup(
         [

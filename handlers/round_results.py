@@ -140,10 +140,10 @@ async def _took_part(
     rated, total = await services.assessments.participation(round_id, group.id if group else None)
     if group:
         return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
-            rated=rated, total=total, group=group.name(l10n.language)
+            rated=l10n.number(rated), total=l10n.number(total), group=group.name(l10n.language)
         )
     return l10n.gettext("{rated} of {total} organisations took part.").format(
-        rated=rated, total=total
+        rated=l10n.number(rated), total=l10n.number(total)
     )
 
 
@@ -236,7 +236,13 @@ def _results_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
-    blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
+    blocks = [
+        escape(
+            l10n.gettext("Page {page} of {pages}").format(
+                page=l10n.number(page + 1), pages=l10n.number(pages)
+            )
+        )
+    ]
     for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
         coalition = (
             "\n"
@@ -271,7 +277,7 @@ def _results_page(
 
 
 def _no_such_round(l10n: Localizer, round_id: int) -> str:
-    return l10n.gettext("There is no round {id}. See /rounds.").format(id=round_id)
+    return l10n.gettext("There is no round {id}. See /rounds.").format(id=l10n.number(round_id))
 
 
 def _results_not_yet(l10n: Localizer) -> str:
@@ -424,7 +430,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
                 l10n.gettext(
                     "This round is still open: results are shown once coordinators publish them. So far "
                     "{rated} of {total} organisations have taken part."
-                ).format(rated=rated, total=total)
+                ).format(rated=l10n.number(rated), total=l10n.number(total))
             )
         )
         return
@@ -535,12 +541,16 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
         " · ".join(
             [
                 "⬆ "
-                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up),
+                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(
+                    count=l10n.number(up)
+                ),
                 "⬇ "
-                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(count=down),
+                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(
+                    count=l10n.number(down)
+                ),
                 "= "
                 + l10n.ngettext("{count} stayed", "{count} stayed", comparison.stayed).format(
-                    count=comparison.stayed
+                    count=l10n.number(comparison.stayed)
                 ),
             ]
         )
@@ -556,7 +566,11 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
                 "{count} not comparable: {absent} not in both rounds, {unrated} without a "
                 "colour in one of them (not enough ratings or contested).",
                 apart,
-            ).format(count=apart, absent=comparison.not_in_both, unrated=comparison.unrated)
+            ).format(
+                count=l10n.number(apart),
+                absent=l10n.number(comparison.not_in_both),
+                unrated=l10n.number(comparison.unrated),
+            )
         )
     return lines
 

@@ -74,7 +74,7 @@ def help_text(
             l10n.gettext(
                 "A number without a cycle means the current cycle ({cycle}). Results come a page "
                 "at a time: tap a number to read the whole recommendation, ◀ ▶ to turn pages."
-            ).format(cycle=current_cycle if current_cycle is not None else "—")
+            ).format(cycle=l10n.digits(str(current_cycle or "—")))
         ),
         escape(
             l10n.gettext(
@@ -89,7 +89,7 @@ def help_text(
         lines += _members_help(l10n, groups, nudges)
     lines += _commands_help(l10n, role, private)
     if role is Role.COORDINATOR:
-        lines += _coordinators_help(l10n, private, nudges[1].strftime("%H:%M"))
+        lines += _coordinators_help(l10n, private, l10n.time(nudges[1]))
     return "\n".join(lines)
 
 
@@ -98,8 +98,8 @@ def _members_help(
 ) -> list[str]:
     """Rating and strategies: for members and coordinators."""
     groups_text = group_names(l10n, groups)
-    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
-    nudge_time = nudges[1].strftime("%H:%M")
+    days_before = ", ".join(l10n.number(d) for d in nudges[0]) or "—"
+    nudge_time = l10n.time(nudges[1])
     return [
         "",
         "<b>" + escape(l10n.gettext("Rating progress (member organisations)")) + "</b>",
@@ -134,7 +134,10 @@ def _members_help(
                 "not colour the result. A reason may have up to {limit} characters; in "
                 "/myratings, ✍ changes it and 🗑 deletes it. ⚖️ contested: the ratings are widely "
                 "split; … not enough ratings to show a colour."
-            ).format(limit=MAX_REASON, minutes=int(PENDING_TTL.total_seconds() // 60))
+            ).format(
+                limit=l10n.number(MAX_REASON),
+                minutes=l10n.number(int(PENDING_TTL.total_seconds() // 60)),
+            )
         ),
         escape(
             l10n.gettext(
@@ -464,12 +467,12 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 "{count} active organisation (/orgs, /addorg)",
                 "{count} active organisations (/orgs, /addorg)",
                 checklist.organisations,
-            ).format(count=checklist.organisations)
+            ).format(count=l10n.number(checklist.organisations))
         ),
         "• "
         + escape(
             l10n.gettext("Working groups with a chat: {linked} of {total}").format(
-                linked=linked, total=len(checklist.groups)
+                linked=l10n.number(linked), total=l10n.number(len(checklist.groups))
             )
         ),
     ]
@@ -489,7 +492,7 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
             + escape(
                 l10n.ngettext(
                     "{count} open round:", "{count} open rounds:", len(checklist.open_rounds)
-                ).format(count=len(checklist.open_rounds))
+                ).format(count=l10n.number(len(checklist.open_rounds)))
             )
         )
         lines += [
@@ -505,7 +508,7 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 "{count} invite link not used yet",
                 "{count} invite links not used yet",
                 checklist.invites,
-            ).format(count=checklist.invites)
+            ).format(count=l10n.number(checklist.invites))
         )
     )
     lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
@@ -554,6 +557,11 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
                         callback_data=RateRound(round_.id).pack(),
                     )
                 ]
+            )
+        elif left is None:
+            text = l10n.gettext(
+                "«{name}»: not for your organisation's working groups (you may still rate), "
+                "{closing}."
             )
         else:
             text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")

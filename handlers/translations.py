@@ -65,7 +65,7 @@ _PROBLEMS = {
 
 def problem_text(l10n: Localizer, problem: Problem) -> str:
     """Why a text or a review was not saved, in the reader's language."""
-    return l10n.gettext(_PROBLEMS[problem]).format(limit=MAX_CHARS)
+    return l10n.gettext(_PROBLEMS[problem]).format(limit=l10n.number(MAX_CHARS))
 
 
 def _button(label: str, action: TranslateAction, rec: int | None = None) -> InlineKeyboardButton:
@@ -151,7 +151,7 @@ def _task_markup(l10n: Localizer, offer: Offer) -> InlineKeyboardMarkup:
         if offer.reviews_waiting:
             label = l10n.ngettext(
                 "🔎 Review {count} draft", "🔎 Review {count} drafts", offer.reviews_waiting
-            ).format(count=offer.reviews_waiting)
+            ).format(count=l10n.number(offer.reviews_waiting))
             rows.append([_button(label, TranslateAction.REVIEW)])
     else:
         rows.append([_button("✍ " + l10n.gettext("Translate instead"), TranslateAction.TRANSLATE)])
@@ -171,7 +171,7 @@ def _offer_text(l10n: Localizer, context: BotContext, offer: Offer, purpose: Pur
             "{count} draft waits for your review.",
             "{count} drafts wait for your review.",
             offer.reviews_waiting,
-        ).format(count=offer.reviews_waiting)
+        ).format(count=l10n.number(offer.reviews_waiting))
     return escape(text)
 
 
@@ -281,7 +281,7 @@ async def _after_saving(
             "now, and cards mark it as a draft until it is reviewed. Thank you!"
         )
         purpose = Purpose.TRANSLATE
-    await message.reply_text(escape(done.format(number=number, cycle=cycle)))
+    await message.reply_text(escape(done.format(number=number, cycle=l10n.number(cycle))))
     offer = await context.services.translating.offer(user.id, purpose)
     await message.reply_text(
         _offer_text(l10n, context, offer, purpose), reply_markup=_task_markup(l10n, offer)
@@ -349,11 +349,11 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
                 ).format(
                     cycle=cycle_name(l10n, c.cycle),
                     bar=_bar(done, c.total),
-                    percent=percent,
-                    reviewed=c.reviewed,
-                    drafts=c.drafts,
-                    missing=c.missing,
-                    total=c.total,
+                    percent=l10n.number(percent),
+                    reviewed=l10n.number(c.reviewed),
+                    drafts=l10n.number(c.drafts),
+                    missing=l10n.number(c.missing),
+                    total=l10n.number(c.total),
                 )
             )
         )
@@ -364,7 +364,9 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
             lines.append(
                 escape(
                     l10n.gettext("• {name}: {drafts} drafts, {reviews} reviews").format(
-                        name=worker.name, drafts=worker.drafts, reviews=worker.reviews
+                        name=worker.name,
+                        drafts=l10n.number(worker.drafts),
+                        reviews=l10n.number(worker.reviews),
                     )
                 )
             )
@@ -376,7 +378,7 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
                 "{count} translator appointed (coordinators translate too).",
                 "{count} translators appointed (coordinators translate too).",
                 coverage.translators,
-            ).format(count=coverage.translators)
+            ).format(count=l10n.number(coverage.translators))
         )
     )
     lines += [

@@ -721,4 +721,9 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, recommendation_id, purpose)
     )
     """,
+    # 31: a round's ratings by organisation (its audience's progress, /rate's "what is left"):
+    # found through an index, not by reading every rating of the round.
+    """
+    CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
+    """,
 )

@@ -134,8 +134,10 @@ async def test_rounds_close_on_their_date_not_before(
     dated = await new_round(repo, clock, [1], "Dated", due)
     await new_round(repo, clock, [1], "Undated")
     later = await new_round(repo, clock, [1], "Later", due + dt.timedelta(seconds=1))
-    assert await repo.close_due(due - dt.timedelta(seconds=1)) == []
-    assert await repo.close_due(due) == [dated]
+    staged: list[int] = []
+    assert await repo.close_due(due - dt.timedelta(seconds=1), staged.append) == []
+    assert await repo.close_due(due, staged.append) == [dated]
+    assert staged == [dated]  # its notices are staged with the close
     assert await repo.close_due(due) == []  # closed already
     assert [r.open for r in await repo.rounds()] == [True, True, False]
     assert (0, "close round", str(dated)) in await audit(services)
@@ -287,12 +289,12 @@ async def test_a_working_groups_card_is_redrawn_only_for_its_organisations(
     inside, outside = await orgs(members, clock, 2)
     await members.toggle_group(inside, 6, actor=BOSS, now=clock.now())
     round_id = await new_round(repo, clock, [5])
-    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6))
+    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6, language="km"))
     await repo.rate(round_id, 5, outside, R, clock.now())
     assert await repo.cards_to_redraw() == []
     await repo.rate(round_id, 5, inside, G, clock.now())
     [due] = await repo.cards_to_redraw()
-    assert (due.message_id, due.working_group_id) == (10, 6)
+    assert (due.message_id, due.working_group_id, due.language) == (10, 6, "km")  # kept
 
 
 async def test_a_reason_prompt_is_read_until_it_expires_and_the_newest_fifty_are_kept(

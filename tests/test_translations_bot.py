@@ -53,13 +53,13 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     assert "118.6" not in guest_sees.text
 
     task = await tg.reply_to(TRANSLATOR, "/translate")
-    assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.6</b> · វដ្តទី 2")
+    assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.6</b> · ជុំទី២")
     assert "Ratify the International Convention on the Protection of the Rights" in task.text
     assert "ពាក្យបច្ចេកទេសក្នុងអត្ថបទនេះ៖" in task.text  # the glossary's terms it contains
     assert [b["text"] for b in buttons(task)] == ["⏭ រំលង", "✖ ឈប់"]
 
     saved = await tg.reply_to(TRANSLATOR, DRAFT)
-    assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (វដ្តទី 2)")
+    assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (ជុំទី២)")
     following = await next_private(tg, TRANSLATOR["id"])
     assert following.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>")
     assert "<b>118.6</b>" not in following.text
@@ -81,7 +81,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
 
     # A second translator reviews: edits, and the corrected text is the reviewed one.
     offer = await tg.reply_to(REVIEWER, "/translate")
-    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង 1")
+    review = button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង ១")
     await press(tg, offer, review, REVIEWER)
     draft = await edited(tg, offer)
     assert draft.text.startswith("🔎 ត្រួតពិនិត្យសេចក្តីព្រាងជាភាសាខ្មែរ៖ <b>118.6</b>")
@@ -91,7 +91,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     asked = await next_private(tg, REVIEWER["id"])
     assert asked.text.startswith("សូមផ្ញើអត្ថបទខ្មែរដែលបានកែរួច")
     done = await tg.reply_to(REVIEWER, CORRECTED)
-    assert done.text.startswith("118.6 (វដ្តទី 2) បានត្រួតពិនិត្យហើយ")
+    assert done.text.startswith("118.6 (ជុំទី២) បានត្រួតពិនិត្យហើយ")
     await next_private(tg, REVIEWER["id"])  # no more drafts to review
 
     card = await tg.reply_to(GUEST, "118.6")
@@ -120,7 +120,7 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
     english = next(r.text_en for r in services.catalog.recommendations if str(r.number) == number)
     refusals = {
         "<b>ខ្មែរ</b> <a href='x'>ខ្មែរ</a>": "សូមផ្ញើអត្ថបទធម្មតា គ្មានស្លាក HTML",
-        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន 3000 តួអក្សរ",
+        "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន ៣០០០ តួអក្សរ",
         english: "សារនោះគ្មានអក្សរខ្មែរទេ",
         english + " ខ្មែរ": "សារនោះមើលទៅដូចជាអត្ថបទអង់គ្លេស",
         " ": "សារនោះទទេ",
@@ -257,10 +257,10 @@ async def test_translations_shows_coverage_and_sends_both_files(
     await next_private(tg, TRANSLATOR["id"])
     overview = await tg.reply_to(TRANSLATOR, "/translations")
     assert (
-        "វដ្តទី 2៖ ░░░░░░░░░░ 0 % — បានត្រួតពិនិត្យ 0 · សេចក្តីព្រាង 1 · គ្មាន 204 (ក្នុងចំណោម 205)"
+        "ជុំទី២៖ ░░░░░░░░░░ ០ % — បានត្រួតពិនិត្យ ០ · សេចក្តីព្រាង ១ · គ្មាន ២០៤ (ក្នុងចំណោម ២០៥)"
         in overview.text
     )
-    assert "• Sreymom៖ សេចក្តីព្រាង 1 ត្រួតពិនិត្យ 0" in overview.text
+    assert "• Sreymom៖ សេចក្តីព្រាង ១ ត្រួតពិនិត្យ ០" in overview.text
     for label, name in (("CSV", "translations-km.csv"), ("XLSX", "translations-km.xlsx")):
         await press(tg, overview, button(overview, label), TRANSLATOR)
         sent = await tg.next_call("sendDocument", chat_id=TRANSLATOR["id"])
@@ -310,7 +310,7 @@ async def test_a_prompt_survives_a_restart_and_expires_after_30_minutes(
 
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
         saved = await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ")
-        assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (វដ្តទី 2)")
+        assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (ជុំទី២)")
         await next_private(tg, TRANSLATOR["id"])  # 118.2, asked now
         clock.advance(minutes=30, seconds=1)
         # Half an hour later a Khmer message is a search again.

@@ -138,7 +138,9 @@ def person_name(l10n: Localizer, user_id: int, names: AuditNames) -> str:
     """A person by name ('the bot' for actor 0); one whose name is not known by their id."""
     if user_id == 0:
         return l10n.gettext("the bot")
-    return names.people.get(user_id) or l10n.gettext("someone (id {id})").format(id=user_id)
+    return names.people.get(user_id) or l10n.gettext("someone (id {id})").format(
+        id=user_id  # a Telegram id is an identifier: Latin digits
+    )
 
 
 def _chat(l10n: Localizer, chat_id: str, names: AuditNames) -> str:
@@ -156,7 +158,7 @@ def render_detail(
     sent = sent_occurrence(action, detail)
     if sent is not None:
         return l10n.gettext("broadcast {id} of {time}").format(
-            id=sent[0], time=moment(l10n, tz, sent[1])
+            id=l10n.number(sent[0]), time=moment(l10n, tz, sent[1])
         )
     if action in (AuditAction.LINK_CHAT, AuditAction.UNLINK_CHAT):
         chat, group = detail.partition("/")[0], detail.rpartition(":")[2]
@@ -174,8 +176,8 @@ def render_detail(
         if number.isdigit():
             title = names.rounds.get(int(number)) or written.strip()
             if not title:
-                return l10n.gettext("round {id}").format(id=number)
-            return l10n.gettext("round {id} «{name}»").format(id=number, name=title)
+                return l10n.gettext("round {id}").format(id=l10n.digits(number))
+            return l10n.gettext("round {id} «{name}»").format(id=l10n.digits(number), name=title)
     return detail
 
 

@@ -92,8 +92,10 @@ _RESPONSE_WORDS = {
     "rejected": Response.REJECTED,
     "pending": Response.PENDING,
     "ទទួលយក": Response.ACCEPTED,
+    "បានទទួលយក": Response.ACCEPTED,
     "គាំទ្រ": Response.ACCEPTED,
     "កត់សម្គាល់": Response.NOTED,
+    "បានកត់សម្គាល់": Response.NOTED,
     "បដិសេធ": Response.REJECTED,
     "រង់ចាំ": Response.PENDING,
 }
