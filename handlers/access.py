@@ -12,7 +12,7 @@ from bot.domain.access import Access, Refusal, Where
 from bot.domain.i18n import Localizer
 from handlers.callbacks import BadCallback, CallbackData, RoundPayload
 from handlers.commands import N_
-from handlers.common import BotContext, reader, stale
+from handlers.common import BotContext, chat_reader, reader, stale
 from handlers.render import escape
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -59,8 +59,9 @@ class Press(Generic[P]):
     query: CallbackQuery
     user: User
     message: Message
-    l10n: Localizer
+    l10n: Localizer  # the message's readers': in a group chat the chat's language
     data: P
+    own: Localizer  # the presser's, for what only they see (a private prompt)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def button_router(buttons: Sequence[Button[Any]]) -> Handler:
         if refusal is not None:
             await query.answer(refusal_text(l10n, refusal), show_alert=True)
             return
-        await button.callback(Press(query, user, message, l10n, data), context)
+        chat = l10n if message.chat.type == "private" else await chat_reader(message, context)
+        await button.callback(Press(query, user, message, chat, data, l10n), context)
 
     return route

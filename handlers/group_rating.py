@@ -176,7 +176,9 @@ async def rate_in(
 
 async def on_vote(press: Press[Vote], context: BotContext) -> None:
     """v<colour>:<round>:<rec>: record the organisation's rating at once; counts follow."""
-    query, user, l10n, message = press.query, press.user, press.l10n, press.message
+    # What the tap answers and asks privately is the presser's own; the card's counts are
+    # redrawn in the chat's language by flush_cards.
+    query, user, l10n, message = press.query, press.user, press.own, press.message
     colour = COLOURS[press.data.tap]
     round_id, rec_id = press.data.round_id, press.data.rec
     in_group = message.chat.type != "private"

@@ -385,7 +385,7 @@ async def _prompt_being_recorded(
 
 async def on_reason_button(press: Press[AskReason], context: BotContext) -> None:
     """rw:<round>:<rec>: ask for the reason of the organisation's rating of this card."""
-    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.l10n
+    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.own
     services = context.services
     try:
         org_id, org = await services.assessments.rater(press.user.id)

@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.domain.arguments import arguments, language_word
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
@@ -233,6 +234,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
                 "change asks first."
             )
         ),
+        escape(
+            l10n.gettext(
+                "New cycle: send me the UN Working Group report (the PDF, A/HRC/…) here; I "
+                "show what I read, then ✅ Import loads it. /responses sets responses given "
+                "later; /cycles makes a cycle the one a number without a cycle means."
+            )
+        ),
     ]
     return ["", *(paragraphs if private else paragraphs[:1])]
 
@@ -390,7 +398,7 @@ async def _reason_link(update: Update, context: BotContext, payload: str) -> Non
 
 
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
-    await members.join_with_code(update, context, payload)
+    await members.join_with_code(update, context, payload, language_keyboard())
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
 
 
@@ -588,59 +596,88 @@ async def on_show_rounds(press: Press[ShowRounds], context: BotContext) -> None:
 
 
 async def language_command(update: Update, context: BotContext) -> None:
-    """Offer the language buttons: in private the reader's, in a group the chat's."""
+    """/language: the language buttons (in private the reader's, in a group the chat's);
+    /language km (or ខ្មែរ, en, English, អង់គ្លេស…) sets it at once."""
     l10n = await reader(update, context)
-    message = update.effective_message
-    if message is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    if message.chat.type != "private":
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Choose this chat's language: rating cards and the bot's other messages here "
-                    "will use it (coordinators only)."
-                )
-            ),
-            reply_markup=language_keyboard(chat=True),
+    private = message.chat.type == "private"
+    typed = arguments(message.text or "")
+    code = language_word(typed)
+    if code is not None:
+        if private:
+            await _set_own_language(context, user.id, message.chat.id, code)
+            return
+        _, said = await _set_chat_language(context, user.id, message, code, l10n)
+        await message.reply_text(escape(said))
+        return
+    lines = []
+    if typed.strip():
+        lines.append(
+            l10n.gettext("I know two languages: English (en) and Khmer (km), e.g. /language km.")
         )
-        return
+    if not private:
+        lines.append(
+            l10n.gettext(
+                "Choose this chat's language: rating cards and the bot's other messages here "
+                "will use it (coordinators only)."
+            )
+        )
+    else:
+        lines.append(l10n.gettext("Choose your language:"))
     await message.reply_text(
-        escape(l10n.gettext("Choose your language:")), reply_markup=language_keyboard()
+        escape("\n".join(lines)), reply_markup=language_keyboard(chat=not private)
+    )
+
+
+async def _set_chat_language(
+    context: BotContext, user_id: int, message: Message, code: str, l10n: Localizer
+) -> tuple[bool, str]:
+    """Set a linked group chat's language: whether it was set, and what to say (in the new
+    language once set, else why not)."""
+    try:
+        linked = await context.services.coalition.set_chat_language(
+            user_id, message.chat.id, thread_of(message), code
+        )
+    except NotAllowed:
+        return False, not_allowed(l10n)
+    if not linked:
+        return False, not_linked(l10n)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the chat's language is now
+    # Khmer.
+    return True, context.services.translations.localizer(code).gettext(
+        "This chat's language is now English."
     )
 
 
 async def chat_language_chosen(press: Press[ChatLanguage], context: BotContext) -> None:
     """A coordinator set a linked group chat's language: confirm in it."""
     code = press.data.code.value
-    try:
-        linked = await context.services.coalition.set_chat_language(
-            press.user.id, press.message.chat.id, thread_of(press.message), code
-        )
-    except NotAllowed:
-        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+    done, said = await _set_chat_language(context, press.user.id, press.message, code, press.l10n)
+    if not done:
+        await press.query.answer(said, show_alert=True)
         return
-    if not linked:
-        await press.query.answer(not_linked(press.l10n), show_alert=True)
-        return
+    await press.query.answer(said)
+    await edit(press.message, escape(said), None)
+
+
+async def _set_own_language(context: BotContext, user_id: int, chat_id: int, code: str) -> str:
+    """Remember a person's language, refresh their menu, confirm in the new language."""
+    await context.services.set_language(user_id, code)
+    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
     l10n = context.services.translations.localizer(code)
-    # TRANSLATORS: shown in the language just chosen: in Khmer, say the chat's language is now
-    # Khmer.
-    done = l10n.gettext("This chat's language is now English.")
-    await press.query.answer(done)
-    await edit(press.message, escape(done), None)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
+    done = l10n.gettext("Language set to English.")
+    await context.bot.send_message(
+        chat_id, escape(done) + "\n" + escape(l10n.gettext("Send /help for examples."))
+    )
+    return done
 
 
 async def language_chosen(press: Press[Language], context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
-    query, code = press.query, press.data.code.value
-    await context.services.set_language(press.user.id, code)
-    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
-    l10n = context.services.translations.localizer(code)
-    # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
-    await query.answer(l10n.gettext("Language set to English."))
-    await context.bot.send_message(
-        press.message.chat.id,
-        escape(l10n.gettext("Language set to English."))
-        + "\n"
-        + escape(l10n.gettext("Send /help for examples.")),
+    done = await _set_own_language(
+        context, press.user.id, press.message.chat.id, press.data.code.value
     )
+    await press.query.answer(done)

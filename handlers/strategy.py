@@ -19,13 +19,14 @@ from telegram import (
 )
 
 from bot.domain.action_flow import LABELS, Step
+from bot.domain.arguments import cycle_word
 from bot.domain.i18n import Localizer
 from bot.domain.importer import UnreadableFile
 from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
-from handlers import broadcasts, nudges
+from handlers import broadcasts, nudges, reports
 from handlers.access import Press
 from handlers.callbacks import (
     ActionAdd,
@@ -359,16 +360,16 @@ async def card_view(
 
 
 MAX_UPLOAD = 5 * 1024 * 1024
-_CYCLE = re.compile(r"^(?:c|cycle)\s*(\d{1,2})$", re.IGNORECASE)
 
 
 def _caption(caption: str) -> tuple[str, int | None]:
-    """A file's caption: the working group's name, and `c2` (or `cycle 2`) for the cycle."""
+    """A file's caption: the working group's name, and `c2` (`c២`, `វដ្តទី២`, `ជុំទី២`) for the
+    cycle."""
     words, cycle = [], None
     for word in caption.split():
-        found = _CYCLE.match(word)
-        if found:
-            cycle = int(found.group(1))
+        found = cycle_word(word)
+        if found is not None:
+            cycle = found
         else:
             words.append(word)
     return " ".join(words), cycle
@@ -388,6 +389,9 @@ async def on_file(update: Update, context: BotContext) -> None:
     document = message.document
     name = Path(document.file_name or "").name
     suffix = Path(name).suffix.lower()
+    if suffix == ".pdf" or document.mime_type == "application/pdf":
+        await reports.on_pdf(update, context)  # a Working Group report (coordinators)
+        return
     coordinator = await services.is_coordinator(user.id)
     if suffix not in STRATEGY_FILES and not coordinator:
         await broadcasts.on_private_message(update, context)  # as any other message

@@ -111,6 +111,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "translate": ("/translate", TRANSLATORS),
     "translations": ("/translations", TRANSLATORS),
     "translators": ("/translators", COORDINATORS_PRIVATE),
+    "responses": ("/responses", COORDINATORS_PRIVATE),
 }
 
 # button prefix -> (callback data, who may press it)
@@ -151,6 +152,9 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rq": ("rq:{published}:0:0", MEMBERS),
     "pnv": ("pnv:{published}", MEMBERS),
     "pnx": ("pnx:{published}", MEMBERS),
+    "rp": ("rp:1:0", COORDINATORS_PRIVATE),
+    "rpc": ("rpc:1:2", COORDINATORS_PRIVATE),
+    "cc": ("cc:2", COORDINATORS),
     "rac": ("rac:{spare_round}", COORDINATORS_PRIVATE),
     "rao": ("rao:{spare_round}", COORDINATORS_PRIVATE),
     "rap": ("rap:{spare_round}", COORDINATORS_PRIVATE),

@@ -61,7 +61,8 @@ DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this l
 GUIDE_ANSWER_WINDOW = dt.timedelta(minutes=30)  # plain text after a guide's question answers it
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
-_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+# 'until 2026-12-31', 'until2026-12-31', and in Khmer 'រហូតដល់ ២០២៦-១២-៣១'.
+_UNTIL = re.compile(r"(?:\buntil|រហូតដល់)\s*(\S*)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]")  # a letter, in any script
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
