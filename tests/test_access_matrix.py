@@ -186,6 +186,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rau": ("rau:{spare_round}", COORDINATORS_PRIVATE),
     "ram": ("ram:{spare_round}", COORDINATORS_PRIVATE),  # 🔔 remind those behind
     "rs": ("rs:{published}", MEMBERS),  # [Results] beside a published round
+    "cp": ("cp:{published}:{published}:0", MEMBERS),  # /compare by buttons
     "rg": ("rg:999:x", COORDINATORS),  # a step of opening a round through buttons
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
