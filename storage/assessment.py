@@ -642,6 +642,22 @@ class AssessmentRepository:
         ) as cursor:
             return {int(row[0]): (int(row[1]), int(row[2])) for row in await cursor.fetchall()}
 
+    async def whole_cycle(self, round_id: int, items: Sequence[int] = ()) -> bool:
+        """Whether a round (or `items`) holds every recommendation of its cycle that has one
+        of its responses: a whole cycle, or a whole cycle by response."""
+        async with self._db.connection.execute(
+            "WITH items(rec) AS (SELECT recommendation_id FROM round_items WHERE round_id = :r "
+            "UNION SELECT value FROM json_each(:items)), "
+            "held(cycle, response) AS (SELECT DISTINCT r.cycle, r.response "
+            "FROM recommendations AS r JOIN items AS i ON i.rec = r.id) "
+            "SELECT EXISTS (SELECT 1 FROM held) AND NOT EXISTS (SELECT 1 "
+            "FROM recommendations AS r JOIN held AS h ON h.cycle = r.cycle "
+            "AND h.response = r.response WHERE r.id NOT IN (SELECT rec FROM items))",
+            {"r": round_id, "items": json.dumps(list(items))},
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
     async def audience(
         self,
         round_id: int,

@@ -89,10 +89,15 @@ async def numbers(bot: BotApplication, only: str, besides: str, count: int) -> l
 
 def test_the_rule_a_round_on_some_groups_and_a_round_on_all_or_none() -> None:
     # (listed in the round, active organisations in the group), by working group
-    assert audience_rule({1: (3, 3), 2: (0, 2), 3: (5, 0)}) == AudienceRule()
-    assert audience_rule({1: (3, 3), 2: (1, 2), 3: (0, 0)}) == AudienceRule(ungrouped=True)
-    assert audience_rule({1: (0, 3), 2: (0, 2), 3: (4, 0)}) == AudienceRule(True, True)
-    assert audience_rule({}) == AudienceRule(everyone=True, ungrouped=True)
+    # and whether the round is a whole cycle (optionally by response)
+    assert audience_rule({1: (3, 3), 2: (0, 2), 3: (5, 0)}, False) == AudienceRule()
+    assert audience_rule({1: (3, 3), 2: (0, 2)}, True) == AudienceRule(ungrouped=True)
+    # Every group concerned (a stray keyword) is not enough: organisations in no group only
+    # count in a whole cycle.
+    assert audience_rule({1: (3, 3), 2: (1, 2), 3: (0, 0)}, False) == AudienceRule()
+    assert audience_rule({1: (3, 3), 2: (1, 2), 3: (0, 0)}, True) == AudienceRule(ungrouped=True)
+    assert audience_rule({1: (0, 3), 2: (0, 2), 3: (4, 0)}, False) == AudienceRule(True, True)
+    assert audience_rule({}, False) == AudienceRule(everyone=True, ungrouped=True)
 
 
 async def test_a_round_on_one_groups_list_concerns_that_group_only(
@@ -188,7 +193,7 @@ async def test_an_organisation_outside_the_round_rates_without_counting(
     assert "Delete" not in labels(panel)  # a rating, if outside: the round keeps it
 
 
-async def test_a_round_on_every_groups_list_concerns_organisations_in_no_group_too(
+async def test_a_round_on_every_groups_list_is_not_for_organisations_in_no_group(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     services: Services = bot.bot_data["services"]
@@ -197,19 +202,50 @@ async def test_a_round_on_every_groups_list_concerns_organisations_in_no_group_t
     women = await numbers(bot, "women", "land", 1)
     await open_round(tg, f"c2 {' '.join(land + women)}", "Both")
     told = {chat: text for chat, text, _ in await notices(services, "round:1:opened")}
-    assert set(told) == {GROUP["id"], WOMEN_GROUP["id"], *(r["id"] for r in reps.values())}
+    # Narrowed by numbers: organisations in no group are not told, even though every group's
+    # list holds some of it.
+    expected = {GROUP["id"], WOMEN_GROUP["id"], *(r["id"] for r in reps.values())}
+    assert set(told) == expected - {reps["NONE"]["id"]}
     assert "«Both»: 2 recommendations for this working group" in told[GROUP["id"]]
     assert "«Both»: 1 recommendations for this working group" in told[WOMEN_GROUP["id"]]
     assert "«Both»: 1 recommendations for your organisation" in told[reps["WOM2"]["id"]]
-    assert "«Both»: 3 recommendations for your organisation" in told[reps["NONE"]["id"]]
     listing = await tg.reply_to(COORDINATOR, "/rounds")
     assert listing.text.split("\n")[1] == (
-        "   LAND1 0/2 · LAND2 0/2 · LAND3 0/2 · NONE 0/3 · WOM1 0/1 · WOM2 0/1"
+        "   LAND1 0/2 · LAND2 0/2 · LAND3 0/2 · WOM1 0/1 · WOM2 0/1"
     )
-    assert "0 of 6 organisations took part" in listing.text
+    assert "0 of 5 organisations took part" in listing.text
 
     # Private /rate offers an organisation its own recommendations first.
     await delivered(tg, await notices(services, "round:1:opened"))
     for short, first in (("LAND1", land[0]), ("WOM1", women[0])):
         card = await tg.reply_to(reps[short], "/rate")
         assert card.text.startswith(f"<b>{first}</b>")
+
+
+async def test_a_theme_round_is_not_for_organisations_in_no_group_a_whole_cycle_is(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    reps = await coalition(tg, bot)
+    await open_round(tg, "c2 women", "Women")
+    audience = await services.assessments.audience(1)
+    shorts = {s.short_name for s in audience.shares}
+    assert "NONE" not in shorts and {"WOM1", "WOM2"} <= shorts
+    # The private card of a recommendation only the women group lists counts its members,
+    # as the group's card does.
+    women_only = set(await numbers(bot, "women", "land", 200))
+    items = set(await services.assessments.items(1))
+    rec = next(
+        r.id
+        for r in services.catalog.recommendations
+        if r.cycle == 2 and str(r.number) in women_only and r.id in items
+    )
+    _, _, total = await services.assessments.card_counts(1, rec)
+    assert total == 2
+
+    await open_round(tg, "c2 accepted", "Accepted")
+    shorts = {s.short_name for s in (await services.assessments.audience(2)).shares}
+    assert "NONE" in shorts
+    shares = (await services.assessments.audience(2)).shares
+    none = next(s for s in shares if s.short_name == "NONE")
+    assert none.total == len(await services.assessments.items(2))

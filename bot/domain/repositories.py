@@ -431,6 +431,11 @@ class AssessmentStore(Protocol):
         list holds, how many active organisations are in it)."""
         ...
 
+    async def whole_cycle(self, round_id: int, items: Sequence[int] = ()) -> bool:
+        """Whether a round (or `items`) holds every recommendation of its cycle that has one
+        of its responses: a whole cycle, or a whole cycle by response."""
+        ...
+
     async def audience(
         self,
         round_id: int,

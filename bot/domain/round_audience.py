@@ -6,9 +6,10 @@ list holds at least one of the round's recommendations (its chat is told, with t
 
 - An organisation in a working group is in the audience when one of its groups is concerned;
   its own count is the round's recommendations on any of its groups' lists.
-- An organisation in no working group is in the audience of a round that concerns every
-  working group that counts (a whole cycle, say), and counts all of the round's
-  recommendations.
+- An organisation in no working group is in the audience of a round whose scope is not
+  narrowed by theme or numbers — a whole cycle, or every recommendation of a cycle with one
+  response —, and counts all of the round's recommendations. A round on some themes (even one
+  touching every group's list through a stray keyword) does not concern it.
 - A round that concerns no working group that counts (there are none: the coalition does not
   use groups; or no such group's list holds any of its recommendations) concerns every active
   organisation, each counting all of it.
@@ -28,17 +29,18 @@ class AudienceRule:
     """Which organisations besides the concerned groups' members a round concerns."""
 
     everyone: bool = False  # no group concerned: every active organisation, all of the round
-    ungrouped: bool = False  # every group concerned: organisations in no group too, all of it
+    ungrouped: bool = False  # a whole cycle: organisations in no group too, all of it
 
 
-def audience_rule(groups: Mapping[int, tuple[int, int]]) -> AudienceRule:
+def audience_rule(groups: Mapping[int, tuple[int, int]], whole_cycle: bool) -> AudienceRule:
     """The rule for a round from each working group's (how many of the round's
-    recommendations its list holds, how many active organisations are in it)."""
+    recommendations its list holds, how many active organisations are in it), and whether
+    the round covers a whole cycle (optionally by response)."""
     counting = {g for g, (_, members) in groups.items() if members}
     concerned = {g for g in counting if groups[g][0]}
     if not concerned:
         return AudienceRule(everyone=True, ungrouped=True)
-    return AudienceRule(ungrouped=concerned == counting)
+    return AudienceRule(ungrouped=whole_cycle)
 
 
 @dataclass(frozen=True)

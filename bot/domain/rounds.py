@@ -940,7 +940,7 @@ class Assessments:
         bot/domain/round_audience.py): round `round_id`, or `items` before it exists; only
         `organisation_id`'s share, when given (one organisation's view is cheaper)."""
         groups = await self.repository.group_overlap(round_id, items)
-        rule = audience_rule(groups)
+        rule = audience_rule(groups, await self.repository.whole_cycle(round_id, items))
         shares = await self.repository.audience(round_id, rule, items, organisation_id)
         overlap = {g: listed for g, (listed, _) in groups.items() if listed}
         return RoundAudience(rule, overlap, tuple(shares))
@@ -1082,7 +1082,10 @@ class Assessments:
         if group_id is not None:
             _, total = await self.repository.participation(round_id, group_id)
             return dist, dist.total, total
-        rule = audience_rule(await self.repository.group_overlap(round_id))
+        rule = audience_rule(
+            await self.repository.group_overlap(round_id),
+            await self.repository.whole_cycle(round_id),
+        )
         rated, total = await self.repository.recommendation_audience(
             round_id, rule, recommendation_id
         )
