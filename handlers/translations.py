@@ -363,10 +363,14 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
         for worker in coverage.workers[:15]:
             lines.append(
                 escape(
-                    l10n.gettext("• {name}: {drafts} drafts, {reviews} reviews").format(
+                    l10n.gettext("• {name}: {drafts}, {reviews}").format(
                         name=worker.name,
-                        drafts=l10n.number(worker.drafts),
-                        reviews=l10n.number(worker.reviews),
+                        drafts=l10n.ngettext(
+                            "{count} draft", "{count} drafts", worker.drafts
+                        ).format(count=l10n.number(worker.drafts)),
+                        reviews=l10n.ngettext(
+                            "{count} review", "{count} reviews", worker.reviews
+                        ).format(count=l10n.number(worker.reviews)),
                     )
                 )
             )

@@ -123,9 +123,12 @@ async def test_a_round_on_one_groups_list_concerns_that_group_only(
     )
     khmer = services.translations.localizer("km")
     assert by_chat[reps["LAND2"]["id"]].startswith(
-        khmer.gettext(
+        khmer.ngettext(
+            "New assessment «{name}»: {count} recommendation for your organisation to rate, "
+            "{closing}.",
             "New assessment «{name}»: {count} recommendations for your organisation to rate, "
-            "{closing}."
+            "{closing}.",
+            3,
         )
         .split("{closing}")[0]
         .format(name="Land check", count=khmer.number(3))
@@ -207,8 +210,9 @@ async def test_a_round_on_every_groups_list_is_not_for_organisations_in_no_group
     expected = {GROUP["id"], WOMEN_GROUP["id"], *(r["id"] for r in reps.values())}
     assert set(told) == expected - {reps["NONE"]["id"]}
     assert "«Both»: 2 recommendations for this working group" in told[GROUP["id"]]
-    assert "«Both»: 1 recommendations for this working group" in told[WOMEN_GROUP["id"]]
-    assert "«Both»: 1 recommendations for your organisation" in told[reps["WOM2"]["id"]]
+    assert "«Both»: 1 recommendation for this working group, " in told[WOMEN_GROUP["id"]]
+    assert "Tap Rate now to post the card here." in told[WOMEN_GROUP["id"]]
+    assert "«Both»: 1 recommendation for your organisation to rate" in told[reps["WOM2"]["id"]]
     listing = await tg.reply_to(COORDINATOR, "/rounds")
     assert listing.text.split("\n")[1] == (
         "   LAND1 0/2 · LAND2 0/2 · LAND3 0/2 · WOM1 0/1 · WOM2 0/1"
@@ -226,11 +230,12 @@ async def test_a_theme_round_is_not_for_organisations_in_no_group_a_whole_cycle_
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     services: Services = bot.bot_data["services"]
-    reps = await coalition(tg, bot)
+    await coalition(tg, bot)
     await open_round(tg, "c2 women", "Women")
     audience = await services.assessments.audience(1)
     shorts = {s.short_name for s in audience.shares}
-    assert "NONE" not in shorts and {"WOM1", "WOM2"} <= shorts
+    assert "NONE" not in shorts
+    assert {"WOM1", "WOM2"} <= shorts
     # The private card of a recommendation only the women group lists counts its members,
     # as the group's card does.
     women_only = set(await numbers(bot, "women", "land", 200))

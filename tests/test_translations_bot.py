@@ -10,10 +10,11 @@ from bot.app import running
 from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
-from bot.domain.translations import Problem, check_text
+from bot.domain.i18n import Translations
+from bot.domain.translations import Coverage, Problem, Worker, check_text
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
-from handlers.translations import export_table
+from handlers.translations import coverage_text, export_table
 from tests.conftest import (
     COORDINATOR,
     COORDINATOR_ID,
@@ -268,6 +269,13 @@ async def test_translations_shows_coverage_and_sends_both_files(
         assert name in str(sent.params)
     guest = await tg.reply_to(GUEST, "/translations")
     assert guest.text.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
+
+
+def test_the_weeks_counts_are_singular_or_plural() -> None:
+    english = Translations.load("en").localizer("en")
+    text = coverage_text(english, Coverage((), (Worker("Dara", 1, 0), Worker("Vy", 2, 1)), 2))
+    assert "• Dara: 1 draft, 0 reviews" in text
+    assert "• Vy: 2 drafts, 1 review" in text
 
 
 async def test_the_next_text_to_translate_is_the_one_in_use(

@@ -77,13 +77,6 @@ class Audiences:
     counts: Mapping[int, int] = field(default_factory=dict)  # organisation id -> its own count
 
 
-_OPENED_CHAT = N_(
-    "New assessment «{name}»: {count} recommendations for this working group, {closing}. "
-    "Tap Rate now to post the cards here."
-)
-_OPENED_PERSON = N_(
-    "New assessment «{name}»: {count} recommendations for your organisation to rate, {closing}."
-)
 _CLOSED = N_(
     "The assessment «{name}» has closed on its closing date: ratings can no longer change. "
     "Results come once coordinators publish them."
@@ -158,7 +151,13 @@ class RoundNotices:
         out = []
         for chat, count in audiences.chats:
             l10n = self._l10n(chat)
-            text = l10n.gettext(_OPENED_CHAT).format(
+            text = l10n.ngettext(
+                "New assessment «{name}»: {count} recommendation for this working group, "
+                "{closing}. Tap Rate now to post the card here.",
+                "New assessment «{name}»: {count} recommendations for this working group, "
+                "{closing}. Tap Rate now to post the cards here.",
+                count,
+            ).format(
                 name=name,
                 count=l10n.number(count),
                 closing=closing_phrase(l10n, self.tz, closes_at),
@@ -169,9 +168,16 @@ class RoundNotices:
             out.append(notice)
         for person in audiences.people:
             l10n = self._l10n(person)
-            text = l10n.gettext(_OPENED_PERSON).format(
+            own = audiences.counts.get(person.organisation_id or 0, 0)
+            text = l10n.ngettext(
+                "New assessment «{name}»: {count} recommendation for your organisation to "
+                "rate, {closing}.",
+                "New assessment «{name}»: {count} recommendations for your organisation to "
+                "rate, {closing}.",
+                own,
+            ).format(
                 name=name,
-                count=l10n.number(audiences.counts.get(person.organisation_id or 0, 0)),
+                count=l10n.number(own),
                 closing=closing_phrase(l10n, self.tz, closes_at),
             )
             out.append(self._outgoing(person, text, ref, round_id))
