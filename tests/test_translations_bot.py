@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import running
+from bot.domain.i18n import Translations
 from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
-from bot.domain.i18n import Translations
 from bot.domain.translations import Coverage, Problem, Worker, check_text
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
