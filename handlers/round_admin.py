@@ -118,7 +118,28 @@ def _preview_view(
             ],
         ]
     )
-    return _preview(l10n, context, opened.name, opened.scope), markup
+    text = _preview(l10n, context, opened.name, opened.scope)
+    if opened.organisations is not None:  # round notices are on
+        text += "\n" + escape(_told(l10n, opened, opened.organisations))
+    return text, markup
+
+
+def _told(l10n: Localizer, opened: Opened, count: int) -> str:
+    """Whom [Open] tells: 'Tells: «Gender» chat (26), «Land» chat (1); 6 organisations'."""
+    chats = [
+        l10n.gettext("«{name}» chat ({count})").format(
+            name=group.name(l10n.language), count=l10n.number(count)
+        )
+        for group, count in opened.told
+    ]
+    organisations = l10n.ngettext("{count} organisation", "{count} organisations", count).format(
+        count=l10n.number(count)
+    )
+    if not chats:
+        return l10n.gettext("Tells: {organisations}").format(organisations=organisations)
+    return l10n.gettext("Tells: {chats}; {organisations}").format(
+        chats=", ".join(chats), organisations=organisations
+    )
 
 
 _STEPS = {

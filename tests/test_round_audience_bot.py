@@ -203,7 +203,15 @@ async def test_a_round_on_every_groups_list_is_not_for_organisations_in_no_group
     reps = await coalition(tg, bot)
     land = await numbers(bot, "land", "women", 2)
     women = await numbers(bot, "women", "land", 1)
-    await open_round(tg, f"c2 {' '.join(land + women)}", "Both")
+    # The preview says whom [Open] tells: each linked group's chat with its count, and how
+    # many organisations.
+    preview = await tg.reply_to(COORDINATOR, f"/openround c2 {' '.join(land + women)} : Both")
+    assert preview.text.split("\n")[-1] == (
+        "Tells: «Land and natural resources» chat (2), «Gender and women's rights» chat (1); "
+        "5 organisations"
+    )
+    assert await press(tg, preview, button(preview, "Open"), COORDINATOR) == ""
+    await edited(tg, preview)
     told = {chat: text for chat, text, _ in await notices(services, "round:1:opened")}
     # Narrowed by numbers: organisations in no group are not told, even though every group's
     # list holds some of it.

@@ -400,6 +400,11 @@ class Opened:
     # BAD_SCOPE: a gettext msgid and its named placeholders, to translate then format.
     problem: str = ""
     params: Mapping[str, str] = field(default_factory=dict)
+    # PREVIEW: whom [Open] tells: each concerned working group with its count, and how many
+    # organisations the round concerns.
+    # organisations the round concerns (None when round notices are off: nobody is told).
+    told: tuple[tuple[WorkingGroup, int], ...] = ()
+    organisations: int | None = None
 
 
 class Guiding(enum.StrEnum):
@@ -608,9 +613,26 @@ class Assessments:
                 expires=now + DRAFT_TTL,
                 now=now,
             )
-            return Opened(Opening.PREVIEW, draft_id, name, scope)
+            return await self._previewed(draft_id, name, scope)
         round_id = await self.open_round(actor, name, scope)
         return Opened(Opening.OPENED, round_id, name, scope)
+
+    async def _previewed(self, draft_id: int, name: str, scope: Scope) -> Opened:
+        """The preview of a draft round, with whom [Open] would tell."""
+        if self.notices is None:
+            return Opened(Opening.PREVIEW, draft_id, name, scope)
+        audience = await self.audience(items=scope.recommendation_ids)
+        # The concerned groups whose chats are linked: those told.
+        linked = set((await self.notices[0].audiences(audience)).chat_groups)
+        groups = {g.id: g for g in await self.coalition.working_groups()}
+        told = tuple(
+            (groups[g], count)
+            for g, count in sorted(audience.groups.items(), key=lambda gc: (-gc[1], gc[0]))
+            if g in groups and g in linked
+        )
+        return Opened(
+            Opening.PREVIEW, draft_id, name, scope, told=told, organisations=len(audience.shares)
+        )
 
     async def confirm(self, actor: int, draft_id: int, *, pin: bool = False) -> Opened:
         """[Open] under /openround's preview: open the draft round, once (coordinators only);
@@ -745,7 +767,7 @@ class Assessments:
         if not await self.repository.finish_guide(finished):
             return Guided(Guiding.STALE)
         return Guided(
-            Guiding.PREVIEW, draft.id, None, Opened(Opening.PREVIEW, draft.id, name, scope)
+            Guiding.PREVIEW, draft.id, None, await self._previewed(draft.id, name, scope)
         )
 
     async def cancel(self, actor: int, draft_id: int) -> Opened:
