@@ -17,7 +17,7 @@ from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import LANGUAGES, Translations
-from bot.domain.importer import parse_file, read_sheets
+from bot.domain.importer import ImportReport, UnreadableFile, parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.menus import Menus
 from bot.domain.milestones import Milestones, read_milestones
@@ -283,6 +283,26 @@ class Services:
                 parsed.recommendations, self.rules, now
             )
         await self.refresh_catalog()
+        return ImportOutcome(parsed, report)
+
+    async def import_translations(self, path: Path, actor: int) -> ImportOutcome | None:
+        """A translations file sent in chat (what /translations exports: its text_km column),
+        stored all or nothing: nothing when any row is refused (coordinators only). None when
+        the file is not a translations file (it may be a strategy)."""
+        await self.coalition.require_coordinator(actor)
+        try:
+            parsed = await asyncio.to_thread(parse_file, path)
+        except UnreadableFile:
+            return None
+        if parsed.kind != "translations":
+            return None
+        if parsed.errors:
+            return ImportOutcome(parsed, ImportReport())
+        report = await self.catalog_repository.import_translations(
+            parsed.translations, self.clock.now(), whole=True
+        )
+        if not report.errors:
+            await self.refresh_catalog()
         return ImportOutcome(parsed, report)
 
     async def import_strategy(

@@ -180,7 +180,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "translations",
-        N_("How much is translated into Khmer, who is working; export and import (translators)"),
+        N_(
+            "How much is translated into Khmer, who is working; export the files "
+            "(coordinators import them by sending them to me)"
+        ),
         Access.TRANSLATOR,
         Where.PRIVATE,
     ),

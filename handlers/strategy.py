@@ -26,7 +26,7 @@ from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
-from handlers import broadcasts, nudges, reports
+from handlers import broadcasts, nudges, reports, translations
 from handlers.access import Press
 from handlers.callbacks import (
     ActionAdd,
@@ -397,6 +397,13 @@ async def on_file(update: Update, context: BotContext) -> None:
         await broadcasts.on_private_message(update, context)  # as any other message
         return
     l10n = await reader(update, context)
+    if not coordinator and await services.translating.may_translate(user.id):
+        text = l10n.gettext(
+            "Only coordinators can load a file into the bot. If this is a translations file "
+            "from /translations, give it to a coordinator, who sends it to me."
+        )
+        await message.reply_text(escape(text))
+        return
     if not coordinator:
         await message.reply_text(escape(not_allowed(l10n)))
         return
@@ -416,6 +423,11 @@ async def on_file(update: Update, context: BotContext) -> None:
         # Named as the user named it: a reason that names the file names theirs.
         path = Path(folder) / (name if len(name.encode()) <= MAX_NAME else f"strategy{suffix}")
         path.write_bytes(bytes(data))
+        # A translations file (what /translations exports) goes to the translations import.
+        translated = await services.import_translations(path, user.id)
+        if translated is not None:
+            await message.reply_text(translations.import_text(l10n, translated))
+            return
         try:
             outcome = await services.import_strategy(path, user.id, group=group, cycle=cycle)
         except UnknownGroup as exc:

@@ -13,6 +13,7 @@ from bot.domain.arguments import whole_number
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.model import TranslationStatus
+from bot.domain.services import ImportOutcome
 from bot.domain.spreadsheet import table
 from bot.domain.text import truncate
 from bot.domain.translations import (
@@ -391,7 +392,7 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
             l10n.gettext(
                 "The files list every recommendation with its English and Khmer texts, status, "
                 "translator, reviewer and dates. To work offline, fill in text_km and give the "
-                "file back to a coordinator, who imports it with ./scripts/run-bot import FILE: "
+                "file back to a coordinator, who sends it to me in a private chat: "
                 "rows that did not change are left as they are."
             )
         ),
@@ -584,3 +585,35 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
     await press.query.answer(said.format(id=data.user) if said else None)
     text, markup = _translators_view(l10n, await translating.translators(press.user.id))
     await edit(press.message, text, markup)
+
+
+def import_text(l10n: Localizer, outcome: ImportOutcome) -> str:
+    """A translations file a coordinator sent: what it changed, or why nothing was stored."""
+    errors = [*outcome.parsed.errors, *outcome.report.errors]
+    if not errors:
+        report = outcome.report
+        return escape(
+            l10n.gettext(
+                "Translations: {added} added, {updated} updated, {unchanged} unchanged."
+            ).format(
+                added=l10n.number(report.added),
+                updated=l10n.number(report.updated),
+                unchanged=l10n.number(report.unchanged),
+            )
+        )
+    lines = [
+        l10n.ngettext(
+            "Nothing was stored: {count} row of this translations file cannot be used. "
+            "Correct it and send the file again.",
+            "Nothing was stored: {count} rows of this translations file cannot be used. "
+            "Correct them and send the file again.",
+            len(errors),
+        ).format(count=l10n.number(len(errors)))
+    ]
+    for error in errors[:10]:
+        where = l10n.gettext("line {line}").format(line=l10n.number(error.line))
+        lines.append(f"• {where}: {error.translated(l10n)}")
+    if len(errors) > 10:
+        more = len(errors) - 10
+        lines.append(l10n.gettext("… and {count} more").format(count=l10n.number(more)))
+    return escape("\n".join(lines))

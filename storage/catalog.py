@@ -189,16 +189,19 @@ class CatalogRepository:
         return ImportReport(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     async def import_translations(
-        self, rows: Sequence[TranslationRow], now: dt.datetime
+        self, rows: Sequence[TranslationRow], now: dt.datetime, *, whole: bool = False
     ) -> ImportReport:
         """Store Khmer translations for known recommendations, all or nothing (compared before
-        the write lock is taken, written in one short transaction)."""
+        the write lock is taken, written in one short transaction); `whole`: nothing at all
+        when a row names an unknown recommendation."""
         revision = await self.revision()
         plan = await _translation_plan(self._db.connection, rows, now)
         async with self._db.transaction() as db:
             if await self.revision() != revision:  # changed meanwhile: compare again
                 plan = await _translation_plan(db, rows, now)
             upserts, report = plan
+            if whole and report.errors:
+                upserts = []
             await db.executemany(
                 "INSERT INTO translations (recommendation_id, text_km, status, translator, "
                 "updated_at, reviewer, translated_at, reviewed_at) "

@@ -390,3 +390,52 @@ async def test_appointed_by_reply_the_translator_is_named_at_once(
     listing = await next_private(tg, COORDINATOR_ID)
     assert "• Dara Sok (5006)" in listing.text
     assert "✖ Dara Sok" in [b["text"] for b in buttons(listing)]
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+async def test_a_coordinator_sends_a_translations_file_back_privately(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await appoint(tg, TRANSLATOR)
+    await tg.reply_to(TRANSLATOR, "/translate")
+    await tg.reply_to(TRANSLATOR, DRAFT)
+    await next_private(tg, TRANSLATOR["id"])
+    before = await services.translating.store.export_rows()
+    exported = table(export_table(list(before)), "csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported)))
+    header = rows[0]
+    draft = next(r for r in rows[1:] if r[header.index("status")] == "draft")
+    draft[header.index("text_km")] = "អត្ថបទថ្មី"
+    edited_file = _csv(rows)
+
+    # A translator is told to give it to a coordinator; nothing is stored.
+    await tg.send_document("translations-km.csv", edited_file, user=TRANSLATOR)
+    refused = await next_private(tg, TRANSLATOR["id"])
+    assert refused.text.startswith("មានតែអ្នកសម្របសម្រួលទេ")
+    assert await services.translating.store.export_rows() == before
+
+    # A file naming a recommendation that does not exist: nothing stored, the line named.
+    wrong = [list(r) for r in rows]
+    wrong[-1][header.index("number")] = "999.1"
+    wrong[-1][header.index("text_km")] = "អត្ថបទ"
+    await tg.send_document("translations-km.csv", _csv(wrong), user=COORDINATOR)
+    answer = await next_private(tg, COORDINATOR_ID)
+    assert answer.text.startswith("Nothing was stored: 1 row of this translations file")
+    assert await services.translating.store.export_rows() == before
+
+    # The coordinator's file is imported (not read as an action strategy), provenance kept;
+    # sent again, it changes nothing.
+    await tg.send_document("translations-km.csv", edited_file, user=COORDINATOR)
+    answer = await next_private(tg, COORDINATOR_ID)
+    assert answer.text == "Translations: 0 added, 1 updated, 0 unchanged."
+    stored = [r.stored for r in await services.translating.store.export_rows() if r.stored]
+    assert [(s.text_km, s.translator) for s in stored] == [("អត្ថបទថ្មី", "Sreymom")]
+    await tg.send_document("translations-km.csv", edited_file, user=COORDINATOR)
+    answer = await next_private(tg, COORDINATOR_ID)
+    assert answer.text == "Translations: 0 added, 0 updated, 1 unchanged."

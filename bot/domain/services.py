@@ -252,6 +252,11 @@ class DomainServices(Protocol):
         """Check a file and store its good rows in one transaction."""
         ...
 
+    async def import_translations(self, path: Path, actor: int) -> ImportOutcome | None:
+        """A translations file sent in chat, stored all or nothing (coordinators only); None
+        when the file is not one."""
+        ...
+
     async def import_strategy(
         self, path: Path, actor: int, *, group: str = "", cycle: int | None = None
     ) -> StrategyOutcome:
