@@ -214,6 +214,8 @@ async def _private_text_or_reply(update: Update, context: BotContext) -> None:
     if message is not None and message.reply_to_message is not None:
         await action_editor.on_reply(update, context)
         return
+    if await reports.pasted_responses(update, context):  # 'accepted: 118.1-…' without the command
+        return
     await action_editor.on_private_text(update, context)
 
 

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.domain.i18n import Localizer
 from bot.domain.model import Response
 from bot.domain.report_pdf import NotAReport, ReportRecommendation
-from bot.domain.reports import MAX_CYCLE, BadResponses, Preview
+from bot.domain.reports import MAX_CYCLE, BadResponses, Preview, looks_like_responses
 from bot.pdf_text import UnreadablePdf
 from handlers.access import Press
 from handlers.callbacks import CurrentCycle, ReportCycle, ReportDraft
@@ -285,6 +285,27 @@ async def responses(update: Update, context: BotContext) -> None:
     ).format(cycle=done.cycle, responses=summary, changed=done.changed)
     for chunk in split_messages([escape(reply)]):
         await message.reply_text(chunk)
+
+
+async def pasted_responses(update: Update, context: BotContext) -> bool:
+    """A coordinator's private message shaped like a list of responses, sent without
+    /responses: answered with how to store it (never searched); True when it was one."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not looks_like_responses(message.text or ""):
+        return False
+    services = context.services
+    if not await services.is_coordinator(user.id):
+        return False
+    if await services.broadcasts.pending_input(user.id) is not None:
+        return False  # the broadcast being composed takes it
+    l10n = await reader(update, context)
+    text = l10n.gettext(
+        "This looks like a list of responses. To store them, send it after /responses:"
+    )
+    command = "/responses " + " ".join((message.text or "").split())
+    reply = escape(text) + "\n<code>" + escape(command[:3500]) + "</code>\n\n"
+    await message.reply_text(reply + escape(_usage(l10n)))
+    return True
 
 
 def _usage(l10n: Localizer) -> str:

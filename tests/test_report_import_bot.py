@@ -199,3 +199,18 @@ async def test_another_states_report_is_previewed_with_a_warning_and_can_be_canc
     assert alert.params["text"] == "This button no longer works. Please send your question again."
     card = await tg.reply_to(MEMBER, "97.19 c2")
     assert "Recommending State" not in card.text  # not a card: Belize was not imported
+
+
+async def test_responses_pasted_without_the_command_are_not_searched(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    pasted = await tg.reply_to(COORDINATOR, "accepted: 118.1-118.171; noted: 119.1-119.34")
+    assert pasted.text.startswith(
+        "This looks like a list of responses. To store them, send it after /responses:\n"
+        "<code>/responses accepted: 118.1-118.171; noted: 119.1-119.34</code>"
+    )
+    # One answer, no cards: the next message is the answer to the next command.
+    cycles = await tg.reply_to(COORDINATOR, "/cycles")
+    assert "A number without a cycle means cycle 2." in cycles.text
+    khmer = await tg.reply_to(COORDINATOR, "c2 ទទួលយក៖ ១១៨.១-១១៨.៥")
+    assert khmer.text.startswith("This looks like a list of responses.")

@@ -280,6 +280,15 @@ _WORD = re.compile(
 )
 
 
+_SHAPED = re.compile(r"(?:(?:c|cycle|វដ្ត)\s*\d+\s*)?" + _WORD.pattern.removesuffix("?"))
+
+
+def looks_like_responses(text: str) -> bool:
+    """A message shaped like a list of responses: a response word and a colon first
+    ('accepted: 118.1-118.171; noted: …', 'c2 ទទួលយក៖ …'), a cycle before it allowed."""
+    return _SHAPED.match(normalize(text).strip()) is not None
+
+
 def parse_response_list(
     text: str, default_cycle: int | None
 ) -> tuple[int, list[tuple[Response, tuple[NumberRange, ...]]]]:
