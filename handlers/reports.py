@@ -17,6 +17,7 @@ from handlers.lookup import edit
 from handlers.render import escape, split_messages
 
 MAX_PDF = 10 * 1024 * 1024  # bytes: a Working Group report is well under 1 MB
+SHOWN_CHANGED = 10  # changed numbers named in a preview
 SHOWN = 3  # the first and last few recommendations in a preview
 TEXT_SHOWN = 90
 SHOWN_PARAGRAPHS = 12  # the preview stays one message whatever the PDF holds
@@ -130,14 +131,22 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
                 ).format(new=preview.new, changed=preview.changed, unchanged=preview.unchanged)
             ),
         ]
+        if preview.changed_numbers:
+            shown = ", ".join(preview.changed_numbers[:SHOWN_CHANGED])
+            more = len(preview.changed_numbers) - SHOWN_CHANGED
+            if more > 0:
+                shown = l10n.gettext("{numbers} and {count} more").format(
+                    numbers=shown, count=l10n.number(more)
+                )
+            lines.append(escape(l10n.gettext("Changed: {numbers}").format(numbers=shown)))
         if preview.kept_responses:
             lines.append(
                 escape(
                     l10n.ngettext(
-                        "{count} response set later is kept (the report's is older).",
-                        "{count} responses set later are kept (the report's are older).",
+                        "{count} response already in the bot is kept (the report's differs).",
+                        "{count} responses already in the bot are kept (the report's differ).",
                         preview.kept_responses,
-                    ).format(count=preview.kept_responses)
+                    ).format(count=l10n.number(preview.kept_responses))
                 )
             )
     if preview.doubts:

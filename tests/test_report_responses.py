@@ -5,6 +5,7 @@ responses set later."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from bot.domain.model import RecNumber, Response
 from bot.domain.reports import BadResponses, parse_response_list
 from bot.services import Services
+from handlers.reports import preview_message
 from storage.catalog import bump
 from tests.conftest import COORDINATOR_ID
 
@@ -112,3 +114,32 @@ def test_lists_in_khmer_and_english_read_the_same() -> None:
     assert parse_response_list("noted: 118.1", 4)[0] == 4
     with pytest.raises(BadResponses):
         parse_response_list("noted: 118.1", None)
+
+
+async def test_the_preview_names_what_changed_and_keeps_the_bots_responses(
+    services: Services,
+) -> None:
+    # One text changed since the report; the bundled data's responses differ from the
+    # report's (pending): they are the bot's, kept, and said neutrally.
+    async with services.database.transaction() as db:
+        await db.execute(
+            "UPDATE recommendations SET text_en = text_en || ' (edited)' "
+            "WHERE cycle = 2 AND paragraph = 118 AND item IN (6, 12)"
+        )
+        await bump(db)
+    await services.refresh_catalog()
+    preview = await services.reports.preview(
+        COORDINATOR_ID, (DATA / "sources" / "A_HRC_26_16_cambodia_2014.pdf").read_bytes()
+    )
+    assert preview.changed_numbers == ("118.6", "118.12")
+    english = services.translations.localizer("en")
+    text, _ = preview_message(english, preview)
+    assert "Compared with the bot: 0 new, 2 changed, 203 unchanged." in text
+    assert "Changed: 118.6, 118.12\n" in text
+    assert "responses already in the bot are kept (the report's differ)." in text
+    assert "set later" not in text
+    many = replace(preview, changed_numbers=tuple(f"118.{i}" for i in range(1, 13)))
+    text, _ = preview_message(english, many)
+    assert (
+        "Changed: 118.1, 118.2, 118.3, 118.4, 118.5, 118.6, 118.7, 118.8, 118.9, 118.10 and 2 more"
+    ) in text

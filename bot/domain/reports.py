@@ -86,7 +86,8 @@ class Preview:
     new: int
     changed: int
     unchanged: int
-    kept_responses: int  # responses set later that the report's would replace: kept
+    kept_responses: int  # responses already in the bot that differ from the report's: kept
+    changed_numbers: tuple[str, ...] = ()  # the recommendations whose text or States changed
 
     @property
     def doubts(self) -> tuple[Doubt, ...]:
@@ -224,7 +225,8 @@ class Reports:
         return True
 
     def _preview(self, draft: int, report: Report, cycle: int | None) -> Preview:
-        new = changed = unchanged = kept = 0
+        new = unchanged = kept = 0
+        changed: list[str] = []
         catalog = self._catalog()
         for rec in report.recommendations:
             stored = catalog.get(cycle, rec.number) if cycle else None
@@ -232,13 +234,15 @@ class Reports:
                 new += 1
                 continue
             same = stored.text_en == rec.text and stored.states_raw == rec.states
-            changed, unchanged = changed + (not same), unchanged + same
+            unchanged += same
+            changed += [] if same else [str(rec.number)]
             kept += _keeps(stored, rec)
-        return Preview(draft, report, cycle, new, changed, unchanged, kept)
+        return Preview(draft, report, cycle, new, len(changed), unchanged, kept, tuple(changed))
 
 
 def _keeps(stored: Recommendation, rec: ReportRecommendation) -> bool:
-    """A response set later (not pending) is kept over the report's, when they differ."""
+    """A response already in the bot (not pending) is kept over the report's, when they
+    differ."""
     return stored.response is not Response.PENDING and stored.response is not rec.response
 
 
@@ -280,7 +284,7 @@ _WORD = re.compile(
 )
 
 
-_SHAPED = re.compile(r"(?:(?:c|cycle|វដ្ត)\s*\d+\s*)?" + _WORD.pattern.removesuffix("?"))
+_SHAPED = re.compile(r"(?:(?:c|cycle|វដ្ត|ជុំទី)\s*\d+\s*)?" + _WORD.pattern.removesuffix("?"))
 
 
 def looks_like_responses(text: str) -> bool:
