@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.catalog import SearchRequest
+from bot.domain.i18n import Localizer
 from bot.domain.text import truncate
 from handlers import render
 from handlers.access import Press
@@ -91,6 +92,18 @@ async def states_page(press: Press[StatesPage], context: BotContext) -> None:
 async def cycles(update: Update, context: BotContext) -> None:
     """The cycles the bot knows, with dates and counts, and a button to browse each."""
     l10n = await reader(update, context)
+    user = update.effective_user
+    coordinator = user is not None and await context.services.is_coordinator(user.id)
+    text, markup = cycles_view(l10n, context, coordinator=coordinator)
+    if update.effective_message:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+def cycles_view(
+    l10n: Localizer, context: BotContext, *, coordinator: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/cycles' message: each cycle's count, what a number alone means, a button to browse
+    each cycle and, for coordinators, one to make another cycle current."""
     catalog = context.services.catalog
     counts: dict[int, int] = {}
     for rec in catalog.recommendations:
@@ -127,8 +140,7 @@ async def cycles(update: Update, context: BotContext) -> None:
             for c in catalog.cycles
         ]
     ]
-    user = update.effective_user
-    if user is not None and await context.services.is_coordinator(user.id):
+    if coordinator:
         # Coordinators choose what a number without a cycle means (stored; outranks the
         # CURRENT_CYCLE setting).
         buttons += [
@@ -141,8 +153,4 @@ async def cycles(update: Update, context: BotContext) -> None:
             for number in sorted(counts)
             if number != catalog.current_cycle
         ]
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            "\n".join(lines),
-            reply_markup=InlineKeyboardMarkup(buttons) if catalog.cycles else None,
-        )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons) if catalog.cycles else None

@@ -10,6 +10,7 @@ from bot.domain.model import Response
 from bot.domain.report_pdf import NotAReport, ReportRecommendation
 from bot.domain.reports import MAX_CYCLE, BadResponses, Preview, looks_like_responses
 from bot.pdf_text import UnreadablePdf
+from handlers import browse
 from handlers.access import Press
 from handlers.callbacks import CurrentCycle, ReportCycle, ReportDraft
 from handlers.common import BotContext, not_allowed, reader
@@ -260,11 +261,12 @@ async def on_current_cycle(press: Press[CurrentCycle], context: BotContext) -> N
             show_alert=True,
         )
         return
-    await press.query.answer()
     text = l10n.gettext(
         "Cycle {cycle} is now the current cycle: a number without a cycle means cycle {cycle}."
     ).format(cycle=cycle)
-    await press.message.reply_text(escape(text), do_quote=False)
+    await press.query.answer(text)
+    # The /cycles message itself is redrawn: what a number alone means, the other button.
+    await edit(press.message, *browse.cycles_view(l10n, context, coordinator=True))
 
 
 async def responses(update: Update, context: BotContext) -> None:

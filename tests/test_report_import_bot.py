@@ -24,6 +24,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import edited, press
 from tests.test_report_pdf import pdf_of_blank_pages as _pdf
 
 REPORT = Path(__file__).resolve().parent.parent / "data" / "upr" / "sources"
@@ -129,11 +130,14 @@ async def test_the_current_cycle_is_switched_from_chat(
     assert ("Make cycle 1 current", make_1) in buttons(cycles)
     member_view = await tg.reply_to(MEMBER, "/cycles")
     assert not any(data.startswith("cc") for _, data in buttons(member_view))
-    await tg.press(cycles, make_1, user=COORDINATOR)
-    said = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
-    assert said.params["text"] == (
+    assert await press(tg, cycles, make_1, COORDINATOR) == (
         "Cycle 1 is now the current cycle: a number without a cycle means cycle 1."
     )
+    # The /cycles message itself is redrawn: what a number alone means, the other button.
+    redrawn = await edited(tg, cycles)
+    assert "A number without a cycle means cycle 1." in redrawn.text
+    assert ("Make cycle 2 current", CurrentCycle(cycle=2).pack()) in buttons(redrawn)
+    assert ("Make cycle 1 current", make_1) not in buttons(redrawn)
     card = await tg.reply_to(MEMBER, "82.32")
     assert "82.32" in card.text
     assert "cycle 1" in card.text.lower()
