@@ -224,15 +224,25 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
         ),
         escape(
             l10n.gettext(
-                "Rounds: /openround shows what it understood, then [Open] opens it; "
+                "Rounds: /openround shows what it understood and whom it tells, then [Open] "
+                "opens it (📌 Open and pin also pins its notice in each group chat); "
                 "/openround alone (or ➕ New round in /rounds) asks step by step with buttons. "
                 "In /rounds, each round's button opens its panel: each organisation's "
                 "progress; Close freezes the ratings (a round with a closing date closes "
                 "itself); Reopen lets organisations rate again and withdraws the results; "
                 "Publish shows a closed round's results to members (it warns when fewer "
-                "than half the organisations rated); 🔔 reminds the organisations that "
+                "than half the organisations rated, or when over half the recommendations "
+                "have “not enough ratings”); 🔔 reminds the organisations that "
                 "have not finished; Delete removes a round nobody has rated in yet. Each "
                 "change asks first."
+            )
+        ),
+        escape(
+            l10n.gettext(
+                "A round tells the chats of the working groups whose lists hold its "
+                "recommendations and the organisations in those groups, each counting its own; "
+                "organisations in no group only for a whole cycle (c2, c2 accepted). “N of M” "
+                "on a card: N organisations rated it, of the M it concerns."
             )
         ),
         escape(

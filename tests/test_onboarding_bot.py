@@ -4,11 +4,14 @@ showing each role, in each kind of chat, only what it can use — in English and
 from typing import Any
 
 from bot.domain.assessment import Colour
+from bot.domain.i18n import Translations
 from bot.domain.membership import Role
 from bot.domain.rounds import parse_scope
 from bot.services import Services
 from handlers.commands import commands_for
 from handlers.common import BotApplication
+from handlers.render import escape, split_messages
+from handlers.start import help_text
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, KHMER_MEMBER, MEMBER
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_access_matrix import COMMAND_ROWS, PERSONA_ROLES
@@ -257,3 +260,20 @@ async def test_start_in_khmer_for_a_coordinator_and_a_guest(
     assert "• មិនមានវគ្គវាយតម្លៃកំពុងបើកទេ៖ /openround បើកវគ្គថ្មី។" in checklist.text
     assert "• លិង្កអញ្ជើញ ០ មិនទាន់បានប្រើ" in checklist.text
     assert labels(checklist) == ["វគ្គវាយតម្លៃ"]
+
+
+def test_coordinators_help_says_who_a_round_tells_and_when_publish_warns() -> None:
+    translations = Translations.load("en")
+    english = help_text(translations.localizer("en"), 2, Role.COORDINATOR, True)
+    khmer = help_text(translations.localizer("km"), 2, Role.COORDINATOR, True)
+    for text in (english, khmer):
+        assert all(len(chunk) <= 4096 for chunk in split_messages([text]))
+    for words in (
+        "A round tells the chats of the working groups whose lists hold its recommendations",
+        "or when over half the recommendations have “not enough ratings”",
+        "📌 Open and pin also pins its notice",
+        "“N of M” on a card: N organisations rated it, of the M it concerns.",
+    ):
+        assert escape(words) in english
+    assert "«N ក្នុងចំណោម M» លើកាត" in khmer
+    assert "«ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់»)" in khmer
