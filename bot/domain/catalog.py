@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -178,8 +179,13 @@ class Catalog:
         *,
         current_cycle: int | None = None,
         revision: int = 0,
+        index_now: bool = True,
     ) -> None:
-        """Index a snapshot; recommendations are shown latest cycle first, then by number."""
+        """Index a snapshot; recommendations are shown latest cycle first, then by number.
+
+        With `index_now` false the word index is left to `build_index` (start-up runs it in
+        a worker thread): numbers and filters answer at once, word searches once it is built.
+        """
         self.revision = revision
         self.recommendations = tuple(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
         self.themes = tuple(themes)
@@ -215,10 +221,27 @@ class Catalog:
             ((n, key) for n, key in names.items() if not _has_khmer(n)), key=lambda p: -len(p[0])
         )
         self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
-        self._index = SearchIndex(
-            [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
-            glossary.km_to_en.keys(),
-        )
+        self._index: SearchIndex | None = None
+        self._indexing = threading.Lock()
+        if index_now:
+            self.build_index()
+
+    def build_index(self) -> None:
+        """Build the word index (once; safe to call from a worker thread)."""
+        self._built_index()
+
+    def _built_index(self) -> SearchIndex:
+        with self._indexing:  # a search before the worker thread is done waits for it
+            if self._index is None:
+                self._index = SearchIndex(
+                    [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
+                    self.glossary.km_to_en.keys(),
+                )
+            return self._index
+
+    def index_ready(self) -> bool:
+        """True once word searches can be answered."""
+        return self._index is not None
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""
@@ -336,13 +359,14 @@ class Catalog:
         return request
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Recommendations matching the request's words and filters, best first."""
+        """Recommendations matching the request's words and filters, best first (words wait
+        for the index if it is still being built: handlers ask `Services.search_ready`)."""
         allowed = self._filtered(request)
         terms = build_terms(request.text, self.glossary, ENGLISH_STOPWORDS)
         if not terms:
             docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
             return SearchResult(request, Ranked(self.recommendations, docs))
-        hits = self._index.search(terms, allowed)
+        hits = self._built_index().search(terms, allowed)
         return SearchResult(
             request, Ranked(self.recommendations, hits.docs), hits.partial, hits.best, hits.unknown
         )

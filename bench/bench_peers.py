@@ -1,0 +1,523 @@
+"""Performance at archive scale, each figure next to its peer, in one run.
+
+Run: .venv/bin/python bench/bench_peers.py [--size 50000] [--runs 3] [--only search,start,taps,export]
+
+- search: our word search against a plain SQLite FTS5 index (porter for English, trigram for
+  Khmer) over the same texts and the same queries (tests/search_queries.py, English and Khmer,
+  cycled to >= 1,000 samples each); true p50/p95/p99, and how many of the pinned queries each
+  finds what it must (recall, on the bundled data: the texts those queries were judged on).
+- start: a fresh process per measure (medians of `--runs`): time from `Services.start` to the
+  first number answer and to the first word answer, and the process's peak RSS, with the
+  bundled data only and with `--size` synthetic recommendations added.
+- taps: rating taps end to end through the real bot and the fake Bot API server, against a bare
+  PTB echo bot (answers each callback query, nothing else) on the same fake server; batches
+  alternate, the ratio of medians is the figure.
+- export: the full-round XLSX export (each working group's block, the whole coalition's, names
+  and reasons) for 1,000 organisations x 275 recommendations, and the per-group aggregate
+  behind `/results`.
+The machine's load average is printed with every section: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.domain.clock import SystemClock
+from bot.domain.importer import parse_file
+from bot.domain.numbers import parse_numbers
+from bot.services import Services
+from bot.settings import Settings
+from handlers import render
+from tests.search_queries import QUERIES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_lookup import synthetic_csv
+
+SAMPLES = 1000
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes)."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def pct(samples: list[float], q: float) -> float:
+    """The q-quantile of samples (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def summary(samples: list[float]) -> str:
+    """p50/p95/p99 in ms of samples in seconds."""
+    ms = [s * 1000 for s in samples]
+    return (
+        f"p50 {pct(ms, 0.5):6.2f}  p95 {pct(ms, 0.95):6.2f}  p99 {pct(ms, 0.99):6.2f} ms "
+        f"({len(ms)} samples)"
+    )
+
+
+def timed(calls: list[Callable[[], object]], at_least: int = SAMPLES) -> list[float]:
+    """Run the calls round-robin until at least `at_least` samples; each call's seconds."""
+    samples: list[float] = []
+    while len(samples) < at_least:
+        for call in calls:
+            started = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+async def build_databases(tmp: Path, size: int) -> tuple[Path, Path]:
+    """A database with the bundled data only, and a copy with `size` synthetic ones added
+    (kept and reused when `tmp` already holds them: `--data DIR`)."""
+    small = tmp / "bundled.sqlite3"
+    if (tmp / "big.sqlite3").exists():
+        return small, tmp / "big.sqlite3"
+    services = await Services.start(Settings(token="b", database_path=small), SystemClock())
+    await services.close()
+    big = tmp / "big.sqlite3"
+    shutil.copy(small, big)
+    services = await Services.start(Settings(token="b", database_path=big), SystemClock())
+    data = tmp / "synthetic.csv"
+    synthetic_csv(data, size)
+    now = dt.datetime.now(dt.UTC)
+    parsed = parse_file(data)
+    await services.catalog_repository.import_recommendations(
+        parsed.recommendations, services.rules, now
+    )
+    km = parse_file(data.with_name("km.csv"))
+    await services.catalog_repository.import_translations(km.translations, now)
+    await services.close()
+    return small, big
+
+
+# --- search against FTS5 ---------------------------------------------------------------------
+
+
+def fts5_peer(services: Services) -> sqlite3.Connection:
+    """A naive SQLite FTS5 index over the catalog's texts, in memory."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE en USING fts5(text, tokenize='porter unicode61')")
+    db.execute("CREATE VIRTUAL TABLE km USING fts5(text, tokenize='trigram')")
+    recs = services.catalog.recommendations
+    db.executemany(
+        "INSERT INTO en (rowid, text) VALUES (?, ?)", ((i, r.text_en) for i, r in enumerate(recs))
+    )
+    db.executemany(
+        "INSERT INTO km (rowid, text) VALUES (?, ?)",
+        ((i, r.khmer.text) for i, r in enumerate(recs) if r.khmer),
+    )
+    db.commit()
+    return db
+
+
+def fts5_query(text: str) -> tuple[str, str]:
+    """The FTS5 query for what a member typed: English words ORed, Khmer as one substring."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    khmer = "".join(re.findall(r"[\u1780-\u17ff]+", text))
+    english = " OR ".join(f'"{w}"' for w in words)
+    return english, (f'"{khmer}"' if len(khmer) >= 3 else "")
+
+
+def fts5_search(db: sqlite3.Connection, text: str) -> list[int]:
+    """The first page (ten best by bm25) of the peer's answer."""
+    english, khmer = fts5_query(text)
+    parts, params = [], []
+    if english:
+        parts.append("SELECT rowid, bm25(en) AS r FROM en WHERE en MATCH ?")
+        params.append(english)
+    if khmer:
+        parts.append("SELECT rowid, bm25(km) AS r FROM km WHERE km MATCH ?")
+        params.append(khmer)
+    if not parts:
+        return []
+    sql = " UNION ALL ".join(parts) + " ORDER BY r LIMIT 10"
+    return [row[0] for row in db.execute(sql, params)]
+
+
+def fts5_all(db: sqlite3.Connection, text: str) -> set[int]:
+    """Every document the peer finds."""
+    english, khmer = fts5_query(text)
+    found: set[int] = set()
+    if english:
+        found |= {r[0] for r in db.execute("SELECT rowid FROM en WHERE en MATCH ?", (english,))}
+    if khmer:
+        found |= {r[0] for r in db.execute("SELECT rowid FROM km WHERE km MATCH ?", (khmer,))}
+    return found
+
+
+def recall(services: Services, db: sqlite3.Connection) -> tuple[str, str]:
+    """Pinned queries (bundled data) where the first page holds what must be found, ours/peer."""
+    recs = services.catalog.recommendations
+    ours = {"en": 0, "km": 0}
+    peer = {"en": 0, "km": 0}
+    for q in QUERIES:
+        wanted = re.compile(q.must_find, re.I) if q.must_find else None
+        for lang, text in (("en", q.english), ("km", q.khmer)):
+            if wanted is None:
+                ours[lang] += 1
+                peer[lang] += 1
+                continue
+            try:
+                result = services.catalog.search(services.catalog.parse_search(text))
+                ours[lang] += any(wanted.search(r.text_en) for r in result.recommendations[:10])
+            except ValueError:
+                pass
+            peer[lang] += any(wanted.search(recs[i].text_en) for i in fts5_search(db, text))
+    n = len(QUERIES)
+    return (
+        f"English {ours['en']}/{n}, Khmer {ours['km']}/{n}",
+        f"English {peer['en']}/{n}, Khmer {peer['km']}/{n}",
+    )
+
+
+async def bench_search(small: Path, big: Path) -> None:
+    print(f"\n== search ({load()})")
+    for label, path in (("bundled", small), ("archive", big)):
+        services = await Services.start(Settings(token="b", database_path=path), SystemClock())
+        await wait_index(services)
+        db = fts5_peer(services)
+        print(f"{label}: {len(services.catalog.recommendations)} recommendations")
+        if label == "bundled":
+            ours, peer = recall(services, db)
+            print(f"  first page holds what must be found: ours {ours}; FTS5 {peer}")
+        search_figures(services, db)
+        db.close()
+        await services.close()
+
+
+def search_figures(services: Services, db: sqlite3.Connection) -> None:
+    """Number lookups, and word searches against the peer, on one catalog."""
+    catalog = services.catalog
+    en, km = services.translations.localizer("en"), services.translations.localizer("km")
+    sample = random.Random(7).sample(list(catalog.recommendations), 200)
+
+    def number(text: str) -> Callable[[], object]:
+        query = parse_numbers(text)
+        assert query is not None
+        return lambda: render.number_reply(en, catalog, catalog.lookup(query))
+
+    def ours(text: str, l10n: Any) -> Callable[[], object]:
+        def run() -> object:
+            try:
+                request = catalog.parse_search(text)
+            except ValueError:
+                return None
+            return render.result_page(l10n, catalog, catalog.search(request), 0, "token")
+
+        return run
+
+    def peer(text: str) -> Callable[[], object]:
+        return lambda: fts5_search(db, text)
+
+    numbers = timed([number(f"{r.number} c{r.cycle}") for r in sample])
+    print(f"  number lookup:    {summary(numbers)}")
+    for lang, texts, l10n in (
+        ("English", [q.english for q in QUERIES], en),
+        ("Khmer", [q.khmer for q in QUERIES], km),
+    ):
+        mine = timed([ours(t, l10n) for t in texts])
+        theirs = timed([peer(t) for t in texts])
+        found_ours = statistics.mean(
+            len(catalog.search(catalog.parse_search(t)).recommendations) for t in texts
+        )
+        found_peer = statistics.mean(len(fts5_all(db, t)) for t in texts)
+        print(f"  words, {lang:<8} ours: {summary(mine)}; finds {found_ours:.0f} on average")
+        print(f"  words, {lang:<8} FTS5: {summary(theirs)}; finds {found_peer:.0f} on average")
+        print(f"    p99 ratio ours/FTS5: {pct(mine, 0.99) / pct(theirs, 0.99):.2f}")
+
+
+async def wait_index(services: Services) -> None:
+    """Until the word index answers (it may be built in the background)."""
+    ready = getattr(services.catalog, "index_ready", None)
+    for _ in range(100_000):
+        if ready is None or ready():
+            return
+        await asyncio.sleep(0.01)
+
+
+# --- start-up and memory, each in a fresh process ----------------------------------------------
+
+
+async def child_start(path: Path) -> None:
+    """In a fresh process: seconds to the first number and word answers, and peak RSS."""
+    started = time.perf_counter()
+    services = await Services.start(Settings(token="b", database_path=path), SystemClock())
+    catalog = services.catalog
+    rec = catalog.recommendations[0]
+    query = parse_numbers(f"{rec.number} c{rec.cycle}")
+    assert query is not None
+    assert catalog.lookup(query).found
+    first_number = time.perf_counter() - started
+    while True:
+        try:
+            if services.catalog.search(services.catalog.parse_search("land")).recommendations:
+                break
+        except Exception as error:  # "search is starting": try again shortly
+            if "Starting" not in type(error).__name__:
+                raise
+        await asyncio.sleep(0.005)
+    first_word = time.perf_counter() - started
+    await services.close()
+    print(json.dumps({"number": first_number, "word": first_word, "rss": peak_rss()}))
+
+
+def peak_rss() -> float:
+    """This process's peak RSS in MiB (VmHWM: unlike ru_maxrss, not inherited through exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_start(small: Path, big: Path, runs: int) -> None:
+    print(f"\n== start-up and memory, fresh processes, median of {runs} ({load()})")
+    for label, path in (("bundled", small), ("archive", big)):
+        results = []
+        for _ in range(runs):
+            out = subprocess.run(  # noqa: S603 - this script, run again
+                [sys.executable, __file__, "--child-start", str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        print(
+            f"  {label:<8} first number answer {med['number']:.2f} s, first word answer "
+            f"{med['word']:.2f} s, peak RSS {med['rss']:.0f} MiB"
+        )
+
+
+# --- taps against a bare PTB echo bot ----------------------------------------------------------
+
+
+async def echo_rate(taps: int) -> float:
+    """Taps per second a bare PTB bot (answers each callback query) does on the fake server."""
+    from telegram.ext import Application, CallbackQueryHandler
+
+    from tests.fake_telegram import FakeTelegram, StoredMessage
+
+    tg = FakeTelegram()
+    await tg.start()
+
+    async def answer(update: Any, context: Any) -> None:
+        await update.callback_query.answer()
+
+    app = (
+        Application.builder()
+        .token(tg.token)
+        .base_url(f"{tg.url}/bot")
+        .concurrent_updates(True)
+        .build()
+    )
+    app.add_handler(CallbackQueryHandler(answer))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    card = StoredMessage(-100123, 1, "card")
+    users = [{"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"} for n in range(300)]
+    started = time.perf_counter()
+    for i in range(taps):
+        await tg.press(card, f"v{i}", user=users[i % len(users)])
+    for _ in range(taps):
+        await tg.next_call("answerCallbackQuery", timeout=120)
+    elapsed = time.perf_counter() - started
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    await tg.stop()
+    return taps / elapsed
+
+
+async def coalition(
+    services: Services, orgs: int, with_members: int, coordinator: int
+) -> list[dict[str, Any]]:
+    """`orgs` organisations in working groups; the first `with_members` joined the real way."""
+    reps = []
+    groups = await services.coalition.working_groups()
+    for n in range(with_members):
+        invite = await services.coalition.add_organisation(coordinator, f"O{n}", f"Org {n}")
+        for g in groups[n % len(groups) :: 3][: 1 + (n % 3 == 0)]:
+            await services.coalition.toggle_group(coordinator, invite.organisation.id, g.id)
+        user = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
+        await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
+        reps.append(user)
+    now = dt.datetime.now(dt.UTC).isoformat()
+    async with services.database.transaction() as db:  # the rest: set-up only, in bulk
+        for n in range(with_members, orgs):
+            cursor = await db.execute(
+                "INSERT INTO organisations (short_name, name, created_at) VALUES (?, ?, ?)",
+                (f"O{n}", f"Org {n}", now),
+            )
+            for g in groups[n % len(groups) :: 3][: 1 + (n % 3 == 0)]:
+                await db.execute(
+                    "INSERT INTO organisation_groups (organisation_id, working_group_id) "
+                    "VALUES (?, ?)",
+                    (cursor.lastrowid, g.id),
+                )
+    return reps
+
+
+async def bench_taps_and_export(taps: int, parts: set[str]) -> None:
+    from bench_rounds import synthetic_cycle
+
+    from bot.app import running
+    from bot.domain.assessment import Colour
+    from bot.domain.rounds import parse_scope
+    from tests.fake_telegram import FakeTelegram, StoredMessage
+
+    coordinator = 1
+    tg = FakeTelegram()
+    await tg.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            token=tg.token,
+            base_url=tg.url,
+            database_path=Path(tmp) / "b.sqlite3",
+            coordinator_ids=frozenset({coordinator}),
+            rate_limit_per_minute=1_000_000,
+            card_edit_seconds=3600,
+        )
+        async with running(settings, poll_timeout=1, button_queue=10**6) as app:
+            services: Services = app.bot_data["services"]
+            data = Path(tmp) / "c4.csv"
+            synthetic_cycle(data)
+            await services.import_file(data)
+            reps = await coalition(services, 1000, 300, coordinator)
+            scope = parse_scope(
+                "c4", services.catalog, settings.timezone, services.clock.now().date()
+            )
+            round_id = await services.assessments.open_round(coordinator, "Bench", scope)
+            recs = list(scope.recommendation_ids)
+            if "taps" in parts:
+                print(f"\n== taps, {taps} a batch, alternating ({load()})")
+                card = StoredMessage(-100123, 1, "card")
+                rng = random.Random(1)
+                ours, bare = [], []
+                for batch in range(3):
+                    bare.append(await echo_rate(taps))
+                    started = time.perf_counter()
+                    for _ in range(taps):
+                        user, rec, colour = rng.choice(reps), rng.choice(recs), rng.choice("rogu")
+                        await tg.press(card, f"v{colour}:{round_id}:{rec}", user=user)
+                    for _ in range(taps):
+                        await tg.next_call("answerCallbackQuery", timeout=120)
+                    ours.append(taps / (time.perf_counter() - started))
+                    print(f"  batch {batch + 1}: bot {ours[-1]:.0f}/s, bare PTB {bare[-1]:.0f}/s")
+                ratio = statistics.median(ours) / statistics.median(bare)
+                print(
+                    f"  median bot {statistics.median(ours):.0f} taps/s, bare PTB "
+                    f"{statistics.median(bare):.0f}/s: ratio {ratio:.2f}"
+                )
+            if "export" not in parts:
+                return
+            print(f"\n== export, 1,000 organisations x {len(recs)} recommendations ({load()})")
+            rng = random.Random(2)
+            now = dt.datetime.now(dt.UTC).isoformat()
+            orgs = [
+                row[0]
+                async for row in await services.database.connection.execute(
+                    "SELECT id FROM organisations"
+                )
+            ]
+            async with services.database.transaction() as db:
+                await db.executemany(
+                    "INSERT OR REPLACE INTO ratings (round_id, recommendation_id, "
+                    "organisation_id, colour, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            round_id,
+                            rec,
+                            org,
+                            rng.choice(list(Colour)).value,
+                            rng.choice(["", "No law yet.", "Draft in consultation."]),
+                            now,
+                        )
+                        for rec in recs
+                        for org in orgs
+                    ],
+                )
+            await services.assessments.set_open(coordinator, round_id, False)
+            user = {"id": coordinator, "is_bot": False, "first_name": "C"}
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                await tg.send(f"/export {round_id} xlsx", user=user)
+                await tg.next_call("sendDocument", timeout=300)
+                times.append(time.perf_counter() - started)
+            print(
+                f"  /export {round_id} xlsx through the bot ({len(orgs) * len(recs):,} ratings): "
+                f"median {statistics.median(times):.2f} s"
+            )
+            await services.assessments.publish(coordinator, round_id)
+            round_, _ = await services.assessments.results(coordinator, round_id, services.catalog)
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                await services.assessments.group_colours(round_, services.catalog)
+                times.append(time.perf_counter() - started)
+            print(
+                f"  per-group aggregate behind /results: median {statistics.median(times):.2f} s"
+            )
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                await services.assessments.results(coordinator, round_id, services.catalog)
+                times.append(time.perf_counter() - started)
+            print(f"  results(): the coalition's table: median {statistics.median(times):.2f} s")
+    await tg.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--taps", type=int, default=2000)
+    parser.add_argument("--only", default="search,start,taps,export")
+    parser.add_argument("--data", type=Path, help="keep the databases here and reuse them")
+    parser.add_argument("--child-start", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_start:
+        await child_start(args.child_start)
+        return
+    parts = set(args.only.split(","))
+    print(f"bench_peers {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    if parts & {"search", "start"}:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = args.data or Path(tmp)
+            data.mkdir(parents=True, exist_ok=True)
+            small, big = await build_databases(data, args.size)
+            if "search" in parts:
+                await bench_search(small, big)
+            if "start" in parts:
+                bench_start(small, big, args.runs)
+    if parts & {"taps", "export"}:
+        await bench_taps_and_export(args.taps, parts)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
