@@ -7,7 +7,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import overload
 
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme
@@ -238,6 +238,29 @@ class Catalog:
                     self.glossary.km_to_en.keys(),
                 )
             return self._index
+
+    def update(self, recommendation: Recommendation) -> None:
+        """Replace one recommendation's texts (English and Khmer: a translation saved) in
+        this snapshot and its word index, at once, without rebuilding anything else.
+
+        Anything else changed (a new recommendation, its number, response, States, themes)
+        needs the whole catalog again (Services.refresh_catalog).
+        """
+        position = self._position[recommendation.id]
+        old = self.recommendations[position]
+        if replace(old, text_en=recommendation.text_en, khmer=recommendation.khmer) != (
+            recommendation
+        ):
+            raise ValueError("only the texts of a recommendation are updated in place")
+        with self._indexing:
+            recs = list(self.recommendations)
+            recs[position] = recommendation
+            self.recommendations = tuple(recs)
+            self._by_key[recommendation.key] = recommendation
+            self.by_id[recommendation.id] = recommendation
+            if self._index is not None:
+                khmer = recommendation.khmer.text if recommendation.khmer else ""
+                self._index.update(position, recommendation.text_en, khmer)
 
     def index_ready(self) -> bool:
         """True once word searches can be answered."""

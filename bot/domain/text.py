@@ -48,8 +48,11 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_KHMER_CHAR = re.compile("[\u1780-\u17ff]")
+
+
 def _has_khmer(text: str) -> bool:
-    return any("\u1780" <= ch <= "\u17ff" for ch in text)
+    return _KHMER_CHAR.search(text) is not None
 
 
 def one_line(text: str) -> str:
@@ -103,6 +106,7 @@ def latin_words(normalized: str) -> list[str]:
     return _LATIN_WORD.findall(normalized)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English stemmer: enough to match 'unions' with 'union', 'children' with 'child'."""
     word = word.removesuffix("'s").replace("'", "")
