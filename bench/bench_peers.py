@@ -383,10 +383,9 @@ async def coalition(
 
 
 async def bench_taps_and_export(taps: int, parts: set[str]) -> None:
-    from bench_rounds import synthetic_cycle
+    from bench_rounds import rate_everything, synthetic_cycle
 
     from bot.app import running
-    from bot.domain.assessment import Colour
     from bot.domain.rounds import parse_scope
     from tests.fake_telegram import FakeTelegram, StoredMessage
 
@@ -436,31 +435,7 @@ async def bench_taps_and_export(taps: int, parts: set[str]) -> None:
             if "export" not in parts:
                 return
             print(f"\n== export, 1,000 organisations x {len(recs)} recommendations ({load()})")
-            rng = random.Random(2)
-            now = dt.datetime.now(dt.UTC).isoformat()
-            orgs = [
-                row[0]
-                async for row in await services.database.connection.execute(
-                    "SELECT id FROM organisations"
-                )
-            ]
-            async with services.database.transaction() as db:
-                await db.executemany(
-                    "INSERT OR REPLACE INTO ratings (round_id, recommendation_id, "
-                    "organisation_id, colour, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            round_id,
-                            rec,
-                            org,
-                            rng.choice(list(Colour)).value,
-                            rng.choice(["", "No law yet.", "Draft in consultation."]),
-                            now,
-                        )
-                        for rec in recs
-                        for org in orgs
-                    ],
-                )
+            orgs = await rate_everything(services, round_id, recs, random.Random(2))
             await services.assessments.set_open(coordinator, round_id, False)
             user = {"id": coordinator, "is_bot": False, "first_name": "C"}
             times = []

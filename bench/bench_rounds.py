@@ -53,6 +53,36 @@ def synthetic_cycle(path: Path) -> None:
             )
 
 
+async def rate_everything(
+    services: Services, round_id: int, recs: list[int], rng: random.Random
+) -> list[int]:
+    """Every organisation rates every recommendation of the round (bulk SQL: set-up only);
+    the organisations' ids."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    orgs = [
+        row[0]
+        async for row in await services.database.connection.execute("SELECT id FROM organisations")
+    ]
+    async with services.database.transaction() as db:
+        await db.executemany(
+            "INSERT OR REPLACE INTO ratings (round_id, recommendation_id, "
+            "organisation_id, colour, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    round_id,
+                    rec,
+                    org,
+                    rng.choice(list(Colour)).value,
+                    rng.choice(["", "No law yet.", "Draft in consultation."]),
+                    now,
+                )
+                for rec in recs
+                for org in orgs
+            ],
+        )
+    return orgs
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--taps", type=int, default=3000, help="taps per batch (3 batches)")
@@ -120,30 +150,7 @@ async def main() -> None:
 
             # Every organisation rates every recommendation: 82,500 ratings. (Bulk SQL here is
             # the benchmark's set-up only: tapping them all would take minutes.)
-            now = dt.datetime.now(dt.UTC).isoformat()
-            orgs = [
-                row[0]
-                async for row in await services.database.connection.execute(
-                    "SELECT id FROM organisations"
-                )
-            ]
-            async with services.database.transaction() as db:
-                await db.executemany(
-                    "INSERT OR REPLACE INTO ratings (round_id, recommendation_id, "
-                    "organisation_id, colour, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            round_id,
-                            rec,
-                            org,
-                            rng.choice(list(Colour)).value,
-                            rng.choice(["", "No law yet.", "Draft in consultation."]),
-                            now,
-                        )
-                        for rec in recs
-                        for org in orgs
-                    ],
-                )
+            await rate_everything(services, round_id, recs, rng)
             await services.assessments.set_open(COORDINATOR, round_id, False)
             l10n = services.translations.localizer("en")
             for fmt in ("xlsx", "csv"):
