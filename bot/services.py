@@ -21,6 +21,7 @@ from bot.domain.importer import parse_file, read_sheets
 from bot.domain.membership import Role, find_group
 from bot.domain.menus import Menus
 from bot.domain.milestones import Milestones, read_milestones
+from bot.domain.model import Translation
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
@@ -31,6 +32,7 @@ from bot.domain.spreadsheet import table, workbook
 from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
+from bot.domain.translations import Translating
 from bot.domain.welcome import Welcomes
 from bot.settings import Settings
 from handlers.callbacks import (
@@ -54,6 +56,7 @@ from storage.milestones import MilestoneRepository
 from storage.nudges import NudgeRepository
 from storage.outbox import OutboxRepository
 from storage.strategy import StrategyRepository
+from storage.translations import TranslationRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,6 @@ class Services:
         self.reason_prompts = RateLimiter(clock, 1)
         notices = RoundNotices(
             broadcast_store.reach,
-            functools.partial(_group_lists, self.coalition, self.group_lists),
             translations,
             settings.timezone,
             settings.default_language,
@@ -150,7 +152,16 @@ class Services:
             at=settings.nudge_time,
             days_before=settings.nudge_days_before,
         )
-        self.access = Gate(self.coalition, self.assessments)
+        self.translating = Translating(
+            TranslationRepository(database),
+            self.coalition,
+            clock,
+            self._khmer_saved,
+            self._english_of,
+            lambda: self._catalog.glossary,
+            lambda: self._catalog.current_cycle,
+        )
+        self.access = Gate(self.coalition, self.assessments, self.translating.store.is_translator)
         self.menus = Menus(MenuRepository(database))
         self.welcomes = Welcomes(self.coalition, self.assessments, self._chose, LANGUAGES)
         self.broadcasts = Broadcasts(
@@ -235,6 +246,17 @@ class Services:
     def catalog(self) -> Catalog:
         """The current catalog snapshot."""
         return self._catalog
+
+    def _khmer_saved(self, rec_id: int, khmer: Translation | None, revision: int | None) -> None:
+        """A Khmer text saved in chat: shown and searchable at once, without a rebuild (the
+        refresh job rebuilds only if something else changed the catalog meanwhile)."""
+        self._catalog.update_khmer(rec_id, khmer)
+        if revision is not None and revision == self._catalog.revision + 1:
+            self._catalog.revision = revision
+
+    def _english_of(self, rec_id: int) -> str | None:
+        rec = self._catalog.by_id.get(rec_id)
+        return rec.text_en if rec is not None else None
 
     async def refresh_catalog(self) -> bool:
         """Rebuild the catalog if the database changed (another process may have imported)."""
@@ -393,13 +415,6 @@ def _set_groups(translations: Translations, org_id: int, language: str) -> Butto
     """[Set working groups] under "Dara joined ADHOC": the organisation's group buttons."""
     label = translations.localizer(language).gettext("Set working groups")
     return Button(label, OrgButton(OrgView.GROUPS, org_id).pack())
-
-
-async def _group_lists(coalition: Coalition, group_lists: GroupLists) -> dict[int, set[int]]:
-    """Every working group's list of recommendations, by group id."""
-    return {
-        g.id: await group_lists.recommendation_ids(g.id) for g in await coalition.working_groups()
-    }
 
 
 def backups_of(settings: Settings) -> Backups:

@@ -39,13 +39,14 @@ from handlers import (
     serving,
     start,
     strategy,
+    translations,
 )
 from handlers import callbacks as cb
 from handlers.access import Button, button_router, checked_command
 from handlers.commands import COMMANDS, publish_commands, sync_menus
-from handlers.common import BotApplication
+from handlers.common import BotApplication, BotContext
 
-_C, _M, _R = Access.COORDINATOR, Access.MEMBER, Access.RATER
+_C, _M, _R, _T = Access.COORDINATOR, Access.MEMBER, Access.RATER, Access.TRANSLATOR
 
 # Every button the bot makes, by the class of its payload: who may press it and where (checked
 # on each press before the handler runs, with the round when the payload names one). A new
@@ -104,6 +105,10 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.Example, start.on_example),
     Button(cb.ShowRounds, start.on_show_rounds, _M),
     Button(cb.AuditPageButton, audit.on_page, _C, Where.PRIVATE),
+    # Translating the recommendations: translators (and coordinators), privately.
+    Button(cb.TranslateStep, translations.on_step, _T, Where.PRIVATE),
+    Button(cb.TranslationsFile, translations.on_file, _T, Where.PRIVATE),
+    Button(cb.TranslatorButton, translations.on_translator, _C, Where.PRIVATE),
 )
 
 
@@ -140,6 +145,9 @@ def register(app: BotApplication) -> None:
         "milestones": milestones.milestones,
         "broadcast": broadcasts.broadcast,
         "broadcasts": broadcasts.list_broadcasts,
+        "translate": translations.translate,
+        "translations": translations.translations,
+        "translators": translations.translators,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -159,6 +167,12 @@ def register(app: BotApplication) -> None:
     # broadcast sends its message (text, photo or document) or a typed time; after a reason
     # prompt the next private text is the reason (unless it is a lookup); anything else
     # private is a lookup.
+    # Privately, while /translate waits for a Khmer text, the next message (or reply) is it.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, _private_text_or_reply
+        )
+    )
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)
     )
@@ -183,6 +197,18 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
     app.add_error_handler(errors.on_error)
+
+
+async def _private_text_or_reply(update: Update, context: BotContext) -> None:
+    """A private text: the Khmer text /translate waits for, else a reply to a prompt or a
+    plain message as below."""
+    if await translations.take_text(update, context):
+        return
+    message = update.effective_message
+    if message is not None and message.reply_to_message is not None:
+        await action_editor.on_reply(update, context)
+        return
+    await action_editor.on_private_text(update, context)
 
 
 __all__ = ["BUTTONS", "publish_commands", "register", "sync_menus"]

@@ -12,7 +12,7 @@ from bot.domain.access import Access, Refusal, Where
 from bot.domain.i18n import Localizer
 from handlers.callbacks import BadCallback, CallbackData, RoundPayload
 from handlers.commands import N_
-from handlers.common import BotContext, reader, stale
+from handlers.common import BotContext, chat_reader, reader, stale
 from handlers.render import escape
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -36,6 +36,10 @@ _REFUSALS = {
     Refusal.NOT_PUBLISHED: N_(
         "Results are shown to members once coordinators publish a closed round."
     ),
+    Refusal.TRANSLATORS_ONLY: N_(
+        "This is for the coalition's translators. A coordinator can make you one with "
+        "/translators."
+    ),
     Refusal.RESPONSIBLE_ONLY: N_(
         "Thank you, but only representatives of the organisations responsible for this action, "
         "and coordinators, can answer for it."
@@ -55,8 +59,9 @@ class Press(Generic[P]):
     query: CallbackQuery
     user: User
     message: Message
-    l10n: Localizer
+    l10n: Localizer  # the message's readers': in a group chat the chat's language
     data: P
+    own: Localizer  # the presser's, for what only they see (a private prompt)
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ def button_router(buttons: Sequence[Button[Any]]) -> Handler:
         if refusal is not None:
             await query.answer(refusal_text(l10n, refusal), show_alert=True)
             return
-        await button.callback(Press(query, user, message, l10n, data), context)
+        chat = l10n if message.chat.type == "private" else await chat_reader(message, context)
+        await button.callback(Press(query, user, message, chat, data, l10n), context)
 
     return route

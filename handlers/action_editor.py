@@ -19,10 +19,11 @@ from bot.domain.action_flow import (
     Stage,
     Step,
 )
+from bot.domain.audit import zone_name
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.strategy import ActionDraft, UnknownAction
-from bot.domain.timeframes import ReadTimeframe, Timeframe
+from bot.domain.timeframes import PHNOM_PENH, ReadTimeframe, Timeframe
 from handlers import broadcasts, milestones, nudges, round_admin
 from handlers.access import Press
 from handlers.callbacks import ActionAdd, ActionEdit, ActionField, ActionStep, StrategyCard
@@ -77,7 +78,7 @@ def _heading(l10n: Localizer, draft: FlowDraft) -> str:
     number, total = draft.position
     if draft.adding:
         return l10n.gettext("➕ New action, step {number} of {total}: {field}").format(
-            number=number, total=total, field=_label(l10n, draft.step)
+            number=l10n.number(number), total=l10n.number(total), field=_label(l10n, draft.step)
         )
     return l10n.gettext("✏️ Change: {field}").format(field=_label(l10n, draft.step))
 
@@ -86,11 +87,13 @@ def understood_text(l10n: Localizer, read: ReadTimeframe) -> str:
     """How a timeframe was read, in the reader's language (or why it could not be)."""
     if isinstance(read, Timeframe):
         if read.start_day == read.due_day:
-            return l10n.gettext("I read it as: due {due} (Phnom Penh).").format(
-                due=l10n.date(read.due_day)
+            return l10n.gettext("I read it as: due {due} ({zone}).").format(
+                due=l10n.date(read.due_day), zone=zone_name(l10n, PHNOM_PENH)
             )
-        return l10n.gettext("I read it as: from {start}, due {due} (Phnom Penh).").format(
-            start=l10n.date(read.start_day), due=l10n.date(read.due_day)
+        return l10n.gettext("I read it as: from {start}, due {due} ({zone}).").format(
+            start=l10n.date(read.start_day),
+            due=l10n.date(read.due_day),
+            zone=zone_name(l10n, PHNOM_PENH),
         )
     reason = l10n.gettext(read.reason).format(**read.values)
     return l10n.gettext(
@@ -134,7 +137,7 @@ async def _show(
                 "Send the recommendation numbers this action serves, like 118.6, 118.10-118.12 "
                 "(cycle {cycle})."
             )
-        ask = l10n.gettext(question).format(cycle=draft.values.cycle)
+        ask = l10n.gettext(question).format(cycle=l10n.number(draft.values.cycle))
         if draft.adding and draft.step.optional:
             ask += " " + l10n.gettext("Or tap ⏭ Skip.")
         if not draft.adding:
@@ -258,7 +261,7 @@ async def _summary(l10n: Localizer, values: ActionDraft, context: BotContext) ->
         "<b>" + escape(l10n.gettext("➕ The new action, to save:")) + "</b>",
         f"<b>{escape(short(values.activity, ON_CARD))}</b>",
         escape(group.name(l10n.language) if group else ""),
-        escape(l10n.gettext("Cycle {cycle}").format(cycle=values.cycle)),
+        escape(l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(values.cycle))),
         "",
     ]
     lines += [

@@ -24,7 +24,9 @@ def audit_view(
     tz = context.services.settings.timezone
     title = l10n.gettext("Latest coordinator actions")
     if log.page:
-        title = l10n.gettext("Coordinator actions, page {page}").format(page=log.page + 1)
+        title = l10n.gettext("Coordinator actions, page {page}").format(
+            page=l10n.number(log.page + 1)
+        )
     lines = ["<b>" + escape(title) + "</b>"]
     for entry in log.entries:
         parts = [

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 
 from bot.content import send_content
+from bot.domain.audit import zone_name
 from bot.domain.broadcast import (
     INPUT_WAIT,
     KINDS,
@@ -98,7 +99,7 @@ def reach_text(l10n: Localizer, reach: Reach) -> str:
     count = len(reach.recipients)
     lines = [
         l10n.ngettext("It will go to {count} chat.", "It will go to {count} chats.", count).format(
-            count=count
+            count=l10n.number(count)
         )
     ]
     if reach.unreachable_people:
@@ -107,7 +108,7 @@ def reach_text(l10n: Localizer, reach: Reach) -> str:
                 "{count} person cannot be reached: they blocked the bot.",
                 "{count} people cannot be reached: they blocked the bot.",
                 reach.unreachable_people,
-            ).format(count=reach.unreachable_people)
+            ).format(count=l10n.number(reach.unreachable_people))
         )
     if reach.unreachable_organisations:
         lines.append(
@@ -122,8 +123,9 @@ def _when_text(l10n: Localizer, draft: Draft | Sent, times: Sequence[dt.datetime
     if draft.recurrence is None and draft.send_at is None:
         return escape(l10n.gettext("When: now"))
     lines = [
-        escape(l10n.gettext("Next times (Phnom Penh): {times}")).format(
-            times=escape("; ".join(l10n.datetime(t, tz) for t in times[:3]) or "—")
+        escape(l10n.gettext("Next times ({zone}): {times}")).format(
+            zone=escape(zone_name(l10n, tz)),
+            times=escape("; ".join(l10n.datetime(t, tz) for t in times[:3]) or "—"),
         )
     ]
     recurrence = draft.recurrence
@@ -133,7 +135,7 @@ def _when_text(l10n: Localizer, draft: Draft | Sent, times: Sequence[dt.datetime
 
 
 def _repeat_text(l10n: Localizer, rule: Recurrence) -> str:
-    at = rule.at.strftime("%H:%M")
+    at = l10n.time(rule.at)
     if rule.frequency is Frequency.DAILY:
         text = l10n.gettext("Every day at {time}").format(time=at)
     elif rule.frequency is Frequency.WEEKLY:
@@ -142,7 +144,7 @@ def _repeat_text(l10n: Localizer, rule: Recurrence) -> str:
         text = l10n.gettext("Every {days} at {time}").format(days=days, time=at)
     else:
         text = l10n.gettext("Every month on day {day} at {time}").format(
-            day=rule.day_of_month, time=at
+            day=l10n.digits(str(rule.day_of_month)), time=at
         )
     if rule.until is not None:
         text += " · " + l10n.gettext("until {date}").format(date=l10n.date(rule.until))
@@ -249,7 +251,11 @@ async def _screen(
         today = now.astimezone(tz).date()
         lines = [
             title,
-            escape(l10n.gettext("Step 3 of 5: when should it go out? (Phnom Penh time)")),
+            escape(
+                l10n.gettext("Step 3 of 5: when should it go out? ({zone} time)").format(
+                    zone=zone_name(l10n, tz)
+                )
+            ),
         ]
         if draft.step is Step.TYPED_WHEN:
             lines.append(
@@ -400,7 +406,7 @@ def _waiting_note(l10n: Localizer) -> str:
     return l10n.gettext(
         "I take what you send in the next {minutes} minutes as part of this broadcast. Later, "
         "send /broadcast first to continue it."
-    ).format(minutes=INPUT_WAIT // dt.timedelta(minutes=1))
+    ).format(minutes=l10n.number(INPUT_WAIT // dt.timedelta(minutes=1)))
 
 
 def draft_times(draft: Draft, context: BotContext) -> list[dt.datetime]:
@@ -484,7 +490,7 @@ def _item_text(l10n: Localizer, item: Sent, times: list[dt.datetime], tz: Any) -
     snippet = first if len(first) <= 80 else first[:79] + "…"
     lines = [
         "<b>"
-        + escape(l10n.gettext("Broadcast {id}").format(id=item.id))
+        + escape(l10n.gettext("Broadcast {id}").format(id=l10n.number(item.id)))
         + "</b> · "
         + escape(l10n.gettext(_STATUS[item.status])),
         escape(l10n.gettext(_KIND_LABELS[item.audience.kind])),
@@ -564,11 +570,11 @@ def _too_long(l10n: Localizer, version: Version, limit: int) -> str:
             "This caption is too long: Telegram allows at most {limit} characters under a "
             "photo or document. Please send it again with a shorter caption (or send the "
             "text alone)."
-        ).format(limit=limit)
+        ).format(limit=l10n.number(limit))
     return l10n.gettext(
         "This message is too long: Telegram allows at most {limit} characters. Please send "
         "a shorter one."
-    ).format(limit=limit)
+    ).format(limit=l10n.number(limit))
 
 
 _WHEN_ERRORS = {
@@ -665,7 +671,7 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
         if draft.editing is not None:
             said = l10n.gettext(
                 "Changes discarded: broadcast {id} stays scheduled as it was."
-            ).format(id=draft.editing)
+            ).format(id=l10n.number(draft.editing))
         await edit(press.message, escape(said), None)
         return
     if action is ComposeAction.CONFIRM:
@@ -734,7 +740,7 @@ async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> 
             l10n.gettext(
                 "Broadcast {id} was cancelled by another coordinator meanwhile: your changes "
                 "were not saved."
-            ).format(id=draft.editing),
+            ).format(id=l10n.digits(str(draft.editing))),
             show_alert=True,
         )
         return
@@ -750,9 +756,9 @@ async def _confirm(press: Press[Compose], draft: Draft, context: BotContext) -> 
     await services.broadcasts.sweep()  # what is due now goes out without waiting for the job
     tz = services.settings.timezone
     times = item.next_times(services.clock.now(), 3, tz)
-    text = escape(l10n.gettext("Broadcast {id} is scheduled.").format(id=item.id))
+    text = escape(l10n.gettext("Broadcast {id} is scheduled.").format(id=l10n.number(item.id)))
     if item.send_at is None and item.recurrence is None:
-        text = escape(l10n.gettext("Broadcast {id} is going out…").format(id=item.id))
+        text = escape(l10n.gettext("Broadcast {id} is going out…").format(id=l10n.number(item.id)))
     await edit(message, text + "\n" + _when_text(l10n, item, times, tz), None)
 
 
@@ -779,7 +785,7 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
                         "Broadcast {id} cancelled; {count} waiting message withdrawn.",
                         "Broadcast {id} cancelled; {count} waiting messages withdrawn.",
                         withdrawn,
-                    ).format(id=broadcast_id, count=withdrawn)
+                    ).format(id=l10n.number(broadcast_id), count=l10n.number(withdrawn))
                 ),
                 None,
             )
@@ -802,7 +808,7 @@ async def on_broadcast_button(press: Press[BroadcastButton], context: BotContext
                         "Broadcast {id} deleted from {count} chat.",
                         "Broadcast {id} deleted from {count} chats.",
                         deleted,
-                    ).format(id=broadcast_id, count=deleted)
+                    ).format(id=l10n.number(broadcast_id), count=l10n.number(deleted))
                 ),
                 None,
             )
@@ -843,24 +849,28 @@ def report_text(l10n: Localizer, report: Report, tz: Any) -> str:
         l10n.gettext("Broadcast {id}: sent.")
         if report.done
         else l10n.gettext("Broadcast {id}: going out…")
-    ).format(id=item.id)
+    ).format(id=l10n.number(item.id))
     if item.recurrence is not None and item.last_occurrence is not None:
         time = l10n.datetime(item.last_occurrence, tz)
         head = (
             l10n.gettext("Broadcast {id} of {time}: sent.")
             if report.done
             else l10n.gettext("Broadcast {id} of {time}: going out…")
-        ).format(id=item.id, time=time)
+        ).format(id=l10n.number(item.id), time=time)
     lines = [
         "<b>" + escape(head) + "</b>",
         escape(
             l10n.gettext("Delivered: {sent} · waiting: {waiting} · failed: {failed}").format(
-                sent=report.sent, waiting=report.waiting, failed=report.failed
+                sent=l10n.number(report.sent),
+                waiting=l10n.number(report.waiting),
+                failed=l10n.number(report.failed),
             )
         ),
     ]
     if report.cancelled:
-        lines.append(escape(l10n.gettext("Withdrawn: {count}").format(count=report.cancelled)))
+        lines.append(
+            escape(l10n.gettext("Withdrawn: {count}").format(count=l10n.number(report.cancelled)))
+        )
     if item.options.ack:
         lines.append(
             escape(
@@ -868,7 +878,7 @@ def report_text(l10n: Localizer, report: Report, tz: Any) -> str:
                     "{count} person pressed “Got it”.",
                     "{count} people pressed “Got it”.",
                     report.acknowledged,
-                ).format(count=report.acknowledged)
+                ).format(count=l10n.number(report.acknowledged))
             )
         )
         if report.acknowledged_by:

@@ -38,6 +38,7 @@ async def themes(update: Update, context: BotContext) -> None:
 
 def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboardMarkup:
     catalog = context.services.catalog
+    l10n = context.services.translations.localizer(language)
     counts = catalog.counts_by_state()
     states = sorted(catalog.states.values(), key=lambda s: s.name(language))
     pages = max(1, (len(states) + STATES_PER_PAGE - 1) // STATES_PER_PAGE)
@@ -56,7 +57,9 @@ def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboar
         nav.append(InlineKeyboardButton("◀", callback_data=StatesPage(page - 1).pack()))
     if pages > 1:
         nav.append(
-            InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=StatesPage(page).pack())
+            InlineKeyboardButton(
+                l10n.digits(f"{page + 1}/{pages}"), callback_data=StatesPage(page).pack()
+            )
         )
     if page < pages - 1:
         nav.append(InlineKeyboardButton("▶", callback_data=StatesPage(page + 1).pack()))
@@ -102,7 +105,7 @@ async def cycles(update: Update, context: BotContext) -> None:
                     counts.get(cycle.number, 0),
                 ).format(
                     cycle=render.cycle_label(l10n, catalog, cycle.number),
-                    count=counts.get(cycle.number, 0),
+                    count=l10n.number(counts.get(cycle.number, 0)),
                 )
             )
         )
@@ -111,14 +114,14 @@ async def cycles(update: Update, context: BotContext) -> None:
             "",
             escape(
                 l10n.gettext("A number without a cycle means cycle {cycle}.").format(
-                    cycle=catalog.current_cycle
+                    cycle=l10n.number(catalog.current_cycle)
                 )
             ),
         ]
     buttons = [
         [
             InlineKeyboardButton(
-                l10n.gettext("Cycle {cycle}").format(cycle=c.number),
+                l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(c.number)),
                 callback_data=render.list_data(SearchRequest(cycle=c.number), "", 0),
             )
             for c in catalog.cycles

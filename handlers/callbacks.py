@@ -604,3 +604,37 @@ class AuditPageButton(CallbackData, prefix="au"):
     """◀ ▶ under /audit: that page of the log (0 is the newest)."""
 
     page: int
+
+
+class TranslateAction(enum.StrEnum):
+    """A button of /translate: skip, stop, switch to reviewing or translating, approve, edit."""
+
+    SKIP = "s"
+    STOP = "x"
+    REVIEW = "v"  # review the drafts waiting
+    TRANSLATE = "t"  # back to translating
+    APPROVE = "a"
+    EDIT = "e"
+
+
+@dataclass(frozen=True)
+class TranslateStep(CallbackData, prefix="tq"):
+    """A translator's button under /translate's text (translators and coordinators)."""
+
+    action: TranslateAction
+    rec: int | None = None
+
+
+@dataclass(frozen=True)
+class TranslatorButton(CallbackData, prefix="tr"):
+    """/translators: ➕ (no user: the people to choose from; a user: appoint) or ✖ (remove)."""
+
+    appoint: bool
+    user: int | None = None
+
+
+@dataclass(frozen=True)
+class TranslationsFile(CallbackData, prefix="tx"):
+    """/translations: every recommendation's Khmer text with provenance, as CSV or XLSX."""
+
+    xlsx: bool

@@ -185,7 +185,7 @@ async def groups(message: Message, user: User, l10n: Localizer, context: BotCont
                 "when a coordinator adds me that chat is linked to the working group at once. "
                 "Each button works once, for {hours} hours; send /groups again for new ones.",
                 hours,
-            ).format(hours=hours)
+            ).format(hours=l10n.number(hours))
         ),
     ]
     rows = [

@@ -58,8 +58,13 @@ class Command:
         if role is Role.COORDINATOR:
             return self.access is not Access.RATER and _fits(self.coordinators, private)
         if role is Role.MEMBER:
-            return self.access is not Access.COORDINATOR
+            return self.access not in (Access.COORDINATOR, Access.TRANSLATOR)
         return self.access is Access.ANYONE
+
+    @property
+    def translators_only(self) -> bool:
+        """For translators (and coordinators): listed in a translator's help, not by role."""
+        return self.access is Access.TRANSLATOR
 
 
 def _fits(where: Where, private: bool) -> bool:
@@ -159,20 +164,49 @@ COMMANDS: tuple[Command, ...] = (
         _C,
         Where.PRIVATE,
     ),
+    Command(
+        "translate",
+        N_("Translate the recommendations into Khmer, or review drafts (translators)"),
+        Access.TRANSLATOR,
+        Where.PRIVATE,
+    ),
+    Command(
+        "translations",
+        N_("How much is translated into Khmer, who is working; export and import (translators)"),
+        Access.TRANSLATOR,
+        Where.PRIVATE,
+    ),
+    Command(
+        "translators",
+        N_("Appoint or remove the translators of the recommendations"),
+        _C,
+        Where.PRIVATE,
+    ),
 )
 
 
-def commands_for(role: Role, private: bool) -> list[Command]:
-    """The commands someone of this role may use in this kind of chat, in the list's order."""
-    return [c for c in COMMANDS if c.usable(role, private)]
+def commands_for(role: Role, private: bool, translator: bool = False) -> list[Command]:
+    """The commands someone of this role (and a translator, or not) may use in this kind of
+    chat, in the list's order."""
+    return [
+        c
+        for c in COMMANDS
+        if c.usable(role, private)
+        or (translator and c.translators_only and _fits(c.where, private))
+    ]
 
 
 def _menu(
-    translations: Translations, language: str, role: Role, private: bool
+    translations: Translations,
+    language: str,
+    role: Role,
+    private: bool,
+    translator: bool = False,
 ) -> list[BotCommand]:
     l10n = translations.localizer(language)
     return [
-        BotCommand(c.name, l10n.gettext(c.description)[:256]) for c in commands_for(role, private)
+        BotCommand(c.name, l10n.gettext(c.description)[:256])
+        for c in commands_for(role, private, translator)
     ]
 
 
@@ -206,12 +240,16 @@ async def publish_commands(bot: Bot, translations: Translations, default_languag
 
 
 def menu_fingerprint(
-    translations: Translations, default_language: str, role: Role, chosen: str | None
+    translations: Translations,
+    default_language: str,
+    role: Role,
+    chosen: str | None,
+    translator: bool = False,
 ) -> str:
     """What a person's private menu is (commands, texts, languages): publish again when it
     changes, as after a promotion, a /language choice or a release with new commands."""
     menus = [
-        [(c.command, c.description) for c in _menu(translations, lang, role, True)]
+        [(c.command, c.description) for c in _menu(translations, lang, role, True, translator)]
         for lang in _languages(default_language, chosen)
     ]
     return hashlib.sha256(json.dumps(menus).encode()).hexdigest()[:32]
@@ -229,18 +267,19 @@ async def publish_for_user(
     user_id: int,
     role: Role,
     chosen: str | None,
+    translator: bool = False,
 ) -> bool:
-    """Give one user's private chat their role's menu, or take it back (a guest's); False when
-    Telegram refuses (e.g. they never opened a chat with the bot): tried again later."""
+    """Give one user's private chat their role's menu (with a translator's commands), or take
+    it back (a guest's); False when Telegram refuses (e.g. they never opened a chat with the
+    bot): tried again later."""
     scope = BotCommandScopeChat(user_id)
     try:
         for code, language in zip(_CODES, _languages(default_language, chosen), strict=True):
-            if role is Role.GUEST:
+            if role is Role.GUEST and not translator:
                 await bot.delete_my_commands(scope=scope, language_code=code)
             else:
-                await bot.set_my_commands(
-                    _menu(translations, language, role, True), scope=scope, language_code=code
-                )
+                menu = _menu(translations, language, role, True, translator)
+                await bot.set_my_commands(menu, scope=scope, language_code=code)
     except (BadRequest, Forbidden):
         return False
     return True

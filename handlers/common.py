@@ -32,7 +32,23 @@ BotApplication = Application[
 
 
 async def reader(update: Update, context: BotContext) -> Localizer:
-    """The localizer for whoever sent this update."""
+    """The localizer of whoever reads the answer: a message in a group chat is answered in
+    the chat's language (everyone there reads it); anything else in the sender's."""
+    message = update.effective_message
+    if update.callback_query is None and message is not None and message.chat.type != "private":
+        return await chat_reader(message, context)
+    return await own_reader(update, context)
+
+
+async def chat_reader(message: Message, context: BotContext) -> Localizer:
+    """The localizer of a group chat (or topic): its language, else DEFAULT_LANGUAGE."""
+    services = context.services
+    language = await services.coalition.language_for(message.chat.id, thread_of(message))
+    return services.translations.localizer(language)
+
+
+async def own_reader(update: Update, context: BotContext) -> Localizer:
+    """The localizer of the person who sent this update (for what only they see)."""
     services = context.services
     user = update.effective_user
     if user is None:

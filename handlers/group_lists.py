@@ -31,7 +31,7 @@ def _view_text(l10n: Localizer, view: ListView) -> str:
                 "This group's list has {count} recommendation.",
                 "This group's list has {count} recommendations.",
                 total,
-            ).format(count=total)
+            ).format(count=l10n.number(total))
         ),
     ]
     if view.counts:
@@ -39,7 +39,7 @@ def _view_text(l10n: Localizer, view: ListView) -> str:
             escape(
                 " · ".join(
                     l10n.gettext("{cycle}: {count}").format(
-                        cycle=render.cycle_name(l10n, cycle), count=count
+                        cycle=render.cycle_name(l10n, cycle), count=l10n.number(count)
                     )
                     for cycle, count in view.counts.items()
                 )
@@ -239,10 +239,10 @@ async def on_reply(update: Update, context: BotContext) -> None:
             "{count} recommendations of cycle {cycle} removed from the list.",
             changed,
         )
-    ).format(count=changed, cycle=picked.cycle)
+    ).format(count=l10n.number(changed), cycle=l10n.number(picked.cycle))
     if picked.missing:
         done += "\n" + l10n.gettext("Not found in cycle {cycle}: {numbers}.").format(
-            cycle=picked.cycle, numbers=", ".join(picked.missing)
+            cycle=l10n.number(picked.cycle), numbers=", ".join(picked.missing)
         )
     if picked.not_listed:
         done += "\n" + l10n.gettext("Not on the list: {numbers}.").format(

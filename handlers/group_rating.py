@@ -69,7 +69,7 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         await rate_in(message, user, l10n, context, choice.round)
         return
     if choice.asked is not None:
-        text = l10n.gettext("Round {id} is not open.").format(id=choice.asked)
+        text = l10n.gettext("Round {id} is not open.").format(id=l10n.number(choice.asked))
     elif choice.choices:
         text = l10n.gettext("Several rounds are open: which one do you want to rate?")
     else:
@@ -168,7 +168,7 @@ async def rate_in(
                     "{count} more recommendation: send /rate again when you are ready.",
                     "{count} more recommendations: send /rate again when you are ready.",
                     left,
-                ).format(count=left)
+                ).format(count=l10n.number(left))
             ),
             do_quote=False,
         )
@@ -176,7 +176,9 @@ async def rate_in(
 
 async def on_vote(press: Press[Vote], context: BotContext) -> None:
     """v<colour>:<round>:<rec>: record the organisation's rating at once; counts follow."""
-    query, user, l10n, message = press.query, press.user, press.l10n, press.message
+    # What the tap answers and asks privately is the presser's own; the card's counts are
+    # redrawn in the chat's language by flush_cards.
+    query, user, l10n, message = press.query, press.user, press.own, press.message
     colour = COLOURS[press.data.tap]
     round_id, rec_id = press.data.round_id, press.data.rec
     in_group = message.chat.type != "private"

@@ -57,7 +57,7 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
                 l10n.gettext(
                     "That is too long to search. Please send at most {limit} characters: a number or a "
                     "few words."
-                ).format(limit=MAX_QUERY_CHARS)
+                ).format(limit=l10n.number(MAX_QUERY_CHARS))
             )
         )
         return
@@ -145,7 +145,7 @@ def _elsewhere_keyboard(
 ) -> InlineKeyboardMarkup | None:
     buttons = [
         InlineKeyboardButton(
-            l10n.gettext("{number} in cycle {cycle}").format(number=n, cycle=c),
+            l10n.gettext("{number} in cycle {cycle}").format(number=n, cycle=l10n.number(c)),
             callback_data=OpenCard(c, str(n)).pack(),
         )
         for n in missing

@@ -84,8 +84,11 @@ def _invite_markup(l10n: Localizer, invite: Invite) -> InlineKeyboardMarkup:
     )
 
 
-async def join_with_code(update: Update, context: BotContext, code: str) -> None:
-    """/start <code>: redeem an invite; every failure says why, in the user's language."""
+async def join_with_code(
+    update: Update, context: BotContext, code: str, languages: InlineKeyboardMarkup | None = None
+) -> None:
+    """/start <code>: redeem an invite; every failure says why, in the user's language. The
+    welcome offers `languages` (English / ខ្មែរ) at once."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -118,7 +121,11 @@ async def join_with_code(update: Update, context: BotContext, code: str) -> None
         ),
     }
     text = texts[joining.result].format(org=joining.short_name, name=joining.name)
-    await message.reply_text(escape(text))
+    if joining.result is not Joined.JOINED or languages is None:
+        await message.reply_text(escape(text))
+        return
+    ask = l10n.gettext("Choose your language:")
+    await message.reply_text(escape(text + "\n\n" + ask), reply_markup=languages)
 
 
 @answering_not_allowed
@@ -211,7 +218,7 @@ async def _org_list(
             "{count} member organisation. Tap one to manage it.",
             "{count} member organisations. Tap one to manage it.",
             len(orgs),
-        ).format(count=len(orgs))
+        ).format(count=l10n.number(len(orgs)))
     )
     buttons = [
         InlineKeyboardButton(_org_line(o), callback_data=OrgButton(OrgView.PANEL, o.id).pack())
@@ -431,7 +438,7 @@ async def _erase_question(
             "Backups already taken still hold its data; the last of them is deleted after "
             "{days} days.",
             context.services.settings.backup_keep,
-        ).format(days=context.services.settings.backup_keep)
+        ).format(days=l10n.number(context.services.settings.backup_keep))
     )
     return text, InlineKeyboardMarkup(
         [
@@ -501,18 +508,19 @@ async def _reps_panel(
     ), InlineKeyboardMarkup(rows)
 
 
-async def _target_user(message: Message) -> int | None:
+def _target_user(message: Message) -> tuple[int | None, str | None]:
+    """Whom /promote or /demote names, and their Telegram language when it is a reply."""
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
-        return reply.from_user.id
+        return reply.from_user.id, reply.from_user.language_code
     parts = (message.text or "").split()
-    return whole_number(parts[1]) if len(parts) == 2 else None
+    return (whole_number(parts[1]) if len(parts) == 2 else None), None
 
 
 async def _set_role(
     message: Message, user: User, l10n: Localizer, context: BotContext, flag: bool
 ) -> None:
-    target = await _target_user(message)
+    target, telegram_code = _target_user(message)
     if target is None:
         await message.reply_text(
             escape(
@@ -524,7 +532,12 @@ async def _set_role(
         )
         return
     try:
-        changed = await context.services.coalition.set_coordinator(user.id, target, flag)
+        changed = await context.services.coalition.set_coordinator(
+            user.id,
+            target,
+            flag,
+            telegram_code and context.services.translations.pick(telegram_code),
+        )
     except LastCoordinator:
         await message.reply_text(
             escape(

@@ -68,7 +68,7 @@ def _table(l10n: Localizer, table: MilestoneTable, correcting: bool) -> str:
     title = l10n.gettext("Milestones of each review cycle")
     lines = [f"<b>{escape(title)}</b>"]
     for cycle, milestones in sorted(table.cycles.items()):
-        heading = l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+        heading = l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(cycle))
         lines += ["", f"<b>{escape(heading)}</b>"]
         lines += [_line(l10n, m, milestones.entries.get(m)) for m in Milestone]
     lines.append("")
@@ -88,7 +88,7 @@ def _table(l10n: Localizer, table: MilestoneTable, correcting: bool) -> str:
 def _cycles(table: MilestoneTable, l10n: Localizer) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            l10n.gettext("Cycle {cycle}").format(cycle=cycle),
+            l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(cycle)),
             callback_data=MilestoneButton(cycle).pack(),
         )
         for cycle in sorted(table.cycles)
@@ -133,7 +133,7 @@ async def on_button(press: Press[MilestoneButton], context: BotContext) -> None:
     question = l10n.gettext(
         "Cycle {cycle}, {name} (now: {date}). Reply to this message with the date, like "
         "2027-06-30 or 30 June 2027 (a month or a year works too)."
-    ).format(cycle=data.cycle, name=name, date=now)
+    ).format(cycle=l10n.number(data.cycle), name=name, date=now)
     text, box = reply_box(press.message, press.user, escape(question), l10n.gettext("The date"))
     prompt = await press.message.reply_text(text, reply_markup=box, do_quote=False)
     await services.strategies.ask_milestone(
@@ -168,10 +168,10 @@ async def on_date(update: Update, context: BotContext, prompt_id: int) -> bool:
         "Cycle {cycle}, {name}: {date}. The dates of {count} actions moved.",
         answer.moved,
     ).format(
-        cycle=answer.cycle,
+        cycle=l10n.number(answer.cycle),
         name=l10n.gettext(NAMES[answer.milestone]),
         date=_when(l10n, answer.entry.date),
-        count=answer.moved,
+        count=l10n.number(answer.moved),
     )
     await message.reply_text(escape(text))
     return True

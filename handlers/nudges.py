@@ -90,10 +90,10 @@ def _when(l10n: Localizer, item: NudgeItem, today: dt.date) -> str:
     if days > 0:
         return l10n.ngettext(
             "Due in {days} day, on {date}.", "Due in {days} days, on {date}.", days
-        ).format(days=days, date=l10n.date(due))
+        ).format(days=l10n.number(days), date=l10n.date(due))
     return l10n.ngettext(
         "Overdue by {days} day (due {date}).", "Overdue by {days} days (due {date}).", -days
-    ).format(days=-days, date=l10n.date(due))
+    ).format(days=l10n.number(-days), date=l10n.date(due))
 
 
 class NudgeRenderer(Renderer):
@@ -157,7 +157,7 @@ class NudgeRenderer(Renderer):
             more = len(entries) - LISTED
             shown = entries[:LISTED]
             if more > 0:
-                shown.append(l10n.gettext("… and {count} more").format(count=more))
+                shown.append(l10n.gettext("… and {count} more").format(count=l10n.number(more)))
             return ["", f"<b>{escape(title)}</b> ({len(entries)})", *shown]
 
         def due_text(action: Action) -> str:
@@ -192,7 +192,9 @@ class NudgeRenderer(Renderer):
             [
                 line(
                     o.action,
-                    l10n.ngettext("{days} day", "{days} days", o.days).format(days=o.days),
+                    l10n.ngettext("{days} day", "{days} days", o.days).format(
+                        days=l10n.number(o.days)
+                    ),
                 )
                 for o in summary.overdue
             ],
@@ -220,7 +222,7 @@ class NudgeRenderer(Renderer):
                     "{count} action has a timeframe the bot cannot read: no nudges for it.",
                     "{count} actions have a timeframe the bot cannot read: no nudges for them.",
                     summary.unreadable,
-                ).format(count=summary.unreadable),
+                ).format(count=l10n.number(summary.unreadable)),
             ]
         if len(lines) == 1:
             lines += ["", l10n.gettext("Nothing due, overdue or blocked this week.")]

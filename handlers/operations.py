@@ -54,7 +54,7 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
     if now.last_backup is None:
         lines.append(
             l10n.gettext("No backup yet: the first runs at {time}.").format(
-                time=services.settings.backup_time.strftime("%H:%M")
+                time=l10n.time(services.settings.backup_time)
             )
         )
     else:
@@ -62,14 +62,16 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
             l10n.gettext("Last backup: {when}, {size} MB ({kept} kept).").format(
                 when=l10n.datetime(now.last_backup.taken_at, tz),
                 size=_megabytes(now.last_backup.size),
-                kept=now.backups_kept,
+                kept=l10n.number(now.backups_kept),
             )
         )
     lines.append(
         l10n.gettext(
             "Messages the bot sends on its own: {waiting} waiting, {failed} not delivered in "
             "the last day."
-        ).format(waiting=now.outbox_waiting, failed=now.outbox_failed_day)
+        ).format(
+            waiting=l10n.number(now.outbox_waiting), failed=l10n.number(now.outbox_failed_day)
+        )
     )
     await message.reply_text(
         "\n".join(escape(line) if i else line for i, line in enumerate(lines))

@@ -69,7 +69,7 @@ async def next_private(
                     "Your organisation has rated every recommendation it did not skip. "
                     "{count} recommendations were skipped: send /rate to rate them.",
                     skipped,
-                ).format(count=skipped)
+                ).format(count=l10n.number(skipped))
                 if skipped
                 else l10n.gettext(
                     "Your organisation has rated every recommendation of this round. "
@@ -124,7 +124,13 @@ def prompt_text(
             )
         )
     return escape(
-        text.format(org=org, number=number, colour=colour.emoji, reason=current, limit=MAX_REASON)
+        text.format(
+            org=org,
+            number=number,
+            colour=colour.emoji,
+            reason=current,
+            limit=l10n.number(MAX_REASON),
+        )
     )
 
 
@@ -258,7 +264,7 @@ async def _answer_reason(
         text = l10n.gettext(
             "Your reason has {length} characters, more than the {limit} a reason may have: "
             "only its first {limit} were saved. To shorten it yourself, reply again."
-        ).format(length=given.length, limit=MAX_REASON)
+        ).format(length=l10n.number(given.length), limit=l10n.number(MAX_REASON))
     elif plain:
         text = l10n.gettext("Reason saved for {number} {colour}.").format(
             number=rec.number if rec else "?", colour=colour
@@ -379,7 +385,7 @@ async def _prompt_being_recorded(
 
 async def on_reason_button(press: Press[AskReason], context: BotContext) -> None:
     """rw:<round>:<rec>: ask for the reason of the organisation's rating of this card."""
-    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.l10n
+    round_id, rec_id, l10n = press.data.round_id, press.data.rec, press.own
     services = context.services
     try:
         org_id, org = await services.assessments.rater(press.user.id)

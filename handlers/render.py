@@ -58,7 +58,7 @@ def group_names(l10n: Localizer, groups: Sequence[WorkingGroup]) -> str:
 
 def cycle_name(l10n: Localizer, cycle: int) -> str:
     """'Cycle 2': how every reader sees a cycle's number."""
-    return l10n.gettext("Cycle {cycle}").format(cycle=cycle)
+    return l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(cycle))
 
 
 def closing(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None) -> str:
@@ -72,7 +72,7 @@ def cycle_label(l10n: Localizer, catalog: Catalog, cycle: int) -> str:
     if review is None:
         return cycle_name(l10n, cycle)
     return l10n.gettext("Cycle {cycle} (reviewed {date})").format(
-        cycle=cycle, date=l10n.date(review)
+        cycle=l10n.number(cycle), date=l10n.date(review)
     )
 
 
@@ -146,7 +146,7 @@ def card(
                     "📋 {count} action in the strategies serves it",
                     "📋 {count} actions in the strategies serve it",
                     actions,
-                ).format(count=actions)
+                ).format(count=l10n.number(actions))
             )
         )
     if rec.sdg_targets:
@@ -174,7 +174,9 @@ def card_keyboard(
         rows.append(
             [
                 InlineKeyboardButton(
-                    l10n.gettext("{number} in cycle {cycle}").format(number=rec.number, cycle=c),
+                    l10n.gettext("{number} in cycle {cycle}").format(
+                        number=rec.number, cycle=l10n.number(c)
+                    ),
                     callback_data=OpenCard(c, str(rec.number)).pack(),
                 )
                 for c in elsewhere
@@ -197,7 +199,7 @@ def card_keyboard(
     )
     rows.append(row)
     if actions:
-        label = l10n.gettext("📋 Actions ({count})").format(count=actions)
+        label = l10n.gettext("📋 Actions ({count})").format(count=l10n.number(actions))
         rows.append([InlineKeyboardButton(label, callback_data=ServingActions(rec.id).pack())])
     if coordinator:
         rows.append(
@@ -233,7 +235,7 @@ def describe_request(l10n: Localizer, catalog: Catalog, request: SearchRequest) 
     if request.response is not None:
         parts.append(response_label(l10n, request.response))
     if request.cycle is not None:
-        parts.append(l10n.gettext("Cycle {cycle}").format(cycle=request.cycle))
+        parts.append(l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(request.cycle)))
     return " · ".join(parts) or l10n.gettext("all recommendations")
 
 
@@ -295,7 +297,7 @@ def result_page(
     shown = result.recommendations[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     header = l10n.ngettext(
         "{count} recommendation for {query}", "{count} recommendations for {query}", total
-    ).format(count=total, query=what)
+    ).format(count=l10n.number(total), query=what)
     lines = [f"🔎 <b>{header}</b>"]
     if result.partial:
         lines.append(
@@ -309,7 +311,11 @@ def result_page(
         lines.append(_not_understood(l10n, result))
     if pages > 1:
         lines.append(
-            escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))
+            escape(
+                l10n.gettext("Page {page} of {pages}").format(
+                    page=l10n.number(page + 1), pages=l10n.number(pages)
+                )
+            )
         )
     lines.append("")
     start = page * PAGE_SIZE
@@ -373,7 +379,7 @@ def filter_keyboard(
             + [
                 InlineKeyboardButton(
                     mark(
-                        l10n.gettext("Cycle {cycle}").format(cycle=c.number),
+                        l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(c.number)),
                         request.cycle == c.number,
                     ),
                     callback_data=list_data(_replace(request, cycle=c.number), token, 0),
@@ -453,7 +459,9 @@ def number_reply(l10n: Localizer, catalog: Catalog, result: NumberResult) -> lis
             escape(
                 l10n.gettext(
                     "Showing the first {shown} of {total}. Ask for a shorter range to see the rest."
-                ).format(shown=len(result.found), total=result.truncated_from)
+                ).format(
+                    shown=l10n.number(len(result.found)), total=l10n.number(result.truncated_from)
+                )
             )
         )
     for number in result.missing:
@@ -473,14 +481,16 @@ def missing_line(
                 "{number} is not in cycle {cycle}. It exists in: {cycles}. Tap a button below."
             ).format(
                 number=number,
-                cycle=cycle,
-                cycles=", ".join(l10n.gettext("cycle {cycle}").format(cycle=c) for c in elsewhere),
+                cycle=l10n.number(cycle),
+                cycles=", ".join(
+                    l10n.gettext("cycle {cycle}").format(cycle=l10n.number(c)) for c in elsewhere
+                ),
             )
         )
     return escape(
         l10n.gettext(
             "There is no recommendation {number} in cycle {cycle}, nor in any other cycle."
-        ).format(number=number, cycle=cycle)
+        ).format(number=number, cycle=l10n.number(cycle))
     )
 
 
@@ -555,9 +565,9 @@ def named_counts(l10n: Localizer, counts: dict[Overall, int]) -> str:
         Overall.NOT_ENOUGH: l10n.gettext("not enough {count}"),
     }
     return " · ".join(
-        named[value].format(count=counts[value])
+        named[value].format(count=l10n.number(counts[value]))
         if value in named
-        else f"{value.emoji} {counts[value]}"
+        else f"{value.emoji} {l10n.number(counts[value])}"
         for value in SUMMARY_ORDER
         if counts.get(value)
     )

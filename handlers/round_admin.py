@@ -282,7 +282,7 @@ def _preview(l10n: Localizer, context: BotContext, name: str, scope: Scope) -> s
         *scope.numbers,
         closing(l10n, services.settings.timezone, scope.closes_at),
         l10n.ngettext("{count} recommendation", "{count} recommendations", size).format(
-            count=size
+            count=l10n.number(size)
         ),
     ]
     return "\n".join(
@@ -324,7 +324,12 @@ async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None
                 "Round {id} «{name}» is open: {count} recommendation of cycle {cycle}.",
                 "Round {id} «{name}» is open: {count} recommendations of cycle {cycle}.",
                 size,
-            ).format(id=opened.round_id, name=opened.name, count=size, cycle=opened.scope.cycle)
+            ).format(
+                id=l10n.number(opened.round_id),
+                name=opened.name,
+                count=l10n.number(size),
+                cycle=l10n.number(opened.scope.cycle),
+            )
             + "\n"
             + l10n.gettext("Members rate with /rate, in their working group's chat or here.")
         ),
@@ -351,13 +356,13 @@ def _rounds_view(
         r = line.round
         lines.append(escape(" · ".join([f"{r.id}. {r.name}", *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
-            lines.append("   " + escape(_progress(line.organisations, r.size)))
+            lines.append("   " + escape(_progress(l10n, line.organisations)))
         elif line.own is not None and r.open:
             lines.append(
                 "   "
                 + escape(
                     l10n.gettext("your organisation: {rated} of {total} rated").format(
-                        rated=line.own, total=r.size
+                        rated=l10n.number(line.own[0]), total=l10n.number(line.own[1])
                     )
                 )
             )
@@ -372,19 +377,22 @@ def _status(l10n: Localizer, tz: dt.tzinfo, line: RoundLine) -> list[str]:
     return [
         cycle_name(l10n, r.cycle),
         l10n.ngettext("{count} recommendation", "{count} recommendations", r.size).format(
-            count=r.size
+            count=l10n.number(r.size)
         ),
         l10n.gettext("open") if r.open else l10n.gettext("closed"),
         *([closing(l10n, tz, r.closes_at)] if r.open else []),
         *([l10n.gettext("published")] if r.published else []),
         l10n.gettext("{rated} of {total} organisations took part").format(
-            rated=line.rated, total=line.total
+            rated=l10n.number(line.rated), total=l10n.number(line.total)
         ),
     ]
 
 
-def _progress(organisations: tuple[tuple[str, int], ...], size: int) -> str:
-    return " · ".join(f"{org} {n}/{size}" for org, n in organisations)
+def _progress(l10n: Localizer, organisations: tuple[tuple[str, int, int], ...]) -> str:
+    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator."""
+    return " · ".join(
+        f"{org} {l10n.number(n)}/{l10n.number(total)}" for org, n, total in organisations
+    )
 
 
 def _short(r: Round) -> str:
@@ -438,7 +446,7 @@ def _panel_view(
         escape(l10n.gettext("Scope: {scope}").format(scope=r.scope or "—")),
     ]
     if panel.organisations:
-        lines.append(escape(_progress(panel.organisations, r.size)))
+        lines.append(escape(_progress(l10n, panel.organisations)))
     if panel.reminded_at is not None:
         lines.append(
             escape(
@@ -457,11 +465,11 @@ def _panel_view(
     }[question]
     if question is RoundAction.PUBLISH and panel.low_participation:
         asked += "\n" + l10n.gettext(_LOW_PARTICIPATION).format(
-            rated=panel.rated,
-            total=panel.total,
-            percent=round(100 * panel.rated / panel.total) if panel.total else 0,
-            not_enough=panel.not_enough,
-            size=r.size,
+            rated=l10n.number(panel.rated),
+            total=l10n.number(panel.total),
+            percent=l10n.number(round(100 * panel.rated / panel.total) if panel.total else 0),
+            not_enough=l10n.number(panel.not_enough),
+            size=l10n.number(r.size),
         )
         yes = (l10n.gettext("Publish anyway"), RoundAction.PUBLISH_YES)
     lines += ["", "<b>" + escape(asked) + "</b>"]
@@ -630,9 +638,9 @@ async def _remind(press: Press[RoundButton], context: BotContext) -> None:
         said = l10n.gettext("Reminded {organisations} ({people}).").format(
             organisations=l10n.ngettext(
                 "{count} organisation", "{count} organisations", reminded.organisations
-            ).format(count=reminded.organisations),
+            ).format(count=l10n.number(reminded.organisations)),
             people=l10n.ngettext("{count} person", "{count} people", reminded.people).format(
-                count=reminded.people
+                count=l10n.number(reminded.people)
             ),
         )
     elif reminded.result is Reminding.TOO_SOON and reminded.last is not None:
@@ -670,7 +678,7 @@ def _delete_question(l10n: Localizer, round_: Round) -> str:
         l10n.gettext(
             "Delete round {id} «{name}»? Nobody has rated in it yet. It cannot be undone; the "
             "audit log keeps a line."
-        ).format(id=round_.id, name=round_.name)
+        ).format(id=l10n.number(round_.id), name=round_.name)
     )
 
 
@@ -679,7 +687,7 @@ def _delete_buttons(l10n: Localizer, round_: Round) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    l10n.gettext("Yes, delete round {id}").format(id=round_.id),
+                    l10n.gettext("Yes, delete round {id}").format(id=l10n.number(round_.id)),
                     callback_data=RoundButton(round_.id, RoundAction.DELETE).pack(),
                 ),
                 InlineKeyboardButton(

@@ -11,7 +11,7 @@ from telegram import (
 
 from bot.domain.assessment import Colour, Distribution, Round
 from bot.domain.i18n import Localizer
-from bot.domain.model import Recommendation
+from bot.domain.model import Recommendation, TranslationStatus
 from bot.domain.text import truncate
 from handlers.callbacks import (
     AskReason,
@@ -43,13 +43,15 @@ def card_text(
     round_: Round,
     rec: Recommendation,
     dist: Distribution,
+    rated: int,
     organisations: int,
     *,
     colours: bool = True,
     private: bool = False,
 ) -> str:
-    """A rating card's text: the recommendation, its States, the counts so far (without
-    `colours`, only how many organisations have rated, and when the colours show)."""
+    """A rating card's text: the recommendation, its States, the counts so far and "`rated`
+    of `organisations` organisations" (without `colours`, only how many organisations have
+    rated, and when the colours show)."""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
@@ -75,8 +77,21 @@ def card_text(
                 else ""
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
+            *(
+                ["<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"]
+                if l10n.language == "km"
+                and rec.khmer is not None
+                and rec.khmer.status is TranslationStatus.DRAFT
+                else []
+            ),
             "",
-            escape(counts.format(counts=dist.line(), rated=dist.total, total=organisations)),
+            escape(
+                counts.format(
+                    counts=l10n.digits(dist.line()),
+                    rated=l10n.number(rated),
+                    total=l10n.number(organisations),
+                )
+            ),
         ]
     )
 
@@ -130,8 +145,7 @@ async def rating_card(
     """A rating card: in a working group's chat that group's counts, elsewhere the coalition's;
     the colours only where `Assessments.shows_colours` allows (viewer None: a group's card)."""
     assessments = context.services.assessments
-    dist = await assessments.distribution(round_.id, rec.id, group_id)
-    _, organisations = await assessments.participation(round_.id, group_id)
+    dist, rated, organisations = await assessments.card_counts(round_.id, rec.id, group_id)
     colours = await assessments.shows_colours(viewer, round_, rec.id)
     return card_text(
         l10n,
@@ -139,6 +153,7 @@ async def rating_card(
         round_,
         rec,
         dist,
+        rated,
         organisations,
         colours=colours,
         private=viewer is not None,

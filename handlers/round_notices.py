@@ -34,21 +34,22 @@ async def on_results_notice(press: Press[ResultsNotice], context: BotContext) ->
         elif private:
             await send_export(message, l10n, context, user.id, round_id, "xlsx")
             await query.answer()
-        else:
+        else:  # the file goes privately: in the presser's own language, as the answers
+            own = press.own
             try:
-                await send_export(message, l10n, context, user.id, round_id, "xlsx", to=user.id)
+                await send_export(message, own, context, user.id, round_id, "xlsx", to=user.id)
             except Forbidden:  # never opened a private chat with the bot, or blocked it
                 await query.answer(
-                    l10n.gettext(
+                    own.gettext(
                         "Open a private chat with me first (tap my name, then Start), then tap "
                         "📥 XLSX again: I send tables privately."
                     ),
                     show_alert=True,
                 )
                 return
-            await query.answer(l10n.gettext("I sent you the table in our private chat."))
+            await query.answer(own.gettext("I sent you the table in our private chat."))
     except NotAllowed:
-        await query.answer(refusal_text(l10n, Refusal.NOT_PUBLISHED), show_alert=True)
+        await query.answer(refusal_text(press.own, Refusal.NOT_PUBLISHED), show_alert=True)
 
 
 async def report_unpinned(context: BotContext) -> None:

@@ -15,7 +15,7 @@ from telegram import (
 )
 
 from bot import charts
-from bot.domain.arguments import arguments, normalise, whole_number, whole_numbers
+from bot.domain.arguments import arguments, read
 from bot.domain.assessment import Overall, Round
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
@@ -56,8 +56,6 @@ from handlers.render import (
 
 RESULTS_PER_PAGE = 8
 
-_OPTIONS = {"csv", "xlsx", "theme", "themes"}
-
 
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
     """Whose results: in a linked group chat that working group's; in private the group named
@@ -68,12 +66,7 @@ async def _group_of(message: Message, context: BotContext) -> WorkingGroup | Non
     if message.chat.type != "private":
         group_id = await coalition.linked_group(message.chat.id, thread_of(message))
         return next((g for g in groups if g.id == group_id), None)
-    words = [
-        w
-        for w in normalise(arguments(message.text or "")).split()
-        if whole_number(w) is None and w.casefold() not in _OPTIONS
-    ]
-    return find_group(groups, " ".join(words))
+    return find_group(groups, " ".join(read(message.text or "").rest))
 
 
 async def _group_or_say(
@@ -140,10 +133,10 @@ async def _took_part(
     rated, total = await services.assessments.participation(round_id, group.id if group else None)
     if group:
         return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
-            rated=rated, total=total, group=group.name(l10n.language)
+            rated=l10n.number(rated), total=l10n.number(total), group=group.name(l10n.language)
         )
     return l10n.gettext("{rated} of {total} organisations took part.").format(
-        rated=rated, total=total
+        rated=l10n.number(rated), total=l10n.number(total)
     )
 
 
@@ -236,7 +229,13 @@ def _results_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
     page = max(0, min(page, pages - 1))
-    blocks = [escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))]
+    blocks = [
+        escape(
+            l10n.gettext("Page {page} of {pages}").format(
+                page=l10n.number(page + 1), pages=l10n.number(pages)
+            )
+        )
+    ]
     for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
         coalition = (
             "\n"
@@ -271,7 +270,7 @@ def _results_page(
 
 
 def _no_such_round(l10n: Localizer, round_id: int) -> str:
-    return l10n.gettext("There is no round {id}. See /rounds.").format(id=round_id)
+    return l10n.gettext("There is no round {id}. See /rounds.").format(id=l10n.number(round_id))
 
 
 def _results_not_yet(l10n: Localizer) -> str:
@@ -424,7 +423,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
                 l10n.gettext(
                     "This round is still open: results are shown once coordinators publish them. So far "
                     "{rated} of {total} organisations have taken part."
-                ).format(rated=rated, total=total)
+                ).format(rated=l10n.number(rated), total=l10n.number(total))
             )
         )
         return
@@ -445,14 +444,14 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         )
         return
     services = context.services
-    groups = {g.slug: g for g in await services.coalition.working_groups()}
-    words = [w for w in normalise(message.text or "").casefold().split()[1:] if not w.isdigit()]
-    unknown = [w for w in words if w not in {"csv", "xlsx", "theme", "themes", *groups}]
-    if unknown:
+    words = read(message.text or "")
+    try:  # the other words name a working group (land, ដីធ្លី), or nothing
+        group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
+    except UnknownGroup:
         await message.reply_text(
             escape(
                 l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
-                    format=unknown[0][:20], formats="csv, xlsx"
+                    format=words.rest[0][:20], formats="csv, xlsx"
                 )
             )
         )
@@ -460,9 +459,8 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
-    fmt = "csv" if "csv" in words else "xlsx"
-    by_theme = "theme" in words or "themes" in words
-    group = next((groups[w] for w in words if w in groups), None)
+    fmt = "csv" if "csv" in words.options else "xlsx"
+    by_theme = "themes" in words.options
     try:
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
@@ -472,7 +470,8 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/compare <earlier round> <later round>: what progressed and what regressed."""
-    numbers = whole_numbers(arguments(message.text or ""))
+    words = read(message.text or "")
+    numbers = words.numbers
     if len(numbers) != 2:
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
@@ -495,9 +494,8 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
         return
     changes = comparison.changes
     names = [r.name if (r := await assessments.round(n)) else str(n) for n in numbers]
-    text = normalise(message.text or "").casefold()
-    if changes and ("csv" in text or "xlsx" in text):
-        fmt = "csv" if "csv" in text else "xlsx"
+    if changes and words.options & {"csv", "xlsx"}:
+        fmt = "csv" if "csv" in words.options else "xlsx"
         data = compare_rows(l10n, context.services.catalog, changes, overall_label)
         await message.reply_document(
             InputFile(
@@ -535,12 +533,16 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
         " · ".join(
             [
                 "⬆ "
-                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(count=up),
+                + l10n.ngettext("{count} progressed", "{count} progressed", up).format(
+                    count=l10n.number(up)
+                ),
                 "⬇ "
-                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(count=down),
+                + l10n.ngettext("{count} regressed", "{count} regressed", down).format(
+                    count=l10n.number(down)
+                ),
                 "= "
                 + l10n.ngettext("{count} stayed", "{count} stayed", comparison.stayed).format(
-                    count=comparison.stayed
+                    count=l10n.number(comparison.stayed)
                 ),
             ]
         )
@@ -556,7 +558,11 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
                 "{count} not comparable: {absent} not in both rounds, {unrated} without a "
                 "colour in one of them (not enough ratings or contested).",
                 apart,
-            ).format(count=apart, absent=comparison.not_in_both, unrated=comparison.unrated)
+            ).format(
+                count=l10n.number(apart),
+                absent=l10n.number(comparison.not_in_both),
+                unrated=l10n.number(comparison.unrated),
+            )
         )
     return lines
 
@@ -599,4 +605,4 @@ def _comparison_picture(
 
 def _round_argument(message: Message) -> int | None:
     """The first whole number after the command: /results 2, /export 2 xlsx."""
-    return next(iter(whole_numbers(arguments(message.text or ""))), None)
+    return next(iter(read(message.text or "").numbers), None)

@@ -34,7 +34,11 @@ def serving_list(
         "{count} action in the strategies serves {number} ({cycle}). Tap a number for its card.",
         "{count} actions in the strategies serve {number} ({cycle}). Tap a number for its card.",
         len(actions),
-    ).format(count=len(actions), number=rec.number, cycle=render.cycle_name(l10n, rec.cycle))
+    ).format(
+        count=l10n.number(len(actions)),
+        number=rec.number,
+        cycle=render.cycle_name(l10n, rec.cycle),
+    )
     lines = [escape(head), ""]
     shown = actions[:LISTED]
     for n, action in enumerate(shown, start=1):
@@ -47,7 +51,7 @@ def serving_list(
         )
     if len(actions) > LISTED:
         more = len(actions) - LISTED
-        lines.append(escape(l10n.gettext("… and {count} more").format(count=more)))
+        lines.append(escape(l10n.gettext("… and {count} more").format(count=l10n.number(more))))
     buttons = [
         InlineKeyboardButton(str(n), callback_data=StrategyCard(a.id, 0).pack())
         for n, a in enumerate(shown, start=1)

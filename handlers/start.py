@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.domain.arguments import arguments, language_word
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
@@ -74,7 +75,7 @@ def help_text(
             l10n.gettext(
                 "A number without a cycle means the current cycle ({cycle}). Results come a page "
                 "at a time: tap a number to read the whole recommendation, ◀ ▶ to turn pages."
-            ).format(cycle=current_cycle if current_cycle is not None else "—")
+            ).format(cycle=l10n.digits(str(current_cycle or "—")))
         ),
         escape(
             l10n.gettext(
@@ -89,7 +90,7 @@ def help_text(
         lines += _members_help(l10n, groups, nudges)
     lines += _commands_help(l10n, role, private)
     if role is Role.COORDINATOR:
-        lines += _coordinators_help(l10n, private, nudges[1].strftime("%H:%M"))
+        lines += _coordinators_help(l10n, private, l10n.time(nudges[1]))
     return "\n".join(lines)
 
 
@@ -98,8 +99,8 @@ def _members_help(
 ) -> list[str]:
     """Rating and strategies: for members and coordinators."""
     groups_text = group_names(l10n, groups)
-    days_before = ", ".join(str(d) for d in nudges[0]) or "—"
-    nudge_time = nudges[1].strftime("%H:%M")
+    days_before = ", ".join(l10n.number(d) for d in nudges[0]) or "—"
+    nudge_time = l10n.time(nudges[1])
     return [
         "",
         "<b>" + escape(l10n.gettext("Rating progress (member organisations)")) + "</b>",
@@ -134,7 +135,10 @@ def _members_help(
                 "not colour the result. A reason may have up to {limit} characters; in "
                 "/myratings, ✍ changes it and 🗑 deletes it. ⚖️ contested: the ratings are widely "
                 "split; … not enough ratings to show a colour."
-            ).format(limit=MAX_REASON, minutes=int(PENDING_TTL.total_seconds() // 60))
+            ).format(
+                limit=l10n.number(MAX_REASON),
+                minutes=l10n.number(int(PENDING_TTL.total_seconds() // 60)),
+            )
         ),
         escape(
             l10n.gettext(
@@ -334,8 +338,21 @@ async def help_command(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     role = await context.services.coalition.role(user.id)
-    text, markup = short_help(l10n, role, message.chat.type == "private")
+    private = message.chat.type == "private"
+    text, markup = short_help(l10n, role, private)
+    translator = private and role is not Role.COORDINATOR
+    if translator and await context.services.translating.may_translate(user.id):
+        text += "\n\n" + escape(translator_help(l10n))
     await message.reply_text(text, reply_markup=markup)
+
+
+def translator_help(l10n: Localizer) -> str:
+    """The line /help adds for a translator (coordinators have the commands in their list)."""
+    return l10n.gettext(
+        "You are a translator: /translate gives you the next recommendation to translate into "
+        "Khmer (those in use first) or a draft to review; /translations shows how far "
+        "translating has come, with the files to work offline."
+    )
 
 
 async def on_more_help(press: Press[HelpMore], context: BotContext) -> None:
@@ -374,7 +391,7 @@ async def _reason_link(update: Update, context: BotContext, payload: str) -> Non
 
 
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
-    await members.join_with_code(update, context, payload)
+    await members.join_with_code(update, context, payload, language_keyboard())
     await sync_menus(context.bot, context.services)  # a new member's menu, at once
 
 
@@ -451,12 +468,12 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 "{count} active organisation (/orgs, /addorg)",
                 "{count} active organisations (/orgs, /addorg)",
                 checklist.organisations,
-            ).format(count=checklist.organisations)
+            ).format(count=l10n.number(checklist.organisations))
         ),
         "• "
         + escape(
             l10n.gettext("Working groups with a chat: {linked} of {total}").format(
-                linked=linked, total=len(checklist.groups)
+                linked=l10n.number(linked), total=l10n.number(len(checklist.groups))
             )
         ),
     ]
@@ -476,7 +493,7 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
             + escape(
                 l10n.ngettext(
                     "{count} open round:", "{count} open rounds:", len(checklist.open_rounds)
-                ).format(count=len(checklist.open_rounds))
+                ).format(count=l10n.number(len(checklist.open_rounds)))
             )
         )
         lines += [
@@ -492,7 +509,7 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 "{count} invite link not used yet",
                 "{count} invite links not used yet",
                 checklist.invites,
-            ).format(count=checklist.invites)
+            ).format(count=l10n.number(checklist.invites))
         )
     )
     lines += ["", escape(l10n.gettext("Send /help for what you can do."))]
@@ -542,6 +559,11 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
                     )
                 ]
             )
+        elif left is None:
+            text = l10n.gettext(
+                "«{name}»: not for your organisation's working groups (you may still rate), "
+                "{closing}."
+            )
         else:
             text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")
         lines.append(escape(text.format(name=round_.name, count=left, closing=when)))
@@ -567,59 +589,88 @@ async def on_show_rounds(press: Press[ShowRounds], context: BotContext) -> None:
 
 
 async def language_command(update: Update, context: BotContext) -> None:
-    """Offer the language buttons: in private the reader's, in a group the chat's."""
+    """/language: the language buttons (in private the reader's, in a group the chat's);
+    /language km (or ខ្មែរ, en, English, អង់គ្លេស…) sets it at once."""
     l10n = await reader(update, context)
-    message = update.effective_message
-    if message is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    if message.chat.type != "private":
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "Choose this chat's language: rating cards and the bot's other messages here "
-                    "will use it (coordinators only)."
-                )
-            ),
-            reply_markup=language_keyboard(chat=True),
+    private = message.chat.type == "private"
+    typed = arguments(message.text or "")
+    code = language_word(typed)
+    if code is not None:
+        if private:
+            await _set_own_language(context, user.id, message.chat.id, code)
+            return
+        _, said = await _set_chat_language(context, user.id, message, code, l10n)
+        await message.reply_text(escape(said))
+        return
+    lines = []
+    if typed.strip():
+        lines.append(
+            l10n.gettext("I know two languages: English (en) and Khmer (km), e.g. /language km.")
         )
-        return
+    if not private:
+        lines.append(
+            l10n.gettext(
+                "Choose this chat's language: rating cards and the bot's other messages here "
+                "will use it (coordinators only)."
+            )
+        )
+    else:
+        lines.append(l10n.gettext("Choose your language:"))
     await message.reply_text(
-        escape(l10n.gettext("Choose your language:")), reply_markup=language_keyboard()
+        escape("\n".join(lines)), reply_markup=language_keyboard(chat=not private)
+    )
+
+
+async def _set_chat_language(
+    context: BotContext, user_id: int, message: Message, code: str, l10n: Localizer
+) -> tuple[bool, str]:
+    """Set a linked group chat's language: whether it was set, and what to say (in the new
+    language once set, else why not)."""
+    try:
+        linked = await context.services.coalition.set_chat_language(
+            user_id, message.chat.id, thread_of(message), code
+        )
+    except NotAllowed:
+        return False, not_allowed(l10n)
+    if not linked:
+        return False, not_linked(l10n)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the chat's language is now
+    # Khmer.
+    return True, context.services.translations.localizer(code).gettext(
+        "This chat's language is now English."
     )
 
 
 async def chat_language_chosen(press: Press[ChatLanguage], context: BotContext) -> None:
     """A coordinator set a linked group chat's language: confirm in it."""
     code = press.data.code.value
-    try:
-        linked = await context.services.coalition.set_chat_language(
-            press.user.id, press.message.chat.id, thread_of(press.message), code
-        )
-    except NotAllowed:
-        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+    done, said = await _set_chat_language(context, press.user.id, press.message, code, press.l10n)
+    if not done:
+        await press.query.answer(said, show_alert=True)
         return
-    if not linked:
-        await press.query.answer(not_linked(press.l10n), show_alert=True)
-        return
+    await press.query.answer(said)
+    await edit(press.message, escape(said), None)
+
+
+async def _set_own_language(context: BotContext, user_id: int, chat_id: int, code: str) -> str:
+    """Remember a person's language, refresh their menu, confirm in the new language."""
+    await context.services.set_language(user_id, code)
+    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
     l10n = context.services.translations.localizer(code)
-    # TRANSLATORS: shown in the language just chosen: in Khmer, say the chat's language is now
-    # Khmer.
-    done = l10n.gettext("This chat's language is now English.")
-    await press.query.answer(done)
-    await edit(press.message, escape(done), None)
+    # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
+    done = l10n.gettext("Language set to English.")
+    await context.bot.send_message(
+        chat_id, escape(done) + "\n" + escape(l10n.gettext("Send /help for examples."))
+    )
+    return done
 
 
 async def language_chosen(press: Press[Language], context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
-    query, code = press.query, press.data.code.value
-    await context.services.set_language(press.user.id, code)
-    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
-    l10n = context.services.translations.localizer(code)
-    # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
-    await query.answer(l10n.gettext("Language set to English."))
-    await context.bot.send_message(
-        press.message.chat.id,
-        escape(l10n.gettext("Language set to English."))
-        + "\n"
-        + escape(l10n.gettext("Send /help for examples.")),
+    done = await _set_own_language(
+        context, press.user.id, press.message.chat.id, press.data.code.value
     )
+    await press.query.answer(done)

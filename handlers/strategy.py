@@ -19,6 +19,7 @@ from telegram import (
 )
 
 from bot.domain.action_flow import LABELS, Step
+from bot.domain.arguments import cycle_word
 from bot.domain.i18n import Localizer
 from bot.domain.importer import UnreadableFile
 from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
@@ -82,7 +83,7 @@ def _list(
                 "{count} action, by due date. Tap a number for its card.",
                 "{count} actions, by due date. Tap a number for its card.",
                 len(actions),
-            ).format(count=len(actions))
+            ).format(count=l10n.number(len(actions)))
         )
     )
     lines.append("")
@@ -108,7 +109,11 @@ def _list(
     if pages > 1:
         lines.append("")
         lines.append(
-            escape(l10n.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages))
+            escape(
+                l10n.gettext("Page {page} of {pages}").format(
+                    page=l10n.number(page + 1), pages=l10n.number(pages)
+                )
+            )
         )
     more = add if adding else []
     return "\n".join(lines), InlineKeyboardMarkup([r for r in [*rows, turn, *more] if r])
@@ -121,7 +126,7 @@ def _counts_line(l10n: Localizer, group: WorkingGroup, counts: StrategyCounts) -
         if counts.by_status.get(status)
     ]
     if counts.overdue:
-        parts.append(l10n.gettext("overdue: {count}").format(count=counts.overdue))
+        parts.append(l10n.gettext("overdue: {count}").format(count=l10n.number(counts.overdue)))
     detail = " · ".join(parts) if parts else l10n.gettext("no actions")
     return f"<b>{escape(group.name(l10n.language))}</b>: {escape(detail)}"
 
@@ -355,16 +360,16 @@ async def card_view(
 
 
 MAX_UPLOAD = 5 * 1024 * 1024
-_CYCLE = re.compile(r"^(?:c|cycle)\s*(\d{1,2})$", re.IGNORECASE)
 
 
 def _caption(caption: str) -> tuple[str, int | None]:
-    """A file's caption: the working group's name, and `c2` (or `cycle 2`) for the cycle."""
+    """A file's caption: the working group's name, and `c2` (`c២`, `វដ្តទី២`, `ជុំទី២`) for the
+    cycle."""
     words, cycle = [], None
     for word in caption.split():
-        found = _CYCLE.match(word)
-        if found:
-            cycle = int(found.group(1))
+        found = cycle_word(word)
+        if found is not None:
+            cycle = found
         else:
             words.append(word)
     return " ".join(words), cycle
@@ -428,23 +433,25 @@ async def on_file(update: Update, context: BotContext) -> None:
                 "Action strategy imported: {added} added, {updated} updated, {unchanged} "
                 "unchanged, {bad} rows not loaded."
             ).format(
-                added=report.added,
-                updated=report.updated,
-                unchanged=report.unchanged,
+                added=l10n.number(report.added),
+                updated=l10n.number(report.updated),
+                unchanged=l10n.number(report.unchanged),
                 bad=len(errors),
             )
         )
     ]
     for error in errors[:LISTED_ERRORS]:
         where = (
-            l10n.gettext("sheet {sheet}, line {line}").format(sheet=error.sheet, line=error.line)
+            l10n.gettext("sheet {sheet}, line {line}").format(
+                sheet=error.sheet, line=l10n.number(error.line)
+            )
             if error.sheet
-            else l10n.gettext("line {line}").format(line=error.line)
+            else l10n.gettext("line {line}").format(line=l10n.number(error.line))
         )
         lines.append(escape(f"• {where}: {error.translated(l10n)}"))
     if len(errors) > LISTED_ERRORS:
         more = len(errors) - LISTED_ERRORS
-        lines.append(escape(l10n.gettext("… and {count} more").format(count=more)))
+        lines.append(escape(l10n.gettext("… and {count} more").format(count=l10n.number(more))))
     for chunk in split_messages(["\n".join(lines)]):
         await message.reply_text(chunk)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import aiosqlite
 
@@ -23,6 +23,7 @@ from bot.domain.assessment import (
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Content, Outgoing
+from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.round_guide import Guide
 from storage import audit, expiring, outbox
 from storage.db import Database
@@ -78,9 +79,50 @@ _FREEZE = (
     "WHERE t.round_id = :r), (SELECT COUNT(*) FROM organisations AS o JOIN organisation_groups "
     "AS m ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE o.active = 1) "
     "FROM working_groups AS g",
-    "INSERT INTO frozen_participation SELECT :r, 0, (SELECT COUNT(DISTINCT t.organisation_id) "
-    "FROM ratings AS t JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1 "
-    "WHERE t.round_id = :r), (SELECT COUNT(*) FROM organisations WHERE active = 1)",
+)
+# The round's audience (bot/domain/round_audience.py), one row per audience organisation:
+# (id, short name, its own recommendations, how many of them it rated, rated anything?).
+# :r the round (0: none yet), :items its recommendations before it exists (JSON), :rec one
+# recommendation only and :org one organisation only (or NULL), :everyone and :ungrouped the
+# rule. A closed round's groups'
+# lists are those at the close; membership is today's.
+_LISTED = (
+    "WITH items(rec) AS (SELECT recommendation_id FROM round_items WHERE round_id = :r "
+    "UNION SELECT value FROM json_each(:items)), "
+    "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM frozen_group_items "
+    "WHERE round_id = :r UNION SELECT w.working_group_id, i.rec FROM items AS i "
+    "JOIN working_group_recommendations AS w ON w.recommendation_id = i.rec AND w.included = 1 "
+    "WHERE NOT EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
+    "AND working_group_id = 0))"
+)
+_AUDIENCE = (
+    f"{_LISTED}, chosen(rec) AS (SELECT rec FROM items WHERE :rec IS NULL OR rec = :rec), "  # noqa: S608 (constants only)
+    # Each active organisation, and whether it counts all of the round (the rule's "whole").
+    "people(id, short, whole) AS (SELECT o.id, o.short_name, :everyone OR (:ungrouped AND "
+    "NOT EXISTS (SELECT 1 FROM organisation_groups AS m WHERE m.organisation_id = o.id)) "
+    "FROM organisations AS o WHERE o.active = 1 AND (:org IS NULL OR o.id = :org)), "
+    # A group member's own recommendations (its groups' lists) and how many of them it rated.
+    "grouped(org, total, rated) AS (SELECT m.organisation_id, COUNT(DISTINCT l.rec), "
+    "COUNT(DISTINCT t.recommendation_id) FROM organisation_groups AS m "
+    "JOIN listed AS l ON l.g = m.working_group_id JOIN chosen AS c ON c.rec = l.rec "
+    "LEFT JOIN ratings AS t ON t.round_id = :r AND t.recommendation_id = l.rec "
+    "AND t.organisation_id = m.organisation_id WHERE NOT :everyone "
+    "AND (:org IS NULL OR m.organisation_id = :org) GROUP BY m.organisation_id) "
+    "SELECT p.id, p.short, CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) "
+    # An organisation counting all: how many it rated (every rating of a round is on its
+    # list), or whether it rated the one recommendation; each an index lookup.
+    "ELSE g.total END AS total, CASE WHEN NOT p.whole THEN g.rated WHEN :rec IS NULL THEN "
+    "(SELECT COUNT(*) FROM ratings AS t WHERE t.round_id = :r AND t.organisation_id = p.id) "
+    "ELSE EXISTS (SELECT 1 FROM ratings AS t WHERE t.round_id = :r "
+    "AND t.recommendation_id = :rec AND t.organisation_id = p.id) END AS rated, "
+    "EXISTS (SELECT 1 FROM ratings AS t WHERE t.round_id = :r AND t.organisation_id = p.id) "
+    "AS took FROM people AS p LEFT JOIN grouped AS g ON g.org = p.id "
+    "WHERE CASE WHEN p.whole THEN (SELECT COUNT(*) FROM chosen) ELSE g.total END > 0"
+)
+# The whole coalition's "N of M took part" at the close: the audience's.
+_FREEZE_AUDIENCE = (
+    "INSERT INTO frozen_participation SELECT :r, 0, COALESCE(SUM(a.took), 0), COUNT(*) "  # noqa: S608 (constants only)
+    f"FROM ({_AUDIENCE}) AS a"
 )
 _THAW = (
     "DELETE FROM frozen_group_items WHERE round_id = :r",
@@ -91,10 +133,34 @@ _THAW = (
 # below take the snapshot then, else today's data.
 
 
-async def _freeze(db: aiosqlite.Connection, round_id: int, frozen: bool) -> None:
-    """Take a round's snapshot at its close, or drop it when it reopens."""
+def _audience_params(
+    round_id: int,
+    rule: AudienceRule,
+    items: Sequence[int] = (),
+    recommendation_id: int | None = None,
+    organisation_id: int | None = None,
+) -> dict[str, object]:
+    return {
+        "r": round_id,
+        "items": json.dumps(list(items)),
+        "rec": recommendation_id,
+        "org": organisation_id,
+        "everyone": int(rule.everyone),
+        "ungrouped": int(rule.ungrouped),
+    }
+
+
+async def _freeze(
+    db: aiosqlite.Connection, round_id: int, frozen: bool, rule: AudienceRule | None = None
+) -> None:
+    """Take a round's snapshot at its close (its audience by `rule`), or drop it when it
+    reopens."""
     for statement in _THAW + (_FREEZE if frozen else ()):
         await db.execute(statement, {"r": round_id})
+    if frozen:
+        # Without the domain's rule (a direct call): every active organisation, as before.
+        rule = rule or AudienceRule(everyone=True)
+        await db.execute(_FREEZE_AUDIENCE, _audience_params(round_id, rule))
 
 
 async def _insert_round(
@@ -324,10 +390,16 @@ class AssessmentRepository:
             return [row[0] for row in await cursor.fetchall()]
 
     async def set_open(
-        self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
+        self,
+        round_id: int,
+        is_open: bool,
+        *,
+        actor: int,
+        now: dt.datetime,
+        rule: AudienceRule | None = None,
     ) -> bool:
-        """Close (freeze) or reopen a round; reopening withdraws its publication. False if it
-        already was so (nothing changes, nothing is audited)."""
+        """Close (freeze, its audience by `rule`) or reopen a round; reopening withdraws its
+        publication. False if it already was so (nothing changes, nothing is audited)."""
         status = "open" if is_open else "closed"
         async with self._db.transaction() as db:
             cursor = await db.execute(
@@ -339,7 +411,7 @@ class AssessmentRepository:
                 return False
             if not is_open:
                 await _forget_skips(db, round_id)
-            await _freeze(db, round_id, not is_open)
+            await _freeze(db, round_id, not is_open, rule)
             await audit.record(
                 db,
                 now,
@@ -367,9 +439,14 @@ class AssessmentRepository:
                     announce(round_id)
             return bool(cursor.rowcount)
 
-    async def close_due(self, now: dt.datetime, announce: Announce | None = None) -> list[int]:
+    async def close_due(
+        self,
+        now: dt.datetime,
+        announce: Announce | None = None,
+        rules: Mapping[int, AudienceRule] | None = None,
+    ) -> list[int]:
         """Close the open rounds whose closing date has passed (`announce` stages each one's
-        notices in the same transaction); return their ids."""
+        notices in the same transaction; `rules`: each one's audience); return their ids."""
         async with self._db.transaction() as db:
             async with db.execute(
                 "SELECT id FROM rounds WHERE status = 'open' AND closes_at IS NOT NULL "
@@ -380,7 +457,7 @@ class AssessmentRepository:
             for round_id in due:
                 await db.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
                 await _forget_skips(db, round_id)
-                await _freeze(db, round_id, True)
+                await _freeze(db, round_id, True, (rules or {}).get(round_id))
                 await audit.record(db, now, 0, AuditAction.CLOSE_ROUND, None, str(round_id))
                 if announce is not None:
                     announce(round_id)
@@ -525,6 +602,61 @@ class AssessmentRepository:
             (round_id,),
         ) as cursor:
             return [(row[0], row[1], int(row[2])) for row in await cursor.fetchall()]
+
+    async def group_overlap(
+        self, round_id: int, items: Sequence[int] = ()
+    ) -> dict[int, tuple[int, int]]:
+        """Each working group's (how many of a round's recommendations — or of `items`, before
+        it exists — its list holds, a closed round's list as at the close; how many active
+        organisations are in it)."""
+        async with self._db.connection.execute(
+            f"{_LISTED} SELECT g.id, (SELECT COUNT(DISTINCT l.rec) FROM listed AS l "  # noqa: S608 (constants only)
+            "WHERE l.g = g.id), (SELECT COUNT(*) FROM organisation_groups AS m JOIN "
+            "organisations AS o ON o.id = m.organisation_id AND o.active = 1 "
+            "WHERE m.working_group_id = g.id) FROM working_groups AS g",
+            {"r": round_id, "items": json.dumps(list(items))},
+        ) as cursor:
+            return {int(row[0]): (int(row[1]), int(row[2])) for row in await cursor.fetchall()}
+
+    async def audience(
+        self,
+        round_id: int,
+        rule: AudienceRule,
+        items: Sequence[int] = (),
+        organisation_id: int | None = None,
+    ) -> list[Share]:
+        """Each audience organisation's share of a round (or of `items`, before it exists;
+        only `organisation_id`'s, when given), by the domain's `rule`, by short name: one
+        aggregate."""
+        async with self._db.connection.execute(
+            f"{_AUDIENCE} ORDER BY p.short COLLATE NOCASE",
+            _audience_params(round_id, rule, items, None, organisation_id),
+        ) as cursor:
+            return [
+                Share(int(r[0]), str(r[1]), int(r[2]), int(r[3]), bool(r[4]))
+                for r in await cursor.fetchall()
+            ]
+
+    async def group_listed(self, round_id: int, organisation_id: int) -> set[int]:
+        """The round's recommendations on the lists of this organisation's working groups."""
+        async with self._db.connection.execute(
+            f"{_LISTED} SELECT DISTINCT l.rec FROM listed AS l JOIN organisation_groups AS m "  # noqa: S608 (constants only)
+            "ON m.working_group_id = l.g WHERE m.organisation_id = :org",
+            {"r": round_id, "items": "[]", "org": organisation_id},
+        ) as cursor:
+            return {int(row[0]) for row in await cursor.fetchall()}
+
+    async def recommendation_audience(
+        self, round_id: int, rule: AudienceRule, recommendation_id: int
+    ) -> tuple[int, int]:
+        """(audience organisations that rated it, audience organisations) for one
+        recommendation of a round: those whose own recommendations include it."""
+        async with self._db.connection.execute(
+            f"SELECT COALESCE(SUM(a.rated), 0), COUNT(*) FROM ({_AUDIENCE}) AS a",  # noqa: S608 (constants only)
+            _audience_params(round_id, rule, (), recommendation_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def reminded_at(self, round_id: int) -> dt.datetime | None:
         """When a coordinator last reminded those behind in this round, if ever."""

@@ -114,7 +114,7 @@ class CatalogRepository:
                     "ON CONFLICT (cycle) DO UPDATE SET review_date = excluded.review_date",
                     (cycle.number, cycle.review_date.isoformat() if cycle.review_date else None),
                 )
-            await _bump(db)
+            await bump(db)
 
     async def sync_themes(self, rules: Sequence[ThemeRule]) -> None:
         """Create or rename themes from the rules and re-run rule assignment on everything."""
@@ -138,7 +138,7 @@ class CatalogRepository:
                 await _theme_ids(db),
             )
             await group_lists.resync(db)
-            await _bump(db)
+            await bump(db)
 
     async def import_recommendations(
         self, rows: Sequence[RecommendationRow], rules: Sequence[ThemeRule], now: dt.datetime
@@ -185,7 +185,7 @@ class CatalogRepository:
                     db, [(ids[key], themes[key]) for key in plan.touched], await _theme_ids(db)
                 )
                 await group_lists.resync(db)
-                await _bump(db)
+                await bump(db)
         return ImportReport(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     async def import_translations(
@@ -201,13 +201,20 @@ class CatalogRepository:
             upserts, report = plan
             await db.executemany(
                 "INSERT INTO translations (recommendation_id, text_km, status, translator, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
+                "updated_at, reviewer, translated_at, reviewed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recommendation_id) DO "
                 "UPDATE SET text_km = excluded.text_km, status = excluded.status, "
-                "translator = excluded.translator, updated_at = excluded.updated_at",
+                # whose draft it is (never reviewed by its author) follows the translator's name
+                "translator_id = CASE WHEN translator = excluded.translator "
+                "THEN translator_id END, "
+                "reviewer_id = CASE WHEN reviewer = excluded.reviewer THEN reviewer_id END, "
+                "translator = excluded.translator, updated_at = excluded.updated_at, "
+                "reviewer = excluded.reviewer, translated_at = excluded.translated_at, "
+                "reviewed_at = excluded.reviewed_at",
                 upserts,
             )
             if upserts:
-                await _bump(db)
+                await bump(db)
         return report
 
     async def set_theme(self, recommendation_id: int, theme_id: int, assigned: bool) -> None:
@@ -220,7 +227,7 @@ class CatalogRepository:
                 (recommendation_id, theme_id, int(assigned)),
             )
             await group_lists.resync(db)
-            await _bump(db)
+            await bump(db)
 
 
 async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
@@ -231,7 +238,8 @@ async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
     )
 
 
-async def _bump(db: aiosqlite.Connection) -> None:
+async def bump(db: aiosqlite.Connection) -> None:
+    """Bump the catalog revision: the running bots rebuild their catalog."""
     await db.execute(
         "INSERT INTO meta (key, value) VALUES ('catalog_revision', '1') "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -315,16 +323,16 @@ async def _translation_plan(
     db: aiosqlite.Connection, rows: Sequence[TranslationRow], now: dt.datetime
 ) -> tuple[list[tuple[object, ...]], ImportReport]:
     """The translations to write, and the report (unknown numbers are rows in error)."""
-    stored: dict[Key, tuple[int, str | None, str | None, str | None]] = {}
+    stored: dict[Key, tuple[int, str | None, str | None, str | None, str | None]] = {}
     for cycle in sorted({row.cycle for row in rows}):
         async with db.execute(
-            "SELECT r.paragraph, r.item, r.id, t.text_km, t.status, t.translator "
+            "SELECT r.paragraph, r.item, r.id, t.text_km, t.status, t.translator, t.reviewer "
             "FROM recommendations AS r LEFT JOIN translations AS t "
             "ON t.recommendation_id = r.id WHERE r.cycle = ?",
             (cycle,),
         ) as cursor:
             for r in await cursor.fetchall():
-                stored[(cycle, r[0], r[1])] = (r[2], r[3], r[4], r[5])
+                stored[(cycle, r[0], r[1])] = (r[2], r[3], r[4], r[5], r[6])
     upserts: list[tuple[object, ...]] = []
     added = updated = unchanged = 0
     errors: list[RowError] = []
@@ -339,10 +347,22 @@ async def _translation_plan(
                 )
             )
             continue
-        if found[1:] == (row.text_km, row.status.value, row.translator):
+        if found[1:] == (row.text_km, row.status.value, row.translator, row.reviewer):
             unchanged += 1
             continue
-        upserts.append((found[0], row.text_km, row.status.value, row.translator, now.isoformat()))
+        reviewed = row.status is TranslationStatus.REVIEWED
+        upserts.append(
+            (
+                found[0],
+                row.text_km,
+                row.status.value,
+                row.translator,
+                now.isoformat(),
+                row.reviewer,
+                (row.translated_at or now).isoformat(),
+                (row.reviewed_at or now).isoformat() if reviewed else None,
+            )
+        )
         if found[1] is None:
             added += 1
         else:

@@ -25,6 +25,8 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM round_drafts WHERE expires_at <= ?",
         "DELETE FROM action_drafts WHERE expires_at <= ?",
         "DELETE FROM milestone_prompts WHERE expires_at <= ?",
+        "DELETE FROM translation_prompts WHERE expires_at <= ?",
+        "DELETE FROM translation_skips WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))
 

@@ -15,16 +15,20 @@ class MenuRepository:
         self._db = database
 
     async def menu_holders(self) -> list[MenuHolder]:
-        """Coordinators, representatives of active organisations, and whoever has a published
-        menu (it may have to be taken back)."""
+        """Coordinators, representatives of active organisations, translators, and whoever has
+        a published menu (it may have to be taken back)."""
         async with self._db.connection.execute(
-            "SELECT u.user_id, u.is_coordinator, COALESCE(o.active, 0), "
-            "CASE WHEN u.language_chosen = 1 THEN u.language END, m.fingerprint "
-            "FROM users AS u "
+            "SELECT p.user_id, COALESCE(u.is_coordinator, 0), COALESCE(o.active, 0), "
+            "CASE WHEN u.language_chosen = 1 THEN u.language END, m.fingerprint, "
+            "p.user_id IN (SELECT user_id FROM translators) "
+            "FROM (SELECT user_id FROM users UNION SELECT user_id FROM translators "
+            "UNION SELECT user_id FROM command_menus) AS p "
+            "LEFT JOIN users AS u ON u.user_id = p.user_id "
             "LEFT JOIN organisations AS o ON o.id = u.organisation_id "
-            "LEFT JOIN command_menus AS m ON m.user_id = u.user_id "
+            "LEFT JOIN command_menus AS m ON m.user_id = p.user_id "
             "WHERE u.is_coordinator = 1 OR o.active = 1 OR m.user_id IS NOT NULL "
-            "ORDER BY u.user_id"
+            "OR p.user_id IN (SELECT user_id FROM translators) "
+            "ORDER BY p.user_id"
         ) as cursor:
             rows = await cursor.fetchall()
         return [
@@ -33,6 +37,7 @@ class MenuRepository:
                 Role.COORDINATOR if row[1] else Role.MEMBER if row[2] else Role.GUEST,
                 row[3],
                 row[4],
+                bool(row[5]),
             )
             for row in rows
         ]

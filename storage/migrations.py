@@ -688,4 +688,42 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE round_drafts ADD COLUMN guide TEXT
     """,
+    # 30: translating the recommendations in chat (bot/domain/translations.py): translators
+    # appointed by coordinators; who drafted and who reviewed each Khmer text, and when; the
+    # text a translator is asked for (their next message is it, until it expires); what each
+    # one skipped (for a day).
+    """
+    CREATE TABLE translators (
+        user_id INTEGER PRIMARY KEY,
+        -- their Telegram name when they last saved a text (shown to coordinators)
+        display_name TEXT NOT NULL DEFAULT '',
+        appointed_by INTEGER NOT NULL,
+        appointed_at TEXT NOT NULL
+    );
+    ALTER TABLE translations ADD COLUMN translator_id INTEGER;
+    ALTER TABLE translations ADD COLUMN translated_at TEXT;
+    ALTER TABLE translations ADD COLUMN reviewer TEXT NOT NULL DEFAULT '';
+    ALTER TABLE translations ADD COLUMN reviewer_id INTEGER;
+    ALTER TABLE translations ADD COLUMN reviewed_at TEXT;
+    UPDATE translations SET translated_at = updated_at;
+    CREATE TABLE translation_prompts (
+        user_id INTEGER PRIMARY KEY,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        -- 'translate': a new draft; 'review': a reviewer's corrected text (then reviewed).
+        purpose TEXT NOT NULL CHECK (purpose IN ('translate', 'review')),
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE translation_skips (
+        user_id INTEGER NOT NULL,
+        recommendation_id INTEGER NOT NULL REFERENCES recommendations (id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL CHECK (purpose IN ('translate', 'review')),
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, recommendation_id, purpose)
+    )
+    """,
+    # 31: a round's ratings by organisation (its audience's progress, /rate's "what is left"):
+    # found through an index, not by reading every rating of the round.
+    """
+    CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
+    """,
 )

@@ -91,6 +91,10 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "milestones": ("/milestones", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
+    # Translators (none of these personas is one) and coordinators, privately.
+    "translate": ("/translate", COORDINATORS_PRIVATE),
+    "translations": ("/translations", COORDINATORS_PRIVATE),
+    "translators": ("/translators", COORDINATORS_PRIVATE),
 }
 
 # button prefix -> (callback data, who may press it)
@@ -175,6 +179,9 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
     "rl": ("rl", MEMBERS),  # [Rounds] under a coordinator's /start
     "au": ("au:1", COORDINATORS_PRIVATE),  # a page of /audit
+    "tq": ("tq:x", COORDINATORS_PRIVATE),  # /translate's ✖ Stop: translators, coordinators
+    "tx": ("tx:0", COORDINATORS_PRIVATE),  # /translations' CSV
+    "tr": ("tr:0:3003", COORDINATORS_PRIVATE),  # /translators' ✖
 }
 
 # Each persona's role and kind of chat (private: True), for the menus and /help.

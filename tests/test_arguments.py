@@ -16,7 +16,16 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app import running
-from bot.domain.arguments import name_after_colon, normalise, whole_number, whole_numbers
+from bot.domain.arguments import (
+    Words,
+    cycle_word,
+    language_word,
+    name_after_colon,
+    normalise,
+    read,
+    whole_number,
+    whole_numbers,
+)
 from bot.domain.catalog import Catalog, EmptyQuery, QueryTooLong
 from bot.domain.group_lists import BadNumbers, pick
 from bot.domain.model import RecNumber
@@ -133,6 +142,12 @@ def test_numbers_and_names_are_read_or_refused_never_raised(text: str) -> None:
     found = whole_number(text)
     assert found is None or 0 <= found < 10**15
     assert all(0 <= n < 10**15 for n in whole_numbers(text))
+    words = read(text)
+    assert all(0 <= n < 10**15 for n in words.numbers)
+    assert words.options <= {"csv", "xlsx", "themes"}
+    assert language_word(text) in (None, "en", "km")
+    found = cycle_word(text)
+    assert found is None or 0 <= found < 100
     split = name_after_colon(text)
     if any(colon in text for colon in ":៖："):
         assert split is not None
@@ -186,6 +201,31 @@ def test_a_date_in_khmer_digits_is_the_same_date(day: dt.date) -> None:
     expected = dt.datetime.combine(day, dt.time(23, 59), TZ).astimezone(dt.UTC)
     assert closing_time(written, TZ, TODAY) == expected
     assert closing_time(written.translate(KHMER), TZ, TODAY) == expected
+
+
+def test_one_reader_for_numbers_options_and_words() -> None:
+    assert read("/export ១ XLSX ប្រធានបទ ដីធ្លី") == Words(
+        (1,), frozenset({"xlsx", "themes"}), ("ដីធ្លី",)
+    )
+    assert read("/compare 1 ២ csv") == Words((1, 2), frozenset({"csv"}), ())
+    assert read("/results") == Words((), frozenset(), ())
+    assert [language_word(w) for w in ("km", "ខ្មែរ", " Khmer ", "អង់គ្លេស", "EN", "fr", "")] == [
+        "km",
+        "km",
+        "km",
+        "en",
+        "en",
+        None,
+        None,
+    ]
+    assert [cycle_word(w) for w in ("c2", "c២", "វដ្តទី៤", "ជុំទី៤", "land", "c2c3")] == [
+        2,
+        2,
+        4,
+        4,
+        None,
+        None,
+    ]
 
 
 def test_khmer_digits_and_colons_in_every_number_argument() -> None:

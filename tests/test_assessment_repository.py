@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
-from bot.domain.assessment import Card, Colour, Distribution, NotInRound, Rating, RoundClosed
-from bot.domain.outbox import Content, Job, Outgoing
+from bot.domain.assessment import (
+    Card,
+    Colour,
+    Distribution,
+    NotInRound,
+    PendingReason,
+    PromptOrigin,
+    Rating,
+    RoundClosed,
+    RoundDraft,
+)
+from bot.domain.outbox import Content, DeliveryStatus, Job, Outgoing
+from bot.domain.round_guide import Guide, GuideStep
 from bot.services import Services
 from storage.assessment import AssessmentRepository
+from storage.group_lists import GroupListRepository
 from storage.membership import MembershipRepository
 from tests.conftest import FakeClock
 
@@ -121,8 +134,10 @@ async def test_rounds_close_on_their_date_not_before(
     dated = await new_round(repo, clock, [1], "Dated", due)
     await new_round(repo, clock, [1], "Undated")
     later = await new_round(repo, clock, [1], "Later", due + dt.timedelta(seconds=1))
-    assert await repo.close_due(due - dt.timedelta(seconds=1)) == []
-    assert await repo.close_due(due) == [dated]
+    staged: list[int] = []
+    assert await repo.close_due(due - dt.timedelta(seconds=1), staged.append) == []
+    assert await repo.close_due(due, staged.append) == [dated]
+    assert staged == [dated]  # its notices are staged with the close
     assert await repo.close_due(due) == []  # closed already
     assert [r.open for r in await repo.rounds()] == [True, True, False]
     assert (0, "close round", str(dated)) in await audit(services)
@@ -274,12 +289,12 @@ async def test_a_working_groups_card_is_redrawn_only_for_its_organisations(
     inside, outside = await orgs(members, clock, 2)
     await members.toggle_group(inside, 6, actor=BOSS, now=clock.now())
     round_id = await new_round(repo, clock, [5])
-    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6))
+    await repo.add_card(Card(-5, 10, round_id, 5, working_group_id=6, language="km"))
     await repo.rate(round_id, 5, outside, R, clock.now())
     assert await repo.cards_to_redraw() == []
     await repo.rate(round_id, 5, inside, G, clock.now())
     [due] = await repo.cards_to_redraw()
-    assert (due.message_id, due.working_group_id) == (10, 6)
+    assert (due.message_id, due.working_group_id, due.language) == (10, 6, "km")  # kept
 
 
 async def test_a_reason_prompt_is_read_until_it_expires_and_the_newest_fifty_are_kept(
@@ -348,3 +363,308 @@ async def test_skips_last_until_they_expire_or_the_round_closes(
         "SELECT user_id FROM skipped_recommendations"
     ) as cursor:
         assert await cursor.fetchall() == [(7,)]  # expired ones deleted on the next write
+
+
+async def test_a_draft_round_is_read_until_it_expires_and_opens_once(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    closes = now + dt.timedelta(days=3)
+    land = await repo.add_draft(
+        5, "Land", 2, "c2 land", [3, 1, 2], closes, expires=now + hour, now=now
+    )
+    other = await repo.add_draft(6, "Other", 3, "c3", [4], None, expires=now + 2 * hour, now=now)
+    assert (land, other) == (1, 2)
+    draft = await repo.draft(land, now)
+    assert draft == RoundDraft(land, 5, "Land", 2, "c2 land", (3, 1, 2), closes, None)
+    assert await repo.draft(land, now + hour) is None  # expired at its time exactly
+    assert await repo.draft(99, now) is None
+    found_other = await repo.draft(other, now)
+    assert found_other is not None
+    assert found_other.closes_at is None
+    assert await repo.drop_draft(land, 6) is False  # another coordinator's draft
+    staged: list[int] = []
+    round_id = await repo.open_draft(draft, now=now, announce=staged.append)
+    assert round_id is not None
+    assert staged == [round_id]
+    assert await repo.open_draft(draft, now=now, announce=staged.append) is None  # a double press
+    assert staged == [round_id]
+    assert await repo.draft(land, now) is None
+    found = await repo.round(round_id)
+    assert found is not None
+    assert (found.name, found.cycle, found.scope, found.closes_at, found.open, found.size) == (
+        "Land",
+        2,
+        "c2 land",
+        closes,
+        True,
+        3,
+    )
+    assert sorted(await repo.items(round_id)) == [1, 2, 3]
+    assert await repo.opener(round_id) == 5
+    assert await repo.opener(99) is None
+    assert await audit(services) == [(5, "open round", f"{round_id}: Land")]
+    assert await repo.drop_draft(other, 6) is True
+    assert await repo.drop_draft(other, 6) is False
+    assert await repo.draft(other, now) is None
+    await repo.add_draft(7, "Gone", 2, "c2", [1], None, expires=now + hour, now=now)
+    await repo.add_draft(8, "Late", 2, "c2", [1], None, expires=now + 3 * hour, now=now + hour)
+    async with services.database.connection.execute("SELECT user_id FROM round_drafts") as cursor:
+        assert await cursor.fetchall() == [(8,)]  # the expired one was deleted on the next write
+
+
+async def test_a_round_opened_through_buttons_keeps_its_guide_until_finished(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    guide = Guide(GuideStep.RESPONSE, cycle=2)
+    draft_id = await repo.add_guide(5, guide.to_json(), expires=now + hour, now=now)
+    assert draft_id == 1
+    assert await repo.waiting_guide(5, now) == RoundDraft(draft_id, 5, "", 0, "", (), None, guide)
+    assert await repo.waiting_guide(6, now) is None
+    assert await repo.waiting_guide(5, now + hour) is None  # its last step was too long ago
+    newer = Guide(GuideStep.CLOSING, cycle=2, response="accepted", themes=(1,))
+    assert await repo.update_guide(draft_id, newer.to_json(), expires=now + 2 * hour) is True
+    found = await repo.waiting_guide(5, now + hour)
+    assert found is not None
+    assert found.guide == newer
+    second = await repo.add_guide(5, guide.to_json(), expires=now + 2 * hour, now=now)
+    newest = await repo.waiting_guide(5, now)
+    assert newest is not None
+    assert newest.id == second  # the newest one
+    assert await repo.drop_draft(second, 5) is True
+    closes = now + dt.timedelta(days=9)
+    finished = replace(
+        found, name="Land", scope="c2 land", recommendation_ids=(2, 1), closes_at=closes
+    )
+    assert await repo.finish_guide(finished) is True
+    assert await repo.finish_guide(finished) is False  # finished already
+    assert await repo.update_guide(draft_id, newer.to_json(), expires=now + hour) is False
+    assert await repo.update_guide(99, newer.to_json(), expires=now + hour) is False
+    assert await repo.waiting_guide(5, now) is None
+    assert await repo.draft(draft_id, now) == replace(finished, guide=None)
+    assert await repo.finish_guide(replace(finished, id=99)) is False
+    assert await repo.draft(draft_id, now + hour) is not None  # the update moved its expiry
+    assert await repo.draft(draft_id, now + 2 * hour) is None
+
+
+async def test_a_finished_guide_without_closing_date_keeps_none(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    draft_id = await repo.add_guide(
+        5, Guide().to_json(), expires=now + dt.timedelta(hours=1), now=now
+    )
+    found = await repo.waiting_guide(5, now)
+    assert found is not None
+    finished = replace(found, name="All", cycle=3, scope="c3", recommendation_ids=(4,))
+    assert await repo.finish_guide(finished) is True
+    assert await repo.draft(draft_id, now) == RoundDraft(draft_id, 5, "All", 3, "c3", (4,), None)
+
+
+async def test_only_a_round_nobody_rated_in_can_be_deleted(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    [org] = await orgs(members, clock, 1)
+    empty = await new_round(repo, clock, [1], "Empty")
+    rated = await new_round(repo, clock, [1], "Rated")
+    await repo.rate(rated, 1, org, R, clock.now())
+    assert await repo.delete_round(rated, actor=BOSS, now=clock.now()) is False
+    assert await repo.delete_round(empty, actor=BOSS, now=clock.now()) is True
+    assert await repo.delete_round(empty, actor=BOSS, now=clock.now()) is False  # gone
+    assert [r.id for r in await repo.rounds()] == [rated]
+    assert [a for a in await audit(services) if a[1] == "delete round"] == [
+        (BOSS, "delete round", f"{empty}: Empty")
+    ]
+
+
+async def test_undoing_a_reason_gives_back_the_one_before_unless_a_newer_was_set(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    a, b = await orgs(members, clock, 2)
+    round_id = await new_round(repo, clock, [1, 2])
+    await repo.rate(round_id, 1, a, R, clock.now())
+    await repo.rate(round_id, 1, b, G, clock.now())
+    first, colour = await repo.set_reason(round_id, 1, a, "First.", clock.now())
+    assert colour is R
+    second, _ = await repo.set_reason(round_id, 1, a, "Second.", clock.now())
+    assert second > first
+    assert await repo.undo_reason(round_id, 1, b, second, clock.now()) is None  # not b's
+    assert await repo.undo_reason(round_id, 2, a, second, clock.now()) is None
+    assert await repo.undo_reason(round_id + 1, 1, a, second, clock.now()) is None
+    assert await repo.undo_reason(round_id, 1, a, first - 1, clock.now()) is None  # a colour row
+    assert await repo.undo_reason(round_id, 1, a, first, clock.now()) == ("First.", False)
+    assert (await repo.own(round_id, a))[1].reason == "Second."
+    assert await repo.undo_reason(round_id, 1, a, second, clock.now()) == ("Second.", True)
+    assert (await repo.own(round_id, a))[1].reason == "First."
+    only, _ = await repo.set_reason(round_id, 1, b, "Only.", clock.now())
+    assert await repo.undo_reason(round_id, 1, b, only, clock.now()) == ("Only.", True)
+    assert (await repo.own(round_id, b))[1].reason == ""
+    last, _ = await repo.set_reason(round_id, 1, b, "Late.", clock.now())
+    await repo.set_open(round_id, False, actor=BOSS, now=clock.now())
+    with pytest.raises(RoundClosed):
+        await repo.undo_reason(round_id, 1, b, last, clock.now())
+    assert (await repo.own(round_id, b))[1].reason == "Late."
+
+
+async def test_progress_counts_each_active_organisations_ratings_in_the_round(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    beta = await members.add_organisation("beta", "Beta", actor=BOSS, now=now)
+    alpha = await members.add_organisation("Alpha", "Alpha", actor=BOSS, now=now)
+    gone = await members.add_organisation("Gone", "Gone", actor=BOSS, now=now)
+    round_id = await new_round(repo, clock, [1, 2])
+    other = await new_round(repo, clock, [1])
+    for rec in (1, 2):
+        await repo.rate(round_id, rec, beta, R, now)
+    await repo.rate(round_id, 1, gone, R, now)
+    await repo.rate(other, 1, alpha, R, now)
+    await members.set_active(gone, False, actor=BOSS, now=now)
+    assert await repo.progress(round_id) == [(alpha, "Alpha", 0), (beta, "beta", 2)]
+
+
+async def test_a_reminder_is_claimed_once_in_its_time(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    round_id = await new_round(repo, clock, [1])
+    other = await new_round(repo, clock, [1])
+    assert await repo.reminded_at(round_id) is None
+    staged: list[int] = []
+    assert await repo.claim_reminder(round_id, now, now - hour, staged.append) is None
+    assert staged == [round_id]
+    assert await repo.reminded_at(round_id) == now
+    later = now + hour
+    assert await repo.claim_reminder(round_id, later, now - hour, staged.append) == now
+    assert staged == [round_id]  # another coordinator reminded them since
+    assert await repo.claim_reminder(round_id, later, now, staged.append) is None
+    assert staged == [round_id, round_id]
+    assert await repo.reminded_at(round_id) == later
+    assert await repo.reminded_at(other) is None
+
+
+async def test_a_groups_items_and_ratings_are_live_while_open_and_frozen_once_closed(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    lists = GroupListRepository(services.database)
+    group, second = [g.id for g in await members.working_groups()][:2]
+    inside, outside = await orgs(members, clock, 2)
+    await members.toggle_group(inside, group, actor=BOSS, now=now)
+    await lists.edit(group, [1], True, actor=BOSS, now=now, detail="+1")
+    await lists.edit(group, [2, 3], False, actor=BOSS, now=now, detail="-2 -3")
+    round_id = await new_round(repo, clock, [1, 2])
+    other = await new_round(repo, clock, [1, 2])
+    await repo.rate(round_id, 1, inside, R, now)
+    await repo.rate(round_id, 2, outside, G, now)
+    await repo.rate(other, 1, inside, G, now)
+    assert await repo.group_items(round_id, group) == {1}
+    assert await repo.group_ratings(round_id, group) == [Rating(1, "O0", R, "", inside)]
+    assert await repo.group_ratings(round_id, second) == []
+    await repo.set_open(round_id, False, actor=BOSS, now=now)
+    await lists.edit(group, [2], True, actor=BOSS, now=now, detail="+2")
+    await members.toggle_group(inside, group, actor=BOSS, now=now)
+    await members.toggle_group(outside, group, actor=BOSS, now=now)
+    assert await repo.group_items(round_id, group) == {1}  # its list at the close
+    assert await repo.group_ratings(round_id, group) == [Rating(1, "O0", R, "", inside)]
+    assert await repo.group_items(other, group) == {1, 2}  # the open round: today's list
+    assert await repo.group_ratings(other, group) == []
+    await repo.set_open(round_id, True, actor=BOSS, now=now)
+    assert await repo.group_items(round_id, group) == {1, 2}
+    assert await repo.group_ratings(round_id, group) == [Rating(2, "O1", G, "", outside)]
+
+
+async def test_a_pending_reason_is_read_until_it_expires_and_follows_its_prompt(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    round_id = await new_round(repo, clock, [7, 8])
+    assert await repo.pending(5, now) is None
+    await repo.set_pending(5, round_id, 7, next_card=True, expires=now + hour, now=now)
+    assert await repo.pending(5, now) == PendingReason(round_id, 7, True, True)  # no prompt
+    assert await repo.pending(5, now + hour) is None
+    assert await repo.pending(6, now) is None
+    prompt = Outgoing(5, Content("Why?", force_reply="Reason"), Job.PROMPT)
+    delivery = await repo.add_prompt(
+        5, prompt, round_id, 8, expires=now + hour, now=now, pending=now + hour
+    )
+    assert await repo.pending(5, now) == PendingReason(round_id, 8, False, None)  # waiting
+    store = services.outbox.store
+    await store.mark_sending(delivery, now)
+    assert await repo.pending(5, now) == PendingReason(round_id, 8, False, None)
+    await store.mark_sent(delivery, 300, now)
+    assert await repo.pending(5, now) == PendingReason(round_id, 8, False, True)
+    await store.fail(delivery, DeliveryStatus.BLOCKED, "blocked", now)
+    assert await repo.pending(5, now) == PendingReason(round_id, 8, False, False)
+    assert await repo.drop_pending(5, (round_id, 7)) is False  # another card's
+    assert await repo.drop_pending(5, (round_id + 1, 8)) is False
+    assert await repo.pending(5, now) is not None
+    assert await repo.drop_pending(5, (round_id, 8)) is True
+    assert await repo.pending(5, now) is None
+    assert await repo.drop_pending(5) is False
+    await repo.set_pending(5, round_id, 7, next_card=False, expires=now + hour, now=now)
+    await repo.set_pending(6, round_id, 7, next_card=False, expires=now + hour, now=now)
+    assert await repo.pending(5, now) == PendingReason(round_id, 7, False, True)
+    assert await repo.drop_pending(5) is True
+    assert await repo.pending(6, now) is not None
+    await repo.set_pending(7, round_id, 8, next_card=False, expires=now + 2 * hour, now=now + hour)
+    async with services.database.connection.execute(
+        "SELECT user_id FROM pending_reasons"
+    ) as cursor:
+        assert await cursor.fetchall() == [(7,)]  # the expired one was deleted on the next write
+
+
+async def test_a_prompt_the_bot_sent_itself_is_read_until_it_expires(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    round_id = await new_round(repo, clock, [7])
+    await repo.remember_prompt(5, 300, round_id, 7, expires=now + hour, now=now)
+    assert await repo.prompt(5, 300, now) == (round_id, 7)
+    assert await repo.prompt(6, 300, now) is None
+    assert await repo.prompt(5, 301, now) is None
+    assert await repo.prompt(5, 300, now + hour) is None
+
+
+async def test_a_refused_prompt_tells_the_group_chat_it_was_asked_from(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    round_id = await new_round(repo, clock, [7, 8])
+    prompt = Outgoing(5, Content("Why?"), Job.PROMPT)
+    topic = await repo.add_prompt(
+        5, prompt, round_id, 7, expires=now + hour, now=now, origin=(-100, 4)
+    )
+    chat = await repo.add_prompt(
+        6, prompt, round_id, 8, expires=now + hour, now=now, origin=(-200, None)
+    )
+    private = await repo.add_prompt(5, prompt, round_id, 8, expires=now + hour, now=now)
+    assert await repo.refused_prompt(topic) == PromptOrigin(5, round_id, 7, -100, 4)
+    assert await repo.refused_prompt(chat) == PromptOrigin(6, round_id, 8, -200, None)
+    assert await repo.refused_prompt(private) is None
+    assert await repo.refused_prompt(999) is None
+
+
+async def test_the_private_chat_hint_is_queued_once_per_person_and_round(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    first = await new_round(repo, clock, [1])
+    second = await new_round(repo, clock, [1])
+    woken: list[bool] = []
+    services.database.on_staged = lambda: woken.append(True)
+    assert await repo.add_hint(5, first, Outgoing(-100, Content("a"), Job.NOTICE), now) is True
+    assert woken == [True]
+    assert await repo.add_hint(5, first, Outgoing(-100, Content("b"), Job.NOTICE), now) is False
+    assert woken == [True]
+    assert await repo.add_hint(6, first, Outgoing(-100, Content("c"), Job.NOTICE), now) is True
+    assert await repo.add_hint(5, second, Outgoing(-100, Content("d"), Job.NOTICE), now) is True
+    async with services.database.connection.execute(
+        "SELECT content FROM deliveries ORDER BY id"
+    ) as cursor:
+        texts = [Content.from_json(row[0]).text for row in await cursor.fetchall()]
+    assert texts == ["a", "c", "d"]
+    prompt = Outgoing(5, Content("Why?"), Job.PROMPT)
+    await repo.add_prompt(5, prompt, first, 1, expires=now + dt.timedelta(hours=1), now=now)
+    assert woken == [True, True, True, True]  # a queued prompt wakes the outbox too

@@ -48,6 +48,8 @@ STORED_BEFORE_THE_ENUM = [
     "send broadcast",
     "delete broadcast",
     "delete round",
+    "appoint translator",
+    "remove translator",
 ]
 
 
@@ -98,14 +100,14 @@ async def test_audit_in_khmer_labels_round_and_membership_actions(
     actions = [line.split(" · ")[2] for line in lines[1:]]
     assert actions == [
         "បានអនុញ្ញាតឱ្យសមាជិកកែបញ្ជីរបស់ក្រុមការងារ",
-        "បានផ្សព្វផ្សាយជុំវាយតម្លៃ",
-        "បានបិទជុំវាយតម្លៃ",
-        "បានបើកជុំវាយតម្លៃ",
+        "បានផ្សព្វផ្សាយវគ្គវាយតម្លៃ",
+        "បានបិទវគ្គវាយតម្លៃ",
+        "បានបើកវគ្គវាយតម្លៃ",
         "បានចូលរួមតាមលិង្កអញ្ជើញ",
         "បានបង្កើតលិង្កអញ្ជើញ",
         "បានបន្ថែមអង្គការ",
     ]
-    assert lines[4].endswith("ជុំទី 1 «Check»")  # the round by its number and title
+    assert lines[4].endswith("វគ្គទី១ «Check»")  # the round by its number and title
 
 
 async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
@@ -153,7 +155,7 @@ async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
     # In Khmer: the actions, the round and the group in Khmer.
     await services.set_language(COORDINATOR_ID, "km")
     log = await tg.reply_to(COORDINATOR, "/audit")
-    assert "(ម៉ោង ភ្នំពេញ) · Coord · បានបិទជុំវាយតម្លៃ · ជុំទី 1 «Mid-term»" in log.text
+    assert "(ម៉ោង ភ្នំពេញ) · Coord · បានបិទវគ្គវាយតម្លៃ · វគ្គទី១ «Mid-term»" in log.text
     assert "ដីធ្លី និងធនធានធម្មជាតិ" in log.text
 
     # More than a page: ▶ older, ◀ newer, in place.

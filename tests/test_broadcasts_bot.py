@@ -264,7 +264,7 @@ async def test_a_restart_mid_compose_loses_nothing(
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as first:
         await link_chats(services_of(first))
         composer = await tg.reply_to(KHMER_COORDINATOR, "/broadcast")
-        assert "ជំហានទី 1 នៃ 5" in composer.text
+        assert "ជំហានទី១ នៃ ៥" in composer.text
         composer = await tap(tg, composer, "▫️ ក្រុមជជែករបស់ក្រុមការងារទាំងអស់", KHMER_COORDINATOR)
         await tap(tg, composer, "បន្ទាប់ ▶", KHMER_COORDINATOR)
         await tg.send("សូមផ្ញើព័ត៌មានថ្មី", user=KHMER_COORDINATOR)
@@ -272,10 +272,10 @@ async def test_a_restart_mid_compose_loses_nothing(
     clock.advance(hours=3)
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as again:
         when = await tap(tg, second, "រំលង ▶", KHMER_COORDINATOR)
-        assert "ជំហានទី 3 នៃ 5" in when.text
+        assert "ជំហានទី៣ នៃ ៥" in when.text
         await tg.send("ថ្ងៃស្អែក ម៉ោង៩", user=KHMER_COORDINATOR)
         options = await next_message(tg, COORDINATOR_ID)
-        assert "ជំហានទី 4 នៃ 5" in options.text
+        assert "ជំហានទី៤ នៃ ៥" in options.text
         draft = await services_of(again).broadcasts.draft(COORDINATOR_ID)
         assert draft is not None
         assert [v.text for v in draft.versions] == ["សូមផ្ញើព័ត៌មានថ្មី"]
@@ -285,11 +285,11 @@ async def test_a_restart_mid_compose_loses_nothing(
         assert (await edited(tg, options)).text == "មើលជាមុន៖"
         assert (await next_message(tg, COORDINATOR_ID)).text == "សូមផ្ញើព័ត៌មានថ្មី"
         summary = await next_message(tg, COORDINATOR_ID)
-        assert "ជំហានទី 5 នៃ 5" in summary.text
-        assert "នឹងផ្ញើទៅការជជែកចំនួន 2។" in summary.text
+        assert "ជំហានទី៥ នៃ ៥" in summary.text
+        assert "នឹងផ្ញើទៅការជជែកចំនួន ២។" in summary.text
         await press(tg, summary, button(summary, "✅ បញ្ជាក់"), KHMER_COORDINATOR)
         done = await edited(tg, summary)
-        assert done.text.startswith("សារជូនដំណឹងទី 1 ត្រូវបានកំណត់ពេលផ្ញើ។")
+        assert done.text.startswith("សារជូនដំណឹងទី ១ ត្រូវបានកំណត់ពេលផ្ញើ។")
         assert await deliveries(services_of(again)) == []
 
 

@@ -170,6 +170,10 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "ex:1": cb.Example(1),
         "rl": cb.ShowRounds(),
         "au:2": cb.AuditPageButton(2),
+        "tq:a:12": cb.TranslateStep(cb.TranslateAction.APPROVE, 12),
+        "tq:x": cb.TranslateStep(cb.TranslateAction.STOP),
+        "tx:1": cb.TranslationsFile(True),
+        "tr:0:5001": cb.TranslatorButton(False, 5001),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

@@ -79,7 +79,7 @@ def test_catalogs_are_current_with_the_code(tmp_path: Path) -> None:
 def test_catalogs_compile_and_translate() -> None:
     translations = Translations.load("en")
     km = translations.localizer("km")
-    assert km.gettext("Accepted") == "ទទួលយក"
+    assert km.gettext("Accepted") == "បានទទួលយក"
     assert (
         km.ngettext("{count} recommendation for {query}", "{count} recommendations for {query}", 5)
         == "អនុសាសន៍ {count} សម្រាប់ {query}"
@@ -93,11 +93,40 @@ def test_catalogs_compile_and_translate() -> None:
     assert translations.pick("km-KH") == "km"
 
 
-def test_dates_are_written_in_the_readers_language() -> None:
+def test_dates_are_written_as_the_reader_writes_them() -> None:
     translations = Translations.load("en")
     day = dt.date(2014, 1, 28)
-    assert translations.localizer("km").date(day) == "28 មករា 2014"
+    # Khmer: day, month and year named, in Khmer digits (locales/GLOSSARY.md, "Dates")
+    assert translations.localizer("km").date(day) == "ថ្ងៃទី២៨ ខែមករា ឆ្នាំ២០១៤"
     assert translations.localizer("en").date(day) == "January 28, 2014"
+    assert translations.localizer("km").month(dt.date(2027, 6, 3)) == "ខែមិថុនា ឆ្នាំ២០២៧"
+    assert translations.localizer("en").month(dt.date(2027, 6, 3)) == "June 2027"
+
+
+def test_counts_and_times_take_the_readers_digits() -> None:
+    translations = Translations.load("en")
+    km, en = translations.localizer("km"), translations.localizer("en")
+    assert (km.number(9), km.number(14), km.number(0), km.number(2026)) == ("៩", "១៤", "០", "២០២៦")
+    assert (en.number(9), en.number(2026)) == ("9", "2026")
+    assert km.time(dt.time(9, 0, 59)) == "០៩:០០"
+    assert en.time(dt.time(17, 5)) == "17:05"
+    assert km.digits("42 % · 3/5") == "៤២ % · ៣/៥"
+    assert en.digits("42 %") == "42 %"
+
+
+def test_what_the_bot_writes_a_member_can_type_back() -> None:
+    from bot.domain.milestones import CycleMilestones
+    from bot.domain.schedule import parse_date
+    from bot.domain.timeframes import Kind, Timeframe, read_timeframe
+
+    km = Translations.load("en").localizer("km")
+    phnom_penh = ZoneInfo("Asia/Phnom_Penh")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for day in (dt.date(2026, 3, 31), dt.date(2027, 12, 1), dt.date(2028, 2, 29)):
+        assert parse_date(km.date(day), now, phnom_penh) == day
+        read = read_timeframe(km.date(day), CycleMilestones(4, {}))
+        assert isinstance(read, Timeframe)
+        assert (read.kind, read.due_day) == (Kind.DATE, day)
 
 
 def test_a_missing_catalog_stops_start_up(tmp_path: Path) -> None:
@@ -112,8 +141,8 @@ def test_moments_show_the_day_and_the_24_hour_time_without_seconds() -> None:
     phnom_penh = ZoneInfo("Asia/Phnom_Penh")
     at = dt.datetime(2026, 11, 24, 2, 0, 59, tzinfo=dt.UTC)  # 09:00:59 in Phnom Penh
     assert translations.localizer("en").datetime(at, phnom_penh) == "24 Nov 2026, 09:00"
-    # the Khmer month name, Latin digits as on every other Khmer screen, ម៉ោង before the hour
+    # the Khmer date as in running text, Khmer digits, ម៉ោង before the hour
     khmer = translations.localizer("km").datetime(at, phnom_penh)
-    assert khmer == "24 វិច្ឆិកា 2026 ម៉ោង 09:00"
+    assert khmer == "ថ្ងៃទី២៤ ខែវិច្ឆិកា ឆ្នាំ២០២៦ ម៉ោង ០៩:០០"
     afternoon = dt.datetime(2026, 3, 5, 8, 30, tzinfo=dt.UTC)
     assert translations.localizer("en").datetime(afternoon, phnom_penh) == "5 Mar 2026, 15:30"

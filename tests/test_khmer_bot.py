@@ -53,7 +53,7 @@ async def test_a_khmer_coordinator_from_the_settings_reads_khmer(
         services: Services = app.bot_data["services"]
         assert await services.language_of(COORDINATOR_ID, "km") == "km"  # nobody chose
         reply = await tg.reply_to(KHMER_COORDINATOR, "/rounds")
-        assert reply.text == "មិនទាន់មានជុំវាយតម្លៃនៅឡើយទេ។"
+        assert reply.text == "មិនទាន់មានវគ្គវាយតម្លៃនៅឡើយទេ។"
         await services.coalition.set_coordinator(COORDINATOR_ID, 4444, True)  # /promote
         assert await services.language_of(4444, "km") == "km"
 
@@ -62,10 +62,10 @@ async def test_cycles_are_one_translated_label(tg: FakeTelegram, bot: BotApplica
     member = await khmer_rep(bot)
     await open_round(tg, "c2 118.1-118.3", "Quick check")
     card = await tg.reply_to(member, "/rate")
-    assert card.text.startswith("<b>118.1</b> · វដ្តទី 2 · Quick check")
+    assert card.text.startswith("<b>118.1</b> · ជុំទី២ · Quick check")
     listing = await tg.reply_to(member, "ដីធ្លី")
-    assert "(វដ្តទី 2)" in listing.text
-    assert "វដ្ត2" not in listing.text
+    assert "(ជុំទី២)" in listing.text
+    assert "ជុំទី2" not in listing.text
 
 
 async def test_skips_are_counted_and_closed_ratings_stay_readable(
@@ -85,14 +85,14 @@ async def test_skips_are_counted_and_closed_ratings_stay_readable(
     done = await tg.next_call("sendMessage", chat_id=member["id"])
     assert done.params["text"] == (
         "អង្គការរបស់អ្នកបានវាយតម្លៃអនុសាសន៍ទាំងអស់ដែលមិនបានរំលង។ "
-        "អនុសាសន៍ 1 ត្រូវបានរំលង៖ ផ្ញើ /rate ដើម្បីវាយតម្លៃវា។"
+        "អនុសាសន៍ ១ ត្រូវបានរំលង៖ ផ្ញើ /rate ដើម្បីវាយតម្លៃវា។"
     )
     services: Services = bot.bot_data["services"]
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     mine = await tg.reply_to(member, "/myratings")
     assert mine.text == (
         "<b>ការវាយតម្លៃរបស់ ORG0 ក្នុង «Quick check»</b>\n"
-        "ជុំនេះបានបិទហើយ៖ ការវាយតម្លៃទាំងនេះមិនអាចកែប្រែបានទៀតទេ។\n118.1 🟢"
+        "វគ្គនេះបានបិទហើយ៖ ការវាយតម្លៃទាំងនេះមិនអាចកែប្រែបានទៀតទេ។\n118.1 🟢"
     )
     assert buttons(mine) == []
 
@@ -152,11 +152,11 @@ async def test_khmer_wording_of_rounds_results_refusals_and_help(
     member, *_ = await published_land_round(tg, bot)
     listing = await tg.reply_to(member, "/rounds")
     assert listing.text == (
-        "1. Mid-term · វដ្តទី 2 · អនុសាសន៍ចំនួន 14 · បានបិទ · បានផ្សព្វផ្សាយ · អង្គការ 3 ក្នុងចំណោម 3 បានចូលរួម"
+        "1. Mid-term · ជុំទី២ · អនុសាសន៍ចំនួន ១៤ · បានបិទ · បានផ្សព្វផ្សាយ · អង្គការ ៣ ក្នុងចំណោម ៣ បានចូលរួម"
     )
     summary = await tg.reply_to(member, "/results 1")
     await tg.next_call("sendMessage", chat_id=member["id"])  # the table
-    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 1 · ការវាយតម្លៃមិនគ្រប់គ្រាន់ 13\n" in summary.text
+    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 ១ · ការវាយតម្លៃមិនគ្រប់គ្រាន់ ១៣\n" in summary.text
     photo = await tg.next_call("sendPhoto", chat_id=member["id"])  # came first: the picture
     assert photo.params["caption"] == "Mid-term"
     land = {OVERALL_RGB[Overall.GREEN]: 1 / 14, OVERALL_RGB[Overall.NOT_ENOUGH]: 13 / 14}
@@ -173,7 +173,7 @@ async def test_khmer_wording_of_rounds_results_refusals_and_help(
         "⏭",
         "✍",
         "🗑",
-        "500 តួអក្សរ",
+        "៥០០ តួអក្សរ",
         "❔ (មិនដឹង) មិនមែនជាពណ៌ទេ",
         "⚖️ មានការខ្វែងគំនិត",
         "/language",
@@ -198,8 +198,8 @@ async def test_a_khmer_working_groups_chat_gets_khmer_cards_and_redraws(
     await tg.send("/rate", user=reps[0], chat=GROUP)
     call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
     card = tg.messages[(GROUP["id"], call.result["message_id"])]
-    assert card.text.startswith("<b>118.63</b> · វដ្តទី 2 · Mid-term")
-    assert card.text.endswith("អង្គការ 0 ក្នុងចំណោម 3 បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)")
+    assert card.text.startswith("<b>118.63</b> · ជុំទី២ · Mid-term")
+    assert card.text.endswith("អង្គការ ០ ក្នុងចំណោម ៣ បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)")
     for _ in range(4):
         await tg.next_call("sendMessage", chat_id=GROUP["id"])
     more = await tg.next_call("sendMessage", chat_id=GROUP["id"])
@@ -209,5 +209,5 @@ async def test_a_khmer_working_groups_chat_gets_khmer_cards_and_redraws(
     await flush(bot)
     redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
     assert redraw.params["text"].endswith(
-        "អង្គការ 1 ក្នុងចំណោម 3 បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)"
+        "អង្គការ ១ ក្នុងចំណោម ៣ បានវាយតម្លៃ (ពណ៌នឹងបង្ហាញ នៅពេលលទ្ធផលត្រូវបានផ្សព្វផ្សាយ)"
     )

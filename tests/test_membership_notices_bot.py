@@ -180,10 +180,11 @@ async def test_a_working_groups_link_adds_the_bot_and_links_the_chat_in_one_step
         assert reply.text.startswith(answer), reply.text
     assert await services.coalition.linked_group(OTHER_GROUP["id"], 0) is None
 
-    # Someone who is not a coordinator (here in Khmer): refused, the link stays usable.
+    # Someone who is not a coordinator (here in Khmer): refused in the chat's language (the
+    # default, English: everyone in the group reads it), the link stays usable.
     labour = tokens["➕ Labour rights"]
     reply = await added_with(tg, OTHER_GROUP, DARA, labour)
-    assert reply.text.startswith("មានតែអ្នកសម្របសម្រួលទេ ដែលអាចភ្ជាប់ការជជែកនេះ")
+    assert reply.text.startswith("Only a coordinator can link this chat")
     assert await services.coalition.linked_group(OTHER_GROUP["id"], 0) is None
     reply = await added_with(tg, OTHER_GROUP, COORDINATOR, labour)
     assert reply.text == "This chat is now the chat of the working group «Labour rights»."
@@ -211,6 +212,9 @@ async def test_the_groups_listing_is_for_coordinators_in_khmer_too_and_survives_
         refused = await tg.reply_to(DARA, "/groups")
         assert refused.text == "មានតែអ្នកសម្របសម្រួលទេ ដែលអាចធ្វើការនេះបាន។"
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as again:
-        reply = await added_with(tg, NEW_GROUP, COORDINATOR, token)
-        assert reply.text == "ឥឡូវនេះ ក្រុមជជែកនេះជាក្រុមជជែករបស់ក្រុមការងារ «ដីធ្លី និងធនធានធម្មជាតិ»។"
+        reply = await added_with(tg, NEW_GROUP, COORDINATOR, token)  # in the chat's language
+        assert (
+            reply.text
+            == "This chat is now the chat of the working group «Land and natural resources»."
+        )
         assert await services_of(again).coalition.linked_group(NEW_GROUP["id"], 0) is not None

@@ -13,6 +13,8 @@ from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, KHMER_MEMBER, MEM
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_access_matrix import COMMAND_ROWS, PERSONA_ROLES
 
+KHMER = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
 GUEST = {"id": 4444, "is_bot": False, "first_name": "Vanna", "language_code": "en"}
 FRENCH = {"id": 5555, "is_bot": False, "first_name": "Claire", "language_code": "fr"}
 
@@ -246,9 +248,12 @@ async def test_start_in_khmer_for_a_coordinator_and_a_guest(
     checklist = await tg.reply_to(COORDINATOR, "/start")
     groups = await services.coalition.working_groups()
     assert checklist.text.startswith("<b>សូមស្វាគមន៍ អ្នកសម្របសម្រួល។ ស្ថានភាពបច្ចុប្បន្ន៖</b>")
-    assert "• អង្គការសកម្ម 0 (/orgs, /addorg)" in checklist.text
-    assert f"• ក្រុមការងារដែលមានក្រុមជជែក៖ 0 ក្នុងចំណោម {len(groups)}" in checklist.text
+    assert "• អង្គការសកម្ម ០ (/orgs, /addorg)" in checklist.text
+    assert (
+        f"• ក្រុមការងារដែលមានក្រុមជជែក៖ ០ ក្នុងចំណោម {str(len(groups)).translate(KHMER)}"
+        in checklist.text
+    )
     assert groups[0].name_km in checklist.text
-    assert "• មិនមានជុំវាយតម្លៃកំពុងបើកទេ៖ /openround បើកជុំថ្មី។" in checklist.text
-    assert "• លិង្កអញ្ជើញ 0 មិនទាន់បានប្រើ" in checklist.text
-    assert labels(checklist) == ["ជុំវាយតម្លៃ"]
+    assert "• មិនមានវគ្គវាយតម្លៃកំពុងបើកទេ៖ /openround បើកវគ្គថ្មី។" in checklist.text
+    assert "• លិង្កអញ្ជើញ ០ មិនទាន់បានប្រើ" in checklist.text
+    assert labels(checklist) == ["វគ្គវាយតម្លៃ"]

@@ -435,13 +435,13 @@ async def test_reasons_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None:
     card = await tg.reply_to(member, "/rate")
     asked = await tap_in_private(tg, card, "🟠", member)
     assert asked.text == (
-        "ORG0 បានវាយតម្លៃ 118.1 🟠។ សូមវាយមូលហេតុខ្លីឥឡូវនេះ (ឧ. «ច្បាប់បានព្រាងរួច "
+        "ORG0 បានវាយតម្លៃ 118.1 🟠។ សូមវាយហេតុផលខ្លីឥឡូវនេះ (ឧ. «ច្បាប់បានព្រាងរួច "
         "ប៉ុន្តែកំពុងពិគ្រោះយោបល់») ឬចុច ⏭ បន្ទាប់។"
     )
     # Khmer digits are a lookup; Khmer words are the reason.
     assert number_of(await tg.reply_to(member, "១១៨.៦")) == "118.6"
     saved = await tg.reply_to(member, "ច្បាប់មិនទាន់អនុម័ត")
-    assert saved.text == "បានរក្សាទុកមូលហេតុសម្រាប់ 118.1 🟠។"
+    assert saved.text == "បានរក្សាទុកហេតុផលសម្រាប់ 118.1 🟠។"
     assert [b["text"] for b in buttons(saved)] == ["នោះជាការស្វែងរក"]
     await next_message(tg, member["id"])  # the next card
     assert await reasons(services) == {"ORG0:118.1": "ច្បាប់មិនទាន់អនុម័ត"}
@@ -458,4 +458,4 @@ async def test_reasons_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None:
     short = await tg.reply_to(member, "/help")
     await press(tg, short, "hm", member)
     full = await edited(tg, short)
-    assert "នៅក្នុងការជជែកឯកជន បន្ទាប់ពីអ្នកចុចពណ៌ សារបន្ទាប់របស់អ្នកគឺជាមូលហេតុរបស់វា (30 នាទី)" in full.text
+    assert "នៅក្នុងការជជែកឯកជន បន្ទាប់ពីអ្នកចុចពណ៌ សារបន្ទាប់របស់អ្នកគឺជាហេតុផលរបស់វា (៣០ នាទី)" in full.text

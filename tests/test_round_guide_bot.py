@@ -119,12 +119,12 @@ async def test_new_round_from_rounds_in_khmer_and_cancel(
     services: Services = bot.bot_data["services"]
     await services.set_language(COORDINATOR["id"], "km")
     listing = await tg.reply_to(COORDINATOR, "/rounds")
-    assert labels(listing) == ["➕ ជុំវាយតម្លៃថ្មី"]
-    assert await press(tg, listing, button(listing, "➕ ជុំវាយតម្លៃថ្មី"), COORDINATOR) == ""
+    assert labels(listing) == ["➕ វគ្គវាយតម្លៃថ្មី"]
+    assert await press(tg, listing, button(listing, "➕ វគ្គវាយតម្លៃថ្មី"), COORDINATOR) == ""
     call = await tg.next_call("sendMessage", chat_id=COORDINATOR["id"])
     guide = tg.messages[(COORDINATOR["id"], call.result["message_id"])]
-    assert guide.text == "<b>ជុំវាយតម្លៃថ្មី</b>\nជំហានទី 1 នៃ 5៖ តើវដ្តណា?"
-    guide = await step(tg, guide, "វដ្តទី 2")
+    assert guide.text == "<b>វគ្គវាយតម្លៃថ្មី</b>\nជំហានទី១ នៃ ៥៖ តើជុំណា?"
+    guide = await step(tg, guide, "ជុំទី២")
     guide = await step(tg, guide, "✖ បោះបង់")
-    assert guide.text == "បានបោះបង់៖ មិនបានបើកជុំវាយតម្លៃទេ។"
+    assert guide.text == "បានបោះបង់៖ មិនបានបើកវគ្គវាយតម្លៃទេ។"
     assert await rounds_in(bot) == []

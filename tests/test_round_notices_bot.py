@@ -401,4 +401,4 @@ async def test_open_and_pin_survives_a_restart_before_the_delivery_in_khmer(
         await unpinned_rows(again.bot_data["services"], 1)  # the bot is no admin there
         await run_job(again, "outbox-sweep")
         report = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
-        assert report.params["text"].startswith("ជុំទី 1 «Mid-term» បានបើកហើយ")
+        assert report.params["text"].startswith("វគ្គទី១ «Mid-term» បានបើកហើយ")

@@ -48,6 +48,12 @@ async def test_openround_says_what_it_understood_and_opens_only_on_open(
     await press(tg, other, button(other, "Cancel"), COORDINATOR)
     cancelled = await edited(tg, other)
     assert cancelled.text == "Cancelled: no round was opened."
+    # The cycle as Cambodia's official usage writes it: UPR ជុំទី២ (the old វដ្តទី២ too).
+    for cycle in ("UPR ជុំទី២", "ជុំ ២", "វដ្តទី២"):
+        khmer = await tg.reply_to(COORDINATOR, f"/openround {cycle} ដីធ្លី កត់សម្គាល់ ៖ Khmer")
+        assert "Cycle 2 · Land and natural resources · 📝 Noted" in khmer.text
+        await press(tg, khmer, button(khmer, "Cancel"), COORDINATOR)
+        await edited(tg, khmer)
     assert await rounds_in(bot) == ["Mid-term review"]
 
     # Unknown words are refused with the nearest known one, never dropped.

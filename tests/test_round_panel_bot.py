@@ -231,8 +231,8 @@ async def test_remind_those_behind_tells_each_unfinished_organisation_once_an_ho
         ),
         (
             khmer["id"],
-            "រំលឹក៖ ការវាយតម្លៃ «Behind» បិទថ្ងៃ 31 ធ្នូ 2026 (ម៉ោង ភ្នំពេញ)។ "
-            "អង្គការរបស់អ្នកបានវាយតម្លៃ 1 ក្នុងចំណោម 2៖ នៅសល់ 1។",
+            "រំលឹក៖ វគ្គវាយតម្លៃ «Behind» បិទ ថ្ងៃទី៣១ ខែធ្នូ ឆ្នាំ២០២៦ (ម៉ោង ភ្នំពេញ)។ "
+            "អង្គការរបស់អ្នកបានវាយតម្លៃ ១ ក្នុងចំណោម ២៖ នៅសល់ ១។",
         ),
     ]
     assert all(data == "rr:1" for _, _, data in told)  # [Rate now]
@@ -290,6 +290,6 @@ async def test_the_panel_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None
     panel = await round_panel(tg, 1)
     assert labels(panel)[:2] == ["បិទ", "🔔 រំលឹកអង្គការដែលនៅយឺត"]
     assert await press(tg, panel, button(panel, "🔔 រំលឹកអង្គការដែលនៅយឺត"), COORDINATOR) == (
-        "បានរំលឹកអង្គការ 2 (មនុស្ស 2 នាក់)។"
+        "បានរំលឹកអង្គការ ២ (មនុស្ស ២ នាក់)។"
     )
     await edited(tg, panel)

@@ -73,3 +73,29 @@ def test_accepted_and_noted_together_mean_both(catalog: Catalog) -> None:
     # A word that merely contains 'accepted' is not the response.
     with pytest.raises(BadScope):
         parse_scope("c2 unaccepted", catalog, PHNOM_PENH, TODAY)
+
+
+def test_the_khmer_cycle_word_names_the_cycle_and_the_round_word_does_not(
+    catalog: Catalog,
+) -> None:
+    """UPR ជុំទី២ is cycle 2 (official usage); វគ្គ is the coalition's round, never a cycle."""
+    cycle1 = parse_scope("c1 land", catalog, PHNOM_PENH, TODAY)
+    for written in ("ជុំទី១ land", "ជុំ ១ land", "វដ្តទី១ land", "UPR ជុំទី1 ដីធ្លី"):
+        scope = parse_scope(written, catalog, PHNOM_PENH, TODAY)
+        assert (scope.cycle, scope.recommendation_ids) == (1, cycle1.recommendation_ids)
+    assert ids("ជុំទី២ land បានទទួលយក", catalog) == ids("c2 land accepted", catalog)
+    assert ids("c2 land បានកត់សម្គាល់", catalog) == ids("c2 land noted", catalog)
+    with pytest.raises(BadScope) as refused:  # a round's number is no cycle
+        parse_scope("វគ្គទី១ land", catalog, PHNOM_PENH, TODAY)
+    assert refused.value.params["word"].startswith("វគ្គ")
+
+
+def test_a_round_argument_is_never_read_as_a_cycle_and_back() -> None:
+    from bot.domain.arguments import whole_number
+    from bot.domain.numbers import extract_cycle
+    from bot.domain.text import normalize
+
+    assert extract_cycle(normalize("វគ្គទី២ ដីធ្លី"))[0] is None
+    assert extract_cycle(normalize("UPR ជុំទី៤"))[0] == 4
+    assert whole_number("ជុំទី២") is None  # /results takes a round: ជុំទី២ is a cycle
+    assert whole_number("២") == 2

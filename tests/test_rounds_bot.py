@@ -237,7 +237,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
     doc = await tg.next_call("sendDocument", chat_id=reps[2]["id"])
     assert doc.params["document"]["filename"] == "round-1-km.csv"
     table = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
-    assert table[0][:4] == ["ក្រុមការងារ", "អនុសាសន៍ (លេខ – អត្ថបទ (ប្រទេស))", "ពណ៌", "មូលហេតុ"]
+    assert table[0][:4] == ["ក្រុមការងារ", "អនុសាសន៍ (លេខ – អត្ថបទ (ប្រទេស))", "ពណ៌", "ហេតុផល"]
     land_km = [r for r in table[1:] if r[0] == "ដីធ្លី និងធនធានធម្មជាតិ"]
     assert land_km[0][1].startswith("118.63 – Deploy further efforts")  # no Khmer text yet
     assert land_km[0][1].endswith("(អ៊ីតាលី)")

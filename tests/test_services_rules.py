@@ -694,7 +694,9 @@ async def test_each_working_groups_table_counts_its_own_list_and_organisations(
     assert await assessments.distribution(round_id, inside) == Distribution(red=1, green=1)
     assert await assessments.distribution(round_id, inside, 6) == Distribution(red=1)
     assert await assessments.distribution(round_id, outside, 6) == Distribution()
-    assert await assessments.participation(round_id) == (2, 2)
+    # The round concerns group 6 only (group 7's list holds neither recommendation): OTHER's
+    # organisation rated, but is outside the round's audience and its denominator.
+    assert await assessments.participation(round_id) == (1, 1)
     assert await assessments.participation(round_id, 6) == (1, 1)
     assert await assessments.participation(round_id, 8) == (0, 0)  # a group with no one in it
     _, unnamed, unnamed_groups = await assessments.group_tables(

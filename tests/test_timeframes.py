@@ -130,6 +130,11 @@ READABLE = [
     ("ត្រឹមរបាយការណ៍ពាក់កណ្ដាលអាណត្តិ", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
     ("មុនការពិនិត្យលើកក្រោយ", Kind.GOALPOST, D(2026, 1, 1), D(2028, 1, 1), None),
     ("មុនពេលរបាយការណ៍ពាក់កណ្តាលអាណត្តិ", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
+    # the glossary's words: mid-term = ពាក់កណ្តាលជុំ (ជុំ is the cycle); វដ្ត is still read
+    ("ត្រឹមរបាយការណ៍ពាក់កណ្តាលជុំ", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
+    ("មុនពេលរបាយការណ៍ពាក់កណ្តាលវដ្ត", Kind.GOALPOST, D(2024, 9, 1), D(2026, 1, 1), None),
+    ("ពាក់កណ្តាលជុំ", Kind.TERM, D(2025, 5, 8), D(2026, 1, 1), None),
+    ("មុនជុំបន្ទាប់", Kind.GOALPOST, D(2026, 1, 1), D(2028, 1, 1), None),
     # recurring and ongoing: over the span written with them, else adoption to next review
     ("every quarter", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),
     ("Quarterly", Kind.RECURRING, D(2024, 9, 1), D(2028, 1, 1), Q),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 
 from bot.domain.coalition import Coalition
 from bot.domain.membership import Role
@@ -16,6 +17,7 @@ class Access(enum.Enum):
     MEMBER = "member"  # members of active organisations, and coordinators
     RATER = "rater"  # representatives of active organisations (they rate for it)
     COORDINATOR = "coordinator"
+    TRANSLATOR = "translator"  # appointed translators, and coordinators
 
 
 class Where(enum.Enum):
@@ -39,15 +41,23 @@ class Refusal(enum.Enum):
     ROUND_CLOSED = "round closed"
     NOT_PUBLISHED = "not published"
     RESPONSIBLE_ONLY = "responsible only"  # an action's answer: its organisations, coordinators
+    TRANSLATORS_ONLY = "translators only"
 
 
 class Gate:
     """The one check every command and every button press passes before its handler runs."""
 
-    def __init__(self, coalition: Coalition, assessments: Assessments) -> None:
-        """Read roles from the coalition and rounds from the assessments."""
+    def __init__(
+        self,
+        coalition: Coalition,
+        assessments: Assessments,
+        translator: Callable[[int], Awaitable[bool]] | None = None,
+    ) -> None:
+        """Read roles from the coalition, rounds from the assessments, and whether someone
+        was appointed a translator from `translator`."""
         self.coalition = coalition
         self.assessments = assessments
+        self.translator = translator
 
     async def check(
         self,
@@ -68,6 +78,12 @@ class Gate:
         role = person.role if person is not None else Role.GUEST
         if access is Access.COORDINATOR and role is not Role.COORDINATOR:
             return Refusal.COORDINATORS_ONLY
+        if (
+            access is Access.TRANSLATOR
+            and role is not Role.COORDINATOR
+            and not (self.translator is not None and await self.translator(user_id))
+        ):
+            return Refusal.TRANSLATORS_ONLY
         if access is Access.MEMBER and role is Role.GUEST:
             return Refusal.MEMBERS_ONLY
         if access is Access.RATER and (

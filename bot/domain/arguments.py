@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from bot.domain.text import KHMER_DIGITS
+from bot.domain.numbers import MultipleCycles, extract_cycle
+from bot.domain.text import KHMER_DIGITS, normalize
 
 KHMER_COLON = "៖"
 _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width colons
@@ -35,6 +38,74 @@ def whole_number(word: str) -> int | None:
 def whole_numbers(text: str) -> list[int]:
     """The words of the text that are whole numbers, in order: '/compare ១ 2' -> [1, 2]."""
     return [n for word in text.split() if (n := whole_number(word)) is not None]
+
+
+# The bot's languages by the words people type for them (/language km, /language ខ្មែរ).
+LANGUAGE_WORDS: Mapping[str, str] = {
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "អង់គ្លេស": "en",
+    "ភាសាអង់គ្លេស": "en",
+    "km": "km",
+    "kh": "km",
+    "khmer": "km",
+    "ខ្មែរ": "km",
+    "ភាសាខ្មែរ": "km",
+}
+
+# The options files take (/export 1 xlsx themes, /compare 1 2 csv), in English and Khmer.
+FILE_OPTIONS: Mapping[str, str] = {
+    "csv": "csv",
+    "xlsx": "xlsx",
+    "excel": "xlsx",
+    "theme": "themes",
+    "themes": "themes",
+    "ប្រធានបទ": "themes",
+    "តាមប្រធានបទ": "themes",
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    """What follows a command, read: its whole numbers, the options it knows (by their
+    meaning), and the other words as typed (Khmer digits and colons made ASCII)."""
+
+    numbers: tuple[int, ...]
+    options: frozenset[str]
+    rest: tuple[str, ...]
+
+
+def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
+    """Read a command's words ('/export ១ xlsx ប្រធានបទ' -> 1, {xlsx, themes}): numbers in
+    ASCII or Khmer digits, option words in English or Khmer, any case."""
+    numbers: list[int] = []
+    found: set[str] = set()
+    rest: list[str] = []
+    for word in normalise(arguments(command)).split():
+        number = whole_number(word)
+        meant = options.get(word.casefold())
+        if number is not None:
+            numbers.append(number)
+        elif meant is not None:
+            found.add(meant)
+        else:
+            rest.append(word)
+    return Words(tuple(numbers), frozenset(found), tuple(rest))
+
+
+def cycle_word(word: str) -> int | None:
+    """The cycle one word names alone ('c2', 'c២', 'cycle2', 'វដ្តទី២', 'ជុំទី២'), else None."""
+    try:
+        found, rest = extract_cycle(normalize(word))
+    except MultipleCycles:
+        return None
+    return found if not rest.strip() else None
+
+
+def language_word(text: str) -> str | None:
+    """The bot language a word names (km, ខ្មែរ, Khmer, en, អង់គ្លេស…), else None."""
+    return LANGUAGE_WORDS.get(" ".join(normalise(text).casefold().split()))
 
 
 def name_after_colon(text: str) -> tuple[str, str] | None:

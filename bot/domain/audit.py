@@ -47,6 +47,8 @@ class AuditAction(StrEnum):
     SEND_BROADCAST = "send broadcast"
     DELETE_BROADCAST = "delete broadcast"
     DELETE_ROUND = "delete round"
+    APPOINT_TRANSLATOR = "appoint translator"
+    REMOVE_TRANSLATOR = "remove translator"
 
     @property
     def label(self) -> str:
@@ -96,7 +98,13 @@ class AuditNames:
 
 # Actions whose stored detail is a person's Telegram id, or a round's id.
 _PERSON_DETAIL = frozenset(
-    {AuditAction.PROMOTE, AuditAction.DEMOTE, AuditAction.REMOVE_REPRESENTATIVE}
+    {
+        AuditAction.PROMOTE,
+        AuditAction.DEMOTE,
+        AuditAction.REMOVE_REPRESENTATIVE,
+        AuditAction.APPOINT_TRANSLATOR,
+        AuditAction.REMOVE_TRANSLATOR,
+    }
 )
 _ROUND_DETAIL = frozenset(
     {
@@ -130,7 +138,9 @@ def person_name(l10n: Localizer, user_id: int, names: AuditNames) -> str:
     """A person by name ('the bot' for actor 0); one whose name is not known by their id."""
     if user_id == 0:
         return l10n.gettext("the bot")
-    return names.people.get(user_id) or l10n.gettext("someone (id {id})").format(id=user_id)
+    return names.people.get(user_id) or l10n.gettext("someone (id {id})").format(
+        id=user_id  # a Telegram id is an identifier: Latin digits
+    )
 
 
 def _chat(l10n: Localizer, chat_id: str, names: AuditNames) -> str:
@@ -148,7 +158,7 @@ def render_detail(
     sent = sent_occurrence(action, detail)
     if sent is not None:
         return l10n.gettext("broadcast {id} of {time}").format(
-            id=sent[0], time=moment(l10n, tz, sent[1])
+            id=l10n.number(sent[0]), time=moment(l10n, tz, sent[1])
         )
     if action in (AuditAction.LINK_CHAT, AuditAction.UNLINK_CHAT):
         chat, group = detail.partition("/")[0], detail.rpartition(":")[2]
@@ -166,8 +176,8 @@ def render_detail(
         if number.isdigit():
             title = names.rounds.get(int(number)) or written.strip()
             if not title:
-                return l10n.gettext("round {id}").format(id=number)
-            return l10n.gettext("round {id} «{name}»").format(id=number, name=title)
+                return l10n.gettext("round {id}").format(id=l10n.digits(number))
+            return l10n.gettext("round {id} «{name}»").format(id=l10n.digits(number), name=title)
     return detail
 
 
@@ -206,4 +216,6 @@ _LABELS = {
     AuditAction.SEND_BROADCAST: N_("sent broadcast"),
     AuditAction.DELETE_BROADCAST: N_("deleted broadcast from every chat"),
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
+    AuditAction.APPOINT_TRANSLATOR: N_("appointed translator"),
+    AuditAction.REMOVE_TRANSLATOR: N_("removed translator"),
 }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import overload
 
-from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme
+from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import NumberQuery, NumberRange, extract_cycle
 from bot.domain.search import Glossary, SearchIndex, build_terms
 from bot.domain.states import State, resolve_state
@@ -93,8 +93,10 @@ _RESPONSE_WORDS = {
     "rejected": Response.REJECTED,
     "pending": Response.PENDING,
     "ទទួលយក": Response.ACCEPTED,
+    "បានទទួលយក": Response.ACCEPTED,
     "គាំទ្រ": Response.ACCEPTED,
     "កត់សម្គាល់": Response.NOTED,
+    "បានកត់សម្គាល់": Response.NOTED,
     "បដិសេធ": Response.REJECTED,
     "រង់ចាំ": Response.PENDING,
 }
@@ -265,6 +267,13 @@ class Catalog:
     def index_ready(self) -> bool:
         """True once word searches can be answered."""
         return self._index is not None
+
+    def update_khmer(self, recommendation_id: int, khmer: Translation | None) -> None:
+        """Put a recommendation's new Khmer text in this snapshot and its search index (a
+        translation saved in chat is shown and found at once, without a rebuild)."""
+        rec = self.by_id.get(recommendation_id)
+        if rec is not None:
+            self.update(replace(rec, khmer=khmer))
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""

@@ -276,11 +276,22 @@ class Coalition:
         await self.require_coordinator(actor)
         return await self.repository.erase_organisation(org_id, actor=actor, now=self.clock.now())
 
-    async def set_coordinator(self, actor: int, user_id: int, flag: bool) -> bool:
-        """Promote or demote a coordinator (never the last one); False if nothing changed."""
+    async def set_coordinator(
+        self, actor: int, user_id: int, flag: bool, language: str | None = None
+    ) -> bool:
+        """Promote or demote a coordinator (never the last one); False if nothing changed.
+
+        `language`: the person's Telegram language when known (a /promote in reply to them);
+        it is stored only for someone the bot never recorded (else the default, until they
+        write): a known person's language, chosen or their Telegram's, is kept.
+        """
         await self.require_coordinator(actor)
         return await self.repository.set_coordinator(
-            user_id, flag, actor=actor, now=self.clock.now(), language=self.default_language
+            user_id,
+            flag,
+            actor=actor,
+            now=self.clock.now(),
+            language=language or self.default_language,
         )
 
     async def unreachable(self, actor: int) -> tuple[list[Person], list[str]]:
@@ -327,6 +338,19 @@ class Coalition:
             ),
             None,
         )
+
+    async def language_for(self, chat_id: int, thread_id: int = 0) -> str:
+        """The language everything the bot sends to a group chat (or forum topic) is in: the
+        one a coordinator chose there (a topic's, else its chat's), else DEFAULT_LANGUAGE."""
+        chats = await self.repository.chats()
+        for thread in dict.fromkeys((thread_id, 0)):
+            found = next(
+                (c.language for c in chats if c.chat_id == chat_id and c.thread_id == thread),
+                None,
+            )
+            if found:
+                return found
+        return self.default_language
 
     async def set_chat_language(
         self, actor: int, chat_id: int, thread_id: int, language: str

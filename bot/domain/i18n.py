@@ -15,8 +15,12 @@ from babel.messages.pofile import read_po
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 LANGUAGES = ("en", "km")
-# Babel patterns; Latin digits in Khmer too, as every other Khmer screen writes them.
-_MOMENT = {"en": "d MMM y, HH:mm", "km": "d MMMM y 'ម៉ោង' HH:mm"}
+# Babel patterns. Khmer writes a date as 'ថ្ងៃទី២៨ ខែមករា ឆ្នាំ២០១៤' (one form everywhere, in
+# running text and lists alike) and a time on a 24-hour clock after ម៉ោង; its digits are Khmer.
+_DATE = {"en": "MMMM d, y", "km": "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y"}
+_MONTH = {"en": "LLLL y", "km": "'ខែ'LLLL 'ឆ្នាំ'y"}
+_MOMENT = {"en": "d MMM y, HH:mm", "km": _DATE["km"] + " 'ម៉ោង' HH:mm"}
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
 
 class MissingCatalog(RuntimeError):
@@ -39,19 +43,34 @@ class Localizer:
         """The singular or plural message for n, in the reader's language."""
         return self._translations.ngettext(singular, plural, n)
 
+    def digits(self, text: str) -> str:
+        """The text with its digits in the reader's script: Khmer digits for a Khmer reader."""
+        return text.translate(_KHMER_DIGITS) if self.language == "km" else text
+
+    def number(self, value: int) -> str:
+        """A count or an ordinal placed in a sentence: '14', '១៤' (recommendation numbers such
+        as 118.6 and what a command takes stay Latin: they are not passed through here)."""
+        return self.digits(str(value))
+
     def date(self, value: dt.date) -> str:
-        """A date written out in the reader's language (Khmer month names in Khmer)."""
-        return format_date(value, format="long", locale=self.language)
+        """A date as the reader writes it: 'January 28, 2014', 'ថ្ងៃទី២៨ ខែមករា ឆ្នាំ២០១៤'."""
+        return self.digits(format_date(value, _DATE[self.language], locale=self.language))
 
     def month(self, value: dt.date) -> str:
-        """A month and its year in the reader's language: 'June 2027', 'មិថុនា 2027'."""
-        return format_date(value, format="LLLL y", locale=self.language)
+        """A month and its year in the reader's language: 'June 2027', 'ខែមិថុនា ឆ្នាំ២០២៧'."""
+        return self.digits(format_date(value, _MONTH[self.language], locale=self.language))
+
+    def time(self, value: dt.time) -> str:
+        """A time of day on a 24-hour clock without seconds: '09:00', '០៩:០០'."""
+        return self.digits(value.strftime("%H:%M"))
 
     def datetime(self, value: dt.datetime, tz: dt.tzinfo) -> str:
         """A moment in the coalition's time zone in the reader's language, to the minute on a
-        24-hour clock: '24 Nov 2026, 09:00', '24 វិច្ឆិកា 2026 ម៉ោង 09:00'."""
-        return format_datetime(
-            value.astimezone(tz), _MOMENT[self.language], tzinfo=tz, locale=self.language
+        24-hour clock: '24 Nov 2026, 09:00', 'ថ្ងៃទី២៤ ខែវិច្ឆិកា ឆ្នាំ២០២៦ ម៉ោង ០៩:០០'."""
+        return self.digits(
+            format_datetime(
+                value.astimezone(tz), _MOMENT[self.language], tzinfo=tz, locale=self.language
+            )
         )
 
 

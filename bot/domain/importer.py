@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -95,6 +96,9 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "status": ("status", "translation status"),
     "translator": ("translator", "translated by"),
+    "reviewer": ("reviewer", "reviewed by"),
+    "translated_at": ("translated at", "translated on", "drafted at"),
+    "reviewed_at": ("reviewed at", "reviewed on"),
     "sdg": ("sdg targets", "sdg target", "sdgs", "sdg"),
     "action_category": ("action category", "action", "category"),
     "session": ("session", "upr session", "wg session"),
@@ -167,6 +171,9 @@ class TranslationRow:
     text_km: str
     status: TranslationStatus
     translator: str
+    reviewer: str = ""
+    translated_at: dt.datetime | None = None  # provenance from an export; None: now
+    reviewed_at: dt.datetime | None = None
 
 
 @dataclass
@@ -210,10 +217,11 @@ def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None)
     rows = _bounded(enumerate(table, start=1))
     _, header = next(((n, r) for n, r in rows if any(c.strip() for c in r)), (0, []))
     columns = _map_columns(header)
-    if "text" in columns:
-        kind = "recommendations"
-    elif "text_km" in columns:
+    # A translations export carries the English text too, never the recommending States.
+    if "text_km" in columns and "states" not in columns:
         kind = "translations"
+    elif "text" in columns:
+        kind = "recommendations"
     else:
         raise UnreadableFile(
             N_(
@@ -330,10 +338,12 @@ def _recommendation(
     )
 
 
-def _translation(line: int, cells: dict[str, str], default_cycle: int | None) -> TranslationRow:
+def _translation(
+    line: int, cells: dict[str, str], default_cycle: int | None
+) -> TranslationRow | None:
     text = _clean(cells.get("text_km", ""))
-    if not text:
-        raise _BadRow(N_("the Khmer text is empty"))
+    if not text:  # not translated yet (an export lists every recommendation): nothing to store
+        return None
     if not any("\u1780" <= ch <= "\u17ff" for ch in text):
         raise _BadRow(N_("the Khmer text has no Khmer letters"))
     status_raw = normalize(cells.get("status", "")) or "draft"
@@ -351,7 +361,25 @@ def _translation(line: int, cells: dict[str, str], default_cycle: int | None) ->
         text,
         status,
         _clean(cells.get("translator", ""))[:200],
+        _clean(cells.get("reviewer", ""))[:200],
+        _when(cells.get("translated_at", "")),
+        _when(cells.get("reviewed_at", "")),
     )
+
+
+def _when(cell: str) -> dt.datetime | None:
+    """A date or moment as an export writes it (ISO), or nothing."""
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise _BadRow(
+            N_("unreadable date {value}: write it as 2026-11-30 or 2026-11-30T09:00"),
+            value=repr(text),
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _clean(text: str) -> str:

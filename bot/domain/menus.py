@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 # Gives one user's private chat the menu of this role, in this chosen language (None: by their
 # Telegram's), or takes it back (Role.GUEST); False when Telegram would not take it.
-Publisher = Callable[[int, Role, "str | None"], Awaitable[bool]]
-# What a role's menu is, in a chosen language: changes when the commands or their texts change.
-Fingerprint = Callable[[Role, "str | None"], str]
+Publisher = Callable[[int, Role, "str | None", bool], Awaitable[bool]]
+# What a role's menu is, in a chosen language, with a translator's commands or not: changes when
+# the commands or their texts change.
+Fingerprint = Callable[[Role, "str | None", bool], str]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class MenuHolder:
     role: Role
     language: str | None  # chosen with /language; None: their Telegram's decides
     published: str | None  # the fingerprint of the menu Telegram has for them; None: none
+    translator: bool = False  # appointed a translator: /translate and /translations too
 
 
 class Menus:
@@ -46,12 +48,12 @@ class Menus:
             for holder in await self.repository.menu_holders():
                 wanted = (
                     None
-                    if holder.role is Role.GUEST
-                    else fingerprint(holder.role, holder.language)
+                    if holder.role is Role.GUEST and not holder.translator
+                    else fingerprint(holder.role, holder.language, holder.translator)
                 )
                 if wanted == holder.published:
                     continue
-                if await publish(holder.user_id, holder.role, holder.language):
+                if await publish(holder.user_id, holder.role, holder.language, holder.translator):
                     await self.repository.set_menu(holder.user_id, wanted)
                     changed += 1
         return changed

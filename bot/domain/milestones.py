@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.domain.arguments import normalise
 from bot.domain.clock import Clock
 from bot.domain.importer import N_
-from bot.domain.text import KHMER_DIGITS, one_line
+from bot.domain.text import one_line
 
 if TYPE_CHECKING:  # the protocol module imports this one's types
     from bot.domain.coalition import Coalition
@@ -80,7 +81,7 @@ class MilestoneDate:
     @classmethod
     def parse(cls, text: str, *, around: bool = False) -> MilestoneDate:
         """Read '2024-05-08', '2010-03', '2026', or a span of two such ('2024-09/2024-11')."""
-        text = text.translate(KHMER_DIGITS).strip()
+        text = normalise(text).strip()
         first, slash, last = text.partition("/")
         start, end, precision = _part(first)
         if slash:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
@@ -24,6 +24,7 @@ from bot.domain.menus import MenuHolder
 from bot.domain.milestones import Milestone, MilestoneEntry
 from bot.domain.nudges import Nudge, OpenAction, Targets
 from bot.domain.outbox import Content, Delivery, DeliveryStatus, Outgoing, Unpinned
+from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
 
@@ -330,10 +331,16 @@ class AssessmentStore(Protocol):
         ...
 
     async def set_open(
-        self, round_id: int, is_open: bool, *, actor: int, now: dt.datetime
+        self,
+        round_id: int,
+        is_open: bool,
+        *,
+        actor: int,
+        now: dt.datetime,
+        rule: AudienceRule | None = None,
     ) -> bool:
-        """Close (freeze) or reopen a round; reopening withdraws its publication. False if it
-        already was so."""
+        """Close (freeze, its audience by `rule`) or reopen a round; reopening withdraws its
+        publication. False if it already was so."""
         ...
 
     async def publish(
@@ -349,7 +356,10 @@ class AssessmentStore(Protocol):
         ...
 
     async def close_due(
-        self, now: dt.datetime, announce: Callable[[int], None] | None = None
+        self,
+        now: dt.datetime,
+        announce: Callable[[int], None] | None = None,
+        rules: Mapping[int, AudienceRule] | None = None,
     ) -> list[int]:
         """Close the open rounds whose closing date has passed (`announce` stages each one's
         notices in the same transaction); return their ids."""
@@ -408,6 +418,35 @@ class AssessmentStore(Protocol):
     async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
         """How many of the round's recommendations each active organisation has rated:
         (organisation id, short name, count)."""
+        ...
+
+    async def group_overlap(
+        self, round_id: int, items: Sequence[int] = ()
+    ) -> dict[int, tuple[int, int]]:
+        """Each working group's (how many of a round's recommendations — or of `items` — its
+        list holds, how many active organisations are in it)."""
+        ...
+
+    async def audience(
+        self,
+        round_id: int,
+        rule: AudienceRule,
+        items: Sequence[int] = (),
+        organisation_id: int | None = None,
+    ) -> list[Share]:
+        """Each audience organisation's share of a round (or of `items`; only one
+        organisation's, when given) by `rule`."""
+        ...
+
+    async def group_listed(self, round_id: int, organisation_id: int) -> set[int]:
+        """The round's recommendations on the lists of this organisation's working groups."""
+        ...
+
+    async def recommendation_audience(
+        self, round_id: int, rule: AudienceRule, recommendation_id: int
+    ) -> tuple[int, int]:
+        """(audience organisations that rated it, audience organisations) for one
+        recommendation of a round."""
         ...
 
     async def add_guide(

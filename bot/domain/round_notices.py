@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from bot.domain.audit import zone_name
@@ -18,6 +18,7 @@ from bot.domain.clock import Clock
 from bot.domain.i18n import Localizer, Translations
 from bot.domain.importer import N_
 from bot.domain.outbox import Button, Content, Job, Outbox, Outgoing, Unpinned, stage
+from bot.domain.round_audience import RoundAudience
 
 if TYPE_CHECKING:
     from bot.domain.repositories import AssessmentStore, OutboxStore
@@ -66,12 +67,14 @@ def closing_phrase(l10n: Localizer, tz: dt.tzinfo, closes_at: dt.datetime | None
 @dataclass(frozen=True)
 class Audiences:
     """Who a round's notice goes to: each chat with the count for its working group (only the
-    groups with recommendations in the round), and the representatives privately."""
+    groups the round concerns), and the representatives of the organisations it concerns
+    privately, each with their organisation's own count (`RoundAudience`)."""
 
     chats: tuple[tuple[Recipient, int], ...]
     people: tuple[Recipient, ...]
     coordinators: tuple[Recipient, ...] = ()
     chat_groups: tuple[int, ...] = ()  # each chat's working group, in the order of `chats`
+    counts: Mapping[int, int] = field(default_factory=dict)  # organisation id -> its own count
 
 
 _OPENED_CHAT = N_(
@@ -101,7 +104,6 @@ class RoundNotices:
     def __init__(
         self,
         reach: Reacher,
-        group_lists: Callable[[], Awaitable[dict[int, set[int]]]],
         translations: Translations,
         tz: dt.tzinfo,
         default_language: str,
@@ -109,37 +111,36 @@ class RoundNotices:
         reminder_days: Sequence[int] = (3, 1),
         results_buttons: ResultsButtons | None = None,
     ) -> None:
-        """Wire who is reached, the working groups' lists, the catalogs and the buttons;
-        reminders go `reminder_days` before a round closes."""
+        """Wire who is reached, the catalogs and the buttons; reminders go `reminder_days`
+        before a round closes."""
         self.reminder_days = tuple(reminder_days)
         self.results_buttons = results_buttons
         self.reach = reach
-        self.group_lists = group_lists
         self.translations = translations
         self.tz = tz
         self.default_language = default_language
         self.rate_button = rate_button
 
-    async def audiences(self, items: Collection[int]) -> Audiences:
-        """The linked chats of the working groups with recommendations among `items` (each
-        with that count) and every member representative, read before the event."""
+    async def audiences(self, audience: RoundAudience) -> Audiences:
+        """The linked chats of the working groups the round concerns (each with its count)
+        and the representatives of the organisations it concerns (each with their own count),
+        read before the event."""
         chats: dict[tuple[int, int | None], tuple[Recipient, int]] = {}
         groups: dict[tuple[int, int | None], int] = {}
-        for group_id, listed in (await self.group_lists()).items():
-            count = len(listed.intersection(items))
-            if not count:
-                continue
+        for group_id, count in sorted(audience.groups.items()):
             reach = await self.reach(Audience(AudienceKind.GROUPS, frozenset({group_id})))
             for chat in reach.recipients:
                 chats.setdefault((chat.chat_id, chat.topic_id), (chat, count))
                 groups.setdefault((chat.chat_id, chat.topic_id), group_id)
+        counts = {s.organisation_id: s.total for s in audience.shares}
         members = await self.reach(Audience(AudienceKind.MEMBERS))
         coordinators = await self.reach(Audience(AudienceKind.COORDINATORS))
         return Audiences(
             tuple(chats.values()),
-            members.recipients,
+            tuple(p for p in members.recipients if p.organisation_id in counts),
             coordinators.recipients,
             tuple(groups[key] for key in chats),
+            counts,
         )
 
     def opened(
@@ -147,19 +148,20 @@ class RoundNotices:
         audiences: Audiences,
         round_id: int,
         name: str,
-        size: int,
         closes_at: dt.datetime | None,
         *,
         pin: bool = False,
     ) -> list[Outgoing]:
         """'New assessment «…»' for each chat (its group's count; `pin`: pinned there once
-        sent) and each representative."""
+        sent) and each representative (their organisation's count)."""
         ref = reference(round_id, "opened")
         out = []
         for chat, count in audiences.chats:
             l10n = self._l10n(chat)
             text = l10n.gettext(_OPENED_CHAT).format(
-                name=name, count=count, closing=closing_phrase(l10n, self.tz, closes_at)
+                name=name,
+                count=l10n.number(count),
+                closing=closing_phrase(l10n, self.tz, closes_at),
             )
             notice = self._outgoing(chat, text, ref, round_id)
             if pin:
@@ -168,7 +170,9 @@ class RoundNotices:
         for person in audiences.people:
             l10n = self._l10n(person)
             text = l10n.gettext(_OPENED_PERSON).format(
-                name=name, count=size, closing=closing_phrase(l10n, self.tz, closes_at)
+                name=name,
+                count=l10n.number(audiences.counts.get(person.organisation_id or 0, 0)),
+                closing=closing_phrase(l10n, self.tz, closes_at),
             )
             out.append(self._outgoing(person, text, ref, round_id))
         return out
@@ -202,29 +206,29 @@ class RoundNotices:
         self,
         round_id: int,
         name: str,
-        size: int,
         closes_at: dt.datetime | None,
-        rated: dict[int, int],
+        audience: RoundAudience,
         days: int,
         *,
         kind: str = "",
     ) -> list[Outgoing]:
         """'«…» closes …: your organisation has N left' to each representative of an
-        organisation that has not rated everything (`rated`: by organisation id); `kind`
-        names a reminder not due to the days before the close (a coordinator's 🔔)."""
+        organisation the round concerns that has not rated all its own recommendations;
+        `kind` names a reminder not due to the days before the close (a coordinator's 🔔)."""
         ref = reference(round_id, kind or f"reminder-{days}")
+        behind = {s.organisation_id: s for s in audience.behind}
         out = []
         for person in (await self.reach(Audience(AudienceKind.MEMBERS))).recipients:
-            done = rated.get(person.organisation_id or 0, 0)
-            if person.organisation_id is None or done >= size:
+            share = behind.get(person.organisation_id or 0)
+            if share is None:
                 continue
             l10n = self._l10n(person)
             text = l10n.gettext(_REMINDER).format(
                 name=name,
                 closing=closing_phrase(l10n, self.tz, closes_at),
-                rated=done,
-                total=size,
-                left=size - done,
+                rated=l10n.number(share.rated),
+                total=l10n.number(share.total),
+                left=l10n.number(share.left),
             )
             out.append(self._outgoing(person, text, ref, round_id))
         return out
@@ -264,7 +268,8 @@ class RoundNotices:
         """One delivery: the text (its {id} and {name} filled in), [Rate now] for round `rate`,
         or (`results`) the buttons that show round `round_id`'s results."""
         language = recipient.language or self.default_language
-        text = text.format(id=round_id, name=name) if round_id else text
+        number = self.translations.localizer(language).number(round_id)
+        text = text.format(id=number, name=name) if round_id else text
         buttons: tuple[tuple[Button, ...], ...] = ()
         if rate is not None:
             buttons = ((self.rate_button(rate, language),),)
@@ -399,14 +404,11 @@ class PinReports:
         if round_ is None or opener is None:
             return None
         language = opener.language or self.default_language
-        text = (
-            self.translations.localizer(language)
-            .gettext(_UNPINNED)
-            .format(
-                id=round_id,
-                name=round_.name,
-                chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
-            )
+        l10n = self.translations.localizer(language)
+        text = l10n.gettext(_UNPINNED).format(
+            id=l10n.number(round_id),
+            name=round_.name,
+            chats="; ".join(f"«{r.title}»" if r.title else str(r.chat_id) for r in rows),
         )
         return Outgoing(
             chat_id=opener.chat_id,

@@ -8,7 +8,7 @@ import enum
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.arguments import name_after_colon, normalise
@@ -45,6 +45,7 @@ from bot.domain.numbers import (
 from bot.domain.outbox import Content, Job, Outbox, Outgoing, stage
 from bot.domain.ratelimit import RateLimiter
 from bot.domain.repositories import AssessmentStore
+from bot.domain.round_audience import RoundAudience, audience_rule
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.round_notices import RoundNotices, reference
 from bot.domain.text import normalize, one_line
@@ -60,7 +61,8 @@ DRAFT_TTL = dt.timedelta(days=1)  # /openround's preview can be confirmed this l
 GUIDE_ANSWER_WINDOW = dt.timedelta(minutes=30)  # plain text after a guide's question answers it
 SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or till the close)
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
-_UNTIL = re.compile(r"\buntil\s*(\S*)", re.IGNORECASE)  # 'until2026-12-31' too
+# 'until 2026-12-31', 'until2026-12-31', and in Khmer 'រហូតដល់ ២០២៦-១២-៣១'.
+_UNTIL = re.compile(r"(?:\buntil|រហូតដល់)\s*(\S*)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]")  # a letter, in any script
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
@@ -127,10 +129,12 @@ _RESPONSE_WORDS = {
     "accepted": Response.ACCEPTED,
     "supported": Response.ACCEPTED,
     "ទទួលយក": Response.ACCEPTED,
+    "បានទទួលយក": Response.ACCEPTED,  # as the Khmer screens write it
     "noted": Response.NOTED,
     "កត់សម្គាល់": Response.NOTED,
+    "បានកត់សម្គាល់": Response.NOTED,
 }
-_FILLERS = frozenset({"all", "everything", "and", "ទាំងអស់", "និង"})
+_FILLERS = frozenset({"all", "everything", "and", "upr", "ទាំងអស់", "និង"})  # "UPR ជុំទី៤"
 _WORD = re.compile(r"[a-z][a-z'-]*|[\u1780-\u17ff]+")
 _UNKNOWN_WORD = N_(
     "I do not know “{word}” in a scope. Write a cycle (c2), accepted or noted, theme names "
@@ -433,9 +437,11 @@ class RoundLine:
     round: Round
     rated: int
     total: int
-    # Coordinators: each active organisation's short name and how many it has rated.
-    organisations: tuple[tuple[str, int], ...] = ()
-    own: int | None = None  # a member: how many their organisation has rated
+    # Coordinators: each audience organisation's short name, how many of its own
+    # recommendations it has rated, and how many are its own.
+    organisations: tuple[tuple[str, int, int], ...] = ()
+    # A member whose organisation the round concerns: (rated, its own recommendations).
+    own: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -461,20 +467,23 @@ class Panel:
     publishing it now would mean (who took part, recommendations without enough ratings)."""
 
     round: Round
-    organisations: tuple[tuple[str, int], ...]  # short name, how many it has rated
-    rated: int  # active organisations that rated anything
-    total: int  # active organisations
+    # Each audience organisation: short name, how many of its own it rated, how many are its own.
+    organisations: tuple[tuple[str, int, int], ...]
+    rated: int  # audience organisations that rated anything
+    total: int  # the round's audience (as at the close, once closed)
     not_enough: int  # recommendations with too few ratings for a colour
     reminded_at: dt.datetime | None = None  # the last 🔔 Remind those behind
+    ratings: int = 0  # every rating, an organisation's outside the audience too
 
     @property
     def deletable(self) -> bool:
-        """Nobody has rated yet (the delete checks again: a rating may come meanwhile)."""
-        return self.rated == 0
+        """Nobody has rated yet, in the audience or outside it (the delete checks again: a
+        rating may come meanwhile)."""
+        return self.rated == 0 and self.ratings == 0
 
     @property
     def low_participation(self) -> bool:
-        """Fewer than half the active organisations rated anything, or more than half the
+        """Fewer than half the audience's organisations rated anything, or more than half the
         recommendations have "not enough ratings": publishing asks twice."""
         return self.rated * 2 < self.total or self.not_enough * 2 > self.round.size
 
@@ -614,13 +623,12 @@ class Assessments:
             round_id = await self.repository.open_draft(draft, now=now)
         else:
             notices, outbox = self.notices
-            audiences = await notices.audiences(draft.recommendation_ids)
-            size = len(draft.recommendation_ids)
+            audiences = await notices.audiences(
+                await self.audience(items=draft.recommendation_ids)
+            )
 
             def announce(new_id: int) -> None:
-                stage(
-                    *notices.opened(audiences, new_id, draft.name, size, draft.closes_at, pin=pin)
-                )
+                stage(*notices.opened(audiences, new_id, draft.name, draft.closes_at, pin=pin))
 
             async with outbox.along():
                 round_id = await self.repository.open_draft(draft, now=now, announce=announce)
@@ -743,7 +751,10 @@ class Assessments:
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> bool:
         """Close or reopen (coordinators only); False if it already was so."""
         await self.coalition.require_coordinator(actor)
-        done = await self.repository.set_open(round_id, is_open, actor=actor, now=self.clock.now())
+        rule = None if is_open else (await self.audience(round_id)).rule
+        done = await self.repository.set_open(
+            round_id, is_open, actor=actor, now=self.clock.now(), rule=rule
+        )
         if done:
             log.info("round %d %s", round_id, "reopened" if is_open else "closed")
         return done
@@ -754,10 +765,11 @@ class Assessments:
         round_ = await self.repository.round(round_id)
         if round_ is None:
             return None
-        rated, total = await self.repository.participation(round_id)
-        progress = tuple((short, n) for _, short, n in await self.repository.progress(round_id))
+        audience = await self.audience(round_id)
+        rated, total = await self._participation(round_, audience)
         colours: dict[int, list[Colour]] = {}
-        for rating in await self.repository.ratings(round_id):
+        ratings = await self.repository.ratings(round_id)
+        for rating in ratings:
             colours.setdefault(rating.recommendation_id, []).append(rating.colour)
         not_enough = sum(
             1
@@ -766,7 +778,7 @@ class Assessments:
             is Overall.NOT_ENOUGH
         )
         reminded = await self.repository.reminded_at(round_id)
-        return Panel(round_, progress, rated, total, not_enough, reminded)
+        return Panel(round_, _progress(audience), rated, total, not_enough, reminded, len(ratings))
 
     async def ask(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
         """The question before a change (nothing changes): the panel with what it would mean,
@@ -822,9 +834,13 @@ class Assessments:
         if self.notices is None:
             return Reminded(Reminding.OFF, panel=panel)
         notices, outbox = self.notices
-        rated = {org: n for org, _, n in await self.repository.progress(round_id)}
         told = await notices.reminders(
-            round_id, round_.name, round_.size, round_.closes_at, rated, 0, kind="reminder-now"
+            round_id,
+            round_.name,
+            round_.closes_at,
+            await self.audience(round_id),
+            0,
+            kind="reminder-now",
         )
         if not told:
             return Reminded(Reminding.NOBODY_BEHIND, panel=panel)
@@ -858,9 +874,8 @@ class Assessments:
             ref = reference(round_.id, f"reminder-{due[0]}")
             if await outbox.progress(ref):
                 continue
-            rated = {org: n for org, _, n in await self.repository.progress(round_.id)}
             told = await notices.reminders(
-                round_.id, round_.name, round_.size, round_.closes_at, rated, due[0]
+                round_.id, round_.name, round_.closes_at, await self.audience(round_.id), due[0]
             )
             if told:
                 await outbox.send(*told)
@@ -873,47 +888,75 @@ class Assessments:
         coordinator = person is not None and person.role is Role.COORDINATOR and not in_group
         member = person is not None and person.role is Role.MEMBER and not in_group
         org = person.organisation_id if person and member else None
-        lines = [
-            RoundLine(
-                r,
-                *await self.repository.participation(r.id),
-                tuple((short, n) for _, short, n in await self.repository.progress(r.id))
-                if coordinator
-                else (),
-                len(await self.repository.own(r.id, org)) if org is not None else None,
+        lines = []
+        for r in await self.repository.rounds():
+            if not (coordinator or r.open or r.published):  # members: what they can rate or read
+                continue
+            if org is not None:  # a member: their organisation's share only
+                share = (await self.audience(r.id, organisation_id=org)).share(org)
+                lines.append(
+                    RoundLine(
+                        r,
+                        *await self.participation(r.id),
+                        own=(share.rated, share.total) if share is not None else None,
+                    )
+                )
+                continue
+            audience = await self.audience(r.id)
+            lines.append(
+                RoundLine(
+                    r,
+                    *await self._participation(r, audience),
+                    _progress(audience) if coordinator else (),
+                )
             )
-            for r in await self.repository.rounds()
-            if coordinator or r.open or r.published  # members: what they can rate or read
-        ]
         return Overview(tuple(lines), coordinator)
+
+    async def audience(
+        self, round_id: int = 0, items: Sequence[int] = (), organisation_id: int | None = None
+    ) -> RoundAudience:
+        """Whom a round concerns and each organisation's own share of it (the rule:
+        bot/domain/round_audience.py): round `round_id`, or `items` before it exists; only
+        `organisation_id`'s share, when given (one organisation's view is cheaper)."""
+        groups = await self.repository.group_overlap(round_id, items)
+        rule = audience_rule(groups)
+        shares = await self.repository.audience(round_id, rule, items, organisation_id)
+        overlap = {g: listed for g, (listed, _) in groups.items() if listed}
+        return RoundAudience(rule, overlap, tuple(shares))
+
+    async def _participation(self, round_: Round, audience: RoundAudience) -> tuple[int, int]:
+        """(audience organisations that rated anything, the audience): live while the round
+        is open, as frozen at the close once it is closed."""
+        if round_.open:
+            return audience.took_part, len(audience.shares)
+        return await self.repository.participation(round_.id)
 
     async def close_due(self) -> None:
         """Close the open rounds whose closing date has passed (telling their chats, members
         and coordinators)."""
         now = self.clock.now()
+        due = {
+            r.id: (r, await self.audience(r.id))
+            for r in await self.repository.rounds()
+            if r.open and r.closes_at is not None and r.closes_at <= now
+        }
+        if not due:
+            return
+        rules = {round_id: audience.rule for round_id, (_, audience) in due.items()}
         if self.notices is None:
-            closed = await self.repository.close_due(now)
+            closed = await self.repository.close_due(now, rules=rules)
         else:
             notices, outbox = self.notices
-            due = [
-                r
-                for r in await self.repository.rounds()
-                if r.open and r.closes_at is not None and r.closes_at <= now
-            ]
-            if not due:
-                return
             told = {
-                r.id: notices.closed(
-                    await notices.audiences(await self.repository.items(r.id)), r.id, r.name
-                )
-                for r in due
+                r.id: notices.closed(await notices.audiences(audience), r.id, r.name)
+                for r, audience in due.values()
             }
 
             def announce(round_id: int) -> None:
                 stage(*told.get(round_id, ()))
 
             async with outbox.along():
-                closed = await self.repository.close_due(now, announce)
+                closed = await self.repository.close_due(now, announce, rules)
         for round_id in closed:
             log.info("round %d closed: its closing date has passed", round_id)
 
@@ -928,7 +971,7 @@ class Assessments:
             notices, outbox = self.notices
             told: list[Outgoing] = []
             if not await outbox.progress(reference(round_id, "published")):  # once a round
-                audiences = await notices.audiences(await self.repository.items(round_id))
+                audiences = await notices.audiences(await self.audience(round_id))
                 told = notices.published(audiences, round_id, round_.name)
             async with outbox.along():
                 published = await self.repository.publish(
@@ -997,8 +1040,28 @@ class Assessments:
         return await self.repository.distribution(round_id, recommendation_id, group_id)
 
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
-        """(organisations that rated, organisations that may) in a round, or a group's share."""
+        """(organisations that rated, organisations the round concerns) in a round — its
+        audience —, or a working group's (its active member organisations)."""
+        round_ = await self.repository.round(round_id)
+        if group_id is None and round_ is not None and round_.open:
+            return await self._participation(round_, await self.audience(round_id))
         return await self.repository.participation(round_id, group_id)
+
+    async def card_counts(
+        self, round_id: int, recommendation_id: int, group_id: int | None = None
+    ) -> tuple[Distribution, int, int]:
+        """A rating card's numbers: the colours, and "N of M organisations" — in a working
+        group's chat its member organisations (those the card concerns there), elsewhere the
+        organisations whose own recommendations include it (the round's audience for it)."""
+        dist = await self.repository.distribution(round_id, recommendation_id, group_id)
+        if group_id is not None:
+            _, total = await self.repository.participation(round_id, group_id)
+            return dist, dist.total, total
+        rule = audience_rule(await self.repository.group_overlap(round_id))
+        rated, total = await self.repository.recommendation_audience(
+            round_id, rule, recommendation_id
+        )
+        return dist, rated, total
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""
@@ -1058,14 +1121,35 @@ class Assessments:
         """The next recommendation the user's organisation has not rated (nor skipped)."""
         org_id, _ = await self.rater(user_id)
         done = await self.repository.own(round_id, org_id)
-        return next(
+        mine = await self._own_items(round_id, org_id)
+        items = await self.repository.items(round_id)
+        return next(  # its own recommendations first, then the rest of the round
             (
                 r
-                for r in await self.repository.items(round_id)
+                for r in sorted(items, key=lambda r: r not in mine)
                 if r not in done and r not in skipped
             ),
             None,
         )
+
+    async def _own_items(self, round_id: int, organisation_id: int) -> set[int]:
+        """The round's recommendations that are this organisation's own (empty: the round
+        does not concern it)."""
+        audience = await self.audience(round_id, organisation_id=organisation_id)
+        share = audience.share(organisation_id)
+        if share is None:
+            return set()
+        items = await self.repository.items(round_id)
+        if share.total == len(items):
+            return set(items)
+        return await self.repository.group_listed(round_id, organisation_id)
+
+    async def left_to_rate(self, user_id: int, round_id: int) -> tuple[int, int] | None:
+        """(how many of its own recommendations the user's organisation has not rated, how
+        many are its own); None when the round does not concern it."""
+        org_id, _ = await self.rater(user_id)
+        share = (await self.audience(round_id, organisation_id=org_id)).share(org_id)
+        return (share.left, share.total) if share is not None else None
 
     async def next_to_rate(self, user_id: int, round_id: int) -> int | None:
         """The next recommendation to offer in private: unrated and not skipped. None when
@@ -1435,6 +1519,11 @@ class Assessments:
             return None
         round_, dist = found
         return round_, overall(dist, self.min_ratings), dist
+
+
+def _progress(audience: RoundAudience) -> tuple[tuple[str, int, int], ...]:
+    """Each audience organisation's progress: short name, rated, its own recommendations."""
+    return tuple((s.short_name, s.rated, s.total) for s in audience.shares)
 
 
 def _rows(

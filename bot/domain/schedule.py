@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.arguments import normalise
 from bot.domain.text import normalize
 
 
@@ -97,7 +98,7 @@ def _time_of_day(text: str) -> dt.time | None:
 
 def parse_time_of_day(text: str) -> dt.time:
     """A time of day typed in English or Khmer ('09:00', '9am', 'ម៉ោង៣រសៀល'); UnreadableWhen."""
-    found = _time_of_day(normalize(text))
+    found = _time_of_day(normalize(normalise(text)))
     if found is None:
         raise UnreadableWhen(text)
     return found
@@ -162,7 +163,7 @@ def parse_when(text: str, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     """The moment a coordinator typed, as aware UTC: 'now', 'tomorrow 9:00', '2026-12-07 09:00',
     '7 Dec 09:00', 'ថ្ងៃស្អែក ម៉ោង៩', '៧ ធ្នូ ២០២៦ ០៩:០០'. Read in `tz`; raises UnreadableWhen,
     MissingTime, or PastWhen for a moment before `now`."""
-    normalized = normalize(text)
+    normalized = normalize(normalise(text))
     if normalized in _NOW:
         return now
     today = now.astimezone(tz).date()
@@ -186,7 +187,7 @@ def parse_when(text: str, now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 def parse_date(text: str, now: dt.datetime, tz: dt.tzinfo) -> dt.date:
     """A date typed in English or Khmer (a recurrence's end), not before today in `tz`."""
     today = now.astimezone(tz).date()
-    date, rest = _take_date(normalize(text), today)
+    date, rest = _take_date(normalize(normalise(text)), today)
     if date is None or rest.strip(" ,"):
         raise UnreadableWhen(text)
     if date < today:

@@ -26,6 +26,7 @@ from bot.domain.round_notices import PinReports
 from bot.domain.rounds import Assessments
 from bot.domain.strategy import Strategies
 from bot.domain.strategy_file import ParsedStrategy
+from bot.domain.translations import Translating
 from bot.domain.welcome import Welcomes
 
 
@@ -225,6 +226,11 @@ class DomainServices(Protocol):
     @property
     def reason_prompts(self) -> RateLimiter:
         """At most one 'why?' prompt a minute."""
+        ...
+
+    @property
+    def translating(self) -> Translating:
+        """Translators, Khmer drafts and reviews, coverage and exports."""
         ...
 
     @property

@@ -29,7 +29,7 @@ from bot.domain.timeframes import PHNOM_PENH
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("id", "id", "លេខសម្គាល់"),
     ("group", "Working group", "ក្រុមការងារ"),
-    ("cycle", "Cycle", "វដ្ត"),
+    ("cycle", "Cycle", "ជុំ"),
     ("recommendations", "Rec #", "លេខអនុសាសន៍"),
     ("other_mechanisms", "Other UN mechanisms", "យន្តការអង្គការសហប្រជាជាតិផ្សេងទៀត"),
     ("sdg_targets", "SDG targets", "គោលដៅ SDG"),
@@ -47,7 +47,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 _EXTRA_SPELLINGS: dict[str, tuple[str, ...]] = {
     "id": ("action id",),
     "group": ("group", "working group slug"),
-    "cycle": ("upr cycle",),
+    "cycle": ("upr cycle", "វដ្ត", "វដ្តទី", "ជុំទី"),  # វដ្ត: files written before ជុំ
     "recommendations": (
         "rec",
         "rec no",

@@ -201,6 +201,11 @@ _ORDINALS_KM = {"មួយ": 1, "ពីរ": 2, "បី": 3, "បួន": 4}
 _KHMER_WORDS: dict[str, str] = {
     "របាយការណ៍ពាក់កណ្តាលអាណត្តិ": " mid-term report ",
     "ពាក់កណ្តាលអាណត្តិ": " mid-term ",
+    "របាយការណ៍ពាក់កណ្តាលជុំ": " mid-term report ",  # the glossary's words (ជុំ = cycle)
+    "ពាក់កណ្តាលជុំ": " mid-term ",
+    "របាយការណ៍ពាក់កណ្តាលវដ្ត": " mid-term report ",
+    "ពាក់កណ្តាលវដ្ត": " mid-term ",
+    "ជុំបន្ទាប់": " next review ",
     "ការត្រួតពិនិត្យលើកក្រោយ": " next review ",
     "ការពិនិត្យលើកក្រោយ": " next review ",
     "ពិនិត្យលើកក្រោយ": " next review ",

@@ -32,7 +32,9 @@ class Membership:
 
     organisation: Organisation
     groups: tuple[WorkingGroup, ...]
-    to_rate: tuple[tuple[Round, int], ...]  # each open round and how many are left
+    # Each open round and how many of the organisation's own recommendations are left (None:
+    # the round does not concern its working groups).
+    to_rate: tuple[tuple[Round, int | None], ...]
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class Welcomes:
         for round_ in await self.assessments.rounds():
             if round_.open:
                 try:
-                    to_rate.append((round_, await self.assessments.unrated(user_id, round_.id)))
+                    left = await self.assessments.left_to_rate(user_id, round_.id)
                 except NotAllowed:  # the organisation was deactivated a moment ago
                     return None
+                to_rate.append((round_, left[0] if left is not None else None))
         return Membership(organisation, tuple(groups), tuple(to_rate))

@@ -1,0 +1,434 @@
+"""Translating the recommendations into Khmer, in chat: translators, drafts, reviews, coverage.
+
+No public Khmer text of the recommendations exists and there is no machine translation: the bot
+organises people. Coordinators appoint translators (a role of its own, beside membership);
+`/translate` gives a translator the next recommendation without Khmer text (those in use
+first), their next message is the draft; another translator or a coordinator reviews it.
+A saved text (draft or reviewed) is searchable at once: `changed` updates the live catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.domain.clock import Clock
+from bot.domain.coalition import Coalition
+from bot.domain.membership import NotAllowed, Role
+from bot.domain.model import RecNumber, Translation, TranslationStatus
+from bot.domain.search import Glossary, english_key
+from bot.domain.text import latin_words, normalize, stem
+
+MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in English
+PROMPT_TTL = dt.timedelta(minutes=30)
+SKIP_TTL = dt.timedelta(days=1)
+MAX_TERMS = 12
+_KHMER_LETTER = re.compile(r"[\u1780-\u17b3]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+class Purpose(enum.StrEnum):
+    """What a translator's next message is: a new draft, or a reviewer's corrected text."""
+
+    TRANSLATE = "translate"
+    REVIEW = "review"
+
+
+class Problem(enum.StrEnum):
+    """Why a text or a review was not saved; handlers say it in the reader's language."""
+
+    EMPTY = "empty"
+    NO_KHMER = "no khmer"
+    MOSTLY_ENGLISH = "mostly english"
+    TOO_LONG = "too long"
+    MARKUP = "markup"
+    OWN_DRAFT = "own draft"
+    NOT_A_DRAFT = "not a draft"  # reviewed meanwhile, or never drafted
+    GONE = "gone"  # the recommendation no longer exists
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A recommendation's Khmer text as stored, with its provenance."""
+
+    recommendation_id: int
+    text_km: str
+    status: TranslationStatus
+    translator: str = ""
+    translator_id: int | None = None
+    translated_at: dt.datetime | None = None
+    reviewer: str = ""
+    reviewer_id: int | None = None
+    reviewed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """What /translate shows: a recommendation to translate or a draft to review."""
+
+    purpose: Purpose
+    recommendation_id: int
+    terms: tuple[tuple[str, str], ...]  # (English term, Khmer term) the text contains
+    draft: Stored | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """/translate's answer: the next task (None: nothing left), and how many drafts wait
+    for this person's review."""
+
+    task: Task | None
+    reviews_waiting: int
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What became of a translator's text or a reviewer's approval."""
+
+    recommendation_id: int | None
+    status: TranslationStatus | None = None
+    problem: Problem | None = None
+    limit: int = MAX_CHARS
+
+
+@dataclass(frozen=True)
+class CycleCoverage:
+    """How much of one cycle has Khmer text."""
+
+    cycle: int
+    total: int
+    reviewed: int
+    drafts: int
+
+    @property
+    def missing(self) -> int:
+        """Recommendations with no Khmer text at all."""
+        return self.total - self.reviewed - self.drafts
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Someone who translated or reviewed lately: their name and this week's counts."""
+
+    name: str
+    drafts: int
+    reviews: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """/translations: coverage per cycle, who is working, how many translators there are."""
+
+    cycles: tuple[CycleCoverage, ...]
+    workers: tuple[Worker, ...]
+    translators: int
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One recommendation in a translations export: its identity, English and Khmer texts."""
+
+    cycle: int
+    number: RecNumber
+    text_en: str
+    stored: Stored | None
+
+
+class TranslationStore(Protocol):
+    """What translating needs from storage (storage/translations.py)."""
+
+    async def is_translator(self, user_id: int) -> bool:
+        """Whether the person was appointed a translator."""
+        ...
+
+    async def translators(self) -> list[tuple[int, str]]:
+        """Every appointed translator: (user id, display name), by name."""
+        ...
+
+    async def candidates(self, limit: int) -> list[tuple[int, str]]:
+        """Known people (members and coordinators with a name) not yet translators."""
+        ...
+
+    async def appoint(self, actor: int, user_id: int, now: dt.datetime, flag: bool) -> bool:
+        """Appoint (flag) or remove a translator, audited; False when nothing changed."""
+        ...
+
+    async def next_untranslated(
+        self, user_id: int, current_cycle: int | None, now: dt.datetime
+    ) -> int | None:
+        """The recommendation without Khmer text to translate next (open rounds', then
+        strategies', then the current cycle's, by number), skipping what this person skipped."""
+        ...
+
+    async def drafts_to_review(
+        self, user_id: int, own_too: bool, now: dt.datetime
+    ) -> tuple[int | None, int]:
+        """The next draft this person may review (not skipped; not their own unless
+        `own_too`) and how many such drafts wait."""
+        ...
+
+    async def stored(self, recommendation_id: int) -> Stored | None:
+        """A recommendation's Khmer text with its provenance."""
+        ...
+
+    async def ask(
+        self, user_id: int, recommendation_id: int, purpose: Purpose, expires: dt.datetime
+    ) -> None:
+        """Remember that this person's next message is this text."""
+        ...
+
+    async def asked(self, user_id: int, now: dt.datetime) -> tuple[int, Purpose] | None:
+        """What this person's next message is for, while it has not expired."""
+        ...
+
+    async def forget(self, user_id: int) -> None:
+        """Stop waiting for this person's text."""
+        ...
+
+    async def skip(
+        self, user_id: int, recommendation_id: int, purpose: Purpose, expires: dt.datetime
+    ) -> None:
+        """Do not offer this text to this person again until `expires`."""
+        ...
+
+    async def save(
+        self,
+        recommendation_id: int,
+        text: str | None,
+        status: TranslationStatus,
+        user_id: int,
+        name: str,
+        now: dt.datetime,
+    ) -> int | None:
+        """Store a draft (status draft), or review one (status reviewed; `text` None keeps
+        the draft's text), clearing the person's prompt; the new catalog revision, or None when
+        a review finds no draft any more."""
+        ...
+
+    async def coverage(self) -> list[CycleCoverage]:
+        """Per cycle: recommendations, reviewed and draft Khmer texts."""
+        ...
+
+    async def workers(self, since: dt.datetime) -> list[Worker]:
+        """Who drafted or reviewed since then, with their counts, busiest first."""
+        ...
+
+    async def export_rows(self) -> list[ExportRow]:
+        """Every recommendation with its Khmer text and provenance, by cycle and number."""
+        ...
+
+
+def check_text(text: str, english: str) -> Problem | None:
+    """Why a typed Khmer text cannot be saved: empty, no Khmer letters, mostly Latin letters
+    (the English pasted back), HTML markup, too long; None when it can."""
+    stripped = text.strip()
+    if not stripped:
+        return Problem.EMPTY
+    if len(stripped) > MAX_CHARS:
+        return Problem.TOO_LONG
+    if re.search(r"<[A-Za-z/!][^>]*>", stripped):
+        return Problem.MARKUP
+    khmer = len(_KHMER_LETTER.findall(stripped))
+    if khmer == 0:
+        return Problem.NO_KHMER
+    latin = len(_LATIN_LETTER.findall(stripped))
+    if latin > khmer or normalize(english) in normalize(stripped):
+        return Problem.MOSTLY_ENGLISH
+    return None
+
+
+def glossary_terms(text_en: str, glossary: Glossary) -> tuple[tuple[str, str], ...]:
+    """The glossary's terms an English text contains: (English term, Khmer term), in the
+    order they first appear, each Khmer term once."""
+    stems = " " + " ".join(stem(w) for w in latin_words(normalize(text_en))) + " "
+    found: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    for km, english in glossary.km_to_en.items():
+        for entry in english:
+            key = english_key(entry)
+            where = stems.find(f" {key} ") if key else -1
+            if where >= 0 and km not in seen:
+                seen.add(km)
+                found.append((where, entry.rstrip("*"), km))
+                break
+    found.sort()
+    return tuple((en, km) for _, en, km in found[:MAX_TERMS])
+
+
+Changed = Callable[[int, Translation | None, int | None], None]
+
+
+class Translating:
+    """Translators, /translate, reviews and /translations."""
+
+    def __init__(
+        self,
+        store: TranslationStore,
+        coalition: Coalition,
+        clock: Clock,
+        changed: Changed,
+        texts: Callable[[int], str | None],
+        glossary: Callable[[], Glossary],
+        current_cycle: Callable[[], int | None],
+    ) -> None:
+        """Wire storage, roles and the clock; `changed(rec id, Khmer text, revision)` puts a
+        saved text in the live catalog (searchable at once); `texts` gives a recommendation's
+        English text from it."""
+        self.store = store
+        self.coalition = coalition
+        self.clock = clock
+        self._changed = changed
+        self._texts = texts
+        self._glossary = glossary
+        self._current_cycle = current_cycle
+
+    async def may_translate(self, user_id: int) -> bool:
+        """Translators and coordinators (who are translators implicitly)."""
+        if await self.coalition.role(user_id) is Role.COORDINATOR:
+            return True
+        return await self.store.is_translator(user_id)
+
+    async def _require(self, user_id: int) -> bool:
+        """Raise NotAllowed unless a translator; True for coordinators."""
+        coordinator = await self.coalition.role(user_id) is Role.COORDINATOR
+        if not coordinator and not await self.store.is_translator(user_id):
+            raise NotAllowed
+        return coordinator
+
+    async def translators(self, actor: int) -> list[tuple[int, str]]:
+        """The appointed translators (coordinators only)."""
+        await self.coalition.require_coordinator(actor)
+        return await self.store.translators()
+
+    async def candidates(self, actor: int, limit: int = 30) -> list[tuple[int, str]]:
+        """Known people a coordinator may appoint (coordinators only)."""
+        await self.coalition.require_coordinator(actor)
+        return await self.store.candidates(limit)
+
+    async def appoint(self, actor: int, user_id: int, flag: bool = True) -> bool:
+        """Appoint or remove a translator by Telegram id (coordinators only; audited); False
+        when nothing changed."""
+        await self.coalition.require_coordinator(actor)
+        return await self.store.appoint(actor, user_id, self.clock.now(), flag)
+
+    def _task(self, purpose: Purpose, rec_id: int, draft: Stored | None = None) -> Task:
+        return Task(
+            purpose, rec_id, glossary_terms(self._texts(rec_id) or "", self._glossary()), draft
+        )
+
+    async def offer(self, user_id: int, purpose: Purpose | None = None) -> Offer:
+        """The next task: a draft to review when `purpose` is REVIEW, else the next text to
+        translate (and how many drafts wait for this person's review). The person's next
+        message is the text asked for."""
+        coordinator = await self._require(user_id)
+        now = self.clock.now()
+        draft_id, waiting = await self.store.drafts_to_review(user_id, coordinator, now)
+        if purpose is Purpose.REVIEW:
+            draft = await self.store.stored(draft_id) if draft_id is not None else None
+            if draft_id is None or draft is None:
+                await self.store.forget(user_id)
+                return Offer(None, waiting)
+            await self.store.ask(user_id, draft_id, Purpose.REVIEW, now + PROMPT_TTL)
+            return Offer(self._task(Purpose.REVIEW, draft_id, draft), waiting)
+        rec_id = await self.store.next_untranslated(user_id, self._current_cycle(), now)
+        if rec_id is None:
+            await self.store.forget(user_id)
+            return Offer(None, waiting)
+        await self.store.ask(user_id, rec_id, Purpose.TRANSLATE, now + PROMPT_TTL)
+        return Offer(self._task(Purpose.TRANSLATE, rec_id), waiting)
+
+    async def skip(self, user_id: int, rec_id: int, purpose: Purpose) -> Offer:
+        """⏭: not this one for a day; the next task of the same kind."""
+        await self._require(user_id)
+        await self.store.skip(user_id, rec_id, purpose, self.clock.now() + SKIP_TTL)
+        return await self.offer(user_id, purpose)
+
+    async def stop(self, user_id: int) -> None:
+        """✖: the person's next message is no longer a translation."""
+        await self.store.forget(user_id)
+
+    async def asked(self, user_id: int) -> tuple[int, Purpose] | None:
+        """What this person's next message is for (a translation or a corrected draft)."""
+        return await self.store.asked(user_id, self.clock.now())
+
+    async def submit(self, user_id: int, name: str, text: str) -> Saved | None:
+        """The translator's message: a draft (or, for a reviewer, the corrected, reviewed
+        text), checked; None when no text was asked for. Refused texts keep the prompt."""
+        asked = await self.store.asked(user_id, self.clock.now())
+        if asked is None:
+            return None
+        coordinator = await self._require(user_id)
+        rec_id, purpose = asked
+        english = self._texts(rec_id)
+        if english is None:
+            await self.store.forget(user_id)
+            return Saved(rec_id, problem=Problem.GONE)
+        problem = check_text(text, english)
+        if problem is not None:
+            return Saved(rec_id, problem=problem)
+        text = " ".join(text.split())  # one paragraph, as the import reads it back
+        if purpose is Purpose.REVIEW:
+            return await self._review(user_id, name, rec_id, text, coordinator)
+        revision = await self.store.save(
+            rec_id, text, TranslationStatus.DRAFT, user_id, name, self.clock.now()
+        )
+        self._changed(rec_id, Translation(text, TranslationStatus.DRAFT, name), revision)
+        return Saved(rec_id, TranslationStatus.DRAFT)
+
+    async def approve(self, user_id: int, name: str, rec_id: int) -> Saved:
+        """✅ under a draft: it becomes the reviewed text."""
+        coordinator = await self._require(user_id)
+        return await self._review(user_id, name, rec_id, None, coordinator)
+
+    async def edit(self, user_id: int, rec_id: int) -> Saved:
+        """✏️ under a draft: the reviewer's next message is the corrected text."""
+        coordinator = await self._require(user_id)
+        problem = await self._reviewable(user_id, rec_id, coordinator)
+        if problem is not None:
+            return Saved(rec_id, problem=problem)
+        await self.store.ask(user_id, rec_id, Purpose.REVIEW, self.clock.now() + PROMPT_TTL)
+        return Saved(rec_id)
+
+    async def _reviewable(self, user_id: int, rec_id: int, coordinator: bool) -> Problem | None:
+        stored = await self.store.stored(rec_id)
+        if stored is None or stored.status is not TranslationStatus.DRAFT:
+            return Problem.NOT_A_DRAFT
+        if stored.translator_id == user_id and not coordinator:
+            return Problem.OWN_DRAFT
+        return None
+
+    async def _review(
+        self, user_id: int, name: str, rec_id: int, text: str | None, coordinator: bool
+    ) -> Saved:
+        problem = await self._reviewable(user_id, rec_id, coordinator)
+        if problem is not None:
+            return Saved(rec_id, problem=problem)
+        revision = await self.store.save(
+            rec_id, text, TranslationStatus.REVIEWED, user_id, name, self.clock.now()
+        )
+        stored = await self.store.stored(rec_id)
+        if revision is None or stored is None:
+            return Saved(rec_id, problem=Problem.NOT_A_DRAFT)
+        khmer = Translation(stored.text_km, TranslationStatus.REVIEWED, stored.translator)
+        self._changed(rec_id, khmer, revision)
+        return Saved(rec_id, TranslationStatus.REVIEWED)
+
+    async def coverage(self, user_id: int) -> Coverage:
+        """/translations: coverage per cycle, who worked this week (translators and
+        coordinators)."""
+        await self._require(user_id)
+        since = self.clock.now() - dt.timedelta(days=7)
+        return Coverage(
+            tuple(await self.store.coverage()),
+            tuple(await self.store.workers(since)),
+            len(await self.store.translators()),
+        )
+
+    async def export(self, user_id: int) -> Sequence[ExportRow]:
+        """Every recommendation with its Khmer text and provenance, for offline work."""
+        await self._require(user_id)
+        return await self.store.export_rows()

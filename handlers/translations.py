@@ -1,0 +1,558 @@
+"""Translating the recommendations in chat: /translators, /translate (drafts and reviews),
+/translations (coverage and exports). Each action is one call to `services.translating`."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, User
+
+from bot.domain.access import Refusal
+from bot.domain.arguments import whole_number
+from bot.domain.i18n import Localizer
+from bot.domain.membership import NotAllowed
+from bot.domain.model import TranslationStatus
+from bot.domain.spreadsheet import table
+from bot.domain.text import truncate
+from bot.domain.translations import (
+    MAX_CHARS,
+    Coverage,
+    ExportRow,
+    Offer,
+    Problem,
+    Purpose,
+    Saved,
+    Task,
+)
+from handlers.access import Press, refusal_text
+from handlers.callbacks import (
+    TranslateAction,
+    TranslateStep,
+    TranslationsFile,
+    TranslatorButton,
+)
+from handlers.commands import N_, sync_menus
+from handlers.common import BotContext, answering_not_allowed, name_of, reader
+from handlers.lookup import edit
+from handlers.render import cycle_name, escape
+
+_PROBLEMS = {
+    Problem.EMPTY: N_("That message is empty: nothing was saved. Send the Khmer text."),
+    Problem.NO_KHMER: N_(
+        "That has no Khmer letters: nothing was saved. Send the Khmer translation of the "
+        "recommendation, or tap ⏭ Skip or ✖ Stop (to look something up, tap ✖ Stop first)."
+    ),
+    Problem.MOSTLY_ENGLISH: N_(
+        "That looks like the English text, not a Khmer translation: nothing was saved. Send "
+        "the Khmer text (names and numbers may stay in Latin letters)."
+    ),
+    Problem.TOO_LONG: N_(
+        "That is too long: at most {limit} characters. Nothing was saved; send a shorter text."
+    ),
+    Problem.MARKUP: N_("Please send plain text, without HTML tags: nothing was saved."),
+    Problem.OWN_DRAFT: N_(
+        "You wrote this draft: another translator or a coordinator reviews it. Nothing was "
+        "changed."
+    ),
+    Problem.NOT_A_DRAFT: N_(
+        "This is no longer a draft waiting for review (someone reviewed or changed it): "
+        "nothing was changed. Send /translate for the next one."
+    ),
+    Problem.GONE: N_("This recommendation no longer exists: nothing was saved."),
+}
+
+
+def problem_text(l10n: Localizer, problem: Problem) -> str:
+    """Why a text or a review was not saved, in the reader's language."""
+    return l10n.gettext(_PROBLEMS[problem]).format(limit=l10n.number(MAX_CHARS))
+
+
+def _button(label: str, action: TranslateAction, rec: int | None = None) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=TranslateStep(action, rec).pack())
+
+
+def _heading(l10n: Localizer, context: BotContext, rec_id: int) -> tuple[str, str]:
+    """'118.6 · Cycle 2' and the English text of a recommendation ('' if it is gone)."""
+    rec = context.services.catalog.by_id.get(rec_id)
+    if rec is None:
+        return "?", ""
+    catalog = context.services.catalog
+    states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
+    themes = "; ".join(t.name(l10n.language) for t in catalog.themes_of(rec))
+    head = f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))}"
+    details = " · ".join(escape(truncate(x, 120)) for x in (states, themes) if x)
+    return head + (f"\n<i>{details}</i>" if details else ""), rec.text_en
+
+
+def _task_text(l10n: Localizer, context: BotContext, task: Task) -> str:
+    head, english = _heading(l10n, context, task.recommendation_id)
+    lines: list[str] = []
+    if task.purpose is Purpose.TRANSLATE:
+        lines += ["✍ " + escape(l10n.gettext("Translate into Khmer:")) + " " + head, ""]
+        lines += [escape(english)]
+    else:
+        lines += ["🔎 " + escape(l10n.gettext("Review a Khmer draft:")) + " " + head, ""]
+        lines += [escape(english), ""]
+        if task.draft is not None:
+            by = task.draft.translator or "?"
+            lines.append(
+                "<b>" + escape(l10n.gettext("Khmer draft by {name}:").format(name=by)) + "</b>"
+            )
+            lines.append(escape(task.draft.text_km))
+    if task.terms:
+        lines += ["", escape(l10n.gettext("Glossary terms in this text:"))]
+        lines += [f"• {escape(en)} → {escape(km)}" for en, km in task.terms]
+    lines.append("")
+    if task.purpose is Purpose.TRANSLATE:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "Send the Khmer text as your next message (within 30 minutes). It is saved "
+                    "as a draft; another translator or a coordinator then reviews it."
+                )
+            )
+        )
+    else:
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "✅ Approve if it is right; ✏️ to send a corrected text (it is then reviewed)."
+                )
+            )
+        )
+    return "\n".join(lines)
+
+
+def _task_markup(l10n: Localizer, offer: Offer) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    task = offer.task
+    if task is not None and task.purpose is Purpose.REVIEW:
+        rec = task.recommendation_id
+        rows.append(
+            [
+                _button("✅ " + l10n.gettext("Approve"), TranslateAction.APPROVE, rec),
+                _button("✏️ " + l10n.gettext("Edit and approve"), TranslateAction.EDIT, rec),
+            ]
+        )
+    bottom: list[InlineKeyboardButton] = []
+    if task is not None:
+        bottom.append(
+            _button("⏭ " + l10n.gettext("Skip"), TranslateAction.SKIP, task.recommendation_id)
+        )
+    bottom.append(_button("✖ " + l10n.gettext("Stop"), TranslateAction.STOP))
+    rows.append(bottom)
+    if task is None or task.purpose is Purpose.TRANSLATE:
+        if offer.reviews_waiting:
+            label = l10n.ngettext(
+                "🔎 Review {count} draft", "🔎 Review {count} drafts", offer.reviews_waiting
+            ).format(count=l10n.number(offer.reviews_waiting))
+            rows.append([_button(label, TranslateAction.REVIEW)])
+    else:
+        rows.append([_button("✍ " + l10n.gettext("Translate instead"), TranslateAction.TRANSLATE)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _offer_text(l10n: Localizer, context: BotContext, offer: Offer, purpose: Purpose) -> str:
+    if offer.task is not None:
+        return _task_text(l10n, context, offer.task)
+    if purpose is Purpose.REVIEW:
+        return escape(l10n.gettext("No drafts wait for your review. Thank you!"))
+    text = l10n.gettext(
+        "Every recommendation has a Khmer text (or you skipped the rest for today). Thank you!"
+    )
+    if offer.reviews_waiting:
+        text += " " + l10n.ngettext(
+            "{count} draft waits for your review.",
+            "{count} drafts wait for your review.",
+            offer.reviews_waiting,
+        ).format(count=l10n.number(offer.reviews_waiting))
+    return escape(text)
+
+
+@answering_not_allowed
+async def translate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/translate: the next recommendation to translate, with its glossary terms."""
+    offer = await context.services.translating.offer(user.id)
+    await message.reply_text(
+        _offer_text(l10n, context, offer, Purpose.TRANSLATE),
+        reply_markup=_task_markup(l10n, offer),
+    )
+
+
+async def on_step(press: Press[TranslateStep], context: BotContext) -> None:
+    """⏭ ✖ 🔎 ✍ ✅ ✏️ under /translate's message."""
+    translating = context.services.translating
+    l10n, user, data = press.l10n, press.user, press.data
+    try:
+        await _step(press, context, l10n, user, data)
+    except NotAllowed:
+        await translating.stop(user.id)
+        await press.query.answer(refusal_text(l10n, Refusal.TRANSLATORS_ONLY), show_alert=True)
+
+
+async def _step(
+    press: Press[TranslateStep],
+    context: BotContext,
+    l10n: Localizer,
+    user: User,
+    data: TranslateStep,
+) -> None:
+    translating = context.services.translating
+    action = data.action
+    if action is TranslateAction.STOP:
+        await translating.stop(user.id)
+        await press.query.answer()
+        await edit(
+            press.message,
+            escape(l10n.gettext("Stopped: nothing is waiting for your text. /translate goes on.")),
+            None,
+        )
+        return
+    if action in (TranslateAction.APPROVE, TranslateAction.EDIT) and data.rec is not None:
+        if action is TranslateAction.APPROVE:
+            saved = await translating.approve(user.id, name_of(user), data.rec)
+        else:
+            saved = await translating.edit(user.id, data.rec)
+        if saved.problem is not None:
+            await press.query.answer(problem_text(l10n, saved.problem), show_alert=True)
+            return
+        await press.query.answer()
+        if action is TranslateAction.EDIT:
+            await press.message.reply_text(
+                escape(
+                    l10n.gettext(
+                        "Send the corrected Khmer text as your next message: it replaces the "
+                        "draft and is marked reviewed."
+                    )
+                )
+            )
+            return
+        await press.message.edit_reply_markup(None)
+        await _after_saving(press.message, l10n, context, user, saved)
+        return
+    purpose = (
+        Purpose.REVIEW
+        if action is TranslateAction.REVIEW
+        or (action is TranslateAction.SKIP and await _reviewing(press.message, data))
+        else Purpose.TRANSLATE
+    )
+    if action is TranslateAction.SKIP and data.rec is not None:
+        offer = await translating.skip(user.id, data.rec, purpose)
+    else:
+        offer = await translating.offer(user.id, purpose)
+    await press.query.answer()
+    await edit(
+        press.message, _offer_text(l10n, context, offer, purpose), _task_markup(l10n, offer)
+    )
+
+
+async def _reviewing(message: Message, data: TranslateStep) -> bool:
+    """Whether ⏭ was pressed under a draft to review (it carries ✅ for the same text)."""
+    markup = message.reply_markup
+    approve = TranslateStep(TranslateAction.APPROVE, data.rec).pack()
+    return markup is not None and any(
+        b.callback_data == approve for row in markup.inline_keyboard for b in row
+    )
+
+
+async def _after_saving(
+    message: Message, l10n: Localizer, context: BotContext, user: User, saved: Saved
+) -> None:
+    """Say what was saved, then give the next task of the same kind."""
+    rec = context.services.catalog.by_id.get(saved.recommendation_id or 0)
+    number = str(rec.number) if rec else "?"
+    cycle = rec.cycle if rec else 0
+    if saved.status is TranslationStatus.REVIEWED:
+        done = l10n.gettext(
+            "{number} (cycle {cycle}) is reviewed: cards show its Khmer text without the draft "
+            "mark."
+        )
+        purpose = Purpose.REVIEW
+    else:
+        done = l10n.gettext(
+            "Saved as a draft of {number} (cycle {cycle}): it can be found by its Khmer words "
+            "now, and cards mark it as a draft until it is reviewed. Thank you!"
+        )
+        purpose = Purpose.TRANSLATE
+    await message.reply_text(escape(done.format(number=number, cycle=l10n.number(cycle))))
+    offer = await context.services.translating.offer(user.id, purpose)
+    await message.reply_text(
+        _offer_text(l10n, context, offer, purpose), reply_markup=_task_markup(l10n, offer)
+    )
+
+
+async def take_text(update: Update, context: BotContext) -> bool:
+    """A private message while /translate waits for a text: the draft (or a reviewer's
+    corrected text). False when nothing waits for it (then it is whatever else it is)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None:
+        return False
+    translating = context.services.translating
+    if await translating.asked(user.id) is None:
+        return False
+    l10n = await reader(update, context)
+    try:
+        saved = await translating.submit(user.id, name_of(user), message.text)
+    except NotAllowed:  # no longer a translator: the message is what it would be otherwise
+        await translating.stop(user.id)
+        return False
+    if saved is None:
+        return False
+    if saved.problem is not None:
+        await message.reply_text(escape(problem_text(l10n, saved.problem)))
+        return True
+    await _after_saving(message, l10n, context, user, saved)
+    return True
+
+
+def _bar(part: int, whole: int, width: int = 10) -> str:
+    filled = round(width * part / whole) if whole else 0
+    return "▓" * filled + "░" * (width - filled)
+
+
+def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
+    """/translations: per cycle a bar and the counts, then who worked this week."""
+    lines = ["<b>" + escape(l10n.gettext("Khmer translations of the recommendations")) + "</b>"]
+    for c in coverage.cycles:
+        done = c.reviewed + c.drafts
+        percent = round(100 * done / c.total) if c.total else 0
+        lines.append(
+            escape(
+                l10n.gettext(
+                    "{cycle}: {bar} {percent} % — reviewed {reviewed} · drafts {drafts} · none "
+                    "{missing} (of {total})"
+                ).format(
+                    cycle=cycle_name(l10n, c.cycle),
+                    bar=_bar(done, c.total),
+                    percent=l10n.number(percent),
+                    reviewed=l10n.number(c.reviewed),
+                    drafts=l10n.number(c.drafts),
+                    missing=l10n.number(c.missing),
+                    total=l10n.number(c.total),
+                )
+            )
+        )
+    lines.append("")
+    if coverage.workers:
+        lines.append(escape(l10n.gettext("This week:")))
+        for worker in coverage.workers[:15]:
+            lines.append(
+                escape(
+                    l10n.gettext("• {name}: {drafts} drafts, {reviews} reviews").format(
+                        name=worker.name,
+                        drafts=l10n.number(worker.drafts),
+                        reviews=l10n.number(worker.reviews),
+                    )
+                )
+            )
+    else:
+        lines.append(escape(l10n.gettext("Nobody translated or reviewed this week.")))
+    lines.append(
+        escape(
+            l10n.ngettext(
+                "{count} translator appointed (coordinators translate too).",
+                "{count} translators appointed (coordinators translate too).",
+                coverage.translators,
+            ).format(count=l10n.number(coverage.translators))
+        )
+    )
+    lines += [
+        "",
+        escape(
+            l10n.gettext(
+                "The files list every recommendation with its English and Khmer texts, status, "
+                "translator, reviewer and dates. To work offline, fill in text_km and give the "
+                "file back to a coordinator, who imports it with ./scripts/run-bot import FILE: "
+                "rows that did not change are left as they are."
+            )
+        ),
+    ]
+    return "\n".join(lines)
+
+
+@answering_not_allowed
+async def translations(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/translations: coverage per cycle, who is working, export buttons."""
+    coverage = await context.services.translating.coverage(user.id)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("CSV", callback_data=TranslationsFile(False).pack()),
+                InlineKeyboardButton("XLSX", callback_data=TranslationsFile(True).pack()),
+            ],
+            [_button("✍ " + l10n.gettext("Translate"), TranslateAction.TRANSLATE)],
+        ]
+    )
+    await message.reply_text(coverage_text(l10n, coverage), reply_markup=markup)
+
+
+EXPORT_HEADER = (
+    "cycle",
+    "number",
+    "text_en",
+    "text_km",
+    "status",
+    "translator",
+    "reviewer",
+    "translated_at",
+    "reviewed_at",
+)
+
+
+def export_table(rows: list[ExportRow]) -> list[list[str | int]]:
+    """The export's rows, header first: what the import reads back unchanged."""
+    out: list[list[str | int]] = [list(EXPORT_HEADER)]
+    for row in rows:
+        s = row.stored
+        out.append(
+            [
+                row.cycle,
+                str(row.number),
+                row.text_en,
+                s.text_km if s else "",
+                s.status.value if s else "",
+                s.translator if s else "",
+                s.reviewer if s else "",
+                s.translated_at.isoformat() if s and s.translated_at else "",
+                s.reviewed_at.isoformat() if s and s.reviewed_at else "",
+            ]
+        )
+    return out
+
+
+async def on_file(press: Press[TranslationsFile], context: BotContext) -> None:
+    """CSV or XLSX under /translations."""
+    try:
+        rows = await context.services.translating.export(press.user.id)
+    except NotAllowed:
+        await press.query.answer(
+            refusal_text(press.l10n, Refusal.TRANSLATORS_ONLY), show_alert=True
+        )
+        return
+    await press.query.answer()
+    fmt = "xlsx" if press.data.xlsx else "csv"
+    content = await asyncio.to_thread(partial(table, export_table(list(rows)), fmt, sheet="km"))
+    await press.message.reply_document(
+        InputFile(content, filename=f"translations-km.{fmt}"),
+        caption=escape(press.l10n.gettext("Khmer translations, with their provenance")),
+        do_quote=False,
+    )
+
+
+def _translators_view(
+    l10n: Localizer, people: list[tuple[int, str]]
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = ["<b>" + escape(l10n.gettext("Translators")) + "</b>"]
+    if people:
+        lines += [escape(f"• {name or '?'} ({user_id})") for user_id, name in people]
+    else:
+        lines.append(escape(l10n.gettext("Nobody yet. Coordinators translate too.")))
+    lines += [
+        "",
+        escape(
+            l10n.gettext(
+                "➕ to choose among the people the bot knows, or send /translators and the "
+                "person's Telegram id (they see it with /me), e.g. /translators 123456789. "
+                "Translators use /translate and /translations."
+            )
+        ),
+    ]
+    rows = [
+        [
+            InlineKeyboardButton(
+                "✖ " + truncate(name or str(user_id), 40),
+                callback_data=TranslatorButton(False, user_id).pack(),
+            )
+        ]
+        for user_id, name in people[:40]
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "➕ " + l10n.gettext("Appoint a translator"),
+                callback_data=TranslatorButton(True).pack(),
+            )
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+@answering_not_allowed
+async def translators(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
+    """/translators: the list with ✖ and ➕; /translators ID (or as a reply) appoints."""
+    translating = context.services.translating
+    parts = (message.text or "").split()
+    reply = message.reply_to_message
+    target = (
+        reply.from_user.id
+        if reply is not None and reply.from_user is not None and not reply.from_user.is_bot
+        else whole_number(parts[1])
+        if len(parts) == 2
+        else None
+    )
+    if len(parts) > 1 and target is None:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Give the person's Telegram id (they see it with /me), e.g. /translators "
+                    "123456789, or reply to one of their messages with the command."
+                )
+            )
+        )
+        return
+    if target is not None:
+        changed = await translating.appoint(user.id, target)
+        await sync_menus(context.bot, context.services)  # their menu, before the reply
+        text = (
+            l10n.gettext("{id} is now a translator.")
+            if changed
+            else l10n.gettext("{id} is already a translator.")
+        )
+        await message.reply_text(escape(text.format(id=target)))
+    text, markup = _translators_view(l10n, await translating.translators(user.id))
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def on_translator(press: Press[TranslatorButton], context: BotContext) -> None:
+    """✖ removes a translator; ➕ lists the people to choose from; a person's button appoints."""
+    translating = context.services.translating
+    l10n, data = press.l10n, press.data
+    if data.appoint and data.user is None:
+        people = await translating.candidates(press.user.id)
+        await press.query.answer()
+        if not people:
+            await press.message.reply_text(
+                escape(
+                    l10n.gettext(
+                        "The bot knows nobody else by name yet: send /translators and the "
+                        "person's Telegram id."
+                    )
+                )
+            )
+            return
+        rows = [
+            [
+                InlineKeyboardButton(
+                    truncate(name, 40), callback_data=TranslatorButton(True, user_id).pack()
+                )
+            ]
+            for user_id, name in people
+        ]
+        await press.message.reply_text(
+            escape(l10n.gettext("Who becomes a translator?")),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+        return
+    if data.user is None:
+        await press.query.answer()
+        return
+    changed = await translating.appoint(press.user.id, data.user, data.appoint)
+    await sync_menus(context.bot, context.services)
+    if data.appoint:
+        said = l10n.gettext("{id} is now a translator.") if changed else ""
+    else:
+        said = l10n.gettext("{id} is no longer a translator.") if changed else ""
+    await press.query.answer(said.format(id=data.user) if said else None)
+    text, markup = _translators_view(l10n, await translating.translators(press.user.id))
+    await edit(press.message, text, markup)
