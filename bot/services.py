@@ -25,6 +25,7 @@ from bot.domain.model import Translation
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Button, Outbox
 from bot.domain.ratelimit import RateLimiter
+from bot.domain.reports import Reports
 from bot.domain.round_notices import JoinNotices, PinReports, RoundNotices
 from bot.domain.rounds import Assessments
 from bot.domain.services import ImportOutcome, RecentSearches, Status, StrategyOutcome
@@ -34,6 +35,7 @@ from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
 from bot.domain.translations import Translating
 from bot.domain.welcome import Welcomes
+from bot.pdf_text import read_pdf
 from bot.settings import Settings
 from handlers.callbacks import (
     GotIt,
@@ -55,6 +57,7 @@ from storage.menus import MenuRepository
 from storage.milestones import MilestoneRepository
 from storage.nudges import NudgeRepository
 from storage.outbox import OutboxRepository
+from storage.reports import ReportRepository
 from storage.strategy import StrategyRepository
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
@@ -182,6 +185,17 @@ class Services:
         # The word index of the start-up catalog, built in a worker thread after start-up.
         self._indexing: asyncio.Task[None] | None = None
         self.search_wait = SEARCH_WAIT
+        self.report_store = ReportRepository(database)
+        self.reports = Reports(
+            self.report_store,
+            clock,
+            lambda: self._catalog,
+            read_pdf,
+            lambda rows: self.catalog_repository.import_recommendations(
+                rows, self.rules, self.clock.now()
+            ),
+            self.refresh_catalog,
+        )
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock) -> Services:
@@ -202,13 +216,14 @@ class Services:
             )
             glossary = bundled.load_glossary()
             snapshot = await repository.snapshot()
+            chosen = await ReportRepository(database).current_cycle()
             catalog = await asyncio.to_thread(
                 Catalog,
                 snapshot.recommendations,
                 snapshot.themes,
                 snapshot.cycles,
                 glossary,
-                current_cycle=settings.current_cycle,
+                current_cycle=chosen or settings.current_cycle,
                 revision=snapshot.revision,
                 index_now=False,
             )
@@ -264,13 +279,15 @@ class Services:
             if await self.catalog_repository.revision() == self._catalog.revision:
                 return False
             snapshot = await self.catalog_repository.snapshot()
+            # A cycle a coordinator made current in chat outranks the CURRENT_CYCLE setting.
+            chosen = await self.report_store.current_cycle()
             self._catalog = await asyncio.to_thread(
                 Catalog,
                 snapshot.recommendations,
                 snapshot.themes,
                 snapshot.cycles,
                 self._catalog.glossary,
-                current_cycle=self.settings.current_cycle,
+                current_cycle=chosen or self.settings.current_cycle,
                 revision=snapshot.revision,
             )
             log.info("catalog reloaded: %d recommendations", len(snapshot.recommendations))

@@ -33,6 +33,7 @@ from handlers import (
     milestones,
     operations,
     private_rating,
+    reports,
     round_admin,
     round_notices,
     round_results,
@@ -109,6 +110,9 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.TranslateStep, translations.on_step, _T, Where.PRIVATE),
     Button(cb.TranslationsFile, translations.on_file, _T, Where.PRIVATE),
     Button(cb.TranslatorButton, translations.on_translator, _C, Where.PRIVATE),
+    Button(cb.ReportDraft, reports.on_draft_button, _C, Where.PRIVATE),
+    Button(cb.ReportCycle, reports.on_cycle_button, _C, Where.PRIVATE),
+    Button(cb.CurrentCycle, reports.on_current_cycle, _C),
 )
 
 
@@ -148,6 +152,7 @@ def register(app: BotApplication) -> None:
         "translate": translations.translate,
         "translations": translations.translations,
         "translators": translations.translators,
+        "responses": reports.responses,
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
@@ -176,8 +181,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, action_editor.on_reply)
     )
-    # A file sent privately is a strategy to import (coordinators), unless a broadcast being
-    # composed waits for it.
+    # A file sent privately is a strategy to import (coordinators), or a Working Group report
+    # (a PDF), unless a broadcast being composed waits for it.
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, strategy.on_file)
     )

@@ -8,7 +8,7 @@ from bot.domain.catalog import SearchRequest
 from bot.domain.text import truncate
 from handlers import render
 from handlers.access import Press
-from handlers.callbacks import StatesPage
+from handlers.callbacks import CurrentCycle, StatesPage
 from handlers.common import BotContext, reader
 from handlers.lookup import edit
 from handlers.render import escape
@@ -127,6 +127,20 @@ async def cycles(update: Update, context: BotContext) -> None:
             for c in catalog.cycles
         ]
     ]
+    user = update.effective_user
+    if user is not None and await context.services.is_coordinator(user.id):
+        # Coordinators choose what a number without a cycle means (stored; outranks the
+        # CURRENT_CYCLE setting).
+        buttons += [
+            [
+                InlineKeyboardButton(
+                    l10n.gettext("Make cycle {cycle} current").format(cycle=number),
+                    callback_data=CurrentCycle(cycle=number).pack(),
+                )
+            ]
+            for number in sorted(counts)
+            if number != catalog.current_cycle
+        ]
     if update.effective_message:
         await update.effective_message.reply_text(
             "\n".join(lines),

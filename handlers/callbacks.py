@@ -638,3 +638,26 @@ class TranslationsFile(CallbackData, prefix="tx"):
     """/translations: every recommendation's Khmer text with provenance, as CSV or XLSX."""
 
     xlsx: bool
+
+
+@dataclass(frozen=True)
+class ReportDraft(CallbackData, prefix="rp"):
+    """[Import] or [Cancel] under a Working Group report's preview."""
+
+    draft: int
+    go: bool
+
+
+@dataclass(frozen=True)
+class ReportCycle(CallbackData, prefix="rpc"):
+    """Which cycle a report is, when the report does not say (under its preview)."""
+
+    draft: int
+    cycle: int
+
+
+@dataclass(frozen=True)
+class CurrentCycle(CallbackData, prefix="cc"):
+    """Make a cycle the one a number without a cycle means (coordinators, under /cycles)."""
+
+    cycle: int

@@ -124,6 +124,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("openround", N_("Open a round: /openround c2 accepted : Mid-term review 2026"), _C),
     Command(
+        "responses",
+        N_(
+            "Set responses given later: /responses c2 accepted: 118.1-118.171; noted: 119.1-119.34"
+        ),
+        _C,
+        Where.PRIVATE,
+    ),
+    Command(
         "orgs", N_("Member organisations: representatives, invites, groups"), _C, Where.PRIVATE
     ),
     Command("addorg", N_("Add an organisation: /addorg SHORTNAME Full name"), _C),

@@ -234,6 +234,13 @@ def _coordinators_help(l10n: Localizer, private: bool, nudge_time: str) -> list[
                 "change asks first."
             )
         ),
+        escape(
+            l10n.gettext(
+                "New cycle: send me the UN Working Group report (the PDF, A/HRC/…) here; I "
+                "show what I read, then ✅ Import loads it. /responses sets responses given "
+                "later; /cycles makes a cycle the one a number without a cycle means."
+            )
+        ),
     ]
     return ["", *(paragraphs if private else paragraphs[:1])]
 

@@ -26,7 +26,7 @@ from bot.domain.membership import Organisation, UnknownGroup, WorkingGroup
 from bot.domain.nudges import Answer
 from bot.domain.strategy import Action, ActionStatus, StrategyCounts, UnknownAction
 from bot.domain.timeframes import Timeframe, local_day
-from handlers import broadcasts, nudges
+from handlers import broadcasts, nudges, reports
 from handlers.access import Press
 from handlers.callbacks import (
     ActionAdd,
@@ -389,6 +389,9 @@ async def on_file(update: Update, context: BotContext) -> None:
     document = message.document
     name = Path(document.file_name or "").name
     suffix = Path(name).suffix.lower()
+    if suffix == ".pdf" or document.mime_type == "application/pdf":
+        await reports.on_pdf(update, context)  # a Working Group report (coordinators)
+        return
     coordinator = await services.is_coordinator(user.id)
     if suffix not in STRATEGY_FILES and not coordinator:
         await broadcasts.on_private_message(update, context)  # as any other message

@@ -27,6 +27,7 @@ async def expire(db: aiosqlite.Connection, now: dt.datetime) -> None:
         "DELETE FROM milestone_prompts WHERE expires_at <= ?",
         "DELETE FROM translation_prompts WHERE expires_at <= ?",
         "DELETE FROM translation_skips WHERE expires_at <= ?",
+        "DELETE FROM report_drafts WHERE expires_at <= ?",
     ):
         await db.execute(sql, (now.isoformat(),))
 

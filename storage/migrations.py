@@ -726,4 +726,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX ratings_organisation ON ratings (round_id, organisation_id)
     """,
+    # 32: a Working Group report a coordinator sent, read and previewed, awaiting [Import]: the
+    # report's public text as JSON, kept across restarts until it expires or is imported.
+    """
+    CREATE TABLE report_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an old [Import] imports nothing
+        user_id INTEGER NOT NULL,
+        cycle INTEGER,
+        content TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX report_drafts_expiry ON report_drafts (expires_at)
+    """,
 )

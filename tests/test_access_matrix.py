@@ -95,6 +95,7 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "translate": ("/translate", COORDINATORS_PRIVATE),
     "translations": ("/translations", COORDINATORS_PRIVATE),
     "translators": ("/translators", COORDINATORS_PRIVATE),
+    "responses": ("/responses", COORDINATORS_PRIVATE),
 }
 
 # button prefix -> (callback data, who may press it)
@@ -135,6 +136,9 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rq": ("rq:{published}:0:0", MEMBERS),
     "pnv": ("pnv:{published}", MEMBERS),
     "pnx": ("pnx:{published}", MEMBERS),
+    "rp": ("rp:1:0", COORDINATORS_PRIVATE),
+    "rpc": ("rpc:1:2", COORDINATORS_PRIVATE),
+    "cc": ("cc:2", COORDINATORS),
     "rac": ("rac:{spare_round}", COORDINATORS_PRIVATE),
     "rao": ("rao:{spare_round}", COORDINATORS_PRIVATE),
     "rap": ("rap:{spare_round}", COORDINATORS_PRIVATE),

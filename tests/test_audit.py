@@ -50,6 +50,9 @@ STORED_BEFORE_THE_ENUM = [
     "delete round",
     "appoint translator",
     "remove translator",
+    "import report",
+    "set responses",
+    "set current cycle",
 ]
 
 

@@ -174,6 +174,9 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "tq:x": cb.TranslateStep(cb.TranslateAction.STOP),
         "tx:1": cb.TranslationsFile(True),
         "tr:0:5001": cb.TranslatorButton(False, 5001),
+        "rp:7:1": cb.ReportDraft(7, True),
+        "rpc:7:4": cb.ReportCycle(7, 4),
+        "cc:4": cb.CurrentCycle(4),
     }
     for data, payload in old.items():
         assert type(payload).unpack(data) == payload, data

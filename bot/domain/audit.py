@@ -49,6 +49,9 @@ class AuditAction(StrEnum):
     DELETE_ROUND = "delete round"
     APPOINT_TRANSLATOR = "appoint translator"
     REMOVE_TRANSLATOR = "remove translator"
+    IMPORT_REPORT = "import report"
+    SET_RESPONSES = "set responses"
+    SET_CURRENT_CYCLE = "set current cycle"
 
     @property
     def label(self) -> str:
@@ -218,4 +221,7 @@ _LABELS = {
     AuditAction.DELETE_ROUND: N_("deleted assessment round (it had no ratings)"),
     AuditAction.APPOINT_TRANSLATOR: N_("appointed translator"),
     AuditAction.REMOVE_TRANSLATOR: N_("removed translator"),
+    AuditAction.IMPORT_REPORT: N_("imported a Working Group report"),
+    AuditAction.SET_RESPONSES: N_("set responses to recommendations"),
+    AuditAction.SET_CURRENT_CYCLE: N_("changed the current cycle"),
 }

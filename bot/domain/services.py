@@ -22,6 +22,7 @@ from bot.domain.milestones import Milestones
 from bot.domain.nudges import Nudges
 from bot.domain.outbox import Outbox
 from bot.domain.ratelimit import RateLimiter
+from bot.domain.reports import Reports
 from bot.domain.round_notices import PinReports
 from bot.domain.rounds import Assessments
 from bot.domain.strategy import Strategies
@@ -231,6 +232,11 @@ class DomainServices(Protocol):
     @property
     def translating(self) -> Translating:
         """Translators, Khmer drafts and reviews, coverage and exports."""
+        ...
+
+    @property
+    def reports(self) -> Reports:
+        """Loading a cycle from its Working Group report; responses; the current cycle."""
         ...
 
     @property
