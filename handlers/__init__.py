@@ -83,6 +83,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     # Under a published-results notice: members, once the round is published (the gate).
     Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
+    Button(cb.CompareRounds, round_results.on_compare_button, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, strategy.on_status),
     Button(cb.StrategyPage, strategy.on_page, _M),

@@ -24,6 +24,10 @@ _REFUSALS = {
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."
     ),
+    Refusal.MEMBERSHIP_PAUSED: N_(
+        "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
+        "Contact a coordinator."
+    ),
     Refusal.MEMBERS_ONLY: N_(
         "This is for the coalition's member organisations: to join, ask a coordinator for an "
         "invite link for your organisation. Meanwhile you can look recommendations up: send /help."

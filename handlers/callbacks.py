@@ -447,6 +447,15 @@ class RoundResults(RoundPayload, prefix="rs"):
     """[Results] beside a published round in a member's /rounds (the gate checks it is)."""
 
 
+@dataclass(frozen=True)
+class CompareRounds(RoundPayload, prefix="cp"):
+    """/compare by buttons: the earlier round (the gate checks it), then the later one (0: not
+    chosen yet, ask for it); `group`: whose colours in private (0: the whole coalition's)."""
+
+    later: int
+    group: int
+
+
 ComposeAction = Choice  # the composer's buttons are the domain's choices (bot/domain/broadcast.py)
 
 

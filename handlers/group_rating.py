@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.domain.arguments import arguments, whole_number
 from bot.domain.assessment import Card, PromptOrigin, Round
 from bot.domain.i18n import Localizer
-from bot.domain.membership import NotAllowed
+from bot.domain.membership import MembershipPaused, NotAllowed
 from bot.domain.outbox import Button, Content, Delivery, Job
 from bot.domain.rounds import Tapped
 from bot.domain.services import DomainServices
@@ -60,8 +60,8 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
     if message.chat.type == "private":  # coordinators post cards in groups; they do not rate
         try:
             await context.services.assessments.rater(user.id)
-        except NotAllowed:
-            await message.reply_text(escape(only_representatives(l10n)))
+        except NotAllowed as refused:
+            await message.reply_text(escape(only_representatives(l10n, refused)))
             return
     asked = whole_number(arguments(message.text or ""))
     choice = await context.services.assessments.pick_open(asked)
@@ -113,8 +113,8 @@ async def rate_in(
     if message.chat.type == "private":
         try:
             await services.assessments.rater(user.id)
-        except NotAllowed:  # coordinators post cards in groups; only representatives rate
-            await message.reply_text(escape(only_representatives(l10n)))
+        except NotAllowed as refused:  # coordinators post cards in groups; representatives rate
+            await message.reply_text(escape(only_representatives(l10n, refused)))
             return
         await next_private(message, l10n, context, user.id, round_)
         return
@@ -187,6 +187,7 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     )
     refusal = {
         Tapped.NOT_A_RATER: only_representatives(l10n),
+        Tapped.PAUSED: only_representatives(l10n, MembershipPaused()),
         Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
         Tapped.NOT_IN_ROUND: l10n.gettext(
             "This recommendation is not part of this round any more."

@@ -45,6 +45,8 @@ async def guard(update: Update, context: BotContext) -> None:
         await services.coalition.seen(
             user.id, name_of(user), await services.language_of(user.id, user.language_code)
         )
+    elif person is None or person.role is Role.GUEST:  # a translator who is not a member
+        await services.translating.seen(user.id, name_of(user))
 
 
 async def tell_busy(update: Update, app: BotApplication) -> None:

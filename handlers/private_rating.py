@@ -15,7 +15,7 @@ from telegram import (
 from bot.domain.arguments import arguments
 from bot.domain.assessment import Colour, NotInRound, Rating, Round, RoundClosed
 from bot.domain.i18n import Localizer
-from bot.domain.membership import NotAllowed
+from bot.domain.membership import MembershipPaused, NotAllowed
 from bot.domain.model import Recommendation
 from bot.domain.outbox import Content
 from bot.domain.rounds import (
@@ -246,6 +246,7 @@ async def _answer_reason(
     first rating in private the next card follows."""
     refusal = {
         Reasoned.NOT_A_RATER: only_representatives(l10n),
+        Reasoned.PAUSED: only_representatives(l10n, MembershipPaused()),
         Reasoned.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
         Reasoned.NOT_IN_ROUND: l10n.gettext(
             "This recommendation is not part of this round any more."
@@ -340,26 +341,29 @@ async def on_next(press: Press[NextCard], context: BotContext) -> None:
     await context.services.assessments.move_on(press.user.id)
     try:
         await next_private(press.message, press.l10n, context, press.user.id, round_)
-    except NotAllowed:
-        await press.message.reply_text(escape(only_representatives(press.l10n)))
+    except NotAllowed as refused:
+        await press.message.reply_text(escape(only_representatives(press.l10n, refused)))
 
 
 async def open_link(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/start r<round>_<rec> (the ✍ on a group's card): that card in private, and its reason
     asked for when the organisation has rated it."""
+    leads_nowhere = l10n.gettext(
+        "This link does not lead to a recommendation of an assessment round. Send /rate to "
+        "rate the open round."
+    )
     match = DEEP_LINK.fullmatch(arguments(message.text or ""))
-    if match is None:
+    if match is None:  # forged or cut: r1_<16 digits>
+        await message.reply_text(escape(leads_nowhere))
         return
     round_id, rec_id = int(match.group(1)), int(match.group(2))
     link = await context.services.assessments.open_link(user.id, round_id, rec_id)
     rec = context.services.catalog.by_id.get(rec_id)
     refusal = {
         LinkOpened.NOT_A_RATER: only_representatives(l10n),
+        LinkOpened.PAUSED: only_representatives(l10n, MembershipPaused()),
         LinkOpened.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
-        LinkOpened.GONE: l10n.gettext(
-            "This link does not lead to a recommendation of an assessment round. Send /rate to "
-            "rate the open round."
-        ),
+        LinkOpened.GONE: leads_nowhere,
     }.get(link.result)
     if refusal is not None or link.round is None or rec is None:
         await message.reply_text(escape(refusal or stale(l10n)))
@@ -389,8 +393,8 @@ async def on_reason_button(press: Press[AskReason], context: BotContext) -> None
     services = context.services
     try:
         org_id, org = await services.assessments.rater(press.user.id)
-    except NotAllowed:
-        await press.query.answer(only_representatives(l10n), show_alert=True)
+    except NotAllowed as refused:
+        await press.query.answer(only_representatives(l10n, refused), show_alert=True)
         return
     rating = (await services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is None:
@@ -479,8 +483,8 @@ async def on_review(press: Press[Review], context: BotContext) -> None:
         return
     try:
         text, markup = await private_card(press.l10n, context, round_, rec, press.user.id)
-    except NotAllowed:
-        await press.query.answer(only_representatives(press.l10n), show_alert=True)
+    except NotAllowed as refused:
+        await press.query.answer(only_representatives(press.l10n, refused), show_alert=True)
         return
     await press.query.answer()
     await press.message.reply_text(text, reply_markup=markup)
@@ -515,8 +519,8 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
     services = context.services
     try:
         deleted = await services.assessments.delete_reason(press.user.id, round_id, rec_id)
-    except NotAllowed:
-        await press.query.answer(only_representatives(l10n), show_alert=True)
+    except NotAllowed as refused:
+        await press.query.answer(only_representatives(l10n, refused), show_alert=True)
         return
     except RoundClosed:
         await press.query.answer(

@@ -297,23 +297,26 @@ def _preview(l10n: Localizer, context: BotContext, name: str, scope: Scope) -> s
 async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None:
     """rd:<draft>:<1|0>: open the previewed round, or forget it (coordinators only)."""
     query, l10n, assessments = press.query, press.l10n, context.services.assessments
-    if not press.data.go:
-        await assessments.cancel(press.user.id, press.data.draft)
+    if press.data.go:
+        pin = bool(press.data.pin)
+        opened = await assessments.confirm(press.user.id, press.data.draft, pin=pin)
+    else:
+        opened = await assessments.cancel(press.user.id, press.data.draft)
+    # A second tap (or Open after Cancel) ends the preview the same way as the first did.
+    if opened.result is Opening.CANCELLED:
         await query.answer()
         await lookup.edit(
             press.message, escape(l10n.gettext("Cancelled: no round was opened.")), None
         )
         return
-    opened = await assessments.confirm(press.user.id, press.data.draft, pin=bool(press.data.pin))
     if opened.result is Opening.BAD_SCOPE:  # its closing date passed meanwhile
         await query.answer(l10n.gettext(opened.problem), show_alert=True)
         await lookup.edit(press.message, escape(l10n.gettext(opened.problem)), None)
         return
-    if opened.result is Opening.GONE or opened.scope is None:
-        await query.answer(
-            l10n.gettext("This draft is no longer there: send /openround again."), show_alert=True
-        )
-        await lookup.edit(press.message, press.message.text_html or "", None)
+    if opened.result is not Opening.OPENED or opened.scope is None:
+        gone = l10n.gettext("This draft is no longer there: send /openround again.")
+        await query.answer(gone, show_alert=True)
+        await lookup.edit(press.message, escape(gone), None)
         return
     await query.answer()
     size = len(opened.scope.recommendation_ids)

@@ -9,10 +9,13 @@ from telegram import (
     InlineKeyboardMarkup,
 )
 
+from bot.domain.access import Refusal
 from bot.domain.assessment import Colour, Distribution, Round
 from bot.domain.i18n import Localizer
+from bot.domain.membership import MembershipPaused, looks_like_code
 from bot.domain.model import Recommendation, TranslationStatus
 from bot.domain.text import truncate
+from handlers.access import refusal_text
 from handlers.callbacks import (
     AskReason,
     DeleteReason,
@@ -28,6 +31,18 @@ from handlers.render import closing, cycle_name, escape
 # /start's payload behind a group card's ✍: t.me/<bot>?start=r<round>_<rec> (Telegram allows
 # 64 characters of [A-Za-z0-9_-]; an invite code never looks like this).
 DEEP_LINK = re.compile(r"r([0-9]{1,9})_([0-9]{1,9})")
+_DIGITS_LINK = re.compile(r"r[0-9]+_[0-9]+")
+_SHORT_LINK = re.compile(r"r[0-9]+_[A-Za-z0-9_-]*")
+
+
+def rate_link_shaped(payload: str) -> bool:
+    """Whether /start's payload is meant as a ✍ link: r<digits>_<digits> of any length, or a
+    short r<digits>_… no invite code can be; a forged or cut one is then answered as a rating
+    link that leads nowhere, never as an invite."""
+    if _DIGITS_LINK.fullmatch(payload):
+        return True
+    return _SHORT_LINK.fullmatch(payload) is not None and not looks_like_code(payload)
+
 
 COLOURS = {  # a rating button's letter, and the colour it records
     Tap.RED: Colour.RED,
@@ -167,8 +182,11 @@ def not_linked(l10n: Localizer) -> str:
     )
 
 
-def only_representatives(l10n: Localizer) -> str:
-    """Why someone who does not represent an active organisation cannot rate."""
+def only_representatives(l10n: Localizer, refused: Exception | None = None) -> str:
+    """Why someone who does not represent an active organisation cannot rate (`refused`: the
+    domain's refusal: a paused organisation's representative is told so)."""
+    if isinstance(refused, MembershipPaused):
+        return refusal_text(l10n, Refusal.MEMBERSHIP_PAUSED)
     return l10n.gettext(
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."

@@ -23,12 +23,11 @@ from bot.domain.round_notices import picture_scope
 from bot.domain.rounds import (
     Comparison,
     ResultRow,
+    Summary,
     changes_by_theme,
-    colour_counts,
     compare_rows,
     export_rows,
     reasons_cell,
-    summary_by_theme,
     theme_blocks,
 )
 from bot.domain.services import DomainServices
@@ -37,6 +36,7 @@ from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.access import Press
 from handlers.callbacks import (
+    CompareRounds,
     ResultsPage,
     RoundResults,
 )
@@ -108,16 +108,17 @@ async def send_results(
         group_id=group_id,
     )
     took_part = await _took_part(l10n, context.services, round_id, group)
+    summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
-        picture = await results_picture(l10n, services, round_, rows, group, took_part)
+        picture = await results_picture(l10n, round_, summary, group, took_part)
         if picture is not None:
             await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
-    for theme, counts in summary_by_theme(services.catalog, rows):
+    for named, counts in summary.rows:  # the picture's bars, in its order
         lines.append(
             escape(
                 l10n.gettext("{theme}: {counts}").format(
-                    theme=theme.name(l10n.language), counts=named_counts(l10n, counts)
+                    theme=named.name(l10n.language), counts=named_counts(l10n, counts)
                 )
             )
         )
@@ -160,38 +161,37 @@ async def notice_picture(services: DomainServices, picture: str, language: str) 
     )
     l10n = services.translations.localizer(language)
     took_part = await _took_part(l10n, services, round_id, group)
-    return await results_picture(l10n, services, round_, rows, group, took_part)
+    summary = await _summary(services, round_, rows, group)
+    return await results_picture(l10n, round_, summary, group, took_part)
+
+
+async def _summary(
+    services: DomainServices, round_: Round, rows: list[ResultRow], group: WorkingGroup | None
+) -> Summary:
+    """The rows both the picture and the text show (the whole coalition's: per working group
+    when the round spans two or more)."""
+    groups = None if group is not None else await services.coalition.working_groups()
+    return await services.assessments.summary(round_, services.catalog, rows, groups)
 
 
 async def results_picture(
     l10n: Localizer,
-    services: DomainServices,
     round_: Round,
-    rows: list[ResultRow],
+    summary: Summary,
     group: WorkingGroup | None,
     subtitle: str,
 ) -> bytes | None:
     """The results as a PNG, drawn off the event loop (None when there is nothing to draw):
-    for the whole coalition a bar per working group (each group's own judgement, counted in
-    one aggregate) when the round spans two or more, else a bar per theme of `rows`."""
+    a bar per row of `summary` (per working group, each group's own judgement, or per
+    theme), the same rows in the same order as the text."""
     language = l10n.language
-    bars: list[charts.Bar] = []
-    if group is None:
-        counts = await services.assessments.group_colours(round_, services.catalog)
-        bars = [
-            _colour_bar(g.name(language), counts[g.id])
-            for g in await services.coalition.working_groups()
-            if sum(counts.get(g.id, {}).values())
-        ]
-    totals: tuple[int, ...] | None = None  # a recommendation in two groups counts in both
-    if len(bars) >= 2:
+    bars = [_colour_bar(named.name(language), counts) for named, counts in summary.rows]
+    totals: tuple[int, ...] | None = None  # a recommendation in two themes counts in both
+    if summary.by_group:
         title = l10n.gettext("{round}: results by working group").format(round=round_.name)
     else:
-        totals = _colour_bar("", colour_counts(r.overall for r in rows)).counts
-        bars = [
-            _colour_bar(theme.name(language), counts)
-            for theme, counts in summary_by_theme(services.catalog, rows)
-        ]
+        if summary.totals is not None:
+            totals = _colour_bar("", summary.totals).counts
         title = (
             l10n.gettext("{round} · {group}: results by theme").format(
                 round=round_.name, group=group.name(language)
@@ -469,10 +469,11 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
 
 @answering_not_allowed
 async def compare(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
-    """/compare <earlier round> <later round>: what progressed and what regressed."""
+    """/compare <earlier round> <later round>: what progressed and what regressed; without
+    anything after it (in a group: that group's), buttons to choose the two rounds."""
     words = read(message.text or "")
     numbers = words.numbers
-    if len(numbers) != 2:
+    if len(numbers) != 2 and (numbers or words.options or words.rest):  # alone: buttons
         await message.reply_text(
             escape(l10n.gettext("Give two rounds, for example /compare 1 2."))
         )
@@ -480,22 +481,119 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
     known, group = await _group_or_say(message, l10n, context)
     if not known:
         return
+    if not numbers:
+        await _offer_comparison(message, l10n, context, user.id, group)
+        return
     for round_id in numbers:
         if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))
             return
+    fmt = "csv" if "csv" in words.options else "xlsx" if "xlsx" in words.options else None
+    await _send_comparison(message, l10n, context, user.id, (numbers[0], numbers[1]), group, fmt)
+
+
+async def _offer_comparison(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    group: WorkingGroup | None,
+) -> None:
+    """/compare alone: the only two comparable rounds of one scope proposed at once, else a
+    button per comparable round (newest first) to choose the earlier one."""
+    rounds = await context.services.assessments.comparable(user_id)
+    group_id = group.id if group else 0
+    if len(rounds) < 2:
+        await message.reply_text(
+            escape(
+                l10n.gettext("There are not yet two rounds with results to compare. See /rounds.")
+            )
+        )
+        return
+    later, earlier = rounds[0], rounds[-1]
+    if len(rounds) == 2 and (later.cycle, later.scope) == (earlier.cycle, earlier.scope):
+        text = l10n.gettext("Compare «{earlier}» with «{later}»?").format(
+            earlier=earlier.name, later=later.name
+        )
+        button = InlineKeyboardButton(
+            l10n.gettext("Compare"),
+            callback_data=CompareRounds(earlier.id, later.id, group_id).pack(),
+        )
+        await message.reply_text(escape(text), reply_markup=InlineKeyboardMarkup([[button]]))
+        return
+    text = l10n.gettext("Which rounds? First choose the earlier round:")
+    markup = _round_buttons(rounds, 0, group_id)
+    await message.reply_text(escape(text), reply_markup=markup)
+
+
+def _round_buttons(rounds: list[Round], earlier: int, group_id: int) -> InlineKeyboardMarkup:
+    """A button per round: each as the earlier round (`earlier` 0), or as the later one."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    truncate(f"{r.id}. {r.name}", 40),
+                    callback_data=CompareRounds(
+                        earlier or r.id, r.id if earlier else 0, group_id
+                    ).pack(),
+                )
+            ]
+            for r in rounds
+        ]
+    )
+
+
+async def on_compare_button(press: Press[CompareRounds], context: BotContext) -> None:
+    """cp:<earlier>:<later or 0>:<group or 0>: with the earlier round chosen, ask for the later
+    one; with both, the comparison (the second round's results checked like the first's)."""
+    l10n, data, message = press.l10n, press.data, press.message
+    services = context.services
+    if data.later == 0:
+        rounds = await services.assessments.comparable(press.user.id)
+        earlier = next((r for r in rounds if r.id == data.round_id), None)
+        others = [r for r in rounds if r.id != data.round_id]
+        if earlier is None or not others:
+            await press.query.answer(_results_not_yet(l10n), show_alert=True)
+            return
+        await press.query.answer()
+        text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
+            name=earlier.name
+        )
+        markup = _round_buttons(others, earlier.id, data.group)
+        await lookup.edit(message, escape(text), markup)
+        return
+    if message.chat.type == "private":
+        groups = await services.coalition.working_groups()
+        group = next((g for g in groups if g.id == data.group), None)
+    else:
+        group = await _group_of(message, context)
+    await press.query.answer()
+    await _send_comparison(
+        message, l10n, context, press.user.id, (data.round_id, data.later), group, None
+    )
+
+
+async def _send_comparison(
+    message: Message,
+    l10n: Localizer,
+    context: BotContext,
+    user_id: int,
+    numbers: tuple[int, int],
+    group: WorkingGroup | None,
+    fmt: str | None,
+) -> None:
+    """The comparison of two rounds: a CSV or XLSX file, or its picture and its text."""
     assessments = context.services.assessments
     try:
         comparison = await assessments.comparison(
-            user.id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
+            user_id, numbers[0], numbers[1], context.services.catalog, group.id if group else None
         )
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
         return
     changes = comparison.changes
     names = [r.name if (r := await assessments.round(n)) else str(n) for n in numbers]
-    if changes and words.options & {"csv", "xlsx"}:
-        fmt = "csv" if "csv" in words.options else "xlsx"
+    if changes and fmt is not None:
         data = compare_rows(l10n, context.services.catalog, changes, overall_label)
         await message.reply_document(
             InputFile(

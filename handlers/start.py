@@ -25,13 +25,14 @@ from handlers.callbacks import (
     RateRound,
     RoundAction,
     RoundButton,
+    RoundResults,
     ShowRounds,
 )
 from handlers.commands import N_, commands_for, sync_menus
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.render import closing, escape, group_names, split_messages
-from handlers.round_cards import DEEP_LINK, not_linked
+from handlers.round_cards import not_linked, rate_link_shaped
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 # A guest's /start offers these look-ups as buttons: what a first question usually is.
@@ -411,8 +412,9 @@ async def _group_link(update: Update, context: BotContext, payload: str) -> None
 # so they stay last). Add a new kind of link here.
 DEEP_LINKS: tuple[DeepLink, ...] = (
     DeepLink(lambda payload: payload == "help", _help_link, private=False),
-    # A group card's ✍: that card in private, its reason asked for.
-    DeepLink(lambda payload: DEEP_LINK.fullmatch(payload) is not None, _reason_link),
+    # A group card's ✍: that card in private, its reason asked for (a malformed one is told
+    # it leads nowhere).
+    DeepLink(rate_link_shaped, _reason_link),
     DeepLink(lambda payload: True, _invite_link),
     # ?startgroup=<token> from /groups: Telegram sends /start@bot <token> in the group.
     DeepLink(lambda payload: True, _group_link, private=False),
@@ -573,9 +575,19 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
             )
         else:
             text = l10n.gettext("«{name}»: your organisation has rated everything, {closing}.")
-        lines.append(escape(text.format(name=round_.name, count=left, closing=when)))
+        lines.append(
+            escape(text.format(name=round_.name, count=l10n.digits(str(left)), closing=when))
+        )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
+    for round_ in membership.new_results:  # newly published: a button, no number to type
+        lines.append(escape(l10n.gettext("📊 New results: «{name}».").format(name=round_.name)))
+        label = (
+            l10n.gettext("📊 Results: «{name}»").format(name=round_.name[:40])
+            if len(membership.new_results) > 1
+            else l10n.gettext("📊 Results")
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=RoundResults(round_.id).pack())])
     lines += [escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Send /help for more."))]
     return "\n\n".join(lines), rows
 

@@ -72,6 +72,11 @@ def _button(label: str, action: TranslateAction, rec: int | None = None) -> Inli
     return InlineKeyboardButton(label, callback_data=TranslateStep(action, rec).pack())
 
 
+def _stop_markup(l10n: Localizer) -> InlineKeyboardMarkup:
+    """[✖ Stop] alone: under a message that waits for a text (a reply to it is that text)."""
+    return InlineKeyboardMarkup([[_button("✖ " + l10n.gettext("Stop"), TranslateAction.STOP)]])
+
+
 def _heading(l10n: Localizer, context: BotContext, rec_id: int) -> tuple[str, str]:
     """'118.6 · Cycle 2' and the English text of a recommendation ('' if it is gone)."""
     rec = context.services.catalog.by_id.get(rec_id)
@@ -140,7 +145,7 @@ def _task_markup(l10n: Localizer, offer: Offer) -> InlineKeyboardMarkup:
         bottom.append(
             _button("⏭ " + l10n.gettext("Skip"), TranslateAction.SKIP, task.recommendation_id)
         )
-    bottom.append(_button("✖ " + l10n.gettext("Stop"), TranslateAction.STOP))
+    bottom += _stop_markup(l10n).inline_keyboard[0]
     rows.append(bottom)
     if task is None or task.purpose is Purpose.TRANSLATE:
         if offer.reviews_waiting:
@@ -225,7 +230,8 @@ async def _step(
                         "Send the corrected Khmer text as your next message: it replaces the "
                         "draft and is marked reviewed."
                     )
-                )
+                ),
+                reply_markup=_stop_markup(l10n),
             )
             return
         await press.message.edit_reply_markup(None)
@@ -288,6 +294,9 @@ async def take_text(update: Update, context: BotContext) -> bool:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.text is None:
         return False
+    reply = message.reply_to_message
+    if reply is not None and not _from_translate(reply, user):
+        return False  # it answers another of the bot's prompts (a rating's reason, a date…)
     translating = context.services.translating
     if await translating.asked(user.id) is None:
         return False
@@ -300,10 +309,25 @@ async def take_text(update: Update, context: BotContext) -> bool:
     if saved is None:
         return False
     if saved.problem is not None:
-        await message.reply_text(escape(problem_text(l10n, saved.problem)))
+        await message.reply_text(
+            escape(problem_text(l10n, saved.problem)), reply_markup=_stop_markup(l10n)
+        )
         return True
     await _after_saving(message, l10n, context, user, saved)
     return True
+
+
+def _from_translate(reply: Message, user: User) -> bool:
+    """Whether a replied-to message is the person's own or one of /translate's (it carries
+    a /translate button): only a reply to those is the text /translate waits for."""
+    if reply.from_user is not None and reply.from_user.id == user.id:
+        return True
+    markup = reply.reply_markup
+    return markup is not None and any(
+        str(b.callback_data or "").startswith(TranslateStep.prefix + ":")
+        for row in markup.inline_keyboard
+        for b in row
+    )
 
 
 def _bar(part: int, whole: int, width: int = 10) -> str:
@@ -484,12 +508,11 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
     translating = context.services.translating
     parts = (message.text or "").split()
     reply = message.reply_to_message
+    person = reply.from_user if reply is not None else None
+    if person is not None and person.is_bot:
+        person = None
     target = (
-        reply.from_user.id
-        if reply is not None and reply.from_user is not None and not reply.from_user.is_bot
-        else whole_number(parts[1])
-        if len(parts) == 2
-        else None
+        person.id if person is not None else whole_number(parts[1]) if len(parts) == 2 else None
     )
     if len(parts) > 1 and target is None:
         await message.reply_text(
@@ -502,7 +525,8 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
         )
         return
     if target is not None:
-        changed = await translating.appoint(user.id, target)
+        name = name_of(person) if person is not None else ""
+        changed = await translating.appoint(user.id, target, name=name)
         await sync_menus(context.bot, context.services)  # their menu, before the reply
         text = (
             l10n.gettext("{id} is now a translator.")

@@ -29,9 +29,10 @@ from storage import audit, expiring, outbox
 from storage.db import Database
 
 _DRAFT = (
-    "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at, guide "
-    "FROM round_drafts"
+    "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at, guide, "
+    "opened_round, cancelled FROM round_drafts"
 )
+_WAITING = "opened_round IS NULL AND NOT cancelled"  # neither opened nor cancelled yet
 
 
 def _draft(row: Sequence[object]) -> RoundDraft:
@@ -44,6 +45,8 @@ def _draft(row: Sequence[object]) -> RoundDraft:
         tuple(int(i) for i in json.loads(str(row[5]))),
         dt.datetime.fromisoformat(str(row[6])) if row[6] else None,
         Guide.from_json(str(row[7])) if row[7] else None,
+        int(str(row[8])) if row[8] else None,
+        bool(row[9]),
     )
 
 
@@ -198,6 +201,7 @@ def _round(r: aiosqlite.Row) -> Round:
         r[5] == "open",
         r[6] is not None,
         r[7],
+        dt.datetime.fromisoformat(r[6]) if r[6] else None,
     )
 
 
@@ -256,7 +260,15 @@ class AssessmentRepository:
             return int(cursor.lastrowid or 0)
 
     async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
-        """A draft round that has not expired, or None."""
+        """A draft round that has not expired, neither opened nor cancelled, or None."""
+        async with self._db.connection.execute(
+            f"{_DRAFT} WHERE id = ? AND expires_at > ? AND {_WAITING}", (draft_id, now.isoformat())
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _draft(row) if row else None
+
+    async def settled_draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        """A draft round that has not expired, whatever became of it (opened, cancelled)."""
         async with self._db.connection.execute(
             f"{_DRAFT} WHERE id = ? AND expires_at > ?", (draft_id, now.isoformat())
         ) as cursor:
@@ -281,7 +293,7 @@ class AssessmentRepository:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE round_drafts SET guide = ?, expires_at = ? "
-                "WHERE id = ? AND guide IS NOT NULL",
+                "WHERE id = ? AND guide IS NOT NULL AND opened_round IS NULL AND NOT cancelled",
                 (guide, expires.isoformat(), draft_id),
             )
             return bool(cursor.rowcount)
@@ -290,7 +302,7 @@ class AssessmentRepository:
         """The user's newest round being opened through buttons whose expiry is after
         `expires_after` (its last step was recent), or None."""
         async with self._db.connection.execute(
-            f"{_DRAFT} WHERE user_id = ? AND guide IS NOT NULL AND expires_at > ? "
+            f"{_DRAFT} WHERE user_id = ? AND guide IS NOT NULL AND expires_at > ? AND {_WAITING} "
             "ORDER BY id DESC LIMIT 1",
             (user_id, expires_after.isoformat()),
         ) as cursor:
@@ -303,7 +315,8 @@ class AssessmentRepository:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE round_drafts SET name = ?, cycle = ?, scope = ?, recommendation_ids = ?, "
-                "closes_at = ?, guide = NULL WHERE id = ? AND guide IS NOT NULL",
+                "closes_at = ?, guide = NULL WHERE id = ? AND guide IS NOT NULL "
+                "AND opened_round IS NULL AND NOT cancelled",
                 (
                     draft.name,
                     draft.cycle,
@@ -318,10 +331,15 @@ class AssessmentRepository:
     async def open_draft(
         self, draft: RoundDraft, *, now: dt.datetime, announce: Announce | None = None
     ) -> int | None:
-        """Open a draft round and drop the draft, in one transaction (`announce` stages its
-        notices in it); None when the draft was used or dropped meanwhile (a double press)."""
+        """Open a draft round and mark the draft opened by it, in one transaction (`announce`
+        stages its notices in it); None when the draft was used or cancelled meanwhile (a
+        double press)."""
         async with self._db.transaction() as db:
-            cursor = await db.execute("DELETE FROM round_drafts WHERE id = ?", (draft.id,))
+            cursor = await db.execute(
+                "UPDATE round_drafts SET opened_round = 0 "
+                "WHERE id = ? AND opened_round IS NULL AND NOT cancelled",
+                (draft.id,),
+            )
             if not cursor.rowcount:
                 return None
             round_id = await _insert_round(
@@ -334,15 +352,21 @@ class AssessmentRepository:
                 draft.user_id,
                 now,
             )
+            await db.execute(
+                "UPDATE round_drafts SET opened_round = ? WHERE id = ?", (round_id, draft.id)
+            )
             if announce is not None:
                 announce(round_id)
             return round_id
 
     async def drop_draft(self, draft_id: int, user_id: int) -> bool:
-        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        """Cancel a coordinator's draft round (kept as cancelled until it expires); False if it
+        was not waiting (any more)."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "DELETE FROM round_drafts WHERE id = ? AND user_id = ?", (draft_id, user_id)
+                "UPDATE round_drafts SET cancelled = 1 "
+                "WHERE id = ? AND user_id = ? AND opened_round IS NULL AND NOT cancelled",
+                (draft_id, user_id),
             )
             return bool(cursor.rowcount)
 

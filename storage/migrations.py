@@ -738,4 +738,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX report_drafts_expiry ON report_drafts (expires_at)
     """,
+    # 33: what became of a round's draft, kept until it expires: the round its [Open] opened,
+    # or cancelled, so that a second tap on the preview ends it the same way as the first.
+    """
+    ALTER TABLE round_drafts ADD COLUMN opened_round INTEGER;
+    ALTER TABLE round_drafts ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0
+    """,
 )

@@ -70,14 +70,19 @@ class TranslationRepository:
         ) as cursor:
             return [(int(r[0]), str(r[1])) for r in await cursor.fetchall()]
 
-    async def appoint(self, actor: int, user_id: int, now: dt.datetime, flag: bool) -> bool:
-        """Appoint (flag) or remove a translator, audited; False when nothing changed."""
+    async def appoint(
+        self, actor: int, user_id: int, now: dt.datetime, flag: bool, name: str = ""
+    ) -> bool:
+        """Appoint (flag) or remove a translator, audited; False when nothing changed. The
+        name given (else the one the bot knows) is kept for /translators."""
         async with self._db.transaction() as db:
             if flag:
                 cursor = await db.execute(
-                    "INSERT INTO translators (user_id, appointed_by, appointed_at) "
-                    "VALUES (?, ?, ?) ON CONFLICT (user_id) DO NOTHING",
-                    (user_id, actor, now.isoformat()),
+                    "INSERT INTO translators (user_id, display_name, appointed_by, appointed_at) "
+                    "VALUES (?, COALESCE(NULLIF(?, ''), "
+                    "(SELECT display_name FROM users WHERE user_id = ?), ''), ?, ?) "
+                    "ON CONFLICT (user_id) DO NOTHING",
+                    (user_id, name[:64], user_id, actor, now.isoformat()),
                 )
             else:
                 cursor = await db.execute("DELETE FROM translators WHERE user_id = ?", (user_id,))
@@ -87,6 +92,19 @@ class TranslationRepository:
             action = AuditAction.APPOINT_TRANSLATOR if flag else AuditAction.REMOVE_TRANSLATOR
             await audit.record(db, now, actor, action, None, str(user_id))
         return True
+
+    async def seen(self, user_id: int, name: str) -> None:
+        """Keep a translator's current Telegram name (nothing for anyone else)."""
+        async with self._db.connection.execute(
+            "SELECT display_name FROM translators WHERE user_id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or not name or row[0] == name[:64]:
+            return  # not a translator, or nothing new: no write
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE translators SET display_name = ? WHERE user_id = ?", (name[:64], user_id)
+            )
 
     async def next_untranslated(
         self, user_id: int, current_cycle: int | None, now: dt.datetime

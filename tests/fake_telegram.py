@@ -898,6 +898,12 @@ class FakeTelegram:
                 "date": 0,
                 "chat": chat,
                 **stored.as_sent(),
+                # Telegram gives back an inline keyboard only (not ForceReply).
+                **(
+                    {"reply_markup": stored.reply_markup}
+                    if stored.reply_markup and "inline_keyboard" in stored.reply_markup
+                    else {}
+                ),
             }
         message_id = next(self._message_ids)
         self.senders[(chat["id"], message_id)] = user

@@ -38,6 +38,8 @@ GUEST = {"id": 4001, "is_bot": False, "first_name": "Guest", "language_code": "e
 MEMBER = {"id": 4002, "is_bot": False, "first_name": "Member", "language_code": "en"}
 INACTIVE = {"id": 4003, "is_bot": False, "first_name": "Paused", "language_code": "en"}
 OWNER = {"id": 4004, "is_bot": False, "first_name": "Owner", "language_code": "en"}
+TRANSLATOR = {"id": 4005, "is_bot": False, "first_name": "Translator", "language_code": "en"}
+TRANSLATING_MEMBER = {"id": 4006, "is_bot": False, "first_name": "Both", "language_code": "en"}
 PERSONAS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
     "guest": (GUEST, None),
     "member of another organisation": (MEMBER, None),
@@ -45,19 +47,33 @@ PERSONAS: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
     "coordinator in a group": (COORDINATOR, GROUP),
     "coordinator in private": (COORDINATOR, None),
     "representative in a group": (OWNER, GROUP),
+    "translator (not a member)": (TRANSLATOR, None),
+    "member who is also a translator": (TRANSLATING_MEMBER, None),
 }
 IN_GROUP_NOT_COORDINATOR = 5
-ORGANISATIONS = ("OWNER", "OTHER", "PAUSED", "SPARE")  # short names; full names add " org"
+ORGANISATIONS = ("OWNER", "OTHER", "PAUSED", "SPARE", "BOTH")  # short names; full names add " org"
 
 Y, N = True, False
-ANYONE = (Y, Y, Y, Y, Y, Y)
-MEMBERS = (N, Y, N, Y, Y, Y)  # members of active organisations and coordinators
-RATERS = (N, Y, N, N, N, Y)  # representatives of active organisations (coordinators are not)
-RATERS_PRIVATE = (N, Y, N, N, N, N)  # the private rating flow's own buttons
-COORDINATORS = (N, N, N, Y, Y, N)
-COORDINATORS_PRIVATE = (N, N, N, N, Y, N)  # membership details never go into a group
-COORDINATORS_GROUP = (N, N, N, Y, N, N)  # acts on the group itself
-RESPONSIBLE = (N, N, N, Y, Y, Y)  # an action's: its organisations' representatives, coordinators
+# Columns: guest, other member, inactive, coordinator group/private, representative in a
+# group, translator (not a member), member who is also a translator (both private).
+ANYONE = (Y, Y, Y, Y, Y, Y, Y, Y)
+MEMBERS = (N, Y, N, Y, Y, Y, N, Y)  # members of active organisations and coordinators
+RATERS = (N, Y, N, N, N, Y, N, Y)  # representatives of active organisations (coordinators are not)
+RATERS_PRIVATE = (N, Y, N, N, N, N, N, Y)  # the private rating flow's own buttons
+COORDINATORS = (N, N, N, Y, Y, N, N, N)
+COORDINATORS_PRIVATE = (N, N, N, N, Y, N, N, N)  # membership details never go into a group
+COORDINATORS_GROUP = (N, N, N, Y, N, N, N, N)  # acts on the group itself
+RESPONSIBLE = (
+    N,
+    N,
+    N,
+    Y,
+    Y,
+    Y,
+    N,
+    N,
+)  # an action's: its organisations' representatives, coordinators
+TRANSLATORS = (N, N, N, N, Y, N, Y, Y)  # appointed translators and coordinators, privately
 
 # command -> (what is sent, who may: guest, other member, inactive, coordinator group/private)
 COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
@@ -68,9 +84,9 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "language": ("/language", ANYONE),
     "help": ("/help", ANYONE),
     "start": ("/start", ANYONE),
-    "me": ("/me", (Y, Y, Y, N, Y, N)),  # one's organisation is not announced to a group
-    "rate": ("/rate", (N, Y, N, Y, N, Y)),  # coordinators post cards in groups, do not rate
-    "myratings": ("/myratings", (N, Y, N, N, N, N)),  # nor are its ratings
+    "me": ("/me", (Y, Y, Y, N, Y, N, Y, Y)),  # one's organisation is not announced to a group
+    "rate": ("/rate", (N, Y, N, Y, N, Y, N, Y)),  # coordinators post cards in groups, do not rate
+    "myratings": ("/myratings", (N, Y, N, N, N, N, N, Y)),  # nor are its ratings
     "rounds": ("/rounds", MEMBERS),
     "results": ("/results {published}", MEMBERS),
     "export": ("/export {published} csv", MEMBERS),
@@ -91,9 +107,9 @@ COMMAND_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "milestones": ("/milestones", MEMBERS),
     "broadcast": ("/broadcast", COORDINATORS_PRIVATE),
     "broadcasts": ("/broadcasts", COORDINATORS_PRIVATE),
-    # Translators (none of these personas is one) and coordinators, privately.
-    "translate": ("/translate", COORDINATORS_PRIVATE),
-    "translations": ("/translations", COORDINATORS_PRIVATE),
+    # Translators (a member or not) and coordinators, privately; only coordinators appoint.
+    "translate": ("/translate", TRANSLATORS),
+    "translations": ("/translations", TRANSLATORS),
     "translators": ("/translators", COORDINATORS_PRIVATE),
     "responses": ("/responses", COORDINATORS_PRIVATE),
 }
@@ -170,6 +186,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rau": ("rau:{spare_round}", COORDINATORS_PRIVATE),
     "ram": ("ram:{spare_round}", COORDINATORS_PRIVATE),  # 🔔 remind those behind
     "rs": ("rs:{published}", MEMBERS),  # [Results] beside a published round
+    "cp": ("cp:{published}:{published}:0", MEMBERS),  # /compare by buttons
     "rg": ("rg:999:x", COORDINATORS),  # a step of opening a round through buttons
     "rd": ("rd:999:0", COORDINATORS),
     "rr": ("rr:{open}", MEMBERS),
@@ -183,19 +200,22 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
     "rl": ("rl", MEMBERS),  # [Rounds] under a coordinator's /start
     "au": ("au:1", COORDINATORS_PRIVATE),  # a page of /audit
-    "tq": ("tq:x", COORDINATORS_PRIVATE),  # /translate's ✖ Stop: translators, coordinators
-    "tx": ("tx:0", COORDINATORS_PRIVATE),  # /translations' CSV
+    "tq": ("tq:x", TRANSLATORS),  # /translate's ✖ Stop
+    "tx": ("tx:0", TRANSLATORS),  # /translations' CSV
     "tr": ("tr:0:3003", COORDINATORS_PRIVATE),  # /translators' ✖
 }
 
-# Each persona's role and kind of chat (private: True), for the menus and /help.
-PERSONA_ROLES: dict[str, tuple[Role, bool]] = {
-    "guest": (Role.GUEST, True),
-    "member of another organisation": (Role.MEMBER, True),
-    "member of an inactive organisation": (Role.GUEST, True),
-    "coordinator in a group": (Role.COORDINATOR, False),
-    "coordinator in private": (Role.COORDINATOR, True),
-    "representative in a group": (Role.MEMBER, False),
+# Each persona's role, kind of chat (private: True) and whether they were appointed a
+# translator, for the menus and /help.
+PERSONA_ROLES: dict[str, tuple[Role, bool, bool]] = {
+    "guest": (Role.GUEST, True, False),
+    "member of another organisation": (Role.MEMBER, True, False),
+    "member of an inactive organisation": (Role.GUEST, True, False),
+    "coordinator in a group": (Role.COORDINATOR, False, False),
+    "coordinator in private": (Role.COORDINATOR, True, False),
+    "representative in a group": (Role.MEMBER, False, False),
+    "translator (not a member)": (Role.GUEST, True, True),
+    "member who is also a translator": (Role.MEMBER, True, True),
 }
 
 
@@ -211,8 +231,8 @@ def test_menus_and_help_list_exactly_the_commands_the_matrix_allows() -> None:
     """What the registry lists for a role in a kind of chat (its command menu, its /help) is
     what the bot lets it do there: nothing refused is offered, nothing usable is hidden."""
     assert list(PERSONA_ROLES) == list(PERSONAS)
-    for column, (name, (role, private)) in enumerate(PERSONA_ROLES.items()):
-        listed = {c.name for c in commands_for(role, private)}
+    for column, (name, (role, private, translator)) in enumerate(PERSONA_ROLES.items()):
+        listed = {c.name for c in commands_for(role, private, translator)}
         allowed = {command for command, (_, who) in COMMAND_ROWS.items() if who[column]}
         assert listed == allowed, name
 
@@ -221,10 +241,13 @@ async def _coalition(services: Services) -> dict[str, Any]:
     """Organisations (one rated, one of the personas', one inactive, one spare) and rounds."""
     coalition, assessments = services.coalition, services.assessments
     ids: dict[str, Any] = {}
-    for short, person in (("OWNER", OWNER), ("OTHER", MEMBER), ("PAUSED", INACTIVE)):
+    members = (("OWNER", OWNER), ("OTHER", MEMBER), ("PAUSED", INACTIVE))
+    for short, person in (*members, ("BOTH", TRANSLATING_MEMBER)):
         invite = await coalition.add_organisation(COORDINATOR_ID, short, f"{short} org")
         await coalition.join(person["id"], person["first_name"], "en", invite.code)
         ids[short] = invite.organisation.id
+    for translator in (TRANSLATOR, TRANSLATING_MEMBER):
+        await services.translating.appoint(COORDINATOR_ID, translator["id"])
     await coalition.set_active(COORDINATOR_ID, ids["PAUSED"], False)
     spare = await coalition.add_organisation(COORDINATOR_ID, "SPARE", "Spare org")
     ids["spare_org"], ids["invite"] = spare.organisation.id, spare.id
@@ -340,10 +363,9 @@ async def test_role_by_action_matrix(
     services: Services = bot.bot_data["services"]
     ids = await _coalition(services)
     l10n = services.translations.localizer("en")
-    # The five kinds of user act at the same time, each in their own chat.
-    wrong = await asyncio.gather(
-        *(_persona(tg, finished, ids, column, l10n) for column in range(IN_GROUP_NOT_COORDINATOR))
-    )
+    # The kinds of user in their own chats act at the same time.
+    alone = [c for c in range(len(PERSONAS)) if c != IN_GROUP_NOT_COORDINATOR]
+    wrong = await asyncio.gather(*(_persona(tg, finished, ids, column, l10n) for column in alone))
     # After the coordinator in the group: answers in one chat are told apart by order.
     wrong.append(await _persona(tg, finished, ids, IN_GROUP_NOT_COORDINATOR, l10n))
     assert [w for found in wrong for w in found] == []

@@ -390,6 +390,9 @@ async def test_a_draft_round_is_read_until_it_expires_and_opens_once(
     assert await repo.open_draft(draft, now=now, announce=staged.append) is None  # a double press
     assert staged == [round_id]
     assert await repo.draft(land, now) is None
+    settled = await repo.settled_draft(land, now)  # what became of it: the round it opened
+    assert settled is not None
+    assert (settled.opened_round, settled.cancelled) == (round_id, False)
     found = await repo.round(round_id)
     assert found is not None
     assert (found.name, found.cycle, found.scope, found.closes_at, found.open, found.size) == (
@@ -407,10 +410,15 @@ async def test_a_draft_round_is_read_until_it_expires_and_opens_once(
     assert await repo.drop_draft(other, 6) is True
     assert await repo.drop_draft(other, 6) is False
     assert await repo.draft(other, now) is None
+    cancelled = await repo.settled_draft(other, now)
+    assert cancelled is not None
+    assert (cancelled.opened_round, cancelled.cancelled) == (None, True)
     await repo.add_draft(7, "Gone", 2, "c2", [1], None, expires=now + hour, now=now)
     await repo.add_draft(8, "Late", 2, "c2", [1], None, expires=now + 3 * hour, now=now + hour)
     async with services.database.connection.execute("SELECT user_id FROM round_drafts") as cursor:
-        assert await cursor.fetchall() == [(8,)]  # the expired one was deleted on the next write
+        # The expired one was deleted on the next write; the cancelled one stays, marked, until
+        # it expires (a second tap on its preview is told it was cancelled).
+        assert await cursor.fetchall() == [(6,), (8,)]
 
 
 async def test_a_round_opened_through_buttons_keeps_its_guide_until_finished(

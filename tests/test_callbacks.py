@@ -155,6 +155,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "pnx:3": cb.ResultsNotice(3, cb.NoticeResult.XLSX),
         "rr:3": cb.RateRound(3),
         "rs:3": cb.RoundResults(3),
+        "cp:3:5:0": cb.CompareRounds(3, 5, 0),
         "rag:3": cb.RoundButton(3, cb.RoundAction.PANEL),
         "ax:12": cb.ActionText(12),
         "rg:0:s": cb.GuidedRound(0, GuideChoice.START),

@@ -14,6 +14,7 @@ from tests.conftest import (
     MEMBER,
     FakeClock,
     make_settings,
+    until,
 )
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, buttons, edited, press
@@ -313,11 +314,16 @@ async def test_group_chats_are_linked_by_the_coordinator_who_asked(
             }
         }
     )
-    reply = await tg.reply_to(COORDINATOR, "/help")  # the migration has been handled by now
+
+    # The group's update and a private one are handled side by side: wait for the link to move.
+    async def moved_link() -> bool:
+        chats = await repository.chats()
+        return (-100900, 0, 6) in [(c.chat_id, c.thread_id, c.working_group_id) for c in chats]
+
+    await until(moved_link, "the link following the group to its supergroup")
+    assert GROUP["id"] not in [c.chat_id for c in await repository.chats()]
+    reply = await tg.reply_to(COORDINATOR, "/help")
     assert "/linkgroup" not in reply.text  # a coordinator's private help: none of the groups'
-    assert (-100900, 0, 6) in [
-        (c.chat_id, c.thread_id, c.working_group_id) for c in await repository.chats()
-    ]
 
     # The bot is removed: the link goes, and coordinators are told which group lost its chat.
     moved = {"id": -100900, "type": "supergroup", "title": "Land working group"}

@@ -215,7 +215,7 @@ async def test_start_greets_each_role_with_what_it_needs_first(
     welcome = await tg.reply_to(KHMER_MEMBER, "/start")
     assert welcome.text.startswith("<b>សូមស្វាគមន៍។ អ្នកជាតំណាងរបស់ KHM (KHM organisation)។</b>")
     assert "ក្រុមការងាររបស់អ្នក៖ ដីធ្លី និងធនធានធម្មជាតិ" in welcome.text
-    assert "«Mid-term 2026»៖ នៅសល់ 8 ដែលត្រូវវាយតម្លៃ" in welcome.text
+    assert "«Mid-term 2026»៖ នៅសល់ ៨ ដែលត្រូវវាយតម្លៃ" in welcome.text
     assert labels(welcome) == ["វាយតម្លៃឥឡូវនេះ"]
     await tg.press(welcome, data_of(welcome, "វាយតម្លៃឥឡូវនេះ"), user=KHMER_MEMBER)
     card = await tg.next_call("sendMessage", chat_id=KHMER_MEMBER["id"])

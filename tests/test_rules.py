@@ -26,8 +26,9 @@ from tests.test_lookup_bot import button, press
 from tests.test_rounds_bot import GUEST, coalition_with, link_land_group, open_round, rep
 
 R, OR, G, U = Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN
-ONLY_REPRESENTATIVES = (
-    "Only representatives of member organisations can rate. Ask a coordinator for an invite link."
+PAUSED = (
+    "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
+    "Contact a coordinator."
 )
 MEMBERS_ONLY = (
     "This is for the coalition's member organisations: to join, ask a coordinator for an invite "
@@ -83,7 +84,7 @@ async def test_a_deactivated_organisation_can_no_longer_rate(
     card = await tg.reply_to(member, "/rate")
     services = services_of(bot)
     await services.coalition.set_active(COORDINATOR_ID, 1, False)
-    assert await press(tg, card, button(card, "🟢"), member) == ONLY_REPRESENTATIVES
+    assert await press(tg, card, button(card, "🟢"), member) == PAUSED
     assert (await services.assessments.repository.distribution(1, rec_id(services, "118.1"))) == (
         Distribution()
     )

@@ -24,7 +24,7 @@ from tests.conftest import (
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_membership_notices_bot import next_private
-from tests.test_rounds_bot import open_round
+from tests.test_rounds_bot import coalition_with, open_round
 from tests.test_rules import rec_id, services_of
 
 KHMER_COORDINATOR = {**COORDINATOR, "language_code": "km"}
@@ -150,6 +150,8 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
     assert refused.text.startswith("មុខងារនេះសម្រាប់អ្នកបកប្រែរបស់សម្ព័ន្ធ")
     assert "/translate" not in (await tg.reply_to(TRANSLATOR, "/help")).text
     await appoint(tg, TRANSLATOR)
+    # Appointed by id before the bot knew them (guests' names are not kept): no name yet.
+    assert "• ? (5001)" in (await tg.reply_to(KHMER_COORDINATOR, "/translators")).text
     await tg.menu_published(TRANSLATOR["id"])  # their own menu names what they may use now
     assert {"translate", "translations"} <= set(tg.menu(TRANSLATOR))
     assert "translators" not in tg.menu(TRANSLATOR)
@@ -167,13 +169,14 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
     await tg.reply_to(TRANSLATOR, "ដីធ្លី")
     services = services_of(bot)
     assert all(r.stored is None for r in await services.translating.store.export_rows())
-    # Removed translators are refused at once, buttons too.
+    # Once they wrote to the bot (before saving any text), their Telegram name shows.
     listing = await tg.reply_to(KHMER_COORDINATOR, "/translators")
-    assert "• ? (5001)" in listing.text
-    assert await press(tg, listing, button(listing, "✖ 5001"), KHMER_COORDINATOR) == (
+    assert "• Sreymom (5001)" in listing.text
+    # Removed translators are refused at once, buttons too.
+    assert await press(tg, listing, button(listing, "✖ Sreymom"), KHMER_COORDINATOR) == (
         "5001 លែងជាអ្នកបកប្រែទៀតហើយ។"
     )
-    assert "• ? (5001)" not in (await edited(tg, listing)).text
+    assert "(5001)" not in (await edited(tg, listing)).text
     await tg.menu_published(TRANSLATOR["id"], "deleteMyCommands")
     assert "translate" not in tg.menu(TRANSLATOR)
     stop = TranslateStep(TranslateAction.STOP).pack()
@@ -335,3 +338,47 @@ async def test_a_coordinator_appoints_someone_the_bot_knows_with_buttons(
     log = await tg.reply_to(KHMER_COORDINATOR, "/audit")
     assert "បានតែងតាំងអ្នកបកប្រែ" in log.text
     assert "Chanthy" in log.text
+
+
+async def test_a_reply_to_a_reason_prompt_is_the_reason_not_a_translation(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """While /translate waits, a reply to another prompt of the bot answers THAT prompt; only
+    a plain message or a reply to /translate's own messages is the Khmer text."""
+    (member,) = await coalition_with(bot, 1)
+    services = services_of(bot)
+    await services.translating.appoint(COORDINATOR_ID, member["id"])
+    await open_round(tg, "c2 118.1-118.2", "Check")
+    card = await tg.reply_to(member, "/rate")
+    await press(tg, card, button(card, "🔴"), member)
+    await edited(tg, card)
+    await tg.next_call("sendMessage", chat_id=member["id"])  # type a reason now, or ⏭ Next
+    await press(tg, card, button(card, "✍"), member)
+    prompt = await tg.next_call("sendMessage", chat_id=member["id"])
+    task = await tg.reply_to(member, "/translate")
+    assert "<b>118.1</b>" in task.text  # /translate waits for a text now
+    reason = "ដីធ្លីត្រូវបានរឹបអូស"  # a reason in Khmer: it has Khmer letters, like a translation
+    said = await tg.reply_to(member, reason, reply_to=prompt.result["message_id"])
+    assert said.text == "Reason saved. You can change it by replying again."
+    assert all(r.stored is None for r in await services.translating.store.export_rows())
+    [rating] = await services.assessments.repository.ratings(1)
+    assert rating.reason == reason
+    # A reply to /translate's message is the translation, as a plain message would be.
+    saved = await tg.reply_to(member, "ផ្តល់សច្ចាប័នលើពិធីសារ", reply_to=task.message_id)
+    assert saved.text.startswith("Saved as a draft of 118.1")
+
+
+async def test_appointed_by_reply_the_translator_is_named_at_once(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """/translators as a reply to someone's message keeps their Telegram name: the list names
+    them before they ever write to the bot or save a text."""
+    dara = {"id": 5006, "is_bot": False, "first_name": "Dara", "last_name": "Sok"}
+    theirs = {"message_id": 77, "date": 0, "chat": {"id": COORDINATOR_ID, "type": "private"}}
+    said = await tg.reply_to(
+        KHMER_COORDINATOR, "/translators", reply_to_message={**theirs, "from": dara}
+    )
+    assert said.text == "ឥឡូវ 5006 ជាអ្នកបកប្រែហើយ។"
+    listing = await next_private(tg, COORDINATOR_ID)
+    assert "• Dara Sok (5006)" in listing.text
+    assert "✖ Dara Sok" in [b["text"] for b in buttons(listing)]

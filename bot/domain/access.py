@@ -33,6 +33,7 @@ class Refusal(enum.Enum):
 
     COORDINATORS_ONLY = "coordinators only"
     REPRESENTATIVES_ONLY = "representatives only"
+    MEMBERSHIP_PAUSED = "membership paused"  # a representative of a deactivated organisation
     MEMBERS_ONLY = "members only"
     PRIVATE_ONLY = "private only"
     GROUP_ONLY = "group only"
@@ -78,6 +79,14 @@ class Gate:
         role = person.role if person is not None else Role.GUEST
         if access is Access.COORDINATOR and role is not Role.COORDINATOR:
             return Refusal.COORDINATORS_ONLY
+        paused = person is not None and person.organisation_id is not None
+        if (
+            paused
+            and person is not None
+            and not person.organisation_active
+            and (access is Access.RATER or (access is Access.MEMBER and role is Role.GUEST))
+        ):
+            return Refusal.MEMBERSHIP_PAUSED
         if (
             access is Access.TRANSLATOR
             and role is not Role.COORDINATOR

@@ -126,6 +126,7 @@ class Round:
     open: bool
     published: bool
     size: int
+    published_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class RoundDraft:
     recommendation_ids: tuple[int, ...]
     closes_at: dt.datetime | None
     guide: Guide | None = None  # opened through buttons and not finished: the choices so far
+    opened_round: int | None = None  # the round its [Open] opened (0 while it is being opened)
+    cancelled: bool = False
 
 
 class Rating(NamedTuple):

@@ -142,6 +142,10 @@ class NotAllowed(MembershipError):
     """The caller's role does not allow this."""
 
 
+class MembershipPaused(NotAllowed):
+    """The caller represents an organisation whose membership is paused (deactivated)."""
+
+
 class LastCoordinator(MembershipError):
     """Demoting the only coordinator would leave nobody to run the coalition."""
 

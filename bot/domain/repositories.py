@@ -292,7 +292,11 @@ class AssessmentStore(Protocol):
         ...
 
     async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
-        """A draft round that has not expired, or None."""
+        """A draft round that has not expired, neither opened nor cancelled, or None."""
+        ...
+
+    async def settled_draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        """A draft round that has not expired, whatever became of it (opened, cancelled)."""
         ...
 
     async def open_draft(
@@ -302,12 +306,12 @@ class AssessmentStore(Protocol):
         now: dt.datetime,
         announce: Callable[[int], None] | None = None,
     ) -> int | None:
-        """Open a draft round and drop the draft, in one transaction (`announce(round id)`
+        """Open a draft round and mark the draft opened, in one transaction (`announce(round id)`
         stages its notices in it); None when it was used."""
         ...
 
     async def drop_draft(self, draft_id: int, user_id: int) -> bool:
-        """Forget a coordinator's draft round; False if it was not there (any more)."""
+        """Cancel a coordinator's draft round; False if it was not waiting (any more)."""
         ...
 
     async def delete_round(self, round_id: int, *, actor: int, now: dt.datetime) -> bool:

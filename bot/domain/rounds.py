@@ -33,7 +33,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
-from bot.domain.membership import NotAllowed, Role, WorkingGroup
+from bot.domain.membership import MembershipPaused, NotAllowed, Role, WorkingGroup
 from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import (
     MalformedNumber,
@@ -279,6 +279,7 @@ class Tapped(enum.StrEnum):
     RECORDED = "recorded"
     CHANGED = "changed"
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     NOT_IN_ROUND = "not in round"
 
@@ -304,6 +305,7 @@ class Reasoned(enum.StrEnum):
     CUT = "cut"  # saved, its first MAX_REASON characters
     EMPTY = "empty"  # only spaces: nothing saved
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     NOT_IN_ROUND = "not in round"
     LOOKUP = "lookup"  # no reason asked for, or the text is a lookup: answer it as one
@@ -345,6 +347,7 @@ class LinkOpened(enum.StrEnum):
     RATED = "rated"  # the organisation's rating: the reason is asked for
     UNRATED = "unrated"  # not rated yet: the card, to tap a colour first
     NOT_A_RATER = "not a rater"
+    PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     GONE = "gone"  # no such round, or the recommendation is not in it
 
@@ -380,7 +383,8 @@ class Opening(enum.StrEnum):
 
     OPENED = "opened"
     PREVIEW = "preview"  # understood and kept as a draft: the coordinator confirms or cancels
-    GONE = "gone"  # the draft was opened, cancelled or expired meanwhile
+    CANCELLED = "cancelled"  # the draft was cancelled (now, or by an earlier tap)
+    GONE = "gone"  # the draft expired, or its round was deleted since
     NO_NAME = "no name"  # no colon, no name after it, or a name too long: show how to write it
     BAD_SCOPE = "bad scope"  # the scope cannot be read: `problem` says why
 
@@ -521,7 +525,8 @@ class Reminded:
     panel: Panel | None = None
 
 
-_REASON_REFUSALS: dict[type[Exception], Reasoned] = {
+_REASON_REFUSALS: dict[type[Exception], Reasoned] = {  # the first that fits
+    MembershipPaused: Reasoned.PAUSED,
     NotAllowed: Reasoned.NOT_A_RATER,
     RoundClosed: Reasoned.CLOSED,
     NotInRound: Reasoned.NOT_IN_ROUND,
@@ -614,7 +619,7 @@ class Assessments:
         now = self.clock.now()
         draft = await self.repository.draft(draft_id, now)
         if draft is None or draft.user_id != actor or draft.guide is not None:
-            return Opened(Opening.GONE)
+            return await self._settled(actor, draft_id)
         scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
         if draft.closes_at is not None and draft.closes_at <= now:
             await self.repository.drop_draft(draft_id, actor)
@@ -743,10 +748,26 @@ class Assessments:
             Guiding.PREVIEW, draft.id, None, Opened(Opening.PREVIEW, draft.id, name, scope)
         )
 
-    async def cancel(self, actor: int, draft_id: int) -> bool:
-        """[Cancel] under /openround's preview: forget the draft; False if it was gone."""
+    async def cancel(self, actor: int, draft_id: int) -> Opened:
+        """[Cancel] under /openround's preview: cancel the draft (CANCELLED); a tap after the
+        draft was opened or cancelled is told what became of it, as the first tap was."""
         await self.coalition.require_coordinator(actor)
-        return await self.repository.drop_draft(draft_id, actor)
+        if await self.repository.drop_draft(draft_id, actor):
+            return Opened(Opening.CANCELLED)
+        return await self._settled(actor, draft_id)
+
+    async def _settled(self, actor: int, draft_id: int) -> Opened:
+        """What became of a draft no longer waiting: the round it opened (while that round
+        exists), CANCELLED, or GONE (expired, another's, or its round deleted)."""
+        draft = await self.repository.settled_draft(draft_id, self.clock.now())
+        if draft is None or draft.user_id != actor:
+            return Opened(Opening.GONE)
+        if draft.cancelled:
+            return Opened(Opening.CANCELLED)
+        if draft.opened_round and await self.repository.round(draft.opened_round) is not None:
+            scope = Scope(draft.cycle, draft.recommendation_ids, draft.scope, draft.closes_at)
+            return Opened(Opening.OPENED, draft.opened_round, draft.name, scope)
+        return Opened(Opening.GONE)
 
     async def set_open(self, actor: int, round_id: int, is_open: bool) -> bool:
         """Close or reopen (coordinators only); False if it already was so."""
@@ -984,8 +1005,10 @@ class Assessments:
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""
         person = await self.coalition.person(user_id)
-        if person is None or person.organisation_id is None or not person.organisation_active:
+        if person is None or person.organisation_id is None:
             raise NotAllowed
+        if not person.organisation_active:
+            raise MembershipPaused
         return person.organisation_id, person.organisation_short_name
 
     async def rate(
@@ -1002,6 +1025,8 @@ class Assessments:
         """Record a tap on a rating button and say what came of it (refusals included)."""
         try:
             new, short = await self.rate(user_id, round_id, rec_id, colour)
+        except MembershipPaused:
+            return Tap(Tapped.PAUSED)
         except NotAllowed:
             return Tap(Tapped.NOT_A_RATER)
         except RoundClosed:
@@ -1308,6 +1333,8 @@ class Assessments:
         then asked for (the next plain message gives it), or why not."""
         try:
             _, short = await self.rater(user_id)
+        except MembershipPaused:
+            return Link(LinkOpened.PAUSED)
         except NotAllowed:
             return Link(LinkOpened.NOT_A_RATER)
         round_ = await self.repository.round(round_id)
@@ -1461,6 +1488,26 @@ class Assessments:
             for group_id, dists in by_group.items()
         }
 
+    async def summary(
+        self,
+        round_: Round,
+        catalog: Catalog,
+        rows: list[ResultRow],
+        groups: Sequence[WorkingGroup] | None,
+    ) -> Summary:
+        """The one list of rows a results picture and its text both show: with `groups` (the
+        whole coalition's results) a row per working group when two or more have colours,
+        else a row per theme of `rows`."""
+        if groups is not None:
+            counts = await self.group_colours(round_, catalog)
+            by_group = tuple(
+                (g, counts[g.id]) for g in groups if sum(counts.get(g.id, {}).values())
+            )
+            if len(by_group) >= 2:
+                return Summary(True, by_group)
+        totals = colour_counts(r.overall for r in rows)
+        return Summary(False, tuple(summary_by_theme(catalog, rows)), totals)
+
     async def _ratings(
         self, user_id: int, round_id: int, private: bool
     ) -> tuple[Round, list[Rating], bool]:
@@ -1498,6 +1545,12 @@ class Assessments:
         """Recommendations whose colour changed between two rounds (+1 progressed, -1 regressed):
         the whole coalition's colours, or one working group's."""
         return (await self.comparison(user_id, first, second, catalog, group_id)).changes
+
+    async def comparable(self, user_id: int) -> list[Round]:
+        """The rounds this user may compare: closed, with results they may see (members:
+        published), newest first."""
+        rounds = sorted(await self.repository.rounds(), key=lambda r: r.id, reverse=True)
+        return [r for r in rounds if not r.open and await self.may_see_results(user_id, r)]
 
     async def comparison(
         self,
@@ -1627,6 +1680,17 @@ def summary_by_theme(
         if any(counts.values()):
             summary.append((theme, counts))
     return summary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A round's results at a glance, the same rows in its picture and in its text: per
+    working group (`by_group`) or per theme; `totals` each colour over the recommendations
+    (themes overlap, so their rows may add up to more); None by working group."""
+
+    by_group: bool
+    rows: tuple[tuple[WorkingGroup | Theme, dict[Overall, int]], ...]
+    totals: dict[Overall, int] | None = None
 
 
 Change = tuple[Recommendation, Overall, Overall, int]

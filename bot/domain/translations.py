@@ -21,7 +21,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import RecNumber, Translation, TranslationStatus
 from bot.domain.search import Glossary, english_key
-from bot.domain.text import latin_words, normalize, stem
+from bot.domain.text import latin_words, normalize, one_line, stem
 
 MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in English
 PROMPT_TTL = dt.timedelta(minutes=30)
@@ -153,8 +153,15 @@ class TranslationStore(Protocol):
         """Known people (members and coordinators with a name) not yet translators."""
         ...
 
-    async def appoint(self, actor: int, user_id: int, now: dt.datetime, flag: bool) -> bool:
-        """Appoint (flag) or remove a translator, audited; False when nothing changed."""
+    async def appoint(
+        self, actor: int, user_id: int, now: dt.datetime, flag: bool, name: str = ""
+    ) -> bool:
+        """Appoint (flag) or remove a translator, audited; False when nothing changed. The
+        name given (else the one the bot knows) is kept for /translators."""
+        ...
+
+    async def seen(self, user_id: int, name: str) -> None:
+        """Keep a translator's current Telegram name (nothing for anyone else)."""
         ...
 
     async def next_untranslated(
@@ -309,11 +316,15 @@ class Translating:
         await self.coalition.require_coordinator(actor)
         return await self.store.candidates(limit)
 
-    async def appoint(self, actor: int, user_id: int, flag: bool = True) -> bool:
+    async def appoint(self, actor: int, user_id: int, flag: bool = True, name: str = "") -> bool:
         """Appoint or remove a translator by Telegram id (coordinators only; audited); False
-        when nothing changed."""
+        when nothing changed. `name`: their Telegram name when known (appointed by reply)."""
         await self.coalition.require_coordinator(actor)
-        return await self.store.appoint(actor, user_id, self.clock.now(), flag)
+        return await self.store.appoint(actor, user_id, self.clock.now(), flag, one_line(name))
+
+    async def seen(self, user_id: int, name: str) -> None:
+        """A translator wrote to the bot: /translators shows their current Telegram name."""
+        await self.store.seen(user_id, one_line(name))
 
     def _task(self, purpose: Purpose, rec_id: int, draft: Stored | None = None) -> Task:
         return Task(

@@ -3,6 +3,7 @@ organisation and what is left to rate, a guest's way in."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
@@ -10,6 +11,9 @@ from bot.domain.assessment import Round
 from bot.domain.coalition import Coalition
 from bot.domain.membership import NotAllowed, Organisation, Role, WorkingGroup
 from bot.domain.rounds import Assessments
+
+# How long a member's /start points to a round's newly published results.
+NEW_RESULTS = dt.timedelta(days=14)
 
 # Whether a user chose their language with /language.
 Chosen = Callable[[int], Awaitable[bool]]
@@ -35,6 +39,7 @@ class Membership:
     # Each open round and how many of the organisation's own recommendations are left (None:
     # the round does not concern its working groups).
     to_rate: tuple[tuple[Round, int | None], ...]
+    new_results: tuple[Round, ...] = ()  # published within NEW_RESULTS, newest first
 
 
 @dataclass(frozen=True)
@@ -95,11 +100,18 @@ class Welcomes:
             g for g in await self.coalition.working_groups() if g.id in organisation.group_ids
         ]
         to_rate = []
-        for round_ in await self.assessments.rounds():
+        rounds = await self.assessments.rounds()
+        since = self.coalition.clock.now() - NEW_RESULTS
+        new_results = tuple(
+            r
+            for r in rounds
+            if r.published and not r.open and r.published_at and r.published_at > since
+        )
+        for round_ in rounds:
             if round_.open:
                 try:
                     left = await self.assessments.left_to_rate(user_id, round_.id)
                 except NotAllowed:  # the organisation was deactivated a moment ago
                     return None
                 to_rate.append((round_, left[0] if left is not None else None))
-        return Membership(organisation, tuple(groups), tuple(to_rate))
+        return Membership(organisation, tuple(groups), tuple(to_rate), new_results)
