@@ -7,7 +7,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.domain.arguments import arguments
+from bot.domain.arguments import arguments, round_word
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation
@@ -58,6 +58,16 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
                     "That is too long to search. Please send at most {limit} characters: a number or a "
                     "few words."
                 ).format(limit=l10n.number(MAX_QUERY_CHARS))
+            )
+        )
+        return
+    asked = round_word(text)
+    if asked is not None:  # 'វគ្គទី២' is a round, not a search: say where its results are
+        await message.reply_text(
+            escape(
+                l10n.gettext("To see the results of round {id}, send /results {number}.").format(
+                    id=l10n.number(asked), number=asked
+                )
             )
         )
         return
@@ -115,6 +125,9 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             )
         )
         return
+    if request.text and not await context.services.search_ready():
+        await message.reply_text(escape(starting(l10n)))
+        return
     search = catalog.search(request)
     searches = context.services.searches
     token = searches.remember(request) if request.text else ""
@@ -127,6 +140,14 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
     )
     page, markup = render.result_page(l10n, catalog, search, 0, token, suggestions)
     await message.reply_text(page, reply_markup=markup)
+
+
+def starting(l10n: Localizer) -> str:
+    """What a word search gets while the bot is still building its search after a restart."""
+    return l10n.gettext(
+        "Search is starting after a restart: please try again in a few seconds. "
+        "Numbers like 118.6 work already."
+    )
 
 
 def _elsewhere_keyboard(
@@ -199,6 +220,9 @@ async def on_list_button(press: Press[ListPage], context: BotContext) -> None:
         return
     except render.StaleButton:
         await query.answer(stale(l10n), show_alert=True)
+        return
+    if request.text and not await services.search_ready():
+        await query.answer(starting(l10n), show_alert=True)
         return
     await query.answer()
     result = services.catalog.search(request)

@@ -244,6 +244,11 @@ class DomainServices(Protocol):
         """The current catalog snapshot."""
         ...
 
+    async def search_ready(self) -> bool:
+        """True when word searches can be answered (after a short wait for the start-up
+        index)."""
+        ...
+
     async def refresh_catalog(self) -> bool:
         """Rebuild the catalog if the database changed."""
         ...
@@ -283,6 +288,10 @@ class DomainServices(Protocol):
 
     async def language_of(self, user_id: int, telegram_code: str | None) -> str:
         """The user's chosen language, else their Telegram language, else the stored one."""
+        ...
+
+    async def known_language(self, user_id: int) -> str | None:
+        """The language stored for someone the bot has met (chosen or their Telegram's)."""
         ...
 
     async def set_language(self, user_id: int, language: str) -> None:
