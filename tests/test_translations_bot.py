@@ -478,7 +478,6 @@ async def test_a_coordinator_sends_a_translations_file_back_privately(
     await appoint(tg, TRANSLATOR)
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
-    await next_private(tg, TRANSLATOR["id"])
     before = await services.translating.store.export_rows()
     exported = table(export_table(list(before)), "csv").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(exported)))
