@@ -124,17 +124,23 @@ def test_not_comparable_names_only_the_parts_that_are_not_zero() -> None:
 
 
 def test_khmer_wording_of_closings_notices_and_buttons() -> None:
-    notice = KM.gettext(
+    notice = KM.ngettext(
+        "New assessment «{name}»: {count} recommendation for your organisation to rate, "
+        "{closing}.",
         "New assessment «{name}»: {count} recommendations for your organisation to rate, "
-        "{closing}."
+        "{closing}.",
+        14,
     ).format(name="ក", count="១៤", closing=KM.gettext("closes {date} ({zone})"))
     assert notice == (
         "វគ្គវាយតម្លៃថ្មី «ក»៖ មានអនុសាសន៍ ១៤ ដែលអង្គការរបស់អ្នកត្រូវវាយតម្លៃ។ "
         "វគ្គនេះបិទនៅ{date} (តាមម៉ោង{zone})។"
     )
-    group = KM.gettext(
+    group = KM.ngettext(
+        "New assessment «{name}»: {count} recommendation for this working group, {closing}. "
+        "Tap Rate now to post the card here.",
         "New assessment «{name}»: {count} recommendations for this working group, {closing}. "
-        "Tap Rate now to post the cards here."
+        "Tap Rate now to post the cards here.",
+        14,
     )
     assert group.endswith("ចុចប៊ូតុង «វាយតម្លៃឥឡូវនេះ» ដើម្បីបង្ហោះកាតនៅទីនេះ។")
     assert KM.gettext(
