@@ -152,6 +152,8 @@ async def ask_reason(
 ) -> None:
     """Ask privately for the reason of a rating (the next plain message or a reply gives it);
     `origin`: the group chat whose card was tapped, told if Telegram refuses."""
+    # The newest prompt wins: a /translate waiting for a text stops waiting.
+    await context.services.translating.stop(user_id)
     # Sent by the outbox (a 403 there marks the person unreachable); the reply is matched to
     # the prompt through the delivery's message id.
     await context.services.assessments.ask_reason(
@@ -187,6 +189,7 @@ async def ask_now(
         ]
     )
     sent = await message.reply_text(text, reply_markup=markup, do_quote=False)
+    await context.services.translating.stop(user_id)  # the newest prompt wins over /translate
     await context.services.assessments.prompt_sent(
         user_id, sent.message_id, round_id, rating.recommendation_id
     )

@@ -69,7 +69,7 @@ def card_text(
     rated, and when the colours show)."""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    text = rec.text_in(l10n.language)
     if colours:
         counts = l10n.gettext("{counts} — {rated} of {total} organisations")
     elif private:
@@ -93,7 +93,10 @@ def card_text(
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             *(
-                ["<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"]
+                [
+                    "<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>",
+                    escape(truncate(rec.khmer.text, 700)),
+                ]
                 if l10n.language == "km"
                 and rec.khmer is not None
                 and rec.khmer.status is TranslationStatus.DRAFT

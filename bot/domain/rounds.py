@@ -1642,7 +1642,7 @@ def export_rows(
             rec = row.recommendation
             if rec.id not in texts:
                 states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-                text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+                text = rec.text_in(l10n.language)
                 texts[rec.id] = f"{rec.number} – {text}" + (
                     "" if rec.is_compound else f" ({states})"
                 )

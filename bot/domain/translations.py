@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,7 +28,9 @@ MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in Engl
 PROMPT_TTL = dt.timedelta(minutes=30)
 SKIP_TTL = dt.timedelta(days=1)
 MAX_TERMS = 12
+MIN_VISIBLE = 5  # visible characters: a Khmer translation of a recommendation is longer
 _KHMER_LETTER = re.compile(r"[\u1780-\u17b3]")
+_KHMER_SCRIPT = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -43,6 +46,8 @@ class Problem(enum.StrEnum):
 
     EMPTY = "empty"
     NO_KHMER = "no khmer"
+    TOO_SHORT = "too short"
+    NOT_KHMER = "not khmer"  # mostly signs, emoji or other scripts
     MOSTLY_ENGLISH = "mostly english"
     TOO_LONG = "too long"
     MARKUP = "markup"
@@ -229,10 +234,17 @@ class TranslationStore(Protocol):
         ...
 
 
+def visible_text(text: str) -> str:
+    """A text without invisible characters (zero-width spaces and joiners, bidi overrides and
+    other format controls): what is checked and stored."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def check_text(text: str, english: str) -> Problem | None:
-    """Why a typed Khmer text cannot be saved: empty, no Khmer letters, mostly Latin letters
-    (the English pasted back), HTML markup, too long; None when it can."""
-    stripped = text.strip()
+    """Why a typed Khmer text cannot be saved: empty, no Khmer letters, too short, mostly
+    Latin letters (the English pasted back) or other signs, HTML markup, too long; None when it
+    can. Invisible characters do not count."""
+    stripped = visible_text(text).strip()
     if not stripped:
         return Problem.EMPTY
     if len(stripped) > MAX_CHARS:
@@ -242,9 +254,15 @@ def check_text(text: str, english: str) -> Problem | None:
     khmer = len(_KHMER_LETTER.findall(stripped))
     if khmer == 0:
         return Problem.NO_KHMER
+    if len("".join(stripped.split())) < MIN_VISIBLE:
+        return Problem.TOO_SHORT
     latin = len(_LATIN_LETTER.findall(stripped))
     if latin > khmer or normalize(english) in normalize(stripped):
         return Problem.MOSTLY_ENGLISH
+    # More than half of the letters, marks and signs (emoji) are Khmer.
+    written = [c for c in stripped if unicodedata.category(c)[0] in "LMS"]
+    if 2 * len(_KHMER_SCRIPT.findall(stripped)) <= len(written):
+        return Problem.NOT_KHMER
     return None
 
 
@@ -381,7 +399,7 @@ class Translating:
         problem = check_text(text, english)
         if problem is not None:
             return Saved(rec_id, problem=problem)
-        text = " ".join(text.split())  # one paragraph, as the import reads it back
+        text = " ".join(visible_text(text).split())  # one paragraph, as the import reads it
         if purpose is Purpose.REVIEW:
             return await self._review(user_id, name, rec_id, text, coordinator)
         revision = await self.store.save(
