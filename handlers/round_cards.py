@@ -12,7 +12,7 @@ from telegram import (
 from bot.domain.access import Refusal
 from bot.domain.assessment import Colour, Distribution, Round
 from bot.domain.i18n import Localizer
-from bot.domain.membership import MembershipPaused, looks_like_code
+from bot.domain.membership import CoordinatorsDoNotRate, MembershipPaused, looks_like_code
 from bot.domain.model import Recommendation, TranslationStatus
 from bot.domain.text import truncate
 from handlers.access import refusal_text
@@ -190,6 +190,11 @@ def only_representatives(l10n: Localizer, refused: Exception | None = None) -> s
     domain's refusal: a paused organisation's representative is told so)."""
     if isinstance(refused, MembershipPaused):
         return refusal_text(l10n, Refusal.MEMBERSHIP_PAUSED)
+    if isinstance(refused, CoordinatorsDoNotRate):
+        return l10n.gettext(
+            "Coordinators do not rate: the representatives of member organisations do. Send "
+            "/rounds to follow a round."
+        )
     return l10n.gettext(
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."

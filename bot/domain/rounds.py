@@ -33,7 +33,13 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
-from bot.domain.membership import MembershipPaused, NotAllowed, Role, WorkingGroup
+from bot.domain.membership import (
+    CoordinatorsDoNotRate,
+    MembershipPaused,
+    NotAllowed,
+    Role,
+    WorkingGroup,
+)
 from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import (
     MalformedNumber,
@@ -347,6 +353,7 @@ class LinkOpened(enum.StrEnum):
     RATED = "rated"  # the organisation's rating: the reason is asked for
     UNRATED = "unrated"  # not rated yet: the card, to tap a colour first
     NOT_A_RATER = "not a rater"
+    COORDINATOR = "coordinator"  # coordinators do not rate
     PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     GONE = "gone"  # no such round, or the recommendation is not in it
@@ -1005,6 +1012,8 @@ class Assessments:
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""
         person = await self.coalition.person(user_id)
+        if person is not None and person.organisation_id is None and person.is_coordinator:
+            raise CoordinatorsDoNotRate
         if person is None or person.organisation_id is None:
             raise NotAllowed
         if not person.organisation_active:
@@ -1335,6 +1344,8 @@ class Assessments:
             _, short = await self.rater(user_id)
         except MembershipPaused:
             return Link(LinkOpened.PAUSED)
+        except CoordinatorsDoNotRate:
+            return Link(LinkOpened.COORDINATOR)
         except NotAllowed:
             return Link(LinkOpened.NOT_A_RATER)
         round_ = await self.repository.round(round_id)

@@ -380,6 +380,12 @@ class Translating:
         """✖: the person's next message is no longer a translation."""
         await self.store.forget(user_id)
 
+    async def shadow(self, user_id: int) -> None:
+        """Another prompt of the bot now waits for this person's text: the newest prompt
+        wins, so a waiting /translate stops waiting (nothing is written when none waits)."""
+        if await self.asked(user_id) is not None:
+            await self.store.forget(user_id)
+
     async def asked(self, user_id: int) -> tuple[int, Purpose] | None:
         """What this person's next message is for (a translation or a corrected draft)."""
         return await self.store.asked(user_id, self.clock.now())
