@@ -64,6 +64,9 @@ from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
+# How long a word search waits for the start-up index before the member is told to try again.
+SEARCH_WAIT = 2.0
+
 
 class Services:
     """Everything a handler needs, built once at start-up from the storage repositories."""
@@ -179,6 +182,9 @@ class Services:
         self.rate_limiter = RateLimiter(clock, settings.rate_limit_per_minute)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
+        # The word index of the start-up catalog, built in a worker thread after start-up.
+        self._indexing: asyncio.Task[None] | None = None
+        self.search_wait = SEARCH_WAIT
         self.report_store = ReportRepository(database)
         self.reports = Reports(
             self.report_store,
@@ -222,8 +228,10 @@ class Services:
                 glossary,
                 current_cycle=chosen or settings.current_cycle,
                 revision=snapshot.revision,
+                index_now=False,
             )
             services = cls(settings, database, clock, translations, rules, catalog)
+            services._indexing = asyncio.create_task(asyncio.to_thread(catalog.build_index))
             # Milestones shipped with this release, or a better reader, may move timeframes:
             # read them again only when either changed (a coordinator's correction does it then).
             read_with = bundled.fingerprint(bundled.MILESTONES_FILE, Path(timeframes.__file__))
@@ -236,8 +244,21 @@ class Services:
         return services
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the database (after the start-up index, if it is still being built)."""
+        if self._indexing is not None:
+            await self._indexing
         await self.database.close()
+
+    async def search_ready(self) -> bool:
+        """True when word searches can be answered, waiting up to `search_wait` seconds for
+        the start-up index."""
+        if self._catalog.index_ready() or self._indexing is None:
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._indexing), self.search_wait)
+        except TimeoutError:
+            return False
+        return True
 
     @property
     def catalog(self) -> Catalog:

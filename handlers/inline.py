@@ -32,16 +32,20 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     text = query.query.strip()
     hint = l10n.gettext("Type a number like 118.6 or words like land")
     recs: Sequence[Recommendation] = ()
+    warming = False  # just restarted: the word index is still being built
     if text and len(text) <= MAX_QUERY_CHARS:
         try:
             numbers = parse_numbers(text)
             if numbers is not None:
                 recs = catalog.lookup(numbers).found
-            else:
+            elif await context.services.search_ready():
                 recs = catalog.search(catalog.parse_search(text)).recommendations
+            else:
+                warming = True
+                hint = l10n.gettext("Search is starting: try again in a few seconds")
         except (MalformedNumber, MultipleCycles, EmptyQuery):
             recs = ()
-        if not recs:
+        if not recs and not warming:
             hint = l10n.gettext("Nothing found. Tap here for help.")
     offset = whole_number(query.offset) or 0
     page = recs[offset : offset + RESULTS_PER_PAGE]
@@ -63,7 +67,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         button = InlineQueryResultsButton(text=truncate(hint, 60), start_parameter="help")
     await query.answer(
         results,
-        cache_time=60,
+        cache_time=0 if warming else 60,
         is_personal=True,
         next_offset=str(offset + RESULTS_PER_PAGE) if more else None,
         button=button,

@@ -115,6 +115,9 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             )
         )
         return
+    if request.text and not await context.services.search_ready():
+        await message.reply_text(escape(starting(l10n)))
+        return
     search = catalog.search(request)
     searches = context.services.searches
     token = searches.remember(request) if request.text else ""
@@ -127,6 +130,14 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
     )
     page, markup = render.result_page(l10n, catalog, search, 0, token, suggestions)
     await message.reply_text(page, reply_markup=markup)
+
+
+def starting(l10n: Localizer) -> str:
+    """What a word search gets while the bot is still building its search after a restart."""
+    return l10n.gettext(
+        "Search is starting after a restart: please try again in a few seconds. "
+        "Numbers like 118.6 work already."
+    )
 
 
 def _elsewhere_keyboard(
@@ -199,6 +210,9 @@ async def on_list_button(press: Press[ListPage], context: BotContext) -> None:
         return
     except render.StaleButton:
         await query.answer(stale(l10n), show_alert=True)
+        return
+    if request.text and not await services.search_ready():
+        await query.answer(starting(l10n), show_alert=True)
         return
     await query.answer()
     result = services.catalog.search(request)

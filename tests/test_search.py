@@ -1,12 +1,13 @@
 """Word search and filters over the bundled data, in English and Khmer."""
 
 import csv
+import dataclasses
 
 import pytest
 
 from bot.domain import bundled
 from bot.domain.catalog import EmptyQuery, QueryTooLong, SearchRequest
-from bot.domain.model import RecNumber, Response
+from bot.domain.model import RecNumber, Response, Translation, TranslationStatus
 from bot.domain.numbers import parse_numbers
 from bot.domain.search import Glossary, SearchIndex, Term, build_terms
 from bot.domain.text import khmer_words, normalize
@@ -185,6 +186,48 @@ def test_index_matches_two_letter_khmer_words_inside_unspaced_text() -> None:
     assert with_terms.search([Term("x", khmer=frozenset({"ដី"}))]).docs == (0, 1)
     assert with_terms.search([Term("x", khmer=frozenset({"ដីធ្លី"}))]).docs == (0,)
     assert with_terms.search([Term("x", khmer=frozenset({"ច្បាប់"}))]).docs == (2,)
+
+
+def test_index_update_replaces_and_adds_one_document_at_once() -> None:
+    index = SearchIndex(
+        [("Protect land rights", "ការពារសិទ្ធិដីធ្លី"), ("Labour law", "")], ["ដីធ្លី", "ច្បាប់"]
+    )
+    land = [Term("x", khmer=frozenset({"ដីធ្លី"}))]
+    law = [Term("x", khmer=frozenset({"ច្បាប់"}))]
+    assert index.search(land).docs == (0,)  # a glossary word: its documents remembered
+    index.update(1, "Labour law", "ច្បាប់ការងារ និងដីធ្លី")
+    assert index.search(land).docs == (0, 1)
+    assert index.search(law).docs == (1,)
+    index.update(0, "Fishing rights", "")
+    assert index.search(land).docs == (1,)
+    assert index.search(build_terms("protect", Glossary(), frozenset())).docs == ()
+    assert index.search(build_terms("fishing", Glossary(), frozenset())).docs == (0,)
+    index.update(2, "Protect fisheries", "ការពារ")
+    assert index.size == 3
+    assert index.search(build_terms("fisher", Glossary(), frozenset())).docs == (2,)
+    with pytest.raises(IndexError):
+        index.update(4, "", "")
+
+
+async def test_catalog_update_puts_a_new_khmer_text_in_search_at_once(
+    services: Services,
+) -> None:
+    catalog = services.catalog
+    rec = catalog.get(2, RecNumber(118, 6))
+    assert rec is not None
+    text = "ផ្តល់សេចក្តីក្លាហានដល់អ្នកនេសាទក្នុងតំបន់"
+    assert not catalog.search(catalog.parse_search("អ្នកនេសាទ")).recommendations
+    translated = dataclasses.replace(
+        rec, khmer=Translation(text, TranslationStatus.DRAFT, "someone")
+    )
+    catalog.update(translated)
+    found = catalog.search(catalog.parse_search("អ្នកនេសាទ")).recommendations
+    assert [r.id for r in found] == [rec.id]
+    assert found[0].khmer == translated.khmer
+    assert catalog.get(2, RecNumber(118, 6)) == translated
+    assert catalog.by_id[rec.id] == translated
+    with pytest.raises(ValueError, match="only the texts"):
+        catalog.update(dataclasses.replace(rec, response=Response.NOTED))
 
 
 def test_icu_splits_an_unspaced_khmer_sentence_into_words() -> None:

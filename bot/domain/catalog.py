@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -180,8 +181,13 @@ class Catalog:
         *,
         current_cycle: int | None = None,
         revision: int = 0,
+        index_now: bool = True,
     ) -> None:
-        """Index a snapshot; recommendations are shown latest cycle first, then by number."""
+        """Index a snapshot; recommendations are shown latest cycle first, then by number.
+
+        With `index_now` false the word index is left to `build_index` (start-up runs it in
+        a worker thread): numbers and filters answer at once, word searches once it is built.
+        """
         self.revision = revision
         self.recommendations = tuple(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
         self.themes = tuple(themes)
@@ -217,27 +223,57 @@ class Catalog:
             ((n, key) for n, key in names.items() if not _has_khmer(n)), key=lambda p: -len(p[0])
         )
         self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
-        self._index = SearchIndex(
-            [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
-            glossary.km_to_en.keys(),
-        )
+        self._index: SearchIndex | None = None
+        self._indexing = threading.Lock()
+        if index_now:
+            self.build_index()
+
+    def build_index(self) -> None:
+        """Build the word index (once; safe to call from a worker thread)."""
+        self._built_index()
+
+    def _built_index(self) -> SearchIndex:
+        with self._indexing:  # a search before the worker thread is done waits for it
+            if self._index is None:
+                self._index = SearchIndex(
+                    [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
+                    self.glossary.km_to_en.keys(),
+                )
+            return self._index
+
+    def update(self, recommendation: Recommendation) -> None:
+        """Replace one recommendation's texts (English and Khmer: a translation saved) in
+        this snapshot and its word index, at once, without rebuilding anything else.
+
+        Anything else changed (a new recommendation, its number, response, States, themes)
+        needs the whole catalog again (Services.refresh_catalog).
+        """
+        position = self._position[recommendation.id]
+        old = self.recommendations[position]
+        if replace(old, text_en=recommendation.text_en, khmer=recommendation.khmer) != (
+            recommendation
+        ):
+            raise ValueError("only the texts of a recommendation are updated in place")
+        with self._indexing:
+            recs = list(self.recommendations)
+            recs[position] = recommendation
+            self.recommendations = tuple(recs)
+            self._by_key[recommendation.key] = recommendation
+            self.by_id[recommendation.id] = recommendation
+            if self._index is not None:
+                khmer = recommendation.khmer.text if recommendation.khmer else ""
+                self._index.update(position, recommendation.text_en, khmer)
+
+    def index_ready(self) -> bool:
+        """True once word searches can be answered."""
+        return self._index is not None
 
     def update_khmer(self, recommendation_id: int, khmer: Translation | None) -> None:
         """Put a recommendation's new Khmer text in this snapshot and its search index (a
         translation saved in chat is shown and found at once, without a rebuild)."""
         rec = self.by_id.get(recommendation_id)
-        if rec is None:
-            return
-        new = replace(rec, khmer=khmer)
-        position = self._position[recommendation_id]
-        self.recommendations = (
-            *self.recommendations[:position],
-            new,
-            *self.recommendations[position + 1 :],
-        )
-        self.by_id[new.id] = new
-        self._by_key[new.key] = new
-        self._index.update(position, new.text_en, khmer.text if khmer else "")
+        if rec is not None:
+            self.update(replace(rec, khmer=khmer))
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""
@@ -355,13 +391,14 @@ class Catalog:
         return request
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Recommendations matching the request's words and filters, best first."""
+        """Recommendations matching the request's words and filters, best first (words wait
+        for the index if it is still being built: handlers ask `Services.search_ready`)."""
         allowed = self._filtered(request)
         terms = build_terms(request.text, self.glossary, ENGLISH_STOPWORDS)
         if not terms:
             docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
             return SearchResult(request, Ranked(self.recommendations, docs))
-        hits = self._index.search(terms, allowed)
+        hits = self._built_index().search(terms, allowed)
         return SearchResult(
             request, Ranked(self.recommendations, hits.docs), hits.partial, hits.best, hits.unknown
         )

@@ -8,9 +8,8 @@ lets a Khmer query find English-only texts and an English query find Khmer trans
 from __future__ import annotations
 
 import math
-import re
 from array import array
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from bot.domain.text import (
 
 _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
+_REMEMBERED = 4096  # glossary words and phrases whose documents are kept once found
 
 
 @dataclass(frozen=True)
@@ -195,79 +195,61 @@ def _is_khmer_word(text: str) -> bool:
 
 
 class SearchIndex:
-    """An inverted index over documents numbered 0..n-1 in their display order."""
+    """An inverted index over documents numbered 0..n-1 in their display order.
+
+    Postings are compact arrays of document numbers (English stems; Khmer bigrams); a Khmer
+    word is found through its bigrams and checked in the text, an English phrase through its
+    words and checked in the text; the documents of a glossary word or phrase are kept once
+    found (at most one array per glossary entry).
+    """
 
     def __init__(
         self, documents: Sequence[tuple[str, str]], khmer_terms: Iterable[str] = ()
     ) -> None:
         """Index (English text, Khmer text) pairs; position in the sequence is the doc id.
 
-        `khmer_terms` (the glossary) are indexed as whole words wherever they occur, so the
-        commonest Khmer queries need no substring check; any other Khmer text is found through
-        the bigram index.
+        `khmer_terms` (the glossary) are the Khmer words whose documents are remembered once
+        looked for; any Khmer text is found through the bigram index.
         """
-        self.size = len(documents)
+        self.size = 0
         self._english: list[str] = []
         self._khmer: list[str] = []
-        known = sorted({normalize(t) for t in khmer_terms if t}, key=len, reverse=True)
-        self._known_khmer = frozenset(known)
-        self._contained = {t: {u for u in known if u in t} for t in known}
-        self._finder = (
-            re.compile("(?=(" + "|".join(map(re.escape, known)) + "))") if known else None
-        )
-        words: dict[str, array[int]] = defaultdict(lambda: array("i"))
-        bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
-        for doc, (english, khmer) in enumerate(documents):
-            en = normalize(english)
-            km = normalize(khmer)
-            self._english.append(en)
-            self._khmer.append(km)
-            tokens, grams = self._keys(en, km)
-            for gram in grams:
-                bigrams[gram].append(doc)
-            for token in tokens:
-                words[token].append(doc)
-        self._words = dict(words)
-        self._bigrams = dict(bigrams)
+        self._known_khmer = frozenset(normalize(t) for t in khmer_terms if t)
+        self._glossary_docs: dict[str, array[int]] = {}
+        self._words: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self._bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        for english, khmer in documents:
+            self._add(self.size, english, khmer)
+            self.size += 1
         self._vocabulary = sorted(w for w in self._words if w.isascii())
 
-    def _keys(self, en: str, km: str) -> tuple[set[str], set[str]]:
-        """A document's word tokens and Khmer bigrams, from its normalised texts."""
-        tokens = {stem(w) for w in latin_words(en)}
-        # 'land-grabbing', 'health-care', 'anti-corruption' also count as their parts.
-        tokens.update(stem(p) for w in latin_words(en) if "-" in w for p in w.split("-"))
-        grams: set[str] = set()
-        if km:
-            if self._finder is not None:
-                for match in {m.group(1) for m in self._finder.finditer(km)}:
-                    tokens |= self._contained[match]
-            grams = {r[i : i + 2] for r in khmer_runs(km) for i in range(len(r) - 1)}
-        return tokens, grams
+    def _add(self, doc: int, english: str, khmer: str) -> None:
+        en = normalize(english)
+        km = normalize(khmer)
+        if doc == len(self._english):
+            self._english.append(en)
+            self._khmer.append(km)
+        else:
+            self._english[doc], self._khmer[doc] = en, km
+        for token in _tokens(en):
+            self._words[token].append(doc)
+        for gram in _bigrams(km):
+            self._bigrams[gram].append(doc)
 
     def update(self, doc: int, english: str, khmer: str) -> None:
-        """Replace one document's texts (a Khmer translation saved, say) without rebuilding:
-        it is found by its new words at once, no longer by its old ones."""
-        en, km = normalize(english), normalize(khmer)
-        old_tokens, old_grams = self._keys(self._english[doc], self._khmer[doc])
-        tokens, grams = self._keys(en, km)
-        for postings, gone, added in (
-            (self._words, old_tokens - tokens, tokens - old_tokens),
-            (self._bigrams, old_grams - grams, grams - old_grams),
-        ):
-            for key in gone:
-                docs = postings[key]
-                docs.remove(doc)
-                if not docs:
-                    del postings[key]
-                    if postings is self._words and key.isascii():
-                        self._vocabulary.pop(bisect_left(self._vocabulary, key))
-            for key in added:
-                if key not in postings:
-                    postings[key] = array("i")
-                    if postings is self._words and key.isascii():
-                        insort(self._vocabulary, key)
-                postings[key].append(doc)
-        self._english[doc], self._khmer[doc] = en, km
+        """Add or replace one document's texts (doc == size adds one at the end), at once."""
+        if not 0 <= doc <= self.size:
+            raise IndexError(doc)
+        if doc < self.size:
+            for token in _tokens(self._english[doc]):
+                self._words[token].remove(doc)
+            for gram in _bigrams(self._khmer[doc]):
+                self._bigrams[gram].remove(doc)
+        else:
+            self.size += 1
+        self._add(doc, english, khmer)
+        self._glossary_docs.clear()
+        self._vocabulary = sorted(w for w, docs in self._words.items() if w.isascii() and docs)
 
     def search(self, terms: Sequence[Term], allowed: set[int] | None = None) -> Hits:
         """Documents matching any term: those matching the most terms first, then by weight.
@@ -338,26 +320,50 @@ class SearchIndex:
         loose -= exact
         return exact, loose
 
-    def _phrase_docs(self, phrase: str) -> set[int]:
+    def _phrase_docs(self, phrase: str) -> array[int]:
+        """Documents with this phrase (a glossary entry: remembered once found)."""
+        known = self._glossary_docs.get(phrase)
+        if known is not None:
+            return known
         stems = [stem(w) for w in latin_words(phrase)]
         if len(stems) < 2:
-            return set(self._words.get(stems[0], ())) if stems else set()
+            return self._words.get(stems[0], array("i")) if stems else array("i")
         # The last word may be cut short ('political part' for parties): not a stem to look up.
         lists = sorted((self._words.get(s, array("i")) for s in stems[:-1]), key=len)
         candidates = set(lists[0]).intersection(*lists[1:])
-        return {d for d in candidates if phrase in self._english[d]}
+        found = array("i", sorted(d for d in candidates if phrase in self._english[d]))
+        if len(self._glossary_docs) < _REMEMBERED:
+            self._glossary_docs[phrase] = found
+        return found
 
     def _khmer_docs(self, piece: str) -> set[int]:
-        if piece in self._known_khmer:  # a glossary word: indexed whole at build time
-            return set(self._words.get(piece, ()))
+        known = self._glossary_docs.get(piece)
+        if known is not None:
+            return set(known)
         grams = {piece[i : i + 2] for i in range(len(piece) - 1)}
         if not grams:
             return set()
         lists = sorted((self._bigrams.get(g, array("i")) for g in grams), key=len)
         candidates = set(lists[0]).intersection(*lists[1:])
-        if len(piece) == 2:  # the bigram is the piece itself: every candidate matches
-            return candidates
-        return {d for d in candidates if piece in self._khmer[d]}
+        if len(piece) > 2:  # two letters: the bigram is the piece itself, every candidate has it
+            candidates = {d for d in candidates if piece in self._khmer[d]}
+        if piece in self._known_khmer and len(self._glossary_docs) < _REMEMBERED:
+            self._glossary_docs[piece] = array("i", candidates)
+        return candidates
+
+
+def _tokens(normalized: str) -> set[str]:
+    """A normalised English text's index entries: its stems, and the parts of hyphenated
+    words ('land-grabbing', 'health-care', 'anti-corruption' also count as their parts)."""
+    words = latin_words(normalized)
+    tokens = {stem(w) for w in words}
+    tokens.update(stem(p) for w in words if "-" in w for p in w.split("-"))
+    return tokens
+
+
+def _bigrams(normalized: str) -> set[str]:
+    """The two-letter pieces of a normalised text's Khmer runs."""
+    return {r[i : i + 2] for r in khmer_runs(normalized) for i in range(len(r) - 1)}
 
 
 def _has_content(term: Term) -> bool:

@@ -244,6 +244,11 @@ class DomainServices(Protocol):
         """The current catalog snapshot."""
         ...
 
+    async def search_ready(self) -> bool:
+        """True when word searches can be answered (after a short wait for the start-up
+        index)."""
+        ...
+
     async def refresh_catalog(self) -> bool:
         """Rebuild the catalog if the database changed."""
         ...

@@ -31,23 +31,28 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _COENG_RO_FIRST = re.compile("(\u17d2\u179a)(\u17d2[\u1780-\u17a2])")
 _NIKAHIT_FIRST = re.compile("\u17c6([\u17bb\u17bc])")
 _KHMER_LETTERS = str.maketrans({"\u17b2": "\u17b1"})
+# Every character-for-character change of `normalize` in one translate pass (the tables share
+# no character, and none maps to a character another one changes).
+_ONE_PASS = {**_INVISIBLE, **KHMER_DIGITS, **_APOSTROPHES, **_DASHES, **_KHMER_LETTERS}
 
 
 def normalize(text: str) -> str:
     """NFC, lower case, Khmer digits as ASCII, invisible marks dropped, dashes and quotes unified,
     Khmer spelling variants in one form."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.translate(_INVISIBLE).translate(KHMER_DIGITS).translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFC", text).translate(_ONE_PASS)
     # Khmer writers use subscript TA and subscript DA interchangeably (ស្តី / ស្ដី).
-    text = text.translate(_DASHES).replace("\u17d2\u178a", "\u17d2\u178f").casefold()
+    text = text.replace("\u17d2\u178a", "\u17d2\u178f").casefold()
     if _has_khmer(text):
-        text = _COENG_RO_FIRST.sub(r"\2\1", text.translate(_KHMER_LETTERS))
+        text = _COENG_RO_FIRST.sub(r"\2\1", text)
         text = _NIKAHIT_FIRST.sub("\\1\u17c6", text)
     return _SPACES.sub(" ", text).strip()
 
 
+_KHMER_CHAR = re.compile("[\u1780-\u17ff]")
+
+
 def _has_khmer(text: str) -> bool:
-    return any("\u1780" <= ch <= "\u17ff" for ch in text)
+    return _KHMER_CHAR.search(text) is not None
 
 
 def one_line(text: str) -> str:
@@ -101,6 +106,7 @@ def latin_words(normalized: str) -> list[str]:
     return _LATIN_WORD.findall(normalized)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English stemmer: enough to match 'unions' with 'union', 'children' with 'child'."""
     word = word.removesuffix("'s").replace("'", "")

@@ -1,0 +1,633 @@
+"""The assessment service's methods that the bot reaches end to end, called directly on real
+SQLite without Telegram: 🔔 reminders, the scheduled reminders, the /openround guide, reasons
+given and undone, ✍ deep links, the private-chat hint and the published results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin
+from bot.domain.coalition import Coalition
+from bot.domain.membership import NotAllowed
+from bot.domain.outbox import Content
+from bot.domain.round_guide import Guide, GuideChoice, GuideStep
+from bot.domain.rounds import (
+    MAX_REASON,
+    REMIND_AGAIN_AFTER,
+    Assessments,
+    BadScope,
+    Guided,
+    Guiding,
+    LinkOpened,
+    Opening,
+    Reasoned,
+    Reminding,
+    Scope,
+    Undo,
+    parse_scope,
+)
+from bot.services import Services
+from tests.conftest import FakeClock
+
+BOSS, MEMBER, SECOND, OTHER, GUEST = 1, 2, 3, 4, 5
+R, G = Colour.RED, Colour.GREEN
+PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+
+
+@pytest.fixture
+async def coalition(services: Services) -> Coalition:
+    """A coordinator; ADHOC with two representatives (MEMBER, SECOND); CCHR with one; a guest."""
+    coalition = services.coalition
+    await coalition.repository.seed_coordinators([BOSS], "en")
+    adhoc = await coalition.add_organisation(BOSS, "adhoc", "ADHOC name")
+    await coalition.join(MEMBER, "Rep adhoc", "en", adhoc.code)
+    again = await coalition.invite(BOSS, 1)
+    await coalition.join(SECOND, "Second adhoc", "km", again.code)
+    cchr = await coalition.add_organisation(BOSS, "CCHR", "CCHR name")
+    await coalition.join(OTHER, "Rep CCHR", "en", cchr.code)
+    await coalition.repository.seen(GUEST, "Guest", "en")
+    return coalition
+
+
+@pytest.fixture
+def assessments(services: Services, coalition: Coalition) -> Assessments:
+    return services.assessments
+
+
+def rec(services: Services, number: str, cycle: int = 2) -> int:
+    return next(
+        r.id
+        for r in services.catalog.recommendations
+        if r.cycle == cycle and str(r.number) == number
+    )
+
+
+async def round_on(
+    services: Services, numbers: tuple[str, ...], closes: dt.datetime | None = None
+) -> tuple[int, list[int]]:
+    """A round on these cycle-2 recommendations, opened by the coordinator."""
+    items = tuple(rec(services, n) for n in numbers)
+    round_id = await services.assessments.open_round(BOSS, "R", Scope(2, items, "s", closes))
+    return round_id, list(items)
+
+
+async def outbox(services: Services, reference: str) -> list[tuple[int, str]]:
+    """(chat, text) of each delivery of one reference, by chat."""
+    async with services.database.connection.execute(
+        "SELECT chat_id, content FROM deliveries WHERE reference = ? ORDER BY chat_id, id",
+        (reference,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(int(chat), Content.from_json(raw).text) for chat, raw in rows]
+
+
+# --- 🔔 Remind those behind ---------------------------------------------------------------
+
+
+async def test_remind_behind_tells_each_representative_of_an_organisation_behind(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, items = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, items[0], R)  # adhoc: 1 of 2
+    for item in items:
+        await assessments.rate(OTHER, round_id, item, G)  # CCHR: done
+    sent = await assessments.remind_behind(BOSS, round_id)
+    assert (sent.result, sent.organisations, sent.people, sent.last) == (
+        Reminding.SENT,
+        1,
+        2,
+        None,
+    )
+    assert sent.panel is not None
+    assert sent.panel.reminded_at == clock.now()
+    told = await outbox(services, f"round:{round_id}:reminder-now")
+    assert [chat for chat, _ in told] == [MEMBER, SECOND]
+    assert "rated 1 of 2: 1 left" in told[0][1]
+    assert told[1][1] != told[0][1]  # SECOND reads it in Khmer
+
+    # Pressed again within the hour: nothing is sent twice; when the last one went.
+    first = clock.now()
+    clock.advance(minutes=59)
+    soon = await assessments.remind_behind(BOSS, round_id)
+    assert (soon.result, soon.last, soon.people) == (Reminding.TOO_SOON, first, 0)
+    assert len(await outbox(services, f"round:{round_id}:reminder-now")) == 2
+    clock.advance(minutes=1)
+    later = REMIND_AGAIN_AFTER
+    assert clock.now() - first == later
+    again = await assessments.remind_behind(BOSS, round_id)
+    assert (again.result, again.people) == (Reminding.SENT, 2)
+
+    await assessments.rate(MEMBER, round_id, items[1], G)
+    clock.advance(hours=2)
+    nobody = await assessments.remind_behind(BOSS, round_id)
+    assert nobody.result is Reminding.NOBODY_BEHIND
+    assert nobody.panel is not None
+    assert nobody.panel.round.id == round_id
+
+
+async def test_remind_behind_refuses_a_closed_or_gone_round_and_everyone_but_coordinators(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, _ = await round_on(services, ("118.1",))
+    for actor in (MEMBER, GUEST):
+        with pytest.raises(NotAllowed):
+            await assessments.remind_behind(actor, round_id)
+    gone = await assessments.remind_behind(BOSS, 99)
+    assert (gone.result, gone.panel) == (Reminding.GONE, None)
+    off = Assessments(
+        assessments.repository,
+        assessments.coalition,
+        assessments.group_lists,
+        assessments.clock,
+        assessments.min_ratings,
+    )
+    quiet = await off.remind_behind(BOSS, round_id)
+    assert quiet.result is Reminding.OFF
+    assert quiet.panel is not None
+    await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.remind_behind(BOSS, round_id)
+    assert closed.result is Reminding.CLOSED
+    assert closed.panel is not None
+    assert closed.panel.round.open is False
+    assert await outbox(services, f"round:{round_id}:reminder-now") == []
+
+
+# --- the scheduled reminders ------------------------------------------------------------------
+
+
+async def test_scheduled_reminders_go_once_each_some_days_before_the_close(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    closes = clock.now() + dt.timedelta(days=10)
+    round_id, items = await round_on(services, ("118.1", "118.2"), closes)
+    endless, _ = await round_on(services, ("118.1",))
+    for item in items:
+        await assessments.rate(OTHER, round_id, item, G)  # CCHR is done: never reminded
+    await assessments.remind()  # ten days before: not yet
+    assert await outbox(services, f"round:{round_id}:reminder-3") == []
+
+    clock.advance(days=7)  # exactly three days before
+    await assessments.remind()
+    await assessments.remind()  # once only
+    told = await outbox(services, f"round:{round_id}:reminder-3")
+    assert [chat for chat, _ in told] == [MEMBER, SECOND]
+    assert "rated 0 of 2: 2 left" in told[0][1]
+
+    clock.advance(days=2, seconds=-1)  # a second short of one day before
+    await assessments.remind()
+    assert await outbox(services, f"round:{round_id}:reminder-1") == []
+    clock.advance(seconds=1)
+    await assessments.remind()
+    assert [chat for chat, _ in await outbox(services, f"round:{round_id}:reminder-1")] == [
+        MEMBER,
+        SECOND,
+    ]
+    assert await outbox(services, f"round:{endless}:reminder-1") == []  # no closing date
+    assert await outbox(services, f"round:{endless}:reminder-3") == []
+
+
+async def test_no_scheduled_reminder_for_a_closed_or_finished_round_or_with_notices_off(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    closes = clock.now() + dt.timedelta(days=2)
+    closed, _ = await round_on(services, ("118.1",), closes)
+    await assessments.set_open(BOSS, closed, False)
+    done, [item] = await round_on(services, ("118.2",), closes)
+    for user in (MEMBER, OTHER):
+        await assessments.rate(user, done, item, G)
+    quiet, _ = await round_on(services, ("118.3",), closes)
+    off = Assessments(
+        assessments.repository,
+        assessments.coalition,
+        assessments.group_lists,
+        assessments.clock,
+        assessments.min_ratings,
+    )
+    await off.remind()
+    assert await outbox(services, f"round:{quiet}:reminder-3") == []
+    await assessments.remind()
+    assert await outbox(services, f"round:{closed}:reminder-3") == []
+    assert await outbox(services, f"round:{done}:reminder-3") == []
+    assert len(await outbox(services, f"round:{quiet}:reminder-3")) == 3  # everyone behind
+    clock.advance(days=2)  # the closing time itself: no reminder any more
+    await assessments.remind()
+    assert await outbox(services, f"round:{quiet}:reminder-1") == []
+
+
+# --- the /openround guide --------------------------------------------------------------------
+
+
+async def test_the_guide_asks_each_step_then_previews_the_round(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    catalog = services.catalog
+    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)
+    assert (start.result, start.guide, start.today) == (
+        Guiding.ASK,
+        Guide(),
+        dt.date(2026, 11, 23),
+    )
+    draft = start.draft_id
+    assert draft > 0
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    steps = [
+        (GuideChoice.CYCLE, 2, GuideStep.RESPONSE),
+        (GuideChoice.RESPONSE, 1, GuideStep.THEMES),
+        (GuideChoice.THEME, land, GuideStep.THEMES),
+        (GuideChoice.THEMES_DONE, 0, GuideStep.CLOSING),
+        (GuideChoice.CLOSE_IN, 1, GuideStep.NAME),
+    ]
+    for choice, value, step in steps:
+        asked = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH)
+        assert (asked.result, asked.draft_id) == (Guiding.ASK, draft), choice
+        assert asked.guide is not None
+        assert asked.guide.step is step
+    assert asked.guide == Guide(GuideStep.NAME, 2, "accepted", (land,), "2026-12-07")
+    done = await assessments.guide(BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH)
+    assert (done.result, done.draft_id, done.guide) == (Guiding.PREVIEW, draft, None)
+    assert done.opened is not None
+    assert (done.opened.result, done.opened.round_id, done.opened.name) == (
+        Opening.PREVIEW,
+        draft,
+        "c2 accepted 2026-11",
+    )
+    expected = parse_scope(
+        "c2 accepted land until 2026-12-07", catalog, PHNOM_PENH, dt.date(2026, 11, 23)
+    )
+    assert done.opened.scope == expected
+    # Finished: its buttons are stale, and [Open] opens exactly that round.
+    again = await assessments.guide(BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH)
+    assert again.result is Guiding.STALE
+    opened = await assessments.confirm(BOSS, draft)
+    assert opened.result is Opening.OPENED
+    [round_] = await assessments.rounds()
+    assert (round_.name, round_.size) == ("c2 accepted 2026-11", len(expected.recommendation_ids))
+
+
+async def test_a_guide_button_of_another_step_person_or_value_is_stale(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    catalog = services.catalog
+
+    async def press(
+        choice: GuideChoice, value: int = 0, draft: int = 0, actor: int = BOSS
+    ) -> Guided:
+        return await assessments.guide(actor, draft, choice, value, catalog, PHNOM_PENH)
+
+    draft = (await press(GuideChoice.START)).draft_id
+    assert (await press(GuideChoice.RESPONSE, 1, draft)).result is Guiding.STALE  # other step
+    assert (await press(GuideChoice.CYCLE, 9, draft)).result is Guiding.STALE  # never offered
+    assert (await press(GuideChoice.CYCLE, 2, 999)).result is Guiding.STALE  # no such draft
+    await assessments.coalition.repository.seed_coordinators([7], "en")
+    assert (await press(GuideChoice.CYCLE, 2, draft, actor=7)).result is Guiding.STALE
+    for actor in (MEMBER, GUEST):
+        with pytest.raises(NotAllowed):
+            await press(GuideChoice.START, actor=actor)
+        with pytest.raises(NotAllowed):
+            await press(GuideChoice.CYCLE, 2, draft, actor=actor)
+    # Nothing stale moved it: the cycle is still the step asked.
+    assert (await press(GuideChoice.CYCLE, 2, draft)).result is Guiding.ASK
+    cancelled = await press(GuideChoice.CANCEL, 0, draft)
+    assert (cancelled.result, cancelled.draft_id) == (Guiding.CANCELLED, draft)
+    assert (await press(GuideChoice.RESPONSE, 1, draft)).result is Guiding.STALE
+    assert (await press(GuideChoice.CANCEL, 0, draft)).result is Guiding.STALE
+    # A draft typed as /openround is not a guide: its buttons are stale.
+    typed = await assessments.open(BOSS, "c2 land : Typed", catalog, PHNOM_PENH, preview=True)
+    assert (await press(GuideChoice.CANCEL, 0, typed.round_id)).result is Guiding.STALE
+    # The guide expires after a day.
+    late = (await press(GuideChoice.START)).draft_id
+    clock.advance(days=1)
+    assert (await press(GuideChoice.CYCLE, 2, late)).result is Guiding.STALE
+    # A step saved to a draft that is gone is stale.
+    now = clock.now()
+    assert (await assessments._next(999, Guide(), now, now.date())).result is Guiding.STALE
+
+
+async def at_name_step(
+    assessments: Assessments, services: Services, *steps: tuple[GuideChoice, int]
+) -> int:
+    """A guide started and answered up to its last steps."""
+    catalog = services.catalog
+    draft = (await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)).draft_id
+    for choice, value in steps:
+        step = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH)
+        assert step.result is Guiding.ASK
+    return draft
+
+
+async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to_the_themes(
+    services: Services, assessments: Assessments
+) -> None:
+    catalog = services.catalog
+    steps = (
+        (GuideChoice.CYCLE, 2),
+        (GuideChoice.RESPONSE, 0),
+        (GuideChoice.ALL_THEMES, 0),
+        (GuideChoice.TYPE_DATE, 0),
+    )
+    draft = await at_name_step(assessments, services, *steps)
+    dated = await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH)
+    assert dated is not None
+    assert dated.guide is not None
+    assert (dated.result, dated.guide.step, dated.guide.closes) == (
+        Guiding.ASK,
+        GuideStep.NAME,
+        "2026-12-31",
+    )
+    for name in ("   ", "x" * 121):
+        long = await assessments.guide_text(BOSS, name, catalog, PHNOM_PENH)
+        assert long is not None
+        assert (long.result, long.draft_id, long.problem, dict(long.params)) == (
+            Guiding.PROBLEM,
+            draft,
+            "Send a name of at most {limit} characters.",
+            {"limit": "120"},
+        )
+        assert long.guide is not None
+        assert long.guide.step is GuideStep.NAME
+        assert long.today == dt.date(2026, 11, 23)
+    named = await assessments.guide_text(BOSS, " Mid-term\nreview ", catalog, PHNOM_PENH)
+    assert named is not None
+    assert named.opened is not None
+    assert (named.result, named.opened.name) == (Guiding.PREVIEW, "Mid-term review")
+    assert named.opened.scope is not None
+    assert named.opened.scope.closes_at is not None
+
+    # Noted recommendations on disability in the second cycle: none; back to the themes.
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    lonely = next(t for t in catalog.themes if t.slug == "disability")
+    slugs = {t.id: t.slug for t in catalog.themes}
+    nothing = (
+        (GuideChoice.CYCLE, 2),
+        (GuideChoice.RESPONSE, 2),
+        (GuideChoice.THEME, lonely.id),
+        (GuideChoice.THEMES_DONE, 0),
+        (GuideChoice.CLOSE_IN, 2),
+    )
+    draft = await at_name_step(assessments, services, *nothing)
+    refused = await assessments.guide(
+        BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH
+    )
+    assert (refused.result, refused.problem) == (
+        Guiding.PROBLEM,
+        "No recommendation matches that scope.",
+    )
+    assert refused.guide is not None
+    assert refused.guide.step is GuideStep.THEMES
+    assert slugs[lonely.id] in refused.guide.scope_words(slugs)
+    # The draft itself went back: a theme button is answered again.
+    back = await assessments.guide(BOSS, draft, GuideChoice.THEME, land, catalog, PHNOM_PENH)
+    assert back.result is Guiding.ASK
+    assert back.guide is not None
+    assert back.guide.themes == tuple(sorted((lonely.id, land)))
+
+
+# --- reasons ---------------------------------------------------------------------------------
+
+
+async def test_a_typed_reason_is_saved_cut_or_refused_and_says_what_came_of_it(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, [item, other] = await round_on(services, ("118.1", "118.2"))
+    tapped = await assessments.tap(MEMBER, round_id, item, R, in_group=False)
+    assert tapped.result.value == "recorded"
+    given = await assessments.give_reason(MEMBER, round_id, item, "  Land\ntitles  ")
+    assert (given.result, given.round_id, given.recommendation_id, given.colour) == (
+        Reasoned.SAVED,
+        round_id,
+        item,
+        R,
+    )
+    assert (given.next_card, given.length) == (True, len("Land titles"))
+    assert given.history_id > 0
+    assert (await assessments.own(round_id, 1))[item].reason == "Land titles"
+    assert await assessments.pending(MEMBER) is None  # given: the next message is not one
+
+    # A second reason, no longer after a first tap: no next card; a long one is cut.
+    long = "x" * (MAX_REASON + 5)
+    cut = await assessments.give_reason(MEMBER, round_id, item, long)
+    assert (cut.result, cut.next_card, cut.length) == (Reasoned.CUT, False, MAX_REASON + 5)
+    assert cut.history_id > given.history_id
+    assert (await assessments.own(round_id, 1))[item].reason == "x" * MAX_REASON
+    exact = await assessments.give_reason(MEMBER, round_id, item, "y" * MAX_REASON)
+    assert exact.result is Reasoned.SAVED
+
+    empty = await assessments.give_reason(MEMBER, round_id, item, " \n ")
+    assert (empty.result, empty.round_id, empty.recommendation_id) == (
+        Reasoned.EMPTY,
+        round_id,
+        item,
+    )
+    assert (await assessments.own(round_id, 1))[item].reason == "y" * MAX_REASON
+
+    # A pending prompt for another rating stays when this one is given.
+    await assessments.tap(MEMBER, round_id, other, G, in_group=False)
+    about = await assessments.give_reason(MEMBER, round_id, item, "About the first")
+    assert about.next_card is False  # the next card is owed to the other rating's reason
+    pending = await assessments.pending(MEMBER)
+    assert pending is not None
+    assert (pending.round_id, pending.recommendation_id) == (round_id, other)
+
+    guest = await assessments.give_reason(GUEST, round_id, item, "Not mine")
+    assert guest.result is Reasoned.NOT_A_RATER
+    # A reason asked for in vain (a recommendation not in the round): that question is dropped.
+    outside = rec(services, "118.9")
+    now = clock.now()
+    await assessments.repository.set_pending(
+        MEMBER, round_id, outside, next_card=True, expires=now + dt.timedelta(minutes=30), now=now
+    )
+    missing = await assessments.give_reason(MEMBER, round_id, outside, "Why")
+    assert missing.result is Reasoned.NOT_IN_ROUND
+    assert await assessments.pending(MEMBER) is None
+    await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.give_reason(MEMBER, round_id, other, "Too late")
+    assert (closed.result, closed.history_id) == (Reasoned.CLOSED, 0)
+    assert await assessments.pending(MEMBER) is None
+    assert (await assessments.own(round_id, 1))[other].reason == ""
+
+
+async def test_that_was_a_search_gives_back_the_reason_before_unless_a_newer_one_came(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    await assessments.rate(MEMBER, round_id, item, R)
+    first = await assessments.give_reason(MEMBER, round_id, item, "Real reason")
+    search = await assessments.give_reason(MEMBER, round_id, item, "land titles")
+    assert await assessments.undo_reason(OTHER, round_id, item, search.history_id) == (
+        await assessments.undo_reason(MEMBER, round_id, item, 99999)
+    )
+    other = await assessments.undo_reason(OTHER, round_id, item, search.history_id)
+    assert (other.result, other.text) == (Undo.GONE, "")
+    assert (await assessments.undo_reason(GUEST, round_id, item, search.history_id)).result is (
+        Undo.GONE
+    )
+    undone = await assessments.undo_reason(MEMBER, round_id, item, search.history_id)
+    assert (undone.result, undone.text) == (Undo.UNDONE, "land titles")
+    assert (await assessments.own(round_id, 1))[item].reason == "Real reason"
+
+    newer = await assessments.give_reason(MEMBER, round_id, item, "another search")
+    await assessments.give_reason(MEMBER, round_id, item, "Newest reason")
+    changed = await assessments.undo_reason(MEMBER, round_id, item, newer.history_id)
+    assert (changed.result, changed.text) == (Undo.CHANGED, "another search")
+    assert (await assessments.own(round_id, 1))[item].reason == "Newest reason"
+    assert first.history_id < search.history_id
+
+    last = await assessments.give_reason(MEMBER, round_id, item, "search again")
+    await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.undo_reason(MEMBER, round_id, item, last.history_id)
+    assert (closed.result, closed.text) == (Undo.CLOSED, "")
+    assert (await assessments.own(round_id, 1))[item].reason == "search again"
+
+
+# --- ✍ deep links ----------------------------------------------------------------------------
+
+
+async def test_a_deep_link_opens_the_rating_to_give_its_reason_or_says_why_not(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item, unrated] = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, item, R)
+    assert (await assessments.open_link(GUEST, round_id, item)).result is LinkOpened.NOT_A_RATER
+    assert (await assessments.open_link(MEMBER, 99, item)).result is LinkOpened.GONE
+    outside = rec(services, "118.9")
+    assert (await assessments.open_link(MEMBER, round_id, outside)).result is LinkOpened.GONE
+
+    fresh = await assessments.open_link(OTHER, round_id, item)  # CCHR has not rated it
+    assert (fresh.result, fresh.organisation, fresh.rating) == (LinkOpened.UNRATED, "CCHR", None)
+    assert fresh.round is not None
+    assert fresh.round.id == round_id
+    assert await assessments.pending(OTHER) is None
+    none_yet = await assessments.open_link(MEMBER, round_id, unrated)
+    assert none_yet.result is LinkOpened.UNRATED
+    assert await assessments.pending(MEMBER) is None
+
+    # SECOND rates for the same organisation: MEMBER's link finds adhoc's rating.
+    rated = await assessments.open_link(SECOND, round_id, item)
+    assert (rated.result, rated.organisation) == (LinkOpened.RATED, "adhoc")
+    assert rated.rating is not None
+    assert (rated.rating.recommendation_id, rated.rating.colour) == (item, R)
+    pending = await assessments.pending(SECOND)
+    assert pending is not None
+    assert (pending.round_id, pending.recommendation_id, pending.next_card) == (
+        round_id,
+        item,
+        False,
+    )
+    given = await assessments.reason_from_message(SECOND, "Because of the law")
+    assert given is not None
+    assert (given.result, given.next_card) == (Reasoned.SAVED, False)
+
+    await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.open_link(MEMBER, round_id, item)
+    assert (closed.result, closed.organisation) == (LinkOpened.CLOSED, "")
+    assert closed.round is not None
+    assert closed.round.open is False
+    assert (await assessments.open_link(MEMBER, round_id, outside)).result is LinkOpened.GONE
+
+
+# --- the private-chat hint -------------------------------------------------------------------
+
+
+async def test_a_refused_prompt_from_a_group_card_hints_there_once_per_person_and_round(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item, second] = await round_on(services, ("118.1", "118.2"))
+    seen: list[tuple[PromptOrigin, str, str | None]] = []
+
+    def compose(origin: PromptOrigin, name: str, language: str | None) -> Content:
+        seen.append((origin, name, language))
+        return Content(f"{name}: open a private chat")
+
+    asked = await assessments.ask_reason(
+        MEMBER, round_id, item, Content("Why?"), "en", origin=(-100, 4)
+    )
+    assert await assessments.hint_private_chat(asked, compose) is True
+    assert seen == [(PromptOrigin(MEMBER, round_id, item, -100, 4), "Rep adhoc", None)]
+    [(chat, text)] = await outbox(services, f"hint:{round_id}:{MEMBER}")
+    assert (chat, text) == (-100, "Rep adhoc: open a private chat")
+    async with services.database.connection.execute(
+        "SELECT topic_id FROM deliveries WHERE reference = ?", (f"hint:{round_id}:{MEMBER}",)
+    ) as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == [(4,)]
+
+    # Refused again in the same round: once is enough.
+    again = await assessments.ask_reason(
+        MEMBER, round_id, second, Content("Why?"), "en", origin=(-100, None)
+    )
+    assert await assessments.hint_private_chat(again, compose) is False
+    assert len(await outbox(services, f"hint:{round_id}:{MEMBER}")) == 1
+    # Asked in private (no group card), or no such prompt: no hint.
+    private = await assessments.ask_reason(OTHER, round_id, item, Content("Why?"), "en")
+    assert await assessments.hint_private_chat(private, compose) is False
+    assert await assessments.hint_private_chat(99999, compose) is False
+    assert len(seen) == 2
+    # Another person in the same chat gets their own hint, without a topic.
+    other = await assessments.ask_reason(
+        OTHER, round_id, item, Content("Why?"), "en", origin=(-100, None)
+    )
+    assert await assessments.hint_private_chat(other, compose) is True
+    assert await outbox(services, f"hint:{round_id}:{OTHER}") == [
+        (-100, "Rep CCHR: open a private chat")
+    ]
+
+
+# --- published results -----------------------------------------------------------------------
+
+
+async def test_published_results_name_no_organisation_and_wait_for_publishing(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item, quiet] = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, item, R)
+    await assessments.set_reason(MEMBER, round_id, item, "No titles")
+    await assessments.rate(OTHER, round_id, item, R)
+    for missing in (round_id, 99):
+        with pytest.raises(NotAllowed):
+            await assessments.published_results(missing, services.catalog)
+    await assessments.set_open(BOSS, round_id, False)
+    with pytest.raises(NotAllowed):  # closed, not yet published
+        await assessments.published_results(round_id, services.catalog)
+    assert await assessments.publish(BOSS, round_id)
+
+    round_, rows = await assessments.published_results(round_id, services.catalog)
+    assert (round_.id, round_.published) == (round_id, True)
+    assert [row.recommendation.id for row in rows] == [item, quiet]
+    first, second = rows
+    assert first.distribution == Distribution(red=2)
+    assert sorted(first.reasons) == [(None, R, ""), (None, R, "No titles")]
+    assert second.distribution == Distribution()
+    assert second.overall is Overall.NOT_ENOUGH
+    # The coordinator's own view of the same round names the organisation.
+    _, named = await assessments.results(BOSS, round_id, services.catalog)
+    assert named[0].reasons == (("adhoc", R, "No titles"), ("CCHR", R, ""))
+
+
+# --- a scope word the scope does not know -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "params"),
+    [
+        ("lnad", {"word": "lnad", "suggestion": "land"}),
+        ("zzzzqqq", {"word": "zzzzqqq"}),
+        ("q" * 60, {"word": "q" * 40}),
+    ],
+)
+def test_an_unknown_scope_word_is_named_with_the_nearest_known_one(
+    services: Services, word: str, params: dict[str, str]
+) -> None:
+    with pytest.raises(BadScope) as refused:
+        parse_scope(f"c2 {word}", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
+    assert dict(refused.value.params) == params
+    assert ("Did you mean" in refused.value.message) is ("suggestion" in params)
+
+
+def test_an_unknown_khmer_word_gets_the_nearest_khmer_word(services: Services) -> None:
+    with pytest.raises(BadScope) as refused:
+        parse_scope("c2 ដីធ្លីក", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
+    suggestion = refused.value.params.get("suggestion", "")
+    assert suggestion
+    assert suggestion[0] >= "\u1780"
