@@ -191,10 +191,7 @@ def only_representatives(l10n: Localizer, refused: Exception | None = None) -> s
     if isinstance(refused, MembershipPaused):
         return refusal_text(l10n, Refusal.MEMBERSHIP_PAUSED)
     if isinstance(refused, CoordinatorsDoNotRate):
-        return l10n.gettext(
-            "Coordinators do not rate: the representatives of member organisations do. Send "
-            "/rounds to follow a round."
-        )
+        return refusal_text(l10n, Refusal.COORDINATORS_DO_NOT_RATE)
     return l10n.gettext(
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."
