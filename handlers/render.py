@@ -218,7 +218,7 @@ def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     snippet = truncate(text, SNIPPET)
     return (  # no words of its own: the cycle and the States come translated
-        f"{index}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
+        f"{l10n.number(index)}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
         f"{escape(snippet)} — {escape(truncate(states, 60))} {RESPONSE_ICONS[rec.response]}"
     )
 
