@@ -27,6 +27,7 @@ MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in Engl
 PROMPT_TTL = dt.timedelta(minutes=30)
 SKIP_TTL = dt.timedelta(days=1)
 MAX_TERMS = 12
+SHORTEST_SHARE = 4  # a translation has at least a quarter of the English text's characters
 _KHMER_LETTER = re.compile(r"[\u1780-\u17b3]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -46,6 +47,7 @@ class Problem(enum.StrEnum):
     MOSTLY_ENGLISH = "mostly english"
     TOO_LONG = "too long"
     MARKUP = "markup"
+    TOO_SHORT = "too short"  # far shorter than the English: a search word, not a translation
     OWN_DRAFT = "own draft"
     NOT_A_DRAFT = "not a draft"  # reviewed meanwhile, or never drafted
     GONE = "gone"  # the recommendation no longer exists
@@ -231,7 +233,8 @@ class TranslationStore(Protocol):
 
 def check_text(text: str, english: str) -> Problem | None:
     """Why a typed Khmer text cannot be saved: empty, no Khmer letters, mostly Latin letters
-    (the English pasted back), HTML markup, too long; None when it can."""
+    (the English pasted back), HTML markup, too long, far too short for the English text (a
+    search word sent by mistake); None when it can."""
     stripped = text.strip()
     if not stripped:
         return Problem.EMPTY
@@ -245,6 +248,8 @@ def check_text(text: str, english: str) -> Problem | None:
     latin = len(_LATIN_LETTER.findall(stripped))
     if latin > khmer or normalize(english) in normalize(stripped):
         return Problem.MOSTLY_ENGLISH
+    if len(stripped) * SHORTEST_SHARE < len(english.strip()):
+        return Problem.TOO_SHORT
     return None
 
 
@@ -333,8 +338,9 @@ class Translating:
 
     async def offer(self, user_id: int, purpose: Purpose | None = None) -> Offer:
         """The next task: a draft to review when `purpose` is REVIEW, else the next text to
-        translate (and how many drafts wait for this person's review). The person's next
-        message is the text asked for."""
+        translate (and how many drafts wait for this person's review). A text to translate
+        makes the person's next message its draft; a draft to review waits for a button (only
+        ✏️ makes the next message the corrected text)."""
         coordinator = await self._require(user_id)
         now = self.clock.now()
         draft_id, waiting = await self.store.drafts_to_review(user_id, coordinator, now)
@@ -343,7 +349,7 @@ class Translating:
             if draft_id is None or draft is None:
                 await self.store.forget(user_id)
                 return Offer(None, waiting)
-            await self.store.ask(user_id, draft_id, Purpose.REVIEW, now + PROMPT_TTL)
+            await self.store.forget(user_id)
             return Offer(self._task(Purpose.REVIEW, draft_id, draft), waiting)
         rec_id = await self.store.next_untranslated(user_id, self._current_cycle(), now)
         if rec_id is None:
