@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -151,22 +151,26 @@ def bar_chart(
     *,
     subtitle: str = "",
     totals: Sequence[int] | None = None,
+    number: Callable[[int], str] = str,
 ) -> bytes:
     """A PNG: the title, then per bar its label and a full-width stacked bar of its counts'
     shares (the count written in each segment wide enough), then the legend (with each
-    category's total when given: bars may overlap, as themes do)."""
+    category's total when given: bars may overlap, as themes do); `number` writes each count
+    in the reader's digits."""
     title_font, label_font, small = _font(30, bold=True), _font(22), _font(19)
     inner = WIDTH - 2 * _MARGIN
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_lines = _wrap(scratch, drawable(title), title_font, inner)
     subtitle_lines = _wrap(scratch, drawable(subtitle), small, inner) if subtitle else []
     labels = [
-        _wrap(scratch, drawable(f"{bar.label} ({sum(bar.counts)})"), label_font, inner)
+        _wrap(scratch, drawable(f"{bar.label} ({number(sum(bar.counts))})"), label_font, inner)
         for bar in bars
     ]
     title_step, label_step, small_step = 46, 34, 30  # line heights: room for Khmer subscripts
     legend = [
-        drawable(f"{category.label}: {totals[i]}" if totals is not None else category.label)
+        drawable(
+            f"{category.label}: {number(totals[i])}" if totals is not None else category.label
+        )
         for i, category in enumerate(categories)
     ]
     legend_rows = _legend_rows(scratch, legend, small, inner)
@@ -194,7 +198,7 @@ def bar_chart(
         for line in lines:
             draw.text((_MARGIN, y), line, font=label_font, fill=_INK)
             y += label_step
-        _draw_bar(draw, bar, categories, (_MARGIN, y, _MARGIN + inner, y + _BAR), small)
+        _draw_bar(draw, bar, categories, (_MARGIN, y, _MARGIN + inner, y + _BAR), small, number)
         y += _BAR + 22
     y += 10
     for row in legend_rows:
@@ -215,6 +219,7 @@ def _draw_bar(
     categories: Sequence[Category],
     box: tuple[int, int, int, int],
     font: ImageFont.FreeTypeFont,
+    number: Callable[[int], str],
 ) -> None:
     left, top, right, bottom = box
     total = sum(bar.counts)
@@ -230,7 +235,7 @@ def _draw_bar(
         end = left + round((right - left) * done / total)
         rgb = categories[index].rgb
         draw.rectangle((start, top, end - 1, bottom), fill=rgb)
-        text = str(count)
+        text = number(count)
         if draw.textlength(text, font=font) + 8 <= end - start:
             ink = _INK if sum(rgb) > 500 else (255, 255, 255)
             draw.text(

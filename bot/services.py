@@ -391,6 +391,11 @@ class Services:
             return stored[0]
         return self.translations.pick(telegram_code)
 
+    async def known_language(self, user_id: int) -> str | None:
+        """The language stored for someone the bot has met (chosen or their Telegram's)."""
+        stored = await self.users.language(user_id)
+        return stored[0] if stored is not None else None
+
     async def _chose(self, user_id: int) -> bool:
         """Whether the user chose their language with /language."""
         stored = await self.users.language(user_id)

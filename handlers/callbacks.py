@@ -624,6 +624,7 @@ class TranslateAction(enum.StrEnum):
     TRANSLATE = "t"  # back to translating
     APPROVE = "a"
     EDIT = "e"
+    NEXT = "n"  # under a saved draft or an appointment: the next text, in a new message
 
 
 @dataclass(frozen=True)

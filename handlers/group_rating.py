@@ -39,7 +39,7 @@ from handlers.private_rating import (
     prompt_content,
     prompt_text,
 )
-from handlers.render import escape
+from handlers.render import escape, round_label
 from handlers.round_cards import (
     COLOURS,
     card_markup,
@@ -76,7 +76,7 @@ async def rate(message: Message, user: User, l10n: Localizer, context: BotContex
         text = l10n.gettext("No assessment round is open.")
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(f"{r.id}. {r.name}", callback_data=RateRound(r.id).pack())]
+            [InlineKeyboardButton(round_label(l10n, r), callback_data=RateRound(r.id).pack())]
             for r in choice.choices
         ]
     )

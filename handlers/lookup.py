@@ -7,7 +7,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.domain.arguments import arguments
+from bot.domain.arguments import arguments, round_word
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation
@@ -58,6 +58,16 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
                     "That is too long to search. Please send at most {limit} characters: a number or a "
                     "few words."
                 ).format(limit=l10n.number(MAX_QUERY_CHARS))
+            )
+        )
+        return
+    asked = round_word(text)
+    if asked is not None:  # 'វគ្គទី២' is a round, not a search: say where its results are
+        await message.reply_text(
+            escape(
+                l10n.gettext("To see the results of round {id}, send /results {number}.").format(
+                    id=l10n.number(asked), number=asked
+                )
             )
         )
         return

@@ -39,7 +39,7 @@ def _when(l10n: Localizer, date: MilestoneDate) -> str:
     def one(day: dt.date) -> str:
         if date.precision is Precision.DAY:
             return l10n.date(day)
-        return l10n.month(day) if date.precision is Precision.MONTH else str(day.year)
+        return l10n.month(day) if date.precision is Precision.MONTH else l10n.year(day)
 
     text = one(date.earliest)
     if "/" in date.text:  # a span: '2024-09/2024-11', '2028/2029'

@@ -219,7 +219,7 @@ def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     snippet = truncate(text, SNIPPET)
     return (  # no words of its own: the cycle and the States come translated
-        f"{index}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
+        f"{l10n.number(index)}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
         f"{escape(snippet)} — {escape(truncate(states, 60))} {RESPONSE_ICONS[rec.response]}"
     )
 
@@ -589,5 +589,31 @@ def short_text(l10n: Localizer, rec: Recommendation, limit: int = 60) -> str:
 def assessment_line(l10n: Localizer, round_: Round, value: Overall, dist: Distribution) -> str:
     """The line a recommendation's card shows for its latest published round."""
     return l10n.gettext("Latest assessment ({round}): {colour} — {counts}").format(
-        round=round_.name, colour=overall_label(l10n, value), counts=dist.line()
+        round=round_.name,
+        colour=f"{value.emoji} {overall_short(l10n, value)}",
+        counts=distribution_line(l10n, dist),
     )
+
+
+def overall_short(l10n: Localizer, value: Overall) -> str:
+    """The published colour's meaning alone ('fully implemented'), after its symbol in a line
+    that already has a colon."""
+    labels = {
+        Overall.RED: l10n.gettext("no progress"),
+        Overall.ORANGE: l10n.gettext("some progress"),
+        Overall.GREEN: l10n.gettext("fully implemented"),
+        Overall.CONTESTED: l10n.gettext("ratings widely split"),
+        Overall.NOT_ENOUGH: l10n.gettext("not enough ratings"),
+    }
+    return labels[value]
+
+
+def round_label(l10n: Localizer, round_: Round, limit: int = 0) -> str:
+    """'3. Mid-term review' with the number in the reader's digits, cut to `limit` if given."""
+    text = f"{l10n.number(round_.id)}. {round_.name}"
+    return truncate(text, limit) if limit else text
+
+
+def distribution_line(l10n: Localizer, dist: Distribution) -> str:
+    """'🔴 3 · 🟠 5 · 🟢 1 · ❔ 2' in the reader's digits (the one place that writes it)."""
+    return l10n.digits(dist.line())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from telegram import (
     InlineKeyboardButton,
@@ -22,6 +23,7 @@ from bot.domain.model import Response
 from bot.domain.round_guide import CLOSING_CHOICES as CHOICES
 from bot.domain.round_guide import GuideChoice, GuideStep, later
 from bot.domain.rounds import (
+    BadScope,
     Guided,
     Guiding,
     Opened,
@@ -32,8 +34,8 @@ from bot.domain.rounds import (
     RoundChange,
     RoundLine,
     Scope,
+    parse_scope,
 )
-from bot.domain.text import truncate
 from handlers import lookup
 from handlers.access import Press
 from handlers.callbacks import (
@@ -50,7 +52,7 @@ from handlers.common import (
     not_allowed,
     reader,
 )
-from handlers.render import closing, cycle_name, escape, response_label
+from handlers.render import closing, cycle_name, escape, response_label, round_label
 from handlers.round_results import send_export, send_results
 
 _HOW_TO_OPEN = N_(
@@ -270,16 +272,33 @@ async def on_guide_text(update: Update, context: BotContext) -> bool:
     return True
 
 
-def _preview(l10n: Localizer, context: BotContext, name: str, scope: Scope) -> str:
-    """What /openround understood: 'Cycle 2 · Land … · ✅ Accepted · closes … · 14 recommendations'."""
-    services = context.services
-    themes = services.catalog.themes_by_id
-    size = len(scope.recommendation_ids)
-    parts = [
+def _scope_parts(l10n: Localizer, context: BotContext, scope: Scope) -> list[str]:
+    """A scope in the reader's words: 'Cycle 2', its themes, its responses, its numbers."""
+    themes = context.services.catalog.themes_by_id
+    return [
         cycle_name(l10n, scope.cycle),
         *(themes[t].name(l10n.language) for t in scope.theme_ids if t in themes),
         *(response_label(l10n, r) for r in scope.responses),
         *scope.numbers,
+    ]
+
+
+def _round_scope(l10n: Localizer, context: BotContext, r: Round) -> str:
+    """A round's stored scope described as the /openround preview does (as typed, in the
+    reader's digits, after its cycle, if the catalog no longer reads it)."""
+    try:
+        scope = parse_scope(r.scope, context.services.catalog, dt.UTC, dt.date.min)
+    except BadScope:
+        return " · ".join([cycle_name(l10n, r.cycle), l10n.digits(r.scope)])
+    return " · ".join(_scope_parts(l10n, context, replace(scope, cycle=r.cycle)))
+
+
+def _preview(l10n: Localizer, context: BotContext, name: str, scope: Scope) -> str:
+    """What /openround understood: 'Cycle 2 · Land … · ✅ Accepted · closes … · 14 recommendations'."""
+    services = context.services
+    size = len(scope.recommendation_ids)
+    parts = [
+        *_scope_parts(l10n, context, scope),
         closing(l10n, services.settings.timezone, scope.closes_at),
         l10n.ngettext("{count} recommendation", "{count} recommendations", size).format(
             count=l10n.number(size)
@@ -357,7 +376,7 @@ def _rounds_view(
     lines, rows = [], []
     for line in overview.lines:
         r = line.round
-        lines.append(escape(" · ".join([f"{r.id}. {r.name}", *_status(l10n, tz, line)])))
+        lines.append(escape(" · ".join([round_label(l10n, r), *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
             lines.append("   " + escape(_progress(l10n, line.organisations)))
         elif line.own is not None and r.open:
@@ -398,21 +417,21 @@ def _progress(l10n: Localizer, organisations: tuple[tuple[str, int, int], ...]) 
     )
 
 
-def _short(r: Round) -> str:
+def _short(l10n: Localizer, r: Round) -> str:
     """'3. Mid-term review' cut to fit a button."""
-    return truncate(f"{r.id}. {r.name}", 40)
+    return round_label(l10n, r, 40)
 
 
 def _list_buttons(
     l10n: Localizer, r: Round, *, coordinator: bool
 ) -> list[list[InlineKeyboardButton]]:
     if coordinator:
-        return [[_button(_short(r), r, RoundAction.PANEL)]]
+        return [[_button(_short(l10n, r), r, RoundAction.PANEL)]]
     if r.open:
-        label = l10n.gettext("Rate now: {round}").format(round=_short(r))
+        label = l10n.gettext("Rate now: {round}").format(round=_short(l10n, r))
         return [[InlineKeyboardButton(label, callback_data=RateRound(r.id).pack())]]
     if r.published:
-        label = l10n.gettext("Results: {round}").format(round=_short(r))
+        label = l10n.gettext("Results: {round}").format(round=_short(l10n, r))
         return [[InlineKeyboardButton(label, callback_data=RoundResults(r.id).pack())]]
     return []
 
@@ -437,16 +456,16 @@ _LOW_PARTICIPATION = N_(
 
 
 def _panel_view(
-    l10n: Localizer, tz: dt.tzinfo, panel: Panel, question: RoundAction | None = None
+    l10n: Localizer, context: BotContext, panel: Panel, question: RoundAction | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A round's panel: what it is, how far each organisation is, its buttons; with a
     question, the confirmation instead of the buttons."""
-    r = panel.round
+    r, tz = panel.round, context.services.settings.timezone
     line = RoundLine(r, panel.rated, panel.total, panel.organisations)
     lines = [
-        f"<b>{escape(f'{r.id}. {r.name}')}</b>",
+        f"<b>{escape(round_label(l10n, r))}</b>",
         escape(" · ".join(_status(l10n, tz, line))),
-        escape(l10n.gettext("Scope: {scope}").format(scope=r.scope or "—")),
+        escape(l10n.gettext("Scope: {scope}").format(scope=_round_scope(l10n, context, r))),
     ]
     if panel.organisations:
         lines.append(escape(_progress(l10n, panel.organisations)))
@@ -577,8 +596,7 @@ async def _redraw(
         await press.query.answer(_gone(l10n), show_alert=True)
         return
     await press.query.answer(answer or None, show_alert=bool(answer))
-    tz = context.services.settings.timezone
-    await lookup.edit(press.message, *_panel_view(l10n, tz, panel))
+    await lookup.edit(press.message, *_panel_view(l10n, context, panel))
 
 
 async def _change(press: Press[RoundButton], context: BotContext) -> None:
@@ -599,9 +617,7 @@ async def _change(press: Press[RoundButton], context: BotContext) -> None:
         await lookup.edit(press.message, *_rounds_view(l10n, tz, changed.overview))
         return
     await query.answer(l10n.gettext(_DONE[action]))
-    await lookup.edit(
-        press.message, *_panel_view(l10n, context.services.settings.timezone, changed.panel)
-    )
+    await lookup.edit(press.message, *_panel_view(l10n, context, changed.panel))
 
 
 async def _ask(press: Press[RoundButton], context: BotContext) -> None:
@@ -620,8 +636,7 @@ async def _ask(press: Press[RoundButton], context: BotContext) -> None:
             press.message, _delete_question(l10n, round_), _delete_buttons(l10n, round_)
         )
         return
-    tz = context.services.settings.timezone
-    await lookup.edit(press.message, *_panel_view(l10n, tz, asked.panel, action))
+    await lookup.edit(press.message, *_panel_view(l10n, context, asked.panel, action))
 
 
 _REMINDING = {

@@ -26,7 +26,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
 )
-from handlers.render import closing, cycle_name, escape
+from handlers.render import closing, cycle_name, distribution_line, escape
 
 # /start's payload behind a group card's ✍: t.me/<bot>?start=r<round>_<rec> (Telegram allows
 # 64 characters of [A-Za-z0-9_-]; an invite code never looks like this).
@@ -105,7 +105,7 @@ def card_text(
             "",
             escape(
                 counts.format(
-                    counts=l10n.digits(dist.line()),
+                    counts=distribution_line(l10n, dist),
                     rated=l10n.number(rated),
                     total=l10n.number(organisations),
                 )

@@ -209,6 +209,7 @@ async def results_picture(
             bars,
             subtitle=subtitle,
             totals=totals,
+            number=l10n.number,
         )
     )
 
@@ -249,7 +250,7 @@ def _results_page(
             f"<b>{escape(str(row.recommendation.number))}</b> "
             f"{escape(overall_label(l10n, row.overall))}\n"
             f"<i>{escape(short_text(l10n, row.recommendation))}</i>\n"
-            f"{escape(row.distribution.line() + coalition)}\n"
+            f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
             f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
         )
     nav = []
@@ -381,7 +382,7 @@ async def _pick_published(message: Message, l10n: Localizer, published: list[Rou
     rows = [
         [
             InlineKeyboardButton(
-                l10n.gettext("Results: {round}").format(round=truncate(f"{r.id}. {r.name}", 40)),
+                l10n.gettext("Results: {round}").format(round=render.round_label(l10n, r, 40)),
                 callback_data=RoundResults(r.id).pack(),
             )
         ]
@@ -527,17 +528,19 @@ async def _offer_comparison(
         await message.reply_text(escape(text), reply_markup=InlineKeyboardMarkup([[button]]))
         return
     text = l10n.gettext("Which rounds? First choose the earlier round:")
-    markup = _round_buttons(rounds, 0, group_id)
+    markup = _round_buttons(l10n, rounds, 0, group_id)
     await message.reply_text(escape(text), reply_markup=markup)
 
 
-def _round_buttons(rounds: list[Round], earlier: int, group_id: int) -> InlineKeyboardMarkup:
+def _round_buttons(
+    l10n: Localizer, rounds: list[Round], earlier: int, group_id: int
+) -> InlineKeyboardMarkup:
     """A button per round: each as the earlier round (`earlier` 0), or as the later one."""
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    truncate(f"{r.id}. {r.name}", 40),
+                    render.round_label(l10n, r, 40),
                     callback_data=CompareRounds(
                         earlier or r.id, r.id if earlier else 0, group_id
                     ).pack(),
@@ -564,7 +567,7 @@ async def on_compare_button(press: Press[CompareRounds], context: BotContext) ->
         text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
             name=earlier.name
         )
-        markup = _round_buttons(others, earlier.id, data.group)
+        markup = _round_buttons(l10n, others, earlier.id, data.group)
         await lookup.edit(message, escape(text), markup)
         return
     if message.chat.type == "private":
@@ -653,19 +656,36 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
         else l10n.gettext("No recommendation changed colour between these rounds.")
     ]
     apart = comparison.not_in_both + comparison.unrated
-    if apart:
+    if apart:  # only the parts that are not zero
+        absent, unrated = comparison.not_in_both, comparison.unrated
+        parts = [
+            *(
+                [
+                    l10n.ngettext(
+                        "{count} in only one of the rounds",
+                        "{count} in only one of the rounds",
+                        absent,
+                    ).format(count=l10n.number(absent))
+                ]
+                if absent
+                else []
+            ),
+            *(
+                [
+                    l10n.ngettext(
+                        "{count} without a colour in one round (not enough ratings or contested)",
+                        "{count} without a colour in one round (not enough ratings or contested)",
+                        unrated,
+                    ).format(count=l10n.number(unrated))
+                ]
+                if unrated
+                else []
+            ),
+        ]
         lines.append(
             l10n.ngettext(
-                "{count} not comparable: {absent} not in both rounds, {unrated} without a "
-                "colour in one of them (not enough ratings or contested).",
-                "{count} not comparable: {absent} not in both rounds, {unrated} without a "
-                "colour in one of them (not enough ratings or contested).",
-                apart,
-            ).format(
-                count=l10n.number(apart),
-                absent=l10n.number(comparison.not_in_both),
-                unrated=l10n.number(comparison.unrated),
-            )
+                "{count} not comparable: {parts}.", "{count} not comparable: {parts}.", apart
+            ).format(count=l10n.number(apart), parts=" · ".join(parts))
         )
     return lines
 
@@ -703,6 +723,7 @@ def _comparison_picture(
         categories,
         bars,
         subtitle=l10n.gettext("The first two bars count the recommendations in both rounds."),
+        number=l10n.number,
     )
 
 

@@ -13,10 +13,12 @@ from bot.domain.arguments import whole_number
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from bot.domain.model import TranslationStatus
+from bot.domain.outbox import Button, Content, Job, Outgoing
 from bot.domain.spreadsheet import table
 from bot.domain.text import truncate
 from bot.domain.translations import (
     MAX_CHARS,
+    PROMPT_TTL,
     Coverage,
     ExportRow,
     Offer,
@@ -37,14 +39,13 @@ from handlers.common import BotContext, answering_not_allowed, name_of, reader
 from handlers.lookup import edit
 from handlers.render import cycle_name, escape
 
+PROMPT_MINUTES = int(PROMPT_TTL.total_seconds()) // 60
+
 _PROBLEMS = {
     Problem.EMPTY: N_("That message is empty: nothing was saved. Send the Khmer text."),
     Problem.NO_KHMER: N_(
         "That has no Khmer letters: nothing was saved. Send the Khmer translation of the "
         "recommendation, or tap ⏭ Skip or ✖ Stop (to look something up, tap ✖ Stop first)."
-    ),
-    Problem.TOO_SHORT: N_(
-        "That is too short to be the translation: nothing was saved. Send the whole Khmer text."
     ),
     Problem.NOT_KHMER: N_(
         "That is mostly signs or letters of another script, not Khmer text: nothing was saved. "
@@ -58,6 +59,11 @@ _PROBLEMS = {
         "That is too long: at most {limit} characters. Nothing was saved; send a shorter text."
     ),
     Problem.MARKUP: N_("Please send plain text, without HTML tags: nothing was saved."),
+    Problem.TOO_SHORT: N_(
+        "That is far shorter than the English text, so it cannot be its whole translation: "
+        "nothing was saved. Send the whole recommendation in Khmer. To search for a word "
+        "instead, tap ✖ Stop first, then send the word."
+    ),
     Problem.OWN_DRAFT: N_(
         "You wrote this draft: another translator or a coordinator reviews it. Nothing was "
         "changed."
@@ -120,9 +126,9 @@ def _task_text(l10n: Localizer, context: BotContext, task: Task) -> str:
         lines.append(
             escape(
                 l10n.gettext(
-                    "Send the Khmer text as your next message (within 30 minutes). It is saved "
-                    "as a draft; another translator or a coordinator then reviews it."
-                )
+                    "Send the Khmer text as your next message (within {minutes} minutes). It is "
+                    "saved as a draft; another translator or a coordinator then reviews it."
+                ).format(minutes=l10n.number(PROMPT_MINUTES))
             )
         )
     else:
@@ -212,6 +218,22 @@ async def _step(
 ) -> None:
     translating = context.services.translating
     action = data.action
+    if action is TranslateAction.STOP and _carries(press.message, TranslateAction.NEXT):
+        # Under a saved draft nothing waits: the confirmation stays, its buttons go.
+        await translating.stop(user.id)
+        await press.query.answer()
+        await press.message.edit_reply_markup(None)
+        return
+    if action is TranslateAction.NEXT:
+        offer = await translating.offer(user.id, Purpose.TRANSLATE)
+        await press.query.answer()
+        await press.message.edit_reply_markup(None)
+        await press.message.reply_text(
+            _offer_text(l10n, context, offer, Purpose.TRANSLATE),
+            reply_markup=_task_markup(l10n, offer),
+            do_quote=False,
+        )
+        return
     if action is TranslateAction.STOP:
         await translating.stop(user.id)
         await press.query.answer()
@@ -262,36 +284,57 @@ async def _step(
 
 async def _reviewing(message: Message, data: TranslateStep) -> bool:
     """Whether ⏭ was pressed under a draft to review (it carries ✅ for the same text)."""
+    return _carries(message, TranslateAction.APPROVE, data.rec)
+
+
+def _carries(message: Message, action: TranslateAction, rec: int | None = None) -> bool:
+    """Whether the message carries this button."""
     markup = message.reply_markup
-    approve = TranslateStep(TranslateAction.APPROVE, data.rec).pack()
+    packed = TranslateStep(action, rec).pack()
     return markup is not None and any(
-        b.callback_data == approve for row in markup.inline_keyboard for b in row
+        b.callback_data == packed for row in markup.inline_keyboard for b in row
+    )
+
+
+def _next_markup(l10n: Localizer) -> InlineKeyboardMarkup:
+    """Under a saved draft: go on to the next recommendation, or stop."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button("✍ " + l10n.gettext("Next recommendation"), TranslateAction.NEXT),
+                _button("✖ " + l10n.gettext("Stop"), TranslateAction.STOP),
+            ]
+        ]
     )
 
 
 async def _after_saving(
     message: Message, l10n: Localizer, context: BotContext, user: User, saved: Saved
 ) -> None:
-    """Say what was saved, then give the next task of the same kind."""
+    """Say what was saved. After a review, the next draft to review (it waits for a button);
+    after a draft, buttons for the next one: nothing waits for a text, so the translator's next
+    message (a search, say) never becomes another recommendation's draft by mistake."""
     rec = context.services.catalog.by_id.get(saved.recommendation_id or 0)
     number = str(rec.number) if rec else "?"
     cycle = rec.cycle if rec else 0
-    if saved.status is TranslationStatus.REVIEWED:
-        done = l10n.gettext(
-            "{number} (cycle {cycle}) is reviewed: cards show its Khmer text without the draft "
-            "mark."
-        )
-        purpose = Purpose.REVIEW
-    else:
+    if saved.status is not TranslationStatus.REVIEWED:
         done = l10n.gettext(
             "Saved as a draft of {number} (cycle {cycle}): it can be found by its Khmer words "
-            "now, and cards mark it as a draft until it is reviewed. Thank you!"
+            "now, and cards mark it as a draft until it is reviewed. Thank you! Your next "
+            "message is a search again: tap ✍ Next recommendation to go on translating."
         )
-        purpose = Purpose.TRANSLATE
+        await message.reply_text(
+            escape(done.format(number=number, cycle=l10n.number(cycle))),
+            reply_markup=_next_markup(l10n),
+        )
+        return
+    done = l10n.gettext(
+        "{number} (cycle {cycle}) is reviewed: cards show its Khmer text without the draft mark."
+    )
     await message.reply_text(escape(done.format(number=number, cycle=l10n.number(cycle))))
-    offer = await context.services.translating.offer(user.id, purpose)
+    offer = await context.services.translating.offer(user.id, Purpose.REVIEW)
     await message.reply_text(
-        _offer_text(l10n, context, offer, purpose), reply_markup=_task_markup(l10n, offer)
+        _offer_text(l10n, context, offer, Purpose.REVIEW), reply_markup=_task_markup(l10n, offer)
     )
 
 
@@ -399,8 +442,8 @@ def coverage_text(l10n: Localizer, coverage: Coverage) -> str:
             l10n.gettext(
                 "The files list every recommendation with its English and Khmer texts, status, "
                 "translator, reviewer and dates. To work offline, fill in text_km and give the "
-                "file back to a coordinator, who imports it with ./scripts/run-bot import FILE: "
-                "rows that did not change are left as they are."
+                "file back to a coordinator, who hands it to the person who runs the bot's "
+                "server to load it: rows that did not change are left as they are."
             )
         ),
     ]
@@ -476,6 +519,40 @@ async def on_file(press: Press[TranslationsFile], context: BotContext) -> None:
     )
 
 
+async def _tell_appointed(
+    context: BotContext, target: int, appointed: bool, telegram_code: str | None = None
+) -> None:
+    """Through the outbox, in their language: the person is now (or no longer) a translator.
+    Someone the bot has not met yet gets their Telegram's language when appointed by a reply,
+    else Khmer (a translator into Khmer reads it)."""
+    services = context.services
+    language = await services.known_language(target) or services.translations.pick(
+        telegram_code or "km"
+    )
+    l10n = services.translations.localizer(language)
+    if appointed:
+        text = l10n.gettext(
+            "You are now a translator of the coalition's recommendations into Khmer: send "
+            "/translate to start (or tap ✍ Translate). /translations shows how far the work is."
+        )
+        label = "✍ " + l10n.gettext("Translate")
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (Button(label, TranslateStep(TranslateAction.NEXT).pack()),),
+        )
+    else:
+        text = l10n.gettext("You are no longer a translator. Thank you for your work!")
+        buttons = ()
+    await services.outbox.send(
+        Outgoing(
+            target,
+            Content(escape(text), buttons=buttons),
+            Job.NOTICE,
+            language=l10n.language,
+            reference="notice",
+        )
+    )
+
+
 def _translators_view(
     l10n: Localizer, people: list[tuple[int, str]]
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -540,6 +617,9 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
         name = name_of(person) if person is not None else ""
         changed = await translating.appoint(user.id, target, name=name)
         await sync_menus(context.bot, context.services)  # their menu, before the reply
+        if changed:
+            code = person.language_code if person is not None else None
+            await _tell_appointed(context, target, True, code)
         text = (
             l10n.gettext("{id} is now a translator.")
             if changed
@@ -585,6 +665,8 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
         return
     changed = await translating.appoint(press.user.id, data.user, data.appoint)
     await sync_menus(context.bot, context.services)
+    if changed:
+        await _tell_appointed(context, data.user, data.appoint)
     if data.appoint:
         said = l10n.gettext("{id} is now a translator.") if changed else ""
     else:

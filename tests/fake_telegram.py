@@ -822,6 +822,26 @@ class FakeTelegram:
             "chat": {"id": key[0], "type": "private" if key[0] > 0 else "supergroup"},
         }
 
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
+        stored = self.messages.get(key)
+        if stored is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        check_markup(params.get("reply_markup"))
+        if stored.reply_markup == params.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same",
+            )
+        stored.reply_markup = params.get("reply_markup")
+        return {
+            "message_id": key[1],
+            "date": int(time.time()),
+            **stored.as_sent(),
+            "chat": {"id": key[0], "type": "private" if key[0] > 0 else "supergroup"},
+        }
+
     def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
         key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
         if key not in self.messages:

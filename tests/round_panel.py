@@ -19,7 +19,8 @@ async def round_panel(
 ) -> StoredMessage:
     """/rounds, then the round's button: the listing redrawn as that round's panel."""
     listing = await tg.reply_to(user, "/rounds", chat=chat)
-    [label] = [t for t in labels(listing) if t.startswith(f"{round_id}. ")]
+    khmer = str(round_id).translate(str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩"))
+    [label] = [t for t in labels(listing) if t.startswith((f"{round_id}. ", f"{khmer}. "))]
     assert await press(tg, listing, button(listing, label), user) == ""
     return await edited(tg, listing)
 

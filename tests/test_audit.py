@@ -158,7 +158,7 @@ async def test_audit_names_who_and_what_in_phnom_penh_time_a_page_at_a_time(
     # In Khmer: the actions, the round and the group in Khmer.
     await services.set_language(COORDINATOR_ID, "km")
     log = await tg.reply_to(COORDINATOR, "/audit")
-    assert "(ម៉ោង ភ្នំពេញ) · Coord · បានបិទវគ្គវាយតម្លៃ · វគ្គទី១ «Mid-term»" in log.text
+    assert "(តាមម៉ោងភ្នំពេញ) · Coord · បានបិទវគ្គវាយតម្លៃ · វគ្គទី១ «Mid-term»" in log.text
     assert "ដីធ្លី និងធនធានធម្មជាតិ" in log.text
 
     # More than a page: ▶ older, ◀ newer, in place.

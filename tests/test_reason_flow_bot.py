@@ -440,7 +440,7 @@ async def test_reasons_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None:
     assert number_of(await tg.reply_to(member, "១១៨.៦")) == "118.6"
     saved = await tg.reply_to(member, "ច្បាប់មិនទាន់អនុម័ត")
     assert saved.text == "បានរក្សាទុកហេតុផលសម្រាប់ 118.1 🟠។"
-    assert [b["text"] for b in buttons(saved)] == ["នោះជាការស្វែងរក"]
+    assert [b["text"] for b in buttons(saved)] == ["🔎 ខ្ញុំចង់ស្វែងរក មិនមែនហេតុផលទេ"]
     await next_message(tg, member["id"])  # the next card
     assert await reasons(services) == {"ORG0:118.1": "ច្បាប់មិនទាន់អនុម័ត"}
     assert (await tg.reply_to(member, "/start r1_999999")).text.startswith("លិង្កនេះមិននាំទៅអនុសាសន៍")

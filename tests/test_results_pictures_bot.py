@@ -41,7 +41,7 @@ async def test_compare_counts_what_cannot_be_compared_and_draws_before_and_after
     lines = reply.text.split("\n")
     assert lines[:2] == [
         "<b>⬆ 1 progressed · ⬇ 0 regressed · = 0 stayed</b>",
-        "<b>3 not comparable: 2 not in both rounds, 1 without a colour in one of them "
+        "<b>3 not comparable: 2 in only one of the rounds · 1 without a colour in one round "
         "(not enough ratings or contested).</b>",
     ]
     assert any(line.startswith("⬆ 118.7: 🔴 → 🟠 — ") for line in lines)

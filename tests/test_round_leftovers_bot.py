@@ -291,10 +291,10 @@ async def test_compare_without_numbers_offers_the_rounds_as_buttons(
     await services.set_language(member["id"], "km")
     offer = await tg.reply_to(member, "/compare")
     assert offer.text == "ប្រៀបធៀបវគ្គវាយតម្លៃណាខ្លះ? សូមជ្រើសរើសវគ្គមុនសិន៖"
-    await press(tg, offer, button(offer, "2. Mid-term"), member)
+    await press(tg, offer, button(offer, "២. Mid-term"), member)
     later = await edited(tg, offer)
     assert later.text == "វគ្គមុន៖ «Mid-term»។ ឥឡូវសូមជ្រើសរើសវគ្គក្រោយ៖"
-    await press(tg, later, button(later, "3. Final"), member)
+    await press(tg, later, button(later, "៣. Final"), member)
     assert "«Mid-term» → «Final»" in await comparison_shown(tg, member)
 
 

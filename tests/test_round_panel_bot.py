@@ -55,7 +55,7 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
         "<b>1. Mid-term</b>\n"
         "Cycle 2 · 3 recommendations · open · closes December 31, 2026 (Phnom Penh) · "
         "1 of 3 organisations took part\n"
-        "Scope: c2 118.1-118.3\n"
+        "Scope: Cycle 2 · 118.1–118.3\n"
         "ORG0 2/3 · ORG1 0/3 · ORG2 0/3"
     )
     assert labels(panel) == [
@@ -231,7 +231,7 @@ async def test_remind_those_behind_tells_each_unfinished_organisation_once_an_ho
         ),
         (
             khmer["id"],
-            "រំលឹក៖ វគ្គវាយតម្លៃ «Behind» បិទ ថ្ងៃទី៣១ ខែធ្នូ ឆ្នាំ២០២៦ (ម៉ោង ភ្នំពេញ)។ "
+            "រំលឹក៖ វគ្គវាយតម្លៃ «Behind» បិទនៅថ្ងៃទី៣១ ខែធ្នូ ឆ្នាំ២០២៦ (តាមម៉ោងភ្នំពេញ)។ "
             "អង្គការរបស់អ្នកបានវាយតម្លៃ ១ ក្នុងចំណោម ២៖ នៅសល់ ១។",
         ),
     ]

@@ -253,7 +253,7 @@ async def test_a_whole_round_from_group_cards_to_the_exported_table(
 
     # The lookup card shows the latest published colour.
     card = await tg.reply_to(reps[1], "118.63")
-    assert "Latest assessment (Mid-term review 2026): 🟠 Orange: some progress — 🔴 1 · 🟠 2" in (
+    assert "Latest assessment (Mid-term review 2026): 🟠 some progress — 🔴 1 · 🟠 2" in (
         card.text
     )
 

@@ -33,6 +33,8 @@ REVIEWER = {"id": 5002, "is_bot": False, "first_name": "Vibol", "language_code":
 GUEST = {"id": 5003, "is_bot": False, "first_name": "Guest", "language_code": "km"}
 # 118.6 in Khmer, with a word no other text has (ស្វាយចន្ទី, cashew) to search for.
 DRAFT = "ផ្តល់សច្ចាប័នលើអនុសញ្ញាអន្តរជាតិស្តីពីការការពារសិទ្ធិពលករចំណាកស្រុក និងសមាជិកគ្រួសាររបស់ពួកគេ ស្វាយចន្ទី"
+# 118.1 in Khmer: long enough for its 152-character English text.
+PROTOCOL = "ផ្តល់សច្ចាប័នលើពិធីសារស្រេចចិត្តទីមួយនៃកតិកាសញ្ញាអន្តរជាតិស្តីពីសិទ្ធិពលរដ្ឋ និងសិទ្ធិនយោបាយ"
 CORRECTED = "ផ្តល់សច្ចាប័នលើអនុសញ្ញាអន្តរជាតិស្តីពីការការពារសិទ្ធិពលករចំណាកស្រុកទាំងអស់ និងសមាជិកគ្រួសាររបស់ពួកគេ"
 
 
@@ -41,6 +43,14 @@ async def appoint(tg: FakeTelegram, *people: dict[str, Any]) -> None:
         said = await tg.reply_to(KHMER_COORDINATOR, f"/translators {person['id']}")
         assert said.text == f"ឥឡូវ {person['id']} ជាអ្នកបកប្រែហើយ។"
         await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # the list
+        told = await next_private(tg, person["id"])  # through the outbox, in their language
+        assert told.text.startswith("ឥឡូវអ្នកជាអ្នកបកប្រែ")
+
+
+async def go_on(tg: FakeTelegram, saved: Any, person: dict[str, Any]) -> Any:
+    """✍ Next recommendation under a saved draft: the next task, in a new message."""
+    await press(tg, saved, button(saved, "✍ អនុសាសន៍បន្ទាប់"), person)
+    return await next_private(tg, person["id"])
 
 
 async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
@@ -56,11 +66,13 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.6</b> · ជុំទី២")
     assert "Ratify the International Convention on the Protection of the Rights" in task.text
     assert "ពាក្យបច្ចេកទេសក្នុងអត្ថបទនេះ៖" in task.text  # the glossary's terms it contains
+    assert "(ក្នុងរយៈពេល ៣០ នាទី)" in task.text  # Khmer digits
     assert [b["text"] for b in buttons(task)] == ["⏭ រំលង", "✖ ឈប់"]
 
     saved = await tg.reply_to(TRANSLATOR, DRAFT)
     assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.6 (ជុំទី២)")
-    following = await next_private(tg, TRANSLATOR["id"])
+    assert [b["text"] for b in buttons(saved)] == ["✍ អនុសាសន៍បន្ទាប់", "✖ ឈប់"]
+    following = await go_on(tg, saved, TRANSLATOR)
     assert following.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>")
     assert "<b>118.6</b>" not in following.text
 
@@ -89,6 +101,7 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     assert draft.text.startswith("🔎 ត្រួតពិនិត្យសេចក្តីព្រាងជាភាសាខ្មែរ៖ <b>118.6</b>")
     assert "សេចក្តីព្រាងជាភាសាខ្មែរ ដោយ Sreymom៖" in draft.text
     assert DRAFT in draft.text
+    assert "ចុច ✅ អនុម័ត បើវាត្រឹមត្រូវ ឬចុច ✏️ កែ ហើយអនុម័ត" in draft.text
     await press(tg, draft, button(draft, "✏️ កែ ហើយអនុម័ត"), REVIEWER)
     asked = await next_private(tg, REVIEWER["id"])
     assert asked.text.startswith("សូមផ្ញើអត្ថបទខ្មែរដែលបានកែរួច")
@@ -126,8 +139,9 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
         english: "🔎",  # no Khmer at all: not a translation but a look-up
         english + " ខ្មែរ": "សារនោះមើលទៅដូចជាអត្ថបទអង់គ្លេស",
         " ": "ផ្ញើលេខ ដូចជា 118.6",  # nothing to save: what to send instead
-        "ក" + "\u200b" * 2000: "សារនោះខ្លីពេក",  # invisible characters do not count
+        "ក" + "\u200b" * 2000: "សារនោះខ្លីជាងអត្ថបទអង់គ្លេស",  # invisible characters do not count
         "ក😀" * 10: "សារនោះភាគច្រើនជាសញ្ញា",
+        "ដំឡូងមី": "សារនោះខ្លីជាងអត្ថបទអង់គ្លេសឆ្ងាយណាស់",  # a search word, not a translation
     }
     for text, said in refusals.items():
         answer = await tg.reply_to(TRANSLATOR, text)
@@ -135,7 +149,7 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
     assert await services.translating.store.export_rows()  # nothing stored:
     assert all(r.stored is None for r in await services.translating.store.export_rows())
     # The prompt survives the refusals: a good text is then saved.
-    saved = await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ")
+    saved = await tg.reply_to(TRANSLATOR, "ក" * len(english))
     assert saved.text.startswith(f"បានរក្សាទុកជាសេចក្តីព្រាងនៃ {number}")
 
 
@@ -151,7 +165,7 @@ def test_the_text_check_names_each_problem() -> None:
     assert check_text("ក" + "\u200b" * 2000, english) is Problem.TOO_SHORT
     assert check_text("\u202eក\u202eខ", english) is Problem.TOO_SHORT
     assert check_text("ក😀" * 10, english) is Problem.NOT_KHMER
-    assert check_text("ក" + "\u200b" * 10 + "ខគឃងចឆ", english) is None
+    assert check_text("ក" + "\u200b" * 10 + "ផ្តល់សច្ចាប័នលើអនុសញ្ញា", english) is None
     assert visible_text("\u202eផ្តល់\u200bសច្ចាប័ន\u2066") == "ផ្តល់សច្ចាប័ន"
 
 
@@ -187,6 +201,8 @@ async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApp
         "5001 លែងជាអ្នកបកប្រែទៀតហើយ។"
     )
     assert "(5001)" not in (await edited(tg, listing)).text
+    told = await next_private(tg, TRANSLATOR["id"])  # told, in their language
+    assert told.text == "អ្នកលែងជាអ្នកបកប្រែទៀតហើយ។ សូមអរគុណចំពោះការងាររបស់អ្នក!"
     await tg.menu_published(TRANSLATOR["id"], "deleteMyCommands")
     assert "translate" not in tg.menu(TRANSLATOR)
     stop = TranslateStep(TranslateAction.STOP).pack()
@@ -200,10 +216,8 @@ async def test_export_then_import_changes_nothing(
     services = services_of(bot)
     await appoint(tg, TRANSLATOR, REVIEWER)
     await tg.reply_to(TRANSLATOR, "/translate")
-    await tg.reply_to(TRANSLATOR, DRAFT)
-    await next_private(tg, TRANSLATOR["id"])
+    await go_on(tg, await tg.reply_to(TRANSLATOR, DRAFT), TRANSLATOR)
     await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ\nបន្ទាត់ទីពីរ")  # two lines
-    await next_private(tg, TRANSLATOR["id"])
     draft_id = next(r.stored for r in await services.translating.store.export_rows() if r.stored)
     assert draft_id is not None
     await services.translating.approve(REVIEWER["id"], "Vibol", draft_id.recommendation_id)
@@ -264,13 +278,15 @@ async def test_translations_shows_coverage_and_sends_both_files(
     await appoint(tg, TRANSLATOR)
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
-    await next_private(tg, TRANSLATOR["id"])
     overview = await tg.reply_to(TRANSLATOR, "/translations")
     assert (
-        "ជុំទី២៖ ░░░░░░░░░░ ០ % — បានត្រួតពិនិត្យ ០ · សេចក្តីព្រាង ១ · គ្មាន ២០៤ (ក្នុងចំណោម ២០៥)"
+        "ជុំទី២៖ ░░░░░░░░░░ ០ % — បានត្រួតពិនិត្យ ០ · សេចក្តីព្រាង ១ · មិនទាន់បកប្រែ ២០៤ (ក្នុងចំណោម ២០៥)"
         in overview.text
     )
     assert "• Sreymom៖ សេចក្តីព្រាង ១ ត្រួតពិនិត្យ ០" in overview.text
+    # Offline files go back through a coordinator to whoever runs the server: no shell command.
+    assert "អ្នកគ្រប់គ្រងម៉ាស៊ីនមេ" in overview.text
+    assert "./scripts" not in overview.text
     for label, name in (("CSV", "translations-km.csv"), ("XLSX", "translations-km.xlsx")):
         await press(tg, overview, button(overview, label), TRANSLATOR)
         sent = await tg.next_call("sendDocument", chat_id=TRANSLATOR["id"])
@@ -319,9 +335,9 @@ async def test_a_prompt_survives_a_restart_and_expires_after_30_minutes(
         assert "<b>118.1</b>" in task.text
 
     async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as bot:
-        saved = await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារ")
+        saved = await tg.reply_to(TRANSLATOR, PROTOCOL)
         assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1 (ជុំទី២)")
-        await next_private(tg, TRANSLATOR["id"])  # 118.2, asked now
+        await go_on(tg, saved, TRANSLATOR)  # 118.2, asked now
         clock.advance(minutes=30, seconds=1)
         # Half an hour later a Khmer message is a search again.
         await tg.reply_to(TRANSLATOR, "ដីធ្លី")
@@ -350,6 +366,63 @@ async def test_a_coordinator_appoints_someone_the_bot_knows_with_buttons(
     assert "Chanthy" in log.text
 
 
+async def test_after_a_saved_draft_the_next_message_is_a_search_not_another_draft(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """A Khmer reviewer's find: the word sent after a draft became the next recommendation's
+    draft. Now the next task waits for a button, and a search word is refused as a draft."""
+    services = services_of(bot)
+    await appoint(tg, TRANSLATOR, REVIEWER)
+    told = await tg.reply_to(GUEST, "ដំឡូងមី")  # what a search for it answers
+    await tg.reply_to(TRANSLATOR, "/translate")  # 118.1
+    saved = await tg.reply_to(TRANSLATOR, PROTOCOL)
+    assert saved.text.startswith("បានរក្សាទុកជាសេចក្តីព្រាងនៃ 118.1")
+    assert "សារបន្ទាប់របស់អ្នកគឺជាការស្វែងរកវិញ" in saved.text
+    searched = await tg.reply_to(TRANSLATOR, "ដំឡូងមី")
+    assert searched.text == told.text  # a search, as anyone's
+    stored = [r.stored for r in await services.translating.store.export_rows() if r.stored]
+    assert [s.recommendation_id for s in stored] == [rec_id(services, "118.1")]
+
+    # Asked for a text, a search word is refused as far too short, with how to search.
+    task = await go_on(tg, saved, TRANSLATOR)
+    assert "<b>118.2</b>" in task.text
+    refused = await tg.reply_to(TRANSLATOR, "ដំឡូងមី")
+    assert refused.text.startswith("សារនោះខ្លីជាងអត្ថបទអង់គ្លេសឆ្ងាយណាស់")
+    assert "ចុច ✖ ឈប់ ជាមុនសិន" in refused.text
+    await press(tg, task, button(task, "✖ ឈប់"), TRANSLATOR)
+    await edited(tg, task)
+    assert (await tg.reply_to(TRANSLATOR, "ដំឡូងមី")).text == told.text
+    await tg.reply_to(TRANSLATOR, "/translate")
+    await tg.reply_to(TRANSLATOR, "ផ្តល់សច្ចាប័នលើពិធីសារទាំងពីរនៃ ICCPR")  # 118.2
+
+    # A reviewer's next message after ✅ is a search too, not the next draft's correction.
+    offer = await tg.reply_to(REVIEWER, "/translate")
+    await press(tg, offer, button(offer, "🔎 ត្រួតពិនិត្យសេចក្តីព្រាង ២"), REVIEWER)
+    draft = await edited(tg, offer)
+    await press(tg, draft, button(draft, "✅ អនុម័ត"), REVIEWER)
+    await next_private(tg, REVIEWER["id"])  # reviewed
+    following = await next_private(tg, REVIEWER["id"])  # the other draft, to review
+    assert following.text.startswith("🔎")
+    assert (await tg.reply_to(REVIEWER, "ដំឡូងមី")).text == told.text
+    drafts = [r.stored for r in await services.translating.store.export_rows() if r.stored]
+    assert [s.status for s in drafts].count(TranslationStatus.DRAFT) == 1
+    assert "ដំឡូងមី" not in {s.text_km for s in drafts}
+
+
+async def test_an_appointed_translator_is_told_and_starts_with_a_button(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    said = await tg.reply_to(KHMER_COORDINATOR, f"/translators {TRANSLATOR['id']}")
+    assert said.text.endswith("ជាអ្នកបកប្រែហើយ។")
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # the list
+    told = await next_private(tg, TRANSLATOR["id"])
+    assert told.text.startswith("ឥឡូវអ្នកជាអ្នកបកប្រែ")
+    assert "/translate" in told.text
+    await press(tg, told, button(told, "✍ បកប្រែ"), TRANSLATOR)
+    task = await next_private(tg, TRANSLATOR["id"])
+    assert task.text.startswith("✍ បកប្រែជាភាសាខ្មែរ៖ <b>118.1</b>")
+
+
 async def test_a_reply_to_a_reason_prompt_is_the_reason_not_a_translation(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
@@ -374,7 +447,7 @@ async def test_a_reply_to_a_reason_prompt_is_the_reason_not_a_translation(
     [rating] = await services.assessments.repository.ratings(1)
     assert rating.reason == reason
     # A reply to /translate's message is the translation, as a plain message would be.
-    saved = await tg.reply_to(member, "ផ្តល់សច្ចាប័នលើពិធីសារ", reply_to=task.message_id)
+    saved = await tg.reply_to(member, PROTOCOL, reply_to=task.message_id)
     assert saved.text.startswith("Saved as a draft of 118.1")
 
 

@@ -16,6 +16,8 @@ _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width 
 # Ids and round numbers: ASCII digits only (str.isdigit also accepts '²', which int() refuses),
 # and at most 15 of them (SQLite integers stop at 19 digits; Telegram ids have at most 13).
 _WHOLE = re.compile(r"[0-9]{1,15}")
+# The round word before a round's number is the number alone: 'round 2', 'វគ្គទី២', 'វគ្គ 2'.
+_ROUND_WORD = re.compile(r"(?:\bround|វគ្គ(?:ទី)?)\s*(?=[0-9])", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
@@ -78,11 +80,12 @@ class Words:
 
 def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
     """Read a command's words ('/export ១ xlsx ប្រធានបទ' -> 1, {xlsx, themes}): numbers in
-    ASCII or Khmer digits, option words in English or Khmer, any case."""
+    ASCII or Khmer digits (after the round word or not: 'វគ្គទី២' is 2), option words in
+    English or Khmer, any case."""
     numbers: list[int] = []
     found: set[str] = set()
     rest: list[str] = []
-    for word in normalise(arguments(command)).split():
+    for word in _ROUND_WORD.sub(" ", normalise(arguments(command))).split():
         number = whole_number(word)
         meant = options.get(word.casefold())
         if number is not None:
@@ -92,6 +95,14 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
         else:
             rest.append(word)
     return Words(tuple(numbers), frozenset(found), tuple(rest))
+
+
+def round_word(text: str) -> int | None:
+    """The round a text names alone ('round 2', 'វគ្គទី២', 'វគ្គ ២'), else None."""
+    words = _ROUND_WORD.sub(" ", normalise(text)).split()
+    if len(words) != 1 or not _ROUND_WORD.search(normalise(text)):
+        return None
+    return whole_number(words[0])
 
 
 def cycle_word(word: str) -> int | None:

@@ -19,6 +19,7 @@ LANGUAGES = ("en", "km")
 # running text and lists alike) and a time on a 24-hour clock after ម៉ោង; its digits are Khmer.
 _DATE = {"en": "MMMM d, y", "km": "'ថ្ងៃទី'd 'ខែ'MMMM 'ឆ្នាំ'y"}
 _MONTH = {"en": "LLLL y", "km": "'ខែ'LLLL 'ឆ្នាំ'y"}
+_YEAR = {"en": "y", "km": "'ឆ្នាំ'y"}
 _MOMENT = {"en": "d MMM y, HH:mm", "km": _DATE["km"] + " 'ម៉ោង' HH:mm"}
 _KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 
@@ -59,6 +60,10 @@ class Localizer:
     def month(self, value: dt.date) -> str:
         """A month and its year in the reader's language: 'June 2027', 'ខែមិថុនា ឆ្នាំ២០២៧'."""
         return self.digits(format_date(value, _MONTH[self.language], locale=self.language))
+
+    def year(self, value: dt.date) -> str:
+        """A year on its own in the reader's language: '2021', 'ឆ្នាំ២០២១'."""
+        return self.digits(format_date(value, _YEAR[self.language], locale=self.language))
 
     def time(self, value: dt.time) -> str:
         """A time of day on a 24-hour clock without seconds: '09:00', '០៩:០០'."""

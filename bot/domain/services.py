@@ -285,6 +285,10 @@ class DomainServices(Protocol):
         """The user's chosen language, else their Telegram language, else the stored one."""
         ...
 
+    async def known_language(self, user_id: int) -> str | None:
+        """The language stored for someone the bot has met (chosen or their Telegram's)."""
+        ...
+
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember a user's language choice."""
         ...

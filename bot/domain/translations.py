@@ -29,6 +29,7 @@ PROMPT_TTL = dt.timedelta(minutes=30)
 SKIP_TTL = dt.timedelta(days=1)
 MAX_TERMS = 12
 MIN_VISIBLE = 5  # visible characters: a Khmer translation of a recommendation is longer
+SHORTEST_SHARE = 4  # a translation has at least a quarter of the English text's characters
 _KHMER_LETTER = re.compile(r"[\u1780-\u17b3]")
 _KHMER_SCRIPT = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -46,11 +47,11 @@ class Problem(enum.StrEnum):
 
     EMPTY = "empty"
     NO_KHMER = "no khmer"
-    TOO_SHORT = "too short"
     NOT_KHMER = "not khmer"  # mostly signs, emoji or other scripts
     MOSTLY_ENGLISH = "mostly english"
     TOO_LONG = "too long"
     MARKUP = "markup"
+    TOO_SHORT = "too short"  # far shorter than the English: a search word, not a translation
     OWN_DRAFT = "own draft"
     NOT_A_DRAFT = "not a draft"  # reviewed meanwhile, or never drafted
     GONE = "gone"  # the recommendation no longer exists
@@ -242,7 +243,7 @@ def visible_text(text: str) -> str:
 
 def check_text(text: str, english: str) -> Problem | None:
     """Why a typed Khmer text cannot be saved: empty, no Khmer letters, too short, mostly
-    Latin letters (the English pasted back) or other signs, HTML markup, too long; None when it
+    Latin letters (the English pasted back) or other signs, HTML markup, too long, far too short for the English text; None when it
     can. Invisible characters do not count."""
     stripped = visible_text(text).strip()
     if not stripped:
@@ -263,6 +264,8 @@ def check_text(text: str, english: str) -> Problem | None:
     written = [c for c in stripped if unicodedata.category(c)[0] in "LMS"]
     if 2 * len(_KHMER_SCRIPT.findall(stripped)) <= len(written):
         return Problem.NOT_KHMER
+    if len(stripped) * SHORTEST_SHARE < len(english.strip()):
+        return Problem.TOO_SHORT
     return None
 
 
@@ -351,8 +354,9 @@ class Translating:
 
     async def offer(self, user_id: int, purpose: Purpose | None = None) -> Offer:
         """The next task: a draft to review when `purpose` is REVIEW, else the next text to
-        translate (and how many drafts wait for this person's review). The person's next
-        message is the text asked for."""
+        translate (and how many drafts wait for this person's review). A text to translate
+        makes the person's next message its draft; a draft to review waits for a button (only
+        ✏️ makes the next message the corrected text)."""
         coordinator = await self._require(user_id)
         now = self.clock.now()
         draft_id, waiting = await self.store.drafts_to_review(user_id, coordinator, now)
@@ -361,7 +365,7 @@ class Translating:
             if draft_id is None or draft is None:
                 await self.store.forget(user_id)
                 return Offer(None, waiting)
-            await self.store.ask(user_id, draft_id, Purpose.REVIEW, now + PROMPT_TTL)
+            await self.store.forget(user_id)
             return Offer(self._task(Purpose.REVIEW, draft_id, draft), waiting)
         rec_id = await self.store.next_untranslated(user_id, self._current_cycle(), now)
         if rec_id is None:
