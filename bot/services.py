@@ -191,8 +191,11 @@ class Services:
             clock,
             lambda: self._catalog,
             read_pdf,
-            lambda rows: self.catalog_repository.import_recommendations(
-                rows, self.rules, self.clock.now()
+            lambda rows, draft, user: self.catalog_repository.import_recommendations(
+                rows,
+                self.rules,
+                self.clock.now(),
+                functools.partial(self.report_store.claim_in, draft, user, self.clock.now()),
             ),
             self.refresh_catalog,
         )

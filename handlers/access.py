@@ -24,6 +24,10 @@ _REFUSALS = {
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."
     ),
+    Refusal.COORDINATORS_DO_NOT_RATE: N_(
+        "Coordinators do not rate: the representatives of member organisations do. Send "
+        "/rounds to follow a round."
+    ),
     Refusal.MEMBERSHIP_PAUSED: N_(
         "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
         "Contact a coordinator."

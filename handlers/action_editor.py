@@ -107,6 +107,7 @@ async def _show(
 ) -> None:
     """Send what comes next: the step's prompt, the buttons, the summary or the saved card."""
     services = context.services
+    await services.translating.shadow(user_id)  # the newest prompt wins over /translate's
     draft = progress.draft
     if progress.understood is not None:
         await message.reply_text(escape(understood_text(l10n, progress.understood)))

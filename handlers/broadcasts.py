@@ -431,6 +431,7 @@ async def _show(
     text, markup = await _screen(user.id, draft, l10n, context)
     if draft.step.waits_for_input:
         text += "\n<i>" + escape(_waiting_note(l10n)) + "</i>"
+        await context.services.translating.shadow(user.id)  # the newest prompt wins
     if new:
         sent = await press_or_chat.reply_text(text, reply_markup=markup, do_quote=False)
         await context.services.broadcasts.save(

@@ -54,9 +54,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             id=f"{rec.cycle}-{rec.number}",
             title=f"{rec.number} · {render.cycle_name(l10n, rec.cycle)} "
             f"{render.RESPONSE_ICONS[rec.response]}",
-            description=truncate(
-                rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en, 120
-            ),
+            description=truncate(rec.text_in(l10n.language), 120),
             input_message_content=InputTextMessageContent(
                 render.split_messages([render.card(l10n, catalog, rec)])[0]
             ),

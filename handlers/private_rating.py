@@ -15,7 +15,7 @@ from telegram import (
 from bot.domain.arguments import arguments
 from bot.domain.assessment import Colour, NotInRound, Rating, Round, RoundClosed
 from bot.domain.i18n import Localizer
-from bot.domain.membership import MembershipPaused, NotAllowed
+from bot.domain.membership import CoordinatorsDoNotRate, MembershipPaused, NotAllowed
 from bot.domain.model import Recommendation
 from bot.domain.outbox import Content
 from bot.domain.rounds import (
@@ -152,6 +152,8 @@ async def ask_reason(
 ) -> None:
     """Ask privately for the reason of a rating (the next plain message or a reply gives it);
     `origin`: the group chat whose card was tapped, told if Telegram refuses."""
+    # The newest prompt wins: a /translate waiting for a text stops waiting.
+    await context.services.translating.shadow(user_id)
     # Sent by the outbox (a 403 there marks the person unreachable); the reply is matched to
     # the prompt through the delivery's message id.
     await context.services.assessments.ask_reason(
@@ -190,6 +192,7 @@ async def ask_now(
     await context.services.assessments.prompt_sent(
         user_id, sent.message_id, round_id, rating.recommendation_id
     )
+    await context.services.translating.shadow(user_id)  # the newest prompt wins over /translate
 
 
 async def on_private_reply(update: Update, context: BotContext) -> None:
@@ -361,6 +364,7 @@ async def open_link(message: Message, user: User, l10n: Localizer, context: BotC
     rec = context.services.catalog.by_id.get(rec_id)
     refusal = {
         LinkOpened.NOT_A_RATER: only_representatives(l10n),
+        LinkOpened.COORDINATOR: only_representatives(l10n, CoordinatorsDoNotRate()),
         LinkOpened.PAUSED: only_representatives(l10n, MembershipPaused()),
         LinkOpened.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
         LinkOpened.GONE: leads_nowhere,

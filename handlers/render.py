@@ -92,11 +92,12 @@ def card(
         "",
     ]
     if show_khmer and rec.khmer is not None:
-        lines.append(escape(rec.khmer.text))
-        if rec.khmer.status is TranslationStatus.DRAFT:
+        if rec.khmer.status is TranslationStatus.DRAFT:  # never a draft alone: English first
+            lines.append(escape(rec.text_en))
             lines.append(
                 "<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"
             )
+        lines.append(escape(rec.khmer.text))
     else:
         lines.append(escape(rec.text_en))
         if l10n.language == "km" and rec.khmer is None:
@@ -214,11 +215,11 @@ def card_keyboard(
 
 def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation) -> str:
     """One line of a result list: number, cycle, a snippet, the States, the response icon."""
-    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    text = rec.text_in(l10n.language)
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     snippet = truncate(text, SNIPPET)
     return (  # no words of its own: the cycle and the States come translated
-        f"{index}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
+        f"{l10n.number(index)}. <b>{escape(str(rec.number))}</b> ({escape(cycle_name(l10n, rec.cycle))}) "
         f"{escape(snippet)} — {escape(truncate(states, 60))} {RESPONSE_ICONS[rec.response]}"
     )
 
@@ -575,7 +576,7 @@ def named_counts(l10n: Localizer, counts: dict[Overall, int]) -> str:
 
 def recommendation_text(l10n: Localizer, rec: Recommendation) -> str:
     """The recommendation's text in the reader's language (Khmer when translated)."""
-    return rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    return rec.text_in(l10n.language)
 
 
 def short_text(l10n: Localizer, rec: Recommendation, limit: int = 60) -> str:

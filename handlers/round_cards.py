@@ -12,7 +12,7 @@ from telegram import (
 from bot.domain.access import Refusal
 from bot.domain.assessment import Colour, Distribution, Round
 from bot.domain.i18n import Localizer
-from bot.domain.membership import MembershipPaused, looks_like_code
+from bot.domain.membership import CoordinatorsDoNotRate, MembershipPaused, looks_like_code
 from bot.domain.model import Recommendation, TranslationStatus
 from bot.domain.text import truncate
 from handlers.access import refusal_text
@@ -69,7 +69,7 @@ def card_text(
     rated, and when the colours show)."""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-    text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+    text = rec.text_in(l10n.language)
     if colours:
         counts = l10n.gettext("{counts} — {rated} of {total} organisations")
     elif private:
@@ -93,7 +93,10 @@ def card_text(
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
             *(
-                ["<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>"]
+                [
+                    "<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>",
+                    escape(truncate(rec.khmer.text, 700)),
+                ]
                 if l10n.language == "km"
                 and rec.khmer is not None
                 and rec.khmer.status is TranslationStatus.DRAFT
@@ -187,6 +190,8 @@ def only_representatives(l10n: Localizer, refused: Exception | None = None) -> s
     domain's refusal: a paused organisation's representative is told so)."""
     if isinstance(refused, MembershipPaused):
         return refusal_text(l10n, Refusal.MEMBERSHIP_PAUSED)
+    if isinstance(refused, CoordinatorsDoNotRate):
+        return refusal_text(l10n, Refusal.COORDINATORS_DO_NOT_RATE)
     return l10n.gettext(
         "Only representatives of member organisations can rate. Ask a coordinator for an "
         "invite link."

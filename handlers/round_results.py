@@ -485,6 +485,11 @@ async def compare(message: Message, user: User, l10n: Localizer, context: BotCon
     if not numbers:
         await _offer_comparison(message, l10n, context, user.id, group)
         return
+    if numbers[0] == numbers[1]:
+        await message.reply_text(
+            escape(l10n.gettext("Give two different rounds, for example /compare 1 2."))
+        )
+        return
     for round_id in numbers:
         if await context.services.assessments.round(round_id) is None:
             await message.reply_text(escape(_no_such_round(l10n, round_id)))

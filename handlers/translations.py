@@ -48,6 +48,10 @@ _PROBLEMS = {
         "That has no Khmer letters: nothing was saved. Send the Khmer translation of the "
         "recommendation, or tap ⏭ Skip or ✖ Stop (to look something up, tap ✖ Stop first)."
     ),
+    Problem.NOT_KHMER: N_(
+        "That is mostly signs or letters of another script, not Khmer text: nothing was saved. "
+        "Send the Khmer translation of the recommendation."
+    ),
     Problem.MOSTLY_ENGLISH: N_(
         "That looks like the English text, not a Khmer translation: nothing was saved. Send "
         "the Khmer text (names and numbers may stay in Latin letters)."
@@ -355,6 +359,8 @@ async def take_text(update: Update, context: BotContext) -> bool:
         return False
     if saved is None:
         return False
+    if saved.problem in _NOT_A_TRANSLATION:
+        return False  # plainly no Khmer text: another prompt's answer, or a look-up
     if saved.problem is not None:
         await message.reply_text(
             escape(problem_text(l10n, saved.problem)), reply_markup=_stop_markup(l10n)
@@ -362,6 +368,9 @@ async def take_text(update: Update, context: BotContext) -> bool:
         return True
     await _after_saving(message, l10n, context, user, saved)
     return True
+
+
+_NOT_A_TRANSLATION = frozenset({Problem.EMPTY, Problem.NO_KHMER})
 
 
 def _from_translate(reply: Message, user: User) -> bool:

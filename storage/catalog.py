@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -141,9 +141,14 @@ class CatalogRepository:
             await bump(db)
 
     async def import_recommendations(
-        self, rows: Sequence[RecommendationRow], rules: Sequence[ThemeRule], now: dt.datetime
+        self,
+        rows: Sequence[RecommendationRow],
+        rules: Sequence[ThemeRule],
+        now: dt.datetime,
+        within: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
     ) -> ImportReport:
-        """Add new and update changed recommendations, all or nothing; keep hand-made edits.
+        """Add new and update changed recommendations, all or nothing; keep hand-made edits;
+        `within` runs in the same transaction (what it raises rolls the import back).
 
         The slow part (comparing with what is stored, and the rule themes of what changed) is
         done before the write lock is taken, so a large file keeps voters waiting for a moment
@@ -186,6 +191,8 @@ class CatalogRepository:
                 )
                 await group_lists.resync(db)
                 await bump(db)
+            if within is not None:
+                await within(db)
         return ImportReport(len(plan.inserts), len(plan.updates), plan.unchanged)
 
     async def import_translations(

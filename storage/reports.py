@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import aiosqlite
+
 from bot.domain.audit import AuditAction
 from bot.domain.model import RecNumber, Response
+from bot.domain.reports import DraftGone
 from storage import audit, expiring
 from storage.catalog import bump as bump_revision  # the catalog's one revision counter
 from storage.db import Database
@@ -70,6 +73,19 @@ class ReportRepository:
         if row is None or row[1] is None:
             return None
         return str(row[0]), int(row[1])
+
+    async def claim_in(
+        self, draft_id: int, user_id: int, now: dt.datetime, db: aiosqlite.Connection
+    ) -> None:
+        """Take a draft away inside the import's own transaction; DraftGone (rolling the import
+        back) when it was used, expired, is someone else's or has no cycle."""
+        async with db.execute(
+            "DELETE FROM report_drafts WHERE id = ? AND user_id = ? AND expires_at > ? "
+            "AND cycle IS NOT NULL RETURNING id",
+            (draft_id, user_id, now.isoformat()),
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                raise DraftGone
 
     async def record_import(self, actor: int, detail: str, now: dt.datetime) -> None:
         """Audit an imported report."""

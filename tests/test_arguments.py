@@ -290,8 +290,8 @@ async def test_khmer_digits_in_results_export_compare_promote(
     summary = await tg.reply_to(COORDINATOR, "/results ១")
     assert summary.text.startswith("<b>One</b>")
     await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # the page of results
-    reply = await tg.reply_to(COORDINATOR, "/compare ១ ១")
-    assert reply.text.startswith("<b>No recommendation changed colour between these rounds.</b>")
+    reply = await tg.reply_to(COORDINATOR, "/compare ១ ១")  # read as 1 1: one round twice
+    assert reply.text == "Give two different rounds, for example /compare 1 2."
     reply = await tg.reply_to(COORDINATOR, "/find\n118.6")  # a line break after the command
     assert reply.text.startswith("<b>118.6</b>")
     reply = await tg.reply_to(COORDINATOR, "/promote ១២៣៤៥")

@@ -575,6 +575,7 @@ async def test_digits_of_other_scripts_are_not_numbers_but_khmer_digits_are(
     for command, answer in (
         ("/results ²", "Which round? For example /results 1. See /rounds."),
         ("/compare ² 1", "Give two rounds, for example /compare 1 2."),
+        ("/compare 1 1", "Give two different rounds, for example /compare 1 2."),
         ("/export ١", "Which round? For example /export 1 xlsx. See /rounds."),
     ):
         assert (await tg.reply_to(COORDINATOR, command)).text == answer

@@ -189,3 +189,12 @@ def test_no_latin_digit_in_a_khmer_distribution_line() -> None:
     line = distribution_line(KM, Distribution.of([Colour.RED, Colour.GREEN, Colour.GREEN]))
     assert line == "🔴 ១ · 🟠 ០ · 🟢 ២ · ❔ ០"
     assert not LATIN_DIGIT.search(line)
+
+
+async def test_a_khmer_result_list_is_numbered_in_khmer_digits(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    member, *_ = await published_land_round(tg, bot)
+    found = await tg.reply_to(member, "ដីធ្លី")
+    numbered = [x[:3] for x in found.text.split("\n") if x and x[0] in "០១២៣៤៥៦៧៨៩12345"]
+    assert numbered[:5] == ["១. ", "២. ", "៣. ", "៤. ", "៥. "]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,10 @@ async def test_a_bad_list_changes_nothing(services: Services) -> None:
     with pytest.raises(BadResponses) as twice:
         await services.reports.set_responses(COORDINATOR_ID, "c2 noted: 119.1; accepted: 119.1")
     assert twice.value.params == {"number": "119.1"}
+    for text in ("c0 noted: 119.1", "cycle 0 noted: 119.1", "c9 noted: 119.1"):
+        with pytest.raises(BadResponses) as no_cycle:  # never the current cycle instead
+            await services.reports.set_responses(COORDINATOR_ID, text)
+        assert no_cycle.value.message.startswith("There is no cycle")
     assert stored_responses(services, 2) == before
 
 
@@ -143,3 +148,32 @@ async def test_the_preview_names_what_changed_and_keeps_the_bots_responses(
     assert (
         "Changed: 118.1, 118.2, 118.3, 118.4, 118.5, 118.6, 118.7, 118.8, 118.9, 118.10 and 2 more"
     ) in text
+
+
+async def test_an_import_that_fails_leaves_the_draft_to_import_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft is taken in the import's own transaction: a failure before or after taking
+    it leaves [Import] working, and one successful import uses it up."""
+    pdf = (DATA / "sources" / "A_HRC_26_16_cambodia_2014.pdf").read_bytes()
+    preview = await services.reports.preview(COORDINATOR_ID, pdf)
+    repository, store = services.catalog_repository, services.report_store
+    importing, claiming = repository.import_recommendations, store.claim_in
+
+    async def broken_import(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("disk full")
+
+    async def claim_then_fail(*args: Any) -> None:
+        await claiming(*args)
+        raise RuntimeError("killed after the claim")
+
+    monkeypatch.setattr(repository, "import_recommendations", broken_import)
+    with pytest.raises(RuntimeError):
+        await services.reports.import_draft(COORDINATOR_ID, preview.draft)
+    monkeypatch.setattr(repository, "import_recommendations", importing)
+    monkeypatch.setattr(store, "claim_in", claim_then_fail, raising=False)
+    with pytest.raises(RuntimeError):
+        await services.reports.import_draft(COORDINATOR_ID, preview.draft)
+    monkeypatch.setattr(store, "claim_in", claiming, raising=False)
+    assert await services.reports.import_draft(COORDINATOR_ID, preview.draft) is not None
+    assert await services.reports.import_draft(COORDINATOR_ID, preview.draft) is None

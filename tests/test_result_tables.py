@@ -107,7 +107,7 @@ def test_the_export_grid_per_theme_in_khmer(services: Services, catalog: Catalog
         base.states_raw,
         base.response,
         base.theme_ids,
-        Translation("អត្ថបទ", TranslationStatus.DRAFT, "x"),
+        Translation("អត្ថបទ", TranslationStatus.REVIEWED, "x"),
     )
     untranslated = rec(catalog, "118.2")
     grid = export_rows(

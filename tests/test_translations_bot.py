@@ -11,7 +11,7 @@ from bot.domain.i18n import Translations
 from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
-from bot.domain.translations import Coverage, Problem, Worker, check_text
+from bot.domain.translations import Coverage, Problem, Worker, check_text, visible_text
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
 from handlers.translations import coverage_text, export_table
@@ -81,8 +81,10 @@ async def test_a_translator_goes_from_nothing_to_a_reviewed_khmer_text_in_chat(
     found = await tg.reply_to(GUEST, "ស្វាយចន្ទី")
     assert "118.6" in found.text
     card = await tg.reply_to(GUEST, "118.6")
-    assert DRAFT in card.text
-    assert "ការបកប្រែនេះជាសេចក្តីព្រាង មិនទាន់បានត្រួតពិនិត្យនៅឡើយទេ។" in card.text
+    # Never the draft alone: the English text, then the draft marked as one.
+    english = card.text.index("Ratify the International Convention on the Protection")
+    marked = card.text.index("ការបកប្រែនេះជាសេចក្តីព្រាង មិនទាន់បានត្រួតពិនិត្យនៅឡើយទេ។")
+    assert english < marked < card.text.index(DRAFT)
 
     # Its author cannot approve it, even with a forged button.
     forged = TranslateStep(TranslateAction.APPROVE, rec_id(services, "118.6")).pack()
@@ -135,9 +137,11 @@ async def test_hostile_texts_are_refused_and_nothing_is_half_written(
     refusals = {
         "<b>ខ្មែរ</b> <a href='x'>ខ្មែរ</a>": "សូមផ្ញើអត្ថបទធម្មតា គ្មានស្លាក HTML",
         "ក" * 5000: "អត្ថបទនោះវែងពេក៖ យ៉ាងច្រើន ៣០០០ តួអក្សរ",
-        english: "សារនោះគ្មានអក្សរខ្មែរទេ",
+        english: "🔎",  # no Khmer at all: not a translation but a look-up
         english + " ខ្មែរ": "សារនោះមើលទៅដូចជាអត្ថបទអង់គ្លេស",
-        " ": "សារនោះទទេ",
+        " ": "ផ្ញើលេខ ដូចជា 118.6",  # nothing to save: what to send instead
+        "ក" + "\u200b" * 2000: "សារនោះខ្លីជាងអត្ថបទអង់គ្លេស",  # invisible characters do not count
+        "ក😀" * 10: "សារនោះភាគច្រើនជាសញ្ញា",
         "ដំឡូងមី": "សារនោះខ្លីជាងអត្ថបទអង់គ្លេសឆ្ងាយណាស់",  # a search word, not a translation
     }
     for text, said in refusals.items():
@@ -158,6 +162,12 @@ def test_the_text_check_names_each_problem() -> None:
     assert check_text("ផ្តល់សច្ចាប័ន CAT OP-CAT", english) is None  # acronyms may stay Latin
     assert check_text("<i>ផ្តល់</i>", english) is Problem.MARKUP
     assert check_text("ក" * 3001, english) is Problem.TOO_LONG
+    # Invisible characters do not count; emoji and other scripts are not Khmer text.
+    assert check_text("ក" + "\u200b" * 2000, english) is Problem.TOO_SHORT
+    assert check_text("\u202eក\u202eខ", english) is Problem.TOO_SHORT
+    assert check_text("ក😀" * 10, english) is Problem.NOT_KHMER
+    assert check_text("ក" + "\u200b" * 10 + "ផ្តល់សច្ចាប័នលើអនុសញ្ញា", english) is None
+    assert visible_text("\u202eផ្តល់\u200bសច្ចាប័ន\u2066") == "ផ្តល់សច្ចាប័ន"
 
 
 async def test_stop_and_skip_and_who_may_translate(tg: FakeTelegram, bot: BotApplication) -> None:

@@ -33,6 +33,7 @@ class Refusal(enum.Enum):
 
     COORDINATORS_ONLY = "coordinators only"
     REPRESENTATIVES_ONLY = "representatives only"
+    COORDINATORS_DO_NOT_RATE = "coordinators do not rate"  # representatives rate
     MEMBERSHIP_PAUSED = "membership paused"  # a representative of a deactivated organisation
     MEMBERS_ONLY = "members only"
     PRIVATE_ONLY = "private only"

@@ -142,6 +142,10 @@ class NotAllowed(MembershipError):
     """The caller's role does not allow this."""
 
 
+class CoordinatorsDoNotRate(NotAllowed):
+    """A coordinator (with no organisation of their own) tried to rate: representatives do."""
+
+
 class MembershipPaused(NotAllowed):
     """The caller represents an organisation whose membership is paused (deactivated)."""
 

@@ -86,6 +86,14 @@ class Recommendation:
         first = self.states_raw[0] if self.states_raw else ""
         return bool(first) and self.text_en.rstrip().endswith(")") and f"({first})" in self.text_en
 
+    def text_in(self, language: str) -> str:
+        """The text in a language: Khmer once its translation is reviewed, else English (a
+        draft is never shown alone)."""
+        khmer = self.khmer
+        if language == "km" and khmer is not None and khmer.status is TranslationStatus.REVIEWED:
+            return khmer.text
+        return self.text_en
+
 
 @dataclass(frozen=True)
 class Theme:

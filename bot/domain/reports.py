@@ -29,6 +29,10 @@ def N_(message: str) -> str:
     return message
 
 
+class DraftGone(Exception):
+    """The draft was imported, cancelled or expired meanwhile: the import is rolled back."""
+
+
 class ReportStore(Protocol):
     """Where report drafts, later responses and the current-cycle choice are kept."""
 
@@ -137,10 +141,12 @@ class Reports:
         clock: Clock,
         catalog: Callable[[], Catalog],
         read_pdf: Callable[[bytes], Awaitable[list[list[str]]]],
-        import_rows: Callable[[list[RecommendationRow]], Awaitable[ImportReport]],
+        import_rows: Callable[[list[RecommendationRow], int, int], Awaitable[ImportReport]],
         refresh: Callable[[], Awaitable[bool]],
     ) -> None:
-        """`import_rows` stores rows as a CSV import does; `refresh` rebuilds the catalog."""
+        """`import_rows(rows, draft, user)` stores rows as a CSV import does, claiming the
+        draft in the same transaction (DraftGone rolls it back); `refresh` rebuilds the
+        catalog."""
         self._store, self._clock, self._catalog = store, clock, catalog
         self._read_pdf, self._import_rows, self._refresh = read_pdf, import_rows, refresh
 
@@ -168,12 +174,15 @@ class Reports:
     async def import_draft(self, user_id: int, draft: int) -> Imported | None:
         """Store a previewed report, all or nothing (None: already imported, expired, or no
         cycle chosen); searchable at once."""
-        claimed = await self._store.claim(draft, user_id, self._clock.now())
-        if claimed is None:
+        found = await self._store.draft(draft, user_id, self._clock.now())
+        if found is None or found[1] is None:
             return None
-        report, cycle = from_json(claimed[0]), claimed[1]
+        report, cycle = from_json(found[0]), found[1]
         rows = rows_for(report, cycle, self._catalog())
-        stored = await self._import_rows(rows)
+        try:  # the draft is taken with the rows, all or nothing: after a failure it stays
+            stored = await self._import_rows(rows, draft, user_id)
+        except DraftGone:  # of two taps on [Import], one imports
+            return None
         detail = f"{report.symbol or '?'} → cycle {cycle}: {len(rows)}"
         await self._store.record_import(user_id, detail, self._clock.now())
         await self._refresh()
@@ -183,6 +192,10 @@ class Reports:
         """Store a pasted list 'c2 accepted: 118.1-118.171; noted: 119.1-119.34' (BadResponses)."""
         catalog = self._catalog()
         cycle, parts = parse_response_list(text, catalog.current_cycle)
+        if cycle not in {c.number for c in catalog.cycles}:
+            raise BadResponses(
+                N_("There is no cycle {cycle}. Nothing was changed."), cycle=str(cycle)
+            )
         changes: dict[RecNumber, Response] = {}
         missing: list[str] = []
         for response, ranges in parts:
@@ -303,7 +316,8 @@ def parse_response_list(
         cycle, rest = extract_cycle(normalized)
     except ValueError:
         raise BadResponses(N_("Name one cycle only.")) from None
-    cycle = cycle or default_cycle
+    if cycle is None:
+        cycle = default_cycle
     if cycle is None:
         raise BadResponses(N_("Say which cycle, e.g. c2."))
     marks = list(_WORD.finditer(rest))

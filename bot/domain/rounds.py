@@ -33,7 +33,13 @@ from bot.domain.coalition import Coalition
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import Localizer
 from bot.domain.importer import N_
-from bot.domain.membership import MembershipPaused, NotAllowed, Role, WorkingGroup
+from bot.domain.membership import (
+    CoordinatorsDoNotRate,
+    MembershipPaused,
+    NotAllowed,
+    Role,
+    WorkingGroup,
+)
 from bot.domain.model import Recommendation, Response, Theme
 from bot.domain.numbers import (
     MalformedNumber,
@@ -347,6 +353,7 @@ class LinkOpened(enum.StrEnum):
     RATED = "rated"  # the organisation's rating: the reason is asked for
     UNRATED = "unrated"  # not rated yet: the card, to tap a colour first
     NOT_A_RATER = "not a rater"
+    COORDINATOR = "coordinator"  # coordinators do not rate
     PAUSED = "paused"  # the organisation's membership is paused
     CLOSED = "closed"
     GONE = "gone"  # no such round, or the recommendation is not in it
@@ -1027,6 +1034,8 @@ class Assessments:
     async def rater(self, user_id: int) -> tuple[int, str]:
         """The organisation a user rates for; NotAllowed for guests and inactive organisations."""
         person = await self.coalition.person(user_id)
+        if person is not None and person.organisation_id is None and person.is_coordinator:
+            raise CoordinatorsDoNotRate
         if person is None or person.organisation_id is None:
             raise NotAllowed
         if not person.organisation_active:
@@ -1360,6 +1369,8 @@ class Assessments:
             _, short = await self.rater(user_id)
         except MembershipPaused:
             return Link(LinkOpened.PAUSED)
+        except CoordinatorsDoNotRate:
+            return Link(LinkOpened.COORDINATOR)
         except NotAllowed:
             return Link(LinkOpened.NOT_A_RATER)
         round_ = await self.repository.round(round_id)
@@ -1667,7 +1678,7 @@ def export_rows(
             rec = row.recommendation
             if rec.id not in texts:
                 states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-                text = rec.khmer.text if (l10n.language == "km" and rec.khmer) else rec.text_en
+                text = rec.text_in(l10n.language)
                 texts[rec.id] = f"{rec.number} – {text}" + (
                     "" if rec.is_compound else f" ({states})"
                 )

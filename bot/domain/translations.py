@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,8 +28,10 @@ MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in Engl
 PROMPT_TTL = dt.timedelta(minutes=30)
 SKIP_TTL = dt.timedelta(days=1)
 MAX_TERMS = 12
+MIN_VISIBLE = 5  # visible characters: a Khmer translation of a recommendation is longer
 SHORTEST_SHARE = 4  # a translation has at least a quarter of the English text's characters
 _KHMER_LETTER = re.compile(r"[\u1780-\u17b3]")
+_KHMER_SCRIPT = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -44,6 +47,7 @@ class Problem(enum.StrEnum):
 
     EMPTY = "empty"
     NO_KHMER = "no khmer"
+    NOT_KHMER = "not khmer"  # mostly signs, emoji or other scripts
     MOSTLY_ENGLISH = "mostly english"
     TOO_LONG = "too long"
     MARKUP = "markup"
@@ -231,11 +235,17 @@ class TranslationStore(Protocol):
         ...
 
 
+def visible_text(text: str) -> str:
+    """A text without invisible characters (zero-width spaces and joiners, bidi overrides and
+    other format controls): what is checked and stored."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def check_text(text: str, english: str) -> Problem | None:
-    """Why a typed Khmer text cannot be saved: empty, no Khmer letters, mostly Latin letters
-    (the English pasted back), HTML markup, too long, far too short for the English text (a
-    search word sent by mistake); None when it can."""
-    stripped = text.strip()
+    """Why a typed Khmer text cannot be saved: empty, no Khmer letters, too short, mostly
+    Latin letters (the English pasted back) or other signs, HTML markup, too long, far too short for the English text; None when it
+    can. Invisible characters do not count."""
+    stripped = visible_text(text).strip()
     if not stripped:
         return Problem.EMPTY
     if len(stripped) > MAX_CHARS:
@@ -245,9 +255,15 @@ def check_text(text: str, english: str) -> Problem | None:
     khmer = len(_KHMER_LETTER.findall(stripped))
     if khmer == 0:
         return Problem.NO_KHMER
+    if len("".join(stripped.split())) < MIN_VISIBLE:
+        return Problem.TOO_SHORT
     latin = len(_LATIN_LETTER.findall(stripped))
     if latin > khmer or normalize(english) in normalize(stripped):
         return Problem.MOSTLY_ENGLISH
+    # More than half of the letters, marks and signs (emoji) are Khmer.
+    written = [c for c in stripped if unicodedata.category(c)[0] in "LMS"]
+    if 2 * len(_KHMER_SCRIPT.findall(stripped)) <= len(written):
+        return Problem.NOT_KHMER
     if len(stripped) * SHORTEST_SHARE < len(english.strip()):
         return Problem.TOO_SHORT
     return None
@@ -368,6 +384,12 @@ class Translating:
         """✖: the person's next message is no longer a translation."""
         await self.store.forget(user_id)
 
+    async def shadow(self, user_id: int) -> None:
+        """Another prompt of the bot now waits for this person's text: the newest prompt
+        wins, so a waiting /translate stops waiting (nothing is written when none waits)."""
+        if await self.asked(user_id) is not None:
+            await self.store.forget(user_id)
+
     async def asked(self, user_id: int) -> tuple[int, Purpose] | None:
         """What this person's next message is for (a translation or a corrected draft)."""
         return await self.store.asked(user_id, self.clock.now())
@@ -387,7 +409,7 @@ class Translating:
         problem = check_text(text, english)
         if problem is not None:
             return Saved(rec_id, problem=problem)
-        text = " ".join(text.split())  # one paragraph, as the import reads it back
+        text = " ".join(visible_text(text).split())  # one paragraph, as the import reads it
         if purpose is Purpose.REVIEW:
             return await self._review(user_id, name, rec_id, text, coordinator)
         revision = await self.store.save(

@@ -1,0 +1,61 @@
+"""While /translate waits for a Khmer text, a newer prompt of the bot (a rating's reason, a
+broadcast being composed) takes the next message, and a text with no Khmer is not swallowed."""
+
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram
+from tests.test_broadcasts_bot import link_chats, tap
+from tests.test_lookup_bot import button, edited, press
+from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rules import services_of
+
+REASON = "អាជ្ញាធរមិនទាន់បានអនុវត្តអ្វីទាំងអស់"  # Khmer letters, like a translation
+
+
+async def test_a_reason_asked_after_translate_is_the_reason_not_a_draft(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    (member,) = await coalition_with(bot, 1)
+    services = services_of(bot)
+    await services.translating.appoint(COORDINATOR_ID, member["id"])
+    await open_round(tg, "c2 118.1-118.2", "Check")
+    task = await tg.reply_to(member, "/translate")
+    assert "<b>118.1</b>" in task.text  # /translate waits for a text now
+    card = await tg.reply_to(member, "/rate")
+    await press(tg, card, button(card, "🔴"), member)
+    await edited(tg, card)
+    await tg.next_call("sendMessage", chat_id=member["id"])  # type a reason now, or ⏭ Next
+    said = await tg.reply_to(member, REASON)
+    assert said.text.startswith("Reason saved")
+    assert all(r.stored is None for r in await services.translating.store.export_rows())
+    [rating] = await services.assessments.repository.ratings(1)
+    assert rating.reason == REASON
+
+
+async def test_a_broadcast_text_after_translate_goes_to_the_composer(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    task = await tg.reply_to(COORDINATOR, "/translate")
+    assert task.text.startswith("✍")
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
+    await tap(tg, composer, "Next ▶")
+    await tg.send("Meeting on Friday at 9:00 in Phnom Penh", user=COORDINATOR)
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert [v.text for v in draft.versions] == ["Meeting on Friday at 9:00 in Phnom Penh"]
+    assert await services.translating.asked(COORDINATOR_ID) is None
+
+
+async def test_a_text_without_khmer_while_translate_waits_is_a_lookup(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await tg.reply_to(COORDINATOR, "/translate")
+    found = await tg.reply_to(COORDINATOR, "118.6")
+    assert "118.6" in found.text
+    assert "Khmer" not in found.text
+    assert await services.translating.asked(COORDINATOR_ID) is not None  # still waiting
