@@ -655,33 +655,24 @@ def _comparison_summary(l10n: Localizer, comparison: Comparison) -> list[str]:
         if comparison.changes
         else l10n.gettext("No recommendation changed colour between these rounds.")
     ]
-    apart = comparison.not_in_both + comparison.unrated
-    if apart:  # only the parts that are not zero
-        absent, unrated = comparison.not_in_both, comparison.unrated
-        parts = [
-            *(
-                [
-                    l10n.ngettext(
-                        "{count} in only one of the rounds",
-                        "{count} in only one of the rounds",
-                        absent,
-                    ).format(count=l10n.number(absent))
-                ]
-                if absent
-                else []
-            ),
-            *(
-                [
-                    l10n.ngettext(
-                        "{count} without a colour in one round (not enough ratings or contested)",
-                        "{count} without a colour in one round (not enough ratings or contested)",
-                        unrated,
-                    ).format(count=l10n.number(unrated))
-                ]
-                if unrated
-                else []
-            ),
-        ]
+    if apart := comparison.not_comparable:  # only the parts that are not zero
+        parts = []
+        if absent := comparison.not_in_both:
+            parts.append(
+                l10n.ngettext(
+                    "{count} in only one of the rounds",
+                    "{count} in only one of the rounds",
+                    absent,
+                ).format(count=l10n.number(absent))
+            )
+        if unrated := comparison.unrated:
+            parts.append(
+                l10n.ngettext(
+                    "{count} without a colour in one round (not enough ratings or contested)",
+                    "{count} without a colour in one round (not enough ratings or contested)",
+                    unrated,
+                ).format(count=l10n.number(unrated))
+            )
         lines.append(
             l10n.ngettext(
                 "{count} not comparable: {parts}.", "{count} not comparable: {parts}.", apart
@@ -702,7 +693,7 @@ def _comparison_picture(
         (
             l10n.gettext("Not comparable"),
             charts.NOT_COMPARABLE_RGB,
-            comparison.not_in_both + comparison.unrated,
+            comparison.not_comparable,
         ),
     ]
     blank = (0,) * len(moves)

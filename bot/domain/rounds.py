@@ -1759,6 +1759,11 @@ class Comparison:
         """How many regressed."""
         return len(self.changes) - self.up
 
+    @property
+    def not_comparable(self) -> int:
+        """How many could not be compared, for either reason."""
+        return self.not_in_both + self.unrated
+
 
 def compare_results(before: list[ResultRow], after: list[ResultRow]) -> Comparison:
     """Compare two rounds' rows recommendation by recommendation."""
