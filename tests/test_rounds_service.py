@@ -31,6 +31,7 @@ from bot.domain.rounds import (
 )
 from bot.services import Services
 from tests.conftest import FakeClock
+from tests.test_services_rules import rec
 
 BOSS, MEMBER, SECOND, OTHER, GUEST = 1, 2, 3, 4, 5
 R, G = Colour.RED, Colour.GREEN
@@ -55,14 +56,6 @@ async def coalition(services: Services) -> Coalition:
 @pytest.fixture
 def assessments(services: Services, coalition: Coalition) -> Assessments:
     return services.assessments
-
-
-def rec(services: Services, number: str, cycle: int = 2) -> int:
-    return next(
-        r.id
-        for r in services.catalog.recommendations
-        if r.cycle == cycle and str(r.number) == number
-    )
 
 
 async def round_on(
