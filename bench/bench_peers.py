@@ -352,15 +352,10 @@ async def coalition(
     services: Services, orgs: int, with_members: int, coordinator: int
 ) -> list[dict[str, Any]]:
     """`orgs` organisations in working groups; the first `with_members` joined the real way."""
-    reps = []
+    from bench_rounds import join_organisations
+
+    reps = await join_organisations(services, with_members, coordinator)
     groups = await services.coalition.working_groups()
-    for n in range(with_members):
-        invite = await services.coalition.add_organisation(coordinator, f"O{n}", f"Org {n}")
-        for g in groups[n % len(groups) :: 3][: 1 + (n % 3 == 0)]:
-            await services.coalition.toggle_group(coordinator, invite.organisation.id, g.id)
-        user = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
-        await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
-        reps.append(user)
     now = dt.datetime.now(dt.UTC).isoformat()
     async with services.database.transaction() as db:  # the rest: set-up only, in bulk
         for n in range(with_members, orgs):
@@ -378,9 +373,8 @@ async def coalition(
 
 
 async def bench_taps_and_export(taps: int, parts: set[str]) -> None:
-    from bench_rounds import rate_everything, synthetic_cycle
+    from bench_rounds import bench_bot, rate_everything
 
-    from bot.app import running
     from bot.domain.rounds import parse_scope
     from tests.fake_telegram import FakeTelegram, StoredMessage
 
@@ -388,19 +382,7 @@ async def bench_taps_and_export(taps: int, parts: set[str]) -> None:
     tg = FakeTelegram()
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            token=tg.token,
-            base_url=tg.url,
-            database_path=Path(tmp) / "b.sqlite3",
-            coordinator_ids=frozenset({coordinator}),
-            rate_limit_per_minute=1_000_000,
-            card_edit_seconds=3600,
-        )
-        async with running(settings, poll_timeout=1, button_queue=10**6) as app:
-            services: Services = app.bot_data["services"]
-            data = Path(tmp) / "c4.csv"
-            synthetic_cycle(data)
-            await services.import_file(data)
+        async with bench_bot(tg, Path(tmp), coordinator) as (services, settings):
             reps = await coalition(services, 1000, 300, coordinator)
             scope = parse_scope(
                 "c4", services.catalog, settings.timezone, services.clock.now().date()

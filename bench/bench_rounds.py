@@ -19,7 +19,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,6 +54,46 @@ def synthetic_cycle(path: Path) -> None:
                     "accepted",
                 ]
             )
+
+
+async def join_organisations(
+    services: Services, count: int, coordinator: int
+) -> list[dict[str, Any]]:
+    """`count` organisations, each in a working group (every third in two), each with a
+    representative who joined by invite; the representatives as Telegram users."""
+    reps = []
+    groups = await services.coalition.working_groups()
+    for n in range(count):
+        invite = await services.coalition.add_organisation(coordinator, f"O{n}", f"Org {n}")
+        for g in groups[n % len(groups) :: 3][: 1 + (n % 3 == 0)]:
+            await services.coalition.toggle_group(coordinator, invite.organisation.id, g.id)
+        user: dict[str, Any] = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
+        await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
+        reps.append(user)
+    return reps
+
+
+@asynccontextmanager
+async def bench_bot(
+    tg: FakeTelegram, tmp: Path, coordinator: int
+) -> AsyncIterator[tuple[Services, Settings]]:
+    """The real bot on the fake server, on a database in `tmp`, with the synthetic cycle
+    imported through the real import."""
+    settings = Settings(
+        token=tg.token,
+        base_url=tg.url,
+        database_path=tmp / "b.sqlite3",
+        coordinator_ids=frozenset({coordinator}),
+        rate_limit_per_minute=1_000_000,
+        card_edit_seconds=3600,
+    )
+    # One card in one group takes every tap: no per-chat queue bound for the benchmark.
+    async with running(settings, poll_timeout=1, button_queue=10**6) as app:
+        services: Services = app.bot_data["services"]
+        data = tmp / "c4.csv"
+        synthetic_cycle(data)
+        await services.import_file(data)
+        yield services, settings
 
 
 async def rate_everything(
@@ -90,34 +133,9 @@ async def main() -> None:
     tg = FakeTelegram()
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            token=tg.token,
-            base_url=tg.url,
-            database_path=Path(tmp) / "b.sqlite3",
-            coordinator_ids=frozenset({COORDINATOR}),
-            rate_limit_per_minute=1_000_000,
-            card_edit_seconds=3600,
-        )
-        # One card in one group takes every tap: no per-chat queue bound for the benchmark.
-        async with running(settings, poll_timeout=1, button_queue=10**6) as app:
-            services: Services = app.bot_data["services"]
-            data = Path(tmp) / "c4.csv"
-            synthetic_cycle(data)
-            await services.import_file(data)
-            reps = []
+        async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
+            reps = await join_organisations(services, ORGS, COORDINATOR)
             groups = await services.coalition.working_groups()
-            for n in range(ORGS):
-                invite = await services.coalition.add_organisation(
-                    COORDINATOR, f"O{n}", f"Org {n}"
-                )
-                # Each organisation in one working group, every third in a second one too.
-                for g in groups[n % len(groups) :: 3][: 1 + (n % 3 == 0)]:
-                    await services.coalition.toggle_group(
-                        COORDINATOR, invite.organisation.id, g.id
-                    )
-                user = {"id": 10_000 + n, "is_bot": False, "first_name": f"R{n}"}
-                await services.coalition.join(user["id"], user["first_name"], "en", invite.code)
-                reps.append(user)
             scope = parse_scope(
                 "c4", services.catalog, settings.timezone, services.clock.now().date()
             )
