@@ -443,6 +443,12 @@ async def test_a_typed_reason_is_saved_cut_or_refused_and_says_what_came_of_it(
     pending = await assessments.pending(MEMBER)
     assert pending is not None
     assert (pending.round_id, pending.recommendation_id) == (round_id, other)
+    # A refused reason for another recommendation leaves that question waiting too.
+    stray = await assessments.give_reason(MEMBER, round_id, rec(services, "118.8"), "Stray")
+    assert stray.result is Reasoned.NOT_IN_ROUND
+    still = await assessments.pending(MEMBER)
+    assert still is not None
+    assert still.recommendation_id == other
 
     guest = await assessments.give_reason(GUEST, round_id, item, "Not mine")
     assert guest.result is Reasoned.NOT_A_RATER
@@ -786,3 +792,48 @@ def test_an_unknown_word_starting_with_the_first_khmer_letter_gets_a_khmer_word(
     with pytest.raises(BadScope) as refused:
         parse_scope(f"c2 {khmer[0]}ៗ", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
     assert refused.value.params.get("suggestion") == khmer[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion", "word"),
+    [
+        # A theme's two-word name run together: the nearest single word, never the phrase.
+        ("publichealth", None, "publichealth"),
+        # A long Khmer run around the longest known word: named cut to 40 characters.
+        ("ការទទួលបានយុត្តិធម៌" + "ៗ" * 22, "ការទទួលបានយុត្តិធម៌", "ការទទួលបានយុត្តិធម៌" + "ៗ" * 21),
+    ],
+)
+def test_the_suggestion_for_an_unknown_word_is_one_known_word_and_the_word_is_cut(
+    services: Services, typed: str, suggestion: str | None, word: str
+) -> None:
+    with pytest.raises(BadScope) as refused:
+        parse_scope(f"c2 {typed}", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
+    params = dict(refused.value.params)
+    assert params["word"] == word
+    assert " " not in params["suggestion"]
+    if suggestion is not None:
+        assert params["suggestion"] == suggestion
+
+
+async def test_the_guide_counts_its_days_in_the_coalitions_time_zone(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    clock.advance(hours=17)  # 19:00 UTC: already 24 November in Phnom Penh
+    catalog = services.catalog
+    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)
+    assert start.today == dt.date(2026, 11, 24)
+    steps = (
+        (GuideChoice.CYCLE, 2),
+        (GuideChoice.RESPONSE, 1),
+        (GuideChoice.ALL_THEMES, 0),
+        (GuideChoice.CLOSE_IN, 1),
+    )
+    await at_name_step(assessments, services, *steps)
+    blank = await assessments.guide_text(BOSS, "   ", catalog, PHNOM_PENH)
+    assert blank is not None
+    assert blank.guide is not None
+    assert (blank.result, blank.today, blank.guide.closes) == (
+        Guiding.PROBLEM,
+        dt.date(2026, 11, 24),
+        "2026-12-08",
+    )
