@@ -526,6 +526,8 @@ async def test_a_deep_link_opens_the_rating_to_give_its_reason_or_says_why_not(
     # SECOND rates for the same organisation: MEMBER's link finds adhoc's rating.
     rated = await assessments.open_link(SECOND, round_id, item)
     assert (rated.result, rated.organisation) == (LinkOpened.RATED, "adhoc")
+    assert rated.round is not None
+    assert rated.round.id == round_id
     assert rated.rating is not None
     assert (rated.rating.recommendation_id, rated.rating.colour) == (item, R)
     pending = await assessments.pending(SECOND)
@@ -771,7 +773,14 @@ async def test_the_private_chat_hint_speaks_the_topics_language_and_names_no_str
         99, round_id, item, Content("Why?"), "en", origin=(-100, 4)
     )
     assert await assessments.hint_private_chat(stranger, compose) is True
-    assert seen == [("Rep adhoc", "km"), ("", "km")]
+    # A card in a chat without topics: the chat's own language.
+    await assessments.coalition.link_chat(BOSS, -200, 0, 6, "Plain group")
+    assert await assessments.coalition.set_chat_language(BOSS, -200, 0, "km")
+    plain = await assessments.ask_reason(
+        OTHER, round_id, item, Content("Why?"), "en", origin=(-200, None)
+    )
+    assert await assessments.hint_private_chat(plain, compose) is True
+    assert seen == [("Rep adhoc", "km"), ("", "km"), ("Rep CCHR", "km")]
     async with services.database.connection.execute(
         "SELECT reference, chat_id, topic_id, language FROM deliveries "
         "WHERE reference LIKE 'hint:%' ORDER BY id"
@@ -779,6 +788,7 @@ async def test_the_private_chat_hint_speaks_the_topics_language_and_names_no_str
         assert [tuple(row) for row in await cursor.fetchall()] == [
             (f"hint:{round_id}:{MEMBER}", -100, 4, "km"),
             (f"hint:{round_id}:99", -100, 4, "km"),
+            (f"hint:{round_id}:{OTHER}", -200, None, "km"),
         ]
 
 
