@@ -1,10 +1,19 @@
 """The last Khmer leftovers a Khmer-speaking reviewer found: the search echo keeps the words
-as typed, in their order."""
+as typed, in their order; an imported translation is cleaned as a typed one is."""
 
+import csv
+import io
+
+from bot.domain.spreadsheet import table
+from bot.domain.text import written_text
 from handlers.common import BotApplication
-from tests.conftest import KHMER_MEMBER, MEMBER
+from handlers.translations import export_table
+from tests.conftest import COORDINATOR_ID, KHMER_MEMBER, MEMBER
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, edited, press
+from tests.test_membership_notices_bot import next_private
+from tests.test_rules import services_of
+from tests.test_translations_bot import KHMER_COORDINATOR, _csv
 
 
 async def head(tg: FakeTelegram, user: dict, typed: str) -> str:  # type: ignore[type-arg]
@@ -26,3 +35,30 @@ async def test_the_search_echo_shows_the_words_as_typed_in_their_order(
     assert "“ដីធ្លី កុមារ” · ជប៉ុន" in await head(tg, KHMER_MEMBER, "ដីធ្លី ជប៉ុន កុមារ")
     assert "“land in children” · Cycle 2" in await head(tg, MEMBER, "land in cycle 2 children")
     assert "“children land” · Japan" in await head(tg, MEMBER, "children Japan land")
+
+
+async def test_an_imported_translation_loses_its_invisible_characters(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    before = await services.translating.store.export_rows()
+    rows = list(
+        csv.reader(io.StringIO(table(export_table(list(before)), "csv").decode("utf-8-sig")))
+    )
+    header = rows[0]
+    text_km = header.index("text_km")
+    # ZWSP, BOM, soft hyphen, left-to-right mark, ZWNJ, ZWJ, a right-to-left override.
+    rows[1][text_km] = "\ufeffផ្តល់\u200bសច្ចាប័ន\u00ad\u200e  លើ\u200cអនុសញ្ញា\u200d\u202e"
+    rows[2][text_km] = "\u200b\u200e\ufeff\u00ad"  # nothing visible: refused, by its line
+    await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
+    answer = await next_private(tg, COORDINATOR_ID)
+    assert answer.text.startswith("មិនបានរក្សាទុកអ្វីទេ")
+    assert "• ជួរទី ៣: អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
+    assert await services.translating.store.export_rows() == before
+
+    rows[2][text_km] = ""  # not translated yet
+    await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
+    await next_private(tg, COORDINATOR_ID)
+    stored = [r.stored.text_km for r in await services.translating.store.export_rows() if r.stored]
+    assert stored == ["ផ្តល់សច្ចាប័ន លើអនុសញ្ញា"]
+    assert stored == [written_text(rows[1][text_km])]  # as a text typed to /translate is kept
