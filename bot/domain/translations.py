@@ -378,11 +378,14 @@ class Translating:
         """✖: the person's next message is no longer a translation."""
         await self.store.forget(user_id)
 
-    async def shadow(self, user_id: int) -> None:
+    async def shadow(self, user_id: int) -> bool:
         """Another prompt of the bot now waits for this person's text: the newest prompt
-        wins, so a waiting /translate stops waiting (nothing is written when none waits)."""
-        if await self.asked(user_id) is not None:
-            await self.store.forget(user_id)
+        wins, so a waiting /translate stops waiting (nothing is written when none waits).
+        True when one was waiting."""
+        if await self.asked(user_id) is None:
+            return False
+        await self.store.forget(user_id)
+        return True
 
     async def asked(self, user_id: int) -> tuple[int, Purpose] | None:
         """What this person's next message is for (a translation or a corrected draft)."""
