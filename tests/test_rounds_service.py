@@ -847,3 +847,48 @@ async def test_the_guide_counts_its_days_in_the_coalitions_time_zone(
         dt.date(2026, 11, 24),
         "2026-12-08",
     )
+
+
+async def test_typed_text_answers_the_guide_only_at_its_typing_steps_and_for_half_an_hour(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    catalog = services.catalog
+    at_date = ((GuideChoice.CYCLE, 2), (GuideChoice.RESPONSE, 0), (GuideChoice.ALL_THEMES, 0))
+    # Nothing waits, or the guide waits for a button: the text is not the guide's.
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    await at_name_step(assessments, services, *at_date)  # at the closing buttons
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    # The date step: a date that is none is refused there, in the words of the date rule.
+    draft = await at_name_step(assessments, services, *at_date, (GuideChoice.TYPE_DATE, 0))
+    bad = await assessments.guide_text(BOSS, "2026-02-30", catalog, PHNOM_PENH)
+    assert bad is not None
+    assert bad.guide is not None
+    assert (bad.result, bad.draft_id, bad.guide.step, dict(bad.params), bad.today) == (
+        Guiding.PROBLEM,
+        draft,
+        GuideStep.DATE,
+        {"date": "2026-02-30"},
+        dt.date(2026, 11, 23),
+    )
+    assert bad.problem.startswith("“{date}” is not a date I can read.")
+    # Half an hour after the question, the text is a search again; just before, an answer.
+    clock.advance(minutes=31)
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    await at_name_step(assessments, services, *at_date, (GuideChoice.TYPE_DATE, 0))
+    clock.advance(minutes=29)
+    dated = await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH)
+    assert dated is not None
+    assert dated.result is Guiding.ASK
+    # Another prompt of the bot now waits for this person's text: the guide is left (once),
+    # for this person only.
+    assert await assessments.leave_guide(MEMBER) is False
+    assert await assessments.leave_guide(BOSS) is True
+    assert await assessments.leave_guide(BOSS) is False
+    assert await assessments.guide_text(BOSS, "A name", catalog, PHNOM_PENH) is None
+    gone = await assessments.guide(
+        BOSS, dated.draft_id, GuideChoice.CANCEL, 0, catalog, PHNOM_PENH
+    )
+    assert gone.result is Guiding.STALE
