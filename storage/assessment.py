@@ -20,6 +20,7 @@ from bot.domain.assessment import (
     Round,
     RoundClosed,
     RoundDraft,
+    Said,
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Content, Outgoing
@@ -189,6 +190,15 @@ async def _insert_round(
     )
     await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
     return round_id
+
+
+def _distribution(found: Mapping[Colour, int]) -> Distribution:
+    return Distribution(
+        found.get(Colour.RED, 0),
+        found.get(Colour.ORANGE, 0),
+        found.get(Colour.GREEN, 0),
+        found.get(Colour.UNKNOWN, 0),
+    )
 
 
 def _round(r: aiosqlite.Row) -> Round:
@@ -572,16 +582,43 @@ class AssessmentRepository:
             await _set_reason(db, round_id, recommendation_id, organisation_id, row[2] or "", now)
             return str(row[0]), True
 
-    async def ratings(self, round_id: int) -> list[Rating]:
-        """Every rating of a round with the organisation's short name (coordinators' view)."""
+    async def said(self, round_id: int, named: bool) -> list[Said]:
+        """The ratings a results table shows beside each recommendation: those with a reason,
+        and with `named` every organisation's, named; by recommendation and organisation, each
+        with the working groups whose own rows it counts in (those at the close, once the round
+        is closed). One query."""
         async with self._db.connection.execute(
-            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
+            "SELECT r.recommendation_id, CASE WHEN :named THEN o.short_name END, r.colour, "
+            "r.reason, CASE WHEN EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
+            "AND working_group_id = 0) THEN (SELECT group_concat(f.working_group_id) FROM "
+            "frozen_group_ratings AS f WHERE f.rating_id = r.id AND f.round_id = :r) ELSE "
+            "(SELECT group_concat(m.working_group_id) FROM organisation_groups AS m "
+            "WHERE m.organisation_id = r.organisation_id) END "
             "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
-            "WHERE r.round_id = ?",
+            "WHERE r.round_id = :r AND (r.reason != '' OR (:named AND o.id IS NOT NULL)) "
+            "ORDER BY r.recommendation_id, r.organisation_id, r.id",
+            {"r": round_id, "named": int(named)},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        groups: dict[str | None, tuple[int, ...]] = {None: ()}  # "3,5" read once
+        for row in rows:
+            if row[4] not in groups:
+                groups[row[4]] = tuple(int(g) for g in row[4].split(","))
+        return [Said(row[0], row[1], _COLOURS[row[2]], row[3], groups[row[4]]) for row in rows]
+
+    async def distributions(self, round_id: int) -> dict[int, Distribution]:
+        """The whole coalition's distribution of each rated recommendation of a round: one
+        aggregate."""
+        async with self._db.connection.execute(
+            "SELECT recommendation_id, colour, COUNT(*) FROM ratings WHERE round_id = ? "
+            "GROUP BY recommendation_id, colour",
             (round_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
+        counts: dict[int, dict[Colour, int]] = {}
+        for rec_id, colour, count in rows:
+            counts.setdefault(rec_id, {})[_COLOURS[colour]] = count
+        return {rec_id: _distribution(found) for rec_id, found in counts.items()}
 
     async def distribution(
         self, round_id: int, recommendation_id: int, group_id: int | None = None
@@ -726,22 +763,6 @@ class AssessmentRepository:
             announce(round_id)
             return None
 
-    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
-        """A working group's ratings: its member organisations' (those at the close, once the
-        round is closed: an erased organisation's rating still counts, anonymously)."""
-        async with self._db.connection.execute(
-            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
-            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
-            "WHERE r.round_id = :r AND CASE WHEN EXISTS (SELECT 1 FROM frozen_participation "
-            "WHERE round_id = :r AND working_group_id = 0) THEN r.id IN (SELECT rating_id "
-            "FROM frozen_group_ratings WHERE round_id = :r AND working_group_id = :g) ELSE "
-            "r.organisation_id IN (SELECT organisation_id FROM organisation_groups "
-            "WHERE working_group_id = :g) END",
-            {"r": round_id, "g": group_id},
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
-
     async def group_items(self, round_id: int, group_id: int) -> set[int]:
         """The round's recommendations on a working group's list (its list at the close, once
         the round is closed)."""
@@ -784,15 +805,7 @@ class AssessmentRepository:
             if colour is not None:
                 found[Colour(colour)] = count
         return {
-            group_id: {
-                rec_id: Distribution(
-                    found.get(Colour.RED, 0),
-                    found.get(Colour.ORANGE, 0),
-                    found.get(Colour.GREEN, 0),
-                    found.get(Colour.UNKNOWN, 0),
-                )
-                for rec_id, found in by_rec.items()
-            }
+            group_id: {rec_id: _distribution(found) for rec_id, found in by_rec.items()}
             for group_id, by_rec in counts.items()
         }
 
