@@ -5,15 +5,12 @@ straightforward computation from every rating, as the tables were built before."
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.domain.assessment import Colour, Distribution, Overall, overall
 from bot.domain.rounds import ResultRow
 from bot.services import Services
-from bot.settings import Settings
 from tests.conftest import COORDINATOR_ID, FakeClock
 
 NAMES = [
@@ -32,17 +29,6 @@ REASONS = ["", "", "No law yet.", "Draft in consultation.", "=1+1"]
 # One rating: (recommendation, organisation id, its short name or None once erased, colour,
 # reason, the working groups it counts in).
 Rated = tuple[int, int, str | None, Colour, str, frozenset[int]]
-
-
-@pytest.fixture
-async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
-    """The services with one coordinator, without Telegram."""
-    settings = Settings(
-        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
-    )
-    started = await Services.start(settings, clock)
-    yield started
-    await started.close()
 
 
 def expected(
@@ -74,8 +60,9 @@ def as_table(
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_random_rounds_tables_equal_the_computation_from_every_rating(
-    services: Services, clock: FakeClock, seed: int
+    coordinated: Services, clock: FakeClock, seed: int
 ) -> None:
+    services = coordinated
     rng = random.Random(seed)
     coalition, assessments = services.coalition, services.assessments
     repo = assessments.repository
