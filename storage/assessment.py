@@ -582,20 +582,30 @@ class AssessmentRepository:
             await _set_reason(db, round_id, recommendation_id, organisation_id, row[2] or "", now)
             return str(row[0]), True
 
+    async def ratings(self, round_id: int) -> list[Rating]:
+        """Every rating of a round with the organisation's short name (coordinators' view)."""
+        async with self._db.connection.execute(
+            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
+            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+            "WHERE r.round_id = ?",
+            (round_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
+
     async def said(self, round_id: int, named: bool) -> list[Said]:
-        """The ratings a results table shows beside each recommendation: those with a reason,
-        and with `named` every organisation's, named; by recommendation and organisation, each
-        with the working groups whose own rows it counts in (those at the close, once the round
-        is closed). One query."""
+        """Every rating of a round as its results tables show it (the organisation named with
+        `named`), by recommendation and organisation, each with the working groups whose own
+        rows it counts in (those at the close, once the round is closed). One query."""
         async with self._db.connection.execute(
             "SELECT r.recommendation_id, CASE WHEN :named THEN o.short_name END, r.colour, "
             "r.reason, CASE WHEN EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
             "AND working_group_id = 0) THEN (SELECT group_concat(f.working_group_id) FROM "
-            "frozen_group_ratings AS f WHERE f.rating_id = r.id AND f.round_id = :r) ELSE "
+            "frozen_group_ratings AS f WHERE f.rating_id = r.id) ELSE "
             "(SELECT group_concat(m.working_group_id) FROM organisation_groups AS m "
             "WHERE m.organisation_id = r.organisation_id) END "
             "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
-            "WHERE r.round_id = :r AND (r.reason != '' OR (:named AND o.id IS NOT NULL)) "
+            "WHERE r.round_id = :r "
             "ORDER BY r.recommendation_id, r.organisation_id, r.id",
             {"r": round_id, "named": int(named)},
         ) as cursor:
@@ -610,15 +620,12 @@ class AssessmentRepository:
         """The whole coalition's distribution of each rated recommendation of a round: one
         aggregate."""
         async with self._db.connection.execute(
-            "SELECT recommendation_id, colour, COUNT(*) FROM ratings WHERE round_id = ? "
-            "GROUP BY recommendation_id, colour",
+            "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
+            "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
+            "GROUP BY recommendation_id",
             (round_id,),
         ) as cursor:
-            rows = await cursor.fetchall()
-        counts: dict[int, dict[Colour, int]] = {}
-        for rec_id, colour, count in rows:
-            counts.setdefault(rec_id, {})[_COLOURS[colour]] = count
-        return {rec_id: _distribution(found) for rec_id, found in counts.items()}
+            return {row[0]: Distribution(*row[1:]) for row in await cursor.fetchall()}
 
     async def distribution(
         self, round_id: int, recommendation_id: int, group_id: int | None = None
@@ -763,6 +770,22 @@ class AssessmentRepository:
             announce(round_id)
             return None
 
+    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
+        """A working group's ratings: its member organisations' (those at the close, once the
+        round is closed: an erased organisation's rating still counts, anonymously)."""
+        async with self._db.connection.execute(
+            "SELECT r.recommendation_id, o.short_name, r.colour, r.reason, r.organisation_id "
+            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+            "WHERE r.round_id = :r AND CASE WHEN EXISTS (SELECT 1 FROM frozen_participation "
+            "WHERE round_id = :r AND working_group_id = 0) THEN r.id IN (SELECT rating_id "
+            "FROM frozen_group_ratings WHERE round_id = :r AND working_group_id = :g) ELSE "
+            "r.organisation_id IN (SELECT organisation_id FROM organisation_groups "
+            "WHERE working_group_id = :g) END",
+            {"r": round_id, "g": group_id},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
+
     async def group_items(self, round_id: int, group_id: int) -> set[int]:
         """The round's recommendations on a working group's list (its list at the close, once
         the round is closed)."""
@@ -788,14 +811,16 @@ class AssessmentRepository:
             "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
             "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
             "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
-            "rated(g, rec, colour) AS (SELECT f.working_group_id, r.recommendation_id, r.colour "
-            "FROM frozen_group_ratings AS f JOIN ratings AS r ON r.id = f.rating_id "
-            "WHERE f.round_id = :r AND (SELECT yes FROM frozen) UNION ALL "
-            "SELECT m.working_group_id, r.recommendation_id, r.colour FROM ratings AS r "
-            "JOIN organisation_groups AS m ON m.organisation_id = r.organisation_id "
-            "WHERE r.round_id = :r AND NOT (SELECT yes FROM frozen)) "
-            "SELECT l.g, l.rec, t.colour, COUNT(t.colour) FROM listed AS l "
-            "LEFT JOIN rated AS t ON t.g = l.g AND t.rec = l.rec GROUP BY l.g, l.rec, t.colour",
+            # Counted before the join: the join then meets a few rows per recommendation.
+            "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
+            "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
+            "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
+            "GROUP BY 1, 2, 3 UNION ALL SELECT m.working_group_id, r.recommendation_id, r.colour, "
+            "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
+            "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
+            "AND NOT (SELECT yes FROM frozen) GROUP BY 1, 2, 3) "
+            "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
+            "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
             {"r": round_id},
         ) as cursor:
             rows = await cursor.fetchall()

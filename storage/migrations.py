@@ -747,6 +747,6 @@ MIGRATIONS: tuple[str, ...] = (
     # 34: a closed round's ratings with the working groups they count in (the results tables
     # and the export read them in one query): found by rating, not by scanning the round.
     """
-    CREATE INDEX frozen_group_ratings_rating ON frozen_group_ratings (rating_id)
+    CREATE INDEX frozen_group_ratings_rating ON frozen_group_ratings (rating_id, working_group_id)
     """,
 )

@@ -45,9 +45,7 @@ def expected(
         if named:
             mine.sort(key=lambda r: (r[2] is None, (r[2] or "").casefold()))
         dist = Distribution.of(r[3] for r in mine)
-        shown = tuple(
-            (r[2] if named else None, r[3], r[4]) for r in mine if r[4] or (named and r[2])
-        )
+        shown = tuple((r[2] if named else None, r[3], r[4]) for r in mine)
         table[rec] = (dist, overall(dist, min_ratings), shown)
     return table
 

@@ -405,10 +405,14 @@ class AssessmentStore(Protocol):
         (the undone text, whether undone); None when that row is not this rating's reason."""
         ...
 
+    async def ratings(self, round_id: int) -> list[Rating]:
+        """Every rating of a round with the organisation's short name (coordinators' view)."""
+        ...
+
     async def said(self, round_id: int, named: bool) -> list[Said]:
-        """The ratings a results table shows: those with a reason, and with `named` every
-        organisation's, named; by recommendation and organisation, each with the working
-        groups whose own rows it counts in (as at the close)."""
+        """Every rating of a round as its results tables show it (the organisation named with
+        `named`), by recommendation and organisation, each with the working groups whose own
+        rows it counts in (as at the close)."""
         ...
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:
@@ -498,6 +502,10 @@ class AssessmentStore(Protocol):
     ) -> dt.datetime | None:
         """Record a coordinator's reminder at `now` and stage it (`announce`, in the same
         transaction), unless one was recorded after `since`: then that time, nothing staged."""
+        ...
+
+    async def group_ratings(self, round_id: int, group_id: int) -> list[Rating]:
+        """A working group's ratings: its member organisations' (those at the close)."""
         ...
 
     async def group_items(self, round_id: int, group_id: int) -> set[int]:
