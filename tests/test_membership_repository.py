@@ -16,6 +16,7 @@ from bot.domain.membership import (
     GroupChat,
     InviteInvalid,
     LastCoordinator,
+    UnknownGroup,
     UnknownOrganisation,
     hash_code,
 )
@@ -148,9 +149,9 @@ async def test_organisations_are_listed_by_short_name_with_their_people_and_grou
     ]
     assert (listed[0].group_ids, listed[0].representatives) == ((), ())
     assert (await repo.organisation(cchr)).name == "cchr long name"
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match="^999$"):
         await repo.organisation(999)
-    with pytest.raises(DuplicateOrganisation):
+    with pytest.raises(DuplicateOrganisation, match="^ADHOC$"):  # names it, for the logs
         await repo.add_organisation("ADHOC", "Again", actor=BOSS, now=clock.now())
 
 
@@ -169,7 +170,7 @@ async def test_deactivation_makes_representatives_guests_until_reactivated(
     assert person.organisation_short_name == "ADHOC"
     await repo.set_active(org_id, True, actor=BOSS, now=clock.now())
     assert (await repo.person(5)).role == "member"  # type: ignore[union-attr]
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match="^999$"):
         await repo.set_active(999, True, actor=BOSS, now=clock.now())
     assert (await actions(repo))[-2:] == [
         (BOSS, "deactivate", "ADHOC", ""),
@@ -185,8 +186,12 @@ async def test_a_working_group_is_joined_then_left(
     assert await repo.organisations_by_group() == {6: {org_id}}
     assert await repo.toggle_group(org_id, 6, actor=BOSS, now=clock.now()) is False
     assert (await repo.organisation(org_id)).group_ids == ()
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match="^999$"):
         await repo.toggle_group(999, 6, actor=BOSS, now=clock.now())
+    with pytest.raises(UnknownGroup) as no_group:  # a forged button: no foreign-key failure
+        await repo.toggle_group(org_id, 999, actor=BOSS, now=clock.now())
+    assert (no_group.value.words, str(no_group.value)) == ("999", "999")
+    assert await repo.organisations_by_group() == {}
     assert [a[1:] for a in await actions(repo)][-2:] == [
         ("join group", "ADHOC", "6"),
         ("leave group", "ADHOC", "6"),
@@ -253,7 +258,7 @@ async def test_an_invite_is_redeemed_once_and_names_its_organisation(
         await repo.redeem_invite(hash_code("other"), 6, "B", "en", clock.now())
     assert unknown.value.reason == "unknown"
     assert [a[:3] for a in await actions(repo)][-1] == (5, "join with invite", "ADHOC")
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match="^999$"):
         await repo.create_invite(999, "x", actor=BOSS, now=clock.now(), expires=clock.now())
 
 
@@ -350,6 +355,23 @@ async def test_a_chat_link_is_replaced_and_unlinked_per_topic(
     log = [a for a in await actions(repo) if a[1] in ("link chat", "unlink chat")]
     assert log[:2] == [(BOSS, "link chat", "", "-1/0:6"), (BOSS, "link chat", "", "-1/0:7")]
     assert [a[1:] for a in log if a[1] == "unlink chat"] == [("unlink chat", "", "-1")] * 2
+
+
+async def test_a_chat_the_bot_lost_is_named_by_a_title_it_had_else_by_its_id(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.link_chat(-1, 0, 6, "", actor=BOSS, now=now)  # Telegram gave no title
+    await repo.link_chat(-1, 5, 7, "Land topic", actor=BOSS, now=now)
+    await repo.link_chat(-2, 0, 6, "", actor=BOSS, now=now)
+    await repo.link_chat(-3, 0, 6, "Kept", actor=BOSS, now=now)
+    await repo.unlink_chat(-1, None, actor=0, now=now)  # actor 0: the bot was removed
+    await repo.unlink_chat(-2, None, actor=0, now=now)
+    await repo.unlink_chat(-3, None, actor=BOSS, now=now)  # a coordinator's /unlinkgroup
+    assert await repo.lost_chats() == ["-2", "Land topic"]
+    assert (await repo.audit_names()).chats == {-1: "Land topic", -2: "-2"}
+    await repo.link_chat(-2, 0, 6, "Back", actor=BOSS, now=now)  # linked again: not lost
+    assert await repo.lost_chats() == ["Land topic"]
 
 
 async def test_a_long_chat_title_is_cut(repo: MembershipRepository, clock: FakeClock) -> None:
