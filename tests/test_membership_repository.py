@@ -438,6 +438,25 @@ async def test_a_long_chat_title_is_cut(repo: MembershipRepository, clock: FakeC
     assert await repo.chats() == [GroupChat(-1, 0, 6, "T" * 128)]
 
 
+async def test_the_audit_log_reads_people_rounds_chats_and_groups_by_their_ids(
+    repo: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.seen(5, "Sokha", "km")
+    await repo.seen(6, "", "en")  # no name: the log shows the id
+    round_id = await services.assessments.repository.open_round(
+        "Land round", 2, "c2", [1], None, actor=BOSS, now=now
+    )
+    await repo.link_chat(-1, 0, 6, "", actor=BOSS, now=now)
+    names = await repo.audit_names()
+    assert names.people == {5: "Sokha"}  # the coordinator from the settings has no name yet
+    assert names.rounds == {round_id: "Land round"}
+    assert names.chats == {-1: ""}  # linked without a title: nothing to show but the id
+    groups = await repo.working_groups()
+    assert names.groups == {g.id: (g.name_en, g.name_km) for g in groups}
+    assert len(names.groups) == len(groups) > 0
+
+
 async def test_the_audit_log_pages_newest_first(
     repo: MembershipRepository, clock: FakeClock
 ) -> None:
