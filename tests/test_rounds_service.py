@@ -946,6 +946,7 @@ async def test_the_panels_buttons_close_reopen_publish_once_and_delete_or_say_wh
     assert published.panel.round.published is True
     told = await outbox(services, f"round:{round_id}:published")
     assert len(told) == 3  # each representative
+    assert "«R»" in told[0][1]
     again = await press(RoundChange.PUBLISH)
     assert again.refused == "This round is already published."
     # Reopened and published again: the notice went once a round.
@@ -967,3 +968,21 @@ async def test_the_panels_buttons_close_reopen_publish_once_and_delete_or_say_wh
     assert await assessments.round(empty) is None
     gone = await press(RoundChange.DELETE, empty)
     assert (gone.overview, gone.panel) == (None, None)
+
+
+async def test_closing_freezes_the_rounds_own_audience_not_every_organisation(
+    services: Services, assessments: Assessments
+) -> None:
+    coalition = assessments.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
+    other_list = await services.group_lists.recommendation_ids(7)
+    inside = min(
+        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
+    )
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    assert await assessments.participation(round_id) == (1, 1)  # group 6's organisations
+    assert await assessments.set_open(BOSS, round_id, False)
+    assert await assessments.participation(round_id) == (1, 1)  # as frozen at the close
