@@ -1,0 +1,126 @@
+"""Where a rating tap's time goes: database round trips per tap, and a profile of a batch.
+
+Run: .venv/bin/python bench/bench_taps.py [--taps 2000] [--profile FILE.prof]
+The bench_rounds set-up (300 organisations that joined the real way, a round of 275
+recommendations); every card is pressed with the keyboard the bot draws on it, as Telegram
+sends it, so each tap passes the button gate and is recorded. The database connection's
+statements are counted here, in the benchmark (the product is not instrumented): per tap, by
+statement, and how many taps each answer said what.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_rounds import COORDINATOR, ORGS, bench_bot, join_organisations
+
+from bot.domain.rounds import parse_scope
+from handlers.round_cards import card_markup
+from storage import db as storage_db
+from tests.fake_telegram import FakeTelegram, StoredMessage
+
+
+def cards(round_id: int, recs: list[int], username: str) -> dict[int, StoredMessage]:
+    """A group card per recommendation, carrying the keyboard the bot draws on it."""
+    return {
+        rec: StoredMessage(
+            -100123,
+            n + 1,
+            "card",
+            reply_markup=card_markup(round_id, rec, link=username).to_dict(),
+        )
+        for n, rec in enumerate(recs)
+    }
+
+
+async def press_batch(
+    tg: FakeTelegram,
+    posted: dict[int, StoredMessage],
+    round_id: int,
+    reps: list[dict[str, Any]],
+    rng: random.Random,
+    taps: int,
+) -> float:
+    """Press `taps` random colours on random cards; taps per second until all are answered."""
+    recs = list(posted)
+    started = time.perf_counter()
+    for _ in range(taps):
+        user, rec, colour = rng.choice(reps), rng.choice(recs), rng.choice("rogu")
+        await tg.press(posted[rec], f"v{colour}:{round_id}:{rec}", user=user)
+    for _ in range(taps):
+        await tg.next_call("answerCallbackQuery", timeout=120)
+    return taps / (time.perf_counter() - started)
+
+
+def count_statements() -> Counter[str]:
+    """Count every statement the bot's connection runs from now on (by its first words)."""
+    counts: Counter[str] = Counter()
+    original = storage_db._execute_and_read
+
+    def counted(conn: Any, sql: str, parameters: Any) -> Any:
+        counts[" ".join(sql.split())[:90]] += 1
+        return original(conn, sql, parameters)
+
+    storage_db._execute_and_read = counted
+    return counts
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taps", type=int, default=2000)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of one batch here")
+    args = parser.parse_args()
+    tg = FakeTelegram()
+    await tg.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
+            reps = await join_organisations(services, ORGS, COORDINATOR)
+            scope = parse_scope(
+                "c4", services.catalog, settings.timezone, services.clock.now().date()
+            )
+            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
+            posted = cards(round_id, list(scope.recommendation_ids), "bench_bot")
+            rng = random.Random(1)
+            await press_batch(tg, posted, round_id, reps, rng, 200)  # warm up
+            tg.calls.clear()
+            counts = count_statements()
+            rate = await press_batch(tg, posted, round_id, reps, rng, args.taps)
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"{args.taps} taps: {rate:.0f} taps/s (load average {load})")
+            total = sum(counts.values())
+            print(f"database statements: {total} ({total / args.taps:.2f} a tap)")
+            for sql, n in counts.most_common():
+                print(f"  {n / args.taps:6.2f}  {sql}")
+            answers = Counter(
+                str(c.params.get("text", ""))[:50]
+                for c in tg.calls
+                if c.method == "answerCallbackQuery"
+            )
+            print("answers:", dict(answers.most_common(6)))
+            others = Counter(c.method for c in tg.calls if c.method != "answerCallbackQuery")
+            print("other Bot API calls:", dict(others))
+            if args.profile:
+                profile = cProfile.Profile()
+                profile.enable()
+                await press_batch(tg, posted, round_id, reps, rng, args.taps)
+                profile.disable()
+                profile.dump_stats(args.profile)
+                print(f"profile written to {args.profile}")
+    await tg.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
