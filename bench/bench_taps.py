@@ -3,9 +3,9 @@
 Run: .venv/bin/python bench/bench_taps.py [--taps 2000] [--profile FILE.prof]
 The bench_rounds set-up (300 organisations that joined the real way, a round of 275
 recommendations); every card is pressed with the keyboard the bot draws on it, as Telegram
-sends it, so each tap passes the button gate and is recorded. The database connection's
-statements are counted here, in the benchmark (the product is not instrumented): per tap, by
-statement, and how many taps each answer said what.
+sends it, so each tap passes the button gate and is recorded. The trips to the database's
+thread are counted here, in the benchmark (the product is not instrumented): per tap, by
+statement, and what the taps' answers said.
 """
 
 from __future__ import annotations
@@ -65,16 +65,22 @@ async def press_batch(
     return taps / (time.perf_counter() - started)
 
 
-def count_statements() -> Counter[str]:
-    """Count every statement the bot's connection runs from now on (by its first words)."""
+def count_trips() -> Counter[str]:
+    """Count every trip to the database's thread from now on: a statement by its first words,
+    any other work (a whole transaction run at once) by its function's name."""
     counts: Counter[str] = Counter()
-    original = storage_db._execute_and_read
+    connection = storage_db._Connection
+    original = connection._execute
 
-    def counted(conn: Any, sql: str, parameters: Any) -> Any:
-        counts[" ".join(sql.split())[:90]] += 1
-        return original(conn, sql, parameters)
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is storage_db._execute_and_read:
+            what = " ".join(str(args[1]).split())[:90]
+        else:
+            what = f"[one trip] {getattr(fn, '__qualname__', fn)}"
+        counts[what] += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
-    storage_db._execute_and_read = counted
+    connection._execute = counted  # type: ignore[method-assign]
     return counts
 
 
@@ -96,12 +102,12 @@ async def main() -> None:
             rng = random.Random(1)
             await press_batch(tg, posted, round_id, reps, rng, 200)  # warm up
             tg.calls.clear()
-            counts = count_statements()
+            counts = count_trips()
             rate = await press_batch(tg, posted, round_id, reps, rng, args.taps)
             load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"{args.taps} taps: {rate:.0f} taps/s (load average {load})")
             total = sum(counts.values())
-            print(f"database statements: {total} ({total / args.taps:.2f} a tap)")
+            print(f"trips to the database: {total} ({total / args.taps:.2f} a tap)")
             for sql, n in counts.most_common():
                 print(f"  {n / args.taps:6.2f}  {sql}")
             answers = Counter(
