@@ -262,10 +262,30 @@ async def on_guide_button(press: Press[GuidedRound], context: BotContext) -> Non
         )
         return
     await press.query.answer()
+    view = await _guide_screen(l10n, context, press.user.id, guided)
     if data.choice is GuideChoice.START:  # from the list of rounds: a new message
-        await _reply(press.message, _guide_view(l10n, context, guided))
+        await _reply(press.message, view)
         return
-    await lookup.edit(press.message, *_guide_view(l10n, context, guided))
+    await lookup.edit(press.message, *view)
+
+
+async def _guide_screen(
+    l10n: Localizer, context: BotContext, user_id: int, guided: Guided
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The guide's step; one answered by typing is the newest prompt: a /translate waiting
+    for a Khmer text stops waiting, and a note says so."""
+    text, markup = _guide_view(l10n, context, guided)
+    guide = guided.guide if guided.result is not Guiding.PREVIEW else None
+    if (
+        guide is not None
+        and guide.waits_for_text
+        and await context.services.translating.shadow(user_id)
+    ):
+        note = l10n.gettext(
+            "/translate no longer waits for your Khmer text: send /translate to go on translating."
+        )
+        text += "\n\n<i>" + escape(note) + "</i>"
+    return text, markup
 
 
 async def on_guide_text(update: Update, context: BotContext) -> bool:
@@ -284,12 +304,11 @@ async def on_guide_text(update: Update, context: BotContext) -> bool:
     if guided is None:
         return False
     l10n = await reader(update, context)
+    text, markup = await _guide_screen(l10n, context, user.id, guided)
     if guided.result is Guiding.PROBLEM:
         problem = l10n.gettext(guided.problem).format(**guided.params)
-        text, markup = _guide_view(l10n, context, guided)
-        await message.reply_text(escape(problem) + "\n\n" + text, reply_markup=markup)
-        return True
-    await _reply(message, _guide_view(l10n, context, guided))
+        text = escape(problem) + "\n\n" + text
+    await message.reply_text(text, reply_markup=markup)
     return True
 
 

@@ -713,7 +713,7 @@ class Assessments:
         now = self.clock.now()
         draft = await self.repository.waiting_guide(actor, now + DRAFT_TTL - GUIDE_ANSWER_WINDOW)
         guide = draft.guide if draft is not None else None
-        if draft is None or guide is None or guide.step not in (GuideStep.DATE, GuideStep.NAME):
+        if draft is None or guide is None or not guide.waits_for_text:
             return None
         await self.coalition.require_coordinator(actor)
         today = now.astimezone(tz).date()
@@ -727,6 +727,16 @@ class Assessments:
         return await self._next(
             draft.id, replace(guide, step=GuideStep.NAME, closes=day), now, today
         )
+
+    async def leave_guide(self, actor: int) -> bool:
+        """Another prompt of the bot now waits for this person's text: the newest prompt wins,
+        so a round being opened through buttons that waits for a typed closing date or name is
+        cancelled. True when one was."""
+        now = self.clock.now()
+        draft = await self.repository.waiting_guide(actor, now + DRAFT_TTL - GUIDE_ANSWER_WINDOW)
+        if draft is None or draft.guide is None or not draft.guide.waits_for_text:
+            return False
+        return await self.repository.drop_draft(draft.id, actor)
 
     async def _next(self, draft_id: int, guide: Guide, now: dt.datetime, today: dt.date) -> Guided:
         saved = await self.repository.update_guide(
