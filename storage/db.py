@@ -117,11 +117,17 @@ class _ReadCursor(aiosqlite.Cursor):
 
 def _execute_and_read(
     conn: sqlite3.Connection, sql: str, parameters: Any
-) -> tuple[sqlite3.Cursor, list[sqlite3.Row]]:
+) -> tuple[sqlite3.Cursor, list[sqlite3.Row], int]:
     cursor = conn.execute(sql, parameters)
     rows = cursor.fetchall()
     cursor.close()  # here, in the same trip: its rowcount and lastrowid stay readable
-    return cursor, rows
+    return cursor, rows, _data_version(conn)
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another process (`bot.py import` runs beside the bot) committed."""
+    row = conn.execute("PRAGMA data_version").fetchone()
+    return int(row[0]) if row else 0
 
 
 class Writer:
@@ -147,6 +153,11 @@ class Writer:
         """Rows changed since the connection opened (SQLite's total_changes())."""
         return self._conn.total_changes
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """SQLite's own connection."""
+        return self._conn
+
 
 class _Connection(aiosqlite.Connection):
     """aiosqlite's connection, but a statement runs and is read to its end in one step.
@@ -160,19 +171,28 @@ class _Connection(aiosqlite.Connection):
     """
 
     version = 0
+    _data_version = -1
 
     def saw(self, sql: str) -> None:
         """A statement is about to run: memos forget what it may change."""
         if changes_facts(sql):
             self.version += 1
 
+    def committed_elsewhere(self, data_version: int) -> None:
+        """SQLite's data_version after a statement: when another process committed since
+        the last one, memos forget everything."""
+        if data_version != self._data_version:
+            self._data_version = data_version
+            self.version += 1
+
     @contextmanager
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         """Run `sql` and read all its rows in the connection's thread, atomically."""
         self.saw(sql)
-        cursor, rows = await self._execute(  # type: ignore[no-untyped-call]
+        cursor, rows, data_version = await self._execute(  # type: ignore[no-untyped-call]
             _execute_and_read, self._conn, sql, [] if parameters is None else parameters
         )
+        self.committed_elsewhere(data_version)
         return _ReadCursor(self, cursor, rows)
 
     @contextmanager
@@ -303,7 +323,7 @@ class Database:
         current = handling.get()
         update_id = current.update_id if current and not current.marked else None
 
-        def transact() -> tuple[T, bool]:
+        def transact() -> tuple[T, bool, int]:
             writer.execute("BEGIN IMMEDIATE")
             try:
                 before = writer.changes()
@@ -318,12 +338,13 @@ class Database:
                 writer.execute("ROLLBACK")
                 raise
             writer.execute("COMMIT")
-            return result, marked
+            return result, marked, _data_version(writer.sqlite)
 
         async with self._lock:
             version = self.connection.version
             try:
-                result, marked = await self.connection.run(transact)
+                result, marked, data_version = await self.connection.run(transact)
+                self.connection.committed_elsewhere(data_version)
             finally:
                 if writer.facts:
                     self.connection.version += 1

@@ -12,6 +12,7 @@ import pytest
 
 from bot.domain.access import Access
 from bot.domain.assessment import Colour
+from bot.services import Services
 from handlers.common import BotApplication
 from storage import db as storage_db
 from storage.db import NO_FACTS, Database, Memo, changes_facts
@@ -214,3 +215,28 @@ async def test_a_memo_forgets_what_it_read_inside_a_transaction_that_rolled_back
         assert await memo.get(0, groups) == before > 0
     finally:
         await database.close()
+
+
+async def test_a_change_another_process_commits_is_noticed_at_the_next_statement(
+    services: Services, db_path: Path
+) -> None:
+    """`bot.py import` runs beside the bot: what it commits empties the memos too."""
+    repository = services.assessments.repository
+    round_id = await repository.open_round(
+        "Open",
+        2,
+        "c2",
+        [rec_id(services, "118.6")],
+        None,
+        actor=COORDINATOR_ID,
+        now=services.clock.now(),
+    )
+    found = await repository.round(round_id)
+    assert found is not None
+    assert found.open
+    with sqlite3.connect(db_path) as other:
+        other.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (round_id,))
+    await services.coalition.working_groups()  # any statement
+    found = await repository.round(round_id)
+    assert found is not None
+    assert not found.open
