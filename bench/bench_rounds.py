@@ -96,6 +96,17 @@ async def bench_bot(
         yield services, settings
 
 
+async def rated_round(
+    services: Services, settings: Settings
+) -> tuple[list[dict[str, Any]], int, list[int]]:
+    """ORGS organisations that joined the real way and an open round over the synthetic
+    cycle: the representatives, the round's id, its recommendations."""
+    reps = await join_organisations(services, ORGS, COORDINATOR)
+    scope = parse_scope("c4", services.catalog, settings.timezone, services.clock.now().date())
+    round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
+    return reps, round_id, list(scope.recommendation_ids)
+
+
 async def rate_everything(
     services: Services, round_id: int, recs: list[int], rng: random.Random
 ) -> list[int]:
@@ -134,13 +145,8 @@ async def main() -> None:
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
         async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
-            reps = await join_organisations(services, ORGS, COORDINATOR)
+            reps, round_id, recs = await rated_round(services, settings)
             groups = await services.coalition.working_groups()
-            scope = parse_scope(
-                "c4", services.catalog, settings.timezone, services.clock.now().date()
-            )
-            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
-            recs = list(scope.recommendation_ids)
             card = StoredMessage(-100123, 1, "card")
             rng = random.Random(1)
             colours = "rogu"

@@ -25,9 +25,8 @@ from typing import Any, NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_rounds import COORDINATOR, ORGS, bench_bot, join_organisations
+from bench_rounds import COORDINATOR, bench_bot, rated_round
 
-from bot.domain.rounds import parse_scope
 from handlers.round_cards import card_markup
 from storage import db as storage_db
 from tests.fake_telegram import FakeTelegram, StoredMessage
@@ -125,12 +124,8 @@ async def main() -> None:
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
         async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
-            reps = await join_organisations(services, ORGS, COORDINATOR)
-            scope = parse_scope(
-                "c4", services.catalog, settings.timezone, services.clock.now().date()
-            )
-            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
-            posted = cards(round_id, list(scope.recommendation_ids), "bench_bot")
+            reps, round_id, recs = await rated_round(services, settings)
+            posted = cards(round_id, recs, "bench_bot")
             rng = random.Random(1)
             await press_batch(tg, posted, round_id, reps, rng, 200)  # warm up
             tg.calls.clear()

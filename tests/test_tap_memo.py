@@ -58,6 +58,11 @@ async def group_cards(tg: FakeTelegram, bot: BotApplication, reps: int) -> list[
     return cards
 
 
+async def ratings_of_the_first_organisation(services: Services) -> list[Colour]:
+    """The colours organisation 1 gave in round 1."""
+    return [r.colour for r in (await services.assessments.own(1, 1)).values()]
+
+
 async def test_a_tap_is_one_trip_to_the_database_once_its_facts_are_known(
     bot: BotApplication, trips: list[str]
 ) -> None:
@@ -95,8 +100,7 @@ async def test_a_deactivated_organisation_is_refused_on_the_very_next_tap(
     assert await press(tg, card, button(card, "🟢"), rep(0)) == PAUSED
     await services.coalition.set_active(COORDINATOR_ID, 1, True)
     assert await press(tg, card, button(card, "🟢"), rep(0)) == "ORG0 rated it 🟢."
-    own = await services.assessments.own(1, 1)
-    assert [r.colour for r in own.values()] == [Colour.GREEN]
+    assert await ratings_of_the_first_organisation(services) == [Colour.GREEN]
 
 
 async def test_a_closed_round_is_refused_on_the_very_next_tap(
@@ -108,8 +112,7 @@ async def test_a_closed_round_is_refused_on_the_very_next_tap(
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     assert await press(tg, second, button(second, "🟢"), rep(0)) == CLOSED
     assert await press(tg, first, button(first, "🟢"), rep(0)) == CLOSED
-    own = await services.assessments.own(1, 1)
-    assert [r.colour for r in own.values()] == [Colour.RED]
+    assert await ratings_of_the_first_organisation(services) == [Colour.RED]
 
 
 async def test_a_removed_representative_is_refused_on_the_very_next_tap(
@@ -121,8 +124,7 @@ async def test_a_removed_representative_is_refused_on_the_very_next_tap(
     assert await services.coalition.remove_representative(COORDINATOR_ID, 1, rep(0)["id"])
     assert await press(tg, second, button(second, "🟢"), rep(0)) == GUEST_REFUSAL
     assert await press(tg, second, button(second, "🟢"), rep(1)) == "ORG1 rated it 🟢."
-    own = await services.assessments.own(1, 1)
-    assert [r.colour for r in own.values()] == [Colour.RED]
+    assert await ratings_of_the_first_organisation(services) == [Colour.RED]
 
 
 async def test_a_language_chosen_between_two_taps_answers_the_second(
