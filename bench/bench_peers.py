@@ -374,8 +374,8 @@ async def coalition(
 
 
 async def bench_taps_and_export(taps: int, parts: set[str], runs: int = 3) -> None:
-    from bench_rounds import bench_bot, rate_everything
-    from bench_taps import cards, press_batch
+    from bench_rounds import bench_bot, cards, rate_everything
+    from bench_taps import press_batch
 
     from bot.domain.rounds import parse_scope
     from tests.fake_telegram import FakeTelegram

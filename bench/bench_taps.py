@@ -25,24 +25,10 @@ from typing import Any, NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_rounds import COORDINATOR, bench_bot, rated_round
+from bench_rounds import COORDINATOR, bench_bot, cards, rated_round
 
-from handlers.round_cards import card_markup
 from storage import db as storage_db
 from tests.fake_telegram import FakeTelegram, StoredMessage
-
-
-def cards(round_id: int, recs: list[int], username: str) -> dict[int, StoredMessage]:
-    """A group card per recommendation, carrying the keyboard the bot draws on it."""
-    return {
-        rec: StoredMessage(
-            -100123,
-            n + 1,
-            "card",
-            reply_markup=card_markup(round_id, rec, link=username).to_dict(),
-        )
-        for n, rec in enumerate(recs)
-    }
 
 
 class Rate(NamedTuple):
