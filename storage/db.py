@@ -319,7 +319,11 @@ class Database:
         writer = Writer(self.connection.sqlite)
         if outbox.staged():  # deliveries to write in the same commit: the general way
             async with self.transaction():
-                return await self.connection.run(lambda: work(writer))
+                try:
+                    return await self.connection.run(lambda: work(writer))
+                finally:
+                    if writer.facts:
+                        self.connection.version += 1
         current = handling.get()
         update_id = current.update_id if current and not current.marked else None
 

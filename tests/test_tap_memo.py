@@ -5,17 +5,20 @@ takes effect on the very next tap."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.domain import outbox
 from bot.domain.access import Access
 from bot.domain.assessment import Colour
+from bot.domain.outbox import Content, Job, Outgoing
 from bot.services import Services
 from handlers.common import BotApplication
 from storage import db as storage_db
-from storage.db import NO_FACTS, Database, Memo, changes_facts
+from storage.db import NO_FACTS, Database, Memo, Writer, changes_facts
 from tests.conftest import COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, press
@@ -242,3 +245,31 @@ async def test_a_change_another_process_commits_is_noticed_at_the_next_statement
     found = await repository.round(round_id)
     assert found is not None
     assert not found.open
+
+
+async def test_work_run_at_once_that_changes_a_fact_empties_the_memos(db_path: Path) -> None:
+    """Also when a delivery staged for the outbox makes it run as an ordinary transaction."""
+    database = await Database.open(db_path)
+    memo: Memo[int, str] = Memo(database)
+
+    async def name() -> str:
+        async with database.connection.execute("SELECT MIN(name_en) FROM working_groups") as c:
+            row = await c.fetchone()
+        return str(row[0]) if row else ""
+
+    def rename(to: str) -> Callable[[Writer], object]:
+        return lambda db: db.execute("UPDATE working_groups SET name_en = ?", (to,))
+
+    async def written(rows: Sequence[Outgoing]) -> None:
+        raise AssertionError("the staged delivery is written with the transaction")
+
+    try:
+        await memo.get(0, name)
+        await database.atomic(rename("A"))
+        assert await memo.get(0, name) == "A"
+        async with outbox.along(written):
+            outbox.stage(Outgoing(1, Content("hello"), Job.PROMPT))
+            await database.atomic(rename("B"))
+        assert await memo.get(0, name) == "B"
+    finally:
+        await database.close()
