@@ -326,7 +326,8 @@ def result_page(
     buttons = [
         [
             InlineKeyboardButton(
-                str(start + i + 1), callback_data=OpenCard(rec.cycle, str(rec.number)).pack()
+                l10n.number(start + i + 1),
+                callback_data=OpenCard(rec.cycle, str(rec.number)).pack(),
             )
             for i, rec in enumerate(shown)
         ]

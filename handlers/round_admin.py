@@ -86,7 +86,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         await message.reply_text(escape(l10n.gettext(_HOW_TO_OPEN)))
         return
     if opened.result is not Opening.PREVIEW or opened.scope is None:
-        await message.reply_text(escape(l10n.gettext(opened.problem).format(**opened.params)))
+        await message.reply_text(escape(l10n.message(opened.problem, opened.params)))
         return
     await _reply(message, _preview_view(l10n, context, opened))
 
@@ -306,7 +306,7 @@ async def on_guide_text(update: Update, context: BotContext) -> bool:
     l10n = await reader(update, context)
     text, markup = await _guide_screen(l10n, context, user.id, guided)
     if guided.result is Guiding.PROBLEM:
-        problem = l10n.gettext(guided.problem).format(**guided.params)
+        problem = l10n.message(guided.problem, guided.params)
         text = escape(problem) + "\n\n" + text
     await message.reply_text(text, reply_markup=markup)
     return True

@@ -143,7 +143,7 @@ class RowError:
 
     def translated(self, l10n: Localizer) -> str:
         """The reason in the reader's language."""
-        return l10n.gettext(self.message).format(**self.params)
+        return l10n.message(self.message, self.params)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class UnreadableFile(ValueError):
 
     def translated(self, l10n: Localizer) -> str:
         """The reason in the reader's language (without the library's English words)."""
-        return l10n.gettext(self.message).format(**self.params)
+        return l10n.message(self.message, self.params)
 
 
 def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:

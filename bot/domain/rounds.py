@@ -897,7 +897,6 @@ class Assessments:
             round_.name,
             round_.closes_at,
             await self.audience(round_id),
-            0,
             kind="reminder-now",
         )
         if not told:
