@@ -34,7 +34,8 @@ K = TypeVar("K", bound=Hashable)
 # a burst of taps, the inbox, the outbox and the conversation state that expires leave the
 # memos warm. A write to any other table, or any statement not recognised as a read or as one
 # of these writes, empties every memo: forgetting a table here costs speed, never correctness.
-# (No foreign key makes a write to one of them change another table: tests/test_memo.py.)
+# (No foreign key or trigger lets a write to one of them reach a table a memo reads:
+# tests/test_tap_memo.py.)
 NO_FACTS = frozenset(
     {
         "inbox",
