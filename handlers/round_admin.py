@@ -418,7 +418,9 @@ def _rounds_view(
         r = line.round
         lines.append(escape(" · ".join([round_label(l10n, r), *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
-            lines.append("   " + escape(_progress(l10n, line.organisations)))
+            # Every round's list within one message.
+            limit = PROGRESS_CHARACTERS // len(overview.lines)
+            lines.append("   " + escape(_progress(l10n, line.organisations, limit)))
         elif line.own is not None and r.open:
             lines.append(
                 "   "
@@ -450,11 +452,29 @@ def _status(l10n: Localizer, tz: dt.tzinfo, line: RoundLine) -> list[str]:
     ]
 
 
-def _progress(l10n: Localizer, organisations: tuple[tuple[str, int, int], ...]) -> str:
-    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator."""
-    return " · ".join(
-        f"{org} {l10n.number(n)}/{l10n.number(total)}" for org, n, total in organisations
-    )
+# How long one round's list of organisations may grow before it is cut ("… and 940 more"): a
+# message holds 4,096 characters, and a coalition may have a thousand members.
+PROGRESS_CHARACTERS = 2_500
+
+
+def _progress(
+    l10n: Localizer,
+    organisations: tuple[tuple[str, int, int], ...],
+    limit: int = PROGRESS_CHARACTERS,
+) -> str:
+    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator; cut after `limit`
+    characters with how many more there are."""
+    parts: list[str] = []
+    length = 0
+    for shown, (org, n, total) in enumerate(organisations):
+        part = f"{org} {l10n.number(n)}/{l10n.number(total)}"
+        length += len(part) + 3
+        if length > limit:
+            more = len(organisations) - shown
+            cut = l10n.gettext("… and {count} more").format(count=l10n.number(more))
+            return " · ".join([*parts, cut])
+        parts.append(part)
+    return " · ".join(parts)
 
 
 def _short(l10n: Localizer, r: Round) -> str:
