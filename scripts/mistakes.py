@@ -22,8 +22,8 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "the overall colour is the lower median",
         "bot/domain/assessment.py",
-        "ordered[(len(ordered) - 1) // 2]",
-        "ordered[len(ordered) // 2]",
+        "median = (dist.coloured - 1) // 2",
+        "median = dist.coloured // 2",
         [RULES + "test_an_even_count_takes_the_lower_of_two_different_middle_colours"],
     ),
     (
