@@ -70,8 +70,8 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "a range stays in its cycle",
         "bot/domain/catalog.py",
-        "                if r.cycle == cycle and rng.start <= r.number <= rng.end\n            ]",
-        "                if rng.start <= r.number <= rng.end\n            ]",
+        "        start, end = self._spans.get(cycle, (0, 0))\n        first = bisect_left(",
+        "        start, end = 0, len(self.recommendations)\n        first = bisect_left(",
         [RULES + "test_a_range_is_looked_up_in_its_cycle_only"],
     ),
     (
