@@ -99,6 +99,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.ActionStep, action_editor.on_step, _C, Where.PRIVATE),
     Button(cb.MilestoneButton, milestones.on_button, _C),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
+    Button(cb.ComposePage, broadcasts.on_compose_page, _C, Where.PRIVATE),
     Button(cb.BroadcastButton, broadcasts.on_broadcast_button, _C, Where.PRIVATE),
     Button(cb.GotIt, broadcasts.on_got_it),  # anyone who received the broadcast
     Button(cb.DraftRound, round_admin.on_draft_button, _C),

@@ -57,12 +57,13 @@ from handlers.callbacks import (
     BroadcastButton,
     Compose,
     ComposeAction,
+    ComposePage,
     GotIt,
 )
 from handlers.commands import N_
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
-from handlers.render import escape
+from handlers.render import escape, page_of, page_row
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,20 @@ _KIND_LABELS = {
 }
 _LANGUAGE_NAMES = {"en": N_("English"), "km": N_("Khmer")}
 HOURS = (8, 10, 12, 14, 16, 18)
+ORGANISATIONS_PER_PAGE = 30  # Telegram shows at most 100 buttons under one message
 REPEAT_HOURS = (7, 8, 9, 10, 14, 16)
 MONTH_DAYS = (1, 5, 10, 15, 20, 25, 31)
 
 
 def _button(
-    step: Step, label: str, action: ComposeAction, value: int | None = None
+    step: Step,
+    label: str,
+    action: ComposeAction,
+    value: int | None = None,
+    page: int | None = None,
 ) -> InlineKeyboardButton:
     """A composer button, valid only on the step it is drawn for."""
-    return InlineKeyboardButton(label, callback_data=Compose(action, value, step).pack())
+    return InlineKeyboardButton(label, callback_data=Compose(action, value, step, page).pack())
 
 
 def _cancel(step: Step, l10n: Localizer) -> list[InlineKeyboardButton]:
@@ -153,7 +159,7 @@ def _repeat_text(l10n: Localizer, rule: Recurrence) -> str:
 
 # --- the composer's screens ---------------------------------------------------------------
 async def _screen(
-    user_id: int, draft: Draft, l10n: Localizer, context: BotContext
+    user_id: int, draft: Draft, l10n: Localizer, context: BotContext, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The composer's message for the draft's step: its text and buttons."""
     services = context.services
@@ -202,8 +208,10 @@ async def _screen(
             )
         if audience.kind is AudienceKind.ORGANISATIONS:
             organisations = await services.coalition.organisations(user_id)
+            active = [o for o in organisations if o.active]
+            shown, page, pages = page_of(active, page, ORGANISATIONS_PER_PAGE)
             row = []
-            for organisation in (o for o in organisations if o.active):
+            for organisation in shown:
                 row.append(
                     _button(
                         step,
@@ -211,12 +219,15 @@ async def _screen(
                         + organisation.short_name,
                         ComposeAction.ORGANISATION,
                         organisation.id,
+                        page or None,
                     )
                 )
                 if len(row) == 3:
                     rows.append(row)
                     row = []
             rows += [row] if row else []
+            turn = page_row(l10n, page, pages, lambda p: ComposePage(p, step).pack())
+            rows += [turn] if turn else []
         if draft.has_audience:
             lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))
             rows.append([_button(step, l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])
@@ -425,10 +436,11 @@ async def _show(
     context: BotContext,
     *,
     new: bool = False,
+    page: int = 0,
 ) -> None:
     """Draw the draft's step: in the pressed composer message, or (after something the
     coordinator typed) as a new message below it."""
-    text, markup = await _screen(user.id, draft, l10n, context)
+    text, markup = await _screen(user.id, draft, l10n, context, page)
     if draft.step.waits_for_input:
         text += "\n<i>" + escape(_waiting_note(l10n)) + "</i>"
         await context.services.translating.shadow(user.id)  # the newest prompt wins
@@ -686,7 +698,27 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
     if changed.step is Step.PREVIEW:
         await _preview(press, changed, context)
         return
-    await _show(press.message, user, changed, l10n, context)
+    await _show(press.message, user, changed, l10n, context, page=press.data.page or 0)
+
+
+async def on_compose_page(press: Press[ComposePage], context: BotContext) -> None:
+    """◀ ▶ under the composer's organisations: the same step, another page of them."""
+    l10n, user = press.l10n, press.user
+    draft = await context.services.broadcasts.draft(user.id)
+    if (
+        draft is None
+        or press.data.step is not draft.step
+        or press.message.message_id != draft.composer_message
+    ):
+        await press.query.answer(
+            l10n.gettext(
+                "This button no longer works: please use the broadcast's newest message."
+            ),
+            show_alert=True,
+        )
+        return
+    await press.query.answer()
+    await _show(press.message, user, draft, l10n, context, page=press.data.page)
 
 
 async def _preview(press: Press[Compose], draft: Draft, context: BotContext) -> None:

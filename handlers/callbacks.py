@@ -286,7 +286,9 @@ class ToggleTheme(CallbackData, prefix="tt"):
 
 @dataclass(frozen=True)
 class OrgList(CallbackData, prefix="om"):
-    """Back to the list of organisations."""
+    """The list of organisations, at one page (None: the first, as older buttons said)."""
+
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -466,6 +468,15 @@ class Compose(CallbackData, prefix="bc"):
     action: ComposeAction
     value: int | None = None
     step: Step | None = None  # the step the button was drawn for (None: an older button)
+    page: int | None = None  # the page of organisations it was drawn on (None: the first)
+
+
+@dataclass(frozen=True)
+class ComposePage(CallbackData, prefix="bp"):
+    """Turn the broadcast composer's list of organisations to another page."""
+
+    page: int
+    step: Step
 
 
 class BroadcastAction(enum.StrEnum):

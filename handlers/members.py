@@ -42,7 +42,7 @@ from handlers.common import (
     reader,
 )
 from handlers.lookup import edit
-from handlers.render import escape
+from handlers.render import escape, page_of, page_row
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -209,8 +209,11 @@ def _org_line(l10n: Localizer, org: Organisation) -> str:
     return f"{org.short_name} ({count})" + ("" if org.active else " ⏸")
 
 
+ORGS_PER_PAGE = 40  # Telegram shows at most 100 buttons under one message
+
+
 async def _org_list(
-    l10n: Localizer, context: BotContext, actor: int
+    l10n: Localizer, context: BotContext, actor: int, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     orgs = await context.services.coalition.organisations(actor)
     if not orgs:
@@ -222,13 +225,16 @@ async def _org_list(
             len(orgs),
         ).format(count=l10n.number(len(orgs)))
     )
+    shown, page, pages = page_of(orgs, page, ORGS_PER_PAGE)
     buttons = [
         InlineKeyboardButton(
             _org_line(l10n, o), callback_data=OrgButton(OrgView.PANEL, o.id).pack()
         )
-        for o in orgs
+        for o in shown
     ]
-    return text, InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    turn = page_row(l10n, page, pages, lambda p: OrgList(p).pack())
+    return text, InlineKeyboardMarkup([*rows, turn] if turn else rows)
 
 
 @answering_not_allowed
@@ -345,7 +351,8 @@ async def _show(press: Press[Any], content: tuple[str, InlineKeyboardMarkup | No
 @_org_press
 async def on_org_list(press: Press[OrgList], context: BotContext) -> None:
     """Back to every organisation."""
-    await _show(press, await _org_list(press.l10n, context, press.user.id))
+    page = press.data.page or 0
+    await _show(press, await _org_list(press.l10n, context, press.user.id, page))
 
 
 @_org_press

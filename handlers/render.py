@@ -7,7 +7,7 @@ import hashlib
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -23,6 +23,7 @@ from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard, ServingActi
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
+T = TypeVar("T")
 SNIPPET = 160
 
 
@@ -618,3 +619,26 @@ def round_label(l10n: Localizer, round_: Round, limit: int = 0) -> str:
 def distribution_line(l10n: Localizer, dist: Distribution) -> str:
     """'🔴 3 · 🟠 5 · 🟢 1 · ❔ 2' in the reader's digits (the one place that writes it)."""
     return l10n.digits(dist.line())
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int, int]:
+    """The items on one page, the page clamped into range, and how many pages there are."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return items[page * size : (page + 1) * size], page, pages
+
+
+def page_row(
+    l10n: Localizer, page: int, pages: int, data: Callable[[int], str]
+) -> list[InlineKeyboardButton]:
+    """◀ and ▶ buttons around "page N of M" (nothing when everything fits on one page)."""
+    if pages <= 1:
+        return []
+    where = l10n.gettext("Page {page} of {pages}").format(
+        page=l10n.number(page + 1), pages=l10n.number(pages)
+    )
+    row = [InlineKeyboardButton("◀", callback_data=data(page - 1))] if page > 0 else []
+    row.append(InlineKeyboardButton(where, callback_data=data(page)))
+    if page + 1 < pages:
+        row.append(InlineKeyboardButton("▶", callback_data=data(page + 1)))
+    return row

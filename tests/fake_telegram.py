@@ -237,8 +237,11 @@ def check_text(text: str | None, parse_mode: str | None, limit: int = 4096) -> N
         raise ApiError(400, "Bad Request: message is too long")
 
 
+MAX_INLINE_BUTTONS = 100  # Telegram refuses a larger inline keyboard ("reply markup is too long")
+
+
 def check_markup(markup: dict[str, Any] | None) -> None:
-    """Inline keyboards: every button has text and exactly one action; callback data ≤ 64 bytes."""
+    """Inline keyboards: ≤ 100 buttons, each with text and one action; callback data ≤ 64 bytes."""
     if markup is None:
         return
     if markup.get("force_reply") is True:
@@ -248,6 +251,8 @@ def check_markup(markup: dict[str, Any] | None) -> None:
     rows = markup.get("inline_keyboard")
     if rows is None:
         raise ApiError(400, "Bad Request: unsupported reply markup")
+    if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+        raise ApiError(400, "Bad Request: reply markup is too long")
     for row in rows:
         if not row:
             raise ApiError(400, "Bad Request: keyboard row is empty")

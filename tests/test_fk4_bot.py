@@ -1,0 +1,81 @@
+"""Coordinator review fixes: long keyboards paged, card counts, results picture, reasons late."""
+
+import pytest
+
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import MAX_INLINE_BUTTONS, ApiError, FakeTelegram, check_markup
+from tests.test_broadcasts_bot import tap
+from tests.test_lookup_bot import button, buttons, edited, press
+
+
+def _services(bot: BotApplication) -> Services:
+    services: Services = bot.bot_data["services"]
+    return services
+
+
+async def _many_organisations(bot: BotApplication, count: int) -> None:
+    coalition = _services(bot).coalition
+    for i in range(count):
+        await coalition.add_organisation(COORDINATOR_ID, f"ORG{i:03}", f"Organisation {i}")
+
+
+def test_the_fake_refuses_a_keyboard_over_a_hundred_buttons() -> None:
+    row = [{"text": "x", "callback_data": "x"}]
+    check_markup({"inline_keyboard": [row] * MAX_INLINE_BUTTONS})
+    with pytest.raises(ApiError, match="reply markup is too long"):
+        check_markup({"inline_keyboard": [row] * (MAX_INLINE_BUTTONS + 1)})
+
+
+async def test_orgs_pages_three_hundred_organisations(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _many_organisations(bot, 300)
+    listing = await tg.reply_to(COORDINATOR, "/orgs")
+    assert listing.text == "300 member organisations. Tap one to manage it."
+    labels = [b["text"] for b in buttons(listing)]
+    assert len(labels) <= MAX_INLINE_BUTTONS
+    assert "ORG000 (0)" in labels
+    assert "Page 1 of 8" in labels
+    assert "◀" not in labels
+    seen = [label for label in labels if label.startswith("ORG")]
+    page = listing
+    for n in range(2, 9):
+        await press(tg, page, button(page, "▶"), COORDINATOR)
+        page = await edited(tg, page)
+        labels = [b["text"] for b in buttons(page)]
+        assert f"Page {n} of 8" in labels
+        seen += [label for label in labels if label.startswith("ORG")]
+    assert "▶" not in labels
+    assert seen == [f"ORG{i:03} (0)" for i in range(300)]  # each once, in a stable order
+    await press(tg, tg.carrying(page, "om"), "om", COORDINATOR)  # an older button: page 1
+    page = await edited(tg, page)
+    assert "Page 1 of 8" in [b["text"] for b in buttons(page)]
+    await press(tg, tg.carrying(page, "om:9999"), "om:9999", COORDINATOR)  # forged: clamped
+    assert "Page 8 of 8" in [b["text"] for b in buttons(await edited(tg, page))]
+
+
+async def test_the_broadcast_picker_pages_three_hundred_organisations(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _many_organisations(bot, 300)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ Chosen organisations")
+    labels = [b["text"] for b in buttons(composer)]
+    assert len(labels) <= MAX_INLINE_BUTTONS
+    assert "Page 1 of 10" in labels
+    assert "▫️ ORG000" in labels
+    assert "▫️ ORG030" not in labels
+    composer = await tap(tg, composer, "▶")
+    composer = await tap(tg, composer, "▶")
+    composer = await tap(tg, composer, "▫️ ORG061")  # chosen on page 3: page 3 stays shown
+    labels = [b["text"] for b in buttons(composer)]
+    assert "✅ ORG061" in labels
+    assert "Page 3 of 10" in labels
+    composer = await tap(tg, composer, "◀")
+    assert "▫️ ORG030" in [b["text"] for b in buttons(composer)]
+    await tap(tg, composer, "Next ▶")
+    draft = await _services(bot).broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert len(draft.audience.organisation_ids) == 1
