@@ -749,6 +749,19 @@ class AssessmentRepository:
             row = await cursor.fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def group_rated(self, round_id: int, recommendation_id: int, group_id: int) -> int:
+        """How many of a working group's active member organisations rated one recommendation
+        of a round."""
+        async with self._db.connection.execute(
+            "SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t JOIN organisations AS o "
+            "ON o.id = t.organisation_id AND o.active = 1 JOIN organisation_groups AS m "
+            "ON m.organisation_id = o.id AND m.working_group_id = ? "
+            "WHERE t.round_id = ? AND t.recommendation_id = ?",
+            (group_id, round_id, recommendation_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def reminded_at(self, round_id: int) -> dt.datetime | None:
         """When a coordinator last reminded those behind in this round, if ever."""
         async with self._db.connection.execute(

@@ -4,10 +4,11 @@ import pytest
 
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import MAX_INLINE_BUTTONS, ApiError, FakeTelegram, check_markup
 from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 
 def _services(bot: BotApplication) -> Services:
@@ -79,3 +80,28 @@ async def test_the_broadcast_picker_pages_three_hundred_organisations(
     draft = await _services(bot).broadcasts.draft(COORDINATOR_ID)
     assert draft is not None
     assert len(draft.audience.organisation_ids) == 1
+
+
+async def test_a_group_card_counts_its_raters_among_the_active_organisations(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 land", "Baseline")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    red, orange = (b["callback_data"] for b in buttons(card)[:2])
+    for person in reps:
+        await press(tg, card, red, person)
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert "3 of 3 organisations have rated" in redraw.params["text"]
+    services = _services(bot)
+    orgs = await services.coalition.organisations(COORDINATOR_ID)
+    org = next(o.id for o in orgs if o.short_name == "ORG2")
+    await services.coalition.set_active(COORDINATOR_ID, org, False)
+    await press(tg, card, orange, reps[1])  # a change: the card is redrawn
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert "2 of 2 organisations have rated" in redraw.params["text"]

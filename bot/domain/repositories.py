@@ -469,6 +469,11 @@ class AssessmentStore(Protocol):
         recommendation of a round."""
         ...
 
+    async def group_rated(self, round_id: int, recommendation_id: int, group_id: int) -> int:
+        """How many of a working group's active member organisations rated one recommendation
+        of a round (counted among the same organisations as its participation)."""
+        ...
+
     async def add_guide(
         self, user_id: int, guide: str, *, expires: dt.datetime, now: dt.datetime
     ) -> int:

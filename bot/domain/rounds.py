@@ -1113,7 +1113,8 @@ class Assessments:
         dist = await self.repository.distribution(round_id, recommendation_id, group_id)
         if group_id is not None:
             _, total = await self.repository.participation(round_id, group_id)
-            return dist, dist.total, total
+            rated = await self.repository.group_rated(round_id, recommendation_id, group_id)
+            return dist, min(rated, total), total
         rule = audience_rule(
             await self.repository.group_overlap(round_id),
             await self.repository.whole_cycle(round_id),
