@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
@@ -105,3 +106,26 @@ async def test_a_group_card_counts_its_raters_among_the_active_organisations(
     await flush(bot)
     redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
     assert "2 of 2 organisations have rated" in redraw.params["text"]
+
+
+async def test_whole_coalition_results_leave_out_groups_without_members(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3, "land")
+    services = _services(bot)
+    groups = {g.slug: g for g in await services.coalition.working_groups()}
+    orgs = await services.coalition.organisations(COORDINATOR_ID)
+    women = groups["women"]
+    await services.coalition.toggle_group(COORDINATOR_ID, orgs[0].id, women.id)
+    await open_round(tg, "c2", "Whole cycle")
+    for rec_id in await services.assessments.items(1):
+        for person in reps:
+            await services.assessments.rate(person["id"], 1, rec_id, Colour.GREEN)
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    await tg.send("/results 1", user=COORDINATOR)
+    await tg.next_call("sendPhoto", chat_id=COORDINATOR_ID)
+    summary = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    lines = summary.params["text"].split("\n")[3:]
+    named = [line.split(":")[0] for line in lines]
+    assert named == [women.name("en"), groups["land"].name("en")]  # no group without members

@@ -1564,12 +1564,16 @@ class Assessments:
         groups: Sequence[WorkingGroup] | None,
     ) -> Summary:
         """The one list of rows a results picture and its text both show: with `groups` (the
-        whole coalition's results) a row per working group when two or more have colours,
-        else a row per theme of `rows`."""
+        whole coalition's results) a row per working group that has member organisations and
+        some of the round's recommendations, when two or more have, else a row per theme of
+        `rows`."""
         if groups is not None:
             counts = await self.group_colours(round_, catalog)
+            members = await self.repository.group_overlap(round_.id)
             by_group = tuple(
-                (g, counts[g.id]) for g in groups if sum(counts.get(g.id, {}).values())
+                (g, counts[g.id])
+                for g in groups
+                if sum(counts.get(g.id, {}).values()) and members.get(g.id, (0, 0))[1]
             )
             if len(by_group) >= 2:
                 return Summary(True, by_group)
