@@ -644,6 +644,10 @@ async def _send_comparison(
         picture, caption=escape(f"«{names[0]}» → «{names[1]}»"), do_quote=False
     )
     lines = [f"<b>{escape(line)}</b>" for line in _comparison_summary(l10n, comparison)]
+    if fmt is not None:  # a file was asked for: the table of changes would be empty
+        lines.append(
+            escape(l10n.gettext("No file: it lists the changes of colour, and there are none."))
+        )
     if group is not None:  # whose colours these are
         lines.insert(0, "<b>" + escape(group.name(l10n.language)) + "</b>")
     for theme, found in changes_by_theme(context.services.catalog, changes):

@@ -129,3 +129,23 @@ async def test_whole_coalition_results_leave_out_groups_without_members(
     lines = summary.params["text"].split("\n")[3:]
     named = [line.split(":")[0] for line in lines]
     assert named == [women.name("en"), groups["land"].name("en")]  # no group without members
+
+
+async def test_compare_as_a_file_says_why_no_file_comes_when_nothing_changed(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 2, "land")
+    services = _services(bot)
+    for n in (1, 2):
+        await open_round(tg, "c2 land", f"Round {n}")
+        for rec_id in await services.assessments.items(n):
+            for person in reps:
+                await services.assessments.rate(person["id"], n, rec_id, Colour.ORANGE)
+        await services.assessments.set_open(COORDINATOR_ID, n, False)
+        await services.assessments.publish(COORDINATOR_ID, n)
+    await tg.send("/compare 1 2 xlsx", user=COORDINATOR)
+    await tg.next_call("sendPhoto", chat_id=COORDINATOR_ID)
+    said = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    assert "No recommendation changed colour between these rounds." in said.params["text"]
+    assert "No file: it lists the changes of colour, and there are none." in said.params["text"]
+    assert [c for c in tg.calls if c.method == "sendDocument"] == []
