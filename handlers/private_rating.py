@@ -259,6 +259,11 @@ async def _answer_reason(
             "tap 🗑 on the card in /myratings)."
         ),
     }.get(given.result)
+    if plain and given.result is Reasoned.CLOSED:  # the reason asked for came after the close
+        refusal = l10n.gettext(
+            "The round closed before your reason came, so it was not saved. Ratings can no "
+            "longer change."
+        )
     if refusal is not None:
         await message.reply_text(escape(refusal))
         return

@@ -1207,10 +1207,10 @@ def _pending(
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
-    """A closed round's skip lists and the reasons it still waits for are of no more use:
-    nobody rates in it (their next plain messages are searches again)."""
+    """A closed round's skip lists are of no more use: nobody rates in it. The reasons it still
+    waits for stay until they expire, so that one typed just after the close is answered (not
+    saved, and why) rather than taken for a search."""
     await db.execute("DELETE FROM skipped_recommendations WHERE round_id = ?", (round_id,))
-    await db.execute("DELETE FROM pending_reasons WHERE round_id = ?", (round_id,))
 
 
 async def _require_open_item(

@@ -149,3 +149,25 @@ async def test_compare_as_a_file_says_why_no_file_comes_when_nothing_changed(
     assert "No recommendation changed colour between these rounds." in said.params["text"]
     assert "No file: it lists the changes of colour, and there are none." in said.params["text"]
     assert [c for c in tg.calls if c.method == "sendDocument"] == []
+
+
+async def test_a_reason_typed_just_after_the_close_is_answered_not_searched(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 land", "Baseline")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    await press(tg, card, buttons(card)[1]["callback_data"], reps[0])  # 🟠
+    prompt = await tg.next_call("sendMessage", chat_id=reps[0]["id"])
+    assert "To add a short reason" in prompt.params["text"]
+    await _services(bot).assessments.set_open(COORDINATOR_ID, 1, False)
+    answer = await tg.reply_to(reps[0], "Some progress made.")
+    assert answer.text == (
+        "The round closed before your reason came, so it was not saved. "
+        "Ratings can no longer change."
+    )
+    again = await tg.reply_to(reps[0], "Some progress made.")  # said once: now a search
+    assert "round closed" not in again.text

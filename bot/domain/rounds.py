@@ -1331,8 +1331,8 @@ class Assessments:
 
     async def reason_from_message(self, user_id: int, text: str) -> ReasonGiven | None:
         """A plain private message: the reason asked for last, unless none is (or its prompt
-        has not reached the person) or the text is a lookup (LOOKUP). None while that prompt
-        is still on its way."""
+        has not reached the person) or the text is a lookup (LOOKUP); CLOSED once when its
+        round closed meanwhile. None while that prompt is still on its way."""
         if is_lookup(text):
             return ReasonGiven(Reasoned.LOOKUP)
         pending = await self.repository.pending(user_id, self.clock.now())
@@ -1341,6 +1341,11 @@ class Assessments:
         if pending.sent is None:
             return None
         given = await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
+        if given.result is Reasoned.CLOSED:  # closed while it was typed: said once, then searches
+            await self.repository.drop_pending(
+                user_id, (pending.round_id, pending.recommendation_id)
+            )
+            return given
         if given.result in _REASON_REFUSALS.values():  # it can no longer be given: a search
             return ReasonGiven(Reasoned.LOOKUP)
         return given
