@@ -101,17 +101,7 @@ def card(
         lines.append(escape(rec.khmer.text))
     else:
         lines.append(escape(rec.text_en))
-        if l10n.language == "km" and rec.khmer is None:
-            lines.append(
-                "<i>"
-                + escape(
-                    l10n.gettext(
-                        "No Khmer translation of this recommendation exists yet; the English text is "
-                        "shown."
-                    )
-                )
-                + "</i>"
-            )
+        lines.extend(no_khmer_note(l10n, rec))
     lines.append("")
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
     lines.append(
@@ -212,6 +202,17 @@ def card_keyboard(
             ]
         )
     return InlineKeyboardMarkup(rows)
+
+
+def no_khmer_note(l10n: Localizer, rec: Recommendation) -> list[str]:
+    """For a Khmer reader of a recommendation with no Khmer text: a line saying the English
+    text is shown (nothing otherwise)."""
+    if l10n.language != "km" or rec.khmer is not None:
+        return []
+    note = l10n.gettext(
+        "No Khmer translation of this recommendation exists yet; the English text is shown."
+    )
+    return ["<i>" + escape(note) + "</i>"]
 
 
 def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation) -> str:

@@ -26,7 +26,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
 )
-from handlers.render import closing, cycle_name, distribution_line, escape
+from handlers.render import closing, cycle_name, distribution_line, escape, no_khmer_note
 
 # /start's payload behind a group card's ✍: t.me/<bot>?start=r<round>_<rec> (Telegram allows
 # 64 characters of [A-Za-z0-9_-]; an invite code never looks like this).
@@ -92,6 +92,7 @@ def card_text(
                 else ""
             ),
             escape(truncate(text, 700)) + f" — <i>{escape(truncate(states, 80))}</i>",
+            *no_khmer_note(l10n, rec),
             *(
                 [
                     "<i>" + escape(l10n.gettext("Draft translation, not yet reviewed.")) + "</i>",

@@ -238,7 +238,8 @@ def _results_page(
             )
         )
     ]
-    for row in rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]:
+    shown = rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]
+    for row in shown:
         coalition = (
             "\n"
             + l10n.gettext("Whole coalition: {colour}").format(
@@ -254,6 +255,9 @@ def _results_page(
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
             f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
         )
+    if any(render.no_khmer_note(l10n, row.recommendation) for row in shown):
+        note = l10n.gettext("Recommendations with no Khmer translation yet are shown in English.")
+        blocks.append(f"<i>{escape(note)}</i>")
     nav = []
     if page > 0:
         nav.append(

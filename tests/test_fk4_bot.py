@@ -4,8 +4,9 @@ import pytest
 
 from bot.domain.assessment import Colour
 from bot.services import Services
+from handlers import render
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, until
 from tests.fake_telegram import MAX_INLINE_BUTTONS, ApiError, FakeTelegram, check_markup
 from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
@@ -171,3 +172,46 @@ async def test_a_reason_typed_just_after_the_close_is_answered_not_searched(
     )
     again = await tg.reply_to(reps[0], "Some progress made.")  # said once: now a search
     assert "round closed" not in again.text
+
+
+async def test_khmer_rating_cards_and_results_say_the_english_text_is_shown(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = _services(bot)
+    [member] = await coalition_with(bot, 1, "land")
+    await tg.reply_to(member, "/language km")
+    await link_land_group(tg)
+    await tg.reply_to(COORDINATOR, "/language km", chat=GROUP)
+    await open_round(tg, "c2 118.63", "Baseline")
+    rec = next(r for r in services.catalog.recommendations if str(r.number) == "118.63")
+    assert rec.khmer is None
+    [note] = render.no_khmer_note(services.translations.localizer("km"), rec)
+    card = await tg.reply_to(member, "/rate")
+    assert note in card.text
+    await tg.send("/rate", user=member, chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert note in call.params["text"]
+    await services.assessments.rate(member["id"], 1, rec.id, Colour.GREEN)
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    seen = len(tg.calls)
+    await tg.send("/results 1", user=member)
+    await until(
+        lambda: _sent_to(tg, member["id"], seen, "ត្រូវបានបង្ហាញជាភាសាអង់គ្លេស"),
+        "the results page's note",
+    )
+
+
+async def _sent_to(tg: FakeTelegram, chat_id: int, since: int, text: str) -> bool:
+    return any(
+        c.method == "sendMessage"
+        and str(c.params.get("chat_id")) == str(chat_id)
+        and text in c.params["text"]
+        for c in tg.calls[since:]
+    )
+
+
+async def test_help_names_the_working_group_option_of_export(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    assert "/export 1 xlsx land" in await tg.full_help(COORDINATOR, parts=2)
