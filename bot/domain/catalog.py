@@ -6,7 +6,7 @@ import difflib
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import overload
 
@@ -146,6 +146,9 @@ class Ranked(Sequence[Recommendation]):
             return tuple(self._pool[i] for i in self._positions[index])
         return self._pool[self._positions[index]]
 
+    def __iter__(self) -> Iterator[Recommendation]:
+        return map(self._pool.__getitem__, self._positions)
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -238,6 +241,7 @@ class Catalog:
                 self._index = SearchIndex(
                     [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
                     self.glossary.km_to_en.keys(),
+                    self.glossary.phrases(),
                 )
             return self._index
 
