@@ -120,8 +120,8 @@ async def main() -> None:
                 lambda: assessments.audience(round_id, organisation_id=orgs[5]),
             )
             await timed(
-                "every rating of the round, read (the panel's 'not enough', unchanged)",
-                lambda: assessments.repository.ratings(round_id),
+                "every recommendation's counts, one aggregate (the panel's 'not enough')",
+                lambda: assessments.repository.distributions(round_id),
             )
             await timed("the round's panel", lambda: assessments.panel(COORDINATOR, round_id))
     await tg.stop()

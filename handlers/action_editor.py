@@ -95,7 +95,7 @@ def understood_text(l10n: Localizer, read: ReadTimeframe) -> str:
             due=l10n.date(read.due_day),
             zone=zone_name(l10n, PHNOM_PENH),
         )
-    reason = l10n.gettext(read.reason).format(**read.values)
+    reason = l10n.message(read.reason, read.values)
     return l10n.gettext(
         "⚠️ I cannot read this timeframe: {reason} I keep the words as written; there are no "
         "nudges for it until a coordinator corrects it."
@@ -341,7 +341,7 @@ async def on_step(press: Press[ActionStep], context: BotContext) -> None:
         press.user.id, data.draft, data.choice, data.value, services.catalog
     )
     if progress.problem is not None:
-        text = l10n.gettext(progress.problem).format(**progress.values)
+        text = l10n.message(progress.problem, progress.values)
         await press.query.answer(text, show_alert=True)
         return
     if progress.stage is Stage.GONE:
@@ -374,7 +374,7 @@ async def answer(update: Update, context: BotContext, prompt_id: int | None) -> 
         return False
     l10n = await reader(update, context)
     if progress.problem is not None:
-        text = l10n.gettext(progress.problem).format(**progress.values)
+        text = l10n.message(progress.problem, progress.values)
         await message.reply_text(
             escape(text + " " + l10n.gettext("Please send it again (or tap ✖ Cancel)."))
         )

@@ -146,7 +146,7 @@ def cycles_view(
         buttons += [
             [
                 InlineKeyboardButton(
-                    l10n.gettext("Make cycle {cycle} current").format(cycle=number),
+                    l10n.gettext("Make cycle {cycle} current").format(cycle=l10n.number(number)),
                     callback_data=CurrentCycle(cycle=number).pack(),
                 )
             ]

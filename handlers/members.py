@@ -203,8 +203,10 @@ async def add_org(message: Message, user: User, l10n: Localizer, context: BotCon
         await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
-def _org_line(org: Organisation) -> str:
-    return f"{org.short_name} ({len(org.representatives)})" + ("" if org.active else " ⏸")
+def _org_line(l10n: Localizer, org: Organisation) -> str:
+    """An organisation's button: its short name, how many representatives, ⏸ if paused."""
+    count = l10n.number(len(org.representatives))
+    return f"{org.short_name} ({count})" + ("" if org.active else " ⏸")
 
 
 async def _org_list(
@@ -221,7 +223,9 @@ async def _org_list(
         ).format(count=l10n.number(len(orgs)))
     )
     buttons = [
-        InlineKeyboardButton(_org_line(o), callback_data=OrgButton(OrgView.PANEL, o.id).pack())
+        InlineKeyboardButton(
+            _org_line(l10n, o), callback_data=OrgButton(OrgView.PANEL, o.id).pack()
+        )
         for o in orgs
     ]
     return text, InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

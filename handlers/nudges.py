@@ -116,7 +116,7 @@ class NudgeRenderer(Renderer):
         lines = [head, ""]
         rows: list[tuple[Button, ...]] = []
         for n, item in enumerate(digest.items, start=1):
-            number = "" if single else f"{n}. "
+            number = "" if single else f"{l10n.number(n)}. "
             lines.append(f"{number}<b>{escape(short(item.action.activity))}</b>")
             lines.append(
                 f"{escape(_when(l10n, item, digest.today))} "
@@ -129,7 +129,7 @@ class NudgeRenderer(Renderer):
             recurring = item.action.kind is Kind.RECURRING
             occurrence = day_number(item.occurrence) if recurring else None
             for answer, (icon, label) in ANSWER_LABELS.items():
-                text = f"{icon} {l10n.gettext(label)}" if single else f"{icon} {n}"
+                text = f"{icon} {l10n.gettext(label)}" if single else f"{icon} {l10n.number(n)}"
                 payload = NudgeAnswer(answer, item.action.id, occurrence)
                 buttons.append(Button(text, payload.pack()))
             rows.extend([tuple(buttons[:2]), tuple(buttons[2:])] if single else [tuple(buttons)])
@@ -158,7 +158,7 @@ class NudgeRenderer(Renderer):
             shown = entries[:LISTED]
             if more > 0:
                 shown.append(l10n.gettext("… and {count} more").format(count=l10n.number(more)))
-            return ["", f"<b>{escape(title)}</b> ({len(entries)})", *shown]
+            return ["", f"<b>{escape(title)}</b> ({l10n.number(len(entries))})", *shown]
 
         def due_text(action: Action) -> str:
             day = due_from(action, summary.week)
@@ -421,7 +421,7 @@ async def on_reply(update: Update, context: BotContext) -> None:
         return
     l10n = await reader(update, context)
     if replied.problem is not None:
-        text = l10n.gettext(replied.problem).format(**replied.values)
+        text = l10n.message(replied.problem, replied.values)
         await message.reply_text(
             escape(text + " " + l10n.gettext("Reply to the question again to try once more."))
         )

@@ -227,8 +227,8 @@ def list_line(l10n: Localizer, catalog: Catalog, index: int, rec: Recommendation
 def describe_request(l10n: Localizer, catalog: Catalog, request: SearchRequest) -> str:
     """What was searched, in words: 'land · noted · Japan · cycle 2'."""
     parts = []
-    if request.text:
-        parts.append(f"“{request.text}”")
+    if request.text:  # the words as typed, in their order (the filters follow, in words)
+        parts.append(f"“{request.typed or request.text}”")
     if request.theme_id is not None and request.theme_id in catalog.themes_by_id:
         parts.append(catalog.themes_by_id[request.theme_id].name(l10n.language))
     if request.state is not None:
@@ -326,7 +326,8 @@ def result_page(
     buttons = [
         [
             InlineKeyboardButton(
-                str(start + i + 1), callback_data=OpenCard(rec.cycle, str(rec.number)).pack()
+                l10n.number(start + i + 1),
+                callback_data=OpenCard(rec.cycle, str(rec.number)).pack(),
             )
             for i, rec in enumerate(shown)
         ]
@@ -442,14 +443,14 @@ def parse_list_data(
             raise StaleButton(data.state)
     if data.response and data.response not in _CODE_RESPONSES:
         raise StaleButton(data.response)
-    text = ""
+    text = typed = ""
     if data.token:
         remembered = recall(data.token)
         if remembered is None:
             raise ExpiredSearch(data.token)
-        text = remembered.text
+        text, typed = remembered.text, remembered.typed
     response = _CODE_RESPONSES[data.response] if data.response else None
-    return SearchRequest(text, data.cycle, state_key, data.theme, response)
+    return SearchRequest(text, data.cycle, state_key, data.theme, response, typed=typed)
 
 
 def number_reply(l10n: Localizer, catalog: Catalog, result: NumberResult) -> list[str]:

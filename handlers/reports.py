@@ -63,7 +63,7 @@ async def on_pdf(update: Update, context: BotContext) -> None:
     try:
         preview = await services.reports.preview(user.id, bytes(data))
     except UnreadablePdf as exc:
-        reason = l10n.gettext(exc.message).format(**exc.params)
+        reason = l10n.message(exc.message, exc.params)
         text = l10n.gettext("I could not read this PDF: {reason}").format(reason=reason)
         await message.reply_text(escape(text))
         return
@@ -88,21 +88,28 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
     for rec in recs:
         counts[rec.response] = counts.get(rec.response, 0) + 1
     responses = ", ".join(
-        l10n.gettext(RESPONSE_COUNTS[r]).format(count=c) for r, c in counts.items()
+        l10n.gettext(RESPONSE_COUNTS[r]).format(count=l10n.number(c)) for r, c in counts.items()
     )
     if preview.cycle is None:
         summary = l10n.ngettext(
             "{count} recommendation ({responses}) from {states} States.",
             "{count} recommendations ({responses}) from {states} States.",
             len(recs),
-        ).format(count=len(recs), responses=responses, states=len(report.states))
+        ).format(
+            count=l10n.number(len(recs)),
+            responses=responses,
+            states=l10n.number(len(report.states)),
+        )
     else:
         summary = l10n.ngettext(
             "Cycle {cycle}: {count} recommendation ({responses}) from {states} States.",
             "Cycle {cycle}: {count} recommendations ({responses}) from {states} States.",
             len(recs),
         ).format(
-            cycle=preview.cycle, count=len(recs), responses=responses, states=len(report.states)
+            cycle=l10n.number(preview.cycle),
+            count=l10n.number(len(recs)),
+            responses=responses,
+            states=l10n.number(len(report.states)),
         )
     lines = [escape(head), "<b>" + escape(summary) + "</b>", ""]
     for para in report.paragraphs[:SHOWN_PARAGRAPHS]:
@@ -112,7 +119,7 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
                 + l10n.gettext("paragraph {number}: {responses}").format(
                     number=para.number,
                     responses=l10n.gettext(RESPONSE_COUNTS[para.response]).format(
-                        count=para.count
+                        count=l10n.number(para.count)
                     ),
                 )
             )
@@ -129,7 +136,11 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
             escape(
                 l10n.gettext(
                     "Compared with the bot: {new} new, {changed} changed, {unchanged} unchanged."
-                ).format(new=preview.new, changed=preview.changed, unchanged=preview.unchanged)
+                ).format(
+                    new=l10n.number(preview.new),
+                    changed=l10n.number(preview.changed),
+                    unchanged=l10n.number(preview.unchanged),
+                )
             ),
         ]
         if preview.changed_numbers:
@@ -152,9 +163,7 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
             )
     if preview.doubts:
         lines += ["", "⚠️ " + escape(l10n.gettext("Please check:"))]
-        lines += [
-            escape("• " + l10n.gettext(d.message).format(**d.params)) for d in preview.doubts[:10]
-        ]
+        lines += [escape("• " + l10n.message(d.message, d.params)) for d in preview.doubts[:10]]
     cancel = InlineKeyboardButton(
         "✖️ " + l10n.gettext("Cancel"),
         callback_data=ReportDraft(draft=preview.draft, go=False).pack(),
@@ -163,7 +172,7 @@ def preview_message(l10n: Localizer, preview: Preview) -> tuple[str, InlineKeybo
         lines += ["", escape(l10n.gettext("Which cycle is this report? The report does not say."))]
         choices = [
             InlineKeyboardButton(
-                l10n.gettext("Cycle {cycle}").format(cycle=n),
+                l10n.gettext("Cycle {cycle}").format(cycle=l10n.number(n)),
                 callback_data=ReportCycle(draft=preview.draft, cycle=n).pack(),
             )
             for n in range(1, MAX_CYCLE + 1)
@@ -205,16 +214,17 @@ async def on_draft_button(press: Press[ReportDraft], context: BotContext) -> Non
         "Imported cycle {cycle}: {added} added, {updated} updated, {unchanged} unchanged. "
         "Members can look them up now."
     ).format(
-        cycle=imported.cycle,
-        added=stored.added,
-        updated=stored.updated,
-        unchanged=stored.unchanged,
+        cycle=l10n.number(imported.cycle),
+        added=l10n.number(stored.added),
+        updated=l10n.number(stored.updated),
+        unchanged=l10n.number(stored.unchanged),
     )
     markup = None
-    if context.services.catalog.current_cycle != imported.cycle:
-        text += "\n" + l10n.gettext("A number without a cycle still means cycle {cycle}.").format(
-            cycle=context.services.catalog.current_cycle
-        )
+    current = context.services.catalog.current_cycle
+    if current != imported.cycle:
+        if current is not None:
+            still = l10n.gettext("A number without a cycle still means cycle {cycle}.")
+            text += "\n" + still.format(cycle=l10n.number(current))
         markup = current_cycle_markup(l10n, imported.cycle)
     await edit(press.message, escape(text), markup)
 
@@ -244,7 +254,7 @@ def current_cycle_markup(l10n: Localizer, cycle: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    l10n.gettext("Make cycle {cycle} current").format(cycle=cycle),
+                    l10n.gettext("Make cycle {cycle} current").format(cycle=l10n.number(cycle)),
                     callback_data=CurrentCycle(cycle=cycle).pack(),
                 )
             ]
@@ -257,13 +267,15 @@ async def on_current_cycle(press: Press[CurrentCycle], context: BotContext) -> N
     l10n, cycle = press.l10n, press.data.cycle
     if not await context.services.reports.set_current_cycle(press.user.id, cycle):
         await press.query.answer(
-            l10n.gettext("Cycle {cycle} has no recommendations yet.").format(cycle=cycle),
+            l10n.gettext("Cycle {cycle} has no recommendations yet.").format(
+                cycle=l10n.number(cycle)
+            ),
             show_alert=True,
         )
         return
     text = l10n.gettext(
         "Cycle {cycle} is now the current cycle: a number without a cycle means cycle {cycle}."
-    ).format(cycle=cycle)
+    ).format(cycle=l10n.number(cycle))
     await press.query.answer(text)
     # The /cycles message itself is redrawn: what a number alone means, the other button.
     await edit(press.message, *browse.cycles_view(l10n, context, coordinator=True))
@@ -285,15 +297,16 @@ async def responses(update: Update, context: BotContext) -> None:
     try:
         done = await context.services.reports.set_responses(user.id, text)
     except BadResponses as exc:
-        reason = l10n.gettext(exc.message).format(**exc.params)
+        reason = l10n.message(exc.message, exc.params)
         await message.reply_text(escape(reason + "\n\n" + _usage(l10n)))
         return
     summary = ", ".join(
-        l10n.gettext(RESPONSE_COUNTS[r]).format(count=c) for r, c in done.counts.items()
+        l10n.gettext(RESPONSE_COUNTS[r]).format(count=l10n.number(c))
+        for r, c in done.counts.items()
     )
     reply = l10n.gettext(
         "Responses stored for cycle {cycle}: {responses} ({changed} changed)."
-    ).format(cycle=done.cycle, responses=summary, changed=done.changed)
+    ).format(cycle=l10n.number(done.cycle), responses=summary, changed=l10n.number(done.changed))
     for chunk in split_messages([escape(reply)]):
         await message.reply_text(chunk)
 

@@ -86,7 +86,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
         await message.reply_text(escape(l10n.gettext(_HOW_TO_OPEN)))
         return
     if opened.result is not Opening.PREVIEW or opened.scope is None:
-        await message.reply_text(escape(l10n.gettext(opened.problem).format(**opened.params)))
+        await message.reply_text(escape(l10n.message(opened.problem, opened.params)))
         return
     await _reply(message, _preview_view(l10n, context, opened))
 
@@ -262,10 +262,30 @@ async def on_guide_button(press: Press[GuidedRound], context: BotContext) -> Non
         )
         return
     await press.query.answer()
+    view = await _guide_screen(l10n, context, press.user.id, guided)
     if data.choice is GuideChoice.START:  # from the list of rounds: a new message
-        await _reply(press.message, _guide_view(l10n, context, guided))
+        await _reply(press.message, view)
         return
-    await lookup.edit(press.message, *_guide_view(l10n, context, guided))
+    await lookup.edit(press.message, *view)
+
+
+async def _guide_screen(
+    l10n: Localizer, context: BotContext, user_id: int, guided: Guided
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The guide's step; one answered by typing is the newest prompt: a /translate waiting
+    for a Khmer text stops waiting, and a note says so."""
+    text, markup = _guide_view(l10n, context, guided)
+    guide = guided.guide if guided.result is not Guiding.PREVIEW else None
+    if (
+        guide is not None
+        and guide.waits_for_text
+        and await context.services.translating.shadow(user_id)
+    ):
+        note = l10n.gettext(
+            "/translate no longer waits for your Khmer text: send /translate to go on translating."
+        )
+        text += "\n\n<i>" + escape(note) + "</i>"
+    return text, markup
 
 
 async def on_guide_text(update: Update, context: BotContext) -> bool:
@@ -284,12 +304,11 @@ async def on_guide_text(update: Update, context: BotContext) -> bool:
     if guided is None:
         return False
     l10n = await reader(update, context)
+    text, markup = await _guide_screen(l10n, context, user.id, guided)
     if guided.result is Guiding.PROBLEM:
-        problem = l10n.gettext(guided.problem).format(**guided.params)
-        text, markup = _guide_view(l10n, context, guided)
-        await message.reply_text(escape(problem) + "\n\n" + text, reply_markup=markup)
-        return True
-    await _reply(message, _guide_view(l10n, context, guided))
+        problem = l10n.message(guided.problem, guided.params)
+        text = escape(problem) + "\n\n" + text
+    await message.reply_text(text, reply_markup=markup)
     return True
 
 
@@ -399,7 +418,9 @@ def _rounds_view(
         r = line.round
         lines.append(escape(" · ".join([round_label(l10n, r), *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
-            lines.append("   " + escape(_progress(l10n, line.organisations)))
+            # Every round's list within one message.
+            limit = PROGRESS_CHARACTERS // len(overview.lines)
+            lines.append("   " + escape(_progress(l10n, line.organisations, limit)))
         elif line.own is not None and r.open:
             lines.append(
                 "   "
@@ -431,11 +452,29 @@ def _status(l10n: Localizer, tz: dt.tzinfo, line: RoundLine) -> list[str]:
     ]
 
 
-def _progress(l10n: Localizer, organisations: tuple[tuple[str, int, int], ...]) -> str:
-    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator."""
-    return " · ".join(
-        f"{org} {l10n.number(n)}/{l10n.number(total)}" for org, n, total in organisations
-    )
+# How long one round's list of organisations may grow before it is cut ("… and 940 more"): a
+# message holds 4,096 characters, and a coalition may have a thousand members.
+PROGRESS_CHARACTERS = 2_500
+
+
+def _progress(
+    l10n: Localizer,
+    organisations: tuple[tuple[str, int, int], ...],
+    limit: int = PROGRESS_CHARACTERS,
+) -> str:
+    """'ADHOC 9/14 · LICADHO 3/6': each organisation's own denominator; cut after `limit`
+    characters with how many more there are."""
+    parts: list[str] = []
+    length = 0
+    for shown, (org, n, total) in enumerate(organisations):
+        part = f"{org} {l10n.number(n)}/{l10n.number(total)}"
+        length += len(part) + 3
+        if length > limit:
+            more = len(organisations) - shown
+            cut = l10n.gettext("… and {count} more").format(count=l10n.number(more))
+            return " · ".join([*parts, cut])
+        parts.append(part)
+    return " · ".join(parts)
 
 
 def _short(l10n: Localizer, r: Round) -> str:

@@ -17,6 +17,7 @@ from telegram import (
 from bot import charts
 from bot.domain.arguments import arguments, read
 from bot.domain.assessment import Overall, Round
+from bot.domain.catalog import Catalog
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.round_notices import picture_scope
@@ -328,42 +329,9 @@ async def send_export(
 ) -> None:
     """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
     built off the event loop; `to`: into that private chat instead (a button in a group)."""
-    services = context.services
     private = message.chat.type == "private" or to is not None
-    if by_theme:  # themes keep the coalition-wide colours
-        round_, rows = await services.assessments.results(
-            user_id, round_id, services.catalog, private=private
-        )
-        blocks = theme_blocks(services.catalog, rows, l10n.language)
-    else:  # each working group's block is that group's own judgement
-        groups = await services.coalition.working_groups()
-        round_, everyone, by_group = await services.assessments.group_tables(
-            user_id, round_id, services.catalog, groups, private=private
-        )
-        blocks = [
-            (g.name(l10n.language), by_group[g.id])
-            for g in groups
-            if group is None or g.id == group.id  # /export 1 xlsx land: that group's block
-        ]
-    first = blocks
-    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
-        coalition = [replace(row, coalition=row.overall) for row in everyone]
-        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
-    data = export_rows(l10n, services.catalog, first, overall_label, by_theme=by_theme)
-    # The whole table on a sheet named after the round (by working group: the whole coalition's
-    # block first, with every rating), then (XLSX) one sheet per working group or theme with rows, each colour cell filled with its colour.
-    more = [
-        (
-            name,
-            export_rows(l10n, services.catalog, [(name, rows)], overall_label, by_theme=by_theme),
-        )
-        for name, rows in blocks
-        if rows and fmt == "xlsx"
-    ]
-    fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
-    # A large XLSX must not stall chats.
-    content = await asyncio.to_thread(
-        partial(table, data, fmt, sheet=round_.name, more=more, fills=fills)
+    round_, content = await export_table(
+        context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
     document = InputFile(
         content, filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}"
@@ -372,6 +340,65 @@ async def send_export(
         await message.get_bot().send_document(to, document, caption=escape(round_.name))
         return
     await message.reply_document(document, caption=escape(round_.name), do_quote=False)
+
+
+async def export_table(
+    services: DomainServices,
+    l10n: Localizer,
+    user_id: int,
+    round_id: int,
+    fmt: str,
+    by_theme: bool = False,
+    group: WorkingGroup | None = None,
+    *,
+    private: bool = True,
+) -> tuple[Round, bytes]:
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's)."""
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private
+        )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        # /export 1 xlsx land: that group's block only
+        groups = [group] if group else await services.coalition.working_groups()
+        round_, everyone, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private
+        )
+        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+    first = blocks
+    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
+        coalition = [replace(row, coalition=row.overall) for row in everyone]
+        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
+    # A large table must not stall chats: it is written in a worker thread.
+    content = await asyncio.to_thread(
+        _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
+    )
+    return round_, content
+
+
+def _export_file(
+    l10n: Localizer,
+    catalog: Catalog,
+    blocks: list[tuple[str, list[ResultRow]]],
+    own_sheets: int,
+    fmt: str,
+    sheet: str,
+    by_theme: bool,
+) -> bytes:
+    """The whole table on a sheet named after the round (by working group: the whole
+    coalition's block first, with every rating), then (XLSX) one sheet for each of the last
+    `own_sheets` blocks (working groups or themes) with rows, each colour cell filled with its
+    colour."""
+    data = export_rows(l10n, catalog, blocks, overall_label, by_theme=by_theme)
+    more = []
+    start = 1 + sum(len(rows) for _, rows in blocks[: len(blocks) - own_sheets])
+    for name, rows in blocks[len(blocks) - own_sheets :]:
+        if rows and fmt == "xlsx":  # the block's own lines, under the same header
+            more.append((name, [data[0], *data[start : start + len(rows)]]))
+        start += len(rows)
+    fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
+    return table(data, fmt, sheet=sheet, more=more, fills=fills)
 
 
 async def _pick_published(message: Message, l10n: Localizer, published: list[Round]) -> None:

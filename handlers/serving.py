@@ -46,14 +46,14 @@ def serving_list(
         group = groups.get(action.fields.working_group_id)
         name = group.name(l10n.language) if group else "?"
         lines.append(
-            f"{n}. {STATUS_ICONS[action.status]} {escape(due)} — "
+            f"{l10n.number(n)}. {STATUS_ICONS[action.status]} {escape(due)} — "
             f"{escape(short(action.fields.activity, 90))} (<i>{escape(name)}</i>)"
         )
     if len(actions) > LISTED:
         more = len(actions) - LISTED
         lines.append(escape(l10n.gettext("… and {count} more").format(count=l10n.number(more))))
     buttons = [
-        InlineKeyboardButton(str(n), callback_data=StrategyCard(a.id, 0).pack())
+        InlineKeyboardButton(l10n.number(n), callback_data=StrategyCard(a.id, 0).pack())
         for n, a in enumerate(shown, start=1)
     ]
     rows = [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]

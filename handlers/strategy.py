@@ -89,11 +89,11 @@ def _list(
     lines.append("")
     for n, action in enumerate(shown, start=page * PAGE + 1):
         lines.append(
-            f"{n}. {STATUS_ICONS[action.status]} {escape(_due(l10n, action))} — "
+            f"{l10n.number(n)}. {STATUS_ICONS[action.status]} {escape(_due(l10n, action))} — "
             f"{escape(short(action.fields.activity, 90))}"
         )
     numbers = [
-        InlineKeyboardButton(str(n), callback_data=StrategyCard(a.id, page).pack())
+        InlineKeyboardButton(l10n.number(n), callback_data=StrategyCard(a.id, page).pack())
         for n, a in enumerate(shown, start=page * PAGE + 1)
     ]
     rows = [numbers[:4], numbers[4:]]
@@ -121,7 +121,7 @@ def _list(
 
 def _counts_line(l10n: Localizer, group: WorkingGroup, counts: StrategyCounts) -> str:
     parts = [
-        f"{STATUS_ICONS[status]} {counts.by_status[status]}"
+        f"{STATUS_ICONS[status]} {l10n.number(counts.by_status[status])}"
         for status in ActionStatus
         if counts.by_status.get(status)
     ]
@@ -205,7 +205,7 @@ def card_text(
             start=l10n.date(timeframe.start_day), due=l10n.date(timeframe.due_day)
         )
     else:
-        read = l10n.gettext(timeframe.reason).format(**timeframe.values)
+        read = l10n.message(timeframe.reason, timeframe.values)
     shown = [
         (Step.RECOMMENDATIONS, ", ".join(numbers)),
         (Step.OTHER_MECHANISMS, fields.other_mechanisms),
@@ -451,7 +451,7 @@ async def on_file(update: Update, context: BotContext) -> None:
                 added=l10n.number(report.added),
                 updated=l10n.number(report.updated),
                 unchanged=l10n.number(report.unchanged),
-                bad=len(errors),
+                bad=l10n.number(len(errors)),
             )
         )
     ]

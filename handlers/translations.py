@@ -193,10 +193,23 @@ def _offer_text(l10n: Localizer, context: BotContext, offer: Offer, purpose: Pur
 async def translate(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/translate: the next recommendation to translate, with its glossary terms."""
     offer = await context.services.translating.offer(user.id)
+    left = await _left_guide(l10n, context, user.id, offer.task is not None)
     await message.reply_text(
-        _offer_text(l10n, context, offer, Purpose.TRANSLATE),
+        _offer_text(l10n, context, offer, Purpose.TRANSLATE) + left,
         reply_markup=_task_markup(l10n, offer),
     )
+
+
+async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits: bool) -> str:
+    """When /translate now waits for this person's text, it is the newest prompt: a round
+    being opened through buttons that waits for a typed date or name is cancelled. The note
+    saying so, or ""."""
+    if not waits or not await context.services.assessments.leave_guide(user_id):
+        return ""
+    note = l10n.gettext(
+        "The round you were opening with /openround was cancelled: send /openround to start again."
+    )
+    return "\n\n<i>" + escape(note) + "</i>"
 
 
 async def on_step(press: Press[TranslateStep], context: BotContext) -> None:
@@ -227,10 +240,11 @@ async def _step(
         return
     if action is TranslateAction.NEXT:
         offer = await translating.offer(user.id, Purpose.TRANSLATE)
+        left = await _left_guide(l10n, context, user.id, offer.task is not None)
         await press.query.answer()
         await press.message.edit_reply_markup(None)
         await press.message.reply_text(
-            _offer_text(l10n, context, offer, Purpose.TRANSLATE),
+            _offer_text(l10n, context, offer, Purpose.TRANSLATE) + left,
             reply_markup=_task_markup(l10n, offer),
             do_quote=False,
         )
@@ -260,7 +274,8 @@ async def _step(
                         "Send the corrected Khmer text as your next message: it replaces the "
                         "draft and is marked reviewed."
                     )
-                ),
+                )
+                + await _left_guide(l10n, context, user.id, True),
                 reply_markup=_stop_markup(l10n),
             )
             return
@@ -277,9 +292,11 @@ async def _step(
         offer = await translating.skip(user.id, data.rec, purpose)
     else:
         offer = await translating.offer(user.id, purpose)
+    waits = purpose is Purpose.TRANSLATE and offer.task is not None
+    left = await _left_guide(l10n, context, user.id, waits)
     await press.query.answer()
     await edit(
-        press.message, _offer_text(l10n, context, offer, purpose), _task_markup(l10n, offer)
+        press.message, _offer_text(l10n, context, offer, purpose) + left, _task_markup(l10n, offer)
     )
 
 

@@ -20,6 +20,7 @@ from bot.domain.assessment import (
     Round,
     RoundClosed,
     RoundDraft,
+    Said,
 )
 from bot.domain.audit import AuditAction
 from bot.domain.outbox import Content, Outgoing
@@ -189,6 +190,15 @@ async def _insert_round(
     )
     await audit.record(db, now, actor, AuditAction.OPEN_ROUND, None, f"{round_id}: {name}")
     return round_id
+
+
+def _distribution(found: Mapping[Colour, int]) -> Distribution:
+    return Distribution(
+        found.get(Colour.RED, 0),
+        found.get(Colour.ORANGE, 0),
+        found.get(Colour.GREEN, 0),
+        found.get(Colour.UNKNOWN, 0),
+    )
 
 
 def _round(r: aiosqlite.Row) -> Round:
@@ -583,6 +593,40 @@ class AssessmentRepository:
             rows = await cursor.fetchall()
         return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
 
+    async def said(self, round_id: int, named: bool) -> list[Said]:
+        """Every rating of a round as its results tables show it (the organisation named with
+        `named`), by recommendation and organisation, each with the working groups whose own
+        rows it counts in (those at the close, once the round is closed). One query."""
+        async with self._db.connection.execute(
+            "SELECT r.recommendation_id, CASE WHEN :named THEN o.short_name END, r.colour, "
+            "r.reason, CASE WHEN EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
+            "AND working_group_id = 0) THEN (SELECT group_concat(f.working_group_id) FROM "
+            "frozen_group_ratings AS f WHERE f.rating_id = r.id) ELSE "
+            "(SELECT group_concat(m.working_group_id) FROM organisation_groups AS m "
+            "WHERE m.organisation_id = r.organisation_id) END "
+            "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+            "WHERE r.round_id = :r "
+            "ORDER BY r.recommendation_id, r.organisation_id, r.id",
+            {"r": round_id, "named": int(named)},
+        ) as cursor:
+            rows = await cursor.fetchall()
+        groups: dict[str | None, tuple[int, ...]] = {None: ()}  # "3,5" read once
+        for row in rows:
+            if row[4] not in groups:
+                groups[row[4]] = tuple(int(g) for g in row[4].split(","))
+        return [Said(row[0], row[1], _COLOURS[row[2]], row[3], groups[row[4]]) for row in rows]
+
+    async def distributions(self, round_id: int) -> dict[int, Distribution]:
+        """The whole coalition's distribution of each rated recommendation of a round: one
+        aggregate."""
+        async with self._db.connection.execute(
+            "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
+            "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
+            "GROUP BY recommendation_id",
+            (round_id,),
+        ) as cursor:
+            return {row[0]: Distribution(*row[1:]) for row in await cursor.fetchall()}
+
     async def distribution(
         self, round_id: int, recommendation_id: int, group_id: int | None = None
     ) -> Distribution:
@@ -767,14 +811,16 @@ class AssessmentRepository:
             "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
             "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
             "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
-            "rated(g, rec, colour) AS (SELECT f.working_group_id, r.recommendation_id, r.colour "
-            "FROM frozen_group_ratings AS f JOIN ratings AS r ON r.id = f.rating_id "
-            "WHERE f.round_id = :r AND (SELECT yes FROM frozen) UNION ALL "
-            "SELECT m.working_group_id, r.recommendation_id, r.colour FROM ratings AS r "
-            "JOIN organisation_groups AS m ON m.organisation_id = r.organisation_id "
-            "WHERE r.round_id = :r AND NOT (SELECT yes FROM frozen)) "
-            "SELECT l.g, l.rec, t.colour, COUNT(t.colour) FROM listed AS l "
-            "LEFT JOIN rated AS t ON t.g = l.g AND t.rec = l.rec GROUP BY l.g, l.rec, t.colour",
+            # Counted before the join: the join then meets a few rows per recommendation.
+            "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
+            "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
+            "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
+            "GROUP BY 1, 2, 3 UNION ALL SELECT m.working_group_id, r.recommendation_id, r.colour, "
+            "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
+            "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
+            "AND NOT (SELECT yes FROM frozen) GROUP BY 1, 2, 3) "
+            "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
+            "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
             {"r": round_id},
         ) as cursor:
             rows = await cursor.fetchall()
@@ -784,15 +830,7 @@ class AssessmentRepository:
             if colour is not None:
                 found[Colour(colour)] = count
         return {
-            group_id: {
-                rec_id: Distribution(
-                    found.get(Colour.RED, 0),
-                    found.get(Colour.ORANGE, 0),
-                    found.get(Colour.GREEN, 0),
-                    found.get(Colour.UNKNOWN, 0),
-                )
-                for rec_id, found in by_rec.items()
-            }
+            group_id: {rec_id: _distribution(found) for rec_id, found in by_rec.items()}
             for group_id, by_rec in counts.items()
         }
 

@@ -744,4 +744,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE round_drafts ADD COLUMN opened_round INTEGER;
     ALTER TABLE round_drafts ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0
     """,
+    # 34: a closed round's ratings with the working groups they count in (the results tables
+    # and the export read them in one query): found by rating, not by scanning the round.
+    """
+    CREATE INDEX frozen_group_ratings_rating ON frozen_group_ratings (rating_id, working_group_id)
+    """,
 )

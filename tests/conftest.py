@@ -143,3 +143,14 @@ async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
     started = await Services.start(Settings(token="x", database_path=db_path), clock)
     yield started
     await started.close()
+
+
+@pytest.fixture
+async def coordinated(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+    """The services with one coordinator (COORDINATOR_ID), without Telegram."""
+    settings = Settings(
+        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
+    )
+    started = await Services.start(settings, clock)
+    yield started
+    await started.close()

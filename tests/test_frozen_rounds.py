@@ -3,28 +3,19 @@ the organisations do not rewrite a published judgement; reopening thaws it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.domain.assessment import Colour, Distribution
 from bot.services import Services
-from bot.settings import Settings
 from tests.conftest import COORDINATOR_ID, FakeClock
 
 R, OR, G = Colour.RED, Colour.ORANGE, Colour.GREEN
 
 
 @pytest.fixture
-async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+def services(coordinated: Services) -> Services:
     """The services with one coordinator, without Telegram."""
-    settings = Settings(
-        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
-    )
-    started = await Services.start(settings, clock)
-    yield started
-    await started.close()
+    return coordinated
 
 
 async def land_setup(services: Services, clock: FakeClock) -> tuple[int, int, list[int]]:

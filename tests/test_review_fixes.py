@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,9 +15,8 @@ from bot.domain.audit import AuditAction, AuditNames, render_detail
 from bot.domain.i18n import Translations
 from bot.domain.spreadsheet import table
 from bot.services import Services
-from bot.settings import Settings
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram
 from tests.test_group_lists_bot import reply_with_numbers
 from tests.test_lookup_bot import button, edited, press
@@ -27,14 +24,9 @@ from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 
 @pytest.fixture
-async def services(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+def services(coordinated: Services) -> Services:
     """The services with one coordinator, without Telegram."""
-    settings = Settings(
-        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
-    )
-    started = await Services.start(settings, clock)
-    yield started
-    await started.close()
+    return coordinated
 
 
 async def test_only_a_chosen_language_is_stored_as_chosen(services: Services) -> None:

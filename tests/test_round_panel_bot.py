@@ -14,6 +14,7 @@ from bot.domain.audit import AuditAction
 from bot.domain.round_notices import reference
 from bot.domain.rounds import RoundChange
 from bot.services import Services
+from handlers import round_admin
 from handlers.callbacks import RoundAction, RoundButton
 from handlers.common import BotApplication
 from tests import test_round_notices_bot
@@ -293,3 +294,29 @@ async def test_the_panel_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None
         "បានរំលឹកអង្គការ ២ (មនុស្ស ២ នាក់)។"
     )
     await edited(tg, panel)
+
+
+async def test_at_a_thousand_organisations_the_panel_and_the_list_fit_in_a_message(
+    tg: FakeTelegram, quiet_bot: BotApplication
+) -> None:
+    services: Services = quiet_bot.bot_data["services"]
+    async with services.database.transaction() as db:  # set-up only: a thousand, in bulk
+        await db.executemany(
+            "INSERT INTO organisations (short_name, name, created_at) VALUES (?, ?, ?)",
+            [(f"NGO{n:04}", f"Org {n}", "2026-01-01T00:00:00+00:00") for n in range(1000)],
+        )
+    await open_round(tg, "c2 118.1-118.3", "Mid-term")
+
+    listing = await tg.reply_to(COORDINATOR, "/rounds")  # Telegram refuses over 4,096
+    assert listing.text.startswith("1. Mid-term · ")
+    assert "NGO0000 0/3 · NGO0001 0/3 · " in listing.text
+    assert listing.text.endswith(" more")
+    panel = await round_panel(tg, 1)
+    assert len(panel.text) <= 4096
+    assert "NGO0000 0/3 · NGO0001 0/3 · " in panel.text
+    shown = panel.text.count(" 0/3")
+    assert panel.text.endswith(f" · … and {1000 - shown} more")
+
+    km = services.translations.localizer("km")
+    khmer = round_admin._progress(km, (("NGO1", 1, 3), ("NGO2", 0, 3)), limit=14)
+    assert khmer == "NGO1 ១/៣ · … និង ១ ទៀត"

@@ -5,11 +5,12 @@ given and undone, ✍ deep links, the private-chat hint and the published result
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin
+from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin, RoundDraft
 from bot.domain.coalition import Coalition
 from bot.domain.membership import NotAllowed
 from bot.domain.outbox import Content
@@ -28,6 +29,7 @@ from bot.domain.rounds import (
     Scope,
     Undo,
     parse_scope,
+    scope_words,
 )
 from bot.services import Services
 from tests.conftest import FakeClock
@@ -235,7 +237,7 @@ async def test_the_guide_asks_each_step_then_previews_the_round(
     ]
     for choice, value, step in steps:
         asked = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH)
-        assert (asked.result, asked.draft_id) == (Guiding.ASK, draft), choice
+        assert (asked.result, asked.draft_id, asked.today) == (Guiding.ASK, draft, start.today)
         assert asked.guide is not None
         assert asked.guide.step is step
     assert asked.guide == Guide(GuideStep.NAME, 2, "accepted", (land,), "2026-12-07")
@@ -258,6 +260,12 @@ async def test_the_guide_asks_each_step_then_previews_the_round(
     assert opened.result is Opening.OPENED
     [round_] = await assessments.rounds()
     assert (round_.name, round_.size) == ("c2 accepted 2026-11", len(expected.recommendation_ids))
+    assert (round_.cycle, round_.scope, round_.closes_at) == (
+        2,
+        expected.description,
+        expected.closes_at,
+    )
+    assert await assessments.items(round_.id) == list(expected.recommendation_ids)
 
 
 async def test_a_guide_button_of_another_step_person_or_value_is_stale(
@@ -342,6 +350,11 @@ async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to
         assert long.guide is not None
         assert long.guide.step is GuideStep.NAME
         assert long.today == dt.date(2026, 11, 23)
+    longest = await assessments.guide_text(BOSS, "n" * 120, catalog, PHNOM_PENH)
+    assert longest is not None
+    assert longest.result is Guiding.PREVIEW  # exactly the limit is a name
+    draft = await at_name_step(assessments, services, *steps)
+    await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH)
     named = await assessments.guide_text(BOSS, " Mid-term\nreview ", catalog, PHNOM_PENH)
     assert named is not None
     assert named.opened is not None
@@ -364,10 +377,13 @@ async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to
     refused = await assessments.guide(
         BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH
     )
-    assert (refused.result, refused.problem) == (
+    assert (refused.result, refused.draft_id, refused.problem, refused.params) == (
         Guiding.PROBLEM,
+        draft,
         "No recommendation matches that scope.",
+        {},
     )
+    assert refused.today == dt.date(2026, 11, 23)
     assert refused.guide is not None
     assert refused.guide.step is GuideStep.THEMES
     assert slugs[lonely.id] in refused.guide.scope_words(slugs)
@@ -376,6 +392,10 @@ async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to
     assert back.result is Guiding.ASK
     assert back.guide is not None
     assert back.guide.themes == tuple(sorted((lonely.id, land)))
+    # A guide finished meanwhile (its draft gone): the last step is stale, nothing is saved.
+    gone = RoundDraft(999, BOSS, "", 2, "", (), None, Guide(GuideStep.NAME, 2, "accepted"))
+    late = await assessments._finish(gone, "Name", catalog, PHNOM_PENH)
+    assert late.result is Guiding.STALE
 
 
 # --- reasons ---------------------------------------------------------------------------------
@@ -423,6 +443,12 @@ async def test_a_typed_reason_is_saved_cut_or_refused_and_says_what_came_of_it(
     pending = await assessments.pending(MEMBER)
     assert pending is not None
     assert (pending.round_id, pending.recommendation_id) == (round_id, other)
+    # A refused reason for another recommendation leaves that question waiting too.
+    stray = await assessments.give_reason(MEMBER, round_id, rec(services, "118.8"), "Stray")
+    assert stray.result is Reasoned.NOT_IN_ROUND
+    still = await assessments.pending(MEMBER)
+    assert still is not None
+    assert still.recommendation_id == other
 
     guest = await assessments.give_reason(GUEST, round_id, item, "Not mine")
     assert guest.result is Reasoned.NOT_A_RATER
@@ -500,6 +526,8 @@ async def test_a_deep_link_opens_the_rating_to_give_its_reason_or_says_why_not(
     # SECOND rates for the same organisation: MEMBER's link finds adhoc's rating.
     rated = await assessments.open_link(SECOND, round_id, item)
     assert (rated.result, rated.organisation) == (LinkOpened.RATED, "adhoc")
+    assert rated.round is not None
+    assert rated.round.id == round_id
     assert rated.rating is not None
     assert (rated.rating.recommendation_id, rated.rating.colour) == (item, R)
     pending = await assessments.pending(SECOND)
@@ -624,3 +652,243 @@ def test_an_unknown_khmer_word_gets_the_nearest_khmer_word(services: Services) -
     suggestion = refused.value.params.get("suggestion", "")
     assert suggestion
     assert suggestion[0] >= "\u1780"
+
+
+# --- what the direct tests above left to chance (mutation testing) ----------------------------
+
+
+async def test_remind_behind_names_the_round_and_its_close_and_logs_no_content(
+    services: Services,
+    assessments: Assessments,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closes = clock.now() + dt.timedelta(days=10)
+    round_id, items = await round_on(services, ("118.1", "118.2"), closes)
+    await assessments.rate(MEMBER, round_id, items[0], R)
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        sent = await assessments.remind_behind(BOSS, round_id)
+    assert (sent.result, sent.organisations, sent.people) == (Reminding.SENT, 2, 3)
+    assert caplog.messages == [f"round {round_id}: 3 reminders staged by a coordinator"]
+    told = dict(await outbox(services, f"round:{round_id}:reminder-now"))
+    assert told[MEMBER] == (
+        "Reminder: the assessment «R» closes December 3, 2026 (Phnom Penh). "
+        "Your organisation has rated 1 of 2: 1 left."
+    )
+    assert "0 of 2: 2 left" in told[OTHER]
+    soon = await assessments.remind_behind(BOSS, round_id)
+    assert soon.result is Reminding.TOO_SOON
+    assert soon.panel is not None
+    assert soon.panel.round.id == round_id
+
+
+async def test_scheduled_reminders_skip_a_round_not_yet_due_or_already_told_and_go_on(
+    services: Services,
+    assessments: Assessments,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    start = clock.now()
+    due, _ = await round_on(services, ("118.4",), start + dt.timedelta(days=3, hours=1))
+    told, _ = await round_on(services, ("118.1",), start + dt.timedelta(days=2))
+    await assessments.remind()  # `told` three days ahead; `due` not yet
+    assert await outbox(services, f"round:{due}:reminder-3") == []
+    later, _ = await round_on(services, ("118.2",), start + dt.timedelta(days=20))
+    await round_on(services, ("118.3",))  # no closing date: never reminded
+    clock.advance(hours=2)
+    before = await outbox(services, f"round:{told}:reminder-3")
+    # Newest first: the round without a date, `later` (not due) and `told` (told already)
+    # are passed over, and the oldest, `due`, is still reminded.
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        await assessments.remind()
+    assert caplog.messages == [f"round {due}: 3 reminders staged"]
+    assert await outbox(services, f"round:{told}:reminder-3") == before
+    assert await outbox(services, f"round:{later}:reminder-3") == []
+    reminded = dict(await outbox(services, f"round:{due}:reminder-3"))
+    assert sorted(reminded) == [MEMBER, SECOND, OTHER]
+    assert reminded[MEMBER] == (
+        "Reminder: the assessment «R» closes November 26, 2026 (Phnom Penh). "
+        "Your organisation has rated 0 of 1: 1 left."
+    )
+
+
+async def test_a_deep_link_tells_a_coordinator_and_a_paused_organisation_why_not(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    await assessments.rate(MEMBER, round_id, item, R)
+    coordinator = await assessments.open_link(BOSS, round_id, item)
+    assert (coordinator.result, coordinator.round) == (LinkOpened.COORDINATOR, None)
+    adhoc = next(
+        o for o in await assessments.coalition.organisations(BOSS) if o.short_name == "adhoc"
+    )
+    await assessments.coalition.set_active(BOSS, adhoc.id, False)
+    paused = await assessments.open_link(MEMBER, round_id, item)
+    assert (paused.result, paused.round) == (LinkOpened.PAUSED, None)
+    assert await assessments.pending(MEMBER) is None
+
+
+async def test_published_results_of_one_working_group_count_its_list_and_its_organisations(
+    services: Services, assessments: Assessments
+) -> None:
+    coalition = assessments.coalition
+    adhoc = next(o for o in await coalition.organisations(BOSS) if o.short_name == "adhoc")
+    await coalition.toggle_group(BOSS, adhoc.id, 6)  # adhoc in group 6, CCHR not
+    listed = await services.group_lists.recommendation_ids(6)
+    inside = min(listed)
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside, outside), "s", None))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    await assessments.rate(OTHER, round_id, inside, G)
+    await assessments.set_open(BOSS, round_id, False)
+    assert await assessments.publish(BOSS, round_id)
+    _, rows = await assessments.published_results(round_id, services.catalog, 6)
+    [own] = rows  # its list only, its organisations only
+    assert (own.recommendation.id, own.distribution) == (inside, Distribution(red=1))
+    assert own.reasons == ((None, R, ""),)
+    _, everyone = await assessments.published_results(round_id, services.catalog)
+    assert {r.recommendation.id: r.distribution for r in everyone} == {
+        inside: Distribution(red=1, green=1),
+        outside: Distribution(),
+    }
+
+
+async def test_the_private_chat_hint_speaks_the_topics_language_and_names_no_stranger(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    await assessments.coalition.link_chat(BOSS, -100, 4, 6, "Group")
+    assert await assessments.coalition.set_chat_language(BOSS, -100, 4, "km")
+    seen: list[tuple[str, str | None]] = []
+
+    def compose(origin: PromptOrigin, name: str, language: str | None) -> Content:
+        seen.append((name, language))
+        return Content(f"{name}!")
+
+    asked = await assessments.ask_reason(
+        MEMBER, round_id, item, Content("Why?"), "en", origin=(-100, 4)
+    )
+    assert await assessments.hint_private_chat(asked, compose) is True
+    stranger = await assessments.ask_reason(
+        99, round_id, item, Content("Why?"), "en", origin=(-100, 4)
+    )
+    assert await assessments.hint_private_chat(stranger, compose) is True
+    # A card in a chat without topics: the chat's own language.
+    await assessments.coalition.link_chat(BOSS, -200, 0, 6, "Plain group")
+    assert await assessments.coalition.set_chat_language(BOSS, -200, 0, "km")
+    plain = await assessments.ask_reason(
+        OTHER, round_id, item, Content("Why?"), "en", origin=(-200, None)
+    )
+    assert await assessments.hint_private_chat(plain, compose) is True
+    assert seen == [("Rep adhoc", "km"), ("", "km"), ("Rep CCHR", "km")]
+    async with services.database.connection.execute(
+        "SELECT reference, chat_id, topic_id, language FROM deliveries "
+        "WHERE reference LIKE 'hint:%' ORDER BY id"
+    ) as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == [
+            (f"hint:{round_id}:{MEMBER}", -100, 4, "km"),
+            (f"hint:{round_id}:99", -100, 4, "km"),
+            (f"hint:{round_id}:{OTHER}", -200, None, "km"),
+        ]
+
+
+def test_an_unknown_word_starting_with_the_first_khmer_letter_gets_a_khmer_word(
+    services: Services,
+) -> None:
+    """ក (U+1780) is the first Khmer letter: a word starting with it is Khmer, and so are the
+    known words starting with it."""
+    khmer = [w for w in scope_words(services.catalog) if w[:1] == "\u1780" and " " not in w]
+    assert khmer
+    with pytest.raises(BadScope) as refused:
+        parse_scope(f"c2 {khmer[0]}ៗ", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
+    assert refused.value.params.get("suggestion") == khmer[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion", "word"),
+    [
+        # A theme's two-word name run together: the nearest single word, never the phrase.
+        ("publichealth", None, "publichealth"),
+        # A long Khmer run around the longest known word: named cut to 40 characters.
+        ("ការទទួលបានយុត្តិធម៌" + "ៗ" * 22, "ការទទួលបានយុត្តិធម៌", "ការទទួលបានយុត្តិធម៌" + "ៗ" * 21),
+    ],
+)
+def test_the_suggestion_for_an_unknown_word_is_one_known_word_and_the_word_is_cut(
+    services: Services, typed: str, suggestion: str | None, word: str
+) -> None:
+    with pytest.raises(BadScope) as refused:
+        parse_scope(f"c2 {typed}", services.catalog, PHNOM_PENH, dt.date(2026, 11, 23))
+    params = dict(refused.value.params)
+    assert params["word"] == word
+    assert " " not in params["suggestion"]
+    if suggestion is not None:
+        assert params["suggestion"] == suggestion
+
+
+async def test_the_guide_counts_its_days_in_the_coalitions_time_zone(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    clock.advance(hours=17)  # 19:00 UTC: already 24 November in Phnom Penh
+    catalog = services.catalog
+    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)
+    assert start.today == dt.date(2026, 11, 24)
+    steps = (
+        (GuideChoice.CYCLE, 2),
+        (GuideChoice.RESPONSE, 1),
+        (GuideChoice.ALL_THEMES, 0),
+        (GuideChoice.CLOSE_IN, 1),
+    )
+    await at_name_step(assessments, services, *steps)
+    blank = await assessments.guide_text(BOSS, "   ", catalog, PHNOM_PENH)
+    assert blank is not None
+    assert blank.guide is not None
+    assert (blank.result, blank.today, blank.guide.closes) == (
+        Guiding.PROBLEM,
+        dt.date(2026, 11, 24),
+        "2026-12-08",
+    )
+
+
+async def test_typed_text_answers_the_guide_only_at_its_typing_steps_and_for_half_an_hour(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    catalog = services.catalog
+    at_date = ((GuideChoice.CYCLE, 2), (GuideChoice.RESPONSE, 0), (GuideChoice.ALL_THEMES, 0))
+    # Nothing waits, or the guide waits for a button: the text is not the guide's.
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    await at_name_step(assessments, services, *at_date)  # at the closing buttons
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    # The date step: a date that is none is refused there, in the words of the date rule.
+    draft = await at_name_step(assessments, services, *at_date, (GuideChoice.TYPE_DATE, 0))
+    bad = await assessments.guide_text(BOSS, "2026-02-30", catalog, PHNOM_PENH)
+    assert bad is not None
+    assert bad.guide is not None
+    assert (bad.result, bad.draft_id, bad.guide.step, dict(bad.params), bad.today) == (
+        Guiding.PROBLEM,
+        draft,
+        GuideStep.DATE,
+        {"date": "2026-02-30"},
+        dt.date(2026, 11, 23),
+    )
+    assert bad.problem.startswith("“{date}” is not a date I can read.")
+    # Half an hour after the question, the text is a search again; just before, an answer.
+    clock.advance(minutes=31)
+    assert await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH) is None
+    assert await assessments.leave_guide(BOSS) is False
+    await at_name_step(assessments, services, *at_date, (GuideChoice.TYPE_DATE, 0))
+    clock.advance(minutes=29)
+    dated = await assessments.guide_text(BOSS, "2026-12-31", catalog, PHNOM_PENH)
+    assert dated is not None
+    assert dated.result is Guiding.ASK
+    # Another prompt of the bot now waits for this person's text: the guide is left (once),
+    # for this person only.
+    assert await assessments.leave_guide(MEMBER) is False
+    assert await assessments.leave_guide(BOSS) is True
+    assert await assessments.leave_guide(BOSS) is False
+    assert await assessments.guide_text(BOSS, "A name", catalog, PHNOM_PENH) is None
+    gone = await assessments.guide(
+        BOSS, dated.draft_id, GuideChoice.CANCEL, 0, catalog, PHNOM_PENH
+    )
+    assert gone.result is Guiding.STALE

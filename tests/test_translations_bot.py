@@ -11,7 +11,8 @@ from bot.domain.i18n import Translations
 from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
-from bot.domain.translations import Coverage, Problem, Worker, check_text, visible_text
+from bot.domain.text import visible_text
+from bot.domain.translations import Coverage, Problem, Worker, check_text
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
 from handlers.translations import coverage_text, export_table

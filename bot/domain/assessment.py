@@ -25,9 +25,6 @@ class Colour(enum.StrEnum):
         return {"red": "🔴", "orange": "🟠", "green": "🟢", "unknown": "❔"}[self.value]
 
 
-_ORDER = (Colour.RED, Colour.ORANGE, Colour.GREEN)
-
-
 class Overall(enum.StrEnum):
     """The colour the coalition publishes for a recommendation."""
 
@@ -94,8 +91,10 @@ def overall(dist: Distribution, min_ratings: int) -> Overall:
         return Overall.NOT_ENOUGH
     if min(dist.red, dist.green) * 3 >= dist.coloured:
         return Overall.CONTESTED
-    ordered = [c for c in _ORDER for _ in range(dist.count(c))]
-    return Overall(ordered[(len(ordered) - 1) // 2].value)
+    median = (dist.coloured - 1) // 2  # the lower median's place among the colours in order
+    if median < dist.red:
+        return Overall.RED
+    return Overall.ORANGE if median < dist.red + dist.orange else Overall.GREEN
 
 
 def change(before: Overall, after: Overall) -> int:
@@ -156,6 +155,18 @@ class Rating(NamedTuple):
     colour: Colour
     reason: str
     organisation_id: int | None = None
+
+
+class Said(NamedTuple):
+    """A rating as a results table shows it beside its recommendation: the organisation
+    (None in members' views and once erased), colour and reason, and the working groups whose
+    own rows it counts in."""
+
+    recommendation_id: int
+    organisation: str | None
+    colour: Colour
+    reason: str
+    groups: tuple[int, ...]
 
 
 @dataclass(frozen=True)

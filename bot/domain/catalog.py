@@ -7,17 +7,18 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import overload
 
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
-from bot.domain.numbers import NumberQuery, NumberRange, extract_cycle
+from bot.domain.numbers import MultipleCycles, NumberQuery, NumberRange, extract_cycle
 from bot.domain.search import Glossary, SearchIndex, build_terms
 from bot.domain.states import State, resolve_state
-from bot.domain.text import normalize
+from bot.domain.text import normalize, one_line
 
 MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300
+_FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -124,6 +125,8 @@ class SearchRequest:
     state: str | None = None
     theme_id: int | None = None
     response: Response | None = None
+    # The words as the member typed them, for the answer's echo (not part of the search).
+    typed: str = field(default="", compare=False)
 
 
 class Ranked(Sequence[Recommendation]):
@@ -226,6 +229,7 @@ class Catalog:
             ((n, key) for n, key in names.items() if not _has_khmer(n)), key=lambda p: -len(p[0])
         )
         self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
+        self._filter_words = frozenset([*(n for n, _ in self._state_names), *_RESPONSE_WORDS])
         self._index: SearchIndex | None = None
         self._indexing = threading.Lock()
         if index_now:
@@ -364,7 +368,20 @@ class Catalog:
         """
         if len(text) > MAX_QUERY_CHARS:
             raise QueryTooLong(len(text))
-        cycle, rest = extract_cycle(normalize(text))
+        cycle, state, response, words = self._read_query(normalize(text))
+        typed = self._typed_words(text) if cycle or state or response else one_line(text)
+        request = SearchRequest(" ".join(words), cycle, state, None, response, typed=typed)
+        if not build_terms(request.text, self.glossary, ENGLISH_STOPWORDS) and not (
+            state or response or cycle
+        ):
+            raise EmptyQuery(text)
+        return request
+
+    def _read_query(
+        self, normalized: str
+    ) -> tuple[int | None, str | None, Response | None, list[str]]:
+        """A normalised query's cycle, State and response filters, and its other words."""
+        cycle, rest = extract_cycle(normalized)
         rest = _PUNCTUATION.sub(" ", rest)
         state = None
         for name, key in self._state_names:
@@ -387,12 +404,36 @@ class Catalog:
             else:
                 khmer.append(piece)
         latin = _KHMER_RUNS.sub(" ", rest)
-        request = SearchRequest(" ".join([*latin.split(), *khmer]), cycle, state, None, response)
-        if not build_terms(request.text, self.glossary, ENGLISH_STOPWORDS) and not (
-            state or response or cycle
-        ):
-            raise EmptyQuery(text)
-        return request
+        return cycle, state, response, [*latin.split(), *khmer]
+
+    def _typed_words(self, text: str) -> str:
+        """What the member typed, in their order and spelling, for the answer's echo: only the
+        words that are nothing but a filter ('cycle 2', 'ជុំទី៤', a State, a response) are left
+        out."""
+        words = one_line(text).split()
+        kept: list[str] = []
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + _FILTER_WORDS), i, -1):
+                if self._only_filters(" ".join(words[i:j])):
+                    i = j
+                    break
+            else:
+                kept.append(words[i])
+                i += 1
+        return " ".join(kept)
+
+    def _only_filters(self, typed: str) -> bool:
+        """True when these typed words are a filter and nothing else: a cycle, a State's
+        name, a response, or a cycle with one of those."""
+        try:
+            cycle, rest = extract_cycle(normalize(typed))
+        except MultipleCycles:
+            return False
+        rest = " ".join(_PUNCTUATION.sub(" ", rest).split())
+        if not rest:
+            return cycle is not None
+        return rest in self._filter_words or rest.replace(" ", "") in self._khmer_states
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Recommendations matching the request's words and filters, best first (words wait

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,11 @@ _MONTH = {"en": "LLLL y", "km": "'ខែ'LLLL 'ឆ្នាំ'y"}
 _YEAR = {"en": "y", "km": "'ឆ្នាំ'y"}
 _MOMENT = {"en": "d MMM y, HH:mm", "km": _DATE["km"] + " 'ម៉ោង' HH:mm"}
 _KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+# The placeholders of the domain's messages that hold a count, a cycle, a limit or a line
+# number: written in the reader's digits (recommendation numbers, ids, what was typed are not).
+_COUNTED = frozenset(
+    {"count", "cycle", "days", "first", "limit", "line", "parts", "size", "total"}
+)
 
 
 class MissingCatalog(RuntimeError):
@@ -52,6 +58,13 @@ class Localizer:
         """A count or an ordinal placed in a sentence: '14', '១៤' (recommendation numbers such
         as 118.6 and what a command takes stay Latin: they are not passed through here)."""
         return self.digits(str(value))
+
+    def message(self, msgid: str, params: Mapping[str, str]) -> str:
+        """A message of the domain (a gettext msgid and its values) in the reader's language,
+        its counts, cycles, limits and line numbers in the reader's digits."""
+        return self.gettext(msgid).format(
+            **{k: self.digits(str(v)) if k in _COUNTED else v for k, v in params.items()}
+        )
 
     def date(self, value: dt.date) -> str:
         """A date as the reader writes it: 'January 28, 2014', 'ថ្ងៃទី២៨ ខែមករា ឆ្នាំ២០១៤'."""

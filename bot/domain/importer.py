@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Response, TranslationStatus
 from bot.domain.states import resolve_state
-from bot.domain.text import normalize
+from bot.domain.text import normalize, written_text
 
 
 def N_(message: str) -> str:
@@ -143,7 +143,7 @@ class RowError:
 
     def translated(self, l10n: Localizer) -> str:
         """The reason in the reader's language."""
-        return l10n.gettext(self.message).format(**self.params)
+        return l10n.message(self.message, self.params)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class UnreadableFile(ValueError):
 
     def translated(self, l10n: Localizer) -> str:
         """The reason in the reader's language (without the library's English words)."""
-        return l10n.gettext(self.message).format(**self.params)
+        return l10n.message(self.message, self.params)
 
 
 def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:
@@ -341,9 +341,12 @@ def _recommendation(
 def _translation(
     line: int, cells: dict[str, str], default_cycle: int | None
 ) -> TranslationRow | None:
-    text = _clean(cells.get("text_km", ""))
-    if not text:  # not translated yet (an export lists every recommendation): nothing to store
+    typed = _clean(cells.get("text_km", ""))
+    if not typed:  # not translated yet (an export lists every recommendation): nothing to store
         return None
+    text = written_text(typed)  # as a text typed to /translate is stored
+    if not text:
+        raise _BadRow(N_("the Khmer text has only invisible characters"))
     if not any("\u1780" <= ch <= "\u17ff" for ch in text):
         raise _BadRow(N_("the Khmer text has no Khmer letters"))
     status_raw = normalize(cells.get("status", "")) or "draft"

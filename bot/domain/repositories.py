@@ -16,6 +16,7 @@ from bot.domain.assessment import (
     Rating,
     Round,
     RoundDraft,
+    Said,
 )
 from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
@@ -406,6 +407,16 @@ class AssessmentStore(Protocol):
 
     async def ratings(self, round_id: int) -> list[Rating]:
         """Every rating of a round with the organisation's short name (coordinators' view)."""
+        ...
+
+    async def said(self, round_id: int, named: bool) -> list[Said]:
+        """Every rating of a round as its results tables show it (the organisation named with
+        `named`), by recommendation and organisation, each with the working groups whose own
+        rows it counts in (as at the close)."""
+        ...
+
+    async def distributions(self, round_id: int) -> dict[int, Distribution]:
+        """The whole coalition's distribution of each rated recommendation of a round."""
         ...
 
     async def distribution(

@@ -73,6 +73,11 @@ class Guide:
     themes: tuple[int, ...] = ()  # none: every theme
     closes: str = ""  # YEAR-MONTH-DAY, or "" for no closing date
 
+    @property
+    def waits_for_text(self) -> bool:
+        """True at a step answered by typing (the closing date, the name)."""
+        return self.step in (GuideStep.DATE, GuideStep.NAME)
+
     def answers(self, choice: GuideChoice) -> bool:
         """Whether this button belongs to the step now asked (else it is stale)."""
         return choice is GuideChoice.CANCEL or _STEP_OF.get(choice) is self.step

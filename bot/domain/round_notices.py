@@ -214,7 +214,7 @@ class RoundNotices:
         name: str,
         closes_at: dt.datetime | None,
         audience: RoundAudience,
-        days: int,
+        days: int = 0,
         *,
         kind: str = "",
     ) -> list[Outgoing]:

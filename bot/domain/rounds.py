@@ -715,7 +715,7 @@ class Assessments:
         now = self.clock.now()
         draft = await self.repository.waiting_guide(actor, now + DRAFT_TTL - GUIDE_ANSWER_WINDOW)
         guide = draft.guide if draft is not None else None
-        if draft is None or guide is None or guide.step not in (GuideStep.DATE, GuideStep.NAME):
+        if draft is None or guide is None or not guide.waits_for_text:
             return None
         await self.coalition.require_coordinator(actor)
         today = now.astimezone(tz).date()
@@ -729,6 +729,16 @@ class Assessments:
         return await self._next(
             draft.id, replace(guide, step=GuideStep.NAME, closes=day), now, today
         )
+
+    async def leave_guide(self, actor: int) -> bool:
+        """Another prompt of the bot now waits for this person's text: the newest prompt wins,
+        so a round being opened through buttons that waits for a typed closing date or name is
+        cancelled. True when one was."""
+        now = self.clock.now()
+        draft = await self.repository.waiting_guide(actor, now + DRAFT_TTL - GUIDE_ANSWER_WINDOW)
+        if draft is None or draft.guide is None or not draft.guide.waits_for_text:
+            return False
+        return await self.repository.drop_draft(draft.id, actor)
 
     async def _next(self, draft_id: int, guide: Guide, now: dt.datetime, today: dt.date) -> Guided:
         saved = await self.repository.update_guide(
@@ -817,18 +827,15 @@ class Assessments:
             return None
         audience = await self.audience(round_id)
         rated, total = await self._participation(round_, audience)
-        colours: dict[int, list[Colour]] = {}
-        ratings = await self.repository.ratings(round_id)
-        for rating in ratings:
-            colours.setdefault(rating.recommendation_id, []).append(rating.colour)
+        counts = await self.repository.distributions(round_id)
         not_enough = sum(
             1
             for rec_id in await self.repository.items(round_id)
-            if overall(Distribution.of(colours.get(rec_id, [])), self.min_ratings)
-            is Overall.NOT_ENOUGH
+            if overall(counts.get(rec_id, _NONE), self.min_ratings) is Overall.NOT_ENOUGH
         )
         reminded = await self.repository.reminded_at(round_id)
-        return Panel(round_, _progress(audience), rated, total, not_enough, reminded, len(ratings))
+        ratings = sum(dist.total for dist in counts.values())
+        return Panel(round_, _progress(audience), rated, total, not_enough, reminded, ratings)
 
     async def ask(self, actor: int, round_id: int, change: RoundChange) -> RoundChanged:
         """The question before a change (nothing changes): the panel with what it would mean,
@@ -889,7 +896,6 @@ class Assessments:
             round_.name,
             round_.closes_at,
             await self.audience(round_id),
-            0,
             kind="reminder-now",
         )
         if not told:
@@ -1456,8 +1462,8 @@ class Assessments:
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows: the whole coalition's, or one working group's (its list,
         rated by its member organisations); organisation names only for coordinators."""
-        round_, ratings, named = await self._ratings(user_id, round_id, private)
-        return round_, await self._result_rows(round_, ratings, named, catalog, group_id)
+        round_, named = await self._viewer(user_id, round_id, private)
+        return round_, await self._result_rows(round_, named, catalog, group_id)
 
     async def published_results(
         self, round_id: int, catalog: Catalog, group_id: int | None = None
@@ -1467,23 +1473,14 @@ class Assessments:
         round_ = await self.repository.round(round_id)
         if round_ is None or not round_.published:
             raise NotAllowed
-        ratings = await self.repository.ratings(round_id)
-        return round_, await self._result_rows(round_, ratings, False, catalog, group_id)
+        return round_, await self._result_rows(round_, False, catalog, group_id)
 
     async def _result_rows(
-        self,
-        round_: Round,
-        ratings: list[Rating],
-        named: bool,
-        catalog: Catalog,
-        group_id: int | None,
+        self, round_: Round, named: bool, catalog: Catalog, group_id: int | None
     ) -> list[ResultRow]:
-        items = await self.repository.items(round_.id)
-        rows = _rows(catalog, items, ratings, named, self.min_ratings)
-        if group_id is None:
-            return rows
-        coalition = {row.recommendation.id: row.overall for row in rows}
-        return await self._group_rows(catalog, items, round_.id, named, group_id, coalition)
+        groups = [] if group_id is None else [group_id]
+        rows, by_group = await self._tables(round_.id, named, catalog, groups)
+        return rows if group_id is None else by_group[group_id]
 
     async def group_tables(
         self,
@@ -1495,18 +1492,57 @@ class Assessments:
         private: bool = True,
     ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
         """The coalition's rows and each working group's own rows (as frozen at the close)."""
-        round_, ratings, named = await self._ratings(user_id, round_id, private)
+        round_, named = await self._viewer(user_id, round_id, private)
+        rows, by_group = await self._tables(round_id, named, catalog, [g.id for g in groups])
+        return round_, rows, by_group
+
+    async def _tables(
+        self, round_id: int, named: bool, catalog: Catalog, groups: Sequence[int]
+    ) -> tuple[list[ResultRow], dict[int, list[ResultRow]]]:
+        """The coalition's rows and these working groups' own rows, from the aggregates: the
+        counts by recommendation (and by group), and only the ratings the tables show.
+
+        A group's judgement: its own list, and only its member organisations' ratings (an
+        organisation in two groups counts in both); both as they were when the round closed.
+        """
         items = await self.repository.items(round_id)
-        rows = _rows(catalog, items, ratings, named, self.min_ratings)
-        coalition = {row.recommendation.id: row.overall for row in rows}
-        return (
-            round_,
-            rows,
-            {
-                g.id: await self._group_rows(catalog, items, round_id, named, g.id, coalition)
-                for g in groups
-            },
+        said = await self.repository.said(round_id, named)
+        if named:  # who said what, alphabetically; erased organisations (None) last
+            keys = {org: (org is None, (org or "").casefold()) for org in {s[1] for s in said}}
+            said.sort(key=lambda entry: keys[entry.organisation])
+        coalition: dict[int, list[tuple[str | None, Colour, str]]] = {}
+        own: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {g: {} for g in groups}
+        for entry in said:
+            shown = (entry.organisation, entry.colour, entry.reason)
+            coalition.setdefault(entry.recommendation_id, []).append(shown)
+            for group_id in entry.groups:
+                if group_id in own:
+                    own[group_id].setdefault(entry.recommendation_id, []).append(shown)
+        rows = _rows(
+            catalog,
+            items,
+            await self.repository.distributions(round_id),
+            coalition,
+            self.min_ratings,
         )
+        if not groups:
+            return rows, {}
+        overall_of = {row.recommendation.id: row.overall for row in rows}
+        counts = await self.repository.group_distributions(round_id)
+        by_group = {}
+        for group_id in groups:
+            listed = counts.get(group_id, {})
+            by_group[group_id] = [
+                replace(row, coalition=overall_of.get(row.recommendation.id))
+                for row in _rows(
+                    catalog,
+                    [i for i in items if i in listed],
+                    listed,
+                    own[group_id],
+                    self.min_ratings,
+                )
+            ]
+        return rows, by_group
 
     async def group_colours(
         self, round_: Round, catalog: Catalog
@@ -1544,31 +1580,14 @@ class Assessments:
         totals = colour_counts(r.overall for r in rows)
         return Summary(False, tuple(summary_by_theme(catalog, rows)), totals)
 
-    async def _ratings(
-        self, user_id: int, round_id: int, private: bool
-    ) -> tuple[Round, list[Rating], bool]:
+    async def _viewer(self, user_id: int, round_id: int, private: bool) -> tuple[Round, bool]:
+        """The round whose results this user may see (NotAllowed otherwise), and whether
+        they see who said what."""
         round_ = await self.repository.round(round_id)
         if round_ is None or not await self.may_see_results(user_id, round_):
             raise NotAllowed
         # Who said what only for a coordinator in a private chat: never into a group.
-        named = private and await self.coalition.role(user_id) is Role.COORDINATOR
-        return round_, await self.repository.ratings(round_id), named
-
-    async def _group_rows(
-        self,
-        catalog: Catalog,
-        items: list[int],
-        round_id: int,
-        named: bool,
-        group_id: int,
-        coalition: dict[int, Overall],
-    ) -> list[ResultRow]:
-        # A group's judgement: its own list, and only its member organisations' ratings (an
-        # organisation in two groups counts in both); both as they were when the round closed.
-        listed = await self.repository.group_items(round_id, group_id)
-        own = await self.repository.group_ratings(round_id, group_id)
-        rows = _rows(catalog, [i for i in items if i in listed], own, named, self.min_ratings)
-        return [replace(row, coalition=coalition.get(row.recommendation.id)) for row in rows]
+        return round_, private and await self.coalition.role(user_id) is Role.COORDINATOR
 
     async def compare(
         self,
@@ -1615,29 +1634,24 @@ def _progress(audience: RoundAudience) -> tuple[tuple[str, int, int], ...]:
     return tuple((s.short_name, s.rated, s.total) for s in audience.shares)
 
 
+_NONE = Distribution()
+
+
 def _rows(
-    catalog: Catalog, items: list[int], ratings: list[Rating], named: bool, min_ratings: int
+    catalog: Catalog,
+    items: Iterable[int],
+    counts: Mapping[int, Distribution],
+    said: Mapping[int, list[tuple[str | None, Colour, str]]],
+    min_ratings: int,
 ) -> list[ResultRow]:
-    """Table rows for these recommendations from these ratings, by number."""
-    reasons: dict[int, list[tuple[str | None, Colour, str]]] = {}
-    colours: dict[int, list[Colour]] = {}
-    for rating in ratings:
-        colours.setdefault(rating.recommendation_id, []).append(rating.colour)
-        reasons.setdefault(rating.recommendation_id, []).append(
-            (rating.organisation if named else None, rating.colour, rating.reason)
-        )
-    if named:  # who said what, alphabetically; erased organisations (None) last
-        for found in reasons.values():
-            found.sort(key=lambda entry: (entry[0] is None, (entry[0] or "").casefold()))
+    """Table rows for these recommendations from their counts and what was said, by number."""
     rows = []
     for rec_id in items:
         rec = catalog.by_id.get(rec_id)
         if rec is None:
             continue
-        dist = Distribution.of(colours.get(rec_id, []))
-        rows.append(
-            ResultRow(rec, dist, overall(dist, min_ratings), tuple(reasons.get(rec_id, ())))
-        )
+        dist = counts.get(rec_id, _NONE)
+        rows.append(ResultRow(rec, dist, overall(dist, min_ratings), tuple(said.get(rec_id, ()))))
     rows.sort(key=lambda row: row.recommendation.number)
     return rows
 

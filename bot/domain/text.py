@@ -72,6 +72,18 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def visible_text(text: str) -> str:
+    """A text without invisible characters (zero-width spaces and joiners, the byte-order mark,
+    soft hyphens, bidi marks and overrides and other format controls)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def written_text(text: str) -> str:
+    """A Khmer text as the bot stores it, typed in chat or imported from a file: invisible
+    characters dropped, one paragraph with single spaces."""
+    return " ".join(visible_text(text).split())
+
+
 def is_blank(text: str) -> bool:
     """True for text with nothing visible: whitespace, controls and invisible marks only."""
     return not one_line(text).translate(_INVISIBLE)

@@ -22,7 +22,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import RecNumber, Translation, TranslationStatus
 from bot.domain.search import Glossary, english_key
-from bot.domain.text import latin_words, normalize, one_line, stem
+from bot.domain.text import latin_words, normalize, one_line, stem, visible_text, written_text
 
 MAX_CHARS = 3000  # the longest recommendation is about 1,100 characters in English
 PROMPT_TTL = dt.timedelta(minutes=30)
@@ -235,12 +235,6 @@ class TranslationStore(Protocol):
         ...
 
 
-def visible_text(text: str) -> str:
-    """A text without invisible characters (zero-width spaces and joiners, bidi overrides and
-    other format controls): what is checked and stored."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
-
-
 def check_text(text: str, english: str) -> Problem | None:
     """Why a typed Khmer text cannot be saved: empty, no Khmer letters, too short, mostly
     Latin letters (the English pasted back) or other signs, HTML markup, too long, far too short for the English text; None when it
@@ -384,11 +378,14 @@ class Translating:
         """✖: the person's next message is no longer a translation."""
         await self.store.forget(user_id)
 
-    async def shadow(self, user_id: int) -> None:
+    async def shadow(self, user_id: int) -> bool:
         """Another prompt of the bot now waits for this person's text: the newest prompt
-        wins, so a waiting /translate stops waiting (nothing is written when none waits)."""
-        if await self.asked(user_id) is not None:
-            await self.store.forget(user_id)
+        wins, so a waiting /translate stops waiting (nothing is written when none waits).
+        True when one was waiting."""
+        if await self.asked(user_id) is None:
+            return False
+        await self.store.forget(user_id)
+        return True
 
     async def asked(self, user_id: int) -> tuple[int, Purpose] | None:
         """What this person's next message is for (a translation or a corrected draft)."""
@@ -409,7 +406,7 @@ class Translating:
         problem = check_text(text, english)
         if problem is not None:
             return Saved(rec_id, problem=problem)
-        text = " ".join(visible_text(text).split())  # one paragraph, as the import reads it
+        text = written_text(text)  # as the import stores it
         if purpose is Purpose.REVIEW:
             return await self._review(user_id, name, rec_id, text, coordinator)
         revision = await self.store.save(

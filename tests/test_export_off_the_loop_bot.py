@@ -1,0 +1,52 @@
+"""A round's export is written in a worker thread: while a big file is being written, other
+chats are answered."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bot.domain.assessment import Colour
+from bot.services import Services
+from handlers import round_results
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock
+from tests.fake_telegram import FakeTelegram
+
+
+async def test_a_lookup_is_answered_while_an_export_is_being_written(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services: Services = bot.bot_data["services"]
+    repo = services.assessments.repository
+    recs = [r.id for r in services.catalog.recommendations if r.cycle == 2][:5]
+    org = (await services.coalition.add_organisation(COORDINATOR_ID, "O1", "Org 1")).organisation
+    round_id = await repo.open_round(
+        "R", 2, "c2", recs, None, actor=COORDINATOR_ID, now=clock.now()
+    )
+    for rec in recs:
+        await repo.rate(round_id, rec, org.id, Colour.GREEN, clock.now())
+    await services.assessments.set_open(COORDINATOR_ID, round_id, False)
+
+    # The file's writing waits for the test: as long as a big export would take.
+    writing, written = threading.Event(), threading.Event()
+    write = round_results._export_file
+
+    def held(*args: object) -> bytes:
+        writing.set()
+        written.wait(10)
+        return write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(round_results, "_export_file", held)
+    await tg.send(f"/export {round_id} xlsx", user=COORDINATOR)
+    assert await asyncio.to_thread(writing.wait, 10)
+
+    card = await tg.reply_to(MEMBER, "118.6")  # answered while the file is written
+    assert card.text.startswith("<b>118.6</b>")
+    assert not [c for c in tg.calls if c.method == "sendDocument"]
+
+    written.set()
+    sent = await tg.next_call("sendDocument")
+    assert sent.error is None

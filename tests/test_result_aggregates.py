@@ -1,0 +1,134 @@
+"""The results tables come from SQL aggregates (counts by recommendation and by working group)
+and one read of what the tables show: on random rounds, open and frozen, they equal the
+straightforward computation from every rating, as the tables were built before."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.domain.assessment import Colour, Distribution, Overall, overall
+from bot.domain.rounds import ResultRow
+from bot.services import Services
+from tests.conftest import COORDINATOR_ID, FakeClock
+
+NAMES = [
+    "adhoc",
+    "Bravo",
+    "CCHR",
+    "ＤＰ",
+    "Éclat",
+    "licadho",
+    "ADHOC2",
+    "ngo forum",
+    "Ｚed",
+    "ក្រុម",
+]
+REASONS = ["", "", "No law yet.", "Draft in consultation.", "=1+1"]
+# One rating: (recommendation, organisation id, its short name or None once erased, colour,
+# reason, the working groups it counts in).
+Rated = tuple[int, int, str | None, Colour, str, frozenset[int]]
+
+
+def expected(
+    items: list[int], ratings: list[Rated], named: bool, min_ratings: int
+) -> dict[int, tuple[Distribution, Overall, tuple[tuple[str | None, Colour, str], ...]]]:
+    """Each recommendation's counts, colour and reasons, computed from every rating: names
+    alphabetically (case aside, erased last) for coordinators, else by organisation."""
+    table = {}
+    for rec in items:
+        # By organisation, an erased one's (no organisation any more) first, as SQL sorts NULL.
+        mine = sorted(
+            (r for r in ratings if r[0] == rec), key=lambda r: -1 if r[2] is None else r[1]
+        )
+        if named:
+            mine.sort(key=lambda r: (r[2] is None, (r[2] or "").casefold()))
+        dist = Distribution.of(r[3] for r in mine)
+        shown = tuple((r[2] if named else None, r[3], r[4]) for r in mine)
+        table[rec] = (dist, overall(dist, min_ratings), shown)
+    return table
+
+
+def as_table(
+    rows: list[ResultRow],
+) -> dict[int, tuple[Distribution, Overall, tuple[tuple[str | None, Colour, str], ...]]]:
+    return {r.recommendation.id: (r.distribution, r.overall, r.reasons) for r in rows}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_rounds_tables_equal_the_computation_from_every_rating(
+    coordinated: Services, clock: FakeClock, seed: int
+) -> None:
+    services = coordinated
+    rng = random.Random(seed)
+    coalition, assessments = services.coalition, services.assessments
+    repo = assessments.repository
+    groups = await coalition.working_groups()
+    orgs: dict[int, str] = {}
+    member_of: dict[int, set[int]] = {}
+    for name in NAMES:
+        org = (await coalition.add_organisation(COORDINATOR_ID, name, name)).organisation.id
+        orgs[org] = name
+        member_of[org] = set(rng.sample([g.id for g in groups], rng.randint(0, 3)))
+        for group_id in member_of[org]:
+            await coalition.toggle_group(COORDINATOR_ID, org, group_id)
+    cycle2 = [r.id for r in services.catalog.recommendations if r.cycle == 2]
+    items = sorted(rng.sample(cycle2, 40))
+    numbers = ", ".join(str(services.catalog.by_id[i].number) for i in items)
+    round_id = await repo.open_round(
+        "R", 2, f"c2 {numbers}", items, None, actor=COORDINATOR_ID, now=clock.now()
+    )
+    colours = list(Colour)
+    for org in orgs:
+        for rec in rng.sample(items, rng.randint(0, len(items))):
+            await repo.rate(round_id, rec, org, rng.choice(colours), clock.now())
+            if reason := rng.choice(REASONS):
+                await repo.set_reason(round_id, rec, org, reason, clock.now())
+    listed = {g.id: await repo.group_items(round_id, g.id) for g in groups}
+
+    async def check(ratings: list[Rated]) -> None:
+        minimum = assessments.min_ratings
+        for named in (True, False):
+            _, rows, by_group = await assessments.group_tables(
+                COORDINATOR_ID, round_id, services.catalog, groups, private=named
+            )
+            assert as_table(rows) == expected(items, ratings, named, minimum)
+            coalition_colour = {r.recommendation.id: r.overall for r in rows}
+            for g in groups:
+                own = [r for r in ratings if g.id in r[5]]
+                mine = [i for i in items if i in listed[g.id]]
+                assert as_table(by_group[g.id]) == expected(mine, own, named, minimum)
+                assert [r.coalition for r in by_group[g.id]] == [
+                    coalition_colour[r.recommendation.id] for r in by_group[g.id]
+                ]
+                _, one = await assessments.results(
+                    COORDINATOR_ID, round_id, services.catalog, private=named, group_id=g.id
+                )
+                assert one == by_group[g.id]
+        panel = await assessments.panel(COORDINATOR_ID, round_id)
+        assert panel is not None
+        assert panel.ratings == len(ratings)
+        colours = [c for _, c, _ in expected(items, ratings, False, minimum).values()]
+        assert panel.not_enough == colours.count(Overall.NOT_ENOUGH)
+
+    def everything() -> list[Rated]:
+        return [
+            (rec, org, orgs.get(org), rating.colour, rating.reason, frozenset(member_of[org]))
+            for org in list(orgs) + list(erased)
+            for rec, rating in own[org].items()
+        ]
+
+    erased: dict[int, str] = {}
+    own = {org: await repo.own(round_id, org) for org in orgs}
+    await check(everything())  # open: today's members
+
+    await assessments.set_open(COORDINATOR_ID, round_id, False)
+    at_close = everything()
+    # After the close: memberships change and an organisation is erased; the tables do not.
+    gone = rng.choice(list(orgs))
+    erased[gone] = orgs.pop(gone)
+    await coalition.erase(COORDINATOR_ID, gone)
+    moved = rng.choice(list(orgs))
+    await coalition.toggle_group(COORDINATOR_ID, moved, groups[0].id)
+    await check([(r[0], r[1], r[2] if r[1] != gone else None, *r[3:]) for r in at_close])
