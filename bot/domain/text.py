@@ -41,7 +41,9 @@ _CHANGED = re.compile("[" + re.escape("".join(map(chr, _ONE_PASS))) + "]")
 
 def normalize(text: str) -> str:
     """NFC, lower case, Khmer digits as ASCII, invisible marks dropped, dashes and quotes unified,
-    Khmer spelling variants in one form."""
+    Khmer spelling variants in one form. A text already in that form comes back as the same
+    object (the search index then shares it with the catalog instead of holding a copy)."""
+    original = text
     text = unicodedata.normalize("NFC", text)
     if _CHANGED.search(text):  # most texts have none: a search is cheaper than a translate
         text = text.translate(_ONE_PASS)
@@ -50,7 +52,8 @@ def normalize(text: str) -> str:
     if _has_khmer(text):
         text = _COENG_RO_FIRST.sub(r"\2\1", text)
         text = _NIKAHIT_FIRST.sub("\\1\u17c6", text)
-    return " ".join(text.split())  # whitespace runs as one space, none at the ends
+    text = " ".join(text.split())  # whitespace runs as one space, none at the ends
+    return original if text == original else text
 
 
 _KHMER_CHAR = re.compile("[\u1780-\u17ff]")
