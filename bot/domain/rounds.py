@@ -1509,7 +1509,9 @@ class Assessments:
         said = await self.repository.said(round_id, named, with_groups=bool(groups))
         if named:  # who said what, alphabetically; erased organisations (None) last
             keys = {org: (org is None, (org or "").casefold()) for org in {s[1] for s in said}}
-            said.sort(key=lambda entry: keys[entry.organisation])
+            place = {key: n for n, key in enumerate(sorted(set(keys.values())))}
+            rank = {org: place[key] for org, key in keys.items()}  # the names sorted once
+            said.sort(key=lambda entry: rank[entry.organisation])
         coalition: dict[int, list[tuple[str | None, Colour, str]]] = {}
         own: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {g: {} for g in groups}
         for rec_id, organisation, colour, reason, in_groups in said:  # ~1,000 per recommendation
