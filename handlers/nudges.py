@@ -375,8 +375,8 @@ async def follow_up(press: Press[NudgeAnswer], context: BotContext, outcome: Ans
             "Reply to this message with the new date, like {day} or Q{quarter} {year}: {activity}"
         ).format(
             day=l10n.date(day),
-            quarter=2,
-            year=day.year + 1,
+            quarter=l10n.number(2),
+            year=l10n.number(day.year + 1),
             activity=escape(short(outcome.action.fields.activity, 80)),
         )
         purpose = Purpose.DATE

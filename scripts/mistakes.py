@@ -29,8 +29,8 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "an inactive organisation cannot rate",
         "bot/domain/rounds.py",
-        "person.organisation_id is None or not person.organisation_active",
-        "person.organisation_id is None",
+        "        if not person.organisation_active:\n            raise MembershipPaused\n",
+        "",
         [
             RULES + "test_a_deactivated_organisation_can_no_longer_rate",
             SERVICES + "test_only_representatives_of_active_organisations_rate",

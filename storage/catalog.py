@@ -30,6 +30,7 @@ from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.db import Database
 
+_CHUNK = 2000  # recommendations read at a time into the catalog
 _SEP = "\x1f"  # unit separator: State names never contain it, unlike ',' or ';'
 
 
@@ -68,26 +69,39 @@ class CatalogRepository:
             await _set_meta(db, key, value)
 
     async def snapshot(self) -> Snapshot:
-        """Read the whole catalog, consistently, in one read transaction."""
+        """Read the whole catalog, consistently, in one read transaction.
+
+        Recommendations are read a chunk at a time and made compact as they come (repeated
+        States, themes, targets and sources shared), so the rows of 50,000 are never all held.
+        """
         conn = self._db.connection
+        recs: list[Recommendation] = []
+        compact = _Compact()
         async with self._db.transaction():
-            themes_by_rec: dict[int, list[int]] = defaultdict(list)
-            async with conn.execute(
-                "SELECT rt.recommendation_id, rt.theme_id FROM recommendation_themes AS rt "
-                "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
-                "ORDER BY t.position"
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    themes_by_rec[row[0]].append(row[1])
-            async with conn.execute(
-                "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, r.recommending_states, "
-                "r.response, r.sdg_targets, r.action_category, r.source, t.text_km, t.status, "
-                "t.translator FROM recommendations AS r "
-                "LEFT JOIN translations AS t ON t.recommendation_id = r.id"
-            ) as cursor:
-                recs = tuple(
-                    [_recommendation(row, themes_by_rec) for row in await cursor.fetchall()]
-                )
+            last = -1
+            while True:
+                async with conn.execute(
+                    "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, "
+                    "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
+                    "r.source, t.text_km, t.status, t.translator FROM recommendations AS r "
+                    "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
+                    "WHERE r.id > ? ORDER BY r.id LIMIT ?",
+                    (last, _CHUNK),
+                ) as cursor:
+                    rows = list(await cursor.fetchall())
+                if not rows:
+                    break
+                themes_by_rec: dict[int, list[int]] = defaultdict(list)
+                async with conn.execute(
+                    "SELECT rt.recommendation_id, rt.theme_id FROM recommendation_themes AS rt "
+                    "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
+                    "AND rt.recommendation_id BETWEEN ? AND ? ORDER BY t.position",
+                    (rows[0][0], rows[-1][0]),
+                ) as cursor:
+                    for row in await cursor.fetchall():
+                        themes_by_rec[row[0]].append(row[1])
+                recs.extend(compact.recommendation(row, themes_by_rec) for row in rows)
+                last = rows[-1][0]
             async with conn.execute(
                 "SELECT id, slug, name_en, name_km FROM themes ORDER BY position"
             ) as cursor:
@@ -103,7 +117,7 @@ class CatalogRepository:
                 "SELECT value FROM meta WHERE key = 'catalog_revision'"
             ) as cursor:
                 revision = await cursor.fetchone()
-        return Snapshot(recs, themes, cycles, int(revision[0]) if revision else 0)
+        return Snapshot(tuple(recs), themes, cycles, int(revision[0]) if revision else 0)
 
     async def sync_cycles(self, cycles: Sequence[Cycle]) -> None:
         """Record known review dates (the cycles themselves come with their recommendations)."""
@@ -413,35 +427,63 @@ async def _add_rule_themes(
     )
 
 
-def _recommendation(row: aiosqlite.Row, themes_by_rec: dict[int, list[int]]) -> Recommendation:
-    (
-        rec_id,
-        cycle,
-        paragraph,
-        item,
-        text_en,
-        states,
-        response,
-        sdg,
-        category,
-        source,
-        text_km,
-        status,
-        translator,
-    ) = row
-    khmer = None
-    if text_km is not None:
-        khmer = Translation(text_km, TranslationStatus(status), translator)
-    return Recommendation(
-        id=rec_id,
-        cycle=cycle,
-        number=RecNumber(paragraph, item),
-        text_en=text_en,
-        states_raw=tuple(states.split(_SEP)),
-        response=Response(response),
-        theme_ids=tuple(themes_by_rec.get(rec_id, ())),
-        khmer=khmer,
-        sdg_targets=tuple(t for t in sdg.split(";") if t),
-        action_category=category,
-        source=source,
-    )
+class _Compact:
+    """Makes recommendations from rows, one object for each value many of them repeat (their
+    States, themes, targets, source, translator): 50,000 hold a few hundred distinct ones."""
+
+    def __init__(self) -> None:
+        """Nothing seen yet."""
+        self._states: dict[str, tuple[str, ...]] = {}
+        self._targets: dict[str, tuple[str, ...]] = {}
+        self._themes: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._strings: dict[str, str] = {}
+
+    def recommendation(
+        self, row: aiosqlite.Row, themes_by_rec: dict[int, list[int]]
+    ) -> Recommendation:
+        """The recommendation of one snapshot row."""
+        (
+            rec_id,
+            cycle,
+            paragraph,
+            item,
+            text_en,
+            states,
+            response,
+            sdg,
+            category,
+            source,
+            text_km,
+            status,
+            translator,
+        ) = row
+        strings = self._strings
+        khmer = None
+        if text_km is not None:
+            translator = strings.setdefault(translator, translator)
+            khmer = Translation(text_km, _STATUSES[status], translator)
+        states_raw = self._states.get(states)
+        if states_raw is None:
+            names = (strings.setdefault(n, n) for n in states.split(_SEP))
+            states_raw = self._states[states] = tuple(names)
+        targets = self._targets.get(sdg)
+        if targets is None:
+            targets = self._targets[sdg] = tuple(t for t in sdg.split(";") if t)
+        themes = tuple(themes_by_rec.get(rec_id, ()))
+        return Recommendation(
+            id=rec_id,
+            cycle=cycle,
+            number=RecNumber(paragraph, item),
+            text_en=text_en,
+            states_raw=states_raw,
+            response=_RESPONSES[response],
+            theme_ids=self._themes.setdefault(themes, themes),
+            khmer=khmer,
+            sdg_targets=targets,
+            action_category=category,
+            source=strings.setdefault(source, source),
+        )
+
+
+_RESPONSES = {r.value: r for r in Response}
+_STATUSES = {s.value: s for s in TranslationStatus}

@@ -19,6 +19,7 @@ from bot.domain.assessment import (
     RoundDraft,
 )
 from bot.domain.outbox import Content, DeliveryStatus, Job, Outgoing
+from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.round_guide import Guide, GuideStep
 from bot.services import Services
 from storage.assessment import AssessmentRepository
@@ -676,3 +677,77 @@ async def test_the_private_chat_hint_is_queued_once_per_person_and_round(
     prompt = Outgoing(5, Content("Why?"), Job.PROMPT)
     await repo.add_prompt(5, prompt, first, 1, expires=now + dt.timedelta(hours=1), now=now)
     assert woken == [True, True, True, True]  # a queued prompt wakes the outbox too
+
+
+async def sql(services: Services, query: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows of a read-only query on the bundled data."""
+    async with services.database.connection.execute(query, params) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def test_a_rounds_audience_is_its_concerned_groups_members_each_with_their_own_count(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    first, second = (g.id for g in (await members.working_groups())[:2])
+    only = "SELECT recommendation_id FROM working_group_recommendations AS w WHERE w.included = 1 "
+    only += "AND working_group_id = ? AND recommendation_id NOT IN (SELECT recommendation_id "
+    only += "FROM working_group_recommendations WHERE included = 1 AND working_group_id = ?) "
+    only += "ORDER BY recommendation_id LIMIT 2"
+    a1, a2 = (int(r[0]) for r in await sql(services, only, first, second))
+    b1 = int((await sql(services, only, second, first))[0][0])
+    alpha, beta, loner, paused = await orgs(members, clock, 4)  # O0 O1 O2 O3
+    await members.toggle_group(alpha, first, actor=BOSS, now=now)
+    await members.toggle_group(beta, second, actor=BOSS, now=now)
+    await members.toggle_group(paused, first, actor=BOSS, now=now)
+    await members.set_active(paused, False, actor=BOSS, now=now)
+    overlap = await repo.group_overlap(0, [a1, a2, b1])  # before the round exists
+    assert (overlap[first], overlap[second]) == ((2, 1), (1, 1))  # the paused one not counted
+    round_id = await new_round(repo, clock, [a1, a2, b1])
+    assert await repo.group_overlap(round_id) == overlap
+    await repo.rate(round_id, a1, alpha, G, now)
+    await repo.rate(round_id, b1, loner, R, now)  # outside the audience, yet it may rate
+    assert await repo.audience(round_id, AudienceRule()) == [
+        Share(alpha, "O0", 2, 1, True),
+        Share(beta, "O1", 1, 0, False),
+    ]
+    assert await repo.audience(round_id, AudienceRule(ungrouped=True)) == [
+        Share(alpha, "O0", 2, 1, True),
+        Share(beta, "O1", 1, 0, False),
+        Share(loner, "O2", 3, 1, True),  # in no group: all of a whole cycle's round
+    ]
+    assert await repo.audience(round_id, AudienceRule(everyone=True, ungrouped=True)) == [
+        Share(alpha, "O0", 3, 1, True),
+        Share(beta, "O1", 3, 0, False),
+        Share(loner, "O2", 3, 1, True),
+    ]
+    assert await repo.audience(round_id, AudienceRule(), organisation_id=beta) == [
+        Share(beta, "O1", 1, 0, False)
+    ]
+    assert await repo.audience(0, AudienceRule(), [a2]) == [Share(alpha, "O0", 1, 0, False)]
+    assert await repo.recommendation_audience(round_id, AudienceRule(), a1) == (1, 1)
+    assert await repo.recommendation_audience(round_id, AudienceRule(), b1) == (0, 1)
+    assert await repo.recommendation_audience(round_id, AudienceRule(ungrouped=True), b1) == (
+        1,
+        2,
+    )
+    assert await repo.group_listed(round_id, alpha) == {a1, a2}
+    assert await repo.group_listed(round_id, loner) == set()
+
+
+async def test_a_whole_cycle_is_every_recommendation_of_its_cycle_with_its_responses(
+    repo: AssessmentRepository, services: Services, clock: FakeClock
+) -> None:
+    noted = [
+        int(r[0])
+        for r in await sql(
+            services, "SELECT id FROM recommendations WHERE cycle = 2 AND response = 'noted'"
+        )
+    ]
+    assert len(noted) > 1
+    assert await repo.whole_cycle(0, noted) is True  # every noted one of cycle 2
+    assert await repo.whole_cycle(0, noted[1:]) is False
+    assert await repo.whole_cycle(0, []) is False  # nothing is not a whole cycle
+    round_id = await new_round(repo, clock, noted)
+    assert await repo.whole_cycle(round_id) is True
+    assert await repo.whole_cycle(await new_round(repo, clock, noted[:1])) is False

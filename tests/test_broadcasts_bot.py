@@ -289,7 +289,7 @@ async def test_a_restart_mid_compose_loses_nothing(
         assert "នឹងផ្ញើទៅការជជែកចំនួន ២។" in summary.text
         await press(tg, summary, button(summary, "✅ បញ្ជាក់"), KHMER_COORDINATOR)
         done = await edited(tg, summary)
-        assert done.text.startswith("សារជូនដំណឹងទី ១ ត្រូវបានកំណត់ពេលផ្ញើ។")
+        assert done.text.startswith("សារជូនដំណឹងទី១ បានកំណត់ពេលផ្ញើហើយ។")
         assert await deliveries(services_of(again)) == []
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.coalition import Coalition, Invite, Joined
-from bot.domain.membership import GroupChat, NotAllowed, Role
+from bot.domain.coalition import ByLink, Coalition, Invite, Joined, LinkedByLink
+from bot.domain.membership import GroupChat, NotAllowed, Role, looks_like_code
 from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import FakeClock
@@ -207,3 +207,71 @@ async def test_the_audit_log_is_newest_first_and_limited(coalition: Coalition) -
     latest = await coalition.audit_log(BOSS, limit=2)
     assert len(latest) == 2
     assert latest[0].organisation == "A3"
+
+
+async def test_groups_give_each_working_group_a_fresh_link_and_its_chats(
+    coalition: Coalition,
+) -> None:
+    groups = await coalition.working_groups()
+    await coalition.link_chat(BOSS, CHAT, 0, groups[0].id, "Land chat")
+    await coalition.link_chat(BOSS, -7, 0, groups[0].id, "")  # Telegram gave no title
+    await coalition.link_chat(BOSS, -8, 0, groups[1].id, "Other")
+    with pytest.raises(NotAllowed):
+        await coalition.group_links(REP)
+    links = await coalition.group_links(BOSS)
+    assert [link.group for link in links] == groups
+    assert links[0].chats == ("Land chat", "-7")  # an untitled chat by its id
+    assert links[1].chats == ("Other",)
+    assert all(link.chats == () for link in links[2:])
+    assert len({link.token for link in links}) == len(links)  # one token each
+    assert all(looks_like_code(link.token) for link in links)
+
+
+async def test_a_coordinator_adding_the_bot_with_a_groups_link_links_the_chat_once(
+    coalition: Coalition, clock: FakeClock
+) -> None:
+    await member(coalition)
+    first, second = (await coalition.group_links(BOSS))[:2]
+    assert (await coalition.link_by_token(BOSS, CHAT, 0, "not a code!", "T")).result is (
+        ByLink.INVALID
+    )
+    assert (await coalition.link_by_token(BOSS, CHAT, 0, "A" * 24, "T")) == LinkedByLink(
+        ByLink.INVALID  # shaped like a code, but not one the bot made
+    )
+    refused = await coalition.link_by_token(REP, CHAT, 0, first.token, "T")
+    assert refused == LinkedByLink(ByLink.NOT_COORDINATOR)
+    assert await coalition.links_of(CHAT) == []  # the link is kept for a coordinator
+    linked = await coalition.link_by_token(BOSS, CHAT, 4, first.token, "Land\nchat")
+    assert linked == LinkedByLink(ByLink.LINKED, first.group)
+    assert await coalition.links_of(CHAT) == [GroupChat(CHAT, 4, first.group.id, "Land chat")]
+    again = await coalition.link_by_token(BOSS, -9, 0, first.token, "T")
+    assert again == LinkedByLink(ByLink.USED)
+    assert await coalition.links_of(-9) == []
+    clock.current += coalition.invite_ttl  # expired at its time exactly
+    late = await coalition.link_by_token(BOSS, -9, 0, second.token, "T")
+    assert late == LinkedByLink(ByLink.EXPIRED)
+    assert await coalition.links_of(-9) == []
+
+
+async def test_the_audit_log_is_read_by_pages_with_the_names_behind_its_ids(
+    coalition: Coalition,
+) -> None:
+    for short in ("A1", "A2", "A3"):
+        await coalition.add_organisation(BOSS, short, f"{short} name")
+    group = (await coalition.working_groups())[0]
+    await coalition.link_chat(BOSS, CHAT, 0, group.id, "Land chat")
+    with pytest.raises(NotAllowed):
+        await coalition.audit_page(REP, 0)
+    first = await coalition.audit_page(BOSS, 0, size=2)
+    assert [e.action for e in first.entries] == ["link chat", "create invite"]
+    assert (first.page, first.more) == (0, True)
+    assert first.names.chats == {CHAT: "Land chat"}
+    assert first.names.groups[group.id] == (group.name_en, group.name_km)
+    assert await coalition.audit_page(BOSS, -3, size=2) == first  # no page before the first
+    second = await coalition.audit_page(BOSS, 1, size=2)
+    assert [e.organisation for e in second.entries] == ["A3", "A2"]
+    assert (second.page, second.more) == (1, True)
+    last = await coalition.audit_page(BOSS, 3, size=2)
+    assert [e.organisation for e in last.entries] == ["A1"]
+    assert (last.page, last.more) == (3, False)
+    assert (await coalition.audit_page(BOSS, 0, size=7)).more is False  # exactly seven entries

@@ -64,7 +64,7 @@ async def test_an_imported_translation_loses_its_invisible_characters(
     await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
     answer = await next_private(tg, COORDINATOR_ID)
     assert answer.text.startswith("មិនបានរក្សាទុកអ្វីទេ")
-    assert "• ជួរទី ៣: អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
+    assert "• ជួរទី៣: អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
     assert await services.translating.store.export_rows() == before
 
     rows[2][text_km] = ""  # not translated yet
@@ -193,7 +193,7 @@ async def test_a_khmer_digest_and_monday_summary_number_their_actions_in_khmer_d
     tg: FakeTelegram, bot: BotApplication, clock: FakeClock
 ) -> None:
     services = services_of(bot)
-    _, first = await linked_land_action(bot, 1, "Radio show", "31 December 2026")
+    reps, first = await linked_land_action(bot, 1, "Radio show", "31 December 2026")
     draft = ActionDraft(
         first.fields.working_group_id,
         2,
@@ -213,6 +213,12 @@ async def test_a_khmer_digest_and_monday_summary_number_their_actions_in_khmer_d
     assert "\n២. <b>" in digest.text
     assert "✅ ១" in labels_of(digest)
     assert "✅ ២" in labels_of(digest)
+    # 📅: the example of a new date is in Khmer digits too.
+    await press(tg, digest, button(digest, "📅 ១"), reps[0])
+    prompt = await tg.next_call(
+        "sendMessage", chat_id=GROUP["id"], where=lambda c: "ត្រីមាសទី" in str(c.params["text"])
+    )
+    assert "ឬ ត្រីមាសទី២ ឆ្នាំ២០២៧៖" in prompt.params["text"]
     clock.current = pp("2026-12-21")  # Monday: the coordinators' summary
     await run_sweep(bot)
     await idle(bot)

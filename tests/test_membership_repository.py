@@ -16,6 +16,7 @@ from bot.domain.membership import (
     GroupChat,
     InviteInvalid,
     LastCoordinator,
+    UnknownGroup,
     UnknownOrganisation,
     hash_code,
 )
@@ -148,9 +149,9 @@ async def test_organisations_are_listed_by_short_name_with_their_people_and_grou
     ]
     assert (listed[0].group_ids, listed[0].representatives) == ((), ())
     assert (await repo.organisation(cchr)).name == "cchr long name"
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match=r"^999$"):
         await repo.organisation(999)
-    with pytest.raises(DuplicateOrganisation):
+    with pytest.raises(DuplicateOrganisation, match=r"^ADHOC$"):  # names it, for the logs
         await repo.add_organisation("ADHOC", "Again", actor=BOSS, now=clock.now())
 
 
@@ -169,7 +170,7 @@ async def test_deactivation_makes_representatives_guests_until_reactivated(
     assert person.organisation_short_name == "ADHOC"
     await repo.set_active(org_id, True, actor=BOSS, now=clock.now())
     assert (await repo.person(5)).role == "member"  # type: ignore[union-attr]
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match=r"^999$"):
         await repo.set_active(999, True, actor=BOSS, now=clock.now())
     assert (await actions(repo))[-2:] == [
         (BOSS, "deactivate", "ADHOC", ""),
@@ -185,8 +186,12 @@ async def test_a_working_group_is_joined_then_left(
     assert await repo.organisations_by_group() == {6: {org_id}}
     assert await repo.toggle_group(org_id, 6, actor=BOSS, now=clock.now()) is False
     assert (await repo.organisation(org_id)).group_ids == ()
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match=r"^999$"):
         await repo.toggle_group(999, 6, actor=BOSS, now=clock.now())
+    with pytest.raises(UnknownGroup) as no_group:  # a forged button: no foreign-key failure
+        await repo.toggle_group(org_id, 999, actor=BOSS, now=clock.now())
+    assert (no_group.value.words, str(no_group.value)) == ("999", "999")
+    assert await repo.organisations_by_group() == {}
     assert [a[1:] for a in await actions(repo)][-2:] == [
         ("join group", "ADHOC", "6"),
         ("leave group", "ADHOC", "6"),
@@ -253,7 +258,7 @@ async def test_an_invite_is_redeemed_once_and_names_its_organisation(
         await repo.redeem_invite(hash_code("other"), 6, "B", "en", clock.now())
     assert unknown.value.reason == "unknown"
     assert [a[:3] for a in await actions(repo)][-1] == (5, "join with invite", "ADHOC")
-    with pytest.raises(UnknownOrganisation):
+    with pytest.raises(UnknownOrganisation, match=r"^999$"):
         await repo.create_invite(999, "x", actor=BOSS, now=clock.now(), expires=clock.now())
 
 
@@ -269,6 +274,21 @@ async def test_an_invite_expires_at_its_time_exactly(
     assert late.value.reason == "expired"
     second = dt.timedelta(seconds=1)
     assert await repo.redeem_invite("in time", 5, "A", "en", expires - second) == org_id
+
+
+async def test_open_invites_are_counted_until_used_revoked_or_expired(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=clock.now())
+    now, expires = clock.now(), clock.now() + HOUR
+    assert await repo.pending_invites(now) == 0
+    for code in ("a", "b", "c", "d"):
+        await repo.create_invite(org_id, code, actor=BOSS, now=now, expires=expires)
+    await repo.redeem_invite("a", 5, "A", "en", now)
+    await repo.revoke_invite(2, actor=BOSS, now=now)
+    assert await repo.pending_invites(now) == 2
+    assert await repo.pending_invites(expires - dt.timedelta(seconds=1)) == 2
+    assert await repo.pending_invites(expires) == 0  # expired at its time exactly
 
 
 async def test_revoked_invites_and_inactive_organisations_are_refused(
@@ -352,9 +372,89 @@ async def test_a_chat_link_is_replaced_and_unlinked_per_topic(
     assert [a[1:] for a in log if a[1] == "unlink chat"] == [("unlink chat", "", "-1")] * 2
 
 
+async def test_a_chat_the_bot_lost_is_named_by_a_title_it_had_else_by_its_id(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.link_chat(-1, 0, 6, "", actor=BOSS, now=now)  # Telegram gave no title
+    await repo.link_chat(-1, 5, 7, "Land topic", actor=BOSS, now=now)
+    await repo.link_chat(-2, 0, 6, "", actor=BOSS, now=now)
+    await repo.link_chat(-3, 0, 6, "Kept", actor=BOSS, now=now)
+    await repo.unlink_chat(-1, None, actor=0, now=now)  # actor 0: the bot was removed
+    await repo.unlink_chat(-2, None, actor=0, now=now)
+    await repo.unlink_chat(-3, None, actor=BOSS, now=now)  # a coordinator's /unlinkgroup
+    assert await repo.lost_chats() == ["-2", "Land topic"]
+    assert (await repo.audit_names()).chats == {-1: "Land topic", -2: "-2"}
+    await repo.link_chat(-2, 0, 6, "Back", actor=BOSS, now=now)  # linked again: not lost
+    assert await repo.lost_chats() == ["Land topic"]
+
+
+async def test_a_group_link_links_its_chat_once_before_it_expires(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    later = now + HOUR
+    await repo.create_group_link(6, "old", actor=BOSS, now=now - HOUR, expires=now)
+    await repo.create_group_link(6, "land", actor=BOSS, now=now, expires=later)
+    await repo.create_group_link(7, "late", actor=BOSS, now=now, expires=later)
+    async with repo._db.connection.execute("SELECT token_hash FROM group_links") as cursor:
+        assert sorted(r[0] for r in await cursor.fetchall()) == ["land", "late"]  # "old" gone
+    await repo.link_chat(-1, 0, 8, "Lost", actor=0, now=now)
+    await repo.unlink_chat(-1, None, actor=0, now=now)
+    assert await repo.link_with_token("nope", -1, 0, "T", actor=BOSS, now=now) == (
+        "unknown",
+        None,
+    )
+    assert await repo.link_with_token("land", -1, 3, "T" * 200, actor=BOSS, now=now) == (
+        "linked",
+        6,
+    )
+    assert await repo.chats() == [GroupChat(-1, 3, 6, "T" * 128)]
+    assert await repo.lost_chats() == []  # linked again: no longer lost
+    assert await repo.link_with_token("land", -2, 0, "T", actor=BOSS, now=now) == ("used", None)
+    assert await repo.link_with_token("late", -2, 0, "T", actor=BOSS, now=later) == (
+        "expired",
+        None,
+    )
+    assert await repo.link_with_token(
+        "late", -2, 0, "T", actor=BOSS, now=later - dt.timedelta(seconds=1)
+    ) == ("linked", 7)
+    assert [c.chat_id for c in await repo.chats()] == [-1, -2]
+    async with repo._db.connection.execute(
+        "SELECT token_hash, used_at, used_in FROM group_links ORDER BY token_hash"
+    ) as cursor:
+        assert await cursor.fetchall() == [
+            ("land", now.isoformat(), -1),
+            ("late", (later - dt.timedelta(seconds=1)).isoformat(), -2),
+        ]
+    assert [a[1:] for a in await actions(repo) if a[1] == "link chat"][-2:] == [
+        ("link chat", "", "-1/3:6"),
+        ("link chat", "", "-2/0:7"),
+    ]
+
+
 async def test_a_long_chat_title_is_cut(repo: MembershipRepository, clock: FakeClock) -> None:
     await repo.link_chat(-1, 0, 6, "T" * 200, actor=BOSS, now=clock.now())
     assert await repo.chats() == [GroupChat(-1, 0, 6, "T" * 128)]
+
+
+async def test_the_audit_log_reads_people_rounds_chats_and_groups_by_their_ids(
+    repo: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.seen(5, "Sokha", "km")
+    await repo.seen(6, "", "en")  # no name: the log shows the id
+    round_id = await services.assessments.repository.open_round(
+        "Land round", 2, "c2", [1], None, actor=BOSS, now=now
+    )
+    await repo.link_chat(-1, 0, 6, "", actor=BOSS, now=now)
+    names = await repo.audit_names()
+    assert names.people == {5: "Sokha"}  # the coordinator from the settings has no name yet
+    assert names.rounds == {round_id: "Land round"}
+    assert names.chats == {-1: ""}  # linked without a title: nothing to show but the id
+    groups = await repo.working_groups()
+    assert names.groups == {g.id: (g.name_en, g.name_km) for g in groups}
+    assert len(names.groups) == len(groups) > 0
 
 
 async def test_the_audit_log_pages_newest_first(

@@ -847,6 +847,25 @@ async def test_the_guide_counts_its_days_in_the_coalitions_time_zone(
         dt.date(2026, 11, 24),
         "2026-12-08",
     )
+    # A typed date is a day where the coalition is: the 23rd has passed in Phnom Penh, and
+    # the 31st is the 31st in New York too (already the 1st in UTC at its 23:59).
+    at_date = (*steps[:3], (GuideChoice.TYPE_DATE, 0))
+    await at_name_step(assessments, services, *at_date)
+    passed = await assessments.guide_text(BOSS, "2026-11-23", catalog, PHNOM_PENH)
+    assert passed is not None
+    assert (passed.result, passed.today, dict(passed.params)) == (
+        Guiding.PROBLEM,
+        dt.date(2026, 11, 24),
+        {"date": "2026-11-23"},
+    )
+    dated = await assessments.guide_text(BOSS, "2026-12-31", catalog, ZoneInfo("America/New_York"))
+    assert dated is not None
+    assert dated.guide is not None
+    assert (dated.result, dated.today, dated.guide.closes) == (
+        Guiding.ASK,
+        dt.date(2026, 11, 23),
+        "2026-12-31",
+    )
 
 
 async def test_typed_text_answers_the_guide_only_at_its_typing_steps_and_for_half_an_hour(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 import threading
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import overload
+from typing import cast, overload
 
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import MultipleCycles, NumberQuery, NumberRange, extract_cycle
@@ -18,6 +20,7 @@ from bot.domain.text import normalize, one_line
 
 MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300
+_KEPT_FILTERS = 4  # filter sets kept made (a cycle's is 2 MiB at 50,000)
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
 
 ENGLISH_STOPWORDS = frozenset(
@@ -196,30 +199,36 @@ class Catalog:
         self.themes = tuple(themes)
         self.themes_by_id = {t.id: t for t in themes}
         self.glossary = glossary
-        self._position = {r.id: i for i, r in enumerate(self.recommendations)}
-        self._by_key = {r.key: r for r in self.recommendations}
-        self.by_id = {r.id: r for r in self.recommendations}
-        self._cycles_of: dict[RecNumber, list[int]] = defaultdict(list)
-        for rec in self.recommendations:
-            self._cycles_of[rec.number].append(rec.cycle)
-        cycle_numbers = sorted({r.cycle for r in self.recommendations})
+        self.by_id: Mapping[int, Recommendation] = _ById(self)
+        # Display order is cycle by cycle, each in number order: a cycle is one span of
+        # positions, and a number is found in it by bisection (no dict of 50,000 keys).
+        self._spans: dict[int, tuple[int, int]] = {}
+        for i, rec in enumerate(self.recommendations):
+            start, _ = self._spans.get(rec.cycle, (i, i))
+            self._spans[rec.cycle] = (start, i + 1)
         known = {c.number: c for c in cycles}
+        cycle_numbers = sorted(self._spans)
         self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
         self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
         self.states: dict[str, State] = {}
-        self._state_docs: dict[str, set[int]] = defaultdict(set)
-        self._cycle_docs: dict[int, set[int]] = defaultdict(set)
-        self._theme_docs: dict[int, set[int]] = defaultdict(set)
-        self._response_docs: dict[Response, set[int]] = defaultdict(set)
+        self._resolved: dict[str, State] = {}  # a State as printed -> the State (few hundred)
+        # The filters' documents, as arrays of positions (sets are made when a search asks).
+        self._state_docs: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self._theme_docs: dict[int, array[int]] = defaultdict(lambda: array("i"))
+        self._response_docs: dict[Response, array[int]] = defaultdict(lambda: array("i"))
+        keys_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # States as printed -> keys
         for i, rec in enumerate(self.recommendations):
-            self._cycle_docs[rec.cycle].add(i)
-            self._response_docs[rec.response].add(i)
+            self._response_docs[rec.response].append(i)
             for theme_id in rec.theme_ids:
-                self._theme_docs[theme_id].add(i)
-            for raw in rec.states_raw:
-                state = resolve_state(raw)
-                self.states.setdefault(state.key, state)
-                self._state_docs[state.key].add(i)
+                self._theme_docs[theme_id].append(i)
+            keys = keys_of.get(rec.states_raw)
+            if keys is None:
+                keys = keys_of[rec.states_raw] = tuple(
+                    dict.fromkeys(self._state(raw).key for raw in rec.states_raw)
+                )
+            for key in keys:
+                self._state_docs[key].append(i)
+        self._sets: dict[tuple[object, ...], set[int]] = {}
         names = {name: key for key, s in self.states.items() for name in s.search_names()}
         names.update((n, code) for n, code in glossary.states.items() if code in self.states)
         self._state_names = sorted(
@@ -232,6 +241,14 @@ class Catalog:
         if index_now:
             self.build_index()
 
+    def _state(self, raw: str) -> State:
+        """The State behind a name as printed, resolved once per name."""
+        state = self._resolved.get(raw)
+        if state is None:
+            state = self._resolved[raw] = resolve_state(raw)
+            self.states.setdefault(state.key, state)
+        return state
+
     def build_index(self) -> None:
         """Build the word index (once; safe to call from a worker thread)."""
         self._built_index()
@@ -239,10 +256,7 @@ class Catalog:
     def _built_index(self) -> SearchIndex:
         with self._indexing:  # a search before the worker thread is done waits for it
             if self._index is None:
-                self._index = SearchIndex(
-                    [(r.text_en, r.khmer.text if r.khmer else "") for r in self.recommendations],
-                    self.glossary.km_to_en.keys(),
-                )
+                self._index = SearchIndex(_Texts(self), self.glossary.km_to_en.keys())
             return self._index
 
     def update(self, recommendation: Recommendation) -> None:
@@ -252,7 +266,9 @@ class Catalog:
         Anything else changed (a new recommendation, its number, response, States, themes)
         needs the whole catalog again (Services.refresh_catalog).
         """
-        position = self._position[recommendation.id]
+        position = self.position(recommendation.id)
+        if position is None:
+            raise KeyError(recommendation.id)
         old = self.recommendations[position]
         if replace(old, text_en=recommendation.text_en, khmer=recommendation.khmer) != (
             recommendation
@@ -262,11 +278,13 @@ class Catalog:
             recs = list(self.recommendations)
             recs[position] = recommendation
             self.recommendations = tuple(recs)
-            self._by_key[recommendation.key] = recommendation
-            self.by_id[recommendation.id] = recommendation
             if self._index is not None:
                 khmer = recommendation.khmer.text if recommendation.khmer else ""
                 self._index.update(position, recommendation.text_en, khmer)
+
+    def position(self, recommendation_id: int) -> int | None:
+        """Where a recommendation is in display order, if the catalog has it."""
+        return cast(_ById, self.by_id).position(recommendation_id)
 
     def index_ready(self) -> bool:
         """True once word searches can be answered."""
@@ -281,7 +299,20 @@ class Catalog:
 
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""
-        return self._by_key.get((cycle, number))
+        start, end = self._spans.get(cycle, (0, 0))
+        at = bisect_left(self.recommendations, number, start, end, key=_number)
+        return (
+            self.recommendations[at]
+            if at < end and _number(self.recommendations[at]) == number
+            else None
+        )
+
+    def _in_range(self, cycle: int, rng: NumberRange) -> tuple[Recommendation, ...]:
+        """A cycle's recommendations from rng.start to rng.end, in number order."""
+        start, end = self._spans.get(cycle, (0, 0))
+        first = bisect_left(self.recommendations, rng.start, start, end, key=_number)
+        last = bisect_right(self.recommendations, rng.end, first, end, key=_number)
+        return self.recommendations[first:last]
 
     def in_ranges(
         self, cycle: int, ranges: Sequence[NumberRange]
@@ -291,14 +322,7 @@ class Catalog:
         found: dict[int, Recommendation] = {}
         missing = []
         for rng in ranges:
-            hits = sorted(
-                (
-                    r
-                    for r in self.recommendations
-                    if r.cycle == cycle and rng.start <= r.number <= rng.end
-                ),
-                key=lambda r: r.number,
-            )
+            hits = self._in_range(cycle, rng)
             if not hits:
                 missing.append(
                     str(rng.start) if rng.start == rng.end else f"{rng.start}-{rng.end}"
@@ -309,13 +333,13 @@ class Catalog:
 
     def lookup_cycles(self, number: RecNumber) -> tuple[int, ...]:
         """Every cycle that has a recommendation with this number."""
-        return tuple(sorted(self._cycles_of.get(number, ())))
+        return tuple(c for c in sorted(self._spans) if self.get(c, number) is not None)
 
     def states_of(self, rec: Recommendation) -> tuple[State, ...]:
         """The recommending States of a recommendation, one entry per State."""
         seen: dict[str, State] = {}
         for raw in rec.states_raw:
-            state = resolve_state(raw)
+            state = self._state(raw)
             seen.setdefault(state.key, state)
         return tuple(seen.values())
 
@@ -336,18 +360,12 @@ class Catalog:
                 elif rec not in found:
                     found.append(rec)
                 continue
-            in_range = [
-                r
-                for r in self.recommendations
-                if r.cycle == cycle and rng.start <= r.number <= rng.end
-            ]
+            in_range = self._in_range(cycle, rng) if cycle is not None else ()
             if not in_range:
                 missing.append(rng.start)
             found.extend(r for r in in_range if r not in found)
         singles = [r.start for r in query.ranges if r.start == r.end]
-        elsewhere = {
-            n: tuple(sorted(c for c in self._cycles_of.get(n, ()) if c != cycle)) for n in singles
-        }
+        elsewhere = {n: tuple(c for c in self.lookup_cycles(n) if c != cycle) for n in singles}
         total = len(found)
         return NumberResult(
             cycle,
@@ -468,20 +486,38 @@ class Catalog:
         """The documents the request's filters allow, or None when nothing is filtered."""
         sets: list[set[int]] = []
         if request.cycle is not None:
-            sets.append(self._cycle_docs.get(request.cycle, set()))
+            sets.append(self._docs(("cycle", request.cycle)))
         if request.state is not None:
-            sets.append(self._state_docs.get(request.state, set()))
+            sets.append(self._docs(("state", request.state)))
         if request.theme_id is not None:
-            sets.append(self._theme_docs.get(request.theme_id, set()))
+            sets.append(self._docs(("theme", request.theme_id)))
         if request.response is not None:
-            wanted = {request.response}
-            if request.response is Response.NOTED:  # noted includes the one-off "rejected"
-                wanted.add(Response.REJECTED)
-            sets.append(set().union(*(self._response_docs.get(r, set()) for r in wanted)))
+            sets.append(self._docs(("response", request.response)))
         if not sets:
             return None
         smallest = min(sets, key=len)
         return smallest.intersection(*(s for s in sets if s is not smallest))
+
+    def _docs(self, key: tuple[object, ...]) -> set[int]:
+        """One filter's documents as a set (the last few asked are kept: never changed)."""
+        found = self._sets.pop(key, None)
+        if found is None:
+            kind, value = key
+            if kind == "cycle":
+                found = set(range(*self._spans.get(cast(int, value), (0, 0))))
+            elif kind == "state":
+                found = set(self._state_docs.get(cast(str, value), ()))
+            elif kind == "theme":
+                found = set(self._theme_docs.get(cast(int, value), ()))
+            else:
+                wanted = {cast(Response, value)}
+                if value is Response.NOTED:  # noted includes the one-off "rejected"
+                    wanted.add(Response.REJECTED)
+                found = set().union(*(self._response_docs.get(r, ()) for r in wanted))
+            while len(self._sets) >= _KEPT_FILTERS:
+                del self._sets[next(iter(self._sets))]
+        self._sets[key] = found
+        return found
 
     def counts_by_theme(self) -> dict[int, int]:
         """How many recommendations each theme has."""
@@ -490,6 +526,64 @@ class Catalog:
     def counts_by_state(self) -> dict[str, int]:
         """How many recommendations each State made."""
         return {key: len(docs) for key, docs in self._state_docs.items()}
+
+
+class _ById(Mapping[int, Recommendation]):
+    """A catalog's recommendations by id, through two sorted arrays (not a dict: at 50,000
+    recommendations that is megabytes)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        """Index the catalog's recommendations (their order never changes)."""
+        recs = catalog.recommendations
+        order = sorted(range(len(recs)), key=lambda i: recs[i].id)
+        self._ids = array("q", [recs[i].id for i in order])
+        self._positions = array("i", order)
+        self._catalog = catalog
+
+    def position(self, rec_id: object) -> int | None:
+        """The display position of this id, if any."""
+        if not isinstance(rec_id, int):
+            return None
+        at = bisect_left(self._ids, rec_id)
+        return self._positions[at] if at < len(self._ids) and self._ids[at] == rec_id else None
+
+    def __getitem__(self, rec_id: int) -> Recommendation:
+        position = self.position(rec_id)
+        if position is None:
+            raise KeyError(rec_id)
+        return self._catalog.recommendations[position]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class _Texts(Sequence[tuple[str, str]]):
+    """The (English, Khmer) texts of a catalog's recommendations, made one at a time as the
+    index reads them (no list of 50,000 pairs held at once)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        """Read from this catalog."""
+        self._catalog = catalog
+
+    def __len__(self) -> int:
+        return len(self._catalog.recommendations)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, str]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[str, str] | Sequence[tuple[str, str]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        rec = self._catalog.recommendations[index]
+        return rec.text_en, rec.khmer.text if rec.khmer else ""
+
+
+def _number(rec: Recommendation) -> RecNumber:
+    return rec.number
 
 
 def _has_khmer(text: str) -> bool:

@@ -29,7 +29,7 @@ class TranslationStatus(enum.StrEnum):
     REVIEWED = "reviewed"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class RecNumber:
     """A paragraph number such as 118.6: unique only within a cycle."""
 
@@ -50,7 +50,7 @@ class RecNumber:
         return cls(int(para), int(item))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Translation:
     """A Khmer text of a recommendation, with who made it and whether it is checked."""
 
@@ -59,7 +59,7 @@ class Translation:
     translator: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """One recommendation as the coalition knows it."""
 
@@ -95,7 +95,7 @@ class Recommendation:
         return self.text_en
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Theme:
     """A theme of recommendations, named in both languages."""
 
@@ -109,7 +109,7 @@ class Theme:
         return self.name_km if language == "km" else self.name_en
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cycle:
     """A UPR cycle of Cambodia, with its review date when known."""
 

@@ -772,14 +772,13 @@ class Assessments:
             back = replace(guide, step=GuideStep.THEMES)
             await self.repository.update_guide(draft.id, back.to_json(), expires=now + DRAFT_TTL)
             return Guided(Guiding.PROBLEM, draft.id, back, None, exc.message, exc.params, today)
-        finished = RoundDraft(
-            draft.id,
-            draft.user_id,
-            name,
-            scope.cycle,
-            scope.description,
-            scope.recommendation_ids,
-            scope.closes_at,
+        finished = replace(
+            draft,
+            name=name,
+            cycle=scope.cycle,
+            scope=scope.description,
+            recommendation_ids=scope.recommendation_ids,
+            closes_at=scope.closes_at,
         )
         if not await self.repository.finish_guide(finished):
             return Guided(Guiding.STALE)

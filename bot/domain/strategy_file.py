@@ -5,7 +5,7 @@ and writing a strategy back out with its status, last update and notes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.i18n import Localizer
@@ -262,7 +262,7 @@ def export_rows(
     actions: Sequence[Action],
     groups: Sequence[WorkingGroup],
     organisations: Sequence[Organisation],
-    recommendations: dict[int, Recommendation],
+    recommendations: Mapping[int, Recommendation],
     l10n: Localizer,
 ) -> list[list[str | int]]:
     """The strategy in the template's layout in the reader's language (header, group names,
