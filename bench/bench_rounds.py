@@ -33,6 +33,7 @@ from bot.domain.spreadsheet import table
 from bot.services import Services
 from bot.settings import Settings
 from handlers.render import overall_label
+from handlers.round_cards import card_markup
 from tests.fake_telegram import FakeTelegram, StoredMessage
 
 COORDINATOR = 1
@@ -96,6 +97,30 @@ async def bench_bot(
         yield services, settings
 
 
+def cards(round_id: int, recs: list[int], username: str) -> dict[int, StoredMessage]:
+    """A group card per recommendation, carrying the keyboard the bot draws on it."""
+    return {
+        rec: StoredMessage(
+            -100123,
+            n + 1,
+            "card",
+            reply_markup=card_markup(round_id, rec, link=username).to_dict(),
+        )
+        for n, rec in enumerate(recs)
+    }
+
+
+async def rated_round(
+    services: Services, settings: Settings
+) -> tuple[list[dict[str, Any]], int, list[int]]:
+    """ORGS organisations that joined the real way and an open round over the synthetic
+    cycle: the representatives, the round's id, its recommendations."""
+    reps = await join_organisations(services, ORGS, COORDINATOR)
+    scope = parse_scope("c4", services.catalog, settings.timezone, services.clock.now().date())
+    round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
+    return reps, round_id, list(scope.recommendation_ids)
+
+
 async def rate_everything(
     services: Services, round_id: int, recs: list[int], rng: random.Random
 ) -> list[int]:
@@ -134,14 +159,9 @@ async def main() -> None:
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
         async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
-            reps = await join_organisations(services, ORGS, COORDINATOR)
+            reps, round_id, recs = await rated_round(services, settings)
             groups = await services.coalition.working_groups()
-            scope = parse_scope(
-                "c4", services.catalog, settings.timezone, services.clock.now().date()
-            )
-            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
-            recs = list(scope.recommendation_ids)
-            card = StoredMessage(-100123, 1, "card")
+            posted = cards(round_id, recs, "bench_bot")
             rng = random.Random(1)
             colours = "rogu"
 
@@ -153,7 +173,7 @@ async def main() -> None:
                 ]
                 started = time.perf_counter()
                 for user, rec, colour in taps:
-                    await tg.press(card, f"v{colour}:{round_id}:{rec}", user=user)
+                    await tg.press(posted[rec], f"v{colour}:{round_id}:{rec}", user=user)
                 for _ in taps:
                     await tg.next_call("answerCallbackQuery", timeout=120)
                 elapsed = time.perf_counter() - started

@@ -412,7 +412,10 @@ class Poller:
 
     def _dispatch(self, update_id: int, body: str) -> None:
         try:
-            update = Update.de_json(valid_text(json.loads(body)), self._bot)
+            raw = json.loads(body)
+            # ASCII JSON writes every surrogate as an escape: without one, nothing to mend.
+            escaped = "\\ud" in body or "\\uD" in body
+            update = Update.de_json(valid_text(raw) if escaped else raw, self._bot)
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)

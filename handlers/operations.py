@@ -14,8 +14,9 @@ from handlers.render import escape
 log = logging.getLogger(__name__)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f}"
+def _megabytes(l10n: Localizer, size: int) -> str:
+    """A size in megabytes, one decimal, in the reader's digits."""
+    return l10n.digits(f"{size / 1_000_000:.1f}")
 
 
 async def daily_backup(context: BotContext) -> None:
@@ -49,7 +50,7 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
         l10n.gettext("Version {version}, running since {when}.").format(
             version=now.version, when=l10n.datetime(now.started_at, tz)
         ),
-        l10n.gettext("Database: {size} MB.").format(size=_megabytes(now.database_bytes)),
+        l10n.gettext("Database: {size} MB.").format(size=_megabytes(l10n, now.database_bytes)),
     ]
     if now.last_backup is None:
         lines.append(
@@ -61,7 +62,7 @@ async def status(message: Message, user: User, l10n: Localizer, context: BotCont
         lines.append(
             l10n.gettext("Last backup: {when}, {size} MB ({kept} kept).").format(
                 when=l10n.datetime(now.last_backup.taken_at, tz),
-                size=_megabytes(now.last_backup.size),
+                size=_megabytes(l10n, now.last_backup.size),
                 kept=l10n.number(now.backups_kept),
             )
         )

@@ -27,7 +27,7 @@ from bot.domain.outbox import Content, Outgoing
 from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.round_guide import Guide
 from storage import audit, expiring, outbox
-from storage.db import Database
+from storage.db import Database, Memo, Writer
 
 _DRAFT = (
     "SELECT id, user_id, name, cycle, scope, recommendation_ids, closes_at, guide, "
@@ -221,6 +221,7 @@ class AssessmentRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
+        self._rounds: Memo[int, Round | None] = Memo(database)
 
     async def open_round(
         self,
@@ -403,7 +404,11 @@ class AssessmentRepository:
             return [_round(r) for r in await cursor.fetchall()]
 
     async def round(self, round_id: int) -> Round | None:
-        """One round, or None (read on taps and redraws: one row, not the whole list)."""
+        """One round, or None (read on taps and redraws: one row, not the whole list; kept
+        until a change that may touch it)."""
+        return await self._rounds.get(round_id, lambda: self._read_round(round_id))
+
+    async def _read_round(self, round_id: int) -> Round | None:
         async with self._db.connection.execute(f"{_ROUND} WHERE r.id = ?", (round_id,)) as cursor:
             row = await cursor.fetchone()
         return _round(row) if row else None
@@ -507,22 +512,22 @@ class AssessmentRepository:
     ) -> bool:
         """Record or change an organisation's rating; True if it was new. Kept in history.
 
-        One read and at most two writes: this runs for every tap.
+        This runs for every tap: one read and at most two writes, in one trip to the database.
         """
-        async with self._db.transaction() as db:
-            current, reason = await _require_open_item(
-                db, round_id, recommendation_id, organisation_id
-            )
+
+        def work(db: Writer) -> bool:
+            row = db.execute(_OPEN_ITEM, (recommendation_id, organisation_id, round_id)).fetchone()
+            current, reason = _open_item(row)
             if current == colour.value:
                 return False  # a double tap: nothing changes, nothing to record
-            await db.execute(
+            db.execute(
                 "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (round_id, recommendation_id, "
                 "organisation_id) DO UPDATE SET colour = excluded.colour, "
                 "updated_at = excluded.updated_at",
                 (round_id, recommendation_id, organisation_id, colour.value, now.isoformat()),
             )
-            await db.execute(
+            db.execute(
                 "INSERT INTO rating_history (round_id, recommendation_id, organisation_id, "
                 "colour, reason, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -535,6 +540,8 @@ class AssessmentRepository:
                 ),
             )
             return current is None
+
+        return await self._db.atomic(work)
 
     async def set_reason(
         self,
@@ -929,11 +936,12 @@ class AssessmentRepository:
         rating, in one transaction; with `pending`, the person's next plain message is it too,
         until then, once the prompt was sent; `origin`: the group chat (and topic) tapped in.
         The delivery's id."""
-        async with self._db.transaction() as db:
-            await expiring.expire(db, now)
-            [delivery_id] = await outbox.insert(db, [prompt], now)
+
+        def work(db: Writer) -> int:
+            expiring.expire_at_once(db, now)
+            [delivery_id] = outbox.insert_at_once(db, [prompt], now)
             chat, topic = origin if origin is not None else (None, None)
-            await db.execute(
+            db.execute(
                 "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
                 "expires_at, origin_chat_id, origin_topic_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -946,13 +954,18 @@ class AssessmentRepository:
                     topic,
                 ),
             )
-            await db.execute(
+            db.execute(
                 "DELETE FROM reason_prompts WHERE user_id = ? AND id NOT IN (SELECT id FROM "
                 "reason_prompts WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
                 (user_id, user_id, PROMPTS_PER_PERSON),
             )
             if pending is not None:
-                await _pend(db, user_id, round_id, recommendation_id, pending, delivery_id)
+                db.execute(
+                    _PEND, _pending(user_id, round_id, recommendation_id, pending, delivery_id)
+                )
+            return delivery_id
+
+        delivery_id = await self._db.atomic(work)
         self._db.on_staged()
         return delivery_id
 
@@ -989,9 +1002,11 @@ class AssessmentRepository:
     ) -> None:
         """This person's next plain private message is the reason of this rating (a newer
         prompt replaces it)."""
-        async with self._db.transaction() as db:
-            await expiring.expire(db, now)
-            await _pend(db, user_id, round_id, recommendation_id, expires, None, next_card)
+        await expiring.remember(
+            self._db,
+            now,
+            (_PEND, _pending(user_id, round_id, recommendation_id, expires, None, next_card)),
+        )
 
     async def pending(self, user_id: int, now: dt.datetime) -> PendingReason | None:
         """The reason this person was asked for last, unless expired."""
@@ -1162,20 +1177,22 @@ async def _set_reason(
     return int(cursor.lastrowid or 0), _COLOURS[row[0]]
 
 
-async def _pend(
-    db: aiosqlite.Connection,
+_PEND = (
+    "INSERT OR REPLACE INTO pending_reasons (user_id, round_id, recommendation_id, "
+    "delivery_id, next_card, expires_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _pending(
     user_id: int,
     round_id: int,
     recommendation_id: int,
     expires: dt.datetime,
     delivery_id: int | None,
     next_card: bool = False,
-) -> None:
-    await db.execute(
-        "INSERT OR REPLACE INTO pending_reasons (user_id, round_id, recommendation_id, "
-        "delivery_id, next_card, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, round_id, recommendation_id, delivery_id, int(next_card), expires.isoformat()),
-    )
+) -> tuple[object, ...]:
+    """`_PEND`'s parameters: the person's next plain message is this rating's reason."""
+    return (user_id, round_id, recommendation_id, delivery_id, int(next_card), expires.isoformat())
 
 
 async def _forget_skips(db: aiosqlite.Connection, round_id: int) -> None:
@@ -1190,16 +1207,28 @@ async def _require_open_item(
 ) -> tuple[str | None, str | None]:
     """NotInRound or RoundClosed unless the recommendation is in this open round; else the
     organisation's current (colour, reason), (None, None) when it has not rated it."""
-    async with db.execute(
-        "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
-        "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ? "
-        "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ? "
-        "AND t.organisation_id = ? WHERE r.id = ?",
-        (rec_id, rec_id, organisation_id, round_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    async with db.execute(_OPEN_ITEM, (rec_id, organisation_id, round_id)) as cursor:
+        return _open_item(await cursor.fetchone())
+
+
+# The round's status, whether the recommendation is in it, the organisation's rating of it.
+_OPEN_ITEM = (
+    "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
+    "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ?1 "
+    "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ?1 "
+    "AND t.organisation_id = ?2 WHERE r.id = ?3"
+)
+
+
+def _open_item(row: Sequence[object] | None) -> tuple[str | None, str | None]:
+    """NotInRound or RoundClosed unless `_OPEN_ITEM`'s row says the recommendation is in an
+    open round; else the organisation's (colour, reason), (None, None) when unrated."""
     if row is None or row[1] is None:
         raise NotInRound
     if row[0] != "open":
         raise RoundClosed
-    return row[2], row[3]
+    return _text(row[2]), _text(row[3])
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

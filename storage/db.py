@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
+import re
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -25,6 +27,51 @@ from storage.outbox import insert as insert_deliveries
 log = logging.getLogger(__name__)
 _BUSY_WAIT_MS = 30_000
 _CHECKPOINT_WAIT_MS = 1_000
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+# Tables whose writes never change what a `Memo` keeps (people, organisations, rounds, chats):
+# a burst of taps, the inbox, the outbox and the conversation state that expires leave the
+# memos warm. A write to any other table, or any statement not recognised as a read or as one
+# of these writes, empties every memo: forgetting a table here costs speed, never correctness.
+# (No foreign key or trigger lets a write to one of them reach a table a memo reads:
+# tests/test_tap_memo.py.)
+NO_FACTS = frozenset(
+    {
+        "inbox",
+        "ratings",
+        "rating_history",
+        "deliveries",
+        # storage/expiring.py's conversation state
+        "reason_prompts",
+        "pending_reasons",
+        "skipped_recommendations",
+        "list_prompts",
+        "action_prompts",
+        "round_drafts",
+        "action_drafts",
+        "milestone_prompts",
+        "translation_prompts",
+        "translation_skips",
+        "report_drafts",
+    }
+)
+_TARGET = re.compile(
+    r"\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r"\s+(\w+)",
+    re.IGNORECASE,
+)
+_READ = re.compile(r"\s*(?:SELECT|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def changes_facts(sql: str) -> bool:
+    """Might this statement change what a memo keeps? (Reads and the `NO_FACTS` tables'
+    writes cannot; anything else might.)"""
+    if _READ.match(sql):
+        return False
+    target = _TARGET.match(sql)
+    return target is None or target.group(1).lower() not in NO_FACTS
 
 
 @dataclass
@@ -65,12 +112,52 @@ class _ReadCursor(aiosqlite.Cursor):
         self._rows.clear()
         return rows
 
+    async def close(self) -> None:
+        """Nothing to do: the statement was closed where it ran (no second trip for it)."""
+
 
 def _execute_and_read(
     conn: sqlite3.Connection, sql: str, parameters: Any
-) -> tuple[sqlite3.Cursor, list[sqlite3.Row]]:
+) -> tuple[sqlite3.Cursor, list[sqlite3.Row], int]:
     cursor = conn.execute(sql, parameters)
-    return cursor, cursor.fetchall()
+    rows = cursor.fetchall()
+    cursor.close()  # here, in the same trip: its rowcount and lastrowid stay readable
+    return cursor, rows, _data_version(conn)
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another process (`bot.py import` runs beside the bot) committed."""
+    row = conn.execute("PRAGMA data_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+class Writer:
+    """The connection as `Database.atomic` hands it to its work, in the database's thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        """Write through SQLite's own connection."""
+        self._conn = conn
+        # Did a statement run that may change what memos keep? (Read back on the event loop.)
+        self.facts = False
+
+    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement."""
+        self.facts = self.facts or changes_facts(sql)
+        return self._conn.execute(sql, tuple(parameters))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        """Run one statement for each row of parameters."""
+        self.facts = self.facts or changes_facts(sql)
+        return self._conn.executemany(sql, rows)
+
+    def changes(self) -> int:
+        """Rows changed since the connection opened (SQLite's total_changes())."""
+        return self._conn.total_changes
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """SQLite's own connection."""
+        return self._conn
 
 
 class _Connection(aiosqlite.Connection):
@@ -80,15 +167,51 @@ class _Connection(aiosqlite.Connection):
     between a SELECT's first row and its next ones, and SQLite shows a statement still being
     read the changes its own connection makes: a row moved between groups of an index was
     counted twice (seen: 21 deliveries of 20). Reading whole results at once closes that gap.
+
+    It also counts the statements that may change what a `Memo` keeps (`version`).
     """
+
+    version = 0
+    _data_version = -1
+
+    def saw(self, sql: str) -> None:
+        """A statement is about to run: memos forget what it may change."""
+        if changes_facts(sql):
+            self.version += 1
+
+    def committed_elsewhere(self, data_version: int) -> None:
+        """SQLite's data_version after a statement: when another process committed since
+        the last one, memos forget everything."""
+        if data_version != self._data_version:
+            self._data_version = data_version
+            self.version += 1
 
     @contextmanager
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         """Run `sql` and read all its rows in the connection's thread, atomically."""
-        cursor, rows = await self._execute(  # type: ignore[no-untyped-call]
+        self.saw(sql)
+        cursor, rows, data_version = await self._execute(  # type: ignore[no-untyped-call]
             _execute_and_read, self._conn, sql, [] if parameters is None else parameters
         )
+        self.committed_elsewhere(data_version)
         return _ReadCursor(self, cursor, rows)
+
+    @contextmanager
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> aiosqlite.Cursor:
+        """Run `sql` once for each row of parameters."""
+        self.saw(sql)
+        cursor = await self._execute(self._conn.executemany, sql, parameters)  # type: ignore[no-untyped-call]
+        return aiosqlite.Cursor(self, cursor)
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """SQLite's own connection, for work run in this connection's thread (`run`)."""
+        return self._conn
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run `work` in the connection's thread: one trip, however many statements."""
+        result: T = await self._execute(work)  # type: ignore[no-untyped-call]
+        return result
 
 
 class DatabaseTooNew(RuntimeError):
@@ -98,7 +221,7 @@ class DatabaseTooNew(RuntimeError):
 class Database:
     """The bot's SQLite database, opened once and shared by the repositories."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: _Connection) -> None:
         """Wrap an open connection; use `Database.open`."""
         self.connection = connection
         # One connection serves every coroutine: transactions must not interleave on it.
@@ -118,9 +241,10 @@ class Database:
         schema version it is about to get), so an upgrade can always be undone.
         """
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await _Connection(
+        connection = _Connection(
             lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64
         )
+        await connection
         # Plain tuples: sqlite3.Row costs ~1 µs a row, which a full round's 100,000 ratings feel.
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA foreign_keys = ON")
@@ -157,6 +281,7 @@ class Database:
         async with self._lock:
             await self.connection.execute("BEGIN IMMEDIATE")
             current = handling.get()
+            version = self.connection.version
             try:
                 before = await self._changes() if current and not current.marked else None
                 yield self.connection
@@ -172,13 +297,66 @@ class Database:
                     current = None
             except BaseException:
                 await self.connection.execute("ROLLBACK")
+                self._settled(version)
                 raise
             await self.connection.execute("COMMIT")
+            self._settled(version)
             if staged:
                 outbox.written(len(staged))
                 self.on_staged()
             if current:
                 current.marked = True
+
+    def _settled(self, version: int) -> None:
+        """A transaction ended: if it ran a statement that may change what memos keep, they
+        also forget what they read while it was open (uncommitted, perhaps rolled back)."""
+        if self.connection.version != version:
+            self.connection.version += 1
+
+    async def atomic(self, work: Callable[[Writer], T]) -> T:
+        """Run `work` as one transaction in one trip to the database's thread: BEGIN
+        IMMEDIATE, the work, the inbox mark of the update being handled (as `transaction`
+        does), COMMIT — or ROLLBACK on any error. For what runs on every tap."""
+        writer = Writer(self.connection.sqlite)
+        if outbox.staged():  # deliveries to write in the same commit: the general way
+            async with self.transaction():
+                try:
+                    return await self.connection.run(lambda: work(writer))
+                finally:
+                    if writer.facts:
+                        self.connection.version += 1
+        current = handling.get()
+        update_id = current.update_id if current and not current.marked else None
+
+        def transact() -> tuple[T, bool, int]:
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                before = writer.changes()
+                result = work(writer)
+                marked = update_id is not None and writer.changes() != before
+                if marked:
+                    writer.execute(
+                        "UPDATE inbox SET handled = 1, body = '' WHERE update_id = ?",
+                        (update_id,),
+                    )
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+            writer.execute("COMMIT")
+            return result, marked, _data_version(writer.sqlite)
+
+        async with self._lock:
+            version = self.connection.version
+            try:
+                result, marked, data_version = await self.connection.run(transact)
+                self.connection.committed_elsewhere(data_version)
+            finally:
+                if writer.facts:
+                    self.connection.version += 1
+                self._settled(version)
+        if marked and current is not None:
+            current.marked = True
+        return result
 
     async def _changes(self) -> int:
         async with self.connection.execute("SELECT total_changes()") as cursor:
@@ -231,6 +409,34 @@ class Database:
                 if rebuild:
                     await self.connection.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to schema version %d", number)
+
+
+class Memo(Generic[K, T]):
+    """Reads many updates repeat (who someone is, a round, a chat's language), kept until the
+    database runs a statement that may change them (`changes_facts`), so a change — a member
+    removed, an organisation deactivated, a round closed — is seen by the very next read."""
+
+    def __init__(self, database: Database, size: int = 20_000) -> None:
+        """Keep at most `size` values read from `database`."""
+        self._db = database
+        self._size = size
+        self._values: dict[K, T] = {}
+        self._version = -1
+
+    async def get(self, key: K, load: Callable[[], Awaitable[T]]) -> T:
+        """The value kept for `key`, else `load()`'s (kept unless a change ran meanwhile)."""
+        version = self._db.connection.version
+        if version != self._version:
+            self._values.clear()
+            self._version = version
+        if key in self._values:
+            return self._values[key]
+        value = await load()
+        if self._db.connection.version == version:
+            if len(self._values) >= self._size:
+                self._values.clear()
+            self._values[key] = value
+        return value
 
 
 def _statements(script: str) -> list[str]:

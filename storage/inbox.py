@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.db import Database
+from storage.db import Database, Writer
 
 
 class InboxRepository:
@@ -13,25 +13,30 @@ class InboxRepository:
         self._db = database
 
     async def add(self, updates: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        """Store fetched updates; return those not seen before (the rest are already known)."""
-        fresh = []
-        async with self._db.transaction() as db:
-            for update_id, body in updates:
-                cursor = await db.execute(
+        """Store fetched updates; return those not seen before (the rest are already known).
+        One trip to the database for the whole batch."""
+
+        def work(db: Writer) -> list[tuple[int, str]]:
+            return [
+                (update_id, body)
+                for update_id, body in updates
+                if db.execute(
                     "INSERT OR IGNORE INTO inbox (update_id, body) VALUES (?, ?)",
                     (update_id, body),
-                )
-                if cursor.rowcount == 1:
-                    fresh.append((update_id, body))
-        return fresh
+                ).rowcount
+                == 1
+            ]
+
+        return await self._db.atomic(work)
 
     async def mark_handled(self, update_ids: list[int]) -> None:
         """These updates were handled: drop their content, keep their ids against repeats."""
-        async with self._db.transaction() as db:
-            await db.executemany(
+        await self._db.atomic(
+            lambda db: db.executemany(
                 "UPDATE inbox SET handled = 1, body = '' WHERE update_id = ?",
                 [(update_id,) for update_id in update_ids],
             )
+        )
 
     async def forget_handled_below(self, offset: int) -> None:
         """Telegram will not send updates below `offset` again: their ids are no longer needed."""

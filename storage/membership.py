@@ -30,7 +30,7 @@ from bot.domain.membership import (
 from bot.domain.repositories import JoinAnnounce
 from bot.domain.round_notices import joined_reference
 from storage import audit, group_lists
-from storage.db import Database
+from storage.db import Database, Memo
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,16 @@ class MembershipRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
+        self._people: Memo[int, Person | None] = Memo(database)
+        self._chats: Memo[None, tuple[GroupChat, ...]] = Memo(database)
 
     # --- people ----------------------------------------------------------------------------
     async def person(self, user_id: int) -> Person | None:
-        """The user, or None if the bot never stored them."""
+        """The user, or None if the bot never stored them (read on every press: kept until
+        a change that may touch it)."""
+        return await self._people.get(user_id, lambda: self._read_person(user_id))
+
+    async def _read_person(self, user_id: int) -> Person | None:
         async with self._db.connection.execute(
             f"{_PERSON} WHERE u.user_id = ?", (user_id,)
         ) as cursor:
@@ -532,12 +538,16 @@ class MembershipRepository:
             )
 
     async def chats(self) -> list[GroupChat]:
-        """Every linked chat."""
+        """Every linked chat (read for a group's language on every press there: kept until a
+        change that may touch it)."""
+        return list(await self._chats.get(None, self._read_chats))
+
+    async def _read_chats(self) -> tuple[GroupChat, ...]:
         async with self._db.connection.execute(
             "SELECT chat_id, thread_id, working_group_id, title, language FROM group_chats "
             "ORDER BY working_group_id, chat_id"
         ) as cursor:
-            return [GroupChat(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]
+            return tuple(GroupChat(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall())
 
     async def set_chat_language(self, chat_id: int, thread_id: int, language: str) -> bool:
         """Set a linked chat's (or topic's) language; False when it is not linked."""

@@ -11,7 +11,7 @@ import aiosqlite
 from bot.domain.outbox import Content, Delivery, DeliveryStatus, Job, Outgoing, Unpinned
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    from storage.db import Database, Writer
 
 _COLUMNS = (
     "id, chat_id, content, job, topic_id, language, reference, not_before, organisation_id, "
@@ -34,26 +34,37 @@ async def insert(
     """Write deliveries inside the caller's transaction; their ids."""
     ids = []
     for item in outgoing:
-        due = item.not_before if item.not_before is not None else now
-        cursor = await db.execute(
-            "INSERT INTO deliveries (chat_id, topic_id, job, content, language, reference, "
-            "organisation_id, not_before, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                item.chat_id,
-                item.topic_id,
-                item.job.value,
-                item.content.to_json(),
-                item.language,
-                item.reference,
-                item.organisation_id,
-                stamp(item.not_before) if item.not_before is not None else None,
-                stamp(due),
-                stamp(now),
-            ),
-        )
+        cursor = await db.execute(_INSERT, _values(item, now))
         ids.append(int(cursor.lastrowid or 0))
     return ids
+
+
+def insert_at_once(db: Writer, outgoing: Sequence[Outgoing], now: dt.datetime) -> list[int]:
+    """`insert`, inside `Database.atomic`'s work."""
+    return [int(db.execute(_INSERT, _values(item, now)).lastrowid or 0) for item in outgoing]
+
+
+_INSERT = (
+    "INSERT INTO deliveries (chat_id, topic_id, job, content, language, reference, "
+    "organisation_id, not_before, next_attempt_at, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _values(item: Outgoing, now: dt.datetime) -> tuple[object, ...]:
+    due = item.not_before if item.not_before is not None else now
+    return (
+        item.chat_id,
+        item.topic_id,
+        item.job.value,
+        item.content.to_json(),
+        item.language,
+        item.reference,
+        item.organisation_id,
+        stamp(item.not_before) if item.not_before is not None else None,
+        stamp(due),
+        stamp(now),
+    )
 
 
 def _delivery(row: Any) -> Delivery:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.db import Database
+from storage.db import Database, Memo
 
 
 class UserRepository:
@@ -11,25 +11,20 @@ class UserRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
-        # Read on every update; a choice changes only through set_language. Bounded.
-        self._cache: dict[int, str] = {}
+        # Read on every update: kept until a change that may touch it.
+        self._languages: Memo[int, tuple[str, bool] | None] = Memo(database)
 
     async def language(self, user_id: int) -> tuple[str, bool] | None:
         """(the stored language, whether the user chose it with /language), or None if the bot
         never stored them. Not chosen: the fallback stored when the bot first recorded them."""
-        if user_id in self._cache:
-            return self._cache[user_id], True
+        return await self._languages.get(user_id, lambda: self._read_language(user_id))
+
+    async def _read_language(self, user_id: int) -> tuple[str, bool] | None:
         async with self._db.connection.execute(
             "SELECT language, language_chosen FROM users WHERE user_id = ?", (user_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        if row[1]:  # only a choice is cached: it changes only through set_language
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[user_id] = str(row[0])
-        return str(row[0]), bool(row[1])
+        return (str(row[0]), bool(row[1])) if row is not None else None
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember the user's language."""
@@ -40,4 +35,3 @@ class UserRepository:
                 "language_chosen = 1",
                 (user_id, language),
             )
-        self._cache[user_id] = language

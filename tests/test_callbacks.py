@@ -218,9 +218,13 @@ def forgeries(cls: type[CallbackData]) -> list[str]:
 async def quick_bot(
     tg: FakeTelegram, db_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotApplication]:
-    """The real bot, with the per-person flood limit out of the way of a hundred presses."""
+    """The real bot, with the per-person flood limit and the chat's queue of presses out of
+    the way of a few hundred presses (the inbox takes a batch of updates in one trip: they
+    all wait at once)."""
     settings = make_settings(tg, db_path, rate_limit_per_minute=1_000_000)
-    async with running(settings, clock, poll_timeout=1, limiter=loose_limiter()) as app:
+    async with running(
+        settings, clock, poll_timeout=1, limiter=loose_limiter(), button_queue=1_000
+    ) as app:
         yield app
     assert tg.unconsumed_errors() == []
 

@@ -8,6 +8,7 @@ from bot.domain.catalog import SearchRequest
 from bot.domain.importer import TranslationRow
 from bot.domain.model import RecNumber, Response, TranslationStatus
 from bot.domain.numbers import NumberRange
+from bot.domain.text import normalize
 from bot.services import Services
 from storage import catalog as storage_catalog
 
@@ -101,3 +102,9 @@ async def test_filters_agree_with_a_scan_however_often_they_are_asked(
             ]
             assert found == expected, request
             assert found
+
+
+def test_a_text_already_normalised_is_not_copied() -> None:
+    khmer = "ការពារសិទ្ធិដីធ្លី"
+    assert normalize(khmer) is khmer  # the index holds the catalog's own text, not a copy
+    assert normalize("Land") == "land"

@@ -236,6 +236,9 @@ async def test_coordinator_lists_count_in_khmer_digits(
     assert "ORG0 (១)" in labels_of(orgs)
     cycles = await tg.reply_to(KHMER_COORDINATOR, "/cycles")
     assert KM.gettext("Make cycle {cycle} current").format(cycle="១") in labels_of(cycles)
+    status = await tg.reply_to(KHMER_COORDINATOR, "/status")
+    [size] = [line for line in status.text.split("\n") if "MB" in line]
+    assert re.search("[០-៩][.][០-៩] MB", size), size  # the database's size
 
 
 def latin_digits(text: str) -> str:

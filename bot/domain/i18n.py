@@ -99,6 +99,8 @@ class Translations:
         """Use `Translations.load`."""
         self._catalogs = catalogs
         self.default = default
+        # Read for every update (frozen: one per language serves them all).
+        self._localizers = {code: Localizer(code, c) for code, c in catalogs.items()}
 
     @classmethod
     def load(cls, default: str, directory: Path = LOCALES_DIR) -> Translations:
@@ -119,8 +121,7 @@ class Translations:
 
     def localizer(self, language: str | None) -> Localizer:
         """The localizer for a language code, falling back to the default language."""
-        code = language if language in self._catalogs else self.default
-        return Localizer(code, self._catalogs[code])
+        return self._localizers.get(language or "") or self._localizers[self.default]
 
     def pick(self, telegram_code: str | None) -> str:
         """The bot language for a Telegram language code ('km', 'km-KH', 'en-US', …)."""

@@ -296,8 +296,6 @@ class Tap:
 
     result: Tapped
     organisation: str = ""
-    # The recommendation's counts after the tap (for the card; None when refused).
-    counts: Distribution | None = None
     # The round, for a private card to redraw (None when refused or in a group).
     round: Round | None = None
     # A first rating from a group card: ask for the reason in private (at most once a minute).
@@ -1070,17 +1068,16 @@ class Assessments:
         except NotInRound:
             return Tap(Tapped.NOT_IN_ROUND)
         result = Tapped.RECORDED if new else Tapped.CHANGED
-        counts = await self.repository.distribution(round_id, rec_id)
         if in_group:
             ask = new and self.reason_prompts.allow(user_id)
-            return Tap(result, short, counts, ask_reason=ask)
+            return Tap(result, short, ask_reason=ask)
         # In private the bot asks at once: the next plain message is the reason (a newer
         # prompt replaces this one; it expires).
         now = self.clock.now()
         await self.repository.set_pending(
             user_id, round_id, rec_id, next_card=new, expires=now + PENDING_TTL, now=now
         )
-        return Tap(result, short, counts, await self.repository.round(round_id))
+        return Tap(result, short, await self.repository.round(round_id))
 
     async def round(self, round_id: int) -> Round | None:
         """One round, or None."""
