@@ -859,7 +859,6 @@ class Assessments:
         round_ = await self.repository.round(round_id)
         if round_ is None:
             return RoundChanged(None)
-        done = True
         if change is RoundChange.PUBLISH:
             done = await self.publish(actor, round_id)
         elif change is RoundChange.DELETE:
