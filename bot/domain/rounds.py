@@ -69,7 +69,7 @@ SKIP_TTL = dt.timedelta(days=7)  # a skipped recommendation waits this long (or 
 REMIND_AGAIN_AFTER = dt.timedelta(hours=1)  # 🔔 pressed again sooner sends nothing twice
 # 'until 2026-12-31', 'until2026-12-31', and in Khmer 'រហូតដល់ ២០២៦-១២-៣១'.
 _UNTIL = re.compile(r"(?:\buntil|រហូតដល់)\s*(\S*)", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_]")  # a letter, in any script
+_LETTER = re.compile(r"[^\W\d_]")  # a letter, in any script
 _DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NOT_A_DATE = N_(
     "“{date}” is not a date I can read. Write the closing date as until YEAR-MONTH-DAY, for "
@@ -380,7 +380,7 @@ def is_lookup(text: str) -> bool:
     except (MalformedNumber, MultipleCycles):
         return True  # a number typed wrong ('118', '118.6.7'): the lookup explains
     # '118.6 is done' is a reason that names a number, not a lookup.
-    return not _WORD.search(without_numbers(rest))
+    return not _LETTER.search(without_numbers(rest))
 
 
 class Opening(enum.StrEnum):
