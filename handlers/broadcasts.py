@@ -63,7 +63,7 @@ from handlers.callbacks import (
 from handlers.commands import N_
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
-from handlers.render import escape, page_of, page_row
+from handlers.render import escape, page_of, page_turns
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,10 @@ async def _screen(
                     rows.append(row)
                     row = []
             rows += [row] if row else []
-            turn = page_row(l10n, page, pages, lambda p: ComposePage(p, step).pack())
+            turn = [
+                InlineKeyboardButton(label, callback_data=ComposePage(to, step).pack())
+                for label, to in page_turns(l10n, page, pages)
+            ]
             rows += [turn] if turn else []
         if draft.has_audience:
             lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))

@@ -42,7 +42,7 @@ from handlers.common import (
     reader,
 )
 from handlers.lookup import edit
-from handlers.render import escape, page_of, page_row
+from handlers.render import escape, page_of, page_turns
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -233,7 +233,10 @@ async def _org_list(
         for o in shown
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    turn = page_row(l10n, page, pages, lambda p: OrgList(p).pack())
+    turn = [
+        InlineKeyboardButton(label, callback_data=OrgList(to).pack())
+        for label, to in page_turns(l10n, page, pages)
+    ]
     return text, InlineKeyboardMarkup([*rows, turn] if turn else rows)
 
 

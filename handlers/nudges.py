@@ -21,7 +21,6 @@ from bot.domain.nudges import (
     Renderer,
     Reported,
     Summary,
-    due_from,
 )
 from bot.domain.outbox import Button, Content
 from bot.domain.strategy import (
@@ -161,7 +160,7 @@ class NudgeRenderer(Renderer):
             return ["", f"<b>{escape(title)}</b> ({l10n.number(len(entries))})", *shown]
 
         def due_text(action: Action) -> str:
-            day = due_from(action, summary.week)
+            day = action.due_from(summary.week)
             return l10n.date(day) if day else ""
 
         def note(action: Action) -> str:

@@ -629,17 +629,15 @@ def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int,
     return items[page * size : (page + 1) * size], page, pages
 
 
-def page_row(
-    l10n: Localizer, page: int, pages: int, data: Callable[[int], str]
-) -> list[InlineKeyboardButton]:
-    """◀ and ▶ buttons around "page N of M" (nothing when everything fits on one page)."""
+def page_turns(l10n: Localizer, page: int, pages: int) -> list[tuple[str, int]]:
+    """◀ and ▶ around "page N of M" as (label, page it opens); none when all fits one page."""
     if pages <= 1:
         return []
     where = l10n.gettext("Page {page} of {pages}").format(
         page=l10n.number(page + 1), pages=l10n.number(pages)
     )
-    row = [InlineKeyboardButton("◀", callback_data=data(page - 1))] if page > 0 else []
-    row.append(InlineKeyboardButton(where, callback_data=data(page)))
+    turns = [("◀", page - 1)] if page > 0 else []
+    turns.append((where, page))
     if page + 1 < pages:
-        row.append(InlineKeyboardButton("▶", callback_data=data(page + 1)))
-    return row
+        turns.append(("▶", page + 1))
+    return turns

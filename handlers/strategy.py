@@ -4,6 +4,7 @@ coordinators' counts per working group."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import re
 import tempfile
@@ -50,8 +51,10 @@ ON_CARD = 250
 NOTE_ON_CARD = 120
 
 
-def _due(l10n: Localizer, action: Action) -> str:
-    return l10n.date(local_day(action.due)) if action.due else "—"
+def _due(l10n: Localizer, action: Action, today: dt.date) -> str:
+    """When it is due as of today (a recurring action: its next occurrence, as nudges say)."""
+    day = action.due_from(today)
+    return l10n.date(day) if day else "—"
 
 
 def _list(
@@ -59,6 +62,7 @@ def _list(
     group: WorkingGroup,
     actions: tuple[Action, ...],
     page: int,
+    today: dt.date,
     adding: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     pages = max(1, -(-len(actions) // PAGE))
@@ -89,7 +93,7 @@ def _list(
     lines.append("")
     for n, action in enumerate(shown, start=page * PAGE + 1):
         lines.append(
-            f"{l10n.number(n)}. {STATUS_ICONS[action.status]} {escape(_due(l10n, action))} — "
+            f"{l10n.number(n)}. {STATUS_ICONS[action.status]} {escape(_due(l10n, action, today))} — "
             f"{escape(short(action.fields.activity, 90))}"
         )
     numbers = [
@@ -158,7 +162,7 @@ async def strategy(message: Message, user: User, l10n: Localizer, context: BotCo
         return
     group = next(g for g in await services.coalition.working_groups() if g.id == group_id)
     actions = (await services.strategies.for_group(group_id)).actions
-    text, markup = _list(l10n, group, actions, 0)
+    text, markup = _list(l10n, group, actions, 0, local_day(services.clock.now()))
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -174,7 +178,8 @@ async def on_page(press: Press[StrategyPage], context: BotContext) -> None:
     actions = (await services.strategies.for_group(group.id)).actions
     adding = press.message.chat.type == "private" and await services.is_coordinator(press.user.id)
     await press.query.answer()
-    await edit(press.message, *_list(press.l10n, group, actions, press.data.page, adding))
+    today = local_day(services.clock.now())
+    await edit(press.message, *_list(press.l10n, group, actions, press.data.page, today, adding))
 
 
 def field_label(l10n: Localizer, label: str) -> str:

@@ -162,6 +162,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rav": ("rav:{spare_round}", COORDINATORS_PRIVATE),
     "rax": ("rax:{spare_round}", COORDINATORS_PRIVATE),
     "bc": ("bc:a:1", COORDINATORS_PRIVATE),
+    "bp": ("bp:1:audience", COORDINATORS_PRIVATE),  # another page of the organisations
     "bb": ("bb:r:1", COORDINATORS_PRIVATE),
     "bk": ("bk:1:202611230200", ANYONE),  # "Got it" under a broadcast
     # A nudge's answers: the responsible organisation's representatives and coordinators.

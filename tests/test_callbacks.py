@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.app import running
 from bot.domain.action_flow import Choice as FlowChoice
 from bot.domain.action_flow import Step as FlowStep
+from bot.domain.broadcast import Step
 from bot.domain.milestones import Milestone
 from bot.domain.nudges import Answer
 from bot.domain.round_guide import GuideChoice
@@ -119,6 +120,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "te:5": cb.EditThemes(5),
         "tt:5:3": cb.ToggleTheme(5, 3),
         "om": cb.OrgList(),
+        "om:3": cb.OrgList(3),  # another page of /orgs
         "og:4": cb.OrgButton(cb.OrgView.PANEL, 4),
         "oe:4": cb.OrgButton(cb.OrgView.ERASE_QUESTION, 4),
         "ox:4": cb.OrgButton(cb.OrgView.ERASE, 4),
@@ -142,6 +144,8 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "rap:3": cb.RoundButton(3, cb.RoundAction.PUBLISH),
         "bc:a:1": cb.Compose(cb.ComposeAction.AUDIENCE, 1),
         "bc:x": cb.Compose(cb.ComposeAction.CANCEL),
+        "bc:o:4:audience:2": cb.Compose(cb.ComposeAction.ORGANISATION, 4, Step.AUDIENCE, 2),
+        "bp:2:audience": cb.ComposePage(2, Step.AUDIENCE),
         "bb:r:4": cb.BroadcastButton(cb.BroadcastAction.REPORT, 4),
         "bk:4:202611230200": cb.GotIt(4, "202611230200"),
         "nsd:12": cb.NudgeAnswer(Answer.DONE, 12),

@@ -6,10 +6,12 @@ from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers import render
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, until
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock, until
 from tests.fake_telegram import MAX_INLINE_BUTTONS, ApiError, FakeTelegram, check_markup
 from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_nudges import pp
+from tests.test_nudges_bot import idle, linked_land_action, run_sweep
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 
@@ -215,3 +217,18 @@ async def test_help_names_the_working_group_option_of_export(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     assert "/export 1 xlsx land" in await tg.full_help(COORDINATOR, parts=2)
+
+
+async def test_strategy_and_the_nudge_give_a_recurring_action_the_same_due_date(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    # Cycle 2's quarters run from its adoption to the next review (30 January 2019), which
+    # ends no quarter: the last occurrence is 31 December 2018, not the span's end.
+    await linked_land_action(bot, 1, "Quarterly meeting", "every quarter")
+    clock.current = pp("2019-01-01")
+    await run_sweep(bot)
+    await idle(bot)
+    nudge = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    assert "December 31, 2018" in nudge.params["text"], nudge.params["text"]
+    listing = await tg.reply_to(COORDINATOR, "/strategy", chat=GROUP)
+    assert "December 31, 2018 — Quarterly meeting" in listing.text, listing.text

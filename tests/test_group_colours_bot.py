@@ -167,11 +167,10 @@ async def test_two_groups_judge_one_recommendation_differently(
         "🔴 No law yet."
     )
     # The whole coalition's picture has a bar per working group, each group's own judgement:
-    # gender 🟠 (4 of its organisations), the children's group (no members) not enough, land 🔴.
+    # gender 🟠 (4 of its organisations), land 🔴; the children's group has no members: no bar.
     photo = await tg.next_call("sendPhoto", chat_id=reps[3]["id"])
     assert bars_in(tg.photos[(reps[3]["id"], photo.result["message_id"])]) == [
         {OVERALL_RGB[Overall.ORANGE]: 1.0},
-        {OVERALL_RGB[Overall.NOT_ENOUGH]: 1.0},
         {OVERALL_RGB[Overall.RED]: 1.0},
     ]
 

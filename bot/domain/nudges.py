@@ -94,13 +94,6 @@ def occurrence_of(kind: str, day: dt.date) -> dt.date | None:
     return day - dt.timedelta(weeks=int(number)) if name == "overdue" else None
 
 
-def due_from(action: Action, day: dt.date) -> dt.date | None:
-    """An action's first due day (occurrence) not done on or after `day`, else its last."""
-    days = action.occurrences
-    done = action.done_occurrences
-    return next((d for d in days if d >= day and d not in done), days[-1] if days else None)
-
-
 @dataclass(frozen=True)
 class OpenAction:
     """What a sweep needs of an open action with a readable due date."""
@@ -533,7 +526,7 @@ class Nudges:
             return given
         today = self._today(self.clock.now())
         found = next_nudge(days, action.done_occurrences, today, self.days_before)
-        return found[2] if found else due_from(action, today)
+        return found[2] if found else action.due_from(today)
 
     async def prompted(
         self, user_id: int, chat_id: int, message_id: int, action_id: int, purpose: Purpose

@@ -185,6 +185,12 @@ class Action:
             if c.occurrence is not None and c.status is ActionStatus.DONE
         )
 
+    def due_from(self, day: dt.date) -> dt.date | None:
+        """The day it is due as of `day`: its first occurrence not done on or after `day`, else
+        its last (a one-off action's due day; None for an ongoing or unreadable one)."""
+        days, done = self.occurrences, self.done_occurrences
+        return next((d for d in days if d >= day and d not in done), days[-1] if days else None)
+
 
 def due_order(action: Action) -> tuple[int, dt.datetime, int]:
     """Sort key: by due date, unreadable timeframes last, then in the order they were added."""
@@ -505,7 +511,7 @@ class Strategies:
             overdue = sum(
                 1
                 for a in strategy.actions
-                if a.status.is_open and a.due is not None and local_day(a.due) < today
+                if a.status.is_open and (day := a.due_from(today)) is not None and day < today
             )
             counts[group.id] = StrategyCounts(strategy.counts, overdue)
         return counts
