@@ -27,6 +27,8 @@ from bot.domain.rounds import (
     Opening,
     Reasoned,
     Reminding,
+    RoundChange,
+    RoundChanged,
     Scope,
     Undo,
     parse_scope,
@@ -922,3 +924,76 @@ async def test_typed_text_answers_the_guide_only_at_its_typing_steps_and_for_hal
         BOSS, dated.draft_id, GuideChoice.CANCEL, 0, catalog, PHNOM_PENH, EN
     )
     assert gone.result is Guiding.STALE
+
+
+# --- the round panel's buttons ----------------------------------------------------------------
+
+
+async def test_the_panels_buttons_close_reopen_publish_once_and_delete_or_say_why_not(
+    services: Services, assessments: Assessments, caplog: pytest.LogCaptureFixture
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    await assessments.rate(MEMBER, round_id, item, R)
+
+    async def press(change: RoundChange, on: int = round_id) -> RoundChanged:
+        return await assessments.change(BOSS, on, change)
+
+    early = await press(RoundChange.PUBLISH)
+    assert early.refused == (
+        "Close the round before publishing: results are published once ratings are frozen."
+    )
+    assert early.panel is not None
+    assert early.panel.round.published is False
+    assert (await press(RoundChange.REOPEN)).refused == "This round is already open."
+    closed = await press(RoundChange.CLOSE)
+    assert closed.refused == ""
+    assert closed.overview is not None
+    assert closed.panel is not None
+    assert closed.panel.round.open is False
+    assert (await press(RoundChange.CLOSE)).refused == "This round is already closed."
+    published = await press(RoundChange.PUBLISH)
+    assert published.refused == ""
+    assert published.panel is not None
+    assert published.panel.round.published is True
+    told = await outbox(services, f"round:{round_id}:published")
+    assert len(told) == 3  # each representative
+    assert "«R»" in told[0][1]
+    again = await press(RoundChange.PUBLISH)
+    assert again.refused == "This round is already published."
+    # Reopened and published again: the notice went once a round.
+    assert (await press(RoundChange.REOPEN)).refused == ""
+    assert (await press(RoundChange.CLOSE)).refused == ""
+    assert (await press(RoundChange.PUBLISH)).refused == ""
+    assert await outbox(services, f"round:{round_id}:published") == told
+    # Ratings keep a round; one nobody rated in goes, and its panel with it.
+    kept = await press(RoundChange.DELETE)
+    assert kept.refused.startswith("This round has ratings: it cannot be deleted.")
+    assert await assessments.round(round_id) is not None
+    empty, _ = await round_on(services, ("118.2",))
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        deleted = await press(RoundChange.DELETE, empty)
+    assert (deleted.refused, deleted.panel) == ("", None)
+    assert caplog.messages == [f"round {empty} deleted"]
+    assert deleted.overview is not None
+    assert [line.round.id for line in deleted.overview.lines] == [round_id]
+    assert await assessments.round(empty) is None
+    gone = await press(RoundChange.DELETE, empty)
+    assert (gone.overview, gone.panel) == (None, None)
+
+
+async def test_closing_freezes_the_rounds_own_audience_not_every_organisation(
+    services: Services, assessments: Assessments
+) -> None:
+    coalition = assessments.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
+    other_list = await services.group_lists.recommendation_ids(7)
+    inside = min(
+        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
+    )
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    assert await assessments.participation(round_id) == (1, 1)  # group 6's organisations
+    assert await assessments.set_open(BOSS, round_id, False)
+    assert await assessments.participation(round_id) == (1, 1)  # as frozen at the close
