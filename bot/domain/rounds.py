@@ -687,9 +687,11 @@ class Assessments:
         value: int,
         catalog: Catalog,
         tz: dt.tzinfo,
+        l10n: Localizer,
     ) -> Guided:
         """A button of /openround's guide: start one, choose, go to the next step, or cancel
-        (coordinators only: NotAllowed otherwise). A button of another step is stale."""
+        (coordinators only: NotAllowed otherwise). A button of another step is stale; the
+        name offered at the last step is in the coordinator's language (`l10n`)."""
         await self.coalition.require_coordinator(actor)
         now = self.clock.now()
         today = now.astimezone(tz).date()
@@ -708,7 +710,7 @@ class Assessments:
             await self.repository.drop_draft(draft_id, actor)
             return Guided(Guiding.CANCELLED, draft_id)
         if choice is GuideChoice.DEFAULT_NAME:
-            return await self._finish(draft, draft.guide.default_name(today), catalog, tz)
+            return await self._finish(draft, draft.guide.default_name(today, l10n), catalog, tz)
         cycles = {c.number for c in catalog.cycles}
         chosen = draft.guide.choose(choice, value, cycles, set(catalog.themes_by_id), today)
         if chosen is None:  # a value that was never offered
