@@ -96,8 +96,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export",
         N_(
-            "A round's table as a file: /export 1 xlsx (or csv; add themes for one block per "
-            "theme, or a working group's short name for its block: /export 1 xlsx land)"
+            "A round's table as a file: /export 1 xlsx (or csv; add themes, or a group: "
+            "/export 1 xlsx land)"
         ),
         _M,
     ),

@@ -131,8 +131,11 @@ async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_s
     for who in (member, other):
         card = await tg.reply_to(who, "/rate")
         await tap_in_private(tg, card, "🔴", who)
-    # The round closes: its awaited reasons are forgotten, the next message is searched.
+    # The round closes: the next message is told its reason came too late, the one after it
+    # is searched.
     await services.assessments.change(COORDINATOR_ID, 1, RoundChange.CLOSE)
+    late = await tg.reply_to(member, "land")
+    assert late.text.startswith("The round closed before your reason came")
     for _ in range(2):
         search = await tg.reply_to(member, "land")
         assert "land" in search.text.lower()
