@@ -1653,25 +1653,16 @@ def _rows(
     return rows
 
 
-_EMOJI = {colour: colour.emoji for colour in Colour}
+_EMOJI = {colour: colour.emoji for colour in Colour}  # read once, not per rating
 
 
-def reasons_cell(row: ResultRow, said: dict[int, str] | None = None) -> str:
-    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members).
-    `said` keeps each rating's words by its entry's identity, for a table whose working groups'
-    rows share the coalition's entries (an export: each rating is written once, then reused)."""
-    said = {} if said is None else said
-    parts = []
-    for entry in row.reasons:
-        part = said.get(id(entry))
-        if part is None:
-            org, colour, reason = entry
-            if not (reason or org):
-                continue  # an unnamed rating without a reason: nothing to say
-            part = (f"{org}: " if org else "") + f"{_EMOJI[colour]} {reason}".strip()
-            said[id(entry)] = part
-        parts.append(part)
-    return "; ".join(parts)
+def reasons_cell(row: ResultRow) -> str:
+    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members)."""
+    return "; ".join(
+        (f"{org}: " if org else "") + f"{_EMOJI[colour]} {reason}".strip()
+        for org, colour, reason in row.reasons
+        if reason or org
+    )
 
 
 def export_rows(
@@ -1695,7 +1686,6 @@ def export_rows(
     if not by_theme:
         header.append(l10n.gettext("Whole coalition"))
     texts: dict[int, str] = {}  # each recommendation's text is built once, whatever the blocks
-    said: dict[int, str] = {}  # and each rating's words (the blocks' rows share their entries)
     table_rows: list[list[str | int]] = [header]
     for name, rows in blocks:
         for row in rows:
@@ -1711,7 +1701,7 @@ def export_rows(
                 name,
                 texts[rec.id],
                 colour_label(l10n, row.overall),
-                reasons_cell(row, said),
+                reasons_cell(row),
                 *(d.count(c) for c in Colour),
             ]
             if not by_theme:
