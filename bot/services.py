@@ -285,7 +285,8 @@ class Services:
         async with self._refresh_lock:
             if await self.catalog_repository.revision() == self._catalog.revision:
                 return False
-            self._saved_meanwhile = saved = []
+            saved: list[tuple[int, Translation | None, int]] = []
+            self._saved_meanwhile = saved
             try:
                 snapshot = await self.catalog_repository.snapshot()
                 # A cycle a coordinator made current in chat outranks the CURRENT_CYCLE setting.
