@@ -44,6 +44,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
     answering_not_allowed,
+    stale,
     thread_of,
 )
 from handlers.render import (
@@ -291,6 +292,9 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
+        return
+    except UnknownGroup:  # a forged button: no such working group
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
     await press.query.answer()
     text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)

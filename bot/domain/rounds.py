@@ -38,6 +38,7 @@ from bot.domain.membership import (
     MembershipPaused,
     NotAllowed,
     Role,
+    UnknownGroup,
     WorkingGroup,
 )
 from bot.domain.model import Recommendation, Response, Theme
@@ -1456,8 +1457,13 @@ class Assessments:
         group_id: int | None = None,
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows: the whole coalition's, or one working group's (its list,
-        rated by its member organisations); organisation names only for coordinators."""
+        rated by its member organisations); organisation names only for coordinators.
+        UnknownGroup for a working group that does not exist (a forged button)."""
         round_, named = await self._viewer(user_id, round_id, private)
+        if group_id is not None and group_id not in {
+            g.id for g in await self.coalition.working_groups()
+        }:
+            raise UnknownGroup(str(group_id))
         return round_, await self._result_rows(round_, named, catalog, group_id)
 
     async def published_results(
