@@ -497,10 +497,20 @@ class Panel:
         return self.rated == 0 and self.ratings == 0
 
     @property
+    def few_rated(self) -> bool:
+        """Fewer than half the audience's organisations rated anything."""
+        return self.rated * 2 < self.total
+
+    @property
+    def mostly_not_enough(self) -> bool:
+        """More than half the recommendations have "not enough ratings"."""
+        return self.not_enough * 2 > self.round.size
+
+    @property
     def low_participation(self) -> bool:
-        """Fewer than half the audience's organisations rated anything, or more than half the
-        recommendations have "not enough ratings": publishing asks twice."""
-        return self.rated * 2 < self.total or self.not_enough * 2 > self.round.size
+        """Few organisations rated, or most recommendations lack ratings: publishing asks
+        twice."""
+        return self.few_rated or self.mostly_not_enough
 
 
 @dataclass(frozen=True)
@@ -1422,23 +1432,16 @@ class Assessments:
         """Whether a prompt to this person is still on its way (its message id is unknown)."""
         return await self.repository.prompt_unsent(user_id, self.clock.now())
 
-    async def shows_colours(self, viewer: int | None, round_: Round, rec_id: int) -> bool:
-        """May a card show this recommendation's colours, or only how many have rated? No
-        herding, as polls hide results until one votes: a group's card (viewer None) once the
-        round is published; in private also a coordinator, and a member whose organisation
-        has rated it."""
+    async def shows_colours(self, viewer: int | None, round_: Round) -> bool:
+        """May a card show this recommendation's colours, or only how many have rated? Everyone
+        once the round is closed and published; before, only a coordinator in private (viewer
+        None: a group's card): with few raters a member could deduce another organisation's
+        colour from the counts."""
         if round_.published and not round_.open:
             return True
         if viewer is None:
             return False
-        person = await self.coalition.person(viewer)
-        if person is None:
-            return False
-        if person.role is Role.COORDINATOR:
-            return True
-        if person.organisation_id is None:
-            return False
-        return rec_id in await self.repository.own(round_.id, person.organisation_id)
+        return await self.coalition.role(viewer) is Role.COORDINATOR
 
     async def may_see_results(self, user_id: int, round_: Round) -> bool:
         """Coordinators always; members once a closed round is published; guests never."""
