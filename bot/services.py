@@ -305,7 +305,10 @@ class Services:
 
     async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
         """Check a file and store its good rows in one transaction."""
-        parsed = self._checked(await asyncio.to_thread(parse_file, path, default_cycle=cycle))
+        zone = self.settings.timezone
+        parsed = self._checked(
+            await asyncio.to_thread(parse_file, path, default_cycle=cycle, zone=zone)
+        )
         now = self.clock.now()
         if parsed.kind == "translations":
             report = await self.catalog_repository.import_translations(parsed.translations, now)
@@ -336,7 +339,7 @@ class Services:
         the file is not a translations file (it may be a strategy)."""
         await self.coalition.require_coordinator(actor)
         try:
-            parsed = await asyncio.to_thread(parse_file, path)
+            parsed = await asyncio.to_thread(parse_file, path, zone=self.settings.timezone)
         except UnreadableFile:
             return None
         if parsed.kind != "translations":

@@ -54,7 +54,13 @@ async def test_an_imported_translation_loses_its_invisible_characters(
     services = services_of(bot)
     before = await services.translating.store.export_rows()
     rows = list(
-        csv.reader(io.StringIO(table(export_table(list(before)), "csv").decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(
+                table(export_table(list(before), services.settings.timezone), "csv").decode(
+                    "utf-8-sig"
+                )
+            )
+        )
     )
     header = rows[0]
     text_km = header.index("text_km")

@@ -227,7 +227,9 @@ async def test_export_then_import_changes_nothing(
     revision = services.catalog.revision
     for fmt in ("csv", "xlsx"):
         path = tmp_path / f"translations.{fmt}"
-        path.write_bytes(table(export_table(list(before)), fmt, sheet="km"))
+        path.write_bytes(
+            table(export_table(list(before), services.settings.timezone), fmt, sheet="km")
+        )
         outcome = await services.import_file(path)
         assert outcome.parsed.kind == "translations"
         assert outcome.parsed.errors == []
@@ -238,7 +240,13 @@ async def test_export_then_import_changes_nothing(
 
     # A reviewed row edited offline is imported with its provenance; the export says so.
     rows = list(
-        csv.reader(io.StringIO(table(export_table(list(before)), "csv").decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(
+                table(export_table(list(before), services.settings.timezone), "csv").decode(
+                    "utf-8-sig"
+                )
+            )
+        )
     )
     header = rows[0]
     edited_row = next(r for r in rows[1:] if r[header.index("status")] == "draft")
@@ -490,7 +498,9 @@ async def test_a_coordinator_sends_a_translations_file_back_privately(
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
     before = await services.translating.store.export_rows()
-    exported = table(export_table(list(before)), "csv").decode("utf-8-sig")
+    exported = table(export_table(list(before), services.settings.timezone), "csv").decode(
+        "utf-8-sig"
+    )
     rows = list(csv.reader(io.StringIO(exported)))
     header = rows[0]
     draft = next(r for r in rows[1:] if r[header.index("status")] == "draft")
