@@ -22,8 +22,8 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "the overall colour is the lower median",
         "bot/domain/assessment.py",
-        "ordered[(len(ordered) - 1) // 2]",
-        "ordered[len(ordered) // 2]",
+        "median = (dist.coloured - 1) // 2",
+        "median = dist.coloured // 2",
         [RULES + "test_an_even_count_takes_the_lower_of_two_different_middle_colours"],
     ),
     (
@@ -70,8 +70,8 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "a range stays in its cycle",
         "bot/domain/catalog.py",
-        "                if r.cycle == cycle and rng.start <= r.number <= rng.end\n            ]",
-        "                if rng.start <= r.number <= rng.end\n            ]",
+        "        start, end = self._spans.get(cycle, (0, 0))\n        first = bisect_left(",
+        "        start, end = 0, len(self.recommendations)\n        first = bisect_left(",
         [RULES + "test_a_range_is_looked_up_in_its_cycle_only"],
     ),
     (

@@ -600,13 +600,15 @@ class AssessmentRepository:
             rows = await cursor.fetchall()
         return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
 
-    async def said(self, round_id: int, named: bool) -> list[Said]:
+    async def said(self, round_id: int, named: bool, with_groups: bool = True) -> list[Said]:
         """Every rating of a round as its results tables show it (the organisation named with
         `named`), by recommendation and organisation, each with the working groups whose own
-        rows it counts in (those at the close, once the round is closed). One query."""
+        rows it counts in (those at the close, once the round is closed; none without
+        `with_groups`). One query."""
         async with self._db.connection.execute(
             "SELECT r.recommendation_id, CASE WHEN :named THEN o.short_name END, r.colour, "
-            "r.reason, CASE WHEN EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
+            "r.reason, CASE WHEN NOT :groups THEN NULL "
+            "WHEN EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
             "AND working_group_id = 0) THEN (SELECT group_concat(f.working_group_id) FROM "
             "frozen_group_ratings AS f WHERE f.rating_id = r.id) ELSE "
             "(SELECT group_concat(m.working_group_id) FROM organisation_groups AS m "
@@ -614,7 +616,7 @@ class AssessmentRepository:
             "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
             "WHERE r.round_id = :r "
             "ORDER BY r.recommendation_id, r.organisation_id, r.id",
-            {"r": round_id, "named": int(named)},
+            {"r": round_id, "named": int(named), "groups": int(with_groups)},
         ) as cursor:
             rows = await cursor.fetchall()
         groups: dict[str | None, tuple[int, ...]] = {None: ()}  # "3,5" read once

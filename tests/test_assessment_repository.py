@@ -733,6 +733,10 @@ async def test_a_rounds_audience_is_its_concerned_groups_members_each_with_their
     )
     assert await repo.group_listed(round_id, alpha) == {a1, a2}
     assert await repo.group_listed(round_id, loner) == set()
+    await repo.rate(round_id, a2, alpha, OR, now)  # a count, not whether it took part
+    assert await repo.audience(round_id, AudienceRule(), organisation_id=alpha) == [
+        Share(alpha, "O0", 2, 2, True)
+    ]
 
 
 async def test_a_whole_cycle_is_every_recommendation_of_its_cycle_with_its_responses(

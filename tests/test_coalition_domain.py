@@ -275,3 +275,17 @@ async def test_the_audit_log_is_read_by_pages_with_the_names_behind_its_ids(
     assert [e.organisation for e in last.entries] == ["A1"]
     assert (last.page, last.more) == (3, False)
     assert (await coalition.audit_page(BOSS, 0, size=7)).more is False  # exactly seven entries
+
+
+async def test_an_audit_page_holds_fifteen_entries_unless_told_otherwise(
+    coalition: Coalition,
+) -> None:
+    for n in range(11):  # two entries each: the organisation and its invite
+        await coalition.add_organisation(BOSS, f"A{n:02}", "name")
+    first = await coalition.audit_page(BOSS, 0)
+    assert (len(first.entries), first.more) == (15, True)
+    second = await coalition.audit_page(BOSS, 1)
+    assert (len(second.entries), second.more) == (7, False)
+    whole = await coalition.audit_page(BOSS, 0, size=30)
+    assert (len(whole.entries), whole.more) == (22, False)
+    assert whole.entries[:15] == first.entries

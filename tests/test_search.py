@@ -9,7 +9,7 @@ from bot.domain import bundled
 from bot.domain.catalog import EmptyQuery, QueryTooLong, SearchRequest
 from bot.domain.model import RecNumber, Response, Translation, TranslationStatus
 from bot.domain.numbers import parse_numbers
-from bot.domain.search import Glossary, SearchIndex, Term, build_terms
+from bot.domain.search import Glossary, SearchIndex, Term, build_terms, english_term
 from bot.domain.text import khmer_words, normalize
 from bot.services import Services
 
@@ -176,16 +176,16 @@ def test_index_matches_two_letter_khmer_words_inside_unspaced_text() -> None:
     )
     glossary = Glossary.build([("ដី", ["land"])], ["របស់"])
     terms = build_terms("ដី", glossary, frozenset())
-    assert index.search(terms).docs == (0,)
-    assert index.search([Term("x", khmer=frozenset({"ការងារ"}))]).docs == (1,)
-    assert index.search([Term("x", khmer=frozenset({"ព"}))]).docs == ()
+    assert tuple(index.search(terms).docs) == (0,)
+    assert tuple(index.search([Term("x", khmer=frozenset({"ការងារ"}))]).docs) == (1,)
+    assert tuple(index.search([Term("x", khmer=frozenset({"ព"}))]).docs) == ()
     # With the glossary, its words are indexed whole (also inside longer glossary words).
     with_terms = SearchIndex(
         [("", "ការពារសិទ្ធិដីធ្លី"), ("", "ដីកាតុលាការ"), ("", "ច្បាប់")], ["ដី", "ដីធ្លី", "តុលាការ"]
     )
-    assert with_terms.search([Term("x", khmer=frozenset({"ដី"}))]).docs == (0, 1)
-    assert with_terms.search([Term("x", khmer=frozenset({"ដីធ្លី"}))]).docs == (0,)
-    assert with_terms.search([Term("x", khmer=frozenset({"ច្បាប់"}))]).docs == (2,)
+    assert tuple(with_terms.search([Term("x", khmer=frozenset({"ដី"}))]).docs) == (0, 1)
+    assert tuple(with_terms.search([Term("x", khmer=frozenset({"ដីធ្លី"}))]).docs) == (0,)
+    assert tuple(with_terms.search([Term("x", khmer=frozenset({"ច្បាប់"}))]).docs) == (2,)
 
 
 def test_index_update_replaces_and_adds_one_document_at_once() -> None:
@@ -194,19 +194,51 @@ def test_index_update_replaces_and_adds_one_document_at_once() -> None:
     )
     land = [Term("x", khmer=frozenset({"ដីធ្លី"}))]
     law = [Term("x", khmer=frozenset({"ច្បាប់"}))]
-    assert index.search(land).docs == (0,)  # a glossary word: its documents remembered
+    assert tuple(index.search(land).docs) == (0,)  # a glossary word: its documents remembered
     index.update(1, "Labour law", "ច្បាប់ការងារ និងដីធ្លី")
-    assert index.search(land).docs == (0, 1)
-    assert index.search(law).docs == (1,)
+    assert tuple(index.search(land).docs) == (0, 1)
+    assert tuple(index.search(law).docs) == (1,)
     index.update(0, "Fishing rights", "")
-    assert index.search(land).docs == (1,)
-    assert index.search(build_terms("protect", Glossary(), frozenset())).docs == ()
-    assert index.search(build_terms("fishing", Glossary(), frozenset())).docs == (0,)
+    assert tuple(index.search(land).docs) == (1,)
+    assert tuple(index.search(build_terms("protect", Glossary(), frozenset())).docs) == ()
+    assert tuple(index.search(build_terms("fishing", Glossary(), frozenset())).docs) == (0,)
     index.update(2, "Protect fisheries", "ការពារ")
     assert index.size == 3
-    assert index.search(build_terms("fisher", Glossary(), frozenset())).docs == (2,)
+    assert tuple(index.search(build_terms("fisher", Glossary(), frozenset())).docs) == (2,)
     with pytest.raises(IndexError):
         index.update(4, "", "")
+
+
+def test_an_update_keeps_remembered_phrases_and_khmer_words_current() -> None:
+    index = SearchIndex(
+        [("Protect human rights defenders", "ការពារសិទ្ធិ"), ("Human health", "")],
+        ["សិទ្ធិ"],
+        ["human rights"],
+    )
+    rights = [english_term("x", ["human rights"], ["សិទ្ធិ"])]
+    assert tuple(index.search(rights).docs) == (0,)
+    index.update(1, "Human rights for all", "")
+    assert tuple(index.search(rights).docs) == (0, 1)
+    index.update(0, "Human dignity, rights", "ការពារ")
+    assert tuple(index.search(rights).docs) == (1,)
+    index.update(0, "", "សិទ្ធិដី")
+    assert tuple(index.search(rights).docs) == (0, 1)
+
+
+def test_ranked_hits_read_page_by_page_are_the_whole_ranking() -> None:
+    index = SearchIndex([(f"land {'water ' * (i % 3)}", "") for i in range(300)])
+    hits = index.search(build_terms("land water", Glossary(), frozenset()))
+    both = [i for i in range(300) if i % 3]
+    expected = both + [i for i in range(300) if i % 3 == 0]  # both words first, then in order
+    assert (len(hits.docs), hits.best, hits.partial) == (300, 200, False)
+    assert list(hits.docs) == expected
+    assert [hits.docs[i] for i in range(300)] == expected
+    assert hits.docs[195:205] == tuple(expected[195:205])  # deep, across two buckets
+    assert hits.docs[:10] == tuple(expected[:10])
+    assert hits.docs[::7] == tuple(expected[::7])
+    assert hits.docs[-1] == expected[-1]
+    with pytest.raises(IndexError):
+        hits.docs[300]
 
 
 async def test_catalog_update_puts_a_new_khmer_text_in_search_at_once(

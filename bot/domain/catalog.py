@@ -152,6 +152,9 @@ class Ranked(Sequence[Recommendation]):
             return tuple(self._pool[i] for i in self._positions[index])
         return self._pool[self._positions[index]]
 
+    def __iter__(self) -> Iterator[Recommendation]:
+        return map(self._pool.__getitem__, self._positions)
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -256,7 +259,9 @@ class Catalog:
     def _built_index(self) -> SearchIndex:
         with self._indexing:  # a search before the worker thread is done waits for it
             if self._index is None:
-                self._index = SearchIndex(_Texts(self), self.glossary.km_to_en.keys())
+                self._index = SearchIndex(
+                    _Texts(self), self.glossary.km_to_en.keys(), self.glossary.phrases()
+                )
             return self._index
 
     def update(self, recommendation: Recommendation) -> None:

@@ -409,10 +409,10 @@ class AssessmentStore(Protocol):
         """Every rating of a round with the organisation's short name (coordinators' view)."""
         ...
 
-    async def said(self, round_id: int, named: bool) -> list[Said]:
+    async def said(self, round_id: int, named: bool, with_groups: bool = True) -> list[Said]:
         """Every rating of a round as its results tables show it (the organisation named with
         `named`), by recommendation and organisation, each with the working groups whose own
-        rows it counts in (as at the close)."""
+        rows it counts in (as at the close; none without `with_groups`)."""
         ...
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:

@@ -1501,18 +1501,20 @@ class Assessments:
         organisation in two groups counts in both); both as they were when the round closed.
         """
         items = await self.repository.items(round_id)
-        said = await self.repository.said(round_id, named)
+        said = await self.repository.said(round_id, named, with_groups=bool(groups))
         if named:  # who said what, alphabetically; erased organisations (None) last
             keys = {org: (org is None, (org or "").casefold()) for org in {s[1] for s in said}}
-            said.sort(key=lambda entry: keys[entry.organisation])
+            place = {key: n for n, key in enumerate(sorted(set(keys.values())))}
+            rank = {org: place[key] for org, key in keys.items()}  # the names sorted once
+            said.sort(key=lambda entry: rank[entry.organisation])
         coalition: dict[int, list[tuple[str | None, Colour, str]]] = {}
         own: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {g: {} for g in groups}
-        for entry in said:
-            shown = (entry.organisation, entry.colour, entry.reason)
-            coalition.setdefault(entry.recommendation_id, []).append(shown)
-            for group_id in entry.groups:
+        for rec_id, organisation, colour, reason, in_groups in said:  # ~1,000 per recommendation
+            shown = (organisation, colour, reason)
+            coalition.setdefault(rec_id, []).append(shown)
+            for group_id in in_groups:
                 if group_id in own:
-                    own[group_id].setdefault(entry.recommendation_id, []).append(shown)
+                    own[group_id].setdefault(rec_id, []).append(shown)
         rows = _rows(
             catalog,
             items,

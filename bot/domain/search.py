@@ -8,11 +8,14 @@ lets a Khmer query find English-only texts and an English query find Khmer trans
 from __future__ import annotations
 
 import math
+import operator
 from array import array
-from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections import defaultdict, deque
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, chain, compress, count, islice, repeat
+from typing import TypeAlias, overload
 
 from bot.domain.text import (
     KHMER_NOUN_PREFIXES,
@@ -26,7 +29,8 @@ from bot.domain.text import (
 
 _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
-_REMEMBERED = 4096  # glossary words and phrases whose documents are kept once found
+_REMEMBERED = 1024  # Khmer words (and apart English phrases) whose documents are kept
+_FEW = 1000  # fewer documents than this are put in a bitmask bit by bit
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class Hits:
     document matched: then `partial`); `unknown` are the terms that matched nothing anywhere.
     """
 
-    docs: tuple[int, ...]
+    docs: Sequence[int]
     partial: bool = False
     best: int = 0
     unknown: tuple[str, ...] = ()
@@ -104,6 +108,11 @@ class Glossary:
                 for name, code in states
             },
         )
+
+    def phrases(self) -> set[str]:
+        """The English phrases (two words or more) of the glossary and the synonym groups."""
+        entries = (e.rstrip("*") for e in chain(*self.km_to_en.values(), *self.synonyms.values()))
+        return {e for e in entries if " " in e}
 
     def english_of(self, word: str) -> tuple[str, tuple[str, ...]] | None:
         """The glossary key a Khmer word stands for (as written, or with or without a
@@ -194,72 +203,100 @@ def _is_khmer_word(text: str) -> bool:
     return bool(khmer_runs(text))
 
 
+# Document numbers: an array when few, a bitmask (an int, one bit a document) when many.
+Postings: TypeAlias = "array[int] | int"
+
+
 class SearchIndex:
     """An inverted index over documents numbered 0..n-1 in their display order.
 
-    Postings are compact arrays of document numbers (English stems; Khmer bigrams); a Khmer
-    word is found through its bigrams and checked in the text, an English phrase through its
-    words and checked in the text; the documents of a glossary word or phrase are kept once
-    found (at most one array per glossary entry).
+    Postings are compact: an array of document numbers for a word or Khmer bigram in few
+    documents, a bitmask for one in many (at least one in 32: then the bitmask is the smaller).
+    A search works on bitmasks, whose set operations run in C; a Khmer word is found through its
+    bigrams and checked in the text, an English phrase through its words and checked in the
+    text. The glossary's words and phrases are looked for once, when the index is built, and
+    any other's documents are remembered once found (a bounded number); an update keeps them
+    all current. Only the page that is shown is ranked: the hits are buckets of equal rank,
+    each read in display order when asked for.
     """
 
     def __init__(
-        self, documents: Sequence[tuple[str, str]], khmer_terms: Iterable[str] = ()
+        self,
+        documents: Sequence[tuple[str, str]],
+        khmer_terms: Iterable[str] = (),
+        phrases: Iterable[str] = (),
     ) -> None:
         """Index (English text, Khmer text) pairs; position in the sequence is the doc id.
 
-        `khmer_terms` (the glossary) are the Khmer words whose documents are remembered once
-        looked for; any Khmer text is found through the bigram index.
+        `khmer_terms` and `phrases` (the glossary's Khmer words and normalised English phrases)
+        are looked for at once; any other Khmer text or phrase is found when asked for.
         """
         self.size = 0
         self._english: list[str] = []
         self._khmer: list[str] = []
-        self._known_khmer = frozenset(normalize(t) for t in khmer_terms if t)
-        self._glossary_docs: dict[str, array[int]] = {}
-        self._words: dict[str, array[int]] = defaultdict(lambda: array("i"))
-        self._bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self._pieces: dict[str, Postings] = {}
+        self._phrases: dict[str, Postings] = {}
+        words: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
         for english, khmer in documents:
-            self._add(self.size, english, khmer)
-            self.size += 1
-        self._vocabulary = sorted(w for w in self._words if w.isascii())
-
-    def _add(self, doc: int, english: str, khmer: str) -> None:
-        en = normalize(english)
-        km = normalize(khmer)
-        if doc == len(self._english):
+            en, km = normalize(english), normalize(khmer)
             self._english.append(en)
             self._khmer.append(km)
-        else:
-            self._english[doc], self._khmer[doc] = en, km
-        for token in _tokens(en):
-            self._words[token].append(doc)
-        for gram in _bigrams(km):
-            self._bigrams[gram].append(doc)
+            doc = repeat(self.size)
+            deque(map(array.append, map(words.__getitem__, _tokens(en)), doc), maxlen=0)
+            deque(map(array.append, map(bigrams.__getitem__, _bigrams(km)), doc), maxlen=0)
+            self.size += 1
+        self._words: dict[str, Postings] = {t: self._compact(d) for t, d in words.items()}
+        self._bigrams: dict[str, Postings] = {g: self._compact(d) for g, d in bigrams.items()}
+        self._vocabulary = sorted(w for w in self._words if w.isascii())
+        known = {normalize(t) for t in khmer_terms if t}
+        for piece in sorted(known | {without_noun_prefix(t) for t in known}):
+            self._khmer_docs(piece)
+        for phrase in sorted(set(phrases)):
+            self._phrase_docs(phrase)
+
+    def _compact(self, docs: array[int]) -> Postings:
+        """The smaller form of these postings: the array, or a bitmask."""
+        return self._mask([docs]) if len(docs) * 32 >= self.size else docs
 
     def update(self, doc: int, english: str, khmer: str) -> None:
         """Add or replace one document's texts (doc == size adds one at the end), at once."""
         if not 0 <= doc <= self.size:
             raise IndexError(doc)
+        en, km = normalize(english), normalize(khmer)
         if doc < self.size:
             for token in _tokens(self._english[doc]):
-                self._words[token].remove(doc)
+                _place(self._words, token, doc, False)
             for gram in _bigrams(self._khmer[doc]):
-                self._bigrams[gram].remove(doc)
+                _place(self._bigrams, gram, doc, False)
+            self._english[doc], self._khmer[doc] = en, km
         else:
+            self._english.append(en)
+            self._khmer.append(km)
             self.size += 1
-        self._add(doc, english, khmer)
-        self._glossary_docs.clear()
+        tokens, grams = _tokens(en), _bigrams(km)
+        for token in tokens:
+            _place(self._words, token, doc, True)
+        for gram in grams:
+            _place(self._bigrams, gram, doc, True)
+        for piece in self._pieces:  # what is remembered stays true (pieces of 3 letters or more)
+            _place(self._pieces, piece, doc, _piece_grams(piece) <= grams and piece in km)
+        for phrase in self._phrases:  # (of two words or more)
+            held = tokens.issuperset(stem(w) for w in latin_words(phrase)[:-1]) and phrase in en
+            _place(self._phrases, phrase, doc, held)
         self._vocabulary = sorted(w for w, docs in self._words.items() if w.isascii() and docs)
 
-    def search(self, terms: Sequence[Term], allowed: set[int] | None = None) -> Hits:
-        """Documents matching any term: those matching the most terms first, then by weight.
+    def search(self, terms: Sequence[Term], allowed: Collection[int] | None = None) -> Hits:
+        """Documents matching any term: those matching the most terms first, then by weight,
+        then in display order.
 
-        A term that matches nothing anywhere is left out and named in `unknown`. Set
-        operations do the heavy lifting (they run in C); per-document Python work is done
-        only for the documents that are actually returned.
+        A term that matches nothing anywhere is left out and named in `unknown`. The work is
+        bitmask operations (in C) over buckets of equal rank; no document is looked at one by
+        one except those of the page that is read.
         """
-        matches: list[tuple[float, set[int], set[int]]] = []  # (idf, exact, loose)
+        matches: list[tuple[float, int, int]] = []  # (idf, exact, loose)
         unknown: list[str] = []
+        within = None if allowed is None else self._mask([allowed])
         for term in terms:
             if not _has_content(term):
                 continue
@@ -267,46 +304,42 @@ class SearchIndex:
             if not exact and not loose:
                 unknown.append(term.label)
                 continue
-            if allowed is not None:
-                exact &= allowed
-                loose &= allowed
-            idf = math.log(1 + self.size / (1 + len(exact) + len(loose)))
+            if within is not None:
+                exact &= within
+                loose &= within
+            idf = math.log(1 + self.size / (1 + exact.bit_count() + loose.bit_count()))
             matches.append((idf, exact, loose))
         if not matches:
             return Hits((), unknown=tuple(unknown))
-        pool = set.union(*(exact | loose for _, exact, loose in matches))
-        # Rank by buckets of equal (terms matched, score), split with set operations: each
-        # sorted by position (display order) in C. No per-document Python code.
-        buckets: list[tuple[int, float, set[int]]] = [(0, 0.0, pool)]
+        pool = 0
+        for _, exact, loose in matches:
+            pool |= exact | loose
+        # Rank by buckets of equal (terms matched, score), split with bitmask operations.
+        buckets: list[tuple[int, float, int]] = [(0, 0.0, pool)]
         for idf, exact, loose in matches:
-            split: list[tuple[int, float, set[int]]] = []
-            for count, score, docs in buckets:
-                hit = docs & exact
-                near = (docs & loose) - hit
-                rest = docs - hit - near
+            split: list[tuple[int, float, int]] = []
+            for matched, score, docs in buckets:
                 split += [
-                    (count + 1, score + idf, hit),
-                    (count + 1, score + idf * _PREFIX_WEIGHT, near),
-                    (count, score, rest),
+                    (matched + 1, score + idf, docs & exact),
+                    (matched + 1, score + idf * _PREFIX_WEIGHT, docs & loose),
+                    (matched, score, docs & ~(exact | loose)),
                 ]
             buckets = [bucket for bucket in split if bucket[2]]
         buckets.sort(key=lambda bucket: (-bucket[0], -bucket[1]))
-        ranked: list[int] = []
         top = buckets[0][0] if buckets else 0
-        best = 0
-        for count, _, docs in buckets:
-            ranked.extend(sorted(docs))
-            best += len(docs) if count == top else 0
-        return Hits(tuple(ranked), top < len(matches), best, tuple(unknown))
+        best = sum(docs.bit_count() for matched, _, docs in buckets if matched == top)
+        ranked = RankedDocs([docs for _, _, docs in buckets])
+        return Hits(ranked, top < len(matches), best, tuple(unknown))
 
-    def _match(self, term: Term) -> tuple[set[int], set[int]]:
-        """Documents matching a term exactly (stem, Khmer text) and loosely (prefix, phrase)."""
-        exact: set[int] = set()
-        for token in term.stems:
-            exact.update(self._words.get(token, ()))
+    def _match(self, term: Term) -> tuple[int, int]:
+        """Documents matching a term exactly (stem, Khmer text) and loosely (prefix, phrase),
+        as bitmasks (the loose ones without the exact ones)."""
+        exact = self._mask(self._words.get(token, 0) for token in term.stems)
         for piece in term.khmer:
-            exact.update(self._khmer_docs(piece))
-        loose: set[int] = set()
+            # A piece holding another has no document the other has not: skip its check.
+            if not any(len(p) > 1 and p != piece and p in piece for p in term.khmer):
+                exact |= self._khmer_docs(piece)
+        expanded: list[Postings] = []
         for prefix in term.prefixes:
             if len(prefix) < _PREFIX_MIN:
                 continue
@@ -314,56 +347,189 @@ class SearchIndex:
             for token in self._vocabulary[start:]:
                 if not token.startswith(prefix):
                     break
-                loose.update(self._words[token])
+                expanded.append(self._words[token])
+        loose = self._mask(expanded)
         for phrase in term.phrases:
-            loose.update(self._phrase_docs(phrase))
-        loose -= exact
-        return exact, loose
+            loose |= self._phrase_docs(phrase)
+        return exact, loose & ~exact
 
-    def _phrase_docs(self, phrase: str) -> array[int]:
-        """Documents with this phrase (a glossary entry: remembered once found)."""
-        known = self._glossary_docs.get(phrase)
-        if known is not None:
-            return known
+    def _phrase_docs(self, phrase: str) -> int:
+        """Documents with this English phrase (remembered once found)."""
         stems = [stem(w) for w in latin_words(phrase)]
         if len(stems) < 2:
-            return self._words.get(stems[0], array("i")) if stems else array("i")
-        # The last word may be cut short ('political part' for parties): not a stem to look up.
-        lists = sorted((self._words.get(s, array("i")) for s in stems[:-1]), key=len)
-        candidates = set(lists[0]).intersection(*lists[1:])
-        found = array("i", sorted(d for d in candidates if phrase in self._english[d]))
-        if len(self._glossary_docs) < _REMEMBERED:
-            self._glossary_docs[phrase] = found
-        return found
+            return self._mask([self._words.get(s, 0) for s in stems])
+        found = _recall(self._phrases, phrase)
+        if found is None:  # the last word may be cut short ('political part'): not looked up
+            docs = self._intersection([self._words.get(s, 0) for s in stems[:-1]])
+            found = self._holding(phrase, _positions(docs), self._english)
+            self._remember(self._phrases, phrase, found)
+        return self._mask([found])
 
-    def _khmer_docs(self, piece: str) -> set[int]:
-        known = self._glossary_docs.get(piece)
-        if known is not None:
-            return set(known)
-        grams = {piece[i : i + 2] for i in range(len(piece) - 1)}
-        if not grams:
-            return set()
-        lists = sorted((self._bigrams.get(g, array("i")) for g in grams), key=len)
-        candidates = set(lists[0]).intersection(*lists[1:])
-        if len(piece) > 2:  # two letters: the bigram is the piece itself, every candidate has it
-            candidates = {d for d in candidates if piece in self._khmer[d]}
-        if piece in self._known_khmer and len(self._glossary_docs) < _REMEMBERED:
-            self._glossary_docs[piece] = array("i", candidates)
-        return candidates
+    def _khmer_docs(self, piece: str) -> int:
+        """Documents whose Khmer text holds this piece (remembered once found)."""
+        if len(piece) <= 2:  # two letters: the bigram is the piece, every document has it
+            return self._mask([self._bigrams.get(piece, 0)]) if len(piece) == 2 else 0
+        found = _recall(self._pieces, piece)
+        if found is None:
+            postings = [self._bigrams.get(g, 0) for g in _piece_grams(piece)]
+            smallest = min(postings, key=_count)
+            if isinstance(smallest, int):
+                found = self._holding(piece, _positions(self._intersection(postings)), self._khmer)
+            else:  # few: a text holding the piece holds its bigrams, the text check says all
+                found = self._holding(piece, smallest, self._khmer)
+            self._remember(self._pieces, piece, found)
+        return self._mask([found])
+
+    def _intersection(self, postings: list[Postings]) -> int:
+        """The documents in every one of these postings (not empty), as a bitmask."""
+        mask = -1
+        for docs in sorted(postings, key=_count):
+            mask &= docs if isinstance(docs, int) else self._mask([docs])
+        return mask
+
+    def _holding(self, piece: str, candidates: Iterable[int], texts: Sequence[str]) -> Postings:
+        """Those of the candidates whose text holds `piece` (checked in C), compact."""
+        docs = list(candidates)
+        held = map(operator.contains, map(texts.__getitem__, docs), repeat(piece))
+        return self._compact(array("i", compress(docs, held)))
+
+    def _remember(self, found: dict[str, Postings], key: str, docs: Postings) -> None:
+        if len(found) >= _REMEMBERED:
+            del found[next(iter(found))]  # the least recently used
+        found[key] = docs
+
+    def _mask(self, postings: Iterable[Postings | Collection[int]]) -> int:
+        """The union of postings as one bitmask (arrays of many written into one buffer in C,
+        of few bit by bit)."""
+        mask = 0
+        arrays: list[Collection[int]] = []
+        for docs in postings:
+            if isinstance(docs, int):
+                mask |= docs
+            elif docs:
+                arrays.append(docs)
+        if sum(map(len, arrays)) < _FEW:
+            flags = bytearray((self.size >> 3) + 1)
+            for doc in chain.from_iterable(arrays):
+                flags[doc >> 3] |= 1 << (doc & 7)
+            return mask | int.from_bytes(flags, "little")
+        digits = bytearray(b"0") * self.size
+        for docs in arrays:
+            deque(map(digits.__setitem__, docs, repeat(_ONE)), maxlen=0)
+        digits.reverse()  # the highest document first, as int() reads binary digits
+        return mask | int(digits, 2)
+
+
+class RankedDocs(Sequence[int]):
+    """Document numbers in ranked order, read from buckets of equal rank (bitmasks) only when
+    asked: the first page of thousands of hits costs the first page."""
+
+    def __init__(self, buckets: Sequence[int]) -> None:
+        """Buckets in rank order; within one, documents come in display order."""
+        self._buckets = buckets
+        self._starts = list(accumulate((b.bit_count() for b in buckets), initial=0))
+        self._read: dict[int, tuple[int, ...]] = {}  # buckets read whole, by position
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
+    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return tuple(self)[index]
+            return tuple(self._between(start, stop))
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        i = bisect_right(self._starts, position) - 1
+        return self._whole(i)[position - self._starts[i]]
+
+    def __iter__(self) -> Iterator[int]:
+        for bucket in self._buckets:
+            yield from _positions(bucket)
+
+    def _between(self, start: int, stop: int) -> Iterator[int]:
+        i = bisect_right(self._starts, start) - 1
+        while start < stop and i < len(self._buckets):
+            skip = start - self._starts[i]
+            take = min(stop, self._starts[i + 1]) - start
+            if skip + take <= _FIRST_BITS:  # the first page: read the bucket's first bits only
+                yield from islice(_positions(self._buckets[i]), skip, skip + take)
+            else:
+                yield from self._whole(i)[skip : skip + take]
+            start += take
+            i += 1
+
+    def _whole(self, i: int) -> tuple[int, ...]:
+        read = self._read.get(i)
+        if read is None:
+            read = self._read[i] = tuple(_positions(self._buckets[i]))
+        return read
+
+
+_FIRST_BITS = 64  # pages this far into a bucket read its first bits; deeper ones read it whole
+_ONE = ord("1")
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def _positions(mask: int) -> Iterator[int]:
+    """The set bits of a bitmask, lowest first (in C: its binary digits read backwards)."""
+    return compress(count(), bin(mask)[:1:-1].encode().translate(_BITS))
+
+
+def _count(docs: Postings) -> int:
+    return docs.bit_count() if isinstance(docs, int) else len(docs)
+
+
+def _recall(found: dict[str, Postings], key: str) -> Postings | None:
+    docs = found.pop(key, None)
+    if docs is not None:
+        found[key] = docs  # the most recently used last
+    return docs
+
+
+def _place(index: dict[str, Postings], key: str, doc: int, present: bool) -> None:
+    """Put a document in (or take it out of) one entry's postings."""
+    docs = index.get(key)
+    if isinstance(docs, int):
+        index[key] = docs | 1 << doc if present else docs & ~(1 << doc)
+    elif docs is None:
+        if present:
+            index[key] = array("i", [doc])
+    else:
+        at = bisect_left(docs, doc)
+        there = at < len(docs) and docs[at] == doc
+        if present and not there:
+            docs.insert(at, doc)
+        elif there and not present:
+            del docs[at]
+
+
+def _piece_grams(piece: str) -> set[str]:
+    return {piece[i : i + 2] for i in range(len(piece) - 1)}
 
 
 def _tokens(normalized: str) -> set[str]:
     """A normalised English text's index entries: its stems, and the parts of hyphenated
     words ('land-grabbing', 'health-care', 'anti-corruption' also count as their parts)."""
     words = latin_words(normalized)
-    tokens = {stem(w) for w in words}
-    tokens.update(stem(p) for w in words if "-" in w for p in w.split("-"))
+    tokens = set(map(stem, words))
+    if "-" in normalized:
+        tokens.update(stem(p) for w in words if "-" in w for p in w.split("-"))
     return tokens
 
 
 def _bigrams(normalized: str) -> set[str]:
     """The two-letter pieces of a normalised text's Khmer runs."""
-    return {r[i : i + 2] for r in khmer_runs(normalized) for i in range(len(r) - 1)}
+    grams: set[str] = set()
+    for run in khmer_runs(normalized):
+        grams.update(map(operator.add, run, run[1:]))
+    return grams
 
 
 def _has_content(term: Term) -> bool:

@@ -36,18 +36,23 @@ _KHMER_LETTERS = str.maketrans({"\u17b2": "\u17b1"})
 _ONE_PASS = {**_INVISIBLE, **KHMER_DIGITS, **_APOSTROPHES, **_DASHES, **_KHMER_LETTERS}
 
 
+_CHANGED = re.compile("[" + re.escape("".join(map(chr, _ONE_PASS))) + "]")
+
+
 def normalize(text: str) -> str:
     """NFC, lower case, Khmer digits as ASCII, invisible marks dropped, dashes and quotes unified,
     Khmer spelling variants in one form. A text already in that form comes back as the same
     object (the search index then shares it with the catalog instead of holding a copy)."""
     original = text
-    text = unicodedata.normalize("NFC", text).translate(_ONE_PASS)
+    text = unicodedata.normalize("NFC", text)
+    if _CHANGED.search(text):  # most texts have none: a search is cheaper than a translate
+        text = text.translate(_ONE_PASS)
     # Khmer writers use subscript TA and subscript DA interchangeably (ស្តី / ស្ដី).
     text = text.replace("\u17d2\u178a", "\u17d2\u178f").casefold()
     if _has_khmer(text):
         text = _COENG_RO_FIRST.sub(r"\2\1", text)
         text = _NIKAHIT_FIRST.sub("\\1\u17c6", text)
-    text = _SPACES.sub(" ", text).strip()
+    text = " ".join(text.split())  # whitespace runs as one space, none at the ends
     return original if text == original else text
 
 
