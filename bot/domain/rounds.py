@@ -1658,13 +1658,15 @@ def _rows(
     return rows
 
 
-def reasons_cell(row: ResultRow) -> str:
-    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members)."""
-    return "; ".join(
-        (f"{org}: " if org else "") + f"{colour.emoji} {reason}".strip()
+def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
+    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members), with
+    the reader's colon and separator."""
+    said = (
+        (org, f"{colour.emoji} {reason}".strip())
         for org, colour, reason in row.reasons
         if reason or org
     )
+    return l10n.listing(l10n.labelled(org, text) if org else text for org, text in said)
 
 
 def export_rows(
@@ -1703,7 +1705,7 @@ def export_rows(
                 name,
                 texts[rec.id],
                 colour_label(l10n, row.overall),
-                reasons_cell(row),
+                reasons_cell(l10n, row),
                 *(d.count(c) for c in Colour),
             ]
             if not by_theme:
