@@ -253,7 +253,7 @@ def _results_page(
             f"{escape(overall_label(l10n, row.overall))}\n"
             f"<i>{escape(short_text(l10n, row.recommendation))}</i>\n"
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
-            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
+            f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
     nav = []
     if page > 0:
