@@ -71,7 +71,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
     services = context.services
     if not arguments(message.text or "").strip():  # nothing typed: the buttons guide
         guided = await services.assessments.guide(
-            user.id, 0, GuideChoice.START, 0, services.catalog, services.settings.timezone
+            user.id, 0, GuideChoice.START, 0, services.catalog, services.settings.timezone, l10n
         )
         await _reply(message, _guide_view(l10n, context, guided))
         return
@@ -233,7 +233,7 @@ def _guide_view(
         ]
         rows.append([choose(l10n.gettext("Type a date"), GuideChoice.TYPE_DATE)])
     elif guide.step is GuideStep.NAME:
-        offered = guide.default_name(guided.today)
+        offered = guide.default_name(guided.today, l10n)
         label = l10n.gettext("Use «{name}»").format(name=offered)
         rows = [[choose(label, GuideChoice.DEFAULT_NAME)]]
     rows.append([choose(l10n.gettext("✖ Cancel"), GuideChoice.CANCEL)])
@@ -251,6 +251,7 @@ async def on_guide_button(press: Press[GuidedRound], context: BotContext) -> Non
         data.value or 0,
         services.catalog,
         services.settings.timezone,
+        l10n,
     )
     if guided.result is Guiding.STALE:
         await press.query.answer(

@@ -44,6 +44,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
     answering_not_allowed,
+    stale,
     thread_of,
 )
 from handlers.render import (
@@ -252,7 +253,7 @@ def _results_page(
             f"{escape(overall_label(l10n, row.overall))}\n"
             f"<i>{escape(short_text(l10n, row.recommendation))}</i>\n"
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
-            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
+            f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
     nav = []
     if page > 0:
@@ -291,6 +292,9 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
+        return
+    except UnknownGroup:  # a forged button: no such working group
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
     await press.query.answer()
     text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import gc
 import io
 import re
@@ -22,6 +23,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # The most one cell holds in Excel; beyond it Excel calls the whole file damaged.
 MAX_CELL = 32_767
+
+
+def minute(at: dt.datetime | None, tz: dt.tzinfo) -> str:
+    """A moment as a spreadsheet reads it, in the coalition's time, to the minute:
+    '2026-11-23 09:00' ('' for none)."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
 
 
 def cell_text(value: str) -> str:
