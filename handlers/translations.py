@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, User
@@ -15,7 +16,7 @@ from bot.domain.membership import NotAllowed
 from bot.domain.model import TranslationStatus
 from bot.domain.outbox import Button, Content, Job, Outgoing
 from bot.domain.services import ImportOutcome
-from bot.domain.spreadsheet import table
+from bot.domain.spreadsheet import minute, table
 from bot.domain.text import truncate
 from bot.domain.translations import (
     MAX_CHARS,
@@ -98,7 +99,7 @@ def _heading(l10n: Localizer, context: BotContext, rec_id: int) -> tuple[str, st
         return "?", ""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-    themes = "; ".join(t.name(l10n.language) for t in catalog.themes_of(rec))
+    themes = l10n.listing(t.name(l10n.language) for t in catalog.themes_of(rec))
     head = f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))}"
     details = " · ".join(escape(truncate(x, 120)) for x in (states, themes) if x)
     return head + (f"\n<i>{details}</i>" if details else ""), rec.text_en
@@ -501,8 +502,9 @@ EXPORT_HEADER = (
 )
 
 
-def export_table(rows: list[ExportRow]) -> list[list[str | int]]:
-    """The export's rows, header first: what the import reads back unchanged."""
+def export_table(rows: list[ExportRow], tz: dt.tzinfo) -> list[list[str | int]]:
+    """The export's rows, header first: what the import reads back unchanged; dates in the
+    coalition's time zone, to the minute."""
     out: list[list[str | int]] = [list(EXPORT_HEADER)]
     for row in rows:
         s = row.stored
@@ -515,8 +517,8 @@ def export_table(rows: list[ExportRow]) -> list[list[str | int]]:
                 s.status.value if s else "",
                 s.translator if s else "",
                 s.reviewer if s else "",
-                s.translated_at.isoformat() if s and s.translated_at else "",
-                s.reviewed_at.isoformat() if s and s.reviewed_at else "",
+                minute(s.translated_at, tz) if s else "",
+                minute(s.reviewed_at, tz) if s else "",
             ]
         )
     return out
@@ -533,7 +535,8 @@ async def on_file(press: Press[TranslationsFile], context: BotContext) -> None:
         return
     await press.query.answer()
     fmt = "xlsx" if press.data.xlsx else "csv"
-    content = await asyncio.to_thread(partial(table, export_table(list(rows)), fmt, sheet="km"))
+    data = export_table(list(rows), context.services.settings.timezone)
+    content = await asyncio.to_thread(partial(table, data, fmt, sheet="km"))
     await press.message.reply_document(
         InputFile(content, filename=f"translations-km.{fmt}"),
         caption=escape(press.l10n.gettext("Khmer translations, with their provenance")),
@@ -723,7 +726,7 @@ def import_text(l10n: Localizer, outcome: ImportOutcome) -> str:
     ]
     for error in errors[:10]:
         where = l10n.gettext("line {line}").format(line=l10n.number(error.line))
-        lines.append(f"• {where}: {error.translated(l10n)}")
+        lines.append("• " + l10n.labelled(where, error.translated(l10n)))
     if len(errors) > 10:
         more = len(errors) - 10
         lines.append(l10n.gettext("… and {count} more").format(count=l10n.number(more)))

@@ -54,24 +54,31 @@ async def test_an_imported_translation_loses_its_invisible_characters(
     services = services_of(bot)
     before = await services.translating.store.export_rows()
     rows = list(
-        csv.reader(io.StringIO(table(export_table(list(before)), "csv").decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(
+                table(export_table(list(before), services.settings.timezone), "csv").decode(
+                    "utf-8-sig"
+                )
+            )
+        )
     )
     header = rows[0]
     text_km = header.index("text_km")
+    long_text = f" {DRAFT} {DRAFT}"  # 82.1's English text is long: so is a translation of it
     # ZWSP, BOM, soft hyphen, left-to-right mark, ZWNJ, ZWJ, a right-to-left override.
-    rows[1][text_km] = "\ufeffផ្តល់\u200bសច្ចាប័ន\u00ad\u200e  លើ\u200cអនុសញ្ញា\u200d\u202e"
+    rows[1][text_km] = "\ufeffផ្តល់\u200bសច្ចាប័ន\u00ad\u200e  លើ\u200cអនុសញ្ញា\u200d\u202e" + long_text
     rows[2][text_km] = "\u200b\u200e\ufeff\u00ad"  # nothing visible: refused, by its line
     await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
     answer = await next_private(tg, COORDINATOR_ID)
     assert answer.text.startswith("មិនបានរក្សាទុកអ្វីទេ")
-    assert "• ជួរទី៣: អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
+    assert "• ជួរទី៣៖ អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
     assert await services.translating.store.export_rows() == before
 
     rows[2][text_km] = ""  # not translated yet
     await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
     await next_private(tg, COORDINATOR_ID)
     stored = [r.stored.text_km for r in await services.translating.store.export_rows() if r.stored]
-    assert stored == ["ផ្តល់សច្ចាប័ន លើអនុសញ្ញា"]
+    assert stored == ["ផ្តល់សច្ចាប័ន លើអនុសញ្ញា" + long_text]
     assert stored == [written_text(rows[1][text_km])]  # as a text typed to /translate is kept
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition
+from bot.domain.importer import N_, RowError, TranslationRow
 from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import RecNumber, Translation, TranslationStatus
 from bot.domain.search import Glossary, english_key
@@ -263,22 +264,71 @@ def check_text(text: str, english: str) -> Problem | None:
     return None
 
 
+# Why a row of a translations file is refused: the chat's reasons, said of a file's row.
+_ROW_PROBLEMS = {
+    Problem.EMPTY: N_("the Khmer text has only invisible characters"),
+    Problem.NO_KHMER: N_("the Khmer text has no Khmer letters"),
+    Problem.NOT_KHMER: N_(
+        "the Khmer text is mostly signs or letters of another script, not Khmer text"
+    ),
+    Problem.MOSTLY_ENGLISH: N_(
+        "the Khmer text looks like the English text, not a Khmer translation (names and "
+        "numbers may stay in Latin letters)"
+    ),
+    Problem.TOO_LONG: N_("the Khmer text is too long: at most {limit} characters"),
+    Problem.MARKUP: N_("the Khmer text has HTML tags: write plain text"),
+    Problem.TOO_SHORT: N_(
+        "the Khmer text is far shorter than the English text, so it cannot be its whole "
+        "translation"
+    ),
+}
+
+
+def check_rows(
+    rows: Sequence[TranslationRow], english: Callable[[TranslationRow], str | None]
+) -> tuple[list[TranslationRow], list[RowError]]:
+    """A translations file's rows checked as a text typed to /translate is (`english`: the
+    row's recommendation's English text, None when unknown: storing reports it): the good
+    rows, and why each bad one is refused, by its line."""
+    good: list[TranslationRow] = []
+    errors: list[RowError] = []
+    for row in rows:
+        text_en = english(row)
+        problem = None if text_en is None else check_text(row.text_km, text_en)
+        if problem is None:
+            good.append(row)
+        else:
+            errors.append(RowError(row.line, _ROW_PROBLEMS[problem], {"limit": str(MAX_CHARS)}))
+    return good, errors
+
+
 def glossary_terms(text_en: str, glossary: Glossary) -> tuple[tuple[str, str], ...]:
-    """The glossary's terms an English text contains: (English term, Khmer term), in the
-    order they first appear, each Khmer term once."""
-    stems = " " + " ".join(stem(w) for w in latin_words(normalize(text_en))) + " "
-    found: list[tuple[int, str, str]] = []
-    seen: set[str] = set()
-    for km, english in glossary.km_to_en.items():
-        for entry in english:
-            key = english_key(entry)
-            where = stems.find(f" {key} ") if key else -1
-            if where >= 0 and km not in seen:
-                seen.add(km)
-                found.append((where, entry.rstrip("*"), km))
-                break
-    found.sort()
-    return tuple((en, km) for _, en, km in found[:MAX_TERMS])
+    """The glossary's terms an English text contains, each with its one agreed Khmer term:
+    (English term, Khmer term) in the order they appear, each Khmer term once. The longest
+    phrase wins over the words it holds ("optional protocol", not "protocol")."""
+    words = latin_words(normalize(text_en))
+    stems = [stem(w) for w in words]
+    found: list[tuple[int, int, str, str]] = []  # (first word, words, English, Khmer)
+    for entry, km in glossary.agreed.items():
+        key = english_key(entry).split()
+        size = len(key)
+        prefix = entry.rstrip("*") if entry.endswith("*") else None
+        for at in range(len(stems) - size + 1):
+            if stems[at : at + size] == key or (
+                prefix is not None and " ".join(words[at : at + size]).startswith(prefix)
+            ):
+                found.append((at, size, " ".join(words[at : at + size]), km))
+    taken: set[int] = set()
+    chosen: list[tuple[int, str, str]] = []
+    for at, size, english, km in sorted(found, key=lambda f: (-f[1], f[0])):
+        span = set(range(at, at + size))
+        if not span & taken:
+            taken |= span
+            chosen.append((at, english, km))
+    terms: dict[str, str] = {}
+    for _, english, km in sorted(chosen):
+        terms.setdefault(km, english)
+    return tuple((english, km) for km, english in terms.items())[:MAX_TERMS]
 
 
 Changed = Callable[[int, Translation | None, int | None], None]
