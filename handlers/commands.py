@@ -96,8 +96,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export",
         N_(
-            "A round's table as a file: /export 1 xlsx (or csv; add themes, or a group: "
-            "/export 1 xlsx land)"
+            "A round's table as a file: /export 1 xlsx (or csv; add themes or a group, as land)"
         ),
         _M,
     ),

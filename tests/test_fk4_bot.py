@@ -216,7 +216,7 @@ async def _sent_to(tg: FakeTelegram, chat_id: int, since: int, text: str) -> boo
 async def test_help_names_the_working_group_option_of_export(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    assert "/export 1 xlsx land" in await tg.full_help(COORDINATOR, parts=2)
+    assert "add themes or a group, as land" in await tg.full_help(COORDINATOR, parts=2)
 
 
 async def test_strategy_and_the_nudge_give_a_recurring_action_the_same_due_date(
