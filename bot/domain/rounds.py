@@ -1675,7 +1675,9 @@ def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
         for org, colour, reason in row.reasons
         if reason or org
     )
-    return l10n.listing(l10n.labelled(org, text) if org else text for org, text in said)
+    # The reader's "label: value" form, looked up once for the row, not once per rating.
+    labelled = l10n.labelled("{label}", "{value}").format
+    return l10n.listing(labelled(label=org, value=text) if org else text for org, text in said)
 
 
 def export_rows(
