@@ -17,7 +17,14 @@ from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition, load_working_groups
 from bot.domain.group_lists import GroupLists
 from bot.domain.i18n import LANGUAGES, Translations
-from bot.domain.importer import ImportReport, UnreadableFile, parse_file, read_sheets
+from bot.domain.importer import (
+    ImportReport,
+    ParsedFile,
+    TranslationRow,
+    UnreadableFile,
+    parse_file,
+    read_sheets,
+)
 from bot.domain.membership import Role, find_group
 from bot.domain.menus import Menus
 from bot.domain.milestones import Milestones, read_milestones
@@ -33,7 +40,7 @@ from bot.domain.spreadsheet import table, workbook
 from bot.domain.strategy import Action, Strategies
 from bot.domain.strategy_file import export_rows, parse_strategy
 from bot.domain.themes import ThemeRule, load_rules
-from bot.domain.translations import Translating
+from bot.domain.translations import Translating, check_rows
 from bot.domain.welcome import Welcomes
 from bot.pdf_text import read_pdf
 from bot.settings import Settings
@@ -298,7 +305,10 @@ class Services:
 
     async def import_file(self, path: Path, *, cycle: int | None = None) -> ImportOutcome:
         """Check a file and store its good rows in one transaction."""
-        parsed = await asyncio.to_thread(parse_file, path, default_cycle=cycle)
+        zone = self.settings.timezone
+        parsed = self._checked(
+            await asyncio.to_thread(parse_file, path, default_cycle=cycle, zone=zone)
+        )
         now = self.clock.now()
         if parsed.kind == "translations":
             report = await self.catalog_repository.import_translations(parsed.translations, now)
@@ -309,17 +319,32 @@ class Services:
         await self.refresh_catalog()
         return ImportOutcome(parsed, report)
 
+    def _checked(self, parsed: ParsedFile) -> ParsedFile:
+        """A translations file's Khmer texts checked as /translate checks a typed one: the
+        refused rows become errors by their line."""
+        if parsed.kind != "translations":
+            return parsed
+
+        def english(row: TranslationRow) -> str | None:
+            rec = self._catalog.get(row.cycle, row.number)
+            return rec.text_en if rec is not None else None
+
+        parsed.translations, refused = check_rows(parsed.translations, english)
+        parsed.errors = sorted([*parsed.errors, *refused], key=lambda error: error.line)
+        return parsed
+
     async def import_translations(self, path: Path, actor: int) -> ImportOutcome | None:
         """A translations file sent in chat (what /translations exports: its text_km column),
         stored all or nothing: nothing when any row is refused (coordinators only). None when
         the file is not a translations file (it may be a strategy)."""
         await self.coalition.require_coordinator(actor)
         try:
-            parsed = await asyncio.to_thread(parse_file, path)
+            parsed = await asyncio.to_thread(parse_file, path, zone=self.settings.timezone)
         except UnreadableFile:
             return None
         if parsed.kind != "translations":
             return None
+        parsed = self._checked(parsed)
         if parsed.errors:
             return ImportOutcome(parsed, ImportReport())
         report = await self.catalog_repository.import_translations(

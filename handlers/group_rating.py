@@ -130,11 +130,18 @@ async def rate_in(
     # The group's own list decides what it rates (seeded from its themes, edited by hand).
     listed = await services.group_lists.recommendation_ids(group_id)
     posted = await services.assessments.posted(round_.id, message.chat.id)
-    todo = [
-        rec
-        for rid in await services.assessments.items(round_.id)
-        if rid in listed and rid not in posted and (rec := services.catalog.by_id.get(rid))
-    ]
+    ours = [rid for rid in await services.assessments.items(round_.id) if rid in listed]
+    todo = [rec for rid in ours if rid not in posted and (rec := services.catalog.by_id.get(rid))]
+    if not ours:
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "None of this round's recommendations is on this working group's list. "
+                    "A coordinator can add them with /grouprecs, then send /rate again."
+                )
+            )
+        )
+        return
     if not todo:
         await message.reply_text(
             escape(

@@ -7,7 +7,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.domain.arguments import arguments, round_word
+from bot.domain.arguments import arguments, round_and_rest
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation
@@ -61,8 +61,10 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             )
         )
         return
-    asked = round_word(text)
-    if asked is not None:  # 'វគ្គទី២' is a round, not a search: say where its results are
+    asked, rest = round_and_rest(text)
+    if asked is not None:  # 'វគ្គទី២' is a round, not words to search: say where its results are
+        if rest.strip():  # 'វគ្គទី១ ដីធ្លី': the other words are searched first
+            await answer_query(message, context, l10n, rest)
         await message.reply_text(
             escape(
                 l10n.gettext("To see the results of round {id}, send /results {number}.").format(
@@ -125,11 +127,26 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             )
         )
         return
+    searches = context.services.searches
+    cycles = [c.number for c in catalog.cycles]
+    if request.cycle is not None and request.cycle not in cycles:  # 'ជុំទី៤' before it is in
+        token = searches.remember(request) if request.text else ""
+        await message.reply_text(
+            escape(
+                l10n.gettext(
+                    "Cycle {cycle} is not in the bot yet. The bot has: {cycles}. See /cycles."
+                ).format(
+                    cycle=l10n.number(request.cycle),
+                    cycles=", ".join(render.cycle_name(l10n, c) for c in sorted(cycles)),
+                )
+            ),
+            reply_markup=render.filter_keyboard(l10n, catalog, request, token),
+        )
+        return
     if request.text and not await context.services.search_ready():
         await message.reply_text(escape(starting(l10n)))
         return
     search = catalog.search(request)
-    searches = context.services.searches
     token = searches.remember(request) if request.text else ""
     suggestions = (
         render.suggestion_buttons(

@@ -71,7 +71,7 @@ async def open_round(message: Message, user: User, l10n: Localizer, context: Bot
     services = context.services
     if not arguments(message.text or "").strip():  # nothing typed: the buttons guide
         guided = await services.assessments.guide(
-            user.id, 0, GuideChoice.START, 0, services.catalog, services.settings.timezone
+            user.id, 0, GuideChoice.START, 0, services.catalog, services.settings.timezone, l10n
         )
         await _reply(message, _guide_view(l10n, context, guided))
         return
@@ -233,7 +233,7 @@ def _guide_view(
         ]
         rows.append([choose(l10n.gettext("Type a date"), GuideChoice.TYPE_DATE)])
     elif guide.step is GuideStep.NAME:
-        offered = guide.default_name(guided.today)
+        offered = guide.default_name(guided.today, l10n)
         label = l10n.gettext("Use «{name}»").format(name=offered)
         rows = [[choose(label, GuideChoice.DEFAULT_NAME)]]
     rows.append([choose(l10n.gettext("✖ Cancel"), GuideChoice.CANCEL)])
@@ -251,6 +251,7 @@ async def on_guide_button(press: Press[GuidedRound], context: BotContext) -> Non
         data.value or 0,
         services.catalog,
         services.settings.timezone,
+        l10n,
     )
     if guided.result is Guiding.STALE:
         await press.query.answer(
@@ -509,10 +510,27 @@ _QUESTIONS = {
         "are told."
     ),
 }
-_LOW_PARTICIPATION = N_(
-    "Only {rated} of {total} organisations rated ({percent} %); {not_enough} of {size} "
-    "recommendations have “not enough ratings”. Publish anyway?"
-)
+
+
+def _publish_warning(l10n: Localizer, panel: Panel) -> str:
+    """Why publishing asks twice: only the clauses that hold (few organisations rated, most
+    recommendations without enough ratings), then "Publish anyway?"."""
+    clauses = []
+    if panel.few_rated:
+        clauses.append(
+            l10n.gettext("Only {rated} of {total} organisations rated ({percent} %).").format(
+                rated=l10n.number(panel.rated),
+                total=l10n.number(panel.total),
+                percent=l10n.number(round(100 * panel.rated / panel.total)),
+            )
+        )
+    if panel.mostly_not_enough:
+        clauses.append(
+            l10n.gettext(
+                "{not_enough} of {size} recommendations have “not enough ratings”."
+            ).format(not_enough=l10n.number(panel.not_enough), size=l10n.number(panel.round.size))
+        )
+    return " ".join([*clauses, l10n.gettext("Publish anyway?")])
 
 
 def _panel_view(
@@ -546,13 +564,7 @@ def _panel_view(
         RoundAction.PUBLISH: (l10n.gettext("Yes, publish"), RoundAction.PUBLISH_YES),
     }[question]
     if question is RoundAction.PUBLISH and panel.low_participation:
-        asked += "\n" + l10n.gettext(_LOW_PARTICIPATION).format(
-            rated=l10n.number(panel.rated),
-            total=l10n.number(panel.total),
-            percent=l10n.number(round(100 * panel.rated / panel.total) if panel.total else 0),
-            not_enough=l10n.number(panel.not_enough),
-            size=l10n.number(r.size),
-        )
+        asked += "\n" + _publish_warning(l10n, panel)
         yes = (l10n.gettext("Publish anyway"), RoundAction.PUBLISH_YES)
     lines += ["", "<b>" + escape(asked) + "</b>"]
     markup = InlineKeyboardMarkup(

@@ -62,7 +62,6 @@ def card_text(
     organisations: int,
     *,
     colours: bool = True,
-    private: bool = False,
 ) -> str:
     """A rating card's text: the recommendation, its States, the counts so far and "`rated`
     of `organisations` organisations" (without `colours`, only how many organisations have
@@ -72,11 +71,6 @@ def card_text(
     text = rec.text_in(l10n.language)
     if colours:
         counts = l10n.gettext("{counts} — {rated} of {total} organisations")
-    elif private:
-        counts = l10n.gettext(
-            "{rated} of {total} organisations have rated (colours shown once your organisation "
-            "has rated)"
-        )
     else:
         counts = l10n.gettext(
             "{rated} of {total} organisations have rated (colours shown when the results are "
@@ -164,7 +158,7 @@ async def rating_card(
     the colours only where `Assessments.shows_colours` allows (viewer None: a group's card)."""
     assessments = context.services.assessments
     dist, rated, organisations = await assessments.card_counts(round_.id, rec.id, group_id)
-    colours = await assessments.shows_colours(viewer, round_, rec.id)
+    colours = await assessments.shows_colours(viewer, round_)
     return card_text(
         l10n,
         context,
@@ -174,7 +168,6 @@ async def rating_card(
         rated,
         organisations,
         colours=colours,
-        private=viewer is not None,
     )
 
 

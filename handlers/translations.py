@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, User
@@ -15,7 +16,7 @@ from bot.domain.membership import NotAllowed
 from bot.domain.model import TranslationStatus
 from bot.domain.outbox import Button, Content, Job, Outgoing
 from bot.domain.services import ImportOutcome
-from bot.domain.spreadsheet import table
+from bot.domain.spreadsheet import minute, table
 from bot.domain.text import truncate
 from bot.domain.translations import (
     MAX_CHARS,
@@ -501,8 +502,9 @@ EXPORT_HEADER = (
 )
 
 
-def export_table(rows: list[ExportRow]) -> list[list[str | int]]:
-    """The export's rows, header first: what the import reads back unchanged."""
+def export_table(rows: list[ExportRow], tz: dt.tzinfo) -> list[list[str | int]]:
+    """The export's rows, header first: what the import reads back unchanged; dates in the
+    coalition's time zone, to the minute."""
     out: list[list[str | int]] = [list(EXPORT_HEADER)]
     for row in rows:
         s = row.stored
@@ -515,8 +517,8 @@ def export_table(rows: list[ExportRow]) -> list[list[str | int]]:
                 s.status.value if s else "",
                 s.translator if s else "",
                 s.reviewer if s else "",
-                s.translated_at.isoformat() if s and s.translated_at else "",
-                s.reviewed_at.isoformat() if s and s.reviewed_at else "",
+                minute(s.translated_at, tz) if s else "",
+                minute(s.reviewed_at, tz) if s else "",
             ]
         )
     return out
@@ -533,7 +535,8 @@ async def on_file(press: Press[TranslationsFile], context: BotContext) -> None:
         return
     await press.query.answer()
     fmt = "xlsx" if press.data.xlsx else "csv"
-    content = await asyncio.to_thread(partial(table, export_table(list(rows)), fmt, sheet="km"))
+    data = export_table(list(rows), context.services.settings.timezone)
+    content = await asyncio.to_thread(partial(table, data, fmt, sheet="km"))
     await press.message.reply_document(
         InputFile(content, filename=f"translations-km.{fmt}"),
         caption=escape(press.l10n.gettext("Khmer translations, with their provenance")),

@@ -67,7 +67,7 @@ async def test_two_groups_judge_one_recommendation_differently(
     # No herding: this organisation has not rated it yet. A round on numbers is not for the
     # organisation in no group (only a whole cycle is): M counts the groups' 7.
     assert private.text.endswith(
-        "7 of 7 organisations have rated (colours shown once your organisation has rated)"
+        "7 of 7 organisations have rated (colours shown when the results are published)"
     )
     # A rating from an organisation in neither group changes neither group's card: no edit.
     await services.assessments.rate(reps[7]["id"], 1, rec.id, Colour.UNKNOWN)

@@ -121,6 +121,27 @@ async def test_a_group_rates_its_own_list_edited_from_chat(
     assert audit[-1] == ("remove from group list", "land c2: 118.63")
 
 
+async def test_rate_in_a_group_whose_list_has_none_of_the_round_says_so(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """Not "all posted already" when nothing was ever listed: what to do instead."""
+    services: Services = bot.bot_data["services"]
+    await link_land_group(tg)
+    assert rec_id(services, 2, "118.6") not in await services.group_lists.recommendation_ids(
+        await land_id(services)
+    )
+    await open_round(tg, "c2 118.6", "Labour only")
+    answer = await tg.reply_to(COORDINATOR, "/rate", chat=GROUP)
+    assert answer.text == (
+        "None of this round's recommendations is on this working group's list. A coordinator "
+        "can add them with /grouprecs, then send /rate again."
+    )
+    await tg.send("/language km", user=COORDINATOR, chat=GROUP)
+    await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    answer = await tg.reply_to(COORDINATOR, "/rate", chat=GROUP)
+    assert answer.text.startswith("មិនមានអនុសាសន៍ណាមួយនៃវគ្គនេះ")
+
+
 async def test_members_edit_their_group_list_only_when_coordinators_allow(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:

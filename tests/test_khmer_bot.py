@@ -156,7 +156,7 @@ async def test_khmer_wording_of_rounds_results_refusals_and_help(
     )
     summary = await tg.reply_to(member, "/results 1")
     await tg.next_call("sendMessage", chat_id=member["id"])  # the table
-    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 ១ · ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់ ១៣\n" in summary.text
+    assert "\nដីធ្លី និងធនធានធម្មជាតិ៖ 🟢 ១ · មិនទាន់គ្រប់ចំនួន ១៣\n" in summary.text
     photo = await tg.next_call("sendPhoto", chat_id=member["id"])  # came first: the picture
     assert photo.params["caption"] == "Mid-term"
     land = {OVERALL_RGB[Overall.GREEN]: 1 / 14, OVERALL_RGB[Overall.NOT_ENOUGH]: 13 / 14}

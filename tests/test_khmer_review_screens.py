@@ -147,7 +147,20 @@ def test_khmer_wording_of_closings_notices_and_buttons() -> None:
         "The assessment «{name}» has closed on its closing date: ratings can no longer change. "
         "Results come once coordinators publish them."
     ).startswith("វគ្គវាយតម្លៃ «{name}» បានបិទហើយ តាមថ្ងៃកំណត់៖")
-    assert KM.gettext("not enough {count}") == "ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់ {count}"
+    # Short in a /results line, and no "rate" word where the reason is written.
+    assert KM.gettext("not enough {count}") == "មិនទាន់គ្រប់ចំនួន {count}"
+    prompts = [
+        KM.gettext(m)
+        for m in (
+            "{org} rated {number} {colour}. Type a short reason now (e.g. “Law drafted, still "
+            "in consultation”), or tap ⏭ Next.",
+            "{org} rated {number} {colour} with this reason:\n{reason}\nType a new reason now to "
+            "replace it (at most {limit} characters), or tap ⏭ Next.",
+        )
+    ]
+    assert all("សូមសរសេរហេតុផល" in p and "សូមវាយហេតុផល" not in p for p in prompts)
+    date_step = "Step 4 of 5: send the closing date as YEAR-MONTH-DAY, for example 2027-03-31."
+    assert KM.gettext(date_step).endswith("ឧទាហរណ៍ ២០២៧-០៣-៣១។")
     assert KM.gettext("That was a search") == "🔎 ខ្ញុំចង់ស្វែងរក មិនមែនហេតុផលទេ"
     reminders = KM.gettext(
         "I remind the group's chat and the responsible organisations of each action in "

@@ -433,7 +433,7 @@ async def test_reasons_in_khmer(tg: FakeTelegram, bot: BotApplication) -> None:
     card = await tg.reply_to(member, "/rate")
     asked = await tap_in_private(tg, card, "🟠", member)
     assert asked.text == (
-        "ORG0 បានវាយតម្លៃ 118.1 🟠។ សូមវាយហេតុផលខ្លីឥឡូវនេះ (ឧ. «ច្បាប់បានព្រាងរួច "
+        "ORG0 បានវាយតម្លៃ 118.1 🟠។ សូមសរសេរហេតុផលខ្លីឥឡូវនេះ (ឧ. «ច្បាប់បានព្រាងរួច "
         "ប៉ុន្តែកំពុងពិគ្រោះយោបល់») ឬចុច ⏭ បន្ទាប់។"
     )
     # Khmer digits are a lookup; Khmer words are the reason.

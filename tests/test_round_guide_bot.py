@@ -98,10 +98,12 @@ async def test_the_guide_survives_a_restart_and_refuses_a_button_of_another_step
         guide = await step(tg, guide, "All themes")
         guide = await step(tg, guide, "2 weeks: December 7, 2026")
         offered = next(label for label in labels(guide) if label.startswith("Use «"))
-        assert offered == "Use «c2 2026-11»"
+        assert offered == "Use «Cycle 2, November 2026»"
         old = button(guide, offered)
         preview = await step(tg, guide, offered)
-        assert preview.text.startswith("<b>Open this round?</b>\n«c2 2026-11»\nCycle 2 · ")
+        assert preview.text.startswith(
+            "<b>Open this round?</b>\n«Cycle 2, November 2026»\nCycle 2 · "
+        )
         assert "closes December 7, 2026 (Phnom Penh)" in preview.text
         # The finished guide's buttons are gone; an old one says so.
         assert (await press(tg, tg.carrying(preview, old), old, COORDINATOR)).startswith(
@@ -109,7 +111,7 @@ async def test_the_guide_survives_a_restart_and_refuses_a_button_of_another_step
         )
         await press(tg, preview, button(preview, "Open"), COORDINATOR)
         await edited(tg, preview)
-        assert await rounds_in(bot) == ["c2 2026-11"]
+        assert await rounds_in(bot) == ["Cycle 2, November 2026"]
     assert tg.unconsumed_errors() == []
 
 
@@ -128,3 +130,31 @@ async def test_new_round_from_rounds_in_khmer_and_cancel(
     guide = await step(tg, guide, "✖ បោះបង់")
     assert guide.text == "បានបោះបង់៖ មិនបានបើកវគ្គវាយតម្លៃទេ។"
     assert await rounds_in(bot) == []
+
+
+async def test_the_name_offered_is_in_the_coordinators_language(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    await coalition_with(bot, 1)
+    await services.set_language(COORDINATOR["id"], "km")
+    guide = await tg.reply_to(COORDINATOR, "/openround")
+    guide = await step(tg, guide, "ជុំទី២")
+    guide = await step(tg, guide, "✅ បានទទួលយក")
+    guide = await step(tg, guide, "គ្រប់ប្រធានបទ")
+    guide = await step(tg, guide, labels(guide)[0])  # 2 weeks
+    offered = "ប្រើ «ជុំទី២ បានទទួលយក ខែវិច្ឆិកា ឆ្នាំ២០២៦»"
+    assert offered in labels(guide), labels(guide)
+    preview = await step(tg, guide, offered)
+    assert preview.text.split("\n")[1] == "«ជុំទី២ បានទទួលយក ខែវិច្ឆិកា ឆ្នាំ២០២៦»"
+    await press(tg, preview, button(preview, "បើក"), COORDINATOR)
+    await edited(tg, preview)
+    assert await rounds_in(bot) == ["ជុំទី២ បានទទួលយក ខែវិច្ឆិកា ឆ្នាំ២០២៦"]
+    # In English, the same choices offer the English name; noted has its own.
+    await services.set_language(COORDINATOR["id"], "en")
+    guide = await tg.reply_to(COORDINATOR, "/openround")
+    guide = await step(tg, guide, "Cycle 1")
+    guide = await step(tg, guide, "📝 Noted")
+    guide = await step(tg, guide, "All themes")
+    guide = await step(tg, guide, labels(guide)[0])
+    assert "Use «Cycle 1 noted, November 2026»" in labels(guide), labels(guide)

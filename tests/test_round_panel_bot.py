@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import running
-from bot.domain.assessment import Colour
+from bot.domain.assessment import Colour, Round
 from bot.domain.audit import AuditAction
+from bot.domain.i18n import Translations
 from bot.domain.round_notices import reference
-from bot.domain.rounds import RoundChange
+from bot.domain.rounds import Panel, RoundChange
 from bot.services import Services
 from handlers import round_admin
 from handlers.callbacks import RoundAction, RoundButton
@@ -93,7 +94,7 @@ async def test_the_panel_shows_progress_and_acts_only_after_its_question(
     question = await edited(tg, panel)
     assert question.text.endswith(
         "<b>Publish the results? Members see them, and the working groups and "
-        "representatives are told.\nOnly 1 of 3 organisations rated (33 %); 3 of 3 "
+        "representatives are told.\nOnly 1 of 3 organisations rated (33 %). 3 of 3 "
         "recommendations have “not enough ratings”. Publish anyway?</b>"
     )
     answer = await press(tg, question, button(question, "Publish anyway"), COORDINATOR)
@@ -131,6 +132,55 @@ async def test_publishing_with_enough_participation_asks_without_a_warning(
     round_ = await services.assessments.round(1)
     assert round_ is not None
     assert round_.published
+
+
+async def test_when_everyone_rated_the_warning_names_only_the_missing_ratings(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """Both organisations rated, but too few for a colour: no "Only 2 of 2 (100 %)"."""
+    services: Services = bot.bot_data["services"]
+    reps = await coalition_with(bot, 2)
+    await open_round(tg, "c2 118.1-118.3", "All took part")
+    for rec in await services.assessments.items(1):
+        for person in reps:
+            await services.assessments.rate(person["id"], 1, rec, Colour.GREEN)
+    panel = await round_panel(tg, 1)
+    _, panel = await confirmed(tg, panel, "Close", "Yes, close")
+    assert await press(tg, panel, button(panel, "Publish"), COORDINATOR) == ""
+    question = await edited(tg, panel)
+    assert question.text.endswith(
+        "are told.\n3 of 3 recommendations have “not enough ratings”. Publish anyway?</b>"
+    )
+    assert labels(question) == ["Publish anyway", "Back"]
+
+
+def test_the_publish_warning_has_only_the_clauses_that_hold() -> None:
+    """Few organisations, most recommendations without a colour, or both; in both languages."""
+    round_ = Round(1, "R", 2, "c2", None, open=False, published=False, size=10)
+    few = Panel(round_, (), rated=2, total=5, not_enough=0)
+    unrated = Panel(round_, (), rated=5, total=5, not_enough=6)
+    both = Panel(round_, (), rated=1, total=5, not_enough=9)
+    translations = Translations.load("en")
+    en, km = translations.localizer("en"), translations.localizer("km")
+    warning = round_admin._publish_warning
+    assert warning(en, few) == "Only 2 of 5 organisations rated (40 %). Publish anyway?"
+    assert warning(en, unrated) == (
+        "6 of 10 recommendations have “not enough ratings”. Publish anyway?"
+    )
+    assert warning(en, both) == (
+        "Only 1 of 5 organisations rated (20 %). 9 of 10 recommendations have “not enough "
+        "ratings”. Publish anyway?"
+    )
+    assert warning(km, few) == (
+        "មានតែអង្គការ ២ ក្នុងចំណោម ៥ ប៉ុណ្ណោះដែលបានវាយតម្លៃ (៤០ %)។ នៅតែផ្សព្វផ្សាយឬ?"
+    )
+    assert warning(km, unrated) == (
+        "អនុសាសន៍ ៦ ក្នុងចំណោម ១០ មាន «ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់»។ នៅតែផ្សព្វផ្សាយឬ?"
+    )
+    assert warning(km, both) == (
+        "មានតែអង្គការ ១ ក្នុងចំណោម ៥ ប៉ុណ្ណោះដែលបានវាយតម្លៃ (២០ %)។ "
+        "អនុសាសន៍ ៩ ក្នុងចំណោម ១០ មាន «ចំនួនការវាយតម្លៃមិនទាន់គ្រប់គ្រាន់»។ នៅតែផ្សព្វផ្សាយឬ?"
+    )
 
 
 async def test_two_presses_of_yes_publish_publish_once(

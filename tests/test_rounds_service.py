@@ -12,6 +12,7 @@ import pytest
 
 from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin, RoundDraft
 from bot.domain.coalition import Coalition
+from bot.domain.i18n import Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.outbox import Content
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
@@ -40,6 +41,7 @@ from tests.test_services_rules import rec
 BOSS, MEMBER, SECOND, OTHER, GUEST = 1, 2, 3, 4, 5
 R, G = Colour.RED, Colour.GREEN
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
+EN = Translations.load("en").localizer("en")
 
 
 @pytest.fixture
@@ -221,7 +223,7 @@ async def test_the_guide_asks_each_step_then_previews_the_round(
     services: Services, assessments: Assessments, clock: FakeClock
 ) -> None:
     catalog = services.catalog
-    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)
+    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH, EN)
     assert (start.result, start.guide, start.today) == (
         Guiding.ASK,
         Guide(),
@@ -238,30 +240,37 @@ async def test_the_guide_asks_each_step_then_previews_the_round(
         (GuideChoice.CLOSE_IN, 1, GuideStep.NAME),
     ]
     for choice, value, step in steps:
-        asked = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH)
+        asked = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH, EN)
         assert (asked.result, asked.draft_id, asked.today) == (Guiding.ASK, draft, start.today)
         assert asked.guide is not None
         assert asked.guide.step is step
     assert asked.guide == Guide(GuideStep.NAME, 2, "accepted", (land,), "2026-12-07")
-    done = await assessments.guide(BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH)
+    done = await assessments.guide(
+        BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH, EN
+    )
     assert (done.result, done.draft_id, done.guide) == (Guiding.PREVIEW, draft, None)
     assert done.opened is not None
     assert (done.opened.result, done.opened.round_id, done.opened.name) == (
         Opening.PREVIEW,
         draft,
-        "c2 accepted 2026-11",
+        "Cycle 2 accepted, November 2026",
     )
     expected = parse_scope(
         "c2 accepted land until 2026-12-07", catalog, PHNOM_PENH, dt.date(2026, 11, 23)
     )
     assert done.opened.scope == expected
     # Finished: its buttons are stale, and [Open] opens exactly that round.
-    again = await assessments.guide(BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH)
+    again = await assessments.guide(
+        BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH, EN
+    )
     assert again.result is Guiding.STALE
     opened = await assessments.confirm(BOSS, draft)
     assert opened.result is Opening.OPENED
     [round_] = await assessments.rounds()
-    assert (round_.name, round_.size) == ("c2 accepted 2026-11", len(expected.recommendation_ids))
+    assert (round_.name, round_.size) == (
+        "Cycle 2 accepted, November 2026",
+        len(expected.recommendation_ids),
+    )
     assert (round_.cycle, round_.scope, round_.closes_at) == (
         2,
         expected.description,
@@ -278,7 +287,7 @@ async def test_a_guide_button_of_another_step_person_or_value_is_stale(
     async def press(
         choice: GuideChoice, value: int = 0, draft: int = 0, actor: int = BOSS
     ) -> Guided:
-        return await assessments.guide(actor, draft, choice, value, catalog, PHNOM_PENH)
+        return await assessments.guide(actor, draft, choice, value, catalog, PHNOM_PENH, EN)
 
     draft = (await press(GuideChoice.START)).draft_id
     assert (await press(GuideChoice.RESPONSE, 1, draft)).result is Guiding.STALE  # other step
@@ -314,9 +323,11 @@ async def at_name_step(
 ) -> int:
     """A guide started and answered up to its last steps."""
     catalog = services.catalog
-    draft = (await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)).draft_id
+    draft = (
+        await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH, EN)
+    ).draft_id
     for choice, value in steps:
-        step = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH)
+        step = await assessments.guide(BOSS, draft, choice, value, catalog, PHNOM_PENH, EN)
         assert step.result is Guiding.ASK
     return draft
 
@@ -377,7 +388,7 @@ async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to
     )
     draft = await at_name_step(assessments, services, *nothing)
     refused = await assessments.guide(
-        BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH
+        BOSS, draft, GuideChoice.DEFAULT_NAME, 0, catalog, PHNOM_PENH, EN
     )
     assert (refused.result, refused.draft_id, refused.problem, refused.params) == (
         Guiding.PROBLEM,
@@ -390,7 +401,7 @@ async def test_a_typed_name_is_checked_and_a_scope_matching_nothing_goes_back_to
     assert refused.guide.step is GuideStep.THEMES
     assert slugs[lonely.id] in refused.guide.scope_words(slugs)
     # The draft itself went back: a theme button is answered again.
-    back = await assessments.guide(BOSS, draft, GuideChoice.THEME, land, catalog, PHNOM_PENH)
+    back = await assessments.guide(BOSS, draft, GuideChoice.THEME, land, catalog, PHNOM_PENH, EN)
     assert back.result is Guiding.ASK
     assert back.guide is not None
     assert back.guide.themes == tuple(sorted((lonely.id, land)))
@@ -832,7 +843,7 @@ async def test_the_guide_counts_its_days_in_the_coalitions_time_zone(
 ) -> None:
     clock.advance(hours=17)  # 19:00 UTC: already 24 November in Phnom Penh
     catalog = services.catalog
-    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH)
+    start = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH, EN)
     assert start.today == dt.date(2026, 11, 24)
     steps = (
         (GuideChoice.CYCLE, 2),
@@ -910,7 +921,7 @@ async def test_typed_text_answers_the_guide_only_at_its_typing_steps_and_for_hal
     assert await assessments.leave_guide(BOSS) is False
     assert await assessments.guide_text(BOSS, "A name", catalog, PHNOM_PENH) is None
     gone = await assessments.guide(
-        BOSS, dated.draft_id, GuideChoice.CANCEL, 0, catalog, PHNOM_PENH
+        BOSS, dated.draft_id, GuideChoice.CANCEL, 0, catalog, PHNOM_PENH, EN
     )
     assert gone.result is Guiding.STALE
 

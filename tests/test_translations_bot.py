@@ -227,7 +227,9 @@ async def test_export_then_import_changes_nothing(
     revision = services.catalog.revision
     for fmt in ("csv", "xlsx"):
         path = tmp_path / f"translations.{fmt}"
-        path.write_bytes(table(export_table(list(before)), fmt, sheet="km"))
+        path.write_bytes(
+            table(export_table(list(before), services.settings.timezone), fmt, sheet="km")
+        )
         outcome = await services.import_file(path)
         assert outcome.parsed.kind == "translations"
         assert outcome.parsed.errors == []
@@ -238,11 +240,17 @@ async def test_export_then_import_changes_nothing(
 
     # A reviewed row edited offline is imported with its provenance; the export says so.
     rows = list(
-        csv.reader(io.StringIO(table(export_table(list(before)), "csv").decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(
+                table(export_table(list(before), services.settings.timezone), "csv").decode(
+                    "utf-8-sig"
+                )
+            )
+        )
     )
     header = rows[0]
     edited_row = next(r for r in rows[1:] if r[header.index("status")] == "draft")
-    edited_row[header.index("text_km")] = "អត្ថបទថ្មី"
+    edited_row[header.index("text_km")] = CORRECTED
     edited_row[header.index("status")] = "reviewed"
     edited_row[header.index("reviewer")] = "Offline reviewer"
     path = tmp_path / "edited.csv"
@@ -265,7 +273,7 @@ async def test_export_then_import_changes_nothing(
         )
     ]
     assert (changed.text_km, changed.status, changed.reviewer) == (
-        "អត្ថបទថ្មី",
+        CORRECTED,
         TranslationStatus.REVIEWED,
         "Offline reviewer",
     )
@@ -490,11 +498,13 @@ async def test_a_coordinator_sends_a_translations_file_back_privately(
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
     before = await services.translating.store.export_rows()
-    exported = table(export_table(list(before)), "csv").decode("utf-8-sig")
+    exported = table(export_table(list(before), services.settings.timezone), "csv").decode(
+        "utf-8-sig"
+    )
     rows = list(csv.reader(io.StringIO(exported)))
     header = rows[0]
     draft = next(r for r in rows[1:] if r[header.index("status")] == "draft")
-    draft[header.index("text_km")] = "អត្ថបទថ្មី"
+    draft[header.index("text_km")] = CORRECTED
     edited_file = _csv(rows)
 
     # A translator is told to give it to a coordinator; nothing is stored.
@@ -518,7 +528,7 @@ async def test_a_coordinator_sends_a_translations_file_back_privately(
     answer = await next_private(tg, COORDINATOR_ID)
     assert answer.text == "Translations: 0 added, 1 updated, 0 unchanged."
     stored = [r.stored for r in await services.translating.store.export_rows() if r.stored]
-    assert [(s.text_km, s.translator) for s in stored] == [("អត្ថបទថ្មី", "Sreymom")]
+    assert [(s.text_km, s.translator) for s in stored] == [(CORRECTED, "Sreymom")]
     await tg.send_document("translations-km.csv", edited_file, user=COORDINATOR)
     answer = await next_private(tg, COORDINATOR_ID)
     assert answer.text == "Translations: 0 added, 0 updated, 1 unchanged."

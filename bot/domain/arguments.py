@@ -16,8 +16,9 @@ _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width 
 # Ids and round numbers: ASCII digits only (str.isdigit also accepts '²', which int() refuses),
 # and at most 15 of them (SQLite integers stop at 19 digits; Telegram ids have at most 13).
 _WHOLE = re.compile(r"[0-9]{1,15}")
-# The round word before a round's number is the number alone: 'round 2', 'វគ្គទី២', 'វគ្គ 2'.
-_ROUND_WORD = re.compile(r"(?:\bround|វគ្គ(?:ទី)?)\s*(?=[0-9])", re.IGNORECASE)
+# The round word before a round's number is the number alone: 'round 2', 'វគ្គទី២', 'វគ្គ 2',
+# also glued to the Khmer word after it ('វគ្គទី១ដីធ្លី': Khmer writes words without spaces).
+_ROUND = re.compile(r"(?:\bround|វគ្គ(?:ទី)?)\s*([0-9០-៩]{1,15})(?![0-9០-៩a-z_])", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
@@ -85,7 +86,7 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
     numbers: list[int] = []
     found: set[str] = set()
     rest: list[str] = []
-    for word in _ROUND_WORD.sub(" ", normalise(arguments(command))).split():
+    for word in _ROUND.sub(r" \1 ", normalise(arguments(command))).split():
         number = whole_number(word)
         meant = options.get(word.casefold())
         if number is not None:
@@ -99,10 +100,18 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
 
 def round_word(text: str) -> int | None:
     """The round a text names alone ('round 2', 'វគ្គទី២', 'វគ្គ ២'), else None."""
-    words = _ROUND_WORD.sub(" ", normalise(text)).split()
-    if len(words) != 1 or not _ROUND_WORD.search(normalise(text)):
-        return None
-    return whole_number(words[0])
+    asked, rest = round_and_rest(text)
+    return asked if not rest.strip() else None
+
+
+def round_and_rest(text: str) -> tuple[int | None, str]:
+    """The first round a text names ('វគ្គទី១ដីធ្លី' -> 1) and the text without it, as typed;
+    (None, the text) when it names none."""
+    found = _ROUND.search(unicodedata.normalize("NFC", text))
+    if found is None:
+        return None, text
+    typed = found.string
+    return whole_number(found.group(1)), f"{typed[: found.start()]} {typed[found.end() :]}"
 
 
 def cycle_word(word: str) -> int | None:

@@ -438,9 +438,19 @@ class Catalog:
                     i = j
                     break
             else:
-                kept.append(words[i])
+                kept.append(self._without_glued_cycle(words[i]))
                 i += 1
         return " ".join(kept)
+
+    @staticmethod
+    def _without_glued_cycle(word: str) -> str:
+        """A typed word without the cycle glued to it ('ជុំទី១ដីធ្លី' -> 'ដីធ្លី'; the cycle is
+        named after the words); any other word as typed."""
+        try:
+            cycle, rest = extract_cycle(normalize(word))
+        except MultipleCycles:
+            return word
+        return " ".join(rest.split()) if cycle is not None and rest.strip() else word
 
     def _only_filters(self, typed: str) -> bool:
         """True when these typed words are a filter and nothing else: a cycle, a State's

@@ -203,13 +203,19 @@ class UnreadableFile(ValueError):
         return l10n.message(self.message, self.params)
 
 
-def parse_file(path: Path, *, default_cycle: int | None = None) -> ParsedFile:
-    """Read a CSV or XLSX file of recommendations or of Khmer translations."""
-    return parse_table(_read_table(path), default_cycle=default_cycle)
+def parse_file(
+    path: Path, *, default_cycle: int | None = None, zone: dt.tzinfo = dt.UTC
+) -> ParsedFile:
+    """Read a CSV or XLSX file of recommendations or of Khmer translations (a date without
+    its offset is in `zone`, the coalition's time zone)."""
+    return parse_table(_read_table(path), default_cycle=default_cycle, zone=zone)
 
 
-def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None) -> ParsedFile:
-    """Check every row of a table whose first non-empty row is the header.
+def parse_table(
+    table: Iterable[list[str]], *, default_cycle: int | None = None, zone: dt.tzinfo = dt.UTC
+) -> ParsedFile:
+    """Check every row of a table whose first non-empty row is the header (a date without
+    its offset is in `zone`).
 
     The table is read lazily and refused (UnreadableFile) as soon as it has too many rows, so a
     hostile file is never read to its end.
@@ -250,7 +256,7 @@ def parse_table(table: Iterable[list[str]], *, default_cycle: int | None = None)
             row = (
                 _recommendation(line, cells, default_cycle)
                 if kind == "recommendations"
-                else _translation(line, cells, default_cycle)
+                else _translation(line, cells, default_cycle, zone)
             )
         except _BadRow as bad:
             parsed.errors.append(RowError(line, bad.message, bad.params))
@@ -339,7 +345,7 @@ def _recommendation(
 
 
 def _translation(
-    line: int, cells: dict[str, str], default_cycle: int | None
+    line: int, cells: dict[str, str], default_cycle: int | None, zone: dt.tzinfo
 ) -> TranslationRow | None:
     typed = _clean(cells.get("text_km", ""))
     if not typed:  # not translated yet (an export lists every recommendation): nothing to store
@@ -365,13 +371,14 @@ def _translation(
         status,
         _clean(cells.get("translator", ""))[:200],
         _clean(cells.get("reviewer", ""))[:200],
-        _when(cells.get("translated_at", "")),
-        _when(cells.get("reviewed_at", "")),
+        _when(cells.get("translated_at", ""), zone),
+        _when(cells.get("reviewed_at", ""), zone),
     )
 
 
-def _when(cell: str) -> dt.datetime | None:
-    """A date or moment as an export writes it (ISO), or nothing."""
+def _when(cell: str, zone: dt.tzinfo) -> dt.datetime | None:
+    """A date or moment as an export writes it ('2026-11-23 09:00' in `zone`; an older
+    export's ISO moment with its offset), or nothing."""
     text = cell.strip()
     if not text:
         return None
@@ -382,7 +389,7 @@ def _when(cell: str) -> dt.datetime | None:
             N_("unreadable date {value}: write it as 2026-11-30 or 2026-11-30T09:00"),
             value=repr(text),
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _clean(text: str) -> str:

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from bot.domain.model import RecNumber
 from bot.domain.text import normalize
 
+# Where a number ends: no digit and no Latin letter follows ('c2x' is no cycle). A Khmer letter
+# may follow: Khmer writes words without spaces ('ជុំទី១ដីធ្លី'), and `\b` never falls between a
+# digit and a Khmer letter (both are word characters).
+_NUMBER_END = r"(?![\da-z_])"
 # 'cycle 4', 'c4', and in Khmer 'វដ្តទី៤' or 'ជុំទី៤' / 'ជុំ ៤' (official Khmer usage: "UPR ជុំទី៤").
-_CYCLE = re.compile(r"(?:\bcycle\s*|\bc\s?|(?:វដ្ត|ជុំ)(?:ទី)?\s*)(\d{1,2})\b")
+_CYCLE = re.compile(rf"(?:\bcycle\s*|\bc\s?|(?:វដ្ត|ជុំ)(?:ទី)?\s*)(\d{{1,2}}){_NUMBER_END}")
 _ITEM = re.compile(
     r"(?<![\d.])(\d+)\.(\d+)"
-    r"(?:\s*(?:-|~|\bto\b|ដល់)\s*(?:(\d+)\.)?(\d+)\b)?"
+    rf"(?:\s*(?:-|~|\bto\b|ដល់)\s*(?:(\d+)\.)?(\d+){_NUMBER_END})?"
     r"(?![\d]|\.\d)"
 )
 _DIGIT = re.compile(r"\d")

@@ -11,6 +11,8 @@ import enum
 import json
 from dataclasses import dataclass, replace
 
+from bot.domain.i18n import Localizer
+
 
 class GuideStep(enum.StrEnum):
     """Where a coordinator is in opening a round through buttons."""
@@ -104,9 +106,16 @@ class Guide:
             return replace(self, step=GuideStep.DATE)
         return None
 
-    def default_name(self, today: dt.date) -> str:
-        """The name offered at the last step, the same in both languages: 'c2 accepted 2026-11'."""
-        return f"c{self.cycle} {self.response} {today:%Y-%m}".replace("  ", " ")
+    def default_name(self, today: dt.date, l10n: Localizer) -> str:
+        """The name offered at the last step, in the coordinator's language (the round keeps it
+        as chosen): 'Cycle 2 accepted, November 2026', 'ជុំទី២ បានទទួលយក ខែវិច្ឆិកា ឆ្នាំ២០២៦'."""
+        if self.response == "accepted":
+            name = l10n.gettext("Cycle {cycle} accepted, {month}")
+        elif self.response == "noted":
+            name = l10n.gettext("Cycle {cycle} noted, {month}")
+        else:
+            name = l10n.gettext("Cycle {cycle}, {month}")
+        return name.format(cycle=l10n.number(self.cycle), month=l10n.month(today))
 
     def scope_words(self, slugs: dict[int, str]) -> str:
         """The scope as /openround would be typed: 'c2 accepted land labour until 2027-03-31'."""

@@ -499,10 +499,20 @@ class Panel:
         return self.rated == 0 and self.ratings == 0
 
     @property
+    def few_rated(self) -> bool:
+        """Fewer than half the audience's organisations rated anything."""
+        return self.rated * 2 < self.total
+
+    @property
+    def mostly_not_enough(self) -> bool:
+        """More than half the recommendations have "not enough ratings"."""
+        return self.not_enough * 2 > self.round.size
+
+    @property
     def low_participation(self) -> bool:
-        """Fewer than half the audience's organisations rated anything, or more than half the
-        recommendations have "not enough ratings": publishing asks twice."""
-        return self.rated * 2 < self.total or self.not_enough * 2 > self.round.size
+        """Few organisations rated, or most recommendations lack ratings: publishing asks
+        twice."""
+        return self.few_rated or self.mostly_not_enough
 
 
 @dataclass(frozen=True)
@@ -680,9 +690,11 @@ class Assessments:
         value: int,
         catalog: Catalog,
         tz: dt.tzinfo,
+        l10n: Localizer,
     ) -> Guided:
         """A button of /openround's guide: start one, choose, go to the next step, or cancel
-        (coordinators only: NotAllowed otherwise). A button of another step is stale."""
+        (coordinators only: NotAllowed otherwise). A button of another step is stale; the
+        name offered at the last step is in the coordinator's language (`l10n`)."""
         await self.coalition.require_coordinator(actor)
         now = self.clock.now()
         today = now.astimezone(tz).date()
@@ -701,7 +713,7 @@ class Assessments:
             await self.repository.drop_draft(draft_id, actor)
             return Guided(Guiding.CANCELLED, draft_id)
         if choice is GuideChoice.DEFAULT_NAME:
-            return await self._finish(draft, draft.guide.default_name(today), catalog, tz)
+            return await self._finish(draft, draft.guide.default_name(today, l10n), catalog, tz)
         cycles = {c.number for c in catalog.cycles}
         chosen = draft.guide.choose(choice, value, cycles, set(catalog.themes_by_id), today)
         if chosen is None:  # a value that was never offered
@@ -1434,23 +1446,16 @@ class Assessments:
         """Whether a prompt to this person is still on its way (its message id is unknown)."""
         return await self.repository.prompt_unsent(user_id, self.clock.now())
 
-    async def shows_colours(self, viewer: int | None, round_: Round, rec_id: int) -> bool:
-        """May a card show this recommendation's colours, or only how many have rated? No
-        herding, as polls hide results until one votes: a group's card (viewer None) once the
-        round is published; in private also a coordinator, and a member whose organisation
-        has rated it."""
+    async def shows_colours(self, viewer: int | None, round_: Round) -> bool:
+        """May a card show this recommendation's colours, or only how many have rated? Everyone
+        once the round is closed and published; before, only a coordinator in private (viewer
+        None: a group's card): with few raters a member could deduce another organisation's
+        colour from the counts."""
         if round_.published and not round_.open:
             return True
         if viewer is None:
             return False
-        person = await self.coalition.person(viewer)
-        if person is None:
-            return False
-        if person.role is Role.COORDINATOR:
-            return True
-        if person.organisation_id is None:
-            return False
-        return rec_id in await self.repository.own(round_.id, person.organisation_id)
+        return await self.coalition.role(viewer) is Role.COORDINATOR
 
     async def may_see_results(self, user_id: int, round_: Round) -> bool:
         """Coordinators always; members once a closed round is published; guests never."""

@@ -4,6 +4,7 @@ cell goes through: nothing a member types can break the file or run in a spreads
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # The most one cell holds in Excel; beyond it Excel calls the whole file damaged.
 MAX_CELL = 32_767
+
+
+def minute(at: dt.datetime | None, tz: dt.tzinfo) -> str:
+    """A moment as a spreadsheet reads it, in the coalition's time, to the minute:
+    '2026-11-23 09:00' ('' for none)."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
 
 
 def cell_text(value: str) -> str:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.domain.clock import Clock
 from bot.domain.coalition import Coalition
+from bot.domain.importer import N_, RowError, TranslationRow
 from bot.domain.membership import NotAllowed, Role
 from bot.domain.model import RecNumber, Translation, TranslationStatus
 from bot.domain.search import Glossary, english_key
@@ -261,6 +262,44 @@ def check_text(text: str, english: str) -> Problem | None:
     if len(stripped) * SHORTEST_SHARE < len(english.strip()):
         return Problem.TOO_SHORT
     return None
+
+
+# Why a row of a translations file is refused: the chat's reasons, said of a file's row.
+_ROW_PROBLEMS = {
+    Problem.EMPTY: N_("the Khmer text has only invisible characters"),
+    Problem.NO_KHMER: N_("the Khmer text has no Khmer letters"),
+    Problem.NOT_KHMER: N_(
+        "the Khmer text is mostly signs or letters of another script, not Khmer text"
+    ),
+    Problem.MOSTLY_ENGLISH: N_(
+        "the Khmer text looks like the English text, not a Khmer translation (names and "
+        "numbers may stay in Latin letters)"
+    ),
+    Problem.TOO_LONG: N_("the Khmer text is too long: at most {limit} characters"),
+    Problem.MARKUP: N_("the Khmer text has HTML tags: write plain text"),
+    Problem.TOO_SHORT: N_(
+        "the Khmer text is far shorter than the English text, so it cannot be its whole "
+        "translation"
+    ),
+}
+
+
+def check_rows(
+    rows: Sequence[TranslationRow], english: Callable[[TranslationRow], str | None]
+) -> tuple[list[TranslationRow], list[RowError]]:
+    """A translations file's rows checked as a text typed to /translate is (`english`: the
+    row's recommendation's English text, None when unknown: storing reports it): the good
+    rows, and why each bad one is refused, by its line."""
+    good: list[TranslationRow] = []
+    errors: list[RowError] = []
+    for row in rows:
+        text_en = english(row)
+        problem = None if text_en is None else check_text(row.text_km, text_en)
+        if problem is None:
+            good.append(row)
+        else:
+            errors.append(RowError(row.line, _ROW_PROBLEMS[problem], {"limit": str(MAX_CHARS)}))
+    return good, errors
 
 
 def glossary_terms(text_en: str, glossary: Glossary) -> tuple[tuple[str, str], ...]:
