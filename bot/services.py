@@ -189,6 +189,8 @@ class Services:
         self.rate_limiter = RateLimiter(clock, settings.rate_limit_per_minute)
         self._catalog = catalog
         self._refresh_lock = asyncio.Lock()
+        # Khmer texts saved in chat while a refresh reads the database, to put in its catalog.
+        self._saved_meanwhile: list[tuple[int, Translation | None, int]] | None = None
         # The word index of the start-up catalog, built in a worker thread after start-up.
         self._indexing: asyncio.Task[None] | None = None
         self.search_wait = SEARCH_WAIT
@@ -278,6 +280,8 @@ class Services:
         self._catalog.update_khmer(rec_id, khmer)
         if revision is not None and revision == self._catalog.revision + 1:
             self._catalog.revision = revision
+        if revision is not None and self._saved_meanwhile is not None:
+            self._saved_meanwhile.append((rec_id, khmer, revision))
 
     def _english_of(self, rec_id: int) -> str | None:
         rec = self._catalog.by_id.get(rec_id)
@@ -288,18 +292,29 @@ class Services:
         async with self._refresh_lock:
             if await self.catalog_repository.revision() == self._catalog.revision:
                 return False
-            snapshot = await self.catalog_repository.snapshot()
-            # A cycle a coordinator made current in chat outranks the CURRENT_CYCLE setting.
-            chosen = await self.report_store.current_cycle()
-            self._catalog = await asyncio.to_thread(
-                Catalog,
-                snapshot.recommendations,
-                snapshot.themes,
-                snapshot.cycles,
-                self._catalog.glossary,
-                current_cycle=chosen or self.settings.current_cycle,
-                revision=snapshot.revision,
-            )
+            saved: list[tuple[int, Translation | None, int]] = []
+            self._saved_meanwhile = saved
+            try:
+                snapshot = await self.catalog_repository.snapshot()
+                # A cycle a coordinator made current in chat outranks the CURRENT_CYCLE setting.
+                chosen = await self.report_store.current_cycle()
+                catalog = await asyncio.to_thread(
+                    Catalog,
+                    snapshot.recommendations,
+                    snapshot.themes,
+                    snapshot.cycles,
+                    self._catalog.glossary,
+                    current_cycle=chosen or self.settings.current_cycle,
+                    revision=snapshot.revision,
+                )
+            finally:
+                self._saved_meanwhile = None
+            self._catalog = catalog
+            # Texts saved in chat after the snapshot was read would be lost with the old
+            # catalog until the next refresh: put them in the new one too.
+            for rec_id, khmer, revision in saved:
+                if revision > snapshot.revision:
+                    self._khmer_saved(rec_id, khmer, revision)
             log.info("catalog reloaded: %d recommendations", len(snapshot.recommendations))
             return True
 

@@ -32,6 +32,10 @@ _REFUSALS = {
         "Your organisation's membership of the coalition is paused, so it cannot rate for now. "
         "Contact a coordinator."
     ),
+    Refusal.PAUSED_MEMBER: N_(
+        "Your organisation's membership of the coalition is paused, so this is not available to "
+        "it for now. Contact a coordinator."
+    ),
     Refusal.MEMBERS_ONLY: N_(
         "This is for the coalition's member organisations: to join, ask a coordinator for an "
         "invite link for your organisation. Meanwhile you can look recommendations up: send /help."

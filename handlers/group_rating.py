@@ -196,9 +196,7 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
         Tapped.NOT_A_RATER: only_representatives(l10n),
         Tapped.PAUSED: only_representatives(l10n, MembershipPaused()),
         Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
-        Tapped.NOT_IN_ROUND: l10n.gettext(
-            "This recommendation is not part of this round any more."
-        ),
+        Tapped.NOT_IN_ROUND: l10n.gettext("This recommendation is not part of this round."),
     }.get(tap.result)
     if refusal is not None:
         await query.answer(refusal, show_alert=True)

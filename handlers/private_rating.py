@@ -251,9 +251,7 @@ async def _answer_reason(
         Reasoned.NOT_A_RATER: only_representatives(l10n),
         Reasoned.PAUSED: only_representatives(l10n, MembershipPaused()),
         Reasoned.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
-        Reasoned.NOT_IN_ROUND: l10n.gettext(
-            "This recommendation is not part of this round any more."
-        ),
+        Reasoned.NOT_IN_ROUND: l10n.gettext("This recommendation is not part of this round."),
         Reasoned.EMPTY: l10n.gettext(
             "That reason is empty: nothing was saved. Type a few words (to delete a reason, "
             "tap 🗑 on the card in /myratings)."
@@ -541,7 +539,7 @@ async def on_delete_reason(press: Press[DeleteReason], context: BotContext) -> N
         return
     except NotInRound:
         await press.query.answer(
-            l10n.gettext("This recommendation is not part of this round any more."),
+            l10n.gettext("This recommendation is not part of this round."),
             show_alert=True,
         )
         return

@@ -134,7 +134,7 @@ def card(
         lines.append(
             escape(
                 l10n.gettext("Themes: {themes}").format(
-                    themes="; ".join(t.name(l10n.language) for t in themes)
+                    themes=l10n.listing(t.name(l10n.language) for t in themes)
                 )
             )
         )

@@ -32,7 +32,7 @@ from bot.domain.rounds import (
     theme_blocks,
 )
 from bot.domain.services import DomainServices
-from bot.domain.spreadsheet import table
+from bot.domain.spreadsheet import collector_paused, table
 from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.access import Press
@@ -44,6 +44,7 @@ from handlers.callbacks import (
 from handlers.common import (
     BotContext,
     answering_not_allowed,
+    stale,
     thread_of,
 )
 from handlers.render import (
@@ -252,7 +253,7 @@ def _results_page(
             f"{escape(overall_label(l10n, row.overall))}\n"
             f"<i>{escape(short_text(l10n, row.recommendation))}</i>\n"
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
-            f"{escape(truncate(reasons_cell(row), 350))}".rstrip()
+            f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
     nav = []
     if page > 0:
@@ -291,6 +292,9 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
+        return
+    except UnknownGroup:  # a forged button: no such working group
+        await press.query.answer(stale(press.l10n), show_alert=True)
         return
     await press.query.answer()
     text, markup = _results_page(press.l10n, rows, round_.id, press.data.page, press.data.group)
@@ -354,26 +358,27 @@ async def export_table(
     private: bool = True,
 ) -> tuple[Round, bytes]:
     """A round's results as CSV or XLSX bytes (every working group's block, or one's)."""
-    if by_theme:  # themes keep the coalition-wide colours
-        round_, rows = await services.assessments.results(
-            user_id, round_id, services.catalog, private=private
+    with collector_paused():  # hundreds of thousands of new tuples, none in a cycle
+        if by_theme:  # themes keep the coalition-wide colours
+            round_, rows = await services.assessments.results(
+                user_id, round_id, services.catalog, private=private
+            )
+            blocks = theme_blocks(services.catalog, rows, l10n.language)
+        else:  # each working group's block is that group's own judgement
+            # /export 1 xlsx land: that group's block only
+            groups = [group] if group else await services.coalition.working_groups()
+            round_, everyone, by_group = await services.assessments.group_tables(
+                user_id, round_id, services.catalog, groups, private=private
+            )
+            blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+        first = blocks
+        if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
+            coalition = [replace(row, coalition=row.overall) for row in everyone]
+            first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
+        # A large table must not stall chats: it is written in a worker thread.
+        content = await asyncio.to_thread(
+            _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
         )
-        blocks = theme_blocks(services.catalog, rows, l10n.language)
-    else:  # each working group's block is that group's own judgement
-        # /export 1 xlsx land: that group's block only
-        groups = [group] if group else await services.coalition.working_groups()
-        round_, everyone, by_group = await services.assessments.group_tables(
-            user_id, round_id, services.catalog, groups, private=private
-        )
-        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
-    first = blocks
-    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
-        coalition = [replace(row, coalition=row.overall) for row in everyone]
-        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
-    # A large table must not stall chats: it is written in a worker thread.
-    content = await asyncio.to_thread(
-        _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
-    )
     return round_, content
 
 

@@ -100,7 +100,7 @@ def _members_help(
 ) -> list[str]:
     """Rating and strategies: for members and coordinators."""
     groups_text = group_names(l10n, groups)
-    days_before = ", ".join(l10n.number(d) for d in nudges[0]) or "—"
+    days_before = l10n.counted_days(nudges[0]) or "—"
     nudge_time = l10n.time(nudges[1])
     return [
         "",
@@ -152,7 +152,7 @@ def _members_help(
         escape(
             l10n.gettext(
                 "I remind the group's chat and the responsible organisations of each action in "
-                "/strategy {days} days before it is due, on the day and weekly while overdue "
+                "/strategy {days} before it is due, on the day and weekly while overdue "
                 "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
             ).format(days=days_before, time=nudge_time)
         ),

@@ -128,7 +128,7 @@ def _counts_line(l10n: Localizer, group: WorkingGroup, counts: StrategyCounts) -
     if counts.overdue:
         parts.append(l10n.gettext("overdue: {count}").format(count=l10n.number(counts.overdue)))
     detail = " · ".join(parts) if parts else l10n.gettext("no actions")
-    return f"<b>{escape(group.name(l10n.language))}</b>: {escape(detail)}"
+    return l10n.labelled(f"<b>{escape(group.name(l10n.language))}</b>", escape(detail))
 
 
 @answering_not_allowed
@@ -234,7 +234,7 @@ def card_text(
         for change in action.history if full else action.history[-HISTORY:]:
             note = f" — {note_of(change.note)}" if change.note else ""
             lines.append(
-                escape(f"{l10n.date(local_day(change.at))}: {change_label(l10n, change)}")
+                escape(l10n.labelled(l10n.date(local_day(change.at)), change_label(l10n, change)))
                 + escape(note)
             )
     return "\n".join(lines)
@@ -463,7 +463,7 @@ async def on_file(update: Update, context: BotContext) -> None:
             if error.sheet
             else l10n.gettext("line {line}").format(line=l10n.number(error.line))
         )
-        lines.append(escape(f"• {where}: {error.translated(l10n)}"))
+        lines.append(escape("• " + l10n.labelled(where, error.translated(l10n))))
     if len(errors) > LISTED_ERRORS:
         more = len(errors) - LISTED_ERRORS
         lines.append(escape(l10n.gettext("… and {count} more").format(count=l10n.number(more))))

@@ -99,7 +99,7 @@ def _heading(l10n: Localizer, context: BotContext, rec_id: int) -> tuple[str, st
         return "?", ""
     catalog = context.services.catalog
     states = ", ".join(s.name(l10n.language) for s in catalog.states_of(rec))
-    themes = "; ".join(t.name(l10n.language) for t in catalog.themes_of(rec))
+    themes = l10n.listing(t.name(l10n.language) for t in catalog.themes_of(rec))
     head = f"<b>{escape(str(rec.number))}</b> · {escape(cycle_name(l10n, rec.cycle))}"
     details = " · ".join(escape(truncate(x, 120)) for x in (states, themes) if x)
     return head + (f"\n<i>{details}</i>" if details else ""), rec.text_en
@@ -726,7 +726,7 @@ def import_text(l10n: Localizer, outcome: ImportOutcome) -> str:
     ]
     for error in errors[:10]:
         where = l10n.gettext("line {line}").format(line=l10n.number(error.line))
-        lines.append(f"• {where}: {error.translated(l10n)}")
+        lines.append("• " + l10n.labelled(where, error.translated(l10n)))
     if len(errors) > 10:
         more = len(errors) - 10
         lines.append(l10n.gettext("… and {count} more").format(count=l10n.number(more)))

@@ -71,7 +71,7 @@ async def test_an_imported_translation_loses_its_invisible_characters(
     await tg.send_document("translations-km.csv", _csv(rows), user=KHMER_COORDINATOR)
     answer = await next_private(tg, COORDINATOR_ID)
     assert answer.text.startswith("មិនបានរក្សាទុកអ្វីទេ")
-    assert "• ជួរទី៣: អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
+    assert "• ជួរទី៣៖ អត្ថបទខ្មែរមានតែតួអក្សរដែលមើលមិនឃើញ" in answer.text
     assert await services.translating.store.export_rows() == before
 
     rows[2][text_km] = ""  # not translated yet

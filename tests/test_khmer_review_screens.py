@@ -164,10 +164,10 @@ def test_khmer_wording_of_closings_notices_and_buttons() -> None:
     assert KM.gettext("That was a search") == "🔎 ខ្ញុំចង់ស្វែងរក មិនមែនហេតុផលទេ"
     reminders = KM.gettext(
         "I remind the group's chat and the responsible organisations of each action in "
-        "/strategy {days} days before it is due, on the day and weekly while overdue "
+        "/strategy {days} before it is due, on the day and weekly while overdue "
         "({time}): answer with ✅ ⏳ ⛔ 📅 and, if you like, a note."
     )
-    assert "ក្នុង /strategy ៖ {days} ថ្ងៃមុនផុតកំណត់" in reminders
+    assert "ក្នុង /strategy {days} មុនផុតកំណត់" in reminders
     every = [
         KM.gettext(m)
         for m in (

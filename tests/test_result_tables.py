@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain.assessment import Colour, Distribution, Overall
 from bot.domain.catalog import Catalog
-from bot.domain.i18n import Localizer
+from bot.domain.i18n import Localizer, Translations
 from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
 from bot.domain.rounds import (
     ResultRow,
@@ -48,10 +48,12 @@ def row(
 def test_a_reasons_cell_names_organisations_only_when_given() -> None:
     dummy = Recommendation(1, 2, RecNumber(1, 1), "t", (), Response.ACCEPTED)
     named = row(dummy, reasons=(("ADHOC", R, "No law yet."), ("CCHR", OR, ""), (None, G, "")))
-    assert reasons_cell(named) == "ADHOC: 🔴 No law yet.; CCHR: 🟠"
+    english, khmer = (Translations.load("en").localizer(x) for x in ("en", "km"))
+    assert reasons_cell(english, named) == "ADHOC: 🔴 No law yet.; CCHR: 🟠"
+    assert reasons_cell(khmer, named) == "ADHOC៖ 🔴 No law yet. · CCHR៖ 🟠"  # Khmer punctuation
     anonymous = row(dummy, reasons=((None, R, "No law yet."), (None, OR, ""), (None, G, "ok")))
-    assert reasons_cell(anonymous) == "🔴 No law yet.; 🟢 ok"
-    assert reasons_cell(row(dummy)) == ""
+    assert reasons_cell(english, anonymous) == "🔴 No law yet.; 🟢 ok"
+    assert reasons_cell(english, row(dummy)) == ""
 
 
 def test_the_export_grid_per_working_group(services: Services, catalog: Catalog) -> None:

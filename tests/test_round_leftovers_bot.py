@@ -14,6 +14,8 @@ from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage, visible_length
 from tests.test_charts import bars_in
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_refusals_reproduced_bot import PAUSED as PAUSED_MEMBER
+from tests.test_refusals_reproduced_bot import PAUSED_KM as PAUSED_MEMBER_KM
 from tests.test_rounds_bot import GUEST, coalition_with, open_round, rep
 
 PAUSED = (
@@ -72,13 +74,13 @@ async def test_a_paused_organisations_representative_is_told_the_membership_is_p
     await services.set_language(other["id"], "km")
     # A colour tap on a card sent before the pause, /rate, a ✍ deep link, /myratings.
     assert await press(tg, card, button(card, "🔴"), member) == PAUSED
-    assert (await tg.reply_to(member, "/rate")).text == PAUSED
+    assert (await tg.reply_to(member, "/rate")).text == PAUSED_MEMBER  # as /results says
     assert (await tg.reply_to(member, "/myratings")).text == PAUSED
     link = f"/start r1_{rec_id(services, '118.1')}"
     assert (await tg.reply_to(member, link)).text == PAUSED
     # In Khmer.
     assert await press(tg, khmer_card, button(khmer_card, "🟢"), other) == PAUSED_KM
-    assert (await tg.reply_to(other, "/rate")).text == PAUSED_KM
+    assert (await tg.reply_to(other, "/rate")).text == PAUSED_MEMBER_KM
     assert (await tg.reply_to(other, link)).text == PAUSED_KM
     assert await services.assessments.repository.ratings(1) == []
 

@@ -439,7 +439,7 @@ async def test_a_round_closes_on_its_date_and_stale_cards_say_so(
     assert opened.text.startswith("Round 1 «Short round» is open: 2 recommendations")
     card = await tg.reply_to(member, "/rate")
     assert await press(tg, tg.carrying(card, "vr:1:999999"), "vr:1:999999", member) == (
-        "This recommendation is not part of this round any more."
+        "This recommendation is not part of this round."
     )
     clock.advance(days=8)  # past 30 November 23:59 Phnom Penh time
     await flush(bot)

@@ -1,12 +1,14 @@
 """Every file the bot writes survives hostile text: no broken XLSX, no live formula."""
 
 import csv
+import gc
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.domain.assessment import Colour
-from bot.domain.spreadsheet import MAX_CELL, cell_text, csv_cell, table
+from bot.domain.spreadsheet import MAX_CELL, cell_text, collector_paused, csv_cell, table
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID
@@ -105,3 +107,23 @@ def test_the_sanitiser_removes_what_xml_forbids_and_keeps_the_rest() -> None:
     assert csv_cell("1-1") == "1-1"
     book = load_workbook(io.BytesIO(table([["a\ud800", '=HYPERLINK("x")']], "xlsx"))).active
     assert [(c.value, c.data_type) for c in book[1]] == [("a", "s"), ('=HYPERLINK("x")', "s")]
+
+
+def test_the_collector_is_paused_while_tables_are_built_and_back_after_the_last() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # an overlapping build
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first is still building
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="broken"), collector_paused():
+        raise ValueError("broken")  # a failed build turns it back on too
+    assert gc.isenabled()
+    gc.disable()  # someone else had it off: it stays off
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -49,7 +49,7 @@ async def test_a_file_row_the_chat_would_refuse_is_refused_by_its_line_in_khmer(
     )
     assert tags != "the Khmer text has HTML tags: write plain text"  # said in Khmer
     line = km.gettext("line {line}")
-    assert f"• {line.format(line=km.number(protocol + 1))}" in answer.text
+    assert f"• {line.format(line=km.number(protocol + 1))}៖ {tags}" in answer.text  # Khmer colon
     assert tags in answer.text
     assert short in answer.text
     assert answer.text.index(tags) < answer.text.index(short)  # by line

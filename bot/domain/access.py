@@ -35,6 +35,8 @@ class Refusal(enum.Enum):
     REPRESENTATIVES_ONLY = "representatives only"
     COORDINATORS_DO_NOT_RATE = "coordinators do not rate"  # representatives rate
     MEMBERSHIP_PAUSED = "membership paused"  # a representative of a deactivated organisation
+    # ... asking for what members see (results, rounds, strategy): not told it cannot rate
+    PAUSED_MEMBER = "paused member"
     MEMBERS_ONLY = "members only"
     PRIVATE_ONLY = "private only"
     GROUP_ONLY = "group only"
@@ -80,14 +82,15 @@ class Gate:
         role = person.role if person is not None else Role.GUEST
         if access is Access.COORDINATOR and role is not Role.COORDINATOR:
             return Refusal.COORDINATORS_ONLY
-        paused = person is not None and person.organisation_id is not None
-        if (
-            paused
-            and person is not None
+        paused = (
+            person is not None
+            and person.organisation_id is not None
             and not person.organisation_active
-            and (access is Access.RATER or (access is Access.MEMBER and role is Role.GUEST))
-        ):
+        )
+        if paused and access is Access.RATER:
             return Refusal.MEMBERSHIP_PAUSED
+        if paused and access is Access.MEMBER and role is Role.GUEST:
+            return Refusal.PAUSED_MEMBER
         if (
             access is Access.TRANSLATOR
             and role is not Role.COORDINATOR

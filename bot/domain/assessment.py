@@ -110,7 +110,7 @@ class RoundClosed(Exception):
 
 
 class NotInRound(Exception):
-    """The recommendation is not (or no longer) in the round."""
+    """The recommendation is not in the round (a round keeps the recommendations it opened with)."""
 
 
 @dataclass(frozen=True)

@@ -97,11 +97,16 @@ def load_glossary(path: Path = GLOSSARY_FILE) -> Glossary:
 
     A row's `khmer` and `english` hold ';'-separated spellings; `kind` is `term` (Khmer words
     and their English equivalents), `synonym` (the same, and its English spellings all mean
-    the same) or `state` (Khmer and English names of the State whose ISO code comes first).
+    the same), `state` (Khmer and English names of the State whose ISO code comes first) or
+    `agreed` (not searched: the Khmer term translators use for these English entries). A
+    term's or synonym's first Khmer spelling is the agreed term for its English entries,
+    unless an `agreed` row or an earlier row gives one.
     """
     pairs: list[tuple[str, list[str]]] = []
     synonyms: list[list[str]] = []
     states: list[tuple[str, str]] = []
+    agreed: list[tuple[str, str]] = []
+    preferred: list[tuple[str, str]] = []
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             khmer = [k for k in row["khmer"].split(";") if k.strip()]
@@ -111,10 +116,16 @@ def load_glossary(path: Path = GLOSSARY_FILE) -> Glossary:
                 code, *aliases = english
                 states += [(name, code) for name in (*khmer, *aliases)]
                 continue
+            if kind == "agreed":
+                preferred += [(e, khmer[0]) for e in english]
+                continue
+            agreed += [(e, khmer[0]) for e in english if khmer]
             pairs += [(k, english) for k in khmer]
             if kind == "synonym":
                 synonyms.append(english)
-    return Glossary.build(pairs, KHMER_STOPWORDS, synonyms=synonyms, states=states)
+    return Glossary.build(
+        pairs, KHMER_STOPWORDS, synonyms=synonyms, states=states, agreed=[*preferred, *agreed]
+    )
 
 
 def load_cycles(path: Path = CYCLES_FILE) -> list[Cycle]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,29 @@ class Localizer:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural message for n, in the reader's language."""
         return self._translations.ngettext(singular, plural, n)
+
+    def labelled(self, label: str, value: str) -> str:
+        """'label: value' with the reader's colon (Khmer ៖)."""
+        # TRANSLATORS: a label and its value on one line, e.g. "Land: ⚪ 11" (Khmer: ៖).
+        return self.gettext("{label}: {value}").format(label=label, value=value)
+
+    def listing(self, items: Iterable[str]) -> str:
+        """The items of a list on one line, with the reader's separator ('a; b', 'a · b')."""
+        # TRANSLATORS: what separates the items of a list on one line (Khmer: " · ").
+        return self.gettext("; ").join(items)
+
+    def counted_days(self, days: Iterable[int]) -> str:
+        """'14 days and 3 days': each count of days, the last joined with 'and'."""
+        said = [
+            self.ngettext("{count} day", "{count} days", d).format(count=self.number(d))
+            for d in days
+        ]
+        if len(said) < 2:
+            return "".join(said)
+        # TRANSLATORS: the last item of a list joined to the others: "14 days and 3 days".
+        return self.gettext("{items} and {last}").format(
+            items=self.listing(said[:-1]), last=said[-1]
+        )
 
     def digits(self, text: str) -> str:
         """The text with its digits in the reader's script: Khmer digits for a Khmer reader."""

@@ -38,6 +38,7 @@ from bot.domain.membership import (
     MembershipPaused,
     NotAllowed,
     Role,
+    UnknownGroup,
     WorkingGroup,
 )
 from bot.domain.model import Recommendation, Response, Theme
@@ -1474,8 +1475,13 @@ class Assessments:
         group_id: int | None = None,
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows: the whole coalition's, or one working group's (its list,
-        rated by its member organisations); organisation names only for coordinators."""
+        rated by its member organisations); organisation names only for coordinators.
+        UnknownGroup for a working group that does not exist (a forged button)."""
         round_, named = await self._viewer(user_id, round_id, private)
+        if group_id is not None and group_id not in {
+            g.id for g in await self.coalition.working_groups()
+        }:
+            raise UnknownGroup(str(group_id))
         return round_, await self._result_rows(round_, named, catalog, group_id)
 
     async def published_results(
@@ -1671,13 +1677,18 @@ def _rows(
     return rows
 
 
-def reasons_cell(row: ResultRow) -> str:
-    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members)."""
-    return "; ".join(
-        (f"{org}: " if org else "") + f"{colour.emoji} {reason}".strip()
+_EMOJI = {colour: colour.emoji for colour in Colour}  # read once, not per rating
+
+
+def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
+    """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members), with
+    the reader's colon and separator."""
+    said = (
+        (org, f"{_EMOJI[colour]} {reason}".strip())
         for org, colour, reason in row.reasons
         if reason or org
     )
+    return l10n.listing(l10n.labelled(org, text) if org else text for org, text in said)
 
 
 def export_rows(
@@ -1716,7 +1727,7 @@ def export_rows(
                 name,
                 texts[rec.id],
                 colour_label(l10n, row.overall),
-                reasons_cell(row),
+                reasons_cell(l10n, row),
                 *(d.count(c) for c in Colour),
             ]
             if not by_theme:

@@ -73,6 +73,8 @@ class Glossary:
     stopwords: frozenset[str] = frozenset()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     states: dict[str, str] = field(default_factory=dict)
+    # English entry -> the one Khmer term translators use for it (as written, spaces kept)
+    agreed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -82,9 +84,14 @@ class Glossary:
         *,
         synonyms: Iterable[Sequence[str]] = (),
         states: Iterable[tuple[str, str]] = (),
+        agreed: Iterable[tuple[str, str]] = (),
     ) -> Glossary:
         """A glossary from (Khmer term, English terms) pairs, Khmer filler words, groups of
-        English words that mean the same, and (name, State code) pairs."""
+        English words that mean the same, (name, State code) pairs and (English entry,
+        agreed Khmer term) pairs (the first pair of an entry wins)."""
+        chosen: dict[str, str] = {}
+        for en, km in agreed:
+            chosen.setdefault(normalize(en), " ".join(km.split()))
         km_to_en: dict[str, list[str]] = defaultdict(list)
         en_to_km: dict[str, list[str]] = defaultdict(list)
         for km, english in pairs:
@@ -107,6 +114,7 @@ class Glossary:
                 normalize(name).replace(" ", "") if _is_khmer_word(name) else normalize(name): code
                 for name, code in states
             },
+            chosen,
         )
 
     def phrases(self) -> set[str]:

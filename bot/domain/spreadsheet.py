@@ -3,11 +3,14 @@ cell goes through: nothing a member types can break the file or run in a spreads
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 # What XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
@@ -50,6 +53,34 @@ def sheet_title(name: str) -> str:
     """A worksheet name Excel accepts: no []:*?/\\ nor forbidden characters, at most 31."""
     title = " ".join(_SHEET_FORBIDDEN.sub("", cell_text(name)).split()).strip("'")
     return title[:31] or "Sheet"
+
+
+class _Pause:
+    """How many large builds run now, and whether the collector ran before the first."""
+
+    lock = threading.Lock()
+    builds = 0
+    was_enabled = True
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a large table is built: its hundreds of
+    thousands of new tuples hold no cycles, yet would start full collections that scan the whole
+    heap (a third of an export's time). On again after the last of overlapping builds, if it was
+    on before the first; memory is still freed as it is released."""
+    with _Pause.lock:
+        if _Pause.builds == 0:
+            _Pause.was_enabled = gc.isenabled()
+            gc.disable()
+        _Pause.builds += 1
+    try:
+        yield
+    finally:
+        with _Pause.lock:
+            _Pause.builds -= 1
+            if _Pause.builds == 0 and _Pause.was_enabled:
+                gc.enable()
 
 
 Rows = Sequence[Sequence[str | int]]

@@ -303,21 +303,32 @@ def check_rows(
 
 
 def glossary_terms(text_en: str, glossary: Glossary) -> tuple[tuple[str, str], ...]:
-    """The glossary's terms an English text contains: (English term, Khmer term), in the
-    order they first appear, each Khmer term once."""
-    stems = " " + " ".join(stem(w) for w in latin_words(normalize(text_en))) + " "
-    found: list[tuple[int, str, str]] = []
-    seen: set[str] = set()
-    for km, english in glossary.km_to_en.items():
-        for entry in english:
-            key = english_key(entry)
-            where = stems.find(f" {key} ") if key else -1
-            if where >= 0 and km not in seen:
-                seen.add(km)
-                found.append((where, entry.rstrip("*"), km))
-                break
-    found.sort()
-    return tuple((en, km) for _, en, km in found[:MAX_TERMS])
+    """The glossary's terms an English text contains, each with its one agreed Khmer term:
+    (English term, Khmer term) in the order they appear, each Khmer term once. The longest
+    phrase wins over the words it holds ("optional protocol", not "protocol")."""
+    words = latin_words(normalize(text_en))
+    stems = [stem(w) for w in words]
+    found: list[tuple[int, int, str, str]] = []  # (first word, words, English, Khmer)
+    for entry, km in glossary.agreed.items():
+        key = english_key(entry).split()
+        size = len(key)
+        prefix = entry.rstrip("*") if entry.endswith("*") else None
+        for at in range(len(stems) - size + 1):
+            if stems[at : at + size] == key or (
+                prefix is not None and " ".join(words[at : at + size]).startswith(prefix)
+            ):
+                found.append((at, size, " ".join(words[at : at + size]), km))
+    taken: set[int] = set()
+    chosen: list[tuple[int, str, str]] = []
+    for at, size, english, km in sorted(found, key=lambda f: (-f[1], f[0])):
+        span = set(range(at, at + size))
+        if not span & taken:
+            taken |= span
+            chosen.append((at, english, km))
+    terms: dict[str, str] = {}
+    for _, english, km in sorted(chosen):
+        terms.setdefault(km, english)
+    return tuple((english, km) for km, english in terms.items())[:MAX_TERMS]
 
 
 Changed = Callable[[int, Translation | None, int | None], None]
