@@ -142,10 +142,11 @@ class FairProcessor(BaseUpdateProcessor):
     Up to `queue` more wait their turn. Button presses (quick: they are answered outside the
     chat's flood limit, and a burst of votes must lose none) have their own lane per chat:
     `per_chat_buttons` at once, `button_queue` waiting. What a chat sends beyond that is dropped
-    (logged, never its content); a private sender or a button presser is told once a minute to
-    try again. An update counts as handled (and leaves
-    the inbox) when its handlers finished or it was dropped; on stop, what is still waiting or
-    outlives the grace period is left in the inbox for the next start.
+    (logged, never its content); a private sender is told once a minute to try again, and
+    every dropped button press at once (a cheap answer that stops its spinner). An update
+    counts as handled (and leaves the inbox) when its handlers finished or it was dropped; on
+    stop, what is still waiting or outlives the grace period is left in the inbox for the
+    next start.
     """
 
     def __init__(
@@ -244,12 +245,12 @@ class FairProcessor(BaseUpdateProcessor):
         if now - lane.last_log >= 60:
             log.info("chat %d is flooding: %d update(s) dropped", key, lane.dropped)
             lane.last_log, lane.dropped = now, 0
-        if (
-            isinstance(update, Update)
-            and (_is_button(update) or key > 0)
-            and now - lane.last_notice >= 60
-        ):
-            lane.last_notice = now
+        # A press's spinner turns until it is answered: each one is (cheap, outside the chat's
+        # flood limit). A private sender is told once a minute.
+        button = _is_button(update)
+        if isinstance(update, Update) and (button or (key > 0 and now - lane.last_notice >= 60)):
+            if not button:
+                lane.last_notice = now
             self._spawn(self._on_busy(update))
         self._handled(update)
 

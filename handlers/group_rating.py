@@ -201,33 +201,43 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     if refusal is not None:
         await query.answer(refusal, show_alert=True)
         return
-    org = tap.organisation
+    org, org_id = tap.organisation, tap.organisation_id
     await query.answer(
         l10n.gettext("{org} rated it {colour}.").format(org=org, colour=colour.emoji)
     )
+    if org_id is None:
+        return
+    # What follows uses the organisation the tap was recorded for: a pause or removal a
+    # moment later does not turn it into an error.
     if tap.ask_reason:
         origin = (message.chat.id, thread_of(message) or None)
         await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour, origin=origin)
     elif in_group and tap.result is Tapped.CHANGED:
-        await _recolour_prompt(context, l10n, user.id, round_id, rec_id, org)
+        await _recolour_prompt(context, l10n, user.id, round_id, rec_id, (org_id, org))
     # In private the card shows the rating and the reason is asked for at once (⏭ Next).
     rec = context.services.catalog.by_id.get(rec_id)
     if tap.round is None or rec is None:
         return
-    await lookup.edit(message, *await private_card(l10n, context, tap.round, rec, user.id))
-    org_id, _ = await context.services.assessments.rater(user.id)
+    card = await private_card(l10n, context, tap.round, rec, user.id, org_id=org_id)
+    await lookup.edit(message, *card)
     rating = (await context.services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is not None:
         await ask_now(message, l10n, context, user.id, round_id, rating, org)
 
 
 async def _recolour_prompt(
-    context: BotContext, l10n: Localizer, user_id: int, round_id: int, rec_id: int, org: str
+    context: BotContext,
+    l10n: Localizer,
+    user_id: int,
+    round_id: int,
+    rec_id: int,
+    rater: tuple[int, str],
 ) -> None:
     """The colour changed after the reason was asked for privately: the prompt says the
-    organisation's current colour (rewritten while it waits in the outbox, else edited)."""
+    organisation's current colour (rewritten while it waits in the outbox, else edited).
+    `rater` is the organisation (id, short name) the tap was recorded for."""
     assessments = context.services.assessments
-    org_id, _ = await assessments.rater(user_id)
+    org_id, org = rater
     rating = (await assessments.own(round_id, org_id)).get(rec_id)
     if rating is None:
         return

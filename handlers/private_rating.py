@@ -498,12 +498,20 @@ async def on_review(press: Press[Review], context: BotContext) -> None:
 
 
 async def private_card(
-    l10n: Localizer, context: BotContext, round_: Round, rec: Recommendation, user_id: int
+    l10n: Localizer,
+    context: BotContext,
+    round_: Round,
+    rec: Recommendation,
+    user_id: int,
+    *,
+    org_id: int | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A card in private: the counts, the organisation's own colour and reason, and buttons to
-    change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters."""
+    change the colour, write the reason (✍) or delete it (🗑). NotAllowed for non-raters
+    (unless `org_id` says whose card it is: a tap just recorded for it)."""
     assessments = context.services.assessments
-    org_id, _ = await assessments.rater(user_id)
+    if org_id is None:
+        org_id, _ = await assessments.rater(user_id)
     rating = (await assessments.own(round_.id, org_id)).get(rec.id)
     lines = [await rating_card(l10n, context, round_, rec, viewer=user_id)]
     if rating is not None:

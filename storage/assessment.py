@@ -23,6 +23,7 @@ from bot.domain.assessment import (
     Said,
 )
 from bot.domain.audit import AuditAction
+from bot.domain.membership import MembershipPaused, NotAllowed
 from bot.domain.outbox import Content, Outgoing
 from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.round_guide import Guide
@@ -509,14 +510,21 @@ class AssessmentRepository:
         organisation_id: int,
         colour: Colour,
         now: dt.datetime,
+        *,
+        rater: int | None = None,
     ) -> bool:
         """Record or change an organisation's rating; True if it was new. Kept in history.
 
         This runs for every tap: one read and at most two writes, in one trip to the database.
+        With `rater`, the same read checks that this person still represents the organisation
+        and that it is active (a removal or pause committed a moment before wins).
         """
 
         def work(db: Writer) -> bool:
-            row = db.execute(_OPEN_ITEM, (recommendation_id, organisation_id, round_id)).fetchone()
+            params = (recommendation_id, organisation_id, round_id, rater)
+            row = db.execute(_OPEN_ITEM, params).fetchone()
+            if rater is not None and row is not None:
+                _still_rates(row, organisation_id)
             current, reason = _open_item(row)
             if current == colour.value:
                 return False  # a double tap: nothing changes, nothing to record
@@ -1220,17 +1228,30 @@ async def _require_open_item(
 ) -> tuple[str | None, str | None]:
     """NotInRound or RoundClosed unless the recommendation is in this open round; else the
     organisation's current (colour, reason), (None, None) when it has not rated it."""
-    async with db.execute(_OPEN_ITEM, (rec_id, organisation_id, round_id)) as cursor:
+    async with db.execute(_OPEN_ITEM, (rec_id, organisation_id, round_id, None)) as cursor:
         return _open_item(await cursor.fetchone())
 
 
-# The round's status, whether the recommendation is in it, the organisation's rating of it.
+# The round's status, whether the recommendation is in it, the organisation's rating of it;
+# then the organisation of the person rating (?4, may be NULL) and whether it is active.
 _OPEN_ITEM = (
-    "SELECT r.status, i.recommendation_id, t.colour, t.reason FROM rounds AS r "
+    "SELECT r.status, i.recommendation_id, t.colour, t.reason, u.organisation_id, o.active "
+    "FROM rounds AS r "
     "LEFT JOIN round_items AS i ON i.round_id = r.id AND i.recommendation_id = ?1 "
     "LEFT JOIN ratings AS t ON t.round_id = r.id AND t.recommendation_id = ?1 "
-    "AND t.organisation_id = ?2 WHERE r.id = ?3"
+    "AND t.organisation_id = ?2 "
+    "LEFT JOIN users AS u ON u.user_id = ?4 "
+    "LEFT JOIN organisations AS o ON o.id = u.organisation_id WHERE r.id = ?3"
 )
+
+
+def _still_rates(row: Sequence[object], organisation_id: int) -> None:
+    """NotAllowed unless `_OPEN_ITEM`'s row says the person still represents this
+    organisation (not removed, not erased); MembershipPaused if it is paused."""
+    if row[4] != organisation_id:
+        raise NotAllowed
+    if not row[5]:
+        raise MembershipPaused
 
 
 def _open_item(row: Sequence[object] | None) -> tuple[str | None, str | None]:

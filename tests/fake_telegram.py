@@ -575,6 +575,10 @@ class FakeTelegram:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: stall.waiting >= count), timeout)
 
+    def release(self, method: str) -> None:
+        """Answer the held calls of `method` now and stop holding later ones."""
+        self._stalls.pop(method).released.set()
+
     def abandon(self, method: str) -> None:
         """The client that made the held calls is gone: drop them unrecorded, stop holding."""
         stall = self._stalls.pop(method)

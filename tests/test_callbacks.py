@@ -246,3 +246,37 @@ async def test_forged_truncated_and_oversized_data_get_one_polite_answer(
             answer = await tg.next_call("answerCallbackQuery", callback_query_id=query)
             assert answer.params.get("text") == polite, (language, data)
             assert str(answer.params.get("show_alert")).lower() == "true", data
+
+
+@pytest.fixture
+async def short_queue_bot(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The real bot whose chats may each keep only two button presses waiting."""
+    settings = make_settings(tg, db_path, rate_limit_per_minute=1_000_000)
+    async with running(
+        settings, clock, poll_timeout=1, limiter=loose_limiter(), button_queue=2
+    ) as app:
+        yield app
+    assert tg.unconsumed_errors() == []
+
+
+async def test_every_press_dropped_from_a_full_queue_is_answered_once(
+    tg: FakeTelegram, short_queue_bot: BotApplication
+) -> None:
+    anchor = await tg.reply_to(MEMBER, "/help")
+    tg.stall("answerCallbackQuery")  # the first 16 presses hold the chat's lane meanwhile
+    forged = [f"zz:{n}" for n in range(16 + 2 + 5)]
+    queries = [await tg.press(anchor, data, user=MEMBER) for data in forged]
+    await tg.stalled("answerCallbackQuery", 16 + 5)  # 16 running, 2 waiting, 5 told to wait
+    tg.release("answerCallbackQuery")
+    busy = "Many requests are waiting in this chat. Please try again in a minute."
+    texts = [
+        (await tg.next_call("answerCallbackQuery", callback_query_id=q)).params.get("text")
+        for q in queries
+    ]
+    assert texts.count(busy) == 5
+    answers = [
+        c.params["callback_query_id"] for c in tg.calls if c.method == "answerCallbackQuery"
+    ]
+    assert sorted(answers) == sorted(queries)  # each press answered once, none twice

@@ -377,8 +377,12 @@ class AssessmentStore(Protocol):
         organisation_id: int,
         colour: Colour,
         now: dt.datetime,
+        *,
+        rater: int | None = None,
     ) -> bool:
-        """Record or change an organisation's rating; True if it was new. Kept in history."""
+        """Record or change an organisation's rating; True if it was new. Kept in history.
+        With `rater`, NotAllowed / MembershipPaused unless that person still represents the
+        organisation and it is active, checked in the same transaction as the write."""
         ...
 
     async def set_reason(

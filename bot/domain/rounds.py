@@ -301,6 +301,9 @@ class Tap:
     round: Round | None = None
     # A first rating from a group card: ask for the reason in private (at most once a minute).
     ask_reason: bool = False
+    # The organisation the rating was recorded for: what follows the tap needs no new check
+    # (a pause a moment after the tap does not undo it).
+    organisation_id: int | None = None
 
 
 class Reasoned(enum.StrEnum):
@@ -1061,16 +1064,26 @@ class Assessments:
         self, user_id: int, round_id: int, rec_id: int, colour: Colour
     ) -> tuple[bool, str]:
         """Record the user's organisation's rating; (was it new, organisation short name)."""
-        org_id, short = await self.rater(user_id)
-        new = await self.repository.rate(round_id, rec_id, org_id, colour, self.clock.now())
+        new, _, short = await self._rate(user_id, round_id, rec_id, colour)
         return new, short
+
+    async def _rate(
+        self, user_id: int, round_id: int, rec_id: int, colour: Colour
+    ) -> tuple[bool, int, str]:
+        """(was it new, organisation id, short name). The write itself checks again that the
+        user still represents the active organisation: a pause or removal racing it wins."""
+        org_id, short = await self.rater(user_id)
+        new = await self.repository.rate(
+            round_id, rec_id, org_id, colour, self.clock.now(), rater=user_id
+        )
+        return new, org_id, short
 
     async def tap(
         self, user_id: int, round_id: int, rec_id: int, colour: Colour, *, in_group: bool
     ) -> Tap:
         """Record a tap on a rating button and say what came of it (refusals included)."""
         try:
-            new, short = await self.rate(user_id, round_id, rec_id, colour)
+            new, org_id, short = await self._rate(user_id, round_id, rec_id, colour)
         except MembershipPaused:
             return Tap(Tapped.PAUSED)
         except NotAllowed:
@@ -1082,14 +1095,14 @@ class Assessments:
         result = Tapped.RECORDED if new else Tapped.CHANGED
         if in_group:
             ask = new and self.reason_prompts.allow(user_id)
-            return Tap(result, short, ask_reason=ask)
+            return Tap(result, short, ask_reason=ask, organisation_id=org_id)
         # In private the bot asks at once: the next plain message is the reason (a newer
         # prompt replaces this one; it expires).
         now = self.clock.now()
         await self.repository.set_pending(
             user_id, round_id, rec_id, next_card=new, expires=now + PENDING_TTL, now=now
         )
-        return Tap(result, short, await self.repository.round(round_id))
+        return Tap(result, short, await self.repository.round(round_id), organisation_id=org_id)
 
     async def round(self, round_id: int) -> Round | None:
         """One round, or None."""
@@ -1685,7 +1698,9 @@ def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
         for org, colour, reason in row.reasons
         if reason or org
     )
-    return l10n.listing(l10n.labelled(org, text) if org else text for org, text in said)
+    # The reader's "label: value" form, looked up once for the row, not once per rating.
+    labelled = l10n.labelled("{label}", "{value}").format
+    return l10n.listing(labelled(label=org, value=text) if org else text for org, text in said)
 
 
 def export_rows(
