@@ -95,9 +95,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("results", N_("Results of a round, with a picture: /results 1"), _M),
     Command(
         "export",
-        N_(
-            "A round's table as a file: /export 1 xlsx (or csv; add themes or a group, as land)"
-        ),
+        N_("A round's table as a file: /export 1 xlsx (or csv; add themes or a group, as land)"),
         _M,
     ),
     Command(
