@@ -3,16 +3,12 @@ digits on every screen family; the search echo keeps the words as typed, in thei
 imported translation is cleaned as a typed one is; the newest of /translate and the round guide
 takes the typed text."""
 
-import csv
-import io
 import re
 
 from bot.domain.i18n import Translations
-from bot.domain.spreadsheet import table
 from bot.domain.strategy import ActionDraft
 from bot.domain.text import written_text
 from handlers.common import BotApplication
-from handlers.translations import export_table
 from tests.conftest import COORDINATOR_ID, GROUP, KHMER_MEMBER, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, buttons, edited, press
@@ -22,7 +18,7 @@ from tests.test_nudges_bot import answer, idle, linked_land_action, run_sweep
 from tests.test_round_opening_bot import rounds_in
 from tests.test_rounds_bot import coalition_with
 from tests.test_rules import services_of
-from tests.test_translations_bot import DRAFT, KHMER_COORDINATOR, _csv
+from tests.test_translations_bot import DRAFT, KHMER_COORDINATOR, _csv, exported_rows
 
 
 async def head(tg: FakeTelegram, user: dict, typed: str) -> str:  # type: ignore[type-arg]
@@ -53,15 +49,7 @@ async def test_an_imported_translation_loses_its_invisible_characters(
 ) -> None:
     services = services_of(bot)
     before = await services.translating.store.export_rows()
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                table(export_table(list(before), services.settings.timezone), "csv").decode(
-                    "utf-8-sig"
-                )
-            )
-        )
-    )
+    rows = exported_rows(before, services)
     header = rows[0]
     text_km = header.index("text_km")
     long_text = f" {DRAFT} {DRAFT}"  # 82.1's English text is long: so is a translation of it

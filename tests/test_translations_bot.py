@@ -12,7 +12,8 @@ from bot.domain.model import TranslationStatus
 from bot.domain.search import SearchIndex, english_term
 from bot.domain.spreadsheet import table
 from bot.domain.text import visible_text
-from bot.domain.translations import Coverage, Problem, Worker, check_text
+from bot.domain.translations import Coverage, ExportRow, Problem, Worker, check_text
+from bot.services import Services
 from handlers.callbacks import TranslateAction, TranslateStep
 from handlers.common import BotApplication
 from handlers.translations import coverage_text, export_table
@@ -239,15 +240,7 @@ async def test_export_then_import_changes_nothing(
     assert services.catalog.revision == revision
 
     # A reviewed row edited offline is imported with its provenance; the export says so.
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                table(export_table(list(before), services.settings.timezone), "csv").decode(
-                    "utf-8-sig"
-                )
-            )
-        )
-    )
+    rows = exported_rows(before, services)
     header = rows[0]
     edited_row = next(r for r in rows[1:] if r[header.index("status")] == "draft")
     edited_row[header.index("text_km")] = CORRECTED
@@ -484,6 +477,12 @@ async def test_appointed_by_reply_the_translator_is_named_at_once(
     assert "✖ Dara Sok" in [b["text"] for b in buttons(listing)]
 
 
+def exported_rows(before: list[ExportRow], services: Services) -> list[list[str]]:
+    """The translations export of `before` as CSV, read back into rows (the header first)."""
+    exported = table(export_table(before, services.settings.timezone), "csv")
+    return list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+
+
 def _csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
@@ -498,9 +497,7 @@ async def test_a_coordinator_sends_a_translations_file_back_privately(
     await tg.reply_to(TRANSLATOR, "/translate")
     await tg.reply_to(TRANSLATOR, DRAFT)
     before = await services.translating.store.export_rows()
-    exported = table(export_table(list(before), services.settings.timezone), "csv").decode(
-        "utf-8-sig"
-    )
+    exported = table(export_table(before, services.settings.timezone), "csv").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(exported)))
     header = rows[0]
     draft = next(r for r in rows[1:] if r[header.index("status")] == "draft")

@@ -7,15 +7,19 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.domain.spreadsheet import table
 from handlers.common import BotApplication
-from handlers.translations import export_table
 from tests.conftest import COORDINATOR_ID, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, press
 from tests.test_membership_notices_bot import next_private
 from tests.test_rules import services_of
-from tests.test_translations_bot import CORRECTED, KHMER_COORDINATOR, PROTOCOL, _csv
+from tests.test_translations_bot import (
+    CORRECTED,
+    KHMER_COORDINATOR,
+    PROTOCOL,
+    _csv,
+    exported_rows,
+)
 
 
 async def test_a_file_row_the_chat_would_refuse_is_refused_by_its_line_in_khmer(
@@ -23,15 +27,7 @@ async def test_a_file_row_the_chat_would_refuse_is_refused_by_its_line_in_khmer(
 ) -> None:
     services = services_of(bot)
     before = await services.translating.store.export_rows()
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                table(export_table(list(before), services.settings.timezone), "csv").decode(
-                    "utf-8-sig"
-                )
-            )
-        )
-    )
+    rows = exported_rows(before, services)
     header = rows[0]
     number, text_km = header.index("number"), header.index("text_km")
     line_of = {(r[0], r[number]): i for i, r in enumerate(rows) if i}  # line = index + 1
