@@ -313,13 +313,7 @@ def result_page(
     if result.unknown:
         lines.append(_not_understood(l10n, result))
     if pages > 1:
-        lines.append(
-            escape(
-                l10n.gettext("Page {page} of {pages}").format(
-                    page=l10n.number(page + 1), pages=l10n.number(pages)
-                )
-            )
-        )
+        lines.append(escape(page_label(l10n, page, pages)))
     lines.append("")
     start = page * PAGE_SIZE
     lines.extend(list_line(l10n, catalog, start + i + 1, rec) for i, rec in enumerate(shown))
@@ -629,15 +623,19 @@ def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int,
     return items[page * size : (page + 1) * size], page, pages
 
 
+def page_label(l10n: Localizer, page: int, pages: int) -> str:
+    """ "Page N of M" for the 0-based `page`, in the reader's digits."""
+    return l10n.gettext("Page {page} of {pages}").format(
+        page=l10n.number(page + 1), pages=l10n.number(pages)
+    )
+
+
 def page_turns(l10n: Localizer, page: int, pages: int) -> list[tuple[str, int]]:
     """◀ and ▶ around "page N of M" as (label, page it opens); none when all fits one page."""
     if pages <= 1:
         return []
-    where = l10n.gettext("Page {page} of {pages}").format(
-        page=l10n.number(page + 1), pages=l10n.number(pages)
-    )
     turns = [("◀", page - 1)] if page > 0 else []
-    turns.append((where, page))
+    turns.append((page_label(l10n, page, pages), page))
     if page + 1 < pages:
         turns.append(("▶", page + 1))
     return turns

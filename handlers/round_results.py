@@ -53,6 +53,8 @@ from handlers.render import (
     named_counts,
     overall_label,
     overall_words,
+    page_label,
+    page_of,
     short_text,
 )
 
@@ -230,16 +232,8 @@ def _colour_categories(l10n: Localizer) -> list[charts.Category]:
 def _results_page(
     l10n: Localizer, rows: list[ResultRow], round_id: int, page: int, group_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    pages = max(1, (len(rows) + RESULTS_PER_PAGE - 1) // RESULTS_PER_PAGE)
-    page = max(0, min(page, pages - 1))
-    blocks = [
-        escape(
-            l10n.gettext("Page {page} of {pages}").format(
-                page=l10n.number(page + 1), pages=l10n.number(pages)
-            )
-        )
-    ]
-    shown = rows[page * RESULTS_PER_PAGE : (page + 1) * RESULTS_PER_PAGE]
+    shown, page, pages = page_of(rows, page, RESULTS_PER_PAGE)
+    blocks = [escape(page_label(l10n, page, pages))]
     for row in shown:
         coalition = (
             "\n"

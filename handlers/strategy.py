@@ -40,7 +40,7 @@ from handlers.callbacks import (
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
-from handlers.render import escape, split_messages
+from handlers.render import escape, page_label, split_messages
 from handlers.round_cards import not_linked
 
 PAGE = 8
@@ -112,13 +112,7 @@ def _list(
         )
     if pages > 1:
         lines.append("")
-        lines.append(
-            escape(
-                l10n.gettext("Page {page} of {pages}").format(
-                    page=l10n.number(page + 1), pages=l10n.number(pages)
-                )
-            )
-        )
+        lines.append(escape(page_label(l10n, page, pages)))
     more = add if adding else []
     return "\n".join(lines), InlineKeyboardMarkup([r for r in [*rows, turn, *more] if r])
 
