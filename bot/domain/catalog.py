@@ -201,6 +201,7 @@ class Catalog:
         self.revision = revision
         self.recommendations = _display_ordered(recommendations)
         recs = self.recommendations
+        recs.settle()
         self.themes = tuple(themes)
         self.themes_by_id = {t.id: t for t in themes}
         self.glossary = glossary

@@ -27,15 +27,21 @@ class _Shared(Generic[T]):
     def __init__(self) -> None:
         """Nothing seen yet."""
         self.values: list[T] = []
-        self._codes: dict[T, int] = {}
+        self._codes: dict[T, int] | None = {}
 
     def code(self, value: T) -> int:
         """The code of a value, given one the first time it is seen."""
+        if self._codes is None:
+            self._codes = {v: i for i, v in enumerate(self.values)}
         code = self._codes.get(value)
         if code is None:
             code = self._codes[value] = len(self.values)
             self.values.append(value)
         return code
+
+    def settle(self) -> None:
+        """Forget the codes by value until the next value is added (they are rebuilt)."""
+        self._codes = None
 
 
 class CompactRecommendations(Sequence[Recommendation]):
@@ -101,6 +107,11 @@ class CompactRecommendations(Sequence[Recommendation]):
             self._khmer[i] = khmer.text
             self._statuses[i] = _STATUSES.index(khmer.status)
             self._translators[i] = self._shared_strings.code(khmer.translator)
+
+    def settle(self) -> None:
+        """Drop what only adding needs (thousands of distinct States lists at 50,000)."""
+        for shared in (self._shared_states, self._shared_themes, self._shared_targets):
+            shared.settle()
 
     def replace_texts(self, i: int, text_en: str, khmer: Translation | None) -> None:
         """Replace one recommendation's English and Khmer texts."""
