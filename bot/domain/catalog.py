@@ -549,6 +549,10 @@ class Catalog:
         """How many recommendations each theme has."""
         return {theme_id: len(docs) for theme_id, docs in self._theme_docs.items()}
 
+    def counts_by_cycle(self) -> dict[int, int]:
+        """How many recommendations each cycle has (only cycles with some)."""
+        return {cycle: end - start for cycle, (start, end) in self._spans.items()}
+
     def counts_by_state(self) -> dict[str, int]:
         """How many recommendations each State made."""
         return {key: len(docs) for key, docs in self._state_docs.items()}
