@@ -36,12 +36,14 @@ from bot.domain.rounds import (
     RoundChoice,
     RoundLine,
     Scope,
+    Tapped,
     Undo,
     compare_results,
     parse_scope,
     scope_words,
 )
 from bot.services import Services
+from storage.assessment import AssessmentRepository
 from tests.conftest import FakeClock
 from tests.test_services_rules import rec
 
@@ -1191,6 +1193,12 @@ async def test_a_preview_opens_or_cancels_once_and_a_later_tap_says_what_became_
         dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC),
         3,
     )
+    told = await outbox(services, f"round:{round_.id}:opened")
+    assert told[0] == (
+        MEMBER,
+        "New assessment «Year end»: 3 recommendations for your organisation to rate, "
+        "closes December 31, 2026 (Phnom Penh).",
+    )
     # Tapped again, Open or Cancel: the same round, opened once.
     assert await assessments.confirm(BOSS, draft.round_id) == opened
     assert await assessments.cancel(BOSS, draft.round_id) == opened
@@ -1235,28 +1243,44 @@ async def test_a_preview_names_the_linked_groups_told_and_open_pins_their_notice
     coalition = assessments.coalition
     orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
     await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], 5)
     six = await services.group_lists.recommendation_ids(6)
-    seven = await services.group_lists.recommendation_ids(7)
+    five = await services.group_lists.recommendation_ids(5)
     cycle_two = {r.id for r in services.catalog.recommendations if r.cycle == 2}
-    only_six = sorted(i for i in six - seven if i in cycle_two)[:2]
-    only_seven = sorted(i for i in seven - six if i in cycle_two)[:1]
+    only_six = sorted(i for i in six - five if i in cycle_two)[:2]
+    only_five = sorted(i for i in five - six if i in cycle_two)[:1]
     await coalition.link_chat(BOSS, -600, 0, 6, "Six")
-    await coalition.link_chat(BOSS, -700, 0, 7, "Seven")
-    numbers = " ".join(str(services.catalog.by_id[i].number) for i in (*only_six, *only_seven))
+    await coalition.link_chat(BOSS, -500, 0, 5, "Five")
+    numbers = " ".join(str(services.catalog.by_id[i].number) for i in (*only_five, *only_six))
     draft = await assessments.open(
         BOSS, f"c2 {numbers} : Groups", services.catalog, PHNOM_PENH, preview=True
     )
     groups = {g.id: g for g in await coalition.working_groups()}
     assert draft.result is Opening.PREVIEW, draft
-    assert (draft.told, draft.organisations) == (((groups[6], 2), (groups[7], 1)), 2)
+    # The group with more of the round's recommendations first.
+    assert (draft.told, draft.organisations) == (((groups[6], 2), (groups[5], 1)), 2)
     opened = await assessments.confirm(BOSS, draft.round_id, pin=True)
-    async with services.database.connection.execute(
-        "SELECT chat_id, content FROM deliveries WHERE reference = ? ORDER BY chat_id",
-        (f"round:{opened.round_id}:opened",),
-    ) as cursor:
-        pinned = {int(chat): Content.from_json(raw).pin for chat, raw in await cursor.fetchall()}
-    assert pinned == {-700: True, -600: True, MEMBER: False, SECOND: False, OTHER: False}
+
+    async def pins(round_id: int) -> dict[int, bool]:
+        async with services.database.connection.execute(
+            "SELECT chat_id, content FROM deliveries WHERE reference = ? ORDER BY chat_id",
+            (f"round:{round_id}:opened",),
+        ) as cursor:
+            return {int(chat): Content.from_json(raw).pin for chat, raw in await cursor.fetchall()}
+
+    assert await pins(opened.round_id) == {
+        -500: True,
+        -600: True,
+        MEMBER: False,
+        SECOND: False,
+        OTHER: False,
+    }
+    plain = await assessments.open(
+        BOSS, f"c2 {numbers} : Plain", services.catalog, PHNOM_PENH, preview=True
+    )
+    unpinned = await assessments.confirm(BOSS, plain.round_id)  # not pinned unless asked
+    assert set((await pins(unpinned.round_id)).values()) == {False}
+    assert len(await pins(unpinned.round_id)) == 5
     # Without round notices nobody is told, and the preview says so.
     quiet = Assessments(
         assessments.repository, coalition, services.group_lists, assessments.clock, 3
@@ -1382,3 +1406,54 @@ async def test_what_is_left_to_rate_counts_the_organisations_own_recommendations
     assert await assessments.card_counts(round_id, outside) == (Distribution(green=1), 0, 0)
     await assessments.rate(OTHER, round_id, mine[0], R)
     assert await assessments.card_counts(round_id, mine[0], 6) == (Distribution(green=1), 1, 1)
+
+
+async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_next_moves_on(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    tapped = await assessments.tap(MEMBER, round_id, item, R, in_group=False)
+    assert tapped.result is Tapped.RECORDED
+    await assessments.prompt_sent(MEMBER, 501, round_id, item)
+    assert await assessments.prompted(MEMBER, 501) == (round_id, item)
+    assert await assessments.prompted(OTHER, 501) is None
+    clock.advance(hours=23, minutes=59)
+    assert await assessments.prompted(MEMBER, 501) == (round_id, item)
+    clock.advance(minutes=1)
+    assert await assessments.prompted(MEMBER, 501) is None
+    # ⏭ Next: the next plain message is no reason.
+    await assessments.tap(MEMBER, round_id, item, G, in_group=False)
+    assert await assessments.pending(MEMBER) is not None
+    await assessments.move_on(MEMBER)
+    assert await assessments.pending(MEMBER) is None
+    said = await assessments.reason_from_message(MEMBER, "No law yet")
+    assert said is not None
+    assert said.result is Reasoned.LOOKUP
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+    assert (await assessments.own(round_id, adhoc))[item].reason == ""
+
+
+class Raced(AssessmentRepository):
+    """The repository, with each draft cancelled by another tap just after it is read."""
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        found = await super().draft(draft_id, now)
+        await self.drop_draft(draft_id, BOSS)
+        return found
+
+
+async def test_the_losing_one_of_two_taps_on_open_is_told_the_preview_is_gone(
+    services: Services, assessments: Assessments
+) -> None:
+    raced = Assessments(
+        Raced(services.database),
+        assessments.coalition,
+        services.group_lists,
+        assessments.clock,
+        3,
+        notices=assessments.notices,
+    )
+    draft = await raced.open(BOSS, "c2 118.1 : Raced", services.catalog, PHNOM_PENH, preview=True)
+    assert await raced.confirm(BOSS, draft.round_id) == Opened(Opening.GONE)
+    assert await raced.rounds() == []
