@@ -990,17 +990,23 @@ async def test_the_panels_buttons_close_reopen_publish_once_and_delete_or_say_wh
     assert (gone.overview, gone.panel) == (None, None)
 
 
+async def apart(services: Services, other: int = 7) -> tuple[list[int], list[int], set[int]]:
+    """adhoc in working group 6, CCHR in `other`: the cycle-2 recommendations on 6's list only
+    (adhoc's own, not CCHR's), those on the other's only, by id, and those on either list."""
+    coalition = services.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], other)
+    six = await services.group_lists.recommendation_ids(6)
+    theirs = await services.group_lists.recommendation_ids(other)
+    cycle_two = {r.id for r in services.catalog.recommendations if r.cycle == 2}
+    return sorted(cycle_two & six - theirs), sorted(cycle_two & theirs - six), six | theirs
+
+
 async def test_closing_freezes_the_rounds_own_audience_not_every_organisation(
     services: Services, assessments: Assessments
 ) -> None:
-    coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
-    other_list = await services.group_lists.recommendation_ids(7)
-    inside = min(
-        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
-    )
+    inside = (await apart(services))[0][0]
     round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
     await assessments.rate(MEMBER, round_id, inside, R)
     assert await assessments.participation(round_id) == (1, 1)  # group 6's organisations
@@ -1056,14 +1062,7 @@ async def test_rounds_shows_each_reader_the_rounds_and_the_progress_they_may_see
 async def test_rounds_gives_no_share_to_an_organisation_the_round_does_not_concern(
     services: Services, assessments: Assessments
 ) -> None:
-    coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
-    other_list = await services.group_lists.recommendation_ids(7)
-    inside = min(
-        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
-    )
+    inside = (await apart(services))[0][0]
     round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
     await assessments.rate(OTHER, round_id, inside, G)  # CCHR may rate; it is not counted
     assert lines((await assessments.overview(OTHER)).lines) == [(round_id, 0, 1, (), None)]
@@ -1077,14 +1076,7 @@ async def test_a_panel_counts_who_rated_what_lacks_ratings_and_every_rating(
     services: Services, assessments: Assessments, clock: FakeClock
 ) -> None:
     coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
-    other_list = await services.group_lists.recommendation_ids(7)
-    mine = sorted(
-        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
-    )
-    first, second = mine[:2]
+    first, second = (await apart(services))[0][:2]
     round_id = await assessments.open_round(BOSS, "R", Scope(2, (first, second), "s", None))
     two = Assessments(assessments.repository, coalition, services.group_lists, clock, 2)
     for actor in (MEMBER, GUEST):
@@ -1241,14 +1233,8 @@ async def test_a_preview_names_the_linked_groups_told_and_open_pins_their_notice
     services: Services, assessments: Assessments
 ) -> None:
     coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 5)
-    six = await services.group_lists.recommendation_ids(6)
-    five = await services.group_lists.recommendation_ids(5)
-    cycle_two = {r.id for r in services.catalog.recommendations if r.cycle == 2}
-    only_six = sorted(i for i in six - five if i in cycle_two)[:2]
-    only_five = sorted(i for i in five - six if i in cycle_two)[:1]
+    mine, theirs, _ = await apart(services, 5)
+    only_six, only_five = mine[:2], theirs[:1]
     await coalition.link_chat(BOSS, -600, 0, 6, "Six")
     await coalition.link_chat(BOSS, -500, 0, 5, "Five")
     numbers = " ".join(str(services.catalog.by_id[i].number) for i in (*only_five, *only_six))
@@ -1379,15 +1365,9 @@ async def test_rate_works_in_the_round_named_the_only_one_open_or_asks_which(
 async def test_what_is_left_to_rate_counts_the_organisations_own_recommendations(
     services: Services, assessments: Assessments
 ) -> None:
-    coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
-    six = await services.group_lists.recommendation_ids(6)
-    seven = await services.group_lists.recommendation_ids(7)
-    cycle_two = {r.id for r in services.catalog.recommendations if r.cycle == 2}
-    mine = sorted(i for i in six - seven if i in cycle_two)[:2]
-    outside = min(i for i in cycle_two - six - seven)
+    own, _, listed = await apart(services)
+    mine = own[:2]
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
     items = (*mine, outside)
     round_id = await assessments.open_round(BOSS, "R", Scope(2, items, "s", None))
     assert await assessments.left_to_rate(MEMBER, round_id) == (2, 2)
