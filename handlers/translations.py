@@ -204,14 +204,35 @@ async def translate(message: Message, user: User, l10n: Localizer, context: BotC
 
 async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits: bool) -> str:
     """When /translate now waits for this person's text, it is the newest prompt: a round
-    being opened through buttons that waits for a typed date or name is cancelled. The note
+    being opened through buttons that waits for a typed date or name is cancelled, a broadcast
+    being written and a new action's typed step stop waiting for a plain message. The notes
     saying so, or ""."""
-    if not waits or not await context.services.assessments.leave_guide(user_id):
+    if not waits:
         return ""
-    note = l10n.gettext(
-        "The round you were opening with /openround was cancelled: send /openround to start again."
-    )
-    return "\n\n<i>" + escape(note) + "</i>"
+    services = context.services
+    notes = []
+    if await services.assessments.leave_guide(user_id):
+        notes.append(
+            l10n.gettext(
+                "The round you were opening with /openround was cancelled: send /openround "
+                "to start again."
+            )
+        )
+    if await services.broadcasts.stop_waiting(user_id):
+        notes.append(
+            l10n.gettext(
+                "The broadcast you were writing no longer waits for your message: send "
+                "/broadcast to go on with it."
+            )
+        )
+    if await services.strategies.stop_waiting(user_id, user_id):
+        notes.append(
+            l10n.gettext(
+                "The new action no longer takes your next message: reply to its question to "
+                "answer it."
+            )
+        )
+    return "".join("\n\n<i>" + escape(note) + "</i>" for note in notes)
 
 
 async def on_step(press: Press[TranslateStep], context: BotContext) -> None:
