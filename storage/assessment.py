@@ -121,12 +121,14 @@ _REASONS_CELLS = (
     "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "  # noqa: S608 (constants only)
     "WHERE round_id = :r AND working_group_id = 0)), "
     "ranks(org, n) AS MATERIALIZED (SELECT CAST(key AS INTEGER), value FROM json_each(:ranks)), "
+    "wanted(g) AS (SELECT value FROM json_each(:wanted)), "
     "listed(g, rec) AS (SELECT 0, recommendation_id FROM round_items WHERE round_id = :r "
-    "UNION ALL SELECT working_group_id, recommendation_id FROM frozen_group_items "
-    "WHERE :groups AND round_id = :r AND (SELECT yes FROM frozen) "
-    "UNION ALL SELECT w.working_group_id, i.recommendation_id FROM round_items AS i "
-    "JOIN working_group_recommendations AS w ON w.recommendation_id = i.recommendation_id "
-    "AND w.included = 1 WHERE :groups AND i.round_id = :r AND NOT (SELECT yes FROM frozen)) "
+    "AND 0 IN wanted UNION ALL SELECT working_group_id, recommendation_id "
+    "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "
+    "AND (SELECT yes FROM frozen) UNION ALL SELECT w.working_group_id, i.recommendation_id "
+    "FROM round_items AS i JOIN working_group_recommendations AS w "
+    "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+    "WHERE i.round_id = :r AND w.working_group_id IN wanted AND NOT (SELECT yes FROM frozen)) "
     "SELECT l.g, l.rec, (SELECT group_concat(entry, :sep) FROM ("
     f"SELECT CASE WHEN {_NAME} IS NULL THEN {_SAID} "
     f"WHEN :label_first THEN :before || {_NAME} || :between || {_SAID} || :after "
@@ -675,11 +677,11 @@ class AssessmentRepository:
         return [Said(row[0], row[1], _COLOURS[row[2]], row[3], groups[row[4]]) for row in rows]
 
     async def reasons_cells(
-        self, round_id: int, form: ReasonsForm, named: bool, with_groups: bool = True
+        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
     ) -> dict[int, dict[int, str]]:
         """What was said about each recommendation of a round as its reasons cell, written by
-        SQLite in `form` (0: the whole coalition's cells; each working group's own, of the
-        ratings it counts, as at the close, with `with_groups`), in the order `said` gives and
+        SQLite in `form`, for the `wanted` tables (0: the whole coalition's; a working group's
+        id: its own, of the ratings it counts, as at the close), in the order `said` gives and
         the domain sorts names in. No row per rating; read apart from the shared connection."""
 
         def read(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
@@ -689,7 +691,7 @@ class AssessmentRepository:
             params = {
                 "r": round_id,
                 "named": int(named),
-                "groups": int(with_groups),
+                "wanted": json.dumps(list(wanted)),
                 "ranks": json.dumps(ranks),
                 "erased": len(ranks) if named else 0,
                 "spaces": _SPACES,

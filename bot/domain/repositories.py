@@ -421,11 +421,11 @@ class AssessmentStore(Protocol):
         ...
 
     async def reasons_cells(
-        self, round_id: int, form: ReasonsForm, named: bool, with_groups: bool = True
+        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
     ) -> dict[int, dict[int, str]]:
         """Each recommendation's reasons cell written in `form` (`reasons_cell`'s text, in
-        `said`'s order, names alphabetically by `name_ranks`): 0 the whole coalition's, and
-        with `with_groups` each working group's own (as at the close)."""
+        `said`'s order, names alphabetically by `name_ranks`), for the `wanted` tables: 0 the
+        whole coalition's, a working group's id its own (as at the close)."""
         ...
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:

@@ -1514,7 +1514,9 @@ class Assessments:
         form: ReasonsForm | None = None,
     ) -> list[ResultRow]:
         groups = [] if group_id is None else [group_id]
-        rows, by_group = await self._tables(round_.id, named, catalog, groups, form)
+        rows, by_group = await self._tables(
+            round_.id, named, catalog, groups, form, whole=group_id is None
+        )
         return rows if group_id is None else by_group[group_id]
 
     async def group_tables(
@@ -1540,10 +1542,12 @@ class Assessments:
         catalog: Catalog,
         groups: Sequence[int],
         form: ReasonsForm | None = None,
+        whole: bool = True,
     ) -> tuple[list[ResultRow], dict[int, list[ResultRow]]]:
         """The coalition's rows and these working groups' own rows, from the aggregates: the
         counts by recommendation (and by group), and what was said: with `form`, each row's
-        reasons cell as the database writes it (no object per rating), else every rating shown.
+        reasons cell as the database writes it (no object per rating; the coalition's rows
+        without cells when not `whole`: only the groups' are shown), else every rating shown.
 
         A group's judgement: its own list, and only its member organisations' ratings (an
         organisation in two groups counts in both); both as they were when the round closed.
@@ -1553,7 +1557,8 @@ class Assessments:
         said.update({g: {} for g in groups})
         cells: dict[int, dict[int, str]] = {}
         if form is not None:
-            cells = await self.repository.reasons_cells(round_id, form, named, bool(groups))
+            wanted = [0, *groups] if whole else groups
+            cells = await self.repository.reasons_cells(round_id, form, named, wanted)
         else:
             said = await self._said(round_id, named, groups)
         rows = _rows(
