@@ -12,6 +12,7 @@ import pytest
 from bot.domain.assessment import Colour, Distribution, Overall, overall
 from bot.domain.rounds import ResultRow, reasons_cell, reasons_form
 from bot.services import Services
+from storage.assessment import SPACES
 from tests.conftest import COORDINATOR_ID, FakeClock
 
 NAMES = [
@@ -170,3 +171,7 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
     moved = rng.choice(list(orgs))
     await coalition.toggle_group(COORDINATOR_ID, moved, groups[0].id)
     await check([(r[0], r[1], r[2] if r[1] != gone else None, *r[3:]) for r in at_close])
+
+
+def test_the_cells_trim_what_python_strips() -> None:
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == SPACES
