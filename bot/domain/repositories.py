@@ -949,6 +949,11 @@ class StrategyStore(Protocol):
         """Forget a draft (cancelled, or its action gone)."""
         ...
 
+    async def set_draft_asked(self, draft_id: int, asked_at: dt.datetime) -> None:
+        """Move back when the draft's step was asked (a plain message then no longer answers
+        it; a reply to its prompt still does)."""
+        ...
+
     async def change_status(self, action_id: int, change: StatusChange) -> None:
         """Set the action's status and append the change to its history."""
         ...
