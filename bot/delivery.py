@@ -226,10 +226,10 @@ class FairProcessor(BaseUpdateProcessor):
             return
         # Run in the task PTB made for this update (no second task): its context is its own.
         task = asyncio.current_task()
-        assert task is not None
         current = Handling(update.update_id) if isinstance(update, Update) else None
         token = handling.set(current)  # its data changes and its inbox mark commit together
-        self._tasks.add(task)
+        if task is not None:  # `drain` cancels it if it outlives the grace period
+            self._tasks.add(task)
         try:
             await coroutine
         except asyncio.CancelledError:
@@ -237,7 +237,8 @@ class FairProcessor(BaseUpdateProcessor):
         except Exception:
             log.exception("handling update failed")
         finally:
-            self._tasks.discard(task)
+            if task is not None:
+                self._tasks.discard(task)
             handling.reset(token)
         if current is None or not current.marked:  # else its transaction marked it already
             self._handled(update)
