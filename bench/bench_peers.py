@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
 import json
 import os
@@ -37,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +52,9 @@ from tests.search_queries import QUERIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lookup import synthetic_csv
-from bench_taps import Clocks, Rate
+
+if TYPE_CHECKING:  # the start-up child runs in a production install, without the tests' modules
+    from bench_taps import Rate
 
 SAMPLES = 1000
 
@@ -110,14 +113,28 @@ async def build_databases(tmp: Path, size: int) -> tuple[Path, Path]:
     data = tmp / "synthetic.csv"
     synthetic_csv(data, size)
     now = dt.datetime.now(dt.UTC)
-    parsed = parse_file(data)
-    await services.catalog_repository.import_recommendations(
-        parsed.recommendations, services.rules, now
-    )
+    for part in split_rows(data, 100_000):  # the import takes up to 100,000 rows a file
+        parsed = parse_file(part)
+        await services.catalog_repository.import_recommendations(
+            parsed.recommendations, services.rules, now
+        )
     km = parse_file(data.with_name("km.csv"))
     await services.catalog_repository.import_translations(km.translations, now)
     await services.close()
     return small, big
+
+
+def split_rows(path: Path, rows: int) -> list[Path]:
+    """A CSV file as files of at most `rows` rows each, with its header."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *lines = list(csv.reader(handle))
+    parts = []
+    for n, start in enumerate(range(0, len(lines), rows)):
+        part = path.with_name(f"{path.stem}-{n}.csv")
+        with part.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *lines[start : start + rows]])
+        parts.append(part)
+    return parts
 
 
 # --- search against FTS5 ---------------------------------------------------------------------
@@ -272,7 +289,10 @@ async def wait_index(services: Services) -> None:
 
 
 async def child_start(path: Path) -> None:
-    """In a fresh process: seconds to the first number and word answers, and peak RSS."""
+    """In a fresh process: seconds to the first number and word answers, and peak RSS (with
+    every module the bot loads: bot.app and the handlers)."""
+    import bot.app  # noqa: F401
+
     started = time.perf_counter()
     services = await Services.start(Settings(token="b", database_path=path), SystemClock())
     catalog = services.catalog
@@ -302,13 +322,13 @@ def peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_start(small: Path, big: Path, runs: int) -> None:
-    print(f"\n== start-up and memory, fresh processes, median of {runs} ({load()})")
+def bench_start(small: Path, big: Path, runs: int, python: str) -> None:
+    print(f"\n== start-up and memory, fresh processes, median of {runs}, {python} ({load()})")
     for label, path in (("bundled", small), ("archive", big)):
         results = []
         for _ in range(runs):
             out = subprocess.run(  # noqa: S603 - this script, run again
-                [sys.executable, __file__, "--child-start", str(path)],
+                [python, __file__, "--child-start", str(path)],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -327,6 +347,7 @@ def bench_start(small: Path, big: Path, runs: int) -> None:
 async def echo_rate(taps: int) -> Rate:
     """Taps per second a bare PTB bot (PTB's defaults; answers each callback query) does on
     the fake server."""
+    from bench_taps import Clocks
     from telegram.ext import Application, CallbackQueryHandler
 
     from tests.fake_telegram import FakeTelegram, StoredMessage
@@ -472,6 +493,12 @@ async def main() -> None:
     parser.add_argument("--taps", type=int, default=2000)
     parser.add_argument("--only", default="search,start,taps,export")
     parser.add_argument("--data", type=Path, help="keep the databases here and reuse them")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the start-up children: a virtualenv made from requirements.lock "
+        "measures the bot as deployed",
+    )
     parser.add_argument("--child-start", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_start:
@@ -487,7 +514,7 @@ async def main() -> None:
             if "search" in parts:
                 await bench_search(small, big)
             if "start" in parts:
-                bench_start(small, big, args.runs)
+                bench_start(small, big, args.runs, args.python)
     if parts & {"taps", "export"}:
         await bench_taps_and_export(args.taps, parts, args.runs)
 

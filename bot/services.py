@@ -399,7 +399,9 @@ class Services:
         l10n = self.translations.localizer(language)
 
         def rows(of: list[Action]) -> list[list[str | int]]:
-            return export_rows(of, groups, organisations, self.catalog.by_id, l10n)
+            return export_rows(
+                of, groups, organisations, self.catalog.by_id, l10n, self.settings.timezone
+            )
 
         if fmt == "csv" or chosen is not None:
             sheet = chosen.slug if chosen else "strategy"

@@ -80,10 +80,13 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.NextCard, private_rating.on_next, _R, Where.PRIVATE),
     Button(cb.ResultsPage, round_results.on_results_page, _M),
     Button(cb.RoundButton, round_admin.on_round_button, _C, Where.PRIVATE),
+    Button(cb.RoundsPage, round_admin.on_rounds_page, _M),
     # Under a published-results notice: members, once the round is published (the gate).
     Button(cb.ResultsNotice, round_notices.on_results_notice, _M),
     Button(cb.RoundResults, round_results.on_results_button, _M),
     Button(cb.CompareRounds, round_results.on_compare_button, _M),
+    Button(cb.ComparePage, round_results.on_compare_page, _M),
+    Button(cb.ResultsPick, round_results.on_results_pick, _M),
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, strategy.on_status),
     Button(cb.StrategyPage, strategy.on_page, _M),
@@ -112,6 +115,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.TranslateStep, translations.on_step, _T, Where.PRIVATE),
     Button(cb.TranslationsFile, translations.on_file, _T, Where.PRIVATE),
     Button(cb.TranslatorButton, translations.on_translator, _C, Where.PRIVATE),
+    Button(cb.TranslatorPage, translations.on_translator_page, _C, Where.PRIVATE),
     Button(cb.ReportDraft, reports.on_draft_button, _C, Where.PRIVATE),
     Button(cb.ReportCycle, reports.on_cycle_button, _C, Where.PRIVATE),
     Button(cb.CurrentCycle, reports.on_current_cycle, _C),

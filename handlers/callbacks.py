@@ -450,6 +450,30 @@ class RoundResults(RoundPayload, prefix="rs"):
 
 
 @dataclass(frozen=True)
+class RoundsPage(CallbackData, prefix="ro"):
+    """◀ ▶ under /rounds: that page of the list of rounds."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class ResultsPick(CallbackData, prefix="rc"):
+    """◀ ▶ under /results alone: that page of the published rounds to choose from."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class ComparePage(CallbackData, prefix="cq"):
+    """◀ ▶ under /compare's round buttons: that page, choosing the earlier round (`earlier`
+    0) or the later one; `group` as in CompareRounds."""
+
+    earlier: int
+    group: int
+    page: int
+
+
+@dataclass(frozen=True)
 class CompareRounds(RoundPayload, prefix="cp"):
     """/compare by buttons: the earlier round (the gate checks it), then the later one (0: not
     chosen yet, ask for it); `group`: whose colours in private (0: the whole coalition's)."""
@@ -652,6 +676,15 @@ class TranslatorButton(CallbackData, prefix="tr"):
 
     appoint: bool
     user: int | None = None
+    page: int | None = None  # the page of the list the button was on (None: the first)
+
+
+@dataclass(frozen=True)
+class TranslatorPage(CallbackData, prefix="tp"):
+    """◀ ▶ under /translators (`appoint` False) or the people to appoint from (True)."""
+
+    appoint: bool
+    page: int
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from handlers.common import (
     reader,
 )
 from handlers.lookup import edit
-from handlers.render import escape, page_of, page_turns
+from handlers.render import escape, paged_buttons
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -225,19 +225,14 @@ async def _org_list(
             len(orgs),
         ).format(count=l10n.number(len(orgs)))
     )
-    shown, page, pages = page_of(orgs, page, ORGS_PER_PAGE)
     buttons = [
         InlineKeyboardButton(
             _org_line(l10n, o), callback_data=OrgButton(OrgView.PANEL, o.id).pack()
         )
-        for o in shown
+        for o in orgs
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    turn = [
-        InlineKeyboardButton(label, callback_data=OrgList(to).pack())
-        for label, to in page_turns(l10n, page, pages)
-    ]
-    return text, InlineKeyboardMarkup([*rows, turn] if turn else rows)
+    rows = paged_buttons(l10n, buttons, page, OrgList, size=ORGS_PER_PAGE, width=2)
+    return text, InlineKeyboardMarkup(rows)
 
 
 @answering_not_allowed

@@ -19,7 +19,14 @@ from bot.domain.model import RecNumber, Recommendation, Response, TranslationSta
 from bot.domain.round_notices import closing_phrase
 from bot.domain.states import State
 from bot.domain.text import truncate
-from handlers.callbacks import EditThemes, Lang, ListPage, OpenCard, ServingActions
+from handlers.callbacks import (
+    CallbackData,
+    EditThemes,
+    Lang,
+    ListPage,
+    OpenCard,
+    ServingActions,
+)
 
 MESSAGE_LIMIT = 4096
 PAGE_SIZE = 5
@@ -639,3 +646,26 @@ def page_turns(l10n: Localizer, page: int, pages: int) -> list[tuple[str, int]]:
     if page + 1 < pages:
         turns.append(("▶", page + 1))
     return turns
+
+
+BUTTONS_PER_PAGE = 30  # Telegram refuses more than 100 buttons under one message
+
+
+def paged_buttons(
+    l10n: Localizer,
+    buttons: Sequence[InlineKeyboardButton],
+    page: int,
+    turn: Callable[[int], CallbackData],
+    *,
+    size: int = BUTTONS_PER_PAGE,
+    width: int = 1,
+) -> list[list[InlineKeyboardButton]]:
+    """One page of a list's buttons (the page clamped), `width` to a row, then ◀ Page N of M ▶
+    whose payloads `turn(page)` makes; a list that fits one page has no turns."""
+    shown, page, pages = page_of(buttons, page, size)
+    rows = [list(shown[i : i + width]) for i in range(0, len(shown), width)]
+    turns = [
+        InlineKeyboardButton(label, callback_data=turn(to).pack())
+        for label, to in page_turns(l10n, page, pages)
+    ]
+    return [*rows, turns] if turns else rows

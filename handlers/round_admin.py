@@ -45,6 +45,7 @@ from handlers.callbacks import (
     RoundAction,
     RoundButton,
     RoundResults,
+    RoundsPage,
 )
 from handlers.common import (
     BotContext,
@@ -52,7 +53,15 @@ from handlers.common import (
     not_allowed,
     reader,
 )
-from handlers.render import closing, cycle_name, escape, response_label, round_label
+from handlers.render import (
+    closing,
+    cycle_name,
+    escape,
+    page_of,
+    page_turns,
+    response_label,
+    round_label,
+)
 from handlers.round_results import send_export, send_results
 
 _HOW_TO_OPEN = N_(
@@ -400,11 +409,14 @@ async def on_draft_button(press: Press[DraftRound], context: BotContext) -> None
     )
 
 
+ROUNDS_PER_PAGE = 10
+
+
 def _rounds_view(
-    l10n: Localizer, tz: dt.tzinfo, overview: Overview
+    l10n: Localizer, tz: dt.tzinfo, overview: Overview, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The list of rounds: coordinators get a button per round opening its panel, members
-    [Rate now] beside an open round and [Results] beside a published one."""
+    """The list of rounds, ten a page (◀ ▶): coordinators get a button per round opening its
+    panel, members [Rate now] beside an open round and [Results] beside a published one."""
     new = []
     if overview.coordinator:  # a round through buttons, without typing a scope
         label = l10n.gettext("➕ New round")
@@ -414,13 +426,14 @@ def _rounds_view(
     if not overview.lines:
         text = escape(l10n.gettext("No assessment round yet."))
         return text, InlineKeyboardMarkup(new) if new else None
+    shown, page, pages = page_of(overview.lines, page, ROUNDS_PER_PAGE)
     lines, rows = [], []
-    for line in overview.lines:
+    for line in shown:
         r = line.round
         lines.append(escape(" · ".join([round_label(l10n, r), *_status(l10n, tz, line)])))
         if line.organisations:  # coordinators: who is how far ("ADHOC 9/14 · LICADHO 3/14")
             # Every round's list within one message.
-            limit = PROGRESS_CHARACTERS // len(overview.lines)
+            limit = PROGRESS_CHARACTERS // len(shown)
             lines.append("   " + escape(_progress(l10n, line.organisations, limit)))
         elif line.own is not None and r.open:
             lines.append(
@@ -432,7 +445,11 @@ def _rounds_view(
                 )
             )
         rows += _list_buttons(l10n, r, coordinator=overview.coordinator)
-    rows += new
+    turns = [
+        InlineKeyboardButton(label, callback_data=RoundsPage(to).pack())
+        for label, to in page_turns(l10n, page, pages)
+    ]
+    rows += [turns, *new] if turns else new
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -615,6 +632,21 @@ async def show_rounds(message: Message, user: User, l10n: Localizer, context: Bo
 
 
 rounds = answering_not_allowed(show_rounds)
+
+
+async def on_rounds_page(press: Press[RoundsPage], context: BotContext) -> None:
+    """◀ ▶ under /rounds: that page of the list, as it is now (a page past the end: the last)."""
+    services = context.services
+    in_group = press.message.chat.type != "private"
+    try:
+        overview = await services.assessments.overview(press.user.id, in_group=in_group)
+    except NotAllowed:
+        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+        return
+    await press.query.answer()
+    view = _rounds_view(press.l10n, services.settings.timezone, overview, press.data.page)
+    await lookup.edit(press.message, *view)
+
 
 _CHANGES = {
     RoundAction.CLOSE_YES: RoundChange.CLOSE,

@@ -29,6 +29,7 @@ from bot.domain.rounds import (
     compare_rows,
     export_rows,
     reasons_cell,
+    reasons_form,
     theme_blocks,
 )
 from bot.domain.services import DomainServices
@@ -37,8 +38,10 @@ from bot.domain.text import truncate
 from handlers import lookup, render
 from handlers.access import Press
 from handlers.callbacks import (
+    ComparePage,
     CompareRounds,
     ResultsPage,
+    ResultsPick,
     RoundResults,
 )
 from handlers.common import (
@@ -110,6 +113,7 @@ async def send_results(
         services.catalog,
         private=message.chat.type == "private",
         group_id=group_id,
+        form=reasons_form(l10n),
     )
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
@@ -274,6 +278,10 @@ def _no_such_round(l10n: Localizer, round_id: int) -> str:
     return l10n.gettext("There is no round {id}. See /rounds.").format(id=l10n.number(round_id))
 
 
+def _not_two(l10n: Localizer) -> str:
+    return l10n.gettext("There are not yet two rounds with results to compare. See /rounds.")
+
+
 def _results_not_yet(l10n: Localizer) -> str:
     return l10n.gettext("Results are shown to members once coordinators publish a closed round.")
 
@@ -287,6 +295,7 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
             context.services.catalog,
             private=press.message.chat.type == "private",
             group_id=press.data.group or None,
+            form=reasons_form(press.l10n),
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
@@ -355,28 +364,29 @@ async def export_table(
     *,
     private: bool = True,
 ) -> tuple[Round, bytes]:
-    """A round's results as CSV or XLSX bytes (every working group's block, or one's)."""
-    with collector_paused():  # hundreds of thousands of new tuples, none in a cycle
-        if by_theme:  # themes keep the coalition-wide colours
-            round_, rows = await services.assessments.results(
-                user_id, round_id, services.catalog, private=private
-            )
-            blocks = theme_blocks(services.catalog, rows, l10n.language)
-        else:  # each working group's block is that group's own judgement
-            # /export 1 xlsx land: that group's block only
-            groups = [group] if group else await services.coalition.working_groups()
-            round_, everyone, by_group = await services.assessments.group_tables(
-                user_id, round_id, services.catalog, groups, private=private
-            )
-            blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
-        first = blocks
-        if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
-            coalition = [replace(row, coalition=row.overall) for row in everyone]
-            first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
-        # A large table must not stall chats: it is written in a worker thread.
-        content = await asyncio.to_thread(
-            _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's): the
+    reasons cells written by the database, the table built and written in a worker thread."""
+    form = reasons_form(l10n)
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private, form=form
         )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        # /export 1 xlsx land: that group's block only
+        groups = [group] if group else await services.coalition.working_groups()
+        round_, everyone, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private, form=form
+        )
+        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+    first = blocks
+    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
+        coalition = [replace(row, coalition=row.overall) for row in everyone]
+        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
+    # A large table must not stall chats: it is built and written in a worker thread.
+    content = await asyncio.to_thread(
+        _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
+    )
     return round_, content
 
 
@@ -393,34 +403,45 @@ def _export_file(
     coalition's block first, with every rating), then (XLSX) one sheet for each of the last
     `own_sheets` blocks (working groups or themes) with rows, each colour cell filled with its
     colour."""
-    data = export_rows(l10n, catalog, blocks, overall_label, by_theme=by_theme)
-    more = []
-    start = 1 + sum(len(rows) for _, rows in blocks[: len(blocks) - own_sheets])
-    for name, rows in blocks[len(blocks) - own_sheets :]:
-        if rows and fmt == "xlsx":  # the block's own lines, under the same header
-            more.append((name, [data[0], *data[start : start + len(rows)]]))
-        start += len(rows)
-    fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
-    return table(data, fmt, sheet=sheet, more=more, fills=fills)
+    with collector_paused():  # thousands of long new strings, none in a cycle
+        data = export_rows(l10n, catalog, blocks, overall_label, by_theme=by_theme)
+        more = []
+        start = 1 + sum(len(rows) for _, rows in blocks[: len(blocks) - own_sheets])
+        for name, rows in blocks[len(blocks) - own_sheets :]:
+            if rows and fmt == "xlsx":  # the block's own lines, under the same header
+                more.append((name, [data[0], *data[start : start + len(rows)]]))
+            start += len(rows)
+        fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
+        return table(data, fmt, sheet=sheet, more=more, fills=fills)
 
 
-async def _pick_published(message: Message, l10n: Localizer, published: list[Round]) -> None:
-    """/results alone: a [Results] button for each published round, newest first."""
+def _published_picker(
+    l10n: Localizer, published: list[Round], page: int = 0
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/results alone: a [Results] button for each published round, newest first, a page at
+    a time."""
     if not published:
-        await message.reply_text(escape(l10n.gettext("No results are published yet.")))
-        return
-    rows = [
-        [
-            InlineKeyboardButton(
-                l10n.gettext("Results: {round}").format(round=render.round_label(l10n, r, 40)),
-                callback_data=RoundResults(r.id).pack(),
-            )
-        ]
+        return escape(l10n.gettext("No results are published yet.")), None
+    buttons = [
+        InlineKeyboardButton(
+            l10n.gettext("Results: {round}").format(round=render.round_label(l10n, r, 40)),
+            callback_data=RoundResults(r.id).pack(),
+        )
         for r in sorted(published, key=lambda r: r.id, reverse=True)
     ]
-    await message.reply_text(
-        escape(l10n.gettext("Which round's results?")), reply_markup=InlineKeyboardMarkup(rows)
-    )
+    rows = render.paged_buttons(l10n, buttons, page, ResultsPick)
+    return escape(l10n.gettext("Which round's results?")), InlineKeyboardMarkup(rows)
+
+
+async def _published(context: BotContext) -> list[Round]:
+    return [r for r in await context.services.assessments.rounds() if r.published]
+
+
+async def on_results_pick(press: Press[ResultsPick], context: BotContext) -> None:
+    """◀ ▶ under /results alone: that page of the published rounds, read again."""
+    await press.query.answer()
+    view = _published_picker(press.l10n, await _published(context), press.data.page)
+    await lookup.edit(press.message, *view)
 
 
 @answering_not_allowed
@@ -428,9 +449,10 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
     """/results [round]: the table in chat (members: only published rounds, no names)."""
     round_id = _round_argument(message)
     if round_id is None and not arguments(message.text or ""):
-        published = [r for r in await context.services.assessments.rounds() if r.published]
+        published = await _published(context)
         if len(published) != 1:
-            await _pick_published(message, l10n, published)
+            text, markup = _published_picker(l10n, published)
+            await message.reply_text(text, reply_markup=markup)
             return
         round_id = published[0].id  # the only published round: shown at once
     if round_id is None:
@@ -540,11 +562,7 @@ async def _offer_comparison(
     rounds = await context.services.assessments.comparable(user_id)
     group_id = group.id if group else 0
     if len(rounds) < 2:
-        await message.reply_text(
-            escape(
-                l10n.gettext("There are not yet two rounds with results to compare. See /rounds.")
-            )
-        )
+        await message.reply_text(escape(_not_two(l10n)))
         return
     later, earlier = rounds[0], rounds[-1]
     if len(rounds) == 2 and (later.cycle, later.scope) == (earlier.cycle, earlier.scope):
@@ -557,28 +575,48 @@ async def _offer_comparison(
         )
         await message.reply_text(escape(text), reply_markup=InlineKeyboardMarkup([[button]]))
         return
-    text = l10n.gettext("Which rounds? First choose the earlier round:")
-    markup = _round_buttons(l10n, rounds, 0, group_id)
-    await message.reply_text(escape(text), reply_markup=markup)
+    text, markup = _compare_picker(l10n, rounds, None, group_id)
+    await message.reply_text(text, reply_markup=markup)
 
 
-def _round_buttons(
-    l10n: Localizer, rounds: list[Round], earlier: int, group_id: int
-) -> InlineKeyboardMarkup:
-    """A button per round: each as the earlier round (`earlier` 0), or as the later one."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    render.round_label(l10n, r, 40),
-                    callback_data=CompareRounds(
-                        earlier or r.id, r.id if earlier else 0, group_id
-                    ).pack(),
-                )
-            ]
-            for r in rounds
-        ]
-    )
+def _compare_picker(
+    l10n: Localizer, rounds: list[Round], earlier: Round | None, group_id: int, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A button per comparable round, a page at a time: each as the earlier round (`earlier`
+    None), or as the later one."""
+    if earlier is None:
+        text = l10n.gettext("Which rounds? First choose the earlier round:")
+    else:
+        text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
+            name=earlier.name
+        )
+        rounds = [r for r in rounds if r.id != earlier.id]
+    first = earlier.id if earlier else 0
+    buttons = [
+        InlineKeyboardButton(
+            render.round_label(l10n, r, 40),
+            callback_data=CompareRounds(first or r.id, r.id if first else 0, group_id).pack(),
+        )
+        for r in rounds
+    ]
+    rows = render.paged_buttons(l10n, buttons, page, lambda to: ComparePage(first, group_id, to))
+    return escape(text), InlineKeyboardMarkup(rows)
+
+
+async def on_compare_page(press: Press[ComparePage], context: BotContext) -> None:
+    """◀ ▶ under /compare's round buttons: that page, the comparable rounds read again."""
+    l10n, data = press.l10n, press.data
+    rounds = await context.services.assessments.comparable(press.user.id)
+    earlier = next((r for r in rounds if r.id == data.earlier), None)
+    if data.earlier and earlier is None:  # as the round's own button would say
+        await press.query.answer(_results_not_yet(l10n), show_alert=True)
+        return
+    if len(rounds) < 2:
+        await press.query.answer(_not_two(l10n), show_alert=True)
+        return
+    await press.query.answer()
+    view = _compare_picker(l10n, rounds, earlier, data.group, data.page)
+    await lookup.edit(press.message, *view)
 
 
 async def on_compare_button(press: Press[CompareRounds], context: BotContext) -> None:
@@ -594,11 +632,7 @@ async def on_compare_button(press: Press[CompareRounds], context: BotContext) ->
             await press.query.answer(_results_not_yet(l10n), show_alert=True)
             return
         await press.query.answer()
-        text = l10n.gettext("Earlier round: «{name}». Now choose the later round:").format(
-            name=earlier.name
-        )
-        markup = _round_buttons(l10n, others, earlier.id, data.group)
-        await lookup.edit(message, escape(text), markup)
+        await lookup.edit(message, *_compare_picker(l10n, rounds, earlier, data.group))
         return
     if message.chat.type == "private":
         groups = await services.coalition.working_groups()

@@ -35,11 +35,12 @@ from handlers.callbacks import (
     TranslateStep,
     TranslationsFile,
     TranslatorButton,
+    TranslatorPage,
 )
 from handlers.commands import N_, sync_menus
 from handlers.common import BotContext, answering_not_allowed, name_of, reader
 from handlers.lookup import edit
-from handlers.render import cycle_name, escape
+from handlers.render import cycle_name, escape, page_of, page_turns, paged_buttons
 
 PROMPT_MINUTES = int(PROMPT_TTL.total_seconds()) // 60
 
@@ -203,14 +204,35 @@ async def translate(message: Message, user: User, l10n: Localizer, context: BotC
 
 async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits: bool) -> str:
     """When /translate now waits for this person's text, it is the newest prompt: a round
-    being opened through buttons that waits for a typed date or name is cancelled. The note
+    being opened through buttons that waits for a typed date or name is cancelled, a broadcast
+    being written and a new action's typed step stop waiting for a plain message. The notes
     saying so, or ""."""
-    if not waits or not await context.services.assessments.leave_guide(user_id):
+    if not waits:
         return ""
-    note = l10n.gettext(
-        "The round you were opening with /openround was cancelled: send /openround to start again."
-    )
-    return "\n\n<i>" + escape(note) + "</i>"
+    services = context.services
+    notes = []
+    if await services.assessments.leave_guide(user_id):
+        notes.append(
+            l10n.gettext(
+                "The round you were opening with /openround was cancelled: send /openround "
+                "to start again."
+            )
+        )
+    if await services.broadcasts.stop_waiting(user_id):
+        notes.append(
+            l10n.gettext(
+                "The broadcast you were writing no longer waits for your message: send "
+                "/broadcast to go on with it."
+            )
+        )
+    if await services.strategies.stop_waiting(user_id, user_id):
+        notes.append(
+            l10n.gettext(
+                "The new action no longer takes your next message: reply to its question to "
+                "answer it."
+            )
+        )
+    return "".join("\n\n<i>" + escape(note) + "</i>" for note in notes)
 
 
 async def on_step(press: Press[TranslateStep], context: BotContext) -> None:
@@ -578,12 +600,17 @@ async def _tell_appointed(
     )
 
 
+TRANSLATORS_PER_PAGE = 20
+
+
 def _translators_view(
-    l10n: Localizer, people: list[tuple[int, str]]
+    l10n: Localizer, people: list[tuple[int, str]], page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The translators, twenty a page (◀ ▶), each with ✖; ➕ to appoint one."""
+    shown, page, pages = page_of(people, page, TRANSLATORS_PER_PAGE)
     lines = ["<b>" + escape(l10n.gettext("Translators")) + "</b>"]
     if people:
-        lines += [escape(f"• {name or '?'} ({user_id})") for user_id, name in people]
+        lines += [escape(f"• {name or '?'} ({user_id})") for user_id, name in shown]
     else:
         lines.append(escape(l10n.gettext("Nobody yet. Coordinators translate too.")))
     lines += [
@@ -600,11 +627,16 @@ def _translators_view(
         [
             InlineKeyboardButton(
                 "✖ " + truncate(name or str(user_id), 40),
-                callback_data=TranslatorButton(False, user_id).pack(),
+                callback_data=TranslatorButton(False, user_id, page or None).pack(),
             )
         ]
-        for user_id, name in people[:40]
+        for user_id, name in shown
     ]
+    turns = [
+        InlineKeyboardButton(label, callback_data=TranslatorPage(False, to).pack())
+        for label, to in page_turns(l10n, page, pages)
+    ]
+    rows += [turns] if turns else []
     rows.append(
         [
             InlineKeyboardButton(
@@ -662,7 +694,10 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
     if data.appoint and data.user is None:
         people = await translating.candidates(press.user.id)
         await press.query.answer()
-        if not people:
+        if people:
+            text, markup = _candidates_view(l10n, people)
+            await press.message.reply_text(text, reply_markup=markup)
+        else:
             await press.message.reply_text(
                 escape(
                     l10n.gettext(
@@ -671,19 +706,6 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
                     )
                 )
             )
-            return
-        rows = [
-            [
-                InlineKeyboardButton(
-                    truncate(name, 40), callback_data=TranslatorButton(True, user_id).pack()
-                )
-            ]
-            for user_id, name in people
-        ]
-        await press.message.reply_text(
-            escape(l10n.gettext("Who becomes a translator?")),
-            reply_markup=InlineKeyboardMarkup(rows),
-        )
         return
     if data.user is None:
         await press.query.answer()
@@ -697,8 +719,35 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
     else:
         said = l10n.gettext("{id} is no longer a translator.") if changed else ""
     await press.query.answer(said.format(id=data.user) if said else None)
-    text, markup = _translators_view(l10n, await translating.translators(press.user.id))
-    await edit(press.message, text, markup)
+    people = await translating.translators(press.user.id)
+    await edit(press.message, *_translators_view(l10n, people, data.page or 0))
+
+
+def _candidates_view(
+    l10n: Localizer, people: list[tuple[int, str]], page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The people the bot knows, a page at a time, to appoint one as a translator."""
+    buttons = [
+        InlineKeyboardButton(
+            truncate(name, 40), callback_data=TranslatorButton(True, user_id).pack()
+        )
+        for user_id, name in people
+    ]
+    rows = paged_buttons(l10n, buttons, page, lambda to: TranslatorPage(True, to))
+    return escape(l10n.gettext("Who becomes a translator?")), InlineKeyboardMarkup(rows)
+
+
+async def on_translator_page(press: Press[TranslatorPage], context: BotContext) -> None:
+    """◀ ▶ under /translators or under the people to appoint from: that page, read again."""
+    translating = context.services.translating
+    l10n, data = press.l10n, press.data
+    if data.appoint:
+        people = await translating.candidates(press.user.id)
+        view = _candidates_view(l10n, people, data.page)
+    else:
+        view = _translators_view(l10n, await translating.translators(press.user.id), data.page)
+    await press.query.answer()
+    await edit(press.message, *view)
 
 
 def import_text(l10n: Localizer, outcome: ImportOutcome) -> str:

@@ -178,6 +178,15 @@ class StrategyRepository:
         async with self._db.transaction() as db:
             await db.execute("DELETE FROM action_drafts WHERE id = ?", (draft_id,))
 
+    async def set_draft_asked(self, draft_id: int, asked_at: dt.datetime) -> None:
+        """Move back when the draft's step was asked (a plain message then no longer answers
+        it; a reply to its prompt still does)."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE action_drafts SET asked_at = ? WHERE id = ?",
+                (asked_at.isoformat(), draft_id),
+            )
+
     async def _drafts(self, where: str, params: tuple[object, ...]) -> list[FlowDraft]:
         async with self._db.connection.execute(
             "SELECT id, user_id, chat_id, action_id, step, draft, prompt_id "  # noqa: S608

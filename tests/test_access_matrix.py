@@ -204,6 +204,10 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "tq": ("tq:x", TRANSLATORS),  # /translate's ✖ Stop
     "tx": ("tx:0", TRANSLATORS),  # /translations' CSV
     "tr": ("tr:0:3003", COORDINATORS_PRIVATE),  # /translators' ✖
+    "tp": ("tp:0:1", COORDINATORS_PRIVATE),  # another page of /translators
+    "ro": ("ro:1", MEMBERS),  # another page of /rounds
+    "rc": ("rc:1", MEMBERS),  # another page of /results' round buttons
+    "cq": ("cq:0:0:1", MEMBERS),  # another page of /compare's round buttons
 }
 
 # Each persona's role, kind of chat (private: True) and whether they were appointed a

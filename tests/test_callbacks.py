@@ -179,6 +179,11 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "tq:x": cb.TranslateStep(cb.TranslateAction.STOP),
         "tx:1": cb.TranslationsFile(True),
         "tr:0:5001": cb.TranslatorButton(False, 5001),
+        "tr:0:5001:2": cb.TranslatorButton(False, 5001, 2),  # ✖ on page 3 of /translators
+        "tp:1:2": cb.TranslatorPage(True, 2),
+        "ro:11": cb.RoundsPage(11),
+        "rc:3": cb.ResultsPick(3),
+        "cq:7:0:2": cb.ComparePage(7, 0, 2),
         "rp:7:1": cb.ReportDraft(7, True),
         "rpc:7:4": cb.ReportCycle(7, 4),
         "cc:4": cb.CurrentCycle(4),
@@ -197,9 +202,10 @@ def test_a_payload_that_cannot_be_sent_fails_when_the_button_is_built() -> None:
 
 
 def test_every_button_the_bot_draws_is_built_from_a_payload() -> None:
-    """No callback data written by hand: each is a payload class's (list_data builds one)."""
+    """No callback data written by hand: each is a payload class's (list_data builds one, and
+    render.paged_buttons' `turn` makes the payload of a page turn)."""
     names = "|".join(c.__name__ for c in PAYLOADS)
-    built = re.compile(rf"callback_data=(?:render\.)?(?:list_data|{names})\(")
+    built = re.compile(rf"callback_data=(?:render\.)?(?:list_data|turn|{names})\(")
     for path in sorted(Path("handlers").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         for found in re.finditer(r"callback_data=", text):

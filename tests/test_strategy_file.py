@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +20,7 @@ from bot.domain.strategy import CLI, ActionStatus
 from bot.domain.timeframes import Kind, Timeframe
 from bot.main import main
 from bot.services import Services
+from bot.settings import Settings
 from tests.conftest import FakeClock
 
 BOSS, REP = 1, 2
@@ -364,3 +366,24 @@ async def test_a_workbook_with_one_sheet_per_working_group(
         if slug in (land, other)
     }
     assert by_group == {land: ["Radio"], other: ["Dialogue"]}
+
+
+async def test_an_exported_last_update_is_the_day_in_the_configured_time_zone(
+    db_path: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    # 23 November 2026, 02:00 UTC: already the 23rd in Phnom Penh, still the 22nd in Los Angeles.
+    settings = Settings(token="x", database_path=db_path, timezone=ZoneInfo("America/Los_Angeles"))
+    services = await Services.start(settings, clock)
+    try:
+        await services.coalition.repository.seed_coordinators([BOSS], "en")
+        land = (await services.coalition.working_groups())[0].slug
+        source = write_csv(
+            tmp_path / "in.csv", [HEADER_EN, row(land, "118.6", "Radio", "2026", "")]
+        )
+        await services.import_strategy(source, BOSS)
+        exported = await services.export_strategy(BOSS, "csv")
+    finally:
+        await services.close()
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[0][14] == "Last update"
+    assert rows[1][14] == "2026-11-22"

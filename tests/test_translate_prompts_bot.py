@@ -4,6 +4,7 @@ broadcast being composed) takes the next message, and a text with no Khmer is no
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram
+from tests.test_action_editor_bot import answer, asked, said, start_adding
 from tests.test_broadcasts_bot import link_chats, tap
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
@@ -59,3 +60,68 @@ async def test_a_text_without_khmer_while_translate_waits_is_a_lookup(
     assert "118.6" in found.text
     assert "Khmer" not in found.text
     assert await services.translating.asked(COORDINATOR_ID) is not None  # still waiting
+
+
+async def test_translate_after_a_waiting_composer_ends_its_wait_and_says_so(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await link_chats(services)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
+    await tap(tg, composer, "Next ▶")  # step 2: the composer waits for the message
+    task = await tg.reply_to(COORDINATOR, "/translate")
+    assert task.text.endswith(
+        "<i>The broadcast you were writing no longer waits for your message: send /broadcast "
+        "to go on with it.</i>"
+    )
+    found = await tg.reply_to(COORDINATOR, "118.6")  # no Khmer, and no composer waiting: a look-up
+    assert "118.6" in found.text
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None  # kept, not waiting
+    assert draft.versions == ()
+    assert await services.translating.asked(COORDINATOR_ID) is not None
+    # /broadcast picks it up: the composer is the newest prompt again, /translate stops.
+    await tg.send("/broadcast", user=COORDINATOR)
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # "Here is the broadcast…"
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    await tg.send("Meeting on Friday at 9:00 in Phnom Penh", user=COORDINATOR)
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert [v.text for v in draft.versions] == ["Meeting on Friday at 9:00 in Phnom Penh"]
+    assert await services.translating.asked(COORDINATOR_ID) is None
+
+
+async def test_a_new_actions_step_after_translate_takes_the_next_message(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await coalition_with(bot, 1, "land")
+    await tg.reply_to(COORDINATOR, "/translate")
+    first = await start_adding(tg)
+    assert "step 1 of 10: Recommendations" in first.text
+    assert await services.translating.asked(COORDINATOR_ID) is None  # the newest prompt wins
+    activity = await answer(tg, "118.6, 118.7")
+    assert "step 2 of 10: Action or activity" in activity.text
+
+
+async def test_translate_after_a_new_actions_step_ends_its_wait_and_says_so(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    await coalition_with(bot, 1, "land")
+    first = await start_adding(tg)
+    await asked(services, first.message_id)
+    await tg.send("/translate", user=COORDINATOR)
+    task = await said(tg, COORDINATOR_ID)
+    assert task.text.endswith(
+        "<i>The new action no longer takes your next message: reply to its question to "
+        "answer it.</i>"
+    )
+    found = await answer(tg, "118.6")  # no Khmer, and the step no longer waits: a look-up
+    assert "step 2 of 10" not in found.text
+    assert "118.6" in found.text
+    await tg.send("118.6, 118.7", user=COORDINATOR, reply_to=first.message_id)
+    activity = await said(tg, COORDINATOR_ID)  # a reply to the step's question still answers
+    assert "step 2 of 10: Action or activity" in activity.text

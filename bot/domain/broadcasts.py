@@ -102,6 +102,17 @@ class Broadcasts:
             return None
         return draft if await self.coalition.role(user_id) is Role.COORDINATOR else None
 
+    async def stop_waiting(self, user_id: int) -> bool:
+        """Another prompt of the bot now waits for this person's text: the newest prompt wins,
+        so a draft waiting for their message stops waiting (it is kept: /broadcast picks it
+        up). True when one was waiting."""
+        draft = await self.pending_input(user_id)
+        if draft is None:
+            return False
+        now = self.clock.now()
+        await self.store.save_draft(user_id, draft, now - INPUT_WAIT - dt.timedelta(seconds=1))
+        return True
+
     async def save(self, actor: int, draft: Draft) -> Draft:
         """Store the draft as it is now (a restart mid-compose loses nothing)."""
         await self.coalition.require_coordinator(actor)

@@ -690,6 +690,17 @@ class Strategies:
             return Progress(Stage.GONE)
         return Progress(Stage.SAVED, None, action, understood=understood, edited=draft.step)
 
+    async def stop_waiting(self, actor: int, chat_id: int) -> bool:
+        """Another prompt of the bot now waits for this person's text: the newest prompt wins,
+        so a new action's typed step stops taking a plain message (a reply to its prompt, or
+        its buttons, still go on). True when one was waiting."""
+        now = self.clock.now()
+        draft = await self.repository.waiting_draft(actor, chat_id, None, now, now - INPUT_WAIT)
+        if draft is None or not draft.step.typed or not draft.adding:
+            return False
+        await self.repository.set_draft_asked(draft.id, now - INPUT_WAIT - dt.timedelta(seconds=1))
+        return True
+
     async def press_step(
         self, actor: int, draft_id: int, choice: Choice, value: int | None, catalog: Catalog
     ) -> Progress:

@@ -22,7 +22,6 @@ from bot.domain.model import Recommendation
 from bot.domain.spreadsheet import looks_like_formula
 from bot.domain.strategy import STATUS_LABELS, Action, ActionDraft
 from bot.domain.text import KHMER_DIGITS, normalize
-from bot.domain.timeframes import PHNOM_PENH
 
 # The template's columns, then what an export adds; the first spelling of each language is the
 # one an export writes.
@@ -264,10 +263,11 @@ def export_rows(
     organisations: Sequence[Organisation],
     recommendations: Mapping[int, Recommendation],
     l10n: Localizer,
+    tz: dt.tzinfo,
 ) -> list[list[str | int]]:
     """The strategy in the template's layout in the reader's language (header, group names,
-    statuses), with each action's status, last update (Phnom Penh day) and latest note: a file
-    that imports back unchanged."""
+    statuses), with each action's status, last update (its day in `tz`, the coalition's
+    TIMEZONE) and latest note: a file that imports back unchanged."""
     km = l10n.language == "km"
     names = {g.id: g.name_km if km else g.slug for g in groups}
     shorts = {o.id: o.short_name for o in organisations}
@@ -296,12 +296,8 @@ def export_rows(
                 fields.risks,
                 "; ".join(shorts[o] for o in fields.organisation_ids if o in shorts),
                 l10n.gettext(STATUS_LABELS[action.status]),
-                _day(updated),
+                updated.astimezone(tz).date().isoformat(),
                 notes[-1] if notes else "",
             ]
         )
     return table
-
-
-def _day(at: dt.datetime) -> str:
-    return at.astimezone(PHNOM_PENH).date().isoformat()

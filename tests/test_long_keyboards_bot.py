@@ -1,0 +1,131 @@
+"""Keyboards built from lists that grow (rounds, translators, working groups…) are paged: never
+over Telegram's 100 buttons, every item reachable with ◀ ▶, a stale or forged page clamped."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import MAX_INLINE_BUTTONS, FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, buttons, edited, press
+
+MANY = 120
+
+
+def _services(bot: BotApplication) -> Services:
+    services: Services = bot.bot_data["services"]
+    return services
+
+
+async def _published_rounds(bot: BotApplication, count: int) -> None:
+    """`count` rounds of one recommendation each, closed and published: R001, R002…"""
+    services = _services(bot)
+    assessments = services.assessments
+    tz = services.settings.timezone
+    for n in range(1, count + 1):
+        opened = await assessments.open(
+            COORDINATOR_ID, f"c2 118.1 : R{n:03}", services.catalog, tz
+        )
+        await assessments.set_open(COORDINATOR_ID, opened.round_id, False)
+        await assessments.publish(COORDINATOR_ID, opened.round_id)
+
+
+def _labels(message: StoredMessage) -> list[str]:
+    labels = [str(b["text"]) for b in buttons(message)]
+    assert len(labels) <= MAX_INLINE_BUTTONS
+    return labels
+
+
+async def _every_page(
+    tg: FakeTelegram, first: StoredMessage, pages: int, picked: str
+) -> tuple[list[str], StoredMessage]:
+    """Turn ▶ through every page: the labels containing `picked` in order, and the last page."""
+    page, seen = first, []
+    for n in range(1, pages + 1):
+        labels = _labels(page)
+        assert f"Page {n} of {pages}" in labels
+        seen += [label for label in labels if picked in label]
+        if n < pages:
+            await press(tg, page, button(page, "▶"), COORDINATOR)
+            page = await edited(tg, page)
+    assert "▶" not in _labels(page)
+    return seen, page
+
+
+async def _turn(tg: FakeTelegram, message: StoredMessage, data: str) -> StoredMessage:
+    """A press with `data` on the message, as if an older (or forged) button carried it."""
+    await press(tg, tg.carrying(message, data), data, COORDINATOR)
+    return await edited(tg, message)
+
+
+async def _clamped(tg: FakeTelegram, last: StoredMessage, first: str, forged: str) -> None:
+    """From the last page, a stale button to page 1, then a forged page far past the end:
+    the last page again, not an error."""
+    pages = next(label for label in _labels(last) if label.startswith("Page "))
+    page_one = await _turn(tg, last, first)
+    assert pages.replace(pages.split()[1], "1", 1) in _labels(page_one)
+    assert pages in _labels(await _turn(tg, page_one, forged))
+
+
+async def test_rounds_pages_a_hundred_and_twenty_rounds(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _published_rounds(bot, MANY)
+    listing = await tg.reply_to(COORDINATOR, "/rounds")
+    assert "R120" in listing.text
+    assert "R110" not in listing.text
+    assert "➕ New round" in _labels(listing)
+    seen, last = await _every_page(tg, listing, 12, ". R")
+    assert len(seen) == MANY
+    assert len(set(seen)) == MANY
+    assert "R001" in last.text
+    await _clamped(tg, last, "ro:0", "ro:9999")
+
+
+async def test_the_results_picker_pages_a_hundred_and_twenty_rounds(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _published_rounds(bot, MANY)
+    picker = await tg.reply_to(COORDINATOR, "/results")
+    assert picker.text == "Which round's results?"
+    seen, last = await _every_page(tg, picker, 4, "Results: ")
+    assert len(seen) == MANY
+    assert len(set(seen)) == MANY
+    await _clamped(tg, last, "rc:0", "rc:9999")
+
+
+async def test_the_compare_picker_pages_a_hundred_and_twenty_rounds(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _published_rounds(bot, MANY)
+    picker = await tg.reply_to(COORDINATOR, "/compare")
+    assert picker.text == "Which rounds? First choose the earlier round:"
+    seen, last = await _every_page(tg, picker, 4, ". R")
+    assert len(seen) == MANY
+    assert len(set(seen)) == MANY
+    await _clamped(tg, last, "cq:0:0:0", "cq:0:0:9999")
+    await press(tg, last, button(last, "1. R001"), COORDINATOR)  # the earlier round
+    later = await edited(tg, last)
+    assert later.text == "Earlier round: «R001». Now choose the later round:"
+    seen, last = await _every_page(tg, later, 4, ". R")
+    assert len(seen) == MANY - 1
+    assert "1. R001" not in seen
+    await _clamped(tg, last, "cq:1:0:0", "cq:1:0:9999")
+
+
+async def test_translators_pages_a_hundred_and_twenty_translators(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    translating = _services(bot).translating
+    for n in range(MANY):
+        await translating.appoint(COORDINATOR_ID, 5000 + n, name=f"Translator {n:03}")
+    listing = await tg.reply_to(COORDINATOR, "/translators")
+    assert "Translator 000" in listing.text
+    assert "Translator 020" not in listing.text
+    seen, last = await _every_page(tg, listing, 6, "✖ Translator")
+    assert len(seen) == MANY
+    assert len(set(seen)) == MANY
+    await _clamped(tg, last, "tp:0:0", "tp:0:9999")
+    # ✖ on the last page redraws that page (removing one re-sends 120 people's menus: the
+    # press itself is tested with few translators in tests/test_translations_bot.py)
+    assert button(last, "✖ Translator 119") == "tr:0:5119:5"
