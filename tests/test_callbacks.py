@@ -184,6 +184,11 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "ro:11": cb.RoundsPage(11),
         "rc:3": cb.ResultsPick(3),
         "cq:7:0:2": cb.ComparePage(7, 0, 2),
+        "ot:4:9:1": cb.OrgGroup(4, 9, 1),  # a group tapped on page 2 of an organisation's
+        "op:4:1": cb.OrgGroupsPage(4, 1),
+        "ad:5:o:7:2": cb.ActionStep(5, FlowChoice.ORGANISATION, 7, 2),
+        "ap:5:2": cb.ActionPage(5, 2),
+        "sk:2": cb.StrategyGroups(2),
         "rp:7:1": cb.ReportDraft(7, True),
         "rpc:7:4": cb.ReportCycle(7, 4),
         "cc:4": cb.CurrentCycle(4),
