@@ -68,7 +68,10 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.OrgRemoveRep, members.on_remove_rep, _C, Where.PRIVATE),
     Button(cb.RevokeInvite, members.on_revoke_invite, _C),
     Button(cb.LinkGroup, chats.on_link_button, _C, Where.GROUP),
+    Button(cb.LinkGroupPage, chats.on_link_page, _C, Where.GROUP),
+    Button(cb.GroupsPage, chats.on_groups_page, _C, Where.PRIVATE),
     Button(cb.ShowList, group_lists.on_show_list, _M),
+    Button(cb.ListGroups, group_lists.on_groups_page, _M),
     Button(cb.EditList, group_lists.on_edit_list, _M),  # may this member edit: checked inside
     Button(cb.ListEditors, group_lists.on_list_editors, _C),
     Button(cb.Vote, group_rating.on_vote, _R),

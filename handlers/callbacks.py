@@ -347,6 +347,27 @@ class LinkGroup(CallbackData, prefix="lg"):
 
 
 @dataclass(frozen=True)
+class LinkGroupPage(CallbackData, prefix="lp"):
+    """◀ ▶ under /linkgroup's working groups: that page of them."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class GroupsPage(CallbackData, prefix="wp"):
+    """◀ ▶ under /groups: that page of the working groups and their chats."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class ListGroups(CallbackData, prefix="gp"):
+    """◀ ▶ under /grouprecs' working groups (private): that page of them."""
+
+    page: int
+
+
+@dataclass(frozen=True)
 class ShowList(CallbackData, prefix="gl"):
     """Show a working group's list of recommendations."""
 

@@ -171,7 +171,13 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nsb": ("nsb:{action}", RESPONSIBLE),
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
-    "sk": ("sk:1", MEMBERS),  # another page of /strategy's working groups
+    "sk": ("sk:1", MEMBERS),
+    "lp": ("lp:1", COORDINATORS_GROUP),  # another page of /linkgroup's working groups
+    "wp": ("wp:1", COORDINATORS_PRIVATE),  # another page of /groups
+    "gp": (
+        "gp:1",
+        MEMBERS,
+    ),  # another page of /grouprecs' working groups  # another page of /strategy's working groups
     "sa": ("sa:{action}:0", MEMBERS),
     "ax": ("ax:{action}", MEMBERS),
     "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule

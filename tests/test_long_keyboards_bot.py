@@ -9,7 +9,7 @@ from bot.domain.bundled import WORKING_GROUPS_FILE
 from bot.domain.coalition import load_working_groups
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import MAX_INLINE_BUTTONS, FakeTelegram, StoredMessage
 from tests.test_action_editor_bot import answer, said, start_adding
 from tests.test_broadcasts_bot import tap
@@ -221,3 +221,27 @@ async def test_strategy_pages_a_hundred_and_fifty_working_groups(
     assert newest in seen
     assert newest in last.text  # a coordinator's counts: the page's groups only
     await _clamped(tg, last, "sk:0", "sk:9999")
+
+
+async def test_linkgroup_groups_and_grouprecs_page_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    newest = await _many_groups(bot, 150)
+    chooser = await tg.reply_to(COORDINATOR, "/linkgroup", chat=GROUP)
+    assert chooser.text == "Which working group is this chat for?"
+    seen, last = await _every_page(tg, chooser, 5, "G")
+    assert newest in seen
+    await _clamped(tg, last, "lp:0", "lp:9999")
+    await press(tg, last, button(last, newest), COORDINATOR)  # linked from the last page
+    assert newest in (await edited(tg, last)).text
+    links = await tg.reply_to(COORDINATOR, "/groups")
+    assert links.text.startswith("<b>Working groups and their chats</b>")
+    seen, last = await _every_page(tg, links, 8, "➕ ")
+    assert f"➕ {newest}" in seen
+    assert f"• {newest}: «" in last.text  # the page's groups only, with their chats
+    await _clamped(tg, last, "wp:0", "wp:9999")
+    lists = await tg.reply_to(COORDINATOR, "/grouprecs")
+    assert lists.text == "Which working group's list?"
+    seen, last = await _every_page(tg, lists, 5, "G")
+    assert newest in seen
+    await _clamped(tg, last, "gp:0", "gp:9999")
