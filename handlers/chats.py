@@ -24,7 +24,7 @@ from handlers.common import (
     thread_of,
 )
 from handlers.lookup import edit
-from handlers.render import escape, page_of, page_turns, paged_buttons
+from handlers.render import escape, page_of, paged_buttons, turn_row
 
 log = logging.getLogger(__name__)
 
@@ -227,11 +227,8 @@ async def _groups_view(
         ]
         for link in links
     ]
-    turns = [
-        InlineKeyboardButton(label, callback_data=GroupsPage(to).pack())
-        for label, to in page_turns(l10n, page, pages)
-    ]
-    return "\n".join(lines), InlineKeyboardMarkup([*rows, turns] if turns else rows)
+    rows += turn_row(l10n, page, pages, GroupsPage)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 async def on_groups_page(press: Press[GroupsPage], context: BotContext) -> None:

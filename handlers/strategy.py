@@ -41,7 +41,7 @@ from handlers.callbacks import (
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
-from handlers.render import escape, page_label, page_of, page_turns, split_messages
+from handlers.render import escape, page_label, page_of, split_messages, turn_row
 from handlers.round_cards import not_linked
 
 PAGE = 8
@@ -167,11 +167,8 @@ async def _chooser(
         [InlineKeyboardButton(g.name(l10n.language), callback_data=StrategyPage(g.id, 0).pack())]
         for g in groups
     ]
-    turns = [
-        InlineKeyboardButton(label, callback_data=StrategyGroups(to).pack())
-        for label, to in page_turns(l10n, page, pages)
-    ]
-    return "\n".join(lines), InlineKeyboardMarkup([*rows, turns] if turns else rows)
+    rows += turn_row(l10n, page, pages, StrategyGroups)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 async def on_groups_page(press: Press[StrategyGroups], context: BotContext) -> None:
