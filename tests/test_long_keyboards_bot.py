@@ -14,6 +14,7 @@ from tests.fake_telegram import MAX_INLINE_BUTTONS, FakeTelegram, StoredMessage
 from tests.test_action_editor_bot import answer, said, start_adding
 from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_nudges_bot import linked_land_action
 
 MANY = 120
 
@@ -245,3 +246,19 @@ async def test_linkgroup_groups_and_grouprecs_page_a_hundred_and_fifty_working_g
     seen, last = await _every_page(tg, lists, 5, "G")
     assert newest in seen
     await _clamped(tg, last, "gp:0", "gp:9999")
+
+
+async def test_moving_an_action_pages_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    _, action = await linked_land_action(bot, 1, "Radio show", "2027")
+    newest = await _many_groups(bot, 150)
+    listing = await answer(tg, "/strategy")
+    data = f"af:{action.id}:g"  # ✏️ Edit → Working group, as on the action's card
+    await press(tg, tg.carrying(listing, data), data, COORDINATOR)
+    groups = await said(tg, COORDINATOR_ID)
+    assert "Which working group does this action belong to?" in groups.text
+    seen, last = await _every_page(tg, groups, 8, "G")
+    assert newest in seen
+    turn = next(b["callback_data"] for b in buttons(last) if b["text"] == "Page 8 of 8")
+    await _clamped(tg, last, turn.rsplit(":", 1)[0] + ":0", turn.rsplit(":", 1)[0] + ":9999")
