@@ -253,9 +253,9 @@ async def test_moving_an_action_pages_a_hundred_and_fifty_working_groups(
 ) -> None:
     _, action = await linked_land_action(bot, 1, "Radio show", "2027")
     newest = await _many_groups(bot, 150)
-    listing = await answer(tg, "/strategy")
+    card = await answer(tg, "118.6")
     data = f"af:{action.id}:g"  # ✏️ Edit → Working group, as on the action's card
-    await press(tg, tg.carrying(listing, data), data, COORDINATOR)
+    await press(tg, tg.carrying(card, data), data, COORDINATOR)
     groups = await said(tg, COORDINATOR_ID)
     assert "Which working group does this action belong to?" in groups.text
     seen, last = await _every_page(tg, groups, 8, "G")
