@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +51,9 @@ from tests.search_queries import QUERIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lookup import synthetic_csv
-from bench_taps import Clocks, Rate
+
+if TYPE_CHECKING:  # the start-up child runs in a production install, without the tests' modules
+    from bench_taps import Rate
 
 SAMPLES = 1000
 
@@ -272,7 +274,10 @@ async def wait_index(services: Services) -> None:
 
 
 async def child_start(path: Path) -> None:
-    """In a fresh process: seconds to the first number and word answers, and peak RSS."""
+    """In a fresh process: seconds to the first number and word answers, and peak RSS (with
+    every module the bot loads: bot.app and the handlers)."""
+    import bot.app  # noqa: F401
+
     started = time.perf_counter()
     services = await Services.start(Settings(token="b", database_path=path), SystemClock())
     catalog = services.catalog
@@ -302,13 +307,13 @@ def peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_start(small: Path, big: Path, runs: int) -> None:
-    print(f"\n== start-up and memory, fresh processes, median of {runs} ({load()})")
+def bench_start(small: Path, big: Path, runs: int, python: str) -> None:
+    print(f"\n== start-up and memory, fresh processes, median of {runs}, {python} ({load()})")
     for label, path in (("bundled", small), ("archive", big)):
         results = []
         for _ in range(runs):
             out = subprocess.run(  # noqa: S603 - this script, run again
-                [sys.executable, __file__, "--child-start", str(path)],
+                [python, __file__, "--child-start", str(path)],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -327,6 +332,7 @@ def bench_start(small: Path, big: Path, runs: int) -> None:
 async def echo_rate(taps: int) -> Rate:
     """Taps per second a bare PTB bot (PTB's defaults; answers each callback query) does on
     the fake server."""
+    from bench_taps import Clocks
     from telegram.ext import Application, CallbackQueryHandler
 
     from tests.fake_telegram import FakeTelegram, StoredMessage
@@ -471,6 +477,12 @@ async def main() -> None:
     parser.add_argument("--taps", type=int, default=2000)
     parser.add_argument("--only", default="search,start,taps,export")
     parser.add_argument("--data", type=Path, help="keep the databases here and reuse them")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the start-up children: a virtualenv made from requirements.lock "
+        "measures the bot as deployed",
+    )
     parser.add_argument("--child-start", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_start:
@@ -486,7 +498,7 @@ async def main() -> None:
             if "search" in parts:
                 await bench_search(small, big)
             if "start" in parts:
-                bench_start(small, big, args.runs)
+                bench_start(small, big, args.runs, args.python)
     if parts & {"taps", "export"}:
         await bench_taps_and_export(args.taps, parts, args.runs)
 

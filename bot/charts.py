@@ -11,16 +11,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import fontpkg_noto_sans_khmer
-from PIL import Image, ImageDraw, ImageFont, features
 
 from bot.domain.assessment import Overall
+
+if TYPE_CHECKING:  # Pillow is imported when the first picture is drawn (it weighs ~7 MiB)
+    from PIL import ImageDraw, ImageFont
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +77,28 @@ def font_file() -> Path:
 
 
 def shaping() -> bool:
-    """Whether Khmer is shaped (Pillow's Raqm layout, which needs the system's FriBiDi)."""
+    """Whether Khmer is shaped (Pillow's Raqm layout, which needs the system's FriBiDi).
+
+    Before the first picture (at start-up) it is asked in a child process, so that the bot
+    does not load Pillow and its libraries until it draws.
+    """
+    if "PIL.ImageFont" not in sys.modules:
+        child = subprocess.run(  # noqa: S603 - this interpreter, a fixed check
+            [sys.executable, "-c", _RAQM_CHECK], check=False, capture_output=True
+        )
+        return child.returncode == 0
+    from PIL import features
+
     return bool(features.check_feature("raqm"))
+
+
+_RAQM_CHECK = "from PIL import features; raise SystemExit(not features.check_feature('raqm'))"
 
 
 @cache
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     engine = ImageFont.Layout.RAQM if shaping() else ImageFont.Layout.BASIC
     font = ImageFont.truetype(str(font_file()), size, layout_engine=engine)
     weight = 700.0 if bold else 400.0
@@ -157,6 +178,8 @@ def bar_chart(
     shares (the count written in each segment wide enough), then the legend (with each
     category's total when given: bars may overlap, as themes do); `number` writes each count
     in the reader's digits."""
+    from PIL import Image, ImageDraw
+
     title_font, label_font, small = _font(30, bold=True), _font(22), _font(19)
     inner = WIDTH - 2 * _MARGIN
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))

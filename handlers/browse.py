@@ -105,9 +105,7 @@ def cycles_view(
     """/cycles' message: each cycle's count, what a number alone means, a button to browse
     each cycle and, for coordinators, one to make another cycle current."""
     catalog = context.services.catalog
-    counts: dict[int, int] = {}
-    for rec in catalog.recommendations:
-        counts[rec.cycle] = counts.get(rec.cycle, 0) + 1
+    counts = catalog.counts_by_cycle()
     lines = ["<b>" + escape(l10n.gettext("Review cycles")) + "</b>", ""]
     for cycle in catalog.cycles:
         lines.append(

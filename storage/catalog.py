@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.domain.compact import CompactRecommendations
 from bot.domain.importer import (
     N_,
     ImportReport,
@@ -38,7 +39,7 @@ _SEP = "\x1f"  # unit separator: State names never contain it, unlike ',' or ';'
 class Snapshot:
     """Everything the Catalog is built from, read in one go."""
 
-    recommendations: tuple[Recommendation, ...]
+    recommendations: Sequence[Recommendation]
     themes: tuple[Theme, ...]
     cycles: tuple[Cycle, ...]
     revision: int
@@ -71,37 +72,50 @@ class CatalogRepository:
     async def snapshot(self) -> Snapshot:
         """Read the whole catalog, consistently, in one read transaction.
 
-        Recommendations are read a chunk at a time and made compact as they come (repeated
-        States, themes, targets and sources shared), so the rows of 50,000 are never all held.
+        Recommendations are read in display order (latest cycle first, then by number) a
+        chunk at a time and stored compactly as they come (repeated States, themes, targets
+        and sources shared, English texts compressed), so the rows of 50,000 are never all
+        held, and the catalog keeps them as they are.
         """
         conn = self._db.connection
-        recs: list[Recommendation] = []
+        recs = CompactRecommendations()
         compact = _Compact()
         async with self._db.transaction():
-            last = -1
-            while True:
-                async with conn.execute(
-                    "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, "
-                    "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
-                    "r.source, t.text_km, t.status, t.translator FROM recommendations AS r "
-                    "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
-                    "WHERE r.id > ? ORDER BY r.id LIMIT ?",
-                    (last, _CHUNK),
-                ) as cursor:
-                    rows = list(await cursor.fetchall())
-                if not rows:
-                    break
-                themes_by_rec: dict[int, list[int]] = defaultdict(list)
-                async with conn.execute(
-                    "SELECT rt.recommendation_id, rt.theme_id FROM recommendation_themes AS rt "
-                    "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
-                    "AND rt.recommendation_id BETWEEN ? AND ? ORDER BY t.position",
-                    (rows[0][0], rows[-1][0]),
-                ) as cursor:
-                    for row in await cursor.fetchall():
-                        themes_by_rec[row[0]].append(row[1])
-                recs.extend(compact.recommendation(row, themes_by_rec) for row in rows)
-                last = rows[-1][0]
+            async with conn.execute(
+                "SELECT DISTINCT cycle FROM recommendations ORDER BY cycle DESC"
+            ) as cursor:
+                cycles_held = [row[0] for row in await cursor.fetchall()]
+            for cycle in cycles_held:
+                last = (-1, -1)
+                while True:
+                    async with conn.execute(
+                        "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, "
+                        "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
+                        "r.source, t.text_km, t.status, t.translator FROM recommendations AS r "
+                        "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
+                        "WHERE r.cycle = ? AND (r.paragraph, r.item) > (?, ?) "
+                        "ORDER BY r.paragraph, r.item LIMIT ?",
+                        (cycle, *last, _CHUNK),
+                    ) as cursor:
+                        rows = list(await cursor.fetchall())
+                    if not rows:
+                        break
+                    first = (rows[0][2], rows[0][3])
+                    last = (rows[-1][2], rows[-1][3])
+                    themes_by_rec: dict[int, list[int]] = defaultdict(list)
+                    async with conn.execute(
+                        "SELECT rt.recommendation_id, rt.theme_id "
+                        "FROM recommendation_themes AS rt "
+                        "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
+                        "AND rt.recommendation_id IN (SELECT id FROM recommendations "
+                        "WHERE cycle = ? AND (paragraph, item) >= (?, ?) "
+                        "AND (paragraph, item) <= (?, ?)) ORDER BY t.position",
+                        (cycle, *first, *last),
+                    ) as cursor:
+                        for row in await cursor.fetchall():
+                            themes_by_rec[row[0]].append(row[1])
+                    for row in rows:
+                        recs.append(compact.recommendation(row, themes_by_rec))
             async with conn.execute(
                 "SELECT id, slug, name_en, name_km FROM themes ORDER BY position"
             ) as cursor:
@@ -117,7 +131,7 @@ class CatalogRepository:
                 "SELECT value FROM meta WHERE key = 'catalog_revision'"
             ) as cursor:
                 revision = await cursor.fetchone()
-        return Snapshot(tuple(recs), themes, cycles, int(revision[0]) if revision else 0)
+        return Snapshot(recs, themes, cycles, int(revision[0]) if revision else 0)
 
     async def sync_cycles(self, cycles: Sequence[Cycle]) -> None:
         """Record known review dates (the cycles themselves come with their recommendations)."""

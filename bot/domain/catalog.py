@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
+from bot.domain.compact import CompactRecommendations
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import MultipleCycles, NumberQuery, NumberRange, extract_cycle
 from bot.domain.search import Glossary, SearchIndex, build_terms
@@ -135,7 +136,7 @@ class SearchRequest:
 class Ranked(Sequence[Recommendation]):
     """Recommendations in ranked order, looked up only when read (results can be thousands)."""
 
-    def __init__(self, pool: tuple[Recommendation, ...], positions: Sequence[int]) -> None:
+    def __init__(self, pool: Sequence[Recommendation], positions: Sequence[int]) -> None:
         """Wrap positions into the catalog's display-ordered tuple."""
         self._pool = pool
         self._positions = positions
@@ -198,7 +199,9 @@ class Catalog:
         a worker thread): numbers and filters answer at once, word searches once it is built.
         """
         self.revision = revision
-        self.recommendations = tuple(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
+        self.recommendations = _display_ordered(recommendations)
+        recs = self.recommendations
+        recs.settle()
         self.themes = tuple(themes)
         self.themes_by_id = {t.id: t for t in themes}
         self.glossary = glossary
@@ -206,9 +209,9 @@ class Catalog:
         # Display order is cycle by cycle, each in number order: a cycle is one span of
         # positions, and a number is found in it by bisection (no dict of 50,000 keys).
         self._spans: dict[int, tuple[int, int]] = {}
-        for i, rec in enumerate(self.recommendations):
-            start, _ = self._spans.get(rec.cycle, (i, i))
-            self._spans[rec.cycle] = (start, i + 1)
+        for i, cycle in enumerate(recs.cycles):
+            start, _ = self._spans.get(cycle, (i, i))
+            self._spans[cycle] = (start, i + 1)
         known = {c.number: c for c in cycles}
         cycle_numbers = sorted(self._spans)
         self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
@@ -220,14 +223,15 @@ class Catalog:
         self._theme_docs: dict[int, array[int]] = defaultdict(lambda: array("i"))
         self._response_docs: dict[Response, array[int]] = defaultdict(lambda: array("i"))
         keys_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # States as printed -> keys
-        for i, rec in enumerate(self.recommendations):
-            self._response_docs[rec.response].append(i)
-            for theme_id in rec.theme_ids:
+        for i in range(len(recs)):
+            self._response_docs[recs.response(i)].append(i)
+            for theme_id in recs.theme_ids(i):
                 self._theme_docs[theme_id].append(i)
-            keys = keys_of.get(rec.states_raw)
+            states_raw = recs.states_raw(i)
+            keys = keys_of.get(states_raw)
             if keys is None:
-                keys = keys_of[rec.states_raw] = tuple(
-                    dict.fromkeys(self._state(raw).key for raw in rec.states_raw)
+                keys = keys_of[states_raw] = tuple(
+                    dict.fromkeys(self._state(raw).key for raw in states_raw)
                 )
             for key in keys:
                 self._state_docs[key].append(i)
@@ -280,12 +284,12 @@ class Catalog:
         ):
             raise ValueError("only the texts of a recommendation are updated in place")
         with self._indexing:
-            recs = list(self.recommendations)
-            recs[position] = recommendation
-            self.recommendations = tuple(recs)
-            if self._index is not None:
+            if self._index is not None:  # first: it reads the old texts to take them out
                 khmer = recommendation.khmer.text if recommendation.khmer else ""
                 self._index.update(position, recommendation.text_en, khmer)
+            self.recommendations.replace_texts(
+                position, recommendation.text_en, recommendation.khmer
+            )
 
     def position(self, recommendation_id: int) -> int | None:
         """Where a recommendation is in display order, if the catalog has it."""
@@ -305,18 +309,17 @@ class Catalog:
     def get(self, cycle: int, number: RecNumber) -> Recommendation | None:
         """The recommendation with this number in this cycle, if any."""
         start, end = self._spans.get(cycle, (0, 0))
-        at = bisect_left(self.recommendations, number, start, end, key=_number)
-        return (
-            self.recommendations[at]
-            if at < end and _number(self.recommendations[at]) == number
-            else None
-        )
+        numbers = self.recommendations.numbers
+        wanted = CompactRecommendations.number_key(number)
+        at = bisect_left(numbers, wanted, start, end)
+        return self.recommendations[at] if at < end and numbers[at] == wanted else None
 
     def _in_range(self, cycle: int, rng: NumberRange) -> tuple[Recommendation, ...]:
         """A cycle's recommendations from rng.start to rng.end, in number order."""
         start, end = self._spans.get(cycle, (0, 0))
-        first = bisect_left(self.recommendations, rng.start, start, end, key=_number)
-        last = bisect_right(self.recommendations, rng.end, first, end, key=_number)
+        numbers = self.recommendations.numbers
+        first = bisect_left(numbers, CompactRecommendations.number_key(rng.start), start, end)
+        last = bisect_right(numbers, CompactRecommendations.number_key(rng.end), first, end)
         return self.recommendations[first:last]
 
     def in_ranges(
@@ -338,7 +341,15 @@ class Catalog:
 
     def lookup_cycles(self, number: RecNumber) -> tuple[int, ...]:
         """Every cycle that has a recommendation with this number."""
-        return tuple(c for c in sorted(self._spans) if self.get(c, number) is not None)
+        numbers = self.recommendations.numbers
+        wanted = CompactRecommendations.number_key(number)
+        found = []
+        for cycle in sorted(self._spans):
+            start, end = self._spans[cycle]
+            at = bisect_left(numbers, wanted, start, end)
+            if at < end and numbers[at] == wanted:
+                found.append(cycle)
+        return tuple(found)
 
     def states_of(self, rec: Recommendation) -> tuple[State, ...]:
         """The recommending States of a recommendation, one entry per State."""
@@ -538,6 +549,10 @@ class Catalog:
         """How many recommendations each theme has."""
         return {theme_id: len(docs) for theme_id, docs in self._theme_docs.items()}
 
+    def counts_by_cycle(self) -> dict[int, int]:
+        """How many recommendations each cycle has (only cycles with some)."""
+        return {cycle: end - start for cycle, (start, end) in self._spans.items()}
+
     def counts_by_state(self) -> dict[str, int]:
         """How many recommendations each State made."""
         return {key: len(docs) for key, docs in self._state_docs.items()}
@@ -550,8 +565,8 @@ class _ById(Mapping[int, Recommendation]):
     def __init__(self, catalog: Catalog) -> None:
         """Index the catalog's recommendations (their order never changes)."""
         recs = catalog.recommendations
-        order = sorted(range(len(recs)), key=lambda i: recs[i].id)
-        self._ids = array("q", [recs[i].id for i in order])
+        order = sorted(range(len(recs)), key=recs.id)
+        self._ids = array("q", [recs.id(i) for i in order])
         self._positions = array("i", order)
         self._catalog = catalog
 
@@ -593,12 +608,23 @@ class _Texts(Sequence[tuple[str, str]]):
     def __getitem__(self, index: int | slice) -> tuple[str, str] | Sequence[tuple[str, str]]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        rec = self._catalog.recommendations[index]
-        return rec.text_en, rec.khmer.text if rec.khmer else ""
+        recs = self._catalog.recommendations
+        return recs.english(index), recs.khmer_text(index)
 
 
-def _number(rec: Recommendation) -> RecNumber:
-    return rec.number
+def _display_ordered(recommendations: Sequence[Recommendation]) -> CompactRecommendations:
+    """The recommendations latest cycle first, then by number, stored compactly (the
+    storage's snapshot comes in that order already: it is kept as it is)."""
+    if isinstance(recommendations, CompactRecommendations):
+        keys = zip(recommendations.cycles, recommendations.numbers, strict=True)
+        previous = (1 << 62, -1)
+        for cycle, number in keys:
+            if (-cycle, number) <= (-previous[0], previous[1]):
+                break
+            previous = (cycle, number)
+        else:
+            return recommendations
+    return CompactRecommendations(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
 
 
 def _has_khmer(text: str) -> bool:

@@ -231,7 +231,7 @@ class Reports:
 
     async def set_current_cycle(self, user_id: int, cycle: int) -> bool:
         """Make a cycle with recommendations current; False when it has none."""
-        if cycle not in {rec.cycle for rec in self._catalog().recommendations}:
+        if cycle not in self._catalog().counts_by_cycle():
             return False
         await self._store.set_current_cycle(cycle, user_id, self._clock.now())
         await self._refresh()

@@ -240,19 +240,34 @@ class SearchIndex:
         are looked for at once; any other Khmer text or phrase is found when asked for.
         """
         self.size = 0
-        self._english: list[str] = []
+        # The English texts are not kept: they are read again from `documents` (and made
+        # normal) for the few a phrase is checked in; those updated here are kept normalised.
+        self._documents = documents
+        self._updated: dict[int, str] = {}
         self._khmer: list[str] = []
         self._pieces: dict[str, Postings] = {}
         self._phrases: dict[str, Postings] = {}
         words: dict[str, array[int]] = defaultdict(lambda: array("i"))
         bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        # The glossary's phrases are found in the same pass, each through one of the words
+        # that must come before its last one (which may be cut short: 'political part').
+        wanted = sorted({p for p in phrases if len(latin_words(p)) >= 2})
+        needs = [frozenset(stem(w) for w in latin_words(p)[:-1]) for p in wanted]
+        by_word: dict[str, list[int]] = defaultdict(list)
+        for i, needed in enumerate(needs):
+            by_word[min(needed)].append(i)
+        found: list[array[int]] = [array("i") for _ in wanted]
         for english, khmer in documents:
             en, km = normalize(english), normalize(khmer)
-            self._english.append(en)
             self._khmer.append(km)
+            tokens = _tokens(en)
             doc = repeat(self.size)
-            deque(map(array.append, map(words.__getitem__, _tokens(en)), doc), maxlen=0)
+            deque(map(array.append, map(words.__getitem__, tokens), doc), maxlen=0)
             deque(map(array.append, map(bigrams.__getitem__, _bigrams(km)), doc), maxlen=0)
+            for word in by_word.keys() & tokens:
+                for i in by_word[word]:
+                    if needs[i] <= tokens and wanted[i] in en:
+                        found[i].append(self.size)
             self.size += 1
         self._words: dict[str, Postings] = {t: self._compact(d) for t, d in words.items()}
         self._bigrams: dict[str, Postings] = {g: self._compact(d) for g, d in bigrams.items()}
@@ -260,8 +275,13 @@ class SearchIndex:
         known = {normalize(t) for t in khmer_terms if t}
         for piece in sorted(known | {without_noun_prefix(t) for t in known}):
             self._khmer_docs(piece)
-        for phrase in sorted(set(phrases)):
-            self._phrase_docs(phrase)
+        for phrase, docs in zip(wanted, found, strict=True):
+            self._remember(self._phrases, phrase, self._compact(docs))
+
+    def _english(self, doc: int) -> str:
+        """A document's English text, normalised (read again: not kept)."""
+        updated = self._updated.get(doc)
+        return updated if updated is not None else normalize(self._documents[doc][0])
 
     def _compact(self, docs: array[int]) -> Postings:
         """The smaller form of these postings: the array, or a bitmask."""
@@ -273,15 +293,15 @@ class SearchIndex:
             raise IndexError(doc)
         en, km = normalize(english), normalize(khmer)
         if doc < self.size:
-            for token in _tokens(self._english[doc]):
+            for token in _tokens(self._english(doc)):
                 _place(self._words, token, doc, False)
             for gram in _bigrams(self._khmer[doc]):
                 _place(self._bigrams, gram, doc, False)
-            self._english[doc], self._khmer[doc] = en, km
+            self._khmer[doc] = km
         else:
-            self._english.append(en)
             self._khmer.append(km)
             self.size += 1
+        self._updated[doc] = en
         tokens, grams = _tokens(en), _bigrams(km)
         for token in tokens:
             _place(self._words, token, doc, True)
@@ -369,7 +389,7 @@ class SearchIndex:
         found = _recall(self._phrases, phrase)
         if found is None:  # the last word may be cut short ('political part'): not looked up
             docs = self._intersection([self._words.get(s, 0) for s in stems[:-1]])
-            found = self._holding(phrase, _positions(docs), self._english)
+            found = self._holding(phrase, _positions(docs), _English(self))
             self._remember(self._phrases, phrase, found)
         return self._mask([found])
 
@@ -426,6 +446,26 @@ class SearchIndex:
             deque(map(digits.__setitem__, docs, repeat(_ONE)), maxlen=0)
         digits.reverse()  # the highest document first, as int() reads binary digits
         return mask | int(digits, 2)
+
+
+class _English(Sequence[str]):
+    """An index's English texts, normalised, each read again when asked for."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        """Read this index's documents."""
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.size
+
+    @overload
+    def __getitem__(self, doc: int) -> str: ...
+    @overload
+    def __getitem__(self, doc: slice) -> Sequence[str]: ...
+    def __getitem__(self, doc: int | slice) -> str | Sequence[str]:
+        if isinstance(doc, slice):
+            return [self[i] for i in range(*doc.indices(len(self)))]
+        return self._index._english(doc)
 
 
 class RankedDocs(Sequence[int]):
