@@ -1,11 +1,13 @@
 """The round screens and exports at 300 and 1,000 organisations, each a median of 3.
 
-Run: .venv/bin/python bench/bench_export.py [--orgs 300,1000] [--profile WHAT]
+Run: .venv/bin/python bench/bench_export.py [--orgs 300,1000] [--only WHAT,…] [--profile WHAT]
+[--data DIR]
 A round of 275 recommendations (the synthetic cycle 4 of bench_rounds) rated by every
 organisation (every third in two working groups), closed: the full-round export built as XLSX
 and CSV (each working group's own block, the whole coalition's, names and reasons), `results()`
 (the coalition's table behind /results), `group_colours()` (the picture's bar per group) and the
-coordinators' round panel. `--profile export|results|panel` prints cProfile's top functions.
+coordinators' round panel. `--profile WHAT` prints cProfile's top functions (worker threads'
+work included).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import itertools
 import os
 import pstats
 import random
@@ -22,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,8 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_peers import coalition
 from bench_rounds import bench_bot, rate_everything
 
+from bot.domain.i18n import Localizer
 from bot.domain.rounds import parse_scope
 from bot.services import Services
+from bot.settings import Settings
 from handlers.round_results import export_table
 from tests.fake_telegram import FakeTelegram
 
@@ -54,27 +60,29 @@ async def median(call: Callable[[], Awaitable[object]], runs: int = 3) -> tuple[
     return statistics.median(walls), statistics.median(cpus)
 
 
-async def measure(orgs: int, profile: str | None, runs: int) -> None:
+async def measure(
+    orgs: int, profile: str | None, runs: int, only: set[str], data: Path | None
+) -> None:
     tg = FakeTelegram()
+    tg._update_ids = itertools.count(time.time_ns() // 1000)  # never one a kept inbox holds
     await tg.start()
     with tempfile.TemporaryDirectory() as tmp:
-        async with bench_bot(tg, Path(tmp), COORDINATOR) as (services, settings):
-            await coalition(services, orgs, 0, COORDINATOR)
-            scope = parse_scope(
-                "c4", services.catalog, settings.timezone, services.clock.now().date()
-            )
-            round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
-            recs = list(scope.recommendation_ids)
-            await rate_everything(services, round_id, recs, random.Random(2))
-            await services.assessments.set_open(COORDINATOR, round_id, False)
-            await services.assessments.publish(COORDINATOR, round_id)
+        folder = data / f"orgs-{orgs}" if data else Path(tmp)
+        built = (folder / "b.sqlite3").exists()  # --data: the rated round of an earlier run
+        folder.mkdir(parents=True, exist_ok=True)
+        async with bench_bot(tg, folder, COORDINATOR) as (services, settings):
+            if built:
+                round_id = max(r.id for r in await services.assessments.rounds())
+            else:
+                round_id = await rated_round(services, settings, orgs)
             round_, _ = await services.assessments.results(COORDINATOR, round_id, services.catalog)
+            recs = await services.assessments.items(round_id)
             l10n = services.translations.localizer("en")
             calls: dict[str, Callable[[], Awaitable[object]]] = {
                 "export": lambda: export_table(services, l10n, COORDINATOR, round_id, "xlsx"),
                 "export csv": lambda: export_table(services, l10n, COORDINATOR, round_id, "csv"),
-                "results": lambda: services.assessments.results(
-                    COORDINATOR, round_id, services.catalog
+                "results": lambda: services.assessments.results(  # as /results asks
+                    COORDINATOR, round_id, services.catalog, **_form(l10n)
                 ),
                 "group colours": lambda: services.assessments.group_colours(
                     round_, services.catalog
@@ -83,30 +91,109 @@ async def measure(orgs: int, profile: str | None, runs: int) -> None:
             }
             print(f"\n== {orgs} organisations x {len(recs)} recommendations ({load()})")
             for name, call in calls.items():
+                if only and name not in only:
+                    continue
                 wall, cpu = await median(call, runs)
                 print(f"  {name}: median {wall:.3f} s (CPU {cpu:.3f} s)")
+            if not only or "export" in only:
+                await _meanwhile(tg, services, l10n, round_id)
             if profile:
                 await _profile(services, calls[profile])
             print(f"  ({load()})")
     await tg.stop()
 
 
+def _form(l10n: Localizer) -> dict[str, object]:
+    """/results' reasons cells as the database writes them (nothing on code before them, so
+    that this file measures an older checkout too: before → after in one window)."""
+    try:
+        from bot.domain.rounds import reasons_form
+    except ImportError:
+        return {}
+    return {"form": reasons_form(l10n)}
+
+
+GUEST = {"id": 9_999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
+
+
+async def _meanwhile(tg: FakeTelegram, services: Services, l10n: Localizer, round_id: int) -> None:
+    """While the XLSX export is built: the event loop's longest stall (a 1 ms ticker), and
+    another chat's lookup (118.6) sent through the bot, answered before the file is ready."""
+    stalls: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            stalls.append(now - last)
+            last = now
+
+    async def export() -> float:
+        await export_table(services, l10n, COORDINATOR, round_id, "xlsx")
+        done.set()
+        return time.perf_counter()
+
+    ticker = asyncio.create_task(tick())
+    started = time.perf_counter()
+    built = asyncio.create_task(export())
+    await asyncio.sleep(0.05)  # the export under way
+    asked = time.perf_counter()
+    answer = await tg.reply_to(GUEST, "118.6", timeout=120)
+    answered = time.perf_counter()
+    finished = await built
+    await ticker
+    print(
+        f"  meanwhile: event loop's longest stall {max(stalls) * 1000:.0f} ms; another chat's "
+        f"118.6 answered in {(answered - asked) * 1000:.0f} ms, "
+        f"{'before' if answered < finished else 'after'} the file was ready "
+        f"(export {finished - started:.2f} s; {answer.text[:12]!r})"
+    )
+
+
+async def rated_round(services: Services, settings: Settings, orgs: int) -> int:
+    """A closed, published round of cycle 4 that every organisation rated: its id."""
+    await coalition(services, orgs, 0, COORDINATOR)
+    scope = parse_scope("c4", services.catalog, settings.timezone, services.clock.now().date())
+    round_id = await services.assessments.open_round(COORDINATOR, "Bench", scope)
+    recs = list(scope.recommendation_ids)
+    await rate_everything(services, round_id, recs, random.Random(2))
+    await services.assessments.set_open(COORDINATOR, round_id, False)
+    await services.assessments.publish(COORDINATOR, round_id)
+    return round_id
+
+
 async def _profile(services: Services, call: Callable[[], Awaitable[object]]) -> None:
+    """cProfile's top functions by own time and by cumulative time; the worker threads' work
+    runs inline on the event loop meanwhile, so that one profile sees all of it."""
+
+    async def inline(func: Callable[..., object], /, *args: object, **kwargs: object) -> object:
+        return func(*args, **kwargs)
+
     profiler = cProfile.Profile()
-    profiler.enable()
-    await call()
-    profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    with mock.patch("asyncio.to_thread", inline):
+        profiler.enable()
+        await call()
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(25)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orgs", default="300,1000")
-    parser.add_argument("--profile", choices=["export", "results", "panel", "group colours"])
+    names = ["export", "export csv", "results", "group colours", "panel"]
+    parser.add_argument("--profile", choices=names)
+    parser.add_argument("--only", default="", help=f"comma-separated, of: {', '.join(names)}")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, help="keep the rated databases here between runs")
     args = parser.parse_args()
     for orgs in [int(n) for n in args.orgs.split(",")]:
-        await measure(orgs, args.profile, args.runs)
+        await measure(
+            orgs, args.profile, args.runs, {n for n in args.only.split(",") if n}, args.data
+        )
 
 
 if __name__ == "__main__":

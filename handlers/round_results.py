@@ -29,6 +29,7 @@ from bot.domain.rounds import (
     compare_rows,
     export_rows,
     reasons_cell,
+    reasons_form,
     theme_blocks,
 )
 from bot.domain.services import DomainServices
@@ -112,6 +113,7 @@ async def send_results(
         services.catalog,
         private=message.chat.type == "private",
         group_id=group_id,
+        form=reasons_form(l10n),
     )
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
@@ -293,6 +295,7 @@ async def on_results_page(press: Press[ResultsPage], context: BotContext) -> Non
             context.services.catalog,
             private=press.message.chat.type == "private",
             group_id=press.data.group or None,
+            form=reasons_form(press.l10n),
         )
     except NotAllowed:
         await press.query.answer(_results_not_yet(press.l10n), show_alert=True)
@@ -361,28 +364,29 @@ async def export_table(
     *,
     private: bool = True,
 ) -> tuple[Round, bytes]:
-    """A round's results as CSV or XLSX bytes (every working group's block, or one's)."""
-    with collector_paused():  # hundreds of thousands of new tuples, none in a cycle
-        if by_theme:  # themes keep the coalition-wide colours
-            round_, rows = await services.assessments.results(
-                user_id, round_id, services.catalog, private=private
-            )
-            blocks = theme_blocks(services.catalog, rows, l10n.language)
-        else:  # each working group's block is that group's own judgement
-            # /export 1 xlsx land: that group's block only
-            groups = [group] if group else await services.coalition.working_groups()
-            round_, everyone, by_group = await services.assessments.group_tables(
-                user_id, round_id, services.catalog, groups, private=private
-            )
-            blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
-        first = blocks
-        if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
-            coalition = [replace(row, coalition=row.overall) for row in everyone]
-            first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
-        # A large table must not stall chats: it is written in a worker thread.
-        content = await asyncio.to_thread(
-            _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's): the
+    reasons cells written by the database, the table built and written in a worker thread."""
+    form = reasons_form(l10n)
+    if by_theme:  # themes keep the coalition-wide colours
+        round_, rows = await services.assessments.results(
+            user_id, round_id, services.catalog, private=private, form=form
         )
+        blocks = theme_blocks(services.catalog, rows, l10n.language)
+    else:  # each working group's block is that group's own judgement
+        # /export 1 xlsx land: that group's block only
+        groups = [group] if group else await services.coalition.working_groups()
+        round_, everyone, by_group = await services.assessments.group_tables(
+            user_id, round_id, services.catalog, groups, private=private, form=form
+        )
+        blocks = [(g.name(l10n.language), by_group[g.id]) for g in groups]
+    first = blocks
+    if group is None and not by_theme:  # every rating and reason, whatever the rater's groups
+        coalition = [replace(row, coalition=row.overall) for row in everyone]
+        first = [(l10n.gettext("Whole coalition"), coalition), *blocks]
+    # A large table must not stall chats: it is built and written in a worker thread.
+    content = await asyncio.to_thread(
+        _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
+    )
     return round_, content
 
 
@@ -399,15 +403,16 @@ def _export_file(
     coalition's block first, with every rating), then (XLSX) one sheet for each of the last
     `own_sheets` blocks (working groups or themes) with rows, each colour cell filled with its
     colour."""
-    data = export_rows(l10n, catalog, blocks, overall_label, by_theme=by_theme)
-    more = []
-    start = 1 + sum(len(rows) for _, rows in blocks[: len(blocks) - own_sheets])
-    for name, rows in blocks[len(blocks) - own_sheets :]:
-        if rows and fmt == "xlsx":  # the block's own lines, under the same header
-            more.append((name, [data[0], *data[start : start + len(rows)]]))
-        start += len(rows)
-    fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
-    return table(data, fmt, sheet=sheet, more=more, fills=fills)
+    with collector_paused():  # thousands of long new strings, none in a cycle
+        data = export_rows(l10n, catalog, blocks, overall_label, by_theme=by_theme)
+        more = []
+        start = 1 + sum(len(rows) for _, rows in blocks[: len(blocks) - own_sheets])
+        for name, rows in blocks[len(blocks) - own_sheets :]:
+            if rows and fmt == "xlsx":  # the block's own lines, under the same header
+                more.append((name, [data[0], *data[start : start + len(rows)]]))
+            start += len(rows)
+        fills = {overall_label(l10n, value): argb for value, argb in FILLS.items()}
+        return table(data, fmt, sheet=sheet, more=more, fills=fills)
 
 
 def _published_picker(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 
 import aiosqlite
@@ -17,10 +18,12 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonsForm,
     Round,
     RoundClosed,
     RoundDraft,
     Said,
+    name_ranks,
 )
 from bot.domain.audit import AuditAction
 from bot.domain.membership import MembershipPaused, NotAllowed
@@ -99,6 +102,50 @@ _LISTED = (
     "JOIN working_group_recommendations AS w ON w.recommendation_id = i.rec AND w.included = 1 "
     "WHERE NOT EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
     "AND working_group_id = 0))"
+)
+# Python's whitespace (str.strip's): what a reasons cell's entry ends without (written out:
+# computed, it would cost every start a pass over every character; tests/test_result_aggregates).
+SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_NAME = "CASE WHEN :named THEN nullif(o.short_name, '') END"  # the rating's organisation, shown
+_SAID = (  # its colour and reason
+    "(CASE r.colour WHEN 'red' THEN :red WHEN 'orange' THEN :orange WHEN 'green' THEN :green "
+    "ELSE :unknown END || rtrim(' ' || r.reason, :spaces))"
+)
+# Each recommendation's reasons cell (g 0), and each working group's own for each one on its
+# list (as at the close): the entries ('ADHOC: 🔴 No law yet.', '🔴 No law yet.'; nothing when
+# neither a name nor a reason is shown) of the ratings it counts, by the name's place (:ranks,
+# named) or by organisation (an erased one's first when not named, last when named), then by
+# rating, joined by group_concat. SQLite before 3.44 has no ORDER BY inside an aggregate: each
+# cell is one aggregate without GROUP BY over a subquery with ORDER BY, which is not flattened
+# and hands its rows over in that order (no sorter between them, as a GROUP BY would put).
+_REASONS_CELLS = (
+    "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "  # noqa: S608 (constants only)
+    "WHERE round_id = :r AND working_group_id = 0)), "
+    "ranks(org, n) AS MATERIALIZED (SELECT CAST(key AS INTEGER), value FROM json_each(:ranks)), "
+    "wanted(g) AS (SELECT value FROM json_each(:wanted)), "
+    "listed(g, rec) AS (SELECT 0, recommendation_id FROM round_items WHERE round_id = :r "
+    "AND 0 IN wanted UNION ALL SELECT working_group_id, recommendation_id "
+    "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "
+    "AND (SELECT yes FROM frozen) UNION ALL SELECT w.working_group_id, i.recommendation_id "
+    "FROM round_items AS i JOIN working_group_recommendations AS w "
+    "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+    "WHERE i.round_id = :r AND w.working_group_id IN wanted AND NOT (SELECT yes FROM frozen)) "
+    "SELECT l.g, l.rec, (SELECT group_concat(entry, :sep) FROM ("
+    f"SELECT CASE WHEN {_NAME} IS NULL THEN {_SAID} "
+    f"WHEN :label_first THEN :before || {_NAME} || :between || {_SAID} || :after "
+    f"ELSE :before || {_SAID} || :between || {_NAME} || :after END AS entry "
+    "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
+    "LEFT JOIN ranks AS k ON k.org = r.organisation_id "
+    f"WHERE r.round_id = :r AND r.recommendation_id = l.rec AND (r.reason <> '' OR {_NAME} "
+    "IS NOT NULL) AND (l.g = 0 OR CASE WHEN (SELECT yes FROM frozen) THEN EXISTS (SELECT 1 "
+    "FROM frozen_group_ratings AS f WHERE f.rating_id = r.id AND f.working_group_id = l.g) "
+    "ELSE EXISTS (SELECT 1 FROM organisation_groups AS m WHERE m.organisation_id = "
+    "r.organisation_id AND m.working_group_id = l.g) END) "
+    "ORDER BY CASE WHEN r.organisation_id IS NULL THEN :erased ELSE coalesce(k.n, 0) END, "
+    "r.organisation_id, r.id)) FROM listed AS l"
 )
 _AUDIENCE = (
     f"{_LISTED}, chosen(rec) AS (SELECT rec FROM items WHERE :rec IS NULL OR rec = :rec), "  # noqa: S608 (constants only)
@@ -632,6 +679,40 @@ class AssessmentRepository:
             if row[4] not in groups:
                 groups[row[4]] = tuple(int(g) for g in row[4].split(","))
         return [Said(row[0], row[1], _COLOURS[row[2]], row[3], groups[row[4]]) for row in rows]
+
+    async def reasons_cells(
+        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
+    ) -> dict[int, dict[int, str]]:
+        """What was said about each recommendation of a round as its reasons cell, written by
+        SQLite in `form`, for the `wanted` tables (0: the whole coalition's; a working group's
+        id: its own, of the ratings it counts, as at the close), in the order `said` gives and
+        the domain sorts names in. No row per rating; read apart from the shared connection."""
+
+        def read(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
+            ranks: dict[int, int] = {}
+            if named:
+                ranks = name_ranks(conn.execute("SELECT id, short_name FROM organisations"))
+            params = {
+                "r": round_id,
+                "named": int(named),
+                "wanted": json.dumps(list(wanted)),
+                "ranks": json.dumps(ranks),
+                "erased": len(ranks) if named else 0,
+                "spaces": SPACES,
+                "sep": form.separator,
+                "before": form.before,
+                "between": form.between,
+                "after": form.after,
+                "label_first": int(form.label_first),
+                **{colour.value: colour.emoji for colour in Colour},
+            }
+            cells: dict[int, dict[int, str]] = {}
+            for group_id, rec_id, cell in conn.execute(_REASONS_CELLS, params):
+                if cell is not None:  # None: nothing said
+                    cells.setdefault(group_id, {})[rec_id] = cell
+            return cells
+
+        return await self._db.read_apart(read)
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:
         """The whole coalition's distribution of each rated recommendation of a round: one

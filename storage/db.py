@@ -230,6 +230,8 @@ class Database:
         self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         # Called after a commit that wrote staged deliveries (the outbox wakes its sender).
         self.on_staged: Callable[[], None] = lambda: None
+        # The file, for reads on a connection of their own (`read_apart`); None: the shared one.
+        self.path: Path | None = None
 
     @classmethod
     async def open(
@@ -255,6 +257,7 @@ class Database:
         # Deleted data is overwritten, not left in free pages (erasing an organisation).
         await connection.execute("PRAGMA secure_delete = ON")
         database = cls(connection)
+        database.path = path
         try:
             version = await database.schema_version()
             if backups is not None and 0 < version < len(MIGRATIONS):
@@ -272,6 +275,27 @@ class Database:
     async def close(self) -> None:
         """Close the connection."""
         await self.connection.close()
+
+    async def read_apart(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a long read (an export's aggregates) on a connection of its own in a worker
+        thread, in one snapshot: the shared connection's thread, which every chat's update
+        needs, is not held up meanwhile (WAL lets readers run beside the writer)."""
+        path = self.path
+        if path is None:  # no file to open twice: the shared connection's thread
+            sqlite = self.connection.sqlite
+            return await self.connection.run(lambda: work(sqlite))
+
+        def read() -> T:
+            conn = sqlite3.connect(path, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
+                conn.execute("PRAGMA query_only = ON")
+                conn.execute("BEGIN")
+                return work(conn)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(read)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

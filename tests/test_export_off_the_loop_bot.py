@@ -1,10 +1,14 @@
-"""A round's export is written in a worker thread: while a big file is being written, other
-chats are answered."""
+"""A round's export is read and written off the event loop and off the shared connection's
+thread: while its reasons cells are read, or a big file is being written, other chats are
+answered."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
@@ -15,11 +19,11 @@ from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
 
+T = TypeVar("T")
 
-async def test_a_lookup_is_answered_while_an_export_is_being_written(
-    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    services: Services = bot.bot_data["services"]
+
+async def closed_round(services: Services, clock: FakeClock) -> int:
+    """A closed round of five recommendations that one organisation rated: its id."""
     repo = services.assessments.repository
     recs = [r.id for r in services.catalog.recommendations if r.cycle == 2][:5]
     org = (await services.coalition.add_organisation(COORDINATOR_ID, "O1", "Org 1")).organisation
@@ -28,7 +32,46 @@ async def test_a_lookup_is_answered_while_an_export_is_being_written(
     )
     for rec in recs:
         await repo.rate(round_id, rec, org.id, Colour.GREEN, clock.now())
+        await repo.set_reason(round_id, rec, org.id, "No law yet.", clock.now())
     await services.assessments.set_open(COORDINATOR_ID, round_id, False)
+    return round_id
+
+
+async def test_a_lookup_is_answered_while_an_exports_reasons_are_read(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services: Services = bot.bot_data["services"]
+    round_id = await closed_round(services, clock)
+    database = services.database
+    read_apart = database.read_apart
+    reading, read = threading.Event(), threading.Event()
+
+    async def held(work: Callable[[sqlite3.Connection], T]) -> T:
+        def slow(conn: sqlite3.Connection) -> T:
+            reading.set()  # the reasons cells' read waits for the test: as long as a big one
+            read.wait(10)
+            return work(conn)
+
+        return await read_apart(slow)
+
+    monkeypatch.setattr(database, "read_apart", held)
+    await tg.send(f"/export {round_id} xlsx", user=COORDINATOR)
+    assert await asyncio.to_thread(reading.wait, 10)
+
+    card = await tg.reply_to(MEMBER, "118.6")  # the update went through the database meanwhile
+    assert card.text.startswith("<b>118.6</b>")
+    assert not [c for c in tg.calls if c.method == "sendDocument"]
+
+    read.set()
+    sent = await tg.next_call("sendDocument")
+    assert sent.error is None
+
+
+async def test_a_lookup_is_answered_while_an_export_is_being_written(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services: Services = bot.bot_data["services"]
+    round_id = await closed_round(services, clock)
 
     # The file's writing waits for the test: as long as a big export would take.
     writing, written = threading.Event(), threading.Event()

@@ -5,12 +5,14 @@ straightforward computation from every rating, as the tables were built before."
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
 from bot.domain.assessment import Colour, Distribution, Overall, overall
-from bot.domain.rounds import ResultRow
+from bot.domain.rounds import ResultRow, reasons_cell, reasons_form
 from bot.services import Services
+from storage.assessment import SPACES
 from tests.conftest import COORDINATOR_ID, FakeClock
 
 NAMES = [
@@ -25,7 +27,7 @@ NAMES = [
     "Ｚed",
     "ក្រុម",
 ]
-REASONS = ["", "", "No law yet.", "Draft in consultation.", "=1+1"]
+REASONS = ["", "", "No law yet.", "Draft in consultation.", "=1+1", "Cut at a space ", "\u3000"]
 # One rating: (recommendation, organisation id, its short name or None once erased, colour,
 # reason, the working groups it counts in).
 Rated = tuple[int, int, str | None, Colour, str, frozenset[int]]
@@ -106,11 +108,48 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
                     COORDINATOR_ID, round_id, services.catalog, private=named, group_id=g.id
                 )
                 assert one == by_group[g.id]
+        await check_cells()
         panel = await assessments.panel(COORDINATOR_ID, round_id)
         assert panel is not None
         assert panel.ratings == len(ratings)
         colours = [c for _, c, _ in expected(items, ratings, False, minimum).values()]
         assert panel.not_enough == colours.count(Overall.NOT_ENOUGH)
+
+    async def check_cells() -> None:
+        """The reasons cells the database writes equal those written from every rating shown,
+        order included, in both languages; the rest of each row is the same."""
+        for language in ("en", "km"):
+            l10n = services.translations.localizer(language)
+            form = reasons_form(l10n)
+            for named in (True, False):
+                tables = [
+                    await assessments.group_tables(
+                        COORDINATOR_ID, round_id, services.catalog, groups, private=named, form=f
+                    )
+                    for f in (None, form)
+                ]
+                (_, plain, plain_groups), (_, cells, cell_groups) = tables
+                pairs = [(plain, cells)] + [
+                    (plain_groups[g.id], cell_groups[g.id]) for g in groups
+                ]
+                for want, got in pairs:
+                    assert [r.cell is not None for r in got] == [True] * len(want)
+                    assert [reasons_cell(l10n, r) for r in got] == [
+                        reasons_cell(l10n, r) for r in want
+                    ]
+                    assert [replace(r, cell=None) for r in got] == [
+                        replace(r, reasons=()) for r in want
+                    ]
+                for g in groups:
+                    _, one = await assessments.results(
+                        COORDINATOR_ID,
+                        round_id,
+                        services.catalog,
+                        private=named,
+                        group_id=g.id,
+                        form=form,
+                    )
+                    assert one == cell_groups[g.id]
 
     def everything() -> list[Rated]:
         return [
@@ -132,3 +171,7 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
     moved = rng.choice(list(orgs))
     await coalition.toggle_group(COORDINATOR_ID, moved, groups[0].id)
     await check([(r[0], r[1], r[2] if r[1] != gone else None, *r[3:]) for r in at_close])
+
+
+def test_the_cells_trim_what_python_strips() -> None:
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == SPACES

@@ -6,9 +6,11 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from bot.domain.round_guide import Guide
+
+K = TypeVar("K")
 
 
 class Colour(enum.StrEnum):
@@ -167,6 +169,27 @@ class Said(NamedTuple):
     colour: Colour
     reason: str
     groups: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ReasonsForm:
+    """How a reasons cell is written in the reader's language ('ADHOC: 🔴 No law yet.; CCHR:
+    🟠'): what separates what each organisation said, and the text before, between and after
+    its name and what it said (`label_first`: the name before it)."""
+
+    separator: str
+    before: str
+    between: str
+    after: str
+    label_first: bool = True
+
+
+def name_ranks(names: Iterable[tuple[K, str | None]]) -> dict[K, int]:
+    """Each organisation's place when what was said is listed by name: alphabetically, case
+    aside (one place for names that differ only by case; no name last)."""
+    keys = {org: (name is None, (name or "").casefold()) for org, name in names}
+    place = {key: n for n, key in enumerate(sorted(set(keys.values())))}
+    return {org: place[key] for org, key in keys.items()}
 
 
 @dataclass(frozen=True)

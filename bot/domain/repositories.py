@@ -14,6 +14,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonsForm,
     Round,
     RoundDraft,
     Said,
@@ -417,6 +418,14 @@ class AssessmentStore(Protocol):
         """Every rating of a round as its results tables show it (the organisation named with
         `named`), by recommendation and organisation, each with the working groups whose own
         rows it counts in (as at the close; none without `with_groups`)."""
+        ...
+
+    async def reasons_cells(
+        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
+    ) -> dict[int, dict[int, str]]:
+        """Each recommendation's reasons cell written in `form` (`reasons_cell`'s text, in
+        `said`'s order, names alphabetically by `name_ranks`), for the `wanted` tables: 0 the
+        whole coalition's, a working group's id its own (as at the close)."""
         ...
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:

@@ -21,10 +21,12 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonsForm,
     Round,
     RoundClosed,
     RoundDraft,
     change,
+    name_ranks,
     overall,
 )
 from bot.domain.catalog import Catalog, SearchRequest
@@ -278,6 +280,7 @@ class ResultRow:
     overall: Overall
     reasons: tuple[tuple[str | None, Colour, str], ...]  # (organisation or None, colour, reason)
     coalition: Overall | None = None  # in a working group's row: the whole coalition's colour
+    cell: str | None = None  # the reasons cell the database wrote instead of `reasons`
 
 
 class Tapped(enum.StrEnum):
@@ -1479,16 +1482,18 @@ class Assessments:
         *,
         private: bool = True,
         group_id: int | None = None,
+        form: ReasonsForm | None = None,
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows: the whole coalition's, or one working group's (its list,
-        rated by its member organisations); organisation names only for coordinators.
+        rated by its member organisations); organisation names only for coordinators; with
+        `form`, each row's reasons cell written in it instead of every rating shown.
         UnknownGroup for a working group that does not exist (a forged button)."""
         round_, named = await self._viewer(user_id, round_id, private)
         if group_id is not None and group_id not in {
             g.id for g in await self.coalition.working_groups()
         }:
             raise UnknownGroup(str(group_id))
-        return round_, await self._result_rows(round_, named, catalog, group_id)
+        return round_, await self._result_rows(round_, named, catalog, group_id, form)
 
     async def published_results(
         self, round_id: int, catalog: Catalog, group_id: int | None = None
@@ -1501,10 +1506,17 @@ class Assessments:
         return round_, await self._result_rows(round_, False, catalog, group_id)
 
     async def _result_rows(
-        self, round_: Round, named: bool, catalog: Catalog, group_id: int | None
+        self,
+        round_: Round,
+        named: bool,
+        catalog: Catalog,
+        group_id: int | None,
+        form: ReasonsForm | None = None,
     ) -> list[ResultRow]:
         groups = [] if group_id is None else [group_id]
-        rows, by_group = await self._tables(round_.id, named, catalog, groups)
+        rows, by_group = await self._tables(
+            round_.id, named, catalog, groups, form, whole=group_id is None
+        )
         return rows if group_id is None else by_group[group_id]
 
     async def group_tables(
@@ -1515,41 +1527,46 @@ class Assessments:
         groups: list[WorkingGroup],
         *,
         private: bool = True,
+        form: ReasonsForm | None = None,
     ) -> tuple[Round, list[ResultRow], dict[int, list[ResultRow]]]:
-        """The coalition's rows and each working group's own rows (as frozen at the close)."""
+        """The coalition's rows and each working group's own rows (as frozen at the close);
+        with `form`, each row's reasons cell written in it instead of every rating shown."""
         round_, named = await self._viewer(user_id, round_id, private)
-        rows, by_group = await self._tables(round_id, named, catalog, [g.id for g in groups])
+        rows, by_group = await self._tables(round_id, named, catalog, [g.id for g in groups], form)
         return round_, rows, by_group
 
     async def _tables(
-        self, round_id: int, named: bool, catalog: Catalog, groups: Sequence[int]
+        self,
+        round_id: int,
+        named: bool,
+        catalog: Catalog,
+        groups: Sequence[int],
+        form: ReasonsForm | None = None,
+        whole: bool = True,
     ) -> tuple[list[ResultRow], dict[int, list[ResultRow]]]:
         """The coalition's rows and these working groups' own rows, from the aggregates: the
-        counts by recommendation (and by group), and only the ratings the tables show.
+        counts by recommendation (and by group), and what was said: with `form`, each row's
+        reasons cell as the database writes it (no object per rating; the coalition's rows
+        without cells when not `whole`: only the groups' are shown), else every rating shown.
 
         A group's judgement: its own list, and only its member organisations' ratings (an
         organisation in two groups counts in both); both as they were when the round closed.
         """
         items = await self.repository.items(round_id)
-        said = await self.repository.said(round_id, named, with_groups=bool(groups))
-        if named:  # who said what, alphabetically; erased organisations (None) last
-            keys = {org: (org is None, (org or "").casefold()) for org in {s[1] for s in said}}
-            place = {key: n for n, key in enumerate(sorted(set(keys.values())))}
-            rank = {org: place[key] for org, key in keys.items()}  # the names sorted once
-            said.sort(key=lambda entry: rank[entry.organisation])
-        coalition: dict[int, list[tuple[str | None, Colour, str]]] = {}
-        own: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {g: {} for g in groups}
-        for rec_id, organisation, colour, reason, in_groups in said:  # ~1,000 per recommendation
-            shown = (organisation, colour, reason)
-            coalition.setdefault(rec_id, []).append(shown)
-            for group_id in in_groups:
-                if group_id in own:
-                    own[group_id].setdefault(rec_id, []).append(shown)
+        said: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {0: {}}
+        said.update({g: {} for g in groups})
+        cells: dict[int, dict[int, str]] = {}
+        if form is not None:
+            wanted = [0, *groups] if whole else groups
+            cells = await self.repository.reasons_cells(round_id, form, named, wanted)
+        else:
+            said = await self._said(round_id, named, groups)
         rows = _rows(
             catalog,
             items,
             await self.repository.distributions(round_id),
-            coalition,
+            said[0],
+            cells.get(0, {}) if form else None,
             self.min_ratings,
         )
         if not groups:
@@ -1565,11 +1582,31 @@ class Assessments:
                     catalog,
                     [i for i in items if i in listed],
                     listed,
-                    own[group_id],
+                    said[group_id],
+                    cells.get(group_id, {}) if form else None,
                     self.min_ratings,
                 )
             ]
         return rows, by_group
+
+    async def _said(
+        self, round_id: int, named: bool, groups: Sequence[int]
+    ) -> dict[int, dict[int, list[tuple[str | None, Colour, str]]]]:
+        """Every rating shown, by recommendation: the whole coalition's (0) and each of these
+        working groups' own, names alphabetically (erased organisations last) when named."""
+        said = await self.repository.said(round_id, named, with_groups=bool(groups))
+        if named:  # who said what, alphabetically; erased organisations (None) last
+            rank = name_ranks((org, org) for org in {s.organisation for s in said})
+            said.sort(key=lambda entry: rank[entry.organisation])
+        shown: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {0: {}}
+        shown.update({g: {} for g in groups})
+        for rec_id, organisation, colour, reason, in_groups in said:  # ~1,000 per recommendation
+            entry = (organisation, colour, reason)
+            shown[0].setdefault(rec_id, []).append(entry)
+            for group_id in in_groups:
+                if group_id in shown and group_id:
+                    shown[group_id].setdefault(rec_id, []).append(entry)
+        return shown
 
     async def group_colours(
         self, round_: Round, catalog: Catalog
@@ -1673,16 +1710,26 @@ def _rows(
     items: Iterable[int],
     counts: Mapping[int, Distribution],
     said: Mapping[int, list[tuple[str | None, Colour, str]]],
+    cells: Mapping[int, str] | None,
     min_ratings: int,
 ) -> list[ResultRow]:
-    """Table rows for these recommendations from their counts and what was said, by number."""
+    """Table rows for these recommendations from their counts and what was said (or, with
+    `cells`, their reasons cells), by number."""
     rows = []
     for rec_id in items:
         rec = catalog.by_id.get(rec_id)
         if rec is None:
             continue
         dist = counts.get(rec_id, _NONE)
-        rows.append(ResultRow(rec, dist, overall(dist, min_ratings), tuple(said.get(rec_id, ()))))
+        rows.append(
+            ResultRow(
+                rec,
+                dist,
+                overall(dist, min_ratings),
+                tuple(said.get(rec_id, ())),
+                cell=None if cells is None else cells.get(rec_id, ""),
+            )
+        )
     rows.sort(key=lambda row: row.recommendation.number)
     return rows
 
@@ -1692,7 +1739,9 @@ _EMOJI = {colour: colour.emoji for colour in Colour}  # read once, not per ratin
 
 def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
     """'ADHOC: 🔴 No law yet.; CCHR: 🟠' (coordinators) or '🔴 No law yet.' (members), with
-    the reader's colon and separator."""
+    the reader's colon and separator (as the database wrote it, when it did: `reasons_form`)."""
+    if row.cell is not None:
+        return row.cell
     said = (
         (org, f"{_EMOJI[colour]} {reason}".strip())
         for org, colour, reason in row.reasons
@@ -1701,6 +1750,18 @@ def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
     # The reader's "label: value" form, looked up once for the row, not once per rating.
     labelled = l10n.labelled("{label}", "{value}").format
     return l10n.listing(labelled(label=org, value=text) if org else text for org, text in said)
+
+
+def reasons_form(l10n: Localizer) -> ReasonsForm:
+    """How `reasons_cell` writes a cell in the reader's language, for the database to write
+    it so."""
+    template = l10n.labelled("\x00", "\x01")
+    if template.count("\x00") != 1 or template.count("\x01") != 1:  # a broken translation
+        template = "\x00: \x01"
+    label_first = template.index("\x00") < template.index("\x01")
+    before, _, rest = template.partition("\x00" if label_first else "\x01")
+    between, _, after = rest.partition("\x01" if label_first else "\x00")
+    return ReasonsForm(l10n.listing(["", ""]), before, between, after, label_first)
 
 
 def export_rows(

@@ -129,14 +129,15 @@ def workbook(sheets: Sequence[tuple[str, Rows]], fills: Mapping[str, str] | None
 
 
 def _write_sheet(worksheet: Any, rows: Rows, fills: Mapping[str, str]) -> None:
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     widths: dict[int, int] = {}
     for row in rows:
         for i, value in enumerate(row):
-            longest = max((len(line) for line in str(value).split("\n")), default=0)
+            text = str(value)
+            longest = max(map(len, text.split("\n"))) if "\n" in text else len(text)
             widths[i] = max(widths.get(i, MIN_WIDTH), min(longest + 2, MAX_WIDTH))
     for i, width in widths.items():  # before any row: a write-only sheet needs them first
         worksheet.column_dimensions[get_column_letter(i + 1)].width = width
@@ -144,22 +145,44 @@ def _write_sheet(worksheet: Any, rows: Rows, fills: Mapping[str, str]) -> None:
     wrap = Alignment(wrap_text=True, vertical="top")
     bold = Font(bold=True)
     painted = {text: PatternFill("solid", start_color=argb) for text, argb in fills.items()}
+    # Each kind of cell's style made once (openpyxl looks a style up each time one is set):
+    # (header, text, a would-be formula, its fill).
+    styles: dict[tuple[bool, bool, bool, str | None], Any] = {}
+
+    def style(header: bool, text: bool, quoted: bool, fill: str | None) -> Any:
+        key = (header, text, quoted, fill)
+        if key not in styles:
+            model = Cell(worksheet)
+            if text:
+                # Always text, never a formula or a number; a would-be formula is also marked
+                # "quoted" so that editing it in Excel or LibreOffice keeps it text.
+                model.quotePrefix = quoted
+                model.alignment = wrap
+                if fill is not None:
+                    model.fill = painted[fill]
+            if header:
+                model.font = bold
+            styles[key] = model._style
+        return styles[key]
+
     for number, row in enumerate(rows):
         cells = []
+        header = number == 0
         for value in row:
             if not isinstance(value, str):  # a count: a number, so SUM works
-                cell = WriteOnlyCell(worksheet, value=value)
+                cell = Cell(worksheet, 1, 1, value, style(header, False, False, None))
             else:
-                cell = WriteOnlyCell(worksheet, value=cell_text(value) or None)
-                if cell.value is not None:
-                    # Always text, never a formula or a number; a would-be formula is also
-                    # marked "quoted" so that editing it in Excel or LibreOffice keeps it text.
+                clean = cell_text(value) or None
+                if clean is None:
+                    cell = Cell(worksheet, 1, 1, None, style(header, False, False, None))
+                else:
+                    kind = style(
+                        header,
+                        True,
+                        looks_like_formula(clean),
+                        value if value in painted else None,
+                    )
+                    cell = Cell(worksheet, 1, 1, clean, kind)
                     cell.data_type = "s"
-                    cell.quotePrefix = looks_like_formula(cell.value)
-                    cell.alignment = wrap
-                    if value in painted:
-                        cell.fill = painted[value]
-            if number == 0:
-                cell.font = bold
             cells.append(cell)
         worksheet.append(cells)
