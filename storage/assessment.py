@@ -655,7 +655,7 @@ class AssessmentRepository:
             rows = await cursor.fetchall()
         return [Rating(row[0], row[1], _COLOURS[row[2]], row[3], row[4]) for row in rows]
 
-    async def said(self, round_id: int, named: bool, with_groups: bool = True) -> list[Said]:
+    async def said(self, round_id: int, named: bool, with_groups: bool) -> list[Said]:
         """Every rating of a round as its results tables show it (the organisation named with
         `named`), by recommendation and organisation, each with the working groups whose own
         rows it counts in (those at the close, once the round is closed; none without

@@ -836,3 +836,27 @@ async def test_a_round_closed_on_its_date_freezes_its_own_audience_by_its_rule(
     assert await repo.participation(dated, group) == (1, 1)
     assert await repo.participation(undated) == (0, 2)  # still open: live, everyone active
     assert await repo.participation(undated, group) == (0, 2)
+
+
+async def test_what_was_said_names_every_working_group_a_rating_counts_in(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    first, second = (g.id for g in (await members.working_groups())[:2])
+    both, none = await orgs(members, clock, 2)
+    for group in (first, second):
+        await members.toggle_group(both, group, actor=BOSS, now=now)
+    round_id = await new_round(repo, clock, [1])
+    await repo.rate(round_id, 1, both, R, now)
+    await repo.rate(round_id, 1, none, G, now)
+    await repo.set_reason(round_id, 1, none, "Done.", now)
+    said = await repo.said(round_id, True, with_groups=True)
+    assert [(s[:4], sorted(s.groups)) for s in said] == [
+        ((1, "O0", R, ""), sorted([first, second])),
+        ((1, "O1", G, "Done."), []),
+    ]
+    await repo.set_open(round_id, False, actor=BOSS, now=now)
+    await members.toggle_group(both, second, actor=BOSS, now=now)  # after the close
+    [counted, _] = await repo.said(round_id, False, with_groups=True)
+    assert (counted[:2], sorted(counted.groups)) == ((1, None), sorted([first, second]))
+    assert [s.groups for s in await repo.said(round_id, True, with_groups=False)] == [(), ()]

@@ -414,7 +414,7 @@ class AssessmentStore(Protocol):
         """Every rating of a round with the organisation's short name (coordinators' view)."""
         ...
 
-    async def said(self, round_id: int, named: bool, with_groups: bool = True) -> list[Said]:
+    async def said(self, round_id: int, named: bool, with_groups: bool) -> list[Said]:
         """Every rating of a round as its results tables show it (the organisation named with
         `named`), by recommendation and organisation, each with the working groups whose own
         rows it counts in (as at the close; none without `with_groups`)."""
