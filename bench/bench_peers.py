@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
 import json
 import os
@@ -112,14 +113,28 @@ async def build_databases(tmp: Path, size: int) -> tuple[Path, Path]:
     data = tmp / "synthetic.csv"
     synthetic_csv(data, size)
     now = dt.datetime.now(dt.UTC)
-    parsed = parse_file(data)
-    await services.catalog_repository.import_recommendations(
-        parsed.recommendations, services.rules, now
-    )
+    for part in split_rows(data, 100_000):  # the import takes up to 100,000 rows a file
+        parsed = parse_file(part)
+        await services.catalog_repository.import_recommendations(
+            parsed.recommendations, services.rules, now
+        )
     km = parse_file(data.with_name("km.csv"))
     await services.catalog_repository.import_translations(km.translations, now)
     await services.close()
     return small, big
+
+
+def split_rows(path: Path, rows: int) -> list[Path]:
+    """A CSV file as files of at most `rows` rows each, with its header."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *lines = list(csv.reader(handle))
+    parts = []
+    for n, start in enumerate(range(0, len(lines), rows)):
+        part = path.with_name(f"{path.stem}-{n}.csv")
+        with part.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *lines[start : start + rows]])
+        parts.append(part)
+    return parts
 
 
 # --- search against FTS5 ---------------------------------------------------------------------
