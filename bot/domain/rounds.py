@@ -1488,7 +1488,7 @@ class Assessments:
         """The round's table rows: the whole coalition's, or one working group's (its list,
         rated by its member organisations); organisation names only for coordinators; with
         `form`, each row's reasons cell written in it instead of every rating shown; nothing
-        said without `reasons` (colours and counts only: a comparison, a picture).
+        said without `reasons` (colours and counts only: a comparison).
         UnknownGroup for a working group that does not exist (a forged button)."""
         round_, named = await self._viewer(user_id, round_id, private)
         if group_id is not None and group_id not in {
@@ -1505,7 +1505,7 @@ class Assessments:
         round_ = await self.repository.round(round_id)
         if round_ is None or not round_.published:
             raise NotAllowed
-        return round_, await self._result_rows(round_, False, catalog, group_id, reasons=False)
+        return round_, await self._result_rows(round_, False, catalog, group_id)
 
     async def _result_rows(
         self,
