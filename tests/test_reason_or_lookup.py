@@ -11,6 +11,8 @@ from bot.domain.rounds import is_lookup
     ("text", "lookup"),
     [
         ("118.6", True),
+        ("/search land", True),  # a command: answered as one, never taken as a reason
+        (" /rate", True),
         ("១១៨.៦", True),
         ("c2 118.6, 118.7", True),
         ("118", True),  # a number typed wrong: the lookup explains

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.catalog import Catalog
-from bot.domain.model import Response
+from bot.domain.model import Response, Theme
 from bot.domain.rounds import BadScope, parse_scope
 from bot.services import Services
 
@@ -104,3 +104,91 @@ async def test_a_round_open_until_a_day_closes_at_that_days_end_in_phnom_penh(
     )
     assert opened.scope is not None
     assert opened.scope.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)
+
+
+# --- Khmer written without spaces -------------------------------------------------------------
+
+
+def test_khmer_words_written_without_spaces_are_read_one_by_one(services: Services) -> None:
+    catalog = services.catalog
+
+    def scope(text: str) -> tuple[int, ...]:
+        return parse_scope(text, catalog, PHNOM_PENH, TODAY).recommendation_ids
+
+    land = ids(catalog, 2, Response.ACCEPTED, "land")
+    assert land
+    # A run beginning with ក (U+1780) itself: noted + land.
+    assert set(scope("c2 កត់សម្គាល់ដីធ្លី")) == ids(catalog, 2, Response.NOTED, "land")
+    assert set(scope("c2 ដីធ្លីបានទទួលយក")) == land  # land + accepted, glued
+    assert set(scope("c2 ទទួលយកដីធ្លី")) == land
+    # A run with a part the scope does not know is named whole.
+    assert refusal(services, "c2 ដីធ្លីក")[0].startswith("I do not know “ដីធ្លីក” in a scope.")
+
+
+@pytest.mark.parametrize("text", ["c2 landaccepted", "c2 q"])
+def test_latin_words_are_read_whole(services: Services, text: str) -> None:
+    said, _ = refusal(services, text)
+    assert said.startswith(f"I do not know “{text[3:]}” in a scope.")
+
+
+# --- what a scope understood, for the preview --------------------------------------------------
+
+
+def test_a_scope_keeps_what_it_understood_in_number_order(services: Services) -> None:
+    catalog = services.catalog
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    first, second, third = sorted(
+        (r for r in catalog.recommendations if r.cycle == 2 and land in r.theme_ids),
+        key=lambda r: r.number,
+    )[:3]
+    typed = f"c2 ដីធ្លី land accepted noted {first.number}-{second.number} {third.number}"
+    scope = parse_scope(f"{typed} until 2026-12-31", catalog, PHNOM_PENH, TODAY)
+    assert (scope.cycle, scope.theme_ids, scope.numbers) == (
+        2,
+        (land,),
+        (f"{first.number}–{second.number}", str(third.number)),
+    )
+    assert scope.responses == (Response.ACCEPTED, Response.NOTED)  # both: no filter
+    assert scope.recommendation_ids == (first.id, second.id, third.id)
+    assert scope.description == typed
+    assert scope.closes_at == dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC)
+    # Two themes: one list in the order of the numbers, each recommendation once.
+    both = parse_scope("c2 women children", catalog, PHNOM_PENH, TODAY)
+    numbers = [catalog.by_id[i].number for i in both.recommendation_ids]
+    assert numbers == sorted(set(numbers))
+    assert set(both.recommendation_ids) == ids(catalog, 2, slug="women") | ids(
+        catalog, 2, slug="children"
+    )
+    assert parse_scope("c2 accepted noted", catalog, PHNOM_PENH, TODAY).recommendation_ids == (
+        parse_scope("c2", catalog, PHNOM_PENH, TODAY).recommendation_ids
+    )
+
+
+def test_a_glossary_word_for_a_theme_means_that_theme(services: Services) -> None:
+    catalog = services.catalog
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    scope = parse_scope("c2 ដី", catalog, PHNOM_PENH, TODAY)  # the glossary's word for land
+    assert (scope.theme_ids, set(scope.recommendation_ids)) == (
+        (land,),
+        ids(catalog, 2, slug="land"),
+    )
+
+
+def test_the_longest_theme_name_is_read_first(services: Services) -> None:
+    catalog = services.catalog
+    # A theme named by a part of another theme's name ("natural resources").
+    part = Theme(999, "resources", "Natural resources", "ធនធានធម្មជាតិ")
+    nested = Catalog(
+        catalog.recommendations,
+        [*catalog.themes, part],
+        catalog.cycles,
+        catalog.glossary,
+        current_cycle=catalog.current_cycle,
+    )
+    land = next(t.id for t in catalog.themes if t.slug == "land")
+    for text in ("c2 land and natural resources", "c2 ដីធ្លី និងធនធានធម្មជាតិ"):
+        assert parse_scope(text, nested, PHNOM_PENH, TODAY).theme_ids == (land,), text
+    assert parse_scope("c2 natural resources land", nested, PHNOM_PENH, TODAY).theme_ids == (
+        999,
+        land,
+    )

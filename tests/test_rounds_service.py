@@ -14,6 +14,7 @@ from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin, R
 from bot.domain.coalition import Coalition
 from bot.domain.i18n import Translations
 from bot.domain.membership import NotAllowed
+from bot.domain.model import Recommendation
 from bot.domain.outbox import Content
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.rounds import (
@@ -24,17 +25,25 @@ from bot.domain.rounds import (
     Guided,
     Guiding,
     LinkOpened,
+    Opened,
     Opening,
+    Panel,
     Reasoned,
     Reminding,
+    ResultRow,
     RoundChange,
     RoundChanged,
+    RoundChoice,
+    RoundLine,
     Scope,
+    Tapped,
     Undo,
+    compare_results,
     parse_scope,
     scope_words,
 )
 from bot.services import Services
+from storage.assessment import AssessmentRepository
 from tests.conftest import FakeClock
 from tests.test_services_rules import rec
 
@@ -981,19 +990,450 @@ async def test_the_panels_buttons_close_reopen_publish_once_and_delete_or_say_wh
     assert (gone.overview, gone.panel) == (None, None)
 
 
+async def apart(services: Services, other: int = 7) -> tuple[list[int], list[int], set[int]]:
+    """adhoc in working group 6, CCHR in `other`: the cycle-2 recommendations on 6's list only
+    (adhoc's own, not CCHR's), those on the other's only, by id, and those on either list."""
+    coalition = services.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], other)
+    six = await services.group_lists.recommendation_ids(6)
+    theirs = await services.group_lists.recommendation_ids(other)
+    cycle_two = {r.id for r in services.catalog.recommendations if r.cycle == 2}
+    return sorted(cycle_two & six - theirs), sorted(cycle_two & theirs - six), six | theirs
+
+
 async def test_closing_freezes_the_rounds_own_audience_not_every_organisation(
     services: Services, assessments: Assessments
 ) -> None:
-    coalition = assessments.coalition
-    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
-    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)
-    await coalition.toggle_group(BOSS, orgs["CCHR"], 7)
-    other_list = await services.group_lists.recommendation_ids(7)
-    inside = min(
-        i for i in await services.group_lists.recommendation_ids(6) if i not in other_list
-    )
+    inside = (await apart(services))[0][0]
     round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
     await assessments.rate(MEMBER, round_id, inside, R)
     assert await assessments.participation(round_id) == (1, 1)  # group 6's organisations
     assert await assessments.set_open(BOSS, round_id, False)
     assert await assessments.participation(round_id) == (1, 1)  # as frozen at the close
+
+
+# --- /rounds, a round's panel, the question before a change, /openround's preview ------------
+
+
+def lines(overview_lines: tuple[RoundLine, ...]) -> list[tuple[object, ...]]:
+    """Each line of /rounds as (round, rated, of, each organisation's progress, own share)."""
+    return [(x.round.id, x.rated, x.total, x.organisations, x.own) for x in overview_lines]
+
+
+async def test_rounds_shows_each_reader_the_rounds_and_the_progress_they_may_see(
+    services: Services, assessments: Assessments
+) -> None:
+    first, items = await round_on(services, ("118.1", "118.2"))  # open
+    await assessments.rate(MEMBER, first, items[0], R)
+    hidden, [item] = await round_on(services, ("118.3",))  # closed, not published
+    await assessments.rate(OTHER, hidden, item, G)
+    assert await assessments.set_open(BOSS, hidden, False)
+    shown, [item] = await round_on(services, ("118.4",))  # closed and published
+    await assessments.rate(MEMBER, shown, item, G)
+    await assessments.rate(OTHER, shown, item, G)
+    assert await assessments.set_open(BOSS, shown, False)
+    assert await assessments.publish(BOSS, shown)
+
+    boss = await assessments.overview(BOSS)
+    assert boss.coordinator is True
+    assert lines(boss.lines) == [
+        (shown, 2, 2, (("adhoc", 1, 1), ("CCHR", 1, 1)), None),
+        (hidden, 1, 2, (("adhoc", 0, 1), ("CCHR", 1, 1)), None),
+        (first, 1, 2, (("adhoc", 1, 2), ("CCHR", 0, 2)), None),
+    ]
+    # A member: what they can rate or read, and their own organisation's share only.
+    member = await assessments.overview(MEMBER)
+    assert member.coordinator is False
+    assert lines(member.lines) == [(shown, 2, 2, (), (1, 1)), (first, 1, 2, (), (1, 2))]
+    assert lines((await assessments.overview(OTHER)).lines) == [
+        (shown, 2, 2, (), (1, 1)),
+        (first, 1, 2, (), (0, 2)),
+    ]
+    # A guest, and anyone in a group (a coordinator too): the members' view, nobody's progress.
+    members_view = [(shown, 2, 2, (), None), (first, 1, 2, (), None)]
+    assert lines((await assessments.overview(GUEST)).lines) == members_view
+    for user_id in (BOSS, MEMBER, GUEST):
+        grouped = await assessments.overview(user_id, in_group=True)
+        assert (grouped.coordinator, lines(grouped.lines)) == (False, members_view)
+
+
+async def test_rounds_gives_no_share_to_an_organisation_the_round_does_not_concern(
+    services: Services, assessments: Assessments
+) -> None:
+    inside = (await apart(services))[0][0]
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (inside,), "s", None))
+    await assessments.rate(OTHER, round_id, inside, G)  # CCHR may rate; it is not counted
+    assert lines((await assessments.overview(OTHER)).lines) == [(round_id, 0, 1, (), None)]
+    assert lines((await assessments.overview(MEMBER)).lines) == [(round_id, 0, 1, (), (0, 1))]
+    assert lines((await assessments.overview(BOSS)).lines) == [
+        (round_id, 0, 1, (("adhoc", 0, 1),), None)
+    ]
+
+
+async def test_a_panel_counts_who_rated_what_lacks_ratings_and_every_rating(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    coalition = assessments.coalition
+    first, second = (await apart(services))[0][:2]
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, (first, second), "s", None))
+    two = Assessments(assessments.repository, coalition, services.group_lists, clock, 2)
+    for actor in (MEMBER, GUEST):
+        with pytest.raises(NotAllowed):
+            await two.panel(actor, round_id)
+    assert await two.panel(BOSS, 99) is None
+    round_ = await assessments.round(round_id)
+    assert round_ is not None
+    empty = await two.panel(BOSS, round_id)
+    assert empty == Panel(round_, (("adhoc", 0, 2),), 0, 1, 2, None, 0)
+    assert empty.deletable
+    await two.rate(OTHER, round_id, first, G)  # outside the round's audience
+    outside = await two.panel(BOSS, round_id)
+    assert outside == Panel(round_, (("adhoc", 0, 2),), 0, 1, 2, None, 1)
+    assert not outside.deletable
+    await two.rate(MEMBER, round_id, first, G)
+    await two.rate(SECOND, round_id, second, R)  # adhoc's second representative
+    # Two ratings make a colour with MIN_RATINGS 2, not with 3.
+    assert await two.panel(BOSS, round_id) == Panel(round_, (("adhoc", 2, 2),), 1, 1, 1, None, 3)
+    three = await assessments.panel(BOSS, round_id)
+    assert three is not None
+    assert (three.not_enough, three.ratings) == (2, 3)
+    # Closed: the participation frozen at the close.
+    assert await two.set_open(BOSS, round_id, False)
+    closed = await two.panel(BOSS, round_id)
+    assert closed is not None
+    assert (closed.round.open, closed.rated, closed.total) == (False, 1, 1)
+
+
+async def test_the_question_before_a_change_says_what_cannot_be_done_now(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+
+    async def refusals() -> dict[RoundChange, str]:
+        return {c: (await assessments.ask(BOSS, round_id, c)).refused for c in RoundChange}
+
+    assert await assessments.ask(BOSS, 99, RoundChange.CLOSE) == RoundChanged(None)
+    for actor in (MEMBER, GUEST):
+        with pytest.raises(NotAllowed):
+            await assessments.ask(actor, round_id, RoundChange.CLOSE)
+    early = "Close the round before publishing: results are published once ratings are frozen."
+    rated = (
+        "This round has ratings: it cannot be deleted. Close it instead, or keep it unpublished."
+    )
+    assert await refusals() == {
+        RoundChange.CLOSE: "",
+        RoundChange.REOPEN: "This round is already open.",
+        RoundChange.PUBLISH: early,
+        RoundChange.DELETE: "",
+    }
+    question = await assessments.ask(BOSS, round_id, RoundChange.CLOSE)
+    assert question.overview == await assessments.overview(BOSS)
+    assert question.panel == await assessments.panel(BOSS, round_id)
+    round_ = await assessments.round(round_id)
+    assert round_ is not None
+    assert round_.open  # asking changed nothing
+    await assessments.rate(MEMBER, round_id, item, R)
+    assert (await refusals())[RoundChange.DELETE] == rated
+    assert await assessments.set_open(BOSS, round_id, False)
+    assert await refusals() == {
+        RoundChange.CLOSE: "This round is already closed.",
+        RoundChange.REOPEN: "",
+        RoundChange.PUBLISH: "",
+        RoundChange.DELETE: rated,
+    }
+    assert await assessments.publish(BOSS, round_id)
+    assert (await refusals())[RoundChange.PUBLISH] == "This round is already published."
+
+
+async def test_a_preview_opens_or_cancels_once_and_a_later_tap_says_what_became_of_it(
+    services: Services,
+    assessments: Assessments,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    catalog = services.catalog
+
+    async def preview(text: str) -> Opened:
+        return await assessments.open(BOSS, text, catalog, PHNOM_PENH, preview=True)
+
+    draft = await preview("c2 118.1-118.3 until 2026-12-31 : Year\n end")
+    today = dt.date(2026, 11, 23)
+    scope = parse_scope("c2 118.1-118.3 until 2026-12-31", catalog, PHNOM_PENH, today)
+    assert (draft.result, draft.name, draft.scope) == (Opening.PREVIEW, "Year end", scope)
+    assert await assessments.rounds() == []
+    await assessments.coalition.repository.seed_coordinators([7], "en")
+    assert await assessments.confirm(7, draft.round_id) == Opened(Opening.GONE)  # not theirs
+    assert await assessments.cancel(7, draft.round_id) == Opened(Opening.GONE)
+    for actor in (MEMBER, GUEST):
+        with pytest.raises(NotAllowed):
+            await assessments.confirm(actor, draft.round_id)
+        with pytest.raises(NotAllowed):
+            await assessments.cancel(actor, draft.round_id)
+    clock.advance(hours=23, minutes=59)  # a preview waits a day
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        opened = await assessments.confirm(BOSS, draft.round_id)
+    [round_] = await assessments.rounds()
+    kept = Scope(2, scope.recommendation_ids, scope.description, scope.closes_at)
+    assert opened == Opened(Opening.OPENED, round_.id, "Year end", kept)
+    assert caplog.messages == [f"round {round_.id} opened: 3 recommendations"]
+    assert (round_.name, round_.cycle, round_.scope, round_.closes_at, round_.size) == (
+        "Year end",
+        2,
+        "c2 118.1-118.3",
+        dt.datetime(2026, 12, 31, 16, 59, tzinfo=dt.UTC),
+        3,
+    )
+    told = await outbox(services, f"round:{round_.id}:opened")
+    assert told[0] == (
+        MEMBER,
+        "New assessment «Year end»: 3 recommendations for your organisation to rate, "
+        "closes December 31, 2026 (Phnom Penh).",
+    )
+    # Tapped again, Open or Cancel: the same round, opened once.
+    assert await assessments.confirm(BOSS, draft.round_id) == opened
+    assert await assessments.cancel(BOSS, draft.round_id) == opened
+    assert len(await assessments.rounds()) == 1
+    assert (await assessments.change(BOSS, round_.id, RoundChange.DELETE)).refused == ""
+    assert await assessments.confirm(BOSS, draft.round_id) == Opened(Opening.GONE)
+    # Cancelled: every later tap is told so, Open too; nothing is opened.
+    other = await preview("c2 land : Other")
+    for tap in (assessments.cancel, assessments.cancel, assessments.confirm):
+        assert await tap(BOSS, other.round_id) == Opened(Opening.CANCELLED)
+    # A day later the preview is gone.
+    late = await preview("c2 land : Late")
+    clock.advance(days=1)
+    assert await assessments.confirm(BOSS, late.round_id) == Opened(Opening.GONE)
+    assert await assessments.rounds() == []
+    # A guide's draft is no preview: Open on it opens nothing.
+    guide = await assessments.guide(BOSS, 0, GuideChoice.START, 0, catalog, PHNOM_PENH, EN)
+    assert await assessments.confirm(BOSS, guide.draft_id) == Opened(Opening.GONE)
+    assert await assessments.rounds() == []
+
+
+async def test_a_preview_whose_closing_time_came_meanwhile_is_dropped_not_opened(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    text = "c2 118.1 until 2026-11-23 : Today"  # 23:59 in Phnom Penh: 16:59 UTC
+    draft = await assessments.open(BOSS, text, services.catalog, PHNOM_PENH, preview=True)
+    clock.advance(hours=14, minutes=59)  # from 02:00 UTC to exactly its closing time
+    assert clock.now() == dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.UTC)
+    passed = await assessments.confirm(BOSS, draft.round_id)
+    assert (passed.result, passed.problem) == (
+        Opening.BAD_SCOPE,
+        "The closing date of this round passed before it was opened: send /openround again "
+        "with a later date.",
+    )
+    assert await assessments.rounds() == []
+    assert await assessments.confirm(BOSS, draft.round_id) == Opened(Opening.CANCELLED)
+
+
+async def test_a_preview_names_the_linked_groups_told_and_open_pins_their_notice(
+    services: Services, assessments: Assessments
+) -> None:
+    coalition = assessments.coalition
+    mine, theirs, _ = await apart(services, 5)
+    only_six, only_five = mine[:2], theirs[:1]
+    await coalition.link_chat(BOSS, -600, 0, 6, "Six")
+    await coalition.link_chat(BOSS, -500, 0, 5, "Five")
+    numbers = " ".join(str(services.catalog.by_id[i].number) for i in (*only_five, *only_six))
+    draft = await assessments.open(
+        BOSS, f"c2 {numbers} : Groups", services.catalog, PHNOM_PENH, preview=True
+    )
+    groups = {g.id: g for g in await coalition.working_groups()}
+    assert draft.result is Opening.PREVIEW, draft
+    # The group with more of the round's recommendations first.
+    assert (draft.told, draft.organisations) == (((groups[6], 2), (groups[5], 1)), 2)
+    opened = await assessments.confirm(BOSS, draft.round_id, pin=True)
+
+    async def pins(round_id: int) -> dict[int, bool]:
+        async with services.database.connection.execute(
+            "SELECT chat_id, content FROM deliveries WHERE reference = ? ORDER BY chat_id",
+            (f"round:{round_id}:opened",),
+        ) as cursor:
+            return {int(chat): Content.from_json(raw).pin for chat, raw in await cursor.fetchall()}
+
+    assert await pins(opened.round_id) == {
+        -500: True,
+        -600: True,
+        MEMBER: False,
+        SECOND: False,
+        OTHER: False,
+    }
+    plain = await assessments.open(
+        BOSS, f"c2 {numbers} : Plain", services.catalog, PHNOM_PENH, preview=True
+    )
+    unpinned = await assessments.confirm(BOSS, plain.round_id)  # not pinned unless asked
+    assert set((await pins(unpinned.round_id)).values()) == {False}
+    assert len(await pins(unpinned.round_id)) == 5
+    # Without round notices nobody is told, and the preview says so.
+    quiet = Assessments(
+        assessments.repository, coalition, services.group_lists, assessments.clock, 3
+    )
+    again = await quiet.open(
+        BOSS, f"c2 {numbers} : Quiet", services.catalog, PHNOM_PENH, preview=True
+    )
+    assert (again.result, again.told, again.organisations) == (Opening.PREVIEW, (), None)
+    silent = await quiet.confirm(BOSS, again.round_id, pin=True)
+    assert silent.result is Opening.OPENED
+    async with services.database.connection.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE reference = ?",
+        (f"round:{silent.round_id}:opened",),
+    ) as cursor:
+        assert await cursor.fetchone() == (0,)
+
+
+# --- comparing rounds, who sees colours, which round /rate works in, a card's counts ----------
+
+
+def test_a_comparison_counts_what_moved_stayed_could_not_be_compared_and_each_colour(
+    services: Services,
+) -> None:
+    a, b, c, d, e, f, h = services.catalog.recommendations[:7]
+    red, orange, green = Overall.RED, Overall.ORANGE, Overall.GREEN
+
+    def rows(*colours: tuple[Recommendation, Overall]) -> list[ResultRow]:
+        return [ResultRow(rec, Distribution(), colour, ()) for rec, colour in colours]
+
+    before = rows((a, red), (b, red), (c, green), (d, Overall.NOT_ENOUGH), (e, orange), (h, green))
+    after = rows(
+        (b, green), (c, orange), (d, green), (e, orange), (f, red), (h, Overall.CONTESTED)
+    )
+    compared = compare_results(before, after)
+    assert compared.changes == [(b, red, green, 1), (c, green, orange, -1)]
+    assert (compared.up, compared.down) == (1, 1)
+    assert (compared.stayed, compared.not_in_both, compared.unrated) == (1, 2, 2)  # e; a, f; d, h
+    assert compared.not_comparable == 4
+    none = dict.fromkeys(Overall, 0)
+    assert compared.before == {**none, red: 1, orange: 1, green: 2, Overall.NOT_ENOUGH: 1}
+    assert compared.after == {**none, orange: 2, green: 2, Overall.CONTESTED: 1}
+
+
+async def test_only_closed_rounds_whose_results_one_may_see_can_be_compared(
+    services: Services, assessments: Assessments
+) -> None:
+    published, _ = await round_on(services, ("118.1",))
+    unpublished, _ = await round_on(services, ("118.2",))
+    still_open, _ = await round_on(services, ("118.3",))
+    later, _ = await round_on(services, ("118.4",))
+    for round_id in (published, unpublished, later):
+        assert await assessments.set_open(BOSS, round_id, False)
+    for round_id in (published, later):
+        assert await assessments.publish(BOSS, round_id)
+    assert still_open
+    assert [r.id for r in await assessments.comparable(BOSS)] == [later, unpublished, published]
+    assert [r.id for r in await assessments.comparable(MEMBER)] == [later, published]
+    assert await assessments.comparable(GUEST) == []
+
+
+async def test_a_card_shows_colours_to_everyone_once_published_before_to_coordinators_only(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, _ = await round_on(services, ("118.1",))
+
+    async def shown() -> list[bool]:
+        round_ = await assessments.round(round_id)
+        assert round_ is not None
+        return [await assessments.shows_colours(v, round_) for v in (None, BOSS, MEMBER, GUEST)]
+
+    assert await shown() == [False, True, False, False]
+    assert await assessments.set_open(BOSS, round_id, False)
+    assert await shown() == [False, True, False, False]
+    assert await assessments.publish(BOSS, round_id)
+    assert await shown() == [True, True, True, True]
+
+
+async def test_rate_works_in_the_round_named_the_only_one_open_or_asks_which(
+    services: Services, assessments: Assessments
+) -> None:
+    assert await assessments.pick_open(None) == RoundChoice(None, ())
+    assert await assessments.pick_open(7) == RoundChoice(None, (), 7)
+    first, _ = await round_on(services, ("118.1",))
+    [only] = await assessments.rounds()
+    assert await assessments.pick_open(None) == RoundChoice(only)
+    assert await assessments.pick_open(first) == RoundChoice(only)
+    second, _ = await round_on(services, ("118.2",))
+    newest, oldest = await assessments.rounds()
+    assert await assessments.pick_open(None) == RoundChoice(None, (newest, oldest))
+    assert await assessments.pick_open(first) == RoundChoice(oldest)
+    assert await assessments.set_open(BOSS, second, False)
+    assert await assessments.pick_open(second) == RoundChoice(None, (oldest,), second)
+    assert await assessments.pick_open(None) == RoundChoice(oldest)
+
+
+async def test_what_is_left_to_rate_counts_the_organisations_own_recommendations(
+    services: Services, assessments: Assessments
+) -> None:
+    own, _, listed = await apart(services)
+    mine = own[:2]
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
+    items = (*mine, outside)
+    round_id = await assessments.open_round(BOSS, "R", Scope(2, items, "s", None))
+    assert await assessments.left_to_rate(MEMBER, round_id) == (2, 2)
+    await assessments.rate(MEMBER, round_id, mine[0], G)
+    await assessments.rate(SECOND, round_id, outside, G)  # not its own: nothing less left
+    assert await assessments.left_to_rate(SECOND, round_id) == (1, 2)
+    assert await assessments.left_to_rate(OTHER, round_id) is None  # not its round
+    with pytest.raises(NotAllowed):
+        await assessments.left_to_rate(GUEST, round_id)
+    # Its own first, then the rest of the round.
+    assert await assessments.next_unrated(MEMBER, round_id, set()) == mine[1]
+    assert await assessments.next_unrated(MEMBER, round_id, {mine[1]}) is None
+    assert await assessments.next_unrated(OTHER, round_id, set()) == min(items)
+    # A card counts the organisations whose own recommendation it is, or a group's members.
+    assert await assessments.card_counts(round_id, mine[0]) == (Distribution(green=1), 1, 1)
+    assert await assessments.card_counts(round_id, outside) == (Distribution(green=1), 0, 0)
+    await assessments.rate(OTHER, round_id, mine[0], R)
+    assert await assessments.card_counts(round_id, mine[0], 6) == (Distribution(green=1), 1, 1)
+
+
+async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_next_moves_on(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    tapped = await assessments.tap(MEMBER, round_id, item, R, in_group=False)
+    assert tapped.result is Tapped.RECORDED
+    await assessments.prompt_sent(MEMBER, 501, round_id, item)
+    assert await assessments.prompted(MEMBER, 501) == (round_id, item)
+    assert await assessments.prompted(OTHER, 501) is None
+    clock.advance(hours=23, minutes=59)
+    assert await assessments.prompted(MEMBER, 501) == (round_id, item)
+    clock.advance(minutes=1)
+    assert await assessments.prompted(MEMBER, 501) is None
+    # ⏭ Next: the next plain message is no reason.
+    await assessments.tap(MEMBER, round_id, item, G, in_group=False)
+    assert await assessments.pending(MEMBER) is not None
+    await assessments.move_on(MEMBER)
+    assert await assessments.pending(MEMBER) is None
+    said = await assessments.reason_from_message(MEMBER, "No law yet")
+    assert said is not None
+    assert said.result is Reasoned.LOOKUP
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+    assert (await assessments.own(round_id, adhoc))[item].reason == ""
+
+
+class Raced(AssessmentRepository):
+    """The repository, with each draft cancelled by another tap just after it is read."""
+
+    async def draft(self, draft_id: int, now: dt.datetime) -> RoundDraft | None:
+        found = await super().draft(draft_id, now)
+        await self.drop_draft(draft_id, BOSS)
+        return found
+
+
+async def test_the_losing_one_of_two_taps_on_open_is_told_the_preview_is_gone(
+    services: Services, assessments: Assessments
+) -> None:
+    raced = Assessments(
+        Raced(services.database),
+        assessments.coalition,
+        services.group_lists,
+        assessments.clock,
+        3,
+        notices=assessments.notices,
+    )
+    draft = await raced.open(BOSS, "c2 118.1 : Raced", services.catalog, PHNOM_PENH, preview=True)
+    assert await raced.confirm(BOSS, draft.round_id) == Opened(Opening.GONE)
+    assert await raced.rounds() == []
