@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF = 60.0
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# In ASCII JSON, a surrogate escape that is not half of a pair (emoji are pairs: nothing to mend).
-_LONE_ESCAPE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+# In ASCII JSON, each surrogate escape (one after an even run of backslashes: a typed "\\ud800"
+# is no escape), read left to right: a pair (an emoji: nothing to mend), or a lone one (group 1).
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2}))"
 )
 
 
@@ -420,7 +421,7 @@ class Poller:
             raw = json.loads(body) if raw is None else raw
             # ASCII JSON writes every surrogate as an escape: only a lone one needs mending.
             update = Update.de_json(
-                valid_text(raw) if _LONE_ESCAPE.search(body) else raw, self._bot
+                valid_text(raw) if _has_lone_escape(body) else raw, self._bot
             )
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
@@ -432,6 +433,11 @@ class Poller:
             self.handled(update_id)
             return
         self._queue.put_nowait(update)
+
+
+def _has_lone_escape(body: str) -> bool:
+    """Whether ASCII JSON `body` escapes a lone surrogate (only then are its strings walked)."""
+    return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(body))
 
 
 def valid_text(value: Any) -> Any:
