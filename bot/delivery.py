@@ -420,9 +420,7 @@ class Poller:
         try:
             raw = json.loads(body) if raw is None else raw
             # ASCII JSON writes every surrogate as an escape: only a lone one needs mending.
-            update = Update.de_json(
-                valid_text(raw) if _has_lone_escape(body) else raw, self._bot
-            )
+            update = Update.de_json(valid_text(raw) if _has_lone_escape(body) else raw, self._bot)
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)

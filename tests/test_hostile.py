@@ -561,8 +561,20 @@ async def test_a_lone_surrogate_does_not_stop_polling(
 
 @pytest.mark.parametrize(
     "text",
-    ["land \udc00", "land \\ud800\udc00", "118.6 \\ud83d\udc00", "\\\\\ud800 x", "\U0001f534 \\ud800"],
-    ids=["lone low", "literal escape then lone low", "literal high then lone low", "two backslashes", "pair"],
+    [
+        "land \udc00",
+        "land \\ud800\udc00",
+        "118.6 \\ud83d\udc00",
+        "\\\\\ud800 x",
+        "\U0001f534 \\ud800",
+    ],
+    ids=[
+        "lone low",
+        "literal escape then lone low",
+        "literal high then lone low",
+        "two backslashes",
+        "pair",
+    ],
 )
 async def test_a_lone_surrogate_behind_a_typed_escape_is_answered(
     tg: FakeTelegram, bot: BotApplication, caplog: pytest.LogCaptureFixture, text: str
