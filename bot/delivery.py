@@ -136,6 +136,8 @@ class _Gate:
 @dataclass
 class _Lane:
     gate: _Gate
+    # One person's presses in a chat run one at a time, in order: the last press wins.
+    senders: dict[int, _Gate] = field(default_factory=dict)
     dropped: int = 0
     last_notice: float = field(default=-1e9)
     last_log: float = field(default=-1e9)
@@ -146,7 +148,8 @@ class FairProcessor(BaseUpdateProcessor):
 
     Up to `queue` more wait their turn. Button presses (quick: they are answered outside the
     chat's flood limit, and a burst of votes must lose none) have their own lane per chat:
-    `per_chat_buttons` at once, `button_queue` waiting. What a chat sends beyond that is dropped
+    `per_chat_buttons` at once, `button_queue` waiting; one person's presses in a chat run one
+    at a time, in the order made (the last press wins). What a chat sends beyond that is dropped
     (logged, never its content); a private sender is told once a minute to try again, and
     every dropped button press at once (a cheap answer that stops its spinner). An update
     counts as handled (and leaves the inbox) when its handlers finished or it was dropped; on
@@ -198,11 +201,16 @@ class FairProcessor(BaseUpdateProcessor):
             _close(coroutine)
             self._drop(key, lane, update)
             return
+        sender = _sender(update) if lane_key[1] else None
+        gates = [lane.gate, self._total]
+        if sender is not None:
+            gates.insert(1, lane.senders.setdefault(sender, _Gate(1)))
         try:
-            await self._through([lane.gate, self._total], update, coroutine)
+            await self._through(gates, update, coroutine)
         finally:
-            idle = lane.gate.running == 0 and not lane.gate.waiting
-            if idle and self._lanes.get(lane_key) is lane:
+            if sender is not None and _idle(gates[1]) and lane.senders.get(sender) is gates[1]:
+                del lane.senders[sender]
+            if _idle(lane.gate) and self._lanes.get(lane_key) is lane:
                 del self._lanes[lane_key]
 
     async def _through(
@@ -279,6 +287,8 @@ class FairProcessor(BaseUpdateProcessor):
         self._total.release_all()
         for lane in self._lanes.values():
             lane.gate.release_all()
+            for gate in lane.senders.values():
+                gate.release_all()
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -297,6 +307,16 @@ def _lane_key(update: object) -> int | None:
     if update.effective_user is not None:
         return update.effective_user.id
     return None
+
+
+def _sender(update: object) -> int | None:
+    """Who sent an update, if anyone."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return user.id if user is not None else None
+
+
+def _idle(gate: _Gate) -> bool:
+    return gate.running == 0 and not gate.waiting
 
 
 def _is_button(update: object) -> bool:
