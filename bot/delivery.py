@@ -148,7 +148,8 @@ class FairProcessor(BaseUpdateProcessor):
 
     Up to `queue` more wait their turn. Button presses (quick: they are answered outside the
     chat's flood limit, and a burst of votes must lose none) have their own lane per chat:
-    `per_chat_buttons` at once, `button_queue` waiting; one person's presses in a chat run one
+    `per_chat_buttons` at once, `button_queue` waiting (`group_button_queue` in a group chat,
+    where a whole working group votes at once); one person's presses in a chat run one
     at a time, in the order made (the last press wins). What a chat sends beyond that is dropped
     (logged, never its content); a private sender is told once a minute to try again, and
     every dropped button press at once (a cheap answer that stops its spinner). An update
@@ -166,6 +167,7 @@ class FairProcessor(BaseUpdateProcessor):
         queue: int = 16,
         per_chat_buttons: int = 16,
         button_queue: int = 200,
+        group_button_queue: int = 2_000,
         total: int = 64,
         clock: Pacer | None = None,
     ) -> None:
@@ -175,6 +177,7 @@ class FairProcessor(BaseUpdateProcessor):
         self._on_handled = on_handled
         self._on_busy = on_busy
         self._sizes = {False: (per_chat, queue), True: (per_chat_buttons, button_queue)}
+        self._group_buttons = (per_chat_buttons, group_button_queue)
         self._total = _Gate(total)
         self._clock = clock or SystemClock()
         self._lanes: dict[tuple[int, bool], _Lane] = {}
@@ -194,7 +197,8 @@ class FairProcessor(BaseUpdateProcessor):
         if self._stopping or key is None:
             await self._through([self._total], update, coroutine)
             return
-        running, queue = self._sizes[_is_button(update)]
+        button = _is_button(update)
+        running, queue = self._group_buttons if button and key < 0 else self._sizes[button]
         lane_key = (key, _is_button(update))
         lane = self._lanes.setdefault(lane_key, _Lane(_Gate(running)))
         if lane.gate.running + len(lane.gate.waiting) >= running + queue:

@@ -48,3 +48,32 @@ async def test_a_persons_second_press_waits_for_the_first_but_others_do_not() ->
     assert done == ["other", "first", "second"]
     assert sorted(handled) == [1, 2, 3]
     await processor.drain(1)
+
+
+async def test_a_group_keeps_a_whole_rounds_presses_waiting() -> None:
+    busy: list[Update] = []
+
+    async def tell_busy(update: Update) -> None:
+        busy.append(update)
+
+    processor = FairProcessor(lambda _id: None, tell_busy)
+    voting = asyncio.Event()
+
+    async def handle() -> None:
+        await voting.wait()
+
+    # 120 organisations tapping 5 cards each, all at once, in one working group's chat.
+    presses = [press_update(n, {**MEMBER, "id": 5000 + n}, -100500) for n in range(600)]
+    tasks = [asyncio.create_task(processor.do_process_update(p, handle())) for p in presses]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert busy == []
+    # A private chat keeps fewer waiting: 16 running, 200 waiting.
+    alone = [press_update(1000 + n, MEMBER, 222) for n in range(16 + 200 + 1)]  # MEMBER alone
+    tasks += [asyncio.create_task(processor.do_process_update(p, handle())) for p in alone]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert busy == alone[-1:]
+    voting.set()
+    await asyncio.gather(*tasks)
+    await processor.drain(1)
