@@ -205,7 +205,8 @@ async def translate(message: Message, user: User, l10n: Localizer, context: BotC
 async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits: bool) -> str:
     """When /translate now waits for this person's text, it is the newest prompt: a round
     being opened through buttons that waits for a typed date or name is cancelled, a broadcast
-    being written and a new action's typed step stop waiting for a plain message. The notes
+    being written, a rating's reason and a new action's typed step stop waiting for a plain
+    message. The notes
     saying so, or ""."""
     if not waits:
         return ""
@@ -223,6 +224,13 @@ async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits:
             l10n.gettext(
                 "The broadcast you were writing no longer waits for your message: send "
                 "/broadcast to go on with it."
+            )
+        )
+    if await services.assessments.stop_waiting(user_id):
+        notes.append(
+            l10n.gettext(
+                "The reason you were asked for no longer takes your next message: to give it, "
+                "reply to its question."
             )
         )
     if await services.strategies.stop_waiting(user_id, user_id):
