@@ -254,8 +254,12 @@ def _results_page(
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
             f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
-    if any(render.no_khmer_note(l10n, row.recommendation) for row in shown):
-        note = l10n.gettext("Recommendations with no Khmer translation yet are shown in English.")
+    if l10n.language == "km" and any(  # a draft alone is never shown: English is
+        row.recommendation.text_in("km") == row.recommendation.text_en for row in shown
+    ):
+        note = l10n.gettext(
+            "Recommendations with no reviewed Khmer translation yet are shown in English."
+        )
         blocks.append(f"<i>{escape(note)}</i>")
     nav = []
     if page > 0:
