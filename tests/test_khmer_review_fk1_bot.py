@@ -7,7 +7,7 @@ from bot.domain.assessment import Colour
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import GROUP, coalition_with, flush, link_land_group, open_round
 from tests.test_rules import services_of
 from tests.test_translations_bot import DRAFT, KHMER_COORDINATOR, TRANSLATOR, appoint
 
@@ -47,3 +47,36 @@ async def test_themes_and_states_count_in_khmer_digits_and_page_with_the_shared_
     rows = states.reply_markup["inline_keyboard"]
     assert all(re.search(r"\([០-៩]+\)$", b["text"]) for row in rows[:-1] for b in row)
     assert re.fullmatch(r"ទំព័រទី១/[០-៩]+", rows[-1][0]["text"])
+
+
+async def test_pausing_an_organisation_redraws_the_open_rounds_group_cards(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    reps = await coalition_with(bot, 3, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 118.63", "Mid-term")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    assert card.text.endswith(
+        "0 of 3 organisations have rated (colours shown when the results are published)"
+    )
+    await flush(bot)  # nothing changed: no edit
+    person = await services.coalition.person(reps[2]["id"])
+    assert person is not None
+    assert person.organisation_id is not None
+    await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, False)
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert redraw.params["text"].endswith(
+        "0 of 2 organisations have rated (colours shown when the results are published)"
+    )
+    await flush(bot)  # drawn: not again
+    await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, True)
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert redraw.params["text"].endswith(
+        "0 of 3 organisations have rated (colours shown when the results are published)"
+    )
+    assert not [c for c in tg.calls if c.method == "editMessageText" and not c.consumed]
