@@ -5,9 +5,9 @@ import re
 
 from bot.domain.assessment import Colour
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR_ID
+from tests.conftest import COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram
-from tests.test_rounds_bot import GROUP, coalition_with, flush, link_land_group, open_round
+from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 from tests.test_rules import services_of
 from tests.test_translations_bot import DRAFT, KHMER_COORDINATOR, TRANSLATOR, appoint
 
@@ -41,9 +41,11 @@ async def test_themes_and_states_count_in_khmer_digits_and_page_with_the_shared_
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     themes = await tg.reply_to(KHMER_COORDINATOR, "/themes")
+    assert themes.reply_markup is not None
     labels = [b["text"] for row in themes.reply_markup["inline_keyboard"] for b in row]
     assert all(re.search(r"\([០-៩]+\)$", label) for label in labels), labels
     states = await tg.reply_to(KHMER_COORDINATOR, "/states")
+    assert states.reply_markup is not None
     rows = states.reply_markup["inline_keyboard"]
     assert all(re.search(r"\([០-៩]+\)$", b["text"]) for row in rows[:-1] for b in row)
     assert re.fullmatch(r"ទំព័រទី១/[០-៩]+", rows[-1][0]["text"])
@@ -58,7 +60,7 @@ async def test_pausing_an_organisation_redraws_the_open_rounds_group_cards(
     await open_round(tg, "c2 118.63", "Mid-term")
     await tg.send("/rate", user=reps[0], chat=GROUP)
     call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
-    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    card = tg.messages[(-100500, call.result["message_id"])]  # GROUP's
     assert card.text.endswith(
         "0 of 3 organisations have rated (colours shown when the results are published)"
     )
