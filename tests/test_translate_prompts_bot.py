@@ -2,12 +2,12 @@
 broadcast being composed) takes the next message, and a text with no Khmer is not swallowed."""
 
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram
 from tests.test_action_editor_bot import answer, asked, said, start_adding
 from tests.test_broadcasts_bot import link_chats, tap
 from tests.test_lookup_bot import button, edited, press
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 from tests.test_rules import services_of
 
 REASON = "អាជ្ញាធរមិនទាន់បានអនុវត្តអ្វីទាំងអស់"  # Khmer letters, like a translation
@@ -54,6 +54,24 @@ async def test_a_reason_asked_after_translate_is_the_reason_not_a_draft(
     assert all(r.stored is None for r in await services.translating.store.export_rows())
     [rating] = await services.assessments.repository.ratings(1)
     assert rating.reason == REASON
+
+
+async def test_a_group_cards_reason_prompt_after_translate_says_translate_stopped(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    (member,) = await coalition_with(bot, 1, "land")
+    services = services_of(bot)
+    await services.translating.appoint(COORDINATOR_ID, member["id"])
+    await link_land_group(tg)
+    await open_round(tg, "c2 118.63", "Check")
+    await tg.reply_to(member, "/translate")
+    await tg.send("/rate", user=member, chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(-100500, call.result["message_id"])]  # GROUP's
+    await press(tg, card, button(card, "🔴"), member)
+    prompt = await tg.next_call("sendMessage", chat_id=member["id"])  # from the outbox
+    assert prompt.params["text"].endswith(STOPPED)
+    assert await services.translating.asked(member["id"]) is None
 
 
 async def test_a_broadcast_text_after_translate_goes_to_the_composer(
