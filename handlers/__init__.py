@@ -168,15 +168,17 @@ def register(app: BotApplication) -> None:
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
+    # Every button press: decoded into its payload, gated, dispatched by the payload's type.
+    # First in its group: no other handler takes a press or an inline query, and a burst of
+    # taps then skips the ~40 command and message checks below.
+    app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # The bot's own membership of groups, and groups turning into supergroups.
     app.add_handler(ChatMemberHandler(chats.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chats.on_migrate))
     for command in COMMANDS:  # a listed command without a handler fails here, at start-up
         gated = checked_command(command.access, command.where, callbacks[command.name])
         app.add_handler(CommandHandler(command.name, gated))
-    # Every button press: decoded into its payload, gated, dispatched by the payload's type.
-    app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
-    app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
     # replies to its prompts. A reply may carry a milestone's date, a field of an action being
     # added or edited, a note or a new date for an action, numbers for
