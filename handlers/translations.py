@@ -677,7 +677,7 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
     if target is not None:
         name = name_of(person) if person is not None else ""
         changed = await translating.appoint(user.id, target, name=name)
-        await sync_menus(context.bot, context.services)  # their menu, before the reply
+        await sync_menus(context.bot, context.services, target)  # theirs, before the reply
         if changed:
             code = person.language_code if person is not None else None
             await _tell_appointed(context, target, True, code)
@@ -715,14 +715,14 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
         await press.query.answer()
         return
     changed = await translating.appoint(press.user.id, data.user, data.appoint)
-    await sync_menus(context.bot, context.services)
-    if changed:
-        await _tell_appointed(context, data.user, data.appoint)
     if data.appoint:
         said = l10n.gettext("{id} is now a translator.") if changed else ""
     else:
         said = l10n.gettext("{id} is no longer a translator.") if changed else ""
     await press.query.answer(said.format(id=data.user) if said else None)
+    await sync_menus(context.bot, context.services, data.user)  # that person's menu only
+    if changed:
+        await _tell_appointed(context, data.user, data.appoint)
     people = await translating.translators(press.user.id)
     await edit(press.message, *_translators_view(l10n, people, data.page or 0))
 
