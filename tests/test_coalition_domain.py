@@ -365,3 +365,16 @@ async def test_without_notices_an_invite_still_makes_its_representative(
     assert await started.users.language(REP) == ("km", False)
     assert (await quiet.redeem(6, "X", "en", invite.code)).result is Joined.USED
     assert await started.outbox.store.due(clock.now(), 10) == []  # nobody told
+
+
+async def test_erasing_an_organisation_withdraws_the_notice_naming_it_and_its_representative(
+    started: Services, clock: FakeClock
+) -> None:
+    coalition = started.coalition
+    adhoc = await member(coalition, "ADHOC")
+    await member(coalition, "CCHR", user_id=6)
+    await coalition.erase(BOSS, adhoc.organisation.id)
+    told = await started.outbox.store.due(clock.now(), 10)
+    assert [d.content.text for d in told] == [
+        "Sokha joined CCHR. Which working groups is CCHR in?"
+    ]
