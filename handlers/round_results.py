@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from typing import TypeVar
 
 from telegram import (
     InlineKeyboardButton,
@@ -13,6 +16,7 @@ from telegram import (
     Message,
     User,
 )
+from telegram.error import BadRequest
 
 from bot import charts
 from bot.domain.arguments import arguments, read
@@ -62,6 +66,12 @@ from handlers.render import (
 )
 
 RESULTS_PER_PAGE = 8
+# A results picture's bars at most (~100 px each): it stays readable on a phone and within
+# Telegram's photo limits (width + height at most 10,000 px) however many groups there are.
+PICTURE_BARS = 20
+
+log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", bound=tuple[object, dict[Overall, int]])
 
 
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
@@ -120,7 +130,10 @@ async def send_results(
     if round_.published:  # the picture goes with what is published
         picture = await results_picture(l10n, round_, summary, group, took_part)
         if picture is not None:
-            await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
+            try:
+                await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
+            except BadRequest as error:  # a refused picture leaves the text to go alone
+                log.warning("results picture of round %d refused: %s", round_id, error)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
     for named, counts in summary.rows:  # the picture's bars, in its order
         lines.append(
@@ -193,7 +206,12 @@ async def results_picture(
     a bar per row of `summary` (per working group, each group's own judgement, or per
     theme), the same rows in the same order as the text."""
     language = l10n.language
-    bars = [_colour_bar(named.name(language), counts) for named, counts in summary.rows]
+    rows = _most_rated(summary.rows)
+    bars = [_colour_bar(named.name(language), counts) for named, counts in rows]
+    if len(rows) < len(summary.rows):
+        subtitle += "\n" + l10n.gettext(
+            "The {shown} of {total} with the most recommendations; /results lists them all."
+        ).format(shown=l10n.number(len(rows)), total=l10n.number(len(summary.rows)))
     totals: tuple[int, ...] | None = None  # a recommendation in two themes counts in both
     if summary.by_group:
         title = l10n.gettext("{round}: results by working group").format(round=round_.name)
@@ -220,6 +238,12 @@ async def results_picture(
             number=l10n.number,
         )
     )
+
+
+def _most_rated(rows: Sequence[_Row]) -> list[_Row]:
+    """The PICTURE_BARS rows with the most recommendations, in their order."""
+    kept = sorted(range(len(rows)), key=lambda i: -sum(rows[i][1].values()))[:PICTURE_BARS]
+    return [rows[i] for i in sorted(kept)]
 
 
 def _colour_bar(label: str, counts: dict[Overall, int]) -> charts.Bar:
@@ -254,8 +278,12 @@ def _results_page(
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
             f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
-    if any(render.no_khmer_note(l10n, row.recommendation) for row in shown):
-        note = l10n.gettext("Recommendations with no Khmer translation yet are shown in English.")
+    if l10n.language == "km" and any(  # a draft alone is never shown: English is
+        row.recommendation.text_in("km") == row.recommendation.text_en for row in shown
+    ):
+        note = l10n.gettext(
+            "Recommendations with no reviewed Khmer translation yet are shown in English."
+        )
         blocks.append(f"<i>{escape(note)}</i>")
     nav = []
     if page > 0:
@@ -341,12 +369,18 @@ async def send_export(
     """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
     built off the event loop; `to`: into that private chat instead (a button in a group)."""
     private = message.chat.type == "private" or to is not None
-    round_, content = await export_table(
+    round_, content, rows = await export_table(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
-    document = InputFile(
-        content, filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}"
-    )
+    if group is not None and not rows:  # no file with a header alone
+        text = l10n.gettext(
+            "Nothing to export: none of the recommendations of «{round}» is on the list of "
+            "{group}."
+        ).format(group=group.name(l10n.language), round=round_.name)
+        await message.reply_text(escape(text), do_quote=False)
+        return
+    part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
+    document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
     if to is not None:
         await message.get_bot().send_document(to, document, caption=escape(round_.name))
         return
@@ -363,9 +397,10 @@ async def export_table(
     group: WorkingGroup | None = None,
     *,
     private: bool = True,
-) -> tuple[Round, bytes]:
-    """A round's results as CSV or XLSX bytes (every working group's block, or one's): the
-    reasons cells written by the database, the table built and written in a worker thread."""
+) -> tuple[Round, bytes, int]:
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's) and
+    how many rows they have: the reasons cells written by the database, the table built and
+    written in a worker thread."""
     form = reasons_form(l10n)
     if by_theme:  # themes keep the coalition-wide colours
         round_, rows = await services.assessments.results(
@@ -387,7 +422,7 @@ async def export_table(
     content = await asyncio.to_thread(
         _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
     )
-    return round_, content
+    return round_, content, sum(len(rows) for _, rows in first)
 
 
 def _export_file(
@@ -500,7 +535,12 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     words = read(message.text or "")
     try:  # the other words name a working group (land, ដីធ្លី), or nothing
         group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
-    except UnknownGroup:
+    except UnknownGroup as exc:
+        if words.options & {"csv", "xlsx"} or len(words.rest) > 1 or not exc.words.isascii():
+            # The format is given (or the words are no format's name): they name a group.
+            groups = await services.coalition.working_groups()
+            await message.reply_text(escape(_unknown_group(l10n, groups, exc.words[:40])))
+            return
         await message.reply_text(
             escape(
                 l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(

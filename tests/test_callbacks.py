@@ -186,6 +186,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "cq:7:0:2": cb.ComparePage(7, 0, 2),
         "ot:4:9:1": cb.OrgGroup(4, 9, 1),  # a group tapped on page 2 of an organisation's
         "op:4:1": cb.OrgGroupsPage(4, 1),
+        "oq:4:1": cb.OrgRepsPage(4, 1),
         "ad:5:o:7:2": cb.ActionStep(5, FlowChoice.ORGANISATION, 7, 2),
         "ap:5:2": cb.ActionPage(5, 2),
         "sk:2": cb.StrategyGroups(2),
@@ -282,7 +283,8 @@ async def test_every_press_dropped_from_a_full_queue_is_answered_once(
     tg.stall("answerCallbackQuery")  # the first 16 presses hold the chat's lane meanwhile
     forged = [f"zz:{n}" for n in range(16 + 2 + 5)]
     queries = [await tg.press(anchor, data, user=MEMBER) for data in forged]
-    await tg.stalled("answerCallbackQuery", 16 + 5)  # 16 running, 2 waiting, 5 told to wait
+    # One person's presses run one at a time (in order): 1 running, 15 + 2 waiting, 5 told to wait.
+    await tg.stalled("answerCallbackQuery", 1 + 5)
     tg.release("answerCallbackQuery")
     busy = "Many requests are waiting in this chat. Please try again in a minute."
     texts = [

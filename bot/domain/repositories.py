@@ -14,6 +14,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonAsk,
     ReasonsForm,
     Round,
     RoundDraft,
@@ -380,10 +381,12 @@ class AssessmentStore(Protocol):
         now: dt.datetime,
         *,
         rater: int | None = None,
+        ask: ReasonAsk | None = None,
     ) -> bool:
         """Record or change an organisation's rating; True if it was new. Kept in history.
         With `rater`, NotAllowed / MembershipPaused unless that person still represents the
-        organisation and it is active, checked in the same transaction as the write."""
+        organisation and it is active, checked in the same transaction as the write; with
+        `ask`, the request for its reason is written in that transaction too."""
         ...
 
     async def set_reason(
@@ -1076,9 +1079,9 @@ class NudgeStore(Protocol):
 class MenuStore(Protocol):
     """What the command menus need from storage: who has (or had) a menu, and which."""
 
-    async def menu_holders(self) -> list[MenuHolder]:
-        """Coordinators, representatives of active organisations, and whoever has a published
-        menu (it may have to be taken back)."""
+    async def menu_holders(self, user_id: int | None = None) -> list[MenuHolder]:
+        """Coordinators, representatives of active organisations, translators, and whoever has
+        a published menu (it may have to be taken back): everyone, or only `user_id`."""
         ...
 
     async def set_menu(self, user_id: int, fingerprint: str | None) -> None:
