@@ -1370,10 +1370,8 @@ class Assessments:
         if pending.sent is None:
             return None
         given = await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
-        if given.result is Reasoned.CLOSED:  # closed while it was typed: said once, then searches
-            await self.repository.drop_pending(
-                user_id, (pending.round_id, pending.recommendation_id)
-            )
+        # Closed while it was typed: said once (the refusal dropped the question), then searches.
+        if given.result is Reasoned.CLOSED:
             return given
         if given.result in _REASON_REFUSALS.values():  # it can no longer be given: a search
             return ReasonGiven(Reasoned.LOOKUP)
