@@ -405,7 +405,7 @@ async def coalition(
 
 async def bench_taps_and_export(taps: int, parts: set[str], runs: int = 3) -> None:
     from bench_rounds import bench_bot, cards, rate_everything
-    from bench_taps import press_batch
+    from bench_taps import press_batch, settle
 
     from bot.domain.rounds import parse_scope
     from tests.fake_telegram import FakeTelegram
@@ -426,6 +426,7 @@ async def bench_taps_and_export(taps: int, parts: set[str], runs: int = 3) -> No
                 # Each card carries the keyboard the bot draws on it, as Telegram sends it
                 # back: a press the card does not offer is refused before it is recorded.
                 posted = cards(round_id, recs, "bench_bot")
+                await settle(tg)
                 rng = random.Random(1)
                 ours, bare = [], []
                 for batch in range(runs):

@@ -73,6 +73,16 @@ async def press_batch(
     return clocks.rate(taps)
 
 
+async def settle(tg: FakeTelegram, quiet: float = 1.0, at_most: float = 120.0) -> None:
+    """Until the bot made no Bot API call for `quiet` seconds: what the set-up caused (the
+    joins' command menus, paced at 30 a second) is not counted in the first batches."""
+    seen, waited = -1, 0.0
+    while len(tg.calls) != seen and waited < at_most:
+        seen = len(tg.calls)
+        await asyncio.sleep(quiet)
+        waited += quiet
+
+
 def count_trips() -> Counter[str]:
     """Count every trip to the database's thread from now on: a statement by its first words,
     any other work (a whole transaction run at once) by its function's name; and the

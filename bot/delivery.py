@@ -11,7 +11,6 @@ pure look-ups at least once. Handling is bounded per chat, so a flood in one cha
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import re
@@ -33,6 +32,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF = 60.0
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# In ASCII JSON, a surrogate escape that is not half of a pair (emoji are pairs: nothing to mend).
+_LONE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
 class Stopped(Exception):
@@ -220,24 +224,24 @@ class FairProcessor(BaseUpdateProcessor):
         if self._stopping:
             _close(coroutine)
             return
-        context = contextvars.copy_context()
-        if isinstance(update, Update):  # its data changes and its inbox mark commit together
-            context.run(handling.set, Handling(update.update_id))
-        task: asyncio.Task[Any] = (
-            asyncio.get_running_loop().create_task(coroutine, context=context)
-            if isinstance(coroutine, Coroutine)
-            else asyncio.ensure_future(coroutine)
-        )
-        self._tasks.add(task)
+        # Run in the task PTB made for this update (no second task): its context is its own.
+        task = asyncio.current_task()
+        current = Handling(update.update_id) if isinstance(update, Update) else None
+        token = handling.set(current)  # its data changes and its inbox mark commit together
+        if task is not None:  # `drain` cancels it if it outlives the grace period
+            self._tasks.add(task)
         try:
-            await asyncio.wait([task])
+            await coroutine
+        except asyncio.CancelledError:
+            raise  # stopped mid-way: left in the inbox, replayed on the next start
+        except Exception:
+            log.exception("handling update failed")
         finally:
-            self._tasks.discard(task)
-        if task.cancelled():
-            return  # stopped mid-way: left in the inbox, replayed on the next start
-        if task.exception() is not None:
-            log.error("handling update failed", exc_info=task.exception())
-        self._handled(update)
+            if task is not None:
+                self._tasks.discard(task)
+            handling.reset(token)
+        if current is None or not current.marked:  # else its transaction marked it already
+            self._handled(update)
 
     def _drop(self, key: int, lane: _Lane, update: object) -> None:
         now = self._clock.monotonic()
@@ -388,13 +392,12 @@ class Poller:
                     await self._inbox.forget_handled_below(offset)
                     forgotten_below = offset
                 if updates:
+                    by_id = {u["update_id"]: u for u in updates}
                     # ASCII JSON: a lone surrogate (valid JSON, not UTF-8) must not stop the inbox.
-                    fresh = await self._inbox.add(
-                        [(u["update_id"], json.dumps(u)) for u in updates]
-                    )
-                    offset = max(u["update_id"] for u in updates) + 1
-                    for update_id, body in fresh:
-                        self._dispatch(update_id, body)
+                    fresh = await self._inbox.add([(i, json.dumps(u)) for i, u in by_id.items()])
+                    offset = max(by_id) + 1
+                    for update_id, body in fresh:  # handled from what was fetched: no re-parse
+                        self._dispatch(update_id, body, by_id[update_id])
                 delay = self._first_delay
             except TelegramError as exc:
                 log.warning(
@@ -411,12 +414,14 @@ class Poller:
                     return
                 delay = min(delay * 2, MAX_BACKOFF)
 
-    def _dispatch(self, update_id: int, body: str) -> None:
+    def _dispatch(self, update_id: int, body: str, raw: Any = None) -> None:
+        """Hand one update to the Application: `raw` is `body` already parsed (else read)."""
         try:
-            raw = json.loads(body)
-            # ASCII JSON writes every surrogate as an escape: without one, nothing to mend.
-            escaped = "\\ud" in body or "\\uD" in body
-            update = Update.de_json(valid_text(raw) if escaped else raw, self._bot)
+            raw = json.loads(body) if raw is None else raw
+            # ASCII JSON writes every surrogate as an escape: only a lone one needs mending.
+            update = Update.de_json(
+                valid_text(raw) if _LONE_ESCAPE.search(body) else raw, self._bot
+            )
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)

@@ -64,10 +64,14 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.OrgButton, members.on_org_button, _C, Where.PRIVATE),
     Button(cb.OrgActive, members.on_org_active, _C, Where.PRIVATE),
     Button(cb.OrgGroup, members.on_org_group, _C, Where.PRIVATE),
+    Button(cb.OrgGroupsPage, members.on_org_groups_page, _C, Where.PRIVATE),
     Button(cb.OrgRemoveRep, members.on_remove_rep, _C, Where.PRIVATE),
     Button(cb.RevokeInvite, members.on_revoke_invite, _C),
     Button(cb.LinkGroup, chats.on_link_button, _C, Where.GROUP),
+    Button(cb.LinkGroupPage, chats.on_link_page, _C, Where.GROUP),
+    Button(cb.GroupsPage, chats.on_groups_page, _C, Where.PRIVATE),
     Button(cb.ShowList, group_lists.on_show_list, _M),
+    Button(cb.ListGroups, group_lists.on_groups_page, _M),
     Button(cb.EditList, group_lists.on_edit_list, _M),  # may this member edit: checked inside
     Button(cb.ListEditors, group_lists.on_list_editors, _C),
     Button(cb.Vote, group_rating.on_vote, _R),
@@ -90,6 +94,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     # Whether this person answers for the action is checked inside (a polite refusal).
     Button(cb.NudgeAnswer, strategy.on_status),
     Button(cb.StrategyPage, strategy.on_page, _M),
+    Button(cb.StrategyGroups, strategy.on_groups_page, _M),
     Button(cb.StrategyCard, strategy.on_card, _M),
     Button(cb.ActionText, strategy.on_full_text, _M),
     # /strategy's rule: members and coordinators see the actions serving a recommendation.
@@ -100,6 +105,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.ActionEdit, action_editor.on_edit, _C, Where.PRIVATE),
     Button(cb.ActionField, action_editor.on_field, _C, Where.PRIVATE),
     Button(cb.ActionStep, action_editor.on_step, _C, Where.PRIVATE),
+    Button(cb.ActionPage, action_editor.on_page, _C, Where.PRIVATE),
     Button(cb.MilestoneButton, milestones.on_button, _C),
     Button(cb.Compose, broadcasts.on_compose, _C, Where.PRIVATE),
     Button(cb.ComposePage, broadcasts.on_compose_page, _C, Where.PRIVATE),
@@ -162,15 +168,17 @@ def register(app: BotApplication) -> None:
     }
     # Group -1 runs before everything: flood limits, then members' records kept fresh.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
+    # Every button press: decoded into its payload, gated, dispatched by the payload's type.
+    # First in its group: no other handler takes a press or an inline query, and a burst of
+    # taps then skips the ~40 command and message checks below.
+    app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # The bot's own membership of groups, and groups turning into supergroups.
     app.add_handler(ChatMemberHandler(chats.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chats.on_migrate))
     for command in COMMANDS:  # a listed command without a handler fails here, at start-up
         gated = checked_command(command.access, command.where, callbacks[command.name])
         app.add_handler(CommandHandler(command.name, gated))
-    # Every button press: decoded into its payload, gated, dispatched by the payload's type.
-    app.add_handler(CallbackQueryHandler(button_router(BUTTONS)))
-    app.add_handler(InlineQueryHandler(inline.on_inline_query))
     # Plain text is a query only in private chats: in groups the bot hears only commands and
     # replies to its prompts. A reply may carry a milestone's date, a field of an action being
     # added or edited, a note or a new date for an action, numbers for

@@ -26,12 +26,19 @@ from bot.domain.strategy import ActionDraft, UnknownAction
 from bot.domain.timeframes import PHNOM_PENH, ReadTimeframe, Timeframe
 from handlers import broadcasts, milestones, nudges, round_admin
 from handlers.access import Press
-from handlers.callbacks import ActionAdd, ActionEdit, ActionField, ActionStep, StrategyCard
+from handlers.callbacks import (
+    ActionAdd,
+    ActionEdit,
+    ActionField,
+    ActionPage,
+    ActionStep,
+    StrategyCard,
+)
 from handlers.commands import N_
 from handlers.common import BotContext, not_allowed, reader
 from handlers.lookup import edit
 from handlers.nudges import short
-from handlers.render import escape
+from handlers.render import escape, page_of, paged_buttons
 from handlers.strategy import ON_CARD, card_view, field_label
 
 _ASK = {
@@ -176,24 +183,37 @@ async def _show(
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
+ORGANISATIONS_PER_PAGE = 30
+GROUPS_PER_PAGE = 20
+
+
 async def _choices(
-    l10n: Localizer, draft: FlowDraft, context: BotContext
+    l10n: Localizer, draft: FlowDraft, context: BotContext, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The organisations (tap to choose, Done), the working groups, or the summary (Save)."""
+    """The organisations (tap to choose, Done), the working groups, or the summary (Save);
+    organisations and groups a page at a time (◀ ▶)."""
     services = context.services
     if draft.step is Step.ORGANISATIONS:
         chosen = draft.values.organisation_ids
         organisations = [  # an inactive one already responsible can still be taken off
             o for o in await services.strategies.organisations() if o.active or o.id in chosen
         ]
+        page = page_of(organisations, page, ORGANISATIONS_PER_PAGE)[1]
         buttons = [
             InlineKeyboardButton(
                 ("✅ " if o.id in chosen else "") + o.short_name,
-                callback_data=ActionStep(draft.id, Choice.ORGANISATION, o.id).pack(),
+                callback_data=ActionStep(draft.id, Choice.ORGANISATION, o.id, page or None).pack(),
             )
             for o in organisations
         ]
-        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        rows = paged_buttons(
+            l10n,
+            buttons,
+            page,
+            lambda to: ActionPage(draft.id, to),
+            size=ORGANISATIONS_PER_PAGE,
+            width=3,
+        )
         rows.append(
             [
                 InlineKeyboardButton(
@@ -214,16 +234,16 @@ async def _choices(
         return text, InlineKeyboardMarkup(rows)
     if draft.step is Step.GROUP:
         groups = await services.coalition.working_groups()
-        rows = [
-            [
-                InlineKeyboardButton(
-                    ("✅ " if g.id == draft.values.working_group_id else "")
-                    + g.name(l10n.language),
-                    callback_data=ActionStep(draft.id, Choice.GROUP, g.id).pack(),
-                )
-            ]
+        buttons = [
+            InlineKeyboardButton(
+                ("✅ " if g.id == draft.values.working_group_id else "") + g.name(l10n.language),
+                callback_data=ActionStep(draft.id, Choice.GROUP, g.id).pack(),
+            )
             for g in groups
         ]
+        rows = paged_buttons(
+            l10n, buttons, page, lambda to: ActionPage(draft.id, to), size=GROUPS_PER_PAGE
+        )
         rows.append([_cancel(draft, l10n)])
         text = "\n".join(
             [
@@ -348,12 +368,23 @@ async def on_step(press: Press[ActionStep], context: BotContext) -> None:
         await press.query.answer(_gone(l10n), show_alert=True)
         return
     await press.query.answer()
-    if data.choice is Choice.ORGANISATION and progress.draft is not None:
-        await edit(press.message, *await _choices(l10n, progress.draft, context))  # in place
+    if data.choice is Choice.ORGANISATION and progress.draft is not None:  # in place
+        await edit(press.message, *await _choices(l10n, progress.draft, context, data.page or 0))
         return
     with contextlib.suppress(BadRequest):  # this step is answered: its buttons go
         await edit(press.message, press.message.text_html, None)
     await _show(press.message, progress, l10n, context, press.user.id)
+
+
+async def on_page(press: Press[ActionPage], context: BotContext) -> None:
+    """◀ ▶ under the organisations or working groups to choose: that page of them."""
+    l10n = press.l10n
+    draft = await context.services.strategies.draft(press.user.id, press.data.draft)
+    if draft is None or draft.step not in (Step.ORGANISATIONS, Step.GROUP):
+        await press.query.answer(_gone(l10n), show_alert=True)
+        return
+    await press.query.answer()
+    await edit(press.message, *await _choices(l10n, draft, context, press.data.page))
 
 
 async def answer(update: Update, context: BotContext, prompt_id: int | None) -> bool:

@@ -63,7 +63,7 @@ from handlers.callbacks import (
 from handlers.commands import N_
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
 from handlers.lookup import edit
-from handlers.render import escape, page_of, page_turns
+from handlers.render import escape, page_of, paged_buttons
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ _KIND_LABELS = {
 _LANGUAGE_NAMES = {"en": N_("English"), "km": N_("Khmer")}
 HOURS = (8, 10, 12, 14, 16, 18)
 ORGANISATIONS_PER_PAGE = 30  # Telegram shows at most 100 buttons under one message
+GROUPS_PER_PAGE = 20
 REPEAT_HOURS = (7, 8, 9, 10, 14, 16)
 MONTH_DAYS = (1, 5, 10, 15, 20, 25, 31)
 
@@ -178,20 +179,25 @@ async def _screen(
             rows.append([_button(step, label, ComposeAction.AUDIENCE, index)])
         if audience.kind is AudienceKind.GROUPS:
             groups = await services.coalition.working_groups()
-            row: list[InlineKeyboardButton] = []
-            for group in groups:
-                row.append(
-                    _button(
-                        step,
-                        _tick(group.id in audience.group_ids) + group.name(l10n.language),
-                        ComposeAction.GROUP,
-                        group.id,
-                    )
+            page = page_of(groups, page, GROUPS_PER_PAGE)[1]
+            buttons = [
+                _button(
+                    step,
+                    _tick(group.id in audience.group_ids) + group.name(l10n.language),
+                    ComposeAction.GROUP,
+                    group.id,
+                    page or None,
                 )
-                if len(row) == 2:
-                    rows.append(row)
-                    row = []
-            rows += [row] if row else []
+                for group in groups
+            ]
+            rows += paged_buttons(
+                l10n,
+                buttons,
+                page,
+                lambda to: ComposePage(to, step),
+                size=GROUPS_PER_PAGE,
+                width=2,
+            )
             rows.append(
                 [
                     _button(
@@ -209,28 +215,25 @@ async def _screen(
         if audience.kind is AudienceKind.ORGANISATIONS:
             organisations = await services.coalition.organisations(user_id)
             active = [o for o in organisations if o.active]
-            shown, page, pages = page_of(active, page, ORGANISATIONS_PER_PAGE)
-            row = []
-            for organisation in shown:
-                row.append(
-                    _button(
-                        step,
-                        _tick(organisation.id in audience.organisation_ids)
-                        + organisation.short_name,
-                        ComposeAction.ORGANISATION,
-                        organisation.id,
-                        page or None,
-                    )
+            page = page_of(active, page, ORGANISATIONS_PER_PAGE)[1]
+            buttons = [
+                _button(
+                    step,
+                    _tick(organisation.id in audience.organisation_ids) + organisation.short_name,
+                    ComposeAction.ORGANISATION,
+                    organisation.id,
+                    page or None,
                 )
-                if len(row) == 3:
-                    rows.append(row)
-                    row = []
-            rows += [row] if row else []
-            turn = [
-                InlineKeyboardButton(label, callback_data=ComposePage(to, step).pack())
-                for label, to in page_turns(l10n, page, pages)
+                for organisation in active
             ]
-            rows += [turn] if turn else []
+            rows += paged_buttons(
+                l10n,
+                buttons,
+                page,
+                lambda to: ComposePage(to, step),
+                size=ORGANISATIONS_PER_PAGE,
+                width=3,
+            )
         if draft.has_audience:
             lines.append(reach_text(l10n, await broadcasts.reach(user_id, audience)))
             rows.append([_button(step, l10n.gettext("Next") + " ▶", ComposeAction.NEXT)])

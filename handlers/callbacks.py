@@ -309,10 +309,19 @@ class OrgActive(CallbackData, prefix="oa"):
 
 @dataclass(frozen=True)
 class OrgGroup(CallbackData, prefix="ot"):
-    """Add an organisation to a working group, or remove it."""
+    """Add an organisation to a working group, or remove it (from that page of the groups)."""
 
     org: int
     group: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class OrgGroupsPage(CallbackData, prefix="op"):
+    """◀ ▶ under an organisation's working groups: that page of them."""
+
+    org: int
+    page: int
 
 
 @dataclass(frozen=True)
@@ -335,6 +344,27 @@ class LinkGroup(CallbackData, prefix="lg"):
     """Link the chat the button is in to a working group."""
 
     group: int
+
+
+@dataclass(frozen=True)
+class LinkGroupPage(CallbackData, prefix="lp"):
+    """◀ ▶ under /linkgroup's working groups: that page of them."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class GroupsPage(CallbackData, prefix="wp"):
+    """◀ ▶ under /groups: that page of the working groups and their chats."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class ListGroups(CallbackData, prefix="gp"):
+    """◀ ▶ under /grouprecs' working groups (private): that page of them."""
+
+    page: int
 
 
 @dataclass(frozen=True)
@@ -539,6 +569,13 @@ class NudgeAnswer(CallbackData, prefix="ns", glued="answer"):
 
 
 @dataclass(frozen=True)
+class StrategyGroups(CallbackData, prefix="sk"):
+    """◀ ▶ under /strategy's working groups (private): that page of them."""
+
+    page: int
+
+
+@dataclass(frozen=True)
 class StrategyPage(CallbackData, prefix="sg"):
     """A page of a working group's action strategy."""
 
@@ -616,6 +653,15 @@ class ActionStep(CallbackData, prefix="ad"):
     draft: int
     choice: FlowChoice
     value: int | None = None
+    page: int | None = None  # the page of organisations the button was on (None: the first)
+
+
+@dataclass(frozen=True)
+class ActionPage(CallbackData, prefix="ap"):
+    """◀ ▶ under the organisations or working groups of an action being added or edited."""
+
+    draft: int
+    page: int
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from bot.domain.membership import NotAllowed
 from bot.domain.services import DomainServices
 from bot.domain.text import truncate
 from handlers.access import Press
-from handlers.callbacks import LinkGroup
+from handlers.callbacks import GroupsPage, LinkGroup, LinkGroupPage
 from handlers.commands import N_
 from handlers.common import (
     BotContext,
@@ -24,7 +24,7 @@ from handlers.common import (
     thread_of,
 )
 from handlers.lookup import edit
-from handlers.render import escape
+from handlers.render import escape, page_of, paged_buttons, turn_row
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +103,33 @@ async def on_migrate(update: Update, context: BotContext) -> None:
 @answering_not_allowed
 async def link_group(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/linkgroup in a group or topic: a coordinator chooses the working group with buttons."""
-    groups = await context.services.coalition.link_choices(user.id)
-    rows = [
-        [InlineKeyboardButton(g.name(l10n.language), callback_data=LinkGroup(g.id).pack())]
-        for g in groups
+    text, markup = await _link_choices(l10n, context, user.id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def _link_choices(
+    l10n: Localizer, context: BotContext, actor: int, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """/linkgroup's working groups as buttons, a page at a time (◀ ▶)."""
+    buttons = [
+        InlineKeyboardButton(g.name(l10n.language), callback_data=LinkGroup(g.id).pack())
+        for g in await context.services.coalition.link_choices(actor)
     ]
-    await message.reply_text(
-        escape(l10n.gettext("Which working group is this chat for?")),
-        reply_markup=InlineKeyboardMarkup(rows),
+    rows = paged_buttons(l10n, buttons, page, LinkGroupPage)
+    return escape(l10n.gettext("Which working group is this chat for?")), InlineKeyboardMarkup(
+        rows
     )
+
+
+async def on_link_page(press: Press[LinkGroupPage], context: BotContext) -> None:
+    """◀ ▶ under /linkgroup's working groups."""
+    try:
+        view = await _link_choices(press.l10n, context, press.user.id, press.data.page)
+    except NotAllowed:
+        await press.query.answer(not_allowed(press.l10n), show_alert=True)
+        return
+    await press.query.answer()
+    await edit(press.message, *view)
 
 
 async def on_link_button(press: Press[LinkGroup], context: BotContext) -> None:
@@ -162,7 +180,19 @@ async def unlink_group(message: Message, user: User, l10n: Localizer, context: B
 async def groups(message: Message, user: User, l10n: Localizer, context: BotContext) -> None:
     """/groups (coordinators, private): each working group's chats, and a button that adds the
     bot to a group chat and links it to that working group in one step."""
-    links = await context.services.coalition.group_links(user.id)
+    text, markup = await _groups_view(l10n, context, user.id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+GROUPS_PER_PAGE = 20
+
+
+async def _groups_view(
+    l10n: Localizer, context: BotContext, actor: int, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """/groups: the working groups with their chats and ➕ buttons, twenty a page (◀ ▶)."""
+    every = await context.services.coalition.group_links(actor)
+    links, page, pages = page_of(every, page, GROUPS_PER_PAGE)
     hours = int(context.services.coalition.invite_ttl.total_seconds() // 3600)
     lines = [
         "<b>" + escape(l10n.gettext("Working groups and their chats")) + "</b>",
@@ -197,7 +227,16 @@ async def groups(message: Message, user: User, l10n: Localizer, context: BotCont
         ]
         for link in links
     ]
-    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+    rows += turn_row(l10n, page, pages, GroupsPage)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def on_groups_page(press: Press[GroupsPage], context: BotContext) -> None:
+    """◀ ▶ under /groups (new ➕ links for that page)."""
+    await press.query.answer()
+    await edit(
+        press.message, *await _groups_view(press.l10n, context, press.user.id, press.data.page)
+    )
 
 
 _BY_LINK = {

@@ -9,7 +9,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed
 from handlers import private_rating, render
 from handlers.access import Press
-from handlers.callbacks import EditList, ListEdit, ListEditors, ShowList
+from handlers.callbacks import EditList, ListEdit, ListEditors, ListGroups, ShowList
 from handlers.common import (
     BotContext,
     answering_not_allowed,
@@ -18,7 +18,7 @@ from handlers.common import (
     thread_of,
 )
 from handlers.lookup import edit
-from handlers.render import escape
+from handlers.render import escape, paged_buttons
 from handlers.round_cards import not_linked
 
 
@@ -103,14 +103,8 @@ async def group_recs(message: Message, user: User, l10n: Localizer, context: Bot
     """/grouprecs: in a linked group chat, that group's list; in private, choose the group."""
     coalition = context.services.coalition
     if message.chat.type == "private":
-        rows = [
-            [InlineKeyboardButton(g.name(l10n.language), callback_data=ShowList(g.id).pack())]
-            for g in await coalition.working_groups()
-        ]
-        await message.reply_text(
-            escape(l10n.gettext("Which working group's list?")),
-            reply_markup=InlineKeyboardMarkup(rows),
-        )
+        chooser, buttons = await _chooser(l10n, context)
+        await message.reply_text(chooser, reply_markup=buttons)
         return
     group_id = await coalition.linked_group(message.chat.id, thread_of(message))
     if group_id is None:
@@ -118,6 +112,24 @@ async def group_recs(message: Message, user: User, l10n: Localizer, context: Bot
         return
     text, markup = await _view(l10n, context, user.id, group_id)
     await message.reply_text(text, reply_markup=markup)
+
+
+async def _chooser(
+    l10n: Localizer, context: BotContext, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """/grouprecs in private: a button per working group, a page at a time (◀ ▶)."""
+    buttons = [
+        InlineKeyboardButton(g.name(l10n.language), callback_data=ShowList(g.id).pack())
+        for g in await context.services.coalition.working_groups()
+    ]
+    rows = paged_buttons(l10n, buttons, page, ListGroups)
+    return escape(l10n.gettext("Which working group's list?")), InlineKeyboardMarkup(rows)
+
+
+async def on_groups_page(press: Press[ListGroups], context: BotContext) -> None:
+    """◀ ▶ under /grouprecs' working groups."""
+    await press.query.answer()
+    await edit(press.message, *await _chooser(press.l10n, context, press.data.page))
 
 
 async def on_show_list(press: Press[ShowList], context: BotContext) -> None:

@@ -192,14 +192,8 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     tap = await context.services.assessments.tap(
         user.id, round_id, rec_id, colour, in_group=in_group
     )
-    refusal = {
-        Tapped.NOT_A_RATER: only_representatives(l10n),
-        Tapped.PAUSED: only_representatives(l10n, MembershipPaused()),
-        Tapped.CLOSED: l10n.gettext("This round is closed: ratings can no longer change."),
-        Tapped.NOT_IN_ROUND: l10n.gettext("This recommendation is not part of this round."),
-    }.get(tap.result)
-    if refusal is not None:
-        await query.answer(refusal, show_alert=True)
+    if tap.result not in (Tapped.RECORDED, Tapped.CHANGED):
+        await query.answer(_refusal(l10n, tap.result), show_alert=True)
         return
     org, org_id = tap.organisation, tap.organisation_id
     await query.answer(
@@ -223,6 +217,17 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     rating = (await context.services.assessments.own(round_id, org_id)).get(rec_id)
     if rating is not None:
         await ask_now(message, l10n, context, user.id, round_id, rating, org)
+
+
+def _refusal(l10n: Localizer, result: Tapped) -> str:
+    """What a tap that was not recorded answers (worded only then: not on every tap)."""
+    if result is Tapped.PAUSED:
+        return only_representatives(l10n, MembershipPaused())
+    if result is Tapped.CLOSED:
+        return l10n.gettext("This round is closed: ratings can no longer change.")
+    if result is Tapped.NOT_IN_ROUND:
+        return l10n.gettext("This recommendation is not part of this round.")
+    return only_representatives(l10n)
 
 
 async def _recolour_prompt(

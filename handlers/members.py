@@ -28,6 +28,7 @@ from handlers.callbacks import (
     OrgActive,
     OrgButton,
     OrgGroup,
+    OrgGroupsPage,
     OrgList,
     OrgRemoveRep,
     OrgView,
@@ -42,7 +43,7 @@ from handlers.common import (
     reader,
 )
 from handlers.lookup import edit
-from handlers.render import escape, paged_buttons
+from handlers.render import escape, page_of, paged_buttons
 
 
 def _when(l10n: Localizer, context: BotContext, moment: dt.datetime) -> str:
@@ -400,7 +401,16 @@ async def on_org_group(press: Press[OrgGroup], context: BotContext) -> None:
     """Add an organisation to a working group or take it out, then redraw the groups."""
     user_id, org_id = press.user.id, press.data.org
     await context.services.coalition.toggle_group(user_id, org_id, press.data.group)
-    await _show(press, await _groups_panel(press.l10n, context, user_id, org_id))
+    page = press.data.page or 0
+    await _show(press, await _groups_panel(press.l10n, context, user_id, org_id, page))
+
+
+@_org_press
+async def on_org_groups_page(press: Press[OrgGroupsPage], context: BotContext) -> None:
+    """◀ ▶ under an organisation's working groups."""
+    user_id, org_id = press.user.id, press.data.org
+    view = await _groups_panel(press.l10n, context, user_id, org_id, press.data.page)
+    await _show(press, view)
 
 
 @_org_press
@@ -466,20 +476,27 @@ async def _erase_question(
     )
 
 
+GROUPS_PER_PAGE = 20
+
+
 async def _groups_panel(
-    l10n: Localizer, context: BotContext, actor: int, org_id: int
+    l10n: Localizer, context: BotContext, actor: int, org_id: int, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """An organisation's working groups to tap in or out, twenty a page (◀ ▶), then Done."""
     coalition = context.services.coalition
     org = await coalition.organisation(actor, org_id)
-    rows = [
-        [
-            InlineKeyboardButton(
-                ("✓ " if g.id in org.group_ids else "") + g.name(l10n.language),
-                callback_data=OrgGroup(org.id, g.id).pack(),
-            )
-        ]
-        for g in await coalition.working_groups()
+    groups = await coalition.working_groups()
+    page = page_of(groups, page, GROUPS_PER_PAGE)[1]
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if g.id in org.group_ids else "") + g.name(l10n.language),
+            callback_data=OrgGroup(org.id, g.id, page or None).pack(),
+        )
+        for g in groups
     ]
+    rows = paged_buttons(
+        l10n, buttons, page, lambda to: OrgGroupsPage(org.id, to), size=GROUPS_PER_PAGE
+    )
     rows.append(
         [
             InlineKeyboardButton(

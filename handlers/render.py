@@ -664,8 +664,16 @@ def paged_buttons(
     whose payloads `turn(page)` makes; a list that fits one page has no turns."""
     shown, page, pages = page_of(buttons, page, size)
     rows = [list(shown[i : i + width]) for i in range(0, len(shown), width)]
+    return rows + turn_row(l10n, page, pages, turn)
+
+
+def turn_row(
+    l10n: Localizer, page: int, pages: int, turn: Callable[[int], CallbackData]
+) -> list[list[InlineKeyboardButton]]:
+    """The row ◀ Page N of M ▶ (payloads from `turn(page)`) as a list of rows: none when
+    everything fits one page."""
     turns = [
         InlineKeyboardButton(label, callback_data=turn(to).pack())
         for label, to in page_turns(l10n, page, pages)
     ]
-    return [*rows, turns] if turns else rows
+    return [turns] if turns else []

@@ -58,9 +58,9 @@ from handlers.render import (
     cycle_name,
     escape,
     page_of,
-    page_turns,
     response_label,
     round_label,
+    turn_row,
 )
 from handlers.round_results import send_export, send_results
 
@@ -445,11 +445,7 @@ def _rounds_view(
                 )
             )
         rows += _list_buttons(l10n, r, coordinator=overview.coordinator)
-    turns = [
-        InlineKeyboardButton(label, callback_data=RoundsPage(to).pack())
-        for label, to in page_turns(l10n, page, pages)
-    ]
-    rows += [turns, *new] if turns else new
+    rows += turn_row(l10n, page, pages, RoundsPage) + new
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 

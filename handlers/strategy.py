@@ -35,12 +35,13 @@ from handlers.callbacks import (
     ActionText,
     NudgeAnswer,
     StrategyCard,
+    StrategyGroups,
     StrategyPage,
 )
 from handlers.common import BotContext, answering_not_allowed, not_allowed, reader, thread_of
 from handlers.lookup import edit
 from handlers.nudges import ANSWER_LABELS, STATUS_ICONS, change_label, short, status_label
-from handlers.render import escape, page_label, split_messages
+from handlers.render import escape, page_label, page_of, split_messages, turn_row
 from handlers.round_cards import not_linked
 
 PAGE = 8
@@ -135,20 +136,8 @@ async def strategy(message: Message, user: User, l10n: Localizer, context: BotCo
     (coordinators also see counts per working group)."""
     services = context.services
     if message.chat.type == "private":
-        overview = await services.strategies.overview(user.id)
-        groups = await services.coalition.working_groups()
-        lines = [escape(l10n.gettext("Which working group's action strategy?"))]
-        if overview is not None:
-            lines += ["", *(_counts_line(l10n, g, overview[g.id]) for g in groups)]
-        rows = [
-            [
-                InlineKeyboardButton(
-                    g.name(l10n.language), callback_data=StrategyPage(g.id, 0).pack()
-                )
-            ]
-            for g in groups
-        ]
-        await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+        chooser, buttons = await _chooser(l10n, context, user.id)
+        await message.reply_text(chooser, reply_markup=buttons)
         return
     group_id = await services.coalition.linked_group(message.chat.id, thread_of(message))
     if group_id is None:
@@ -158,6 +147,35 @@ async def strategy(message: Message, user: User, l10n: Localizer, context: BotCo
     actions = (await services.strategies.for_group(group_id)).actions
     text, markup = _list(l10n, group, actions, 0, local_day(services.clock.now()))
     await message.reply_text(text, reply_markup=markup)
+
+
+GROUPS_PER_PAGE = 20
+
+
+async def _chooser(
+    l10n: Localizer, context: BotContext, user_id: int, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """/strategy in private: a button per working group, twenty a page (◀ ▶); coordinators
+    also see each one's counts."""
+    services = context.services
+    overview = await services.strategies.overview(user_id)
+    groups, page, pages = page_of(await services.coalition.working_groups(), page, GROUPS_PER_PAGE)
+    lines = [escape(l10n.gettext("Which working group's action strategy?"))]
+    if overview is not None:
+        lines += ["", *(_counts_line(l10n, g, overview[g.id]) for g in groups)]
+    rows = [
+        [InlineKeyboardButton(g.name(l10n.language), callback_data=StrategyPage(g.id, 0).pack())]
+        for g in groups
+    ]
+    rows += turn_row(l10n, page, pages, StrategyGroups)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def on_groups_page(press: Press[StrategyGroups], context: BotContext) -> None:
+    """◀ ▶ under /strategy's working groups."""
+    await press.query.answer()
+    view = await _chooser(press.l10n, context, press.user.id, press.data.page)
+    await edit(press.message, *view)
 
 
 async def on_page(press: Press[StrategyPage], context: BotContext) -> None:

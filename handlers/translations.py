@@ -40,7 +40,7 @@ from handlers.callbacks import (
 from handlers.commands import N_, sync_menus
 from handlers.common import BotContext, answering_not_allowed, name_of, reader
 from handlers.lookup import edit
-from handlers.render import cycle_name, escape, page_of, page_turns, paged_buttons
+from handlers.render import cycle_name, escape, page_of, paged_buttons, turn_row
 
 PROMPT_MINUTES = int(PROMPT_TTL.total_seconds()) // 60
 
@@ -632,11 +632,7 @@ def _translators_view(
         ]
         for user_id, name in shown
     ]
-    turns = [
-        InlineKeyboardButton(label, callback_data=TranslatorPage(False, to).pack())
-        for label, to in page_turns(l10n, page, pages)
-    ]
-    rows += [turns] if turns else []
+    rows += turn_row(l10n, page, pages, lambda to: TranslatorPage(False, to))
     rows.append(
         [
             InlineKeyboardButton(

@@ -837,8 +837,8 @@ class AssessmentRepository:
             f"SELECT COALESCE(SUM(a.rated), 0), COUNT(*) FROM ({_AUDIENCE}) AS a",  # noqa: S608 (constants only)
             _audience_params(round_id, rule, (), recommendation_id),
         ) as cursor:
-            row = await cursor.fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+            [(rated, audience)] = await cursor.fetchall()  # an aggregate: always one row
+        return int(rated), int(audience)
 
     async def group_rated(self, round_id: int, recommendation_id: int, group_id: int) -> int:
         """How many of a working group's active member organisations rated one recommendation

@@ -40,8 +40,11 @@ class InboxRepository:
 
     async def forget_handled_below(self, offset: int) -> None:
         """Telegram will not send updates below `offset` again: their ids are no longer needed."""
-        async with self._db.transaction() as db:
-            await db.execute("DELETE FROM inbox WHERE handled = 1 AND update_id < ?", (offset,))
+        await self._db.atomic(  # one trip to the database's thread
+            lambda db: db.execute(
+                "DELETE FROM inbox WHERE handled = 1 AND update_id < ?", (offset,)
+            )
+        )
 
     async def pending(self) -> list[tuple[int, str]]:
         """Updates fetched but not handled (the bot stopped or crashed first), oldest first."""

@@ -171,6 +171,13 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "nsb": ("nsb:{action}", RESPONSIBLE),
     "nst": ("nst:{action}", RESPONSIBLE),
     "sg": ("sg:{group}:0", MEMBERS),
+    "sk": ("sk:1", MEMBERS),
+    "lp": ("lp:1", COORDINATORS_GROUP),  # another page of /linkgroup's working groups
+    "wp": ("wp:1", COORDINATORS_PRIVATE),  # another page of /groups
+    "gp": (
+        "gp:1",
+        MEMBERS,
+    ),  # another page of /grouprecs' working groups  # another page of /strategy's working groups
     "sa": ("sa:{action}:0", MEMBERS),
     "ax": ("ax:{action}", MEMBERS),
     "sv": ("sv:{rec}", MEMBERS),  # the actions serving a recommendation: /strategy's rule
@@ -196,6 +203,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "af": ("af:{action}:k", COORDINATORS_PRIVATE),
     "an": ("an:{group}", COORDINATORS_PRIVATE),
     "ad": ("ad:999:x", COORDINATORS_PRIVATE),
+    "ap": ("ap:999:1", COORDINATORS_PRIVATE),  # another page of an action's organisations
     "mc": ("mc:4", COORDINATORS),  # correcting a milestone
     "hm": ("hm", ANYONE),  # [More] under /help: the presser's own role's full help
     "ex": ("ex:0", ANYONE),  # a look-up example under a guest's /start
@@ -208,6 +216,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "ro": ("ro:1", MEMBERS),  # another page of /rounds
     "rc": ("rc:1", MEMBERS),  # another page of /results' round buttons
     "cq": ("cq:0:0:1", MEMBERS),  # another page of /compare's round buttons
+    "op": ("op:{spare_org}:1", COORDINATORS_PRIVATE),  # another page of an organisation's groups
 }
 
 # Each persona's role, kind of chat (private: True) and whether they were appointed a

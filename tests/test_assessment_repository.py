@@ -105,8 +105,18 @@ async def test_closing_reopening_and_publishing_are_audited(
     await repo.set_open(round_id, False, actor=BOSS, now=clock.now())
     closed = await repo.round(round_id)
     assert closed is not None
-    assert (closed.open, closed.published) == (False, False)
-    assert await repo.publish(round_id, actor=BOSS, now=clock.now()) is True
+    assert (closed.open, closed.published, closed.published_at) == (False, False, None)
+    clock.advance(minutes=5)
+    staged: list[int] = []
+    assert await repo.publish(round_id, actor=BOSS, now=clock.now(), announce=staged.append)
+    assert staged == [round_id]  # its notices are staged with the publication
+    published = await repo.round(round_id)
+    assert published is not None
+    assert (published.published, published.published_at) == (True, clock.now())
+    assert (
+        await repo.publish(round_id, actor=BOSS, now=clock.now(), announce=staged.append) is False
+    )
+    assert staged == [round_id]  # published once, announced once
     await repo.set_open(round_id, True, actor=BOSS, now=clock.now())
     assert [a[1:] for a in await audit(services)] == [
         ("open round", "1: R"),
@@ -414,6 +424,8 @@ async def test_a_draft_round_is_read_until_it_expires_and_opens_once(
     cancelled = await repo.settled_draft(other, now)
     assert cancelled is not None
     assert (cancelled.opened_round, cancelled.cancelled) == (None, True)
+    assert await repo.settled_draft(other, now + 2 * hour) is None  # expired, whatever it became
+    assert await repo.settled_draft(99, now) is None
     await repo.add_draft(7, "Gone", 2, "c2", [1], None, expires=now + hour, now=now)
     await repo.add_draft(8, "Late", 2, "c2", [1], None, expires=now + 3 * hour, now=now + hour)
     async with services.database.connection.execute("SELECT user_id FROM round_drafts") as cursor:
@@ -755,3 +767,72 @@ async def test_a_whole_cycle_is_every_recommendation_of_its_cycle_with_its_respo
     round_id = await new_round(repo, clock, noted)
     assert await repo.whole_cycle(round_id) is True
     assert await repo.whole_cycle(await new_round(repo, clock, noted[:1])) is False
+
+
+async def test_a_groups_distribution_counts_each_colour_in_its_own_place(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    lists = GroupListRepository(services.database)
+    group = (await members.working_groups())[0].id
+    await lists.edit(group, [1, 2], True, actor=BOSS, now=now, detail="+1 +2")
+    await lists.edit(group, [3], False, actor=BOSS, now=now, detail="-3")
+    *inside, outside = await orgs(members, clock, 8)
+    for org in inside:
+        await members.toggle_group(org, group, actor=BOSS, now=now)
+    round_id = await new_round(repo, clock, [1, 2, 3])
+    for org, colour in zip(inside, (U, U, U, U, G, G, OR), strict=True):
+        await repo.rate(round_id, 1, org, colour, now)
+    await repo.rate(round_id, 1, outside, R, now)  # not a member: not the group's
+    # Each count in its own place, a colour nobody gave 0, a listed one nobody rated empty.
+    assert (await repo.group_distributions(round_id))[group] == {
+        1: Distribution(red=0, orange=1, green=2, unknown=4),
+        2: Distribution(),
+    }
+
+
+async def test_a_round_closed_without_a_rule_counts_every_active_organisation_and_reopens_live(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    lists = GroupListRepository(services.database)
+    group = (await members.working_groups())[0].id
+    await lists.edit(group, [1], True, actor=BOSS, now=now, detail="+1")
+    await lists.edit(group, [2], False, actor=BOSS, now=now, detail="-2")
+    grouped, loner = await orgs(members, clock, 2)
+    await members.toggle_group(grouped, group, actor=BOSS, now=now)
+    round_id = await new_round(repo, clock, [1, 2])
+    await repo.rate(round_id, 1, grouped, R, now)
+    await repo.set_open(round_id, False, actor=BOSS, now=now)  # a direct close: no rule
+    assert await repo.participation(round_id) == (1, 2)  # every active one, in a group or not
+    assert await repo.participation(round_id, group) == (1, 1)
+    # Reopened, nothing of the snapshot is left: the group's list and members are today's.
+    await repo.set_open(round_id, True, actor=BOSS, now=now)
+    await lists.edit(group, [1], False, actor=BOSS, now=now, detail="-1")
+    await lists.edit(group, [2], True, actor=BOSS, now=now, detail="+2")
+    await members.toggle_group(loner, group, actor=BOSS, now=now)
+    await repo.rate(round_id, 2, loner, G, now)
+    assert await repo.group_items(round_id, group) == {2}
+    assert await repo.participation(round_id, group) == (2, 2)
+
+
+async def test_a_round_closed_on_its_date_freezes_its_own_audience_by_its_rule(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now = clock.now()
+    lists = GroupListRepository(services.database)
+    group = (await members.working_groups())[0].id
+    await lists.edit(group, [1], True, actor=BOSS, now=now, detail="+1")
+    grouped, loner = await orgs(members, clock, 2)
+    await members.toggle_group(grouped, group, actor=BOSS, now=now)
+    undated = await new_round(repo, clock, [1])
+    due = now + dt.timedelta(days=1)
+    dated = await new_round(repo, clock, [1], "Dated", due)
+    await repo.rate(dated, 1, grouped, G, now)
+    await repo.rate(dated, 1, loner, R, now)  # outside the audience, yet it may rate
+    assert await repo.close_due(due, rules={dated: AudienceRule()}) == [dated]
+    await members.toggle_group(loner, group, actor=BOSS, now=now)  # after the close
+    assert await repo.participation(dated) == (1, 1)  # its audience at the close: the group's
+    assert await repo.participation(dated, group) == (1, 1)
+    assert await repo.participation(undated) == (0, 2)  # still open: live, everyone active
+    assert await repo.participation(undated, group) == (0, 2)

@@ -21,12 +21,18 @@ CHAT = -100500
 
 
 @pytest.fixture
-async def coalition(db_path: Path, clock: FakeClock) -> AsyncIterator[Coalition]:
-    """The service with one coordinator (BOSS) from the settings."""
+async def started(db_path: Path, clock: FakeClock) -> AsyncIterator[Services]:
+    """The services with one coordinator (BOSS) from the settings."""
     settings = Settings(token="x", database_path=db_path, coordinator_ids=frozenset({BOSS}))
     started = await Services.start(settings, clock)
-    yield started.coalition
+    yield started
     await started.close()
+
+
+@pytest.fixture
+def coalition(started: Services) -> Coalition:
+    """The Coalition service of `started`."""
+    return started.coalition
 
 
 async def member(coalition: Coalition, short: str = "ADHOC", user_id: int = REP) -> Invite:
@@ -289,3 +295,71 @@ async def test_an_audit_page_holds_fifteen_entries_unless_told_otherwise(
     whole = await coalition.audit_page(BOSS, 0, size=30)
     assert (len(whole.entries), whole.more) == (22, False)
     assert whole.entries[:15] == first.entries
+
+
+async def test_a_group_chat_speaks_its_topics_language_else_its_chats_else_the_default(
+    coalition: Coalition, clock: FakeClock
+) -> None:
+    group = (await coalition.working_groups())[0]
+    await coalition.link_chat(BOSS, CHAT, 0, group.id, "Land chat")
+    await coalition.link_chat(BOSS, CHAT, 1, group.id, "Topic one")
+    await coalition.link_chat(BOSS, CHAT, 7, group.id, "Topic seven")
+    await coalition.link_chat(BOSS, -1, 0, group.id, "Other chat")
+    assert await coalition.language_for(CHAT, 7) == "en"  # nothing chosen: the default
+    await coalition.set_chat_language(BOSS, CHAT, 0, "km")
+    await coalition.set_chat_language(BOSS, CHAT, 1, "en")
+    assert await coalition.language_for(CHAT) == "km"  # the chat itself, not its topic 1
+    assert await coalition.language_for(CHAT, 7) == "km"  # a topic without one: its chat's
+    assert await coalition.language_for(CHAT, 9) == "km"  # a topic never linked: its chat's
+    assert await coalition.language_for(CHAT, 1) == "en"
+    assert await coalition.language_for(-1) == "en"  # another chat keeps the default
+    assert await coalition.language_for(-2, 7) == "en"  # a chat never linked
+    khmer_first = Coalition(coalition.repository, clock, coalition.invite_ttl, "km")
+    assert await khmer_first.language_for(-1) == "km"
+    assert await khmer_first.language_for(CHAT, 1) == "en"  # the topic's own, not the default
+
+
+async def test_a_new_coordinator_keeps_the_language_given_else_gets_the_default(
+    started: Services,
+) -> None:
+    coalition = started.coalition
+    assert await coalition.set_coordinator(BOSS, 5, True, "km")  # never met: /promote in reply
+    assert await coalition.set_coordinator(BOSS, 6, True)  # never met, no language known
+    assert await started.users.language(5) == ("km", False)
+    assert await started.users.language(6) == ("en", False)
+
+
+async def test_the_coordinators_are_told_who_joined_by_first_name_else_display_name(
+    started: Services, clock: FakeClock
+) -> None:
+    coalition = started.coalition
+    first = await coalition.add_organisation(BOSS, "ADHOC", "ADHOC long name")
+    second = await coalition.add_organisation(BOSS, "CCHR", "CCHR long name")
+    joined = await coalition.redeem(REP, "Sokha Sam", "km", first.code, "Sokha")
+    assert (joined.result, joined.short_name) == (Joined.JOINED, "ADHOC")
+    assert (await coalition.redeem(6, "Dara\nChan", "en", second.code)).result is Joined.JOINED
+    assert (await coalition.redeem(7, "Vanna", "en", "not a code")).result is Joined.INVALID
+    told = await started.outbox.store.due(clock.now(), 10)
+    assert [(d.chat_id, d.content.text) for d in told] == [
+        (BOSS, "Sokha joined ADHOC. Which working groups is ADHOC in?"),
+        (BOSS, "Dara Chan joined CCHR. Which working groups is CCHR in?"),
+    ]
+
+
+async def test_without_notices_an_invite_still_makes_its_representative(
+    started: Services, clock: FakeClock
+) -> None:
+    quiet = Coalition(started.coalition.repository, clock, dt.timedelta(hours=1), "en")
+    invite = await quiet.add_organisation(BOSS, "ADHOC", "ADHOC long name")
+    joined = await quiet.redeem(REP, "Sokha\nSam", "km", invite.code, "Sokha")
+    assert (joined.result, joined.short_name, joined.name) == (
+        Joined.JOINED,
+        "ADHOC",
+        "ADHOC long name",
+    )
+    person = await quiet.person(REP)
+    assert person is not None
+    assert (person.organisation_id, person.display_name) == (invite.organisation.id, "Sokha Sam")
+    assert await started.users.language(REP) == ("km", False)
+    assert (await quiet.redeem(6, "X", "en", invite.code)).result is Joined.USED
+    assert await started.outbox.store.due(clock.now(), 10) == []  # nobody told

@@ -3,11 +3,18 @@ over Telegram's 100 buttons, every item reachable with ◀ ▶, a stale or forge
 
 from __future__ import annotations
 
+import re
+
+from bot.domain.bundled import WORKING_GROUPS_FILE
+from bot.domain.coalition import load_working_groups
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import MAX_INLINE_BUTTONS, FakeTelegram, StoredMessage
+from tests.test_action_editor_bot import answer, said, start_adding
+from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_nudges_bot import linked_land_action
 
 MANY = 120
 
@@ -129,3 +136,129 @@ async def test_translators_pages_a_hundred_and_twenty_translators(
     # ✖ on the last page redraws that page (removing one re-sends 120 people's menus: the
     # press itself is tested with few translators in tests/test_translations_bot.py)
     assert button(last, "✖ Translator 119") == "tr:0:5119:5"
+
+
+async def _many_groups(bot: BotApplication, count: int) -> str:
+    """The bundled working groups, then more up to `count` (G001, G002…): the last one's name."""
+    bundled = load_working_groups(WORKING_GROUPS_FILE)
+    more = [(f"g{n:03}", f"G{n:03}", f"ក្រុម {n}", []) for n in range(1, count - len(bundled) + 1)]
+    repository = _services(bot).coalition.repository
+    await repository.sync_working_groups([*bundled, *more])  # type: ignore[attr-defined]
+    return more[-1][1]
+
+
+async def test_the_broadcast_audience_pages_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    newest = await _many_groups(bot, 150)
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ Chosen working groups")
+    seen, last = await _every_page(tg, composer, 8, "▫️ ")
+    assert len([label for label in seen if re.fullmatch(r"▫️ G\d{3}", label)]) == int(newest[1:])
+    await _clamped(tg, last, "bp:0:audience", "bp:9999:audience")
+    last = await tap(tg, last, f"▫️ {newest}")  # chosen on the last page: that page stays shown
+    assert f"✅ {newest}" in _labels(last)
+    assert "Page 8 of 8" in _labels(last)
+    draft = await _services(bot).broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert len(draft.audience.group_ids) == 1
+
+
+async def test_an_organisations_working_groups_page_a_hundred_and_fifty(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    newest = await _many_groups(bot, 150)
+    await tg.send(
+        "/addorg ADHOC Cambodian Human Rights and Development Association", user=COORDINATOR
+    )
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # the invite link
+    call = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    panel = tg.messages[(COORDINATOR_ID, call.result["message_id"])]
+    assert panel.text == "Working groups of ADHOC: tap to add or remove."
+    seen, last = await _every_page(tg, panel, 8, "G")
+    assert len([label for label in seen if re.fullmatch(r"G\d{3}", label)]) == int(newest[1:])
+    org = (await _services(bot).coalition.organisations(COORDINATOR_ID))[0].id
+    await _clamped(tg, last, f"op:{org}:0", f"op:{org}:9999")
+    await press(tg, last, button(last, newest), COORDINATOR)
+    last = await edited(tg, last)
+    assert f"✓ {newest}" in _labels(last)  # tapped on the last page: that page stays shown
+    assert "Page 8 of 8" in _labels(last)
+
+
+async def test_an_actions_organisations_and_working_groups_are_paged(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _many_groups(bot, 150)
+    services = _services(bot)
+    for i in range(MANY):
+        await services.coalition.add_organisation(
+            COORDINATOR_ID, f"ORG{i:03}", f"Organisation {i}"
+        )
+    await answer(tg, "/strategy")  # the weekly summary aside, as in the editor's own tests
+    first = await start_adding(tg)
+    assert "step 1 of 10" in first.text
+    await answer(tg, "118.6")
+    await answer(tg, "Radio show")
+    await answer(tg, "31 March 2027")  # "I read it as…"
+    organisations = await said(tg, COORDINATOR_ID)
+    assert "Responsible organisations" in organisations.text
+    seen, last = await _every_page(tg, organisations, 4, "ORG")
+    assert len(seen) == MANY
+    await press(tg, last, button(last, "ORG119"), COORDINATOR)
+    last = await edited(tg, last)
+    assert "✅ ORG119" in _labels(last)  # chosen on the last page: that page stays shown
+    assert "Page 4 of 4" in _labels(last)
+    draft = next(b["callback_data"] for b in buttons(last) if b["text"] == "Page 4 of 4")
+    await _clamped(tg, last, draft.rsplit(":", 1)[0] + ":0", draft.rsplit(":", 1)[0] + ":9999")
+
+
+async def test_strategy_pages_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    newest = await _many_groups(bot, 150)
+    chooser = await answer(tg, "/strategy")
+    assert chooser.text.startswith("Which working group's action strategy?")
+    seen, last = await _every_page(tg, chooser, 8, "G")
+    assert newest in seen
+    assert newest in last.text  # a coordinator's counts: the page's groups only
+    await _clamped(tg, last, "sk:0", "sk:9999")
+
+
+async def test_linkgroup_groups_and_grouprecs_page_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    newest = await _many_groups(bot, 150)
+    chooser = await tg.reply_to(COORDINATOR, "/linkgroup", chat=GROUP)
+    assert chooser.text == "Which working group is this chat for?"
+    seen, last = await _every_page(tg, chooser, 5, "G")
+    assert newest in seen
+    await _clamped(tg, last, "lp:0", "lp:9999")
+    await press(tg, last, button(last, newest), COORDINATOR)  # linked from the last page
+    assert newest in (await edited(tg, last)).text
+    links = await tg.reply_to(COORDINATOR, "/groups")
+    assert links.text.startswith("<b>Working groups and their chats</b>")
+    seen, last = await _every_page(tg, links, 8, "➕ ")
+    assert f"➕ {newest}" in seen
+    assert f"• {newest}: «" in last.text  # the page's groups only, with their chats
+    await _clamped(tg, last, "wp:0", "wp:9999")
+    lists = await tg.reply_to(COORDINATOR, "/grouprecs")
+    assert lists.text == "Which working group's list?"
+    seen, last = await _every_page(tg, lists, 5, "G")
+    assert newest in seen
+    await _clamped(tg, last, "gp:0", "gp:9999")
+
+
+async def test_moving_an_action_pages_a_hundred_and_fifty_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    _, action = await linked_land_action(bot, 1, "Radio show", "2027")
+    newest = await _many_groups(bot, 150)
+    card = await answer(tg, "118.6")
+    data = f"af:{action.id}:g"  # ✏️ Edit → Working group, as on the action's card
+    await press(tg, tg.carrying(card, data), data, COORDINATOR)
+    groups = await said(tg, COORDINATOR_ID)
+    assert "Which working group does this action belong to?" in groups.text
+    seen, last = await _every_page(tg, groups, 8, "G")
+    assert newest in seen
+    turn = next(b["callback_data"] for b in buttons(last) if b["text"] == "Page 8 of 8")
+    await _clamped(tg, last, turn.rsplit(":", 1)[0] + ":0", turn.rsplit(":", 1)[0] + ":9999")

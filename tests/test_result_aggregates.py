@@ -150,6 +150,15 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
                         form=form,
                     )
                     assert one == cell_groups[g.id]
+                    _, bare = await assessments.results(  # colours and counts only
+                        COORDINATOR_ID,
+                        round_id,
+                        services.catalog,
+                        private=named,
+                        group_id=g.id,
+                        reasons=False,
+                    )
+                    assert bare == [replace(r, reasons=()) for r in plain_groups[g.id]]
 
     def everything() -> list[Rated]:
         return [

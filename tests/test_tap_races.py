@@ -55,8 +55,8 @@ async def tap_while(
     has read who presses before the change commits, and writes after it."""
     items = await services.assessments.items(1)
     database = services.database
-    for _ in range(100_000):  # swapped only while nobody holds it
-        if not database._lock.locked():
+    for _ in range(100_000):  # swapped only while nobody holds it, nor was just handed it
+        if not database._lock.locked() and not database._lock._waiters:
             break
         await asyncio.sleep(0)
     lock = database._lock = Queue()  # the race, made certain

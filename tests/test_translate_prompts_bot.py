@@ -13,6 +13,24 @@ from tests.test_rules import services_of
 REASON = "អាជ្ញាធរមិនទាន់បានអនុវត្តអ្វីទាំងអស់"  # Khmer letters, like a translation
 
 
+async def _composer_waiting(tg: FakeTelegram) -> None:
+    """/broadcast to all representatives, Next: the composer waits for the message."""
+    composer = await tg.reply_to(COORDINATOR, "/broadcast")
+    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
+    await tap(tg, composer, "Next ▶")
+
+
+async def _the_composer_takes_the_message(tg: FakeTelegram, bot: BotApplication) -> None:
+    """A text sent now is the broadcast's message, and /translate no longer waits."""
+    services = services_of(bot)
+    await tg.send("Meeting on Friday at 9:00 in Phnom Penh", user=COORDINATOR)
+    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    draft = await services.broadcasts.draft(COORDINATOR_ID)
+    assert draft is not None
+    assert [v.text for v in draft.versions] == ["Meeting on Friday at 9:00 in Phnom Penh"]
+    assert await services.translating.asked(COORDINATOR_ID) is None
+
+
 async def test_a_reason_asked_after_translate_is_the_reason_not_a_draft(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
@@ -40,15 +58,8 @@ async def test_a_broadcast_text_after_translate_goes_to_the_composer(
     await link_chats(services)
     task = await tg.reply_to(COORDINATOR, "/translate")
     assert task.text.startswith("✍")
-    composer = await tg.reply_to(COORDINATOR, "/broadcast")
-    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
-    await tap(tg, composer, "Next ▶")
-    await tg.send("Meeting on Friday at 9:00 in Phnom Penh", user=COORDINATOR)
-    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
-    draft = await services.broadcasts.draft(COORDINATOR_ID)
-    assert draft is not None
-    assert [v.text for v in draft.versions] == ["Meeting on Friday at 9:00 in Phnom Penh"]
-    assert await services.translating.asked(COORDINATOR_ID) is None
+    await _composer_waiting(tg)
+    await _the_composer_takes_the_message(tg, bot)
 
 
 async def test_a_text_without_khmer_while_translate_waits_is_a_lookup(
@@ -67,9 +78,7 @@ async def test_translate_after_a_waiting_composer_ends_its_wait_and_says_so(
 ) -> None:
     services = services_of(bot)
     await link_chats(services)
-    composer = await tg.reply_to(COORDINATOR, "/broadcast")
-    composer = await tap(tg, composer, "▫️ All member representatives (privately)")
-    await tap(tg, composer, "Next ▶")  # step 2: the composer waits for the message
+    await _composer_waiting(tg)  # step 2: the composer waits for the message
     task = await tg.reply_to(COORDINATOR, "/translate")
     assert task.text.endswith(
         "<i>The broadcast you were writing no longer waits for your message: send /broadcast "
@@ -85,12 +94,7 @@ async def test_translate_after_a_waiting_composer_ends_its_wait_and_says_so(
     await tg.send("/broadcast", user=COORDINATOR)
     await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)  # "Here is the broadcast…"
     await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
-    await tg.send("Meeting on Friday at 9:00 in Phnom Penh", user=COORDINATOR)
-    await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
-    draft = await services.broadcasts.draft(COORDINATOR_ID)
-    assert draft is not None
-    assert [v.text for v in draft.versions] == ["Meeting on Friday at 9:00 in Phnom Penh"]
-    assert await services.translating.asked(COORDINATOR_ID) is None
+    await _the_composer_takes_the_message(tg, bot)
 
 
 async def test_a_new_actions_step_after_translate_takes_the_next_message(

@@ -1481,17 +1481,19 @@ class Assessments:
         private: bool = True,
         group_id: int | None = None,
         form: ReasonsForm | None = None,
+        reasons: bool = True,
     ) -> tuple[Round, list[ResultRow]]:
         """The round's table rows: the whole coalition's, or one working group's (its list,
         rated by its member organisations); organisation names only for coordinators; with
-        `form`, each row's reasons cell written in it instead of every rating shown.
+        `form`, each row's reasons cell written in it instead of every rating shown; nothing
+        said without `reasons` (colours and counts only: a comparison).
         UnknownGroup for a working group that does not exist (a forged button)."""
         round_, named = await self._viewer(user_id, round_id, private)
         if group_id is not None and group_id not in {
             g.id for g in await self.coalition.working_groups()
         }:
             raise UnknownGroup(str(group_id))
-        return round_, await self._result_rows(round_, named, catalog, group_id, form)
+        return round_, await self._result_rows(round_, named, catalog, group_id, form, reasons)
 
     async def published_results(
         self, round_id: int, catalog: Catalog, group_id: int | None = None
@@ -1510,10 +1512,11 @@ class Assessments:
         catalog: Catalog,
         group_id: int | None,
         form: ReasonsForm | None = None,
+        reasons: bool = True,
     ) -> list[ResultRow]:
         groups = [] if group_id is None else [group_id]
         rows, by_group = await self._tables(
-            round_.id, named, catalog, groups, form, whole=group_id is None
+            round_.id, named, catalog, groups, form, whole=group_id is None, reasons=reasons
         )
         return rows if group_id is None else by_group[group_id]
 
@@ -1541,11 +1544,13 @@ class Assessments:
         groups: Sequence[int],
         form: ReasonsForm | None = None,
         whole: bool = True,
+        reasons: bool = True,
     ) -> tuple[list[ResultRow], dict[int, list[ResultRow]]]:
         """The coalition's rows and these working groups' own rows, from the aggregates: the
         counts by recommendation (and by group), and what was said: with `form`, each row's
         reasons cell as the database writes it (no object per rating; the coalition's rows
-        without cells when not `whole`: only the groups' are shown), else every rating shown.
+        without cells when not `whole`: only the groups' are shown), else every rating shown;
+        nothing said without `reasons`.
 
         A group's judgement: its own list, and only its member organisations' ratings (an
         organisation in two groups counts in both); both as they were when the round closed.
@@ -1554,7 +1559,9 @@ class Assessments:
         said: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {0: {}}
         said.update({g: {} for g in groups})
         cells: dict[int, dict[int, str]] = {}
-        if form is not None:
+        if not reasons:
+            form = None
+        elif form is not None:
             wanted = [0, *groups] if whole else groups
             cells = await self.repository.reasons_cells(round_id, form, named, wanted)
         else:
@@ -1682,8 +1689,8 @@ class Assessments:
         group_id: int | None = None,
     ) -> Comparison:
         """The two rounds side by side: what changed, what stayed, what cannot be compared."""
-        _, before = await self.results(user_id, first, catalog, group_id=group_id)
-        _, after = await self.results(user_id, second, catalog, group_id=group_id)
+        _, before = await self.results(user_id, first, catalog, group_id=group_id, reasons=False)
+        _, after = await self.results(user_id, second, catalog, group_id=group_id, reasons=False)
         return compare_results(before, after)
 
     async def latest(self, rec_id: int) -> tuple[Round, Overall, Distribution] | None:

@@ -701,6 +701,13 @@ class Strategies:
         await self.repository.set_draft_asked(draft.id, now - INPUT_WAIT - dt.timedelta(seconds=1))
         return True
 
+    async def draft(self, actor: int, draft_id: int) -> FlowDraft | None:
+        """A coordinator's own action being added or edited, None when it is gone (saved,
+        cancelled, expired, replaced)."""
+        await self.coalition.require_coordinator(actor)
+        draft = await self.repository.draft(draft_id, self.clock.now())
+        return draft if draft is not None and draft.user_id == actor else None
+
     async def press_step(
         self, actor: int, draft_id: int, choice: Choice, value: int | None, catalog: Catalog
     ) -> Progress:
