@@ -37,6 +37,7 @@ from bot.domain.rounds import (
     RoundChoice,
     RoundLine,
     Scope,
+    Tap,
     Tapped,
     Undo,
     compare_results,
@@ -1411,7 +1412,9 @@ async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_n
 ) -> None:
     round_id, [item] = await round_on(services, ("118.1",))
     tapped = await assessments.tap(MEMBER, round_id, item, R, in_group=False)
-    assert tapped.result is Tapped.RECORDED
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+    assert (tapped.result, tapped.organisation_id) == (Tapped.RECORDED, adhoc)
     await assessments.prompt_sent(MEMBER, 501, round_id, item)
     assert await assessments.prompted(MEMBER, 501) == (round_id, item)
     assert await assessments.prompted(OTHER, 501) is None
@@ -1427,8 +1430,6 @@ async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_n
     said = await assessments.reason_from_message(MEMBER, "No law yet")
     assert said is not None
     assert said.result is Reasoned.LOOKUP
-    orgs = await assessments.coalition.organisations(BOSS)
-    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
     assert (await assessments.own(round_id, adhoc))[item].reason == ""
 
 
@@ -1544,3 +1545,5 @@ async def test_a_reason_typed_after_its_round_closed_is_refused_once_then_search
     assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
         Reasoned.LOOKUP
     )
+    paused = await assessments.tap(MEMBER, later, other, G, in_group=True)
+    assert paused == Tap(Tapped.PAUSED)
