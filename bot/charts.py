@@ -184,7 +184,11 @@ def bar_chart(
     inner = WIDTH - 2 * _MARGIN
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_lines = _wrap(scratch, drawable(title), title_font, inner)
-    subtitle_lines = _wrap(scratch, drawable(subtitle), small, inner) if subtitle else []
+    subtitle_lines = [  # its lines break where it says, then where they must
+        line
+        for part in subtitle.split("\n")
+        for line in _wrap(scratch, drawable(part), small, inner)
+    ]
     labels = [
         _wrap(scratch, drawable(f"{bar.label} ({number(sum(bar.counts))})"), label_font, inner)
         for bar in bars

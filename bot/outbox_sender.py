@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import math
 import random
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ CATCH_UP = 3  # slots a late sender may make up at once
 IN_FLIGHT = 16  # sends awaiting Telegram at once: what a kill -9 can duplicate
 FIRST_BACKOFF = 2.0  # seconds; doubles each attempt, with jitter
 MAX_BACKOFF = 300.0  # an outage of minutes: every row is tried again within 5 (±50 %) minutes
+# Telegram's refusals of an uploaded photo itself (its size, its dimensions, its format).
+_PICTURE_REFUSED = re.compile(r"PHOTO_|IMAGE_PROCESS_FAILED|wrong file|no photo", re.IGNORECASE)
 
 
 # Draws the picture a content names, in a language: (picture, language) -> PNG, or None.
@@ -410,7 +413,15 @@ class Sender:
                 log.exception("outbox: delivery %d: its picture could not be drawn", delivery.id)
                 self._drawn[key] = None
         png = self._drawn[key]
-        message = await send_content(self._bot, delivery.chat_id, delivery.content, topic, png)
+        try:
+            message = await send_content(self._bot, delivery.chat_id, delivery.content, topic, png)
+        except BadRequest as exc:
+            if png is None or not _PICTURE_REFUSED.search(exc.message):
+                raise
+            # Telegram refuses the picture itself: the text goes alone, now and to the others.
+            log.warning("outbox: delivery %d: its picture refused: %s", delivery.id, exc.message)
+            self._drawn[key] = png = None
+            message = await send_content(self._bot, delivery.chat_id, delivery.content, topic)
         if png is not None and message.photo:
             self._file_ids[key] = message.photo[-1].file_id
         return message

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from typing import TypeVar
 
 from telegram import (
     InlineKeyboardButton,
@@ -13,6 +16,7 @@ from telegram import (
     Message,
     User,
 )
+from telegram.error import BadRequest
 
 from bot import charts
 from bot.domain.arguments import arguments, read
@@ -62,6 +66,12 @@ from handlers.render import (
 )
 
 RESULTS_PER_PAGE = 8
+# A results picture's bars at most (~100 px each): it stays readable on a phone and within
+# Telegram's photo limits (width + height at most 10,000 px) however many groups there are.
+PICTURE_BARS = 20
+
+log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", bound=tuple[object, dict[Overall, int]])
 
 
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
@@ -120,7 +130,10 @@ async def send_results(
     if round_.published:  # the picture goes with what is published
         picture = await results_picture(l10n, round_, summary, group, took_part)
         if picture is not None:
-            await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
+            try:
+                await message.reply_photo(picture, caption=escape(round_.name), do_quote=False)
+            except BadRequest as error:  # a refused picture leaves the text to go alone
+                log.warning("results picture of round %d refused: %s", round_id, error)
     lines = [f"<b>{escape(round_.name)}</b>", escape(took_part), ""]
     for named, counts in summary.rows:  # the picture's bars, in its order
         lines.append(
@@ -193,7 +206,12 @@ async def results_picture(
     a bar per row of `summary` (per working group, each group's own judgement, or per
     theme), the same rows in the same order as the text."""
     language = l10n.language
-    bars = [_colour_bar(named.name(language), counts) for named, counts in summary.rows]
+    rows = _most_rated(summary.rows)
+    bars = [_colour_bar(named.name(language), counts) for named, counts in rows]
+    if len(rows) < len(summary.rows):
+        subtitle += "\n" + l10n.gettext(
+            "The {shown} of {total} with the most recommendations; /results lists them all."
+        ).format(shown=l10n.number(len(rows)), total=l10n.number(len(summary.rows)))
     totals: tuple[int, ...] | None = None  # a recommendation in two themes counts in both
     if summary.by_group:
         title = l10n.gettext("{round}: results by working group").format(round=round_.name)
@@ -220,6 +238,12 @@ async def results_picture(
             number=l10n.number,
         )
     )
+
+
+def _most_rated(rows: Sequence[_Row]) -> list[_Row]:
+    """The PICTURE_BARS rows with the most recommendations, in their order."""
+    kept = sorted(range(len(rows)), key=lambda i: -sum(rows[i][1].values()))[:PICTURE_BARS]
+    return [rows[i] for i in sorted(kept)]
 
 
 def _colour_bar(label: str, counts: dict[Overall, int]) -> charts.Bar:

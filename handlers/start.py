@@ -37,6 +37,7 @@ from handlers.round_cards import not_linked, rate_link_shaped
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 # A guest's /start offers these look-ups as buttons: what a first question usually is.
 EXAMPLES = ("118.6", "land", "ដីធ្លី", "Japan")
+NEW_RESULTS_SHOWN = 3  # newly published rounds a member's welcome names, each with a button
 
 
 def help_text(
@@ -590,7 +591,8 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
-    for round_ in membership.new_results:  # newly published: a button, no number to type
+    # Newly published: a button each, no number to type; the newest few, the rest in /rounds.
+    for round_ in membership.new_results[:NEW_RESULTS_SHOWN]:
         lines.append(escape(l10n.gettext("📊 New results: «{name}».").format(name=round_.name)))
         label = (
             l10n.gettext("📊 Results: «{name}»").format(name=round_.name[:40])
@@ -598,6 +600,16 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
             else l10n.gettext("📊 Results")
         )
         rows.append([InlineKeyboardButton(label, callback_data=RoundResults(round_.id).pack())])
+    if (more := len(membership.new_results) - NEW_RESULTS_SHOWN) > 0:
+        lines.append(
+            escape(
+                l10n.ngettext(
+                    "📊 And {count} more new results: see /rounds.",
+                    "📊 And {count} more new results: see /rounds.",
+                    more,
+                ).format(count=l10n.number(more))
+            )
+        )
     lines += [escape(l10n.gettext(_LOOK_UP)), escape(l10n.gettext("Send /help for more."))]
     return "\n\n".join(lines), rows
 
