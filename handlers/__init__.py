@@ -66,6 +66,7 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.OrgGroup, members.on_org_group, _C, Where.PRIVATE),
     Button(cb.OrgGroupsPage, members.on_org_groups_page, _C, Where.PRIVATE),
     Button(cb.OrgRemoveRep, members.on_remove_rep, _C, Where.PRIVATE),
+    Button(cb.OrgRepsPage, members.on_reps_page, _C, Where.PRIVATE),
     Button(cb.RevokeInvite, members.on_revoke_invite, _C),
     Button(cb.LinkGroup, chats.on_link_button, _C, Where.GROUP),
     Button(cb.LinkGroupPage, chats.on_link_page, _C, Where.GROUP),

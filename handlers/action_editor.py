@@ -35,7 +35,7 @@ from handlers.callbacks import (
     StrategyCard,
 )
 from handlers.commands import N_
-from handlers.common import BotContext, not_allowed, reader
+from handlers.common import BotContext, not_allowed, reader, translate_stops
 from handlers.lookup import edit
 from handlers.nudges import short
 from handlers.render import escape, page_of, paged_buttons
@@ -114,7 +114,6 @@ async def _show(
 ) -> None:
     """Send what comes next: the step's prompt, the buttons, the summary or the saved card."""
     services = context.services
-    await services.translating.shadow(user_id)  # the newest prompt wins over /translate's
     draft = progress.draft
     if progress.understood is not None:
         await message.reply_text(escape(understood_text(l10n, progress.understood)))
@@ -174,8 +173,10 @@ async def _show(
                     callback_data=ActionStep(draft.id, Choice.SKIP).pack(),
                 ),
             )
+        # A step answered by typing is the newest prompt: a waiting /translate stops, and says so.
+        stopped = await translate_stops(l10n, services, user_id)
         prompt = await message.reply_text(
-            "\n".join(lines), reply_markup=InlineKeyboardMarkup([row]), do_quote=False
+            "\n".join(lines) + stopped, reply_markup=InlineKeyboardMarkup([row]), do_quote=False
         )
         await services.strategies.prompted(user_id, draft.id, prompt.message_id)
         return

@@ -61,7 +61,13 @@ from handlers.callbacks import (
     GotIt,
 )
 from handlers.commands import N_
-from handlers.common import BotContext, answering_not_allowed, not_allowed, reader
+from handlers.common import (
+    BotContext,
+    answering_not_allowed,
+    not_allowed,
+    reader,
+    translate_stops,
+)
 from handlers.lookup import edit
 from handlers.render import escape, page_of, paged_buttons
 
@@ -449,7 +455,7 @@ async def _show(
     text, markup = await _screen(user.id, draft, l10n, context, page)
     if draft.step.waits_for_input:
         text += "\n<i>" + escape(_waiting_note(l10n)) + "</i>"
-        await context.services.translating.shadow(user.id)  # the newest prompt wins
+        text += await translate_stops(l10n, context.services, user.id)  # the newest prompt wins
     if new:
         sent = await press_or_chat.reply_text(text, reply_markup=markup, do_quote=False)
         await context.services.broadcasts.save(

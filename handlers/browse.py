@@ -25,7 +25,7 @@ async def themes(update: Update, context: BotContext) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                f"{theme.name(l10n.language)} ({counts.get(theme.id, 0)})",
+                f"{theme.name(l10n.language)} ({l10n.number(counts.get(theme.id, 0))})",
                 callback_data=render.list_data(SearchRequest(theme_id=theme.id), "", 0),
             )
         ]
@@ -47,7 +47,7 @@ def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboar
     shown = states[page * STATES_PER_PAGE : (page + 1) * STATES_PER_PAGE]
     buttons = [
         InlineKeyboardButton(
-            f"{truncate(s.name(language), 22)} ({counts.get(s.key, 0)})",
+            f"{truncate(s.name(language), 22)} ({l10n.number(counts.get(s.key, 0))})",
             callback_data=render.list_data(SearchRequest(state=s.key), "", 0),
         )
         for s in shown
@@ -59,7 +59,7 @@ def _states_page(context: BotContext, language: str, page: int) -> InlineKeyboar
     if pages > 1:
         nav.append(
             InlineKeyboardButton(
-                l10n.digits(f"{page + 1}/{pages}"), callback_data=StatesPage(page).pack()
+                render.page_label(l10n, page, pages), callback_data=StatesPage(page).pack()
             )
         )
     if page < pages - 1:

@@ -333,6 +333,14 @@ class OrgRemoveRep(CallbackData, prefix="ou"):
 
 
 @dataclass(frozen=True)
+class OrgRepsPage(CallbackData, prefix="oq"):
+    """◀ ▶ under an organisation's representatives to remove: that page of them."""
+
+    org: int
+    page: int
+
+
+@dataclass(frozen=True)
 class RevokeInvite(CallbackData, prefix="iv"):
     """Revoke an unused invite link."""
 

@@ -24,7 +24,7 @@ from handlers.common import (
     thread_of,
 )
 from handlers.lookup import edit
-from handlers.render import escape, page_of, paged_buttons, turn_row
+from handlers.render import escape, paged_buttons, turn_row
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +191,8 @@ async def _groups_view(
     l10n: Localizer, context: BotContext, actor: int, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
     """/groups: the working groups with their chats and ➕ buttons, twenty a page (◀ ▶)."""
-    every = await context.services.coalition.group_links(actor)
-    links, page, pages = page_of(every, page, GROUPS_PER_PAGE)
+    shown = await context.services.coalition.group_links(actor, page, GROUPS_PER_PAGE)
+    links, page, pages = shown.links, shown.page, shown.pages
     hours = int(context.services.coalition.invite_ttl.total_seconds() // 3600)
     lines = [
         "<b>" + escape(l10n.gettext("Working groups and their chats")) + "</b>",

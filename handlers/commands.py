@@ -294,15 +294,16 @@ async def publish_for_user(
     return True
 
 
-async def sync_menus(bot: Bot, services: DomainServices) -> int:
+async def sync_menus(bot: Bot, services: DomainServices, user_id: int | None = None) -> int:
     """Give each member's and coordinator's private chat its menu, take it back from whoever
-    lost the role; only what differs from what Telegram has. Idempotent: run by a job, and at
-    once after a promotion, a demotion, a join or a language choice."""
+    lost the role; only what differs from what Telegram has, and only `user_id`'s when given.
+    Idempotent: run by a job, and at once after a promotion, a demotion, a join or a language
+    choice."""
     default = services.settings.default_language
     fingerprint = functools.partial(menu_fingerprint, services.translations, default)
     publish = functools.partial(publish_for_user, bot, services.translations, default)
     try:
-        return await services.menus.sync(fingerprint, publish)
+        return await services.menus.sync(fingerprint, publish, user_id)
     except NetworkError:  # Telegram unreachable: the next run catches up
         log.warning("command menus: Telegram is not reachable")
         return 0

@@ -124,3 +124,14 @@ async def tell_coordinators(
             )
         )
     stage(*notices)
+
+
+async def translate_stops(l10n: Localizer, services: DomainServices, user_id: int) -> str:
+    """The newest prompt wins: a /translate waiting for this person's Khmer text stops
+    waiting; the note saying so ("\\n\\n<i>…</i>", HTML), or "" when none waited."""
+    if not await services.translating.shadow(user_id):
+        return ""
+    note = l10n.gettext(
+        "/translate no longer waits for your Khmer text: send /translate to go on translating."
+    )
+    return "\n\n<i>" + escape(note) + "</i>"

@@ -31,6 +31,7 @@ from handlers.callbacks import (
     OrgGroupsPage,
     OrgList,
     OrgRemoveRep,
+    OrgRepsPage,
     OrgView,
     RevokeInvite,
 )
@@ -422,6 +423,13 @@ async def on_remove_rep(press: Press[OrgRemoveRep], context: BotContext) -> None
 
 
 @_org_press
+async def on_reps_page(press: Press[OrgRepsPage], context: BotContext) -> None:
+    """◀ ▶ under an organisation's representatives to remove."""
+    user_id, org_id = press.user.id, press.data.org
+    await _show(press, await _reps_panel(press.l10n, context, user_id, org_id, press.data.page))
+
+
+@_org_press
 async def on_revoke_invite(press: Press[RevokeInvite], context: BotContext) -> None:
     """Revoke an unused invite link, and mark its message."""
     l10n = press.l10n
@@ -510,18 +518,18 @@ async def _groups_panel(
 
 
 async def _reps_panel(
-    l10n: Localizer, context: BotContext, actor: int, org_id: int
+    l10n: Localizer, context: BotContext, actor: int, org_id: int, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """An organisation's representatives to remove, a page at a time (◀ ▶), then Cancel."""
     org = await context.services.coalition.organisation(actor, org_id)
-    rows = [
-        [
-            InlineKeyboardButton(
-                "✖ " + _person_line(l10n, context, p)[:60],
-                callback_data=OrgRemoveRep(org.id, p.user_id).pack(),
-            )
-        ]
+    buttons = [
+        InlineKeyboardButton(
+            "✖ " + _person_line(l10n, context, p)[:60],
+            callback_data=OrgRemoveRep(org.id, p.user_id).pack(),
+        )
         for p in org.representatives
     ]
+    rows = paged_buttons(l10n, buttons, page, lambda to: OrgRepsPage(org.id, to))
     rows.append(
         [
             InlineKeyboardButton(

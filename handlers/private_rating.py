@@ -41,6 +41,7 @@ from handlers.common import (
     not_allowed,
     reader,
     stale,
+    translate_stops,
 )
 from handlers.render import escape
 from handlers.round_cards import (
@@ -152,15 +153,15 @@ async def ask_reason(
 ) -> None:
     """Ask privately for the reason of a rating (the next plain message or a reply gives it);
     `origin`: the group chat whose card was tapped, told if Telegram refuses."""
-    # The newest prompt wins: a /translate waiting for a text stops waiting.
-    await context.services.translating.shadow(user_id)
+    # The newest prompt wins: a /translate waiting for a text stops waiting, and it says so.
+    stopped = await translate_stops(l10n, context.services, user_id)
     # Sent by the outbox (a 403 there marks the person unreachable); the reply is matched to
     # the prompt through the delivery's message id.
     await context.services.assessments.ask_reason(
         user_id,
         round_id,
         rec_id,
-        prompt_content(l10n, prompt_text(l10n, context, rec_id, org, colour, current)),
+        prompt_content(l10n, prompt_text(l10n, context, rec_id, org, colour, current) + stopped),
         l10n.language,
         origin,
     )
@@ -178,7 +179,7 @@ async def ask_now(
     """Answer a tap (or a ✍ link) in private: type the reason now, or ⏭ Next."""
     text = prompt_text(
         l10n, context, rating.recommendation_id, org, rating.colour, rating.reason, now=True
-    )
+    ) + await translate_stops(l10n, context.services, user_id)  # the newest prompt wins
     markup = InlineKeyboardMarkup(
         [
             [
@@ -192,7 +193,6 @@ async def ask_now(
     await context.services.assessments.prompt_sent(
         user_id, sent.message_id, round_id, rating.recommendation_id
     )
-    await context.services.translating.shadow(user_id)  # the newest prompt wins over /translate
 
 
 async def on_private_reply(update: Update, context: BotContext) -> None:
@@ -257,11 +257,24 @@ async def _answer_reason(
             "tap 🗑 on the card in /myratings)."
         ),
     }.get(given.result)
-    if plain and given.result is Reasoned.CLOSED:  # the reason asked for came after the close
-        refusal = l10n.gettext(
-            "The round closed before your reason came, so it was not saved. Ratings can no "
-            "longer change."
-        )
+    if plain:  # the reason asked for came after the change that refuses it
+        refusal = {
+            Reasoned.CLOSED: l10n.gettext(
+                "The round closed before your reason came, so it was not saved. Ratings can no "
+                "longer change."
+            ),
+            Reasoned.PAUSED: l10n.gettext(
+                "Your reason was not saved: your organisation's membership of the coalition "
+                "was paused meanwhile. Contact a coordinator."
+            ),
+            Reasoned.NOT_A_RATER: l10n.gettext(
+                "Your reason was not saved: you no longer represent a member organisation. Ask "
+                "a coordinator if this is a mistake."
+            ),
+            Reasoned.NOT_IN_ROUND: l10n.gettext(
+                "Your reason was not saved: this recommendation is no longer part of the round."
+            ),
+        }.get(given.result, refusal)
     if refusal is not None:
         await message.reply_text(escape(refusal))
         return

@@ -52,6 +52,7 @@ from handlers.common import (
     answering_not_allowed,
     not_allowed,
     reader,
+    translate_stops,
 )
 from handlers.render import (
     closing,
@@ -286,15 +287,8 @@ async def _guide_screen(
     for a Khmer text stops waiting, and a note says so."""
     text, markup = _guide_view(l10n, context, guided)
     guide = guided.guide if guided.result is not Guiding.PREVIEW else None
-    if (
-        guide is not None
-        and guide.waits_for_text
-        and await context.services.translating.shadow(user_id)
-    ):
-        note = l10n.gettext(
-            "/translate no longer waits for your Khmer text: send /translate to go on translating."
-        )
-        text += "\n\n<i>" + escape(note) + "</i>"
+    if guide is not None and guide.waits_for_text:
+        text += await translate_stops(l10n, context.services, user_id)
     return text, markup
 
 

@@ -278,8 +278,12 @@ def _results_page(
             f"{escape(render.distribution_line(l10n, row.distribution) + coalition)}\n"
             f"{escape(truncate(reasons_cell(l10n, row), 350))}".rstrip()
         )
-    if any(render.no_khmer_note(l10n, row.recommendation) for row in shown):
-        note = l10n.gettext("Recommendations with no Khmer translation yet are shown in English.")
+    if l10n.language == "km" and any(  # a draft alone is never shown: English is
+        row.recommendation.text_in("km") == row.recommendation.text_en for row in shown
+    ):
+        note = l10n.gettext(
+            "Recommendations with no reviewed Khmer translation yet are shown in English."
+        )
         blocks.append(f"<i>{escape(note)}</i>")
     nav = []
     if page > 0:
@@ -365,12 +369,18 @@ async def send_export(
     """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
     built off the event loop; `to`: into that private chat instead (a button in a group)."""
     private = message.chat.type == "private" or to is not None
-    round_, content = await export_table(
+    round_, content, rows = await export_table(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
-    document = InputFile(
-        content, filename=f"round-{round_id}{'-themes' if by_theme else ''}-{l10n.language}.{fmt}"
-    )
+    if group is not None and not rows:  # no file with a header alone
+        text = l10n.gettext(
+            "Nothing to export: none of the recommendations of «{round}» is on the list of "
+            "{group}."
+        ).format(group=group.name(l10n.language), round=round_.name)
+        await message.reply_text(escape(text), do_quote=False)
+        return
+    part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
+    document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
     if to is not None:
         await message.get_bot().send_document(to, document, caption=escape(round_.name))
         return
@@ -387,9 +397,10 @@ async def export_table(
     group: WorkingGroup | None = None,
     *,
     private: bool = True,
-) -> tuple[Round, bytes]:
-    """A round's results as CSV or XLSX bytes (every working group's block, or one's): the
-    reasons cells written by the database, the table built and written in a worker thread."""
+) -> tuple[Round, bytes, int]:
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's) and
+    how many rows they have: the reasons cells written by the database, the table built and
+    written in a worker thread."""
     form = reasons_form(l10n)
     if by_theme:  # themes keep the coalition-wide colours
         round_, rows = await services.assessments.results(
@@ -411,7 +422,7 @@ async def export_table(
     content = await asyncio.to_thread(
         _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
     )
-    return round_, content
+    return round_, content, sum(len(rows) for _, rows in first)
 
 
 def _export_file(
@@ -524,7 +535,12 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     words = read(message.text or "")
     try:  # the other words name a working group (land, ដីធ្លី), or nothing
         group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
-    except UnknownGroup:
+    except UnknownGroup as exc:
+        if words.options & {"csv", "xlsx"} or len(words.rest) > 1 or not exc.words.isascii():
+            # The format is given (or the words are no format's name): they name a group.
+            groups = await services.coalition.working_groups()
+            await message.reply_text(escape(_unknown_group(l10n, groups, exc.words[:40])))
+            return
         await message.reply_text(
             escape(
                 l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(

@@ -205,7 +205,8 @@ async def translate(message: Message, user: User, l10n: Localizer, context: BotC
 async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits: bool) -> str:
     """When /translate now waits for this person's text, it is the newest prompt: a round
     being opened through buttons that waits for a typed date or name is cancelled, a broadcast
-    being written and a new action's typed step stop waiting for a plain message. The notes
+    being written, a rating's reason and a new action's typed step stop waiting for a plain
+    message. The notes
     saying so, or ""."""
     if not waits:
         return ""
@@ -223,6 +224,13 @@ async def _left_guide(l10n: Localizer, context: BotContext, user_id: int, waits:
             l10n.gettext(
                 "The broadcast you were writing no longer waits for your message: send "
                 "/broadcast to go on with it."
+            )
+        )
+    if await services.assessments.stop_waiting(user_id):
+        notes.append(
+            l10n.gettext(
+                "The reason you were asked for no longer takes your next message: to give it, "
+                "reply to its question."
             )
         )
     if await services.strategies.stop_waiting(user_id, user_id):
@@ -669,7 +677,7 @@ async def translators(message: Message, user: User, l10n: Localizer, context: Bo
     if target is not None:
         name = name_of(person) if person is not None else ""
         changed = await translating.appoint(user.id, target, name=name)
-        await sync_menus(context.bot, context.services)  # their menu, before the reply
+        await sync_menus(context.bot, context.services, target)  # theirs, before the reply
         if changed:
             code = person.language_code if person is not None else None
             await _tell_appointed(context, target, True, code)
@@ -707,14 +715,14 @@ async def on_translator(press: Press[TranslatorButton], context: BotContext) -> 
         await press.query.answer()
         return
     changed = await translating.appoint(press.user.id, data.user, data.appoint)
-    await sync_menus(context.bot, context.services)
-    if changed:
-        await _tell_appointed(context, data.user, data.appoint)
     if data.appoint:
         said = l10n.gettext("{id} is now a translator.") if changed else ""
     else:
         said = l10n.gettext("{id} is no longer a translator.") if changed else ""
     await press.query.answer(said.format(id=data.user) if said else None)
+    await sync_menus(context.bot, context.services, data.user)  # that person's menu only
+    if changed:
+        await _tell_appointed(context, data.user, data.appoint)
     people = await translating.translators(press.user.id)
     await edit(press.message, *_translators_view(l10n, people, data.page or 0))
 

@@ -982,7 +982,8 @@ class AssessmentRepository:
             return {row[0] for row in await cursor.fetchall()}
 
     async def cards_to_redraw(self) -> list[Card]:
-        """Cards whose counts changed since they were last drawn successfully."""
+        """Cards whose counts changed since they were last drawn successfully (a rating, or
+        an organisation paused or reactivated)."""
         async with self._db.connection.execute(
             # A group's card changes only with its own organisations' ratings.
             "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
@@ -991,10 +992,11 @@ class AssessmentRepository:
             "working_group_id IS NULL OR h.organisation_id IN (SELECT organisation_id FROM "
             "organisation_groups WHERE working_group_id = c.working_group_id))) AS latest, "
             "c.working_group_id, c.language FROM rating_cards AS c "
-            "WHERE latest > c.drawn_history_id"
+            # -1: its organisations changed (one paused or reactivated), not its ratings
+            "WHERE latest > c.drawn_history_id OR c.drawn_history_id < 0"
         ) as cursor:
             rows = await cursor.fetchall()
-        return [Card(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        return [Card(r[0], r[1], r[2], r[3], r[4] or 0, r[5], r[6]) for r in rows]
 
     async def mark_drawn(self, card: Card) -> None:
         """Record that a card now shows the counts up to its history id (never goes back)."""

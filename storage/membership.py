@@ -212,6 +212,14 @@ class MembershipRepository:
             await db.execute(
                 "UPDATE organisations SET active = ? WHERE id = ?", (int(active), org_id)
             )
+            # The open rounds' group cards it counts in show a new total: redrawn like a rating.
+            await db.execute(
+                "UPDATE rating_cards SET drawn_history_id = -1 WHERE round_id IN (SELECT id "
+                "FROM rounds WHERE status = 'open') AND (working_group_id IS NULL OR "
+                "working_group_id IN (SELECT working_group_id FROM organisation_groups "
+                "WHERE organisation_id = ?))",
+                (org_id,),
+            )
             await audit.record(
                 db,
                 now,

@@ -14,9 +14,9 @@ class MenuRepository:
         """Use an open database."""
         self._db = database
 
-    async def menu_holders(self) -> list[MenuHolder]:
+    async def menu_holders(self, user_id: int | None = None) -> list[MenuHolder]:
         """Coordinators, representatives of active organisations, translators, and whoever has
-        a published menu (it may have to be taken back)."""
+        a published menu (it may have to be taken back): everyone, or only `user_id`."""
         async with self._db.connection.execute(
             "SELECT p.user_id, COALESCE(u.is_coordinator, 0), COALESCE(o.active, 0), "
             "CASE WHEN u.language_chosen = 1 THEN u.language END, m.fingerprint, "
@@ -26,9 +26,11 @@ class MenuRepository:
             "LEFT JOIN users AS u ON u.user_id = p.user_id "
             "LEFT JOIN organisations AS o ON o.id = u.organisation_id "
             "LEFT JOIN command_menus AS m ON m.user_id = p.user_id "
-            "WHERE u.is_coordinator = 1 OR o.active = 1 OR m.user_id IS NOT NULL "
-            "OR p.user_id IN (SELECT user_id FROM translators) "
-            "ORDER BY p.user_id"
+            "WHERE (u.is_coordinator = 1 OR o.active = 1 OR m.user_id IS NOT NULL "
+            "OR p.user_id IN (SELECT user_id FROM translators)) "
+            "AND (? IS NULL OR p.user_id = ?) "
+            "ORDER BY p.user_id",
+            (user_id, user_id),
         ) as cursor:
             rows = await cursor.fetchall()
         return [

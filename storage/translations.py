@@ -59,14 +59,13 @@ class TranslationRepository:
         ) as cursor:
             return [(int(r[0]), str(r[1] or "")) for r in await cursor.fetchall()]
 
-    async def candidates(self, limit: int) -> list[tuple[int, str]]:
-        """Members and coordinators with a known name who are not translators yet."""
+    async def candidates(self) -> list[tuple[int, str]]:
+        """Everyone but coordinators with a known name who is not a translator yet, by name."""
         async with self._db.connection.execute(
             "SELECT user_id, display_name FROM users WHERE display_name != '' "
             "AND (is_coordinator = 0) "
             "AND user_id NOT IN (SELECT user_id FROM translators) "
-            "ORDER BY display_name COLLATE NOCASE, user_id LIMIT ?",
-            (limit,),
+            "ORDER BY display_name COLLATE NOCASE, user_id"
         ) as cursor:
             return [(int(r[0]), str(r[1])) for r in await cursor.fetchall()]
 

@@ -217,6 +217,7 @@ BUTTON_ROWS: dict[str, tuple[str, tuple[bool, ...]]] = {
     "rc": ("rc:1", MEMBERS),  # another page of /results' round buttons
     "cq": ("cq:0:0:1", MEMBERS),  # another page of /compare's round buttons
     "op": ("op:{spare_org}:1", COORDINATORS_PRIVATE),  # another page of an organisation's groups
+    "oq": ("oq:{spare_org}:1", COORDINATORS_PRIVATE),  # another page of its representatives
 }
 
 # Each persona's role, kind of chat (private: True) and whether they were appointed a

@@ -186,6 +186,7 @@ def test_old_buttons_in_chats_still_decode() -> None:
         "cq:7:0:2": cb.ComparePage(7, 0, 2),
         "ot:4:9:1": cb.OrgGroup(4, 9, 1),  # a group tapped on page 2 of an organisation's
         "op:4:1": cb.OrgGroupsPage(4, 1),
+        "oq:4:1": cb.OrgRepsPage(4, 1),
         "ad:5:o:7:2": cb.ActionStep(5, FlowChoice.ORGANISATION, 7, 2),
         "ap:5:2": cb.ActionPage(5, 2),
         "sk:2": cb.StrategyGroups(2),

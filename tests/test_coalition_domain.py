@@ -224,7 +224,9 @@ async def test_groups_give_each_working_group_a_fresh_link_and_its_chats(
     await coalition.link_chat(BOSS, -8, 0, groups[1].id, "Other")
     with pytest.raises(NotAllowed):
         await coalition.group_links(REP)
-    links = await coalition.group_links(BOSS)
+    shown = await coalition.group_links(BOSS)
+    links = shown.links
+    assert (shown.page, shown.pages) == (0, 1)
     assert [link.group for link in links] == groups
     assert links[0].chats == ("Land chat", "-7")  # an untitled chat by its id
     assert links[1].chats == ("Other",)
@@ -237,7 +239,7 @@ async def test_a_coordinator_adding_the_bot_with_a_groups_link_links_the_chat_on
     coalition: Coalition, clock: FakeClock
 ) -> None:
     await member(coalition)
-    first, second = (await coalition.group_links(BOSS))[:2]
+    first, second = (await coalition.group_links(BOSS)).links[:2]
     assert (await coalition.link_by_token(BOSS, CHAT, 0, "not a code!", "T")).result is (
         ByLink.INVALID
     )
@@ -363,3 +365,16 @@ async def test_without_notices_an_invite_still_makes_its_representative(
     assert await started.users.language(REP) == ("km", False)
     assert (await quiet.redeem(6, "X", "en", invite.code)).result is Joined.USED
     assert await started.outbox.store.due(clock.now(), 10) == []  # nobody told
+
+
+async def test_erasing_an_organisation_withdraws_the_notice_naming_it_and_its_representative(
+    started: Services, clock: FakeClock
+) -> None:
+    coalition = started.coalition
+    adhoc = await member(coalition, "ADHOC")
+    await member(coalition, "CCHR", user_id=6)
+    await coalition.erase(BOSS, adhoc.organisation.id)
+    told = await started.outbox.store.due(clock.now(), 10)
+    assert [d.content.text for d in told] == [
+        "Sokha joined CCHR. Which working groups is CCHR in?"
+    ]

@@ -46,6 +46,8 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
     (r"(?i)\bmid-term\b", None, "ពាក់កណ្តាលជុំ", "អាណត្តិ"),
     (r"^Accepted$", None, "បានទទួលយក", None),
     (r"Universal Periodic Review", None, "ការពិនិត្យជាសកលតាមកាលកំណត់", "ការត្រួតពិនិត្យ"),
+    # A reply to a message is not the State's response (ការឆ្លើយតប): "Reply (ឆ្លើយតប)".
+    (r"(?i)\brepl(?:y|ies)\b", r"(?i)\bresponses?\b", None, "ការឆ្លើយតប"),
 ]
 
 
@@ -81,8 +83,15 @@ def test_the_cycle_and_the_round_words_never_meet() -> None:
 
 
 def test_khmer_ordinals_and_counts_in_the_catalog_use_khmer_digits() -> None:
-    """'ជំហានទី ១ នៃ ៥', 'ជុំទី២': Latin digits stay only in what members type (118.6, c2,
+    """'ជំហានទី១ នៃ ៥', 'ជុំទី២': Latin digits stay only in what members type (118.6, c2,
     /results 1, 2026-12-31) and in sizes (MB)."""
     ordinal = re.compile(r"ទី ?[0-9]|[0-9] ?នៃ ?[0-9]")
     wrong = [f"{i[:60]!r} -> {s[:80]!r}" for i, s in PAIRS if ordinal.search(s)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_khmer_ordinals_are_joined_to_their_number() -> None:
+    """'ទំព័រទី១/៣', 'ជំហានទី១ នៃ ៥', 'ជុំទី២': never 'ទី ១' nor 'ទី {page}'."""
+    apart = re.compile(r"ទី +(?:[0-9០-៩]|\{)")
+    wrong = [f"{i[:60]!r} -> {s[:80]!r}" for i, s in PAIRS if apart.search(s)]
     assert not wrong, "\n".join(wrong)

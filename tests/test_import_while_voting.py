@@ -72,6 +72,7 @@ async def _vote_during_import(
     )
     waits, answers = [], []
     tap = 0
+    began = time.monotonic()
     while importer.returncode is None:
         started = time.monotonic()
         query = await tg.press(card, colours[tap % 4], user=reps[tap % 3])
@@ -84,10 +85,12 @@ async def _vote_during_import(
         except TimeoutError:
             pass
     out, err = await importer.communicate()
+    took = time.monotonic() - began
     assert importer.returncode == 0, err.decode()
     assert f"{ROWS} added" in out.decode()
     assert len(waits) >= 3  # the taps did overlap the import
     assert all(" rated it " in a for a in answers), [a for a in answers if " rated it " not in a]
     # Before the fix the import held the write lock for its whole run (about 5 s for this
-    # file here, and taps failed with "database is locked"); now for a fraction of a second.
-    assert max(waits) < 3.0
+    # file here, and taps failed with "database is locked"); now for a fraction of it. Judged
+    # against the import's own time, which a loaded machine stretches as much as the taps.
+    assert max(waits) < took / 2, (max(waits), took)

@@ -32,7 +32,7 @@ async def test_khmer_screens_use_khmer_punctuation(tg: FakeTelegram, bot: BotApp
     assert latin_marks(card.text) == []
 
     page = await tg.reply_to(KHMER_MEMBER, "ដីធ្លី")
-    assert re.search(r"\nទំព័រទី ១/[០-៩]+\n", page.text)
+    assert re.search(r"\nទំព័រទី១/[០-៩]+\n", page.text)
     assert latin_marks(page.text) == []
 
     help_text = await tg.full_help(KHMER_COORDINATOR)

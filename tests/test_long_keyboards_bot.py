@@ -4,16 +4,19 @@ over Telegram's 100 buttons, every item reachable with ◀ ▶, a stale or forge
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.domain.bundled import WORKING_GROUPS_FILE
 from bot.domain.coalition import load_working_groups
 from bot.services import Services
+from handlers.commands import sync_menus
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import MAX_INLINE_BUTTONS, FakeTelegram, StoredMessage
 from tests.test_action_editor_bot import answer, said, start_adding
 from tests.test_broadcasts_bot import tap
 from tests.test_lookup_bot import button, buttons, edited, press
+from tests.test_membership_notices_bot import NEW_GROUP, added_with, next_private
 from tests.test_nudges_bot import linked_land_action
 
 MANY = 120
@@ -123,8 +126,13 @@ async def test_the_compare_picker_pages_a_hundred_and_twenty_rounds(
 async def test_translators_pages_a_hundred_and_twenty_translators(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
-    translating = _services(bot).translating
-    for n in range(MANY):
+    services = _services(bot)
+    translating = services.translating
+    removed: dict[str, Any] = {"id": 5119, "first_name": "Translator", "language_code": "en"}
+    await translating.appoint(COORDINATOR_ID, 5119, name="Translator 119")
+    await sync_menus(bot.bot, services)  # theirs is published; the others' not yet
+    assert "translate" in tg.menu(removed)
+    for n in range(MANY - 1):
         await translating.appoint(COORDINATOR_ID, 5000 + n, name=f"Translator {n:03}")
     listing = await tg.reply_to(COORDINATOR, "/translators")
     assert "Translator 000" in listing.text
@@ -133,9 +141,20 @@ async def test_translators_pages_a_hundred_and_twenty_translators(
     assert len(seen) == MANY
     assert len(set(seen)) == MANY
     await _clamped(tg, last, "tp:0:0", "tp:0:9999")
-    # ✖ on the last page redraws that page (removing one re-sends 120 people's menus: the
-    # press itself is tested with few translators in tests/test_translations_bot.py)
-    assert button(last, "✖ Translator 119") == "tr:0:5119:5"
+    before = len(tg.calls)
+    said = await press(tg, last, button(last, "✖ Translator 119"), COORDINATOR)
+    assert said == "5119 is no longer a translator."
+    last = await edited(tg, last)  # the page it was on, redrawn
+    assert "Page 6 of 6" in _labels(last)
+    assert "✖ Translator 118" in _labels(last)
+    assert "Translator 119" not in last.text
+    calls = tg.calls[before:]
+    menus = [i for i, c in enumerate(calls) if c.method in ("setMyCommands", "deleteMyCommands")]
+    # only the removed person's menu, in each of its languages, after the press was answered
+    assert {calls[i].params["scope"]["chat_id"] for i in menus} == {5119}
+    assert len(menus) == 3
+    assert min(menus) > next(i for i, c in enumerate(calls) if c.method == "answerCallbackQuery")
+    assert "translate" not in tg.menu(removed)
 
 
 async def _many_groups(bot: BotApplication, count: int) -> str:
@@ -262,3 +281,78 @@ async def test_moving_an_action_pages_a_hundred_and_fifty_working_groups(
     assert newest in seen
     turn = next(b["callback_data"] for b in buttons(last) if b["text"] == "Page 8 of 8")
     await _clamped(tg, last, turn.rsplit(":", 1)[0] + ":0", turn.rsplit(":", 1)[0] + ":9999")
+
+
+async def _representatives(bot: BotApplication, count: int, first_id: int) -> int:
+    """An organisation ADHOC with `count` representatives "Person 000"…: its id."""
+    coalition = _services(bot).coalition
+    invite = await coalition.add_organisation(COORDINATOR_ID, "ADHOC", "Adhoc")
+    org = invite.organisation.id
+    for n in range(count):
+        code = invite.code if n == 0 else (await coalition.invite(COORDINATOR_ID, org)).code
+        await coalition.join(first_id + n, f"Person {n:03}", "en", code)
+    return org
+
+
+async def test_every_known_person_can_be_appointed_a_translator_from_the_pages(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _representatives(bot, 45, 7000)
+    listing = await tg.reply_to(COORDINATOR, "/translators")
+    await press(tg, listing, button(listing, "➕ Appoint a translator"), COORDINATOR)
+    call = await tg.next_call("sendMessage", chat_id=COORDINATOR_ID)
+    people = tg.messages[(COORDINATOR_ID, call.result["message_id"])]
+    assert people.text == "Who becomes a translator?"
+    seen, last = await _every_page(tg, people, 2, "Person")
+    assert seen == [f"Person {n:03}" for n in range(45)]
+    await _clamped(tg, last, "tp:1:0", "tp:1:9999")
+    said = await press(tg, last, button(last, "Person 044"), COORDINATOR)  # the 45th
+    assert said == "7044 is now a translator."
+    assert await _services(bot).translating.may_translate(7044)
+
+
+async def test_an_organisations_representatives_page_a_hundred_and_twenty(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    org = await _representatives(bot, MANY, 8000)
+    listing = await tg.reply_to(COORDINATOR, "/orgs")
+    await press(tg, listing, button(listing, f"ADHOC ({MANY})"), COORDINATOR)
+    panel = await edited(tg, listing)
+    await press(tg, panel, button(panel, "Remove a representative"), COORDINATOR)
+    reps = await edited(tg, panel)
+    assert reps.text == "Tap the representative to remove from ADHOC:"
+    seen, last = await _every_page(tg, reps, 4, "✖ Person")
+    assert seen == [f"✖ Person {n:03} · {8000 + n}" for n in range(MANY)]
+    assert "Cancel" in _labels(last)
+    await _clamped(tg, last, f"oq:{org}:0", f"oq:{org}:9999")
+    await press(tg, last, button(last, f"✖ Person 119 · {8000 + MANY - 1}"), COORDINATOR)
+    panel = await edited(tg, last)  # removed from the last page: the panel again
+    assert f"Person 118 · {8000 + MANY - 2}" in panel.text
+    assert "Person 119" not in panel.text
+
+
+async def test_groups_makes_add_links_only_for_the_page_shown(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _many_groups(bot, 150)
+    database = _services(bot).database
+
+    async def tokens() -> int:
+        async with database.connection.execute("SELECT COUNT(*) FROM group_links") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    links = await tg.reply_to(COORDINATOR, "/groups")
+    first = {b["text"][2:]: b["url"].rpartition("=")[2] for b in buttons(links) if "url" in b}
+    assert len(first) == 20
+    assert await tokens() == 20  # one per group shown, not 150
+    await press(tg, links, button(links, "▶"), COORDINATOR)
+    assert "Page 2 of 8" in _labels(await edited(tg, links))
+    assert await tokens() == 40
+    # A link of the page turned away from still works (until it expires or is used).
+    group, token = next(iter(first.items()))
+    await tg.bot_membership(NEW_GROUP, by=COORDINATOR, old="left", new="member")
+    await next_private(tg, COORDINATOR_ID)  # "I was added to the group …"
+    reply = await added_with(tg, NEW_GROUP, COORDINATOR, token)
+    assert reply.text == f"This chat is now the chat of the working group «{group}»."

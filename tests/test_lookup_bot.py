@@ -244,7 +244,7 @@ async def test_browse_themes_states_and_cycles(tg: FakeTelegram, bot: BotApplica
     assert "recommendations for Labour rights" in call.params["text"]
 
     states = await tg.reply_to(KHMER_MEMBER, "/states")
-    assert any(b["text"].startswith("ជប៉ុន (5)") for b in buttons(states))
+    assert any(b["text"].startswith("ជប៉ុន (៥)") for b in buttons(states))
     await press(tg, states, button(states, "▶"), KHMER_MEMBER)
     states = await edited(tg, states)
     assert any(b["text"] == "◀" for b in buttons(states))

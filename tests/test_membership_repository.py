@@ -257,7 +257,10 @@ async def test_an_invite_is_redeemed_once_and_names_its_organisation(
     with pytest.raises(InviteInvalid) as unknown:
         await repo.redeem_invite(hash_code("other"), 6, "B", "en", clock.now())
     assert unknown.value.reason == "unknown"
-    assert [a[:3] for a in await actions(repo)][-1] == (5, "join with invite", "ADHOC")
+    assert (await actions(repo))[-2:] == [
+        (BOSS, "create invite", "ADHOC", ""),  # no detail: the code is never logged
+        (5, "join with invite", "ADHOC", ""),
+    ]
     with pytest.raises(UnknownOrganisation, match=r"^999$"):
         await repo.create_invite(999, "x", actor=BOSS, now=clock.now(), expires=clock.now())
 
@@ -346,6 +349,20 @@ async def test_working_groups_follow_the_data_file_order_and_names(
     ]
 
 
+async def test_a_working_groups_themes_are_its_own_not_another_ids(
+    repo: MembershipRepository, services: Services
+) -> None:
+    rows = load_working_groups(Path("data/working_groups.csv"))
+    slugs = [t.slug for t in services.catalog.themes][-2:]
+    await repo.sync_working_groups(
+        [(s, en, km, slugs if n == 0 else []) for n, (s, en, km, _) in enumerate(rows)]
+    )
+    groups = await repo.working_groups()
+    theme_ids = {t.slug: t.id for t in services.catalog.themes}
+    assert groups[0].theme_ids == tuple(sorted(theme_ids[t] for t in slugs))
+    assert [g.theme_ids for g in groups[1:]] == [()] * (len(groups) - 1)
+
+
 async def test_a_chat_link_is_replaced_and_unlinked_per_topic(
     repo: MembershipRepository, clock: FakeClock
 ) -> None:
@@ -370,6 +387,16 @@ async def test_a_chat_link_is_replaced_and_unlinked_per_topic(
     log = [a for a in await actions(repo) if a[1] in ("link chat", "unlink chat")]
     assert log[:2] == [(BOSS, "link chat", "", "-1/0:6"), (BOSS, "link chat", "", "-1/0:7")]
     assert [a[1:] for a in log if a[1] == "unlink chat"] == [("unlink chat", "", "-1")] * 2
+
+
+async def test_unlinking_gives_back_each_link_whole_with_its_language(
+    repo: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    await repo.link_chat(-1, 5, 8, "Topic", actor=BOSS, now=now)
+    assert await repo.set_chat_language(-1, 5, "km")
+    gone = await repo.unlink_chat(-1, None, actor=BOSS, now=now)
+    assert gone == [GroupChat(-1, 5, 8, "Topic", "km")]
 
 
 async def test_a_chat_the_bot_lost_is_named_by_a_title_it_had_else_by_its_id(

@@ -122,7 +122,7 @@ async def test_the_next_plain_message_after_a_tap_is_the_reason_and_can_be_undon
         assert [row[0] async for row in cursor] == ["No law yet.", "trade unions", "No law yet."]
 
 
-async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_search(
+async def test_a_reason_that_can_no_longer_be_given_is_told_once_then_messages_search(
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     services: Services = bot.bot_data["services"]
@@ -140,7 +140,7 @@ async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_s
         search = await tg.reply_to(member, "land")
         assert "land" in search.text.lower()
         assert "closed" not in search.text.lower()
-    # Its organisation is paused while a reason is awaited: the first message is searched.
+    # Its organisation is paused while a reason is awaited: told once, then searched.
     await services.assessments.change(COORDINATOR_ID, 1, RoundChange.REOPEN)
     card = await tg.reply_to(other, "/rate")
     await tap_in_private(tg, card, "🟢", other)
@@ -148,10 +148,29 @@ async def test_a_reason_that_can_no_longer_be_given_lets_the_next_message_be_a_s
     assert person is not None
     assert person.organisation_id is not None
     await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, False)
+    paused = await tg.reply_to(other, "land")
+    assert paused.text == (
+        "Your reason was not saved: your organisation's membership of the coalition was "
+        "paused meanwhile. Contact a coordinator."
+    )
     for _ in range(2):
         search = await tg.reply_to(other, "land")
         assert "land" in search.text.lower()
         assert "representative" not in search.text.lower()
+    # A representative removed while a reason is awaited: told once, then searched.
+    await services.coalition.set_active(COORDINATOR_ID, person.organisation_id, True)
+    card = await tg.reply_to(other, "/rate")
+    await tap_in_private(tg, card, "🟠", other)
+    await services.coalition.remove_representative(
+        COORDINATOR_ID, person.organisation_id, other["id"]
+    )
+    removed = await tg.reply_to(other, "land")
+    assert removed.text == (
+        "Your reason was not saved: you no longer represent a member organisation. Ask a "
+        "coordinator if this is a mistake."
+    )
+    search = await tg.reply_to(other, "land")
+    assert "land" in search.text.lower()
     assert set((await reasons(services)).values()) == {""}  # no search was saved as a reason
 
 

@@ -88,9 +88,19 @@ async def test_results_and_exports_answer_what_was_asked(
     # One working group's block, named as /results takes it.
     await tg.send("/export 1 csv land", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    assert doc.params["document"]["filename"] == "round-1-land-en.csv"  # named after the group
     rows = list(csv.reader(io.StringIO(doc.params["document"]["content"].decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["Land and natural resources"]
     assert rows[1][4:8] == ["1", "1", "1", "0"]
+    # A working group with none of the round's recommendations: said, no header-only file.
+    empty = await tg.reply_to(COORDINATOR, "/export 1 csv elections")
+    assert empty.text == (
+        "Nothing to export: none of the recommendations of «Mid-term» is on the list of Elections."
+    )
+    # A misspelt working group after the format: no such group, and the groups are listed.
+    unknown = await tg.reply_to(COORDINATOR, "/export 1 csv ដីធ្លិ")
+    assert unknown.text.startswith("I don't know the group «ដីធ្លិ». The groups are: ")
+    assert "Land and natural resources" in unknown.text
 
 
 async def test_a_pasted_reply_keeps_each_number_in_its_cycle_and_names_what_was_not_listed(

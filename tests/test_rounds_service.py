@@ -1537,11 +1537,14 @@ async def test_a_reason_typed_after_its_round_closed_is_refused_once_then_search
     assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
         Reasoned.LOOKUP
     )
-    # Paused meanwhile: no refusal to explain, the text is a search.
+    # Paused meanwhile: said once too, then a search.
     later, [other] = await round_on(services, ("118.2",))
     await assessments.tap(MEMBER, later, other, R, in_group=False)
     orgs = {o.short_name: o.id for o in await assessments.coalition.organisations(BOSS)}
     await assessments.coalition.set_active(BOSS, orgs["adhoc"], False)
+    assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
+        Reasoned.PAUSED
+    )
     assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
         Reasoned.LOOKUP
     )

@@ -88,6 +88,15 @@ class GroupLink:
 
 
 @dataclass(frozen=True)
+class GroupLinks:
+    """One page of /groups: its working groups, the page (clamped into range), how many."""
+
+    links: tuple[GroupLink, ...]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
 class LinkedByLink:
     """The outcome of the bot added to a group with a working group's link."""
 
@@ -382,14 +391,18 @@ class Coalition:
             chat_id, thread_id, group_id, one_line(title), actor=actor, now=self.clock.now()
         )
 
-    async def group_links(self, actor: int) -> list[GroupLink]:
-        """Each working group with its linked chats and a fresh "add the bot to your group"
-        token (coordinators only): single-use, valid for the invite lifetime, stored hashed."""
+    async def group_links(self, actor: int, page: int = 0, size: int = 20) -> GroupLinks:
+        """One page of the working groups (`size` a page), each with its linked chats and a
+        fresh "add the bot to your group" token (coordinators only): single-use, valid for the
+        invite lifetime, stored hashed, made only for the groups on that page."""
         await self.require_coordinator(actor)
+        groups = await self.repository.working_groups()
+        pages = max(1, -(-len(groups) // size))
+        page = min(max(page, 0), pages - 1)
         now = self.clock.now()
         chats = await self.repository.chats()
         links = []
-        for group in await self.repository.working_groups():
+        for group in groups[page * size : (page + 1) * size]:
             token = new_invite_code()
             await self.repository.create_group_link(
                 group.id, hash_code(token), actor=actor, now=now, expires=now + self.invite_ttl
@@ -398,7 +411,7 @@ class Coalition:
                 c.title or str(c.chat_id) for c in chats if c.working_group_id == group.id
             )
             links.append(GroupLink(group, token, titles))
-        return links
+        return GroupLinks(tuple(links), page, pages)
 
     async def link_by_token(
         self, actor: int, chat_id: int, thread_id: int, token: str, title: str

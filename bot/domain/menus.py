@@ -40,12 +40,15 @@ class Menus:
         self.repository = repository
         self._lock = asyncio.Lock()  # one sync at a time: a job and a promotion may overlap
 
-    async def sync(self, fingerprint: Fingerprint, publish: Publisher) -> int:
+    async def sync(
+        self, fingerprint: Fingerprint, publish: Publisher, user_id: int | None = None
+    ) -> int:
         """Publish the menus that differ from what Telegram has (only those: running it twice
-        changes nothing); return how many changed. One Telegram refused is tried next time."""
+        changes nothing), everyone's or only `user_id`'s; return how many changed. One
+        Telegram refused is tried next time."""
         changed = 0
         async with self._lock:
-            for holder in await self.repository.menu_holders():
+            for holder in await self.repository.menu_holders(user_id):
                 wanted = (
                     None
                     if holder.role is Role.GUEST and not holder.translator

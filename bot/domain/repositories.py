@@ -1076,9 +1076,9 @@ class NudgeStore(Protocol):
 class MenuStore(Protocol):
     """What the command menus need from storage: who has (or had) a menu, and which."""
 
-    async def menu_holders(self) -> list[MenuHolder]:
-        """Coordinators, representatives of active organisations, and whoever has a published
-        menu (it may have to be taken back)."""
+    async def menu_holders(self, user_id: int | None = None) -> list[MenuHolder]:
+        """Coordinators, representatives of active organisations, translators, and whoever has
+        a published menu (it may have to be taken back): everyone, or only `user_id`."""
         ...
 
     async def set_menu(self, user_id: int, fingerprint: str | None) -> None:

@@ -1319,6 +1319,15 @@ class Assessments:
         """The reason this person was asked for last (their next plain message gives it)."""
         return await self.repository.pending(user_id, self.clock.now())
 
+    async def stop_waiting(self, user_id: int) -> bool:
+        """Another prompt now takes this person's next message: the reason asked for last no
+        longer does (a reply to its prompt still gives it). True when one was waiting."""
+        pending = await self.repository.pending(user_id, self.clock.now())
+        if pending is None or pending.sent is False:
+            return False
+        await self.repository.drop_pending(user_id)
+        return True
+
     async def move_on(self, user_id: int) -> None:
         """⏭ Next: the person gives no reason now; their next message is not one."""
         await self.repository.drop_pending(user_id)
@@ -1360,8 +1369,8 @@ class Assessments:
 
     async def reason_from_message(self, user_id: int, text: str) -> ReasonGiven | None:
         """A plain private message: the reason asked for last, unless none is (or its prompt
-        has not reached the person) or the text is a lookup (LOOKUP); CLOSED once when its
-        round closed meanwhile. None while that prompt is still on its way."""
+        has not reached the person) or the text is a lookup (LOOKUP); a refusal (CLOSED,
+        PAUSED…) once when it can no longer be given. None while that prompt is on its way."""
         if is_lookup(text):
             return ReasonGiven(Reasoned.LOOKUP)
         pending = await self.repository.pending(user_id, self.clock.now())
@@ -1369,13 +1378,9 @@ class Assessments:
             return ReasonGiven(Reasoned.LOOKUP)
         if pending.sent is None:
             return None
-        given = await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
-        # Closed while it was typed: said once (the refusal dropped the question), then searches.
-        if given.result is Reasoned.CLOSED:
-            return given
-        if given.result in _REASON_REFUSALS.values():  # it can no longer be given: a search
-            return ReasonGiven(Reasoned.LOOKUP)
-        return given
+        # Refused (the round closed, the membership paused, the person removed… while it was
+        # typed): said once, as a reply would be; the prompt is dropped, so then it searches.
+        return await self.give_reason(user_id, pending.round_id, pending.recommendation_id, text)
 
     async def undo_reason(
         self, user_id: int, round_id: int, rec_id: int, history_id: int

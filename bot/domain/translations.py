@@ -156,8 +156,8 @@ class TranslationStore(Protocol):
         """Every appointed translator: (user id, display name), by name."""
         ...
 
-    async def candidates(self, limit: int) -> list[tuple[int, str]]:
-        """Known people (members and coordinators with a name) not yet translators."""
+    async def candidates(self) -> list[tuple[int, str]]:
+        """Known people (members with a name) not yet translators, by name."""
         ...
 
     async def appoint(
@@ -376,10 +376,10 @@ class Translating:
         await self.coalition.require_coordinator(actor)
         return await self.store.translators()
 
-    async def candidates(self, actor: int, limit: int = 30) -> list[tuple[int, str]]:
-        """Known people a coordinator may appoint (coordinators only)."""
+    async def candidates(self, actor: int) -> list[tuple[int, str]]:
+        """Every known person a coordinator may appoint, by name (coordinators only)."""
         await self.coalition.require_coordinator(actor)
-        return await self.store.candidates(limit)
+        return await self.store.candidates()
 
     async def appoint(self, actor: int, user_id: int, flag: bool = True, name: str = "") -> bool:
         """Appoint or remove a translator by Telegram id (coordinators only; audited); False
