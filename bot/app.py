@@ -154,6 +154,7 @@ async def running(
     stop: asyncio.Event | None = None,
     chat_queue: int = 16,
     button_queue: int = 200,
+    group_button_queue: int = 2_000,
 ) -> AsyncIterator[BotApplication]:
     """Start everything (database, catalog, Telegram polling) and stop it all on exit.
 
@@ -161,7 +162,8 @@ async def running(
     While Telegram cannot be reached, each step is retried with growing pauses until it can
     (or `stop` is set: then `Stopped` is raised). On exit, running handlers get `stop_grace`
     seconds; what is left stays in the inbox for the next start. A chat's messages beyond
-    `chat_queue` waiting (button presses: `button_queue`) are dropped.
+    `chat_queue` waiting (button presses: `button_queue`, in a group `group_button_queue`)
+    are dropped.
     """
     pacing: PacingClock = clock or SystemClock()
     services = await Services.start(settings, pacing)
@@ -176,6 +178,7 @@ async def running(
         lambda update: guard.tell_busy(update, app),
         queue=chat_queue,
         button_queue=button_queue,
+        group_button_queue=group_button_queue,
     )
     app = build_application(settings, services, processor, limiter)
     bot: PollingBot = app.bot  # type: ignore[assignment]

@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF = 60.0
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# In ASCII JSON, a surrogate escape that is not half of a pair (emoji are pairs: nothing to mend).
-_LONE_ESCAPE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+# In ASCII JSON, each surrogate escape (one after an even run of backslashes: a typed "\\ud800"
+# is no escape), read left to right: a pair (an emoji: nothing to mend), or a lone one (group 1).
+_SURROGATE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2}))"
 )
 
 
@@ -135,6 +136,8 @@ class _Gate:
 @dataclass
 class _Lane:
     gate: _Gate
+    # One person's presses in a chat run one at a time, in order: the last press wins.
+    senders: dict[int, _Gate] = field(default_factory=dict)
     dropped: int = 0
     last_notice: float = field(default=-1e9)
     last_log: float = field(default=-1e9)
@@ -145,7 +148,9 @@ class FairProcessor(BaseUpdateProcessor):
 
     Up to `queue` more wait their turn. Button presses (quick: they are answered outside the
     chat's flood limit, and a burst of votes must lose none) have their own lane per chat:
-    `per_chat_buttons` at once, `button_queue` waiting. What a chat sends beyond that is dropped
+    `per_chat_buttons` at once, `button_queue` waiting (`group_button_queue` in a group chat,
+    where a whole working group votes at once); one person's presses in a chat run one
+    at a time, in the order made (the last press wins). What a chat sends beyond that is dropped
     (logged, never its content); a private sender is told once a minute to try again, and
     every dropped button press at once (a cheap answer that stops its spinner). An update
     counts as handled (and leaves the inbox) when its handlers finished or it was dropped; on
@@ -162,6 +167,7 @@ class FairProcessor(BaseUpdateProcessor):
         queue: int = 16,
         per_chat_buttons: int = 16,
         button_queue: int = 200,
+        group_button_queue: int = 2_000,
         total: int = 64,
         clock: Pacer | None = None,
     ) -> None:
@@ -171,6 +177,7 @@ class FairProcessor(BaseUpdateProcessor):
         self._on_handled = on_handled
         self._on_busy = on_busy
         self._sizes = {False: (per_chat, queue), True: (per_chat_buttons, button_queue)}
+        self._group_buttons = (per_chat_buttons, group_button_queue)
         self._total = _Gate(total)
         self._clock = clock or SystemClock()
         self._lanes: dict[tuple[int, bool], _Lane] = {}
@@ -190,18 +197,24 @@ class FairProcessor(BaseUpdateProcessor):
         if self._stopping or key is None:
             await self._through([self._total], update, coroutine)
             return
-        running, queue = self._sizes[_is_button(update)]
+        button = _is_button(update)
+        running, queue = self._group_buttons if button and key < 0 else self._sizes[button]
         lane_key = (key, _is_button(update))
         lane = self._lanes.setdefault(lane_key, _Lane(_Gate(running)))
         if lane.gate.running + len(lane.gate.waiting) >= running + queue:
             _close(coroutine)
             self._drop(key, lane, update)
             return
+        sender = _sender(update) if lane_key[1] else None
+        gates = [lane.gate, self._total]
+        if sender is not None:
+            gates.insert(1, lane.senders.setdefault(sender, _Gate(1)))
         try:
-            await self._through([lane.gate, self._total], update, coroutine)
+            await self._through(gates, update, coroutine)
         finally:
-            idle = lane.gate.running == 0 and not lane.gate.waiting
-            if idle and self._lanes.get(lane_key) is lane:
+            if sender is not None and _idle(gates[1]) and lane.senders.get(sender) is gates[1]:
+                del lane.senders[sender]
+            if _idle(lane.gate) and self._lanes.get(lane_key) is lane:
                 del self._lanes[lane_key]
 
     async def _through(
@@ -278,6 +291,8 @@ class FairProcessor(BaseUpdateProcessor):
         self._total.release_all()
         for lane in self._lanes.values():
             lane.gate.release_all()
+            for gate in lane.senders.values():
+                gate.release_all()
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -296,6 +311,16 @@ def _lane_key(update: object) -> int | None:
     if update.effective_user is not None:
         return update.effective_user.id
     return None
+
+
+def _sender(update: object) -> int | None:
+    """Who sent an update, if anyone."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return user.id if user is not None else None
+
+
+def _idle(gate: _Gate) -> bool:
+    return gate.running == 0 and not gate.waiting
 
 
 def _is_button(update: object) -> bool:
@@ -419,9 +444,7 @@ class Poller:
         try:
             raw = json.loads(body) if raw is None else raw
             # ASCII JSON writes every surrogate as an escape: only a lone one needs mending.
-            update = Update.de_json(
-                valid_text(raw) if _LONE_ESCAPE.search(body) else raw, self._bot
-            )
+            update = Update.de_json(valid_text(raw) if _has_lone_escape(body) else raw, self._bot)
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)
@@ -432,6 +455,11 @@ class Poller:
             self.handled(update_id)
             return
         self._queue.put_nowait(update)
+
+
+def _has_lone_escape(body: str) -> bool:
+    """Whether ASCII JSON `body` escapes a lone surrogate (only then are its strings walked)."""
+    return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(body))
 
 
 def valid_text(value: Any) -> Any:

@@ -131,6 +131,11 @@ async def translate_stops(l10n: Localizer, services: DomainServices, user_id: in
     waiting; the note saying so ("\\n\\n<i>…</i>", HTML), or "" when none waited."""
     if not await services.translating.shadow(user_id):
         return ""
+    return translate_stopped(l10n)
+
+
+def translate_stopped(l10n: Localizer) -> str:
+    """The note saying a waiting /translate stopped waiting ("\\n\\n<i>…</i>", HTML)."""
     note = l10n.gettext(
         "/translate no longer waits for your Khmer text: send /translate to go on translating."
     )

@@ -30,10 +30,10 @@ from handlers.common import (
     answering_not_allowed,
     not_allowed,
     thread_of,
+    translate_stopped,
 )
 from handlers.private_rating import (
     ask_now,
-    ask_reason,
     next_private,
     private_card,
     prompt_content,
@@ -189,8 +189,22 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     colour = COLOURS[press.data.tap]
     round_id, rec_id = press.data.round_id, press.data.rec
     in_group = message.chat.type != "private"
+    origin = (message.chat.id, thread_of(message) or None)
+    # The reason prompt is queued with the rating; the newest prompt wins over a waiting
+    # /translate, and says so.
+    waits = in_group and await context.services.translating.asked(user.id) is not None
+    stopped = translate_stopped(l10n) if waits else ""
     tap = await context.services.assessments.tap(
-        user.id, round_id, rec_id, colour, in_group=in_group
+        user.id,
+        round_id,
+        rec_id,
+        colour,
+        in_group=in_group,
+        prompt=lambda org: prompt_content(
+            l10n, prompt_text(l10n, context, rec_id, org, colour) + stopped
+        ),
+        language=l10n.language,
+        origin=origin,
     )
     if tap.result not in (Tapped.RECORDED, Tapped.CHANGED):
         await query.answer(_refusal(l10n, tap.result), show_alert=True)
@@ -203,9 +217,8 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
         return
     # What follows uses the organisation the tap was recorded for: a pause or removal a
     # moment later does not turn it into an error.
-    if tap.ask_reason:
-        origin = (message.chat.id, thread_of(message) or None)
-        await ask_reason(context, l10n, user.id, round_id, rec_id, org, colour, origin=origin)
+    if tap.ask_reason and waits:
+        await context.services.translating.shadow(user.id)
     elif in_group and tap.result is Tapped.CHANGED:
         await _recolour_prompt(context, l10n, user.id, round_id, rec_id, (org_id, org))
     # In private the card shows the rating and the reason is asked for at once (⏭ Next).

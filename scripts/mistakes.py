@@ -70,8 +70,10 @@ MISTAKES: list[tuple[str, str, str, str, list[str]]] = [
     (
         "a range stays in its cycle",
         "bot/domain/catalog.py",
-        "        start, end = self._spans.get(cycle, (0, 0))\n        first = bisect_left(",
-        "        start, end = 0, len(self.recommendations)\n        first = bisect_left(",
+        "        start, end = self._spans.get(cycle, (0, 0))\n        numbers = self.recommendations"
+        ".numbers\n        first = bisect_left(",
+        "        start, end = 0, len(self.recommendations)\n        numbers = self.recommendations"
+        ".numbers\n        first = bisect_left(",
         [RULES + "test_a_range_is_looked_up_in_its_cycle_only"],
     ),
     (

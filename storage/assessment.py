@@ -18,6 +18,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonAsk,
     ReasonsForm,
     Round,
     RoundClosed,
@@ -559,22 +560,26 @@ class AssessmentRepository:
         now: dt.datetime,
         *,
         rater: int | None = None,
+        ask: ReasonAsk | None = None,
     ) -> bool:
         """Record or change an organisation's rating; True if it was new. Kept in history.
 
         This runs for every tap: one read and at most two writes, in one trip to the database.
         With `rater`, the same read checks that this person still represents the organisation
-        and that it is active (a removal or pause committed a moment before wins).
+        and that it is active (a removal or pause committed a moment before wins). With `ask`,
+        the request for its reason is written in the same transaction.
         """
 
-        def work(db: Writer) -> bool:
+        def work(db: Writer) -> tuple[bool, bool]:
             params = (recommendation_id, organisation_id, round_id, rater)
             row = db.execute(_OPEN_ITEM, params).fetchone()
             if rater is not None and row is not None:
                 _still_rates(row, organisation_id)
             current, reason = _open_item(row)
+            new = current is None
+            queued = ask is not None and _ask(db, ask, round_id, recommendation_id, new, now)
             if current == colour.value:
-                return False  # a double tap: nothing changes, nothing to record
+                return False, queued  # a double tap: nothing changes, nothing to record
             db.execute(
                 "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (round_id, recommendation_id, "
@@ -594,9 +599,12 @@ class AssessmentRepository:
                     now.isoformat(),
                 ),
             )
-            return current is None
+            return new, queued
 
-        return await self._db.atomic(work)
+        new, queued = await self._db.atomic(work)
+        if queued:
+            self._db.on_staged()
+        return new
 
     async def set_reason(
         self,
@@ -1043,31 +1051,8 @@ class AssessmentRepository:
 
         def work(db: Writer) -> int:
             expiring.expire_at_once(db, now)
-            [delivery_id] = outbox.insert_at_once(db, [prompt], now)
-            chat, topic = origin if origin is not None else (None, None)
-            db.execute(
-                "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
-                "expires_at, origin_chat_id, origin_topic_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user_id,
-                    delivery_id,
-                    round_id,
-                    recommendation_id,
-                    expires.isoformat(),
-                    chat,
-                    topic,
-                ),
-            )
-            db.execute(
-                "DELETE FROM reason_prompts WHERE user_id = ? AND id NOT IN (SELECT id FROM "
-                "reason_prompts WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
-                (user_id, user_id, PROMPTS_PER_PERSON),
-            )
-            if pending is not None:
-                db.execute(
-                    _PEND, _pending(user_id, round_id, recommendation_id, pending, delivery_id)
-                )
-            return delivery_id
+            ask = ReasonAsk(user_id, expires, prompt, pending, origin)
+            return _queue_prompt(db, ask, prompt, round_id, recommendation_id, now)
 
         delivery_id = await self._db.atomic(work)
         self._db.on_staged()
@@ -1279,6 +1264,59 @@ async def _set_reason(
         (round_id, recommendation_id, organisation_id, row[0], reason, now.isoformat()),
     )
     return int(cursor.lastrowid or 0), _COLOURS[row[0]]
+
+
+def _ask(
+    db: Writer, ask: ReasonAsk, round_id: int, recommendation_id: int, new: bool, now: dt.datetime
+) -> bool:
+    """Write a tap's request for its reason (see ReasonAsk); whether a prompt was queued."""
+    if ask.prompt is not None and not new:
+        return False
+    expiring.expire_at_once(db, now)
+    if ask.prompt is None:
+        db.execute(
+            _PEND, _pending(ask.user_id, round_id, recommendation_id, ask.expires, None, new)
+        )
+        return False
+    _queue_prompt(db, ask, ask.prompt, round_id, recommendation_id, now)
+    return True
+
+
+def _queue_prompt(
+    db: Writer,
+    ask: ReasonAsk,
+    prompt: Outgoing,
+    round_id: int,
+    recommendation_id: int,
+    now: dt.datetime,
+) -> int:
+    """Queue a reason prompt in the outbox and remember that a reply to it is the reason (and,
+    with `ask.pending`, the next plain message once sent); the delivery's id."""
+    [delivery_id] = outbox.insert_at_once(db, [prompt], now)
+    chat, topic = ask.origin if ask.origin is not None else (None, None)
+    db.execute(
+        "INSERT INTO reason_prompts (user_id, delivery_id, round_id, recommendation_id, "
+        "expires_at, origin_chat_id, origin_topic_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            ask.user_id,
+            delivery_id,
+            round_id,
+            recommendation_id,
+            ask.expires.isoformat(),
+            chat,
+            topic,
+        ),
+    )
+    db.execute(
+        "DELETE FROM reason_prompts WHERE user_id = ? AND id NOT IN (SELECT id FROM "
+        "reason_prompts WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
+        (ask.user_id, ask.user_id, PROMPTS_PER_PERSON),
+    )
+    if ask.pending is not None:
+        db.execute(
+            _PEND, _pending(ask.user_id, round_id, recommendation_id, ask.pending, delivery_id)
+        )
+    return delivery_id
 
 
 _PEND = (

@@ -559,6 +559,32 @@ async def test_a_lone_surrogate_does_not_stop_polling(
     assert errors_logged(caplog) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "land \udc00",
+        "land \\ud800\udc00",
+        "118.6 \\ud83d\udc00",
+        "\\\\\ud800 x",
+        "\U0001f534 \\ud800",
+    ],
+    ids=[
+        "lone low",
+        "literal escape then lone low",
+        "literal high then lone low",
+        "two backslashes",
+        "pair",
+    ],
+)
+async def test_a_lone_surrogate_behind_a_typed_escape_is_answered(
+    tg: FakeTelegram, bot: BotApplication, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    # A typed backslash, "ud800" must not pass for the first half of the real surrogate after it.
+    await tg.send(text, user=MEMBER)
+    await tg.next_call("sendMessage", chat_id=MEMBER["id"])
+    assert errors_logged(caplog) == []
+
+
 async def test_a_message_without_its_chat_is_skipped(
     tg: FakeTelegram, bot: BotApplication, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
+from bot.domain.outbox import Outgoing
 from bot.domain.round_guide import Guide
 
 K = TypeVar("K")
@@ -216,6 +217,19 @@ class PendingReason:
     recommendation_id: int
     next_card: bool  # asked after a first rating in private: the next card follows the reason
     sent: bool | None  # its prompt reached them (True), is on its way (None) or failed (False)
+
+
+@dataclass(frozen=True)
+class ReasonAsk:
+    """The request for a rating's reason, written in the rating's own transaction (a crash
+    loses both or neither): a prompt queued if the rating is new, else (in private, no prompt)
+    the person's next plain message is its reason."""
+
+    user_id: int
+    expires: dt.datetime  # the prompt's, or the pending reason's without a prompt
+    prompt: Outgoing | None = None
+    pending: dt.datetime | None = None  # with a prompt: its plain-message reason's expiry
+    origin: tuple[int, int | None] | None = None  # the group chat (and topic) tapped in
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,11 @@ class RateLimiter:
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
 
+    def ready(self, user_id: int) -> bool:
+        """Whether `allow` would allow one more action now (counts nothing)."""
+        since = self._clock.now().timestamp() - self.window
+        return sum(1 for t in self._seen.get(user_id, ()) if t > since) < self.limit
+
     def allow(self, user_id: int) -> bool:
         """Count one action; False when the user is over the limit."""
         now = self._clock.now().timestamp()

@@ -14,6 +14,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonAsk,
     ReasonsForm,
     Round,
     RoundDraft,
@@ -380,10 +381,12 @@ class AssessmentStore(Protocol):
         now: dt.datetime,
         *,
         rater: int | None = None,
+        ask: ReasonAsk | None = None,
     ) -> bool:
         """Record or change an organisation's rating; True if it was new. Kept in history.
         With `rater`, NotAllowed / MembershipPaused unless that person still represents the
-        organisation and it is active, checked in the same transaction as the write."""
+        organisation and it is active, checked in the same transaction as the write; with
+        `ask`, the request for its reason is written in that transaction too."""
         ...
 
     async def set_reason(

@@ -21,6 +21,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonAsk,
     ReasonsForm,
     Round,
     RoundClosed,
@@ -1071,22 +1072,58 @@ class Assessments:
         return new, short
 
     async def _rate(
-        self, user_id: int, round_id: int, rec_id: int, colour: Colour
+        self,
+        user_id: int,
+        round_id: int,
+        rec_id: int,
+        colour: Colour,
+        ask: Callable[[str], ReasonAsk | None] | None = None,
     ) -> tuple[bool, int, str]:
         """(was it new, organisation id, short name). The write itself checks again that the
-        user still represents the active organisation: a pause or removal racing it wins."""
+        user still represents the active organisation: a pause or removal racing it wins.
+        `ask`: the request for its reason (given the short name), written with it."""
         org_id, short = await self.rater(user_id)
         new = await self.repository.rate(
-            round_id, rec_id, org_id, colour, self.clock.now(), rater=user_id
+            round_id,
+            rec_id,
+            org_id,
+            colour,
+            self.clock.now(),
+            rater=user_id,
+            ask=ask(short) if ask is not None else None,
         )
         return new, org_id, short
 
     async def tap(
-        self, user_id: int, round_id: int, rec_id: int, colour: Colour, *, in_group: bool
+        self,
+        user_id: int,
+        round_id: int,
+        rec_id: int,
+        colour: Colour,
+        *,
+        in_group: bool,
+        prompt: Callable[[str], Content] | None = None,
+        language: str = "",
+        origin: tuple[int, int | None] | None = None,
     ) -> Tap:
-        """Record a tap on a rating button and say what came of it (refusals included)."""
+        """Record a tap on a rating button and say what came of it (refusals included). In a
+        group, a first rating queues `prompt` (given the organisation's short name) privately,
+        in the rating's own transaction; `origin`: the group chat, told if Telegram refuses it."""
+
+        def ask(short: str) -> ReasonAsk | None:
+            now = self.clock.now()
+            if not in_group:
+                return ReasonAsk(user_id, now + PENDING_TTL)
+            if prompt is None or not self.reason_prompts.ready(user_id):
+                return None
+            reference = f"prompt:{round_id}:{rec_id}"
+            outgoing = Outgoing(
+                user_id, prompt(short), Job.PROMPT, language=language, reference=reference
+            )
+            return ReasonAsk(user_id, now + PROMPT_TTL, outgoing, now + PENDING_TTL, origin)
+
         try:
-            new, org_id, short = await self._rate(user_id, round_id, rec_id, colour)
+            new, org_id, short = await self._rate(user_id, round_id, rec_id, colour, ask)
         except MembershipPaused:
             return Tap(Tapped.PAUSED)
         except NotAllowed:
@@ -1097,14 +1134,10 @@ class Assessments:
             return Tap(Tapped.NOT_IN_ROUND)
         result = Tapped.RECORDED if new else Tapped.CHANGED
         if in_group:
-            ask = new and self.reason_prompts.allow(user_id)
-            return Tap(result, short, ask_reason=ask, organisation_id=org_id)
+            asked = new and self.reason_prompts.allow(user_id)
+            return Tap(result, short, ask_reason=asked, organisation_id=org_id)
         # In private the bot asks at once: the next plain message is the reason (a newer
-        # prompt replaces this one; it expires).
-        now = self.clock.now()
-        await self.repository.set_pending(
-            user_id, round_id, rec_id, next_card=new, expires=now + PENDING_TTL, now=now
-        )
+        # prompt replaces this one; it expires) — remembered with the rating.
         return Tap(result, short, await self.repository.round(round_id), organisation_id=org_id)
 
     async def round(self, round_id: int) -> Round | None:
