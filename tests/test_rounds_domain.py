@@ -192,3 +192,17 @@ def test_the_longest_theme_name_is_read_first(services: Services) -> None:
         999,
         land,
     )
+
+
+def test_quoted_words_and_several_full_theme_names_are_read(services: Services) -> None:
+    catalog = services.catalog
+    slug = {t.slug: t.id for t in catalog.themes}
+    quoted = parse_scope("c2 'land' 'labour'", catalog, PHNOM_PENH, TODAY)
+    assert set(quoted.theme_ids) == {slug["land"], slug["labour"]}
+    named = parse_scope(
+        "c2 land and natural resources, rights of the child", catalog, PHNOM_PENH, TODAY
+    )
+    assert set(named.theme_ids) == {slug["land"], slug["children"]}
+    assert set(named.recommendation_ids) == ids(catalog, 2, slug="land") | ids(
+        catalog, 2, slug="children"
+    )

@@ -29,6 +29,7 @@ from bot.domain.rounds import (
     Opening,
     Panel,
     Reasoned,
+    ReasonGiven,
     Reminding,
     ResultRow,
     RoundChange,
@@ -36,6 +37,7 @@ from bot.domain.rounds import (
     RoundChoice,
     RoundLine,
     Scope,
+    Tap,
     Tapped,
     Undo,
     compare_results,
@@ -1290,24 +1292,39 @@ async def test_a_preview_names_the_linked_groups_told_and_open_pins_their_notice
 def test_a_comparison_counts_what_moved_stayed_could_not_be_compared_and_each_colour(
     services: Services,
 ) -> None:
-    a, b, c, d, e, f, h = services.catalog.recommendations[:7]
+    a, b, c, d, e, f, h, k = services.catalog.recommendations[:8]
     red, orange, green = Overall.RED, Overall.ORANGE, Overall.GREEN
 
     def rows(*colours: tuple[Recommendation, Overall]) -> list[ResultRow]:
         return [ResultRow(rec, Distribution(), colour, ()) for rec, colour in colours]
 
-    before = rows((a, red), (b, red), (c, green), (d, Overall.NOT_ENOUGH), (e, orange), (h, green))
+    before = rows(
+        (a, red),
+        (b, red),
+        (c, green),
+        (d, Overall.NOT_ENOUGH),
+        (e, orange),
+        (h, green),
+        (k, green),
+    )
     after = rows(
-        (b, green), (c, orange), (d, green), (e, orange), (f, red), (h, Overall.CONTESTED)
+        (b, green),
+        (c, orange),
+        (d, green),
+        (e, orange),
+        (f, red),
+        (h, Overall.CONTESTED),
+        (k, green),
     )
     compared = compare_results(before, after)
     assert compared.changes == [(b, red, green, 1), (c, green, orange, -1)]
     assert (compared.up, compared.down) == (1, 1)
-    assert (compared.stayed, compared.not_in_both, compared.unrated) == (1, 2, 2)  # e; a, f; d, h
+    # Stayed: e, k; in one round only: a, f; no colour to compare: d, h.
+    assert (compared.stayed, compared.not_in_both, compared.unrated) == (2, 2, 2)
     assert compared.not_comparable == 4
     none = dict.fromkeys(Overall, 0)
-    assert compared.before == {**none, red: 1, orange: 1, green: 2, Overall.NOT_ENOUGH: 1}
-    assert compared.after == {**none, orange: 2, green: 2, Overall.CONTESTED: 1}
+    assert compared.before == {**none, red: 1, orange: 1, green: 3, Overall.NOT_ENOUGH: 1}
+    assert compared.after == {**none, orange: 2, green: 3, Overall.CONTESTED: 1}
 
 
 async def test_only_closed_rounds_whose_results_one_may_see_can_be_compared(
@@ -1368,9 +1385,11 @@ async def test_what_is_left_to_rate_counts_the_organisations_own_recommendations
     own, _, listed = await apart(services)
     mine = own[:2]
     outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
-    items = (*mine, outside)
+    assert outside < mine[0]  # the round lists it first
+    items = (outside, *mine)
     round_id = await assessments.open_round(BOSS, "R", Scope(2, items, "s", None))
     assert await assessments.left_to_rate(MEMBER, round_id) == (2, 2)
+    assert await assessments.next_unrated(MEMBER, round_id, set()) == mine[0]  # its own first
     await assessments.rate(MEMBER, round_id, mine[0], G)
     await assessments.rate(SECOND, round_id, outside, G)  # not its own: nothing less left
     assert await assessments.left_to_rate(SECOND, round_id) == (1, 2)
@@ -1380,7 +1399,7 @@ async def test_what_is_left_to_rate_counts_the_organisations_own_recommendations
     # Its own first, then the rest of the round.
     assert await assessments.next_unrated(MEMBER, round_id, set()) == mine[1]
     assert await assessments.next_unrated(MEMBER, round_id, {mine[1]}) is None
-    assert await assessments.next_unrated(OTHER, round_id, set()) == min(items)
+    assert await assessments.next_unrated(OTHER, round_id, set()) == outside  # none its own
     # A card counts the organisations whose own recommendation it is, or a group's members.
     assert await assessments.card_counts(round_id, mine[0]) == (Distribution(green=1), 1, 1)
     assert await assessments.card_counts(round_id, outside) == (Distribution(green=1), 0, 0)
@@ -1393,7 +1412,9 @@ async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_n
 ) -> None:
     round_id, [item] = await round_on(services, ("118.1",))
     tapped = await assessments.tap(MEMBER, round_id, item, R, in_group=False)
-    assert tapped.result is Tapped.RECORDED
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+    assert (tapped.result, tapped.organisation_id) == (Tapped.RECORDED, adhoc)
     await assessments.prompt_sent(MEMBER, 501, round_id, item)
     assert await assessments.prompted(MEMBER, 501) == (round_id, item)
     assert await assessments.prompted(OTHER, 501) is None
@@ -1409,8 +1430,6 @@ async def test_a_reply_to_a_prompt_the_bot_sent_gives_the_reason_for_a_day_and_n
     said = await assessments.reason_from_message(MEMBER, "No law yet")
     assert said is not None
     assert said.result is Reasoned.LOOKUP
-    orgs = await assessments.coalition.organisations(BOSS)
-    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
     assert (await assessments.own(round_id, adhoc))[item].reason == ""
 
 
@@ -1437,3 +1456,97 @@ async def test_the_losing_one_of_two_taps_on_open_is_told_the_preview_is_gone(
     draft = await raced.open(BOSS, "c2 118.1 : Raced", services.catalog, PHNOM_PENH, preview=True)
     assert await raced.confirm(BOSS, draft.round_id) == Opened(Opening.GONE)
     assert await raced.rounds() == []
+
+
+async def test_a_round_closed_by_its_date_freezes_its_own_audience_and_tells_it(
+    services: Services,
+    assessments: Assessments,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inside = (await apart(services))[0][0]  # on group 6's list: adhoc's, not CCHR's
+    due = clock.now() + dt.timedelta(hours=1)
+    round_id = await assessments.open_round(BOSS, "Dated", Scope(2, (inside,), "s", due))
+    await assessments.rate(MEMBER, round_id, inside, R)
+    await assessments.rate(OTHER, round_id, inside, G)  # outside the audience: not counted
+    clock.advance(hours=1)
+    await assessments.close_due()
+    closed = await assessments.round(round_id)
+    assert closed is not None
+    assert closed.open is False
+    assert await assessments.participation(round_id) == (1, 1)  # frozen: group 6's only
+    told = await outbox(services, f"round:{round_id}:closed")
+    assert [chat for chat, _ in told] == [BOSS, MEMBER, SECOND]
+    assert all("«Dated»" in text for _, text in told)
+    # Round notices off: closed and frozen the same, nobody told.
+    quiet = Assessments(
+        assessments.repository, assessments.coalition, services.group_lists, clock, 3
+    )
+    later = await quiet.open_round(
+        BOSS, "Quiet", Scope(2, (inside,), "s", clock.now() + dt.timedelta(hours=1))
+    )
+    await quiet.rate(MEMBER, later, inside, R)
+    clock.advance(hours=1)
+    with caplog.at_level(logging.INFO, logger="bot.domain.rounds"):
+        await quiet.close_due()
+    assert caplog.messages == [f"round {later} closed: its closing date has passed"]
+    assert await quiet.participation(later) == (1, 1)
+    assert await outbox(services, f"round:{later}:closed") == []
+
+
+async def test_a_reason_prompt_goes_to_the_person_in_their_language_under_its_rating(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    delivery = await assessments.ask_reason(SECOND, round_id, item, Content("ហេតុអ្វី?"), "km")
+    async with services.database.connection.execute(
+        "SELECT chat_id, reference, language FROM deliveries WHERE id = ?", (delivery,)
+    ) as cursor:
+        assert tuple(await cursor.fetchone() or ()) == (SECOND, f"prompt:{round_id}:{item}", "km")
+
+
+async def test_a_card_counts_a_whole_cycles_ungrouped_organisations_and_a_closed_group_frozen(
+    services: Services, assessments: Assessments
+) -> None:
+    coalition = assessments.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)  # CCHR in no working group
+    whole = await assessments.open(BOSS, "c2 : Whole cycle", services.catalog, PHNOM_PENH)
+    listed = await services.group_lists.recommendation_ids(6)
+    item = min(i for i in await assessments.items(whole.round_id) if i in listed)
+    # Adhoc (its group's list) and CCHR (in no group: a whole cycle concerns it).
+    assert await assessments.card_counts(whole.round_id, item) == (Distribution(), 0, 2)
+    await assessments.rate(MEMBER, whole.round_id, item, G)
+    assert await assessments.set_open(BOSS, whole.round_id, False)
+    await coalition.toggle_group(BOSS, orgs["CCHR"], 6)  # joins after the close
+    assert await assessments.card_counts(whole.round_id, item, 6) == (
+        Distribution(green=1),
+        1,
+        1,
+    )
+
+
+async def test_a_reason_typed_after_its_round_closed_is_refused_once_then_searched(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    await assessments.tap(MEMBER, round_id, item, R, in_group=False)  # asked at once
+    assert await assessments.set_open(BOSS, round_id, False)
+    closed = await assessments.reason_from_message(MEMBER, "No law yet")
+    assert closed == ReasonGiven(Reasoned.CLOSED)
+    assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
+        Reasoned.LOOKUP
+    )
+    # Paused meanwhile: said once too, then a search.
+    later, [other] = await round_on(services, ("118.2",))
+    await assessments.tap(MEMBER, later, other, R, in_group=False)
+    orgs = {o.short_name: o.id for o in await assessments.coalition.organisations(BOSS)}
+    await assessments.coalition.set_active(BOSS, orgs["adhoc"], False)
+    assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
+        Reasoned.PAUSED
+    )
+    assert await assessments.reason_from_message(MEMBER, "No law yet") == ReasonGiven(
+        Reasoned.LOOKUP
+    )
+    paused = await assessments.tap(MEMBER, later, other, G, in_group=True)
+    assert paused == Tap(Tapped.PAUSED)
