@@ -676,7 +676,12 @@ async def on_compose(press: Press[Compose], context: BotContext) -> None:
     draft = await broadcasts.draft(user.id)
     if draft is None:
         await press.query.answer(
-            l10n.gettext("This draft has expired. Send /broadcast to start again."),
+            l10n.gettext(  # a second ✅ (presses are handled in order) finds the draft sent
+                "This draft is no longer waiting: it was sent or it expired. /broadcasts "
+                "shows what was sent."
+            )
+            if press.data.action is ComposeAction.CONFIRM
+            else l10n.gettext("This draft has expired. Send /broadcast to start again."),
             show_alert=True,
         )
         return

@@ -97,7 +97,7 @@ async def test_a_double_tap_on_confirm_sends_once(tg: FakeTelegram, bot: BotAppl
             "reply_markup": summary.reply_markup,
         },
     }
-    # Both presses are queued before the bot reads either: they are handled concurrently.
+    # Both presses are queued before the bot reads either.
     await tg.push_many([{"callback_query": {**pressed, "id": f"tap{n}"}} for n in range(2)])
     answers = sorted(
         [
@@ -107,7 +107,12 @@ async def test_a_double_tap_on_confirm_sends_once(tg: FakeTelegram, bot: BotAppl
             for n in range(2)
         ]
     )
-    assert answers == ["", "Already confirmed."]
+    # One person's presses are handled in order: the second finds the draft already sent.
+    assert answers == [
+        "",
+        "This draft is no longer waiting: it was sent or it expired. /broadcasts shows what "
+        "was sent.",
+    ]
     assert "Broadcast 1 is going out" in (await edited(tg, summary)).text
     sent = await deliveries(services)
     assert sorted(d.chat_id for d in sent) == sorted({d.chat_id for d in sent})

@@ -82,7 +82,12 @@ async def test_a_failed_button_answer_posts_nothing_into_the_group(
     failed = await tg.next_call("answerCallbackQuery")
     assert failed.error == "Injected fault"
     await idle(tg, bot)
-    assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"]
+    # Nothing into the group; the rating was recorded, so its reason is asked in private
+    # (queued with the rating itself: it does not hang on the tap's answer).
+    assert [(c.method, c.params.get("chat_id")) for c in tg.calls[before:]] == [
+        ("answerCallbackQuery", None),
+        ("sendMessage", str(rep["id"])),
+    ]
 
 
 async def test_forged_round_buttons_show_nothing_of_an_unpublished_round(
