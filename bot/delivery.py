@@ -199,13 +199,13 @@ class FairProcessor(BaseUpdateProcessor):
             return
         button = _is_button(update)
         running, queue = self._group_buttons if button and key < 0 else self._sizes[button]
-        lane_key = (key, _is_button(update))
+        lane_key = (key, button)
         lane = self._lanes.setdefault(lane_key, _Lane(_Gate(running)))
         if lane.gate.running + len(lane.gate.waiting) >= running + queue:
             _close(coroutine)
             self._drop(key, lane, update)
             return
-        sender = _sender(update) if lane_key[1] else None
+        sender = _sender(update) if button else None
         gates = [lane.gate, self._total]
         if sender is not None:
             gates.insert(1, lane.senders.setdefault(sender, _Gate(1)))
@@ -459,6 +459,8 @@ class Poller:
 
 def _has_lone_escape(body: str) -> bool:
     """Whether ASCII JSON `body` escapes a lone surrogate (only then are its strings walked)."""
+    if "\\ud" not in body and "\\uD" not in body:  # no surrogate escaped at all: most updates
+        return False
     return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(body))
 
 
