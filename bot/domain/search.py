@@ -33,6 +33,8 @@ _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
 _REMEMBERED = 1024  # Khmer words (and apart English phrases) whose documents are kept
 _FEW = 1000  # fewer documents than this are put in a bitmask bit by bit
+_FOLDS = 16  # times the build moves the postings sure to end as bitmasks into them
+_FOLD_AT_LEAST = 1024  # documents between two such moves
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,10 @@ class SearchIndex:
         for i, needed in enumerate(needs):
             by_word[min(needed)].append(i)
         found: list[array[int]] = [array("i") for _ in wanted]
+        total = len(documents)
+        fold_every = max(_FOLD_AT_LEAST, total // _FOLDS)
+        word_masks: dict[str, int] = {}
+        gram_masks: dict[str, int] = {}
         for english, khmer in documents:
             en, km = normalize(english), normalize(khmer)
             self._khmer.append(_pack(km))
@@ -271,8 +277,11 @@ class SearchIndex:
                     if needs[i] <= tokens and wanted[i] in en:
                         found[i].append(self.size)
             self.size += 1
-        self._words: dict[str, Postings] = {t: self._compact(d) for t, d in words.items()}
-        self._bigrams: dict[str, Postings] = {g: self._compact(d) for g, d in bigrams.items()}
+            if self.size % fold_every == 0:
+                _fold(words, word_masks, total)
+                _fold(bigrams, gram_masks, total)
+        self._words = self._compacted(words, word_masks)
+        self._bigrams = self._compacted(bigrams, gram_masks)
         self._vocabulary = sorted(w for w in self._words if w.isascii())
         known = {normalize(t) for t in khmer_terms if t}
         for piece in sorted(known | {without_noun_prefix(t) for t in known}):
@@ -284,6 +293,18 @@ class SearchIndex:
         """A document's English text, normalised (read again: not kept)."""
         updated = self._updated.get(doc)
         return updated if updated is not None else normalize(self._documents[doc][0])
+
+    def _compacted(
+        self, built: dict[str, array[int]], masks: dict[str, int]
+    ) -> dict[str, Postings]:
+        """Built postings made compact (with those already folded into bitmasks), each array
+        let go as soon as it is replaced: the build never holds both forms of every entry."""
+        compact: dict[str, Postings] = {}
+        for key in list(built):
+            docs = built.pop(key)
+            folded = masks.pop(key, None)
+            compact[key] = self._compact(docs) if folded is None else folded | _span_mask(docs)
+        return compact
 
     def _compact(self, docs: array[int]) -> Postings:
         """The smaller form of these postings: the array, or a bitmask."""
@@ -600,6 +621,26 @@ def _unpack(packed: bytes) -> str:
     if "\x00" not in text:
         return text
     return _ESCAPED.sub(lambda m: chr(int("".join(f"{ord(c) - 1:x}" for c in m[0][1:]), 16)), text)
+
+
+def _fold(built: dict[str, array[int]], masks: dict[str, int], total: int) -> None:
+    """Move the documents of the entries sure to end as bitmasks (in one document of 32 of
+    `total` already) into their bitmasks, during the build: its arrays then stay small."""
+    for key, docs in built.items():
+        if docs and (key in masks or len(docs) * 32 >= total):
+            masks[key] = masks.get(key, 0) | _span_mask(docs)
+            del docs[:]
+
+
+def _span_mask(docs: array[int]) -> int:
+    """Documents in ascending order as a bitmask, built over their span only (in C)."""
+    if not docs:
+        return 0
+    first = docs[0]
+    digits = bytearray(b"0") * (docs[-1] - first + 1)
+    deque(map(digits.__setitem__, map(operator.sub, docs, repeat(first)), repeat(_ONE)), maxlen=0)
+    digits.reverse()  # the highest document first, as int() reads binary digits
+    return int(digits, 2) << first
 
 
 def _piece_grams(piece: str) -> set[str]:
