@@ -411,7 +411,8 @@ async def _reason_link(update: Update, context: BotContext, payload: str) -> Non
 
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
     await members.join_with_code(update, context, payload, language_keyboard())
-    await sync_menus(context.bot, context.services)  # a new member's menu, at once
+    if update.effective_user is not None:  # a new member's menu, at once (theirs only)
+        await sync_menus(context.bot, context.services, update.effective_user.id)
 
 
 async def _group_link(update: Update, context: BotContext, payload: str) -> None:
@@ -699,7 +700,7 @@ async def chat_language_chosen(press: Press[ChatLanguage], context: BotContext) 
 async def _set_own_language(context: BotContext, user_id: int, chat_id: int, code: str) -> str:
     """Remember a person's language, refresh their menu, confirm in the new language."""
     await context.services.set_language(user_id, code)
-    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
+    await sync_menus(context.bot, context.services, user_id)  # their menu follows the choice
     l10n = context.services.translations.localizer(code)
     # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
     done = l10n.gettext("Language set to English.")

@@ -1,0 +1,116 @@
+"""Leftovers at the scale of 1,000 organisations: a promotion, a join or a language choice
+publishes only the menu of the person concerned, not everyone's; moving an organisation between
+working groups redraws the open group cards that count it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, MEMBER
+from tests.fake_telegram import FakeTelegram, StoredMessage
+from tests.test_lookup_bot import button, edited, press
+from tests.test_onboarding_bot import data_of, services_of
+from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
+
+OTHERS = 40  # representatives whose menus the job has not published yet
+MENU_METHODS = ("setMyCommands", "deleteMyCommands")
+
+
+def _menu_chats(tg: FakeTelegram, since: int) -> list[int]:
+    """The private chats whose menus were set or deleted since call number `since`."""
+    return [
+        int(c.params["scope"]["chat_id"])
+        for c in tg.calls[since:]
+        if c.method in MENU_METHODS and (c.params.get("scope") or {}).get("type") == "chat"
+    ]
+
+
+async def _many_representatives(bot: BotApplication) -> None:
+    """`OTHERS` organisations, each with a representative who joined while the bot was away
+    (their menus not yet published: the job's next sweep will)."""
+    coalition = services_of(bot).coalition
+    for n in range(OTHERS):
+        invite = await coalition.add_organisation(COORDINATOR_ID, f"O{n:02}", f"Org {n}")
+        await coalition.join(7000 + n, f"Rep {n}", "en", invite.code)
+
+
+async def test_promote_join_and_language_publish_only_the_menu_of_the_person_concerned(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _many_representatives(bot)
+    newcomer: dict[str, Any] = {"id": 8001, "is_bot": False, "first_name": "Vy"}
+    newcomer["language_code"] = "en"
+    # A coordinator promotes someone: only that person's menu, in each of its languages.
+    before = len(tg.calls)
+    reply = await tg.reply_to(COORDINATOR, "/promote 8001")
+    assert reply.text == "8001 is now a coordinator."
+    assert _menu_chats(tg, before) == [8001] * 3
+    assert "audit" in tg.menu(newcomer)
+    # Demoted again: theirs is taken back, nobody else's touched.
+    before = len(tg.calls)
+    reply = await tg.reply_to(COORDINATOR, "/demote 8001")
+    assert reply.text == "8001 is no longer a coordinator."
+    assert _menu_chats(tg, before) == [8001] * 3
+    assert "audit" not in tg.menu(newcomer)
+    # Someone joins with an invite link: their menu only.
+    invite = await services_of(bot).coalition.add_organisation(COORDINATOR_ID, "NEW", "New org")
+    before = len(tg.calls)
+    welcome = await tg.reply_to(MEMBER, f"/start {invite.code}")
+    await tg.menu_published(MEMBER["id"])
+    assert _menu_chats(tg, before) == [MEMBER["id"]] * 3
+    assert "rate" in tg.menu(MEMBER)
+    # They choose Khmer: their menu only, now in Khmer.
+    before = len(tg.calls)
+    await tg.press(welcome, data_of(welcome, "ខ្មែរ"), user=MEMBER)
+    await tg.next_call("sendMessage", chat_id=MEMBER["id"])
+    await tg.menu_published(MEMBER["id"])
+    assert _menu_chats(tg, before) == [MEMBER["id"]] * 3
+    assert tg.commands_of(MEMBER, "rate").startswith("វាយតម្លៃ")
+    # The others' menus are still the job's (every minute): published there, once each.
+    before = len(tg.calls)
+    assert bot.job_queue is not None
+    [job] = bot.job_queue.get_jobs_by_name("menus")
+    await job.run(bot)
+    assert sorted(_menu_chats(tg, before)) == sorted([7000 + n for n in range(OTHERS)] * 3)
+
+
+LAND = "Land and natural resources"
+PENDING = "organisations have rated (colours shown when the results are published)"
+
+
+async def _groups_of(tg: FakeTelegram, short: str) -> StoredMessage:
+    """/orgs, the organisation, then its working groups: the coordinator's toggles."""
+    listing = await tg.reply_to(COORDINATOR, "/orgs")
+    await press(tg, listing, button(listing, f"{short} (1)"), COORDINATOR)
+    panel = await edited(tg, listing)
+    await press(tg, panel, button(panel, "Working groups"), COORDINATOR)
+    return await edited(tg, panel)
+
+
+async def test_moving_an_organisation_between_working_groups_redraws_the_group_cards(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3, "land")
+    await link_land_group(tg)
+    await open_round(tg, "c2 118.63", "Mid-term")
+    await tg.send("/rate", user=reps[0], chat=GROUP)
+    call = await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    card = tg.messages[(GROUP["id"], call.result["message_id"])]
+    assert card.text.endswith(f"0 of 3 {PENDING}")
+    await flush(bot)  # nothing changed: no edit
+    # ORG2 is taken out of the land group: the land card counts one organisation fewer.
+    groups = await _groups_of(tg, "ORG2")
+    await press(tg, groups, button(groups, f"✓ {LAND}"), COORDINATOR)
+    groups = await edited(tg, groups)
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert redraw.params["text"].endswith(f"0 of 2 {PENDING}")
+    await flush(bot)  # drawn: not again
+    # Put back: three again.
+    await press(tg, groups, button(groups, LAND), COORDINATOR)
+    await edited(tg, groups)
+    await flush(bot)
+    redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
+    assert redraw.params["text"].endswith(f"0 of 3 {PENDING}")
+    assert not [c for c in tg.calls if c.method == "editMessageText" and not c.consumed]
