@@ -114,3 +114,27 @@ async def test_moving_an_organisation_between_working_groups_redraws_the_group_c
     redraw = await tg.next_call("editMessageText", chat_id=GROUP["id"], message_id=card.message_id)
     assert redraw.params["text"].endswith(f"0 of 3 {PENDING}")
     assert not [c for c in tg.calls if c.method == "editMessageText" and not c.consumed]
+
+
+async def test_export_with_a_misspelt_word_names_the_formats_and_the_working_groups(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    reps = await coalition_with(bot, 1, "land")
+    await open_round(tg, "c2 118.63", "Mid-term")
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    # A misspelt working group, alone: not read as a file format.
+    answer = await tg.reply_to(COORDINATOR, "/export 1 lnad")
+    assert answer.text.startswith(
+        "«lnad» is neither a file format nor a working group. Formats: csv, xlsx. Working groups: "
+    )
+    assert f"land ({LAND})" in answer.text
+    khmer = await tg.reply_to({**reps[0], "language_code": "km"}, "/export ១ lnad")
+    assert khmer.text.startswith("«lnad» មិនមែនជាទម្រង់ឯកសារ ហើយក៏មិនមែនជាក្រុមការងារដែរ។")
+    assert "land (ដីធ្លី" in khmer.text
+    assert "csv, xlsx" in khmer.text
+    # A file format the bot does not make is still answered as one; nothing was sent.
+    refused = await tg.reply_to(COORDINATOR, "/export 1 pdf")
+    assert refused.text == "I cannot make «pdf» files. Formats: csv, xlsx."
+    assert not [c for c in tg.calls if c.method == "sendDocument"]
