@@ -10,7 +10,7 @@ from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP, MEMBER
 from tests.fake_telegram import FakeTelegram, StoredMessage
 from tests.test_lookup_bot import button, edited, press
-from tests.test_onboarding_bot import data_of, services_of
+from tests.test_onboarding_bot import data_of, labels, services_of
 from tests.test_rounds_bot import coalition_with, flush, link_land_group, open_round
 
 OTHERS = 40  # representatives whose menus the job has not published yet
@@ -138,3 +138,47 @@ async def test_export_with_a_misspelt_word_names_the_formats_and_the_working_gro
     refused = await tg.reply_to(COORDINATOR, "/export 1 pdf")
     assert refused.text == "I cannot make «pdf» files. Formats: csv, xlsx."
     assert not [c for c in tg.calls if c.method == "sendDocument"]
+
+
+OPEN_ROUNDS = 101  # one more than Telegram's 100 buttons under a message
+
+
+async def test_start_offers_the_newest_open_rounds_and_a_way_to_the_others(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services = services_of(bot)
+    [member] = await coalition_with(bot, 1, "land")
+    tz = services.settings.timezone
+    for n in range(1, OPEN_ROUNDS + 1):
+        await services.assessments.open(
+            COORDINATOR_ID, f"c2 118.63 : R{n:03}", services.catalog, tz
+        )
+    # A member: the three newest rounds to rate, each with [Rate now], then [Rounds].
+    welcome = await tg.reply_to(member, "/start")
+    assert [line for line in welcome.text.split("\n\n") if "to rate" in line] == [
+        f"«R{n:03}»: 1 to rate, no closing date." for n in (101, 100, 99)
+    ]
+    assert "And 98 more open rounds: see /rounds." in welcome.text
+    assert labels(welcome) == [
+        "Rate now: «R101»",
+        "Rate now: «R100»",
+        "Rate now: «R099»",
+        "Rounds",
+    ]
+    await tg.press(welcome, data_of(welcome, "Rounds"), user=member)
+    listing = await tg.next_call("sendMessage", chat_id=member["id"])
+    assert "Rate now: 101. R101" in str(listing.params["reply_markup"])
+    # In Khmer too.
+    khmer = await tg.reply_to({**member, "language_code": "km"}, "/start")
+    assert "និងវគ្គវាយតម្លៃកំពុងបើក ៩៨ ទៀត៖ សូមមើល /rounds។" in khmer.text
+    # A coordinator: the three newest rounds' panels, then [Rounds].
+    checklist = await tg.reply_to(COORDINATOR, "/start")
+    assert "101 open rounds:" in checklist.text
+    assert "«R098»" not in checklist.text
+    assert "And 98 more open rounds: see /rounds." in checklist.text
+    assert labels(checklist) == [
+        "Open panel: «R101»",
+        "Open panel: «R100»",
+        "Open panel: «R099»",
+        "Rounds",
+    ]
