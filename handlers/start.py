@@ -613,8 +613,8 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
-    if more := _more_open_rounds(l10n, len(membership.to_rate)):
-        lines += more
+    if others := _more_open_rounds(l10n, len(membership.to_rate)):
+        lines += others
         rows.append([_rounds_button(l10n)])
     # Newly published: a button each, no number to type; the newest few, the rest in /rounds.
     for round_ in membership.new_results[:NEW_RESULTS_SHOWN]:
