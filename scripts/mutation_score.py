@@ -1,7 +1,8 @@
-"""The mutation score per module from mutmut's results in mutants/, and what was not killed.
+"""The mutation score per module of today's code, from the mutation ledger, and what is not killed.
 
-Run after `mutmut run` (scripts/mutate does both). A timeout counts as killed (the mutant made
-the tests hang), as mutmut's own badge counts it. Surviving mutants that cannot change what the
+The verdicts come from scripts/mutation_ledger.json (`mutation_ledger.py record` after a
+`mutmut run`); a function changed since its verdict counts as not judged. A timeout counts as
+killed (the mutant made the tests hang), as mutmut's own badge counts it. Surviving mutants that cannot change what the
 code does are "equivalent": one class is recognised here (a change of letter case in SQL that
 leaves its quoted values alone: SQLite reads keywords and names case-blind); the others are in
 scripts/equivalent_mutants.txt with the reason each is equivalent. The score is given both
@@ -10,18 +11,13 @@ raw (killed / tested) and without the equivalent mutants (killed / (tested - equ
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-import tomllib
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KILLED = {1, 3, 36, 37, -24, 24}  # failed test, pytest internal error, timeout, type check
-TIMEOUT = {36, -24, 24}
-SKIPPED = {34}
-NAMES = {0: "survived", 5: "no tests", 33: "no tests", None: "not checked"}
+STATUS = {"s": "survived", "n": "no tests", "x": "other exit"}  # the ledger's letters
 _QUOTED = re.compile(r"'[^']*'")  # a value inside SQL: its case matters
 EQUIVALENT_FILE = ROOT / "scripts" / "equivalent_mutants.txt"
 
@@ -67,58 +63,55 @@ def why_equivalent(
 
 
 def main() -> int:
-    """Print one line per module, the total, then every mutant not killed.
+    """Print one line per module from the ledger, on today's code, then every mutant left alive.
 
-    With --alive, print only the names of the mutants left alive (to re-check them after new
-    tests: `mutmut run $(scripts/mutation_score.py --alive)`).
+    Today's mutants are generated in memory; a function counts as judged while its code has the
+    hash the ledger recorded (scripts/mutation_ledger.py). With --alive, print only the names of
+    the judged mutants left alive and not known to be equivalent (to judge them again after a
+    new test: `mutmut run $(scripts/mutation_score.py --alive)`, then `mutation_ledger.py record`).
     """
-    from mutmut.mutation.diff_apply import get_diff_for_mutant  # only once results exist
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
 
-    if "--alive" in sys.argv:
-        for module in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
-            "mutmut"
-        ]["only_mutate"]:
-            meta = ROOT / "mutants" / f"{module}.meta"
-            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-            print("\n".join(n for n, c in codes.items() if c is not None and c not in KILLED))
-        return 0
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import mutation_ledger
 
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    ledger = mutation_ledger.load()
     known = known_equivalents()
     total: Counter[str] = Counter()
     equivalent: list[tuple[str, str, str]] = []
     left: list[tuple[str, str, str]] = []
-    print(
-        f"{'module':24} {'killed':>6} {'tested':>6} {'equiv.':>6}  {'raw':>7}  {'w/o equiv.':>10}"
-    )
-    for module in config["tool"]["mutmut"]["only_mutate"]:
-        meta = ROOT / "mutants" / f"{module}.meta"
-        if not meta.exists():
-            print(f"{module}: no results (run mutmut first)")
-            continue
-        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    commits: dict[str, set[str]] = {}
+    for module in mutation_ledger.modules():
+        mutants = mutation_ledger.generate(module)
         counts: Counter[str] = Counter()
-        for name, code in codes.items():
-            if code in SKIPPED:
+        for function, names in mutants.names.items():
+            entry = ledger.get(f"{module} {function}")
+            if entry is None or entry.hash != mutants.hashes.get(function):
+                counts["unchecked"] += len(names)
                 continue
-            if code is None:  # not judged yet (an interrupted run): left out of the score
-                counts["unchecked"] += 1
-                continue
-            counts["tested"] += 1
-            if code in KILLED:
-                counts["killed"] += 1
-                counts["timeout"] += code in TIMEOUT
-                continue
-            diff = get_diff_for_mutant(name, path=module)
-            reason = why_equivalent(module, name, diff, known) if code == 0 else None
-            if reason:
-                counts["equivalent"] += 1
-                equivalent.append((name, reason, diff))
-            else:
-                left.append((name, NAMES.get(code, f"exit {code}"), diff))
+            commits.setdefault(module, set()).add(entry.commit)
+            for name, mark in zip(names, entry.letters, strict=True):
+                counts["tested"] += 1
+                if mark in "kt":
+                    counts["killed"] += 1
+                    counts["timeout"] += mark == "t"
+                    continue
+                diff = get_diff_for_mutant(name, source=mutants.code, path=module)
+                reason = why_equivalent(module, name, diff, known) if mark == "s" else None
+                if reason:
+                    counts["equivalent"] += 1
+                    equivalent.append((name, reason, diff))
+                else:
+                    left.append((name, STATUS[mark], diff))
         total.update(counts)
-        print(line(module, counts))
+        if "--alive" not in sys.argv:
+            print(line(module, counts))
+    if "--alive" in sys.argv:
+        print("\n".join(name for name, _, _ in left))
+        return 0
     print(line("all", total))
+    for module, found in commits.items():
+        print(f"  {module}: judged on {', '.join(sorted(found))}")
     print(f"\nNot killed and not known to be equivalent: {len(left)}")
     for name, status, diff in left:
         removed, added = changed_lines(diff)
