@@ -1025,7 +1025,7 @@ class AssessmentRepository:
 
     async def cards_to_redraw(self) -> list[Card]:
         """Cards whose counts changed since they were last drawn successfully (a rating, or
-        an organisation paused or reactivated)."""
+        an organisation paused, reactivated or moved between working groups)."""
         async with self._db.connection.execute(
             # A group's card changes only with its own organisations' ratings.
             "SELECT c.chat_id, c.message_id, c.round_id, c.recommendation_id, "
@@ -1034,7 +1034,7 @@ class AssessmentRepository:
             "working_group_id IS NULL OR h.organisation_id IN (SELECT organisation_id FROM "
             "organisation_groups WHERE working_group_id = c.working_group_id))) AS latest, "
             "c.working_group_id, c.language FROM rating_cards AS c "
-            # -1: its organisations changed (one paused or reactivated), not its ratings
+            # -1: its organisations changed (paused, reactivated, moved), not its ratings
             "WHERE latest > c.drawn_history_id OR c.drawn_history_id < 0"
         ) as cursor:
             rows = await cursor.fetchall()
