@@ -15,6 +15,7 @@ from bot.domain.assessment import (
     PendingReason,
     PromptOrigin,
     Rating,
+    ReasonAsk,
     RoundClosed,
     RoundDraft,
 )
@@ -900,3 +901,30 @@ async def test_a_card_redrawn_for_a_pause_before_any_rating_is_redrawn_for_the_f
     await repo.rate(round_id, 5, rater, G, clock.now())  # the first rating: history id 1
     [again] = await repo.cards_to_redraw()
     assert (again.message_id, again.history_id) == (10, 1)
+
+
+async def test_a_rating_asks_its_reason_in_its_own_write_and_wakes_the_outbox_for_a_prompt(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    grouped, private = await orgs(members, clock, 2)
+    round_id = await new_round(repo, clock, [7])
+    woken: list[bool] = []
+    services.database.on_staged = lambda: woken.append(True)
+    prompt = Outgoing(5, Content("Why?"), Job.PROMPT)
+    ask = ReasonAsk(5, now + hour, prompt, now + hour, (-100, None))
+    assert await repo.rate(round_id, 7, grouped, R, now, ask=ask) is True
+    assert woken == [True]  # the prompt is queued: the outbox wakes
+    assert await repo.pending(5, now) == PendingReason(round_id, 7, False, None)
+    assert await repo.rate(round_id, 7, grouped, G, now, ask=ask) is False  # a change
+    assert await repo.rate(round_id, 7, grouped, G, now, ask=ask) is False  # a double tap
+    assert await repo.rate(round_id, 7, private, G, now) is True  # nothing asked
+    assert woken == [True]  # one prompt, for the new rating only
+    in_private = ReasonAsk(6, now + hour)  # no prompt: the next plain message is the reason
+    assert await repo.rate(round_id, 7, private, OR, now, ask=in_private) is False
+    assert await repo.pending(6, now) == PendingReason(round_id, 7, False, True)
+    assert woken == [True]
+    async with services.database.connection.execute(
+        "SELECT content FROM deliveries ORDER BY id"
+    ) as cursor:
+        assert [Content.from_json(row[0]).text for row in await cursor.fetchall()] == ["Why?"]
