@@ -1550,3 +1550,25 @@ async def test_a_reason_typed_after_its_round_closed_is_refused_once_then_search
     )
     paused = await assessments.tap(MEMBER, later, other, G, in_group=True)
     assert paused == Tap(Tapped.PAUSED)
+
+
+async def test_a_plain_message_is_the_reason_for_half_an_hour_after_the_prompt_was_queued(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, items = await round_on(services, ("118.1", "118.2"))
+    adhoc = next(
+        o.id for o in await assessments.coalition.organisations(BOSS) if o.short_name == "adhoc"
+    )
+    for item, minutes, given in ((items[0], 29, True), (items[1], 31, False)):
+        await assessments.rate(MEMBER, round_id, item, R)
+        delivery = await assessments.ask_reason(MEMBER, round_id, item, Content("Why?"), "en")
+        await services.outbox.store.mark_sent(delivery, 600 + minutes, clock.now())
+        clock.advance(minutes=minutes)
+        said = await assessments.reason_from_message(MEMBER, "No law yet")
+        assert said is not None
+        assert said.result is (Reasoned.SAVED if given else Reasoned.LOOKUP)
+        assert (await assessments.own(round_id, adhoc))[item].reason == (
+            "No law yet" if given else ""
+        )
+        # A reply to the prompt still gives it, for a day.
+        assert await assessments.prompted(MEMBER, 600 + minutes) == (round_id, item)
