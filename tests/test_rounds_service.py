@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin, RoundDraft
+from bot.domain.assessment import (
+    Colour,
+    Distribution,
+    Overall,
+    PromptOrigin,
+    Round,
+    RoundDraft,
+    Said,
+)
 from bot.domain.coalition import Coalition
 from bot.domain.i18n import Translations
 from bot.domain.membership import NotAllowed
@@ -1572,3 +1580,76 @@ async def test_a_plain_message_is_the_reason_for_half_an_hour_after_the_prompt_w
         )
         # A reply to the prompt still gives it, for a day.
         assert await assessments.prompted(MEMBER, 600 + minutes) == (round_id, item)
+
+
+class ReopenedMeanwhile(AssessmentRepository):
+    """The repository, with a round reopened just after the open rounds were read."""
+
+    reopen: tuple[int, dt.datetime] | None = None
+
+    async def rounds(self) -> list[Round]:
+        found = await super().rounds()
+        if self.reopen is not None:
+            await self.set_open(self.reopen[0], True, actor=BOSS, now=self.reopen[1])
+            self.reopen = None
+        return found
+
+
+async def test_a_round_reopened_past_its_date_while_due_rounds_are_read_closes_untold(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    raced = ReopenedMeanwhile(services.database)
+    dated = Assessments(
+        raced, assessments.coalition, services.group_lists, clock, 3, notices=assessments.notices
+    )
+    due = clock.now() + dt.timedelta(hours=1)
+    told = await dated.open_round(BOSS, "Told", Scope(2, (rec(services, "118.1"),), "s", due))
+    late = await dated.open_round(BOSS, "Late", Scope(2, (rec(services, "118.2"),), "s", due))
+    assert await dated.set_open(BOSS, late, False)
+    clock.advance(hours=1)
+    raced.reopen = (
+        late,
+        clock.now(),
+    )  # past its date, reopened by a coordinator as the rounds are read
+    await dated.close_due()
+    assert [(r.id, r.open) for r in await dated.rounds()] == [(late, False), (told, False)]
+    assert [chat for chat, _ in await outbox(services, f"round:{told}:closed")] == [
+        BOSS,
+        MEMBER,
+        SECOND,
+        OTHER,
+    ]
+    assert await outbox(services, f"round:{late}:closed") == []  # its notices were not composed
+
+
+class Unsaid(AssessmentRepository):
+    """The repository, refusing to read what was said (every rating, or the reasons cells)."""
+
+    async def said(self, *args: object, **kwargs: object) -> list[Said]:
+        raise AssertionError("what was said is read")
+
+    async def reasons_cells(self, *args: object, **kwargs: object) -> dict[int, dict[int, str]]:
+        raise AssertionError("what was said is read")
+
+
+async def test_a_comparison_reads_the_colours_only_never_what_was_said(
+    services: Services, assessments: Assessments
+) -> None:
+    """Comparing two rounds of a thousand ratings each must not read every reason."""
+    unsaid = Assessments(
+        Unsaid(services.database),
+        assessments.coalition,
+        services.group_lists,
+        assessments.clock,
+        1,
+    )
+    rounds = []
+    for colour in R, G:
+        round_id, items = await round_on(services, ("118.1", "118.2"))
+        await assessments.rate(MEMBER, round_id, items[0], colour)
+        await assessments.set_reason(MEMBER, round_id, items[0], "No law yet")
+        assert await assessments.set_open(BOSS, round_id, False)
+        rounds.append(round_id)
+    compared = await unsaid.comparison(BOSS, rounds[0], rounds[1], services.catalog)
+    assert [(c[1], c[2], c[3]) for c in compared.changes] == [(Overall.RED, Overall.GREEN, 1)]
+    assert (compared.stayed, compared.unrated) == (0, 1)
