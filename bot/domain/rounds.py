@@ -175,19 +175,18 @@ def _read_words(
 ) -> list[Theme | Response]:
     """What the scope's words mean, phrases (a theme's full name) first; BadScope for a word
     the scope does not know, with the nearest known word when there is one."""
-    words = []
+    meant: list[Theme | Response] = []
     for phrase in sorted((w for w in vocabulary if " " in w), key=len, reverse=True):
+        found = vocabulary[phrase]
         if phrase in text:
             text = text.replace(phrase, " ")
-            words.append(phrase)
+            meant += [found] if found is not None else []
     for word in _WORD.findall(text):
-        words += _split_known(word.strip("-'"), vocabulary)
-    meant: list[Theme | Response] = []
-    for word in words:
-        if word not in vocabulary:
-            raise _unknown(word, vocabulary)
-        found = vocabulary[word]
-        meant += [found] if found is not None else []
+        for part in _split_known(word.strip("-'"), vocabulary):
+            if part not in vocabulary:
+                raise _unknown(part, vocabulary)
+            found = vocabulary[part]
+            meant += [found] if found is not None else []
     return meant
 
 
