@@ -1653,3 +1653,29 @@ async def test_a_comparison_reads_the_colours_only_never_what_was_said(
     compared = await unsaid.comparison(BOSS, rounds[0], rounds[1], services.catalog)
     assert [(c[1], c[2], c[3]) for c in compared.changes] == [(Overall.RED, Overall.GREEN, 1)]
     assert (compared.stayed, compared.unrated) == (0, 1)
+
+
+async def test_whom_a_round_concerns_is_read_from_its_own_recommendations(
+    services: Services, assessments: Assessments
+) -> None:
+    """A whole cycle concerns organisations in no working group too, before it is opened (the
+    preview) and after (the panel); a preview reads its own recommendations, not round 1's."""
+    coalition = assessments.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)  # CCHR in no working group
+    whole = await assessments.open(BOSS, "c2 : Whole cycle", services.catalog, PHNOM_PENH)
+    assert whole.round_id == 1  # the first round: a preview must not read its items
+    listed = await services.group_lists.recommendation_ids(6)
+    one = min(i for i in await assessments.items(whole.round_id) if i in listed)
+    number = services.catalog.by_id[one].number
+    part = await assessments.open(
+        BOSS, f"c2 {number} : Part", services.catalog, PHNOM_PENH, preview=True
+    )
+    assert (part.result, part.organisations) == (Opening.PREVIEW, 1)  # group 6's adhoc only
+    again = await assessments.open(
+        BOSS, "c2 : Whole again", services.catalog, PHNOM_PENH, preview=True
+    )
+    assert (again.result, again.organisations) == (Opening.PREVIEW, 2)
+    panel = await assessments.panel(BOSS, whole.round_id)
+    assert panel is not None
+    assert [name for name, _, _ in panel.organisations] == ["adhoc", "CCHR"]
