@@ -297,8 +297,9 @@ async def publish_for_user(
 async def sync_menus(bot: Bot, services: DomainServices, user_id: int | None = None) -> int:
     """Give each member's and coordinator's private chat its menu, take it back from whoever
     lost the role; only what differs from what Telegram has, and only `user_id`'s when given.
-    Idempotent: run by a job, and at once after a promotion, a demotion, a join or a language
-    choice."""
+    Idempotent: run by a job for everyone, and at once for the person concerned (only them: at
+    1,000 organisations everyone's would be thousands of calls) after a promotion, a demotion,
+    a join or a language choice."""
     default = services.settings.default_language
     fingerprint = functools.partial(menu_fingerprint, services.translations, default)
     publish = functools.partial(publish_for_user, bot, services.translations, default)

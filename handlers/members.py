@@ -587,7 +587,7 @@ async def _set_role(
         )
         await message.reply_text(escape(text.format(id=target)))
         return
-    await sync_menus(context.bot, context.services)  # their menu, before the reply
+    await sync_menus(context.bot, context.services, target)  # their menu only, before the reply
     text = (
         l10n.gettext("{id} is now a coordinator.")
         if flag

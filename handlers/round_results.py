@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot import charts
-from bot.domain.arguments import arguments, read
+from bot.domain.arguments import OTHER_FILE_FORMATS, Words, arguments, read
 from bot.domain.assessment import Overall, Round
 from bot.domain.catalog import Catalog
 from bot.domain.i18n import Localizer
@@ -536,18 +536,7 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     try:  # the other words name a working group (land, ដីធ្លី), or nothing
         group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
     except UnknownGroup as exc:
-        if words.options & {"csv", "xlsx"} or len(words.rest) > 1 or not exc.words.isascii():
-            # The format is given (or the words are no format's name): they name a group.
-            groups = await services.coalition.working_groups()
-            await message.reply_text(escape(_unknown_group(l10n, groups, exc.words[:40])))
-            return
-        await message.reply_text(
-            escape(
-                l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
-                    format=words.rest[0][:20], formats="csv, xlsx"
-                )
-            )
-        )
+        await message.reply_text(escape(await _unknown_word(l10n, context, words, exc.words)))
         return
     if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
@@ -558,6 +547,23 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+async def _unknown_word(l10n: Localizer, context: BotContext, words: Words, unknown: str) -> str:
+    """What to say when /export's words name no working group: a group misspelt (a format
+    given, several words, Khmer), a format the bot does not make (pdf), or either."""
+    groups = await context.services.coalition.working_groups()
+    if words.options & {"csv", "xlsx"} or len(words.rest) > 1 or not unknown.isascii():
+        return _unknown_group(l10n, groups, unknown[:40])
+    word, formats = words.rest[0][:20], "csv, xlsx"
+    if word.casefold() in OTHER_FILE_FORMATS:
+        return l10n.gettext("I cannot make «{format}» files. Formats: {formats}.").format(
+            format=word, formats=formats
+        )
+    return l10n.gettext(
+        "«{word}» is neither a file format nor a working group. Formats: {formats}. Working "
+        "groups: {groups}."
+    ).format(word=word, formats=formats, groups=render.group_names(l10n, groups))
 
 
 @answering_not_allowed

@@ -38,6 +38,9 @@ LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 # A guest's /start offers these look-ups as buttons: what a first question usually is.
 EXAMPLES = ("118.6", "land", "ដីធ្លី", "Japan")
 NEW_RESULTS_SHOWN = 3  # newly published rounds a member's welcome names, each with a button
+# Open rounds a welcome names, each with a button ([Rate now], a coordinator's panel): the
+# newest few; the others are one line and [Rounds] (never a flood, never over 100 buttons).
+OPEN_ROUNDS_SHOWN = 3
 
 
 def help_text(
@@ -411,7 +414,8 @@ async def _reason_link(update: Update, context: BotContext, payload: str) -> Non
 
 async def _invite_link(update: Update, context: BotContext, payload: str) -> None:
     await members.join_with_code(update, context, payload, language_keyboard())
-    await sync_menus(context.bot, context.services)  # a new member's menu, at once
+    if update.effective_user is not None:  # a new member's menu, at once (theirs only)
+        await sync_menus(context.bot, context.services, update.effective_user.id)
 
 
 async def _group_link(update: Update, context: BotContext, payload: str) -> None:
@@ -516,10 +520,9 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 ).format(count=l10n.number(len(checklist.open_rounds)))
             )
         )
-        lines += [
-            "  " + escape(f"«{r.name}» — {closing(l10n, tz, r.closes_at)}")
-            for r in checklist.open_rounds
-        ]
+        shown = checklist.open_rounds[:OPEN_ROUNDS_SHOWN]
+        lines += ["  " + escape(f"«{r.name}» — {closing(l10n, tz, r.closes_at)}") for r in shown]
+        lines += _more_open_rounds(l10n, len(checklist.open_rounds), "  ")
     else:
         lines.append("• " + escape(l10n.gettext("No open round: /openround opens one.")))
     lines.append(
@@ -540,10 +543,27 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
                 callback_data=RoundButton(r.id, RoundAction.PANEL).pack(),
             )
         ]
-        for r in checklist.open_rounds
+        for r in checklist.open_rounds[:OPEN_ROUNDS_SHOWN]
     ]
-    rounds = InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
-    return "\n".join(lines), [*panels, [rounds]]
+    return "\n".join(lines), [*panels, [_rounds_button(l10n)]]
+
+
+def _rounds_button(l10n: Localizer) -> InlineKeyboardButton:
+    """[Rounds]: /rounds, every round a page at a time."""
+    return InlineKeyboardButton(l10n.gettext("Rounds"), callback_data=ShowRounds().pack())
+
+
+def _more_open_rounds(l10n: Localizer, count: int, indent: str = "") -> list[str]:
+    """'And 98 more open rounds: see /rounds.' when a welcome names only the newest few."""
+    more = count - OPEN_ROUNDS_SHOWN
+    if more <= 0:
+        return []
+    text = l10n.ngettext(
+        "And {count} more open round: see /rounds.",
+        "And {count} more open rounds: see /rounds.",
+        more,
+    )
+    return [indent + escape(text.format(count=l10n.number(more)))]
 
 
 def _membership(l10n: Localizer, context: BotContext, membership: Membership) -> tuple[str, Rows]:
@@ -562,7 +582,9 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         escape(l10n.gettext("Your working groups: {groups}").format(groups=groups)),
     ]
     rows: Rows = []
-    for round_, left in membership.to_rate:
+    # The newest rounds with something left to rate first; the rest through [Rounds].
+    ordered = sorted(membership.to_rate, key=lambda item: not item[1])  # stable: newest first
+    for round_, left in ordered[:OPEN_ROUNDS_SHOWN]:
         when = closing(l10n, tz, round_.closes_at)
         if left:
             text = l10n.ngettext(
@@ -591,6 +613,9 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
+    if others := _more_open_rounds(l10n, len(membership.to_rate)):
+        lines += others
+        rows.append([_rounds_button(l10n)])
     # Newly published: a button each, no number to type; the newest few, the rest in /rounds.
     for round_ in membership.new_results[:NEW_RESULTS_SHOWN]:
         lines.append(escape(l10n.gettext("📊 New results: «{name}».").format(name=round_.name)))
@@ -699,7 +724,7 @@ async def chat_language_chosen(press: Press[ChatLanguage], context: BotContext) 
 async def _set_own_language(context: BotContext, user_id: int, chat_id: int, code: str) -> str:
     """Remember a person's language, refresh their menu, confirm in the new language."""
     await context.services.set_language(user_id, code)
-    await sync_menus(context.bot, context.services)  # a member's menu follows the choice
+    await sync_menus(context.bot, context.services, user_id)  # their menu follows the choice
     l10n = context.services.translations.localizer(code)
     # TRANSLATORS: shown in the language just chosen: in Khmer, say the language is now Khmer.
     done = l10n.gettext("Language set to English.")

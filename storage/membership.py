@@ -213,12 +213,11 @@ class MembershipRepository:
                 "UPDATE organisations SET active = ? WHERE id = ?", (int(active), org_id)
             )
             # The open rounds' group cards it counts in show a new total: redrawn like a rating.
-            await db.execute(
-                "UPDATE rating_cards SET drawn_history_id = -1 WHERE round_id IN (SELECT id "
-                "FROM rounds WHERE status = 'open') AND (working_group_id IS NULL OR "
+            await _redraw_cards(
+                db,
                 "working_group_id IN (SELECT working_group_id FROM organisation_groups "
-                "WHERE organisation_id = ?))",
-                (org_id,),
+                "WHERE organisation_id = ?)",
+                org_id,
             )
             await audit.record(
                 db,
@@ -251,6 +250,9 @@ class MembershipRepository:
                     "VALUES (?, ?)",
                     (org_id, group_id),
                 )
+            # That group's open cards count one organisation more or fewer; the coalition's
+            # may too (an audience follows the groups' lists).
+            await _redraw_cards(db, "working_group_id = ?", group_id)
             await audit.record(
                 db,
                 now,
@@ -597,6 +599,16 @@ class MembershipRepository:
                 AuditEntry(dt.datetime.fromisoformat(r[0]), r[1], AuditAction(r[2]), r[3], r[4])
                 for r in await cursor.fetchall()
             ]
+
+
+async def _redraw_cards(db: aiosqlite.Connection, groups: str, param: int) -> None:
+    """Have the open rounds' cards of the coalition and of the working groups `groups` selects
+    redrawn (their totals change), as a rating does; `groups` is a constant SQL condition."""
+    await db.execute(
+        "UPDATE rating_cards SET drawn_history_id = -1 WHERE round_id IN (SELECT id "  # noqa: S608 (constants only)
+        f"FROM rounds WHERE status = 'open') AND (working_group_id IS NULL OR {groups})",
+        (param,),
+    )
 
 
 async def _require_org(db: aiosqlite.Connection, org_id: int) -> str:

@@ -68,6 +68,13 @@ FILE_OPTIONS: Mapping[str, str] = {
     "តាមប្រធានបទ": "themes",
 }
 
+# Formats people ask for that the bot does not make: after /export, one of these is a format
+# refused, while any other unknown word is answered as a misspelt format or working group.
+OTHER_FILE_FORMATS: frozenset[str] = frozenset(
+    {"doc", "docx", "html", "jpg", "json", "ods", "odt", "pdf", "png", "ppt", "pptx", "rtf"}
+    | {"tsv", "txt", "word", "xls", "xml", "zip"}
+)
+
 
 @dataclass(frozen=True)
 class Words:

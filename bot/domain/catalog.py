@@ -8,7 +8,7 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
@@ -23,6 +23,7 @@ MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300
 _KEPT_FILTERS = 4  # filter sets kept made (a cycle's is 2 MiB at 50,000)
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
+_READ_AT_ONCE = 1000  # texts the word index's build reads together
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -150,11 +151,18 @@ class Ranked(Sequence[Recommendation]):
     def __getitem__(self, index: slice) -> tuple[Recommendation, ...]: ...
     def __getitem__(self, index: int | slice) -> Recommendation | tuple[Recommendation, ...]:
         if isinstance(index, slice):
-            return tuple(self._pool[i] for i in self._positions[index])
+            return tuple(self._many(self._positions[index]))
         return self._pool[self._positions[index]]
 
     def __iter__(self) -> Iterator[Recommendation]:
-        return map(self._pool.__getitem__, self._positions)
+        return self._many(self._positions)
+
+    def _many(self, positions: Iterable[int]) -> Iterator[Recommendation]:
+        """The recommendations at these positions (their texts read together when the pool
+        reads them from the database)."""
+        if isinstance(self._pool, CompactRecommendations):
+            return self._pool.many(positions)
+        return map(self._pool.__getitem__, positions)
 
 
 @dataclass(frozen=True)
@@ -591,8 +599,8 @@ class _ById(Mapping[int, Recommendation]):
 
 
 class _Texts(Sequence[tuple[str, str]]):
-    """The (English, Khmer) texts of a catalog's recommendations, made one at a time as the
-    index reads them (no list of 50,000 pairs held at once)."""
+    """The (English, Khmer) texts of a catalog's recommendations, read a chunk at a time as
+    the index reads them (no list of 50,000 pairs held at once)."""
 
     def __init__(self, catalog: Catalog) -> None:
         """Read from this catalog."""
@@ -610,6 +618,11 @@ class _Texts(Sequence[tuple[str, str]]):
             return [self[i] for i in range(*index.indices(len(self)))]
         recs = self._catalog.recommendations
         return recs.english(index), recs.khmer_text(index)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        recs = self._catalog.recommendations
+        for start in range(0, len(recs), _READ_AT_ONCE):
+            yield from recs.texts_at(range(start, min(start + _READ_AT_ONCE, len(recs))))
 
 
 def _display_ordered(recommendations: Sequence[Recommendation]) -> CompactRecommendations:
