@@ -45,12 +45,14 @@ from bot.domain.rounds import (
     RoundChoice,
     RoundLine,
     Scope,
+    Summary,
     Tap,
     Tapped,
     Undo,
     compare_results,
     parse_scope,
     scope_words,
+    summary_by_theme,
 )
 from bot.services import Services
 from storage.assessment import AssessmentRepository
@@ -1679,3 +1681,50 @@ async def test_whom_a_round_concerns_is_read_from_its_own_recommendations(
     panel = await assessments.panel(BOSS, whole.round_id)
     assert panel is not None
     assert [name for name, _, _ in panel.organisations] == ["adhoc", "CCHR"]
+
+
+async def test_a_results_summary_has_a_row_per_working_group_with_members_and_a_list(
+    services: Services, assessments: Assessments
+) -> None:
+    """Each working group's own colours (its list, its members' ratings) when two or more
+    groups have both; else, or for one group's results, the themes with every colour's total."""
+    mine, theirs, _ = await apart(services)  # adhoc in group 6, CCHR in group 7
+    one = Assessments(
+        assessments.repository, assessments.coalition, services.group_lists, assessments.clock, 1
+    )
+    groups = await assessments.coalition.working_groups()
+    by_id = {g.id: g for g in groups}
+    catalog = services.catalog
+    none = dict.fromkeys(Overall, 0)
+    # A group without members whose list holds one of the round's recommendations: left out.
+    memberless = {
+        g.id: await services.group_lists.recommendation_ids(g.id)
+        for g in groups
+        if g.id not in (6, 7)
+    }
+    extra = next(i for i in mine if any(i in listed for listed in memberless.values()))
+    first = next(i for i in mine if i != extra)
+    both = await one.open_round(BOSS, "Both", Scope(2, (extra, first, theirs[0]), "s", None))
+    await one.rate(MEMBER, both, extra, R)
+    await one.rate(MEMBER, both, first, G)
+    await one.rate(OTHER, both, theirs[0], G)
+    round_, rows = await one.results(BOSS, both, catalog)
+    assert await one.summary(round_, catalog, rows, groups) == Summary(
+        True,
+        (
+            (by_id[6], {**none, Overall.RED: 1, Overall.GREEN: 1}),
+            (by_id[7], {**none, Overall.GREEN: 1}),
+        ),
+    )
+    themes = tuple(summary_by_theme(catalog, rows))
+    totals = {**none, Overall.RED: 1, Overall.GREEN: 2}
+    assert themes
+    # One working group's results (no groups given): by theme.
+    assert await one.summary(round_, catalog, rows, None) == Summary(False, themes, totals)
+    # Only group 6 has the round's recommendations: by theme too.
+    alone = await one.open_round(BOSS, "Six", Scope(2, (first,), "s", None))
+    await one.rate(MEMBER, alone, first, G)
+    round_, rows = await one.results(BOSS, alone, catalog)
+    assert await one.summary(round_, catalog, rows, groups) == Summary(
+        False, tuple(summary_by_theme(catalog, rows)), {**none, Overall.GREEN: 1}
+    )
