@@ -183,7 +183,12 @@ async def running(
     app = build_application(settings, services, processor, limiter)
     bot: PollingBot = app.bot  # type: ignore[assignment]
     poller = Poller(
-        bot, app.update_queue, services.inbox, timeout=poll_timeout, first_delay=first_retry
+        bot,
+        app.update_queue,
+        services.inbox,
+        timeout=poll_timeout,
+        first_delay=first_retry,
+        lean_presses=handlers.LEAN_PRESSES,
     )
     sender = Sender(
         bot,

@@ -32,12 +32,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF = 60.0
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# In ASCII JSON, each surrogate escape (one after an even run of backslashes: a typed "\\ud800"
-# is no escape), read left to right: a pair (an emoji: nothing to mend), or a lone one (group 1).
-_SURROGATE_ESCAPE = re.compile(
-    r"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2}))"
-)
 
 
 class Stopped(Exception):
@@ -344,9 +338,13 @@ class Poller:
         *,
         timeout: int = 10,
         first_delay: float = 1.0,
+        lean_presses: frozenset[str] = frozenset(),
     ) -> None:
-        """Poll with `bot` into `queue` (the Application's), keeping updates in `inbox`."""
+        """Poll with `bot` into `queue` (the Application's), keeping updates in `inbox`.
+        `lean_presses`: the callback-data prefixes whose handlers read, of the pressed
+        message's keyboard, only whether it offers the pressed button (see `pressed_only`)."""
         self._bot = bot
+        self._lean = lean_presses
         self._queue = queue
         self._inbox = inbox
         self._timeout = timeout
@@ -443,8 +441,12 @@ class Poller:
         """Hand one update to the Application: `raw` is `body` already parsed (else read)."""
         try:
             raw = json.loads(body) if raw is None else raw
+            if self._lean:
+                pressed_only(raw, self._lean)
             # ASCII JSON writes every surrogate as an escape: only a lone one needs mending.
-            update = Update.de_json(valid_text(raw) if _has_lone_escape(body) else raw, self._bot)
+            update = Update.de_json(
+                valid_text(raw) if _lone_surrogate(raw, body) else raw, self._bot
+            )
         except Exception:
             log.warning("update %d could not be read; skipped", update_id)
             self.handled(update_id)
@@ -457,11 +459,42 @@ class Poller:
         self._queue.put_nowait(update)
 
 
-def _has_lone_escape(body: str) -> bool:
-    """Whether ASCII JSON `body` escapes a lone surrogate (only then are its strings walked)."""
+def pressed_only(raw: Any, prefixes: frozenset[str]) -> None:
+    """Cut the keyboard of a pressed message down to the pressed button, in place, when the
+    press's callback data starts with one of `prefixes` (a rating tap: PTB then parses one
+    button, not the whole card). A button the message does not offer stays not offered."""
+    query = raw.get("callback_query") if isinstance(raw, dict) else None
+    if not isinstance(query, dict):
+        return
+    data, message = query.get("data"), query.get("message")
+    if not isinstance(data, str) or not isinstance(message, dict):
+        return
+    if data.partition(":")[0] not in prefixes:
+        return
+    markup = message.get("reply_markup")
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list):
+        return
+    pressed = [
+        button
+        for row in rows
+        if isinstance(row, list)
+        for button in row
+        if isinstance(button, dict) and button.get("callback_data") == data
+    ]
+    message["reply_markup"] = {"inline_keyboard": [pressed[:1]] if pressed else []}
+
+
+def _lone_surrogate(raw: Any, body: str) -> bool:
+    """Whether the update `raw` (parsed from ASCII JSON `body`) holds a lone surrogate (only
+    then are its strings walked). Writing it as UTF-8 is the test: C code, not a scan."""
     if "\\ud" not in body and "\\uD" not in body:  # no surrogate escaped at all: most updates
         return False
-    return any(m.group(1) for m in _SURROGATE_ESCAPE.finditer(body))
+    try:
+        json.dumps(raw, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def valid_text(value: Any) -> Any:

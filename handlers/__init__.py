@@ -128,6 +128,11 @@ BUTTONS: tuple[Button[Any], ...] = (
     Button(cb.CurrentCycle, reports.on_current_cycle, _C),
 )
 
+# Presses whose handlers read, of the pressed message's keyboard, only whether it offers the
+# pressed button (the gate's check): rating taps. Their keyboard reaches PTB cut down to that
+# button (bot.delivery.pressed_only): a burst of taps does not parse every card's keyboard.
+LEAN_PRESSES = frozenset(cb.Vote.prefixes())
+
 
 def register(app: BotApplication) -> None:
     """Attach every handler. Order matters: the first matching handler in a group wins."""
@@ -233,4 +238,4 @@ async def _private_text_or_reply(update: Update, context: BotContext) -> None:
     await action_editor.on_private_text(update, context)
 
 
-__all__ = ["BUTTONS", "publish_commands", "register", "sync_menus"]
+__all__ = ["BUTTONS", "LEAN_PRESSES", "publish_commands", "register", "sync_menus"]

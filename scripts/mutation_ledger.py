@@ -13,6 +13,11 @@ shown as not judged.
                       the checkout has now; a function edited since its run is left out)
     pending [GLOB…]   today's mutants not judged yet, for `mutmut run $(… pending 'GLOB')`
     alive [GLOB…]     judged mutants left alive, to judge again after a new test
+    carry COMMIT FUNCTION…
+                      keep an earlier run's finding "every mutant killed or equivalent" for
+                      functions (`module function`, as in the ledger) whose code at COMMIT is
+                      today's code: letters `c`, shown apart in the score; judging the function
+                      again replaces them (`pending --carried` lists them)
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ LEDGER = ROOT / "scripts" / "mutation_ledger.json"
 KILLED = {1, 3, 37}  # a test failed, pytest's internal error, the type checker refused it
 TIMEOUT = {36, -24, 24}  # the mutant made the tests hang: killed, as mutmut counts it
 NO_TEST = {5, 33}
+
+
+CARRIED = "c"  # killed or equivalent in an earlier run whose per-mutant verdicts were lost
 
 
 def letter(code: int) -> str:
@@ -173,12 +181,19 @@ def matches(name: str, patterns: list[str]) -> bool:
 
 
 def pending(patterns: list[str]) -> int:
-    """Print today's mutants (matching the globs) that the ledger has no verdict for."""
+    """Print today's mutants (matching the globs) that the ledger has no verdict for; with
+    --carried, also those carried from an earlier run."""
+    carried = "--carried" in patterns
+    patterns = [p for p in patterns if p != "--carried"]
     ledger = load()
     for module, mutants in selected(patterns):
         for function, names in mutants.names.items():
             entry = ledger.get(f"{module} {function}")
-            if entry is None or entry.hash != mutants.hashes.get(function):
+            if (
+                entry is None
+                or entry.hash != mutants.hashes.get(function)
+                or (carried and CARRIED in entry.letters)
+            ):
                 print("\n".join(n for n in names if matches(n, patterns)))
     return 0
 
@@ -194,15 +209,49 @@ def alive(patterns: list[str]) -> int:
                     "\n".join(
                         n
                         for n, mark in zip(names, entry.letters, strict=True)
-                        if mark not in "kt" and matches(n, patterns)
+                        if mark not in "ktc" and matches(n, patterns)
                     )
                 )
     return 0
 
 
+def carry(argv: list[str]) -> int:
+    """Carry an earlier run's "all killed or equivalent" to functions unchanged since COMMIT."""
+    from mutmut.mutation.file_mutation import compute_function_hashes
+
+    commit, keys = argv[0], argv[1:]
+    ledger, by_module = load(), dict[str, list[str]]()
+    for key in keys:
+        module, function = key.split(" ", 1)
+        by_module.setdefault(module, []).append(function)
+    for module, functions in by_module.items():
+        git = shutil.which("git") or "git"
+        then = subprocess.run(  # noqa: S603 - git, on our own checkout
+            [git, "show", f"{commit}:{module}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        old, mutants = compute_function_hashes(then), generate(module)
+        for function in functions:
+            key, today = f"{module} {function}", mutants.hashes.get(function)
+            if today is None or old.get(function) != today:
+                print(f"not carried (changed since {commit}): {key}", file=sys.stderr)
+                continue
+            entry = ledger.get(key)
+            if entry is not None and entry.hash == today:
+                print(f"not carried (judged on today's code already): {key}", file=sys.stderr)
+                continue
+            ledger[key] = Entry(today, commit[:9], CARRIED * len(mutants.names[function]))
+            print(f"carried: {key} ({len(mutants.names[function])})", file=sys.stderr)
+    save(ledger)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Dispatch the command line."""
-    commands = {"record": lambda _: record(), "pending": pending, "alive": alive}
+    commands = {"record": lambda _: record(), "pending": pending, "alive": alive, "carry": carry}
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

@@ -11,10 +11,15 @@ raw (killed / tested) and without the equivalent mutants (killed / (tested - equ
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUS = {"s": "survived", "n": "no tests", "x": "other exit"}  # the ledger's letters
@@ -70,7 +75,7 @@ def main() -> int:
     the judged mutants left alive and not known to be equivalent (to judge them again after a
     new test: `mutmut run $(scripts/mutation_score.py --alive)`, then `mutation_ledger.py record`).
     """
-    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    import libcst
 
     sys.path.insert(0, str(ROOT / "scripts"))
     import mutation_ledger
@@ -81,8 +86,13 @@ def main() -> int:
     equivalent: list[tuple[str, str, str]] = []
     left: list[tuple[str, str, str]] = []
     commits: dict[str, set[str]] = {}
+    if "--alive" not in sys.argv:
+        print(
+            f"{'module':24} {'killed':>6} {'judged':>6} {'equiv.':>6}  {'raw':>7}  {'w/o equiv.':>10}"
+        )
     for module in mutation_ledger.modules():
         mutants = mutation_ledger.generate(module)
+        tree = libcst.parse_module(mutants.code)
         counts: Counter[str] = Counter()
         for function, names in mutants.names.items():
             entry = ledger.get(f"{module} {function}")
@@ -96,7 +106,14 @@ def main() -> int:
                     counts["killed"] += 1
                     counts["timeout"] += mark == "t"
                     continue
-                diff = get_diff_for_mutant(name, source=mutants.code, path=module)
+                diff = mutant_diff(tree, name, module)
+                if mark == "c":  # killed or equivalent in an earlier run, not judged again
+                    counts["carried"] += 1
+                    if why_equivalent(module, name, diff, known):
+                        counts["equivalent"] += 1
+                    else:
+                        counts["killed"] += 1
+                    continue
                 reason = why_equivalent(module, name, diff, known) if mark == "s" else None
                 if reason:
                     counts["equivalent"] += 1
@@ -123,12 +140,28 @@ def main() -> int:
     return 0
 
 
+def mutant_diff(tree: libcst.Module, name: str, path: str) -> str:
+    """The unified diff a mutant makes to its function, from the module mutmut generated."""
+    import libcst
+    from mutmut.mutation.diff_apply import read_mutant_function, read_original_function
+
+    functions = (read_original_function(tree, name), read_mutant_function(tree, name))
+    original, mutant = (libcst.Module([f]).code.strip() for f in functions)
+    return "\n".join(
+        difflib.unified_diff(
+            original.split("\n"), mutant.split("\n"), fromfile=path, tofile=path, lineterm=""
+        )
+    )
+
+
 def line(label: str, counts: Counter[str]) -> str:
     """One row of the table: counts, raw score, score without the equivalent mutants."""
     killed, tested, equivalent = counts["killed"], counts["tested"], counts["equivalent"]
     raw = f"{100 * killed / tested:6.1f} %" if tested else "      -"
     net = f"{100 * killed / (tested - equivalent):6.1f} %" if tested > equivalent else "      -"
     timeouts = f"  ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    if counts["carried"]:
+        timeouts += f"  ({counts['carried']} carried from an earlier run)"
     if counts["unchecked"]:
         timeouts += f"  [{counts['unchecked']} not judged yet]"
     return f"{label:24} {killed:6} {tested:6} {equivalent:6}  {raw}  {net:>10}{timeouts}"

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 
 import aiosqlite
 
@@ -110,43 +112,66 @@ SPACES = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_NAME = "CASE WHEN :named THEN nullif(o.short_name, '') END"  # the rating's organisation, shown
+_NAME = "k.label"  # the rating's organisation's name as shown (named), from `ranks`
 _SAID = (  # its colour and reason
     "(CASE r.colour WHEN 'red' THEN :red WHEN 'orange' THEN :orange WHEN 'green' THEN :green "
     "ELSE :unknown END || rtrim(' ' || r.reason, :spaces))"
 )
-# Each recommendation's reasons cell (g 0), and each working group's own for each one on its
-# list (as at the close): the entries ('ADHOC: 🔴 No law yet.', '🔴 No law yet.'; nothing when
-# neither a name nor a reason is shown) of the ratings it counts, by the name's place (:ranks,
-# named) or by organisation (an erased one's first when not named, last when named), then by
-# rating, joined by group_concat. SQLite before 3.44 has no ORDER BY inside an aggregate: each
-# cell is one aggregate without GROUP BY over a subquery with ORDER BY, which is not flattened
-# and hands its rows over in that order (no sorter between them, as a GROUP BY would put).
-_REASONS_CELLS = (
-    "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "  # noqa: S608 (constants only)
+# What each rating says in a reasons cell ('ADHOC: 🔴 No law yet.', '🔴 No law yet.'), of the
+# ratings that say something (a reason, or a name shown), from `ratings AS r` joined to its
+# organisation's place and name (k: one lookup).
+_ENTRY = (
+    f"CASE WHEN {_NAME} IS NULL THEN {_SAID} "
+    f"WHEN :label_first THEN :before || {_NAME} || :between || {_SAID} || :after "
+    f"ELSE :before || {_SAID} || :between || {_NAME} || :after END"
+)
+_NAMED = "LEFT JOIN ranks AS k ON k.org = r.organisation_id "
+_SAYS = f"(r.reason <> '' OR {_NAME} IS NOT NULL)"
+# By the name's place (:ranks, named) or by organisation (an erased one's first when not
+# named, last when named), then by rating.
+_ENTRY_ORDER = (
+    "CASE WHEN r.organisation_id IS NULL THEN :erased ELSE coalesce(k.n, 0) END, "
+    "r.organisation_id, r.id"
+)
+_CELLS_WITH = (
+    "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
     "WHERE round_id = :r AND working_group_id = 0)), "
-    "ranks(org, n) AS MATERIALIZED (SELECT CAST(key AS INTEGER), value FROM json_each(:ranks)), "
-    "wanted(g) AS (SELECT value FROM json_each(:wanted)), "
-    "listed(g, rec) AS (SELECT 0, recommendation_id FROM round_items WHERE round_id = :r "
-    "AND 0 IN wanted UNION ALL SELECT working_group_id, recommendation_id "
+    # Each organisation's place by name and its name when shown (none when not named).
+    "ranks(org, n, label) AS MATERIALIZED (SELECT CAST(key AS INTEGER), value, (SELECT "
+    "nullif(short_name, '') FROM organisations WHERE id = CAST(key AS INTEGER)) "
+    "FROM json_each(:ranks)), "
+    "wanted(g) AS (SELECT value FROM json_each(:wanted)) "
+)
+# Each recommendation's reasons cell (the whole coalition's): its entries joined by
+# group_concat. SQLite before 3.44 has no ORDER BY inside an aggregate: each cell is one
+# aggregate without GROUP BY over a subquery with ORDER BY, which is not flattened and hands its
+# rows over in that order (no sorter between them, as a GROUP BY would put).
+_REASONS_CELLS = (
+    f"{_CELLS_WITH}SELECT i.recommendation_id, (SELECT group_concat(entry, :sep) FROM ("  # noqa: S608 (constants only)
+    f"SELECT {_ENTRY} AS entry FROM ratings AS r {_NAMED}"
+    f"WHERE r.round_id = :r AND r.recommendation_id = i.recommendation_id AND {_SAYS} "
+    f"ORDER BY {_ENTRY_ORDER})) FROM round_items AS i WHERE i.round_id = :r AND 0 IN wanted"
+)
+# The wanted working groups' entries in one pass, in cell order (by group, recommendation,
+# then as above), for the cells to be joined as they come: the ratings each group counts (its
+# members' at the close, frozen_group_ratings, else today's), on its list (as at the close).
+_GROUP_ENTRIES = (
+    f"{_CELLS_WITH}, listed(g, rec) AS (SELECT working_group_id, recommendation_id "  # noqa: S608 (constants only)
     "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "
     "AND (SELECT yes FROM frozen) UNION ALL SELECT w.working_group_id, i.recommendation_id "
     "FROM round_items AS i JOIN working_group_recommendations AS w "
     "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
-    "WHERE i.round_id = :r AND w.working_group_id IN wanted AND NOT (SELECT yes FROM frozen)) "
-    "SELECT l.g, l.rec, (SELECT group_concat(entry, :sep) FROM ("
-    f"SELECT CASE WHEN {_NAME} IS NULL THEN {_SAID} "
-    f"WHEN :label_first THEN :before || {_NAME} || :between || {_SAID} || :after "
-    f"ELSE :before || {_SAID} || :between || {_NAME} || :after END AS entry "
-    "FROM ratings AS r LEFT JOIN organisations AS o ON o.id = r.organisation_id "
-    "LEFT JOIN ranks AS k ON k.org = r.organisation_id "
-    f"WHERE r.round_id = :r AND r.recommendation_id = l.rec AND (r.reason <> '' OR {_NAME} "
-    "IS NOT NULL) AND (l.g = 0 OR CASE WHEN (SELECT yes FROM frozen) THEN EXISTS (SELECT 1 "
-    "FROM frozen_group_ratings AS f WHERE f.rating_id = r.id AND f.working_group_id = l.g) "
-    "ELSE EXISTS (SELECT 1 FROM organisation_groups AS m WHERE m.organisation_id = "
-    "r.organisation_id AND m.working_group_id = l.g) END) "
-    "ORDER BY CASE WHEN r.organisation_id IS NULL THEN :erased ELSE coalesce(k.n, 0) END, "
-    "r.organisation_id, r.id)) FROM listed AS l"
+    "WHERE i.round_id = :r AND w.working_group_id IN wanted AND NOT (SELECT yes FROM frozen)), "
+    "counted(g, id) AS (SELECT working_group_id, rating_id FROM frozen_group_ratings "
+    "WHERE round_id = :r AND working_group_id IN (SELECT g FROM listed) "
+    "AND (SELECT yes FROM frozen) UNION ALL SELECT m.working_group_id, r.id "
+    "FROM organisation_groups AS m JOIN ratings AS r ON r.organisation_id = m.organisation_id "
+    "AND r.round_id = :r WHERE m.working_group_id IN (SELECT g FROM listed) "
+    "AND NOT (SELECT yes FROM frozen)) "
+    f"SELECT c.g, r.recommendation_id, {_ENTRY} FROM counted AS c "
+    f"JOIN ratings AS r ON r.id = c.id {_NAMED}WHERE {_SAYS} "
+    "AND (c.g, r.recommendation_id) IN (SELECT g, rec FROM listed) "
+    f"ORDER BY c.g, r.recommendation_id, {_ENTRY_ORDER}"
 )
 _AUDIENCE = (
     f"{_LISTED}, chosen(rec) AS (SELECT rec FROM items WHERE :rec IS NULL OR rec = :rec), "  # noqa: S608 (constants only)
@@ -694,7 +719,8 @@ class AssessmentRepository:
         """What was said about each recommendation of a round as its reasons cell, written by
         SQLite in `form`, for the `wanted` tables (0: the whole coalition's; a working group's
         id: its own, of the ratings it counts, as at the close), in the order `said` gives and
-        the domain sorts names in. No row per rating; read apart from the shared connection."""
+        the domain sorts names in: the coalition's one aggregate per recommendation, the groups'
+        from one ordered pass over the ratings they count. Read apart from the shared connection."""
 
         def read(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
             ranks: dict[int, int] = {}
@@ -715,9 +741,14 @@ class AssessmentRepository:
                 **{colour.value: colour.emoji for colour in Colour},
             }
             cells: dict[int, dict[int, str]] = {}
-            for group_id, rec_id, cell in conn.execute(_REASONS_CELLS, params):
+            for rec_id, cell in conn.execute(_REASONS_CELLS, params):
                 if cell is not None:  # None: nothing said
-                    cells.setdefault(group_id, {})[rec_id] = cell
+                    cells.setdefault(0, {})[rec_id] = cell
+            if any(wanted):
+                join = form.separator.join
+                entries = conn.execute(_GROUP_ENTRIES, params)
+                for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
+                    cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
             return cells
 
         return await self._db.read_apart(read)
@@ -933,11 +964,14 @@ class AssessmentRepository:
             # Counted before the join: the join then meets a few rows per recommendation.
             "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
             "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
+            # Only the groups with a list: the others' ratings are never shown.
             "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
-            "GROUP BY 1, 2, 3 UNION ALL SELECT m.working_group_id, r.recommendation_id, r.colour, "
+            "AND f.working_group_id IN (SELECT g FROM listed) GROUP BY 1, 2, 3 UNION ALL "
+            "SELECT m.working_group_id, r.recommendation_id, r.colour, "
             "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
             "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
-            "AND NOT (SELECT yes FROM frozen) GROUP BY 1, 2, 3) "
+            "AND NOT (SELECT yes FROM frozen) AND m.working_group_id IN (SELECT g FROM listed) "
+            "GROUP BY 1, 2, 3) "
             "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
             "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
             {"r": round_id},

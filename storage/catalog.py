@@ -30,6 +30,7 @@ from bot.domain.model import (
 from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.db import Database
+from storage.texts import DatabaseTexts
 
 _CHUNK = 2000  # recommendations read at a time into the catalog
 _SEP = "\x1f"  # unit separator: State names never contain it, unlike ',' or ';'
@@ -51,6 +52,15 @@ class CatalogRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
+        self._texts: DatabaseTexts | None = None
+
+    def _text_source(self) -> DatabaseTexts | None:
+        """Where a snapshot's texts are read when shown (None: a database with no file of
+        its own to open again; the snapshot then holds them)."""
+        if self._texts is None and self._db.path is not None:
+            self._texts = DatabaseTexts(self._db.path)
+            self._db.on_close.append(self._texts.close)
+        return self._texts
 
     async def revision(self) -> int:
         """The catalog revision: changes whenever anything the catalog shows changes."""
@@ -74,11 +84,14 @@ class CatalogRepository:
 
         Recommendations are read in display order (latest cycle first, then by number) a
         chunk at a time and stored compactly as they come (repeated States, themes, targets
-        and sources shared, English texts compressed), so the rows of 50,000 are never all
-        held, and the catalog keeps them as they are.
+        and sources shared), so the rows of 50,000 are never all held, and the catalog keeps
+        them as they are. Their texts are not read: the catalog reads them from the database
+        file when they are shown (`DatabaseTexts`).
         """
         conn = self._db.connection
-        recs = CompactRecommendations()
+        source = self._text_source()
+        recs = CompactRecommendations(texts=source)
+        held = source is None  # else only whether a Khmer text exists is read
         compact = _Compact()
         async with self._db.transaction():
             async with conn.execute(
@@ -89,13 +102,14 @@ class CatalogRepository:
                 last = (-1, -1)
                 while True:
                     async with conn.execute(
-                        "SELECT r.id, r.cycle, r.paragraph, r.item, r.text_en, "
+                        "SELECT r.id, r.cycle, r.paragraph, r.item, iif(?, r.text_en, ''), "
+                        "iif(?, t.text_km, iif(t.status IS NULL, NULL, '')), "
                         "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
-                        "r.source, t.text_km, t.status, t.translator FROM recommendations AS r "
+                        "r.source, t.status, t.translator FROM recommendations AS r "
                         "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
                         "WHERE r.cycle = ? AND (r.paragraph, r.item) > (?, ?) "
                         "ORDER BY r.paragraph, r.item LIMIT ?",
-                        (cycle, *last, _CHUNK),
+                        (held, held, cycle, *last, _CHUNK),
                     ) as cursor:
                         rows = list(await cursor.fetchall())
                     if not rows:
@@ -462,12 +476,12 @@ class _Compact:
             paragraph,
             item,
             text_en,
+            text_km,
             states,
             response,
             sdg,
             category,
             source,
-            text_km,
             status,
             translator,
         ) = row

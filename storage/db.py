@@ -232,6 +232,8 @@ class Database:
         self.on_staged: Callable[[], None] = lambda: None
         # The file, for reads on a connection of their own (`read_apart`); None: the shared one.
         self.path: Path | None = None
+        # Run when the database is closed (readers with connections of their own close them).
+        self.on_close: list[Callable[[], None]] = []
 
     @classmethod
     async def open(
@@ -273,7 +275,9 @@ class Database:
         return database
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and those of `on_close`)."""
+        for close in self.on_close:
+            close()
         await self.connection.close()
 
     async def read_apart(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -42,6 +42,12 @@ class TranslationRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
+        # Who may have a /translate prompt waiting (a superset: ids are added before their
+        # prompt is written, never removed): every rating tap in a group asks, and almost
+        # nobody has one, so most asks need no trip. Re-read (added to) when the database
+        # changed elsewhere (`version`): another process's prompts are seen too.
+        self._may_wait: set[int] = set()
+        self._may_wait_version = -1
 
     async def is_translator(self, user_id: int) -> bool:
         """Whether the person was appointed a translator."""
@@ -157,6 +163,7 @@ class TranslationRepository:
         self, user_id: int, recommendation_id: int, purpose: Purpose, expires: dt.datetime
     ) -> None:
         """Remember that this person's next message is this text."""
+        self._may_wait.add(user_id)
         async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO translation_prompts (user_id, recommendation_id, purpose, expires_at) "
@@ -168,6 +175,15 @@ class TranslationRepository:
 
     async def asked(self, user_id: int, now: dt.datetime) -> tuple[int, Purpose] | None:
         """What this person's next message is for, while it has not expired."""
+        version = self._db.connection.version
+        if version != self._may_wait_version:
+            async with self._db.connection.execute(
+                "SELECT user_id FROM translation_prompts"
+            ) as cursor:
+                self._may_wait.update(int(row[0]) for row in await cursor.fetchall())
+            self._may_wait_version = version
+        if user_id not in self._may_wait:
+            return None
         async with self._db.connection.execute(
             "SELECT recommendation_id, purpose FROM translation_prompts "
             "WHERE user_id = ? AND expires_at > ?",

@@ -23,6 +23,7 @@ MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300
 _KEPT_FILTERS = 4  # filter sets kept made (a cycle's is 2 MiB at 50,000)
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
+_READ_AT_ONCE = 1000  # texts the word index's build reads together
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -591,8 +592,8 @@ class _ById(Mapping[int, Recommendation]):
 
 
 class _Texts(Sequence[tuple[str, str]]):
-    """The (English, Khmer) texts of a catalog's recommendations, made one at a time as the
-    index reads them (no list of 50,000 pairs held at once)."""
+    """The (English, Khmer) texts of a catalog's recommendations, read a chunk at a time as
+    the index reads them (no list of 50,000 pairs held at once)."""
 
     def __init__(self, catalog: Catalog) -> None:
         """Read from this catalog."""
@@ -610,6 +611,11 @@ class _Texts(Sequence[tuple[str, str]]):
             return [self[i] for i in range(*index.indices(len(self)))]
         recs = self._catalog.recommendations
         return recs.english(index), recs.khmer_text(index)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        recs = self._catalog.recommendations
+        for start in range(0, len(recs), _READ_AT_ONCE):
+            yield from recs.texts_at(range(start, min(start + _READ_AT_ONCE, len(recs))))
 
 
 def _display_ordered(recommendations: Sequence[Recommendation]) -> CompactRecommendations:

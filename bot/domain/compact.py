@@ -1,5 +1,6 @@
-"""Recommendations held compactly: numbers in arrays, repeated values shared, English texts as
-zlib-compressed blocks; each Recommendation is made when it is read."""
+"""Recommendations held compactly: numbers in arrays, repeated values shared, texts read where
+they are kept (the database, through a TextSource) when a recommendation is read; each
+Recommendation is made when it is read."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar, overload
 
 from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
+from bot.domain.repositories import TextSource
 
-BLOCK = 64  # English texts compressed together (a card decodes its block: about 16 KB)
+BLOCK = 64  # English texts held in memory compressed together (a block is about 16 KB)
 _DECODED = 16  # blocks kept decoded, the most recently read
+_RECENT = 256  # texts read from the source kept, the most recently read (about 1 KB each)
+_CHUNK = 500  # texts asked of the source at a time when many are read
 _ITEMS = 10_000  # a number as one int: paragraph * _ITEMS + item (both at most 4 digits)
 _RESPONSES = tuple(Response)
 _STATUSES = tuple(TranslationStatus)
@@ -44,13 +48,62 @@ class _Shared(Generic[T]):
         self._codes = None
 
 
-class CompactRecommendations(Sequence[Recommendation]):
-    """A sequence of recommendations stored column by column; English texts compressed in
-    blocks of BLOCK (the last few decoded blocks kept), Khmer texts as they are (the search
-    index shares them). Texts may be replaced in place (a translation saved)."""
+class _HeldTexts:
+    """Texts held in memory, for recommendations that come from no database (a catalog made
+    from a list): English compressed in blocks of BLOCK, Khmer as it is."""
 
-    def __init__(self, recommendations: Iterable[Recommendation] = ()) -> None:
-        """Store these recommendations, in this order."""
+    def __init__(self) -> None:
+        """Nothing held yet."""
+        self._khmer: list[str | None] = []
+        self._lengths: array[int] = array("I")  # each English text's length in characters
+        self._blocks: list[bytes] = []
+        self._pending: list[str] = []  # the English texts of the block not yet full
+        self._decoded: OrderedDict[int, list[str]] = OrderedDict()
+
+    def append(self, text_en: str, khmer: str | None) -> None:
+        """Hold the next recommendation's texts."""
+        self._khmer.append(khmer)
+        self._lengths.append(len(text_en))
+        self._pending.append(text_en)
+        if len(self._pending) == BLOCK:
+            self._blocks.append(zlib.compress("".join(self._pending).encode(), 6))
+            self._pending = []
+
+    def get(self, i: int) -> tuple[str, str | None]:
+        """The i-th recommendation's English and Khmer texts (its block decoded if need be)."""
+        block, at = divmod(i, BLOCK)
+        if block == len(self._blocks):
+            return self._pending[at], self._khmer[i]
+        texts = self._decoded.get(block)
+        if texts is None:
+            texts = self._decode(block)
+            self._decoded[block] = texts
+            if len(self._decoded) > _DECODED:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(block)
+        return texts[at], self._khmer[i]
+
+    def _decode(self, block: int) -> list[str]:
+        joined = zlib.decompress(self._blocks[block]).decode()
+        texts = []
+        start = 0
+        for length in self._lengths[block * BLOCK : (block + 1) * BLOCK]:
+            texts.append(joined[start : start + length])
+            start += length
+        return texts
+
+
+class CompactRecommendations(Sequence[Recommendation]):
+    """A sequence of recommendations stored column by column. The texts are read from a
+    TextSource when a recommendation is read (the last few read are kept); without one they
+    are held in memory, compressed. Texts may be replaced in place (a translation saved)."""
+
+    def __init__(
+        self, recommendations: Iterable[Recommendation] = (), texts: TextSource | None = None
+    ) -> None:
+        """Store these recommendations, in this order; their texts are read from `texts`
+        (those of the recommendations given are then ignored), or held."""
         self._ids = array("q")
         self._cycles = array("i")
         self._numbers = array("i")
@@ -64,15 +117,13 @@ class CompactRecommendations(Sequence[Recommendation]):
         self._shared_themes: _Shared[tuple[int, ...]] = _Shared()
         self._shared_targets: _Shared[tuple[str, ...]] = _Shared()
         self._shared_strings: _Shared[str] = _Shared()
-        self._khmer: list[str | None] = []
         self._statuses = array("b")  # -1: no Khmer text
         self._translators: array[int] = array("I")
-        self._lengths: array[int] = array("I")  # each English text's length in characters
-        self._blocks: list[bytes] = []
-        self._pending: list[str] = []  # the English texts of the block not yet full
-        self._replaced: dict[int, str] = {}  # English texts replaced after their block was made
-        self._decoded: OrderedDict[int, list[str]] = OrderedDict()
-        self._lock = threading.Lock()  # read from the event loop and the indexing thread
+        self._source = texts
+        self._held = _HeldTexts() if texts is None else None
+        self._replaced: dict[int, tuple[str, str | None]] = {}  # texts replaced in place
+        self._recent: OrderedDict[int, tuple[str, str | None]] = OrderedDict()
+        self._lock = threading.Lock()  # read from the event loop and worker threads
         for rec in recommendations:
             self.append(rec)
 
@@ -89,22 +140,16 @@ class CompactRecommendations(Sequence[Recommendation]):
         self._themes.append(self._shared_themes.code(rec.theme_ids))
         self._targets.append(self._shared_targets.code(rec.sdg_targets))
         self._sources.append(self._shared_strings.code(rec.source))
-        self._set_khmer(len(self._khmer), rec.khmer)
-        self._lengths.append(len(rec.text_en))
-        self._pending.append(rec.text_en)
-        if len(self._pending) == BLOCK:
-            self._blocks.append(zlib.compress("".join(self._pending).encode(), 6))
-            self._pending = []
+        self._statuses.append(-1)
+        self._translators.append(0)
+        self._set_khmer(len(self._statuses) - 1, rec.khmer)
+        if self._held is not None:
+            self._held.append(rec.text_en, rec.khmer.text if rec.khmer else None)
 
     def _set_khmer(self, i: int, khmer: Translation | None) -> None:
-        if i == len(self._khmer):
-            self._khmer.append(None)
-            self._statuses.append(-1)
-            self._translators.append(0)
         if khmer is None:
-            self._khmer[i], self._statuses[i], self._translators[i] = None, -1, 0
+            self._statuses[i], self._translators[i] = -1, 0
         else:
-            self._khmer[i] = khmer.text
             self._statuses[i] = _STATUSES.index(khmer.status)
             self._translators[i] = self._shared_strings.code(khmer.translator)
 
@@ -114,11 +159,13 @@ class CompactRecommendations(Sequence[Recommendation]):
             shared.settle()
 
     def replace_texts(self, i: int, text_en: str, khmer: Translation | None) -> None:
-        """Replace one recommendation's English and Khmer texts."""
+        """Replace one recommendation's English and Khmer texts (this snapshot shows these
+        from now on, whatever the source says)."""
         if not 0 <= i < len(self):
             raise IndexError(i)
         with self._lock:
-            self._replaced[i] = text_en
+            self._replaced[i] = (text_en, khmer.text if khmer else None)
+            self._recent.pop(i, None)
         self._set_khmer(i, khmer)
 
     def __len__(self) -> int:
@@ -130,23 +177,26 @@ class CompactRecommendations(Sequence[Recommendation]):
     def __getitem__(self, index: slice) -> tuple[Recommendation, ...]: ...
     def __getitem__(self, index: int | slice) -> Recommendation | tuple[Recommendation, ...]:
         if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
+            positions = range(*index.indices(len(self)))
+            self._prefetch(positions)
+            return tuple(self[i] for i in positions)
         i = index + len(self) if index < 0 else index
         if not 0 <= i < len(self):
             raise IndexError(index)
         status = self._statuses[i]
-        khmer = self._khmer[i]
+        text_en, khmer = self._texts(i)
         category = self._categories[i]
         return Recommendation(
             id=self._ids[i],
             cycle=self._cycles[i],
             number=self.number(i),
-            text_en=self.english(i),
+            text_en=text_en,
             states_raw=self.states_raw(i),
             response=self.response(i),
             theme_ids=self.theme_ids(i),
+            # A text the source no longer has (deleted since this snapshot): none shown.
             khmer=None
-            if khmer is None
+            if khmer is None or status < 0
             else Translation(
                 khmer, _STATUSES[status], self._shared_strings.values[self._translators[i]]
             ),
@@ -184,7 +234,8 @@ class CompactRecommendations(Sequence[Recommendation]):
 
     def khmer_text(self, i: int) -> str:
         """The Khmer text of the i-th recommendation, or ''."""
-        return self._khmer[i] or ""
+        khmer = self._texts(i)[1]
+        return (khmer or "") if self._statuses[i] >= 0 else ""
 
     @property
     def cycles(self) -> array[int]:
@@ -202,29 +253,55 @@ class CompactRecommendations(Sequence[Recommendation]):
         return number.paragraph * _ITEMS + number.item
 
     def english(self, i: int) -> str:
-        """The English text of the i-th recommendation (its block decoded if need be)."""
-        with self._lock:
-            replaced = self._replaced.get(i)
-            if replaced is not None:
-                return replaced
-            block, at = divmod(i, BLOCK)
-            if block == len(self._blocks):
-                return self._pending[at]
-            texts = self._decoded.get(block)
-            if texts is None:
-                texts = self._decode(block)
-                self._decoded[block] = texts
-                if len(self._decoded) > _DECODED:
-                    self._decoded.popitem(last=False)
-            else:
-                self._decoded.move_to_end(block)
-            return texts[at]
+        """The English text of the i-th recommendation."""
+        return self._texts(i)[0]
 
-    def _decode(self, block: int) -> list[str]:
-        joined = zlib.decompress(self._blocks[block]).decode()
-        texts = []
-        start = 0
-        for length in self._lengths[block * BLOCK : (block + 1) * BLOCK]:
-            texts.append(joined[start : start + length])
-            start += length
-        return texts
+    def texts_at(self, positions: Sequence[int]) -> list[tuple[str, str]]:
+        """The (English, Khmer or '') texts of these recommendations, read together (the
+        word index reads every one this way; they are not kept)."""
+        found = self._read(positions, keep=False)
+        return [
+            (found[i][0], (found[i][1] or "") if self._statuses[i] >= 0 else "") for i in positions
+        ]
+
+    def _texts(self, i: int) -> tuple[str, str | None]:
+        """The i-th recommendation's English and Khmer texts."""
+        return self._read((i,), keep=True)[i]
+
+    def _prefetch(self, positions: Sequence[int]) -> None:
+        """Read these recommendations' texts together into those kept (a page of them)."""
+        if self._source is not None and len(positions) > 1:
+            self._read(positions[:_RECENT], keep=True)
+
+    def _read(self, positions: Sequence[int], *, keep: bool) -> dict[int, tuple[str, str | None]]:
+        """These recommendations' texts: replaced, held, kept or read from the source."""
+        found: dict[int, tuple[str, str | None]] = {}
+        wanted: list[int] = []
+        with self._lock:
+            for i in positions:
+                texts = self._replaced.get(i)
+                if texts is None and self._held is not None:
+                    texts = self._held.get(i)
+                if texts is None:
+                    texts = self._recent.get(i)
+                    if texts is not None:
+                        self._recent.move_to_end(i)
+                if texts is None:
+                    wanted.append(i)
+                else:
+                    found[i] = texts
+        if not wanted or self._source is None:
+            return found
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            stored = self._source.texts([self._ids[i] for i in chunk])
+            with self._lock:
+                for i in chunk:
+                    # Not in the source any more (deleted since this snapshot): no text.
+                    texts = found[i] = stored.get(self._ids[i], ("", None))
+                    if keep:
+                        self._recent[i] = texts
+                        self._recent.move_to_end(i)
+                        if len(self._recent) > _RECENT:
+                            self._recent.popitem(last=False)
+        return found

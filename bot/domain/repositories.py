@@ -31,6 +31,17 @@ from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.strategy import Action, ActionFields, StatusChange
 from bot.domain.timeframes import ReadTimeframe, Timeframe
 
+
+class TextSource(Protocol):
+    """The recommendations' texts where they are kept (the database), read when shown: the
+    catalog holds numbers, ids and codes, not texts. Synchronous: a primary-key read from
+    SQLite's page cache costs less than a hop to another thread (safe from any thread)."""
+
+    def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """Each id's English text and Khmer text (None: none); an id not stored is left out."""
+        ...
+
+
 # Called inside the redeem's transaction with the organisation's id and short name: it stages
 # what coordinators are told ("Dara joined ADHOC").
 JoinAnnounce = Callable[[int, str], None]

@@ -7,8 +7,10 @@ lets a Khmer query find English-only texts and an English query find Khmer trans
 
 from __future__ import annotations
 
+import codecs
 import math
 import operator
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
@@ -31,6 +33,8 @@ _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
 _REMEMBERED = 1024  # Khmer words (and apart English phrases) whose documents are kept
 _FEW = 1000  # fewer documents than this are put in a bitmask bit by bit
+_FOLDS = 16  # times the build moves the postings sure to end as bitmasks into them
+_FOLD_AT_LEAST = 1024  # documents between two such moves
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,7 @@ class SearchIndex:
         # normal) for the few a phrase is checked in; those updated here are kept normalised.
         self._documents = documents
         self._updated: dict[int, str] = {}
-        self._khmer: list[str] = []
+        self._khmer: list[bytes] = []  # the Khmer texts, normalised, a byte a letter (_pack)
         self._pieces: dict[str, Postings] = {}
         self._phrases: dict[str, Postings] = {}
         words: dict[str, array[int]] = defaultdict(lambda: array("i"))
@@ -257,9 +261,13 @@ class SearchIndex:
         for i, needed in enumerate(needs):
             by_word[min(needed)].append(i)
         found: list[array[int]] = [array("i") for _ in wanted]
+        total = len(documents)
+        fold_every = max(_FOLD_AT_LEAST, total // _FOLDS)
+        word_masks: dict[str, int] = {}
+        gram_masks: dict[str, int] = {}
         for english, khmer in documents:
             en, km = normalize(english), normalize(khmer)
-            self._khmer.append(km)
+            self._khmer.append(_pack(km))
             tokens = _tokens(en)
             doc = repeat(self.size)
             deque(map(array.append, map(words.__getitem__, tokens), doc), maxlen=0)
@@ -269,8 +277,11 @@ class SearchIndex:
                     if needs[i] <= tokens and wanted[i] in en:
                         found[i].append(self.size)
             self.size += 1
-        self._words: dict[str, Postings] = {t: self._compact(d) for t, d in words.items()}
-        self._bigrams: dict[str, Postings] = {g: self._compact(d) for g, d in bigrams.items()}
+            if self.size % fold_every == 0:
+                _fold(words, word_masks, total)
+                _fold(bigrams, gram_masks, total)
+        self._words = self._compacted(words, word_masks)
+        self._bigrams = self._compacted(bigrams, gram_masks)
         self._vocabulary = sorted(w for w in self._words if w.isascii())
         known = {normalize(t) for t in khmer_terms if t}
         for piece in sorted(known | {without_noun_prefix(t) for t in known}):
@@ -282,6 +293,18 @@ class SearchIndex:
         """A document's English text, normalised (read again: not kept)."""
         updated = self._updated.get(doc)
         return updated if updated is not None else normalize(self._documents[doc][0])
+
+    def _compacted(
+        self, built: dict[str, array[int]], masks: dict[str, int]
+    ) -> dict[str, Postings]:
+        """Built postings made compact (with those already folded into bitmasks), each array
+        let go as soon as it is replaced: the build never holds both forms of every entry."""
+        compact: dict[str, Postings] = {}
+        for key in list(built):
+            docs = built.pop(key)
+            folded = masks.pop(key, None)
+            compact[key] = self._compact(docs) if folded is None else folded | _span_mask(docs)
+        return compact
 
     def _compact(self, docs: array[int]) -> Postings:
         """The smaller form of these postings: the array, or a bitmask."""
@@ -295,11 +318,11 @@ class SearchIndex:
         if doc < self.size:
             for token in _tokens(self._english(doc)):
                 _place(self._words, token, doc, False)
-            for gram in _bigrams(self._khmer[doc]):
+            for gram in _bigrams(_unpack(self._khmer[doc])):
                 _place(self._bigrams, gram, doc, False)
-            self._khmer[doc] = km
+            self._khmer[doc] = _pack(km)
         else:
-            self._khmer.append(km)
+            self._khmer.append(_pack(km))
             self.size += 1
         self._updated[doc] = en
         tokens, grams = _tokens(en), _bigrams(km)
@@ -401,10 +424,13 @@ class SearchIndex:
         if found is None:
             postings = [self._bigrams.get(g, 0) for g in _piece_grams(piece)]
             smallest = min(postings, key=_count)
+            packed = _pack(piece)
             if isinstance(smallest, int):
-                found = self._holding(piece, _positions(self._intersection(postings)), self._khmer)
+                found = self._holding(
+                    packed, _positions(self._intersection(postings)), self._khmer
+                )
             else:  # few: a text holding the piece holds its bigrams, the text check says all
-                found = self._holding(piece, smallest, self._khmer)
+                found = self._holding(packed, smallest, self._khmer)
             self._remember(self._pieces, piece, found)
         return self._mask([found])
 
@@ -415,7 +441,9 @@ class SearchIndex:
             mask &= docs if isinstance(docs, int) else self._mask([docs])
         return mask
 
-    def _holding(self, piece: str, candidates: Iterable[int], texts: Sequence[str]) -> Postings:
+    def _holding(
+        self, piece: str | bytes, candidates: Iterable[int], texts: Sequence[str] | Sequence[bytes]
+    ) -> Postings:
         """Those of the candidates whose text holds `piece` (checked in C), compact."""
         docs = list(candidates)
         held = map(operator.contains, map(texts.__getitem__, docs), repeat(piece))
@@ -556,6 +584,63 @@ def _place(index: dict[str, Postings], key: str, doc: int, present: bool) -> Non
             docs.insert(at, doc)
         elif there and not present:
             del docs[at]
+
+
+# A Khmer text held a byte a letter (half the memory of a str of Khmer letters, and `in` is the
+# same test): printable ASCII as itself, U+1780-U+17FF as 0x80-0xFF, anything else (rare: the
+# Khmer symbols U+19E0-U+19FF, an accented letter, a control character) as 0x00 and six bytes
+# 0x01-0x10, one a hex digit of its code point. No other character is written with bytes below
+# 0x20, so a piece is found in a packed text exactly where it is in the text.
+_PACKED = "".join(chr(i) for i in range(128)) + "".join(chr(0x1780 + i) for i in range(128))
+_PACK = codecs.charmap_build("\ufffe" * 32 + _PACKED[32:])  # U+FFFE: not written as itself
+_ESCAPED = re.compile("\x00[\x01-\x10]{6}")
+_ESCAPE = "upr-khmer-packed"
+
+
+def _escape(error: UnicodeError) -> tuple[bytes, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = (
+        b"\x00" + bytes(1 + int(digit, 16) for digit in f"{ord(ch):06x}")
+        for ch in error.object[error.start : error.end]
+    )
+    return b"".join(escaped), error.end
+
+
+codecs.register_error(_ESCAPE, _escape)
+
+
+def _pack(text: str) -> bytes:
+    """A normalised text a byte a letter (see _PACKED)."""
+    return codecs.charmap_encode(text, _ESCAPE, _PACK)[0] if text else b""
+
+
+def _unpack(packed: bytes) -> str:
+    """The text `_pack` packed."""
+    text = codecs.charmap_decode(packed, "strict", _PACKED)[0]
+    if "\x00" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int("".join(f"{ord(c) - 1:x}" for c in m[0][1:]), 16)), text)
+
+
+def _fold(built: dict[str, array[int]], masks: dict[str, int], total: int) -> None:
+    """Move the documents of the entries sure to end as bitmasks (in one document of 32 of
+    `total` already) into their bitmasks, during the build: its arrays then stay small."""
+    for key, docs in built.items():
+        if docs and (key in masks or len(docs) * 32 >= total):
+            masks[key] = masks.get(key, 0) | _span_mask(docs)
+            del docs[:]
+
+
+def _span_mask(docs: array[int]) -> int:
+    """Documents in ascending order as a bitmask, built over their span only (in C)."""
+    if not docs:
+        return 0
+    first = docs[0]
+    digits = bytearray(b"0") * (docs[-1] - first + 1)
+    deque(map(digits.__setitem__, map(operator.sub, docs, repeat(first)), repeat(_ONE)), maxlen=0)
+    digits.reverse()  # the highest document first, as int() reads binary digits
+    return int(digits, 2) << first
 
 
 def _piece_grams(piece: str) -> set[str]:
