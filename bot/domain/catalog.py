@@ -8,7 +8,7 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
@@ -151,11 +151,18 @@ class Ranked(Sequence[Recommendation]):
     def __getitem__(self, index: slice) -> tuple[Recommendation, ...]: ...
     def __getitem__(self, index: int | slice) -> Recommendation | tuple[Recommendation, ...]:
         if isinstance(index, slice):
-            return tuple(self._pool[i] for i in self._positions[index])
+            return tuple(self._many(self._positions[index]))
         return self._pool[self._positions[index]]
 
     def __iter__(self) -> Iterator[Recommendation]:
-        return map(self._pool.__getitem__, self._positions)
+        return self._many(self._positions)
+
+    def _many(self, positions: Iterable[int]) -> Iterator[Recommendation]:
+        """The recommendations at these positions (their texts read together when the pool
+        reads them from the database)."""
+        if isinstance(self._pool, CompactRecommendations):
+            return self._pool.many(positions)
+        return map(self._pool.__getitem__, positions)
 
 
 @dataclass(frozen=True)

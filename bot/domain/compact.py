@@ -18,6 +18,7 @@ BLOCK = 64  # English texts held in memory compressed together (a block is about
 _DECODED = 16  # blocks kept decoded, the most recently read
 _RECENT = 256  # texts read from the source kept, the most recently read (about 1 KB each)
 _CHUNK = 500  # texts asked of the source at a time when many are read
+_KEPT_FROM_MANY = 50  # texts read together are kept when this few (a page), not a cycle's
 _ITEMS = 10_000  # a number as one int: paragraph * _ITEMS + item (both at most 4 digits)
 _RESPONSES = tuple(Response)
 _STATUSES = tuple(TranslationStatus)
@@ -177,14 +178,34 @@ class CompactRecommendations(Sequence[Recommendation]):
     def __getitem__(self, index: slice) -> tuple[Recommendation, ...]: ...
     def __getitem__(self, index: int | slice) -> Recommendation | tuple[Recommendation, ...]:
         if isinstance(index, slice):
-            positions = range(*index.indices(len(self)))
-            self._prefetch(positions)
-            return tuple(self[i] for i in positions)
+            return tuple(self.many(range(*index.indices(len(self)))))
         i = index + len(self) if index < 0 else index
         if not 0 <= i < len(self):
             raise IndexError(index)
+        return self._made(i, self._texts(i))
+
+    def many(self, positions: Iterable[int]) -> Iterator[Recommendation]:
+        """The recommendations at these positions, in this order, their texts read a chunk at
+        a time (a cycle's thousands, a page of results: not one read each)."""
+        chunk: list[int] = []
+        for i in positions:
+            chunk.append(i)
+            if len(chunk) == _CHUNK:
+                yield from self._made_all(chunk)
+                chunk = []
+        yield from self._made_all(chunk)
+
+    def _made_all(self, positions: Sequence[int]) -> Iterator[Recommendation]:
+        for i in positions:
+            if not 0 <= i < len(self):
+                raise IndexError(i)
+        found = self._read(positions, keep=len(positions) <= _KEPT_FROM_MANY)
+        return (self._made(i, found[i]) for i in positions)
+
+    def _made(self, i: int, texts: tuple[str, str | None]) -> Recommendation:
+        """The i-th recommendation, with these texts."""
         status = self._statuses[i]
-        text_en, khmer = self._texts(i)
+        text_en, khmer = texts
         category = self._categories[i]
         return Recommendation(
             id=self._ids[i],
@@ -206,7 +227,7 @@ class CompactRecommendations(Sequence[Recommendation]):
         )
 
     def __iter__(self) -> Iterator[Recommendation]:
-        return map(self.__getitem__, range(len(self)))
+        return self.many(range(len(self)))
 
     def id(self, i: int) -> int:
         """The id of the i-th recommendation."""
@@ -267,11 +288,6 @@ class CompactRecommendations(Sequence[Recommendation]):
     def _texts(self, i: int) -> tuple[str, str | None]:
         """The i-th recommendation's English and Khmer texts."""
         return self._read((i,), keep=True)[i]
-
-    def _prefetch(self, positions: Sequence[int]) -> None:
-        """Read these recommendations' texts together into those kept (a page of them)."""
-        if self._source is not None and len(positions) > 1:
-            self._read(positions[:_RECENT], keep=True)
 
     def _read(self, positions: Sequence[int], *, keep: bool) -> dict[int, tuple[str, str | None]]:
         """These recommendations' texts: replaced, held, kept or read from the source."""
