@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.assessment import Card
 from bot.domain.coalition import load_working_groups
 from bot.domain.membership import (
     AlreadyRepresents,
@@ -176,6 +177,25 @@ async def test_deactivation_makes_representatives_guests_until_reactivated(
         (BOSS, "deactivate", "ADHOC", ""),
         (BOSS, "activate", "ADHOC", ""),
     ]
+
+
+async def test_pausing_an_organisation_redraws_only_the_open_cards_it_counts_in(
+    repo: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    rounds, now = services.assessments.repository, clock.now()
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=now)
+    await repo.toggle_group(org_id, 6, actor=BOSS, now=now)
+    closed = await rounds.open_round("Old", 2, "c2", [5], None, actor=BOSS, now=now)
+    await rounds.set_open(closed, False, actor=BOSS, now=now)
+    current = await rounds.open_round("New", 2, "c2", [5], None, actor=BOSS, now=now)
+    cards = {10: (current, None), 11: (current, 6), 12: (current, 7), 13: (closed, None)}
+    for message_id, (round_id, group) in cards.items():
+        await rounds.add_card(Card(-5, message_id, round_id, 5, working_group_id=group))
+    assert await rounds.cards_to_redraw() == []
+    await repo.set_active(org_id, False, actor=BOSS, now=now)
+    # the open round's whole-cycle card and its own group's card; not another group's, nor
+    # a closed round's
+    assert sorted(c.message_id for c in await rounds.cards_to_redraw()) == [10, 11]
 
 
 async def test_a_working_group_is_joined_then_left(

@@ -23,7 +23,7 @@ from bot.domain.coalition import Coalition
 from bot.domain.i18n import Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.model import Recommendation
-from bot.domain.outbox import Content
+from bot.domain.outbox import Content, DeliveryStatus
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.rounds import (
     MAX_REASON,
@@ -51,6 +51,8 @@ from bot.domain.rounds import (
     Undo,
     compare_results,
     parse_scope,
+    reasons_cell,
+    reasons_form,
     scope_words,
     summary_by_theme,
 )
@@ -1728,3 +1730,52 @@ async def test_a_results_summary_has_a_row_per_working_group_with_members_and_a_
     assert await one.summary(round_, catalog, rows, groups) == Summary(
         False, tuple(summary_by_theme(catalog, rows)), {**none, Overall.GREEN: 1}
     )
+
+
+# 17d ------------------------------------------------------------------------------------------
+
+
+async def test_the_whole_coalitions_results_in_a_readers_form_carry_each_rows_reasons_cell(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item, quiet] = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, item, R)
+    await assessments.set_reason(MEMBER, round_id, item, "No titles")
+    await assessments.rate(OTHER, round_id, item, G)
+    form = reasons_form(EN)
+    expected = {True: ["adhoc: 🔴 No titles; CCHR: 🟢", ""], False: ["🔴 No titles", ""]}
+    for named, cells in expected.items():
+        _, plain = await assessments.results(BOSS, round_id, services.catalog, private=named)
+        _, written = await assessments.results(
+            BOSS, round_id, services.catalog, private=named, form=form
+        )
+        assert [r.recommendation.id for r in written] == [item, quiet]
+        assert [r.cell for r in written] == cells
+        assert [reasons_cell(EN, r) for r in plain] == cells
+
+
+async def test_a_new_question_stops_the_reason_waiting_unless_its_prompt_never_arrived(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    """stop_waiting: the reason asked for last no longer takes the next message, whether its
+    prompt is on its way or arrived (a reply to it still gives it); a prompt Telegram refused
+    never took it."""
+    round_id, [first, second, third] = await round_on(services, ("118.1", "118.2", "118.3"))
+    assert await assessments.stop_waiting(MEMBER) is False  # nothing waits
+
+    await assessments.ask_reason(MEMBER, round_id, first, Content("Why?"), "en")
+    assert await assessments.stop_waiting(MEMBER) is True  # on its way
+    assert await assessments.pending(MEMBER) is None
+
+    sent = await assessments.ask_reason(MEMBER, round_id, second, Content("Why?"), "en")
+    await services.outbox.store.mark_sent(sent, 700, clock.now())
+    assert await assessments.stop_waiting(MEMBER) is True
+    assert await assessments.pending(MEMBER) is None
+    assert await assessments.prompted(MEMBER, 700) == (round_id, second)  # a reply still does
+
+    refused = await assessments.ask_reason(MEMBER, round_id, third, Content("Why?"), "en")
+    await services.outbox.store.fail(refused, DeliveryStatus.BLOCKED, "blocked", clock.now())
+    assert await assessments.stop_waiting(MEMBER) is False
+    pending = await assessments.pending(MEMBER)
+    assert pending is not None
+    assert (pending.recommendation_id, pending.sent) == (third, False)

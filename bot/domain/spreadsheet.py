@@ -184,6 +184,9 @@ def _write_sheet(worksheet: Any, rows: Rows, fills: Mapping[str, str]) -> None:
         header = number == 0
         for value in row:
             if not isinstance(value, str):  # a count: a number, so SUM works
+                if not header:  # unstyled: as it is (a Cell would cost openpyxl an exception)
+                    cells.append(value)
+                    continue
                 cell = Cell(worksheet, 1, 1, value, style(header, False, False, None))
             else:
                 clean = cell_text(value) or None
