@@ -728,10 +728,9 @@ class AssessmentRepository:
                 ranks = name_ranks(conn.execute("SELECT id, short_name FROM organisations"))
             params = {
                 "r": round_id,
-                "named": int(named),
                 "wanted": json.dumps(list(wanted)),
-                "ranks": json.dumps(ranks),
-                "erased": len(ranks) if named else 0,
+                "ranks": json.dumps(ranks),  # none when not named: no name is shown
+                "erased": len(ranks),  # an erased organisation's place: last when named
                 "spaces": SPACES,
                 "sep": form.separator,
                 "before": form.before,
