@@ -19,6 +19,7 @@ from bot.domain.assessment import (
     RoundClosed,
     RoundDraft,
 )
+from bot.domain.membership import MembershipPaused, NotAllowed
 from bot.domain.outbox import Content, DeliveryStatus, Job, Outgoing
 from bot.domain.round_audience import AudienceRule, Share
 from bot.domain.round_guide import Guide, GuideStep
@@ -928,3 +929,20 @@ async def test_a_rating_asks_its_reason_in_its_own_write_and_wakes_the_outbox_fo
         "SELECT content FROM deliveries ORDER BY id"
     ) as cursor:
         assert [Content.from_json(row[0]).text for row in await cursor.fetchall()] == ["Why?"]
+
+
+async def test_a_rating_with_its_rater_is_refused_once_they_no_longer_represent_it_or_it_is_paused(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    mine, other = await orgs(members, clock, 2)
+    await members.create_invite(mine, "hash-mine", actor=BOSS, now=now, expires=now + hour)
+    await members.redeem_invite("hash-mine", 5, "Rep", "en", now)
+    round_id = await new_round(repo, clock, [7])
+    assert await repo.rate(round_id, 7, mine, R, now, rater=5) is True
+    with pytest.raises(NotAllowed):  # not this organisation's representative
+        await repo.rate(round_id, 7, other, R, now, rater=5)
+    await members.set_active(mine, False, actor=BOSS, now=now)
+    with pytest.raises(MembershipPaused):
+        await repo.rate(round_id, 7, mine, G, now, rater=5)
+    assert await repo.distribution(round_id, 7) == Distribution(red=1)  # neither was recorded
