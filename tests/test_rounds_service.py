@@ -1814,3 +1814,15 @@ async def test_one_working_groups_results_write_only_that_groups_reasons_cells(
     _, rows = await spied.results(BOSS, round_id, services.catalog, form=form)
     assert [row.cell for row in rows] == ["adhoc: 🔴 No law yet"]
     assert repository.asked == [[6], [0]]
+
+
+async def test_results_in_a_readers_form_carry_a_cell_for_each_row_when_nothing_was_said(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, items = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, items[0], R)  # a colour, no reason
+    for named in True, False:
+        _, rows = await assessments.results(
+            BOSS, round_id, services.catalog, private=named, form=reasons_form(EN)
+        )
+        assert [row.cell for row in rows] == (["adhoc: 🔴", ""] if named else ["", ""])
