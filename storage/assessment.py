@@ -889,8 +889,8 @@ class AssessmentRepository:
             "WHERE t.round_id = ? AND t.recommendation_id = ?",
             (group_id, round_id, recommendation_id),
         ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+            [(rated,)] = await cursor.fetchall()  # an aggregate: always one row
+        return int(rated)
 
     async def reminded_at(self, round_id: int) -> dt.datetime | None:
         """When a coordinator last reminded those behind in this round, if ever."""

@@ -30,7 +30,7 @@ from bot.domain.model import (
 from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.db import Database
-from storage.texts import DatabaseTexts
+from storage.texts import texts_of
 
 _CHUNK = 2000  # recommendations read at a time into the catalog
 _SEP = "\x1f"  # unit separator: State names never contain it, unlike ',' or ';'
@@ -52,15 +52,6 @@ class CatalogRepository:
     def __init__(self, database: Database) -> None:
         """Use an open database."""
         self._db = database
-        self._texts: DatabaseTexts | None = None
-
-    def _text_source(self) -> DatabaseTexts | None:
-        """Where a snapshot's texts are read when shown (None: a database with no file of
-        its own to open again; the snapshot then holds them)."""
-        if self._texts is None and self._db.path is not None:
-            self._texts = DatabaseTexts(self._db.path)
-            self._db.on_close.append(self._texts.close)
-        return self._texts
 
     async def revision(self) -> int:
         """The catalog revision: changes whenever anything the catalog shows changes."""
@@ -89,7 +80,7 @@ class CatalogRepository:
         file when they are shown (`DatabaseTexts`).
         """
         conn = self._db.connection
-        source = self._text_source()
+        source = texts_of(self._db)
         recs = CompactRecommendations(texts=source)
         held = source is None  # else only whether a Khmer text exists is read
         compact = _Compact()

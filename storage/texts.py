@@ -5,11 +5,28 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+from storage.db import Database
+
 _CACHE_KIB = 2048  # SQLite's page cache for these reads (the shared connection has its own)
 _BUSY_WAIT_MS = 2000  # a reader in WAL mode waits only while a crashed writer is recovered
+_READERS: weakref.WeakKeyDictionary[Database, DatabaseTexts] = weakref.WeakKeyDictionary()
+
+
+def texts_of(database: Database) -> DatabaseTexts | None:
+    """The one reader of a database's texts (every snapshot of it shares it; closed with the
+    database); None for a database with no file of its own to open again (a snapshot then
+    holds its texts)."""
+    if database.path is None:
+        return None
+    texts = _READERS.get(database)
+    if texts is None:
+        texts = _READERS[database] = DatabaseTexts(database.path)
+        database.on_close.append(texts.close)
+    return texts
 
 
 class DatabaseTexts:

@@ -878,3 +878,70 @@ async def test_only_a_queued_reason_prompt_wakes_the_outbox_sender(
     await repo.rate(round_id, 7, org, G, now, ask=ReasonAsk(5, now + hour, prompt))
     await repo.rate(round_id, 8, org, G, now, ask=ReasonAsk(5, now + hour))
     assert woken == [1]  # a changed rating asks nothing; without a prompt nothing is queued
+
+
+async def test_a_groups_rated_count_is_its_active_members_that_rated_that_recommendation(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    now = clock.now()
+    group, other_group = [g.id for g in await members.working_groups()][:2]
+    first, second, paused, elsewhere, outsider = await orgs(members, clock, 5)
+    for org in (first, second, paused, elsewhere):
+        await members.toggle_group(org, group, actor=BOSS, now=now)
+    round_id = await new_round(repo, clock, [1, 2])
+    other = await new_round(repo, clock, [1])
+    assert await repo.group_rated(round_id, 1, group) == 0
+    await repo.rate(round_id, 1, first, R, now)
+    await repo.rate(round_id, 1, second, G, now)
+    await repo.rate(round_id, 1, paused, G, now)
+    await repo.rate(round_id, 2, elsewhere, G, now)  # another recommendation
+    await repo.rate(round_id, 1, outsider, G, now)  # not a member
+    await repo.rate(other, 1, elsewhere, G, now)  # another round
+    await members.set_active(paused, False, actor=BOSS, now=now)
+    assert await repo.group_rated(round_id, 1, group) == 2
+    assert await repo.group_rated(round_id, 2, group) == 1
+    assert await repo.group_rated(other, 1, group) == 1
+    assert await repo.group_rated(round_id, 1, other_group) == 0
+
+
+async def test_a_card_redrawn_for_a_pause_before_any_rating_is_redrawn_for_the_first_rating(
+    repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
+) -> None:
+    paused, rater = await orgs(members, clock, 2)
+    round_id = await new_round(repo, clock, [5])
+    await repo.add_card(Card(-5, 10, round_id, 5))
+    await members.set_active(paused, False, actor=BOSS, now=clock.now())  # its total changed
+    [due] = await repo.cards_to_redraw()
+    assert (due.message_id, due.history_id) == (10, 0)  # no rating drawn yet
+    await repo.mark_drawn(due)
+    assert await repo.cards_to_redraw() == []
+    await repo.rate(round_id, 5, rater, G, clock.now())  # the first rating: history id 1
+    [again] = await repo.cards_to_redraw()
+    assert (again.message_id, again.history_id) == (10, 1)
+
+
+async def test_a_rating_asks_its_reason_in_its_own_write_and_wakes_the_outbox_for_a_prompt(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    grouped, private = await orgs(members, clock, 2)
+    round_id = await new_round(repo, clock, [7])
+    woken: list[bool] = []
+    services.database.on_staged = lambda: woken.append(True)
+    prompt = Outgoing(5, Content("Why?"), Job.PROMPT)
+    ask = ReasonAsk(5, now + hour, prompt, now + hour, (-100, None))
+    assert await repo.rate(round_id, 7, grouped, R, now, ask=ask) is True
+    assert woken == [True]  # the prompt is queued: the outbox wakes
+    assert await repo.pending(5, now) == PendingReason(round_id, 7, False, None)
+    assert await repo.rate(round_id, 7, grouped, G, now, ask=ask) is False  # a change
+    assert await repo.rate(round_id, 7, grouped, G, now, ask=ask) is False  # a double tap
+    assert await repo.rate(round_id, 7, private, G, now) is True  # nothing asked
+    assert woken == [True]  # one prompt, for the new rating only
+    in_private = ReasonAsk(6, now + hour)  # no prompt: the next plain message is the reason
+    assert await repo.rate(round_id, 7, private, OR, now, ask=in_private) is False
+    assert await repo.pending(6, now) == PendingReason(round_id, 7, False, True)
+    assert woken == [True]
+    async with services.database.connection.execute(
+        "SELECT content FROM deliveries ORDER BY id"
+    ) as cursor:
+        assert [Content.from_json(row[0]).text for row in await cursor.fetchall()] == ["Why?"]

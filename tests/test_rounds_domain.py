@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.assessment import ReasonsForm
 from bot.domain.catalog import Catalog
+from bot.domain.i18n import Localizer
 from bot.domain.model import Response, Theme
-from bot.domain.rounds import BadScope, parse_scope
+from bot.domain.rounds import BadScope, parse_scope, reasons_form
 from bot.services import Services
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
@@ -206,3 +209,38 @@ def test_quoted_words_and_several_full_theme_names_are_read(services: Services) 
     assert set(named.recommendation_ids) == ids(catalog, 2, slug="land") | ids(
         catalog, 2, slug="children"
     )
+
+
+# 17d ------------------------------------------------------------------------------------------
+
+
+class _Words(gettext.NullTranslations):
+    """A reader's language whose translations are given by hand."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        super().__init__()
+        self.words = words
+
+    def gettext(self, message: str) -> str:
+        return self.words.get(message, message)
+
+
+def test_a_reasons_cell_is_written_as_the_reader_labels_a_name_and_what_it_said() -> None:
+    """The form the database writes a reasons cell in is the reader's "label: value", whichever
+    comes first; a translation without both places falls back to "label: value"."""
+    forms = {
+        "{label}: {value}": ReasonsForm(" · ", "", ": ", "", True),
+        "«{value}» — {label}.": ReasonsForm(" · ", "«", "» — ", ".", False),
+        "[{label}] {value}!": ReasonsForm(" · ", "[", "] ", "!", True),
+        "{label}": ReasonsForm(" · ", "", ": ", "", True),  # broken: no value
+        "{value}": ReasonsForm(" · ", "", ": ", "", True),  # broken: no label
+    }
+    for template, expected in forms.items():
+        l10n = Localizer("xx", _Words({"{label}: {value}": template, "; ": " · "}))
+        form = reasons_form(l10n)
+        assert form == expected, template
+        name, said = ("ADHOC", "🔴 No law yet.")
+        first, second = (name, said) if form.label_first else (said, name)
+        written = form.before + first + form.between + second + form.after
+        if template.count("{") == 2:
+            assert written == l10n.labelled(name, said)

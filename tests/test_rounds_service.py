@@ -10,12 +10,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.assessment import Colour, Distribution, Overall, PromptOrigin, RoundDraft
+from bot.domain.assessment import (
+    Colour,
+    Distribution,
+    Overall,
+    PromptOrigin,
+    Round,
+    RoundDraft,
+    Said,
+)
 from bot.domain.coalition import Coalition
 from bot.domain.i18n import Translations
 from bot.domain.membership import NotAllowed
 from bot.domain.model import Recommendation
-from bot.domain.outbox import Content
+from bot.domain.outbox import Content, DeliveryStatus
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.rounds import (
     MAX_REASON,
@@ -37,12 +45,16 @@ from bot.domain.rounds import (
     RoundChoice,
     RoundLine,
     Scope,
+    Summary,
     Tap,
     Tapped,
     Undo,
     compare_results,
     parse_scope,
+    reasons_cell,
+    reasons_form,
     scope_words,
+    summary_by_theme,
 )
 from bot.services import Services
 from storage.assessment import AssessmentRepository
@@ -1550,3 +1562,220 @@ async def test_a_reason_typed_after_its_round_closed_is_refused_once_then_search
     )
     paused = await assessments.tap(MEMBER, later, other, G, in_group=True)
     assert paused == Tap(Tapped.PAUSED)
+
+
+async def test_a_plain_message_is_the_reason_for_half_an_hour_after_the_prompt_was_queued(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    round_id, items = await round_on(services, ("118.1", "118.2"))
+    adhoc = next(
+        o.id for o in await assessments.coalition.organisations(BOSS) if o.short_name == "adhoc"
+    )
+    for item, minutes, given in ((items[0], 29, True), (items[1], 31, False)):
+        await assessments.rate(MEMBER, round_id, item, R)
+        delivery = await assessments.ask_reason(MEMBER, round_id, item, Content("Why?"), "en")
+        await services.outbox.store.mark_sent(delivery, 600 + minutes, clock.now())
+        clock.advance(minutes=minutes)
+        said = await assessments.reason_from_message(MEMBER, "No law yet")
+        assert said is not None
+        assert said.result is (Reasoned.SAVED if given else Reasoned.LOOKUP)
+        assert (await assessments.own(round_id, adhoc))[item].reason == (
+            "No law yet" if given else ""
+        )
+        # A reply to the prompt still gives it, for a day.
+        assert await assessments.prompted(MEMBER, 600 + minutes) == (round_id, item)
+
+
+class ReopenedMeanwhile(AssessmentRepository):
+    """The repository, with a round reopened just after the open rounds were read."""
+
+    reopen: tuple[int, dt.datetime] | None = None
+
+    async def rounds(self) -> list[Round]:
+        found = await super().rounds()
+        if self.reopen is not None:
+            await self.set_open(self.reopen[0], True, actor=BOSS, now=self.reopen[1])
+            self.reopen = None
+        return found
+
+
+async def test_a_round_reopened_past_its_date_while_due_rounds_are_read_closes_untold(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    raced = ReopenedMeanwhile(services.database)
+    dated = Assessments(
+        raced, assessments.coalition, services.group_lists, clock, 3, notices=assessments.notices
+    )
+    due = clock.now() + dt.timedelta(hours=1)
+    told = await dated.open_round(BOSS, "Told", Scope(2, (rec(services, "118.1"),), "s", due))
+    late = await dated.open_round(BOSS, "Late", Scope(2, (rec(services, "118.2"),), "s", due))
+    assert await dated.set_open(BOSS, late, False)
+    clock.advance(hours=1)
+    raced.reopen = (
+        late,
+        clock.now(),
+    )  # past its date, reopened by a coordinator as the rounds are read
+    await dated.close_due()
+    assert [(r.id, r.open) for r in await dated.rounds()] == [(late, False), (told, False)]
+    assert [chat for chat, _ in await outbox(services, f"round:{told}:closed")] == [
+        BOSS,
+        MEMBER,
+        SECOND,
+        OTHER,
+    ]
+    assert await outbox(services, f"round:{late}:closed") == []  # its notices were not composed
+
+
+class Unsaid(AssessmentRepository):
+    """The repository, refusing to read what was said (every rating, or the reasons cells)."""
+
+    async def said(self, *args: object, **kwargs: object) -> list[Said]:
+        raise AssertionError("what was said is read")
+
+    async def reasons_cells(self, *args: object, **kwargs: object) -> dict[int, dict[int, str]]:
+        raise AssertionError("what was said is read")
+
+
+async def test_a_comparison_reads_the_colours_only_never_what_was_said(
+    services: Services, assessments: Assessments
+) -> None:
+    """Comparing two rounds of a thousand ratings each must not read every reason."""
+    unsaid = Assessments(
+        Unsaid(services.database),
+        assessments.coalition,
+        services.group_lists,
+        assessments.clock,
+        1,
+    )
+    rounds = []
+    for colour in R, G:
+        round_id, items = await round_on(services, ("118.1", "118.2"))
+        await assessments.rate(MEMBER, round_id, items[0], colour)
+        await assessments.set_reason(MEMBER, round_id, items[0], "No law yet")
+        assert await assessments.set_open(BOSS, round_id, False)
+        rounds.append(round_id)
+    compared = await unsaid.comparison(BOSS, rounds[0], rounds[1], services.catalog)
+    assert [(c[1], c[2], c[3]) for c in compared.changes] == [(Overall.RED, Overall.GREEN, 1)]
+    assert (compared.stayed, compared.unrated) == (0, 1)
+
+
+async def test_whom_a_round_concerns_is_read_from_its_own_recommendations(
+    services: Services, assessments: Assessments
+) -> None:
+    """A whole cycle concerns organisations in no working group too, before it is opened (the
+    preview) and after (the panel); a preview reads its own recommendations, not round 1's."""
+    coalition = assessments.coalition
+    orgs = {o.short_name: o.id for o in await coalition.organisations(BOSS)}
+    await coalition.toggle_group(BOSS, orgs["adhoc"], 6)  # CCHR in no working group
+    whole = await assessments.open(BOSS, "c2 : Whole cycle", services.catalog, PHNOM_PENH)
+    assert whole.round_id == 1  # the first round: a preview must not read its items
+    listed = await services.group_lists.recommendation_ids(6)
+    one = min(i for i in await assessments.items(whole.round_id) if i in listed)
+    number = services.catalog.by_id[one].number
+    part = await assessments.open(
+        BOSS, f"c2 {number} : Part", services.catalog, PHNOM_PENH, preview=True
+    )
+    assert (part.result, part.organisations) == (Opening.PREVIEW, 1)  # group 6's adhoc only
+    again = await assessments.open(
+        BOSS, "c2 : Whole again", services.catalog, PHNOM_PENH, preview=True
+    )
+    assert (again.result, again.organisations) == (Opening.PREVIEW, 2)
+    panel = await assessments.panel(BOSS, whole.round_id)
+    assert panel is not None
+    assert [name for name, _, _ in panel.organisations] == ["adhoc", "CCHR"]
+
+
+async def test_a_results_summary_has_a_row_per_working_group_with_members_and_a_list(
+    services: Services, assessments: Assessments
+) -> None:
+    """Each working group's own colours (its list, its members' ratings) when two or more
+    groups have both; else, or for one group's results, the themes with every colour's total."""
+    mine, theirs, _ = await apart(services)  # adhoc in group 6, CCHR in group 7
+    one = Assessments(
+        assessments.repository, assessments.coalition, services.group_lists, assessments.clock, 1
+    )
+    groups = await assessments.coalition.working_groups()
+    by_id = {g.id: g for g in groups}
+    catalog = services.catalog
+    none = dict.fromkeys(Overall, 0)
+    # A group without members whose list holds one of the round's recommendations: left out.
+    memberless = {
+        g.id: await services.group_lists.recommendation_ids(g.id)
+        for g in groups
+        if g.id not in (6, 7)
+    }
+    extra = next(i for i in mine if any(i in listed for listed in memberless.values()))
+    first = next(i for i in mine if i != extra)
+    both = await one.open_round(BOSS, "Both", Scope(2, (extra, first, theirs[0]), "s", None))
+    await one.rate(MEMBER, both, extra, R)
+    await one.rate(MEMBER, both, first, G)
+    await one.rate(OTHER, both, theirs[0], G)
+    round_, rows = await one.results(BOSS, both, catalog)
+    assert await one.summary(round_, catalog, rows, groups) == Summary(
+        True,
+        (
+            (by_id[6], {**none, Overall.RED: 1, Overall.GREEN: 1}),
+            (by_id[7], {**none, Overall.GREEN: 1}),
+        ),
+    )
+    themes = tuple(summary_by_theme(catalog, rows))
+    totals = {**none, Overall.RED: 1, Overall.GREEN: 2}
+    assert themes
+    # One working group's results (no groups given): by theme.
+    assert await one.summary(round_, catalog, rows, None) == Summary(False, themes, totals)
+    # Only group 6 has the round's recommendations: by theme too.
+    alone = await one.open_round(BOSS, "Six", Scope(2, (first,), "s", None))
+    await one.rate(MEMBER, alone, first, G)
+    round_, rows = await one.results(BOSS, alone, catalog)
+    assert await one.summary(round_, catalog, rows, groups) == Summary(
+        False, tuple(summary_by_theme(catalog, rows)), {**none, Overall.GREEN: 1}
+    )
+
+
+# 17d ------------------------------------------------------------------------------------------
+
+
+async def test_the_whole_coalitions_results_in_a_readers_form_carry_each_rows_reasons_cell(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item, quiet] = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, item, R)
+    await assessments.set_reason(MEMBER, round_id, item, "No titles")
+    await assessments.rate(OTHER, round_id, item, G)
+    form = reasons_form(EN)
+    expected = {True: ["adhoc: 🔴 No titles; CCHR: 🟢", ""], False: ["🔴 No titles", ""]}
+    for named, cells in expected.items():
+        _, plain = await assessments.results(BOSS, round_id, services.catalog, private=named)
+        _, written = await assessments.results(
+            BOSS, round_id, services.catalog, private=named, form=form
+        )
+        assert [r.recommendation.id for r in written] == [item, quiet]
+        assert [r.cell for r in written] == cells
+        assert [reasons_cell(EN, r) for r in plain] == cells
+
+
+async def test_a_new_question_stops_the_reason_waiting_unless_its_prompt_never_arrived(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    """stop_waiting: the reason asked for last no longer takes the next message, whether its
+    prompt is on its way or arrived (a reply to it still gives it); a prompt Telegram refused
+    never took it."""
+    round_id, [first, second, third] = await round_on(services, ("118.1", "118.2", "118.3"))
+    assert await assessments.stop_waiting(MEMBER) is False  # nothing waits
+
+    await assessments.ask_reason(MEMBER, round_id, first, Content("Why?"), "en")
+    assert await assessments.stop_waiting(MEMBER) is True  # on its way
+    assert await assessments.pending(MEMBER) is None
+
+    sent = await assessments.ask_reason(MEMBER, round_id, second, Content("Why?"), "en")
+    await services.outbox.store.mark_sent(sent, 700, clock.now())
+    assert await assessments.stop_waiting(MEMBER) is True
+    assert await assessments.pending(MEMBER) is None
+    assert await assessments.prompted(MEMBER, 700) == (round_id, second)  # a reply still does
+
+    refused = await assessments.ask_reason(MEMBER, round_id, third, Content("Why?"), "en")
+    await services.outbox.store.fail(refused, DeliveryStatus.BLOCKED, "blocked", clock.now())
+    assert await assessments.stop_waiting(MEMBER) is False
+    pending = await assessments.pending(MEMBER)
+    assert pending is not None
+    assert (pending.recommendation_id, pending.sent) == (third, False)
