@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -1779,3 +1781,95 @@ async def test_a_new_question_stops_the_reason_waiting_unless_its_prompt_never_a
     pending = await assessments.pending(MEMBER)
     assert pending is not None
     assert (pending.recommendation_id, pending.sent) == (third, False)
+
+
+async def test_a_first_group_tap_queues_its_reason_prompt_once_a_minute_with_the_rating(
+    services: Services, assessments: Assessments, clock: FakeClock
+) -> None:
+    """A first rating from a group card queues its reason prompt in the same write: to the
+    person, in their language, under the rating's reference; a reply to it gives the reason for
+    a day, the next plain message for half an hour once it arrived; the group is told if
+    Telegram refuses it. One prompt a minute per person."""
+    round_id, [first, second, third] = await round_on(services, ("118.1", "118.2", "118.3"))
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+
+    def ask(short: str) -> Content:
+        return Content(f"{short}: why?")
+
+    async def tap(item: int) -> Tap:
+        return await assessments.tap(
+            SECOND, round_id, item, R, in_group=True, prompt=ask, language="km", origin=(-100, 4)
+        )
+
+    tapped = await tap(first)
+    assert (tapped.result, tapped.organisation, tapped.organisation_id, tapped.ask_reason) == (
+        Tapped.RECORDED,
+        "adhoc",
+        adhoc,
+        True,
+    )
+    reference = f"prompt:{round_id}:{first}"
+    assert await outbox(services, reference) == [(SECOND, "adhoc: why?")]
+    async with services.database.connection.execute(
+        "SELECT id, language FROM deliveries WHERE reference = ?", (reference,)
+    ) as cursor:
+        [(delivery, language)] = [tuple(row) for row in await cursor.fetchall()]
+    assert language == "km"
+
+    clock.advance(seconds=59)
+    later = await tap(second)  # within the minute: recorded, no prompt
+    assert (later.result, later.ask_reason) == (Tapped.RECORDED, False)
+    assert await outbox(services, f"prompt:{round_id}:{second}") == []
+
+    await services.outbox.store.mark_sent(delivery, 900, clock.now())
+    pending = await assessments.pending(SECOND)
+    assert pending is not None
+    assert (pending.recommendation_id, pending.sent) == (first, True)
+    clock.advance(minutes=30)
+    assert await assessments.pending(SECOND) is None  # the next message: no longer
+    clock.advance(hours=23, minutes=29)
+    assert await assessments.prompted(SECOND, 900) == (round_id, first)  # a reply: for a day
+    clock.advance(minutes=1)
+    assert await assessments.prompted(SECOND, 900) is None
+
+    refused = await tap(third)  # a minute later: prompted again; refused, the group is told
+    assert refused.ask_reason is True
+    async with services.database.connection.execute(
+        "SELECT id FROM deliveries WHERE reference = ?", (f"prompt:{round_id}:{third}",)
+    ) as cursor:
+        [(hinted,)] = [tuple(row) for row in await cursor.fetchall()]
+    assert await assessments.hint_private_chat(hinted, lambda *_: Content("open a chat")) is True
+    assert await outbox(services, f"hint:{round_id}:{SECOND}") == [(-100, "open a chat")]
+
+
+class PausedMeanwhile(AssessmentRepository):
+    """The repository, with the rater's organisation paused just before each rating is
+    written (after the service checked the person)."""
+
+    pause: Callable[[], Awaitable[None]] | None = None
+
+    async def rate(self, *args: Any, **kwargs: Any) -> bool:
+        if self.pause is not None:
+            await self.pause()
+        return await super().rate(*args, **kwargs)
+
+
+async def test_a_pause_committed_just_before_a_tap_is_written_wins_over_it(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, [item] = await round_on(services, ("118.1",))
+    orgs = await assessments.coalition.organisations(BOSS)
+    adhoc = next(o.id for o in orgs if o.short_name == "adhoc")
+    repository = PausedMeanwhile(services.database)
+    raced = Assessments(
+        repository, assessments.coalition, services.group_lists, assessments.clock, 3
+    )
+
+    async def pause() -> None:
+        await assessments.coalition.set_active(BOSS, adhoc, False)
+
+    repository.pause = pause
+    tapped = await raced.tap(MEMBER, round_id, item, R, in_group=False)
+    assert tapped.result is Tapped.PAUSED
+    assert await assessments.own(round_id, adhoc) == {}
