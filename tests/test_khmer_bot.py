@@ -140,10 +140,10 @@ async def test_working_groups_are_named_in_khmer_or_english(
         assert "«ដីធ្លី និងធនធានធម្មជាតិ»" in summary.text, command
         await tg.next_call("sendMessage", chat_id=member["id"])  # the table
     unknown = await tg.reply_to(member, "/results ១ ដីស្រែ")
-    assert unknown.text.startswith("ខ្ញុំមិនស្គាល់ក្រុម «ដីស្រែ» ទេ។ ក្រុមទាំងអស់គឺ៖ women (")
+    assert unknown.text.startswith("ខ្ញុំមិនស្គាល់ក្រុមការងារ «ដីស្រែ» ទេ។ ក្រុមការងារទាំងអស់គឺ៖ women (")
     assert "land (ដីធ្លី និងធនធានធម្មជាតិ)" in unknown.text
     unknown = await tg.reply_to(member, "/compare ១ ២ សុខភាព")  # two groups' names start so
-    assert unknown.text.startswith("ខ្ញុំមិនស្គាល់ក្រុម «សុខភាព» ទេ។")
+    assert unknown.text.startswith("ខ្ញុំមិនស្គាល់ក្រុមការងារ «សុខភាព» ទេ។")
 
 
 async def test_khmer_wording_of_rounds_results_refusals_and_help(

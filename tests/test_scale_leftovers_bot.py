@@ -170,7 +170,7 @@ async def test_start_offers_the_newest_open_rounds_and_a_way_to_the_others(
     assert "Rate now: 101. R101" in str(listing.params["reply_markup"])
     # In Khmer too.
     khmer = await tg.reply_to({**member, "language_code": "km"}, "/start")
-    assert "និងវគ្គវាយតម្លៃកំពុងបើក ៩៨ ទៀត៖ សូមមើល /rounds។" in khmer.text
+    assert "ក្រៅពីនេះ មានវគ្គវាយតម្លៃ ៩៨ ទៀតដែលកំពុងបើក៖ សូមមើល /rounds។" in khmer.text
     # A coordinator: the three newest rounds' panels, then [Rounds].
     checklist = await tg.reply_to(COORDINATOR, "/start")
     assert "101 open rounds:" in checklist.text
