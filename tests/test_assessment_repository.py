@@ -864,6 +864,23 @@ async def test_what_was_said_names_every_working_group_a_rating_counts_in(
     assert [s.groups for s in await repo.said(round_id, True, with_groups=False)] == [(), ()]
 
 
+async def test_only_a_queued_reason_prompt_wakes_the_outbox_sender(
+    repo: AssessmentRepository, members: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    woken: list[int] = []
+    services.database.on_staged = lambda: woken.append(1)
+    [org] = await orgs(members, clock, 1)
+    round_id = await new_round(repo, clock, [7, 8])
+    now, hour = clock.now(), dt.timedelta(hours=1)
+    prompt = Outgoing(5, Content("Why?", force_reply="Reason"), Job.PROMPT)
+    await repo.rate(round_id, 7, org, R, now, ask=ReasonAsk(5, now + hour, prompt))
+    assert await repo.prompt_unsent(5, now)
+    assert woken == [1]  # a new rating's prompt is sent at once
+    await repo.rate(round_id, 7, org, G, now, ask=ReasonAsk(5, now + hour, prompt))
+    await repo.rate(round_id, 8, org, G, now, ask=ReasonAsk(5, now + hour))
+    assert woken == [1]  # a changed rating asks nothing; without a prompt nothing is queued
+
+
 async def test_a_groups_rated_count_is_its_active_members_that_rated_that_recommendation(
     repo: AssessmentRepository, members: MembershipRepository, clock: FakeClock
 ) -> None:

@@ -378,3 +378,22 @@ async def test_erasing_an_organisation_withdraws_the_notice_naming_it_and_its_re
     assert [d.content.text for d in told] == [
         "Sokha joined CCHR. Which working groups is CCHR in?"
     ]
+
+
+async def test_groups_come_twenty_a_page_the_page_clamped_into_range(
+    coalition: Coalition,
+) -> None:
+    shipped = await coalition.working_groups()
+    extra = [(f"extra{n}", f"Extra {n}", f"Extra {n}", []) for n in range(25 - len(shipped))]
+    await coalition.repository.sync_working_groups(
+        [(g.slug, g.name_en, g.name_km, []) for g in shipped] + extra
+    )
+    groups = await coalition.working_groups()
+    assert len(groups) == 25
+    first = await coalition.group_links(BOSS)  # the first page, twenty a page
+    assert (first.page, first.pages) == (0, 2)
+    assert [link.group for link in first.links] == groups[:20]
+    second = await coalition.group_links(BOSS, 1)
+    assert (second.page, [link.group for link in second.links]) == (1, groups[20:])
+    assert (await coalition.group_links(BOSS, 9)).page == 1  # past the last: the last
+    assert (await coalition.group_links(BOSS, -1)).page == 0

@@ -198,6 +198,27 @@ async def test_pausing_an_organisation_redraws_only_the_open_cards_it_counts_in(
     assert sorted(c.message_id for c in await rounds.cards_to_redraw()) == [10, 11]
 
 
+async def test_a_group_gaining_or_losing_an_organisation_redraws_its_open_cards(
+    repo: MembershipRepository, services: Services, clock: FakeClock
+) -> None:
+    rounds, now = services.assessments.repository, clock.now()
+    org_id = await repo.add_organisation("ADHOC", "Adhoc", actor=BOSS, now=now)
+    closed = await rounds.open_round("Old", 2, "c2", [5], None, actor=BOSS, now=now)
+    await rounds.set_open(closed, False, actor=BOSS, now=now)
+    current = await rounds.open_round("New", 2, "c2", [5], None, actor=BOSS, now=now)
+    cards = {10: (current, None), 11: (current, 6), 12: (current, 7), 13: (closed, 6)}
+    for message_id, (round_id, group) in cards.items():
+        await rounds.add_card(Card(-5, message_id, round_id, 5, working_group_id=group))
+    for _ in ("joins", "leaves"):
+        await repo.toggle_group(org_id, 6, actor=BOSS, now=now)
+        # the open round's card of that group and the coalition's; not another group's, nor
+        # a closed round's
+        due = await rounds.cards_to_redraw()
+        assert sorted(c.message_id for c in due) == [10, 11]
+        for card in due:
+            await rounds.mark_drawn(card)
+
+
 async def test_a_working_group_is_joined_then_left(
     repo: MembershipRepository, clock: FakeClock
 ) -> None:

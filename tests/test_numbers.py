@@ -9,6 +9,7 @@ from bot.domain.numbers import (
     NumberRange,
     cycle_after_numbers,
     parse_numbers,
+    without_numbers,
 )
 from bot.services import Services
 
@@ -104,3 +105,8 @@ def test_khmer_cycle_words_filter_a_word_search(services: Services) -> None:
     for text in ("ជុំទី១ ដីធ្លី", "UPR ជុំ ១ ដីធ្លី", "វដ្តទី១ ដីធ្លី", "ដីធ្លី cycle 1", "c1 ដីធ្លី"):
         request = services.catalog.parse_search(text)
         assert (request.cycle, request.text.removeprefix("upr ")) == (1, "ដីធ្លី"), text
+
+
+def test_without_numbers_blanks_each_number_and_range_and_keeps_the_rest() -> None:
+    assert without_numbers("118.6, land 119.2-4 c2") == " , land   c2"
+    assert without_numbers("ដីធ្លី 118.6 to 9") == "ដីធ្លី  "
