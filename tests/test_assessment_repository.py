@@ -963,3 +963,16 @@ async def test_a_rating_with_its_rater_is_refused_once_they_no_longer_represent_
     with pytest.raises(MembershipPaused):
         await repo.rate(round_id, 7, mine, G, now, rater=5)
     assert await repo.distribution(round_id, 7) == Distribution(red=1)  # neither was recorded
+
+
+async def test_a_deleted_rounds_id_is_never_given_to_a_new_round(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    first = await new_round(repo, clock, [1], "First")
+    newest = await new_round(repo, clock, [1], "Opened by mistake")
+    assert await repo.delete_round(newest, actor=BOSS, now=clock.now()) is True
+    again = await new_round(repo, clock, [1], "Opened again")
+    assert again == newest + 1  # above every id a round has had, the deleted one's too
+    assert await repo.delete_round(again, actor=BOSS, now=clock.now()) is True
+    assert await repo.delete_round(first, actor=BOSS, now=clock.now()) is True
+    assert await new_round(repo, clock, [1], "Later") == again + 1
