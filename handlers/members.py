@@ -394,6 +394,8 @@ async def on_org_active(press: Press[OrgActive], context: BotContext) -> None:
     """Deactivate or reactivate an organisation, then show its panel."""
     user_id, org_id = press.user.id, press.data.org
     await context.services.coalition.set_active(user_id, org_id, press.data.active)
+    for person in (await context.services.coalition.organisation(user_id, org_id)).representatives:
+        await sync_menus(context.bot, context.services, person.user_id)  # /rate comes or goes
     await _show(press, await _org_panel(press.l10n, context, user_id, org_id))
 
 
@@ -419,6 +421,7 @@ async def on_remove_rep(press: Press[OrgRemoveRep], context: BotContext) -> None
     """Remove a representative, then show the organisation's panel."""
     user_id, org_id = press.user.id, press.data.org
     await context.services.coalition.remove_representative(user_id, org_id, press.data.user)
+    await sync_menus(context.bot, context.services, press.data.user)  # a guest's menu at once
     await _show(press, await _org_panel(press.l10n, context, user_id, org_id))
 
 

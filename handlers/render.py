@@ -59,9 +59,25 @@ def response_label(l10n: Localizer, response: Response) -> str:
     return f"{RESPONSE_ICONS[response]} {labels[response]}"
 
 
-def group_names(l10n: Localizer, groups: Sequence[WorkingGroup]) -> str:
-    """'land (Land and natural resources), …': each working group's short name and name."""
-    return ", ".join(f"{g.slug} ({g.name(l10n.language)})" for g in groups) or "—"
+GROUPS_NAMED = 20  # working groups an answer names before "and N more" (a message's limit)
+
+
+def group_names(l10n: Localizer, groups: Sequence[WorkingGroup], limit: int | None = None) -> str:
+    """'land (Land and natural resources), …': each working group's short name and name; with
+    a limit, the first ones and how many more (/help names them all)."""
+    return names_cut(l10n, [f"{g.slug} ({g.name(l10n.language)})" for g in groups], limit)
+
+
+def names_cut(l10n: Localizer, names: Sequence[str], limit: int | None) -> str:
+    """'a, b, c', or with more than `limit` names the first ones and 'and N more'."""
+    if limit is None or len(names) <= limit:
+        return ", ".join(names) or "—"
+    more = len(names) - limit
+    return l10n.ngettext(
+        "{names} and {count} more working group (all in /help)",
+        "{names} and {count} more working groups (all in /help)",
+        more,
+    ).format(names=", ".join(names[:limit]), count=l10n.number(more))
 
 
 def cycle_name(l10n: Localizer, cycle: int) -> str:

@@ -102,7 +102,7 @@ async def _group_or_say(
 def _unknown_group(l10n: Localizer, groups: list[WorkingGroup], words: str) -> str:
     return l10n.gettext("I don't know the group «{name}». The groups are: {groups}.").format(
         name=words,
-        groups=render.group_names(l10n, groups),
+        groups=render.group_names(l10n, groups, render.GROUPS_NAMED),
     )
 
 
@@ -563,7 +563,9 @@ async def _unknown_word(l10n: Localizer, context: BotContext, words: Words, unkn
     return l10n.gettext(
         "«{word}» is neither a file format nor a working group. Formats: {formats}. Working "
         "groups: {groups}."
-    ).format(word=word, formats=formats, groups=render.group_names(l10n, groups))
+    ).format(
+        word=word, formats=formats, groups=render.group_names(l10n, groups, render.GROUPS_NAMED)
+    )
 
 
 @answering_not_allowed

@@ -31,7 +31,7 @@ from handlers.callbacks import (
 from handlers.commands import N_, commands_for, sync_menus
 from handlers.common import BotContext, not_allowed, reader, thread_of
 from handlers.lookup import edit
-from handlers.render import closing, escape, group_names, split_messages
+from handlers.render import GROUPS_NAMED, closing, escape, group_names, names_cut, split_messages
 from handlers.round_cards import not_linked, rate_link_shaped
 
 LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
@@ -502,7 +502,7 @@ def _checklist(l10n: Localizer, context: BotContext, checklist: Checklist) -> tu
         ),
     ]
     if checklist.unlinked:
-        names = ", ".join(g.name(l10n.language) for g in checklist.unlinked)
+        names = names_cut(l10n, [g.name(l10n.language) for g in checklist.unlinked], GROUPS_NAMED)
         lines.append(
             "  "
             + escape(

@@ -252,9 +252,10 @@ async def _insert_round(
     now: dt.datetime,
 ) -> int:
     """Write an open round, its recommendations and the audit row; the round's id."""
-    cursor = await db.execute(
-        "INSERT INTO rounds (name, cycle, scope, closes_at, status, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+    cursor = await db.execute(  # an id above every round's ever, deleted ones' too
+        "INSERT INTO rounds (id, name, cycle, scope, closes_at, status, created_by, created_at) "
+        "VALUES ((SELECT MAX(id) + 1 FROM (SELECT MAX(id) AS id FROM rounds "
+        "UNION ALL SELECT MAX(id) FROM retired_rounds)), ?, ?, ?, ?, 'open', ?, ?)",
         (name, cycle, scope, closes_at.isoformat() if closes_at else None, actor, now.isoformat()),
     )
     round_id = int(cursor.lastrowid or 0)

@@ -749,4 +749,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX frozen_group_ratings_rating ON frozen_group_ratings (rating_id, working_group_id)
     """,
+    # 35: the ids of deleted rounds, so that a new round never gets one (a card of the deleted
+    # round would rate in it): a new round's id is above every id a round has ever had.
+    """
+    CREATE TABLE retired_rounds (id INTEGER PRIMARY KEY);
+    CREATE TRIGGER rounds_retired AFTER DELETE ON rounds BEGIN
+        INSERT OR IGNORE INTO retired_rounds (id) VALUES (old.id);
+    END
+    """,
 )

@@ -167,3 +167,27 @@ async def test_a_members_start_names_the_newest_three_of_many_new_results(
     welcome = await tg.reply_to(member, "/start")
     assert len(buttons(welcome)) == 3
     assert "📊 និងលទ្ធផលថ្មី ១១៧ ទៀត៖ សូមមើល /rounds។" in welcome.text
+
+
+async def test_answers_that_name_the_working_groups_name_twenty_and_count_the_rest(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """At a hundred groups these answers passed Telegram's 4,096 characters and went unsent."""
+    services: Services = bot.bot_data["services"]
+    await hundred_groups(services)
+    total = len(await services.coalition.working_groups())
+    more = f"and {total - 20} more working groups (all in /help)"
+    misspelt = await tg.reply_to(COORDINATOR, "/export 1 lnad")
+    assert "«lnad» is neither a file format nor a working group" in misspelt.text
+    assert more in misspelt.text
+    assert misspelt.text.count(" (") == 21
+    unknown = await tg.reply_to(COORDINATOR, "/results 1 lnad")
+    assert unknown.text.startswith("I don't know the group «lnad».")
+    assert more in unknown.text
+    welcome = await tg.reply_to(COORDINATOR, "/start")  # no group chat linked yet
+    assert "Not yet: " in welcome.text
+    assert more in welcome.text
+    await services.set_language(COORDINATOR_ID, "km")
+    khmer = await tg.reply_to(COORDINATOR, "/export 1 lnad")
+    khmer_count = str(total - 20).translate(str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩"))
+    assert f"និងក្រុមការងារ {khmer_count} ទៀត (មានទាំងអស់នៅក្នុង /help)" in khmer.text

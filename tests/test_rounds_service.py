@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from bot.domain.assessment import (
     Distribution,
     Overall,
     PromptOrigin,
+    ReasonsForm,
     Round,
     RoundDraft,
     Said,
@@ -1781,6 +1782,51 @@ async def test_a_new_question_stops_the_reason_waiting_unless_its_prompt_never_a
     pending = await assessments.pending(MEMBER)
     assert pending is not None
     assert (pending.recommendation_id, pending.sent) == (third, False)
+
+
+class CellsAsked(AssessmentRepository):
+    """The repository, noting which tables' reasons cells are asked for."""
+
+    asked: list[list[int]]
+
+    async def reasons_cells(
+        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
+    ) -> dict[int, dict[int, str]]:
+        self.asked.append(list(wanted))
+        return await super().reasons_cells(round_id, form, named, wanted)
+
+
+async def test_one_working_groups_results_write_only_that_groups_reasons_cells(
+    services: Services, assessments: Assessments
+) -> None:
+    """The whole coalition's cells (every rating of the round) are not written for nothing."""
+    repository = CellsAsked(services.database)
+    repository.asked = []
+    spied = Assessments(
+        repository, assessments.coalition, services.group_lists, assessments.clock, 3
+    )
+    mine, _, _ = await apart(services)
+    round_id = await spied.open_round(BOSS, "R", Scope(2, (mine[0],), "s", None))
+    await spied.rate(MEMBER, round_id, mine[0], R)
+    await spied.set_reason(MEMBER, round_id, mine[0], "No law yet")
+    form = reasons_form(EN)
+    _, rows = await spied.results(BOSS, round_id, services.catalog, group_id=6, form=form)
+    assert [row.cell for row in rows] == ["adhoc: 🔴 No law yet"]
+    _, rows = await spied.results(BOSS, round_id, services.catalog, form=form)
+    assert [row.cell for row in rows] == ["adhoc: 🔴 No law yet"]
+    assert repository.asked == [[6], [0]]
+
+
+async def test_results_in_a_readers_form_carry_a_cell_for_each_row_when_nothing_was_said(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, items = await round_on(services, ("118.1", "118.2"))
+    await assessments.rate(MEMBER, round_id, items[0], R)  # a colour, no reason
+    for named in True, False:
+        _, rows = await assessments.results(
+            BOSS, round_id, services.catalog, private=named, form=reasons_form(EN)
+        )
+        assert [row.cell for row in rows] == (["adhoc: 🔴", ""] if named else ["", ""])
 
 
 async def test_a_first_group_tap_queues_its_reason_prompt_once_a_minute_with_the_rating(

@@ -182,3 +182,33 @@ async def test_start_offers_the_newest_open_rounds_and_a_way_to_the_others(
         "Open panel: «R099»",
         "Rounds",
     ]
+
+
+async def test_pausing_an_organisation_or_removing_a_representative_changes_their_menu_at_once(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    """Not a minute later, when the job runs: /rate leaves the menu of whoever may not rate."""
+    reps = await coalition_with(bot, 2)
+    assert bot.job_queue is not None
+    [job] = bot.job_queue.get_jobs_by_name("menus")
+    await job.run(bot)
+    assert "rate" in tg.menu(reps[0])
+    assert "rate" in tg.menu(reps[1])
+    listing = await tg.reply_to(COORDINATOR, "/orgs")
+    await press(tg, listing, button(listing, "ORG0 (1)"), COORDINATOR)
+    panel = await edited(tg, listing)
+    await press(tg, panel, button(panel, "Deactivate"), COORDINATOR)
+    panel = await edited(tg, panel)
+    assert "rate" not in tg.menu(reps[0])
+    await press(tg, panel, button(panel, "Reactivate"), COORDINATOR)
+    await edited(tg, panel)
+    assert "rate" in tg.menu(reps[0])
+    listing = await tg.reply_to(COORDINATOR, "/orgs")
+    await press(tg, listing, button(listing, "ORG1 (1)"), COORDINATOR)
+    panel = await edited(tg, listing)
+    await press(tg, panel, button(panel, "Remove a representative"), COORDINATOR)
+    reps_panel = await edited(tg, panel)
+    await press(tg, reps_panel, button(reps_panel, labels(reps_panel)[0]), COORDINATOR)
+    await edited(tg, reps_panel)
+    assert "rate" not in tg.menu(reps[1])
+    assert "rate" in tg.menu(reps[0])
