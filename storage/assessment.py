@@ -468,6 +468,8 @@ class AssessmentRepository:
             )
             if not cursor.rowcount or row is None:
                 return False
+            # Its id is never given again: a card of this round must not rate in another.
+            await db.execute("INSERT INTO retired_rounds (id) VALUES (?)", (round_id,))
             await audit.record(
                 db, now, actor, AuditAction.DELETE_ROUND, None, f"{round_id}: {row[0]}"
             )

@@ -752,9 +752,6 @@ MIGRATIONS: tuple[str, ...] = (
     # 35: the ids of deleted rounds, so that a new round never gets one (a card of the deleted
     # round would rate in it): a new round's id is above every id a round has ever had.
     """
-    CREATE TABLE retired_rounds (id INTEGER PRIMARY KEY);
-    CREATE TRIGGER rounds_retired AFTER DELETE ON rounds BEGIN
-        INSERT OR IGNORE INTO retired_rounds (id) VALUES (old.id);
-    END
+    CREATE TABLE retired_rounds (id INTEGER PRIMARY KEY)
     """,
 )

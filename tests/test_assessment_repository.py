@@ -945,3 +945,16 @@ async def test_a_rating_asks_its_reason_in_its_own_write_and_wakes_the_outbox_fo
         "SELECT content FROM deliveries ORDER BY id"
     ) as cursor:
         assert [Content.from_json(row[0]).text for row in await cursor.fetchall()] == ["Why?"]
+
+
+async def test_a_deleted_rounds_id_is_never_given_to_a_new_round(
+    repo: AssessmentRepository, clock: FakeClock
+) -> None:
+    first = await new_round(repo, clock, [1], "First")
+    newest = await new_round(repo, clock, [1], "Opened by mistake")
+    assert await repo.delete_round(newest, actor=BOSS, now=clock.now()) is True
+    again = await new_round(repo, clock, [1], "Opened again")
+    assert again == newest + 1  # above every id a round has had, the deleted one's too
+    assert await repo.delete_round(again, actor=BOSS, now=clock.now()) is True
+    assert await repo.delete_round(first, actor=BOSS, now=clock.now()) is True
+    assert await new_round(repo, clock, [1], "Later") == again + 1
