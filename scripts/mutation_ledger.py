@@ -194,7 +194,9 @@ def pending(patterns: list[str]) -> int:
                 or entry.hash != mutants.hashes.get(function)
                 or (carried and CARRIED in entry.letters)
             ):
-                print("\n".join(n for n in names if matches(n, patterns)))
+                found = [n for n in names if matches(n, patterns)]
+                if found:
+                    print("\n".join(found))
     return 0
 
 
@@ -205,13 +207,13 @@ def alive(patterns: list[str]) -> int:
         for function, names in mutants.names.items():
             entry = ledger.get(f"{module} {function}")
             if entry is not None and entry.hash == mutants.hashes.get(function):
-                print(
-                    "\n".join(
-                        n
-                        for n, mark in zip(names, entry.letters, strict=True)
-                        if mark not in "ktc" and matches(n, patterns)
-                    )
-                )
+                found = [
+                    n
+                    for n, mark in zip(names, entry.letters, strict=True)
+                    if mark not in "ktc" and matches(n, patterns)
+                ]
+                if found:
+                    print("\n".join(found))
     return 0
 
 
