@@ -209,7 +209,8 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     if tap.result not in (Tapped.RECORDED, Tapped.CHANGED):
         await query.answer(_refusal(l10n, tap.result), show_alert=True)
         return
-    if tap.ask_reason and waits:  # before anything else: the outbox may send the prompt now
+    shadowed = tap.ask_reason and waits
+    if shadowed:  # before anything else: the outbox may send the prompt now
         await context.services.translating.shadow(user.id)
     org, org_id = tap.organisation, tap.organisation_id
     await query.answer(
@@ -219,7 +220,7 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
         return
     # What follows uses the organisation the tap was recorded for: a pause or removal a
     # moment later does not turn it into an error.
-    if in_group and tap.result is Tapped.CHANGED and not (tap.ask_reason and waits):
+    if in_group and tap.result is Tapped.CHANGED and not shadowed:
         await _recolour_prompt(context, l10n, user.id, round_id, rec_id, (org_id, org))
     # In private the card shows the rating and the reason is asked for at once (⏭ Next).
     rec = context.services.catalog.by_id.get(rec_id)

@@ -79,11 +79,16 @@ LAND = "Land and natural resources"
 PENDING = "organisations have rated (colours shown when the results are published)"
 
 
-async def _groups_of(tg: FakeTelegram, short: str) -> StoredMessage:
-    """/orgs, the organisation, then its working groups: the coordinator's toggles."""
+async def _panel_of(tg: FakeTelegram, short: str) -> StoredMessage:
+    """/orgs, then the organisation (one representative): its panel."""
     listing = await tg.reply_to(COORDINATOR, "/orgs")
     await press(tg, listing, button(listing, f"{short} (1)"), COORDINATOR)
-    panel = await edited(tg, listing)
+    return await edited(tg, listing)
+
+
+async def _groups_of(tg: FakeTelegram, short: str) -> StoredMessage:
+    """/orgs, the organisation, then its working groups: the coordinator's toggles."""
+    panel = await _panel_of(tg, short)
     await press(tg, panel, button(panel, "Working groups"), COORDINATOR)
     return await edited(tg, panel)
 
@@ -194,18 +199,14 @@ async def test_pausing_an_organisation_or_removing_a_representative_changes_thei
     await job.run(bot)
     assert "rate" in tg.menu(reps[0])
     assert "rate" in tg.menu(reps[1])
-    listing = await tg.reply_to(COORDINATOR, "/orgs")
-    await press(tg, listing, button(listing, "ORG0 (1)"), COORDINATOR)
-    panel = await edited(tg, listing)
+    panel = await _panel_of(tg, "ORG0")
     await press(tg, panel, button(panel, "Deactivate"), COORDINATOR)
     panel = await edited(tg, panel)
     assert "rate" not in tg.menu(reps[0])
     await press(tg, panel, button(panel, "Reactivate"), COORDINATOR)
     await edited(tg, panel)
     assert "rate" in tg.menu(reps[0])
-    listing = await tg.reply_to(COORDINATOR, "/orgs")
-    await press(tg, listing, button(listing, "ORG1 (1)"), COORDINATOR)
-    panel = await edited(tg, listing)
+    panel = await _panel_of(tg, "ORG1")
     await press(tg, panel, button(panel, "Remove a representative"), COORDINATOR)
     reps_panel = await edited(tg, panel)
     await press(tg, reps_panel, button(reps_panel, labels(reps_panel)[0]), COORDINATOR)
