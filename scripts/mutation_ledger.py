@@ -117,23 +117,22 @@ def generate(module: str) -> Mutants:
     return Mutants(mutated.code, names, dict(mutated.hash_by_function_name))
 
 
-def head() -> str:
-    """The short commit the checkout stands on."""
-    git = shutil.which("git") or "git"
+def git(*args: str) -> str:
+    """What a git command prints, run on our own checkout."""
     return subprocess.run(  # noqa: S603 - git, on our own checkout
-        [git, "rev-parse", "--short=9", "HEAD"],
+        [shutil.which("git") or "git", *args],
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
-    ).stdout.strip()
+    ).stdout
 
 
 def record() -> int:
     """Store every function whose mutants mutants/*.meta has all judged, on today's code."""
     from mutmut.mutation.file_mutation import compute_function_hashes
 
-    ledger, commit, stored = load(), head(), 0
+    ledger, commit, stored = load(), git("rev-parse", "--short=9", "HEAD").strip(), 0
     for module in modules():
         meta_path = ROOT / "mutants" / f"{module}.meta"
         if not meta_path.exists():
@@ -156,9 +155,8 @@ def record() -> int:
                 continue
             letters = "".join(letter(code) for _, code in found if code is not None)
             key = f"{module} {function}"
-            if ledger.get(key) != Entry(
-                run_hash, ledger.get(key, Entry("", "", "")).commit, letters
-            ):
+            old = ledger.get(key)
+            if old is None or (old.hash, old.letters) != (run_hash, letters):
                 ledger[key] = Entry(run_hash, commit, letters)
                 stored += 1
     save(ledger)
@@ -227,14 +225,7 @@ def carry(argv: list[str]) -> int:
         module, function = key.split(" ", 1)
         by_module.setdefault(module, []).append(function)
     for module, functions in by_module.items():
-        git = shutil.which("git") or "git"
-        then = subprocess.run(  # noqa: S603 - git, on our own checkout
-            [git, "show", f"{commit}:{module}"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        then = git("show", f"{commit}:{module}")
         old, mutants = compute_function_hashes(then), generate(module)
         for function in functions:
             key, today = f"{module} {function}", mutants.hashes.get(function)
