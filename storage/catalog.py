@@ -30,6 +30,7 @@ from bot.domain.model import (
 from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.db import Database
+from storage.search_index import TemporaryRowStore
 from storage.texts import texts_of
 
 _CHUNK = 2000  # recommendations read at a time into the catalog
@@ -76,12 +77,13 @@ class CatalogRepository:
         Recommendations are read in display order (latest cycle first, then by number) a
         chunk at a time and stored compactly as they come (repeated States, themes, targets
         and sources shared), so the rows of 50,000 are never all held, and the catalog keeps
-        them as they are. Their texts are not read: the catalog reads them from the database
-        file when they are shown (`DatabaseTexts`).
+        them as they are, their rows in a temporary file (`TemporaryRowStore`). Their texts are
+        not read: the catalog reads them from the database file when they are shown
+        (`DatabaseTexts`).
         """
         conn = self._db.connection
         source = texts_of(self._db)
-        recs = CompactRecommendations(texts=source)
+        recs = CompactRecommendations(texts=source, rows=TemporaryRowStore())
         held = source is None  # else only whether a Khmer text exists is read
         compact = _Compact()
         async with self._db.transaction():

@@ -1,4 +1,5 @@
-"""The word index's store: a private temporary SQLite file, deleted when it is closed."""
+"""Where a catalog snapshot keeps its rows and its postings (the word index, the filters):
+private temporary SQLite files, deleted when they are closed."""
 
 from __future__ import annotations
 
@@ -6,29 +7,111 @@ import json
 import sqlite3
 import threading
 import weakref
+from array import array
 from collections.abc import Collection, Iterable, Sequence
 
 _CACHE_KIB = 2048  # SQLite's page cache for the index: what it holds in memory at most
 _PAGE_BYTES = 16384  # a segment's bits (4 KiB) fit in a page
 
 
-class TemporaryIndexStore:
-    """Implements the domain's IndexStore in a private temporary database (SQLite's file with
-    no name: unlinked as soon as it is made, so nothing is left behind even by kill -9). Its
-    pages beyond the cache are on disk; one connection, shared by the threads one at a time."""
+def _temporary(*schema: str) -> sqlite3.Connection:
+    """A private temporary database (SQLite's file with no name: unlinked as soon as it is
+    made, so nothing is left behind even by kill -9), its pages beyond the cache on disk."""
+    conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA page_size = {_PAGE_BYTES:d}")
+    conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB:d}")
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    for statement in schema:
+        conn.execute(statement)
+    return conn
+
+
+class TemporaryRowStore:
+    """Implements the domain's RowStore in a private temporary database, each row's ints in
+    one blob (64 bits each); one connection, shared by the threads one at a time."""
 
     def __init__(self) -> None:
         """Make the empty store."""
-        conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA page_size = {_PAGE_BYTES:d}")
-        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB:d}")
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(
-            "CREATE TABLE postings (key TEXT NOT NULL, segment INTEGER NOT NULL, "
-            "bits BLOB NOT NULL, PRIMARY KEY (key, segment))"
+        conn = _temporary(
+            "CREATE TABLE rows (position INTEGER PRIMARY KEY, id INTEGER NOT NULL, "
+            "ints BLOB NOT NULL)"
         )
-        conn.execute("CREATE TABLE khmer (doc INTEGER PRIMARY KEY, text BLOB NOT NULL)")
+        self._conn = conn
+        self._count = 0
+        self._indexed = False
+        self._lock = threading.Lock()
+        weakref.finalize(self, conn.close)
+
+    def add_rows(self, rows: Sequence[tuple[int, ...]]) -> None:
+        """Keep these rows at the next positions."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT INTO rows (position, id, ints) VALUES (?, ?, ?)",
+                (
+                    (self._count + i, row[0], array("q", row).tobytes())
+                    for i, row in enumerate(rows)
+                ),
+            )
+            self._conn.execute("COMMIT")
+            self._count += len(rows)
+
+    def rows(self, positions: Sequence[int]) -> list[tuple[int, ...]]:
+        """The rows at these positions, in this order."""
+        with self._lock:
+            if len(positions) == 1:
+                found = self._conn.execute(
+                    "SELECT ints FROM rows WHERE position = ?", (positions[0],)
+                ).fetchone()
+                return [_ints(found[0])]
+            by_position = dict(
+                self._conn.execute(
+                    "SELECT position, ints FROM rows "
+                    "WHERE position IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(positions)),),
+                ).fetchall()
+            )
+        return [_ints(by_position[i]) for i in positions]
+
+    def span(self, start: int, stop: int) -> list[tuple[int, ...]]:
+        """The rows at positions start..stop-1, in order."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT ints FROM rows WHERE position >= ? AND position < ? ORDER BY position",
+                (start, stop),
+            ).fetchall()
+        return [_ints(ints) for (ints,) in found]
+
+    def position_of(self, rec_id: int) -> int | None:
+        """The position of the row with this id (the ids indexed when first asked)."""
+        with self._lock:
+            if not self._indexed:
+                self._conn.execute("CREATE INDEX rows_id ON rows (id)")
+                self._indexed = True
+            row = self._conn.execute(
+                "SELECT position FROM rows WHERE id = ?", (rec_id,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+
+def _ints(blob: bytes) -> tuple[int, ...]:
+    values = array("q")
+    values.frombytes(blob)
+    return tuple(values)
+
+
+class TemporaryIndexStore:
+    """Implements the domain's IndexStore in a private temporary database: one connection,
+    shared by the threads one at a time."""
+
+    def __init__(self) -> None:
+        """Make the empty store."""
+        conn = _temporary(
+            "CREATE TABLE postings (key TEXT NOT NULL, segment INTEGER NOT NULL, "
+            "bits BLOB NOT NULL, PRIMARY KEY (key, segment))",
+            "CREATE TABLE khmer (doc INTEGER PRIMARY KEY, text BLOB NOT NULL)",
+        )
         self._conn = conn
         self._lock = threading.Lock()
         weakref.finalize(self, conn.close)

@@ -7,7 +7,7 @@ import re
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast, overload
@@ -16,13 +16,21 @@ from bot.domain.compact import CompactRecommendations
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import MultipleCycles, NumberQuery, NumberRange, extract_cycle
 from bot.domain.repositories import IndexStore
-from bot.domain.search import Glossary, SearchIndex, build_terms
+from bot.domain.search import (
+    SEGMENT,
+    Glossary,
+    MemoryIndexStore,
+    Postings,
+    RankedDocs,
+    SearchIndex,
+    build_terms,
+)
 from bot.domain.states import State, resolve_state
 from bot.domain.text import normalize, one_line
 
 MAX_NUMBERS = 50
 MAX_QUERY_CHARS = 300
-_KEPT_FILTERS = 4  # filter sets kept made (a cycle's is 2 MiB at 50,000)
+_STATE, _THEME, _RESPONSE = "s:", "t:", "r:"  # what a filter's postings key holds
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
 _READ_AT_ONCE = 1000  # texts the word index's build reads together
 
@@ -207,7 +215,8 @@ class Catalog:
 
         With `index_now` false the word index is left to `build_index` (start-up runs it in
         a worker thread): numbers and filters answer at once, word searches once it is built.
-        `index_store` makes the store the index keeps its postings in (in memory without it).
+        `index_store` makes the store the word index and the filters keep their postings in
+        (in memory without it).
         """
         self.revision = revision
         self.recommendations = _display_ordered(recommendations)
@@ -219,34 +228,37 @@ class Catalog:
         self.by_id: Mapping[int, Recommendation] = _ById(self)
         # Display order is cycle by cycle, each in number order: a cycle is one span of
         # positions, and a number is found in it by bisection (no dict of 50,000 keys).
-        self._spans: dict[int, tuple[int, int]] = {}
-        for i, cycle in enumerate(recs.cycles):
-            start, _ = self._spans.get(cycle, (i, i))
-            self._spans[cycle] = (start, i + 1)
+        self._spans = recs.spans
         known = {c.number: c for c in cycles}
         cycle_numbers = sorted(self._spans)
         self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
         self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
         self.states: dict[str, State] = {}
         self._resolved: dict[str, State] = {}  # a State as printed -> the State (few hundred)
-        # The filters' documents, as arrays of positions (sets are made when a search asks).
-        self._state_docs: dict[str, array[int]] = defaultdict(lambda: array("i"))
-        self._theme_docs: dict[int, array[int]] = defaultdict(lambda: array("i"))
-        self._response_docs: dict[Response, array[int]] = defaultdict(lambda: array("i"))
+        # The filters' documents, as postings kept where the word index keeps its own; how
+        # many each State and theme has is counted once (a few hundred numbers).
+        self._store: IndexStore = index_store() if index_store else MemoryIndexStore()
+        self._filters = Postings(self._store)
+        self._counts: Counter[str] = Counter()  # documents by filter key
         keys_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # States as printed -> keys
-        for i in range(len(recs)):
-            self._response_docs[recs.response(i)].append(i)
-            for theme_id in recs.theme_ids(i):
-                self._theme_docs[theme_id].append(i)
-            states_raw = recs.states_raw(i)
+        segment: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        for i, (response, theme_ids, states_raw) in enumerate(recs.filter_values()):
+            local = i % SEGMENT
+            segment[_RESPONSE + response.value].append(local)
+            for theme_id in theme_ids:
+                segment[f"{_THEME}{theme_id}"].append(local)
             keys = keys_of.get(states_raw)
             if keys is None:
                 keys = keys_of[states_raw] = tuple(
                     dict.fromkeys(self._state(raw).key for raw in states_raw)
                 )
             for key in keys:
-                self._state_docs[key].append(i)
-        self._sets: dict[tuple[object, ...], set[int]] = {}
+                segment[_STATE + key].append(local)
+            if local == SEGMENT - 1:
+                self._filter_segment(i // SEGMENT, segment)
+        if segment:
+            self._filter_segment((len(recs) - 1) // SEGMENT, segment)
+        del keys_of, segment
         names = {name: key for key, s in self.states.items() for name in s.search_names()}
         names.update((n, code) for n, code in glossary.states.items() if code in self.states)
         self._state_names = sorted(
@@ -255,7 +267,6 @@ class Catalog:
         self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
         self._filter_words = frozenset([*(n for n, _ in self._state_names), *_RESPONSE_WORDS])
         self._index: SearchIndex | None = None
-        self._index_store = index_store  # where the word index keeps what it finds
         self._indexing = threading.Lock()
         if index_now:
             self.build_index()
@@ -279,7 +290,7 @@ class Catalog:
                     _Texts(self),
                     self.glossary.km_to_en.keys(),
                     self.glossary.phrases(),
-                    None if self._index_store is None else self._index_store(),
+                    self._store,
                 )
             return self._index
 
@@ -496,7 +507,9 @@ class Catalog:
         allowed = self._filtered(request)
         terms = build_terms(request.text, self.glossary, ENGLISH_STOPWORDS)
         if not terms:
-            docs = sorted(allowed) if allowed is not None else range(len(self.recommendations))
+            docs = (
+                RankedDocs([allowed]) if allowed is not None else range(len(self.recommendations))
+            )
             return SearchResult(request, Ranked(self.recommendations, docs))
         hits = self._built_index().search(terms, allowed)
         return SearchResult(
@@ -523,46 +536,40 @@ class Catalog:
                 found[SearchRequest(theme_id=slugs[slug]) if slug else SearchRequest(near)] = None
         return list(found)[:limit]
 
-    def _filtered(self, request: SearchRequest) -> set[int] | None:
-        """The documents the request's filters allow, or None when nothing is filtered."""
-        sets: list[set[int]] = []
+    def _filtered(self, request: SearchRequest) -> int | None:
+        """The documents the request's filters allow (a bitmask), or None when nothing is
+        filtered."""
+        masks: list[int] = []
         if request.cycle is not None:
-            sets.append(self._docs(("cycle", request.cycle)))
+            start, end = self._spans.get(request.cycle, (0, 0))
+            masks.append((1 << end) - (1 << start))
         if request.state is not None:
-            sets.append(self._docs(("state", request.state)))
+            masks.append(self._filters.bits([_STATE + request.state]))
         if request.theme_id is not None:
-            sets.append(self._docs(("theme", request.theme_id)))
+            masks.append(self._filters.bits([f"{_THEME}{request.theme_id}"]))
         if request.response is not None:
-            sets.append(self._docs(("response", request.response)))
-        if not sets:
+            wanted = {request.response}
+            if request.response is Response.NOTED:  # noted includes the one-off "rejected"
+                wanted.add(Response.REJECTED)
+            masks.append(self._filters.bits(_RESPONSE + r.value for r in wanted))
+        if not masks:
             return None
-        smallest = min(sets, key=len)
-        return smallest.intersection(*(s for s in sets if s is not smallest))
+        allowed = masks[0]
+        for mask in masks[1:]:
+            allowed &= mask
+        return allowed
 
-    def _docs(self, key: tuple[object, ...]) -> set[int]:
-        """One filter's documents as a set (the last few asked are kept: never changed)."""
-        found = self._sets.pop(key, None)
-        if found is None:
-            kind, value = key
-            if kind == "cycle":
-                found = set(range(*self._spans.get(cast(int, value), (0, 0))))
-            elif kind == "state":
-                found = set(self._state_docs.get(cast(str, value), ()))
-            elif kind == "theme":
-                found = set(self._theme_docs.get(cast(int, value), ()))
-            else:
-                wanted = {cast(Response, value)}
-                if value is Response.NOTED:  # noted includes the one-off "rejected"
-                    wanted.add(Response.REJECTED)
-                found = set().union(*(self._response_docs.get(r, ()) for r in wanted))
-            while len(self._sets) >= _KEPT_FILTERS:
-                del self._sets[next(iter(self._sets))]
-        self._sets[key] = found
-        return found
+    def _filter_segment(self, number: int, segment: dict[str, array[int]]) -> None:
+        """Store one segment of the filters' postings, count them, and start the next."""
+        self._filters.write(number, segment)
+        self._counts.update({key: len(docs) for key, docs in segment.items()})
+        segment.clear()
 
     def counts_by_theme(self) -> dict[int, int]:
         """How many recommendations each theme has."""
-        return {theme_id: len(docs) for theme_id, docs in self._theme_docs.items()}
+        return {
+            int(key[len(_THEME) :]): n for key, n in self._counts.items() if key.startswith(_THEME)
+        }
 
     def counts_by_cycle(self) -> dict[int, int]:
         """How many recommendations each cycle has (only cycles with some)."""
@@ -570,27 +577,22 @@ class Catalog:
 
     def counts_by_state(self) -> dict[str, int]:
         """How many recommendations each State made."""
-        return {key: len(docs) for key, docs in self._state_docs.items()}
+        return {key[len(_STATE) :]: n for key, n in self._counts.items() if key.startswith(_STATE)}
 
 
 class _ById(Mapping[int, Recommendation]):
-    """A catalog's recommendations by id, through two sorted arrays (not a dict: at 50,000
-    recommendations that is megabytes)."""
+    """A catalog's recommendations by id, found where their rows are kept (not a dict: at
+    50,000 recommendations that is megabytes)."""
 
     def __init__(self, catalog: Catalog) -> None:
-        """Index the catalog's recommendations (their order never changes)."""
-        recs = catalog.recommendations
-        order = sorted(range(len(recs)), key=recs.id)
-        self._ids = array("q", [recs.id(i) for i in order])
-        self._positions = array("i", order)
+        """Look up in the catalog's recommendations (their order never changes)."""
         self._catalog = catalog
 
     def position(self, rec_id: object) -> int | None:
         """The display position of this id, if any."""
-        if not isinstance(rec_id, int):
+        if not isinstance(rec_id, int) or isinstance(rec_id, bool):
             return None
-        at = bisect_left(self._ids, rec_id)
-        return self._positions[at] if at < len(self._ids) and self._ids[at] == rec_id else None
+        return self._catalog.recommendations.position(rec_id)
 
     def __getitem__(self, rec_id: int) -> Recommendation:
         position = self.position(rec_id)
@@ -599,10 +601,10 @@ class _ById(Mapping[int, Recommendation]):
         return self._catalog.recommendations[position]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._ids)
+        return self._catalog.recommendations.ids()
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._catalog.recommendations)
 
 
 class _Texts(Sequence[tuple[str, str]]):
@@ -635,15 +637,8 @@ class _Texts(Sequence[tuple[str, str]]):
 def _display_ordered(recommendations: Sequence[Recommendation]) -> CompactRecommendations:
     """The recommendations latest cycle first, then by number, stored compactly (the
     storage's snapshot comes in that order already: it is kept as it is)."""
-    if isinstance(recommendations, CompactRecommendations):
-        keys = zip(recommendations.cycles, recommendations.numbers, strict=True)
-        previous = (1 << 62, -1)
-        for cycle, number in keys:
-            if (-cycle, number) <= (-previous[0], previous[1]):
-                break
-            previous = (cycle, number)
-        else:
-            return recommendations
+    if isinstance(recommendations, CompactRecommendations) and recommendations.in_display_order:
+        return recommendations
     return CompactRecommendations(sorted(recommendations, key=lambda r: (-r.cycle, r.number)))
 
 

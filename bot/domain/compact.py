@@ -1,18 +1,19 @@
-"""Recommendations held compactly: numbers in arrays, repeated values shared, texts read where
-they are kept (the database, through a TextSource) when a recommendation is read; each
-Recommendation is made when it is read."""
+"""Recommendations held compactly: a row of ints each, kept in a RowStore (on disk, or in
+arrays), repeated values shared, texts read where they are kept (the database, through a
+TextSource) when a recommendation is read; each Recommendation is made when it is read."""
 
 from __future__ import annotations
 
 import threading
 import zlib
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar, overload
 
 from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
-from bot.domain.repositories import TextSource
+from bot.domain.repositories import RowStore, TextSource
 
 BLOCK = 64  # English texts held in memory compressed together (a block is about 16 KB)
 _DECODED = 16  # blocks kept decoded, the most recently read
@@ -20,6 +21,12 @@ _RECENT = 256  # texts read from the source kept, the most recently read (about 
 _CHUNK = 500  # texts asked of the source at a time when many are read
 _KEPT_FROM_MANY = 50  # texts read together are kept when this few (a page), not a cycle's
 _ITEMS = 10_000  # a number as one int: paragraph * _ITEMS + item (both at most 4 digits)
+_ROWS_KEPT = 1024  # rows read one at a time kept, the most recently read (a page, a lookup)
+# A row's columns: codes of the values in _Shared, -1 for none.
+ID, CYCLE, NUMBER, RESPONSE, CATEGORY, STATES, THEMES, TARGETS, SOURCE, STATUS, TRANSLATOR = range(
+    11
+)
+_TYPECODES = "qiibbIIIIbI"
 _RESPONSES = tuple(Response)
 _STATUSES = tuple(TranslationStatus)
 
@@ -95,31 +102,66 @@ class _HeldTexts:
         return texts
 
 
+class MemoryRowStore:
+    """Implements RowStore in arrays, a column each (a snapshot without a database)."""
+
+    def __init__(self) -> None:
+        """No rows yet."""
+        self._columns = [array(code) for code in _TYPECODES]
+        self._by_id: tuple[array[int], array[int]] | None = None  # ids sorted, positions
+
+    def add_rows(self, rows: Sequence[tuple[int, ...]]) -> None:
+        """Keep these rows at the next positions."""
+        for column, values in zip(self._columns, zip(*rows, strict=True), strict=False):
+            column.extend(values)
+        self._by_id = None
+
+    def rows(self, positions: Sequence[int]) -> list[tuple[int, ...]]:
+        """The rows at these positions, in this order."""
+        return [tuple(column[i] for column in self._columns) for i in positions]
+
+    def span(self, start: int, stop: int) -> list[tuple[int, ...]]:
+        """The rows at positions start..stop-1, in order."""
+        return list(zip(*(column[start:stop] for column in self._columns), strict=True))
+
+    def position_of(self, rec_id: int) -> int | None:
+        """The position of the row with this id (by bisection of the ids, sorted once)."""
+        if self._by_id is None:
+            ids = self._columns[ID]
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            self._by_id = array("q", (ids[i] for i in order)), array("i", order)
+        ids, positions = self._by_id
+        at = bisect_left(ids, rec_id)
+        return positions[at] if at < len(ids) and ids[at] == rec_id else None
+
+
 class CompactRecommendations(Sequence[Recommendation]):
-    """A sequence of recommendations stored column by column. The texts are read from a
-    TextSource when a recommendation is read (the last few read are kept); without one they
-    are held in memory, compressed. Texts may be replaced in place (a translation saved)."""
+    """A sequence of recommendations stored as rows of ints in a RowStore (repeated values
+    shared, by code). The texts are read from a TextSource when a recommendation is read (the
+    last few read are kept); without one they are held in memory, compressed. Texts may be
+    replaced in place (a translation saved)."""
 
     def __init__(
-        self, recommendations: Iterable[Recommendation] = (), texts: TextSource | None = None
+        self,
+        recommendations: Iterable[Recommendation] = (),
+        texts: TextSource | None = None,
+        rows: RowStore | None = None,
     ) -> None:
-        """Store these recommendations, in this order; their texts are read from `texts`
-        (those of the recommendations given are then ignored), or held."""
-        self._ids = array("q")
-        self._cycles = array("i")
-        self._numbers = array("i")
-        self._responses = array("b")
-        self._categories = array("b")  # -1: none
-        self._states: array[int] = array("I")
-        self._themes: array[int] = array("I")
-        self._targets: array[int] = array("I")
-        self._sources: array[int] = array("I")
+        """Store these recommendations, in this order, in `rows` (arrays without one); their
+        texts are read from `texts` (those of the recommendations given are then ignored), or
+        held."""
+        self._rows: RowStore = rows if rows is not None else MemoryRowStore()
+        self._count = 0
+        self._last = (-(1 << 62), -1)  # the last row's (-cycle, number)
+        self._in_display_order = True  # latest cycle first, then by number: so far
+        self._spans: dict[int, tuple[int, int]] = {}  # cycle -> its first and last+1 positions
+        self._adding: list[tuple[int, ...]] = []  # rows not yet in the store
+        self._kept: OrderedDict[int, tuple[int, ...]] = OrderedDict()  # rows read lately
+        self._translations: dict[int, tuple[int, int]] = {}  # (status, translator) replaced
         self._shared_states: _Shared[tuple[str, ...]] = _Shared()
         self._shared_themes: _Shared[tuple[int, ...]] = _Shared()
         self._shared_targets: _Shared[tuple[str, ...]] = _Shared()
         self._shared_strings: _Shared[str] = _Shared()
-        self._statuses = array("b")  # -1: no Khmer text
-        self._translators: array[int] = array("I")
         self._source = texts
         self._held = _HeldTexts() if texts is None else None
         self._replaced: dict[int, tuple[str, str | None]] = {}  # texts replaced in place
@@ -132,30 +174,51 @@ class CompactRecommendations(Sequence[Recommendation]):
         """Add a recommendation at the end."""
         if not (0 <= rec.number.paragraph < _ITEMS and 0 <= rec.number.item < _ITEMS):
             raise ValueError(f"number out of range: {rec.number}")
-        self._ids.append(rec.id)
-        self._cycles.append(rec.cycle)
-        self._numbers.append(rec.number.paragraph * _ITEMS + rec.number.item)
-        self._responses.append(_RESPONSES.index(rec.response))
-        self._categories.append(-1 if rec.action_category is None else rec.action_category)
-        self._states.append(self._shared_states.code(rec.states_raw))
-        self._themes.append(self._shared_themes.code(rec.theme_ids))
-        self._targets.append(self._shared_targets.code(rec.sdg_targets))
-        self._sources.append(self._shared_strings.code(rec.source))
-        self._statuses.append(-1)
-        self._translators.append(0)
-        self._set_khmer(len(self._statuses) - 1, rec.khmer)
+        status, translator = self._khmer_codes(rec.khmer)
+        category = rec.action_category
+        number = rec.number.paragraph * _ITEMS + rec.number.item
+        if (-rec.cycle, number) <= self._last:
+            self._in_display_order = False
+        self._last = (-rec.cycle, number)
+        start, _ = self._spans.get(rec.cycle, (self._count, 0))
+        self._spans[rec.cycle] = (start, self._count + 1)
+        self._adding.append(
+            (
+                rec.id,
+                rec.cycle,
+                number,
+                _RESPONSES.index(rec.response),
+                -1 if category is None else category,
+                self._shared_states.code(rec.states_raw),
+                self._shared_themes.code(rec.theme_ids),
+                self._shared_targets.code(rec.sdg_targets),
+                self._shared_strings.code(rec.source),
+                status,
+                translator,
+            )
+        )
+        self._count += 1
+        if len(self._adding) == _CHUNK:
+            self._stored()
         if self._held is not None:
             self._held.append(rec.text_en, rec.khmer.text if rec.khmer else None)
 
-    def _set_khmer(self, i: int, khmer: Translation | None) -> None:
+    def _khmer_codes(self, khmer: Translation | None) -> tuple[int, int]:
         if khmer is None:
-            self._statuses[i], self._translators[i] = -1, 0
-        else:
-            self._statuses[i] = _STATUSES.index(khmer.status)
-            self._translators[i] = self._shared_strings.code(khmer.translator)
+            return -1, 0
+        return _STATUSES.index(khmer.status), self._shared_strings.code(khmer.translator)
+
+    def _stored(self) -> None:
+        """Put the rows being added in the store."""
+        with self._lock:
+            adding, self._adding = self._adding, []
+            if adding:
+                self._rows.add_rows(adding)
 
     def settle(self) -> None:
-        """Drop what only adding needs (thousands of distinct States lists at 50,000)."""
+        """Store what is being added; drop what only adding needs (thousands of distinct
+        States lists at 50,000)."""
+        self._stored()
         for shared in (self._shared_states, self._shared_themes, self._shared_targets):
             shared.settle()
 
@@ -164,13 +227,14 @@ class CompactRecommendations(Sequence[Recommendation]):
         from now on, whatever the source says)."""
         if not 0 <= i < len(self):
             raise IndexError(i)
+        codes = self._khmer_codes(khmer)
         with self._lock:
             self._replaced[i] = (text_en, khmer.text if khmer else None)
+            self._translations[i] = codes
             self._recent.pop(i, None)
-        self._set_khmer(i, khmer)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> Recommendation: ...
@@ -182,11 +246,11 @@ class CompactRecommendations(Sequence[Recommendation]):
         i = index + len(self) if index < 0 else index
         if not 0 <= i < len(self):
             raise IndexError(index)
-        return self._made(i, self._texts(i))
+        return self._made(i, self._row(i), self._texts(i))
 
     def many(self, positions: Iterable[int]) -> Iterator[Recommendation]:
-        """The recommendations at these positions, in this order, their texts read a chunk at
-        a time (a cycle's thousands, a page of results: not one read each)."""
+        """The recommendations at these positions, in this order, their rows and texts read a
+        chunk at a time (a cycle's thousands, a page of results: not one read each)."""
         chunk: list[int] = []
         for i in positions:
             chunk.append(i)
@@ -199,74 +263,117 @@ class CompactRecommendations(Sequence[Recommendation]):
         for i in positions:
             if not 0 <= i < len(self):
                 raise IndexError(i)
-        found = self._read(positions, keep=len(positions) <= _KEPT_FROM_MANY)
-        return (self._made(i, found[i]) for i in positions)
+        rows = self._rows_at(positions)
+        found = self._read(positions, rows, keep=len(positions) <= _KEPT_FROM_MANY)
+        return (self._made(i, row, found[i]) for i, row in zip(positions, rows, strict=True))
 
-    def _made(self, i: int, texts: tuple[str, str | None]) -> Recommendation:
-        """The i-th recommendation, with these texts."""
-        status = self._statuses[i]
+    def _made(self, i: int, row: tuple[int, ...], texts: tuple[str, str | None]) -> Recommendation:
+        """The i-th recommendation, from its row, with these texts."""
+        status, translator = self._translations.get(i, (row[STATUS], row[TRANSLATOR]))
         text_en, khmer = texts
-        category = self._categories[i]
+        category = row[CATEGORY]
         return Recommendation(
-            id=self._ids[i],
-            cycle=self._cycles[i],
-            number=self.number(i),
+            id=row[ID],
+            cycle=row[CYCLE],
+            number=RecNumber(*divmod(row[NUMBER], _ITEMS)),
             text_en=text_en,
-            states_raw=self.states_raw(i),
-            response=self.response(i),
-            theme_ids=self.theme_ids(i),
+            states_raw=self._shared_states.values[row[STATES]],
+            response=_RESPONSES[row[RESPONSE]],
+            theme_ids=self._shared_themes.values[row[THEMES]],
             # A text the source no longer has (deleted since this snapshot): none shown.
             khmer=None
             if khmer is None or status < 0
-            else Translation(
-                khmer, _STATUSES[status], self._shared_strings.values[self._translators[i]]
-            ),
-            sdg_targets=self._shared_targets.values[self._targets[i]],
+            else Translation(khmer, _STATUSES[status], self._shared_strings.values[translator]),
+            sdg_targets=self._shared_targets.values[row[TARGETS]],
             action_category=None if category < 0 else category,
-            source=self._shared_strings.values[self._sources[i]],
+            source=self._shared_strings.values[row[SOURCE]],
         )
 
     def __iter__(self) -> Iterator[Recommendation]:
         return self.many(range(len(self)))
 
+    def _row(self, i: int) -> tuple[int, ...]:
+        """The i-th row (the last few read are kept)."""
+        with self._lock:
+            row = self._kept.get(i)
+            if row is not None:
+                self._kept.move_to_end(i)
+                return row
+        if self._adding:
+            self._stored()
+        row = self._rows.rows([i])[0]
+        with self._lock:
+            self._kept[i] = row
+            if len(self._kept) > _ROWS_KEPT:
+                self._kept.popitem(last=False)
+        return row
+
+    def _rows_at(self, positions: Sequence[int]) -> list[tuple[int, ...]]:
+        """These rows, read together (not kept)."""
+        if self._adding:
+            self._stored()
+        return self._rows.rows(positions) if positions else []
+
+    def _scan(self) -> Iterator[tuple[int, ...]]:
+        """Every row, in order, read a chunk at a time."""
+        if self._adding:
+            self._stored()
+        for start in range(0, len(self), _CHUNK):
+            yield from self._rows.span(start, min(start + _CHUNK, len(self)))
+
     def id(self, i: int) -> int:
         """The id of the i-th recommendation."""
-        return self._ids[i]
+        return self._row(i)[ID]
 
     def cycle(self, i: int) -> int:
         """The cycle of the i-th recommendation."""
-        return self._cycles[i]
+        return self._row(i)[CYCLE]
 
     def number(self, i: int) -> RecNumber:
         """The number of the i-th recommendation."""
-        return RecNumber(*divmod(self._numbers[i], _ITEMS))
+        return RecNumber(*divmod(self._row(i)[NUMBER], _ITEMS))
 
-    def response(self, i: int) -> Response:
-        """The response to the i-th recommendation."""
-        return _RESPONSES[self._responses[i]]
+    def filter_values(self) -> Iterator[tuple[Response, tuple[int, ...], tuple[str, ...]]]:
+        """Every recommendation's response, themes and States as printed, in order."""
+        states, themes = self._shared_states.values, self._shared_themes.values
+        for row in self._scan():
+            yield _RESPONSES[row[RESPONSE]], themes[row[THEMES]], states[row[STATES]]
 
-    def states_raw(self, i: int) -> tuple[str, ...]:
-        """The recommending States of the i-th recommendation, as printed."""
-        return self._shared_states.values[self._states[i]]
+    def ids(self) -> Iterator[int]:
+        """Every recommendation's id, in order."""
+        return (row[ID] for row in self._scan())
 
-    def theme_ids(self, i: int) -> tuple[int, ...]:
-        """The themes of the i-th recommendation."""
-        return self._shared_themes.values[self._themes[i]]
+    def position(self, rec_id: int) -> int | None:
+        """The position of the recommendation with this id, if any."""
+        if self._adding:
+            self._stored()
+        return self._rows.position_of(rec_id)
 
     def khmer_text(self, i: int) -> str:
         """The Khmer text of the i-th recommendation, or ''."""
-        khmer = self._texts(i)[1]
-        return (khmer or "") if self._statuses[i] >= 0 else ""
+        row = self._row(i)
+        khmer = self._read((i,), [row], keep=True)[i][1]
+        return (khmer or "") if self._status(i, row) >= 0 else ""
+
+    def _status(self, i: int, row: tuple[int, ...]) -> int:
+        return self._translations.get(i, (row[STATUS], 0))[0]
 
     @property
-    def cycles(self) -> array[int]:
-        """Every recommendation's cycle, in order."""
-        return self._cycles
+    def in_display_order(self) -> bool:
+        """True if the recommendations came latest cycle first, then by number."""
+        return self._in_display_order
 
     @property
-    def numbers(self) -> array[int]:
-        """Every number as one int (paragraph * 10,000 + item), in order: for bisection."""
-        return self._numbers
+    def spans(self) -> dict[int, tuple[int, int]]:
+        """Each cycle's first position and the one after its last (in display order, a cycle
+        is all the positions between)."""
+        return dict(self._spans)
+
+    @property
+    def numbers(self) -> Sequence[int]:
+        """Every number as one int (paragraph * 10,000 + item), in order: for bisection (each
+        read when asked)."""
+        return _Column(self, NUMBER)
 
     @staticmethod
     def number_key(number: RecNumber) -> int:
@@ -280,17 +387,22 @@ class CompactRecommendations(Sequence[Recommendation]):
     def texts_at(self, positions: Sequence[int]) -> list[tuple[str, str]]:
         """The (English, Khmer or '') texts of these recommendations, read together (the
         word index reads every one this way; they are not kept)."""
-        found = self._read(positions, keep=False)
+        rows = self._rows_at(positions)
+        found = self._read(positions, rows, keep=False)
         return [
-            (found[i][0], (found[i][1] or "") if self._statuses[i] >= 0 else "") for i in positions
+            (found[i][0], (found[i][1] or "") if self._status(i, row) >= 0 else "")
+            for i, row in zip(positions, rows, strict=True)
         ]
 
     def _texts(self, i: int) -> tuple[str, str | None]:
         """The i-th recommendation's English and Khmer texts."""
-        return self._read((i,), keep=True)[i]
+        return self._read((i,), None, keep=True)[i]
 
-    def _read(self, positions: Sequence[int], *, keep: bool) -> dict[int, tuple[str, str | None]]:
-        """These recommendations' texts: replaced, held, kept or read from the source."""
+    def _read(
+        self, positions: Sequence[int], rows: Sequence[tuple[int, ...]] | None, *, keep: bool
+    ) -> dict[int, tuple[str, str | None]]:
+        """These recommendations' texts: replaced, held, kept or read from the source (by
+        the ids of `rows`, read if not given)."""
         found: dict[int, tuple[str, str | None]] = {}
         wanted: list[int] = []
         with self._lock:
@@ -308,16 +420,47 @@ class CompactRecommendations(Sequence[Recommendation]):
                     found[i] = texts
         if not wanted or self._source is None:
             return found
+        if rows is None:
+            ids = {i: self._row(i)[ID] for i in wanted}
+        else:
+            ids = {i: row[ID] for i, row in zip(positions, rows, strict=True)}
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            stored = self._source.texts([self._ids[i] for i in chunk])
+            stored = self._source.texts([ids[i] for i in chunk])
             with self._lock:
                 for i in chunk:
                     # Not in the source any more (deleted since this snapshot): no text.
-                    texts = found[i] = stored.get(self._ids[i], ("", None))
+                    texts = found[i] = stored.get(ids[i], ("", None))
                     if keep:
                         self._recent[i] = texts
                         self._recent.move_to_end(i)
                         if len(self._recent) > _RECENT:
                             self._recent.popitem(last=False)
         return found
+
+
+class _Column(Sequence[int]):
+    """One column of a snapshot's rows, each value read when asked (bisection reads a few)."""
+
+    def __init__(self, recs: CompactRecommendations, column: int) -> None:
+        """Read this column of these recommendations."""
+        self._recs = recs
+        self._column = column
+
+    def __len__(self) -> int:
+        return len(self._recs)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        return self._recs._row(i)[self._column]
+
+    def __iter__(self) -> Iterator[int]:
+        return (row[self._column] for row in self._recs._scan())

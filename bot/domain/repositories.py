@@ -42,6 +42,28 @@ class TextSource(Protocol):
         ...
 
 
+class RowStore(Protocol):
+    """Where a catalog snapshot keeps its recommendations' columns (a row of ints each, in
+    display order), read when asked, so memory does not grow with the catalog. Synchronous
+    (safe from any thread)."""
+
+    def add_rows(self, rows: Sequence[tuple[int, ...]]) -> None:
+        """Keep these rows at the next positions (the first row's first value is its id)."""
+        ...
+
+    def rows(self, positions: Sequence[int]) -> list[tuple[int, ...]]:
+        """The rows at these positions (each less than the count kept), in this order."""
+        ...
+
+    def span(self, start: int, stop: int) -> list[tuple[int, ...]]:
+        """The rows at positions start..stop-1, in order."""
+        ...
+
+    def position_of(self, rec_id: int) -> int | None:
+        """The position of the row with this id, if any."""
+        ...
+
+
 class IndexStore(Protocol):
     """Where the word index keeps what it finds (the search's domain decides what): postings as
     (key, segment, bytes) rows, and each document's Khmer text, packed. Read when a search

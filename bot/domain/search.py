@@ -15,7 +15,7 @@ import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, islice, repeat
 from typing import overload
@@ -280,6 +280,63 @@ class MemoryIndexStore:
         return [doc for doc in among if piece in self._texts.get(doc, b"")]
 
 
+class Postings:
+    """Bitmasks of documents by key (an int, one bit a document), kept in an IndexStore a
+    segment at a time: SEGMENT documents a row, each row the segment's bits (deflated when that
+    is much smaller). Only what a caller asks for is ever in memory."""
+
+    def __init__(self, store: IndexStore) -> None:
+        """Keep postings in this store."""
+        self.store = store
+
+    def write(self, number: int, docs: Mapping[str, array[int]]) -> None:
+        """Store one segment's documents for these keys (each numbered from 0 in the segment,
+        ascending)."""
+        self.store.put([(key, number, _encoded(_span_mask(d))) for key, d in docs.items() if d])
+
+    def bits(self, keys: Iterable[str]) -> int:
+        """The union of these keys' postings, as one bitmask."""
+        wanted = set(keys)
+        if not wanted:
+            return 0
+        mask = 0
+        for rows in self.store.segments(wanted).values():
+            if len(rows) == 1:
+                number, bits = rows[0]
+                mask |= int.from_bytes(_decoded(bits), "little") << (number * SEGMENT)
+                continue
+            whole = bytearray((rows[-1][0] + 1) * _SEGMENT_BYTES)
+            for number, bits in rows:
+                whole[number * _SEGMENT_BYTES : (number + 1) * _SEGMENT_BYTES] = _decoded(bits)
+            mask |= int.from_bytes(whole, "little")
+        return mask
+
+    def replace(self, key: str, mask: int) -> None:
+        """Make a key's postings these documents."""
+        self.store.drop([key])
+        rows: list[tuple[str, int, bytes | None]] = []
+        number = 0
+        while mask >> (number * SEGMENT):
+            bits = (mask >> (number * SEGMENT)) & _SEGMENT_BITS
+            if bits:
+                rows.append((key, number, _encoded(bits)))
+            number += 1
+        self.store.put(rows)
+
+    def place(self, doc: int, changes: Sequence[tuple[str, bool]]) -> None:
+        """Put a document in (True) or take it out of (False) these keys' postings."""
+        number, bit = divmod(doc, SEGMENT)
+        stored = self.store.segments([key for key, _ in changes], number)
+        rows: list[tuple[str, int, bytes | None]] = []
+        for key, present in changes:
+            found = stored.get(key)
+            old = int.from_bytes(_decoded(found[0][1]), "little") if found else 0
+            new = old | 1 << bit if present else old & ~(1 << bit)
+            if new != old:
+                rows.append((key, number, _encoded(new) if new else None))
+        self.store.put(rows)
+
+
 class SearchIndex:
     """An inverted index over documents numbered 0..n-1 in their display order.
 
@@ -309,6 +366,7 @@ class SearchIndex:
         """
         self.size = 0
         self._store: IndexStore = store if store is not None else MemoryIndexStore()
+        self._postings = Postings(self._store)
         # The English texts are not kept: they are read again from `documents` (and made
         # normal) for the few a phrase is checked in; those updated here are kept normalised.
         self._documents = documents
@@ -340,24 +398,25 @@ class SearchIndex:
         """Store one built segment: its postings, the glossary's Khmer words found in it (each
         checked in the texts holding its bigrams) and its Khmer texts."""
         number = (self.size - 1) // SEGMENT
-        grams = {gram: _span_mask(docs) for gram, docs in segment.bigrams.items()}
-        rows: list[tuple[str, int, bytes | None]] = []
-        rows += [(_GRAM + gram, number, _encoded(bits)) for gram, bits in grams.items()]
-        for word, docs in segment.words.items():
-            rows.append((_WORD + word, number, _encoded(_span_mask(docs))))
+        self._postings.write(number, {_WORD + word: docs for word, docs in segment.words.items()})
+        self._postings.write(number, {_GRAM + gram: d for gram, d in segment.bigrams.items()})
         self._words.update(segment.words)
+        found: dict[str, array[int]] = {}
+        grams = {gram: _span_mask(docs) for gram, docs in segment.bigrams.items()}
         for piece in pieces:
             candidates = -1
             for gram in _piece_grams(piece):
                 candidates &= grams.get(gram, 0)
             packed = _pack(piece)
-            held = [d for d in _positions(candidates) if packed in segment.texts[d]]
-            if held:
-                rows.append((_PIECE + piece, number, _encoded(_span_mask(array("i", held)))))
-        for phrase, docs in zip(segment.wanted, segment.found, strict=True):
-            if docs:
-                rows.append((_PHRASE + phrase, number, _encoded(_span_mask(docs))))
-        self._store.put(rows)
+            texts = segment.texts
+            found[_PIECE + piece] = array(
+                "i", (d for d in _positions(candidates) if packed in texts[d])
+            )
+        found.update(
+            (_PHRASE + phrase, docs)
+            for phrase, docs in zip(segment.wanted, segment.found, strict=True)
+        )
+        self._postings.write(number, found)
         first = number * SEGMENT
         self._store.put_texts((first + i, text) for i, text in enumerate(segment.texts) if text)
 
@@ -365,23 +424,6 @@ class SearchIndex:
         """A document's English text, normalised (read again: not kept)."""
         updated = self._updated.get(doc)
         return updated if updated is not None else normalize(self._documents[doc][0])
-
-    def _bits(self, keys: Iterable[str]) -> int:
-        """The union of these keys' postings, as one bitmask, read from the store."""
-        wanted = set(keys)
-        if not wanted:
-            return 0
-        mask = 0
-        for rows in self._store.segments(wanted).values():
-            if len(rows) == 1:
-                number, bits = rows[0]
-                mask |= int.from_bytes(_decoded(bits), "little") << (number * SEGMENT)
-                continue
-            whole = bytearray((rows[-1][0] + 1) * _SEGMENT_BYTES)
-            for number, bits in rows:
-                whole[number * _SEGMENT_BYTES : (number + 1) * _SEGMENT_BYTES] = _decoded(bits)
-            mask |= int.from_bytes(whole, "little")
-        return mask
 
     def update(self, doc: int, english: str, khmer: str) -> None:
         """Add or replace one document's texts (doc == size adds one at the end), at once."""
@@ -414,7 +456,7 @@ class SearchIndex:
             )
             for p in self._phrases
         ]
-        self._place(doc, changes)
+        self._postings.place(doc, changes)
         self._words.update(tokens)
         emptied = {t for t in old_tokens - tokens}
         if emptied:
@@ -422,30 +464,18 @@ class SearchIndex:
             self._words -= {t for t in emptied if _WORD + t not in still}
         self._vocabulary = sorted(w for w in self._words if w.isascii())
 
-    def _place(self, doc: int, changes: Sequence[tuple[str, bool]]) -> None:
-        """Put a document in (True) or take it out of (False) these keys' postings."""
-        number, bit = divmod(doc, SEGMENT)
-        stored = self._store.segments([key for key, _ in changes], number)
-        rows: list[tuple[str, int, bytes | None]] = []
-        for key, present in changes:
-            found = stored.get(key)
-            old = int.from_bytes(_decoded(found[0][1]), "little") if found else 0
-            new = old | 1 << bit if present else old & ~(1 << bit)
-            if new != old:
-                rows.append((key, number, _encoded(new) if new else None))
-        self._store.put(rows)
-
-    def search(self, terms: Sequence[Term], allowed: Collection[int] | None = None) -> Hits:
+    def search(self, terms: Sequence[Term], allowed: int | Collection[int] | None = None) -> Hits:
         """Documents matching any term: those matching the most terms first, then by weight,
         then in display order.
 
-        A term that matches nothing anywhere is left out and named in `unknown`. The work is
+        `allowed` (a bitmask or document numbers) limits them. A term that matches nothing
+        anywhere is left out and named in `unknown`. The work is
         bitmask operations (in C) over buckets of equal rank; no document is looked at one by
         one except those of the page that is read.
         """
         matches: list[tuple[float, int, int]] = []  # (idf, exact, loose)
         unknown: list[str] = []
-        within = None if allowed is None else self._mask(allowed)
+        within = allowed if allowed is None or isinstance(allowed, int) else self._mask(allowed)
         for term in terms:
             if not _has_content(term):
                 continue
@@ -483,7 +513,7 @@ class SearchIndex:
     def _match(self, term: Term) -> tuple[int, int]:
         """Documents matching a term exactly (stem, Khmer text) and loosely (prefix, phrase),
         as bitmasks (the loose ones without the exact ones)."""
-        exact = self._bits(_WORD + token for token in term.stems)
+        exact = self._postings.bits(_WORD + token for token in term.stems)
         for piece in term.khmer:
             # A piece holding another has no document the other has not: skip its check.
             if not any(len(p) > 1 and p != piece and p in piece for p in term.khmer):
@@ -497,7 +527,7 @@ class SearchIndex:
                 if not token.startswith(prefix):
                     break
                 expanded.append(_WORD + token)
-        loose = self._bits(expanded)
+        loose = self._postings.bits(expanded)
         for phrase in term.phrases:
             loose |= self._phrase_docs(phrase)
         return exact, loose & ~exact
@@ -506,9 +536,9 @@ class SearchIndex:
         """Documents with this English phrase (remembered once found)."""
         stems = [stem(w) for w in latin_words(phrase)]
         if len(stems) < 2:
-            return self._bits(_WORD + s for s in stems)
+            return self._postings.bits(_WORD + s for s in stems)
         if _recall(self._phrases, phrase):
-            return self._bits([_PHRASE + phrase])
+            return self._postings.bits([_PHRASE + phrase])
         # The last word may be cut short ('political part'): not looked up.
         candidates = self._intersection([_WORD + s for s in stems[:-1]])
         found = self._mask(d for d in _positions(candidates) if phrase in self._english(d))
@@ -518,9 +548,9 @@ class SearchIndex:
     def _khmer_docs(self, piece: str) -> int:
         """Documents whose Khmer text holds this piece (remembered once found)."""
         if len(piece) <= 2:  # two letters: the bigram is the piece, every document has it
-            return self._bits([_GRAM + piece]) if len(piece) == 2 else 0
+            return self._postings.bits([_GRAM + piece]) if len(piece) == 2 else 0
         if _recall(self._pieces, piece):
-            return self._bits([_PIECE + piece])
+            return self._postings.bits([_PIECE + piece])
         candidates = self._intersection([_GRAM + g for g in _piece_grams(piece)])
         if not candidates:
             found = 0
@@ -535,7 +565,7 @@ class SearchIndex:
         """The documents in every one of these keys' postings (none: none)."""
         mask = -1 if keys else 0
         for key in keys:
-            mask &= self._bits([key])
+            mask &= self._postings.bits([key])
             if not mask:
                 break
         return mask
@@ -546,15 +576,7 @@ class SearchIndex:
         """Remember what a piece or phrase was found in (None: stored already), the least
         recently used forgotten past a bound."""
         if found is not None:
-            self._store.drop([key])
-            rows: list[tuple[str, int, bytes | None]] = []
-            number = 0
-            while found >> (number * SEGMENT):
-                bits = (found >> (number * SEGMENT)) & _SEGMENT_BITS
-                if bits:
-                    rows.append((key, number, _encoded(bits)))
-                number += 1
-            self._store.put(rows)
+            self._postings.replace(key, found)
         remembered[name] = None
         if len(remembered) > _REMEMBERED:
             oldest = next(iter(remembered))
