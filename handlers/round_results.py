@@ -152,14 +152,24 @@ async def send_results(
 async def _took_part(
     l10n: Localizer, services: DomainServices, round_id: int, group: WorkingGroup | None
 ) -> str:
-    rated, total = await services.assessments.participation(round_id, group.id if group else None)
+    group_id = group.id if group else None
+    rated, total = await services.assessments.participation(round_id, group_id)
     if group:
-        return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+        line = l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
             rated=l10n.number(rated), total=l10n.number(total), group=group.name(l10n.language)
         )
-    return l10n.gettext("{rated} of {total} organisations took part.").format(
-        rated=l10n.number(rated), total=l10n.number(total)
-    )
+    else:
+        line = l10n.gettext("{rated} of {total} organisations took part.").format(
+            rated=l10n.number(rated), total=l10n.number(total)
+        )
+    # A paused organisation's ratings count in the results (and the export): say so.
+    if paused := await services.assessments.paused_raters(round_id, group_id):
+        line += " " + l10n.ngettext(
+            "The ratings of {count} organisation whose membership is paused count too.",
+            "The ratings of {count} organisations whose membership is paused count too.",
+            paused,
+        ).format(count=l10n.number(paused))
+    return line
 
 
 async def notice_picture(services: DomainServices, picture: str, language: str) -> bytes | None:

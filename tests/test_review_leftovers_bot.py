@@ -1,0 +1,71 @@
+"""The last review's leftovers: a paused organisation in a round's participation line, a group's
+/results with nothing on its list, /export's unknown words, refused command menus, /start's
+reads, and presses over the flood limit."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import load_workbook
+
+from bot.domain.assessment import Colour
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram
+from tests.test_rounds_bot import coalition_with, open_round
+
+LAND = "Land and natural resources"
+PAUSED_TOO = "The ratings of 1 organisation whose membership is paused count too."
+
+
+async def _summary(tg: FakeTelegram, user: dict[str, Any], command: str) -> str:
+    """/results N: its summary's text (the table's first page that follows is passed)."""
+    summary = await tg.reply_to(user, command)
+    await tg.next_call("sendMessage", chat_id=user["id"])
+    return summary.text
+
+
+async def test_a_paused_organisations_ratings_count_in_the_export_and_its_participation_line(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    reps = await coalition_with(bot, 3, "land")
+    services: Services = bot.bot_data["services"]
+    await open_round(tg, "c2 land", "Review")
+    rec_id = min(await services.assessments.repository.items(1))
+    number = str(services.catalog.by_id[rec_id].number)
+    await services.assessments.rate(reps[0]["id"], 1, rec_id, Colour.RED)
+    await services.assessments.rate(reps[1]["id"], 1, rec_id, Colour.GREEN)
+    paused = await services.coalition.own_organisation(reps[0]["id"])
+    assert paused is not None
+    await services.coalition.set_active(COORDINATOR_ID, paused.id, False)  # ORG0 paused
+
+    # The export counts ORG0's rating: two organisations' ratings on the recommendation.
+    await tg.send("/export 1 xlsx", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    sheet = load_workbook(io.BytesIO(doc.params["document"]["content"])).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    [row] = [r for r in rows if r[0] == "Whole coalition" and r[1].startswith(f"{number} ")]
+    assert row[3:8] == ["ORG0: 🔴; ORG1: 🟢", 1, 0, 1, 0]
+    [row] = [r for r in rows if r[0] == LAND and r[1].startswith(f"{number} ")]
+    assert row[4:8] == [1, 0, 1, 0]
+    # The participation line accounts for the same two: one took part, one is paused.
+    summary = await _summary(tg, COORDINATOR, "/results 1")
+    assert summary.startswith(f"<b>Review</b>\n1 of 2 organisations took part. {PAUSED_TOO}")
+    summary = await _summary(tg, COORDINATOR, "/results 1 land")
+    assert summary.startswith(
+        f"<b>Review</b>\n1 of 2 organisations of «{LAND}» took part. {PAUSED_TOO}"
+    )
+
+    # Closed and published: as at the close, whatever happens to ORG0 afterwards.
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    await services.coalition.set_active(COORDINATOR_ID, paused.id, True)
+    summary = await _summary(tg, reps[1], "/results 1")
+    assert summary.startswith(f"<b>Review</b>\n1 of 2 organisations took part. {PAUSED_TOO}")
+    # Without a paused organisation's rating, the line is as before.
+    await open_round(tg, "c2 land", "Next")
+    await services.assessments.rate(reps[1]["id"], 2, rec_id, Colour.GREEN)
+    summary = await _summary(tg, COORDINATOR, "/results 2")
+    assert summary.startswith("<b>Next</b>\n1 of 3 organisations took part.\n")
