@@ -125,6 +125,13 @@ async def send_results(
         group_id=group_id,
         form=reasons_form(l10n),
     )
+    if group is not None and not rows:  # no empty page: say why, and how the list grows
+        text = l10n.gettext(
+            "«{group}» has no results in «{round}»: none of the round's recommendations is on "
+            "the working group's list."
+        ).format(group=group.name(l10n.language), round=round_.name)
+        await message.reply_text(escape(f"{text} {_list_grows(l10n)}"), do_quote=False)
+        return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
@@ -147,6 +154,12 @@ async def send_results(
         await message.reply_text(chunk, do_quote=False)
     text, markup = _results_page(l10n, rows, round_id, 0, group_id or 0)
     await message.reply_text(text, reply_markup=markup, do_quote=False)
+
+
+def _list_grows(l10n: Localizer) -> str:
+    return l10n.gettext(
+        "A coordinator adds recommendations to a working group's list with /grouprecs."
+    )
 
 
 async def _took_part(
@@ -387,7 +400,7 @@ async def send_export(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
             "{group}."
         ).format(group=group.name(l10n.language), round=round_.name)
-        await message.reply_text(escape(text), do_quote=False)
+        await message.reply_text(escape(f"{text} {_list_grows(l10n)}"), do_quote=False)
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram
-from tests.test_rounds_bot import coalition_with, open_round
+from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 LAND = "Land and natural resources"
 PAUSED_TOO = "The ratings of 1 organisation whose membership is paused count too."
@@ -69,3 +69,36 @@ async def test_a_paused_organisations_ratings_count_in_the_export_and_its_partic
     await services.assessments.rate(reps[1]["id"], 2, rec_id, Colour.GREEN)
     summary = await _summary(tg, COORDINATOR, "/results 2")
     assert summary.startswith("<b>Next</b>\n1 of 3 organisations took part.\n")
+
+
+async def test_a_groups_results_with_nothing_on_its_list_say_so_instead_of_an_empty_page(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await coalition_with(bot, 2, "land")
+    await link_land_group(tg)
+    services: Services = bot.bot_data["services"]
+    await open_round(tg, "c2 118.6", "Labour")  # 118.6 is not on the land group's list
+    await services.assessments.set_open(COORDINATOR_ID, 1, False)
+    await services.assessments.publish(COORDINATOR_ID, 1)
+    said = (
+        f"«{LAND}» has no results in «Labour»: none of the round's recommendations is on the "
+        "working group's list. A coordinator adds recommendations to a working group's list "
+        "with /grouprecs."
+    )
+    before = len(tg.calls)
+    answer = await tg.reply_to(COORDINATOR, "/results 1", chat=GROUP)
+    assert answer.text == said
+    answer = await tg.reply_to(COORDINATOR, "/results 1 land")
+    assert answer.text == said
+    # Nothing else: no picture, no summary, no empty page.
+    sent = [c for c in tg.calls[before:] if c.method in ("sendMessage", "sendPhoto")]
+    assert len(sent) == 2
+    # In Khmer, in the group's language.
+    await tg.send("/language km", user=COORDINATOR, chat=GROUP)
+    await tg.next_call("sendMessage", chat_id=GROUP["id"])
+    answer = await tg.reply_to(COORDINATOR, "/results 1", chat=GROUP)
+    assert answer.text == (
+        "«ដីធ្លី និងធនធានធម្មជាតិ» មិនមានលទ្ធផលក្នុង «Labour» ទេ៖ គ្មានអនុសាសន៍ណាមួយនៃវគ្គវាយតម្លៃនេះ "
+        "នៅក្នុងបញ្ជីអនុសាសន៍របស់ក្រុមការងារទេ។ អ្នកសម្របសម្រួលអាចបន្ថែមអនុសាសន៍ទៅក្នុង"
+        "បញ្ជីអនុសាសន៍របស់ក្រុមការងារ ដោយប្រើ /grouprecs។"
+    )
