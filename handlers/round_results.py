@@ -561,15 +561,34 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     except UnknownGroup as exc:
         await message.reply_text(escape(await _unknown_word(l10n, context, words, exc.words)))
         return
+    by_theme = "themes" in words.options
+    # Nothing silently left out: a second number, or a working group beside «themes».
+    extra = [l10n.number(n) for n in words.numbers[1:]] + list(words.rest if by_theme else ())
+    if extra:
+        await message.reply_text(escape(await _not_used(l10n, context, " ".join(extra))))
+        return
     if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
     fmt = "csv" if "csv" in words.options else "xlsx"
-    by_theme = "themes" in words.options
     try:
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+async def _not_used(l10n: Localizer, context: BotContext, words: str) -> str:
+    """What to say when /export's words are understood but do not go together: the words left
+    out, and what /export takes (the formats, the working groups: twenty and how many more)."""
+    groups = await context.services.coalition.working_groups()
+    return l10n.gettext(
+        "I cannot use «{words}» here: after the round's number, /export takes a format and "
+        "either «themes» or one working group. Formats: {formats}. Working groups: {groups}."
+    ).format(
+        words=words[:40],
+        formats="csv, xlsx",
+        groups=render.group_names(l10n, groups, render.GROUPS_NAMED),
+    )
 
 
 async def _unknown_word(l10n: Localizer, context: BotContext, words: Words, unknown: str) -> str:

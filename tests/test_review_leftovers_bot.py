@@ -14,6 +14,7 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram
+from tests.test_many_groups_bot import hundred_groups
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 LAND = "Land and natural resources"
@@ -102,3 +103,35 @@ async def test_a_groups_results_with_nothing_on_its_list_say_so_instead_of_an_em
         "នៅក្នុងបញ្ជីអនុសាសន៍របស់ក្រុមការងារទេ។ អ្នកសម្របសម្រួលអាចបន្ថែមអនុសាសន៍ទៅក្នុង"
         "បញ្ជីអនុសាសន៍របស់ក្រុមការងារ ដោយប្រើ /grouprecs។"
     )
+
+
+async def test_export_names_the_words_it_cannot_use_instead_of_ignoring_them(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    await hundred_groups(services)  # round 1, published; a hundred and more working groups
+    total = len(await services.coalition.working_groups())
+    before = len(tg.calls)
+    answer = await tg.reply_to(COORDINATOR, "/export 1 xlsx themes land")
+    assert answer.text.startswith(
+        "I cannot use «land» here: after the round's number, /export takes a format and either "
+        "«themes» or one working group. Formats: csv, xlsx. Working groups: "
+    )
+    assert answer.text.count(" (") == 21
+    # The groups named: twenty and how many more, within one message.
+    assert answer.text.endswith(f"and {total - 20} more working groups (all in /help).")
+    assert len(answer.text) <= 4096
+    answer = await tg.reply_to(COORDINATOR, "/export 1 2 csv")  # a second round: not taken
+    assert answer.text.startswith("I cannot use «2» here: ")
+    assert not [c for c in tg.calls[before:] if c.method == "sendDocument"]  # no file
+    await services.set_language(COORDINATOR_ID, "km")
+    answer = await tg.reply_to(COORDINATOR, "/export ១ xlsx ប្រធានបទ ដីធ្លី")
+    assert answer.text.startswith("ខ្ញុំមិនអាចប្រើ «ដីធ្លី» នៅទីនេះបានទេ៖ ")
+    assert len(answer.text) <= 4096
+    # What goes together still works: by theme, or one working group.
+    await tg.send("/export 1 xlsx themes", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    assert doc.params["document"]["filename"] == "round-1-themes-km.xlsx"
+    await tg.send("/export 1 csv land", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    assert doc.params["document"]["filename"] == "round-1-land-km.csv"
