@@ -31,6 +31,7 @@ async def guard(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if update.message is None or update.message.chat.type != "private":
         return
+    services.menus.heard_from(user.id)  # a command menu Telegram refused may be taken now
     # Only coordinators' and representatives' names are kept (coordinators see them);
     # writing privately again also clears "unreachable". Guests are not recorded.
     person = await services.coalition.person(user.id)

@@ -15,6 +15,7 @@ from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
 from tests.fake_telegram import FakeTelegram
 from tests.test_many_groups_bot import hundred_groups
+from tests.test_onboarding_bot import run_menu_job
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 LAND = "Land and natural resources"
@@ -135,3 +136,42 @@ async def test_export_names_the_words_it_cannot_use_instead_of_ignoring_them(
     await tg.send("/export 1 csv land", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-1-land-km.csv"
+
+
+async def test_a_refused_command_menu_waits_for_a_change_or_a_message_not_every_minute(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    services: Services = bot.bot_data["services"]
+    stranger = {"id": 6666, "is_bot": False, "first_name": "Vy", "language_code": "en"}
+
+    def tries() -> int:  # the bot's setMyCommands calls for the stranger's private chat
+        calls = [
+            c
+            for c in tg.calls
+            if c.method == "setMyCommands"
+            and (c.params.get("scope") or {}).get("chat_id") == stranger["id"]
+        ]
+        for call in calls:
+            call.consumed = True  # "chat not found" is what this test is about
+        return len(calls)
+
+    tg.unknown_chats.add(stranger["id"])  # promoted, but never opened the bot
+    await services.coalition.set_coordinator(COORDINATOR_ID, stranger["id"], True)
+    await run_menu_job(bot)
+    assert tries() == 1  # refused at its first language
+    for _ in range(3):  # the job runs every minute: nothing changed, nothing tried
+        await run_menu_job(bot)
+    assert tries() == 1
+    # Something about them changes (their language): tried once more, refused again.
+    await services.set_language(stranger["id"], "km")
+    await run_menu_job(bot)
+    await run_menu_job(bot)
+    assert tries() == 2
+    # They open the bot and write to it: the next run gives them their menu.
+    tg.unknown_chats.discard(stranger["id"])
+    await tg.reply_to(stranger, "/me")
+    await run_menu_job(bot)
+    assert tries() == 5  # one per language
+    assert "audit" in tg.menu(stranger)
+    await run_menu_job(bot)
+    assert tries() == 5
