@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.domain.assessment import Colour
@@ -175,3 +176,26 @@ async def test_a_refused_command_menu_waits_for_a_change_or_a_message_not_every_
     assert "audit" in tg.menu(stranger)
     await run_menu_job(bot)
     assert tries() == 5
+
+
+async def test_start_reads_what_is_left_only_for_the_three_open_rounds_it_names(
+    tg: FakeTelegram, bot: BotApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [member] = await coalition_with(bot, 1, "land")
+    services: Services = bot.bot_data["services"]
+    for n in range(1, 6):
+        await open_round(tg, "c2 land", f"R{n}")
+    read = services.assessments.left_to_rate
+    asked: list[int] = []
+
+    async def counted(user_id: int, round_id: int) -> tuple[int, int] | None:
+        asked.append(round_id)
+        return await read(user_id, round_id)
+
+    monkeypatch.setattr(services.assessments, "left_to_rate", counted)
+    welcome = await tg.reply_to(member, "/start")
+    assert asked == [5, 4, 3]  # the newest three, the ones named: not every open round
+    assert "«R5»: 14 to rate" in welcome.text
+    assert "«R3»: 14 to rate" in welcome.text
+    assert "«R2»" not in welcome.text
+    assert "And 2 more open rounds: see /rounds." in welcome.text
