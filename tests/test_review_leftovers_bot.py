@@ -5,18 +5,30 @@ reads, and presses over the flood limit."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.app import running
 from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID, GROUP
+from tests.conftest import (
+    COORDINATOR,
+    COORDINATOR_ID,
+    GROUP,
+    KHMER_MEMBER,
+    MEMBER,
+    FakeClock,
+    make_settings,
+)
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import press
 from tests.test_many_groups_bot import hundred_groups
-from tests.test_onboarding_bot import run_menu_job
+from tests.test_onboarding_bot import data_of, run_menu_job
 from tests.test_rounds_bot import coalition_with, link_land_group, open_round
 
 LAND = "Land and natural resources"
@@ -143,7 +155,8 @@ async def test_a_refused_command_menu_waits_for_a_change_or_a_message_not_every_
     tg: FakeTelegram, bot: BotApplication
 ) -> None:
     services: Services = bot.bot_data["services"]
-    stranger = {"id": 6666, "is_bot": False, "first_name": "Vy", "language_code": "en"}
+    stranger: dict[str, Any] = {"id": 6666, "is_bot": False, "first_name": "Vy"}
+    stranger["language_code"] = "en"
 
     def tries() -> int:  # the bot's setMyCommands calls for the stranger's private chat
         calls = [
@@ -199,3 +212,50 @@ async def test_start_reads_what_is_left_only_for_the_three_open_rounds_it_names(
     assert "«R3»: 14 to rate" in welcome.text
     assert "«R2»" not in welcome.text
     assert "And 2 more open rounds: see /rounds." in welcome.text
+
+
+@pytest.fixture
+async def strict_bot(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> AsyncIterator[BotApplication]:
+    """The bot with its flood limit at three updates a minute per person."""
+    async with running(
+        make_settings(tg, db_path, rate_limit_per_minute=3), clock, poll_timeout=1
+    ) as app:
+        yield app
+    assert tg.unconsumed_errors() == []
+
+
+@pytest.mark.parametrize(
+    ("user", "notice", "short"),
+    [
+        (
+            MEMBER,
+            "You are sending too fast. Please wait a minute and try again.",
+            "Too fast: wait a minute.",
+        ),
+        (KHMER_MEMBER, "អ្នកផ្ញើលឿនពេក។ សូមរង់ចាំមួយនាទី ហើយព្យាយាមម្តងទៀត។", "លឿនពេក៖ សូមរង់ចាំមួយនាទី។"),
+    ],
+)
+async def test_every_press_over_the_flood_limit_gets_a_short_answer_in_the_users_language(
+    tg: FakeTelegram,
+    strict_bot: BotApplication,
+    user: dict[str, Any],
+    notice: str,
+    short: str,
+) -> None:
+    welcome = await tg.reply_to(user, "/start")  # a guest's: look-up examples as buttons
+    example = data_of(welcome, "118.6")
+    for _ in range(2):  # within the limit: answered with the card
+        assert await press(tg, welcome, example, user) == ""
+        await tg.next_call("sendMessage", chat_id=user["id"])
+    before = len(tg.calls)
+    query_id = await tg.press(welcome, example, user=user)  # over it: told once, as an alert
+    first = await tg.next_call("answerCallbackQuery", callback_query_id=query_id)
+    assert (first.params["text"], first.params.get("show_alert")) == (notice, "true")
+    for _ in range(3):  # each later press: a short answer, not an empty one
+        query_id = await tg.press(welcome, example, user=user)
+        answer = await tg.next_call("answerCallbackQuery", callback_query_id=query_id)
+        assert answer.params.get("text") == short
+        assert answer.params.get("show_alert") in (None, "false")
+    assert [c.method for c in tg.calls[before:]] == ["answerCallbackQuery"] * 4  # no message
