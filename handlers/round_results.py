@@ -125,12 +125,14 @@ async def send_results(
         group_id=group_id,
         form=reasons_form(l10n),
     )
-    if group is not None and not rows:  # no empty page: say why, and how the list grows
-        text = l10n.gettext(
+    if group is not None and not rows:  # no empty page
+        said = l10n.gettext(
             "«{group}» has no results in «{round}»: none of the round's recommendations is on "
             "the working group's list."
-        ).format(group=group.name(l10n.language), round=round_.name)
-        await message.reply_text(escape(f"{text} {_list_grows(l10n)}"), do_quote=False)
+        )
+        await _not_listed(
+            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
+        )
         return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
@@ -156,10 +158,13 @@ async def send_results(
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
-def _list_grows(l10n: Localizer) -> str:
-    return l10n.gettext(
+async def _not_listed(message: Message, l10n: Localizer, said: str) -> None:
+    """A working group with none of the round's recommendations on its list: `said`, and how
+    its list grows."""
+    grows = l10n.gettext(
         "A coordinator adds recommendations to a working group's list with /grouprecs."
     )
+    await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
 
 
 async def _took_part(
@@ -396,11 +401,13 @@ async def send_export(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
     if group is not None and not rows:  # no file with a header alone
-        text = l10n.gettext(
+        said = l10n.gettext(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
             "{group}."
-        ).format(group=group.name(l10n.language), round=round_.name)
-        await message.reply_text(escape(f"{text} {_list_grows(l10n)}"), do_quote=False)
+        )
+        await _not_listed(
+            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
+        )
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
