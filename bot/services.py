@@ -65,6 +65,7 @@ from storage.milestones import MilestoneRepository
 from storage.nudges import NudgeRepository
 from storage.outbox import OutboxRepository
 from storage.reports import ReportRepository
+from storage.search_index import TemporaryIndexStore
 from storage.strategy import StrategyRepository
 from storage.translations import TranslationRepository
 from storage.users import UserRepository
@@ -238,6 +239,7 @@ class Services:
                 current_cycle=chosen or settings.current_cycle,
                 revision=snapshot.revision,
                 index_now=False,
+                index_store=TemporaryIndexStore,
             )
             services = cls(settings, database, clock, translations, rules, catalog)
             services._indexing = asyncio.create_task(asyncio.to_thread(catalog.build_index))
@@ -306,6 +308,7 @@ class Services:
                     self._catalog.glossary,
                     current_cycle=chosen or self.settings.current_cycle,
                     revision=snapshot.revision,
+                    index_store=TemporaryIndexStore,
                 )
             finally:
                 self._saved_meanwhile = None

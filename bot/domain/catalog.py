@@ -8,13 +8,14 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
 from bot.domain.compact import CompactRecommendations
 from bot.domain.model import Cycle, RecNumber, Recommendation, Response, Theme, Translation
 from bot.domain.numbers import MultipleCycles, NumberQuery, NumberRange, extract_cycle
+from bot.domain.repositories import IndexStore
 from bot.domain.search import Glossary, SearchIndex, build_terms
 from bot.domain.states import State, resolve_state
 from bot.domain.text import normalize, one_line
@@ -200,11 +201,13 @@ class Catalog:
         current_cycle: int | None = None,
         revision: int = 0,
         index_now: bool = True,
+        index_store: Callable[[], IndexStore] | None = None,
     ) -> None:
         """Index a snapshot; recommendations are shown latest cycle first, then by number.
 
         With `index_now` false the word index is left to `build_index` (start-up runs it in
         a worker thread): numbers and filters answer at once, word searches once it is built.
+        `index_store` makes the store the index keeps its postings in (in memory without it).
         """
         self.revision = revision
         self.recommendations = _display_ordered(recommendations)
@@ -252,6 +255,7 @@ class Catalog:
         self._khmer_states = {n.replace(" ", ""): key for n, key in names.items() if _has_khmer(n)}
         self._filter_words = frozenset([*(n for n, _ in self._state_names), *_RESPONSE_WORDS])
         self._index: SearchIndex | None = None
+        self._index_store = index_store  # where the word index keeps what it finds
         self._indexing = threading.Lock()
         if index_now:
             self.build_index()
@@ -272,7 +276,10 @@ class Catalog:
         with self._indexing:  # a search before the worker thread is done waits for it
             if self._index is None:
                 self._index = SearchIndex(
-                    _Texts(self), self.glossary.km_to_en.keys(), self.glossary.phrases()
+                    _Texts(self),
+                    self.glossary.km_to_en.keys(),
+                    self.glossary.phrases(),
+                    None if self._index_store is None else self._index_store(),
                 )
             return self._index
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from bot.domain.action_flow import FlowDraft
@@ -39,6 +39,40 @@ class TextSource(Protocol):
 
     def texts(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
         """Each id's English text and Khmer text (None: none); an id not stored is left out."""
+        ...
+
+
+class IndexStore(Protocol):
+    """Where the word index keeps what it finds (the search's domain decides what): postings as
+    (key, segment, bytes) rows, and each document's Khmer text, packed. Read when a search
+    asks, so memory does not grow with the catalog. Synchronous: an index is built in a worker
+    thread and searched on the event loop (safe from any thread)."""
+
+    def put(self, rows: Iterable[tuple[str, int, bytes | None]]) -> None:
+        """Store rows, each replacing its key's segment (None: the segment is taken out)."""
+        ...
+
+    def drop(self, keys: Iterable[str]) -> None:
+        """Take out every segment of these keys."""
+        ...
+
+    def segments(
+        self, keys: Collection[str], segment: int | None = None
+    ) -> dict[str, list[tuple[int, bytes]]]:
+        """Each key's stored segments (all, or only this one), in segment order; keys with
+        none are left out."""
+        ...
+
+    def put_texts(self, texts: Iterable[tuple[int, bytes]]) -> None:
+        """Store documents' packed Khmer texts (an empty one is taken out)."""
+        ...
+
+    def text(self, doc: int) -> bytes:
+        """A document's packed Khmer text (empty: none)."""
+        ...
+
+    def holding(self, piece: bytes, docs: Sequence[int] | None) -> list[int]:
+        """Those of these documents (None: of all) whose text holds the piece, ascending."""
         ...
 
 

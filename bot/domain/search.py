@@ -1,4 +1,4 @@
-"""Word search over recommendations in English and Khmer, held in memory.
+"""Word search over recommendations in English and Khmer; what it finds is kept in an IndexStore.
 
 English is matched by light stems (and prefixes for longer words); Khmer, which writes no spaces
 and has many two-letter words, by substring through a bigram index. A glossary of domain terms
@@ -11,14 +11,16 @@ import codecs
 import math
 import operator
 import re
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, islice, repeat
-from typing import TypeAlias, overload
+from typing import overload
 
+from bot.domain.repositories import IndexStore
 from bot.domain.text import (
     KHMER_NOUN_PREFIXES,
     khmer_runs,
@@ -33,8 +35,6 @@ _PREFIX_MIN = 4
 _PREFIX_WEIGHT = 0.6
 _REMEMBERED = 1024  # Khmer words (and apart English phrases) whose documents are kept
 _FEW = 1000  # fewer documents than this are put in a bitmask bit by bit
-_FOLDS = 16  # times the build moves the postings sure to end as bitmasks into them
-_FOLD_AT_LEAST = 1024  # documents between two such moves
 
 
 @dataclass(frozen=True)
@@ -215,21 +215,83 @@ def _is_khmer_word(text: str) -> bool:
     return bool(khmer_runs(text))
 
 
-# Document numbers: an array when few, a bitmask (an int, one bit a document) when many.
-Postings: TypeAlias = "array[int] | int"
+# Postings are bitmasks (an int, one bit a document), kept in an IndexStore a segment at a time:
+# SEGMENT documents a row, each row the segment's bits (deflated when that is much smaller).
+SEGMENT = 8192
+_SEGMENT_BYTES = SEGMENT // 8
+_SEGMENT_BITS = (1 << SEGMENT) - 1
+_FEW_TEXTS = 4096  # candidates fewer than this are read one by one; more: every text is scanned
+_WORD, _GRAM, _PIECE, _PHRASE = "w:", "g:", "k:", "p:"  # what a stored key holds
+
+
+class MemoryIndexStore:
+    """Implements IndexStore in memory (an index without a database: tests, small lists)."""
+
+    def __init__(self) -> None:
+        """Nothing stored yet."""
+        self._rows: dict[str, dict[int, bytes]] = {}
+        self._texts: dict[int, bytes] = {}
+
+    def put(self, rows: Iterable[tuple[str, int, bytes | None]]) -> None:
+        """Store rows, each replacing its key's segment (None: the segment is taken out)."""
+        for key, segment, bits in rows:
+            if bits is not None:
+                self._rows.setdefault(key, {})[segment] = bits
+            elif key in self._rows:
+                self._rows[key].pop(segment, None)
+                if not self._rows[key]:
+                    del self._rows[key]
+
+    def drop(self, keys: Iterable[str]) -> None:
+        """Take out every segment of these keys."""
+        for key in keys:
+            self._rows.pop(key, None)
+
+    def segments(
+        self, keys: Collection[str], segment: int | None = None
+    ) -> dict[str, list[tuple[int, bytes]]]:
+        """Each key's stored segments (all, or only this one), in segment order."""
+        found: dict[str, list[tuple[int, bytes]]] = {}
+        for key in keys:
+            rows = sorted(
+                (s, bits)
+                for s, bits in self._rows.get(key, {}).items()
+                if segment is None or s == segment
+            )
+            if rows:
+                found[key] = rows
+        return found
+
+    def put_texts(self, texts: Iterable[tuple[int, bytes]]) -> None:
+        """Store documents' packed Khmer texts (an empty one is taken out)."""
+        for doc, text in texts:
+            if text:
+                self._texts[doc] = text
+            else:
+                self._texts.pop(doc, None)
+
+    def text(self, doc: int) -> bytes:
+        """A document's packed Khmer text (empty: none)."""
+        return self._texts.get(doc, b"")
+
+    def holding(self, piece: bytes, docs: Sequence[int] | None) -> list[int]:
+        """Those of these documents (None: of all) whose text holds the piece, ascending."""
+        among = sorted(self._texts) if docs is None else docs
+        return [doc for doc in among if piece in self._texts.get(doc, b"")]
 
 
 class SearchIndex:
     """An inverted index over documents numbered 0..n-1 in their display order.
 
-    Postings are compact: an array of document numbers for a word or Khmer bigram in few
-    documents, a bitmask for one in many (at least one in 32: then the bitmask is the smaller).
-    A search works on bitmasks, whose set operations run in C; a Khmer word is found through its
-    bigrams and checked in the text, an English phrase through its words and checked in the
-    text. The glossary's words and phrases are looked for once, when the index is built, and
-    any other's documents are remembered once found (a bounded number); an update keeps them
-    all current. Only the page that is shown is ranked: the hits are buckets of equal rank,
-    each read in display order when asked for.
+    What it finds is kept in an IndexStore, not in memory: for each English stem, Khmer bigram,
+    glossary word and phrase, a bitmask of its documents, a segment at a time, and each
+    document's Khmer text; the build holds one segment's worth at a time. A search reads the
+    bitmasks of its words and works on them (set operations in C); a Khmer word is found
+    through its bigrams and checked in the texts, an English phrase through its words and
+    checked in the text. The glossary's words and phrases are looked for once, when the index is
+    built, and any other's documents are remembered once found (a bounded number); an update
+    keeps them all current. Only the page that is shown is ranked: the hits are buckets of
+    equal rank, each read in display order when asked for.
     """
 
     def __init__(
@@ -237,105 +299,141 @@ class SearchIndex:
         documents: Sequence[tuple[str, str]],
         khmer_terms: Iterable[str] = (),
         phrases: Iterable[str] = (),
+        store: IndexStore | None = None,
     ) -> None:
         """Index (English text, Khmer text) pairs; position in the sequence is the doc id.
 
         `khmer_terms` and `phrases` (the glossary's Khmer words and normalised English phrases)
-        are looked for at once; any other Khmer text or phrase is found when asked for.
+        are looked for at once; any other Khmer text or phrase is found when asked for. What is
+        found goes to `store` (in memory without one).
         """
         self.size = 0
+        self._store: IndexStore = store if store is not None else MemoryIndexStore()
         # The English texts are not kept: they are read again from `documents` (and made
         # normal) for the few a phrase is checked in; those updated here are kept normalised.
         self._documents = documents
         self._updated: dict[int, str] = {}
-        self._khmer: list[bytes] = []  # the Khmer texts, normalised, a byte a letter (_pack)
-        self._pieces: dict[str, Postings] = {}
-        self._phrases: dict[str, Postings] = {}
-        words: dict[str, array[int]] = defaultdict(lambda: array("i"))
-        bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self._words: set[str] = set()  # the English stems (a vocabulary: grows ever slower)
+        self._pieces: dict[str, None] = {}  # Khmer words remembered, the least recent first
+        self._phrases: dict[str, None] = {}  # English phrases remembered, likewise
+        known = {normalize(t) for t in khmer_terms if t}
+        pieces = sorted(p for p in known | {without_noun_prefix(t) for t in known} if len(p) > 2)
         # The glossary's phrases are found in the same pass, each through one of the words
         # that must come before its last one (which may be cut short: 'political part').
         wanted = sorted({p for p in phrases if len(latin_words(p)) >= 2})
-        needs = [frozenset(stem(w) for w in latin_words(p)[:-1]) for p in wanted]
-        by_word: dict[str, list[int]] = defaultdict(list)
-        for i, needed in enumerate(needs):
-            by_word[min(needed)].append(i)
-        found: list[array[int]] = [array("i") for _ in wanted]
-        total = len(documents)
-        fold_every = max(_FOLD_AT_LEAST, total // _FOLDS)
-        word_masks: dict[str, int] = {}
-        gram_masks: dict[str, int] = {}
+        segment = _Segment(wanted)
         for english, khmer in documents:
-            en, km = normalize(english), normalize(khmer)
-            self._khmer.append(_pack(km))
-            tokens = _tokens(en)
-            doc = repeat(self.size)
-            deque(map(array.append, map(words.__getitem__, tokens), doc), maxlen=0)
-            deque(map(array.append, map(bigrams.__getitem__, _bigrams(km)), doc), maxlen=0)
-            for word in by_word.keys() & tokens:
-                for i in by_word[word]:
-                    if needs[i] <= tokens and wanted[i] in en:
-                        found[i].append(self.size)
+            segment.add(normalize(english), normalize(khmer))
             self.size += 1
-            if self.size % fold_every == 0:
-                _fold(words, word_masks, total)
-                _fold(bigrams, gram_masks, total)
-        self._words = self._compacted(words, word_masks)
-        self._bigrams = self._compacted(bigrams, gram_masks)
+            if self.size % SEGMENT == 0:
+                self._flush(segment, pieces)
+                segment = _Segment(wanted)
+        if segment.texts:
+            self._flush(segment, pieces)
+        for piece in pieces:
+            self._remember(self._pieces, _PIECE + piece, piece, None)
+        for phrase in wanted:
+            self._remember(self._phrases, _PHRASE + phrase, phrase, None)
         self._vocabulary = sorted(w for w in self._words if w.isascii())
-        known = {normalize(t) for t in khmer_terms if t}
-        for piece in sorted(known | {without_noun_prefix(t) for t in known}):
-            self._khmer_docs(piece)
-        for phrase, docs in zip(wanted, found, strict=True):
-            self._remember(self._phrases, phrase, self._compact(docs))
+
+    def _flush(self, segment: _Segment, pieces: Sequence[str]) -> None:
+        """Store one built segment: its postings, the glossary's Khmer words found in it (each
+        checked in the texts holding its bigrams) and its Khmer texts."""
+        number = (self.size - 1) // SEGMENT
+        grams = {gram: _span_mask(docs) for gram, docs in segment.bigrams.items()}
+        rows: list[tuple[str, int, bytes | None]] = []
+        rows += [(_GRAM + gram, number, _encoded(bits)) for gram, bits in grams.items()]
+        for word, docs in segment.words.items():
+            rows.append((_WORD + word, number, _encoded(_span_mask(docs))))
+        self._words.update(segment.words)
+        for piece in pieces:
+            candidates = -1
+            for gram in _piece_grams(piece):
+                candidates &= grams.get(gram, 0)
+            packed = _pack(piece)
+            held = [d for d in _positions(candidates) if packed in segment.texts[d]]
+            if held:
+                rows.append((_PIECE + piece, number, _encoded(_span_mask(array("i", held)))))
+        for phrase, docs in zip(segment.wanted, segment.found, strict=True):
+            if docs:
+                rows.append((_PHRASE + phrase, number, _encoded(_span_mask(docs))))
+        self._store.put(rows)
+        first = number * SEGMENT
+        self._store.put_texts((first + i, text) for i, text in enumerate(segment.texts) if text)
 
     def _english(self, doc: int) -> str:
         """A document's English text, normalised (read again: not kept)."""
         updated = self._updated.get(doc)
         return updated if updated is not None else normalize(self._documents[doc][0])
 
-    def _compacted(
-        self, built: dict[str, array[int]], masks: dict[str, int]
-    ) -> dict[str, Postings]:
-        """Built postings made compact (with those already folded into bitmasks), each array
-        let go as soon as it is replaced: the build never holds both forms of every entry."""
-        compact: dict[str, Postings] = {}
-        for key in list(built):
-            docs = built.pop(key)
-            folded = masks.pop(key, None)
-            compact[key] = self._compact(docs) if folded is None else folded | _span_mask(docs)
-        return compact
-
-    def _compact(self, docs: array[int]) -> Postings:
-        """The smaller form of these postings: the array, or a bitmask."""
-        return self._mask([docs]) if len(docs) * 32 >= self.size else docs
+    def _bits(self, keys: Iterable[str]) -> int:
+        """The union of these keys' postings, as one bitmask, read from the store."""
+        wanted = set(keys)
+        if not wanted:
+            return 0
+        mask = 0
+        for rows in self._store.segments(wanted).values():
+            if len(rows) == 1:
+                number, bits = rows[0]
+                mask |= int.from_bytes(_decoded(bits), "little") << (number * SEGMENT)
+                continue
+            whole = bytearray((rows[-1][0] + 1) * _SEGMENT_BYTES)
+            for number, bits in rows:
+                whole[number * _SEGMENT_BYTES : (number + 1) * _SEGMENT_BYTES] = _decoded(bits)
+            mask |= int.from_bytes(whole, "little")
+        return mask
 
     def update(self, doc: int, english: str, khmer: str) -> None:
         """Add or replace one document's texts (doc == size adds one at the end), at once."""
         if not 0 <= doc <= self.size:
             raise IndexError(doc)
         en, km = normalize(english), normalize(khmer)
+        old_tokens: set[str] = set()
+        old_grams: set[str] = set()
         if doc < self.size:
-            for token in _tokens(self._english(doc)):
-                _place(self._words, token, doc, False)
-            for gram in _bigrams(_unpack(self._khmer[doc])):
-                _place(self._bigrams, gram, doc, False)
-            self._khmer[doc] = _pack(km)
+            old_tokens = _tokens(self._english(doc), _unpack(self._store.text(doc)))
+            old_grams = _bigrams(_unpack(self._store.text(doc)))
         else:
-            self._khmer.append(_pack(km))
             self.size += 1
         self._updated[doc] = en
-        tokens, grams = _tokens(en), _bigrams(km)
-        for token in tokens:
-            _place(self._words, token, doc, True)
-        for gram in grams:
-            _place(self._bigrams, gram, doc, True)
-        for piece in self._pieces:  # what is remembered stays true (pieces of 3 letters or more)
-            _place(self._pieces, piece, doc, _piece_grams(piece) <= grams and piece in km)
-        for phrase in self._phrases:  # (of two words or more)
-            held = tokens.issuperset(stem(w) for w in latin_words(phrase)[:-1]) and phrase in en
-            _place(self._phrases, phrase, doc, held)
-        self._vocabulary = sorted(w for w, docs in self._words.items() if w.isascii() and docs)
+        self._store.put_texts([(doc, _pack(km))])
+        tokens, grams = _tokens(en, km), _bigrams(km)
+        changes = [(_WORD + t, False) for t in old_tokens - tokens]
+        changes += [(_WORD + t, True) for t in tokens - old_tokens]
+        changes += [(_GRAM + g, False) for g in old_grams - grams]
+        changes += [(_GRAM + g, True) for g in grams - old_grams]
+        packed = _pack(km)
+        # What is remembered stays true (Khmer words of 3 letters or more, phrases of 2 words).
+        changes += [
+            (_PIECE + p, _piece_grams(p) <= grams and _pack(p) in packed) for p in self._pieces
+        ]
+        changes += [
+            (
+                _PHRASE + p,
+                tokens.issuperset(stem(w) for w in latin_words(p)[:-1]) and p in en,
+            )
+            for p in self._phrases
+        ]
+        self._place(doc, changes)
+        self._words.update(tokens)
+        emptied = {t for t in old_tokens - tokens}
+        if emptied:
+            still = self._store.segments([_WORD + t for t in emptied])
+            self._words -= {t for t in emptied if _WORD + t not in still}
+        self._vocabulary = sorted(w for w in self._words if w.isascii())
+
+    def _place(self, doc: int, changes: Sequence[tuple[str, bool]]) -> None:
+        """Put a document in (True) or take it out of (False) these keys' postings."""
+        number, bit = divmod(doc, SEGMENT)
+        stored = self._store.segments([key for key, _ in changes], number)
+        rows: list[tuple[str, int, bytes | None]] = []
+        for key, present in changes:
+            found = stored.get(key)
+            old = int.from_bytes(_decoded(found[0][1]), "little") if found else 0
+            new = old | 1 << bit if present else old & ~(1 << bit)
+            if new != old:
+                rows.append((key, number, _encoded(new) if new else None))
+        self._store.put(rows)
 
     def search(self, terms: Sequence[Term], allowed: Collection[int] | None = None) -> Hits:
         """Documents matching any term: those matching the most terms first, then by weight,
@@ -347,7 +445,7 @@ class SearchIndex:
         """
         matches: list[tuple[float, int, int]] = []  # (idf, exact, loose)
         unknown: list[str] = []
-        within = None if allowed is None else self._mask([allowed])
+        within = None if allowed is None else self._mask(allowed)
         for term in terms:
             if not _has_content(term):
                 continue
@@ -385,12 +483,12 @@ class SearchIndex:
     def _match(self, term: Term) -> tuple[int, int]:
         """Documents matching a term exactly (stem, Khmer text) and loosely (prefix, phrase),
         as bitmasks (the loose ones without the exact ones)."""
-        exact = self._mask(self._words.get(token, 0) for token in term.stems)
+        exact = self._bits(_WORD + token for token in term.stems)
         for piece in term.khmer:
             # A piece holding another has no document the other has not: skip its check.
             if not any(len(p) > 1 and p != piece and p in piece for p in term.khmer):
                 exact |= self._khmer_docs(piece)
-        expanded: list[Postings] = []
+        expanded: list[str] = []
         for prefix in term.prefixes:
             if len(prefix) < _PREFIX_MIN:
                 continue
@@ -398,8 +496,8 @@ class SearchIndex:
             for token in self._vocabulary[start:]:
                 if not token.startswith(prefix):
                     break
-                expanded.append(self._words[token])
-        loose = self._mask(expanded)
+                expanded.append(_WORD + token)
+        loose = self._bits(expanded)
         for phrase in term.phrases:
             loose |= self._phrase_docs(phrase)
         return exact, loose & ~exact
@@ -408,92 +506,101 @@ class SearchIndex:
         """Documents with this English phrase (remembered once found)."""
         stems = [stem(w) for w in latin_words(phrase)]
         if len(stems) < 2:
-            return self._mask([self._words.get(s, 0) for s in stems])
-        found = _recall(self._phrases, phrase)
-        if found is None:  # the last word may be cut short ('political part'): not looked up
-            docs = self._intersection([self._words.get(s, 0) for s in stems[:-1]])
-            found = self._holding(phrase, _positions(docs), _English(self))
-            self._remember(self._phrases, phrase, found)
-        return self._mask([found])
+            return self._bits(_WORD + s for s in stems)
+        if _recall(self._phrases, phrase):
+            return self._bits([_PHRASE + phrase])
+        # The last word may be cut short ('political part'): not looked up.
+        candidates = self._intersection([_WORD + s for s in stems[:-1]])
+        found = self._mask(d for d in _positions(candidates) if phrase in self._english(d))
+        self._remember(self._phrases, _PHRASE + phrase, phrase, found)
+        return found
 
     def _khmer_docs(self, piece: str) -> int:
         """Documents whose Khmer text holds this piece (remembered once found)."""
         if len(piece) <= 2:  # two letters: the bigram is the piece, every document has it
-            return self._mask([self._bigrams.get(piece, 0)]) if len(piece) == 2 else 0
-        found = _recall(self._pieces, piece)
-        if found is None:
-            postings = [self._bigrams.get(g, 0) for g in _piece_grams(piece)]
-            smallest = min(postings, key=_count)
-            packed = _pack(piece)
-            if isinstance(smallest, int):
-                found = self._holding(
-                    packed, _positions(self._intersection(postings)), self._khmer
-                )
-            else:  # few: a text holding the piece holds its bigrams, the text check says all
-                found = self._holding(packed, smallest, self._khmer)
-            self._remember(self._pieces, piece, found)
-        return self._mask([found])
+            return self._bits([_GRAM + piece]) if len(piece) == 2 else 0
+        if _recall(self._pieces, piece):
+            return self._bits([_PIECE + piece])
+        candidates = self._intersection([_GRAM + g for g in _piece_grams(piece)])
+        if not candidates:
+            found = 0
+        elif candidates.bit_count() < _FEW_TEXTS:
+            found = self._mask(self._store.holding(_pack(piece), list(_positions(candidates))))
+        else:  # a text holding the piece holds its bigrams: every text is scanned, in C
+            found = self._mask(self._store.holding(_pack(piece), None)) & candidates
+        self._remember(self._pieces, _PIECE + piece, piece, found)
+        return found
 
-    def _intersection(self, postings: list[Postings]) -> int:
-        """The documents in every one of these postings (not empty), as a bitmask."""
-        mask = -1
-        for docs in sorted(postings, key=_count):
-            mask &= docs if isinstance(docs, int) else self._mask([docs])
+    def _intersection(self, keys: Sequence[str]) -> int:
+        """The documents in every one of these keys' postings (none: none)."""
+        mask = -1 if keys else 0
+        for key in keys:
+            mask &= self._bits([key])
+            if not mask:
+                break
         return mask
 
-    def _holding(
-        self, piece: str | bytes, candidates: Iterable[int], texts: Sequence[str] | Sequence[bytes]
-    ) -> Postings:
-        """Those of the candidates whose text holds `piece` (checked in C), compact."""
-        docs = list(candidates)
-        held = map(operator.contains, map(texts.__getitem__, docs), repeat(piece))
-        return self._compact(array("i", compress(docs, held)))
+    def _remember(
+        self, remembered: dict[str, None], key: str, name: str, found: int | None
+    ) -> None:
+        """Remember what a piece or phrase was found in (None: stored already), the least
+        recently used forgotten past a bound."""
+        if found is not None:
+            self._store.drop([key])
+            rows: list[tuple[str, int, bytes | None]] = []
+            number = 0
+            while found >> (number * SEGMENT):
+                bits = (found >> (number * SEGMENT)) & _SEGMENT_BITS
+                if bits:
+                    rows.append((key, number, _encoded(bits)))
+                number += 1
+            self._store.put(rows)
+        remembered[name] = None
+        if len(remembered) > _REMEMBERED:
+            oldest = next(iter(remembered))
+            del remembered[oldest]
+            self._store.drop([key[: len(_PIECE)] + oldest])
 
-    def _remember(self, found: dict[str, Postings], key: str, docs: Postings) -> None:
-        if len(found) >= _REMEMBERED:
-            del found[next(iter(found))]  # the least recently used
-        found[key] = docs
-
-    def _mask(self, postings: Iterable[Postings | Collection[int]]) -> int:
-        """The union of postings as one bitmask (arrays of many written into one buffer in C,
-        of few bit by bit)."""
-        mask = 0
-        arrays: list[Collection[int]] = []
-        for docs in postings:
-            if isinstance(docs, int):
-                mask |= docs
-            elif docs:
-                arrays.append(docs)
-        if sum(map(len, arrays)) < _FEW:
+    def _mask(self, docs: Iterable[int]) -> int:
+        """Document numbers as a bitmask (written into one buffer in C when many)."""
+        positions = docs if isinstance(docs, Collection) else list(docs)
+        if len(positions) < _FEW:
             flags = bytearray((self.size >> 3) + 1)
-            for doc in chain.from_iterable(arrays):
+            for doc in positions:
                 flags[doc >> 3] |= 1 << (doc & 7)
-            return mask | int.from_bytes(flags, "little")
+            return int.from_bytes(flags, "little")
         digits = bytearray(b"0") * self.size
-        for docs in arrays:
-            deque(map(digits.__setitem__, docs, repeat(_ONE)), maxlen=0)
+        deque(map(digits.__setitem__, positions, repeat(_ONE)), maxlen=0)
         digits.reverse()  # the highest document first, as int() reads binary digits
-        return mask | int(digits, 2)
+        return int(digits, 2)
 
 
-class _English(Sequence[str]):
-    """An index's English texts, normalised, each read again when asked for."""
+class _Segment:
+    """What the build gathers for one segment of documents (numbered from 0 in it)."""
 
-    def __init__(self, index: SearchIndex) -> None:
-        """Read this index's documents."""
-        self._index = index
+    def __init__(self, wanted: Sequence[str]) -> None:
+        """An empty segment, looking for these phrases."""
+        self.words: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self.bigrams: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self.texts: list[bytes] = []  # the Khmer texts, packed
+        self.wanted = wanted
+        self.found: list[array[int]] = [array("i") for _ in wanted]
+        self._needs = [frozenset(stem(w) for w in latin_words(p)[:-1]) for p in wanted]
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        for i, needed in enumerate(self._needs):
+            self._by_word[min(needed)].append(i)
 
-    def __len__(self) -> int:
-        return self._index.size
-
-    @overload
-    def __getitem__(self, doc: int) -> str: ...
-    @overload
-    def __getitem__(self, doc: slice) -> Sequence[str]: ...
-    def __getitem__(self, doc: int | slice) -> str | Sequence[str]:
-        if isinstance(doc, slice):
-            return [self[i] for i in range(*doc.indices(len(self)))]
-        return self._index._english(doc)
+    def add(self, en: str, km: str) -> None:
+        """Add the next document's normalised texts."""
+        doc = repeat(len(self.texts))
+        self.texts.append(_pack(km))
+        tokens = _tokens(en, km)
+        deque(map(array.append, map(self.words.__getitem__, tokens), doc), maxlen=0)
+        deque(map(array.append, map(self.bigrams.__getitem__, _bigrams(km)), doc), maxlen=0)
+        for word in self._by_word.keys() & tokens:
+            for i in self._by_word[word]:
+                if self._needs[i] <= tokens and self.wanted[i] in en:
+                    self.found[i].append(len(self.texts) - 1)
 
 
 class RankedDocs(Sequence[int]):
@@ -558,32 +665,25 @@ def _positions(mask: int) -> Iterator[int]:
     return compress(count(), bin(mask)[:1:-1].encode().translate(_BITS))
 
 
-def _count(docs: Postings) -> int:
-    return docs.bit_count() if isinstance(docs, int) else len(docs)
+def _recall(remembered: dict[str, None], name: str) -> bool:
+    """True if this piece or phrase is remembered (then it is the most recently used)."""
+    if name not in remembered:
+        return False
+    del remembered[name]
+    remembered[name] = None
+    return True
 
 
-def _recall(found: dict[str, Postings], key: str) -> Postings | None:
-    docs = found.pop(key, None)
-    if docs is not None:
-        found[key] = docs  # the most recently used last
-    return docs
+def _encoded(bits: int) -> bytes:
+    """One segment's bitmask as stored: deflated when that is much smaller (rare words)."""
+    raw = bits.to_bytes(_SEGMENT_BYTES, "little")
+    deflated = zlib.compress(raw, 1)
+    return b"z" + deflated if len(deflated) * 4 < len(raw) * 3 else b"r" + raw
 
 
-def _place(index: dict[str, Postings], key: str, doc: int, present: bool) -> None:
-    """Put a document in (or take it out of) one entry's postings."""
-    docs = index.get(key)
-    if isinstance(docs, int):
-        index[key] = docs | 1 << doc if present else docs & ~(1 << doc)
-    elif docs is None:
-        if present:
-            index[key] = array("i", [doc])
-    else:
-        at = bisect_left(docs, doc)
-        there = at < len(docs) and docs[at] == doc
-        if present and not there:
-            docs.insert(at, doc)
-        elif there and not present:
-            del docs[at]
+def _decoded(stored: bytes) -> bytes:
+    """A stored segment's bitmask bytes."""
+    return zlib.decompress(stored[1:]) if stored[:1] == b"z" else stored[1:]
 
 
 # A Khmer text held a byte a letter (half the memory of a str of Khmer letters, and `in` is the
@@ -623,15 +723,6 @@ def _unpack(packed: bytes) -> str:
     return _ESCAPED.sub(lambda m: chr(int("".join(f"{ord(c) - 1:x}" for c in m[0][1:]), 16)), text)
 
 
-def _fold(built: dict[str, array[int]], masks: dict[str, int], total: int) -> None:
-    """Move the documents of the entries sure to end as bitmasks (in one document of 32 of
-    `total` already) into their bitmasks, during the build: its arrays then stay small."""
-    for key, docs in built.items():
-        if docs and (key in masks or len(docs) * 32 >= total):
-            masks[key] = masks.get(key, 0) | _span_mask(docs)
-            del docs[:]
-
-
 def _span_mask(docs: array[int]) -> int:
     """Documents in ascending order as a bitmask, built over their span only (in C)."""
     if not docs:
@@ -647,12 +738,13 @@ def _piece_grams(piece: str) -> set[str]:
     return {piece[i : i + 2] for i in range(len(piece) - 1)}
 
 
-def _tokens(normalized: str) -> set[str]:
-    """A normalised English text's index entries: its stems, and the parts of hyphenated
-    words ('land-grabbing', 'health-care', 'anti-corruption' also count as their parts)."""
-    words = latin_words(normalized)
+def _tokens(normalized: str, khmer: str = "") -> set[str]:
+    """A document's index entries from its normalised English text and the Latin words of
+    its Khmer text ('ELC', '2030'): their stems, and the parts of hyphenated words
+    ('land-grabbing', 'health-care', 'anti-corruption' also count as their parts)."""
+    words = latin_words(normalized) + latin_words(khmer) if khmer else latin_words(normalized)
     tokens = set(map(stem, words))
-    if "-" in normalized:
+    if "-" in normalized or "-" in khmer:
         tokens.update(stem(p) for w in words if "-" in w for p in w.split("-"))
     return tokens
 
