@@ -26,11 +26,13 @@ async def guard(update: Update, context: BotContext) -> None:
                 await update.callback_query.answer(text, show_alert=True)
             elif update.effective_message is not None and update.message is not None:
                 await update.effective_message.reply_text(escape(text))
-        elif update.callback_query is not None:
-            await update.callback_query.answer()
+        elif update.callback_query is not None:  # each press a word, never a new message
+            l10n = await reader(update, context)
+            await update.callback_query.answer(l10n.gettext("Too fast: wait a minute."))
         raise ApplicationHandlerStop
     if update.message is None or update.message.chat.type != "private":
         return
+    services.menus.heard_from(user.id)  # a command menu Telegram refused may be taken now
     # Only coordinators' and representatives' names are kept (coordinators see them);
     # writing privately again also clears "unreachable". Guests are not recorded.
     person = await services.coalition.person(user.id)

@@ -125,6 +125,15 @@ async def send_results(
         group_id=group_id,
         form=reasons_form(l10n),
     )
+    if group is not None and not rows:  # no empty page
+        said = l10n.gettext(
+            "«{group}» has no results in «{round}»: none of the round's recommendations is on "
+            "the working group's list."
+        )
+        await _not_listed(
+            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
+        )
+        return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
@@ -149,17 +158,36 @@ async def send_results(
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
+async def _not_listed(message: Message, l10n: Localizer, said: str) -> None:
+    """A working group with none of the round's recommendations on its list: `said`, and how
+    its list grows."""
+    grows = l10n.gettext(
+        "A coordinator adds recommendations to a working group's list with /grouprecs."
+    )
+    await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
+
+
 async def _took_part(
     l10n: Localizer, services: DomainServices, round_id: int, group: WorkingGroup | None
 ) -> str:
-    rated, total = await services.assessments.participation(round_id, group.id if group else None)
+    group_id = group.id if group else None
+    rated, total = await services.assessments.participation(round_id, group_id)
     if group:
-        return l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
+        line = l10n.gettext("{rated} of {total} organisations of «{group}» took part.").format(
             rated=l10n.number(rated), total=l10n.number(total), group=group.name(l10n.language)
         )
-    return l10n.gettext("{rated} of {total} organisations took part.").format(
-        rated=l10n.number(rated), total=l10n.number(total)
-    )
+    else:
+        line = l10n.gettext("{rated} of {total} organisations took part.").format(
+            rated=l10n.number(rated), total=l10n.number(total)
+        )
+    # A paused organisation's ratings count in the results (and the export): say so.
+    if paused := await services.assessments.paused_raters(round_id, group_id):
+        line += " " + l10n.ngettext(
+            "The ratings of {count} organisation whose membership is paused count too.",
+            "The ratings of {count} organisations whose membership is paused count too.",
+            paused,
+        ).format(count=l10n.number(paused))
+    return line
 
 
 async def notice_picture(services: DomainServices, picture: str, language: str) -> bytes | None:
@@ -373,11 +401,13 @@ async def send_export(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
     if group is not None and not rows:  # no file with a header alone
-        text = l10n.gettext(
+        said = l10n.gettext(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
             "{group}."
-        ).format(group=group.name(l10n.language), round=round_.name)
-        await message.reply_text(escape(text), do_quote=False)
+        )
+        await _not_listed(
+            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
+        )
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
@@ -538,15 +568,34 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     except UnknownGroup as exc:
         await message.reply_text(escape(await _unknown_word(l10n, context, words, exc.words)))
         return
+    by_theme = "themes" in words.options
+    # Nothing silently left out: a second number, or a working group beside «themes».
+    extra = [l10n.number(n) for n in words.numbers[1:]] + list(words.rest if by_theme else ())
+    if extra:
+        await message.reply_text(escape(await _not_used(l10n, context, " ".join(extra))))
+        return
     if await services.assessments.round(round_id) is None:
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
     fmt = "csv" if "csv" in words.options else "xlsx"
-    by_theme = "themes" in words.options
     try:
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+async def _not_used(l10n: Localizer, context: BotContext, words: str) -> str:
+    """What to say when /export's words are understood but do not go together: the words left
+    out, and what /export takes (the formats, the working groups: twenty and how many more)."""
+    groups = await context.services.coalition.working_groups()
+    return l10n.gettext(
+        "I cannot use «{words}» here: after the round's number, /export takes a format and "
+        "either «themes» or one working group. Formats: {formats}. Working groups: {groups}."
+    ).format(
+        words=words[:40],
+        formats="csv, xlsx",
+        groups=render.group_names(l10n, groups, render.GROUPS_NAMED),
+    )
 
 
 async def _unknown_word(l10n: Localizer, context: BotContext, words: Words, unknown: str) -> str:

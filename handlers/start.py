@@ -13,7 +13,7 @@ from bot.domain.arguments import arguments, language_word
 from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, Role, WorkingGroup
 from bot.domain.rounds import MAX_REASON, PENDING_TTL
-from bot.domain.welcome import Checklist, Membership, Welcome
+from bot.domain.welcome import OPEN_ROUNDS_SHOWN, Checklist, Membership, Welcome
 from handlers import chats, lookup, members, private_rating, round_admin
 from handlers.access import Press
 from handlers.callbacks import (
@@ -38,9 +38,6 @@ LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
 # A guest's /start offers these look-ups as buttons: what a first question usually is.
 EXAMPLES = ("118.6", "land", "ដីធ្លី", "Japan")
 NEW_RESULTS_SHOWN = 3  # newly published rounds a member's welcome names, each with a button
-# Open rounds a welcome names, each with a button ([Rate now], a coordinator's panel): the
-# newest few; the others are one line and [Rounds] (never a flood, never over 100 buttons).
-OPEN_ROUNDS_SHOWN = 3
 
 
 def help_text(
@@ -582,9 +579,9 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         escape(l10n.gettext("Your working groups: {groups}").format(groups=groups)),
     ]
     rows: Rows = []
-    # The newest rounds with something left to rate first; the rest through [Rounds].
+    # The newest rounds, those with something left to rate first; the rest through [Rounds].
     ordered = sorted(membership.to_rate, key=lambda item: not item[1])  # stable: newest first
-    for round_, left in ordered[:OPEN_ROUNDS_SHOWN]:
+    for round_, left in ordered:
         when = closing(l10n, tz, round_.closes_at)
         if left:
             text = l10n.ngettext(
@@ -592,7 +589,7 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
                 "«{name}»: {count} to rate, {closing}.",
                 left,
             )
-            label = l10n.gettext("Rate now: «{name}»") if len(membership.to_rate) > 1 else None
+            label = l10n.gettext("Rate now: «{name}»") if membership.open_rounds > 1 else None
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -613,7 +610,7 @@ def _membership(l10n: Localizer, context: BotContext, membership: Membership) ->
         )
     if not membership.to_rate:
         lines.append(escape(l10n.gettext("No assessment round is open.")))
-    if others := _more_open_rounds(l10n, len(membership.to_rate)):
+    if others := _more_open_rounds(l10n, membership.open_rounds):
         lines += others
         rows.append([_rounds_button(l10n)])
     # Newly published: a button each, no number to type; the newest few, the rest in /rounds.

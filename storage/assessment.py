@@ -88,8 +88,18 @@ _FREEZE = (
     "FROM ratings AS t JOIN organisations AS o ON o.id = t.organisation_id AND o.active = 1 "
     "JOIN organisation_groups AS m ON m.organisation_id = o.id AND m.working_group_id = g.id "
     "WHERE t.round_id = :r), (SELECT COUNT(*) FROM organisations AS o JOIN organisation_groups "
-    "AS m ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE o.active = 1) "
+    "AS m ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE o.active = 1), "
+    "(SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t JOIN organisations AS o "
+    "ON o.id = t.organisation_id AND o.active = 0 JOIN organisation_groups AS m "
+    "ON m.organisation_id = o.id AND m.working_group_id = g.id WHERE t.round_id = :r) "
     "FROM working_groups AS g",
+)
+# The paused organisations (of the coalition: :g 0, or of one working group) that rated in
+# the round: their ratings count in its results, they are not in its "N of M took part".
+_PAUSED_RATERS = (
+    "SELECT COUNT(DISTINCT t.organisation_id) FROM ratings AS t JOIN organisations AS o "
+    "ON o.id = t.organisation_id AND o.active = 0 WHERE t.round_id = :r AND (:g = 0 OR o.id "
+    "IN (SELECT organisation_id FROM organisation_groups WHERE working_group_id = :g))"
 )
 # The round's audience (bot/domain/round_audience.py), one row per audience organisation:
 # (id, short name, its own recommendations, how many of them it rated, rated anything?).
@@ -199,8 +209,8 @@ _AUDIENCE = (
 )
 # The whole coalition's "N of M took part" at the close: the audience's.
 _FREEZE_AUDIENCE = (
-    "INSERT INTO frozen_participation SELECT :r, 0, COALESCE(SUM(a.took), 0), COUNT(*) "  # noqa: S608 (constants only)
-    f"FROM ({_AUDIENCE}) AS a"
+    "INSERT INTO frozen_participation SELECT :r, 0, COALESCE(SUM(a.took), 0), COUNT(*), "  # noqa: S608 (constants only)
+    f"({_PAUSED_RATERS.replace(':g', '0')}) FROM ({_AUDIENCE}) AS a"  # the whole coalition's
 )
 _THAW = (
     "DELETE FROM frozen_group_items WHERE round_id = :r",
@@ -797,6 +807,19 @@ class AssessmentRepository:
         ) as cursor:
             row = await cursor.fetchone()  # the frozen row first, then none, then the live one
         return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def paused_raters(self, round_id: int, group_id: int | None = None) -> int:
+        """How many organisations whose membership is paused rated in the round (of the
+        coalition or of one working group): their ratings count, they are not "took part";
+        as at the close once the round is closed."""
+        async with self._db.connection.execute(
+            "SELECT paused FROM frozen_participation WHERE round_id = :r AND working_group_id "  # noqa: S608 (constants only)
+            "= :g UNION ALL SELECT 0 WHERE EXISTS (SELECT 1 FROM frozen_participation WHERE "
+            f"round_id = :r AND working_group_id = 0) UNION ALL {_PAUSED_RATERS}",
+            {"r": round_id, "g": group_id or 0},
+        ) as cursor:
+            row = await cursor.fetchone()  # the frozen row first, then none, then the live one
+        return int(row[0]) if row else 0
 
     async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
         """How many of the round's recommendations each active organisation has rated:

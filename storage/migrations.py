@@ -754,4 +754,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE retired_rounds (id INTEGER PRIMARY KEY)
     """,
+    # 36: how many organisations whose membership was paused at the close had rated (their
+    # ratings count in the results): the results' "N of M took part" names them too.
+    """
+    ALTER TABLE frozen_participation ADD COLUMN paused INTEGER NOT NULL DEFAULT 0
+    """,
 )

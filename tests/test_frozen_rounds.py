@@ -114,3 +114,29 @@ async def test_participation_counts_only_eligible_organisations_that_rated(
     await services.assessments.set_open(COORDINATOR_ID, 1, False)
     await services.coalition.set_active(COORDINATOR_ID, orgs[0], True)
     assert await repo.participation(1) == (2, 2)
+
+
+async def test_paused_organisations_that_rated_are_counted_apart_live_and_as_at_the_close(
+    services: Services, clock: FakeClock
+) -> None:
+    land, rec, orgs = await land_setup(services, clock)
+    coalition, assessments = services.coalition, services.assessments
+    other = (await coalition.add_organisation(COORDINATOR_ID, "X", "Outside land")).organisation
+    await assessments.repository.rate(1, rec, other.id, R, clock.now())  # in no group
+    assert await assessments.paused_raters(1) == 0
+    await coalition.set_active(COORDINATOR_ID, orgs[0], False)  # a land member
+    await coalition.set_active(COORDINATOR_ID, other.id, False)
+    await coalition.set_active(COORDINATOR_ID, orgs[1], False)
+    await coalition.set_active(COORDINATOR_ID, orgs[1], True)  # paused and back: not counted
+    # Open: as they are now; the coalition's count is not the first group's.
+    assert await assessments.paused_raters(1) == 2
+    assert await assessments.paused_raters(1, land) == 1
+    assert await assessments.paused_raters(1, land + 1) == 0
+    assert await assessments.paused_raters(2) == 0  # another round
+    # Closed: as at the close, whoever is paused or reactivated afterwards.
+    await assessments.set_open(COORDINATOR_ID, 1, False)
+    await coalition.set_active(COORDINATOR_ID, orgs[0], True)
+    await coalition.set_active(COORDINATOR_ID, orgs[2], False)
+    assert await assessments.paused_raters(1) == 2
+    assert await assessments.paused_raters(1, land) == 1
+    assert await assessments.paused_raters(1, land + 1) == 0

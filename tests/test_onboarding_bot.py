@@ -110,7 +110,7 @@ async def test_a_menu_follows_a_language_choice_and_waits_for_a_reachable_chat(
     assert tg.commands_of(MEMBER, "rate").startswith("វាយតម្លៃ")
     assert tg.commands_of(MEMBER, "rate", language="fr").startswith("វាយតម្លៃ")
     # Telegram refuses a chat it does not know (someone who never opened the bot): nothing
-    # is recorded, and the job publishes it once Telegram takes it.
+    # is recorded, and the job publishes it once they wrote to the bot.
     services = services_of(bot)
     tg.unknown_chats.add(6666)
     await services.coalition.set_coordinator(COORDINATOR_ID, 6666, True)
@@ -123,6 +123,7 @@ async def test_a_menu_follows_a_language_choice_and_waits_for_a_reachable_chat(
     assert [c.error for c in refused] == ["Bad Request: chat not found"]
     refused[0].consumed = True
     tg.unknown_chats.discard(6666)
+    await tg.reply_to({"id": 6666, "is_bot": False, "first_name": "Vy"}, "/me")
     await run_menu_job(bot)
     assert "audit" in tg.menu({"id": 6666, "language_code": "en"})
 

@@ -39,13 +39,18 @@ class Menus:
         """Use the store that knows roles and what was published."""
         self.repository = repository
         self._lock = asyncio.Lock()  # one sync at a time: a job and a promotion may overlap
+        # The menu Telegram refused each person (None: taking theirs back), e.g. someone who
+        # never opened the bot: not tried again until it changes or they write to the bot.
+        # Kept in memory only: a restart tries each of them once more.
+        self._refused: dict[int, str | None] = {}
 
     async def sync(
         self, fingerprint: Fingerprint, publish: Publisher, user_id: int | None = None
     ) -> int:
         """Publish the menus that differ from what Telegram has (only those: running it twice
         changes nothing), everyone's or only `user_id`'s; return how many changed. One
-        Telegram refused is tried next time."""
+        Telegram refused is tried again once it changes (a role, a language) or the person
+        wrote to the bot (`heard_from`), not at every run."""
         changed = 0
         async with self._lock:
             for holder in await self.repository.menu_holders(user_id):
@@ -54,9 +59,17 @@ class Menus:
                     if holder.role is Role.GUEST and not holder.translator
                     else fingerprint(holder.role, holder.language, holder.translator)
                 )
-                if wanted == holder.published:
+                refused = self._refused.get(holder.user_id, holder.published)
+                if wanted in (holder.published, refused):
                     continue
                 if await publish(holder.user_id, holder.role, holder.language, holder.translator):
+                    self._refused.pop(holder.user_id, None)
                     await self.repository.set_menu(holder.user_id, wanted)
                     changed += 1
+                else:
+                    self._refused[holder.user_id] = wanted
         return changed
+
+    def heard_from(self, user_id: int) -> None:
+        """The person wrote to the bot: a menu Telegram refused them may be taken now."""
+        self._refused.pop(user_id, None)

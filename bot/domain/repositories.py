@@ -513,6 +513,11 @@ class AssessmentStore(Protocol):
         the round is closed."""
         ...
 
+    async def paused_raters(self, round_id: int, group_id: int | None = None) -> int:
+        """How many organisations whose membership is paused rated in the round (of the
+        coalition or of one working group), as at the close once the round is closed."""
+        ...
+
     async def progress(self, round_id: int) -> list[tuple[int, str, int]]:
         """How many of the round's recommendations each active organisation has rated:
         (organisation id, short name, count)."""

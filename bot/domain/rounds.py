@@ -1158,6 +1158,11 @@ class Assessments:
         """One recommendation's counts: the whole coalition's, or one working group's."""
         return await self.repository.distribution(round_id, recommendation_id, group_id)
 
+    async def paused_raters(self, round_id: int, group_id: int | None = None) -> int:
+        """How many organisations whose membership is paused rated in the round: their ratings
+        count in its results and exports, they are not in its "N of M took part"."""
+        return await self.repository.paused_raters(round_id, group_id)
+
     async def participation(self, round_id: int, group_id: int | None = None) -> tuple[int, int]:
         """(organisations that rated, organisations the round concerns) in a round — its
         audience —, or a working group's (its active member organisations)."""

@@ -14,6 +14,9 @@ from bot.domain.rounds import Assessments
 
 # How long a member's /start points to a round's newly published results.
 NEW_RESULTS = dt.timedelta(days=14)
+# Open rounds a welcome names, each with a button ([Rate now], a coordinator's panel): the
+# newest few; the others are one line and [Rounds] (never a flood, never over 100 buttons).
+OPEN_ROUNDS_SHOWN = 3
 
 # Whether a user chose their language with /language.
 Chosen = Callable[[int], Awaitable[bool]]
@@ -36,10 +39,11 @@ class Membership:
 
     organisation: Organisation
     groups: tuple[WorkingGroup, ...]
-    # Each open round and how many of the organisation's own recommendations are left (None:
-    # the round does not concern its working groups).
+    # The newest OPEN_ROUNDS_SHOWN open rounds and how many of the organisation's own
+    # recommendations are left in each (None: the round does not concern its working groups).
     to_rate: tuple[tuple[Round, int | None], ...]
     new_results: tuple[Round, ...] = ()  # published within NEW_RESULTS, newest first
+    open_rounds: int = 0  # how many rounds are open (to_rate names the newest few)
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,13 @@ class Welcomes:
             for r in rounds
             if r.published and not r.open and r.published_at and r.published_at > since
         )
-        for round_ in rounds:
-            if round_.open:
-                try:
-                    left = await self.assessments.left_to_rate(user_id, round_.id)
-                except NotAllowed:  # the organisation was deactivated a moment ago
-                    return None
-                to_rate.append((round_, left[0] if left is not None else None))
-        return Membership(organisation, tuple(groups), tuple(to_rate), new_results)
+        open_rounds = [r for r in rounds if r.open]
+        for round_ in open_rounds[:OPEN_ROUNDS_SHOWN]:  # only those named: at most three reads
+            try:
+                left = await self.assessments.left_to_rate(user_id, round_.id)
+            except NotAllowed:  # the organisation was deactivated a moment ago
+                return None
+            to_rate.append((round_, left[0] if left is not None else None))
+        return Membership(
+            organisation, tuple(groups), tuple(to_rate), new_results, len(open_rounds)
+        )
