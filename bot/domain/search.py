@@ -433,8 +433,8 @@ class SearchIndex:
         old_tokens: set[str] = set()
         old_grams: set[str] = set()
         if doc < self.size:
-            old_tokens = _tokens(self._english(doc), _unpack(self._store.text(doc)))
-            old_grams = _bigrams(_unpack(self._store.text(doc)))
+            old_khmer = _unpack(self._store.text(doc))
+            old_tokens, old_grams = _tokens(self._english(doc), old_khmer), _bigrams(old_khmer)
         else:
             self.size += 1
         self._updated[doc] = en
@@ -458,7 +458,7 @@ class SearchIndex:
         ]
         self._postings.place(doc, changes)
         self._words.update(tokens)
-        emptied = {t for t in old_tokens - tokens}
+        emptied = old_tokens - tokens
         if emptied:
             still = self._store.segments([_WORD + t for t in emptied])
             self._words -= {t for t in emptied if _WORD + t not in still}
@@ -469,9 +469,9 @@ class SearchIndex:
         then in display order.
 
         `allowed` (a bitmask or document numbers) limits them. A term that matches nothing
-        anywhere is left out and named in `unknown`. The work is
-        bitmask operations (in C) over buckets of equal rank; no document is looked at one by
-        one except those of the page that is read.
+        anywhere is left out and named in `unknown`. The work is bitmask operations (in C)
+        over buckets of equal rank; no document is looked at one by one except those of the
+        page that is read.
         """
         matches: list[tuple[float, int, int]] = []  # (idf, exact, loose)
         unknown: list[str] = []
