@@ -22,6 +22,7 @@ from storage.backup import RestoreRefused, restore
 from storage.db import DatabaseTooNew
 from storage.instance import DatabaseInUse, single_instance
 from storage.migrations import MIGRATIONS
+from storage.search_index import TemporaryFilesFull
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         # The bot and restore take the lock; `import` does not: it is meant to run beside the bot.
         with single_instance(settings.database_path):
             asyncio.run(serve(settings))
-    except (DatabaseTooNew, DatabaseInUse, RestoreRefused) as exc:
+    except (DatabaseTooNew, DatabaseInUse, RestoreRefused, TemporaryFilesFull) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except InvalidToken:  # its text would carry the token: say what to check instead

@@ -73,6 +73,7 @@ from storage.users import UserRepository
 log = logging.getLogger(__name__)
 
 # How long a word search waits for the start-up index before the member is told to try again.
+INDEX_RETRY = dt.timedelta(minutes=1)  # a failed word index is built again at most this often
 SEARCH_WAIT = 2.0
 
 
@@ -192,8 +193,10 @@ class Services:
         self._refresh_lock = asyncio.Lock()
         # Khmer texts saved in chat while a refresh reads the database, to put in its catalog.
         self._saved_meanwhile: list[tuple[int, Translation | None, int]] | None = None
-        # The word index of the start-up catalog, built in a worker thread after start-up.
-        self._indexing: asyncio.Task[None] | None = None
+        # The word index of the start-up catalog, built in a worker thread after start-up
+        # (True once built; False if it failed: tried again when someone searches).
+        self._indexing: asyncio.Task[bool] | None = None
+        self._index_failed_at: dt.datetime | None = None
         self.search_wait = SEARCH_WAIT
         self.report_store = ReportRepository(database)
         self.reports = Reports(
@@ -242,7 +245,7 @@ class Services:
                 index_store=TemporaryIndexStore,
             )
             services = cls(settings, database, clock, translations, rules, catalog)
-            services._indexing = asyncio.create_task(asyncio.to_thread(catalog.build_index))
+            services._indexing = asyncio.create_task(services._build_index())
             # Milestones shipped with this release, or a better reader, may move timeframes:
             # read them again only when either changed (a coordinator's correction does it then).
             read_with = bundled.fingerprint(bundled.MILESTONES_FILE, Path(timeframes.__file__))
@@ -262,12 +265,30 @@ class Services:
 
     async def search_ready(self) -> bool:
         """True when word searches can be answered, waiting up to `search_wait` seconds for
-        the start-up index."""
+        the start-up index (built again, at most once a minute, if it failed)."""
         if self._catalog.index_ready() or self._indexing is None:
             return True
+        if self._indexing.done() and not self._indexing.result():
+            failed = self._index_failed_at
+            if failed is not None and self.clock.now() - failed < INDEX_RETRY:
+                return False
+            self._indexing = asyncio.create_task(self._build_index())
         try:
-            await asyncio.wait_for(asyncio.shield(self._indexing), self.search_wait)
+            return await asyncio.wait_for(asyncio.shield(self._indexing), self.search_wait)
         except TimeoutError:
+            return False
+
+    async def _build_index(self) -> bool:
+        """Build the catalog's word index in a worker thread; False, said in the log, if it
+        failed (its working files did not fit, say: the message names the folder)."""
+        try:
+            await asyncio.to_thread(self._catalog.build_index)
+        except Exception:
+            self._index_failed_at = self.clock.now()
+            log.exception(
+                "word search is unavailable: its index could not be built; it is tried again "
+                "when someone searches, at most once a minute"
+            )
             return False
         return True
 

@@ -4,14 +4,55 @@ private temporary SQLite files, deleted when they are closed."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import weakref
 from array import array
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 _CACHE_KIB = 2048  # SQLite's page cache for the index: what it holds in memory at most
 _PAGE_BYTES = 16384  # a segment's bits (4 KiB) fit in a page
+
+
+# Where SQLite's Unix build looks after SQLITE_TMPDIR and TMPDIR (named, not written to, here).
+_SQLITE_FOLDERS = ("/var/tmp", "/usr/tmp", "/tmp")  # noqa: S108
+
+
+class TemporaryFilesFull(OSError):
+    """SQLite's temporary folder has no room for the catalog's working files."""
+
+
+def temporary_folder() -> str:
+    """The folder SQLite puts its temporary files in (as its Unix build chooses it)."""
+    for folder in (
+        os.environ.get("SQLITE_TMPDIR"),
+        os.environ.get("TMPDIR"),
+        *_SQLITE_FOLDERS,
+    ):
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return "."
+
+
+@contextmanager
+def _writing(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write in one transaction; a full disk is said in words an operator can act on."""
+    conn.execute("BEGIN")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            raise TemporaryFilesFull(
+                f"the catalog's working files do not fit in {temporary_folder()}: free some "
+                "room there, or set SQLITE_TMPDIR (or TMPDIR) to a folder with room (about "
+                "10 MiB for 50,000 recommendations)"
+            ) from exc
+        raise
 
 
 def _temporary(*schema: str) -> sqlite3.Connection:
@@ -20,7 +61,7 @@ def _temporary(*schema: str) -> sqlite3.Connection:
     conn = sqlite3.connect("", isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA page_size = {_PAGE_BYTES:d}")
     conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB:d}")
-    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA journal_mode = MEMORY")  # a write that does not fit is undone
     conn.execute("PRAGMA synchronous = OFF")
     for statement in schema:
         conn.execute(statement)
@@ -56,8 +97,7 @@ class TemporaryRowStore:
 
     def add_rows(self, rows: Sequence[tuple[int, ...]]) -> None:
         """Keep these rows at the next positions."""
-        with self._lock:
-            self._conn.execute("BEGIN")
+        with self._lock, _writing(self._conn):
             self._conn.executemany(
                 "INSERT INTO rows (position, id, ints) VALUES (?, ?, ?)",
                 (
@@ -65,8 +105,7 @@ class TemporaryRowStore:
                     for i, row in enumerate(rows)
                 ),
             )
-            self._conn.execute("COMMIT")
-            self._count += len(rows)
+        self._count += len(rows)
 
     def rows(self, positions: Sequence[int]) -> list[tuple[int, ...]]:
         """The rows at these positions, in this order."""
@@ -134,8 +173,7 @@ class TemporaryIndexStore:
     def put(self, rows: Iterable[tuple[str, int, bytes | None]]) -> None:
         """Store rows, each replacing its key's segment (None: the segment is taken out)."""
         rows = list(rows)
-        with self._lock:
-            self._conn.execute("BEGIN")
+        with self._lock, _writing(self._conn):
             self._conn.executemany(
                 "DELETE FROM postings WHERE key = ? AND segment = ?",
                 [(key, segment) for key, segment, bits in rows if bits is None],
@@ -145,11 +183,10 @@ class TemporaryIndexStore:
                 "ON CONFLICT (key, segment) DO UPDATE SET bits = excluded.bits",
                 [row for row in rows if row[2] is not None],
             )
-            self._conn.execute("COMMIT")
 
     def drop(self, keys: Iterable[str]) -> None:
         """Take out every segment of these keys."""
-        with self._lock:
+        with self._lock, _writing(self._conn):
             self._conn.executemany("DELETE FROM postings WHERE key = ?", [(k,) for k in keys])
 
     def segments(
@@ -181,8 +218,7 @@ class TemporaryIndexStore:
     def put_texts(self, texts: Iterable[tuple[int, bytes]]) -> None:
         """Store documents' packed Khmer texts (an empty one is taken out)."""
         texts = list(texts)
-        with self._lock:
-            self._conn.execute("BEGIN")
+        with self._lock, _writing(self._conn):
             self._conn.executemany(
                 "DELETE FROM khmer WHERE doc = ?", [(doc,) for doc, text in texts if not text]
             )
@@ -190,7 +226,6 @@ class TemporaryIndexStore:
                 "INSERT OR REPLACE INTO khmer (doc, text) VALUES (?, ?)",
                 [(doc, text) for doc, text in texts if text],
             )
-            self._conn.execute("COMMIT")
 
     def text(self, doc: int) -> bytes:
         """A document's packed Khmer text (empty: none)."""

@@ -3,9 +3,14 @@ temporary SQLite file, before and after updates."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from bot.domain.catalog import Catalog
+from bot.domain.model import RecNumber, Translation, TranslationStatus
 from bot.domain.search import SEGMENT, Glossary, MemoryIndexStore, SearchIndex, Term, build_terms
+from bot.services import Services
 from storage.search_index import TemporaryIndexStore
 
 SIZE = 2 * SEGMENT + 700  # three segments, the last one partly filled
@@ -78,3 +83,25 @@ def test_the_temporary_store_keeps_rows_texts_and_finds_pieces_as_bytes() -> Non
     assert store.holding(b"\x00\x01c", None) == [3]  # bytes after a zero byte still compared
     assert store.holding(b"cd", [7, 9]) == [7]
     assert store.holding(b"zz", None) == []
+
+
+async def test_a_translation_saved_while_the_index_is_built_waits_for_nothing(
+    services: Services,
+) -> None:
+    now = services.catalog
+    catalog = Catalog(now.recommendations, now.themes, now.cycles, now.glossary, index_now=False)
+    rec = catalog.get(2, RecNumber(118, 6))
+    assert rec is not None
+    text = "ការពារអ្នកនេសាទតាមឆ្នេរសមុទ្រ"
+    with catalog._indexing:  # as the start-up build holds it, in its worker thread
+        saving = threading.Thread(
+            target=catalog.update_khmer,
+            args=(rec.id, Translation(text, TranslationStatus.DRAFT, "Dara")),
+        )
+        saving.start()
+        saving.join(timeout=5)
+        assert not saving.is_alive()  # the event loop would have waited for the whole build
+        assert catalog.by_id[rec.id].khmer == Translation(text, TranslationStatus.DRAFT, "Dara")
+    catalog.build_index()
+    found = catalog.search(catalog.parse_search("អ្នកនេសាទ")).recommendations
+    assert [r.id for r in found] == [rec.id]

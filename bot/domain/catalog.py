@@ -262,6 +262,9 @@ class Catalog:
         self._filter_words = frozenset([*(n for n, _ in self._state_names), *_RESPONSE_WORDS])
         self._index: SearchIndex | None = None
         self._indexing = threading.Lock()
+        # Texts saved while the index was being built, for it to take in when it is done.
+        self._waiting: list[tuple[int, str, str]] = []
+        self._waiting_lock = threading.Lock()
         if index_now:
             self.build_index()
 
@@ -286,6 +289,10 @@ class Catalog:
                     self.glossary.phrases(),
                     self._store,
                 )
+            with self._waiting_lock:
+                waiting, self._waiting = self._waiting, []
+            for position, english, khmer in waiting:
+                self._index.update(position, english, khmer)
             return self._index
 
     def update(self, recommendation: Recommendation) -> None:
@@ -303,13 +310,24 @@ class Catalog:
             recommendation
         ):
             raise ValueError("only the texts of a recommendation are updated in place")
-        with self._indexing:
+        khmer = recommendation.khmer.text if recommendation.khmer else ""
+        if not self._indexing.acquire(blocking=False):
+            # The index is being built (start-up's worker thread): never wait for it on the
+            # event loop; it takes these texts when it is done (or at the next search).
+            with self._waiting_lock:
+                self._waiting.append((position, recommendation.text_en, khmer))
+            self.recommendations.replace_texts(
+                position, recommendation.text_en, recommendation.khmer
+            )
+            return
+        try:
             if self._index is not None:  # first: it reads the old texts to take them out
-                khmer = recommendation.khmer.text if recommendation.khmer else ""
                 self._index.update(position, recommendation.text_en, khmer)
             self.recommendations.replace_texts(
                 position, recommendation.text_en, recommendation.khmer
             )
+        finally:
+            self._indexing.release()
 
     def position(self, recommendation_id: int) -> int | None:
         """Where a recommendation is in display order, if the catalog has it."""

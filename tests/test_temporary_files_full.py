@@ -1,0 +1,76 @@
+"""The catalog's working files on a full disk: the operator is told which folder, a member is
+told search is starting, and search comes back once there is room, without a restart."""
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.domain.catalog import Catalog
+from bot.services import Services
+from handlers.common import BotApplication
+from storage.search_index import (
+    TemporaryFilesFull,
+    TemporaryIndexStore,
+    TemporaryRowStore,
+    temporary_folder,
+)
+from tests.conftest import MEMBER, FakeClock
+from tests.fake_telegram import FakeTelegram
+
+STARTING = (
+    "Search is starting after a restart: please try again in a few seconds. "
+    "Numbers like 118.6 work already."
+)
+
+
+def test_a_full_disk_is_named_and_leaves_the_store_usable() -> None:
+    store = TemporaryRowStore()
+    store._conn.execute("PRAGMA max_page_count = 2")  # the disk as good as full
+    with pytest.raises(TemporaryFilesFull) as refused:
+        store.add_rows([(i, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10) for i in range(5_000)])
+    assert f"do not fit in {temporary_folder()}" in str(refused.value)
+    assert "SQLITE_TMPDIR" in str(refused.value)
+    store._conn.execute("PRAGMA max_page_count = 1000000")  # room again
+    store.add_rows([(7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)])
+    assert store.rows([0]) == [(7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)]
+
+
+async def test_an_index_that_does_not_fit_says_search_is_starting_and_is_built_again(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    services: Services = bot.bot_data["services"]
+    now = services.catalog
+    catalog = Catalog(
+        now.recommendations,
+        now.themes,
+        now.cycles,
+        now.glossary,
+        current_cycle=now.current_cycle,
+        revision=now.revision,
+        index_now=False,
+        index_store=TemporaryIndexStore,
+    )
+    store = catalog._store
+    assert isinstance(store, TemporaryIndexStore)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages + 1}")  # the filters fit, no more
+    services._catalog = catalog
+    services.search_wait = 5
+    with caplog.at_level(logging.ERROR, logger="bot.services"):
+        services._indexing = asyncio.create_task(services._build_index())
+        assert not await services._indexing
+    assert "word search is unavailable" in caplog.text
+    assert f"do not fit in {temporary_folder()}" in caplog.text
+    assert (await tg.reply_to(MEMBER, "land")).text == STARTING
+    query_id = await tg.inline("land", user=MEMBER)
+    answer = await tg.next_call("answerInlineQuery", inline_query_id=query_id)
+    assert answer.params["button"]["text"] == "Search is starting: try again in a few seconds"
+    assert (await tg.reply_to(MEMBER, "118.6")).text.startswith("<b>118.6</b>")
+    store._conn.execute("PRAGMA max_page_count = 1000000")  # room again
+    assert (await tg.reply_to(MEMBER, "land")).text == STARTING  # tried at most once a minute
+    clock.advance(minutes=1)
+    results = await tg.reply_to(MEMBER, "land")
+    assert "starting" not in results.text
+    assert "land" in results.text.lower()
+    assert catalog.index_ready()
