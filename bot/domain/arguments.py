@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.numbers import MultipleCycles, extract_cycle
 from bot.domain.text import KHMER_DIGITS, normalize
@@ -84,6 +84,8 @@ class Words:
     numbers: tuple[int, ...]
     options: frozenset[str]
     rest: tuple[str, ...]
+    # Each option word as typed with its meaning, in order: (Excel, xlsx), (csv, csv).
+    typed: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
@@ -91,7 +93,7 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
     ASCII or Khmer digits (after the round word or not: 'វគ្គទី២' is 2), option words in
     English or Khmer, any case."""
     numbers: list[int] = []
-    found: set[str] = set()
+    found: list[tuple[str, str]] = []
     rest: list[str] = []
     for word in _ROUND.sub(r" \1 ", normalise(arguments(command))).split():
         number = whole_number(word)
@@ -99,10 +101,11 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
         if number is not None:
             numbers.append(number)
         elif meant is not None:
-            found.add(meant)
+            found.append((word, meant))
         else:
             rest.append(word)
-    return Words(tuple(numbers), frozenset(found), tuple(rest))
+    options_found = frozenset(meant for _, meant in found)
+    return Words(tuple(numbers), options_found, tuple(rest), tuple(found))
 
 
 def round_word(text: str) -> int | None:

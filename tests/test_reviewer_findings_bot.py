@@ -1,0 +1,76 @@
+"""Today's reviewers' findings: /export and /results name the words they cannot use, a paused
+organisation's representative is told so by /start and /help, a working group with no member
+organisations, and a bare year searched as a word."""
+
+from __future__ import annotations
+
+from bot.domain.assessment import Colour
+from bot.services import Services
+from handlers.common import BotApplication
+from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.fake_telegram import FakeTelegram
+from tests.test_rounds_bot import coalition_with, open_round
+
+
+async def _rated_round(bot: BotApplication, tg: FakeTelegram) -> None:
+    """Round 1 on the land group's list, rated by one of two land organisations."""
+    reps = await coalition_with(bot, 2, "land")
+    services: Services = bot.bot_data["services"]
+    await open_round(tg, "c2 land", "Review")
+    rec_id = min(await services.assessments.repository.items(1))
+    await services.assessments.rate(reps[0]["id"], 1, rec_id, Colour.GREEN)
+
+
+async def test_export_names_a_second_format_or_a_second_working_group_it_cannot_use(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _rated_round(bot, tg)
+    before = len(tg.calls)
+    answer = await tg.reply_to(COORDINATOR, "/export 1 csv xlsx")
+    assert answer.text == "I cannot use «xlsx» here: one format at a time. Formats: csv, xlsx."
+    answer = await tg.reply_to(COORDINATOR, "/export 1 Excel csv")
+    assert answer.text.startswith("I cannot use «csv» here: one format at a time.")
+    answer = await tg.reply_to(COORDINATOR, "/export 1 xlsx land labour")
+    assert answer.text.startswith(
+        "I cannot use «labour» here: after the round's number, /export takes a format and "
+        "either «themes» or one working group."
+    )
+    assert not [c for c in tg.calls[before:] if c.method == "sendDocument"]  # no file
+    services: Services = bot.bot_data["services"]
+    await services.set_language(COORDINATOR_ID, "km")
+    answer = await tg.reply_to(COORDINATOR, "/export ១ csv xlsx")
+    assert answer.text.startswith("ខ្ញុំមិនអាចប្រើ «xlsx» នៅទីនេះបានទេ៖ ")
+    # One format twice, or one group in several words, is still one.
+    await tg.send("/export 1 xlsx excel land and natural", user=COORDINATOR)
+    doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+    assert doc.params["document"]["filename"] == "round-1-land-km.xlsx"
+
+
+async def test_results_name_the_words_they_cannot_use_instead_of_showing_everything(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await _rated_round(bot, tg)
+    before = len(tg.calls)
+    answer = await tg.reply_to(COORDINATOR, "/results 1 themes")
+    assert answer.text.startswith(
+        "I cannot use «themes» here: after the round's number, /results takes one working "
+        "group. Working groups: "
+    )
+    answer = await tg.reply_to(COORDINATOR, "/results 1 2")
+    assert answer.text.startswith("I cannot use «2» here: ")
+    answer = await tg.reply_to(COORDINATOR, "/results 1 land labour")
+    assert answer.text.startswith("I cannot use «labour» here: ")
+    answer = await tg.reply_to(COORDINATOR, "/results 1 xlsx")
+    assert answer.text == (
+        "I cannot use «xlsx» here: /results shows the results in the chat. For a file: "
+        "/export 1 xlsx"
+    )
+    assert not [c for c in tg.calls[before:] if c.method == "sendPhoto"]  # nothing shown
+    services: Services = bot.bot_data["services"]
+    await services.set_language(COORDINATOR_ID, "km")
+    answer = await tg.reply_to(COORDINATOR, "/results ១ csv")
+    assert answer.text.startswith("ខ្ញុំមិនអាចប្រើ «csv» នៅទីនេះបានទេ៖ ")
+    assert answer.text.endswith("/export 1 csv")
+    # A working group alone still works.
+    summary = await tg.reply_to(COORDINATOR, "/results 1 land")
+    assert "Review" in summary.text
