@@ -9,6 +9,7 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, COORDINATOR_ID
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
 
@@ -74,3 +75,40 @@ async def test_results_name_the_words_they_cannot_use_instead_of_showing_everyth
     # A working group alone still works.
     summary = await tg.reply_to(COORDINATOR, "/results 1 land")
     assert "Review" in summary.text
+
+
+PAUSED = (
+    "Your organisation's membership of the coalition is paused: for now it cannot rate or see "
+    "the members' results. Contact a coordinator."
+)
+
+
+async def test_a_paused_organisations_representative_is_told_so_by_start_and_help(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    [rep] = await coalition_with(bot, 1, "land")
+    services: Services = bot.bot_data["services"]
+    organisation = await services.coalition.own_organisation(rep["id"])
+    assert organisation is not None
+    await services.coalition.set_active(COORDINATOR_ID, organisation.id, False)
+    for command in ("/start", "/help"):
+        answer = await tg.reply_to(rep, command)
+        assert PAUSED in answer.text
+        assert "invite link" not in answer.text
+    more = await press(tg, answer, button(answer, "More ▸"), rep)
+    assert more == ""
+    full = await edited(tg, answer)
+    assert PAUSED in full.text
+    assert "invite link" not in full.text
+    await services.set_language(rep["id"], "km")
+    answer = await tg.reply_to(rep, "/start")
+    assert "សមាជិកភាពរបស់អង្គការអ្នកក្នុងសម្ព័ន្ធត្រូវបានផ្អាក" in answer.text
+    # Reactivated: a member's welcome again; a guest still gets the way in.
+    await services.coalition.set_active(COORDINATOR_ID, organisation.id, True)
+    await services.set_language(rep["id"], "en")
+    answer = await tg.reply_to(rep, "/start")
+    assert PAUSED not in answer.text
+    guest = {"id": 999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
+    answer = await tg.reply_to(guest, "/help")
+    assert PAUSED not in answer.text
+    assert "invite link" in answer.text
