@@ -135,6 +135,8 @@ async def send_results(
             message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
         )
         return
+    if group is not None and await _no_members(l10n, message, services, round_, group):
+        return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
@@ -166,6 +168,29 @@ async def _not_listed(message: Message, l10n: Localizer, said: str) -> None:
         "A coordinator adds recommendations to a working group's list with /grouprecs."
     )
     await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
+
+
+async def _no_members(
+    l10n: Localizer,
+    message: Message,
+    services: DomainServices,
+    round_: Round,
+    group: WorkingGroup,
+) -> bool:
+    """True once the reader was told that the working group has no member organisations (so
+    no ratings: its results would be zeros), and how a coordinator adds them."""
+    rated, total = await services.assessments.participation(round_.id, group.id)
+    if total or rated or await services.assessments.paused_raters(round_.id, group.id):
+        return False
+    said = l10n.gettext(
+        "«{group}» has no member organisations, so nobody rated for it in «{round}». A "
+        "coordinator adds organisations to a working group with /orgs: an organisation, then "
+        "[{button}]."
+    ).format(
+        group=group.name(l10n.language), round=round_.name, button=l10n.gettext("Working groups")
+    )
+    await message.reply_text(escape(said), do_quote=False)
+    return True
 
 
 async def _took_part(
@@ -409,6 +434,8 @@ async def send_export(
         await _not_listed(
             message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
         )
+        return
+    if group is not None and await _no_members(l10n, message, context.services, round_, group):
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")

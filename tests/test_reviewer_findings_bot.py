@@ -112,3 +112,30 @@ async def test_a_paused_organisations_representative_is_told_so_by_start_and_hel
     answer = await tg.reply_to(guest, "/help")
     assert PAUSED not in answer.text
     assert "invite link" in answer.text
+
+
+async def test_a_working_group_with_no_member_organisations_is_said_instead_of_zeros(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    await coalition_with(bot, 2, "land")  # nobody in the labour group
+    await open_round(tg, "c2 labour", "Labour")
+    said = (
+        "«Labour rights» has no member organisations, so nobody rated for it in «Labour». A "
+        "coordinator adds organisations to a working group with /orgs: an organisation, then "
+        "[Working groups]."
+    )
+    before = len(tg.calls)
+    answer = await tg.reply_to(COORDINATOR, "/results 1 labour")
+    assert answer.text == said
+    answer = await tg.reply_to(COORDINATOR, "/export 1 xlsx labour")
+    assert answer.text == said
+    # Nothing else: no picture, no table, no file of zeros.
+    sent = [c for c in tg.calls[before:] if c.method.startswith("send")]
+    assert len(sent) == 2
+    services: Services = bot.bot_data["services"]
+    await services.set_language(COORDINATOR_ID, "km")
+    answer = await tg.reply_to(COORDINATOR, "/export 1 csv labour")
+    assert answer.text.startswith("«សិទ្ធិការងារ» មិនមានអង្គការសមាជិកទេ")
+    # The whole coalition's results and a group with members are as before.
+    await tg.send("/export 1 csv", user=COORDINATOR)
+    await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
