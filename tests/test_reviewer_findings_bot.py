@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.domain.assessment import Colour
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, COORDINATOR_ID
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
@@ -139,3 +139,19 @@ async def test_a_working_group_with_no_member_organisations_is_said_instead_of_z
     # The whole coalition's results and a group with members are as before.
     await tg.send("/export 1 csv", user=COORDINATOR)
     await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
+
+
+async def test_a_bare_year_is_searched_as_a_word_in_chat_and_inline(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    for year in ("2001", "២០០១"):  # 82.4 of cycle 1: "… OP-CEDAW, signed in 2001"
+        answer = await tg.reply_to(MEMBER, year)
+        assert "82.4" in answer.text
+        assert "could not read that number" not in answer.text
+        query_id = await tg.inline(year, user=MEMBER)
+        call = await tg.next_call("answerInlineQuery", inline_query_id=query_id)
+        assert "1-82.4" in [result["id"] for result in call.params["results"]]
+    # Numbers keep their rules: a paragraph alone, or digit soup, is explained.
+    for typed in ("118", "20301", "118.6.7"):
+        answer = await tg.reply_to(MEMBER, typed)
+        assert answer.text.startswith("I could not read that number.")

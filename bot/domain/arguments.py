@@ -16,6 +16,8 @@ _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width 
 # Ids and round numbers: ASCII digits only (str.isdigit also accepts '²', which int() refuses),
 # and at most 15 of them (SQLite integers stop at 19 digits; Telegram ids have at most 13).
 _WHOLE = re.compile(r"[0-9]{1,15}")
+# A bare four-digit number is no recommendation number (those are paragraph.item): a year.
+_YEAR = re.compile(r"\s*[0-9]{4}\s*")
 # The round word before a round's number is the number alone: 'round 2', 'វគ្គទី២', 'វគ្គ 2',
 # also glued to the Khmer word after it ('វគ្គទី១ដីធ្លី': Khmer writes words without spaces).
 _ROUND = re.compile(r"(?:\bround|វគ្គ(?:ទី)?)\s*([0-9០-៩]{1,15})(?![0-9០-៩a-z_])", re.IGNORECASE)
@@ -36,6 +38,12 @@ def whole_number(word: str) -> int | None:
     """A whole number written in ASCII or Khmer digits (at most 15), else None."""
     word = normalise(word)
     return int(word) if _WHOLE.fullmatch(word) else None
+
+
+def bare_year(text: str) -> bool:
+    """Whether the text is four digits alone ('2030', '២០៣០'): a word to search, such as a
+    year in a recommendation's text, not a number to look up."""
+    return _YEAR.fullmatch(normalise(text)) is not None
 
 
 def whole_numbers(text: str) -> list[int]:
