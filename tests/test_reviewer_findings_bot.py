@@ -45,6 +45,12 @@ async def test_export_names_a_second_format_or_a_second_working_group_it_cannot_
     await tg.send("/export 1 xlsx excel land and natural", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-1-land-km.xlsx"
+    # A group with none of the round's recommendations on its list: named in «», as /results.
+    answer = await tg.reply_to(COORDINATOR, "/export 1 csv elections")
+    assert answer.text.startswith(
+        "គ្មានអ្វីសម្រាប់នាំចេញទេ៖ គ្មានអនុសាសន៍ណាមួយនៃ «Review» នៅក្នុងបញ្ជីអនុសាសន៍របស់ក្រុមការងារ "
+        "«ការបោះឆ្នោត» ទេ។"
+    )
 
 
 async def test_results_name_the_words_they_cannot_use_instead_of_showing_everything(
