@@ -48,8 +48,7 @@ async def test_export_names_a_second_format_or_a_second_working_group_it_cannot_
     # A group with none of the round's recommendations on its list: named in «», as /results.
     answer = await tg.reply_to(COORDINATOR, "/export 1 csv elections")
     assert answer.text.startswith(
-        "គ្មានអ្វីសម្រាប់នាំចេញទេ៖ គ្មានអនុសាសន៍ណាមួយនៃ «Review» នៅក្នុងបញ្ជីអនុសាសន៍របស់ក្រុមការងារ "
-        "«ការបោះឆ្នោត» ទេ។"
+        "គ្មានអ្វីសម្រាប់នាំចេញទេ៖ គ្មានអនុសាសន៍ណាមួយនៃ «Review» នៅក្នុងបញ្ជីអនុសាសន៍របស់ក្រុមការងារ «ការបោះឆ្នោត» ទេ។"
     )
 
 
