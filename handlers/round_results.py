@@ -663,7 +663,9 @@ def _group_and_left(
     try:
         return find_group(groups, " ".join(rest)), ()
     except UnknownGroup:
-        for end in range(len(rest) - 1, 0, -1):
+        names = (n.replace("\u200b", " ") for g in groups for n in (g.slug, g.name_en, g.name_km))
+        longest = max((len(name.split()) for name in names), default=0)  # no longer prefix
+        for end in range(min(len(rest) - 1, longest), 0, -1):
             try:
                 return find_group(groups, " ".join(rest[:end])), tuple(rest[end:])
             except UnknownGroup:
