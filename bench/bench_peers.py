@@ -118,8 +118,9 @@ async def build_databases(tmp: Path, size: int) -> tuple[Path, Path]:
         await services.catalog_repository.import_recommendations(
             parsed.recommendations, services.rules, now
         )
-    km = parse_file(data.with_name("km.csv"))
-    await services.catalog_repository.import_translations(km.translations, now)
+    for part in split_rows(data.with_name("km.csv"), 100_000):
+        km = parse_file(part)
+        await services.catalog_repository.import_translations(km.translations, now)
     await services.close()
     return small, big
 

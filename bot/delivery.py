@@ -353,6 +353,7 @@ class Poller:
         self._flush_wanted = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._late: set[asyncio.Task[None]] = set()  # answers to presses fetched again
 
     def handled(self, update_id: int) -> None:
         """An update was handled: it may leave the inbox."""
@@ -421,6 +422,8 @@ class Poller:
                     offset = max(by_id) + 1
                     for update_id, body in fresh:  # handled from what was fetched: no re-parse
                         self._dispatch(update_id, body, by_id[update_id])
+                    if len(fresh) < len(by_id):
+                        await self._answer_repeats(by_id, {update_id for update_id, _ in fresh})
                 delay = self._first_delay
             except TelegramError as exc:
                 log.warning(
@@ -436,6 +439,24 @@ class Poller:
                 if await _stopped_within(self._stop, delay):
                     return
                 delay = min(delay * 2, MAX_BACKOFF)
+
+    async def _answer_repeats(self, by_id: dict[int, Any], fresh: set[int]) -> None:
+        """Presses handled before a crash and fetched again: their answer may never have
+        reached Telegram (the button would spin), so each gets an empty one, in the background
+        (Telegram refuses one already answered: that is fine)."""
+        presses = [i for i, u in by_id.items() if i not in fresh and "callback_query" in u]
+        for update_id in await self._inbox.handled_among(presses) if presses else ():
+            query_id = by_id[update_id]["callback_query"].get("id")
+            if isinstance(query_id, str):
+                task = asyncio.create_task(self._answer_late(query_id))
+                self._late.add(task)
+                task.add_done_callback(self._late.discard)
+
+    async def _answer_late(self, query_id: str) -> None:
+        try:
+            await self._bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.debug("a repeated press could not be answered: %s", type(exc).__name__)
 
     def _dispatch(self, update_id: int, body: str, raw: Any = None) -> None:
         """Hand one update to the Application: `raw` is `body` already parsed (else read)."""

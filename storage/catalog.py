@@ -485,6 +485,8 @@ class _Compact:
             khmer = Translation(text_km, _STATUSES[status], translator)
         states_raw = self._states.get(states)
         if states_raw is None:
+            if len(self._states) >= _LISTS_KEPT:  # thousands of distinct lists in an archive
+                self._states.clear()
             names = (strings.setdefault(n, n) for n in states.split(_SEP))
             states_raw = self._states[states] = tuple(names)
         targets = self._targets.get(sdg)
@@ -506,5 +508,6 @@ class _Compact:
         )
 
 
+_LISTS_KEPT = 4096  # lists of States as read kept, to give one object to those repeated
 _RESPONSES = {r.value: r for r in Response}
 _STATUSES = {s.value: s for s in TranslationStatus}

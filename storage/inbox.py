@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from storage.db import Database, Writer
 
 
@@ -28,6 +30,15 @@ class InboxRepository:
             ]
 
         return await self._db.atomic(work)
+
+    async def handled_among(self, update_ids: list[int]) -> list[int]:
+        """Those of these updates that were handled (the others are new, or waiting)."""
+        async with self._db.connection.execute(
+            "SELECT update_id FROM inbox WHERE handled = 1 "
+            "AND update_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(update_ids),),
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
 
     async def mark_handled(self, update_ids: list[int]) -> None:
         """These updates were handled: drop their content, keep their ids against repeats."""

@@ -27,6 +27,13 @@ def _temporary(*schema: str) -> sqlite3.Connection:
     return conn
 
 
+def _size(conn: sqlite3.Connection, lock: threading.Lock) -> int:
+    """How many bytes a temporary database holds (in its cache and its file)."""
+    with lock:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    return int(pages) * _PAGE_BYTES
+
+
 class TemporaryRowStore:
     """Implements the domain's RowStore in a private temporary database, each row's ints in
     one blob (64 bits each); one connection, shared by the threads one at a time."""
@@ -42,6 +49,10 @@ class TemporaryRowStore:
         self._indexed = False
         self._lock = threading.Lock()
         weakref.finalize(self, conn.close)
+
+    def size_bytes(self) -> int:
+        """How many bytes the rows take (in the cache and the file)."""
+        return _size(self._conn, self._lock)
 
     def add_rows(self, rows: Sequence[tuple[int, ...]]) -> None:
         """Keep these rows at the next positions."""
@@ -115,6 +126,10 @@ class TemporaryIndexStore:
         self._conn = conn
         self._lock = threading.Lock()
         weakref.finalize(self, conn.close)
+
+    def size_bytes(self) -> int:
+        """How many bytes the postings and texts take (in the cache and the file)."""
+        return _size(self._conn, self._lock)
 
     def put(self, rows: Iterable[tuple[str, int, bytes | None]]) -> None:
         """Store rows, each replacing its key's segment (None: the segment is taken out)."""

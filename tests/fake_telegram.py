@@ -377,6 +377,7 @@ class FakeTelegram:
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
+        self.pushed: dict[int, dict[str, Any]] = {}  # every update queued, by id
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
@@ -900,8 +901,19 @@ class FakeTelegram:
         async with self._changed:
             update["update_id"] = next(self._update_ids)
             self._updates.append(update)
+            self.pushed[update["update_id"]] = update
             self._changed.notify_all()
         return int(update["update_id"])
+
+    async def redeliver(self, update_id: int) -> None:
+        """Send an update again, as Telegram does after a crash before the bot confirmed it
+        (a press then counts as never answered: its answer may not have reached Telegram)."""
+        update = self.pushed[update_id]
+        async with self._changed:
+            if "callback_query" in update:
+                self.open_callbacks.add(update["callback_query"]["id"])
+            self._updates.append(update)
+            self._changed.notify_all()
 
     def undelivered(self) -> int:
         """How many queued updates the bot has not yet confirmed (by asking past them)."""
@@ -967,6 +979,7 @@ class FakeTelegram:
                     self.open_inline.add(update["inline_query"]["id"])
                 update["update_id"] = next(self._update_ids)
                 self._updates.append(update)
+                self.pushed[update["update_id"]] = update
             self._changed.notify_all()
 
     async def bot_membership(

@@ -31,7 +31,8 @@ def recommendations() -> list[Recommendation]:
                 cycle=cycle,
                 number=RecNumber(100 + i // 50, i % 50 + 1),
                 text_en=f"Protect {'land' if i % 5 == 0 else 'water'} rights, item {i}",
-                states_raw=tuple(rng.sample(STATES, 1 + i % 2)),
+                # A joint recommendation of five States now and then: kept another way.
+                states_raw=tuple(rng.sample(STATES, 5 if i % 997 == 0 else 1 + i % 2)),
                 response=RESPONSES[i % 4],
                 theme_ids=tuple(sorted(rng.sample(range(1, 6), i % 3))),
             )

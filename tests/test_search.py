@@ -338,3 +338,34 @@ def test_every_theme_keyword_in_khmer_is_in_the_glossary() -> None:
             if k
         }
     assert {k for k in keywords if glossary.english_of(k) is None} == set()
+
+
+async def test_khmer_words_made_partly_of_filler_letters_are_searched_whole(
+    services: Services,
+) -> None:
+    catalog = services.catalog
+    texts = {
+        RecNumber(118, 50): "បង្កើតយន្តការជាតិដើម្បីការពារអ្នកការពារសិទ្ធិមនុស្ស",
+        RecNumber(118, 51): "ផ្តល់អំណាចដល់ស្ត្រីក្នុងសហគមន៍",
+        RecNumber(118, 52): "ពង្រឹងវិធានការប្រឆាំងនឹងការធ្វើបាបកុមារ",
+    }
+    ids = {}
+    for number, text in texts.items():
+        rec = catalog.get(2, number)
+        assert rec is not None
+        ids[number] = rec.id
+        catalog.update(
+            dataclasses.replace(rec, khmer=Translation(text, TranslationStatus.DRAFT, "Dara"))
+        )
+
+    def found(query: str) -> list[int]:
+        return [r.id for r in catalog.search(catalog.parse_search(query)).recommendations]
+
+    # Each was split into the filler it holds (ការ, ណា, ជា) and then dropped: nothing searched.
+    assert found("យន្តការ") == [ids[RecNumber(118, 50)]]
+    assert found("វិធានការ") == [ids[RecNumber(118, 52)]]
+    assert found("អំណាច") == [ids[RecNumber(118, 51)]]
+    assert found("ការធ្វើបាប") == [ids[RecNumber(118, 52)]]  # ការ or not, the same
+    assert found("ផ្តល់អំណាចដល់ស្ត្រី")[0] == ids[RecNumber(118, 51)]  # every word: first
+    # A glued word made of glossary words is still split into them.
+    assert catalog.glossary.split(normalize("ការពារសិទ្ធិ")) == ["ការពារ", "សិទ្ធិ"]

@@ -240,25 +240,19 @@ class Catalog:
         self._store: IndexStore = index_store() if index_store else MemoryIndexStore()
         self._filters = Postings(self._store)
         self._counts: Counter[str] = Counter()  # documents by filter key
-        keys_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # States as printed -> keys
         segment: dict[str, array[int]] = defaultdict(lambda: array("i"))
         for i, (response, theme_ids, states_raw) in enumerate(recs.filter_values()):
             local = i % SEGMENT
             segment[_RESPONSE + response.value].append(local)
             for theme_id in theme_ids:
                 segment[f"{_THEME}{theme_id}"].append(local)
-            keys = keys_of.get(states_raw)
-            if keys is None:
-                keys = keys_of[states_raw] = tuple(
-                    dict.fromkeys(self._state(raw).key for raw in states_raw)
-                )
-            for key in keys:
+            for key in dict.fromkeys(self._state(raw).key for raw in states_raw):
                 segment[_STATE + key].append(local)
             if local == SEGMENT - 1:
                 self._filter_segment(i // SEGMENT, segment)
         if segment:
             self._filter_segment((len(recs) - 1) // SEGMENT, segment)
-        del keys_of, segment
+        del segment
         names = {name: key for key, s in self.states.items() for name in s.search_names()}
         names.update((n, code) for n, code in glossary.states.items() if code in self.states)
         self._state_names = sorted(

@@ -26,7 +26,14 @@ _ROWS_KEPT = 1024  # rows read one at a time kept, the most recently read (a pag
 ID, CYCLE, NUMBER, RESPONSE, CATEGORY, STATES, THEMES, TARGETS, SOURCE, STATUS, TRANSLATOR = range(
     11
 )
-_TYPECODES = "qiibbIIIIbI"
+_TYPECODES = "qiibbqIIIbI"
+# A list of up to three States is kept in its row as their names' codes, 20 bits each (plus 1:
+# 0 is none), so that no list of every distinct combination grows with the archive; a longer
+# list (a joint recommendation of many States) as -1 - its code among the shared lists.
+_NAME_BITS = 20
+_NAMES_PACKED = 3
+_NAME_MASK = (1 << _NAME_BITS) - 1
+_LISTS_MADE = 4096  # lists of States made from codes kept (the same list is one object)
 _RESPONSES = tuple(Response)
 _STATUSES = tuple(TranslationStatus)
 
@@ -158,7 +165,8 @@ class CompactRecommendations(Sequence[Recommendation]):
         self._adding: list[tuple[int, ...]] = []  # rows not yet in the store
         self._kept: OrderedDict[int, tuple[int, ...]] = OrderedDict()  # rows read lately
         self._translations: dict[int, tuple[int, int]] = {}  # (status, translator) replaced
-        self._shared_states: _Shared[tuple[str, ...]] = _Shared()
+        self._shared_states: _Shared[tuple[str, ...]] = _Shared()  # of more than three
+        self._lists: dict[int, tuple[str, ...]] = {}  # lists of States made, by code
         self._shared_themes: _Shared[tuple[int, ...]] = _Shared()
         self._shared_targets: _Shared[tuple[str, ...]] = _Shared()
         self._shared_strings: _Shared[str] = _Shared()
@@ -189,7 +197,7 @@ class CompactRecommendations(Sequence[Recommendation]):
                 number,
                 _RESPONSES.index(rec.response),
                 -1 if category is None else category,
-                self._shared_states.code(rec.states_raw),
+                self._states_code(rec.states_raw),
                 self._shared_themes.code(rec.theme_ids),
                 self._shared_targets.code(rec.sdg_targets),
                 self._shared_strings.code(rec.source),
@@ -202,6 +210,29 @@ class CompactRecommendations(Sequence[Recommendation]):
             self._stored()
         if self._held is not None:
             self._held.append(rec.text_en, rec.khmer.text if rec.khmer else None)
+
+    def _states_code(self, states: tuple[str, ...]) -> int:
+        """A list of States as its row keeps it (see _NAME_BITS)."""
+        codes = [self._shared_strings.code(name) for name in states]
+        if len(codes) > _NAMES_PACKED or max(codes, default=0) >= _NAME_MASK:
+            return -1 - self._shared_states.code(states)
+        return sum((code + 1) << (_NAME_BITS * i) for i, code in enumerate(codes))
+
+    def _states(self, code: int) -> tuple[str, ...]:
+        """The list of States a row's code stands for (one object while it is kept)."""
+        if code < 0:
+            return self._shared_states.values[-1 - code]
+        states = self._lists.get(code)
+        if states is None:
+            names = self._shared_strings.values
+            packed, found = code, []
+            while packed:
+                found.append(names[(packed & _NAME_MASK) - 1])
+                packed >>= _NAME_BITS
+            if len(self._lists) >= _LISTS_MADE:
+                self._lists.clear()
+            states = self._lists[code] = tuple(found)
+        return states
 
     def _khmer_codes(self, khmer: Translation | None) -> tuple[int, int]:
         if khmer is None:
@@ -277,7 +308,7 @@ class CompactRecommendations(Sequence[Recommendation]):
             cycle=row[CYCLE],
             number=RecNumber(*divmod(row[NUMBER], _ITEMS)),
             text_en=text_en,
-            states_raw=self._shared_states.values[row[STATES]],
+            states_raw=self._states(row[STATES]),
             response=_RESPONSES[row[RESPONSE]],
             theme_ids=self._shared_themes.values[row[THEMES]],
             # A text the source no longer has (deleted since this snapshot): none shown.
@@ -335,9 +366,9 @@ class CompactRecommendations(Sequence[Recommendation]):
 
     def filter_values(self) -> Iterator[tuple[Response, tuple[int, ...], tuple[str, ...]]]:
         """Every recommendation's response, themes and States as printed, in order."""
-        states, themes = self._shared_states.values, self._shared_themes.values
+        themes = self._shared_themes.values
         for row in self._scan():
-            yield _RESPONSES[row[RESPONSE]], themes[row[THEMES]], states[row[STATES]]
+            yield _RESPONSES[row[RESPONSE]], themes[row[THEMES]], self._states(row[STATES])
 
     def ids(self) -> Iterator[int]:
         """Every recommendation's id, in order."""

@@ -151,9 +151,10 @@ class Glossary:
             or self.english_of(word) is not None
         )
 
-    def segment(self, run: str) -> list[str]:
-        """Split an unspaced Khmer run into glossary terms and fillers, longest first;
-        unknown parts dropped (State names are never looked for inside a word)."""
+    def segment(self, run: str) -> list[str] | None:
+        """Split an unspaced Khmer run into the glossary terms and fillers it is made of,
+        longest first; None when some part of it is neither (a word of its own, then: យន្តការ
+        is not ការ). State names are never looked for inside a word."""
         known = self.km_to_en.keys() | self.stopwords
         longest = max((len(k) for k in known), default=0)
         found, i = [], 0
@@ -165,16 +166,17 @@ class Glossary:
                     i += size
                     break
             else:
-                i += 1
+                return None
         return found
 
     def split(self, normalized: str, names: Collection[str] = ()) -> list[str]:
         """The Khmer words of a normalised text: ICU's dictionary words, joined into the
         longest glossary terms, fillers and State names (`names` too) they spell.
 
-        A dictionary word the glossary does not know is searched for glossary terms inside
-        it (never State names: ចិន inside អចិន្ត្រៃយ៍ is not China); unknown words next to each
-        other stay together, as typed.
+        A dictionary word the glossary does not know is split into the glossary terms and
+        fillers it is made of, if they make the whole word (never State names: ចិន inside
+        អចិន្ត្រៃយ៍ is not China); else it stays whole, and unknown words next to each other stay
+        together, as typed.
         """
         words = [w for run in khmer_runs(normalized) for w in khmer_words(run)]
         pieces: list[str] = []
@@ -186,7 +188,7 @@ class Glossary:
                 if self.is_known(joined, names):
                     break
             else:
-                inner = [p for p in self.segment(words[i]) if len(p) > 1]
+                inner = self.segment(words[i]) or []
                 if inner:
                     pieces += [pending] if pending else []
                     pieces += inner
@@ -433,8 +435,8 @@ class SearchIndex:
         old_tokens: set[str] = set()
         old_grams: set[str] = set()
         if doc < self.size:
-            old_tokens = _tokens(self._english(doc), _unpack(self._store.text(doc)))
-            old_grams = _bigrams(_unpack(self._store.text(doc)))
+            old_khmer = _unpack(self._store.text(doc))
+            old_tokens, old_grams = _tokens(self._english(doc), old_khmer), _bigrams(old_khmer)
         else:
             self.size += 1
         self._updated[doc] = en
@@ -458,7 +460,7 @@ class SearchIndex:
         ]
         self._postings.place(doc, changes)
         self._words.update(tokens)
-        emptied = {t for t in old_tokens - tokens}
+        emptied = old_tokens - tokens
         if emptied:
             still = self._store.segments([_WORD + t for t in emptied])
             self._words -= {t for t in emptied if _WORD + t not in still}
@@ -469,9 +471,9 @@ class SearchIndex:
         then in display order.
 
         `allowed` (a bitmask or document numbers) limits them. A term that matches nothing
-        anywhere is left out and named in `unknown`. The work is
-        bitmask operations (in C) over buckets of equal rank; no document is looked at one by
-        one except those of the page that is read.
+        anywhere is left out and named in `unknown`. The work is bitmask operations (in C)
+        over buckets of equal rank; no document is looked at one by one except those of the
+        page that is read.
         """
         matches: list[tuple[float, int, int]] = []  # (idf, exact, loose)
         unknown: list[str] = []
