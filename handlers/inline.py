@@ -11,7 +11,7 @@ from telegram import (
     Update,
 )
 
-from bot.domain.arguments import whole_number
+from bot.domain.arguments import bare_year, whole_number
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery
 from bot.domain.model import Recommendation
 from bot.domain.numbers import MalformedNumber, MultipleCycles, parse_numbers
@@ -35,7 +35,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     warming = False  # just restarted: the word index is still being built
     if text and len(text) <= MAX_QUERY_CHARS:
         try:
-            numbers = parse_numbers(text)
+            numbers = None if bare_year(text) else parse_numbers(text)  # a year: words
             if numbers is not None:
                 recs = catalog.lookup(numbers).found
             elif await context.services.search_ready():

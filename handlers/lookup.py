@@ -7,7 +7,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
-from bot.domain.arguments import arguments, round_and_rest
+from bot.domain.arguments import arguments, bare_year, round_and_rest
 from bot.domain.catalog import MAX_QUERY_CHARS, EmptyQuery, QueryTooLong
 from bot.domain.i18n import Localizer
 from bot.domain.model import RecNumber, Recommendation
@@ -73,8 +73,8 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
             )
         )
         return
-    try:
-        numbers = parse_numbers(text)
+    try:  # a year (2030, ២០៣០) is searched as a word
+        numbers = None if bare_year(text) else parse_numbers(text)
     except MalformedNumber:
         await message.reply_text(
             escape(

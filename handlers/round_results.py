@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -134,6 +135,8 @@ async def send_results(
             message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
         )
         return
+    if group is not None and await _no_members(l10n, message, services, round_, group):
+        return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
@@ -165,6 +168,29 @@ async def _not_listed(message: Message, l10n: Localizer, said: str) -> None:
         "A coordinator adds recommendations to a working group's list with /grouprecs."
     )
     await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
+
+
+async def _no_members(
+    l10n: Localizer,
+    message: Message,
+    services: DomainServices,
+    round_: Round,
+    group: WorkingGroup,
+) -> bool:
+    """True once the reader was told that the working group has no member organisations (so
+    no ratings: its results would be zeros), and how a coordinator adds them."""
+    rated, total = await services.assessments.participation(round_.id, group.id)
+    if total or rated or await services.assessments.paused_raters(round_.id, group.id):
+        return False
+    said = l10n.gettext(
+        "«{group}» has no member organisations, so nobody rated for it in «{round}». A "
+        "coordinator adds organisations to a working group with /orgs: an organisation, then "
+        "[{button}]."
+    ).format(
+        group=group.name(l10n.language), round=round_.name, button=l10n.gettext("Working groups")
+    )
+    await message.reply_text(escape(said), do_quote=False)
+    return True
 
 
 async def _took_part(
@@ -403,11 +429,13 @@ async def send_export(
     if group is not None and not rows:  # no file with a header alone
         said = l10n.gettext(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
-            "{group}."
+            "«{group}»."
         )
         await _not_listed(
             message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
         )
+        return
+    if group is not None and await _no_members(l10n, message, context.services, round_, group):
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
@@ -525,7 +553,7 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
             escape(l10n.gettext("Which round? For example /results 1. See /rounds."))
         )
         return
-    known, group = await _group_or_say(message, l10n, context)
+    known, group = await _results_group(message, l10n, context, round_id)
     if not known:
         return
     round_ = await context.services.assessments.round(round_id)
@@ -564,13 +592,20 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
     services = context.services
     words = read(message.text or "")
     try:  # the other words name a working group (land, ដីធ្លី), or nothing
-        group = find_group(await services.coalition.working_groups(), " ".join(words.rest))
+        group, left = _group_and_left(await services.coalition.working_groups(), words.rest)
     except UnknownGroup as exc:
         await message.reply_text(escape(await _unknown_word(l10n, context, words, exc.words)))
         return
+    if other := _second_format(words):
+        said = l10n.gettext(
+            "I cannot use «{words}» here: one format at a time. Formats: {formats}."
+        )
+        await message.reply_text(escape(said.format(words=other[:40], formats="csv, xlsx")))
+        return
     by_theme = "themes" in words.options
-    # Nothing silently left out: a second number, or a working group beside «themes».
-    extra = [l10n.number(n) for n in words.numbers[1:]] + list(words.rest if by_theme else ())
+    # Nothing silently left out: a second number, a second working group, or a working group
+    # beside «themes».
+    extra = [l10n.number(n) for n in words.numbers[1:]] + list(words.rest if by_theme else left)
     if extra:
         await message.reply_text(escape(await _not_used(l10n, context, " ".join(extra))))
         return
@@ -582,6 +617,67 @@ async def export(message: Message, user: User, l10n: Localizer, context: BotCont
         await send_export(message, l10n, context, user.id, round_id, fmt, by_theme, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+async def _results_group(
+    message: Message, l10n: Localizer, context: BotContext, round_id: int
+) -> tuple[bool, WorkingGroup | None]:
+    """/results' working group as _group_or_say; (False, None) once the reader was told of a
+    word it cannot use (a format: /export makes files; «themes», a second round or group)."""
+    words = read(message.text or "")
+    groups = await context.services.coalition.working_groups()
+    left: tuple[str, ...] = ()
+    if message.chat.type == "private":
+        with contextlib.suppress(UnknownGroup):  # said by _group_or_say below
+            _, left = _group_and_left(groups, words.rest)
+    formats = [(typed, meant) for typed, meant in words.typed if meant in ("csv", "xlsx")]
+    if formats:
+        typed, meant = formats[0]
+        said = l10n.gettext(
+            "I cannot use «{words}» here: /results shows the results in the chat. For a file: "
+            "{command}"
+        ).format(words=typed[:40], command=f"/export {round_id} {meant}")
+        await message.reply_text(escape(said))
+        return False, None
+    themes = [typed for typed, meant in words.typed if meant == "themes"]
+    extra = [l10n.number(n) for n in words.numbers[1:]] + themes + list(left)
+    if extra:
+        said = l10n.gettext(
+            "I cannot use «{words}» here: after the round's number, /results takes one working "
+            "group. Working groups: {groups}."
+        ).format(
+            words=" ".join(extra)[:40],
+            groups=render.group_names(l10n, groups, render.GROUPS_NAMED),
+        )
+        await message.reply_text(escape(said))
+        return False, None
+    return await _group_or_say(message, l10n, context)
+
+
+def _group_and_left(
+    groups: Sequence[WorkingGroup], rest: Sequence[str]
+) -> tuple[WorkingGroup | None, tuple[str, ...]]:
+    """The working group the words name and no words left; else the group their first words
+    name and the words after them (land labour: land, and «labour» that cannot be used too).
+    UnknownGroup when not even their first words name one."""
+    try:
+        return find_group(groups, " ".join(rest)), ()
+    except UnknownGroup:
+        names = (n.replace("\u200b", " ") for g in groups for n in (g.slug, g.name_en, g.name_km))
+        longest = max((len(name.split()) for name in names), default=0)  # no longer prefix
+        for end in range(min(len(rest) - 1, longest), 0, -1):
+            try:
+                return find_group(groups, " ".join(rest[:end])), tuple(rest[end:])
+            except UnknownGroup:
+                continue
+        raise
+
+
+def _second_format(words: Words) -> str | None:
+    """The first format word typed that asks for another format than the first one (csv
+    xlsx: xlsx), else None."""
+    meant = [(typed, m) for typed, m in words.typed if m in ("csv", "xlsx")]
+    return next((typed for typed, m in meant if m != meant[0][1]), None)
 
 
 async def _not_used(l10n: Localizer, context: BotContext, words: str) -> str:

@@ -47,10 +47,12 @@ def help_text(
     private: bool = True,
     groups: Sequence[WorkingGroup] = (),
     nudges: tuple[Sequence[int], dt.time] = ((14, 3), dt.time(9, 0)),
+    paused: bool = False,
 ) -> str:
     """The full help for a role in a kind of chat: what it can do there, with examples, and
     the commands it can use there (from the command list); `nudges`: how many days before a
-    due day, and at what time, actions are nudged."""
+    due day, and at what time, actions are nudged; `paused`: a guest whose organisation's
+    membership is paused (told so, not how to join)."""
     lines = [
         "<b>" + escape(l10n.gettext("How to find a recommendation")) + "</b>",
         escape(
@@ -87,7 +89,7 @@ def help_text(
         ),
     ]
     if role is Role.GUEST:
-        lines += ["", escape(l10n.gettext(_JOIN))]
+        lines += ["", escape(l10n.gettext(_PAUSED if paused else _JOIN))]
     else:
         lines += _members_help(l10n, groups, nudges)
     lines += _commands_help(l10n, role, private)
@@ -288,6 +290,10 @@ _FIND_HERE = N_(
     "Here, start with /find: /find 118.6 or /find land. In a private chat with me, just send "
     "the number or the words."
 )
+_PAUSED = N_(
+    "Your organisation's membership of the coalition is paused: for now it cannot rate or see "
+    "the members' results. Contact a coordinator."
+)
 # What /help says first, for each role in each kind of chat (private: True); [More] adds the
 # examples and every command explained.
 _SHORT_HELP: dict[tuple[Role, bool], tuple[str, ...]] = {
@@ -326,10 +332,14 @@ _SHORT_HELP: dict[tuple[Role, bool], tuple[str, ...]] = {
 }
 
 
-def short_help(l10n: Localizer, role: Role, private: bool) -> tuple[str, InlineKeyboardMarkup]:
-    """What this role can do in this kind of chat, in a few lines, with [More]."""
+def short_help(
+    l10n: Localizer, role: Role, private: bool, paused: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
+    """What this role can do in this kind of chat, in a few lines, with [More] (`paused`: a
+    guest whose organisation's membership is paused is told so, not how to join)."""
     commands = " ".join(f"/{c.name}" for c in commands_for(role, private))
-    lines = [escape(l10n.gettext(text)) for text in _SHORT_HELP[role, private]]
+    said = [_PAUSED if paused and text == _JOIN else text for text in _SHORT_HELP[role, private]]
+    lines = [escape(l10n.gettext(text)) for text in said]
     lines.append(
         escape(l10n.gettext("Commands you can use here: {commands}").format(commands=commands))
     )
@@ -337,7 +347,9 @@ def short_help(l10n: Localizer, role: Role, private: bool) -> tuple[str, InlineK
     return "\n\n".join(lines), InlineKeyboardMarkup([[more]])
 
 
-async def _full_help(context: BotContext, l10n: Localizer, role: Role, private: bool) -> str:
+async def _full_help(
+    context: BotContext, l10n: Localizer, role: Role, private: bool, paused: bool
+) -> str:
     services = context.services
     settings = services.settings
     return help_text(
@@ -347,7 +359,13 @@ async def _full_help(context: BotContext, l10n: Localizer, role: Role, private: 
         private,
         await services.coalition.working_groups(),
         (settings.nudge_days_before, settings.nudge_time),
+        paused,
     )
+
+
+async def _paused(context: BotContext, role: Role, user_id: int) -> bool:
+    """Whether a guest represents an organisation whose membership is paused."""
+    return role is Role.GUEST and await context.services.welcomes.paused(user_id)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -358,7 +376,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     l10n = await reader(update, context)
     role = await context.services.coalition.role(user.id)
     private = message.chat.type == "private"
-    text, markup = short_help(l10n, role, private)
+    text, markup = short_help(l10n, role, private, await _paused(context, role, user.id))
     translator = private and role is not Role.COORDINATOR
     if translator and await context.services.translating.may_translate(user.id):
         text += "\n\n" + escape(translator_help(l10n))
@@ -379,7 +397,8 @@ async def on_more_help(press: Press[HelpMore], context: BotContext) -> None:
     await press.query.answer()
     role = await context.services.coalition.role(press.user.id)
     private = press.message.chat.type == "private"
-    first, *others = split_messages([await _full_help(context, press.l10n, role, private)])
+    paused = await _paused(context, role, press.user.id)
+    first, *others = split_messages([await _full_help(context, press.l10n, role, private, paused)])
     await edit(press.message, first, None)
     for chunk in others:  # a coordinator's full help may need two messages
         await press.message.reply_text(chunk)
@@ -473,7 +492,8 @@ def _welcome(l10n: Localizer, context: BotContext, welcome: Welcome) -> tuple[st
         InlineKeyboardButton(text, callback_data=Example(index).pack())
         for index, text in enumerate(EXAMPLES)
     ]
-    lines += [escape(l10n.gettext(_JOIN)), escape(l10n.gettext("Send /help for more."))]
+    join = _PAUSED if welcome.paused else _JOIN
+    lines += [escape(l10n.gettext(join)), escape(l10n.gettext("Send /help for more."))]
     return "\n\n".join(lines), [examples]
 
 

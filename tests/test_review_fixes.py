@@ -95,7 +95,8 @@ async def test_results_and_exports_answer_what_was_asked(
     # A working group with none of the round's recommendations: said, no header-only file.
     empty = await tg.reply_to(COORDINATOR, "/export 1 csv elections")
     assert empty.text == (
-        "Nothing to export: none of the recommendations of «Mid-term» is on the list of Elections. "
+        "Nothing to export: none of the recommendations of «Mid-term» is on the list of "
+        "«Elections». "
         "A coordinator adds recommendations to a working group's list with /grouprecs."
     )
     # A misspelt working group after the format: no such group, and the groups are listed.

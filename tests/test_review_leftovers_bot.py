@@ -142,13 +142,13 @@ async def test_export_names_the_words_it_cannot_use_instead_of_ignoring_them(
     answer = await tg.reply_to(COORDINATOR, "/export ១ xlsx ប្រធានបទ ដីធ្លី")
     assert answer.text.startswith("ខ្ញុំមិនអាចប្រើ «ដីធ្លី» នៅទីនេះបានទេ៖ ")
     assert len(answer.text) <= 4096
-    # What goes together still works: by theme, or one working group.
+    # What goes together still works: by theme, or one working group (with members).
     await tg.send("/export 1 xlsx themes", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-1-themes-km.xlsx"
-    await tg.send("/export 1 csv land", user=COORDINATOR)
+    await tg.send("/export 1 csv wg000", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
-    assert doc.params["document"]["filename"] == "round-1-land-km.csv"
+    assert doc.params["document"]["filename"] == "round-1-wg000-km.csv"
 
 
 async def test_a_refused_command_menu_waits_for_a_change_or_a_message_not_every_minute(

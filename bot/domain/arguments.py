@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.numbers import MultipleCycles, extract_cycle
 from bot.domain.text import KHMER_DIGITS, normalize
@@ -16,6 +16,8 @@ _COLONS = str.maketrans({KHMER_COLON: ":", "：": ":"})  # Khmer and full-width 
 # Ids and round numbers: ASCII digits only (str.isdigit also accepts '²', which int() refuses),
 # and at most 15 of them (SQLite integers stop at 19 digits; Telegram ids have at most 13).
 _WHOLE = re.compile(r"[0-9]{1,15}")
+# A bare four-digit number is no recommendation number (those are paragraph.item): a year.
+_YEAR = re.compile(r"\s*[0-9]{4}\s*")
 # The round word before a round's number is the number alone: 'round 2', 'វគ្គទី២', 'វគ្គ 2',
 # also glued to the Khmer word after it ('វគ្គទី១ដីធ្លី': Khmer writes words without spaces).
 _ROUND = re.compile(r"(?:\bround|វគ្គ(?:ទី)?)\s*([0-9០-៩]{1,15})(?![0-9០-៩a-z_])", re.IGNORECASE)
@@ -36,6 +38,12 @@ def whole_number(word: str) -> int | None:
     """A whole number written in ASCII or Khmer digits (at most 15), else None."""
     word = normalise(word)
     return int(word) if _WHOLE.fullmatch(word) else None
+
+
+def bare_year(text: str) -> bool:
+    """Whether the text is four digits alone ('2030', '២០៣០'): a word to search, such as a
+    year in a recommendation's text, not a number to look up."""
+    return _YEAR.fullmatch(normalise(text)) is not None
 
 
 def whole_numbers(text: str) -> list[int]:
@@ -84,6 +92,8 @@ class Words:
     numbers: tuple[int, ...]
     options: frozenset[str]
     rest: tuple[str, ...]
+    # Each option word as typed with its meaning, in order: (Excel, xlsx), (csv, csv).
+    typed: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
@@ -91,7 +101,7 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
     ASCII or Khmer digits (after the round word or not: 'វគ្គទី២' is 2), option words in
     English or Khmer, any case."""
     numbers: list[int] = []
-    found: set[str] = set()
+    found: list[tuple[str, str]] = []
     rest: list[str] = []
     for word in _ROUND.sub(r" \1 ", normalise(arguments(command))).split():
         number = whole_number(word)
@@ -99,10 +109,11 @@ def read(command: str, options: Mapping[str, str] = FILE_OPTIONS) -> Words:
         if number is not None:
             numbers.append(number)
         elif meant is not None:
-            found.add(meant)
+            found.append((word, meant))
         else:
             rest.append(word)
-    return Words(tuple(numbers), frozenset(found), tuple(rest))
+    options_found = frozenset(meant for _, meant in found)
+    return Words(tuple(numbers), options_found, tuple(rest), tuple(found))
 
 
 def round_word(text: str) -> int | None:

@@ -54,6 +54,7 @@ class Welcome:
     ask_language: bool  # Telegram's language is neither of ours and none was chosen
     checklist: Checklist | None = None
     membership: Membership | None = None
+    paused: bool = False  # a representative of an organisation whose membership is paused
 
 
 class Welcomes:
@@ -81,7 +82,17 @@ class Welcomes:
             return Welcome(role, ask, checklist=await self._checklist())
         if role is Role.MEMBER:
             return Welcome(role, ask, membership=await self._membership(user_id))
-        return Welcome(role, ask)
+        return Welcome(role, ask, paused=await self.paused(user_id))
+
+    async def paused(self, user_id: int) -> bool:
+        """Whether the user represents an organisation whose membership is paused (told so,
+        not how to join)."""
+        person = await self.coalition.person(user_id)
+        return (
+            person is not None
+            and person.organisation_id is not None
+            and not person.organisation_active
+        )
 
     async def _checklist(self) -> Checklist:
         repository = self.coalition.repository
