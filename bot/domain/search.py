@@ -291,10 +291,16 @@ class Postings:
         """Keep postings in this store."""
         self.store = store
 
-    def write(self, number: int, docs: Mapping[str, array[int]]) -> None:
-        """Store one segment's documents for these keys (each numbered from 0 in the segment,
-        ascending)."""
-        self.store.put([(key, number, _encoded(_span_mask(d))) for key, d in docs.items() if d])
+    def write(self, number: int, docs: Mapping[str, array[int] | int]) -> None:
+        """Store one segment's documents for these keys (each numbered from 0 in the segment:
+        ascending, or a bitmask)."""
+        self.store.put(
+            [
+                (key, number, _encoded(d if isinstance(d, int) else _span_mask(d)))
+                for key, d in docs.items()
+                if d
+            ]
+        )
 
     def bits(self, keys: Iterable[str]) -> int:
         """The union of these keys' postings, as one bitmask."""
@@ -401,10 +407,10 @@ class SearchIndex:
         checked in the texts holding its bigrams) and its Khmer texts."""
         number = (self.size - 1) // SEGMENT
         self._postings.write(number, {_WORD + word: docs for word, docs in segment.words.items()})
-        self._postings.write(number, {_GRAM + gram: d for gram, d in segment.bigrams.items()})
+        grams = {gram: _span_mask(docs) for gram, docs in segment.bigrams.items()}
+        self._postings.write(number, {_GRAM + gram: bits for gram, bits in grams.items()})
         self._words.update(segment.words)
         found: dict[str, array[int]] = {}
-        grams = {gram: _span_mask(docs) for gram, docs in segment.bigrams.items()}
         for piece in pieces:
             candidates = -1
             for gram in _piece_grams(piece):
@@ -679,6 +685,7 @@ class RankedDocs(Sequence[int]):
         return read
 
 
+_FEW_BITS = 48  # fewer documents than this are put in a bitmask bit by bit (a segment's)
 _FIRST_BITS = 64  # pages this far into a bucket read its first bits; deeper ones read it whole
 _ONE = ord("1")
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
@@ -748,9 +755,13 @@ def _unpack(packed: bytes) -> str:
 
 
 def _span_mask(docs: array[int]) -> int:
-    """Documents in ascending order as a bitmask, built over their span only (in C)."""
-    if not docs:
-        return 0
+    """Documents in ascending order as a bitmask, built over their span only (in C; bit by
+    bit when few)."""
+    if len(docs) < _FEW_BITS:
+        mask = 0
+        for doc in docs:
+            mask |= 1 << doc
+        return mask
     first = docs[0]
     digits = bytearray(b"0") * (docs[-1] - first + 1)
     deque(map(digits.__setitem__, map(operator.sub, docs, repeat(first)), repeat(_ONE)), maxlen=0)
