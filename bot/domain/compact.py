@@ -164,6 +164,7 @@ class CompactRecommendations(Sequence[Recommendation]):
         self._spans: dict[int, tuple[int, int]] = {}  # cycle -> its first and last+1 positions
         self._adding: list[tuple[int, ...]] = []  # rows not yet in the store
         self._kept: OrderedDict[int, tuple[int, ...]] = OrderedDict()  # rows read lately
+        self._positions: OrderedDict[int, int | None] = OrderedDict()  # by id, asked lately
         self._translations: dict[int, tuple[int, int]] = {}  # (status, translator) replaced
         self._shared_states: _Shared[tuple[str, ...]] = _Shared()  # of more than three
         self._lists: dict[int, tuple[str, ...]] = {}  # lists of States made, by code
@@ -245,6 +246,7 @@ class CompactRecommendations(Sequence[Recommendation]):
             adding, self._adding = self._adding, []
             if adding:
                 self._rows.add_rows(adding)
+                self._positions.clear()  # an id not found before may be found now
 
     def settle(self) -> None:
         """Store what is being added; drop what only adding needs (thousands of distinct
@@ -375,10 +377,20 @@ class CompactRecommendations(Sequence[Recommendation]):
         return (row[ID] for row in self._scan())
 
     def position(self, rec_id: int) -> int | None:
-        """The position of the recommendation with this id, if any."""
+        """The position of the recommendation with this id, if any (the last few asked are
+        kept: a card, a round's table asks for the same ones again and again)."""
+        with self._lock:
+            if rec_id in self._positions:
+                self._positions.move_to_end(rec_id)
+                return self._positions[rec_id]
         if self._adding:
             self._stored()
-        return self._rows.position_of(rec_id)
+        position = self._rows.position_of(rec_id)
+        with self._lock:
+            self._positions[rec_id] = position
+            if len(self._positions) > _ROWS_KEPT:
+                self._positions.popitem(last=False)
+        return position
 
     def khmer_text(self, i: int) -> str:
         """The Khmer text of the i-th recommendation, or ''."""
