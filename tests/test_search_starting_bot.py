@@ -2,24 +2,21 @@
 search says search is starting (after a short wait), and works once the index is built."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from bot.domain.catalog import Catalog
+from bot.domain.repositories import IndexStore
 from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import KHMER_MEMBER, MEMBER
 from tests.fake_telegram import FakeTelegram
 
 
-@pytest.fixture
-async def still_indexing(bot: BotApplication) -> AsyncIterator[tuple[Catalog, asyncio.Event]]:
-    """The bot at the moment after start-up: a catalog whose word index waits for the
-    returned event (nothing waits for time: `search_wait` is 0). Built at the end anyway."""
-    services: Services = bot.bot_data["services"]
-    now = services.catalog
-    catalog = Catalog(
+def unindexed(now: Catalog, index_store: Callable[[], IndexStore] | None = None) -> Catalog:
+    """The same catalog again, its word index not built yet (as just after start-up)."""
+    return Catalog(
         now.recommendations,
         now.themes,
         now.cycles,
@@ -27,12 +24,22 @@ async def still_indexing(bot: BotApplication) -> AsyncIterator[tuple[Catalog, as
         current_cycle=now.current_cycle,
         revision=now.revision,
         index_now=False,
+        index_store=index_store,
     )
+
+
+@pytest.fixture
+async def still_indexing(bot: BotApplication) -> AsyncIterator[tuple[Catalog, asyncio.Event]]:
+    """The bot at the moment after start-up: a catalog whose word index waits for the
+    returned event (nothing waits for time: `search_wait` is 0). Built at the end anyway."""
+    services: Services = bot.bot_data["services"]
+    catalog = unindexed(services.catalog)
     built = asyncio.Event()
 
-    async def build() -> None:
+    async def build() -> bool:
         await built.wait()
         catalog.build_index()
+        return True
 
     services._catalog = catalog
     services._indexing = asyncio.create_task(build())

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from bot.domain.catalog import Catalog
 from bot.services import Services
 from handlers.common import BotApplication
 from storage.search_index import (
@@ -17,6 +16,7 @@ from storage.search_index import (
 )
 from tests.conftest import MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
+from tests.test_search_starting_bot import unindexed
 
 STARTING = (
     "Search is starting after a restart: please try again in a few seconds. "
@@ -40,17 +40,7 @@ async def test_an_index_that_does_not_fit_says_search_is_starting_and_is_built_a
     tg: FakeTelegram, bot: BotApplication, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     services: Services = bot.bot_data["services"]
-    now = services.catalog
-    catalog = Catalog(
-        now.recommendations,
-        now.themes,
-        now.cycles,
-        now.glossary,
-        current_cycle=now.current_cycle,
-        revision=now.revision,
-        index_now=False,
-        index_store=TemporaryIndexStore,
-    )
+    catalog = unindexed(services.catalog, TemporaryIndexStore)
     store = catalog._store
     assert isinstance(store, TemporaryIndexStore)
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
