@@ -46,7 +46,11 @@ async def measure(path: Path) -> None:
     for query in QUERIES:
         list(catalog.search(catalog.parse_search(query)).recommendations[:10])
     steps.append(("searched", status("VmRSS")))
-    stores = (getattr(catalog, "_store", None), getattr(catalog.recommendations, "_rows", None))
+    stores = (
+        getattr(catalog, "_store", None),
+        getattr(getattr(catalog, "_index", None), "_store", None),
+        getattr(catalog.recommendations, "_rows", None),
+    )
     files = sum(store.size_bytes() for store in stores if hasattr(store, "size_bytes")) / 2**20
     size = len(catalog.recommendations)
     await services.close()

@@ -367,5 +367,11 @@ async def test_khmer_words_made_partly_of_filler_letters_are_searched_whole(
     assert found("អំណាច") == [ids[RecNumber(118, 51)]]
     assert found("ការធ្វើបាប") == [ids[RecNumber(118, 52)]]  # ការ or not, the same
     assert found("ផ្តល់អំណាចដល់ស្ត្រី")[0] == ids[RecNumber(118, 51)]  # every word: first
-    # A glued word made of glossary words is still split into them.
-    assert catalog.glossary.split(normalize("ការពារសិទ្ធិ")) == ["ការពារ", "សិទ្ធិ"]
+    # A glued word made of glossary words is still split into them, and a glossary word is
+    # still found inside a word the dictionary knows and the glossary does not.
+    split = catalog.glossary.split
+    assert split(normalize("ការពារសិទ្ធិ")) == ["ការពារ", "សិទ្ធិ"]
+    assert split(normalize("ការធ្វើទារុណកម្ម")) == ["ការ", "ទារុណកម្ម"]
+    assert split(normalize("ច្បាប់ព្រៃឈើ"))[0] == "ច្បាប់"
+    assert split(normalize("កុមារី")) == ["កុមារ"]
+    assert found("ការធ្វើទារុណកម្ម") == found("torture")

@@ -105,3 +105,23 @@ async def test_a_translation_saved_while_the_index_is_built_waits_for_nothing(
     catalog.build_index()
     found = catalog.search(catalog.parse_search("អ្នកនេសាទ")).recommendations
     assert [r.id for r in found] == [rec.id]
+
+
+async def test_texts_saved_one_during_and_one_after_a_build_are_found_in_the_order_saved(
+    services: Services,
+) -> None:
+    now = services.catalog
+    catalog = Catalog(now.recommendations, now.themes, now.cycles, now.glossary)
+    rec = catalog.get(2, RecNumber(118, 6))
+    assert rec is not None
+    first, second = "ស្វាយចន្ទីឆ្ងាញ់", "ដំឡូងមីឆ្ងាញ់"
+    with catalog._indexing:  # as a build finishing while the first is saved: it waits
+        catalog.update_khmer(rec.id, Translation(first, TranslationStatus.DRAFT, "Dara"))
+    catalog.update_khmer(rec.id, Translation(second, TranslationStatus.DRAFT, "Dara"))
+
+    def found(query: str) -> list[int]:
+        return [r.id for r in catalog.search(catalog.parse_search(query)).recommendations]
+
+    assert found("ដំឡូងមី") == [rec.id]
+    assert found("ស្វាយចន្ទី") == []
+    assert catalog.by_id[rec.id].khmer == Translation(second, TranslationStatus.DRAFT, "Dara")

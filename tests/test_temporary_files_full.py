@@ -40,11 +40,17 @@ async def test_an_index_that_does_not_fit_says_search_is_starting_and_is_built_a
     tg: FakeTelegram, bot: BotApplication, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     services: Services = bot.bot_data["services"]
-    catalog = unindexed(services.catalog, TemporaryIndexStore)
-    store = catalog._store
-    assert isinstance(store, TemporaryIndexStore)
-    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
-    store._conn.execute(f"PRAGMA max_page_count = {pages + 1}")  # the filters fit, no more
+    made: list[TemporaryIndexStore] = []
+
+    def stores() -> TemporaryIndexStore:
+        """The filters' store, then one for each build of the word index: the first too small."""
+        store = TemporaryIndexStore()
+        if len(made) == 1:
+            store._conn.execute("PRAGMA max_page_count = 3")  # the disk as good as full
+        made.append(store)
+        return store
+
+    catalog = unindexed(services.catalog, stores)
     services._catalog = catalog
     services.search_wait = 5
     with caplog.at_level(logging.ERROR, logger="bot.services"):
@@ -57,10 +63,11 @@ async def test_an_index_that_does_not_fit_says_search_is_starting_and_is_built_a
     answer = await tg.next_call("answerInlineQuery", inline_query_id=query_id)
     assert answer.params["button"]["text"] == "Search is starting: try again in a few seconds"
     assert (await tg.reply_to(MEMBER, "118.6")).text.startswith("<b>118.6</b>")
-    store._conn.execute("PRAGMA max_page_count = 1000000")  # room again
     assert (await tg.reply_to(MEMBER, "land")).text == STARTING  # tried at most once a minute
+    assert len(made) == 2
     clock.advance(minutes=1)
     results = await tg.reply_to(MEMBER, "land")
     assert "starting" not in results.text
     assert "land" in results.text.lower()
     assert catalog.index_ready()
+    assert len(made) == 3  # a store of its own: the failed build left nothing behind

@@ -215,8 +215,8 @@ class Catalog:
 
         With `index_now` false the word index is left to `build_index` (start-up runs it in
         a worker thread): numbers and filters answer at once, word searches once it is built.
-        `index_store` makes the store the word index and the filters keep their postings in
-        (in memory without it).
+        `index_store` makes the stores the filters and the word index keep their postings in
+        (one each; in memory without it).
         """
         self.revision = revision
         self.recommendations = _display_ordered(recommendations)
@@ -238,6 +238,7 @@ class Catalog:
         # The filters' documents, as postings kept where the word index keeps its own; how
         # many each State and theme has is counted once (a few hundred numbers).
         self._store: IndexStore = index_store() if index_store else MemoryIndexStore()
+        self._index_store = index_store  # the word index's own store, new for each build
         self._filters = Postings(self._store)
         self._counts: Counter[str] = Counter()  # documents by filter key
         segment: dict[str, array[int]] = defaultdict(lambda: array("i"))
@@ -283,17 +284,24 @@ class Catalog:
     def _built_index(self) -> SearchIndex:
         with self._indexing:  # a search before the worker thread is done waits for it
             if self._index is None:
+                # A store of its own: a build that failed (its files did not fit) leaves
+                # nothing the next one would find.
                 self._index = SearchIndex(
                     _Texts(self),
                     self.glossary.km_to_en.keys(),
                     self.glossary.phrases(),
-                    self._store,
+                    self._index_store() if self._index_store else None,
                 )
-            with self._waiting_lock:
-                waiting, self._waiting = self._waiting, []
-            for position, english, khmer in waiting:
-                self._index.update(position, english, khmer)
+            self._take_waiting(self._index)
             return self._index
+
+    def _take_waiting(self, index: SearchIndex) -> None:
+        """Put in the index the texts saved while it was being built, in the order saved
+        (with the indexing lock held)."""
+        with self._waiting_lock:
+            waiting, self._waiting = self._waiting, []
+        for position, english, khmer in waiting:
+            index.update(position, english, khmer)
 
     def update(self, recommendation: Recommendation) -> None:
         """Replace one recommendation's texts (English and Khmer: a translation saved) in
@@ -322,6 +330,7 @@ class Catalog:
             return
         try:
             if self._index is not None:  # first: it reads the old texts to take them out
+                self._take_waiting(self._index)  # any saved before this one, first
                 self._index.update(position, recommendation.text_en, khmer)
             self.recommendations.replace_texts(
                 position, recommendation.text_en, recommendation.khmer

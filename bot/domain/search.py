@@ -151,10 +151,9 @@ class Glossary:
             or self.english_of(word) is not None
         )
 
-    def segment(self, run: str) -> list[str] | None:
-        """Split an unspaced Khmer run into the glossary terms and fillers it is made of,
-        longest first; None when some part of it is neither (a word of its own, then: យន្តការ
-        is not ការ). State names are never looked for inside a word."""
+    def segment(self, run: str) -> list[str]:
+        """The glossary terms and fillers inside an unspaced Khmer run, longest first; unknown
+        parts dropped (State names are never looked for inside a word)."""
         known = self.km_to_en.keys() | self.stopwords
         longest = max((len(k) for k in known), default=0)
         found, i = [], 0
@@ -166,17 +165,17 @@ class Glossary:
                     i += size
                     break
             else:
-                return None
+                i += 1
         return found
 
     def split(self, normalized: str, names: Collection[str] = ()) -> list[str]:
         """The Khmer words of a normalised text: ICU's dictionary words, joined into the
         longest glossary terms, fillers and State names (`names` too) they spell.
 
-        A dictionary word the glossary does not know is split into the glossary terms and
-        fillers it is made of, if they make the whole word (never State names: ចិន inside
-        អចិន្ត្រៃយ៍ is not China); else it stays whole, and unknown words next to each other stay
-        together, as typed.
+        A dictionary word the glossary does not know is searched for glossary terms inside it
+        (ទារុណកម្ម inside ធ្វើទារុណកម្ម; never State names: ចិន inside អចិន្ត្រៃយ៍ is not China);
+        one that holds no more than fillers' letters stays whole (យន្តការ is not ការ), and
+        unknown words next to each other stay together, as typed.
         """
         words = [w for run in khmer_runs(normalized) for w in khmer_words(run)]
         pieces: list[str] = []
@@ -188,7 +187,9 @@ class Glossary:
                 if self.is_known(joined, names):
                     break
             else:
-                inner = self.segment(words[i]) or []
+                inner = self.segment(words[i])
+                if all(p in self.stopwords for p in inner):  # យន្តការ is not the filler ការ
+                    inner = []
                 if inner:
                     pieces += [pending] if pending else []
                     pieces += inner
