@@ -126,16 +126,20 @@ async def send_results(
         group_id=group_id,
         form=reasons_form(l10n),
     )
-    if group is not None and not rows:  # no empty page
-        said = l10n.gettext(
-            "«{group}» has no results in «{round}»: none of the round's recommendations is on "
-            "the working group's list."
-        )
-        await _not_listed(
-            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
-        )
-        return
-    if group is not None and await _no_members(l10n, message, services, round_, group):
+    if group is not None and await _nothing_for(
+        l10n,
+        message,
+        services,
+        round_,
+        group,
+        # no empty page
+        None
+        if rows
+        else l10n.gettext(
+            "«{group}» has no results in «{round}»: none of the round's recommendations is "
+            "on the working group's list."
+        ),
+    ):
         return
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
@@ -161,24 +165,25 @@ async def send_results(
     await message.reply_text(text, reply_markup=markup, do_quote=False)
 
 
-async def _not_listed(message: Message, l10n: Localizer, said: str) -> None:
-    """A working group with none of the round's recommendations on its list: `said`, and how
-    its list grows."""
-    grows = l10n.gettext(
-        "A coordinator adds recommendations to a working group's list with /grouprecs."
-    )
-    await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
-
-
-async def _no_members(
+async def _nothing_for(
     l10n: Localizer,
     message: Message,
     services: DomainServices,
     round_: Round,
     group: WorkingGroup,
+    not_listed: str | None,
 ) -> bool:
-    """True once the reader was told that the working group has no member organisations (so
-    no ratings: its results would be zeros), and how a coordinator adds them."""
+    """True once the reader was told that a working group has nothing in a round:
+    `not_listed` (none of the round's recommendations on its list: how its list grows), or no
+    member organisations (so no ratings: its results would be zeros, and how a coordinator
+    adds them)."""
+    if not_listed is not None:
+        grows = l10n.gettext(
+            "A coordinator adds recommendations to a working group's list with /grouprecs."
+        )
+        said = not_listed.format(group=group.name(l10n.language), round=round_.name)
+        await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
+        return True
     rated, total = await services.assessments.participation(round_.id, group.id)
     if total or rated or await services.assessments.paused_raters(round_.id, group.id):
         return False
@@ -426,16 +431,20 @@ async def send_export(
     round_, content, rows = await export_table(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
-    if group is not None and not rows:  # no file with a header alone
-        said = l10n.gettext(
+    if group is not None and await _nothing_for(
+        l10n,
+        message,
+        context.services,
+        round_,
+        group,
+        # no file with a header alone
+        None
+        if rows
+        else l10n.gettext(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
             "«{group}»."
-        )
-        await _not_listed(
-            message, l10n, said.format(group=group.name(l10n.language), round=round_.name)
-        )
-        return
-    if group is not None and await _no_members(l10n, message, context.services, round_, group):
+        ),
+    ):
         return
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")

@@ -319,24 +319,19 @@ class Catalog:
         ):
             raise ValueError("only the texts of a recommendation are updated in place")
         khmer = recommendation.khmer.text if recommendation.khmer else ""
-        if not self._indexing.acquire(blocking=False):
+        if self._indexing.acquire(blocking=False):
+            try:
+                if self._index is not None:  # first: it reads the old texts to take them out
+                    self._take_waiting(self._index)  # any saved before this one, first
+                    self._index.update(position, recommendation.text_en, khmer)
+            finally:
+                self._indexing.release()
+        else:
             # The index is being built (start-up's worker thread): never wait for it on the
             # event loop; it takes these texts when it is done (or at the next search).
             with self._waiting_lock:
                 self._waiting.append((position, recommendation.text_en, khmer))
-            self.recommendations.replace_texts(
-                position, recommendation.text_en, recommendation.khmer
-            )
-            return
-        try:
-            if self._index is not None:  # first: it reads the old texts to take them out
-                self._take_waiting(self._index)  # any saved before this one, first
-                self._index.update(position, recommendation.text_en, khmer)
-            self.recommendations.replace_texts(
-                position, recommendation.text_en, recommendation.khmer
-            )
-        finally:
-            self._indexing.release()
+        self.recommendations.replace_texts(position, recommendation.text_en, recommendation.khmer)
 
     def position(self, recommendation_id: int) -> int | None:
         """Where a recommendation is in display order, if the catalog has it."""

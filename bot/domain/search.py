@@ -398,9 +398,9 @@ class SearchIndex:
         if segment.texts:
             self._flush(segment, pieces)
         for piece in pieces:
-            self._remember(self._pieces, _PIECE + piece, piece, None)
+            self._remember(self._pieces, _PIECE, piece, None)
         for phrase in wanted:
-            self._remember(self._phrases, _PHRASE + phrase, phrase, None)
+            self._remember(self._phrases, _PHRASE, phrase, None)
         self._vocabulary = sorted(w for w in self._words if w.isascii())
 
     def _flush(self, segment: _Segment, pieces: Sequence[str]) -> None:
@@ -551,7 +551,7 @@ class SearchIndex:
         # The last word may be cut short ('political part'): not looked up.
         candidates = self._intersection([_WORD + s for s in stems[:-1]])
         found = self._mask(d for d in _positions(candidates) if phrase in self._english(d))
-        self._remember(self._phrases, _PHRASE + phrase, phrase, found)
+        self._remember(self._phrases, _PHRASE, phrase, found)
         return found
 
     def _khmer_docs(self, piece: str) -> int:
@@ -567,7 +567,7 @@ class SearchIndex:
             found = self._mask(self._store.holding(_pack(piece), list(_positions(candidates))))
         else:  # a text holding the piece holds its bigrams: every text is scanned, in C
             found = self._mask(self._store.holding(_pack(piece), None)) & candidates
-        self._remember(self._pieces, _PIECE + piece, piece, found)
+        self._remember(self._pieces, _PIECE, piece, found)
         return found
 
     def _intersection(self, keys: Sequence[str]) -> int:
@@ -580,17 +580,17 @@ class SearchIndex:
         return mask
 
     def _remember(
-        self, remembered: dict[str, None], key: str, name: str, found: int | None
+        self, remembered: dict[str, None], kind: str, name: str, found: int | None
     ) -> None:
-        """Remember what a piece or phrase was found in (None: stored already), the least
-        recently used forgotten past a bound."""
+        """Remember what a piece or phrase (`kind`: _PIECE or _PHRASE) was found in (None:
+        stored already), the least recently used forgotten past a bound."""
         if found is not None:
-            self._postings.replace(key, found)
+            self._postings.replace(kind + name, found)
         remembered[name] = None
         if len(remembered) > _REMEMBERED:
             oldest = next(iter(remembered))
             del remembered[oldest]
-            self._store.drop([key[: len(_PIECE)] + oldest])
+            self._store.drop([kind + oldest])
 
     def _mask(self, docs: Iterable[int]) -> int:
         """Document numbers as a bitmask (written into one buffer in C when many)."""
