@@ -233,6 +233,11 @@ class Catalog:
         cycle_numbers = sorted(self._spans)
         self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
         self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
+        # What 'c4' may name in a search: a cycle with recommendations, dates or made current
+        # ('C87', ILO's Convention 87, is a word).
+        self.known_cycles = frozenset(
+            {*cycle_numbers, *known, *([self.current_cycle] if self.current_cycle else [])}
+        )
         self.states: dict[str, State] = {}
         self._resolved: dict[str, State] = {}  # a State as printed -> the State (few hundred)
         # The filters' documents, as postings kept where the word index keeps its own; how
@@ -453,7 +458,7 @@ class Catalog:
         self, normalized: str
     ) -> tuple[int | None, str | None, Response | None, list[str]]:
         """A normalised query's cycle, State and response filters, and its other words."""
-        cycle, rest = extract_cycle(normalized)
+        cycle, rest = extract_cycle(normalized, self.known_cycles)
         rest = _PUNCTUATION.sub(" ", rest)
         state = None
         for name, key in self._state_names:
@@ -495,12 +500,11 @@ class Catalog:
                 i += 1
         return " ".join(kept)
 
-    @staticmethod
-    def _without_glued_cycle(word: str) -> str:
+    def _without_glued_cycle(self, word: str) -> str:
         """A typed word without the cycle glued to it ('ជុំទី១ដីធ្លី' -> 'ដីធ្លី'; the cycle is
         named after the words); any other word as typed."""
         try:
-            cycle, rest = extract_cycle(normalize(word))
+            cycle, rest = extract_cycle(normalize(word), self.known_cycles)
         except MultipleCycles:
             return word
         return " ".join(rest.split()) if cycle is not None and rest.strip() else word
@@ -509,7 +513,7 @@ class Catalog:
         """True when these typed words are a filter and nothing else: a cycle, a State's
         name, a response, or a cycle with one of those."""
         try:
-            cycle, rest = extract_cycle(normalize(typed))
+            cycle, rest = extract_cycle(normalize(typed), self.known_cycles)
         except MultipleCycles:
             return False
         rest = " ".join(_PUNCTUATION.sub(" ", rest).split())
