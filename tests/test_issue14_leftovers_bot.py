@@ -15,6 +15,7 @@ from bot.services import Services
 from handlers.common import BotApplication
 from tests.conftest import COORDINATOR, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
 HEAVY = ("reasons_cells", "distributions", "group_distributions", "said")
@@ -103,3 +104,23 @@ async def test_c87_is_searched_as_a_word_unless_the_catalog_has_cycle_87(
     assert (
         answer.text == "Cycle 3 is not in the bot yet. The bot has: Cycle 1, Cycle 2. See /cycles."
     )
+
+
+async def test_not_understood_shows_the_words_as_typed_and_suggests_real_words(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    answer = await tg.reply_to(MEMBER, "Relokation <Cedaww>")
+    assert "<i>Not understood: “Relokation”, “Cedaww”.</i>" in answer.text
+    shown = [b["text"] for b in buttons(answer)]
+    # The glossary's prefix 'relocat*' as the texts write it; 'cedaw' as they write it.
+    assert {"🔎 relocations", "🔎 CEDAW"} <= set(shown), shown
+    assert "🔎 relocat" not in shown
+    assert "🔎 reparation" not in shown  # 'reparation*': no text has a word of it
+    await press(tg, answer, button(answer, "🔎 relocations"), MEMBER)
+    found = await edited(tg, answer)
+    assert found.text.startswith("🔎 <b>4 recommendations for “relocations”</b>")
+    assert "118.130" in found.text
+    # Typed words keep their case and apostrophes, escaped for HTML.
+    answer = await tg.reply_to(MEMBER, "<Women’s> Rights-Bsaed O’Grabing")
+    assert "<i>Not understood: “Rights-Bsaed”, “O’Grabing”. " in answer.text, answer.text
+    assert answer.text.startswith("🔎 <b>29 recommendations for “&lt;Women’s&gt; Rights-Bsaed")

@@ -10,6 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import cast, overload
 
 from bot.domain.compact import CompactRecommendations
@@ -33,6 +34,8 @@ MAX_QUERY_CHARS = 300
 _STATE, _THEME, _RESPONSE = "s:", "t:", "r:"  # what a filter's postings key holds
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
 _READ_AT_ONCE = 1000  # texts the word index's build reads together
+_WRITTEN_FROM = 30  # texts a suggested word's written form is read from
+_NO_GLOSSARY = Glossary()
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -183,6 +186,26 @@ class SearchResult:
     partial: bool = False
     best: int = 0  # how many come first because they match the most words
     unknown: tuple[str, ...] = ()  # the words that match nothing at all
+
+    @property
+    def unknown_as_typed(self) -> tuple[str, ...]:
+        """The words that match nothing as the member typed them ('Relokation', not the
+        search's 'relokation')."""
+        return tuple(as_typed(word, self.request.typed) for word in self.unknown)
+
+
+def _spelled(words: str) -> str:
+    """A pattern for normalised words as people write them: any case, any apostrophe and
+    dash, any spaces between them."""
+    pattern = re.escape(words).replace(r"\ ", " ").replace(" ", r"\s+")
+    return pattern.replace("'", "['’‘`´]").replace(r"\-", "[-–—‒−‐]")
+
+
+def as_typed(word: str, typed: str) -> str:
+    """A normalised word as it was typed in `typed` (its case and apostrophes kept), or
+    the word itself when it is not found there."""
+    found = re.search(rf"(?<![^\W_]){_spelled(word)}(?![^\W_])", typed, re.IGNORECASE)
+    return found.group(0) if found else word
 
 
 @dataclass(frozen=True)
@@ -537,11 +560,11 @@ class Catalog:
         )
 
     def suggest(self, words: Sequence[str], limit: int = 4) -> list[SearchRequest]:
-        """Searches to offer for words that matched nothing: the nearest glossary words and
-        theme names (a theme name opens the theme's list)."""
-        english = {
-            e.rstrip("*"): "" for entries in self.glossary.km_to_en.values() for e in entries
-        }
+        """Searches to offer for words that matched nothing: the nearest glossary words, as
+        the texts write them ('UPR'; 'relocation' for the glossary's 'relocat*'; none that
+        no text has a word of), and theme names (a theme name opens the theme's list)."""
+        entries = {e.rstrip("*"): e for group in self.glossary.km_to_en.values() for e in group}
+        english = dict.fromkeys(entries, "")
         khmer = dict.fromkeys(self.glossary.km_to_en, "") | {
             normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
         }
@@ -552,9 +575,37 @@ class Catalog:
         for word in words:
             vocabulary = khmer if _has_khmer(word) else english
             for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
-                slug = vocabulary[near]
-                found[SearchRequest(theme_id=slugs[slug]) if slug else SearchRequest(near)] = None
+                if slug := vocabulary[near]:
+                    found[SearchRequest(theme_id=slugs[slug])] = None
+                elif near not in entries:  # a Khmer word of the glossary
+                    found[SearchRequest(near)] = None
+                elif written := self._as_written(entries[near]):
+                    found[SearchRequest(normalize(written), typed=written)] = None
         return list(found)[:limit]
+
+    def _as_written(self, entry: str) -> str | None:
+        """How the texts write a glossary's English word or phrase ('upr' -> 'UPR', a prefix
+        'relocat*' -> 'relocation'): its commonest form in the first texts found for it,
+        lower case unless they never write it so; a word no text has as the glossary writes
+        it; none for a prefix no text has, or words a search leaves out."""
+        words = entry.rstrip("*")
+        tail = r"[\w'’-]*" if entry.endswith("*") else ""
+        pattern = re.compile(rf"(?<![^\W_]){_spelled(words)}{tail}(?![^\W_])", re.IGNORECASE)
+        # The words alone, not their synonyms: the texts found first have them.
+        terms = build_terms(words, _NO_GLOSSARY, ENGLISH_STOPWORDS)
+        if not terms:  # 'upr' is not searched: a search for it would show everything
+            return None
+        hits = self._built_index().search(terms)
+        forms: Counter[str] = Counter()
+        for doc in islice(hits.docs, _WRITTEN_FROM):
+            forms.update(pattern.findall(self.recommendations.english(doc)))
+        if not forms:
+            return None if tail else entry
+        by_word = Counter(form.lower() for form in forms.elements())
+        word = by_word.most_common(1)[0][0]
+        if word in forms:
+            return word
+        return max((form for form in forms if form.lower() == word), key=forms.__getitem__)
 
     def _filtered(self, request: SearchRequest) -> int | None:
         """The documents the request's filters allow (a bitmask), or None when nothing is
