@@ -118,29 +118,28 @@ async def send_results(
     """The one-glance summary (participation, colours per theme), then the table, paged."""
     services = context.services
     group_id = group.id if group else None
-    round_, rows = await services.assessments.results(
-        user_id,
-        round_id,
-        services.catalog,
-        private=message.chat.type == "private",
-        group_id=group_id,
-        form=reasons_form(l10n),
-    )
-    if group is not None and await _nothing_for(
+    private = message.chat.type == "private"
+    if await _nothing_for(
         l10n,
         message,
         services,
-        round_,
+        (user_id, round_id, private),
         group,
         # no empty page
-        None
-        if rows
-        else l10n.gettext(
+        l10n.gettext(
             "«{group}» has no results in «{round}»: none of the round's recommendations is "
             "on the working group's list."
         ),
     ):
         return
+    round_, rows = await services.assessments.results(
+        user_id,
+        round_id,
+        services.catalog,
+        private=private,
+        group_id=group_id,
+        form=reasons_form(l10n),
+    )
     took_part = await _took_part(l10n, context.services, round_id, group)
     summary = await _summary(services, round_, rows, group)
     if round_.published:  # the picture goes with what is published
@@ -169,15 +168,22 @@ async def _nothing_for(
     l10n: Localizer,
     message: Message,
     services: DomainServices,
-    round_: Round,
-    group: WorkingGroup,
-    not_listed: str | None,
+    asked: tuple[int, int, bool],
+    group: WorkingGroup | None,
+    not_listed: str,
 ) -> bool:
-    """True once the reader was told that a working group has nothing in a round:
-    `not_listed` (none of the round's recommendations on its list: how its list grows), or no
-    member organisations (so no ratings: its results would be zeros, and how a coordinator
-    adds them)."""
-    if not_listed is not None:
+    """True once the reader was told that a working group has nothing in a round, known
+    before any table is built (`asked`: the reader, the round, whether in private; NotAllowed
+    when they may not see its results): `not_listed` (none of the round's recommendations on
+    its list: how its list grows), or no member organisations (so no ratings: its results
+    would be zeros, and how a coordinator adds them)."""
+    if group is None:
+        return False
+    user_id, round_id, private = asked
+    round_, listed = await services.assessments.listed(
+        user_id, round_id, group.id, private=private
+    )
+    if not listed:
         grows = l10n.gettext(
             "A coordinator adds recommendations to a working group's list with /grouprecs."
         )
@@ -428,24 +434,22 @@ async def send_export(
     """Send a round's results as a CSV or XLSX file (every working group's block, or one's),
     built off the event loop; `to`: into that private chat instead (a button in a group)."""
     private = message.chat.type == "private" or to is not None
-    round_, content, rows = await export_table(
-        context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
-    )
-    if group is not None and await _nothing_for(
+    if await _nothing_for(
         l10n,
         message,
         context.services,
-        round_,
+        (user_id, round_id, private),
         group,
         # no file with a header alone
-        None
-        if rows
-        else l10n.gettext(
+        l10n.gettext(
             "Nothing to export: none of the recommendations of «{round}» is on the list of "
             "«{group}»."
         ),
     ):
         return
+    round_, content, _ = await export_table(
+        context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
+    )
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
     document = InputFile(content, filename=f"round-{round_id}{part}-{l10n.language}.{fmt}")
     if to is not None:

@@ -1565,6 +1565,16 @@ class Assessments:
         )
         return rows if group_id is None else by_group[group_id]
 
+    async def listed(
+        self, user_id: int, round_id: int, group_id: int, *, private: bool = True
+    ) -> tuple[Round, int]:
+        """The round whose results this user may see (NotAllowed otherwise) and how many of its
+        recommendations a working group's list holds (as at the close): none, nothing to show,
+        known before any table is built."""
+        round_, _ = await self._viewer(user_id, round_id, private)
+        overlap = await self.repository.group_overlap(round_id)
+        return round_, overlap.get(group_id, (0, 0))[0]
+
     async def group_tables(
         self,
         user_id: int,
