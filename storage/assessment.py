@@ -3,6 +3,7 @@ private rating flow's reason prompts and skips (which expire)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -122,49 +123,34 @@ SPACES = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_NAME = "k.label"  # the rating's organisation's name as shown (named), from `ranks`
-_SAID = (  # its colour and reason
-    "(CASE r.colour WHEN 'red' THEN :red WHEN 'orange' THEN :orange WHEN 'green' THEN :green "
-    "ELSE :unknown END || rtrim(' ' || r.reason, :spaces))"
-)
-# What each rating says in a reasons cell ('ADHOC: 🔴 No law yet.', '🔴 No law yet.'), of the
-# ratings that say something (a reason, or a name shown), from `ratings AS r` joined to its
-# organisation's place and name (k: one lookup).
-_ENTRY = (
-    f"CASE WHEN {_NAME} IS NULL THEN {_SAID} "
-    f"WHEN :label_first THEN :before || {_NAME} || :between || {_SAID} || :after "
-    f"ELSE :before || {_SAID} || :between || {_NAME} || :after END"
-)
-_NAMED = "LEFT JOIN ranks AS k ON k.org = r.organisation_id "
-_SAYS = f"(r.reason <> '' OR {_NAME} IS NOT NULL)"
-# By the name's place (:ranks, named) or by organisation (an erased one's first when not
-# named, last when named), then by rating.
-_ENTRY_ORDER = (
-    "CASE WHEN r.organisation_id IS NULL THEN :erased ELSE coalesce(k.n, 0) END, "
-    "r.organisation_id, r.id"
-)
+# What a rating of `ratings AS r` says in a reasons cell ('ADHOC: 🔴 No law yet.', '🔴 No law
+# yet.'), from its organisation's row in `temp.entry_keys` (`_entry_keys`: k, found by its
+# rowid): the text before its reason, by colour, its reason without the whitespace it ends
+# with, and the text after it.
 _CELLS_WITH = (
     "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
     "WHERE round_id = :r AND working_group_id = 0)), "
-    # Each organisation's place by name and its name when shown (none when not named).
-    "ranks(org, n, label) AS MATERIALIZED (SELECT CAST(key AS INTEGER), value, (SELECT "
-    "nullif(short_name, '') FROM organisations WHERE id = CAST(key AS INTEGER)) "
-    "FROM json_each(:ranks)), "
     "wanted(g) AS (SELECT value FROM json_each(:wanted)) "
 )
+_KEYED = "JOIN temp.entry_keys AS k ON k.org = coalesce(r.organisation_id, 0) "
+_ENTRY = (
+    "CASE r.colour WHEN 'red' THEN k.red WHEN 'orange' THEN k.orange WHEN 'green' THEN k.green "
+    "ELSE k.unknown END || rtrim(' ' || r.reason, :spaces) || k.tail"
+)
+_SAYS = "(r.reason <> '' OR k.named)"  # the ratings that say something: a reason, or a name
+# By the name's place (an erased organisation's last when named), then by organisation (an
+# erased one's first), then by rating.
+_ENTRY_ORDER = "k.n, r.organisation_id, r.id"
 # Each recommendation's reasons cell (the whole coalition's): its entries joined by
 # group_concat. SQLite before 3.44 has no ORDER BY inside an aggregate: each cell is one
 # aggregate without GROUP BY over a subquery with ORDER BY, which is not flattened and hands its
 # rows over in that order (no sorter between them, as a GROUP BY would put).
 _REASONS_CELLS = (
     f"{_CELLS_WITH}SELECT i.recommendation_id, (SELECT group_concat(entry, :sep) FROM ("  # noqa: S608 (constants only)
-    f"SELECT {_ENTRY} AS entry FROM ratings AS r {_NAMED}"
+    f"SELECT {_ENTRY} AS entry FROM ratings AS r {_KEYED}"
     f"WHERE r.round_id = :r AND r.recommendation_id = i.recommendation_id AND {_SAYS} "
-    f"ORDER BY {_ENTRY_ORDER})) FROM round_items AS i WHERE i.round_id = :r AND 0 IN wanted"
+    f"ORDER BY {_ENTRY_ORDER})) FROM round_items AS i WHERE i.round_id = :r"
 )
-# The wanted working groups' entries in one pass, in cell order (by group, recommendation,
-# then as above), for the cells to be joined as they come: the ratings each group counts (its
-# members' at the close, frozen_group_ratings, else today's), on its list (as at the close).
 _GROUP_ENTRIES = (
     f"{_CELLS_WITH}, listed(g, rec) AS (SELECT working_group_id, recommendation_id "  # noqa: S608 (constants only)
     "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "
@@ -179,7 +165,7 @@ _GROUP_ENTRIES = (
     "AND r.round_id = :r WHERE m.working_group_id IN (SELECT g FROM listed) "
     "AND NOT (SELECT yes FROM frozen)) "
     f"SELECT c.g, r.recommendation_id, {_ENTRY} FROM counted AS c "
-    f"JOIN ratings AS r ON r.id = c.id {_NAMED}WHERE {_SAYS} "
+    f"JOIN ratings AS r ON r.id = c.id {_KEYED}WHERE {_SAYS} "
     "AND (c.g, r.recommendation_id) IN (SELECT g, rec FROM listed) "
     f"ORDER BY c.g, r.recommendation_id, {_ENTRY_ORDER}"
 )
@@ -284,6 +270,43 @@ def _distribution(found: Mapping[Colour, int]) -> Distribution:
         found.get(Colour.GREEN, 0),
         found.get(Colour.UNKNOWN, 0),
     )
+
+
+def _entry_keys(conn: sqlite3.Connection, form: ReasonsForm, named: bool) -> None:
+    """`temp.entry_keys` on this connection (made again): for each organisation (and 0, an
+    erased one) its place (`name_ranks` when `named`: an erased one's last) and the text before
+    (by colour) and after its reason in `form`; the name only when `named` and it has one."""
+    names = conn.execute("SELECT id, short_name FROM organisations").fetchall()
+    ranks = name_ranks(names) if named else {}
+    conn.execute("DROP TABLE IF EXISTS temp.entry_keys")
+    conn.execute(
+        "CREATE TEMP TABLE entry_keys (org INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
+        "red TEXT NOT NULL, orange TEXT NOT NULL, green TEXT NOT NULL, unknown TEXT NOT NULL, "
+        "tail TEXT NOT NULL, named INTEGER NOT NULL)"
+    )
+    keys = [(org, ranks.get(org, 0), (name or None) if named else None) for org, name in names]
+    keys.append((0, len(ranks), None))
+    conn.executemany(
+        "INSERT INTO temp.entry_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(org, place, *_around(form, label), label is not None) for org, place, label in keys],
+    )
+
+
+def _around(form: ReasonsForm, label: str | None) -> tuple[str, str, str, str, str]:
+    """The text before a reason in `form`, for each colour (red, orange, green, unknown), and
+    after it, for an organisation of this name (None: no name shown)."""
+    after = ""
+    if label is None:
+        head = ""
+    elif form.label_first:
+        head, after = f"{form.before}{label}{form.between}", form.after
+    else:
+        head, after = form.before, f"{form.between}{label}{form.after}"
+    red, orange, green, unknown = (head + colour.emoji for colour in _KEY_COLOURS)
+    return red, orange, green, unknown, after
+
+
+_KEY_COLOURS = (Colour.RED, Colour.ORANGE, Colour.GREEN, Colour.UNKNOWN)  # entry_keys' order
 
 
 def _round(r: aiosqlite.Row) -> Round:
@@ -733,48 +756,52 @@ class AssessmentRepository:
         SQLite in `form`, for the `wanted` tables (0: the whole coalition's; a working group's
         id: its own, of the ratings it counts, as at the close), in the order `said` gives and
         the domain sorts names in: the coalition's one aggregate per recommendation, the groups'
-        from one ordered pass over the ratings they count. Read apart from the shared connection."""
+        from one ordered pass over the ratings they count. Each of the two is read apart from
+        the shared connection, beside the other (SQLite writes cells without holding Python's
+        lock: two cores, twice as fast)."""
+        params = {
+            "r": round_id,
+            "wanted": json.dumps([g for g in wanted if g]),
+            "spaces": SPACES,
+            "sep": form.separator,
+        }
 
-        def read(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
-            ranks: dict[int, int] = {}
-            if named:
-                ranks = name_ranks(conn.execute("SELECT id, short_name FROM organisations"))
-            params = {
-                "r": round_id,
-                "wanted": json.dumps(list(wanted)),
-                "ranks": json.dumps(ranks),  # none when not named: no name is shown
-                "erased": len(ranks),  # an erased organisation's place: last when named
-                "spaces": SPACES,
-                "sep": form.separator,
-                "before": form.before,
-                "between": form.between,
-                "after": form.after,
-                "label_first": int(form.label_first),
-                **{colour.value: colour.emoji for colour in Colour},
-            }
+        def coalition(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
+            _entry_keys(conn, form, named)
+            cells = conn.execute(_REASONS_CELLS, params)  # None: nothing said
+            return {0: {rec_id: cell for rec_id, cell in cells if cell is not None}}
+
+        def groups(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
             cells: dict[int, dict[int, str]] = {}
-            for rec_id, cell in conn.execute(_REASONS_CELLS, params):
-                if cell is not None:  # None: nothing said
-                    cells.setdefault(0, {})[rec_id] = cell
-            if any(wanted):
-                join = form.separator.join
-                entries = conn.execute(_GROUP_ENTRIES, params)
-                for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
-                    cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
+            join = form.separator.join
+            _entry_keys(conn, form, named)
+            entries = conn.execute(_GROUP_ENTRIES, params)
+            for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
+                cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
             return cells
 
-        return await self._db.read_apart(read)
+        reads = [coalition] if 0 in wanted else []
+        if any(wanted):
+            reads.append(groups)
+        cells: dict[int, dict[int, str]] = {}
+        for part in await asyncio.gather(*map(self._db.read_apart, reads)):
+            cells.update(part)
+        return cells
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:
         """The whole coalition's distribution of each rated recommendation of a round: one
-        aggregate."""
-        async with self._db.connection.execute(
-            "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
-            "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
-            "GROUP BY recommendation_id",
-            (round_id,),
-        ) as cursor:
-            return {row[0]: Distribution(*row[1:]) for row in await cursor.fetchall()}
+        aggregate, read apart from the shared connection (a round's every rating)."""
+
+        def read(conn: sqlite3.Connection) -> dict[int, Distribution]:
+            rows = conn.execute(
+                "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
+                "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
+                "GROUP BY recommendation_id",
+                (round_id,),
+            )
+            return {row[0]: Distribution(*row[1:]) for row in rows}
+
+        return await self._db.read_apart(read)
 
     async def distribution(
         self, round_id: int, recommendation_id: int, group_id: int | None = None
@@ -977,33 +1004,37 @@ class AssessmentRepository:
 
     async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
         """Every working group's own distributions in one aggregate (`group_items` and
-        `group_ratings` for all groups at once): by group, by recommendation on its list."""
-        async with self._db.connection.execute(
-            "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
-            "WHERE round_id = :r AND working_group_id = 0)), "
-            "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
-            "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
-            "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
-            "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
-            "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
-            # Counted before the join: the join then meets a few rows per recommendation.
-            "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
-            "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
-            # Only the groups with a list: the others' ratings are never shown.
-            "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
-            "AND f.working_group_id IN (SELECT g FROM listed) GROUP BY 1, 2, 3 UNION ALL "
-            "SELECT m.working_group_id, r.recommendation_id, r.colour, "
-            "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
-            "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
-            "AND NOT (SELECT yes FROM frozen) AND m.working_group_id IN (SELECT g FROM listed) "
-            "GROUP BY 1, 2, 3) "
-            "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
-            "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
-            {"r": round_id},
-        ) as cursor:
-            rows = await cursor.fetchall()
+        `group_ratings` for all groups at once): by group, by recommendation on its list. Read
+        apart from the shared connection (a round's every rating)."""
+
+        # (group, recommendation, colour, count); colour None (and count): none counted
+        def read(conn: sqlite3.Connection) -> list[tuple[int, int, str | None, int]]:
+            return conn.execute(
+                "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
+                "WHERE round_id = :r AND working_group_id = 0)), "
+                "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
+                "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
+                "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
+                "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+                "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
+                # Counted before the join: the join then meets a few rows per recommendation.
+                "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
+                "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
+                # Only the groups with a list: the others' ratings are never shown.
+                "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
+                "AND f.working_group_id IN (SELECT g FROM listed) GROUP BY 1, 2, 3 UNION ALL "
+                "SELECT m.working_group_id, r.recommendation_id, r.colour, "
+                "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
+                "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
+                "AND NOT (SELECT yes FROM frozen) AND m.working_group_id IN (SELECT g FROM listed) "
+                "GROUP BY 1, 2, 3) "
+                "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
+                "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
+                {"r": round_id},
+            ).fetchall()
+
         counts: dict[int, dict[int, dict[Colour, int]]] = {}
-        for group_id, rec_id, colour, count in rows:
+        for group_id, rec_id, colour, count in await self._db.read_apart(read):
             found = counts.setdefault(group_id, {}).setdefault(rec_id, {})
             if colour is not None:
                 found[Colour(colour)] = count

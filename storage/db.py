@@ -290,10 +290,11 @@ class Database:
             return await self.connection.run(lambda: work(sqlite))
 
         def read() -> T:
-            conn = sqlite3.connect(path, isolation_level=None)
+            # Read-only: the file cannot be written through it, its own temporary tables can.
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
-                conn.execute("PRAGMA query_only = ON")
                 conn.execute("BEGIN")
                 return work(conn)
             finally:

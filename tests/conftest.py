@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import gettext
 import math
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,6 +27,17 @@ MEMBER = {"id": 222, "is_bot": False, "first_name": "Sokha", "language_code": "e
 KHMER_MEMBER = {"id": 333, "is_bot": False, "first_name": "Dara", "language_code": "km"}
 COORDINATOR = {"id": COORDINATOR_ID, "is_bot": False, "first_name": "Coord", "language_code": "en"}
 GROUP = {"id": -100500, "type": "supergroup", "title": "Land working group"}
+
+
+class Words(gettext.NullTranslations):
+    """A reader's language whose translations are given by hand."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        super().__init__()
+        self.words = words
+
+    def gettext(self, message: str) -> str:
+        return self.words.get(message, message)
 
 
 class FakeClock:

@@ -10,10 +10,11 @@ from dataclasses import replace
 import pytest
 
 from bot.domain.assessment import Colour, Distribution, Overall, overall
+from bot.domain.i18n import Localizer
 from bot.domain.rounds import ResultRow, reasons_cell, reasons_form
 from bot.services import Services
 from storage.assessment import SPACES
-from tests.conftest import COORDINATOR_ID, FakeClock
+from tests.conftest import COORDINATOR_ID, FakeClock, Words
 
 NAMES = [
     "adhoc",
@@ -118,8 +119,10 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
     async def check_cells() -> None:
         """The reasons cells the database writes equal those written from every rating shown,
         order included, in both languages; the rest of each row is the same."""
-        for language in ("en", "km"):
-            l10n = services.translations.localizer(language)
+        # English, Khmer, and a language that writes the name after what was said.
+        after = Localizer("xx", Words({"{label}: {value}": "«{value}» — {label}.", "; ": " · "}))
+        readers = [services.translations.localizer(lang) for lang in ("en", "km")] + [after]
+        for l10n in readers:
             form = reasons_form(l10n)
             for named in (True, False):
                 tables = [

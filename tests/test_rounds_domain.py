@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +13,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.model import Response, Theme
 from bot.domain.rounds import BadScope, parse_scope, reasons_form
 from bot.services import Services
+from tests.conftest import Words
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 TODAY = dt.date(2026, 11, 23)
@@ -214,17 +214,6 @@ def test_quoted_words_and_several_full_theme_names_are_read(services: Services) 
 # 17d ------------------------------------------------------------------------------------------
 
 
-class _Words(gettext.NullTranslations):
-    """A reader's language whose translations are given by hand."""
-
-    def __init__(self, words: dict[str, str]) -> None:
-        super().__init__()
-        self.words = words
-
-    def gettext(self, message: str) -> str:
-        return self.words.get(message, message)
-
-
 def test_a_reasons_cell_is_written_as_the_reader_labels_a_name_and_what_it_said() -> None:
     """The form the database writes a reasons cell in is the reader's "label: value", whichever
     comes first; a translation without both places falls back to "label: value"."""
@@ -236,7 +225,7 @@ def test_a_reasons_cell_is_written_as_the_reader_labels_a_name_and_what_it_said(
         "{value}": ReasonsForm(" · ", "", ": ", "", True),  # broken: no label
     }
     for template, expected in forms.items():
-        l10n = Localizer("xx", _Words({"{label}: {value}": template, "; ": " · "}))
+        l10n = Localizer("xx", Words({"{label}: {value}": template, "; ": " · "}))
         form = reasons_form(l10n)
         assert form == expected, template
         name, said = ("ADHOC", "🔴 No law yet.")

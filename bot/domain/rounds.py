@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import difflib
 import enum
@@ -10,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from bot.domain.arguments import name_after_colon, normalise
 from bot.domain.assessment import (
@@ -1614,15 +1616,19 @@ class Assessments:
         cells: dict[int, dict[int, str]] = {}
         if not reasons:
             form = None
-        elif form is not None:
-            wanted = [0, *groups] if whole else groups
-            cells = await self.repository.reasons_cells(round_id, form, named, wanted)
-        else:
+        elif form is None:
             said = await self._said(round_id, named, groups)
+        # The cells and the counts, each read apart from the shared connection, side by side.
+        wanted = [0, *groups] if whole else groups
+        cells, distributions, counts = await asyncio.gather(
+            self.repository.reasons_cells(round_id, form, named, wanted) if form else _none({}),
+            self.repository.distributions(round_id),
+            self.repository.group_distributions(round_id) if groups else _none({}),
+        )
         rows = _rows(
             catalog,
             items,
-            await self.repository.distributions(round_id),
+            distributions,
             said[0],
             cells.get(0, {}) if form else None,
             self.min_ratings,
@@ -1630,7 +1636,6 @@ class Assessments:
         if not groups:
             return rows, {}
         overall_of = {row.recommendation.id: row.overall for row in rows}
-        counts = await self.repository.group_distributions(round_id)
         by_group = {}
         for group_id in groups:
             listed = counts.get(group_id, {})
@@ -1808,6 +1813,14 @@ def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
     # The reader's "label: value" form, looked up once for the row, not once per rating.
     labelled = l10n.labelled("{label}", "{value}").format
     return l10n.listing(labelled(label=org, value=text) if org else text for org, text in said)
+
+
+T = TypeVar("T")
+
+
+async def _none(value: T) -> T:
+    """`value`, awaited beside reads that are."""
+    return value
 
 
 def reasons_form(l10n: Localizer) -> ReasonsForm:
