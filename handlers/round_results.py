@@ -123,7 +123,7 @@ async def send_results(
         l10n,
         message,
         services,
-        (user_id, round_id, private),
+        (user_id, round_id),
         group,
         # no empty page
         l10n.gettext(
@@ -168,21 +168,18 @@ async def _nothing_for(
     l10n: Localizer,
     message: Message,
     services: DomainServices,
-    asked: tuple[int, int, bool],
+    asked: tuple[int, int],
     group: WorkingGroup | None,
     not_listed: str,
 ) -> bool:
     """True once the reader was told that a working group has nothing in a round, known
-    before any table is built (`asked`: the reader, the round, whether in private; NotAllowed
-    when they may not see its results): `not_listed` (none of the round's recommendations on
-    its list: how its list grows), or no member organisations (so no ratings: its results
-    would be zeros, and how a coordinator adds them)."""
+    before any table is built (`asked`: the reader and the round; NotAllowed when they may not
+    see its results): `not_listed` (none of the round's recommendations on its list: how its
+    list grows), or no member organisations (so no ratings: its results would be zeros, and
+    how a coordinator adds them)."""
     if group is None:
         return False
-    user_id, round_id, private = asked
-    round_, listed = await services.assessments.listed(
-        user_id, round_id, group.id, private=private
-    )
+    round_, listed = await services.assessments.listed(*asked, group.id)
     if not listed:
         grows = l10n.gettext(
             "A coordinator adds recommendations to a working group's list with /grouprecs."
@@ -438,7 +435,7 @@ async def send_export(
         l10n,
         message,
         context.services,
-        (user_id, round_id, private),
+        (user_id, round_id),
         group,
         # no file with a header alone
         l10n.gettext(

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from bot.domain import bundled
 from bot.domain.importer import parse_file
+from bot.domain.membership import NotAllowed
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR, MEMBER, FakeClock
+from tests.conftest import COORDINATOR, COORDINATOR_ID, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
@@ -71,6 +74,13 @@ async def test_a_working_group_with_nothing_in_a_round_is_said_before_any_table_
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-2-land-en.xlsx"
     assert calls["reasons_cells"] == 1
+    # The check itself: a list's size (none for a group that is gone), for those who may see.
+    land = next(g for g in await services.coalition.working_groups() if g.slug == "land")
+    assert (await services.assessments.listed(COORDINATOR_ID, 2, land.id))[1] == 14
+    round_, listed = await services.assessments.listed(COORDINATOR_ID, 2, 999)
+    assert (round_.id, listed) == (2, 0)
+    with pytest.raises(NotAllowed):  # a member, before the round is published
+        await services.assessments.listed(MEMBER["id"], 2, land.id)
 
 
 async def test_c87_is_searched_as_a_word_unless_the_catalog_has_cycle_87(
@@ -120,6 +130,10 @@ async def test_not_understood_shows_the_words_as_typed_and_suggests_real_words(
     found = await edited(tg, answer)
     assert found.text.startswith("🔎 <b>4 recommendations for “relocations”</b>")
     assert "118.130" in found.text
+    answer = await tg.reply_to(MEMBER, "Cedaww")
+    await press(tg, answer, button(answer, "🔎 CEDAW"), MEMBER)
+    found = await edited(tg, answer)
+    assert found.text.startswith("🔎 <b>8 recommendations for “CEDAW”</b>"), found.text
     # Typed words keep their case and apostrophes, escaped for HTML.
     answer = await tg.reply_to(MEMBER, "<Women’s> Rights-Bsaed O’Grabing")
     assert "<i>Not understood: “Rights-Bsaed”, “O’Grabing”. " in answer.text, answer.text

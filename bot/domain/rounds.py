@@ -1565,13 +1565,11 @@ class Assessments:
         )
         return rows if group_id is None else by_group[group_id]
 
-    async def listed(
-        self, user_id: int, round_id: int, group_id: int, *, private: bool = True
-    ) -> tuple[Round, int]:
+    async def listed(self, user_id: int, round_id: int, group_id: int) -> tuple[Round, int]:
         """The round whose results this user may see (NotAllowed otherwise) and how many of its
         recommendations a working group's list holds (as at the close): none, nothing to show,
         known before any table is built."""
-        round_, _ = await self._viewer(user_id, round_id, private)
+        round_ = await self._visible(user_id, round_id)
         overlap = await self.repository.group_overlap(round_id)
         return round_, overlap.get(group_id, (0, 0))[0]
 
@@ -1711,12 +1709,17 @@ class Assessments:
         totals = colour_counts(r.overall for r in rows)
         return Summary(False, tuple(summary_by_theme(catalog, rows)), totals)
 
-    async def _viewer(self, user_id: int, round_id: int, private: bool) -> tuple[Round, bool]:
-        """The round whose results this user may see (NotAllowed otherwise), and whether
-        they see who said what."""
+    async def _visible(self, user_id: int, round_id: int) -> Round:
+        """The round whose results this user may see; NotAllowed otherwise."""
         round_ = await self.repository.round(round_id)
         if round_ is None or not await self.may_see_results(user_id, round_):
             raise NotAllowed
+        return round_
+
+    async def _viewer(self, user_id: int, round_id: int, private: bool) -> tuple[Round, bool]:
+        """The round whose results this user may see (NotAllowed otherwise), and whether
+        they see who said what."""
+        round_ = await self._visible(user_id, round_id)
         # Who said what only for a coordinator in a private chat: never into a group.
         return round_, private and await self.coalition.role(user_id) is Role.COORDINATOR
 
