@@ -70,8 +70,9 @@ def test_digit_soup_is_malformed(text: str) -> None:
 
 
 def test_two_cycles_are_refused() -> None:
-    with pytest.raises(MultipleCycles):
-        parse_numbers("118.6 c1 c2")
+    with pytest.raises(MultipleCycles) as refused:
+        parse_numbers("118.6 c2 c1")
+    assert refused.value.args == ([1, 2],)
 
 
 def test_number_order_is_numeric_not_textual() -> None:

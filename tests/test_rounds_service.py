@@ -792,6 +792,23 @@ async def test_published_results_of_one_working_group_count_its_list_and_its_org
     }
 
 
+async def test_how_many_of_a_round_a_working_group_lists_is_known_before_any_table(
+    services: Services, assessments: Assessments
+) -> None:
+    listed = await services.group_lists.recommendation_ids(6)
+    inside = sorted(listed)[:2]
+    outside = min(r.id for r in services.catalog.recommendations if r.id not in listed)
+    scope = Scope(2, (*inside, outside), "s", None)
+    round_id = await assessments.open_round(BOSS, "R", scope)
+    round_, count = await assessments.listed(BOSS, round_id, 6)
+    assert (round_.id, count) == (round_id, 2)  # its list only
+    assert (await assessments.listed(BOSS, round_id, 999))[1] == 0  # a group that is gone
+    with pytest.raises(NotAllowed):  # a member, before the round is published
+        await assessments.listed(MEMBER, round_id, 6)
+    with pytest.raises(NotAllowed):  # no such round
+        await assessments.listed(BOSS, round_id + 1, 6)
+
+
 async def test_the_private_chat_hint_speaks_the_topics_language_and_names_no_stranger(
     services: Services, assessments: Assessments
 ) -> None:
