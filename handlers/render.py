@@ -275,7 +275,7 @@ def suggestion_buttons(
     buttons = []
     for request in requests:
         theme = catalog.themes_by_id.get(request.theme_id) if request.theme_id else None
-        label = theme.name(l10n.language) if theme is not None else request.text
+        label = theme.name(l10n.language) if theme is not None else request.typed or request.text
         token = remember(request) if request.text else ""
         buttons.append(
             InlineKeyboardButton(f"🔎 {label}", callback_data=list_data(request, token, 0))
@@ -284,7 +284,7 @@ def suggestion_buttons(
 
 
 def _not_understood(l10n: Localizer, result: SearchResult) -> str:
-    words = ", ".join(f"“{w}”" for w in result.unknown)
+    words = ", ".join(f"“{w}”" for w in result.unknown_as_typed)
     if result.recommendations:
         line = l10n.gettext(
             "Not understood: {words}. These results are for your other words."

@@ -1,16 +1,21 @@
 """The last performance review's leftovers: a working group with nothing in a round is said
-before any table is built."""
+before any table is built; 'C87' (ILO's Convention 87) is a word, not a cycle the catalog
+does not have."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from bot.domain import bundled
+from bot.domain.importer import parse_file
 from bot.services import Services
 from handlers.common import BotApplication
-from tests.conftest import COORDINATOR
+from tests.conftest import COORDINATOR, MEMBER, FakeClock
 from tests.fake_telegram import FakeTelegram
+from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
 HEAVY = ("reasons_cells", "distributions", "group_distributions", "said")
@@ -66,3 +71,56 @@ async def test_a_working_group_with_nothing_in_a_round_is_said_before_any_table_
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-2-land-en.xlsx"
     assert calls["reasons_cells"] == 1
+
+
+async def test_c87_is_searched_as_a_word_unless_the_catalog_has_cycle_87(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock
+) -> None:
+    services: Services = bot.bot_data["services"]
+    [path] = [p for p in bundled.RECOMMENDATION_FILES if "cycle2" in p.name]
+    recommendations = parse_file(path).recommendations
+    said = " Ratify ILO Conventions C87 and C98."
+    await services.catalog_repository.import_recommendations(
+        [
+            replace(r, text_en=r.text_en + said) if str(r.number) == "118.6" else r
+            for r in recommendations
+        ],
+        services.rules,
+        clock.now(),
+    )
+    assert await services.refresh_catalog()
+    for typed in ("C87", "c87", "ILO C87", "C87 សហជីព"):
+        answer = await tg.reply_to(MEMBER, typed)
+        assert "118.6" in answer.text, typed
+        assert "87" not in answer.text.split("118.6")[0].replace(typed, ""), typed
+        query_id = await tg.inline(typed, user=MEMBER)
+        call = await tg.next_call("answerInlineQuery", inline_query_id=query_id)
+        assert call.params["results"][0]["id"] == "2-118.6", typed  # the one naming C87
+    # A cycle the catalog has is still a cycle: 'c2 land' is land in cycle 2, 'c3' is known
+    # (dated in cycles.csv) though it has no recommendations bundled.
+    answer = await tg.reply_to(MEMBER, "c2 land")
+    assert answer.text.startswith("🔎 <b>11 recommendations for “land” · Cycle 2</b>")
+    answer = await tg.reply_to(MEMBER, "c3 land")
+    assert (
+        answer.text == "Cycle 3 is not in the bot yet. The bot has: Cycle 1, Cycle 2. See /cycles."
+    )
+
+
+async def test_not_understood_shows_the_words_as_typed_and_suggests_real_words(
+    tg: FakeTelegram, bot: BotApplication
+) -> None:
+    answer = await tg.reply_to(MEMBER, "Relokation <Cedaww>")
+    assert "<i>Not understood: “Relokation”, “Cedaww”.</i>" in answer.text
+    shown = [b["text"] for b in buttons(answer)]
+    # The glossary's prefix 'relocat*' as the texts write it; 'cedaw' as they write it.
+    assert {"🔎 relocations", "🔎 CEDAW"} <= set(shown), shown
+    assert "🔎 relocat" not in shown
+    assert "🔎 reparation" not in shown  # 'reparation*': no text has a word of it
+    await press(tg, answer, button(answer, "🔎 relocations"), MEMBER)
+    found = await edited(tg, answer)
+    assert found.text.startswith("🔎 <b>4 recommendations for “relocations”</b>")
+    assert "118.130" in found.text
+    # Typed words keep their case and apostrophes, escaped for HTML.
+    answer = await tg.reply_to(MEMBER, "<Women’s> Rights-Bsaed O’Grabing")
+    assert "<i>Not understood: “Rights-Bsaed”, “O’Grabing”. " in answer.text, answer.text
+    assert answer.text.startswith("🔎 <b>29 recommendations for “&lt;Women’s&gt; Rights-Bsaed")

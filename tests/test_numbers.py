@@ -8,9 +8,11 @@ from bot.domain.numbers import (
     MultipleCycles,
     NumberRange,
     cycle_after_numbers,
+    extract_cycle,
     parse_numbers,
     without_numbers,
 )
+from bot.domain.text import normalize
 from bot.services import Services
 
 
@@ -105,6 +107,33 @@ def test_khmer_cycle_words_filter_a_word_search(services: Services) -> None:
     for text in ("ជុំទី១ ដីធ្លី", "UPR ជុំ ១ ដីធ្លី", "វដ្តទី១ ដីធ្លី", "ដីធ្លី cycle 1", "c1 ដីធ្លី"):
         request = services.catalog.parse_search(text)
         assert (request.cycle, request.text.removeprefix("upr ")) == (1, "ដីធ្លី"), text
+
+
+@pytest.mark.parametrize(
+    ("text", "cycle", "rest"),
+    [
+        ("c87 land", None, "c87 land"),  # ILO's Convention 87: a word
+        ("c 87", None, "c 87"),
+        ("ilo c87 c2", 2, "ilo c87  "),  # one cycle, one word: not two cycles
+        ("c2 land", 2, "  land"),
+        ("cycle 87", 87, " "),  # written out, a cycle (the bot says it has none)
+        ("វដ្ត៨៧", 87, " "),
+        ("ជុំទី ៨៧ ដីធ្លី", 87, "  ដីធ្លី"),
+    ],
+)
+def test_c_and_a_number_is_a_cycle_only_when_the_catalog_has_it(
+    text: str, cycle: int | None, rest: str
+) -> None:
+    assert extract_cycle(normalize(text), frozenset({1, 2, 3, 4})) == (cycle, rest)
+    assert extract_cycle(normalize("c87 land")) == (87, "  land")  # no catalog to ask
+
+
+def test_the_catalog_knows_its_cycles_and_reads_c87_as_a_word(services: Services) -> None:
+    assert services.catalog.known_cycles == frozenset({1, 2, 3, 4})  # data/cycles.csv
+    request = services.catalog.parse_search("C87 land")
+    assert (request.cycle, request.text, request.typed) == (None, "c87 land", "C87 land")
+    request = services.catalog.parse_search("c4 C87")
+    assert (request.cycle, request.text, request.typed) == (4, "c87", "C87")
 
 
 def test_without_numbers_blanks_each_number_and_range_and_keeps_the_rest() -> None:

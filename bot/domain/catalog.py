@@ -10,6 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import cast, overload
 
 from bot.domain.compact import CompactRecommendations
@@ -33,6 +34,8 @@ MAX_QUERY_CHARS = 300
 _STATE, _THEME, _RESPONSE = "s:", "t:", "r:"  # what a filter's postings key holds
 _FILTER_WORDS = 4  # the longest filter in words: 'United States of America'
 _READ_AT_ONCE = 1000  # texts the word index's build reads together
+_WRITTEN_FROM = 30  # texts a suggested word's written form is read from
+_NO_GLOSSARY = Glossary()
 
 ENGLISH_STOPWORDS = frozenset(
     [
@@ -184,6 +187,26 @@ class SearchResult:
     best: int = 0  # how many come first because they match the most words
     unknown: tuple[str, ...] = ()  # the words that match nothing at all
 
+    @property
+    def unknown_as_typed(self) -> tuple[str, ...]:
+        """The words that match nothing as the member typed them ('Relokation', not the
+        search's 'relokation')."""
+        return tuple(as_typed(word, self.request.typed) for word in self.unknown)
+
+
+def _spelled(words: str) -> str:
+    """A pattern for normalised words as people write them: any case, any apostrophe and
+    dash, any spaces between them."""
+    pattern = re.escape(words).replace(r"\ ", " ").replace(" ", r"\s+")
+    return pattern.replace("'", "['’‘`´]").replace(r"\-", "[-–—‒−‐]")
+
+
+def as_typed(word: str, typed: str) -> str:
+    """A normalised word as it was typed in `typed` (its case and apostrophes kept), or
+    the word itself when it is not found there."""
+    found = re.search(rf"(?<![^\W_]){_spelled(word)}(?![^\W_])", typed, re.IGNORECASE)
+    return found.group(0) if found else word
+
 
 @dataclass(frozen=True)
 class NumberResult:
@@ -233,6 +256,11 @@ class Catalog:
         cycle_numbers = sorted(self._spans)
         self.cycles = tuple(known.get(n, Cycle(n, None)) for n in cycle_numbers)
         self.current_cycle = current_cycle or (cycle_numbers[-1] if cycle_numbers else None)
+        # What 'c4' may name in a search: a cycle with recommendations, dates or made current
+        # ('C87', ILO's Convention 87, is a word).
+        self.known_cycles = frozenset(
+            {*cycle_numbers, *known, *([self.current_cycle] if self.current_cycle else [])}
+        )
         self.states: dict[str, State] = {}
         self._resolved: dict[str, State] = {}  # a State as printed -> the State (few hundred)
         # The filters' documents, as postings kept where the word index keeps its own; how
@@ -453,7 +481,7 @@ class Catalog:
         self, normalized: str
     ) -> tuple[int | None, str | None, Response | None, list[str]]:
         """A normalised query's cycle, State and response filters, and its other words."""
-        cycle, rest = extract_cycle(normalized)
+        cycle, rest = extract_cycle(normalized, self.known_cycles)
         rest = _PUNCTUATION.sub(" ", rest)
         state = None
         for name, key in self._state_names:
@@ -495,12 +523,11 @@ class Catalog:
                 i += 1
         return " ".join(kept)
 
-    @staticmethod
-    def _without_glued_cycle(word: str) -> str:
+    def _without_glued_cycle(self, word: str) -> str:
         """A typed word without the cycle glued to it ('ជុំទី១ដីធ្លី' -> 'ដីធ្លី'; the cycle is
         named after the words); any other word as typed."""
         try:
-            cycle, rest = extract_cycle(normalize(word))
+            cycle, rest = extract_cycle(normalize(word), self.known_cycles)
         except MultipleCycles:
             return word
         return " ".join(rest.split()) if cycle is not None and rest.strip() else word
@@ -509,7 +536,7 @@ class Catalog:
         """True when these typed words are a filter and nothing else: a cycle, a State's
         name, a response, or a cycle with one of those."""
         try:
-            cycle, rest = extract_cycle(normalize(typed))
+            cycle, rest = extract_cycle(normalize(typed), self.known_cycles)
         except MultipleCycles:
             return False
         rest = " ".join(_PUNCTUATION.sub(" ", rest).split())
@@ -533,11 +560,11 @@ class Catalog:
         )
 
     def suggest(self, words: Sequence[str], limit: int = 4) -> list[SearchRequest]:
-        """Searches to offer for words that matched nothing: the nearest glossary words and
-        theme names (a theme name opens the theme's list)."""
-        english = {
-            e.rstrip("*"): "" for entries in self.glossary.km_to_en.values() for e in entries
-        }
+        """Searches to offer for words that matched nothing: the nearest glossary words, as
+        the texts write them ('UPR'; 'relocation' for the glossary's 'relocat*'; none that
+        no text has a word of), and theme names (a theme name opens the theme's list)."""
+        entries = {e.rstrip("*"): e for group in self.glossary.km_to_en.values() for e in group}
+        english = dict.fromkeys(entries, "")
         khmer = dict.fromkeys(self.glossary.km_to_en, "") | {
             normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
         }
@@ -548,9 +575,37 @@ class Catalog:
         for word in words:
             vocabulary = khmer if _has_khmer(word) else english
             for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
-                slug = vocabulary[near]
-                found[SearchRequest(theme_id=slugs[slug]) if slug else SearchRequest(near)] = None
+                if slug := vocabulary[near]:
+                    found[SearchRequest(theme_id=slugs[slug])] = None
+                elif near not in entries:  # a Khmer word of the glossary
+                    found[SearchRequest(near)] = None
+                elif written := self._as_written(entries[near]):
+                    found[SearchRequest(normalize(written), typed=written)] = None
         return list(found)[:limit]
+
+    def _as_written(self, entry: str) -> str | None:
+        """How the texts write a glossary's English word or phrase ('upr' -> 'UPR', a prefix
+        'relocat*' -> 'relocation'): its commonest form in the first texts found for it,
+        lower case unless they never write it so; a word no text has as the glossary writes
+        it; none for a prefix no text has, or words a search leaves out."""
+        words = entry.rstrip("*")
+        tail = r"[\w'’-]*" if entry.endswith("*") else ""
+        pattern = re.compile(rf"(?<![^\W_]){_spelled(words)}{tail}(?![^\W_])", re.IGNORECASE)
+        # The words alone, not their synonyms: the texts found first have them.
+        terms = build_terms(words, _NO_GLOSSARY, ENGLISH_STOPWORDS)
+        if not terms:  # 'upr' is not searched: a search for it would show everything
+            return None
+        hits = self._built_index().search(terms)
+        forms: Counter[str] = Counter()
+        for doc in islice(hits.docs, _WRITTEN_FROM):
+            forms.update(pattern.findall(self.recommendations.english(doc)))
+        if not forms:
+            return None if tail else entry
+        by_word = Counter(form.lower() for form in forms.elements())
+        word = by_word.most_common(1)[0][0]
+        if word in forms:
+            return word
+        return max((form for form in forms if form.lower() == word), key=forms.__getitem__)
 
     def _filtered(self, request: SearchRequest) -> int | None:
         """The documents the request's filters allow (a bitmask), or None when nothing is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from bot.domain.model import RecNumber
@@ -13,7 +14,11 @@ from bot.domain.text import normalize
 # digit and a Khmer letter (both are word characters).
 _NUMBER_END = r"(?![\da-z_])"
 # 'cycle 4', 'c4', and in Khmer 'វដ្តទី៤' or 'ជុំទី៤' / 'ជុំ ៤' (official Khmer usage: "UPR ជុំទី៤").
-_CYCLE = re.compile(rf"(?:\bcycle\s*|\bc\s?|(?:វដ្ត|ជុំ)(?:ទី)?\s*)(\d{{1,2}}){_NUMBER_END}")
+# 'c87' may be a word too (ILO Convention C87): the short form names a cycle for a search only
+# when the catalog has that cycle (`extract_cycle`'s `cycles`).
+_CYCLE = re.compile(
+    rf"(?:\bcycle\s*|(?P<short>\bc\s?)|(?:វដ្ត|ជុំ)(?:ទី)?\s*)(\d{{1,2}}){_NUMBER_END}"
+)
 _ITEM = re.compile(
     r"(?<![\d.])(\d+)\.(\d+)"
     rf"(?:\s*(?:-|~|\bto\b|ដល់)\s*(?:(\d+)\.)?(\d+){_NUMBER_END})?"
@@ -46,12 +51,17 @@ class NumberQuery:
     cycle: int | None
 
 
-def extract_cycle(normalized: str) -> tuple[int | None, str]:
-    """Find one cycle marker ('c2', 'cycle 2', 'វដ្ត២'); return it and the text without it."""
-    found = {int(m.group(1)) for m in _CYCLE.finditer(normalized)}
+def extract_cycle(normalized: str, cycles: Container[int] | None = None) -> tuple[int | None, str]:
+    """Find one cycle marker ('c2', 'cycle 2', 'វដ្ត២'); return it and the text without it.
+    With `cycles` (the catalog's), 'c' and a number of none of them is a word ('c87')."""
+
+    def marker(match: re.Match[str]) -> bool:
+        return cycles is None or not match.group("short") or int(match.group(2)) in cycles
+
+    found = {int(m.group(2)) for m in _CYCLE.finditer(normalized) if marker(m)}
     if len(found) > 1:
         raise MultipleCycles(sorted(found))
-    rest = _CYCLE.sub(" ", normalized)
+    rest = _CYCLE.sub(lambda m: " " if marker(m) else m.group(0), normalized)
     return (found.pop() if found else None), rest
 
 
