@@ -143,6 +143,10 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
                     assert [replace(r, cell=None) for r in got] == [
                         replace(r, reasons=()) for r in want
                     ]
+                only_groups = await repo.reasons_cells(
+                    round_id, form, named, [g.id for g in groups]
+                )
+                assert 0 not in only_groups  # the coalition's cells are not written when unwanted
                 for g in groups:
                     _, one = await assessments.results(
                         COORDINATOR_ID,
