@@ -243,6 +243,7 @@ class Services:
                 revision=snapshot.revision,
                 index_now=False,
                 index_store=TemporaryIndexStore,
+                theme_words={rule.slug: rule.khmer for rule in rules},
             )
             services = cls(settings, database, clock, translations, rules, catalog)
             services._indexing = asyncio.create_task(services._build_index())
@@ -330,6 +331,7 @@ class Services:
                     current_cycle=chosen or self.settings.current_cycle,
                     revision=snapshot.revision,
                     index_store=TemporaryIndexStore,
+                    theme_words={rule.slug: rule.khmer for rule in self.rules},
                 )
             finally:
                 self._saved_meanwhile = None

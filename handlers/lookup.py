@@ -150,7 +150,7 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
     token = searches.remember(request) if request.text else ""
     suggestions = (
         render.suggestion_buttons(
-            l10n, catalog, catalog.suggest(search.unknown), searches.remember
+            l10n, catalog, catalog.suggest(search), searches.remember
         )
         if search.unknown and not search.recommendations
         else []

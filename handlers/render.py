@@ -283,15 +283,31 @@ def suggestion_buttons(
     return buttons
 
 
-def _not_understood(l10n: Localizer, result: SearchResult) -> str:
-    words = ", ".join(f"“{w}”" for w in result.unknown_as_typed)
-    if result.recommendations:
-        line = l10n.gettext(
-            "Not understood: {words}. These results are for your other words."
-        ).format(words=words)
-    else:
-        line = l10n.gettext("Not understood: {words}.").format(words=words)
-    return f"<i>{escape(line)}</i>"
+def _not_understood(l10n: Localizer, catalog: Catalog, result: SearchResult) -> str:
+    """The words that matched nothing: those the bot knows are in no recommendation, the
+    others are not understood."""
+    known = [catalog.knows(word) for word in result.unknown]
+    pairs = list(zip(result.unknown_as_typed, known, strict=True))
+    mentioned = ", ".join(f"“{w}”" for w, k in pairs if k)
+    unclear = ", ".join(f"“{w}”" for w, k in pairs if not k)
+    lines = []
+    if mentioned and result.recommendations:
+        lines.append(
+            l10n.gettext(
+                "No recommendation mentions {words}. These results are for your other words."
+            ).format(words=mentioned)
+        )
+    elif mentioned:
+        lines.append(l10n.gettext("No recommendation mentions {words}.").format(words=mentioned))
+    if unclear and result.recommendations:
+        lines.append(
+            l10n.gettext(
+                "Not understood: {words}. These results are for your other words."
+            ).format(words=unclear)
+        )
+    elif unclear:
+        lines.append(l10n.gettext("Not understood: {words}.").format(words=unclear))
+    return "\n".join(f"<i>{escape(line)}</i>" for line in lines)
 
 
 def result_page(
@@ -311,7 +327,7 @@ def result_page(
             "Nothing found for {query}. Try fewer or other words, a State, or browse /themes."
         ).format(query=what)
         if result.unknown:
-            text += "\n" + _not_understood(l10n, result)
+            text += "\n" + _not_understood(l10n, catalog, result)
         markup = filter_keyboard(l10n, catalog, result.request, token)
         if suggestions:
             text += "\n" + escape(l10n.gettext("Did you mean one of these?"))
@@ -334,7 +350,7 @@ def result_page(
             + "</i>"
         )
     if result.unknown:
-        lines.append(_not_understood(l10n, result))
+        lines.append(_not_understood(l10n, catalog, result))
     if pages > 1:
         lines.append(escape(page_label(l10n, page, pages)))
     lines.append("")

@@ -25,6 +25,7 @@ from bot.domain.search import (
     RankedDocs,
     SearchIndex,
     build_terms,
+    english_key,
 )
 from bot.domain.states import State, resolve_state
 from bot.domain.text import normalize, one_line
@@ -122,6 +123,8 @@ _RESPONSE_WORDS = {
 
 # Not \W: Khmer vowel signs are combining marks, which \w does not count as word characters.
 _KHMER_RUNS = re.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
+# A word character of any script but Khmer: a Latin word glued to Khmer ends where they meet.
+_NOT_KHMER = r"[^\W_\u1780-\u17ff\u19e0-\u19ff]"
 _PUNCTUATION = re.compile(r"[!-&(-,./:-@\[-`{-~។៕៖“”«»…]")
 
 
@@ -202,10 +205,19 @@ def _spelled(words: str) -> str:
 
 
 def as_typed(word: str, typed: str) -> str:
-    """A normalised word as it was typed in `typed` (its case and apostrophes kept), or
-    the word itself when it is not found there."""
-    found = re.search(rf"(?<![^\W_]){_spelled(word)}(?![^\W_])", typed, re.IGNORECASE)
-    return found.group(0) if found else word
+    """A normalised word as it was typed in `typed` (its case, apostrophes, digits and
+    invisible marks kept; 'ELC' glued to Khmer words found too), or the word itself when it
+    is not found there."""
+    flat: list[str] = []
+    origin: list[int] = []  # where in `typed` each character of `flat` comes from
+    for i, char in enumerate(typed):
+        part = (" " if not flat or flat[-1] != " " else "") if char.isspace() else normalize(char)
+        flat.extend(part)
+        origin.extend([i] * len(part))
+    found = re.search(rf"(?<!{_NOT_KHMER}){re.escape(word)}(?!{_NOT_KHMER})", "".join(flat))
+    if found is None or found.end() == found.start():
+        return word
+    return typed[origin[found.start()] : origin[found.end() - 1] + 1]
 
 
 @dataclass(frozen=True)
@@ -233,13 +245,15 @@ class Catalog:
         revision: int = 0,
         index_now: bool = True,
         index_store: Callable[[], IndexStore] | None = None,
+        theme_words: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Index a snapshot; recommendations are shown latest cycle first, then by number.
 
         With `index_now` false the word index is left to `build_index` (start-up runs it in
         a worker thread): numbers and filters answer at once, word searches once it is built.
         `index_store` makes the stores the filters and the word index keep their postings in
-        (one each; in memory without it).
+        (one each; in memory without it). `theme_words` are the themes' Khmer keywords, by
+        slug (a Khmer word of a theme suggests it).
         """
         self.revision = revision
         self.recommendations = _display_ordered(recommendations)
@@ -247,6 +261,10 @@ class Catalog:
         recs.settle()
         self.themes = tuple(themes)
         self.themes_by_id = {t.id: t for t in themes}
+        self._theme_words = {
+            slug: tuple(normalize(w).replace(" ", "") for w in words)
+            for slug, words in (theme_words or {}).items()
+        }
         self.glossary = glossary
         self.by_id: Mapping[int, Recommendation] = _ById(self)
         # Display order is cycle by cycle, each in number order: a cycle is one span of
@@ -559,29 +577,77 @@ class Catalog:
             request, Ranked(self.recommendations, hits.docs), hits.partial, hits.best, hits.unknown
         )
 
-    def suggest(self, words: Sequence[str], limit: int = 4) -> list[SearchRequest]:
-        """Searches to offer for words that matched nothing: the nearest glossary words, as
-        the texts write them ('UPR'; 'relocation' for the glossary's 'relocat*'; none that
-        no text has a word of), and theme names (a theme name opens the theme's list)."""
-        entries = {e.rstrip("*"): e for group in self.glossary.km_to_en.values() for e in group}
-        english = dict.fromkeys(entries, "")
-        khmer = dict.fromkeys(self.glossary.km_to_en, "") | {
-            normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
-        }
-        english |= {normalize(t.name_en): t.slug for t in self.themes}
-        english |= {normalize(t.slug): t.slug for t in self.themes}
-        slugs = {t.slug: t.id for t in self.themes}
+    def suggest(self, result: SearchResult, limit: int = 4) -> list[SearchRequest]:
+        """Searches to offer for the words of a search that matched nothing, each one that
+        finds something and is not the word typed: for a Khmer word, the themes whose Khmer
+        name or words have it (a word of the glossary gets only those: a near spelling of a
+        real word is another word, 'ខ្មែរក្រោម' is not 'ខ្មែរក្រហម'); else the nearest glossary
+        words, as the texts write them ('relocation' for the glossary's 'relocat*'), and theme
+        names. An acronym ('ELC') gets only words that start as it does."""
         found: dict[SearchRequest, None] = {}
-        for word in words:
-            vocabulary = khmer if _has_khmer(word) else english
-            for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
-                if slug := vocabulary[near]:
-                    found[SearchRequest(theme_id=slugs[slug])] = None
-                elif near not in entries:  # a Khmer word of the glossary
-                    found[SearchRequest(near)] = None
-                elif written := self._as_written(entries[near]):
-                    found[SearchRequest(normalize(written), typed=written)] = None
+        for word in result.unknown:
+            if _has_khmer(word):
+                offers = self._themes_having(word)
+                if not self.knows(word):
+                    offers += self._near(word, limit)
+            else:
+                typed = as_typed(word, result.request.typed)
+                offers = self._near(word, limit, acronym=len(typed) > 1 and typed.isupper())
+            for offer in offers:
+                if offer.text != word and offer not in found and self._finds(offer):
+                    found[offer] = None
         return list(found)[:limit]
+
+    def knows(self, word: str) -> bool:
+        """True when a searched word is one of the glossary's or the themes' (spelled right:
+        no recommendation has it), not one the bot does not know."""
+        if _has_khmer(word):
+            bare = word.replace(" ", "")
+            return bare in self.glossary.km_to_en or any(
+                bare in words for words in self._theme_words.values()
+            )
+        return english_key(word) in self.glossary.en_to_km or word in self.glossary.synonyms
+
+    def _themes_having(self, word: str) -> list[SearchRequest]:
+        """The themes whose Khmer name or Khmer words have this Khmer word."""
+        bare = word.replace(" ", "")
+        return [
+            SearchRequest(theme_id=t.id)
+            for t in self.themes
+            if bare in normalize(t.name_km).replace(" ", "")
+            or any(bare in w for w in self._theme_words.get(t.slug, ()))
+        ]
+
+    def _near(self, word: str, limit: int, *, acronym: bool = False) -> list[SearchRequest]:
+        """Glossary words and theme names spelled nearly as the word: a Khmer word as it is,
+        an English one as the texts write it ('UPR'; none that no text has a word of)."""
+        entries = {e.rstrip("*"): e for group in self.glossary.km_to_en.values() for e in group}
+        if _has_khmer(word):
+            vocabulary = dict.fromkeys(self.glossary.km_to_en, "") | {
+                normalize(t.name_km).replace(" ", ""): t.slug for t in self.themes if t.name_km
+            }
+        else:
+            vocabulary = dict.fromkeys(entries, "")
+            vocabulary |= {normalize(t.name_en): t.slug for t in self.themes}
+            vocabulary |= {normalize(t.slug): t.slug for t in self.themes}
+        slugs = {t.slug: t.id for t in self.themes}
+        offers = []
+        for near in difflib.get_close_matches(word, list(vocabulary), n=limit, cutoff=0.6):
+            if acronym and near[0] != word[0]:  # 'ELC' is not 'relocations'
+                continue
+            if slug := vocabulary[near]:
+                offers.append(SearchRequest(theme_id=slugs[slug]))
+            elif near not in entries:  # a Khmer word of the glossary
+                offers.append(SearchRequest(near))
+            elif written := self._as_written(entries[near]):
+                offers.append(SearchRequest(normalize(written), typed=written))
+        return offers
+
+    def _finds(self, request: SearchRequest) -> bool:
+        """True when the search finds at least one recommendation."""
+        if request.theme_id is not None and not request.text:
+            return self._counts[f"{_THEME}{request.theme_id}"] > 0
+        return len(self.search(request).recommendations) > 0
 
     def _as_written(self, entry: str) -> str | None:
         """How the texts write a glossary's English word or phrase ('upr' -> 'UPR', a prefix
