@@ -244,6 +244,7 @@ class Database:
         With `backups`, a database that needs migrating is first backed up (named after the
         schema version it is about to get), so an upgrade can always be undone.
         """
+        path = await asyncio.to_thread(path.absolute)  # read apart by it whatever the folder
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = _Connection(
             lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64
@@ -280,18 +281,23 @@ class Database:
             close()
         await self.connection.close()
 
+    async def read_here(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a short read on the shared connection, in its thread (one trip): it waits for
+        no worker thread an export may be holding."""
+        sqlite = self.connection.sqlite
+        return await self.connection.run(lambda: work(sqlite))
+
     async def read_apart(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a long read (an export's aggregates) on a connection of its own in a worker
         thread, in one snapshot: the shared connection's thread, which every chat's update
         needs, is not held up meanwhile (WAL lets readers run beside the writer)."""
         path = self.path
         if path is None:  # no file to open twice: the shared connection's thread
-            sqlite = self.connection.sqlite
-            return await self.connection.run(lambda: work(sqlite))
+            return await self.read_here(work)
 
         def read() -> T:
             # Read-only: the file cannot be written through it, its own temporary tables can.
-            uri = f"{path.resolve().as_uri()}?mode=ro"
+            uri = f"{path.as_uri()}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
