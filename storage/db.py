@@ -234,6 +234,8 @@ class Database:
         self.path: Path | None = None
         # Run when the database is closed (readers with connections of their own close them).
         self.on_close: list[Callable[[], None]] = []
+        # An erasure's checkpoint a reader kept from finishing: tried again after long reads.
+        self._checkpoint_owed = False
 
     @classmethod
     async def open(
@@ -306,7 +308,10 @@ class Database:
             finally:
                 conn.close()
 
-        return await asyncio.to_thread(read)
+        result = await asyncio.to_thread(read)
+        if self._checkpoint_owed and await self.checkpoint():  # this reader held it up
+            log.info("an erasure's checkpoint, put off by a reader, is done")
+        return result
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -408,10 +413,12 @@ class Database:
                 async with self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
                     row = await c.fetchone()
             except sqlite3.OperationalError:  # a statement of ours still reading
-                return False
+                row = None
             finally:
                 await self.connection.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
-        return row is not None and row[0] == 0
+        done = row is not None and row[0] == 0
+        self._checkpoint_owed = not done
+        return done
 
     async def schema_version(self) -> int:
         """The number of migrations this database has seen."""
