@@ -148,6 +148,8 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
                     round_id, form, named, [g.id for g in groups], True
                 )
                 assert 0 not in only_groups.cells  # the coalition's not written when unwanted
+                counts_only = await repo.tables(round_id, None, named, [0], False)
+                assert (counts_only.cells, counts_only.group_distributions) == ({}, {})
                 for g in groups:
                     _, one = await assessments.results(
                         COORDINATOR_ID,
