@@ -3,7 +3,6 @@ private rating flow's reason prompts and skips (which expire)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -27,6 +26,7 @@ from bot.domain.assessment import (
     RoundClosed,
     RoundDraft,
     Said,
+    TableReads,
     name_ranks,
 )
 from bot.domain.audit import AuditAction
@@ -272,12 +272,98 @@ def _distribution(found: Mapping[Colour, int]) -> Distribution:
     )
 
 
-def _entry_keys(conn: sqlite3.Connection, form: ReasonsForm, named: bool) -> None:
-    """`temp.entry_keys` on this connection (made again): for each organisation (and 0, an
-    erased one) its place (`name_ranks` when `named`: an erased one's last) and the text before
-    (by colour) and after its reason in `form`; the name only when `named` and it has one."""
+def _reasons_cells(
+    conn: sqlite3.Connection, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int]
+) -> dict[int, dict[int, str]]:
+    """Each recommendation's reasons cell in `form` for the `wanted` tables (0: the whole
+    coalition's, by one aggregate each; a working group's id: its own, its entries in one
+    ordered pass, joined as they come)."""
+    _entry_keys(conn, round_id, form, named)
+    params = {
+        "r": round_id,
+        "wanted": json.dumps([g for g in wanted if g]),
+        "spaces": SPACES,
+        "sep": form.separator,
+    }
+    cells: dict[int, dict[int, str]] = {}
+    if 0 in wanted:
+        written = conn.execute(_REASONS_CELLS, params)  # None: nothing said
+        cells[0] = {rec_id: cell for rec_id, cell in written if cell is not None}
+    if any(wanted):
+        join = form.separator.join
+        entries = conn.execute(_GROUP_ENTRIES, params)
+        for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
+            cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
+    return cells
+
+
+def _distributions(conn: sqlite3.Connection, round_id: int) -> dict[int, Distribution]:
+    """The whole coalition's distribution of each rated recommendation: one aggregate."""
+    rows = conn.execute(
+        "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
+        "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
+        "GROUP BY recommendation_id",
+        (round_id,),
+    )
+    return {row[0]: Distribution(*row[1:]) for row in rows}
+
+
+# Every working group's own counts (`group_items` and `group_ratings` for all groups at once):
+# (group, recommendation on its list, colour, how many), colour and count NULL for none.
+_GROUP_COUNTS = (
+    "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
+    "WHERE round_id = :r AND working_group_id = 0)), "
+    "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
+    "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
+    "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
+    "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
+    "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
+    # Counted before the join: the join then meets a few rows per recommendation.
+    "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
+    "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
+    # Only the groups with a list: the others' ratings are never shown.
+    "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
+    "AND f.working_group_id IN (SELECT g FROM listed) GROUP BY 1, 2, 3 UNION ALL "
+    "SELECT m.working_group_id, r.recommendation_id, r.colour, "
+    "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
+    "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
+    "AND NOT (SELECT yes FROM frozen) AND m.working_group_id IN (SELECT g FROM listed) "
+    "GROUP BY 1, 2, 3) "
+    "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
+    "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec"
+)
+
+
+def _group_distributions(
+    conn: sqlite3.Connection, round_id: int
+) -> dict[int, dict[int, Distribution]]:
+    """Every working group's own distributions in one aggregate: by group, by recommendation
+    on its list (lists and members as at the close)."""
+    counts: dict[int, dict[int, dict[Colour, int]]] = {}
+    for group_id, rec_id, colour, count in conn.execute(_GROUP_COUNTS, {"r": round_id}):
+        found = counts.setdefault(group_id, {}).setdefault(rec_id, {})
+        if colour is not None:
+            found[Colour(colour)] = count
+    return {
+        group_id: {rec_id: _distribution(found) for rec_id, found in by_rec.items()}
+        for group_id, by_rec in counts.items()
+    }
+
+
+def _entry_keys(conn: sqlite3.Connection, round_id: int, form: ReasonsForm, named: bool) -> None:
+    """`temp.entry_keys` on this connection (made again): for each organisation its place
+    (`name_ranks` when `named`) and the text before (by colour) and after its reason in `form`,
+    its name only when `named` and it has one; an erased organisation's (0), and one whose row
+    is missing though the round's ratings name it (deleted by hand), without a name, last when
+    named (as `said` shows them)."""
     names = conn.execute("SELECT id, short_name FROM organisations").fetchall()
     ranks = name_ranks(names) if named else {}
+    rated = conn.execute(
+        "SELECT DISTINCT organisation_id FROM ratings WHERE round_id = ? "
+        "AND organisation_id IS NOT NULL",
+        (round_id,),
+    )
+    missing = {org for (org,) in rated} - {org for org, _ in names}
     conn.execute("DROP TABLE IF EXISTS temp.entry_keys")
     conn.execute(
         "CREATE TEMP TABLE entry_keys (org INTEGER PRIMARY KEY, n INTEGER NOT NULL, "
@@ -285,7 +371,7 @@ def _entry_keys(conn: sqlite3.Connection, form: ReasonsForm, named: bool) -> Non
         "tail TEXT NOT NULL, named INTEGER NOT NULL)"
     )
     keys = [(org, ranks.get(org, 0), (name or None) if named else None) for org, name in names]
-    keys.append((0, len(ranks), None))
+    keys += [(org, len(ranks), None) for org in (0, *missing)]
     conn.executemany(
         "INSERT INTO temp.entry_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(org, place, *_around(form, label), label is not None) for org, place, label in keys],
@@ -749,59 +835,30 @@ class AssessmentRepository:
                 groups[row[4]] = tuple(int(g) for g in row[4].split(","))
         return [Said(row[0], row[1], _COLOURS[row[2]], row[3], groups[row[4]]) for row in rows]
 
-    async def reasons_cells(
-        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
-    ) -> dict[int, dict[int, str]]:
-        """What was said about each recommendation of a round as its reasons cell, written by
-        SQLite in `form`, for the `wanted` tables (0: the whole coalition's; a working group's
-        id: its own, of the ratings it counts, as at the close), in the order `said` gives and
-        the domain sorts names in: the coalition's one aggregate per recommendation, the groups'
-        from one ordered pass over the ratings they count. Each of the two is read apart from
-        the shared connection, beside the other (SQLite writes cells without holding Python's
-        lock: two cores, twice as fast)."""
-        params = {
-            "r": round_id,
-            "wanted": json.dumps([g for g in wanted if g]),
-            "spaces": SPACES,
-            "sep": form.separator,
-        }
+    async def tables(
+        self,
+        round_id: int,
+        form: ReasonsForm | None,
+        named: bool,
+        wanted: Sequence[int],
+        with_groups: bool,
+    ) -> TableReads:
+        """A round's results tables' counts and reasons cells, in one snapshot on a connection
+        of its own (see the protocol): the cells written by SQLite in `form`, the coalition's
+        one aggregate per recommendation, the groups' from one ordered pass over the ratings
+        they count, in the order `said` gives and the domain sorts names in."""
 
-        def coalition(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
-            _entry_keys(conn, form, named)
-            cells = conn.execute(_REASONS_CELLS, params)  # None: nothing said
-            return {0: {rec_id: cell for rec_id, cell in cells if cell is not None}}
+        def read(conn: sqlite3.Connection) -> TableReads:
+            by_group = _group_distributions(conn, round_id) if with_groups else {}
+            cells = _reasons_cells(conn, round_id, form, named, wanted) if form else {}
+            return TableReads(_distributions(conn, round_id), by_group, cells)
 
-        def groups(conn: sqlite3.Connection) -> dict[int, dict[int, str]]:
-            cells: dict[int, dict[int, str]] = {}
-            join = form.separator.join
-            _entry_keys(conn, form, named)
-            entries = conn.execute(_GROUP_ENTRIES, params)
-            for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
-                cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
-            return cells
-
-        reads = [coalition] if 0 in wanted else []
-        if any(wanted):
-            reads.append(groups)
-        cells: dict[int, dict[int, str]] = {}
-        for part in await asyncio.gather(*map(self._db.read_apart, reads)):
-            cells.update(part)
-        return cells
+        return await self._db.read_apart(read)
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:
         """The whole coalition's distribution of each rated recommendation of a round: one
-        aggregate, read apart from the shared connection (a round's every rating)."""
-
-        def read(conn: sqlite3.Connection) -> dict[int, Distribution]:
-            rows = conn.execute(
-                "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
-                "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
-                "GROUP BY recommendation_id",
-                (round_id,),
-            )
-            return {row[0]: Distribution(*row[1:]) for row in rows}
-
-        return await self._db.read_apart(read)
+        aggregate."""
+        return await self._db.read_here(lambda conn: _distributions(conn, round_id))
 
     async def distribution(
         self, round_id: int, recommendation_id: int, group_id: int | None = None
@@ -1003,45 +1060,8 @@ class AssessmentRepository:
             return {row[0] for row in await cursor.fetchall()}
 
     async def group_distributions(self, round_id: int) -> dict[int, dict[int, Distribution]]:
-        """Every working group's own distributions in one aggregate (`group_items` and
-        `group_ratings` for all groups at once): by group, by recommendation on its list. Read
-        apart from the shared connection (a round's every rating)."""
-
-        # (group, recommendation, colour, count); colour None (and count): none counted
-        def read(conn: sqlite3.Connection) -> list[tuple[int, int, str | None, int]]:
-            return conn.execute(
-                "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
-                "WHERE round_id = :r AND working_group_id = 0)), "
-                "listed(g, rec) AS (SELECT working_group_id, recommendation_id FROM "
-                "frozen_group_items WHERE round_id = :r UNION SELECT w.working_group_id, "
-                "i.recommendation_id FROM round_items AS i JOIN working_group_recommendations AS w "
-                "ON w.recommendation_id = i.recommendation_id AND w.included = 1 "
-                "WHERE i.round_id = :r AND NOT (SELECT yes FROM frozen)), "
-                # Counted before the join: the join then meets a few rows per recommendation.
-                "counted(g, rec, colour, n) AS (SELECT f.working_group_id, r.recommendation_id, "
-                "r.colour, COUNT(*) FROM frozen_group_ratings AS f JOIN ratings AS r "
-                # Only the groups with a list: the others' ratings are never shown.
-                "ON r.id = f.rating_id WHERE f.round_id = :r AND (SELECT yes FROM frozen) "
-                "AND f.working_group_id IN (SELECT g FROM listed) GROUP BY 1, 2, 3 UNION ALL "
-                "SELECT m.working_group_id, r.recommendation_id, r.colour, "
-                "COUNT(*) FROM ratings AS r JOIN organisation_groups AS m "
-                "ON m.organisation_id = r.organisation_id WHERE r.round_id = :r "
-                "AND NOT (SELECT yes FROM frozen) AND m.working_group_id IN (SELECT g FROM listed) "
-                "GROUP BY 1, 2, 3) "
-                "SELECT l.g, l.rec, c.colour, c.n FROM listed AS l "
-                "LEFT JOIN counted AS c ON c.g = l.g AND c.rec = l.rec",
-                {"r": round_id},
-            ).fetchall()
-
-        counts: dict[int, dict[int, dict[Colour, int]]] = {}
-        for group_id, rec_id, colour, count in await self._db.read_apart(read):
-            found = counts.setdefault(group_id, {}).setdefault(rec_id, {})
-            if colour is not None:
-                found[Colour(colour)] = count
-        return {
-            group_id: {rec_id: _distribution(found) for rec_id, found in by_rec.items()}
-            for group_id, by_rec in counts.items()
-        }
+        """Every working group's own distributions (`_group_distributions`): one aggregate."""
+        return await self._db.read_here(lambda conn: _group_distributions(conn, round_id))
 
     async def own(self, round_id: int, organisation_id: int) -> dict[int, Rating]:
         """An organisation's ratings in a round, by recommendation."""

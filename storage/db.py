@@ -234,6 +234,8 @@ class Database:
         self.path: Path | None = None
         # Run when the database is closed (readers with connections of their own close them).
         self.on_close: list[Callable[[], None]] = []
+        # An erasure's checkpoint a reader kept from finishing: tried again after long reads.
+        self._checkpoint_owed = False
 
     @classmethod
     async def open(
@@ -244,6 +246,7 @@ class Database:
         With `backups`, a database that needs migrating is first backed up (named after the
         schema version it is about to get), so an upgrade can always be undone.
         """
+        path = await asyncio.to_thread(path.absolute)  # read apart by it whatever the folder
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = _Connection(
             lambda: sqlite3.connect(path, isolation_level=None), iter_chunk_size=64
@@ -280,18 +283,23 @@ class Database:
             close()
         await self.connection.close()
 
+    async def read_here(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a short read on the shared connection, in its thread (one trip): it waits for
+        no worker thread an export may be holding."""
+        sqlite = self.connection.sqlite
+        return await self.connection.run(lambda: work(sqlite))
+
     async def read_apart(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a long read (an export's aggregates) on a connection of its own in a worker
         thread, in one snapshot: the shared connection's thread, which every chat's update
         needs, is not held up meanwhile (WAL lets readers run beside the writer)."""
         path = self.path
         if path is None:  # no file to open twice: the shared connection's thread
-            sqlite = self.connection.sqlite
-            return await self.connection.run(lambda: work(sqlite))
+            return await self.read_here(work)
 
         def read() -> T:
             # Read-only: the file cannot be written through it, its own temporary tables can.
-            uri = f"{path.resolve().as_uri()}?mode=ro"
+            uri = f"{path.as_uri()}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             try:
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
@@ -300,7 +308,10 @@ class Database:
             finally:
                 conn.close()
 
-        return await asyncio.to_thread(read)
+        result = await asyncio.to_thread(read)
+        if self._checkpoint_owed and await self.checkpoint():  # this reader held it up
+            log.info("an erasure's checkpoint, put off by a reader, is done")
+        return result
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -402,10 +413,12 @@ class Database:
                 async with self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") as c:
                     row = await c.fetchone()
             except sqlite3.OperationalError:  # a statement of ours still reading
-                return False
+                row = None
             finally:
                 await self.connection.execute(f"PRAGMA busy_timeout = {_BUSY_WAIT_MS:d}")
-        return row is not None and row[0] == 0
+        done = row is not None and row[0] == 0
+        self._checkpoint_owed = not done
+        return done
 
     async def schema_version(self) -> int:
         """The number of migrations this database has seen."""

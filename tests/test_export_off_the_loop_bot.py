@@ -93,3 +93,40 @@ async def test_a_lookup_is_answered_while_an_export_is_being_written(
     written.set()
     sent = await tg.next_call("sendDocument")
     assert sent.error is None
+
+
+async def test_the_round_panel_and_pictures_counts_wait_for_no_export(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's counts (the panel, the results picture's bars per working group) are short
+    reads on the shared connection: exports holding worker threads do not hold them up."""
+    services: Services = bot.bot_data["services"]
+    round_id = await closed_round(services, clock)
+    database = services.database
+    read_apart = database.read_apart
+    reading, read = threading.Event(), threading.Event()
+
+    async def held(work: Callable[[sqlite3.Connection], T]) -> T:
+        def slow(conn: sqlite3.Connection) -> T:
+            reading.set()
+            read.wait(10)
+            return work(conn)
+
+        return await read_apart(slow)
+
+    monkeypatch.setattr(database, "read_apart", held)
+    await tg.send(f"/export {round_id} xlsx", user=COORDINATOR)
+    assert await asyncio.to_thread(reading.wait, 10)
+
+    assessments = services.assessments
+    panel = await asyncio.wait_for(assessments.panel(COORDINATOR_ID, round_id), 5)
+    assert panel is not None
+    assert panel.ratings == 5
+    round_ = await assessments.repository.round(round_id)
+    assert round_ is not None
+    await asyncio.wait_for(assessments.group_colours(round_, services.catalog), 5)
+    assert not [c for c in tg.calls if c.method == "sendDocument"]
+
+    read.set()
+    sent = await tg.next_call("sendDocument")
+    assert sent.error is None

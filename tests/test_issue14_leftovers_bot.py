@@ -21,7 +21,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.test_lookup_bot import button, buttons, edited, press
 from tests.test_rounds_bot import coalition_with, open_round
 
-HEAVY = ("reasons_cells", "distributions", "group_distributions", "said")
+HEAVY = ("tables", "distributions", "group_distributions", "said")
 
 
 def _counted(services: Services) -> Counter[str]:
@@ -73,7 +73,7 @@ async def test_a_working_group_with_nothing_in_a_round_is_said_before_any_table_
     await tg.send("/export 2 xlsx land", user=COORDINATOR)
     doc = await tg.next_call("sendDocument", chat_id=COORDINATOR["id"])
     assert doc.params["document"]["filename"] == "round-2-land-en.xlsx"
-    assert calls["reasons_cells"] == 1
+    assert calls["tables"] == 1
     # The check itself: a list's size (none for a group that is gone), for those who may see.
     land = next(g for g in await services.coalition.working_groups() if g.slug == "land")
     assert (await services.assessments.listed(COORDINATOR_ID, 2, land.id))[1] == 14

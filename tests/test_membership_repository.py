@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -558,3 +560,29 @@ async def test_an_erasure_says_when_a_reader_kept_it_in_the_wal(
         finally:
             reader.close()
     assert caplog.messages == ["an erasure could not be checkpointed yet: a reader holds the WAL"]
+
+
+async def test_an_erasure_a_long_read_held_up_is_checkpointed_when_the_read_ends(
+    services: Services, repo: MembershipRepository, clock: FakeClock, db_path: Path
+) -> None:
+    """An export reading apart holds the WAL: the erasure's checkpoint is put off, then done
+    as that read ends, so the erased name does not stay readable in the WAL."""
+    org = await repo.add_organisation("ZZSECRET", "Secret", actor=BOSS, now=clock.now())
+    database = services.database
+    reading, erased = threading.Event(), threading.Event()
+
+    def long_read(conn: sqlite3.Connection) -> int:
+        count = conn.execute("SELECT COUNT(*) FROM organisations").fetchone()[0]
+        reading.set()  # the snapshot is held: the erasure comes now
+        erased.wait(10)
+        return int(count)
+
+    export = asyncio.ensure_future(database.read_apart(long_read))
+    assert await asyncio.to_thread(reading.wait, 10)
+    await repo.erase_organisation(org, actor=BOSS, now=clock.now())
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert b"ZZSECRET" in await asyncio.to_thread(wal.read_bytes)  # put off: a reader holds it
+    erased.set()
+    assert await export == 1
+    assert await asyncio.to_thread(wal.read_bytes) == b""  # checkpointed as the read ended
+    assert b"ZZSECRET" not in await asyncio.to_thread(db_path.read_bytes)

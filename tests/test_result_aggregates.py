@@ -5,6 +5,7 @@ straightforward computation from every rating, as the tables were built before."
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -143,10 +144,12 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
                     assert [replace(r, cell=None) for r in got] == [
                         replace(r, reasons=()) for r in want
                     ]
-                only_groups = await repo.reasons_cells(
-                    round_id, form, named, [g.id for g in groups]
+                only_groups = await repo.tables(
+                    round_id, form, named, [g.id for g in groups], True
                 )
-                assert 0 not in only_groups  # the coalition's cells are not written when unwanted
+                assert 0 not in only_groups.cells  # the coalition's not written when unwanted
+                counts_only = await repo.tables(round_id, None, named, [0], False)
+                assert (counts_only.cells, counts_only.group_distributions) == ({}, {})
                 for g in groups:
                     _, one = await assessments.results(
                         COORDINATOR_ID,
@@ -191,3 +194,42 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
 
 def test_the_cells_trim_what_python_strips() -> None:
     assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == SPACES
+
+
+async def test_a_rating_whose_organisation_row_is_gone_is_shown_as_an_erased_ones(
+    coordinated: Services, clock: FakeClock
+) -> None:
+    """An operator deletes an organisation's row by hand (sqlite3, foreign keys off): its
+    ratings still count, and the database's cells show them as Python does, without a name,
+    as an erased organisation's."""
+    services = coordinated
+    repo = services.assessments.repository
+    recs = [r.id for r in services.catalog.recommendations if r.cycle == 2][:2]
+    round_id = await repo.open_round(
+        "R", 2, "c2", recs, None, actor=COORDINATOR_ID, now=clock.now()
+    )
+    orgs = []
+    for name in ("Zed", "adhoc", "Bravo"):
+        org = (await services.coalition.add_organisation(COORDINATOR_ID, name, name)).organisation
+        orgs.append(org.id)
+        for rec in recs:
+            await repo.rate(round_id, rec, org.id, Colour.RED, clock.now())
+            await repo.set_reason(round_id, rec, org.id, f"{name} says", clock.now())
+    path = services.database.path
+    assert path is not None
+    with sqlite3.connect(path) as by_hand:  # the command-line default: foreign keys off
+        by_hand.execute("DELETE FROM organisations WHERE id = ?", (orgs[0],))
+    for language in ("en", "km"):
+        l10n = services.translations.localizer(language)
+        for named in (True, False):
+            tables = [
+                await services.assessments.group_tables(
+                    COORDINATOR_ID, round_id, services.catalog, [], private=named, form=form
+                )
+                for form in (None, reasons_form(l10n))
+            ]
+            (_, plain, _), (_, cells, _) = tables
+            written = [reasons_cell(l10n, row) for row in cells]
+            assert written == [reasons_cell(l10n, row) for row in plain]
+            assert all("Zed says" in cell for cell in written)  # shown, without its name
+            assert not any("Zed:" in cell or "Zed៖" in cell for cell in written)

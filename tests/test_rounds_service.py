@@ -21,6 +21,7 @@ from bot.domain.assessment import (
     Round,
     RoundDraft,
     Said,
+    TableReads,
 )
 from bot.domain.coalition import Coalition
 from bot.domain.i18n import Translations
@@ -1652,8 +1653,17 @@ class Unsaid(AssessmentRepository):
     async def said(self, *args: object, **kwargs: object) -> list[Said]:
         raise AssertionError("what was said is read")
 
-    async def reasons_cells(self, *args: object, **kwargs: object) -> dict[int, dict[int, str]]:
-        raise AssertionError("what was said is read")
+    async def tables(
+        self,
+        round_id: int,
+        form: ReasonsForm | None,
+        named: bool,
+        wanted: Sequence[int],
+        with_groups: bool,
+    ) -> TableReads:
+        if form is not None:
+            raise AssertionError("what was said is read")
+        return await super().tables(round_id, form, named, wanted, with_groups)
 
 
 async def test_a_comparison_reads_the_colours_only_never_what_was_said(
@@ -1806,11 +1816,16 @@ class CellsAsked(AssessmentRepository):
 
     asked: list[list[int]]
 
-    async def reasons_cells(
-        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
-    ) -> dict[int, dict[int, str]]:
+    async def tables(
+        self,
+        round_id: int,
+        form: ReasonsForm | None,
+        named: bool,
+        wanted: Sequence[int],
+        with_groups: bool,
+    ) -> TableReads:
         self.asked.append(list(wanted))
-        return await super().reasons_cells(round_id, form, named, wanted)
+        return await super().tables(round_id, form, named, wanted, with_groups)
 
 
 async def test_one_working_groups_results_write_only_that_groups_reasons_cells(

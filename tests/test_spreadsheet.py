@@ -127,3 +127,12 @@ def test_the_collector_is_paused_while_tables_are_built_and_back_after_the_last(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_long_would_be_formula_is_cut_to_excels_limit_with_its_apostrophe() -> None:
+    for start in ("=", "+SUM(1)", "＝"):
+        cell = csv_cell(start + "x" * 40_000)
+        assert len(cell) == MAX_CELL
+        assert cell.startswith("'" + start)
+        assert cell.endswith("…")
+    assert csv_cell("=" + "x" * (MAX_CELL - 2)) == "'=" + "x" * (MAX_CELL - 2)  # fits: whole

@@ -185,6 +185,18 @@ class ReasonsForm:
     label_first: bool = True
 
 
+@dataclass(frozen=True)
+class TableReads:
+    """What a round's results tables are built from, read at one moment: the whole
+    coalition's distribution of each rated recommendation, each working group's own (by group,
+    by recommendation on its list, as at the close), and the reasons cells written in a form
+    (by table: 0 the whole coalition's, a working group's id its own)."""
+
+    distributions: dict[int, Distribution]
+    group_distributions: dict[int, dict[int, Distribution]]
+    cells: dict[int, dict[int, str]]
+
+
 def name_ranks(names: Iterable[tuple[K, str | None]]) -> dict[K, int]:
     """Each organisation's place when what was said is listed by name: alphabetically, case
     aside (one place for names that differ only by case; no name last)."""

@@ -19,6 +19,7 @@ from bot.domain.assessment import (
     Round,
     RoundDraft,
     Said,
+    TableReads,
 )
 from bot.domain.audit import AuditNames
 from bot.domain.broadcast import Audience, Broadcast, BroadcastStatus, Draft, Reach
@@ -490,12 +491,20 @@ class AssessmentStore(Protocol):
         rows it counts in (as at the close; none without `with_groups`)."""
         ...
 
-    async def reasons_cells(
-        self, round_id: int, form: ReasonsForm, named: bool, wanted: Sequence[int] = (0,)
-    ) -> dict[int, dict[int, str]]:
-        """Each recommendation's reasons cell written in `form` (`reasons_cell`'s text, in
-        `said`'s order, names alphabetically by `name_ranks`), for the `wanted` tables: 0 the
-        whole coalition's, a working group's id its own (as at the close)."""
+    async def tables(
+        self,
+        round_id: int,
+        form: ReasonsForm | None,
+        named: bool,
+        wanted: Sequence[int],
+        with_groups: bool,
+    ) -> TableReads:
+        """A round's results tables' counts and reasons cells in one snapshot (one file shows
+        one moment, even while the round is rated): the whole coalition's counts, every working
+        group's (with `with_groups`), and with `form` each recommendation's reasons cell
+        (`reasons_cell`'s text, in `said`'s order, names alphabetically by `name_ranks`) for the
+        `wanted` tables: 0 the whole coalition's, a working group's id its own (as at the
+        close)."""
         ...
 
     async def distributions(self, round_id: int) -> dict[int, Distribution]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import difflib
 import enum
@@ -11,7 +10,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 from bot.domain.arguments import name_after_colon, normalise
 from bot.domain.assessment import (
@@ -1611,24 +1609,19 @@ class Assessments:
         items = await self.repository.items(round_id)
         said: dict[int, dict[int, list[tuple[str | None, Colour, str]]]] = {0: {}}
         said.update({g: {} for g in groups})
-        cells: dict[int, dict[int, str]] = {}
         if not reasons:
             form = None
         elif form is None:
             said = await self._said(round_id, named, groups)
-        # The cells and the counts, each read apart from the shared connection, side by side.
+        # The counts and the cells read in one snapshot: one file shows one moment.
         wanted = [0, *groups] if whole else groups
-        cells, distributions, counts = await asyncio.gather(
-            self.repository.reasons_cells(round_id, form, named, wanted) if form else _none({}),
-            self.repository.distributions(round_id),
-            self.repository.group_distributions(round_id) if groups else _none({}),
-        )
+        reads = await self.repository.tables(round_id, form, named, wanted, bool(groups))
         rows = _rows(
             catalog,
             items,
-            distributions,
+            reads.distributions,
             said[0],
-            cells.get(0, {}) if form else None,
+            reads.cells.get(0, {}) if form else None,
             self.min_ratings,
         )
         if not groups:
@@ -1636,7 +1629,7 @@ class Assessments:
         overall_of = {row.recommendation.id: row.overall for row in rows}
         by_group = {}
         for group_id in groups:
-            listed = counts.get(group_id, {})
+            listed = reads.group_distributions.get(group_id, {})
             by_group[group_id] = [
                 replace(row, coalition=overall_of.get(row.recommendation.id))
                 for row in _rows(
@@ -1644,7 +1637,7 @@ class Assessments:
                     [i for i in items if i in listed],
                     listed,
                     said[group_id],
-                    cells.get(group_id, {}) if form else None,
+                    reads.cells.get(group_id, {}) if form else None,
                     self.min_ratings,
                 )
             ]
@@ -1816,14 +1809,6 @@ def reasons_cell(l10n: Localizer, row: ResultRow) -> str:
     # The reader's "label: value" form, looked up once for the row, not once per rating.
     labelled = l10n.labelled("{label}", "{value}").format
     return l10n.listing(labelled(label=org, value=text) if org else text for org, text in said)
-
-
-T = TypeVar("T")
-
-
-async def _none(value: T) -> T:
-    """`value`, awaited beside reads that are."""
-    return value
 
 
 def reasons_form(l10n: Localizer) -> ReasonsForm:

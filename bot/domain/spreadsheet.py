@@ -47,9 +47,10 @@ def looks_like_formula(text: str) -> bool:
 
 
 def csv_cell(value: str) -> str:
-    """A cell for a CSV file: clean, and a would-be formula prefixed with an apostrophe."""
+    """A cell for a CSV file: clean, and a would-be formula prefixed with an apostrophe (cut
+    with it to Excel's limit)."""
     text = cell_text(value)
-    return "'" + text if looks_like_formula(text) else text
+    return cell_text("'" + text) if looks_like_formula(text) else text
 
 
 def sheet_title(name: str) -> str:
