@@ -149,9 +149,7 @@ async def answer_query(message: Message, context: BotContext, l10n: Localizer, t
     search = catalog.search(request)
     token = searches.remember(request) if request.text else ""
     suggestions = (
-        render.suggestion_buttons(
-            l10n, catalog, catalog.suggest(search), searches.remember
-        )
+        render.suggestion_buttons(l10n, catalog, catalog.suggest(search), searches.remember)
         if search.unknown and not search.recommendations
         else []
     )
