@@ -76,15 +76,20 @@ _Row = TypeVar("_Row", bound=tuple[object, dict[Overall, int]])
 
 
 async def _group_of(message: Message, context: BotContext) -> WorkingGroup | None:
-    """Whose results: in a linked group chat that working group's; in private the group named
+    """Whose results: in a linked group chat that working group's; elsewhere the group named
     after the round numbers (/results 1 land, /results 1 ដីធ្លី); otherwise the whole
     coalition's (None). UnknownGroup for words that name no group."""
-    coalition = context.services.coalition
-    groups = await coalition.working_groups()
-    if message.chat.type != "private":
-        group_id = await coalition.linked_group(message.chat.id, thread_of(message))
+    groups = await context.services.coalition.working_groups()
+    if (group_id := await _linked(message, context)) is not None:
         return next((g for g in groups if g.id == group_id), None)
     return find_group(groups, " ".join(read(message.text or "").rest))
+
+
+async def _linked(message: Message, context: BotContext) -> int | None:
+    """The working group a group chat (or its topic) is linked to; None in private."""
+    if message.chat.type == "private":
+        return None
+    return await context.services.coalition.linked_group(message.chat.id, thread_of(message))
 
 
 async def _group_or_say(
@@ -571,22 +576,44 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         await message.reply_text(escape(_no_such_round(l10n, round_id)))
         return
     if round_.open and not await context.services.is_coordinator(user.id):
-        rated, total = await context.services.assessments.participation(
-            round_id, group.id if group else None
-        )
-        await message.reply_text(
-            escape(
-                l10n.gettext(
-                    "This round is still open: results are shown once coordinators publish them. So far "
-                    "{rated} of {total} organisations have taken part."
-                ).format(rated=l10n.number(rated), total=l10n.number(total))
-            )
-        )
+        await message.reply_text(escape(await _still_open(l10n, context, round_, group)))
         return
     try:
         await send_results(message, l10n, context, user.id, round_id, group)
     except NotAllowed:
         await message.reply_text(escape(_results_not_yet(l10n)))
+
+
+async def _still_open(
+    l10n: Localizer, context: BotContext, round_: Round, group: WorkingGroup | None
+) -> str:
+    """What a member asking for an open round's results is told: how many organisations (of
+    the working group asked for, named) took part so far, or that the group has none."""
+    assessments = context.services.assessments
+    rated, total = await assessments.participation(round_.id, group.id if group else None)
+    if group is None:
+        said = l10n.gettext(
+            "This round is still open: results are shown once coordinators publish them. So far "
+            "{rated} of {total} organisations have taken part."
+        )
+    elif total or rated or await assessments.paused_raters(round_.id, group.id):
+        said = l10n.gettext(
+            "This round is still open: results are shown once coordinators publish them. So far "
+            "{rated} of {total} organisations of «{group}» have taken part."
+        )
+    else:
+        said = l10n.gettext(
+            "This round is still open, and «{group}» has no member organisations, so nobody "
+            "rates for it in «{round}». A coordinator adds organisations to a working group "
+            "with /orgs: an organisation, then [{button}]."
+        )
+    return said.format(
+        rated=l10n.number(rated),
+        total=l10n.number(total),
+        group=group.name(l10n.language) if group else "",
+        round=round_.name,
+        button=l10n.gettext("Working groups"),
+    )
 
 
 @answering_not_allowed
@@ -637,7 +664,7 @@ async def _results_group(
     words = read(message.text or "")
     groups = await context.services.coalition.working_groups()
     left: tuple[str, ...] = ()
-    if message.chat.type == "private":
+    if await _linked(message, context) is None:  # a linked chat's group is its own
         with contextlib.suppress(UnknownGroup):  # said by _group_or_say below
             _, left = _group_and_left(groups, words.rest)
     formats = [(typed, meant) for typed, meant in words.typed if meant in ("csv", "xlsx")]
