@@ -58,7 +58,7 @@ from bot.domain.repositories import AssessmentStore
 from bot.domain.round_audience import RoundAudience, audience_rule
 from bot.domain.round_guide import Guide, GuideChoice, GuideStep
 from bot.domain.round_notices import RoundNotices, reference
-from bot.domain.text import normalize, one_line
+from bot.domain.text import cut_whole, normalize, one_line
 
 log = logging.getLogger(__name__)
 
@@ -1217,7 +1217,7 @@ class Assessments:
         org_id, _ = await self.rater(user_id)
         reason = one_line(reason)
         await self.repository.set_reason(
-            round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+            round_id, rec_id, org_id, cut_whole(reason, MAX_REASON), self.clock.now()
         )
         return len(reason) > MAX_REASON
 
@@ -1381,7 +1381,7 @@ class Assessments:
         try:
             org_id, _ = await self.rater(user_id)
             history_id, colour = await self.repository.set_reason(
-                round_id, rec_id, org_id, reason[:MAX_REASON], self.clock.now()
+                round_id, rec_id, org_id, cut_whole(reason, MAX_REASON), self.clock.now()
             )
         except (NotAllowed, RoundClosed, NotInRound) as refused:
             await self.repository.drop_pending(user_id, (round_id, rec_id))  # asked in vain

@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from bot.domain.text import cut_whole
+
 # What XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
 # openpyxl refuses some of them, and Excel and LibreOffice refuse a file holding the others.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -56,7 +58,7 @@ def csv_cell(value: str) -> str:
 def sheet_title(name: str) -> str:
     """A worksheet name Excel accepts: no []:*?/\\ nor forbidden characters, at most 31."""
     title = " ".join(_SHEET_FORBIDDEN.sub("", cell_text(name)).split()).strip("'")
-    return title[:31] or "Sheet"
+    return cut_whole(title, 31, at_word=True) or "Sheet"
 
 
 class _Pause:

@@ -8,6 +8,7 @@ import unicodedata
 
 from icu4py.breakers import WordBreaker
 
+COENG = "\u17d2"  # the Khmer sign that puts the next consonant under the one before
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Zero-width characters Khmer writers use as invisible word breaks; they must not split matches.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -150,6 +151,27 @@ _IRREGULAR = {
     "persons": "person",
     "peoples": "person",
 }
+
+
+def cut_whole(text: str, limit: int, *, at_word: bool = False) -> str:
+    """At most `limit` characters of a text, never cutting a letter cluster (no Khmer
+    subscript or vowel sign left without its base, nor its base without them); with
+    `at_word`, at the end of its last whole word (ICU's word breaker) when that keeps more than
+    half; no spaces at the end."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    while end > 0 and (_combining(text[end]) or text[end - 1] == COENG):
+        end -= 1
+    if at_word:
+        ends = [e for _, e in WordBreaker(text, "km").segments() if e <= end]
+        if ends and ends[-1] > limit // 2:
+            end = ends[-1]
+    return text[:end].rstrip()
+
+
+def _combining(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Mc", "Me")
 
 
 def truncate(text: str, limit: int) -> str:
