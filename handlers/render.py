@@ -291,7 +291,7 @@ def _not_understood(l10n: Localizer, catalog: Catalog, result: SearchResult) -> 
     mentioned = ", ".join(f"“{w}”" for w, k in pairs if k)
     unclear = ", ".join(f"“{w}”" for w, k in pairs if not k)
     lines = []
-    if mentioned and result.recommendations:
+    if mentioned and result.recommendations and not unclear:  # else said once, below
         lines.append(
             l10n.gettext(
                 "No recommendation mentions {words}. These results are for your other words."

@@ -77,6 +77,11 @@ async def test_a_known_word_no_recommendation_mentions_is_said_so_and_words_show
         "<i>No recommendation mentions “គ្រឿងញៀន”. These results are for your other words.</i>"
         in answer.text
     )
+    answer = await tg.reply_to(MEMBER, "land គ្រឿងញៀន Relokation")  # "other words" said once
+    assert (
+        "<i>No recommendation mentions “គ្រឿងញៀន”.</i>\n<i>Not understood: “Relokation”. These "
+        "results are for your other words.</i>" in answer.text
+    )
     # The words as typed: an acronym glued to Khmer, Khmer digits, an invisible space.
     answer = await tg.reply_to(MEMBER, "ELCនិងការបណ្តេញចេញ")
     assert "“ELC”" in answer.text
