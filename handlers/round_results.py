@@ -596,6 +596,12 @@ async def _still_open(
             "This round is still open: results are shown once coordinators publish them. So far "
             "{rated} of {total} organisations have taken part."
         )
+    elif not await assessments.group_listed(round_.id, group.id):
+        said = l10n.gettext(
+            "This round is still open, and none of its recommendations is on the list of "
+            "«{group}», so it will have no results in «{round}». A coordinator adds "
+            "recommendations to a working group's list with /grouprecs."
+        )
     elif total or rated or await assessments.paused_raters(round_.id, group.id):
         said = l10n.gettext(
             "This round is still open: results are shown once coordinators publish them. So far "

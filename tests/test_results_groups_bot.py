@@ -34,6 +34,12 @@ async def test_an_open_round_names_the_group_asked_for_and_one_without_members(
         "This round is still open: results are shown once coordinators publish them. So far 0 "
         "of 2 organisations of «Land and natural resources» have taken part."
     )
+    answer = await tg.reply_to(reps[0], "/results 1 elections")  # nothing of it listed
+    assert answer.text == (
+        "This round is still open, and none of its recommendations is on the list of "
+        "«Elections», so it will have no results in «Land». A coordinator adds "
+        "recommendations to a working group's list with /grouprecs."
+    )
     answer = await tg.reply_to(reps[0], "/results 1")
     assert answer.text == (
         "This round is still open: results are shown once coordinators publish them. So far 0 "

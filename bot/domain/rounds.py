@@ -1571,6 +1571,12 @@ class Assessments:
         overlap = await self.repository.group_overlap(round_id)
         return round_, overlap.get(group_id, (0, 0))[0]
 
+    async def group_listed(self, round_id: int, group_id: int) -> int:
+        """How many of a round's recommendations a working group's list holds (a closed
+        round's as at the close): none, and the group has nothing to rate or show in it."""
+        overlap = await self.repository.group_overlap(round_id)
+        return overlap.get(group_id, (0, 0))[0]
+
     async def group_tables(
         self,
         user_id: int,
