@@ -1951,3 +1951,15 @@ async def test_a_pause_committed_just_before_a_tap_is_written_wins_over_it(
     tapped = await raced.tap(MEMBER, round_id, item, R, in_group=False)
     assert tapped.result is Tapped.PAUSED
     assert await assessments.own(round_id, adhoc) == {}
+
+
+async def test_group_listed_counts_a_rounds_recommendations_on_a_groups_list(
+    services: Services, assessments: Assessments
+) -> None:
+    round_id, _ = await round_on(services, ("118.1", "118.2", "118.3", "118.6"))
+    overlap = await assessments.repository.group_overlap(round_id)
+    listed = {g: n for g, (n, members) in overlap.items() if n and n != members}
+    assert listed  # some working group lists some of them (its members counted apart)
+    for group_id, count in listed.items():
+        assert await assessments.group_listed(round_id, group_id) == count
+    assert await assessments.group_listed(round_id, 9999) == 0  # no such group
