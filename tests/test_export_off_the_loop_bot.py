@@ -37,24 +37,33 @@ async def closed_round(services: Services, clock: FakeClock) -> int:
     return round_id
 
 
-async def test_a_lookup_is_answered_while_an_exports_reasons_are_read(
-    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    services: Services = bot.bot_data["services"]
-    round_id = await closed_round(services, clock)
+def hold_reads_apart(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> tuple[threading.Event, threading.Event]:
+    """Make every read apart (an export's counts and cells) wait for the test, as long as a big
+    one takes: (reading: one has started, read: set it to let them go on)."""
     database = services.database
     read_apart = database.read_apart
     reading, read = threading.Event(), threading.Event()
 
     async def held(work: Callable[[sqlite3.Connection], T]) -> T:
         def slow(conn: sqlite3.Connection) -> T:
-            reading.set()  # the reasons cells' read waits for the test: as long as a big one
+            reading.set()
             read.wait(10)
             return work(conn)
 
         return await read_apart(slow)
 
     monkeypatch.setattr(database, "read_apart", held)
+    return reading, read
+
+
+async def test_a_lookup_is_answered_while_an_exports_reasons_are_read(
+    tg: FakeTelegram, bot: BotApplication, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services: Services = bot.bot_data["services"]
+    round_id = await closed_round(services, clock)
+    reading, read = hold_reads_apart(services, monkeypatch)
     await tg.send(f"/export {round_id} xlsx", user=COORDINATOR)
     assert await asyncio.to_thread(reading.wait, 10)
 
@@ -102,19 +111,7 @@ async def test_the_round_panel_and_pictures_counts_wait_for_no_export(
     reads on the shared connection: exports holding worker threads do not hold them up."""
     services: Services = bot.bot_data["services"]
     round_id = await closed_round(services, clock)
-    database = services.database
-    read_apart = database.read_apart
-    reading, read = threading.Event(), threading.Event()
-
-    async def held(work: Callable[[sqlite3.Connection], T]) -> T:
-        def slow(conn: sqlite3.Connection) -> T:
-            reading.set()
-            read.wait(10)
-            return work(conn)
-
-        return await read_apart(slow)
-
-    monkeypatch.setattr(database, "read_apart", held)
+    reading, read = hold_reads_apart(services, monkeypatch)
     await tg.send(f"/export {round_id} xlsx", user=COORDINATOR)
     assert await asyncio.to_thread(reading.wait, 10)
 
