@@ -223,8 +223,10 @@ async def on_vote(press: Press[Vote], context: BotContext) -> None:
     if in_group and tap.result is Tapped.CHANGED and not shadowed:
         await _recolour_prompt(context, l10n, user.id, round_id, rec_id, (org_id, org))
     # In private the card shows the rating and the reason is asked for at once (⏭ Next).
+    if tap.round is None:  # a group's tap: no private card
+        return
     rec = context.services.catalog.by_id.get(rec_id)
-    if tap.round is None or rec is None:
+    if rec is None:
         return
     card = await private_card(l10n, context, tap.round, rec, user.id, org_id=org_id)
     await lookup.edit(message, *card)
