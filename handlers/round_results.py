@@ -27,6 +27,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.membership import NotAllowed, UnknownGroup, WorkingGroup, find_group
 from bot.domain.round_notices import picture_scope
 from bot.domain.rounds import (
+    Assessments,
     Comparison,
     ResultRow,
     Summary,
@@ -192,8 +193,9 @@ async def _nothing_for(
         said = not_listed.format(group=group.name(l10n.language), round=round_.name)
         await message.reply_text(escape(f"{said} {grows}"), do_quote=False)
         return True
-    rated, total = await services.assessments.participation(round_.id, group.id)
-    if total or rated or await services.assessments.paused_raters(round_.id, group.id):
+    assessments = services.assessments
+    took_part = await assessments.participation(round_.id, group.id)
+    if await _has_raters(assessments, round_.id, group.id, took_part):
         return False
     said = l10n.gettext(
         "«{group}» has no member organisations, so nobody rated for it in «{round}». A "
@@ -449,7 +451,7 @@ async def send_export(
         ),
     ):
         return
-    round_, content, _ = await export_table(
+    round_, content = await export_table(
         context.services, l10n, user_id, round_id, fmt, by_theme, group, private=private
     )
     part = "-themes" if by_theme else f"-{group.slug}" if group is not None else ""
@@ -470,10 +472,9 @@ async def export_table(
     group: WorkingGroup | None = None,
     *,
     private: bool = True,
-) -> tuple[Round, bytes, int]:
-    """A round's results as CSV or XLSX bytes (every working group's block, or one's) and
-    how many rows they have: the reasons cells written by the database, the table built and
-    written in a worker thread."""
+) -> tuple[Round, bytes]:
+    """A round's results as CSV or XLSX bytes (every working group's block, or one's): the
+    reasons cells written by the database, the table built and written in a worker thread."""
     form = reasons_form(l10n)
     if by_theme:  # themes keep the coalition-wide colours
         round_, rows = await services.assessments.results(
@@ -495,7 +496,7 @@ async def export_table(
     content = await asyncio.to_thread(
         _export_file, l10n, services.catalog, first, len(blocks), fmt, round_.name, by_theme
     )
-    return round_, content, sum(len(rows) for _, rows in first)
+    return round_, content
 
 
 def _export_file(
@@ -584,6 +585,15 @@ async def results(message: Message, user: User, l10n: Localizer, context: BotCon
         await message.reply_text(escape(_results_not_yet(l10n)))
 
 
+async def _has_raters(
+    assessments: Assessments, round_id: int, group_id: int, took_part: tuple[int, int]
+) -> bool:
+    """Whether a working group has anyone to rate for it in a round: member organisations
+    (`took_part`: its participation, rated of total), or paused ones that rated."""
+    rated, total = took_part
+    return bool(total or rated or await assessments.paused_raters(round_id, group_id))
+
+
 async def _still_open(
     l10n: Localizer, context: BotContext, round_: Round, group: WorkingGroup | None
 ) -> str:
@@ -602,7 +612,7 @@ async def _still_open(
             "«{group}», so it will have no results in «{round}». A coordinator adds "
             "recommendations to a working group's list with /grouprecs."
         )
-    elif total or rated or await assessments.paused_raters(round_.id, group.id):
+    elif await _has_raters(assessments, round_.id, group.id, (rated, total)):
         said = l10n.gettext(
             "This round is still open: results are shown once coordinators publish them. So far "
             "{rated} of {total} organisations of «{group}» have taken part."

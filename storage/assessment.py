@@ -151,6 +151,9 @@ _REASONS_CELLS = (
     f"WHERE r.round_id = :r AND r.recommendation_id = i.recommendation_id AND {_SAYS} "
     f"ORDER BY {_ENTRY_ORDER})) FROM round_items AS i WHERE i.round_id = :r"
 )
+# The wanted working groups' entries in one pass, in cell order (by group, recommendation,
+# then as above), for the cells to be joined as they come: the ratings each group counts (its
+# members' at the close, frozen_group_ratings, else today's), on its list (as at the close).
 _GROUP_ENTRIES = (
     f"{_CELLS_WITH}, listed(g, rec) AS (SELECT working_group_id, recommendation_id "  # noqa: S608 (constants only)
     "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "

@@ -1568,8 +1568,7 @@ class Assessments:
         recommendations a working group's list holds (as at the close): none, nothing to show,
         known before any table is built."""
         round_ = await self._visible(user_id, round_id)
-        overlap = await self.repository.group_overlap(round_id)
-        return round_, overlap.get(group_id, (0, 0))[0]
+        return round_, await self.group_listed(round_id, group_id)
 
     async def group_listed(self, round_id: int, group_id: int) -> int:
         """How many of a round's recommendations a working group's list holds (a closed
