@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 
 from telegram.constants import ParseMode
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 import handlers
 from bot.delivery import FairProcessor, Poller, PollingBot, Stopped, until_done
 from bot.domain.clock import PacingClock, SystemClock
 from bot.flood import ChatRateLimiter
+from bot.http_client import AiohttpRequest
 from bot.outbox_sender import OutboxLimits, Sender
 from bot.services import Services
 from bot.settings import Settings
@@ -48,8 +48,8 @@ def build_application(
         settings.token,
         base_url=f"{base_url}/bot",
         base_file_url=f"{base_url}/file/bot",
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(),
+        request=AiohttpRequest(connection_pool_size=256),
+        get_updates_request=AiohttpRequest(),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
         # Telegram's flood limits, kept per chat: a 429 in one chat does not stall the others.
         rate_limiter=limiter or ChatRateLimiter(),

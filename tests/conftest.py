@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import gettext
 import math
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx._transports.default
 import pytest
 
 from bot.app import running
@@ -71,16 +69,6 @@ async def until(check: Callable[[], Awaitable[object]], what: str) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"{what} never happened")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def one_tls_context() -> Iterator[None]:
-    """Every PTB client builds a TLS context (reading the CA bundle: ~0.08 s, twice per bot
-    start) that the plain-HTTP fake server never uses: the tests share one instead."""
-    with pytest.MonkeyPatch.context() as patch:
-        shared = functools.cache(httpx._transports.default.create_ssl_context)
-        patch.setattr(httpx._transports.default, "create_ssl_context", shared)
-        yield
 
 
 @pytest.fixture

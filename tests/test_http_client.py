@@ -1,0 +1,179 @@
+"""The bot's Bot API client (bot/http_client.py) on a real HTTP server on loopback: what it
+sends, and how each kind of failure reaches PTB (TimedOut, NetworkError) so that the callers'
+retries see what they saw with PTB's own client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.http_client import AiohttpRequest
+
+
+class Server:
+    """Answers /ok at once with what it received; /slow after `delay` seconds."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.delay = 2.0
+        self.release = asyncio.Event()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.path == "/slow":  # until the test ends, or `delay`
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), self.delay)
+        form = await request.post()
+        fields: dict[str, Any] = {}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                fields[key] = (value.filename, value.content_type, value.file.read())
+            else:
+                fields[key] = value
+        self.received.append(
+            {
+                "fields": fields,
+                "type": request.content_type,
+                "agent": request.headers["User-Agent"],
+            }
+        )
+        return web.json_response({"ok": True, "result": True})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        self.release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    served = Server()
+    await served.start()
+    yield served
+    await served.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AiohttpRequest]:
+    request = AiohttpRequest(connection_pool_size=1)
+    await request.initialize()
+    yield request
+    await request.shutdown()
+
+
+def data(**values: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
+
+
+async def test_parameters_are_sent_as_a_form_and_the_answer_comes_back(
+    server: Server, client: AiohttpRequest
+) -> None:
+    status, body = await client.do_request(
+        f"{server.url}/ok", "POST", data(chat_id=5, text="សួស្តី & hi", reply_markup={"a": [1]})
+    )
+    assert (status, body) == (200, b'{"ok": true, "result": true}')
+    (got,) = server.received
+    assert got["type"] == "application/x-www-form-urlencoded"
+    assert got["fields"] == {"chat_id": "5", "text": "សួស្តី & hi", "reply_markup": '{"a": [1]}'}
+    assert got["agent"] == AiohttpRequest.USER_AGENT
+
+
+async def test_files_go_as_multipart_with_their_names_types_and_bytes(
+    server: Server, client: AiohttpRequest
+) -> None:
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    document = InputFile(b"PK\x03\x04 table", filename="round-1.xlsx", attach=False)
+    document.mimetype = xlsx
+    await client.do_request(f"{server.url}/ok", "POST", data(chat_id=7, document=document))
+    (got,) = server.received
+    assert got["type"] == "multipart/form-data"
+    assert got["fields"]["chat_id"] == "7"
+    assert got["fields"]["document"] == ("round-1.xlsx", xlsx, b"PK\x03\x04 table")
+
+
+async def test_a_khmer_file_name_and_caption_arrive_as_written(
+    server: Server, client: AiohttpRequest
+) -> None:
+    document = InputFile(b"a,b\n", filename="ជុំទី១.csv", attach=False)
+    await client.do_request(
+        f"{server.url}/ok", "POST", data(chat_id=7, caption="លទ្ធផល", document=document)
+    )
+    (got,) = server.received
+    assert got["fields"]["caption"] == "លទ្ធផល"
+    assert got["fields"]["document"] == ("ជុំទី១.csv", "text/csv", b"a,b\n")
+
+
+async def test_a_request_without_parameters_sends_none(
+    server: Server, client: AiohttpRequest
+) -> None:
+    assert (await client.do_request(f"{server.url}/ok", "POST"))[0] == 200
+    assert server.received[0]["fields"] == {}
+
+
+async def test_a_slow_answer_is_timed_out_after_the_read_timeout(
+    server: Server, client: AiohttpRequest
+) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(TimedOut):
+        await client.do_request(f"{server.url}/slow", "POST", data(x=1), read_timeout=0.2)
+    assert loop.time() - started < 1.5
+
+
+async def test_a_full_pool_times_out_without_sending(
+    server: Server, client: AiohttpRequest
+) -> None:
+    """One connection, held by a slow request: the next one waits `pool_timeout`, then gives
+    up (PTB's meaning: the request was not sent)."""
+    slow = asyncio.create_task(client.do_request(f"{server.url}/slow", "POST", data(x=1)))
+    await asyncio.sleep(0.1)
+    with pytest.raises(TimedOut):
+        await client.do_request(
+            f"{server.url}/ok", "POST", data(x=2), pool_timeout=0.2, connect_timeout=0.1
+        )
+    slow.cancel()
+    assert [r["fields"] for r in server.received] == []
+
+
+async def test_nobody_listening_is_a_network_error(client: AiohttpRequest) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(NetworkError) as caught:
+        await client.do_request(f"http://127.0.0.1:{port}/bot1:SECRET/getMe", "POST")
+    assert not isinstance(caught.value, TimedOut)
+
+
+async def test_it_works_again_after_shutdown_and_initialize(server: Server) -> None:
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError):  # not yet initialized
+        await request.do_request(f"{server.url}/ok", "POST")
+    await request.initialize()
+    await request.shutdown()
+    await request.shutdown()  # twice is harmless
+    with pytest.raises(RuntimeError):
+        await request.do_request(f"{server.url}/ok", "POST")
+    await request.initialize()
+    assert (await request.do_request(f"{server.url}/ok", "POST"))[0] == 200
+    await request.shutdown()
