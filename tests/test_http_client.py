@@ -46,6 +46,7 @@ class Server:
                 "fields": fields,
                 "type": request.content_type,
                 "agent": request.headers["User-Agent"],
+                "host": request.host,
             }
         )
         return web.json_response({"ok": True, "result": True})
@@ -177,3 +178,28 @@ async def test_it_works_again_after_shutdown_and_initialize(server: Server) -> N
     await request.initialize()
     assert (await request.do_request(f"{server.url}/ok", "POST"))[0] == 200
     await request.shutdown()
+
+
+async def test_the_proxy_the_environment_names_is_used_unless_no_proxy_exempts_the_host(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY / HTTPS_PROXY and NO_PROXY are honoured, as PTB's default client did; read
+    when the client starts (the test server plays the proxy)."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        status, _ = await request.do_request("http://api.telegram.invalid/bot1/getMe", "POST")
+        assert status == 200
+        assert server.received[0]["host"] == "api.telegram.invalid"
+        monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
+        await request.shutdown()
+        await request.initialize()  # a restart reads the environment again
+        with pytest.raises(NetworkError):  # straight to a host that does not exist
+            await request.do_request("http://api.telegram.invalid/bot1/getMe", "POST")
+        assert len(server.received) == 1
+    finally:
+        await request.shutdown()
