@@ -83,12 +83,13 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        body, headers = _body(request_data)
         try:
             async with self._session.request(
                 method,
                 url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
+                data=body,
+                headers=headers,
                 timeout=timeout,
                 proxy=self._proxy(url),
             ) as response:
@@ -121,13 +122,17 @@ def _given(value: ODVInput[float], default: float) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """The parameters form-encoded, as multipart with their files when there are files."""
-    if request_data is None:
-        return None
-    fields = request_data.json_parameters
-    if not request_data.contains_files:
-        return fields or None
+_HEADERS = {"User-Agent": BaseRequest.USER_AGENT}
+_FORM = {**_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str]]:
+    """The parameters form-encoded (here: aiohttp's FormData would build a multipart writer
+    for every request first), as multipart with their files when there are files; and the
+    request's headers."""
+    fields = request_data.json_parameters if request_data is not None else {}
+    if request_data is None or not request_data.contains_files:
+        return (urllib.parse.urlencode(fields).encode(), _FORM) if fields else (None, _HEADERS)
     # Names as UTF-8 as they are (as httpx and browsers send them), not percent-encoded.
     form = aiohttp.FormData(fields, quote_fields=False)
     for name, (filename, content, kind) in request_data.multipart_data.items():
@@ -135,4 +140,4 @@ def _body(request_data: RequestData | None) -> Any:
         # and warns that a large one (an export) may hold up the event loop.
         data = io.BytesIO(content) if isinstance(content, bytes) else content
         form.add_field(name, data, filename=filename, content_type=kind)
-    return form
+    return form, _HEADERS
