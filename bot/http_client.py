@@ -7,9 +7,9 @@ cost about half as much, so the bot answers nearly twice as many taps a second o
 (README "Performance"). PTB documents `BaseRequest` as the place for another HTTP library.
 
 The timeouts keep PTB's meaning and defaults (`HTTPXRequest`'s): connecting 5 s, waiting for a
-free connection 1 s, reading 5 s, writing 5 s (20 s when files are sent). aiohttp has no write
-timeout of its own, so the four together bound the whole request. Proxies come from the
-environment (HTTPS_PROXY…), as with httpx; certificates are certifi's, as with httpx.
+free connection 1 s, reading 5 s, writing 5 s (20 s when files are sent, and more for a large
+file: `_timeout`). Proxies come from the environment (HTTPS_PROXY…), read once, as with httpx;
+certificates are certifi's, as with httpx.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 CONNECT, POOL, READ, WRITE, MEDIA_WRITE = 5.0, 1.0, 5.0, 5.0, 20.0
+UPLOAD_BYTES_A_SECOND = 64 * 1024  # the slowest upload that is not given up
 
 
 class AiohttpRequest(BaseRequest):
@@ -71,17 +72,8 @@ class AiohttpRequest(BaseRequest):
         """One request: (HTTP status, body). TimedOut or NetworkError when it fails."""
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data is not None and request_data.contains_files
-        read = _given(read_timeout, READ)
-        write = _given(write_timeout, MEDIA_WRITE if files else WRITE)
-        connect = _given(connect_timeout, CONNECT)
-        pool = _given(pool_timeout, POOL)
-        parts = (read, write, connect, pool)
-        timeout = aiohttp.ClientTimeout(
-            total=None if None in parts else sum(p for p in parts if p is not None),
-            connect=None if connect is None or pool is None else connect + pool,
-            sock_connect=connect,
-            sock_read=read,
+        timeout = _timeout(
+            request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         body, headers = _body(request_data)
         try:
@@ -115,6 +107,44 @@ class AiohttpRequest(BaseRequest):
 def _certificates() -> ssl.SSLContext:
     """TLS with certifi's authorities, read once (about 0.05 s) for every client."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def _timeout(
+    request_data: RequestData | None,
+    read_timeout: ODVInput[float],
+    write_timeout: ODVInput[float],
+    connect_timeout: ODVInput[float],
+    pool_timeout: ODVInput[float],
+) -> aiohttp.ClientTimeout:
+    """PTB's four timeouts as aiohttp's. Waiting for a connection and connecting are bounded
+    together; reading is bounded between two pieces of the answer. aiohttp cannot bound a
+    write, so the whole request is: the four added up, and for files one second more for each
+    64 KiB sent (an export on a slow uplink may take minutes; httpx bounded each write, not the
+    upload). No bound where PTB was told None, or for a file whose size is not known."""
+    files = request_data is not None and request_data.contains_files
+    read = _given(read_timeout, READ)
+    write = _given(write_timeout, MEDIA_WRITE if files else WRITE)
+    connect = _given(connect_timeout, CONNECT)
+    pool = _given(pool_timeout, POOL)
+    if files and write is not None and request_data is not None:
+        size = _upload_size(request_data)
+        write = None if size is None else write + size / UPLOAD_BYTES_A_SECOND
+    parts = (read, write, connect, pool)
+    return aiohttp.ClientTimeout(
+        total=None if None in parts else sum(p for p in parts if p is not None),
+        connect=None if connect is None or pool is None else connect + pool,
+        sock_connect=connect,
+        sock_read=read,
+    )
+
+
+def _upload_size(request_data: RequestData) -> int | None:
+    """The bytes of the files a request sends; None if one is a file handle."""
+    sizes = [
+        len(content) if isinstance(content, bytes) else None
+        for _, content, _ in request_data.multipart_data.values()
+    ]
+    return None if None in sizes else sum(s for s in sizes if s is not None)
 
 
 def _given(value: ODVInput[float], default: float) -> float | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,10 +15,10 @@ import pytest
 from aiohttp import web
 from telegram import InputFile
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
+from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.http_client import AiohttpRequest
+from bot.http_client import AiohttpRequest, _timeout
 
 
 class Server:
@@ -203,3 +204,21 @@ async def test_the_proxy_the_environment_names_is_used_unless_no_proxy_exempts_t
         assert len(server.received) == 1
     finally:
         await request.shutdown()
+
+
+def test_timeouts_keep_ptbs_defaults_and_a_large_file_gets_time_by_its_size() -> None:
+    """PTB's defaults bound a request (5 s connect, 1 s pool, 5 s read, 5 s write); a file
+    adds 20 s, and a second for every 64 KiB: an export over a slow uplink is not given up
+    while it is still moving. No bound where PTB says None or the size is unknown."""
+    default = BaseRequest.DEFAULT_NONE
+    plain = _timeout(data(chat_id=1), default, default, default, default)
+    assert (plain.total, plain.connect, plain.sock_connect, plain.sock_read) == (16, 6, 5, 5)
+    export = InputFile(b"x" * (10 * 64 * 1024), filename="round.xlsx", attach=False)
+    upload = _timeout(data(chat_id=1, document=export), default, default, default, default)
+    assert upload.total == 5 + 20 + 5 + 1 + 10
+    polling = _timeout(data(timeout=10), 15.0, default, default, default)
+    assert (polling.total, polling.sock_read) == (26, 15)
+    assert _timeout(data(x=1), None, default, default, default).total is None
+    with io.BytesIO(b"abc") as handle:
+        unknown = InputFile(handle, filename="a.csv", read_file_handle=False)
+        assert _timeout(data(document=unknown), default, default, default, default).total is None
