@@ -39,6 +39,7 @@ class AiohttpRequest(BaseRequest):
         """Up to `connection_pool_size` connections open at once (PTB's default: 1)."""
         self._pool_size = connection_pool_size
         self._session: aiohttp.ClientSession | None = None
+        self._environment: dict[str, str] = {}
         self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
@@ -47,12 +48,14 @@ class AiohttpRequest(BaseRequest):
         return READ
 
     async def initialize(self) -> None:
-        """Open the session (again after `shutdown`)."""
+        """Open the session (again after `shutdown`, reading the proxy variables again).
+        RuntimeError if a proxy variable names a kind of proxy the bot cannot use."""
         if self._session is None or self._session.closed:
+            self._environment = _environment_proxies()
+            self._proxies.clear()
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=_certificates())
             )
-            self._proxies.clear()  # the environment is read again after a restart
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
@@ -76,6 +79,7 @@ class AiohttpRequest(BaseRequest):
             request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         body, headers = _body(request_data)
+        proxy = self._proxy(url)
         try:
             async with self._session.request(
                 method,
@@ -83,24 +87,63 @@ class AiohttpRequest(BaseRequest):
                 data=body,
                 headers=headers,
                 timeout=timeout,
-                proxy=self._proxy(url),
+                proxy=proxy,
+                # A redirect would send the request (a broadcast's text, an export) to a host
+                # nobody configured; the Bot API never redirects. PTB reports the status.
+                allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(_failure(err, url, proxy)) from err
 
     def _proxy(self, url: str) -> str | None:
-        """The proxy the environment names for this URL's scheme (HTTPS_PROXY…), unless
-        NO_PROXY exempts its host: looked up once per server. (aiohttp's own `trust_env` reads
-        the environment on every request, which cost a third of the bot's taps a second.)"""
+        """The proxy the environment names for this URL's scheme (HTTPS_PROXY…, else
+        ALL_PROXY), unless NO_PROXY exempts its host: looked up once per server. (aiohttp's
+        own `trust_env` reads the environment on every request: a third of the taps a second.)"""
         parts = urllib.parse.urlsplit(url)
         key = (parts.scheme, parts.netloc)
         if key not in self._proxies:
-            bypass = urllib.request.proxy_bypass(parts.hostname or "")
-            self._proxies[key] = None if bypass else urllib.request.getproxies().get(parts.scheme)
+            named = self._environment.get(parts.scheme) or self._environment.get("all")
+            bypass = named is not None and urllib.request.proxy_bypass(parts.hostname or "")
+            self._proxies[key] = None if bypass else named
         return self._proxies[key]
+
+
+def _environment_proxies() -> dict[str, str]:
+    """HTTP_PROXY, HTTPS_PROXY and ALL_PROXY (either case) by scheme, as httpx read them: a
+    proxy without a scheme is an http:// one. RuntimeError for another kind (socks5://…),
+    which httpx refused too: the bot must not quietly go around a proxy it was given."""
+    found: dict[str, str] = {}
+    for scheme, value in urllib.request.getproxies().items():
+        if scheme not in ("http", "https", "all") or not value:
+            continue
+        proxy = value if "://" in value else f"http://{value}"
+        kind = proxy.partition("://")[0].lower()
+        if kind not in ("http", "https"):
+            raise RuntimeError(
+                f"{scheme.upper()}_PROXY is a {kind} proxy: the bot reaches Telegram through "
+                "HTTP proxies only (http://host:port)"
+            )
+        found[scheme] = proxy
+    return found
+
+
+def _failure(err: aiohttp.ClientError, url: str, proxy: str | None) -> str:
+    """What went wrong, without the URL (it holds the bot's token) or the proxy (it may hold a
+    password): the text may be stored (an outbox delivery's last error) or logged."""
+    if isinstance(err, aiohttp.ClientResponseError):  # aiohttp names the URL in these
+        detail = f"{err.status}, {err.message}"
+    else:
+        detail = str(err)
+    # The whole URL, and each long part of its path (bot<token>) as aiohttp may have
+    # normalised the rest.
+    parts = [p for p in urllib.parse.urlsplit(url).path.split("/") if len(p) > 8]
+    for secret in (url, *parts, proxy or ""):
+        if secret:
+            detail = detail.replace(secret, "…")
+    return f"aiohttp.{err.__class__.__name__}: {detail}"
 
 
 @functools.cache

@@ -32,6 +32,8 @@ class Server:
         self._runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
+        if request.path == "/moved":  # a redirect to another place
+            raise web.HTTPTemporaryRedirect(f"{self.url}/elsewhere")
         if request.path == "/slow":  # until the test ends, or `delay`
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), self.delay)
@@ -181,14 +183,20 @@ async def test_it_works_again_after_shutdown_and_initialize(server: Server) -> N
     await request.shutdown()
 
 
-async def test_the_proxy_the_environment_names_is_used_unless_no_proxy_exempts_the_host(
-    server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """HTTP_PROXY / HTTPS_PROXY and NO_PROXY are honoured, as PTB's default client did; read
-    when the client starts (the test server plays the proxy)."""
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+async def test_the_proxy_the_environment_names_is_used_unless_no_proxy_exempts_the_host(
+    server: Server, no_proxies: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY / HTTPS_PROXY and NO_PROXY are honoured, as PTB's default client did; read
+    when the client starts (the test server plays the proxy)."""
+    monkeypatch = no_proxies
     monkeypatch.setenv("HTTP_PROXY", server.url)
     request = AiohttpRequest()
     await request.initialize()
@@ -222,3 +230,76 @@ def test_timeouts_keep_ptbs_defaults_and_a_large_file_gets_time_by_its_size() ->
     with io.BytesIO(b"abc") as handle:
         unknown = InputFile(handle, filename="a.csv", read_file_handle=False)
         assert _timeout(data(document=unknown), default, default, default, default).total is None
+
+
+@pytest.mark.parametrize("variable", ["ALL_PROXY", "all_proxy", "HTTP_PROXY"])
+async def test_all_proxy_and_a_proxy_without_a_scheme_are_used_too(
+    server: Server, no_proxies: pytest.MonkeyPatch, variable: str
+) -> None:
+    """A bot given a proxy never goes around it: ALL_PROXY counts, and "host:port" is an
+    http:// proxy (as httpx read them)."""
+    no_proxies.setenv(variable, server.url.removeprefix("http://"))
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        assert (await request.do_request("http://api.telegram.invalid/bot1/getMe", "POST"))[
+            0
+        ] == 200
+        assert server.received[0]["host"] == "api.telegram.invalid"
+    finally:
+        await request.shutdown()
+
+
+async def test_a_socks_proxy_stops_the_start_with_the_variable_named(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    no_proxies.setenv("HTTPS_PROXY", "socks5://127.0.0.1:1080")
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="HTTPS_PROXY is a socks5 proxy"):
+        await request.initialize()
+
+
+async def test_a_redirect_is_not_followed(server: Server, client: AiohttpRequest) -> None:
+    """What the bot sends (a broadcast's text, an export) goes to the Bot API it was given,
+    never where an answer points; PTB turns the status into an error."""
+    status, _ = await client.do_request(f"{server.url}/moved", "POST", data(text="secret"))
+    assert status == 307
+    assert server.received == []
+
+
+async def test_an_error_text_holds_neither_the_token_nor_the_proxy_password(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    """Failure texts are logged and stored (an outbox delivery's last error): aiohttp names the
+    request's URL in some, and a proxy URL may carry a password."""
+
+    async def not_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(b"NOT HTTP\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    garbage = await asyncio.start_server(not_http, "127.0.0.1", 0)
+    port = garbage.sockets[0].getsockname()[1]
+    token = "123456:ABC-secretSECRETsecret0987654321"
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as direct:  # aiohttp shows the path normalised
+            await request.do_request(f"http://127.0.0.1:{port}/bot{token}/./sendMessage", "POST")
+        with pytest.raises(NetworkError) as invalid:  # its text is the URL
+            await request.do_request(f"http:///bot{token}/getMe", "POST")
+        await request.shutdown()
+        no_proxies.setenv("HTTP_PROXY", f"http://user:PASSWORD@127.0.0.1:{port}")
+        await request.initialize()
+        with pytest.raises(NetworkError) as proxied:
+            await request.do_request(f"http://api.telegram.invalid/bot{token}/getMe", "POST")
+    finally:
+        await request.shutdown()
+        garbage.close()
+    assert str(invalid.value) == "aiohttp.InvalidUrlClientError: …"
+    for caught in (direct, proxied):
+        text = str(caught.value)
+        assert "aiohttp.ClientResponseError" in text
+        assert "secret" not in text
+        assert "PASSWORD" not in text
