@@ -28,6 +28,11 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+
+class UnusableProxy(RuntimeError):
+    """A proxy variable names a kind of proxy the bot cannot go through."""
+
+
 CONNECT, POOL, READ, WRITE, MEDIA_WRITE = 5.0, 1.0, 5.0, 5.0, 20.0
 UPLOAD_BYTES_A_SECOND = 64 * 1024  # the slowest upload that is not given up
 
@@ -49,7 +54,7 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         """Open the session (again after `shutdown`, reading the proxy variables again).
-        RuntimeError if a proxy variable names a kind of proxy the bot cannot use."""
+        UnusableProxy if a proxy variable names a kind of proxy the bot cannot use."""
         if self._session is None or self._session.closed:
             self._environment = _environment_proxies()
             self._proxies.clear()
@@ -113,7 +118,7 @@ class AiohttpRequest(BaseRequest):
 
 def _environment_proxies() -> dict[str, str]:
     """HTTP_PROXY, HTTPS_PROXY and ALL_PROXY (either case) by scheme, as httpx read them: a
-    proxy without a scheme is an http:// one. RuntimeError for another kind (socks5://…),
+    proxy without a scheme is an http:// one. UnusableProxy for another kind (socks5://…),
     which httpx refused too: the bot must not quietly go around a proxy it was given."""
     found: dict[str, str] = {}
     for scheme, value in urllib.request.getproxies().items():
@@ -122,7 +127,7 @@ def _environment_proxies() -> dict[str, str]:
         proxy = value if "://" in value else f"http://{value}"
         kind = proxy.partition("://")[0].lower()
         if kind not in ("http", "https"):
-            raise RuntimeError(
+            raise UnusableProxy(
                 f"{scheme.upper()}_PROXY is a {kind} proxy: the bot reaches Telegram through "
                 "HTTP proxies only (http://host:port)"
             )

@@ -16,6 +16,7 @@ from bot.domain.clock import SystemClock
 from bot.domain.importer import ImportReport, RowError, UnreadableFile
 from bot.domain.membership import UnknownGroup
 from bot.domain.strategy import CLI
+from bot.http_client import UnusableProxy
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.backup import RestoreRefused, restore
@@ -73,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         # The bot and restore take the lock; `import` does not: it is meant to run beside the bot.
         with single_instance(settings.database_path):
             asyncio.run(serve(settings))
-    except (DatabaseTooNew, DatabaseInUse, RestoreRefused, TemporaryFilesFull) as exc:
+    except (
+        DatabaseTooNew,
+        DatabaseInUse,
+        RestoreRefused,
+        TemporaryFilesFull,
+        UnusableProxy,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except InvalidToken:  # its text would carry the token: say what to check instead

@@ -18,7 +18,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.http_client import AiohttpRequest, _timeout
+from bot.http_client import AiohttpRequest, UnusableProxy, _timeout
 
 
 class Server:
@@ -255,7 +255,7 @@ async def test_a_socks_proxy_stops_the_start_with_the_variable_named(
 ) -> None:
     no_proxies.setenv("HTTPS_PROXY", "socks5://127.0.0.1:1080")
     request = AiohttpRequest()
-    with pytest.raises(RuntimeError, match="HTTPS_PROXY is a socks5 proxy"):
+    with pytest.raises(UnusableProxy, match="HTTPS_PROXY is a socks5 proxy"):
         await request.initialize()
 
 

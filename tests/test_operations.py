@@ -240,3 +240,15 @@ def test_the_database_lock_holds_through_a_symlink_or_another_path(tmp_path: Pat
         for other in (alias, roundabout):
             with pytest.raises(DatabaseInUse), single_instance(other):
                 pass
+
+
+async def test_a_socks_proxy_is_refused_at_start_in_one_line(
+    tg: FakeTelegram, db_path: Path
+) -> None:
+    """The bot never goes around a proxy it was given: one it cannot use stops it, saying
+    which variable (no traceback)."""
+    env = {**bot_env(tg, db_path), "HTTPS_PROXY": "socks5://127.0.0.1:1080"}
+    status, _, err = await run_bot_py(env)
+    assert status == 2
+    assert "error: HTTPS_PROXY is a socks5 proxy" in err
+    assert "Traceback" not in err
