@@ -3,8 +3,9 @@
 PTB's default, `HTTPXRequest`, spent about half of the event loop's time on a rating tap in
 httpx and httpcore (building the request, checking each pooled connection before use, cookies):
 measured with `bench/bench_peers.py` and a sampling profiler. The same calls through aiohttp
-cost about half as much, so the bot answers nearly twice as many taps a second on the same CPU
-(README "Performance"). PTB documents `BaseRequest` as the place for another HTTP library.
+cost about half as much: the bot answers about 1.5 times as many taps a second as it did on
+httpx, on the same machine (README "Benchmarks", "Taps: the bot's own HTTP client"). PTB
+documents `BaseRequest` as the place for another HTTP library.
 
 The timeouts keep PTB's meaning and defaults (`HTTPXRequest`'s): connecting 5 s, waiting for a
 free connection 1 s, reading 5 s, writing 5 s (20 s when files are sent, and more for a large
