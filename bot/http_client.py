@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import ssl
 import urllib.parse
 import urllib.request
@@ -102,7 +103,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(_failure(err, url, proxy)) from err
+            # Not chained: a logged traceback prints the cause, whose text may hold the URL
+            # (the token) or the proxy's (its password); the text made here names the error.
+            raise NetworkError(_failure(err, url, proxy)) from None
 
     def _proxy(self, url: str) -> str | None:
         """The proxy the environment names for this URL's scheme (HTTPS_PROXY…, else
@@ -112,9 +115,14 @@ class AiohttpRequest(BaseRequest):
         key = (parts.scheme, parts.netloc)
         if key not in self._proxies:
             named = self._environment.get(parts.scheme) or self._environment.get("all")
-            bypass = named is not None and urllib.request.proxy_bypass(parts.hostname or "")
+            # With its port, as urllib asks (a NO_PROXY entry "localhost:8081" names one).
+            host = parts.netloc.rpartition("@")[2]
+            bypass = named is not None and urllib.request.proxy_bypass(host)
             self._proxies[key] = None if bypass else named
         return self._proxies[key]
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _environment_proxies() -> dict[str, str]:
@@ -125,7 +133,9 @@ def _environment_proxies() -> dict[str, str]:
     for scheme, value in urllib.request.getproxies().items():
         if scheme not in ("http", "https", "all") or not value:
             continue
-        proxy = value if "://" in value else f"http://{value}"
+        # Only a scheme counts as one: "user:pa://ss@host" is a proxy without a scheme (whose
+        # password holds "://"), and no part of it is named in an error.
+        proxy = value if _SCHEME.match(value) else f"http://{value}"
         kind = proxy.partition("://")[0].lower()
         if kind not in ("http", "https"):
             raise UnusableProxy(

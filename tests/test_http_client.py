@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import io
 import socket
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -259,6 +260,22 @@ async def test_a_socks_proxy_stops_the_start_with_the_variable_named(
         await request.initialize()
 
 
+async def test_a_password_holding_a_scheme_mark_is_not_taken_for_a_scheme(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    """ "user:pa://ss@host:3128" has no scheme: an http:// proxy, not a "user:pa" one named in
+    the start's error."""
+    no_proxies.setenv("HTTPS_PROXY", "user:pa://ss@proxy.invalid:3128")
+    request = AiohttpRequest()
+    await request.initialize()  # no UnusableProxy
+    try:
+        assert request._proxy("https://api.telegram.invalid/bot1/getMe") == (
+            "http://user:pa://ss@proxy.invalid:3128"
+        )
+    finally:
+        await request.shutdown()
+
+
 async def test_a_redirect_is_not_followed(server: Server, client: AiohttpRequest) -> None:
     """What the bot sends (a broadcast's text, an export) goes to the Bot API it was given,
     never where an answer points; PTB turns the status into an error."""
@@ -298,8 +315,45 @@ async def test_an_error_text_holds_neither_the_token_nor_the_proxy_password(
         await request.shutdown()
         garbage.close()
     assert str(invalid.value) == "aiohttp.InvalidUrlClientError: …"
+    for caught in (direct, proxied, invalid):
+        # The traceback the bot logs shows the causes too: none is kept.
+        shown = "".join(traceback.format_exception(caught.value))
+        assert "secret" not in shown
+        assert "PASSWORD" not in shown
     for caught in (direct, proxied):
-        text = str(caught.value)
-        assert "aiohttp.ClientResponseError" in text
-        assert "secret" not in text
-        assert "PASSWORD" not in text
+        assert "aiohttp.ClientResponseError" in str(caught.value)
+
+
+async def test_a_bad_proxy_address_shows_its_password_in_no_logged_traceback(
+    no_proxies: pytest.MonkeyPatch,
+) -> None:
+    """aiohttp's error for a proxy URL it cannot use is the URL itself, password and all."""
+    no_proxies.setenv("HTTP_PROXY", "http://user:PASSWORD@proxy.invalid:312800")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await request.do_request("http://api.telegram.invalid/bot1/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert "PASSWORD" not in "".join(traceback.format_exception(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "bypassed"),
+    [("api.telegram.invalid:8081", True), ("api.telegram.invalid:9999", False), ("", False)],
+)
+async def test_a_no_proxy_entry_with_a_port_exempts_that_port(
+    no_proxies: pytest.MonkeyPatch, no_proxy: str, bypassed: bool
+) -> None:
+    """As urllib reads NO_PROXY: "host:port" exempts that host on that port only (a local Bot
+    API server the operator keeps off the proxy)."""
+    no_proxies.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    no_proxies.setenv("NO_PROXY", no_proxy)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        proxy = request._proxy("http://api.telegram.invalid:8081/bot1/getMe")
+    finally:
+        await request.shutdown()
+    assert proxy == (None if bypassed else "http://proxy.invalid:3128")
