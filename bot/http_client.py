@@ -21,7 +21,7 @@ import re
 import ssl
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import certifi
@@ -37,6 +37,10 @@ class UnusableProxy(RuntimeError):
 
 CONNECT, POOL, READ, WRITE, MEDIA_WRITE = 5.0, 1.0, 5.0, 5.0, 20.0
 UPLOAD_BYTES_A_SECOND = 64 * 1024  # the slowest upload that is not given up
+# The longest answer read: above the Bot API's largest (a file downloaded: 20 MB), so that a
+# server, or a proxy on the way, sending without end (or a small compressed bomb) cannot fill
+# the bot's memory.
+MAX_ANSWER = 32 * 1024 * 1024
 
 
 class AiohttpRequest(BaseRequest):
@@ -85,9 +89,9 @@ class AiohttpRequest(BaseRequest):
         timeout = _timeout(
             request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
-        body, headers = _body(request_data)
         proxy = self._proxy(url)
         try:
+            body, headers = _body(request_data)
             async with self._session.request(
                 method,
                 url,
@@ -99,13 +103,17 @@ class AiohttpRequest(BaseRequest):
                 # nobody configured; the Bot API never redirects. PTB reports the status.
                 allow_redirects=False,
             ) as response:
-                return response.status, await response.read()
+                return response.status, await _read(response)
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             # Not chained: a logged traceback prints the cause, whose text may hold the URL
             # (the token) or the proxy's (its password); the text made here names the error.
             raise NetworkError(_failure(err, url, proxy)) from None
+        except (ValueError, UnicodeError) as err:
+            # A request aiohttp cannot make (a file name with a line break, a host name part
+            # over 63 characters): named by kind, as its text may quote the URL.
+            raise NetworkError(f"aiohttp cannot send this request: {type(err).__name__}") from None
 
     def _proxy(self, url: str) -> str | None:
         """The proxy the environment names for this URL's scheme (HTTPS_PROXY…, else
@@ -120,6 +128,30 @@ class AiohttpRequest(BaseRequest):
             bypass = named is not None and urllib.request.proxy_bypass(host)
             self._proxies[key] = None if bypass else named
         return self._proxies[key]
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """An answer's body, as sent (read at once) when its declared length is within
+    MAX_ANSWER, else a piece at a time, given up beyond it (NetworkError): a compressed answer
+    is counted as it unpacks."""
+    length = response.content_length
+    if length is not None and length > MAX_ANSWER:
+        return _too_long(response)
+    if length is not None and "Content-Encoding" not in response.headers:
+        return await response.read()
+    body = bytearray()
+    async for piece in response.content.iter_any():
+        body += piece
+        if len(body) > MAX_ANSWER:
+            break
+    else:
+        return bytes(body)
+    return _too_long(response)
+
+
+def _too_long(response: aiohttp.ClientResponse) -> NoReturn:
+    response.close()  # its connection is dropped, not reused with the rest unread
+    raise NetworkError(f"the answer is longer than {MAX_ANSWER:,} bytes")
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")

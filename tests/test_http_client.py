@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import io
 import socket
 import traceback
@@ -19,6 +20,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot import http_client
 from bot.http_client import AiohttpRequest, UnusableProxy, _timeout
 
 
@@ -35,6 +37,8 @@ class Server:
     async def handle(self, request: web.Request) -> web.Response:
         if request.path == "/moved":  # a redirect to another place
             raise web.HTTPTemporaryRedirect(f"{self.url}/elsewhere")
+        if request.path.startswith("/long/"):  # /long/BYTES/{declared,endless,packed}
+            return await self.long(request)
         if request.path == "/slow":  # until the test ends, or `delay`
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), self.delay)
@@ -54,6 +58,25 @@ class Server:
             }
         )
         return web.json_response({"ok": True, "result": True})
+
+    async def long(self, request: web.Request) -> web.StreamResponse:
+        """An answer of BYTES: with its length declared; sent piece by piece without a length
+        (chunked), until the client stops reading; or gzipped (a few KB on the wire)."""
+        _, _, size, how = request.path.split("/")
+        body = b"x" * int(size)
+        if how == "declared":
+            return web.Response(body=body)
+        if how == "packed":
+            packed = gzip.compress(body)
+            return web.Response(body=packed, headers={"Content-Encoding": "gzip"})
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            for start in range(0, int(size), 65536):
+                await response.write(body[start : start + 65536])
+            await response.write_eof()
+        return response
 
     async def start(self) -> None:
         app = web.Application()
@@ -357,3 +380,40 @@ async def test_a_no_proxy_entry_with_a_port_exempts_that_port(
     finally:
         await request.shutdown()
     assert proxy == (None if bypassed else "http://proxy.invalid:3128")
+
+
+@pytest.mark.parametrize("how", ["declared", "endless", "packed"])
+async def test_an_answer_longer_than_the_bot_api_sends_is_given_up(
+    server: Server, client: AiohttpRequest, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A server (or a proxy on the way) sending without end, or a small compressed answer that
+    unpacks to a large one, cannot fill the bot's memory: past the bound the read stops with a
+    NetworkError; an answer at the bound comes whole, and the client goes on working."""
+    monkeypatch.setattr(http_client, "MAX_ANSWER", 256 * 1024)
+    status, body = await client.do_request(f"{server.url}/long/{256 * 1024}/{how}", "POST")
+    assert (status, len(body)) == (200, 256 * 1024)
+    with pytest.raises(NetworkError, match="longer than 262,144 bytes"):
+        await client.do_request(f"{server.url}/long/{256 * 1024 + 1}/{how}", "POST")
+    with pytest.raises(NetworkError, match="longer than"):
+        await client.do_request(f"{server.url}/long/{64 * 1024 * 1024}/{how}", "POST")
+    assert await client.do_request(f"{server.url}/ok", "POST") == (
+        200,
+        b'{"ok": true, "result": true}',
+    )
+
+
+async def test_a_request_aiohttp_cannot_make_is_a_network_error_naming_no_url(
+    server: Server, client: AiohttpRequest
+) -> None:
+    """A file name with a line break, or a host name part over 63 characters: PTB's callers
+    see a NetworkError (retried or reported like any failure), whose text quotes no URL."""
+    upload = RequestData(
+        [RequestParameter.from_input("document", InputFile(b"x", filename="a\r\nb.csv"))]
+    )
+    with pytest.raises(NetworkError, match="cannot send this request: ValueError") as bad_name:
+        await client.do_request(f"{server.url}/botSECRETTOKEN/sendDocument", "POST", upload)
+    assert "SECRETTOKEN" not in str(bad_name.value)
+    host = "a" * 64 + ".example"
+    with pytest.raises(NetworkError, match="cannot send this request") as bad_host:
+        await client.do_request(f"http://{host}/botSECRETTOKEN/getMe", "POST")
+    assert "SECRETTOKEN" not in str(bad_host.value)
