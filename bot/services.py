@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -196,6 +197,7 @@ class Services:
         # The word index of the start-up catalog, built in a worker thread after start-up
         # (True once built; False if it failed: tried again when someone searches).
         self._indexing: asyncio.Task[bool] | None = None
+        self._keeping: asyncio.Task[None] | None = None  # the rows kept for the next start
         self._index_failed_at: dt.datetime | None = None
         self.search_wait = SEARCH_WAIT
         self.report_store = ReportRepository(database)
@@ -247,6 +249,7 @@ class Services:
             )
             services = cls(settings, database, clock, translations, rules, catalog)
             services._indexing = asyncio.create_task(services._build_index())
+            services._keep(snapshot.keep)
             # Milestones shipped with this release, or a better reader, may move timeframes:
             # read them again only when either changed (a coordinator's correction does it then).
             read_with = bundled.fingerprint(bundled.MILESTONES_FILE, Path(timeframes.__file__))
@@ -262,7 +265,30 @@ class Services:
         """Close the database (after the start-up index, if it is still being built)."""
         if self._indexing is not None:
             await self._indexing
+        await self.rows_kept()
         await self.database.close()
+
+    def _keep(self, keep: Callable[[], None] | None) -> None:
+        """Keep a snapshot's rows for the next start, in a worker thread, after any keeping
+        still under way (one file: the newest snapshot's is written last)."""
+        if keep is None:
+            return
+        before = self._keeping
+
+        async def keeping() -> None:
+            if before is not None:
+                await before
+            try:
+                await asyncio.to_thread(keep)
+            except Exception:  # only ever a copy: the next start reads the database
+                log.exception("the catalog's rows could not be kept for the next start")
+
+        self._keeping = asyncio.create_task(keeping())
+
+    async def rows_kept(self) -> None:
+        """Wait until the catalog's rows are kept for the next start (if they are being)."""
+        if self._keeping is not None:
+            await self._keeping
 
     async def search_ready(self) -> bool:
         """True when word searches can be answered, waiting up to `search_wait` seconds for
@@ -336,6 +362,7 @@ class Services:
             finally:
                 self._saved_meanwhile = None
             self._catalog = catalog
+            self._keep(snapshot.keep)
             # Texts saved in chat after the snapshot was read would be lost with the old
             # catalog until the next refresh: put them in the new one too.
             for rec_id, khmer, revision in saved:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,15 +22,15 @@ from bot.domain.importer import (
 )
 from bot.domain.model import (
     Cycle,
-    RecNumber,
     Recommendation,
     Response,
     Theme,
-    Translation,
     TranslationStatus,
 )
+from bot.domain.repositories import TextSource
 from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
+from storage.catalog_cache import CatalogCache, key_of
 from storage.db import Database
 from storage.search_index import TemporaryRowStore
 from storage.texts import texts_of
@@ -45,6 +47,9 @@ class Snapshot:
     themes: tuple[Theme, ...]
     cycles: tuple[Cycle, ...]
     revision: int
+    # Keeps these rows for the next start (CatalogCache): to be run in a worker thread once
+    # the catalog is built; None when they came from there, or there is nowhere to keep them.
+    keep: Callable[[], None] | None = None
 
 
 class CatalogRepository:
@@ -80,49 +85,30 @@ class CatalogRepository:
         them as they are, their rows in a temporary file (`TemporaryRowStore`). Their texts are
         not read: the catalog reads them from the database file when they are shown
         (`DatabaseTexts`).
+
+        The rows read at a revision are kept in a file beside the database (`CatalogCache`,
+        written by the snapshot's `keep`, in a worker thread, once the catalog is built): the
+        next start at the same revision and history copies them in instead.
         """
         conn = self._db.connection
         source = texts_of(self._db)
-        recs = CompactRecommendations(texts=source, rows=TemporaryRowStore())
-        held = source is None  # else only whether a Khmer text exists is read
-        compact = _Compact()
+        cache = CatalogCache(self._db.path) if source is not None and self._db.path else None
         async with self._db.transaction():
-            async with conn.execute(
-                "SELECT DISTINCT cycle FROM recommendations ORDER BY cycle DESC"
-            ) as cursor:
-                cycles_held = [row[0] for row in await cursor.fetchall()]
-            for cycle in cycles_held:
-                last = (-1, -1)
-                while True:
-                    async with conn.execute(
-                        "SELECT r.id, r.cycle, r.paragraph, r.item, iif(?, r.text_en, ''), "
-                        "iif(?, t.text_km, iif(t.status IS NULL, NULL, '')), "
-                        "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
-                        "r.source, t.status, t.translator FROM recommendations AS r "
-                        "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
-                        "WHERE r.cycle = ? AND (r.paragraph, r.item) > (?, ?) "
-                        "ORDER BY r.paragraph, r.item LIMIT ?",
-                        (held, held, cycle, *last, _CHUNK),
-                    ) as cursor:
-                        rows = list(await cursor.fetchall())
-                    if not rows:
-                        break
-                    first = (rows[0][2], rows[0][3])
-                    last = (rows[-1][2], rows[-1][3])
-                    themes_by_rec: dict[int, list[int]] = defaultdict(list)
-                    async with conn.execute(
-                        "SELECT rt.recommendation_id, rt.theme_id "
-                        "FROM recommendation_themes AS rt "
-                        "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
-                        "AND rt.recommendation_id IN (SELECT id FROM recommendations "
-                        "WHERE cycle = ? AND (paragraph, item) >= (?, ?) "
-                        "AND (paragraph, item) <= (?, ?)) ORDER BY t.position",
-                        (cycle, *first, *last),
-                    ) as cursor:
-                        for row in await cursor.fetchall():
-                            themes_by_rec[row[0]].append(row[1])
-                    for row in rows:
-                        recs.append(compact.recommendation(row, themes_by_rec))
+            revision = int(await self.meta("catalog_revision") or 0)
+            generation = await self.meta("catalog_generation")
+            if generation is None:  # a database from before it (or never changed): one now
+                generation = secrets.token_hex(8)
+                await _set_meta(conn, "catalog_generation", generation)
+            key = key_of(revision, generation)
+            kept = await asyncio.to_thread(cache.load, key) if cache is not None else None
+            keep = None
+            if kept is not None and source is not None:
+                state, store = kept
+                recs = CompactRecommendations.restored(state, source, store)
+            else:
+                recs, store = await self._read_recommendations(source)
+                if cache is not None:
+                    keep = functools.partial(cache.save, key, recs.state(), store)
             async with conn.execute(
                 "SELECT id, slug, name_en, name_km FROM themes ORDER BY position"
             ) as cursor:
@@ -134,11 +120,56 @@ class CatalogRepository:
                         for r in await cursor.fetchall()
                     ]
                 )
-            async with conn.execute(
-                "SELECT value FROM meta WHERE key = 'catalog_revision'"
-            ) as cursor:
-                revision = await cursor.fetchone()
-        return Snapshot(recs, themes, cycles, int(revision[0]) if revision else 0)
+        return Snapshot(recs, themes, cycles, revision, keep)
+
+    async def _read_recommendations(
+        self, source: TextSource | None
+    ) -> tuple[CompactRecommendations, TemporaryRowStore]:
+        """Every recommendation, read in display order a chunk at a time and compacted as it
+        comes (in the snapshot's transaction)."""
+        conn = self._db.connection
+        store = TemporaryRowStore()
+        recs = CompactRecommendations(texts=source, rows=store)
+        held = source is None  # else only whether a Khmer text exists is read
+        compact = _Compact()
+        async with conn.execute(
+            "SELECT DISTINCT cycle FROM recommendations ORDER BY cycle DESC"
+        ) as cursor:
+            cycles_held = [row[0] for row in await cursor.fetchall()]
+        for cycle in cycles_held:
+            last = (-1, -1)
+            while True:
+                async with conn.execute(
+                    "SELECT r.id, r.cycle, r.paragraph, r.item, iif(?, r.text_en, ''), "
+                    "iif(?, t.text_km, iif(t.status IS NULL, NULL, '')), "
+                    "r.recommending_states, r.response, r.sdg_targets, r.action_category, "
+                    "r.source, t.status, t.translator FROM recommendations AS r "
+                    "LEFT JOIN translations AS t ON t.recommendation_id = r.id "
+                    "WHERE r.cycle = ? AND (r.paragraph, r.item) > (?, ?) "
+                    "ORDER BY r.paragraph, r.item LIMIT ?",
+                    (held, held, cycle, *last, _CHUNK),
+                ) as cursor:
+                    rows = list(await cursor.fetchall())
+                if not rows:
+                    break
+                first = (rows[0][2], rows[0][3])
+                last = (rows[-1][2], rows[-1][3])
+                themes_by_rec: dict[int, list[int]] = defaultdict(list)
+                async with conn.execute(
+                    "SELECT rt.recommendation_id, rt.theme_id "
+                    "FROM recommendation_themes AS rt "
+                    "JOIN themes AS t ON t.id = rt.theme_id WHERE rt.assigned = 1 "
+                    "AND rt.recommendation_id IN (SELECT id FROM recommendations "
+                    "WHERE cycle = ? AND (paragraph, item) >= (?, ?) "
+                    "AND (paragraph, item) <= (?, ?)) ORDER BY t.position",
+                    (cycle, *first, *last),
+                ) as cursor:
+                    for row in await cursor.fetchall():
+                        themes_by_rec[row[0]].append(row[1])
+                for row in rows:
+                    compact.add(recs, row, themes_by_rec)
+        recs.settle()
+        return recs, store
 
     async def sync_cycles(self, cycles: Sequence[Cycle]) -> None:
         """Record known review dates (the cycles themselves come with their recommendations)."""
@@ -284,11 +315,14 @@ async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
 
 
 async def bump(db: aiosqlite.Connection) -> None:
-    """Bump the catalog revision: the running bots rebuild their catalog."""
+    """Bump the catalog revision: the running bots rebuild their catalog. A new generation
+    with it: a database restored from a backup, or edited elsewhere, may reach the same
+    revision by another history, whose rows a kept file (CatalogCache) must not stand for."""
     await db.execute(
         "INSERT INTO meta (key, value) VALUES ('catalog_revision', '1') "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
+    await _set_meta(db, "catalog_generation", secrets.token_hex(8))
 
 
 async def _theme_ids(db: aiosqlite.Connection) -> dict[str, int]:
@@ -459,10 +493,14 @@ class _Compact:
         self._themes: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._strings: dict[str, str] = {}
 
-    def recommendation(
-        self, row: aiosqlite.Row, themes_by_rec: dict[int, list[int]]
-    ) -> Recommendation:
-        """The recommendation of one snapshot row."""
+    def add(
+        self,
+        recs: CompactRecommendations,
+        row: aiosqlite.Row,
+        themes_by_rec: dict[int, list[int]],
+    ) -> None:
+        """Add the recommendation of one snapshot row, from its values (no Recommendation is
+        made: the catalog makes one when it is read)."""
         (
             rec_id,
             cycle,
@@ -479,10 +517,6 @@ class _Compact:
             translator,
         ) = row
         strings = self._strings
-        khmer = None
-        if text_km is not None:
-            translator = strings.setdefault(translator, translator)
-            khmer = Translation(text_km, _STATUSES[status], translator)
         states_raw = self._states.get(states)
         if states_raw is None:
             if len(self._states) >= _LISTS_KEPT:  # thousands of distinct lists in an archive
@@ -493,18 +527,20 @@ class _Compact:
         if targets is None:
             targets = self._targets[sdg] = tuple(t for t in sdg.split(";") if t)
         themes = tuple(themes_by_rec.get(rec_id, ()))
-        return Recommendation(
-            id=rec_id,
-            cycle=cycle,
-            number=RecNumber(paragraph, item),
-            text_en=text_en,
-            states_raw=states_raw,
-            response=_RESPONSES[response],
-            theme_ids=self._themes.setdefault(themes, themes),
-            khmer=khmer,
-            sdg_targets=targets,
-            action_category=category,
-            source=strings.setdefault(source, source),
+        recs.append_values(
+            rec_id,
+            cycle,
+            paragraph,
+            item,
+            _RESPONSES[response],
+            category,
+            states_raw,
+            self._themes.setdefault(themes, themes),
+            targets,
+            strings.setdefault(source, source),
+            None if text_km is None else (_STATUSES[status], translator),
+            text_en,
+            text_km,
         )
 
 

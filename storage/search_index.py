@@ -91,6 +91,27 @@ class TemporaryRowStore:
         self._lock = threading.Lock()
         weakref.finalize(self, conn.close)
 
+    @classmethod
+    def copied_from(cls, source: sqlite3.Connection) -> TemporaryRowStore:
+        """A store holding the rows another database keeps (`copy_to`'s): copied page by
+        page into a private temporary database (sqlite3.Error if it holds none)."""
+        store = cls()
+        with store._lock:
+            source.backup(store._conn)
+            store._count = store._conn.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+            store._indexed = True  # copied with its index of ids
+        return store
+
+    def copy_to(self, target: sqlite3.Connection) -> None:
+        """Copy these rows, with their index of ids, into another (empty) database."""
+        with self._lock:
+            self._index_ids()
+            self._conn.backup(target)
+
+    def count(self) -> int:
+        """How many rows are kept."""
+        return self._count
+
     def size_bytes(self) -> int:
         """How many bytes the rows take (in the cache and the file)."""
         return _size(self._conn, self._lock)
@@ -136,13 +157,17 @@ class TemporaryRowStore:
     def position_of(self, rec_id: int) -> int | None:
         """The position of the row with this id (the ids indexed when first asked)."""
         with self._lock:
-            if not self._indexed:
-                self._conn.execute("CREATE INDEX rows_id ON rows (id)")
-                self._indexed = True
+            self._index_ids()
             row = self._conn.execute(
                 "SELECT position FROM rows WHERE id = ?", (rec_id,)
             ).fetchone()
         return None if row is None else int(row[0])
+
+    def _index_ids(self) -> None:
+        """Index the rows by id, once (with the lock held)."""
+        if not self._indexed:
+            self._conn.execute("CREATE INDEX rows_id ON rows (id)")
+            self._indexed = True
 
 
 def _ints(blob: bytes) -> tuple[int, ...]:

@@ -10,6 +10,7 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar, overload
 
 from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
@@ -36,8 +37,26 @@ _NAME_MASK = (1 << _NAME_BITS) - 1
 _LISTS_MADE = 4096  # lists of States made from codes kept (the same list is one object)
 _RESPONSES = tuple(Response)
 _STATUSES = tuple(TranslationStatus)
+_RESPONSE_CODES = {r: i for i, r in enumerate(_RESPONSES)}
+_STATUS_CODES = {s: i for i, s in enumerate(_STATUSES)}
 
 T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class CompactState:
+    """What a CompactRecommendations holds besides its rows (kept with them between starts:
+    `CompactRecommendations.state`, `restored`): how many, in which order, each cycle's span,
+    and the values its rows' codes stand for."""
+
+    count: int
+    last: tuple[int, int]
+    in_display_order: bool
+    spans: dict[int, tuple[int, int]]
+    states: list[tuple[str, ...]]
+    themes: list[tuple[int, ...]]
+    targets: list[tuple[str, ...]]
+    strings: list[str]
 
 
 class _Shared(Generic[T]):
@@ -60,6 +79,11 @@ class _Shared(Generic[T]):
 
     def settle(self) -> None:
         """Forget the codes by value until the next value is added (they are rebuilt)."""
+        self._codes = None
+
+    def restore(self, values: Iterable[T]) -> None:
+        """Hold these values, coded by their places (as `values` were kept), and no other."""
+        self.values = list(values)
         self._codes = None
 
 
@@ -181,36 +205,76 @@ class CompactRecommendations(Sequence[Recommendation]):
 
     def append(self, rec: Recommendation) -> None:
         """Add a recommendation at the end."""
-        if not (0 <= rec.number.paragraph < _ITEMS and 0 <= rec.number.item < _ITEMS):
-            raise ValueError(f"number out of range: {rec.number}")
-        status, translator = self._khmer_codes(rec.khmer)
-        category = rec.action_category
-        number = rec.number.paragraph * _ITEMS + rec.number.item
-        if (-rec.cycle, number) <= self._last:
+        khmer = rec.khmer
+        self.append_values(
+            rec.id,
+            rec.cycle,
+            rec.number.paragraph,
+            rec.number.item,
+            rec.response,
+            rec.action_category,
+            rec.states_raw,
+            rec.theme_ids,
+            rec.sdg_targets,
+            rec.source,
+            None if khmer is None else (khmer.status, khmer.translator),
+            rec.text_en,
+            None if khmer is None else khmer.text,
+        )
+
+    def append_values(
+        self,
+        rec_id: int,
+        cycle: int,
+        paragraph: int,
+        item: int,
+        response: Response,
+        category: int | None,
+        states: tuple[str, ...],
+        theme_ids: tuple[int, ...],
+        targets: tuple[str, ...],
+        source: str,
+        translation: tuple[TranslationStatus, str] | None,
+        text_en: str = "",
+        text_km: str | None = None,
+    ) -> None:
+        """Add a recommendation at the end, from its values (a snapshot read from the database
+        makes no Recommendation first: a third of the time to the first answer); its texts are
+        kept only when there is no source to read them from."""
+        if not (0 <= paragraph < _ITEMS and 0 <= item < _ITEMS):
+            raise ValueError(f"number out of range: {RecNumber(paragraph, item)}")
+        number = paragraph * _ITEMS + item
+        if (-cycle, number) <= self._last:
             self._in_display_order = False
-        self._last = (-rec.cycle, number)
-        start, _ = self._spans.get(rec.cycle, (self._count, 0))
-        self._spans[rec.cycle] = (start, self._count + 1)
+        self._last = (-cycle, number)
+        count = self._count
+        span = self._spans.get(cycle)
+        self._spans[cycle] = (count if span is None else span[0], count + 1)
+        if translation is None:
+            status, translator = -1, 0
+        else:
+            status = _STATUS_CODES[translation[0]]
+            translator = self._shared_strings.code(translation[1])
         self._adding.append(
             (
-                rec.id,
-                rec.cycle,
+                rec_id,
+                cycle,
                 number,
-                _RESPONSES.index(rec.response),
+                _RESPONSE_CODES[response],
                 -1 if category is None else category,
-                self._states_code(rec.states_raw),
-                self._shared_themes.code(rec.theme_ids),
-                self._shared_targets.code(rec.sdg_targets),
-                self._shared_strings.code(rec.source),
+                self._states_code(states),
+                self._shared_themes.code(theme_ids),
+                self._shared_targets.code(targets),
+                self._shared_strings.code(source),
                 status,
                 translator,
             )
         )
-        self._count += 1
+        self._count = count + 1
         if len(self._adding) == _CHUNK:
             self._stored()
         if self._held is not None:
-            self._held.append(rec.text_en, rec.khmer.text if rec.khmer else None)
+            self._held.append(text_en, text_km)
 
     def _states_code(self, states: tuple[str, ...]) -> int:
         """A list of States as its row keeps it (see _NAME_BITS)."""
@@ -254,6 +318,40 @@ class CompactRecommendations(Sequence[Recommendation]):
         self._stored()
         for shared in (self._shared_states, self._shared_themes, self._shared_targets):
             shared.settle()
+
+    def state(self) -> CompactState:
+        """What these recommendations hold besides their rows, once all are added (texts read
+        from a source: held texts are not part of it)."""
+        if self._held is not None or self._replaced or self._translations:
+            raise ValueError("only a snapshot read from a source, as read, has a state")
+        self._stored()
+        return CompactState(
+            self._count,
+            self._last,
+            self._in_display_order,
+            dict(self._spans),
+            list(self._shared_states.values),
+            list(self._shared_themes.values),
+            list(self._shared_targets.values),
+            list(self._shared_strings.values),
+        )
+
+    @classmethod
+    def restored(
+        cls, state: CompactState, texts: TextSource, rows: RowStore
+    ) -> CompactRecommendations:
+        """Recommendations as `state` describes them, their rows already in `rows` (kept
+        between starts): nothing is read or made again."""
+        recs = cls(texts=texts, rows=rows)
+        recs._count = state.count
+        recs._last = state.last
+        recs._in_display_order = state.in_display_order
+        recs._spans = dict(state.spans)
+        recs._shared_states.restore(state.states)
+        recs._shared_themes.restore(state.themes)
+        recs._shared_targets.restore(state.targets)
+        recs._shared_strings.restore(state.strings)
+        return recs
 
     def replace_texts(self, i: int, text_en: str, khmer: Translation | None) -> None:
         """Replace one recommendation's English and Khmer texts (this snapshot shows these

@@ -1,0 +1,267 @@
+"""The catalog's rows kept between starts (storage/catalog_cache.py): a restart at the same
+revision shows exactly what reading the database shows; any change, another history at the
+same revision, another version of the code, or a damaged or half-written file, and the
+database is read again."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.app import running
+from bot.domain.catalog import Catalog
+from bot.domain.model import Translation, TranslationStatus
+from bot.services import Services
+from bot.settings import Settings
+from storage import catalog_cache
+from storage.catalog import Snapshot
+from storage.translations import TranslationRepository
+from tests.conftest import FakeClock, loose_limiter, make_settings
+from tests.fake_telegram import FakeTelegram
+
+SEARCHES = ("land", "torture", "France", "ដីធ្លី", "c3 women", "rejected")
+
+
+def kept_file(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + catalog_cache.SUFFIX)
+
+
+async def started(db_path: Path, clock: FakeClock) -> Services:
+    return await Services.start(Settings(token="x", database_path=db_path), clock)
+
+
+def everything(catalog: Catalog) -> dict[str, object]:
+    """All a catalog shows: every recommendation whole (texts, Khmer, States, themes), in
+    order; each found by id and by number; the cycles; what a few searches find."""
+    recs = list(catalog.recommendations)
+    return {
+        "recommendations": recs,
+        "by id": [catalog.by_id[r.id] for r in recs[::37]],
+        "by number": [catalog.get(r.cycle, r.number) for r in recs[::41]],
+        "cycles": catalog.cycles,
+        "searches": [
+            [r.id for r in catalog.search(catalog.parse_search(q)).recommendations]
+            for q in SEARCHES
+        ],
+    }
+
+
+async def snapshot_and_keep(services: Services) -> Snapshot:
+    """A snapshot, its rows kept (after those of the start, kept in the background)."""
+    await services.rows_kept()
+    snapshot = await services.catalog_repository.snapshot()
+    if snapshot.keep is not None:
+        snapshot.keep()
+    return snapshot
+
+
+async def test_a_restart_shows_from_the_kept_rows_what_the_database_shows(
+    db_path: Path, clock: FakeClock
+) -> None:
+    first = await started(db_path, clock)
+    first.catalog.build_index()
+    read = everything(first.catalog)
+    await first.close()  # the rows are kept as it closes, at the latest
+    assert kept_file(db_path).exists()
+
+    again = await started(db_path, clock)
+    try:
+        # Taken from the file: nothing to keep again.
+        assert (await again.catalog_repository.snapshot()).keep is None
+        again.catalog.build_index()
+        assert everything(again.catalog) == read
+        assert len(read["recommendations"]) > 200  # type: ignore[arg-type]
+    finally:
+        await again.close()
+
+
+async def test_a_change_to_the_catalog_is_read_from_the_database_not_the_kept_rows(
+    services: Services,
+) -> None:
+    repository = services.catalog_repository
+    await snapshot_and_keep(services)
+    assert (await repository.snapshot()).keep is None  # kept: taken from the file
+    rec = services.catalog.recommendations[0]
+    theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
+    await repository.set_theme(rec.id, theme.id, True)
+    changed = await snapshot_and_keep(services)
+    assert changed.keep is not None  # read again, and kept again
+    assert theme.id in changed.recommendations[0].theme_ids
+    restored = await repository.snapshot()
+    assert restored.keep is None
+    assert theme.id in restored.recommendations[0].theme_ids
+    assert list(restored.recommendations) == list(changed.recommendations)
+
+
+async def test_a_translation_saved_in_chat_is_not_lost_by_a_restart(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """A Khmer text saved while the bot runs bumps the revision: the next start reads the
+    database (the kept rows would say the recommendation has no translation)."""
+    first = await started(db_path, clock)
+    rec = next(r for r in first.catalog.recommendations if r.khmer is None)
+    await first.close()
+    second = await started(db_path, clock)
+    revision = await TranslationRepository(second.database).save(
+        rec.id, "សេចក្តីផ្តើម", TranslationStatus.DRAFT, 7, "Dara", clock.now()
+    )
+    assert revision is not None
+    await second.close()
+    third = await started(db_path, clock)
+    try:
+        shown = third.catalog.by_id[rec.id]
+        assert shown.khmer == Translation("សេចក្តីផ្តើម", TranslationStatus.DRAFT, "Dara")
+    finally:
+        await third.close()
+
+
+async def test_a_backup_restored_reaches_the_same_revision_by_another_history(
+    db_path: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Kept at revision r+1 after change A; the database put back as it was at r, then
+    change B: revision r+1 again, but other rows. They are read, not taken from the file."""
+    backup = tmp_path / "backup.sqlite3"
+    services = await started(db_path, clock)
+    rec = services.catalog.recommendations[0]
+    theme_a, theme_b = [t for t in services.catalog.themes if t.id not in rec.theme_ids][:2]
+    await services.database.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(db_path, backup)
+    await services.catalog_repository.set_theme(rec.id, theme_a.id, True)
+    await services.close()
+    services = await started(db_path, clock)  # rows with theme A kept at r+1
+    revision = services.catalog.revision
+    await services.close()
+
+    shutil.copy(backup, db_path)
+    for side in ("-wal", "-shm"):
+        db_path.with_name(db_path.name + side).unlink(missing_ok=True)
+    services = await started(db_path, clock)
+    try:
+        await services.catalog_repository.set_theme(rec.id, theme_b.id, True)
+        snapshot = await services.catalog_repository.snapshot()
+        assert snapshot.revision == revision  # the same revision...
+        assert snapshot.keep is not None  # ...read from the database
+        shown = snapshot.recommendations[0]
+        assert theme_b.id in shown.theme_ids
+        assert theme_a.id not in shown.theme_ids
+    finally:
+        await services.close()
+
+
+async def test_rows_kept_by_another_version_of_the_code_are_read_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = services.catalog_repository
+    await snapshot_and_keep(services)
+    monkeypatch.setattr(catalog_cache, "_code", lambda: "another version")
+    assert (await repository.snapshot()).keep is not None
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "rows missing", "state broken"])
+async def test_a_damaged_file_is_read_again_and_replaced(
+    services: Services, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    repository = services.catalog_repository
+    kept = await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    if damage == "garbage":
+        path.write_bytes(b"not a database" * 1000)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        conn = sqlite3.connect(path)
+        if damage == "rows missing":
+            conn.execute("DELETE FROM rows WHERE position % 2 = 1")
+        else:
+            conn.execute("UPDATE kept SET state = '{\"count\": [1, 2]}'")
+        conn.commit()
+        conn.close()
+    with caplog.at_level(logging.WARNING):
+        again = await snapshot_and_keep(services)
+    assert again.keep is not None  # read from the database
+    assert list(again.recommendations) == list(kept.recommendations)
+    assert (await repository.snapshot()).keep is None  # the file is good again
+
+
+async def test_a_file_that_cannot_be_written_leaves_the_last_one_and_nothing_half_written(
+    services: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk, say: logged; the last file stays whole and the partial one goes; a start
+    killed while writing (kill -9) leaves a partial file the next one removes."""
+    repository = services.catalog_repository
+    await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    before = path.read_bytes()
+    killed = path.with_name(path.name + f".{dead_pid()}-1a2b.partial")
+    killed.write_bytes(b"half of a file")
+    rec = services.catalog.recommendations[0]
+    theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
+    await repository.set_theme(rec.id, theme.id, True)
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(catalog_cache.os, "replace", full)
+    with caplog.at_level(logging.WARNING):
+        await snapshot_and_keep(services)
+    assert "could not be kept" in caplog.text
+    assert "No space left" in caplog.text
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.glob("*.partial")) == []
+    monkeypatch.undo()
+    changed = await snapshot_and_keep(services)  # written this time
+    assert changed.keep is not None
+    restored = await repository.snapshot()
+    assert restored.keep is None
+    assert theme.id in restored.recommendations[0].theme_ids
+
+
+async def test_the_bot_answers_the_same_card_after_a_restart(
+    tg: FakeTelegram, db_path: Path, clock: FakeClock
+) -> None:
+    """Through Telegram: 118.6 before and after a restart that takes the kept rows."""
+    member = {"id": 501, "is_bot": False, "first_name": "Sokha", "language_code": "km"}
+    cards = []
+    for _ in range(2):
+        async with running(make_settings(tg, db_path), clock, limiter=loose_limiter()):
+            reply = await tg.reply_to(member, "118.6")
+            cards.append(reply.text)
+    assert kept_file(db_path).exists()
+    assert cards[0] == cards[1]
+    assert "118.6" in cards[0]
+
+
+def test_a_state_round_trips_through_the_file_format() -> None:
+    """Every field of what is kept comes back as it was (a new field must be kept too)."""
+    state = catalog_cache.CompactState(
+        count=3,
+        last=(-4, 1180006),
+        in_display_order=True,
+        spans={4: (0, 2), 3: (2, 3)},
+        states=[("France", "Japan", "Kenya", "Peru")],
+        themes=[(), (1, 5)],
+        targets=[("5.1", "16.3")],
+        strings=["France", "Japan", "ប្រទេសកម្ពុជា"],
+    )
+    plain = catalog_cache._plain(state)
+    assert catalog_cache._state(plain) == state
+    assert {f.name for f in dataclasses.fields(state)} == set(plain)
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(child.stdout)
