@@ -99,7 +99,7 @@ class CatalogRepository:
             if generation is None:  # a database from before it (or never changed): one now
                 generation = secrets.token_hex(8)
                 await _set_meta(conn, "catalog_generation", generation)
-            key = key_of(revision, generation)
+            key = await asyncio.to_thread(key_of, revision, generation)  # reads the code once
             kept = await asyncio.to_thread(cache.load, key) if cache is not None else None
             keep = None
             if kept is not None and source is not None:

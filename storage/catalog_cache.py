@@ -118,15 +118,16 @@ def key_of(revision: int, generation: str) -> str:
 
 @functools.cache
 def _code() -> str:
-    """A fingerprint of the modules that decide what the file holds."""
-    from bot.domain import compact
-    from storage import catalog, migrations, search_index
+    """A fingerprint of the code that decides what the file holds: every module of the domain
+    and of storage (a new version of the bot reads its rows again, once, rather than trust a
+    list of the modules that matter)."""
+    from bot import domain
 
     digest = hashlib.sha256()
-    # migrations: one that changes the catalog's rows changes what a file would hold
-    for module in (compact, catalog, migrations, search_index):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for package in (Path(str(domain.__file__)).parent, Path(__file__).parent):
+        for module in sorted(package.glob("*.py")):
+            digest.update(module.name.encode())
+            digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
 
