@@ -56,7 +56,7 @@ from handlers.callbacks import (
 from storage.assessment import AssessmentRepository
 from storage.backup import Backups, describe
 from storage.broadcasts import BroadcastRepository
-from storage.catalog import CatalogRepository
+from storage.catalog import CatalogRepository, Snapshot
 from storage.db import Database
 from storage.group_lists import GroupListRepository
 from storage.inbox import InboxRepository
@@ -233,19 +233,20 @@ class Services:
                 sorted(settings.coordinator_ids), settings.default_language
             )
             glossary = bundled.load_glossary()
-            snapshot = await repository.snapshot()
             chosen = await ReportRepository(database).current_cycle()
-            catalog = await asyncio.to_thread(
-                Catalog,
-                snapshot.recommendations,
-                snapshot.themes,
-                snapshot.cycles,
-                glossary,
-                current_cycle=chosen or settings.current_cycle,
-                revision=snapshot.revision,
-                index_now=False,
-                index_store=TemporaryIndexStore,
-                theme_words={rule.slug: rule.khmer for rule in rules},
+            snapshot, catalog = await _built(
+                repository,
+                lambda snapshot: Catalog(
+                    snapshot.recommendations,
+                    snapshot.themes,
+                    snapshot.cycles,
+                    glossary,
+                    current_cycle=chosen or settings.current_cycle,
+                    revision=snapshot.revision,
+                    index_now=False,
+                    index_store=TemporaryIndexStore,
+                    theme_words={rule.slug: rule.khmer for rule in rules},
+                ),
             )
             services = cls(settings, database, clock, translations, rules, catalog)
             services._indexing = asyncio.create_task(services._build_index())
@@ -345,19 +346,21 @@ class Services:
             saved: list[tuple[int, Translation | None, int]] = []
             self._saved_meanwhile = saved
             try:
-                snapshot = await self.catalog_repository.snapshot()
                 # A cycle a coordinator made current in chat outranks the CURRENT_CYCLE setting.
                 chosen = await self.report_store.current_cycle()
-                catalog = await asyncio.to_thread(
-                    Catalog,
-                    snapshot.recommendations,
-                    snapshot.themes,
-                    snapshot.cycles,
-                    self._catalog.glossary,
-                    current_cycle=chosen or self.settings.current_cycle,
-                    revision=snapshot.revision,
-                    index_store=TemporaryIndexStore,
-                    theme_words={rule.slug: rule.khmer for rule in self.rules},
+                glossary = self._catalog.glossary
+                snapshot, catalog = await _built(
+                    self.catalog_repository,
+                    lambda snapshot: Catalog(
+                        snapshot.recommendations,
+                        snapshot.themes,
+                        snapshot.cycles,
+                        glossary,
+                        current_cycle=chosen or self.settings.current_cycle,
+                        revision=snapshot.revision,
+                        index_store=TemporaryIndexStore,
+                        theme_words={rule.slug: rule.khmer for rule in self.rules},
+                    ),
                 )
             finally:
                 self._saved_meanwhile = None
@@ -584,3 +587,20 @@ async def _load_bundled(
             await repository.import_recommendations(parsed.recommendations, rules, clock.now())
         await repository.set_meta("bundled:recommendations", data_hash)
         log.info("bundled recommendations loaded")
+
+
+async def _built(
+    repository: CatalogRepository, build: Callable[[Snapshot], Catalog]
+) -> tuple[Snapshot, Catalog]:
+    """A snapshot and the catalog `build` makes of it, in a worker thread; if it cannot be
+    made of rows kept from an earlier start, the kept file is removed and the database read."""
+    snapshot = await repository.snapshot()
+    try:
+        return snapshot, await asyncio.to_thread(build, snapshot)
+    except Exception:
+        if snapshot.forget is None:
+            raise
+        log.exception("the catalog could not be made of its kept rows: read again")
+    await asyncio.to_thread(snapshot.forget)
+    snapshot = await repository.snapshot()
+    return snapshot, await asyncio.to_thread(build, snapshot)

@@ -50,6 +50,9 @@ class Snapshot:
     # Keeps these rows for the next start (CatalogCache): to be run in a worker thread once
     # the catalog is built; None when they came from there, or there is nowhere to keep them.
     keep: Callable[[], None] | None = None
+    # Removes the kept file these rows came from (their catalog could not be built from
+    # them); None when they were read from the database.
+    forget: Callable[[], None] | None = None
 
 
 class CatalogRepository:
@@ -101,10 +104,11 @@ class CatalogRepository:
                 await _set_meta(conn, "catalog_generation", generation)
             key = await asyncio.to_thread(key_of, revision, generation)  # reads the code once
             kept = await asyncio.to_thread(cache.load, key) if cache is not None else None
-            keep = None
-            if kept is not None and source is not None:
+            keep = forget = None
+            if kept is not None and source is not None and cache is not None:
                 state, store = kept
                 recs = CompactRecommendations.restored(state, source, store)
+                forget = cache.forget
             else:
                 recs, store = await self._read_recommendations(source)
                 if cache is not None:
@@ -120,7 +124,7 @@ class CatalogRepository:
                         for r in await cursor.fetchall()
                     ]
                 )
-        return Snapshot(recs, themes, cycles, revision, keep)
+        return Snapshot(recs, themes, cycles, revision, keep, forget)
 
     async def _read_recommendations(
         self, source: TextSource | None

@@ -11,7 +11,7 @@ States, themes, sources, translators' names), and is replaced, never edited, by 
 from __future__ import annotations
 
 import contextlib
-import functools
+import fcntl
 import glob
 import hashlib
 import json
@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -39,75 +40,99 @@ class CatalogCache:
 
     def load(self, key: str) -> tuple[CompactState, TemporaryRowStore] | None:
         """The state and rows kept for `key` (`key_of`), the rows copied into a temporary
-        store of their own; None when the file keeps another key or cannot be read."""
-        if not self.path.exists():
-            return None
+        store of their own; None when the file keeps another key, or is not whole as written
+        (its digest of the rows and state differs), or cannot be read."""
+        _remove_left_behind(self.path)
         try:
-            source = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
-        except sqlite3.Error:
-            return None
-        try:
-            found = source.execute("SELECT key, state FROM kept").fetchone()
-            if found is None or found[0] != key:
+            if not stat.S_ISREG(self.path.stat().st_mode):  # a folder, a FIFO: never read
+                log.warning("%s is not a file: the catalog is read again", self.path.name)
                 return None
-            state = _state(json.loads(found[1]))
-            rows = TemporaryRowStore.copied_from(source)
-        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError) as error:
-            log.warning("the catalog's kept rows could not be read (%s): read again", error)
+        except OSError:  # none (the first start), or unreadable
             return None
+        try:
+            return self._read(key)
+        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError) as error:
+            log.warning("the catalog's kept rows cannot be used (%s): read again", error)
+            return None
+
+    def _read(self, key: str) -> tuple[CompactState, TemporaryRowStore] | None:
+        source = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        try:
+            kept = source.execute("SELECT key FROM kept").fetchone()
+            if kept is None or kept[0] != key:  # another revision, history or version
+                return None
+            found = source.execute("SELECT key, state, digest FROM kept").fetchone()
+            rows = TemporaryRowStore.copied_from(source)
         finally:
             source.close()
+        if rows.digest(found[1]) != found[2]:
+            raise ValueError("its digest differs: damaged")
+        state = _state(json.loads(found[1]))
         if rows.count() != state.count:
-            log.warning("the catalog's kept rows are incomplete: read again")
-            return None
+            raise ValueError("rows are missing")
         return state, rows
 
     def save(self, key: str, state: CompactState, rows: TemporaryRowStore) -> None:
-        """Keep this state and these rows for `key`: written beside, synced, then renamed over
-        the file (a crash leaves the old file or the new one, never half of one). A failure
-        (a full disk) is logged: the next start reads the database, as without it."""
-        # Named by process and at random: two snapshots kept at once write files of their own.
-        partial = self.path.with_name(
-            f"{self.path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
-        )
+        """Keep this state and these rows for `key`, with a digest of both: written beside
+        (locked while it is written), synced, then renamed over the file (a crash leaves the
+        old file or the new one, never half of one). A failure (a full disk) is logged: the
+        next start reads the database, as without it."""
+        _remove_left_behind(self.path)
+        partial = self.path.with_name(f"{self.path.name}.{secrets.token_hex(8)}.partial")
+        plain = json.dumps(_plain(state))
         try:
-            _remove_left_behind(self.path)
+            fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as error:
+            log.warning("the catalog's rows could not be kept for the next start: %s", error)
+            return
+        try:
+            # Held until the file is renamed or removed: a partial file nobody holds is one a
+            # killed process left (kill -9 releases it), and the next start removes it.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             target = sqlite3.connect(partial, isolation_level=None)
             try:
+                target.execute("PRAGMA journal_mode = OFF")  # a failed file is thrown away
                 rows.copy_to(target)
-                target.execute("PRAGMA synchronous = FULL")
-                target.execute("BEGIN")
-                target.execute("CREATE TABLE kept (key TEXT NOT NULL, state TEXT NOT NULL)")
                 target.execute(
-                    "INSERT INTO kept (key, state) VALUES (?, ?)", (key, json.dumps(_plain(state)))
+                    "CREATE TABLE kept (key TEXT NOT NULL, state TEXT NOT NULL, "
+                    "digest TEXT NOT NULL)"
                 )
-                target.execute("COMMIT")
+                target.execute(
+                    "INSERT INTO kept (key, state, digest) VALUES (?, ?, ?)",
+                    (key, plain, rows.digest(plain)),
+                )
             finally:
                 target.close()
+            os.fsync(fd)
             os.replace(partial, self.path)
         except (OSError, sqlite3.Error) as error:
             log.warning("the catalog's rows could not be kept for the next start: %s", error)
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+
+    def forget(self) -> None:
+        """Remove the file (its rows could not be used)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
 
 def _remove_left_behind(path: Path) -> None:
-    """Remove the partial files of processes that are gone (killed while writing)."""
-    for left in path.parent.glob(f"{glob.escape(path.name)}.*.partial"):
-        pid = left.name[len(path.name) + 1 :].partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            left.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process of this id is running (a signal 0 reaches it)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's: running
-        return True
-    return True
+    """Remove the partial files nobody is writing (a process killed while it wrote: its lock
+    went with it), each on its own (one that cannot be removed stops nothing else)."""
+    found = path.parent.glob(f"{glob.escape(path.name)}.*.partial*")
+    for left in sorted(found, key=lambda f: not f.name.endswith(".partial")):  # files first
+        with contextlib.suppress(OSError):
+            if left.name.endswith(".partial"):
+                fd = os.open(left, os.O_RDWR | os.O_NONBLOCK)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: in use
+                    left.unlink()
+                finally:
+                    os.close(fd)
+            elif not left.with_name(left.name.rpartition("-")[0]).exists():
+                left.unlink()  # a journal (of an older version) whose file is gone
 
 
 def key_of(revision: int, generation: str) -> str:
@@ -116,11 +141,11 @@ def key_of(revision: int, generation: str) -> str:
     return f"{revision}:{generation}:{_code()}"
 
 
-@functools.cache
-def _code() -> str:
+def _fingerprint() -> str:
     """A fingerprint of the code that decides what the file holds: every module of the domain
     and of storage (a new version of the bot reads its rows again, once, rather than trust a
-    list of the modules that matter)."""
+    list of the modules that matter). Taken when this module is imported: the code running,
+    not what an upgrade may have put on disk since."""
     from bot import domain
 
     digest = hashlib.sha256()
@@ -129,6 +154,13 @@ def _code() -> str:
             digest.update(module.name.encode())
             digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
+
+
+_CODE = _fingerprint()
+
+
+def _code() -> str:
+    return _CODE
 
 
 def _plain(state: CompactState) -> dict[str, object]:

@@ -759,4 +759,45 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE frozen_participation ADD COLUMN paused INTEGER NOT NULL DEFAULT 0
     """,
+    # 37: any write to what the catalog's rows are read from draws a new generation (the kept
+    # rows, storage/catalog_cache.py, are not used across it): the bot's own writes bump it too,
+    # these catch an edit made by hand with the sqlite3 shell, or by an older version of the bot.
+    """
+    CREATE TRIGGER recommendations_insert_generation AFTER INSERT ON recommendations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER recommendations_update_generation AFTER UPDATE ON recommendations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER recommendations_delete_generation AFTER DELETE ON recommendations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER translations_insert_generation AFTER INSERT ON translations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER translations_update_generation AFTER UPDATE ON translations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER translations_delete_generation AFTER DELETE ON translations BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER recommendation_themes_insert_generation AFTER INSERT ON recommendation_themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER recommendation_themes_update_generation AFTER UPDATE ON recommendation_themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER recommendation_themes_delete_generation AFTER DELETE ON recommendation_themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER themes_insert_generation AFTER INSERT ON themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER themes_update_generation AFTER UPDATE ON themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END;
+    CREATE TRIGGER themes_delete_generation AFTER DELETE ON themes BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
+    END
+    """,
 )

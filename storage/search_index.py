@@ -3,6 +3,7 @@ private temporary SQLite files, deleted when they are closed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -94,19 +95,32 @@ class TemporaryRowStore:
     @classmethod
     def copied_from(cls, source: sqlite3.Connection) -> TemporaryRowStore:
         """A store holding the rows another database keeps (`copy_to`'s): copied page by
-        page into a private temporary database (sqlite3.Error if it holds none)."""
+        page into a private temporary database (sqlite3.Error if it holds none). Their index
+        of ids is made again when first asked, not copied."""
         store = cls()
         with store._lock:
             source.backup(store._conn)
+            store._conn.execute("DROP INDEX IF EXISTS rows_id")
+            store._conn.execute("DROP TABLE IF EXISTS kept")
             store._count = store._conn.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
-            store._indexed = True  # copied with its index of ids
         return store
 
     def copy_to(self, target: sqlite3.Connection) -> None:
-        """Copy these rows, with their index of ids, into another (empty) database."""
+        """Copy these rows into another (empty) database."""
         with self._lock:
-            self._index_ids()
             self._conn.backup(target)
+
+    def digest(self, extra: str) -> str:
+        """SHA-256 of every row (position, id, ints) in order, and of `extra`: what was kept
+        is what was written (a bit flipped in a file changes it)."""
+        digest = hashlib.sha256(extra.encode())
+        with self._lock:
+            for position, rec_id, ints in self._conn.execute(
+                "SELECT position, id, ints FROM rows ORDER BY position"
+            ):
+                digest.update(f"{position}:{rec_id}:{len(ints)}:".encode())
+                digest.update(ints)
+        return digest.hexdigest()
 
     def count(self) -> int:
         """How many rows are kept."""

@@ -5,8 +5,11 @@ database is read again."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import fcntl
 import logging
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -197,8 +200,9 @@ async def test_a_file_that_cannot_be_written_leaves_the_last_one_and_nothing_hal
     await snapshot_and_keep(services)
     path = kept_file(services.database.path or Path())
     before = path.read_bytes()
-    killed = path.with_name(path.name + f".{dead_pid()}-1a2b.partial")
+    killed = path.with_name(path.name + ".1a2b3c4d.partial")
     killed.write_bytes(b"half of a file")
+    path.with_name(killed.name + "-journal").write_bytes(b"its journal")
     rec = services.catalog.recommendations[0]
     theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
     await repository.set_theme(rec.id, theme.id, True)
@@ -212,7 +216,7 @@ async def test_a_file_that_cannot_be_written_leaves_the_last_one_and_nothing_hal
     assert "could not be kept" in caplog.text
     assert "No space left" in caplog.text
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.glob("*.partial")) == []
+    assert sorted(p.name for p in path.parent.glob("*.partial*")) == []
     monkeypatch.undo()
     changed = await snapshot_and_keep(services)  # written this time
     assert changed.keep is not None
@@ -253,15 +257,129 @@ def test_a_state_round_trips_through_the_file_format() -> None:
     assert {f.name for f in dataclasses.fields(state)} == set(plain)
 
 
-def dead_pid() -> int:
-    """The id of a process that has ended."""
-    import subprocess
-    import sys
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE recommendations SET recommending_states = 'Atlantis' WHERE id = :id",
+        "DELETE FROM recommendation_themes WHERE recommendation_id = :id",
+        "INSERT INTO translations (recommendation_id, text_km, status, translator, "
+        "translated_at, updated_at) VALUES (:id, 'ក', 'reviewed', 'Dara', '2026', '2026') "
+        "ON CONFLICT DO UPDATE SET translator = 'Dara'",
+        "UPDATE themes SET position = -position",
+        "DELETE FROM recommendations WHERE id = :id",
+    ],
+)
+async def test_an_edit_made_by_hand_is_seen_after_a_restart(services: Services, edit: str) -> None:
+    """The database edited with the sqlite3 shell (or by an older version of the bot), with
+    no revision bumped: the next start reads what the database now says."""
+    await snapshot_and_keep(services)
+    rec = services.catalog.recommendations[0]
+    shell = sqlite3.connect(services.database.path or "")
+    shell.execute("PRAGMA foreign_keys = ON")
+    shell.execute(edit, {"id": rec.id})
+    shell.commit()
+    shell.close()
+    again = await services.catalog_repository.snapshot()
+    assert again.keep is not None  # read from the database
+    shown = {r.id: r for r in again.recommendations}
+    if "recommending_states" in edit:
+        assert shown[rec.id].states_raw == ("Atlantis",)
+    elif "recommendation_themes" in edit:
+        assert shown[rec.id].theme_ids == ()
+    elif "translations" in edit:
+        assert shown[rec.id].khmer is not None
+        assert shown[rec.id].khmer.translator == "Dara"
+    elif "DELETE FROM recommendations" in edit:
+        assert rec.id not in shown
 
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(child.stdout)
+
+async def test_a_bit_flipped_anywhere_in_the_file_never_shows_other_rows(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever byte of the kept file is damaged, the catalog is what the database says:
+    the file's digest of its rows and state no longer matches, and it is read again."""
+    kept = await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    good = path.read_bytes()
+    expected = list(kept.recommendations)
+    for offset in range(100, len(good), len(good) // 23):
+        damaged = bytearray(good)
+        damaged[offset] ^= 0x10
+        path.write_bytes(bytes(damaged))
+        with caplog.at_level(logging.WARNING):
+            snapshot = await services.catalog_repository.snapshot()
+        assert list(snapshot.recommendations) == expected, offset
+        path.write_bytes(good)
+
+
+async def test_rows_a_catalog_cannot_be_made_of_are_dropped_and_the_database_read(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kept rows whose digest holds but which no catalog can be made of (a bug in an older
+    version, say): the start logs it, removes the file and reads the database."""
+    first = await started(db_path, clock)
+    read = list(first.catalog.recommendations)
+    await first.close()
+    cache = catalog_cache.CatalogCache(db_path)
+    conn = sqlite3.connect(cache.path)
+    key = conn.execute("SELECT key FROM kept").fetchone()[0]
+    conn.close()
+    loaded = cache.load(key)
+    assert loaded is not None
+    state, rows = loaded
+    cache.save(key, dataclasses.replace(state, strings=[]), rows)  # codes name nothing
+    with caplog.at_level(logging.ERROR):
+        again = await started(db_path, clock)
+    try:
+        assert "could not be made of its kept rows" in caplog.text
+        assert list(again.catalog.recommendations) == read
+    finally:
+        await again.close()
+    assert cache.load(key) is not None  # kept again, whole
+
+
+async def test_something_other_than_a_file_in_its_place_is_never_read(
+    services: Services,
+) -> None:
+    """A FIFO (opening it would wait for ever) or a folder where the file goes: the
+    database is read; a folder is not replaced, and nothing hangs."""
+    path = kept_file(services.database.path or Path())
+    await services.rows_kept()
+    path.unlink()
+    os.mkfifo(path)
+    snapshot = await asyncio.wait_for(services.catalog_repository.snapshot(), 10)
+    assert snapshot.keep is not None
+    path.unlink()
+    path.mkdir()
+    snapshot = await asyncio.wait_for(services.catalog_repository.snapshot(), 10)
+    assert snapshot.keep is not None
+    snapshot.keep()
+    assert path.is_dir()
+
+
+async def test_a_leftover_that_cannot_be_removed_does_not_stop_keeping(
+    services: Services,
+) -> None:
+    """A folder named like a partial file, and a partial file another process is writing
+    (locked): left alone, and the rows are kept all the same."""
+    path = kept_file(services.database.path or Path())
+    await services.rows_kept()
+    stuck = path.with_name(path.name + ".deadbeef.partial")
+    stuck.mkdir()
+    writing = path.with_name(path.name + ".0badf00d.partial")
+    fd = os.open(writing, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        rec = services.catalog.recommendations[0]
+        theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
+        await services.catalog_repository.set_theme(rec.id, theme.id, True)
+        await snapshot_and_keep(services)
+        assert writing.exists()  # another writer's: not removed
+        restored = await services.catalog_repository.snapshot()
+        assert restored.keep is None
+        assert theme.id in restored.recommendations[0].theme_ids
+    finally:
+        os.close(fd)
+    await snapshot_and_keep(services)
+    assert not writing.exists()  # nobody's any more: removed
+    assert stuck.is_dir()
