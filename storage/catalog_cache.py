@@ -180,12 +180,13 @@ def _state(plain: dict[str, Any]) -> CompactState:
     """The state a file kept (ValueError, TypeError or KeyError if it is not one)."""
     count, (first, second) = int(plain["count"]), plain["last"]
     strings = [str(s) for s in plain["strings"]]
+    one = {s: s for s in strings}  # a State's name is one object wherever it is listed
     return CompactState(
         count=count,
         last=(int(first), int(second)),
         in_display_order=bool(plain["in_display_order"]),
         spans={int(c): (int(start), int(stop)) for c, start, stop in plain["spans"]},
-        states=[tuple(str(n) for n in names) for names in plain["states"]],
+        states=[tuple(one.setdefault(str(n), str(n)) for n in names) for names in plain["states"]],
         themes=[tuple(int(t) for t in ids) for ids in plain["themes"]],
         targets=[tuple(str(t) for t in found) for found in plain["targets"]],
         strings=strings,

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.domain.search import Glossary
 from bot.domain.text import normalize
 from bot.services import Services
 from storage import catalog as storage_catalog
+from storage.catalog_cache import CatalogCache
 
 
 async def test_a_snapshot_read_in_small_chunks_is_the_whole_catalog(
@@ -34,10 +36,17 @@ async def test_a_snapshot_read_in_small_chunks_is_the_whole_catalog(
     assert sum(r.khmer is not None for r in chunked.recommendations) == 3
 
 
+@pytest.mark.parametrize("kept", [False, True])
 async def test_repeated_states_themes_and_sources_are_one_object_each(
-    services: Services,
+    services: Services, kept: bool
 ) -> None:
-    recs = (await services.catalog_repository.snapshot()).recommendations
+    """Read from the database, or from the rows kept between starts (storage/catalog_cache.py)."""
+    await services.rows_kept()
+    if not kept:
+        CatalogCache(services.database.path or Path()).forget()
+    snapshot = await services.catalog_repository.snapshot()
+    assert (snapshot.keep is None) == kept
+    recs = snapshot.recommendations
     for field in ("states_raw", "theme_ids", "sdg_targets", "source"):
         values = [getattr(r, field) for r in recs]
         assert len({id(v) for v in values}) == len(set(values)), field
