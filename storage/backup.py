@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.services import BackupFailed, BackupInfo
+from storage.catalog_cache import SUFFIX as KEPT_SUFFIX
 
 
 def integrity_problem(path: Path) -> str | None:
@@ -155,6 +156,9 @@ def restore(backup: Path, database: Path, known_schema: int, now: dt.datetime) -
             if part.exists():
                 os.replace(part, f"{kept_aside}{suffix}")
     os.replace(incoming, database)
+    # The rows kept for the next start are those of the database replaced (the restored one's
+    # generation would not match them anyway: storage/catalog_cache.py).
+    Path(f"{database}{KEPT_SUFFIX}").unlink(missing_ok=True)
     return Restored(taken_at(backup), organisations, rounds, ratings, kept_aside)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +33,7 @@ from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.catalog_cache import CatalogCache, key_of
 from storage.db import Database
+from storage.migrations import CATALOG_TRIGGER_NAMES, CATALOG_TRIGGERS
 from storage.search_index import TemporaryRowStore
 from storage.texts import texts_of
 
@@ -99,6 +101,10 @@ class CatalogRepository:
         async with self._db.transaction():
             revision = int(await self.meta("catalog_revision") or 0)
             generation = await self.meta("catalog_generation")
+            if not await _triggers_in_place(conn):  # dropped by hand: edits may be unseen
+                for statement in CATALOG_TRIGGERS:
+                    await conn.execute(statement)
+                generation = None
             if generation is None:  # a database from before it (or never changed): one now
                 generation = secrets.token_hex(8)
                 await _set_meta(conn, "catalog_generation", generation)
@@ -308,6 +314,17 @@ class CatalogRepository:
             )
             await group_lists.resync(db)
             await bump(db)
+
+
+async def _triggers_in_place(db: aiosqlite.Connection) -> bool:
+    """Whether every trigger that draws a new catalog generation is in the schema."""
+    async with db.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' "
+        "AND name IN (SELECT value FROM json_each(?))",
+        (json.dumps(CATALOG_TRIGGER_NAMES),),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row is not None and row[0] == len(CATALOG_TRIGGER_NAMES)
 
 
 async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:

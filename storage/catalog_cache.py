@@ -20,15 +20,18 @@ import os
 import secrets
 import sqlite3
 import stat
+from array import array
 from pathlib import Path
 from typing import Any
 
-from bot.domain.compact import CompactState
+from bot.domain.compact import CompactState, check
 from storage.search_index import TemporaryRowStore
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".catalog"  # beside the database: bot.sqlite3 -> bot.sqlite3.catalog
+MAX_BYTES = 1 << 30  # about 100 bytes a recommendation: ten million fit; a larger file is not one
+_SCHEMA = {("table", "rows"), ("table", "kept"), ("index", "rows_id")}  # all a kept file holds
 
 
 class CatalogCache:
@@ -44,10 +47,11 @@ class CatalogCache:
         (its digest of the rows and state differs), or cannot be read."""
         _remove_left_behind(self.path)
         try:
-            if not stat.S_ISREG(self.path.stat().st_mode):  # a folder, a FIFO: never read
-                log.warning("%s is not a file: the catalog is read again", self.path.name)
-                return None
+            found = self.path.stat()
         except OSError:  # none (the first start), or unreadable
+            return None
+        if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_BYTES:  # a FIFO would hang
+            log.warning("%s is not a file this bot kept: the catalog is read again", self.path)
             return None
         try:
             return self._read(key)
@@ -56,8 +60,13 @@ class CatalogCache:
             return None
 
     def _read(self, key: str) -> tuple[CompactState, TemporaryRowStore] | None:
-        source = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        # Immutable: it is only ever replaced, never changed where it is (a journal beside it,
+        # of someone's write, is not this file's).
+        source = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True)
         try:
+            schema = set(source.execute("SELECT type, name FROM sqlite_master"))
+            if not {("table", "rows"), ("table", "kept")} <= schema <= _SCHEMA:
+                raise ValueError("not a file this bot kept")  # a view could read for ever
             kept = source.execute("SELECT key FROM kept").fetchone()
             if kept is None or kept[0] != key:  # another revision, history or version
                 return None
@@ -65,11 +74,11 @@ class CatalogCache:
             rows = TemporaryRowStore.copied_from(source)
         finally:
             source.close()
-        if rows.digest(found[1]) != found[2]:
+        flat = array("q")
+        if rows.digest(found[1], flat) != found[2]:
             raise ValueError("its digest differs: damaged")
         state = _state(json.loads(found[1]))
-        if rows.count() != state.count:
-            raise ValueError("rows are missing")
+        check(state, flat)  # rows no code of this bot would have written: not used
         return state, rows
 
     def save(self, key: str, state: CompactState, rows: TemporaryRowStore) -> None:
@@ -88,7 +97,7 @@ class CatalogCache:
         try:
             # Held until the file is renamed or removed: a partial file nobody holds is one a
             # killed process left (kill -9 releases it), and the next start removes it.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd, partial)
             target = sqlite3.connect(partial, isolation_level=None)
             try:
                 target.execute("PRAGMA journal_mode = OFF")  # a failed file is thrown away
@@ -104,6 +113,8 @@ class CatalogCache:
             finally:
                 target.close()
             os.fsync(fd)
+            for side in ("-journal", "-wal", "-shm"):  # of someone's write to the old file
+                Path(f"{self.path}{side}").unlink(missing_ok=True)
             os.replace(partial, self.path)
         except (OSError, sqlite3.Error) as error:
             log.warning("the catalog's rows could not be kept for the next start: %s", error)
@@ -118,17 +129,28 @@ class CatalogCache:
             self.path.unlink(missing_ok=True)
 
 
+def _lock(fd: int, partial: Path) -> None:
+    """Lock a partial file being made (OSError if another start removed it meanwhile, before
+    the lock: its name would then be a new file nobody holds)."""
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if os.fstat(fd).st_ino != partial.stat().st_ino:
+        raise OSError("its partial file was taken away while it was made")
+
+
 def _remove_left_behind(path: Path) -> None:
     """Remove the partial files nobody is writing (a process killed while it wrote: its lock
     went with it), each on its own (one that cannot be removed stops nothing else)."""
     found = path.parent.glob(f"{glob.escape(path.name)}.*.partial*")
     for left in sorted(found, key=lambda f: not f.name.endswith(".partial")):  # files first
         with contextlib.suppress(OSError):
-            if left.name.endswith(".partial"):
-                fd = os.open(left, os.O_RDWR | os.O_NONBLOCK)
+            if left.is_symlink():  # never one this bot made: removed, not followed
+                left.unlink()
+            elif left.name.endswith(".partial"):
+                fd = os.open(left, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: in use
-                    left.unlink()
+                    if stat.S_ISREG(os.fstat(fd).st_mode):
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: in use
+                        left.unlink()
                 finally:
                     os.close(fd)
             elif not left.with_name(left.name.rpartition("-")[0]).exists():

@@ -4,6 +4,23 @@
 # DROP would otherwise cascade to the children), and every reference is checked before commit.
 REBUILDS: frozenset[int] = frozenset({6})
 
+# The tables a catalog snapshot's rows are read from: a write to any of them draws a new
+# catalog generation (storage/catalog_cache.py keeps rows only for one generation). Made by
+# migration 37, and again by a snapshot that finds one missing (dropped by hand).
+CATALOG_TABLES = ("recommendations", "translations", "recommendation_themes", "themes")
+CATALOG_TRIGGERS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_generation AFTER {event} ON {table} "  # noqa: S608 (constants only)
+    "BEGIN UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation'; "
+    "END"
+    for table in CATALOG_TABLES
+    for event in ("INSERT", "UPDATE", "DELETE")
+)
+CATALOG_TRIGGER_NAMES = tuple(
+    f"{table}_{event}_generation"
+    for table in CATALOG_TABLES
+    for event in ("insert", "update", "delete")
+)
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
     """
@@ -761,43 +778,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 37: any write to what the catalog's rows are read from draws a new generation (the kept
     # rows, storage/catalog_cache.py, are not used across it): the bot's own writes bump it too,
-    # these catch an edit made by hand with the sqlite3 shell, or by an older version of the bot.
-    """
-    CREATE TRIGGER recommendations_insert_generation AFTER INSERT ON recommendations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER recommendations_update_generation AFTER UPDATE ON recommendations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER recommendations_delete_generation AFTER DELETE ON recommendations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER translations_insert_generation AFTER INSERT ON translations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER translations_update_generation AFTER UPDATE ON translations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER translations_delete_generation AFTER DELETE ON translations BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER recommendation_themes_insert_generation AFTER INSERT ON recommendation_themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER recommendation_themes_update_generation AFTER UPDATE ON recommendation_themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER recommendation_themes_delete_generation AFTER DELETE ON recommendation_themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER themes_insert_generation AFTER INSERT ON themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER themes_update_generation AFTER UPDATE ON themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END;
-    CREATE TRIGGER themes_delete_generation AFTER DELETE ON themes BEGIN
-        UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation';
-    END
-    """,
+    # these catch an edit made by hand with the sqlite3 shell, or by an older version of the bot;
+    # and one now (rows kept before, of a database edited by hand, are not used).
+    ";\n".join(
+        [
+            *CATALOG_TRIGGERS,
+            "UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation'",
+        ]
+    ),
 )

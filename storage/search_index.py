@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 _CACHE_KIB = 2048  # SQLite's page cache for the index: what it holds in memory at most
 _PAGE_BYTES = 16384  # a segment's bits (4 KiB) fit in a page
+_ROW_BYTES = 11 * 8  # a row's eleven ints, 64 bits each
 
 
 # Where SQLite's Unix build looks after SQLITE_TMPDIR and TMPDIR (named, not written to, here).
@@ -110,16 +111,21 @@ class TemporaryRowStore:
         with self._lock:
             self._conn.backup(target)
 
-    def digest(self, extra: str) -> str:
+    def digest(self, extra: str, flat: array[int] | None = None) -> str:
         """SHA-256 of every row (position, id, ints) in order, and of `extra`: what was kept
-        is what was written (a bit flipped in a file changes it)."""
+        is what was written (a bit flipped in a file changes it). With `flat`, every row's
+        ints are added to it, one row after another (ValueError if a row is not whole, or a
+        position is missing)."""
         digest = hashlib.sha256(extra.encode())
         with self._lock:
-            for position, rec_id, ints in self._conn.execute(
-                "SELECT position, id, ints FROM rows ORDER BY position"
-            ):
+            rows = self._conn.execute("SELECT position, id, ints FROM rows ORDER BY position")
+            for expected, (position, rec_id, ints) in enumerate(rows):
                 digest.update(f"{position}:{rec_id}:{len(ints)}:".encode())
                 digest.update(ints)
+                if flat is not None:
+                    if position != expected or len(ints) != _ROW_BYTES:
+                        raise ValueError("a row is missing or not whole")
+                    flat.frombytes(ints)
         return digest.hexdigest()
 
     def count(self) -> int:

@@ -16,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from bot import services as services_module
 from bot.app import running
 from bot.domain.catalog import Catalog
+from bot.domain.compact import CompactState
 from bot.domain.model import Translation, TranslationStatus
 from bot.services import Services
 from bot.settings import Settings
 from storage import catalog_cache
 from storage.catalog import Snapshot
+from storage.migrations import CATALOG_TRIGGER_NAMES
 from storage.translations import TranslationRepository
 from tests.conftest import FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
@@ -312,30 +315,81 @@ async def test_a_bit_flipped_anywhere_in_the_file_never_shows_other_rows(
         path.write_bytes(good)
 
 
-async def test_rows_a_catalog_cannot_be_made_of_are_dropped_and_the_database_read(
-    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Kept rows whose digest holds but which no catalog can be made of (a bug in an older
-    version, say): the start logs it, removes the file and reads the database."""
-    first = await started(db_path, clock)
-    read = list(first.catalog.recommendations)
-    await first.close()
+def kept_state(db_path: Path) -> tuple[catalog_cache.CatalogCache, str, CompactState]:
     cache = catalog_cache.CatalogCache(db_path)
     conn = sqlite3.connect(cache.path)
     key = conn.execute("SELECT key FROM kept").fetchone()[0]
     conn.close()
     loaded = cache.load(key)
     assert loaded is not None
-    state, rows = loaded
-    cache.save(key, dataclasses.replace(state, strings=[]), rows)  # codes name nothing
+    return cache, key, loaded[0]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"strings": []},  # codes name nothing
+        {"strings": ["x"]},
+        {"themes": []},
+        {"targets": []},
+        {"spans": {}},
+        {"spans": {9: (0, 1)}},
+        {"count": 1},
+        {"in_display_order": False},
+        {"states": []},
+    ],
+)
+async def test_rows_no_code_of_this_bot_would_write_are_never_shown(
+    db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture, hostile: dict[str, object]
+) -> None:
+    """A file whose digest holds (made by someone with the rows' code, or by a bug) but whose
+    rows the state cannot stand for: the database is read, and the file written again."""
+    first = await started(db_path, clock)
+    read = list(first.catalog.recommendations)
+    await first.close()
+    cache, key, state = kept_state(db_path)
+    loaded = cache.load(key)
+    assert loaded is not None
+    cache.save(key, dataclasses.replace(state, **hostile), loaded[1])  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING):
+        again = await started(db_path, clock)
+    try:
+        assert "cannot be used" in caplog.text
+        assert list(again.catalog.recommendations) == read
+    finally:
+        await again.close()
+    assert cache.load(key) is not None  # kept again, whole
+
+
+async def test_rows_a_catalog_cannot_be_made_of_are_dropped_and_the_database_read(
+    db_path: Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kept rows the catalog fails on (a bug in an older version, say): the start logs it,
+    removes the file and reads the database."""
+    first = await started(db_path, clock)
+    read = list(first.catalog.recommendations)
+    await first.close()
+    built = []
+
+    def failing_on_kept_rows(*args: object, **kwargs: object) -> Catalog:
+        built.append(1)
+        if len(built) == 1:
+            raise IndexError("a code names nothing")
+        return Catalog(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services_module, "Catalog", failing_on_kept_rows)
     with caplog.at_level(logging.ERROR):
         again = await started(db_path, clock)
     try:
         assert "could not be made of its kept rows" in caplog.text
         assert list(again.catalog.recommendations) == read
+        assert len(built) == 2
     finally:
         await again.close()
-    assert cache.load(key) is not None  # kept again, whole
+    assert kept_file(db_path).exists()  # kept again, from the database
 
 
 async def test_something_other_than_a_file_in_its_place_is_never_read(
@@ -383,3 +437,155 @@ async def test_a_leftover_that_cannot_be_removed_does_not_stop_keeping(
     await snapshot_and_keep(services)
     assert not writing.exists()  # nobody's any more: removed
     assert stuck.is_dir()
+
+
+@pytest.mark.parametrize("how", ["bot.py restore", "copied by hand"])
+async def test_a_backup_restored_from_before_the_triggers_shows_its_own_rows(
+    db_path: Path, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A backup of schema 36 (no triggers yet), its copy edited by hand, then upgraded: the
+    kept rows are the edited copy's; the backup put back, and a start: the backup's rows
+    (`bot.py restore` removes the kept file; migration 37 draws a new generation)."""
+    from bot.main import main as cli
+
+    services = await started(db_path, clock)
+    rec = services.catalog.recommendations[0]
+    await services.close()
+    backup = tmp_path / "backup.sqlite3"
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for name in CATALOG_TRIGGER_NAMES:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("PRAGMA user_version = 36")
+    conn.commit()
+    conn.close()
+    shutil.copy(db_path, backup)
+    conn = sqlite3.connect(db_path)
+    conn.execute(
+        "UPDATE recommendations SET recommending_states = 'Atlantis' WHERE id = ?", (rec.id,)
+    )
+    conn.commit()
+    conn.close()
+    kept_file(db_path).unlink()
+    services = await started(db_path, clock)  # migrated; the edited rows kept
+    assert services.catalog.by_id[rec.id].states_raw == ("Atlantis",)
+    await services.close()
+    assert kept_file(db_path).exists()
+
+    if how == "bot.py restore":
+        monkeypatch.setenv("DATABASE_PATH", str(db_path))
+        assert await asyncio.to_thread(cli, ["restore", str(backup)]) == 0
+        assert not kept_file(db_path).exists()
+    else:
+        shutil.copy(backup, db_path)
+        for side in ("-wal", "-shm"):
+            db_path.with_name(db_path.name + side).unlink(missing_ok=True)
+        assert kept_file(db_path).exists()
+    services = await started(db_path, clock)
+    try:
+        assert services.catalog.by_id[rec.id].states_raw == rec.states_raw
+    finally:
+        await services.close()
+
+
+async def test_a_trigger_dropped_by_hand_is_made_again_and_its_edits_seen(
+    services: Services,
+) -> None:
+    await snapshot_and_keep(services)
+    rec = services.catalog.recommendations[0]
+    shell = sqlite3.connect(services.database.path or "")
+    shell.execute("DROP TRIGGER recommendations_update_generation")
+    shell.execute(
+        "UPDATE recommendations SET recommending_states = 'Atlantis' WHERE id = ?", (rec.id,)
+    )
+    shell.commit()
+    shell.close()
+    again = await snapshot_and_keep(services)
+    assert again.keep is not None
+    assert {r.id: r for r in again.recommendations}[rec.id].states_raw == ("Atlantis",)
+    shell = sqlite3.connect(services.database.path or "")
+    names = {n for (n,) in shell.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    shell.close()
+    assert names >= set(CATALOG_TRIGGER_NAMES)
+
+
+async def test_a_file_whose_rows_became_a_view_read_for_ever_is_not_read(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its key kept, its `rows` a view that never ends: the start does not hang; the
+    database is read and the file written again."""
+    kept = await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE rows RENAME TO old_rows")
+    conn.execute(
+        "CREATE VIEW rows AS WITH RECURSIVE n(position) AS (SELECT 0 UNION ALL "
+        "SELECT position + 1 FROM n) SELECT position, 1 AS id, x'00' AS ints FROM n"
+    )
+    conn.commit()
+    conn.close()
+    with caplog.at_level(logging.WARNING):
+        again = await asyncio.wait_for(snapshot_and_keep(services), 10)
+    assert "not a file this bot kept" in caplog.text
+    assert again.keep is not None
+    assert list(again.recommendations) == list(kept.recommendations)
+    assert (await services.catalog_repository.snapshot()).keep is None  # kept again
+
+
+async def test_a_journal_left_beside_the_file_neither_stops_reading_it_nor_keeping(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Someone's write to the file killed midway leaves a journal beside it: the file is
+    read as it is (it is only ever replaced), and the journal goes with the next file."""
+    await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    journal = path.with_name(path.name + "-journal")
+    journal.write_bytes(b"a hot journal of someone's write")
+    with caplog.at_level(logging.WARNING):
+        assert (await services.catalog_repository.snapshot()).keep is None
+    assert caplog.text == ""
+    rec = services.catalog.recommendations[0]
+    theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
+    await services.catalog_repository.set_theme(rec.id, theme.id, True)
+    await snapshot_and_keep(services)
+    assert not journal.exists()
+    assert (await services.catalog_repository.snapshot()).keep is None
+
+
+async def test_a_partial_file_taken_away_before_it_is_locked_is_not_used(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another start removed this one's partial file between its making and its locking: the
+    file made then at that name is nobody's, so this one gives up (the last file stays)."""
+    await snapshot_and_keep(services)
+    path = kept_file(services.database.path or Path())
+    before = path.read_bytes()
+    rec = services.catalog.recommendations[0]
+    theme = next(t for t in services.catalog.themes if t.id not in rec.theme_ids)
+    await services.catalog_repository.set_theme(rec.id, theme.id, True)
+    flock = fcntl.flock
+
+    def taken_away(fd: int, operation: int) -> None:
+        for left in path.parent.glob("*.partial"):
+            left.unlink()
+            left.write_bytes(b"")  # a new file at the name, as SQLite would make
+        flock(fd, operation)
+
+    monkeypatch.setattr(catalog_cache.fcntl, "flock", taken_away)
+    with caplog.at_level(logging.WARNING):
+        await snapshot_and_keep(services)
+    assert "taken away" in caplog.text
+    assert path.read_bytes() == before
+
+
+async def test_a_symlink_named_like_a_partial_file_is_removed_not_followed(
+    services: Services, tmp_path: Path
+) -> None:
+    path = kept_file(services.database.path or Path())
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    link = path.with_name(path.name + ".cafe.partial")
+    link.symlink_to(target)
+    await snapshot_and_keep(services)
+    assert not link.is_symlink()
+    assert target.read_text() == "keep me"

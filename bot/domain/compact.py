@@ -11,6 +11,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Generic, TypeVar, overload
 
 from bot.domain.model import RecNumber, Recommendation, Response, Translation, TranslationStatus
@@ -131,6 +132,52 @@ class _HeldTexts:
             texts.append(joined[start : start + length])
             start += length
         return texts
+
+
+def check(state: CompactState, flat: Sequence[int]) -> None:
+    """ValueError unless `flat` (every row's ints, one after another, in position order) holds
+    rows `state` can stand for: as many as it counts, ids unique, each cycle's rows in its span
+    and in number order, every code naming a value the state holds. (Rows kept between starts
+    are checked so: a file no code would have written is never shown, whatever its digest.)"""
+    width = len(_TYPECODES)
+    if not state.in_display_order:  # a snapshot of the database always is
+        raise ValueError("not in display order")
+    if len(flat) != state.count * width:
+        raise ValueError("not as many rows as counted")
+    column = [flat[i::width] for i in range(width)]
+    if len(set(column[ID])) != state.count:
+        raise ValueError("an id twice")
+    covered = 0
+    for cycle, (start, stop) in sorted(state.spans.items(), key=lambda item: item[1]):
+        numbers = column[NUMBER][start:stop]
+        if start != covered or stop <= start or set(column[CYCLE][start:stop]) != {cycle}:
+            raise ValueError("a cycle's rows are not its span")
+        if any(a >= b for a, b in pairwise(numbers)):
+            raise ValueError("a cycle's rows are not in number order")
+        covered = stop
+    if covered != state.count:
+        raise ValueError("rows in no cycle")
+    for index, bound in (
+        (RESPONSE, len(_RESPONSES)),
+        (THEMES, len(state.themes)),
+        (TARGETS, len(state.targets)),
+        (SOURCE, len(state.strings)),
+        (TRANSLATOR, len(state.strings) or 1),
+    ):
+        if column[index] and not 0 <= min(column[index]) <= max(column[index]) < bound:
+            raise ValueError("a code names no value")
+    if column[STATUS] and not -1 <= min(column[STATUS]) <= max(column[STATUS]) < len(_STATUSES):
+        raise ValueError("a translation status names none")
+    names = len(state.strings)
+    for code in set(column[STATES]):
+        if code < 0:
+            if -1 - code >= len(state.states):
+                raise ValueError("a list of States names none")
+            continue
+        while code:
+            if not 0 < code & _NAME_MASK <= names:
+                raise ValueError("a State's code names none")
+            code >>= _NAME_BITS
 
 
 class MemoryRowStore:
