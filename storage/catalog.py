@@ -102,16 +102,16 @@ class CatalogRepository:
             revision = int(await self.meta("catalog_revision") or 0)
             generation = await self.meta("catalog_generation")
             if not await _triggers_in_place(conn):  # dropped by hand: edits may be unseen
-                for statement in CATALOG_TRIGGERS:
+                for statement in CATALOG_TRIGGERS.values():
                     await conn.execute(statement)
                 generation = None
             if generation is None:  # a database from before it (or never changed): one now
                 generation = secrets.token_hex(8)
                 await _set_meta(conn, "catalog_generation", generation)
-            key = await asyncio.to_thread(key_of, revision, generation)  # reads the code once
+            key = key_of(revision, generation)
             kept = await asyncio.to_thread(cache.load, key) if cache is not None else None
             keep = forget = None
-            if kept is not None and source is not None and cache is not None:
+            if kept is not None and cache is not None:
                 state, store = kept
                 recs = CompactRecommendations.restored(state, source, store)
                 forget = cache.forget
@@ -336,14 +336,12 @@ async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:
 
 
 async def bump(db: aiosqlite.Connection) -> None:
-    """Bump the catalog revision: the running bots rebuild their catalog. A new generation
-    with it: a database restored from a backup, or edited elsewhere, may reach the same
-    revision by another history, whose rows a kept file (CatalogCache) must not stand for."""
+    """Bump the catalog revision: the running bots rebuild their catalog. (The writes that
+    changed it drew a new catalog generation too: migration 37's triggers.)"""
     await db.execute(
         "INSERT INTO meta (key, value) VALUES ('catalog_revision', '1') "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
-    await _set_meta(db, "catalog_generation", secrets.token_hex(8))
 
 
 async def _theme_ids(db: aiosqlite.Connection) -> dict[str, int]:

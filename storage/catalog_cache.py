@@ -67,10 +67,9 @@ class CatalogCache:
             schema = set(source.execute("SELECT type, name FROM sqlite_master"))
             if not {("table", "rows"), ("table", "kept")} <= schema <= _SCHEMA:
                 raise ValueError("not a file this bot kept")  # a view could read for ever
-            kept = source.execute("SELECT key FROM kept").fetchone()
-            if kept is None or kept[0] != key:  # another revision, history or version
-                return None
             found = source.execute("SELECT key, state, digest FROM kept").fetchone()
+            if found is None or found[0] != key:  # another revision, history or version
+                return None
             rows = TemporaryRowStore.copied_from(source)
         finally:
             source.close()

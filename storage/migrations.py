@@ -8,18 +8,18 @@ REBUILDS: frozenset[int] = frozenset({6})
 # catalog generation (storage/catalog_cache.py keeps rows only for one generation). Made by
 # migration 37, and again by a snapshot that finds one missing (dropped by hand).
 CATALOG_TABLES = ("recommendations", "translations", "recommendation_themes", "themes")
-CATALOG_TRIGGERS = tuple(
-    f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_generation AFTER {event} ON {table} "  # noqa: S608 (constants only)
-    "BEGIN UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation'; "
-    "END"
+NEW_GENERATION = (
+    "UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation'"
+)
+CATALOG_TRIGGERS = {  # name -> its statement
+    f"{table}_{event.lower()}_generation": (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_generation "
+        f"AFTER {event} ON {table} BEGIN {NEW_GENERATION}; END"
+    )
     for table in CATALOG_TABLES
     for event in ("INSERT", "UPDATE", "DELETE")
-)
-CATALOG_TRIGGER_NAMES = tuple(
-    f"{table}_{event}_generation"
-    for table in CATALOG_TABLES
-    for event in ("insert", "update", "delete")
-)
+}
+CATALOG_TRIGGER_NAMES = tuple(CATALOG_TRIGGERS)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
@@ -777,13 +777,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE frozen_participation ADD COLUMN paused INTEGER NOT NULL DEFAULT 0
     """,
     # 37: any write to what the catalog's rows are read from draws a new generation (the kept
-    # rows, storage/catalog_cache.py, are not used across it): the bot's own writes bump it too,
-    # these catch an edit made by hand with the sqlite3 shell, or by an older version of the bot;
-    # and one now (rows kept before, of a database edited by hand, are not used).
-    ";\n".join(
-        [
-            *CATALOG_TRIGGERS,
-            "UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'catalog_generation'",
-        ]
-    ),
+    # rows, storage/catalog_cache.py, are not used across it): the bot's own writes, an edit made
+    # by hand with the sqlite3 shell, or one by an older version of the bot; and one now (rows
+    # kept before, of a database edited by hand, are not used).
+    ";\n".join([*CATALOG_TRIGGERS.values(), NEW_GENERATION]),
 )

@@ -128,10 +128,6 @@ class TemporaryRowStore:
                     flat.frombytes(ints)
         return digest.hexdigest()
 
-    def count(self) -> int:
-        """How many rows are kept."""
-        return self._count
-
     def size_bytes(self) -> int:
         """How many bytes the rows take (in the cache and the file)."""
         return _size(self._conn, self._lock)
@@ -177,17 +173,13 @@ class TemporaryRowStore:
     def position_of(self, rec_id: int) -> int | None:
         """The position of the row with this id (the ids indexed when first asked)."""
         with self._lock:
-            self._index_ids()
+            if not self._indexed:
+                self._conn.execute("CREATE INDEX rows_id ON rows (id)")
+                self._indexed = True
             row = self._conn.execute(
                 "SELECT position FROM rows WHERE id = ?", (rec_id,)
             ).fetchone()
         return None if row is None else int(row[0])
-
-    def _index_ids(self) -> None:
-        """Index the rows by id, once (with the lock held)."""
-        if not self._indexed:
-            self._conn.execute("CREATE INDEX rows_id ON rows (id)")
-            self._indexed = True
 
 
 def _ints(blob: bytes) -> tuple[int, ...]:

@@ -385,7 +385,7 @@ class CompactRecommendations(Sequence[Recommendation]):
 
     @classmethod
     def restored(
-        cls, state: CompactState, texts: TextSource, rows: RowStore
+        cls, state: CompactState, texts: TextSource | None, rows: RowStore
     ) -> CompactRecommendations:
         """Recommendations as `state` describes them, their rows already in `rows` (kept
         between starts): nothing is read or made again."""
