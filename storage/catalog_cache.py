@@ -84,8 +84,8 @@ class CatalogCache:
         """Keep this state and these rows for `key`, with a digest of both: written beside
         (locked while it is written), synced, then renamed over the file (a crash leaves the
         old file or the new one, never half of one). A failure (a full disk) is logged: the
-        next start reads the database, as without it."""
-        _remove_left_behind(self.path)
+        next start reads the database, as without it. (Leftovers are removed by `load`, which
+        every snapshot runs first.)"""
         partial = self.path.with_name(f"{self.path.name}.{secrets.token_hex(8)}.partial")
         plain = json.dumps(_plain(state))
         try:
