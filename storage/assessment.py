@@ -117,16 +117,12 @@ _LISTED = (
     "WHERE NOT EXISTS (SELECT 1 FROM frozen_participation WHERE round_id = :r "
     "AND working_group_id = 0))"
 )
-# Python's whitespace (str.strip's): what a reasons cell's entry ends without (written out:
-# computed, it would cost every start a pass over every character; tests/test_result_aggregates).
-SPACES = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
 # What a rating of `ratings AS r` says in a reasons cell ('ADHOC: 🔴 No law yet.', '🔴 No law
 # yet.'), from its organisation's row in `temp.entry_keys` (`_entry_keys`: k, found by its
-# rowid): the text before its reason, by colour, its reason without the whitespace it ends
-# with, and the text after it.
+# rowid): the text before its reason, by colour, and its reason after a space (a stored reason
+# never ends in whitespace: `_set_reason`, migration 38); then, in a form that has one (the
+# name after the reason), the text after it: every other form is spared a concatenation per
+# rating.
 _CELLS_WITH = (
     "WITH frozen(yes) AS (SELECT EXISTS (SELECT 1 FROM frozen_participation "
     "WHERE round_id = :r AND working_group_id = 0)), "
@@ -135,8 +131,9 @@ _CELLS_WITH = (
 _KEYED = "JOIN temp.entry_keys AS k ON k.org = coalesce(r.organisation_id, 0) "
 _ENTRY = (
     "CASE r.colour WHEN 'red' THEN k.red WHEN 'orange' THEN k.orange WHEN 'green' THEN k.green "
-    "ELSE k.unknown END || rtrim(' ' || r.reason, :spaces) || k.tail"
+    "ELSE k.unknown END || CASE WHEN r.reason = '' THEN '' ELSE ' ' || r.reason END"
 )
+_TAILED = {False: _ENTRY, True: f"{_ENTRY} || k.tail"}  # by whether any tail is not empty
 _SAYS = "(r.reason <> '' OR k.named)"  # the ratings that say something: a reason, or a name
 # By the name's place (an erased organisation's last when named), then by organisation (an
 # erased one's first), then by rating.
@@ -145,17 +142,18 @@ _ENTRY_ORDER = "k.n, r.organisation_id, r.id"
 # group_concat. SQLite before 3.44 has no ORDER BY inside an aggregate: each cell is one
 # aggregate without GROUP BY over a subquery with ORDER BY, which is not flattened and hands its
 # rows over in that order (no sorter between them, as a GROUP BY would put).
-_REASONS_CELLS = (
-    f"{_CELLS_WITH}SELECT i.recommendation_id, (SELECT group_concat(entry, :sep) FROM ("  # noqa: S608 (constants only)
-    f"SELECT {_ENTRY} AS entry FROM ratings AS r {_KEYED}"
+_REASONS_CELLS = {
+    tails: f"{_CELLS_WITH}SELECT i.recommendation_id, (SELECT group_concat(entry, :sep) FROM ("  # noqa: S608 (constants only)
+    f"SELECT {entry} AS entry FROM ratings AS r {_KEYED}"
     f"WHERE r.round_id = :r AND r.recommendation_id = i.recommendation_id AND {_SAYS} "
     f"ORDER BY {_ENTRY_ORDER})) FROM round_items AS i WHERE i.round_id = :r"
-)
+    for tails, entry in _TAILED.items()
+}
 # The wanted working groups' entries in one pass, in cell order (by group, recommendation,
 # then as above), for the cells to be joined as they come: the ratings each group counts (its
 # members' at the close, frozen_group_ratings, else today's), on its list (as at the close).
-_GROUP_ENTRIES = (
-    f"{_CELLS_WITH}, listed(g, rec) AS (SELECT working_group_id, recommendation_id "  # noqa: S608 (constants only)
+_GROUP_ENTRIES = {
+    tails: f"{_CELLS_WITH}, listed(g, rec) AS (SELECT working_group_id, recommendation_id "  # noqa: S608 (constants only)
     "FROM frozen_group_items WHERE round_id = :r AND working_group_id IN wanted "
     "AND (SELECT yes FROM frozen) UNION ALL SELECT w.working_group_id, i.recommendation_id "
     "FROM round_items AS i JOIN working_group_recommendations AS w "
@@ -167,11 +165,12 @@ _GROUP_ENTRIES = (
     "FROM organisation_groups AS m JOIN ratings AS r ON r.organisation_id = m.organisation_id "
     "AND r.round_id = :r WHERE m.working_group_id IN (SELECT g FROM listed) "
     "AND NOT (SELECT yes FROM frozen)) "
-    f"SELECT c.g, r.recommendation_id, {_ENTRY} FROM counted AS c "
+    f"SELECT c.g, r.recommendation_id, {entry} FROM counted AS c "
     f"JOIN ratings AS r ON r.id = c.id {_KEYED}WHERE {_SAYS} "
     "AND (c.g, r.recommendation_id) IN (SELECT g, rec FROM listed) "
     f"ORDER BY c.g, r.recommendation_id, {_ENTRY_ORDER}"
-)
+    for tails, entry in _TAILED.items()
+}
 _AUDIENCE = (
     f"{_LISTED}, chosen(rec) AS (SELECT rec FROM items WHERE :rec IS NULL OR rec = :rec), "  # noqa: S608 (constants only)
     # Each active organisation, and whether it counts all of the round (the rule's "whole").
@@ -281,34 +280,31 @@ def _reasons_cells(
     """Each recommendation's reasons cell in `form` for the `wanted` tables (0: the whole
     coalition's, by one aggregate each; a working group's id: its own, its entries in one
     ordered pass, joined as they come)."""
-    _entry_keys(conn, round_id, form, named)
-    params = {
-        "r": round_id,
-        "wanted": json.dumps([g for g in wanted if g]),
-        "spaces": SPACES,
-        "sep": form.separator,
-    }
+    tails = _entry_keys(conn, round_id, form, named)
+    params = {"r": round_id, "wanted": json.dumps([g for g in wanted if g]), "sep": form.separator}
     cells: dict[int, dict[int, str]] = {}
     if 0 in wanted:
-        written = conn.execute(_REASONS_CELLS, params)  # None: nothing said
+        written = conn.execute(_REASONS_CELLS[tails], params)  # None: nothing said
         cells[0] = {rec_id: cell for rec_id, cell in written if cell is not None}
     if any(wanted):
         join = form.separator.join
-        entries = conn.execute(_GROUP_ENTRIES, params)
+        entries = conn.execute(_GROUP_ENTRIES[tails], params)
         for (group_id, rec_id), said in groupby(entries, key=itemgetter(0, 1)):
             cells.setdefault(group_id, {})[rec_id] = join([entry for _, _, entry in said])
     return cells
 
 
 def _distributions(conn: sqlite3.Connection, round_id: int) -> dict[int, Distribution]:
-    """The whole coalition's distribution of each rated recommendation: one aggregate."""
-    rows = conn.execute(
-        "SELECT recommendation_id, SUM(colour = 'red'), SUM(colour = 'orange'), "
-        "SUM(colour = 'green'), SUM(colour = 'unknown') FROM ratings WHERE round_id = ? "
-        "GROUP BY recommendation_id",
+    """The whole coalition's distribution of each rated recommendation: one aggregate, counted
+    in the index of colours (migration 38), no rating read."""
+    counts: dict[int, dict[Colour, int]] = {}
+    for rec_id, colour, count in conn.execute(
+        "SELECT recommendation_id, colour, COUNT(*) FROM ratings WHERE round_id = ? "
+        "GROUP BY recommendation_id, colour",
         (round_id,),
-    )
-    return {row[0]: Distribution(*row[1:]) for row in rows}
+    ):
+        counts.setdefault(rec_id, {})[_COLOURS[colour]] = count
+    return {rec_id: _distribution(found) for rec_id, found in counts.items()}
 
 
 # Every working group's own counts (`group_items` and `group_ratings` for all groups at once):
@@ -353,12 +349,12 @@ def _group_distributions(
     }
 
 
-def _entry_keys(conn: sqlite3.Connection, round_id: int, form: ReasonsForm, named: bool) -> None:
+def _entry_keys(conn: sqlite3.Connection, round_id: int, form: ReasonsForm, named: bool) -> bool:
     """`temp.entry_keys` on this connection (made again): for each organisation its place
     (`name_ranks` when `named`) and the text before (by colour) and after its reason in `form`,
     its name only when `named` and it has one; an erased organisation's (0), and one whose row
     is missing though the round's ratings name it (deleted by hand), without a name, last when
-    named (as `said` shows them)."""
+    named (as `said` shows them). Whether any text after a reason is not empty."""
     names = conn.execute("SELECT id, short_name FROM organisations").fetchall()
     ranks = name_ranks(names) if named else {}
     rated = conn.execute(
@@ -375,10 +371,9 @@ def _entry_keys(conn: sqlite3.Connection, round_id: int, form: ReasonsForm, name
     )
     keys = [(org, ranks.get(org, 0), (name or None) if named else None) for org, name in names]
     keys += [(org, len(ranks), None) for org in (0, *missing)]
-    conn.executemany(
-        "INSERT INTO temp.entry_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(org, place, *_around(form, label), label is not None) for org, place, label in keys],
-    )
+    rows = [(org, place, *_around(form, label), label is not None) for org, place, label in keys]
+    conn.executemany("INSERT INTO temp.entry_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return any(row[6] for row in rows)
 
 
 def _around(form: ReasonsForm, label: str | None) -> tuple[str, str, str, str, str]:
@@ -1362,6 +1357,8 @@ async def _set_reason(
     reason: str,
     now: dt.datetime,
 ) -> tuple[int, Colour]:
+    # Never ending in whitespace (the reasons cells rely on it: `_ENTRY`): what the reader sees.
+    reason = reason.rstrip()
     cursor = await db.execute(
         "UPDATE ratings SET reason = ?, updated_at = ? WHERE round_id = ? "
         "AND recommendation_id = ? AND organisation_id = ? RETURNING colour",

@@ -456,6 +456,7 @@ async def test_a_backup_restored_from_before_the_triggers_shows_its_own_rows(
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for name in CATALOG_TRIGGER_NAMES:
         conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("DROP INDEX ratings_colours")  # migration 38's
     conn.execute("PRAGMA user_version = 36")
     conn.commit()
     conn.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,8 @@ from bot.domain.assessment import Colour, Distribution, Overall, overall
 from bot.domain.i18n import Localizer
 from bot.domain.rounds import ResultRow, reasons_cell, reasons_form
 from bot.services import Services
-from storage.assessment import SPACES
+from bot.settings import Settings
+from storage.migrations import SPACES
 from tests.conftest import COORDINATOR_ID, FakeClock, Words
 
 NAMES = [
@@ -192,8 +194,54 @@ async def test_random_rounds_tables_equal_the_computation_from_every_rating(
     await check([(r[0], r[1], r[2] if r[1] != gone else None, *r[3:]) for r in at_close])
 
 
-def test_the_cells_trim_what_python_strips() -> None:
+def test_migration_38_trims_what_python_strips() -> None:
     assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == SPACES
+
+
+async def test_reasons_stored_by_an_older_bot_lose_the_whitespace_they_end_with(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """Reasons stored before schema 38 (by hand, or by an older bot) may end in whitespace:
+    migration 38 trims it, as the bot trims what it stores since, and the cells the database
+    writes (which add no trimming of their own) are again those Python writes."""
+    settings = Settings(
+        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
+    )
+    services = await Services.start(settings, clock)
+    repo = services.assessments.repository
+    recs = [r.id for r in services.catalog.recommendations if r.cycle == 2][:2]
+    round_id = await repo.open_round(
+        "R", 2, "c2", recs, None, actor=COORDINATOR_ID, now=clock.now()
+    )
+    for name in ("adhoc", "Bravo"):
+        org = (await services.coalition.add_organisation(COORDINATOR_ID, name, name)).organisation
+        for rec in recs:
+            await repo.rate(round_id, rec, org.id, Colour.RED, clock.now())
+            await repo.set_reason(round_id, rec, org.id, f" {name} says \u3000", clock.now())
+    stored = {r.reason for r in await repo.ratings(round_id)}
+    assert stored == {" adhoc says", " Bravo says"}  # what the bot stores: the end trimmed
+    await services.close()
+    with sqlite3.connect(db_path) as by_hand:  # as an older bot left it
+        by_hand.execute("UPDATE ratings SET reason = reason || ?", (SPACES,))
+        by_hand.execute("DROP INDEX ratings_colours")
+        by_hand.execute("PRAGMA user_version = 37")
+    services = await Services.start(settings, clock)
+    try:
+        repo = services.assessments.repository
+        assert {r.reason for r in await repo.ratings(round_id)} == stored
+        l10n = services.translations.localizer("en")
+        tables = [
+            await services.assessments.group_tables(
+                COORDINATOR_ID, round_id, services.catalog, [], form=form
+            )
+            for form in (None, reasons_form(l10n))
+        ]
+        (_, plain, _), (_, cells, _) = tables
+        written = [reasons_cell(l10n, row) for row in cells]
+        assert written == [reasons_cell(l10n, row) for row in plain]
+        assert written[0] == "adhoc: 🔴  adhoc says; Bravo: 🔴  Bravo says"
+    finally:
+        await services.close()
 
 
 async def test_a_rating_whose_organisation_row_is_gone_is_shown_as_an_erased_ones(
