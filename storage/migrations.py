@@ -27,6 +27,17 @@ SPACES = (
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _SPACES_SQL = f"char({', '.join(str(ord(c)) for c in SPACES)})"
+_TRIMMED = (
+    f"WHEN NEW.reason <> rtrim(NEW.reason, {_SPACES_SQL}) BEGIN UPDATE ratings "  # noqa: S608
+    f"SET reason = rtrim(NEW.reason, {_SPACES_SQL}) WHERE id = NEW.id; END"
+)
+REASON_TRIGGERS = {  # name -> its statement: they write only the row that fired them
+    f"ratings_{event.split()[0].lower()}_trimmed": (
+        f"CREATE TRIGGER ratings_{event.split()[0].lower()}_trimmed AFTER {event} ON ratings "
+        + _TRIMMED
+    )
+    for event in ("INSERT", "UPDATE OF reason")
+}
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
@@ -789,11 +800,14 @@ MIGRATIONS: tuple[str, ...] = (
     # kept before, of a database edited by hand, are not used).
     ";\n".join([*CATALOG_TRIGGERS.values(), NEW_GENERATION]),
     # 38: a round's colours counted in an index, no rating read (the results tables and the
-    # export: a tenth of a second at 1,000 organisations); and no stored reason ends in
-    # whitespace (the reasons cells add none of it back, and skip trimming each reason).
+    # export: a tenth of a second at 1,000 organisations; with the organisation, a working
+    # group's card counts read the index alone too); and no stored reason ends in whitespace
+    # (the reasons cells add none of it back, and skip trimming each reason): those stored
+    # before trimmed, and triggers trim one written any other way than the bot's (by hand).
     f"""
-    CREATE INDEX ratings_colours ON ratings (round_id, recommendation_id, colour);
+    CREATE INDEX ratings_colours ON ratings (round_id, recommendation_id, colour, organisation_id);
     UPDATE ratings SET reason = rtrim(reason, {_SPACES_SQL})
-    WHERE reason <> rtrim(reason, {_SPACES_SQL})
-    """,  # noqa: S608 (constants only)
+    WHERE reason <> rtrim(reason, {_SPACES_SQL});
+    """  # noqa: S608 (constants only)
+    + ";\n".join(REASON_TRIGGERS.values()),
 )

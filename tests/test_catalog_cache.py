@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from storage import catalog_cache
 from storage.catalog import Snapshot
-from storage.migrations import CATALOG_TRIGGER_NAMES
+from storage.migrations import CATALOG_TRIGGER_NAMES, REASON_TRIGGERS
 from storage.translations import TranslationRepository
 from tests.conftest import FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
@@ -457,6 +457,8 @@ async def test_a_backup_restored_from_before_the_triggers_shows_its_own_rows(
     for name in CATALOG_TRIGGER_NAMES:
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DROP INDEX ratings_colours")  # migration 38's
+    for name in REASON_TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
     conn.execute("PRAGMA user_version = 36")
     conn.commit()
     conn.close()

@@ -16,7 +16,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.rounds import ResultRow, reasons_cell, reasons_form
 from bot.services import Services
 from bot.settings import Settings
-from storage.migrations import SPACES
+from storage.migrations import REASON_TRIGGERS, SPACES
 from tests.conftest import COORDINATOR_ID, FakeClock, Words
 
 NAMES = [
@@ -222,12 +222,27 @@ async def test_reasons_stored_by_an_older_bot_lose_the_whitespace_they_end_with(
     assert stored == {" adhoc says", " Bravo says"}  # what the bot stores: the end trimmed
     await services.close()
     with sqlite3.connect(db_path) as by_hand:  # as an older bot left it
+        for name in REASON_TRIGGERS:
+            by_hand.execute(f"DROP TRIGGER {name}")
         by_hand.execute("UPDATE ratings SET reason = reason || ?", (SPACES,))
         by_hand.execute("DROP INDEX ratings_colours")
         by_hand.execute("PRAGMA user_version = 37")
     services = await Services.start(settings, clock)
     try:
         repo = services.assessments.repository
+        assert {r.reason for r in await repo.ratings(round_id)} == stored
+        with sqlite3.connect(db_path) as by_hand:  # edited by hand since: trimmed all the same
+            by_hand.execute("UPDATE ratings SET reason = reason || ?", (SPACES,))
+            (organisation,) = by_hand.execute(
+                "SELECT MIN(organisation_id) FROM ratings"
+            ).fetchone()
+            by_hand.execute("DELETE FROM ratings WHERE organisation_id = ?", (organisation,))
+            by_hand.execute(
+                "INSERT INTO ratings (round_id, recommendation_id, organisation_id, colour, "
+                "reason, updated_at) SELECT ?, recommendation_id, ?, 'red', ' ' || name || ' says' "
+                "|| ?, '2026-12-02' FROM round_items, organisations WHERE round_id = ? AND id = ?",
+                (round_id, organisation, SPACES, round_id, organisation),
+            )
         assert {r.reason for r in await repo.ratings(round_id)} == stored
         l10n = services.translations.localizer("en")
         tables = [
