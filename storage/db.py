@@ -21,7 +21,7 @@ from aiosqlite.context import contextmanager
 
 from bot.domain import outbox
 from storage.backup import Backups
-from storage.migrations import MIGRATIONS, REBUILDS
+from storage.migrations import MIGRATIONS, REASON_TRIGGERS, REBUILDS, TRIM_REASONS
 from storage.outbox import insert as insert_deliveries
 
 log = logging.getLogger(__name__)
@@ -451,6 +451,23 @@ class Database:
                 if rebuild:
                     await self.connection.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to schema version %d", number)
+        await self._reason_triggers_in_place()
+
+    async def _reason_triggers_in_place(self) -> None:
+        """The triggers that trim a stored reason (migration 38), made again if one was dropped
+        by hand, and what was stored meanwhile trimmed: the reasons cells rely on them."""
+        async with self.connection.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+            tuple(REASON_TRIGGERS),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] == len(REASON_TRIGGERS):
+            return
+        async with self.transaction() as db:
+            for statement in REASON_TRIGGERS.values():
+                await db.execute(statement)
+            await db.execute(TRIM_REASONS)
+        log.warning("the triggers that trim stored reasons were missing: made again")
 
 
 class Memo(Generic[K, T]):

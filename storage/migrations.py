@@ -31,13 +31,19 @@ _TRIMMED = (
     f"WHEN NEW.reason <> rtrim(NEW.reason, {_SPACES_SQL}) BEGIN UPDATE ratings "  # noqa: S608
     f"SET reason = rtrim(NEW.reason, {_SPACES_SQL}) WHERE id = NEW.id; END"
 )
-REASON_TRIGGERS = {  # name -> its statement: they write only the row that fired them
+# Made by migration 38, and again by a start that finds one missing (dropped by hand): they
+# write only the row that fired them.
+REASON_TRIGGERS = {  # name -> its statement
     f"ratings_{event.split()[0].lower()}_trimmed": (
-        f"CREATE TRIGGER ratings_{event.split()[0].lower()}_trimmed AFTER {event} ON ratings "
-        + _TRIMMED
+        f"CREATE TRIGGER IF NOT EXISTS ratings_{event.split()[0].lower()}_trimmed "
+        f"AFTER {event} ON ratings {_TRIMMED}"
     )
     for event in ("INSERT", "UPDATE OF reason")
 }
+TRIM_REASONS = (  # every stored reason without the whitespace it ends with
+    f"UPDATE ratings SET reason = rtrim(reason, {_SPACES_SQL}) "  # noqa: S608 (constants only)
+    f"WHERE reason <> rtrim(reason, {_SPACES_SQL})"
+)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the recommendation catalog, themes, Khmer translations, users' language, metadata.
@@ -804,10 +810,12 @@ MIGRATIONS: tuple[str, ...] = (
     # group's card counts read the index alone too); and no stored reason ends in whitespace
     # (the reasons cells add none of it back, and skip trimming each reason): those stored
     # before trimmed, and triggers trim one written any other way than the bot's (by hand).
-    f"""
-    CREATE INDEX ratings_colours ON ratings (round_id, recommendation_id, colour, organisation_id);
-    UPDATE ratings SET reason = rtrim(reason, {_SPACES_SQL})
-    WHERE reason <> rtrim(reason, {_SPACES_SQL});
-    """  # noqa: S608 (constants only)
-    + ";\n".join(REASON_TRIGGERS.values()),
+    ";\n".join(
+        [
+            "CREATE INDEX ratings_colours ON ratings "
+            "(round_id, recommendation_id, colour, organisation_id)",
+            TRIM_REASONS,
+            *REASON_TRIGGERS.values(),
+        ]
+    ),
 )

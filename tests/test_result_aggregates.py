@@ -259,6 +259,40 @@ async def test_reasons_stored_by_an_older_bot_lose_the_whitespace_they_end_with(
         await services.close()
 
 
+async def test_a_reasons_trigger_dropped_by_hand_is_made_again_at_the_next_start(
+    db_path: Path, clock: FakeClock
+) -> None:
+    """Reasons written by hand while a trimming trigger was dropped are trimmed at the next
+    start, and the trigger is back (the cells rely on it)."""
+    settings = Settings(
+        token="x", database_path=db_path, coordinator_ids=frozenset({COORDINATOR_ID})
+    )
+    services = await Services.start(settings, clock)
+    try:
+        repo = services.assessments.repository
+        rec = next(r.id for r in services.catalog.recommendations if r.cycle == 2)
+        round_id = await repo.open_round(
+            "R", 2, "c2", [rec], None, actor=COORDINATOR_ID, now=clock.now()
+        )
+        coalition = services.coalition
+        org = (await coalition.add_organisation(COORDINATOR_ID, "adhoc", "adhoc")).organisation
+        await repo.rate(round_id, rec, org.id, Colour.RED, clock.now())
+    finally:
+        await services.close()
+    with sqlite3.connect(db_path) as by_hand:
+        by_hand.execute("DROP TRIGGER ratings_update_trimmed")
+        by_hand.execute("UPDATE ratings SET reason = 'No law yet.' || ?", (SPACES,))
+    services = await Services.start(settings, clock)
+    try:
+        ratings = await services.assessments.repository.ratings(round_id)
+        assert [r.reason for r in ratings] == ["No law yet."]
+    finally:
+        await services.close()
+    with sqlite3.connect(db_path) as by_hand:
+        triggers = {r[0] for r in by_hand.execute("SELECT name FROM sqlite_master")}
+    assert triggers >= set(REASON_TRIGGERS)
+
+
 async def test_a_rating_whose_organisation_row_is_gone_is_shown_as_an_erased_ones(
     coordinated: Services, clock: FakeClock
 ) -> None:
