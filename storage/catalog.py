@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import json
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,8 +31,8 @@ from bot.domain.repositories import TextSource
 from bot.domain.themes import ThemeRule, assign
 from storage import group_lists
 from storage.catalog_cache import CatalogCache, key_of
-from storage.db import Database
-from storage.migrations import CATALOG_TRIGGER_NAMES, CATALOG_TRIGGERS
+from storage.db import Database, triggers_in_place
+from storage.migrations import CATALOG_TRIGGERS
 from storage.search_index import TemporaryRowStore
 from storage.texts import texts_of
 
@@ -101,7 +100,7 @@ class CatalogRepository:
         async with self._db.transaction():
             revision = int(await self.meta("catalog_revision") or 0)
             generation = await self.meta("catalog_generation")
-            if not await _triggers_in_place(conn):  # dropped by hand: edits may be unseen
+            if not await triggers_in_place(conn, CATALOG_TRIGGERS):  # dropped by hand
                 for statement in CATALOG_TRIGGERS.values():
                     await conn.execute(statement)
                 generation = None
@@ -314,17 +313,6 @@ class CatalogRepository:
             )
             await group_lists.resync(db)
             await bump(db)
-
-
-async def _triggers_in_place(db: aiosqlite.Connection) -> bool:
-    """Whether every trigger that draws a new catalog generation is in the schema."""
-    async with db.execute(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' "
-        "AND name IN (SELECT value FROM json_each(?))",
-        (json.dumps(CATALOG_TRIGGER_NAMES),),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row is not None and row[0] == len(CATALOG_TRIGGER_NAMES)
 
 
 async def _set_meta(db: aiosqlite.Connection, key: str, value: str) -> None:

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".catalog"  # beside the database: bot.sqlite3 -> bot.sqlite3.catalog
 MAX_BYTES = 1 << 30  # about 100 bytes a recommendation: ten million fit; a larger file is not one
-_SCHEMA = {("table", "rows"), ("table", "kept"), ("index", "rows_id")}  # all a kept file holds
+_TABLES = {("table", "rows"), ("table", "kept")}  # what a kept file holds
+_SCHEMA = _TABLES | {("index", "rows_id")}  # and may hold (an older version's index of ids)
 
 
 class CatalogCache:
@@ -65,7 +66,7 @@ class CatalogCache:
         source = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True)
         try:
             schema = set(source.execute("SELECT type, name FROM sqlite_master"))
-            if not {("table", "rows"), ("table", "kept")} <= schema <= _SCHEMA:
+            if not _TABLES <= schema <= _SCHEMA:
                 raise ValueError("not a file this bot kept")  # a view could read for ever
             found = source.execute("SELECT key, state, digest FROM kept").fetchone()
             if found is None or found[0] != key:  # another revision, history or version

@@ -456,18 +456,20 @@ class Database:
     async def _reason_triggers_in_place(self) -> None:
         """The triggers that trim a stored reason (migration 38), made again if one was dropped
         by hand, and what was stored meanwhile trimmed: the reasons cells rely on them."""
-        async with self.connection.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-            tuple(REASON_TRIGGERS),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None and row[0] == len(REASON_TRIGGERS):
+        if await triggers_in_place(self.connection, REASON_TRIGGERS):
             return
         async with self.transaction() as db:
             for statement in REASON_TRIGGERS.values():
                 await db.execute(statement)
             await db.execute(TRIM_REASONS)
         log.warning("the triggers that trim stored reasons were missing: made again")
+
+
+async def triggers_in_place(db: aiosqlite.Connection, names: Iterable[str]) -> bool:
+    """Whether every trigger of these names is in the schema (one may be dropped by hand)."""
+    wanted = set(names)
+    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'") as cursor:
+        return wanted <= {row[0] for row in await cursor.fetchall()}
 
 
 class Memo(Generic[K, T]):

@@ -19,17 +19,16 @@ CATALOG_TRIGGERS = {  # name -> its statement
     for table in CATALOG_TABLES
     for event in ("INSERT", "UPDATE", "DELETE")
 }
-CATALOG_TRIGGER_NAMES = tuple(CATALOG_TRIGGERS)
 # Python's whitespace (str.strip's), written out (tests/test_result_aggregates): what migration
 # 38 trims off the end of every stored reason, as the bot has stored them since.
 SPACES = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_SPACES_SQL = f"char({', '.join(str(ord(c)) for c in SPACES)})"
+_TRIM = f"rtrim({{}}, char({', '.join(str(ord(c)) for c in SPACES)}))"  # {} the text
 _TRIMMED = (
-    f"WHEN NEW.reason <> rtrim(NEW.reason, {_SPACES_SQL}) BEGIN UPDATE ratings "  # noqa: S608
-    f"SET reason = rtrim(NEW.reason, {_SPACES_SQL}) WHERE id = NEW.id; END"
+    f"WHEN NEW.reason <> {_TRIM.format('NEW.reason')} BEGIN UPDATE ratings "  # noqa: S608
+    f"SET reason = {_TRIM.format('NEW.reason')} WHERE id = NEW.id; END"
 )
 # Made by migration 38, and again by a start that finds one missing (dropped by hand): they
 # write only the row that fired them.
@@ -41,8 +40,8 @@ REASON_TRIGGERS = {  # name -> its statement
     for event in ("INSERT", "UPDATE OF reason")
 }
 TRIM_REASONS = (  # every stored reason without the whitespace it ends with
-    f"UPDATE ratings SET reason = rtrim(reason, {_SPACES_SQL}) "  # noqa: S608 (constants only)
-    f"WHERE reason <> rtrim(reason, {_SPACES_SQL})"
+    f"UPDATE ratings SET reason = {_TRIM.format('reason')} "  # noqa: S608 (constants only)
+    f"WHERE reason <> {_TRIM.format('reason')}"
 )
 
 MIGRATIONS: tuple[str, ...] = (

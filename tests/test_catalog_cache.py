@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from storage import catalog_cache
 from storage.catalog import Snapshot
-from storage.migrations import CATALOG_TRIGGER_NAMES, REASON_TRIGGERS
+from storage.migrations import CATALOG_TRIGGERS, REASON_TRIGGERS
 from storage.translations import TranslationRepository
 from tests.conftest import FakeClock, loose_limiter, make_settings
 from tests.fake_telegram import FakeTelegram
@@ -454,7 +454,7 @@ async def test_a_backup_restored_from_before_the_triggers_shows_its_own_rows(
     backup = tmp_path / "backup.sqlite3"
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for name in CATALOG_TRIGGER_NAMES:
+    for name in CATALOG_TRIGGERS:
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DROP INDEX ratings_colours")  # migration 38's
     for name in REASON_TRIGGERS:
@@ -509,7 +509,7 @@ async def test_a_trigger_dropped_by_hand_is_made_again_and_its_edits_seen(
     shell = sqlite3.connect(services.database.path or "")
     names = {n for (n,) in shell.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     shell.close()
-    assert names >= set(CATALOG_TRIGGER_NAMES)
+    assert names >= set(CATALOG_TRIGGERS)
 
 
 async def test_a_file_whose_rows_became_a_view_read_for_ever_is_not_read(
