@@ -6,7 +6,8 @@ A round of 275 recommendations (the synthetic cycle 4 of bench_rounds) rated by 
 organisation (every third in two working groups), closed: the full-round export built as XLSX
 and CSV (each working group's own block, the whole coalition's, names and reasons), `results()`
 (the coalition's table behind /results), `group_colours()` (the picture's bar per group) and the
-coordinators' round panel. `--profile WHAT` prints cProfile's top functions (worker threads'
+coordinators' round panel, and the published notice's pictures (the whole coalition's and a
+working group's, as the outbox draws them: their reads, summary and PNG). `--profile WHAT` prints cProfile's top functions (worker threads'
 work included).
 """
 
@@ -37,7 +38,7 @@ from bot.domain.i18n import Localizer
 from bot.domain.rounds import parse_scope
 from bot.services import Services
 from bot.settings import Settings
-from handlers.round_results import export_table
+from handlers.round_results import export_table, notice_picture
 from tests.fake_telegram import FakeTelegram
 
 COORDINATOR = 1
@@ -88,6 +89,7 @@ async def measure(
                     round_, services.catalog
                 ),
                 "panel": lambda: services.assessments.panel(COORDINATOR, round_id),
+                "notice pictures": lambda: _notice_pictures(services, round_id),
             }
             print(f"\n== {orgs} organisations x {len(recs)} recommendations ({load()})")
             for name, call in calls.items():
@@ -95,12 +97,24 @@ async def measure(
                     continue
                 wall, cpu = await median(call, runs)
                 print(f"  {name}: median {wall:.3f} s (CPU {cpu:.3f} s)")
-            if not only or "export" in only:
-                await _meanwhile(tg, services, l10n, round_id)
+            for name in ("export", "notice pictures"):
+                if not only or name in only:
+                    await _meanwhile(tg, name, calls[name])
             if profile:
                 await _profile(services, calls[profile])
             print(f"  ({load()})")
     await tg.stop()
+
+
+async def _notice_pictures(services: Services, round_id: int) -> None:
+    """The published notice's pictures, as the outbox draws them: the whole coalition's and
+    that of the working group with most of the round on its list, in English."""
+    groups = [g.id for g in await services.coalition.working_groups()]
+    listed = {g: await services.assessments.group_listed(round_id, g) for g in groups}
+    group = max(groups, key=listed.__getitem__)
+    for group_id in (None, group):
+        picture = f"results:{round_id}" + (f":group:{group_id}" if group_id else "")
+        assert await notice_picture(services, picture, "en") is not None
 
 
 def _form(l10n: Localizer) -> dict[str, object]:
@@ -116,9 +130,10 @@ def _form(l10n: Localizer) -> dict[str, object]:
 GUEST = {"id": 9_999, "is_bot": False, "first_name": "Guest", "language_code": "en"}
 
 
-async def _meanwhile(tg: FakeTelegram, services: Services, l10n: Localizer, round_id: int) -> None:
-    """While the XLSX export is built: the event loop's longest stall (a 1 ms ticker), and
-    another chat's lookup (118.6) sent through the bot, answered before the file is ready."""
+async def _meanwhile(tg: FakeTelegram, name: str, call: Callable[[], Awaitable[object]]) -> None:
+    """While `call` runs (the XLSX export, the notice's pictures): the event loop's longest
+    stall (a 1 ms ticker), and another chat's lookup (118.6) sent through the bot, answered
+    before the call is done."""
     stalls: list[float] = []
     done = asyncio.Event()
 
@@ -130,25 +145,25 @@ async def _meanwhile(tg: FakeTelegram, services: Services, l10n: Localizer, roun
             stalls.append(now - last)
             last = now
 
-    async def export() -> float:
-        await export_table(services, l10n, COORDINATOR, round_id, "xlsx")
+    async def run() -> float:
+        await call()
         done.set()
         return time.perf_counter()
 
     ticker = asyncio.create_task(tick())
     started = time.perf_counter()
-    built = asyncio.create_task(export())
-    await asyncio.sleep(0.05)  # the export under way
+    built = asyncio.create_task(run())
+    await asyncio.sleep(0.05)  # the call under way
     asked = time.perf_counter()
     answer = await tg.reply_to(GUEST, "118.6", timeout=120)
     answered = time.perf_counter()
     finished = await built
     await ticker
     print(
-        f"  meanwhile: event loop's longest stall {max(stalls) * 1000:.0f} ms; another chat's "
-        f"118.6 answered in {(answered - asked) * 1000:.0f} ms, "
-        f"{'before' if answered < finished else 'after'} the file was ready "
-        f"(export {finished - started:.2f} s; {answer.text[:12]!r})"
+        f"  meanwhile ({name}): event loop's longest stall {max(stalls) * 1000:.0f} ms; another "
+        f"chat's 118.6 answered in {(answered - asked) * 1000:.0f} ms, "
+        f"{'before' if answered < finished else 'after'} it was done "
+        f"({finished - started:.2f} s; {answer.text[:12]!r})"
     )
 
 
@@ -184,7 +199,7 @@ async def _profile(services: Services, call: Callable[[], Awaitable[object]]) ->
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orgs", default="300,1000")
-    names = ["export", "export csv", "results", "group colours", "panel"]
+    names = ["export", "export csv", "results", "group colours", "panel", "notice pictures"]
     parser.add_argument("--profile", choices=names)
     parser.add_argument("--only", default="", help=f"comma-separated, of: {', '.join(names)}")
     parser.add_argument("--runs", type=int, default=3)

@@ -1541,12 +1541,13 @@ class Assessments:
     async def published_results(
         self, round_id: int, catalog: Catalog, group_id: int | None = None
     ) -> tuple[Round, list[ResultRow]]:
-        """`results` as anyone may see them (no organisation named), for the picture sent
-        with the published notice; NotAllowed while the round is not published."""
+        """`results`' colours and counts, for the picture sent with the published notice (no
+        reason and no organisation: anyone may see them, and no rating is read); NotAllowed
+        while the round is not published."""
         round_ = await self.repository.round(round_id)
         if round_ is None or not round_.published:
             raise NotAllowed
-        return round_, await self._result_rows(round_, False, catalog, group_id)
+        return round_, await self._result_rows(round_, False, catalog, group_id, reasons=False)
 
     async def _result_rows(
         self,
